@@ -1,0 +1,1 @@
+"""solgrid.indexer."""

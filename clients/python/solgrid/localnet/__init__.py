@@ -1,0 +1,1 @@
+"""A local Solana node: JSON-RPC and websocket PubSub over LiteSVM."""

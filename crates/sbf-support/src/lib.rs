@@ -1,0 +1,15 @@
+//! Runtime symbols for programs built by SolGrid's offline pipeline.
+//!
+//! The upstream `bpfel-unknown-none` backend cannot emit calls to `memcpy`, `__udivti3` and friends.
+//! The pipeline's IR rewrites (`solgrid.build.ir`) turn those into calls to the `sbf_*` symbols
+//! defined here, which forward to the Solana `sol_mem*_` syscalls or do the arithmetic with 64-bit
+//! operations only. With Solana's platform-tools (`cargo build-sbf`, `target_os = "solana"`) the
+//! toolchain provides all of this itself, so the crate is empty there and on the host.
+//!
+//! A program links it with `extern crate sbf_support;`.
+#![no_std]
+
+#[cfg(all(target_arch = "bpf", not(target_os = "solana")))]
+mod mem;
+
+pub mod math;
