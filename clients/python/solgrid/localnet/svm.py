@@ -117,7 +117,11 @@ def deploy(svm: LiteSVM, payer: Keypair, elf: bytes, program: Keypair | None = N
         [buffer],
     )
     for offset in range(0, len(elf), WRITE_CHUNK):
-        send(svm, payer, [loader.write(buffer.pubkey(), payer.pubkey(), offset, elf[offset : offset + WRITE_CHUNK])])
+        send(
+            svm,
+            payer,
+            [loader.write(buffer.pubkey(), payer.pubkey(), offset, elf[offset : offset + WRITE_CHUNK])],
+        )
     program_rent = svm.minimum_balance_for_rent_exemption(loader.PROGRAM_ACCOUNT_LEN)
     send(
         svm,

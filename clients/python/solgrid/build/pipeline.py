@@ -1,0 +1,231 @@
+"""The build of every program crate into ``target/deploy/<name>.so``, stage by stage.
+
+1. ``cargo rustc --crate-type staticlib`` for ``bpfel-unknown-none`` with ``-Zbuild-std=core,alloc``; the
+   release profile's fat LTO leaves exactly one LLVM bitcode module in the archive.
+2. ``llvm-dis``, then :func:`solgrid.build.ir.lower_for_bpf` (what the upstream BPF backend rejects).
+3. ``opt`` internalizes everything but ``entrypoint`` and drops what nothing reaches, then
+   :func:`solgrid.build.ir.finish_for_bpf` (argument packing, unsupported-code checks).
+4. ``llc`` to a relocatable eBPF object, and :func:`solgrid.build.link.link_sbpf_v0` to the SBPFv0 ELF.
+
+Stages 2-4 are skipped when neither the bitcode nor this pipeline's own code changed since the last
+build, so a rebuild after an edit costs cargo's incremental time plus one pass for the edited program.
+Intermediate files stay in ``target/sbf/<name>/`` for inspection. Outputs do not depend on the checkout
+path: source paths embedded in panic messages are remapped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import time
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from solgrid.build import ir
+from solgrid.build.errors import BuildError
+from solgrid.build.link import link_sbpf_v0
+from solgrid.build.toolchain import BPF_TARGET, LLC_FLAGS, Toolchain, llc_error, run_tool
+
+ENTRYPOINT = "entrypoint"
+BITCODE_MAGIC = b"BC\xc0\xde"
+
+
+@dataclass(frozen=True)
+class Program:
+    """A program crate of the workspace: ``programs/<dir>/`` with package and lib name ``name``."""
+
+    name: str
+    crate_dir: Path
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    program: Program
+    so_path: Path
+    size: int
+    seconds: float
+    cached: bool
+
+
+def workspace_root(start: Path | None = None) -> Path:
+    """The directory holding the Cargo workspace (``Cargo.toml`` with ``[workspace]``) and ``programs/``."""
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        manifest = d / "Cargo.toml"
+        if manifest.is_file() and (d / "programs").is_dir() and "workspace" in _toml(manifest):
+            return d
+    raise BuildError(f"no SolGrid workspace (Cargo.toml with [workspace] and programs/) at or above {here}")
+
+
+def discover_programs(root: Path) -> list[Program]:
+    """Every crate under ``programs/``, sorted by name."""
+    found = []
+    for manifest in sorted((root / "programs").glob("*/Cargo.toml")):
+        package = _toml(manifest).get("package", {})
+        name = package.get("name")
+        if not isinstance(name, str):
+            raise BuildError(f"{manifest}: no [package] name")
+        found.append(Program(name=name.replace("-", "_"), crate_dir=manifest.parent))
+    return found
+
+
+def select_programs(root: Path, names: Iterable[str]) -> list[Program]:
+    programs = discover_programs(root)
+    wanted = list(names)
+    if not wanted:
+        return programs
+    by_name = {p.name: p for p in programs}
+    unknown = [n for n in wanted if n not in by_name]
+    if unknown:
+        raise BuildError(f"unknown program(s) {', '.join(unknown)}; known: {', '.join(sorted(by_name))}")
+    return [by_name[n] for n in wanted]
+
+
+class Builder:
+    """Builds programs of one workspace with one toolchain."""
+
+    def __init__(
+        self,
+        root: Path,
+        toolchain: Toolchain,
+        *,
+        target_dir: Path | None = None,
+        log: Callable[[str], None] = lambda _msg: None,
+    ) -> None:
+        self.root = root
+        self.toolchain = toolchain
+        self.target_dir = target_dir or root / "target"
+        self.log = log
+
+    @property
+    def deploy_dir(self) -> Path:
+        return self.target_dir / "deploy"
+
+    def build(self, program: Program) -> BuildResult:
+        started = time.monotonic()
+        work = self.target_dir / "sbf" / program.name
+        work.mkdir(parents=True, exist_ok=True)
+        self.log(f"{program.name}: cargo")
+        bitcode = self._cargo_bitcode(program)
+        key = hashlib.sha256(bitcode + _pipeline_fingerprint()).hexdigest()
+        so_path = self.deploy_dir / f"{program.name}.so"
+        stamp = work / "input.sha256"
+        if so_path.is_file() and stamp.is_file() and stamp.read_text() == key:
+            return BuildResult(program, so_path, so_path.stat().st_size, time.monotonic() - started, True)
+
+        self.log(f"{program.name}: llvm ir rewrites")
+        text = run_tool([self.toolchain.llvm_dis, "-", "-o", "-"], input_bytes=bitcode).decode()
+        (work / "module.ll").write_text(text)
+        lowered = ir.lower_for_bpf(text)
+        (work / "lowered.ll").write_text(lowered.text)
+        optimized = run_tool(
+            [
+                self.toolchain.opt,
+                "-S",
+                "-passes=internalize,globaldce,instnamer",
+                f"-internalize-public-api-list={ENTRYPOINT}",
+                "-",
+                "-o",
+                "-",
+            ],
+            input_bytes=lowered.text.encode(),
+        ).decode()
+        finished = ir.finish_for_bpf(optimized)
+        (work / "final.ll").write_text(finished.text)
+
+        self.log(f"{program.name}: llc + link")
+        obj = self._llc(finished.text)
+        (work / "program.o").write_bytes(obj)
+        elf = link_sbpf_v0(obj)
+        self.deploy_dir.mkdir(parents=True, exist_ok=True)
+        tmp = so_path.with_suffix(".so.tmp")
+        tmp.write_bytes(elf)
+        os.replace(tmp, so_path)
+        stamp.write_text(key)
+        return BuildResult(program, so_path, len(elf), time.monotonic() - started, False)
+
+    def _cargo_bitcode(self, program: Program) -> bytes:
+        env = dict(os.environ)
+        env.update(
+            RUSTC_BOOTSTRAP="1",
+            RUSTC=str(self.toolchain.rustc),
+            CARGO_TARGET_DIR=str(self.target_dir),
+            # Only affects the BPF target (with --target, host build scripts and proc macros don't see it).
+            RUSTFLAGS=" ".join(self._remap_flags()),
+        )
+        env.pop("CARGO_BUILD_RUSTFLAGS", None)
+        run_tool(
+            [
+                self.toolchain.cargo,
+                "rustc",
+                "--quiet",
+                "--release",
+                "--target",
+                BPF_TARGET,
+                "-Zbuild-std=core,alloc",
+                "-p",
+                program.name,
+                "--crate-type",
+                "staticlib",
+            ],
+            env=env,
+            cwd=self.root,
+        )
+        archive = self.target_dir / BPF_TARGET / "release" / f"lib{program.name}.a"
+        return single_bitcode_member(archive.read_bytes(), archive)
+
+    def _remap_flags(self) -> list[str]:
+        cargo_home = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo"))
+        return [
+            f"--remap-path-prefix={self.root}=solgrid",
+            f"--remap-path-prefix={cargo_home / 'registry' / 'src'}=crates",
+        ]
+
+    def _llc(self, text: str) -> bytes:
+        proc = subprocess.run(
+            [str(self.toolchain.llc), *LLC_FLAGS, "-filetype=obj", "-", "-o", "-"],
+            input=text.encode(),
+            capture_output=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise llc_error(proc.stderr.decode(errors="replace"))
+        return proc.stdout
+
+
+def single_bitcode_member(archive: bytes, origin: Path) -> bytes:
+    """The one LLVM bitcode member of a System V ``ar`` archive (fat LTO produces exactly one)."""
+    if not archive.startswith(b"!<arch>\n"):
+        raise BuildError(f"{origin}: not an ar archive")
+    members = []
+    pos = 8
+    while pos + 60 <= len(archive):
+        header = archive[pos : pos + 60]
+        size = int(header[48:58].decode().strip())
+        body = archive[pos + 60 : pos + 60 + size]
+        if body.startswith(BITCODE_MAGIC):
+            members.append(body)
+        pos += 60 + size + (size & 1)
+    if len(members) != 1:
+        raise BuildError(
+            f"{origin}: expected one LLVM bitcode member, found {len(members)} "
+            '(the release profile must keep lto = "fat" and codegen-units = 1)'
+        )
+    return members[0]
+
+
+def _pipeline_fingerprint() -> bytes:
+    """A digest of this package's code, so a pipeline change invalidates every cached output."""
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.digest()
+
+
+def _toml(path: Path) -> dict[str, object]:
+    with path.open("rb") as f:
+        return tomllib.load(f)

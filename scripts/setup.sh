@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Idempotent setup for a fresh machine (Debian 12): the toolchain packages, then a venv at .venv with the
+# pinned Python stack and SolGrid installed in editable mode. Runs in about a second when all is in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(rustc-web cargo-web rust-web-src llvm-22 postgresql python3-venv)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Python 3.11: the one on PATH if it is 3.11 (pyenv or Debian's), else Debian's.
+PYTHON=""
+for candidate in python3.11 python3 /usr/bin/python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+        "$candidate" -c 'import sys, venv; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+        PYTHON=$(command -v "$candidate")
+        break
+    fi
+done
+[ -n "$PYTHON" ] || { echo "setup: Python 3.11 not found (apt-get install python3 python3-venv)" >&2; exit 1; }
+
+stamp=.venv/.solgrid-installed
+want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "setup: creating .venv with the pinned Python stack"
+    [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+    echo "$want" > "$stamp"
+fi
