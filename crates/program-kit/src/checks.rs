@@ -1,0 +1,210 @@
+//! Account checks. Each returns the [`KitError`] a client sees, so every failure is typed.
+//!
+//! PDAs are checked in two ways:
+//! * [`canonical_pda`] finds the canonical bump (`sol_try_find_program_address`). Use it only where
+//!   an account is *created*: the bump is stored in the account so that later instructions never
+//!   search again, and creating at the canonical address only means one account per seed set.
+//! * [`pda`] re-derives an existing account's address from its seeds and stored bump with one
+//!   `sol_sha256`. The off-curve check is not needed here: the stored bump came from the search.
+
+use crate::error::KitError;
+use pinocchio::{
+    address::{address_eq, Address},
+    error::ProgramError,
+    AccountView,
+};
+
+/// The System program's id.
+pub const SYSTEM_PROGRAM_ID: Address = pinocchio_system::ID;
+
+#[inline(always)]
+pub fn signer(account: &AccountView) -> Result<(), ProgramError> {
+    if account.is_signer() {
+        Ok(())
+    } else {
+        Err(KitError::MissingSigner.into())
+    }
+}
+
+#[inline(always)]
+pub fn writable(account: &AccountView) -> Result<(), ProgramError> {
+    if account.is_writable() {
+        Ok(())
+    } else {
+        Err(KitError::AccountNotWritable.into())
+    }
+}
+
+/// A fee payer or funding account: signer and writable.
+#[inline(always)]
+pub fn payer(account: &AccountView) -> Result<(), ProgramError> {
+    signer(account)?;
+    writable(account)
+}
+
+#[inline(always)]
+pub fn owned_by(account: &AccountView, owner: &Address) -> Result<(), ProgramError> {
+    if address_eq(account.owner(), owner) {
+        Ok(())
+    } else {
+        Err(KitError::InvalidOwner.into())
+    }
+}
+
+#[inline(always)]
+pub fn system_program(account: &AccountView) -> Result<(), ProgramError> {
+    if address_eq(account.address(), &SYSTEM_PROGRAM_ID) {
+        Ok(())
+    } else {
+        Err(KitError::InvalidSystemProgram.into())
+    }
+}
+
+/// An account that is still to be created: owned by the System program and without data. It may
+/// hold lamports (anyone can send lamports to an address before it is created).
+#[inline(always)]
+pub fn uninitialized(account: &AccountView) -> Result<(), ProgramError> {
+    if address_eq(account.owner(), &SYSTEM_PROGRAM_ID) && account.data_len() == 0 {
+        Ok(())
+    } else {
+        Err(KitError::AlreadyInitialized.into())
+    }
+}
+
+/// `account`'s address is the PDA of `seeds` plus the stored `bump` under `program_id`.
+#[inline(always)]
+pub fn pda<const N: usize>(
+    account: &AccountView,
+    seeds: &[&[u8]; N],
+    bump: u8,
+    program_id: &Address,
+) -> Result<(), ProgramError> {
+    let expected = Address::try_derive_address(seeds, Some(bump), program_id)
+        .map_err(|_| ProgramError::from(KitError::InvalidPda))?;
+    if address_eq(account.address(), &expected) {
+        Ok(())
+    } else {
+        Err(KitError::InvalidPda.into())
+    }
+}
+
+/// `account`'s address is the canonical PDA of `seeds` under `program_id`; returns the bump.
+#[inline(always)]
+pub fn canonical_pda(
+    account: &AccountView,
+    seeds: &[&[u8]],
+    program_id: &Address,
+) -> Result<u8, ProgramError> {
+    match Address::try_find_program_address(seeds, program_id) {
+        Some((expected, bump)) if address_eq(account.address(), &expected) => Ok(bump),
+        _ => Err(KitError::InvalidPda.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::FakeAccount;
+
+    const PROGRAM: Address = Address::new_from_array([7u8; 32]);
+
+    #[test]
+    fn signer_and_writable_flags() {
+        let mut acc = FakeAccount::new([1u8; 32], SYSTEM_PROGRAM_ID, 0);
+        assert_eq!(signer(&acc.view()), Err(KitError::MissingSigner.into()));
+        assert_eq!(
+            writable(&acc.view()),
+            Err(KitError::AccountNotWritable.into())
+        );
+        acc.signer = true;
+        assert_eq!(payer(&acc.view()), Err(KitError::AccountNotWritable.into()));
+        acc.writable = true;
+        assert_eq!(payer(&acc.view()), Ok(()));
+    }
+
+    #[test]
+    fn owner_check() {
+        let mut acc = FakeAccount::new([1u8; 32], PROGRAM, 8);
+        assert_eq!(owned_by(&acc.view(), &PROGRAM), Ok(()));
+        assert_eq!(
+            owned_by(&acc.view(), &SYSTEM_PROGRAM_ID),
+            Err(KitError::InvalidOwner.into())
+        );
+    }
+
+    #[test]
+    fn system_program_check() {
+        let mut sys = FakeAccount::new(
+            SYSTEM_PROGRAM_ID.to_bytes(),
+            Address::new_from_array([9; 32]),
+            0,
+        );
+        assert_eq!(system_program(&sys.view()), Ok(()));
+        let mut other = FakeAccount::new([3u8; 32], SYSTEM_PROGRAM_ID, 0);
+        assert_eq!(
+            system_program(&other.view()),
+            Err(KitError::InvalidSystemProgram.into())
+        );
+    }
+
+    #[test]
+    fn uninitialized_accepts_prefunded_but_not_allocated_or_assigned() {
+        let mut fresh = FakeAccount::new([1u8; 32], SYSTEM_PROGRAM_ID, 0);
+        fresh.lamports = 5_000;
+        assert_eq!(uninitialized(&fresh.view()), Ok(()));
+        let mut allocated = FakeAccount::new([1u8; 32], SYSTEM_PROGRAM_ID, 10);
+        assert_eq!(
+            uninitialized(&allocated.view()),
+            Err(KitError::AlreadyInitialized.into())
+        );
+        let mut assigned = FakeAccount::new([1u8; 32], PROGRAM, 0);
+        assert_eq!(
+            uninitialized(&assigned.view()),
+            Err(KitError::AlreadyInitialized.into())
+        );
+    }
+
+    #[test]
+    fn pda_checks_agree_with_the_search() {
+        let seeds: [&[u8]; 2] = [b"user", &[5u8; 32]];
+        let (address, bump) = Address::find_program_address(&seeds, &PROGRAM);
+        let mut acc = FakeAccount::new(address.to_bytes(), PROGRAM, 0);
+        assert_eq!(canonical_pda(&acc.view(), &seeds, &PROGRAM), Ok(bump));
+        assert_eq!(pda(&acc.view(), &seeds, bump, &PROGRAM), Ok(()));
+        assert_eq!(
+            pda(&acc.view(), &seeds, bump.wrapping_sub(1), &PROGRAM),
+            Err(KitError::InvalidPda.into())
+        );
+        let other_seeds: [&[u8]; 2] = [b"user", &[6u8; 32]];
+        assert_eq!(
+            pda(&acc.view(), &other_seeds, bump, &PROGRAM),
+            Err(KitError::InvalidPda.into())
+        );
+        assert_eq!(
+            canonical_pda(&acc.view(), &other_seeds, &PROGRAM),
+            Err(KitError::InvalidPda.into())
+        );
+    }
+
+    #[test]
+    fn canonical_pda_rejects_a_non_canonical_bump_address() {
+        // Find a seed set whose next-lower bump is also off the curve, then present that address.
+        let program = PROGRAM;
+        for i in 0u8..=255 {
+            let id = [i; 32];
+            let seeds: [&[u8]; 2] = [b"user", &id];
+            let (_, bump) = Address::find_program_address(&seeds, &program);
+            let lower = [b"user".as_slice(), &id, &[bump - 1]];
+            if let Ok(other) = Address::create_program_address(&lower, &program) {
+                let mut acc = FakeAccount::new(other.to_bytes(), program, 0);
+                assert_eq!(pda(&acc.view(), &seeds, bump - 1, &program), Ok(()));
+                assert_eq!(
+                    canonical_pda(&acc.view(), &seeds, &program),
+                    Err(KitError::InvalidPda.into())
+                );
+                return;
+            }
+        }
+        panic!("no seed set with two off-curve bumps found");
+    }
+}

@@ -1,0 +1,39 @@
+//! On-chain building blocks shared by SolGrid's programs (registry, energy_token, trading, governance).
+//!
+//! The programs are written with pinocchio but speak Anchor's wire format, so that Anchor IDLs
+//! describe them and anchorpy drives them:
+//!
+//! * [`discriminator`]: the 8-byte `sha256("<namespace>:<name>")` prefixes, computed at compile time;
+//! * [`pod`] and [`account`]: zero-copy account layouts (alignment 1, borsh-compatible byte order),
+//!   loaded in place behind a discriminator check;
+//! * [`checks`]: signer / writable / owner / PDA / program-id checks, each failing with a typed
+//!   [`KitError`];
+//! * [`rent`], [`clock`] and [`create`]: PDA account creation through the System program with the
+//!   rent-exempt minimum computed from the Rent sysvar in integer arithmetic;
+//! * [`event`]: Anchor events (`sol_log_data` of the event discriminator followed by the borsh bytes);
+//! * [`instruction`]: splitting instruction data into discriminator and fixed-size arguments;
+//! * [`loader_v3`]: the upgrade-authority gate for one-time initialisation.
+//!
+//! Everything here avoids the heap and floating point. Pure logic is tested on the host with
+//! `cargo test -p solgrid-program-kit`.
+#![no_std]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod account;
+pub mod checks;
+pub mod clock;
+pub mod create;
+pub mod discriminator;
+pub mod error;
+pub mod event;
+pub mod instruction;
+pub mod loader_v3;
+pub mod pod;
+pub mod rent;
+
+#[cfg(test)]
+mod testing;
+
+pub use error::KitError;

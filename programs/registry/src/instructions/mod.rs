@@ -1,0 +1,5 @@
+//! One module per instruction: its discriminator, argument layout, the accounts it takes (checked
+//! in one place, its `*Accounts::load`) and the handler.
+
+pub mod initialize;
+pub mod register_user;

@@ -1,0 +1,67 @@
+"""Fixtures for running SolGrid programs in the in-process LiteSVM.
+
+Programs are built by the project's pipeline (``solgrid.build``; cached, so a no-op when nothing
+changed). ``SOLGRID_PREBUILT_DIR=<dir>`` makes the tests use ``<dir>/<program>.so`` instead, for a
+CI job that builds once and tests elsewhere.
+
+Every test that takes ``registry`` runs twice: with the program loaded by ``add_program`` and with it
+deployed through BPFLoaderUpgradeable (the loader verifies the ELF, and the payer becomes the upgrade
+authority). In both cases the program lives at its IDL address.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from registry_harness import LAMPORTS, REPO, RegistryEnv, program_keypair
+from solders.keypair import Keypair
+
+from solgrid.localnet.svm import deploy, new_svm
+from solgrid.sdk.registry import RegistryClient
+
+MODES = ("add_program", "deploy")
+
+
+def program_elf(name: str) -> bytes:
+    prebuilt = os.environ.get("SOLGRID_PREBUILT_DIR")
+    if prebuilt:
+        return (Path(prebuilt) / f"{name}.so").read_bytes()
+    from solgrid.build.pipeline import Builder, select_programs
+    from solgrid.build.toolchain import Toolchain
+
+    (program,) = select_programs(REPO, [name])
+    return Builder(REPO, Toolchain.locate()).build(program).so_path.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def registry_elf() -> bytes:
+    return program_elf("registry")
+
+
+@pytest.fixture(scope="session")
+def registry_cu_bench() -> ModuleType:
+    """``bench/registry_cu.py`` (the bench is a script directory, not a package)."""
+    spec = importlib.util.spec_from_file_location("registry_cu", REPO / "bench" / "registry_cu.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(params=MODES)
+def registry(request: pytest.FixtureRequest, registry_elf: bytes) -> RegistryEnv:
+    svm = new_svm()
+    payer = Keypair()
+    svm.airdrop(payer.pubkey(), LAMPORTS)
+    client = RegistryClient()
+    keypair = program_keypair()
+    assert keypair.pubkey() == client.program_id, "keys/registry-keypair.json is not the IDL address"
+    if request.param == "add_program":
+        svm.add_program(client.program_id, registry_elf)
+    else:
+        deploy(svm, payer, registry_elf, keypair)
+    return RegistryEnv(svm, payer, client, request.param)
