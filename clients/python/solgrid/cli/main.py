@@ -17,6 +17,7 @@ from solgrid import __version__
 COMMANDS: list[tuple[str, str]] = [
     ("solgrid.cli.build_cmd", "build"),
     ("solgrid.cli.localnet_cmd", "localnet"),
+    ("solgrid.cli.deploy_cmd", "deploy"),
 ]
 
 EXIT_USER_ERROR = 1

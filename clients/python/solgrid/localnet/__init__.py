@@ -1,1 +1,30 @@
-"""A local Solana node: JSON-RPC and websocket PubSub over LiteSVM."""
+"""A local Solana node: JSON-RPC and websocket PubSub over LiteSVM (``solgrid localnet``).
+
+Modules (imported explicitly; this package imports nothing so that ``solgrid.localnet.svm`` stays light):
+
+* ``server``: ``LocalNode``/``NodeConfig``, the aiohttp servers (RPC on the port, PubSub on the next)
+  and the slot clock; ``background.BackgroundNode`` runs one on its own thread.
+* ``chain``: LiteSVM plus a validator's bookkeeping (blockhash ages, signature de-duplication, history,
+  account index, faucet, preflight, persistence); ``timeline``: slots, blockhashes, epochs, unix time.
+* ``methods`` (the RPC methods), ``controls`` (the ``solgrid_*`` test controls), ``pubsub``,
+  ``jsonrpc`` (envelopes and error codes), ``params``/``filters``/``wire`` (request parsing),
+  ``encoding``/``tokens``/``render``/``txmeta`` (response forms), ``store`` (SQLite), ``genesis``
+  (upgradeable programs at start), ``bench`` (throughput), ``svm`` (in-process LiteSVM helpers).
+
+Behaviour worth knowing (each is tested in tests/localnet):
+
+* Single node, instant finality: a transaction is processed, confirmed and finalized when committed;
+  statuses say "finalized" at once and every commitment sees the same state.
+* A slot every ``slot_ms`` (400) with a new blockhash; a blockhash is valid for 150 blocks; the Clock
+  sysvar's unix_timestamp is wall-clock time (plus what tests add); epochs of 432,000 slots.
+* sendTransaction executes once. With preflight, a failure is rolled back and answered with -32002 and
+  the RpcSimulateTransactionResult (logs included), exactly what a validator answers after simulating;
+  without preflight a failure that paid its fee is committed with its error, as on a cluster.
+* Fees: 5,000 lamports per signature (and per precompile signature); LiteSVM 0.26 charges no priority
+  fee, so none is reported.
+* Test controls over JSON-RPC: ``solgrid_warpSlot [slot]``, ``solgrid_advanceTime [seconds]``,
+  ``solgrid_setClock [{"unixTimestamp"}]``, ``solgrid_getClock []``, ``solgrid_setAccount [pubkey,
+  {lamports, owner, data, executable}]``; in Python the same on ``LocalNode.chain``.
+* ``--ledger DIR`` keeps accounts, history and node state in SQLite; a restart continues where it
+  stopped (deployed programs included).
+"""

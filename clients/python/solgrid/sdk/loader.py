@@ -28,6 +28,7 @@ _INITIALIZE_BUFFER = 0
 _WRITE = 1
 _DEPLOY_WITH_MAX_DATA_LEN = 2
 _UPGRADE = 3
+_EXTEND_PROGRAM = 6
 
 
 def programdata_address(program_id: Pubkey) -> Pubkey:
@@ -109,5 +110,22 @@ def upgrade(program: Pubkey, buffer: Pubkey, spill: Pubkey, authority: Pubkey) -
             AccountMeta(RENT, False, False),
             AccountMeta(CLOCK, False, False),
             AccountMeta(authority, True, False),
+        ],
+    )
+
+
+def extend_program(program: Pubkey, payer: Pubkey, additional_bytes: int) -> Instruction:
+    """Grow ``program``'s ProgramData by ``additional_bytes`` (paid by ``payer``) so a bigger ELF fits.
+
+    The loader refuses this in the slot the program was deployed or upgraded in.
+    """
+    return Instruction(
+        LOADER_V3,
+        struct.pack("<II", _EXTEND_PROGRAM, additional_bytes),
+        [
+            AccountMeta(programdata_address(program), False, True),
+            AccountMeta(program, False, True),
+            AccountMeta(SYSTEM_PROGRAM_ID, False, False),
+            AccountMeta(payer, True, True),
         ],
     )

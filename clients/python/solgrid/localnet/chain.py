@@ -1,0 +1,621 @@
+"""The ledger of the local node: LiteSVM plus what a validator has and LiteSVM does not.
+
+LiteSVM executes transactions; this class adds the rest of a single-node cluster:
+
+* a slot clock with a new blockhash per slot and validator-style blockhash ages (``timeline``), with the
+  Clock and SlotHashes sysvars kept in step;
+* signature de-duplication and transaction history with the RPC's meta (``store``); LiteSVM runs with its
+  own history and blockhash check off;
+* signature verification done here, so that simulateTransaction can honour ``sigVerify: false``;
+* preflight without double execution: a transaction is executed once. If it fails and preflight was
+  asked for, every account it touched is restored to its pre-state, nothing is recorded, and the
+  failure is answered as a preflight failure, which is what a validator would have answered after
+  simulating. Without preflight a failed transaction that paid its fee is committed like on a cluster;
+* an index of every account key the node has seen, owner by owner (LiteSVM 0.26 cannot list accounts)
+  for getProgramAccounts and the token queries;
+* a faucet keypair whose airdrops are ordinary transfers (so they have signatures, history and logs);
+* persistence: the post-state of every written account goes to the store at each slot boundary.
+
+All methods are synchronous and fast; the server calls them from its single event-loop thread (the VM is
+not thread-safe).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from solders.account import Account
+from solders.clock import Clock
+from solders.compute_budget import set_compute_unit_limit
+from solders.hash import Hash
+from solders.keypair import Keypair
+from solders.litesvm import LiteSVM
+from solders.message import Message, MessageV0
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+from solders.system_program import TransferParams, transfer
+from solders.transaction import VersionedTransaction
+from solders.transaction_metadata import (
+    FailedTransactionMetadata,
+    SimulatedTransactionInfo,
+    TransactionMetadata,
+)
+
+from solgrid.localnet import txmeta
+from solgrid.localnet.genesis import GenesisProgram, upgradeable_program_accounts
+from solgrid.localnet.store import LedgerStore
+from solgrid.localnet.svm import new_svm
+from solgrid.localnet.timeline import Timeline
+from solgrid.localnet.tx_errors import ALREADY_PROCESSED, BLOCKHASH_NOT_FOUND, transaction_error_json
+from solgrid.sdk import loader
+
+log = logging.getLogger("solgrid.localnet")
+
+SYSVAR_OWNER = Pubkey.from_string("Sysvar1111111111111111111111111111111111111")
+FAUCET_LAMPORTS = 10**18
+SLOT_HASHES_LEN = 512
+
+
+class InvalidTransaction(Exception):
+    """The transaction is malformed (does not sanitize); answered as invalid params."""
+
+
+class SignatureVerificationFailed(Exception):
+    """A signature does not verify; answered with -32003 when preflight or sigVerify was asked for."""
+
+
+@dataclass(frozen=True)
+class CommittedTransaction:
+    """A transaction that is now part of the ledger (successful, or failed after paying its fee)."""
+
+    signature: Signature
+    slot: int
+    err: Any
+    logs: list[str]
+    account_keys: list[Pubkey]
+    written: list[tuple[Pubkey, Account]]
+
+
+@dataclass(frozen=True)
+class Committed:
+    signature: Signature
+    err: Any
+
+
+@dataclass(frozen=True)
+class PreflightFailed:
+    """Nothing was committed; ``simulation`` is the RpcSimulateTransactionResult JSON."""
+
+    signature: Signature
+    err: Any
+    simulation: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """Accepted and never landed, as a validator does (e.g. a duplicate sent without preflight)."""
+
+    signature: Signature
+    reason: Any
+
+
+SubmitOutcome = Committed | PreflightFailed | Dropped
+
+
+class ChainListener(Protocol):
+    def on_transaction(self, tx: CommittedTransaction) -> None: ...
+
+    def on_accounts(self, slot: int, accounts: Sequence[tuple[Pubkey, Account]]) -> None: ...
+
+    def on_slot(self, slot: int, parent: int) -> None: ...
+
+
+@dataclass
+class ChainConfig:
+    programs: list[GenesisProgram] = field(default_factory=list)
+    funded: dict[Pubkey, int] = field(default_factory=dict)
+    """Accounts created at genesis with these lamports (the wallet, like solana-test-validator's mint)."""
+
+
+@dataclass(frozen=True)
+class _Execution:
+    keys: txmeta.AccountKeys
+    pre: list[Account | None]
+    pre_balances: list[int]
+
+
+def _simulation_result(
+    err: Any,
+    logs: Sequence[str] = (),
+    units: int = 0,
+    return_data: dict[str, Any] | None = None,
+    accounts: list[Any] | None = None,
+    inner: list[dict[str, Any]] | None = None,
+    replacement: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "err": err,
+        "logs": list(logs),
+        "accounts": accounts,
+        "unitsConsumed": units,
+        "returnData": return_data,
+        "innerInstructions": inner,
+        "replacementBlockhash": replacement,
+    }
+
+
+class Chain:
+    """LiteSVM with a validator's bookkeeping around it; see the module docstring."""
+
+    def __init__(self, store: LedgerStore, config: ChainConfig | None = None) -> None:
+        self.config = config or ChainConfig()
+        self.store = store
+        self.svm: LiteSVM = new_svm(sigverify=False, blockhash_check=False).with_transaction_history(0)
+        self.listeners: list[ChainListener] = []
+        self._owners: dict[Pubkey, Pubkey] = {}
+        self._by_owner: dict[Pubkey, set[Pubkey]] = collections.defaultdict(set)
+        self._dirty: set[Pubkey] = set()
+        self._slot_hashes: collections.deque[tuple[int, Hash]] = collections.deque(maxlen=SLOT_HASHES_LEN)
+        self._blockhash_count = 0
+        self._airdrop_count = 0
+        self.timeline = Timeline()
+        self.svm.set_epoch_schedule(self.timeline.epoch_schedule)
+        self.restored = not store.is_fresh
+        if self.restored:
+            self._restore()
+        else:
+            self._genesis()
+        self.commit()
+
+    def _notify(self, event: str, *args: Any) -> None:
+        """Tell every listener; one failing listener (say, a websocket encoder) must not undo a commit."""
+        for listener in self.listeners:
+            try:
+                getattr(listener, event)(*args)
+            except Exception:
+                log.exception("listener %s failed on %s", type(listener).__name__, event)
+
+    # -- genesis and restore ---------------------------------------------------------------------------
+
+    def _genesis(self) -> None:
+        self.identity = Keypair()
+        self.faucet = Keypair()
+        self.genesis_hash = self.svm.latest_blockhash()
+        self._epoch = 0
+        self._epoch_start_timestamp = self.timeline.unix_timestamp()
+        self._register_block(0)
+        self.set_account(self.faucet.pubkey(), Account(FAUCET_LAMPORTS, b"", txmeta.SYSTEM_PROGRAM_ID))
+        for pubkey, lamports in self.config.funded.items():
+            self.set_account(pubkey, Account(lamports, b"", txmeta.SYSTEM_PROGRAM_ID))
+        for program in self.config.programs:
+            for pubkey, account in upgradeable_program_accounts(program, 0, self.minimum_balance):
+                self.set_account(pubkey, account)
+
+    def _restore(self) -> None:
+        state = self.store.get_state
+        self.identity = Keypair.from_bytes(bytes(state("identity")))
+        self.faucet = Keypair.from_bytes(bytes(state("faucet")))
+        self.genesis_hash = Hash.from_string(state("genesis_hash"))
+        for pubkey, account in self.store.iter_accounts():
+            self.svm.set_account(pubkey, account)
+            self._index(pubkey, account)
+        self._blockhash_count = int(state("blockhash_count"))
+        for _ in range(self._blockhash_count):
+            self.svm.expire_blockhash()
+        self.timeline.slot = int(state("slot"))
+        self.timeline.time_offset = float(state("time_offset"))
+        self.timeline.restore_blockhashes((Hash.from_string(h), s) for h, s in state("recent_blockhashes"))
+        # SlotHashes holds the same (slot, blockhash) pairs, newest first.
+        self._slot_hashes.extend((s, h) for h, s in reversed(self.timeline.recent_blockhashes()))
+        self._epoch_start_timestamp = int(state("epoch_start_timestamp"))
+        self._epoch = self.timeline.epoch
+        self._airdrop_count = int(state("airdrop_count"))
+        # A restarted node continues with a new block, as a validator restarting from its ledger does.
+        self.advance_slot()
+
+    def _save_state(self) -> None:
+        self.store.put_state(
+            {
+                "identity": list(bytes(self.identity)),
+                "faucet": list(bytes(self.faucet)),
+                "genesis_hash": str(self.genesis_hash),
+                "blockhash_count": self._blockhash_count,
+                "slot": self.timeline.slot,
+                "time_offset": self.timeline.time_offset,
+                "recent_blockhashes": [[str(h), s] for h, s in self.timeline.recent_blockhashes()],
+                "epoch_start_timestamp": self._epoch_start_timestamp,
+                "airdrop_count": self._airdrop_count,
+            }
+        )
+
+    def commit(self) -> None:
+        """Persist the accounts written since the last commit and the node state (one SQLite transaction)."""
+        if self.store.persistent:
+            dirty, self._dirty = self._dirty, set()
+            written = ((pubkey, self.svm.get_account(pubkey)) for pubkey in dirty)
+            self.store.put_accounts((pubkey, account) for pubkey, account in written if _persistable(account))
+        else:
+            self._dirty.clear()
+        self._save_state()
+        self.store.commit()
+
+    # -- slots and time --------------------------------------------------------------------------------
+
+    @property
+    def slot(self) -> int:
+        return self.timeline.slot
+
+    def _register_block(self, slot: int) -> None:
+        if slot > 0 or self._blockhash_count > 0:
+            self.svm.expire_blockhash()
+            self._blockhash_count += 1
+        blockhash = self.svm.latest_blockhash()
+        self.timeline.slot = slot
+        self.timeline.register_blockhash(blockhash, slot)
+        self._slot_hashes.appendleft((slot, blockhash))
+        self.svm.set_slot_hashes(list(self._slot_hashes))
+        self._update_clock()
+
+    def _update_clock(self) -> None:
+        now = self.timeline.unix_timestamp()
+        epoch = self.timeline.epoch
+        if epoch != self._epoch:
+            self._epoch = epoch
+            self._epoch_start_timestamp = now
+        self.svm.set_clock(
+            Clock(
+                self.timeline.slot,
+                self._epoch_start_timestamp,
+                epoch,
+                self.timeline.leader_schedule_epoch,
+                now,
+            )
+        )
+
+    def advance_slot(self) -> int:
+        """Produce the next block: new slot, new blockhash, Clock at the current time."""
+        parent = self.timeline.slot
+        self._register_block(parent + 1)
+        self._notify("on_slot", self.timeline.slot, parent)
+        return self.timeline.slot
+
+    def warp_to_slot(self, slot: int) -> int:
+        """Jump to ``slot`` as if every slot in between produced an empty block."""
+        parent = self.timeline.slot
+        if slot <= parent:
+            raise ValueError(f"cannot warp to slot {slot}: the node is already at slot {parent}")
+        self._register_block(slot)
+        self._notify("on_slot", slot, parent)
+        return slot
+
+    def advance_time(self, seconds: float) -> int:
+        timestamp = self.timeline.advance_time(seconds)
+        self._update_clock()
+        return timestamp
+
+    def set_unix_timestamp(self, timestamp: int) -> int:
+        self.timeline.set_unix_timestamp(timestamp)
+        self._update_clock()
+        return timestamp
+
+    @property
+    def clock(self) -> Clock:
+        return self.svm.get_clock()
+
+    # -- accounts --------------------------------------------------------------------------------------
+
+    def get_account(self, pubkey: Pubkey) -> Account | None:
+        """The account, or None if it does not exist (LiteSVM keeps closed accounts at 0 lamports)."""
+        account = self.svm.get_account(pubkey)
+        return None if account is None or account.lamports == 0 else account
+
+    def get_balance(self, pubkey: Pubkey) -> int:
+        return self.svm.get_balance(pubkey) or 0
+
+    def minimum_balance(self, data_len: int) -> int:
+        return int(self.svm.minimum_balance_for_rent_exemption(data_len))
+
+    def set_account(self, pubkey: Pubkey, account: Account) -> None:
+        """Overwrite an account (genesis, tests); it is indexed, persisted and notified like a write.
+
+        ValueError when LiteSVM refuses it (an executable account whose program cannot be loaded).
+        """
+        try:
+            self.svm.set_account(pubkey, account)
+        except Exception as e:
+            raise ValueError(f"cannot store account {pubkey}: {e}") from None
+        self._index(pubkey, account)
+        self._dirty.add(pubkey)
+        self._notify("on_accounts", self.slot, [(pubkey, account)])
+
+    def accounts_owned_by(self, owner: Pubkey) -> list[tuple[Pubkey, Account]]:
+        result = []
+        for pubkey in sorted(self._by_owner.get(owner, ()), key=bytes):
+            account = self.get_account(pubkey)
+            if account is not None and account.owner == owner:
+                result.append((pubkey, account))
+        return result
+
+    def _index(self, pubkey: Pubkey, account: Account | None) -> None:
+        old = self._owners.get(pubkey)
+        new = None if account is None or account.lamports == 0 else account.owner
+        if old == new:
+            return
+        if old is not None:
+            self._by_owner[old].discard(pubkey)
+        if new is None:
+            self._owners.pop(pubkey, None)
+        else:
+            self._owners[pubkey] = new
+            self._by_owner[new].add(pubkey)
+
+    def _note_seen(self, keys: Iterable[Pubkey]) -> None:
+        for pubkey in keys:
+            if pubkey not in self._owners:
+                self._index(pubkey, self.svm.get_account(pubkey))
+
+    # -- transactions ----------------------------------------------------------------------------------
+
+    def check_sanitized(self, tx: VersionedTransaction) -> None:
+        try:
+            tx.sanitize()
+        except Exception as e:
+            raise InvalidTransaction(f"invalid transaction: {e}") from None
+        if len(tx.signatures) != tx.message.header.num_required_signatures:
+            raise InvalidTransaction(
+                "invalid transaction: Transaction failed to sanitize accounts offsets correctly"
+            )
+
+    @staticmethod
+    def signatures_verify(tx: VersionedTransaction) -> bool:
+        return all(tx.verify_with_results())
+
+    def check_age(self, message: Message | MessageV0) -> bool:
+        """Recent blockhash still valid, or a valid durable nonce (first instruction advances it)."""
+        if self.timeline.is_blockhash_valid(message.recent_blockhash):
+            return True
+        nonce_account = txmeta.advance_nonce_account(message)
+        if nonce_account is None:
+            return False
+        account = self.get_account(nonce_account)
+        return (
+            account is not None
+            and account.owner == txmeta.SYSTEM_PROGRAM_ID
+            and txmeta.nonce_of(bytes(account.data)) == bytes(message.recent_blockhash)
+        )
+
+    def submit(self, tx: VersionedTransaction, raw: bytes, *, preflight: bool) -> SubmitOutcome:
+        """Process a transaction the way sendTransaction does; see the module docstring for preflight."""
+        self.check_sanitized(tx)
+        signature = tx.signatures[0]
+        if not self.signatures_verify(tx):
+            if preflight:
+                raise SignatureVerificationFailed(str(signature))
+            return Dropped(signature, "SignatureFailure")
+        early_err = None
+        if self.store.has_signature(bytes(signature)):
+            early_err = ALREADY_PROCESSED
+        elif not self.check_age(tx.message):
+            early_err = BLOCKHASH_NOT_FOUND
+        if early_err is not None:
+            if preflight:
+                return PreflightFailed(signature, early_err, _simulation_result(early_err))
+            return Dropped(signature, early_err)
+
+        execution = self._prepare(tx)
+        result = self.svm.send_transaction(tx)
+        if isinstance(result, TransactionMetadata):
+            self._commit_transaction(tx, raw, execution, result, None)
+            return Committed(signature, None)
+
+        err = transaction_error_json(result.err())
+        meta = result.meta()
+        included = self._fee_was_charged(execution)
+        if preflight or not included:
+            if included:
+                self._restore_pre_state(execution)
+            if preflight:
+                simulation = _simulation_result(
+                    err,
+                    meta.logs(),
+                    meta.compute_units_consumed(),
+                    txmeta.return_data_json(meta),
+                )
+                return PreflightFailed(signature, err, simulation)
+            return Dropped(signature, err)
+        self._commit_transaction(tx, raw, execution, meta, err)
+        return Committed(signature, err)
+
+    def _prepare(self, tx: VersionedTransaction) -> _Execution:
+        keys = txmeta.resolve_account_keys(tx.message, self.svm.get_account)
+        if keys is None:
+            static = list(tx.message.account_keys)
+            keys = txmeta.AccountKeys(static, [False] * len(static), frozenset(), [], [])
+        pre: list[Account | None] = []
+        balances: list[int] = []
+        for index, pubkey in enumerate(keys.keys):
+            if index in keys.program_indexes:
+                pre.append(None)
+                balances.append(self.get_balance(pubkey))
+            else:
+                account = self.svm.get_account(pubkey)
+                pre.append(account)
+                balances.append(0 if account is None else account.lamports)
+        return _Execution(keys, pre, balances)
+
+    def _fee_was_charged(self, execution: _Execution) -> bool:
+        payer = execution.keys.keys[0]
+        return self.get_balance(payer) != execution.pre_balances[0]
+
+    def _restore_pre_state(self, execution: _Execution) -> None:
+        for index, pubkey in enumerate(execution.keys.keys):
+            if index in execution.keys.program_indexes:
+                continue
+            before = execution.pre[index]
+            after = self.svm.get_account(pubkey)
+            if after != before:
+                self.svm.set_account(pubkey, before or Account(0, b"", txmeta.SYSTEM_PROGRAM_ID))
+
+    def _commit_transaction(
+        self,
+        tx: VersionedTransaction,
+        raw: bytes,
+        execution: _Execution,
+        meta: TransactionMetadata,
+        err: Any,
+    ) -> None:
+        keys = execution.keys
+        post: list[Account | None] = list(execution.pre)
+        written: list[tuple[Pubkey, Account]] = []
+        for index in keys.written() if err is None else range(len(keys.keys)):
+            if index in keys.program_indexes:
+                continue
+            pubkey = keys.keys[index]
+            account = self.svm.get_account(pubkey)
+            if err is not None and account == execution.pre[index]:
+                continue
+            post[index] = account
+            if account is not None:
+                written.append((pubkey, account))
+            self._index(pubkey, account)
+            self._dirty.add(pubkey)
+        self._note_seen(keys.keys)
+        post_balances = [
+            self.get_balance(k) if i in keys.program_indexes else (0 if a is None else a.lamports)
+            for i, (k, a) in enumerate(zip(keys.keys, post, strict=True))
+        ]
+        logs = list(meta.logs())
+        record: dict[str, Any] = {
+            "err": err,
+            "status": {"Ok": None} if err is None else {"Err": err},
+            "fee": txmeta.compute_fee(tx.message),
+            "preBalances": execution.pre_balances,
+            "postBalances": post_balances,
+            "innerInstructions": txmeta.inner_instructions_json(meta.inner_instructions()),
+            "logMessages": logs,
+            "preTokenBalances": [],
+            "postTokenBalances": [],
+            "rewards": [],
+            "loadedAddresses": {
+                "writable": [str(k) for k in keys.loaded_writable],
+                "readonly": [str(k) for k in keys.loaded_readonly],
+            },
+            "computeUnitsConsumed": meta.compute_units_consumed(),
+        }
+        return_data = txmeta.return_data_json(meta)
+        if return_data is not None:
+            record["returnData"] = return_data
+        if txmeta.has_token_accounts(execution.pre) or txmeta.has_token_accounts(post):
+            record["preTokenBalances"] = txmeta.token_balances(keys.keys, execution.pre, self.svm.get_account)
+            record["postTokenBalances"] = txmeta.token_balances(keys.keys, post, self.svm.get_account)
+        signature = tx.signatures[0]
+        slot = self.timeline.slot
+        self.store.add_transaction(
+            bytes(signature),
+            slot,
+            int(self.svm.get_clock().unix_timestamp),
+            raw,
+            record,
+            err,
+            {bytes(k) for k in keys.keys},
+        )
+        self._notify("on_transaction", CommittedTransaction(signature, slot, err, logs, keys.keys, written))
+
+    def simulate(
+        self,
+        tx: VersionedTransaction,
+        *,
+        sig_verify: bool,
+        replace_blockhash: bool,
+        inner_instructions: bool,
+    ) -> tuple[dict[str, Any], list[tuple[Pubkey, Account]]]:
+        """simulateTransaction: (RpcSimulateTransactionResult JSON without accounts, post-accounts)."""
+        self.check_sanitized(tx)
+        if sig_verify and not self.signatures_verify(tx):
+            raise SignatureVerificationFailed(str(tx.signatures[0]))
+        replacement = None
+        if replace_blockhash:
+            blockhash = self.timeline.latest_blockhash()
+            tx = VersionedTransaction.populate(_with_blockhash(tx.message, blockhash), tx.signatures)
+            replacement = {
+                "blockhash": str(blockhash),
+                "lastValidBlockHeight": self.timeline.last_valid_block_height(blockhash),
+            }
+        elif not self.check_age(tx.message):
+            return _simulation_result(BLOCKHASH_NOT_FOUND), []
+        result = self.svm.simulate_transaction(tx)
+        if isinstance(result, SimulatedTransactionInfo):
+            meta, err, post = result.meta(), None, list(result.post_accounts())
+        else:
+            assert isinstance(result, FailedTransactionMetadata)
+            meta, err, post = result.meta(), transaction_error_json(result.err()), []
+        simulation = _simulation_result(
+            err,
+            meta.logs(),
+            meta.compute_units_consumed(),
+            txmeta.return_data_json(meta),
+            inner=txmeta.inner_instructions_json(meta.inner_instructions()) if inner_instructions else None,
+            replacement=replacement,
+        )
+        return simulation, post
+
+    def airdrop(self, to: Pubkey, lamports: int) -> SubmitOutcome:
+        """A transfer from the faucet, processed like any transaction (so it has history and logs).
+
+        A compute-unit-limit instruction that varies per airdrop keeps two equal airdrops in one slot from
+        having the same signature.
+        """
+        self._airdrop_count += 1
+        unique_limit = 10_000 + self._airdrop_count % 1_000_000
+        message = Message.new_with_blockhash(
+            [
+                set_compute_unit_limit(unique_limit),
+                transfer(TransferParams(from_pubkey=self.faucet.pubkey(), to_pubkey=to, lamports=lamports)),
+            ],
+            self.faucet.pubkey(),
+            self.timeline.latest_blockhash(),
+        )
+        tx = VersionedTransaction(message, [self.faucet])
+        return self.submit(tx, bytes(tx), preflight=True)
+
+    def fee_for_message(self, message: Message | MessageV0) -> int | None:
+        if not self.check_age(message):
+            return None
+        return txmeta.compute_fee(message)
+
+    def close(self) -> None:
+        self.commit()
+        self.store.close()
+
+
+def _persistable(account: Account | None) -> bool:
+    """Sysvars and LiteSVM's built-in programs are recreated by LiteSVM itself; everything else is kept."""
+    if account is None:
+        return True
+    if account.owner == SYSVAR_OWNER:
+        return False
+    return not account.executable or account.owner == loader.LOADER_V3
+
+
+def _with_blockhash(message: Message | MessageV0, blockhash: Hash) -> Message | MessageV0:
+    if isinstance(message, MessageV0):
+        return MessageV0(
+            message.header,
+            list(message.account_keys),
+            blockhash,
+            list(message.instructions),
+            list(message.address_table_lookups),
+        )
+    header = message.header
+    return Message.new_with_compiled_instructions(
+        header.num_required_signatures,
+        header.num_readonly_signed_accounts,
+        header.num_readonly_unsigned_accounts,
+        list(message.account_keys),
+        blockhash,
+        list(message.instructions),
+    )

@@ -1,0 +1,538 @@
+"""The JSON-RPC methods of the local node, answered from the ``Chain``.
+
+Commitment: a single node with instant finality; a transaction is processed, confirmed and finalized the
+moment it is committed, so every commitment level sees the same state and statuses report "finalized"
+at once (clients that wait for "finalized" do not wait). Commitment params are validated and otherwise
+have no effect, except that getTransaction refuses "processed" as a validator does.
+
+The non-standard ``solgrid_*`` methods for tests are in ``controls``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from solders.account import Account
+from solders.litesvm import FeatureSet
+from solders.message import from_bytes_versioned
+from solders.pubkey import Pubkey
+
+from solgrid.localnet import encoding as enc
+from solgrid.localnet import render, tokens, txmeta
+from solgrid.localnet.chain import (
+    Chain,
+    Committed,
+    Dropped,
+    InvalidTransaction,
+    PreflightFailed,
+    SignatureVerificationFailed,
+)
+from solgrid.localnet.controls import NodeControls
+from solgrid.localnet.filters import parse_filters
+from solgrid.localnet.params import (
+    Params,
+    parse_bool,
+    parse_hash,
+    parse_optional_u64,
+    parse_pubkey,
+    parse_signature,
+    parse_u64,
+)
+from solgrid.localnet.rpc_errors import (
+    INVALID_PARAMS,
+    SEND_TRANSACTION_PREFLIGHT_FAILURE,
+    TRANSACTION_SIGNATURE_VERIFICATION_FAILURE,
+    UNSUPPORTED_TRANSACTION_VERSION,
+    RpcError,
+    invalid_param,
+    invalid_params,
+    min_context_slot_not_reached,
+)
+from solgrid.localnet.tx_errors import describe_transaction_error
+from solgrid.localnet.wire import decode_transaction
+
+SOLANA_CORE_VERSION = "2.2.0"
+"""The agave version LiteSVM in solders 0.26 embeds."""
+MAX_MULTIPLE_ACCOUNTS = 100
+MAX_SIGNATURE_STATUSES = 256
+MAX_SIGNATURES_FOR_ADDRESS = 1000
+MAX_PRIORITIZATION_FEE_SLOTS = 150
+
+Handler = Callable[[Any], Any]
+
+
+def _feature_set_id() -> int:
+    digest = hashlib.sha256(b"".join(sorted(bytes(k) for k in FeatureSet.all_enabled().active))).digest()
+    return int.from_bytes(digest[:4], "little")
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """Where the node listens (getClusterNodes); known once its sockets are bound."""
+
+    rpc_address: str | None = None
+    pubsub_address: str | None = None
+
+
+class RpcMethods:
+    """Method name -> handler; handlers take the raw params and return the JSON result."""
+
+    def __init__(self, chain: Chain, info: NodeInfo) -> None:
+        self.chain = chain
+        self.info = info
+        self.feature_set = _feature_set_id()
+        self.handlers: dict[str, Handler] = {
+            "getHealth": self.get_health,
+            "getVersion": self.get_version,
+            "getIdentity": self.get_identity,
+            "getGenesisHash": self.get_genesis_hash,
+            "getSlot": self.get_slot,
+            "getBlockHeight": self.get_block_height,
+            "getSlotLeader": self.get_slot_leader,
+            "getEpochInfo": self.get_epoch_info,
+            "getEpochSchedule": self.get_epoch_schedule,
+            "getLatestBlockhash": self.get_latest_blockhash,
+            "isBlockhashValid": self.is_blockhash_valid,
+            "getFeeForMessage": self.get_fee_for_message,
+            "getFirstAvailableBlock": self.get_first_available_block,
+            "minimumLedgerSlot": self.get_first_available_block,
+            "getMaxRetransmitSlot": self.get_slot,
+            "getMaxShredInsertSlot": self.get_slot,
+            "getRecentPrioritizationFees": self.get_recent_prioritization_fees,
+            "getTransactionCount": self.get_transaction_count,
+            "getClusterNodes": self.get_cluster_nodes,
+            "getVoteAccounts": self.get_vote_accounts,
+            "getMinimumBalanceForRentExemption": self.get_minimum_balance_for_rent_exemption,
+            "getBalance": self.get_balance,
+            "getAccountInfo": self.get_account_info,
+            "getMultipleAccounts": self.get_multiple_accounts,
+            "getProgramAccounts": self.get_program_accounts,
+            "getTokenAccountBalance": self.get_token_account_balance,
+            "getTokenSupply": self.get_token_supply,
+            "getTokenLargestAccounts": self.get_token_largest_accounts,
+            "getTokenAccountsByOwner": self.get_token_accounts_by_owner,
+            "getTokenAccountsByDelegate": self.get_token_accounts_by_delegate,
+            "requestAirdrop": self.request_airdrop,
+            "sendTransaction": self.send_transaction,
+            "simulateTransaction": self.simulate_transaction,
+            "getSignatureStatuses": self.get_signature_statuses,
+            "getTransaction": self.get_transaction,
+            "getSignaturesForAddress": self.get_signatures_for_address,
+            **NodeControls(chain).handlers,
+        }
+
+    # -- helpers ---------------------------------------------------------------------------------------
+
+    def _context(self, value: Any) -> dict[str, Any]:
+        return {"context": {"apiVersion": SOLANA_CORE_VERSION, "slot": self.chain.slot}, "value": value}
+
+    def _check_min_context_slot(self, config: dict[str, Any]) -> None:
+        wanted = parse_optional_u64(config, "minContextSlot")
+        if wanted is not None and wanted > self.chain.slot:
+            raise min_context_slot_not_reached(self.chain.slot)
+
+    def _encode(self, account: Account | None, config: dict[str, Any], default: str = enc.BINARY) -> Any:
+        encoding = enc.parse_account_encoding(config.get("encoding"), default)
+        data_slice = enc.parse_data_slice(config.get("dataSlice"))
+        if account is None:
+            return None
+        return enc.encode_account(account, encoding, data_slice, self._mint_decimals)
+
+    def _mint_decimals(self, mint: Pubkey) -> int | None:
+        return txmeta.mint_decimals(self.chain.get_account, mint)
+
+    # -- cluster -----------------------------------------------------------------------------------------
+
+    def get_health(self, raw: Any) -> Any:
+        Params(raw)
+        return "ok"
+
+    def get_version(self, raw: Any) -> Any:
+        Params(raw)
+        return {"solana-core": SOLANA_CORE_VERSION, "feature-set": self.feature_set}
+
+    def get_identity(self, raw: Any) -> Any:
+        Params(raw)
+        return {"identity": str(self.chain.identity.pubkey())}
+
+    def get_genesis_hash(self, raw: Any) -> Any:
+        Params(raw)
+        return str(self.chain.genesis_hash)
+
+    def get_slot(self, raw: Any) -> Any:
+        self._check_min_context_slot(Params(raw, maximum=1).config(0))
+        return self.chain.slot
+
+    def get_block_height(self, raw: Any) -> Any:
+        self._check_min_context_slot(Params(raw, maximum=1).config(0))
+        return self.chain.timeline.block_height
+
+    def get_slot_leader(self, raw: Any) -> Any:
+        Params(raw, maximum=1).config(0)
+        return str(self.chain.identity.pubkey())
+
+    def get_epoch_info(self, raw: Any) -> Any:
+        self._check_min_context_slot(Params(raw, maximum=1).config(0))
+        epoch, index, slots = self.chain.timeline.epoch_info()
+        return {
+            "absoluteSlot": self.chain.slot,
+            "blockHeight": self.chain.timeline.block_height,
+            "epoch": epoch,
+            "slotIndex": index,
+            "slotsInEpoch": slots,
+            "transactionCount": self.chain.store.transaction_count,
+        }
+
+    def get_epoch_schedule(self, raw: Any) -> Any:
+        Params(raw)
+        schedule = self.chain.timeline.epoch_schedule
+        return {
+            "slotsPerEpoch": schedule.slots_per_epoch,
+            "leaderScheduleSlotOffset": schedule.leader_schedule_slot_offset,
+            "warmup": schedule.warmup,
+            "firstNormalEpoch": schedule.first_normal_epoch,
+            "firstNormalSlot": schedule.first_normal_slot,
+        }
+
+    def get_latest_blockhash(self, raw: Any) -> Any:
+        self._check_min_context_slot(Params(raw, maximum=1).config(0))
+        timeline = self.chain.timeline
+        blockhash = timeline.latest_blockhash()
+        return self._context(
+            {"blockhash": str(blockhash), "lastValidBlockHeight": timeline.last_valid_block_height(blockhash)}
+        )
+
+    def is_blockhash_valid(self, raw: Any) -> Any:
+        params = Params(raw, required=1, maximum=2)
+        self._check_min_context_slot(params.config(1))
+        return self._context(self.chain.timeline.is_blockhash_valid(parse_hash(params.get(0))))
+
+    def get_fee_for_message(self, raw: Any) -> Any:
+        params = Params(raw, required=1, maximum=2)
+        self._check_min_context_slot(params.config(1))
+        data = enc.decode_bytes_param(params.get(0), enc.BASE64, "message")
+        try:
+            message = from_bytes_versioned(data)
+        except Exception as e:
+            raise invalid_param(f"invalid message: {e}") from None
+        return self._context(self.chain.fee_for_message(message))
+
+    def get_first_available_block(self, raw: Any) -> Any:
+        Params(raw)
+        return 0
+
+    def get_recent_prioritization_fees(self, raw: Any) -> Any:
+        params = Params(raw, maximum=1)
+        accounts = params.get(0) or []
+        if not isinstance(accounts, list) or len(accounts) > 128:
+            raise invalid_params("expected a list of at most 128 account addresses")
+        for account in accounts:
+            parse_pubkey(account)
+        first = max(0, self.chain.slot - MAX_PRIORITIZATION_FEE_SLOTS + 1)
+        return [{"slot": slot, "prioritizationFee": 0} for slot in range(first, self.chain.slot + 1)]
+
+    def get_transaction_count(self, raw: Any) -> Any:
+        self._check_min_context_slot(Params(raw, maximum=1).config(0))
+        return self.chain.store.transaction_count
+
+    def get_cluster_nodes(self, raw: Any) -> Any:
+        Params(raw)
+        return [
+            {
+                "pubkey": str(self.chain.identity.pubkey()),
+                "gossip": None,
+                "tpu": None,
+                "tpuQuic": None,
+                "rpc": self.info.rpc_address,
+                "pubsub": self.info.pubsub_address,
+                "version": SOLANA_CORE_VERSION,
+                "featureSet": self.feature_set,
+                "shredVersion": 0,
+            }
+        ]
+
+    def get_vote_accounts(self, raw: Any) -> Any:
+        Params(raw, maximum=1).config(0)
+        return {"current": [], "delinquent": []}
+
+    # -- accounts ----------------------------------------------------------------------------------------
+
+    def get_minimum_balance_for_rent_exemption(self, raw: Any) -> Any:
+        params = Params(raw, required=1, maximum=2)
+        params.config(1)
+        return self.chain.minimum_balance(parse_u64(params.get(0), "data length"))
+
+    def get_balance(self, raw: Any) -> Any:
+        params = Params(raw, required=1, maximum=2)
+        self._check_min_context_slot(params.config(1))
+        return self._context(self.chain.get_balance(params.pubkey(0)))
+
+    def get_account_info(self, raw: Any) -> Any:
+        params = Params(raw, required=1, maximum=2)
+        config = params.config(1)
+        self._check_min_context_slot(config)
+        return self._context(self._encode(self.chain.get_account(params.pubkey(0)), config))
+
+    def get_multiple_accounts(self, raw: Any) -> Any:
+        params = Params(raw, required=1, maximum=2)
+        config = params.config(1)
+        self._check_min_context_slot(config)
+        keys = params.get(0)
+        if not isinstance(keys, list):
+            raise invalid_params("expected a list of account addresses")
+        if len(keys) > MAX_MULTIPLE_ACCOUNTS:
+            raise invalid_params(f"Too many inputs provided; max {MAX_MULTIPLE_ACCOUNTS}")
+        pubkeys = [parse_pubkey(k) for k in keys]
+        return self._context([self._encode(self.chain.get_account(k), config, enc.BASE64) for k in pubkeys])
+
+    def get_program_accounts(self, raw: Any) -> Any:
+        params = Params(raw, required=1, maximum=2)
+        program = params.pubkey(0)
+        config = params.config(1)
+        self._check_min_context_slot(config)
+        filters = parse_filters(config.get("filters"))
+        matches = [
+            {"pubkey": str(pubkey), "account": self._encode(account, config)}
+            for pubkey, account in self.chain.accounts_owned_by(program)
+            if all(f(pubkey, account) for f in filters)
+        ]
+        return self._context(matches) if parse_bool(config, "withContext", False) else matches
+
+    # -- tokens ------------------------------------------------------------------------------------------
+
+    def _token_account(self, pubkey: Pubkey) -> tokens.TokenAccount:
+        account = self.chain.get_account(pubkey)
+        parsed = None if account is None else tokens.parse_token_account(account.owner, bytes(account.data))
+        if parsed is None:
+            raise invalid_param("not a Token account")
+        return parsed
+
+    def _mint(self, pubkey: Pubkey) -> tokens.Mint:
+        account = self.chain.get_account(pubkey)
+        parsed = None if account is None else tokens.parse_mint(account.owner, bytes(account.data))
+        if parsed is None:
+            raise invalid_param("not a Token mint")
+        return parsed
+
+    def get_token_account_balance(self, raw: Any) -> Any:
+        params = Params(raw, required=1, maximum=2)
+        self._check_min_context_slot(params.config(1))
+        account = self._token_account(params.pubkey(0))
+        mint = self._mint(account.mint)
+        return self._context(tokens.ui_token_amount(account.amount, mint.decimals))
+
+    def get_token_supply(self, raw: Any) -> Any:
+        params = Params(raw, required=1, maximum=2)
+        self._check_min_context_slot(params.config(1))
+        mint = self._mint(params.pubkey(0))
+        return self._context(tokens.ui_token_amount(mint.supply, mint.decimals))
+
+    def get_token_largest_accounts(self, raw: Any) -> Any:
+        params = Params(raw, required=1, maximum=2)
+        self._check_min_context_slot(params.config(1))
+        mint_key = params.pubkey(0)
+        mint = self._mint(mint_key)
+        holders = []
+        for program in tokens.TOKEN_PROGRAM_IDS:
+            for pubkey, account in self.chain.accounts_owned_by(program):
+                parsed = tokens.parse_token_account(program, bytes(account.data))
+                if parsed is not None and parsed.mint == mint_key:
+                    holders.append((parsed.amount, pubkey))
+        holders.sort(key=lambda h: (-h[0], bytes(h[1])))
+        return self._context(
+            [
+                {"address": str(pubkey), **tokens.ui_token_amount(amount, mint.decimals)}
+                for amount, pubkey in holders[:20]
+            ]
+        )
+
+    def get_token_accounts_by_owner(self, raw: Any) -> Any:
+        return self._token_accounts_by(raw, lambda account: account.owner)
+
+    def get_token_accounts_by_delegate(self, raw: Any) -> Any:
+        return self._token_accounts_by(raw, lambda account: account.delegate)
+
+    def _token_accounts_by(self, raw: Any, key_of: Callable[[tokens.TokenAccount], Pubkey | None]) -> Any:
+        params = Params(raw, required=2, maximum=3)
+        wanted = params.pubkey(0)
+        selector = params.get(1)
+        config = params.config(2)
+        self._check_min_context_slot(config)
+        if (
+            not isinstance(selector, dict)
+            or len(selector) != 1
+            or not ({"mint", "programId"} & selector.keys())
+        ):
+            raise invalid_params("expected a filter object {mint} or {programId}")
+        mint: Pubkey | None = None
+        if "mint" in selector:
+            mint = parse_pubkey(selector["mint"])
+            mint_account = self.chain.get_account(mint)
+            if mint_account is None or mint_account.owner not in tokens.TOKEN_PROGRAM_IDS:
+                raise invalid_param("could not find mint")
+            program = mint_account.owner
+        else:
+            program = parse_pubkey(selector["programId"])
+            if program not in tokens.TOKEN_PROGRAM_IDS:
+                raise invalid_param("unrecognized Token program id")
+        result = []
+        for pubkey, account in self.chain.accounts_owned_by(program):
+            parsed = tokens.parse_token_account(program, bytes(account.data))
+            if parsed is None or key_of(parsed) != wanted or (mint is not None and parsed.mint != mint):
+                continue
+            result.append({"pubkey": str(pubkey), "account": self._encode(account, config)})
+        return self._context(result)
+
+    # -- transactions ------------------------------------------------------------------------------------
+
+    def request_airdrop(self, raw: Any) -> Any:
+        params = Params(raw, required=2, maximum=3)
+        params.config(2)
+        to = params.pubkey(0)
+        lamports = parse_u64(params.get(1), "lamports")
+        outcome = self.chain.airdrop(to, lamports)
+        if not isinstance(outcome, Committed) or outcome.err is not None:
+            detail = outcome.err if isinstance(outcome, (Committed, PreflightFailed)) else outcome.reason
+            raise RpcError(INVALID_PARAMS, f"airdrop request failed: {describe_transaction_error(detail)}")
+        return str(outcome.signature)
+
+    def send_transaction(self, raw: Any) -> Any:
+        params = Params(raw, required=1, maximum=2)
+        config = params.config(1)
+        self._check_min_context_slot(config)
+        parse_optional_u64(config, "maxRetries")
+        tx, wire = decode_transaction(params.get(0), config.get("encoding") or "base58")
+        preflight = not parse_bool(config, "skipPreflight", False)
+        try:
+            outcome = self.chain.submit(tx, wire, preflight=preflight)
+        except InvalidTransaction as e:
+            raise RpcError(INVALID_PARAMS, str(e)) from None
+        except SignatureVerificationFailed:
+            raise RpcError(
+                TRANSACTION_SIGNATURE_VERIFICATION_FAILURE, "Transaction signature verification failure"
+            ) from None
+        if isinstance(outcome, PreflightFailed):
+            raise RpcError(
+                SEND_TRANSACTION_PREFLIGHT_FAILURE,
+                f"Transaction simulation failed: {describe_transaction_error(outcome.err)}",
+                outcome.simulation,
+            )
+        assert isinstance(outcome, (Committed, Dropped))
+        return str(outcome.signature)
+
+    def simulate_transaction(self, raw: Any) -> Any:
+        params = Params(raw, required=1, maximum=2)
+        config = params.config(1)
+        self._check_min_context_slot(config)
+        tx, _ = decode_transaction(params.get(0), config.get("encoding") or "base58")
+        sig_verify = parse_bool(config, "sigVerify", False)
+        replace = parse_bool(config, "replaceRecentBlockhash", False)
+        if sig_verify and replace:
+            raise invalid_params("sigVerify may not be used with replaceRecentBlockhash")
+        accounts_config = config.get("accounts")
+        addresses: list[Pubkey] | None = None
+        accounts_encoding = enc.BASE64
+        if accounts_config is not None:
+            if not isinstance(accounts_config, dict) or not isinstance(
+                accounts_config.get("addresses"), list
+            ):
+                raise invalid_params("accounts must be {addresses: [...], encoding}")
+            addresses = [parse_pubkey(a) for a in accounts_config["addresses"]]
+            accounts_encoding = enc.parse_account_encoding(accounts_config.get("encoding"), enc.BASE64)
+            if accounts_encoding in (enc.BASE58, enc.BINARY):
+                raise invalid_params("base58 encoding not supported")
+        try:
+            result, post = self.chain.simulate(
+                tx,
+                sig_verify=sig_verify,
+                replace_blockhash=replace,
+                inner_instructions=parse_bool(config, "innerInstructions", False),
+            )
+        except InvalidTransaction as e:
+            raise RpcError(INVALID_PARAMS, str(e)) from None
+        except SignatureVerificationFailed:
+            raise RpcError(
+                TRANSACTION_SIGNATURE_VERIFICATION_FAILURE, "Transaction signature verification failure"
+            ) from None
+        if addresses is not None:
+            post_by_key = dict(post)
+            result["accounts"] = [
+                enc.encode_account(post_by_key[a], accounts_encoding, None, self._mint_decimals)
+                if a in post_by_key
+                else None
+                for a in addresses
+            ]
+        return self._context(result)
+
+    def get_signature_statuses(self, raw: Any) -> Any:
+        params = Params(raw, required=1, maximum=2)
+        params.config(1)
+        signatures = params.get(0)
+        if not isinstance(signatures, list):
+            raise invalid_params("expected a list of signatures")
+        if len(signatures) > MAX_SIGNATURE_STATUSES:
+            raise invalid_params(f"Too many inputs provided; max {MAX_SIGNATURE_STATUSES}")
+        statuses = []
+        for text in signatures:
+            status = self.chain.store.signature_status(bytes(parse_signature(text)))
+            statuses.append(
+                None
+                if status is None
+                else {
+                    "slot": status.slot,
+                    "confirmations": None,
+                    "err": status.err,
+                    "status": {"Ok": None} if status.err is None else {"Err": status.err},
+                    "confirmationStatus": "finalized",
+                }
+            )
+        return self._context(statuses)
+
+    def get_transaction(self, raw: Any) -> Any:
+        params = Params(raw, required=1, maximum=2)
+        signature = parse_signature(params.get(0))
+        config = params.get(1)
+        if isinstance(config, str):  # the deprecated form: an encoding instead of a config object
+            config = {"encoding": config}
+        config = Params([config], maximum=1).config(0)
+        if config.get("commitment") == "processed":
+            raise invalid_params("Method does not support commitment below `confirmed`")
+        max_version = parse_optional_u64(config, "maxSupportedTransactionVersion")
+        if max_version is not None and max_version > 0:
+            raise invalid_params(f"Transaction version ({max_version}) is not supported")
+        stored = self.chain.store.get_transaction(bytes(signature))
+        if stored is None:
+            return None
+        if max_version is None and render.is_v0(stored):
+            raise RpcError(
+                UNSUPPORTED_TRANSACTION_VERSION,
+                "Transaction version (0) is not supported by the requesting client. Please try the request "
+                'again with the following configuration parameter: "maxSupportedTransactionVersion": 0',
+            )
+        return render.confirmed_transaction(
+            stored, str(config.get("encoding") or "json"), max_version is not None
+        )
+
+    def get_signatures_for_address(self, raw: Any) -> Any:
+        params = Params(raw, required=1, maximum=2)
+        address = params.pubkey(0)
+        config = params.config(1)
+        self._check_min_context_slot(config)
+        limit = parse_optional_u64(config, "limit") or MAX_SIGNATURES_FOR_ADDRESS
+        if limit > MAX_SIGNATURES_FOR_ADDRESS:
+            raise invalid_params(f"Invalid limit; max {MAX_SIGNATURES_FOR_ADDRESS}")
+        store = self.chain.store
+        before_seq = until_seq = None
+        if config.get("before") is not None:
+            before_seq = store.seq_of(bytes(parse_signature(config["before"])))
+            if before_seq is None:
+                return []
+        if config.get("until") is not None:
+            until_seq = store.seq_of(bytes(parse_signature(config["until"])))
+        found = store.signatures_for_address(
+            bytes(address), before_seq=before_seq, until_seq=until_seq, limit=limit
+        )
+        return [render.signature_info(stored) for stored in found]

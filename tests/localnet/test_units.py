@@ -1,0 +1,108 @@
+"""Pure pieces of the node: the timeline (blockhash ages, time) and the SPL Token layouts."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from solders.hash import Hash
+from solders.pubkey import Pubkey
+
+from solgrid.localnet import tokens
+from solgrid.localnet.timeline import MAX_PROCESSING_AGE, Timeline
+
+
+class FakeClock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_blockhash_ages() -> None:
+    timeline = Timeline()
+    old, new = Hash.new_unique(), Hash.new_unique()
+    timeline.register_blockhash(old, 0)
+    timeline.slot = 10
+    timeline.register_blockhash(new, 10)
+    assert timeline.latest_blockhash() == new
+    assert timeline.last_valid_block_height(old) == MAX_PROCESSING_AGE
+    timeline.slot = MAX_PROCESSING_AGE
+    assert timeline.is_blockhash_valid(old)
+    timeline.slot = MAX_PROCESSING_AGE + 1
+    assert not timeline.is_blockhash_valid(old) and timeline.is_blockhash_valid(new)
+    assert not timeline.is_blockhash_valid(Hash.new_unique())
+    for slot in range(11, 400):
+        timeline.register_blockhash(Hash.new_unique(), slot)
+    assert timeline.last_valid_block_height(old) is None  # forgotten after 300 newer blockhashes
+
+
+def test_time_never_goes_backwards() -> None:
+    clock = FakeClock(1_000.0)
+    timeline = Timeline(wall_clock=clock)
+    assert timeline.unix_timestamp() == 1_000
+    clock.now = 990.0  # the wall clock steps back
+    assert timeline.unix_timestamp() == 1_000
+    assert timeline.advance_time(60) == 1_050  # 990 + 60: the offset moves the wall clock
+    clock.now = 2_000.0
+    assert timeline.set_unix_timestamp(5_000) == 5_000
+    assert timeline.unix_timestamp() == 5_000
+    clock.now = 2_030.0
+    assert timeline.unix_timestamp() == 5_030
+    with pytest.raises(ValueError):
+        timeline.set_unix_timestamp(4_000)
+    with pytest.raises(ValueError):
+        timeline.advance_time(-1)
+
+
+def test_epochs() -> None:
+    timeline = Timeline()
+    timeline.slot = 432_000 * 3 + 7
+    assert timeline.epoch_info() == (3, 7, 432_000)
+    assert timeline.leader_schedule_epoch == 4
+
+
+@pytest.mark.parametrize(
+    ("amount", "decimals", "text"),
+    [(0, 6, "0"), (1, 6, "0.000001"), (1_500_000, 6, "1.5"), (100, 0, "100"), (123_456_789, 3, "123456.789")],
+)
+def test_ui_amount_string(amount: int, decimals: int, text: str) -> None:
+    assert tokens.ui_amount_string(amount, decimals) == text
+    assert tokens.ui_token_amount(amount, decimals)["uiAmountString"] == text
+
+
+def token_account_bytes(mint: Pubkey, owner: Pubkey, amount: int, state: int = 1) -> bytes:
+    return (
+        bytes(mint)
+        + bytes(owner)
+        + struct.pack("<Q", amount)
+        + bytes(36)  # delegate: none
+        + bytes([state])
+        + bytes(12)  # is_native: none
+        + struct.pack("<Q", 0)
+        + bytes(36)  # close authority: none
+    )
+
+
+def test_token_account_layouts() -> None:
+    mint, owner = Pubkey.new_unique(), Pubkey.new_unique()
+    data = token_account_bytes(mint, owner, 42)
+    assert len(data) == tokens.ACCOUNT_LEN
+    parsed = tokens.parse_token_account(tokens.TOKEN_PROGRAM_ID, data)
+    assert parsed is not None and (parsed.mint, parsed.owner, parsed.amount) == (mint, owner, 42)
+    assert (
+        tokens.parse_token_account(tokens.TOKEN_PROGRAM_ID, token_account_bytes(mint, owner, 1, state=0))
+        is None
+    )
+    assert tokens.parse_token_account(Pubkey.new_unique(), data) is None  # not a token program
+    json_form = tokens.parsed_token_data(tokens.TOKEN_PROGRAM_ID, data, 2)
+    assert json_form is not None and json_form["parsed"]["info"]["tokenAmount"]["uiAmountString"] == "0.42"
+
+    # Token-2022 with extensions: the base is recognised, jsonParsed falls back (extensions not decoded).
+    extended = data + bytes([2]) + bytes(20)
+    assert tokens.parse_token_account(tokens.TOKEN_2022_PROGRAM_ID, extended) is not None
+    assert tokens.parse_token_account(tokens.TOKEN_PROGRAM_ID, extended) is None
+    assert tokens.parsed_token_data(tokens.TOKEN_2022_PROGRAM_ID, extended, 2) is None
+    plain_2022 = tokens.parsed_token_data(tokens.TOKEN_2022_PROGRAM_ID, data, 2)
+    assert plain_2022 is not None and plain_2022["program"] == "spl-token-2022"
