@@ -14,7 +14,7 @@ demo: build
 	@.venv/bin/python scripts/demo.py
 
 bench: build
-	@.venv/bin/python scripts/bench.py
+	@.venv/bin/python bench/run.py
 
 localnet: build
 	@.venv/bin/solgrid localnet

@@ -1,16 +1,14 @@
 """Fixtures for the local node tests: one in-process node per test module, on free ports.
 
-``program_elf`` is an SBPF program built by the project's own pipeline (the registry, built from
-``programs/registry`` and cached; ``SOLGRID_PREBUILT_DIR=<dir>`` uses ``<dir>/registry.so`` instead).
+``program_elf`` is an SBPF program built by the project's own pipeline (the registry; see the shared
+``elf_of`` fixture in ``tests/conftest.py``).
 The deploy and persistence tests only need *a* valid program: they check that it runs (its
 "consumed ... compute units" log line), whatever it answers to empty instruction data.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 import pytest_asyncio
@@ -18,20 +16,12 @@ from solana.rpc.async_api import AsyncClient
 
 from solgrid.localnet.server import LocalNode, NodeConfig
 
-REPO = Path(__file__).resolve().parents[2]
 FIXTURE_PROGRAM = "registry"
 
 
 @pytest.fixture(scope="session")
-def program_elf() -> bytes:
-    prebuilt = os.environ.get("SOLGRID_PREBUILT_DIR")
-    if prebuilt:
-        return (Path(prebuilt) / f"{FIXTURE_PROGRAM}.so").read_bytes()
-    from solgrid.build.pipeline import Builder, select_programs
-    from solgrid.build.toolchain import Toolchain
-
-    (program,) = select_programs(REPO, [FIXTURE_PROGRAM])
-    return Builder(REPO, Toolchain.locate()).build(program).so_path.read_bytes()
+def program_elf(elf_of: Callable[[str], bytes]) -> bytes:
+    return elf_of(FIXTURE_PROGRAM)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

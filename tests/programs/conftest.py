@@ -1,8 +1,6 @@
 """Fixtures for running SolGrid programs in the in-process LiteSVM.
 
-Programs are built by the project's pipeline (``solgrid.build``; cached, so a no-op when nothing
-changed). ``SOLGRID_PREBUILT_DIR=<dir>`` makes the tests use ``<dir>/<program>.so`` instead, for a
-CI job that builds once and tests elsewhere.
+Programs come from the shared ``elf_of`` fixture (``tests/conftest.py``).
 
 Every test that takes ``registry`` runs twice: with the program loaded by ``add_program`` and with it
 deployed through BPFLoaderUpgradeable (the loader verifies the ELF, and the payer becomes the upgrade
@@ -12,8 +10,7 @@ authority). In both cases the program lives at its IDL address.
 from __future__ import annotations
 
 import importlib.util
-import os
-from pathlib import Path
+from collections.abc import Callable
 from types import ModuleType
 
 import pytest
@@ -26,20 +23,9 @@ from solgrid.sdk.registry import RegistryClient
 MODES = ("add_program", "deploy")
 
 
-def program_elf(name: str) -> bytes:
-    prebuilt = os.environ.get("SOLGRID_PREBUILT_DIR")
-    if prebuilt:
-        return (Path(prebuilt) / f"{name}.so").read_bytes()
-    from solgrid.build.pipeline import Builder, select_programs
-    from solgrid.build.toolchain import Toolchain
-
-    (program,) = select_programs(REPO, [name])
-    return Builder(REPO, Toolchain.locate()).build(program).so_path.read_bytes()
-
-
 @pytest.fixture(scope="session")
-def registry_elf() -> bytes:
-    return program_elf("registry")
+def registry_elf(elf_of: Callable[[str], bytes]) -> bytes:
+    return elf_of("registry")
 
 
 @pytest.fixture(scope="session")

@@ -14,12 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import socket
-import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from solana.rpc.async_api import AsyncClient
@@ -30,6 +26,8 @@ from solders.message import Message
 from solders.signature import Signature
 from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
+
+from solgrid.localnet.process import node_process
 
 STATUS_BATCH = 256
 BLOCKHASH_REFRESH_SECONDS = 10.0
@@ -158,60 +156,14 @@ async def transfer_throughput(
     )
 
 
-def _free_port_pair() -> int:
-    """A port p such that p and p + 1 are free (the node's RPC and PubSub ports)."""
-    for _attempt in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        if port >= 65535:
-            continue
-        with socket.socket() as second:
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free pair of ports found")
-
-
-@contextlib.asynccontextmanager
-async def node_process() -> AsyncIterator[str]:
-    """A ``solgrid localnet`` child process (no programs, quiet) for the duration; yields its RPC URL."""
-    port = _free_port_pair()
-    with tempfile.TemporaryDirectory() as workspace:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            "from solgrid.cli.main import main; main()",
-            "localnet",
-            "--rpc-port",
-            str(port),
-            "--quiet",
-            "--no-programs",
-            "--workspace",
-            workspace,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        try:
-            assert process.stdout is not None
-            line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
-            if b"ready" not in line:
-                raise RuntimeError(f"the node did not start: {line!r}")
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            if process.returncode is None:
-                process.terminate()
-                await process.wait()
-
-
 async def run(url: str | None, clients: int, transactions: int, in_flight: int) -> BenchResult:
     if url is not None:
         return await transfer_throughput(url, clients=clients, transactions=transactions, in_flight=in_flight)
-    async with node_process() as started_url:
-        return await transfer_throughput(
-            started_url, clients=clients, transactions=transactions, in_flight=in_flight
-        )
+    with tempfile.TemporaryDirectory() as empty_workspace:
+        async with node_process(["--no-programs", "--workspace", empty_workspace]) as node:
+            return await transfer_throughput(
+                node.rpc_url, clients=clients, transactions=transactions, in_flight=in_flight
+            )
 
 
 def main(argv: list[str] | None = None) -> BenchResult:

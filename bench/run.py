@@ -1,0 +1,127 @@
+"""``make bench``: measure, print and record SolGrid's speed and size numbers in ``bench/results.md``.
+
+- build time of every program from clean (a copy of the workspace with an empty target directory,
+  including ``-Zbuild-std``), after a one-file edit, and with nothing changed; the .so sizes;
+- local-node throughput of simple SOL transfers sent through JSON-RPC by concurrent clients;
+- compute units per instruction, measured in LiteSVM.
+
+Goals (from the issues) are printed next to the numbers; they are targets to watch, not assertions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from solgrid.build.pipeline import Builder, discover_programs
+from solgrid.build.toolchain import Toolchain
+from solgrid.localnet import bench as node_bench
+
+sys.path.insert(0, str(Path(__file__).parent))
+import registry_cu  # noqa: E402 - a sibling script of this directory
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results.md"
+EDITED_FILE = Path("programs") / "registry" / "src" / "lib.rs"
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    started = time.monotonic()
+    fn()
+    return time.monotonic() - started
+
+
+def build_times() -> list[str]:
+    toolchain = Toolchain.locate()
+    with tempfile.TemporaryDirectory(prefix="solgrid-bench-") as tmp:
+        copy = Path(tmp) / "ws"
+        copy.mkdir()
+        for item in ("Cargo.toml", "Cargo.lock", "programs", "crates"):
+            src = REPO / item
+            (shutil.copytree if src.is_dir() else shutil.copy2)(src, copy / item)
+        builder = Builder(copy, toolchain)
+        programs = discover_programs(copy)
+        build_all = lambda: [builder.build(p) for p in programs]  # noqa: E731
+        clean = _timed(build_all)
+        edited = copy / EDITED_FILE
+        edited.write_text(edited.read_text() + "\n// benchmark edit\n")
+        incremental = _timed(build_all)
+        noop = _timed(build_all)
+        sizes = {p.name: (copy / "target" / "deploy" / f"{p.name}.so").stat().st_size for p in programs}
+    rows = [
+        "## Build (all programs)",
+        "",
+        "| case | seconds | goal |",
+        "|---|---|---|",
+        f"| clean, including -Zbuild-std core+alloc | {clean:.1f} | <= 120 |",
+        f"| after editing `{EDITED_FILE}` | {incremental:.1f} | <= 10 |",
+        f"| nothing changed | {noop:.1f} | |",
+        "",
+        "| program | .so bytes |",
+        "|---|---|",
+        *(f"| {name} | {size} |" for name, size in sizes.items()),
+    ]
+    return rows
+
+
+def node_throughput() -> list[str]:
+    rows = [
+        "## Local node: SOL transfers through JSON-RPC (goal >= 500 tx/s)",
+        "",
+        "The node runs as its own process; clients are solana-py AsyncClients, preflight on.",
+        "",
+        "| clients x in flight | transfers | sent tx/s | confirmed tx/s |",
+        "|---|---|---|---|",
+    ]
+    for clients, in_flight in ((1, 1), (4, 2), (8, 4)):
+        r = asyncio.run(node_bench.run(None, clients=clients, transactions=2000, in_flight=in_flight))
+        rows.append(
+            f"| {clients} x {in_flight} | {r.transactions} | {r.send_tps:.0f} | {r.confirmed_tps:.0f} |"
+        )
+    return rows
+
+
+def compute_units() -> list[str]:
+    rows = [
+        "## Compute units per instruction (LiteSVM, program at its IDL address)",
+        "",
+        "| program | instruction | loaded with add_program | deployed (loader v3) |",
+        "|---|---|---|---|",
+    ]
+    elf = (REPO / "target" / "deploy" / "registry.so").read_bytes()
+    by_mode = {mode: registry_cu.measure_cu(elf, mode) for mode in registry_cu.MODES}
+    for instruction in by_mode["add_program"]:
+        rows.append(
+            f"| registry | {instruction} | {by_mode['add_program'][instruction]} | {by_mode['deploy'][instruction]} |"
+        )
+    return rows
+
+
+def main() -> None:
+    sections = [build_times, node_throughput, compute_units]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` on {dt.date.today().isoformat()}; {platform.machine()}, "
+        f"Python {platform.python_version()}, 2 cores expected (see README).",
+        "",
+    ]
+    for section in sections:
+        print(f"bench: {section.__name__} ...", file=sys.stderr, flush=True)
+        rows = section()
+        print("\n".join(rows), flush=True)
+        lines += [*rows, ""]
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text("\n".join(lines))
+    print(f"bench: wrote {RESULTS.relative_to(REPO)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Sending SolGrid transactions over any standard JSON-RPC endpoint and reading back what they did.
+
+Works the same against the local node, ``solana-test-validator`` and a cluster: sign with the payer and
+the extra signers, send with preflight, wait for the requested commitment, then fetch the transaction's
+log messages (events are decoded from them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from solana.exceptions import SolanaRpcException
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Commitment, Confirmed
+from solana.rpc.core import RPCException
+from solana.rpc.types import TxOpts
+from solders.instruction import Instruction
+from solders.keypair import Keypair
+from solders.message import Message
+from solders.signature import Signature
+from solders.transaction import VersionedTransaction
+
+from solgrid.errors import UserFacingError
+from solgrid.sdk.anchor import ProgramCoder
+
+_CUSTOM_ERROR = re.compile(r"Program (\w+) failed: custom program error: 0x([0-9a-fA-F]+)")
+
+
+class TransactionFailed(UserFacingError):
+    """The cluster rejected a transaction; the message names the program error where one is known."""
+
+    def __init__(self, message: str, logs: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.logs = list(logs)
+
+
+@dataclass(frozen=True)
+class Landed:
+    signature: Signature
+    slot: int
+    logs: list[str]
+
+
+async def send_and_confirm(
+    connection: AsyncClient,
+    instructions: Sequence[Instruction],
+    payer: Keypair,
+    signers: Sequence[Keypair] = (),
+    *,
+    commitment: Commitment = Confirmed,
+    coders: Sequence[ProgramCoder] = (),
+) -> Landed:
+    """Send ``instructions`` in one transaction paid by ``payer``; return its signature, slot and logs.
+
+    ``coders`` turn a custom program error into its IDL name and message.
+    """
+    blockhash = (await connection.get_latest_blockhash(commitment)).value.blockhash
+    message = Message.new_with_blockhash(list(instructions), payer.pubkey(), blockhash)
+    keypairs = {bytes(k.pubkey()): k for k in (payer, *signers)}
+    tx = VersionedTransaction(message, list(keypairs.values()))
+    try:
+        sent = await connection.send_transaction(tx, opts=TxOpts(preflight_commitment=commitment))
+    except RPCException as e:
+        logs = _preflight_logs(e)
+        raise TransactionFailed(_describe_failure(_rpc_message(e), logs, coders), logs) from None
+    except SolanaRpcException as e:
+        raise TransactionFailed(f"cannot reach the RPC endpoint: {e}") from None
+    signature = sent.value
+    await connection.confirm_transaction(signature, commitment)
+    fetched = await connection.get_transaction(
+        signature, "json", commitment, max_supported_transaction_version=0
+    )
+    if fetched.value is None:
+        raise TransactionFailed(f"transaction {signature} confirmed but the node has no record of it")
+    meta = fetched.value.transaction.meta
+    logs = list(meta.log_messages or []) if meta is not None else []
+    if meta is not None and meta.err is not None:
+        raise TransactionFailed(_describe_failure(str(meta.err), logs, coders), logs)
+    return Landed(signature=signature, slot=fetched.value.slot, logs=logs)
+
+
+def _rpc_message(error: RPCException) -> str:
+    detail = error.args[0] if error.args else error
+    return str(getattr(detail, "message", detail))
+
+
+def _preflight_logs(error: RPCException) -> list[str]:
+    detail = error.args[0] if error.args else None
+    data = getattr(detail, "data", None)
+    return list(getattr(data, "logs", None) or [])
+
+
+def _describe_failure(message: str, logs: Sequence[str], coders: Sequence[ProgramCoder]) -> str:
+    """``message``, with the failing program's IDL error (name and text) when the logs give its code."""
+    for line in reversed(logs):
+        m = _CUSTOM_ERROR.search(line)
+        if not m:
+            continue
+        code = int(m.group(2), 16)
+        for coder in coders:
+            if str(coder.program_id) == m.group(1) and (info := coder.error(code)) is not None:
+                return f"{coder.idl.metadata.name}: {info}"
+        return f"{message} (program {m.group(1)}, custom error {code})"
+    return message
