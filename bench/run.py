@@ -25,7 +25,7 @@ from solgrid.build.toolchain import Toolchain
 from solgrid.localnet import bench as node_bench
 
 sys.path.insert(0, str(Path(__file__).parent))
-import registry_cu  # noqa: E402 - a sibling script of this directory
+import registry_cu  # a sibling script of this directory
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results.md"
@@ -98,9 +98,8 @@ def compute_units() -> list[str]:
     elf = (REPO / "target" / "deploy" / "registry.so").read_bytes()
     by_mode = {mode: registry_cu.measure_cu(elf, mode) for mode in registry_cu.MODES}
     for instruction in by_mode["add_program"]:
-        rows.append(
-            f"| registry | {instruction} | {by_mode['add_program'][instruction]} | {by_mode['deploy'][instruction]} |"
-        )
+        loaded, deployed = by_mode["add_program"][instruction], by_mode["deploy"][instruction]
+        rows.append(f"| registry | {instruction} | {loaded} | {deployed} |")
     return rows
 
 

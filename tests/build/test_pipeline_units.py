@@ -94,7 +94,7 @@ def test_workspace_and_programs_are_discovered() -> None:
 
 
 def test_unknown_program_is_a_one_line_error() -> None:
-    with pytest.raises(BuildError, match="unknown program\\(s\\) nope; known: .*registry"):
+    with pytest.raises(BuildError, match=r"unknown program\(s\) nope; known: .*registry"):
         select_programs(REPO, ["nope"])
 
 
