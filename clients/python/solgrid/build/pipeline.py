@@ -64,8 +64,8 @@ def discover_programs(root: Path) -> list[Program]:
     """Every crate under ``programs/``, sorted by name."""
     found = []
     for manifest in sorted((root / "programs").glob("*/Cargo.toml")):
-        package = _toml(manifest).get("package", {})
-        name = package.get("name")
+        package = _toml(manifest).get("package")
+        name = package.get("name") if isinstance(package, dict) else None
         if not isinstance(name, str):
             raise BuildError(f"{manifest}: no [package] name")
         found.append(Program(name=name.replace("-", "_"), crate_dir=manifest.parent))

@@ -16,14 +16,9 @@ import click
 import httpx
 from solana.rpc.async_api import AsyncClient
 
-from solgrid.sdk.deploy import (
-    CLUSTER_URLS,
-    DeployError,
-    Workspace,
-    WorkspaceProgram,
-    deploy_program,
-    read_keypair,
-)
+from solgrid.sdk.deploy import DeployError, deploy_program
+from solgrid.sdk.keys import read_keypair
+from solgrid.sdk.workspace import CLUSTER_URLS, Workspace, WorkspaceProgram
 
 
 def _select(

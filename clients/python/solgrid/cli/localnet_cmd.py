@@ -25,7 +25,8 @@ from solgrid.errors import UserFacingError
 from solgrid.localnet.genesis import GenesisProgram
 from solgrid.localnet.server import DEFAULT_RPC_PORT, DEFAULT_SLOT_MS, LocalNode, NodeConfig
 from solgrid.localnet.store import DB_FILE
-from solgrid.sdk.deploy import DeployError, Workspace, read_keypair
+from solgrid.sdk.keys import KeypairFileError, read_keypair
+from solgrid.sdk.workspace import Workspace
 
 GENESIS_WALLET_LAMPORTS = 500_000_000 * 10**9
 
@@ -41,7 +42,7 @@ def _pubkey_or_keypair_file(value: str) -> Pubkey:
         pass
     try:
         return read_keypair(Path(value).expanduser()).pubkey()
-    except DeployError as e:
+    except KeypairFileError as e:
         raise LocalnetError(f"{value} is neither a pubkey nor a keypair file ({e})") from None
 
 

@@ -101,6 +101,6 @@ def _describe_failure(message: str, logs: Sequence[str], coders: Sequence[Progra
         code = int(m.group(2), 16)
         for coder in coders:
             if str(coder.program_id) == m.group(1) and (info := coder.error(code)) is not None:
-                return f"{coder.idl.metadata.name}: {info}"
+                return f"{coder.idl.metadata['name']}: {info}"
         return f"{message} (program {m.group(1)}, custom error {code})"
     return message
