@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from link_support import FIXTURES, LLC
 
-from solgrid.build.link import readable
+from solgrid.build.demangle import demangle as readable
 from solgrid.build.sbpf import (
     Instruction,
     call_key_collision,

@@ -44,6 +44,7 @@ import struct
 from dataclasses import dataclass
 
 from solgrid.build import sbpf
+from solgrid.build.demangle import demangle
 from solgrid.build.elf import (
     DF_TEXTREL,
     DT_FLAGS,
@@ -95,7 +96,6 @@ from solgrid.build.elf import (
 )
 from solgrid.build.errors import LinkError, UnsupportedCode
 from solgrid.build.loader_rules import check_loader_rules
-from solgrid.build.rust_demangle import demangle
 from solgrid.build.syscalls import DEPLOYABLE_SYSCALLS, RETIRED_SYSCALLS, syscall_for
 
 ENTRY_SYMBOL = "entrypoint"
@@ -140,11 +140,6 @@ def link_sbpf_v0(obj_bytes: bytes) -> bytes:
     return so
 
 
-def readable(name: str) -> str:
-    """A symbol name as error messages show it: Rust names (v0 or legacy mangling) demangled."""
-    return demangle(name)
-
-
 # --- sections -------------------------------------------------------------------------------------------
 
 
@@ -174,8 +169,8 @@ def _plan_sections(obj: RelocatableObject) -> _Plan:
     for symbol in obj.symbols:
         if symbol.shndx == SHN_COMMON:
             raise UnsupportedCode(
-                readable(symbol.name),
-                f"writable static {readable(symbol.name)} ({symbol.size} bytes, common)",
+                demangle(symbol.name),
+                f"writable static {demangle(symbol.name)} ({symbol.size} bytes, common)",
             )
     if not text:
         raise LinkError("the object has no code (no executable section)")
@@ -202,8 +197,8 @@ def _reject_writable(obj: RelocatableObject, section: InputSection) -> None:
     named.sort(key=lambda s: (s.type != STT_OBJECT, s.value))
     if not named:
         raise UnsupportedCode(section.name, f"writable static data ({section.size} bytes in {section.name})")
-    first = readable(named[0].name)
-    others = [readable(s.name) for s in named[1:4]]
+    first = demangle(named[0].name)
+    others = [demangle(s.name) for s in named[1:4]]
     more = f"; also {', '.join(others)}" if others else ""
     raise UnsupportedCode(
         first,
@@ -315,7 +310,7 @@ class _Linker:
         while index >= 0:
             start, size, name = self._located[index]
             if offset < start + max(size, 1) or size == 0:
-                return readable(name)
+                return demangle(name)
             index -= 1
         return f"offset {offset:#x}"
 
@@ -343,7 +338,7 @@ class _Linker:
                 else:
                     kind = _RELOCATION_NAMES.get(relocation.type, "unknown relocation type")
                     raise LinkError(
-                        f"{self.locate(at)}: {kind} ({relocation.type}) against {readable(symbol.name)!r} "
+                        f"{self.locate(at)}: {kind} ({relocation.type}) against {demangle(symbol.name)!r} "
                         f"in {section.name} is not supported"
                     )
         return sites
@@ -366,7 +361,7 @@ class _Linker:
         if symbol.shndx not in self.image.placed:
             section = self.obj.sections[symbol.shndx].name if symbol.shndx < len(self.obj.sections) else "?"
             raise LinkError(
-                f"{self.locate(at)}: refers to {readable(symbol.name)!r} in {section}, which is not loaded"
+                f"{self.locate(at)}: refers to {demangle(symbol.name)!r} in {section}, which is not loaded"
             )
         return self.image.placed[symbol.shndx] + symbol.value
 
@@ -381,18 +376,18 @@ class _Linker:
             if name not in DEPLOYABLE_SYSCALLS:
                 raise UnsupportedCode(
                     self.locate(at),
-                    f"calls {readable(symbol.name)!r}, which is neither defined in the program nor a Solana "
+                    f"calls {demangle(symbol.name)!r}, which is neither defined in the program nor a Solana "
                     "syscall",
                 )
             sbpf.write_imm(text, k, -1)
             sbpf.write_regs(text, k, 0, 0)
             return _SyscallSite(at, name)
         if symbol.shndx not in self.image.code_sections:
-            raise LinkError(f"{self.locate(at)}: calls {readable(symbol.name)!r}, which is not code")
+            raise LinkError(f"{self.locate(at)}: calls {demangle(symbol.name)!r}, which is not code")
         imm = sbpf.decode(text, k).imm
         destination = self.target(symbol, at) + (imm + 1) * sbpf.INSN_SIZE
         if not self.image.text_offset <= destination < self.image.text_offset + len(text):
-            raise LinkError(f"{self.locate(at)}: call to {readable(symbol.name)!r} lands outside the code")
+            raise LinkError(f"{self.locate(at)}: call to {demangle(symbol.name)!r} lands outside the code")
         sbpf.write_imm(text, k, (destination - at) // sbpf.INSN_SIZE - 1)
         return None
 
@@ -422,7 +417,7 @@ class _Linker:
         struct.pack_into("<Q", buffer, k, value)
 
     def _undefined_data(self, at: int, symbol: Symbol) -> None:
-        name = readable(symbol.name)
+        name = demangle(symbol.name)
         if syscall_for(symbol.name) in DEPLOYABLE_SYSCALLS:
             raise UnsupportedCode(
                 self.locate(at),
