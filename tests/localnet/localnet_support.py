@@ -83,20 +83,3 @@ async def invoke_logs(client: AsyncClient, payer: Keypair, program_id: Pubkey) -
 def program_ran(logs: list[str], program_id: Pubkey) -> bool:
     """True when the VM executed the program: only then does the runtime log its compute units."""
     return any(line.startswith(f"Program {program_id} consumed ") for line in logs)
-
-
-def free_port_pair() -> int:
-    """A port p with p and p + 1 free (the node's RPC and PubSub ports)."""
-    import socket
-
-    for _attempt in range(100):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
-        with socket.socket() as second:
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free port pair")

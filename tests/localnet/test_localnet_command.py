@@ -13,10 +13,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from localnet_support import SOL, free_port_pair, invoke_logs, program_ran
+from localnet_support import SOL, invoke_logs, program_ran
 from solana.rpc.async_api import AsyncClient
 from solders.keypair import Keypair
 
+from solgrid.localnet.process import free_port_pair
 from solgrid.sdk import loader
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
