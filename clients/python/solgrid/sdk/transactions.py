@@ -56,6 +56,20 @@ async def send_and_confirm(
 
     ``coders`` turn a custom program error into its IDL name and message.
     """
+    try:
+        return await _send_and_confirm(connection, instructions, payer, signers, commitment, coders)
+    except SolanaRpcException as e:
+        raise TransactionFailed(f"cannot reach the RPC endpoint: {e.__cause__ or e}") from None
+
+
+async def _send_and_confirm(
+    connection: AsyncClient,
+    instructions: Sequence[Instruction],
+    payer: Keypair,
+    signers: Sequence[Keypair],
+    commitment: Commitment,
+    coders: Sequence[ProgramCoder],
+) -> Landed:
     blockhash = (await connection.get_latest_blockhash(commitment)).value.blockhash
     message = Message.new_with_blockhash(list(instructions), payer.pubkey(), blockhash)
     keypairs = {bytes(k.pubkey()): k for k in (payer, *signers)}
@@ -65,8 +79,6 @@ async def send_and_confirm(
     except RPCException as e:
         logs = _preflight_logs(e)
         raise TransactionFailed(_describe_failure(_rpc_message(e), logs, coders), logs) from None
-    except SolanaRpcException as e:
-        raise TransactionFailed(f"cannot reach the RPC endpoint: {e}") from None
     signature = sent.value
     await connection.confirm_transaction(signature, commitment)
     fetched = await connection.get_transaction(
