@@ -25,7 +25,8 @@ from solgrid.build.toolchain import Toolchain
 from solgrid.localnet import bench as node_bench
 
 sys.path.insert(0, str(Path(__file__).parent))
-import registry_cu  # a sibling script of this directory
+import energy_token_cu  # sibling scripts of this directory
+import registry_cu
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results.md"
@@ -97,11 +98,17 @@ def compute_units() -> list[str]:
         "| program | instruction | loaded with add_program | deployed (loader v3) |",
         "|---|---|---|---|",
     ]
-    elf = (REPO / "target" / "deploy" / "registry.so").read_bytes()
-    by_mode = {mode: registry_cu.measure_cu(elf, mode) for mode in registry_cu.MODES}
-    for instruction in by_mode["add_program"]:
-        loaded, deployed = by_mode["add_program"][instruction], by_mode["deploy"][instruction]
-        rows.append(f"| registry | {instruction} | {loaded} | {deployed} |")
+    deploy_dir = REPO / "target" / "deploy"
+    measures = {
+        "registry": registry_cu.measure_cu,
+        "energy_token": energy_token_cu.measure_cu,
+    }
+    for program, measure in measures.items():
+        elf = (deploy_dir / f"{program}.so").read_bytes()
+        by_mode = {mode: measure(elf, mode) for mode in registry_cu.MODES}
+        for instruction in by_mode["add_program"]:
+            loaded, deployed = by_mode["add_program"][instruction], by_mode["deploy"][instruction]
+            rows.append(f"| {program} | {instruction} | {loaded} | {deployed} |")
     return rows
 
 

@@ -19,6 +19,7 @@ from solders.keypair import Keypair
 from solgrid.localnet.background import BackgroundNode
 from solgrid.localnet.genesis import GenesisProgram
 from solgrid.localnet.server import NodeConfig
+from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.registry import RegistryClient
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,10 +53,12 @@ def upgrade_authority() -> Keypair:
 @pytest.fixture(scope="session")
 def rpc_url(upgrade_authority: Keypair) -> Iterator[str]:
     """JSON-RPC URL of a local node shared by the session, serving the workspace programs."""
+    authority = upgrade_authority.pubkey()
     programs = [
+        GenesisProgram("registry", RegistryClient().program_id, program_elf("registry"), authority),
         GenesisProgram(
-            "registry", RegistryClient().program_id, program_elf("registry"), upgrade_authority.pubkey()
-        )
+            "energy_token", EnergyTokenClient().program_id, program_elf("energy_token"), authority
+        ),
     ]
     config = NodeConfig(
         rpc_port=0, ws_port=0, programs=programs, funded={upgrade_authority.pubkey(): GENESIS_LAMPORTS}

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 AUTHORITY = Keypair()
 REGISTRY = RegistryClient()
+ZONE_ID = 1
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -42,20 +43,29 @@ async def test_fetch_multiple_all_and_program_errors(node: LocalNode, client: As
         client,
         AUTHORITY,
         [
-            REGISTRY.initialize(
+            REGISTRY.initialize(payer=AUTHORITY.pubkey(), authority=AUTHORITY.pubkey()),
+            REGISTRY.set_regulators(
+                regulators=[AUTHORITY.pubkey()], threshold=1, cosigners=[AUTHORITY.pubkey()]
+            ),
+            REGISTRY.create_zone(
                 payer=AUTHORITY.pubkey(),
-                authority=AUTHORITY.pubkey(),
-                max_meters_per_user=4,
-                max_reading_age_secs=60,
-            )
+                zone_id=ZONE_ID,
+                name="z",
+                max_capacity_kw=1,
+                cosigners=[AUTHORITY.pubkey()],
+            ),
         ],
     )
     users = [Keypair(), Keypair()]
-    for user, role in zip(users, (UserRole.PRODUCER, UserRole.CONSUMER), strict=True):
+    for user, role in zip(users, (UserRole.PROSUMER, UserRole.CONSUMER), strict=True):
         await send(
             client,
             AUTHORITY,
-            [REGISTRY.register_user(payer=AUTHORITY.pubkey(), authority=user.pubkey(), role=role)],
+            [
+                REGISTRY.register_user(
+                    payer=AUTHORITY.pubkey(), authority=user.pubkey(), role=role, zone_id=ZONE_ID
+                )
+            ],
             [user],
         )
 
@@ -79,6 +89,7 @@ async def test_fetch_multiple_all_and_program_errors(node: LocalNode, client: As
             "payer": AUTHORITY.pubkey(),
             "authority": users[0].pubkey(),
             "config": REGISTRY.config_pda().address,
+            "zone": REGISTRY.zone_pda(ZONE_ID).address,
             "user": addresses[0],
             "system_program": SYSTEM_PROGRAM_ID,
         }
@@ -86,7 +97,13 @@ async def test_fetch_multiple_all_and_program_errors(node: LocalNode, client: As
         role = program.type["UserRole"].Consumer()
         before = (await connection.get_balance(AUTHORITY.pubkey())).value
         with pytest.raises(ProgramError) as failed:
-            await program.methods["register_user"].args([role]).accounts(accounts).signers([users[0]]).rpc()
+            await (
+                program.methods["register_user"]
+                .args([role, ZONE_ID])
+                .accounts(accounts)
+                .signers([users[0]])
+                .rpc()
+            )
         errors = {e["name"]: e for e in load_idl_json("registry")["errors"]}
         assert failed.value.code == errors["AlreadyInitialized"]["code"]
         assert failed.value.msg == errors["AlreadyInitialized"]["msg"]

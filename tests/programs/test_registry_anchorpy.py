@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 from anchorpy.error import ProgramError
 from anchorpy.program.core import Program
 from anchorpy.provider import Provider, Wallet
+from node_market import ensure_market
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solana.rpc.types import MemcmpOpts
@@ -27,7 +29,7 @@ from solders.system_program import ID as SYSTEM_PROGRAM_ID
 
 from solgrid.localnet.svm import new_svm, send
 from solgrid.sdk.idl import load_idl, load_idl_json
-from solgrid.sdk.registry import ConfigInitialized, RegistryClient, UserRegistered, UserRole
+from solgrid.sdk.registry import ConfigInitialized, Limits, RegistryClient, UserRegistered, UserRole
 
 ERRORS = {e["name"]: e for e in load_idl_json("registry")["errors"]}
 
@@ -46,18 +48,26 @@ def initialize_accounts(client: RegistryClient, payer: Pubkey) -> dict[str, Pubk
     }
 
 
-def register_accounts(client: RegistryClient, payer: Pubkey, authority: Pubkey) -> dict[str, Pubkey]:
+def register_accounts(
+    client: RegistryClient, payer: Pubkey, authority: Pubkey, zone_id: int
+) -> dict[str, Pubkey]:
     return {
         "payer": payer,
         "authority": authority,
         "config": client.config_pda().address,
+        "zone": client.zone_pda(zone_id).address,
         "user": client.user_pda(authority).address,
         "system_program": SYSTEM_PROGRAM_ID,
     }
 
 
 def role_value(program: Program, role: UserRole) -> Any:
-    return getattr(program.type["UserRole"], role.name.capitalize())()
+    variant = "".join(part.capitalize() for part in role.name.split("_"))
+    return getattr(program.type["UserRole"], variant)()
+
+
+def limits_value(program: Program, limits: Limits) -> Any:
+    return program.type["Limits"](**dataclasses.asdict(limits))
 
 
 # -- offline -------------------------------------------------------------------------------------------
@@ -69,24 +79,34 @@ def test_anchorpy_program_builds_the_sdk_instructions_and_they_run(registry_elf:
     # The connection is never used: building instructions is offline.
     program = anchorpy_program(client, AsyncClient("http://127.0.0.1:9"), payer)
 
-    init = program.methods["initialize"].args([16, 900]).accounts(initialize_accounts(client, payer.pubkey()))
-    sdk_init = client.initialize(
-        payer=payer.pubkey(), authority=payer.pubkey(), max_meters_per_user=16, max_reading_age_secs=900
+    limits = Limits(max_meters_per_user=16)
+    init = (
+        program.methods["initialize"]
+        .args([limits_value(program, limits)])
+        .accounts(initialize_accounts(client, payer.pubkey()))
     )
+    sdk_init = client.initialize(payer=payer.pubkey(), authority=payer.pubkey(), limits=limits)
     assert init.instruction() == sdk_init
 
     svm = new_svm()
     svm.airdrop(payer.pubkey(), 10**12)
     svm.add_program(client.program_id, registry_elf)
     send(svm, payer, [init.instruction()])
+    set_regulators = client.set_regulators(
+        regulators=[payer.pubkey()], threshold=1, cosigners=[payer.pubkey()]
+    )
+    zone = client.create_zone(
+        payer=payer.pubkey(), zone_id=3, name="z", max_capacity_kw=1, cosigners=[payer.pubkey()]
+    )
+    send(svm, payer, [set_regulators, zone])
     for role in UserRole:
         wallet = Keypair()
         builder = (
             program.methods["register_user"]
-            .args([role_value(program, role)])
-            .accounts(register_accounts(client, payer.pubkey(), wallet.pubkey()))
+            .args([role_value(program, role), 3])
+            .accounts(register_accounts(client, payer.pubkey(), wallet.pubkey(), 3))
         )
-        sdk_ix = client.register_user(payer=payer.pubkey(), authority=wallet.pubkey(), role=role)
+        sdk_ix = client.register_user(payer=payer.pubkey(), authority=wallet.pubkey(), role=role, zone_id=3)
         assert builder.instruction() == sdk_ix
         send(svm, payer, [builder.instruction()], [wallet])
         account = svm.get_account(client.user_pda(wallet.pubkey()).address)
@@ -146,7 +166,7 @@ async def test_initialize_and_register_through_anchorpy(
             with pytest.raises(ProgramError) as refused:
                 await (
                     program.methods["initialize"]
-                    .args([16, 900])
+                    .args([limits_value(program, Limits())])
                     .accounts(initialize_accounts(client, wallet.pubkey()))
                     .rpc()
                 )
@@ -156,7 +176,7 @@ async def test_initialize_and_register_through_anchorpy(
             accounts["authority"] = node_upgrade_authority.pubkey()
             signature = await (
                 program.methods["initialize"]
-                .args([16, 900])
+                .args([limits_value(program, Limits())])
                 .accounts(accounts)
                 .signers([node_upgrade_authority])
                 .rpc()
@@ -170,18 +190,19 @@ async def test_initialize_and_register_through_anchorpy(
             bytes((await connection.get_account_info(config_address)).value.data)  # type: ignore[union-attr]
         )
 
+        zone = await ensure_market(connection, client, node_upgrade_authority)
         user = await funded_wallet(connection)
-        accounts = register_accounts(client, wallet.pubkey(), user.pubkey())
+        accounts = register_accounts(client, wallet.pubkey(), user.pubkey(), zone)
         signature = await (
             program.methods["register_user"]
-            .args([role_value(program, UserRole.PRODUCER)])
+            .args([role_value(program, UserRole.PROSUMER), zone])
             .accounts(accounts)
             .signers([user])
             .rpc()
         )
         fetched = await program.account["User"].fetch(accounts["user"])
         assert fetched.authority == user.pubkey()
-        assert fetched.role == role_value(program, UserRole.PRODUCER)
+        assert fetched.role == role_value(program, UserRole.PROSUMER)
         assert fetched.user_index >= config.user_count
         sdk_user = await client.fetch_user(connection, user.pubkey())
         assert sdk_user is not None and sdk_user.user_index == fetched.user_index
@@ -190,7 +211,8 @@ async def test_initialize_and_register_through_anchorpy(
         assert event == UserRegistered(
             user=accounts["user"],
             authority=user.pubkey(),
-            role=UserRole.PRODUCER,
+            role=UserRole.PROSUMER,
+            zone_id=zone,
             user_index=fetched.user_index,
             timestamp=fetched.registered_at,
         )
@@ -202,7 +224,7 @@ async def test_initialize_and_register_through_anchorpy(
         with pytest.raises(ProgramError) as failed:
             await (
                 program.methods["register_user"]
-                .args([role_value(program, UserRole.CONSUMER)])
+                .args([role_value(program, UserRole.CONSUMER), zone])
                 .accounts(accounts)
                 .signers([user])
                 .rpc()

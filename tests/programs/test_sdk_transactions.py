@@ -4,40 +4,23 @@ line naming the program's IDL error."""
 from __future__ import annotations
 
 import pytest
+from node_market import ensure_market
+from node_market import funded as _funded
 from solana.rpc.async_api import AsyncClient
-from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 
 from solgrid.sdk.registry import RegistryClient, UserRegistered, UserRole
 from solgrid.sdk.transactions import TransactionFailed, send_and_confirm
 
-SOL = 1_000_000_000
-
-
-async def _funded(rpc: AsyncClient) -> Keypair:
-    wallet = Keypair()
-    airdrop = await rpc.request_airdrop(wallet.pubkey(), 2 * SOL)
-    await rpc.confirm_transaction(airdrop.value, Confirmed)
-    return wallet
-
-
-async def _ensure_initialized(rpc: AsyncClient, registry: RegistryClient, authority: Keypair) -> None:
-    if await registry.fetch_config(rpc) is None:
-        ix = registry.initialize(
-            payer=authority.pubkey(),
-            authority=authority.pubkey(),
-            max_meters_per_user=4,
-            max_reading_age_secs=600,
-        )
-        await send_and_confirm(rpc, [ix], authority, coders=[registry.coder])
-
 
 async def test_landed_transaction_returns_logs_with_events(rpc_url: str, upgrade_authority: Keypair) -> None:
     registry = RegistryClient()
     async with AsyncClient(rpc_url) as rpc:
-        await _ensure_initialized(rpc, registry, upgrade_authority)
+        zone = await ensure_market(rpc, registry, upgrade_authority)
         wallet = await _funded(rpc)
-        ix = registry.register_user(payer=wallet.pubkey(), authority=wallet.pubkey(), role=UserRole.CONSUMER)
+        ix = registry.register_user(
+            payer=wallet.pubkey(), authority=wallet.pubkey(), role=UserRole.CONSUMER, zone_id=zone
+        )
         landed = await send_and_confirm(rpc, [ix], wallet, coders=[registry.coder])
         [event] = registry.events(landed.logs)
         assert isinstance(event, UserRegistered)
@@ -49,13 +32,15 @@ async def test_landed_transaction_returns_logs_with_events(rpc_url: str, upgrade
 async def test_failure_names_the_idl_error(rpc_url: str, upgrade_authority: Keypair) -> None:
     registry = RegistryClient()
     async with AsyncClient(rpc_url) as rpc:
-        await _ensure_initialized(rpc, registry, upgrade_authority)
+        zone = await ensure_market(rpc, registry, upgrade_authority)
         wallet = await _funded(rpc)
-        ix = registry.register_user(payer=wallet.pubkey(), authority=wallet.pubkey(), role=UserRole.PROSUMER)
+        ix = registry.register_user(
+            payer=wallet.pubkey(), authority=wallet.pubkey(), role=UserRole.PROSUMER, zone_id=zone
+        )
         await send_and_confirm(rpc, [ix], wallet, coders=[registry.coder])
         other_payer = await _funded(rpc)  # a different transaction for the same user PDA
         again = registry.register_user(
-            payer=other_payer.pubkey(), authority=wallet.pubkey(), role=UserRole.PROSUMER
+            payer=other_payer.pubkey(), authority=wallet.pubkey(), role=UserRole.PROSUMER, zone_id=zone
         )
         with pytest.raises(TransactionFailed) as failed:
             await send_and_confirm(rpc, [again], other_payer, [wallet], coders=[registry.coder])

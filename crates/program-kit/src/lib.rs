@@ -12,7 +12,9 @@
 //!   rent-exempt minimum computed from the Rent sysvar in integer arithmetic;
 //! * [`event`]: Anchor events (`sol_log_data` of the event discriminator followed by the borsh bytes);
 //! * [`instruction`]: splitting instruction data into discriminator and fixed-size arguments;
-//! * [`loader_v3`]: the upgrade-authority gate for one-time initialisation.
+//! * [`loader_v3`]: the upgrade-authority gate for one-time initialisation;
+//! * [`ed25519`]: strict parsing of the Ed25519 precompile instruction (offset-redirection safe);
+//! * [`signers`]: M-of-N co-signer counting; [`sha256`]: `sol_sha256` with a host fallback.
 //!
 //! Everything here avoids the heap and floating point. Pure logic is tested on the host with
 //! `cargo test -p solgrid-program-kit`.
@@ -26,12 +28,15 @@ pub mod checks;
 pub mod clock;
 pub mod create;
 pub mod discriminator;
+pub mod ed25519;
 pub mod error;
 pub mod event;
 pub mod instruction;
 pub mod loader_v3;
 pub mod pod;
 pub mod rent;
+pub mod sha256;
+pub mod signers;
 
 #[cfg(test)]
 mod testing;

@@ -2,17 +2,93 @@
 //! `solgrid_program_kit::KitError`). Append-only: published codes never change meaning.
 
 use pinocchio::error::ProgramError;
+use solgrid_program_kit::ed25519::Ed25519Error;
 
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RegistryError {
     InvalidRole = 6100,
     InvalidLimits = 6101,
+    InvalidStatus = 6102,
+    InvalidEnergySource = 6103,
+    NotAuthority = 6104,
+    NotPendingAuthority = 6105,
+    InvalidRegulators = 6106,
+    NoRegulators = 6107,
+    NotRegulator = 6108,
+    RegulatorThresholdNotMet = 6109,
+    InvalidStatusTransition = 6110,
+    ZoneMismatch = 6111,
+    ZoneHalted = 6112,
+    UserMismatch = 6113,
+    UserNotVerified = 6114,
+    UserSuspended = 6115,
+    TooManyMeters = 6116,
+    InvalidCapacity = 6117,
+    InvalidDeviceKey = 6118,
+    MeterNotActive = 6119,
+    NotSettlementAuthority = 6120,
+    NothingToSettle = 6121,
+    InvalidBatchSize = 6122,
+    Ed25519InstructionMissing = 6123,
+    Ed25519SignatureCountMismatch = 6124,
+    Ed25519OffsetRedirected = 6125,
+    Ed25519OffsetOutOfBounds = 6126,
+    Ed25519MessageLength = 6127,
+    DeviceKeyMismatch = 6128,
+    ReadingMessageMismatch = 6129,
+    InvalidWindow = 6130,
+    WindowNotAfterLast = 6131,
+    WindowTooShort = 6132,
+    WindowTooLong = 6133,
+    WindowInFuture = 6134,
+    ReadingTooOld = 6135,
+    ProductionExceedsCapacity = 6136,
+    InvalidInstructionsSysvar = 6137,
 }
 
 impl RegistryError {
     /// Every variant, in code order (the IDL lists them after the kit errors in this order).
-    pub const ALL: [RegistryError; 2] = [RegistryError::InvalidRole, RegistryError::InvalidLimits];
+    pub const ALL: [RegistryError; 38] = [
+        RegistryError::InvalidRole,
+        RegistryError::InvalidLimits,
+        RegistryError::InvalidStatus,
+        RegistryError::InvalidEnergySource,
+        RegistryError::NotAuthority,
+        RegistryError::NotPendingAuthority,
+        RegistryError::InvalidRegulators,
+        RegistryError::NoRegulators,
+        RegistryError::NotRegulator,
+        RegistryError::RegulatorThresholdNotMet,
+        RegistryError::InvalidStatusTransition,
+        RegistryError::ZoneMismatch,
+        RegistryError::ZoneHalted,
+        RegistryError::UserMismatch,
+        RegistryError::UserNotVerified,
+        RegistryError::UserSuspended,
+        RegistryError::TooManyMeters,
+        RegistryError::InvalidCapacity,
+        RegistryError::InvalidDeviceKey,
+        RegistryError::MeterNotActive,
+        RegistryError::NotSettlementAuthority,
+        RegistryError::NothingToSettle,
+        RegistryError::InvalidBatchSize,
+        RegistryError::Ed25519InstructionMissing,
+        RegistryError::Ed25519SignatureCountMismatch,
+        RegistryError::Ed25519OffsetRedirected,
+        RegistryError::Ed25519OffsetOutOfBounds,
+        RegistryError::Ed25519MessageLength,
+        RegistryError::DeviceKeyMismatch,
+        RegistryError::ReadingMessageMismatch,
+        RegistryError::InvalidWindow,
+        RegistryError::WindowNotAfterLast,
+        RegistryError::WindowTooShort,
+        RegistryError::WindowTooLong,
+        RegistryError::WindowInFuture,
+        RegistryError::ReadingTooOld,
+        RegistryError::ProductionExceedsCapacity,
+        RegistryError::InvalidInstructionsSysvar,
+    ];
 
     pub const fn code(self) -> u32 {
         self as u32
@@ -22,15 +98,85 @@ impl RegistryError {
         match self {
             RegistryError::InvalidRole => "InvalidRole",
             RegistryError::InvalidLimits => "InvalidLimits",
+            RegistryError::InvalidStatus => "InvalidStatus",
+            RegistryError::InvalidEnergySource => "InvalidEnergySource",
+            RegistryError::NotAuthority => "NotAuthority",
+            RegistryError::NotPendingAuthority => "NotPendingAuthority",
+            RegistryError::InvalidRegulators => "InvalidRegulators",
+            RegistryError::NoRegulators => "NoRegulators",
+            RegistryError::NotRegulator => "NotRegulator",
+            RegistryError::RegulatorThresholdNotMet => "RegulatorThresholdNotMet",
+            RegistryError::InvalidStatusTransition => "InvalidStatusTransition",
+            RegistryError::ZoneMismatch => "ZoneMismatch",
+            RegistryError::ZoneHalted => "ZoneHalted",
+            RegistryError::UserMismatch => "UserMismatch",
+            RegistryError::UserNotVerified => "UserNotVerified",
+            RegistryError::UserSuspended => "UserSuspended",
+            RegistryError::TooManyMeters => "TooManyMeters",
+            RegistryError::InvalidCapacity => "InvalidCapacity",
+            RegistryError::InvalidDeviceKey => "InvalidDeviceKey",
+            RegistryError::MeterNotActive => "MeterNotActive",
+            RegistryError::NotSettlementAuthority => "NotSettlementAuthority",
+            RegistryError::NothingToSettle => "NothingToSettle",
+            RegistryError::InvalidBatchSize => "InvalidBatchSize",
+            RegistryError::Ed25519InstructionMissing => "Ed25519InstructionMissing",
+            RegistryError::Ed25519SignatureCountMismatch => "Ed25519SignatureCountMismatch",
+            RegistryError::Ed25519OffsetRedirected => "Ed25519OffsetRedirected",
+            RegistryError::Ed25519OffsetOutOfBounds => "Ed25519OffsetOutOfBounds",
+            RegistryError::Ed25519MessageLength => "Ed25519MessageLength",
+            RegistryError::DeviceKeyMismatch => "DeviceKeyMismatch",
+            RegistryError::ReadingMessageMismatch => "ReadingMessageMismatch",
+            RegistryError::InvalidWindow => "InvalidWindow",
+            RegistryError::WindowNotAfterLast => "WindowNotAfterLast",
+            RegistryError::WindowTooShort => "WindowTooShort",
+            RegistryError::WindowTooLong => "WindowTooLong",
+            RegistryError::WindowInFuture => "WindowInFuture",
+            RegistryError::ReadingTooOld => "ReadingTooOld",
+            RegistryError::ProductionExceedsCapacity => "ProductionExceedsCapacity",
+            RegistryError::InvalidInstructionsSysvar => "InvalidInstructionsSysvar",
         }
     }
 
     pub const fn message(self) -> &'static str {
         match self {
-            RegistryError::InvalidRole => "The role is not one of Consumer, Producer, Prosumer",
-            RegistryError::InvalidLimits => {
-                "A configured limit is out of range (meters per user and reading age must be at least 1; reading age at most 7 days)"
-            }
+            RegistryError::InvalidRole => "The role is not one of Prosumer, Consumer, GridOperator",
+            RegistryError::InvalidLimits => "A limit is out of range (see the Limits type docs)",
+            RegistryError::InvalidStatus => "A status byte is not a variant of its enum",
+            RegistryError::InvalidEnergySource => "The energy source is not one of Solar, Wind, Battery, Hydro, Grid",
+            RegistryError::NotAuthority => "Only the config authority may do this",
+            RegistryError::NotPendingAuthority => "The signer is not the proposed authority",
+            RegistryError::InvalidRegulators => "Regulator set invalid: 1..=8 distinct non-zero addresses, unused slots zero, 1 <= threshold <= count",
+            RegistryError::NoRegulators => "No regulators are configured yet",
+            RegistryError::NotRegulator => "The signer is not a configured regulator",
+            RegistryError::RegulatorThresholdNotMet => "Fewer distinct configured regulators signed than the threshold requires",
+            RegistryError::InvalidStatusTransition => "The account is not in a status this action applies to",
+            RegistryError::ZoneMismatch => "The zone account is not the zone of the user or meter",
+            RegistryError::ZoneHalted => "The zone is halted",
+            RegistryError::UserMismatch => "The user account is not the meter owner's User",
+            RegistryError::UserNotVerified => "The user is not verified by a regulator",
+            RegistryError::UserSuspended => "The user is suspended",
+            RegistryError::TooManyMeters => "The user already has the maximum number of meters",
+            RegistryError::InvalidCapacity => "Meter capacity must be at least 1 W",
+            RegistryError::InvalidDeviceKey => "The device key must not be all zeroes",
+            RegistryError::MeterNotActive => "The meter is not active",
+            RegistryError::NotSettlementAuthority => "The signer is not the configured settlement authority",
+            RegistryError::NothingToSettle => "The meter has no unsettled net surplus",
+            RegistryError::InvalidBatchSize => "A batch holds 1 to 16 readings, with meter, user and zone accounts for each",
+            RegistryError::Ed25519InstructionMissing => "The instruction before submit_readings is not an Ed25519 precompile instruction",
+            RegistryError::Ed25519SignatureCountMismatch => "The Ed25519 instruction does not carry exactly one signature per reading",
+            RegistryError::Ed25519OffsetRedirected => "An Ed25519 offsets entry points into another instruction",
+            RegistryError::Ed25519OffsetOutOfBounds => "An Ed25519 signature, public key or message range lies outside its instruction data",
+            RegistryError::Ed25519MessageLength => "A signed reading message is not exactly 32 bytes",
+            RegistryError::DeviceKeyMismatch => "The reading is not signed by the meter's device key",
+            RegistryError::ReadingMessageMismatch => "The signed message is not the digest of this reading",
+            RegistryError::InvalidWindow => "The reading window ends before it starts",
+            RegistryError::WindowNotAfterLast => "The reading window starts before the end of the meter's last accepted window (duplicate, replay or overlap)",
+            RegistryError::WindowTooShort => "The reading window is shorter than the minimum",
+            RegistryError::WindowTooLong => "The reading window is longer than the maximum",
+            RegistryError::WindowInFuture => "The reading window ends in the future beyond the allowed clock skew",
+            RegistryError::ReadingTooOld => "The reading window ended longer ago than the maximum reading age",
+            RegistryError::ProductionExceedsCapacity => "Production exceeds capacity x duration x tolerance",
+            RegistryError::InvalidInstructionsSysvar => "The instructions_sysvar account is not the Instructions sysvar",
         }
     }
 }
@@ -39,6 +185,18 @@ impl From<RegistryError> for ProgramError {
     #[inline(always)]
     fn from(error: RegistryError) -> Self {
         ProgramError::Custom(error as u32)
+    }
+}
+
+impl From<Ed25519Error> for RegistryError {
+    #[inline(always)]
+    fn from(error: Ed25519Error) -> Self {
+        match error {
+            Ed25519Error::Malformed => RegistryError::Ed25519SignatureCountMismatch,
+            Ed25519Error::Redirected => RegistryError::Ed25519OffsetRedirected,
+            Ed25519Error::OutOfBounds => RegistryError::Ed25519OffsetOutOfBounds,
+            Ed25519Error::MessageLength => RegistryError::Ed25519MessageLength,
+        }
     }
 }
 

@@ -1,28 +1,29 @@
-//! Registry events (Anchor encoding: `sha256("event:<Name>")[..8]` then the borsh fields).
+//! Registry events (Anchor encoding: `sha256("event:<Name>")[..8]` then the borsh fields). Every
+//! state change emits one. Enum-typed fields (roles, statuses, sources) are their one-byte borsh index.
 
 use pinocchio::Address;
 use solgrid_program_kit::{
     discriminator,
     event::Event,
     impl_pod,
-    pod::{PodI64, PodU16, PodU32, PodU64},
+    pod::{PodI64, PodU32, PodU64},
 };
+
+use crate::state::{Limits, MAX_REGULATORS};
 
 /// The registry was initialised.
 #[repr(C)]
 pub struct ConfigInitialized {
     pub config: Address,
     pub authority: Address,
-    pub max_meters_per_user: PodU16,
-    pub max_reading_age_secs: PodU32,
+    pub limits: Limits,
     pub timestamp: PodI64,
 }
 
 impl_pod!(ConfigInitialized {
     config: Address,
     authority: Address,
-    max_meters_per_user: PodU16,
-    max_reading_age_secs: PodU32,
+    limits: Limits,
     timestamp: PodI64,
 });
 
@@ -30,14 +31,143 @@ impl Event for ConfigInitialized {
     const DISCRIMINATOR: [u8; 8] = discriminator::event("ConfigInitialized");
 }
 
-/// A participant registered.
+/// The authority proposed a successor (step 1 of 2).
+#[repr(C)]
+pub struct AuthorityProposed {
+    pub config: Address,
+    pub authority: Address,
+    pub pending_authority: Address,
+}
+
+impl_pod!(AuthorityProposed {
+    config: Address,
+    authority: Address,
+    pending_authority: Address,
+});
+
+impl Event for AuthorityProposed {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("AuthorityProposed");
+}
+
+/// The proposed successor accepted (step 2 of 2).
+#[repr(C)]
+pub struct AuthorityTransferred {
+    pub config: Address,
+    pub previous_authority: Address,
+    pub new_authority: Address,
+}
+
+impl_pod!(AuthorityTransferred {
+    config: Address,
+    previous_authority: Address,
+    new_authority: Address,
+});
+
+impl Event for AuthorityTransferred {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("AuthorityTransferred");
+}
+
+/// The regulator set and threshold were replaced.
+#[repr(C)]
+pub struct RegulatorsSet {
+    pub config: Address,
+    pub regulators: [Address; MAX_REGULATORS],
+    pub regulator_count: u8,
+    pub regulator_threshold: u8,
+}
+
+impl_pod!(RegulatorsSet {
+    config: Address,
+    regulators: [Address; MAX_REGULATORS],
+    regulator_count: u8,
+    regulator_threshold: u8,
+});
+
+impl Event for RegulatorsSet {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("RegulatorsSet");
+}
+
+/// The market limits were replaced.
+#[repr(C)]
+pub struct LimitsUpdated {
+    pub config: Address,
+    pub limits: Limits,
+}
+
+impl_pod!(LimitsUpdated {
+    config: Address,
+    limits: Limits,
+});
+
+impl Event for LimitsUpdated {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("LimitsUpdated");
+}
+
+/// The settlement authority was set.
+#[repr(C)]
+pub struct SettlementAuthoritySet {
+    pub config: Address,
+    pub settlement_authority: Address,
+}
+
+impl_pod!(SettlementAuthoritySet {
+    config: Address,
+    settlement_authority: Address,
+});
+
+impl Event for SettlementAuthoritySet {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("SettlementAuthoritySet");
+}
+
+/// A grid zone was created.
+#[repr(C)]
+pub struct ZoneCreated {
+    pub zone: Address,
+    pub zone_id: PodU32,
+    pub name: [u8; 32],
+    pub max_capacity_kw: PodU64,
+    pub timestamp: PodI64,
+}
+
+impl_pod!(ZoneCreated {
+    zone: Address,
+    zone_id: PodU32,
+    name: [u8; 32],
+    max_capacity_kw: PodU64,
+    timestamp: PodI64,
+});
+
+impl Event for ZoneCreated {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("ZoneCreated");
+}
+
+/// A zone's status changed.
+#[repr(C)]
+pub struct ZoneStatusChanged {
+    pub zone: Address,
+    pub zone_id: PodU32,
+    pub old_status: u8,
+    pub new_status: u8,
+}
+
+impl_pod!(ZoneStatusChanged {
+    zone: Address,
+    zone_id: PodU32,
+    old_status: u8,
+    new_status: u8,
+});
+
+impl Event for ZoneStatusChanged {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("ZoneStatusChanged");
+}
+
+/// A participant registered (status Pending).
 #[repr(C)]
 pub struct UserRegistered {
-    /// The new User account.
     pub user: Address,
     pub authority: Address,
-    /// A `UserRole`.
     pub role: u8,
+    pub zone_id: PodU32,
     pub user_index: PodU64,
     pub timestamp: PodI64,
 }
@@ -46,10 +176,149 @@ impl_pod!(UserRegistered {
     user: Address,
     authority: Address,
     role: u8,
+    zone_id: PodU32,
     user_index: PodU64,
-    timestamp: PodI64
+    timestamp: PodI64,
 });
 
 impl Event for UserRegistered {
     const DISCRIMINATOR: [u8; 8] = discriminator::event("UserRegistered");
+}
+
+/// A regulator verified, suspended or reinstated a participant.
+#[repr(C)]
+pub struct UserStatusChanged {
+    pub user: Address,
+    pub authority: Address,
+    pub regulator: Address,
+    pub old_status: u8,
+    pub new_status: u8,
+    pub timestamp: PodI64,
+}
+
+impl_pod!(UserStatusChanged {
+    user: Address,
+    authority: Address,
+    regulator: Address,
+    old_status: u8,
+    new_status: u8,
+    timestamp: PodI64,
+});
+
+impl Event for UserStatusChanged {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("UserStatusChanged");
+}
+
+/// An owner registered a meter (status Inactive).
+#[repr(C)]
+pub struct MeterRegistered {
+    pub meter: Address,
+    pub serial: [u8; 32],
+    pub owner: Address,
+    pub zone_id: PodU32,
+    pub device_key: [u8; 32],
+    pub source: u8,
+    pub capacity_w: PodU64,
+    pub timestamp: PodI64,
+}
+
+impl_pod!(MeterRegistered {
+    meter: Address,
+    serial: [u8; 32],
+    owner: Address,
+    zone_id: PodU32,
+    device_key: [u8; 32],
+    source: u8,
+    capacity_w: PodU64,
+    timestamp: PodI64,
+});
+
+impl Event for MeterRegistered {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("MeterRegistered");
+}
+
+/// A regulator changed a meter's status.
+#[repr(C)]
+pub struct MeterStatusChanged {
+    pub meter: Address,
+    pub regulator: Address,
+    pub old_status: u8,
+    pub new_status: u8,
+    pub last_window_end: PodI64,
+}
+
+impl_pod!(MeterStatusChanged {
+    meter: Address,
+    regulator: Address,
+    old_status: u8,
+    new_status: u8,
+    last_window_end: PodI64,
+});
+
+impl Event for MeterStatusChanged {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("MeterStatusChanged");
+}
+
+/// Regulators replaced a meter's device key.
+#[repr(C)]
+pub struct DeviceKeyRotated {
+    pub meter: Address,
+    pub old_key: [u8; 32],
+    pub new_key: [u8; 32],
+}
+
+impl_pod!(DeviceKeyRotated {
+    meter: Address,
+    old_key: [u8; 32],
+    new_key: [u8; 32],
+});
+
+impl Event for DeviceKeyRotated {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("DeviceKeyRotated");
+}
+
+/// A device-signed reading was accepted.
+#[repr(C)]
+pub struct ReadingAccepted {
+    pub meter: Address,
+    pub window_start: PodU32,
+    pub window_end: PodU32,
+    pub production_wh: PodU32,
+    pub consumption_wh: PodU32,
+    pub produced_wh: PodU64,
+    pub consumed_wh: PodU64,
+}
+
+impl_pod!(ReadingAccepted {
+    meter: Address,
+    window_start: PodU32,
+    window_end: PodU32,
+    production_wh: PodU32,
+    consumption_wh: PodU32,
+    produced_wh: PodU64,
+    consumed_wh: PodU64,
+});
+
+impl Event for ReadingAccepted {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("ReadingAccepted");
+}
+
+/// The settlement authority settled a meter's net surplus.
+#[repr(C)]
+pub struct MeterSettled {
+    pub meter: Address,
+    pub owner: Address,
+    pub amount_wh: PodU64,
+    pub settled_wh: PodU64,
+}
+
+impl_pod!(MeterSettled {
+    meter: Address,
+    owner: Address,
+    amount_wh: PodU64,
+    settled_wh: PodU64,
+});
+
+impl Event for MeterSettled {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("MeterSettled");
 }

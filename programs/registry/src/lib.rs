@@ -1,8 +1,9 @@
 //! SolGrid registry: the market's configuration and its participants.
 //!
-//! Instructions so far: `initialize` (creates the Config singleton) and `register_user` (creates a
-//! participant's User account). Zones, meters, regulators and signed meter readings build on the
-//! same state (see `state.rs`).
+//! Config (authority, M-of-N regulators, limits), grid zones, users (Pending -> Verified /
+//! Suspended), meters with device keys, device-signed readings verified through the Ed25519
+//! precompile (`submit_readings`), and settlement of a meter's net surplus for energy_token's CPI
+//! (`settle_meter`). See `instructions/` for each instruction's accounts and rules.
 //!
 //! Written with pinocchio, but with Anchor's wire format so that `idl/registry.json` describes it
 //! exactly and anchorpy drives it: 8-byte `sha256` discriminators, borsh argument and account
@@ -20,9 +21,11 @@ extern crate sbf_support;
 #[cfg(not(any(target_os = "solana", target_arch = "bpf")))]
 extern crate std;
 
+pub mod auth;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+pub mod logic;
 pub mod state;
 
 use pinocchio::{AccountView, Address, ProgramResult};
@@ -30,9 +33,9 @@ use solgrid_program_kit::{instruction, KitError};
 
 pinocchio::address::declare_id!("Hu5R8SX8juSQ3cUYxf1daxaPsUSDHKwGza2u5wUiitxg");
 
-/// The entrypoint parses at most this many accounts (every registry instruction takes fewer); any
-/// further accounts are ignored.
-pub const MAX_ACCOUNTS: usize = 8;
+/// The entrypoint parses at most this many accounts (a full `submit_readings` batch; every other
+/// instruction takes fewer); any further accounts are ignored.
+pub const MAX_ACCOUNTS: usize = instructions::submit_readings::MAX_ACCOUNTS;
 
 #[cfg(not(feature = "no-entrypoint"))]
 #[allow(dead_code)]
@@ -54,8 +57,56 @@ pub fn process_instruction(
         instructions::initialize::DISCRIMINATOR => {
             instructions::initialize::process(program_id, accounts, args)
         }
+        instructions::propose_authority::DISCRIMINATOR => {
+            instructions::propose_authority::process(program_id, accounts, args)
+        }
+        instructions::accept_authority::DISCRIMINATOR => {
+            instructions::accept_authority::process(program_id, accounts, args)
+        }
+        instructions::set_regulators::DISCRIMINATOR => {
+            instructions::set_regulators::process(program_id, accounts, args)
+        }
+        instructions::update_limits::DISCRIMINATOR => {
+            instructions::update_limits::process(program_id, accounts, args)
+        }
+        instructions::set_settlement_authority::DISCRIMINATOR => {
+            instructions::set_settlement_authority::process(program_id, accounts, args)
+        }
+        instructions::create_zone::DISCRIMINATOR => {
+            instructions::create_zone::process(program_id, accounts, args)
+        }
+        instructions::set_zone_status::DISCRIMINATOR => {
+            instructions::set_zone_status::process(program_id, accounts, args)
+        }
         instructions::register_user::DISCRIMINATOR => {
             instructions::register_user::process(program_id, accounts, args)
+        }
+        instructions::verify_user::DISCRIMINATOR => {
+            instructions::verify_user::process(program_id, accounts, args)
+        }
+        instructions::suspend_user::DISCRIMINATOR => {
+            instructions::suspend_user::process(program_id, accounts, args)
+        }
+        instructions::reinstate_user::DISCRIMINATOR => {
+            instructions::reinstate_user::process(program_id, accounts, args)
+        }
+        instructions::register_meter::DISCRIMINATOR => {
+            instructions::register_meter::process(program_id, accounts, args)
+        }
+        instructions::activate_meter::DISCRIMINATOR => {
+            instructions::activate_meter::process(program_id, accounts, args)
+        }
+        instructions::set_meter_status::DISCRIMINATOR => {
+            instructions::set_meter_status::process(program_id, accounts, args)
+        }
+        instructions::rotate_device_key::DISCRIMINATOR => {
+            instructions::rotate_device_key::process(program_id, accounts, args)
+        }
+        instructions::settle_meter::DISCRIMINATOR => {
+            instructions::settle_meter::process(program_id, accounts, args)
+        }
+        instructions::submit_readings::DISCRIMINATOR => {
+            instructions::submit_readings::process(program_id, accounts, args)
         }
         _ => Err(KitError::UnknownInstruction.into()),
     }

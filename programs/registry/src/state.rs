@@ -1,9 +1,12 @@
 //! Registry accounts, zero-copy, in Anchor's layout (8-byte `account:<Name>` discriminator, then the
-//! fields in borsh order with no padding).
+//! fields in borsh order with no padding). Every account carries a `reserved` tail so that later
+//! fields take bytes from it without reallocating existing accounts.
 //!
-//! Both accounts carry a `reserved` tail so that later instructions (zones, meters, regulators) can
-//! add fields without reallocating existing accounts: a new field takes bytes from the front of
-//! `reserved`, and every existing field keeps its offset.
+//! Accounts of each type are only ever created at their canonical PDA (the creating instruction
+//! checks the seeds), so an account owned by this program with a given type's discriminator *is* that
+//! type's PDA for the seeds it stores. Hot paths (readings, settlement) therefore bind accounts by
+//! owner + discriminator + the stored relations (`Meter.user`, `Meter.zone_id`) instead of paying a
+//! `sol_sha256` per PDA re-derivation.
 
 use pinocchio::{error::ProgramError, Address};
 use solgrid_program_kit::{
@@ -16,44 +19,109 @@ use crate::errors::RegistryError;
 
 /// Seeds of the Config PDA: `["config"]`.
 pub const CONFIG_SEED: &[u8] = b"config";
-/// Seeds of a User PDA: `["user", authority]`.
+/// Seeds of a Zone PDA: `["zone", zone_id as u32 LE]`.
+pub const ZONE_SEED: &[u8] = b"zone";
+/// Seeds of a User PDA: `["user", wallet]`.
 pub const USER_SEED: &[u8] = b"user";
+/// Seeds of a Meter PDA: `["meter", serial]`.
+pub const METER_SEED: &[u8] = b"meter";
 
-/// Longest reading age a market may configure: 7 days. A meter reading settles one market interval;
-/// a week covers a meter that was offline over a long weekend and no more.
+/// Most regulators a Config holds.
+pub const MAX_REGULATORS: usize = 8;
+
+/// Upper bounds on the configurable limits (see [`Limits::validate`]).
 pub const MAX_READING_AGE_SECS_LIMIT: u32 = 7 * 24 * 60 * 60;
+/// A window's length is a u16 on the wire (see `logic::Reading`).
+pub const MAX_WINDOW_SECS_LIMIT: u32 = u16::MAX as u32;
+pub const MAX_CLOCK_SKEW_SECS_LIMIT: u32 = 60 * 60;
+/// Capacity tolerance is in basis points of the rated capacity: 10_000 = exactly the rating.
+pub const BPS: u64 = 10_000;
+pub const MAX_CAPACITY_TOLERANCE_BPS: u16 = 30_000;
+
+/// The market's limits (an argument of `initialize` and `update_limits`, stored in the Config).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Limits {
+    /// Most meters one user may register (>= 1).
+    pub max_meters_per_user: PodU16,
+    /// Shortest reading window, seconds (>= 1).
+    pub min_window_secs: PodU32,
+    /// Longest reading window, seconds (>= min, <= 65_535).
+    pub max_window_secs: PodU32,
+    /// Oldest accepted window end, seconds before the cluster time (1 ..= 7 days).
+    pub max_reading_age_secs: PodU32,
+    /// How far a window end may lie ahead of the cluster time, seconds (<= 1 hour).
+    pub max_clock_skew_secs: PodU32,
+    /// Production may reach capacity x duration x this / 10_000 (1 ..= 30_000).
+    pub capacity_tolerance_bps: PodU16,
+}
+
+impl_pod!(Limits {
+    max_meters_per_user: PodU16,
+    min_window_secs: PodU32,
+    max_window_secs: PodU32,
+    max_reading_age_secs: PodU32,
+    max_clock_skew_secs: PodU32,
+    capacity_tolerance_bps: PodU16,
+});
+
+impl Limits {
+    pub fn validate(&self) -> Result<(), RegistryError> {
+        let min = self.min_window_secs.get();
+        let max = self.max_window_secs.get();
+        let age = self.max_reading_age_secs.get();
+        let tolerance = self.capacity_tolerance_bps.get();
+        let ok = self.max_meters_per_user.get() >= 1
+            && min >= 1
+            && min <= max
+            && max <= MAX_WINDOW_SECS_LIMIT
+            && age >= 1
+            && age <= MAX_READING_AGE_SECS_LIMIT
+            && self.max_clock_skew_secs.get() <= MAX_CLOCK_SKEW_SECS_LIMIT
+            && tolerance >= 1
+            && tolerance <= MAX_CAPACITY_TOLERANCE_BPS;
+        if ok {
+            Ok(())
+        } else {
+            Err(RegistryError::InvalidLimits)
+        }
+    }
+}
 
 /// The registry singleton (PDA `["config"]`).
 #[repr(C)]
 pub struct Config {
-    /// May change the configuration and (later) manage zones and regulators.
+    /// Hands over authority (two steps) and appoints the first regulator set.
     pub authority: Address,
-    /// Proposed next authority for a two-step hand-over; all zeroes when none is pending.
+    /// Proposed next authority; all zeroes when none is pending.
     pub pending_authority: Address,
-    /// Users registered so far; a new user gets the current value as its `user_index`.
-    pub user_count: PodU64,
-    /// Zones created so far.
-    pub zone_count: PodU32,
-    /// Meters registered so far.
-    pub meter_count: PodU64,
-    /// Most meters one user may register.
-    pub max_meters_per_user: PodU16,
-    /// Oldest meter reading (by its timestamp) that is still accepted, in seconds.
-    pub max_reading_age_secs: PodU32,
-    /// Canonical bump of the PDA, found once at creation.
+    /// The only signer `settle_meter` accepts (energy_token's `["settlement"]` PDA); zero = none.
+    pub settlement_authority: Address,
+    /// The first `regulator_count` entries are the regulators; the rest are zero.
+    pub regulators: [Address; MAX_REGULATORS],
+    pub regulator_count: u8,
+    /// Distinct regulators that must co-sign a privileged action (1 ..= regulator_count).
+    pub regulator_threshold: u8,
     pub bump: u8,
+    pub user_count: PodU64,
+    pub zone_count: PodU32,
+    pub meter_count: PodU64,
+    pub limits: Limits,
     pub reserved: [u8; 64],
 }
 
 impl_pod!(Config {
     authority: Address,
     pending_authority: Address,
+    settlement_authority: Address,
+    regulators: [Address; MAX_REGULATORS],
+    regulator_count: u8,
+    regulator_threshold: u8,
+    bump: u8,
     user_count: PodU64,
     zone_count: PodU32,
     meter_count: PodU64,
-    max_meters_per_user: PodU16,
-    max_reading_age_secs: PodU32,
-    bump: u8,
+    limits: Limits,
     reserved: [u8; 64],
 });
 
@@ -61,45 +129,99 @@ impl AccountLayout for Config {
     const DISCRIMINATOR: [u8; 8] = discriminator::account("Config");
 }
 
-/// What a participant does in the market (borsh enum: one byte, the variant index).
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UserRole {
-    /// Buys energy.
-    Consumer = 0,
-    /// Sells energy it generates.
-    Producer = 1,
-    /// Both buys and sells (e.g. rooftop solar with a home load).
-    Prosumer = 2,
-}
-
-impl TryFrom<u8> for UserRole {
-    type Error = ProgramError;
-
+impl Config {
+    /// The configured regulators.
     #[inline(always)]
-    fn try_from(value: u8) -> Result<Self, ProgramError> {
-        match value {
-            0 => Ok(UserRole::Consumer),
-            1 => Ok(UserRole::Producer),
-            2 => Ok(UserRole::Prosumer),
-            _ => Err(RegistryError::InvalidRole.into()),
-        }
+    pub fn regulator_set(&self) -> &[Address] {
+        &self.regulators[..(self.regulator_count as usize).min(MAX_REGULATORS)]
     }
 }
 
-/// Whether a participant may trade (borsh enum: one byte).
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UserStatus {
-    Active = 0,
-    /// Barred from trading until reinstated.
-    Suspended = 1,
+macro_rules! byte_enum {
+    ($(#[$doc:meta])* $name:ident, $error:expr, { $($variant:ident = $value:expr),* $(,)? }) => {
+        $(#[$doc])*
+        #[repr(u8)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum $name { $($variant = $value),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+        }
+
+        impl TryFrom<u8> for $name {
+            type Error = ProgramError;
+
+            #[inline(always)]
+            fn try_from(value: u8) -> Result<Self, ProgramError> {
+                match value {
+                    $($value => Ok($name::$variant),)*
+                    _ => Err($error.into()),
+                }
+            }
+        }
+    };
 }
 
-/// `zone_id` of a user that is not in a zone yet.
-pub const NO_ZONE: u32 = 0;
+byte_enum!(
+    /// What a participant does in the market (borsh enum: one byte, the variant index).
+    UserRole, RegistryError::InvalidRole, { Prosumer = 0, Consumer = 1, GridOperator = 2 }
+);
+byte_enum!(
+    /// A participant's standing: registered (Pending), checked by a regulator, or barred.
+    UserStatus, RegistryError::InvalidStatus, { Pending = 0, Verified = 1, Suspended = 2 }
+);
+byte_enum!(
+    /// A grid zone's state; readings from a Halted zone are refused.
+    ZoneStatus, RegistryError::InvalidStatus, { Active = 0, Halted = 1, Maintenance = 2 }
+);
+byte_enum!(
+    /// A meter's state; only Active meters submit readings.
+    MeterStatus, RegistryError::InvalidStatus, { Inactive = 0, Active = 1, Maintenance = 2 }
+);
+byte_enum!(
+    /// What a meter measures.
+    EnergySource, RegistryError::InvalidEnergySource, { Solar = 0, Wind = 1, Battery = 2, Hydro = 3, Grid = 4 }
+);
 
-/// A market participant (PDA `["user", authority]`).
+impl EnergySource {
+    /// Renewable generation, whose accepted production counts as certified.
+    pub const fn is_renewable(self) -> bool {
+        matches!(
+            self,
+            EnergySource::Solar | EnergySource::Wind | EnergySource::Hydro
+        )
+    }
+}
+
+/// A grid zone (PDA `["zone", zone_id LE]`).
+#[repr(C)]
+pub struct Zone {
+    pub zone_id: PodU32,
+    /// UTF-8, zero-padded.
+    pub name: [u8; 32],
+    pub max_capacity_kw: PodU64,
+    /// A [`ZoneStatus`].
+    pub status: u8,
+    pub bump: u8,
+    pub created_at: PodI64,
+    pub reserved: [u8; 32],
+}
+
+impl_pod!(Zone {
+    zone_id: PodU32,
+    name: [u8; 32],
+    max_capacity_kw: PodU64,
+    status: u8,
+    bump: u8,
+    created_at: PodI64,
+    reserved: [u8; 32],
+});
+
+impl AccountLayout for Zone {
+    const DISCRIMINATOR: [u8; 8] = discriminator::account("Zone");
+}
+
+/// A market participant (PDA `["user", wallet]`).
 #[repr(C)]
 pub struct User {
     /// The wallet that registered and controls this participant.
@@ -108,9 +230,8 @@ pub struct User {
     pub role: u8,
     /// A [`UserStatus`].
     pub status: u8,
-    /// Canonical bump of the PDA, found once at creation.
     pub bump: u8,
-    /// The grid zone the user trades in; [`NO_ZONE`] until one is assigned.
+    /// The grid zone the user is in (its Zone existed at registration).
     pub zone_id: PodU32,
     /// Meters registered to this user.
     pub meter_count: PodU16,
@@ -137,27 +258,129 @@ impl AccountLayout for User {
     const DISCRIMINATOR: [u8; 8] = discriminator::account("User");
 }
 
+/// A meter (PDA `["meter", serial]`); the interface with energy_token (ISSUE3 decision 4).
+#[repr(C)]
+pub struct Meter {
+    pub serial: [u8; 32],
+    /// The owning wallet.
+    pub owner: Address,
+    /// The owner's User PDA.
+    pub user: Address,
+    pub zone_id: PodU32,
+    /// Ed25519 public key that signs the meter's readings.
+    pub device_key: [u8; 32],
+    /// An [`EnergySource`].
+    pub source: u8,
+    /// A [`MeterStatus`].
+    pub status: u8,
+    pub bump: u8,
+    /// Rated capacity in watts.
+    pub capacity_w: PodU64,
+    /// End of the last accepted reading window (Unix seconds); the next must start at or after it.
+    pub last_window_end: PodI64,
+    pub produced_wh: PodU64,
+    pub consumed_wh: PodU64,
+    /// Net Wh already settled (minted as GRID).
+    pub settled_wh: PodU64,
+    /// Production from renewable sources accepted through device-signed readings.
+    pub certified_wh: PodU64,
+    pub reading_count: PodU64,
+    pub registered_at: PodI64,
+    pub reserved: [u8; 32],
+}
+
+impl_pod!(Meter {
+    serial: [u8; 32],
+    owner: Address,
+    user: Address,
+    zone_id: PodU32,
+    device_key: [u8; 32],
+    source: u8,
+    status: u8,
+    bump: u8,
+    capacity_w: PodU64,
+    last_window_end: PodI64,
+    produced_wh: PodU64,
+    consumed_wh: PodU64,
+    settled_wh: PodU64,
+    certified_wh: PodU64,
+    reading_count: PodU64,
+    registered_at: PodI64,
+    reserved: [u8; 32],
+});
+
+impl AccountLayout for Meter {
+    const DISCRIMINATOR: [u8; 8] = discriminator::account("Meter");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn account_sizes() {
-        assert_eq!(Config::LEN, 8 + 32 + 32 + 8 + 4 + 8 + 2 + 4 + 1 + 64);
-        assert_eq!(User::LEN, 8 + 32 + 1 + 1 + 1 + 4 + 2 + 8 + 8 + 32);
+    pub fn limits() -> Limits {
+        Limits {
+            max_meters_per_user: PodU16::new(10),
+            min_window_secs: PodU32::new(60),
+            max_window_secs: PodU32::new(3600),
+            max_reading_age_secs: PodU32::new(86_400),
+            max_clock_skew_secs: PodU32::new(60),
+            capacity_tolerance_bps: PodU16::new(11_000),
+        }
     }
 
     #[test]
-    fn roles_parse_from_their_borsh_index() {
-        assert_eq!(UserRole::try_from(0), Ok(UserRole::Consumer));
-        assert_eq!(UserRole::try_from(2), Ok(UserRole::Prosumer));
+    fn account_sizes() {
+        assert_eq!(Limits::LEN_CHECK, 2 + 4 * 4 + 2);
+        assert_eq!(
+            Config::LEN,
+            8 + 32 * 3 + 32 * 8 + 3 + 8 + 4 + 8 + Limits::LEN_CHECK + 64
+        );
+        assert_eq!(Zone::LEN, 8 + 4 + 32 + 8 + 2 + 8 + 32);
+        assert_eq!(User::LEN, 8 + 32 + 3 + 4 + 2 + 8 + 8 + 32);
+        assert_eq!(Meter::LEN, 8 + 32 * 3 + 4 + 32 + 3 + 8 * 8 + 32);
+    }
+
+    #[test]
+    fn enums_parse_from_their_borsh_index() {
+        assert_eq!(UserRole::try_from(2), Ok(UserRole::GridOperator));
         assert_eq!(
             UserRole::try_from(3),
             Err(RegistryError::InvalidRole.into())
         );
+        assert_eq!(MeterStatus::try_from(1), Ok(MeterStatus::Active));
         assert_eq!(
-            UserRole::try_from(255),
-            Err(RegistryError::InvalidRole.into())
+            EnergySource::try_from(5),
+            Err(RegistryError::InvalidEnergySource.into())
         );
+        assert_eq!(
+            ZoneStatus::try_from(3),
+            Err(RegistryError::InvalidStatus.into())
+        );
+        assert!(EnergySource::Hydro.is_renewable() && !EnergySource::Battery.is_renewable());
     }
+
+    #[test]
+    fn limits_bounds() {
+        assert_eq!(limits().validate(), Ok(()));
+        let cases: [fn(&mut Limits); 8] = [
+            |l| l.max_meters_per_user.set(0),
+            |l| l.min_window_secs.set(0),
+            |l| l.min_window_secs.set(3601),
+            |l| l.max_window_secs.set(MAX_WINDOW_SECS_LIMIT + 1),
+            |l| l.max_reading_age_secs.set(0),
+            |l| l.max_reading_age_secs.set(MAX_READING_AGE_SECS_LIMIT + 1),
+            |l| l.max_clock_skew_secs.set(MAX_CLOCK_SKEW_SECS_LIMIT + 1),
+            |l| l.capacity_tolerance_bps.set(MAX_CAPACITY_TOLERANCE_BPS + 1),
+        ];
+        for case in cases {
+            let mut l = limits();
+            case(&mut l);
+            assert_eq!(l.validate(), Err(RegistryError::InvalidLimits));
+        }
+    }
+}
+
+#[cfg(test)]
+impl Limits {
+    const LEN_CHECK: usize = core::mem::size_of::<Limits>();
 }

@@ -3,12 +3,7 @@
 //! error codes/names/messages. Any drift on either side fails here.
 
 use core::mem::{offset_of, size_of};
-use registry::{
-    errors::RegistryError,
-    events::{ConfigInitialized, UserRegistered},
-    instructions::{initialize, register_user},
-    state::{Config, User, UserRole, UserStatus},
-};
+use registry::{errors::RegistryError, events::*, instructions::*, logic::Reading, state::*};
 use serde_json::Value;
 use solgrid_program_kit::{account::AccountLayout, discriminator, event::Event, KitError};
 
@@ -48,6 +43,7 @@ fn type_size(idl: &Value, ty: &Value) -> usize {
             other => panic!("variable-size or unknown type {other}"),
         };
     }
+    assert!(ty.get("vec").is_none(), "vec has no fixed size");
     if let Some(array) = ty.get("array") {
         return type_size(idl, &array[0]) * array[1].as_u64().unwrap() as usize;
     }
@@ -99,6 +95,120 @@ fn address_and_metadata() {
     assert_eq!(idl["metadata"]["version"], env!("CARGO_PKG_VERSION"));
 }
 
+/// (name, discriminator, fixed accounts, data length) of every instruction, in IDL order.
+fn program_instructions() -> Vec<(&'static str, u64, usize, Option<usize>)> {
+    vec![
+        (
+            "initialize",
+            initialize::DISCRIMINATOR,
+            initialize::ACCOUNTS_LEN,
+            Some(initialize::DATA_LEN),
+        ),
+        (
+            "propose_authority",
+            propose_authority::DISCRIMINATOR,
+            propose_authority::ACCOUNTS_LEN,
+            Some(propose_authority::DATA_LEN),
+        ),
+        (
+            "accept_authority",
+            accept_authority::DISCRIMINATOR,
+            accept_authority::ACCOUNTS_LEN,
+            Some(accept_authority::DATA_LEN),
+        ),
+        (
+            "set_regulators",
+            set_regulators::DISCRIMINATOR,
+            set_regulators::ACCOUNTS_LEN,
+            Some(set_regulators::DATA_LEN),
+        ),
+        (
+            "update_limits",
+            update_limits::DISCRIMINATOR,
+            update_limits::ACCOUNTS_LEN,
+            Some(update_limits::DATA_LEN),
+        ),
+        (
+            "set_settlement_authority",
+            set_settlement_authority::DISCRIMINATOR,
+            set_settlement_authority::ACCOUNTS_LEN,
+            Some(set_settlement_authority::DATA_LEN),
+        ),
+        (
+            "create_zone",
+            create_zone::DISCRIMINATOR,
+            create_zone::ACCOUNTS_LEN,
+            Some(create_zone::DATA_LEN),
+        ),
+        (
+            "set_zone_status",
+            set_zone_status::DISCRIMINATOR,
+            set_zone_status::ACCOUNTS_LEN,
+            Some(set_zone_status::DATA_LEN),
+        ),
+        (
+            "register_user",
+            register_user::DISCRIMINATOR,
+            register_user::ACCOUNTS_LEN,
+            Some(register_user::DATA_LEN),
+        ),
+        (
+            "verify_user",
+            verify_user::DISCRIMINATOR,
+            verify_user::ACCOUNTS_LEN,
+            Some(verify_user::DATA_LEN),
+        ),
+        (
+            "suspend_user",
+            suspend_user::DISCRIMINATOR,
+            suspend_user::ACCOUNTS_LEN,
+            Some(suspend_user::DATA_LEN),
+        ),
+        (
+            "reinstate_user",
+            reinstate_user::DISCRIMINATOR,
+            reinstate_user::ACCOUNTS_LEN,
+            Some(reinstate_user::DATA_LEN),
+        ),
+        (
+            "register_meter",
+            register_meter::DISCRIMINATOR,
+            register_meter::ACCOUNTS_LEN,
+            Some(register_meter::DATA_LEN),
+        ),
+        (
+            "activate_meter",
+            activate_meter::DISCRIMINATOR,
+            activate_meter::ACCOUNTS_LEN,
+            Some(activate_meter::DATA_LEN),
+        ),
+        (
+            "set_meter_status",
+            set_meter_status::DISCRIMINATOR,
+            set_meter_status::ACCOUNTS_LEN,
+            Some(set_meter_status::DATA_LEN),
+        ),
+        (
+            "rotate_device_key",
+            rotate_device_key::DISCRIMINATOR,
+            rotate_device_key::ACCOUNTS_LEN,
+            Some(rotate_device_key::DATA_LEN),
+        ),
+        (
+            "settle_meter",
+            settle_meter::DISCRIMINATOR,
+            settle_meter::ACCOUNTS_LEN,
+            Some(settle_meter::DATA_LEN),
+        ),
+        (
+            "submit_readings",
+            submit_readings::DISCRIMINATOR,
+            submit_readings::ACCOUNTS_LEN,
+            None,
+        ),
+    ]
+}
+
 #[test]
 fn instructions() {
     let idl = idl();
@@ -108,54 +218,75 @@ fn instructions() {
         .iter()
         .map(|ix| ix["name"].clone())
         .collect();
-    assert_eq!(names, ["initialize", "register_user"]);
-
+    let expected = program_instructions();
+    assert_eq!(names, expected.iter().map(|e| e.0).collect::<Vec<_>>());
+    for (name, disc, accounts, data_len) in expected {
+        let ix = named(&idl["instructions"], name);
+        assert_eq!(bytes(&ix["discriminator"]), disc.to_le_bytes(), "{name}");
+        assert_eq!(ix["accounts"].as_array().unwrap().len(), accounts, "{name}");
+        if let Some(len) = data_len {
+            assert_eq!(
+                discriminator::LEN + fields_layout(&idl, &ix["args"]).1,
+                len,
+                "{name}"
+            );
+        }
+    }
     let init = named(&idl["instructions"], "initialize");
+    assert_eq!(init["args"][0]["type"]["defined"]["name"], "Limits");
+    let args = |name: &str| fields_layout(&idl, &named(&idl["instructions"], name)["args"]);
     assert_eq!(
-        bytes(&init["discriminator"]),
-        initialize::DISCRIMINATOR.to_le_bytes()
+        args("register_user"),
+        rust_layout!(register_user::RegisterUserArgs; role, zone_id)
     );
     assert_eq!(
-        init["accounts"].as_array().unwrap().len(),
-        initialize::ACCOUNTS_LEN
-    );
-    let (args, size) = fields_layout(&idl, &init["args"]);
-    assert_eq!(
-        (args, size),
-        rust_layout!(initialize::InitializeArgs; max_meters_per_user, max_reading_age_secs)
-    );
-    assert_eq!(discriminator::LEN + size, initialize::DATA_LEN);
-
-    let register = named(&idl["instructions"], "register_user");
-    assert_eq!(
-        bytes(&register["discriminator"]),
-        register_user::DISCRIMINATOR.to_le_bytes()
+        args("create_zone"),
+        rust_layout!(create_zone::CreateZoneArgs; zone_id, name, max_capacity_kw)
     );
     assert_eq!(
-        register["accounts"].as_array().unwrap().len(),
-        register_user::ACCOUNTS_LEN
+        args("register_meter"),
+        rust_layout!(register_meter::RegisterMeterArgs; serial, device_key, source, capacity_w)
     );
-    let (args, size) = fields_layout(&idl, &register["args"]);
     assert_eq!(
-        (args, size),
-        rust_layout!(register_user::RegisterUserArgs; role)
+        args("set_regulators"),
+        rust_layout!(set_regulators::SetRegulatorsArgs; regulators, regulator_count, regulator_threshold)
     );
-    assert_eq!(discriminator::LEN + size, register_user::DATA_LEN);
+    // submit_readings: a borsh Vec<Reading>.
+    let submit = named(&idl["instructions"], "submit_readings");
+    assert_eq!(
+        submit["args"][0]["type"]["vec"]["defined"]["name"],
+        "Reading"
+    );
+    assert_eq!(
+        submit_readings::data_len(1),
+        discriminator::LEN + 4 + type_layout(&idl, "Reading").1
+    );
+    assert_eq!(
+        named(&submit["accounts"], "instructions_sysvar")["address"],
+        pinocchio::sysvars::instructions::INSTRUCTIONS_ID.to_string()
+    );
 }
 
 #[test]
 fn pda_seeds_match_the_program() {
     let idl = idl();
-    let init = named(&idl["instructions"], "initialize");
-    let config_seeds = &named(&init["accounts"], "config")["pda"]["seeds"];
+    let seeds = |ix: &str, acc: &str| {
+        named(&named(&idl["instructions"], ix)["accounts"], acc)["pda"]["seeds"].clone()
+    };
     assert_eq!(
-        bytes(&config_seeds[0]["value"]),
-        registry::state::CONFIG_SEED
+        bytes(&seeds("initialize", "config")[0]["value"]),
+        CONFIG_SEED
     );
-    let register = named(&idl["instructions"], "register_user");
-    let user_seeds = &named(&register["accounts"], "user")["pda"]["seeds"];
-    assert_eq!(bytes(&user_seeds[0]["value"]), registry::state::USER_SEED);
-    assert_eq!(user_seeds[1]["path"], "authority");
+    let user = seeds("register_user", "user");
+    assert_eq!(bytes(&user[0]["value"]), USER_SEED);
+    assert_eq!(user[1]["path"], "authority");
+    let zone = seeds("create_zone", "zone");
+    assert_eq!(bytes(&zone[0]["value"]), ZONE_SEED);
+    assert_eq!(zone[1]["path"], "zone_id");
+    let meter = seeds("register_meter", "meter");
+    assert_eq!(bytes(&meter[0]["value"]), METER_SEED);
+    assert_eq!(meter[1]["path"], "serial");
+    let init = named(&idl["instructions"], "initialize");
     let program_data = &named(&init["accounts"], "program_data")["pda"];
     assert_eq!(
         bytes(&program_data["seeds"][0]["value"]),
@@ -167,31 +298,67 @@ fn pda_seeds_match_the_program() {
     );
 }
 
+fn account_type<T: AccountLayout>(idl: &Value, name: &str, layout: (Vec<(String, usize)>, usize)) {
+    assert_eq!(
+        bytes(&named(&idl["accounts"], name)["discriminator"]),
+        T::DISCRIMINATOR,
+        "{name}"
+    );
+    assert_eq!(type_layout(idl, name), layout, "{name}");
+    assert_eq!(
+        discriminator::LEN + layout_size(idl, name),
+        T::LEN,
+        "{name}"
+    );
+}
+
+fn layout_size(idl: &Value, name: &str) -> usize {
+    type_layout(idl, name).1
+}
+
 #[test]
 fn accounts() {
     let idl = idl();
-    assert_eq!(
-        bytes(&named(&idl["accounts"], "Config")["discriminator"]),
-        Config::DISCRIMINATOR
+    let names: Vec<_> = idl["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].clone())
+        .collect();
+    assert_eq!(names, ["Config", "Meter", "User", "Zone"]);
+    account_type::<Config>(
+        &idl,
+        "Config",
+        rust_layout!(Config; authority, pending_authority,
+        settlement_authority, regulators, regulator_count, regulator_threshold, bump, user_count,
+        zone_count, meter_count, limits, reserved),
+    );
+    account_type::<Zone>(
+        &idl,
+        "Zone",
+        rust_layout!(Zone; zone_id, name, max_capacity_kw, status, bump, created_at, reserved),
+    );
+    account_type::<User>(
+        &idl,
+        "User",
+        rust_layout!(User; authority, role, status, bump, zone_id, meter_count, user_index, registered_at, reserved),
+    );
+    account_type::<Meter>(
+        &idl,
+        "Meter",
+        rust_layout!(Meter; serial, owner, user, zone_id, device_key,
+        source, status, bump, capacity_w, last_window_end, produced_wh, consumed_wh, settled_wh,
+        certified_wh, reading_count, registered_at, reserved),
     );
     assert_eq!(
-        bytes(&named(&idl["accounts"], "User")["discriminator"]),
-        User::DISCRIMINATOR
+        type_layout(&idl, "Limits"),
+        rust_layout!(Limits; max_meters_per_user, min_window_secs,
+        max_window_secs, max_reading_age_secs, max_clock_skew_secs, capacity_tolerance_bps)
     );
     assert_eq!(
-        type_layout(&idl, "Config"),
-        rust_layout!(Config; authority, pending_authority, user_count, zone_count, meter_count,
-            max_meters_per_user, max_reading_age_secs, bump, reserved)
+        type_layout(&idl, "Reading"),
+        rust_layout!(Reading; window_start, window_secs, production_wh, consumption_wh)
     );
-    assert_eq!(
-        type_layout(&idl, "User"),
-        rust_layout!(User; authority, role, status, bump, zone_id, meter_count, user_index, registered_at, reserved)
-    );
-    assert_eq!(
-        discriminator::LEN + type_layout(&idl, "Config").1,
-        Config::LEN
-    );
-    assert_eq!(discriminator::LEN + type_layout(&idl, "User").1, User::LEN);
 }
 
 #[test]
@@ -205,42 +372,112 @@ fn enums() {
             .map(|v| v["name"].as_str().unwrap().to_string())
             .collect()
     };
-    assert_eq!(variants("UserRole"), ["Consumer", "Producer", "Prosumer"]);
-    for (index, role) in [UserRole::Consumer, UserRole::Producer, UserRole::Prosumer]
-        .iter()
-        .enumerate()
-    {
-        assert_eq!(*role as usize, index);
-        assert_eq!(UserRole::try_from(index as u8).unwrap(), *role);
+    fn check<E: Copy + core::fmt::Debug>(idl_names: Vec<String>, all: &[E], as_u8: fn(E) -> u8) {
+        assert_eq!(idl_names.len(), all.len());
+        for (index, (name, variant)) in idl_names.iter().zip(all).enumerate() {
+            assert_eq!(as_u8(*variant) as usize, index);
+            assert_eq!(&format!("{variant:?}"), name);
+        }
     }
-    assert!(UserRole::try_from(3).is_err());
-    assert_eq!(variants("UserStatus"), ["Active", "Suspended"]);
+    check(variants("UserRole"), UserRole::ALL, |v| v as u8);
+    check(variants("UserStatus"), UserStatus::ALL, |v| v as u8);
+    check(variants("ZoneStatus"), ZoneStatus::ALL, |v| v as u8);
+    check(variants("MeterStatus"), MeterStatus::ALL, |v| v as u8);
+    check(variants("EnergySource"), EnergySource::ALL, |v| v as u8);
+    assert!(UserRole::try_from(3).is_err() && EnergySource::try_from(5).is_err());
+}
+
+fn event<E: Event>(idl: &Value, name: &str, layout: (Vec<(String, usize)>, usize)) {
     assert_eq!(
-        (UserStatus::Active as u8, UserStatus::Suspended as u8),
-        (0, 1)
+        bytes(&named(&idl["events"], name)["discriminator"]),
+        E::DISCRIMINATOR,
+        "{name}"
     );
+    assert_eq!(type_layout(idl, name), layout, "{name}");
 }
 
 #[test]
 fn events() {
     let idl = idl();
-    assert_eq!(
-        bytes(&named(&idl["events"], "ConfigInitialized")["discriminator"]),
-        ConfigInitialized::DISCRIMINATOR
+    assert_eq!(idl["events"].as_array().unwrap().len(), EVENT_COUNT);
+    event::<ConfigInitialized>(
+        &idl,
+        "ConfigInitialized",
+        rust_layout!(ConfigInitialized; config, authority, limits, timestamp),
     );
-    assert_eq!(
-        bytes(&named(&idl["events"], "UserRegistered")["discriminator"]),
-        UserRegistered::DISCRIMINATOR
+    event::<AuthorityProposed>(
+        &idl,
+        "AuthorityProposed",
+        rust_layout!(AuthorityProposed; config, authority, pending_authority),
     );
-    assert_eq!(
-        type_layout(&idl, "ConfigInitialized"),
-        rust_layout!(ConfigInitialized; config, authority, max_meters_per_user, max_reading_age_secs, timestamp)
+    event::<AuthorityTransferred>(
+        &idl,
+        "AuthorityTransferred",
+        rust_layout!(AuthorityTransferred; config, previous_authority, new_authority),
     );
-    assert_eq!(
-        type_layout(&idl, "UserRegistered"),
-        rust_layout!(UserRegistered; user, authority, role, user_index, timestamp)
+    event::<RegulatorsSet>(
+        &idl,
+        "RegulatorsSet",
+        rust_layout!(RegulatorsSet; config, regulators, regulator_count, regulator_threshold),
+    );
+    event::<LimitsUpdated>(
+        &idl,
+        "LimitsUpdated",
+        rust_layout!(LimitsUpdated; config, limits),
+    );
+    event::<SettlementAuthoritySet>(
+        &idl,
+        "SettlementAuthoritySet",
+        rust_layout!(SettlementAuthoritySet; config, settlement_authority),
+    );
+    event::<ZoneCreated>(
+        &idl,
+        "ZoneCreated",
+        rust_layout!(ZoneCreated; zone, zone_id, name, max_capacity_kw, timestamp),
+    );
+    event::<ZoneStatusChanged>(
+        &idl,
+        "ZoneStatusChanged",
+        rust_layout!(ZoneStatusChanged; zone, zone_id, old_status, new_status),
+    );
+    event::<UserRegistered>(
+        &idl,
+        "UserRegistered",
+        rust_layout!(UserRegistered; user, authority, role, zone_id, user_index, timestamp),
+    );
+    event::<UserStatusChanged>(
+        &idl,
+        "UserStatusChanged",
+        rust_layout!(UserStatusChanged; user, authority, regulator, old_status, new_status, timestamp),
+    );
+    event::<MeterRegistered>(
+        &idl,
+        "MeterRegistered",
+        rust_layout!(MeterRegistered; meter, serial, owner, zone_id, device_key, source, capacity_w, timestamp),
+    );
+    event::<MeterStatusChanged>(
+        &idl,
+        "MeterStatusChanged",
+        rust_layout!(MeterStatusChanged; meter, regulator, old_status, new_status, last_window_end),
+    );
+    event::<DeviceKeyRotated>(
+        &idl,
+        "DeviceKeyRotated",
+        rust_layout!(DeviceKeyRotated; meter, old_key, new_key),
+    );
+    event::<ReadingAccepted>(
+        &idl,
+        "ReadingAccepted",
+        rust_layout!(ReadingAccepted; meter, window_start, window_end, production_wh, consumption_wh, produced_wh, consumed_wh),
+    );
+    event::<MeterSettled>(
+        &idl,
+        "MeterSettled",
+        rust_layout!(MeterSettled; meter, owner, amount_wh, settled_wh),
     );
 }
+
+const EVENT_COUNT: usize = 15;
 
 #[test]
 fn errors_are_the_kit_errors_then_the_registry_errors() {

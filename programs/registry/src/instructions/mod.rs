@@ -1,5 +1,24 @@
-//! One module per instruction: its discriminator, argument layout, the accounts it takes (checked
-//! in one place, its `*Accounts::load`) and the handler.
+//! One module per instruction: its discriminator, argument layout, the accounts it takes (documented
+//! at the top, checked in one place) and the handler. `user_status` and `meter_status` hold the
+//! bodies that several regulator instructions share.
 
+pub mod accept_authority;
+pub mod activate_meter;
+pub mod create_zone;
 pub mod initialize;
+pub mod meter_status;
+pub mod propose_authority;
+pub mod register_meter;
 pub mod register_user;
+pub mod reinstate_user;
+pub mod rotate_device_key;
+pub mod set_meter_status;
+pub mod set_regulators;
+pub mod set_settlement_authority;
+pub mod set_zone_status;
+pub mod settle_meter;
+pub mod submit_readings;
+pub mod suspend_user;
+pub mod update_limits;
+pub mod user_status;
+pub mod verify_user;

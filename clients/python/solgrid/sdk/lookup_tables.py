@@ -1,0 +1,241 @@
+"""Address lookup tables and v0 transactions, over JSON-RPC and in the in-process LiteSVM.
+
+A ``submit_readings`` batch of 6 readings carries ~900 bytes of signatures, keys and messages in its
+Ed25519 instruction; with every registry account (config, instructions sysvar, meters, users, zones)
+spelled out as a 32-byte key the transaction passes the 1232-byte limit. A v0 message that looks the
+accounts up in a table costs one byte per account instead. This module creates and extends such a table
+(the AddressLookupTable program's ``CreateLookupTable`` and ``ExtendLookupTable``) and sends v0
+transactions that use it.
+
+Addresses appended to a table become usable in the slot after the extension, so the helpers wait for
+(or, in LiteSVM, advance to) the next slot before returning the table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import Sequence
+
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Commitment, Confirmed
+from solana.rpc.core import RPCException
+from solana.rpc.types import TxOpts
+from solders.address_lookup_table_account import AddressLookupTableAccount, derive_lookup_table_address
+from solders.compute_budget import set_compute_unit_limit
+from solders.hash import Hash
+from solders.instruction import AccountMeta, Instruction
+from solders.keypair import Keypair
+from solders.litesvm import LiteSVM
+from solders.message import MessageV0
+from solders.pubkey import Pubkey
+from solders.system_program import ID as SYSTEM_PROGRAM_ID
+from solders.transaction import VersionedTransaction
+from solders.transaction_metadata import FailedTransactionMetadata
+
+from solgrid.localnet.svm import Sent
+from solgrid.localnet.svm import TransactionFailed as SvmTransactionFailed
+from solgrid.sdk.anchor import ProgramCoder
+from solgrid.sdk.transactions import (
+    Landed,
+    TransactionFailed,
+    _describe_failure,
+    _preflight_logs,
+    _rpc_message,
+)
+
+ADDRESS_LOOKUP_TABLE_PROGRAM_ID = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
+MAX_TRANSACTION_SIZE = 1232
+"""The packet limit a serialized transaction must fit in."""
+EXTEND_CHUNK = 20
+"""Addresses appended per ExtendLookupTable instruction (keeps each transaction small)."""
+_CREATE = 0
+_EXTEND = 2
+
+
+def create_lookup_table(authority: Pubkey, payer: Pubkey, recent_slot: int) -> tuple[Instruction, Pubkey]:
+    """``CreateLookupTable`` for a table owned by ``authority``; returns the instruction and the table.
+
+    ``recent_slot`` must be in the SlotHashes sysvar (a recent slot of the cluster).
+    """
+    table, bump = derive_lookup_table_address(authority, recent_slot)
+    data = struct.pack("<IQB", _CREATE, recent_slot, bump)
+    metas = [
+        AccountMeta(table, is_signer=False, is_writable=True),
+        AccountMeta(authority, is_signer=True, is_writable=False),
+        AccountMeta(payer, is_signer=True, is_writable=True),
+        AccountMeta(SYSTEM_PROGRAM_ID, is_signer=False, is_writable=False),
+    ]
+    return Instruction(ADDRESS_LOOKUP_TABLE_PROGRAM_ID, data, metas), table
+
+
+def extend_lookup_table(
+    table: Pubkey, authority: Pubkey, payer: Pubkey, addresses: Sequence[Pubkey]
+) -> Instruction:
+    """``ExtendLookupTable``: appends ``addresses``; ``payer`` funds the larger account."""
+    data = struct.pack("<IQ", _EXTEND, len(addresses)) + b"".join(bytes(a) for a in addresses)
+    metas = [
+        AccountMeta(table, is_signer=False, is_writable=True),
+        AccountMeta(authority, is_signer=True, is_writable=False),
+        AccountMeta(payer, is_signer=True, is_writable=True),
+        AccountMeta(SYSTEM_PROGRAM_ID, is_signer=False, is_writable=False),
+    ]
+    return Instruction(ADDRESS_LOOKUP_TABLE_PROGRAM_ID, data, metas)
+
+
+def unique(addresses: Sequence[Pubkey]) -> list[Pubkey]:
+    """``addresses`` without repeats, first occurrence order."""
+    return list(dict.fromkeys(addresses))
+
+
+def v0_transaction(
+    instructions: Sequence[Instruction],
+    payer: Keypair,
+    signers: Sequence[Keypair],
+    blockhash: Hash,
+    tables: Sequence[AddressLookupTableAccount],
+) -> VersionedTransaction:
+    """A signed v0 transaction (payer first) resolving non-signer accounts through ``tables``."""
+    message = MessageV0.try_compile(payer.pubkey(), list(instructions), list(tables), blockhash)
+    keypairs = {bytes(k.pubkey()): k for k in (payer, *signers)}
+    return VersionedTransaction(message, list(keypairs.values()))
+
+
+def transaction_size(tx: VersionedTransaction) -> int:
+    return len(bytes(tx))
+
+
+# -- JSON-RPC ---------------------------------------------------------------------------------------------
+
+
+async def _send_v0(
+    connection: AsyncClient,
+    instructions: Sequence[Instruction],
+    payer: Keypair,
+    signers: Sequence[Keypair],
+    tables: Sequence[AddressLookupTableAccount],
+    commitment: Commitment,
+    coders: Sequence[ProgramCoder],
+) -> Landed:
+    blockhash = (await connection.get_latest_blockhash(commitment)).value.blockhash
+    tx = v0_transaction(instructions, payer, signers, blockhash, tables)
+    try:
+        sent = await connection.send_transaction(tx, opts=TxOpts(preflight_commitment=commitment))
+    except RPCException as e:
+        logs = _preflight_logs(e)
+        raise TransactionFailed(_describe_failure(_rpc_message(e), logs, coders), logs) from None
+    signature = sent.value
+    await connection.confirm_transaction(signature, commitment)
+    fetched = await connection.get_transaction(
+        signature, "json", commitment, max_supported_transaction_version=0
+    )
+    if fetched.value is None:
+        raise TransactionFailed(f"transaction {signature} confirmed but the node has no record of it")
+    meta = fetched.value.transaction.meta
+    logs = list(meta.log_messages or []) if meta is not None else []
+    if meta is not None and meta.err is not None:
+        raise TransactionFailed(_describe_failure(str(meta.err), logs, coders), logs)
+    return Landed(signature=signature, slot=fetched.value.slot, logs=logs)
+
+
+async def send_v0(
+    connection: AsyncClient,
+    instructions: Sequence[Instruction],
+    payer: Keypair,
+    signers: Sequence[Keypair] = (),
+    tables: Sequence[AddressLookupTableAccount] = (),
+    *,
+    commitment: Commitment = Confirmed,
+    coders: Sequence[ProgramCoder] = (),
+) -> Landed:
+    """Send a v0 transaction using ``tables``; like :func:`solgrid.sdk.transactions.send_and_confirm`."""
+    return await _send_v0(connection, instructions, payer, signers, tables, commitment, coders)
+
+
+async def _wait_for_slot_after(connection: AsyncClient, slot: int, commitment: Commitment) -> None:
+    for _ in range(200):
+        if (await connection.get_slot(commitment)).value > slot:
+            return
+        await asyncio.sleep(0.05)
+    raise TransactionFailed(f"the cluster did not advance past slot {slot}; the lookup table is not usable")
+
+
+async def create_lookup_table_rpc(
+    connection: AsyncClient,
+    payer: Keypair,
+    addresses: Sequence[Pubkey],
+    *,
+    commitment: Commitment = Confirmed,
+) -> AddressLookupTableAccount:
+    """Create a table owned by ``payer`` holding ``addresses`` (deduplicated) and wait until it is usable."""
+    wanted = unique(addresses)
+    recent_slot = (await connection.get_slot(commitment)).value
+    create, table = create_lookup_table(payer.pubkey(), payer.pubkey(), recent_slot)
+    first, rest = wanted[:EXTEND_CHUNK], wanted[EXTEND_CHUNK:]
+    landed = await _send_v0(
+        connection,
+        [create, extend_lookup_table(table, payer.pubkey(), payer.pubkey(), first)],
+        payer,
+        (),
+        (),
+        commitment,
+        (),
+    )
+    last_slot = landed.slot
+    for start in range(0, len(rest), EXTEND_CHUNK):
+        chunk = rest[start : start + EXTEND_CHUNK]
+        ix = extend_lookup_table(table, payer.pubkey(), payer.pubkey(), chunk)
+        last_slot = (await _send_v0(connection, [ix], payer, (), (), commitment, ())).slot
+    await _wait_for_slot_after(connection, last_slot, commitment)
+    return AddressLookupTableAccount(table, wanted)
+
+
+# -- LiteSVM ----------------------------------------------------------------------------------------------
+
+
+def send_v0_svm(
+    svm: LiteSVM,
+    payer: Keypair,
+    instructions: Sequence[Instruction],
+    signers: Sequence[Keypair] = (),
+    tables: Sequence[AddressLookupTableAccount] = (),
+    compute_units: int | None = None,
+) -> Sent:
+    """The v0 counterpart of :func:`solgrid.localnet.svm.send`.
+
+    A compute-unit limit instruction is prepended only when ``compute_units`` is given: it costs 40
+    bytes, which a full reading batch cannot spare (the default limit of 200,000 CU per instruction
+    is far above what ``submit_readings`` uses).
+    """
+    ixs = (
+        list(instructions)
+        if compute_units is None
+        else [set_compute_unit_limit(compute_units), *instructions]
+    )
+    tx = v0_transaction(ixs, payer, signers, svm.latest_blockhash(), tables)
+    result = svm.send_transaction(tx)
+    svm.expire_blockhash()
+    if isinstance(result, FailedTransactionMetadata):
+        raise SvmTransactionFailed(result)
+    return Sent(result)
+
+
+def create_lookup_table_svm(
+    svm: LiteSVM, payer: Keypair, addresses: Sequence[Pubkey]
+) -> AddressLookupTableAccount:
+    """Create and fill a table in ``svm``, then advance one slot so that its addresses are active.
+
+    LiteSVM does not maintain SlotHashes by itself; the current slot is recorded there first so that
+    ``CreateLookupTable`` accepts it as recent, as a cluster would.
+    """
+    wanted = unique(addresses)
+    slot = svm.get_clock().slot
+    known = [(s, h) for s, h in svm.get_slot_hashes() if s != slot]
+    svm.set_slot_hashes([(slot, svm.latest_blockhash()), *known])
+    create, table = create_lookup_table(payer.pubkey(), payer.pubkey(), slot)
+    send_v0_svm(svm, payer, [create])
+    for start in range(0, len(wanted), EXTEND_CHUNK):
+        chunk = wanted[start : start + EXTEND_CHUNK]
+        send_v0_svm(svm, payer, [extend_lookup_table(table, payer.pubkey(), payer.pubkey(), chunk)])
+    svm.warp_to_slot(slot + 1)
+    return AddressLookupTableAccount(table, wanted)

@@ -1,0 +1,69 @@
+//! SolGrid energy token: GRID, an SPL Token mint (9 decimals, 1 GRID = 1 kWh) that is minted only
+//! for verified, settled meter surplus.
+//!
+//! Instructions: `initialize` (Config and the GRID mint, whose only minting authority is this
+//! program's PDA `["mint_authority"]`, with no freeze authority), `settle_and_mint` (the registry's
+//! `settle_meter` through CPI, then MintTo of what it settled to the meter owner's GRID account) and
+//! `burn` (a holder burns GRID, recorded as an event). The mint authority PDA signs only inside
+//! `settle_and_mint`, so nobody can mint outside the settlement path.
+//!
+//! Written with pinocchio, but with Anchor's wire format so that `idl/energy_token.json` describes
+//! it exactly and anchorpy drives it: 8-byte `sha256` discriminators, borsh argument and account
+//! layouts, events through `sol_log_data`, custom errors from 6000 (kit) and 6100 (this program).
+//! The program checks accounts against the `program_id` it runs under, so the same ELF works at any
+//! address.
+#![no_std]
+
+// Runtime symbols that SolGrid's offline pipeline (upstream `bpfel-unknown-none`) needs; Solana's
+// own platform-tools provide them itself.
+#[cfg(all(target_arch = "bpf", not(target_os = "solana")))]
+extern crate sbf_support;
+
+// On the host (tests, or another crate linking this one with `no-entrypoint`) std provides the panic
+// handler and allocator that the cdylib needs.
+#[cfg(not(any(target_os = "solana", target_arch = "bpf")))]
+extern crate std;
+
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod state;
+
+use pinocchio::{AccountView, Address, ProgramResult};
+use solgrid_program_kit::{instruction, KitError};
+
+pinocchio::address::declare_id!("Dso7G7TunWSbiHQu8k7jZQiNuXfyRvUsnFkUFzxrcscu");
+
+/// The entrypoint parses at most this many accounts (`settle_and_mint` takes the most); any further
+/// accounts are ignored.
+pub const MAX_ACCOUNTS: usize = instructions::settle_and_mint::ACCOUNTS_LEN;
+
+#[cfg(not(feature = "no-entrypoint"))]
+#[allow(dead_code)]
+mod entrypoint {
+    pinocchio::program_entrypoint!(crate::process_instruction, { crate::MAX_ACCOUNTS });
+    // No heap: every buffer lives on the stack or in account data.
+    pinocchio::no_allocator!();
+    pinocchio::nostd_panic_handler!();
+}
+
+/// Dispatches on the 8-byte Anchor instruction discriminator.
+pub fn process_instruction(
+    program_id: &Address,
+    accounts: &mut [AccountView],
+    data: &[u8],
+) -> ProgramResult {
+    let (discriminator, args) = instruction::split(data)?;
+    match discriminator {
+        instructions::settle_and_mint::DISCRIMINATOR => {
+            instructions::settle_and_mint::process(program_id, accounts, args)
+        }
+        instructions::burn::DISCRIMINATOR => {
+            instructions::burn::process(program_id, accounts, args)
+        }
+        instructions::initialize::DISCRIMINATOR => {
+            instructions::initialize::process(program_id, accounts, args)
+        }
+        _ => Err(KitError::UnknownInstruction.into()),
+    }
+}
