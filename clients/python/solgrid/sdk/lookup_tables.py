@@ -19,8 +19,6 @@ from collections.abc import Sequence
 
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Commitment, Confirmed
-from solana.rpc.core import RPCException
-from solana.rpc.types import TxOpts
 from solders.address_lookup_table_account import AddressLookupTableAccount, derive_lookup_table_address
 from solders.compute_budget import set_compute_unit_limit
 from solders.hash import Hash
@@ -36,13 +34,7 @@ from solders.transaction_metadata import FailedTransactionMetadata
 from solgrid.localnet.svm import Sent
 from solgrid.localnet.svm import TransactionFailed as SvmTransactionFailed
 from solgrid.sdk.anchor import ProgramCoder
-from solgrid.sdk.transactions import (
-    Landed,
-    TransactionFailed,
-    _describe_failure,
-    _preflight_logs,
-    _rpc_message,
-)
+from solgrid.sdk.transactions import Landed, TransactionFailed, send_and_confirm
 
 ADDRESS_LOOKUP_TABLE_PROGRAM_ID = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
 MAX_TRANSACTION_SIZE = 1232
@@ -95,10 +87,10 @@ def v0_transaction(
     blockhash: Hash,
     tables: Sequence[AddressLookupTableAccount],
 ) -> VersionedTransaction:
-    """A signed v0 transaction (payer first) resolving non-signer accounts through ``tables``."""
+    """A signed v0 transaction (payer first) resolving non-signer accounts through ``tables`` (none is
+    allowed: still a v0 message)."""
     message = MessageV0.try_compile(payer.pubkey(), list(instructions), list(tables), blockhash)
-    keypairs = {bytes(k.pubkey()): k for k in (payer, *signers)}
-    return VersionedTransaction(message, list(keypairs.values()))
+    return VersionedTransaction(message, list({bytes(k.pubkey()): k for k in (payer, *signers)}.values()))
 
 
 def transaction_size(tx: VersionedTransaction) -> int:
@@ -106,36 +98,6 @@ def transaction_size(tx: VersionedTransaction) -> int:
 
 
 # -- JSON-RPC ---------------------------------------------------------------------------------------------
-
-
-async def _send_v0(
-    connection: AsyncClient,
-    instructions: Sequence[Instruction],
-    payer: Keypair,
-    signers: Sequence[Keypair],
-    tables: Sequence[AddressLookupTableAccount],
-    commitment: Commitment,
-    coders: Sequence[ProgramCoder],
-) -> Landed:
-    blockhash = (await connection.get_latest_blockhash(commitment)).value.blockhash
-    tx = v0_transaction(instructions, payer, signers, blockhash, tables)
-    try:
-        sent = await connection.send_transaction(tx, opts=TxOpts(preflight_commitment=commitment))
-    except RPCException as e:
-        logs = _preflight_logs(e)
-        raise TransactionFailed(_describe_failure(_rpc_message(e), logs, coders), logs) from None
-    signature = sent.value
-    await connection.confirm_transaction(signature, commitment)
-    fetched = await connection.get_transaction(
-        signature, "json", commitment, max_supported_transaction_version=0
-    )
-    if fetched.value is None:
-        raise TransactionFailed(f"transaction {signature} confirmed but the node has no record of it")
-    meta = fetched.value.transaction.meta
-    logs = list(meta.log_messages or []) if meta is not None else []
-    if meta is not None and meta.err is not None:
-        raise TransactionFailed(_describe_failure(str(meta.err), logs, coders), logs)
-    return Landed(signature=signature, slot=fetched.value.slot, logs=logs)
 
 
 async def send_v0(
@@ -148,8 +110,10 @@ async def send_v0(
     commitment: Commitment = Confirmed,
     coders: Sequence[ProgramCoder] = (),
 ) -> Landed:
-    """Send a v0 transaction using ``tables``; like :func:`solgrid.sdk.transactions.send_and_confirm`."""
-    return await _send_v0(connection, instructions, payer, signers, tables, commitment, coders)
+    """Send a v0 transaction using ``tables`` (:func:`solgrid.sdk.transactions.send_and_confirm`)."""
+    return await send_and_confirm(
+        connection, instructions, payer, signers, tables=tables, commitment=commitment, coders=coders
+    )
 
 
 async def _wait_for_slot_after(connection: AsyncClient, slot: int, commitment: Commitment) -> None:
@@ -172,20 +136,17 @@ async def create_lookup_table_rpc(
     recent_slot = (await connection.get_slot(commitment)).value
     create, table = create_lookup_table(payer.pubkey(), payer.pubkey(), recent_slot)
     first, rest = wanted[:EXTEND_CHUNK], wanted[EXTEND_CHUNK:]
-    landed = await _send_v0(
+    landed = await send_and_confirm(
         connection,
         [create, extend_lookup_table(table, payer.pubkey(), payer.pubkey(), first)],
         payer,
-        (),
-        (),
-        commitment,
-        (),
+        commitment=commitment,
     )
     last_slot = landed.slot
     for start in range(0, len(rest), EXTEND_CHUNK):
         chunk = rest[start : start + EXTEND_CHUNK]
         ix = extend_lookup_table(table, payer.pubkey(), payer.pubkey(), chunk)
-        last_slot = (await _send_v0(connection, [ix], payer, (), (), commitment, ())).slot
+        last_slot = (await send_and_confirm(connection, [ix], payer, commitment=commitment)).slot
     await _wait_for_slot_after(connection, last_slot, commitment)
     return AddressLookupTableAccount(table, wanted)
 

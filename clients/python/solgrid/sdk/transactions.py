@@ -16,9 +16,11 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Commitment, Confirmed
 from solana.rpc.core import RPCException
 from solana.rpc.types import TxOpts
+from solders.address_lookup_table_account import AddressLookupTableAccount
+from solders.hash import Hash
 from solders.instruction import Instruction
 from solders.keypair import Keypair
-from solders.message import Message
+from solders.message import Message, MessageV0
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
@@ -49,15 +51,18 @@ async def send_and_confirm(
     payer: Keypair,
     signers: Sequence[Keypair] = (),
     *,
+    tables: Sequence[AddressLookupTableAccount] = (),
     commitment: Commitment = Confirmed,
     coders: Sequence[ProgramCoder] = (),
 ) -> Landed:
     """Send ``instructions`` in one transaction paid by ``payer``; return its signature, slot and logs.
 
-    ``coders`` turn a custom program error into its IDL name and message.
+    With lookup ``tables`` the transaction is a v0 one resolving non-signer accounts through them
+    (:mod:`solgrid.sdk.lookup_tables`); without, a legacy one. ``coders`` turn a custom program error
+    into its IDL name and message.
     """
     try:
-        return await _send_and_confirm(connection, instructions, payer, signers, commitment, coders)
+        return await _send_and_confirm(connection, instructions, payer, signers, tables, commitment, coders)
     except SolanaRpcException as e:
         raise TransactionFailed(f"cannot reach the RPC endpoint: {e.__cause__ or e}") from None
 
@@ -67,13 +72,12 @@ async def _send_and_confirm(
     instructions: Sequence[Instruction],
     payer: Keypair,
     signers: Sequence[Keypair],
+    tables: Sequence[AddressLookupTableAccount],
     commitment: Commitment,
     coders: Sequence[ProgramCoder],
 ) -> Landed:
     blockhash = (await connection.get_latest_blockhash(commitment)).value.blockhash
-    message = Message.new_with_blockhash(list(instructions), payer.pubkey(), blockhash)
-    keypairs = {bytes(k.pubkey()): k for k in (payer, *signers)}
-    tx = VersionedTransaction(message, list(keypairs.values()))
+    tx = build_transaction(instructions, payer, signers, blockhash, tables)
     try:
         sent = await connection.send_transaction(tx, opts=TxOpts(preflight_commitment=commitment))
     except RPCException as e:
@@ -91,6 +95,23 @@ async def _send_and_confirm(
     if meta is not None and meta.err is not None:
         raise TransactionFailed(_describe_failure(str(meta.err), logs, coders), logs)
     return Landed(signature=signature, slot=fetched.value.slot, logs=logs)
+
+
+def build_transaction(
+    instructions: Sequence[Instruction],
+    payer: Keypair,
+    signers: Sequence[Keypair],
+    blockhash: Hash,
+    tables: Sequence[AddressLookupTableAccount] = (),
+) -> VersionedTransaction:
+    """A signed transaction, payer first: v0 through ``tables`` when given, else legacy."""
+    message: Message | MessageV0
+    if tables:
+        message = MessageV0.try_compile(payer.pubkey(), list(instructions), list(tables), blockhash)
+    else:
+        message = Message.new_with_blockhash(list(instructions), payer.pubkey(), blockhash)
+    keypairs = {bytes(k.pubkey()): k for k in (payer, *signers)}
+    return VersionedTransaction(message, list(keypairs.values()))
 
 
 def _rpc_message(error: RPCException) -> str:
