@@ -1,1 +1,15 @@
-"""solgrid.indexer."""
+"""solgrid.indexer: the programs' events in SQL (SQLite or Postgres) and on a websocket feed.
+
+Modules, in data-flow order:
+
+- :mod:`~solgrid.indexer.live` — ``logsSubscribe`` per program; a notification only wakes catch-up;
+- :mod:`~solgrid.indexer.backfill` — catch-up from the per-program checkpoint, oldest first, never
+  moving the checkpoint past a transaction it could not fetch;
+- :mod:`~solgrid.indexer.chain` — the JSON-RPC reads (getSignaturesForAddress, getTransaction);
+- :mod:`~solgrid.indexer.decode` — log messages to positioned events; the "Log truncated" decision;
+- :mod:`~solgrid.indexer.store` — idempotent, atomic writes of transactions, events, domain rows and
+  the checkpoint;
+- :mod:`~solgrid.indexer.models` / :mod:`~solgrid.indexer.db` — tables, engines, Alembic migrations;
+- :mod:`~solgrid.indexer.feed` — the websocket server and its JSON protocol;
+- :mod:`~solgrid.indexer.service` — all of it together (``solgrid indexer run``).
+"""

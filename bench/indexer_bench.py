@@ -1,0 +1,140 @@
+"""Indexer ingest speed: decoded events per second written into SQLite (goal >= 5,000 events/s).
+
+Transactions are shaped like the oracle's real batches: one top-level ``submit_readings`` per
+transaction with 16 Ed25519 precompile verifications' worth of runtime lines and 16 ReadingAccepted
+events, built from the registry IDL's event layout. The measured path is the indexer's own: decode
+the logs (:class:`EventDecoder`), then :class:`Store` writes transactions, the events audit log,
+meter_readings and meter totals, plus the checkpoint, one database transaction per page of
+``STORE_PAGE`` transactions (as catch-up does). No RPC is involved; the numbers are printed, not
+asserted.
+
+    .venv/bin/python bench/indexer_bench.py [--transactions 1000] [--db sqlite+aiosqlite:///x.db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import tempfile
+import time
+from pathlib import Path
+
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
+from solgrid.indexer.backfill import STORE_PAGE
+from solgrid.indexer.db import create_engine, migrate, sessions
+from solgrid.indexer.decode import EventDecoder
+from solgrid.indexer.store import FetchedTransaction, Store
+from solgrid.sdk.energy_token import EnergyTokenClient
+from solgrid.sdk.registry import RegistryClient
+
+READINGS_PER_TX = 16
+METERS = 64
+
+
+def reading_line(registry: RegistryClient, meter: Pubkey, window: int, total: int) -> str:
+    events = registry.coder.coder.events
+    disc = next(d for d, n in events.discriminators.items() if n == "ReadingAccepted")
+    fields = {
+        "meter": meter,
+        "window_start": window,
+        "window_end": window + 600,
+        "production_wh": 500,
+        "consumption_wh": 120,
+        "produced_wh": total * 500,
+        "consumed_wh": total * 120,
+    }
+    return (
+        "Program data: " + base64.b64encode(disc + events.layouts["ReadingAccepted"].build(fields)).decode()
+    )
+
+
+def transactions(count: int) -> list[FetchedTransaction]:
+    registry = RegistryClient()
+    program = registry.program_id
+    meters = [Pubkey.new_unique() for _ in range(METERS)]
+    windows = dict.fromkeys(meters, 0)
+    events = registry.coder.coder.events
+    disc = next(d for d, n in events.discriminators.items() if n == "MeterRegistered")
+    registrations = [f"Program {program} invoke [1]"]
+    for meter in meters:  # the meters exist first, as on chain, so the totals UPDATEs hit real rows
+        fields = {
+            "meter": meter,
+            "serial": list(str(meter)[:32].encode().ljust(32, b"\0")),
+            "owner": Pubkey.new_unique(),
+            "zone_id": 1,
+            "device_key": list(bytes(Pubkey.new_unique())),
+            "source": registry.coder.unit_variant("EnergySource", 0),
+            "capacity_w": 8000,
+            "timestamp": 1,
+        }
+        raw = disc + events.layouts["MeterRegistered"].build(fields)
+        registrations.append("Program data: " + base64.b64encode(raw).decode())
+    registrations.append(f"Program {program} success")
+    out = [FetchedTransaction(str(Keypair().sign_message(b"setup")), 999, None, True, registrations)]
+    for n in range(count):
+        logs = [f"Program {program} invoke [1]", "Program log: Instruction: SubmitReadings"]
+        for i in range(READINGS_PER_TX):
+            meter = meters[(n * READINGS_PER_TX + i) % METERS]
+            windows[meter] += 1
+            logs.append(reading_line(registry, meter, windows[meter] * 600, windows[meter]))
+        logs += [f"Program {program} consumed 95000 of 200000 compute units", f"Program {program} success"]
+        signature = str(Keypair().sign_message(n.to_bytes(8, "little")))
+        out.append(FetchedTransaction(signature, 1000 + n // 4, 1_700_000_000 + n, True, logs))
+    return out
+
+
+async def run(count: int, db_url: str) -> None:
+    txs = transactions(count)
+    events = count * READINGS_PER_TX + METERS
+    count += 1
+    decoder = EventDecoder([RegistryClient().coder, EnergyTokenClient().coder])
+
+    started = time.perf_counter()
+    decoded = sum(len(decoder.decode_logs(t.logs).events) for t in txs)
+    decode_secs = time.perf_counter() - started
+    assert decoded == events
+
+    engine = create_engine(db_url)
+    await migrate(engine)
+    factory = sessions(engine)
+    store = Store(decoder)
+    program = str(RegistryClient().program_id)
+    started = time.perf_counter()
+    for start in range(0, count, STORE_PAGE):
+        page = txs[start : start + STORE_PAGE]
+        async with factory() as session, session.begin():
+            await store.store(session, page, (program, page[-1].signature, page[-1].slot))
+    ingest_secs = time.perf_counter() - started
+
+    started = time.perf_counter()
+    async with factory() as session, session.begin():
+        again = await store.store(session, txs)
+    replay_secs = time.perf_counter() - started
+    await engine.dispose()
+    assert again == []
+
+    print(
+        f"indexer bench: {count - 1} transactions x {READINGS_PER_TX} ReadingAccepted + {METERS} meter "
+        f"registrations = {events} events, "
+        f"pages of {STORE_PAGE} tx, {db_url.split(':')[0]}"
+    )
+    print(f"  decode only:               {events / decode_secs:10,.0f} events/s")
+    print(f"  ingest (decode + store):   {events / ingest_secs:10,.0f} events/s  (goal >= 5,000)")
+    print(f"  replay of the same txs:    {count / replay_secs:10,.0f} tx/s skipped (idempotence check)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transactions", type=int, default=1000)
+    parser.add_argument("--db", default=None, help="database URL (default: a fresh SQLite file)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="solgrid-indexer-bench-") as tmp:
+        url = args.db or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        asyncio.run(run(args.transactions, url))
+
+
+if __name__ == "__main__":
+    main()

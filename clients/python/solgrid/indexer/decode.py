@@ -1,0 +1,148 @@
+"""Turns a transaction's log messages into the events the indexer stores, each with its position.
+
+Anchor-style events are ``Program data: <base64>`` lines logged by the emitting program. The position
+key ``(instruction_index, event_index)`` is derived from the runtime's ``invoke [1]`` lines: every
+top-level instruction starts one, and everything logged until the next one (CPIs included) belongs to
+it. Only data lines logged while a known program is on top of the invoke stack count, so another
+program cannot forge our events by logging the same bytes.
+
+Log truncation. The runtime keeps at most 10,000 bytes of log text per transaction (agave's log
+collector limit) and then logs a single ``Log truncated`` line. A ReadingAccepted event is
+8+32+4*4+2*8 = 72 bytes, i.e. 96 base64 characters + ``Program data: ``: 110 bytes of log. Measured on
+the local node (tests/indexer/test_indexer_log_budget.py): a reading batch logs ~213 bytes of
+invoke/consumed/success lines plus 110 bytes per reading, so even a 16-reading batch needs ~2 KB,
+a fifth of the budget (and the 1232-byte transaction size caps a batch's Ed25519 signatures well
+below that). Truncation therefore means something unusual (a chatty CPI, a future instruction), and
+the indexer must not pretend such a transaction is complete. Decision: :func:`decode_logs` reports
+``truncated``; the store records the transaction with ``logs_truncated`` set, writes an ``alerts``
+row naming the transaction, and stores the events that did survive (truncation only removes the
+tail). Nothing is silently lost: the gap is in the database for an operator, and the affected
+accounts can be re-read from the chain. Reconstructing events from account state was rejected: the
+accounts hold cumulative totals, not the individual readings, so it would invent data.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from solders.pubkey import Pubkey
+
+from solgrid.sdk.anchor import DISCRIMINATOR_LEN, ProgramCoder
+
+INVOKE = re.compile(r"^Program (?P<program>\w+) invoke \[(?P<depth>\d+)\]$")
+EXIT = re.compile(r"^Program \w+ (success$|failed)")
+DATA = "Program data: "
+TRUNCATED = "Log truncated"
+
+
+@dataclass(frozen=True)
+class DecodedEvent:
+    program: str
+    name: str
+    instruction_index: int
+    event_index: int
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DecodedLogs:
+    events: list[DecodedEvent]
+    truncated: bool
+
+
+class EventDecoder:
+    """Decodes the events of every program it knows (one :class:`ProgramCoder` per program id)."""
+
+    def __init__(self, coders: Iterable[ProgramCoder]) -> None:
+        self._coders: dict[str, ProgramCoder] = {str(c.program_id): c for c in coders}
+        self._names: dict[str, Mapping[bytes, str]] = {
+            pid: c.coder.events.discriminators for pid, c in self._coders.items()
+        }
+
+    @property
+    def program_ids(self) -> list[Pubkey]:
+        return [c.program_id for c in self._coders.values()]
+
+    def decode_logs(self, logs: Sequence[str]) -> DecodedLogs:
+        events: list[DecodedEvent] = []
+        stack: list[str] = []
+        instruction = -1
+        per_instruction = 0
+        truncated = False
+        for line in logs:
+            if match := INVOKE.match(line):
+                if match["depth"] == "1":
+                    instruction += 1
+                    per_instruction = 0
+                    stack.clear()
+                stack.append(match["program"])
+            elif EXIT.match(line):
+                if stack:
+                    stack.pop()
+            elif line.startswith(DATA):
+                if not stack or stack[-1] not in self._coders:
+                    continue
+                for chunk in line[len(DATA) :].split():
+                    decoded = self._decode(stack[-1], chunk)
+                    if decoded is not None:
+                        name, data = decoded
+                        events.append(DecodedEvent(stack[-1], name, instruction, per_instruction, data))
+                        per_instruction += 1
+            elif line.startswith(TRUNCATED):
+                truncated = True
+        return DecodedLogs(events, truncated)
+
+    def _decode(self, program: str, chunk: str) -> tuple[str, dict[str, Any]] | None:
+        try:
+            raw = base64.b64decode(chunk, validate=True)
+        except binascii.Error:
+            return None
+        name = self._names[program].get(raw[:DISCRIMINATOR_LEN])
+        if name is None:
+            return None
+        event = self._coders[program].coder.events.parse(raw)
+        if event is None:
+            return None
+        return name, plain_fields(event.data)
+
+
+def plain_fields(container: Any) -> dict[str, Any]:
+    """An anchorpy event/struct (a dataclass, or a mapping) as JSON-ready fields (see :func:`plain`)."""
+    if dataclasses.is_dataclass(container) and not isinstance(container, type):
+        items = [(f.name, getattr(container, f.name)) for f in dataclasses.fields(container)]
+    else:
+        items = list(dict(container).items())
+    return {key: plain(value) for key, value in items if not key.startswith("_")}
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready: pubkeys and 32-byte keys in base58, byte strings (serials, names) as text when
+    printable else hex, enum variants by name, nested structs as objects. u64 stays an int (exact)."""
+    if isinstance(value, Pubkey):
+        return str(value)
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, list | tuple):
+        if value and all(isinstance(v, int) and 0 <= v <= 255 for v in value):
+            return bytes_text(bytes(value))
+        return [plain(v) for v in value]
+    if isinstance(value, bytes):
+        return bytes_text(value)
+    if hasattr(value, "items") or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
+        return plain_fields(value)
+    return type(value).__name__
+
+
+def bytes_text(raw: bytes) -> str:
+    text = raw.rstrip(b"\0")
+    if text and text.isascii() and text.decode().isprintable():
+        return text.decode()
+    if len(raw) == 32:
+        return str(Pubkey.from_bytes(raw))
+    return raw.hex()

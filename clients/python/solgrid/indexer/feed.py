@@ -1,0 +1,165 @@
+"""The websocket feed: pushes every newly indexed event to the subscribers whose filters match.
+
+Protocol (JSON text frames; one object per frame):
+
+client -> server
+    {"op": "subscribe", "id": "<your id>", "filter": {<topics>}}
+    {"op": "unsubscribe", "id": "<your id>"}
+  ``filter`` is optional; each topic is optional and is a value or a list of values, and an event
+  matches when every topic given matches (values of one topic are alternatives):
+    "program": program id or name ("registry", "energy_token")
+    "event":   event name, e.g. "ReadingAccepted"
+    "user":    a wallet / User PDA appearing as user, authority, owner, holder or regulator
+    "meter":   meter address
+    "zone":    zone id (int); meter events match the meter's zone
+
+server -> client
+    {"type": "subscribed", "id": ...} / {"type": "unsubscribed", "id": ...}
+    {"type": "error", "message": "..."}              (bad request; the connection stays open)
+    {"type": "event", "subscriptions": [ids as strings], "event": {
+        "signature", "slot", "block_time", "program", "name", "instruction_index", "event_index",
+        "data": {event fields: pubkeys base58, enums by variant name, u64 as JSON numbers}}}
+
+Events are pushed after they are committed to the database, in chain order, so what a subscriber
+sees is always also in the ``events`` table.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
+from websockets.exceptions import ConnectionClosed
+
+from solgrid.indexer.store import StoredEvent
+
+log = logging.getLogger(__name__)
+TOPICS = ("program", "event", "user", "meter", "zone")
+
+
+class FilterError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class TopicFilter:
+    programs: frozenset[str] = frozenset()
+    events: frozenset[str] = frozenset()
+    users: frozenset[str] = frozenset()
+    meters: frozenset[str] = frozenset()
+    zones: frozenset[int] = frozenset()
+
+    @classmethod
+    def parse(cls, raw: Any, program_names: Mapping[str, str]) -> TopicFilter:
+        if raw is None:
+            return cls()
+        if not isinstance(raw, dict):
+            raise FilterError("filter must be an object")
+        unknown = set(raw) - set(TOPICS)
+        if unknown:
+            raise FilterError(f"unknown filter topic(s): {', '.join(sorted(unknown))}")
+
+        def values(topic: str) -> list[Any]:
+            value = raw.get(topic)
+            if value is None:
+                return []
+            return list(value) if isinstance(value, list) else [value]
+
+        zones = values("zone")
+        if not all(isinstance(z, int) and not isinstance(z, bool) for z in zones):
+            raise FilterError("zone must be an integer zone id (or a list of them)")
+        texts = {t: values(t) for t in ("program", "event", "user", "meter")}
+        for topic, items in texts.items():
+            if not all(isinstance(v, str) for v in items):
+                raise FilterError(f"{topic} must be a string (or a list of strings)")
+        return cls(
+            programs=frozenset(program_names.get(p, p) for p in texts["program"]),
+            events=frozenset(texts["event"]),
+            users=frozenset(texts["user"]),
+            meters=frozenset(texts["meter"]),
+            zones=frozenset(zones),
+        )
+
+    def matches(self, event: StoredEvent) -> bool:
+        return (
+            (not self.programs or event.program in self.programs)
+            and (not self.events or event.name in self.events)
+            and (not self.users or bool(self.users & event.users))
+            and (not self.meters or event.meter in self.meters)
+            and (not self.zones or event.zone in self.zones)
+        )
+
+
+@dataclass
+class _Client:
+    subscriptions: dict[str, TopicFilter] = field(default_factory=dict)
+
+
+class EventFeed:
+    """A websockets 15 server; :meth:`publish` fans events out to matching subscriptions."""
+
+    def __init__(self, program_names: Mapping[str, str]) -> None:
+        self.program_names = dict(program_names)
+        self._clients: dict[ServerConnection, _Client] = {}
+        self._server: Server | None = None
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the feed is not serving")
+        port: int = next(iter(self._server.sockets)).getsockname()[1]
+        return port
+
+    async def start(self, host: str, port: int) -> None:
+        self._server = await serve(self._handle, host, port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def publish(self, events: Sequence[StoredEvent]) -> None:
+        for connection, client in list(self._clients.items()):
+            for event in events:
+                ids = [sid for sid, f in client.subscriptions.items() if f.matches(event)]
+                if ids:
+                    message = {"type": "event", "subscriptions": ids, "event": event.message()}
+                    broadcast([connection], json.dumps(message))
+
+    async def _handle(self, connection: ServerConnection) -> None:
+        client = self._clients[connection] = _Client()
+        try:
+            async for raw in connection:
+                await connection.send(json.dumps(self._request(client, raw)))
+        except ConnectionClosed:
+            pass
+        finally:
+            del self._clients[connection]
+
+    def _request(self, client: _Client, raw: str | bytes) -> dict[str, Any]:
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            return {"type": "error", "message": "not JSON"}
+        if not isinstance(message, dict):
+            return {"type": "error", "message": "a request is a JSON object"}
+        op, sid = message.get("op"), message.get("id")
+        if not isinstance(sid, str | int) or isinstance(sid, bool):
+            return {"type": "error", "message": "id must be a string or an integer"}
+        key = str(sid)
+        if op == "subscribe":
+            try:
+                client.subscriptions[key] = TopicFilter.parse(message.get("filter"), self.program_names)
+            except FilterError as e:
+                return {"type": "error", "id": sid, "message": str(e)}
+            return {"type": "subscribed", "id": sid}
+        if op == "unsubscribe":
+            if client.subscriptions.pop(key, None) is None:
+                return {"type": "error", "id": sid, "message": f"no subscription {sid!r}"}
+            return {"type": "unsubscribed", "id": sid}
+        return {"type": "error", "message": f"unknown op {op!r} (subscribe, unsubscribe)"}

@@ -1,0 +1,194 @@
+"""The indexer's tables, shaped after the on-chain domain, plus the audit log and bookkeeping.
+
+Every table is written through :mod:`solgrid.indexer.store`, which applies a transaction's events only
+the first time its signature is seen, so every row here is a pure function of the indexed transactions.
+Pubkeys are base58 text; amounts are ``Numeric(20, 0)`` because u64 does not fit a signed BIGINT.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+PUBKEY = String(44)
+SIGNATURE = String(88)
+U64 = Numeric(20, 0)
+ID = BigInteger().with_variant(Integer(), "sqlite")
+"""SQLite only auto-increments an ``INTEGER PRIMARY KEY``."""
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON}
+
+
+class Transaction(Base):
+    """Every transaction the indexer has processed (the idempotence key: a signature is applied once)."""
+
+    __tablename__ = "transactions"
+    signature: Mapped[str] = mapped_column(SIGNATURE, primary_key=True)
+    slot: Mapped[int] = mapped_column(BigInteger, index=True)
+    block_time: Mapped[int | None] = mapped_column(BigInteger)
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    logs_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The runtime cut this transaction's logs: its events may be incomplete (see :mod:`decode`)."""
+    event_count: Mapped[int] = mapped_column(Integer)
+    indexed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Event(Base):
+    """The audit log: every decoded event, keyed by where it was emitted."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("signature", "instruction_index", "event_index"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    signature: Mapped[str] = mapped_column(SIGNATURE, ForeignKey("transactions.signature"))
+    instruction_index: Mapped[int] = mapped_column(Integer)
+    """Index of the top-level instruction whose execution (including its CPIs) logged the event."""
+    event_index: Mapped[int] = mapped_column(Integer)
+    """Position of the event among that instruction's events."""
+    slot: Mapped[int] = mapped_column(BigInteger, index=True)
+    program: Mapped[str] = mapped_column(PUBKEY)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Checkpoint(Base):
+    """Per program: the newest signature up to which its history is indexed without a gap."""
+
+    __tablename__ = "checkpoints"
+    program: Mapped[str] = mapped_column(PUBKEY, primary_key=True)
+    signature: Mapped[str] = mapped_column(SIGNATURE)
+    slot: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Alert(Base):
+    """Something an operator must look at (e.g. a transaction whose logs were truncated)."""
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    signature: Mapped[str] = mapped_column(SIGNATURE, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class GridZone(Base):
+    __tablename__ = "grid_zones"
+    zone_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    address: Mapped[str] = mapped_column(PUBKEY)
+    name: Mapped[str] = mapped_column(String(64))
+    max_capacity_kw: Mapped[int] = mapped_column(U64)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    """On-chain timestamp (unix seconds) of the ZoneCreated event."""
+
+
+class User(Base):
+    __tablename__ = "users"
+    address: Mapped[str] = mapped_column(PUBKEY, primary_key=True)
+    """The User PDA."""
+    authority: Mapped[str] = mapped_column(PUBKEY, index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    zone_id: Mapped[int] = mapped_column(BigInteger)
+    user_index: Mapped[int] = mapped_column(U64)
+    status: Mapped[str] = mapped_column(String(16))
+    registered_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Meter(Base):
+    __tablename__ = "meters"
+    address: Mapped[str] = mapped_column(PUBKEY, primary_key=True)
+    serial: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(PUBKEY, index=True)
+    zone_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    device_key: Mapped[str] = mapped_column(PUBKEY)
+    source: Mapped[str] = mapped_column(String(16))
+    capacity_w: Mapped[int] = mapped_column(U64)
+    status: Mapped[str] = mapped_column(String(16))
+    produced_wh: Mapped[int] = mapped_column(U64, default=0)
+    consumed_wh: Mapped[int] = mapped_column(U64, default=0)
+    settled_wh: Mapped[int] = mapped_column(U64, default=0)
+    registered_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class MeterReading(Base):
+    __tablename__ = "meter_readings"
+    __table_args__ = (UniqueConstraint("meter", "window_start"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    meter: Mapped[str] = mapped_column(PUBKEY)
+    window_start: Mapped[int] = mapped_column(BigInteger)
+    window_end: Mapped[int] = mapped_column(BigInteger)
+    production_wh: Mapped[int] = mapped_column(BigInteger)
+    consumption_wh: Mapped[int] = mapped_column(BigInteger)
+    signature: Mapped[str] = mapped_column(SIGNATURE)
+    slot: Mapped[int] = mapped_column(BigInteger)
+
+
+class TokenMint(Base):
+    __tablename__ = "token_mints"
+    __table_args__ = (UniqueConstraint("signature", "instruction_index", "event_index"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    signature: Mapped[str] = mapped_column(SIGNATURE)
+    instruction_index: Mapped[int] = mapped_column(Integer)
+    event_index: Mapped[int] = mapped_column(Integer)
+    meter: Mapped[str] = mapped_column(PUBKEY, index=True)
+    owner: Mapped[str] = mapped_column(PUBKEY, index=True)
+    destination: Mapped[str] = mapped_column(PUBKEY)
+    amount_wh: Mapped[int] = mapped_column(U64)
+    amount: Mapped[int] = mapped_column(U64)
+    slot: Mapped[int] = mapped_column(BigInteger)
+
+
+class Burn(Base):
+    __tablename__ = "burns"
+    __table_args__ = (UniqueConstraint("signature", "instruction_index", "event_index"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    signature: Mapped[str] = mapped_column(SIGNATURE)
+    instruction_index: Mapped[int] = mapped_column(Integer)
+    event_index: Mapped[int] = mapped_column(Integer)
+    holder: Mapped[str] = mapped_column(PUBKEY, index=True)
+    token_account: Mapped[str] = mapped_column(PUBKEY)
+    amount: Mapped[int] = mapped_column(U64)
+    slot: Mapped[int] = mapped_column(BigInteger)
+
+
+class Settlement(Base):
+    """MeterSettled: the registry's side of a settle_and_mint (how much surplus was settled)."""
+
+    __tablename__ = "settlements"
+    __table_args__ = (UniqueConstraint("signature", "instruction_index", "event_index"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    signature: Mapped[str] = mapped_column(SIGNATURE)
+    instruction_index: Mapped[int] = mapped_column(Integer)
+    event_index: Mapped[int] = mapped_column(Integer)
+    meter: Mapped[str] = mapped_column(PUBKEY, index=True)
+    owner: Mapped[str] = mapped_column(PUBKEY)
+    amount_wh: Mapped[int] = mapped_column(U64)
+    settled_wh: Mapped[int] = mapped_column(U64)
+    slot: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,114 @@
+"""``solgrid indexer run``: migrations, catch-up, live subscription and the websocket feed together.
+
+Start-up order matters for "nothing lost": the schema is migrated, the feed starts listening, the
+live subscription connects, and every program is caught up from its checkpoint. After that each
+notification (and, as a safety net, every ``poll_interval`` seconds) triggers another catch-up, so the
+database converges on the chain even if notifications are dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+from solgrid.indexer.backfill import catch_up
+from solgrid.indexer.chain import RpcChainReader
+from solgrid.indexer.db import create_engine, migrate, sessions
+from solgrid.indexer.decode import EventDecoder
+from solgrid.indexer.feed import EventFeed
+from solgrid.indexer.live import LiveSubscription
+from solgrid.indexer.store import Store, StoredEvent
+from solgrid.sdk.anchor import ProgramCoder
+from solgrid.sdk.energy_token import EnergyTokenClient
+from solgrid.sdk.registry import RegistryClient
+
+log = logging.getLogger(__name__)
+RETRY_DELAY = 1.0
+"""Seconds before retrying a catch-up that failed (the checkpoint is intact; nothing is skipped)."""
+
+
+def default_coders() -> list[ProgramCoder]:
+    """The workspace programs, at the addresses in their IDLs."""
+    return [RegistryClient().coder, EnergyTokenClient().coder]
+
+
+def ws_url_for(rpc_url: str) -> str:
+    """The PubSub URL paired with ``rpc_url`` by the Solana convention: ws(s), port + 1."""
+    parts = urlsplit(rpc_url)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    netloc = parts.netloc
+    if parts.port is not None:
+        netloc = f"{parts.hostname}:{parts.port + 1}"
+    return urlunsplit((scheme, netloc, parts.path, "", ""))
+
+
+@dataclass
+class IndexerConfig:
+    db_url: str
+    rpc_url: str
+    ws_url: str | None = None
+    feed_host: str = "127.0.0.1"
+    feed_port: int = 8910
+    """0 picks a free port."""
+    poll_interval: float = 5.0
+    coders: Sequence[ProgramCoder] = field(default_factory=default_coders)
+
+
+class Indexer:
+    def __init__(self, config: IndexerConfig) -> None:
+        self.config = config
+        self.decoder = EventDecoder(config.coders)
+        self.programs = [str(pid) for pid in self.decoder.program_ids]
+        self.feed = EventFeed({c.idl.name: str(c.program_id) for c in config.coders})
+        self.live = LiveSubscription(config.ws_url or ws_url_for(config.rpc_url), self.programs, self._wake)
+        self.ready = asyncio.Event()
+        """Set once the feed serves and the first catch-up of every program finished."""
+        self.indexed_transactions = 0
+        self.published_events = 0
+        self._activity = asyncio.Event()
+
+    def _wake(self) -> None:
+        self._activity.set()
+
+    async def _publish(self, events: Sequence[StoredEvent]) -> None:
+        self.published_events += len(events)
+        await self.feed.publish(events)
+
+    async def run(self) -> None:
+        engine = create_engine(self.config.db_url)
+        try:
+            await migrate(engine)
+            store = Store(self.decoder)
+            factory = sessions(engine)
+            await self.feed.start(self.config.feed_host, self.config.feed_port)
+            live = asyncio.create_task(self.live.run(), name="solgrid-indexer-live")
+            try:
+                async with RpcChainReader(self.config.rpc_url) as chain:
+                    while True:
+                        self._activity.clear()
+                        failed = False
+                        for program in self.programs:
+                            try:
+                                self.indexed_transactions += await catch_up(
+                                    chain, factory, store, program, self._publish
+                                )
+                            except Exception as e:  # node down/restarting, database busy: retry
+                                log.warning("catch-up of %s failed: %s", program, e)
+                                failed = True
+                        if failed:
+                            await asyncio.sleep(RETRY_DELAY)
+                            continue
+                        self.ready.set()
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._activity.wait(), self.config.poll_interval)
+            finally:
+                live.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await live
+                await self.feed.stop()
+        finally:
+            await engine.dispose()

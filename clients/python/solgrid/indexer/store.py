@@ -1,0 +1,361 @@
+"""Writes fetched transactions into the database: once, atomically, together with the checkpoint.
+
+A batch is one database transaction: the new ``transactions`` rows, the audit ``events``, the domain
+projections and the program's checkpoint commit together or not at all, so a crash (kill -9) leaves
+either the whole batch or none of it. A signature already in ``transactions`` is skipped entirely,
+which makes indexing the same transaction twice (backfill overlapping live, a restart replaying a
+page, two programs' histories both listing a settle_and_mint) a no-op.
+
+Projections only ever move forward: meter totals are the chain's cumulative counters carried by the
+events and are only raised (``WHERE produced_wh <= new``), so replaying an older event cannot regress
+a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from solgrid.indexer.decode import DecodedEvent, EventDecoder
+from solgrid.indexer.models import (
+    Alert,
+    Base,
+    Burn,
+    Checkpoint,
+    Event,
+    GridZone,
+    Meter,
+    MeterReading,
+    Settlement,
+    TokenMint,
+    Transaction,
+    User,
+)
+
+MONOTONIC = frozenset({"produced_wh", "consumed_wh", "settled_wh"})
+"""Cumulative on-chain counters: an UPDATE never lowers them."""
+USER_FIELDS = ("user", "authority", "owner", "holder", "regulator", "new_authority")
+
+
+@dataclass(frozen=True)
+class FetchedTransaction:
+    """What the indexer needs from ``getTransaction``."""
+
+    signature: str
+    slot: int
+    block_time: int | None
+    succeeded: bool
+    logs: list[str]
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as committed, with the topics the websocket feed filters on."""
+
+    signature: str
+    slot: int
+    block_time: int | None
+    program: str
+    name: str
+    instruction_index: int
+    event_index: int
+    data: dict[str, Any]
+    users: frozenset[str]
+    meter: str | None
+    zone: int | None
+
+    def message(self) -> dict[str, Any]:
+        return {
+            "signature": self.signature,
+            "slot": self.slot,
+            "block_time": self.block_time,
+            "program": self.program,
+            "name": self.name,
+            "instruction_index": self.instruction_index,
+            "event_index": self.event_index,
+            "data": self.data,
+        }
+
+
+@dataclass
+class _Batch:
+    registrations: list[tuple[Table, dict[str, Any]]] = field(default_factory=list)
+    appends: dict[Table, list[dict[str, Any]]] = field(default_factory=dict)
+    updates: list[tuple[Table, str, Any, dict[str, Any]]] = field(default_factory=list)
+
+    def append(self, table: Table, row: dict[str, Any]) -> None:
+        self.appends.setdefault(table, []).append(row)
+
+
+class Store:
+    """Applies batches of transactions; keeps a meter -> zone cache for the feed's zone topic."""
+
+    def __init__(self, decoder: EventDecoder) -> None:
+        self.decoder = decoder
+        self._meter_zone: dict[str, int | None] = {}
+        """Meters are registered before their readings (in chain order), so a miss stays a miss until
+        this store indexes the MeterRegistered, which fills the entry."""
+
+    async def store(
+        self,
+        session: AsyncSession,
+        transactions: Sequence[FetchedTransaction],
+        checkpoint: tuple[str, str, int] | None = None,
+    ) -> list[StoredEvent]:
+        """Stores the transactions not stored yet and moves ``checkpoint`` = (program, signature, slot),
+        all in ``session``'s transaction (the caller commits). Returns the newly stored events."""
+        seen = await self._already_indexed(session, [t.signature for t in transactions])
+        fresh: list[FetchedTransaction] = []
+        for tx in transactions:
+            if tx.signature not in seen:
+                seen.add(tx.signature)
+                fresh.append(tx)
+        batch = _Batch()
+        stored: list[StoredEvent] = []
+        tx_rows = []
+        for tx in fresh:
+            decoded = self.decoder.decode_logs(tx.logs) if tx.succeeded else None
+            events = decoded.events if decoded else []
+            truncated = bool(decoded and decoded.truncated)
+            tx_rows.append(
+                {
+                    "signature": tx.signature,
+                    "slot": tx.slot,
+                    "block_time": tx.block_time,
+                    "succeeded": tx.succeeded,
+                    "logs_truncated": truncated,
+                    "event_count": len(events),
+                }
+            )
+            if truncated:
+                batch.append(
+                    _table(Alert),
+                    {
+                        "signature": tx.signature,
+                        "kind": "logs_truncated",
+                        "message": (
+                            f"transaction {tx.signature} (slot {tx.slot}) had its logs truncated by the "
+                            f"runtime; {len(events)} event(s) decoded, later ones are missing"
+                        ),
+                    },
+                )
+            for event in events:
+                stored.append(await self._project(session, batch, tx, event))
+        if tx_rows:
+            await session.execute(_insert(session, _table(Transaction)), tx_rows)
+        for table, row in batch.registrations:
+            await session.execute(_insert(session, table).on_conflict_do_nothing(), [row])
+        for table, rows in batch.appends.items():
+            await session.execute(_insert(session, table).on_conflict_do_nothing(), rows)
+        for (table, key, value, guarded), values in _merged(batch.updates).items():
+            statement = update(table).where(table.c[key] == value)
+            for column in guarded:
+                statement = statement.where(table.c[column] <= values[column])
+            await session.execute(statement.values(**values))
+        if checkpoint is not None:
+            await self._move_checkpoint(session, *checkpoint)
+        return stored
+
+    async def _already_indexed(self, session: AsyncSession, signatures: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(signatures), 500):
+            chunk = signatures[start : start + 500]
+            rows = await session.execute(
+                select(Transaction.signature).where(Transaction.signature.in_(chunk))
+            )
+            found.update(rows.scalars())
+        return found
+
+    async def _move_checkpoint(self, session: AsyncSession, program: str, signature: str, slot: int) -> None:
+        statement = _insert(session, _table(Checkpoint)).values(
+            program=program, signature=signature, slot=slot
+        )
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["program"],
+                set_={"signature": signature, "slot": slot, "updated_at": func.now()},
+            )
+        )
+
+    async def _zone_of(self, session: AsyncSession, meter: str) -> int | None:
+        if meter not in self._meter_zone:
+            zone = await session.scalar(select(Meter.zone_id).where(Meter.address == meter))
+            self._meter_zone[meter] = None if zone is None else int(zone)
+        return self._meter_zone[meter]
+
+    async def _project(
+        self, session: AsyncSession, batch: _Batch, tx: FetchedTransaction, event: DecodedEvent
+    ) -> StoredEvent:
+        d = event.data
+        where = {
+            "signature": tx.signature,
+            "instruction_index": event.instruction_index,
+            "event_index": event.event_index,
+        }
+        batch.append(
+            _table(Event),
+            {**where, "slot": tx.slot, "program": event.program, "name": event.name, "data": d},
+        )
+        name = event.name
+        if name == "ZoneCreated":
+            batch.registrations.append(
+                (
+                    _table(GridZone),
+                    {
+                        "zone_id": d["zone_id"],
+                        "address": d["zone"],
+                        "name": d["name"],
+                        "max_capacity_kw": d["max_capacity_kw"],
+                        "status": "Active",
+                        "created_at": d["timestamp"],
+                    },
+                )
+            )
+        elif name == "ZoneStatusChanged":
+            batch.updates.append((_table(GridZone), "zone_id", d["zone_id"], {"status": d["new_status"]}))
+        elif name == "UserRegistered":
+            batch.registrations.append(
+                (
+                    _table(User),
+                    {
+                        "address": d["user"],
+                        "authority": d["authority"],
+                        "role": d["role"],
+                        "zone_id": d["zone_id"],
+                        "user_index": d["user_index"],
+                        "status": "Pending",
+                        "registered_at": d["timestamp"],
+                    },
+                )
+            )
+        elif name == "UserStatusChanged":
+            batch.updates.append((_table(User), "address", d["user"], {"status": d["new_status"]}))
+        elif name == "MeterRegistered":
+            self._meter_zone[d["meter"]] = d["zone_id"]
+            batch.registrations.append(
+                (
+                    _table(Meter),
+                    {
+                        "address": d["meter"],
+                        "serial": d["serial"],
+                        "owner": d["owner"],
+                        "zone_id": d["zone_id"],
+                        "device_key": d["device_key"],
+                        "source": d["source"],
+                        "capacity_w": d["capacity_w"],
+                        "status": "Pending",
+                        "produced_wh": 0,
+                        "consumed_wh": 0,
+                        "settled_wh": 0,
+                        "registered_at": d["timestamp"],
+                    },
+                )
+            )
+        elif name == "MeterStatusChanged":
+            batch.updates.append((_table(Meter), "address", d["meter"], {"status": d["new_status"]}))
+        elif name == "ReadingAccepted":
+            batch.append(
+                _table(MeterReading),
+                {
+                    "meter": d["meter"],
+                    "window_start": d["window_start"],
+                    "window_end": d["window_end"],
+                    "production_wh": d["production_wh"],
+                    "consumption_wh": d["consumption_wh"],
+                    "signature": tx.signature,
+                    "slot": tx.slot,
+                },
+            )
+            batch.updates.append(
+                (
+                    _table(Meter),
+                    "address",
+                    d["meter"],
+                    {"produced_wh": d["produced_wh"], "consumed_wh": d["consumed_wh"]},
+                )
+            )
+        elif name == "MeterSettled":
+            batch.append(
+                _table(Settlement),
+                {
+                    **where,
+                    "meter": d["meter"],
+                    "owner": d["owner"],
+                    "amount_wh": d["amount_wh"],
+                    "settled_wh": d["settled_wh"],
+                    "slot": tx.slot,
+                },
+            )
+            batch.updates.append((_table(Meter), "address", d["meter"], {"settled_wh": d["settled_wh"]}))
+        elif name == "GridMinted":
+            batch.append(
+                _table(TokenMint),
+                {
+                    **where,
+                    "meter": d["meter"],
+                    "owner": d["owner"],
+                    "destination": d["destination"],
+                    "amount_wh": d["amount_wh"],
+                    "amount": d["amount"],
+                    "slot": tx.slot,
+                },
+            )
+        elif name == "GridBurned":
+            batch.append(
+                _table(Burn),
+                {
+                    **where,
+                    "holder": d["holder"],
+                    "token_account": d["token_account"],
+                    "amount": d["amount"],
+                    "slot": tx.slot,
+                },
+            )
+        meter = d.get("meter")
+        zone = d.get("zone_id")
+        if zone is None and isinstance(meter, str):
+            zone = await self._zone_of(session, meter)
+        return StoredEvent(
+            signature=tx.signature,
+            slot=tx.slot,
+            block_time=tx.block_time,
+            program=event.program,
+            name=name,
+            instruction_index=event.instruction_index,
+            event_index=event.event_index,
+            data=d,
+            users=frozenset(str(d[k]) for k in USER_FIELDS if isinstance(d.get(k), str)),
+            meter=meter if isinstance(meter, str) else None,
+            zone=zone,
+        )
+
+
+def _insert(session: AsyncSession, table: Table) -> Any:
+    """The dialect's INSERT (both SQLite and Postgres have ON CONFLICT)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise ValueError(f"unsupported database dialect {dialect!r} (use sqlite+aiosqlite or postgresql+asyncpg)")
+
+
+def _merged(
+    updates: list[tuple[Table, str, Any, dict[str, Any]]],
+) -> dict[tuple[Table, str, Any, tuple[str, ...]], dict[str, Any]]:
+    """One UPDATE per row and kind: a batch's many ReadingAccepted of one meter become a single write
+    of its final totals (later events win; the counters only grow, so the last is the largest)."""
+    merged: dict[tuple[Table, str, Any, tuple[str, ...]], dict[str, Any]] = {}
+    for table, key, value, values in updates:
+        guarded = tuple(sorted(c for c in values if c in MONOTONIC))
+        merged.setdefault((table, key, value, guarded), {}).update(values)
+    return merged
+
+
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)

@@ -1,0 +1,85 @@
+"""Running the indexer in-process for a test, and waiting on its database (bounded waits, not timing)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from solgrid.indexer.db import create_engine, sessions
+from solgrid.indexer.models import Base, Event, Transaction
+from solgrid.indexer.service import Indexer, IndexerConfig
+
+WAIT = 60.0
+
+
+@contextlib.asynccontextmanager
+async def running(config: IndexerConfig) -> AsyncIterator[Indexer]:
+    service = Indexer(config)
+    task = asyncio.create_task(service.run())
+    try:
+        ready = asyncio.create_task(service.ready.wait())
+        done, _ = await asyncio.wait({task, ready}, timeout=WAIT, return_when=asyncio.FIRST_COMPLETED)
+        if task in done:
+            task.result()
+        assert ready in done, "the indexer did not finish its first catch-up"
+        yield service
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout: float = WAIT) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await check():
+        if loop.time() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+class DbView:
+    """Read-only queries on an indexer database."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(url)
+        self.sessions = sessions(self.engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def signatures(self) -> set[str]:
+        async with self.sessions() as s:
+            return set(await s.scalars(select(Transaction.signature)))
+
+    async def has_all(self, signatures: list[str]) -> bool:
+        try:
+            return set(signatures) <= await self.signatures()
+        except Exception:  # the schema may not exist yet while the indexer starts
+            return False
+
+    async def counts(self) -> dict[str, int]:
+        async with self.sessions() as s:
+            return {
+                t.name: int(await s.scalar(select(func.count()).select_from(t)) or 0)
+                for t in Base.metadata.sorted_tables
+            }
+
+    async def events(self, **where: Any) -> list[Event]:
+        async with self.sessions() as s:
+            query = select(Event).order_by(Event.id)
+            for key, value in where.items():
+                query = query.where(getattr(Event, key) == value)
+            return list(await s.scalars(query))
+
+    async def rows(self, model: Any, *conditions: Any) -> list[Any]:
+        async with self.sessions() as s:
+            return list(await s.scalars(select(model).where(*conditions)))
+
+    async def session(self) -> AsyncSession:
+        return self.sessions()

@@ -1,0 +1,54 @@
+"""`solgrid indexer migrate` / `run` as commands: success, and one-line errors for bad databases."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import create_engine, inspect
+
+from solgrid.cli.indexer_cmd import indexer
+from solgrid.errors import UserFacingError
+
+
+def test_migrate_creates_the_schema(tmp_path: Path) -> None:
+    path = tmp_path / "cli.db"
+    result = CliRunner().invoke(indexer, ["migrate", "--db", f"sqlite+aiosqlite:///{path}"])
+    assert result.exit_code == 0, result.output
+    assert "schema is at head" in result.output
+    tables = inspect(create_engine(f"sqlite:///{path}")).get_table_names()
+    assert {"events", "meter_readings", "checkpoints"} <= set(tables)
+
+
+def test_bad_database_urls_are_user_errors(tmp_path: Path) -> None:
+    for url, message in [
+        ("mysql+aiomysql://x@127.0.0.1/db", "unsupported database URL"),
+        ("not a url", "invalid database URL"),
+        (f"sqlite+aiosqlite:///{tmp_path}/missing/dir/x.db", "cannot open the database"),
+    ]:
+        result = CliRunner().invoke(indexer, ["migrate", "--db", url])
+        assert isinstance(result.exception, UserFacingError), (url, result.exception)
+        assert message in str(result.exception)
+        assert "\n" not in str(result.exception)
+
+
+def test_the_solgrid_command_reports_an_unreachable_postgres_in_one_line() -> None:
+    from pg_server import free_port
+
+    url = f"postgresql+asyncpg://nobody@127.0.0.1:{free_port()}/none"
+    solgrid = Path(sys.executable).parent / "solgrid"
+    done = subprocess.run(
+        [str(solgrid), "indexer", "migrate", "--db", url], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("error: cannot open the database")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_pubsub_url_defaults_to_the_next_port() -> None:
+    from solgrid.indexer.service import ws_url_for
+
+    assert ws_url_for("http://127.0.0.1:8899") == "ws://127.0.0.1:8900"
+    assert ws_url_for("https://api.devnet.solana.com") == "wss://api.devnet.solana.com"
