@@ -1,0 +1,190 @@
+"""The durable reading queue (SQLite, WAL, synchronous=FULL): every accepted reading is committed before
+anything is sent, and its status only moves forward (pending -> applied | rejected).
+
+A reading is identified by ``(serial, window_start)``: a source delivering it again (a restarted
+simulator, a re-read CSV file, a meter retrying its push) is ignored. The chain is the authority on what
+was applied: :meth:`ReadingQueue.reconcile` marks pending readings whose window ended at or before the
+meter's on-chain ``last_window_end`` as applied, which covers a transaction that landed just before a
+crash but was never marked.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from solgrid.sdk.readings import Reading
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS readings (
+    id INTEGER PRIMARY KEY,
+    serial TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    window_end INTEGER NOT NULL,
+    production_wh INTEGER NOT NULL,
+    consumption_wh INTEGER NOT NULL,
+    public_key BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    source TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    enqueued_at REAL NOT NULL,
+    done_at REAL,
+    tx TEXT,
+    note TEXT,
+    UNIQUE (serial, window_start)
+);
+CREATE INDEX IF NOT EXISTS readings_pending ON readings (status, window_start);
+CREATE TABLE IF NOT EXISTS lookup_tables (digest TEXT PRIMARY KEY, address TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS csv_offsets (
+    path TEXT PRIMARY KEY, offset INTEGER NOT NULL, line INTEGER NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class QueuedReading:
+    id: int
+    serial: str
+    reading: Reading
+    public_key: bytes
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class NewReading:
+    serial: str
+    reading: Reading
+    public_key: bytes
+    signature: bytes
+    source: str
+
+
+class ReadingQueue:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def add(self, readings: Iterable[NewReading]) -> int:
+        """Commit ``readings`` (one transaction); returns how many were new."""
+        now = time.time()
+        rows = [
+            (
+                r.serial,
+                r.reading.window_start,
+                r.reading.window_end,
+                r.reading.production_wh,
+                r.reading.consumption_wh,
+                r.public_key,
+                r.signature,
+                r.source,
+                now,
+            )
+            for r in readings
+        ]
+        before = self.db.total_changes
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "INSERT OR IGNORE INTO readings (serial, window_start, window_end, production_wh,"
+                " consumption_wh, public_key, signature, source, enqueued_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+        return self.db.total_changes - before
+
+    def next_batch(self, serials: Sequence[str], limit: int) -> list[QueuedReading]:
+        """The oldest pending readings of ``serials``, in window order (so each meter's stay in order)."""
+        marks = ",".join("?" * len(serials))
+        rows = self.db.execute(
+            "SELECT id, serial, window_start, window_end, production_wh, consumption_wh, public_key,"
+            f" signature FROM readings WHERE status = 'pending' AND serial IN ({marks})"
+            " ORDER BY window_start, id LIMIT ?",
+            (*serials, limit),
+        ).fetchall()
+        return [QueuedReading(r[0], r[1], Reading(r[2], r[3], r[4], r[5]), r[6], r[7]) for r in rows]
+
+    def mark_applied(self, ids: Sequence[int], tx: str) -> None:
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "UPDATE readings SET status = 'applied', done_at = ?, tx = ?"
+                " WHERE id = ? AND status = 'pending'",
+                [(time.time(), tx, i) for i in ids],
+            )
+
+    def reject(self, reading_id: int, reason: str) -> None:
+        with self.db:
+            self.db.execute(
+                "UPDATE readings SET status = 'rejected', done_at = ?, note = ?"
+                " WHERE id = ? AND status = 'pending'",
+                (time.time(), reason, reading_id),
+            )
+
+    def is_pending(self, reading_id: int) -> bool:
+        row = self.db.execute("SELECT status FROM readings WHERE id = ?", (reading_id,)).fetchone()
+        return row is not None and row[0] == "pending"
+
+    def reconcile(self, serial: str, last_window_end: int) -> int:
+        """Mark ``serial``'s pending readings that end by ``last_window_end`` as applied (the chain has
+        them); returns how many changed."""
+        with self.db:
+            cursor = self.db.execute(
+                "UPDATE readings SET status = 'applied', done_at = ?, note = 'found on chain'"
+                " WHERE serial = ? AND status = 'pending' AND window_end <= ?",
+                (time.time(), serial, last_window_end),
+            )
+        return cursor.rowcount
+
+    def last_window_end(self, serial: str, source: str | None = None) -> int | None:
+        query = "SELECT MAX(window_end) FROM readings WHERE serial = ?"
+        args: tuple[object, ...] = (serial,)
+        if source is not None:
+            query += " AND source = ?"
+            args = (serial, source)
+        value = self.db.execute(query, args).fetchone()[0]
+        return int(value) if value is not None else None
+
+    def count(self, serial: str, source: str) -> int:
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM readings WHERE serial = ? AND source = ?", (serial, source)
+        )
+        return int(row.fetchone()[0])
+
+    def pending(self) -> tuple[int, float | None]:
+        """How many readings wait, and when the oldest of them was enqueued."""
+        count, oldest = self.db.execute(
+            "SELECT COUNT(*), MIN(enqueued_at) FROM readings WHERE status = 'pending'"
+        ).fetchone()
+        return int(count), oldest
+
+    def totals(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT status, COUNT(*) FROM readings GROUP BY status").fetchall()
+        return {status: int(n) for status, n in rows}
+
+    def lookup_table(self, digest: str) -> str | None:
+        row = self.db.execute("SELECT address FROM lookup_tables WHERE digest = ?", (digest,)).fetchone()
+        return str(row[0]) if row else None
+
+    def save_lookup_table(self, digest: str, address: str) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO lookup_tables VALUES (?, ?)", (digest, address))
+
+    def csv_offset(self, path: str) -> tuple[int, int]:
+        row = self.db.execute("SELECT offset, line FROM csv_offsets WHERE path = ?", (path,)).fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    def add_with_csv_offset(self, readings: Sequence[NewReading], path: str, offset: int, line: int) -> int:
+        """Enqueue a CSV chunk's readings, then advance the file's offset (a crash in between re-reads the
+        chunk, which the queue deduplicates)."""
+        count = self.add(readings)
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO csv_offsets VALUES (?, ?, ?)", (path, offset, line))
+        return count

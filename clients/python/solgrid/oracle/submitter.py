@@ -1,0 +1,156 @@
+"""Sending transactions for the worker and classifying what went wrong.
+
+A failure is either *permanent* (:class:`ProgramRejected`: the program or the runtime refused the
+transaction; resending the same one cannot help) or *transient* (anything else: RPC down, blockhash
+expired, not confirmed in time), which the caller retries with backoff after checking the chain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import struct
+import time
+from collections.abc import Sequence
+
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
+from solana.rpc.core import RPCException
+from solana.rpc.types import TxOpts
+from solders.address_lookup_table_account import AddressLookupTableAccount
+from solders.hash import Hash
+from solders.instruction import Instruction
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+from solders.transaction_status import TransactionConfirmationStatus
+
+from solgrid.sdk.anchor import ProgramCoder
+from solgrid.sdk.lookup_tables import ADDRESS_LOOKUP_TABLE_PROGRAM_ID
+from solgrid.sdk.registry import Meter, RegistryClient
+from solgrid.sdk.transactions import build_transaction
+
+CLOCK_SYSVAR = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
+CLOCK_UNIX_TIMESTAMP_OFFSET = 32
+BLOCKHASH_MAX_AGE_SECS = 5.0
+CONFIRM_TIMEOUT_SECS = 30.0
+CONFIRM_POLL_SECS = 0.02
+LOOKUP_TABLE_META_SIZE = 56
+_CUSTOM_ERROR = re.compile(r"Program (\w+) failed: custom program error: 0x([0-9a-fA-F]+)")
+_CONFIRMED = (TransactionConfirmationStatus.Confirmed, TransactionConfirmationStatus.Finalized)
+
+
+class ProgramRejected(Exception):
+    """The transaction was refused by a program (``code`` is its custom error, when it has one)."""
+
+    def __init__(self, message: str, code: int | None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Transient(Exception):
+    """The transaction may or may not have landed; check the chain and retry."""
+
+
+def _describe(message: str, logs: Sequence[str], coders: Sequence[ProgramCoder]) -> ProgramRejected:
+    for line in reversed(logs):
+        m = _CUSTOM_ERROR.search(line)
+        if m is None:
+            continue
+        code = int(m.group(2), 16)
+        for coder in coders:
+            if str(coder.program_id) == m.group(1) and (info := coder.error(code)) is not None:
+                return ProgramRejected(f"{coder.idl.metadata['name']}: {info}", code)
+        return ProgramRejected(f"{message} (custom error {code})", code)
+    return ProgramRejected(message, None)
+
+
+class Submitter:
+    def __init__(self, rpc: AsyncClient, payer: Keypair, coders: Sequence[ProgramCoder]) -> None:
+        self.rpc = rpc
+        self.payer = payer
+        self.coders = list(coders)
+        self._blockhash: tuple[Hash, float] | None = None
+
+    async def blockhash(self) -> Hash:
+        """A recent blockhash, shared by concurrent sends for a few seconds (one RPC call, not one per tx)."""
+        if self._blockhash is None or time.monotonic() - self._blockhash[1] > BLOCKHASH_MAX_AGE_SECS:
+            value = (await self.rpc.get_latest_blockhash(Confirmed)).value.blockhash
+            self._blockhash = (value, time.monotonic())
+        return self._blockhash[0]
+
+    async def send(
+        self, instructions: Sequence[Instruction], tables: Sequence[AddressLookupTableAccount] = ()
+    ) -> Signature:
+        """Send, wait for confirmation; the signature, or :class:`ProgramRejected` / :class:`Transient`."""
+        try:
+            return await self._send(instructions, tables)
+        except (ProgramRejected, Transient):
+            raise
+        except Exception as e:  # httpx / solana-py transport errors, malformed answers of a node going down
+            raise Transient(f"{type(e).__name__}: {e}") from None
+
+    async def _send(
+        self, instructions: Sequence[Instruction], tables: Sequence[AddressLookupTableAccount]
+    ) -> Signature:
+        tx = build_transaction(instructions, self.payer, [], await self.blockhash(), tables)
+        try:
+            sent = await self.rpc.send_raw_transaction(bytes(tx), TxOpts(preflight_commitment=Confirmed))
+        except RPCException as e:
+            detail = e.args[0] if e.args else e
+            message = str(getattr(detail, "message", detail))
+            logs = list(getattr(getattr(detail, "data", None), "logs", None) or [])
+            if "blockhash" in message.lower():
+                self._blockhash = None
+                raise Transient(message) from None
+            if logs:
+                raise _describe(message, logs, self.coders) from None
+            raise Transient(message) from None
+        signature = sent.value
+        deadline = time.monotonic() + CONFIRM_TIMEOUT_SECS
+        while time.monotonic() < deadline:
+            status = (await self.rpc.get_signature_statuses([signature])).value[0]
+            if status is not None and status.confirmation_status in _CONFIRMED:
+                if status.err is not None:
+                    raise await self._failure(signature, str(status.err))
+                return signature
+            await asyncio.sleep(CONFIRM_POLL_SECS)
+        self._blockhash = None
+        raise Transient(f"transaction {signature} not confirmed within {CONFIRM_TIMEOUT_SECS:.0f} s")
+
+    async def _failure(self, signature: Signature, err: str) -> ProgramRejected:
+        fetched = await self.rpc.get_transaction(
+            signature, "json", Confirmed, max_supported_transaction_version=0
+        )
+        meta = fetched.value.transaction.meta if fetched.value is not None else None
+        logs = list(meta.log_messages or []) if meta is not None else []
+        return _describe(err, logs, self.coders)
+
+    # -- chain state ---------------------------------------------------------------------------------
+
+    async def cluster_time(self) -> int:
+        """The cluster's Unix time (the Clock sysvar), which readings' windows are checked against."""
+        info = (await self.rpc.get_account_info(CLOCK_SYSVAR, Confirmed)).value
+        if info is None:
+            raise Transient("the cluster has no Clock sysvar")
+        data = bytes(info.data)
+        return int(struct.unpack_from("<q", data, CLOCK_UNIX_TIMESTAMP_OFFSET)[0])
+
+    async def meters(self, registry: RegistryClient, addresses: Sequence[Pubkey]) -> list[Meter | None]:
+        """The registry Meter accounts at ``addresses`` (None where there is none)."""
+        found: list[Meter | None] = []
+        for start in range(0, len(addresses), 100):
+            chunk = list(addresses[start : start + 100])
+            infos = (await self.rpc.get_multiple_accounts(chunk, Confirmed)).value
+            for info in infos:
+                ok = info is not None and info.owner == registry.program_id
+                found.append(registry.decode_meter(bytes(info.data)) if ok and info is not None else None)
+        return found
+
+    async def table_addresses(self, address: Pubkey) -> list[Pubkey] | None:
+        """The addresses stored in lookup table ``address`` (None when there is no such table)."""
+        info = (await self.rpc.get_account_info(address, Confirmed)).value
+        if info is None or info.owner != ADDRESS_LOOKUP_TABLE_PROGRAM_ID:
+            return None
+        data = bytes(info.data)[LOOKUP_TABLE_META_SIZE:]
+        return [Pubkey.from_bytes(data[i : i + 32]) for i in range(0, len(data) - 31, 32)]

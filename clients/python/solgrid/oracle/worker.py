@@ -1,0 +1,343 @@
+"""The oracle worker: sources -> durable queue -> lanes of batched transactions -> settlement.
+
+Crash safety rests on two facts: a reading is committed to the queue before it is ever sent, and the
+chain records each meter's ``last_window_end``. On start-up (and after any failure whose outcome is
+unknown) pending readings the chain already has are marked applied instead of being resent; a replay
+that slips through is refused by the registry with ``WindowNotAfterLast``, which is handled the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import web
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
+from solders.address_lookup_table_account import AddressLookupTableAccount
+from solders.pubkey import Pubkey
+
+from solgrid.oracle.batcher import Batcher, lanes_of, table_digest
+from solgrid.oracle.config import OracleConfig
+from solgrid.oracle.csv_source import CsvSource
+from solgrid.oracle.http_source import build_app
+from solgrid.oracle.intake import Intake
+from solgrid.oracle.metrics import Metrics, write_status
+from solgrid.oracle.queue import QueuedReading, ReadingQueue
+from solgrid.oracle.settler import Settler
+from solgrid.oracle.simulator import first_fresh_window, simulate, windows_due
+from solgrid.oracle.submitter import ProgramRejected, Submitter, Transient
+from solgrid.sdk.energy_token import EnergyTokenClient
+from solgrid.sdk.keys import read_keypair
+from solgrid.sdk.lookup_tables import create_lookup_table_rpc
+from solgrid.sdk.registry import RegistryClient
+
+log = logging.getLogger("solgrid.oracle")
+WINDOW_NOT_AFTER_LAST = 6131
+WINDOW_IN_FUTURE = 6134
+MAX_BACKOFF_SECS = 10.0
+SIMULATED_WINDOWS_PER_TICK = 500
+
+
+class Worker:
+    def __init__(self, config: OracleConfig, *, drain: bool = False) -> None:
+        """``drain``: stop once the simulator's windows and the CSV files are exhausted, the queue is
+        empty and settlement ran (the HTTP endpoint, if any, serves until then)."""
+        self.config = config
+        self.drain = drain
+        self.registry = RegistryClient()
+        self.token = EnergyTokenClient()
+        self.queue = ReadingQueue(config.queue_path)
+        self.intake = Intake(self.registry.program_id, config.meters, self.queue)
+        self.batcher = Batcher(self.registry, config.meters)
+        self.metrics = Metrics(self.queue)
+        self.sources_done = asyncio.Event()
+        self.chain_last_end: dict[str, int] = {}
+        self.table_lock = asyncio.Lock()
+        self.settler_dirty: set[str] = set()
+        """Meters with newly applied readings, for the settler."""
+        self.max_reading_age_secs: int | None = None
+        """The registry's limit, read at start-up (None: no registry config found)."""
+
+    # -- set-up -------------------------------------------------------------------------------------
+
+    async def reconcile(self, submitter: Submitter, serials: Sequence[str]) -> None:
+        """Mark pending readings the chain already has as applied (raises on RPC failure)."""
+        wanted = sorted(set(serials))
+        addresses = [self.registry.meter_pda(s).address for s in wanted]
+        for serial, state in zip(wanted, await submitter.meters(self.registry, addresses), strict=True):
+            if state is None:
+                continue
+            self.chain_last_end[serial] = state.last_window_end
+            if found := self.queue.reconcile(serial, state.last_window_end):
+                log.info("%s: %d pending reading(s) already on chain, marked applied", serial, found)
+
+    async def table_for(self, submitter: Submitter, serials: Sequence[str]) -> AddressLookupTableAccount:
+        """The lane's lookup table: reused from the queue database when it still holds the lane's
+        addresses on chain. Tables are created one at a time: a table's address derives from the payer
+        and a recent slot, so two lanes creating theirs in the same slot would collide."""
+        addresses = self.batcher.lookup_addresses(serials)
+        digest = table_digest(addresses)
+        known = self.queue.lookup_table(digest)
+        if known is not None and await submitter.table_addresses(Pubkey.from_string(known)) == addresses:
+            return AddressLookupTableAccount(Pubkey.from_string(known), addresses)
+        async with self.table_lock:
+            table = await create_lookup_table_rpc(
+                submitter.rpc, submitter.payer, addresses, commitment=Confirmed
+            )
+            if await submitter.table_addresses(table.key) != addresses:
+                raise Transient(f"lookup table {table.key} does not hold the lane's addresses")
+        self.queue.save_lookup_table(digest, str(table.key))
+        log.info("lookup table %s created for %d meter(s)", table.key, len(serials))
+        return table
+
+    async def _until_ok(self, what: str, action: Any) -> Any:
+        """Retry ``action()`` with backoff while the cluster is unreachable."""
+        delay = 0.5
+        while True:
+            try:
+                return await action()
+            except Exception as e:
+                log.warning("%s failed (%s); retrying in %.1f s", what, e, delay)
+                self.metrics.retries += 1
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF_SECS)
+
+    # -- sources ------------------------------------------------------------------------------------
+
+    async def run_simulator(self, submitter: Submitter) -> None:
+        sim = self.config.simulator
+        assert sim is not None
+        serials = list(sim.meters) or [s for s, m in self.config.meters.items() if m.device is not None]
+        while True:
+            now = await self._until_ok("reading the cluster clock", submitter.cluster_time)
+            finished = True
+            for serial in serials:
+                start = self.queue.last_window_end(serial) or self.chain_last_end.get(serial)
+                if start is None:
+                    continue  # not on chain (yet): nothing to simulate from
+                if self.max_reading_age_secs is not None:
+                    fresh = first_fresh_window(start, sim.window_secs, now, self.max_reading_age_secs)
+                    if fresh != start:
+                        log.warning(
+                            "simulator %s: skipping %d window(s) older than the registry accepts",
+                            serial,
+                            (fresh - start) // sim.window_secs,
+                        )
+                        start = fresh
+                remaining = (
+                    None if sim.windows is None else sim.windows - self.queue.count(serial, "simulator")
+                )
+                due = windows_due(start, sim.window_secs, now, remaining)[:SIMULATED_WINDOWS_PER_TICK]
+                meter = self.config.meters[serial]
+                signed = [
+                    self.intake.sign(
+                        f"simulator {serial}",
+                        serial,
+                        simulate(meter, sim.seed, s, sim.window_secs),
+                        "simulator",
+                    )
+                    for s in due
+                ]
+                self.intake.enqueue([r for r in signed if r is not None])
+                if remaining is None or remaining > len(due):
+                    finished = False
+            if finished:
+                return
+            await asyncio.sleep(self.config.poll_secs)
+
+    async def run_csv(self) -> None:
+        sources = [CsvSource(p, self.intake) for p in self.config.csv_paths]
+        while True:
+            for source in sources:
+                source.poll()
+            if self.drain:
+                return
+            await asyncio.sleep(self.config.poll_secs)
+
+    # -- submission ---------------------------------------------------------------------------------
+
+    async def run_lane(self, index: int, submitter: Submitter, serials: list[str]) -> None:
+        table = await self._until_ok(
+            f"lane {index}: lookup table", lambda: self.table_for(submitter, serials)
+        )
+        delay = 0.5
+        while True:
+            rows = self.queue.next_batch(serials, self.config.batch_size)
+            if not rows:
+                if self.sources_done.is_set():
+                    return
+                await asyncio.sleep(self.config.poll_secs)
+                continue
+            rows = rows[: self.batcher.fit(rows, submitter.payer, table)]
+            self.metrics.sending()
+            try:
+                signature = await submitter.send(self.batcher.instructions(rows), [table])
+            except Transient as e:
+                self.metrics.retries += 1
+                log.warning(
+                    "lane %d: %d reading(s) not confirmed (%s); retrying in %.1f s",
+                    index,
+                    len(rows),
+                    e,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF_SECS)
+                with contextlib.suppress(Exception):
+                    await self.reconcile(submitter, [r.serial for r in rows])
+                continue
+            except ProgramRejected as e:
+                await self.rejected(index, submitter, table, rows, e)
+                continue
+            delay = 0.5
+            self.queue.mark_applied([r.id for r in rows], str(signature))
+            self.metrics.landed(len(rows))
+            self.settler_dirty.update(r.serial for r in rows)
+
+    async def rejected(
+        self,
+        index: int,
+        submitter: Submitter,
+        table: AddressLookupTableAccount,
+        rows: list[QueuedReading],
+        error: ProgramRejected,
+    ) -> None:
+        """A refused batch: drop what the chain already has, then find the culprit one reading at a time."""
+        try:
+            await self.reconcile(submitter, [r.serial for r in rows])
+        except Exception as e:
+            log.warning("lane %d: cannot check the chain after a refusal (%s)", index, e)
+            await asyncio.sleep(self.config.poll_secs)
+            return
+        still = [r for r in rows if self.queue.is_pending(r.id)]
+        if len(still) < len(rows):
+            return  # some were already on chain (a replay): the rest is retried as a fresh batch
+        if error.code == WINDOW_IN_FUTURE:
+            log.warning("lane %d: a window ends in the cluster's future; waiting (%s)", index, error)
+            await asyncio.sleep(max(1.0, self.config.poll_secs))
+            return
+        if len(still) > 1:
+            for row in still:
+                try:
+                    signature = await submitter.send(self.batcher.instructions([row]), [table])
+                except Transient:
+                    return  # the lane loop retries what is left
+                except ProgramRejected as single:
+                    await self.rejected(index, submitter, table, [row], single)
+                    continue
+                self.queue.mark_applied([row.id], str(signature))
+                self.metrics.landed(1)
+                self.settler_dirty.add(row.serial)
+            return
+        row = still[0]
+        reason = str(error)
+        if error.code == WINDOW_NOT_AFTER_LAST:
+            reason = "its window overlaps one the meter already reported (not applied)"
+        self.queue.reject(row.id, reason)
+        self.metrics.rejected_on_chain += 1
+        log.warning(
+            "rejected %s window %d..%d: %s",
+            row.serial,
+            row.reading.window_start,
+            row.reading.window_end,
+            reason,
+        )
+
+    # -- the whole worker ---------------------------------------------------------------------------
+
+    def status(self, settler: Settler | None) -> dict[str, Any]:
+        extra: dict[str, Any] = {"rejected_at_intake": self.intake.rejected}
+        if settler is not None:
+            extra |= {"settlements": settler.settlements, "settled_wh": settler.settled_wh}
+        return self.metrics.snapshot(extra)
+
+    async def report(self, settler: Settler) -> None:
+        snap = self.status(settler)
+        log.info("%s", self.metrics.line(snap))
+        if self.config.status_path is not None:
+            write_status(self.config.status_path, snap)
+
+    async def run(self) -> None:
+        payer = read_keypair(self.config.payer_path)
+        async with AsyncClient(self.config.cluster, Confirmed) as rpc:
+            submitter = Submitter(rpc, payer, [self.registry.coder, self.token.coder])
+            settler = Settler(submitter, self.registry, self.token, self.config.meters, self.config.settle)
+            settler.dirty = self.settler_dirty
+            serials = sorted(self.config.meters)
+            await self._until_ok(
+                "checking the chain for applied readings", lambda: self.reconcile(submitter, serials)
+            )
+            config = await self._until_ok(
+                "reading the registry config", lambda: self.registry.fetch_config(rpc)
+            )
+            if config is not None:
+                self.max_reading_age_secs = config.limits.max_reading_age_secs
+            for serial in serials:
+                if serial not in self.chain_last_end:
+                    log.warning("meter %s is not registered on chain; its readings will be refused", serial)
+            runner = await self._serve(settler)
+            try:
+                await self._run_tasks(submitter, settler)
+            finally:
+                if runner is not None:
+                    await runner.cleanup()
+                await self.report(settler)
+                self.queue.close()
+
+    async def _serve(self, settler: Settler) -> web.AppRunner | None:
+        if self.config.http_listen is None:
+            return None
+        app = build_app(self.intake, lambda: self.status(settler))
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        host, port = self.config.http_listen
+        await web.TCPSite(runner, host, port).start()
+        log.info("listening for pushed readings on http://%s:%d/readings", host, port)
+        return runner
+
+    async def _run_tasks(self, submitter: Submitter, settler: Settler) -> None:
+        sources: list[asyncio.Task[None]] = []
+        if self.config.simulator is not None:
+            sources.append(asyncio.create_task(self.run_simulator(submitter)))
+        if self.config.csv_paths:
+            sources.append(asyncio.create_task(self.run_csv()))
+        lanes = [
+            asyncio.create_task(self.run_lane(i, submitter, lane))
+            for i, lane in enumerate(lanes_of(sorted(self.config.meters), self.config.lanes))
+        ]
+        background = [asyncio.create_task(self._periodic(settler))]
+        try:
+            if not self.drain:
+                await asyncio.gather(*sources, *lanes, *background)
+                return
+            await asyncio.gather(*sources)
+            self.sources_done.set()
+            await asyncio.gather(*lanes)
+            if self.config.settle.enabled:
+                pending = set(self.config.meters)
+                while pending:
+                    pending = await settler.settle(pending)
+                    if pending:
+                        await asyncio.sleep(self.config.poll_secs)
+        finally:
+            for task in [*sources, *lanes, *background]:
+                task.cancel()
+            await asyncio.gather(*sources, *lanes, *background, return_exceptions=True)
+
+    async def _periodic(self, settler: Settler) -> None:
+        loop = asyncio.get_running_loop()
+        next_report = next_settle = loop.time()
+        while True:
+            now = loop.time()
+            if now >= next_report:
+                self.metrics.tick()
+                await self.report(settler)
+                next_report = now + self.config.status_interval_secs
+            if self.config.settle.enabled and now >= next_settle:
+                await settler.settle_dirty()
+                next_settle = now + self.config.settle.interval_secs
+            await asyncio.sleep(min(self.config.poll_secs, 1.0))

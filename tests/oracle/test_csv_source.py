@@ -1,0 +1,89 @@
+"""CSV rows: parsed, signed with the device key, malformed ones rejected with one log line each, appended
+lines picked up later, nothing re-read after a restart."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
+from solgrid.oracle.config import MeterConfig
+from solgrid.oracle.csv_source import CsvSource, parse_row
+from solgrid.oracle.intake import Intake
+from solgrid.oracle.queue import ReadingQueue
+from solgrid.sdk.readings import DeviceSigner, Reading, SignedReading, reading_message, verify
+from solgrid.sdk.registry import RegistryClient
+
+REGISTRY = RegistryClient()
+
+
+def intake(tmp_path: Path) -> tuple[Intake, DeviceSigner]:
+    device = DeviceSigner.generate()
+    meters = {"M-1": MeterConfig("M-1", Keypair().pubkey(), 1, device, device.public_key)}
+    return Intake(REGISTRY.program_id, meters, ReadingQueue(tmp_path / "q.sqlite")), device
+
+
+def test_parse_row() -> None:
+    assert parse_row("M-1, 100, 160, 5, 7") == ("M-1", Reading(100, 160, 5, 7))
+    assert "expected 5 columns" in str(parse_row("M-1,100,160,5"))
+    assert "production_wh is not a non-negative integer: '-5'" in str(parse_row("M-1,100,160,-5,7"))
+    assert "window_end is not a non-negative integer: 'x'" in str(parse_row("M-1,100,x,5,7"))
+    assert parse_row(",100,160,5,7") == "empty meter serial"
+
+
+def test_rows_are_signed_and_bad_rows_rejected_one_line_each(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    source_intake, device = intake(tmp_path)
+    csv = tmp_path / "readings.csv"
+    csv.write_text(
+        "meter,window_start,window_end,production_wh,consumption_wh\n"
+        "M-1,1000,1900,500,100\n"
+        "M-1,1900,2800,oops,100\n"  # malformed
+        "NOPE,1900,2800,1,1\n"  # unknown meter
+        "M-1,2800,2800,1,1\n"  # empty window
+        "M-1,2800,3700,600,90\n"
+        "M-1,3700,4600,7"  # incomplete last line: waits for its newline
+    )
+    source = CsvSource(csv, source_intake)
+    with caplog.at_level(logging.WARNING, "solgrid.oracle"):
+        assert source.poll() == 2
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        "rejected readings.csv:3: malformed row: production_wh is not a non-negative integer: 'oops'",
+        "rejected readings.csv:4: unknown meter 'NOPE'",
+        "rejected readings.csv:5: window end 2800 is not after start 2800",
+    ]
+    rows = source_intake.queue.next_batch(["M-1"], 10)
+    assert [r.reading for r in rows] == [Reading(1000, 1900, 500, 100), Reading(2800, 3700, 600, 90)]
+    meter = REGISTRY.meter_pda("M-1").address
+    for row in rows:
+        message = reading_message(REGISTRY.program_id, meter, row.reading)
+        assert row.public_key == device.public_key
+        assert verify(SignedReading(meter, row.reading, row.public_key, row.signature, message))
+
+    # The rest of the last line arrives; only it is read.
+    with csv.open("a") as f:
+        f.write("0,80\n")
+    assert source.poll() == 1
+    assert source.poll() == 0
+    # A restarted worker (new source, same queue) does not read the file again.
+    caplog.clear()
+    assert CsvSource(csv, source_intake).poll() == 0
+    assert caplog.records == []
+    assert source_intake.queue.next_batch(["M-1"], 10)[-1].reading == Reading(3700, 4600, 70, 80)
+
+
+def test_push_only_meter_cannot_take_csv_rows(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    meters = {"P": MeterConfig("P", Pubkey.default(), 1, None, bytes(range(32)))}
+    source_intake = Intake(REGISTRY.program_id, meters, ReadingQueue(tmp_path / "q.sqlite"))
+    csv = tmp_path / "p.csv"
+    csv.write_text("P,0,60,1,1\n")
+    with caplog.at_level(logging.WARNING, "solgrid.oracle"):
+        assert CsvSource(csv, source_intake).poll() == 0
+    assert [r.getMessage() for r in caplog.records] == [
+        "rejected p.csv:1: meter 'P' has no device_key in the config, only pushed readings"
+    ]
