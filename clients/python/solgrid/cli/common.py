@@ -1,0 +1,229 @@
+"""What every wallet command shares: where the cluster and keypair come from, running async work,
+``--json`` output and progress lines.
+
+Resolution order (first wins) for the cluster URL, the keypair file and the commitment:
+command-line flag (``--url``/``--keypair``), environment (``SOLGRID_URL``, ``SOLGRID_KEYPAIR``,
+``SOLGRID_COMMITMENT``), the config file (``SOLGRID_CONFIG`` or ``~/.config/solgrid/config.toml``, written
+by ``solgrid config set``), then the defaults (localnet, ``~/.config/solana/id.json``, confirmed).
+A URL may be a moniker (localnet, devnet, testnet, mainnet-beta) or an http(s) URL.
+
+Errors: chain and user errors are :class:`~solgrid.errors.UserFacingError` (exit 1); bad arguments
+(unknown cluster, malformed pubkey) are click usage errors (exit 2). Both print one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tomllib
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import wraps
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+import httpx
+from solana.exceptions import SolanaRpcException
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Commitment
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
+from solgrid.errors import UserFacingError
+from solgrid.sdk.keys import DEFAULT_KEYPAIR, read_keypair
+from solgrid.sdk.workspace import CLUSTER_URLS
+
+DEFAULT_CONFIG = Path("~/.config/solgrid/config.toml")
+COMMITMENTS = ("processed", "confirmed", "finalized")
+CONFIG_KEYS = ("url", "keypair", "commitment")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class ConfigFileError(UserFacingError):
+    """The CLI config file cannot be read."""
+
+
+class NodeUnreachable(UserFacingError):
+    """The RPC endpoint does not answer."""
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("SOLGRID_CONFIG", str(DEFAULT_CONFIG))).expanduser()
+
+
+def read_config(path: Path | None = None) -> dict[str, str]:
+    """The config file's settings (empty when it does not exist)."""
+    path = path or config_path()
+    if not path.exists():
+        return {}
+    try:
+        raw = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigFileError(f"cannot read config file {path}: {e}") from None
+    unknown = sorted(set(raw) - set(CONFIG_KEYS))
+    if unknown:
+        raise ConfigFileError(f"config file {path} has unknown keys: {', '.join(unknown)}")
+    return {k: str(v) for k, v in raw.items()}
+
+
+def write_config(settings: dict[str, str], path: Path | None = None) -> Path:
+    """Write ``settings`` as TOML (string values only, JSON-escaped, which TOML basic strings accept)."""
+    path = path or config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"{key} = {json.dumps(settings[key])}" for key in CONFIG_KEYS if key in settings]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def resolve_url(value: str) -> str:
+    """An RPC URL from a moniker or a URL; unknown monikers are usage errors."""
+    if value.startswith(("http://", "https://")):
+        return value
+    if value in CLUSTER_URLS:
+        return CLUSTER_URLS[value]
+    known = ", ".join(sorted(CLUSTER_URLS))
+    raise click.BadParameter(
+        f"unknown cluster {value!r}; use an http(s) URL or one of {known}", param_hint="--url"
+    )
+
+
+def check_commitment(value: str) -> Commitment:
+    if value not in COMMITMENTS:
+        raise click.BadParameter(f"unknown commitment {value!r}; use one of {', '.join(COMMITMENTS)}")
+    return Commitment(value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective cluster, keypair file and commitment of one invocation."""
+
+    url: str
+    keypair_path: Path
+    commitment: Commitment
+
+    def keypair(self) -> Keypair:
+        return read_keypair(self.keypair_path)
+
+    def connect(self) -> AsyncClient:
+        return AsyncClient(self.url, commitment=self.commitment)
+
+
+def resolve_settings(url: str | None, keypair: Path | None) -> Settings:
+    file = read_config()
+    chosen_url = url or os.environ.get("SOLGRID_URL") or file.get("url") or "localnet"
+    chosen_key = keypair or _path(os.environ.get("SOLGRID_KEYPAIR") or file.get("keypair")) or DEFAULT_KEYPAIR
+    commitment = os.environ.get("SOLGRID_COMMITMENT") or file.get("commitment") or "confirmed"
+    return Settings(resolve_url(chosen_url), chosen_key.expanduser(), check_commitment(commitment))
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+def cluster_options(f: Callable[..., T]) -> Callable[..., T]:
+    """Adds ``--url/-u`` and ``--keypair/-k``; the command receives ``settings: Settings``."""
+
+    @click.option(
+        "--keypair", "-k", "keypair_opt", type=click.Path(path_type=Path), help="Wallet keypair file."
+    )
+    @click.option("--url", "-u", "url_opt", help="RPC URL or moniker (localnet, devnet, mainnet-beta).")
+    @wraps(f)
+    def wrapper(*args: Any, url_opt: str | None, keypair_opt: Path | None, **kwargs: Any) -> T:
+        return f(*args, settings=resolve_settings(url_opt, keypair_opt), **kwargs)
+
+    return wrapper
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+
+
+def run(coro: Coroutine[Any, Any, T], url: str = "") -> T:
+    """Run ``coro``; an unreachable node becomes a one-line :class:`NodeUnreachable`."""
+    try:
+        return asyncio.run(coro)
+    except (SolanaRpcException, httpx.TransportError) as e:
+        cause = e.__cause__ or e
+        raise NodeUnreachable(
+            f"cannot reach the RPC endpoint {url}: {type(cause).__name__}: {cause}"
+        ) from None
+
+
+async def with_client(settings: Settings, work: Callable[[AsyncClient], Awaitable[T]]) -> T:
+    async with settings.connect() as client:
+        return await work(client)
+
+
+def call(settings: Settings, work: Callable[[AsyncClient], Awaitable[T]]) -> T:
+    """``work(client)`` against the settings' node, with one-line errors when it is down."""
+    return run(with_client(settings, work), settings.url)
+
+
+def emit_json(document: object) -> None:
+    """One JSON document on stdout (stable keys, sorted)."""
+    click.echo(json.dumps(document, indent=2, sort_keys=True))
+
+
+def status(message: str) -> None:
+    """A progress line: on stderr, so ``--json`` stdout stays machine-readable."""
+    click.echo(message, err=True)
+
+
+def parse_pubkey(value: str, what: str = "address") -> Pubkey:
+    try:
+        return Pubkey.from_string(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a valid {what} (base58 public key)") from None
+
+
+class PubkeyType(click.ParamType[Pubkey]):
+    name = "PUBKEY"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Pubkey:
+        if isinstance(value, Pubkey):
+            return value
+        return parse_pubkey(str(value))
+
+
+PUBKEY = PubkeyType()
+
+
+def format_grid(units: int) -> str:
+    """GRID base units as fixed 9-decimal text (``1.250000000``), the stable form of ``--json``."""
+    from solgrid.sdk.energy_token import base_units_to_grid
+
+    return f"{base_units_to_grid(units):.9f}"
+
+
+def format_sol(lamports: int) -> str:
+    """Lamports as SOL with 9 decimals (``0.500000000``)."""
+    return f"{Decimal(lamports) / 10**9:.9f}"
+
+
+def parse_sol(value: str) -> int:
+    """SOL (decimal text, up to 9 places) to lamports."""
+    return _parse_units(value, 9, "SOL")
+
+
+def parse_grid(value: str) -> int:
+    """GRID (decimal text, up to 9 places) to base units."""
+    from solgrid.sdk.energy_token import DECIMALS
+
+    return _parse_units(value, DECIMALS, "GRID")
+
+
+def _parse_units(value: str, decimals: int, unit: str) -> int:
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise click.BadParameter(f"{value!r} is not a {unit} amount") from None
+    if not amount.is_finite():
+        raise click.BadParameter(f"{value!r} is not a {unit} amount")
+    units = amount * 10**decimals
+    if units != units.to_integral_value() or units <= 0:
+        raise click.BadParameter(f"{value!r}: a {unit} amount is positive with at most {decimals} decimals")
+    return int(units)

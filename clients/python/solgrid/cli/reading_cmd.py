@@ -1,0 +1,136 @@
+"""``solgrid reading submit``: consecutive metering windows of one meter, signed with its device key.
+
+Each window is signed by the device key (the meter's firmware does this in production) and verified
+on-chain through the Ed25519 precompile; windows are sent :data:`READINGS_PER_TX` to a legacy
+transaction, which stays under the 1232-byte limit without an address lookup table.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from solana.rpc.async_api import AsyncClient
+
+from solgrid.cli.chain import device_signer, require_meter, send
+from solgrid.cli.common import Settings, call, cluster_options, emit_json, json_option
+from solgrid.errors import UserFacingError
+from solgrid.sdk.readings import Reading
+from solgrid.sdk.registry import RegistryClient
+
+READINGS_PER_TX = 4
+
+
+class DeviceKeyMismatch(UserFacingError):
+    """The device key file does not hold the meter's registered device key."""
+
+
+def _parse_reading(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> list[tuple[int, int]]:
+    pairs = []
+    for value in values:
+        try:
+            production, consumption = (int(part) for part in value.split(":"))
+        except ValueError:
+            raise click.BadParameter(
+                f"{value!r} is not PRODUCTION_WH:CONSUMPTION_WH", param_hint="--reading"
+            ) from None
+        if production < 0 or consumption < 0:
+            raise click.BadParameter(f"{value!r}: watt-hours cannot be negative", param_hint="--reading")
+        pairs.append((production, consumption))
+    return pairs
+
+
+@click.group()
+def reading() -> None:
+    """Device-signed meter readings."""
+
+
+@reading.command("submit")
+@click.argument("serial")
+@click.option(
+    "--device-key",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The meter's device keypair file (Solana format).",
+)
+@click.option(
+    "--reading",
+    "-r",
+    "readings",
+    multiple=True,
+    required=True,
+    callback=_parse_reading,
+    help="PRODUCTION_WH:CONSUMPTION_WH of one window; repeat for consecutive windows.",
+)
+@click.option(
+    "--window",
+    "window_secs",
+    type=click.IntRange(1, 65_535),
+    default=600,
+    show_default=True,
+    help="Window length in seconds.",
+)
+@click.option(
+    "--start",
+    type=click.IntRange(0),
+    help="Start of the first window (default: the meter's last window end).",
+)
+@cluster_options
+@json_option
+def submit(
+    serial: str,
+    device_key: Path,
+    readings: list[tuple[int, int]],
+    window_secs: int,
+    start: int | None,
+    settings: Settings,
+    as_json: bool,
+) -> None:
+    """Sign and submit readings of meter SERIAL (the wallet pays the fees)."""
+    payer = settings.keypair()
+    device = device_signer(device_key)
+    registry = RegistryClient()
+    address = registry.meter_pda(serial).address
+
+    async def work(rpc: AsyncClient) -> tuple[list[str], int, int]:
+        meter = await require_meter(rpc, registry, serial)
+        if meter.device_key != device.public_key:
+            raise DeviceKeyMismatch(f"{device_key} is not the device key of meter {serial!r}")
+        first = meter.last_window_end if start is None else start
+        windows = [
+            Reading(first + i * window_secs, first + (i + 1) * window_secs, production, consumption)
+            for i, (production, consumption) in enumerate(readings)
+        ]
+        accounts = registry.meter_accounts(serial, meter.owner, meter.zone_id)
+        chunks = [windows[i : i + READINGS_PER_TX] for i in range(0, len(windows), READINGS_PER_TX)]
+        signatures = []
+        with click.progressbar(chunks, label=f"submitting {len(windows)} readings", file=sys.stderr) as bar:
+            for chunk in bar:
+                batch = registry.reading_batch(
+                    [(accounts, device.sign(registry.program_id, address, r)) for r in chunk]
+                )
+                landed = await send(rpc, settings, batch, payer, coders=[registry.coder])
+                signatures.append(str(landed.signature))
+        after = await require_meter(rpc, registry, serial)
+        return signatures, after.produced_wh, after.unsettled_wh
+
+    signatures, produced, unsettled = call(settings, work)
+    if as_json:
+        emit_json(
+            {
+                "meter": str(address),
+                "serial": serial,
+                "accepted": len(readings),
+                "signatures": signatures,
+                "produced_wh": produced,
+                "unsettled_wh": unsettled,
+            }
+        )
+    else:
+        click.echo(f"accepted {len(readings)} readings of meter {serial} in {len(signatures)} transaction(s)")
+        click.echo(f"meter totals: produced {produced} Wh, unsettled surplus {unsettled} Wh")
+        for signature in signatures:
+            click.echo(f"signature: {signature}")

@@ -1,0 +1,25 @@
+"""Fixtures of the wallet CLI tests: an isolated home/config per test and the shared node's market."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from solders.keypair import Keypair
+from wallet_support import Market, ensure_market
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh HOME and CLI config file, with no SOLGRID_* overrides from the outer environment."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("SOLGRID_CONFIG", str(tmp_path / "solgrid.toml"))
+    for name in ("SOLGRID_URL", "SOLGRID_KEYPAIR", "SOLGRID_COMMITMENT"):
+        monkeypatch.delenv(name, raising=False)
+    yield tmp_path
+
+
+@pytest.fixture(scope="session")
+def market(rpc_url: str, upgrade_authority: Keypair) -> Market:
+    return ensure_market(rpc_url, upgrade_authority)

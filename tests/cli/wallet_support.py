@@ -1,0 +1,118 @@
+"""Shared helpers of the wallet CLI tests: running ``solgrid`` (in-process through click's CliRunner or
+as a real subprocess) and the market on the shared node (``tests/programs/node_market.py``'s convention:
+the node's upgrade authority is the only regulator, zone 1 exists), plus the GRID mint."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+from click.testing import CliRunner, Result
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
+from solders.keypair import Keypair
+
+from solgrid.cli.main import cli
+from solgrid.sdk.energy_token import EnergyTokenClient
+from solgrid.sdk.registry import RegistryClient
+from solgrid.sdk.transactions import send_and_confirm
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _node_market() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "node_market", REPO / "tests" / "programs" / "node_market.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+node_market = _node_market()
+ZONE_ID: int = node_market.NODE_ZONE_ID
+
+
+def invoke(*args: str, input: str | None = None) -> Result:
+    """``solgrid ARGS`` in-process; the caller's environment (HOME, SOLGRID_*) applies."""
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def invoke_json(*args: str) -> Any:
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def one_line_error(result: Result | subprocess.CompletedProcess[str], code: int, fragment: str) -> str:
+    """Asserts the command failed with exit ``code`` and exactly one ``error:`` line naming ``fragment``."""
+    exit_code = result.exit_code if isinstance(result, Result) else result.returncode
+    assert exit_code == code, (exit_code, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert len(errors) == 1 and lines[-1] == errors[0], result.stderr  # progress lines may precede it
+    assert fragment in errors[0], errors[0]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    return errors[0]
+
+
+def run_subprocess(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from solgrid.cli.main import main; main()", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def write_key(path: Path, keypair: Keypair) -> Path:
+    path.write_text(json.dumps(list(bytes(keypair))))
+    path.chmod(0o600)
+    return path
+
+
+def advance_clock(url: str, seconds: int) -> None:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "solgrid_advanceTime", "params": [seconds]}
+    answer = httpx.post(url, json=body).json()
+    assert "result" in answer, answer
+
+
+@dataclass(frozen=True)
+class Market:
+    url: str
+    regulator: Keypair
+
+
+async def _ensure(url: str, authority: Keypair) -> None:
+    registry, token = RegistryClient(), EnergyTokenClient()
+    async with AsyncClient(url, commitment=Confirmed) as rpc:
+        await node_market.ensure_market(rpc, registry, authority)
+        config = await registry.fetch_config(rpc)
+        assert config is not None
+        if config.settlement_authority is None:
+            ix = registry.set_settlement_authority(
+                settlement_authority=token.settlement_pda().address, cosigners=[authority.pubkey()]
+            )
+            await send_and_confirm(rpc, [ix], authority, coders=[registry.coder])
+        elif config.settlement_authority != token.settlement_pda().address:
+            raise RuntimeError("the shared node's registry settles through another authority")
+        if await token.fetch_config(rpc) is None:
+            ix = token.initialize(payer=authority.pubkey(), authority=authority.pubkey())
+            await send_and_confirm(rpc, [ix], authority, coders=[token.coder])
+
+
+def ensure_market(url: str, authority: Keypair) -> Market:
+    asyncio.run(_ensure(url, authority))
+    return Market(url, authority)
