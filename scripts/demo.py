@@ -1,258 +1,544 @@
-"""``make demo``: SolGrid on the local node, end to end, as a user would drive it.
+"""``make demo``: SolGrid end to end on the local node, driven the way its users drive it.
 
-1. starts ``solgrid localnet`` (a real process, on free ports, with a throw-away ledger) with the
-   workspace programs installed at genesis, upgradeable by a fresh operator wallet;
-2. the operator initializes the registry, appoints itself regulator, creates a grid zone and the GRID
-   mint;
-3. a prosumer, a consumer and a grid operator get SOL from the faucet and register themselves; the
-   operator (as regulator) verifies them;
-4. the prosumer registers a solar meter, the regulator activates it, and the meter's device key signs
-   six ten-minute readings that land in one v0 transaction (address lookup table), each verified
-   on-chain through the Ed25519 precompile;
-5. settlement mints the meter's net surplus as GRID to the prosumer, who then burns a quarter of it;
-6. prints the events decoded from each transaction's logs and the accounts read back over RPC, then
-   stops the node cleanly.
+1. starts ``solgrid localnet`` (a real process on free ports, throw-away ledger) with no programs, and
+   deploys them through the upgradeable loader with ``solgrid deploy``;
+2. starts the indexer (``solgrid indexer run``, SQLite) and subscribes to its websocket feed;
+3. the operator initializes the market with the SDK: registry config, itself as regulator, a grid zone,
+   the GRID mint;
+4. two prosumers (a solar and a wind meter), a consumer (a household meter) and a grid operator use the
+   ``solgrid`` CLI wallet: new keys, SOL from the faucet, ``user register``, ``meter register`` with a
+   device key; the operator (as regulator) verifies them and activates the meters;
+5. the node's clock moves through twelve hours of a day, and the oracle worker (``solgrid oracle run
+   --drain``) signs the simulated meters' fifteen-minute readings with their device keys, submits them in
+   batches verified on-chain through the Ed25519 precompile, and cranks settlement: net surplus becomes
+   GRID in the prosumers' wallets;
+6. a prosumer sends GRID to the consumer, who retires part of it;
+7. prints the wallets, the indexed rows, and what the feed pushed; checks the indexer against the chain
+   (any mismatch fails the demo) and stops everything cleanly.
 
-Everything goes through standard JSON-RPC, so pointing ``--url`` at ``solana-test-validator`` or devnet
-(with the programs deployed there) runs the same steps.
+``--url URL --keypair FILE`` runs steps 2-7 against another cluster (``solana-test-validator``, devnet)
+where the programs are deployed; the oracle then waits for real one-minute windows to end.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
+import contextlib
 import json
+import os
+import secrets
+import signal
+import sqlite3
+import sys
 import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
+import websockets
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from solgrid.localnet.process import node_process
+from solgrid.localnet.process import free_port_pair, node_process
 from solgrid.sdk.energy_token import EnergyTokenClient, base_units_to_grid
-from solgrid.sdk.lookup_tables import create_lookup_table_rpc
-from solgrid.sdk.readings import DeviceSigner, Reading
-from solgrid.sdk.registry import EnergySource, Limits, RegistryClient, UserRole
-from solgrid.sdk.transactions import Landed, send_and_confirm
+from solgrid.sdk.keys import read_keypair
+from solgrid.sdk.registry import Limits, RegistryClient
+from solgrid.sdk.transactions import send_and_confirm
 
 REPO = Path(__file__).resolve().parents[1]
 LAMPORTS_PER_SOL = 1_000_000_000
 ZONE_ID = 1
-METER_SERIAL = "DEMO-SOLAR-0001"
-BATCH_WINDOWS = 6
-WINDOW_SECS = 600
+DAY = 86_400
+SYNC_TIMEOUT_SECS = 120.0
 
 
-def _write_keypair(path: Path, keypair: Keypair) -> None:
-    path.write_text(json.dumps(list(bytes(keypair))))
-    path.chmod(0o600)
+@dataclass(frozen=True)
+class Person:
+    name: str
+    role: str  # the CLI's --role
+    meter: str | None = None  # serial prefix
+    source: str = ""  # the CLI's --source
+    profile: str = ""  # the oracle simulator's profile
+    capacity_w: int = 0
+    daily_consumption_wh: int = 0
 
 
-def _plain(value: object) -> object:
-    """Enums by name, serials as text, 32-byte keys in base58."""
-    if isinstance(value, bytes):
-        text = value.rstrip(b"\0")
-        if text.isascii() and text.decode().isprintable():
-            return text.decode()
-        return Pubkey(value) if len(value) == 32 else value.hex()
-    return getattr(value, "name", value)
+PEOPLE = (
+    Person("alice", "prosumer", "SOLAR", "solar", "solar", 6_000, 9_000),
+    Person("bob", "prosumer", "WIND", "wind", "wind", 3_000, 7_000),
+    Person("carol", "consumer", "HOME", "grid", "consumer", 1, 11_000),
+    Person("dave", "grid-operator"),
+)
 
 
-def describe(event: object) -> str:
-    """``Name(field=value, ...)`` printed plainly."""
-    fields = ", ".join(
-        f"{f.name}={_plain(getattr(event, f.name))}"
-        for f in dataclasses.fields(event)  # type: ignore[arg-type]
+@dataclass
+class Scene:
+    """Where everything of one demo run lives."""
+
+    rpc_url: str
+    workdir: Path
+    operator: Keypair
+    operator_file: Path
+    local: bool  # our local node: its clock can be moved
+    tag: str  # meter serial suffix, so that a re-run on a real cluster registers new meters
+    registry: RegistryClient = field(default_factory=RegistryClient)
+    token: EnergyTokenClient = field(default_factory=EnergyTokenClient)
+
+    def keyfile(self, name: str) -> Path:
+        return self.workdir / "keys" / f"{name}.json"
+
+    def wallet(self, name: str) -> Pubkey:
+        return read_keypair(self.keyfile(name)).pubkey()
+
+    def serial(self, person: Person) -> str:
+        assert person.meter is not None
+        return f"{person.meter}-{self.tag}"
+
+
+def banner(text: str) -> None:
+    print(f"\n== {text}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the solgrid CLI, as a person at a terminal runs it
+
+
+class CommandFailed(RuntimeError):
+    pass
+
+
+def solgrid_command() -> list[str]:
+    script = Path(sys.executable).with_name("solgrid")
+    return (
+        [str(script)]
+        if script.exists()
+        else [sys.executable, "-c", "from solgrid.cli.main import main; main()"]
     )
-    return f"{type(event).__name__}({fields})"
 
 
-def print_events(label: str, landed: Landed, *clients: RegistryClient | EnergyTokenClient) -> None:
-    print(f"\n{label} (slot {landed.slot})")
-    for client in clients:
-        for event in client.events(landed.logs):
-            print(f"  event {describe(event)}")
+def cli_env(scene: Scene) -> dict[str, str]:
+    env = dict(os.environ)
+    env["SOLGRID_URL"] = scene.rpc_url
+    env["SOLGRID_CONFIG"] = str(scene.workdir / "solgrid-config.toml")  # not the user's own settings
+    env.pop("SOLGRID_KEYPAIR", None)
+    return env
 
 
-async def advance_clock(url: str, seconds: int) -> bool:
-    """Move the local node's clock forward (``solgrid_advanceTime``); False on a node without it."""
+async def solgrid(scene: Scene, *args: str, transcript: list[str]) -> str:
+    """Runs ``solgrid ARGS``; records the command and its output in ``transcript``; raises on failure."""
+    shown = " ".join(a.replace(str(scene.workdir) + "/", "") for a in args)
+    transcript.append(f"$ solgrid {shown}")
+    process = await asyncio.create_subprocess_exec(
+        *solgrid_command(),
+        *args,
+        env=cli_env(scene),
+        cwd=scene.workdir,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    stdout = out.decode()
+    if process.returncode != 0:
+        raise CommandFailed(f"solgrid {shown} exited {process.returncode}: {err.decode().strip()}")
+    transcript.extend(f"  {line}" for line in stdout.strip().splitlines())
+    return stdout
+
+
+# ---------------------------------------------------------------------------------------------------
+# steps
+
+
+async def deploy(scene: Scene) -> None:
+    banner("deploy the programs through the upgradeable loader")
+    transcript: list[str] = []
+    await solgrid(
+        scene, "deploy", "--url", scene.rpc_url, "--keypair", str(scene.operator_file),
+        "--workspace", str(REPO), "--cluster", "localnet", transcript=transcript,
+    )  # fmt: skip
+    print("\n".join(transcript))
+
+
+async def set_morning(scene: Scene) -> int:
+    """On the local node: moves the clock to the next 05:00 UTC so that the simulated day has sun."""
     async with httpx.AsyncClient() as http:
-        body = {"jsonrpc": "2.0", "id": 1, "method": "solgrid_advanceTime", "params": [seconds]}
-        answer = (await http.post(url, json=body)).json()
-    return "result" in answer
+        clock = await rpc_call(http, scene.rpc_url, "solgrid_getClock", [])
+        now = int(clock["unixTimestamp"])
+        morning = now - now % DAY + 5 * 3600
+        if morning <= now:
+            morning += DAY
+        await rpc_call(http, scene.rpc_url, "solgrid_setClock", [{"unixTimestamp": morning}])
+    print(f"local node clock set to {datetime.fromtimestamp(morning, UTC):%Y-%m-%d %H:%M} UTC")
+    return morning
 
 
-def solar_readings(start: int, windows: int, window_secs: int) -> list[Reading]:
-    """A sunny morning: production rising window by window, a steady household load."""
-    readings = []
-    for i in range(windows):
-        begin = start + i * window_secs
-        production = 200 + 120 * i  # Wh in the window (a 6 kW array stays well under capacity)
-        readings.append(Reading(begin, begin + window_secs, production, 90))
-    return readings
+async def advance_clock(scene: Scene, seconds: int) -> None:
+    async with httpx.AsyncClient() as http:
+        clock = await rpc_call(http, scene.rpc_url, "solgrid_advanceTime", [seconds])
+    now = int(clock["unixTimestamp"])
+    print(f"local node clock advanced {seconds // 3600} h to {datetime.fromtimestamp(now, UTC):%H:%M} UTC")
 
 
-async def run(url: str, operator: Keypair) -> None:
-    registry = RegistryClient()
-    token = EnergyTokenClient()
-    async with AsyncClient(url, commitment=Confirmed) as rpc:
-        print(f"node version: {(await rpc.get_version()).value.solana_core}")
-        operator_key = operator.pubkey()
-        coders = [registry.coder, token.coder]
+async def rpc_call(http: httpx.AsyncClient, url: str, method: str, params: list[object]) -> dict[str, Any]:
+    answer = (
+        await http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    ).json()
+    if "error" in answer:
+        raise CommandFailed(f"{method}: {answer['error'].get('message')}")
+    result: dict[str, Any] = answer["result"]
+    return result
 
-        # 1. The market: registry config, the operator as (sole) regulator, a zone, and GRID.
+
+async def setup_market(scene: Scene, rpc: AsyncClient) -> None:
+    """The operator's part, through the SDK: registry config, regulators, zone, settlement, GRID. Each
+    piece is skipped when it already exists (a re-run against a real cluster)."""
+    banner("the operator initializes the market (SDK)")
+    registry, token, operator = scene.registry, scene.token, scene.operator.pubkey()
+    coders = [registry.coder, token.coder]
+    if await registry.fetch_config(rpc) is None:
         setup = [
-            registry.initialize(
-                payer=operator_key, authority=operator_key, limits=Limits(max_reading_age_secs=24 * 3600)
-            ),
-            registry.set_regulators(regulators=[operator_key], threshold=1, cosigners=[operator_key]),
-            registry.create_zone(
-                payer=operator_key,
-                zone_id=ZONE_ID,
-                name="demo-north",
-                max_capacity_kw=5_000,
-                cosigners=[operator_key],
-            ),
+            registry.initialize(payer=operator, authority=operator, limits=Limits(max_reading_age_secs=DAY)),
+            registry.set_regulators(regulators=[operator], threshold=1, cosigners=[operator]),
             registry.set_settlement_authority(
-                settlement_authority=token.settlement_pda().address, cosigners=[operator_key]
+                settlement_authority=token.settlement_pda().address, cosigners=[operator]
             ),
         ]
-        print_events(
-            "registry initialized", await send_and_confirm(rpc, setup, operator, coders=coders), registry
+        landed = await send_and_confirm(rpc, setup, scene.operator, coders=coders)
+        events = ", ".join(type(e).__name__ for e in registry.events(landed.logs))
+        print(f"registry initialized, operator appointed regulator; events: {events}")
+    if await registry.fetch_zone(rpc, ZONE_ID) is None:
+        zone = registry.create_zone(
+            payer=operator, zone_id=ZONE_ID, name="demo-north", max_capacity_kw=5_000, cosigners=[operator]
         )
-        landed = await send_and_confirm(
-            rpc, [token.initialize(payer=operator_key, authority=operator_key)], operator, coders=coders
-        )
-        print_events(f"GRID mint {token.mint} created", landed, token)
+        await send_and_confirm(rpc, [zone], scene.operator, coders=coders)
+        print(f"grid zone {ZONE_ID} 'demo-north' created")
+    if await token.fetch_config(rpc) is None:
+        await send_and_confirm(rpc, [token.initialize(payer=operator, authority=operator)], scene.operator)
+    print(f"GRID mint {token.mint}")
 
-        # 2. People register themselves; the regulator verifies them.
-        people = {
-            "prosumer": UserRole.PROSUMER,
-            "consumer": UserRole.CONSUMER,
-            "grid operator": UserRole.GRID_OPERATOR,
-        }
-        wallets = {name: Keypair() for name in people}
-        for name, wallet in wallets.items():
-            airdrop = await rpc.request_airdrop(wallet.pubkey(), 2 * LAMPORTS_PER_SOL)
-            await rpc.confirm_transaction(airdrop.value, Confirmed)
-            register = registry.register_user(
-                payer=wallet.pubkey(), authority=wallet.pubkey(), role=people[name], zone_id=ZONE_ID
-            )
-            verify = registry.verify_user(regulator=operator_key, wallet=wallet.pubkey())
-            landed = await send_and_confirm(rpc, [register, verify], wallet, [operator], coders=coders)
-            print_events(f"{name} {wallet.pubkey()} registered and verified", landed, registry)
 
-        # 3. The prosumer's solar meter, with its own device key; the regulator activates it.
-        prosumer = wallets["prosumer"]
-        device = DeviceSigner.generate()
-        meter = registry.meter_pda(METER_SERIAL).address
-        meter_setup = [
-            registry.register_meter(
-                payer=prosumer.pubkey(),
-                owner=prosumer.pubkey(),
-                zone_id=ZONE_ID,
-                serial=METER_SERIAL,
-                device_key=device.public_key,
-                source=EnergySource.SOLAR,
-                capacity_w=6_000,
-            ),
-            registry.activate_meter(regulator=operator_key, meter=meter),
-        ]
-        landed = await send_and_confirm(rpc, meter_setup, prosumer, [operator], coders=coders)
-        print_events(f"meter {METER_SERIAL} ({meter}) registered and activated", landed, registry)
+async def onboard(scene: Scene, person: Person) -> list[str]:
+    """One person's CLI session (and the regulator's approvals); returns the transcript."""
+    transcript = [f"-- {person.name} ({person.role})"]
+    key = str(scene.keyfile(person.name))
+    operator = str(scene.operator_file)
+    await solgrid(scene, "keys", "new", "--outfile", key, transcript=transcript)
+    await solgrid(scene, "airdrop", "2", "-k", key, transcript=transcript)
+    await solgrid(scene, "user", "register", "--role", person.role, "--zone", str(ZONE_ID), "-k", key,
+                  transcript=transcript)  # fmt: skip
+    wallet = str(scene.wallet(person.name))
+    await solgrid(scene, "regulator", "verify-user", wallet, "-k", operator, transcript=transcript)
+    if person.meter is not None:
+        device = str(scene.workdir / "devices" / f"{person.name}.json")
+        serial = scene.serial(person)
+        await solgrid(scene, "keys", "new", "--outfile", device, transcript=transcript)
+        await solgrid(
+            scene, "meter", "register", serial, "--device-key", device, "--source", person.source,
+            "--capacity-w", str(person.capacity_w), "-k", key, transcript=transcript,
+        )  # fmt: skip
+        await solgrid(scene, "regulator", "activate-meter", serial, "-k", operator, transcript=transcript)
+    return transcript
 
-        # 4. Device-signed readings, verified on-chain through the Ed25519 precompile. On the local node
-        #    an hour of metering is simulated by moving its clock; elsewhere one minute is submitted.
-        state = await registry.fetch_meter(rpc, METER_SERIAL)
-        assert state is not None
-        accounts = registry.meter_accounts(METER_SERIAL, prosumer.pubkey(), ZONE_ID)
-        if await advance_clock(url, BATCH_WINDOWS * WINDOW_SECS):
-            print(f"\nlocal node clock advanced {BATCH_WINDOWS * WINDOW_SECS} s (an hour of metering)")
-            readings = solar_readings(state.last_window_end, BATCH_WINDOWS, WINDOW_SECS)
-        else:
-            readings = [Reading(state.last_window_end, state.last_window_end + 60, 90, 15)]
-        batch = registry.reading_batch(
-            [(accounts, device.sign(registry.program_id, meter, r)) for r in readings]
-        )
-        table = await create_lookup_table_rpc(rpc, prosumer, registry.lookup_addresses([accounts]))
-        landed = await send_and_confirm(rpc, batch, prosumer, tables=[table], coders=coders)
-        print_events(
-            f"{len(readings)} device-signed readings accepted in one v0 transaction", landed, registry
-        )
-        state = await registry.fetch_meter(rpc, METER_SERIAL)
-        assert state is not None
-        print(
-            f"  meter totals: produced {state.produced_wh} Wh, consumed {state.consumed_wh} Wh, "
-            f"unsettled surplus {state.unsettled_wh} Wh"
-        )
 
-        # 5. Anyone may crank settlement: the surplus becomes GRID in the owner's wallet, exactly once.
-        settle = [
-            token.create_grid_account(payer=operator_key, owner=prosumer.pubkey()),
-            token.settle_and_mint(meter=meter, owner=prosumer.pubkey()),
-        ]
-        print_events(
-            "surplus settled and minted",
-            await send_and_confirm(rpc, settle, operator, coders=coders),
-            registry,
-            token,
-        )
-        minted = await token.fetch_balance(rpc, prosumer.pubkey())
-        print(f"  prosumer holds {base_units_to_grid(minted):.9f} GRID")
+async def onboard_everyone(scene: Scene) -> None:
+    banner("people join with the CLI wallet; the regulator verifies them and activates their meters")
+    (scene.workdir / "keys").mkdir(exist_ok=True)
+    (scene.workdir / "devices").mkdir(exist_ok=True)
+    for transcript in await asyncio.gather(*(onboard(scene, p) for p in PEOPLE)):
+        print("\n".join(transcript))
 
-        # 6. The prosumer retires some GRID (e.g. for its own consumption).
-        burn = token.burn(holder=prosumer.pubkey(), amount=minted // 4)
-        print_events("a quarter burned", await send_and_confirm(rpc, [burn], prosumer, coders=coders), token)
 
-        config = await registry.fetch_config(rpc)
-        assert config is not None
-        print(f"\nregistry config {registry.config_pda().address}:")
-        print(
-            f"  authority {config.authority}, users {config.user_count}, zones {config.zone_count}, "
-            f"meters {config.meter_count}, max meters per user {config.limits.max_meters_per_user}"
+def write_oracle_config(scene: Scene, windows: int, window_secs: int) -> Path:
+    """The oracle operator's one file: cluster, fee payer, queue, simulator and meters."""
+    meters = []
+    for person in PEOPLE:
+        if person.meter is None:
+            continue
+        meters.append(
+            f"""
+[[meters]]
+serial = "{scene.serial(person)}"
+owner = "{scene.wallet(person.name)}"
+zone = {ZONE_ID}
+device_key = "devices/{person.name}.json"
+profile = "{person.profile}"
+capacity_w = {person.capacity_w}
+daily_consumption_wh = {person.daily_consumption_wh}
+"""
         )
-        print("users:")
-        for name, wallet in wallets.items():
-            user = await registry.fetch_user(rpc, wallet.pubkey())
-            assert user is not None
-            sol = (await rpc.get_balance(wallet.pubkey())).value / LAMPORTS_PER_SOL
-            grid = base_units_to_grid(await token.fetch_balance(rpc, wallet.pubkey()))
+    config = scene.workdir / "oracle.toml"
+    config.write_text(
+        f"""cluster = "{scene.rpc_url}"
+payer = "keys/oracle.json"
+queue = "oracle-queue.sqlite"
+batch_size = 6
+lanes = 2
+poll_secs = 0.2
+status_interval_secs = 2
+
+[simulator]
+seed = 2026
+window_secs = {window_secs}
+windows = {windows}
+
+[settle]
+enabled = true
+min_surplus_wh = 100
+interval_secs = 1
+"""
+        + "".join(meters)
+    )
+    return config
+
+
+async def run_oracle(scene: Scene) -> None:
+    banner("the oracle worker signs and submits the meters' readings, then settles surplus as GRID")
+    transcript: list[str] = []
+    await solgrid(scene, "keys", "new", "--outfile", str(scene.keyfile("oracle")), transcript=transcript)
+    await solgrid(scene, "airdrop", "5", "-k", str(scene.keyfile("oracle")), transcript=transcript)
+    print("\n".join(transcript))
+    if scene.local:
+        window_secs, windows = 900, 48  # twelve hours of fifteen-minute windows
+        await advance_clock(scene, windows * window_secs)
+    else:
+        window_secs, windows = 60, 2  # real time: two one-minute windows
+        print(f"waiting for {windows} real {window_secs}-second windows to end")
+    config = write_oracle_config(scene, windows, window_secs)
+    print(f"$ solgrid oracle run --config {config.name} --drain")
+    process = await asyncio.create_subprocess_exec(
+        *solgrid_command(), "oracle", "run", "--config", str(config), "--drain",
+        env=cli_env(scene), cwd=scene.workdir, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stderr is not None
+    async for raw in process.stderr:
+        print(f"  oracle | {raw.decode().rstrip()}", flush=True)
+    if await process.wait() != 0:
+        raise CommandFailed(f"the oracle worker exited {process.returncode}")
+
+
+async def p2p(scene: Scene, rpc: AsyncClient) -> None:
+    banner("alice sends GRID to carol, who retires part of it for her consumption")
+    transcript: list[str] = []
+    carol = scene.wallet("carol")
+    alice_key = str(scene.keyfile("alice"))
+    await solgrid(scene, "transfer", str(carol), "1.5", "-k", alice_key, transcript=transcript)
+    print("\n".join(transcript))
+    burn = scene.token.burn(holder=carol, amount=500_000_000)
+    await send_and_confirm(rpc, [burn], read_keypair(scene.keyfile("carol")))
+    print("carol burned 0.5 GRID (energy_token burn, SDK)")
+
+
+# ---------------------------------------------------------------------------------------------------
+# the indexer and its feed
+
+
+@dataclass
+class Feed:
+    """Counts what the indexer's websocket feed pushes (all events, no filter)."""
+
+    url: str
+    names: Counter[str] = field(default_factory=Counter)
+    first: list[str] = field(default_factory=list)
+    subscribed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def listen(self) -> None:
+        async for connection in websockets.connect(self.url, open_timeout=2):
+            try:
+                await connection.send(json.dumps({"op": "subscribe", "id": "demo"}))
+                async for frame in connection:
+                    message = json.loads(frame)
+                    if message.get("type") == "subscribed":
+                        self.subscribed.set()
+                    if message.get("type") != "event":
+                        continue
+                    event = message["event"]
+                    self.names[event["name"]] += 1
+                    if len(self.first) < 3:
+                        self.first.append(f"{event['name']} slot {event['slot']} {json.dumps(event['data'])}")
+            except websockets.ConnectionClosed:
+                continue
+
+
+@contextlib.asynccontextmanager
+async def indexer(scene: Scene, db: Path) -> AsyncIterator[Feed]:
+    """``solgrid indexer run`` until the block exits, then stopped with SIGINT (it must exit 0)."""
+    port = free_port_pair()
+    banner("start the indexer (SQLite) and subscribe to its websocket feed")
+    args = ["indexer", "run", "--db", f"sqlite+aiosqlite:///{db}", "--url", scene.rpc_url]
+    args += ["--feed-port", str(port), "--poll-interval", "1", "--quiet"]
+    print(f"$ solgrid {' '.join(args).replace(str(scene.workdir) + '/', '')}")
+    process = await asyncio.create_subprocess_exec(*solgrid_command(), *args, env=cli_env(scene))
+    feed = Feed(f"ws://127.0.0.1:{port}")
+    listener = asyncio.create_task(feed.listen())
+    try:
+        yield feed
+    finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
+            await asyncio.wait_for(process.wait(), 30)
+        if process.returncode != 0:
+            raise CommandFailed(f"the indexer exited {process.returncode}")
+        print("indexer stopped")
+
+
+async def wait_for_indexer(scene: Scene, rpc: AsyncClient, db: Path) -> None:
+    """Until the indexer's checkpoint of each program is that program's newest transaction."""
+    programs = [scene.registry.program_id, scene.token.program_id]
+    deadline = time.monotonic() + SYNC_TIMEOUT_SECS
+    while True:
+        newest = {}
+        for program in programs:
+            signatures = (await rpc.get_signatures_for_address(program, limit=1)).value
+            newest[str(program)] = str(signatures[0].signature) if signatures else None
+        with contextlib.closing(sqlite3.connect(db)) as sql:
+            try:
+                stored = dict(sql.execute("SELECT program, signature FROM checkpoints").fetchall())
+            except sqlite3.OperationalError:
+                stored = {}
+        if all(stored.get(p) == s for p, s in newest.items()):
+            return
+        if time.monotonic() > deadline:
+            raise CommandFailed("the indexer did not catch up with the chain")
+        await asyncio.sleep(0.5)
+
+
+async def report(scene: Scene, rpc: AsyncClient, db: Path, feed: Feed) -> list[str]:
+    """Prints wallets and indexed rows; returns the mismatches between indexer and chain."""
+    problems: list[str] = []
+    banner("wallets (solgrid balance --json)")
+    for person in PEOPLE:
+        transcript: list[str] = []
+        out = await solgrid(
+            scene, "balance", "--json", "-k", str(scene.keyfile(person.name)), transcript=transcript
+        )
+        balance = json.loads(out)
+        print(f"  {person.name:<6} {person.role:<14} {balance['sol']:>12} SOL {balance['grid']:>14} GRID")
+
+    sql = sqlite3.connect(db)
+    with contextlib.closing(sql):
+        banner("indexed rows")
+        for table in (
+            "users",
+            "grid_zones",
+            "meters",
+            "meter_readings",
+            "settlements",
+            "token_mints",
+            "burns",
+            "events",
+        ):
+            (count,) = sql.execute(f"SELECT count(*) FROM {table}").fetchone()
+            print(f"  {table:<15} {count:>5}")
+        print("  meters (indexed; checked against the chain's Meter accounts):")
+        rows = sql.execute(
+            "SELECT serial, address, source, status, produced_wh, consumed_wh, settled_wh"
+            " FROM meters ORDER BY serial"
+        ).fetchall()
+        for serial, address, source, status, produced, consumed, settled in rows:
+            readings = sql.execute(
+                "SELECT count(*) FROM meter_readings WHERE meter = ?", (address,)
+            ).fetchone()[0]
             print(
-                f"  #{user.user_index} {name:<14} role {user.role.name:<13} status {user.status.name:<8} "
-                f"{sol:.6f} SOL  {grid:.9f} GRID"
+                f"    {serial:<14} {source:<6} {status:<7} {readings:>3} readings  produced {produced:>6} Wh"
+                f"  consumed {consumed:>6} Wh  settled {settled:>6} Wh"
             )
+            chain = await scene.registry.fetch_meter(rpc, serial)
+            if chain is None or (chain.produced_wh, chain.consumed_wh) != (produced, consumed):
+                problems.append(f"meter {serial}: indexer and chain disagree")
+        minted = dict(sql.execute("SELECT owner, sum(amount) FROM token_mints GROUP BY owner").fetchall())
+        burned = dict(sql.execute("SELECT holder, sum(amount) FROM burns GROUP BY holder").fetchall())
+        print("  GRID minted per owner (token_mints):")
+        for person in PEOPLE:
+            owner = str(scene.wallet(person.name))
+            if owner in minted:
+                print(f"    {person.name:<6} {base_units_to_grid(minted[owner]):.9f} GRID")
+        total_minted = sum(minted.values())
+        supply = int((await rpc.get_token_supply(scene.token.mint)).value.amount)
+        print(f"  GRID supply {base_units_to_grid(supply):.9f} = minted - burned (indexed): ", end="")
+        if supply == total_minted - sum(burned.values()):
+            print("yes")
+        else:
+            print("NO")
+            problems.append("GRID supply does not match the indexed mints and burns")
+        (events,) = sql.execute("SELECT count(*) FROM events").fetchone()
+
+    banner("websocket feed")
+    pushed = sum(feed.names.values())
+    print(f"  {pushed} events pushed: " + ", ".join(f"{n} {c}" for n, c in sorted(feed.names.items())))
+    for line in feed.first:
+        print(f"  e.g. {line[:150]}")
+    if pushed != events:
+        problems.append(f"the feed pushed {pushed} events, the events table holds {events}")
+    return problems
 
 
-async def demo_on_local_node() -> None:
-    with tempfile.TemporaryDirectory(prefix="solgrid-demo-") as tmp:
-        workdir = Path(tmp)
-        operator = Keypair()
-        operator_file = workdir / "operator.json"
-        _write_keypair(operator_file, operator)
-        args = ["--ledger", str(workdir / "ledger"), "--workspace", str(REPO)]
-        args += ["--upgrade-authority", str(operator_file), "--mint", str(operator_file)]
-        async with node_process(args) as node:
-            print(f"local node: {node.ready_line}")
-            await run(node.rpc_url, operator)
-        print("\nlocal node stopped")
+# ---------------------------------------------------------------------------------------------------
 
 
-def main() -> None:
+async def run(scene: Scene) -> None:
+    db = scene.workdir / "indexer.db"
+    async with AsyncClient(scene.rpc_url, commitment=Confirmed) as rpc, indexer(scene, db) as feed:
+        await asyncio.wait_for(feed.subscribed.wait(), SYNC_TIMEOUT_SECS)
+        if scene.local:
+            await set_morning(scene)
+        await setup_market(scene, rpc)
+        await onboard_everyone(scene)
+        await run_oracle(scene)
+        await p2p(scene, rpc)
+        await wait_for_indexer(scene, rpc, db)
+        await asyncio.sleep(0.5)  # the feed's last frames
+        problems = await report(scene, rpc, db, feed)
+    if problems:
+        raise CommandFailed("; ".join(problems))
+    print("\nindexer matches the chain")
+
+
+async def demo_on_local_node(workdir: Path) -> None:
+    operator = Keypair()
+    operator_file = workdir / "operator.json"
+    operator_file.write_text(json.dumps(list(bytes(operator))))
+    operator_file.chmod(0o600)
+    args = ["--ledger", str(workdir / "ledger"), "--workspace", str(REPO), "--no-programs"]
+    args += ["--mint", str(operator_file)]
+    async with node_process(args) as node:
+        print(f"local node: {node.ready_line}")
+        scene = Scene(node.rpc_url, workdir, operator, operator_file, local=True, tag="0001")
+        await deploy(scene)
+        await run(scene)
+    print("local node stopped")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--url", help="use this RPC endpoint instead of starting the local node")
-    parser.add_argument("--keypair", type=Path, help="operator keypair file (with --url)")
-    args = parser.parse_args()
-    if args.url:
-        if not args.keypair:
-            parser.error("--url needs --keypair (the registry's upgrade authority)")
-        operator = Keypair.from_bytes(bytes(json.loads(args.keypair.read_text())))
-        asyncio.run(run(args.url, operator))
-    else:
-        asyncio.run(demo_on_local_node())
+    parser.add_argument("--keypair", type=Path, help="with --url: the registry's authority and regulator")
+    args = parser.parse_args(argv)
+    if args.url and not args.keypair:
+        parser.error("--url needs --keypair")
+    try:
+        with tempfile.TemporaryDirectory(prefix="solgrid-demo-") as tmp:
+            workdir = Path(tmp)
+            if args.url:
+                operator = read_keypair(args.keypair)
+                tag = secrets.token_hex(2).upper()
+                scene = Scene(args.url, workdir, operator, args.keypair.resolve(), local=False, tag=tag)
+                asyncio.run(run(scene))
+            else:
+                asyncio.run(demo_on_local_node(workdir))
+    except CommandFailed as e:
+        print(f"demo failed: {e}", file=sys.stderr)
+        sys.exit(1)
+    print("everything stopped")
 
 
 if __name__ == "__main__":
