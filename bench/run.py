@@ -104,7 +104,7 @@ def compute_units() -> list[str]:
         "|---|---|---|---|",
     ]
     deploy_dir = REPO / "target" / "deploy"
-    measures = {
+    measures: dict[str, Callable[[bytes, str], dict[str, int]]] = {
         "registry": registry_cu.measure_cu,
         "energy_token": energy_token_cu.measure_cu,
     }
