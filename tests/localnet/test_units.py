@@ -1,4 +1,4 @@
-"""Pure pieces of the node: the timeline (blockhash ages, time) and the SPL Token layouts."""
+"""Pure pieces of the node: the timeline (blockhash ages, time), SlotHashes and the SPL Token layouts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from solders.hash import Hash
 from solders.pubkey import Pubkey
 
 from solgrid.localnet import tokens
+from solgrid.localnet.slot_hashes import MAX_ENTRIES, SlotHashes, empty_slot_hash
 from solgrid.localnet.timeline import MAX_PROCESSING_AGE, Timeline
 
 
@@ -36,6 +37,23 @@ def test_blockhash_ages() -> None:
     for slot in range(11, 400):
         timeline.register_blockhash(Hash.new_unique(), slot)
     assert timeline.last_valid_block_height(old) is None  # forgotten after 300 newer blockhashes
+
+
+def test_slot_hashes_fill_warps_and_keep_the_newest_512() -> None:
+    hashes = SlotHashes()
+    genesis, block = Hash.new_unique(), Hash.new_unique()
+    hashes.add_block(0, genesis)
+    hashes.add_block(4, block)
+    assert hashes.entries() == [(4, block), *((s, empty_slot_hash(s)) for s in (3, 2, 1)), (0, genesis)]
+    assert len({h for _, h in hashes.entries()}) == 5
+    far = Hash.new_unique()
+    hashes.add_block(432_005, far)  # an epoch-long warp fills only what the sysvar can hold
+    entries = hashes.entries()
+    assert [s for s, _ in entries] == list(range(432_005, 432_005 - MAX_ENTRIES, -1))
+    assert entries[0] == (432_005, far)
+    with pytest.raises(ValueError, match="not after"):
+        hashes.add_block(432_005, Hash.new_unique())
+    assert SlotHashes.from_json(hashes.to_json()).entries() == entries
 
 
 def test_time_never_goes_backwards() -> None:

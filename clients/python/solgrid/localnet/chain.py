@@ -3,7 +3,7 @@
 LiteSVM executes transactions; this class adds the rest of a single-node cluster:
 
 * a slot clock with a new blockhash per slot and validator-style blockhash ages (``timeline``), with the
-  Clock and SlotHashes sysvars kept in step;
+  Clock and SlotHashes (``slot_hashes``) sysvars kept in step;
 * signature de-duplication and transaction history with the RPC's meta (``store``); LiteSVM runs with its
   own history and blockhash check off;
 * signature verification done here, so that simulateTransaction can honour ``sigVerify: false``;
@@ -47,6 +47,7 @@ from solders.transaction_metadata import (
 
 from solgrid.localnet import txmeta
 from solgrid.localnet.genesis import GenesisProgram, upgradeable_program_accounts
+from solgrid.localnet.slot_hashes import SlotHashes
 from solgrid.localnet.store import LedgerStore
 from solgrid.localnet.svm import new_svm
 from solgrid.localnet.timeline import Timeline
@@ -57,7 +58,6 @@ log = logging.getLogger("solgrid.localnet")
 
 SYSVAR_OWNER = Pubkey.from_string("Sysvar1111111111111111111111111111111111111")
 FAUCET_LAMPORTS = 10**18
-SLOT_HASHES_LEN = 512
 
 
 class InvalidTransaction(Exception):
@@ -159,7 +159,7 @@ class Chain:
         self._owners: dict[Pubkey, Pubkey] = {}
         self._by_owner: dict[Pubkey, set[Pubkey]] = collections.defaultdict(set)
         self._dirty: set[Pubkey] = set()
-        self._slot_hashes: collections.deque[tuple[int, Hash]] = collections.deque(maxlen=SLOT_HASHES_LEN)
+        self._slot_hashes = SlotHashes()
         self._blockhash_count = 0
         self._airdrop_count = 0
         self.timeline = Timeline()
@@ -209,8 +209,11 @@ class Chain:
         self.timeline.slot = int(state("slot"))
         self.timeline.time_offset = float(state("time_offset"))
         self.timeline.restore_blockhashes((Hash.from_string(h), s) for h, s in state("recent_blockhashes"))
-        # SlotHashes holds the same (slot, blockhash) pairs, newest first.
-        self._slot_hashes.extend((s, h) for h, s in reversed(self.timeline.recent_blockhashes()))
+        saved_slot_hashes = state("slot_hashes")
+        if saved_slot_hashes is not None:
+            self._slot_hashes = SlotHashes.from_json(saved_slot_hashes)
+        else:  # a ledger written before SlotHashes was saved: its blocks are the recent blockhashes
+            self._slot_hashes = SlotHashes((s, h) for h, s in reversed(self.timeline.recent_blockhashes()))
         self._epoch_start_timestamp = int(state("epoch_start_timestamp"))
         self._epoch = self.timeline.epoch
         self._airdrop_count = int(state("airdrop_count"))
@@ -227,6 +230,7 @@ class Chain:
                 "slot": self.timeline.slot,
                 "time_offset": self.timeline.time_offset,
                 "recent_blockhashes": [[str(h), s] for h, s in self.timeline.recent_blockhashes()],
+                "slot_hashes": self._slot_hashes.to_json(),
                 "epoch_start_timestamp": self._epoch_start_timestamp,
                 "airdrop_count": self._airdrop_count,
             }
@@ -256,8 +260,8 @@ class Chain:
         blockhash = self.svm.latest_blockhash()
         self.timeline.slot = slot
         self.timeline.register_blockhash(blockhash, slot)
-        self._slot_hashes.appendleft((slot, blockhash))
-        self.svm.set_slot_hashes(list(self._slot_hashes))
+        self._slot_hashes.add_block(slot, blockhash)
+        self.svm.set_slot_hashes(self._slot_hashes.entries())
         self._update_clock()
 
     def _update_clock(self) -> None:
@@ -284,7 +288,8 @@ class Chain:
         return self.timeline.slot
 
     def warp_to_slot(self, slot: int) -> int:
-        """Jump to ``slot`` as if every slot in between produced an empty block."""
+        """Jump to ``slot`` as if every slot in between produced an empty block (blockhashes expire, the
+        slots passed over enter SlotHashes)."""
         parent = self.timeline.slot
         if slot <= parent:
             raise ValueError(f"cannot warp to slot {slot}: the node is already at slot {parent}")

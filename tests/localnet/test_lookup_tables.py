@@ -1,0 +1,240 @@
+"""Address lookup tables through the node behave as on a validator: the SlotHashes window that decides
+which ``recent_slot`` a table may be created from (also across warps and restarts), idempotent re-creation
+in one slot, activation of appended addresses in the next slot, and deactivation before close.
+
+The node's slots do not tick here (warps decide the slot), so "the same slot" is certain.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from localnet_support import SOL, build_tx, call, funded, send, transfer_ix
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.core import RPCException
+from solders.address_lookup_table_account import AddressLookupTable, AddressLookupTableAccount
+from solders.instruction import AccountMeta, Instruction
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+from solders.rpc.errors import SendTransactionPreflightFailureMessage
+from solders.signature import Signature
+from solders.sysvar import SLOT_HASHES
+from solders.transaction import VersionedTransaction
+
+from solgrid.localnet.server import LocalNode, NodeConfig
+from solgrid.sdk.lookup_tables import (
+    ADDRESS_LOOKUP_TABLE_PROGRAM_ID,
+    create_lookup_table,
+    extend_lookup_table,
+    v0_transaction,
+)
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+SLOT_HASHES_ENTRIES = 512
+"""Entries of the SlotHashes sysvar (solana's slot_hashes::MAX_ENTRIES)."""
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def node() -> AsyncIterator[LocalNode]:
+    async with LocalNode(NodeConfig(rpc_port=0, ws_port=0, slot_ms=600_000)) as running:
+        yield running
+
+
+async def warp(node: LocalNode, slot: int) -> None:
+    assert (await call(node.rpc_url, "solgrid_warpSlot", [slot]))["result"] == {"slot": slot}
+
+
+async def preflight_failure(client: AsyncClient, tx: VersionedTransaction) -> tuple[str, list[str]]:
+    """Send ``tx`` expecting its preflight to fail; (the error as solders prints it, the logs)."""
+    with pytest.raises(RPCException) as raised:
+        await client.send_transaction(tx)
+    failure = raised.value.args[0]
+    assert isinstance(failure, SendTransactionPreflightFailureMessage)
+    return str(failure.data.err), list(failure.data.logs or [])
+
+
+async def landed_meta(client: AsyncClient, signature: Signature) -> tuple[int, Any]:
+    """(slot, meta) of a confirmed transaction."""
+    result = (await client.get_transaction(signature, max_supported_transaction_version=0)).value
+    assert result is not None and result.transaction.meta is not None
+    return result.slot, result.transaction.meta
+
+
+async def table_state(client: AsyncClient, table: Pubkey) -> AddressLookupTable:
+    account = (await client.get_account_info(table)).value
+    assert account is not None and account.owner == ADDRESS_LOOKUP_TABLE_PROGRAM_ID
+    return AddressLookupTable.deserialize(bytes(account.data))
+
+
+async def slot_hashes_slots(client: AsyncClient) -> list[int]:
+    """The slots of the SlotHashes sysvar as programs read it (bincode: u64 count, (u64 slot, hash)*)."""
+    account = (await client.get_account_info(SLOT_HASHES)).value
+    assert account is not None
+    data = bytes(account.data)
+    (count,) = struct.unpack_from("<Q", data)
+    return [struct.unpack_from("<Q", data, 8 + 40 * i)[0] for i in range(count)]
+
+
+async def create(client: AsyncClient, authority: Keypair, recent_slot: int) -> Pubkey:
+    ix, table = create_lookup_table(authority.pubkey(), authority.pubkey(), recent_slot)
+    await send(client, authority, [ix])
+    return table
+
+
+async def create_fails(client: AsyncClient, authority: Keypair, recent_slot: int) -> None:
+    """CreateLookupTable from ``recent_slot`` is refused the way the program refuses a slot that is not
+    in SlotHashes."""
+    ix, _ = create_lookup_table(authority.pubkey(), authority.pubkey(), recent_slot)
+    err, logs = await preflight_failure(client, await build_tx(client, authority, [ix]))
+    assert err == "TransactionErrorInstructionError((0, Fieldless(InvalidInstructionData)))"
+    assert f"{recent_slot} is not a recent slot" in logs
+
+
+def lookup_table_ix(
+    code: int, table: Pubkey, authority: Pubkey, extra: Sequence[AccountMeta] = ()
+) -> Instruction:
+    metas = [AccountMeta(table, False, True), AccountMeta(authority, True, False), *extra]
+    return Instruction(ADDRESS_LOOKUP_TABLE_PROGRAM_ID, struct.pack("<I", code), metas)
+
+
+DEACTIVATE, CLOSE = 3, 4
+
+
+async def test_second_create_of_the_same_table_in_one_slot_is_a_no_op(client: AsyncClient) -> None:
+    """The table address is derived from (authority, recent_slot). Since the feature
+    relax_authority_signer_check_for_lookup_table_creation (active on every cluster; unconditional in
+    the Core BPF program), CreateLookupTable of a table the program already owns returns success without
+    touching it. So a validator lands both transactions; the second changes nothing but its fee payer's
+    balance."""
+    authority, other_payer = await funded(client), await funded(client)
+    slot = (await client.get_slot()).value
+    first_ix, table = create_lookup_table(authority.pubkey(), authority.pubkey(), slot)
+    second_ix, same_table = create_lookup_table(authority.pubkey(), other_payer.pubkey(), slot)
+    assert same_table == table
+
+    first_slot, first_meta = await landed_meta(client, await send(client, authority, [first_ix]))
+    assert first_meta.err is None and first_meta.inner_instructions  # transfer, allocate, assign
+    created = (await client.get_account_info(table)).value
+    assert created is not None
+    before = (await client.get_balance(other_payer.pubkey())).value
+    signature = await send(client, other_payer, [second_ix], [authority])
+    second_slot, second_meta = await landed_meta(client, signature)
+
+    assert first_slot == second_slot == slot
+    assert second_meta.err is None
+    assert not second_meta.inner_instructions
+    assert second_meta.log_messages == [
+        f"Program {ADDRESS_LOOKUP_TABLE_PROGRAM_ID} invoke [1]",
+        f"Program {ADDRESS_LOOKUP_TABLE_PROGRAM_ID} success",
+    ]
+    assert (await client.get_account_info(table)).value == created
+    assert (await client.get_balance(other_payer.pubkey())).value == before - second_meta.fee
+    assert (await table_state(client, table)).meta.authority == authority.pubkey()
+
+
+async def test_recent_slot_must_be_in_slot_hashes(node: LocalNode, client: AsyncClient) -> None:
+    authority = await funded(client)
+    slot = (await client.get_slot()).value
+    await create_fails(client, authority, slot + 1)  # a future slot
+    await create(client, authority, slot)  # the slot getSlot reports, at every commitment
+
+    # A warp is a run of empty blocks: every slot it passes over is recent, up to the 512-entry window.
+    before_warp = slot
+    await warp(node, slot + 600)
+    now = slot + 600
+    window = await slot_hashes_slots(client)
+    assert window == list(range(now, now - SLOT_HASHES_ENTRIES, -1))
+    await create(client, authority, now - 1)
+    await create(client, authority, now - (SLOT_HASHES_ENTRIES - 1))
+    await create_fails(client, authority, now - (SLOT_HASHES_ENTRIES + 1))
+    await create_fails(client, authority, before_warp)
+
+
+async def test_appended_addresses_are_active_from_the_next_slot(node: LocalNode, client: AsyncClient) -> None:
+    """Addresses appended in slot N cannot be looked up in slot N (the runtime only loads the table's
+    addresses before last_extended_slot_start_index while the current slot is last_extended_slot)."""
+    payer = await funded(client, 100 * SOL)
+    first, second = Keypair().pubkey(), Keypair().pubkey()
+    slot = (await client.get_slot()).value
+    create_ix, table = create_lookup_table(payer.pubkey(), payer.pubkey(), slot)
+    await send(
+        client, payer, [create_ix, extend_lookup_table(table, payer.pubkey(), payer.pubkey(), [first])]
+    )
+    state = await table_state(client, table)
+    assert (state.meta.last_extended_slot, state.meta.last_extended_slot_start_index) == (slot, 0)
+
+    async def pay(recipient: Pubkey, lamports: int, addresses: list[Pubkey]) -> VersionedTransaction:
+        blockhash = (await client.get_latest_blockhash()).value.blockhash
+        lookup = AddressLookupTableAccount(table, addresses)
+        tx = v0_transaction([transfer_ix(payer, recipient, lamports)], payer, [], blockhash, [lookup])
+        assert tx.message.address_table_lookups  # the recipient really is looked up in the table
+        return tx
+
+    err, _ = await preflight_failure(client, await pay(first, SOL, [first]))
+    assert err == "TransactionErrorFieldless.InvalidAddressLookupTableIndex"
+
+    await warp(node, slot + 1)
+    landed = await client.send_transaction(await pay(first, SOL, [first]))
+    await client.confirm_transaction(landed.value)
+    assert (await client.get_balance(first)).value == SOL
+
+    await send(client, payer, [extend_lookup_table(table, payer.pubkey(), payer.pubkey(), [second])])
+    state = await table_state(client, table)
+    assert (state.meta.last_extended_slot, state.meta.last_extended_slot_start_index) == (slot + 1, 1)
+    err, _ = await preflight_failure(client, await pay(second, SOL, [first, second]))
+    assert err == "TransactionErrorFieldless.InvalidAddressLookupTableIndex"
+    # The address appended in an earlier slot stays usable in the slot of a later extension.
+    again = await client.send_transaction(await pay(first, 2 * SOL, [first, second]))
+    await client.confirm_transaction(again.value)
+    assert (await client.get_balance(first)).value == 3 * SOL
+
+    await warp(node, slot + 2)
+    landed = await client.send_transaction(await pay(second, SOL, [first, second]))
+    await client.confirm_transaction(landed.value)
+    assert (await client.get_balance(second)).value == SOL
+
+
+async def test_deactivated_table_closes_once_its_slot_left_slot_hashes(
+    node: LocalNode, client: AsyncClient
+) -> None:
+    """A deactivated table can be closed only when its deactivation slot is no longer in SlotHashes, which
+    a warp past 512 slots must achieve as the same number of produced blocks would."""
+    authority = await funded(client)
+    recipient = Keypair().pubkey()
+    slot = (await client.get_slot()).value
+    table = await create(client, authority, slot)
+    await send(client, authority, [lookup_table_ix(DEACTIVATE, table, authority.pubkey())])
+    assert (await table_state(client, table)).meta.deactivation_slot == slot
+    close = lookup_table_ix(CLOSE, table, authority.pubkey(), [AccountMeta(recipient, False, True)])
+
+    for deactivating_at in (slot + 1, slot + SLOT_HASHES_ENTRIES - 1):
+        await warp(node, deactivating_at)
+        err, logs = await preflight_failure(client, await build_tx(client, authority, [close]))
+        assert err == "TransactionErrorInstructionError((0, Fieldless(InvalidArgument)))"
+        assert any("cannot be closed until it's fully deactivated" in line for line in logs)
+
+    await warp(node, slot + SLOT_HASHES_ENTRIES + 1)
+    rent = (await client.get_balance(table)).value
+    await send(client, authority, [close])
+    assert (await client.get_account_info(table)).value is None
+    assert (await client.get_balance(recipient)).value == rent
+
+
+async def test_slot_hashes_survive_a_restart(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger"
+    config = NodeConfig(rpc_port=0, ws_port=0, slot_ms=600_000, ledger=ledger)
+    async with LocalNode(config) as first, AsyncClient(first.rpc_url) as client:
+        authority = await funded(client)
+        await warp(first, 1_000)
+        window = await slot_hashes_slots(client)
+    async with LocalNode(config) as second, AsyncClient(second.rpc_url) as client:
+        # The restarted node continues with a new block (slot 1001), as a validator would.
+        assert await slot_hashes_slots(client) == [1_001, *window[:-1]]
+        await create(client, authority, 1_000 - 400)
+        await create_fails(client, authority, 1_001 - SLOT_HASHES_ENTRIES - 1)
