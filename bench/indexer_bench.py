@@ -5,8 +5,9 @@ transaction with 16 Ed25519 precompile verifications' worth of runtime lines and
 events, built from the registry IDL's event layout. The measured path is the indexer's own: decode
 the logs (:class:`EventDecoder`), then :class:`Store` writes transactions, the events audit log,
 meter_readings and meter totals, plus the checkpoint, one database transaction per page of
-``STORE_PAGE`` transactions (as catch-up does). No RPC is involved; the numbers are printed, not
-asserted.
+``STORE_PAGE`` transactions (as catch-up does). A second run goes through :func:`catch_up` itself
+(listing, the already-indexed check, concurrent fetches, checkpoint) from an in-memory chain into a
+fresh database. No RPC is involved; the numbers are printed, not asserted.
 
     .venv/bin/python bench/indexer_bench.py [--transactions 1000] [--db sqlite+aiosqlite:///x.db]
 """
@@ -23,7 +24,8 @@ from pathlib import Path
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from solgrid.indexer.backfill import STORE_PAGE
+from solgrid.indexer.backfill import STORE_PAGE, catch_up
+from solgrid.indexer.chain import SignatureInfo
 from solgrid.indexer.db import create_engine, migrate, sessions
 from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.store import FetchedTransaction, Store
@@ -86,7 +88,43 @@ def transactions(count: int) -> list[FetchedTransaction]:
     return out
 
 
-async def run(count: int, db_url: str) -> None:
+class MemoryChain:
+    """A ChainReader over a fixed history (oldest first), every slot final."""
+
+    def __init__(self, txs: list[FetchedTransaction]) -> None:
+        self.newest_first = [SignatureInfo(t.signature, t.slot) for t in reversed(txs)]
+        self.position = {info.signature: n for n, info in enumerate(self.newest_first)}
+        self.by_signature = {t.signature: t for t in txs}
+
+    async def signatures(
+        self, program: str, *, until: str | None, before: str | None, limit: int
+    ) -> list[SignatureInfo]:
+        start = 0 if before is None else self.position[before] + 1
+        stop = len(self.newest_first) if until is None else self.position[until]
+        return self.newest_first[start:stop][:limit]
+
+    async def transaction(self, signature: str) -> FetchedTransaction | None:
+        return self.by_signature.get(signature)
+
+    async def final_slot(self) -> int | None:
+        return None
+
+
+async def through_catch_up(txs: list[FetchedTransaction], db_url: str, decoder: EventDecoder) -> float:
+    """Seconds for :func:`catch_up` to index ``txs`` into a fresh database at ``db_url``."""
+    engine = create_engine(db_url)
+    await migrate(engine)
+    started = time.perf_counter()
+    indexed = await catch_up(
+        MemoryChain(txs), sessions(engine), Store(decoder), str(RegistryClient().program_id)
+    )
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    assert indexed == len(txs)
+    return elapsed
+
+
+async def run(count: int, db_url: str, catch_up_db_url: str | None) -> None:
     txs = transactions(count)
     events = count * READINGS_PER_TX + METERS
     count += 1
@@ -124,6 +162,9 @@ async def run(count: int, db_url: str) -> None:
     print(f"  decode only:               {events / decode_secs:10,.0f} events/s")
     print(f"  ingest (decode + store):   {events / ingest_secs:10,.0f} events/s  (goal >= 5,000)")
     print(f"  replay of the same txs:    {count / replay_secs:10,.0f} tx/s skipped (idempotence check)")
+    if catch_up_db_url is not None:
+        catch_up_secs = await through_catch_up(txs, catch_up_db_url, decoder)
+        print(f"  catch-up (full path):      {events / catch_up_secs:10,.0f} events/s  (list, fetch, store)")
 
 
 def main() -> None:
@@ -133,7 +174,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="solgrid-indexer-bench-") as tmp:
         url = args.db or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        asyncio.run(run(args.transactions, url))
+        second = None if args.db else f"sqlite+aiosqlite:///{Path(tmp) / 'catch-up.db'}"
+        asyncio.run(run(args.transactions, url, second))
 
 
 if __name__ == "__main__":

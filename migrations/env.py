@@ -8,6 +8,7 @@ Called two ways: from ``solgrid.indexer.db.migrate`` with a live connection in
 from __future__ import annotations
 
 import asyncio
+from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import Connection
@@ -43,6 +44,8 @@ def main() -> None:
         return
     from solgrid.indexer.db import DEFAULT_DB
 
+    if context.config.config_file_name is not None:  # alembic.ini's logging sections
+        fileConfig(context.config.config_file_name, disable_existing_loggers=False)
     url = context.get_x_argument(as_dictionary=True).get("db", DEFAULT_DB)
     if context.is_offline_mode():
         context.configure(url=url, target_metadata=target_metadata, literal_binds=True)

@@ -63,11 +63,22 @@ class FakeChain:
 
     history: dict[str, list[FetchedTransaction]] = field(default_factory=dict)
     missing: set[str] = field(default_factory=set)
+    final: int | None = None
+    """The finalized slot (None: everything listed is final, as at ``finalized`` commitment)."""
+    fetched: list[str] = field(default_factory=list)
+    """Every getTransaction asked for, in order."""
+    listed_until: list[str | None] = field(default_factory=list)
+    """The ``until`` of every getSignaturesForAddress page."""
+
+    async def final_slot(self) -> int | None:
+        return self.final
 
     async def signatures(
         self, program: str, *, until: str | None, before: str | None, limit: int
     ) -> list[SignatureInfo]:
-        newest_first = [SignatureInfo(t.signature, t.slot) for t in reversed(self.history.get(program, []))]
+        self.listed_until.append(until)
+        ordered = sorted(self.history.get(program, []), key=lambda t: t.slot)  # stable within a slot
+        newest_first = [SignatureInfo(t.signature, t.slot) for t in reversed(ordered)]
         sigs = [i.signature for i in newest_first]
         if before is not None:
             newest_first = newest_first[sigs.index(before) + 1 :]
@@ -77,6 +88,7 @@ class FakeChain:
         return newest_first[:limit]
 
     async def transaction(self, signature: str) -> FetchedTransaction | None:
+        self.fetched.append(signature)
         if signature in self.missing:
             return None
         for txs in self.history.values():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +53,22 @@ def test_the_pubsub_url_defaults_to_the_next_port() -> None:
 
     assert ws_url_for("http://127.0.0.1:8899") == "ws://127.0.0.1:8900"
     assert ws_url_for("https://api.devnet.solana.com") == "wss://api.devnet.solana.com"
+
+
+def test_a_taken_feed_port_is_a_one_line_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = ["run", "--db", f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", "--feed-port", str(port), "-q"]
+        result = CliRunner().invoke(indexer, args)
+    assert isinstance(result.exception, UserFacingError), result.exception
+    assert str(result.exception).startswith(f"cannot serve the websocket feed on 127.0.0.1:{port}")
+    assert "\n" not in str(result.exception)
+
+
+def test_a_missing_postgres_database_is_a_one_line_error(postgres_url: str) -> None:
+    url = postgres_url.rsplit("/", 1)[0] + "/no_such_database"
+    result = CliRunner().invoke(indexer, ["migrate", "--db", url])
+    assert isinstance(result.exception, UserFacingError), result.exception
+    assert str(result.exception) == 'cannot open the database: database "no_such_database" does not exist'

@@ -115,4 +115,6 @@ async def test_bad_requests_get_an_error_and_the_connection_stays_usable(
     async with connect(f"ws://127.0.0.1:{feed.port}") as socket:
         reply = await ask(socket, request_)
         assert reply["type"] == "error" and message in reply["message"]
+        valid_id = isinstance(request_, dict) and "id" in request_
+        assert reply.get("id") == (request_["id"] if valid_id else None)
         assert (await ask(socket, {"op": "subscribe", "id": "ok"}))["type"] == "subscribed"

@@ -8,10 +8,10 @@ from typing import Any
 
 from indexer_support import DbView, eventually, running
 from market import ZONE_ID, Market, MarketNode
-from sqlalchemy import delete
+from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 
-from solgrid.indexer.backfill import catch_up
+from solgrid.indexer.backfill import pending_signatures
 from solgrid.indexer.chain import RpcChainReader
 from solgrid.indexer.models import Burn, Checkpoint, Meter, MeterReading, TokenMint, User
 from solgrid.indexer.service import IndexerConfig
@@ -109,16 +109,60 @@ async def test_live_indexing_of_the_market_flow_with_feed_filters(
                 event_index=pushed["event_index"],
             )
             assert len(stored) == 1 and stored[0].data == pushed["data"] and stored[0].name == pushed["name"]
+            # instruction_index is the message's: the reading batch's Ed25519 check comes first
+            async with RpcChainReader(market_node.rpc_url) as reader:
+                raw = await reader.call(
+                    "getTransaction",
+                    [pushed["signature"], {"encoding": "json", "maxSupportedTransactionVersion": 0}],
+                )
+            message = raw["transaction"]["message"]
+            instruction = message["instructions"][pushed["instruction_index"]]
+            assert pushed["instruction_index"] > 0
+            assert message["accountKeys"][instruction["programIdIndex"]] == pushed["program"]
 
-        # Idempotence against the real chain: forget the checkpoints and index the whole history again.
+        # Idempotence against the real chain: store every transaction of the history again.
         before = await view.counts()
-        async with view.sessions() as session, session.begin():
-            await session.execute(delete(Checkpoint))
         async with RpcChainReader(market_node.rpc_url) as reader:
-            store = Store(service.decoder)
-            for program in service.programs:
-                assert await catch_up(reader, view.sessions, store, program) > 0
+            signatures = {
+                info.signature
+                for program in service.programs
+                for info in await pending_signatures(reader, program, None)
+            }
+            again = [await reader.transaction(sig) for sig in sorted(signatures)]
+        assert set(market.signatures) <= signatures
+        async with view.sessions() as session, session.begin():
+            assert await Store(service.decoder).store(session, [t for t in again if t is not None]) == []
         assert await view.counts() == before
+    finally:
+        await view.close()
+        await market.close()
+
+
+async def test_finalized_commitment_indexes_and_checkpoints_the_same_history(
+    market_node: MarketNode, sqlite_db: str
+) -> None:
+    market = Market(market_node.rpc_url, market_node.authority)
+    view = DbView(sqlite_db)
+    config = IndexerConfig(
+        db_url=sqlite_db,
+        rpc_url=market_node.rpc_url,
+        ws_url=market_node.ws_url,
+        feed_port=0,
+        poll_interval=30.0,
+        commitment="finalized",
+    )
+    try:
+        async with running(config) as service:
+            p = await market.prosumer()
+            await market.readings(p, 2)
+            await eventually(lambda: view.has_all(market.signatures), "every landed transaction indexed")
+            assert service.live.commitment == "finalized"
+        assert len(await view.rows(MeterReading, MeterReading.meter == str(p.meter))) == 2
+        async with view.sessions() as session:
+            checkpoint = await session.scalar(
+                select(Checkpoint).where(Checkpoint.program == str(market.registry.program_id))
+            )
+        assert checkpoint is not None and checkpoint.signature == market.signatures[-1]
     finally:
         await view.close()
         await market.close()

@@ -1,13 +1,21 @@
-"""Alembic migrations bring an empty SQLite file and an empty Postgres database to head."""
+"""Alembic migrations bring an empty SQLite file and an empty Postgres database to head, and the package
+ships the same scripts that `alembic -c alembic.ini` uses from the repository root."""
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from solgrid.indexer.db import create_engine, migrate
+from solgrid.indexer.db import MIGRATIONS, alembic_config, create_engine, migrate
 from solgrid.indexer.models import Base
+
+REPO = Path(__file__).resolve().parents[2]
 
 DOMAIN = {"users", "grid_zones", "meters", "meter_readings", "token_mints", "burns", "settlements", "events"}
 
@@ -43,3 +51,30 @@ async def test_migrations_match_the_models(db_url: str) -> None:
         assert diff == []
     finally:
         await engine.dispose()
+
+
+def test_the_package_ships_the_repository_migrations() -> None:
+    """solgrid/migrations is the repository's migrations/ (one source), and pyproject's package-data
+    globs put every file of it into the wheel."""
+    assert MIGRATIONS.is_symlink() and MIGRATIONS.resolve() == (REPO / "migrations").resolve()
+    package_data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    package = MIGRATIONS.parent
+    shipped = {
+        path.relative_to(package)
+        for pattern in package_data["solgrid"]
+        if pattern.startswith("migrations/")
+        for path in package.glob(pattern)
+    }
+    files = {
+        path.relative_to(package)
+        for path in MIGRATIONS.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert Path("migrations/env.py") in files
+    assert files == shipped, "add the missing files' pattern to [tool.setuptools.package-data]"
+    from_package = ScriptDirectory.from_config(alembic_config())
+    from_ini = ScriptDirectory.from_config(Config(str(REPO / "alembic.ini")))
+    assert Path(from_ini.dir).resolve() == Path(from_package.dir).resolve()
+    revisions = list(from_package.walk_revisions())
+    assert len(revisions) == len(list((MIGRATIONS / "versions").glob("*.py"))) >= 1
+    assert from_package.get_heads() == from_ini.get_heads()

@@ -29,9 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def start_indexer(db_url: str, node: MarketNode, log: Path) -> subprocess.Popen[bytes]:
     args = [
-        sys.executable,
-        "-m",
-        "solgrid.cli.indexer_cmd",
+        str(Path(sys.executable).parent / "solgrid"),
+        "indexer",
         "run",
         "--db",
         db_url,
@@ -57,7 +56,8 @@ async def expected_events(rpc_url: str, signatures: list[str]) -> list[tuple[str
             tx = await chain.transaction(sig)
             assert tx is not None
             found += [
-                (sig, e.instruction_index, e.event_index, e.name) for e in decoder.decode_logs(tx.logs).events
+                (sig, e.instruction_index, e.event_index, e.name)
+                for e in decoder.decode_logs(tx.logs, tx.instruction_programs).events
             ]
     return found
 
@@ -82,15 +82,20 @@ async def test_kill_9_mid_stream_then_restart_loses_and_doubles_nothing(
     try:
         p = await market.prosumer()
         first = len(market.signatures)
-        for _ in range(6):
-            await market.readings(p, 2)
-        await eventually(
-            lambda: view.has_all(market.signatures[first : first + 2]), "the first batches indexed"
-        )
-        os.kill(process.pid, signal.SIGKILL)  # while transactions keep landing
+
+        async def keep_landing() -> None:
+            for _ in range(12):
+                await market.readings(p, 2)
+
+        async def first_batches_indexed() -> bool:
+            batches = market.signatures[first : first + 2]
+            return len(batches) == 2 and await view.has_all(batches)
+
+        lander = asyncio.create_task(keep_landing())
+        await eventually(first_batches_indexed, "the first batches indexed")
+        os.kill(process.pid, signal.SIGKILL)  # while it is indexing a stream of new transactions
         assert process.wait(30) == -signal.SIGKILL
-        for _ in range(6):
-            await market.readings(p, 2)
+        await lander
         await market.settle(p)
         assert not await view.has_all(market.signatures)  # a real gap for the restart to fill
         process = start_indexer(db_url, market_node, log)

@@ -18,6 +18,7 @@ from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.models import (
     Alert,
     Base,
+    Burn,
     Checkpoint,
     Event,
     GridZone,
@@ -136,6 +137,7 @@ async def test_events_are_positioned_projected_and_stored_once(db: async_session
         ("GridMinted", 0, 1),
     ]
     assert first[3].zone == 7 and first[3].meter == str(METER)  # zone topic via the meter
+    assert first[3].users == {str(OWNER)}  # and user topic via the meter's owner
     assert first[7].users == {str(OWNER)}
     before = await counts(db)
     assert await store(db, s, reg, readings, settle) == []
@@ -145,7 +147,7 @@ async def test_events_are_positioned_projected_and_stored_once(db: async_session
     async with db() as session:
         meter = await session.scalar(select(Meter))
         assert meter is not None
-        assert (meter.serial, meter.zone_id, meter.source, meter.status) == ("M-1", 7, "Solar", "Pending")
+        assert (meter.serial, meter.zone_id, meter.source, meter.status) == ("M-1", 7, "Solar", "Inactive")
         assert (int(meter.produced_wh), int(meter.consumed_wh), int(meter.settled_wh)) == (300, 120, 60)
         zone = await session.scalar(select(GridZone))
         user = await session.scalar(select(User))
@@ -238,3 +240,120 @@ async def test_checkpoint_never_moves_past_a_transaction_that_cannot_be_fetched(
     assert (n["transactions"], n["meter_readings"]) == (7, 6)
     assert order == published  # the feed saw exactly what was committed, in chain order
     assert [sig for sig in dict.fromkeys(order)] == [t.signature for t in history]
+
+
+def reading_tx(i: int, slot: int) -> Any:
+    """One ReadingAccepted for window ``i`` of METER (cumulative production 100 * (i + 1))."""
+    coder, name, fields = reading(METER, 600 * i, 100 * (i + 1))
+    return tx(invoke(REGISTRY.program_id, 1, [data_line(coder, name, fields)]), slot=slot)
+
+
+async def checkpoint_signature(db: async_sessionmaker[AsyncSession]) -> str | None:
+    async with db() as session:
+        checkpoint = await session.get(Checkpoint, REG)
+        return None if checkpoint is None else checkpoint.signature
+
+
+async def test_a_transaction_that_appears_late_in_an_older_slot_is_still_indexed(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """Reading at `confirmed`, a fork switch can reveal a transaction in a slot older than ones already
+    indexed. The checkpoint stays at the finalized slot, so the next catch-up lists it (and fetches
+    only it)."""
+    s = Store(EventDecoder([REGISTRY, TOKEN]))
+    history = [tx(registration_logs(), slot=1), reading_tx(0, 2), reading_tx(1, 3), reading_tx(3, 6)]
+    chain = FakeChain({REG: history}, final=3)
+    assert await catch_up(chain, db, s, REG) == 4
+    assert await checkpoint_signature(db) == history[2].signature  # slot 3: the newest final one
+
+    late = reading_tx(2, 5)
+    history.append(late)  # now visible, in slot 5 < slot 6 already indexed
+    chain.fetched.clear()
+    assert await catch_up(chain, db, s, REG) == 1
+    assert chain.fetched == [late.signature]  # slot 6 was re-listed but not fetched again
+    assert chain.listed_until[-1] == history[2].signature
+
+    chain.final = 6
+    chain.fetched.clear()
+    assert await catch_up(chain, db, s, REG) == 0
+    assert chain.fetched == []
+    assert await checkpoint_signature(db) == history[3].signature
+    n = await counts(db)
+    assert (n["transactions"], n["events"], n["meter_readings"]) == (5, 7, 4)
+    async with db() as session:
+        meter = await session.scalar(select(Meter))
+        assert meter is not None and int(meter.produced_wh) == 400  # the late, lower total did not win
+
+
+async def test_a_restart_resumes_from_the_checkpoint(db: async_sessionmaker[AsyncSession]) -> None:
+    history = [tx(registration_logs(), slot=1), reading_tx(0, 2), reading_tx(1, 3)]
+    chain = FakeChain({REG: history})
+    assert await catch_up(chain, db, Store(EventDecoder([REGISTRY, TOKEN])), REG) == 3
+    history += [reading_tx(2, 4), reading_tx(3, 5)]
+    chain.fetched.clear()
+    restarted = Store(EventDecoder([REGISTRY, TOKEN]))  # a new process: only the database remembers
+    assert await catch_up(chain, db, restarted, REG) == 2
+    assert chain.listed_until[-1] == history[2].signature
+    assert chain.fetched == [history[3].signature, history[4].signature]
+    assert await checkpoint_signature(db) == history[4].signature
+
+
+async def test_u64_amounts_are_exact(db: async_sessionmaker[AsyncSession], db_url: str) -> None:
+    """Token amounts beyond 2**53 survive exactly (a float would round them); on SQLite, whose integers
+    are signed 64-bit, a u64 above 2**63 - 1 is stored approximately rather than failing the batch."""
+    amounts = [2**53 + 1, 2**63 - 1, 2**64 - 1]
+    burns = [{"holder": OWNER, "token_account": Pubkey.new_unique(), "amount": amount} for amount in amounts]
+    s = Store(EventDecoder([REGISTRY, TOKEN]))
+    await store(db, s, tx(invoke(TOKEN.program_id, 1, [data_line(TOKEN, "GridBurned", b) for b in burns])))
+    async with db() as session:
+        stored = list(await session.scalars(select(Burn.amount).order_by(Burn.event_index)))
+        logged = [e.data["amount"] for e in await session.scalars(select(Event).order_by(Event.event_index))]
+    assert logged == amounts  # the audit log's JSON is exact on both backends
+    assert stored[:2] == amounts[:2] and all(type(a) is int for a in stored)
+    if db_url.startswith("sqlite"):
+        assert stored[2] == int(float(amounts[2]))
+    else:
+        assert stored[2] == amounts[2]
+
+
+async def test_status_changes_and_key_rotation_update_the_meter(db: async_sessionmaker[AsyncSession]) -> None:
+    s = Store(EventDecoder([REGISTRY, TOKEN]))
+    await store(db, s, tx(registration_logs(), slot=1))
+    status = REGISTRY.unit_variant
+    changed = {
+        "meter": METER,
+        "regulator": Pubkey.new_unique(),
+        "old_status": status("MeterStatus", 0),
+        "new_status": status("MeterStatus", 1),
+        "last_window_end": 0,
+    }
+    rotated = {"meter": METER, "old_key": [3] * 32, "new_key": list(bytes(OWNER))}
+    lines = [
+        data_line(REGISTRY, "MeterStatusChanged", changed),
+        data_line(REGISTRY, "DeviceKeyRotated", rotated),
+    ]
+    events = await store(db, s, tx(invoke(REGISTRY.program_id, 1, lines), slot=2))
+    assert [e.name for e in events] == ["MeterStatusChanged", "DeviceKeyRotated"]
+    assert events[1].users == {str(OWNER)} and events[1].zone == 7
+    async with db() as session:
+        meter = await session.scalar(select(Meter))
+        assert meter is not None and (meter.status, meter.device_key) == ("Active", str(OWNER))
+
+
+def test_instruction_index_is_the_message_index_even_after_a_silent_precompile() -> None:
+    """Ed25519 signature checks log no `invoke [1]`; the index still counts them, as the message does."""
+    ed25519, budget = (
+        "Ed25519SigVerify111111111111111111111111111",
+        "ComputeBudget111111111111111111111111111111",
+    )
+    coder, name, fields = reading(METER, 0, 100)
+    logs = [*invoke(budget, 1, []), *invoke(REGISTRY.program_id, 1, [data_line(coder, name, fields)] * 2)]
+    decoder = EventDecoder([REGISTRY, TOKEN])
+    message = (ed25519, budget, ed25519, REG)
+    assert [(e.instruction_index, e.event_index) for e in decoder.decode_logs(logs, message).events] == [
+        (3, 0),
+        (3, 1),
+    ]
+    assert [e.instruction_index for e in decoder.decode_logs(logs).events] == [1, 1]  # message unknown
+    disagreeing = (budget, ed25519)  # no registry instruction: positions stay unique and increasing
+    assert [e.instruction_index for e in decoder.decode_logs(logs, disagreeing).events] == [1, 1]

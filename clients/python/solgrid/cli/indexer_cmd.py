@@ -17,10 +17,11 @@ import signal
 import click
 
 from solgrid.cli.common import resolve_url
+from solgrid.indexer.chain import COMMITMENTS, Commitment
 from solgrid.indexer.db import DEFAULT_DB, create_engine, migrate
 from solgrid.indexer.service import Indexer, IndexerConfig
 
-DB_HELP = f"sqlite+aiosqlite:///PATH (default {DEFAULT_DB}) or postgresql+asyncpg://USER:PW@HOST/DB"
+DB_HELP = "sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER:PW@HOST/DB (env SOLGRID_INDEXER_DB)."
 
 
 @click.group("indexer")
@@ -50,15 +51,29 @@ def migrate_cmd(db_url: str) -> None:
 @click.option(
     "--db", "db_url", default=DEFAULT_DB, show_default=True, envvar="SOLGRID_INDEXER_DB", help=DB_HELP
 )
-@click.option("--url", "-u", "url", default="localnet", show_default=True, help="JSON-RPC URL or moniker.")
+@click.option(
+    "--url",
+    "-u",
+    "url",
+    default="localnet",
+    show_default=True,
+    help="JSON-RPC URL or moniker (localnet, devnet, testnet, mainnet-beta).",
+)
 @click.option("--ws-url", default=None, help="PubSub URL (default: the RPC URL with ws:// and port + 1).")
-@click.option("--feed-host", default="127.0.0.1", show_default=True)
+@click.option("--feed-host", default="127.0.0.1", show_default=True, help="Interface the feed listens on.")
 @click.option(
     "--feed-port",
     default=8910,
     show_default=True,
     type=click.IntRange(0, 65535),
-    help="Websocket feed port (0: any free port); JSON protocol in solgrid.indexer.feed.",
+    help="Websocket feed port (0: any free port); protocol in docs/indexer.md.",
+)
+@click.option(
+    "--commitment",
+    type=click.Choice(COMMITMENTS),
+    default="confirmed",
+    show_default=True,
+    help="Level history is read at; either way the checkpoint only covers finalized slots.",
 )
 @click.option(
     "--poll-interval",
@@ -75,6 +90,7 @@ def run_cmd(
     feed_host: str,
     feed_port: int,
     poll_interval: float,
+    commitment: Commitment,
     quiet: bool,
 ) -> None:
     """Index the registry and energy_token programs until stopped."""
@@ -86,6 +102,7 @@ def run_cmd(
         feed_host=feed_host,
         feed_port=feed_port,
         poll_interval=poll_interval,
+        commitment=commitment,
     )
     asyncio.run(_serve(Indexer(config)))
 

@@ -1,13 +1,25 @@
 """Catch-up: index a program's history from its checkpoint up to the chain's newest signature.
 
-The checkpoint is the newest signature of the program's history up to which *every* transaction is
-stored. Catch-up lists the signatures newer than it (``getSignaturesForAddress`` ``until=checkpoint``,
-paging with ``before``), then walks them oldest first in pages, fetching each with ``getTransaction``.
-A page commits together with the checkpoint at its last transaction; if any transaction cannot be
+The checkpoint is a signature of the program's history such that every transaction up to it is
+stored *and* lies in a finalized slot, so nothing older than it can still appear. Catch-up lists the
+signatures newer than it (``getSignaturesForAddress`` ``until=checkpoint``, paging with ``before``),
+skips the ones already stored, and walks the rest oldest first in pages, fetching each with
+``getTransaction``. A page commits together with the checkpoint move; if a transaction cannot be
 fetched yet (the node does not have it, or the request failed) the walk stops *before* it, so the
-checkpoint never moves past a hole: the next catch-up starts again from there. Everything the live
-subscription sees is indexed through this same path, which is why a reconnect or a restart needs no
-special case: they just run catch-up.
+checkpoint never moves past a hole: the next catch-up starts again from there.
+
+Why the checkpoint trails at the finalized slot when reading at ``confirmed``: a transaction can
+become visible at ``confirmed`` in a slot *older* than transactions already indexed (the cluster
+switches to a fork that was confirmed late). Had the checkpoint moved to the newest indexed
+signature, ``until=checkpoint`` would never list it again. Holding the checkpoint at the newest
+stored signature whose slot was finalized *before* the listing began means every catch-up re-lists
+the short not-yet-final tail (about 32 slots on a real cluster); signatures already stored are
+skipped without a fetch, and a late one is indexed then. Slots at or below a finalized slot are
+complete, so nothing can appear behind the checkpoint. At ``finalized`` commitment everything listed
+is final and the checkpoint simply follows the walk.
+
+Everything the live subscription sees is indexed through this same path, which is why a reconnect or
+a restart needs no special case: they just run catch-up.
 """
 
 from __future__ import annotations
@@ -50,6 +62,14 @@ async def pending_signatures(chain: ChainReader, program: str, until: str | None
     return newest_first[::-1]
 
 
+def next_checkpoint(walked: Sequence[SignatureInfo], final: int | None) -> SignatureInfo | None:
+    """The newest of ``walked`` (a contiguous, stored, oldest-first run) that is in a final slot."""
+    for info in reversed(walked):
+        if final is None or info.slot <= final:
+            return info
+    return None
+
+
 async def catch_up(
     chain: ChainReader,
     sessions: async_sessionmaker[AsyncSession],
@@ -57,11 +77,14 @@ async def catch_up(
     program: str,
     publish: Publish | None = None,
 ) -> int:
-    """Indexes ``program``'s pending history; returns how many transactions were walked. Stops early
-    (checkpoint left at the last contiguous transaction) when one cannot be fetched."""
+    """Indexes ``program``'s pending history; returns how many transactions it newly stored. Stops
+    early (checkpoint left at the last contiguous, final transaction) when one cannot be fetched."""
+    final = await chain.final_slot()  # before listing: every slot <= final is complete in the list
     checkpoint = await checkpoint_of(sessions, program)
     pending = await pending_signatures(chain, program, checkpoint.signature if checkpoint else None)
-    walked = 0
+    async with sessions() as session:
+        known = await store.indexed(session, [info.signature for info in pending])
+    stored_count = 0
     limit = asyncio.Semaphore(FETCH_CONCURRENCY)
 
     async def fetch(info: SignatureInfo) -> FetchedTransaction | None:
@@ -74,20 +97,28 @@ async def catch_up(
 
     for start in range(0, len(pending), STORE_PAGE):
         page = pending[start : start + STORE_PAGE]
-        fetched = await asyncio.gather(*(fetch(info) for info in page))
-        contiguous: list[FetchedTransaction] = []
-        for tx in fetched:
-            if tx is None:
-                break
-            contiguous.append(tx)
-        if contiguous:
-            last = contiguous[-1]
+        wanted = [info for info in page if info.signature not in known]
+        fetched = dict(zip(wanted, await asyncio.gather(*(fetch(info) for info in wanted)), strict=True))
+        walked: list[SignatureInfo] = []
+        new: list[FetchedTransaction] = []
+        for info in page:
+            if info.signature not in known:
+                tx = fetched[info]
+                if tx is None:
+                    break
+                new.append(tx)
+            walked.append(info)
+        moved = next_checkpoint(walked, final)
+        if new or moved is not None:
             async with sessions() as session, session.begin():
-                stored = await store.store(session, contiguous, (program, last.signature, last.slot))
-            walked += len(contiguous)
+                target = None if moved is None else (program, moved.signature, moved.slot)
+                stored = await store.store(session, new, target)
+            stored_count += len(new)
             if publish is not None and stored:
                 await publish(stored)
-        if len(contiguous) < len(page):
+        if len(walked) < len(page):
             log.info("catch-up of %s stopped at a transaction not available yet; will retry", program)
             break
-    return walked
+    if stored_count:
+        log.info("indexed %d new transaction(s) of %s", stored_count, program)
+    return stored_count

@@ -1,7 +1,11 @@
-"""The two JSON-RPC reads the indexer's history path needs, over one aiohttp session.
+"""The JSON-RPC reads the indexer's history path needs, over one aiohttp session.
 
 Plain JSON (not solana-py's typed responses): the indexer only needs signatures, slots, errors and
 log messages, and skipping the typed parse keeps backfill cheap.
+
+``commitment`` is the level history is read at: ``confirmed`` (default; events within a second or so)
+or ``finalized`` (only rooted blocks, ~13 s behind on a real cluster). At ``confirmed``,
+:meth:`RpcChainReader.final_slot` tells catch-up which part of what it read can no longer change.
 """
 
 from __future__ import annotations
@@ -9,14 +13,15 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 import aiohttp
 
 from solgrid.errors import UserFacingError
 from solgrid.indexer.store import FetchedTransaction
 
-COMMITMENT = "confirmed"
+Commitment = Literal["confirmed", "finalized"]
+COMMITMENTS: tuple[str, ...] = get_args(Commitment)
 
 
 class ChainError(UserFacingError):
@@ -36,12 +41,18 @@ class ChainReader(Protocol):
 
     async def transaction(self, signature: str) -> FetchedTransaction | None: ...
 
+    async def final_slot(self) -> int | None:
+        """The newest slot whose transactions can no longer change (finalized), or None when
+        everything :meth:`signatures` lists is already final."""
+        ...
+
 
 class RpcChainReader:
     """:class:`ChainReader` over a JSON-RPC endpoint."""
 
-    def __init__(self, url: str, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, commitment: Commitment = "confirmed", timeout: float = 30.0) -> None:
         self.url = url
+        self.commitment = commitment
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
         self._ids = itertools.count(1)
@@ -73,7 +84,7 @@ class RpcChainReader:
     async def signatures(
         self, program: str, *, until: str | None, before: str | None, limit: int
     ) -> list[SignatureInfo]:
-        options: dict[str, Any] = {"limit": limit, "commitment": COMMITMENT}
+        options: dict[str, Any] = {"limit": limit, "commitment": self.commitment}
         if until:
             options["until"] = until
         if before:
@@ -81,16 +92,24 @@ class RpcChainReader:
         result = await self.call("getSignaturesForAddress", [program, options])
         return [SignatureInfo(item["signature"], int(item["slot"])) for item in result]
 
+    async def final_slot(self) -> int | None:
+        if self.commitment == "finalized":
+            return None
+        return int(await self.call("getSlot", [{"commitment": "finalized"}]))
+
     async def transaction(self, signature: str) -> FetchedTransaction | None:
-        options = {"encoding": "json", "commitment": COMMITMENT, "maxSupportedTransactionVersion": 0}
+        options = {"encoding": "json", "commitment": self.commitment, "maxSupportedTransactionVersion": 0}
         result = await self.call("getTransaction", [signature, options])
         if result is None:
             return None
         meta = result.get("meta") or {}
+        message = result["transaction"]["message"]
+        keys = message["accountKeys"]  # program ids are always static keys, never from lookup tables
         return FetchedTransaction(
             signature=signature,
             slot=int(result["slot"]),
             block_time=result.get("blockTime"),
             succeeded=meta.get("err") is None,
             logs=list(meta.get("logMessages") or []),
+            instruction_programs=tuple(keys[ix["programIdIndex"]] for ix in message["instructions"]),
         )

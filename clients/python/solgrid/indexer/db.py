@@ -1,13 +1,14 @@
 """Database engines and schema migrations for the indexer (SQLite by default, Postgres for scale).
 
-The schema is owned by Alembic (``migrations/`` at the repository root, ``alembic.ini`` next to it);
+The schema is owned by Alembic. The scripts ship inside the package (``solgrid/migrations``, which in
+the source tree is a symlink to ``migrations/`` at the repository root, the one copy that
+``alembic -c alembic.ini`` also uses), so an installed wheel migrates without a checkout.
 :func:`migrate` runs ``upgrade head`` over the indexer's own async engine, so ``solgrid indexer run``
 and ``solgrid indexer migrate`` need no separate alembic invocation.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,13 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from solgrid.errors import UserFacingError
 
-REPO = Path(__file__).resolve().parents[4]
-MIGRATIONS = Path(os.environ.get("SOLGRID_MIGRATIONS_DIR", REPO / "migrations"))
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+"""``solgrid/migrations`` of the installed package (the repository's ``migrations/`` in a checkout)."""
 DEFAULT_DB = "sqlite+aiosqlite:///solgrid-indexer.db"
 SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
@@ -66,7 +67,7 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 def alembic_config() -> Config:
     if not (MIGRATIONS / "env.py").is_file():
-        raise DatabaseError(f"no Alembic migrations in {MIGRATIONS} (set SOLGRID_MIGRATIONS_DIR)")
+        raise DatabaseError(f"no Alembic migrations in {MIGRATIONS}: the solgrid installation is incomplete")
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -82,6 +83,16 @@ async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
 
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(upgrade)
-    except (OSError, OperationalError) as e:
-        raise DatabaseError(f"cannot open the database: {str(e).splitlines()[0]}") from None
+            try:
+                await connection.run_sync(upgrade)
+            except DBAPIError as e:  # connected, but e.g. not allowed to create tables
+                raise DatabaseError(f"cannot migrate the database: {reason(e)}") from None
+    except (OSError, DBAPIError) as e:  # unreachable, no such database, bad credentials
+        raise DatabaseError(f"cannot open the database: {reason(e)}") from None
+
+
+def reason(error: Exception) -> str:
+    """The first line of what the database driver said (without SQLAlchemy's wrapping)."""
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    text = str(cause).strip()
+    return text.splitlines()[0] if text else type(cause).__name__

@@ -2,9 +2,13 @@
 
 Anchor-style events are ``Program data: <base64>`` lines logged by the emitting program. The position
 key ``(instruction_index, event_index)`` is derived from the runtime's ``invoke [1]`` lines: every
-top-level instruction starts one, and everything logged until the next one (CPIs included) belongs to
-it. Only data lines logged while a known program is on top of the invoke stack count, so another
-program cannot forge our events by logging the same bytes.
+top-level instruction that runs a program starts one, and everything logged until the next one (CPIs
+included) belongs to it. Precompiles (Ed25519, secp256k1, secp256r1 signature checks) log nothing, so
+each ``invoke [1]`` is matched to the next message instruction of the same program id:
+``instruction_index`` is the instruction's index in the transaction message, as explorers show it.
+``event_index`` counts the events of that instruction (its CPIs included) from 0. Only data lines
+logged while a known program is on top of the invoke stack count, so another program cannot forge our
+events by logging the same bytes.
 
 Log truncation. The runtime keeps at most 10,000 bytes of log text per transaction (agave's log
 collector limit) and then logs a single ``Log truncated`` line. A ReadingAccepted event is
@@ -69,7 +73,11 @@ class EventDecoder:
     def program_ids(self) -> list[Pubkey]:
         return [c.program_id for c in self._coders.values()]
 
-    def decode_logs(self, logs: Sequence[str]) -> DecodedLogs:
+    def decode_logs(
+        self, logs: Sequence[str], instruction_programs: Sequence[str] | None = None
+    ) -> DecodedLogs:
+        """The events in ``logs``; ``instruction_programs`` (the message's top-level program ids) turns
+        the count of ``invoke [1]`` lines into message instruction indexes."""
         events: list[DecodedEvent] = []
         stack: list[str] = []
         instruction = -1
@@ -78,7 +86,7 @@ class EventDecoder:
         for line in logs:
             if match := INVOKE.match(line):
                 if match["depth"] == "1":
-                    instruction += 1
+                    instruction = _instruction_of(match["program"], instruction + 1, instruction_programs)
                     per_instruction = 0
                     stack.clear()
                 stack.append(match["program"])
@@ -110,6 +118,16 @@ class EventDecoder:
         if event is None:
             return None
         return name, plain_fields(event.data)
+
+
+def _instruction_of(program: str, start: int, instruction_programs: Sequence[str] | None) -> int:
+    """Index of the first instruction of ``program`` at or after ``start`` (``start`` when the message
+    is unknown or disagrees with the logs, which keeps positions unique and increasing)."""
+    if instruction_programs is not None:
+        for index in range(start, len(instruction_programs)):
+            if instruction_programs[index] == program:
+                return index
+    return start
 
 
 def plain_fields(container: Any) -> dict[str, Any]:

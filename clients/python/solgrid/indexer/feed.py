@@ -9,19 +9,24 @@ client -> server
   matches when every topic given matches (values of one topic are alternatives):
     "program": program id or name ("registry", "energy_token")
     "event":   event name, e.g. "ReadingAccepted"
-    "user":    a wallet / User PDA appearing as user, authority, owner, holder or regulator
+    "user":    a wallet / User PDA appearing as user, authority, owner, holder, regulator or
+               new_authority; meter events also match the meter's owner
     "meter":   meter address
     "zone":    zone id (int); meter events match the meter's zone
 
 server -> client
     {"type": "subscribed", "id": ...} / {"type": "unsubscribed", "id": ...}
-    {"type": "error", "message": "..."}              (bad request; the connection stays open)
+    {"type": "error", "id": ..., "message": "..."}   (bad request; "id" when it had a valid one;
+                                                      the connection stays open)
     {"type": "event", "subscriptions": [ids as strings], "event": {
         "signature", "slot", "block_time", "program", "name", "instruction_index", "event_index",
         "data": {event fields: pubkeys base58, enums by variant name, u64 as JSON numbers}}}
 
-Events are pushed after they are committed to the database, in chain order, so what a subscriber
-sees is always also in the ``events`` table.
+Events are pushed after they are committed to the database, in the order they were indexed (chain
+order, except a transaction that became visible late in an older slot; see :mod:`backfill`), so what a
+subscriber sees is always also in the ``events`` table. Delivery is live only and at most once: there
+is no replay, and events committed while a client is disconnected (or just before a crash) are only
+in the database. The full protocol, with an example client, is in docs/indexer.md.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from typing import Any
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
+from solgrid.errors import UserFacingError
 from solgrid.indexer.store import StoredEvent
 
 log = logging.getLogger(__name__)
@@ -43,6 +49,10 @@ TOPICS = ("program", "event", "user", "meter", "zone")
 
 class FilterError(ValueError):
     pass
+
+
+class FeedError(UserFacingError):
+    """The feed cannot listen (port taken, bad host)."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +125,10 @@ class EventFeed:
         return port
 
     async def start(self, host: str, port: int) -> None:
-        self._server = await serve(self._handle, host, port)
+        try:
+            self._server = await serve(self._handle, host, port)
+        except OSError as e:
+            raise FeedError(f"cannot serve the websocket feed on {host}:{port}: {e.strerror or e}") from None
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -162,4 +175,4 @@ class EventFeed:
             if client.subscriptions.pop(key, None) is None:
                 return {"type": "error", "id": sid, "message": f"no subscription {sid!r}"}
             return {"type": "unsubscribed", "id": sid}
-        return {"type": "error", "message": f"unknown op {op!r} (subscribe, unsubscribe)"}
+        return {"type": "error", "id": sid, "message": f"unknown op {op!r} (subscribe, unsubscribe)"}

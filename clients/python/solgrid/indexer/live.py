@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
+from solgrid.indexer.chain import Commitment
+
 log = logging.getLogger(__name__)
 
 RECONNECT_MIN = 0.2
@@ -27,10 +29,17 @@ class LiveSubscription:
     """Keeps ``logsSubscribe`` subscriptions open on ``ws_url``; calls ``on_activity`` after every
     (re)subscribe and for every notification. ``connected`` is set while subscribed."""
 
-    def __init__(self, ws_url: str, programs: Sequence[str], on_activity: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        ws_url: str,
+        programs: Sequence[str],
+        on_activity: Callable[[], None],
+        commitment: Commitment = "confirmed",
+    ) -> None:
         self.ws_url = ws_url
         self.programs = list(programs)
         self.on_activity = on_activity
+        self.commitment = commitment
         self.connected = asyncio.Event()
         self.connections = 0
 
@@ -54,7 +63,7 @@ class LiveSubscription:
                     "jsonrpc": "2.0",
                     "id": number,
                     "method": "logsSubscribe",
-                    "params": [{"mentions": [program]}, {"commitment": "confirmed"}],
+                    "params": [{"mentions": [program]}, {"commitment": self.commitment}],
                 }
                 await socket.send(json.dumps(request))
             confirmed = 0

@@ -2,7 +2,8 @@
 
 Every table is written through :mod:`solgrid.indexer.store`, which applies a transaction's events only
 the first time its signature is seen, so every row here is a pure function of the indexed transactions.
-Pubkeys are base58 text; amounts are ``Numeric(20, 0)`` because u64 does not fit a signed BIGINT.
+Pubkeys are base58 text; amounts are ``NUMERIC(20, 0)`` because u64 does not fit a signed BIGINT (see
+:class:`U64Type` for SQLite's range).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Dialect,
     ForeignKey,
     Integer,
     MetaData,
     Numeric,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     func,
 )
@@ -28,7 +31,37 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 PUBKEY = String(44)
 SIGNATURE = String(88)
-U64 = Numeric(20, 0)
+INT64_MAX = 2**63 - 1
+
+
+class U64Type(TypeDecorator[int]):
+    """A u64 as ``NUMERIC(20, 0)``, read back as ``int``.
+
+    Postgres stores every u64 exactly. SQLite has no decimal type: its integers are signed 64-bit, and
+    SQLAlchemy's own Numeric would bind through ``float`` (exact only up to 2**53). So on SQLite ints
+    are bound as they are (exact up to 2**63 - 1, i.e. 9.2 billion GRID in base units), and only larger
+    values fall back to an approximate REAL instead of failing the batch."""
+
+    impl = Numeric(20, 0)
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: int | None) -> int | float | None:
+            return value if value is None or value <= INT64_MAX else float(value)
+
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        def process(value: Any) -> int | None:
+            return None if value is None else int(value)
+
+        return process
+
+
+U64 = U64Type()
 ID = BigInteger().with_variant(Integer(), "sqlite")
 """SQLite only auto-increments an ``INTEGER PRIMARY KEY``."""
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 from solgrid.indexer.backfill import catch_up
-from solgrid.indexer.chain import RpcChainReader
+from solgrid.indexer.chain import Commitment, RpcChainReader
 from solgrid.indexer.db import create_engine, migrate, sessions
 from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.feed import EventFeed
@@ -55,6 +55,8 @@ class IndexerConfig:
     feed_port: int = 8910
     """0 picks a free port."""
     poll_interval: float = 5.0
+    commitment: Commitment = "confirmed"
+    """History and notifications are read at this level (see :mod:`solgrid.indexer.backfill`)."""
     coders: Sequence[ProgramCoder] = field(default_factory=default_coders)
 
 
@@ -64,7 +66,9 @@ class Indexer:
         self.decoder = EventDecoder(config.coders)
         self.programs = [str(pid) for pid in self.decoder.program_ids]
         self.feed = EventFeed({c.idl.name: str(c.program_id) for c in config.coders})
-        self.live = LiveSubscription(config.ws_url or ws_url_for(config.rpc_url), self.programs, self._wake)
+        self.live = LiveSubscription(
+            config.ws_url or ws_url_for(config.rpc_url), self.programs, self._wake, config.commitment
+        )
         self.ready = asyncio.Event()
         """Set once the feed serves and the first catch-up of every program finished."""
         self.indexed_transactions = 0
@@ -87,7 +91,7 @@ class Indexer:
             await self.feed.start(self.config.feed_host, self.config.feed_port)
             live = asyncio.create_task(self.live.run(), name="solgrid-indexer-live")
             try:
-                async with RpcChainReader(self.config.rpc_url) as chain:
+                async with RpcChainReader(self.config.rpc_url, self.config.commitment) as chain:
                     while True:
                         self._activity.clear()
                         failed = False

@@ -51,6 +51,9 @@ class FetchedTransaction:
     block_time: int | None
     succeeded: bool
     logs: list[str]
+    instruction_programs: tuple[str, ...] | None = None
+    """The program id of each top-level instruction of the message, in order (None: unknown, and
+    instruction indexes are then counted from the logs alone)."""
 
 
 @dataclass(frozen=True)
@@ -93,11 +96,12 @@ class _Batch:
 
 
 class Store:
-    """Applies batches of transactions; keeps a meter -> zone cache for the feed's zone topic."""
+    """Applies batches of transactions; keeps a meter -> (zone, owner) cache for the feed's zone and
+    user topics (a meter event matches its meter's zone and owner)."""
 
     def __init__(self, decoder: EventDecoder) -> None:
         self.decoder = decoder
-        self._meter_zone: dict[str, int | None] = {}
+        self._meters: dict[str, tuple[int, str] | None] = {}
         """Meters are registered before their readings (in chain order), so a miss stays a miss until
         this store indexes the MeterRegistered, which fills the entry."""
 
@@ -109,7 +113,7 @@ class Store:
     ) -> list[StoredEvent]:
         """Stores the transactions not stored yet and moves ``checkpoint`` = (program, signature, slot),
         all in ``session``'s transaction (the caller commits). Returns the newly stored events."""
-        seen = await self._already_indexed(session, [t.signature for t in transactions])
+        seen = await self.indexed(session, [t.signature for t in transactions])
         fresh: list[FetchedTransaction] = []
         for tx in transactions:
             if tx.signature not in seen:
@@ -119,7 +123,7 @@ class Store:
         stored: list[StoredEvent] = []
         tx_rows = []
         for tx in fresh:
-            decoded = self.decoder.decode_logs(tx.logs) if tx.succeeded else None
+            decoded = self.decoder.decode_logs(tx.logs, tx.instruction_programs) if tx.succeeded else None
             events = decoded.events if decoded else []
             truncated = bool(decoded and decoded.truncated)
             tx_rows.append(
@@ -161,7 +165,8 @@ class Store:
             await self._move_checkpoint(session, *checkpoint)
         return stored
 
-    async def _already_indexed(self, session: AsyncSession, signatures: list[str]) -> set[str]:
+    async def indexed(self, session: AsyncSession, signatures: Sequence[str]) -> set[str]:
+        """Which of ``signatures`` are already stored."""
         found: set[str] = set()
         for start in range(0, len(signatures), 500):
             chunk = signatures[start : start + 500]
@@ -182,11 +187,13 @@ class Store:
             )
         )
 
-    async def _zone_of(self, session: AsyncSession, meter: str) -> int | None:
-        if meter not in self._meter_zone:
-            zone = await session.scalar(select(Meter.zone_id).where(Meter.address == meter))
-            self._meter_zone[meter] = None if zone is None else int(zone)
-        return self._meter_zone[meter]
+    async def _meter_of(self, session: AsyncSession, meter: str) -> tuple[int, str] | None:
+        if meter not in self._meters:
+            row = (
+                await session.execute(select(Meter.zone_id, Meter.owner).where(Meter.address == meter))
+            ).first()
+            self._meters[meter] = None if row is None else (int(row.zone_id), str(row.owner))
+        return self._meters[meter]
 
     async def _project(
         self, session: AsyncSession, batch: _Batch, tx: FetchedTransaction, event: DecodedEvent
@@ -236,7 +243,7 @@ class Store:
         elif name == "UserStatusChanged":
             batch.updates.append((_table(User), "address", d["user"], {"status": d["new_status"]}))
         elif name == "MeterRegistered":
-            self._meter_zone[d["meter"]] = d["zone_id"]
+            self._meters[d["meter"]] = (d["zone_id"], d["owner"])
             batch.registrations.append(
                 (
                     _table(Meter),
@@ -248,7 +255,7 @@ class Store:
                         "device_key": d["device_key"],
                         "source": d["source"],
                         "capacity_w": d["capacity_w"],
-                        "status": "Pending",
+                        "status": "Inactive",
                         "produced_wh": 0,
                         "consumed_wh": 0,
                         "settled_wh": 0,
@@ -258,6 +265,8 @@ class Store:
             )
         elif name == "MeterStatusChanged":
             batch.updates.append((_table(Meter), "address", d["meter"], {"status": d["new_status"]}))
+        elif name == "DeviceKeyRotated":
+            batch.updates.append((_table(Meter), "address", d["meter"], {"device_key": d["new_key"]}))
         elif name == "ReadingAccepted":
             batch.append(
                 _table(MeterReading),
@@ -318,8 +327,10 @@ class Store:
             )
         meter = d.get("meter")
         zone = d.get("zone_id")
-        if zone is None and isinstance(meter, str):
-            zone = await self._zone_of(session, meter)
+        users = {str(d[k]) for k in USER_FIELDS if isinstance(d.get(k), str)}
+        if isinstance(meter, str) and (known := await self._meter_of(session, meter)) is not None:
+            zone = known[0] if zone is None else zone
+            users.add(known[1])
         return StoredEvent(
             signature=tx.signature,
             slot=tx.slot,
@@ -329,7 +340,7 @@ class Store:
             instruction_index=event.instruction_index,
             event_index=event.event_index,
             data=d,
-            users=frozenset(str(d[k]) for k in USER_FIELDS if isinstance(d.get(k), str)),
+            users=frozenset(users),
             meter=meter if isinstance(meter, str) else None,
             zone=zone,
         )
