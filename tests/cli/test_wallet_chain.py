@@ -8,6 +8,7 @@ import json
 import socket
 from pathlib import Path
 
+from cli_docs import documented_json_keys
 from solders.keypair import Keypair
 from wallet_support import (
     ZONE_ID,
@@ -19,6 +20,8 @@ from wallet_support import (
     run_subprocess,
     write_key,
 )
+
+from solgrid.sdk.energy_token import EnergyTokenClient
 
 READINGS = [(900, 100), (1200, 150), (1500, 200), (1100, 300), (800, 400)]  # Wh per 10-minute window
 
@@ -66,6 +69,7 @@ def test_prosumer_from_keys_to_grid_transfer(home: Path, market: Market) -> None
     submitted = invoke("reading", "submit", serial, "--device-key", str(device), *args, "--json")
     assert submitted.exit_code == 0, submitted.stderr
     document = json.loads(submitted.stdout)
+    assert set(document) == documented_json_keys("solgrid reading submit")
     surplus = sum(p - c for p, c in READINGS)
     assert document["accepted"] == 5 and len(document["signatures"]) == 2
     assert document["produced_wh"] == sum(p for p, _ in READINGS) and document["unsettled_wh"] == surplus
@@ -184,3 +188,136 @@ def test_subprocess_reads_and_airdrops(home: Path, market: Market) -> None:
     history = run_subprocess("history", "--json", env=env)
     assert history.returncode == 0, history.stderr
     assert len(json.loads(history.stdout)["transactions"]) == 1
+
+
+def _settled_grid(home: Path, market: Market, readings: list[tuple[int, int]]) -> tuple[Keypair, str]:
+    """A prosumer (the configured wallet) whose new solar meter's surplus was settled into GRID."""
+    wallet, regulator = _prosumer(home, market)
+    device = write_key(home / "grid-device.json", Keypair())
+    serial = _serial("G")
+    meter_args = ["--device-key", str(device), "--source", "solar", "--capacity-w", "12000"]
+    invoke_json("meter", "register", serial, *meter_args)
+    invoke_json("regulator", "activate-meter", serial, "-k", str(regulator))
+    advance_clock(market.url, 600 * len(readings))
+    invoke_json(
+        "reading", "submit", serial, "--device-key", str(device), *[f"-r{p}:{c}" for p, c in readings]
+    )
+    invoke_json("settle", serial)
+    return wallet, serial
+
+
+def test_transfer_creates_the_recipient_account_once_and_refuses_token_accounts(
+    home: Path, market: Market
+) -> None:
+    token = EnergyTokenClient()
+    wallet, _ = _settled_grid(home, market, [(2000, 0)])  # 2 kWh = 2 GRID
+    friend = Keypair().pubkey()
+
+    first = invoke("transfer", str(friend), "0.5", "--json")
+    assert first.exit_code == 0, first.stderr
+    sent = json.loads(first.stdout)
+    assert sent["created_grid_account"] is True and sent["to_grid_account"] == str(token.grid_account(friend))
+    assert f"{friend} has no GRID account yet: creating {token.grid_account(friend)}" in first.stderr
+    assert "rent 0.002039280 SOL" in first.stderr
+    second = invoke("transfer", str(friend), "0.25", "--json")
+    assert second.exit_code == 0, second.stderr
+    assert json.loads(second.stdout)["created_grid_account"] is False and "creating" not in second.stderr
+    text = invoke("transfer", str(friend), "0.25")
+    assert text.exit_code == 0 and "created its GRID account" not in text.stdout, text.stderr
+
+    for not_a_wallet in (token.grid_account(friend), token.mint):
+        one_line_error(
+            invoke("transfer", str(not_a_wallet), "0.1"), 1, "is a token account or mint, not a wallet"
+        )
+    assert invoke_json("balance", str(friend))["grid_base_units"] == 1_000_000_000
+    assert invoke_json("balance")["grid_base_units"] == 1_000_000_000
+
+    newest = invoke_json("history", "-n", "1")["transactions"][0]
+    assert newest["grid_change_base_units"] == -250_000_000 and newest["lamports_change"] == -5000
+    received = invoke_json("history", str(friend))["transactions"]
+    assert [tx["grid_change_base_units"] for tx in received] == [250_000_000, 250_000_000, 500_000_000]
+    assert all(tx["lamports_change"] == 0 for tx in received)
+    assert "+0.500000000 GRID" in invoke("history", str(friend)).stdout
+
+    # The friend holds GRID but no SOL: neither the rent of a new account nor a fee can be paid.
+    holder = Keypair()
+    friend_key = write_key(home / "friend.json", holder)
+    invoke_json("transfer", str(holder.pubkey()), "0.5")
+    one_line_error(
+        invoke("transfer", str(Keypair().pubkey()), "0.1", "-k", str(friend_key)),
+        1,
+        "insufficient SOL: creating",
+    )
+    one_line_error(
+        invoke("transfer", str(wallet.pubkey()), "0.1", "-k", str(friend_key)), 1, "insufficient SOL"
+    )
+
+
+def test_failed_batch_after_landed_ones_says_what_landed_and_a_rerun_resumes(
+    home: Path, market: Market
+) -> None:
+    _prosumer(home, market)
+    regulator = home / "regulator.json"
+    device = write_key(home / "device.json", Keypair())
+    serial = _serial("P")
+    invoke_json(
+        "meter", "register", serial, "--device-key", str(device), "--source", "wind", "--capacity-w", "6000"
+    )
+    invoke_json("regulator", "activate-meter", serial, "-k", str(regulator))
+    advance_clock(market.url, 6 * 600)
+    # 6 kW over 10 minutes is 1000 Wh (1100 with the tolerance): the fifth window claims too much.
+    readings = ["-r500:0", "-r600:0", "-r700:0", "-r800:0", "-r5000:0", "-r900:0"]
+    failed = invoke("reading", "submit", serial, "--device-key", str(device), *readings, "--json")
+    error = one_line_error(failed, 1, "4 of 6 readings landed")
+    assert "ProductionExceedsCapacity" in error and "the transaction from reading 5 on failed" in error
+    shown = invoke_json("meter", "show", serial)
+    assert shown["reading_count"] == 4 and shown["produced_wh"] == 2600
+    resumed = invoke_json("reading", "submit", serial, "--device-key", str(device), "-r1000:0", "-r900:0")
+    assert resumed["accepted"] == 2 and resumed["produced_wh"] == 4500
+    assert invoke_json("meter", "show", serial)["reading_count"] == 6
+
+
+def test_inactive_meter_and_non_regulators_are_refused_up_front(home: Path, market: Market) -> None:
+    wallet, regulator = _prosumer(home, market)
+    device = write_key(home / "device.json", Keypair())
+    serial = _serial("I")
+    invoke_json(
+        "meter", "register", serial, "--device-key", str(device), "--source", "solar", "--capacity-w", "100"
+    )
+    one_line_error(
+        invoke("reading", "submit", serial, "--device-key", str(device), "-r", "1:0"),
+        1,
+        "is INACTIVE: readings are accepted once a regulator activates it",
+    )
+    one_line_error(
+        invoke("regulator", "activate-meter", serial),
+        1,
+        f"wallet {wallet.pubkey()} is not a registry regulator",
+    )
+    one_line_error(invoke("regulator", "verify-user", str(wallet.pubkey())), 1, "is not a registry regulator")
+    one_line_error(
+        invoke("regulator", "create-zone", "77", "--name", "x", "--max-capacity-kw", "1"),
+        1,
+        "is not a registry regulator",
+    )
+    one_line_error(
+        invoke(
+            "regulator",
+            "create-zone",
+            str(ZONE_ID),
+            "--name",
+            "x",
+            "--max-capacity-kw",
+            "1",
+            "-k",
+            str(regulator),
+        ),
+        1,
+        f"grid zone {ZONE_ID} already exists",
+    )
+    again = invoke_json("regulator", "init", "-k", str(regulator))
+    assert [step["signature"] for step in again["steps"]] == [None] * 4
+    assert str(market.regulator.pubkey()) in again["regulators"]
+    one_line_error(
+        invoke("user", "register", "--role", "consumer", "--zone", "4000000"), 1, "is already registered"
+    )

@@ -5,11 +5,15 @@ the node's upgrade authority is the only regulator, zone 1 exists), plus the GRI
 from __future__ import annotations
 
 import asyncio
+import http.server
 import importlib.util
 import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -116,3 +120,31 @@ async def _ensure(url: str, authority: Keypair) -> None:
 def ensure_market(url: str, authority: Keypair) -> Market:
     asyncio.run(_ensure(url, authority))
     return Market(url, authority)
+
+
+@contextmanager
+def stub_endpoint(status: int, content_type: str, body: bytes) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 answering every POST with ``status`` and ``body`` (a misbehaving or
+    foreign RPC endpoint); yields its URL."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -7,8 +7,12 @@ command-line flag (``--url``/``--keypair``), environment (``SOLGRID_URL``, ``SOL
 by ``solgrid config set``), then the defaults (localnet, ``~/.config/solana/id.json``, confirmed).
 A URL may be a moniker (localnet, devnet, testnet, mainnet-beta) or an http(s) URL.
 
+The commitment has a flag too (``--commitment``) and follows the same order.
+
 Errors: chain and user errors are :class:`~solgrid.errors.UserFacingError` (exit 1); bad arguments
-(unknown cluster, malformed pubkey) are click usage errors (exit 2). Both print one line.
+(unknown cluster, malformed pubkey or serial) are click usage errors (exit 2). Both print one line;
+:func:`run` turns what the RPC client raises (transport, HTTP status, JSON-RPC error, an answer that is
+not JSON-RPC, a transaction that does not confirm in time) into one-line user errors.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import tempfile
 import tomllib
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -29,11 +34,18 @@ import httpx
 from solana.exceptions import SolanaRpcException
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Commitment
+from solana.rpc.core import (
+    RPCException,
+    RPCNoResultException,
+    TransactionExpiredBlockheightExceededError,
+    UnconfirmedTxError,
+)
+from solders.errors import SerdeJSONError
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from solgrid.errors import UserFacingError
-from solgrid.sdk.keys import DEFAULT_KEYPAIR, read_keypair
+from solgrid.sdk.keys import DEFAULT_KEYPAIR, KeypairFileError, read_keypair
 from solgrid.sdk.workspace import CLUSTER_URLS
 
 DEFAULT_CONFIG = Path("~/.config/solgrid/config.toml")
@@ -50,6 +62,14 @@ class ConfigFileError(UserFacingError):
 
 class NodeUnreachable(UserFacingError):
     """The RPC endpoint does not answer."""
+
+
+class RpcError(UserFacingError):
+    """The RPC endpoint answered with an error, or not as a Solana JSON-RPC endpoint."""
+
+
+class NotConfirmed(UserFacingError):
+    """A sent transaction was not seen at the requested commitment in time (it may still land)."""
 
 
 def config_path() -> Path:
@@ -72,12 +92,36 @@ def read_config(path: Path | None = None) -> dict[str, str]:
 
 
 def write_config(settings: dict[str, str], path: Path | None = None) -> Path:
-    """Write ``settings`` as TOML (string values only, JSON-escaped, which TOML basic strings accept)."""
+    """Write ``settings`` as TOML (string values only), atomically: a crash or a full disk leaves the
+    previous file as it was."""
     path = path or config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"{key} = {json.dumps(settings[key])}" for key in CONFIG_KEYS if key in settings]
-    path.write_text("\n".join(lines) + "\n")
+    text = "".join(f"{key} = {toml_string(settings[key])}\n" for key in CONFIG_KEYS if key in settings)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.replace(temp, path)
+        except BaseException:
+            os.unlink(temp)
+            raise
+    except OSError as e:
+        raise ConfigFileError(f"cannot write config file {path}: {e.strerror or e}") from None
     return path
+
+
+def toml_string(value: str) -> str:
+    """``value`` as a TOML basic string: quotes, backslashes and control characters escaped."""
+    escaped = []
+    for char in value:
+        if char in '"\\':
+            escaped.append("\\" + char)
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            escaped.append(f"\\u{ord(char):04X}")
+        else:
+            escaped.append(char)
+    return '"' + "".join(escaped) + '"'
 
 
 def resolve_url(value: str) -> str:
@@ -107,34 +151,54 @@ class Settings:
     commitment: Commitment
 
     def keypair(self) -> Keypair:
+        if not self.keypair_path.exists():
+            raise KeypairFileError(
+                f"keypair file {self.keypair_path} not found (create it with `solgrid keys new`, or pass "
+                "--keypair)"
+            )
         return read_keypair(self.keypair_path)
 
     def connect(self) -> AsyncClient:
         return AsyncClient(self.url, commitment=self.commitment)
 
 
-def resolve_settings(url: str | None, keypair: Path | None) -> Settings:
+def resolve_settings(url: str | None, keypair: Path | None, commitment: str | None = None) -> Settings:
+    """The effective settings: flag, else environment, else config file, else default (per setting)."""
     file = read_config()
     chosen_url = url or os.environ.get("SOLGRID_URL") or file.get("url") or "localnet"
     chosen_key = keypair or _path(os.environ.get("SOLGRID_KEYPAIR") or file.get("keypair")) or DEFAULT_KEYPAIR
-    commitment = os.environ.get("SOLGRID_COMMITMENT") or file.get("commitment") or "confirmed"
-    return Settings(resolve_url(chosen_url), chosen_key.expanduser(), check_commitment(commitment))
+    chosen_commitment = (
+        commitment or os.environ.get("SOLGRID_COMMITMENT") or file.get("commitment") or "confirmed"
+    )
+    return Settings(resolve_url(chosen_url), chosen_key.expanduser(), check_commitment(chosen_commitment))
 
 
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
 
-def cluster_options(f: Callable[..., T]) -> Callable[..., T]:
-    """Adds ``--url/-u`` and ``--keypair/-k``; the command receives ``settings: Settings``."""
+URL_HELP = "RPC URL or moniker (localnet, devnet, testnet, mainnet-beta)."
 
+
+def cluster_options(f: Callable[..., T]) -> Callable[..., T]:
+    """Adds ``--url/-u``, ``--keypair/-k`` and ``--commitment``; the command receives
+    ``settings: Settings``."""
+
+    @click.option("--url", "-u", "url_opt", help=URL_HELP)
     @click.option(
         "--keypair", "-k", "keypair_opt", type=click.Path(path_type=Path), help="Wallet keypair file."
     )
-    @click.option("--url", "-u", "url_opt", help="RPC URL or moniker (localnet, devnet, mainnet-beta).")
+    @click.option(
+        "--commitment",
+        "commitment_opt",
+        type=click.Choice(COMMITMENTS),
+        help="Commitment to read at and wait for (default: confirmed).",
+    )
     @wraps(f)
-    def wrapper(*args: Any, url_opt: str | None, keypair_opt: Path | None, **kwargs: Any) -> T:
-        return f(*args, settings=resolve_settings(url_opt, keypair_opt), **kwargs)
+    def wrapper(
+        *args: Any, url_opt: str | None, keypair_opt: Path | None, commitment_opt: str | None, **kwargs: Any
+    ) -> T:
+        return f(*args, settings=resolve_settings(url_opt, keypair_opt, commitment_opt), **kwargs)
 
     return wrapper
 
@@ -143,14 +207,33 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 
 
 def run(coro: Coroutine[Any, Any, T], url: str = "") -> T:
-    """Run ``coro``; an unreachable node becomes a one-line :class:`NodeUnreachable`."""
+    """Run ``coro``; what the RPC client raises becomes a one-line user error naming ``url``."""
     try:
         return asyncio.run(coro)
     except (SolanaRpcException, httpx.TransportError) as e:
         cause = e.__cause__ or e
+        if isinstance(cause, httpx.HTTPStatusError):
+            answer = cause.response
+            raise RpcError(
+                f"the RPC endpoint {url} answered HTTP {answer.status_code} {answer.reason_phrase}"
+            ) from None
         raise NodeUnreachable(
             f"cannot reach the RPC endpoint {url}: {type(cause).__name__}: {cause}"
         ) from None
+    except (RPCException, RPCNoResultException) as e:
+        raise RpcError(f"the RPC endpoint {url} returned an error: {rpc_error_message(e)}") from None
+    except SerdeJSONError as e:
+        raise RpcError(f"{url} did not answer as a Solana JSON-RPC endpoint ({e})") from None
+    except (UnconfirmedTxError, TransactionExpiredBlockheightExceededError) as e:
+        raise NotConfirmed(
+            f"{e} at {url}; it may still land: check with `solgrid history` before retrying"
+        ) from None
+
+
+def rpc_error_message(error: Exception) -> str:
+    """The message of a JSON-RPC error response (``RPCException`` carries the parsed error object)."""
+    detail = error.args[0] if error.args else error
+    return str(getattr(detail, "message", detail))
 
 
 async def with_client(settings: Settings, work: Callable[[AsyncClient], Awaitable[T]]) -> T:
@@ -192,16 +275,33 @@ class PubkeyType(click.ParamType[Pubkey]):
 PUBKEY = PubkeyType()
 
 
-def format_grid(units: int) -> str:
-    """GRID base units as fixed 9-decimal text (``1.250000000``), the stable form of ``--json``."""
+class SerialType(click.ParamType[str]):
+    """A meter serial: 1 to 32 UTF-8 bytes, no NUL (the registry stores it zero-padded)."""
+
+    name = "SERIAL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        serial = str(value)
+        size = len(serial.encode())
+        if not 1 <= size <= 32 or "\0" in serial:
+            self.fail(f"{serial!r}: a meter serial is 1 to 32 UTF-8 bytes without NUL ({size})", param, ctx)
+        return serial
+
+
+SERIAL = SerialType()
+
+
+def format_grid(units: int, signed: bool = False) -> str:
+    """GRID base units as fixed 9-decimal text (``1.250000000``; ``+1.250000000`` when ``signed``), the
+    stable form of ``--json``."""
     from solgrid.sdk.energy_token import base_units_to_grid
 
-    return f"{base_units_to_grid(units):.9f}"
+    return f"{base_units_to_grid(units):{'+' if signed else ''}.9f}"
 
 
-def format_sol(lamports: int) -> str:
-    """Lamports as SOL with 9 decimals (``0.500000000``)."""
-    return f"{Decimal(lamports) / 10**9:.9f}"
+def format_sol(lamports: int, signed: bool = False) -> str:
+    """Lamports as SOL with 9 decimals (``0.500000000``; ``-0.000005000`` when ``signed``)."""
+    return f"{Decimal(lamports) / 10**9:{'+' if signed else ''}.9f}"
 
 
 def parse_sol(value: str) -> int:

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from solgrid.cli.common import (
+    COMMITMENTS,
+    URL_HELP,
     check_commitment,
     config_path,
     emit_json,
@@ -42,11 +44,12 @@ def get(as_json: bool) -> None:
 
 
 @config.command("set")
-@click.option("--url", "-u", help="RPC URL or moniker (localnet, devnet, testnet, mainnet-beta).")
+@click.option("--url", "-u", help=URL_HELP)
 @click.option("--keypair", "-k", type=click.Path(path_type=Path), help="Default wallet keypair file.")
-@click.option("--commitment", type=click.Choice(["processed", "confirmed", "finalized"]))
-def set_(url: str | None, keypair: Path | None, commitment: str | None) -> None:
-    """Store new defaults (only the options given change)."""
+@click.option("--commitment", type=click.Choice(COMMITMENTS), help="Default commitment.")
+@json_option
+def set_(url: str | None, keypair: Path | None, commitment: str | None, as_json: bool) -> None:
+    """Store new defaults (only the options given change; the others keep their stored value)."""
     if url is None and keypair is None and commitment is None:
         raise click.UsageError("nothing to set: give --url, --keypair and/or --commitment")
     settings = read_config()
@@ -58,4 +61,7 @@ def set_(url: str | None, keypair: Path | None, commitment: str | None) -> None:
     if commitment is not None:
         settings["commitment"] = str(check_commitment(commitment))
     path = write_config(settings)
-    click.echo(f"saved {path}")
+    if as_json:
+        emit_json({"config_file": str(path), **settings})
+    else:
+        click.echo(f"saved {path}")

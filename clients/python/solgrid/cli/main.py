@@ -2,8 +2,11 @@
 
 Errors meant for users (``solgrid.errors.UserFacingError`` and the build's ``BuildError``) are printed as
 one line on stderr (``error: ...``) with exit code 1, never as a traceback; usage errors (unknown option,
-bad pubkey, unknown cluster) likewise with exit code 2. Every module listed in :data:`COMMANDS` must import:
-a failure there is a bug and surfaces as one.
+bad pubkey, unknown cluster) likewise with exit code 2.
+
+Subcommand modules are imported when their command runs (or when ``--help`` lists them all), so
+``solgrid keys show`` does not pay for importing the indexer's database stack. Every module listed in
+:data:`COMMANDS` must import: a failure there is a bug and surfaces as one.
 """
 
 from __future__ import annotations
@@ -41,21 +44,31 @@ EXIT_USER_ERROR = 1
 EXIT_USAGE = 2
 
 EPILOG = """\b
-Cluster, wallet and commitment: --url/--keypair on each command, else SOLGRID_URL, SOLGRID_KEYPAIR,
-SOLGRID_COMMITMENT, else the config file (SOLGRID_CONFIG or ~/.config/solgrid/config.toml, see
-`solgrid config`), else localnet, ~/.config/solana/id.json, confirmed.
+Cluster, wallet and commitment: --url, --keypair, --commitment on each command, else SOLGRID_URL,
+SOLGRID_KEYPAIR, SOLGRID_COMMITMENT, else the config file (SOLGRID_CONFIG or
+~/.config/solgrid/config.toml, see `solgrid config`), else localnet, ~/.config/solana/id.json, confirmed.
 \b
---json: read commands print one JSON document on stdout; progress goes to stderr.
+--json (every wallet command): one JSON document on stdout; progress lines go to stderr.
 \b
 Exit codes: 0 success; 1 user or chain error (missing keypair, unregistered user, insufficient funds,
-transaction rejected, node unreachable); 2 usage error (bad option, bad pubkey, unknown cluster).
-Errors are one line on stderr starting with "error: ".
+transaction rejected, node unreachable); 2 usage error (bad option, bad pubkey, unknown cluster);
+130 interrupted. Errors are one line on stderr starting with "error: ".
 """
 
 
 class SolgridGroup(click.Group):
-    """The root group: registers :data:`COMMANDS` on first use and turns every error into one line on
+    """The root group: loads each of :data:`COMMANDS` on first use and turns every error into one line on
     stderr with a script-friendly exit code (also under click's ``CliRunner``, which calls ``main``)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({name for _, name in COMMANDS} | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            for module_name, attr in COMMANDS:
+                if attr == cmd_name:
+                    self.add_command(getattr(importlib.import_module(module_name), attr))
+        return self.commands.get(cmd_name)
 
     def main(
         self,
@@ -67,21 +80,23 @@ class SolgridGroup(click.Group):
     ) -> Any:
         from solgrid.errors import user_error_types
 
-        _register(self)
         try:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except (click.exceptions.Abort, KeyboardInterrupt):
             click.echo("aborted", err=True)
             sys.exit(130)
         except click.UsageError as e:
-            click.echo(f"error: {e.format_message()}", err=True)
-            sys.exit(EXIT_USAGE)
+            _fail(e.format_message(), EXIT_USAGE)
         except click.ClickException as e:
-            click.echo(f"error: {e.format_message()}", err=True)
-            sys.exit(e.exit_code)
+            _fail(e.format_message(), e.exit_code)
         except user_error_types() as e:
-            click.echo(f"error: {e}", err=True)
-            sys.exit(EXIT_USER_ERROR)
+            _fail(str(e), EXIT_USER_ERROR)
+
+
+def _fail(message: str, code: int) -> None:
+    """Print ``error: MESSAGE`` as one line (a multi-line message is joined) and exit with ``code``."""
+    click.echo(f"error: {' '.join(line.strip() for line in message.splitlines() if line.strip())}", err=True)
+    sys.exit(code)
 
 
 @click.group(cls=SolgridGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
@@ -90,12 +105,11 @@ def cli() -> None:
     """SolGrid: peer-to-peer energy trading on Solana."""
 
 
-def _register(group: click.Group) -> None:
-    """Adds every listed command once; a listed module that fails to import is a bug and raises."""
-    for module_name, attr in COMMANDS:
-        if attr not in group.commands:
-            module = importlib.import_module(module_name)
-            group.add_command(getattr(module, attr))
+def load_all_commands() -> click.Group:
+    """The root group with every listed command loaded (for walking the whole command tree)."""
+    for _, name in COMMANDS:
+        cli.get_command(click.Context(cli), name)
+    return cli
 
 
 def main(argv: list[str] | None = None) -> None:

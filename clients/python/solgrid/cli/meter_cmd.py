@@ -9,9 +9,18 @@ from solana.rpc.async_api import AsyncClient
 from solders.pubkey import Pubkey
 
 from solgrid.cli.chain import device_signer, require_meter, require_user, send
-from solgrid.cli.common import PUBKEY, Settings, call, cluster_options, emit_json, json_option, status
+from solgrid.cli.common import (
+    PUBKEY,
+    SERIAL,
+    Settings,
+    call,
+    cluster_options,
+    emit_json,
+    json_option,
+    status,
+)
 from solgrid.errors import UserFacingError
-from solgrid.sdk.registry import EnergySource, Meter, RegistryClient, serial_bytes
+from solgrid.sdk.registry import EnergySource, Meter, RegistryClient
 from solgrid.sdk.wallet import meters_of, plain
 
 SOURCES = {source.name.lower(): source for source in EnergySource}
@@ -28,28 +37,20 @@ def meter_json(address: Pubkey, meter: Meter) -> dict[str, object]:
     return document
 
 
-def _check_serial(serial: str) -> str:
-    try:
-        serial_bytes(serial)
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="SERIAL") from None
-    return serial
-
-
 @click.group()
 def meter() -> None:
     """Smart meters: register, list, show."""
 
 
 @meter.command("register")
-@click.argument("serial")
+@click.argument("serial", type=SERIAL)
 @click.option(
     "--device-key",
     type=click.Path(path_type=Path),
     required=True,
     help="The meter's device keypair file (Solana format); its public key signs readings.",
 )
-@click.option("--source", type=click.Choice(sorted(SOURCES)), required=True)
+@click.option("--source", type=click.Choice(sorted(SOURCES)), required=True, help="What the meter measures.")
 @click.option("--capacity-w", type=click.IntRange(1, 2**64 - 1), required=True, help="Rated capacity, watts.")
 @cluster_options
 @json_option
@@ -57,7 +58,6 @@ def register(
     serial: str, device_key: Path, source: str, capacity_w: int, settings: Settings, as_json: bool
 ) -> None:
     """Register meter SERIAL for the wallet (inactive until a regulator activates it)."""
-    serial = _check_serial(serial)
     wallet = settings.keypair()
     device = device_signer(device_key)
     registry = RegistryClient()
@@ -115,12 +115,11 @@ def list_(owner: Pubkey | None, settings: Settings, as_json: bool) -> None:
 
 
 @meter.command("show")
-@click.argument("serial")
+@click.argument("serial", type=SERIAL)
 @cluster_options
 @json_option
 def show(serial: str, settings: Settings, as_json: bool) -> None:
     """The on-chain state of meter SERIAL."""
-    serial = _check_serial(serial)
     registry = RegistryClient()
 
     async def work(rpc: AsyncClient) -> Meter:

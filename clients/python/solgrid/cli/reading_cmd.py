@@ -2,7 +2,10 @@
 
 Each window is signed by the device key (the meter's firmware does this in production) and verified
 on-chain through the Ed25519 precompile; windows are sent :data:`READINGS_PER_TX` to a legacy
-transaction, which stays under the 1232-byte limit without an address lookup table.
+transaction, which stays under the 1232-byte limit without an address lookup table. Transactions go out
+in window order; when one fails after others landed, the error says how many readings landed and where
+the meter now stands, so rerunning with the remaining readings (``--start`` defaults to the meter's last
+window end) loses and doubles nothing.
 """
 
 from __future__ import annotations
@@ -14,16 +17,26 @@ import click
 from solana.rpc.async_api import AsyncClient
 
 from solgrid.cli.chain import device_signer, require_meter, send
-from solgrid.cli.common import Settings, call, cluster_options, emit_json, json_option
+from solgrid.cli.common import SERIAL, Settings, call, cluster_options, emit_json, json_option
 from solgrid.errors import UserFacingError
 from solgrid.sdk.readings import Reading
-from solgrid.sdk.registry import RegistryClient
+from solgrid.sdk.registry import MeterStatus, RegistryClient
+from solgrid.sdk.transactions import TransactionFailed
 
 READINGS_PER_TX = 4
+U32_MAX = 2**32 - 1
 
 
 class DeviceKeyMismatch(UserFacingError):
     """The device key file does not hold the meter's registered device key."""
+
+
+class MeterNotActive(UserFacingError):
+    """Only an Active meter's readings are accepted."""
+
+
+class PartlySubmitted(UserFacingError):
+    """Some transactions of a submission landed, then one failed."""
 
 
 def _parse_reading(
@@ -37,8 +50,10 @@ def _parse_reading(
             raise click.BadParameter(
                 f"{value!r} is not PRODUCTION_WH:CONSUMPTION_WH", param_hint="--reading"
             ) from None
-        if production < 0 or consumption < 0:
-            raise click.BadParameter(f"{value!r}: watt-hours cannot be negative", param_hint="--reading")
+        if not (0 <= production <= U32_MAX and 0 <= consumption <= U32_MAX):
+            raise click.BadParameter(
+                f"{value!r}: watt-hours are whole numbers from 0 to {U32_MAX}", param_hint="--reading"
+            )
         pairs.append((production, consumption))
     return pairs
 
@@ -49,7 +64,7 @@ def reading() -> None:
 
 
 @reading.command("submit")
-@click.argument("serial")
+@click.argument("serial", type=SERIAL)
 @click.option(
     "--device-key",
     type=click.Path(path_type=Path),
@@ -75,8 +90,8 @@ def reading() -> None:
 )
 @click.option(
     "--start",
-    type=click.IntRange(0),
-    help="Start of the first window (default: the meter's last window end).",
+    type=click.IntRange(0, U32_MAX),
+    help="Start of the first window, Unix seconds (default: the meter's last window end).",
 )
 @cluster_options
 @json_option
@@ -99,20 +114,37 @@ def submit(
         meter = await require_meter(rpc, registry, serial)
         if meter.device_key != device.public_key:
             raise DeviceKeyMismatch(f"{device_key} is not the device key of meter {serial!r}")
+        if meter.status != MeterStatus.ACTIVE:
+            raise MeterNotActive(
+                f"meter {serial!r} is {meter.status.name}: readings are accepted once a regulator "
+                "activates it (`solgrid regulator activate-meter`)"
+            )
         first = meter.last_window_end if start is None else start
         windows = [
             Reading(first + i * window_secs, first + (i + 1) * window_secs, production, consumption)
             for i, (production, consumption) in enumerate(readings)
         ]
+        if windows[-1].window_end > U32_MAX:
+            raise click.BadParameter(f"the last window would end after {U32_MAX}", param_hint="--start")
         accounts = registry.meter_accounts(serial, meter.owner, meter.zone_id)
         chunks = [windows[i : i + READINGS_PER_TX] for i in range(0, len(windows), READINGS_PER_TX)]
-        signatures = []
+        signatures: list[str] = []
         with click.progressbar(chunks, label=f"submitting {len(windows)} readings", file=sys.stderr) as bar:
             for chunk in bar:
                 batch = registry.reading_batch(
                     [(accounts, device.sign(registry.program_id, address, r)) for r in chunk]
                 )
-                landed = await send(rpc, settings, batch, payer, coders=[registry.coder])
+                try:
+                    landed = await send(rpc, settings, batch, payer, coders=[registry.coder])
+                except TransactionFailed as e:
+                    if not signatures:
+                        raise
+                    landed_count = len(signatures) * READINGS_PER_TX
+                    raise PartlySubmitted(
+                        f"{landed_count} of {len(windows)} readings landed (windows up to "
+                        f"{windows[landed_count - 1].window_end}, signatures {', '.join(signatures)}); "
+                        f"the transaction from reading {landed_count + 1} on failed: {e}"
+                    ) from None
                 signatures.append(str(landed.signature))
         after = await require_meter(rpc, registry, serial)
         return signatures, after.produced_wh, after.unsettled_wh

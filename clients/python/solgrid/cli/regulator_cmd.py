@@ -1,20 +1,166 @@
-"""``solgrid regulator``: the regulator's day-to-day actions (the wallet must be a registry regulator
-and the registry's threshold 1; multi-signature regulation goes through the SDK)."""
+"""``solgrid regulator``: setting up a market and the regulator's day-to-day actions.
+
+``init`` is run once per cluster by the programs' upgrade authority: it initializes the registry, makes
+the wallet its only regulator (threshold 1), names energy_token's settlement PDA as the registry's
+settlement authority and creates the GRID mint (each step skipped when already done). ``create-zone``
+needs the threshold's signatures, so one wallet suffices only with threshold 1; ``verify-user`` and
+``activate-meter`` are routine actions any one regulator signs. Multi-signature regulation goes through
+the SDK.
+"""
 
 from __future__ import annotations
 
 import click
 from solana.rpc.async_api import AsyncClient
+from solders.instruction import Instruction
+from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from solgrid.cli.chain import require_meter, require_user, send
-from solgrid.cli.common import PUBKEY, Settings, call, cluster_options, emit_json, json_option
-from solgrid.sdk.registry import RegistryClient
+from solgrid.cli.chain import NotRegulator, require_meter, require_regulator, require_user, send
+from solgrid.cli.common import (
+    PUBKEY,
+    SERIAL,
+    Settings,
+    call,
+    cluster_options,
+    emit_json,
+    json_option,
+    status,
+)
+from solgrid.errors import UserFacingError
+from solgrid.sdk.anchor import ProgramCoder
+from solgrid.sdk.energy_token import EnergyTokenClient
+from solgrid.sdk.registry import Limits, RegistryClient, zone_name_bytes
 
 
 @click.group()
 def regulator() -> None:
-    """Regulator actions: verify users, activate meters."""
+    """Market setup and regulator actions: init, create zones, verify users, activate meters."""
+
+
+@regulator.command("init")
+@cluster_options
+@json_option
+def init(settings: Settings, as_json: bool) -> None:
+    """Set up the market on a cluster where the programs are deployed (run by their upgrade authority,
+    which becomes the registry's authority and only regulator). Steps already done are skipped."""
+    wallet = settings.keypair()
+    registry, token = RegistryClient(), EnergyTokenClient()
+
+    async def work(rpc: AsyncClient) -> tuple[list[dict[str, str | None]], list[Pubkey]]:
+        steps: list[dict[str, str | None]] = []
+
+        async def step(name: str, done: bool, ix: Instruction, coder: ProgramCoder) -> None:
+            if done:
+                status(f"{name}: already done")
+                steps.append({"step": name, "signature": None})
+                return
+            status(f"{name} ...")
+            landed = await send(rpc, settings, [ix], wallet, coders=[coder])
+            steps.append({"step": name, "signature": str(landed.signature)})
+
+        me = wallet.pubkey()
+        config = await registry.fetch_config(rpc)
+        await step(
+            "initialize registry",
+            config is not None,
+            registry.initialize(payer=me, authority=me, limits=Limits()),
+            registry.coder,
+        )
+        config = await registry.fetch_config(rpc)
+        assert config is not None
+        if not config.regulators and config.authority != me:
+            raise NotRegulator(f"the registry's authority is {config.authority}, not wallet {me}")
+        await step(
+            "appoint the wallet sole regulator",
+            bool(config.regulators),
+            registry.set_regulators(regulators=[me], threshold=1, cosigners=[me]),
+            registry.coder,
+        )
+        config = await registry.fetch_config(rpc)
+        assert config is not None
+        settlement = token.settlement_pda().address
+        if config.settlement_authority is None:
+            await require_regulator(rpc, registry, settings.url, me, privileged=True)
+        elif config.settlement_authority != settlement:
+            raise UserFacingError(
+                f"the registry settles through {config.settlement_authority}, not energy_token's "
+                f"{settlement}: GRID cannot be minted from this registry"
+            )
+        await step(
+            "name energy_token the settlement authority",
+            config.settlement_authority is not None,
+            registry.set_settlement_authority(settlement_authority=settlement, cosigners=[me]),
+            registry.coder,
+        )
+        await step(
+            "create the GRID mint",
+            await token.fetch_config(rpc) is not None,
+            token.initialize(payer=me, authority=me),
+            token.coder,
+        )
+        return steps, config.regulators
+
+    steps, regulators = call(settings, work)
+    if as_json:
+        emit_json(
+            {
+                "registry_config": str(registry.config_pda().address),
+                "grid_mint": str(token.mint),
+                "regulators": [str(r) for r in regulators],
+                "steps": steps,
+            }
+        )
+        return
+    for done in steps:
+        outcome = "already done" if done["signature"] is None else f"signature {done['signature']}"
+        click.echo(f"{done['step']}: {outcome}")
+    click.echo(f"GRID mint: {token.mint}")
+    click.echo(f"regulators: {', '.join(str(r) for r in regulators)}")
+
+
+def _check_zone_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    try:
+        zone_name_bytes(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--name") from None
+    return value
+
+
+@regulator.command("create-zone")
+@click.argument("zone_id", type=click.IntRange(0, 2**32 - 1))
+@click.option("--name", required=True, callback=_check_zone_name, help="Zone name (up to 32 UTF-8 bytes).")
+@click.option(
+    "--max-capacity-kw", type=click.IntRange(0, 2**64 - 1), required=True, help="Zone capacity, kW."
+)
+@cluster_options
+@json_option
+def create_zone(zone_id: int, name: str, max_capacity_kw: int, settings: Settings, as_json: bool) -> None:
+    """Create grid zone ZONE_ID (the wallet pays its rent and signs as the regulator)."""
+    signer = settings.keypair()
+    registry = RegistryClient()
+    address = registry.zone_pda(zone_id).address
+
+    async def work(rpc: AsyncClient) -> str:
+        await require_regulator(rpc, registry, settings.url, signer.pubkey(), privileged=True)
+        if await registry.fetch_zone(rpc, zone_id) is not None:
+            raise UserFacingError(f"grid zone {zone_id} already exists ({address})")
+        status(f"creating grid zone {zone_id} ({name}) ...")
+        ix = registry.create_zone(
+            payer=signer.pubkey(),
+            zone_id=zone_id,
+            name=name,
+            max_capacity_kw=max_capacity_kw,
+            cosigners=[signer.pubkey()],
+        )
+        landed = await send(rpc, settings, [ix], signer, coders=[registry.coder])
+        return str(landed.signature)
+
+    signature = call(settings, work)
+    if as_json:
+        emit_json({"signature": signature, "zone_id": zone_id, "zone": str(address), "name": name})
+    else:
+        click.echo(f"created grid zone {zone_id} ({address})\nsignature: {signature}")
 
 
 @regulator.command("verify-user")
@@ -27,10 +173,10 @@ def verify_user(wallet: Pubkey, settings: Settings, as_json: bool) -> None:
     registry = RegistryClient()
 
     async def work(rpc: AsyncClient) -> str:
+        await require_regulator(rpc, registry, settings.url, signer.pubkey(), privileged=False)
         await require_user(rpc, registry, wallet)
         ix = registry.verify_user(regulator=signer.pubkey(), wallet=wallet)
-        landed = await send(rpc, settings, [ix], signer, coders=[registry.coder])
-        return str(landed.signature)
+        return await _send_one(rpc, settings, ix, signer, registry)
 
     signature = call(settings, work)
     if as_json:
@@ -40,7 +186,7 @@ def verify_user(wallet: Pubkey, settings: Settings, as_json: bool) -> None:
 
 
 @regulator.command("activate-meter")
-@click.argument("serial")
+@click.argument("serial", type=SERIAL)
 @cluster_options
 @json_option
 def activate_meter(serial: str, settings: Settings, as_json: bool) -> None:
@@ -50,13 +196,20 @@ def activate_meter(serial: str, settings: Settings, as_json: bool) -> None:
     address = registry.meter_pda(serial).address
 
     async def work(rpc: AsyncClient) -> str:
+        await require_regulator(rpc, registry, settings.url, signer.pubkey(), privileged=False)
         await require_meter(rpc, registry, serial)
         ix = registry.activate_meter(regulator=signer.pubkey(), meter=address)
-        landed = await send(rpc, settings, [ix], signer, coders=[registry.coder])
-        return str(landed.signature)
+        return await _send_one(rpc, settings, ix, signer, registry)
 
     signature = call(settings, work)
     if as_json:
         emit_json({"signature": signature, "meter": str(address), "serial": serial, "status": "ACTIVE"})
     else:
         click.echo(f"activated meter {serial} ({address})\nsignature: {signature}")
+
+
+async def _send_one(
+    rpc: AsyncClient, settings: Settings, ix: Instruction, signer: Keypair, registry: RegistryClient
+) -> str:
+    landed = await send(rpc, settings, [ix], signer, coders=[registry.coder])
+    return str(landed.signature)

@@ -6,7 +6,16 @@ import click
 from solana.rpc.async_api import AsyncClient
 
 from solgrid.cli.chain import require_meter, send
-from solgrid.cli.common import Settings, call, cluster_options, emit_json, format_grid, json_option, status
+from solgrid.cli.common import (
+    SERIAL,
+    Settings,
+    call,
+    cluster_options,
+    emit_json,
+    format_grid,
+    json_option,
+    status,
+)
 from solgrid.errors import UserFacingError
 from solgrid.sdk.energy_token import EnergyTokenClient, GridMinted
 from solgrid.sdk.registry import RegistryClient
@@ -17,7 +26,7 @@ class NothingToSettle(UserFacingError):
 
 
 @click.command()
-@click.argument("serial")
+@click.argument("serial", type=SERIAL)
 @cluster_options
 @json_option
 def settle(serial: str, settings: Settings, as_json: bool) -> None:

@@ -6,7 +6,7 @@ import click
 from solana.rpc.async_api import AsyncClient
 from solders.pubkey import Pubkey
 
-from solgrid.cli.chain import require_user, send
+from solgrid.cli.chain import require_config, require_user, send
 from solgrid.cli.common import PUBKEY, Settings, call, cluster_options, emit_json, json_option, status
 from solgrid.errors import UserFacingError
 from solgrid.sdk.registry import RegistryClient, User, UserRole
@@ -40,10 +40,11 @@ def register(role: str, zone_id: int, settings: Settings, as_json: bool) -> None
     registry = RegistryClient()
 
     async def work(rpc: AsyncClient) -> str:
+        await require_config(rpc, registry, settings.url)
         if await registry.fetch_user(rpc, wallet.pubkey()) is not None:
             raise AlreadyRegistered(f"wallet {wallet.pubkey()} is already registered")
         if await registry.fetch_zone(rpc, zone_id) is None:
-            raise UserFacingError(f"grid zone {zone_id} does not exist")
+            raise UserFacingError(f"grid zone {zone_id} does not exist on {settings.url}")
         status(f"registering {wallet.pubkey()} as {role} in zone {zone_id} ...")
         ix = registry.register_user(
             payer=wallet.pubkey(), authority=wallet.pubkey(), role=ROLES[role], zone_id=zone_id

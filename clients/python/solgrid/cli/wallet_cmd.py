@@ -6,7 +6,7 @@ import click
 from solana.rpc.async_api import AsyncClient
 from solders.pubkey import Pubkey
 
-from solgrid.cli.chain import send
+from solgrid.cli.chain import SIGNATURE_FEE_LAMPORTS, InsufficientSol, send
 from solgrid.cli.common import (
     PUBKEY,
     Settings,
@@ -23,7 +23,7 @@ from solgrid.cli.common import (
 from solgrid.errors import UserFacingError
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.registry import RegistryClient
-from solgrid.sdk.wallet import InsufficientGrid, grid_transfer
+from solgrid.sdk.wallet import HistoryEntry, InsufficientGrid, Recipient, check_recipient, grid_transfer
 from solgrid.sdk.wallet import history as fetch_history
 
 
@@ -98,36 +98,60 @@ def airdrop(amount: str, address: Pubkey | None, settings: Settings, as_json: bo
 @cluster_options
 @json_option
 def transfer(recipient: Pubkey, amount: str, settings: Settings, as_json: bool) -> None:
-    """Send AMOUNT GRID (a decimal like 1.5) to RECIPIENT; its GRID account is created if missing."""
+    """Send AMOUNT GRID (a decimal like 1.5) to the wallet RECIPIENT. When RECIPIENT has no GRID account
+    yet it is created in the same transaction, the sender paying its rent (said on stderr)."""
     units = parse_grid(amount)
     sender = settings.keypair()
     token = EnergyTokenClient()
 
-    async def work(rpc: AsyncClient) -> str:
+    async def work(rpc: AsyncClient) -> tuple[str, Recipient]:
         held = await token.fetch_balance(rpc, sender.pubkey())
         if held < units:
             raise InsufficientGrid(
                 f"insufficient GRID: {sender.pubkey()} holds {format_grid(held)}, "
                 f"transfer needs {format_grid(units)}"
             )
+        to = await check_recipient(rpc, token, recipient)
+        if not to.has_grid_account:
+            lamports = (await rpc.get_balance(sender.pubkey())).value
+            if lamports < to.rent_lamports + SIGNATURE_FEE_LAMPORTS:
+                raise InsufficientSol(
+                    f"insufficient SOL: creating {recipient}'s GRID account needs "
+                    f"{format_sol(to.rent_lamports)} SOL of rent plus the fee; {sender.pubkey()} has "
+                    f"{format_sol(lamports)}"
+                )
+            status(
+                f"{recipient} has no GRID account yet: creating {to.grid_account} "
+                f"(rent {format_sol(to.rent_lamports)} SOL, paid by {sender.pubkey()})"
+            )
         status(f"sending {format_grid(units)} GRID to {recipient} ...")
-        ixs = grid_transfer(token, sender=sender.pubkey(), recipient=recipient, amount=units)
+        ixs = grid_transfer(
+            token,
+            sender=sender.pubkey(),
+            recipient=recipient,
+            amount=units,
+            create_recipient_account=not to.has_grid_account,
+        )
         landed = await send(rpc, settings, ixs, sender, coders=[token.coder])
-        return str(landed.signature)
+        return str(landed.signature), to
 
-    signature = call(settings, work)
+    signature, to = call(settings, work)
     if as_json:
         emit_json(
             {
                 "signature": signature,
                 "from": str(sender.pubkey()),
                 "to": str(recipient),
+                "to_grid_account": str(to.grid_account),
+                "created_grid_account": not to.has_grid_account,
                 "grid_base_units": units,
                 "grid": format_grid(units),
             }
         )
     else:
         click.echo(f"sent {format_grid(units)} GRID to {recipient}")
+        if not to.has_grid_account:
+            click.echo(f"created its GRID account {to.grid_account}")
         click.echo(f"signature: {signature}")
 
 
@@ -140,9 +164,9 @@ def history(address: Pubkey | None, limit: int, settings: Settings, as_json: boo
     """Recent transactions of ADDRESS (default: the wallet), newest first, with SolGrid events."""
     owner = address or settings.keypair().pubkey()
 
-    async def work(rpc: AsyncClient) -> list[dict[str, object]]:
+    async def work(rpc: AsyncClient) -> list[HistoryEntry]:
         status(f"fetching up to {limit} transactions of {owner} ...")
-        entries = await fetch_history(
+        return await fetch_history(
             rpc,
             owner,
             limit=limit,
@@ -150,17 +174,19 @@ def history(address: Pubkey | None, limit: int, settings: Settings, as_json: boo
             token=EnergyTokenClient(),
             commitment=settings.commitment,
         )
-        return [e.as_json() for e in entries]
 
     entries = call(settings, work)
     if as_json:
-        emit_json({"address": str(owner), "transactions": entries})
+        emit_json({"address": str(owner), "transactions": [e.as_json() for e in entries]})
         return
     if not entries:
         click.echo("no transactions")
     for entry in entries:
-        outcome = "ok" if entry["error"] is None else f"failed: {entry['error']}"
-        click.echo(f"{entry['signature']}  slot {entry['slot']}  {outcome}")
-        for event in entry["events"]:  # type: ignore[attr-defined]
+        outcome = "ok" if entry.error is None else f"failed: {entry.error}"
+        changes = [f"{format_sol(entry.lamports_change, signed=True)} SOL"]
+        if entry.grid_change_base_units:
+            changes.append(f"{format_grid(entry.grid_change_base_units, signed=True)} GRID")
+        click.echo(f"{entry.signature}  slot {entry.slot}  {outcome}  {', '.join(changes)}")
+        for event in entry.events:
             fields = ", ".join(f"{k}={v}" for k, v in event["fields"].items())
             click.echo(f"  {event['program']}.{event['name']}({fields})")
