@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,8 @@ SOURCES = {"solar": EnergySource.SOLAR, "wind": EnergySource.WIND, "consumer": E
 
 @dataclass(frozen=True)
 class TestMeter:
+    __test__ = False  # not a pytest test class
+
     serial: str
     owner: Pubkey
     device: DeviceSigner
@@ -96,9 +99,17 @@ async def setup_market(rpc: AsyncClient, authority: Keypair) -> None:
 
 
 async def add_meter(
-    rpc: AsyncClient, authority: Keypair, directory: Path, serial: str, profile: str, capacity_w: int = 8_000
+    rpc: AsyncClient,
+    authority: Keypair,
+    directory: Path,
+    serial: str,
+    profile: str,
+    capacity_w: int = 8_000,
+    *,
+    activate: bool = True,
 ) -> TestMeter:
-    """A verified owner with an active meter whose device key is written to ``directory``."""
+    """A verified owner with a meter (active unless ``activate`` is false) whose device key is written
+    to ``directory``."""
     registry = RegistryClient()
     owner = Keypair()
     airdrop = await rpc.request_airdrop(owner.pubkey(), 2 * SOL)
@@ -121,8 +132,9 @@ async def add_meter(
             source=SOURCES[profile],
             capacity_w=capacity_w,
         ),
-        registry.activate_meter(regulator=me, meter=registry.meter_pda(serial).address),
     ]
+    if activate:
+        ixs.append(registry.activate_meter(regulator=me, meter=registry.meter_pda(serial).address))
     await send_and_confirm(rpc, ixs, owner, [authority], coders=[registry.coder])
     return TestMeter(serial, owner.pubkey(), device, key_file, profile, capacity_w)
 
@@ -160,7 +172,9 @@ class FlakyProxy:
 
     ``down``: every request fails with HTTP 503 (the node unreachable). ``lose_every``: every n-th
     ``sendTransaction`` is forwarded, so it lands, but the answer is lost (503): the worker cannot know
-    whether its transaction landed.
+    whether its transaction landed. ``hold_from``: the first ``sendTransaction`` from that count on
+    that the node accepts is held: it has landed, :attr:`holding` is set, and its answer waits until
+    :meth:`release` (the moment to kill the worker: a transaction in flight, its outcome unknown).
     """
 
     def __init__(self, upstream: str) -> None:
@@ -169,6 +183,9 @@ class FlakyProxy:
         self.lose_every = 0
         self.sends = 0
         self.lost = 0
+        self.hold_from = 0
+        self.holding = asyncio.Event()
+        self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -177,7 +194,8 @@ class FlakyProxy:
             return web.Response(status=503, text="proxy down")
         body = await request.read()
         lose = False
-        if b'"sendTransaction"' in body:
+        is_send = b'"sendTransaction"' in body
+        if is_send:
             self.sends += 1
             lose = self.lose_every > 0 and self.sends % self.lose_every == 0
         async with httpx.AsyncClient() as http:
@@ -187,7 +205,20 @@ class FlakyProxy:
         if lose:
             self.lost += 1
             return web.Response(status=503, text="answer lost")
+        landed = is_send and b'"result"' in answer.content
+        if landed and self.hold_from and self.sends >= self.hold_from and not self.holding.is_set():
+            release = self._release
+            self.holding.set()
+            await release.wait()
+            return web.Response(status=503, text="answer held")
         return web.Response(body=answer.content, status=answer.status_code, content_type="application/json")
+
+    def release(self) -> None:
+        """Let a held answer go (to a worker that is gone by then) and stop holding."""
+        self.hold_from = 0
+        self._release.set()
+        self._release = asyncio.Event()
+        self.holding = asyncio.Event()
 
     async def start(self) -> str:
         app = web.Application()
@@ -201,5 +232,6 @@ class FlakyProxy:
         return self.url
 
     async def stop(self) -> None:
+        self.release()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -9,7 +9,7 @@ import pytest
 from solders.keypair import Keypair
 
 from solgrid.errors import UserFacingError
-from solgrid.oracle.config import OracleConfigError, load_config
+from solgrid.oracle.config import OracleConfigError, SettleConfig, load_config
 from solgrid.sdk.keys import write_keypair
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "oracle.toml"
@@ -28,7 +28,11 @@ def test_the_example_loads(tmp_path: Path) -> None:
     assert config.csv_paths == (tmp_path / "readings.csv",)
     assert config.http_listen == ("127.0.0.1", 8780)
     assert config.simulator is not None and config.simulator.meters == ("SOLAR-0001", "WIND-0002")
-    assert config.settle.min_surplus_wh == 100
+    assert (config.batch_size, config.lanes, config.poll_secs) == (6, 4, 0.5)
+    assert config.queue_path == tmp_path / "oracle-queue.sqlite"
+    assert (config.status_path, config.status_interval_secs) == (tmp_path / "oracle-status.json", 10.0)
+    assert (config.simulator.seed, config.simulator.window_secs, config.simulator.windows) == (42, 900, None)
+    assert config.settle == SettleConfig(enabled=True, min_surplus_wh=100, interval_secs=30.0)
     solar, wind, home = config.meters.values()
     assert solar.device is not None and solar.device_pubkey == bytes(devices[0].pubkey())
     assert (wind.profile, wind.capacity_w) == ("wind", 3000)
@@ -66,6 +70,17 @@ BASE = 'cluster = "http://x"\npayer = "p.json"\n'
         ),
         (BASE + '[http]\nlisten = "8780"\n' + METER, "http.listen must be HOST:PORT"),
         (BASE + METER + 'profile = "nuclear"\n', "meters[0].profile must be one of solar, wind, consumer"),
+        (
+            'cluster = "localhost:8899"\npayer = "p.json"\n' + METER,
+            "cluster must be an http(s) URL or one of",
+        ),
+        (BASE + "batchsize = 3\n" + METER, "config has unknown key(s) batchsize (known: cluster, payer,"),
+        (BASE + "[simulater]\nseed = 1\n" + METER, "config has unknown key(s) simulater"),
+        (
+            BASE + "[settle]\nmin_surplus = 5\n" + METER,
+            "[settle] has unknown key(s) min_surplus (known: enabled,",
+        ),
+        (BASE + METER + "capacity = 5\n", "meters[0] has unknown key(s) capacity (known: serial,"),
     ],
 )
 def test_mistakes_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -78,3 +93,8 @@ def test_mistakes_are_one_line_errors(tmp_path: Path, text: str, message: str) -
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(OracleConfigError, match="not found"):
         load_config(tmp_path / "absent.toml")
+
+
+def test_a_cluster_moniker_is_its_url(tmp_path: Path) -> None:
+    text = BASE.replace('"http://x"', '"devnet"') + METER
+    assert load_config(write(tmp_path, text)).cluster == "https://api.devnet.solana.com"

@@ -87,3 +87,61 @@ def test_push_only_meter_cannot_take_csv_rows(tmp_path: Path, caplog: pytest.Log
     assert [r.getMessage() for r in caplog.records] == [
         "rejected p.csv:1: meter 'P' has no device_key in the config, only pushed readings"
     ]
+
+
+def test_a_truncated_file_is_read_again_from_the_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    source_intake, _ = intake(tmp_path)
+    csv = tmp_path / "rotated.csv"
+    csv.write_text("M-1,100,1000,5,1\nM-1,1000,1900,500,100\nM-1,1900,2800,400,100\n")
+    source = CsvSource(csv, source_intake)
+    assert source.poll() == 3
+    # Rotated (copy-truncate): the file starts over, shorter, with a row already queued and a new one.
+    csv.write_text("M-1,1900,2800,400,100\nM-1,2800,3700,300,100\n")
+    with caplog.at_level(logging.WARNING, "solgrid.oracle"):
+        assert source.poll() == 1
+    assert [r.getMessage() for r in caplog.records] == [
+        "rotated.csv shrank below the 61 bytes already read: reading it from the start"
+    ]
+    readings = [r.reading.window_start for r in source_intake.queue.next_batch(["M-1"], 10)]
+    assert readings == [100, 1000, 1900, 2800]
+
+
+def test_a_large_file_is_read_in_chunks_and_an_overlong_line_is_skipped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    source_intake, _ = intake(tmp_path)
+    csv = tmp_path / "big.csv"
+    rows = [f"M-1,{1000 + 900 * i},{1900 + 900 * i},{i},1\n" for i in range(20)]
+    csv.write_text("".join(rows[:10]) + "M-1," + "9" * 100 + "\n" + "".join(rows[10:]))
+    source = CsvSource(csv, source_intake, chunk_bytes=64)
+    polls, new = 0, 0
+    with caplog.at_level(logging.WARNING, "solgrid.oracle"):
+        while True:
+            new += source.poll()
+            polls += 1
+            if not source.behind:
+                break
+    assert new == 20 and polls >= 8  # about 565 bytes, 64 at a time
+    assert [r.getMessage() for r in caplog.records] == [
+        "rejected big.csv:11: line longer than 64 bytes",
+        "rejected big.csv:11: malformed row: expected 5 columns"
+        " (meter,window_start,window_end,production_wh,consumption_wh), got 1",
+    ]
+    assert [r.reading.production_wh for r in source_intake.queue.next_batch(["M-1"], 30)] == list(range(20))
+
+
+def test_an_unreadable_path_is_one_warning_and_no_crash(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    source_intake, _ = intake(tmp_path)
+    directory = tmp_path / "not-a-file.csv"
+    directory.mkdir()
+    source = CsvSource(directory, source_intake)
+    with caplog.at_level(logging.WARNING, "solgrid.oracle"):
+        assert source.poll() == 0 and source.poll() == 0
+    assert [r.getMessage() for r in caplog.records] == [f"cannot read {directory}: Is a directory"]
+    directory.rmdir()
+    directory.write_text("M-1,1000,1900,5,1\n")
+    assert source.poll() == 1

@@ -71,13 +71,16 @@ async def test_good_and_bad_pushes(
             assert answer.status == 400
             result = await answer.json()
             assert result["accepted"] == 1 and result["new"] == 1
-            assert [e["error"] for e in result["rejected"]] == [
-                "bad signature",
-                "bad signature",
-                "device key mismatch",
-                "unknown meter or invalid window",
-                "missing field(s): window_start, window_end, production_wh, consumption_wh, device_pubkey,"
-                " signature",
+            assert result["rejected"] == [
+                {"index": 0, "error": "bad signature for meter 'PUSH-1' window 1900"},
+                {"index": 1, "error": "bad signature for meter 'PUSH-1' window 1900"},
+                {"index": 2, "error": "device key is not the configured key of meter 'PUSH-1'"},
+                {"index": 3, "error": "unknown meter 'NOPE'"},
+                {
+                    "index": 5,
+                    "error": "missing field(s): window_start, window_end, production_wh, consumption_wh,"
+                    " device_pubkey, signature",
+                },
             ]
             not_json = await client.post("/readings", data=b"{nope")
             assert not_json.status == 400

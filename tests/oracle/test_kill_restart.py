@@ -1,5 +1,10 @@
 """kill -9 of a ``solgrid oracle run`` process while it submits, then restarts: the on-chain totals equal
-exactly the sum of the source readings (nothing lost, nothing applied twice)."""
+exactly the sum of the source readings (nothing lost, nothing applied twice).
+
+The kills hit the worst moments on purpose: while a transaction is in flight (it has landed on the node,
+its answer is held back by a proxy), and right after the queue recorded a batch while other lanes are
+sending theirs.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,16 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from oracle_support import OracleNode, add_meter, advance_time, meter_state, setup_market, write_config
+from oracle_support import (
+    FlakyProxy,
+    OracleNode,
+    add_meter,
+    advance_time,
+    meter_state,
+    read_status,
+    setup_market,
+    write_config,
+)
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 
@@ -47,14 +61,29 @@ async def start_worker(config: Path, *extra: str) -> asyncio.subprocess.Process:
     )
 
 
+async def kill_9(process: asyncio.subprocess.Process) -> None:
+    os.kill(process.pid, signal.SIGKILL)
+    assert await process.wait() == -signal.SIGKILL
+
+
 async def kill_when_applied(process: asyncio.subprocess.Process, queue: Path, at_least: int) -> int:
     """SIGKILL ``process`` as soon as ``at_least`` readings are marked applied; returns the count then."""
     while applied(queue) < at_least:
         assert process.returncode is None, "the worker exited before it was killed"
         await asyncio.sleep(0.01)
-    os.kill(process.pid, signal.SIGKILL)
-    await process.wait()
+    await kill_9(process)
     return applied(queue)
+
+
+async def kill_in_flight(process: asyncio.subprocess.Process, proxy: FlakyProxy, after_sends: int) -> None:
+    """SIGKILL ``process`` while a transaction it sent (after ``after_sends`` more sends) has landed but
+    its answer has not reached it."""
+    proxy.hold_from = proxy.sends + after_sends
+    while not proxy.holding.is_set():
+        assert process.returncode is None, "the worker exited before it was killed"
+        await asyncio.sleep(0.01)
+    await kill_9(process)
+    proxy.release()
 
 
 async def test_kill_9_and_restart_lose_and_double_nothing(oracle_node: OracleNode, tmp_path: Path) -> None:
@@ -67,19 +96,24 @@ async def test_kill_9_and_restart_lose_and_double_nothing(oracle_node: OracleNod
         ]
         starts = {m.serial: (await meter_state(rpc, m.serial)).last_window_end for m in meters}
     await advance_time(url, WINDOW * WINDOWS + 60)
+    proxy = FlakyProxy(url)
     extra = f"lanes = 3\n[simulator]\nseed = {SEED}\nwindow_secs = {WINDOW}\nwindows = {WINDOWS}\n"
-    config = write_config(tmp_path, url, oracle_node.authority_file, meters, extra)
+    config = write_config(tmp_path, await proxy.start(), oracle_node.authority_file, meters, extra)
     queue = tmp_path / "oracle-queue.sqlite"
     total = len(meters) * WINDOWS
 
-    seen = []
-    for threshold in (1, total // 3, 2 * total // 3):
-        worker = await start_worker(config)
-        seen.append(await kill_when_applied(worker, queue, threshold))
-    assert seen[-1] < total, "the worker finished before the last kill; the test proves nothing"
+    try:
+        # Past the lookup-table transactions of the first run: a batch of readings in flight.
+        await kill_in_flight(await start_worker(config), proxy, after_sends=10)
+        first = applied(queue)
+        await kill_when_applied(await start_worker(config), queue, first + total // 3)
+        await kill_in_flight(await start_worker(config), proxy, after_sends=3)
+        assert applied(queue) < total, "the worker finished before the last kill; the test proves nothing"
 
-    final = await start_worker(config, "--drain")
-    assert await asyncio.wait_for(final.wait(), 180) == 0
+        final = await start_worker(config, "--drain")
+        assert await asyncio.wait_for(final.wait(), 180) == 0
+    finally:
+        await proxy.stop()
 
     settings = load_config(config)
     async with AsyncClient(url, Confirmed) as rpc:
@@ -96,6 +130,9 @@ async def test_kill_9_and_restart_lose_and_double_nothing(oracle_node: OracleNod
         assert db.execute("SELECT status, COUNT(*) FROM readings GROUP BY status").fetchall() == [
             ("applied", total)
         ]
+        # The transactions killed in flight had landed: the restarted worker found them on chain.
+        found = db.execute("SELECT COUNT(*) FROM readings WHERE note = 'found on chain'").fetchone()[0]
+        assert found >= 1
 
 
 async def test_a_landed_but_unmarked_batch_is_found_on_chain(oracle_node: OracleNode, tmp_path: Path) -> None:
@@ -130,3 +167,38 @@ async def test_a_landed_but_unmarked_batch_is_found_on_chain(oracle_node: Oracle
         with sqlite3.connect(queue) as db:
             notes = db.execute("SELECT status, note, COUNT(*) FROM readings GROUP BY status, note").fetchall()
         assert notes == [("applied", None, 7), ("applied", "found on chain", 5)]
+
+
+async def test_sigterm_stops_the_worker_cleanly(oracle_node: OracleNode, tmp_path: Path) -> None:
+    """SIGTERM (a service manager stopping the worker) ends ``solgrid oracle run`` with exit code 0 after
+    it wrote its last status; a restart then finishes the rest."""
+    url = oracle_node.rpc_url
+    async with AsyncClient(url, Confirmed) as rpc:
+        await setup_market(rpc, oracle_node.authority)
+        meter = await add_meter(rpc, oracle_node.authority, tmp_path, "TERM", "wind")
+        await advance_time(url, WINDOW * 40 + 60)
+        extra = f"batch_size = 1\n[simulator]\nseed = {SEED}\nwindow_secs = {WINDOW}\nwindows = 40\n"
+        config = write_config(tmp_path, url, oracle_node.authority_file, [meter], extra)
+        queue = tmp_path / "oracle-queue.sqlite"
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            RUN,
+            "oracle",
+            "run",
+            "--config",
+            str(config),
+            stderr=asyncio.subprocess.PIPE,
+        )
+        while applied(queue) < 3:
+            assert worker.returncode is None
+            await asyncio.sleep(0.01)
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(worker.communicate(), 30)
+        assert worker.returncode == 0
+        assert stderr.decode().splitlines()[-1] == "oracle stopped"
+        status = read_status(tmp_path / "oracle-status.json")
+        assert status["applied_this_run"] == applied(queue) < 40
+        again = await start_worker(config, "--drain")
+        assert await asyncio.wait_for(again.wait(), 60) == 0
+        assert (await meter_state(rpc, meter.serial)).reading_count == 40

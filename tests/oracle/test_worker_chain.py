@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 from pathlib import Path
 
 import httpx
+import pytest
 from oracle_support import (
     FlakyProxy,
     OracleNode,
@@ -60,7 +62,7 @@ async def test_simulated_readings_land_and_surplus_is_minted(oracle_node: Oracle
         starts = {m.serial: (await meter_state(rpc, m.serial)).last_window_end for m in meters}
         await advance_time(url, WINDOW * WINDOWS + 60)
         path = write_config(
-            tmp_path, url, oracle_node.authority_file, meters, simulator_toml() + "lanes = 2\n"
+            tmp_path, url, oracle_node.authority_file, meters, "lanes = 2\n" + simulator_toml()
         )
 
         await Worker(load_config(path), drain=True).run()
@@ -101,7 +103,7 @@ async def test_worker_rides_out_a_node_restart(oracle_node: OracleNode, tmp_path
     await advance_time(url, WINDOW * windows + 60)
     proxy = FlakyProxy(url)
     proxied = await proxy.start()
-    extra = simulator_toml(windows) + "batch_size = 1\n"
+    extra = "batch_size = 1\n" + simulator_toml(windows)
     path = write_config(tmp_path, proxied, oracle_node.authority_file, [meter], extra)
     worker = asyncio.create_task(Worker(load_config(path), drain=True).run())
     queue = tmp_path / "oracle-queue.sqlite"
@@ -142,7 +144,7 @@ async def test_lost_answers_are_checked_on_chain_not_resent(oracle_node: OracleN
         proxy = FlakyProxy(url)
         proxy.lose_every = 3
         proxied = await proxy.start()
-        extra = simulator_toml(windows) + "batch_size = 4\n"
+        extra = "batch_size = 4\n" + simulator_toml(windows)
         path = write_config(tmp_path, proxied, oracle_node.authority_file, meters, extra)
         try:
             await asyncio.wait_for(Worker(load_config(path), drain=True).run(), 120)
@@ -266,3 +268,40 @@ async def test_a_replay_refusal_counts_as_applied_and_an_overlap_is_rejected(
             (2 * WINDOW, "applied", None),
             (3 * WINDOW, "applied", None),
         ]
+
+
+async def test_a_window_ending_after_the_cluster_clock_waits_without_blocking_its_lane(
+    oracle_node: OracleNode, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A meter with a fast clock pushes a window that ends an hour after the cluster's: it stays pending
+    (sent once the cluster clock reaches it) while the other meter of the same lane lands its readings."""
+    url = oracle_node.rpc_url
+    async with AsyncClient(url, Confirmed) as rpc:
+        await setup_market(rpc, oracle_node.authority)
+        fast = await add_meter(rpc, oracle_node.authority, tmp_path, "FAST-CLOCK", "solar")
+        steady = await add_meter(rpc, oracle_node.authority, tmp_path, "STEADY", "solar")
+        fast_start = (await meter_state(rpc, fast.serial)).last_window_end
+        steady_start = (await meter_state(rpc, steady.serial)).last_window_end
+        await advance_time(url, 2 * WINDOW + 60)
+        path = write_config(
+            tmp_path,
+            url,
+            oracle_node.authority_file,
+            [fast, steady],
+            "lanes = 1\n[settle]\nenabled = false\n",
+        )
+        worker = Worker(load_config(path), drain=True)
+        future = Reading(fast_start + 2 * WINDOW + 3600, fast_start + 3 * WINDOW + 3600, 10, 1)
+        due = [Reading(steady_start + i * WINDOW, steady_start + (i + 1) * WINDOW, 100, 10) for i in range(2)]
+        signed = [worker.intake.sign("test", fast.serial, future, "http")]
+        signed += [worker.intake.sign("test", steady.serial, r, "http") for r in due]
+        worker.intake.enqueue([s for s in signed if s is not None])
+        with caplog.at_level(logging.WARNING, "solgrid.oracle"):
+            await asyncio.wait_for(worker.run(), 60)
+        assert "1 reading(s) left pending: their windows end after the cluster clock" in caplog.messages
+        state = await meter_state(rpc, steady.serial)
+        assert (state.produced_wh, state.reading_count) == (200, 2)
+        assert (await meter_state(rpc, fast.serial)).reading_count == 0
+    with sqlite3.connect(tmp_path / "oracle-queue.sqlite") as db:
+        rows = db.execute("SELECT serial, status FROM readings ORDER BY serial, window_start").fetchall()
+    assert rows == [("FAST-CLOCK", "pending"), ("STEADY", "applied"), ("STEADY", "applied")]

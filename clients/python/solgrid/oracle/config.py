@@ -16,6 +16,7 @@ from solders.pubkey import Pubkey
 
 from solgrid.errors import UserFacingError
 from solgrid.sdk.readings import DeviceSigner
+from solgrid.sdk.workspace import CLUSTER_URLS
 
 PROFILES = ("solar", "wind", "consumer")
 MAX_BATCH = 6
@@ -73,6 +74,28 @@ class OracleConfig:
     settle: SettleConfig = field(default_factory=SettleConfig)
 
 
+TOP_KEYS = (
+    "cluster", "payer", "queue", "batch_size", "lanes", "poll_secs", "status_file", "status_interval_secs",
+    "csv", "http", "simulator", "settle", "meters",
+)  # fmt: skip
+METER_KEYS = (
+    "serial", "owner", "zone", "device_key", "device_pubkey", "profile", "capacity_w", "daily_consumption_wh",
+)  # fmt: skip
+TABLE_KEYS = {
+    "http": ("listen",),
+    "simulator": ("enabled", "seed", "window_secs", "windows", "meters"),
+    "settle": ("enabled", "min_surplus_wh", "interval_secs"),
+}
+
+
+def _known(table: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    """A misspelt key is an error, not a silently ignored setting."""
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        listed = ", ".join(unknown)
+        raise OracleConfigError(f"{where} has unknown key(s) {listed} (known: {', '.join(allowed)})")
+
+
 def _get(
     table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = None
 ) -> Any:
@@ -119,6 +142,7 @@ def read_device_key(path: Path) -> DeviceSigner:
 
 def _meter(raw: dict[str, Any], base: Path, index: int) -> MeterConfig:
     where = f"meters[{index}]"
+    _known(raw, METER_KEYS, where)
     serial = _required(raw, "serial", str, where)
     if not 1 <= len(serial.encode()) <= 32:
         raise OracleConfigError(f"{where}.serial must be 1 to 32 bytes")
@@ -142,6 +166,16 @@ def _meter(raw: dict[str, Any], base: Path, index: int) -> MeterConfig:
     return MeterConfig(serial, owner, zone, device, device_pubkey, profile, capacity, daily)
 
 
+def _cluster(text: str) -> str:
+    """An http(s) JSON-RPC URL, or a moniker the Solana CLI knows (localnet, devnet, ...)."""
+    if text in CLUSTER_URLS:
+        return CLUSTER_URLS[text]
+    if not text.startswith(("http://", "https://")):
+        monikers = ", ".join(CLUSTER_URLS)
+        raise OracleConfigError(f"cluster must be an http(s) URL or one of {monikers}, not {text!r}")
+    return text
+
+
 def _listen(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
@@ -151,6 +185,10 @@ def _listen(text: str) -> tuple[str, int]:
 
 def parse_config(data: dict[str, Any], base: Path) -> OracleConfig:
     """The settings of a parsed TOML document whose relative paths are relative to ``base``."""
+    _known(data, TOP_KEYS, "config")
+    for name, keys in TABLE_KEYS.items():
+        if isinstance(data.get(name), dict):
+            _known(data[name], keys, f"[{name}]")
     meters_raw = _get(data, "meters", list, "config", [])
     meters: dict[str, MeterConfig] = {}
     for i, raw in enumerate(meters_raw):
@@ -196,7 +234,7 @@ def parse_config(data: dict[str, Any], base: Path) -> OracleConfig:
         raise OracleConfigError("lanes must be >= 1")
     status = _get(data, "status_file", str, "config")
     return OracleConfig(
-        cluster=_required(data, "cluster", str, "config"),
+        cluster=_cluster(_required(data, "cluster", str, "config")),
         payer_path=base / _required(data, "payer", str, "config"),
         queue_path=base / _get(data, "queue", str, "config", "oracle-queue.sqlite"),
         meters=meters,

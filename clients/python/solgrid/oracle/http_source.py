@@ -7,8 +7,10 @@
      "device_pubkey": "<base58, 32 bytes>", "signature": "<base58, 64 bytes>"}
 
 The signature is the device's Ed25519 signature of :func:`solgrid.sdk.readings.reading_message`. Each
-reading is verified here (a bad one is rejected with one log line and listed in the 400 answer) and
-forwarded on-chain as signed. ``GET /status`` returns the worker's metrics as JSON.
+reading is verified here and forwarded on-chain as signed. The answer is 202 ``{"accepted", "new",
+"rejected": []}`` when every reading was queued (``new``: not queued before), 400 with the refused
+readings' ``{"index", "error"}`` in ``rejected`` (each also one log line) otherwise. ``GET /status``
+returns the worker's metrics as JSON. The protocol is documented in docs/oracle.md.
 """
 
 from __future__ import annotations
@@ -73,9 +75,9 @@ def build_app(intake: Intake | None, status: Callable[[], dict[str, Any]]) -> we
                 intake.reject(origin, decoded)
                 errors.append({"index": index, "error": decoded})
                 continue
-            new, reason = intake.signed(origin, *decoded)
-            if new is None:
-                errors.append({"index": index, "error": reason})
+            new = intake.signed(origin, *decoded)
+            if isinstance(new, str):
+                errors.append({"index": index, "error": new})
             else:
                 accepted.append(new)
         queued = intake.enqueue(accepted)

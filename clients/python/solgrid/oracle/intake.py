@@ -1,5 +1,9 @@
 """Checks every reading from every source before it is queued: the meter is configured, the values fit
-the wire format, and the device signature is valid. Rejections are one log line each; nothing raises."""
+the wire format, and the device signature is valid. Rejections are one log line each; nothing raises.
+
+A refused reading never enters the queue: it has no verified signature, so it must not take the
+``(meter, window_start)`` slot that the genuine reading will need.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,39 @@ from solders.pubkey import Pubkey
 from solgrid.oracle.config import MeterConfig
 from solgrid.oracle.queue import NewReading, ReadingQueue
 from solgrid.sdk.readings import Reading, SignedReading, reading_message, verify
+from solgrid.sdk.registry import RegistryClient
 
 log = logging.getLogger("solgrid.oracle")
+
+
+def reading_problem(meter: MeterConfig | None, serial: str, reading: Reading) -> str | None:
+    """Why ``reading`` of ``serial`` cannot be queued (None: it can)."""
+    if meter is None:
+        return f"unknown meter {serial!r}"
+    if reading.window_end <= reading.window_start:
+        return f"window end {reading.window_end} is not after start {reading.window_start}"
+    try:
+        reading.to_bytes()
+    except ValueError as e:
+        return str(e)
+    return None
+
+
+def signature_problem(
+    program_id: Pubkey,
+    meter: MeterConfig,
+    address: Pubkey,
+    reading: Reading,
+    public_key: bytes,
+    signature: bytes,
+) -> str | None:
+    """Why ``signature`` is not ``meter``'s device signature of ``reading`` (None: it is)."""
+    if public_key != meter.device_pubkey:
+        return f"device key is not the configured key of meter {meter.serial!r}"
+    message = reading_message(program_id, address, reading)
+    if len(signature) != 64 or not verify(SignedReading(address, reading, public_key, signature, message)):
+        return f"bad signature for meter {meter.serial!r} window {reading.window_start}"
+    return None
 
 
 class Intake:
@@ -21,11 +56,8 @@ class Intake:
         self.meters = meters
         self.queue = queue
         self.rejected = 0
-
-    def meter_address(self, serial: str) -> Pubkey:
-        from solgrid.sdk.registry import RegistryClient
-
-        return RegistryClient(self.program_id).meter_pda(serial).address
+        registry = RegistryClient(program_id)
+        self.addresses = {serial: registry.meter_pda(serial).address for serial in meters}
 
     def reject(self, origin: str, reason: str) -> None:
         self.rejected += 1
@@ -33,16 +65,9 @@ class Intake:
 
     def check(self, origin: str, serial: str, reading: Reading) -> MeterConfig | None:
         meter = self.meters.get(serial)
-        if meter is None:
-            self.reject(origin, f"unknown meter {serial!r}")
-            return None
-        if reading.window_end <= reading.window_start:
-            self.reject(origin, f"window end {reading.window_end} is not after start {reading.window_start}")
-            return None
-        try:
-            reading.to_bytes()
-        except ValueError as e:
-            self.reject(origin, str(e))
+        problem = reading_problem(meter, serial, reading)
+        if problem is not None:
+            self.reject(origin, problem)
             return None
         return meter
 
@@ -54,28 +79,23 @@ class Intake:
         if meter.device is None:
             self.reject(origin, f"meter {serial!r} has no device_key in the config, only pushed readings")
             return None
-        signed = meter.device.sign(self.program_id, self.meter_address(serial), reading)
+        signed = meter.device.sign(self.program_id, self.addresses[serial], reading)
         return NewReading(serial, reading, signed.public_key, signed.signature, source)
 
     def signed(
         self, origin: str, serial: str, reading: Reading, public_key: bytes, signature: bytes
-    ) -> tuple[NewReading | None, str]:
+    ) -> NewReading | str:
         """A reading signed by the device itself (HTTP push): verified here, forwarded as signed.
-        Returns the reading to queue, or None and the reason."""
-        meter = self.check(origin, serial, reading)
-        if meter is None:
-            return None, "unknown meter or invalid window"
-        if public_key != meter.device_pubkey:
-            self.reject(origin, f"device key is not meter {serial!r}'s registered key")
-            return None, "device key mismatch"
-        address = self.meter_address(serial)
-        message = reading_message(self.program_id, address, reading)
-        if len(signature) != 64 or not verify(
-            SignedReading(address, reading, public_key, signature, message)
-        ):
-            self.reject(origin, f"bad signature for meter {serial!r} window {reading.window_start}")
-            return None, "bad signature"
-        return NewReading(serial, reading, public_key, signature, "http"), ""
+        Returns the reading to queue, or the reason it is refused (also logged)."""
+        meter = self.meters.get(serial)
+        problem = reading_problem(meter, serial, reading)
+        if problem is None and meter is not None:
+            address = self.addresses[serial]
+            problem = signature_problem(self.program_id, meter, address, reading, public_key, signature)
+        if problem is not None:
+            self.reject(origin, problem)
+            return problem
+        return NewReading(serial, reading, public_key, signature, "http")
 
     def enqueue(self, readings: Sequence[NewReading]) -> int:
         return self.queue.add(readings) if readings else 0

@@ -1,5 +1,6 @@
 """The durable reading queue (SQLite, WAL, synchronous=FULL): every accepted reading is committed before
-anything is sent, and its status only moves forward (pending -> applied | rejected).
+anything is sent, and the worker only moves its status forward (pending -> applied | rejected). Only the
+operator moves a reading back: ``solgrid oracle requeue`` turns a rejected reading pending again.
 
 A reading is identified by ``(serial, window_start)``: a source delivering it again (a restarted
 simulator, a re-read CSV file, a meter retrying its push) is ignored. The chain is the authority on what
@@ -54,6 +55,18 @@ class QueuedReading:
 
 
 @dataclass(frozen=True)
+class RejectedReading:
+    id: int
+    serial: str
+    reading: Reading
+    public_key: bytes
+    signature: bytes
+    source: str
+    rejected_at: float
+    reason: str
+
+
+@dataclass(frozen=True)
 class NewReading:
     serial: str
     reading: Reading
@@ -100,14 +113,17 @@ class ReadingQueue:
             )
         return self.db.total_changes - before
 
-    def next_batch(self, serials: Sequence[str], limit: int) -> list[QueuedReading]:
-        """The oldest pending readings of ``serials``, in window order (so each meter's stay in order)."""
+    def next_batch(
+        self, serials: Sequence[str], limit: int, due_by: int | None = None
+    ) -> list[QueuedReading]:
+        """The oldest pending readings of ``serials``, in window order (so each meter's stay in order);
+        with ``due_by``, only windows ending by then (a later window of a meter ends later still)."""
         marks = ",".join("?" * len(serials))
         rows = self.db.execute(
             "SELECT id, serial, window_start, window_end, production_wh, consumption_wh, public_key,"
             f" signature FROM readings WHERE status = 'pending' AND serial IN ({marks})"
-            " ORDER BY window_start, id LIMIT ?",
-            (*serials, limit),
+            " AND window_end <= ? ORDER BY window_start, id LIMIT ?",
+            (*serials, 2**63 - 1 if due_by is None else due_by, limit),
         ).fetchall()
         return [QueuedReading(r[0], r[1], Reading(r[2], r[3], r[4], r[5]), r[6], r[7]) for r in rows]
 
@@ -127,6 +143,38 @@ class ReadingQueue:
                 " WHERE id = ? AND status = 'pending'",
                 (time.time(), reason, reading_id),
             )
+
+    def rejected(self, ids: Sequence[int] = (), serials: Sequence[str] = ()) -> list[RejectedReading]:
+        """The rejected readings (only ``ids`` / of ``serials`` when given), oldest window first."""
+        query = (
+            "SELECT id, serial, window_start, window_end, production_wh, consumption_wh, public_key,"
+            " signature, source, done_at, note FROM readings WHERE status = 'rejected'"
+        )
+        args: list[object] = []
+        for column, values in (("id", ids), ("serial", serials)):
+            if values:
+                query += f" AND {column} IN ({','.join('?' * len(values))})"
+                args += values
+        rows = self.db.execute(query + " ORDER BY window_start, id", args).fetchall()
+        return [
+            RejectedReading(
+                r[0], r[1], Reading(r[2], r[3], r[4], r[5]), r[6], r[7], r[8], float(r[9] or 0), r[10] or ""
+            )
+            for r in rows
+        ]
+
+    def requeue(self, ids: Sequence[int]) -> int:
+        """Rejected readings ``ids`` back to pending (their wait, for the lag, starts now); the old reason
+        is kept in the note. Returns how many changed."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            cursor = self.db.executemany(
+                "UPDATE readings SET status = 'pending', enqueued_at = ?, done_at = NULL, tx = NULL,"
+                " note = 'requeued; was rejected: ' || COALESCE(note, '')"
+                " WHERE id = ? AND status = 'rejected'",
+                [(time.time(), i) for i in ids],
+            )
+        return cursor.rowcount
 
     def is_pending(self, reading_id: int) -> bool:
         row = self.db.execute("SELECT status FROM readings WHERE id = ?", (reading_id,)).fetchone()

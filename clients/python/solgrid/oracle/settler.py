@@ -8,12 +8,12 @@ import logging
 from collections.abc import Iterable
 
 from solgrid.oracle.config import MeterConfig, SettleConfig
+from solgrid.oracle.program_errors import RegistryErrors
 from solgrid.oracle.submitter import ProgramRejected, Submitter, Transient
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.registry import RegistryClient
 
 log = logging.getLogger("solgrid.oracle")
-NOTHING_TO_SETTLE = 6121
 
 
 class Settler:
@@ -27,6 +27,7 @@ class Settler:
     ) -> None:
         self.submitter = submitter
         self.registry = registry
+        self.errors = RegistryErrors.of(registry.coder)
         self.token = token
         self.meters = meters
         self.policy = policy
@@ -60,7 +61,7 @@ class Settler:
                 retry.add(serial)
                 continue
             except ProgramRejected as e:
-                if e.code != NOTHING_TO_SETTLE:
+                if not e.is_(self.errors.nothing_to_settle):
                     log.warning("settlement of %s refused: %s", serial, e)
                 continue
             self.settled_wh += state.unsettled_wh

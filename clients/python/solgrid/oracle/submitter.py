@@ -25,6 +25,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction_status import TransactionConfirmationStatus
 
+from solgrid.oracle.program_errors import ProgramError
 from solgrid.sdk.anchor import ProgramCoder
 from solgrid.sdk.lookup_tables import ADDRESS_LOOKUP_TABLE_PROGRAM_ID
 from solgrid.sdk.registry import Meter, RegistryClient
@@ -41,28 +42,38 @@ _CONFIRMED = (TransactionConfirmationStatus.Confirmed, TransactionConfirmationSt
 
 
 class ProgramRejected(Exception):
-    """The transaction was refused by a program (``code`` is its custom error, when it has one)."""
+    """The transaction was refused by a program. ``program_id`` and ``code`` name the custom error of the
+    program where it arose (the innermost one, when a program relays a CPI's failure), when there is one."""
 
-    def __init__(self, message: str, code: int | None) -> None:
+    def __init__(self, message: str, program_id: Pubkey | None = None, code: int | None = None) -> None:
         super().__init__(message)
+        self.program_id = program_id
         self.code = code
+
+    def is_(self, error: ProgramError) -> bool:
+        return self.program_id == error.program_id and self.code == error.code
 
 
 class Transient(Exception):
     """The transaction may or may not have landed; check the chain and retry."""
 
 
-def _describe(message: str, logs: Sequence[str], coders: Sequence[ProgramCoder]) -> ProgramRejected:
-    for line in reversed(logs):
+def describe(message: str, logs: Sequence[str], coders: Sequence[ProgramCoder]) -> ProgramRejected:
+    """The refusal that ``logs`` report. The first ``custom program error`` line is the program that
+    raised it: programs that called it through CPI fail after it, repeating the code as their own."""
+    for line in logs:
         m = _CUSTOM_ERROR.search(line)
         if m is None:
             continue
-        code = int(m.group(2), 16)
+        try:
+            program_id, code = Pubkey.from_string(m.group(1)), int(m.group(2), 16)
+        except ValueError:
+            continue
         for coder in coders:
-            if str(coder.program_id) == m.group(1) and (info := coder.error(code)) is not None:
-                return ProgramRejected(f"{coder.idl.metadata['name']}: {info}", code)
-        return ProgramRejected(f"{message} (custom error {code})", code)
-    return ProgramRejected(message, None)
+            if coder.program_id == program_id and (info := coder.error(code)) is not None:
+                return ProgramRejected(f"{coder.idl.metadata['name']}: {info}", program_id, code)
+        return ProgramRejected(f"{message} (program {program_id}, custom error {code})", program_id, code)
+    return ProgramRejected(message)
 
 
 class Submitter:
@@ -104,7 +115,7 @@ class Submitter:
                 self._blockhash = None
                 raise Transient(message) from None
             if logs:
-                raise _describe(message, logs, self.coders) from None
+                raise describe(message, logs, self.coders) from None
             raise Transient(message) from None
         signature = sent.value
         deadline = time.monotonic() + CONFIRM_TIMEOUT_SECS
@@ -124,28 +135,15 @@ class Submitter:
         )
         meta = fetched.value.transaction.meta if fetched.value is not None else None
         logs = list(meta.log_messages or []) if meta is not None else []
-        return _describe(err, logs, self.coders)
+        return describe(err, logs, self.coders)
 
     # -- chain state ---------------------------------------------------------------------------------
 
     async def cluster_time(self) -> int:
-        """The cluster's Unix time (the Clock sysvar), which readings' windows are checked against."""
-        info = (await self.rpc.get_account_info(CLOCK_SYSVAR, Confirmed)).value
-        if info is None:
-            raise Transient("the cluster has no Clock sysvar")
-        data = bytes(info.data)
-        return int(struct.unpack_from("<q", data, CLOCK_UNIX_TIMESTAMP_OFFSET)[0])
+        return await cluster_time(self.rpc)
 
     async def meters(self, registry: RegistryClient, addresses: Sequence[Pubkey]) -> list[Meter | None]:
-        """The registry Meter accounts at ``addresses`` (None where there is none)."""
-        found: list[Meter | None] = []
-        for start in range(0, len(addresses), 100):
-            chunk = list(addresses[start : start + 100])
-            infos = (await self.rpc.get_multiple_accounts(chunk, Confirmed)).value
-            for info in infos:
-                ok = info is not None and info.owner == registry.program_id
-                found.append(registry.decode_meter(bytes(info.data)) if ok and info is not None else None)
-        return found
+        return await fetch_meters(self.rpc, registry, addresses)
 
     async def table_addresses(self, address: Pubkey) -> list[Pubkey] | None:
         """The addresses stored in lookup table ``address`` (None when there is no such table)."""
@@ -154,3 +152,26 @@ class Submitter:
             return None
         data = bytes(info.data)[LOOKUP_TABLE_META_SIZE:]
         return [Pubkey.from_bytes(data[i : i + 32]) for i in range(0, len(data) - 31, 32)]
+
+
+async def cluster_time(rpc: AsyncClient) -> int:
+    """The cluster's Unix time (the Clock sysvar), which readings' windows are checked against."""
+    info = (await rpc.get_account_info(CLOCK_SYSVAR, Confirmed)).value
+    if info is None:
+        raise Transient("the cluster has no Clock sysvar")
+    data = bytes(info.data)
+    return int(struct.unpack_from("<q", data, CLOCK_UNIX_TIMESTAMP_OFFSET)[0])
+
+
+async def fetch_meters(
+    rpc: AsyncClient, registry: RegistryClient, addresses: Sequence[Pubkey]
+) -> list[Meter | None]:
+    """The registry Meter accounts at ``addresses`` (None where there is none)."""
+    found: list[Meter | None] = []
+    for start in range(0, len(addresses), 100):
+        chunk = list(addresses[start : start + 100])
+        infos = (await rpc.get_multiple_accounts(chunk, Confirmed)).value
+        for info in infos:
+            ok = info is not None and info.owner == registry.program_id
+            found.append(registry.decode_meter(bytes(info.data)) if ok and info is not None else None)
+    return found

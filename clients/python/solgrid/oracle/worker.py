@@ -4,6 +4,7 @@ Crash safety rests on two facts: a reading is committed to the queue before it i
 chain records each meter's ``last_window_end``. On start-up (and after any failure whose outcome is
 unknown) pending readings the chain already has are marked applied instead of being resent; a replay
 that slips through is refused by the registry with ``WindowNotAfterLast``, which is handled the same way.
+The program errors the worker reacts to are looked up by name in the IDLs (:mod:`.program_errors`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,11 +24,12 @@ from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.pubkey import Pubkey
 
 from solgrid.oracle.batcher import Batcher, lanes_of, table_digest
-from solgrid.oracle.config import OracleConfig
+from solgrid.oracle.config import MeterConfig, OracleConfig, OracleConfigError
 from solgrid.oracle.csv_source import CsvSource
 from solgrid.oracle.http_source import build_app
 from solgrid.oracle.intake import Intake
 from solgrid.oracle.metrics import Metrics, write_status
+from solgrid.oracle.program_errors import RegistryErrors
 from solgrid.oracle.queue import QueuedReading, ReadingQueue
 from solgrid.oracle.settler import Settler
 from solgrid.oracle.simulator import first_fresh_window, simulate, windows_due
@@ -33,13 +37,30 @@ from solgrid.oracle.submitter import ProgramRejected, Submitter, Transient
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.keys import read_keypair
 from solgrid.sdk.lookup_tables import create_lookup_table_rpc
-from solgrid.sdk.registry import RegistryClient
+from solgrid.sdk.registry import Meter, MeterStatus, RegistryClient
 
 log = logging.getLogger("solgrid.oracle")
-WINDOW_NOT_AFTER_LAST = 6131
-WINDOW_IN_FUTURE = 6134
 MAX_BACKOFF_SECS = 10.0
 SIMULATED_WINDOWS_PER_TICK = 500
+CLOCK_REFRESH_SECS = 1.0
+
+
+def config_mismatches(meter: MeterConfig, state: Meter | None) -> list[str]:
+    """How the config's view of a meter differs from the chain's, in words (empty: it agrees)."""
+    if state is None:
+        return ["not registered on chain"]
+    problems = []
+    if state.owner != meter.owner:
+        problems.append(f"the config says owner {meter.owner}, the chain {state.owner}")
+    if state.zone_id != meter.zone:
+        problems.append(f"the config says zone {meter.zone}, the chain {state.zone_id}")
+    if state.device_key != meter.device_pubkey:
+        problems.append(
+            f"the config's device key is not the one registered on chain ({Pubkey(state.device_key)})"
+        )
+    if state.status != MeterStatus.ACTIVE:
+        problems.append(f"{state.status.name.lower()} on chain, not active")
+    return problems
 
 
 class Worker:
@@ -50,6 +71,7 @@ class Worker:
         self.drain = drain
         self.registry = RegistryClient()
         self.token = EnergyTokenClient()
+        self.errors = RegistryErrors.of(self.registry.coder)
         self.queue = ReadingQueue(config.queue_path)
         self.intake = Intake(self.registry.program_id, config.meters, self.queue)
         self.batcher = Batcher(self.registry, config.meters)
@@ -61,19 +83,34 @@ class Worker:
         """Meters with newly applied readings, for the settler."""
         self.max_reading_age_secs: int | None = None
         """The registry's limit, read at start-up (None: no registry config found)."""
+        self.max_clock_skew_secs = 0
+        """How far past the cluster clock a window may end (the registry's limit, read at start-up)."""
+        self._clock: tuple[int, float] | None = None
+        self._status_failing = False
 
     # -- set-up -------------------------------------------------------------------------------------
 
-    async def reconcile(self, submitter: Submitter, serials: Sequence[str]) -> None:
-        """Mark pending readings the chain already has as applied (raises on RPC failure)."""
+    async def reconcile(self, submitter: Submitter, serials: Sequence[str]) -> dict[str, Meter | None]:
+        """Mark pending readings the chain already has as applied (raises on RPC failure); returns the
+        meters' on-chain state (None: not registered)."""
         wanted = sorted(set(serials))
-        addresses = [self.registry.meter_pda(s).address for s in wanted]
-        for serial, state in zip(wanted, await submitter.meters(self.registry, addresses), strict=True):
+        addresses = [self.intake.addresses[s] for s in wanted]
+        states = dict(zip(wanted, await submitter.meters(self.registry, addresses), strict=True))
+        for serial, state in states.items():
             if state is None:
                 continue
             self.chain_last_end[serial] = state.last_window_end
             if found := self.queue.reconcile(serial, state.last_window_end):
                 log.info("%s: %d pending reading(s) already on chain, marked applied", serial, found)
+        return states
+
+    async def due_by(self, submitter: Submitter) -> int:
+        """Readings whose window ends by this cluster time can be sent; later ones wait in the queue
+        (the cluster clock, refreshed every second, plus the registry's allowed skew)."""
+        now = time.monotonic()
+        if self._clock is None or now - self._clock[1] > CLOCK_REFRESH_SECS:
+            self._clock = (await submitter.cluster_time(), now)
+        return self._clock[0] + self.max_clock_skew_secs
 
     async def table_for(self, submitter: Submitter, serials: Sequence[str]) -> AddressLookupTableAccount:
         """The lane's lookup table: reused from the queue database when it still holds the lane's
@@ -154,6 +191,9 @@ class Worker:
         while True:
             for source in sources:
                 source.poll()
+            if any(source.behind for source in sources):
+                await asyncio.sleep(0)  # let the lanes and the HTTP endpoint run, then read on
+                continue
             if self.drain:
                 return
             await asyncio.sleep(self.config.poll_secs)
@@ -166,7 +206,17 @@ class Worker:
         )
         delay = 0.5
         while True:
-            rows = self.queue.next_batch(serials, self.config.batch_size)
+            try:
+                due_by = await self.due_by(submitter)
+            except Exception as e:
+                self.metrics.retries += 1
+                log.warning(
+                    "lane %d: cannot read the cluster clock (%s); retrying in %.1f s", index, e, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF_SECS)
+                continue
+            rows = self.queue.next_batch(serials, self.config.batch_size, due_by)
             if not rows:
                 if self.sources_done.is_set():
                     return
@@ -208,7 +258,7 @@ class Worker:
     ) -> None:
         """A refused batch: drop what the chain already has, then find the culprit one reading at a time."""
         try:
-            await self.reconcile(submitter, [r.serial for r in rows])
+            states = await self.reconcile(submitter, [r.serial for r in rows])
         except Exception as e:
             log.warning("lane %d: cannot check the chain after a refusal (%s)", index, e)
             await asyncio.sleep(self.config.poll_secs)
@@ -216,8 +266,9 @@ class Worker:
         still = [r for r in rows if self.queue.is_pending(r.id)]
         if len(still) < len(rows):
             return  # some were already on chain (a replay): the rest is retried as a fresh batch
-        if error.code == WINDOW_IN_FUTURE:
+        if error.is_(self.errors.window_in_future):
             log.warning("lane %d: a window ends in the cluster's future; waiting (%s)", index, error)
+            self._clock = None
             await asyncio.sleep(max(1.0, self.config.poll_secs))
             return
         if len(still) > 1:
@@ -235,8 +286,10 @@ class Worker:
             return
         row = still[0]
         reason = str(error)
-        if error.code == WINDOW_NOT_AFTER_LAST:
+        if error.is_(self.errors.window_not_after_last):
             reason = "its window overlaps one the meter already reported (not applied)"
+        elif states.get(row.serial) is None:
+            reason = f"meter {row.serial!r} is not registered on chain ({error})"
         self.queue.reject(row.id, reason)
         self.metrics.rejected_on_chain += 1
         log.warning(
@@ -255,38 +308,60 @@ class Worker:
             extra |= {"settlements": settler.settlements, "settled_wh": settler.settled_wh}
         return self.metrics.snapshot(extra)
 
-    async def report(self, settler: Settler) -> None:
+    async def report(self, settler: Settler | None) -> None:
         snap = self.status(settler)
         log.info("%s", self.metrics.line(snap))
         if self.config.status_path is not None:
-            write_status(self.config.status_path, snap)
+            try:
+                write_status(self.config.status_path, snap)
+            except OSError as e:
+                if not self._status_failing:  # once until it works again
+                    log.warning(
+                        "cannot write the status file %s: %s", self.config.status_path, e.strerror or e
+                    )
+                self._status_failing = True
+            else:
+                self._status_failing = False
 
     async def run(self) -> None:
-        payer = read_keypair(self.config.payer_path)
+        """Serve pushes at once (they only need the queue), then check the chain and start the lanes;
+        on the way out (drained, cancelled, SIGTERM) write the last status and close the queue."""
+        try:
+            payer = read_keypair(self.config.payer_path)
+        except Exception:
+            self.queue.close()
+            raise
         async with AsyncClient(self.config.cluster, Confirmed) as rpc:
             submitter = Submitter(rpc, payer, [self.registry.coder, self.token.coder])
             settler = Settler(submitter, self.registry, self.token, self.config.meters, self.config.settle)
             settler.dirty = self.settler_dirty
-            serials = sorted(self.config.meters)
-            await self._until_ok(
-                "checking the chain for applied readings", lambda: self.reconcile(submitter, serials)
-            )
-            config = await self._until_ok(
-                "reading the registry config", lambda: self.registry.fetch_config(rpc)
-            )
-            if config is not None:
-                self.max_reading_age_secs = config.limits.max_reading_age_secs
-            for serial in serials:
-                if serial not in self.chain_last_end:
-                    log.warning("meter %s is not registered on chain; its readings will be refused", serial)
-            runner = await self._serve(settler)
+            runner: web.AppRunner | None = None
             try:
+                runner = await self._serve(settler)
+                await self._start(submitter, rpc)
                 await self._run_tasks(submitter, settler)
             finally:
                 if runner is not None:
                     await runner.cleanup()
                 await self.report(settler)
                 self.queue.close()
+
+    async def _start(self, submitter: Submitter, rpc: AsyncClient) -> None:
+        """What the chain already has, the registry's limits, and one warning per misconfigured meter
+        (each retried with backoff while the cluster is unreachable)."""
+        serials = sorted(self.config.meters)
+        states = await self._until_ok(
+            "checking the chain for applied readings", lambda: self.reconcile(submitter, serials)
+        )
+        config = await self._until_ok("reading the registry config", lambda: self.registry.fetch_config(rpc))
+        if config is not None:
+            self.max_reading_age_secs = config.limits.max_reading_age_secs
+            self.max_clock_skew_secs = config.limits.max_clock_skew_secs
+        else:
+            log.warning("the registry has no config on %s: readings will be refused", self.config.cluster)
+        for serial, state in states.items():
+            for problem in config_mismatches(self.config.meters[serial], state):
+                log.warning("meter %s: %s; its readings will be refused", serial, problem)
 
     async def _serve(self, settler: Settler) -> web.AppRunner | None:
         if self.config.http_listen is None:
@@ -295,7 +370,12 @@ class Worker:
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         host, port = self.config.http_listen
-        await web.TCPSite(runner, host, port).start()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as e:
+            await runner.cleanup()
+            reason = os.strerror(e.errno) if e.errno else str(e)
+            raise OracleConfigError(f"http.listen: cannot listen on {host}:{port}: {reason}") from None
         log.info("listening for pushed readings on http://%s:%d/readings", host, port)
         return runner
 
@@ -317,6 +397,8 @@ class Worker:
             await asyncio.gather(*sources)
             self.sources_done.set()
             await asyncio.gather(*lanes)
+            if waiting := self.queue.pending()[0]:
+                log.warning("%d reading(s) left pending: their windows end after the cluster clock", waiting)
             if self.config.settle.enabled:
                 pending = set(self.config.meters)
                 while pending:

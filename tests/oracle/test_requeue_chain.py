@@ -1,0 +1,185 @@
+"""Rejected readings through a real node: the chain refuses a suspended owner's readings and an inactive
+meter's; ``solgrid oracle rejected`` lists them with the reason; ``requeue`` skips what the chain would
+still refuse; once the owner is reinstated, the requeued readings land exactly once and are settled."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from oracle_support import (
+    OracleNode,
+    TestMeter,
+    add_meter,
+    advance_time,
+    meter_state,
+    setup_market,
+    write_config,
+)
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
+from solders.keypair import Keypair
+
+from solgrid.cli.main import cli
+from solgrid.oracle.config import load_config
+from solgrid.oracle.submitter import ProgramRejected, Submitter, cluster_time
+from solgrid.oracle.worker import Worker
+from solgrid.sdk.energy_token import EnergyTokenClient, wh_to_base_units
+from solgrid.sdk.keys import write_keypair
+from solgrid.sdk.readings import DeviceSigner
+from solgrid.sdk.registry import RegistryClient
+from solgrid.sdk.transactions import send_and_confirm
+
+WINDOW = 900
+ROWS = [(500, 100), (650, 120), (700, 90)]
+
+
+def csv_rows(meter: TestMeter, start: int) -> str:
+    return "".join(
+        f"{meter.serial},{start + i * WINDOW},{start + (i + 1) * WINDOW},{p},{c}\n"
+        for i, (p, c) in enumerate(ROWS)
+    )
+
+
+async def invoke(*args: str) -> Result:
+    """``solgrid ARGS`` through click's runner, off the event loop (the command runs its own)."""
+    return await asyncio.to_thread(CliRunner().invoke, cli, list(args))
+
+
+def statuses(queue: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(queue) as db:
+        rows = db.execute("SELECT serial, status, note FROM readings ORDER BY serial, window_start")
+        return [(serial, status, note) for serial, status, note in rows.fetchall()]
+
+
+async def test_rejected_readings_are_listed_and_land_once_requeued(
+    oracle_node: OracleNode, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = oracle_node.rpc_url
+    registry = RegistryClient()
+    regulator = oracle_node.authority
+    async with AsyncClient(url, Confirmed) as rpc:
+        await setup_market(rpc, regulator)
+        suspended = await add_meter(rpc, regulator, tmp_path, "SUSP-1", "solar")
+        inactive = await add_meter(rpc, regulator, tmp_path, "LATE-1", "solar", activate=False)
+        starts = {m.serial: (await meter_state(rpc, m.serial)).last_window_end for m in (suspended, inactive)}
+        suspend = registry.suspend_user(regulator=regulator.pubkey(), wallet=suspended.owner)
+        await send_and_confirm(rpc, [suspend], regulator, coders=[registry.coder])
+    await advance_time(url, len(ROWS) * WINDOW + 60)
+    (tmp_path / "in.csv").write_text(
+        csv_rows(suspended, starts["SUSP-1"]) + csv_rows(inactive, starts["LATE-1"])
+    )
+    extra = 'csv = ["in.csv"]\n[settle]\ninterval_secs = 0.2\n'
+    config = write_config(tmp_path, url, oracle_node.authority_file, [suspended, inactive], extra)
+    queue = tmp_path / "oracle-queue.sqlite"
+
+    with caplog.at_level(logging.WARNING, "solgrid.oracle"):
+        await Worker(load_config(config), drain=True).run()
+    assert "meter LATE-1: inactive on chain, not active; its readings will be refused" in caplog.messages
+    assert {status for _, status, _ in statuses(queue)} == {"rejected"}
+
+    listed = await invoke("oracle", "rejected", "--config", str(config), "--json")
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.stdout)
+    assert sorted((r["meter"], r["window_start"] - starts[r["meter"]], r["production_wh"]) for r in rows) == [
+        (m.serial, i * WINDOW, p) for m in (inactive, suspended) for i, (p, _) in enumerate(ROWS)
+    ]
+    assert [r["window_start"] for r in rows] == sorted(r["window_start"] for r in rows)  # oldest first
+    reasons = {r["meter"]: r["reason"] for r in rows}
+    assert reasons["SUSP-1"].startswith("registry: UserSuspended (")
+    assert reasons["LATE-1"].startswith("registry: MeterNotActive (")
+    text = await invoke("oracle", "rejected", "--config", str(config), "--meter", "LATE-1")
+    assert text.exit_code == 0 and len(text.stdout.splitlines()) == len(ROWS)
+    assert all("\tLATE-1\t" in line and "MeterNotActive" in line for line in text.stdout.splitlines())
+
+    # Nothing is fixed yet: every reading is skipped with the reason, nothing changes.
+    early = await invoke("oracle", "requeue", "--config", str(config), "--all")
+    assert early.exit_code == 1
+    assert early.stderr.count("owner of meter 'SUSP-1' is suspended on chain, not verified") == len(ROWS)
+    assert early.stderr.count("meter 'LATE-1' is inactive on chain, not active") == len(ROWS)
+    assert (
+        early.stderr.splitlines()[-1] == f"error: {2 * len(ROWS)} of {2 * len(ROWS)} reading(s) not requeued"
+    )
+    assert {status for _, status, _ in statuses(queue)} == {"rejected"}
+
+    async with AsyncClient(url, Confirmed) as rpc:
+        fix = [
+            registry.reinstate_user(regulator=regulator.pubkey(), wallet=suspended.owner),
+            registry.activate_meter(regulator=regulator.pubkey(), meter=registry.meter_pda("LATE-1").address),
+        ]
+        await send_and_confirm(rpc, fix, regulator, coders=[registry.coder])
+
+    fixed = await invoke("oracle", "requeue", "--config", str(config), "--meter", "SUSP-1", "--json")
+    assert fixed.exit_code == 0, fixed.output
+    requeued = json.loads(fixed.stdout)
+    assert len(requeued["requeued"]) == len(ROWS) and requeued["skipped"] == []
+    # Activation moved the inactive meter's record past these windows: they can never be applied.
+    never = await invoke("oracle", "requeue", "--config", str(config), "--all", "--json")
+    assert never.exit_code == 1
+    assert json.loads(never.stdout)["requeued"] == []
+    assert all("it can never be applied" in s["reason"] for s in json.loads(never.stdout)["skipped"])
+
+    await Worker(load_config(config), drain=True).run()
+    async with AsyncClient(url, Confirmed) as rpc:
+        state = await meter_state(rpc, "SUSP-1")
+        assert (state.produced_wh, state.consumed_wh, state.reading_count) == (
+            sum(p for p, _ in ROWS),
+            sum(c for _, c in ROWS),
+            len(ROWS),
+        )
+        surplus = sum(p - c for p, c in ROWS)
+        assert await EnergyTokenClient().fetch_balance(rpc, suspended.owner) == wh_to_base_units(surplus)
+
+        # The settle crank's "another cranker was first" refusal is recognised by its IDL name, raised by
+        # the registry inside energy_token's CPI.
+        worker = Worker(load_config(config))
+        submitter = Submitter(rpc, regulator, [worker.registry.coder, worker.token.coder])
+        token = EnergyTokenClient()
+        with pytest.raises(ProgramRejected) as refused:
+            await submitter.send(
+                [token.settle_and_mint(meter=registry.meter_pda("SUSP-1").address, owner=suspended.owner)]
+            )
+        assert refused.value.is_(worker.errors.nothing_to_settle)
+        assert not refused.value.is_(worker.errors.window_not_after_last)
+        worker.queue.close()
+
+    final = statuses(queue)
+    assert [(s, status) for s, status, _ in final] == [("LATE-1", "rejected")] * len(ROWS) + [
+        ("SUSP-1", "applied")
+    ] * len(ROWS)
+    assert all(
+        note.startswith("requeued; was rejected: registry: UserSuspended")
+        for s, _, note in final
+        if s == "SUSP-1"
+    )
+
+
+async def test_a_meter_missing_on_chain_is_named_in_the_reason(
+    oracle_node: OracleNode, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = oracle_node.rpc_url
+    async with AsyncClient(url, Confirmed) as rpc:
+        await setup_market(rpc, oracle_node.authority)
+        start = await cluster_time(rpc)
+    pair = Keypair()
+    write_keypair(tmp_path / "ghost.json", pair)
+    device = DeviceSigner.from_seed(bytes(pair)[:32])
+    ghost = TestMeter("GHOST", Keypair().pubkey(), device, tmp_path / "ghost.json", "solar", 8_000)
+    await advance_time(url, len(ROWS) * WINDOW + 60)
+    (tmp_path / "in.csv").write_text(csv_rows(ghost, start))
+    extra = 'csv = ["in.csv"]\n[settle]\nenabled = false\n'
+    config = write_config(tmp_path, url, oracle_node.authority_file, [ghost], extra)
+    with caplog.at_level(logging.WARNING, "solgrid.oracle"):
+        await Worker(load_config(config), drain=True).run()
+    assert "meter GHOST: not registered on chain; its readings will be refused" in caplog.messages
+    listed = json.loads((await invoke("oracle", "rejected", "--config", str(config), "--json")).stdout)
+    assert len(listed) == len(ROWS)
+    assert all(r["reason"].startswith("meter 'GHOST' is not registered on chain (registry: ") for r in listed)
+    again = await invoke("oracle", "requeue", "--config", str(config), "--all")
+    assert again.exit_code == 1
+    assert again.stderr.count(": meter 'GHOST' is not registered on chain\n") == len(ROWS)
