@@ -9,8 +9,10 @@ from node_market import funded as _funded
 from solana.rpc.async_api import AsyncClient
 from solders.keypair import Keypair
 
+from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.registry import RegistryClient, UserRegistered, UserRole
 from solgrid.sdk.transactions import TransactionFailed, send_and_confirm
+from solgrid.sdk.transactions import _describe_failure as describe_failure
 
 
 async def test_landed_transaction_returns_logs_with_events(rpc_url: str, upgrade_authority: Keypair) -> None:
@@ -53,3 +55,20 @@ async def test_unreachable_endpoint_is_one_line() -> None:
     async with AsyncClient("http://127.0.0.1:9") as rpc:
         with pytest.raises(TransactionFailed, match="cannot reach the RPC endpoint"):
             await send_and_confirm(rpc, [], Keypair())
+
+
+def test_failure_inside_a_cpi_names_the_inner_program() -> None:
+    """energy_token's settle_and_mint calls the registry; the registry's refusal is what the user sees."""
+    registry, token = RegistryClient(), EnergyTokenClient()
+    nothing = next(e for e in registry.coder.errors if e.name == "NothingToSettle")
+    code = f"0x{nothing.code:x}"
+    logs = [
+        f"Program {token.program_id} invoke [1]",
+        f"Program {registry.program_id} invoke [2]",
+        f"Program {registry.program_id} consumed 683 of 190000 compute units",
+        f"Program {registry.program_id} failed: custom program error: {code}",
+        f"Program {token.program_id} consumed 2100 of 200000 compute units",
+        f"Program {token.program_id} failed: custom program error: {code}",
+    ]
+    text = describe_failure("Transaction simulation failed", logs, [token.coder, registry.coder])
+    assert text.startswith("registry: NothingToSettle")

@@ -126,8 +126,9 @@ def _preflight_logs(error: RPCException) -> list[str]:
 
 
 def _describe_failure(message: str, logs: Sequence[str], coders: Sequence[ProgramCoder]) -> str:
-    """``message``, with the failing program's IDL error (name and text) when the logs give its code."""
-    for line in reversed(logs):
+    """``message``, with the failing program's IDL error (name and text) when the logs give its code. The
+    first ``failed`` line is the program that raised it: callers up a CPI chain log the same code after."""
+    for line in logs:
         m = _CUSTOM_ERROR.search(line)
         if not m:
             continue
