@@ -19,12 +19,14 @@ import asyncio
 import base64
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from solgrid.indexer.backfill import STORE_PAGE, catch_up
+from solgrid.indexer.backfill import STORE_PAGE as STORE_PAGE
+from solgrid.indexer.backfill import catch_up
 from solgrid.indexer.chain import SignatureInfo
 from solgrid.indexer.db import create_engine, migrate, sessions
 from solgrid.indexer.decode import EventDecoder
@@ -124,10 +126,34 @@ async def through_catch_up(txs: list[FetchedTransaction], db_url: str, decoder: 
     return elapsed
 
 
-async def run(count: int, db_url: str, catch_up_db_url: str | None) -> None:
+@dataclass(frozen=True)
+class IngestResult:
+    transactions: int
+    events: int
+    backend: str
+    decode_eps: float
+    ingest_eps: float
+    replay_tps: float
+    catch_up_eps: float | None
+
+    def lines(self) -> list[str]:
+        out = [
+            f"indexer bench: {self.transactions} transactions x {READINGS_PER_TX} ReadingAccepted + {METERS} "
+            f"meter registrations = {self.events} events, pages of {STORE_PAGE} tx, {self.backend}",
+            f"  decode only:               {self.decode_eps:10,.0f} events/s",
+            f"  ingest (decode + store):   {self.ingest_eps:10,.0f} events/s  (goal >= 5,000)",
+            f"  replay of the same txs:    {self.replay_tps:10,.0f} tx/s skipped (idempotence check)",
+        ]
+        if self.catch_up_eps is not None:
+            out.append(
+                f"  catch-up (full path):      {self.catch_up_eps:10,.0f} events/s  (list, fetch, store)"
+            )
+        return out
+
+
+async def run(count: int, db_url: str, catch_up_db_url: str | None) -> IngestResult:
     txs = transactions(count)
     events = count * READINGS_PER_TX + METERS
-    count += 1
     decoder = EventDecoder([RegistryClient().coder, EnergyTokenClient().coder])
 
     started = time.perf_counter()
@@ -141,7 +167,7 @@ async def run(count: int, db_url: str, catch_up_db_url: str | None) -> None:
     store = Store(decoder)
     program = str(RegistryClient().program_id)
     started = time.perf_counter()
-    for start in range(0, count, STORE_PAGE):
+    for start in range(0, len(txs), STORE_PAGE):
         page = txs[start : start + STORE_PAGE]
         async with factory() as session, session.begin():
             await store.store(session, page, (program, page[-1].signature, page[-1].slot))
@@ -154,17 +180,26 @@ async def run(count: int, db_url: str, catch_up_db_url: str | None) -> None:
     await engine.dispose()
     assert again == []
 
-    print(
-        f"indexer bench: {count - 1} transactions x {READINGS_PER_TX} ReadingAccepted + {METERS} meter "
-        f"registrations = {events} events, "
-        f"pages of {STORE_PAGE} tx, {db_url.split(':')[0]}"
-    )
-    print(f"  decode only:               {events / decode_secs:10,.0f} events/s")
-    print(f"  ingest (decode + store):   {events / ingest_secs:10,.0f} events/s  (goal >= 5,000)")
-    print(f"  replay of the same txs:    {count / replay_secs:10,.0f} tx/s skipped (idempotence check)")
+    catch_up_eps = None
     if catch_up_db_url is not None:
-        catch_up_secs = await through_catch_up(txs, catch_up_db_url, decoder)
-        print(f"  catch-up (full path):      {events / catch_up_secs:10,.0f} events/s  (list, fetch, store)")
+        catch_up_eps = events / await through_catch_up(txs, catch_up_db_url, decoder)
+    return IngestResult(
+        transactions=count,
+        events=events,
+        backend=db_url.split(":")[0],
+        decode_eps=events / decode_secs,
+        ingest_eps=events / ingest_secs,
+        replay_tps=len(txs) / replay_secs,
+        catch_up_eps=catch_up_eps,
+    )
+
+
+def run_sqlite(count: int = 1000) -> IngestResult:
+    """The benchmark on fresh SQLite files (what ``make bench`` records)."""
+    with tempfile.TemporaryDirectory(prefix="solgrid-indexer-bench-") as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        second = f"sqlite+aiosqlite:///{Path(tmp) / 'catch-up.db'}"
+        return asyncio.run(run(count, url, second))
 
 
 def main() -> None:
@@ -172,10 +207,9 @@ def main() -> None:
     parser.add_argument("--transactions", type=int, default=1000)
     parser.add_argument("--db", default=None, help="database URL (default: a fresh SQLite file)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="solgrid-indexer-bench-") as tmp:
-        url = args.db or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        second = None if args.db else f"sqlite+aiosqlite:///{Path(tmp) / 'catch-up.db'}"
-        asyncio.run(run(args.transactions, url, second))
+    as_given = args.db is not None
+    result = asyncio.run(run(args.transactions, args.db, None)) if as_given else run_sqlite(args.transactions)
+    print("\n".join(result.lines()))
 
 
 if __name__ == "__main__":

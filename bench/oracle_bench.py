@@ -16,6 +16,7 @@ import asyncio
 import logging
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -81,7 +82,31 @@ async def market(rpc: AsyncClient, operator: Keypair, directory: Path, meters: i
     return tables
 
 
-async def bench(meters: int, windows: int, lanes: int) -> None:
+@dataclass(frozen=True)
+class OracleResult:
+    meters: int
+    lanes: int
+    readings: int
+    transactions: int
+    elapsed_secs: float
+    submit_rate: float
+    on_chain: int
+
+    @property
+    def overall_rate(self) -> float:
+        return self.readings / self.elapsed_secs
+
+    def lines(self) -> list[str]:
+        return [
+            f"{self.readings} readings from {self.meters} meters in {self.transactions} transactions",
+            f"worker run (lookup tables, submission, settlement): {self.elapsed_secs:.2f} s",
+            f"submission throughput: {self.submit_rate:.1f} readings/s",
+            f"overall: {self.overall_rate:.1f} readings/s",
+            f"readings recorded on-chain: {self.on_chain} (expected {self.readings})",
+        ]
+
+
+async def bench(meters: int, windows: int, lanes: int) -> OracleResult:
     with tempfile.TemporaryDirectory(prefix="solgrid-oracle-bench-") as tmp:
         directory = Path(tmp)
         operator = Keypair()
@@ -113,18 +138,21 @@ async def bench(meters: int, windows: int, lanes: int) -> None:
             started = time.perf_counter()
             await worker.run()
             elapsed = time.perf_counter() - started
-            total = meters * windows
-            print(f"{total} readings from {meters} meters in {worker.metrics.transactions} transactions")
-            print(f"worker run (lookup tables, submission, settlement): {elapsed:.2f} s")
             rate = worker.metrics.applied / max(worker.metrics.submit_seconds, 1e-9)
-            print(f"submission throughput: {rate:.1f} readings/s")
-            print(f"overall: {total / elapsed:.1f} readings/s")
             registry = RegistryClient()
             on_chain = 0
             for i in range(meters):
                 state = await registry.fetch_meter(rpc, f"BENCH-{i:03}")
                 on_chain += state.reading_count if state is not None else 0
-            print(f"readings recorded on-chain: {on_chain} (expected {total})")
+            return OracleResult(
+                meters=meters,
+                lanes=lanes,
+                readings=meters * windows,
+                transactions=worker.metrics.transactions,
+                elapsed_secs=elapsed,
+                submit_rate=rate,
+                on_chain=on_chain,
+            )
 
 
 def main() -> None:
@@ -134,7 +162,7 @@ def main() -> None:
     parser.add_argument("--lanes", type=int, default=4)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(bench(args.meters, args.windows, args.lanes))
+    print("\n".join(asyncio.run(bench(args.meters, args.windows, args.lanes)).lines()))
 
 
 if __name__ == "__main__":

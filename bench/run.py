@@ -3,7 +3,9 @@
 - build time of every program from clean (a copy of the workspace with an empty target directory,
   including ``-Zbuild-std``), after a one-file edit, and with nothing changed; the .so sizes;
 - local-node throughput of simple SOL transfers sent through JSON-RPC by concurrent clients;
-- compute units per instruction, measured in LiteSVM.
+- compute units per instruction, measured in LiteSVM;
+- oracle worker readings/s through the local node;
+- indexer ingest into SQLite (decode + store, and the whole catch-up path).
 
 Goals (from the issues) are printed next to the numbers; they are targets to watch, not assertions.
 """
@@ -26,6 +28,8 @@ from solgrid.localnet import bench as node_bench
 
 sys.path.insert(0, str(Path(__file__).parent))
 import energy_token_cu  # sibling scripts of this directory
+import indexer_bench
+import oracle_bench
 import registry_cu
 
 REPO = Path(__file__).resolve().parents[1]
@@ -117,8 +121,42 @@ def compute_units() -> list[str]:
     return rows
 
 
+def indexer_ingest() -> list[str]:
+    r = indexer_bench.run_sqlite()
+    return [
+        "## Indexer: events into SQLite (goal >= 5,000 events/s)",
+        "",
+        f"{r.transactions} transactions of {indexer_bench.READINGS_PER_TX} ReadingAccepted events each (plus "
+        f"{indexer_bench.METERS} registrations): {r.events} events, no RPC (`bench/indexer_bench.py`).",
+        "",
+        "| path | rate |",
+        "|---|---|",
+        f"| decode only | {r.decode_eps:,.0f} events/s |",
+        f"| ingest: decode + store (pages of {indexer_bench.STORE_PAGE} tx) | {r.ingest_eps:,.0f} events/s |",
+        f"| catch-up: list, fetch, decode, store, checkpoint | {r.catch_up_eps or 0:,.0f} events/s |",
+        f"| the same transactions again (idempotent skip) | {r.replay_tps:,.0f} tx/s |",
+    ]
+
+
+def oracle_throughput() -> list[str]:
+    r = asyncio.run(oracle_bench.bench(meters=12, windows=50, lanes=4))
+    return [
+        "## Oracle worker through the local node (goal >= 50 readings/s)",
+        "",
+        f"{r.readings} simulated readings of {r.meters} meters signed by their device keys, {r.lanes} lanes,",
+        "batches of 6 in v0 transactions, the node as its own process (`bench/oracle_bench.py`).",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| transactions | {r.transactions} |",
+        f"| submission (send to confirmation) | {r.submit_rate:.0f} readings/s |",
+        f"| whole run (lookup tables, submission, settlement) | {r.overall_rate:.0f} readings/s |",
+        f"| readings recorded on-chain | {r.on_chain} of {r.readings} |",
+    ]
+
+
 def main() -> None:
-    sections = [build_times, node_throughput, compute_units]
+    sections = [build_times, node_throughput, compute_units, oracle_throughput, indexer_ingest]
     lines = [
         "# Benchmark results",
         "",

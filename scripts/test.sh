@@ -8,8 +8,8 @@ echo "== cargo test (host)"
 RUSTC=/usr/bin/rustc /usr/bin/cargo test --workspace --quiet
 
 echo "== ruff"
-.venv/bin/ruff check clients tests scripts bench
-.venv/bin/ruff format --check clients tests scripts bench
+.venv/bin/ruff check clients tests scripts bench examples
+.venv/bin/ruff format --check clients tests scripts bench examples
 
 echo "== mypy"
 .venv/bin/mypy
