@@ -221,6 +221,23 @@ def test_the_largest_settlement_mints_and_supply_overflow_rolls_back(market: Mar
     assert env.meter_field(meter.address, "settled_wh") == largest
 
 
+def test_the_minted_amount_is_the_increase_of_settled_wh(market: Market) -> None:
+    # settle_and_mint reads the amount as the increase of the registry-owned meter's settled_wh
+    # across the settle_meter CPI (not through sol_get_return_data): from a high, non-zero
+    # settled_wh it must still mint exactly what the registry settled (its MeterSettled event).
+    env = market.env
+    base = 2**63 + 12_345
+    meter = market.meter(produced_wh=base + 900, consumed_wh=0, settled_wh=base)
+    sent = env.settle(meter.address, meter.owner)
+    [minted] = env.client.events(sent.logs)
+    assert isinstance(minted, GridMinted)
+    assert (minted.amount_wh, minted.amount) == (900, 900 * BASE_UNITS_PER_WH)
+    assert env.meter_field(meter.address, "settled_wh") == base + 900
+    assert market.balance() == 900 * BASE_UNITS_PER_WH
+    [(name, settled)] = registry_events(market, sent.logs)
+    assert name == "MeterSettled" and (settled.amount_wh, settled.settled_wh) == (900, base + 900)
+
+
 def test_an_amount_beyond_u64_base_units_overflows(market: Market) -> None:
     env = market.env
     meter = market.meter(produced_wh=U64_MAX)

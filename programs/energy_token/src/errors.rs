@@ -71,7 +71,7 @@ impl EnergyTokenError {
                 "The token account is not owned by the meter's owner (settle_and_mint) or by the holder (burn)"
             }
             EnergyTokenError::InvalidSettlementReturn => {
-                "The registry's settle_meter did not return a positive u64 amount set by the registry itself"
+                "The registry's settle_meter did not increase the meter's settled Wh"
             }
             EnergyTokenError::ZeroAmount => "The amount must be greater than zero",
         }

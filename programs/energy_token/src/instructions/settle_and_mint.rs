@@ -15,10 +15,12 @@
 //! 9. `[]` config: this program's Config.
 //!
 //! Steps: the registry's `settle_meter` (CPI, signed by the settlement PDA) moves the meter's
-//! unsettled net surplus into `settled_wh` and returns it as a u64 (return data); a meter with
-//! nothing to settle fails there, so each Wh is minted exactly once and a deficit is never minted.
-//! Then `amount_wh * 10^6` base units are minted to `destination` (CPI, signed by the mint
-//! authority PDA). Config is only read: the path writes no global account of this program.
+//! unsettled net surplus into `settled_wh` (and returns it as return data); a meter with nothing to
+//! settle fails there, so each Wh is minted exactly once and a deficit is never minted. The amount
+//! is read as the increase of the registry-owned meter's `settled_wh` across that CPI (see
+//! [`settled_amount`] for why this is what the registry settled). Then `amount_wh * 10^6` base
+//! units are minted to `destination` (CPI, signed by the mint authority PDA). Config is only read:
+//! the path writes no global account of this program.
 //!
 //! Config is recognised by owner and discriminator without re-deriving its address: this program
 //! creates exactly one account with that discriminator, at its PDA (`initialize`).
@@ -27,7 +29,6 @@
 
 use core::mem::MaybeUninit;
 use pinocchio::{
-    address::address_eq,
     cpi::{invoke_signed_unchecked, CpiAccount, Seed, Signer},
     error::ProgramError,
     instruction::{InstructionAccount, InstructionView},
@@ -63,6 +64,8 @@ pub struct SettleAndMintAccounts<'a> {
     pub destination: &'a AccountView,
     pub settlement_bump: u8,
     pub mint_authority_bump: u8,
+    /// The meter's `settled_wh` before the registry settles it.
+    pub settled_before: u64,
     /// The meter's owner (the wallet minted GRID goes to).
     pub owner: Address,
 }
@@ -91,7 +94,10 @@ impl<'a> SettleAndMintAccounts<'a> {
         checks::writable(meter)?;
         checks::owned_by(meter, &config.registry_program)?;
         // SAFETY: as above.
-        let owner = unsafe { state::view::<RegistryMeter>(meter)? }.owner;
+        let (owner, settled_before) = {
+            let meter = unsafe { state::view::<RegistryMeter>(meter)? };
+            (meter.owner, meter.settled_wh.get())
+        };
         state::check_address(mint, &config.mint, EnergyTokenError::InvalidMint)?;
         checks::writable(mint)?;
         state::check_address(
@@ -114,6 +120,7 @@ impl<'a> SettleAndMintAccounts<'a> {
             destination,
             settlement_bump: config.settlement_bump,
             mint_authority_bump: config.mint_authority_bump,
+            settled_before,
             owner,
         })
     }
@@ -124,7 +131,9 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let accounts = SettleAndMintAccounts::load(program_id, accounts)?;
 
     settle_meter(&accounts)?;
-    let amount_wh = settled_amount(accounts.registry_program.address())?;
+    // SAFETY: `settle_meter` has returned; no reference into the meter's data is alive.
+    let settled_after = unsafe { read_settled_wh(accounts.meter) };
+    let amount_wh = settled_amount(accounts.settled_before, settled_after)?;
     let amount = state::base_units(amount_wh)?;
 
     let bump = [accounts.mint_authority_bump];
@@ -181,62 +190,45 @@ fn settle_meter(accounts: &SettleAndMintAccounts) -> ProgramResult {
     Ok(())
 }
 
-/// Length of `settle_meter`'s return data: the settled Wh as a little-endian u64.
-pub const RETURN_LEN: usize = 8;
+/// Offset of `settled_wh` in a registry Meter account's data (after the discriminator).
+pub const SETTLED_WH_OFFSET: usize =
+    discriminator::LEN + core::mem::offset_of!(RegistryMeter, settled_wh);
 
-/// The Wh the registry just settled, from the return data `settle_meter` set.
-fn settled_amount(registry: &Address) -> Result<u64, ProgramError> {
-    let mut data = [0u8; RETURN_LEN];
-    let mut setter = [0u8; 32];
-    let size = get_return_data(&mut data, &mut setter);
-    parse_settled_amount(size, &Address::new_from_array(setter), &data, registry)
-}
-
-/// `sol_get_return_data` into fixed buffers: copies at most [`RETURN_LEN`] bytes and the setter's
-/// program id, and returns the full length of the return data (0 when there is none). pinocchio's
-/// `get_return_data` would reserve and copy into a 1 KiB buffer instead.
+/// The meter's `settled_wh`, read from its account data.
+///
+/// # Safety
+///
+/// `meter`'s data was checked to be a registry Meter (`SettleAndMintAccounts::load`), and no
+/// mutable reference to it is alive. Read through a raw pointer (not a reference held across the
+/// CPI) so that the value written back by the registry is the one read.
 #[inline(always)]
-fn get_return_data(data: &mut [u8; RETURN_LEN], setter: &mut [u8; 32]) -> u64 {
-    #[cfg(any(target_os = "solana", target_arch = "bpf"))]
-    // SAFETY: both buffers are writable for the lengths the syscall writes (at most `RETURN_LEN`
-    // data bytes and 32 program-id bytes).
-    unsafe {
-        pinocchio::syscalls::sol_get_return_data(
-            data.as_mut_ptr(),
-            RETURN_LEN as u64,
-            setter.as_mut_ptr(),
-        )
-    }
-    #[cfg(not(any(target_os = "solana", target_arch = "bpf")))]
-    {
-        core::hint::black_box((data, setter));
-        0
-    }
+unsafe fn read_settled_wh(meter: &AccountView) -> u64 {
+    core::ptr::read_unaligned(meter.data_ptr().add(SETTLED_WH_OFFSET) as *const u64)
 }
 
-/// Checks the return data: set by `registry` itself (not by a program further down the call
-/// stack), exactly [`RETURN_LEN`] bytes (`size` is the full length the runtime reports), and a
-/// positive amount (the registry fails rather than settling nothing).
-pub fn parse_settled_amount(
-    size: u64,
-    setter: &Address,
-    data: &[u8; RETURN_LEN],
-    registry: &Address,
-) -> Result<u64, ProgramError> {
-    if size != RETURN_LEN as u64 || !address_eq(setter, registry) {
-        return Err(EnergyTokenError::InvalidSettlementReturn.into());
-    }
-    match u64::from_le_bytes(*data) {
-        0 => Err(EnergyTokenError::InvalidSettlementReturn.into()),
-        amount => Ok(amount),
+/// The Wh the registry just settled: how much its `settle_meter` added to the meter's
+/// `settled_wh`.
+///
+/// Why this and not the return data: the meter is owned by the registry (checked in `load`, and
+/// only the owner can change an account's data), it is passed to no other program, and
+/// `settle_meter` does `settled_wh += amount` and returns `amount` (registry
+/// `instructions/settle_meter.rs`). So the increase is exactly the amount the registry settled,
+/// read from state only the registry can write, and it cannot be set by any other program (which
+/// return data could be, hence the setter check `sol_get_return_data` needed). Reading two u64
+/// instead of calling `sol_get_return_data` saves ~120 CU on the minting path.
+///
+/// Fails with `InvalidSettlementReturn` unless the counter increased (the registry fails rather
+/// than settling nothing, so zero or a decrease means something is wrong).
+pub fn settled_amount(before: u64, after: u64) -> Result<u64, ProgramError> {
+    match after.checked_sub(before) {
+        Some(amount) if amount > 0 => Ok(amount),
+        _ => Err(EnergyTokenError::InvalidSettlementReturn.into()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const REGISTRY: Address = Address::new_from_array([5; 32]);
 
     #[test]
     fn settle_meter_discriminator_is_anchors() {
@@ -249,35 +241,33 @@ mod tests {
     }
 
     #[test]
-    fn return_data_from_the_registry_is_accepted() {
-        let data = 1234u64.to_le_bytes();
-        assert_eq!(
-            parse_settled_amount(8, &REGISTRY, &data, &REGISTRY),
-            Ok(1234)
-        );
-        assert_eq!(
-            parse_settled_amount(8, &REGISTRY, &u64::MAX.to_le_bytes(), &REGISTRY),
-            Ok(u64::MAX)
-        );
+    fn settled_wh_offset_is_the_meters() {
+        use solgrid_program_kit::account::{self, AccountLayout};
+        // serial, owner, user, zone_id, device_key, source, status, bump, capacity_w,
+        // last_window_end, produced_wh, consumed_wh, then settled_wh.
+        assert_eq!(SETTLED_WH_OFFSET, 8 + 32 * 3 + 4 + 32 + 3 + 8 * 4);
+        let mut data = [0u8; RegistryMeter::LEN];
+        data[..8].copy_from_slice(&RegistryMeter::DISCRIMINATOR);
+        data[SETTLED_WH_OFFSET..SETTLED_WH_OFFSET + 8]
+            .copy_from_slice(&0x0102_0304_0506_0708u64.to_le_bytes());
+        let meter = account::load::<RegistryMeter>(&data).map(|m| m.settled_wh.get());
+        assert_eq!(meter, Ok(0x0102_0304_0506_0708));
     }
 
     #[test]
-    fn return_data_is_refused_when_missing_foreign_malformed_or_zero() {
+    fn the_settled_increase_is_the_amount() {
+        assert_eq!(settled_amount(0, 1234), Ok(1234));
+        assert_eq!(settled_amount(100, 1334), Ok(1234));
+        assert_eq!(settled_amount(0, u64::MAX), Ok(u64::MAX));
+        assert_eq!(settled_amount(u64::MAX - 1, u64::MAX), Ok(1));
+    }
+
+    #[test]
+    fn no_increase_or_a_decrease_is_refused() {
         let err = Err(EnergyTokenError::InvalidSettlementReturn.into());
-        let data = 5u64.to_le_bytes();
-        let other = Address::new_from_array([6; 32]);
-        assert_eq!(parse_settled_amount(0, &REGISTRY, &data, &REGISTRY), err);
-        assert_eq!(parse_settled_amount(8, &other, &data, &REGISTRY), err);
-        assert_eq!(parse_settled_amount(7, &REGISTRY, &data, &REGISTRY), err);
-        assert_eq!(parse_settled_amount(16, &REGISTRY, &data, &REGISTRY), err);
-        assert_eq!(parse_settled_amount(8, &REGISTRY, &[0; 8], &REGISTRY), err);
-    }
-
-    #[test]
-    fn host_has_no_return_data() {
-        assert_eq!(
-            settled_amount(&REGISTRY),
-            Err(EnergyTokenError::InvalidSettlementReturn.into())
-        );
+        assert_eq!(settled_amount(0, 0), err);
+        assert_eq!(settled_amount(500, 500), err);
+        assert_eq!(settled_amount(500, 499), err);
+        assert_eq!(settled_amount(u64::MAX, 0), err);
     }
 }
