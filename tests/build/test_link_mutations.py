@@ -53,8 +53,13 @@ def _set_dynamic(blob: bytearray, elf: SharedObject, tag: int, value: int) -> No
     raise AssertionError(f"no dynamic tag {tag}")
 
 
+def _set_header(at: int, fmt: str, value: int) -> Mutation:
+    """Overwrite the file-header field at byte ``at``."""
+    return lambda blob, _elf: struct.pack_into(fmt, blob, at, value)
+
+
 def _set_e_flags(value: int) -> Mutation:
-    return lambda blob, _elf: struct.pack_into("<I", blob, 48, value)
+    return _set_header(48, "<I", value)
 
 
 def _long_section_name(blob: bytearray, elf: SharedObject) -> None:
@@ -134,12 +139,28 @@ def _program_headers_descending(blob: bytearray, elf: SharedObject) -> None:
     blob[64:120], blob[120:176] = second, first
 
 
+def _load_past_the_end(blob: bytearray, elf: SharedObject) -> None:
+    # p_filesz and p_memsz of the first program header (PT_LOAD .text).
+    struct.pack_into("<QQ", blob, elf.phoff + 32, len(blob), len(blob))
+
+
 def _two_dynstr(blob: bytearray, elf: SharedObject) -> None:
     _set_section_field(blob, elf, ".shstrtab", 0, elf.section(".dynstr").name_offset)
 
 
 REJECTED = [
     # (id, mutation, rule loader_rules reports, fragment of the loader's message)
+    ("ELFCLASS32", _set_header(4, "<B", 1), "file header", "invalid file header"),
+    ("big endian", _set_header(5, "<B", 2), "file header", "invalid file header"),
+    ("EI_VERSION 0", _set_header(6, "<B", 0), "file header", "invalid file header"),
+    ("OSABI 3", _set_header(7, "<B", 3), "file header", "Incompatible ELF: wrong ABI"),
+    ("ET_REL", _set_header(16, "<H", 1), "file header", "Incompatible ELF: wrong type"),
+    ("ET_EXEC", _set_header(16, "<H", 2), "file header", "Incompatible ELF: wrong type"),
+    ("e_machine x86-64", _set_header(18, "<H", 62), "file header", "Incompatible ELF: wrong machine"),
+    ("e_version 0", _set_header(20, "<I", 0), "file header", "invalid file header"),
+    ("e_ehsize 65", _set_header(52, "<H", 65), "file header", "invalid file header"),
+    ("e_phentsize 57", _set_header(54, "<H", 57), "file header", "invalid file header"),
+    ("e_shentsize 65", _set_header(58, "<H", 65), "file header", "invalid file header"),
     ("e_flags=3 (SBPFv3)", _set_e_flags(3), "SBPF version", "invalid file header"),
     ("e_flags=2 (SBPFv2)", _set_e_flags(2), "SBPF version", "Verifier error: unknown eBPF opcode"),
     (
@@ -150,6 +171,7 @@ REJECTED = [
     ),
     ("section 0 not SHT_NULL", _null_section, "null section", "invalid section header"),
     ("PT_LOAD descending", _program_headers_descending, "program header order", "Invalid ELF program header"),
+    ("PT_LOAD past the end", _load_past_the_end, "program header order", "Offset or value is out of bounds"),
     ("section over the headers", _section_over_headers, "section ranges", "values overlap"),
     ("sections out of order", _sections_out_of_order, "section ranges", "sections not in ascending order"),
     ("section name > 15 bytes", _long_section_name, "section names", "is longer than `16` bytes"),
