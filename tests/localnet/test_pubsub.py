@@ -128,6 +128,29 @@ async def test_signature_subscription_before_and_after_commit(node: LocalNode, c
         assert again.result.value.err is None
 
 
+async def test_signature_unsubscribe_stops_the_notification(node: LocalNode, client: AsyncClient) -> None:
+    payer = await funded(client, SOL)
+    async with connect(node.ws_url) as ws:
+        tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), 1)])
+        await ws.signature_subscribe(tx.signatures[0])
+        dropped = await subscribed(ws)
+        await ws.signature_unsubscribe(dropped)
+        assert (await next_message(ws, UnsubscribeResult)).result is True
+
+        await client.confirm_transaction((await client.send_transaction(tx)).value)
+        # Had `dropped` stayed, its notification would be queued before this subscription's answer.
+        await ws.signature_subscribe(tx.signatures[0])
+        notified: list[int] = []
+        kept = None
+        while kept is None or kept not in notified:
+            for message in await asyncio.wait_for(ws.recv(), TIMEOUT):
+                if isinstance(message, SubscriptionResult):
+                    kept = int(message.result)
+                elif isinstance(message, SignatureNotification):
+                    notified.append(message.subscription)
+        assert notified == [kept]
+
+
 async def test_slot_and_root_subscriptions(node: LocalNode) -> None:
     async with connect(node.ws_url) as ws:
         await ws.slot_subscribe()

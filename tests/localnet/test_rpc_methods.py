@@ -13,11 +13,15 @@ import zstandard
 from localnet_support import SOL, build_tx, call, funded, send, transfer_ix
 from solana.rpc.async_api import AsyncClient
 from solders.address_lookup_table_account import AddressLookupTableAccount, derive_lookup_table_address
+from solders.commitment_config import CommitmentLevel
 from solders.hash import Hash
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.message import Message, MessageV0, to_bytes_versioned
 from solders.pubkey import Pubkey
+from solders.rpc.config import RpcContextConfig
+from solders.rpc.requests import IsBlockhashValid
+from solders.rpc.responses import IsBlockhashValidResp
 from solders.system_program import ID as SYSTEM_PROGRAM
 from solders.transaction import VersionedTransaction
 
@@ -69,10 +73,14 @@ async def test_latest_blockhash_is_valid_for_150_blocks(node: LocalNode, client:
     latest = (await client.get_latest_blockhash()).value
     height = (await client.get_block_height()).value
     assert latest.last_valid_block_height - 150 <= height <= latest.last_valid_block_height
-    valid = await call(node.rpc_url, "isBlockhashValid", [str(latest.blockhash), {"commitment": "processed"}])
-    assert valid["result"]["value"] is True
-    unknown = await call(node.rpc_url, "isBlockhashValid", [str(Hash.new_unique())])
-    assert unknown["result"]["value"] is False
+    # solana-py 0.36 has no method for isBlockhashValid: send solders' typed request through the
+    # client's own provider, which parses the answer as solana-py does for every other method.
+    processed = RpcContextConfig(CommitmentLevel.Processed)
+    provider = client._provider
+    valid = await provider.make_request(IsBlockhashValid(latest.blockhash, processed), IsBlockhashValidResp)
+    assert valid.value is True and valid.context.slot >= height
+    unknown = await provider.make_request(IsBlockhashValid(Hash.new_unique()), IsBlockhashValidResp)
+    assert unknown.value is False
 
 
 async def test_fee_for_message(client: AsyncClient) -> None:
