@@ -50,9 +50,8 @@ def upgrade_authority() -> Keypair:
     return Keypair()
 
 
-@pytest.fixture(scope="session")
-def rpc_url(upgrade_authority: Keypair) -> Iterator[str]:
-    """JSON-RPC URL of a local node shared by the session, serving the workspace programs."""
+def workspace_node(upgrade_authority: Keypair) -> BackgroundNode:
+    """A local node on free ports serving the workspace programs, upgradeable by ``upgrade_authority``."""
     authority = upgrade_authority.pubkey()
     programs = [
         GenesisProgram("registry", RegistryClient().program_id, program_elf("registry"), authority),
@@ -63,5 +62,18 @@ def rpc_url(upgrade_authority: Keypair) -> Iterator[str]:
     config = NodeConfig(
         rpc_port=0, ws_port=0, programs=programs, funded={upgrade_authority.pubkey(): GENESIS_LAMPORTS}
     )
-    with BackgroundNode(config) as node:
+    return BackgroundNode(config)
+
+
+@pytest.fixture(scope="session")
+def rpc_url(upgrade_authority: Keypair) -> Iterator[str]:
+    """JSON-RPC URL of a local node shared by the session, serving the workspace programs."""
+    with workspace_node(upgrade_authority) as node:
+        yield node.rpc_url
+
+
+@pytest.fixture
+def fresh_rpc_url(upgrade_authority: Keypair) -> Iterator[str]:
+    """JSON-RPC URL of a local node of this test's own: the workspace programs, nothing initialised."""
+    with workspace_node(upgrade_authority) as node:
         yield node.rpc_url

@@ -3,10 +3,9 @@
 * Offline: the instructions ``Program.methods`` builds from the IDL are byte-identical to the SDK's and
   run in LiteSVM.
 * Against a node, from fixtures that ``tests/conftest.py`` provides with the local node (without them
-  these tests are skipped): ``rpc_url``, the JSON-RPC URL of a running node with the registry at its IDL
-  address, and ``upgrade_authority``, the Keypair the node installed the workspace programs with. The
-  node may be shared: the Config is initialised (by the upgrade authority, as the program demands)
-  only if no earlier test did, and every assertion is relative to the state found.
+  these tests are skipped): ``fresh_rpc_url``, the JSON-RPC URL of a node of the test's own with the
+  registry at its IDL address and nothing initialised, and ``upgrade_authority``, the Keypair the node
+  installed the workspace programs with (the only one the program lets initialise the Config).
 """
 
 from __future__ import annotations
@@ -127,7 +126,7 @@ def node_fixture(request: pytest.FixtureRequest, name: str) -> Any:
 
 @pytest.fixture
 def node_url(request: pytest.FixtureRequest) -> str:
-    url: str = node_fixture(request, "rpc_url")
+    url: str = node_fixture(request, "fresh_rpc_url")
     return url
 
 
@@ -161,29 +160,29 @@ async def test_initialize_and_register_through_anchorpy(
         program = anchorpy_program(client, connection, wallet)
         config_address = client.config_pda().address
 
-        if (await connection.get_account_info(config_address)).value is None:
-            # A stranger may not initialise an upgradeable deployment ...
-            with pytest.raises(ProgramError) as refused:
-                await (
-                    program.methods["initialize"]
-                    .args([limits_value(program, Limits())])
-                    .accounts(initialize_accounts(client, wallet.pubkey()))
-                    .rpc()
-                )
-            assert refused.value.code == ERRORS["NotUpgradeAuthority"]["code"]
-            # ... its upgrade authority may (the wallet pays, the authority signs).
-            accounts = initialize_accounts(client, wallet.pubkey())
-            accounts["authority"] = node_upgrade_authority.pubkey()
-            signature = await (
+        assert (await connection.get_account_info(config_address)).value is None
+        # A stranger may not initialise an upgradeable deployment ...
+        with pytest.raises(ProgramError) as refused:
+            await (
                 program.methods["initialize"]
                 .args([limits_value(program, Limits())])
-                .accounts(accounts)
-                .signers([node_upgrade_authority])
+                .accounts(initialize_accounts(client, wallet.pubkey()))
                 .rpc()
             )
-            events = client.events(await transaction_logs(connection, signature))
-            assert len(events) == 1 and isinstance(events[0], ConfigInitialized)
-            assert events[0].authority == node_upgrade_authority.pubkey()
+        assert refused.value.code == ERRORS["NotUpgradeAuthority"]["code"]
+        # ... its upgrade authority may (the wallet pays, the authority signs).
+        accounts = initialize_accounts(client, wallet.pubkey())
+        accounts["authority"] = node_upgrade_authority.pubkey()
+        signature = await (
+            program.methods["initialize"]
+            .args([limits_value(program, Limits())])
+            .accounts(accounts)
+            .signers([node_upgrade_authority])
+            .rpc()
+        )
+        events = client.events(await transaction_logs(connection, signature))
+        assert len(events) == 1 and isinstance(events[0], ConfigInitialized)
+        assert events[0].authority == node_upgrade_authority.pubkey()
         config = await program.account["Config"].fetch(config_address)
         assert config.bump == client.config_pda().bump
         assert await client.fetch_config(connection) == client.decode_config(
