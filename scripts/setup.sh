@@ -10,6 +10,11 @@ missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# An older rustc-web already installed (another LLVM than llvm-22) is upgraded: the pipeline reads
+# rustc's bitcode back with LLVM 22.
+if [[ ! " ${missing[*]} " =~ " rustc-web " ]] && ! /usr/bin/rustc -vV 2>/dev/null | grep -q '^LLVM version: 22\.'; then
+    missing+=(rustc-web cargo-web rust-web-src)
+fi
 if ((${#missing[@]})); then
     echo "setup: installing ${missing[*]}"
     SUDO=""

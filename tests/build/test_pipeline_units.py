@@ -49,6 +49,36 @@ def test_missing_toolchain_names_the_apt_command(tmp_path: Path) -> None:
     assert "apt-get install -y rustc-web cargo-web rust-web-src llvm-22" in INSTALL_HINT
 
 
+def _fake_tool(path: Path, output: str) -> Path:
+    path.write_text(f"#!/bin/sh\ncat <<'EOF'\n{output}\nEOF\n")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("rustc_llvm", "llc_llvm"), [("19.1.7", "22.1.8"), ("22.1.8", "21.1.0"), ("23.0.0", "23.0.0")]
+)
+def test_mismatched_llvm_versions_are_refused(tmp_path: Path, rustc_llvm: str, llc_llvm: str) -> None:
+    bin_dir = tmp_path / "llvm"
+    bin_dir.mkdir()
+    for tool in ("llvm-dis", "opt"):
+        _fake_tool(bin_dir / tool, "")
+    _fake_tool(bin_dir / "llc", f"Debian LLVM version {llc_llvm}\n  Optimized build.")
+    rustc = _fake_tool(tmp_path / "rustc", f"rustc 1.85.0\nrelease: 1.85.0\nLLVM version: {rustc_llvm}")
+    env = {"SOLGRID_LLVM_BIN": str(bin_dir), "SOLGRID_RUSTC": str(rustc), "SOLGRID_CARGO": str(rustc)}
+    with pytest.raises(ToolchainMissing) as info:
+        Toolchain.locate(env)
+    message = str(info.value)
+    assert f"LLVM {rustc_llvm}" in message and f"LLVM {llc_llvm}" in message
+    assert INSTALL_HINT in message
+
+
+def test_the_installed_toolchain_reports_llvm_22() -> None:
+    toolchain = Toolchain.locate()
+    assert [v.split(".")[0] for v in toolchain.llvm_versions()] == ["22", "22"]
+    assert b"LLVM version" in toolchain.fingerprint()
+
+
 def test_llc_stack_error_names_the_rust_function() -> None:
     stderr = (
         "error: <unknown>:0:0: in function _ZN9big_frame24checksum_with_big_buffer17h0123456789abcdefE "

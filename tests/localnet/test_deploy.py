@@ -121,17 +121,11 @@ def write_workspace(
 
 
 async def run_cli(*args: str, cwd: Path) -> tuple[int, str, str]:
-    """``solgrid <args>`` in a child process, with ``deploy`` registered as the coordinator will."""
-    code = (
-        "from solgrid.cli import main as m\n"
-        "if ('solgrid.cli.deploy_cmd', 'deploy') not in m.COMMANDS:\n"
-        "    m.COMMANDS.append(('solgrid.cli.deploy_cmd', 'deploy'))\n"
-        "m.main()\n"
-    )
+    """``solgrid <args>`` in a child process."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        code,
+        "from solgrid.cli.main import main; main()",
         *args,
         cwd=cwd,
         stdout=asyncio.subprocess.PIPE,

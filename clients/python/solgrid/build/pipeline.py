@@ -99,6 +99,7 @@ class Builder:
         self.toolchain = toolchain
         self.target_dir = target_dir or root / "target"
         self.log = log
+        self._tools_fingerprint = toolchain.fingerprint()
 
     @property
     def deploy_dir(self) -> Path:
@@ -110,7 +111,7 @@ class Builder:
         work.mkdir(parents=True, exist_ok=True)
         self.log(f"{program.name}: cargo")
         bitcode = self._cargo_bitcode(program)
-        key = hashlib.sha256(bitcode + _pipeline_fingerprint()).hexdigest()
+        key = hashlib.sha256(bitcode + _pipeline_fingerprint() + self._tools_fingerprint).hexdigest()
         so_path = self.deploy_dir / f"{program.name}.so"
         stamp = work / "input.sha256"
         if so_path.is_file() and stamp.is_file() and stamp.read_text() == key:

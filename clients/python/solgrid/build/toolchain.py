@@ -8,6 +8,7 @@ without loss. Neither rustup's toolchain nor another LLVM will do, hence the fix
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
@@ -20,6 +21,8 @@ from solgrid.build.errors import BuildError, ToolchainMissing, UnsupportedCode
 
 APT_PACKAGES = ("rustc-web", "cargo-web", "rust-web-src", "llvm-22")
 INSTALL_HINT = "sudo apt-get install -y " + " ".join(APT_PACKAGES) + "   (or run: make setup)"
+#: rustc's bitcode must be read back by an LLVM of the same major version.
+LLVM_MAJOR = 22
 
 RUST_SRC = Path("/usr/lib/rustlib/src/rust/library")
 BPF_TARGET = "bpfel-unknown-none"
@@ -62,7 +65,40 @@ class Toolchain:
         missing = [str(p) for p in required if not p.exists()]
         if missing:
             raise ToolchainMissing(f"missing {', '.join(missing)}; install the toolchain: {INSTALL_HINT}")
+        rustc_llvm, llc_llvm = tc.llvm_versions()
+        if {_major(rustc_llvm), _major(llc_llvm)} != {LLVM_MAJOR}:
+            raise ToolchainMissing(
+                f"{tc.rustc} uses LLVM {rustc_llvm} and {tc.llc} is LLVM {llc_llvm}; the pipeline needs "
+                f"LLVM {LLVM_MAJOR} for both (rustc-web 1.96); upgrade the toolchain: {INSTALL_HINT}"
+            )
         return tc
+
+    def llvm_versions(self) -> tuple[str, str]:
+        """The LLVM versions of rustc and of llc (``"22.1.8"``), as the tools print them."""
+        rustc, llc = _version_reports(self.rustc, self.llc)
+        return _version_after(rustc, "LLVM version: "), _version_after(llc, "LLVM version ")
+
+    def fingerprint(self) -> bytes:
+        """What identifies the tools' output: rustc's and llc's version reports."""
+        return "\n".join(_version_reports(self.rustc, self.llc)).encode()
+
+
+@functools.cache
+def _version_reports(rustc: Path, llc: Path) -> tuple[str, str]:
+    """``rustc -vV`` and ``llc --version``, run once per process."""
+    return run_tool([rustc, "-vV"]).decode(), run_tool([llc, "--version"]).decode()
+
+
+def _version_after(text: str, marker: str) -> str:
+    at = text.find(marker)
+    if at < 0:
+        raise ToolchainMissing(f"cannot read the LLVM version from: {text.strip()[:200]!r}")
+    return text[at + len(marker) :].split()[0]
+
+
+def _major(version: str) -> int | None:
+    head = version.split(".")[0]
+    return int(head) if head.isdigit() else None
 
 
 def run_tool(
