@@ -31,6 +31,7 @@ from spl.token.constants import TOKEN_PROGRAM_ID
 from spl.token.instructions import AuthorityType, MintToParams, SetAuthorityParams, mint_to, set_authority
 
 from solgrid.localnet.tokens import MINT_LEN
+from solgrid.sdk import loader
 from solgrid.sdk.energy_token import DECIMALS, GridBurned, TokenInitialized
 
 ERRORS = error_codes("energy_token")
@@ -162,6 +163,14 @@ def test_only_the_upgrade_authority_initialises_a_deployed_program(token: TokenE
         )
 
 
+def test_a_frozen_program_cannot_be_initialised(token: TokenEnv) -> None:
+    if token.mode != "deploy":
+        pytest.skip("needs a BPFLoaderUpgradeable deployment")
+    token.send([loader.set_upgrade_authority(token.program_id, token.payer.pubkey(), None)])
+    ix = token.client.initialize(payer=token.payer.pubkey(), authority=token.payer.pubkey())
+    assert token.fail([ix]) == code("NotUpgradeAuthority")
+
+
 def test_initialize_requires_the_signatures(token: TokenEnv) -> None:
     funder = token.wallet()
     other = token.wallet()
@@ -200,6 +209,7 @@ def test_initialize_rejects_substituted_programs(token: TokenEnv) -> None:
         ("system_program", fake, "InvalidSystemProgram"),
         ("registry_program", fake, "InvalidRegistryProgram"),
         ("program_data", fake, "InvalidProgramData"),
+        ("program", token.client.registry_program_id, "InvalidProgramData"),
     ]
     for account, address, error in cases:
         assert token.fail([with_account(ix, account_index("initialize", account), address)]) == code(error), (
@@ -210,7 +220,7 @@ def test_initialize_rejects_substituted_programs(token: TokenEnv) -> None:
 def test_initialize_rejects_arguments_and_short_account_lists(token: TokenEnv) -> None:
     ix = token.client.initialize(payer=token.payer.pubkey(), authority=token.payer.pubkey())
     assert token.fail([with_data(ix, bytes(ix.data) + b"\x00")]) == code("InvalidInstructionData")
-    short = Instruction(ix.program_id, ix.data, list(ix.accounts)[:7])
+    short = Instruction(ix.program_id, ix.data, list(ix.accounts)[:8])
     assert token.fail([short]) == code("NotEnoughAccounts")
 
 

@@ -107,6 +107,7 @@ def test_instruction_encoding() -> None:
         (client.config_pda().address, False, True),
         (client.mint, False, True),
         (REGISTRY_ID, False, False),
+        (client.program_id, False, False),
         (client.program_data_address(), False, False),
         (SYSTEM_PROGRAM_ID, False, False),
         (TOKEN_PROGRAM_ID, False, False),

@@ -521,6 +521,7 @@ def test_device_signed_readings_settle_into_grid(registry_elf: bytes, energy_tok
                     "payer": payer.pubkey(),
                     "authority": payer.pubkey(),
                     "config": config,
+                    "program": env.registry_id,
                     "program_data": Pubkey.find_program_address([bytes(env.registry_id)], LOADER_V3)[0],
                     "system_program": system,
                 },

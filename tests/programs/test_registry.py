@@ -21,6 +21,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.system_program import TransferParams, transfer
 
+from solgrid.sdk import loader
 from solgrid.sdk.idl import load_idl_json
 from solgrid.sdk.registry import (
     MAX_CAPACITY_TOLERANCE_BPS,
@@ -200,21 +201,23 @@ def test_initialize_rejects_a_config_at_another_address(registry: RegistryEnv) -
     assert registry.fail([with_account(ix, 2, Keypair().pubkey())]) == code("InvalidPda")
 
 
-def test_initialize_rejects_the_wrong_program_data(registry: RegistryEnv) -> None:
-    assert registry.fail([with_account(init_ix(registry), 3, Keypair().pubkey())]) == code(
-        "InvalidProgramData"
-    )
+def test_initialize_rejects_the_wrong_program_or_program_data(registry: RegistryEnv) -> None:
+    ix = init_ix(registry)
+    other_program = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
+    assert registry.fail([with_account(ix, 3, other_program)]) == code("InvalidProgramData")
+    assert registry.fail([with_account(ix, 3, Keypair().pubkey())]) == code("InvalidProgramData")
+    assert registry.fail([with_account(ix, 4, Keypair().pubkey())]) == code("InvalidProgramData")
 
 
 def test_initialize_rejects_the_wrong_system_program(registry: RegistryEnv) -> None:
     ix = init_ix(registry)
-    assert registry.fail([with_account(ix, 4, Keypair().pubkey())]) == code("InvalidSystemProgram")
-    assert registry.fail([with_account(ix, 4, registry.program_id)]) == code("InvalidSystemProgram")
+    assert registry.fail([with_account(ix, 5, Keypair().pubkey())]) == code("InvalidSystemProgram")
+    assert registry.fail([with_account(ix, 5, registry.program_id)]) == code("InvalidSystemProgram")
 
 
 def test_initialize_gate_follows_the_loader(registry: RegistryEnv) -> None:
-    """Deployed through BPFLoaderUpgradeable only the upgrade authority may initialise; loaded without
-    ProgramData (``add_program``) the first caller does."""
+    """Deployed through BPFLoaderUpgradeable only the upgrade authority may initialise; loaded by the
+    non-upgradeable loader (``add_program``, as genesis does) the first caller does."""
     stranger = registry.wallet()
     ix = init_ix(registry, payer=stranger.pubkey(), authority=stranger.pubkey())
     if registry.mode == "deploy":
@@ -226,9 +229,21 @@ def test_initialize_gate_follows_the_loader(registry: RegistryEnv) -> None:
         assert registry.config().authority == stranger.pubkey()
 
 
+def test_initialize_follows_the_upgrade_authority_and_refuses_a_frozen_program(registry: RegistryEnv) -> None:
+    if registry.mode != "deploy":
+        pytest.skip("needs a BPFLoaderUpgradeable deployment")
+    heir = registry.wallet()
+    registry.send([loader.set_upgrade_authority(registry.program_id, registry.payer.pubkey(), heir.pubkey())])
+    # The deployer handed the program over: it may no longer initialise, its heir may.
+    assert registry.fail([init_ix(registry)]) == code("NotUpgradeAuthority")
+    registry.send([loader.set_upgrade_authority(registry.program_id, heir.pubkey(), None)], [heir])
+    # Frozen: nobody is the upgrade authority, so nobody can take the market over.
+    assert registry.fail([init_ix(registry, authority=heir.pubkey())], [heir]) == code("NotUpgradeAuthority")
+
+
 def test_initialize_needs_all_accounts(registry: RegistryEnv) -> None:
     ix = init_ix(registry)
-    short = Instruction(ix.program_id, bytes(ix.data), list(ix.accounts)[:4])
+    short = Instruction(ix.program_id, bytes(ix.data), list(ix.accounts)[:5])
     assert registry.fail([short]) == code("NotEnoughAccounts")
 
 

@@ -42,6 +42,7 @@ def initialize_accounts(client: RegistryClient, payer: Pubkey) -> dict[str, Pubk
         "payer": payer,
         "authority": payer,
         "config": client.config_pda().address,
+        "program": client.program_id,
         "program_data": client.program_data_address(),
         "system_program": SYSTEM_PROGRAM_ID,
     }

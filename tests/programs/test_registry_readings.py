@@ -150,6 +150,9 @@ def test_substituted_user_zone_and_meter(market: RegistryEnv) -> None:
     assert market.fail([ed, with_account(submit, 2, p.accounts.user)]) == code("InvalidAccountData")
     config = market.client.config_pda().address
     assert market.fail([ed, with_account(submit, 4, config)]) == code("InvalidAccountData")
+    # The meter itself in the user or zone slot.
+    assert market.fail([ed, with_account(submit, 3, p.meter)]) == code("UserMismatch")
+    assert market.fail([ed, with_account(submit, 4, p.meter)]) == code("ZoneMismatch")
     assert market.meter(p.meter).reading_count == 0
 
 
@@ -325,6 +328,7 @@ def test_counter_overflow(market: RegistryEnv, counter: str) -> None:
 def test_suspended_user(market: RegistryEnv) -> None:
     p = market.prosumer()
     regulator = market.regulators[0]
+    at(market, T0 + HOUR // 2)
     market.send(
         [market.client.suspend_user(regulator=regulator.pubkey(), wallet=p.wallet.pubkey())], [regulator]
     )
@@ -334,7 +338,15 @@ def test_suspended_user(market: RegistryEnv) -> None:
     market.send(
         [market.client.reinstate_user(regulator=regulator.pubkey(), wallet=p.wallet.pubkey())], [regulator]
     )
-    market.send(ixs)
+    assert market.client.decode_user(market.data(p.accounts.user)).verified_at == T0 + HOUR
+    # Reinstated: the window that overlaps the suspension is never credited, not even now ...
+    assert market.fail(market.readings_ixs([(p, GOOD)])) == code("WindowBeforeUserVerified")
+    at(market, T0 + 2 * HOUR)
+    late_start = Reading(T0 + HOUR - 1, T0 + 2 * HOUR - 1, 10, 0)
+    assert market.fail(market.readings_ixs([(p, late_start)])) == code("WindowBeforeUserVerified")
+    # ... and a window from the reinstatement on is.
+    market.send(market.readings_ixs([(p, Reading(T0 + HOUR, T0 + 2 * HOUR, 10, 0))]))
+    assert market.meter(p.meter).last_window_end == T0 + 2 * HOUR
 
 
 def test_halted_zone(market: RegistryEnv) -> None:
@@ -342,6 +354,7 @@ def test_halted_zone(market: RegistryEnv) -> None:
     quorum = market.quorum()
     cosigners = [r.pubkey() for r in quorum]
     halt = market.client.set_zone_status(zone_id=ZONE_ID, status=ZoneStatus.HALTED, cosigners=cosigners)
+    at(market, T0 + HOUR // 2)
     market.send([halt], quorum)
     at(market, T0 + HOUR)
     ixs = market.readings_ixs([(p, GOOD)])
@@ -350,7 +363,17 @@ def test_halted_zone(market: RegistryEnv) -> None:
         zone_id=ZONE_ID, status=ZoneStatus.MAINTENANCE, cosigners=cosigners
     )
     market.send([maintenance], quorum)
-    market.send(ixs)  # only Halted stops readings
+    assert market.client.decode_zone(market.data(p.accounts.zone)).reopened_at == T0 + HOUR
+    # Out of the halt (Maintenance still takes readings), but the halted window is never credited.
+    assert market.fail(market.readings_ixs([(p, GOOD)])) == code("WindowBeforeZoneReopened")
+    at(market, T0 + 2 * HOUR)
+    market.send(market.readings_ixs([(p, Reading(T0 + HOUR, T0 + 2 * HOUR, 10, 0))]))
+    # Maintenance -> Active does not move the bound: only leaving a halt does.
+    at(market, T0 + 3 * HOUR)
+    active = market.client.set_zone_status(zone_id=ZONE_ID, status=ZoneStatus.ACTIVE, cosigners=cosigners)
+    market.send([active], quorum)
+    assert market.client.decode_zone(market.data(p.accounts.zone)).reopened_at == T0 + HOUR
+    market.send(market.readings_ixs([(p, Reading(T0 + 2 * HOUR, T0 + 3 * HOUR, 10, 0))]))
 
 
 def test_meter_not_active(market: RegistryEnv) -> None:

@@ -70,6 +70,7 @@ def test_instruction_encoding_is_anchor_borsh() -> None:
         (payer, True, True),
         (authority, True, False),
         (client.config_pda().address, False, True),
+        (client.program_id, False, False),
         (client.program_data_address(), False, False),
         (SYSTEM_PROGRAM_ID, False, False),
     ]

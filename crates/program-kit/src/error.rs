@@ -28,11 +28,12 @@ pub enum KitError {
     UnsupportedRent = 6011,
     NotUpgradeAuthority = 6012,
     InvalidProgramData = 6013,
+    UnsupportedLoader = 6014,
 }
 
 impl KitError {
     /// Every variant, in code order (the IDL lists them in this order).
-    pub const ALL: [KitError; 14] = [
+    pub const ALL: [KitError; 15] = [
         KitError::UnknownInstruction,
         KitError::InvalidInstructionData,
         KitError::NotEnoughAccounts,
@@ -47,6 +48,7 @@ impl KitError {
         KitError::UnsupportedRent,
         KitError::NotUpgradeAuthority,
         KitError::InvalidProgramData,
+        KitError::UnsupportedLoader,
     ];
 
     pub const fn code(self) -> u32 {
@@ -70,6 +72,7 @@ impl KitError {
             KitError::UnsupportedRent => "UnsupportedRent",
             KitError::NotUpgradeAuthority => "NotUpgradeAuthority",
             KitError::InvalidProgramData => "InvalidProgramData",
+            KitError::UnsupportedLoader => "UnsupportedLoader",
         }
     }
 
@@ -104,7 +107,10 @@ impl KitError {
                 "Only the program's upgrade authority may perform this one-time initialisation"
             }
             KitError::InvalidProgramData => {
-                "The program_data account is not this program's BPFLoaderUpgradeable ProgramData"
+                "The program or program_data account is not this program's deployment record"
+            }
+            KitError::UnsupportedLoader => {
+                "The program is owned by a loader whose deployment record SolGrid cannot read"
             }
         }
     }

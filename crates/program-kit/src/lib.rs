@@ -12,7 +12,7 @@
 //!   rent-exempt minimum computed from the Rent sysvar in integer arithmetic;
 //! * [`event`]: Anchor events (`sol_log_data` of the event discriminator followed by the borsh bytes);
 //! * [`instruction`]: splitting instruction data into discriminator and fixed-size arguments;
-//! * [`loader_v3`]: the upgrade-authority gate for one-time initialisation;
+//! * [`deployer`]: the deployer gate for one-time initialisation (loader v3 and v4);
 //! * [`ed25519`]: strict parsing of the Ed25519 precompile instruction (offset-redirection safe);
 //! * [`signers`]: M-of-N co-signer counting; [`sha256`]: `sol_sha256` with a host fallback.
 //!
@@ -27,12 +27,12 @@ pub mod account;
 pub mod checks;
 pub mod clock;
 pub mod create;
+pub mod deployer;
 pub mod discriminator;
 pub mod ed25519;
 pub mod error;
 pub mod event;
 pub mod instruction;
-pub mod loader_v3;
 pub mod pod;
 pub mod rent;
 pub mod sha256;

@@ -15,8 +15,8 @@ use energy_token::{
 };
 use serde_json::Value;
 use solgrid_program_kit::{
-    account::AccountLayout, checks::SYSTEM_PROGRAM_ID, discriminator, event::Event,
-    loader_v3::LOADER_V3_ID, KitError,
+    account::AccountLayout, checks::SYSTEM_PROGRAM_ID, deployer::LOADER_V3_ID, discriminator,
+    event::Event, KitError,
 };
 
 fn load(name: &str) -> Value {
@@ -168,6 +168,7 @@ fn instructions() {
             ("config", true, false),
             ("mint", true, false),
             ("registry_program", false, false),
+            ("program", false, false),
             ("program_data", false, false),
             ("system_program", false, false),
             ("token_program", false, false),
@@ -256,11 +257,16 @@ fn fixed_addresses_and_pda_seeds_match_the_program() {
                 "system_program" => {
                     assert_eq!(account["address"], SYSTEM_PROGRAM_ID.to_string())
                 }
+                "program" => assert_eq!(account["address"], energy_token::ID.to_string()),
                 _ => assert!(account.get("address").is_none(), "{name}"),
             }
         }
     }
     let init = named(&idl["instructions"], "initialize");
+    assert_eq!(
+        named(&init["accounts"], "program")["address"],
+        energy_token::ID.to_string()
+    );
     let program_data = &named(&init["accounts"], "program_data")["pda"];
     assert_eq!(
         bytes(&program_data["seeds"][0]["value"]),

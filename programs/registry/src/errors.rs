@@ -45,11 +45,13 @@ pub enum RegistryError {
     ReadingTooOld = 6135,
     ProductionExceedsCapacity = 6136,
     InvalidInstructionsSysvar = 6137,
+    WindowBeforeUserVerified = 6138,
+    WindowBeforeZoneReopened = 6139,
 }
 
 impl RegistryError {
     /// Every variant, in code order (the IDL lists them after the kit errors in this order).
-    pub const ALL: [RegistryError; 38] = [
+    pub const ALL: [RegistryError; 40] = [
         RegistryError::InvalidRole,
         RegistryError::InvalidLimits,
         RegistryError::InvalidStatus,
@@ -88,6 +90,8 @@ impl RegistryError {
         RegistryError::ReadingTooOld,
         RegistryError::ProductionExceedsCapacity,
         RegistryError::InvalidInstructionsSysvar,
+        RegistryError::WindowBeforeUserVerified,
+        RegistryError::WindowBeforeZoneReopened,
     ];
 
     pub const fn code(self) -> u32 {
@@ -134,6 +138,8 @@ impl RegistryError {
             RegistryError::ReadingTooOld => "ReadingTooOld",
             RegistryError::ProductionExceedsCapacity => "ProductionExceedsCapacity",
             RegistryError::InvalidInstructionsSysvar => "InvalidInstructionsSysvar",
+            RegistryError::WindowBeforeUserVerified => "WindowBeforeUserVerified",
+            RegistryError::WindowBeforeZoneReopened => "WindowBeforeZoneReopened",
         }
     }
 
@@ -169,7 +175,7 @@ impl RegistryError {
             RegistryError::Ed25519MessageLength => "A signed reading message is not exactly 32 bytes",
             RegistryError::DeviceKeyMismatch => "The reading is not signed by the meter's device key",
             RegistryError::ReadingMessageMismatch => "The signed message is not the digest of this reading",
-            RegistryError::InvalidWindow => "The reading window ends before it starts",
+            RegistryError::InvalidWindow => "The reading window is empty or ends past the u32 seconds range",
             RegistryError::WindowNotAfterLast => "The reading window starts before the end of the meter's last accepted window (duplicate, replay or overlap)",
             RegistryError::WindowTooShort => "The reading window is shorter than the minimum",
             RegistryError::WindowTooLong => "The reading window is longer than the maximum",
@@ -177,6 +183,8 @@ impl RegistryError {
             RegistryError::ReadingTooOld => "The reading window ended longer ago than the maximum reading age",
             RegistryError::ProductionExceedsCapacity => "Production exceeds capacity x duration x tolerance",
             RegistryError::InvalidInstructionsSysvar => "The instructions_sysvar account is not the Instructions sysvar",
+            RegistryError::WindowBeforeUserVerified => "The reading window starts before the meter owner was last verified (a suspension is never credited)",
+            RegistryError::WindowBeforeZoneReopened => "The reading window starts before the zone left its last halt (a halt is never credited)",
         }
     }
 }

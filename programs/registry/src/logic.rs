@@ -101,6 +101,24 @@ pub fn check_reading(
     Ok(())
 }
 
+/// A reading's window must start at or after the times its owner was last verified and its zone
+/// last left a halt: energy from a suspension or a halt is never credited afterwards.
+#[inline(always)]
+pub fn check_standing(
+    reading: &Reading,
+    user_verified_at: i64,
+    zone_reopened_at: i64,
+) -> Result<(), RegistryError> {
+    let start = reading.window_start.get() as i64;
+    if start < user_verified_at {
+        return Err(RegistryError::WindowBeforeUserVerified);
+    }
+    if start < zone_reopened_at {
+        return Err(RegistryError::WindowBeforeZoneReopened);
+    }
+    Ok(())
+}
+
 /// Net Wh not yet settled: `produced - consumed - settled` when positive, else 0. A deficit is
 /// carried: consumption since the last settlement reduces what later production can settle.
 #[inline(always)]
@@ -203,6 +221,23 @@ mod tests {
             check_reading(&reading(NOW - 60, NOW, 1), &l, 0, NOW, 1),
             Err(RegistryError::ProductionExceedsCapacity)
         );
+    }
+
+    #[test]
+    fn standing_bounds_the_window_start() {
+        use RegistryError::*;
+        let r = reading(NOW - 600, NOW, 0);
+        assert_eq!(check_standing(&r, 0, 0), Ok(()));
+        assert_eq!(check_standing(&r, NOW - 600, NOW - 600), Ok(()));
+        assert_eq!(
+            check_standing(&r, NOW - 599, 0),
+            Err(WindowBeforeUserVerified)
+        );
+        assert_eq!(
+            check_standing(&r, 0, NOW - 599),
+            Err(WindowBeforeZoneReopened)
+        );
+        assert_eq!(check_standing(&r, NOW, NOW), Err(WindowBeforeUserVerified));
     }
 
     #[test]

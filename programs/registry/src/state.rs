@@ -171,7 +171,7 @@ byte_enum!(
     UserStatus, RegistryError::InvalidStatus, { Pending = 0, Verified = 1, Suspended = 2 }
 );
 byte_enum!(
-    /// A grid zone's state; readings from a Halted zone are refused.
+    /// A grid zone's state; readings from a Halted zone are refused, then and afterwards.
     ZoneStatus, RegistryError::InvalidStatus, { Active = 0, Halted = 1, Maintenance = 2 }
 );
 byte_enum!(
@@ -204,7 +204,10 @@ pub struct Zone {
     pub status: u8,
     pub bump: u8,
     pub created_at: PodI64,
-    pub reserved: [u8; 32],
+    /// Cluster Unix time the zone last left Halted (0 if it never was): readings whose window starts
+    /// earlier are refused, so a halt is never credited afterwards.
+    pub reopened_at: PodI64,
+    pub reserved: [u8; 24],
 }
 
 impl_pod!(Zone {
@@ -214,7 +217,8 @@ impl_pod!(Zone {
     status: u8,
     bump: u8,
     created_at: PodI64,
-    reserved: [u8; 32],
+    reopened_at: PodI64,
+    reserved: [u8; 24],
 });
 
 impl AccountLayout for Zone {
@@ -239,7 +243,10 @@ pub struct User {
     pub user_index: PodU64,
     /// Cluster Unix time of registration.
     pub registered_at: PodI64,
-    pub reserved: [u8; 32],
+    /// Cluster Unix time the user last became Verified (0 until then): readings whose window starts
+    /// earlier are refused, so energy from a suspension is never credited after reinstatement.
+    pub verified_at: PodI64,
+    pub reserved: [u8; 24],
 }
 
 impl_pod!(User {
@@ -251,7 +258,8 @@ impl_pod!(User {
     meter_count: PodU16,
     user_index: PodU64,
     registered_at: PodI64,
-    reserved: [u8; 32],
+    verified_at: PodI64,
+    reserved: [u8; 24],
 });
 
 impl AccountLayout for User {
@@ -335,8 +343,8 @@ mod tests {
             Config::LEN,
             8 + 32 * 3 + 32 * 8 + 3 + 8 + 4 + 8 + Limits::LEN_CHECK + 64
         );
-        assert_eq!(Zone::LEN, 8 + 4 + 32 + 8 + 2 + 8 + 32);
-        assert_eq!(User::LEN, 8 + 32 + 3 + 4 + 2 + 8 + 8 + 32);
+        assert_eq!(Zone::LEN, 8 + 4 + 32 + 8 + 2 + 8 + 8 + 24);
+        assert_eq!(User::LEN, 8 + 32 + 3 + 4 + 2 + 8 + 8 + 8 + 24);
         assert_eq!(Meter::LEN, 8 + 32 * 3 + 4 + 32 + 3 + 8 * 8 + 32);
     }
 

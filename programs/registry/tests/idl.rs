@@ -287,6 +287,10 @@ fn pda_seeds_match_the_program() {
     assert_eq!(bytes(&meter[0]["value"]), METER_SEED);
     assert_eq!(meter[1]["path"], "serial");
     let init = named(&idl["instructions"], "initialize");
+    assert_eq!(
+        named(&init["accounts"], "program")["address"],
+        registry::ID.to_string()
+    );
     let program_data = &named(&init["accounts"], "program_data")["pda"];
     assert_eq!(
         bytes(&program_data["seeds"][0]["value"]),
@@ -294,7 +298,7 @@ fn pda_seeds_match_the_program() {
     );
     assert_eq!(
         bytes(&program_data["program"]["value"]),
-        solgrid_program_kit::loader_v3::LOADER_V3_ID.to_bytes()
+        solgrid_program_kit::deployer::LOADER_V3_ID.to_bytes()
     );
 }
 
@@ -336,12 +340,12 @@ fn accounts() {
     account_type::<Zone>(
         &idl,
         "Zone",
-        rust_layout!(Zone; zone_id, name, max_capacity_kw, status, bump, created_at, reserved),
+        rust_layout!(Zone; zone_id, name, max_capacity_kw, status, bump, created_at, reopened_at, reserved),
     );
     account_type::<User>(
         &idl,
         "User",
-        rust_layout!(User; authority, role, status, bump, zone_id, meter_count, user_index, registered_at, reserved),
+        rust_layout!(User; authority, role, status, bump, zone_id, meter_count, user_index, registered_at, verified_at, reserved),
     );
     account_type::<Meter>(
         &idl,

@@ -187,6 +187,7 @@ class EnergyTokenClient:
                 "config": self.config_pda().address,
                 "mint": self.mint,
                 "registry_program": self.registry_program_id,
+                "program": self.program_id,
                 "program_data": self.program_data_address(),
                 "system_program": SYSTEM_PROGRAM_ID,
                 "token_program": TOKEN_PROGRAM_ID,

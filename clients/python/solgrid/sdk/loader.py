@@ -28,6 +28,7 @@ _INITIALIZE_BUFFER = 0
 _WRITE = 1
 _DEPLOY_WITH_MAX_DATA_LEN = 2
 _UPGRADE = 3
+_SET_AUTHORITY = 4
 _EXTEND_PROGRAM = 6
 
 
@@ -112,6 +113,14 @@ def upgrade(program: Pubkey, buffer: Pubkey, spill: Pubkey, authority: Pubkey) -
             AccountMeta(authority, True, False),
         ],
     )
+
+
+def set_upgrade_authority(program: Pubkey, authority: Pubkey, new_authority: Pubkey | None) -> Instruction:
+    """Hand ``program``'s upgrade authority to ``new_authority``; ``None`` freezes the program for good."""
+    accounts = [AccountMeta(programdata_address(program), False, True), AccountMeta(authority, True, False)]
+    if new_authority is not None:
+        accounts.append(AccountMeta(new_authority, False, False))
+    return Instruction(LOADER_V3, struct.pack("<I", _SET_AUTHORITY), accounts)
 
 
 def extend_program(program: Pubkey, payer: Pubkey, additional_bytes: int) -> Instruction:

@@ -8,8 +8,8 @@ PDAs (seeds as the program derives them):
 * Zone: ``["zone", zone_id u32 LE]``;
 * User: ``["user", wallet]``, one per wallet;
 * Meter: ``["meter", serial]`` (a 32-byte serial; :func:`serial_bytes` pads a text serial);
-* ProgramData: ``[program_id]`` under BPFLoaderUpgradeable (passed to ``initialize`` so that only the
-  upgrade authority can initialise an upgradeable deployment).
+* ProgramData: ``[program_id]`` under BPFLoaderUpgradeable (passed to ``initialize`` with the program
+  account, so that only the upgrade authority can initialise the deployment).
 
 Privileged instructions (``set_regulators`` after the first, ``update_limits``, ``create_zone``,
 ``set_zone_status``, ``rotate_device_key``, ``set_settlement_authority``) take the co-signing regulators
@@ -120,6 +120,8 @@ class Zone:
     status: ZoneStatus
     bump: int
     created_at: int
+    reopened_at: int
+    """When the zone last left Halted (0 if never): readings must start at or after it."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ class User:
     meter_count: int
     user_index: int
     registered_at: int
+    verified_at: int
+    """When the user last became Verified (0 until then): readings must start at or after it."""
 
 
 @dataclass(frozen=True)
@@ -396,7 +400,7 @@ class RegistryClient:
     # -- configuration -----------------------------------------------------------------------------
 
     def initialize(self, *, payer: Pubkey, authority: Pubkey, limits: Limits | None = None) -> Instruction:
-        """Creates the Config; ``authority`` must sign (and be the upgrade authority if upgradeable)."""
+        """Creates the Config; ``authority`` must sign and be the program's upgrade authority."""
         return self.coder.instruction(
             "initialize",
             {"limits": asdict(limits or Limits())},
@@ -404,6 +408,7 @@ class RegistryClient:
                 "payer": payer,
                 "authority": authority,
                 "config": self.config_pda().address,
+                "program": self.program_id,
                 "program_data": self.program_data_address(),
                 "system_program": SYSTEM_PROGRAM_ID,
             },
@@ -651,6 +656,7 @@ class RegistryClient:
             status=ZoneStatus(_variant_index(raw.status)),
             bump=raw.bump,
             created_at=raw.created_at,
+            reopened_at=raw.reopened_at,
         )
 
     def decode_user(self, data: bytes) -> User:
@@ -664,6 +670,7 @@ class RegistryClient:
             meter_count=raw.meter_count,
             user_index=raw.user_index,
             registered_at=raw.registered_at,
+            verified_at=raw.verified_at,
         )
 
     def decode_meter(self, data: bytes) -> Meter:

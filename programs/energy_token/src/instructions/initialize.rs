@@ -2,17 +2,18 @@
 //!
 //! Accounts:
 //! 0. `[signer, writable]` payer: funds the Config and mint accounts.
-//! 1. `[signer]` authority: becomes `Config.authority`. If the program is deployed through
-//!    BPFLoaderUpgradeable it must be the upgrade authority (no front-running the deployer).
+//! 1. `[signer]` authority: becomes `Config.authority`; must be the program's upgrade authority
+//!    (no front-running the deployer; see `solgrid_program_kit::deployer`).
 //! 2. `[writable]` config: PDA `["config"]`, created here.
 //! 3. `[writable]` mint: PDA `["mint"]`, created here as an SPL Token mint with 9 decimals, the
 //!    PDA `["mint_authority"]` as its only minting authority and no freeze authority.
 //! 4. `[]` registry_program: the registry whose `settle_meter` this deployment trusts (must be an
 //!    executable program).
-//! 5. `[]` program_data: this program's ProgramData, PDA `[program_id]` of BPFLoaderUpgradeable
-//!    (an empty address when the program is not upgradeable).
-//! 6. `[]` system_program.
-//! 7. `[]` token_program: SPL Token.
+//! 5. `[]` program: this program's own account, whose loader says where its authority is recorded.
+//! 6. `[]` program_data: this program's ProgramData, PDA `[program_id]` of BPFLoaderUpgradeable
+//!    (read only when that loader owns the program).
+//! 7. `[]` system_program.
+//! 8. `[]` token_program: SPL Token.
 //!
 //! The bumps of all four PDAs are found here, once, and stored in Config (together with the
 //! addresses, so that later instructions compare addresses instead of deriving them).
@@ -23,9 +24,9 @@ use pinocchio::{cpi::Seed, error::ProgramError, AccountView, Address, ProgramRes
 use pinocchio_token::instructions::InitializeMint2;
 use solgrid_program_kit::{
     account::{self, AccountLayout},
-    checks, clock, create, discriminator,
+    checks, clock, create, deployer, discriminator,
     event::emit,
-    instruction, loader_v3,
+    instruction,
     pod::PodI64,
     rent::Rent,
     KitError,
@@ -43,7 +44,7 @@ use crate::{
 pub const DISCRIMINATOR: u64 = discriminator::as_u64(discriminator::instruction("initialize"));
 /// Instruction data length: the discriminator only (no arguments).
 pub const DATA_LEN: usize = discriminator::LEN;
-pub const ACCOUNTS_LEN: usize = 8;
+pub const ACCOUNTS_LEN: usize = 9;
 
 /// The checked accounts of `initialize`.
 pub struct InitializeAccounts<'a> {
@@ -61,7 +62,7 @@ impl<'a> InitializeAccounts<'a> {
         program_id: &Address,
         accounts: &'a mut [AccountView],
     ) -> Result<Self, ProgramError> {
-        let [payer, authority, config, mint, registry_program, program_data, system_program, token_program, ..] =
+        let [payer, authority, config, mint, registry_program, program, program_data, system_program, token_program, ..] =
             accounts
         else {
             return Err(KitError::NotEnoughAccounts.into());
@@ -79,7 +80,7 @@ impl<'a> InitializeAccounts<'a> {
         checks::uninitialized(config)?;
         let mint_bump = checks::canonical_pda(mint, &[MINT_SEED], program_id)?;
         checks::uninitialized(mint)?;
-        loader_v3::check_initializer(program_data, program_id, authority.address())?;
+        deployer::check_initializer(program, program_data, program_id, authority.address())?;
         Ok(Self {
             payer,
             authority,

@@ -2,12 +2,13 @@
 //!
 //! Accounts:
 //! 0. `[signer, writable]` payer: funds the Config account.
-//! 1. `[signer]` authority: becomes `Config.authority`. If the program is deployed through
-//!    BPFLoaderUpgradeable it must be the upgrade authority (no front-running the deployer).
+//! 1. `[signer]` authority: becomes `Config.authority`; must be the program's upgrade authority
+//!    (no front-running the deployer; see `solgrid_program_kit::deployer`).
 //! 2. `[writable]` config: PDA `["config"]`, created here.
-//! 3. `[]` program_data: this program's ProgramData, PDA `[program_id]` of BPFLoaderUpgradeable
-//!    (an empty address when the program is not upgradeable).
-//! 4. `[]` system_program.
+//! 3. `[]` program: this program's own account, whose loader says where its authority is recorded.
+//! 4. `[]` program_data: this program's ProgramData, PDA `[program_id]` of BPFLoaderUpgradeable
+//!    (read only when that loader owns the program).
+//! 5. `[]` system_program.
 //!
 //! No regulators yet: the authority appoints the first set with `set_regulators`. Emits
 //! `ConfigInitialized`.
@@ -16,9 +17,9 @@ use core::mem::size_of;
 use pinocchio::{cpi::Seed, error::ProgramError, AccountView, Address, ProgramResult};
 use solgrid_program_kit::{
     account::{self, AccountLayout},
-    checks, clock, create, discriminator,
+    checks, clock, create, deployer, discriminator,
     event::emit,
-    instruction, loader_v3,
+    instruction,
     pod::PodI64,
     rent::Rent,
     KitError,
@@ -31,7 +32,7 @@ use crate::{
 
 pub const DISCRIMINATOR: u64 = discriminator::as_u64(discriminator::instruction("initialize"));
 pub const DATA_LEN: usize = discriminator::LEN + size_of::<Limits>();
-pub const ACCOUNTS_LEN: usize = 5;
+pub const ACCOUNTS_LEN: usize = 6;
 
 /// The checked accounts of `initialize`.
 pub struct InitializeAccounts<'a> {
@@ -46,7 +47,7 @@ impl<'a> InitializeAccounts<'a> {
         program_id: &Address,
         accounts: &'a mut [AccountView],
     ) -> Result<Self, ProgramError> {
-        let [payer, authority, config, program_data, system_program, ..] = accounts else {
+        let [payer, authority, config, program, program_data, system_program, ..] = accounts else {
             return Err(KitError::NotEnoughAccounts.into());
         };
         checks::payer(payer)?;
@@ -55,7 +56,7 @@ impl<'a> InitializeAccounts<'a> {
         checks::system_program(system_program)?;
         let config_bump = checks::canonical_pda(config, &[CONFIG_SEED], program_id)?;
         checks::uninitialized(config)?;
-        loader_v3::check_initializer(program_data, program_id, authority.address())?;
+        deployer::check_initializer(program, program_data, program_id, authority.address())?;
         Ok(Self {
             payer,
             authority,

@@ -5,10 +5,11 @@
 //! 1. `[writable]` zone.
 //! 2.. `[signer]` cosigners: `regulator_threshold` distinct configured regulators.
 //!
-//! Emits `ZoneStatusChanged`.
+//! Leaving Halted records the time in `Zone.reopened_at`: readings must start at or after it, so
+//! energy from the halt is never credited later. Emits `ZoneStatusChanged`.
 
 use pinocchio::{AccountView, Address, ProgramResult};
-use solgrid_program_kit::{account, checks, discriminator, event::emit, instruction};
+use solgrid_program_kit::{account, checks, clock, discriminator, event::emit, instruction};
 
 use crate::{
     auth,
@@ -33,6 +34,9 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let zone_address = *zone.address();
     let mut state = account::borrow_mut::<Zone>(zone)?;
     let old = state.status;
+    if old == ZoneStatus::Halted as u8 && status != ZoneStatus::Halted {
+        state.reopened_at.set(clock::unix_timestamp()?);
+    }
     state.status = status as u8;
     emit(ZoneStatusChanged {
         zone: zone_address,

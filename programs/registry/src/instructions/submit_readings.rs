@@ -14,8 +14,9 @@
 //!
 //! Per reading, in this order: meter (owner, writable, type), user binding, user Verified (not
 //! Suspended), zone binding, zone not Halted, meter Active, the Ed25519 entry (offsets confined to the
-//! Ed25519 instruction, key = device key, message = the reading's digest), then the window rules of
-//! [`crate::logic::check_reading`]. Any failure fails the whole transaction. Only the meters are
+//! Ed25519 instruction, key = device key, message = the reading's digest), the window rules of
+//! [`crate::logic::check_reading`], then [`crate::logic::check_standing`] (the window starts after the
+//! owner was last verified and the zone last left a halt). Any failure fails the whole transaction. Only the meters are
 //! written. Emits `ReadingAccepted` per reading.
 
 use core::mem::size_of;
@@ -36,7 +37,7 @@ use solgrid_program_kit::{
 use crate::{
     errors::RegistryError,
     events::ReadingAccepted,
-    logic::{check_reading, reading_message, Reading, READING_MESSAGE_LEN},
+    logic::{check_reading, check_standing, reading_message, Reading, READING_MESSAGE_LEN},
     state::{Config, EnergySource, Meter, MeterStatus, User, UserStatus, Zone, ZoneStatus},
 };
 
@@ -131,10 +132,18 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             return Err(RegistryError::UserMismatch.into());
         }
         checks::owned_by(user, program_id)?;
-        require_verified(account::borrow::<User>(user)?.status)?;
+        let user_verified_at = {
+            let user = account::borrow::<User>(user)?;
+            require_verified(user.status)?;
+            user.verified_at.get()
+        };
 
+        // The meter is borrowed mutably: its own address in the zone slot is a substitution.
+        if address_eq(zone.address(), &meter_address) {
+            return Err(RegistryError::ZoneMismatch.into());
+        }
         checks::owned_by(zone, program_id)?;
-        {
+        let zone_reopened_at = {
             let zone = account::borrow::<Zone>(zone)?;
             if zone.zone_id.0 != state.zone_id.0 {
                 return Err(RegistryError::ZoneMismatch.into());
@@ -142,7 +151,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             if zone.status == ZoneStatus::Halted as u8 {
                 return Err(RegistryError::ZoneHalted.into());
             }
-        }
+            zone.reopened_at.get()
+        };
         if state.status != MeterStatus::Active as u8 {
             return Err(RegistryError::MeterNotActive.into());
         }
@@ -164,6 +174,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             now,
             state.capacity_w.get(),
         )?;
+        check_standing(reading, user_verified_at, zone_reopened_at)?;
 
         let production = reading.production_wh.get() as u64;
         let consumption = reading.consumption_wh.get() as u64;

@@ -6,7 +6,8 @@
 //! 1. `[]` config.
 //! 2. `[writable]` user.
 //!
-//! Each emits `UserStatusChanged`.
+//! Becoming Verified (verify, reinstate) records the time in `User.verified_at`: readings of the
+//! user's meters must start at or after it. Each emits `UserStatusChanged`.
 
 use pinocchio::{AccountView, Address, ProgramResult};
 use solgrid_program_kit::{
@@ -46,14 +47,18 @@ pub fn change(
     if !from.iter().any(|s| *s as u8 == old) {
         return Err(RegistryError::InvalidStatusTransition.into());
     }
+    let now = clock::unix_timestamp()?;
     state.status = to as u8;
+    if to == UserStatus::Verified {
+        state.verified_at.set(now);
+    }
     emit(UserStatusChanged {
         user: user_address,
         authority: state.authority,
         regulator: *regulator.address(),
         old_status: old,
         new_status: to as u8,
-        timestamp: PodI64::new(clock::unix_timestamp()?),
+        timestamp: PodI64::new(now),
     });
     Ok(())
 }
