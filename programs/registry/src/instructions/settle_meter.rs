@@ -1,5 +1,5 @@
-//! `settle_meter()`: marks a meter's unsettled net surplus as settled and returns it; the CPI target
-//! of energy_token's `settle_and_mint` (ISSUE3 decision 5).
+//! `settle_meter()`: marks a meter's unsettled net surplus as settled; the CPI target of
+//! energy_token's `settle_and_mint` (ISSUE3 decision 5).
 //!
 //! Accounts:
 //! 0. `[signer]` settlement_authority: must equal `Config.settlement_authority` (energy_token's
@@ -9,10 +9,11 @@
 //! 3. `[]` user: the meter owner's User (`Meter.user`); must be Verified.
 //!
 //! amount = produced - consumed - settled when positive (deficits carry); 0 fails with
-//! `NothingToSettle`. Then `settled_wh += amount`, `MeterSettled` is emitted and the return data is
-//! `amount` as u64 LE. Only the meter is written (no global account on the minting path).
+//! `NothingToSettle`. Then `settled_wh += amount` and `MeterSettled` is emitted. No return data: the
+//! caller reads the increase of `settled_wh` (the meter is in its accounts), which costs no syscall.
+//! Only the meter is written (no global account of the registry on the minting path).
 
-use pinocchio::{address::address_eq, cpi::set_return_data, AccountView, Address, ProgramResult};
+use pinocchio::{address::address_eq, AccountView, Address, ProgramResult};
 use solgrid_program_kit::{
     account, checks, discriminator, event::emit, instruction, pod::PodU64, KitError,
 };
@@ -75,6 +76,5 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         amount_wh: PodU64::new(amount),
         settled_wh: PodU64::new(settled),
     });
-    set_return_data(&amount.to_le_bytes());
     Ok(())
 }
