@@ -14,10 +14,12 @@ import struct
 import pytest
 from registry_harness import T0, ZONE_ID, Prosumer, RegistryEnv, code
 from solders.account import Account
+from solders.compute_budget import set_compute_unit_price
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.system_program import TransferParams, transfer
+from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
 from test_registry import with_account, with_meta
 
 from solgrid.sdk.lookup_tables import MAX_TRANSACTION_SIZE, transaction_size, v0_transaction
@@ -103,6 +105,23 @@ def test_six_readings_in_one_v0_transaction_with_a_lookup_table(market: Registry
         )
     assert len(market.client.events(sent.logs)) == 6
     assert sent.program_cu(market.program_id) <= 6 * 8_000
+
+
+def test_a_priority_fee_leaves_room_for_five_readings(market: RegistryEnv) -> None:
+    """A compute-unit price instruction needs the ComputeBudget program as a static key (program ids
+    cannot come from a lookup table): 6 readings then overflow the packet, 5 fit."""
+    prosumers = [market.prosumer() for _ in range(6)]
+    table = market.table(prosumers)
+    at(market, T0 + HOUR)
+    batch = [(p, Reading(T0, T0 + HOUR, 1_000, 0)) for p in prosumers]
+    blockhash = market.svm.latest_blockhash()
+
+    def size(readings: list[tuple[Prosumer, Reading]]) -> int:
+        ixs = [set_compute_unit_price(1_000), *market.readings_ixs(readings)]
+        return transaction_size(v0_transaction(ixs, market.payer, [], blockhash, [table]))
+
+    assert size(batch) > MAX_TRANSACTION_SIZE
+    assert size(batch[:5]) <= MAX_TRANSACTION_SIZE
 
 
 def test_consecutive_windows_accumulate(market: RegistryEnv) -> None:
@@ -231,8 +250,11 @@ def test_tampered_signed_bytes_fail_at_the_precompile(market: RegistryEnv) -> No
     data[-1] ^= 1  # the signed message
     from solgrid.localnet.svm import TransactionFailed
 
-    with pytest.raises(TransactionFailed):
+    with pytest.raises(TransactionFailed) as failed:
         market.send([Instruction(ed.program_id, bytes(data), []), submit])
+    # The precompile refuses it (instruction 1, after the compute-unit limit `send` puts first) with
+    # PrecompileError::InvalidSignature: the registry never runs.
+    assert failed.value.err == TransactionErrorInstructionError(1, InstructionErrorCustom(2))
     assert market.meter(p.meter).reading_count == 0
 
 
@@ -308,21 +330,25 @@ def test_mixed_batch_is_atomic(market: RegistryEnv) -> None:
     assert (meter_bytes(market, good), meter_bytes(market, bad)) == before
 
 
-@pytest.mark.parametrize("counter", ["produced_wh", "consumed_wh"])
+METER_COUNTERS = ["produced_wh", "consumed_wh", "settled_wh", "certified_wh", "reading_count"]
+
+
+@pytest.mark.parametrize("counter", ["produced_wh", "consumed_wh", "certified_wh", "reading_count"])
 def test_counter_overflow(market: RegistryEnv, counter: str) -> None:
     p = market.prosumer()
     # Meter layout: 8 discriminator + serial, owner, user (96) + zone_id (4) + device_key (32) + source,
-    # status, bump (3) + capacity_w, last_window_end (16), then produced_wh, consumed_wh.
-    offset = 8 + 96 + 4 + 32 + 3 + 16 + (0 if counter == "produced_wh" else 8)
+    # status, bump (3) + capacity_w, last_window_end (16), then the u64 counters in METER_COUNTERS order.
+    offset = 8 + 96 + 4 + 32 + 3 + 16 + 8 * METER_COUNTERS.index(counter)
     real = market.account(p.meter)
     assert real is not None
     data = bytearray(bytes(real.data))
-    struct.pack_into("<Q", data, offset, 2**64 - 1_000)
+    near_max = 2**64 - 1 if counter == "reading_count" else 2**64 - 1_000
+    struct.pack_into("<Q", data, offset, near_max)
     market.svm.set_account(p.meter, Account(real.lamports, bytes(data), real.owner, False, 0))
-    assert getattr(market.meter(p.meter), counter) == 2**64 - 1_000
+    assert getattr(market.meter(p.meter), counter) == near_max
     at(market, T0 + HOUR)
     assert market.fail(market.readings_ixs([(p, GOOD)])) == code("ArithmeticOverflow")
-    assert market.meter(p.meter).reading_count == 0
+    assert meter_bytes(market, p) == bytes(data)
 
 
 def test_suspended_user(market: RegistryEnv) -> None:

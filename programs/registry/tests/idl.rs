@@ -267,6 +267,157 @@ fn instructions() {
     );
 }
 
+/// Every instruction's fixed accounts as the program reads them: (name, writable, signer). Remaining
+/// accounts (co-signers, reading triples) are not in the IDL's lists.
+const ACCOUNT_FLAGS: &[(&str, &[(&str, bool, bool)])] = &[
+    (
+        "initialize",
+        &[
+            ("payer", true, true),
+            ("authority", false, true),
+            ("config", true, false),
+            ("program", false, false),
+            ("program_data", false, false),
+            ("system_program", false, false),
+        ],
+    ),
+    (
+        "propose_authority",
+        &[("authority", false, true), ("config", true, false)],
+    ),
+    (
+        "accept_authority",
+        &[("new_authority", false, true), ("config", true, false)],
+    ),
+    ("set_regulators", &[("config", true, false)]),
+    ("update_limits", &[("config", true, false)]),
+    ("set_settlement_authority", &[("config", true, false)]),
+    (
+        "create_zone",
+        &[
+            ("payer", true, true),
+            ("config", true, false),
+            ("zone", true, false),
+            ("system_program", false, false),
+        ],
+    ),
+    (
+        "set_zone_status",
+        &[("config", false, false), ("zone", true, false)],
+    ),
+    (
+        "register_user",
+        &[
+            ("payer", true, true),
+            ("authority", false, true),
+            ("config", true, false),
+            ("zone", false, false),
+            ("user", true, false),
+            ("system_program", false, false),
+        ],
+    ),
+    (
+        "verify_user",
+        &[
+            ("regulator", false, true),
+            ("config", false, false),
+            ("user", true, false),
+        ],
+    ),
+    (
+        "suspend_user",
+        &[
+            ("regulator", false, true),
+            ("config", false, false),
+            ("user", true, false),
+        ],
+    ),
+    (
+        "reinstate_user",
+        &[
+            ("regulator", false, true),
+            ("config", false, false),
+            ("user", true, false),
+        ],
+    ),
+    (
+        "register_meter",
+        &[
+            ("payer", true, true),
+            ("owner", false, true),
+            ("config", true, false),
+            ("user", true, false),
+            ("zone", false, false),
+            ("meter", true, false),
+            ("system_program", false, false),
+        ],
+    ),
+    (
+        "activate_meter",
+        &[
+            ("regulator", false, true),
+            ("config", false, false),
+            ("meter", true, false),
+        ],
+    ),
+    (
+        "set_meter_status",
+        &[
+            ("regulator", false, true),
+            ("config", false, false),
+            ("meter", true, false),
+        ],
+    ),
+    (
+        "rotate_device_key",
+        &[("config", false, false), ("meter", true, false)],
+    ),
+    (
+        "settle_meter",
+        &[
+            ("settlement_authority", false, true),
+            ("config", false, false),
+            ("meter", true, false),
+            ("user", false, false),
+        ],
+    ),
+    (
+        "submit_readings",
+        &[
+            ("config", false, false),
+            ("instructions_sysvar", false, false),
+        ],
+    ),
+];
+
+#[test]
+fn account_names_and_flags_match_the_program() {
+    let idl = idl();
+    assert_eq!(
+        idl["instructions"].as_array().unwrap().len(),
+        ACCOUNT_FLAGS.len()
+    );
+    for (name, expected) in ACCOUNT_FLAGS {
+        let accounts: Vec<(String, bool, bool)> = named(&idl["instructions"], name)["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["name"].as_str().unwrap().to_string(),
+                    a["writable"].as_bool().unwrap_or(false),
+                    a["signer"].as_bool().unwrap_or(false),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, bool, bool)> = expected
+            .iter()
+            .map(|(n, w, s)| (n.to_string(), *w, *s))
+            .collect();
+        assert_eq!(accounts, expected, "{name}");
+    }
+}
+
 #[test]
 fn pda_seeds_match_the_program() {
     let idl = idl();
