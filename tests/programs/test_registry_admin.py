@@ -671,3 +671,15 @@ def test_register_meter_in_a_halted_zone_is_refused(registry: RegistryEnv) -> No
     device = DeviceSigner.generate()
     assert registry.fail([meter_ix(registry, owner, b"H-1", device)], [owner]) == code("ZoneHalted")
     assert registry.user(owner.pubkey()).meter_count == 0
+
+
+def test_a_meter_may_not_exceed_its_zones_capacity(registry: RegistryEnv) -> None:
+    registry.market()  # ZONE_ID: 5,000 kW
+    owner = registry.wallet()
+    registry.register(owner)
+    registry.verify(owner.pubkey())
+    device = DeviceSigner.generate()
+    too_big = meter_ix(registry, owner, b"BIG", device, capacity_w=5_000_001)
+    assert registry.fail([too_big], [owner]) == code("CapacityExceedsZone")
+    registry.send([meter_ix(registry, owner, b"BIG", device, capacity_w=5_000_000)], [owner])
+    assert registry.meter(registry.client.meter_pda(b"BIG").address).capacity_w == 5_000_000

@@ -47,11 +47,12 @@ pub enum RegistryError {
     InvalidInstructionsSysvar = 6137,
     WindowBeforeUserVerified = 6138,
     WindowBeforeZoneReopened = 6139,
+    CapacityExceedsZone = 6140,
 }
 
 impl RegistryError {
     /// Every variant, in code order (the IDL lists them after the kit errors in this order).
-    pub const ALL: [RegistryError; 40] = [
+    pub const ALL: [RegistryError; 41] = [
         RegistryError::InvalidRole,
         RegistryError::InvalidLimits,
         RegistryError::InvalidStatus,
@@ -92,6 +93,7 @@ impl RegistryError {
         RegistryError::InvalidInstructionsSysvar,
         RegistryError::WindowBeforeUserVerified,
         RegistryError::WindowBeforeZoneReopened,
+        RegistryError::CapacityExceedsZone,
     ];
 
     pub const fn code(self) -> u32 {
@@ -140,6 +142,7 @@ impl RegistryError {
             RegistryError::InvalidInstructionsSysvar => "InvalidInstructionsSysvar",
             RegistryError::WindowBeforeUserVerified => "WindowBeforeUserVerified",
             RegistryError::WindowBeforeZoneReopened => "WindowBeforeZoneReopened",
+            RegistryError::CapacityExceedsZone => "CapacityExceedsZone",
         }
     }
 
@@ -185,6 +188,7 @@ impl RegistryError {
             RegistryError::InvalidInstructionsSysvar => "The instructions_sysvar account is not the Instructions sysvar",
             RegistryError::WindowBeforeUserVerified => "The reading window starts before the meter owner was last verified (a suspension is never credited)",
             RegistryError::WindowBeforeZoneReopened => "The reading window starts before the zone left its last halt (a halt is never credited)",
+            RegistryError::CapacityExceedsZone => "The meter's capacity exceeds its zone's capacity",
         }
     }
 }

@@ -15,8 +15,7 @@
 //! 9. `[]` config: this program's Config.
 //!
 //! Steps: the registry's `settle_meter` (CPI, signed by the settlement PDA) moves the meter's
-//! unsettled net surplus into `settled_wh` (and returns it as return data); a meter with nothing to
-//! settle fails there, so each Wh is minted exactly once and a deficit is never minted. The amount
+//! unsettled net surplus into `settled_wh`; a meter with nothing to settle fails there, so each Wh is minted exactly once and a deficit is never minted. The amount
 //! is read as the increase of the registry-owned meter's `settled_wh` across that CPI (see
 //! [`settled_amount`] for why this is what the registry settled). Then `amount_wh * 10^6` base
 //! units are minted to `destination` (CPI, signed by the mint authority PDA). Config is only read:

@@ -2,15 +2,16 @@
 //! an owner registers a meter in its zone, status Inactive until a regulator activates it.
 //!
 //! The owner's User must be Verified: meters only exist for checked participants, and each user
-//! registers at most `limits.max_meters_per_user`. The meter's window clock starts at registration,
-//! so no reading can claim energy from before it.
+//! registers at most `limits.max_meters_per_user`. The declared capacity (which bounds every
+//! reading's production) may not exceed the zone's. The meter's window clock starts at
+//! registration, so no reading can claim energy from before it.
 //!
 //! Accounts:
 //! 0. `[signer, writable]` payer: funds the Meter account.
 //! 1. `[signer]` owner: the wallet that owns the meter.
 //! 2. `[writable]` config: `meter_count` is incremented.
 //! 3. `[writable]` user: the owner's User (`meter_count` is incremented).
-//! 4. `[]` zone: the user's Zone (must not be Halted).
+//! 4. `[]` zone: the user's Zone (must not be Halted; its capacity bounds the meter's).
 //! 5. `[writable]` meter: PDA `["meter", serial]`, created here.
 //! 6. `[]` system_program.
 //!
@@ -98,7 +99,10 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         user.meter_count.set(meters + 1);
         user.zone_id
     };
-    check_zone(program_id, zone, zone_id.get())?;
+    let zone_capacity_kw = check_zone(program_id, zone, zone_id.get())?;
+    if args.capacity_w.get() > zone_capacity_kw.saturating_mul(1_000) {
+        return Err(RegistryError::CapacityExceedsZone.into());
+    }
     checks::writable(meter)?;
     checks::system_program(system_program)?;
     let meter_bump = checks::canonical_pda(meter, &[METER_SEED, &args.serial], program_id)?;

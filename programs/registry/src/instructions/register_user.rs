@@ -46,12 +46,12 @@ impl_pod!(RegisterUserArgs {
     zone_id: PodU32
 });
 
-/// Checks that `zone` is the program's Zone `zone_id` and is not Halted.
+/// Checks that `zone` is the program's Zone `zone_id` and is not Halted; returns its capacity (kW).
 pub fn check_zone(
     program_id: &Address,
     zone: &AccountView,
     zone_id: u32,
-) -> Result<(), ProgramError> {
+) -> Result<u64, ProgramError> {
     checks::owned_by(zone, program_id)?;
     let zone = account::borrow::<Zone>(zone)?;
     if zone.zone_id.get() != zone_id {
@@ -60,7 +60,7 @@ pub fn check_zone(
     if zone.status == ZoneStatus::Halted as u8 {
         return Err(RegistryError::ZoneHalted.into());
     }
-    Ok(())
+    Ok(zone.max_capacity_kw.get())
 }
 
 pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) -> ProgramResult {
