@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import struct
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 import websockets
@@ -12,6 +15,7 @@ from localnet_support import SOL, build_tx, funded, send, transfer_ix
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.types import TxOpts
 from solana.rpc.websocket_api import SolanaWsClientProtocol, connect
+from solders.account import Account
 from solders.keypair import Keypair
 from solders.rpc.config import RpcTransactionLogsFilter, RpcTransactionLogsFilterMentions
 from solders.rpc.responses import (
@@ -26,6 +30,7 @@ from solders.rpc.responses import (
 )
 from solders.system_program import ID as SYSTEM_PROGRAM
 
+from solgrid.localnet import pubsub
 from solgrid.localnet.server import LocalNode
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -212,3 +217,48 @@ async def test_raw_protocol_edges(node: LocalNode, client: AsyncClient) -> None:
         assert processed["params"]["result"]["value"] == {"err": None}
     # The server is still serving other clients.
     assert (await client.get_balance(payer.pubkey())).value == SOL - 5001
+
+
+def masked_text_frame(text: str) -> bytes:
+    """One client-to-server websocket text frame (clients must mask their frames)."""
+    payload = text.encode()
+    mask = os.urandom(4)
+    size = len(payload)
+    length = bytes([0x80 | size]) if size < 126 else bytes([0x80 | 126]) + struct.pack(">H", size)
+    return bytes([0x81]) + length + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+async def test_a_client_that_stops_reading_is_disconnected(
+    node: LocalNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Notifications for a client that no longer reads pile up only to MAX_QUEUED: then the node drops
+    its subscriptions and the connection, and goes on serving everyone else."""
+    monkeypatch.setattr(pubsub, "MAX_QUEUED", 4)
+    watched = Keypair().pubkey()
+    url = urlparse(node.ws_url)
+    others = len(node.pubsub.connections)
+    # A raw client: after the handshake it never reads again, so the socket buffers fill up.
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    writer.write(
+        f"GET / HTTP/1.1\r\nHost: {url.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101 ")
+    subscribe = {"jsonrpc": "2.0", "id": 1, "method": "accountSubscribe", "params": [str(watched)]}
+    writer.write(masked_text_frame(json.dumps(subscribe)))
+    await writer.drain()
+    while sum(len(c.subscriptions) for c in node.pubsub.connections) == 0:
+        await asyncio.sleep(0.01)
+    # 4 MB accounts: a few notifications fill the socket buffers, the next ones the queue.
+    for i in range(40):
+        node.chain.set_account(watched, Account(10**9, bytes([i]) * (4 << 20), SYSTEM_PROGRAM, False, 0))
+        await asyncio.sleep(0.02)
+        if len(node.pubsub.connections) == others:
+            break
+    assert len(node.pubsub.connections) == others
+    assert await asyncio.wait_for(reader.read(), TIMEOUT) is not None  # what was sent, then EOF
+    writer.close()
+
+    async with connect(node.ws_url) as ws:  # the node still serves
+        await ws.slot_subscribe()
+        assert await subscribed(ws) > 0

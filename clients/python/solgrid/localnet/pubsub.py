@@ -37,20 +37,25 @@ MAX_MESSAGE_BYTES = 1 << 20
 
 
 class Connection:
-    """One websocket client: its outgoing queue and its subscription ids."""
+    """One websocket client: its outgoing queue and its subscription ids.
 
-    def __init__(self) -> None:
+    ``on_overflow`` runs once, when a message finds ``MAX_QUEUED`` others still waiting: the client has
+    stopped reading, so the endpoint drops its subscriptions and closes the socket.
+    """
+
+    def __init__(self, on_overflow: Callable[[], None] = lambda: None) -> None:
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.subscriptions: set[int] = set()
         self.deferred: list[Callable[[], None]] = []
         self.overflowed = False
+        self.on_overflow = on_overflow
 
     def send(self, message: dict[str, Any]) -> None:
         if self.overflowed:
             return
         if self.queue.qsize() >= MAX_QUEUED:
             self.overflowed = True
-            self.queue.put_nowait(None)
+            self.on_overflow()
             return
         self.queue.put_nowait(jsonrpc.dumps(message))
 
@@ -267,10 +272,22 @@ class PubSub:
         ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, heartbeat=None)
         await ws.prepare(request)
         self._sockets.add(ws)
+        reader = asyncio.current_task()
         connection = Connection()
         self.connections.add(connection)
         handlers = self.handlers_for(connection)
         writer = asyncio.create_task(_write_loop(ws, connection))
+
+        def overflowed() -> None:
+            # The writer is stuck in a send the client does not read, and the reader waits for a
+            # message the client may never send: stop both, then close below.
+            log.warning("closing a websocket client that stopped reading (%d messages queued)", MAX_QUEUED)
+            self.drop_connection(connection)
+            writer.cancel()
+            if reader is not None:
+                reader.cancel()
+
+        connection.on_overflow = overflowed
         try:
             async for message in ws:
                 if message.type == WSMsgType.TEXT:
@@ -287,12 +304,18 @@ class PubSub:
                     action()
                 if connection.overflowed:
                     break
+        except asyncio.CancelledError:
+            if not connection.overflowed:
+                raise
         finally:
             self.drop_connection(connection)
             connection.queue.put_nowait(None)
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await writer
-            await ws.close()
+            if connection.overflowed:
+                await _abort(ws, request)
+            else:
+                await ws.close()
             self._sockets.discard(ws)
         return ws
 
@@ -303,12 +326,19 @@ class PubSub:
                 await ws.close(message=b"node shutting down")
 
 
+async def _abort(ws: web.WebSocketResponse, request: web.Request) -> None:
+    """Close a connection whose client stopped reading: a close frame if it still fits, then the TCP
+    connection itself (a close handshake would wait for the same client)."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(ws.close(code=1008, message=b"subscriber too slow"), 1.0)
+    if request.transport is not None:
+        request.transport.abort()
+
+
 async def _write_loop(ws: web.WebSocketResponse, connection: Connection) -> None:
     while True:
         text = await connection.queue.get()
         if text is None:
-            if connection.overflowed:
-                await ws.close(message=b"subscriber too slow")
             return
         try:
             await ws.send_str(text)

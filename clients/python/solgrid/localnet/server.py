@@ -122,6 +122,12 @@ class LocalNode:
         return self._chain
 
     @property
+    def pubsub(self) -> PubSub:
+        if self._pubsub is None:
+            raise RuntimeError("the node is not running")
+        return self._pubsub
+
+    @property
     def rpc_url(self) -> str:
         return f"http://{self._public_host()}:{self.rpc_port}"
 
