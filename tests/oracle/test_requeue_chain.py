@@ -1,10 +1,14 @@
-"""Rejected readings through a real node: the chain refuses a suspended owner's readings and an inactive
-meter's; ``solgrid oracle rejected`` lists them with the reason; ``requeue`` skips what the chain would
-still refuse; once the owner is reinstated, the requeued readings land exactly once and are settled."""
+"""Rejected readings through a real node: the chain refuses a suspended owner's readings, an inactive
+meter's and those of a meter whose device was replaced before its new key was registered; ``solgrid
+oracle rejected`` lists them with the reason; ``requeue`` skips what the chain would still refuse
+(energy from a suspension is never credited, not even after reinstatement; windows before an
+activation can never be applied); once the new device key is registered, its requeued readings land
+exactly once and are settled."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -67,15 +71,20 @@ async def test_rejected_readings_are_listed_and_land_once_requeued(
         await setup_market(rpc, regulator)
         suspended = await add_meter(rpc, regulator, tmp_path, "SUSP-1", "solar")
         inactive = await add_meter(rpc, regulator, tmp_path, "LATE-1", "solar", activate=False)
-        starts = {m.serial: (await meter_state(rpc, m.serial)).last_window_end for m in (suspended, inactive)}
+        replaced = await add_meter(rpc, regulator, tmp_path, "SWAP-1", "solar")
+        meters = (suspended, inactive, replaced)
+        starts = {m.serial: (await meter_state(rpc, m.serial)).last_window_end for m in meters}
         suspend = registry.suspend_user(regulator=regulator.pubkey(), wallet=suspended.owner)
         await send_and_confirm(rpc, [suspend], regulator, coders=[registry.coder])
+    # SWAP-1's device was replaced: the oracle signs with the new key, the chain still has the old one.
+    new_device_pair = Keypair()
+    write_keypair(tmp_path / "SWAP-1.new-device.json", new_device_pair)
+    new_device = DeviceSigner.from_seed(bytes(new_device_pair)[:32])
+    replaced = dataclasses.replace(replaced, device=new_device, key_file=tmp_path / "SWAP-1.new-device.json")
     await advance_time(url, len(ROWS) * WINDOW + 60)
-    (tmp_path / "in.csv").write_text(
-        csv_rows(suspended, starts["SUSP-1"]) + csv_rows(inactive, starts["LATE-1"])
-    )
+    (tmp_path / "in.csv").write_text("".join(csv_rows(m, starts[m.serial]) for m in meters))
     extra = 'csv = ["in.csv"]\n[settle]\ninterval_secs = 0.2\n'
-    config = write_config(tmp_path, url, oracle_node.authority_file, [suspended, inactive], extra)
+    config = write_config(tmp_path, url, oracle_node.authority_file, [suspended, inactive, replaced], extra)
     queue = tmp_path / "oracle-queue.sqlite"
 
     with caplog.at_level(logging.WARNING, "solgrid.oracle"):
@@ -87,12 +96,13 @@ async def test_rejected_readings_are_listed_and_land_once_requeued(
     assert listed.exit_code == 0, listed.output
     rows = json.loads(listed.stdout)
     assert sorted((r["meter"], r["window_start"] - starts[r["meter"]], r["production_wh"]) for r in rows) == [
-        (m.serial, i * WINDOW, p) for m in (inactive, suspended) for i, (p, _) in enumerate(ROWS)
+        (m.serial, i * WINDOW, p) for m in (inactive, suspended, replaced) for i, (p, _) in enumerate(ROWS)
     ]
     assert [r["window_start"] for r in rows] == sorted(r["window_start"] for r in rows)  # oldest first
     reasons = {r["meter"]: r["reason"] for r in rows}
     assert reasons["SUSP-1"].startswith("registry: UserSuspended (")
     assert reasons["LATE-1"].startswith("registry: MeterNotActive (")
+    assert reasons["SWAP-1"].startswith("registry: DeviceKeyMismatch (")
     text = await invoke("oracle", "rejected", "--config", str(config), "--meter", "LATE-1")
     assert text.exit_code == 0 and len(text.stdout.splitlines()) == len(ROWS)
     assert all("\tLATE-1\t" in line and "MeterNotActive" in line for line in text.stdout.splitlines())
@@ -102,8 +112,9 @@ async def test_rejected_readings_are_listed_and_land_once_requeued(
     assert early.exit_code == 1
     assert early.stderr.count("owner of meter 'SUSP-1' is suspended on chain, not verified") == len(ROWS)
     assert early.stderr.count("meter 'LATE-1' is inactive on chain, not active") == len(ROWS)
+    assert early.stderr.count("the device key of meter 'SWAP-1' on chain is") == len(ROWS)
     assert (
-        early.stderr.splitlines()[-1] == f"error: {2 * len(ROWS)} of {2 * len(ROWS)} reading(s) not requeued"
+        early.stderr.splitlines()[-1] == f"error: {3 * len(ROWS)} of {3 * len(ROWS)} reading(s) not requeued"
     )
     assert {status for _, status, _ in statuses(queue)} == {"rejected"}
 
@@ -111,29 +122,40 @@ async def test_rejected_readings_are_listed_and_land_once_requeued(
         fix = [
             registry.reinstate_user(regulator=regulator.pubkey(), wallet=suspended.owner),
             registry.activate_meter(regulator=regulator.pubkey(), meter=registry.meter_pda("LATE-1").address),
+            registry.rotate_device_key(
+                meter=registry.meter_pda("SWAP-1").address,
+                new_key=new_device.public_key,
+                cosigners=[regulator.pubkey()],
+            ),
         ]
         await send_and_confirm(rpc, fix, regulator, coders=[registry.coder])
 
-    fixed = await invoke("oracle", "requeue", "--config", str(config), "--meter", "SUSP-1", "--json")
+    fixed = await invoke("oracle", "requeue", "--config", str(config), "--meter", "SWAP-1", "--json")
     assert fixed.exit_code == 0, fixed.output
     requeued = json.loads(fixed.stdout)
     assert len(requeued["requeued"]) == len(ROWS) and requeued["skipped"] == []
-    # Activation moved the inactive meter's record past these windows: they can never be applied.
+    # The reinstated owner's readings from the suspension, and the windows before LATE-1's activation,
+    # can never be applied.
     never = await invoke("oracle", "requeue", "--config", str(config), "--all", "--json")
     assert never.exit_code == 1
     assert json.loads(never.stdout)["requeued"] == []
-    assert all("it can never be applied" in s["reason"] for s in json.loads(never.stdout)["skipped"])
+    reasons = [s["reason"] for s in json.loads(never.stdout)["skipped"]]
+    assert len(reasons) == 2 * len(ROWS)
+    suspension = "of meter 'SUSP-1' was last verified: energy from a suspension is never credited"
+    assert sum(r.endswith(suspension) for r in reasons) == len(ROWS)
+    assert sum("'LATE-1'" in r and r.endswith("it can never be applied") for r in reasons) == len(ROWS)
 
     await Worker(load_config(config), drain=True).run()
     async with AsyncClient(url, Confirmed) as rpc:
-        state = await meter_state(rpc, "SUSP-1")
+        state = await meter_state(rpc, "SWAP-1")
         assert (state.produced_wh, state.consumed_wh, state.reading_count) == (
             sum(p for p, _ in ROWS),
             sum(c for _, c in ROWS),
             len(ROWS),
         )
         surplus = sum(p - c for p, c in ROWS)
-        assert await EnergyTokenClient().fetch_balance(rpc, suspended.owner) == wh_to_base_units(surplus)
+        assert await EnergyTokenClient().fetch_balance(rpc, replaced.owner) == wh_to_base_units(surplus)
+        assert (await meter_state(rpc, "SUSP-1")).reading_count == 0
 
         # The settle crank's "another cranker was first" refusal is recognised by its IDL name, raised by
         # the registry inside energy_token's CPI.
@@ -142,7 +164,7 @@ async def test_rejected_readings_are_listed_and_land_once_requeued(
         token = EnergyTokenClient()
         with pytest.raises(ProgramRejected) as refused:
             await submitter.send(
-                [token.settle_and_mint(meter=registry.meter_pda("SUSP-1").address, owner=suspended.owner)]
+                [token.settle_and_mint(meter=registry.meter_pda("SWAP-1").address, owner=replaced.owner)]
             )
         assert refused.value.is_(worker.errors.nothing_to_settle)
         assert not refused.value.is_(worker.errors.window_not_after_last)
@@ -150,12 +172,12 @@ async def test_rejected_readings_are_listed_and_land_once_requeued(
 
     final = statuses(queue)
     assert [(s, status) for s, status, _ in final] == [("LATE-1", "rejected")] * len(ROWS) + [
-        ("SUSP-1", "applied")
-    ] * len(ROWS)
+        ("SUSP-1", "rejected")
+    ] * len(ROWS) + [("SWAP-1", "applied")] * len(ROWS)
     assert all(
-        note.startswith("requeued; was rejected: registry: UserSuspended")
+        note.startswith("requeued; was rejected: registry: DeviceKeyMismatch")
         for s, _, note in final
-        if s == "SUSP-1"
+        if s == "SWAP-1"
     )
 
 

@@ -18,6 +18,8 @@ from solgrid.sdk.registry import (
     Meter,
     MeterStatus,
     RegistryClient,
+    User,
+    UserRole,
     UserStatus,
     Zone,
     ZoneStatus,
@@ -51,10 +53,15 @@ def meter(**changes: object) -> Meter:
 
 
 def chain(
-    state: Meter | None = None, user: UserStatus = UserStatus.VERIFIED, zone: ZoneStatus = ZoneStatus.ACTIVE
+    state: Meter | None = None,
+    user: UserStatus = UserStatus.VERIFIED,
+    zone: ZoneStatus = ZoneStatus.ACTIVE,
+    verified_at: int = NOW - 7200,
+    reopened_at: int = 0,
 ) -> ChainView:
-    zones = {1: Zone(1, "z", 100, zone, 255, 0)}
-    return ChainView({"M": state or meter()}, {USER: user}, zones, NOW, 86_400)
+    zones = {1: Zone(1, "z", 100, zone, 255, 0, reopened_at)}
+    owner = User(OWNER, UserRole.PROSUMER, user, 255, 1, 1, 0, NOW - 7200, verified_at)
+    return ChainView({"M": state or meter()}, {USER: owner}, zones, NOW, 86_400)
 
 
 def problem(row: RejectedReading, view: ChainView) -> str | None:
@@ -93,6 +100,18 @@ def test_each_reason() -> None:
             "the owner of meter 'M' is suspended on chain, not verified",
         ),
         (rejected(), chain(zone=ZoneStatus.HALTED), "zone 1 of meter 'M' is halted"),
+        (
+            rejected(),
+            chain(verified_at=READING.window_start + 1),
+            f"the window starts before {READING.window_start + 1}, when the owner of meter 'M' was last"
+            " verified: energy from a suspension is never credited",
+        ),
+        (
+            rejected(),
+            chain(reopened_at=READING.window_start + 1),
+            f"the window starts before {READING.window_start + 1}, when zone 1 left its halt: energy from"
+            " a halt is never credited",
+        ),
         (
             rejected(),
             chain(meter(last_window_end=READING.window_start + 1)),

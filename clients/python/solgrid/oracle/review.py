@@ -26,7 +26,7 @@ from solgrid.oracle.config import OracleConfig
 from solgrid.oracle.intake import signature_problem
 from solgrid.oracle.queue import ReadingQueue, RejectedReading
 from solgrid.oracle.submitter import cluster_time, fetch_meters
-from solgrid.sdk.registry import Meter, MeterStatus, RegistryClient, UserStatus, Zone, ZoneStatus
+from solgrid.sdk.registry import Meter, MeterStatus, RegistryClient, User, UserStatus, Zone, ZoneStatus
 
 
 class ClusterUnreachable(UserFacingError):
@@ -38,7 +38,7 @@ class ChainView:
     """What the requeue checks need from the chain."""
 
     meters: dict[str, Meter | None]
-    user_status: dict[Pubkey, UserStatus]
+    users: dict[Pubkey, User]
     zones: dict[int, Zone]
     now: int
     max_reading_age_secs: int | None
@@ -73,13 +73,23 @@ def requeue_problem(
         return (
             f"the device key of meter {row.serial!r} on chain is {Pubkey(state.device_key)}, not the signer"
         )
-    user = chain.user_status.get(state.user)
-    if user != UserStatus.VERIFIED:
-        status = "not registered" if user is None else user.name.lower()
+    user = chain.users.get(state.user)
+    if user is None or user.status != UserStatus.VERIFIED:
+        status = "not registered" if user is None else user.status.name.lower()
         return f"the owner of meter {row.serial!r} is {status} on chain, not verified"
     zone = chain.zones.get(state.zone_id)
     if zone is not None and zone.status == ZoneStatus.HALTED:
         return f"zone {state.zone_id} of meter {row.serial!r} is halted"
+    if row.reading.window_start < user.verified_at:
+        return (
+            f"the window starts before {user.verified_at}, when the owner of meter {row.serial!r} was "
+            "last verified: energy from a suspension is never credited"
+        )
+    if zone is not None and row.reading.window_start < zone.reopened_at:
+        return (
+            f"the window starts before {zone.reopened_at}, when zone {state.zone_id} left its halt: "
+            "energy from a halt is never credited"
+        )
     if row.reading.window_start < state.last_window_end:
         return (
             f"the window starts before {state.last_window_end}, where the on-chain record of meter "
@@ -111,8 +121,8 @@ async def chain_view(config: OracleConfig, registry: RegistryClient, serials: Se
         detail = f"{type(cause).__name__}: {cause}".rstrip(": ")
         raise ClusterUnreachable(f"cannot read the chain at {config.cluster}: {detail}") from None
     age = registry_config.limits.max_reading_age_secs if registry_config is not None else None
-    user_status = {
-        address: registry.decode_user(data).status
+    user_states = {
+        address: registry.decode_user(data)
         for address, data in zip(users, accounts, strict=False)
         if data is not None
     }
@@ -121,7 +131,7 @@ async def chain_view(config: OracleConfig, registry: RegistryClient, serials: Se
         for zone_id, data in zip(zone_ids, accounts[len(users) :], strict=True)
         if data is not None
     }
-    return ChainView(dict(zip(wanted, states, strict=True)), user_status, zones, now, age)
+    return ChainView(dict(zip(wanted, states, strict=True)), user_states, zones, now, age)
 
 
 async def _accounts(
