@@ -163,9 +163,8 @@ def test_only_the_upgrade_authority_initialises_a_deployed_program(token: TokenE
         )
 
 
+@pytest.mark.parametrize("token", ["deploy"], indirect=True)  # needs a BPFLoaderUpgradeable deployment
 def test_a_frozen_program_cannot_be_initialised(token: TokenEnv) -> None:
-    if token.mode != "deploy":
-        pytest.skip("needs a BPFLoaderUpgradeable deployment")
     token.send([loader.set_upgrade_authority(token.program_id, token.payer.pubkey(), None)])
     ix = token.client.initialize(payer=token.payer.pubkey(), authority=token.payer.pubkey())
     assert token.fail([ix]) == code("NotUpgradeAuthority")

@@ -229,9 +229,8 @@ def test_initialize_gate_follows_the_loader(registry: RegistryEnv) -> None:
         assert registry.config().authority == stranger.pubkey()
 
 
+@pytest.mark.parametrize("registry", ["deploy"], indirect=True)  # needs a BPFLoaderUpgradeable deployment
 def test_initialize_follows_the_upgrade_authority_and_refuses_a_frozen_program(registry: RegistryEnv) -> None:
-    if registry.mode != "deploy":
-        pytest.skip("needs a BPFLoaderUpgradeable deployment")
     heir = registry.wallet()
     registry.send([loader.set_upgrade_authority(registry.program_id, registry.payer.pubkey(), heir.pubkey())])
     # The deployer handed the program over: it may no longer initialise, its heir may.
