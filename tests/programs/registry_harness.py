@@ -236,11 +236,16 @@ class RegistryEnv:
         ix = self.client.activate_meter(regulator=regulator.pubkey(), meter=meter)
         return self.record("activate_meter", self.send([ix], [regulator]))
 
-    def prosumer(self, capacity_w: int = 5_000, source: EnergySource = EnergySource.SOLAR) -> Prosumer:
-        """A verified prosumer in ZONE_ID with an active meter (activated at the current time)."""
+    def verified_wallet(self) -> Keypair:
+        """A funded wallet registered in ZONE_ID as a prosumer and verified by a regulator."""
         wallet = self.wallet()
         self.register(wallet)
         self.verify(wallet.pubkey())
+        return wallet
+
+    def prosumer(self, capacity_w: int = 5_000, source: EnergySource = EnergySource.SOLAR) -> Prosumer:
+        """A verified prosumer in ZONE_ID with an active meter (activated at the current time)."""
+        wallet = self.verified_wallet()
         device = DeviceSigner.generate()
         serial = self.next_serial()
         meter = self.register_meter(wallet, device, serial, capacity_w, source)

@@ -332,9 +332,7 @@ def meter_ix(
 
 def test_register_meter_then_activate(registry: RegistryEnv) -> None:
     registry.market()
-    owner = registry.wallet()
-    registry.register(owner)
-    registry.verify(owner.pubkey())
+    owner = registry.verified_wallet()
     device = DeviceSigner.generate()
     registry.set_unix_time(T0 + 50)
     sent = registry.record(
@@ -415,9 +413,7 @@ def test_register_meter_requires_a_verified_owner(registry: RegistryEnv) -> None
 
 def test_register_meter_limit_and_argument_checks(registry: RegistryEnv) -> None:
     registry.market(limits=Limits(max_meters_per_user=2))
-    owner = registry.wallet()
-    registry.register(owner)
-    registry.verify(owner.pubkey())
+    owner = registry.verified_wallet()
     device = DeviceSigner.generate()
     registry.send([meter_ix(registry, owner, b"A", device)], [owner])
     registry.send([meter_ix(registry, owner, b"B", device)], [owner])
@@ -662,9 +658,7 @@ def test_privileged_zone_and_meter_actions_check_payer_and_owner(registry: Regis
 
 def test_register_meter_in_a_halted_zone_is_refused(registry: RegistryEnv) -> None:
     registry.market()
-    owner = registry.wallet()
-    registry.register(owner)
-    registry.verify(owner.pubkey())
+    owner = registry.verified_wallet()
     quorum = registry.quorum()
     halt = registry.client.set_zone_status(zone_id=ZONE_ID, status=ZoneStatus.HALTED, cosigners=keys(quorum))
     registry.send([halt], quorum)
@@ -675,9 +669,7 @@ def test_register_meter_in_a_halted_zone_is_refused(registry: RegistryEnv) -> No
 
 def test_a_meter_may_not_exceed_its_zones_capacity(registry: RegistryEnv) -> None:
     registry.market()  # ZONE_ID: 5,000 kW
-    owner = registry.wallet()
-    registry.register(owner)
-    registry.verify(owner.pubkey())
+    owner = registry.verified_wallet()
     device = DeviceSigner.generate()
     too_big = meter_ix(registry, owner, b"BIG", device, capacity_w=5_000_001)
     assert registry.fail([too_big], [owner]) == code("CapacityExceedsZone")
