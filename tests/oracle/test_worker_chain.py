@@ -29,7 +29,7 @@ from solgrid.localnet.process import free_port_pair
 from solgrid.oracle.config import load_config
 from solgrid.oracle.simulator import simulate
 from solgrid.oracle.submitter import Submitter
-from solgrid.oracle.worker import Worker
+from solgrid.oracle.worker import COVERED_NOT_APPLIED, Worker
 from solgrid.sdk.energy_token import EnergyTokenClient, wh_to_base_units
 from solgrid.sdk.readings import Reading
 from solgrid.sdk.transactions import send_and_confirm
@@ -223,12 +223,13 @@ async def test_csv_and_pushed_readings_reach_the_chain(oracle_node: OracleNode, 
     assert (push_state.produced_wh, push_state.consumed_wh, push_state.reading_count) == (101, 10, 2)
 
 
-async def test_a_replay_refusal_counts_as_applied_and_an_overlap_is_rejected(
+async def test_windows_another_relayer_filled_are_rejected_and_an_overlap_too(
     oracle_node: OracleNode, tmp_path: Path
 ) -> None:
-    """Readings another relayer already landed make the worker's batch fail with WindowNotAfterLast: they
-    are marked applied (not errors, not resent) and the rest of the batch still lands; a reading that
-    overlaps an applied window is rejected with one log line."""
+    """Readings another relayer already landed make the worker's batch fail with WindowNotAfterLast: no
+    transaction of the worker carried them to the chain, so they are rejected as covered (not resent,
+    never claimed as applied) and the rest of the batch still lands; a reading that overlaps an applied
+    window is rejected with one log line."""
     url = oracle_node.rpc_url
     async with AsyncClient(url, Confirmed) as rpc:
         await setup_market(rpc, oracle_node.authority)
@@ -262,8 +263,8 @@ async def test_a_replay_refusal_counts_as_applied_and_an_overlap_is_rejected(
             "SELECT window_start - ?, status, note FROM readings ORDER BY window_start", (start,)
         )
         assert rows.fetchall() == [
-            (0, "applied", "found on chain"),
-            (WINDOW, "applied", "found on chain"),
+            (0, "rejected", COVERED_NOT_APPLIED),
+            (WINDOW, "rejected", COVERED_NOT_APPLIED),
             (WINDOW + 60, "rejected", "its window overlaps one the meter already reported (not applied)"),
             (2 * WINDOW, "applied", None),
             (3 * WINDOW, "applied", None),

@@ -3,17 +3,22 @@ anything is sent, and the worker only moves its status forward (pending -> appli
 operator moves a reading back: ``solgrid oracle requeue`` turns a rejected reading pending again.
 
 A reading is identified by ``(serial, window_start)``: a source delivering it again (a restarted
-simulator, a re-read CSV file, a meter retrying its push) is ignored. The chain is the authority on what
-was applied: :meth:`ReadingQueue.reconcile` marks pending readings whose window ended at or before the
-meter's on-chain ``last_window_end`` as applied, which covers a transaction that landed just before a
-crash but was never marked.
+simulator, a re-read CSV file, a meter retrying its push) is ignored.
+
+Every transaction the worker sends is recorded first (:meth:`ReadingQueue.record_attempt`: its signature
+on each of its readings, committed before it goes out). The chain is the authority on what was applied:
+a pending reading whose window ended at or before the meter's on-chain ``last_window_end`` can no longer
+be sent (:meth:`ReadingQueue.covered`); it was applied if one of its recorded transactions landed (a
+transaction that landed just before a crash, or whose answer was lost), and it never will be otherwise
+(the meter was activated again after its window, or a later window landed first), so it is rejected
+(:meth:`ReadingQueue.resolve_covered`).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +43,11 @@ CREATE TABLE IF NOT EXISTS readings (
     UNIQUE (serial, window_start)
 );
 CREATE INDEX IF NOT EXISTS readings_pending ON readings (status, window_start);
+CREATE TABLE IF NOT EXISTS attempts (
+    reading_id INTEGER NOT NULL REFERENCES readings (id),
+    tx TEXT NOT NULL,
+    PRIMARY KEY (reading_id, tx)
+);
 CREATE TABLE IF NOT EXISTS lookup_tables (digest TEXT PRIMARY KEY, address TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS csv_offsets (
     path TEXT PRIMARY KEY, offset INTEGER NOT NULL, line INTEGER NOT NULL
@@ -180,16 +190,48 @@ class ReadingQueue:
         row = self.db.execute("SELECT status FROM readings WHERE id = ?", (reading_id,)).fetchone()
         return row is not None and row[0] == "pending"
 
-    def reconcile(self, serial: str, last_window_end: int) -> int:
-        """Mark ``serial``'s pending readings that end by ``last_window_end`` as applied (the chain has
-        them); returns how many changed."""
+    def record_attempt(self, ids: Sequence[int], tx: str) -> None:
+        """Record that transaction ``tx`` carries readings ``ids`` (committed before it is sent)."""
         with self.db:
-            cursor = self.db.execute(
-                "UPDATE readings SET status = 'applied', done_at = ?, note = 'found on chain'"
-                " WHERE serial = ? AND status = 'pending' AND window_end <= ?",
-                (time.time(), serial, last_window_end),
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "INSERT OR IGNORE INTO attempts (reading_id, tx) VALUES (?, ?)", [(i, tx) for i in ids]
             )
-        return cursor.rowcount
+
+    def covered(self, serial: str, last_window_end: int) -> dict[int, list[str]]:
+        """``serial``'s pending readings whose window ends by ``last_window_end`` (the chain's record
+        of the meter is past them), each with the transactions it was sent in (oldest first)."""
+        rows = self.db.execute(
+            "SELECT r.id, a.tx FROM readings r LEFT JOIN attempts a ON a.reading_id = r.id"
+            " WHERE r.serial = ? AND r.status = 'pending' AND r.window_end <= ? ORDER BY r.id, a.rowid",
+            (serial, last_window_end),
+        ).fetchall()
+        found: dict[int, list[str]] = {}
+        for reading_id, tx in rows:
+            found.setdefault(reading_id, [])
+            if tx is not None:
+                found[reading_id].append(tx)
+        return found
+
+    def resolve_covered(self, landed: Mapping[int, str | None], reason: str) -> tuple[int, int]:
+        """Settle covered readings (from :meth:`covered`): applied by the transaction given for them,
+        rejected with ``reason`` where it is None. Returns how many were applied and rejected."""
+        now = time.time()
+        applied = [(now, tx, i) for i, tx in landed.items() if tx is not None]
+        rejected = [(now, reason, i) for i, tx in landed.items() if tx is None]
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            done = self.db.executemany(
+                "UPDATE readings SET status = 'applied', done_at = ?, tx = ?, note = 'found on chain'"
+                " WHERE id = ? AND status = 'pending'",
+                applied,
+            ).rowcount
+            refused = self.db.executemany(
+                "UPDATE readings SET status = 'rejected', done_at = ?, note = ?"
+                " WHERE id = ? AND status = 'pending'",
+                rejected,
+            ).rowcount
+        return done, refused
 
     def last_window_end(self, serial: str, source: str | None = None) -> int | None:
         query = "SELECT MAX(window_end) FROM readings WHERE serial = ?"

@@ -1,9 +1,11 @@
 """The oracle worker: sources -> durable queue -> lanes of batched transactions -> settlement.
 
-Crash safety rests on two facts: a reading is committed to the queue before it is ever sent, and the
-chain records each meter's ``last_window_end``. On start-up (and after any failure whose outcome is
-unknown) pending readings the chain already has are marked applied instead of being resent; a replay
-that slips through is refused by the registry with ``WindowNotAfterLast``, which is handled the same way.
+Crash safety rests on three facts: a reading is committed to the queue before it is ever sent, the
+signature of each transaction is committed on its readings before it goes out, and the chain records
+each meter's ``last_window_end``. On start-up (and after any failure whose outcome is unknown) the
+pending readings whose window the chain's record already covers are settled instead of being resent:
+applied if one of their transactions landed, rejected if none did (they never can land); a replay that
+slips through is refused by the registry with ``WindowNotAfterLast``, which is handled the same way.
 The program errors the worker reacts to are looked up by name in the IDLs (:mod:`.program_errors`).
 """
 
@@ -22,6 +24,7 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.pubkey import Pubkey
+from solders.signature import Signature
 
 from solgrid.oracle.batcher import Batcher, lanes_of, table_digest
 from solgrid.oracle.config import MeterConfig, OracleConfig, OracleConfigError
@@ -43,6 +46,9 @@ log = logging.getLogger("solgrid.oracle")
 MAX_BACKOFF_SECS = 10.0
 SIMULATED_WINDOWS_PER_TICK = 500
 CLOCK_REFRESH_SECS = 1.0
+COVERED_NOT_APPLIED = "window already covered on chain; not applied by this worker"
+"""Why a pending reading is rejected when the meter's on-chain record moved past its window (the meter
+was activated again, or a later window landed first) and no transaction carrying it landed."""
 
 
 def config_mismatches(meter: MeterConfig, state: Meter | None) -> list[str]:
@@ -91,8 +97,9 @@ class Worker:
     # -- set-up -------------------------------------------------------------------------------------
 
     async def reconcile(self, submitter: Submitter, serials: Sequence[str]) -> dict[str, Meter | None]:
-        """Mark pending readings the chain already has as applied (raises on RPC failure); returns the
-        meters' on-chain state (None: not registered)."""
+        """Settle the pending readings whose window the chain's record of their meter already covers:
+        applied if one of the transactions they were sent in landed, rejected otherwise (raises on RPC
+        failure). Returns the meters' on-chain state (None: not registered)."""
         wanted = sorted(set(serials))
         addresses = [self.intake.addresses[s] for s in wanted]
         states = dict(zip(wanted, await submitter.meters(self.registry, addresses), strict=True))
@@ -100,9 +107,28 @@ class Worker:
             if state is None:
                 continue
             self.chain_last_end[serial] = state.last_window_end
-            if found := self.queue.reconcile(serial, state.last_window_end):
-                log.info("%s: %d pending reading(s) already on chain, marked applied", serial, found)
+            covered = self.queue.covered(serial, state.last_window_end)
+            if covered:
+                await self._resolve_covered(submitter, serial, state.last_window_end, covered)
         return states
+
+    async def _resolve_covered(
+        self, submitter: Submitter, serial: str, last_window_end: int, covered: dict[int, list[str]]
+    ) -> None:
+        landed = await submitter.landed([tx for txs in covered.values() for tx in txs])
+        outcome = {i: next((tx for tx in txs if tx in landed), None) for i, txs in covered.items()}
+        applied, rejected = self.queue.resolve_covered(outcome, COVERED_NOT_APPLIED)
+        if applied:
+            log.info("%s: %d pending reading(s) already on chain, marked applied", serial, applied)
+        if rejected:
+            self.metrics.rejected_on_chain += rejected
+            log.warning(
+                "%s: %d pending reading(s) end by %d, where the meter's on-chain record already is, and"
+                " none of their transactions landed: rejected (see `solgrid oracle rejected`)",
+                serial,
+                rejected,
+                last_window_end,
+            )
 
     async def due_by(self, submitter: Submitter) -> int:
         """Readings whose window ends by this cluster time can be sent; later ones wait in the queue
@@ -225,7 +251,7 @@ class Worker:
             rows = rows[: self.batcher.fit(rows, submitter.payer, table)]
             self.metrics.sending()
             try:
-                signature = await submitter.send(self.batcher.instructions(rows), [table])
+                signature = await self.send_readings(submitter, table, rows)
             except Transient as e:
                 self.metrics.retries += 1
                 log.warning(
@@ -247,6 +273,17 @@ class Worker:
             self.queue.mark_applied([r.id for r in rows], str(signature))
             self.metrics.landed(len(rows))
             self.settler_dirty.update(r.serial for r in rows)
+
+    async def send_readings(
+        self, submitter: Submitter, table: AddressLookupTableAccount, rows: Sequence[QueuedReading]
+    ) -> Signature:
+        """Send ``rows`` in one transaction, its signature recorded on them before it goes out."""
+        ids = [r.id for r in rows]
+
+        async def record(signature: Signature) -> None:
+            self.queue.record_attempt(ids, str(signature))
+
+        return await submitter.send(self.batcher.instructions(rows), [table], before_send=record)
 
     async def rejected(
         self,
@@ -274,7 +311,7 @@ class Worker:
         if len(still) > 1:
             for row in still:
                 try:
-                    signature = await submitter.send(self.batcher.instructions([row]), [table])
+                    signature = await self.send_readings(submitter, table, [row])
                 except Transient:
                     return  # the lane loop retries what is left
                 except ProgramRejected as single:
