@@ -18,11 +18,16 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from solgrid.errors import UserFacingError
 from solgrid.sdk.readings import Reading
+
+BUSY_TIMEOUT_SECS = 5.0
+"""How long an operation waits for another connection's lock before failing with "database is locked"."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (
@@ -85,13 +90,58 @@ class NewReading:
     source: str
 
 
+class QueueError(UserFacingError):
+    """The queue file cannot be opened or used (a directory, not SQLite, locked, no permission)."""
+
+
+@contextmanager
+def queue_errors(path: Path, doing: str = "use") -> Iterator[None]:
+    """SQLite and file-system errors inside the block become one :class:`QueueError` line."""
+    try:
+        yield
+    except sqlite3.Error as e:
+        raise QueueError(f"cannot {doing} the oracle queue {path}: {e}") from None
+    except OSError as e:
+        raise QueueError(f"cannot {doing} the oracle queue {path}: {e.strerror or e}") from None
+
+
+def _not_a_directory(path: Path) -> None:
+    if path.is_dir():
+        raise QueueError(f"cannot open the oracle queue {path}: it is a directory")
+
+
+def queue_counts(path: Path) -> dict[str, int]:
+    """Readings per status in the queue at ``path``, opened read-only (a running worker may hold it)."""
+    _not_a_directory(path)
+    with queue_errors(path, "open"):
+        db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECS)
+        try:
+            rows = db.execute("SELECT status, COUNT(*) FROM readings GROUP BY status").fetchall()
+        finally:
+            db.close()
+    return {str(status): int(n) for status, n in rows}
+
+
 class ReadingQueue:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+        """Open (creating if need be) the queue at ``path``; :class:`QueueError` if it cannot be."""
+        _not_a_directory(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            reason = e.strerror or e
+            raise QueueError(
+                f"cannot open the oracle queue {path}: cannot create the directory {path.parent}: {reason}"
+            ) from None
+        with queue_errors(path, "open"):
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECS)
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=FULL")
+                self.db.executescript(SCHEMA)
+            except sqlite3.Error:
+                self.db.close()
+                raise
 
     def close(self) -> None:
         self.db.close()
