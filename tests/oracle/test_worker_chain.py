@@ -306,3 +306,43 @@ async def test_a_window_ending_after_the_cluster_clock_waits_without_blocking_it
     with sqlite3.connect(tmp_path / "oracle-queue.sqlite") as db:
         rows = db.execute("SELECT serial, status FROM readings ORDER BY serial, window_start").fetchall()
     assert rows == [("FAST-CLOCK", "pending"), ("STEADY", "applied"), ("STEADY", "applied")]
+
+
+async def test_a_restarted_worker_settles_surplus_already_on_chain(
+    oracle_node: OracleNode, tmp_path: Path
+) -> None:
+    """Readings landed by an earlier run that did not settle (here: settlement off; in production, a
+    kill before the next settle interval): a restarted worker settles them without waiting for a new
+    reading of the meter."""
+    url = oracle_node.rpc_url
+    async with AsyncClient(url, Confirmed) as rpc:
+        await setup_market(rpc, oracle_node.authority)
+        meter = await add_meter(rpc, oracle_node.authority, tmp_path, "SETTLE-LATER", "solar")
+        start = (await meter_state(rpc, meter.serial)).last_window_end
+        await advance_time(url, 3 * WINDOW)
+        off = write_config(tmp_path, url, oracle_node.authority_file, [meter], "[settle]\nenabled = false\n")
+        first = Worker(load_config(off), drain=True)
+        readings = [Reading(start + i * WINDOW, start + (i + 1) * WINDOW, 500, 100) for i in range(2)]
+        signed = [first.intake.sign("test", meter.serial, r, "csv") for r in readings]
+        first.intake.enqueue([s for s in signed if s is not None])
+        await first.run()
+        assert (await meter_state(rpc, meter.serial)).unsettled_wh == 800
+        on = write_config(
+            tmp_path, url, oracle_node.authority_file, [meter], "[settle]\ninterval_secs = 0.2\n"
+        )
+        worker = asyncio.create_task(Worker(load_config(on)).run())
+
+        async def settled() -> None:
+            while (await meter_state(rpc, meter.serial)).settled_wh < 800:
+                assert not worker.done()
+                await asyncio.sleep(0.1)
+
+        try:
+            await asyncio.wait_for(settled(), 30)  # a bound on a hang, not a timing claim
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        state = await meter_state(rpc, meter.serial)
+        assert (state.settled_wh, state.unsettled_wh) == (800, 0)
+        assert await EnergyTokenClient().fetch_balance(rpc, meter.owner) == wh_to_base_units(800)

@@ -399,6 +399,9 @@ class Worker:
         for serial, state in states.items():
             for problem in config_mismatches(self.config.meters[serial], state):
                 log.warning("meter %s: %s; its readings will be refused", serial, problem)
+        # Surplus already on chain (readings an earlier run landed but did not settle, or found on
+        # chain just now) is settled at the first interval, not when the meter next reports.
+        self.settler_dirty.update(serials)
 
     async def _serve(self, settler: Settler) -> web.AppRunner | None:
         if self.config.http_listen is None:
