@@ -55,9 +55,11 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 CREATE TABLE IF NOT EXISTS lookup_tables (digest TEXT PRIMARY KEY, address TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS csv_offsets (
-    path TEXT PRIMARY KEY, offset INTEGER NOT NULL, line INTEGER NOT NULL
+    path TEXT PRIMARY KEY, offset INTEGER NOT NULL, line INTEGER NOT NULL, dev INTEGER, ino INTEGER
 );
 """
+ADDED_COLUMNS = {"csv_offsets": ("dev INTEGER", "ino INTEGER")}
+"""Columns added after the first release: a queue file from before gets them when it is opened."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,16 @@ class RejectedReading:
     source: str
     rejected_at: float
     reason: str
+
+
+@dataclass(frozen=True)
+class CsvPosition:
+    """How far a CSV file has been read: the byte offset and line number after the last complete line,
+    and which file that was (``(st_dev, st_ino)``; None before it was recorded)."""
+
+    offset: int
+    line: int
+    identity: tuple[int, int] | None
 
 
 @dataclass(frozen=True)
@@ -139,9 +151,17 @@ class ReadingQueue:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=FULL")
                 self.db.executescript(SCHEMA)
+                self._add_columns()
             except sqlite3.Error:
                 self.db.close()
                 raise
+
+    def _add_columns(self) -> None:
+        for table, columns in ADDED_COLUMNS.items():
+            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            for column in columns:
+                if column.split()[0] not in have:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
     def close(self) -> None:
         self.db.close()
@@ -317,14 +337,23 @@ class ReadingQueue:
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO lookup_tables VALUES (?, ?)", (digest, address))
 
-    def csv_offset(self, path: str) -> tuple[int, int]:
-        row = self.db.execute("SELECT offset, line FROM csv_offsets WHERE path = ?", (path,)).fetchone()
-        return (int(row[0]), int(row[1])) if row else (0, 0)
+    def csv_offset(self, path: str) -> CsvPosition:
+        row = self.db.execute(
+            "SELECT offset, line, dev, ino FROM csv_offsets WHERE path = ?", (path,)
+        ).fetchone()
+        if row is None:
+            return CsvPosition(0, 0, None)
+        identity = (int(row[2]), int(row[3])) if row[2] is not None and row[3] is not None else None
+        return CsvPosition(int(row[0]), int(row[1]), identity)
 
-    def add_with_csv_offset(self, readings: Sequence[NewReading], path: str, offset: int, line: int) -> int:
-        """Enqueue a CSV chunk's readings, then advance the file's offset (a crash in between re-reads the
-        chunk, which the queue deduplicates)."""
+    def add_with_csv_offset(self, readings: Sequence[NewReading], path: str, position: CsvPosition) -> int:
+        """Enqueue a CSV chunk's readings, then advance the file's position (a crash in between re-reads
+        the chunk, which the queue deduplicates)."""
         count = self.add(readings)
+        dev, ino = position.identity if position.identity is not None else (None, None)
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO csv_offsets VALUES (?, ?, ?)", (path, offset, line))
+            self.db.execute(
+                "INSERT OR REPLACE INTO csv_offsets (path, offset, line, dev, ino) VALUES (?, ?, ?, ?, ?)",
+                (path, position.offset, position.line, dev, ino),
+            )
         return count
