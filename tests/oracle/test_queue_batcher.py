@@ -42,7 +42,7 @@ def test_a_reading_is_queued_once_and_status_only_moves_forward(tmp_path: Path) 
     queue.close()
     reopened = ReadingQueue(tmp_path / "q.sqlite")
     assert reopened.totals() == {"applied": 1, "pending": 1, "rejected": 2}
-    assert reopened.pending()[0] == 1
+    assert reopened.pending() == 1
 
 
 def test_lanes_partition_the_meters() -> None:

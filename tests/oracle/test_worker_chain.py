@@ -300,6 +300,9 @@ async def test_a_window_ending_after_the_cluster_clock_waits_without_blocking_it
         with caplog.at_level(logging.WARNING, "solgrid.oracle"):
             await asyncio.wait_for(worker.run(), 60)
         assert "1 reading(s) left pending: their windows end after the cluster clock" in caplog.messages
+        # The reading waits on purpose: it is pending, but not due, and it is no lag.
+        status = read_status(tmp_path / "oracle-status.json")
+        assert (status["pending"], status["pending_due"], status["lag_secs"]) == (1, 0, 0.0)
         state = await meter_state(rpc, steady.serial)
         assert (state.produced_wh, state.reading_count) == (200, 2)
         assert (await meter_state(rpc, fast.serial)).reading_count == 0

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +81,15 @@ class RejectedReading:
     source: str
     rejected_at: float
     reason: str
+
+
+@dataclass(frozen=True)
+class Waiting:
+    pending: int
+    due: int
+    """Pending readings that could be sent now."""
+    due_since: float | None
+    """Wall time since which the longest-waiting due reading has been due (None: none is)."""
 
 
 @dataclass(frozen=True)
@@ -318,12 +327,24 @@ class ReadingQueue:
         )
         return int(row.fetchone()[0])
 
-    def pending(self) -> tuple[int, float | None]:
-        """How many readings wait, and when the oldest of them was enqueued."""
-        count, oldest = self.db.execute(
-            "SELECT COUNT(*), MIN(enqueued_at) FROM readings WHERE status = 'pending'"
+    def pending(self) -> int:
+        """How many readings wait."""
+        return int(self.db.execute("SELECT COUNT(*) FROM readings WHERE status = 'pending'").fetchone()[0])
+
+    def waiting(self, due_by: int, due_shift: float, skip: Collection[str] = ()) -> Waiting:
+        """The pending readings, and those of them that are due: their window ends by ``due_by`` and
+        their meter is not in ``skip``. A due reading waits since it was enqueued or, if its window
+        ended later, since it became due: the wall time ``window_end - due_shift`` (``due_shift``
+        turns the cluster time ``due_by`` into the wall time now)."""
+        marks = ",".join("?" * len(skip))
+        due = f"window_end <= ? AND serial NOT IN ({marks})"
+        count, due_count, since = self.db.execute(
+            f"SELECT COUNT(*), COALESCE(SUM({due}), 0),"
+            f" MIN(CASE WHEN {due} THEN MAX(enqueued_at, window_end - ?) END)"
+            " FROM readings WHERE status = 'pending'",
+            (due_by, *skip, due_by, *skip, due_shift),
         ).fetchone()
-        return int(count), oldest
+        return Waiting(int(count), int(due_count), None if since is None else float(since))
 
     def totals(self) -> dict[str, int]:
         rows = self.db.execute("SELECT status, COUNT(*) FROM readings GROUP BY status").fetchall()

@@ -92,6 +92,10 @@ class Worker:
         self.max_clock_skew_secs = 0
         """How far past the cluster clock a window may end (the registry's limit, read at start-up)."""
         self._clock: tuple[int, float] | None = None
+        self._last_clock: tuple[int, float] | None = None
+        """The last cluster clock reading (``_clock`` is dropped to force a new one)."""
+        self.unregistered: set[str] = set()
+        """Meters the chain did not have when last checked (their readings are no lag)."""
         self._status_failing = False
 
     # -- set-up -------------------------------------------------------------------------------------
@@ -105,7 +109,9 @@ class Worker:
         states = dict(zip(wanted, await submitter.meters(self.registry, addresses), strict=True))
         for serial, state in states.items():
             if state is None:
+                self.unregistered.add(serial)
                 continue
+            self.unregistered.discard(serial)
             self.chain_last_end[serial] = state.last_window_end
             covered = self.queue.covered(serial, state.last_window_end)
             if covered:
@@ -135,8 +141,18 @@ class Worker:
         (the cluster clock, refreshed every second, plus the registry's allowed skew)."""
         now = time.monotonic()
         if self._clock is None or now - self._clock[1] > CLOCK_REFRESH_SECS:
-            self._clock = (await submitter.cluster_time(), now)
+            self._clock = self._last_clock = (await submitter.cluster_time(), now)
         return self._clock[0] + self.max_clock_skew_secs
+
+    def due_now(self) -> int:
+        """:meth:`due_by` without asking the cluster: its clock extrapolated from the last reading (the
+        local clock before the first), for the metrics."""
+        if self._last_clock is None:
+            now = time.time()
+        else:
+            cluster, read_at = self._last_clock
+            now = cluster + time.monotonic() - read_at
+        return int(now) + self.max_clock_skew_secs
 
     async def table_for(self, submitter: Submitter, serials: Sequence[str]) -> AddressLookupTableAccount:
         """The lane's lookup table: reused from the queue database when it still holds the lane's
@@ -343,7 +359,7 @@ class Worker:
         extra: dict[str, Any] = {"rejected_at_intake": self.intake.rejected}
         if settler is not None:
             extra |= {"settlements": settler.settlements, "settled_wh": settler.settled_wh}
-        return self.metrics.snapshot(extra)
+        return self.metrics.snapshot(extra, due_by=self.due_now(), unregistered=self.unregistered)
 
     async def report(self, settler: Settler | None) -> None:
         snap = self.status(settler)
@@ -437,7 +453,7 @@ class Worker:
             await asyncio.gather(*sources)
             self.sources_done.set()
             await asyncio.gather(*lanes)
-            if waiting := self.queue.pending()[0]:
+            if waiting := self.queue.pending():
                 log.warning("%d reading(s) left pending: their windows end after the cluster clock", waiting)
             if self.config.settle.enabled:
                 pending = set(self.config.meters)
