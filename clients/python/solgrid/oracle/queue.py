@@ -16,16 +16,21 @@ transaction that landed just before a crash, or whose answer was lost), and it n
 
 from __future__ import annotations
 
+import functools
 import sqlite3
+import threading
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 from solgrid.errors import UserFacingError
 from solgrid.sdk.readings import Reading
 
+P = ParamSpec("P")
+T = TypeVar("T")
 BUSY_TIMEOUT_SECS = 5.0
 """How long an operation waits for another connection's lock before failing with "database is locked"."""
 
@@ -143,9 +148,23 @@ def queue_counts(path: Path) -> dict[str, int]:
     return {str(status): int(n) for status, n in rows}
 
 
+def _locked(method: Callable[Concatenate[ReadingQueue, P], T]) -> Callable[Concatenate[ReadingQueue, P], T]:
+    """``method`` holding the queue's lock."""
+
+    def locked(queue: ReadingQueue, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        with queue.lock:
+            return method(queue, *args, **kwargs)
+
+    return functools.update_wrapper(locked, method)
+
+
 class ReadingQueue:
+    """The queue; its methods may be called from any thread (one at a time: each holds :attr:`lock`, so
+    a commit running in a worker thread is never interleaved with another method's statements)."""
+
     def __init__(self, path: Path) -> None:
         """Open (creating if need be) the queue at ``path``; :class:`QueueError` if it cannot be."""
+        self.lock = threading.RLock()
         _not_a_directory(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -155,7 +174,9 @@ class ReadingQueue:
                 f"cannot open the oracle queue {path}: cannot create the directory {path.parent}: {reason}"
             ) from None
         with queue_errors(path, "open"):
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECS)
+            self.db = sqlite3.connect(
+                path, isolation_level=None, timeout=BUSY_TIMEOUT_SECS, check_same_thread=False
+            )
             try:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=FULL")
@@ -172,9 +193,11 @@ class ReadingQueue:
                 if column.split()[0] not in have:
                     self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
+    @_locked
     def close(self) -> None:
         self.db.close()
 
+    @_locked
     def add(self, readings: Iterable[NewReading]) -> int:
         """Commit ``readings`` (one transaction); returns how many were new."""
         now = time.time()
@@ -202,6 +225,7 @@ class ReadingQueue:
             )
         return self.db.total_changes - before
 
+    @_locked
     def next_batch(
         self, serials: Sequence[str], limit: int, due_by: int | None = None
     ) -> list[QueuedReading]:
@@ -216,6 +240,7 @@ class ReadingQueue:
         ).fetchall()
         return [QueuedReading(r[0], r[1], Reading(r[2], r[3], r[4], r[5]), r[6], r[7]) for r in rows]
 
+    @_locked
     def mark_applied(self, ids: Sequence[int], tx: str) -> None:
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
@@ -225,6 +250,7 @@ class ReadingQueue:
                 [(time.time(), tx, i) for i in ids],
             )
 
+    @_locked
     def reject(self, reading_id: int, reason: str) -> None:
         with self.db:
             self.db.execute(
@@ -233,6 +259,7 @@ class ReadingQueue:
                 (time.time(), reason, reading_id),
             )
 
+    @_locked
     def rejected(self, ids: Sequence[int] = (), serials: Sequence[str] = ()) -> list[RejectedReading]:
         """The rejected readings (only ``ids`` / of ``serials`` when given), oldest window first."""
         query = (
@@ -252,6 +279,7 @@ class ReadingQueue:
             for r in rows
         ]
 
+    @_locked
     def requeue(self, ids: Sequence[int]) -> int:
         """Rejected readings ``ids`` back to pending (their wait, for the lag, starts now); the old reason
         is kept in the note. Returns how many changed."""
@@ -265,10 +293,12 @@ class ReadingQueue:
             )
         return cursor.rowcount
 
+    @_locked
     def is_pending(self, reading_id: int) -> bool:
         row = self.db.execute("SELECT status FROM readings WHERE id = ?", (reading_id,)).fetchone()
         return row is not None and row[0] == "pending"
 
+    @_locked
     def record_attempt(self, ids: Sequence[int], tx: str) -> None:
         """Record that transaction ``tx`` carries readings ``ids`` (committed before it is sent)."""
         with self.db:
@@ -277,6 +307,7 @@ class ReadingQueue:
                 "INSERT OR IGNORE INTO attempts (reading_id, tx) VALUES (?, ?)", [(i, tx) for i in ids]
             )
 
+    @_locked
     def covered(self, serial: str, last_window_end: int) -> dict[int, list[str]]:
         """``serial``'s pending readings whose window ends by ``last_window_end`` (the chain's record
         of the meter is past them), each with the transactions it was sent in (oldest first)."""
@@ -292,6 +323,7 @@ class ReadingQueue:
                 found[reading_id].append(tx)
         return found
 
+    @_locked
     def resolve_covered(self, landed: Mapping[int, str | None], reason: str) -> tuple[int, int]:
         """Settle covered readings (from :meth:`covered`): applied by the transaction given for them,
         rejected with ``reason`` where it is None. Returns how many were applied and rejected."""
@@ -312,6 +344,7 @@ class ReadingQueue:
             ).rowcount
         return done, refused
 
+    @_locked
     def last_window_end(self, serial: str, source: str | None = None) -> int | None:
         query = "SELECT MAX(window_end) FROM readings WHERE serial = ?"
         args: tuple[object, ...] = (serial,)
@@ -321,16 +354,19 @@ class ReadingQueue:
         value = self.db.execute(query, args).fetchone()[0]
         return int(value) if value is not None else None
 
+    @_locked
     def count(self, serial: str, source: str) -> int:
         row = self.db.execute(
             "SELECT COUNT(*) FROM readings WHERE serial = ? AND source = ?", (serial, source)
         )
         return int(row.fetchone()[0])
 
+    @_locked
     def pending(self) -> int:
         """How many readings wait."""
         return int(self.db.execute("SELECT COUNT(*) FROM readings WHERE status = 'pending'").fetchone()[0])
 
+    @_locked
     def waiting(self, due_by: int, due_shift: float, skip: Collection[str] = ()) -> Waiting:
         """The pending readings, and those of them that are due: their window ends by ``due_by`` and
         their meter is not in ``skip``. A due reading waits since it was enqueued or, if its window
@@ -346,18 +382,22 @@ class ReadingQueue:
         ).fetchone()
         return Waiting(int(count), int(due_count), None if since is None else float(since))
 
+    @_locked
     def totals(self) -> dict[str, int]:
         rows = self.db.execute("SELECT status, COUNT(*) FROM readings GROUP BY status").fetchall()
         return {status: int(n) for status, n in rows}
 
+    @_locked
     def lookup_table(self, digest: str) -> str | None:
         row = self.db.execute("SELECT address FROM lookup_tables WHERE digest = ?", (digest,)).fetchone()
         return str(row[0]) if row else None
 
+    @_locked
     def save_lookup_table(self, digest: str, address: str) -> None:
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO lookup_tables VALUES (?, ?)", (digest, address))
 
+    @_locked
     def csv_offset(self, path: str) -> CsvPosition:
         row = self.db.execute(
             "SELECT offset, line, dev, ino FROM csv_offsets WHERE path = ?", (path,)
@@ -367,6 +407,7 @@ class ReadingQueue:
         identity = (int(row[2]), int(row[3])) if row[2] is not None and row[3] is not None else None
         return CsvPosition(int(row[0]), int(row[1]), identity)
 
+    @_locked
     def add_with_csv_offset(self, readings: Sequence[NewReading], path: str, position: CsvPosition) -> int:
         """Enqueue a CSV chunk's readings, then advance the file's position (a crash in between re-reads
         the chunk, which the queue deduplicates)."""

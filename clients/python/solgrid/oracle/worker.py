@@ -123,7 +123,7 @@ class Worker:
     ) -> None:
         landed = await submitter.landed([tx for txs in covered.values() for tx in txs])
         outcome = {i: next((tx for tx in txs if tx in landed), None) for i, txs in covered.items()}
-        applied, rejected = self.queue.resolve_covered(outcome, COVERED_NOT_APPLIED)
+        applied, rejected = await asyncio.to_thread(self.queue.resolve_covered, outcome, COVERED_NOT_APPLIED)
         if applied:
             log.info("%s: %d pending reading(s) already on chain, marked applied", serial, applied)
         if rejected:
@@ -211,28 +211,33 @@ class Worker:
                     None if sim.windows is None else sim.windows - self.queue.count(serial, "simulator")
                 )
                 due = windows_due(start, sim.window_secs, now, remaining)[:SIMULATED_WINDOWS_PER_TICK]
-                meter = self.config.meters[serial]
-                signed = [
-                    self.intake.sign(
-                        f"simulator {serial}",
-                        serial,
-                        simulate(meter, sim.seed, s, sim.window_secs),
-                        "simulator",
-                    )
-                    for s in due
-                ]
-                self.intake.enqueue([r for r in signed if r is not None])
+                # Signing up to 500 windows and the commit run in a thread (awaited: the next tick
+                # starts after what this one queued).
+                await asyncio.to_thread(self._simulate, serial, due)
                 if remaining is None or remaining > len(due):
                     finished = False
             if finished:
                 return
             await asyncio.sleep(self.config.poll_secs)
 
+    def _simulate(self, serial: str, starts: Sequence[int]) -> None:
+        """Sign and queue the simulated windows of ``serial`` starting at ``starts``."""
+        sim = self.config.simulator
+        assert sim is not None
+        meter = self.config.meters[serial]
+        signed = [
+            self.intake.sign(
+                f"simulator {serial}", serial, simulate(meter, sim.seed, s, sim.window_secs), "simulator"
+            )
+            for s in starts
+        ]
+        self.intake.enqueue([r for r in signed if r is not None])
+
     async def run_csv(self) -> None:
         sources = [CsvSource(p, self.intake) for p in self.config.csv_paths]
         while True:
             for source in sources:
-                source.poll()
+                await asyncio.to_thread(source.poll)  # reading, signing and committing a chunk
             if any(source.behind for source in sources):
                 await asyncio.sleep(0)  # let the lanes and the HTTP endpoint run, then read on
                 continue
@@ -286,7 +291,7 @@ class Worker:
                 await self.rejected(index, submitter, table, rows, e)
                 continue
             delay = 0.5
-            self.queue.mark_applied([r.id for r in rows], str(signature))
+            await asyncio.to_thread(self.queue.mark_applied, [r.id for r in rows], str(signature))
             self.metrics.landed(len(rows))
             self.settler_dirty.update(r.serial for r in rows)
 
@@ -297,7 +302,7 @@ class Worker:
         ids = [r.id for r in rows]
 
         async def record(signature: Signature) -> None:
-            self.queue.record_attempt(ids, str(signature))
+            await asyncio.to_thread(self.queue.record_attempt, ids, str(signature))
 
         return await submitter.send(self.batcher.instructions(rows), [table], before_send=record)
 
@@ -333,7 +338,7 @@ class Worker:
                 except ProgramRejected as single:
                     await self.rejected(index, submitter, table, [row], single)
                     continue
-                self.queue.mark_applied([row.id], str(signature))
+                await asyncio.to_thread(self.queue.mark_applied, [row.id], str(signature))
                 self.metrics.landed(1)
                 self.settler_dirty.add(row.serial)
             return
@@ -343,7 +348,7 @@ class Worker:
             reason = "its window overlaps one the meter already reported (not applied)"
         elif states.get(row.serial) is None:
             reason = f"meter {row.serial!r} is not registered on chain ({error})"
-        self.queue.reject(row.id, reason)
+        await asyncio.to_thread(self.queue.reject, row.id, reason)
         self.metrics.rejected_on_chain += 1
         log.warning(
             "rejected %s window %d..%d: %s",
