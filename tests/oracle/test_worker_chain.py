@@ -17,15 +17,18 @@ from oracle_support import (
     add_meter,
     advance_time,
     meter_state,
+    planned_meter,
     read_status,
     setup_market,
     write_config,
 )
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
+from solders.keypair import Keypair
 from test_http_source import body as push_body
 
 from solgrid.localnet.process import free_port_pair
+from solgrid.oracle import worker as worker_module
 from solgrid.oracle.config import load_config
 from solgrid.oracle.simulator import simulate
 from solgrid.oracle.submitter import Submitter
@@ -349,3 +352,43 @@ async def test_a_restarted_worker_settles_surplus_already_on_chain(
         state = await meter_state(rpc, meter.serial)
         assert (state.settled_wh, state.unsettled_wh) == (800, 0)
         assert await EnergyTokenClient().fetch_balance(rpc, meter.owner) == wh_to_base_units(800)
+
+
+async def test_a_meter_registered_after_start_up_is_simulated(
+    oracle_node: OracleNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The simulator has nothing to start a meter from until the chain has it: the worker checks such
+    meters again while it runs, and simulates one as soon as it is registered and activated."""
+    monkeypatch.setattr(worker_module, "UNREGISTERED_RECHECK_SECS", 0.2)
+    url = oracle_node.rpc_url
+    owner, device_pair = Keypair(), Keypair()
+    planned = planned_meter(tmp_path, "LATE-SIM", "wind", owner, device_pair)
+    windows = 3
+    simulator = f"[simulator]\nseed = {SEED}\nwindow_secs = {WINDOW}\nwindows = {windows}\n"
+    extra = simulator + "[settle]\nenabled = false\n"
+    path = write_config(tmp_path, url, oracle_node.authority_file, [planned], extra)
+    async with AsyncClient(url, Confirmed) as rpc:
+        await setup_market(rpc, oracle_node.authority)
+        worker = asyncio.create_task(Worker(load_config(path)).run())
+        try:
+            while not (tmp_path / "oracle-status.json").exists():  # started, found no meter on chain
+                assert not worker.done()
+                await asyncio.sleep(0.05)
+            meter = await add_meter(
+                rpc, oracle_node.authority, tmp_path, "LATE-SIM", "wind", owner=owner, device_pair=device_pair
+            )
+            start = (await meter_state(rpc, meter.serial)).last_window_end
+            await advance_time(url, windows * WINDOW + 60)
+
+            async def simulated() -> None:
+                while (await meter_state(rpc, meter.serial)).reading_count < windows:
+                    assert not worker.done()
+                    await asyncio.sleep(0.1)
+
+            await asyncio.wait_for(simulated(), 30)  # a bound on a hang, not a timing claim
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        state = await meter_state(rpc, meter.serial)
+    assert (state.produced_wh, state.consumed_wh) == expected_totals(path, meter.serial, start, windows)

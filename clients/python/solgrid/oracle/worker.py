@@ -46,6 +46,8 @@ log = logging.getLogger("solgrid.oracle")
 MAX_BACKOFF_SECS = 10.0
 SIMULATED_WINDOWS_PER_TICK = 500
 CLOCK_REFRESH_SECS = 1.0
+UNREGISTERED_RECHECK_SECS = 5.0
+"""How often the simulator looks up configured meters the chain did not have."""
 COVERED_NOT_APPLIED = "window already covered on chain; not applied by this worker"
 """Why a pending reading is rejected when the meter's on-chain record moved past its window (the meter
 was activated again, or a later window landed first) and no transaction carrying it landed."""
@@ -188,37 +190,68 @@ class Worker:
     # -- sources ------------------------------------------------------------------------------------
 
     async def run_simulator(self, submitter: Submitter) -> None:
+        """Simulate the meters' windows as they end on the cluster clock. A meter the chain does not
+        have yet has nothing to start from: it is looked up again every ``UNREGISTERED_RECHECK_SECS``
+        and simulated once it is registered (a draining worker does not wait for it)."""
         sim = self.config.simulator
         assert sim is not None
         serials = list(sim.meters) or [s for s, m in self.config.meters.items() if m.device is not None]
+        loop = asyncio.get_running_loop()
+        recheck_at = loop.time() + UNREGISTERED_RECHECK_SECS  # start-up has just looked them all up
         while True:
             now = await self._until_ok("reading the cluster clock", submitter.cluster_time)
+            missing = [s for s in serials if self._simulation_start(s) is None]
+            if missing and loop.time() >= recheck_at:
+                await self._recheck_unregistered(submitter, missing)
+                recheck_at = loop.time() + UNREGISTERED_RECHECK_SECS
             finished = True
             for serial in serials:
-                start = self.queue.last_window_end(serial) or self.chain_last_end.get(serial)
+                start = self._simulation_start(serial)
                 if start is None:
-                    continue  # not on chain (yet): nothing to simulate from
-                if self.max_reading_age_secs is not None:
-                    fresh = first_fresh_window(start, sim.window_secs, now, self.max_reading_age_secs)
-                    if fresh != start:
-                        log.warning(
-                            "simulator %s: skipping %d window(s) older than the registry accepts",
-                            serial,
-                            (fresh - start) // sim.window_secs,
-                        )
-                        start = fresh
-                remaining = (
-                    None if sim.windows is None else sim.windows - self.queue.count(serial, "simulator")
-                )
-                due = windows_due(start, sim.window_secs, now, remaining)[:SIMULATED_WINDOWS_PER_TICK]
-                # Signing up to 500 windows and the commit run in a thread (awaited: the next tick
-                # starts after what this one queued).
-                await asyncio.to_thread(self._simulate, serial, due)
-                if remaining is None or remaining > len(due):
+                    finished = finished and self.drain
+                elif not await self._simulate_due(serial, start, now):
                     finished = False
             if finished:
                 return
             await asyncio.sleep(self.config.poll_secs)
+
+    def _simulation_start(self, serial: str) -> int | None:
+        """Where ``serial``'s next simulated window starts (None: the meter is not on chain yet)."""
+        return self.queue.last_window_end(serial) or self.chain_last_end.get(serial)
+
+    async def _recheck_unregistered(self, submitter: Submitter, serials: Sequence[str]) -> None:
+        try:
+            states = await self.reconcile(submitter, serials)
+        except Exception as e:
+            log.debug("cannot look up meters %s on chain (%s); trying again later", ", ".join(serials), e)
+            return
+        for serial, state in states.items():
+            if state is None:
+                continue
+            log.info("meter %s is registered on chain now: simulating it", serial)
+            for problem in config_mismatches(self.config.meters[serial], state):
+                log.warning("meter %s: %s; its readings will be refused", serial, problem)
+
+    async def _simulate_due(self, serial: str, start: int, now: int) -> bool:
+        """Queue ``serial``'s windows from ``start`` that have ended by ``now``; whether the meter's
+        ``windows`` are all queued."""
+        sim = self.config.simulator
+        assert sim is not None
+        if self.max_reading_age_secs is not None:
+            fresh = first_fresh_window(start, sim.window_secs, now, self.max_reading_age_secs)
+            if fresh != start:
+                log.warning(
+                    "simulator %s: skipping %d window(s) older than the registry accepts",
+                    serial,
+                    (fresh - start) // sim.window_secs,
+                )
+                start = fresh
+        remaining = None if sim.windows is None else sim.windows - self.queue.count(serial, "simulator")
+        due = windows_due(start, sim.window_secs, now, remaining)[:SIMULATED_WINDOWS_PER_TICK]
+        # Signing up to 500 windows and the commit run in a thread (awaited: the next tick starts
+        # after what this one queued).
+        await asyncio.to_thread(self._simulate, serial, due)
+        return remaining is not None and remaining <= len(due)
 
     def _simulate(self, serial: str, starts: Sequence[int]) -> None:
         """Sign and queue the simulated windows of ``serial`` starting at ``starts``."""
