@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from solgrid.errors import UserFacingError
-from solgrid.oracle.config import OracleConfig, OracleConfigError, load_config
+from solgrid.oracle.config import OracleConfig, OracleConfigError, check_drain, load_config
 from solgrid.oracle.queue import ReadingQueue, RejectedReading, queue_counts, queue_errors
 
 _CONFIG = click.option(
@@ -58,6 +58,8 @@ def run(config_path: Path, drain: bool, verbose: bool) -> None:
     from solgrid.oracle.worker import Worker
 
     config = load_config(config_path)
+    if drain:
+        check_drain(config)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",

@@ -27,7 +27,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 
 from solgrid.oracle.batcher import Batcher, lanes_of, table_digest
-from solgrid.oracle.config import MeterConfig, OracleConfig, OracleConfigError
+from solgrid.oracle.config import MeterConfig, OracleConfig, OracleConfigError, check_drain
 from solgrid.oracle.csv_source import CsvSource
 from solgrid.oracle.http_source import build_app
 from solgrid.oracle.intake import Intake
@@ -74,7 +74,10 @@ def config_mismatches(meter: MeterConfig, state: Meter | None) -> list[str]:
 class Worker:
     def __init__(self, config: OracleConfig, *, drain: bool = False) -> None:
         """``drain``: stop once the simulator's windows and the CSV files are exhausted, the queue is
-        empty and settlement ran (the HTTP endpoint, if any, serves until then)."""
+        empty and settlement ran (the HTTP endpoint, if any, serves until then); a config it could never
+        finish is an :class:`OracleConfigError`."""
+        if drain:
+            check_drain(config)
         self.config = config
         self.drain = drain
         self.registry = RegistryClient()
