@@ -17,6 +17,7 @@ from wallet_support import (
     invoke,
     invoke_json,
     one_line_error,
+    proxy_dropping_after,
     run_subprocess,
     write_key,
 )
@@ -275,6 +276,30 @@ def test_failed_batch_after_landed_ones_says_what_landed_and_a_rerun_resumes(
     resumed = invoke_json("reading", "submit", serial, "--device-key", str(device), "-r1000:0", "-r900:0")
     assert resumed["accepted"] == 2 and resumed["produced_wh"] == 4500
     assert invoke_json("meter", "show", serial)["reading_count"] == 6
+
+
+def test_a_node_lost_after_landed_batches_says_what_landed(home: Path, market: Market) -> None:
+    """The node goes away once the first transaction has landed and been fetched: the error still says
+    how many readings landed, and a rerun against the node resumes after them."""
+    _prosumer(home, market)
+    regulator = home / "regulator.json"
+    device = write_key(home / "device.json", Keypair())
+    serial = _serial("N")
+    invoke_json(
+        "meter", "register", serial, "--device-key", str(device), "--source", "wind", "--capacity-w", "6000"
+    )
+    invoke_json("regulator", "activate-meter", serial, "-k", str(regulator))
+    advance_clock(market.url, 8 * 600)
+    readings = [f"-r{500 + 10 * i}:0" for i in range(8)]
+    with proxy_dropping_after(market.url, "getTransaction") as flaky:
+        failed = invoke(
+            "reading", "submit", serial, "--device-key", str(device), *readings, "--url", flaky, "--json"
+        )
+    error = one_line_error(failed, 1, "4 of 8 readings landed")
+    assert "the transaction from reading 5 on failed: cannot reach the RPC endpoint" in error
+    assert invoke_json("meter", "show", serial)["reading_count"] == 4
+    resumed = invoke_json("reading", "submit", serial, "--device-key", str(device), *readings[4:])
+    assert resumed["accepted"] == 4 and invoke_json("meter", "show", serial)["reading_count"] == 8
 
 
 def test_inactive_meter_and_non_regulators_are_refused_up_front(home: Path, market: Market) -> None:

@@ -148,3 +148,40 @@ def stub_endpoint(status: int, content_type: str, body: bytes) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextmanager
+def proxy_dropping_after(upstream: str, method: str) -> Iterator[str]:
+    """A JSON-RPC proxy in front of ``upstream`` that forwards everything until it has forwarded the
+    first answer to ``method``; from then on it drops every connection without an answer (the node
+    gone mid-command). Yields its URL."""
+    dropped = threading.Event()
+    marker = f'"method":"{method}"'.encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if dropped.is_set():
+                self.close_connection = True
+                return
+            answer = httpx.post(upstream, content=body, headers={"Content-Type": "application/json"})
+            if marker in body.replace(b" ", b""):
+                dropped.set()
+            self.send_response(answer.status_code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer.content)))
+            self.end_headers()
+            self.wfile.write(answer.content)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -98,6 +98,16 @@ async def setup_market(rpc: AsyncClient, authority: Keypair) -> None:
     await send_and_confirm(rpc, [token.initialize(payer=me, authority=me)], authority, coders=[token.coder])
 
 
+def planned_meter(
+    directory: Path, serial: str, profile: str, owner: Keypair, device_pair: Keypair, capacity_w: int = 8_000
+) -> TestMeter:
+    """A meter's keys (the device key written to ``directory``), before it is registered."""
+    key_file = directory / f"{serial}.device.json"
+    write_keypair(key_file, device_pair)
+    device = DeviceSigner.from_seed(bytes(device_pair)[:32])
+    return TestMeter(serial, owner.pubkey(), device, key_file, profile, capacity_w)
+
+
 async def add_meter(
     rpc: AsyncClient,
     authority: Keypair,
@@ -107,17 +117,16 @@ async def add_meter(
     capacity_w: int = 8_000,
     *,
     activate: bool = True,
+    owner: Keypair | None = None,
+    device_pair: Keypair | None = None,
 ) -> TestMeter:
     """A verified owner with a meter (active unless ``activate`` is false) whose device key is written
-    to ``directory``."""
+    to ``directory`` (new keys unless ``owner`` and ``device_pair`` are given)."""
     registry = RegistryClient()
-    owner = Keypair()
+    owner = owner or Keypair()
     airdrop = await rpc.request_airdrop(owner.pubkey(), 2 * SOL)
     await rpc.confirm_transaction(airdrop.value, Confirmed)
-    device_pair = Keypair()
-    device = DeviceSigner.from_seed(bytes(device_pair)[:32])
-    key_file = directory / f"{serial}.device.json"
-    write_keypair(key_file, device_pair)
+    meter = planned_meter(directory, serial, profile, owner, device_pair or Keypair(), capacity_w)
     me = authority.pubkey()
     role = UserRole.CONSUMER if profile == "consumer" else UserRole.PROSUMER
     ixs = [
@@ -128,7 +137,7 @@ async def add_meter(
             owner=owner.pubkey(),
             zone_id=ZONE,
             serial=serial,
-            device_key=device.public_key,
+            device_key=meter.device.public_key,
             source=SOURCES[profile],
             capacity_w=capacity_w,
         ),
@@ -136,7 +145,7 @@ async def add_meter(
     if activate:
         ixs.append(registry.activate_meter(regulator=me, meter=registry.meter_pda(serial).address))
     await send_and_confirm(rpc, ixs, owner, [authority], coders=[registry.coder])
-    return TestMeter(serial, owner.pubkey(), device, key_file, profile, capacity_w)
+    return meter
 
 
 def write_config(

@@ -6,10 +6,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from solders.keypair import Keypair
 
+from solgrid.cli.main import cli
 from solgrid.errors import UserFacingError
 from solgrid.oracle.config import OracleConfigError, SettleConfig, load_config
+from solgrid.oracle.worker import Worker
 from solgrid.sdk.keys import write_keypair
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "oracle.toml"
@@ -98,3 +101,25 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_a_cluster_moniker_is_its_url(tmp_path: Path) -> None:
     text = BASE.replace('"http://x"', '"devnet"') + METER
     assert load_config(write(tmp_path, text)).cluster == "https://api.devnet.solana.com"
+
+
+def test_drain_needs_a_simulator_that_ends(tmp_path: Path) -> None:
+    owner = Keypair().pubkey()
+    write_keypair(tmp_path / "p.json", Keypair())
+    write_keypair(tmp_path / "d.json", Keypair())
+    config = tmp_path / "o.toml"
+    meter = f'[[meters]]\nserial = "M"\nowner = "{owner}"\nzone = 1\ndevice_key = "d.json"\n'
+    config.write_text(f'cluster = "http://127.0.0.1:1"\npayer = "p.json"\n[simulator]\n{meter}')
+    message = (
+        "--drain needs simulator.windows: a simulator without it never ends (set windows, or run "
+        "without --drain)"
+    )
+    with pytest.raises(OracleConfigError) as refused:
+        Worker(load_config(config), drain=True)
+    assert str(refused.value) == message
+    result = CliRunner().invoke(cli, ["oracle", "run", "--drain", "--config", str(config)])
+    assert (result.exit_code, result.stderr) == (1, f"error: {message}\n")
+    # With windows, or without --drain, the same simulator is fine.
+    Worker(load_config(config)).queue.close()
+    config.write_text(f'cluster = "http://127.0.0.1:1"\npayer = "p.json"\n[simulator]\nwindows = 4\n{meter}')
+    Worker(load_config(config), drain=True).queue.close()

@@ -4,6 +4,7 @@ lines picked up later, nothing re-read after a restart."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -106,6 +107,56 @@ def test_a_truncated_file_is_read_again_from_the_start(
     ]
     readings = [r.reading.window_start for r in source_intake.queue.next_batch(["M-1"], 10)]
     assert readings == [100, 1000, 1900, 2800]
+
+
+def test_a_file_replaced_by_rename_is_read_from_the_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    source_intake, _ = intake(tmp_path)
+    csv = tmp_path / "meter.csv"
+    csv.write_text("M-1,100,1000,5,1\nM-1,1000,1900,500,100\n")
+    assert CsvSource(csv, source_intake).poll() == 2
+    # Rotated by rename (logrotate's `create`) while the worker was down: the old file moved away and
+    # the new one under the name has already grown past the offset read in the old one.
+    csv.rename(tmp_path / "meter.csv.1")
+    csv.write_text("M-1,1900,2800,400,100\nM-1,2800,3700,300,100\nM-1,3700,4600,200,100\n")
+    restarted = CsvSource(csv, source_intake)
+    with caplog.at_level(logging.WARNING, "solgrid.oracle"):
+        assert restarted.poll() == 3
+    assert [r.getMessage() for r in caplog.records] == [
+        "meter.csv is not the file read before (replaced or rotated by rename): reading it from the start"
+    ]
+    readings = [r.reading.window_start for r in source_intake.queue.next_batch(["M-1"], 10)]
+    assert readings == [100, 1000, 1900, 2800, 3700]
+    # From then on the new file is followed like any other.
+    with csv.open("a") as f:
+        f.write("M-1,4600,5500,100,100\n")
+    caplog.clear()
+    assert restarted.poll() == 1
+    assert CsvSource(csv, source_intake).poll() == 0
+    assert caplog.records == []
+
+
+def test_an_offset_kept_before_file_identities_were_is_followed_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A queue file from before identities were kept: its csv_offsets table gains the columns, and the
+    offset it holds is taken as the current file's."""
+    csv = tmp_path / "old.csv"
+    csv.write_text("M-1,100,1000,5,1\nM-1,1000,1900,500,100\n")
+    with sqlite3.connect(tmp_path / "q.sqlite") as db:
+        db.execute(
+            "CREATE TABLE csv_offsets (path TEXT PRIMARY KEY, offset INTEGER NOT NULL, line INTEGER NOT NULL)"
+        )
+        db.execute("INSERT INTO csv_offsets VALUES (?, 17, 1)", (str(csv.resolve()),))
+    source_intake, _ = intake(tmp_path)
+    with caplog.at_level(logging.WARNING, "solgrid.oracle"):
+        assert CsvSource(csv, source_intake).poll() == 1
+    assert caplog.records == []
+    assert [r.reading.window_start for r in source_intake.queue.next_batch(["M-1"], 10)] == [1000]
+    info = csv.stat()
+    kept = source_intake.queue.csv_offset(str(csv.resolve()))
+    assert (kept.offset, kept.line, kept.identity) == (39, 2, (info.st_dev, info.st_ino))
 
 
 def test_a_large_file_is_read_in_chunks_and_an_overlong_line_is_skipped(

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 from pathlib import Path
 
-from click.testing import CliRunner
+import pytest
+from click.testing import CliRunner, Result
 from solders.keypair import Keypair
 
 from solgrid.cli.main import cli
 from solgrid.cli.oracle_cmd import oracle
+from solgrid.oracle import queue as queue_module
 from solgrid.oracle.config import OracleConfigError
 from solgrid.oracle.queue import NewReading, ReadingQueue
 from solgrid.sdk.keys import write_keypair
@@ -159,4 +162,100 @@ def test_run_with_the_http_port_taken_is_a_one_line_error(tmp_path: Path) -> Non
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == (
         f"error: http.listen: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
+
+
+def config_with_queue(tmp_path: Path, queue: str, extra: str = "") -> Path:
+    """A config whose queue is ``queue`` (relative to ``tmp_path``) and whose payer exists."""
+    owner = Keypair().pubkey()
+    write_keypair(tmp_path / "p.json", Keypair())
+    config = tmp_path / "o.toml"
+    config.write_text(
+        f'cluster = "http://127.0.0.1:1"\npayer = "p.json"\nqueue = "{queue}"\n{extra}'
+        f'[[meters]]\nserial = "M"\nowner = "{owner}"\nzone = 1\ndevice_pubkey = "{owner}"\n'
+    )
+    return config
+
+
+QUEUE_COMMANDS = (["run"], ["status"], ["rejected"], ["requeue", "--all"])
+
+
+def error_line(result: Result) -> str:
+    """The one ``error:`` line a failed command printed (exit code 1, no traceback)."""
+    assert result.exit_code == 1, (result.exit_code, result.output)
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: "), line
+    return line
+
+
+def test_a_queue_that_cannot_be_created_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "plain-file").write_text("not a directory")
+    config = config_with_queue(tmp_path, "plain-file/q.sqlite")
+    result = CliRunner().invoke(cli, ["oracle", "run", "--config", str(config)])
+    queue = tmp_path / "plain-file" / "q.sqlite"
+    assert error_line(result).startswith(
+        f"error: cannot open the oracle queue {queue}: cannot create the directory {queue.parent}: "
+    )
+
+
+def test_a_queue_that_is_not_sqlite_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "q.sqlite").write_bytes(b"this is not a SQLite database, just some bytes\n" * 100)
+    config = config_with_queue(tmp_path, "q.sqlite")
+    for command in QUEUE_COMMANDS:
+        result = CliRunner().invoke(cli, ["oracle", *command, "--config", str(config)])
+        line = error_line(result)
+        assert line.startswith(f"error: cannot open the oracle queue {tmp_path / 'q.sqlite'}: "), line
+        assert line.endswith("file is not a database"), line
+
+
+def test_a_queue_that_is_a_directory_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "q.sqlite").mkdir()
+    config = config_with_queue(tmp_path, "q.sqlite")
+    for command in QUEUE_COMMANDS:
+        result = CliRunner().invoke(cli, ["oracle", *command, "--config", str(config)])
+        assert error_line(result) == (
+            f"error: cannot open the oracle queue {tmp_path / 'q.sqlite'}: it is a directory"
+        )
+
+
+def test_a_locked_queue_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(queue_module, "BUSY_TIMEOUT_SECS", 0.05)
+    config = config_with_queue(tmp_path, "q.sqlite")
+    ReadingQueue(tmp_path / "q.sqlite").close()
+    holder = sqlite3.connect(tmp_path / "q.sqlite", isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("INSERT INTO lookup_tables VALUES ('held', 'by another process')")
+        for command in QUEUE_COMMANDS:
+            result = CliRunner().invoke(cli, ["oracle", *command, "--config", str(config)])
+            line = error_line(result)
+            assert line.endswith(": database is locked") and str(tmp_path / "q.sqlite") in line, line
+    finally:
+        holder.close()
+
+
+def test_status_opens_a_queue_whose_path_has_uri_characters(tmp_path: Path) -> None:
+    odd = tmp_path / "queue #1 ?x=y"
+    odd.mkdir()
+    config = config_with_queue(tmp_path, "queue #1 ?x=y/q.sqlite")
+    queue = ReadingQueue(odd / "q.sqlite")
+    queue.add([NewReading("M", Reading(0, 60, 1, 1), bytes(32), bytes(64), "http")])
+    queue.close()
+    result = CliRunner().invoke(cli, ["oracle", "status", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"queue": {"pending": 1}}
+
+
+def test_a_corrupt_status_file_is_one_line(tmp_path: Path) -> None:
+    config = config_with_queue(tmp_path, "q.sqlite", 'status_file = "s.json"\n')
+    ReadingQueue(tmp_path / "q.sqlite").close()
+    (tmp_path / "s.json").write_text('{"readings_per_sec": 1')
+    result = CliRunner().invoke(cli, ["oracle", "status", "--config", str(config)])
+    assert error_line(result).startswith(f"error: the worker status file {tmp_path / 's.json'} is not JSON: ")
+    (tmp_path / "s.json").unlink()
+    (tmp_path / "s.json").mkdir()
+    result = CliRunner().invoke(cli, ["oracle", "status", "--config", str(config)])
+    assert error_line(result) == (
+        f"error: cannot read the worker status file {tmp_path / 's.json'}: Is a directory"
     )

@@ -29,14 +29,20 @@ def test_a_reading_is_queued_once_and_status_only_moves_forward(tmp_path: Path) 
         ("A", 120),
     ]
     assert queue.next_batch(["A"], 10)[0].reading.production_wh == 1
-    assert queue.reconcile("A", 120) == 2  # windows ending by 120 are on chain
+    a0, a60 = queue.next_batch(["A"], 2)
+    queue.record_attempt([a0.id, a60.id], "landed")
+    queue.record_attempt([a60.id], "resent")
+    # Windows ending by 120 are covered on chain; only one of them was in a transaction that landed.
+    assert queue.covered("A", 120) == {a0.id: ["landed"], a60.id: ["landed", "resent"]}
+    assert queue.resolve_covered({a0.id: "landed", a60.id: None}, "not applied") == (1, 1)
+    assert queue.covered("A", 120) == {}
     first_b = queue.next_batch(["B"], 1)[0]
     queue.reject(first_b.id, "bad")
     queue.mark_applied([first_b.id], "sig")  # a rejected reading stays rejected
     queue.close()
     reopened = ReadingQueue(tmp_path / "q.sqlite")
-    assert reopened.totals() == {"applied": 2, "pending": 1, "rejected": 1}
-    assert reopened.pending()[0] == 1
+    assert reopened.totals() == {"applied": 1, "pending": 1, "rejected": 2}
+    assert reopened.pending() == 1
 
 
 def test_lanes_partition_the_meters() -> None:

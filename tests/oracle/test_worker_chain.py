@@ -17,19 +17,22 @@ from oracle_support import (
     add_meter,
     advance_time,
     meter_state,
+    planned_meter,
     read_status,
     setup_market,
     write_config,
 )
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
+from solders.keypair import Keypair
 from test_http_source import body as push_body
 
 from solgrid.localnet.process import free_port_pair
+from solgrid.oracle import worker as worker_module
 from solgrid.oracle.config import load_config
 from solgrid.oracle.simulator import simulate
 from solgrid.oracle.submitter import Submitter
-from solgrid.oracle.worker import Worker
+from solgrid.oracle.worker import COVERED_NOT_APPLIED, Worker
 from solgrid.sdk.energy_token import EnergyTokenClient, wh_to_base_units
 from solgrid.sdk.readings import Reading
 from solgrid.sdk.transactions import send_and_confirm
@@ -223,12 +226,13 @@ async def test_csv_and_pushed_readings_reach_the_chain(oracle_node: OracleNode, 
     assert (push_state.produced_wh, push_state.consumed_wh, push_state.reading_count) == (101, 10, 2)
 
 
-async def test_a_replay_refusal_counts_as_applied_and_an_overlap_is_rejected(
+async def test_windows_another_relayer_filled_are_rejected_and_an_overlap_too(
     oracle_node: OracleNode, tmp_path: Path
 ) -> None:
-    """Readings another relayer already landed make the worker's batch fail with WindowNotAfterLast: they
-    are marked applied (not errors, not resent) and the rest of the batch still lands; a reading that
-    overlaps an applied window is rejected with one log line."""
+    """Readings another relayer already landed make the worker's batch fail with WindowNotAfterLast: no
+    transaction of the worker carried them to the chain, so they are rejected as covered (not resent,
+    never claimed as applied) and the rest of the batch still lands; a reading that overlaps an applied
+    window is rejected with one log line."""
     url = oracle_node.rpc_url
     async with AsyncClient(url, Confirmed) as rpc:
         await setup_market(rpc, oracle_node.authority)
@@ -262,8 +266,8 @@ async def test_a_replay_refusal_counts_as_applied_and_an_overlap_is_rejected(
             "SELECT window_start - ?, status, note FROM readings ORDER BY window_start", (start,)
         )
         assert rows.fetchall() == [
-            (0, "applied", "found on chain"),
-            (WINDOW, "applied", "found on chain"),
+            (0, "rejected", COVERED_NOT_APPLIED),
+            (WINDOW, "rejected", COVERED_NOT_APPLIED),
             (WINDOW + 60, "rejected", "its window overlaps one the meter already reported (not applied)"),
             (2 * WINDOW, "applied", None),
             (3 * WINDOW, "applied", None),
@@ -299,9 +303,92 @@ async def test_a_window_ending_after_the_cluster_clock_waits_without_blocking_it
         with caplog.at_level(logging.WARNING, "solgrid.oracle"):
             await asyncio.wait_for(worker.run(), 60)
         assert "1 reading(s) left pending: their windows end after the cluster clock" in caplog.messages
+        # The reading waits on purpose: it is pending, but not due, and it is no lag.
+        status = read_status(tmp_path / "oracle-status.json")
+        assert (status["pending"], status["pending_due"], status["lag_secs"]) == (1, 0, 0.0)
         state = await meter_state(rpc, steady.serial)
         assert (state.produced_wh, state.reading_count) == (200, 2)
         assert (await meter_state(rpc, fast.serial)).reading_count == 0
     with sqlite3.connect(tmp_path / "oracle-queue.sqlite") as db:
         rows = db.execute("SELECT serial, status FROM readings ORDER BY serial, window_start").fetchall()
     assert rows == [("FAST-CLOCK", "pending"), ("STEADY", "applied"), ("STEADY", "applied")]
+
+
+async def test_a_restarted_worker_settles_surplus_already_on_chain(
+    oracle_node: OracleNode, tmp_path: Path
+) -> None:
+    """Readings landed by an earlier run that did not settle (here: settlement off; in production, a
+    kill before the next settle interval): a restarted worker settles them without waiting for a new
+    reading of the meter."""
+    url = oracle_node.rpc_url
+    async with AsyncClient(url, Confirmed) as rpc:
+        await setup_market(rpc, oracle_node.authority)
+        meter = await add_meter(rpc, oracle_node.authority, tmp_path, "SETTLE-LATER", "solar")
+        start = (await meter_state(rpc, meter.serial)).last_window_end
+        await advance_time(url, 3 * WINDOW)
+        off = write_config(tmp_path, url, oracle_node.authority_file, [meter], "[settle]\nenabled = false\n")
+        first = Worker(load_config(off), drain=True)
+        readings = [Reading(start + i * WINDOW, start + (i + 1) * WINDOW, 500, 100) for i in range(2)]
+        signed = [first.intake.sign("test", meter.serial, r, "csv") for r in readings]
+        first.intake.enqueue([s for s in signed if s is not None])
+        await first.run()
+        assert (await meter_state(rpc, meter.serial)).unsettled_wh == 800
+        on = write_config(
+            tmp_path, url, oracle_node.authority_file, [meter], "[settle]\ninterval_secs = 0.2\n"
+        )
+        worker = asyncio.create_task(Worker(load_config(on)).run())
+
+        async def settled() -> None:
+            while (await meter_state(rpc, meter.serial)).settled_wh < 800:
+                assert not worker.done()
+                await asyncio.sleep(0.1)
+
+        try:
+            await asyncio.wait_for(settled(), 30)  # a bound on a hang, not a timing claim
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        state = await meter_state(rpc, meter.serial)
+        assert (state.settled_wh, state.unsettled_wh) == (800, 0)
+        assert await EnergyTokenClient().fetch_balance(rpc, meter.owner) == wh_to_base_units(800)
+
+
+async def test_a_meter_registered_after_start_up_is_simulated(
+    oracle_node: OracleNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The simulator has nothing to start a meter from until the chain has it: the worker checks such
+    meters again while it runs, and simulates one as soon as it is registered and activated."""
+    monkeypatch.setattr(worker_module, "UNREGISTERED_RECHECK_SECS", 0.2)
+    url = oracle_node.rpc_url
+    owner, device_pair = Keypair(), Keypair()
+    planned = planned_meter(tmp_path, "LATE-SIM", "wind", owner, device_pair)
+    windows = 3
+    simulator = f"[simulator]\nseed = {SEED}\nwindow_secs = {WINDOW}\nwindows = {windows}\n"
+    extra = simulator + "[settle]\nenabled = false\n"
+    path = write_config(tmp_path, url, oracle_node.authority_file, [planned], extra)
+    async with AsyncClient(url, Confirmed) as rpc:
+        await setup_market(rpc, oracle_node.authority)
+        worker = asyncio.create_task(Worker(load_config(path)).run())
+        try:
+            while not (tmp_path / "oracle-status.json").exists():  # started, found no meter on chain
+                assert not worker.done()
+                await asyncio.sleep(0.05)
+            meter = await add_meter(
+                rpc, oracle_node.authority, tmp_path, "LATE-SIM", "wind", owner=owner, device_pair=device_pair
+            )
+            start = (await meter_state(rpc, meter.serial)).last_window_end
+            await advance_time(url, windows * WINDOW + 60)
+
+            async def simulated() -> None:
+                while (await meter_state(rpc, meter.serial)).reading_count < windows:
+                    assert not worker.done()
+                    await asyncio.sleep(0.1)
+
+            await asyncio.wait_for(simulated(), 30)  # a bound on a hang, not a timing claim
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        state = await meter_state(rpc, meter.serial)
+    assert (state.produced_wh, state.consumed_wh) == expected_totals(path, meter.serial, start, windows)

@@ -210,24 +210,33 @@ def run(coro: Coroutine[Any, Any, T], url: str = "") -> T:
     """Run ``coro``; what the RPC client raises becomes a one-line user error naming ``url``."""
     try:
         return asyncio.run(coro)
-    except (SolanaRpcException, httpx.TransportError) as e:
-        cause = e.__cause__ or e
+    except Exception as e:
+        failure = rpc_failure(e, url)
+        if failure is None:
+            raise
+        raise failure from None
+
+
+def rpc_failure(error: Exception, url: str) -> UserFacingError | None:
+    """The one-line user error for what the RPC client raised talking to ``url`` (None: ``error`` is
+    not an RPC failure)."""
+    if isinstance(error, SolanaRpcException | httpx.TransportError):
+        cause = error.__cause__ or error
         if isinstance(cause, httpx.HTTPStatusError):
             answer = cause.response
-            raise RpcError(
+            return RpcError(
                 f"the RPC endpoint {url} answered HTTP {answer.status_code} {answer.reason_phrase}"
-            ) from None
-        raise NodeUnreachable(
-            f"cannot reach the RPC endpoint {url}: {type(cause).__name__}: {cause}"
-        ) from None
-    except (RPCException, RPCNoResultException) as e:
-        raise RpcError(f"the RPC endpoint {url} returned an error: {rpc_error_message(e)}") from None
-    except SerdeJSONError as e:
-        raise RpcError(f"{url} did not answer as a Solana JSON-RPC endpoint ({e})") from None
-    except (UnconfirmedTxError, TransactionExpiredBlockheightExceededError) as e:
-        raise NotConfirmed(
-            f"{e} at {url}; it may still land: check with `solgrid history` before retrying"
-        ) from None
+            )
+        return NodeUnreachable(f"cannot reach the RPC endpoint {url}: {type(cause).__name__}: {cause}")
+    if isinstance(error, RPCException | RPCNoResultException):
+        return RpcError(f"the RPC endpoint {url} returned an error: {rpc_error_message(error)}")
+    if isinstance(error, SerdeJSONError):
+        return RpcError(f"{url} did not answer as a Solana JSON-RPC endpoint ({error})")
+    if isinstance(error, UnconfirmedTxError | TransactionExpiredBlockheightExceededError):
+        return NotConfirmed(
+            f"{error} at {url}; it may still land: check with `solgrid history` before retrying"
+        )
+    return None
 
 
 def rpc_error_message(error: Exception) -> str:

@@ -12,15 +12,14 @@ import asyncio
 import json
 import logging
 import signal
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from solgrid.errors import UserFacingError
-from solgrid.oracle.config import OracleConfig, OracleConfigError, load_config
-from solgrid.oracle.queue import ReadingQueue, RejectedReading
+from solgrid.oracle.config import OracleConfig, OracleConfigError, check_drain, load_config
+from solgrid.oracle.queue import ReadingQueue, RejectedReading, queue_counts, queue_errors
 
 _CONFIG = click.option(
     "--config",
@@ -33,6 +32,10 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON doc
 _METERS = click.option(
     "--meter", "meters", multiple=True, metavar="SERIAL", help="Only this meter's readings (repeatable)."
 )
+
+
+class StatusFileError(UserFacingError):
+    """The worker's status file cannot be read or is not JSON."""
 
 
 class ReadingsNotRequeued(UserFacingError):
@@ -55,6 +58,8 @@ def run(config_path: Path, drain: bool, verbose: bool) -> None:
     from solgrid.oracle.worker import Worker
 
     config = load_config(config_path)
+    if drain:
+        check_drain(config)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",
@@ -85,15 +90,19 @@ def _queue_path(config: OracleConfig) -> Path:
 def status(config_path: Path) -> None:
     """Readings per status in the queue, and the last status the worker wrote (JSON)."""
     config = load_config(config_path)
-    db = sqlite3.connect(f"file:{_queue_path(config)}?mode=ro", uri=True)
-    try:
-        counts = dict(db.execute("SELECT status, COUNT(*) FROM readings GROUP BY status").fetchall())
-    finally:
-        db.close()
-    answer: dict[str, object] = {"queue": counts}
+    answer: dict[str, object] = {"queue": queue_counts(_queue_path(config))}
     if config.status_path is not None and config.status_path.exists():
-        answer["worker"] = json.loads(config.status_path.read_text())
+        answer["worker"] = _worker_status(config.status_path)
     click.echo(json.dumps(answer, indent=2, sort_keys=True))
+
+
+def _worker_status(path: Path) -> object:
+    try:
+        return json.loads(path.read_text())
+    except OSError as e:
+        raise StatusFileError(f"cannot read the worker status file {path}: {e.strerror or e}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise StatusFileError(f"the worker status file {path} is not JSON: {e}") from None
 
 
 def _utc(seconds: float) -> str:
@@ -134,9 +143,11 @@ def rejected(config_path: Path, meters: tuple[str, ...], as_json: bool) -> None:
     rejected (UTC), reason.
     """
     config = load_config(config_path)
-    queue = ReadingQueue(_queue_path(config))
+    path = _queue_path(config)
+    queue = ReadingQueue(path)
     try:
-        rows = queue.rejected(serials=meters)
+        with queue_errors(path, "read"):
+            rows = queue.rejected(serials=meters)
     finally:
         queue.close()
     if as_json:
@@ -171,14 +182,16 @@ def requeue(
             "select the readings with IDs, with --meter SERIAL or with --all (one of them)"
         )
     config = load_config(config_path)
-    queue = ReadingQueue(_queue_path(config))
+    path = _queue_path(config)
+    queue = ReadingQueue(path)
     try:
-        rows = queue.rejected(ids=ids, serials=meters)
-        missing = sorted(set(ids) - {r.id for r in rows})
-        if missing:
-            listed = ", ".join(map(str, missing))
-            raise UserFacingError(f"no rejected reading with id {listed} (see `solgrid oracle rejected`)")
-        outcome = asyncio.run(requeue_rows(config, queue, rows)) if rows else None
+        with queue_errors(path, "update"):
+            rows = queue.rejected(ids=ids, serials=meters)
+            missing = sorted(set(ids) - {r.id for r in rows})
+            if missing:
+                listed = ", ".join(map(str, missing))
+                raise UserFacingError(f"no rejected reading with id {listed} (see `solgrid oracle rejected`)")
+            outcome = asyncio.run(requeue_rows(config, queue, rows)) if rows else None
     finally:
         queue.close()
     if outcome is None:

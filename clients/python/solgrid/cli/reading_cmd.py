@@ -3,9 +3,9 @@
 Each window is signed by the device key (the meter's firmware does this in production) and verified
 on-chain through the Ed25519 precompile; windows are sent :data:`READINGS_PER_TX` to a legacy
 transaction, which stays under the 1232-byte limit without an address lookup table. Transactions go out
-in window order; when one fails after others landed, the error says how many readings landed and where
-the meter now stands, so rerunning with the remaining readings (``--start`` defaults to the meter's last
-window end) loses and doubles nothing.
+in window order; when one fails after others landed (refused, the node unreachable, or not confirmed in
+time), the error says how many readings landed and where the meter now stands, so rerunning with the
+remaining readings (``--start`` defaults to the meter's last window end) loses and doubles nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +17,15 @@ import click
 from solana.rpc.async_api import AsyncClient
 
 from solgrid.cli.chain import device_signer, require_meter, send
-from solgrid.cli.common import SERIAL, Settings, call, cluster_options, emit_json, json_option
+from solgrid.cli.common import (
+    SERIAL,
+    Settings,
+    call,
+    cluster_options,
+    emit_json,
+    json_option,
+    rpc_failure,
+)
 from solgrid.errors import UserFacingError
 from solgrid.sdk.readings import Reading
 from solgrid.sdk.registry import MeterStatus, RegistryClient
@@ -56,6 +64,16 @@ def _parse_reading(
             )
         pairs.append((production, consumption))
     return pairs
+
+
+def _partly(windows: list[Reading], signatures: list[str], failure: Exception) -> PartlySubmitted:
+    """What landed before ``failure`` (the transaction after ``signatures``: rejected, or the node gone
+    or not confirming), so that a rerun can go on from there."""
+    landed = len(signatures) * READINGS_PER_TX
+    return PartlySubmitted(
+        f"{landed} of {len(windows)} readings landed (windows up to {windows[landed - 1].window_end}, "
+        f"signatures {', '.join(signatures)}); the transaction from reading {landed + 1} on failed: {failure}"
+    )
 
 
 @click.group()
@@ -136,15 +154,11 @@ def submit(
                 )
                 try:
                     landed = await send(rpc, settings, batch, payer, coders=[registry.coder])
-                except TransactionFailed as e:
-                    if not signatures:
+                except Exception as e:
+                    failure = e if isinstance(e, TransactionFailed) else rpc_failure(e, settings.url)
+                    if not signatures or failure is None:
                         raise
-                    landed_count = len(signatures) * READINGS_PER_TX
-                    raise PartlySubmitted(
-                        f"{landed_count} of {len(windows)} readings landed (windows up to "
-                        f"{windows[landed_count - 1].window_end}, signatures {', '.join(signatures)}); "
-                        f"the transaction from reading {landed_count + 1} on failed: {e}"
-                    ) from None
+                    raise _partly(windows, signatures, failure) from None
                 signatures.append(str(landed.signature))
         after = await require_meter(rpc, registry, serial)
         return signatures, after.produced_wh, after.unsettled_wh

@@ -250,6 +250,15 @@ def parse_config(data: dict[str, Any], base: Path) -> OracleConfig:
     )
 
 
+def check_drain(config: OracleConfig) -> None:
+    """Refuse a config that ``--drain`` could never finish: a simulator without ``windows``."""
+    if config.simulator is not None and config.simulator.windows is None:
+        raise OracleConfigError(
+            "--drain needs simulator.windows: a simulator without it never ends (set windows, or run "
+            "without --drain)"
+        )
+
+
 def load_config(path: Path) -> OracleConfig:
     try:
         data = tomllib.loads(path.read_text())

@@ -7,9 +7,10 @@ Columns (a header line with exactly these names is optional)::
 
 ``meter`` is the serial, windows are Unix seconds, energies whole watt-hours. The file is followed like a
 log: the byte offset of the last complete line is kept in the queue database, so appended lines are
-picked up and a restart does not re-read the file. A file that shrinks below the kept offset (truncated or
-replaced by a shorter one, as log rotation does) is read again from its start, with one log line; rows
-already queued are recognised and not queued twice. A malformed row is rejected with one log line; a file
+picked up and a restart does not re-read the file. The file's identity (device and inode) is kept with
+the offset: a file that is not the one read before (rotated by rename, replaced) or that shrank below the
+kept offset (truncated, as copy-truncate rotation does) is read again from its start, with one log line;
+rows already queued are recognised and not queued twice. A malformed row is rejected with one log line; a file
 that cannot be read (permissions, a directory) is one warning, and is tried again at every poll.
 """
 
@@ -20,7 +21,7 @@ import os
 from pathlib import Path
 
 from solgrid.oracle.intake import Intake
-from solgrid.oracle.queue import NewReading
+from solgrid.oracle.queue import CsvPosition, NewReading
 from solgrid.sdk.readings import Reading
 
 log = logging.getLogger("solgrid.oracle")
@@ -54,12 +55,30 @@ class CsvSource:
         """The last poll stopped at ``chunk_bytes``: more complete lines may be waiting."""
         self._error: str | None = None
 
-    def _read(self, offset: int) -> tuple[bytes, bool] | None:
-        """Up to ``chunk_bytes`` from ``offset`` and whether the file shrank below it (None: no file)."""
+    def _read(self, stored: CsvPosition) -> tuple[bytes, CsvPosition] | None:
+        """Up to ``chunk_bytes`` from where the last poll stopped, and the position they start at: the
+        start of the file when it shrank below the stored offset or is another file than the one read
+        before (one warning). None: no file, or it cannot be read."""
         try:
             with self.path.open("rb") as f:
-                shrank = f.seek(0, os.SEEK_END) < offset
-                f.seek(0 if shrank else offset)
+                info = os.fstat(f.fileno())
+                identity = (info.st_dev, info.st_ino)
+                start = stored
+                if stored.identity is not None and stored.identity != identity:
+                    log.warning(
+                        "%s is not the file read before (replaced or rotated by rename): reading it from "
+                        "the start",
+                        self.path.name,
+                    )
+                    start = CsvPosition(0, 0, identity)
+                elif info.st_size < stored.offset:
+                    log.warning(
+                        "%s shrank below the %d bytes already read: reading it from the start",
+                        self.path.name,
+                        stored.offset,
+                    )
+                    start = CsvPosition(0, 0, identity)
+                f.seek(start.offset)
                 chunk = f.read(self.chunk_bytes)
         except FileNotFoundError:
             return None
@@ -69,23 +88,18 @@ class CsvSource:
                 self._error = str(e)
             return None
         self._error = None
-        return chunk, shrank
+        return chunk, CsvPosition(start.offset, start.line, identity)
 
     def poll(self) -> int:
         """Queue the complete lines appended since the last poll (at most ``chunk_bytes`` of them);
         returns how many readings were new."""
         key = str(self.path.resolve())
-        offset, line_no = self.intake.queue.csv_offset(key)
-        read = self._read(offset)
+        read = self._read(self.intake.queue.csv_offset(key))
         self.behind = False
         if read is None:
             return 0
-        chunk, shrank = read
-        if shrank:
-            log.warning(
-                "%s shrank below the %d bytes already read: reading it from the start", self.path.name, offset
-            )
-            offset, line_no = 0, 0
+        chunk, start = read
+        offset, line_no = start.offset, start.line
         self.behind = len(chunk) == self.chunk_bytes
         end = chunk.rfind(b"\n") + 1
         if end == 0:
@@ -94,7 +108,8 @@ class CsvSource:
             # A full chunk without a newline is no CSV row: skip it (its tail is the next chunk's first line).
             line_no += 1
             self.intake.reject(f"{self.path.name}:{line_no}", f"line longer than {self.chunk_bytes} bytes")
-            return self.intake.queue.add_with_csv_offset([], key, offset + len(chunk), line_no - 1)
+            skipped = CsvPosition(offset + len(chunk), line_no - 1, start.identity)
+            return self.intake.queue.add_with_csv_offset([], key, skipped)
         readings: list[NewReading] = []
         for raw in chunk[:end].split(b"\n")[:-1]:
             line_no += 1
@@ -113,4 +128,5 @@ class CsvSource:
             new = self.intake.sign(origin, parsed[0], parsed[1], "csv")
             if new is not None:
                 readings.append(new)
-        return self.intake.queue.add_with_csv_offset(readings, key, offset + end, line_no)
+        read_to = CsvPosition(offset + end, line_no, start.identity)
+        return self.intake.queue.add_with_csv_offset(readings, key, read_to)

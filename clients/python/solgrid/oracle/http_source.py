@@ -15,6 +15,7 @@ returns the worker's metrics as JSON. The protocol is documented in docs/oracle.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -55,6 +56,26 @@ def _decode(item: Any) -> tuple[str, Reading, bytes, bytes] | str:
     return item["meter"], Reading(*numbers), public_key, signature
 
 
+def _accept(intake: Intake, items: list[Any], remote: str | None) -> dict[str, Any]:
+    """Verify and queue pushed ``items``; the answer's body."""
+    accepted: list[NewReading] = []
+    errors: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        origin = f"push from {remote} #{index}"
+        decoded = _decode(item)
+        if isinstance(decoded, str):
+            intake.reject(origin, decoded)
+            errors.append({"index": index, "error": decoded})
+            continue
+        new = intake.signed(origin, *decoded)
+        if isinstance(new, str):
+            errors.append({"index": index, "error": new})
+        else:
+            accepted.append(new)
+    queued = intake.enqueue(accepted)
+    return {"accepted": len(accepted), "new": queued, "rejected": errors}
+
+
 def build_app(intake: Intake | None, status: Callable[[], dict[str, Any]]) -> web.Application:
     """The aiohttp application; without ``intake`` only ``/status`` is served."""
 
@@ -66,23 +87,10 @@ def build_app(intake: Intake | None, status: Callable[[], dict[str, Any]]) -> we
             intake.reject(f"push from {request.remote}", "body is not JSON")
             return web.json_response({"error": "body is not JSON"}, status=400)
         items = body if isinstance(body, list) else [body]
-        accepted: list[NewReading] = []
-        errors: list[dict[str, Any]] = []
-        for index, item in enumerate(items):
-            origin = f"push from {request.remote} #{index}"
-            decoded = _decode(item)
-            if isinstance(decoded, str):
-                intake.reject(origin, decoded)
-                errors.append({"index": index, "error": decoded})
-                continue
-            new = intake.signed(origin, *decoded)
-            if isinstance(new, str):
-                errors.append({"index": index, "error": new})
-            else:
-                accepted.append(new)
-        queued = intake.enqueue(accepted)
-        answer = {"accepted": len(accepted), "new": queued, "rejected": errors}
-        return web.json_response(answer, status=400 if errors else 202)
+        # Verifying signatures and the queue's commit (an fsync) run in a thread: the endpoint and the
+        # worker's other tasks go on meanwhile; the answer is sent once the readings are committed.
+        answer = await asyncio.to_thread(_accept, intake, items, request.remote)
+        return web.json_response(answer, status=400 if answer["rejected"] else 202)
 
     async def get_status(_request: web.Request) -> web.Response:
         return web.json_response(status())

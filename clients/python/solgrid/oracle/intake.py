@@ -1,5 +1,6 @@
 """Checks every reading from every source before it is queued: the meter is configured, the values fit
 the wire format, and the device signature is valid. Rejections are one log line each; nothing raises.
+Sources call it from worker threads (signing and committing off the event loop).
 
 A refused reading never enters the queue: it has no verified signature, so it must not take the
 ``(meter, window_start)`` slot that the genuine reading will need.
@@ -8,6 +9,7 @@ A refused reading never enters the queue: it has no verified signature, so it mu
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 
 from solders.pubkey import Pubkey
@@ -56,11 +58,13 @@ class Intake:
         self.meters = meters
         self.queue = queue
         self.rejected = 0
+        self._count_lock = threading.Lock()
         registry = RegistryClient(program_id)
         self.addresses = {serial: registry.meter_pda(serial).address for serial in meters}
 
     def reject(self, origin: str, reason: str) -> None:
-        self.rejected += 1
+        with self._count_lock:  # sources check readings in worker threads
+            self.rejected += 1
         log.warning("rejected %s: %s", origin, reason)
 
     def check(self, origin: str, serial: str, reading: Reading) -> MeterConfig | None:

@@ -1,7 +1,10 @@
 """Throughput and lag of the worker: a periodic log line, a JSON status file and ``GET /status``.
 
-*Lag* is how long the oldest pending reading has been waiting in the queue (0 when nothing waits);
-*readings/s* is measured over the last reporting interval and over the whole run.
+*Lag* is how long the longest-waiting *due* reading has been waiting: one the worker could send now.
+Readings that wait on purpose do not count: a window that has not ended on the cluster clock yet
+(counted from when it became due, once it has), and readings of a meter the chain does not have. It is
+0 when no due reading waits. *readings/s* is measured over the last reporting interval and over the
+whole run.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -51,16 +55,22 @@ class Metrics:
         self.rate = (self.applied - applied) / max(now - then, 1e-9)
         self._last = (now, self.applied)
 
-    def snapshot(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        pending, oldest = self.queue.pending()
+    def snapshot(
+        self, extra: dict[str, Any] | None = None, *, due_by: int, unregistered: Collection[str] = ()
+    ) -> dict[str, Any]:
+        """The metrics now; ``due_by``: the cluster time windows must end by to be sent now,
+        ``unregistered``: meters the chain does not have."""
+        now = time.time()
+        waiting = self.queue.waiting(due_by, due_by - now, sorted(unregistered))
         elapsed = time.monotonic() - self.started
         return {
             "applied_this_run": self.applied,
             "transactions_this_run": self.transactions,
             "readings_per_sec": round(self.rate, 2),
             "readings_per_sec_overall": round(self.applied / max(elapsed, 1e-9), 2),
-            "pending": pending,
-            "lag_secs": round(time.time() - oldest, 1) if oldest is not None else 0.0,
+            "pending": waiting.pending,
+            "pending_due": waiting.due,
+            "lag_secs": round(max(0.0, now - waiting.due_since), 1) if waiting.due_since is not None else 0.0,
             "retries": self.retries,
             "rejected_on_chain": self.rejected_on_chain,
             "queue": self.queue.totals(),
@@ -71,7 +81,8 @@ class Metrics:
     def line(self, snap: dict[str, Any]) -> str:
         return (
             f"{snap['readings_per_sec']:.1f} readings/s ({snap['applied_this_run']} applied this run), "
-            f"pending {snap['pending']}, lag {snap['lag_secs']:.1f} s, retries {snap['retries']}"
+            f"pending {snap['pending']} ({snap['pending_due']} due), lag {snap['lag_secs']:.1f} s, "
+            f"retries {snap['retries']}"
         )
 
 

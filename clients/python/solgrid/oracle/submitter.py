@@ -11,7 +11,7 @@ import asyncio
 import re
 import struct
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
@@ -23,7 +23,8 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
-from solders.transaction_status import TransactionConfirmationStatus
+from solders.transaction import VersionedTransaction
+from solders.transaction_status import TransactionConfirmationStatus, TransactionStatus
 
 from solgrid.oracle.program_errors import ProgramError
 from solgrid.sdk.anchor import ProgramCoder
@@ -37,8 +38,14 @@ BLOCKHASH_MAX_AGE_SECS = 5.0
 CONFIRM_TIMEOUT_SECS = 30.0
 CONFIRM_POLL_SECS = 0.02
 LOOKUP_TABLE_META_SIZE = 56
+MAX_SIGNATURE_STATUSES = 256
+"""Signatures per getSignatureStatuses request (the RPC's limit)."""
 _CUSTOM_ERROR = re.compile(r"Program (\w+) failed: custom program error: 0x([0-9a-fA-F]+)")
 _CONFIRMED = (TransactionConfirmationStatus.Confirmed, TransactionConfirmationStatus.Finalized)
+
+
+def _succeeded(status: TransactionStatus | None) -> bool:
+    return status is not None and status.err is None
 
 
 class ProgramRejected(Exception):
@@ -91,20 +98,28 @@ class Submitter:
         return self._blockhash[0]
 
     async def send(
-        self, instructions: Sequence[Instruction], tables: Sequence[AddressLookupTableAccount] = ()
+        self,
+        instructions: Sequence[Instruction],
+        tables: Sequence[AddressLookupTableAccount] = (),
+        before_send: Callable[[Signature], Awaitable[None]] | None = None,
     ) -> Signature:
-        """Send, wait for confirmation; the signature, or :class:`ProgramRejected` / :class:`Transient`."""
+        """Sign, send, wait for confirmation; the signature, or :class:`ProgramRejected` /
+        :class:`Transient`. ``before_send`` gets the signature once the transaction is signed and before
+        it goes out (what it raises propagates: nothing is sent then)."""
         try:
-            return await self._send(instructions, tables)
-        except (ProgramRejected, Transient):
-            raise
+            tx = build_transaction(instructions, self.payer, [], await self.blockhash(), tables)
         except Exception as e:  # httpx / solana-py transport errors, malformed answers of a node going down
             raise Transient(f"{type(e).__name__}: {e}") from None
+        if before_send is not None:
+            await before_send(tx.signatures[0])
+        try:
+            return await self._send(tx)
+        except (ProgramRejected, Transient):
+            raise
+        except Exception as e:
+            raise Transient(f"{type(e).__name__}: {e}") from None
 
-    async def _send(
-        self, instructions: Sequence[Instruction], tables: Sequence[AddressLookupTableAccount]
-    ) -> Signature:
-        tx = build_transaction(instructions, self.payer, [], await self.blockhash(), tables)
+    async def _send(self, tx: VersionedTransaction) -> Signature:
         try:
             sent = await self.rpc.send_raw_transaction(bytes(tx), TxOpts(preflight_commitment=Confirmed))
         except RPCException as e:
@@ -128,6 +143,19 @@ class Submitter:
             await asyncio.sleep(CONFIRM_POLL_SECS)
         self._blockhash = None
         raise Transient(f"transaction {signature} not confirmed within {CONFIRM_TIMEOUT_SECS:.0f} s")
+
+    async def landed(self, signatures: Collection[str]) -> set[str]:
+        """Those of ``signatures`` whose transaction the cluster executed successfully (the node's
+        status cache and, past it, its transaction history); raises on RPC failure."""
+        wanted = sorted(set(signatures))
+        found: set[str] = set()
+        for start in range(0, len(wanted), MAX_SIGNATURE_STATUSES):
+            chunk = wanted[start : start + MAX_SIGNATURE_STATUSES]
+            answer = await self.rpc.get_signature_statuses(
+                [Signature.from_string(s) for s in chunk], search_transaction_history=True
+            )
+            found |= {s for s, status in zip(chunk, answer.value, strict=True) if _succeeded(status)}
+        return found
 
     async def _failure(self, signature: Signature, err: str) -> ProgramRejected:
         fetched = await self.rpc.get_transaction(

@@ -1,9 +1,11 @@
 """The oracle worker: sources -> durable queue -> lanes of batched transactions -> settlement.
 
-Crash safety rests on two facts: a reading is committed to the queue before it is ever sent, and the
-chain records each meter's ``last_window_end``. On start-up (and after any failure whose outcome is
-unknown) pending readings the chain already has are marked applied instead of being resent; a replay
-that slips through is refused by the registry with ``WindowNotAfterLast``, which is handled the same way.
+Crash safety rests on three facts: a reading is committed to the queue before it is ever sent, the
+signature of each transaction is committed on its readings before it goes out, and the chain records
+each meter's ``last_window_end``. On start-up (and after any failure whose outcome is unknown) the
+pending readings whose window the chain's record already covers are settled instead of being resent:
+applied if one of their transactions landed, rejected if none did (they never can land); a replay that
+slips through is refused by the registry with ``WindowNotAfterLast``, which is handled the same way.
 The program errors the worker reacts to are looked up by name in the IDLs (:mod:`.program_errors`).
 """
 
@@ -22,9 +24,10 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.pubkey import Pubkey
+from solders.signature import Signature
 
 from solgrid.oracle.batcher import Batcher, lanes_of, table_digest
-from solgrid.oracle.config import MeterConfig, OracleConfig, OracleConfigError
+from solgrid.oracle.config import MeterConfig, OracleConfig, OracleConfigError, check_drain
 from solgrid.oracle.csv_source import CsvSource
 from solgrid.oracle.http_source import build_app
 from solgrid.oracle.intake import Intake
@@ -43,6 +46,11 @@ log = logging.getLogger("solgrid.oracle")
 MAX_BACKOFF_SECS = 10.0
 SIMULATED_WINDOWS_PER_TICK = 500
 CLOCK_REFRESH_SECS = 1.0
+UNREGISTERED_RECHECK_SECS = 5.0
+"""How often the simulator looks up configured meters the chain did not have."""
+COVERED_NOT_APPLIED = "window already covered on chain; not applied by this worker"
+"""Why a pending reading is rejected when the meter's on-chain record moved past its window (the meter
+was activated again, or a later window landed first) and no transaction carrying it landed."""
 
 
 def config_mismatches(meter: MeterConfig, state: Meter | None) -> list[str]:
@@ -66,7 +74,10 @@ def config_mismatches(meter: MeterConfig, state: Meter | None) -> list[str]:
 class Worker:
     def __init__(self, config: OracleConfig, *, drain: bool = False) -> None:
         """``drain``: stop once the simulator's windows and the CSV files are exhausted, the queue is
-        empty and settlement ran (the HTTP endpoint, if any, serves until then)."""
+        empty and settlement ran (the HTTP endpoint, if any, serves until then); a config it could never
+        finish is an :class:`OracleConfigError`."""
+        if drain:
+            check_drain(config)
         self.config = config
         self.drain = drain
         self.registry = RegistryClient()
@@ -86,31 +97,67 @@ class Worker:
         self.max_clock_skew_secs = 0
         """How far past the cluster clock a window may end (the registry's limit, read at start-up)."""
         self._clock: tuple[int, float] | None = None
+        self._last_clock: tuple[int, float] | None = None
+        """The last cluster clock reading (``_clock`` is dropped to force a new one)."""
+        self.unregistered: set[str] = set()
+        """Meters the chain did not have when last checked (their readings are no lag)."""
         self._status_failing = False
 
     # -- set-up -------------------------------------------------------------------------------------
 
     async def reconcile(self, submitter: Submitter, serials: Sequence[str]) -> dict[str, Meter | None]:
-        """Mark pending readings the chain already has as applied (raises on RPC failure); returns the
-        meters' on-chain state (None: not registered)."""
+        """Settle the pending readings whose window the chain's record of their meter already covers:
+        applied if one of the transactions they were sent in landed, rejected otherwise (raises on RPC
+        failure). Returns the meters' on-chain state (None: not registered)."""
         wanted = sorted(set(serials))
         addresses = [self.intake.addresses[s] for s in wanted]
         states = dict(zip(wanted, await submitter.meters(self.registry, addresses), strict=True))
         for serial, state in states.items():
             if state is None:
+                self.unregistered.add(serial)
                 continue
+            self.unregistered.discard(serial)
             self.chain_last_end[serial] = state.last_window_end
-            if found := self.queue.reconcile(serial, state.last_window_end):
-                log.info("%s: %d pending reading(s) already on chain, marked applied", serial, found)
+            covered = self.queue.covered(serial, state.last_window_end)
+            if covered:
+                await self._resolve_covered(submitter, serial, state.last_window_end, covered)
         return states
+
+    async def _resolve_covered(
+        self, submitter: Submitter, serial: str, last_window_end: int, covered: dict[int, list[str]]
+    ) -> None:
+        landed = await submitter.landed([tx for txs in covered.values() for tx in txs])
+        outcome = {i: next((tx for tx in txs if tx in landed), None) for i, txs in covered.items()}
+        applied, rejected = await asyncio.to_thread(self.queue.resolve_covered, outcome, COVERED_NOT_APPLIED)
+        if applied:
+            log.info("%s: %d pending reading(s) already on chain, marked applied", serial, applied)
+        if rejected:
+            self.metrics.rejected_on_chain += rejected
+            log.warning(
+                "%s: %d pending reading(s) end by %d, where the meter's on-chain record already is, and"
+                " none of their transactions landed: rejected (see `solgrid oracle rejected`)",
+                serial,
+                rejected,
+                last_window_end,
+            )
 
     async def due_by(self, submitter: Submitter) -> int:
         """Readings whose window ends by this cluster time can be sent; later ones wait in the queue
         (the cluster clock, refreshed every second, plus the registry's allowed skew)."""
         now = time.monotonic()
         if self._clock is None or now - self._clock[1] > CLOCK_REFRESH_SECS:
-            self._clock = (await submitter.cluster_time(), now)
+            self._clock = self._last_clock = (await submitter.cluster_time(), now)
         return self._clock[0] + self.max_clock_skew_secs
+
+    def due_now(self) -> int:
+        """:meth:`due_by` without asking the cluster: its clock extrapolated from the last reading (the
+        local clock before the first), for the metrics."""
+        if self._last_clock is None:
+            now = time.time()
+        else:
+            cluster, read_at = self._last_clock
+            now = cluster + time.monotonic() - read_at
+        return int(now) + self.max_clock_skew_secs
 
     async def table_for(self, submitter: Submitter, serials: Sequence[str]) -> AddressLookupTableAccount:
         """The lane's lookup table: reused from the queue database when it still holds the lane's
@@ -146,51 +193,87 @@ class Worker:
     # -- sources ------------------------------------------------------------------------------------
 
     async def run_simulator(self, submitter: Submitter) -> None:
+        """Simulate the meters' windows as they end on the cluster clock. A meter the chain does not
+        have yet has nothing to start from: it is looked up again every ``UNREGISTERED_RECHECK_SECS``
+        and simulated once it is registered (a draining worker does not wait for it)."""
         sim = self.config.simulator
         assert sim is not None
         serials = list(sim.meters) or [s for s, m in self.config.meters.items() if m.device is not None]
+        loop = asyncio.get_running_loop()
+        recheck_at = loop.time() + UNREGISTERED_RECHECK_SECS  # start-up has just looked them all up
         while True:
             now = await self._until_ok("reading the cluster clock", submitter.cluster_time)
+            missing = [s for s in serials if self._simulation_start(s) is None]
+            if missing and loop.time() >= recheck_at:
+                await self._recheck_unregistered(submitter, missing)
+                recheck_at = loop.time() + UNREGISTERED_RECHECK_SECS
             finished = True
             for serial in serials:
-                start = self.queue.last_window_end(serial) or self.chain_last_end.get(serial)
+                start = self._simulation_start(serial)
                 if start is None:
-                    continue  # not on chain (yet): nothing to simulate from
-                if self.max_reading_age_secs is not None:
-                    fresh = first_fresh_window(start, sim.window_secs, now, self.max_reading_age_secs)
-                    if fresh != start:
-                        log.warning(
-                            "simulator %s: skipping %d window(s) older than the registry accepts",
-                            serial,
-                            (fresh - start) // sim.window_secs,
-                        )
-                        start = fresh
-                remaining = (
-                    None if sim.windows is None else sim.windows - self.queue.count(serial, "simulator")
-                )
-                due = windows_due(start, sim.window_secs, now, remaining)[:SIMULATED_WINDOWS_PER_TICK]
-                meter = self.config.meters[serial]
-                signed = [
-                    self.intake.sign(
-                        f"simulator {serial}",
-                        serial,
-                        simulate(meter, sim.seed, s, sim.window_secs),
-                        "simulator",
-                    )
-                    for s in due
-                ]
-                self.intake.enqueue([r for r in signed if r is not None])
-                if remaining is None or remaining > len(due):
+                    finished = finished and self.drain
+                elif not await self._simulate_due(serial, start, now):
                     finished = False
             if finished:
                 return
             await asyncio.sleep(self.config.poll_secs)
 
+    def _simulation_start(self, serial: str) -> int | None:
+        """Where ``serial``'s next simulated window starts (None: the meter is not on chain yet)."""
+        return self.queue.last_window_end(serial) or self.chain_last_end.get(serial)
+
+    async def _recheck_unregistered(self, submitter: Submitter, serials: Sequence[str]) -> None:
+        try:
+            states = await self.reconcile(submitter, serials)
+        except Exception as e:
+            log.debug("cannot look up meters %s on chain (%s); trying again later", ", ".join(serials), e)
+            return
+        for serial, state in states.items():
+            if state is None:
+                continue
+            log.info("meter %s is registered on chain now: simulating it", serial)
+            for problem in config_mismatches(self.config.meters[serial], state):
+                log.warning("meter %s: %s; its readings will be refused", serial, problem)
+
+    async def _simulate_due(self, serial: str, start: int, now: int) -> bool:
+        """Queue ``serial``'s windows from ``start`` that have ended by ``now``; whether the meter's
+        ``windows`` are all queued."""
+        sim = self.config.simulator
+        assert sim is not None
+        if self.max_reading_age_secs is not None:
+            fresh = first_fresh_window(start, sim.window_secs, now, self.max_reading_age_secs)
+            if fresh != start:
+                log.warning(
+                    "simulator %s: skipping %d window(s) older than the registry accepts",
+                    serial,
+                    (fresh - start) // sim.window_secs,
+                )
+                start = fresh
+        remaining = None if sim.windows is None else sim.windows - self.queue.count(serial, "simulator")
+        due = windows_due(start, sim.window_secs, now, remaining)[:SIMULATED_WINDOWS_PER_TICK]
+        # Signing up to 500 windows and the commit run in a thread (awaited: the next tick starts
+        # after what this one queued).
+        await asyncio.to_thread(self._simulate, serial, due)
+        return remaining is not None and remaining <= len(due)
+
+    def _simulate(self, serial: str, starts: Sequence[int]) -> None:
+        """Sign and queue the simulated windows of ``serial`` starting at ``starts``."""
+        sim = self.config.simulator
+        assert sim is not None
+        meter = self.config.meters[serial]
+        signed = [
+            self.intake.sign(
+                f"simulator {serial}", serial, simulate(meter, sim.seed, s, sim.window_secs), "simulator"
+            )
+            for s in starts
+        ]
+        self.intake.enqueue([r for r in signed if r is not None])
+
     async def run_csv(self) -> None:
         sources = [CsvSource(p, self.intake) for p in self.config.csv_paths]
         while True:
             for source in sources:
-                source.poll()
+                await asyncio.to_thread(source.poll)  # reading, signing and committing a chunk
             if any(source.behind for source in sources):
                 await asyncio.sleep(0)  # let the lanes and the HTTP endpoint run, then read on
                 continue
@@ -225,7 +308,7 @@ class Worker:
             rows = rows[: self.batcher.fit(rows, submitter.payer, table)]
             self.metrics.sending()
             try:
-                signature = await submitter.send(self.batcher.instructions(rows), [table])
+                signature = await self.send_readings(submitter, table, rows)
             except Transient as e:
                 self.metrics.retries += 1
                 log.warning(
@@ -244,9 +327,20 @@ class Worker:
                 await self.rejected(index, submitter, table, rows, e)
                 continue
             delay = 0.5
-            self.queue.mark_applied([r.id for r in rows], str(signature))
+            await asyncio.to_thread(self.queue.mark_applied, [r.id for r in rows], str(signature))
             self.metrics.landed(len(rows))
             self.settler_dirty.update(r.serial for r in rows)
+
+    async def send_readings(
+        self, submitter: Submitter, table: AddressLookupTableAccount, rows: Sequence[QueuedReading]
+    ) -> Signature:
+        """Send ``rows`` in one transaction, its signature recorded on them before it goes out."""
+        ids = [r.id for r in rows]
+
+        async def record(signature: Signature) -> None:
+            await asyncio.to_thread(self.queue.record_attempt, ids, str(signature))
+
+        return await submitter.send(self.batcher.instructions(rows), [table], before_send=record)
 
     async def rejected(
         self,
@@ -274,13 +368,13 @@ class Worker:
         if len(still) > 1:
             for row in still:
                 try:
-                    signature = await submitter.send(self.batcher.instructions([row]), [table])
+                    signature = await self.send_readings(submitter, table, [row])
                 except Transient:
                     return  # the lane loop retries what is left
                 except ProgramRejected as single:
                     await self.rejected(index, submitter, table, [row], single)
                     continue
-                self.queue.mark_applied([row.id], str(signature))
+                await asyncio.to_thread(self.queue.mark_applied, [row.id], str(signature))
                 self.metrics.landed(1)
                 self.settler_dirty.add(row.serial)
             return
@@ -290,7 +384,7 @@ class Worker:
             reason = "its window overlaps one the meter already reported (not applied)"
         elif states.get(row.serial) is None:
             reason = f"meter {row.serial!r} is not registered on chain ({error})"
-        self.queue.reject(row.id, reason)
+        await asyncio.to_thread(self.queue.reject, row.id, reason)
         self.metrics.rejected_on_chain += 1
         log.warning(
             "rejected %s window %d..%d: %s",
@@ -306,7 +400,7 @@ class Worker:
         extra: dict[str, Any] = {"rejected_at_intake": self.intake.rejected}
         if settler is not None:
             extra |= {"settlements": settler.settlements, "settled_wh": settler.settled_wh}
-        return self.metrics.snapshot(extra)
+        return self.metrics.snapshot(extra, due_by=self.due_now(), unregistered=self.unregistered)
 
     async def report(self, settler: Settler | None) -> None:
         snap = self.status(settler)
@@ -362,6 +456,9 @@ class Worker:
         for serial, state in states.items():
             for problem in config_mismatches(self.config.meters[serial], state):
                 log.warning("meter %s: %s; its readings will be refused", serial, problem)
+        # Surplus already on chain (readings an earlier run landed but did not settle, or found on
+        # chain just now) is settled at the first interval, not when the meter next reports.
+        self.settler_dirty.update(serials)
 
     async def _serve(self, settler: Settler) -> web.AppRunner | None:
         if self.config.http_listen is None:
@@ -397,7 +494,7 @@ class Worker:
             await asyncio.gather(*sources)
             self.sources_done.set()
             await asyncio.gather(*lanes)
-            if waiting := self.queue.pending()[0]:
+            if waiting := self.queue.pending():
                 log.warning("%d reading(s) left pending: their windows end after the cluster clock", waiting)
             if self.config.settle.enabled:
                 pending = set(self.config.meters)
