@@ -108,6 +108,12 @@ async def store(db: async_sessionmaker[AsyncSession], store_: Store, *txs: Any) 
         return await store_.store(s, list(txs))
 
 
+def reading_tx(i: int, slot: int) -> Any:
+    """One ReadingAccepted for window ``i`` of METER (cumulative production 100 * (i + 1))."""
+    coder, name, fields = reading(METER, 600 * i, 100 * (i + 1))
+    return tx(invoke(REGISTRY.program_id, 1, [data_line(coder, name, fields)]), slot=slot)
+
+
 async def test_events_are_positioned_projected_and_stored_once(db: async_sessionmaker[AsyncSession]) -> None:
     s = Store(EventDecoder([REGISTRY, TOKEN]))
     reg = tx(registration_logs(), slot=5)
@@ -196,6 +202,36 @@ async def test_truncated_logs_keep_the_surviving_events_and_raise_an_alert(
     assert (await counts(db))["alerts"] == 1
 
 
+async def test_a_second_indexer_storing_the_same_transactions_changes_nothing(
+    db: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two indexers on one database: the second checked `indexed` before the first committed, so its
+    inserts meet rows that are already there. It stores only what is really new, without an error."""
+    first, second = Store(EventDecoder([REGISTRY, TOKEN])), Store(EventDecoder([REGISTRY, TOKEN]))
+    cut = tx([f"Program {REGISTRY.program_id} invoke [1]", "Log truncated"], slot=2)
+    page = [tx(registration_logs(), slot=1), cut, reading_tx(0, 3)]
+    await store(db, first, *page[:2])
+    before = await counts(db)
+
+    async def saw_nothing(session: AsyncSession, signatures: Any) -> set[str]:
+        return set()
+
+    monkeypatch.setattr(second, "indexed", saw_nothing)
+    stored = await store(db, second, *page)
+    assert [(e.signature, e.name) for e in stored] == [(page[2].signature, "ReadingAccepted")]
+    after = await counts(db)
+    assert after == {
+        **before,
+        "transactions": before["transactions"] + 1,
+        "events": before["events"] + 1,
+        "meter_readings": 1,
+    }
+    assert after["alerts"] == 1  # the truncated transaction's alert was not written twice
+    async with db() as session:
+        meter = await session.scalar(select(Meter))
+        assert meter is not None and int(meter.produced_wh) == 100
+
+
 async def test_checkpoint_never_moves_past_a_transaction_that_cannot_be_fetched(
     db: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -240,12 +276,6 @@ async def test_checkpoint_never_moves_past_a_transaction_that_cannot_be_fetched(
     assert (n["transactions"], n["meter_readings"]) == (7, 6)
     assert order == published  # the feed saw exactly what was committed, in chain order
     assert [sig for sig in dict.fromkeys(order)] == [t.signature for t in history]
-
-
-def reading_tx(i: int, slot: int) -> Any:
-    """One ReadingAccepted for window ``i`` of METER (cumulative production 100 * (i + 1))."""
-    coder, name, fields = reading(METER, 600 * i, 100 * (i + 1))
-    return tx(invoke(REGISTRY.program_id, 1, [data_line(coder, name, fields)]), slot=slot)
 
 
 async def checkpoint_signature(db: async_sessionmaker[AsyncSession]) -> str | None:

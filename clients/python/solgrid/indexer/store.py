@@ -4,7 +4,9 @@ A batch is one database transaction: the new ``transactions`` rows, the audit ``
 projections and the program's checkpoint commit together or not at all, so a crash (kill -9) leaves
 either the whole batch or none of it. A signature already in ``transactions`` is skipped entirely,
 which makes indexing the same transaction twice (backfill overlapping live, a restart replaying a
-page, two programs' histories both listing a settle_and_mint) a no-op.
+page, two programs' histories both listing a settle_and_mint) a no-op. The ``transactions`` insert is
+``ON CONFLICT DO NOTHING RETURNING``: when another indexer on the same database committed some of the
+batch after the check, only the transactions this insert added get their events and rows.
 
 Projections only ever move forward: meter totals are the chain's cumulative counters carried by the
 events and are only raised (``WHERE produced_wh <= new``), so replaying an older event cannot regress
@@ -119,10 +121,25 @@ class Store:
             if tx.signature not in seen:
                 seen.add(tx.signature)
                 fresh.append(tx)
+        batch, stored, rows = await self._prepare(session, fresh)
+        inserted = await self._insert_transactions(session, rows)
+        if len(inserted) < len(fresh):  # another indexer committed some of them since `indexed` looked
+            fresh = [tx for tx in fresh if tx.signature in inserted]
+            batch, stored, _ = await self._prepare(session, fresh)
+        await self._apply(session, batch)
+        if checkpoint is not None:
+            await self._move_checkpoint(session, *checkpoint)
+        return stored
+
+    async def _prepare(
+        self, session: AsyncSession, transactions: Sequence[FetchedTransaction]
+    ) -> tuple[_Batch, list[StoredEvent], list[dict[str, Any]]]:
+        """The rows ``transactions`` add (in a batch, not written yet), their events and their
+        ``transactions`` rows."""
         batch = _Batch()
         stored: list[StoredEvent] = []
         tx_rows = []
-        for tx in fresh:
+        for tx in transactions:
             decoded = self.decoder.decode_logs(tx.logs, tx.instruction_programs) if tx.succeeded else None
             events = decoded.events if decoded else []
             truncated = bool(decoded and decoded.truncated)
@@ -150,8 +167,19 @@ class Store:
                 )
             for event in events:
                 stored.append(await self._project(session, batch, tx, event))
-        if tx_rows:
-            await session.execute(_insert(session, _table(Transaction)), tx_rows)
+        return batch, stored, tx_rows
+
+    async def _insert_transactions(self, session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
+        """Inserts the ``transactions`` rows; returns the signatures this call inserted (a row another
+        indexer committed meanwhile is left alone: ON CONFLICT DO NOTHING)."""
+        if not rows:
+            return set()
+        table = _table(Transaction)
+        statement = _insert(session, table).on_conflict_do_nothing(index_elements=["signature"])
+        result = await session.execute(statement.returning(table.c.signature), rows)
+        return set(result.scalars())
+
+    async def _apply(self, session: AsyncSession, batch: _Batch) -> None:
         for table, row in batch.registrations:
             await session.execute(_insert(session, table).on_conflict_do_nothing(), [row])
         for table, rows in batch.appends.items():
@@ -161,9 +189,6 @@ class Store:
             for column in guarded:
                 statement = statement.where(table.c[column] <= values[column])
             await session.execute(statement.values(**values))
-        if checkpoint is not None:
-            await self._move_checkpoint(session, *checkpoint)
-        return stored
 
     async def indexed(self, session: AsyncSession, signatures: Sequence[str]) -> set[str]:
         """Which of ``signatures`` are already stored."""
