@@ -284,6 +284,37 @@ async def checkpoint_signature(db: async_sessionmaker[AsyncSession]) -> str | No
         return None if checkpoint is None else checkpoint.signature
 
 
+async def test_a_meter_registered_after_its_settlement_was_stored_starts_from_it(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """The registry catch-up stops at a hole before MeterRegistered; the energy_token catch-up goes on
+    and stores transactions both programs list (a reading batch with a burn, a settle_and_mint). When
+    the hole fills, the meter's counters must include them although they are never projected again."""
+    s = Store(EventDecoder([REGISTRY, TOKEN]))
+    coder, name, fields = reading(METER, 0, 100)
+    burned = {"holder": OWNER, "token_account": Pubkey.new_unique(), "amount": 5}
+    mixed = tx(
+        [
+            *invoke(REGISTRY.program_id, 1, [data_line(coder, name, fields)]),
+            *invoke(TOKEN.program_id, 1, [data_line(TOKEN, "GridBurned", burned)]),
+        ],
+        slot=2,
+    )
+    reg, settle = tx(registration_logs(), slot=1), tx(settle_logs(), slot=3)
+    tok = str(TOKEN.program_id)
+    chain = FakeChain({REG: [reg, mixed, settle], tok: [mixed, settle]}, missing={reg.signature})
+    assert await catch_up(chain, db, s, REG) == 0
+    assert await catch_up(chain, db, s, tok) == 2
+    chain.missing.clear()
+    assert await catch_up(chain, db, s, REG) == 1
+    async with db() as session:
+        meter = await session.scalar(select(Meter))
+        assert meter is not None
+        assert (int(meter.produced_wh), int(meter.consumed_wh), int(meter.settled_wh)) == (100, 40, 60)
+    n = await counts(db)
+    assert (n["transactions"], n["meter_readings"], n["settlements"]) == (3, 1, 1)
+
+
 async def test_a_transaction_that_appears_late_in_an_older_slot_is_still_indexed(
     db: async_sessionmaker[AsyncSession],
 ) -> None:

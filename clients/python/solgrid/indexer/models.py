@@ -179,6 +179,9 @@ class MeterReading(Base):
     window_end: Mapped[int] = mapped_column(BigInteger)
     production_wh: Mapped[int] = mapped_column(BigInteger)
     consumption_wh: Mapped[int] = mapped_column(BigInteger)
+    produced_wh: Mapped[int | None] = mapped_column(U64)
+    """The meter's cumulative production after this reading (the event's ``produced_wh``)."""
+    consumed_wh: Mapped[int | None] = mapped_column(U64)
     signature: Mapped[str] = mapped_column(SIGNATURE)
     slot: Mapped[int] = mapped_column(BigInteger)
 

@@ -92,6 +92,8 @@ class _Batch:
     registrations: list[tuple[Table, dict[str, Any]]] = field(default_factory=list)
     appends: dict[Table, list[dict[str, Any]]] = field(default_factory=dict)
     updates: list[tuple[Table, str, Any, dict[str, Any]]] = field(default_factory=list)
+    meters: list[str] = field(default_factory=list)
+    """Meters registered in this batch."""
 
     def append(self, table: Table, row: dict[str, Any]) -> None:
         self.appends.setdefault(table, []).append(row)
@@ -184,6 +186,8 @@ class Store:
             await session.execute(_insert(session, table).on_conflict_do_nothing(), [row])
         for table, rows in batch.appends.items():
             await session.execute(_insert(session, table).on_conflict_do_nothing(), rows)
+        for meter in batch.meters:
+            await _start_counters(session, meter)
         for (table, key, value, guarded), values in _merged(batch.updates).items():
             statement = update(table).where(table.c[key] == value)
             for column in guarded:
@@ -269,6 +273,7 @@ class Store:
             batch.updates.append((_table(User), "address", d["user"], {"status": d["new_status"]}))
         elif name == "MeterRegistered":
             self._meters[d["meter"]] = (d["zone_id"], d["owner"])
+            batch.meters.append(d["meter"])
             batch.registrations.append(
                 (
                     _table(Meter),
@@ -301,6 +306,8 @@ class Store:
                     "window_end": d["window_end"],
                     "production_wh": d["production_wh"],
                     "consumption_wh": d["consumption_wh"],
+                    "produced_wh": d["produced_wh"],
+                    "consumed_wh": d["consumed_wh"],
                     "signature": tx.signature,
                     "slot": tx.slot,
                 },
@@ -379,6 +386,24 @@ def _insert(session: AsyncSession, table: Table) -> Any:
     if dialect == "sqlite":
         return sqlite.insert(table)
     raise ValueError(f"unsupported database dialect {dialect!r} (use sqlite+aiosqlite or postgresql+asyncpg)")
+
+
+async def _start_counters(session: AsyncSession, meter: str) -> None:
+    """Raises a meter's counters to the newest totals already stored for it. A MeterRegistered inserts
+    them as 0, but a settlement or reading of the meter may have been stored before it: the energy_token
+    catch-up can reach a settle_and_mint (which both programs list) while the registry catch-up is
+    still held up before the meter's registration. Those rows are never projected again, so the
+    meter starts from them; with nothing stored before it this changes nothing."""
+    meters = _table(Meter)
+    sources = {
+        "settled_wh": select(func.max(Settlement.settled_wh)).where(Settlement.meter == meter),
+        "produced_wh": select(func.max(MeterReading.produced_wh)).where(MeterReading.meter == meter),
+        "consumed_wh": select(func.max(MeterReading.consumed_wh)).where(MeterReading.meter == meter),
+    }
+    for column, query in sources.items():
+        latest = query.scalar_subquery()
+        statement = update(meters).where(meters.c.address == meter, meters.c[column] < latest)
+        await session.execute(statement.values({column: latest}))
 
 
 def _merged(
