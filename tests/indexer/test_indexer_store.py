@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from synthetic import REGISTRY, TOKEN, FakeChain, data_line, invoke, reading, tx
 
 from solgrid.indexer import backfill
-from solgrid.indexer.backfill import catch_up
+from solgrid.indexer.backfill import Holes, catch_up
 from solgrid.indexer.db import create_engine, migrate, sessions
 from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.models import (
@@ -282,6 +283,35 @@ async def checkpoint_signature(db: async_sessionmaker[AsyncSession]) -> str | No
     async with db() as session:
         checkpoint = await session.get(Checkpoint, REG)
         return None if checkpoint is None else checkpoint.signature
+
+
+async def test_a_hole_that_never_fills_is_reported_once_and_still_holds_the_checkpoint(
+    db: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture
+) -> None:
+    history = [tx(registration_logs(), slot=1), reading_tx(0, 2), reading_tx(1, 3)]
+    chain = FakeChain({REG: history}, missing={history[1].signature})
+    s, holes = Store(EventDecoder([REGISTRY, TOKEN])), Holes(alert_after=3)
+
+    async def unfetchable() -> list[Alert]:
+        async with db() as session:
+            return list(await session.scalars(select(Alert).where(Alert.kind == "unfetchable")))
+
+    with caplog.at_level(logging.WARNING, logger=backfill.__name__):
+        for attempt in range(1, 6):
+            assert await catch_up(chain, db, s, REG, holes=holes) == (1 if attempt == 1 else 0)
+            assert len(await unfetchable()) == (0 if attempt < 3 else 1)
+        assert await catch_up(chain, db, Store(EventDecoder([REGISTRY, TOKEN])), REG, holes=Holes(1)) == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2 and all(history[1].signature in w for w in warnings)
+    alerts = await unfetchable()
+    assert [a.signature for a in alerts] == [history[1].signature]  # a restart does not repeat it
+    assert "could not be fetched in 3 catch-ups" in alerts[0].message
+    assert await checkpoint_signature(db) == history[0].signature  # never past the hole
+
+    chain.missing.clear()
+    assert await catch_up(chain, db, s, REG, holes=holes) == 2
+    assert holes.attempts == {}
+    assert await checkpoint_signature(db) == history[2].signature
 
 
 async def test_a_meter_registered_after_its_settlement_was_stored_starts_from_it(

@@ -205,6 +205,14 @@ class Store:
             found.update(rows.scalars())
         return found
 
+    async def alert_once(self, session: AsyncSession, signature: str, kind: str, message: str) -> None:
+        """Writes an ``alerts`` row unless one of this ``kind`` already names ``signature``."""
+        exists = await session.scalar(
+            select(func.count()).select_from(Alert).where(Alert.signature == signature, Alert.kind == kind)
+        )
+        if not exists:
+            session.add(Alert(signature=signature, kind=kind, message=message))
+
     async def _move_checkpoint(self, session: AsyncSession, program: str, signature: str, slot: int) -> None:
         statement = _insert(session, _table(Checkpoint)).values(
             program=program, signature=signature, slot=slot
