@@ -431,6 +431,39 @@ async def test_status_changes_and_key_rotation_update_the_meter(db: async_sessio
         assert meter is not None and (meter.status, meter.device_key) == ("Active", str(OWNER))
 
 
+async def test_user_events_carry_the_users_zone(db: async_sessionmaker[AsyncSession]) -> None:
+    """UserStatusChanged names the User PDA, GridBurned the holder's wallet; neither has a zone_id or a
+    meter, so the zone comes from the user (registered in zone 7), also for a fresh store."""
+    await store(db, Store(EventDecoder([REGISTRY, TOKEN])), tx(registration_logs(), slot=1))
+    verified = {
+        "user": USER,
+        "authority": OWNER,
+        "regulator": Pubkey.new_unique(),
+        "old_status": REGISTRY.unit_variant("UserStatus", 0),
+        "new_status": REGISTRY.unit_variant("UserStatus", 1),
+        "timestamp": 5,
+    }
+    lines = [
+        *invoke(REGISTRY.program_id, 1, [data_line(REGISTRY, "UserStatusChanged", verified)]),
+        *invoke(
+            TOKEN.program_id,
+            1,
+            [
+                data_line(
+                    TOKEN, "GridBurned", {"holder": h, "token_account": Pubkey.new_unique(), "amount": 1}
+                )
+                for h in (OWNER, Pubkey.new_unique())
+            ],
+        ),
+    ]
+    events = await store(db, Store(EventDecoder([REGISTRY, TOKEN])), tx(lines, slot=2))
+    assert [(e.name, e.zone) for e in events] == [
+        ("UserStatusChanged", 7),
+        ("GridBurned", 7),
+        ("GridBurned", None),  # a holder with no User
+    ]
+
+
 def test_instruction_index_is_the_message_index_even_after_a_silent_precompile() -> None:
     """Ed25519 signature checks log no `invoke [1]`; the index still counts them, as the message does."""
     ed25519, budget = (

@@ -67,7 +67,10 @@ class Indexer:
         self.config = config
         self.decoder = EventDecoder(config.coders)
         self.programs = [str(pid) for pid in self.decoder.program_ids]
-        self.feed = EventFeed({c.idl.name: str(c.program_id) for c in config.coders})
+        self.feed = EventFeed(
+            {c.idl.name: str(c.program_id) for c in config.coders},
+            [name for c in config.coders for name in c.coder.events.discriminators.values()],
+        )
         self.live = LiveSubscription(
             config.ws_url or ws_url_for(config.rpc_url), self.programs, self._wake, config.commitment
         )

@@ -42,6 +42,9 @@ from solgrid.indexer.models import (
 MONOTONIC = frozenset({"produced_wh", "consumed_wh", "settled_wh"})
 """Cumulative on-chain counters: an UPDATE never lowers them."""
 USER_FIELDS = ("user", "authority", "owner", "holder", "regulator", "new_authority")
+ZONE_USER_FIELDS = (("user", "address"), ("holder", "authority"))
+"""Fields naming a user whose zone an event without a zone of its own (and without a meter) gets: the
+User PDA, or the wallet that holds GRID (a wallet has one User)."""
 
 
 @dataclass(frozen=True)
@@ -101,13 +104,16 @@ class _Batch:
 
 class Store:
     """Applies batches of transactions; keeps a meter -> (zone, owner) cache for the feed's zone and
-    user topics (a meter event matches its meter's zone and owner)."""
+    user topics (a meter event matches its meter's zone and owner) and a user -> zone cache (a user
+    event matches its user's zone)."""
 
     def __init__(self, decoder: EventDecoder) -> None:
         self.decoder = decoder
         self._meters: dict[str, tuple[int, str] | None] = {}
         """Meters are registered before their readings (in chain order), so a miss stays a miss until
         this store indexes the MeterRegistered, which fills the entry."""
+        self._user_zones: dict[str, int | None] = {}
+        """User PDA or wallet -> zone; misses are kept like the meters'."""
 
     async def store(
         self,
@@ -232,6 +238,18 @@ class Store:
             self._meters[meter] = None if row is None else (int(row.zone_id), str(row.owner))
         return self._meters[meter]
 
+    async def _zone_of_user(self, session: AsyncSession, d: dict[str, Any]) -> int | None:
+        for field_name, column in ZONE_USER_FIELDS:
+            key = d.get(field_name)
+            if not isinstance(key, str):
+                continue
+            if key not in self._user_zones:
+                condition = User.address == key if column == "address" else User.authority == key
+                self._user_zones[key] = await session.scalar(select(User.zone_id).where(condition).limit(1))
+            if (zone := self._user_zones[key]) is not None:
+                return int(zone)
+        return None
+
     async def _project(
         self, session: AsyncSession, batch: _Batch, tx: FetchedTransaction, event: DecodedEvent
     ) -> StoredEvent:
@@ -263,6 +281,7 @@ class Store:
         elif name == "ZoneStatusChanged":
             batch.updates.append((_table(GridZone), "zone_id", d["zone_id"], {"status": d["new_status"]}))
         elif name == "UserRegistered":
+            self._user_zones[d["user"]] = self._user_zones[d["authority"]] = d["zone_id"]
             batch.registrations.append(
                 (
                     _table(User),
@@ -371,6 +390,8 @@ class Store:
         if isinstance(meter, str) and (known := await self._meter_of(session, meter)) is not None:
             zone = known[0] if zone is None else zone
             users.add(known[1])
+        if zone is None:
+            zone = await self._zone_of_user(session, d)
         return StoredEvent(
             signature=tx.signature,
             slot=tx.slot,
