@@ -91,6 +91,7 @@ async def test_filters_and_unsubscribe(feed: EventFeed) -> None:
             "instruction_index": 0,
             "event_index": 2,
             "data": {"n": 2},
+            "recovered": False,
         }
         assert await ask(socket, {"op": "unsubscribe", "id": "all"}) == {"type": "unsubscribed", "id": "all"}
         await feed.publish([event(REG, "ReadingAccepted", meter="m2", zone=4, n=4)])

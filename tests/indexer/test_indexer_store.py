@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from indexer_support import counts, store
 from solders.pubkey import Pubkey
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from synthetic import REGISTRY, TOKEN, FakeChain, data_line, invoke, reading, tx
+from synthetic import (
+    METER,
+    OWNER,
+    REG,
+    REGISTRY,
+    TOKEN,
+    USER,
+    FakeChain,
+    data_line,
+    invoke,
+    reading,
+    reading_tx,
+    registration_logs,
+    settle_logs,
+    tx,
+)
 
 from solgrid.indexer import backfill
 from solgrid.indexer.backfill import Holes, catch_up
-from solgrid.indexer.db import create_engine, migrate, sessions
 from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.models import (
     Alert,
-    Base,
     Burn,
     Checkpoint,
     Event,
@@ -31,88 +44,6 @@ from solgrid.indexer.models import (
     User,
 )
 from solgrid.indexer.store import Store
-
-OWNER = Pubkey.new_unique()
-METER = Pubkey.new_unique()
-ZONE = Pubkey.new_unique()
-USER = Pubkey.new_unique()
-REG = str(REGISTRY.program_id)
-
-
-def registration_logs() -> list[str]:
-    zone = {
-        "zone": ZONE,
-        "zone_id": 7,
-        "name": list(b"north".ljust(32, b"\0")),
-        "max_capacity_kw": 500,
-        "timestamp": 1,
-    }
-    user = {
-        "user": USER,
-        "authority": OWNER,
-        "role": REGISTRY.unit_variant("UserRole", 0),
-        "zone_id": 7,
-        "user_index": 0,
-        "timestamp": 2,
-    }
-    meter = {
-        "meter": METER,
-        "serial": list(b"M-1".ljust(32, b"\0")),
-        "owner": OWNER,
-        "zone_id": 7,
-        "device_key": [3] * 32,
-        "source": REGISTRY.unit_variant("EnergySource", 0),
-        "capacity_w": 5000,
-        "timestamp": 3,
-    }
-    return [
-        *invoke(REGISTRY.program_id, 1, [data_line(REGISTRY, "ZoneCreated", zone)]),
-        *invoke(
-            REGISTRY.program_id,
-            1,
-            [data_line(REGISTRY, "UserRegistered", user), data_line(REGISTRY, "MeterRegistered", meter)],
-        ),
-    ]
-
-
-def settle_logs() -> list[str]:
-    settled = {"meter": METER, "owner": OWNER, "amount_wh": 60, "settled_wh": 60}
-    minted = {
-        "meter": METER,
-        "owner": OWNER,
-        "destination": Pubkey.new_unique(),
-        "amount_wh": 60,
-        "amount": 60_000,
-    }
-    cpi = invoke(REGISTRY.program_id, 2, [data_line(REGISTRY, "MeterSettled", settled)])
-    return invoke(TOKEN.program_id, 1, [*cpi, data_line(TOKEN, "GridMinted", minted)])
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(db_url)
-    await migrate(engine)
-    yield sessions(engine)
-    await engine.dispose()
-
-
-async def counts(db: async_sessionmaker[AsyncSession]) -> dict[str, int]:
-    async with db() as s:
-        return {
-            t.name: int(await s.scalar(select(func.count()).select_from(t)) or 0)
-            for t in Base.metadata.sorted_tables
-        }
-
-
-async def store(db: async_sessionmaker[AsyncSession], store_: Store, *txs: Any) -> list[Any]:
-    async with db() as s, s.begin():
-        return await store_.store(s, list(txs))
-
-
-def reading_tx(i: int, slot: int) -> Any:
-    """One ReadingAccepted for window ``i`` of METER (cumulative production 100 * (i + 1))."""
-    coder, name, fields = reading(METER, 600 * i, 100 * (i + 1))
-    return tx(invoke(REGISTRY.program_id, 1, [data_line(coder, name, fields)]), slot=slot)
 
 
 async def test_events_are_positioned_projected_and_stored_once(db: async_sessionmaker[AsyncSession]) -> None:
@@ -199,6 +130,9 @@ async def test_truncated_logs_keep_the_surviving_events_and_raise_an_alert(
         alerts = list(await session.scalars(select(Alert)))
         assert [(a.signature, a.kind) for a in alerts] == [(cut.signature, "logs_truncated")]
         assert cut.signature in alerts[0].message
+        assert (
+            "not rebuilt: all after the cut: the transaction's instructions are unknown" in alerts[0].message
+        )
     assert await store(db, s, cut) == []
     assert (await counts(db))["alerts"] == 1
 

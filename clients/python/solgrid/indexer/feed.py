@@ -21,7 +21,8 @@ server -> client
                                                       the connection stays open)
     {"type": "event", "subscriptions": [ids as strings], "event": {
         "signature", "slot", "block_time", "program", "name", "instruction_index", "event_index",
-        "data": {event fields: pubkeys base58, enums by variant name, u64 as JSON numbers}}}
+        "data": {event fields: pubkeys base58, enums by variant name, u64 as JSON numbers},
+        "recovered": true when rebuilt from the instructions of a transaction with truncated logs}}
 
 Events are pushed after they are committed to the database, in the order they were indexed (chain
 order, except a transaction that became visible late in an older slot; see :mod:`backfill`), so what a

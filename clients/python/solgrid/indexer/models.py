@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -108,6 +109,9 @@ class Event(Base):
     program: Mapped[str] = mapped_column(PUBKEY)
     name: Mapped[str] = mapped_column(String(64), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recovered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Rebuilt from the transaction's instructions: its logs were truncated before this event (see
+    :mod:`solgrid.indexer.recover` for which fields that can give)."""
 
 
 class Checkpoint(Base):

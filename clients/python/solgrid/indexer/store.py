@@ -11,10 +11,18 @@ batch after the check, only the transactions this insert added get their events 
 Projections only ever move forward: meter totals are the chain's cumulative counters carried by the
 events and are only raised (``WHERE produced_wh <= new``), so replaying an older event cannot regress
 a row.
+
+A transaction whose logs were truncated gets its lost events rebuilt from its instructions
+(:mod:`solgrid.indexer.recover`), an ``alerts`` row and a WARNING. A rebuilt event cannot show the
+chain's cumulative counters, so the store derives them: a reading's ``produced_wh`` / ``consumed_wh``
+from the meter's previous reading (in this batch or stored), a settlement's ``settled_wh`` from the
+meter's latest settlement. That is exact when those are indexed (catch-up walks oldest first), and
+otherwise too low, never too high, which the monotonic meter totals then correct.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -38,6 +46,9 @@ from solgrid.indexer.models import (
     Transaction,
     User,
 )
+from solgrid.indexer.recover import EventRecoverer, Execution
+
+log = logging.getLogger(__name__)
 
 MONOTONIC = frozenset({"produced_wh", "consumed_wh", "settled_wh"})
 """Cumulative on-chain counters: an UPDATE never lowers them."""
@@ -59,6 +70,9 @@ class FetchedTransaction:
     instruction_programs: tuple[str, ...] | None = None
     """The program id of each top-level instruction of the message, in order (None: unknown, and
     instruction indexes are then counted from the logs alone)."""
+    execution: Execution | None = None
+    """The instructions that ran, CPIs included (None: unknown; the events a log truncation removed
+    are then not rebuilt)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,8 @@ class StoredEvent:
     users: frozenset[str]
     meter: str | None
     zone: int | None
+    recovered: bool = False
+    """Rebuilt from the transaction's instructions (its logs were truncated), see :mod:`recover`."""
 
     def message(self) -> dict[str, Any]:
         return {
@@ -87,6 +103,7 @@ class StoredEvent:
             "instruction_index": self.instruction_index,
             "event_index": self.event_index,
             "data": self.data,
+            "recovered": self.recovered,
         }
 
 
@@ -97,6 +114,11 @@ class _Batch:
     updates: list[tuple[Table, str, Any, dict[str, Any]]] = field(default_factory=list)
     meters: list[str] = field(default_factory=list)
     """Meters registered in this batch."""
+    readings: dict[str, tuple[int, int | None, int | None]] = field(default_factory=dict)
+    """Meter -> (window_start, produced_wh, consumed_wh) of its latest reading in this batch."""
+    settled: dict[str, int] = field(default_factory=dict)
+    """Meter -> settled_wh of its latest settlement in this batch."""
+    warnings: list[str] = field(default_factory=list)
 
     def append(self, table: Table, row: dict[str, Any]) -> None:
         self.appends.setdefault(table, []).append(row)
@@ -109,6 +131,7 @@ class Store:
 
     def __init__(self, decoder: EventDecoder) -> None:
         self.decoder = decoder
+        self.recoverer = EventRecoverer(decoder.coders)
         self._meters: dict[str, tuple[int, str] | None] = {}
         """Meters are registered before their readings (in chain order), so a miss stays a miss until
         this store indexes the MeterRegistered, which fills the entry."""
@@ -135,6 +158,8 @@ class Store:
             fresh = [tx for tx in fresh if tx.signature in inserted]
             batch, stored, _ = await self._prepare(session, fresh)
         await self._apply(session, batch)
+        for warning in batch.warnings:
+            log.warning("%s", warning)
         if checkpoint is not None:
             await self._move_checkpoint(session, *checkpoint)
         return stored
@@ -148,9 +173,7 @@ class Store:
         stored: list[StoredEvent] = []
         tx_rows = []
         for tx in transactions:
-            decoded = self.decoder.decode_logs(tx.logs, tx.instruction_programs) if tx.succeeded else None
-            events = decoded.events if decoded else []
-            truncated = bool(decoded and decoded.truncated)
+            events, truncated = self._events_of(batch, tx)
             tx_rows.append(
                 {
                     "signature": tx.signature,
@@ -161,21 +184,29 @@ class Store:
                     "event_count": len(events),
                 }
             )
-            if truncated:
-                batch.append(
-                    _table(Alert),
-                    {
-                        "signature": tx.signature,
-                        "kind": "logs_truncated",
-                        "message": (
-                            f"transaction {tx.signature} (slot {tx.slot}) had its logs truncated by the "
-                            f"runtime; {len(events)} event(s) decoded, later ones are missing"
-                        ),
-                    },
-                )
             for event in events:
                 stored.append(await self._project(session, batch, tx, event))
         return batch, stored, tx_rows
+
+    def _events_of(self, batch: _Batch, tx: FetchedTransaction) -> tuple[list[DecodedEvent], bool]:
+        """The transaction's events, those its truncated logs lost rebuilt (with an alert and a
+        warning), and whether its logs were truncated."""
+        if not tx.succeeded:
+            return [], False
+        decoded = self.decoder.decode_logs(tx.logs, tx.instruction_programs)
+        if not decoded.truncated:
+            return decoded.events, False
+        recovered = self.recoverer.recover(decoded, tx.execution)
+        message = (
+            f"transaction {tx.signature} (slot {tx.slot}) had its logs truncated by the runtime: "
+            f"{len(recovered.events) - recovered.rebuilt} event(s) from the logs, {recovered.rebuilt} "
+            "rebuilt from its instructions"
+        )
+        if recovered.missing:
+            message += "; not rebuilt: " + "; ".join(recovered.missing)
+        batch.append(_table(Alert), {"signature": tx.signature, "kind": "logs_truncated", "message": message})
+        batch.warnings.append(message)
+        return recovered.events, True
 
     async def _insert_transactions(self, session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
         """Inserts the ``transactions`` rows; returns the signatures this call inserted (a row another
@@ -250,6 +281,84 @@ class Store:
                 return int(zone)
         return None
 
+    async def _reading(
+        self, session: AsyncSession, batch: _Batch, tx: FetchedTransaction, d: dict[str, Any]
+    ) -> None:
+        meter = d["meter"]
+        if d["produced_wh"] is None:  # rebuilt: add this reading to the meter's previous totals
+            produced, consumed = await self._totals_before(session, batch, meter, d["window_start"])
+            d["produced_wh"] = None if produced is None else produced + d["production_wh"]
+            d["consumed_wh"] = None if consumed is None else consumed + d["consumption_wh"]
+        batch.readings[meter] = (d["window_start"], d["produced_wh"], d["consumed_wh"])
+        batch.append(
+            _table(MeterReading),
+            {
+                "meter": meter,
+                "window_start": d["window_start"],
+                "window_end": d["window_end"],
+                "production_wh": d["production_wh"],
+                "consumption_wh": d["consumption_wh"],
+                "produced_wh": d["produced_wh"],
+                "consumed_wh": d["consumed_wh"],
+                "signature": tx.signature,
+                "slot": tx.slot,
+            },
+        )
+        totals = {k: d[k] for k in ("produced_wh", "consumed_wh") if d[k] is not None}
+        if totals:
+            batch.updates.append((_table(Meter), "address", meter, totals))
+
+    async def _totals_before(
+        self, session: AsyncSession, batch: _Batch, meter: str, start: int
+    ) -> tuple[int | None, int | None]:
+        """The meter's cumulative totals before its reading at ``start``: those of its newest earlier
+        reading (in this batch or stored), or 0 when it has none."""
+        row = (
+            await session.execute(
+                select(MeterReading.window_start, MeterReading.produced_wh, MeterReading.consumed_wh)
+                .where(MeterReading.meter == meter, MeterReading.window_start < start)
+                .order_by(MeterReading.window_start.desc())
+                .limit(1)
+            )
+        ).first()
+        earlier: list[tuple[int, int | None, int | None]] = []
+        if row is not None:
+            earlier.append((int(row.window_start), row.produced_wh, row.consumed_wh))
+        if (latest := batch.readings.get(meter)) is not None and latest[0] < start:
+            earlier.append(latest)
+        if not earlier:
+            return 0, 0
+        _, produced, consumed = max(earlier, key=lambda c: c[0])
+        return produced, consumed
+
+    async def _settlement(
+        self,
+        session: AsyncSession,
+        batch: _Batch,
+        where: dict[str, Any],
+        tx: FetchedTransaction,
+        d: dict[str, Any],
+    ) -> None:
+        meter = d["meter"]
+        if d["settled_wh"] is None:  # rebuilt: add this amount to the meter's previous settlements
+            stored = await session.scalar(
+                select(func.max(Settlement.settled_wh)).where(Settlement.meter == meter)
+            )
+            d["settled_wh"] = max(int(stored or 0), batch.settled.get(meter, 0)) + d["amount_wh"]
+        batch.settled[meter] = d["settled_wh"]
+        batch.append(
+            _table(Settlement),
+            {
+                **where,
+                "meter": meter,
+                "owner": d["owner"],
+                "amount_wh": d["amount_wh"],
+                "settled_wh": d["settled_wh"],
+                "slot": tx.slot,
+            },
+        )
+        batch.updates.append((_table(Meter), "address", meter, {"settled_wh": d["settled_wh"]}))
+
     async def _project(
         self, session: AsyncSession, batch: _Batch, tx: FetchedTransaction, event: DecodedEvent
     ) -> StoredEvent:
@@ -261,7 +370,14 @@ class Store:
         }
         batch.append(
             _table(Event),
-            {**where, "slot": tx.slot, "program": event.program, "name": event.name, "data": d},
+            {
+                **where,
+                "slot": tx.slot,
+                "program": event.program,
+                "name": event.name,
+                "data": d,
+                "recovered": event.recovered,
+            },
         )
         name = event.name
         if name == "ZoneCreated":
@@ -325,41 +441,9 @@ class Store:
         elif name == "DeviceKeyRotated":
             batch.updates.append((_table(Meter), "address", d["meter"], {"device_key": d["new_key"]}))
         elif name == "ReadingAccepted":
-            batch.append(
-                _table(MeterReading),
-                {
-                    "meter": d["meter"],
-                    "window_start": d["window_start"],
-                    "window_end": d["window_end"],
-                    "production_wh": d["production_wh"],
-                    "consumption_wh": d["consumption_wh"],
-                    "produced_wh": d["produced_wh"],
-                    "consumed_wh": d["consumed_wh"],
-                    "signature": tx.signature,
-                    "slot": tx.slot,
-                },
-            )
-            batch.updates.append(
-                (
-                    _table(Meter),
-                    "address",
-                    d["meter"],
-                    {"produced_wh": d["produced_wh"], "consumed_wh": d["consumed_wh"]},
-                )
-            )
+            await self._reading(session, batch, tx, d)
         elif name == "MeterSettled":
-            batch.append(
-                _table(Settlement),
-                {
-                    **where,
-                    "meter": d["meter"],
-                    "owner": d["owner"],
-                    "amount_wh": d["amount_wh"],
-                    "settled_wh": d["settled_wh"],
-                    "slot": tx.slot,
-                },
-            )
-            batch.updates.append((_table(Meter), "address", d["meter"], {"settled_wh": d["settled_wh"]}))
+            await self._settlement(session, batch, where, tx, d)
         elif name == "GridMinted":
             batch.append(
                 _table(TokenMint),
@@ -404,6 +488,7 @@ class Store:
             users=frozenset(users),
             meter=meter if isinstance(meter, str) else None,
             zone=zone,
+            recovered=event.recovered,
         )
 
 
