@@ -255,6 +255,21 @@ def test_what_cannot_be_rebuilt_is_named() -> None:
         "all after the cut: the transaction's instructions are unknown"
     ]
 
+    # a settle_meter CPI not made by settle_and_mint (the registry would refuse it) with settle_and_mint's
+    # account shape and a MintTo next to it: still not rebuilt
+    lookalike = [Pubkey.new_unique() for _ in range(3)] + [METER] + [Pubkey.new_unique() for _ in range(4)]
+    other = executed(
+        0, Instruction(Pubkey.new_unique(), b"", [AccountMeta(k, False, True) for k in lookalike])
+    )
+    settle_meter = registry.settle_meter(settlement_authority=Pubkey.new_unique(), meter=METER, owner=OWNER)
+    mint_to = Instruction(TOKEN_PROGRAM, bytes([7]) + (10**6).to_bytes(8, "little"), [])
+    owners = ((str(lookalike[7]), str(OWNER)),)
+    odd = Execution((other, executed(0, settle_meter, 2), executed(0, mint_to, 2)), owners)
+    result = recoverer.recover(decoder.decode_logs(["Log truncated"], (other.program,)), odd)
+    assert result.missing == [
+        "MeterSettled of registry.settle_meter (instruction 0, event 0)"
+    ]  # no settle_and_mint
+
 
 def test_every_instruction_of_the_idls_has_known_events() -> None:
     """A new instruction must say which event it emits, or a truncation of it could not be placed."""

@@ -226,7 +226,19 @@ class EventRecoverer:
         event = EVENT_OF.get((program, name))
         if event is None:
             raise _Unplannable(f"{source} is not an instruction the indexer knows the events of")
-        return [_Planned(ix.program, event, source, _fields(program, name, node, parent, args, execution))]
+        settling = (
+            parent if parent is not None and self._is(parent, "energy_token", "settle_and_mint") else None
+        )
+        return [_Planned(ix.program, event, source, _fields(program, name, node, settling, args, execution))]
+
+    def _is(self, node: _Node, program: str, name: str) -> bool:
+        coder = self._coders.get(node.instruction.program)
+        if coder is None or coder.idl.name != program:
+            return False
+        try:
+            return _decode_instruction(coder, node.instruction.data)[0] == name
+        except _Unplannable:
+            return False
 
 
 def _trees(instructions: Iterable[ExecutedInstruction]) -> dict[int, _Node]:
@@ -277,16 +289,17 @@ def _reading(ix: ExecutedInstruction, i: int, reading: Any) -> dict[str, Any] | 
 
 
 def _fields(
-    program: str, name: str, node: _Node, parent: _Node | None, args: dict[str, Any], execution: Execution
+    program: str, name: str, node: _Node, settling: _Node | None, args: dict[str, Any], execution: Execution
 ) -> dict[str, Any] | None:
-    """The event fields of a single-event instruction, when the transaction shows them all."""
+    """The event fields of a single-event instruction, when the transaction shows them all
+    (``settling``: the ``settle_and_mint`` that made this instruction's CPI, if one did)."""
     accounts = node.instruction.accounts
     if (program, name) == ("energy_token", "burn") and len(accounts) >= 2:
         return {"holder": accounts[0], "token_account": accounts[1], "amount": int(args["amount"])}
     if (program, name) == ("energy_token", "settle_and_mint"):
         return _minted(node, execution)
-    if (program, name) == ("registry", "settle_meter") and parent is not None:
-        minted = _minted(parent, execution)
+    if (program, name) == ("registry", "settle_meter") and settling is not None:
+        minted = _minted(settling, execution)
         if minted is not None and len(accounts) >= 3 and accounts[2] == minted["meter"]:
             return {
                 "meter": minted["meter"],
