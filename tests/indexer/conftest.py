@@ -13,7 +13,9 @@ from market import Market, MarketNode, node_config
 from pg_server import postgres_server
 from solders.keypair import Keypair
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from solgrid.indexer.db import create_engine, migrate, sessions
 from solgrid.localnet.background import BackgroundNode
 
 _names = itertools.count()
@@ -66,3 +68,12 @@ def market_node(elf_of: Callable[[str], bytes]) -> Iterator[MarketNode]:
     with BackgroundNode(node_config(elf_of, authority)) as node:
         asyncio.run(_setup(node.rpc_url, authority))
         yield MarketNode(node, authority)
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a migrated, empty database (both backends)."""
+    engine = create_engine(db_url)
+    await migrate(engine)
+    yield sessions(engine)
+    await engine.dispose()

@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from solgrid.indexer.db import create_engine, sessions
 from solgrid.indexer.models import Base, Event, Transaction
 from solgrid.indexer.service import Indexer, IndexerConfig
+from solgrid.indexer.store import FetchedTransaction, Store, StoredEvent
 
 WAIT = 60.0
 
@@ -83,3 +84,20 @@ class DbView:
 
     async def session(self) -> AsyncSession:
         return self.sessions()
+
+
+async def counts(db: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    """Rows per table."""
+    async with db() as s:
+        return {
+            t.name: int(await s.scalar(select(func.count()).select_from(t)) or 0)
+            for t in Base.metadata.sorted_tables
+        }
+
+
+async def store(
+    db: async_sessionmaker[AsyncSession], store_: Store, *txs: FetchedTransaction
+) -> list[StoredEvent]:
+    """``store_.store`` of ``txs`` in one committed database transaction."""
+    async with db() as s, s.begin():
+        return await store_.store(s, list(txs))

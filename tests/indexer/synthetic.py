@@ -9,10 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from solgrid.indexer.chain import SignatureInfo
+from solgrid.indexer.recover import ExecutedInstruction, Execution
 from solgrid.indexer.store import FetchedTransaction
 from solgrid.sdk.anchor import ProgramCoder
 from solgrid.sdk.energy_token import EnergyTokenClient
@@ -57,6 +59,31 @@ def tx(logs: list[str], slot: int = 10, succeeded: bool = True) -> FetchedTransa
     return FetchedTransaction(signature(), slot, 1_700_000_000, succeeded, logs)
 
 
+def executed(index: int, ix: Instruction, depth: int = 1) -> ExecutedInstruction:
+    """``ix`` as getTransaction shows it run: under top-level instruction ``index`` at stack ``depth``."""
+    return ExecutedInstruction(
+        index, depth, str(ix.program_id), tuple(str(a.pubkey) for a in ix.accounts), bytes(ix.data)
+    )
+
+
+def run_tx(
+    logs: list[str],
+    instructions: Sequence[ExecutedInstruction],
+    slot: int = 10,
+    owners: Sequence[tuple[str, str]] = (),
+) -> FetchedTransaction:
+    """A successful transaction with its message and the instructions it ran (CPIs included)."""
+    return FetchedTransaction(
+        signature(),
+        slot,
+        1_700_000_000,
+        True,
+        logs,
+        tuple(ix.program for ix in instructions if ix.depth == 1),
+        Execution(tuple(instructions), tuple(owners)),
+    )
+
+
 @dataclass
 class FakeChain:
     """A ChainReader whose history the test controls; ``missing`` signatures are not fetchable yet."""
@@ -96,3 +123,68 @@ class FakeChain:
                 if t.signature == signature:
                     return t
         return None
+
+
+# -- a zone, a user and a meter, and their transactions ------------------------------------------
+
+OWNER = Pubkey.new_unique()
+METER = Pubkey.new_unique()
+ZONE = Pubkey.new_unique()
+USER = Pubkey.new_unique()
+REG = str(REGISTRY.program_id)
+TOK = str(TOKEN.program_id)
+
+
+def registration_logs() -> list[str]:
+    zone = {
+        "zone": ZONE,
+        "zone_id": 7,
+        "name": list(b"north".ljust(32, b"\0")),
+        "max_capacity_kw": 500,
+        "timestamp": 1,
+    }
+    user = {
+        "user": USER,
+        "authority": OWNER,
+        "role": REGISTRY.unit_variant("UserRole", 0),
+        "zone_id": 7,
+        "user_index": 0,
+        "timestamp": 2,
+    }
+    meter = {
+        "meter": METER,
+        "serial": list(b"M-1".ljust(32, b"\0")),
+        "owner": OWNER,
+        "zone_id": 7,
+        "device_key": [3] * 32,
+        "source": REGISTRY.unit_variant("EnergySource", 0),
+        "capacity_w": 5000,
+        "timestamp": 3,
+    }
+    return [
+        *invoke(REGISTRY.program_id, 1, [data_line(REGISTRY, "ZoneCreated", zone)]),
+        *invoke(
+            REGISTRY.program_id,
+            1,
+            [data_line(REGISTRY, "UserRegistered", user), data_line(REGISTRY, "MeterRegistered", meter)],
+        ),
+    ]
+
+
+def settle_logs() -> list[str]:
+    settled = {"meter": METER, "owner": OWNER, "amount_wh": 60, "settled_wh": 60}
+    minted = {
+        "meter": METER,
+        "owner": OWNER,
+        "destination": Pubkey.new_unique(),
+        "amount_wh": 60,
+        "amount": 60_000,
+    }
+    cpi = invoke(REGISTRY.program_id, 2, [data_line(REGISTRY, "MeterSettled", settled)])
+    return invoke(TOKEN.program_id, 1, [*cpi, data_line(TOKEN, "GridMinted", minted)])
+
+
+def reading_tx(i: int, slot: int) -> Any:
+    """One ReadingAccepted for window ``i`` of METER (cumulative production 100 * (i + 1))."""
+    coder, name, fields = reading(METER, 600 * i, 100 * (i + 1))
+    return tx(invoke(REGISTRY.program_id, 1, [data_line(coder, name, fields)]), slot=slot)

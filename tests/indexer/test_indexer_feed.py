@@ -15,6 +15,7 @@ from solgrid.indexer.feed import EventFeed
 from solgrid.indexer.store import StoredEvent
 
 REG, TOK = str(REGISTRY.program_id), str(TOKEN.program_id)
+EVENTS = [name for c in (REGISTRY, TOKEN) for name in c.coder.events.discriminators.values()]
 
 
 def event(
@@ -31,7 +32,7 @@ def event(
 
 @pytest.fixture
 async def feed() -> AsyncIterator[EventFeed]:
-    server = EventFeed({"registry": REG, "energy_token": TOK})
+    server = EventFeed({"registry": REG, "energy_token": TOK}, EVENTS)
     await server.start("127.0.0.1", 0)
     yield server
     await server.stop()
@@ -58,7 +59,7 @@ async def test_filters_and_unsubscribe(feed: EventFeed) -> None:
         assert (
             await ask(
                 socket,
-                {"op": "subscribe", "id": 7, "filter": {"program": "energy_token", "user": ["w1", "w2"]}},
+                {"op": "subscribe", "id": 7, "filter": {"program": TOK, "user": ["w1", "w2"]}},
             )
         )["type"] == "subscribed"
         assert (
@@ -90,6 +91,7 @@ async def test_filters_and_unsubscribe(feed: EventFeed) -> None:
             "instruction_index": 0,
             "event_index": 2,
             "data": {"n": 2},
+            "recovered": False,
         }
         assert await ask(socket, {"op": "unsubscribe", "id": "all"}) == {"type": "unsubscribed", "id": "all"}
         await feed.publish([event(REG, "ReadingAccepted", meter="m2", zone=4, n=4)])
@@ -105,6 +107,19 @@ async def test_filters_and_unsubscribe(feed: EventFeed) -> None:
         ({"op": "subscribe", "id": "a", "filter": {"colour": "red"}}, "unknown filter topic"),
         ({"op": "subscribe", "id": "a", "filter": {"zone": "north"}}, "zone must be an integer"),
         ({"op": "subscribe", "id": "a", "filter": {"meter": 5}}, "meter must be a string"),
+        ({"op": "subscribe", "id": "a", "filter": {"program": "regsitry"}}, "unknown program 'regsitry'"),
+        (
+            {"op": "subscribe", "id": "a", "filter": {"program": ["registry", "Tokenkeg"]}},
+            "unknown program 'Tokenkeg'",
+        ),
+        (
+            {"op": "subscribe", "id": "a", "filter": {"event": "ReadingAcepted"}},
+            "unknown event 'ReadingAcepted'",
+        ),
+        (
+            {"op": "subscribe", "id": "a", "filter": {"event": ["GridMinted", "Transfer"]}},
+            "unknown event 'Transfer'",
+        ),
         ({"op": "unsubscribe", "id": "nope"}, "no subscription"),
         ({"op": "dance", "id": "a"}, "unknown op"),
     ],

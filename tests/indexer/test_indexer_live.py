@@ -46,9 +46,11 @@ async def test_live_indexing_of_the_market_flow_with_feed_filters(
     try:
         async with running(config) as service:
             feed = f"ws://127.0.0.1:{service.feed.port}"
+            zone_users = await subscribe(feed, "zu", {"zone": ZONE_ID, "event": "UserStatusChanged"})
             a = await market.prosumer()
             b = await market.prosumer()
             sockets = {
+                "zone_users": zone_users,
                 "readings": await subscribe(feed, "r", {"event": "ReadingAccepted"}),
                 "meter_a": await subscribe(feed, "m", {"meter": str(a.meter)}),
                 "token_zone": await subscribe(feed, "t", {"program": "energy_token", "zone": ZONE_ID}),
@@ -96,8 +98,10 @@ async def test_live_indexing_of_the_market_flow_with_feed_filters(
                 str(b.meter)
             ] * 3
             assert names["meter_a"] == ["ReadingAccepted"] * 4 + ["MeterSettled", "GridMinted"]
-            assert names["token_zone"] == ["GridMinted", "GridMinted"]
-            assert {m["event"]["data"]["meter"] for m in received["token_zone"]} == ours
+            assert names["token_zone"] == ["GridMinted", "GridMinted", "GridBurned"]  # b's burn: b's zone
+            assert {m["event"]["data"]["meter"] for m in received["token_zone"][:2]} == ours
+            wallets = [str(p.wallet.pubkey()) for p in (a, b)]
+            assert [m["event"]["data"]["authority"] for m in received["zone_users"]] == wallets
             assert names["user_b"] == ["GridMinted", "GridBurned"]
             assert received["other_zone"] == []
             assert all(m["type"] == "event" for v in received.values() for m in v)

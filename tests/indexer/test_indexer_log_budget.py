@@ -1,9 +1,12 @@
 """The log budget claim of solgrid.indexer.decode, checked on a real reading batch from the local node.
 
 The runtime keeps at most 10,000 bytes of log messages per transaction (agave's log collector limit)
-and then writes "Log truncated". A ReadingAccepted line is 110 bytes, so a 16-reading batch (the size
-the issue names) must stay under the budget with room to spare; the chain's own lines per reading
-(the Ed25519 precompile logs nothing) are measured here rather than assumed.
+and then writes "Log truncated". A ReadingAccepted line is 110 bytes, so even a batch of the program's
+maximum of 16 readings (the oracle sends at most 6, and a transaction's 1,232 bytes cannot carry 16
+Ed25519 signatures) must stay under the budget with room to spare: our own instructions never cut
+their events; only other instructions in the same transaction can (tests/indexer/test_indexer_recover.py
+and test_indexer_truncation_chain.py). The chain's own lines per reading (the Ed25519 precompile logs
+nothing) are measured here rather than assumed.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ LOG_BYTES_LIMIT = 10_000
 READING_LINE = 110
 
 
-async def test_a_sixteen_reading_batch_fits_the_log_budget(market_node: MarketNode) -> None:
+async def test_the_largest_reading_batch_fits_the_log_budget(market_node: MarketNode) -> None:
     market = Market(market_node.rpc_url, market_node.authority)
     try:
         p = await market.prosumer()

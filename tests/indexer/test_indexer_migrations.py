@@ -3,6 +3,7 @@ ships the same scripts that `alembic -c alembic.ini` uses from the repository ro
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from solgrid.indexer.db import MIGRATIONS, alembic_config, create_engine, migrate
 from solgrid.indexer.models import Base
@@ -29,7 +30,9 @@ async def test_upgrade_head_creates_the_models_schema(db_url: str) -> None:
             tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
             events_unique = await connection.run_sync(lambda c: inspect(c).get_unique_constraints("events"))
             version = await connection.exec_driver_sql("SELECT version_num FROM alembic_version")
-            assert [row[0] for row in version] == ["0001"]
+            assert [row[0] for row in version] == list(
+                ScriptDirectory.from_config(alembic_config()).get_heads()
+            )
         assert tables >= DOMAIN
         assert set(Base.metadata.tables) | {"alembic_version"} == tables
         assert [u["column_names"] for u in events_unique] == [
@@ -49,6 +52,51 @@ async def test_migrations_match_the_models(db_url: str) -> None:
                 lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
             )
         assert diff == []
+    finally:
+        await engine.dispose()
+
+
+async def test_0002_fills_the_reading_totals_of_existing_rows_from_their_events(db_url: str) -> None:
+    engine = create_engine(db_url)
+    try:
+        await migrate(engine, "0001")
+        data = {"meter": "M1", "window_start": 600, "produced_wh": 2**40, "consumed_wh": 7}
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO transactions (signature, slot, succeeded, logs_truncated, event_count) "
+                    "VALUES ('S', 5, true, false, 2)"
+                )
+            )
+            for index, (name, payload) in enumerate(
+                [("ReadingAccepted", data), ("GridBurned", {"amount": 1})]
+            ):
+                await connection.execute(
+                    text(
+                        "INSERT INTO events (signature, instruction_index, event_index, slot, program, "
+                        "name, data) VALUES ('S', 0, :i, 5, 'P', :n, :d)"
+                    ),
+                    {"i": index, "n": name, "d": json.dumps(payload)},
+                )
+            for start in (0, 600):
+                await connection.execute(
+                    text(
+                        "INSERT INTO meter_readings (meter, window_start, window_end, production_wh, "
+                        "consumption_wh, signature, slot) VALUES ('M1', :w, :e, 1, 1, 'S', 5)"
+                    ),
+                    {"w": start, "e": start + 600},
+                )
+        await migrate(engine)
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text(
+                    "SELECT window_start, produced_wh, consumed_wh FROM meter_readings ORDER BY window_start"
+                )
+            )
+            assert [(int(w), p if p is None else int(p), c if c is None else int(c)) for w, p, c in rows] == [
+                (0, None, None),  # no event carries its totals (cannot happen; left unknown)
+                (600, 2**40, 7),
+            ]
     finally:
         await engine.dispose()
 

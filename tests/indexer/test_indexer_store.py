@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
 from typing import Any
 
 import pytest
+from indexer_support import counts, store
 from solders.pubkey import Pubkey
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from synthetic import REGISTRY, TOKEN, FakeChain, data_line, invoke, reading, tx
+from synthetic import (
+    METER,
+    OWNER,
+    REG,
+    REGISTRY,
+    TOKEN,
+    USER,
+    FakeChain,
+    data_line,
+    invoke,
+    reading,
+    reading_tx,
+    registration_logs,
+    settle_logs,
+    tx,
+)
 
 from solgrid.indexer import backfill
-from solgrid.indexer.backfill import catch_up
-from solgrid.indexer.db import create_engine, migrate, sessions
+from solgrid.indexer.backfill import Holes, catch_up
 from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.models import (
     Alert,
-    Base,
     Burn,
     Checkpoint,
     Event,
@@ -30,82 +44,6 @@ from solgrid.indexer.models import (
     User,
 )
 from solgrid.indexer.store import Store
-
-OWNER = Pubkey.new_unique()
-METER = Pubkey.new_unique()
-ZONE = Pubkey.new_unique()
-USER = Pubkey.new_unique()
-REG = str(REGISTRY.program_id)
-
-
-def registration_logs() -> list[str]:
-    zone = {
-        "zone": ZONE,
-        "zone_id": 7,
-        "name": list(b"north".ljust(32, b"\0")),
-        "max_capacity_kw": 500,
-        "timestamp": 1,
-    }
-    user = {
-        "user": USER,
-        "authority": OWNER,
-        "role": REGISTRY.unit_variant("UserRole", 0),
-        "zone_id": 7,
-        "user_index": 0,
-        "timestamp": 2,
-    }
-    meter = {
-        "meter": METER,
-        "serial": list(b"M-1".ljust(32, b"\0")),
-        "owner": OWNER,
-        "zone_id": 7,
-        "device_key": [3] * 32,
-        "source": REGISTRY.unit_variant("EnergySource", 0),
-        "capacity_w": 5000,
-        "timestamp": 3,
-    }
-    return [
-        *invoke(REGISTRY.program_id, 1, [data_line(REGISTRY, "ZoneCreated", zone)]),
-        *invoke(
-            REGISTRY.program_id,
-            1,
-            [data_line(REGISTRY, "UserRegistered", user), data_line(REGISTRY, "MeterRegistered", meter)],
-        ),
-    ]
-
-
-def settle_logs() -> list[str]:
-    settled = {"meter": METER, "owner": OWNER, "amount_wh": 60, "settled_wh": 60}
-    minted = {
-        "meter": METER,
-        "owner": OWNER,
-        "destination": Pubkey.new_unique(),
-        "amount_wh": 60,
-        "amount": 60_000,
-    }
-    cpi = invoke(REGISTRY.program_id, 2, [data_line(REGISTRY, "MeterSettled", settled)])
-    return invoke(TOKEN.program_id, 1, [*cpi, data_line(TOKEN, "GridMinted", minted)])
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(db_url)
-    await migrate(engine)
-    yield sessions(engine)
-    await engine.dispose()
-
-
-async def counts(db: async_sessionmaker[AsyncSession]) -> dict[str, int]:
-    async with db() as s:
-        return {
-            t.name: int(await s.scalar(select(func.count()).select_from(t)) or 0)
-            for t in Base.metadata.sorted_tables
-        }
-
-
-async def store(db: async_sessionmaker[AsyncSession], store_: Store, *txs: Any) -> list[Any]:
-    async with db() as s, s.begin():
-        return await store_.store(s, list(txs))
 
 
 async def test_events_are_positioned_projected_and_stored_once(db: async_sessionmaker[AsyncSession]) -> None:
@@ -192,8 +130,41 @@ async def test_truncated_logs_keep_the_surviving_events_and_raise_an_alert(
         alerts = list(await session.scalars(select(Alert)))
         assert [(a.signature, a.kind) for a in alerts] == [(cut.signature, "logs_truncated")]
         assert cut.signature in alerts[0].message
+        assert (
+            "not rebuilt: all after the cut: the transaction's instructions are unknown" in alerts[0].message
+        )
     assert await store(db, s, cut) == []
     assert (await counts(db))["alerts"] == 1
+
+
+async def test_a_second_indexer_storing_the_same_transactions_changes_nothing(
+    db: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two indexers on one database: the second checked `indexed` before the first committed, so its
+    inserts meet rows that are already there. It stores only what is really new, without an error."""
+    first, second = Store(EventDecoder([REGISTRY, TOKEN])), Store(EventDecoder([REGISTRY, TOKEN]))
+    cut = tx([f"Program {REGISTRY.program_id} invoke [1]", "Log truncated"], slot=2)
+    page = [tx(registration_logs(), slot=1), cut, reading_tx(0, 3)]
+    await store(db, first, *page[:2])
+    before = await counts(db)
+
+    async def saw_nothing(session: AsyncSession, signatures: Any) -> set[str]:
+        return set()
+
+    monkeypatch.setattr(second, "indexed", saw_nothing)
+    stored = await store(db, second, *page)
+    assert [(e.signature, e.name) for e in stored] == [(page[2].signature, "ReadingAccepted")]
+    after = await counts(db)
+    assert after == {
+        **before,
+        "transactions": before["transactions"] + 1,
+        "events": before["events"] + 1,
+        "meter_readings": 1,
+    }
+    assert after["alerts"] == 1  # the truncated transaction's alert was not written twice
+    async with db() as session:
+        meter = await session.scalar(select(Meter))
+        assert meter is not None and int(meter.produced_wh) == 100
 
 
 async def test_checkpoint_never_moves_past_a_transaction_that_cannot_be_fetched(
@@ -242,16 +213,70 @@ async def test_checkpoint_never_moves_past_a_transaction_that_cannot_be_fetched(
     assert [sig for sig in dict.fromkeys(order)] == [t.signature for t in history]
 
 
-def reading_tx(i: int, slot: int) -> Any:
-    """One ReadingAccepted for window ``i`` of METER (cumulative production 100 * (i + 1))."""
-    coder, name, fields = reading(METER, 600 * i, 100 * (i + 1))
-    return tx(invoke(REGISTRY.program_id, 1, [data_line(coder, name, fields)]), slot=slot)
-
-
 async def checkpoint_signature(db: async_sessionmaker[AsyncSession]) -> str | None:
     async with db() as session:
         checkpoint = await session.get(Checkpoint, REG)
         return None if checkpoint is None else checkpoint.signature
+
+
+async def test_a_hole_that_never_fills_is_reported_once_and_still_holds_the_checkpoint(
+    db: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture
+) -> None:
+    history = [tx(registration_logs(), slot=1), reading_tx(0, 2), reading_tx(1, 3)]
+    chain = FakeChain({REG: history}, missing={history[1].signature})
+    s, holes = Store(EventDecoder([REGISTRY, TOKEN])), Holes(alert_after=3)
+
+    async def unfetchable() -> list[Alert]:
+        async with db() as session:
+            return list(await session.scalars(select(Alert).where(Alert.kind == "unfetchable")))
+
+    with caplog.at_level(logging.WARNING, logger=backfill.__name__):
+        for attempt in range(1, 6):
+            assert await catch_up(chain, db, s, REG, holes=holes) == (1 if attempt == 1 else 0)
+            assert len(await unfetchable()) == (0 if attempt < 3 else 1)
+        assert await catch_up(chain, db, Store(EventDecoder([REGISTRY, TOKEN])), REG, holes=Holes(1)) == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2 and all(history[1].signature in w for w in warnings)
+    alerts = await unfetchable()
+    assert [a.signature for a in alerts] == [history[1].signature]  # a restart does not repeat it
+    assert "could not be fetched in 3 catch-ups" in alerts[0].message
+    assert await checkpoint_signature(db) == history[0].signature  # never past the hole
+
+    chain.missing.clear()
+    assert await catch_up(chain, db, s, REG, holes=holes) == 2
+    assert holes.attempts == {}
+    assert await checkpoint_signature(db) == history[2].signature
+
+
+async def test_a_meter_registered_after_its_settlement_was_stored_starts_from_it(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """The registry catch-up stops at a hole before MeterRegistered; the energy_token catch-up goes on
+    and stores transactions both programs list (a reading batch with a burn, a settle_and_mint). When
+    the hole fills, the meter's counters must include them although they are never projected again."""
+    s = Store(EventDecoder([REGISTRY, TOKEN]))
+    coder, name, fields = reading(METER, 0, 100)
+    burned = {"holder": OWNER, "token_account": Pubkey.new_unique(), "amount": 5}
+    mixed = tx(
+        [
+            *invoke(REGISTRY.program_id, 1, [data_line(coder, name, fields)]),
+            *invoke(TOKEN.program_id, 1, [data_line(TOKEN, "GridBurned", burned)]),
+        ],
+        slot=2,
+    )
+    reg, settle = tx(registration_logs(), slot=1), tx(settle_logs(), slot=3)
+    tok = str(TOKEN.program_id)
+    chain = FakeChain({REG: [reg, mixed, settle], tok: [mixed, settle]}, missing={reg.signature})
+    assert await catch_up(chain, db, s, REG) == 0
+    assert await catch_up(chain, db, s, tok) == 2
+    chain.missing.clear()
+    assert await catch_up(chain, db, s, REG) == 1
+    async with db() as session:
+        meter = await session.scalar(select(Meter))
+        assert meter is not None
+        assert (int(meter.produced_wh), int(meter.consumed_wh), int(meter.settled_wh)) == (100, 40, 60)
+    n = await counts(db)
+    assert (n["transactions"], n["meter_readings"], n["settlements"]) == (3, 1, 1)
 
 
 async def test_a_transaction_that_appears_late_in_an_older_slot_is_still_indexed(
@@ -338,6 +363,39 @@ async def test_status_changes_and_key_rotation_update_the_meter(db: async_sessio
     async with db() as session:
         meter = await session.scalar(select(Meter))
         assert meter is not None and (meter.status, meter.device_key) == ("Active", str(OWNER))
+
+
+async def test_user_events_carry_the_users_zone(db: async_sessionmaker[AsyncSession]) -> None:
+    """UserStatusChanged names the User PDA, GridBurned the holder's wallet; neither has a zone_id or a
+    meter, so the zone comes from the user (registered in zone 7), also for a fresh store."""
+    await store(db, Store(EventDecoder([REGISTRY, TOKEN])), tx(registration_logs(), slot=1))
+    verified = {
+        "user": USER,
+        "authority": OWNER,
+        "regulator": Pubkey.new_unique(),
+        "old_status": REGISTRY.unit_variant("UserStatus", 0),
+        "new_status": REGISTRY.unit_variant("UserStatus", 1),
+        "timestamp": 5,
+    }
+    lines = [
+        *invoke(REGISTRY.program_id, 1, [data_line(REGISTRY, "UserStatusChanged", verified)]),
+        *invoke(
+            TOKEN.program_id,
+            1,
+            [
+                data_line(
+                    TOKEN, "GridBurned", {"holder": h, "token_account": Pubkey.new_unique(), "amount": 1}
+                )
+                for h in (OWNER, Pubkey.new_unique())
+            ],
+        ),
+    ]
+    events = await store(db, Store(EventDecoder([REGISTRY, TOKEN])), tx(lines, slot=2))
+    assert [(e.name, e.zone) for e in events] == [
+        ("UserStatusChanged", 7),
+        ("GridBurned", 7),
+        ("GridBurned", None),  # a holder with no User
+    ]
 
 
 def test_instruction_index_is_the_message_index_even_after_a_silent_precompile() -> None:

@@ -6,7 +6,9 @@ Modules, in data-flow order:
 - :mod:`~solgrid.indexer.backfill` — catch-up from the per-program checkpoint, oldest first, never
   moving the checkpoint past a transaction it could not fetch;
 - :mod:`~solgrid.indexer.chain` — the JSON-RPC reads (getSignaturesForAddress, getTransaction);
-- :mod:`~solgrid.indexer.decode` — log messages to positioned events; the "Log truncated" decision;
+- :mod:`~solgrid.indexer.decode` — log messages to positioned events, up to a "Log truncated" cut;
+- :mod:`~solgrid.indexer.recover` — the events a cut removed, rebuilt from the transaction's
+  instructions (CPIs included) and token balances;
 - :mod:`~solgrid.indexer.store` — idempotent, atomic writes of transactions, events, domain rows and
   the checkpoint;
 - :mod:`~solgrid.indexer.models` / :mod:`~solgrid.indexer.db` — tables, engines, Alembic migrations;

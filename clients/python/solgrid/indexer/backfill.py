@@ -18,6 +18,12 @@ skipped without a fetch, and a late one is indexed then. Slots at or below a fin
 complete, so nothing can appear behind the checkpoint. At ``finalized`` commitment everything listed
 is final and the checkpoint simply follows the walk.
 
+A hole that never fills (the node lists a signature but keeps answering ``getTransaction`` with
+nothing, e.g. pruned history, or keeps failing the request) would hold the program back silently.
+:class:`Holes` counts the catch-ups that stopped at each signature; when one reaches
+``alert_after`` a WARNING is logged and an ``alerts`` row (``kind = "unfetchable"``) is written, once
+per signature. The checkpoint still never moves past it.
+
 Everything the live subscription sees is indexed through this same path, which is why a reconnect or
 a restart needs no special case: they just run catch-up.
 """
@@ -27,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -40,8 +47,27 @@ log = logging.getLogger(__name__)
 SIGNATURE_PAGE = 1000
 STORE_PAGE = 200
 FETCH_CONCURRENCY = 16
+UNFETCHABLE_AFTER = 10
+"""Catch-ups stopped by the same signature before it is reported as unfetchable."""
 
 Publish = Callable[[Sequence[StoredEvent]], Awaitable[None]]
+
+
+@dataclass
+class Holes:
+    """Per signature, how many catch-ups in a row stopped because it could not be fetched."""
+
+    alert_after: int = UNFETCHABLE_AFTER
+    attempts: dict[str, int] = field(default_factory=dict)
+
+    def missed(self, signature: str) -> bool:
+        """Counts one more stop at ``signature``; True when the count reaches ``alert_after``."""
+        count = self.attempts.get(signature, 0) + 1
+        self.attempts[signature] = count
+        return count == self.alert_after
+
+    def fetched(self, signature: str) -> None:
+        self.attempts.pop(signature, None)
 
 
 async def checkpoint_of(sessions: async_sessionmaker[AsyncSession], program: str) -> Checkpoint | None:
@@ -76,9 +102,11 @@ async def catch_up(
     store: Store,
     program: str,
     publish: Publish | None = None,
+    holes: Holes | None = None,
 ) -> int:
     """Indexes ``program``'s pending history; returns how many transactions it newly stored. Stops
-    early (checkpoint left at the last contiguous, final transaction) when one cannot be fetched."""
+    early (checkpoint left at the last contiguous, final transaction) when one cannot be fetched, and
+    counts that stop in ``holes``."""
     final = await chain.final_slot()  # before listing: every slot <= final is complete in the list
     checkpoint = await checkpoint_of(sessions, program)
     pending = await pending_signatures(chain, program, checkpoint.signature if checkpoint else None)
@@ -106,6 +134,8 @@ async def catch_up(
                 tx = fetched[info]
                 if tx is None:
                     break
+                if holes is not None:
+                    holes.fetched(info.signature)
                 new.append(tx)
             walked.append(info)
         moved = next_checkpoint(walked, final)
@@ -118,7 +148,21 @@ async def catch_up(
                 await publish(stored)
         if len(walked) < len(page):
             log.info("catch-up of %s stopped at a transaction not available yet; will retry", program)
+            if holes is not None and holes.missed(page[len(walked)].signature):
+                await _report_unfetchable(sessions, store, program, page[len(walked)], holes.alert_after)
             break
     if stored_count:
         log.info("indexed %d new transaction(s) of %s", stored_count, program)
     return stored_count
+
+
+async def _report_unfetchable(
+    sessions: async_sessionmaker[AsyncSession], store: Store, program: str, hole: SignatureInfo, attempts: int
+) -> None:
+    message = (
+        f"transaction {hole.signature} (slot {hole.slot}) of {program} could not be fetched in {attempts} "
+        "catch-ups in a row; the program's checkpoint stays before it until it can be"
+    )
+    log.warning("%s", message)
+    async with sessions() as session, session.begin():
+        await store.alert_once(session, hole.signature, "unfetchable", message)

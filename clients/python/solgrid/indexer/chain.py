@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol, get_args
 import aiohttp
 
 from solgrid.errors import UserFacingError
+from solgrid.indexer.recover import execution_of
 from solgrid.indexer.store import FetchedTransaction
 
 Commitment = Literal["confirmed", "finalized"]
@@ -112,4 +113,5 @@ class RpcChainReader:
             succeeded=meta.get("err") is None,
             logs=list(meta.get("logMessages") or []),
             instruction_programs=tuple(keys[ix["programIdIndex"]] for ix in message["instructions"]),
+            execution=execution_of(result),
         )

@@ -11,18 +11,15 @@ logged while a known program is on top of the invoke stack count, so another pro
 events by logging the same bytes.
 
 Log truncation. The runtime keeps at most 10,000 bytes of log text per transaction (agave's log
-collector limit) and then logs a single ``Log truncated`` line. A ReadingAccepted event is
-8+32+4*4+2*8 = 72 bytes, i.e. 96 base64 characters + ``Program data: ``: 110 bytes of log. Measured on
-the local node (tests/indexer/test_indexer_log_budget.py): a reading batch logs ~213 bytes of
-invoke/consumed/success lines plus 110 bytes per reading, so even a 16-reading batch needs ~2 KB,
-a fifth of the budget (and the 1232-byte transaction size caps a batch's Ed25519 signatures well
-below that). Truncation therefore means something unusual (a chatty CPI, a future instruction), and
-the indexer must not pretend such a transaction is complete. Decision: :func:`decode_logs` reports
-``truncated``; the store records the transaction with ``logs_truncated`` set, writes an ``alerts``
-row naming the transaction, and stores the events that did survive (truncation only removes the
-tail). Nothing is silently lost: the gap is in the database for an operator, and the affected
-accounts can be re-read from the chain. Reconstructing events from account state was rejected: the
-accounts hold cumulative totals, not the individual readings, so it would invent data.
+collector limit): the first message that does not fit is replaced by a single ``Log truncated`` line
+and dropped, and so is every later message that does not fit either; a later *shorter* message can
+still be kept (measured on LiteSVM: after ``Log truncated`` a short ``Program log:`` line of the next
+instruction appears without its ``invoke`` line). So only the lines before ``Log truncated`` can be
+attributed to instructions; :meth:`EventDecoder.decode_logs` stops there and reports ``truncated``,
+with the events that survived (all before the cut, each exact) and ``complete``: the top-level
+instructions whose whole run is in the logs. Anyone can force truncation (``settle_and_mint`` is
+permissionless and any fee payer can put chatty instructions first), so the events the cut removed
+are rebuilt from the transaction's instructions by :mod:`solgrid.indexer.recover`.
 """
 
 from __future__ import annotations
@@ -52,12 +49,17 @@ class DecodedEvent:
     instruction_index: int
     event_index: int
     data: dict[str, Any]
+    recovered: bool = False
+    """Rebuilt from the transaction's instructions because the logs were cut (see :mod:`recover`)."""
 
 
 @dataclass(frozen=True)
 class DecodedLogs:
     events: list[DecodedEvent]
     truncated: bool
+    complete: frozenset[int] = frozenset()
+    """Top-level instructions whose run ended (success line) before any truncation: their events in
+    ``events`` are all of them."""
 
 
 class EventDecoder:
@@ -73,6 +75,10 @@ class EventDecoder:
     def program_ids(self) -> list[Pubkey]:
         return [c.program_id for c in self._coders.values()]
 
+    @property
+    def coders(self) -> list[ProgramCoder]:
+        return list(self._coders.values())
+
     def decode_logs(
         self, logs: Sequence[str], instruction_programs: Sequence[str] | None = None
     ) -> DecodedLogs:
@@ -82,8 +88,10 @@ class EventDecoder:
         stack: list[str] = []
         instruction = -1
         per_instruction = 0
-        truncated = False
+        complete: set[int] = set()
         for line in logs:
+            if line.startswith(TRUNCATED):
+                return DecodedLogs(events, True, frozenset(complete))
             if match := INVOKE.match(line):
                 if match["depth"] == "1":
                     instruction = _instruction_of(match["program"], instruction + 1, instruction_programs)
@@ -93,6 +101,8 @@ class EventDecoder:
             elif EXIT.match(line):
                 if stack:
                     stack.pop()
+                    if not stack:
+                        complete.add(instruction)
             elif line.startswith(DATA):
                 if not stack or stack[-1] not in self._coders:
                     continue
@@ -102,9 +112,7 @@ class EventDecoder:
                         name, data = decoded
                         events.append(DecodedEvent(stack[-1], name, instruction, per_instruction, data))
                         per_instruction += 1
-            elif line.startswith(TRUNCATED):
-                truncated = True
-        return DecodedLogs(events, truncated)
+        return DecodedLogs(events, False, frozenset(complete))
 
     def _decode(self, program: str, chunk: str) -> tuple[str, dict[str, Any]] | None:
         try:

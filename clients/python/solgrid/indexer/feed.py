@@ -7,12 +7,13 @@ client -> server
     {"op": "unsubscribe", "id": "<your id>"}
   ``filter`` is optional; each topic is optional and is a value or a list of values, and an event
   matches when every topic given matches (values of one topic are alternatives):
-    "program": program id or name ("registry", "energy_token")
-    "event":   event name, e.g. "ReadingAccepted"
+    "program": program id or name ("registry", "energy_token"); anything else is an error
+    "event":   event name, e.g. "ReadingAccepted"; a name no indexed IDL declares is an error
     "user":    a wallet / User PDA appearing as user, authority, owner, holder, regulator or
                new_authority; meter events also match the meter's owner
     "meter":   meter address
-    "zone":    zone id (int); meter events match the meter's zone
+    "zone":    zone id (int); meter events match the meter's zone, user events (``user`` or
+               ``holder`` field) the user's zone
 
 server -> client
     {"type": "subscribed", "id": ...} / {"type": "unsubscribed", "id": ...}
@@ -20,7 +21,8 @@ server -> client
                                                       the connection stays open)
     {"type": "event", "subscriptions": [ids as strings], "event": {
         "signature", "slot", "block_time", "program", "name", "instruction_index", "event_index",
-        "data": {event fields: pubkeys base58, enums by variant name, u64 as JSON numbers}}}
+        "data": {event fields: pubkeys base58, enums by variant name, u64 as JSON numbers},
+        "recovered": true when rebuilt from the instructions of a transaction with truncated logs}}
 
 Events are pushed after they are committed to the database, in the order they were indexed (chain
 order, except a transaction that became visible late in an older slot; see :mod:`backfill`), so what a
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,7 +66,9 @@ class TopicFilter:
     zones: frozenset[int] = frozenset()
 
     @classmethod
-    def parse(cls, raw: Any, program_names: Mapping[str, str]) -> TopicFilter:
+    def parse(cls, raw: Any, program_names: Mapping[str, str], event_names: Iterable[str]) -> TopicFilter:
+        """The filter of a subscribe request; ``program_names`` maps names to ids, ``event_names`` are
+        the events the indexed programs can emit (names or ids outside them are refused)."""
         if raw is None:
             return cls()
         if not isinstance(raw, dict):
@@ -87,8 +91,8 @@ class TopicFilter:
             if not all(isinstance(v, str) for v in items):
                 raise FilterError(f"{topic} must be a string (or a list of strings)")
         return cls(
-            programs=frozenset(program_names.get(p, p) for p in texts["program"]),
-            events=frozenset(texts["event"]),
+            programs=frozenset(_program_ids(texts["program"], program_names)),
+            events=frozenset(_known(texts["event"], set(event_names))),
             users=frozenset(texts["user"]),
             meters=frozenset(texts["meter"]),
             zones=frozenset(zones),
@@ -104,6 +108,22 @@ class TopicFilter:
         )
 
 
+def _program_ids(values: list[str], program_names: Mapping[str, str]) -> list[str]:
+    ids = set(program_names.values())
+    unknown = [v for v in values if v not in program_names and v not in ids]
+    if unknown:
+        known = ", ".join(program_names)
+        raise FilterError(f"unknown program {unknown[0]!r} (use {known} or their program ids)")
+    return [program_names.get(v, v) for v in values]
+
+
+def _known(values: list[str], event_names: set[str]) -> list[str]:
+    unknown = [v for v in values if v not in event_names]
+    if unknown:
+        raise FilterError(f"unknown event {unknown[0]!r} (events: {', '.join(sorted(event_names))})")
+    return values
+
+
 @dataclass
 class _Client:
     subscriptions: dict[str, TopicFilter] = field(default_factory=dict)
@@ -112,8 +132,9 @@ class _Client:
 class EventFeed:
     """A websockets 15 server; :meth:`publish` fans events out to matching subscriptions."""
 
-    def __init__(self, program_names: Mapping[str, str]) -> None:
+    def __init__(self, program_names: Mapping[str, str], event_names: Iterable[str]) -> None:
         self.program_names = dict(program_names)
+        self.event_names = frozenset(event_names)
         self._clients: dict[ServerConnection, _Client] = {}
         self._server: Server | None = None
 
@@ -167,7 +188,9 @@ class EventFeed:
         key = str(sid)
         if op == "subscribe":
             try:
-                client.subscriptions[key] = TopicFilter.parse(message.get("filter"), self.program_names)
+                client.subscriptions[key] = TopicFilter.parse(
+                    message.get("filter"), self.program_names, self.event_names
+                )
             except FilterError as e:
                 return {"type": "error", "id": sid, "message": str(e)}
             return {"type": "subscribed", "id": sid}

@@ -5,6 +5,10 @@ runs catch-up (:mod:`backfill`), which fetches the full transaction (slot, block
 stores it in order behind the checkpoint. That keeps one write path, so a notification lost while
 the socket was down costs nothing: every (re)connect signals once after subscribing, and catch-up
 fills whatever happened in between before anything newer is indexed.
+
+The subscription never ends on its own: a lost connection, a refused subscription, a frame that is
+not a JSON object, or any other error is logged as a warning and followed by a reconnect (with
+backoff), so the indexer does not silently fall back to polling. Only cancellation stops it.
 """
 
 from __future__ import annotations
@@ -51,6 +55,14 @@ class LiveSubscription:
                 delay = RECONNECT_MIN
             except (OSError, WebSocketException, TimeoutError) as e:
                 log.warning("live subscription to %s lost (%s); reconnecting in %.1fs", self.ws_url, e, delay)
+            except Exception as e:  # a frame it cannot read, or anything else: never end silently
+                log.warning(
+                    "live subscription to %s failed (%s: %s); reconnecting in %.1fs",
+                    self.ws_url,
+                    type(e).__name__,
+                    e,
+                    delay,
+                )
             finally:
                 self.connected.clear()
             await asyncio.sleep(delay)
@@ -69,6 +81,8 @@ class LiveSubscription:
             confirmed = 0
             async for raw in socket:
                 message = json.loads(raw)
+                if not isinstance(message, dict):
+                    raise ValueError(f"a PubSub message must be a JSON object, got {str(raw)[:80]!r}")
                 if message.get("method") == "logsNotification":
                     self.on_activity()
                 elif "result" in message and message.get("id") is not None:

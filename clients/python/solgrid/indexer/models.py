@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -108,6 +109,9 @@ class Event(Base):
     program: Mapped[str] = mapped_column(PUBKEY)
     name: Mapped[str] = mapped_column(String(64), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recovered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Rebuilt from the transaction's instructions: its logs were truncated before this event (see
+    :mod:`solgrid.indexer.recover` for which fields that can give)."""
 
 
 class Checkpoint(Base):
@@ -179,6 +183,9 @@ class MeterReading(Base):
     window_end: Mapped[int] = mapped_column(BigInteger)
     production_wh: Mapped[int] = mapped_column(BigInteger)
     consumption_wh: Mapped[int] = mapped_column(BigInteger)
+    produced_wh: Mapped[int | None] = mapped_column(U64)
+    """The meter's cumulative production after this reading (the event's ``produced_wh``)."""
+    consumed_wh: Mapped[int | None] = mapped_column(U64)
     signature: Mapped[str] = mapped_column(SIGNATURE)
     slot: Mapped[int] = mapped_column(BigInteger)
 

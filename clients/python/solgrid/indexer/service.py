@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-from solgrid.indexer.backfill import catch_up
+from solgrid.indexer.backfill import UNFETCHABLE_AFTER, Holes, catch_up
 from solgrid.indexer.chain import Commitment, RpcChainReader
 from solgrid.indexer.db import create_engine, migrate, sessions
 from solgrid.indexer.decode import EventDecoder
@@ -57,6 +57,8 @@ class IndexerConfig:
     poll_interval: float = 5.0
     commitment: Commitment = "confirmed"
     """History and notifications are read at this level (see :mod:`solgrid.indexer.backfill`)."""
+    unfetchable_after: int = UNFETCHABLE_AFTER
+    """Catch-ups stopped by one signature before it is reported (WARNING + ``alerts`` row)."""
     coders: Sequence[ProgramCoder] = field(default_factory=default_coders)
 
 
@@ -65,12 +67,16 @@ class Indexer:
         self.config = config
         self.decoder = EventDecoder(config.coders)
         self.programs = [str(pid) for pid in self.decoder.program_ids]
-        self.feed = EventFeed({c.idl.name: str(c.program_id) for c in config.coders})
+        self.feed = EventFeed(
+            {c.idl.name: str(c.program_id) for c in config.coders},
+            [name for c in config.coders for name in c.coder.events.discriminators.values()],
+        )
         self.live = LiveSubscription(
             config.ws_url or ws_url_for(config.rpc_url), self.programs, self._wake, config.commitment
         )
         self.ready = asyncio.Event()
         """Set once the feed serves and the first catch-up of every program finished."""
+        self.holes = Holes(config.unfetchable_after)
         self.indexed_transactions = 0
         self.published_events = 0
         self._activity = asyncio.Event()
@@ -98,7 +104,7 @@ class Indexer:
                         for program in self.programs:
                             try:
                                 self.indexed_transactions += await catch_up(
-                                    chain, factory, store, program, self._publish
+                                    chain, factory, store, program, self._publish, self.holes
                                 )
                             except Exception as e:  # node down/restarting, database busy: retry
                                 log.warning("catch-up of %s failed: %s", program, e)

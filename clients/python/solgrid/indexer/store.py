@@ -4,15 +4,25 @@ A batch is one database transaction: the new ``transactions`` rows, the audit ``
 projections and the program's checkpoint commit together or not at all, so a crash (kill -9) leaves
 either the whole batch or none of it. A signature already in ``transactions`` is skipped entirely,
 which makes indexing the same transaction twice (backfill overlapping live, a restart replaying a
-page, two programs' histories both listing a settle_and_mint) a no-op.
+page, two programs' histories both listing a settle_and_mint) a no-op. The ``transactions`` insert is
+``ON CONFLICT DO NOTHING RETURNING``: when another indexer on the same database committed some of the
+batch after the check, only the transactions this insert added get their events and rows.
 
 Projections only ever move forward: meter totals are the chain's cumulative counters carried by the
 events and are only raised (``WHERE produced_wh <= new``), so replaying an older event cannot regress
 a row.
+
+A transaction whose logs were truncated gets its lost events rebuilt from its instructions
+(:mod:`solgrid.indexer.recover`), an ``alerts`` row and a WARNING. A rebuilt event cannot show the
+chain's cumulative counters, so the store derives them: a reading's ``produced_wh`` / ``consumed_wh``
+from the meter's previous reading (in this batch or stored), a settlement's ``settled_wh`` from the
+meter's latest settlement. That is exact when those are indexed (catch-up walks oldest first), and
+otherwise too low, never too high, which the monotonic meter totals then correct.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -36,10 +46,16 @@ from solgrid.indexer.models import (
     Transaction,
     User,
 )
+from solgrid.indexer.recover import EventRecoverer, Execution
+
+log = logging.getLogger(__name__)
 
 MONOTONIC = frozenset({"produced_wh", "consumed_wh", "settled_wh"})
 """Cumulative on-chain counters: an UPDATE never lowers them."""
 USER_FIELDS = ("user", "authority", "owner", "holder", "regulator", "new_authority")
+ZONE_USER_FIELDS = (("user", "address"), ("holder", "authority"))
+"""Fields naming a user whose zone an event without a zone of its own (and without a meter) gets: the
+User PDA, or the wallet that holds GRID (a wallet has one User)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,9 @@ class FetchedTransaction:
     instruction_programs: tuple[str, ...] | None = None
     """The program id of each top-level instruction of the message, in order (None: unknown, and
     instruction indexes are then counted from the logs alone)."""
+    execution: Execution | None = None
+    """The instructions that ran, CPIs included (None: unknown; the events a log truncation removed
+    are then not rebuilt)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,8 @@ class StoredEvent:
     users: frozenset[str]
     meter: str | None
     zone: int | None
+    recovered: bool = False
+    """Rebuilt from the transaction's instructions (its logs were truncated), see :mod:`recover`."""
 
     def message(self) -> dict[str, Any]:
         return {
@@ -82,6 +103,7 @@ class StoredEvent:
             "instruction_index": self.instruction_index,
             "event_index": self.event_index,
             "data": self.data,
+            "recovered": self.recovered,
         }
 
 
@@ -90,6 +112,13 @@ class _Batch:
     registrations: list[tuple[Table, dict[str, Any]]] = field(default_factory=list)
     appends: dict[Table, list[dict[str, Any]]] = field(default_factory=dict)
     updates: list[tuple[Table, str, Any, dict[str, Any]]] = field(default_factory=list)
+    meters: list[str] = field(default_factory=list)
+    """Meters registered in this batch."""
+    readings: dict[str, tuple[int, int | None, int | None]] = field(default_factory=dict)
+    """Meter -> (window_start, produced_wh, consumed_wh) of its latest reading in this batch."""
+    settled: dict[str, int] = field(default_factory=dict)
+    """Meter -> settled_wh of its latest settlement in this batch."""
+    warnings: list[str] = field(default_factory=list)
 
     def append(self, table: Table, row: dict[str, Any]) -> None:
         self.appends.setdefault(table, []).append(row)
@@ -97,13 +126,17 @@ class _Batch:
 
 class Store:
     """Applies batches of transactions; keeps a meter -> (zone, owner) cache for the feed's zone and
-    user topics (a meter event matches its meter's zone and owner)."""
+    user topics (a meter event matches its meter's zone and owner) and a user -> zone cache (a user
+    event matches its user's zone)."""
 
     def __init__(self, decoder: EventDecoder) -> None:
         self.decoder = decoder
+        self.recoverer = EventRecoverer(decoder.coders)
         self._meters: dict[str, tuple[int, str] | None] = {}
         """Meters are registered before their readings (in chain order), so a miss stays a miss until
         this store indexes the MeterRegistered, which fills the entry."""
+        self._user_zones: dict[str, int | None] = {}
+        """User PDA or wallet -> zone; misses are kept like the meters'."""
 
     async def store(
         self,
@@ -119,13 +152,28 @@ class Store:
             if tx.signature not in seen:
                 seen.add(tx.signature)
                 fresh.append(tx)
+        batch, stored, rows = await self._prepare(session, fresh)
+        inserted = await self._insert_transactions(session, rows)
+        if len(inserted) < len(fresh):  # another indexer committed some of them since `indexed` looked
+            fresh = [tx for tx in fresh if tx.signature in inserted]
+            batch, stored, _ = await self._prepare(session, fresh)
+        await self._apply(session, batch)
+        for warning in batch.warnings:
+            log.warning("%s", warning)
+        if checkpoint is not None:
+            await self._move_checkpoint(session, *checkpoint)
+        return stored
+
+    async def _prepare(
+        self, session: AsyncSession, transactions: Sequence[FetchedTransaction]
+    ) -> tuple[_Batch, list[StoredEvent], list[dict[str, Any]]]:
+        """The rows ``transactions`` add (in a batch, not written yet), their events and their
+        ``transactions`` rows."""
         batch = _Batch()
         stored: list[StoredEvent] = []
         tx_rows = []
-        for tx in fresh:
-            decoded = self.decoder.decode_logs(tx.logs, tx.instruction_programs) if tx.succeeded else None
-            events = decoded.events if decoded else []
-            truncated = bool(decoded and decoded.truncated)
+        for tx in transactions:
+            events, truncated = self._events_of(batch, tx)
             tx_rows.append(
                 {
                     "signature": tx.signature,
@@ -136,34 +184,52 @@ class Store:
                     "event_count": len(events),
                 }
             )
-            if truncated:
-                batch.append(
-                    _table(Alert),
-                    {
-                        "signature": tx.signature,
-                        "kind": "logs_truncated",
-                        "message": (
-                            f"transaction {tx.signature} (slot {tx.slot}) had its logs truncated by the "
-                            f"runtime; {len(events)} event(s) decoded, later ones are missing"
-                        ),
-                    },
-                )
             for event in events:
                 stored.append(await self._project(session, batch, tx, event))
-        if tx_rows:
-            await session.execute(_insert(session, _table(Transaction)), tx_rows)
+        return batch, stored, tx_rows
+
+    def _events_of(self, batch: _Batch, tx: FetchedTransaction) -> tuple[list[DecodedEvent], bool]:
+        """The transaction's events, those its truncated logs lost rebuilt (with an alert and a
+        warning), and whether its logs were truncated."""
+        if not tx.succeeded:
+            return [], False
+        decoded = self.decoder.decode_logs(tx.logs, tx.instruction_programs)
+        if not decoded.truncated:
+            return decoded.events, False
+        recovered = self.recoverer.recover(decoded, tx.execution)
+        message = (
+            f"transaction {tx.signature} (slot {tx.slot}) had its logs truncated by the runtime: "
+            f"{len(recovered.events) - recovered.rebuilt} event(s) from the logs, {recovered.rebuilt} "
+            "rebuilt from its instructions"
+        )
+        if recovered.missing:
+            message += "; not rebuilt: " + "; ".join(recovered.missing)
+        batch.append(_table(Alert), {"signature": tx.signature, "kind": "logs_truncated", "message": message})
+        batch.warnings.append(message)
+        return recovered.events, True
+
+    async def _insert_transactions(self, session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
+        """Inserts the ``transactions`` rows; returns the signatures this call inserted (a row another
+        indexer committed meanwhile is left alone: ON CONFLICT DO NOTHING)."""
+        if not rows:
+            return set()
+        table = _table(Transaction)
+        statement = _insert(session, table).on_conflict_do_nothing(index_elements=["signature"])
+        result = await session.execute(statement.returning(table.c.signature), rows)
+        return set(result.scalars())
+
+    async def _apply(self, session: AsyncSession, batch: _Batch) -> None:
         for table, row in batch.registrations:
             await session.execute(_insert(session, table).on_conflict_do_nothing(), [row])
         for table, rows in batch.appends.items():
             await session.execute(_insert(session, table).on_conflict_do_nothing(), rows)
+        for meter in batch.meters:
+            await _start_counters(session, meter)
         for (table, key, value, guarded), values in _merged(batch.updates).items():
             statement = update(table).where(table.c[key] == value)
             for column in guarded:
                 statement = statement.where(table.c[column] <= values[column])
             await session.execute(statement.values(**values))
-        if checkpoint is not None:
-            await self._move_checkpoint(session, *checkpoint)
-        return stored
 
     async def indexed(self, session: AsyncSession, signatures: Sequence[str]) -> set[str]:
         """Which of ``signatures`` are already stored."""
@@ -175,6 +241,14 @@ class Store:
             )
             found.update(rows.scalars())
         return found
+
+    async def alert_once(self, session: AsyncSession, signature: str, kind: str, message: str) -> None:
+        """Writes an ``alerts`` row unless one of this ``kind`` already names ``signature``."""
+        exists = await session.scalar(
+            select(func.count()).select_from(Alert).where(Alert.signature == signature, Alert.kind == kind)
+        )
+        if not exists:
+            session.add(Alert(signature=signature, kind=kind, message=message))
 
     async def _move_checkpoint(self, session: AsyncSession, program: str, signature: str, slot: int) -> None:
         statement = _insert(session, _table(Checkpoint)).values(
@@ -195,6 +269,96 @@ class Store:
             self._meters[meter] = None if row is None else (int(row.zone_id), str(row.owner))
         return self._meters[meter]
 
+    async def _zone_of_user(self, session: AsyncSession, d: dict[str, Any]) -> int | None:
+        for field_name, column in ZONE_USER_FIELDS:
+            key = d.get(field_name)
+            if not isinstance(key, str):
+                continue
+            if key not in self._user_zones:
+                condition = User.address == key if column == "address" else User.authority == key
+                self._user_zones[key] = await session.scalar(select(User.zone_id).where(condition).limit(1))
+            if (zone := self._user_zones[key]) is not None:
+                return int(zone)
+        return None
+
+    async def _reading(
+        self, session: AsyncSession, batch: _Batch, tx: FetchedTransaction, d: dict[str, Any]
+    ) -> None:
+        meter = d["meter"]
+        if d["produced_wh"] is None:  # rebuilt: add this reading to the meter's previous totals
+            produced, consumed = await self._totals_before(session, batch, meter, d["window_start"])
+            d["produced_wh"] = None if produced is None else produced + d["production_wh"]
+            d["consumed_wh"] = None if consumed is None else consumed + d["consumption_wh"]
+        batch.readings[meter] = (d["window_start"], d["produced_wh"], d["consumed_wh"])
+        batch.append(
+            _table(MeterReading),
+            {
+                "meter": meter,
+                "window_start": d["window_start"],
+                "window_end": d["window_end"],
+                "production_wh": d["production_wh"],
+                "consumption_wh": d["consumption_wh"],
+                "produced_wh": d["produced_wh"],
+                "consumed_wh": d["consumed_wh"],
+                "signature": tx.signature,
+                "slot": tx.slot,
+            },
+        )
+        totals = {k: d[k] for k in ("produced_wh", "consumed_wh") if d[k] is not None}
+        if totals:
+            batch.updates.append((_table(Meter), "address", meter, totals))
+
+    async def _totals_before(
+        self, session: AsyncSession, batch: _Batch, meter: str, start: int
+    ) -> tuple[int | None, int | None]:
+        """The meter's cumulative totals before its reading at ``start``: those of its newest earlier
+        reading (in this batch or stored), or 0 when it has none."""
+        row = (
+            await session.execute(
+                select(MeterReading.window_start, MeterReading.produced_wh, MeterReading.consumed_wh)
+                .where(MeterReading.meter == meter, MeterReading.window_start < start)
+                .order_by(MeterReading.window_start.desc())
+                .limit(1)
+            )
+        ).first()
+        earlier: list[tuple[int, int | None, int | None]] = []
+        if row is not None:
+            earlier.append((int(row.window_start), row.produced_wh, row.consumed_wh))
+        if (latest := batch.readings.get(meter)) is not None and latest[0] < start:
+            earlier.append(latest)
+        if not earlier:
+            return 0, 0
+        _, produced, consumed = max(earlier, key=lambda c: c[0])
+        return produced, consumed
+
+    async def _settlement(
+        self,
+        session: AsyncSession,
+        batch: _Batch,
+        where: dict[str, Any],
+        tx: FetchedTransaction,
+        d: dict[str, Any],
+    ) -> None:
+        meter = d["meter"]
+        if d["settled_wh"] is None:  # rebuilt: add this amount to the meter's previous settlements
+            stored = await session.scalar(
+                select(func.max(Settlement.settled_wh)).where(Settlement.meter == meter)
+            )
+            d["settled_wh"] = max(int(stored or 0), batch.settled.get(meter, 0)) + d["amount_wh"]
+        batch.settled[meter] = d["settled_wh"]
+        batch.append(
+            _table(Settlement),
+            {
+                **where,
+                "meter": meter,
+                "owner": d["owner"],
+                "amount_wh": d["amount_wh"],
+                "settled_wh": d["settled_wh"],
+                "slot": tx.slot,
+            },
+        )
+        batch.updates.append((_table(Meter), "address", meter, {"settled_wh": d["settled_wh"]}))
+
     async def _project(
         self, session: AsyncSession, batch: _Batch, tx: FetchedTransaction, event: DecodedEvent
     ) -> StoredEvent:
@@ -206,7 +370,14 @@ class Store:
         }
         batch.append(
             _table(Event),
-            {**where, "slot": tx.slot, "program": event.program, "name": event.name, "data": d},
+            {
+                **where,
+                "slot": tx.slot,
+                "program": event.program,
+                "name": event.name,
+                "data": d,
+                "recovered": event.recovered,
+            },
         )
         name = event.name
         if name == "ZoneCreated":
@@ -226,6 +397,7 @@ class Store:
         elif name == "ZoneStatusChanged":
             batch.updates.append((_table(GridZone), "zone_id", d["zone_id"], {"status": d["new_status"]}))
         elif name == "UserRegistered":
+            self._user_zones[d["user"]] = self._user_zones[d["authority"]] = d["zone_id"]
             batch.registrations.append(
                 (
                     _table(User),
@@ -244,6 +416,7 @@ class Store:
             batch.updates.append((_table(User), "address", d["user"], {"status": d["new_status"]}))
         elif name == "MeterRegistered":
             self._meters[d["meter"]] = (d["zone_id"], d["owner"])
+            batch.meters.append(d["meter"])
             batch.registrations.append(
                 (
                     _table(Meter),
@@ -268,39 +441,9 @@ class Store:
         elif name == "DeviceKeyRotated":
             batch.updates.append((_table(Meter), "address", d["meter"], {"device_key": d["new_key"]}))
         elif name == "ReadingAccepted":
-            batch.append(
-                _table(MeterReading),
-                {
-                    "meter": d["meter"],
-                    "window_start": d["window_start"],
-                    "window_end": d["window_end"],
-                    "production_wh": d["production_wh"],
-                    "consumption_wh": d["consumption_wh"],
-                    "signature": tx.signature,
-                    "slot": tx.slot,
-                },
-            )
-            batch.updates.append(
-                (
-                    _table(Meter),
-                    "address",
-                    d["meter"],
-                    {"produced_wh": d["produced_wh"], "consumed_wh": d["consumed_wh"]},
-                )
-            )
+            await self._reading(session, batch, tx, d)
         elif name == "MeterSettled":
-            batch.append(
-                _table(Settlement),
-                {
-                    **where,
-                    "meter": d["meter"],
-                    "owner": d["owner"],
-                    "amount_wh": d["amount_wh"],
-                    "settled_wh": d["settled_wh"],
-                    "slot": tx.slot,
-                },
-            )
-            batch.updates.append((_table(Meter), "address", d["meter"], {"settled_wh": d["settled_wh"]}))
+            await self._settlement(session, batch, where, tx, d)
         elif name == "GridMinted":
             batch.append(
                 _table(TokenMint),
@@ -331,6 +474,8 @@ class Store:
         if isinstance(meter, str) and (known := await self._meter_of(session, meter)) is not None:
             zone = known[0] if zone is None else zone
             users.add(known[1])
+        if zone is None:
+            zone = await self._zone_of_user(session, d)
         return StoredEvent(
             signature=tx.signature,
             slot=tx.slot,
@@ -343,6 +488,7 @@ class Store:
             users=frozenset(users),
             meter=meter if isinstance(meter, str) else None,
             zone=zone,
+            recovered=event.recovered,
         )
 
 
@@ -354,6 +500,24 @@ def _insert(session: AsyncSession, table: Table) -> Any:
     if dialect == "sqlite":
         return sqlite.insert(table)
     raise ValueError(f"unsupported database dialect {dialect!r} (use sqlite+aiosqlite or postgresql+asyncpg)")
+
+
+async def _start_counters(session: AsyncSession, meter: str) -> None:
+    """Raises a meter's counters to the newest totals already stored for it. A MeterRegistered inserts
+    them as 0, but a settlement or reading of the meter may have been stored before it: the energy_token
+    catch-up can reach a settle_and_mint (which both programs list) while the registry catch-up is
+    still held up before the meter's registration. Those rows are never projected again, so the
+    meter starts from them; with nothing stored before it this changes nothing."""
+    meters = _table(Meter)
+    sources = {
+        "settled_wh": select(func.max(Settlement.settled_wh)).where(Settlement.meter == meter),
+        "produced_wh": select(func.max(MeterReading.produced_wh)).where(MeterReading.meter == meter),
+        "consumed_wh": select(func.max(MeterReading.consumed_wh)).where(MeterReading.meter == meter),
+    }
+    for column, query in sources.items():
+        latest = query.scalar_subquery()
+        statement = update(meters).where(meters.c.address == meter, meters.c[column] < latest)
+        await session.execute(statement.values({column: latest}))
 
 
 def _merged(

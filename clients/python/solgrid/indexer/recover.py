@@ -1,0 +1,337 @@
+"""Rebuilds the events a log truncation removed, from what the transaction itself proves.
+
+A truncated transaction's logs end at the cut (see :mod:`solgrid.indexer.decode`), but
+``getTransaction`` still returns every instruction that ran: the message's top-level instructions and,
+in ``meta.innerInstructions``, every CPI with its stack height, all with their accounts and data, plus
+the token balances with each token account's owner. The SolGrid programs emit their events at the end
+of each instruction, after the CPIs it makes, so the events of a top-level instruction are, in order,
+those of its instruction tree walked children first (post-order). For each of our instructions the
+IDL (through the anchorpy coders) decodes the data, and:
+
+``submit_readings(readings)`` (registry)
+    one ``ReadingAccepted`` per reading: ``meter`` is account ``2 + 3i``, ``window_start``,
+    ``production_wh`` and ``consumption_wh`` are the reading's, ``window_end`` is ``window_start +
+    window_secs``. The cumulative ``produced_wh`` / ``consumed_wh`` are not in the transaction; they
+    are left ``None`` here and derived by the store from the meter's previous reading.
+``settle_and_mint()`` (energy_token), with its CPIs ``settle_meter`` (registry) and SPL Token ``MintTo``
+    ``MeterSettled`` then ``GridMinted``: ``meter`` is account 3, ``destination`` account 7, ``amount``
+    is the ``MintTo`` CPI's amount (exactly what this instruction minted; the destination's balance
+    change would also count any other transfer into it in the same transaction), ``amount_wh`` =
+    ``amount / 10^6``, ``owner`` is the destination's owner from the token balances (the program only
+    mints to an account of the meter's owner). The cumulative ``settled_wh`` is left ``None`` for the
+    store to derive from the meter's previous settlement.
+``burn(amount)`` (energy_token)
+    ``GridBurned``: ``holder`` is account 0, ``token_account`` account 1, ``amount`` the argument.
+
+Every other SolGrid instruction emits exactly one event whose fields need state the transaction does
+not show (old statuses, clock timestamps, zone ids); its name is known, so the positions stay right,
+but it is reported as not rebuilt. For each top-level instruction whose run the logs do not show
+completely, the events that survived must be a prefix of the planned ones (same names, in order):
+they are kept as logged (they are exact), and the rest of the plan fills in after them with
+``recovered`` set. If they do not match, nothing is rebuilt for that instruction and that is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import base58
+from construct import ConstructError
+
+from solgrid.indexer.decode import DecodedEvent, DecodedLogs, plain_fields
+from solgrid.sdk.anchor import DISCRIMINATOR_LEN, ProgramCoder
+from solgrid.sdk.energy_token import BASE_UNITS_PER_WH
+
+TOKEN_PROGRAMS = frozenset(
+    {"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"}
+)
+MINT_TO, MINT_TO_CHECKED = 7, 14
+"""SPL Token instruction tags whose data is ``tag, amount: u64 LE, ...``."""
+
+EVENT_OF: Mapping[tuple[str, str], str] = {
+    ("registry", "initialize"): "ConfigInitialized",
+    ("registry", "propose_authority"): "AuthorityProposed",
+    ("registry", "accept_authority"): "AuthorityTransferred",
+    ("registry", "set_regulators"): "RegulatorsSet",
+    ("registry", "update_limits"): "LimitsUpdated",
+    ("registry", "set_settlement_authority"): "SettlementAuthoritySet",
+    ("registry", "create_zone"): "ZoneCreated",
+    ("registry", "set_zone_status"): "ZoneStatusChanged",
+    ("registry", "register_user"): "UserRegistered",
+    ("registry", "verify_user"): "UserStatusChanged",
+    ("registry", "suspend_user"): "UserStatusChanged",
+    ("registry", "reinstate_user"): "UserStatusChanged",
+    ("registry", "register_meter"): "MeterRegistered",
+    ("registry", "activate_meter"): "MeterStatusChanged",
+    ("registry", "set_meter_status"): "MeterStatusChanged",
+    ("registry", "rotate_device_key"): "DeviceKeyRotated",
+    ("registry", "settle_meter"): "MeterSettled",
+    ("energy_token", "initialize"): "TokenInitialized",
+    ("energy_token", "settle_and_mint"): "GridMinted",
+    ("energy_token", "burn"): "GridBurned",
+}
+"""The one event each single-event instruction emits (``submit_readings`` emits one per reading)."""
+
+
+@dataclass(frozen=True)
+class ExecutedInstruction:
+    """An instruction the transaction ran: top-level (``depth`` 1) or a CPI made under top-level
+    instruction ``index`` (``depth`` = the runtime's stack height)."""
+
+    index: int
+    depth: int
+    program: str
+    accounts: tuple[str, ...]
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Execution:
+    """What ``getTransaction`` shows of a transaction's run besides its logs."""
+
+    instructions: tuple[ExecutedInstruction, ...]
+    """Every instruction in execution order: each top-level one, then the CPIs made under it."""
+    token_owners: tuple[tuple[str, str], ...] = ()
+    """(token account, owner) from ``pre/postTokenBalances``."""
+
+    def owner_of(self, account: str) -> str | None:
+        return next((owner for key, owner in self.token_owners if key == account), None)
+
+
+def execution_of(result: Mapping[str, Any]) -> Execution:
+    """The :class:`Execution` of a ``getTransaction`` result in ``json`` encoding (account indexes
+    resolve over the static keys, then ``meta.loadedAddresses`` writable and readonly)."""
+    meta = result.get("meta") or {}
+    message = result["transaction"]["message"]
+    loaded = meta.get("loadedAddresses") or {}
+    keys = [*message["accountKeys"], *loaded.get("writable", []), *loaded.get("readonly", [])]
+    inner = {entry["index"]: entry["instructions"] for entry in meta.get("innerInstructions") or []}
+    instructions: list[ExecutedInstruction] = []
+    for index, top in enumerate(message["instructions"]):
+        instructions.append(_executed(keys, index, 1, top))
+        instructions += [
+            _executed(keys, index, cpi.get("stackHeight") or 2, cpi) for cpi in inner.get(index, [])
+        ]
+    balances = [*(meta.get("preTokenBalances") or []), *(meta.get("postTokenBalances") or [])]
+    owners = tuple(dict.fromkeys((keys[b["accountIndex"]], b["owner"]) for b in balances if b.get("owner")))
+    return Execution(tuple(instructions), owners)
+
+
+def _executed(keys: Sequence[str], index: int, depth: int, raw: Mapping[str, Any]) -> ExecutedInstruction:
+    return ExecutedInstruction(
+        index=index,
+        depth=int(depth),
+        program=keys[raw["programIdIndex"]],
+        accounts=tuple(keys[i] for i in raw["accounts"]),
+        data=base58.b58decode(raw["data"]),
+    )
+
+
+@dataclass
+class _Node:
+    instruction: ExecutedInstruction
+    children: list[_Node] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """An event an instruction emitted; ``data`` None when the transaction cannot show its fields."""
+
+    program: str
+    name: str
+    source: str
+    data: dict[str, Any] | None
+
+
+class _Unplannable(Exception):
+    """Which events an instruction emitted cannot be told (its data does not decode)."""
+
+
+@dataclass(frozen=True)
+class Recovered:
+    events: list[DecodedEvent]
+    """The surviving events and the rebuilt ones (``recovered``), by position."""
+    rebuilt: int
+    missing: list[str]
+    """Events known to be missing that could not be rebuilt, one description each."""
+
+
+class EventRecoverer:
+    """Rebuilds truncated transactions' events for the programs of ``coders``."""
+
+    def __init__(self, coders: Iterable[ProgramCoder]) -> None:
+        self._coders = {str(c.program_id): c for c in coders}
+
+    def recover(self, decoded: DecodedLogs, execution: Execution | None) -> Recovered:
+        if not decoded.truncated:
+            return Recovered(decoded.events, 0, [])
+        if execution is None:
+            return Recovered(
+                decoded.events, 0, ["all after the cut: the transaction's instructions are unknown"]
+            )
+        trees = _trees(execution.instructions)
+        cut = set(trees) - decoded.complete
+        events = [e for e in decoded.events if e.instruction_index not in cut]
+        rebuilt: list[DecodedEvent] = []
+        missing: list[str] = []
+        for index in sorted(cut):
+            survivors = [e for e in decoded.events if e.instruction_index == index]
+            added, lost = self._rebuild(index, trees[index], survivors, execution)
+            events += survivors
+            rebuilt += added
+            missing += lost
+        events += rebuilt
+        events.sort(key=lambda e: (e.instruction_index, e.event_index))
+        return Recovered(events, len(rebuilt), missing)
+
+    def _rebuild(
+        self, index: int, tree: _Node, survivors: list[DecodedEvent], execution: Execution
+    ) -> tuple[list[DecodedEvent], list[str]]:
+        try:
+            plan = self._plan(tree, None, execution)
+        except _Unplannable as e:
+            return [], [f"instruction {index}: {e}"]
+        if len(survivors) > len(plan) or any(s.name != p.name for s, p in zip(survivors, plan, strict=False)):
+            return [], [f"instruction {index}: its logged events do not match its instructions"]
+        added: list[DecodedEvent] = []
+        lost: list[str] = []
+        for position, planned in enumerate(plan[len(survivors) :], start=len(survivors)):
+            if planned.data is None:
+                lost.append(f"{planned.name} of {planned.source} (instruction {index}, event {position})")
+            else:
+                added.append(DecodedEvent(planned.program, planned.name, index, position, planned.data, True))
+        return added, lost
+
+    def _plan(self, node: _Node, parent: _Node | None, execution: Execution) -> list[_Planned]:
+        """The events ``node``'s run emitted, in order: its CPIs' first, then its own."""
+        planned = [e for child in node.children for e in self._plan(child, node, execution)]
+        coder = self._coders.get(node.instruction.program)
+        if coder is not None:
+            planned += self._own(coder, node, parent, execution)
+        return planned
+
+    def _own(
+        self, coder: ProgramCoder, node: _Node, parent: _Node | None, execution: Execution
+    ) -> list[_Planned]:
+        program, ix = coder.idl.name, node.instruction
+        name, args = _decode_instruction(coder, ix.data)
+        source = f"{program}.{name}"
+        if (program, name) == ("registry", "submit_readings"):
+            return [
+                _Planned(ix.program, "ReadingAccepted", source, _reading(ix, i, r))
+                for i, r in enumerate(args)
+            ]
+        event = EVENT_OF.get((program, name))
+        if event is None:
+            raise _Unplannable(f"{source} is not an instruction the indexer knows the events of")
+        settling = (
+            parent if parent is not None and self._is(parent, "energy_token", "settle_and_mint") else None
+        )
+        return [_Planned(ix.program, event, source, _fields(program, name, node, settling, args, execution))]
+
+    def _is(self, node: _Node, program: str, name: str) -> bool:
+        coder = self._coders.get(node.instruction.program)
+        if coder is None or coder.idl.name != program:
+            return False
+        try:
+            return _decode_instruction(coder, node.instruction.data)[0] == name
+        except _Unplannable:
+            return False
+
+
+def _trees(instructions: Iterable[ExecutedInstruction]) -> dict[int, _Node]:
+    """Top-level instruction index -> its instruction tree (CPIs nested by stack height)."""
+    roots: dict[int, _Node] = {}
+    stack: list[_Node] = []
+    for ix in instructions:
+        node = _Node(ix)
+        if ix.depth <= 1 or ix.index not in roots:
+            roots[ix.index] = node
+            stack = [node]
+            continue
+        del stack[max(ix.depth - 1, 1) :]
+        stack[-1].children.append(node)
+        stack.append(node)
+    return roots
+
+
+def _decode_instruction(coder: ProgramCoder, data: bytes) -> tuple[str, Any]:
+    instructions = coder.coder.instruction
+    name = instructions.sighash_to_name.get(data[:DISCRIMINATOR_LEN])
+    if name is None:
+        raise _Unplannable(
+            f"{coder.idl.name} instruction data {data[:DISCRIMINATOR_LEN].hex()} is not in its IDL"
+        )
+    try:
+        parsed = instructions.sighash_layouts[data[:DISCRIMINATOR_LEN]].parse(data[DISCRIMINATOR_LEN:])
+    except ConstructError as e:
+        raise _Unplannable(f"{coder.idl.name}.{name} data does not decode: {e}") from None
+    if name == "submit_readings":
+        return name, list(parsed.readings)
+    return name, plain_fields(parsed)
+
+
+def _reading(ix: ExecutedInstruction, i: int, reading: Any) -> dict[str, Any] | None:
+    meter = 2 + 3 * i
+    if meter >= len(ix.accounts):
+        return None
+    return {
+        "meter": ix.accounts[meter],
+        "window_start": int(reading.window_start),
+        "window_end": int(reading.window_start) + int(reading.window_secs),
+        "production_wh": int(reading.production_wh),
+        "consumption_wh": int(reading.consumption_wh),
+        "produced_wh": None,
+        "consumed_wh": None,
+    }
+
+
+def _fields(
+    program: str, name: str, node: _Node, settling: _Node | None, args: dict[str, Any], execution: Execution
+) -> dict[str, Any] | None:
+    """The event fields of a single-event instruction, when the transaction shows them all
+    (``settling``: the ``settle_and_mint`` that made this instruction's CPI, if one did)."""
+    accounts = node.instruction.accounts
+    if (program, name) == ("energy_token", "burn") and len(accounts) >= 2:
+        return {"holder": accounts[0], "token_account": accounts[1], "amount": int(args["amount"])}
+    if (program, name) == ("energy_token", "settle_and_mint"):
+        return _minted(node, execution)
+    if (program, name) == ("registry", "settle_meter") and settling is not None:
+        minted = _minted(settling, execution)
+        if minted is not None and len(accounts) >= 3 and accounts[2] == minted["meter"]:
+            return {
+                "meter": minted["meter"],
+                "owner": minted["owner"],
+                "amount_wh": minted["amount_wh"],
+                "settled_wh": None,
+            }
+    return None
+
+
+def _minted(settle_and_mint: _Node, execution: Execution) -> dict[str, Any] | None:
+    """GridMinted's fields for a ``settle_and_mint`` node: its ``MintTo`` CPI's amount, the destination's
+    owner from the token balances."""
+    accounts = settle_and_mint.instruction.accounts
+    amount = next(
+        (a for c in settle_and_mint.children if (a := _mint_to_amount(c.instruction)) is not None), None
+    )
+    if amount is None or len(accounts) < 8:
+        return None
+    owner = execution.owner_of(accounts[7])
+    if owner is None:
+        return None
+    return {
+        "meter": accounts[3],
+        "owner": owner,
+        "destination": accounts[7],
+        "amount_wh": amount // BASE_UNITS_PER_WH,
+        "amount": amount,
+    }
+
+
+def _mint_to_amount(ix: ExecutedInstruction) -> int | None:
+    if ix.program not in TOKEN_PROGRAMS or len(ix.data) < 9 or ix.data[0] not in (MINT_TO, MINT_TO_CHECKED):
+        return None
+    return int.from_bytes(ix.data[1:9], "little")
