@@ -16,8 +16,8 @@
 //! Suspended), zone binding, zone not Halted, meter Active, the Ed25519 entry (offsets confined to the
 //! Ed25519 instruction, key = device key, message = the reading's digest), the window rules of
 //! [`crate::logic::check_reading`], then [`crate::logic::check_standing`] (the window starts after the
-//! owner was last verified and the zone last left a halt). Any failure fails the whole transaction. Only the meters are
-//! written. Emits `ReadingAccepted` per reading.
+//! owner was last verified and the zone last left a halt). Any failure fails the whole transaction.
+//! Only the meters are written. Emits `ReadingAccepted` per reading.
 
 use core::mem::size_of;
 use pinocchio::{
