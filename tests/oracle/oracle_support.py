@@ -148,6 +148,16 @@ async def add_meter(
     return meter
 
 
+async def market_with_meter(
+    rpc: AsyncClient, authority: Keypair, directory: Path, serial: str, profile: str
+) -> tuple[TestMeter, int]:
+    """:func:`setup_market`, then :func:`add_meter`: the meter and where its on-chain window clock
+    starts (its ``last_window_end``)."""
+    await setup_market(rpc, authority)
+    meter = await add_meter(rpc, authority, directory, serial, profile)
+    return meter, (await meter_state(rpc, meter.serial)).last_window_end
+
+
 def write_config(
     directory: Path,
     url: str,

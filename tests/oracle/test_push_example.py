@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from oracle_support import OracleNode, add_meter, advance_time, meter_state, setup_market, write_config
+from oracle_support import OracleNode, advance_time, market_with_meter, meter_state, write_config
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
@@ -74,9 +74,7 @@ async def run_example(*args: str) -> tuple[int, dict[str, object]]:
 async def test_a_pushed_reading_lands(oracle_node: OracleNode, tmp_path: Path) -> None:
     url = oracle_node.rpc_url
     async with AsyncClient(url, Confirmed) as rpc:
-        await setup_market(rpc, oracle_node.authority)
-        meter = await add_meter(rpc, oracle_node.authority, tmp_path, "HOME-0003", "consumer")
-        start = (await meter_state(rpc, meter.serial)).last_window_end
+        meter, start = await market_with_meter(rpc, oracle_node.authority, tmp_path, "HOME-0003", "consumer")
     await advance_time(url, 2 * 900)
     port = free_port_pair()
     push_only = (

@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
-from oracle_support import OracleNode, add_meter, advance_time, meter_state, setup_market, write_config
+from oracle_support import OracleNode, advance_time, market_with_meter, meter_state, write_config
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 
@@ -48,9 +48,7 @@ async def test_windows_older_than_a_reactivation_are_rejected_not_applied(
     registry = RegistryClient()
     regulator = oracle_node.authority
     async with AsyncClient(url, Confirmed) as rpc:
-        await setup_market(rpc, regulator)
-        meter = await add_meter(rpc, regulator, tmp_path, "REACTIVATED", "solar")
-        start = (await meter_state(rpc, meter.serial)).last_window_end
+        meter, start = await market_with_meter(rpc, regulator, tmp_path, "REACTIVATED", "solar")
         await advance_time(url, 4 * WINDOW)
         config = write_config(
             tmp_path, url, oracle_node.authority_file, [meter], "[settle]\nenabled = false\n"
@@ -91,9 +89,7 @@ async def test_a_reading_arriving_after_a_later_one_landed_is_rejected(
     has moved past it, so it is rejected; the reading that did land stays applied."""
     url = oracle_node.rpc_url
     async with AsyncClient(url, Confirmed) as rpc:
-        await setup_market(rpc, oracle_node.authority)
-        meter = await add_meter(rpc, oracle_node.authority, tmp_path, "LATE-PUSH", "wind")
-        start = (await meter_state(rpc, meter.serial)).last_window_end
+        meter, start = await market_with_meter(rpc, oracle_node.authority, tmp_path, "LATE-PUSH", "wind")
         await advance_time(url, 3 * WINDOW)
         config = write_config(
             tmp_path, url, oracle_node.authority_file, [meter], "[settle]\nenabled = false\n"

@@ -16,6 +16,7 @@ from oracle_support import (
     OracleNode,
     add_meter,
     advance_time,
+    market_with_meter,
     meter_state,
     planned_meter,
     read_status,
@@ -99,9 +100,7 @@ async def test_worker_rides_out_a_node_restart(oracle_node: OracleNode, tmp_path
     stopped and restarted on its ledger): the worker backs off, retries and finishes exactly."""
     url = oracle_node.rpc_url
     async with AsyncClient(url, Confirmed) as rpc:
-        await setup_market(rpc, oracle_node.authority)
-        meter = await add_meter(rpc, oracle_node.authority, tmp_path, "SOLAR-R", "solar")
-        start = (await meter_state(rpc, meter.serial)).last_window_end
+        meter, start = await market_with_meter(rpc, oracle_node.authority, tmp_path, "SOLAR-R", "solar")
     windows = 30
     await advance_time(url, WINDOW * windows + 60)
     proxy = FlakyProxy(url)
@@ -235,9 +234,7 @@ async def test_windows_another_relayer_filled_are_rejected_and_an_overlap_too(
     window is rejected with one log line."""
     url = oracle_node.rpc_url
     async with AsyncClient(url, Confirmed) as rpc:
-        await setup_market(rpc, oracle_node.authority)
-        meter = await add_meter(rpc, oracle_node.authority, tmp_path, "REPLAY", "solar")
-        start = (await meter_state(rpc, meter.serial)).last_window_end
+        meter, start = await market_with_meter(rpc, oracle_node.authority, tmp_path, "REPLAY", "solar")
         await advance_time(url, 5 * WINDOW)
         path = write_config(tmp_path, url, oracle_node.authority_file, [meter], "[settle]\nenabled = false\n")
         worker = Worker(load_config(path), drain=True)
@@ -322,9 +319,7 @@ async def test_a_restarted_worker_settles_surplus_already_on_chain(
     reading of the meter."""
     url = oracle_node.rpc_url
     async with AsyncClient(url, Confirmed) as rpc:
-        await setup_market(rpc, oracle_node.authority)
-        meter = await add_meter(rpc, oracle_node.authority, tmp_path, "SETTLE-LATER", "solar")
-        start = (await meter_state(rpc, meter.serial)).last_window_end
+        meter, start = await market_with_meter(rpc, oracle_node.authority, tmp_path, "SETTLE-LATER", "solar")
         await advance_time(url, 3 * WINDOW)
         off = write_config(tmp_path, url, oracle_node.authority_file, [meter], "[settle]\nenabled = false\n")
         first = Worker(load_config(off), drain=True)
