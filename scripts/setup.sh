@@ -43,3 +43,7 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
     .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
     echo "$want" > "$stamp"
 fi
+
+# The local node's engine: solders 0.29.0's LiteSVM (agave 4.1.2) as the package solders29, beside the
+# client stack's solders 0.26 (see scripts/install_engine.py). Instant when already installed.
+.venv/bin/python scripts/install_engine.py
