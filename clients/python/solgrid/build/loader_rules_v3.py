@@ -137,8 +137,6 @@ def _program_headers(elf: _Elf) -> str | None:
     expected = _expected_segments(elf)
     if elf.phnum < len(expected):
         return "a read-only data segment without a code segment after it"
-    if elf.phnum > len(expected):
-        return f"{elf.phnum} program headers; the loader reads {len(expected)} and SolGrid writes no others"
     at = elf.phoff + elf.phnum * PROGRAM_HEADER.size
     for index, (flags, vaddr) in enumerate(expected):
         segment = _segment(elf, index)
@@ -167,6 +165,8 @@ def _program_headers(elf: _Elf) -> str | None:
         if segment.memsz >= MM_REGION_SIZE:
             return f"the {what} segment does not fit its 4 GiB region"
         at += segment.filesz
+    if elf.phnum > len(expected):
+        return f"{elf.phnum} program headers; the loader reads {len(expected)} and SolGrid writes no others"
     return None
 
 

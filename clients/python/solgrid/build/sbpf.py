@@ -104,7 +104,7 @@ def write_regs(text: bytearray, offset: int, dst: int, src: int) -> None:
 
 
 _ALU32_REASON = (
-    "uses a 32-bit ALU instruction, which SBPFv0 sign-extends where eBPF zero-extends "
+    "uses a 32-bit ALU instruction, which SBPF (v0 and v3) sign-extends where eBPF zero-extends "
     "(compile with llc -mcpu=v2 and without +alu32)"
 )
 
@@ -128,12 +128,12 @@ def violation(
             return f"uses a kernel pseudo lddw (src={insn.src}) that has no meaning in SBPF"
     elif cls == CLS_LDX:
         if op & MODE_MASK == MODE_MEMSX:
-            return "uses a sign-extending load (ldxs*, cpu v4), which SBPFv0 does not have"
+            return "uses a sign-extending load (ldxs*, cpu v4), which SBPF does not have"
         if op not in _LOADS:
             return f"uses the unknown load opcode {op:#04x}"
     elif cls in (CLS_ST, CLS_STX):
         if op & MODE_MASK == MODE_ATOMIC:
-            return "uses an atomic memory instruction, which SBPFv0 does not have"
+            return "uses an atomic memory instruction, which SBPF does not have"
         if op not in _STORES:
             return f"uses the unknown store opcode {op:#04x}"
     elif cls == CLS_ALU:
@@ -179,12 +179,12 @@ def _jump_violation(insn: Instruction, version: SbpfVersion) -> str | None:
 def _alu64_violation(insn: Instruction) -> str | None:
     op, code, imm = insn.opcode, insn.opcode & 0xF0, insn.imm
     if code == ALU_END:
-        return "uses an unconditional byte swap (bswap, cpu v4), which SBPFv0 does not have"
+        return "uses an unconditional byte swap (bswap, cpu v4), which SBPF does not have"
     if insn.off != 0:
         if code in (ALU_DIV, ALU_MOD):
-            return "uses signed division or remainder (sdiv/smod, cpu v4), which SBPFv0 does not have"
+            return "uses signed division or remainder (sdiv/smod, cpu v4), which SBPF does not have"
         if code == ALU_MOV:
-            return "uses a sign-extending move (movsx, cpu v4), which SBPFv0 does not have"
+            return "uses a sign-extending move (movsx, cpu v4), which SBPF does not have"
         return f"uses a 64-bit ALU instruction with a non-zero offset field ({insn.off}, cpu v4 encoding)"
     if code == ALU_NEG:
         return None if op & SRC_X == 0 else f"uses the unknown ALU opcode {op:#04x}"
@@ -246,7 +246,7 @@ def symbol_key(name: str) -> int:
 
 @dataclass(frozen=True)
 class Violation:
-    """The first instruction of a .text that the SBPFv0 loader or verifier would refuse, and why."""
+    """The first instruction of the code that the SBPF loader or verifier would refuse, and why."""
 
     pc: int
     reason: str
