@@ -1,13 +1,17 @@
 # The README's commands. Each one sets up what it needs first (idempotent).
-.PHONY: setup build test demo bench localnet
+.PHONY: setup validator build test demo bench localnet
 
 setup:
 	@scripts/setup.sh
 
+# The real solana-test-validator the compat suite runs against (see scripts/install_validator.py).
+validator: setup
+	@.venv/bin/python scripts/install_validator.py
+
 build: setup
 	@.venv/bin/solgrid build
 
-test: build
+test: build validator
 	@scripts/test.sh
 
 demo: build

@@ -1,9 +1,15 @@
-"""Fixtures shared by every suite: programs built by the project's pipeline, and a local node serving them.
+"""Fixtures shared by every suite: programs built by the project's pipeline, and nodes serving them.
 
 Programs come from ``solgrid.build`` (cached: a no-op when nothing changed since ``make build``);
 ``SOLGRID_PREBUILT_DIR=<dir>`` uses ``<dir>/<name>.so`` instead, for a job that builds once and tests
 elsewhere. The node is the project's own (``solgrid.localnet``) on free ports, with the workspace
 programs installed at genesis at their Anchor.toml addresses, upgradeable by ``upgrade_authority``.
+
+Tests that need no test-only control of the node (no clock warps, no ``solgrid_*`` methods) take
+``any_rpc_url`` instead of ``rpc_url``: they run twice, on the local node and on a real
+``solana-test-validator`` (the compat suite, marker ``compat``), started once per session with every
+feature at its default and the workspace programs deployed by ``solgrid deploy`` with
+``upgrade_authority`` as the validator's mint.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from pathlib import Path
 import pytest
 from solders.keypair import Keypair
 
+from real_validator import RealValidator
 from solgrid.localnet.background import BackgroundNode
 from solgrid.localnet.genesis import GenesisProgram
 from solgrid.localnet.server import NodeConfig
@@ -77,3 +84,28 @@ def fresh_rpc_url(upgrade_authority: Keypair) -> Iterator[str]:
     """JSON-RPC URL of a local node of this test's own: the workspace programs, nothing initialised."""
     with workspace_node(upgrade_authority) as node:
         yield node.rpc_url
+
+
+@pytest.fixture(scope="session")
+def real_validator(
+    tmp_path_factory: pytest.TempPathFactory, upgrade_authority: Keypair
+) -> Iterator[RealValidator]:
+    """A real solana-test-validator with the workspace programs deployed by ``solgrid deploy``."""
+    for name in ("registry", "energy_token"):
+        program_elf(name)  # built into target/deploy, where solgrid deploy reads them
+    validator = RealValidator.start(tmp_path_factory.mktemp("validator"), upgrade_authority)
+    try:
+        validator.deploy_workspace()
+        yield validator
+    finally:
+        validator.stop()
+
+
+@pytest.fixture(scope="session", params=["localnet", pytest.param("validator", marks=pytest.mark.compat)])
+def any_rpc_url(request: pytest.FixtureRequest) -> str:
+    """JSON-RPC URL of the shared local node, then of the real validator: the same test runs on both."""
+    if request.param == "localnet":
+        url: str = request.getfixturevalue("rpc_url")
+        return url
+    validator: RealValidator = request.getfixturevalue("real_validator")
+    return validator.rpc_url

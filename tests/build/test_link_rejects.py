@@ -1,14 +1,19 @@
-"""Code SBPFv0 cannot run is refused at link time, with the function or static named (demangled)."""
+"""Code SBPF cannot run is refused at link time, with the function or static named (demangled).
+
+Every rejection holds for both program formats, except JMP32, which SBPFv3 has (SIMD-0377).
+"""
 
 from __future__ import annotations
 
 import struct
 
 import pytest
-from link_support import compile_ir, fixture_object, read_shared_object, requires_llc
+from link_support import compile_ir, deploy_program, fixture_object, read_shared_object, requires_llc
 
 from solgrid.build.errors import BuildError, LinkError, UnsupportedCode
-from solgrid.build.link import link_sbpf_v0
+from solgrid.build.link import link_sbpf, link_sbpf_v0, link_sbpf_v3
+from solgrid.build.sbpf import SbpfVersion
+from solgrid.localnet.svm import TransactionFailed
 
 pytestmark = requires_llc
 
@@ -41,16 +46,20 @@ UNSUPPORTED = [
 ]
 
 
+CASES = [(version, *row) for version in SbpfVersion for row in UNSUPPORTED]
+CASES = [case for case in CASES if not (case[0] is SbpfVersion.V3 and case[1] == "jmp32.ll")]
+
+
 @pytest.mark.parametrize(
-    ("fixture", "cpu", "extra", "where", "reason"),
-    UNSUPPORTED,
-    ids=[f"{fixture}-{cpu}{''.join(extra)}" for fixture, cpu, extra, *_ in UNSUPPORTED],
+    ("version", "fixture", "cpu", "extra", "where", "reason"),
+    CASES,
+    ids=[f"{version}-{fixture}-{cpu}{''.join(extra)}" for version, fixture, cpu, extra, *_ in CASES],
 )
 def test_unsupported_code_is_named(
-    fixture: str, cpu: str, extra: tuple[str, ...], where: str, reason: str
+    version: SbpfVersion, fixture: str, cpu: str, extra: tuple[str, ...], where: str, reason: str
 ) -> None:
     with pytest.raises(UnsupportedCode) as error:
-        link_sbpf_v0(fixture_object(fixture, cpu, extra))
+        link_sbpf(fixture_object(fixture, cpu, extra), version)
     assert error.value.where == where
     assert reason in error.value.reason
     assert str(error.value).startswith(f"{where}: ")
@@ -63,6 +72,16 @@ def test_same_fixtures_link_when_built_as_sbpfv0_code() -> None:
     for fixture in ("alu32.ll", "jmp32.ll"):
         elf = read_shared_object(link_sbpf_v0(fixture_object(fixture, "v2")))
         assert all(op & 7 not in (4, 6) or op in (0xD4, 0xDC) for _pc, op, *_ in elf.instructions())
+
+
+def test_jmp32_links_and_runs_as_sbpfv3() -> None:
+    # cpu v3 without ALU32: the 32-bit comparison becomes a JMP32 jump, which SBPFv3 has.
+    so = link_sbpf_v3(fixture_object("jmp32.ll", "v3", ("-mattr=-alu32",)))
+    jumps = [op for _pc, op, *_ in read_shared_object(so).instructions() if op & 7 == 6]
+    assert jumps, "llc emitted no JMP32 instruction"
+    # The program input starts with the account count (0 here): 0 < 10, so the program returns 1.
+    with pytest.raises(TransactionFailed, match=r"Custom\(1\)"):
+        deploy_program(so).invoke(0)
 
 
 def test_unknown_relocation_type_names_the_function() -> None:

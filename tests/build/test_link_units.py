@@ -14,7 +14,7 @@ from solgrid.build.sbpf import (
     call_target_key,
     murmur3_32,
     symbol_key,
-    v0_violation,
+    violation,
 )
 
 MASK = 2**32 - 1
@@ -114,8 +114,8 @@ def test_distinct_call_targets_never_collide() -> None:
         (Instruction(0x20, 0, 0, 0, 0), "legacy packet-access"),
     ],
 )
-def test_v0_violations(insn: Instruction, fragment: str) -> None:
-    reason = v0_violation(insn, None)
+def test_violations(insn: Instruction, fragment: str) -> None:
+    reason = violation(insn, None)
     assert reason is not None and fragment in reason
 
 
@@ -132,14 +132,14 @@ def test_v0_violations(insn: Instruction, fragment: str) -> None:
     ],
 )
 def test_v0_instructions_pass(insn: Instruction) -> None:
-    assert v0_violation(insn, None) is None
+    assert violation(insn, None) is None
 
 
 def test_lddw_needs_its_second_slot() -> None:
     lddw = Instruction(0x18, 1, 0, 0, 5)
-    assert v0_violation(lddw, Instruction(0, 0, 0, 0, 0)) is None
-    assert "incomplete lddw" in (v0_violation(lddw, None) or "")
-    assert "incomplete lddw" in (v0_violation(lddw, Instruction(0x07, 0, 0, 0, 0)) or "")
+    assert violation(lddw, Instruction(0, 0, 0, 0, 0)) is None
+    assert "incomplete lddw" in (violation(lddw, None) or "")
+    assert "incomplete lddw" in (violation(lddw, Instruction(0x07, 0, 0, 0, 0)) or "")
 
 
 CXXFILT = LLC.parent / "llvm-cxxfilt"

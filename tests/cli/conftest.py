@@ -23,3 +23,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def market(rpc_url: str, upgrade_authority: Keypair) -> Market:
     return ensure_market(rpc_url, upgrade_authority)
+
+
+@pytest.fixture(scope="session")
+def any_market(any_rpc_url: str, upgrade_authority: Keypair) -> Market:
+    """The same market on the local node, then on the real validator (``any_rpc_url``)."""
+    return ensure_market(any_rpc_url, upgrade_authority)

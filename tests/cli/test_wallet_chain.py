@@ -109,7 +109,8 @@ def test_prosumer_from_keys_to_grid_transfer(home: Path, market: Market) -> None
     assert "GridMinted(" in invoke("history").stdout
 
 
-def test_chain_errors_are_one_line_with_exit_codes(home: Path, market: Market) -> None:
+def test_chain_errors_are_one_line_with_exit_codes(home: Path, any_market: Market) -> None:
+    market = any_market
     unfunded = write_key(home / "unfunded.json", Keypair())
     common = ["--url", market.url, "-k", str(unfunded)]
     one_line_error(
@@ -135,7 +136,8 @@ def test_chain_errors_are_one_line_with_exit_codes(home: Path, market: Market) -
     assert listed["meters"] == []
 
 
-def test_wrong_device_key_is_refused(home: Path, market: Market) -> None:
+def test_wrong_device_key_is_refused(home: Path, any_market: Market) -> None:
+    market = any_market
     _prosumer(home, market)
     device = write_key(home / "device.json", Keypair())
     serial = _serial("D")
@@ -171,7 +173,8 @@ def test_node_down_in_process_and_subprocess(home: Path) -> None:
     one_line_error(run_subprocess("balance", "--url", "nowhere", env=env), 2, "unknown cluster")
 
 
-def test_subprocess_reads_and_airdrops(home: Path, market: Market) -> None:
+def test_subprocess_reads_and_airdrops(home: Path, any_market: Market) -> None:
+    market = any_market
     key = write_key(home / "w.json", Keypair())
     env = {
         "HOME": str(home),
@@ -302,7 +305,8 @@ def test_a_node_lost_after_landed_batches_says_what_landed(home: Path, market: M
     assert resumed["accepted"] == 4 and invoke_json("meter", "show", serial)["reading_count"] == 8
 
 
-def test_inactive_meter_and_non_regulators_are_refused_up_front(home: Path, market: Market) -> None:
+def test_inactive_meter_and_non_regulators_are_refused_up_front(home: Path, any_market: Market) -> None:
+    market = any_market
     wallet, regulator = _prosumer(home, market)
     device = write_key(home / "device.json", Keypair())
     serial = _serial("I")

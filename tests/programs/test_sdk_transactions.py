@@ -1,5 +1,5 @@
-"""``send_and_confirm`` against the local node: what lands comes back with its logs, and a failure is one
-line naming the program's IDL error."""
+"""``send_and_confirm`` on the local node and on the real validator: what lands comes back with its logs,
+and a failure is one line naming the program's IDL error."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 from node_market import ensure_market
 from node_market import funded as _funded
 from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 
 from solgrid.sdk.energy_token import EnergyTokenClient
@@ -15,9 +16,11 @@ from solgrid.sdk.transactions import TransactionFailed, send_and_confirm
 from solgrid.sdk.transactions import _describe_failure as describe_failure
 
 
-async def test_landed_transaction_returns_logs_with_events(rpc_url: str, upgrade_authority: Keypair) -> None:
+async def test_landed_transaction_returns_logs_with_events(
+    any_rpc_url: str, upgrade_authority: Keypair
+) -> None:
     registry = RegistryClient()
-    async with AsyncClient(rpc_url) as rpc:
+    async with AsyncClient(any_rpc_url, commitment=Confirmed) as rpc:
         zone = await ensure_market(rpc, registry, upgrade_authority)
         wallet = await _funded(rpc)
         ix = registry.register_user(
@@ -31,9 +34,9 @@ async def test_landed_transaction_returns_logs_with_events(rpc_url: str, upgrade
         assert status is not None and status.slot == landed.slot
 
 
-async def test_failure_names_the_idl_error(rpc_url: str, upgrade_authority: Keypair) -> None:
+async def test_failure_names_the_idl_error(any_rpc_url: str, upgrade_authority: Keypair) -> None:
     registry = RegistryClient()
-    async with AsyncClient(rpc_url) as rpc:
+    async with AsyncClient(any_rpc_url, commitment=Confirmed) as rpc:
         zone = await ensure_market(rpc, registry, upgrade_authority)
         wallet = await _funded(rpc)
         ix = registry.register_user(

@@ -5,7 +5,8 @@
 2. ``llvm-dis``, then :func:`solgrid.build.ir.lower_for_bpf` (what the upstream BPF backend rejects).
 3. ``opt`` internalizes everything but ``entrypoint`` and drops what nothing reaches, then
    :func:`solgrid.build.ir.finish_for_bpf` (argument packing, unsupported-code checks).
-4. ``llc`` to a relocatable eBPF object, and :func:`solgrid.build.link.link_sbpf_v0` to the SBPFv0 ELF.
+4. ``llc`` to a relocatable eBPF object, and :func:`solgrid.build.link.link_sbpf` to the program ELF of
+   the chosen SBPF version (``DEFAULT_SBPF_VERSION`` unless asked otherwise).
 
 Stages 2-4 are skipped when neither the bitcode nor this pipeline's own code changed since the last
 build, so a rebuild after an edit costs cargo's incremental time plus one pass for the edited program.
@@ -26,11 +27,14 @@ from pathlib import Path
 
 from solgrid.build import ir
 from solgrid.build.errors import BuildError
-from solgrid.build.link import link_sbpf_v0
+from solgrid.build.link import link_sbpf
+from solgrid.build.sbpf import SbpfVersion
 from solgrid.build.toolchain import BPF_TARGET, LLC_FLAGS, Toolchain, llc_error, run_tool
 
 ENTRYPOINT = "entrypoint"
 BITCODE_MAGIC = b"BC\xc0\xde"
+DEFAULT_SBPF_VERSION = SbpfVersion.V0
+"""The program format ``solgrid build`` writes unless told otherwise."""
 
 
 @dataclass(frozen=True)
@@ -94,8 +98,10 @@ class Builder:
         *,
         target_dir: Path | None = None,
         log: Callable[[str], None] = lambda _msg: None,
+        sbpf_version: SbpfVersion = DEFAULT_SBPF_VERSION,
     ) -> None:
         self.root = root
+        self.sbpf_version = sbpf_version
         self.toolchain = toolchain
         self.target_dir = target_dir or root / "target"
         self.log = log
@@ -111,7 +117,9 @@ class Builder:
         work.mkdir(parents=True, exist_ok=True)
         self.log(f"{program.name}: cargo")
         bitcode = self._cargo_bitcode(program)
-        key = hashlib.sha256(bitcode + _pipeline_fingerprint() + self._tools_fingerprint).hexdigest()
+        key = hashlib.sha256(
+            bitcode + _pipeline_fingerprint() + self._tools_fingerprint + bytes([self.sbpf_version])
+        ).hexdigest()
         so_path = self.deploy_dir / f"{program.name}.so"
         stamp = work / "input.sha256"
         if so_path.is_file() and stamp.is_file() and stamp.read_text() == key:
@@ -140,7 +148,7 @@ class Builder:
         self.log(f"{program.name}: llc + link")
         obj = self._llc(finished.text)
         (work / "program.o").write_bytes(obj)
-        elf = link_sbpf_v0(obj)
+        elf = link_sbpf(obj, self.sbpf_version)
         self.deploy_dir.mkdir(parents=True, exist_ok=True)
         tmp = so_path.with_suffix(".so.tmp")
         tmp.write_bytes(elf)

@@ -1,16 +1,30 @@
-"""The SBPFv0 instruction set: decoding, the verifier's opcode rules, and the loader's call-key hash.
+"""The SBPF instruction set (v0 and v3): decoding, the verifier's opcode rules, and the loader's hashes.
 
 llc targets the Linux eBPF instruction set. SBPFv0 shares its encoding but not all of it: it has no
 JMP32 class, no atomics, none of the cpu=v4 additions, and its 32-bit ALU sign-extends results where eBPF
-zero-extends them. ``v0_violation`` names the first of these an instruction uses, so the linker can refuse
-code that would either fail verification at deploy time or, worse (ALU32, sdiv), run with a different
-meaning than the compiler intended.
+zero-extends them. SBPFv3 keeps all of that except that it has the conditional JMP32 jumps, reads
+``callx``'s register from dst and marks calls as syscalls (src 0) or internal calls (src 1).
+``violation`` names the first difference an instruction uses, so the linker can refuse code that would
+either fail verification at deploy time or, worse (ALU32, sdiv), run with a different meaning than the
+compiler intended.
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from enum import IntEnum
+
+
+class SbpfVersion(IntEnum):
+    """The program formats the linker writes; the value is the ELF ``e_flags`` that selects it."""
+
+    V0 = 0
+    V3 = 3
+
+    def __str__(self) -> str:
+        return f"v{self.value}"
+
 
 INSN_SIZE = 8
 MM_PROGRAM_START = 1 << 32
@@ -33,6 +47,8 @@ JA = 0x05
 CALL = 0x85
 CALLX = 0x8D
 EXIT = 0x95
+CALL_SRC_INTERNAL = 1
+"""``call``'s src field for a pc-relative call into the program (SBPFv3 reads it; v0 ignores it)."""
 
 # ALU operation codes (high nibble)
 ALU_DIV = 0x30
@@ -68,8 +84,10 @@ class Instruction:
 
     @property
     def is_jump(self) -> bool:
-        """A jump whose target is ``pc + 1 + off`` (ja and the conditional jumps of the JMP class)."""
-        return self.opcode == JA or (self.cls == CLS_JMP and (self.opcode & 0xF0) in _CONDITIONAL_JUMP_OPS)
+        """A jump whose target is ``pc + 1 + off`` (ja and the conditional jumps of the JMP/JMP32 classes)."""
+        return self.opcode == JA or (
+            self.cls in (CLS_JMP, CLS_JMP32) and (self.opcode & 0xF0) in _CONDITIONAL_JUMP_OPS
+        )
 
 
 def decode(text: bytes | bytearray, offset: int) -> Instruction:
@@ -86,16 +104,19 @@ def write_regs(text: bytearray, offset: int, dst: int, src: int) -> None:
 
 
 _ALU32_REASON = (
-    "uses a 32-bit ALU instruction, which SBPFv0 sign-extends where eBPF zero-extends "
+    "uses a 32-bit ALU instruction, which SBPF (v0 and v3) sign-extends where eBPF zero-extends "
     "(compile with llc -mcpu=v2 and without +alu32)"
 )
 
 
-def v0_violation(insn: Instruction, following: Instruction | None) -> str | None:
-    """Why ``insn`` is not valid SBPFv0 with the meaning llc gave it, or None if it is.
+def violation(
+    insn: Instruction, following: Instruction | None, version: SbpfVersion = SbpfVersion.V0
+) -> str | None:
+    """Why ``insn`` is not valid SBPF of ``version`` with the meaning llc gave it, or None if it is.
 
     ``following`` is the next instruction slot (the second half of an lddw), None at the end of .text.
-    Jump targets are checked separately because they need the whole program.
+    Jump targets are checked separately because they need the whole program. SBPFv3 is SBPFv0 plus the
+    conditional JMP32 jumps, with ``callx``'s register in dst instead of imm.
     """
     op, cls = insn.opcode, insn.cls
     if cls == CLS_LD:
@@ -107,12 +128,12 @@ def v0_violation(insn: Instruction, following: Instruction | None) -> str | None
             return f"uses a kernel pseudo lddw (src={insn.src}) that has no meaning in SBPF"
     elif cls == CLS_LDX:
         if op & MODE_MASK == MODE_MEMSX:
-            return "uses a sign-extending load (ldxs*, cpu v4), which SBPFv0 does not have"
+            return "uses a sign-extending load (ldxs*, cpu v4), which SBPF does not have"
         if op not in _LOADS:
             return f"uses the unknown load opcode {op:#04x}"
     elif cls in (CLS_ST, CLS_STX):
         if op & MODE_MASK == MODE_ATOMIC:
-            return "uses an atomic memory instruction, which SBPFv0 does not have"
+            return "uses an atomic memory instruction, which SBPF does not have"
         if op not in _STORES:
             return f"uses the unknown store opcode {op:#04x}"
     elif cls == CLS_ALU:
@@ -121,9 +142,12 @@ def v0_violation(insn: Instruction, following: Instruction | None) -> str | None
         if insn.imm not in (16, 32, 64):
             return f"byte-swaps {insn.imm} bits (only 16, 32 and 64 exist)"
     elif cls == CLS_JMP32:
-        return "uses a 32-bit jump (JMP32 class, cpu v3+), which SBPFv0 does not have"
+        if version is SbpfVersion.V0:
+            return "uses a 32-bit jump (JMP32 class, cpu v3+), which SBPFv0 does not have"
+        if (op & 0xF0) not in _CONDITIONAL_JUMP_OPS:
+            return f"uses the JMP32 opcode {op:#04x}, which SBPFv3 does not have (only conditional jumps)"
     elif cls == CLS_JMP:
-        reason = _jump_violation(insn)
+        reason = _jump_violation(insn, version)
         if reason:
             return reason
     else:
@@ -133,15 +157,20 @@ def v0_violation(insn: Instruction, following: Instruction | None) -> str | None
     return _register_violation(insn)
 
 
-def _jump_violation(insn: Instruction) -> str | None:
+def _jump_violation(insn: Instruction, version: SbpfVersion) -> str | None:
     op = insn.opcode
     if op == JA + SRC_X:
-        return "uses an indirect jump (gotox), which SBPFv0 does not have"
-    if op == CALLX:
+        return "uses an indirect jump (gotox), which SBPF does not have"
+    if op == CALLX and version is SbpfVersion.V0:
         if insn.dst or insn.src:
             return "has callx with its register in dst/src (eBPF encoding); SBPFv0 reads it from imm"
         if not 0 <= insn.imm <= 9:
             return f"calls through register r{insn.imm} (callx allows r0-r9)"
+    if op == CALLX and version is SbpfVersion.V3:
+        if insn.imm or insn.src:
+            return "has callx with its register in imm/src (SBPFv0 encoding); SBPFv3 reads it from dst"
+        if not 0 <= insn.dst <= 9:
+            return f"calls through register r{insn.dst} (callx allows r0-r9)"
     if op in (JA, CALL, CALLX, EXIT) or (op & 0xF0) in _CONDITIONAL_JUMP_OPS:
         return None
     return f"uses the unknown jump opcode {op:#04x}"
@@ -150,12 +179,12 @@ def _jump_violation(insn: Instruction) -> str | None:
 def _alu64_violation(insn: Instruction) -> str | None:
     op, code, imm = insn.opcode, insn.opcode & 0xF0, insn.imm
     if code == ALU_END:
-        return "uses an unconditional byte swap (bswap, cpu v4), which SBPFv0 does not have"
+        return "uses an unconditional byte swap (bswap, cpu v4), which SBPF does not have"
     if insn.off != 0:
         if code in (ALU_DIV, ALU_MOD):
-            return "uses signed division or remainder (sdiv/smod, cpu v4), which SBPFv0 does not have"
+            return "uses signed division or remainder (sdiv/smod, cpu v4), which SBPF does not have"
         if code == ALU_MOV:
-            return "uses a sign-extending move (movsx, cpu v4), which SBPFv0 does not have"
+            return "uses a sign-extending move (movsx, cpu v4), which SBPF does not have"
         return f"uses a 64-bit ALU instruction with a non-zero offset field ({insn.off}, cpu v4 encoding)"
     if code == ALU_NEG:
         return None if op & SRC_X == 0 else f"uses the unknown ALU opcode {op:#04x}"
@@ -217,17 +246,20 @@ def symbol_key(name: str) -> int:
 
 @dataclass(frozen=True)
 class Violation:
-    """The first instruction of a .text that the SBPFv0 loader or verifier would refuse, and why."""
+    """The first instruction of the code that the SBPF loader or verifier would refuse, and why."""
 
     pc: int
     reason: str
 
 
-def verify_text(text: bytes | bytearray, syscall_pcs: frozenset[int]) -> Violation | None:
-    """Check a relocated SBPFv0 .text as the loader's relocation pass and the verifier would.
+def verify_text(
+    text: bytes | bytearray, syscall_pcs: frozenset[int], version: SbpfVersion = SbpfVersion.V0
+) -> Violation | None:
+    """Check relocated code of ``version`` as the loader and the verifier would.
 
-    ``syscall_pcs`` are the calls left for the loader to resolve against a syscall name (their imm is
-    -1); every other ``call`` must be pc-relative and land on an instruction of .text.
+    ``syscall_pcs`` are the calls to syscalls: in SBPFv0 the ones left for the loader to resolve against
+    a syscall name (their imm is -1), in SBPFv3 the static ones (src 0, imm = the name's key). Every
+    other ``call`` must be pc-relative (in SBPFv3 marked src 1) and land on an instruction of the code.
     """
     if len(text) % INSN_SIZE or not text:
         return Violation(0, f".text is {len(text)} bytes, not a non-empty multiple of {INSN_SIZE}")
@@ -238,7 +270,7 @@ def verify_text(text: bytes | bytearray, syscall_pcs: frozenset[int]) -> Violati
     while pc < count:
         insn = decode(text, pc * INSN_SIZE)
         following = decode(text, (pc + 1) * INSN_SIZE) if pc + 1 < count else None
-        reason = v0_violation(insn, following)
+        reason = violation(insn, following, version)
         if reason:
             return Violation(pc, reason)
         decoded.append((pc, insn))
@@ -252,8 +284,16 @@ def verify_text(text: bytes | bytearray, syscall_pcs: frozenset[int]) -> Violati
             target = pc + 1 + insn.off
             if not 0 <= target < count or target in lddw_tails:
                 return Violation(pc, f"jumps to #{target}, outside the code or into the middle of an lddw")
-        elif insn.opcode == CALL and pc not in syscall_pcs:
-            if insn.imm == -1:
+        elif insn.opcode == CALL and pc in syscall_pcs:
+            if version is SbpfVersion.V3 and insn.src != 0:
+                return Violation(pc, f"calls a syscall with src {insn.src}; SBPFv3 syscalls have src 0")
+        elif insn.opcode == CALL:
+            if version is SbpfVersion.V3 and insn.src != CALL_SRC_INTERNAL:
+                return Violation(
+                    pc,
+                    f"has a call with src {insn.src} that is no syscall (SBPFv3 internal calls have src 1)",
+                )
+            if version is SbpfVersion.V0 and insn.imm == -1:
                 return Violation(
                     pc, "has a call with imm -1 and no relocation (the loader reads it as a syscall)"
                 )

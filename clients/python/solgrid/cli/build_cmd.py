@@ -1,4 +1,4 @@
-"""``solgrid build``: compile the workspace's programs to SBPFv0 shared objects, offline."""
+"""``solgrid build``: compile the workspace's programs to SBPF programs (v3 or v0), offline."""
 
 from __future__ import annotations
 
@@ -6,20 +6,29 @@ import time
 
 import click
 
-from solgrid.build.pipeline import Builder, select_programs, workspace_root
+from solgrid.build.pipeline import DEFAULT_SBPF_VERSION, Builder, select_programs, workspace_root
+from solgrid.build.sbpf import SbpfVersion
 from solgrid.build.toolchain import Toolchain
 
 
 @click.command()
 @click.argument("programs", nargs=-1)
 @click.option("-v", "--verbose", is_flag=True, help="Print each stage as it starts.")
-def build(programs: tuple[str, ...], verbose: bool) -> None:
+@click.option(
+    "--sbpf-version",
+    type=click.Choice([str(v) for v in SbpfVersion]),
+    default=str(DEFAULT_SBPF_VERSION),
+    show_default=True,
+    help="Program format: v3 for agave 4.x clusters (SIMD-0500), v0 for older runtimes.",
+)
+def build(programs: tuple[str, ...], verbose: bool, sbpf_version: str) -> None:
     """Build PROGRAMS (default: every crate under programs/) into target/deploy/<name>.so."""
     root = workspace_root()
     builder = Builder(
         root,
         Toolchain.locate(),
         log=(lambda m: click.echo(f"  {m}", err=True)) if verbose else (lambda _m: None),
+        sbpf_version=SbpfVersion(int(sbpf_version[1:])),
     )
     started = time.monotonic()
     for program in select_programs(root, programs):
