@@ -9,7 +9,7 @@ methods. A deploy is:
    re-sent with a fresh blockhash);
 3. either ``DeployWithMaxDataLen`` for a new program (the program keypair signs its creation), or
    ``Upgrade`` of an existing one by its upgrade authority, after ``ExtendProgram`` when the new ELF no
-   longer fits the ProgramData account.
+   longer fits the ProgramData account (by at least 10,240 bytes, the least agave 4's loader accepts).
 
 The loader verifies the ELF in step 3, so a broken ELF fails there with the loader's logs.
 """
@@ -118,9 +118,10 @@ async def deploy_program(
         # extended in.
         await deployer.wait_for_slot_after(last_deployed)
         if len(elf) > capacity:
-            progress(f"extending {program_id} by {len(elf) - capacity} bytes")
+            extension = loader.extension_for(capacity, len(elf))
+            progress(f"extending {program_id} by {extension} bytes")
             await deployer.send_and_confirm(
-                [loader.extend_program(program_id, payer.pubkey(), len(elf) - capacity)], [], "extend"
+                [loader.extend_program(program_id, payer.pubkey(), extension)], [], "extend"
             )
             await deployer.wait_for_slot_after(await deployer.current_slot())
         progress(f"upgrading {program_id}")

@@ -23,6 +23,11 @@ PROGRAM_ACCOUNT_LEN = 36
 """UpgradeableLoaderState::Program: tag u32 + programdata address."""
 PROGRAMDATA_HEADER_LEN = 45
 """UpgradeableLoaderState::ProgramData: tag u32 + slot u64 + Option<Pubkey> upgrade authority."""
+MAX_PERMITTED_DATA_LENGTH = 10 * 1024 * 1024
+"""The largest account, so the largest ProgramData account."""
+MINIMUM_EXTEND_PROGRAM_BYTES = 10_240
+"""agave 4's loader refuses an ExtendProgram of fewer bytes, unless it grows the account to
+MAX_PERMITTED_DATA_LENGTH."""
 
 _INITIALIZE_BUFFER = 0
 _WRITE = 1
@@ -121,6 +126,13 @@ def set_upgrade_authority(program: Pubkey, authority: Pubkey, new_authority: Pub
     if new_authority is not None:
         accounts.append(AccountMeta(new_authority, False, False))
     return Instruction(LOADER_V3, struct.pack("<I", _SET_AUTHORITY), accounts)
+
+
+def extension_for(capacity: int, needed: int) -> int:
+    """The bytes to add to a ProgramData account holding ``capacity`` ELF bytes so that ``needed`` fit:
+    at least MINIMUM_EXTEND_PROGRAM_BYTES, or what is left up to the largest account."""
+    room = MAX_PERMITTED_DATA_LENGTH - PROGRAMDATA_HEADER_LEN - capacity
+    return max(needed - capacity, min(MINIMUM_EXTEND_PROGRAM_BYTES, room))
 
 
 def extend_program(program: Pubkey, payer: Pubkey, additional_bytes: int) -> Instruction:
