@@ -27,10 +27,10 @@ from typing import Any
 
 from solders.account import Account
 from solders.keypair import Keypair
-from solders.litesvm import LiteSVM
 from solders.pubkey import Pubkey
 
-from solgrid.localnet.svm import Sent, deploy, new_svm, send
+from solgrid.localnet.engine import Engine
+from solgrid.localnet.svm import Sent, deploy, features_blocking_deploy, new_svm, send
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.idl import load_idl_json
 
@@ -119,7 +119,7 @@ def program_keypair(name: str) -> Keypair:
     return Keypair.from_bytes(bytes(json.loads((REPO / "keys" / f"{name}-keypair.json").read_text())))
 
 
-def put_account(svm: LiteSVM, address: Pubkey, owner: Pubkey, data: bytes) -> None:
+def put_account(svm: Engine, address: Pubkey, owner: Pubkey, data: bytes) -> None:
     svm.set_account(
         address, Account(svm.minimum_balance_for_rent_exemption(len(data)), data, owner, False, 0)
     )
@@ -148,7 +148,7 @@ def measure_cu(elf: bytes, mode: str = "add_program", registry_elf: bytes | None
         raise ValueError(f"mode must be one of {MODES}")
     if registry_elf is None:
         registry_elf = (REPO / "target" / "deploy" / "registry.so").read_bytes()
-    svm = new_svm()
+    svm = new_svm(deactivate=features_blocking_deploy(registry_elf, elf))
     payer = Keypair.from_seed(bytes(32))
     svm.airdrop(payer.pubkey(), 10**12)
     client = EnergyTokenClient()

@@ -21,11 +21,19 @@ from pathlib import Path
 
 from solders.instruction import Instruction
 from solders.keypair import Keypair
-from solders.litesvm import LiteSVM
 from solders.pubkey import Pubkey
 
-from solgrid.localnet.svm import Sent, deploy, new_svm, send
-from solgrid.sdk.lookup_tables import create_lookup_table_svm, send_v0_svm, transaction_size, v0_transaction
+from solgrid.localnet.engine import Engine
+from solgrid.localnet.svm import (
+    Sent,
+    create_lookup_table_svm,
+    deploy,
+    features_blocking_deploy,
+    new_svm,
+    send,
+    send_v0_svm,
+)
+from solgrid.sdk.lookup_tables import transaction_size, v0_transaction
 from solgrid.sdk.readings import DeviceSigner, Reading
 from solgrid.sdk.registry import (
     EnergySource,
@@ -55,7 +63,7 @@ def _seeded(n: int) -> Keypair:
     return Keypair.from_seed(n.to_bytes(32, "little"))
 
 
-def _set_time(svm: LiteSVM, unix_timestamp: int) -> None:
+def _set_time(svm: Engine, unix_timestamp: int) -> None:
     clock = svm.get_clock()
     clock.unix_timestamp = unix_timestamp
     svm.set_clock(clock)
@@ -63,7 +71,7 @@ def _set_time(svm: LiteSVM, unix_timestamp: int) -> None:
 
 class _Bench:
     def __init__(self, elf: bytes, mode: str) -> None:
-        self.svm = new_svm()
+        self.svm = new_svm(deactivate=features_blocking_deploy(elf))
         self.payer = _seeded(0)
         self.svm.airdrop(self.payer.pubkey(), 10**13)
         self.client = RegistryClient()

@@ -109,12 +109,12 @@ TPS_GOAL = 500
 
 def compute_units() -> list[str]:
     rows = [
-        "## Compute units per instruction (LiteSVM, program at its IDL address)",
+        "## Compute units per instruction (LiteSVM on agave 4.1.2, program at its IDL address)",
         "",
         "Goals: <= 8,000 CU per reading in `submit_readings`, <= 8,000 CU for `settle_and_mint`. The",
-        "latter's fixed floor is two CPIs (1,000 CU each for the invocation) plus SPL Token's own MintTo:",
-        "4,492 CU in the classic token program that LiteSVM 0.26 ships (p-token, where deployed, costs",
-        "about a hundred).",
+        "latter's fixed floor is two CPIs (1,000 CU each for the invocation) plus SPL Token's own MintTo,",
+        "measured here in p-token, the SPL Token that agave 4 clusters (and the engine) run; the classic",
+        "program of agave 2.2's LiteSVM took 4,492 CU for it.",
         "",
         "| program | instruction | loaded with add_program | deployed (loader v3) |",
         "|---|---|---|---|",

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from solders.instruction import Instruction
 from solders.keypair import Keypair
-from solders.litesvm import LiteSVM
 from solders.pubkey import Pubkey
 
-from solgrid.localnet.svm import deploy, new_svm, send
+from solgrid.localnet.engine import Engine
+from solgrid.localnet.svm import deploy, features_blocking_deploy, new_svm, send
 
 FIXTURES = Path(__file__).parent / "link_fixtures"
 LLC = Path(os.environ.get("SOLGRID_LLVM_BIN", "/usr/lib/llvm-22/bin")) / "llc"
@@ -222,7 +222,7 @@ def read_shared_object(raw: bytes) -> SharedObject:
 
 @dataclass
 class Deployed:
-    svm: LiteSVM
+    svm: Engine
     payer: Keypair
     program_id: Pubkey
 
@@ -234,8 +234,9 @@ class Deployed:
         return (struct.unpack("<Q", returned)[0] if returned else None), sent.logs
 
 
-def funded_svm() -> tuple[LiteSVM, Keypair]:
-    svm = new_svm()
+def funded_svm(*deployable: bytes) -> tuple[Engine, Keypair]:
+    """A VM with a funded payer, on which the ``deployable`` ELFs can be deployed (v0 ones included)."""
+    svm = new_svm(deactivate=features_blocking_deploy(*deployable))
     payer = Keypair()
     svm.airdrop(payer.pubkey(), 10**12)
     return svm, payer
@@ -243,7 +244,7 @@ def funded_svm() -> tuple[LiteSVM, Keypair]:
 
 def deploy_program(so: bytes) -> Deployed:
     """Deploy through BPFLoaderUpgradeable (broken-ELF rejection + verifier). Raises TransactionFailed."""
-    svm, payer = funded_svm()
+    svm, payer = funded_svm(so)
     return Deployed(svm, payer, deploy(svm, payer, so))
 
 

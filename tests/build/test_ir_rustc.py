@@ -22,13 +22,13 @@ import pytest
 from ir_support import BPF_LLC_FLAGS, LLC, bpf_llc, opt_for_pipeline, requires_llvm
 from solders.instruction import Instruction
 from solders.keypair import Keypair
-from solders.litesvm import LiteSVM
 from solders.pubkey import Pubkey
 
 from solgrid.build import ir
 from solgrid.build.ir_model import parse_module
 from solgrid.build.link import link_sbpf_v0
-from solgrid.localnet.svm import deploy, new_svm, send
+from solgrid.localnet.engine import Engine
+from solgrid.localnet.svm import deploy, features_blocking_deploy, new_svm, send
 
 RUSTC = Path("/usr/bin/rustc")
 RUST_SRC = Path("/usr/lib/rustlib/src/rust/library/core/src/lib.rs")
@@ -179,7 +179,7 @@ def _vm_expected(a: int, b: int) -> bytes:
     return b"".join(w.to_bytes(16, "little") for w in words) + flags.to_bytes(8, "little")
 
 
-def deployed_fixture(sysroot: Path, name: str, rewrites: tuple[str, ...]) -> tuple[LiteSVM, Keypair, Pubkey]:
+def deployed_fixture(sysroot: Path, name: str, rewrites: tuple[str, ...]) -> tuple[Engine, Keypair, Pubkey]:
     """``ir_fixtures/<name>`` through rustc, the rewrites (each of ``rewrites`` must have fired), opt,
     llc and the linker, deployed to a fresh LiteSVM: the VM, a funded payer and the program id."""
     lowered = ir.lower_for_bpf(compile_fixture(sysroot, name))
@@ -195,10 +195,11 @@ def deployed_fixture(sysroot: Path, name: str, rewrites: tuple[str, ...]) -> tup
         check=False,
     )
     assert compiled.returncode == 0, compiled.stderr
-    svm = new_svm()
+    elf = link_sbpf_v0(obj.read_bytes())
+    svm = new_svm(deactivate=features_blocking_deploy(elf))
     payer = Keypair()
     svm.airdrop(payer.pubkey(), 10**12)
-    return svm, payer, deploy(svm, payer, link_sbpf_v0(obj.read_bytes()))
+    return svm, payer, deploy(svm, payer, elf)
 
 
 def test_the_built_program_computes_like_python(sysroot: Path) -> None:

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from solders.instruction import Instruction
 from solders.keypair import Keypair
-from solders.litesvm import LiteSVM
 from solders.pubkey import Pubkey
 
 from solgrid.build.errors import UnsupportedCode
 from solgrid.build.pipeline import Builder, select_programs
 from solgrid.build.toolchain import Toolchain
-from solgrid.localnet.svm import deploy, new_svm, send
+from solgrid.localnet.engine import Engine
+from solgrid.localnet.svm import deploy, features_blocking_deploy, new_svm, send
 
 pytestmark = pytest.mark.slow
 
@@ -144,7 +144,7 @@ def cases(seed: int) -> list[tuple[int, int, int]]:
 
 
 def run_cases(
-    svm: LiteSVM, payer: Keypair, program: Pubkey, batch: list[tuple[int, int, int]]
+    svm: Engine, payer: Keypair, program: Pubkey, batch: list[tuple[int, int, int]]
 ) -> list[int | None]:
     data = b"".join(
         struct.pack("<B", op) + a.to_bytes(16, "little") + b.to_bytes(16, "little") for op, a, b in batch
@@ -160,7 +160,7 @@ def run_cases(
 def test_arith_matches_python_integers(builder: Builder) -> None:
     [program] = select_programs(FIXTURES, ["arith"])
     elf = builder.build(program).so_path.read_bytes()
-    svm = new_svm()
+    svm = new_svm(deactivate=features_blocking_deploy(elf))
     payer = Keypair()
     svm.airdrop(payer.pubkey(), 10**12)
     program_id = deploy(svm, payer, elf)

@@ -18,6 +18,9 @@ from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
 
 SOL = 10**9
+NEW_ACCOUNT_MINIMUM = 890_880
+"""The least a transfer may leave in a new account: its rent-exempt minimum (0 bytes of data). A
+validator refuses less (InsufficientFundsForRent), and so does the node."""
 
 
 async def funded(client: AsyncClient, lamports: int = 10 * SOL) -> Keypair:

@@ -19,6 +19,7 @@ from solders.keypair import Keypair
 
 from solgrid.localnet.genesis import GenesisProgram
 from solgrid.localnet.server import LocalNode, NodeConfig
+from solgrid.localnet.svm import features_blocking_deploy
 from solgrid.sdk import loader
 from solgrid.sdk.deploy import DeployError, deploy_program
 
@@ -30,7 +31,8 @@ GENESIS_PROGRAM = Keypair()
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def node(program_elf: bytes) -> AsyncIterator[LocalNode]:
-    """A node with one program installed at genesis, upgradeable by GENESIS_AUTHORITY."""
+    """A node with one program installed at genesis, upgradeable by GENESIS_AUTHORITY, that can deploy
+    ``program_elf`` (SIMD-0500 inactive if it is SBPF v0)."""
     genesis = GenesisProgram("genesis", GENESIS_PROGRAM.pubkey(), program_elf, GENESIS_AUTHORITY.pubkey())
     config = NodeConfig(
         rpc_port=0,
@@ -38,6 +40,7 @@ async def node(program_elf: bytes) -> AsyncIterator[LocalNode]:
         slot_ms=100,
         programs=[genesis],
         funded={GENESIS_AUTHORITY.pubkey(): 100 * SOL},
+        deactivate_features=features_blocking_deploy(program_elf),
     )
     async with LocalNode(config) as running:
         yield running

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from localnet_support import SOL, invoke_logs, program_ran
+from localnet_support import NEW_ACCOUNT_MINIMUM, SOL, invoke_logs, program_ran
 from solana.rpc.async_api import AsyncClient
 from solders.keypair import Keypair
 
@@ -23,6 +23,7 @@ from solgrid.sdk import loader
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 MAIN = "from solgrid.cli.main import main; main()"
+SIGINT_AIRDROP = NEW_ACCOUNT_MINIMUM + 42
 
 
 @asynccontextmanager
@@ -118,7 +119,9 @@ async def test_ledger_survives_sigint(tmp_path: Path) -> None:
         _lines,
     ):
         async with AsyncClient(url) as client:
-            await client.confirm_transaction((await client.request_airdrop(wallet.pubkey(), 42)).value)
+            await client.confirm_transaction(
+                (await client.request_airdrop(wallet.pubkey(), SIGINT_AIRDROP)).value
+            )
         code, _out = await stop(process, signal.SIGINT)  # before any slot boundary: only shutdown flushes
     assert code == 0
     async with localnet("--quiet", "--no-programs", "--ledger", str(ledger), cwd=tmp_path) as (
@@ -127,7 +130,7 @@ async def test_ledger_survives_sigint(tmp_path: Path) -> None:
         _lines,
     ):
         async with AsyncClient(url) as client:
-            assert (await client.get_balance(wallet.pubkey())).value == 42
+            assert (await client.get_balance(wallet.pubkey())).value == SIGINT_AIRDROP
         await stop(process, signal.SIGTERM)
 
 

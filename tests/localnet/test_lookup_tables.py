@@ -93,7 +93,7 @@ async def create_fails(client: AsyncClient, authority: Keypair, recent_slot: int
     ix, _ = create_lookup_table(authority.pubkey(), authority.pubkey(), recent_slot)
     err, logs = await preflight_failure(client, await build_tx(client, authority, [ix]))
     assert err == "TransactionErrorInstructionError((0, Fieldless(InvalidInstructionData)))"
-    assert f"{recent_slot} is not a recent slot" in logs
+    assert f"Program log: {recent_slot} is not a recent slot" in logs
 
 
 def lookup_table_ix(
@@ -131,6 +131,9 @@ async def test_second_create_of_the_same_table_in_one_slot_is_a_no_op(client: As
     assert not second_meta.inner_instructions
     assert second_meta.log_messages == [
         f"Program {ADDRESS_LOOKUP_TABLE_PROGRAM_ID} invoke [1]",
+        "Program log: Instruction: CreateLookupTable",
+        f"Program {ADDRESS_LOOKUP_TABLE_PROGRAM_ID} consumed {second_meta.compute_units_consumed} of 200000 "
+        "compute units",
         f"Program {ADDRESS_LOOKUP_TABLE_PROGRAM_ID} success",
     ]
     assert (await client.get_account_info(table)).value == created

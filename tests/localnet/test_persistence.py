@@ -7,7 +7,17 @@ import base64
 from pathlib import Path
 
 import pytest
-from localnet_support import SOL, build_tx, call, funded, invoke_logs, program_ran, send, transfer_ix
+from localnet_support import (
+    NEW_ACCOUNT_MINIMUM,
+    SOL,
+    build_tx,
+    call,
+    funded,
+    invoke_logs,
+    program_ran,
+    send,
+    transfer_ix,
+)
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.types import TokenAccountOpts
 from solders.keypair import Keypair
@@ -17,6 +27,7 @@ from spl.token.constants import TOKEN_PROGRAM_ID
 from solgrid.localnet.genesis import GenesisProgram
 from solgrid.localnet.server import LocalNode, NodeConfig
 from solgrid.localnet.store import LedgerInUse
+from solgrid.localnet.svm import features_blocking_deploy
 from solgrid.sdk.deploy import deploy_program
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -29,10 +40,15 @@ def config(ledger: Path, **overrides: object) -> NodeConfig:
 async def test_restart_loses_nothing(tmp_path: Path, program_elf: bytes) -> None:
     ledger = tmp_path / "ledger"
     recipient = Keypair().pubkey()
-    async with LocalNode(config(ledger)) as first, AsyncClient(first.rpc_url) as client:
+    deployable = features_blocking_deploy(program_elf)
+    async with (
+        LocalNode(config(ledger, deactivate_features=deployable)) as first,
+        AsyncClient(first.rpc_url) as client,
+    ):
         payer = await funded(client, 100 * SOL)
         transfers = [
-            await send(client, payer, [transfer_ix(payer, recipient, 1000 * (i + 1))]) for i in range(3)
+            await send(client, payer, [transfer_ix(payer, recipient, NEW_ACCOUNT_MINIMUM + 1000 * i)])
+            for i in range(3)
         ]
         program = Keypair()
         await deploy_program(client, payer, program_elf, program)

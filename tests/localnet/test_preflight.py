@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from localnet_support import SOL, build_tx, call, funded, transfer_ix
+from localnet_support import NEW_ACCOUNT_MINIMUM, SOL, build_tx, call, funded, transfer_ix
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.core import RPCException
 from solana.rpc.types import TxOpts
@@ -80,7 +80,8 @@ async def test_failure_without_preflight_is_committed_with_its_fee(client: Async
 
 async def test_duplicates_are_already_processed(client: AsyncClient) -> None:
     payer = await funded(client, SOL)
-    tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), 1000)])
+    amount = NEW_ACCOUNT_MINIMUM + 999
+    tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), amount)])
     await client.confirm_transaction((await client.send_transaction(tx)).value)
     count = (await client.get_transaction_count()).value
 
@@ -94,13 +95,13 @@ async def test_duplicates_are_already_processed(client: AsyncClient) -> None:
     again = (await client.send_transaction(tx, TxOpts(skip_preflight=True))).value
     assert again == tx.signatures[0]
     assert (await client.get_transaction_count()).value == count
-    assert (await client.get_balance(payer.pubkey())).value == SOL - 5000 - 1000
+    assert (await client.get_balance(payer.pubkey())).value == SOL - 5000 - amount
 
 
 async def test_unknown_blockhash_is_rejected(client: AsyncClient) -> None:
     payer = await funded(client, SOL)
     message = Message.new_with_blockhash(
-        [transfer_ix(payer, Keypair().pubkey(), 1)], payer.pubkey(), Hash.new_unique()
+        [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM)], payer.pubkey(), Hash.new_unique()
     )
     tx = VersionedTransaction(message, [payer])
     with pytest.raises(RPCException) as raised:
@@ -117,7 +118,7 @@ async def test_signatures_are_verified(node: LocalNode, client: AsyncClient) -> 
     payer = await funded(client, SOL)
     blockhash = (await client.get_latest_blockhash()).value.blockhash
     message = Message.new_with_blockhash(
-        [transfer_ix(payer, Keypair().pubkey(), 1)], payer.pubkey(), blockhash
+        [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM)], payer.pubkey(), blockhash
     )
     forged = VersionedTransaction.populate(message, [Keypair().sign_message(bytes(message))])
     unsigned = VersionedTransaction.populate(message, [Signature.default()])
@@ -137,7 +138,7 @@ async def test_signature_count_must_match_the_header(node: LocalNode, client: As
     payer = await funded(client, SOL)
     blockhash = (await client.get_latest_blockhash()).value.blockhash
     message = Message.new_with_blockhash(
-        [transfer_ix(payer, Keypair().pubkey(), 1)], payer.pubkey(), blockhash
+        [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM)], payer.pubkey(), blockhash
     )
     no_signatures = VersionedTransaction.populate(message, [])
     answer = await call(
@@ -153,6 +154,6 @@ async def test_base58_is_the_default_encoding(node: LocalNode, client: AsyncClie
     import base58
 
     payer = await funded(client, SOL)
-    tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), 1)])
+    tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM)])
     answer = await call(node.rpc_url, "sendTransaction", [base58.b58encode(bytes(tx)).decode()])
     assert answer["result"] == str(tx.signatures[0])

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 import websockets
-from localnet_support import SOL, build_tx, funded, send, transfer_ix
+from localnet_support import NEW_ACCOUNT_MINIMUM, SOL, build_tx, funded, send, transfer_ix
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.types import TxOpts
 from solana.rpc.websocket_api import SolanaWsClientProtocol, connect
@@ -62,7 +62,9 @@ async def test_logs_subscriptions(node: LocalNode, client: AsyncClient) -> None:
         assert mentions_id != all_id
 
         other = await funded(client, SOL)
-        await send(client, other, [transfer_ix(other, bystander, 1)])  # mentions only `other`
+        await send(
+            client, other, [transfer_ix(other, bystander, NEW_ACCOUNT_MINIMUM)]
+        )  # mentions only `other`
         signature = await send(client, payer, [transfer_ix(payer, bystander, 2)])
         seen: dict[int, list[str]] = {mentions_id: [], all_id: []}
         while str(signature) not in seen[mentions_id] or str(signature) not in seen[all_id]:
@@ -119,7 +121,7 @@ async def test_account_and_program_subscriptions(node: LocalNode, client: AsyncC
 async def test_signature_subscription_before_and_after_commit(node: LocalNode, client: AsyncClient) -> None:
     payer = await funded(client, SOL)
     async with connect(node.ws_url) as ws:
-        tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), 1)])
+        tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM)])
         await ws.signature_subscribe(tx.signatures[0])
         await subscribed(ws)
         await client.send_transaction(tx)
@@ -136,7 +138,7 @@ async def test_signature_subscription_before_and_after_commit(node: LocalNode, c
 async def test_signature_unsubscribe_stops_the_notification(node: LocalNode, client: AsyncClient) -> None:
     payer = await funded(client, SOL)
     async with connect(node.ws_url) as ws:
-        tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), 1)])
+        tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM)])
         await ws.signature_subscribe(tx.signatures[0])
         dropped = await subscribed(ws)
         await ws.signature_unsubscribe(dropped)
@@ -190,7 +192,7 @@ async def test_raw_protocol_edges(node: LocalNode, client: AsyncClient) -> None:
         assert json.loads(await ws.recv())["error"]["code"] == -32602
 
         payer = await funded(client, SOL)
-        tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), 1)])
+        tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM)])
         config = {"commitment": "finalized", "enableReceivedNotification": True}
         await ws.send(
             json.dumps(
@@ -216,7 +218,7 @@ async def test_raw_protocol_edges(node: LocalNode, client: AsyncClient) -> None:
         processed = json.loads(await ws.recv())
         assert processed["params"]["result"]["value"] == {"err": None}
     # The server is still serving other clients.
-    assert (await client.get_balance(payer.pubkey())).value == SOL - 5001
+    assert (await client.get_balance(payer.pubkey())).value == SOL - 5000 - NEW_ACCOUNT_MINIMUM
 
 
 def masked_text_frame(text: str) -> bytes:

@@ -10,7 +10,7 @@ import struct
 import base58
 import pytest
 import zstandard
-from localnet_support import SOL, build_tx, call, funded, send, transfer_ix
+from localnet_support import NEW_ACCOUNT_MINIMUM, SOL, build_tx, call, funded, send, transfer_ix
 from solana.rpc.async_api import AsyncClient
 from solders.address_lookup_table_account import AddressLookupTableAccount, derive_lookup_table_address
 from solders.commitment_config import CommitmentLevel
@@ -36,7 +36,7 @@ ALT_PROGRAM = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
 async def test_cluster_information(node: LocalNode, client: AsyncClient) -> None:
     assert await client.is_connected()
     version = (await client.get_version()).value
-    assert version.solana_core == "2.2.0"
+    assert version.solana_core == "4.1.2"  # the engine's agave
     identity = (await client.get_identity()).value.identity
     assert identity == node.chain.identity.pubkey()
     assert (await client.get_slot_leader()).value == identity
@@ -158,7 +158,7 @@ async def test_transfer_meta_in_get_transaction(client: AsyncClient) -> None:
 
 async def test_get_transaction_encodings_raw(node: LocalNode, client: AsyncClient) -> None:
     payer = await funded(client)
-    signature = await send(client, payer, [transfer_ix(payer, Keypair().pubkey(), 5)])
+    signature = await send(client, payer, [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM + 4)])
     parsed = (await call(node.rpc_url, "getTransaction", [str(signature), {"encoding": "jsonParsed"}]))[
         "result"
     ]
@@ -186,7 +186,7 @@ async def test_get_transaction_encodings_raw(node: LocalNode, client: AsyncClien
 
 async def test_signature_statuses(client: AsyncClient) -> None:
     payer = await funded(client)
-    signature = await send(client, payer, [transfer_ix(payer, Keypair().pubkey(), 1)])
+    signature = await send(client, payer, [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM)])
     unknown = Keypair().sign_message(b"never sent")
     statuses = (
         await client.get_signature_statuses([signature, unknown], search_transaction_history=True)
@@ -253,7 +253,9 @@ async def test_simulate_does_not_change_state(node: LocalNode, client: AsyncClie
     payer = await funded(client)
     recipient = Keypair().pubkey()
     blockhash = (await client.get_latest_blockhash()).value.blockhash
-    message = Message.new_with_blockhash([transfer_ix(payer, recipient, 777)], payer.pubkey(), blockhash)
+    message = Message.new_with_blockhash(
+        [transfer_ix(payer, recipient, NEW_ACCOUNT_MINIMUM + 777)], payer.pubkey(), blockhash
+    )
     unsigned = VersionedTransaction.populate(message, [payer.sign_message(b"not the message")])
 
     simulated = (await client.simulate_transaction(unsigned)).value
@@ -278,13 +280,13 @@ async def test_simulate_does_not_change_state(node: LocalNode, client: AsyncClie
         ],
     )
     post_recipient, untouched = with_accounts["result"]["value"]["accounts"]
-    assert post_recipient["lamports"] == 777 and untouched is None
+    assert post_recipient["lamports"] == NEW_ACCOUNT_MINIMUM + 777 and untouched is None
 
 
 async def test_simulate_replaces_a_stale_blockhash(node: LocalNode, client: AsyncClient) -> None:
     payer = await funded(client)
     message = Message.new_with_blockhash(
-        [transfer_ix(payer, Keypair().pubkey(), 1)], payer.pubkey(), Hash.new_unique()
+        [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM)], payer.pubkey(), Hash.new_unique()
     )
     tx = VersionedTransaction(message, [payer])
     encoded = base64.b64encode(bytes(tx)).decode()
@@ -303,7 +305,9 @@ async def test_simulate_replaces_a_stale_blockhash(node: LocalNode, client: Asyn
 async def test_signatures_for_address_paging(node: LocalNode, client: AsyncClient) -> None:
     payer = await funded(client)
     target = Keypair().pubkey()
-    sent = [await send(client, payer, [transfer_ix(payer, target, 1000 + i)]) for i in range(5)]
+    sent = [
+        await send(client, payer, [transfer_ix(payer, target, NEW_ACCOUNT_MINIMUM + i)]) for i in range(5)
+    ]
     memo = await send(
         client, payer, [Instruction(MEMO_PROGRAM, b"meter 7", [AccountMeta(payer.pubkey(), True, False)])]
     )
@@ -331,7 +335,7 @@ async def test_signatures_for_address_paging(node: LocalNode, client: AsyncClien
 async def test_transaction_count_increases(client: AsyncClient) -> None:
     before = (await client.get_transaction_count()).value
     payer = await funded(client)
-    await send(client, payer, [transfer_ix(payer, Keypair().pubkey(), 1)])
+    await send(client, payer, [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM)])
     assert (await client.get_transaction_count()).value == before + 2  # airdrop + transfer
 
 
@@ -357,7 +361,7 @@ async def test_v0_transaction_with_a_lookup_table(node: LocalNode, client: Async
     blockhash = (await client.get_latest_blockhash()).value.blockhash
     message = MessageV0.try_compile(
         payer.pubkey(),
-        [transfer_ix(payer, recipient, 4242)],
+        [transfer_ix(payer, recipient, NEW_ACCOUNT_MINIMUM + 4242)],
         [AddressLookupTableAccount(table, [recipient])],
         blockhash,
     )
@@ -365,7 +369,7 @@ async def test_v0_transaction_with_a_lookup_table(node: LocalNode, client: Async
     assert len(message.address_table_lookups) == 1
     signature = (await client.send_transaction(tx)).value
     await client.confirm_transaction(signature)
-    assert (await client.get_balance(recipient)).value == 4242
+    assert (await client.get_balance(recipient)).value == NEW_ACCOUNT_MINIMUM + 4242
 
     refused = await call(node.rpc_url, "getTransaction", [str(signature)])
     assert refused["error"]["code"] == -32015
@@ -374,7 +378,7 @@ async def test_v0_transaction_with_a_lookup_table(node: LocalNode, client: Async
     assert result.transaction.meta is not None
     loaded = result.transaction.meta.loaded_addresses
     assert loaded is not None and loaded.writable == [recipient]
-    assert result.transaction.meta.post_balances[-1] == 4242
+    assert result.transaction.meta.post_balances[-1] == NEW_ACCOUNT_MINIMUM + 4242
     # getSignaturesForAddress indexes looked-up addresses too.
     assert (await client.get_signatures_for_address(recipient)).value[0].signature == signature
     assert bytes(to_bytes_versioned(message))[0] == 0x80

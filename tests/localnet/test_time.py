@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from localnet_support import SOL, build_tx, call, funded, transfer_ix
+from localnet_support import NEW_ACCOUNT_MINIMUM, SOL, build_tx, call, funded, transfer_ix
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.core import RPCException
 from solders.keypair import Keypair
@@ -105,8 +105,8 @@ async def test_blockhash_expires_after_150_blocks(node: LocalNode, client: Async
     latest = (await client.get_latest_blockhash()).value
     slot = (await client.get_slot()).value
     assert latest.last_valid_block_height == slot + 150
-    early_tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), 1)])
-    late_tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), 2)])
+    early_tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM)])
+    late_tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM + 1)])
     assert late_tx.message.recent_blockhash == latest.blockhash
 
     await call(node.rpc_url, "solgrid_warpSlot", [slot + 150])

@@ -17,7 +17,7 @@ import pytest
 from registry_harness import LAMPORTS, REPO, RegistryEnv, program_keypair
 from solders.keypair import Keypair
 
-from solgrid.localnet.svm import deploy, new_svm
+from solgrid.localnet.svm import deploy, features_blocking_deploy, new_svm
 from solgrid.sdk.registry import RegistryClient
 
 MODES = ("add_program", "deploy")
@@ -40,7 +40,7 @@ def registry_cu_bench() -> ModuleType:
 
 @pytest.fixture(params=MODES)
 def registry(request: pytest.FixtureRequest, registry_elf: bytes) -> RegistryEnv:
-    svm = new_svm()
+    svm = new_svm(deactivate=features_blocking_deploy(registry_elf))
     payer = Keypair()
     svm.airdrop(payer.pubkey(), LAMPORTS)
     client = RegistryClient()

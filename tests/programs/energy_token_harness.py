@@ -24,11 +24,11 @@ from solders.account import Account
 from solders.clock import Clock
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
-from solders.litesvm import LiteSVM
 from solders.pubkey import Pubkey
 from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
 
-from solgrid.localnet.svm import Sent, TransactionFailed, deploy, new_svm, send
+from solgrid.localnet.engine import Engine
+from solgrid.localnet.svm import Sent, TransactionFailed, deploy, features_blocking_deploy, new_svm, send
 from solgrid.localnet.tokens import TOKEN_PROGRAM_ID, Mint, parse_mint, parse_token_account
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.idl import load_idl_json
@@ -75,7 +75,7 @@ class TokenEnv:
     """One VM with the registry and energy_token loaded, a funded payer (the upgrade authority of both
     when deployed) and the SDK."""
 
-    svm: LiteSVM
+    svm: Engine
     payer: Keypair
     client: EnergyTokenClient
     mode: str
@@ -254,8 +254,9 @@ class TokenEnv:
 
 
 def new_env(mode: str, registry_elf: bytes, energy_token_elf: bytes) -> TokenEnv:
-    """A VM with both programs at their IDL addresses, loaded the ``mode`` way."""
-    svm = new_svm()
+    """A VM with both programs at their IDL addresses, loaded the ``mode`` way (on a VM that can deploy
+    them, for the tests that deploy another copy)."""
+    svm = new_svm(deactivate=features_blocking_deploy(registry_elf, energy_token_elf))
     payer = Keypair()
     svm.airdrop(payer.pubkey(), LAMPORTS)
     client = EnergyTokenClient()

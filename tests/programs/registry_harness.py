@@ -18,13 +18,12 @@ from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.clock import Clock
 from solders.instruction import Instruction
 from solders.keypair import Keypair
-from solders.litesvm import LiteSVM
 from solders.pubkey import Pubkey
 from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
 
-from solgrid.localnet.svm import Sent, TransactionFailed, send
+from solgrid.localnet.engine import Engine
+from solgrid.localnet.svm import Sent, TransactionFailed, create_lookup_table_svm, send, send_v0_svm
 from solgrid.sdk.idl import load_idl_json
-from solgrid.sdk.lookup_tables import create_lookup_table_svm, send_v0_svm
 from solgrid.sdk.readings import DeviceSigner, Reading, SignedReading
 from solgrid.sdk.registry import (
     Config,
@@ -68,7 +67,7 @@ class Prosumer:
 class RegistryEnv:
     """One VM with the registry loaded, a funded payer (the upgrade authority when deployed) and the SDK."""
 
-    svm: LiteSVM
+    svm: Engine
     payer: Keypair
     client: RegistryClient
     mode: str

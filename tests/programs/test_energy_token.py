@@ -127,9 +127,17 @@ def test_initialize_with_a_separate_payer(token: TokenEnv) -> None:
 
 
 def test_initialize_succeeds_when_the_mint_address_was_prefunded(token: TokenEnv) -> None:
-    # Anyone can send lamports to the mint PDA before initialisation; that must not block it.
+    # Anyone can send lamports to the mint PDA before initialisation; that must not block it. (The
+    # least a cluster accepts for a new account is its rent-exempt minimum: InsufficientFundsForRent.)
+    prefund = token.svm.minimum_balance_for_rent_exemption(0)
     token.send(
-        [transfer(TransferParams(from_pubkey=token.payer.pubkey(), to_pubkey=token.client.mint, lamports=5))]
+        [
+            transfer(
+                TransferParams(
+                    from_pubkey=token.payer.pubkey(), to_pubkey=token.client.mint, lamports=prefund
+                )
+            )
+        ]
     )
     token.initialize()
     assert token.mint().is_initialized

@@ -5,9 +5,12 @@ Genesis (first start of a ledger, or every start without --ledger): the programs
 upgrade authority is the provider wallet, so ``solgrid deploy`` can upgrade them. A missing ``.so`` is an
 error (build first, or pass --no-programs); a wallet that does not exist leaves the programs immutable.
 The provider wallet is also funded with 500,000,000 SOL, as solana-test-validator funds its mint.
+Every feature of the node's runtime (agave 4.1.2) is active, as on a default solana-test-validator, except
+those named with --deactivate-feature (e.g. SIMD-0500's B8JJXCy5amZyWG9r7EnUYLwzXSXTxG7GZ1qZ1qggo83g to
+deploy SBPF v0 programs).
 
-With --ledger, a restart continues from the stored state and ignores the workspace's programs (use
---reset to start over, or ``solgrid deploy`` to upgrade them).
+With --ledger, a restart continues from the stored state and ignores the workspace's programs and
+--deactivate-feature (use --reset to start over, or ``solgrid deploy`` to upgrade the programs).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import click
 from solders.pubkey import Pubkey
 
 from solgrid.errors import UserFacingError
+from solgrid.localnet.engine import AGAVE_VERSION, known_features
 from solgrid.localnet.genesis import GenesisProgram
 from solgrid.localnet.server import DEFAULT_RPC_PORT, DEFAULT_SLOT_MS, LocalNode, NodeConfig
 from solgrid.localnet.store import DB_FILE
@@ -51,6 +55,20 @@ def _wallet(workspace: Workspace | None) -> Pubkey | None:
     if not path.is_file():
         return None
     return read_keypair(path).pubkey()
+
+
+def _features(values: tuple[str, ...]) -> list[Pubkey]:
+    known = set(known_features())
+    features = []
+    for value in values:
+        try:
+            feature = Pubkey.from_string(value)
+        except ValueError:
+            raise LocalnetError(f"--deactivate-feature {value}: not a pubkey") from None
+        if feature not in known:
+            raise LocalnetError(f"--deactivate-feature {value}: not a feature of agave {AGAVE_VERSION}")
+        features.append(feature)
+    return features
 
 
 def genesis_programs(workspace: Workspace, authority: Pubkey | None) -> list[GenesisProgram]:
@@ -96,6 +114,13 @@ def genesis_programs(workspace: Workspace, authority: Pubkey | None) -> list[Gen
 @click.option(
     "--mint", "mint", help="Pubkey or keypair file to fund at genesis (default: the provider wallet)."
 )
+@click.option(
+    "--deactivate-feature",
+    "deactivate_features",
+    multiple=True,
+    metavar="FEATURE_PUBKEY",
+    help="Leave this feature inactive at genesis (repeatable); every other one is active.",
+)
 def localnet(
     rpc_port: int,
     bind_address: str,
@@ -107,8 +132,10 @@ def localnet(
     workspace: Path,
     upgrade_authority: str | None,
     mint: str | None,
+    deactivate_features: tuple[str, ...],
 ) -> None:
-    """Run a local Solana node: JSON-RPC + websocket PubSub over LiteSVM."""
+    """Run a local Solana node: JSON-RPC + websocket PubSub over LiteSVM (agave 4.1.2)."""
+    features = _features(deactivate_features)
     info = (lambda _m: None) if quiet else click.echo
     found = Workspace.find(workspace)
     wallet = _wallet(found)
@@ -128,6 +155,7 @@ def localnet(
         slot_ms=slot_ms,
         programs=programs,
         funded={funded_key: GENESIS_WALLET_LAMPORTS} if funded_key else {},
+        deactivate_features=features,
         echo=None if quiet else click.echo,
     )
     if restarting:
@@ -145,6 +173,8 @@ def localnet(
             )
         if funded_key:
             info(f"funding {funded_key} with {GENESIS_WALLET_LAMPORTS // 10**9} SOL")
+        for feature in features:
+            info(f"feature {feature} deactivated")
     asyncio.run(_serve(config, info))
 
 

@@ -1,15 +1,17 @@
-"""A local Solana node: JSON-RPC and websocket PubSub over LiteSVM (``solgrid localnet``).
+"""A local Solana node: JSON-RPC and websocket PubSub over LiteSVM on agave 4.1.2 (``solgrid localnet``).
 
 Modules (imported explicitly; this package imports nothing so that ``solgrid.localnet.svm`` stays light):
 
 * ``server``: ``LocalNode``/``NodeConfig``, the aiohttp servers (RPC on the port, PubSub on the next)
   and the slot clock; ``background.BackgroundNode`` runs one on its own thread.
-* ``chain``: LiteSVM plus a validator's bookkeeping (blockhash ages, signature de-duplication, history,
+* ``engine``: the runtime, solders 0.29.0's LiteSVM (agave 4.1.2) installed as ``solders29``, driven with
+  the client stack's solders 0.26 types; ``svm`` sets it up as a validator would be (in-process helpers).
+* ``chain``: the engine plus a validator's bookkeeping (blockhash ages, signature de-duplication, history,
   account index, faucet, preflight, persistence); ``timeline``: slots, blockhashes, epochs, unix time.
 * ``methods`` (the RPC methods), ``controls`` (the ``solgrid_*`` test controls), ``pubsub``,
   ``jsonrpc`` (envelopes and error codes), ``params``/``filters``/``wire`` (request parsing),
   ``encoding``/``tokens``/``render``/``txmeta`` (response forms), ``store`` (SQLite), ``genesis``
-  (upgradeable programs at start), ``bench`` (throughput), ``svm`` (in-process LiteSVM helpers).
+  (upgradeable programs at start), ``bench`` (throughput).
 
 Behaviour worth knowing (each is tested in tests/localnet):
 
@@ -20,8 +22,11 @@ Behaviour worth knowing (each is tested in tests/localnet):
 * sendTransaction executes once. With preflight, a failure is rolled back and answered with -32002 and
   the RpcSimulateTransactionResult (logs included), exactly what a validator answers after simulating;
   without preflight a failure that paid its fee is committed with its error, as on a cluster.
-* Fees: 5,000 lamports per signature (and per precompile signature); LiteSVM 0.26 charges no priority
-  fee, so none is reported.
+* Every feature of agave 4.1.2 is active (as on a default solana-test-validator) except those named in
+  ``NodeConfig.deactivate_features`` (``--deactivate-feature``): SBPF v3 programs deploy, v0 ones run but
+  deploy only with SIMD-0500 deactivated; a transfer must leave a new account rent-exempt.
+* Fees: 5,000 lamports per signature (and per precompile signature) plus the prioritization fee
+  (compute-unit price x limit), as agave 4 charges them.
 * Test controls over JSON-RPC: ``solgrid_warpSlot [slot]``, ``solgrid_advanceTime [seconds]``,
   ``solgrid_setClock [{"unixTimestamp"}]``, ``solgrid_getClock []``, ``solgrid_setAccount [pubkey,
   {lamports, owner, data, executable}]``; in Python the same on ``LocalNode.chain``.

@@ -98,7 +98,10 @@ class _Sender:
     async def run(self) -> None:
         async with AsyncClient(self.url) as client:
             await self._current_blockhash(client)
-            amounts = iter(range(1, self.count + 1))  # distinct amounts: distinct signatures per blockhash
+            # Distinct amounts (distinct signatures per blockhash), none below what a new account must
+            # hold: whichever lands first creates the recipient (less is InsufficientFundsForRent).
+            least = (await client.get_minimum_balance_for_rent_exemption(0)).value
+            amounts = iter(range(least, least + self.count))
             opts = TxOpts(skip_confirmation=True)
 
             async def worker() -> None:

@@ -1,6 +1,7 @@
-"""The ledger of the local node: LiteSVM plus what a validator has and LiteSVM does not.
+"""The ledger of the local node: the engine (LiteSVM on agave 4.1.2) plus what a validator has and LiteSVM
+does not.
 
-LiteSVM executes transactions; this class adds the rest of a single-node cluster:
+The engine (``engine``) executes transactions; this class adds the rest of a single-node cluster:
 
 * a slot clock with a new blockhash per slot and validator-style blockhash ages (``timeline``), with the
   Clock and SlotHashes (``slot_hashes``) sysvars kept in step;
@@ -11,8 +12,8 @@ LiteSVM executes transactions; this class adds the rest of a single-node cluster
   asked for, every account it touched is restored to its pre-state, nothing is recorded, and the
   failure is answered as a preflight failure, which is what a validator would have answered after
   simulating. Without preflight a failed transaction that paid its fee is committed like on a cluster;
-* an index of every account key the node has seen, owner by owner (LiteSVM 0.26 cannot list accounts)
-  for getProgramAccounts and the token queries;
+* an index of every account key the node has seen, owner by owner, for getProgramAccounts and the
+  token queries (it also knows which accounts the node wrote since the last commit, for persistence);
 * a faucet keypair whose airdrops are ordinary transfers (so they have signatures, history and logs);
 * persistence: the post-state of every written account goes to the store at each slot boundary.
 
@@ -33,25 +34,21 @@ from solders.clock import Clock
 from solders.compute_budget import set_compute_unit_limit
 from solders.hash import Hash
 from solders.keypair import Keypair
-from solders.litesvm import LiteSVM
 from solders.message import Message, MessageV0
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
-from solders.transaction_metadata import (
-    FailedTransactionMetadata,
-    SimulatedTransactionInfo,
-    TransactionMetadata,
-)
+from solders.transaction_metadata import SimulatedTransactionInfo, TransactionMetadata
 
 from solgrid.localnet import txmeta
+from solgrid.localnet.engine import Engine
 from solgrid.localnet.genesis import GenesisProgram, upgradeable_program_accounts
 from solgrid.localnet.slot_hashes import SlotHashes
 from solgrid.localnet.store import LedgerStore
 from solgrid.localnet.svm import new_svm
 from solgrid.localnet.timeline import Timeline
-from solgrid.localnet.tx_errors import ALREADY_PROCESSED, BLOCKHASH_NOT_FOUND, transaction_error_json
+from solgrid.localnet.tx_errors import ALREADY_PROCESSED, BLOCKHASH_NOT_FOUND
 from solgrid.sdk import loader
 
 log = logging.getLogger("solgrid.localnet")
@@ -119,6 +116,9 @@ class ChainConfig:
     programs: list[GenesisProgram] = field(default_factory=list)
     funded: dict[Pubkey, int] = field(default_factory=dict)
     """Accounts created at genesis with these lamports (the wallet, like solana-test-validator's mint)."""
+    deactivate_features: list[Pubkey] = field(default_factory=list)
+    """Features left inactive at genesis (solana-test-validator's ``--deactivate-feature``); every other
+    feature of the engine is active. A restored ledger keeps the features it was created with."""
 
 
 @dataclass(frozen=True)
@@ -149,12 +149,24 @@ def _simulation_result(
 
 
 class Chain:
-    """LiteSVM with a validator's bookkeeping around it; see the module docstring."""
+    """The engine with a validator's bookkeeping around it; see the module docstring."""
 
     def __init__(self, store: LedgerStore, config: ChainConfig | None = None) -> None:
         self.config = config or ChainConfig()
         self.store = store
-        self.svm: LiteSVM = new_svm(sigverify=False, blockhash_check=False).with_transaction_history(0)
+        self.restored = not store.is_fresh
+        saved = store.get_state("deactivated_features") if self.restored else None
+        self.deactivated_features = (
+            [Pubkey.from_string(k) for k in saved]
+            if saved is not None
+            else list(self.config.deactivate_features)
+        )
+        self.svm: Engine = new_svm(
+            sigverify=False,
+            blockhash_check=False,
+            transaction_history=0,
+            deactivate=self.deactivated_features,
+        )
         self.listeners: list[ChainListener] = []
         self._owners: dict[Pubkey, Pubkey] = {}
         self._by_owner: dict[Pubkey, set[Pubkey]] = collections.defaultdict(set)
@@ -164,7 +176,6 @@ class Chain:
         self._airdrop_count = 0
         self.timeline = Timeline()
         self.svm.set_epoch_schedule(self.timeline.epoch_schedule)
-        self.restored = not store.is_fresh
         if self.restored:
             self._restore()
         else:
@@ -233,6 +244,7 @@ class Chain:
                 "slot_hashes": self._slot_hashes.to_json(),
                 "epoch_start_timestamp": self._epoch_start_timestamp,
                 "airdrop_count": self._airdrop_count,
+                "deactivated_features": [str(k) for k in self.deactivated_features],
             }
         )
 
@@ -412,12 +424,13 @@ class Chain:
             return Dropped(signature, early_err)
 
         execution = self._prepare(tx)
-        result = self.svm.send_transaction(tx)
+        processed = self.svm.process(tx)
+        result = processed.result
         if isinstance(result, TransactionMetadata):
-            self._commit_transaction(tx, raw, execution, result, None)
+            self._commit_transaction(tx, raw, execution, result, None, processed.fee)
             return Committed(signature, None)
 
-        err = transaction_error_json(result.err())
+        err = processed.err
         meta = result.meta()
         included = self._fee_was_charged(execution)
         if preflight or not included:
@@ -432,7 +445,7 @@ class Chain:
                 )
                 return PreflightFailed(signature, err, simulation)
             return Dropped(signature, err)
-        self._commit_transaction(tx, raw, execution, meta, err)
+        self._commit_transaction(tx, raw, execution, meta, err, processed.fee)
         return Committed(signature, err)
 
     def _prepare(self, tx: VersionedTransaction) -> _Execution:
@@ -472,6 +485,7 @@ class Chain:
         execution: _Execution,
         meta: TransactionMetadata,
         err: Any,
+        fee: int,
     ) -> None:
         keys = execution.keys
         post: list[Account | None] = list(execution.pre)
@@ -497,7 +511,7 @@ class Chain:
         record: dict[str, Any] = {
             "err": err,
             "status": {"Ok": None} if err is None else {"Err": err},
-            "fee": txmeta.compute_fee(tx.message),
+            "fee": fee,
             "preBalances": execution.pre_balances,
             "postBalances": post_balances,
             "innerInstructions": txmeta.inner_instructions_json(meta.inner_instructions()),
@@ -552,12 +566,12 @@ class Chain:
             }
         elif not self.check_age(tx.message):
             return _simulation_result(BLOCKHASH_NOT_FOUND), []
-        result = self.svm.simulate_transaction(tx)
+        simulated = self.svm.simulate(tx)
+        result, err = simulated.result, simulated.err
         if isinstance(result, SimulatedTransactionInfo):
-            meta, err, post = result.meta(), None, list(result.post_accounts())
+            meta, post = result.meta(), list(result.post_accounts())
         else:
-            assert isinstance(result, FailedTransactionMetadata)
-            meta, err, post = result.meta(), transaction_error_json(result.err()), []
+            meta, post = result.meta(), []
         simulation = _simulation_result(
             err,
             meta.logs(),
@@ -598,7 +612,8 @@ class Chain:
 
 
 def _persistable(account: Account | None) -> bool:
-    """Sysvars and LiteSVM's built-in programs are recreated by LiteSVM itself; everything else is kept."""
+    """Sysvars and the engine's built-in programs are recreated by the engine itself; everything else is
+    kept."""
     if account is None:
         return True
     if account.owner == SYSVAR_OWNER:

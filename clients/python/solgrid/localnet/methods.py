@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from solders.account import Account
-from solders.litesvm import FeatureSet
 from solders.message import from_bytes_versioned
 from solders.pubkey import Pubkey
 
@@ -31,6 +30,7 @@ from solgrid.localnet.chain import (
     SignatureVerificationFailed,
 )
 from solgrid.localnet.controls import NodeControls
+from solgrid.localnet.engine import AGAVE_VERSION, known_features
 from solgrid.localnet.filters import parse_filters
 from solgrid.localnet.params import (
     Params,
@@ -54,8 +54,8 @@ from solgrid.localnet.rpc_errors import (
 from solgrid.localnet.tx_errors import describe_transaction_error
 from solgrid.localnet.wire import decode_transaction
 
-SOLANA_CORE_VERSION = "2.2.0"
-"""The agave version LiteSVM in solders 0.26 embeds."""
+SOLANA_CORE_VERSION = AGAVE_VERSION
+"""The agave version the engine's runtime is built from."""
 MAX_MULTIPLE_ACCOUNTS = 100
 MAX_SIGNATURE_STATUSES = 256
 MAX_SIGNATURES_FOR_ADDRESS = 1000
@@ -65,7 +65,8 @@ Handler = Callable[[Any], Any]
 
 
 def _feature_set_id() -> int:
-    digest = hashlib.sha256(b"".join(sorted(bytes(k) for k in FeatureSet.all_enabled().active))).digest()
+    """As agave computes its version's ``feature-set``: the features it knows, sorted, hashed."""
+    digest = hashlib.sha256(b"".join(sorted(bytes(k) for k in known_features()))).digest()
     return int.from_bytes(digest[:4], "little")
 
 

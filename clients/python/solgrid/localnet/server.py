@@ -69,6 +69,8 @@ class NodeConfig:
     slot_ms: int = DEFAULT_SLOT_MS
     programs: list[GenesisProgram] = field(default_factory=list)
     funded: dict[Pubkey, int] = field(default_factory=dict)
+    deactivate_features: list[Pubkey] = field(default_factory=list)
+    """Features left inactive at genesis (``--deactivate-feature``); see ``ChainConfig``."""
     max_body_bytes: int = MAX_BODY_BYTES
     echo: Callable[[str], None] | None = None
     """Where status lines go (the CLI passes click.echo); None is silent."""
@@ -153,7 +155,14 @@ class LocalNode:
         if config.reset and config.ledger is not None:
             reset_ledger(config.ledger)
         store = LedgerStore(config.ledger)
-        chain = Chain(store, ChainConfig(programs=list(config.programs), funded=dict(config.funded)))
+        chain = Chain(
+            store,
+            ChainConfig(
+                programs=list(config.programs),
+                funded=dict(config.funded),
+                deactivate_features=list(config.deactivate_features),
+            ),
+        )
         self._chain = chain
         self._pubsub = PubSub(chain)
         if config.echo is not None:

@@ -1,50 +1,74 @@
-"""In-process LiteSVM set up as a validator would be, and helpers to drive it from Python.
+"""The in-process engine set up as a validator would be, and helpers to drive it from Python.
 
-The local node serves this VM over JSON-RPC; tests and benchmarks use it directly. The feature set is
-LiteSVM's "all enabled" one minus ``disable_new_loader_v3_deployments``, so that programs can be
+The local node serves this VM over JSON-RPC; tests and benchmarks use it directly. It is the agave 4.1.2
+LiteSVM of ``engine`` with every feature active, as on a default ``solana-test-validator``: programs are
 deployed through BPFLoaderUpgradeable exactly as on a cluster (that path loads the ELF with broken-ELF
-rejection and runs the verifier, which ``add_program`` does not).
+rejection and runs the verifier, which ``add_program`` does not), and only SBPF v3 ELFs can be deployed
+(SIMD-0500). An SBPF v0 ELF still runs, and deploys where SIMD-0500 is inactive:
+``new_svm(deactivate=features_blocking_deploy(elf))``, the counterpart of starting a test validator
+with ``--deactivate-feature``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import struct
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.compute_budget import set_compute_unit_limit
 from solders.instruction import Instruction
 from solders.keypair import Keypair
-from solders.litesvm import FeatureSet, LiteSVM
 from solders.message import Message
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import FailedTransactionMetadata, TransactionMetadata
 
+from solgrid.localnet.engine import SBPF_V0_V1_V2_DEPLOYMENT_DISABLED, Engine
 from solgrid.sdk import loader
+from solgrid.sdk.lookup_tables import (
+    EXTEND_CHUNK,
+    create_lookup_table,
+    extend_lookup_table,
+    unique,
+    v0_transaction,
+)
 
-DISABLE_NEW_LOADER_V3_DEPLOYMENTS = Pubkey.from_string("EmhbpdVtZ2hWRGFWBDjn2i3SJD8Z36z4mpMcZJEnebnP")
 MAX_COMPUTE_UNITS = 1_400_000
+_ELF_MAGIC = b"\x7fELF"
+_E_FLAGS = struct.Struct("<I")
+_E_FLAGS_OFFSET = 48
 
 
-def validator_feature_set() -> FeatureSet:
-    active = dict(FeatureSet.all_enabled().active)
-    active.pop(DISABLE_NEW_LOADER_V3_DEPLOYMENTS, None)
-    return FeatureSet(active, set())
-
-
-def new_svm(*, sigverify: bool = True, blockhash_check: bool = True) -> LiteSVM:
-    """A LiteSVM with builtins, sysvars, precompiles, SPL programs and loader-v3 deployments enabled."""
-    return (
-        LiteSVM.default()
-        .with_builtins(validator_feature_set())
-        .with_sysvars()
-        .with_precompiles(validator_feature_set())
-        .with_spl_programs()
-        .with_lamports(10**18)
-        .with_sigverify(sigverify)
-        .with_blockhash_check(blockhash_check)
-        .with_transaction_history(10_000)
+def new_svm(
+    *,
+    sigverify: bool = True,
+    blockhash_check: bool = True,
+    transaction_history: int = 10_000,
+    deactivate: Iterable[Pubkey] = (),
+) -> Engine:
+    """The engine with every feature active except ``deactivate``, builtins, sysvars, precompiles and the
+    SPL programs; ``transaction_history`` signatures are remembered to refuse duplicates."""
+    return Engine(
+        sigverify=sigverify,
+        blockhash_check=blockhash_check,
+        transaction_history=transaction_history,
+        deactivate=deactivate,
     )
+
+
+def sbpf_version(elf: bytes) -> int:
+    """The SBPF version an ELF declares (its ``e_flags``: 0 for v0 ... 3 for v3)."""
+    if len(elf) < _E_FLAGS_OFFSET + _E_FLAGS.size or not elf.startswith(_ELF_MAGIC):
+        raise ValueError("not an ELF file")
+    (flags,) = _E_FLAGS.unpack_from(elf, _E_FLAGS_OFFSET)
+    return int(flags)
+
+
+def features_blocking_deploy(*elves: bytes) -> list[Pubkey]:
+    """The features that must be inactive for the loader to deploy every one of ``elves``: SIMD-0500 when
+    one is SBPF v0-v2 (clusters on agave 4 deploy v3 only), none when all are v3."""
+    return [SBPF_V0_V1_V2_DEPLOYMENT_DISABLED] if any(sbpf_version(elf) < 3 for elf in elves) else []
 
 
 class TransactionFailed(Exception):
@@ -74,7 +98,7 @@ class Sent:
 
 
 def send(
-    svm: LiteSVM,
+    svm: Engine,
     payer: Keypair,
     instructions: Sequence[Instruction],
     signers: Sequence[Keypair] = (),
@@ -99,7 +123,7 @@ def send(
 WRITE_CHUNK = 900
 
 
-def deploy(svm: LiteSVM, payer: Keypair, elf: bytes, program: Keypair | None = None) -> Pubkey:
+def deploy(svm: Engine, payer: Keypair, elf: bytes, program: Keypair | None = None) -> Pubkey:
     """Deploy ``elf`` through BPFLoaderUpgradeable; return the program id.
 
     Raises TransactionFailed when the loader rejects the ELF.
@@ -135,3 +159,51 @@ def deploy(svm: LiteSVM, payer: Keypair, elf: bytes, program: Keypair | None = N
         [program],
     )
     return program.pubkey()
+
+
+def send_v0_svm(
+    svm: Engine,
+    payer: Keypair,
+    instructions: Sequence[Instruction],
+    signers: Sequence[Keypair] = (),
+    tables: Sequence[AddressLookupTableAccount] = (),
+    compute_units: int | None = None,
+) -> Sent:
+    """The v0 counterpart of :func:`send`, resolving accounts through ``tables``.
+
+    A compute-unit limit instruction is prepended only when ``compute_units`` is given: it costs 40
+    bytes, which a full reading batch cannot spare (the default limit of 200,000 CU per instruction
+    is far above what ``submit_readings`` uses).
+    """
+    ixs = (
+        list(instructions)
+        if compute_units is None
+        else [set_compute_unit_limit(compute_units), *instructions]
+    )
+    tx = v0_transaction(ixs, payer, signers, svm.latest_blockhash(), tables)
+    result = svm.send_transaction(tx)
+    svm.expire_blockhash()
+    if isinstance(result, FailedTransactionMetadata):
+        raise TransactionFailed(result)
+    return Sent(result)
+
+
+def create_lookup_table_svm(
+    svm: Engine, payer: Keypair, addresses: Sequence[Pubkey]
+) -> AddressLookupTableAccount:
+    """Create and fill a table in ``svm``, then advance one slot so that its addresses are active.
+
+    LiteSVM does not maintain SlotHashes by itself; the current slot is recorded there first so that
+    ``CreateLookupTable`` accepts it as recent, as a cluster would.
+    """
+    wanted = unique(addresses)
+    slot = svm.get_clock().slot
+    known = [(s, h) for s, h in svm.get_slot_hashes() if s != slot]
+    svm.set_slot_hashes([(slot, svm.latest_blockhash()), *known])
+    create, table = create_lookup_table(payer.pubkey(), payer.pubkey(), slot)
+    send_v0_svm(svm, payer, [create])
+    for start in range(0, len(wanted), EXTEND_CHUNK):
+        chunk = wanted[start : start + EXTEND_CHUNK]
+        send_v0_svm(svm, payer, [extend_lookup_table(table, payer.pubkey(), payer.pubkey(), chunk)])
+    svm.warp_to_slot(slot + 1)
+    return AddressLookupTableAccount(table, wanted)

@@ -24,13 +24,34 @@ from solders.transaction_status import TransactionReturnData
 from solgrid.localnet import tokens
 
 LAMPORTS_PER_SIGNATURE = 5000
-"""LiteSVM 0.26 charges this per transaction signature and per precompile signature, and no priority fee."""
+"""Charged per transaction signature and per precompile-verified signature (agave's fee structure)."""
+MICRO_LAMPORTS_PER_LAMPORT = 1_000_000
+MAX_COMPUTE_UNIT_LIMIT = 1_400_000
+DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT = 200_000
+MAX_BUILTIN_ALLOCATION_COMPUTE_UNIT_LIMIT = 3_000
+"""The default compute-unit limit of a transaction without SetComputeUnitLimit: this per builtin
+instruction, DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT per other instruction (agave 4)."""
 
 ED25519_PROGRAM_ID = Pubkey.from_string("Ed25519SigVerify111111111111111111111111111")
 SECP256K1_PROGRAM_ID = Pubkey.from_string("KeccakSecp256k11111111111111111111111111111")
 SECP256R1_PROGRAM_ID = Pubkey.from_string("Secp256r1SigVerify1111111111111111111111111")
 PRECOMPILES = frozenset({ED25519_PROGRAM_ID, SECP256K1_PROGRAM_ID, SECP256R1_PROGRAM_ID})
 SYSTEM_PROGRAM_ID = Pubkey.from_string("11111111111111111111111111111111")
+COMPUTE_BUDGET_PROGRAM_ID = Pubkey.from_string("ComputeBudget111111111111111111111111111111")
+BUILTIN_PROGRAM_IDS = frozenset(
+    {
+        Pubkey.from_string("Vote111111111111111111111111111111111111111"),
+        SYSTEM_PROGRAM_ID,
+        COMPUTE_BUDGET_PROGRAM_ID,
+        Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111"),
+        Pubkey.from_string("BPFLoader1111111111111111111111111111111111"),
+        Pubkey.from_string("BPFLoader2111111111111111111111111111111111"),
+        Pubkey.from_string("LoaderV411111111111111111111111111111111111"),
+        SECP256K1_PROGRAM_ID,
+        ED25519_PROGRAM_ID,
+    }
+)
+"""The programs agave's compute budget counts as builtins (solana-builtins-default-costs)."""
 ADDRESS_LOOKUP_TABLE_PROGRAM_ID = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
 MEMO_PROGRAM_IDS = frozenset(
     {
@@ -90,14 +111,58 @@ def resolve_account_keys(message: AnyMessage, lookup: AccountLookup) -> AccountK
     return AccountKeys(keys, writable, programs, loaded_writable, loaded_readonly)
 
 
-def compute_fee(message: AnyMessage) -> int:
-    """The fee LiteSVM charges: per transaction signature plus per precompile-verified signature."""
-    signatures = message.header.num_required_signatures
+def _program_ids(message: AnyMessage) -> list[Pubkey | None]:
     keys = message.account_keys
-    for ix in message.instructions:
-        if ix.program_id_index < len(keys) and keys[ix.program_id_index] in PRECOMPILES and ix.data:
+    return [
+        keys[ix.program_id_index] if ix.program_id_index < len(keys) else None for ix in message.instructions
+    ]
+
+
+def compute_budget(message: AnyMessage) -> tuple[int, int] | None:
+    """(compute-unit limit, compute-unit price in micro-lamports) as agave 4 derives them from the
+    message's ComputeBudget instructions; None when those are invalid (the transaction then fails)."""
+    requested: dict[int, int] = {}
+    for program_id, ix in zip(_program_ids(message), message.instructions, strict=True):
+        if program_id != COMPUTE_BUDGET_PROGRAM_ID:
+            continue
+        data = bytes(ix.data)
+        size = {1: 4, 2: 4, 3: 8, 4: 4}.get(data[0] if data else -1)
+        if size is None or len(data) < 1 + size or data[0] in requested:
+            return None
+        requested[data[0]] = int.from_bytes(data[1 : 1 + size], "little")
+    heap = requested.get(1)
+    if heap is not None and not (32 * 1024 <= heap <= 256 * 1024 and heap % 1024 == 0):
+        return None
+    if requested.get(4) == 0:
+        return None
+    limit = requested.get(2)
+    if limit is None:
+        kinds = [p in BUILTIN_PROGRAM_IDS for p in _program_ids(message)]
+        builtins = sum(kinds)
+        limit = (
+            builtins * MAX_BUILTIN_ALLOCATION_COMPUTE_UNIT_LIMIT
+            + (len(kinds) - builtins) * DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT
+        )
+    return min(limit, MAX_COMPUTE_UNIT_LIMIT), requested.get(3, 0)
+
+
+def prioritization_fee(message: AnyMessage) -> int:
+    """Compute-unit price times limit, in lamports rounded up (0 when the budget is invalid)."""
+    budget = compute_budget(message)
+    if budget is None:
+        return 0
+    limit, price = budget
+    return -(-(price * limit) // MICRO_LAMPORTS_PER_LAMPORT)
+
+
+def compute_fee(message: AnyMessage) -> int:
+    """The fee agave 4 charges: per transaction signature and per precompile-verified signature, plus
+    the prioritization fee."""
+    signatures = message.header.num_required_signatures
+    for program_id, ix in zip(_program_ids(message), message.instructions, strict=True):
+        if program_id in PRECOMPILES and ix.data:
             signatures += bytes(ix.data)[0]
-    return signatures * LAMPORTS_PER_SIGNATURE
+    return signatures * LAMPORTS_PER_SIGNATURE + prioritization_fee(message)
 
 
 def compiled_instruction_json(program_id_index: int, accounts: bytes, data: bytes, stack_height: Any) -> Any:

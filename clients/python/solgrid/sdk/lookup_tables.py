@@ -1,4 +1,4 @@
-"""Address lookup tables and v0 transactions, over JSON-RPC and in the in-process LiteSVM.
+"""Address lookup tables and v0 transactions over JSON-RPC (in-process helpers: ``solgrid.localnet.svm``).
 
 A ``submit_readings`` batch of 6 readings carries ~900 bytes of signatures, keys and messages in its
 Ed25519 instruction; with every registry account (config, instructions sysvar, meters, users, zones)
@@ -8,7 +8,7 @@ accounts up in a table costs one byte per account instead. This module creates a
 transactions that use it.
 
 Addresses appended to a table become usable in the slot after the extension, so the helpers wait for
-(or, in LiteSVM, advance to) the next slot before returning the table.
+the next slot before returning the table.
 """
 
 from __future__ import annotations
@@ -20,19 +20,14 @@ from collections.abc import Sequence
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Commitment, Confirmed
 from solders.address_lookup_table_account import AddressLookupTableAccount, derive_lookup_table_address
-from solders.compute_budget import set_compute_unit_limit
 from solders.hash import Hash
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
-from solders.litesvm import LiteSVM
 from solders.message import MessageV0
 from solders.pubkey import Pubkey
 from solders.system_program import ID as SYSTEM_PROGRAM_ID
 from solders.transaction import VersionedTransaction
-from solders.transaction_metadata import FailedTransactionMetadata
 
-from solgrid.localnet.svm import Sent
-from solgrid.localnet.svm import TransactionFailed as SvmTransactionFailed
 from solgrid.sdk.anchor import ProgramCoder
 from solgrid.sdk.transactions import Landed, TransactionFailed, send_and_confirm
 
@@ -148,55 +143,4 @@ async def create_lookup_table_rpc(
         ix = extend_lookup_table(table, payer.pubkey(), payer.pubkey(), chunk)
         last_slot = (await send_and_confirm(connection, [ix], payer, commitment=commitment)).slot
     await _wait_for_slot_after(connection, last_slot, commitment)
-    return AddressLookupTableAccount(table, wanted)
-
-
-# -- LiteSVM ----------------------------------------------------------------------------------------------
-
-
-def send_v0_svm(
-    svm: LiteSVM,
-    payer: Keypair,
-    instructions: Sequence[Instruction],
-    signers: Sequence[Keypair] = (),
-    tables: Sequence[AddressLookupTableAccount] = (),
-    compute_units: int | None = None,
-) -> Sent:
-    """The v0 counterpart of :func:`solgrid.localnet.svm.send`.
-
-    A compute-unit limit instruction is prepended only when ``compute_units`` is given: it costs 40
-    bytes, which a full reading batch cannot spare (the default limit of 200,000 CU per instruction
-    is far above what ``submit_readings`` uses).
-    """
-    ixs = (
-        list(instructions)
-        if compute_units is None
-        else [set_compute_unit_limit(compute_units), *instructions]
-    )
-    tx = v0_transaction(ixs, payer, signers, svm.latest_blockhash(), tables)
-    result = svm.send_transaction(tx)
-    svm.expire_blockhash()
-    if isinstance(result, FailedTransactionMetadata):
-        raise SvmTransactionFailed(result)
-    return Sent(result)
-
-
-def create_lookup_table_svm(
-    svm: LiteSVM, payer: Keypair, addresses: Sequence[Pubkey]
-) -> AddressLookupTableAccount:
-    """Create and fill a table in ``svm``, then advance one slot so that its addresses are active.
-
-    LiteSVM does not maintain SlotHashes by itself; the current slot is recorded there first so that
-    ``CreateLookupTable`` accepts it as recent, as a cluster would.
-    """
-    wanted = unique(addresses)
-    slot = svm.get_clock().slot
-    known = [(s, h) for s, h in svm.get_slot_hashes() if s != slot]
-    svm.set_slot_hashes([(slot, svm.latest_blockhash()), *known])
-    create, table = create_lookup_table(payer.pubkey(), payer.pubkey(), slot)
-    send_v0_svm(svm, payer, [create])
-    for start in range(0, len(wanted), EXTEND_CHUNK):
-        chunk = wanted[start : start + EXTEND_CHUNK]
-        send_v0_svm(svm, payer, [extend_lookup_table(table, payer.pubkey(), payer.pubkey(), chunk)])
-    svm.warp_to_slot(slot + 1)
     return AddressLookupTableAccount(table, wanted)
