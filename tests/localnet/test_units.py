@@ -11,6 +11,7 @@ from solders.pubkey import Pubkey
 from solgrid.localnet import tokens
 from solgrid.localnet.slot_hashes import MAX_ENTRIES, SlotHashes, empty_slot_hash
 from solgrid.localnet.timeline import MAX_PROCESSING_AGE, Timeline
+from solgrid.sdk import loader
 
 
 class FakeClock:
@@ -124,3 +125,12 @@ def test_token_account_layouts() -> None:
     assert tokens.parsed_token_data(tokens.TOKEN_2022_PROGRAM_ID, extended, 2) is None
     plain_2022 = tokens.parsed_token_data(tokens.TOKEN_2022_PROGRAM_ID, data, 2)
     assert plain_2022 is not None and plain_2022["program"] == "spl-token-2022"
+
+
+def test_program_extension_is_at_least_the_loader_minimum() -> None:
+    small = loader.PROGRAMDATA_HEADER_LEN
+    assert loader.extension_for(50_000, 52_000) == loader.MINIMUM_EXTEND_PROGRAM_BYTES
+    assert loader.extension_for(50_000, 80_000) == 30_000
+    # Near the largest account, the rest of the way is the only extension the loader accepts.
+    near_full = loader.MAX_PERMITTED_DATA_LENGTH - small - 100
+    assert loader.extension_for(near_full, near_full + 1) == 100
