@@ -15,9 +15,10 @@ echo "== mypy"
 .venv/bin/mypy
 
 echo "== pytest (local node, LiteSVM, host)"
-.venv/bin/pytest -q -m "not compat" "$@"
+# Exit status 5 (no test selected) is fine when arguments pick only one kind of test.
+.venv/bin/pytest -q -m "not compat" "$@" || [ $? -eq 5 ]
 
 # The real validator takes a core of its own while it runs: the compat suite runs on its own, last, so
 # that it is up only for as long as those tests need it.
 echo "== pytest compat (the real solana-test-validator)"
-.venv/bin/pytest -q -m compat "$@"
+.venv/bin/pytest -q -m compat "$@" || [ $? -eq 5 ]
