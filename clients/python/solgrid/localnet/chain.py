@@ -14,7 +14,10 @@ LiteSVM executes transactions; this class adds the rest of a single-node cluster
 * an index of every account key the node has seen, owner by owner (LiteSVM 0.26 cannot list accounts)
   for getProgramAccounts and the token queries;
 * a faucet keypair whose airdrops are ordinary transfers (so they have signatures, history and logs);
-* persistence: the post-state of every written account goes to the store at each slot boundary.
+* persistence: the post-state of every written account goes to the store at each slot boundary;
+* an optional history limit (``ChainConfig.history_slots``): at each new slot the transactions of the
+  slots that fell out of the newest ``history_slots`` are pruned, as a validator's ledger cleanup
+  purges old slots, and ``first_available_slot`` (getFirstAvailableBlock) moves up with them.
 
 All methods are synchronous and fast; the server calls them from its single event-loop thread (the VM is
 not thread-safe).
@@ -58,6 +61,9 @@ log = logging.getLogger("solgrid.localnet")
 
 SYSVAR_OWNER = Pubkey.from_string("Sysvar1111111111111111111111111111111111111")
 FAUCET_LAMPORTS = 10**18
+STATUS_CACHE_SLOTS = 300
+"""Slots a bank's status cache remembers signatures for (agave's MAX_RECENT_BLOCKHASHES): a pruned
+transaction's status outlives its history this long, so a replay is still refused as a duplicate."""
 
 
 class InvalidTransaction(Exception):
@@ -119,6 +125,8 @@ class ChainConfig:
     programs: list[GenesisProgram] = field(default_factory=list)
     funded: dict[Pubkey, int] = field(default_factory=dict)
     """Accounts created at genesis with these lamports (the wallet, like solana-test-validator's mint)."""
+    history_slots: int | None = None
+    """Keep the transaction history of the newest this many slots (None: keep everything)."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,8 @@ class Chain:
         self._slot_hashes = SlotHashes()
         self._blockhash_count = 0
         self._airdrop_count = 0
+        self.first_available_slot = 0
+        """The oldest slot whose transactions the node still has (getFirstAvailableBlock)."""
         self.timeline = Timeline()
         self.svm.set_epoch_schedule(self.timeline.epoch_schedule)
         self.restored = not store.is_fresh
@@ -217,6 +227,7 @@ class Chain:
         self._epoch_start_timestamp = int(state("epoch_start_timestamp"))
         self._epoch = self.timeline.epoch
         self._airdrop_count = int(state("airdrop_count"))
+        self.first_available_slot = int(state("first_available_slot") or 0)
         # A restarted node continues with a new block, as a validator restarting from its ledger does.
         self.advance_slot()
 
@@ -233,6 +244,7 @@ class Chain:
                 "slot_hashes": self._slot_hashes.to_json(),
                 "epoch_start_timestamp": self._epoch_start_timestamp,
                 "airdrop_count": self._airdrop_count,
+                "first_available_slot": self.first_available_slot,
             }
         )
 
@@ -263,6 +275,15 @@ class Chain:
         self._slot_hashes.add_block(slot, blockhash)
         self.svm.set_slot_hashes(self._slot_hashes.entries())
         self._update_clock()
+        self._prune_history(slot)
+
+    def _prune_history(self, slot: int) -> None:
+        """With a history limit, forget the transactions of the slots before the newest ones kept."""
+        limit = self.config.history_slots
+        if limit is None or slot - limit + 1 <= self.first_available_slot:
+            return
+        self.first_available_slot = slot - limit + 1
+        self.store.prune_history(self.first_available_slot, slot - STATUS_CACHE_SLOTS + 1)
 
     def _update_clock(self) -> None:
         now = self.timeline.unix_timestamp()

@@ -50,6 +50,7 @@ from solgrid.localnet.rpc_errors import (
     invalid_param,
     invalid_params,
     min_context_slot_not_reached,
+    transaction_not_found,
 )
 from solgrid.localnet.tx_errors import describe_transaction_error
 from solgrid.localnet.wire import decode_transaction
@@ -98,7 +99,7 @@ class RpcMethods:
             "isBlockhashValid": self.is_blockhash_valid,
             "getFeeForMessage": self.get_fee_for_message,
             "getFirstAvailableBlock": self.get_first_available_block,
-            "minimumLedgerSlot": self.get_first_available_block,
+            "minimumLedgerSlot": self.get_minimum_ledger_slot,
             "getMaxRetransmitSlot": self.get_slot,
             "getMaxShredInsertSlot": self.get_slot,
             "getRecentPrioritizationFees": self.get_recent_prioritization_fees,
@@ -222,7 +223,13 @@ class RpcMethods:
 
     def get_first_available_block(self, raw: Any) -> Any:
         Params(raw)
-        return 0
+        return self.chain.first_available_slot
+
+    def get_minimum_ledger_slot(self, raw: Any) -> Any:
+        """As agave 4.2 answers after a purge through slot P: getFirstAvailableBlock P + 1,
+        minimumLedgerSlot P (the purged slot's metadata stays); both 0 before any purge."""
+        Params(raw)
+        return max(self.chain.first_available_slot - 1, 0)
 
     def get_recent_prioritization_fees(self, raw: Any) -> Any:
         params = Params(raw, maximum=1)
@@ -525,14 +532,20 @@ class RpcMethods:
         if limit > MAX_SIGNATURES_FOR_ADDRESS:
             raise invalid_params(f"Invalid limit; max {MAX_SIGNATURES_FOR_ADDRESS}")
         store = self.chain.store
-        before_seq = until_seq = None
-        if config.get("before") is not None:
-            before_seq = store.seq_of(bytes(parse_signature(config["before"])))
-            if before_seq is None:
-                return []
-        if config.get("until") is not None:
-            until_seq = store.seq_of(bytes(parse_signature(config["until"])))
+        before_seq = self._seq_of(config.get("before"))
+        until_seq = self._seq_of(config.get("until"))
         found = store.signatures_for_address(
             bytes(address), before_seq=before_seq, until_seq=until_seq, limit=limit
         )
         return [render.signature_info(stored) for stored in found]
+
+    def _seq_of(self, signature: Any) -> int | None:
+        """Where a ``before``/``until`` signature is in the history; -32020 when the node does not have
+        it (never seen, or pruned), as a validator answers."""
+        if signature is None:
+            return None
+        parsed = parse_signature(signature)
+        seq = self.chain.store.seq_of(bytes(parsed))
+        if seq is None:
+            raise transaction_not_found(str(parsed))
+        return seq

@@ -67,6 +67,9 @@ class NodeConfig:
     reset: bool = False
     """Delete the ledger before starting."""
     slot_ms: int = DEFAULT_SLOT_MS
+    history_slots: int | None = None
+    """Keep the transaction history of the newest this many slots, pruning older ones as a validator's
+    ledger cleanup does (None: keep everything, the default)."""
     programs: list[GenesisProgram] = field(default_factory=list)
     funded: dict[Pubkey, int] = field(default_factory=dict)
     max_body_bytes: int = MAX_BODY_BYTES
@@ -153,7 +156,12 @@ class LocalNode:
         if config.reset and config.ledger is not None:
             reset_ledger(config.ledger)
         store = LedgerStore(config.ledger)
-        chain = Chain(store, ChainConfig(programs=list(config.programs), funded=dict(config.funded)))
+        chain = Chain(
+            store,
+            ChainConfig(
+                programs=list(config.programs), funded=dict(config.funded), history_slots=config.history_slots
+            ),
+        )
         self._chain = chain
         self._pubsub = PubSub(chain)
         if config.echo is not None:
