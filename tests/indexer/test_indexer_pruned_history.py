@@ -7,8 +7,8 @@ pruning (same genesis, same transactions in the same slots with the same signatu
 whole history: an archive node that lags behind the primary (it stopped following the chain there).
 Two independent nodes could not serve one chain.
 
-``test_catch_up_survives_a_checkpoint_the_node_does_not_have`` needs nothing but a node URL (the
-``rpc_url`` fixture), so it can run against any node, a real validator included.
+``test_catch_up_survives_a_checkpoint_the_node_does_not_have`` needs nothing but a node URL, so it runs
+on our node and on the real validator (``any_rpc_url``, the compat suite).
 """
 
 from __future__ import annotations
@@ -235,10 +235,14 @@ async def test_a_pruned_checkpoint_is_reported_resumed_and_backfilled_from_an_ar
             await view.close()
 
 
-async def test_catch_up_survives_a_checkpoint_the_node_does_not_have(rpc_url: str, tmp_path: Path) -> None:
-    """Any node (``rpc_url``): a ``before``/``until`` signature it does not have is -32020, and a
-    catch-up whose checkpoint it does not have (pruned) lists what it serves instead of failing, with
-    no gap when the history since the checkpoint is accounted for (the address was merely idle)."""
+async def test_catch_up_survives_a_checkpoint_the_node_does_not_have(
+    any_rpc_url: str, tmp_path: Path
+) -> None:
+    """Any node (ours, then the real validator): a ``before``/``until`` signature it does not have is
+    -32020, and a catch-up whose checkpoint it does not have (pruned) lists what it serves instead of
+    failing, with no gap when the history since the checkpoint is accounted for (the address was merely
+    idle)."""
+    rpc_url = any_rpc_url
     payer, address = Keypair(), Keypair().pubkey()
     async with AsyncClient(rpc_url, commitment=Confirmed) as client:
         airdrop = await client.request_airdrop(payer.pubkey(), 10**9)
