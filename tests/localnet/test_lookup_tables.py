@@ -11,6 +11,7 @@ runs its own ticking node.
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -23,7 +24,11 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed, Finalized, Processed
 from solana.rpc.core import RPCException
 from solana.rpc.types import TxOpts
-from solders.address_lookup_table_account import AddressLookupTable, AddressLookupTableAccount
+from solders.address_lookup_table_account import (
+    AddressLookupTable,
+    AddressLookupTableAccount,
+    derive_lookup_table_address,
+)
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -283,6 +288,35 @@ async def test_slot_hashes_survive_a_restart(tmp_path: Path) -> None:
         await create(client, authority, 1_000 - 400)
         await create(client, authority, 1_000)
         await create_fails(client, authority, 1_001 - SLOT_HASHES_ENTRIES - 1)
+
+
+async def test_the_sdk_creates_tables_from_a_slot_the_bank_lists(
+    node: LocalNode, client: AsyncClient
+) -> None:
+    """Within one slot, as within one 400 ms slot of a validator (this node does not tick): the SDK's
+    table comes from the finalized slot and lands; from the slot getSlot answers at confirmed it would
+    be refused. The slot moves on once the table is full, which the SDK waits for."""
+    payer = await funded(client, 100 * SOL)
+    addresses = [Keypair().pubkey() for _ in range(45)]
+    tip, root = await tip_and_root(node, client)
+    expected, _ = derive_lookup_table_address(payer.pubkey(), root)
+
+    async def next_slot_once_full() -> None:
+        while True:
+            account = (await client.get_account_info(expected)).value
+            if (
+                account is not None
+                and len(AddressLookupTable.deserialize(bytes(account.data)).addresses) == 45
+            ):
+                await warp(node, tip + 1)
+                return
+            await asyncio.sleep(0.02)
+
+    lookup, _ = await asyncio.wait_for(
+        asyncio.gather(create_lookup_table_rpc(client, payer, addresses), next_slot_once_full()), 30
+    )
+    assert lookup.key == expected and lookup.addresses == addresses
+    await create_fails(client, payer, (await client.get_slot(Confirmed)).value)
 
 
 async def test_the_sdk_creates_tables_from_the_finalized_slot_from_genesis_on() -> None:
