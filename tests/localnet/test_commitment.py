@@ -119,6 +119,23 @@ async def test_statuses_and_history_until_the_slot_is_rooted(node: LocalNode, cl
     assert await result(node, "getTransactionCount", []) == count
 
 
+async def test_old_statuses_need_search_transaction_history(node: LocalNode, client: AsyncClient) -> None:
+    """A validator's status cache holds the last 300 rooted slots: an older status is null unless
+    searchTransactionHistory asks for the ledger (measured: found at root - 299, null at root - 300)."""
+    payer = await funded(client)
+    signature = await send(client, payer, [transfer_ix(payer, Keypair().pubkey(), SOL)])
+    slot = node.chain.slot
+
+    async def found(search: bool) -> bool:
+        return (await client.get_signature_statuses([signature], search)).value[0] is not None
+
+    await warp(node, slot + 299 + ROOT_DISTANCE)  # root = slot + 299
+    assert await found(False) and await found(True)
+    await warp(node, slot + 300 + ROOT_DISTANCE)  # root = slot + 300
+    assert not await found(False)
+    assert await found(True)
+
+
 async def test_reads_at_finalized_see_the_roots_state(node: LocalNode, client: AsyncClient) -> None:
     payer = await funded(client, 3 * SOL)
     created, closed = Keypair(), Keypair()

@@ -18,6 +18,7 @@ Behaviour worth knowing (each is tested in tests/localnet):
   slots later; ``finalized`` (the default of every request) reads the root's slot, state, blockhash and
   history, and preflight and simulation at ``finalized`` run in the root's bank. The genesis block is
   rooted and transactions run from slot 1. SlotHashes of the bank of slot N lists N-1 ... N-512.
+  Statuses older than the status cache (300 rooted slots) need ``searchTransactionHistory``.
 * A slot every ``slot_ms`` (400) with a new blockhash; a blockhash is valid for 150 blocks; the Clock
   sysvar's unix_timestamp is wall-clock time (plus what tests add); epochs of 432,000 slots.
 * sendTransaction executes once. With preflight, a failure is rolled back and answered with -32002 and
