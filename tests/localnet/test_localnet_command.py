@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from localnet_support import SOL, invoke_logs, program_ran
 from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 
 from solgrid.localnet.process import free_port_pair
@@ -117,7 +118,7 @@ async def test_ledger_survives_sigint(tmp_path: Path) -> None:
         url,
         _lines,
     ):
-        async with AsyncClient(url) as client:
+        async with AsyncClient(url, Confirmed) as client:  # (its slots do not tick: nothing is rooted)
             await client.confirm_transaction((await client.request_airdrop(wallet.pubkey(), 42)).value)
         code, _out = await stop(process, signal.SIGINT)  # before any slot boundary: only shutdown flushes
     assert code == 0

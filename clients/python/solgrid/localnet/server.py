@@ -99,6 +99,9 @@ class _ActivityLog:
             self.echo(f"slot {parent}: {self.ok} transaction(s) ok, {self.failed} failed")
             self.ok = self.failed = 0
 
+    def on_root(self, root: int, rooted: Sequence[tuple[Pubkey, Account]]) -> None:
+        return None
+
 
 def reset_ledger(ledger: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
