@@ -115,6 +115,12 @@ class MemoryChain:
     async def final_slot(self) -> int | None:
         return None
 
+    async def finalized_slot(self) -> int:
+        return self.newest_first[0].slot if self.newest_first else 0
+
+    async def first_available_slot(self) -> int:
+        return 0
+
 
 async def through_catch_up(txs: list[FetchedTransaction], db_url: str, decoder: EventDecoder) -> float:
     """Seconds for :func:`catch_up` to index ``txs`` into a fresh database at ``db_url``."""

@@ -5,19 +5,24 @@
 2. starts the indexer (``solgrid indexer run``, SQLite) and subscribes to its websocket feed;
 3. the operator initializes the market with the SDK: registry config, itself as regulator, a grid zone,
    the GRID mint;
-4. two prosumers (a solar and a wind meter), a consumer (a household meter) and a grid operator use the
-   ``solgrid`` CLI wallet: new keys, SOL from the faucet, ``user register``, ``meter register`` with a
-   device key; the operator (as regulator) verifies them and activates the meters;
+4. two prosumers (a solar array and a run-of-river hydro turbine), a consumer (a household meter) and a
+   grid operator use the ``solgrid`` CLI wallet: new keys, SOL from the faucet, ``user register``,
+   ``meter register`` with a device key; the operator (as regulator) verifies them and activates the
+   meters;
 5. the node's clock moves through twelve hours of a day, and the oracle worker (``solgrid oracle run
    --drain``) signs the simulated meters' fifteen-minute readings with their device keys, submits them in
    batches verified on-chain through the Ed25519 precompile, and cranks settlement: net surplus becomes
    GRID in the prosumers' wallets;
-6. a prosumer sends GRID to the consumer, who retires part of it;
+6. the prosumer who was minted the most sends half of it to the consumer, who retires half of that;
 7. prints the wallets, the indexed rows, and what the feed pushed; checks the indexer against the chain
    (any mismatch fails the demo) and stops everything cleanly.
 
 ``--url URL --keypair FILE`` runs steps 2-7 against another cluster (``solana-test-validator``, devnet)
-where the programs are deployed; the oracle then waits for real one-minute windows to end.
+where the programs are deployed (and initializes them if nobody has). The oracle then waits for two real
+one-minute windows to end: at any hour the hydro turbine produces (the simulated sun shines from 06:00 to
+18:00 UTC only), and the amounts sent and burned follow from what was minted. Every run has new keys and
+meters (a random tag), and its checks count only what happened from the slot it started at, so runs can
+follow each other on the same ledger.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from solgrid.localnet.process import free_port_pair, node_process
+from solgrid.oracle.simulator import HYDRO_FLOW, solar_fraction
 from solgrid.sdk.energy_token import EnergyTokenClient, base_units_to_grid
 from solgrid.sdk.keys import read_keypair
 from solgrid.sdk.registry import Limits, RegistryClient
@@ -73,7 +79,7 @@ class Person:
 
 PEOPLE = (
     Person("alice", "prosumer", "SOLAR", "solar", "solar", 6_000, 9_000),
-    Person("bob", "prosumer", "WIND", "wind", "wind", 3_000, 7_000),
+    Person("bob", "prosumer", "HYDRO", "hydro", "hydro", 10_000, 7_000),
     Person("carol", "consumer", "HOME", "grid", "consumer", 1, 11_000),
     Person("dave", "grid-operator"),
 )
@@ -89,6 +95,7 @@ class Scene:
     operator_file: Path
     local: bool  # our local node: its clock can be moved
     tag: str  # meter serial suffix, so that a re-run on a real cluster registers new meters
+    start_slot: int = 0  # what this run did is at or after this slot (a real cluster has history)
     registry: RegistryClient = field(default_factory=RegistryClient)
     token: EnergyTokenClient = field(default_factory=EnergyTokenClient)
 
@@ -309,7 +316,7 @@ async def run_oracle(scene: Scene) -> None:
         await advance_clock(scene, windows * window_secs)
     else:
         window_secs, windows = 60, 2  # real time: two one-minute windows
-        print(f"waiting for {windows} real {window_secs}-second windows to end")
+        print(f"waiting for {windows} real {window_secs}-second windows to end; {daylight(time.time())}")
     config = write_oracle_config(scene, windows, window_secs)
     print(f"$ solgrid oracle run --config {config.name} --drain")
     process = await asyncio.create_subprocess_exec(
@@ -323,16 +330,53 @@ async def run_oracle(scene: Scene) -> None:
         raise CommandFailed(f"the oracle worker exited {process.returncode}")
 
 
-async def p2p(scene: Scene, rpc: AsyncClient) -> None:
-    banner("alice sends GRID to carol, who retires part of it for her consumption")
+def daylight(now: float) -> str:
+    """Why the meters of a real-time run produce what they do at this hour (the simulator's UTC day)."""
+    hour = (now % DAY) / 3600
+    clock = f"{int(hour):02d}:{int(hour * 60) % 60:02d} UTC"
+    hydro = f"bob's run-of-river turbine runs at about {HYDRO_FLOW:.0%} of capacity at any hour"
+    if solar_fraction(hour) > 0:
+        return f"it is {clock}, the simulated sun is up: alice's panels produce, and {hydro}"
+    night = "night in the simulated day (sun 06:00-18:00 UTC)"
+    return f"it is {clock}, {night}: alice's panels produce nothing, {hydro}"
+
+
+@dataclass(frozen=True)
+class Trade:
+    sender: str
+    sent: int  # GRID base units carol received
+    burned: int  # base units carol burned
+
+
+async def p2p(scene: Scene, rpc: AsyncClient) -> Trade:
+    """The prosumer minted the most in this run sends half of it to carol, who burns half of that: amounts
+    follow from what the meters produced (a real-time run mints far less than twelve simulated hours)."""
+    minted = {
+        p.name: await scene.token.fetch_balance(rpc, scene.wallet(p.name))
+        for p in PEOPLE
+        if p.role == "prosumer"
+    }
+    sender = max(minted, key=lambda name: minted[name])
+    if minted[sender] == 0:
+        raise CommandFailed("no prosumer was minted any GRID in this run: nothing to send")
+    sent = minted[sender] // 2
+    burned = sent // 2
+    banner(f"{sender} sends GRID to carol, who retires part of it for her consumption")
+    print(
+        f"{sender} holds the most GRID of this run, {base_units_to_grid(minted[sender])}: sends half of it;"
+        " carol retires half of what she receives"
+    )
     transcript: list[str] = []
     carol = scene.wallet("carol")
-    alice_key = str(scene.keyfile("alice"))
-    await solgrid(scene, "transfer", str(carol), "1.5", "-k", alice_key, transcript=transcript)
+    amount = f"{base_units_to_grid(sent):f}"
+    await solgrid(
+        scene, "transfer", str(carol), amount, "-k", str(scene.keyfile(sender)), transcript=transcript
+    )
     print("\n".join(transcript))
-    burn = scene.token.burn(holder=carol, amount=500_000_000)
+    burn = scene.token.burn(holder=carol, amount=burned)
     await send_and_confirm(rpc, [burn], read_keypair(scene.keyfile("carol")))
-    print("carol burned 0.5 GRID (energy_token burn, SDK)")
+    print(f"carol burned {base_units_to_grid(burned)} GRID (energy_token burn, SDK)")
+    return Trade(sender, sent, burned)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -341,12 +385,15 @@ async def p2p(scene: Scene, rpc: AsyncClient) -> None:
 
 @dataclass
 class Feed:
-    """Counts what the indexer's websocket feed pushes (all events, no filter)."""
+    """What the indexer's websocket feed pushes (all events, no filter): (slot, name, summary) each."""
 
     url: str
-    names: Counter[str] = field(default_factory=Counter)
-    first: list[str] = field(default_factory=list)
+    events: list[tuple[int, str, str]] = field(default_factory=list)
     subscribed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def since(self, slot: int) -> list[tuple[int, str, str]]:
+        """The events of ``slot`` and later (a cluster with history: the indexer indexes it too)."""
+        return [event for event in self.events if event[0] >= slot]
 
     async def listen(self) -> None:
         async for connection in websockets.connect(self.url, open_timeout=2):
@@ -359,9 +406,8 @@ class Feed:
                     if message.get("type") != "event":
                         continue
                     event = message["event"]
-                    self.names[event["name"]] += 1
-                    if len(self.first) < 3:
-                        self.first.append(f"{event['name']} slot {event['slot']} {json.dumps(event['data'])}")
+                    summary = f"{event['name']} slot {event['slot']} {json.dumps(event['data'])}"
+                    self.events.append((int(event["slot"]), event["name"], summary))
             except websockets.ConnectionClosed:
                 continue
 
@@ -412,8 +458,8 @@ async def wait_for_indexer(scene: Scene, rpc: AsyncClient, db: Path) -> None:
         await asyncio.sleep(0.5)
 
 
-async def report(scene: Scene, rpc: AsyncClient, db: Path, feed: Feed) -> list[str]:
-    """Prints wallets and indexed rows; returns the mismatches between indexer and chain."""
+async def report(scene: Scene, rpc: AsyncClient, db: Path, feed: Feed, trade: Trade) -> list[str]:
+    """Prints wallets and this run's indexed rows; returns the mismatches between indexer and chain."""
     problems: list[str] = []
     banner("wallets (solgrid balance --json)")
     for person in PEOPLE:
@@ -424,30 +470,33 @@ async def report(scene: Scene, rpc: AsyncClient, db: Path, feed: Feed) -> list[s
         balance = json.loads(out)
         print(f"  {person.name:<6} {person.role:<14} {balance['sol']:>12} SOL {balance['grid']:>14} GRID")
 
+    wallets = [str(scene.wallet(p.name)) for p in PEOPLE]
+    serials = [scene.serial(p) for p in PEOPLE if p.meter is not None]
+    since = scene.start_slot
     sql = sqlite3.connect(db)
     with contextlib.closing(sql):
-        banner("indexed rows")
-        for table in (
-            "users",
-            "grid_zones",
-            "meters",
-            "meter_readings",
-            "settlements",
-            "token_mints",
-            "burns",
-            "events",
-        ):
-            (count,) = sql.execute(f"SELECT count(*) FROM {table}").fetchone()
-            print(f"  {table:<15} {count:>5}")
+        banner(f"indexed rows of this run (its users and meters, slot {since} on)")
+
+        def count(query: str, *args: object) -> int:
+            return int(sql.execute(query, args).fetchone()[0])
+
+        people, meters = ",".join("?" * len(wallets)), ",".join("?" * len(serials))
+        this_run = {
+            "users": count(f"SELECT count(*) FROM users WHERE authority IN ({people})", *wallets),
+            "meters": count(f"SELECT count(*) FROM meters WHERE serial IN ({meters})", *serials),
+        }
+        for table in ("meter_readings", "settlements", "token_mints", "burns", "events"):
+            this_run[table] = count(f"SELECT count(*) FROM {table} WHERE slot >= ?", since)
+        for table, total in this_run.items():
+            print(f"  {table:<15} {total:>5}")
         print("  meters (indexed; checked against the chain's Meter accounts):")
         rows = sql.execute(
             "SELECT serial, address, source, status, produced_wh, consumed_wh, settled_wh"
-            " FROM meters ORDER BY serial"
+            f" FROM meters WHERE serial IN ({meters}) ORDER BY serial",
+            serials,
         ).fetchall()
         for serial, address, source, status, produced, consumed, settled in rows:
-            readings = sql.execute(
-                "SELECT count(*) FROM meter_readings WHERE meter = ?", (address,)
-            ).fetchone()[0]
+            readings = count("SELECT count(*) FROM meter_readings WHERE meter = ?", address)
             print(
                 f"    {serial:<14} {source:<6} {status:<7} {readings:>3} readings  produced {produced:>6} Wh"
                 f"  consumed {consumed:>6} Wh  settled {settled:>6} Wh"
@@ -455,30 +504,51 @@ async def report(scene: Scene, rpc: AsyncClient, db: Path, feed: Feed) -> list[s
             chain = await scene.registry.fetch_meter(rpc, serial)
             if chain is None or (chain.produced_wh, chain.consumed_wh) != (produced, consumed):
                 problems.append(f"meter {serial}: indexer and chain disagree")
-        minted = dict(sql.execute("SELECT owner, sum(amount) FROM token_mints GROUP BY owner").fetchall())
-        burned = dict(sql.execute("SELECT holder, sum(amount) FROM burns GROUP BY holder").fetchall())
-        print("  GRID minted per owner (token_mints):")
-        for person in PEOPLE:
-            owner = str(scene.wallet(person.name))
-            if owner in minted:
-                print(f"    {person.name:<6} {base_units_to_grid(minted[owner]):.9f} GRID")
-        total_minted = sum(minted.values())
-        supply = int((await rpc.get_token_supply(scene.token.mint)).value.amount)
-        print(f"  GRID supply {base_units_to_grid(supply):.9f} = minted - burned (indexed): ", end="")
-        if supply == total_minted - sum(burned.values()):
-            print("yes")
-        else:
-            print("NO")
-            problems.append("GRID supply does not match the indexed mints and burns")
-        (events,) = sql.execute("SELECT count(*) FROM events").fetchone()
+        if len(rows) != len(serials):
+            problems.append(f"the indexer holds {len(rows)} of this run's {len(serials)} meters")
+        minted = dict(
+            sql.execute(
+                f"SELECT owner, sum(amount) FROM token_mints WHERE owner IN ({people}) GROUP BY owner",
+                wallets,
+            ).fetchall()
+        )
+        burned = dict(
+            sql.execute(
+                f"SELECT holder, sum(amount) FROM burns WHERE holder IN ({people}) GROUP BY holder", wallets
+            ).fetchall()
+        )
+    print("  GRID minted per owner (token_mints):")
+    for person in PEOPLE:
+        owner = str(scene.wallet(person.name))
+        if owner in minted:
+            print(f"    {person.name:<6} {base_units_to_grid(minted[owner]):.9f} GRID")
+    held = sum([await scene.token.fetch_balance(rpc, Pubkey.from_string(w)) for w in wallets])
+    print(
+        f"  GRID held by this run's wallets {base_units_to_grid(held):.9f} = minted - burned (indexed): ",
+        end="",
+    )
+    if held == sum(minted.values()) - sum(burned.values()):
+        print("yes")
+    else:
+        print("NO")
+        problems.append("this run's GRID balances do not match the indexed mints and burns")
+    carol = await scene.token.fetch_balance(rpc, scene.wallet("carol"))
+    if carol != trade.sent - trade.burned or burned.get(str(scene.wallet("carol"))) != trade.burned:
+        problems.append("carol does not hold what she received minus what she burned")
 
     banner("websocket feed")
-    pushed = sum(feed.names.values())
-    print(f"  {pushed} events pushed: " + ", ".join(f"{n} {c}" for n, c in sorted(feed.names.items())))
-    for line in feed.first:
+    pushed = feed.since(since)
+    names = Counter(name for _, name, _ in pushed)
+    print(
+        f"  {len(pushed)} events of this run pushed: "
+        + ", ".join(f"{n} {c}" for n, c in sorted(names.items()))
+    )
+    for _, _, line in pushed[:3]:
         print(f"  e.g. {line[:150]}")
-    if pushed != events:
-        problems.append(f"the feed pushed {pushed} events, the events table holds {events}")
+    if len(pushed) != this_run["events"]:
+        problems.append(
+            f"the feed pushed {len(pushed)} events of this run, the events table holds {this_run['events']}"
+        )
     return problems
 
 
@@ -487,17 +557,25 @@ async def report(scene: Scene, rpc: AsyncClient, db: Path, feed: Feed) -> list[s
 
 async def run(scene: Scene) -> None:
     db = scene.workdir / "indexer.db"
-    async with AsyncClient(scene.rpc_url, commitment=Confirmed) as rpc, indexer(scene, db) as feed:
-        await asyncio.wait_for(feed.subscribed.wait(), SYNC_TIMEOUT_SECS)
-        if scene.local:
-            await set_morning(scene)
-        await setup_market(scene, rpc)
-        await onboard_everyone(scene)
-        await run_oracle(scene)
-        await p2p(scene, rpc)
-        await wait_for_indexer(scene, rpc, db)
-        await asyncio.sleep(0.5)  # the feed's last frames
-        problems = await report(scene, rpc, db, feed)
+    async with AsyncClient(scene.rpc_url, commitment=Confirmed) as rpc:
+        scene.start_slot = (await rpc.get_slot(Confirmed)).value
+        if not scene.local:
+            banner(f"run {scene.tag} on {scene.rpc_url} from slot {scene.start_slot}")
+            print(
+                "new keys and meters (serials end in the run's tag); the checks count what happened from this"
+                " slot on: the cluster's earlier history (other runs) is indexed too but not counted"
+            )
+        async with indexer(scene, db) as feed:
+            await asyncio.wait_for(feed.subscribed.wait(), SYNC_TIMEOUT_SECS)
+            if scene.local:
+                await set_morning(scene)
+            await setup_market(scene, rpc)
+            await onboard_everyone(scene)
+            await run_oracle(scene)
+            trade = await p2p(scene, rpc)
+            await wait_for_indexer(scene, rpc, db)
+            await asyncio.sleep(0.5)  # the feed's last frames
+            problems = await report(scene, rpc, db, feed, trade)
     if problems:
         raise CommandFailed("; ".join(problems))
     print("\nindexer matches the chain")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,10 +29,18 @@ def test_demo_runs_the_whole_slice() -> None:
     # 3 meters x 48 fifteen-minute windows, every one indexed
     assert re.search(r"meter_readings\s+144\b", out)
     assert re.search(r"users\s+4\b", out)
-    # both prosumers were settled and got GRID; the consumer holds what was sent minus what was burned
+    # both prosumers were settled and got GRID; the one minted the most sent half of it to the consumer,
+    # who burned half of that and holds the rest
     assert re.search(r"alice\s+prosumer\s+\S+ SOL\s+[1-9]\d*\.\d{9} GRID", out)
     assert re.search(r"bob\s+prosumer\s+\S+ SOL\s+[1-9]\d*\.\d{9} GRID", out)
-    assert re.search(r"carol\s+consumer\s+\S+ SOL\s+1\.000000000 GRID", out)
+    minted = re.search(r"(alice|bob) holds the most GRID of this run, (\d+\.\d{9}): sends half", out)
+    sent = re.search(r"\$ solgrid transfer \w+ (\d+\.\d{9}) -k keys/(\w+)\.json", out)
+    burned = re.search(r"carol burned (\d+\.\d{9}) GRID", out)
+    assert minted and sent and burned and sent.group(2) == minted.group(1)
+    assert Decimal(sent.group(1)) == (Decimal(minted.group(2)) * 10**9 // 2) / 10**9
+    assert Decimal(burned.group(1)) == (Decimal(sent.group(1)) * 10**9 // 2) / 10**9
+    held = Decimal(sent.group(1)) - Decimal(burned.group(1))
+    assert re.search(rf"carol\s+consumer\s+\S+ SOL\s+{held:.9f} GRID", out)
     assert "= minted - burned (indexed): yes" in out
     assert "indexer matches the chain" in out
     assert "indexer stopped" in out and "local node stopped" in out

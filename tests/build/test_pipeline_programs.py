@@ -2,8 +2,9 @@
 
 ``arith`` must compute exactly what Python's integers do for every case the IR rewrites touch (128-bit
 multiply/divide/shifts, signed division of every width, checked multiplies, > 5 argument registers), run
-from a deployment through BPFLoaderUpgradeable. The other fixtures must fail with a message naming the
-function or symbol at fault.
+from a deployment through BPFLoaderUpgradeable; so must ``cold_switch``, whose 128-bit arithmetic comes
+after a ``switch ... ], !prof`` (what the IR reader once swallowed). The other fixtures must fail with a
+message naming the function or symbol at fault.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
+from solgrid.build import ir
 from solgrid.build.errors import UnsupportedCode
+from solgrid.build.ir_counts import reader_counts
+from solgrid.build.ir_model import Module
 from solgrid.build.pipeline import Builder, select_programs
 from solgrid.build.toolchain import Toolchain
 from solgrid.localnet.engine import Engine
@@ -174,6 +178,82 @@ def test_arith_matches_python_integers(builder: Builder) -> None:
                 mismatches.append((op, hex(a), hex(b), got, want))
     assert not mismatches, mismatches[:10]
     assert len(all_cases) > 2000
+
+
+def _cold_switch_reference(case: bytes) -> int:
+    """What ``cold_switch``'s ``eval`` returns for one 33-byte case."""
+    op, a, b = case[0], int.from_bytes(case[1:17], "little"), int.from_bytes(case[17:33], "little")
+    odd = b | 1
+    if op == 0:
+        return (a * b) & M128
+    if op in (1, 2):
+        return a // odd if op == 1 else a % odd
+    if op == 3:
+        sa, sb = _signed(a, 128), _signed(odd, 128)
+        return (sa if sb == -1 and sa == -(1 << 127) else _trunc_div(sa, sb)) & M128
+    if op == 4:
+        n = min(b % 33, 32)
+        buf = case[:n] + bytes(32 - n)
+        low, high = int.from_bytes(buf[:16], "little"), int.from_bytes(buf[16:], "little")
+        return low ^ (((high << 7) | (high >> 121)) & M128)
+    if op == 5:
+        return (a * b + a // odd) & M128
+    return M128 - op
+
+
+def test_blocks_after_a_switch_with_branch_weights_are_rewritten(builder: Builder) -> None:
+    """rustc weights the `match` on the op (its last arm is `#[cold]`), so the switch ends in
+    `], !prof !N`, and the arms' 128-bit multiplies and divisions follow it in the same function. The
+    old IR reader swallowed them into the switch: nothing rewrote them and llc failed on `__multi3`."""
+    [program] = select_programs(FIXTURES, ["cold_switch"])
+    elf = builder.build(program).so_path.read_bytes()
+    work = builder.target_dir / "sbf" / "cold_switch"
+    module = (work / "module.ll").read_text()
+    switch_end = module.index("\n  ], !prof !")
+    after = module[switch_end : module.index("\n}\n", switch_end)]
+    assert " mul i128 " in after and " sdiv i128 " in after and " udiv i128 " in after
+    lowered = (work / "lowered.ll").read_text()
+    assert not [w for w in (" mul i128 ", " sdiv ", " udiv i128 ", " urem i128 ") if w in lowered]
+
+    svm = new_svm()
+    payer = Keypair()
+    svm.airdrop(payer.pubkey(), 10**12)
+    program_id = deploy(svm, payer, elf)
+    rng = random.Random(7)
+    edges = [0, 1, 2, M64, 1 << 64, 1 << 127, M128 - 1, M128]
+    all_cases = [
+        bytes([op]) + a.to_bytes(16, "little") + b.to_bytes(16, "little")
+        for op in (*range(7), 200)
+        for a in edges
+        for b in edges[::2]
+    ]
+    all_cases += [bytes([rng.randrange(8)]) + rng.randbytes(32) for _ in range(300)]
+    for i in range(0, len(all_cases), CASES_PER_TX):
+        batch = all_cases[i : i + CASES_PER_TX]
+        sent = send(svm, payer, [Instruction(program_id, b"".join(batch), [])])
+        returned = bytes(sent.meta.return_data().data)
+        got = [int.from_bytes(returned[k : k + 16], "little") for k in range(0, len(returned), 16)]
+        assert got == [_cold_switch_reference(case) for case in batch], batch
+
+
+def test_every_build_checks_the_ir_reader_against_llvm(
+    builder: Builder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both IR steps of a build compare the reader's functions, blocks and instructions with LLVM's."""
+    checked: list[list[str]] = []
+    check = ir.check_against_llvm
+
+    def recording(module: Module, report: str) -> None:
+        check(module, report)
+        checked.append([counts.name for counts in reader_counts(module)])
+
+    monkeypatch.setattr(ir, "check_against_llvm", recording)
+    [program] = select_programs(FIXTURES, ["cold_switch"])
+    (builder.target_dir / "sbf" / "cold_switch" / "input.sha256").unlink(missing_ok=True)
+    builder.build(program)
+    assert len(checked) == 2
+    assert "entrypoint" in checked[0] and "entrypoint" in checked[1]
+    assert len(checked[0]) > len(checked[1])  # opt's globaldce dropped what nothing calls
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,15 @@ from pathlib import Path
 import pytest
 
 from solgrid.build.demangle import demangle
-from solgrid.build.errors import BuildError, ToolchainMissing, UnsupportedCode
-from solgrid.build.pipeline import discover_programs, select_programs, single_bitcode_member, workspace_root
+from solgrid.build.errors import BuildError, IRSyntaxError, ToolchainMissing, UnsupportedCode
+from solgrid.build.ir_model import parse_module
+from solgrid.build.pipeline import (
+    _naming,
+    discover_programs,
+    select_programs,
+    single_bitcode_member,
+    workspace_root,
+)
 from solgrid.build.toolchain import INSTALL_HINT, Toolchain, llc_error
 
 REPO = Path(__file__).resolve().parents[2]
@@ -131,3 +138,15 @@ def test_unknown_program_is_a_one_line_error() -> None:
 def test_no_workspace(tmp_path: Path) -> None:
     with pytest.raises(BuildError, match="no SolGrid workspace"):
         workspace_root(tmp_path)
+
+
+def test_ir_reader_errors_name_the_file_the_build_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    kept = tmp_path / "target" / "sbf" / "vault" / "module.ll"
+    with pytest.raises(IRSyntaxError) as info, _naming(kept):
+        parse_module("define void @f() {\n  frobnicate void\n}\n")
+    assert str(info.value) == (
+        "target/sbf/vault/module.ll:2: expected an LLVM 22 instruction, found `frobnicate`: `frobnicate void`"
+    )

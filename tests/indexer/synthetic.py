@@ -13,7 +13,7 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from solgrid.indexer.chain import SignatureInfo
+from solgrid.indexer.chain import HistoryUnavailable, SignatureInfo
 from solgrid.indexer.recover import ExecutedInstruction, Execution
 from solgrid.indexer.store import FetchedTransaction
 from solgrid.sdk.anchor import ProgramCoder
@@ -86,12 +86,17 @@ def run_tx(
 
 @dataclass
 class FakeChain:
-    """A ChainReader whose history the test controls; ``missing`` signatures are not fetchable yet."""
+    """A ChainReader whose history the test controls; ``missing`` signatures are not fetchable yet.
+
+    Like a validator, it answers a ``before``/``until`` signature it does not have (never listed, or in
+    a slot before ``first_available``: pruned) with :class:`HistoryUnavailable`."""
 
     history: dict[str, list[FetchedTransaction]] = field(default_factory=dict)
     missing: set[str] = field(default_factory=set)
     final: int | None = None
     """The finalized slot (None: everything listed is final, as at ``finalized`` commitment)."""
+    first_available: int = 0
+    """Transactions in earlier slots are pruned: not listed, not fetchable."""
     fetched: list[str] = field(default_factory=list)
     """Every getTransaction asked for, in order."""
     listed_until: list[str | None] = field(default_factory=list)
@@ -100,15 +105,31 @@ class FakeChain:
     async def final_slot(self) -> int | None:
         return self.final
 
+    async def finalized_slot(self) -> int:
+        if self.final is not None:
+            return self.final
+        return max((t.slot for txs in self.history.values() for t in txs), default=0)
+
+    async def first_available_slot(self) -> int:
+        return self.first_available
+
+    def _served(self) -> list[FetchedTransaction]:
+        return [t for txs in self.history.values() for t in txs if t.slot >= self.first_available]
+
     async def signatures(
         self, program: str, *, until: str | None, before: str | None, limit: int
     ) -> list[SignatureInfo]:
         self.listed_until.append(until)
-        ordered = sorted(self.history.get(program, []), key=lambda t: t.slot)  # stable within a slot
+        served = {t.signature for t in self._served()}
+        for bound in (before, until):
+            if bound is not None and bound not in served:
+                raise HistoryUnavailable(f"getSignaturesForAddress failed: Transaction {bound} not found")
+        kept = [t for t in self.history.get(program, []) if t.slot >= self.first_available]
+        ordered = sorted(kept, key=lambda t: t.slot)  # stable within a slot
         newest_first = [SignatureInfo(t.signature, t.slot) for t in reversed(ordered)]
         sigs = [i.signature for i in newest_first]
         if before is not None:
-            newest_first = newest_first[sigs.index(before) + 1 :]
+            newest_first = newest_first[sigs.index(before) + 1 :] if before in sigs else []
             sigs = [i.signature for i in newest_first]
         if until is not None and until in sigs:
             newest_first = newest_first[: sigs.index(until)]
@@ -118,10 +139,9 @@ class FakeChain:
         self.fetched.append(signature)
         if signature in self.missing:
             return None
-        for txs in self.history.values():
-            for t in txs:
-                if t.signature == signature:
-                    return t
+        for t in self._served():
+            if t.signature == signature:
+                return t
         return None
 
 

@@ -1,7 +1,10 @@
-"""`solgrid indexer migrate` / `run` as commands: success, and one-line errors for bad databases."""
+"""`solgrid indexer migrate` / `run` / `gaps` / `backfill-gaps` as commands: success, and one-line errors
+for bad databases and unreachable archive nodes."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
 import subprocess
 import sys
@@ -72,3 +75,46 @@ def test_a_missing_postgres_database_is_a_one_line_error(postgres_url: str) -> N
     result = CliRunner().invoke(indexer, ["migrate", "--db", url])
     assert isinstance(result.exception, UserFacingError), result.exception
     assert str(result.exception) == 'cannot open the database: database "no_such_database" does not exist'
+
+
+def test_gaps_lists_recorded_gaps_and_backfill_gaps_fails_in_one_line_when_the_archive_is_down(
+    tmp_path: Path,
+) -> None:
+    from pg_server import free_port
+
+    from solgrid.indexer.db import create_engine as create_async_engine
+    from solgrid.indexer.db import migrate, sessions
+    from solgrid.indexer.decode import EventDecoder
+    from solgrid.indexer.gaps import FoundGap, record_gap
+    from solgrid.indexer.service import default_coders
+    from solgrid.indexer.store import Store
+
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 'gaps.db'}"
+    program = str(default_coders()[0].program_id)
+
+    async def record() -> None:
+        engine = create_async_engine(db_url)
+        await migrate(engine)
+        async with sessions(engine)() as session, session.begin():
+            gap = FoundGap(program, 10, "CHECKPOINT", 500, None, "http://pruning.example")
+            await record_gap(session, Store(EventDecoder(default_coders())), gap)
+        await engine.dispose()
+
+    asyncio.run(record())
+    listed = CliRunner().invoke(indexer, ["gaps", "--db", db_url])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output == (
+        f"gap 1 of {program}: after slot 10, before slot 500; not served by http://pruning.example; open\n"
+    )
+    as_json = json.loads(CliRunner().invoke(indexer, ["gaps", "--db", db_url, "--json"]).output)
+    assert [(g["after_slot"], g["before_slot"], g["resolved_at"]) for g in as_json] == [(10, 500, None)]
+
+    down = f"http://127.0.0.1:{free_port()}"
+    result = CliRunner().invoke(indexer, ["backfill-gaps", "--db", db_url, "--archive-url", down, "-q"])
+    assert isinstance(result.exception, UserFacingError), result.output
+    assert str(result.exception) == f"1 history gap(s) could not be backfilled from {down}"
+    assert f"gap 1 of {program}: after slot 10, before slot 500: " in result.output
+    assert CliRunner().invoke(indexer, ["gaps", "--db", db_url]).output.endswith("; open\n")
+
+    bad = CliRunner().invoke(indexer, ["backfill-gaps", "--db", db_url, "--archive-url", "nowhere"])
+    assert bad.exit_code == 2 and "Invalid value for --archive-url" in bad.output

@@ -117,7 +117,10 @@ async def test_live_indexing_of_the_market_flow_with_feed_filters(
             async with RpcChainReader(market_node.rpc_url) as reader:
                 raw = await reader.call(
                     "getTransaction",
-                    [pushed["signature"], {"encoding": "json", "maxSupportedTransactionVersion": 0}],
+                    [
+                        pushed["signature"],
+                        {"encoding": "json", "maxSupportedTransactionVersion": 0, "commitment": "confirmed"},
+                    ],
                 )
             message = raw["transaction"]["message"]
             instruction = message["instructions"][pushed["instruction_index"]]

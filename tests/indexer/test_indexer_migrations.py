@@ -7,16 +7,24 @@ import json
 import tomllib
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 
 from solgrid.indexer.db import MIGRATIONS, alembic_config, create_engine, migrate
 from solgrid.indexer.models import Base
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def downgrade(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
 
 DOMAIN = {"users", "grid_zones", "meters", "meter_readings", "token_mints", "burns", "settlements", "events"}
 
@@ -126,3 +134,55 @@ def test_the_package_ships_the_repository_migrations() -> None:
     revisions = list(from_package.walk_revisions())
     assert len(revisions) == len(list((MIGRATIONS / "versions").glob("*.py"))) >= 1
     assert from_package.get_heads() == from_ini.get_heads()
+
+
+async def test_0004_keeps_existing_checkpoints_and_alerts_and_adds_history_gaps(db_url: str) -> None:
+    """An existing checkpoint covers the slot before its own (a later transaction in its slot may not
+    be stored); alerts keep their rows; afterwards a checkpoint and an alert may name no signature."""
+    engine = create_engine(db_url)
+    try:
+        await migrate(engine, "0003")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO checkpoints (program, signature, slot) VALUES ('P', 'S', 41)")
+            )
+            await connection.execute(
+                text("INSERT INTO alerts (signature, kind, message) VALUES ('T', 'unfetchable', 'm')")
+            )
+        await migrate(engine)
+        async with engine.begin() as connection:
+            rows = await connection.execute(
+                text("SELECT program, signature, slot, covered_slot FROM checkpoints")
+            )
+            assert [tuple(r) for r in rows] == [("P", "S", 41, 40)]
+            alerts = await connection.execute(text("SELECT signature, kind, resolved_at FROM alerts"))
+            assert [tuple(r) for r in alerts] == [("T", "unfetchable", None)]
+            await connection.execute(text("INSERT INTO checkpoints (program, covered_slot) VALUES ('Q', 7)"))
+            alert_id: int = (
+                await connection.execute(
+                    text("INSERT INTO alerts (kind, message) VALUES ('history_gap', 'g') RETURNING id")
+                )
+            ).scalar_one()
+            await connection.execute(
+                text(
+                    "INSERT INTO history_gaps (program, before_slot, rpc_url, alert_id) "
+                    "VALUES ('Q', 9, 'http://node', :a)"
+                ),
+                {"a": alert_id},
+            )
+            gaps = await connection.execute(
+                text(
+                    "SELECT program, after_slot, before_slot, resolved_at, detected_at IS NOT NULL "
+                    "FROM history_gaps"
+                )
+            )
+            assert [tuple(r) for r in gaps] == [("Q", None, 9, None, True)]
+        async with engine.begin() as connection:  # and back: the rows 0003 can hold survive
+            await connection.run_sync(downgrade, "0003")
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT program, signature, slot FROM checkpoints"))
+            assert [tuple(r) for r in rows] == [("P", "S", 41)]
+            alerts = await connection.execute(text("SELECT signature FROM alerts"))
+            assert [r[0] for r in alerts] == ["T"]
+    finally:
+        await engine.dispose()

@@ -23,6 +23,7 @@ from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.models import Checkpoint, Event, MeterReading
 from solgrid.indexer.service import IndexerConfig, default_coders
 from solgrid.localnet.background import BackgroundNode
+from solgrid.localnet.finality import ROOT_DISTANCE
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -155,6 +156,9 @@ async def test_node_restart_gap_is_backfilled_before_the_checkpoint_moves_on(
 
             await eventually(lambda: view.has_all(market.signatures), "the gap backfilled after reconnect")
             assert service.live.connections == 2
+            # Everything so far becomes final (the checkpoint trails at the finalized slot, 31 behind).
+            node.call(lambda chain: chain.warp_to_slot(chain.slot + ROOT_DISTANCE))
+            final = market.signatures[-1]
             await market.readings(p, 1)  # and live again afterwards
             await eventually(lambda: view.has_all(market.signatures), "live indexing after the reconnect")
 
@@ -168,7 +172,7 @@ async def test_node_restart_gap_is_backfilled_before_the_checkpoint_moves_on(
             checkpoint = await s.scalar(
                 select(Checkpoint).where(Checkpoint.program == str(market.registry.program_id))
             )
-            assert checkpoint is not None and checkpoint.signature == market.signatures[-1]
+            assert checkpoint is not None and checkpoint.signature == final
             assert len(list(await s.scalars(select(Event.id)))) >= len(
                 await indexed_events(view, market.signatures)
             )

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 import pytest_asyncio
 from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
 
 from solgrid.localnet.server import LocalNode, NodeConfig
 
@@ -32,5 +33,7 @@ async def node() -> AsyncIterator[LocalNode]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def client(node: LocalNode) -> AsyncIterator[AsyncClient]:
-    async with AsyncClient(node.rpc_url) as rpc:
+    """A client at ``confirmed`` commitment: it reads what it just sent (at ``finalized``, solana-py's
+    default, it would wait for the root, 31 slots behind, as on a validator)."""
+    async with AsyncClient(node.rpc_url, Confirmed) as rpc:
         yield rpc

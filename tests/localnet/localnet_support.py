@@ -48,9 +48,10 @@ async def send(
     *,
     skip_preflight: bool = False,
 ) -> Signature:
-    """Send and confirm; returns the signature."""
+    """Send (preflight at the client's commitment) and confirm; returns the signature."""
     tx = await build_tx(client, payer, instructions, signers)
-    signature = (await client.send_transaction(tx, TxOpts(skip_preflight=skip_preflight))).value
+    opts = TxOpts(skip_preflight=skip_preflight, preflight_commitment=client.commitment)
+    signature = (await client.send_transaction(tx, opts)).value
     await client.confirm_transaction(signature)
     return signature
 

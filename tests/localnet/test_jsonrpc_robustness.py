@@ -214,10 +214,11 @@ async def test_internal_errors_are_contained(node: LocalNode, monkeypatch: pytes
         raise RuntimeError("boom")
 
     monkeypatch.setattr(node.chain, "get_balance", broken)
-    answer = await call(node.rpc_url, "getBalance", [str(Keypair().pubkey())])
+    tip = {"commitment": "confirmed"}
+    answer = await call(node.rpc_url, "getBalance", [str(Keypair().pubkey()), tip])
     assert answer["error"] == {"code": -32603, "message": "Internal error"}
     monkeypatch.undo()
-    assert (await call(node.rpc_url, "getBalance", [str(Keypair().pubkey())]))["result"]["value"] == 0
+    assert (await call(node.rpc_url, "getBalance", [str(Keypair().pubkey()), tip]))["result"]["value"] == 0
 
 
 async def test_http_surface(node: LocalNode) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from localnet_support import NEW_ACCOUNT_MINIMUM, SOL, invoke_logs, program_ran
 from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 
 from solgrid.localnet.process import free_port_pair
@@ -118,7 +119,7 @@ async def test_ledger_survives_sigint(tmp_path: Path) -> None:
         url,
         _lines,
     ):
-        async with AsyncClient(url) as client:
+        async with AsyncClient(url, Confirmed) as client:  # (its slots do not tick: nothing is rooted)
             await client.confirm_transaction(
                 (await client.request_airdrop(wallet.pubkey(), SIGINT_AIRDROP)).value
             )

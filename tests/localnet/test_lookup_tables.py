@@ -1,12 +1,17 @@
 """Address lookup tables through the node behave as on a validator: the SlotHashes window that decides
-which ``recent_slot`` a table may be created from (also across warps and restarts), idempotent re-creation
-in one slot, activation of appended addresses in the next slot, and deactivation before close.
+which ``recent_slot`` a table may be created from (the slots before the bank, never the bank's own: the
+slot ``getSlot`` answers at processed and confirmed commitment is refused, exactly as solana-test-validator
+refuses it; also across warps and restarts), the SDK's way of creating tables (from the finalized slot,
+also right after genesis), idempotent re-creation in one slot, activation of appended addresses in the
+next slot, and deactivation before close.
 
-The node's slots do not tick here (warps decide the slot), so "the same slot" is certain.
+The module's node does not tick (warps decide the slot), so "the same slot" is certain; the SDK test
+runs its own ticking node.
 """
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -16,8 +21,14 @@ import pytest
 import pytest_asyncio
 from localnet_support import SOL, build_tx, call, funded, send, transfer_ix
 from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed, Finalized, Processed
 from solana.rpc.core import RPCException
-from solders.address_lookup_table_account import AddressLookupTable, AddressLookupTableAccount
+from solana.rpc.types import TxOpts
+from solders.address_lookup_table_account import (
+    AddressLookupTable,
+    AddressLookupTableAccount,
+    derive_lookup_table_address,
+)
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -26,10 +37,12 @@ from solders.signature import Signature
 from solders.sysvar import SLOT_HASHES
 from solders.transaction import VersionedTransaction
 
+from solgrid.localnet.finality import ROOT_DISTANCE
 from solgrid.localnet.server import LocalNode, NodeConfig
 from solgrid.sdk.lookup_tables import (
     ADDRESS_LOOKUP_TABLE_PROGRAM_ID,
     create_lookup_table,
+    create_lookup_table_rpc,
     extend_lookup_table,
     v0_transaction,
 )
@@ -48,6 +61,17 @@ async def node() -> AsyncIterator[LocalNode]:
 
 async def warp(node: LocalNode, slot: int) -> None:
     assert (await call(node.rpc_url, "solgrid_warpSlot", [slot]))["result"] == {"slot": slot}
+
+
+async def tip_and_root(node: LocalNode, client: AsyncClient) -> tuple[int, int]:
+    """(the slot being produced, the finalized slot), after moving the node past its first 31 slots."""
+    tip = (await client.get_slot(Confirmed)).value
+    if tip <= ROOT_DISTANCE:
+        tip = ROOT_DISTANCE + 10
+        await warp(node, tip)
+    root = (await client.get_slot(Finalized)).value
+    assert root == tip - ROOT_DISTANCE
+    return tip, root
 
 
 async def preflight_failure(client: AsyncClient, tx: VersionedTransaction) -> tuple[str, list[str]]:
@@ -104,18 +128,22 @@ def lookup_table_ix(
 
 
 DEACTIVATE, CLOSE = 3, 4
+CONFIRMED_PREFLIGHT = TxOpts(preflight_commitment=Confirmed)
+"""A table extended in a slot newer than the root does not exist for a finalized preflight."""
 
 
-async def test_second_create_of_the_same_table_in_one_slot_is_a_no_op(client: AsyncClient) -> None:
+async def test_second_create_of_the_same_table_in_one_slot_is_a_no_op(
+    node: LocalNode, client: AsyncClient
+) -> None:
     """The table address is derived from (authority, recent_slot). Since the feature
     relax_authority_signer_check_for_lookup_table_creation (active on every cluster; unconditional in
     the Core BPF program), CreateLookupTable of a table the program already owns returns success without
     touching it. So a validator lands both transactions; the second changes nothing but its fee payer's
     balance."""
     authority, other_payer = await funded(client), await funded(client)
-    slot = (await client.get_slot()).value
-    first_ix, table = create_lookup_table(authority.pubkey(), authority.pubkey(), slot)
-    second_ix, same_table = create_lookup_table(authority.pubkey(), other_payer.pubkey(), slot)
+    slot, recent = await tip_and_root(node, client)
+    first_ix, table = create_lookup_table(authority.pubkey(), authority.pubkey(), recent)
+    second_ix, same_table = create_lookup_table(authority.pubkey(), other_payer.pubkey(), recent)
     assert same_table == table
 
     first_slot, first_meta = await landed_meta(client, await send(client, authority, [first_ix]))
@@ -142,21 +170,39 @@ async def test_second_create_of_the_same_table_in_one_slot_is_a_no_op(client: As
 
 
 async def test_recent_slot_must_be_in_slot_hashes(node: LocalNode, client: AsyncClient) -> None:
+    """The bank of slot N lists N-1 ... N-512. The slot getSlot answers at processed and confirmed
+    commitment is N itself: a table from it is refused ("N is not a recent slot"), which is how
+    solana-test-validator refused the oracle's tables; the finalized slot and N-1 are accepted."""
     authority = await funded(client)
-    slot = (await client.get_slot()).value
+    slot, root = await tip_and_root(node, client)
+    assert (await client.get_slot(Processed)).value == slot
+    assert (await slot_hashes_slots(client))[0] == slot - 1
+    await create_fails(client, authority, slot)  # the slot being produced
     await create_fails(client, authority, slot + 1)  # a future slot
-    await create(client, authority, slot)  # the slot getSlot reports, at every commitment
+    await create(client, authority, root)  # the finalized slot
+    await create(client, authority, slot - 1)
 
     # A warp is a run of empty blocks: every slot it passes over is recent, up to the 512-entry window.
     before_warp = slot
     await warp(node, slot + 600)
     now = slot + 600
     window = await slot_hashes_slots(client)
-    assert window == list(range(now, now - SLOT_HASHES_ENTRIES, -1))
+    assert window == list(range(now - 1, now - 1 - SLOT_HASHES_ENTRIES, -1))
+    await create_fails(client, authority, now)
     await create(client, authority, now - 1)
-    await create(client, authority, now - (SLOT_HASHES_ENTRIES - 1))
+    await create(client, authority, now - SLOT_HASHES_ENTRIES)
     await create_fails(client, authority, now - (SLOT_HASHES_ENTRIES + 1))
     await create_fails(client, authority, before_warp)
+
+
+async def test_slot_hashes_read_at_finalized_are_the_roots(node: LocalNode, client: AsyncClient) -> None:
+    """Read at finalized commitment, SlotHashes is the root bank's, as on a validator."""
+    slot, root = await tip_and_root(node, client)
+    account = (await client.get_account_info(SLOT_HASHES, Finalized)).value
+    assert account is not None
+    count, newest = struct.unpack_from("<QQ", bytes(account.data))
+    assert (count, newest) == (min(root, SLOT_HASHES_ENTRIES), root - 1)
+    assert (await slot_hashes_slots(client))[0] == slot - 1
 
 
 async def test_appended_addresses_are_active_from_the_next_slot(node: LocalNode, client: AsyncClient) -> None:
@@ -164,8 +210,8 @@ async def test_appended_addresses_are_active_from_the_next_slot(node: LocalNode,
     addresses before last_extended_slot_start_index while the current slot is last_extended_slot)."""
     payer = await funded(client, 100 * SOL)
     first, second = Keypair().pubkey(), Keypair().pubkey()
-    slot = (await client.get_slot()).value
-    create_ix, table = create_lookup_table(payer.pubkey(), payer.pubkey(), slot)
+    slot, recent = await tip_and_root(node, client)
+    create_ix, table = create_lookup_table(payer.pubkey(), payer.pubkey(), recent)
     await send(
         client, payer, [create_ix, extend_lookup_table(table, payer.pubkey(), payer.pubkey(), [first])]
     )
@@ -173,7 +219,7 @@ async def test_appended_addresses_are_active_from_the_next_slot(node: LocalNode,
     assert (state.meta.last_extended_slot, state.meta.last_extended_slot_start_index) == (slot, 0)
 
     async def pay(recipient: Pubkey, lamports: int, addresses: list[Pubkey]) -> VersionedTransaction:
-        blockhash = (await client.get_latest_blockhash()).value.blockhash
+        blockhash = (await client.get_latest_blockhash(Confirmed)).value.blockhash
         lookup = AddressLookupTableAccount(table, addresses)
         tx = v0_transaction([transfer_ix(payer, recipient, lamports)], payer, [], blockhash, [lookup])
         assert tx.message.address_table_lookups  # the recipient really is looked up in the table
@@ -183,7 +229,7 @@ async def test_appended_addresses_are_active_from_the_next_slot(node: LocalNode,
     assert err == "TransactionErrorFieldless.InvalidAddressLookupTableIndex"
 
     await warp(node, slot + 1)
-    landed = await client.send_transaction(await pay(first, SOL, [first]))
+    landed = await client.send_transaction(await pay(first, SOL, [first]), CONFIRMED_PREFLIGHT)
     await client.confirm_transaction(landed.value)
     assert (await client.get_balance(first)).value == SOL
 
@@ -193,12 +239,12 @@ async def test_appended_addresses_are_active_from_the_next_slot(node: LocalNode,
     err, _ = await preflight_failure(client, await pay(second, SOL, [first, second]))
     assert err == "TransactionErrorFieldless.InvalidAddressLookupTableIndex"
     # The address appended in an earlier slot stays usable in the slot of a later extension.
-    again = await client.send_transaction(await pay(first, 2 * SOL, [first, second]))
+    again = await client.send_transaction(await pay(first, 2 * SOL, [first, second]), CONFIRMED_PREFLIGHT)
     await client.confirm_transaction(again.value)
     assert (await client.get_balance(first)).value == 3 * SOL
 
     await warp(node, slot + 2)
-    landed = await client.send_transaction(await pay(second, SOL, [first, second]))
+    landed = await client.send_transaction(await pay(second, SOL, [first, second]), CONFIRMED_PREFLIGHT)
     await client.confirm_transaction(landed.value)
     assert (await client.get_balance(second)).value == SOL
 
@@ -206,18 +252,20 @@ async def test_appended_addresses_are_active_from_the_next_slot(node: LocalNode,
 async def test_deactivated_table_closes_once_its_slot_left_slot_hashes(
     node: LocalNode, client: AsyncClient
 ) -> None:
-    """A deactivated table can be closed only when its deactivation slot is no longer in SlotHashes, which
-    a warp past 512 slots must achieve as the same number of produced blocks would."""
+    """A table deactivated in slot D can be closed only when D is no longer in SlotHashes: from the bank
+    of slot D+513 on (the bank of D+512 still lists D), which a warp must achieve as the same number of
+    produced blocks would."""
     authority = await funded(client)
     recipient = Keypair().pubkey()
-    slot = (await client.get_slot()).value
-    table = await create(client, authority, slot)
+    slot, recent = await tip_and_root(node, client)
+    table = await create(client, authority, recent)
     await send(client, authority, [lookup_table_ix(DEACTIVATE, table, authority.pubkey())])
     assert (await table_state(client, table)).meta.deactivation_slot == slot
     close = lookup_table_ix(CLOSE, table, authority.pubkey(), [AccountMeta(recipient, False, True)])
 
-    for deactivating_at in (slot + 1, slot + SLOT_HASHES_ENTRIES - 1):
-        await warp(node, deactivating_at)
+    for deactivating_at in (slot, slot + 1, slot + SLOT_HASHES_ENTRIES):
+        if deactivating_at > slot:
+            await warp(node, deactivating_at)
         err, logs = await preflight_failure(client, await build_tx(client, authority, [close]))
         assert err == "TransactionErrorInstructionError((0, Fieldless(InvalidArgument)))"
         assert any("cannot be closed until it's fully deactivated" in line for line in logs)
@@ -232,12 +280,66 @@ async def test_deactivated_table_closes_once_its_slot_left_slot_hashes(
 async def test_slot_hashes_survive_a_restart(tmp_path: Path) -> None:
     ledger = tmp_path / "ledger"
     config = NodeConfig(rpc_port=0, ws_port=0, slot_ms=600_000, ledger=ledger)
-    async with LocalNode(config) as first, AsyncClient(first.rpc_url) as client:
+    async with LocalNode(config) as first, AsyncClient(first.rpc_url, Confirmed) as client:
         authority = await funded(client)
         await warp(first, 1_000)
         window = await slot_hashes_slots(client)
-    async with LocalNode(config) as second, AsyncClient(second.rpc_url) as client:
+        assert window[0] == 999
+    async with LocalNode(config) as second, AsyncClient(second.rpc_url, Confirmed) as client:
         # The restarted node continues with a new block (slot 1001), as a validator would.
-        assert await slot_hashes_slots(client) == [1_001, *window[:-1]]
+        assert await slot_hashes_slots(client) == [1_000, *window[:-1]]
         await create(client, authority, 1_000 - 400)
+        await create(client, authority, 1_000)
         await create_fails(client, authority, 1_001 - SLOT_HASHES_ENTRIES - 1)
+
+
+async def test_the_sdk_creates_tables_from_a_slot_the_bank_lists(
+    node: LocalNode, client: AsyncClient
+) -> None:
+    """Within one slot, as within one 400 ms slot of a validator (this node does not tick): the SDK's
+    table comes from the finalized slot and lands; from the slot getSlot answers at confirmed it would
+    be refused. The slot moves on once the table is full, which the SDK waits for."""
+    payer = await funded(client, 100 * SOL)
+    addresses = [Keypair().pubkey() for _ in range(45)]
+    tip, root = await tip_and_root(node, client)
+    expected, _ = derive_lookup_table_address(payer.pubkey(), root)
+
+    async def next_slot_once_full() -> None:
+        while True:
+            account = (await client.get_account_info(expected)).value
+            if (
+                account is not None
+                and len(AddressLookupTable.deserialize(bytes(account.data)).addresses) == 45
+            ):
+                await warp(node, tip + 1)
+                return
+            await asyncio.sleep(0.02)
+
+    lookup, _ = await asyncio.wait_for(
+        asyncio.gather(create_lookup_table_rpc(client, payer, addresses), next_slot_once_full()), 30
+    )
+    assert lookup.key == expected and lookup.addresses == addresses
+    await create_fails(client, payer, (await client.get_slot(Confirmed)).value)
+
+
+async def test_the_sdk_creates_tables_from_the_finalized_slot_from_genesis_on() -> None:
+    """``create_lookup_table_rpc`` on a node that starts at slot 0 (finalized 0 = the tip: it waits for
+    the next block), then twice more: each table from the finalized slot of its time, never the address
+    of an existing one; every address is usable when it returns."""
+    async with (
+        LocalNode(NodeConfig(rpc_port=0, ws_port=0, slot_ms=50)) as ticking,
+        AsyncClient(ticking.rpc_url, Confirmed) as client,
+    ):
+        payer = await funded(client, 100 * SOL)
+        addresses = [Keypair().pubkey() for _ in range(45)]  # three ExtendLookupTable transactions
+        tables = []
+        for count in (45, 3, 3):
+            before = (await client.get_slot(Finalized)).value
+            lookup = await create_lookup_table_rpc(client, payer, addresses[:count])
+            state = await table_state(client, lookup.key)
+            assert list(state.addresses) == addresses[:count] == lookup.addresses
+            tables.append(lookup.key)
+            tip = (await client.get_slot(Confirmed)).value
+            assert tip > state.meta.last_extended_slot  # usable: the extensions' slot has passed
+            assert before <= tip
+        assert len(set(tables)) == 3

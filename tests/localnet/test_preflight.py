@@ -155,5 +155,6 @@ async def test_base58_is_the_default_encoding(node: LocalNode, client: AsyncClie
 
     payer = await funded(client, SOL)
     tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM)])
-    answer = await call(node.rpc_url, "sendTransaction", [base58.b58encode(bytes(tx)).decode()])
+    confirmed = {"preflightCommitment": "confirmed"}  # the payer's airdrop is not finalized yet
+    answer = await call(node.rpc_url, "sendTransaction", [base58.b58encode(bytes(tx)).decode(), confirmed])
     assert answer["result"] == str(tx.signatures[0])

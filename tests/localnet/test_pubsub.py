@@ -1,8 +1,13 @@
-"""Websocket PubSub through solana-py's websocket client (and raw websockets for the edge cases)."""
+"""Websocket PubSub through solana-py's websocket client (and raw websockets for the edge cases).
+
+Subscriptions at ``confirmed`` are notified when the transaction commits; at ``finalized`` (the default)
+when its slot is rooted, 31 slots later, as on solana-test-validator (warps root them here).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import struct
@@ -13,6 +18,7 @@ import pytest
 import websockets
 from localnet_support import NEW_ACCOUNT_MINIMUM, SOL, build_tx, funded, send, transfer_ix
 from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed, Finalized
 from solana.rpc.types import TxOpts
 from solana.rpc.websocket_api import SolanaWsClientProtocol, connect
 from solders.account import Account
@@ -31,6 +37,7 @@ from solders.rpc.responses import (
 from solders.system_program import ID as SYSTEM_PROGRAM
 
 from solgrid.localnet import pubsub
+from solgrid.localnet.finality import ROOT_DISTANCE
 from solgrid.localnet.server import LocalNode
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -51,13 +58,21 @@ async def subscribed(ws: SolanaWsClientProtocol) -> int:
     return int(result.result)
 
 
+def root_the_tip(node: LocalNode) -> int:
+    """Warp so that the current tip becomes the root; returns that slot."""
+    slot = node.chain.slot
+    node.chain.warp_to_slot(slot + ROOT_DISTANCE)
+    assert node.chain.root == slot
+    return slot
+
+
 async def test_logs_subscriptions(node: LocalNode, client: AsyncClient) -> None:
     payer = await funded(client, SOL)
     bystander = Keypair().pubkey()
     async with connect(node.ws_url) as ws:
-        await ws.logs_subscribe(RpcTransactionLogsFilterMentions(payer.pubkey()))
+        await ws.logs_subscribe(RpcTransactionLogsFilterMentions(payer.pubkey()), Confirmed)
         mentions_id = await subscribed(ws)
-        await ws.logs_subscribe(RpcTransactionLogsFilter.All)
+        await ws.logs_subscribe(RpcTransactionLogsFilter.All, Confirmed)
         all_id = await subscribed(ws)
         assert mentions_id != all_id
 
@@ -82,7 +97,7 @@ async def test_logs_subscriptions(node: LocalNode, client: AsyncClient) -> None:
 async def test_failed_transaction_logs_carry_the_error(node: LocalNode, client: AsyncClient) -> None:
     payer = await funded(client, SOL)
     async with connect(node.ws_url) as ws:
-        await ws.logs_subscribe(RpcTransactionLogsFilterMentions(payer.pubkey()))
+        await ws.logs_subscribe(RpcTransactionLogsFilterMentions(payer.pubkey()), Confirmed)
         await subscribed(ws)
         tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), 5 * SOL)])
         await client.send_transaction(tx, TxOpts(skip_preflight=True))
@@ -96,9 +111,9 @@ async def test_account_and_program_subscriptions(node: LocalNode, client: AsyncC
     payer = await funded(client, SOL)
     watched = Keypair().pubkey()
     async with connect(node.ws_url) as ws:
-        await ws.account_subscribe(watched, encoding="base64")
+        await ws.account_subscribe(watched, Confirmed, encoding="base64")
         account_id = await subscribed(ws)
-        await ws.program_subscribe(SYSTEM_PROGRAM, encoding="base64", filters=[0])
+        await ws.program_subscribe(SYSTEM_PROGRAM, Confirmed, encoding="base64", filters=[0])
         program_id = await subscribed(ws)
 
         await send(client, payer, [transfer_ix(payer, watched, 123_456_789)])
@@ -122,14 +137,14 @@ async def test_signature_subscription_before_and_after_commit(node: LocalNode, c
     payer = await funded(client, SOL)
     async with connect(node.ws_url) as ws:
         tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM)])
-        await ws.signature_subscribe(tx.signatures[0])
+        await ws.signature_subscribe(tx.signatures[0], Confirmed)
         await subscribed(ws)
         await client.send_transaction(tx)
         note = await next_message(ws, SignatureNotification)
         assert note.result.value.err is None
 
         # Subscribing to an already committed signature notifies at once.
-        await ws.signature_subscribe(tx.signatures[0])
+        await ws.signature_subscribe(tx.signatures[0], Confirmed)
         await subscribed(ws)
         again = await next_message(ws, SignatureNotification)
         assert again.result.value.err is None
@@ -139,14 +154,14 @@ async def test_signature_unsubscribe_stops_the_notification(node: LocalNode, cli
     payer = await funded(client, SOL)
     async with connect(node.ws_url) as ws:
         tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM)])
-        await ws.signature_subscribe(tx.signatures[0])
+        await ws.signature_subscribe(tx.signatures[0], Confirmed)
         dropped = await subscribed(ws)
         await ws.signature_unsubscribe(dropped)
         assert (await next_message(ws, UnsubscribeResult)).result is True
 
         await client.confirm_transaction((await client.send_transaction(tx)).value)
         # Had `dropped` stayed, its notification would be queued before this subscription's answer.
-        await ws.signature_subscribe(tx.signatures[0])
+        await ws.signature_subscribe(tx.signatures[0], Confirmed)
         notified: list[int] = []
         kept = None
         while kept is None or kept not in notified:
@@ -158,7 +173,60 @@ async def test_signature_unsubscribe_stops_the_notification(node: LocalNode, cli
         assert notified == [kept]
 
 
+async def test_finalized_subscriptions_are_notified_at_the_root(node: LocalNode, client: AsyncClient) -> None:
+    """At finalized commitment logs, signatures and accounts are notified when their slot is rooted, with
+    the account's state at the root (not the tip's)."""
+    if node.chain.slot <= ROOT_DISTANCE:  # past the first slots, whose root is slot 0
+        node.chain.warp_to_slot(ROOT_DISTANCE + 1)
+    payer = await funded(client, SOL)
+    watched = Keypair().pubkey()
+    async with connect(node.ws_url) as ws:
+        await ws.account_subscribe(watched, Finalized, encoding="base64")
+        account_id = await subscribed(ws)
+        await ws.program_subscribe(SYSTEM_PROGRAM, Finalized, encoding="base64", filters=[0])
+        program_id = await subscribed(ws)
+        await ws.logs_subscribe(RpcTransactionLogsFilterMentions(watched))  # finalized: the default
+        logs_id = await subscribed(ws)
+        first = await build_tx(client, payer, [transfer_ix(payer, watched, SOL // 4)])
+        await ws.signature_subscribe(first.signatures[0], Finalized)
+        signature_id = await subscribed(ws)
+
+        await client.confirm_transaction((await client.send_transaction(first)).value)
+        first_slot = node.chain.slot
+        node.chain.warp_to_slot(first_slot + 1)
+        second = await send(client, payer, [transfer_ix(payer, watched, SOL // 2)])
+        second_slot = (await client.get_signature_statuses([second])).value[0].slot  # type: ignore[union-attr]
+        early = []  # (other accounts of older slots get rooted meanwhile)
+        with contextlib.suppress(TimeoutError):
+            while True:
+                early += await asyncio.wait_for(ws.recv(), 0.5)
+        assert not [m for m in early if m.subscription in (account_id, logs_id, signature_id)]
+        assert not [m for m in early if m.subscription == program_id and m.result.value.pubkey == watched]
+
+        node.chain.warp_to_slot(first_slot + ROOT_DISTANCE)  # roots the first transfer's slot only
+        seen: dict[int, Any] = {}
+        while len(seen) < 4:
+            for message in await asyncio.wait_for(ws.recv(), TIMEOUT):
+                if isinstance(message, ProgramNotification) and message.result.value.pubkey != watched:
+                    continue
+                notified = (AccountNotification, LogsNotification, ProgramNotification, SignatureNotification)
+                if isinstance(message, notified):
+                    seen.setdefault(message.subscription, message.result)
+        assert seen[account_id].context.slot == first_slot
+        assert seen[account_id].value.lamports == SOL // 4  # the state at the root, not the tip's
+        assert seen[program_id].value.account.lamports == SOL // 4
+        assert seen[logs_id].value.signature == first.signatures[0]
+        assert seen[signature_id].context.slot == first_slot and seen[signature_id].value.err is None
+
+        if node.chain.slot < second_slot + ROOT_DISTANCE:  # (the node's own slots may have rooted it)
+            node.chain.warp_to_slot(second_slot + ROOT_DISTANCE)
+        later = await next_message(ws, AccountNotification)
+        assert later.result.context.slot >= second_slot and later.result.value.lamports == 3 * SOL // 4
+
+
 async def test_slot_and_root_subscriptions(node: LocalNode) -> None:
+    if node.chain.slot <= ROOT_DISTANCE:
+        node.chain.warp_to_slot(ROOT_DISTANCE + 1)
     async with connect(node.ws_url) as ws:
         await ws.slot_subscribe()
         slot_id = await subscribed(ws)
@@ -166,10 +234,12 @@ async def test_slot_and_root_subscriptions(node: LocalNode) -> None:
         second = await next_message(ws, SlotNotification)
         assert first.subscription == slot_id
         assert second.result.slot > first.result.slot == second.result.parent
+        assert second.result.root == max(0, second.result.slot - ROOT_DISTANCE)
         await ws.root_subscribe()
         await subscribed(ws)
         root = await next_message(ws, RootNotification)
-        assert root.result > second.result.slot - 1
+        later = await next_message(ws, SlotNotification)
+        assert root.result == later.result.root == later.result.slot - ROOT_DISTANCE
         await ws.slot_unsubscribe(slot_id)
         assert (await next_message(ws, UnsubscribeResult)).result is True
 
@@ -215,8 +285,9 @@ async def test_raw_protocol_edges(node: LocalNode, client: AsyncClient) -> None:
             "subscription": sub_id,
         }
         await client.send_transaction(tx)
+        slot = root_the_tip(node)  # finalized: notified once the transaction's slot is rooted
         processed = json.loads(await ws.recv())
-        assert processed["params"]["result"]["value"] == {"err": None}
+        assert processed["params"]["result"] == {"context": {"slot": slot}, "value": {"err": None}}
     # The server is still serving other clients.
     assert (await client.get_balance(payer.pubkey())).value == SOL - 5000 - NEW_ACCOUNT_MINIMUM
 
@@ -246,7 +317,12 @@ async def test_a_client_that_stops_reading_is_disconnected(
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
     )
     assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101 ")
-    subscribe = {"jsonrpc": "2.0", "id": 1, "method": "accountSubscribe", "params": [str(watched)]}
+    subscribe = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "accountSubscribe",
+        "params": [str(watched), {"commitment": "confirmed"}],
+    }
     writer.write(masked_text_frame(json.dumps(subscribe)))
     await writer.drain()
     while sum(len(c.subscriptions) for c in node.pubsub.connections) == 0:

@@ -12,6 +12,7 @@ import pytest
 import zstandard
 from localnet_support import NEW_ACCOUNT_MINIMUM, SOL, build_tx, call, funded, send, transfer_ix
 from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Finalized
 from solders.address_lookup_table_account import AddressLookupTableAccount, derive_lookup_table_address
 from solders.commitment_config import CommitmentLevel
 from solders.hash import Hash
@@ -130,7 +131,7 @@ async def test_transfer_meta_in_get_transaction(client: AsyncClient) -> None:
     recipient = Keypair().pubkey()
     tx = await build_tx(client, payer, [transfer_ix(payer, recipient, 1_000_000)])
     signature = (await client.send_transaction(tx)).value
-    await client.confirm_transaction(signature, commitment="finalized")
+    await client.confirm_transaction(signature)
 
     result = (await client.get_transaction(signature, encoding="json")).value
     assert result is not None
@@ -159,9 +160,10 @@ async def test_transfer_meta_in_get_transaction(client: AsyncClient) -> None:
 async def test_get_transaction_encodings_raw(node: LocalNode, client: AsyncClient) -> None:
     payer = await funded(client)
     signature = await send(client, payer, [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM + 4)])
-    parsed = (await call(node.rpc_url, "getTransaction", [str(signature), {"encoding": "jsonParsed"}]))[
-        "result"
-    ]
+    confirmed = {"commitment": "confirmed"}  # not finalized yet
+    parsed = (
+        await call(node.rpc_url, "getTransaction", [str(signature), {**confirmed, "encoding": "jsonParsed"}])
+    )["result"]
     keys = parsed["transaction"]["message"]["accountKeys"]
     assert keys[0] == {
         "pubkey": str(payer.pubkey()),
@@ -171,9 +173,9 @@ async def test_get_transaction_encodings_raw(node: LocalNode, client: AsyncClien
     }
     assert keys[2]["pubkey"] == str(SYSTEM_PROGRAM) and keys[2]["writable"] is False
     assert parsed["transaction"]["message"]["instructions"][0]["programId"] == str(SYSTEM_PROGRAM)
-    base58_form = (await call(node.rpc_url, "getTransaction", [str(signature), {"encoding": "base58"}]))[
-        "result"
-    ]
+    base58_form = (
+        await call(node.rpc_url, "getTransaction", [str(signature), {**confirmed, "encoding": "base58"}])
+    )["result"]
     assert (
         VersionedTransaction.from_bytes(base58.b58decode(base58_form["transaction"][0])).signatures[0]
         == signature
@@ -195,8 +197,9 @@ async def test_signature_statuses(client: AsyncClient) -> None:
     assert missing is None
     assert found is not None
     assert found.err is None
-    assert str(found.confirmation_status) == "TransactionConfirmationStatus.Finalized"
-    assert found.confirmations is None
+    # Confirmed at once; finalized 31 slots later (tests/localnet/test_commitment.py).
+    assert str(found.confirmation_status) == "TransactionConfirmationStatus.Confirmed"
+    assert found.confirmations is not None and 1 <= found.confirmations <= 31
 
 
 async def test_account_info_encodings(node: LocalNode, client: AsyncClient) -> None:
@@ -219,17 +222,24 @@ async def test_account_info_encodings(node: LocalNode, client: AsyncClient) -> N
     sliced = (await client.get_account_info(holder.pubkey(), data_slice=_slice(4, 8))).value
     assert sliced is not None and bytes(sliced.data) == data[4:12]
 
-    raw = await call(node.rpc_url, "getAccountInfo", [str(holder.pubkey()), {"encoding": "base58"}])
+    confirmed = {"commitment": "confirmed"}  # not finalized yet
+    raw = await call(
+        node.rpc_url, "getAccountInfo", [str(holder.pubkey()), {**confirmed, "encoding": "base58"}]
+    )
     value = raw["result"]["value"]
     assert base58.b58decode(value["data"][0]) == data and value["data"][1] == "base58"
     assert value["space"] == len(data)
 
-    zstd = await call(node.rpc_url, "getAccountInfo", [str(holder.pubkey()), {"encoding": "base64+zstd"}])
+    zstd = await call(
+        node.rpc_url, "getAccountInfo", [str(holder.pubkey()), {**confirmed, "encoding": "base64+zstd"}]
+    )
     packed, kind = zstd["result"]["value"]["data"]
     assert kind == "base64+zstd"
     assert zstandard.ZstdDecompressor().decompress(base64.b64decode(packed)) == data
 
-    fallback = await call(node.rpc_url, "getAccountInfo", [str(holder.pubkey()), {"encoding": "jsonParsed"}])
+    fallback = await call(
+        node.rpc_url, "getAccountInfo", [str(holder.pubkey()), {**confirmed, "encoding": "jsonParsed"}]
+    )
     assert fallback["result"]["value"]["data"] == [base64.b64encode(data).decode(), "base64"]
 
     assert (await client.get_account_info(Keypair().pubkey())).value is None
@@ -276,7 +286,11 @@ async def test_simulate_does_not_change_state(node: LocalNode, client: AsyncClie
         "simulateTransaction",
         [
             base64.b64encode(bytes(unsigned)).decode(),
-            {"encoding": "base64", "accounts": {"addresses": [str(recipient), str(Keypair().pubkey())]}},
+            {
+                "encoding": "base64",
+                "commitment": "confirmed",
+                "accounts": {"addresses": [str(recipient), str(Keypair().pubkey())]},
+            },
         ],
     )
     post_recipient, untouched = with_accounts["result"]["value"]["accounts"]
@@ -290,10 +304,11 @@ async def test_simulate_replaces_a_stale_blockhash(node: LocalNode, client: Asyn
     )
     tx = VersionedTransaction(message, [payer])
     encoded = base64.b64encode(bytes(tx)).decode()
-    stale = await call(node.rpc_url, "simulateTransaction", [encoded, {"encoding": "base64"}])
+    config = {"encoding": "base64", "commitment": "confirmed"}  # the airdrop is not finalized yet
+    stale = await call(node.rpc_url, "simulateTransaction", [encoded, config])
     assert stale["result"]["value"]["err"] == "BlockhashNotFound"
     replaced = await call(
-        node.rpc_url, "simulateTransaction", [encoded, {"encoding": "base64", "replaceRecentBlockhash": True}]
+        node.rpc_url, "simulateTransaction", [encoded, {**config, "replaceRecentBlockhash": True}]
     )
     value = replaced["result"]["value"]
     assert value["err"] is None
@@ -342,7 +357,7 @@ async def test_transaction_count_increases(client: AsyncClient) -> None:
 async def test_v0_transaction_with_a_lookup_table(node: LocalNode, client: AsyncClient) -> None:
     payer = await funded(client)
     recipient = Keypair().pubkey()
-    recent_slot = (await client.get_slot()).value
+    recent_slot = (await client.get_slot(Finalized)).value  # the tip is not in its own SlotHashes
     table, bump = derive_lookup_table_address(payer.pubkey(), recent_slot)
     meta = [
         AccountMeta(table, False, True),
@@ -371,7 +386,7 @@ async def test_v0_transaction_with_a_lookup_table(node: LocalNode, client: Async
     await client.confirm_transaction(signature)
     assert (await client.get_balance(recipient)).value == NEW_ACCOUNT_MINIMUM + 4242
 
-    refused = await call(node.rpc_url, "getTransaction", [str(signature)])
+    refused = await call(node.rpc_url, "getTransaction", [str(signature), {"commitment": "confirmed"}])
     assert refused["error"]["code"] == -32015
     result = (await client.get_transaction(signature, max_supported_transaction_version=0)).value
     assert result is not None and result.transaction.version == 0

@@ -12,6 +12,7 @@ import pytest
 import pytest_asyncio
 from localnet_support import NEW_ACCOUNT_MINIMUM, SOL, build_tx, call, funded, transfer_ix
 from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
 from solana.rpc.core import RPCException
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -40,7 +41,7 @@ async def clock_sysvar(client: AsyncClient) -> tuple[int, int, int, int, int]:
 async def test_slots_follow_wall_clock_time() -> None:
     async with (
         LocalNode(NodeConfig(rpc_port=0, ws_port=0, slot_ms=40)) as fast,
-        AsyncClient(fast.rpc_url) as client,
+        AsyncClient(fast.rpc_url, Confirmed) as client,
     ):
         first_slot = (await client.get_slot()).value
         first_hash = (await client.get_latest_blockhash()).value
@@ -109,12 +110,19 @@ async def test_blockhash_expires_after_150_blocks(node: LocalNode, client: Async
     late_tx = await build_tx(client, payer, [transfer_ix(payer, Keypair().pubkey(), NEW_ACCOUNT_MINIMUM + 1)])
     assert late_tx.message.recent_blockhash == latest.blockhash
 
+    async def valid(commitment: str) -> bool:
+        answer = await call(
+            node.rpc_url, "isBlockhashValid", [str(latest.blockhash), {"commitment": commitment}]
+        )
+        return bool(answer["result"]["value"])
+
     await call(node.rpc_url, "solgrid_warpSlot", [slot + 150])
-    assert (await call(node.rpc_url, "isBlockhashValid", [str(latest.blockhash)]))["result"]["value"] is True
+    assert await valid("confirmed")
     await client.confirm_transaction((await client.send_transaction(early_tx)).value)
 
     await call(node.rpc_url, "solgrid_warpSlot", [slot + 151])
-    assert (await call(node.rpc_url, "isBlockhashValid", [str(latest.blockhash)]))["result"]["value"] is False
+    assert not await valid("confirmed")
+    assert await valid("finalized")  # the root's bank, 31 blocks back, still accepts it
     assert (await client.get_block_height()).value > latest.last_valid_block_height
     with pytest.raises(RPCException) as raised:
         await client.send_transaction(late_tx)

@@ -88,7 +88,9 @@ async def test_balances_and_supply(client: AsyncClient, tokens: TokenSetup) -> N
 
 
 async def test_balance_of_a_non_token_account_is_an_error(node: LocalNode, tokens: TokenSetup) -> None:
-    answer = await call(node.rpc_url, "getTokenAccountBalance", [str(tokens.payer.pubkey())])
+    answer = await call(
+        node.rpc_url, "getTokenAccountBalance", [str(tokens.payer.pubkey()), {"commitment": "confirmed"}]
+    )
     assert answer["error"]["code"] == -32602
 
 
@@ -143,7 +145,8 @@ async def test_token_accounts_by_owner(node: LocalNode, client: AsyncClient, tok
 
 
 async def test_mint_in_json_parsed(node: LocalNode, tokens: TokenSetup) -> None:
-    answer = await call(node.rpc_url, "getAccountInfo", [str(tokens.mint), {"encoding": "jsonParsed"}])
+    config = {"encoding": "jsonParsed", "commitment": "confirmed"}
+    answer = await call(node.rpc_url, "getAccountInfo", [str(tokens.mint), config])
     data = answer["result"]["value"]["data"]
     assert data["program"] == "spl-token" and data["space"] == 82
     assert data["parsed"] == {
@@ -191,12 +194,11 @@ async def test_simulate_reports_inner_instructions(
     ix = create_associated_token_account(tokens.payer.pubkey(), Keypair().pubkey(), tokens.mint)
     tx = await build_tx(client, tokens.payer, [ix])
     encoded = base64.b64encode(bytes(tx)).decode()
-    answer = await call(
-        node.rpc_url, "simulateTransaction", [encoded, {"encoding": "base64", "innerInstructions": True}]
-    )
+    config = {"encoding": "base64", "commitment": "confirmed"}  # the mint is not finalized yet
+    answer = await call(node.rpc_url, "simulateTransaction", [encoded, {**config, "innerInstructions": True}])
     inner = answer["result"]["value"]["innerInstructions"]
     assert inner[0]["index"] == 0 and inner[0]["instructions"][0]["stackHeight"] == 2
-    plain = await call(node.rpc_url, "simulateTransaction", [encoded, {"encoding": "base64"}])
+    plain = await call(node.rpc_url, "simulateTransaction", [encoded, config])
     assert plain["result"]["value"]["innerInstructions"] is None
 
 
@@ -237,7 +239,15 @@ async def test_program_accounts_filters(node: LocalNode, client: AsyncClient, to
     raw = await call(
         node.rpc_url,
         "getProgramAccounts",
-        [str(TOKEN_PROGRAM_ID), {"encoding": "base64", "filters": [base64_filter], "withContext": True}],
+        [
+            str(TOKEN_PROGRAM_ID),
+            {
+                "encoding": "base64",
+                "filters": [base64_filter],
+                "withContext": True,
+                "commitment": "confirmed",
+            },
+        ],
     )
     assert [a["pubkey"] for a in raw["result"]["value"]] == [str(tokens.bob_ata)]
     assert raw["result"]["context"]["slot"] >= 0
@@ -249,6 +259,7 @@ async def test_program_accounts_filters(node: LocalNode, client: AsyncClient, to
             str(TOKEN_PROGRAM_ID),
             {
                 "encoding": "base64",
+                "commitment": "confirmed",
                 "filters": [{"tokenAccountState": {}}, {"memcmp": {"offset": 0, "bytes": str(tokens.mint)}}],
             },
         ],

@@ -40,21 +40,42 @@ def test_blockhash_ages() -> None:
     assert timeline.last_valid_block_height(old) is None  # forgotten after 300 newer blockhashes
 
 
-def test_slot_hashes_fill_warps_and_keep_the_newest_512() -> None:
+def test_slot_hashes_list_the_slots_before_the_bank_fill_warps_and_keep_the_newest_512() -> None:
     hashes = SlotHashes()
+    assert hashes.entries() == []  # the bank of slot 0 has no ancestors
     genesis, block = Hash.new_unique(), Hash.new_unique()
-    hashes.add_block(0, genesis)
-    hashes.add_block(4, block)
-    assert hashes.entries() == [(4, block), *((s, empty_slot_hash(s)) for s in (3, 2, 1)), (0, genesis)]
+    hashes.new_bank(1, 0, genesis)
+    assert hashes.entries() == [(0, genesis)]  # the bank of slot 1 lists slot 0, not itself
+    hashes.new_bank(5, 1, block)  # a warp from slot 1 to slot 5: slots 2-4 were empty blocks
+    assert hashes.entries() == [*((s, empty_slot_hash(s)) for s in (4, 3, 2)), (1, block), (0, genesis)]
     assert len({h for _, h in hashes.entries()}) == 5
     far = Hash.new_unique()
-    hashes.add_block(432_005, far)  # an epoch-long warp fills only what the sysvar can hold
+    hashes.new_bank(432_005, 5, far)  # an epoch-long warp fills only what the sysvar can hold
     entries = hashes.entries()
-    assert [s for s, _ in entries] == list(range(432_005, 432_005 - MAX_ENTRIES, -1))
-    assert entries[0] == (432_005, far)
+    assert [s for s, _ in entries] == list(range(432_004, 432_004 - MAX_ENTRIES, -1))
     with pytest.raises(ValueError, match="not after"):
-        hashes.add_block(432_005, Hash.new_unique())
+        hashes.new_bank(432_006, 432_004, Hash.new_unique())  # its block is already listed
+    with pytest.raises(ValueError, match="not after"):
+        hashes.new_bank(432_005, 432_005, Hash.new_unique())
     assert SlotHashes.from_json(hashes.to_json()).entries() == entries
+
+
+def test_blockhashes_of_older_banks() -> None:
+    """The finalized commitment reads the bank of an older slot: it knows the blockhashes up to its own
+    slot, and those stay valid 150 blocks after theirs."""
+    timeline = Timeline()
+    hashes = [Hash.new_unique() for _ in range(4)]
+    for slot, blockhash in zip((0, 1, 2, 200), hashes, strict=True):
+        timeline.slot = slot
+        timeline.register_blockhash(blockhash, slot)
+    assert timeline.latest_blockhash() == hashes[3]
+    assert timeline.latest_blockhash(at_slot=150) == hashes[2]
+    assert timeline.latest_blockhash(at_slot=1) == hashes[1]
+    assert timeline.is_blockhash_valid(hashes[1], at_slot=1)
+    assert not timeline.is_blockhash_valid(hashes[2], at_slot=1)  # newer than that bank
+    assert timeline.is_blockhash_valid(hashes[1], at_slot=151)
+    assert not timeline.is_blockhash_valid(hashes[1], at_slot=152)
+    assert not timeline.is_blockhash_valid(hashes[1])  # at the tip, slot 200
 
 
 def test_time_never_goes_backwards() -> None:

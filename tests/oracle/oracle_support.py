@@ -44,7 +44,12 @@ class OracleNode:
         self.node.start()
 
 
-SOURCES = {"solar": EnergySource.SOLAR, "wind": EnergySource.WIND, "consumer": EnergySource.GRID}
+SOURCES = {
+    "solar": EnergySource.SOLAR,
+    "wind": EnergySource.WIND,
+    "hydro": EnergySource.HYDRO,
+    "consumer": EnergySource.GRID,
+}
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,10 @@ BASE = 'cluster = "http://x"\npayer = "p.json"\n'
             "simulator.meters: 'M' is not a configured meter with a device_key",
         ),
         (BASE + '[http]\nlisten = "8780"\n' + METER, "http.listen must be HOST:PORT"),
-        (BASE + METER + 'profile = "nuclear"\n', "meters[0].profile must be one of solar, wind, consumer"),
+        (
+            BASE + METER + 'profile = "nuclear"\n',
+            "meters[0].profile must be one of solar, wind, hydro, consumer",
+        ),
         (
             'cluster = "localhost:8899"\npayer = "p.json"\n' + METER,
             "cluster must be an http(s) URL or one of",

@@ -1,4 +1,5 @@
-"""The simulator: deterministic for a seed, and shaped like solar, wind and household load."""
+"""The simulator: deterministic for a seed, and shaped like solar, wind, run-of-river hydro and household
+load."""
 
 from __future__ import annotations
 
@@ -43,6 +44,17 @@ def test_wind_blows_at_night_and_stays_within_capacity() -> None:
     readings = day(meter("wind", capacity_w=2_000))
     assert sum(p for s, p, _ in readings if s - MIDNIGHT < 6 * HOUR) > 0
     assert all(0 <= p <= 2_000 * 900 // HOUR for _, p, _ in readings)
+
+
+def test_hydro_runs_steadily_at_every_hour() -> None:
+    """Run-of-river output does not depend on the hour: every window of the day, one-minute ones too,
+    produces 80-90 % of the rated capacity."""
+    for window in (900, 60):
+        readings = day(meter("hydro", capacity_w=10_000), window=window)
+        full = 10_000 * window / HOUR
+        assert all(0.79 * full <= p <= 0.91 * full for _, p, _ in readings)
+    by_hour = [sum(p for s, p, _ in readings if h * HOUR <= s - MIDNIGHT < (h + 1) * HOUR) for h in range(24)]
+    assert max(by_hour) < 1.1 * min(by_hour)
 
 
 def test_household_load_sums_to_the_daily_consumption_and_peaks_in_the_evening() -> None:

@@ -309,7 +309,7 @@ def put_registry_accounts(chain: Chain, client: EnergyTokenClient, owner: Pubkey
 async def test_fetch_and_settle_through_the_node(node: BackgroundNode, node_authority: Keypair) -> None:
     client = EnergyTokenClient()
     owner = Keypair()
-    async with AsyncClient(node.rpc_url) as connection:
+    async with AsyncClient(node.rpc_url, Confirmed) as connection:  # reads what it just confirmed
         assert await client.fetch_config(connection) is None
         await submit(
             connection,

@@ -13,6 +13,10 @@ sbf-support symbols it calls) are kept by ``globaldce`` only where used. ``finis
 it because packing arguments must know every caller, which only internalization guarantees, and
 needs every value named (``instnamer``).
 
+Both read the whole module first (``ir_model``), which fails naming the line on anything it does not
+understand; given ``llvm_counts`` (what ``opt -passes=ir_counts.LLVM_COUNT_PASSES`` printed for the
+same module), they also check that the reader found every function, block and instruction LLVM has.
+
 Each result carries a report: for every rewrite, how many instructions (or, for argument packing,
 functions) it changed. The output is a pure function of the input text.
 """
@@ -31,6 +35,7 @@ from solgrid.build.ir_arith import (
 )
 from solgrid.build.ir_calls import lower_memory_intrinsics, pack_stack_arguments, strip_sret
 from solgrid.build.ir_check import check_supported
+from solgrid.build.ir_counts import check_against_llvm
 from solgrid.build.ir_model import Module, parse_module
 
 __all__ = ["LOWERINGS", "RewriteResult", "check_supported", "finish_for_bpf", "lower_for_bpf"]
@@ -54,20 +59,29 @@ LOWERINGS: tuple[tuple[str, Callable[[Module], int]], ...] = (
 )
 
 
-def lower_for_bpf(text: str) -> RewriteResult:
-    """Rewrite the constructs the BPF backend cannot lower (run on llvm-dis output, before opt)."""
+def _read(text: str, llvm_counts: str | None) -> Module:
     module = parse_module(text)
+    if llvm_counts is not None:
+        check_against_llvm(module, llvm_counts)
+    return module
+
+
+def lower_for_bpf(text: str, *, llvm_counts: str | None = None) -> RewriteResult:
+    """Rewrite the constructs the BPF backend cannot lower (run on llvm-dis output, before opt)."""
+    module = _read(text, llvm_counts)
     report = {name: rewrite(module) for name, rewrite in LOWERINGS}
     return RewriteResult(module.render(), report)
 
 
-def finish_for_bpf(text: str, *, require_support_crate: bool = True) -> RewriteResult:
+def finish_for_bpf(
+    text: str, *, require_support_crate: bool = True, llvm_counts: str | None = None
+) -> RewriteResult:
     """Pack > 5-register arguments, then ``check_supported`` (run after opt, right before llc).
 
     Raises ``UnsupportedCode`` naming the function or global at fault. ``require_support_crate``
     makes calls of the sbf-support helpers fail unless the module defines them.
     """
-    module = parse_module(text)
+    module = _read(text, llvm_counts)
     report = {"pack_stack_arguments": pack_stack_arguments(module)}
     check_supported(module, require_support_crate=require_support_crate)
     return RewriteResult(module.render(), report)

@@ -62,7 +62,7 @@ def as_binary(inst: Instruction) -> BinaryOp | None:
     n = type_length(items, i)
     parts = split_commas(items[i + n :])
     if n == 0 or len(parts) < 2:
-        raise IRSyntaxError(f"cannot read binary operation: {inst.text}")
+        raise IRSyntaxError("cannot read the binary operation", line=inst.lineno, text=inst.line)
     line = inst.line
     return BinaryOp(
         inst.result, inst.opcode, flags, span_text(line, items[i : i + n]), span_text(line, parts[0]),
@@ -89,7 +89,7 @@ def as_cast(inst: Instruction) -> Cast | None:
     n = type_length(items, i)
     to = next((k for k in range(i + n, len(items)) if is_word(items[k], "to")), None)
     if n == 0 or to is None:
-        raise IRSyntaxError(f"cannot read cast: {inst.text}")
+        raise IRSyntaxError("cannot read the cast", line=inst.lineno, text=inst.line)
     m = type_length(items, to + 1)
     line = inst.line
     return Cast(
@@ -156,7 +156,10 @@ def as_call(inst: Instruction) -> Call | None:
     args_group = items[callee_at + 1]
     assert isinstance(args_group, Group)
     line = inst.line
-    args = [parse_operand(line, part) for part in split_commas(args_group.items)]
+    try:
+        args = [parse_operand(line, part) for part in split_commas(args_group.items)]
+    except IRSyntaxError as error:
+        raise error.at(inst.lineno, line) from None
     callee = items[callee_at]
     assert isinstance(callee, Token)
     return Call(

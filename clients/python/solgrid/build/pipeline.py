@@ -8,6 +8,11 @@
 4. ``llc`` to a relocatable eBPF object, and :func:`solgrid.build.link.link_sbpf` to the program ELF of
    the chosen SBPF version (``DEFAULT_SBPF_VERSION`` unless asked otherwise).
 
+Both IR steps read the module whole and compare what they read with LLVM's own count of functions,
+blocks and instructions in it (``ir_counts``: one extra ``opt`` run on the bitcode, and two analysis
+printers at the end of the ``opt`` run of step 3). An IR line the reader does not understand fails the
+build naming the file and line (``target/sbf/<name>/module.ll:120: ...``).
+
 Stages 2-4 are skipped when neither the bitcode nor this pipeline's own code changed since the last
 build, so a rebuild after an edit costs cargo's incremental time plus one pass for the edited program.
 Intermediate files stay in ``target/sbf/<name>/`` for inspection. Outputs do not depend on the checkout
@@ -16,17 +21,19 @@ path: source paths embedded in panic messages are remapped.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
 import time
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from solgrid.build import ir
-from solgrid.build.errors import BuildError
+from solgrid.build.errors import BuildError, IRMismatch, IRSyntaxError
+from solgrid.build.ir_counts import LLVM_COUNT_PASSES
 from solgrid.build.link import link_sbpf
 from solgrid.build.sbpf import SbpfVersion
 from solgrid.build.toolchain import BPF_TARGET, LLC_FLAGS, Toolchain, llc_error, run_tool
@@ -127,22 +134,27 @@ class Builder:
 
         self.log(f"{program.name}: llvm ir rewrites")
         text = run_tool([self.toolchain.llvm_dis, "-", "-o", "-"], input_bytes=bitcode).decode()
-        (work / "module.ll").write_text(text)
-        lowered = ir.lower_for_bpf(text)
+        module_ll = work / "module.ll"
+        module_ll.write_text(text)
+        _, counts = self._opt([f"-passes={LLVM_COUNT_PASSES}", "-disable-output", "-"], bitcode)
+        with _naming(module_ll):
+            lowered = ir.lower_for_bpf(text, llvm_counts=counts)
         (work / "lowered.ll").write_text(lowered.text)
-        optimized = run_tool(
+        optimized, counts = self._opt(
             [
-                self.toolchain.opt,
                 "-S",
-                "-passes=internalize,globaldce,instnamer",
+                f"-passes=internalize,globaldce,instnamer,{LLVM_COUNT_PASSES}",
                 f"-internalize-public-api-list={ENTRYPOINT}",
                 "-",
                 "-o",
                 "-",
             ],
-            input_bytes=lowered.text.encode(),
-        ).decode()
-        finished = ir.finish_for_bpf(optimized)
+            lowered.text.encode(),
+        )
+        optimized_ll = work / "optimized.ll"
+        optimized_ll.write_text(optimized)
+        with _naming(optimized_ll):
+            finished = ir.finish_for_bpf(optimized, llvm_counts=counts)
         (work / "final.ll").write_text(finished.text)
 
         self.log(f"{program.name}: llc + link")
@@ -193,6 +205,16 @@ class Builder:
             f"--remap-path-prefix={cargo_home / 'registry' / 'src'}=crates",
         ]
 
+    def _opt(self, args: list[str], input_bytes: bytes) -> tuple[str, str]:
+        """Run opt; its stdout (the module with ``-S``) and stderr (the analysis printers' reports)."""
+        proc = subprocess.run(
+            [str(self.toolchain.opt), *args], input=input_bytes, capture_output=True, check=False
+        )
+        stderr = proc.stderr.decode(errors="replace")
+        if proc.returncode != 0:
+            raise BuildError(f"opt failed: {_first_error_line(stderr)}")
+        return proc.stdout.decode(), stderr
+
     def _llc(self, text: str) -> bytes:
         proc = subprocess.run(
             [str(self.toolchain.llc), *LLC_FLAGS, "-filetype=obj", "-", "-o", "-"],
@@ -203,6 +225,23 @@ class Builder:
         if proc.returncode != 0:
             raise llc_error(proc.stderr.decode(errors="replace"))
         return proc.stdout
+
+
+@contextlib.contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """IR reader errors raised inside name ``path``, the file their line numbers refer to."""
+    shown = os.path.relpath(path) if path.is_absolute() else str(path)
+    try:
+        yield
+    except IRSyntaxError as error:
+        raise error.located(shown) from None
+    except IRMismatch as error:
+        raise IRMismatch(f"{shown}: {error}") from None
+
+
+def _first_error_line(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return next((line for line in lines if "error" in line.lower()), lines[-1] if lines else "(no output)")
 
 
 def single_bitcode_member(archive: bytes, origin: Path) -> bytes:

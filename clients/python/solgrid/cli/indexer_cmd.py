@@ -2,6 +2,8 @@
 
     solgrid indexer run --db sqlite+aiosqlite:///indexer.db --url localnet --feed-port 8910
     solgrid indexer migrate --db postgresql+asyncpg://user:pw@127.0.0.1/solgrid
+    solgrid indexer gaps --db ...                      # history the RPC node had pruned
+    solgrid indexer backfill-gaps --archive-url URL    # fetch it from a node that has it
 
 ``run`` migrates the schema, catches up every program from its checkpoint, then follows the chain
 live until SIGINT/SIGTERM (a clean stop; kill -9 is also safe: a restart resumes from the checkpoint).
@@ -11,17 +13,44 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
+from typing import Any
 
 import click
+from sqlalchemy import select
 
 from solgrid.cli.common import resolve_url
-from solgrid.indexer.chain import COMMITMENTS, Commitment
-from solgrid.indexer.db import DEFAULT_DB, create_engine, migrate
-from solgrid.indexer.service import Indexer, IndexerConfig
+from solgrid.errors import UserFacingError
+from solgrid.indexer.archive import backfill_open_gaps
+from solgrid.indexer.chain import COMMITMENTS, Commitment, RpcChainReader
+from solgrid.indexer.db import DEFAULT_DB, create_engine, migrate, sessions
+from solgrid.indexer.decode import EventDecoder
+from solgrid.indexer.gaps import describe
+from solgrid.indexer.models import HistoryGap
+from solgrid.indexer.service import Indexer, IndexerConfig, default_coders
+from solgrid.indexer.store import Store
 
 DB_HELP = "sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER:PW@HOST/DB (env SOLGRID_INDEXER_DB)."
+ARCHIVE_HELP = (
+    "RPC node with a longer history (URL or moniker) to backfill history gaps from "
+    "(env SOLGRID_INDEXER_ARCHIVE_URL)."
+)
+
+
+class GapsNotFilled(UserFacingError):
+    """Some history gaps could not be backfilled."""
+
+
+def _archive_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return resolve_url(value)
+    except click.BadParameter as e:
+        e.param_hint = "--archive-url"
+        raise
 
 
 @click.group("indexer")
@@ -82,6 +111,13 @@ def migrate_cmd(db_url: str) -> None:
     type=click.FloatRange(0.1),
     help="Seconds between catch-ups when no notification arrives.",
 )
+@click.option(
+    "--archive-url",
+    default=None,
+    envvar="SOLGRID_INDEXER_ARCHIVE_URL",
+    callback=_archive_url,
+    help=ARCHIVE_HELP,
+)
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings on stderr.")
 def run_cmd(
     db_url: str,
@@ -91,6 +127,7 @@ def run_cmd(
     feed_port: int,
     poll_interval: float,
     commitment: Commitment,
+    archive_url: str | None,
     quiet: bool,
 ) -> None:
     """Index the registry and energy_token programs until stopped."""
@@ -103,8 +140,95 @@ def run_cmd(
         feed_port=feed_port,
         poll_interval=poll_interval,
         commitment=commitment,
+        archive_url=archive_url,
     )
     asyncio.run(_serve(Indexer(config)))
+
+
+def _gap_json(gap: HistoryGap) -> dict[str, Any]:
+    return {
+        "id": gap.id,
+        "program": gap.program,
+        "after_slot": gap.after_slot,
+        "after_signature": gap.after_signature,
+        "before_slot": gap.before_slot,
+        "before_signature": gap.before_signature,
+        "rpc_url": gap.rpc_url,
+        "detected_at": gap.detected_at.isoformat(),
+        "resolved_at": None if gap.resolved_at is None else gap.resolved_at.isoformat(),
+        "resolved_by": gap.resolved_by,
+        "backfilled": gap.backfilled,
+    }
+
+
+@indexer.command("gaps")
+@click.option(
+    "--db", "db_url", default=DEFAULT_DB, show_default=True, envvar="SOLGRID_INDEXER_DB", help=DB_HELP
+)
+@click.option("--all", "show_all", is_flag=True, help="Also the gaps already backfilled.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def gaps_cmd(db_url: str, show_all: bool, as_json: bool) -> None:
+    """List the history gaps: history the RPC node had pruned before the indexer read it."""
+
+    async def load() -> list[HistoryGap]:
+        engine = create_engine(db_url)
+        try:
+            await migrate(engine)
+            query = select(HistoryGap).order_by(HistoryGap.id)
+            if not show_all:
+                query = query.where(HistoryGap.resolved_at.is_(None))
+            async with sessions(engine)() as session:
+                return list(await session.scalars(query))
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(load())
+    if as_json:
+        click.echo(json.dumps([_gap_json(gap) for gap in rows], indent=2))
+        return
+    if not rows:
+        click.echo("no open history gaps" if not show_all else "no history gaps")
+    for gap in rows:
+        state = "open" if gap.resolved_at is None else f"backfilled from {gap.resolved_by}"
+        click.echo(f"{describe(gap)}; not served by {gap.rpc_url}; {state}")
+
+
+@indexer.command("backfill-gaps")
+@click.option(
+    "--db", "db_url", default=DEFAULT_DB, show_default=True, envvar="SOLGRID_INDEXER_DB", help=DB_HELP
+)
+@click.option(
+    "--archive-url",
+    required=True,
+    envvar="SOLGRID_INDEXER_ARCHIVE_URL",
+    callback=_archive_url,
+    help=ARCHIVE_HELP,
+)
+@click.option("--quiet", "-q", is_flag=True, help="Only warnings on stderr.")
+def backfill_gaps_cmd(db_url: str, archive_url: str, quiet: bool) -> None:
+    """Fetch the open history gaps' transactions from an archive node, then close the gaps."""
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s")
+    url = archive_url
+    coders = default_coders()
+    programs = [str(c.program_id) for c in coders]
+
+    async def backfill() -> tuple[int, list[tuple[HistoryGap, str]]]:
+        engine = create_engine(db_url)
+        try:
+            await migrate(engine)
+            async with RpcChainReader(url, "finalized") as archive:
+                return await backfill_open_gaps(
+                    archive, sessions(engine), Store(EventDecoder(coders)), programs, url
+                )
+        finally:
+            await engine.dispose()
+
+    stored, failed = asyncio.run(backfill())
+    click.echo(f"{stored} transaction(s) stored from {url}")
+    for gap, reason in failed:
+        click.echo(f"{describe(gap)}: {reason}", err=True)
+    if failed:
+        raise GapsNotFilled(f"{len(failed)} history gap(s) could not be backfilled from {url}")
 
 
 async def _serve(service: Indexer) -> None:

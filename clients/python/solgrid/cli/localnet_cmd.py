@@ -103,6 +103,13 @@ def genesis_programs(workspace: Workspace, authority: Pubkey | None) -> list[Gen
 @click.option("--reset", is_flag=True, help="Delete the ledger first.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the ready line.")
 @click.option("--slot-ms", default=DEFAULT_SLOT_MS, show_default=True, type=click.IntRange(10, 60_000))
+@click.option(
+    "--limit-ledger-slots",
+    "history_slots",
+    type=click.IntRange(1),
+    help="Keep the transaction history of the newest N slots only, pruning older ones as a validator "
+    "does (default: keep everything).",
+)
 @click.option("--no-programs", is_flag=True, help="Do not load the workspace's programs.")
 @click.option(
     "--workspace",
@@ -128,6 +135,7 @@ def localnet(
     reset: bool,
     quiet: bool,
     slot_ms: int,
+    history_slots: int | None,
     no_programs: bool,
     workspace: Path,
     upgrade_authority: str | None,
@@ -153,6 +161,7 @@ def localnet(
         ledger=ledger,
         reset=reset,
         slot_ms=slot_ms,
+        history_slots=history_slots,
         programs=programs,
         funded={funded_key: GENESIS_WALLET_LAMPORTS} if funded_key else {},
         deactivate_features=features,

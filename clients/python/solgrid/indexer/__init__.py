@@ -4,7 +4,10 @@ Modules, in data-flow order:
 
 - :mod:`~solgrid.indexer.live` — ``logsSubscribe`` per program; a notification only wakes catch-up;
 - :mod:`~solgrid.indexer.backfill` — catch-up from the per-program checkpoint, oldest first, never
-  moving the checkpoint past a transaction it could not fetch;
+  moving the checkpoint past a transaction it could not fetch, and going on from what the node
+  serves when it has pruned the checkpoint;
+- :mod:`~solgrid.indexer.gaps` — history the node had pruned before it was read: recorded, alerted;
+- :mod:`~solgrid.indexer.archive` — those gaps filled from an archive node;
 - :mod:`~solgrid.indexer.chain` — the JSON-RPC reads (getSignaturesForAddress, getTransaction);
 - :mod:`~solgrid.indexer.decode` — log messages to positioned events, up to a "Log truncated" cut;
 - :mod:`~solgrid.indexer.recover` — the events a cut removed, rebuilt from the transaction's

@@ -6,6 +6,11 @@ log messages, and skipping the typed parse keeps backfill cheap.
 ``commitment`` is the level history is read at: ``confirmed`` (default; events within a second or so)
 or ``finalized`` (only rooted blocks, ~13 s behind on a real cluster). At ``confirmed``,
 :meth:`RpcChainReader.final_slot` tells catch-up which part of what it read can no longer change.
+
+Nodes prune old history. A listing whose ``before`` or ``until`` signature the node no longer has fails
+with JSON-RPC error -32020 ``Transaction <signature> not found`` (agave 4.2), raised here as
+:class:`HistoryUnavailable`; :meth:`RpcChainReader.first_available_slot` tells from which slot on the
+node still has blocks (``getFirstAvailableBlock``).
 """
 
 from __future__ import annotations
@@ -25,8 +30,21 @@ Commitment = Literal["confirmed", "finalized"]
 COMMITMENTS: tuple[str, ...] = get_args(Commitment)
 
 
+TRANSACTION_NOT_FOUND = -32020
+"""agave's answer to getSignaturesForAddress naming a ``before``/``until`` signature it does not have."""
+METHOD_NOT_FOUND = -32601
+
+
 class ChainError(UserFacingError):
-    """The node answered with an error or could not be reached."""
+    """The node answered with an error (``code``) or could not be reached (``code`` None)."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class HistoryUnavailable(ChainError):
+    """The node does not have a signature the request started or ended at (pruned from its history)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +63,14 @@ class ChainReader(Protocol):
     async def final_slot(self) -> int | None:
         """The newest slot whose transactions can no longer change (finalized), or None when
         everything :meth:`signatures` lists is already final."""
+        ...
+
+    async def finalized_slot(self) -> int:
+        """The newest finalized slot."""
+        ...
+
+    async def first_available_slot(self) -> int:
+        """The oldest slot whose transactions the node still has (0: its history is complete)."""
         ...
 
 
@@ -79,7 +105,10 @@ class RpcChainReader:
         except (aiohttp.ClientError, TimeoutError) as e:
             raise ChainError(f"{method} to {self.url} failed: {e or type(e).__name__}") from None
         if "error" in reply:
-            raise ChainError(f"{method} failed: {reply['error'].get('message', reply['error'])}")
+            error = reply["error"]
+            code = error.get("code") if isinstance(error, dict) else None
+            detail = error.get("message", error) if isinstance(error, dict) else error
+            raise ChainError(f"{method} failed: {detail}", code if isinstance(code, int) else None)
         return reply["result"]
 
     async def signatures(
@@ -90,13 +119,29 @@ class RpcChainReader:
             options["until"] = until
         if before:
             options["before"] = before
-        result = await self.call("getSignaturesForAddress", [program, options])
+        try:
+            result = await self.call("getSignaturesForAddress", [program, options])
+        except ChainError as e:
+            if e.code == TRANSACTION_NOT_FOUND and (until or before):
+                raise HistoryUnavailable(f"{self.url}: {e}", e.code) from None
+            raise
         return [SignatureInfo(item["signature"], int(item["slot"])) for item in result]
 
     async def final_slot(self) -> int | None:
         if self.commitment == "finalized":
             return None
+        return await self.finalized_slot()
+
+    async def finalized_slot(self) -> int:
         return int(await self.call("getSlot", [{"commitment": "finalized"}]))
+
+    async def first_available_slot(self) -> int:
+        try:
+            return int(await self.call("getFirstAvailableBlock", []))
+        except ChainError as e:
+            if e.code == METHOD_NOT_FOUND:  # a node that cannot say: only -32020 reveals pruning
+                return 0
+            raise
 
     async def transaction(self, signature: str) -> FetchedTransaction | None:
         options = {"encoding": "json", "commitment": self.commitment, "maxSupportedTransactionVersion": 0}

@@ -115,12 +115,18 @@ class Event(Base):
 
 
 class Checkpoint(Base):
-    """Per program: the newest signature up to which its history is indexed without a gap."""
+    """Per program: where catch-up resumes, and up to which slot its history is accounted for."""
 
     __tablename__ = "checkpoints"
     program: Mapped[str] = mapped_column(PUBKEY, primary_key=True)
-    signature: Mapped[str] = mapped_column(SIGNATURE)
-    slot: Mapped[int] = mapped_column(BigInteger)
+    signature: Mapped[str | None] = mapped_column(SIGNATURE)
+    """The newest signature up to which the history is indexed without a hole (the next listing's
+    ``until``); None while the program has no indexed transaction."""
+    slot: Mapped[int | None] = mapped_column(BigInteger)
+    """``signature``'s slot."""
+    covered_slot: Mapped[int] = mapped_column(BigInteger)
+    """Every transaction of the program in a slot up to this one is stored, or lies in a recorded
+    ``history_gaps`` row (see :mod:`solgrid.indexer.gaps`)."""
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -129,10 +135,41 @@ class Alert(Base):
 
     __tablename__ = "alerts"
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
-    signature: Mapped[str] = mapped_column(SIGNATURE, index=True)
+    signature: Mapped[str | None] = mapped_column(SIGNATURE, index=True)
+    """The transaction the alert is about (for ``history_gap``: the checkpoint the gap starts after;
+    None when the gap starts at the program's first transaction)."""
     kind: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When what the alert names was repaired (a history gap backfilled); None while it stands."""
+
+
+class HistoryGap(Base):
+    """A stretch of a program's history the RPC node no longer had when the indexer needed it: its
+    transactions may be missing from the database until it is backfilled from an archive node."""
+
+    __tablename__ = "history_gaps"
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    program: Mapped[str] = mapped_column(PUBKEY, index=True)
+    after_slot: Mapped[int | None] = mapped_column(BigInteger)
+    """History up to this slot was indexed (None: nothing was, the gap starts at the beginning)."""
+    after_signature: Mapped[str | None] = mapped_column(SIGNATURE)
+    """The checkpoint when the gap was found (``until`` for the archive's listing)."""
+    before_slot: Mapped[int] = mapped_column(BigInteger)
+    """The node served the program's history from this slot on; the gap is the slots in between."""
+    before_signature: Mapped[str | None] = mapped_column(SIGNATURE)
+    """The oldest signature of the program the node still listed (``before`` for the archive's
+    listing); None when it listed none."""
+    rpc_url: Mapped[str] = mapped_column(Text)
+    """The node whose history ended there."""
+    alert_id: Mapped[int | None] = mapped_column(ID, ForeignKey("alerts.id"))
+    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[str | None] = mapped_column(Text)
+    """The archive node the gap was backfilled from."""
+    backfilled: Mapped[int | None] = mapped_column(Integer)
+    """Transactions of the program the archive listed in the gap (stored, or already stored)."""
 
 
 class GridZone(Base):

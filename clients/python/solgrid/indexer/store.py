@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -252,12 +252,30 @@ class Store:
 
     async def _move_checkpoint(self, session: AsyncSession, program: str, signature: str, slot: int) -> None:
         statement = _insert(session, _table(Checkpoint)).values(
-            program=program, signature=signature, slot=slot
+            program=program, signature=signature, slot=slot, covered_slot=slot - 1
         )
         await session.execute(
             statement.on_conflict_do_update(
                 index_elements=["program"],
                 set_={"signature": signature, "slot": slot, "updated_at": func.now()},
+            )
+        )
+
+    async def cover(self, session: AsyncSession, program: str, slot: int) -> None:
+        """Records that every transaction of ``program`` up to ``slot`` is stored or in a recorded gap
+        (``checkpoints.covered_slot`` only ever rises)."""
+        table = _table(Checkpoint)
+        statement = _insert(session, table).values(program=program, covered_slot=slot)
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["program"],
+                set_={
+                    "covered_slot": case(
+                        (table.c.covered_slot > statement.excluded.covered_slot, table.c.covered_slot),
+                        else_=statement.excluded.covered_slot,
+                    ),
+                    "updated_at": func.now(),
+                },
             )
         )
 

@@ -7,7 +7,8 @@ Modules (imported explicitly; this package imports nothing so that ``solgrid.loc
 * ``engine``: the runtime, solders 0.29.0's LiteSVM (agave 4.1.2) installed as ``solders29``, driven with
   the client stack's solders 0.26 types; ``svm`` sets it up as a validator would be (in-process helpers).
 * ``chain``: the engine plus a validator's bookkeeping (blockhash ages, signature de-duplication, history,
-  account index, faucet, preflight, persistence); ``timeline``: slots, blockhashes, epochs, unix time.
+  account index, faucet, preflight, persistence); ``timeline``: slots, blockhashes, epochs, unix time;
+  ``finality``: commitment levels (the root trailing the tip); ``slot_hashes``: the SlotHashes sysvar.
 * ``methods`` (the RPC methods), ``controls`` (the ``solgrid_*`` test controls), ``pubsub``,
   ``jsonrpc`` (envelopes and error codes), ``params``/``filters``/``wire`` (request parsing),
   ``encoding``/``tokens``/``render``/``txmeta`` (response forms), ``store`` (SQLite), ``genesis``
@@ -15,8 +16,11 @@ Modules (imported explicitly; this package imports nothing so that ``solgrid.loc
 
 Behaviour worth knowing (each is tested in tests/localnet):
 
-* Single node, instant finality: a transaction is processed, confirmed and finalized when committed;
-  statuses say "finalized" at once and every commitment sees the same state.
+* Commitment as on solana-test-validator: a transaction is confirmed when committed and finalized 31
+  slots later; ``finalized`` (the default of every request) reads the root's slot, state, blockhash and
+  history, and preflight and simulation at ``finalized`` run in the root's bank. The genesis block is
+  rooted and transactions run from slot 1. SlotHashes of the bank of slot N lists N-1 ... N-512.
+  Statuses older than the status cache (300 rooted slots) need ``searchTransactionHistory``.
 * A slot every ``slot_ms`` (400) with a new blockhash; a blockhash is valid for 150 blocks; the Clock
   sysvar's unix_timestamp is wall-clock time (plus what tests add); epochs of 432,000 slots.
 * sendTransaction executes once. With preflight, a failure is rolled back and answered with -32002 and

@@ -1,8 +1,8 @@
 """Throughput of the local node: simple SOL transfers sent over JSON-RPC by concurrent solana-py clients.
 
 Each client is its own ``AsyncClient`` (its own HTTP connection pool) with its own funded payer; it
-signs transfers and keeps ``in_flight`` ``sendTransaction`` requests outstanding (preflight on, as
-clients use it). After every send has returned, all signatures are confirmed with
+signs transfers and keeps ``in_flight`` ``sendTransaction`` requests outstanding (preflight on, at
+``confirmed`` as clients use it). After every send has returned, all signatures are confirmed with
 getSignatureStatuses. Reported: sends per second (RPC accepted and executed) and end-to-end
 transactions per second including confirmation.
 
@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 
 from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
 from solana.rpc.types import TxOpts
 from solders.hash import Hash
 from solders.keypair import Keypair
@@ -96,13 +97,13 @@ class _Sender:
         )
 
     async def run(self) -> None:
-        async with AsyncClient(self.url) as client:
+        async with AsyncClient(self.url, Confirmed) as client:
             await self._current_blockhash(client)
             # Distinct amounts (distinct signatures per blockhash), none below what a new account must
             # hold: whichever lands first creates the recipient (less is InsufficientFundsForRent).
             least = (await client.get_minimum_balance_for_rent_exemption(0)).value
             amounts = iter(range(least, least + self.count))
-            opts = TxOpts(skip_confirmation=True)
+            opts = TxOpts(skip_confirmation=True, preflight_commitment=Confirmed)
 
             async def worker() -> None:
                 for lamports in amounts:
@@ -138,7 +139,7 @@ async def transfer_throughput(
     url: str, *, clients: int = 4, transactions: int = 2000, in_flight: int = 2
 ) -> BenchResult:
     """Measure transfers through the RPC node at ``url``; see the module docstring."""
-    async with AsyncClient(url) as funding:
+    async with AsyncClient(url, Confirmed) as funding:
         payers = await _fund(funding, clients)
         share, extra = divmod(transactions, clients)
         senders = [_Sender(url, p, share + (1 if i < extra else 0), in_flight) for i, p in enumerate(payers)]

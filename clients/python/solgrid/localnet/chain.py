@@ -5,6 +5,8 @@ The engine (``engine``) executes transactions; this class adds the rest of a sin
 
 * a slot clock with a new blockhash per slot and validator-style blockhash ages (``timeline``), with the
   Clock and SlotHashes (``slot_hashes``) sysvars kept in step;
+* commitment levels: the finalized (root) slot trails the tip by 31 slots as on solana-test-validator,
+  and reads, preflight and simulation at ``finalized`` see the root's state (``finality``, ``Bank``);
 * signature de-duplication and transaction history with the RPC's meta (``store``); LiteSVM runs with its
   own history and blockhash check off;
 * signature verification done here, so that simulateTransaction can honour ``sigVerify: false``;
@@ -15,7 +17,10 @@ The engine (``engine``) executes transactions; this class adds the rest of a sin
 * an index of every account key the node has seen, owner by owner, for getProgramAccounts and the
   token queries (it also knows which accounts the node wrote since the last commit, for persistence);
 * a faucet keypair whose airdrops are ordinary transfers (so they have signatures, history and logs);
-* persistence: the post-state of every written account goes to the store at each slot boundary.
+* persistence: the post-state of every written account goes to the store at each slot boundary;
+* an optional history limit (``ChainConfig.history_slots``): at each new slot the transactions of the
+  slots that fell out of the newest ``history_slots`` are pruned, as a validator's ledger cleanup
+  purges old slots, and ``first_available_slot`` (getFirstAvailableBlock) moves up with them.
 
 All methods are synchronous and fast; the server calls them from its single event-loop thread (the VM is
 not thread-safe).
@@ -24,8 +29,9 @@ not thread-safe).
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -38,16 +44,18 @@ from solders.message import Message, MessageV0
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.system_program import TransferParams, transfer
+from solders.sysvar import CLOCK, SLOT_HASHES
 from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import SimulatedTransactionInfo, TransactionMetadata
 
 from solgrid.localnet import txmeta
 from solgrid.localnet.engine import Engine
+from solgrid.localnet.finality import Commitment, Finality
 from solgrid.localnet.genesis import GenesisProgram, upgradeable_program_accounts
-from solgrid.localnet.slot_hashes import SlotHashes
+from solgrid.localnet.slot_hashes import SlotHashes, empty_slot_hash
 from solgrid.localnet.store import LedgerStore
 from solgrid.localnet.svm import new_svm
-from solgrid.localnet.timeline import Timeline
+from solgrid.localnet.timeline import MAX_RECENT_BLOCKHASHES, Timeline
 from solgrid.localnet.tx_errors import ALREADY_PROCESSED, BLOCKHASH_NOT_FOUND
 from solgrid.sdk import loader
 
@@ -55,6 +63,9 @@ log = logging.getLogger("solgrid.localnet")
 
 SYSVAR_OWNER = Pubkey.from_string("Sysvar1111111111111111111111111111111111111")
 FAUCET_LAMPORTS = 10**18
+STATUS_CACHE_SLOTS = 300
+"""Slots a bank's status cache remembers signatures for (agave's MAX_RECENT_BLOCKHASHES): a pruned
+transaction's status outlives its history this long, so a replay is still refused as a duplicate."""
 
 
 class InvalidTransaction(Exception):
@@ -110,12 +121,19 @@ class ChainListener(Protocol):
 
     def on_slot(self, slot: int, parent: int) -> None: ...
 
+    def on_root(self, root: int, rooted: Sequence[tuple[Pubkey, Account]]) -> None:
+        """The root moved to ``root``; ``rooted`` are the accounts written in the slots that just became
+        rooted, in their state at the root (closed ones with 0 lamports)."""
+        ...
+
 
 @dataclass
 class ChainConfig:
     programs: list[GenesisProgram] = field(default_factory=list)
     funded: dict[Pubkey, int] = field(default_factory=dict)
     """Accounts created at genesis with these lamports (the wallet, like solana-test-validator's mint)."""
+    history_slots: int | None = None
+    """Keep the transaction history of the newest this many slots (None: keep everything)."""
     deactivate_features: list[Pubkey] = field(default_factory=list)
     """Features left inactive at genesis (solana-test-validator's ``--deactivate-feature``); every other
     feature of the engine is active. A restored ledger keeps the features it was created with."""
@@ -172,8 +190,12 @@ class Chain:
         self._by_owner: dict[Pubkey, set[Pubkey]] = collections.defaultdict(set)
         self._dirty: set[Pubkey] = set()
         self._slot_hashes = SlotHashes()
+        self.finality = Finality()
+        self._root = 0
         self._blockhash_count = 0
         self._airdrop_count = 0
+        self.first_available_slot = 0
+        """The oldest slot whose transactions the node still has (getFirstAvailableBlock)."""
         self.timeline = Timeline()
         self.svm.set_epoch_schedule(self.timeline.epoch_schedule)
         if self.restored:
@@ -198,13 +220,15 @@ class Chain:
         self.genesis_hash = self.svm.latest_blockhash()
         self._epoch = 0
         self._epoch_start_timestamp = self.timeline.unix_timestamp()
-        self._register_block(0)
+        self._register_genesis_block()
         self.set_account(self.faucet.pubkey(), Account(FAUCET_LAMPORTS, b"", txmeta.SYSTEM_PROGRAM_ID))
         for pubkey, lamports in self.config.funded.items():
             self.set_account(pubkey, Account(lamports, b"", txmeta.SYSTEM_PROGRAM_ID))
         for program in self.config.programs:
             for pubkey, account in upgradeable_program_accounts(program, 0, self.minimum_balance):
                 self.set_account(pubkey, account)
+        # The genesis block is final: transactions run from slot 1 on, as on a validator.
+        self._register_block(1)
 
     def _restore(self) -> None:
         state = self.store.get_state
@@ -222,13 +246,20 @@ class Chain:
         self.timeline.restore_blockhashes((Hash.from_string(h), s) for h, s in state("recent_blockhashes"))
         saved_slot_hashes = state("slot_hashes")
         if saved_slot_hashes is not None:
-            self._slot_hashes = SlotHashes.from_json(saved_slot_hashes)
+            # Ledgers written before SlotHashes started one slot back list the current slot too.
+            restored = SlotHashes.from_json(saved_slot_hashes).entries()
+            self._slot_hashes = SlotHashes((s, h) for s, h in restored if s < self.timeline.slot)
         else:  # a ledger written before SlotHashes was saved: its blocks are the recent blockhashes
-            self._slot_hashes = SlotHashes((s, h) for h, s in reversed(self.timeline.recent_blockhashes()))
+            recent = reversed(self.timeline.recent_blockhashes())
+            self._slot_hashes = SlotHashes((s, h) for h, s in recent if s < self.timeline.slot)
         self._epoch_start_timestamp = int(state("epoch_start_timestamp"))
         self._epoch = self.timeline.epoch
         self._airdrop_count = int(state("airdrop_count"))
-        # A restarted node continues with a new block, as a validator restarting from its ledger does.
+        self.first_available_slot = int(state("first_available_slot") or 0)
+        # What the node restored is final; it continues with a new block, as a validator restarting from
+        # its ledger does.
+        self.finality.root_everything(self.timeline.slot)
+        self._root = self.timeline.slot
         self.advance_slot()
 
     def _save_state(self) -> None:
@@ -244,6 +275,7 @@ class Chain:
                 "slot_hashes": self._slot_hashes.to_json(),
                 "epoch_start_timestamp": self._epoch_start_timestamp,
                 "airdrop_count": self._airdrop_count,
+                "first_available_slot": self.first_available_slot,
                 "deactivated_features": [str(k) for k in self.deactivated_features],
             }
         )
@@ -263,18 +295,61 @@ class Chain:
 
     @property
     def slot(self) -> int:
+        """The tip: the slot of the bank being produced (``processed`` and ``confirmed``)."""
         return self.timeline.slot
 
+    @property
+    def root(self) -> int:
+        """The newest rooted slot (``finalized``)."""
+        return self.finality.root(self.timeline.slot)
+
+    def bank(self, commitment: Commitment) -> Bank:
+        """What reads at ``commitment`` see."""
+        if commitment is Commitment.FINALIZED and self.root < self.slot:
+            return Bank(self, self.root, rooted=True)
+        return Bank(self, self.slot, rooted=False)
+
+    def _register_genesis_block(self) -> None:
+        self.timeline.slot = 0
+        self.timeline.register_blockhash(self.svm.latest_blockhash(), 0)
+        self.svm.set_slot_hashes(self._slot_hashes.entries())  # the bank of slot 0 has no ancestors
+        self._update_clock()
+
     def _register_block(self, slot: int) -> None:
-        if slot > 0 or self._blockhash_count > 0:
-            self.svm.expire_blockhash()
-            self._blockhash_count += 1
-        blockhash = self.svm.latest_blockhash()
+        """Start the bank of ``slot`` after the tip's block (empty blocks in between when warping)."""
+        parent, parent_hash = self.timeline.slot, self.timeline.latest_blockhash()
+        for skipped in range(max(parent + 1, slot - MAX_RECENT_BLOCKHASHES), slot):
+            self.timeline.register_blockhash(empty_slot_hash(skipped), skipped)
+        self.svm.expire_blockhash()
+        self._blockhash_count += 1
         self.timeline.slot = slot
-        self.timeline.register_blockhash(blockhash, slot)
-        self._slot_hashes.add_block(slot, blockhash)
+        self.timeline.register_blockhash(self.svm.latest_blockhash(), slot)
+        self._slot_hashes.new_bank(slot, parent, parent_hash)
+        self._record_write(SLOT_HASHES)
         self.svm.set_slot_hashes(self._slot_hashes.entries())
         self._update_clock()
+        self._advance_root()
+        self._prune_history(slot)
+
+    def _prune_history(self, slot: int) -> None:
+        """With a history limit, forget the transactions of the slots before the newest ones kept."""
+        limit = self.config.history_slots
+        if limit is None or slot - limit + 1 <= self.first_available_slot:
+            return
+        self.first_available_slot = slot - limit + 1
+        self.store.prune_history(self.first_available_slot, slot - STATUS_CACHE_SLOTS + 1)
+
+    def _advance_root(self) -> None:
+        root = self.root
+        if root == self._root:
+            return
+        self._root = root
+        rooted = sorted(self.finality.advance(root), key=bytes)
+        empty = Account(0, b"", txmeta.SYSTEM_PROGRAM_ID)
+        states = [
+            (pubkey, self.finality.account_at_root(pubkey, root, self.svm.get_account)) for pubkey in rooted
+        ]
+        self._notify("on_root", root, [(pubkey, account or empty) for pubkey, account in states])
 
     def _update_clock(self) -> None:
         now = self.timeline.unix_timestamp()
@@ -282,6 +357,7 @@ class Chain:
         if epoch != self._epoch:
             self._epoch = epoch
             self._epoch_start_timestamp = now
+        self._record_write(CLOCK)
         self.svm.set_clock(
             Clock(
                 self.timeline.slot,
@@ -301,10 +377,15 @@ class Chain:
 
     def warp_to_slot(self, slot: int) -> int:
         """Jump to ``slot`` as if every slot in between produced an empty block (blockhashes expire, the
-        slots passed over enter SlotHashes)."""
+        slots passed over enter SlotHashes, the root follows 31 slots behind)."""
         parent = self.timeline.slot
         if slot <= parent:
             raise ValueError(f"cannot warp to slot {slot}: the node is already at slot {parent}")
+        root = self.finality.root(slot)
+        if parent < root < slot:  # the new root's bank exists, with its own sysvars
+            self._register_block(root)
+            self._notify("on_slot", root, parent)
+            parent = root
         self._register_block(slot)
         self._notify("on_slot", slot, parent)
         return slot
@@ -326,12 +407,40 @@ class Chain:
     # -- accounts --------------------------------------------------------------------------------------
 
     def get_account(self, pubkey: Pubkey) -> Account | None:
-        """The account, or None if it does not exist (LiteSVM keeps closed accounts at 0 lamports)."""
-        account = self.svm.get_account(pubkey)
-        return None if account is None or account.lamports == 0 else account
+        """The account at the tip, or None if it does not exist (LiteSVM keeps closed accounts at 0
+        lamports)."""
+        return _existing(self.svm.get_account(pubkey))
 
     def get_balance(self, pubkey: Pubkey) -> int:
         return self.svm.get_balance(pubkey) or 0
+
+    def account_at_root(self, pubkey: Pubkey) -> Account | None:
+        return _existing(self.finality.account_at_root(pubkey, self.root, self.svm.get_account))
+
+    def _record_write(self, pubkey: Pubkey, before: Account | None = None, *, known: bool = False) -> None:
+        """``pubkey`` is written in the current slot; its state until now is kept for reads at the root."""
+        self.finality.record_write(self.slot, pubkey, before if known else self.svm.get_account(pubkey))
+
+    @contextlib.contextmanager
+    def _root_state(self) -> Iterator[None]:
+        """LiteSVM holds the root's state inside the block (for preflight and simulation at finalized)."""
+        changed = sorted(self.finality.written_since(self.root), key=bytes)
+        tip = {pubkey: self.svm.get_account(pubkey) for pubkey in changed}
+        root = {pubkey: self.finality.account_at_root(pubkey, self.root, tip.get) for pubkey in changed}
+        try:
+            self._load_accounts(root)
+            yield
+        finally:
+            self._load_accounts(tip)
+
+    def _load_accounts(self, accounts: dict[Pubkey, Account | None]) -> None:
+        # Program data before programs: LiteSVM loads a program from its program data account.
+        executable_last = sorted(accounts.items(), key=lambda item: bool(item[1] and item[1].executable))
+        for pubkey, account in executable_last:
+            try:
+                self.svm.set_account(pubkey, account or Account(0, b"", txmeta.SYSTEM_PROGRAM_ID))
+            except Exception as e:  # a program the root has in a state LiteSVM cannot load
+                log.warning("cannot load the state of %s at another slot: %s", pubkey, e)
 
     def minimum_balance(self, data_len: int) -> int:
         return int(self.svm.minimum_balance_for_rent_exemption(data_len))
@@ -341,18 +450,24 @@ class Chain:
 
         ValueError when LiteSVM refuses it (an executable account whose program cannot be loaded).
         """
+        before = self.svm.get_account(pubkey)
         try:
             self.svm.set_account(pubkey, account)
         except Exception as e:
             raise ValueError(f"cannot store account {pubkey}: {e}") from None
+        self._record_write(pubkey, before, known=True)
         self._index(pubkey, account)
         self._dirty.add(pubkey)
         self._notify("on_accounts", self.slot, [(pubkey, account)])
 
-    def accounts_owned_by(self, owner: Pubkey) -> list[tuple[Pubkey, Account]]:
+    def accounts_owned_by(self, owner: Pubkey, *, at_root: bool = False) -> list[tuple[Pubkey, Account]]:
+        candidates = set(self._by_owner.get(owner, ()))
+        if at_root:  # accounts that the owner had at the root and gave away since were written since
+            candidates |= self.finality.written_since(self.root)
+        read = self.account_at_root if at_root else self.get_account
         result = []
-        for pubkey in sorted(self._by_owner.get(owner, ()), key=bytes):
-            account = self.get_account(pubkey)
+        for pubkey in sorted(candidates, key=bytes):
+            account = read(pubkey)
             if account is not None and account.owner == owner:
                 result.append((pubkey, account))
         return result
@@ -391,22 +506,50 @@ class Chain:
     def signatures_verify(tx: VersionedTransaction) -> bool:
         return all(tx.verify_with_results())
 
-    def check_age(self, message: Message | MessageV0) -> bool:
-        """Recent blockhash still valid, or a valid durable nonce (first instruction advances it)."""
-        if self.timeline.is_blockhash_valid(message.recent_blockhash):
+    def check_age(self, message: Message | MessageV0, *, at_root: bool = False) -> bool:
+        """Recent blockhash still valid (in the root's bank when ``at_root``), or a valid durable nonce
+        (first instruction advances it)."""
+        if self.timeline.is_blockhash_valid(message.recent_blockhash, self.root if at_root else None):
             return True
         nonce_account = txmeta.advance_nonce_account(message)
         if nonce_account is None:
             return False
-        account = self.get_account(nonce_account)
+        account = self.account_at_root(nonce_account) if at_root else self.get_account(nonce_account)
         return (
             account is not None
             and account.owner == txmeta.SYSTEM_PROGRAM_ID
             and txmeta.nonce_of(bytes(account.data)) == bytes(message.recent_blockhash)
         )
 
-    def submit(self, tx: VersionedTransaction, raw: bytes, *, preflight: bool) -> SubmitOutcome:
-        """Process a transaction the way sendTransaction does; see the module docstring for preflight."""
+    def submit(
+        self,
+        tx: VersionedTransaction,
+        raw: bytes,
+        *,
+        preflight: bool,
+        preflight_commitment: Commitment = Commitment.CONFIRMED,
+    ) -> SubmitOutcome:
+        """Process a transaction the way sendTransaction does; see the module docstring for preflight.
+
+        Preflight at ``finalized`` (the RPC's default) is a simulation in the root's bank, as a validator
+        does it: a blockhash or a state newer than the root fails it. Once it passed, the transaction runs
+        at the tip like one sent without preflight (a failure there that paid its fee is committed).
+        """
+        self.check_sanitized(tx)
+        if (
+            preflight
+            and self.bank(preflight_commitment).rooted
+            and not self.store.has_signature(bytes(tx.signatures[0]))
+        ):
+            simulation, _ = self.simulate(
+                tx, sig_verify=True, replace_blockhash=False, inner_instructions=False, at_root=True
+            )
+            if simulation["err"] is not None:
+                return PreflightFailed(tx.signatures[0], simulation["err"], simulation)
+            return self._submit(tx, raw, preflight=False)
+        return self._submit(tx, raw, preflight=preflight)
+
+    def _submit(self, tx: VersionedTransaction, raw: bytes, *, preflight: bool) -> SubmitOutcome:
         self.check_sanitized(tx)
         signature = tx.signatures[0]
         if not self.signatures_verify(tx):
@@ -490,6 +633,7 @@ class Chain:
         keys = execution.keys
         post: list[Account | None] = list(execution.pre)
         written: list[tuple[Pubkey, Account]] = []
+        slot = self.timeline.slot
         for index in keys.written() if err is None else range(len(keys.keys)):
             if index in keys.program_indexes:
                 continue
@@ -497,6 +641,7 @@ class Chain:
             account = self.svm.get_account(pubkey)
             if err is not None and account == execution.pre[index]:
                 continue
+            self._record_write(pubkey, execution.pre[index], known=True)
             post[index] = account
             if account is not None:
                 written.append((pubkey, account))
@@ -532,8 +677,7 @@ class Chain:
             record["preTokenBalances"] = txmeta.token_balances(keys.keys, execution.pre, self.svm.get_account)
             record["postTokenBalances"] = txmeta.token_balances(keys.keys, post, self.svm.get_account)
         signature = tx.signatures[0]
-        slot = self.timeline.slot
-        self.store.add_transaction(
+        seq = self.store.add_transaction(
             bytes(signature),
             slot,
             int(self.svm.get_clock().unix_timestamp),
@@ -542,6 +686,7 @@ class Chain:
             err,
             {bytes(k) for k in keys.keys},
         )
+        self.finality.record_transaction(slot, seq)
         self._notify("on_transaction", CommittedTransaction(signature, slot, err, logs, keys.keys, written))
 
     def simulate(
@@ -551,22 +696,26 @@ class Chain:
         sig_verify: bool,
         replace_blockhash: bool,
         inner_instructions: bool,
+        at_root: bool = False,
     ) -> tuple[dict[str, Any], list[tuple[Pubkey, Account]]]:
-        """simulateTransaction: (RpcSimulateTransactionResult JSON without accounts, post-accounts)."""
+        """simulateTransaction: (RpcSimulateTransactionResult JSON without accounts, post-accounts), in
+        the tip's bank or in the root's (``at_root``: blockhashes, sysvars and accounts as of the root)."""
         self.check_sanitized(tx)
         if sig_verify and not self.signatures_verify(tx):
             raise SignatureVerificationFailed(str(tx.signatures[0]))
+        at_root = at_root and self.root < self.slot
         replacement = None
         if replace_blockhash:
-            blockhash = self.timeline.latest_blockhash()
+            blockhash = self.timeline.latest_blockhash(self.root if at_root else None)
             tx = VersionedTransaction.populate(_with_blockhash(tx.message, blockhash), tx.signatures)
             replacement = {
                 "blockhash": str(blockhash),
                 "lastValidBlockHeight": self.timeline.last_valid_block_height(blockhash),
             }
-        elif not self.check_age(tx.message):
+        elif not self.check_age(tx.message, at_root=at_root):
             return _simulation_result(BLOCKHASH_NOT_FOUND), []
-        simulated = self.svm.simulate(tx)
+        with self._root_state() if at_root else contextlib.nullcontext():
+            simulated = self.svm.simulate(tx)
         result, err = simulated.result, simulated.err
         if isinstance(result, SimulatedTransactionInfo):
             meta, post = result.meta(), list(result.post_accounts())
@@ -601,14 +750,62 @@ class Chain:
         tx = VersionedTransaction(message, [self.faucet])
         return self.submit(tx, bytes(tx), preflight=True)
 
-    def fee_for_message(self, message: Message | MessageV0) -> int | None:
-        if not self.check_age(message):
+    def fee_for_message(self, message: Message | MessageV0, *, at_root: bool = False) -> int | None:
+        if not self.check_age(message, at_root=at_root):
             return None
         return txmeta.compute_fee(message)
 
     def close(self) -> None:
         self.commit()
         self.store.close()
+
+
+class Bank:
+    """The chain as one commitment level reads it: the tip, or the root (``rooted``) below it."""
+
+    def __init__(self, chain: Chain, slot: int, *, rooted: bool) -> None:
+        self.chain = chain
+        self.slot = slot
+        self.rooted = rooted
+
+    @property
+    def block_height(self) -> int:
+        return self.slot  # every slot has a block
+
+    def get_account(self, pubkey: Pubkey) -> Account | None:
+        return self.chain.account_at_root(pubkey) if self.rooted else self.chain.get_account(pubkey)
+
+    def get_balance(self, pubkey: Pubkey) -> int:
+        if not self.rooted:
+            return self.chain.get_balance(pubkey)
+        account = self.get_account(pubkey)
+        return 0 if account is None else account.lamports
+
+    def accounts_owned_by(self, owner: Pubkey) -> list[tuple[Pubkey, Account]]:
+        return self.chain.accounts_owned_by(owner, at_root=self.rooted)
+
+    def latest_blockhash(self) -> Hash:
+        return self.chain.timeline.latest_blockhash(self.slot)
+
+    def is_blockhash_valid(self, blockhash: Hash) -> bool:
+        return self.chain.timeline.is_blockhash_valid(blockhash, self.slot)
+
+    @property
+    def transaction_count(self) -> int:
+        """Transactions in this bank and its ancestors."""
+        total = self.chain.store.transaction_count
+        if not self.rooted:
+            return total
+        first_newer = self.chain.finality.first_seq_after(self.slot)
+        return total if first_newer is None else first_newer - 1
+
+    def includes(self, slot: int) -> bool:
+        """Whether a transaction of ``slot`` is visible at this commitment."""
+        return slot <= self.slot
+
+
+def _existing(account: Account | None) -> Account | None:
+    return None if account is None or account.lamports == 0 else account
 
 
 def _persistable(account: Account | None) -> bool:

@@ -1,9 +1,10 @@
 """Non-standard JSON-RPC methods that let tests control the node (they do not exist on a cluster).
 
 * ``solgrid_warpSlot [slot]``: jump to ``slot`` (greater than the current one) as if every slot in
-  between produced an empty block: blockhashes older than 150 slots expire, and the slots passed over
-  enter the SlotHashes sysvar (the 512 most recent), so lookup tables can be created from them and a table
-  deactivated more than 512 slots ago can be closed. Returns ``{"slot": N}``.
+  between produced an empty block: blockhashes older than 150 slots expire, the slots passed over enter
+  the SlotHashes sysvar (the 512 most recent), so lookup tables can be created from them and a table
+  deactivated more than 512 slots ago can be closed, and the root follows 31 slots behind (what was
+  committed before it becomes finalized). Returns ``{"slot": N}``.
 * ``solgrid_advanceTime [seconds]``: move the Clock's unix_timestamp forward. Returns
   ``{"unixTimestamp": T}``.
 * ``solgrid_setClock [{"unixTimestamp": T}]``: set "now" (not into the past). Returns

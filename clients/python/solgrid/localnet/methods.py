@@ -1,9 +1,12 @@
 """The JSON-RPC methods of the local node, answered from the ``Chain``.
 
-Commitment: a single node with instant finality; a transaction is processed, confirmed and finalized the
-moment it is committed, so every commitment level sees the same state and statuses report "finalized"
-at once (clients that wait for "finalized" do not wait). Commitment params are validated and otherwise
-have no effect, except that getTransaction refuses "processed" as a validator does.
+Commitment, as on solana-test-validator (``finality``): ``processed`` and ``confirmed`` read the tip,
+``finalized`` (the default when a request names none) reads the root, 31 slots behind: its slot, block
+height, blockhash, accounts, transaction count and history; preflight (``preflightCommitment``) and
+simulation at ``finalized`` run in the root's bank. Statuses read ``confirmed`` with the number of
+confirmations until the transaction's slot is rooted, then ``finalized``; past the status cache (300
+rooted slots) only with ``searchTransactionHistory``. getTransaction and
+getSignaturesForAddress refuse ``processed`` as a validator does.
 
 The non-standard ``solgrid_*`` methods for tests are in ``controls``.
 """
@@ -22,6 +25,7 @@ from solders.pubkey import Pubkey
 from solgrid.localnet import encoding as enc
 from solgrid.localnet import render, tokens, txmeta
 from solgrid.localnet.chain import (
+    Bank,
     Chain,
     Committed,
     Dropped,
@@ -32,7 +36,9 @@ from solgrid.localnet.chain import (
 from solgrid.localnet.controls import NodeControls
 from solgrid.localnet.engine import AGAVE_VERSION, known_features
 from solgrid.localnet.filters import parse_filters
+from solgrid.localnet.finality import Commitment, commitment_of
 from solgrid.localnet.params import (
+    COMMITMENTS,
     Params,
     parse_bool,
     parse_hash,
@@ -50,6 +56,7 @@ from solgrid.localnet.rpc_errors import (
     invalid_param,
     invalid_params,
     min_context_slot_not_reached,
+    transaction_not_found,
 )
 from solgrid.localnet.tx_errors import describe_transaction_error
 from solgrid.localnet.wire import decode_transaction
@@ -60,6 +67,10 @@ MAX_MULTIPLE_ACCOUNTS = 100
 MAX_SIGNATURE_STATUSES = 256
 MAX_SIGNATURES_FOR_ADDRESS = 1000
 MAX_PRIORITIZATION_FEE_SLOTS = 150
+STATUS_CACHE_SLOTS = 300
+"""Rooted slots whose statuses a validator keeps in its status cache (agave's MAX_CACHE_ENTRIES): older
+ones need ``searchTransactionHistory`` (measured on solana-test-validator 4.2.2: found at root - 299,
+null at root - 300)."""
 
 Handler = Callable[[Any], Any]
 
@@ -99,7 +110,7 @@ class RpcMethods:
             "isBlockhashValid": self.is_blockhash_valid,
             "getFeeForMessage": self.get_fee_for_message,
             "getFirstAvailableBlock": self.get_first_available_block,
-            "minimumLedgerSlot": self.get_first_available_block,
+            "minimumLedgerSlot": self.get_minimum_ledger_slot,
             "getMaxRetransmitSlot": self.get_slot,
             "getMaxShredInsertSlot": self.get_slot,
             "getRecentPrioritizationFees": self.get_recent_prioritization_fees,
@@ -127,23 +138,29 @@ class RpcMethods:
 
     # -- helpers ---------------------------------------------------------------------------------------
 
-    def _context(self, value: Any) -> dict[str, Any]:
-        return {"context": {"apiVersion": SOLANA_CORE_VERSION, "slot": self.chain.slot}, "value": value}
+    def _context(self, value: Any, bank: Bank) -> dict[str, Any]:
+        return {"context": {"apiVersion": SOLANA_CORE_VERSION, "slot": bank.slot}, "value": value}
 
-    def _check_min_context_slot(self, config: dict[str, Any]) -> None:
+    def _bank(self, config: dict[str, Any], key: str = "commitment") -> Bank:
+        """The bank a request reads (its ``commitment``, finalized by default), after its minContextSlot."""
+        if key != "commitment" and config.get(key) is not None and config[key] not in COMMITMENTS:
+            raise invalid_params(f"unknown commitment `{config[key]}`")
+        bank = self.chain.bank(commitment_of(config.get(key)))
         wanted = parse_optional_u64(config, "minContextSlot")
-        if wanted is not None and wanted > self.chain.slot:
-            raise min_context_slot_not_reached(self.chain.slot)
+        if wanted is not None and wanted > bank.slot:
+            raise min_context_slot_not_reached(bank.slot)
+        return bank
 
-    def _encode(self, account: Account | None, config: dict[str, Any], default: str = enc.BINARY) -> Any:
+    def _encode(
+        self, bank: Bank, account: Account | None, config: dict[str, Any], default: str = enc.BINARY
+    ) -> Any:
         encoding = enc.parse_account_encoding(config.get("encoding"), default)
         data_slice = enc.parse_data_slice(config.get("dataSlice"))
         if account is None:
             return None
-        return enc.encode_account(account, encoding, data_slice, self._mint_decimals)
-
-    def _mint_decimals(self, mint: Pubkey) -> int | None:
-        return txmeta.mint_decimals(self.chain.get_account, mint)
+        return enc.encode_account(
+            account, encoding, data_slice, lambda mint: txmeta.mint_decimals(bank.get_account, mint)
+        )
 
     # -- cluster -----------------------------------------------------------------------------------------
 
@@ -164,27 +181,25 @@ class RpcMethods:
         return str(self.chain.genesis_hash)
 
     def get_slot(self, raw: Any) -> Any:
-        self._check_min_context_slot(Params(raw, maximum=1).config(0))
-        return self.chain.slot
+        return self._bank(Params(raw, maximum=1).config(0)).slot
 
     def get_block_height(self, raw: Any) -> Any:
-        self._check_min_context_slot(Params(raw, maximum=1).config(0))
-        return self.chain.timeline.block_height
+        return self._bank(Params(raw, maximum=1).config(0)).block_height
 
     def get_slot_leader(self, raw: Any) -> Any:
         Params(raw, maximum=1).config(0)
         return str(self.chain.identity.pubkey())
 
     def get_epoch_info(self, raw: Any) -> Any:
-        self._check_min_context_slot(Params(raw, maximum=1).config(0))
-        epoch, index, slots = self.chain.timeline.epoch_info()
+        bank = self._bank(Params(raw, maximum=1).config(0))
+        epoch, index, slots = self.chain.timeline.epoch_info(bank.slot)
         return {
-            "absoluteSlot": self.chain.slot,
-            "blockHeight": self.chain.timeline.block_height,
+            "absoluteSlot": bank.slot,
+            "blockHeight": bank.block_height,
             "epoch": epoch,
             "slotIndex": index,
             "slotsInEpoch": slots,
-            "transactionCount": self.chain.store.transaction_count,
+            "transactionCount": bank.transaction_count,
         }
 
     def get_epoch_schedule(self, raw: Any) -> Any:
@@ -199,31 +214,35 @@ class RpcMethods:
         }
 
     def get_latest_blockhash(self, raw: Any) -> Any:
-        self._check_min_context_slot(Params(raw, maximum=1).config(0))
-        timeline = self.chain.timeline
-        blockhash = timeline.latest_blockhash()
-        return self._context(
-            {"blockhash": str(blockhash), "lastValidBlockHeight": timeline.last_valid_block_height(blockhash)}
-        )
+        bank = self._bank(Params(raw, maximum=1).config(0))
+        blockhash = bank.latest_blockhash()
+        last_valid = self.chain.timeline.last_valid_block_height(blockhash)
+        return self._context({"blockhash": str(blockhash), "lastValidBlockHeight": last_valid}, bank)
 
     def is_blockhash_valid(self, raw: Any) -> Any:
         params = Params(raw, required=1, maximum=2)
-        self._check_min_context_slot(params.config(1))
-        return self._context(self.chain.timeline.is_blockhash_valid(parse_hash(params.get(0))))
+        bank = self._bank(params.config(1))
+        return self._context(bank.is_blockhash_valid(parse_hash(params.get(0))), bank)
 
     def get_fee_for_message(self, raw: Any) -> Any:
         params = Params(raw, required=1, maximum=2)
-        self._check_min_context_slot(params.config(1))
+        bank = self._bank(params.config(1))
         data = enc.decode_bytes_param(params.get(0), enc.BASE64, "message")
         try:
             message = from_bytes_versioned(data)
         except Exception as e:
             raise invalid_param(f"invalid message: {e}") from None
-        return self._context(self.chain.fee_for_message(message))
+        return self._context(self.chain.fee_for_message(message, at_root=bank.rooted), bank)
 
     def get_first_available_block(self, raw: Any) -> Any:
         Params(raw)
-        return 0
+        return self.chain.first_available_slot
+
+    def get_minimum_ledger_slot(self, raw: Any) -> Any:
+        """As agave 4.2 answers after a purge through slot P: getFirstAvailableBlock P + 1,
+        minimumLedgerSlot P (the purged slot's metadata stays); both 0 before any purge."""
+        Params(raw)
+        return max(self.chain.first_available_slot - 1, 0)
 
     def get_recent_prioritization_fees(self, raw: Any) -> Any:
         params = Params(raw, maximum=1)
@@ -236,8 +255,7 @@ class RpcMethods:
         return [{"slot": slot, "prioritizationFee": 0} for slot in range(first, self.chain.slot + 1)]
 
     def get_transaction_count(self, raw: Any) -> Any:
-        self._check_min_context_slot(Params(raw, maximum=1).config(0))
-        return self.chain.store.transaction_count
+        return self._bank(Params(raw, maximum=1).config(0)).transaction_count
 
     def get_cluster_nodes(self, raw: Any) -> Any:
         Params(raw)
@@ -268,51 +286,53 @@ class RpcMethods:
 
     def get_balance(self, raw: Any) -> Any:
         params = Params(raw, required=1, maximum=2)
-        self._check_min_context_slot(params.config(1))
-        return self._context(self.chain.get_balance(params.pubkey(0)))
+        bank = self._bank(params.config(1))
+        return self._context(bank.get_balance(params.pubkey(0)), bank)
 
     def get_account_info(self, raw: Any) -> Any:
         params = Params(raw, required=1, maximum=2)
         config = params.config(1)
-        self._check_min_context_slot(config)
-        return self._context(self._encode(self.chain.get_account(params.pubkey(0)), config))
+        bank = self._bank(config)
+        return self._context(self._encode(bank, bank.get_account(params.pubkey(0)), config), bank)
 
     def get_multiple_accounts(self, raw: Any) -> Any:
         params = Params(raw, required=1, maximum=2)
         config = params.config(1)
-        self._check_min_context_slot(config)
+        bank = self._bank(config)
         keys = params.get(0)
         if not isinstance(keys, list):
             raise invalid_params("expected a list of account addresses")
         if len(keys) > MAX_MULTIPLE_ACCOUNTS:
             raise invalid_params(f"Too many inputs provided; max {MAX_MULTIPLE_ACCOUNTS}")
         pubkeys = [parse_pubkey(k) for k in keys]
-        return self._context([self._encode(self.chain.get_account(k), config, enc.BASE64) for k in pubkeys])
+        return self._context(
+            [self._encode(bank, bank.get_account(k), config, enc.BASE64) for k in pubkeys], bank
+        )
 
     def get_program_accounts(self, raw: Any) -> Any:
         params = Params(raw, required=1, maximum=2)
         program = params.pubkey(0)
         config = params.config(1)
-        self._check_min_context_slot(config)
+        bank = self._bank(config)
         filters = parse_filters(config.get("filters"))
         matches = [
-            {"pubkey": str(pubkey), "account": self._encode(account, config)}
-            for pubkey, account in self.chain.accounts_owned_by(program)
+            {"pubkey": str(pubkey), "account": self._encode(bank, account, config)}
+            for pubkey, account in bank.accounts_owned_by(program)
             if all(f(pubkey, account) for f in filters)
         ]
-        return self._context(matches) if parse_bool(config, "withContext", False) else matches
+        return self._context(matches, bank) if parse_bool(config, "withContext", False) else matches
 
     # -- tokens ------------------------------------------------------------------------------------------
 
-    def _token_account(self, pubkey: Pubkey) -> tokens.TokenAccount:
-        account = self.chain.get_account(pubkey)
+    def _token_account(self, bank: Bank, pubkey: Pubkey) -> tokens.TokenAccount:
+        account = bank.get_account(pubkey)
         parsed = None if account is None else tokens.parse_token_account(account.owner, bytes(account.data))
         if parsed is None:
             raise invalid_param("not a Token account")
         return parsed
 
-    def _mint(self, pubkey: Pubkey) -> tokens.Mint:
-        account = self.chain.get_account(pubkey)
+    def _mint(self, bank: Bank, pubkey: Pubkey) -> tokens.Mint:
+        account = bank.get_account(pubkey)
         parsed = None if account is None else tokens.parse_mint(account.owner, bytes(account.data))
         if parsed is None:
             raise invalid_param("not a Token mint")
@@ -320,25 +340,25 @@ class RpcMethods:
 
     def get_token_account_balance(self, raw: Any) -> Any:
         params = Params(raw, required=1, maximum=2)
-        self._check_min_context_slot(params.config(1))
-        account = self._token_account(params.pubkey(0))
-        mint = self._mint(account.mint)
-        return self._context(tokens.ui_token_amount(account.amount, mint.decimals))
+        bank = self._bank(params.config(1))
+        account = self._token_account(bank, params.pubkey(0))
+        mint = self._mint(bank, account.mint)
+        return self._context(tokens.ui_token_amount(account.amount, mint.decimals), bank)
 
     def get_token_supply(self, raw: Any) -> Any:
         params = Params(raw, required=1, maximum=2)
-        self._check_min_context_slot(params.config(1))
-        mint = self._mint(params.pubkey(0))
-        return self._context(tokens.ui_token_amount(mint.supply, mint.decimals))
+        bank = self._bank(params.config(1))
+        mint = self._mint(bank, params.pubkey(0))
+        return self._context(tokens.ui_token_amount(mint.supply, mint.decimals), bank)
 
     def get_token_largest_accounts(self, raw: Any) -> Any:
         params = Params(raw, required=1, maximum=2)
-        self._check_min_context_slot(params.config(1))
+        bank = self._bank(params.config(1))
         mint_key = params.pubkey(0)
-        mint = self._mint(mint_key)
+        mint = self._mint(bank, mint_key)
         holders = []
         for program in tokens.TOKEN_PROGRAM_IDS:
-            for pubkey, account in self.chain.accounts_owned_by(program):
+            for pubkey, account in bank.accounts_owned_by(program):
                 parsed = tokens.parse_token_account(program, bytes(account.data))
                 if parsed is not None and parsed.mint == mint_key:
                     holders.append((parsed.amount, pubkey))
@@ -347,7 +367,8 @@ class RpcMethods:
             [
                 {"address": str(pubkey), **tokens.ui_token_amount(amount, mint.decimals)}
                 for amount, pubkey in holders[:20]
-            ]
+            ],
+            bank,
         )
 
     def get_token_accounts_by_owner(self, raw: Any) -> Any:
@@ -361,7 +382,7 @@ class RpcMethods:
         wanted = params.pubkey(0)
         selector = params.get(1)
         config = params.config(2)
-        self._check_min_context_slot(config)
+        bank = self._bank(config)
         if (
             not isinstance(selector, dict)
             or len(selector) != 1
@@ -371,7 +392,7 @@ class RpcMethods:
         mint: Pubkey | None = None
         if "mint" in selector:
             mint = parse_pubkey(selector["mint"])
-            mint_account = self.chain.get_account(mint)
+            mint_account = bank.get_account(mint)
             if mint_account is None or mint_account.owner not in tokens.TOKEN_PROGRAM_IDS:
                 raise invalid_param("could not find mint")
             program = mint_account.owner
@@ -380,12 +401,12 @@ class RpcMethods:
             if program not in tokens.TOKEN_PROGRAM_IDS:
                 raise invalid_param("unrecognized Token program id")
         result = []
-        for pubkey, account in self.chain.accounts_owned_by(program):
+        for pubkey, account in bank.accounts_owned_by(program):
             parsed = tokens.parse_token_account(program, bytes(account.data))
             if parsed is None or key_of(parsed) != wanted or (mint is not None and parsed.mint != mint):
                 continue
-            result.append({"pubkey": str(pubkey), "account": self._encode(account, config)})
-        return self._context(result)
+            result.append({"pubkey": str(pubkey), "account": self._encode(bank, account, config)})
+        return self._context(result, bank)
 
     # -- transactions ------------------------------------------------------------------------------------
 
@@ -403,12 +424,13 @@ class RpcMethods:
     def send_transaction(self, raw: Any) -> Any:
         params = Params(raw, required=1, maximum=2)
         config = params.config(1)
-        self._check_min_context_slot(config)
+        bank = self._bank(config, "preflightCommitment")
         parse_optional_u64(config, "maxRetries")
         tx, wire = decode_transaction(params.get(0), config.get("encoding") or "base58")
         preflight = not parse_bool(config, "skipPreflight", False)
+        commitment = Commitment.FINALIZED if bank.rooted else Commitment.CONFIRMED
         try:
-            outcome = self.chain.submit(tx, wire, preflight=preflight)
+            outcome = self.chain.submit(tx, wire, preflight=preflight, preflight_commitment=commitment)
         except InvalidTransaction as e:
             raise RpcError(INVALID_PARAMS, str(e)) from None
         except SignatureVerificationFailed:
@@ -427,7 +449,7 @@ class RpcMethods:
     def simulate_transaction(self, raw: Any) -> Any:
         params = Params(raw, required=1, maximum=2)
         config = params.config(1)
-        self._check_min_context_slot(config)
+        bank = self._bank(config)
         tx, _ = decode_transaction(params.get(0), config.get("encoding") or "base58")
         sig_verify = parse_bool(config, "sigVerify", False)
         replace = parse_bool(config, "replaceRecentBlockhash", False)
@@ -451,6 +473,7 @@ class RpcMethods:
                 sig_verify=sig_verify,
                 replace_blockhash=replace,
                 inner_instructions=parse_bool(config, "innerInstructions", False),
+                at_root=bank.rooted,
             )
         except InvalidTransaction as e:
             raise RpcError(INVALID_PARAMS, str(e)) from None
@@ -460,37 +483,47 @@ class RpcMethods:
             ) from None
         if addresses is not None:
             post_by_key = dict(post)
+
+            def decimals(mint: Pubkey) -> int | None:
+                return txmeta.mint_decimals(bank.get_account, mint)
+
             result["accounts"] = [
-                enc.encode_account(post_by_key[a], accounts_encoding, None, self._mint_decimals)
+                enc.encode_account(post_by_key[a], accounts_encoding, None, decimals)
                 if a in post_by_key
                 else None
                 for a in addresses
             ]
-        return self._context(result)
+        return self._context(result, bank)
 
     def get_signature_statuses(self, raw: Any) -> Any:
+        """Statuses; without ``searchTransactionHistory`` only those a validator's status cache still
+        holds: the last ``STATUS_CACHE_SLOTS`` rooted slots and the unrooted ones (older: null)."""
         params = Params(raw, required=1, maximum=2)
-        params.config(1)
+        search_history = parse_bool(params.config(1), "searchTransactionHistory", False)
         signatures = params.get(0)
         if not isinstance(signatures, list):
             raise invalid_params("expected a list of signatures")
         if len(signatures) > MAX_SIGNATURE_STATUSES:
             raise invalid_params(f"Too many inputs provided; max {MAX_SIGNATURE_STATUSES}")
         statuses = []
+        tip, root = self.chain.bank(Commitment.PROCESSED), self.chain.root
         for text in signatures:
             status = self.chain.store.signature_status(bytes(parse_signature(text)))
+            if status is not None and not search_history and status.slot <= root - STATUS_CACHE_SLOTS:
+                status = None
             statuses.append(
                 None
                 if status is None
                 else {
                     "slot": status.slot,
-                    "confirmations": None,
+                    # A validator counts the slot's block and those voted on since, until it is rooted.
+                    "confirmations": None if status.slot <= root else tip.slot - status.slot + 1,
                     "err": status.err,
                     "status": {"Ok": None} if status.err is None else {"Err": status.err},
-                    "confirmationStatus": "finalized",
+                    "confirmationStatus": render.confirmation_status(status.slot, root),
                 }
             )
-        return self._context(statuses)
+        return self._context(statuses, tip)
 
     def get_transaction(self, raw: Any) -> Any:
         params = Params(raw, required=1, maximum=2)
@@ -499,13 +532,12 @@ class RpcMethods:
         if isinstance(config, str):  # the deprecated form: an encoding instead of a config object
             config = {"encoding": config}
         config = Params([config], maximum=1).config(0)
-        if config.get("commitment") == "processed":
-            raise invalid_params("Method does not support commitment below `confirmed`")
+        bank = self._history_bank(config)
         max_version = parse_optional_u64(config, "maxSupportedTransactionVersion")
         if max_version is not None and max_version > 0:
             raise invalid_params(f"Transaction version ({max_version}) is not supported")
         stored = self.chain.store.get_transaction(bytes(signature))
-        if stored is None:
+        if stored is None or not bank.includes(stored.slot):
             return None
         if max_version is None and render.is_v0(stored):
             raise RpcError(
@@ -517,23 +549,40 @@ class RpcMethods:
             stored, str(config.get("encoding") or "json"), max_version is not None
         )
 
+    def _history_bank(self, config: dict[str, Any]) -> Bank:
+        """The bank of a history request: confirmed or finalized (a validator refuses processed)."""
+        if commitment_of(config.get("commitment")) is Commitment.PROCESSED:
+            raise RpcError(INVALID_PARAMS, "Method does not support commitment below `confirmed`")
+        return self._bank(config)
+
     def get_signatures_for_address(self, raw: Any) -> Any:
         params = Params(raw, required=1, maximum=2)
         address = params.pubkey(0)
         config = params.config(1)
-        self._check_min_context_slot(config)
+        bank = self._history_bank(config)
         limit = parse_optional_u64(config, "limit") or MAX_SIGNATURES_FOR_ADDRESS
         if limit > MAX_SIGNATURES_FOR_ADDRESS:
             raise invalid_params(f"Invalid limit; max {MAX_SIGNATURES_FOR_ADDRESS}")
         store = self.chain.store
-        before_seq = until_seq = None
-        if config.get("before") is not None:
-            before_seq = store.seq_of(bytes(parse_signature(config["before"])))
-            if before_seq is None:
-                return []
-        if config.get("until") is not None:
-            until_seq = store.seq_of(bytes(parse_signature(config["until"])))
+        before_seq = self._seq_of(config.get("before"))
+        until_seq = self._seq_of(config.get("until"))
+        if bank.rooted:  # nothing newer than the root
+            first_newer = self.chain.finality.first_seq_after(bank.slot)
+            if first_newer is not None:
+                before_seq = first_newer if before_seq is None else min(before_seq, first_newer)
         found = store.signatures_for_address(
             bytes(address), before_seq=before_seq, until_seq=until_seq, limit=limit
         )
-        return [render.signature_info(stored) for stored in found]
+        root = self.chain.root
+        return [render.signature_info(stored, root) for stored in found]
+
+    def _seq_of(self, signature: Any) -> int | None:
+        """Where a ``before``/``until`` signature is in the history; -32020 when the node does not have
+        it (never seen, or pruned), as a validator answers."""
+        if signature is None:
+            return None
+        parsed = parse_signature(signature)
+        seq = self.chain.store.seq_of(bytes(parsed))
+        if seq is None:
+            raise transaction_not_found(str(parsed))
+        return seq

@@ -2,10 +2,12 @@
 
 Notifications are produced synchronously by the chain (it calls this object as a ``ChainListener``) and
 queued per connection; a writer task per connection sends them in order, after the response of the
-subscribe request that created them. Every commitment is notified at once (single node, instant
-finality). A signature that is already committed when it is subscribed to is notified immediately,
-so "send, then subscribe" cannot miss it. A connection that stops reading is closed once its queue
-holds ``MAX_QUEUED`` messages.
+subscribe request that created them. Subscriptions at ``processed`` or ``confirmed`` commitment are
+notified when a transaction commits; those at ``finalized`` (the default, as on a validator) when its
+slot is rooted, 31 slots later (``finality``), with the account state at the root. Slot notifications
+carry the root; root subscriptions get each new root. A signature that is already committed when it is
+subscribed to is notified immediately (at ``finalized``, once rooted), so "send, then subscribe" cannot
+miss it. A connection that stops reading is closed once its queue holds ``MAX_QUEUED`` messages.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import contextlib
 import itertools
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,7 @@ from solgrid.localnet import encoding as enc
 from solgrid.localnet import jsonrpc, txmeta
 from solgrid.localnet.chain import Chain, CommittedTransaction
 from solgrid.localnet.filters import parse_filters
+from solgrid.localnet.finality import Commitment, commitment_of
 from solgrid.localnet.params import Params, parse_bool, parse_pubkey, parse_signature
 from solgrid.localnet.rpc_errors import INVALID_PARAMS, RpcError, invalid_params
 
@@ -69,6 +72,8 @@ class Subscription:
     encoding: str = enc.BINARY
     data_slice: enc.DataSlice | None = None
     filters: list[Any] = field(default_factory=list)
+    finalized: bool = False
+    """Notified when the slot is rooted rather than when the transaction commits."""
 
     def notify(self, method: str, result: Any) -> None:
         self.connection.send(
@@ -90,6 +95,8 @@ class PubSub:
         self._signatures: dict[bytes, dict[int, Subscription]] = defaultdict(dict)
         self._slots: dict[int, Subscription] = {}
         self._roots: dict[int, Subscription] = {}
+        self._unrooted: dict[int, list[CommittedTransaction]] = {}
+        """Transactions of slots newer than the root (for finalized logs and signature subscriptions)."""
         self.connections: set[Connection] = set()
         self._sockets: set[web.WebSocketResponse] = set()
         chain.listeners.append(self)
@@ -111,31 +118,52 @@ class PubSub:
             return enc.encode_account(account, enc.BASE64, sub.data_slice)
 
     def on_accounts(self, slot: int, accounts: Sequence[tuple[Pubkey, Account]]) -> None:
+        self._notify_accounts(slot, accounts, finalized=False)
+
+    def _notify_accounts(
+        self, slot: int, accounts: Iterable[tuple[Pubkey, Account]], *, finalized: bool
+    ) -> None:
         for pubkey, account in accounts:
             for sub in list(self._accounts.get(pubkey, {}).values()):
-                sub.notify("accountNotification", self._context(slot, self._encode(sub, account)))
+                if sub.finalized == finalized:
+                    sub.notify("accountNotification", self._context(slot, self._encode(sub, account)))
             for sub in list(self._programs.get(account.owner, {}).values()):
-                if all(f(pubkey, account) for f in sub.filters):
+                if sub.finalized == finalized and all(f(pubkey, account) for f in sub.filters):
                     value = {"pubkey": str(pubkey), "account": self._encode(sub, account)}
                     sub.notify("programNotification", self._context(slot, value))
 
     def on_transaction(self, tx: CommittedTransaction) -> None:
+        self._notify_transaction(tx, finalized=False)
+        # The root is always behind the tip: notified at ``finalized`` once the slot is rooted.
+        self._unrooted.setdefault(tx.slot, []).append(
+            CommittedTransaction(tx.signature, tx.slot, tx.err, tx.logs, tx.account_keys, [])
+        )
+        self.on_accounts(tx.slot, tx.written)
+
+    def _notify_transaction(self, tx: CommittedTransaction, *, finalized: bool) -> None:
         value = {"signature": str(tx.signature), "err": tx.err, "logs": tx.logs}
         receivers = list(self._logs_all.values())
         for key in tx.account_keys:
             receivers += self._logs_mentions.get(key, {}).values()
         for sub in receivers:
-            sub.notify("logsNotification", self._context(tx.slot, value))
-        for sub in list(self._signatures.pop(bytes(tx.signature), {}).values()):
-            sub.notify("signatureNotification", self._context(tx.slot, {"err": tx.err}))
-            self._remove(sub.id)
-        self.on_accounts(tx.slot, tx.written)
+            if sub.finalized == finalized:
+                sub.notify("logsNotification", self._context(tx.slot, value))
+        for sub in list(self._signatures.get(bytes(tx.signature), {}).values()):
+            if sub.finalized == finalized:
+                sub.notify("signatureNotification", self._context(tx.slot, {"err": tx.err}))
+                self._remove(sub.id)
 
     def on_slot(self, slot: int, parent: int) -> None:
         for sub in list(self._slots.values()):
-            sub.notify("slotNotification", {"parent": parent, "root": slot, "slot": slot})
+            sub.notify("slotNotification", {"parent": parent, "root": self.chain.root, "slot": slot})
+
+    def on_root(self, root: int, rooted: Sequence[tuple[Pubkey, Account]]) -> None:
+        for slot in sorted(s for s in self._unrooted if s <= root):
+            for tx in self._unrooted.pop(slot):
+                self._notify_transaction(tx, finalized=True)
+        self._notify_accounts(root, rooted, finalized=True)
         for sub in list(self._roots.values()):
-            sub.notify("rootNotification", slot)
+            sub.notify("rootNotification", root)
 
     # -- subscriptions ----------------------------------------------------------------------------------
 
@@ -202,6 +230,7 @@ class PubSub:
             key=pubkey,
             encoding=encoding,
             data_slice=data_slice,
+            finalized=_finalized(config),
         )
 
     def _program_subscribe(self, connection: Connection, raw: Any) -> int:
@@ -216,14 +245,15 @@ class PubSub:
             encoding=enc.parse_account_encoding(config.get("encoding")),
             data_slice=enc.parse_data_slice(config.get("dataSlice")),
             filters=parse_filters(config.get("filters")),
+            finalized=_finalized(config),
         )
 
     def _logs_subscribe(self, connection: Connection, raw: Any) -> int:
         params = Params(raw, required=1, maximum=2)
-        params.config(1)
+        finalized = _finalized(params.config(1))
         selector = params.get(0)
         if selector in ("all", "allWithVotes"):
-            return self._add(connection, "logs", self._logs_all)
+            return self._add(connection, "logs", self._logs_all, finalized=finalized)
         if (
             isinstance(selector, dict)
             and set(selector) == {"mentions"}
@@ -232,7 +262,7 @@ class PubSub:
             if len(selector["mentions"]) != 1:
                 raise invalid_params("Invalid Request: Only 1 address supported")
             pubkey = parse_pubkey(selector["mentions"][0])
-            return self._add(connection, "logs", self._logs_mentions[pubkey], key=pubkey)
+            return self._add(connection, "logs", self._logs_mentions[pubkey], key=pubkey, finalized=finalized)
         raise invalid_params('logs filter must be "all", "allWithVotes" or {"mentions": [<pubkey>]}')
 
     def _signature_subscribe(self, connection: Connection, raw: Any) -> int:
@@ -241,9 +271,12 @@ class PubSub:
         config = params.config(1)
         received = parse_bool(config, "enableReceivedNotification", False)
         key = bytes(signature)
-        sub_id = self._add(connection, "signature", self._signatures[key], key=key)
+        finalized = _finalized(config)
+        sub_id = self._add(connection, "signature", self._signatures[key], key=key, finalized=finalized)
         sub = self._by_id[sub_id]
         status = self.chain.store.signature_status(key)
+        if status is not None and finalized and status.slot > self.chain.root:
+            status = None  # committed, not rooted yet: notified with its slot's root (``on_root``)
 
         def notify_now() -> None:
             if status is not None and sub_id in self._by_id:
@@ -324,6 +357,11 @@ class PubSub:
         for ws in list(self._sockets):
             with contextlib.suppress(Exception):
                 await ws.close(message=b"node shutting down")
+
+
+def _finalized(config: dict[str, Any]) -> bool:
+    """Whether a subscription's commitment (finalized when it names none) waits for the root."""
+    return commitment_of(config.get("commitment")) is Commitment.FINALIZED
 
 
 async def _abort(ws: web.WebSocketResponse, request: web.Request) -> None:

@@ -158,7 +158,12 @@ def confirmed_transaction(stored: StoredTransaction, encoding: str, include_vers
     return result
 
 
-def signature_info(stored: StoredTransaction) -> dict[str, Any]:
+def confirmation_status(slot: int, root: int) -> str:
+    """A committed transaction's status: finalized once its slot is rooted (it is confirmed at once)."""
+    return "finalized" if slot <= root else "confirmed"
+
+
+def signature_info(stored: StoredTransaction, root: int) -> dict[str, Any]:
     """RpcConfirmedTransactionStatusWithSignature for getSignaturesForAddress."""
     tx = VersionedTransaction.from_bytes(stored.raw)
     return {
@@ -167,7 +172,7 @@ def signature_info(stored: StoredTransaction) -> dict[str, Any]:
         "err": stored.err,
         "memo": txmeta.memo_text(tx.message),
         "blockTime": stored.block_time,
-        "confirmationStatus": "finalized",
+        "confirmationStatus": confirmation_status(stored.slot, root),
     }
 
 

@@ -2,7 +2,8 @@
 
 Clients (solana-py through solders, anchorpy) parse errors by code and ``data``, so the codes here are the
 validator's: the standard JSON-RPC ones plus Solana's custom range (-32002 preflight failure, -32003
-signature verification failure, -32015 unsupported transaction version, -32016 min context slot).
+signature verification failure, -32015 unsupported transaction version, -32016 min context slot, -32020
+a ``before``/``until`` signature that is not in the node's history).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ SEND_TRANSACTION_PREFLIGHT_FAILURE = -32002
 TRANSACTION_SIGNATURE_VERIFICATION_FAILURE = -32003
 UNSUPPORTED_TRANSACTION_VERSION = -32015
 MIN_CONTEXT_SLOT_NOT_REACHED = -32016
+TRANSACTION_NOT_FOUND = -32020
+"""getSignaturesForAddress with a ``before`` or ``until`` signature the node does not have (never
+seen, or pruned from its history), as agave 4.2 answers it."""
 
 
 class RpcError(Exception):
@@ -60,3 +64,7 @@ def min_context_slot_not_reached(context_slot: int) -> RpcError:
         "Minimum context slot has not been reached",
         {"contextSlot": context_slot},
     )
+
+
+def transaction_not_found(signature: str) -> RpcError:
+    return RpcError(TRANSACTION_NOT_FOUND, f"Transaction {signature} not found")

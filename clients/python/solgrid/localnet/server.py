@@ -67,6 +67,9 @@ class NodeConfig:
     reset: bool = False
     """Delete the ledger before starting."""
     slot_ms: int = DEFAULT_SLOT_MS
+    history_slots: int | None = None
+    """Keep the transaction history of the newest this many slots, pruning older ones as a validator's
+    ledger cleanup does (None: keep everything, the default)."""
     programs: list[GenesisProgram] = field(default_factory=list)
     funded: dict[Pubkey, int] = field(default_factory=dict)
     deactivate_features: list[Pubkey] = field(default_factory=list)
@@ -97,6 +100,9 @@ class _ActivityLog:
         if self.ok or self.failed:
             self.echo(f"slot {parent}: {self.ok} transaction(s) ok, {self.failed} failed")
             self.ok = self.failed = 0
+
+    def on_root(self, root: int, rooted: Sequence[tuple[Pubkey, Account]]) -> None:
+        return None
 
 
 def reset_ledger(ledger: Path) -> None:
@@ -160,6 +166,7 @@ class LocalNode:
             ChainConfig(
                 programs=list(config.programs),
                 funded=dict(config.funded),
+                history_slots=config.history_slots,
                 deactivate_features=list(config.deactivate_features),
             ),
         )

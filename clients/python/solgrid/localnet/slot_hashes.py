@@ -5,16 +5,14 @@ matters here: ``CreateLookupTable`` only accepts a ``recent_slot`` listed in Slo
 address is derived from it, so a table cannot be re-created at an old address), and a deactivated table
 can be closed only once its deactivation slot has left the list.
 
-How this list differs from a validator's, and why:
+As on a validator, the bank of slot N lists the slots before it, N-1 ... N-512, never N itself: a
+transaction cannot name the slot it runs in, and the slot ``getSlot`` answers at ``processed`` or
+``confirmed`` commitment is the one being produced, so it is not recent yet. Clients create tables from
+the ``finalized`` slot, which every newer bank lists (``solgrid.sdk.lookup_tables``).
 
-* A validator's bank for slot N lists its ancestors N-1 ... N-512, not N itself. This node commits every
-  transaction at once and reports the same slot at every commitment level, so the slot a client gets
-  from ``getSlot`` is the current one; listing N too is what keeps the usual "create a table from
-  ``getSlot``" code working here (on a cluster that code reads a confirmed or finalized slot, which is
-  always an ancestor). The window therefore ends one slot earlier: N ... N-511.
-* A warp to slot M is a run of empty blocks (``Timeline``), so every slot it passes over is listed, up to
-  the 512 most recent. Their hashes are stand-ins (``empty_slot_hash``): no block was produced for them,
-  and no program can tell a stand-in from a bank hash.
+A warp to slot M is a run of empty blocks (``Timeline``), so every slot it passes over is listed, up to
+the 512 most recent. Their hashes are stand-ins (``empty_slot_hash``): no block was produced for them,
+and no program can tell a stand-in from a bank hash.
 """
 
 from __future__ import annotations
@@ -41,15 +39,16 @@ class SlotHashes:
     def __init__(self, entries: Iterable[tuple[int, Hash]] = ()) -> None:
         self._entries: collections.deque[tuple[int, Hash]] = collections.deque(entries, maxlen=MAX_ENTRIES)
 
-    def add_block(self, slot: int, blockhash: Hash) -> None:
-        """Record the block of ``slot``; the slots since the newest entry are filled as empty blocks."""
-        if self._entries:
-            newest = self._entries[0][0]
-            if slot <= newest:
-                raise ValueError(f"slot {slot} is not after the newest SlotHashes entry {newest}")
-            for skipped in range(max(newest + 1, slot - MAX_ENTRIES + 1), slot):
-                self._entries.appendleft((skipped, empty_slot_hash(skipped)))
-        self._entries.appendleft((slot, blockhash))
+    def new_bank(self, slot: int, parent: int, parent_hash: Hash) -> None:
+        """The bank of ``slot`` starts after the block of ``parent``: the parent enters the list, and so
+        do the slots between them (passed over by a warp) as empty blocks."""
+        if slot <= parent:
+            raise ValueError(f"slot {slot} is not after its parent {parent}")
+        if self._entries and parent <= self._entries[0][0]:
+            raise ValueError(f"slot {parent} is not after the newest SlotHashes entry {self._entries[0][0]}")
+        self._entries.appendleft((parent, parent_hash))
+        for skipped in range(max(parent + 1, slot - MAX_ENTRIES), slot):
+            self._entries.appendleft((skipped, empty_slot_hash(skipped)))
 
     def entries(self) -> list[tuple[int, Hash]]:
         return list(self._entries)

@@ -9,7 +9,15 @@ getSignatureStatuses and getSignaturesForAddress). With one, ``ledger.sqlite3`` 
   getSignaturesForAddress (newest first = descending seq);
 * ``accounts``: the latest state of every account the node wrote (LiteSVM 0.26 cannot list its accounts,
   so the node records every key it touches and stores their post-state);
-* ``node_state``: slot, blockhash queue, time offset, keypairs of the faucet and identity, counters.
+* ``node_state``: slot, blockhash queue, time offset, keypairs of the faucet and identity, counters;
+* ``pruned_statuses``: (signature, slot, error) of pruned transactions still inside the status-cache
+  window, see :meth:`LedgerStore.prune_history`.
+
+History is kept forever unless the node runs with a history limit (``--limit-ledger-slots``): then
+:meth:`LedgerStore.prune_history` deletes the transactions of the slots that fell out of it, as a
+validator's ledger cleanup purges old slots. A pruned transaction is gone from getTransaction and
+getSignaturesForAddress, but its status stays for the status-cache window (300 slots, as a bank's), so
+a replay with a still-valid blockhash is still refused as a duplicate.
 
 Writes are grouped into one SQLite transaction per slot (``commit``), and the node commits on shutdown:
 a clean stop loses nothing, a crash loses at most the current slot.
@@ -33,6 +41,7 @@ from solgrid.errors import UserFacingError
 DB_FILE = "ledger.sqlite3"
 LOCK_FILE = "ledger.lock"
 SCHEMA_VERSION = 1
+PRUNED_THROUGH_SEQ = "pruned_through_seq"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS node_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,6 +52,12 @@ CREATE TABLE IF NOT EXISTS transactions (
     block_time INTEGER NOT NULL,
     raw BLOB NOT NULL,
     meta TEXT NOT NULL,
+    err TEXT
+);
+CREATE INDEX IF NOT EXISTS transactions_slot ON transactions (slot);
+CREATE TABLE IF NOT EXISTS pruned_statuses (
+    signature BLOB PRIMARY KEY,
+    slot INTEGER NOT NULL,
     err TEXT
 );
 CREATE TABLE IF NOT EXISTS address_signatures (
@@ -114,8 +129,9 @@ class LedgerStore:
         self._next_seq = self._max_seq() + 1
 
     def _max_seq(self) -> int:
+        """The newest transaction's seq (kept, or pruned: seqs, and the transaction count, go on)."""
         row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM transactions").fetchone()
-        return int(row[0])
+        return max(int(row[0]), int(self.get_state(PRUNED_THROUGH_SEQ) or 0))
 
     def commit(self) -> None:
         self._db.execute("COMMIT")
@@ -183,16 +199,40 @@ class LedgerStore:
         return self._next_seq - 1
 
     def has_signature(self, signature: bytes) -> bool:
-        row = self._db.execute("SELECT 1 FROM transactions WHERE signature = ?", (signature,)).fetchone()
-        return row is not None
+        """The signature was processed: in the history, or pruned but still in the status cache."""
+        return self.signature_status(signature) is not None
 
     def signature_status(self, signature: bytes) -> SignatureStatus | None:
         row = self._db.execute(
-            "SELECT slot, err FROM transactions WHERE signature = ?", (signature,)
+            "SELECT slot, err FROM transactions WHERE signature = ? "
+            "UNION ALL SELECT slot, err FROM pruned_statuses WHERE signature = ?",
+            (signature, signature),
         ).fetchone()
         if row is None:
             return None
         return SignatureStatus(slot=row[0], err=None if row[1] is None else json.loads(row[1]))
+
+    def prune_history(self, first_kept_slot: int, first_status_slot: int) -> int:
+        """Deletes the transactions of slots before ``first_kept_slot`` (and their address index rows),
+        keeping the statuses of those from ``first_status_slot`` on; forgets older pruned statuses.
+        Returns how many transactions were deleted."""
+        row = self._db.execute(
+            "SELECT MAX(seq) FROM transactions WHERE slot < ?", (first_kept_slot,)
+        ).fetchone()
+        last_pruned = row[0]
+        if last_pruned is not None:
+            self._db.execute(
+                "INSERT OR IGNORE INTO pruned_statuses (signature, slot, err) "
+                "SELECT signature, slot, err FROM transactions WHERE seq <= ? AND slot >= ?",
+                (last_pruned, first_status_slot),
+            )
+            self._db.execute("DELETE FROM address_signatures WHERE seq <= ?", (last_pruned,))
+            deleted = self._db.execute("DELETE FROM transactions WHERE seq <= ?", (last_pruned,)).rowcount
+            self.put_state({PRUNED_THROUGH_SEQ: int(last_pruned)})
+        else:
+            deleted = 0
+        self._db.execute("DELETE FROM pruned_statuses WHERE slot < ?", (first_status_slot,))
+        return int(deleted)
 
     def get_transaction(self, signature: bytes) -> StoredTransaction | None:
         row = self._db.execute(

@@ -193,17 +193,18 @@ def create_lookup_table_svm(
 ) -> AddressLookupTableAccount:
     """Create and fill a table in ``svm``, then advance one slot so that its addresses are active.
 
-    LiteSVM does not maintain SlotHashes by itself; the current slot is recorded there first so that
-    ``CreateLookupTable`` accepts it as recent, as a cluster would.
+    LiteSVM does not maintain SlotHashes by itself. As a cluster would, the current slot's block is
+    recorded there as finished and the table is created in the next slot, from that one.
     """
     wanted = unique(addresses)
     slot = svm.get_clock().slot
-    known = [(s, h) for s, h in svm.get_slot_hashes() if s != slot]
+    known = [(s, h) for s, h in svm.get_slot_hashes() if s < slot]
     svm.set_slot_hashes([(slot, svm.latest_blockhash()), *known])
+    svm.warp_to_slot(slot + 1)
     create, table = create_lookup_table(payer.pubkey(), payer.pubkey(), slot)
     send_v0_svm(svm, payer, [create])
     for start in range(0, len(wanted), EXTEND_CHUNK):
         chunk = wanted[start : start + EXTEND_CHUNK]
         send_v0_svm(svm, payer, [extend_lookup_table(table, payer.pubkey(), payer.pubkey(), chunk)])
-    svm.warp_to_slot(slot + 1)
+    svm.warp_to_slot(slot + 2)
     return AddressLookupTableAccount(table, wanted)

@@ -6,7 +6,8 @@ the node keeps this queue itself and runs LiteSVM with its blockhash check off.
 
 Every slot produces a block here (no skipped slots), so the block height equals the slot. A warp
 fast-forwards as if every slot in between had produced an empty block: blockhashes older than 150 slots
-expire, exactly what a test of expiry wants.
+expire, exactly what a test of expiry wants, and the blocks passed over get stand-in blockhashes (the
+finalized commitment reads the blockhash of a slot 31 behind the tip, see ``finality``).
 
 Time: the Clock's ``unix_timestamp`` is wall-clock time plus an offset that tests can move
 (``advance_time``/``set_unix_timestamp``); it never goes backwards.
@@ -64,16 +65,24 @@ class Timeline:
     def recent_blockhashes(self) -> list[tuple[Hash, int]]:
         return list(self._blockhashes.items())
 
-    def latest_blockhash(self) -> Hash:
+    def latest_blockhash(self, at_slot: int | None = None) -> Hash:
+        """The blockhash of the newest block, or of the newest up to ``at_slot`` (an older bank)."""
+        if at_slot is not None:
+            for blockhash, slot in reversed(self._blockhashes.items()):
+                if slot <= at_slot:
+                    return blockhash
         return next(reversed(self._blockhashes))
 
     def last_valid_block_height(self, blockhash: Hash) -> int | None:
         slot = self._blockhashes.get(blockhash)
         return None if slot is None else slot + MAX_PROCESSING_AGE
 
-    def is_blockhash_valid(self, blockhash: Hash) -> bool:
-        last_valid = self.last_valid_block_height(blockhash)
-        return last_valid is not None and self.block_height <= last_valid
+    def is_blockhash_valid(self, blockhash: Hash, at_slot: int | None = None) -> bool:
+        """Whether a transaction with this blockhash may run in the bank of ``at_slot`` (default: the tip);
+        a bank does not know the blockhashes of newer blocks."""
+        slot = self._blockhashes.get(blockhash)
+        height = self.block_height if at_slot is None else at_slot
+        return slot is not None and slot <= height <= slot + MAX_PROCESSING_AGE
 
     # -- epochs ------------------------------------------------------------------------------------------
 
@@ -81,9 +90,9 @@ class Timeline:
     def epoch(self) -> int:
         return int(self.epoch_schedule.get_epoch(self.slot))
 
-    def epoch_info(self) -> tuple[int, int, int]:
-        """(epoch, slot index in the epoch, slots in the epoch)."""
-        epoch, index = self.epoch_schedule.get_epoch_and_slot_index(self.slot)
+    def epoch_info(self, slot: int | None = None) -> tuple[int, int, int]:
+        """(epoch, slot index in the epoch, slots in the epoch) of ``slot`` (default: the tip)."""
+        epoch, index = self.epoch_schedule.get_epoch_and_slot_index(self.slot if slot is None else slot)
         return int(epoch), int(index), int(self.epoch_schedule.get_slots_in_epoch(epoch))
 
     @property

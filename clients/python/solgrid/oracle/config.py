@@ -18,7 +18,7 @@ from solgrid.errors import UserFacingError
 from solgrid.sdk.readings import DeviceSigner
 from solgrid.sdk.workspace import CLUSTER_URLS
 
-PROFILES = ("solar", "wind", "consumer")
+PROFILES = ("solar", "wind", "hydro", "consumer")
 MAX_BATCH = 6
 """Readings per v0 transaction with a lookup table: a seventh signature no longer fits 1232 bytes."""
 

@@ -1,4 +1,5 @@
-"""Simulated meters: solar, wind and household-consumption profiles over the (UTC) day, with noise.
+"""Simulated meters: solar, wind, run-of-river hydro and household-consumption profiles over the (UTC)
+day, with noise.
 
 Each window's values depend only on ``(seed, serial, window_start, window_secs)``, so a restarted worker
 regenerates exactly the readings it generated before the crash (they are then deduplicated by the queue).
@@ -15,6 +16,8 @@ from solgrid.sdk.readings import Reading
 
 DAY = 86_400
 SUNRISE_H, SUNSET_H = 6.0, 18.0
+HYDRO_FLOW = 0.85
+"""Run-of-river output as a fraction of capacity: steady at any hour (the river, not the sun, drives it)."""
 
 
 def _hour(window_start: int, window_secs: int) -> float:
@@ -48,6 +51,8 @@ def simulate(meter: MeterConfig, seed: int, window_start: int, window_secs: int)
         fraction = solar_fraction(hour) * rng.uniform(0.55, 1.0)  # passing clouds
     elif meter.profile == "wind":
         fraction = 0.35 + 0.2 * math.sin(2 * math.pi * hour / 24) + rng.gauss(0.0, 0.12)
+    elif meter.profile == "hydro":
+        fraction = HYDRO_FLOW * rng.uniform(0.94, 1.06)  # the river's flow, which ignores the hour
     else:
         fraction = 0.0
     production = int(max_wh * min(1.0, max(0.0, fraction)))

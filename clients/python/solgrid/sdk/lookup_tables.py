@@ -7,6 +7,12 @@ accounts up in a table costs one byte per account instead. This module creates a
 (the AddressLookupTable program's ``CreateLookupTable`` and ``ExtendLookupTable``) and sends v0
 transactions that use it.
 
+A table's address derives from its authority and a ``recent_slot`` that must be in the SlotHashes sysvar
+of the bank that runs ``CreateLookupTable``. A bank lists the slots before it, never its own, so the slot
+``getSlot`` answers at ``processed`` or ``confirmed`` commitment (the bank being produced) is refused
+("N is not a recent slot"). :func:`create_lookup_table_rpc` uses the ``finalized`` slot, which every
+newer bank lists, and a fresh one if the table from it exists already or it left the 512-slot window.
+
 Addresses appended to a table become usable in the slot after the extension, so the helpers wait for
 the next slot before returning the table.
 """
@@ -15,10 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from solana.rpc.async_api import AsyncClient
-from solana.rpc.commitment import Commitment, Confirmed
+from solana.rpc.commitment import Commitment, Confirmed, Finalized
 from solders.address_lookup_table_account import AddressLookupTableAccount, derive_lookup_table_address
 from solders.hash import Hash
 from solders.instruction import AccountMeta, Instruction
@@ -36,6 +42,11 @@ MAX_TRANSACTION_SIZE = 1232
 """The packet limit a serialized transaction must fit in."""
 EXTEND_CHUNK = 20
 """Addresses appended per ExtendLookupTable instruction (keeps each transaction small)."""
+POLL_SECS = 0.05
+STALL_SECS = 30.0
+"""How long a slot may stay the same while waiting for a newer one before giving up."""
+NOT_RECENT = "is not a recent slot"
+"""What CreateLookupTable logs for a ``recent_slot`` missing from SlotHashes."""
 _CREATE = 0
 _EXTEND = 2
 
@@ -112,11 +123,51 @@ async def send_v0(
 
 
 async def _wait_for_slot_after(connection: AsyncClient, slot: int, commitment: Commitment) -> None:
-    for _ in range(200):
-        if (await connection.get_slot(commitment)).value > slot:
-            return
-        await asyncio.sleep(0.05)
-    raise TransactionFailed(f"the cluster did not advance past slot {slot}; the lookup table is not usable")
+    async def passed(current: int) -> bool:
+        return current > slot
+
+    await _poll_slots(connection, commitment, passed, f"slot {slot + 1}")
+
+
+async def _poll_slots(
+    connection: AsyncClient, commitment: Commitment, done: Callable[[int], Awaitable[bool]], what: str
+) -> int:
+    """Poll ``getSlot(commitment)`` until ``done(slot)``; gives up when the slot stops moving."""
+    loop = asyncio.get_running_loop()
+    seen, stalled_since = -1, loop.time()
+    while True:
+        current = (await connection.get_slot(commitment)).value
+        if await done(current):
+            return current
+        if current != seen:
+            seen, stalled_since = current, loop.time()
+        elif loop.time() - stalled_since > STALL_SECS:
+            raise TransactionFailed(
+                f"waiting for {what}: the cluster's {commitment} slot stayed at {current} for "
+                f"{STALL_SECS:.0f} s"
+            )
+        await asyncio.sleep(POLL_SECS)
+
+
+async def recent_slot_for_table(connection: AsyncClient, authority: Pubkey, *, after: int = -1) -> int:
+    """A ``recent_slot`` for a new table of ``authority``: the finalized slot (newer than ``after``) from
+    which ``authority`` has no table yet (same slot, same address), once the cluster has a confirmed
+    block after it (right after genesis the finalized slot is the tip itself)."""
+    newest_used = after
+
+    async def unused(finalized: int) -> bool:
+        nonlocal newest_used
+        if finalized <= newest_used:
+            return False
+        table, _ = derive_lookup_table_address(authority, finalized)
+        if (await connection.get_account_info(table, Confirmed)).value is not None:
+            newest_used = finalized
+            return False
+        return True
+
+    slot = await _poll_slots(connection, Finalized, unused, f"a finalized slot after {newest_used}")
+    await _wait_for_slot_after(connection, slot, Confirmed)
+    return slot
 
 
 async def create_lookup_table_rpc(
@@ -126,21 +177,36 @@ async def create_lookup_table_rpc(
     *,
     commitment: Commitment = Confirmed,
 ) -> AddressLookupTableAccount:
-    """Create a table owned by ``payer`` holding ``addresses`` (deduplicated) and wait until it is usable."""
+    """Create a table owned by ``payer`` holding ``addresses`` (deduplicated) and wait until it is usable.
+
+    The table is created from the finalized slot (:func:`recent_slot_for_table`); if that slot has left
+    SlotHashes by the time the transaction runs (finality lagging 512 slots behind), once more from a
+    fresh one. At ``finalized`` commitment the transactions are sent and confirmed at ``confirmed`` (a
+    finalized bank does not list its own slot, nor hold a table created after it), and the table is
+    returned once its last extension is finalized.
+    """
     wanted = unique(addresses)
-    recent_slot = (await connection.get_slot(commitment)).value
-    create, table = create_lookup_table(payer.pubkey(), payer.pubkey(), recent_slot)
     first, rest = wanted[:EXTEND_CHUNK], wanted[EXTEND_CHUNK:]
-    landed = await send_and_confirm(
-        connection,
-        [create, extend_lookup_table(table, payer.pubkey(), payer.pubkey(), first)],
-        payer,
-        commitment=commitment,
-    )
+    send_commitment = Confirmed if commitment == Finalized else commitment
+    recent_slot = await recent_slot_for_table(connection, payer.pubkey())
+    for attempt in range(2):
+        create, table = create_lookup_table(payer.pubkey(), payer.pubkey(), recent_slot)
+        try:
+            landed = await send_and_confirm(
+                connection,
+                [create, extend_lookup_table(table, payer.pubkey(), payer.pubkey(), first)],
+                payer,
+                commitment=send_commitment,
+            )
+            break
+        except TransactionFailed as e:
+            if attempt > 0 or not any(NOT_RECENT in line for line in e.logs):
+                raise
+            recent_slot = await recent_slot_for_table(connection, payer.pubkey(), after=recent_slot)
     last_slot = landed.slot
     for start in range(0, len(rest), EXTEND_CHUNK):
         chunk = rest[start : start + EXTEND_CHUNK]
         ix = extend_lookup_table(table, payer.pubkey(), payer.pubkey(), chunk)
-        last_slot = (await send_and_confirm(connection, [ix], payer, commitment=commitment)).slot
+        last_slot = (await send_and_confirm(connection, [ix], payer, commitment=send_commitment)).slot
     await _wait_for_slot_after(connection, last_slot, commitment)
     return AddressLookupTableAccount(table, wanted)
