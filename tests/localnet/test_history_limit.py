@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from localnet_support import SOL, build_tx, call, funded, transfer_ix
+from localnet_support import NEW_ACCOUNT_MINIMUM, SOL, build_tx, call, funded, transfer_ix
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
@@ -54,10 +54,11 @@ def not_found(signature: str) -> dict[str, Any]:
 
 
 async def transfers(client: AsyncClient, url: str, payer: Keypair, to: Pubkey, count: int) -> list[str]:
-    """``count`` transfers to ``to``, each in its own slot (three slots apart)."""
+    """``count`` transfers to ``to``, each in its own slot (three slots apart); each one is enough to
+    create ``to``."""
     signatures = []
     for i in range(count):
-        tx = await build_tx(client, payer, [transfer_ix(payer, to, 1000 + i)])
+        tx = await build_tx(client, payer, [transfer_ix(payer, to, NEW_ACCOUNT_MINIMUM + 1000 + i)])
         signatures.append(str((await client.send_raw_transaction(bytes(tx))).value))
         await warp(url, 3)
     return signatures
@@ -70,7 +71,7 @@ async def test_pruned_history_answers_as_a_validator() -> None:
         assert (await call(url, "getFirstAvailableBlock"))["result"] == 0
         payer = await funded(client, 10 * SOL)
         to = Keypair().pubkey()
-        replayable = await build_tx(client, payer, [transfer_ix(payer, to, 7)])
+        replayable = await build_tx(client, payer, [transfer_ix(payer, to, NEW_ACCOUNT_MINIMUM + 7)])
         first = str((await client.send_raw_transaction(bytes(replayable))).value)
         await warp(url, 3)
         later = await transfers(client, url, payer, to, 3)
@@ -102,7 +103,9 @@ async def test_pruned_history_answers_as_a_validator() -> None:
         )
         assert replay["error"]["code"] == -32002
         assert replay["error"]["data"]["err"] == "AlreadyProcessed"
-        assert (await client.get_balance(to)).value == 7 + sum(1000 + i for i in range(3))
+        assert (await client.get_balance(to)).value == NEW_ACCOUNT_MINIMUM + 7 + sum(
+            NEW_ACCOUNT_MINIMUM + 1000 + i for i in range(3)
+        )
 
         await warp(url, 300)
         status = await call(url, "getSignatureStatuses", [[first], {"searchTransactionHistory": True}])
