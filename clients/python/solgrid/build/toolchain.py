@@ -134,7 +134,7 @@ def llc_error(stderr: str) -> BuildError:
     if "stack limit is exceeded" in stderr:
         return UnsupportedCode(
             where,
-            "stack frame larger than the 4 KiB an SBPFv0 frame holds; move large locals "
+            "stack frame larger than the 4 KiB an SBPF frame holds; move large locals "
             "into account data or split the function",
         )
     if "stack arguments are not supported" in stderr:
