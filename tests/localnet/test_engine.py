@@ -286,7 +286,7 @@ def test_the_node_fee_arithmetic_is_what_the_engine_charges(svm: Engine) -> None
         assert charged == processed.fee == txmeta.compute_fee(tx.message) == EXPECTED_FEES[name], name
 
 
-def test_invalid_compute_budget_is_refused_unpaid_and_priced_bare(svm: Engine) -> None:
+def test_invalid_compute_budget_is_refused_unpaid_and_not_priced(svm: Engine) -> None:
     payer = funded(svm)
     memo = Instruction(MEMO, b"fee", [AccountMeta(payer.pubkey(), True, False)])
     for instructions, err in (
@@ -301,5 +301,5 @@ def test_invalid_compute_budget_is_refused_unpaid_and_priced_bare(svm: Engine) -
         svm.expire_blockhash()
         assert processed.err == err
         assert svm.get_balance(payer.pubkey()) == 10 * SOL
-        # getFeeForMessage of such a message: the signature fee alone (agave prices it with default limits).
-        assert txmeta.compute_fee(tx.message) == 5000
+        # getFeeForMessage of such a message is null (measured on solana-test-validator 4.2.2).
+        assert txmeta.compute_fee(tx.message) is None
