@@ -21,8 +21,9 @@ from link_support import (
     requires_llc,
 )
 
+from solgrid.build import loader_rules_v3
 from solgrid.build.errors import LinkError
-from solgrid.build.link import link_sbpf_v0
+from solgrid.build.link import link_sbpf_v0, link_sbpf_v3
 from solgrid.build.loader_rules import check_loader_rules, loader_rule_violation
 from solgrid.localnet.svm import TransactionFailed
 
@@ -247,15 +248,24 @@ def test_sbpfv1_flags_deploy_but_break_stack_frames(good: bytes) -> None:
     assert deploy_program(bytes(broken)).invoke(7, 424242)[0] == 12345
 
 
-def test_alu32_deploys_but_sign_extends(good: bytes) -> None:
-    # op_add is `r0 = r1; r0 += 1000`. As a 32-bit add (eBPF: zero-extended result), SBPFv0 sign-extends.
+@pytest.mark.parametrize(
+    ("link", "violation_of"),
+    [(link_sbpf_v0, loader_rule_violation), (link_sbpf_v3, loader_rules_v3.loader_rule_violation)],
+    ids=["v0", "v3"],
+)
+def test_alu32_deploys_but_sign_extends(
+    link: Callable[[bytes], bytes], violation_of: Callable[[bytes], tuple[str, str] | None]
+) -> None:
+    # op_add is `r0 = r1; r0 += 1000`. As a 32-bit add (eBPF: zero-extended result), SBPF (v0 and v3)
+    # sign-extends.
+    good = link(fixture_object("program.ll"))
     elf = read_shared_object(good)
     add = bytes([0x07, 0x00, 0x00, 0x00]) + struct.pack("<i", 1000)
     text = elf.contents(elf.section(".text"))
     assert text.count(add) == 1
     broken = bytearray(good)
     broken[elf.section(".text").offset + text.index(add)] = 0x04
-    violation = loader_rule_violation(bytes(broken))
+    violation = violation_of(bytes(broken))
     assert violation is not None and violation[0] == "code" and "32-bit ALU" in violation[1]
     arg = next(n for n in range(2**31 - 1000, 2**31) if n % 3 == 0)  # OPERATIONS[0] is op_add
     low = (arg + 1000) & 0xFFFFFFFF

@@ -166,23 +166,6 @@ def test_broken_rule_is_rejected_by_the_deploy_path(
     assert loader_message in "\n".join(failure.value.logs)
 
 
-def test_alu32_deploys_but_sign_extends(good: bytes) -> None:
-    # op_add is `r0 = r1; r0 += 1000`. As a 32-bit add (eBPF: zero-extended result), SBPFv3 sign-extends.
-    elf = read_shared_object(good)
-    add = bytes([0x07, 0x00, 0x00, 0x00]) + struct.pack("<i", 1000)
-    text = elf.contents(elf.section(".text"))
-    assert text.count(add) == 1
-    broken = bytearray(good)
-    broken[elf.section(".text").offset + text.index(add)] = 0x04
-    violation = loader_rule_violation(bytes(broken))
-    assert violation is not None and violation[0] == "code" and "32-bit ALU" in violation[1]
-    arg = next(n for n in range(2**31 - 1000, 2**31) if n % 3 == 0)  # OPERATIONS[0] is op_add
-    low = (arg + 1000) & 0xFFFFFFFF
-    assert low >= 2**31
-    assert deploy_program(good).invoke(1, arg)[0] == arg + 1000
-    assert deploy_program(bytes(broken)).invoke(1, arg)[0] == low | 0xFFFFFFFF_00000000
-
-
 def test_callx_in_v0_encoding_deploys_but_calls_the_wrong_register(good: bytes) -> None:
     elf = read_shared_object(good)
     callx = [(pc, dst) for pc, op, dst, _s, _o, _imm in elf.instructions() if op == 0x8D]

@@ -41,6 +41,7 @@ from solgrid.indexer.models import Alert, Checkpoint, HistoryGap
 from solgrid.indexer.service import IndexerConfig, default_coders
 from solgrid.indexer.store import Store
 from solgrid.localnet.background import BackgroundNode
+from solgrid.localnet.finality import ROOT_DISTANCE
 from solgrid.localnet.server import NodeConfig
 from solgrid.localnet.store import DB_FILE
 from solgrid.sdk.registry import RegistryClient
@@ -125,6 +126,15 @@ async def test_a_pruned_checkpoint_is_reported_resumed_and_backfilled_from_an_ar
             await market.readings(p, 2)
             async with running(config):
                 await eventually(lambda: view.has_all(market.signatures), "the market indexed")
+                # The checkpoint covers finalized slots only: root what was indexed, then it follows.
+                primary.call(lambda chain: chain.warp_to_slot(chain.slot + ROOT_DISTANCE))
+
+                async def checkpoint_at_the_last() -> bool:
+                    async with view.sessions() as s:
+                        checkpoint = await s.get(Checkpoint, registry)
+                    return checkpoint is not None and checkpoint.signature == market.signatures[-1]
+
+                await eventually(checkpoint_at_the_last, "the checkpoint at the last transaction")
             async with view.sessions() as s:
                 stopped_at = await s.get(Checkpoint, registry)
                 assert stopped_at is not None and stopped_at.signature == market.signatures[-1]

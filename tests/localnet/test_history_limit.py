@@ -25,10 +25,13 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from solgrid.cli.main import cli
+from solgrid.localnet.finality import ROOT_DISTANCE
 from solgrid.localnet.server import LocalNode, NodeConfig
 
 KEEP = 4
 NOT_FOUND = -32020
+CONFIRMED = {"commitment": "confirmed"}
+"""What these tests read was just written: not finalized yet (the root trails the tip by 31 slots)."""
 
 
 def limited(**overrides: Any) -> NodeConfig:
@@ -38,15 +41,13 @@ def limited(**overrides: Any) -> NodeConfig:
 
 
 async def warp(url: str, slots: int) -> int:
-    slot = (await call(url, "getSlot", [{"commitment": "processed"}]))["result"] + slots
-    answer = await call(url, "solgrid_warpSlot", [slot])
-    assert answer.get("result") == {"slot": slot}, answer
+    slot = (await call(url, "getSlot", [CONFIRMED]))["result"] + slots
+    assert (await call(url, "solgrid_warpSlot", [slot]))["result"] == {"slot": slot}
     return int(slot)
 
 
 async def listed(url: str, address: Pubkey, **options: Any) -> Any:
-    """getSignaturesForAddress at confirmed commitment (finalized trails the tip by 31 slots)."""
-    return await call(url, "getSignaturesForAddress", [str(address), {"commitment": "confirmed", **options}])
+    return await call(url, "getSignaturesForAddress", [str(address), {**CONFIRMED, **options}])
 
 
 def not_found(signature: str) -> dict[str, Any]:
@@ -66,7 +67,7 @@ async def transfers(client: AsyncClient, url: str, payer: Keypair, to: Pubkey, c
 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_pruned_history_answers_as_a_validator() -> None:
-    async with LocalNode(limited()) as node, AsyncClient(node.rpc_url, commitment=Confirmed) as client:
+    async with LocalNode(limited()) as node, AsyncClient(node.rpc_url, Confirmed) as client:
         url = node.rpc_url
         assert (await call(url, "getFirstAvailableBlock"))["result"] == 0
         payer = await funded(client, 10 * SOL)
@@ -75,8 +76,8 @@ async def test_pruned_history_answers_as_a_validator() -> None:
         first = str((await client.send_raw_transaction(bytes(replayable))).value)
         await warp(url, 3)
         later = await transfers(client, url, payer, to, 3)
-        count = (await call(url, "getTransactionCount", [{"commitment": "confirmed"}]))["result"]
-        slot = (await call(url, "getSlot", [{"commitment": "processed"}]))["result"]
+        count = (await call(url, "getTransactionCount", [CONFIRMED]))["result"]
+        slot = (await call(url, "getSlot", [CONFIRMED]))["result"]
 
         oldest_kept = slot - KEEP + 1
         assert (await call(url, "getFirstAvailableBlock"))["result"] == oldest_kept
@@ -86,14 +87,14 @@ async def test_pruned_history_answers_as_a_validator() -> None:
         assert all(s["slot"] >= oldest_kept for s in kept)
 
         for gone in (first, later[0]):
-            assert (await call(url, "getTransaction", [gone, {"encoding": "json"}]))["result"] is None
+            assert (await call(url, "getTransaction", [gone, {**CONFIRMED, "encoding": "json"}]))[
+                "result"
+            ] is None
             assert (await listed(url, to, until=gone))["error"] == not_found(gone)
             assert (await listed(url, to, before=gone))["error"] == not_found(gone)
             assert (await listed(url, to, before=later[-1], until=gone))["error"] == not_found(gone)
         assert (await listed(url, to, until=later[-1]))["result"] == []
-        assert (await call(url, "getTransactionCount", [{"commitment": "confirmed"}]))[
-            "result"
-        ] == count  # pruning is not un-counting
+        assert (await call(url, "getTransactionCount", [CONFIRMED]))["result"] == count  # no un-counting
 
         # Within the status-cache window the status stays, and a replay is still a duplicate.
         status = await call(url, "getSignatureStatuses", [[first], {"searchTransactionHistory": True}])
@@ -107,7 +108,7 @@ async def test_pruned_history_answers_as_a_validator() -> None:
             NEW_ACCOUNT_MINIMUM + 1000 + i for i in range(3)
         )
 
-        await warp(url, 300)
+        await warp(url, 300 + ROOT_DISTANCE)  # the status cache holds the last 300 *rooted* slots
         status = await call(url, "getSignatureStatuses", [[first], {"searchTransactionHistory": True}])
         assert status["result"]["value"] == [None]
         assert (await listed(url, to))["result"] == []
@@ -115,10 +116,7 @@ async def test_pruned_history_answers_as_a_validator() -> None:
 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_pagination_over_the_kept_history() -> None:
-    async with (
-        LocalNode(limited(history_slots=50)) as node,
-        AsyncClient(node.rpc_url, commitment=Confirmed) as client,
-    ):
+    async with LocalNode(limited(history_slots=50)) as node, AsyncClient(node.rpc_url, Confirmed) as client:
         url = node.rpc_url
         payer = await funded(client, 10 * SOL)
         to = Keypair().pubkey()
@@ -144,7 +142,7 @@ async def test_pagination_over_the_kept_history() -> None:
 async def test_unknown_before_or_until_signature_is_an_error(tmp_path: Path) -> None:
     async with (
         LocalNode(NodeConfig(rpc_port=0, ws_port=0)) as node,
-        AsyncClient(node.rpc_url, commitment=Confirmed) as client,
+        AsyncClient(node.rpc_url, Confirmed) as client,
     ):
         payer = await funded(client)
         never = str(Keypair().sign_message(b"never sent"))
@@ -162,30 +160,23 @@ async def test_unknown_before_or_until_signature_is_an_error(tmp_path: Path) -> 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_pruning_survives_a_restart(tmp_path: Path) -> None:
     ledger = tmp_path / "ledger"
-    async with (
-        LocalNode(limited(ledger=ledger)) as node,
-        AsyncClient(node.rpc_url, commitment=Confirmed) as client,
-    ):
+    async with LocalNode(limited(ledger=ledger)) as node, AsyncClient(node.rpc_url, Confirmed) as client:
         payer = await funded(client, 10 * SOL)
         to = Keypair().pubkey()
         old = await transfers(client, node.rpc_url, payer, to, 3)
         first_available = (await call(node.rpc_url, "getFirstAvailableBlock"))["result"]
-        count = (await call(node.rpc_url, "getTransactionCount", [{"commitment": "confirmed"}]))["result"]
+        count = (await call(node.rpc_url, "getTransactionCount", [CONFIRMED]))["result"]
     # Restarted without a limit: what was pruned stays pruned, numbering goes on.
     async with (
         LocalNode(limited(ledger=ledger, history_slots=None)) as node,
-        AsyncClient(node.rpc_url, commitment=Confirmed) as client,
+        AsyncClient(node.rpc_url, Confirmed) as client,
     ):
         assert (await call(node.rpc_url, "getFirstAvailableBlock"))["result"] == first_available
-        assert (await call(node.rpc_url, "getTransactionCount", [{"commitment": "confirmed"}]))[
-            "result"
-        ] == count
+        assert (await call(node.rpc_url, "getTransactionCount", [CONFIRMED]))["result"] == count
         assert (await listed(node.rpc_url, to, until=old[0]))["error"] == not_found(old[0])
         newer = await transfers(client, node.rpc_url, payer, to, 1)
         assert [s["signature"] for s in (await listed(node.rpc_url, to))["result"]] == [*newer, old[-1]]
-        assert (await call(node.rpc_url, "getTransactionCount", [{"commitment": "confirmed"}]))[
-            "result"
-        ] == count + 1
+        assert (await call(node.rpc_url, "getTransactionCount", [CONFIRMED]))["result"] == count + 1
 
 
 def test_the_limit_must_be_positive() -> None:

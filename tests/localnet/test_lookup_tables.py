@@ -39,6 +39,7 @@ from solders.transaction import VersionedTransaction
 
 from solgrid.localnet.finality import ROOT_DISTANCE
 from solgrid.localnet.server import LocalNode, NodeConfig
+from solgrid.sdk import lookup_tables
 from solgrid.sdk.lookup_tables import (
     ADDRESS_LOOKUP_TABLE_PROGRAM_ID,
     create_lookup_table,
@@ -293,6 +294,19 @@ async def test_slot_hashes_survive_a_restart(tmp_path: Path) -> None:
         await create_fails(client, authority, 1_001 - SLOT_HASHES_ENTRIES - 1)
 
 
+async def next_slot_once_full(node: LocalNode, client: AsyncClient, table: Pubkey, count: int) -> None:
+    """Moves the (non-ticking) node one slot on once ``table`` holds ``count`` addresses."""
+    while True:
+        account = (await client.get_account_info(table)).value
+        if (
+            account is not None
+            and len(AddressLookupTable.deserialize(bytes(account.data)).addresses) == count
+        ):
+            await warp(node, node.chain.slot + 1)
+            return
+        await asyncio.sleep(0.02)
+
+
 async def test_the_sdk_creates_tables_from_a_slot_the_bank_lists(
     node: LocalNode, client: AsyncClient
 ) -> None:
@@ -301,25 +315,47 @@ async def test_the_sdk_creates_tables_from_a_slot_the_bank_lists(
     be refused. The slot moves on once the table is full, which the SDK waits for."""
     payer = await funded(client, 100 * SOL)
     addresses = [Keypair().pubkey() for _ in range(45)]
-    tip, root = await tip_and_root(node, client)
+    _, root = await tip_and_root(node, client)
     expected, _ = derive_lookup_table_address(payer.pubkey(), root)
-
-    async def next_slot_once_full() -> None:
-        while True:
-            account = (await client.get_account_info(expected)).value
-            if (
-                account is not None
-                and len(AddressLookupTable.deserialize(bytes(account.data)).addresses) == 45
-            ):
-                await warp(node, tip + 1)
-                return
-            await asyncio.sleep(0.02)
-
     lookup, _ = await asyncio.wait_for(
-        asyncio.gather(create_lookup_table_rpc(client, payer, addresses), next_slot_once_full()), 30
+        asyncio.gather(
+            create_lookup_table_rpc(client, payer, addresses), next_slot_once_full(node, client, expected, 45)
+        ),
+        30,
     )
     assert lookup.key == expected and lookup.addresses == addresses
     await create_fails(client, payer, (await client.get_slot(Confirmed)).value)
+
+
+async def test_the_sdk_retries_once_when_its_slot_left_slot_hashes(
+    node: LocalNode, client: AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finality lagging more than 512 slots (here: 600 slots pass between choosing the slot and sending):
+    CreateLookupTable refuses the slot, and the SDK creates the table once more from a fresh finalized
+    slot."""
+    payer = await funded(client, 100 * SOL)
+    chosen: list[int] = []
+    choose = lookup_tables.recent_slot_for_table
+
+    async def then_600_slots_pass(connection: AsyncClient, authority: Pubkey, *, after: int = -1) -> int:
+        slot = await choose(connection, authority, after=after)
+        chosen.append(slot)
+        if len(chosen) == 1:
+            await warp(node, node.chain.slot + 600)
+        return slot
+
+    monkeypatch.setattr(lookup_tables, "recent_slot_for_table", then_600_slots_pass)
+    tip, root = await tip_and_root(node, client)
+    fresh_root = tip + 600 - ROOT_DISTANCE
+    expected, _ = derive_lookup_table_address(payer.pubkey(), fresh_root)
+    lookup, _ = await asyncio.wait_for(
+        asyncio.gather(
+            create_lookup_table_rpc(client, payer, [payer.pubkey()]),
+            next_slot_once_full(node, client, expected, 1),
+        ),
+        30,
+    )
+    assert chosen == [root, fresh_root] and lookup.key == expected
 
 
 async def test_the_sdk_creates_tables_from_the_finalized_slot_from_genesis_on() -> None:

@@ -40,7 +40,7 @@ from solgrid.build.toolchain import BPF_TARGET, LLC_FLAGS, Toolchain, llc_error,
 
 ENTRYPOINT = "entrypoint"
 BITCODE_MAGIC = b"BC\xc0\xde"
-DEFAULT_SBPF_VERSION = SbpfVersion.V0
+DEFAULT_SBPF_VERSION = SbpfVersion.V3
 """The program format ``solgrid build`` writes unless told otherwise."""
 
 

@@ -64,8 +64,10 @@ log = logging.getLogger("solgrid.localnet")
 SYSVAR_OWNER = Pubkey.from_string("Sysvar1111111111111111111111111111111111111")
 FAUCET_LAMPORTS = 10**18
 STATUS_CACHE_SLOTS = 300
-"""Slots a bank's status cache remembers signatures for (agave's MAX_RECENT_BLOCKHASHES): a pruned
-transaction's status outlives its history this long, so a replay is still refused as a duplicate."""
+"""Rooted slots a validator's status cache remembers signatures for (agave's MAX_CACHE_ENTRIES), besides
+the unrooted ones (measured on solana-test-validator 4.2.2: getSignatureStatuses without
+searchTransactionHistory finds a transaction at root - 299, not at root - 300). A pruned transaction's
+status outlives its history this long, so a replay is still refused as a duplicate."""
 
 
 class InvalidTransaction(Exception):
@@ -337,7 +339,7 @@ class Chain:
         if limit is None or slot - limit + 1 <= self.first_available_slot:
             return
         self.first_available_slot = slot - limit + 1
-        self.store.prune_history(self.first_available_slot, slot - STATUS_CACHE_SLOTS + 1)
+        self.store.prune_history(self.first_available_slot, self.root - STATUS_CACHE_SLOTS + 1)
 
     def _advance_root(self) -> None:
         root = self.root

@@ -21,7 +21,7 @@ also resumes from a rooted bank.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from enum import Enum
 
 from solders.account import Account
@@ -108,6 +108,3 @@ class Finality:
     def first_seq_after(self, root: int) -> int | None:
         """The history sequence number of the first transaction newer than ``root`` (None: none is)."""
         return next((seq for slot, seq in self._first_seq.items() if slot > root), None)
-
-    def recorded_slots(self) -> Iterable[int]:
-        return self._pre_states.keys()

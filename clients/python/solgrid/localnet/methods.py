@@ -25,6 +25,7 @@ from solders.pubkey import Pubkey
 from solgrid.localnet import encoding as enc
 from solgrid.localnet import render, tokens, txmeta
 from solgrid.localnet.chain import (
+    STATUS_CACHE_SLOTS,
     Bank,
     Chain,
     Committed,
@@ -67,10 +68,6 @@ MAX_MULTIPLE_ACCOUNTS = 100
 MAX_SIGNATURE_STATUSES = 256
 MAX_SIGNATURES_FOR_ADDRESS = 1000
 MAX_PRIORITIZATION_FEE_SLOTS = 150
-STATUS_CACHE_SLOTS = 300
-"""Rooted slots whose statuses a validator keeps in its status cache (agave's MAX_CACHE_ENTRIES): older
-ones need ``searchTransactionHistory`` (measured on solana-test-validator 4.2.2: found at root - 299,
-null at root - 300)."""
 
 Handler = Callable[[Any], Any]
 

@@ -327,9 +327,26 @@ class Worker:
                 await self.rejected(index, submitter, table, rows, e)
                 continue
             delay = 0.5
-            await asyncio.to_thread(self.queue.mark_applied, [r.id for r in rows], str(signature))
-            self.metrics.landed(len(rows))
-            self.settler_dirty.update(r.serial for r in rows)
+            await self.applied(rows, signature)
+
+    async def applied(self, rows: Sequence[QueuedReading], signature: Signature) -> None:
+        """Mark ``rows`` applied and count them, as one step even when the lane is cancelled meanwhile
+        (SIGTERM): the commit runs in a thread that finishes regardless, so the count follows it and the
+        last status never misses readings the queue holds as applied."""
+        commit = asyncio.ensure_future(
+            asyncio.to_thread(self.queue.mark_applied, [r.id for r in rows], str(signature))
+        )
+        try:
+            await asyncio.shield(commit)
+        except asyncio.CancelledError:
+            await commit
+            self._count_applied(rows)
+            raise
+        self._count_applied(rows)
+
+    def _count_applied(self, rows: Sequence[QueuedReading]) -> None:
+        self.metrics.landed(len(rows))
+        self.settler_dirty.update(r.serial for r in rows)
 
     async def send_readings(
         self, submitter: Submitter, table: AddressLookupTableAccount, rows: Sequence[QueuedReading]
@@ -374,9 +391,7 @@ class Worker:
                 except ProgramRejected as single:
                     await self.rejected(index, submitter, table, [row], single)
                     continue
-                await asyncio.to_thread(self.queue.mark_applied, [row.id], str(signature))
-                self.metrics.landed(1)
-                self.settler_dirty.add(row.serial)
+                await self.applied([row], signature)
             return
         row = still[0]
         reason = str(error)

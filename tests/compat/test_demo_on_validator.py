@@ -1,0 +1,41 @@
+"""``scripts/demo.py --url`` on the real validator: the programs ``solgrid deploy`` put there, the CLI
+wallet, the oracle worker over two real one-minute windows, settlement, transfer, burn, the indexer and
+its feed, checked against the chain. The session's validator already has other tests' history (users,
+zones, transactions), which the demo must not count as its own."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from real_validator import RealValidator
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.compat
+def test_demo_runs_on_the_real_validator(real_validator: RealValidator) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "demo.py"),
+            "--url",
+            real_validator.rpc_url,
+            "--keypair",
+            str(real_validator.mint_file),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
+    out = result.stdout
+    assert "indexer matches the chain" in out
+    assert re.search(r"carol\s+consumer\s+\S+ SOL\s+\d+\.\d{9} GRID", out)
+    assert out.rstrip().endswith("everything stopped")
