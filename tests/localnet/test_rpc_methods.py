@@ -15,6 +15,7 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Finalized
 from solders.address_lookup_table_account import AddressLookupTableAccount, derive_lookup_table_address
 from solders.commitment_config import CommitmentLevel
+from solders.compute_budget import set_compute_unit_limit, set_compute_unit_price
 from solders.hash import Hash
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
@@ -97,6 +98,29 @@ async def test_fee_for_message(client: AsyncClient) -> None:
         blockhash,
     )
     assert (await client.get_fee_for_message(two_signers)).value == 10_000
+    # The prioritization fee: 1,000 micro-lamports per CU of the requested limit, and of the default
+    # limit (3,000 CU per builtin instruction: compute budget and system here), rounded up.
+    priced = Message.new_with_blockhash(
+        [
+            set_compute_unit_limit(10_000),
+            set_compute_unit_price(1_000),
+            transfer_ix(payer, other.pubkey(), 1),
+        ],
+        payer.pubkey(),
+        blockhash,
+    )
+    assert (await client.get_fee_for_message(priced)).value == 5000 + 10
+    default_limit = Message.new_with_blockhash(
+        [set_compute_unit_price(1_001), transfer_ix(payer, other.pubkey(), 1)], payer.pubkey(), blockhash
+    )
+    assert (await client.get_fee_for_message(default_limit)).value == 5000 + 7  # 6.006 lamports
+    # Invalid compute-budget instructions (here a duplicate price): null, as on a validator.
+    duplicate = Message.new_with_blockhash(
+        [set_compute_unit_price(1), set_compute_unit_price(2), transfer_ix(payer, other.pubkey(), 1)],
+        payer.pubkey(),
+        blockhash,
+    )
+    assert (await client.get_fee_for_message(duplicate)).value is None
     stale = Message.new_with_blockhash(
         [transfer_ix(payer, other.pubkey(), 1)], payer.pubkey(), Hash.new_unique()
     )

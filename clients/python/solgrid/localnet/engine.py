@@ -161,10 +161,12 @@ class Engine:
         lamports: int = 10**18,
         deactivate: Iterable[Pubkey] = (),
     ) -> None:
+        deactivated = list(deactivate)
         features = _x.FeatureSet.all_enabled()
-        for feature in deactivate:
+        known = features.active
+        for feature in deactivated:
             key = _pubkey(feature)
-            if key not in features.active:
+            if key not in known:
                 raise ValueError(f"{feature} is not a feature of agave {AGAVE_VERSION}")
             features.deactivate(key)
         svm = _x.LiteSVM.default()
@@ -180,7 +182,7 @@ class Engine:
         svm.set_transaction_history(transaction_history)
         self._svm = svm
         self._features = features
-        self.deactivated = frozenset(deactivate)
+        self.deactivated = frozenset(deactivated)
 
     # -- features --------------------------------------------------------------------------------------
 

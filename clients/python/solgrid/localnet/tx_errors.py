@@ -1,19 +1,15 @@
 """Transaction errors as the validator serialises and prints them.
 
 The JSON form must be byte-for-byte the validator's (solders parses ``err`` back into typed errors and
-anchorpy maps ``{"InstructionError":[i,{"Custom":n}]}`` to program errors), so it is produced by solders'
-own serde through ``RpcSimulateTransactionResult``. The text form is used only in human-readable
+anchorpy maps ``{"InstructionError":[i,{"Custom":n}]}`` to program errors), so it comes from the engine:
+agave 4's own serde (``engine.Processed.err``). The text form is used only in human-readable
 messages, such as "Transaction simulation failed: Error processing Instruction 0: custom program error:
 0x1770".
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
-
-from solders.rpc.responses import RpcSimulateTransactionResult
-from solders.transaction_status import TransactionErrorType
 
 ALREADY_PROCESSED: Any = "AlreadyProcessed"
 BLOCKHASH_NOT_FOUND: Any = "BlockhashNotFound"
@@ -81,12 +77,8 @@ _INSTRUCTION_ERROR_TEXT = {
     "MaxSeedLengthExceeded": "Length of the seed is too long for address generation",
     "CallDepth": "Cross-program invocation call depth too deep",
     "ReentrancyNotAllowed": "Cross-program invocation reentrancy not allowed for this instruction",
+    "BorshIoError": "Failed to serialize or deserialize account data",  # agave 4: no message of its own
 }
-
-
-def transaction_error_json(err: TransactionErrorType) -> Any:
-    """The validator's JSON form of a transaction error (a string or a one-key object)."""
-    return json.loads(RpcSimulateTransactionResult(err=err).to_json())["err"]
 
 
 def _instruction_error_text(err: Any) -> str:

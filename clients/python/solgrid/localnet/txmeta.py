@@ -146,23 +146,27 @@ def compute_budget(message: AnyMessage) -> tuple[int, int] | None:
     return min(limit, MAX_COMPUTE_UNIT_LIMIT), requested.get(3, 0)
 
 
-def prioritization_fee(message: AnyMessage) -> int:
-    """Compute-unit price times limit, in lamports rounded up (0 when the budget is invalid)."""
+def prioritization_fee(message: AnyMessage) -> int | None:
+    """Compute-unit price times limit, in lamports rounded up; None when the budget is invalid."""
     budget = compute_budget(message)
     if budget is None:
-        return 0
+        return None
     limit, price = budget
     return -(-(price * limit) // MICRO_LAMPORTS_PER_LAMPORT)
 
 
-def compute_fee(message: AnyMessage) -> int:
+def compute_fee(message: AnyMessage) -> int | None:
     """The fee agave 4 charges: per transaction signature and per precompile-verified signature, plus
-    the prioritization fee."""
+    the prioritization fee. None when the ComputeBudget instructions are invalid: such a transaction
+    fails without paying, and getFeeForMessage answers null (as solana-test-validator 4.2.2 does)."""
+    priority = prioritization_fee(message)
+    if priority is None:
+        return None
     signatures = message.header.num_required_signatures
     for program_id, ix in zip(_program_ids(message), message.instructions, strict=True):
         if program_id in PRECOMPILES and ix.data:
             signatures += bytes(ix.data)[0]
-    return signatures * LAMPORTS_PER_SIGNATURE + prioritization_fee(message)
+    return signatures * LAMPORTS_PER_SIGNATURE + priority
 
 
 def compiled_instruction_json(program_id_index: int, accounts: bytes, data: bytes, stack_height: Any) -> Any:
