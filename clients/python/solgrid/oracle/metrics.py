@@ -41,6 +41,11 @@ class Metrics:
         self.transactions += 1
         self.last_landed = time.monotonic()
 
+    def found_applied(self, readings: int) -> None:
+        """Readings marked applied because the chain shows one of their transactions landed (a
+        confirmation that timed out, or a transaction of an earlier run): applied, not sent now."""
+        self.applied += readings
+
     @property
     def submit_seconds(self) -> float:
         """From the first send to the last confirmation (0 before anything landed)."""

@@ -130,6 +130,7 @@ class Worker:
         outcome = {i: next((tx for tx in txs if tx in landed), None) for i, txs in covered.items()}
         applied, rejected = await asyncio.to_thread(self.queue.resolve_covered, outcome, COVERED_NOT_APPLIED)
         if applied:
+            self.metrics.found_applied(applied)
             log.info("%s: %d pending reading(s) already on chain, marked applied", serial, applied)
         if rejected:
             self.metrics.rejected_on_chain += rejected
