@@ -10,6 +10,7 @@ import functools
 import os
 import struct
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +19,9 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
+from solgrid.build.errors import LinkError
 from solgrid.localnet.engine import Engine
-from solgrid.localnet.svm import deploy, features_blocking_deploy, new_svm, send
+from solgrid.localnet.svm import TransactionFailed, deploy, features_blocking_deploy, new_svm, send
 
 FIXTURES = Path(__file__).parent / "link_fixtures"
 LLC = Path(os.environ.get("SOLGRID_LLVM_BIN", "/usr/lib/llvm-22/bin")) / "llc"
@@ -254,3 +256,25 @@ def add_program(so: bytes) -> Deployed:
     program_id = Pubkey.new_unique()
     svm.add_program(program_id, so)
     return Deployed(svm, payer, program_id)
+
+
+def assert_deploy_rejects(
+    good: bytes,
+    mutation: Callable[[bytearray, SharedObject], None],
+    rule: str,
+    loader_message: str,
+    violation_of: Callable[[bytes], tuple[str, str] | None],
+    check: Callable[[bytes], None],
+) -> None:
+    """``mutation`` breaks ``rule`` of a good program: the linker's loader rules name it, and the deploy
+    path refuses the ELF with ``loader_message`` in its logs."""
+    assert violation_of(good) is None
+    broken = bytearray(good)
+    mutation(broken, read_shared_object(good))
+    violation = violation_of(bytes(broken))
+    assert violation is not None and violation[0] == rule, violation
+    with pytest.raises(LinkError, match=rule):
+        check(bytes(broken))
+    with pytest.raises(TransactionFailed) as failure:
+        deploy_program(bytes(broken))
+    assert loader_message in "\n".join(failure.value.logs)

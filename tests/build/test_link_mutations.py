@@ -15,6 +15,7 @@ import pytest
 from link_support import (
     SharedObject,
     add_program,
+    assert_deploy_rejects,
     deploy_program,
     fixture_object,
     read_shared_object,
@@ -22,7 +23,6 @@ from link_support import (
 )
 
 from solgrid.build import loader_rules_v3
-from solgrid.build.errors import LinkError
 from solgrid.build.link import link_sbpf_v0, link_sbpf_v3
 from solgrid.build.loader_rules import check_loader_rules, loader_rule_violation
 from solgrid.localnet.svm import TransactionFailed
@@ -226,16 +226,7 @@ REJECTED = [
 def test_broken_rule_is_rejected_by_the_deploy_path(
     good: bytes, mutation: Mutation, rule: str, loader_message: str
 ) -> None:
-    assert loader_rule_violation(good) is None
-    broken = bytearray(good)
-    mutation(broken, read_shared_object(good))
-    violation = loader_rule_violation(bytes(broken))
-    assert violation is not None and violation[0] == rule, violation
-    with pytest.raises(LinkError, match=rule):
-        check_loader_rules(bytes(broken))
-    with pytest.raises(TransactionFailed) as failure:
-        deploy_program(bytes(broken))
-    assert loader_message in "\n".join(failure.value.logs)
+    assert_deploy_rejects(good, mutation, rule, loader_message, loader_rule_violation, check_loader_rules)
 
 
 def test_sbpfv1_flags_deploy_but_break_stack_frames(good: bytes) -> None:

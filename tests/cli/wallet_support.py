@@ -1,12 +1,11 @@
 """Shared helpers of the wallet CLI tests: running ``solgrid`` (in-process through click's CliRunner or
-as a real subprocess) and the market on the shared node (``tests/programs/node_market.py``'s convention:
+as a real subprocess) and the market on the shared node (``tests/node_market.py``'s convention:
 the node's upgrade authority is the only regulator, zone 1 exists), plus the GRID mint."""
 
 from __future__ import annotations
 
 import asyncio
 import http.server
-import importlib.util
 import json
 import os
 import subprocess
@@ -16,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
@@ -25,6 +23,7 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 
+import node_market
 from solgrid.cli.main import cli
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.registry import RegistryClient
@@ -33,17 +32,6 @@ from solgrid.sdk.transactions import send_and_confirm
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _node_market() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "node_market", REPO / "tests" / "programs" / "node_market.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-node_market = _node_market()
 ZONE_ID: int = node_market.NODE_ZONE_ID
 
 

@@ -12,6 +12,7 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 
+from node_market import ensure_market, funded
 from real_validator import RealValidator
 from solgrid.sdk import loader
 from solgrid.sdk.energy_token import EnergyTokenClient
@@ -19,15 +20,6 @@ from solgrid.sdk.registry import RegistryClient, UserRole, UserStatus
 from solgrid.sdk.transactions import TransactionFailed, send_and_confirm
 
 REPO = Path(__file__).resolve().parents[2]
-SOL = 1_000_000_000
-ZONE = 1
-
-
-async def _funded(rpc: AsyncClient, lamports: int = 2 * SOL) -> Keypair:
-    wallet = Keypair()
-    airdrop = await rpc.request_airdrop(wallet.pubkey(), lamports)
-    await rpc.confirm_transaction(airdrop.value, Confirmed)
-    return wallet
 
 
 @pytest.mark.parametrize("client", [RegistryClient, EnergyTokenClient])
@@ -48,40 +40,19 @@ async def test_programs_are_sbpfv3_and_upgradeable_by_the_deployer(
 
 
 async def test_market_onboarding_through_the_sdk(any_rpc_url: str, upgrade_authority: Keypair) -> None:
-    # The shared-node convention of the other suites: the deployer initialises the registry, is its only
-    # regulator and creates zone 1 (idempotent, so the order of tests does not matter).
     registry = RegistryClient()
     coders = [registry.coder]
     async with AsyncClient(any_rpc_url, commitment=Confirmed) as rpc:
-        if await registry.fetch_config(rpc) is None:
-            ix = registry.initialize(payer=upgrade_authority.pubkey(), authority=upgrade_authority.pubkey())
-            await send_and_confirm(rpc, [ix], upgrade_authority, coders=coders)
-        config = await registry.fetch_config(rpc)
-        assert config is not None
-        if not config.regulators:
-            ix = registry.set_regulators(
-                regulators=[upgrade_authority.pubkey()], threshold=1, cosigners=[upgrade_authority.pubkey()]
-            )
-            await send_and_confirm(rpc, [ix], upgrade_authority, coders=coders)
-        if await registry.fetch_zone(rpc, ZONE) is None:
-            ix = registry.create_zone(
-                payer=upgrade_authority.pubkey(),
-                zone_id=ZONE,
-                name="localnet",
-                max_capacity_kw=100_000,
-                cosigners=[upgrade_authority.pubkey()],
-            )
-            await send_and_confirm(rpc, [ix], upgrade_authority, coders=coders)
-
-        wallet = await _funded(rpc)
+        zone = await ensure_market(rpc, registry, upgrade_authority)
+        wallet = await funded(rpc)
         ix = registry.register_user(
-            payer=wallet.pubkey(), authority=wallet.pubkey(), role=UserRole.PROSUMER, zone_id=ZONE
+            payer=wallet.pubkey(), authority=wallet.pubkey(), role=UserRole.PROSUMER, zone_id=zone
         )
         landed = await send_and_confirm(rpc, [ix], wallet, coders=coders)
         assert [type(e).__name__ for e in registry.events(landed.logs)] == ["UserRegistered"]
-        stranger = await _funded(rpc)
+        stranger = await funded(rpc)
         again = registry.register_user(
-            payer=stranger.pubkey(), authority=wallet.pubkey(), role=UserRole.PROSUMER, zone_id=ZONE
+            payer=stranger.pubkey(), authority=wallet.pubkey(), role=UserRole.PROSUMER, zone_id=zone
         )
         with pytest.raises(TransactionFailed, match="registry: AlreadyInitialized"):
             await send_and_confirm(rpc, [again], stranger, [wallet], coders=coders)  # the account exists

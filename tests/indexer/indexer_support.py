@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from solgrid.indexer.chain import RpcChainReader
 from solgrid.indexer.db import create_engine, sessions
+from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.models import Base, Event, Transaction
-from solgrid.indexer.service import Indexer, IndexerConfig
+from solgrid.indexer.service import Indexer, IndexerConfig, default_coders
 from solgrid.indexer.store import FetchedTransaction, Store, StoredEvent
 
 WAIT = 60.0
@@ -101,3 +103,27 @@ async def store(
     """``store_.store`` of ``txs`` in one committed database transaction."""
     async with db() as s, s.begin():
         return await store_.store(s, list(txs))
+
+
+async def chain_events(rpc_url: str, signatures: list[str]) -> list[tuple[str, int, int, str]]:
+    """The events the chain's own logs hold for ``signatures``, decoded independently of the store."""
+    decoder = EventDecoder(default_coders())
+    found = []
+    async with RpcChainReader(rpc_url) as chain:
+        for sig in signatures:
+            tx = await chain.transaction(sig)
+            assert tx is not None
+            found += [
+                (sig, e.instruction_index, e.event_index, e.name)
+                for e in decoder.decode_logs(tx.logs, tx.instruction_programs).events
+            ]
+    return found
+
+
+async def indexed_events(view: DbView, signatures: list[str]) -> list[tuple[str, int, int, str]]:
+    wanted = set(signatures)
+    return [
+        (e.signature, e.instruction_index, e.event_index, e.name)
+        for e in await view.events()
+        if e.signature in wanted
+    ]

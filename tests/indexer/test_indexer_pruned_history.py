@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from indexer_support import DbView, eventually, running
+from indexer_support import DbView, chain_events, eventually, indexed_events, running
 from market import Market, node_config
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
@@ -67,30 +67,6 @@ def prune(node: BackgroundNode) -> int:
     """Jumps the primary past its history limit; returns its first available slot."""
     node.call(lambda chain: chain.warp_to_slot(chain.slot + KEEP + 10))
     return node.call(lambda chain: chain.first_available_slot)
-
-
-async def events_from(rpc_url: str, signatures: list[str]) -> list[tuple[str, int, int, str]]:
-    """The events ``rpc_url``'s own logs hold for ``signatures``, decoded without the store."""
-    decoder = EventDecoder(default_coders())
-    found = []
-    async with RpcChainReader(rpc_url) as chain:
-        for signature in signatures:
-            tx = await chain.transaction(signature)
-            assert tx is not None
-            found += [
-                (signature, e.instruction_index, e.event_index, e.name)
-                for e in decoder.decode_logs(tx.logs, tx.instruction_programs).events
-            ]
-    return found
-
-
-async def indexed_events(view: DbView, signatures: list[str]) -> list[tuple[str, int, int, str]]:
-    wanted = set(signatures)
-    return [
-        (e.signature, e.instruction_index, e.event_index, e.name)
-        for e in await view.events()
-        if e.signature in wanted
-    ]
 
 
 async def in_gap_on(rpc_url: str, gap: HistoryGap) -> int:
@@ -198,7 +174,7 @@ async def test_a_pruned_checkpoint_is_reported_resumed_and_backfilled_from_an_ar
                 )
                 assert result.exit_code == 0, result.output
                 assert f"{len(missed)} transaction(s) stored from {archive.rpc_url}" in result.output
-                assert await indexed_events(view, missed) == await events_from(archive.rpc_url, missed)
+                assert await indexed_events(view, missed) == await chain_events(archive.rpc_url, missed)
                 in_gap = await slots_of(archive.rpc_url, missed)
                 assert all(gap.after_slot < slot < gap.before_slot for slot in in_gap)
                 in_gaps = {p: await in_gap_on(archive.rpc_url, g) for p, g in gaps.items()}
@@ -237,7 +213,7 @@ async def test_a_pruned_checkpoint_is_reported_resumed_and_backfilled_from_an_ar
                     await eventually(lambda: view.has_all(market.signatures), "the gap backfilled by run")
                     await eventually(all_closed, "the new gaps closed")
                     assert service.published_events > 0
-                expected = await events_from(archive.rpc_url, missed_again)
+                expected = await chain_events(archive.rpc_url, missed_again)
                 assert expected and await indexed_events(view, missed_again) == expected
             assert len(await view.rows(HistoryGap)) == 2 * len(resolved)
         finally:

@@ -12,16 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from indexer_support import DbView, eventually, running
+from indexer_support import DbView, chain_events, eventually, indexed_events, running
 from market import Market, MarketNode, node_config
 from pg_server import free_port
 from sqlalchemy import select
 
 from solgrid.indexer import live
-from solgrid.indexer.chain import RpcChainReader
-from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.models import Checkpoint, Event, MeterReading
-from solgrid.indexer.service import IndexerConfig, default_coders
+from solgrid.indexer.service import IndexerConfig
 from solgrid.localnet.background import BackgroundNode
 from solgrid.localnet.finality import ROOT_DISTANCE
 
@@ -46,30 +44,6 @@ def start_indexer(db_url: str, node: MarketNode, log: Path) -> subprocess.Popen[
     ]
     with log.open("ab") as out:
         return subprocess.Popen(args, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
-
-
-async def expected_events(rpc_url: str, signatures: list[str]) -> list[tuple[str, int, int, str]]:
-    """The events the chain's own logs hold for ``signatures``, decoded independently of the store."""
-    decoder = EventDecoder(default_coders())
-    found = []
-    async with RpcChainReader(rpc_url) as chain:
-        for sig in signatures:
-            tx = await chain.transaction(sig)
-            assert tx is not None
-            found += [
-                (sig, e.instruction_index, e.event_index, e.name)
-                for e in decoder.decode_logs(tx.logs, tx.instruction_programs).events
-            ]
-    return found
-
-
-async def indexed_events(view: DbView, signatures: list[str]) -> list[tuple[str, int, int, str]]:
-    wanted = set(signatures)
-    return [
-        (e.signature, e.instruction_index, e.event_index, e.name)
-        for e in await view.events()
-        if e.signature in wanted
-    ]
 
 
 @pytest.mark.slow
@@ -102,7 +76,7 @@ async def test_kill_9_mid_stream_then_restart_loses_and_doubles_nothing(
         process = start_indexer(db_url, market_node, log)
         await eventually(lambda: view.has_all(market.signatures), "every transaction indexed after restart")
         ours = market.signatures[first:]
-        assert await indexed_events(view, ours) == await expected_events(market_node.rpc_url, ours)
+        assert await indexed_events(view, ours) == await chain_events(market_node.rpc_url, ours)
         readings = await view.rows(MeterReading, MeterReading.meter == str(p.meter))
         assert sorted(r.window_start for r in readings) == [p.next_window - 600 * (24 - i) for i in range(24)]
     finally:
@@ -165,7 +139,7 @@ async def test_node_restart_gap_is_backfilled_before_the_checkpoint_moves_on(
         ordered = list(dict.fromkeys(e[0] for e in await indexed_events(view, market.signatures)))
         with_events = [s for s in market.signatures if s in set(ordered)]
         assert ordered == with_events  # committed in chain order: no later tx before an earlier one
-        assert await indexed_events(view, market.signatures) == await expected_events(
+        assert await indexed_events(view, market.signatures) == await chain_events(
             node.rpc_url, market.signatures
         )
         async with view.sessions() as s:

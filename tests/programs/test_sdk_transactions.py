@@ -4,12 +4,12 @@ and a failure is one line naming the program's IDL error."""
 from __future__ import annotations
 
 import pytest
-from node_market import ensure_market
-from node_market import funded as _funded
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 
+from node_market import ensure_market
+from node_market import funded as _funded
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.registry import RegistryClient, UserRegistered, UserRole
 from solgrid.sdk.transactions import TransactionFailed, send_and_confirm

@@ -11,8 +11,9 @@ output, so a linker bug surfaces at build time instead of as a deploy failure, a
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from solgrid.build import sbpf
 from solgrid.build.elf import (
@@ -58,6 +59,7 @@ READ_ONLY_SECTIONS = (".text", ".rodata", ".data.rel.ro", ".eh_frame")
 """The sections the loader maps into the program's read-only region."""
 KNOWN_RELOCATIONS = frozenset({0, 1, 8, 10})
 R_BPF_64_32 = 10
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -399,22 +401,31 @@ RULES: tuple[tuple[str, Callable[[_Elf], str | None]], ...] = (
 """Each rule in the order the loader meets them; later rules may assume the earlier ones hold."""
 
 
-def loader_rule_violation(image: bytes) -> tuple[str, str] | None:
-    """The first loader rule ``image`` breaks as (rule, detail), or None if it would load."""
-    try:
-        elf = _parse(image)
-    except _Unparsable as error:
-        return "file layout", str(error)
-    for rule, check in RULES:
+def first_violation(elf: T, rules: Sequence[tuple[str, Callable[[T], str | None]]]) -> tuple[str, str] | None:
+    """The first of ``rules`` (checked in order) that ``elf`` breaks, as (rule, detail)."""
+    for rule, check in rules:
         problem = check(elf)
         if problem:
             return rule, problem
     return None
 
 
-def check_loader_rules(image: bytes) -> None:
-    """Raise LinkError naming the first SBPFv0 loader rule ``image`` breaks."""
-    violation = loader_rule_violation(image)
+def raise_violation(violation: tuple[str, str] | None, version: str) -> None:
+    """LinkError naming the broken rule of the SBPF ``version`` loader, if there is one."""
     if violation:
         rule, detail = violation
-        raise LinkError(f"the linked program breaks the SBPFv0 loader rule '{rule}': {detail}")
+        raise LinkError(f"the linked program breaks the SBPF{version} loader rule '{rule}': {detail}")
+
+
+def loader_rule_violation(image: bytes) -> tuple[str, str] | None:
+    """The first loader rule ``image`` breaks as (rule, detail), or None if it would load."""
+    try:
+        elf = _parse(image)
+    except _Unparsable as error:
+        return "file layout", str(error)
+    return first_violation(elf, RULES)
+
+
+def check_loader_rules(image: bytes) -> None:
+    """Raise LinkError naming the first SBPFv0 loader rule ``image`` breaks."""
+    raise_violation(loader_rule_violation(image), "v0")

@@ -27,7 +27,7 @@ from solgrid.build.elf import (
     PROGRAM_HEADER,
     PT_LOAD,
 )
-from solgrid.build.errors import LinkError
+from solgrid.build.loader_rules import first_violation, raise_violation
 from solgrid.build.sbpf import SbpfVersion
 from solgrid.build.syscalls import DEPLOYABLE_SYSCALLS
 
@@ -218,16 +218,9 @@ def loader_rule_violation(image: bytes) -> tuple[str, str] | None:
     elf = _parse(image)
     if isinstance(elf, str):
         return "file header", elf
-    for rule, check in RULES:
-        problem = check(elf)
-        if problem:
-            return rule, problem
-    return None
+    return first_violation(elf, RULES)
 
 
 def check_loader_rules(image: bytes) -> None:
     """Raise LinkError naming the first SBPFv3 loader rule ``image`` breaks."""
-    violation = loader_rule_violation(image)
-    if violation:
-        rule, detail = violation
-        raise LinkError(f"the linked program breaks the SBPFv3 loader rule '{rule}': {detail}")
+    raise_violation(loader_rule_violation(image), "v3")
