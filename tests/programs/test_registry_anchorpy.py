@@ -17,7 +17,6 @@ import pytest
 from anchorpy.error import ProgramError
 from anchorpy.program.core import Program
 from anchorpy.provider import Provider, Wallet
-from node_market import ensure_market
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solana.rpc.types import MemcmpOpts
@@ -26,6 +25,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.system_program import ID as SYSTEM_PROGRAM_ID
 
+from node_market import ensure_market
 from solgrid.localnet.svm import new_svm, send
 from solgrid.sdk.idl import load_idl, load_idl_json
 from solgrid.sdk.registry import ConfigInitialized, Limits, RegistryClient, UserRegistered, UserRole

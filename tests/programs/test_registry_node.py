@@ -4,11 +4,11 @@ six readings through the Ed25519 precompile into ``submit_readings``."""
 
 from __future__ import annotations
 
-from node_market import ensure_market, funded
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 
+from node_market import ensure_market, funded
 from solgrid.sdk.lookup_tables import (
     MAX_TRANSACTION_SIZE,
     create_lookup_table_rpc,
