@@ -1,0 +1,98 @@
+"""Where SolGrid's accounts and events hold a value the program read from the Clock sysvar.
+
+Two nodes never share a clock: the same transaction stamps ``registered_at`` with each node's own time.
+These byte ranges are compared as "a plausible time on both" instead of byte for byte; every other byte
+of the account or event must be equal. Offsets come from the IDL (the layouts are packed: Pod fields,
+alignment 1), keyed by the 8-byte account or event discriminator.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+IDLS = ("registry", "energy_token")
+CLOCK_FIELDS = frozenset(
+    {"registered_at", "verified_at", "created_at", "reopened_at", "timestamp", "last_window_end"}
+)
+"""Fields a SolGrid program fills from ``Clock::unix_timestamp``. ``last_window_end`` is the meter's
+registration time until its first reading (then the reading's window end, which the stream makes
+identical on both nodes: it is checked through the ReadingAccepted events, which are not masked)."""
+
+_SIZES = {"u8": 1, "i8": 1, "bool": 1, "u16": 2, "i16": 2, "u32": 4, "i32": 4, "u64": 8, "i64": 8}
+_SIZES |= {"u128": 16, "i128": 16, "pubkey": 32}
+
+
+@dataclass(frozen=True)
+class ClockField:
+    name: str
+    offset: int
+    """From the start of the data (after the 8-byte discriminator is included)."""
+
+
+def _type_size(ty: Any, types: dict[str, Any]) -> int:
+    if isinstance(ty, str):
+        return _SIZES[ty]
+    if "array" in ty:
+        inner, length = ty["array"]
+        return _type_size(inner, types) * int(length)
+    if "defined" in ty:
+        return _struct_size(types[ty["defined"]["name"]], types)
+    raise ValueError(f"layout of {ty} is not fixed-size")
+
+
+def _struct_size(definition: Any, types: dict[str, Any]) -> int:
+    body = definition["type"]
+    if body["kind"] == "enum":
+        if any("fields" in v for v in body["variants"]):
+            raise ValueError(f"{definition['name']}: enum with fields has no fixed size")
+        return 1
+    return sum(_type_size(f["type"], types) for f in body["fields"])
+
+
+def _fields(definition: Any, types: dict[str, Any]) -> list[ClockField]:
+    offset, found = 8, []
+    for field in definition["type"]["fields"]:
+        if field["name"] in CLOCK_FIELDS:
+            if field["type"] != "i64":
+                raise ValueError(f"{definition['name']}.{field['name']} is not an i64")
+            found.append(ClockField(field["name"], offset))
+        offset += _type_size(field["type"], types)
+    return found
+
+
+@cache
+def clock_fields() -> dict[bytes, tuple[str, list[ClockField]]]:
+    """discriminator -> (account or event name, its clock fields), for every IDL account and event."""
+    table: dict[bytes, tuple[str, list[ClockField]]] = {}
+    for name in IDLS:
+        idl = json.loads((REPO / "idl" / f"{name}.json").read_text())
+        types = {t["name"]: t for t in idl["types"]}
+        for item in [*idl.get("accounts", []), *idl.get("events", [])]:
+            table[bytes(item["discriminator"])] = (
+                f"{name}.{item['name']}",
+                _fields(types[item["name"]], types),
+            )
+    return table
+
+
+def mask_clock_fields(data: bytes) -> tuple[bytes, list[tuple[str, int]]]:
+    """``data`` with every clock field zeroed, and the (field, value) pairs that were there."""
+    entry = clock_fields().get(data[:8])
+    if entry is None:
+        return data, []
+    kind, fields = entry
+    masked, values = bytearray(data), []
+    for field in fields:
+        end = field.offset + 8
+        if end > len(data):
+            continue
+        values.append(
+            (f"{kind}.{field.name}", int.from_bytes(data[field.offset : end], "little", signed=True))
+        )
+        masked[field.offset : end] = bytes(8)
+    return bytes(masked), values
