@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from divergence import differences  # noqa: E402  (run as a script)
+from divergence import differences
 
 
 def _steps(path: Path) -> dict[tuple[int, str], list[list[Any]]]:
