@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from clock_fields import mask_clock_fields
 from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.hash import Hash
 from solders.instruction import Instruction
@@ -31,6 +30,8 @@ from solders.keypair import Keypair
 from solders.message import Message, MessageV0
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
+
+from clock_fields import mask_clock_fields
 
 CONFIRM_SECONDS = 30.0
 """How long a transaction the node accepted may take to reach ``confirmed``."""
@@ -41,6 +42,7 @@ INLINE_DATA_BYTES = 512
 _PROGRAM_DATA = "Program data: "
 
 
+CLOCK_SYSVAR = "SysvarC1ock11111111111111111111111111111111"
 LOOKUP_TABLE_PROGRAM = "AddressLookupTab1e1111111111111111111111111"
 _LAST_EXTENDED_SLOT = slice(12, 20)
 
@@ -116,10 +118,15 @@ class Session:
         return height
 
     async def unix_time(self) -> int:
-        """The Clock sysvar's time at the confirmed slot."""
-        slot = await self.slot()
-        when: int = await self.result("getBlockTime", [slot])
-        return when
+        """The Clock sysvar's ``unix_timestamp`` at the confirmed slot."""
+        config = {"encoding": "base64", "commitment": "confirmed"}
+        clock = (await self.result("getAccountInfo", [CLOCK_SYSVAR, config]))["value"]
+        return int.from_bytes(base64.b64decode(clock["data"][0])[32:40], "little", signed=True)
+
+    async def wait_for_clock_after(self, when: int) -> None:
+        """Until the node's clock reads a later second than ``when``."""
+        while await self.unix_time() <= when:
+            await asyncio.sleep(0.2)
 
     # -- building ---------------------------------------------------------------------------------------
 

@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
 
-from node_session import Session
 from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.compute_budget import request_heap_frame, set_compute_unit_limit, set_compute_unit_price
 from solders.hash import Hash
@@ -49,6 +48,7 @@ from solders.system_program import (
 from spl.token import instructions as spl
 from spl.token.constants import TOKEN_PROGRAM_ID
 
+from node_session import Session
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.lookup_tables import create_lookup_table, extend_lookup_table
 from solgrid.sdk.readings import DeviceSigner, Reading
@@ -356,6 +356,9 @@ class Stream:
         await self._send(
             s, [self._register_meter("diff-hydro-1", "prosumer", self.device, 10_000)], "prosumer"
         )
+        # (Re)activation moves the meter's last window end up to "now" only if the clock has passed it:
+        # waiting for the next second takes the same branch, and so the same compute units, on both nodes.
+        await s.wait_for_clock_after(await s.unix_time())
 
     async def step_register_meter_by_unregistered_user(self, s: Session) -> None:
         await self._send(
@@ -376,6 +379,7 @@ class Stream:
                 regulator=_pk("authority"), meter=self.meter.meter, status=status
             )
             await self._send(s, [ix], "authority")
+        await s.wait_for_clock_after(await s.unix_time())
         await self._send(
             s,
             [self.registry.activate_meter(regulator=_pk("authority"), meter=self.meter.meter)],

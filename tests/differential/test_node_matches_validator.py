@@ -14,14 +14,17 @@ import json
 import os
 import random
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
+from solders.hash import Hash
+
+from deliberate import DELIBERATE, normalise, readme_names
 from divergence import first_divergence
 from node_pair import local_node, real_validator, workspace_programs
 from node_session import Session
-from solders.hash import Hash
 from stream import GENESIS_KEYS, GENESIS_LAMPORTS, Stream, key
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,10 +41,19 @@ async def _run(session: Session, stream: Stream) -> None:
 
 
 async def _both(local_url: str, validator_url: str, stream: Stream) -> tuple[Session, Session]:
+    """Both runs, then the deliberate differences probed on both nodes."""
     async with httpx.AsyncClient(timeout=30) as http:
         ours = Session("localnet", local_url, http)
         theirs = Session("solana-test-validator", validator_url, http)
         await asyncio.gather(_run(ours, stream), _run(theirs, stream))
+        for entry in DELIBERATE:
+            try:
+                await entry.probe(ours, theirs)
+            except AssertionError as e:
+                raise AssertionError(
+                    f"deliberate difference {entry.name!r} is no longer observed ({e}): remove it from "
+                    "tests/differential/deliberate.py and the README, or fix the probe"
+                ) from None
     return ours, theirs
 
 
@@ -63,7 +75,10 @@ def test_local_node_answers_the_stream_as_the_validator_does(tmp_path: Path) -> 
         for session in (ours, theirs):
             lines = (json.dumps([o.step, o.step_name, o.what, o.value]) for o in session.observations)
             (Path(dump) / f"{session.name}.jsonl").write_text("\n".join(lines) + "\n")
-    divergence = first_divergence(ours.observations, theirs.observations)
+    divergence = first_divergence(
+        [replace(o, value=normalise(o.value)) for o in ours.observations],
+        [replace(o, value=normalise(o.value)) for o in theirs.observations],
+    )
     assert divergence is None, f"seed {seed} (SOLGRID_DIFF_SEED={seed}): {divergence}"
     for session in (ours, theirs):
         for field, value, step in session.clock_values:
@@ -71,3 +86,7 @@ def test_local_node_answers_the_stream_as_the_validator_does(tmp_path: Path) -> 
                 f"{session.name}: {field} = {value} at step {step} is not a time of this run"
             )
     assert len(ours.observations) > 200
+
+
+def test_the_readme_lists_exactly_the_deliberate_differences_the_test_allows() -> None:
+    assert readme_names() == [entry.name for entry in DELIBERATE]

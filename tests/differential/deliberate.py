@@ -1,0 +1,78 @@
+"""The deliberate differences between our node and solana-test-validator 4.2.2, as README.md lists them.
+
+Each entry is a bullet of the README's "Deliberate differences" list (its bold name is ``name``). The
+differential test holds the node to this list both ways: the stream's records may differ only where an
+entry's ``normalise`` says so, every entry's ``probe`` must still observe the difference (a difference
+that has gone is removed from the list and the README), and the README lists exactly these names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from node_session import Session
+from solgrid.localnet.engine import AGAVE_VERSION
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+SECTION = "#### Deliberate differences from solana-test-validator"
+VALIDATOR_VERSION = "4.2.2"
+
+
+@dataclass(frozen=True)
+class Deliberate:
+    name: str
+    probe: Callable[[Session, Session], Awaitable[None]]
+    """Asserts that the difference is still there (our node first, then the validator)."""
+    normalise: Callable[[Any], Any] | None = None
+    """Applied to every recorded value of both nodes before they are compared."""
+
+
+async def _engine_version(ours: Session, theirs: Session) -> None:
+    our_version = (await ours.result("getVersion", []))["solana-core"]
+    their_version = (await theirs.result("getVersion", []))["solana-core"]
+    assert (our_version, their_version) == (AGAVE_VERSION, VALIDATOR_VERSION), (our_version, their_version)
+
+
+def _api_version(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: "<agave version>" if k == "apiVersion" else _api_version(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_api_version(v) for v in value]
+    return value
+
+
+async def _test_controls(ours: Session, theirs: Session) -> None:
+    assert "result" in await ours.call("solgrid_getClock", [])
+    assert (await theirs.call("solgrid_getClock", [])).get("error", {}).get("code") == -32601
+
+
+async def _history(ours: Session, theirs: Session) -> None:
+    assert await ours.result("getFirstAvailableBlock", []) == 0
+    assert await theirs.result("getFirstAvailableBlock", []) > 0, "the validator has pruned nothing yet"
+
+
+DELIBERATE = (
+    Deliberate("Engine version", _engine_version, _api_version),
+    Deliberate("Test controls", _test_controls),
+    Deliberate("History kept", _history),
+)
+
+
+def readme_names() -> list[str]:
+    """The bold names of the README's list of deliberate differences."""
+    text = README.read_text()
+    start = text.index(SECTION)
+    end = text.find("\n#", start + len(SECTION))
+    section = text[start : end if end != -1 else len(text)]
+    return re.findall(r"^- \*\*(.+?)\*\*", section, flags=re.MULTILINE)
+
+
+def normalise(value: Any) -> Any:
+    for entry in DELIBERATE:
+        if entry.normalise is not None:
+            value = entry.normalise(value)
+    return value
