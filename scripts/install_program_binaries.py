@@ -44,7 +44,7 @@ def download(target: Path) -> bytes:
             return data
     try:
         with urllib.request.urlopen(pins.CRATE_URL, timeout=TIMEOUT_SECONDS) as reply:
-            data: bytes = reply.read()
+            data = bytes(reply.read())
     except (urllib.error.URLError, OSError) as e:
         raise InstallError(f"cannot download {pins.CRATE_URL}: {e}") from None
     actual = hashlib.sha256(data).hexdigest()
