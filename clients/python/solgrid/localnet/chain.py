@@ -288,7 +288,7 @@ class Chain:
         """Persist the accounts written since the last commit and the node state (one SQLite transaction)."""
         if self.store.persistent:
             dirty, self._dirty = self._dirty, set()
-            written = ((pubkey, self.svm.get_account(pubkey)) for pubkey in dirty)
+            written = ((pubkey, self._tip_account(pubkey)) for pubkey in dirty)
             self.store.put_accounts((pubkey, account) for pubkey, account in written if _persistable(account))
         else:
             self._dirty.clear()
@@ -414,13 +414,21 @@ class Chain:
     def get_account(self, pubkey: Pubkey) -> Account | None:
         """The account at the tip, or None if it does not exist (LiteSVM keeps closed accounts at 0
         lamports)."""
-        return _existing(self.svm.get_account(pubkey))
+        return _existing(self._tip_account(pubkey))
+
+    def _tip_account(self, pubkey: Pubkey) -> Account | None:
+        """LiteSVM's account with the rent epoch it gets at the next block (see ``_stored_rent_epoch``)."""
+        account = self.svm.get_account(pubkey)
+        epoch = self._pending_rent_epochs.get(pubkey)
+        if account is None or epoch is None or account.rent_epoch == epoch:
+            return account
+        return Account(account.lamports, bytes(account.data), account.owner, account.executable, epoch)
 
     def get_balance(self, pubkey: Pubkey) -> int:
         return self.svm.get_balance(pubkey) or 0
 
     def account_at_root(self, pubkey: Pubkey) -> Account | None:
-        return _existing(self.finality.account_at_root(pubkey, self.root, self.svm.get_account))
+        return _existing(self.finality.account_at_root(pubkey, self.root, self._tip_account))
 
     def _record_write(self, pubkey: Pubkey, before: Account | None = None, *, known: bool = False) -> None:
         """``pubkey`` is written in the current slot; its state until now is kept for reads at the root."""
@@ -620,8 +628,9 @@ class Chain:
     def _stored_rent_epoch(self, pubkey: Pubkey, pre: Account | None, account: Account) -> Account:
         """``account`` as agave stores a writable account of a successful transaction: with ``rent_epoch``
         u64::MAX when it was new or rent-exempt when loaded (a failed transaction leaves its fee payer's
-        as it was). An executable account gets it at the next block: storing one reloads its program
-        now, which would make a program deployed in this slot callable before a validator allows it."""
+        as it was). LiteSVM gets an executable account's at the next block (storing one reloads its
+        program now, which would make a program deployed in this slot callable before a validator allows
+        it); until then the node's reads and the ledger show it already."""
         epoch = rent_epoch_after_write(pre, self.minimum_balance)
         if account.rent_epoch == epoch:
             return account
