@@ -47,3 +47,7 @@ fi
 # The local node's engine: solders 0.29.0's LiteSVM (agave 4.1.2) as the package solders29, beside the
 # client stack's solders 0.26 (see scripts/install_engine.py). Instant when already installed.
 .venv/bin/python scripts/install_engine.py
+
+# The SPL and core BPF programs of a solana-test-validator 4.2.2 genesis (the crate solana-program-binaries
+# 4.2.2 from crates.io, cached; see scripts/install_program_binaries.py). Instant when already installed.
+.venv/bin/python scripts/install_program_binaries.py

@@ -68,6 +68,11 @@ async def test_deploy_then_run(client: AsyncClient, program_elf: bytes) -> None:
     assert data[45:] == program_elf
 
     assert program_ran(await invoke_logs(client, payer, program.pubkey()), program.pubkey())
+    # Written by the deployment, both report rentEpoch u64::MAX as on a validator (the program account
+    # from the block after it).
+    for address in (program.pubkey(), loader.programdata_address(program.pubkey())):
+        written = (await client.get_account_info(address)).value
+        assert written is not None and written.rent_epoch == 2**64 - 1
 
 
 async def test_upgrade_with_a_larger_elf_extends_the_program(client: AsyncClient, program_elf: bytes) -> None:

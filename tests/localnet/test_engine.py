@@ -243,8 +243,9 @@ def _fee_cases(
         "one signature": ([memo], []),
         "two signatures": ([move], [other]),
         "precompile signatures": ([_readings(3), memo], []),
-        "price with a limit": ([set_compute_unit_limit(10_000), set_compute_unit_price(1_000_000), memo], []),
-        "price rounded up": ([set_compute_unit_limit(1_001), set_compute_unit_price(1_000), memo], []),
+        # SPL Memo 3.0 (the validator's) takes about 16,000 CU to log a signed memo
+        "price with a limit": ([set_compute_unit_limit(40_000), set_compute_unit_price(250_000), memo], []),
+        "price rounded up": ([set_compute_unit_limit(40_001), set_compute_unit_price(25), memo], []),
         # Without a limit: 3,000 CU per builtin instruction (system, compute budget, Ed25519), 200,000 per
         # other (the memo program, and the lookup-table program, which is an SBF program in agave 4).
         "price, builtins only": ([set_compute_unit_price(10_000), move], [other]),
@@ -263,7 +264,7 @@ EXPECTED_FEES = {
     "two signatures": 10_000,
     "precompile signatures": 20_000,
     "price with a limit": 5000 + 10_000,
-    "price rounded up": 5000 + 2,  # 1,001 CU at 1,000 micro-lamports: 1.001 lamports
+    "price rounded up": 5000 + 2,  # 40,001 CU at 25 micro-lamports: 1.000025 lamports
     "price, builtins only": 10_000 + 60,  # 2 x 3,000 CU at 0.01 lamports
     "price, Ed25519 and a transfer": 15_000 + 90,
     "price, memo": 5000 + 2030,  # (3,000 + 200,000) CU

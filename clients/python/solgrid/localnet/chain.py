@@ -31,7 +31,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -52,6 +52,7 @@ from solgrid.localnet import txmeta
 from solgrid.localnet.engine import Engine
 from solgrid.localnet.finality import Commitment, Finality
 from solgrid.localnet.genesis import GenesisProgram, upgradeable_program_accounts
+from solgrid.localnet.program_binaries import RENT_EXEMPT_RENT_EPOCH
 from solgrid.localnet.slot_hashes import SlotHashes, empty_slot_hash
 from solgrid.localnet.store import LedgerStore
 from solgrid.localnet.svm import new_svm
@@ -189,6 +190,7 @@ class Chain:
         )
         self.listeners: list[ChainListener] = []
         self._owners: dict[Pubkey, Pubkey] = {}
+        self._pending_rent_epochs: dict[Pubkey, int] = {}
         self._by_owner: dict[Pubkey, set[Pubkey]] = collections.defaultdict(set)
         self._dirty: set[Pubkey] = set()
         self._slot_hashes = SlotHashes()
@@ -286,7 +288,7 @@ class Chain:
         """Persist the accounts written since the last commit and the node state (one SQLite transaction)."""
         if self.store.persistent:
             dirty, self._dirty = self._dirty, set()
-            written = ((pubkey, self.svm.get_account(pubkey)) for pubkey in dirty)
+            written = ((pubkey, self._tip_account(pubkey)) for pubkey in dirty)
             self.store.put_accounts((pubkey, account) for pubkey, account in written if _persistable(account))
         else:
             self._dirty.clear()
@@ -330,6 +332,7 @@ class Chain:
         self._record_write(SLOT_HASHES)
         self.svm.set_slot_hashes(self._slot_hashes.entries())
         self._update_clock()
+        self._store_pending_rent_epochs()
         self._advance_root()
         self._prune_history(slot)
 
@@ -411,13 +414,21 @@ class Chain:
     def get_account(self, pubkey: Pubkey) -> Account | None:
         """The account at the tip, or None if it does not exist (LiteSVM keeps closed accounts at 0
         lamports)."""
-        return _existing(self.svm.get_account(pubkey))
+        return _existing(self._tip_account(pubkey))
+
+    def _tip_account(self, pubkey: Pubkey) -> Account | None:
+        """LiteSVM's account with the rent epoch it gets at the next block (see ``_stored_rent_epoch``)."""
+        account = self.svm.get_account(pubkey)
+        epoch = self._pending_rent_epochs.get(pubkey)
+        if account is None or epoch is None or account.rent_epoch == epoch:
+            return account
+        return Account(account.lamports, bytes(account.data), account.owner, account.executable, epoch)
 
     def get_balance(self, pubkey: Pubkey) -> int:
         return self.svm.get_balance(pubkey) or 0
 
     def account_at_root(self, pubkey: Pubkey) -> Account | None:
-        return _existing(self.finality.account_at_root(pubkey, self.root, self.svm.get_account))
+        return _existing(self.finality.account_at_root(pubkey, self.root, self._tip_account))
 
     def _record_write(self, pubkey: Pubkey, before: Account | None = None, *, known: bool = False) -> None:
         """``pubkey`` is written in the current slot; its state until now is kept for reads at the root."""
@@ -614,6 +625,36 @@ class Chain:
         payer = execution.keys.keys[0]
         return self.get_balance(payer) != execution.pre_balances[0]
 
+    def _stored_rent_epoch(self, pubkey: Pubkey, pre: Account | None, account: Account) -> Account:
+        """``account`` as agave stores a writable account of a successful transaction: with ``rent_epoch``
+        u64::MAX when it was new or rent-exempt when loaded (a failed transaction leaves its fee payer's
+        as it was). LiteSVM gets an executable account's at the next block (storing one reloads its
+        program now, which would make a program deployed in this slot callable before a validator allows
+        it); until then the node's reads and the ledger show it already."""
+        epoch = rent_epoch_after_write(pre, self.minimum_balance)
+        if account.rent_epoch == epoch:
+            return account
+        stored = Account(account.lamports, bytes(account.data), account.owner, account.executable, epoch)
+        if account.executable:
+            self._pending_rent_epochs[pubkey] = epoch
+        else:
+            self.svm.set_account(pubkey, stored)
+        return stored
+
+    def _store_pending_rent_epochs(self) -> None:
+        pending, self._pending_rent_epochs = self._pending_rent_epochs, {}
+        for pubkey, epoch in pending.items():
+            account = self.svm.get_account(pubkey)
+            if account is None or account.rent_epoch == epoch:
+                continue
+            stored = Account(account.lamports, bytes(account.data), account.owner, account.executable, epoch)
+            try:
+                self.svm.set_account(pubkey, stored)
+            except Exception as e:  # a program closed or broken since: it keeps its rent epoch
+                log.warning("cannot store the rent epoch of %s: %s", pubkey, e)
+                continue
+            self._dirty.add(pubkey)
+
     def _restore_pre_state(self, execution: _Execution) -> None:
         for index, pubkey in enumerate(execution.keys.keys):
             if index in execution.keys.program_indexes:
@@ -643,6 +684,8 @@ class Chain:
             account = self.svm.get_account(pubkey)
             if err is not None and account == execution.pre[index]:
                 continue
+            if err is None and account is not None:
+                account = self._stored_rent_epoch(pubkey, execution.pre[index], account)
             self._record_write(pubkey, execution.pre[index], known=True)
             post[index] = account
             if account is not None:
@@ -808,6 +851,16 @@ class Bank:
 
 def _existing(account: Account | None) -> Account | None:
     return None if account is None or account.lamports == 0 else account
+
+
+def rent_epoch_after_write(pre: Account | None, minimum_balance: Callable[[int], int]) -> int:
+    """The ``rent_epoch`` agave 4 stores for a writable account of a successful transaction, from its state
+    when loaded: u64::MAX for a new account or a rent-exempt one, else (rent-paying) the one it had."""
+    if pre is None or pre.lamports == 0 or pre.rent_epoch == RENT_EXEMPT_RENT_EPOCH:
+        return RENT_EXEMPT_RENT_EPOCH
+    if pre.lamports >= minimum_balance(len(pre.data)):
+        return RENT_EXEMPT_RENT_EPOCH
+    return int(pre.rent_epoch)
 
 
 def _persistable(account: Account | None) -> bool:

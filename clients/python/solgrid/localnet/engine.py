@@ -10,9 +10,11 @@ hashes and accounts field by field, transactions through their wire bytes, resul
 
 The engine is set up as a default ``solana-test-validator`` would be: every feature the runtime knows is
 active (SIMD-0500 included: only SBPF v3 programs can be deployed, v0 ones still run), the builtins,
-sysvars, feature accounts, precompiles and the programs LiteSVM ships (SPL Token as p-token,
-Token-2022, ATA, memo, address lookup table, stake). ``deactivate`` is the counterpart of the test
-validator's ``--deactivate-feature``.
+sysvars, feature accounts, precompiles, and, instead of the programs LiteSVM ships, the validator's own
+genesis programs, account for account (``program_binaries``: SPL Token as p-token 1.0.0, Token-2022
+10.0.0, Memo 1/3/4, ATA 1.1.1 and the core BPF address lookup table, config, feature gate and stake
+programs, which replace the builtins of the same addresses). ``deactivate`` is the counterpart of the
+test validator's ``--deactivate-feature``.
 
 Only the local node and tests use this module; the SDK never imports it.
 """
@@ -35,6 +37,8 @@ from solders.transaction_metadata import (
     SimulatedTransactionInfo,
     TransactionMetadata,
 )
+
+from solgrid.localnet import program_binaries
 
 try:
     import solders29.solders as _x
@@ -175,7 +179,6 @@ class Engine:
         svm.set_lamports(lamports)
         svm.set_sysvars()
         svm.set_feature_accounts()
-        svm.set_default_programs()
         svm.set_precompiles()
         svm.set_sigverify(sigverify)
         svm.set_blockhash_check(blockhash_check)
@@ -183,6 +186,8 @@ class Engine:
         self._svm = svm
         self._features = features
         self.deactivated = frozenset(deactivated)
+        for pubkey, account in program_binaries.genesis_accounts(self.minimum_balance_for_rent_exemption):
+            self.set_account(pubkey, account)
 
     # -- features --------------------------------------------------------------------------------------
 

@@ -278,7 +278,7 @@ class LedgerStore:
                         account.lamports,
                         bytes(account.owner),
                         int(account.executable),
-                        account.rent_epoch,
+                        _signed64(account.rent_epoch),
                         bytes(account.data),
                     )
                 )
@@ -301,8 +301,13 @@ class LedgerStore:
         for pubkey, lamports, owner, executable, rent_epoch, data in rows:
             yield (
                 Pubkey.from_bytes(pubkey),
-                Account(lamports, data, Pubkey.from_bytes(owner), bool(executable), rent_epoch),
+                Account(lamports, data, Pubkey.from_bytes(owner), bool(executable), rent_epoch % 2**64),
             )
+
+
+def _signed64(value: int) -> int:
+    """A u64 as SQLite's signed 64-bit INTEGER holds it (``rent_epoch`` u64::MAX becomes -1)."""
+    return value - 2**64 if value >= 2**63 else value
 
 
 def _stored(row: tuple[Any, ...]) -> StoredTransaction:
