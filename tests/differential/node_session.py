@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,19 @@ def _mask_slots(account: dict[str, Any] | None) -> dict[str, Any] | None:
     data = bytearray(base64.b64decode(account["data"][0]))
     data[_LAST_EXTENDED_SLOT] = bytes(8)
     return {**account, "data": [base64.b64encode(data).decode(), "base64"]}
+
+
+_CONSUMED = re.compile(r"^(Program \w+ consumed )\d+ of \d+( compute units)$")
+
+
+def _mask_units(meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` without its compute units (and the cost units that include them)."""
+    logs = [_CONSUMED.sub(r"\1<units> of <units>\2", line) for line in meta.get("logMessages") or []]
+    masked = {**meta, "logMessages": logs}
+    for key in ("computeUnitsConsumed", "costUnits"):
+        if key in masked:
+            masked[key] = "<units>"
+    return masked
 
 
 @dataclass(frozen=True)
@@ -161,12 +175,20 @@ class Session:
         self._sent_messages.add(body)
 
     async def send(
-        self, tx: VersionedTransaction, *, preflight: bool = True, lands: bool = True, duplicate: bool = False
+        self,
+        tx: VersionedTransaction,
+        *,
+        preflight: bool = True,
+        lands: bool = True,
+        duplicate: bool = False,
+        units_depend_on_slot: bool = False,
     ) -> bool:
         """Send ``tx``; record the reply, whether it landed, its meta and the accounts it touched.
 
         ``lands=False``: the node is expected to drop it (expired blockhash), so it is watched for a short
-        while only. Returns whether it landed."""
+        while only. ``units_depend_on_slot``: the compute units it consumes depend on slot timing (a
+        lookup table's CreateLookupTable searches SlotHashes for its recent slot), so they are masked.
+        Returns whether it landed."""
         self._check_unique(tx, duplicate)
         encoded = base64.b64encode(bytes(tx)).decode()
         config = {"encoding": "base64", "skipPreflight": not preflight, "preflightCommitment": "confirmed"}
@@ -180,7 +202,7 @@ class Session:
         self.record("status", status and {"err": status["err"]})
         if status is None:
             return False
-        await self._record_landed(signature)
+        await self._record_landed(signature, units_depend_on_slot)
         return True
 
     async def send_raw(self, wire: bytes, *, preflight: bool = True) -> None:
@@ -207,7 +229,7 @@ class Session:
                 return None
             await asyncio.sleep(0.05)
 
-    async def _record_landed(self, signature: str) -> None:
+    async def _record_landed(self, signature: str, units_depend_on_slot: bool) -> None:
         config = {"encoding": "base64", "commitment": "confirmed", "maxSupportedTransactionVersion": 0}
         landed = None
         for _ in range(100):
@@ -218,6 +240,8 @@ class Session:
         if landed is None:
             raise AssertionError(f"{self.name}: {signature} confirmed but getTransaction has nothing")
         meta = dict(landed["meta"])
+        if units_depend_on_slot:
+            meta = _mask_units(meta)
         self.record("version", landed.get("version"))
         self.record("meta", meta)
         tx = VersionedTransaction.from_bytes(base64.b64decode(landed["transaction"][0]))

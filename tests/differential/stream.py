@@ -661,7 +661,8 @@ class Stream:
             self.registry.program_id,
         ]
         extend = extend_lookup_table(table, _pk("alice"), _pk("alice"), addresses)
-        await self._send(s, [create, extend], "alice")
+        tx = await s.sign([create, extend], key("alice"))
+        await s.send(tx, units_depend_on_slot=True)
         extended = await s.slot()
         while await s.slot() <= extended:
             await asyncio.sleep(0.1)

@@ -41,11 +41,17 @@ async def _run(session: Session, stream: Stream) -> None:
 
 
 async def _both(local_url: str, validator_url: str, stream: Stream) -> tuple[Session, Session]:
-    """Both runs, then the deliberate differences probed on both nodes."""
     async with httpx.AsyncClient(timeout=30) as http:
         ours = Session("localnet", local_url, http)
         theirs = Session("solana-test-validator", validator_url, http)
         await asyncio.gather(_run(ours, stream), _run(theirs, stream))
+    return ours, theirs
+
+
+async def _probe_deliberate_differences(local_url: str, validator_url: str) -> None:
+    async with httpx.AsyncClient(timeout=30) as http:
+        ours = Session("localnet", local_url, http)
+        theirs = Session("solana-test-validator", validator_url, http)
         for entry in DELIBERATE:
             try:
                 await entry.probe(ours, theirs)
@@ -54,7 +60,13 @@ async def _both(local_url: str, validator_url: str, stream: Stream) -> tuple[Ses
                     f"deliberate difference {entry.name!r} is no longer observed ({e}): remove it from "
                     "tests/differential/deliberate.py and the README, or fix the probe"
                 ) from None
-    return ours, theirs
+
+
+def _dump(directory: Path, *sessions: Session) -> None:
+    """Both records as JSON lines, to study a divergence (tests/differential/show_differences.py)."""
+    for session in sessions:
+        lines = (json.dumps([o.step, o.step_name, o.what, o.value]) for o in session.observations)
+        (directory / f"{session.name}.jsonl").write_text("\n".join(lines) + "\n")
 
 
 @pytest.mark.compat
@@ -68,24 +80,21 @@ def test_local_node_answers_the_stream_as_the_validator_does(tmp_path: Path) -> 
     stream = Stream(seed=seed, t0=started)
     with local_node(programs, funded) as local_url, real_validator(tmp_path, programs, elves, funded) as url:
         ours, theirs = asyncio.run(_both(local_url, url, stream))
-    finished = int(time.time())
-
-    dump = os.environ.get("SOLGRID_DIFF_DUMP")
-    if dump:  # both records as JSON lines, to study a divergence
+        finished = int(time.time())
+        if os.environ.get("SOLGRID_DIFF_DUMP"):
+            _dump(Path(os.environ["SOLGRID_DIFF_DUMP"]), ours, theirs)
+        divergence = first_divergence(
+            [replace(o, value=normalise(o.value)) for o in ours.observations],
+            [replace(o, value=normalise(o.value)) for o in theirs.observations],
+        )
+        assert divergence is None, f"seed {seed} (SOLGRID_DIFF_SEED={seed}): {divergence}"
         for session in (ours, theirs):
-            lines = (json.dumps([o.step, o.step_name, o.what, o.value]) for o in session.observations)
-            (Path(dump) / f"{session.name}.jsonl").write_text("\n".join(lines) + "\n")
-    divergence = first_divergence(
-        [replace(o, value=normalise(o.value)) for o in ours.observations],
-        [replace(o, value=normalise(o.value)) for o in theirs.observations],
-    )
-    assert divergence is None, f"seed {seed} (SOLGRID_DIFF_SEED={seed}): {divergence}"
-    for session in (ours, theirs):
-        for field, value, step in session.clock_values:
-            assert started - CLOCK_SLACK_SECONDS <= value <= finished + CLOCK_SLACK_SECONDS, (
-                f"{session.name}: {field} = {value} at step {step} is not a time of this run"
-            )
-    assert len(ours.observations) > 200
+            for field, value, step in session.clock_values:
+                assert started - CLOCK_SLACK_SECONDS <= value <= finished + CLOCK_SLACK_SECONDS, (
+                    f"{session.name}: {field} = {value} at step {step} is not a time of this run"
+                )
+        assert len(ours.observations) > 200
+        asyncio.run(_probe_deliberate_differences(local_url, url))
 
 
 def test_the_readme_lists_exactly_the_deliberate_differences_the_test_allows() -> None:
