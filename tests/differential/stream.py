@@ -302,6 +302,20 @@ class Stream:
         for status in (ZoneStatus.HALTED, ZoneStatus.ACTIVE):
             ix = self.registry.set_zone_status(zone_id=ZONE, status=status, cosigners=[_pk("authority")])
             await self._send(s, [ix], "authority")
+        ix = self.registry.set_zone_status(
+            zone_id=ZONE, status=ZoneStatus.ACTIVE, cosigners=[_pk("authority")]
+        )
+        await self._send(s, [ix], "payer", "authority")  # no change
+        ix = self.registry.set_zone_status(
+            zone_id=ZONE, status=ZoneStatus.HALTED, cosigners=[_pk("stranger")]
+        )
+        await self._send(s, [ix], "stranger")
+
+    async def step_settlement_authority_by_stranger(self, s: Session) -> None:
+        ix = self.registry.set_settlement_authority(
+            settlement_authority=_pk("stranger"), cosigners=[_pk("stranger")]
+        )
+        await self._send(s, [ix], "stranger", preflight=False)
 
     async def step_register_users(self, s: Session) -> None:
         for name, role in (("prosumer", UserRole.PROSUMER), ("consumer", UserRole.CONSUMER)):
@@ -414,6 +428,16 @@ class Stream:
         await self._send(s, [ix], "authority")
         await self._readings(s, [self._reading(2, 1_100, 100)], self.device2)
 
+    async def step_rotate_device_key_by_stranger(self, s: Session) -> None:
+        ix = self.registry.rotate_device_key(
+            meter=self.meter.meter, new_key=self.device.public_key, cosigners=[_pk("stranger")]
+        )
+        await self._send(s, [ix], "stranger")
+
+    async def step_reinstate_verified_user(self, s: Session) -> None:
+        ix = self.registry.reinstate_user(regulator=_pk("authority"), wallet=_pk("prosumer"))
+        await self._send(s, [ix], "authority", preflight=False)
+
     async def step_settle_meter_directly(self, s: Session) -> None:
         ix = self.registry.settle_meter(
             settlement_authority=_pk("stranger"), meter=self.meter.meter, owner=_pk("prosumer")
@@ -455,6 +479,8 @@ class Stream:
     async def step_authority_handover(self, s: Session) -> None:
         ix = self.registry.propose_authority(authority=_pk("authority"), new_authority=_pk("authority-2"))
         await self._send(s, [ix], "authority")
+        ix = self.registry.propose_authority(authority=_pk("stranger"), new_authority=_pk("stranger"))
+        await self._send(s, [ix], "stranger")
         await self._send(s, [self.registry.accept_authority(new_authority=_pk("stranger"))], "stranger")
         await self._send(s, [_transfer("payer", _pk("authority-2"), SOL)], "payer")
         await self._send(s, [self.registry.accept_authority(new_authority=_pk("authority-2"))], "authority-2")
