@@ -17,7 +17,7 @@ test: build validator
 demo: build
 	@.venv/bin/python scripts/demo.py
 
-bench: build
+bench: build validator
 	@.venv/bin/python bench/run.py
 
 localnet: build

@@ -10,7 +10,12 @@ the logs (:class:`EventDecoder`), then :class:`Store` writes transactions, the e
 meter_readings and meter totals, plus the checkpoint, one database transaction per page of
 ``STORE_PAGE`` transactions (as catch-up does). A second run goes through :func:`catch_up` itself
 (listing, the already-indexed check, concurrent fetches, checkpoint) from an in-memory chain into a
-fresh database. No RPC is involved; the numbers are printed, not asserted.
+fresh database. No RPC is involved there; the numbers are printed, not asserted.
+
+:func:`from_node` measures the same catch-up through a node's JSON-RPC (``getSignaturesForAddress``,
+``getTransaction``, at ``confirmed`` as the indexer service reads): both programs' whole history on a
+node, into a fresh database. ``make bench`` runs it on each node after the oracle bench has written its
+history there (``bench/run.py``).
 
     .venv/bin/python bench/indexer_bench.py [--transactions 1000] [--events-per-tx 6] [--db URL]
 """
@@ -27,12 +32,14 @@ from pathlib import Path
 
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
+from sqlalchemy import func, select
 
 from solgrid.indexer.backfill import STORE_PAGE as STORE_PAGE
 from solgrid.indexer.backfill import catch_up
-from solgrid.indexer.chain import SignatureInfo
+from solgrid.indexer.chain import RpcChainReader, SignatureInfo
 from solgrid.indexer.db import create_engine, migrate, sessions
 from solgrid.indexer.decode import EventDecoder
+from solgrid.indexer.models import Event, MeterReading
 from solgrid.indexer.store import FetchedTransaction, Store
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.registry import RegistryClient
@@ -208,6 +215,43 @@ async def run(
     )
 
 
+@dataclass(frozen=True)
+class NodeCatchUp:
+    transactions: int
+    events: int
+    readings: int
+    """meter_readings rows stored."""
+    seconds: float
+
+    @property
+    def eps(self) -> float:
+        return self.events / self.seconds
+
+    @property
+    def tps(self) -> float:
+        return self.transactions / self.seconds
+
+
+async def from_node(rpc_url: str, db_url: str) -> NodeCatchUp:
+    """Catch-up of both programs' history on the node at ``rpc_url`` into a fresh database at ``db_url``:
+    list, fetch, decode, store, checkpoint, as the indexer service runs it."""
+    decoder = EventDecoder([RegistryClient().coder, EnergyTokenClient().coder])
+    engine = create_engine(db_url)
+    await migrate(engine)
+    factory, store = sessions(engine), Store(decoder)
+    async with RpcChainReader(rpc_url, "confirmed") as chain:
+        started = time.perf_counter()
+        stored = 0
+        for program in decoder.program_ids:
+            stored += await catch_up(chain, factory, store, str(program), node=rpc_url)
+        elapsed = time.perf_counter() - started
+    async with factory() as session:
+        events = await session.scalar(select(func.count()).select_from(Event)) or 0
+        readings = await session.scalar(select(func.count()).select_from(MeterReading)) or 0
+    await engine.dispose()
+    return NodeCatchUp(stored, events, readings, elapsed)
+
+
 def run_sqlite(count: int = 1000, per_tx: int = READINGS_PER_TX) -> IngestResult:
     """The benchmark on fresh SQLite files (what ``make bench`` records)."""
     with tempfile.TemporaryDirectory(prefix="solgrid-indexer-bench-") as tmp:
@@ -228,8 +272,16 @@ def main() -> None:
         help=f"ReadingAccepted events per transaction (default {READINGS_PER_TX}, the oracle's batch)",
     )
     parser.add_argument("--db", default=None, help="database URL (default: a fresh SQLite file)")
+    parser.add_argument("--url", help="catch up from the node at URL instead (both programs' history)")
     args = parser.parse_args()
     per_tx = args.events_per_tx
+    if args.url is not None:
+        with tempfile.TemporaryDirectory(prefix="solgrid-indexer-bench-") as tmp:
+            db = args.db or f"sqlite+aiosqlite:///{Path(tmp) / 'node.db'}"
+            r = asyncio.run(from_node(args.url, db))
+        print(f"catch-up from {args.url}: {r.transactions} tx, {r.events} events, {r.readings} readings")
+        print(f"  {r.eps:,.0f} events/s, {r.tps:,.0f} tx/s ({r.seconds:.2f} s)")
+        return
     if args.db is not None:
         result = asyncio.run(run(args.transactions, args.db, None, per_tx))
     else:

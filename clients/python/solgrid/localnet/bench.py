@@ -1,10 +1,16 @@
 """Throughput of the local node: simple SOL transfers sent over JSON-RPC by concurrent solana-py clients.
 
 Each client is its own ``AsyncClient`` (its own HTTP connection pool) with its own funded payer; it
-signs transfers and keeps ``in_flight`` ``sendTransaction`` requests outstanding (preflight on, at
-``confirmed`` as clients use it). After every send has returned, all signatures are confirmed with
-getSignatureStatuses. Reported: sends per second (RPC accepted and executed) and end-to-end
-transactions per second including confirmation.
+signs transfers to one new recipient and keeps ``in_flight`` ``sendTransaction`` requests outstanding
+(preflight on, at ``confirmed`` as clients use it). Every amount is at least the rent-exempt minimum of an
+empty account, so whichever transfer lands first may create the recipient on any node (a validator
+refuses less: ``InsufficientFundsForRent``). After every send has returned, all signatures are polled
+with getSignatureStatuses until each is ``confirmed`` (or finalized), with or without an error, or can no
+longer land (the finalized block height is past its blockhash's last valid height: dropped). A transfer
+counts as confirmed only if it succeeded, and each recipient must then hold exactly the sum of its
+confirmed transfers (else the run fails). Reported: sends per second (accepted by the RPC node: executed
+on our node, preflighted and forwarded on a validator) and confirmed successful transfers per second, end
+to end. Works against any node (``--url``): the same clients and transactions on our node and a validator.
 
 Without a URL the node is started as a separate process (``solgrid localnet``), so the clients and
 the node do not share one Python thread. Run ``python -m solgrid.localnet.bench [--url URL]``.
@@ -19,7 +25,7 @@ import time
 from dataclasses import dataclass
 
 from solana.rpc.async_api import AsyncClient
-from solana.rpc.commitment import Confirmed
+from solana.rpc.commitment import Confirmed, Finalized
 from solana.rpc.types import TxOpts
 from solders.hash import Hash
 from solders.keypair import Keypair
@@ -27,6 +33,7 @@ from solders.message import Message
 from solders.signature import Signature
 from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
+from solders.transaction_status import TransactionConfirmationStatus
 
 from solgrid.localnet.process import node_process
 
@@ -44,6 +51,7 @@ class BenchResult:
     total_seconds: float
     confirmed: int
     failed: int
+    dropped: int = 0
 
     @property
     def send_tps(self) -> float:
@@ -57,7 +65,8 @@ class BenchResult:
         return (
             f"{self.transactions} transfers, {self.clients} clients x {self.in_flight} in flight: "
             f"sent {self.send_tps:.0f} tx/s, confirmed {self.confirmed_tps:.0f} tx/s "
-            f"({self.confirmed} confirmed, {self.failed} failed, {self.total_seconds:.2f} s)"
+            f"({self.confirmed} confirmed, {self.failed} failed, {self.dropped} dropped, "
+            f"{self.total_seconds:.2f} s)"
         )
 
 
@@ -78,14 +87,18 @@ class _Sender:
         self.count = count
         self.in_flight = in_flight
         self.recipient = Keypair().pubkey()
-        self.signatures: list[Signature] = []
+        self.sent: dict[Signature, int] = {}
+        """Lamports of each transfer the node accepted, by signature."""
+        self.last_valid_height = 0
+        """The highest last valid block height of the blockhashes used."""
         self._blockhash = Hash.default()
         self._blockhash_at = 0.0
 
     async def _current_blockhash(self, client: AsyncClient) -> Hash:
         if time.monotonic() - self._blockhash_at > BLOCKHASH_REFRESH_SECONDS:
-            self._blockhash = (await client.get_latest_blockhash()).value.blockhash
-            self._blockhash_at = time.monotonic()
+            latest = (await client.get_latest_blockhash()).value
+            self._blockhash, self._blockhash_at = latest.blockhash, time.monotonic()
+            self.last_valid_height = max(self.last_valid_height, latest.last_valid_block_height)
         return self._blockhash
 
     def _transfer(self, blockhash: Hash, lamports: int) -> VersionedTransaction:
@@ -108,13 +121,27 @@ class _Sender:
             async def worker() -> None:
                 for lamports in amounts:
                     tx = self._transfer(await self._current_blockhash(client), lamports)
-                    self.signatures.append((await client.send_transaction(tx, opts)).value)
+                    self.sent[(await client.send_transaction(tx, opts)).value] = lamports
 
             await asyncio.gather(*(worker() for _ in range(self.in_flight)))
 
 
-async def _confirm_all(client: AsyncClient, signatures: list[Signature]) -> tuple[int, int]:
-    confirmed = failed = 0
+@dataclass
+class Outcomes:
+    succeeded: set[Signature]
+    failed: int
+    dropped: int
+
+
+def settled(status: TransactionConfirmationStatus | None) -> bool:
+    """Whether a signature's status counts: confirmed or finalized (a processed one may still be lost)."""
+    return status in (TransactionConfirmationStatus.Confirmed, TransactionConfirmationStatus.Finalized)
+
+
+async def _confirm_all(client: AsyncClient, signatures: list[Signature], last_valid_height: int) -> Outcomes:
+    """Polls until each signature is confirmed (succeeded or failed), or can no longer land: still
+    unconfirmed when the finalized block height is past ``last_valid_height`` (dropped)."""
+    outcomes = Outcomes(set(), 0, 0)
     waiting = list(signatures)
     while waiting:
         still: list[Signature] = []
@@ -123,16 +150,31 @@ async def _confirm_all(client: AsyncClient, signatures: list[Signature]) -> tupl
             for signature, status in zip(
                 batch, (await client.get_signature_statuses(batch)).value, strict=True
             ):
-                if status is None:
+                if status is None or not settled(status.confirmation_status):
                     still.append(signature)
                 elif status.err is None:
-                    confirmed += 1
+                    outcomes.succeeded.add(signature)
                 else:
-                    failed += 1
+                    outcomes.failed += 1
         if still and len(still) == len(waiting):
+            if (await client.get_block_height(Finalized)).value > last_valid_height:
+                outcomes.dropped = len(still)
+                break
             await asyncio.sleep(0.1)
         waiting = still
-    return confirmed, failed
+    return outcomes
+
+
+async def _check_balances(client: AsyncClient, senders: list[_Sender], succeeded: set[Signature]) -> None:
+    """Each recipient holds exactly what its successful transfers sent (else the statuses were wrong)."""
+    for sender in senders:
+        expected = sum(lamports for sig, lamports in sender.sent.items() if sig in succeeded)
+        held = (await client.get_balance(sender.recipient, Confirmed)).value
+        if held != expected:
+            raise RuntimeError(
+                f"recipient {sender.recipient} holds {held} lamports, but its transfers confirmed as "
+                f"successful sent {expected}"
+            )
 
 
 async def transfer_throughput(
@@ -146,17 +188,19 @@ async def transfer_throughput(
         started = time.perf_counter()
         await asyncio.gather(*(s.run() for s in senders))
         sent = time.perf_counter()
-        signatures = [sig for s in senders for sig in s.signatures]
-        confirmed, failed = await _confirm_all(funding, signatures)
+        signatures = [sig for s in senders for sig in s.sent]
+        outcomes = await _confirm_all(funding, signatures, max(s.last_valid_height for s in senders))
         finished = time.perf_counter()
+        await _check_balances(funding, senders, outcomes.succeeded)
     return BenchResult(
         transactions=len(signatures),
         clients=clients,
         in_flight=in_flight,
         send_seconds=sent - started,
         total_seconds=finished - started,
-        confirmed=confirmed,
-        failed=failed,
+        confirmed=len(outcomes.succeeded),
+        failed=outcomes.failed,
+        dropped=outcomes.dropped,
     )
 
 
