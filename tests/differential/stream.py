@@ -802,7 +802,7 @@ class Stream:
                 ixs = [*_cu(limit, price), _transfer(source, _pk(dest), amount + 1_000 + i)]
             else:
                 ix = self.registry.verify_user(regulator=_pk(source), wallet=_pk("consumer"))
-                ixs = [*_cu(limit, price), ix]
+                ixs = [*_cu(limit, (price or 0) + i), ix]  # the price keeps the step distinct
             steps.append((f"random-{i}-{kind}", _random_step(self, ixs, source, preflight)))
         return steps
 
