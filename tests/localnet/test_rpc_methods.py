@@ -303,7 +303,14 @@ async def test_simulate_does_not_change_state(node: LocalNode, client: AsyncClie
         "simulateTransaction",
         [base64.b64encode(bytes(unsigned)).decode(), {"encoding": "base64", "sigVerify": True}],
     )
-    assert verified["error"]["code"] == -32003
+    # agave 4.2.2 answers a result, not an RPC error: nothing ran, nothing loaded, no balances
+    failure = verified["result"]["value"]
+    assert (failure["err"], failure["fee"], failure["loadedAccountsDataSize"]) == (
+        "SignatureFailure",
+        None,
+        0,
+    )
+    assert failure["preBalances"] is None and failure["logs"] == []
 
     with_accounts = await call(
         node.rpc_url,

@@ -48,7 +48,7 @@ from solders.sysvar import CLOCK, SLOT_HASHES
 from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import SimulatedTransactionInfo, TransactionMetadata
 
-from solgrid.localnet import txmeta
+from solgrid.localnet import inner_json, loaded_size, tx_cost, txmeta
 from solgrid.localnet.engine import Engine
 from solgrid.localnet.finality import Commitment, Finality
 from solgrid.localnet.genesis import GenesisProgram, upgradeable_program_accounts
@@ -147,6 +147,66 @@ class _Execution:
     keys: txmeta.AccountKeys
     pre: list[Account | None]
     pre_balances: list[int]
+    loaded_size: int
+    """Loaded account data (SIMD-0186); the limit itself when the transaction exceeds it."""
+    exceeds_limit: bool
+
+    def loaded_addresses(self) -> dict[str, list[str]]:
+        return {
+            "writable": [str(k) for k in self.keys.loaded_writable],
+            "readonly": [str(k) for k in self.keys.loaded_readonly],
+        }
+
+
+@dataclass(frozen=True)
+class _Executed:
+    """What the execution of a committed transaction recorded (nothing when it paid only its fee)."""
+
+    logs: list[str] | None
+    inner: list[dict[str, Any]] | None
+    units: int
+    return_data: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, meta: TransactionMetadata) -> _Executed:
+        return cls(
+            list(meta.logs()),
+            txmeta.inner_instructions_json(meta.inner_instructions()),
+            meta.compute_units_consumed(),
+            txmeta.return_data_json(meta),
+        )
+
+
+_FEE_ONLY = _Executed(None, None, 0, None)
+
+NOT_PROCESSED_ERRORS = frozenset(
+    {
+        "AccountNotFound",
+        "InsufficientFundsForFee",
+        "InvalidAccountForFee",
+        "AlreadyProcessed",
+        "BlockhashNotFound",
+        "SignatureFailure",
+        "MissingSignatureForFee",
+        "SanitizeFailure",
+        "AccountLoadedTwice",
+        "TooManyAccountLocks",
+        "UnsupportedVersion",
+        "AddressLookupTableNotFound",
+        "InvalidAddressLookupTableOwner",
+        "InvalidAddressLookupTableData",
+        "InvalidAddressLookupTableIndex",
+        "DuplicateInstruction",
+        "InvalidLoadedAccountsDataSizeLimit",
+    }
+)
+"""Errors of a transaction refused before it was processed: it paid no fee and loaded nothing, and a
+simulation of it reports neither (``fee`` null, ``loadedAccountsDataSize`` 0)."""
+
+
+def _was_processed(err: Any) -> bool:
+    name = next(iter(err)) if isinstance(err, dict) else err
+    return err is None or name not in NOT_PROCESSED_ERRORS
 
 
 def _simulation_result(
@@ -157,16 +217,37 @@ def _simulation_result(
     accounts: list[Any] | None = None,
     inner: list[dict[str, Any]] | None = None,
     replacement: dict[str, Any] | None = None,
+    *,
+    fee: int | None = None,
+    loaded_size: int = 0,
+    loaded_addresses: dict[str, list[str]] | None = None,
+    balances: tuple[list[int], list[int]] | None = None,
+    token_balances: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
+    """RpcSimulateTransactionResult as agave 4.2.2 answers it; a preflight failure's ``data`` leaves
+    ``loadedAddresses`` and the balances null."""
     return {
         "err": err,
         "logs": list(logs),
         "accounts": accounts,
         "unitsConsumed": units,
+        "loadedAccountsDataSize": loaded_size,
         "returnData": return_data,
         "innerInstructions": inner,
         "replacementBlockhash": replacement,
+        "fee": fee,
+        "loadedAddresses": loaded_addresses,
+        "preBalances": None if balances is None else balances[0],
+        "postBalances": None if balances is None else balances[1],
+        "preTokenBalances": None if token_balances is None else token_balances[0],
+        "postTokenBalances": None if token_balances is None else token_balances[1],
     }
+
+
+def _as_preflight(simulation: dict[str, Any]) -> dict[str, Any]:
+    """A simulation as sendTransaction's preflight failure carries it (no loaded addresses, no balances)."""
+    nulls = ("loadedAddresses", "preBalances", "postBalances", "preTokenBalances", "postTokenBalances")
+    return {**simulation, **dict.fromkeys(nulls)}
 
 
 class Chain:
@@ -558,7 +639,7 @@ class Chain:
                 tx, sig_verify=True, replace_blockhash=False, inner_instructions=False, at_root=True
             )
             if simulation["err"] is not None:
-                return PreflightFailed(tx.signatures[0], simulation["err"], simulation)
+                return PreflightFailed(tx.signatures[0], simulation["err"], _as_preflight(simulation))
             return self._submit(tx, raw, preflight=False)
         return self._submit(tx, raw, preflight=preflight)
 
@@ -580,10 +661,20 @@ class Chain:
             return Dropped(signature, early_err)
 
         execution = self._prepare(tx)
+        fee = txmeta.compute_fee(tx.message)
+        if execution.exceeds_limit and fee is not None and self._charge_fee_only(tx, execution, fee):
+            err = loaded_size.MAX_LOADED_ACCOUNTS_DATA_SIZE_EXCEEDED
+            if preflight:
+                self._restore_pre_state(execution)
+                return PreflightFailed(
+                    signature, err, _simulation_result(err, fee=fee, loaded_size=execution.loaded_size)
+                )
+            self._commit_transaction(tx, raw, execution, _FEE_ONLY, err, fee)
+            return Committed(signature, err)
         processed = self.svm.process(tx)
         result = processed.result
         if isinstance(result, TransactionMetadata):
-            self._commit_transaction(tx, raw, execution, result, None, processed.fee)
+            self._commit_transaction(tx, raw, execution, _Executed.of(result), None, processed.fee)
             return Committed(signature, None)
 
         err = processed.err
@@ -598,13 +689,16 @@ class Chain:
                     meta.logs(),
                     meta.compute_units_consumed(),
                     txmeta.return_data_json(meta),
+                    fee=processed.fee if included else None,
+                    loaded_size=execution.loaded_size if included else 0,
                 )
                 return PreflightFailed(signature, err, simulation)
             return Dropped(signature, err)
-        self._commit_transaction(tx, raw, execution, meta, err, processed.fee)
+        self._commit_transaction(tx, raw, execution, _Executed.of(meta), err, processed.fee)
         return Committed(signature, err)
 
     def _prepare(self, tx: VersionedTransaction) -> _Execution:
+        """The transaction's account keys, pre-state and loaded size, in the engine's current state."""
         keys = txmeta.resolve_account_keys(tx.message, self.svm.get_account)
         if keys is None:
             static = list(tx.message.account_keys)
@@ -619,7 +713,40 @@ class Chain:
                 account = self.svm.get_account(pubkey)
                 pre.append(account)
                 balances.append(0 if account is None else account.lamports)
-        return _Execution(keys, pre, balances)
+        size = loaded_size.loaded_accounts_data_size(
+            keys.keys,
+            loaded_size.lookup_table_count(tx.message),
+            lambda k: _existing(self.svm.get_account(k)),
+        )
+        limit = loaded_size.data_size_limit(tx.message)
+        exceeds = limit is not None and size > limit
+        return _Execution(keys, pre, balances, limit if exceeds and limit is not None else size, exceeds)
+
+    def _charge_fee_only(self, tx: VersionedTransaction, execution: _Execution, fee: int) -> bool:
+        """Charge the fee of a transaction that fails to load (and so does not execute) when its fee
+        payer can pay it as a validator checks that; False (nothing charged) otherwise, and then the
+        engine processes the transaction and reports the fee payer's error. Durable-nonce transactions
+        are left to the engine too."""
+        payer = self._fee_payer_after_fee(tx, execution, fee)
+        if payer is None:
+            return False
+        self.svm.set_account(execution.keys.keys[0], payer)
+        return True
+
+    def _fee_payer_after_fee(
+        self, tx: VersionedTransaction, execution: _Execution, fee: int
+    ) -> Account | None:
+        """The fee payer once it paid ``fee``; None when it cannot (missing, not a system account, too
+        poor, or left below rent exemption) or the transaction uses a durable nonce."""
+        payer = execution.pre[0]
+        if payer is None or payer.owner != txmeta.SYSTEM_PROGRAM_ID or payer.lamports < fee:
+            return None
+        if txmeta.advance_nonce_account(tx.message) is not None:
+            return None
+        remaining = payer.lamports - fee
+        if remaining and remaining < self.minimum_balance(len(payer.data)):
+            return None
+        return Account(remaining, bytes(payer.data), payer.owner, payer.executable, payer.rent_epoch)
 
     def _fee_was_charged(self, execution: _Execution) -> bool:
         payer = execution.keys.keys[0]
@@ -669,7 +796,7 @@ class Chain:
         tx: VersionedTransaction,
         raw: bytes,
         execution: _Execution,
-        meta: TransactionMetadata,
+        executed: _Executed,
         err: Any,
         fee: int,
     ) -> None:
@@ -697,27 +824,26 @@ class Chain:
             self.get_balance(k) if i in keys.program_indexes else (0 if a is None else a.lamports)
             for i, (k, a) in enumerate(zip(keys.keys, post, strict=True))
         ]
-        logs = list(meta.logs())
+        logs = executed.logs
         record: dict[str, Any] = {
             "err": err,
             "status": {"Ok": None} if err is None else {"Err": err},
             "fee": fee,
             "preBalances": execution.pre_balances,
             "postBalances": post_balances,
-            "innerInstructions": txmeta.inner_instructions_json(meta.inner_instructions()),
+            "innerInstructions": executed.inner,
             "logMessages": logs,
             "preTokenBalances": [],
             "postTokenBalances": [],
             "rewards": [],
-            "loadedAddresses": {
-                "writable": [str(k) for k in keys.loaded_writable],
-                "readonly": [str(k) for k in keys.loaded_readonly],
-            },
-            "computeUnitsConsumed": meta.compute_units_consumed(),
+            "loadedAddresses": execution.loaded_addresses(),
+            "computeUnitsConsumed": executed.units,
+            "costUnits": tx_cost.executed_cost(
+                tx.message, sum(keys.writable), executed.units, execution.loaded_size
+            ),
         }
-        return_data = txmeta.return_data_json(meta)
-        if return_data is not None:
-            record["returnData"] = return_data
+        if executed.return_data is not None:
+            record["returnData"] = executed.return_data
         if txmeta.has_token_accounts(execution.pre) or txmeta.has_token_accounts(post):
             record["preTokenBalances"] = txmeta.token_balances(keys.keys, execution.pre, self.svm.get_account)
             record["postTokenBalances"] = txmeta.token_balances(keys.keys, post, self.svm.get_account)
@@ -732,7 +858,9 @@ class Chain:
             {bytes(k) for k in keys.keys},
         )
         self.finality.record_transaction(slot, seq)
-        self._notify("on_transaction", CommittedTransaction(signature, slot, err, logs, keys.keys, written))
+        self._notify(
+            "on_transaction", CommittedTransaction(signature, slot, err, logs or [], keys.keys, written)
+        )
 
     def simulate(
         self,
@@ -757,24 +885,101 @@ class Chain:
                 "blockhash": str(blockhash),
                 "lastValidBlockHeight": self.timeline.last_valid_block_height(blockhash),
             }
-        elif not self.check_age(tx.message, at_root=at_root):
-            return _simulation_result(BLOCKHASH_NOT_FOUND), []
         with self._root_state() if at_root else contextlib.nullcontext():
+            execution = self._prepare(tx)
+            if replacement is None and not self.check_age(tx.message, at_root=at_root):
+                return self._unprocessed_simulation(BLOCKHASH_NOT_FOUND, execution), []
+            fee = txmeta.compute_fee(tx.message)
+            if (
+                execution.exceeds_limit
+                and fee is not None
+                and self._fee_payer_after_fee(tx, execution, fee) is not None
+            ):
+                err = loaded_size.MAX_LOADED_ACCOUNTS_DATA_SIZE_EXCEEDED
+                charged = self._balances_after_fee(execution, fee)
+                simulation = _simulation_result(
+                    err,
+                    replacement=replacement,
+                    fee=fee,
+                    loaded_size=execution.loaded_size,
+                    loaded_addresses=execution.loaded_addresses(),
+                    balances=(execution.pre_balances, charged),
+                    token_balances=self._token_balances(execution, execution.pre),
+                )
+                return simulation, []
             simulated = self.svm.simulate(tx)
-        result, err = simulated.result, simulated.err
-        if isinstance(result, SimulatedTransactionInfo):
-            meta, post = result.meta(), list(result.post_accounts())
-        else:
-            meta, post = result.meta(), []
-        simulation = _simulation_result(
-            err,
-            meta.logs(),
-            meta.compute_units_consumed(),
-            txmeta.return_data_json(meta),
-            inner=txmeta.inner_instructions_json(meta.inner_instructions()) if inner_instructions else None,
-            replacement=replacement,
-        )
+            result, err = simulated.result, simulated.err
+            if isinstance(result, SimulatedTransactionInfo):
+                meta, post = result.meta(), list(result.post_accounts())
+            else:
+                meta, post = result.meta(), []
+            processed = _was_processed(err)
+            post_by_key = dict(post)
+            post_accounts = [
+                None if i in execution.keys.program_indexes else post_by_key.get(k, execution.pre[i])
+                for i, k in enumerate(execution.keys.keys)
+            ]
+            if err is None:
+                post_balances = [
+                    execution.pre_balances[i] if a is None else a.lamports
+                    for i, a in enumerate(post_accounts)
+                ]
+            else:
+                post_balances = self._balances_after_fee(execution, simulated.fee if processed else 0)
+            simulation = _simulation_result(
+                err,
+                meta.logs(),
+                meta.compute_units_consumed(),
+                txmeta.return_data_json(meta),
+                inner=(
+                    inner_json.parsed_inner_instructions(
+                        execution.keys.keys, txmeta.inner_instructions_json(meta.inner_instructions())
+                    )
+                    if inner_instructions
+                    else None
+                ),
+                replacement=replacement,
+                fee=simulated.fee if processed else None,
+                loaded_size=execution.loaded_size if processed else 0,
+                loaded_addresses=execution.loaded_addresses(),
+                balances=(execution.pre_balances, post_balances),
+                token_balances=self._token_balances(
+                    execution, post_accounts if err is None else execution.pre
+                ),
+            )
         return simulation, post
+
+    def signature_failure_simulation(self, tx: VersionedTransaction) -> dict[str, Any]:
+        """simulateTransaction's answer (with ``sigVerify``) when a signature does not verify: nothing
+        ran, nothing was loaded, no balances."""
+        keys = txmeta.resolve_account_keys(tx.message, self.svm.get_account)
+        loaded = {
+            "writable": [] if keys is None else [str(k) for k in keys.loaded_writable],
+            "readonly": [] if keys is None else [str(k) for k in keys.loaded_readonly],
+        }
+        return _simulation_result("SignatureFailure", loaded_addresses=loaded)
+
+    def _unprocessed_simulation(self, err: Any, execution: _Execution) -> dict[str, Any]:
+        """A simulation refused before processing: balances as they are, no fee, nothing loaded."""
+        return _simulation_result(
+            err,
+            loaded_addresses=execution.loaded_addresses(),
+            balances=(execution.pre_balances, execution.pre_balances),
+            token_balances=self._token_balances(execution, execution.pre),
+        )
+
+    def _token_balances(
+        self, execution: _Execution, post: Sequence[Account | None]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        if not (txmeta.has_token_accounts(execution.pre) or txmeta.has_token_accounts(post)):
+            return [], []
+        keys, lookup = execution.keys.keys, self.svm.get_account
+        return txmeta.token_balances(keys, execution.pre, lookup), txmeta.token_balances(keys, post, lookup)
+
+    @staticmethod
+    def _balances_after_fee(execution: _Execution, fee: int) -> list[int]:
+        """The balances of a transaction that failed after paying ``fee`` (only the fee payer's changes)."""
+        return [execution.pre_balances[0] - fee, *execution.pre_balances[1:]]
 
     def airdrop(self, to: Pubkey, lamports: int) -> SubmitOutcome:
         """A transfer from the faucet, processed like any transaction (so it has history and logs).

@@ -475,9 +475,8 @@ class RpcMethods:
         except InvalidTransaction as e:
             raise RpcError(INVALID_PARAMS, str(e)) from None
         except SignatureVerificationFailed:
-            raise RpcError(
-                TRANSACTION_SIGNATURE_VERIFICATION_FAILURE, "Transaction signature verification failure"
-            ) from None
+            # agave 4.2.2 answers a simulation whose signatures fail as a result, not as an RPC error
+            return self._context(self.chain.signature_failure_simulation(tx), bank)
         if addresses is not None:
             post_by_key = dict(post)
 

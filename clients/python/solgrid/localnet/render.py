@@ -114,18 +114,22 @@ def transaction_json_parsed(
     if isinstance(message, MessageV0):
         ui_message["addressTableLookups"] = _lookups_json(message)
     parsed_meta = dict(meta)
-    parsed_meta["innerInstructions"] = [
-        {
-            "index": entry["index"],
-            "instructions": [
-                _partially_decoded(
-                    all_keys, ii["programIdIndex"], ii["accounts"], ii["data"], ii["stackHeight"]
-                )
-                for ii in entry["instructions"]
-            ],
-        }
-        for entry in meta.get("innerInstructions") or []
-    ]
+    parsed_meta["innerInstructions"] = (
+        None
+        if meta.get("innerInstructions") is None
+        else [
+            {
+                "index": entry["index"],
+                "instructions": [
+                    _partially_decoded(
+                        all_keys, ii["programIdIndex"], ii["accounts"], ii["data"], ii["stackHeight"]
+                    )
+                    for ii in entry["instructions"]
+                ],
+            }
+            for entry in meta.get("innerInstructions") or []
+        ]
+    )
     parsed_meta.pop("loadedAddresses", None)
     return {"signatures": [str(s) for s in tx.signatures], "message": ui_message}, parsed_meta
 

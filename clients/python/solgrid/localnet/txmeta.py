@@ -118,9 +118,14 @@ def _program_ids(message: AnyMessage) -> list[Pubkey | None]:
     ]
 
 
-def compute_budget(message: AnyMessage) -> tuple[int, int] | None:
-    """(compute-unit limit, compute-unit price in micro-lamports) as agave 4 derives them from the
-    message's ComputeBudget instructions; None when those are invalid (the transaction then fails)."""
+SET_LOADED_ACCOUNTS_DATA_SIZE_LIMIT = 4
+"""The ComputeBudget instruction discriminant of SetLoadedAccountsDataSizeLimit."""
+
+
+def compute_budget_requests(message: AnyMessage) -> dict[int, int] | None:
+    """The value each ComputeBudget instruction of the message asks for, by discriminant (1 heap frame,
+    2 unit limit, 3 unit price, 4 loaded-data limit); None when they are invalid (the transaction then
+    fails)."""
     requested: dict[int, int] = {}
     for program_id, ix in zip(_program_ids(message), message.instructions, strict=True):
         if program_id != COMPUTE_BUDGET_PROGRAM_ID:
@@ -133,7 +138,16 @@ def compute_budget(message: AnyMessage) -> tuple[int, int] | None:
     heap = requested.get(1)
     if heap is not None and not (32 * 1024 <= heap <= 256 * 1024 and heap % 1024 == 0):
         return None
-    if requested.get(4) == 0:
+    if requested.get(SET_LOADED_ACCOUNTS_DATA_SIZE_LIMIT) == 0:
+        return None
+    return requested
+
+
+def compute_budget(message: AnyMessage) -> tuple[int, int] | None:
+    """(compute-unit limit, compute-unit price in micro-lamports) as agave 4 derives them from the
+    message's ComputeBudget instructions; None when those are invalid (the transaction then fails)."""
+    requested = compute_budget_requests(message)
+    if requested is None:
         return None
     limit = requested.get(2)
     if limit is None:
