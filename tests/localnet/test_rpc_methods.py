@@ -303,7 +303,9 @@ async def test_simulate_does_not_change_state(node: LocalNode, client: AsyncClie
         "simulateTransaction",
         [base64.b64encode(bytes(unsigned)).decode(), {"encoding": "base64", "sigVerify": True}],
     )
-    assert verified["error"]["code"] == -32003
+    # As agave 4.2: a simulation result whose error is the signature, nothing executed.
+    assert verified["result"]["value"]["err"] == "SignatureFailure"
+    assert (verified["result"]["value"]["logs"], verified["result"]["value"]["unitsConsumed"]) == ([], 0)
 
     with_accounts = await call(
         node.rpc_url,

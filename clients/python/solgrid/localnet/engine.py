@@ -11,7 +11,8 @@ hashes and accounts field by field, transactions through their wire bytes, resul
 The engine is set up as a default ``solana-test-validator`` would be: every feature the runtime knows is
 active (SIMD-0500 included: only SBPF v3 programs can be deployed, v0 ones still run), the builtins,
 sysvars, feature accounts, precompiles and the programs LiteSVM ships (SPL Token as p-token,
-Token-2022, ATA, memo, address lookup table, stake). ``deactivate`` is the counterpart of the test
+Token-2022, ATA, memo, address lookup table, stake); builtin and sysvar accounts hold what a
+validator's do (``native_accounts``). ``deactivate`` is the counterpart of the test
 validator's ``--deactivate-feature``.
 
 Only the local node and tests use this module; the SDK never imports it.
@@ -29,12 +30,15 @@ from solders.clock import Clock
 from solders.epoch_schedule import EpochSchedule
 from solders.hash import Hash
 from solders.pubkey import Pubkey
+from solders.sysvar import CLOCK, EPOCH_SCHEDULE, SLOT_HASHES
 from solders.transaction import Transaction, VersionedTransaction
 from solders.transaction_metadata import (
     FailedTransactionMetadata,
     SimulatedTransactionInfo,
     TransactionMetadata,
 )
+
+from solgrid.localnet import native_accounts
 
 try:
     import solders29.solders as _x
@@ -183,6 +187,7 @@ class Engine:
         self._svm = svm
         self._features = features
         self.deactivated = frozenset(deactivated)
+        native_accounts.install(self)
 
     # -- features --------------------------------------------------------------------------------------
 
@@ -239,22 +244,26 @@ class Engine:
                 clock.unix_timestamp,
             )
         )
+        native_accounts.settle(self, CLOCK)
 
     def warp_to_slot(self, slot: int) -> None:
         """Set the Clock's slot (LiteSVM's warp: nothing else changes)."""
         self._svm.warp_to_slot(slot)
+        native_accounts.settle(self, CLOCK)
 
     def get_slot_hashes(self) -> list[tuple[int, Hash]]:
         return [(slot, _hash26(h)) for slot, h in self._svm.get_slot_hashes()]
 
     def set_slot_hashes(self, entries: Sequence[tuple[int, Hash]]) -> None:
         self._svm.set_slot_hashes([(slot, _x.Hash.from_bytes(bytes(h))) for slot, h in entries])
+        native_accounts.settle(self, SLOT_HASHES)
 
     def get_epoch_schedule(self) -> EpochSchedule:
         return EpochSchedule.from_bytes(bytes(self._svm.get_epoch_schedule()))
 
     def set_epoch_schedule(self, schedule: EpochSchedule) -> None:
         self._svm.set_epoch_schedule(_x.EpochSchedule.from_bytes(bytes(schedule)))
+        native_accounts.settle(self, EPOCH_SCHEDULE)
 
     # -- transactions ----------------------------------------------------------------------------------
 
