@@ -125,7 +125,17 @@ async def test_signatures_are_verified(node: LocalNode, client: AsyncClient) -> 
     for tx in (forged, unsigned):
         encoded = base64.b64encode(bytes(tx)).decode()
         answer = await call(node.rpc_url, "sendTransaction", [encoded, {"encoding": "base64"}])
-        assert answer["error"] == {"code": -32003, "message": "Transaction signature verification failure"}
+        # As agave 4.2: a preflight failure whose simulation never ran (no logs, no units).
+        error = answer["error"]
+        assert (error["code"], error["message"]) == (
+            -32002,
+            "Transaction simulation failed: Transaction did not pass signature verification",
+        )
+        assert (error["data"]["err"], error["data"]["logs"], error["data"]["unitsConsumed"]) == (
+            "SignatureFailure",
+            [],
+            0,
+        )
         skipped = await call(
             node.rpc_url, "sendTransaction", [encoded, {"encoding": "base64", "skipPreflight": True}]
         )

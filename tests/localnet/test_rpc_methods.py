@@ -311,6 +311,7 @@ async def test_simulate_does_not_change_state(node: LocalNode, client: AsyncClie
         0,
     )
     assert failure["preBalances"] is None and failure["logs"] == []
+    assert failure["unitsConsumed"] == 0
 
     with_accounts = await call(
         node.rpc_url,

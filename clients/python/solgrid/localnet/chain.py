@@ -48,7 +48,7 @@ from solders.sysvar import CLOCK, SLOT_HASHES
 from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import SimulatedTransactionInfo, TransactionMetadata
 
-from solgrid.localnet import inner_json, loaded_size, tx_cost, txmeta
+from solgrid.localnet import admission, inner_json, loaded_size, native_accounts, tx_cost, txmeta
 from solgrid.localnet.engine import Engine
 from solgrid.localnet.finality import Commitment, Finality
 from solgrid.localnet.genesis import GenesisProgram, upgradeable_program_accounts
@@ -57,7 +57,12 @@ from solgrid.localnet.slot_hashes import SlotHashes, empty_slot_hash
 from solgrid.localnet.store import LedgerStore
 from solgrid.localnet.svm import new_svm
 from solgrid.localnet.timeline import MAX_RECENT_BLOCKHASHES, Timeline
-from solgrid.localnet.tx_errors import ALREADY_PROCESSED, BLOCKHASH_NOT_FOUND
+from solgrid.localnet.tx_errors import (
+    ALREADY_PROCESSED,
+    BLOCKHASH_NOT_FOUND,
+    SIGNATURE_FAILURE,
+    describe_transaction_error,
+)
 from solgrid.sdk import loader
 
 log = logging.getLogger("solgrid.localnet")
@@ -73,10 +78,6 @@ status outlives its history this long, so a replay is still refused as a duplica
 
 class InvalidTransaction(Exception):
     """The transaction is malformed (does not sanitize); answered as invalid params."""
-
-
-class SignatureVerificationFailed(Exception):
-    """A signature does not verify; answered with -32003 when preflight or sigVerify was asked for."""
 
 
 @dataclass(frozen=True)
@@ -399,6 +400,7 @@ class Chain:
         self.timeline.register_blockhash(self.svm.latest_blockhash(), 0)
         self.svm.set_slot_hashes(self._slot_hashes.entries())  # the bank of slot 0 has no ancestors
         self._update_clock()
+        self._update_bank_sysvars()
 
     def _register_block(self, slot: int) -> None:
         """Start the bank of ``slot`` after the tip's block (empty blocks in between when warping)."""
@@ -414,6 +416,7 @@ class Chain:
         self.svm.set_slot_hashes(self._slot_hashes.entries())
         self._update_clock()
         self._store_pending_rent_epochs()
+        self._update_bank_sysvars()
         self._advance_root()
         self._prune_history(slot)
 
@@ -436,6 +439,13 @@ class Chain:
             (pubkey, self.finality.account_at_root(pubkey, root, self.svm.get_account)) for pubkey in rooted
         ]
         self._notify("on_root", root, [(pubkey, account or empty) for pubkey, account in states])
+
+    def _update_bank_sysvars(self) -> None:
+        """SlotHistory and RecentBlockhashes of the new bank (``native_accounts``)."""
+        for sysvar in native_accounts.BANK_SYSVARS:
+            self._record_write(sysvar)
+        newest_first = [h for h, _ in reversed(self.timeline.recent_blockhashes())]
+        native_accounts.new_bank(self.svm, self.timeline.slot, newest_first)
 
     def _update_clock(self) -> None:
         now = self.timeline.unix_timestamp()
@@ -587,14 +597,22 @@ class Chain:
     # -- transactions ----------------------------------------------------------------------------------
 
     def check_sanitized(self, tx: VersionedTransaction) -> None:
-        try:
-            tx.sanitize()
-        except Exception as e:
-            raise InvalidTransaction(f"invalid transaction: {e}") from None
-        if len(tx.signatures) != tx.message.header.num_required_signatures:
-            raise InvalidTransaction(
-                "invalid transaction: Transaction failed to sanitize accounts offsets correctly"
-            )
+        """The transaction's own structure (``admission`` checks 1-3)."""
+        err = admission.structural_error(tx)
+        if err is not None:
+            raise InvalidTransaction(f"invalid transaction: {describe_transaction_error(err)}")
+
+    def admit(self, tx: VersionedTransaction, *, at_root: bool) -> None:
+        """What the RPC checks before simulating or sending (``admission``), in the bank of the tip or
+        of the root (``at_root``); InvalidTransaction if the transaction is refused."""
+        self.check_sanitized(tx)
+        at_root = at_root and self.root < self.slot
+        slot = self.root if at_root else self.slot
+        recent = {s for s, _ in self._slot_hashes.entries() if s < slot}
+        lookup = self.account_at_root if at_root else self.get_account
+        err = admission.lookup_error(tx.message, lookup, slot, recent)
+        if err is not None:
+            raise InvalidTransaction(f"invalid transaction: {describe_transaction_error(err)}")
 
     @staticmethod
     def signatures_verify(tx: VersionedTransaction) -> bool:
@@ -629,7 +647,7 @@ class Chain:
         does it: a blockhash or a state newer than the root fails it. Once it passed, the transaction runs
         at the tip like one sent without preflight (a failure there that paid its fee is committed).
         """
-        self.check_sanitized(tx)
+        self.admit(tx, at_root=preflight and self.bank(preflight_commitment).rooted)
         if (
             preflight
             and self.bank(preflight_commitment).rooted
@@ -648,8 +666,8 @@ class Chain:
         signature = tx.signatures[0]
         if not self.signatures_verify(tx):
             if preflight:
-                raise SignatureVerificationFailed(str(signature))
-            return Dropped(signature, "SignatureFailure")
+                return PreflightFailed(signature, SIGNATURE_FAILURE, _simulation_result(SIGNATURE_FAILURE))
+            return Dropped(signature, SIGNATURE_FAILURE)
         early_err = None
         if self.store.has_signature(bytes(signature)):
             early_err = ALREADY_PROCESSED
@@ -845,8 +863,9 @@ class Chain:
         if executed.return_data is not None:
             record["returnData"] = executed.return_data
         if txmeta.has_token_accounts(execution.pre) or txmeta.has_token_accounts(post):
-            record["preTokenBalances"] = txmeta.token_balances(keys.keys, execution.pre, self.svm.get_account)
-            record["postTokenBalances"] = txmeta.token_balances(keys.keys, post, self.svm.get_account)
+            lookup = self.svm.get_account
+            record["preTokenBalances"] = txmeta.token_balances(keys.keys, execution.pre, lookup, stored=True)
+            record["postTokenBalances"] = txmeta.token_balances(keys.keys, post, lookup, stored=True)
         signature = tx.signatures[0]
         seq = self.store.add_transaction(
             bytes(signature),
@@ -873,9 +892,9 @@ class Chain:
     ) -> tuple[dict[str, Any], list[tuple[Pubkey, Account]]]:
         """simulateTransaction: (RpcSimulateTransactionResult JSON without accounts, post-accounts), in
         the tip's bank or in the root's (``at_root``: blockhashes, sysvars and accounts as of the root)."""
-        self.check_sanitized(tx)
+        self.admit(tx, at_root=at_root)
         if sig_verify and not self.signatures_verify(tx):
-            raise SignatureVerificationFailed(str(tx.signatures[0]))
+            return self.signature_failure_simulation(tx), []
         at_root = at_root and self.root < self.slot
         replacement = None
         if replace_blockhash:

@@ -14,7 +14,8 @@ sysvars, feature accounts, precompiles, and, instead of the programs LiteSVM shi
 genesis programs, account for account (``program_binaries``: SPL Token as p-token 1.0.0, Token-2022
 10.0.0, Memo 1/3/4, ATA 1.1.1 and the core BPF address lookup table, config, feature gate and stake
 programs, which replace the builtins of the same addresses). ``deactivate`` is the counterpart of the
-test validator's ``--deactivate-feature``.
+test validator's ``--deactivate-feature``. Builtin and sysvar accounts hold what a validator's do
+(``native_accounts``).
 
 Only the local node and tests use this module; the SDK never imports it.
 """
@@ -31,6 +32,7 @@ from solders.clock import Clock
 from solders.epoch_schedule import EpochSchedule
 from solders.hash import Hash
 from solders.pubkey import Pubkey
+from solders.sysvar import CLOCK, EPOCH_SCHEDULE, SLOT_HASHES
 from solders.transaction import Transaction, VersionedTransaction
 from solders.transaction_metadata import (
     FailedTransactionMetadata,
@@ -38,7 +40,7 @@ from solders.transaction_metadata import (
     TransactionMetadata,
 )
 
-from solgrid.localnet import program_binaries
+from solgrid.localnet import native_accounts, program_binaries
 
 try:
     import solders29.solders as _x
@@ -188,6 +190,7 @@ class Engine:
         self.deactivated = frozenset(deactivated)
         for pubkey, account in program_binaries.genesis_accounts(self.minimum_balance_for_rent_exemption):
             self.set_account(pubkey, account)
+        native_accounts.install(self)
 
     # -- features --------------------------------------------------------------------------------------
 
@@ -244,22 +247,26 @@ class Engine:
                 clock.unix_timestamp,
             )
         )
+        native_accounts.settle(self, CLOCK)
 
     def warp_to_slot(self, slot: int) -> None:
         """Set the Clock's slot (LiteSVM's warp: nothing else changes)."""
         self._svm.warp_to_slot(slot)
+        native_accounts.settle(self, CLOCK)
 
     def get_slot_hashes(self) -> list[tuple[int, Hash]]:
         return [(slot, _hash26(h)) for slot, h in self._svm.get_slot_hashes()]
 
     def set_slot_hashes(self, entries: Sequence[tuple[int, Hash]]) -> None:
         self._svm.set_slot_hashes([(slot, _x.Hash.from_bytes(bytes(h))) for slot, h in entries])
+        native_accounts.settle(self, SLOT_HASHES)
 
     def get_epoch_schedule(self) -> EpochSchedule:
         return EpochSchedule.from_bytes(bytes(self._svm.get_epoch_schedule()))
 
     def set_epoch_schedule(self, schedule: EpochSchedule) -> None:
         self._svm.set_epoch_schedule(_x.EpochSchedule.from_bytes(bytes(schedule)))
+        native_accounts.settle(self, EPOCH_SCHEDULE)
 
     # -- transactions ----------------------------------------------------------------------------------
 

@@ -32,7 +32,6 @@ from solgrid.localnet.chain import (
     Dropped,
     InvalidTransaction,
     PreflightFailed,
-    SignatureVerificationFailed,
 )
 from solgrid.localnet.controls import NodeControls
 from solgrid.localnet.engine import AGAVE_VERSION, known_features
@@ -51,7 +50,6 @@ from solgrid.localnet.params import (
 from solgrid.localnet.rpc_errors import (
     INVALID_PARAMS,
     SEND_TRANSACTION_PREFLIGHT_FAILURE,
-    TRANSACTION_SIGNATURE_VERIFICATION_FAILURE,
     UNSUPPORTED_TRANSACTION_VERSION,
     RpcError,
     invalid_param,
@@ -421,19 +419,19 @@ class RpcMethods:
     def send_transaction(self, raw: Any) -> Any:
         params = Params(raw, required=1, maximum=2)
         config = params.config(1)
-        bank = self._bank(config, "preflightCommitment")
         parse_optional_u64(config, "maxRetries")
         tx, wire = decode_transaction(params.get(0), config.get("encoding") or "base58")
         preflight = not parse_bool(config, "skipPreflight", False)
+        # Without preflight the validator reads (and resolves lookup tables in) the processed bank.
+        if not preflight and config.get("preflightCommitment") not in (None, *COMMITMENTS):
+            raise invalid_params(f"unknown commitment `{config['preflightCommitment']}`")
+        bank_config = config if preflight else {**config, "preflightCommitment": "processed"}
+        bank = self._bank(bank_config, "preflightCommitment")
         commitment = Commitment.FINALIZED if bank.rooted else Commitment.CONFIRMED
         try:
             outcome = self.chain.submit(tx, wire, preflight=preflight, preflight_commitment=commitment)
         except InvalidTransaction as e:
             raise RpcError(INVALID_PARAMS, str(e)) from None
-        except SignatureVerificationFailed:
-            raise RpcError(
-                TRANSACTION_SIGNATURE_VERIFICATION_FAILURE, "Transaction signature verification failure"
-            ) from None
         if isinstance(outcome, PreflightFailed):
             raise RpcError(
                 SEND_TRANSACTION_PREFLIGHT_FAILURE,
@@ -451,7 +449,7 @@ class RpcMethods:
         sig_verify = parse_bool(config, "sigVerify", False)
         replace = parse_bool(config, "replaceRecentBlockhash", False)
         if sig_verify and replace:
-            raise invalid_params("sigVerify may not be used with replaceRecentBlockhash")
+            raise RpcError(INVALID_PARAMS, "sigVerify may not be used with replaceRecentBlockhash")
         accounts_config = config.get("accounts")
         addresses: list[Pubkey] | None = None
         accounts_encoding = enc.BASE64
@@ -463,7 +461,7 @@ class RpcMethods:
             addresses = [parse_pubkey(a) for a in accounts_config["addresses"]]
             accounts_encoding = enc.parse_account_encoding(accounts_config.get("encoding"), enc.BASE64)
             if accounts_encoding in (enc.BASE58, enc.BINARY):
-                raise invalid_params("base58 encoding not supported")
+                raise RpcError(INVALID_PARAMS, "base58 encoding not supported")
         try:
             result, post = self.chain.simulate(
                 tx,
@@ -474,9 +472,6 @@ class RpcMethods:
             )
         except InvalidTransaction as e:
             raise RpcError(INVALID_PARAMS, str(e)) from None
-        except SignatureVerificationFailed:
-            # agave 4.2.2 answers a simulation whose signatures fail as a result, not as an RPC error
-            return self._context(self.chain.signature_failure_simulation(tx), bank)
         if addresses is not None:
             post_by_key = dict(post)
 

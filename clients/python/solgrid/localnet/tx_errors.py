@@ -13,6 +13,7 @@ from typing import Any
 
 ALREADY_PROCESSED: Any = "AlreadyProcessed"
 BLOCKHASH_NOT_FOUND: Any = "BlockhashNotFound"
+SIGNATURE_FAILURE: Any = "SignatureFailure"
 
 _TRANSACTION_ERROR_TEXT = {
     "AccountInUse": "Account in use",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import struct
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -228,9 +229,10 @@ def return_data_json(meta: TransactionMetadata) -> dict[str, Any] | None:
 
 
 def token_balances(
-    keys: Sequence[Pubkey], accounts: Sequence[Account | None], lookup: AccountLookup
+    keys: Sequence[Pubkey], accounts: Sequence[Account | None], lookup: AccountLookup, *, stored: bool = False
 ) -> list[dict[str, Any]]:
-    """UiTransactionTokenBalance entries for every initialized token account among ``accounts``."""
+    """UiTransactionTokenBalance entries for every initialized token account among ``accounts``;
+    ``stored``: as a validator answers them from its ledger (``stored_ui_token_amount``)."""
     balances = []
     decimals_cache: dict[Pubkey, int | None] = {}
     for index, account in enumerate(accounts):
@@ -248,12 +250,23 @@ def token_balances(
             {
                 "accountIndex": index,
                 "mint": str(parsed.mint),
-                "uiTokenAmount": tokens.ui_token_amount(parsed.amount, decimals),
+                "uiTokenAmount": (stored_ui_token_amount if stored else tokens.ui_token_amount)(
+                    parsed.amount, decimals
+                ),
                 "owner": str(parsed.owner),
                 "programId": str(account.owner),
             }
         )
     return balances
+
+
+def stored_ui_token_amount(amount: int, decimals: int) -> dict[str, Any]:
+    """A UiTokenAmount as it comes back from a validator's ledger (agave's storage conversion): a
+    ``uiAmount`` within f64 epsilon of zero is stored as 0.0 and read back as null."""
+    ui = tokens.ui_token_amount(amount, decimals)
+    if abs(ui["uiAmount"]) <= sys.float_info.epsilon:
+        ui["uiAmount"] = None
+    return ui
 
 
 def mint_decimals(lookup: AccountLookup, mint: Pubkey) -> int | None:
