@@ -1,8 +1,8 @@
 """Where SolGrid's accounts and events hold a value the program read from the Clock sysvar.
 
 Two nodes never share a clock: the same transaction stamps ``registered_at`` with each node's own time.
-These byte ranges are compared as "a plausible time on both" instead of byte for byte; every other byte
-of the account or event must be equal. Offsets come from the IDL (the layouts are packed: Pod fields,
+These byte ranges are compared as "a plausible time on both, or unset (0) on both" instead of byte for
+byte; every other byte of the account or event must be equal. Offsets come from the IDL (the layouts are packed: Pod fields,
 alignment 1), keyed by the 8-byte account or event discriminator.
 """
 
@@ -80,8 +80,13 @@ def clock_fields() -> dict[bytes, tuple[str, list[ClockField]]]:
     return table
 
 
+SET = b"\xff" * 8
+"""What a clock field that holds a time is masked to (one that was never set stays 0)."""
+
+
 def mask_clock_fields(data: bytes) -> tuple[bytes, list[tuple[str, int]]]:
-    """``data`` with every clock field zeroed, and the (field, value) pairs that were there."""
+    """``data`` with every set clock field masked to :data:`SET`, and the (field, value) pairs that were
+    there."""
     entry = clock_fields().get(data[:8])
     if entry is None:
         return data, []
@@ -91,8 +96,8 @@ def mask_clock_fields(data: bytes) -> tuple[bytes, list[tuple[str, int]]]:
         end = field.offset + 8
         if end > len(data):
             continue
-        values.append(
-            (f"{kind}.{field.name}", int.from_bytes(data[field.offset : end], "little", signed=True))
-        )
-        masked[field.offset : end] = bytes(8)
+        value = int.from_bytes(data[field.offset : end], "little", signed=True)
+        if value != 0:
+            values.append((f"{kind}.{field.name}", value))
+            masked[field.offset : end] = SET
     return bytes(masked), values
