@@ -2,8 +2,8 @@
 
 Two nodes never share a clock: the same transaction stamps ``registered_at`` with each node's own time.
 These byte ranges are compared as "a plausible time on both, or unset (0) on both" instead of byte for
-byte; every other byte of the account or event must be equal. Offsets come from the IDL (the layouts are packed: Pod fields,
-alignment 1), keyed by the 8-byte account or event discriminator.
+byte; every other byte of the account or event must be equal. Offsets come from the IDL (the layouts
+are packed: Pod fields, alignment 1), keyed by the 8-byte account or event discriminator.
 """
 
 from __future__ import annotations

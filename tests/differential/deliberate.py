@@ -8,9 +8,7 @@ that has gone is removed from the list and the README), and the README lists exa
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +20,6 @@ from solgrid.localnet.engine import AGAVE_VERSION
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = "#### Deliberate differences from solana-test-validator"
 VALIDATOR_VERSION = "4.2.2"
-PRUNE_WAIT_SECONDS = 240
 
 
 @dataclass(frozen=True)
@@ -54,12 +51,12 @@ async def _test_controls(ours: Session, theirs: Session) -> None:
 
 
 async def _history(ours: Session, theirs: Session) -> None:
-    """The validator purges its ledger once per 512 rooted slots (about 3.5 minutes from genesis)."""
-    deadline = time.monotonic() + PRUNE_WAIT_SECONDS
-    while await theirs.result("getFirstAvailableBlock", []) == 0:
-        assert time.monotonic() < deadline, f"the validator pruned nothing in {PRUNE_WAIT_SECONDS} s"
-        await asyncio.sleep(2)
+    """Our node still has the first block and its transactions. (A validator purges its ledger down to
+    ``--limit-ledger-size`` shreds, 10,000 by default, which a run of this test does not reach; the
+    indexer's tests hold what must survive pruning against a node with a limit.)"""
     assert await ours.result("getFirstAvailableBlock", []) == 0
+    first: Any = ours.state.get("first_signature")
+    assert first is not None and await ours.result("getTransaction", [first, {"commitment": "confirmed"}])
 
 
 DELIBERATE = (

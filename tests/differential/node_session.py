@@ -203,6 +203,7 @@ class Session:
         if status is None:
             return False
         await self._record_landed(signature, units_depend_on_slot)
+        self.state.setdefault("first_signature", signature)
         return True
 
     async def send_raw(self, wire: bytes, *, preflight: bool = True) -> None:

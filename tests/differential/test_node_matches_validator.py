@@ -48,10 +48,9 @@ async def _both(local_url: str, validator_url: str, stream: Stream) -> tuple[Ses
     return ours, theirs
 
 
-async def _probe_deliberate_differences(local_url: str, validator_url: str) -> None:
+async def _probe_deliberate_differences(runs: tuple[Session, Session]) -> None:
     async with httpx.AsyncClient(timeout=30) as http:
-        ours = Session("localnet", local_url, http)
-        theirs = Session("solana-test-validator", validator_url, http)
+        ours, theirs = (Session(run.name, run.url, http, state=run.state) for run in runs)
         for entry in DELIBERATE:
             try:
                 await entry.probe(ours, theirs)
@@ -96,7 +95,7 @@ def test_local_node_answers_the_stream_as_the_validator_does(tmp_path: Path) -> 
                     f"{session.name}: {field} = {value} at step {step} is not a time of this run"
                 )
         assert len(ours.observations) > 200
-        asyncio.run(_probe_deliberate_differences(local_url, url))
+        asyncio.run(_probe_deliberate_differences((ours, theirs)))
 
 
 def test_the_readme_lists_exactly_the_deliberate_differences_the_test_allows() -> None:
