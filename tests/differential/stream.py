@@ -763,6 +763,14 @@ class Stream:
         program = await s.sign([ix], key("bob"))
         await s.simulate(program, {"sigVerify": True, "innerInstructions": True, "commitment": "confirmed"})
         await s.simulate(program, {"sigVerify": False, "commitment": "confirmed"})
+        # parsed inner instructions: an ATA creation CPIs Token (getAccountDataSize, initializeImmutableOwner,
+        # initializeAccount3) and System (createAccount); a token transfer makes none
+        ata = spl.create_associated_token_account(
+            payer=_pk("alice"), owner=_pk("sim-ata-owner"), mint=self.mint
+        )
+        inner = {"innerInstructions": True, "commitment": "confirmed"}
+        await s.simulate(await s.sign([ata], key("alice")), inner)
+        await s.simulate(await s.sign([self._token_transfer("alice", "alice", 41)], key("alice")), inner)
 
     # -- expiry (last: a blockhash from the start of the run has expired by now) -------------------------
 

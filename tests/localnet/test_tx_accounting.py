@@ -17,7 +17,7 @@ from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey
 
-from solgrid.localnet import inner_json, loaded_size, tx_cost, txmeta
+from solgrid.localnet import loaded_size, tx_cost, txmeta
 from solgrid.localnet.server import LocalNode
 from solgrid.sdk.registry import RegistryClient
 
@@ -100,29 +100,6 @@ def test_the_limit_comes_from_the_compute_budget() -> None:
     assert loaded_size.data_size_limit(_message([_limit(100)], payer)) == 100
     assert loaded_size.data_size_limit(_message([_limit(2**32 - 1)], payer)) == 64 * 1024 * 1024
     assert loaded_size.data_size_limit(_message([_limit(0)], payer)) is None
-
-
-def test_system_instructions_parse_as_the_validator_shows_them() -> None:
-    source, new = Pubkey.new_unique(), Pubkey.new_unique()
-    owner = Pubkey.new_unique()
-    from solders.system_program import CreateAccountParams, create_account
-
-    ix = create_account(
-        CreateAccountParams(from_pubkey=source, to_pubkey=new, lamports=1566000, space=97, owner=owner)
-    )
-    parsed = inner_json.parse_system_instruction(bytes(ix.data), [str(source), str(new)])
-    assert parsed == {
-        "info": {
-            "source": str(source),
-            "newAccount": str(new),
-            "lamports": 1566000,
-            "space": 97,
-            "owner": str(owner),
-        },
-        "type": "createAccount",
-    }
-    assert inner_json.parse_system_instruction(bytes(ix.data), [str(source)]) is None
-    assert inner_json.parse_system_instruction(bytes(ix.data)[:-1], [str(source), str(new)]) is None
 
 
 # -- through the node ------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from solders.sysvar import CLOCK, SLOT_HASHES
 from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import SimulatedTransactionInfo, TransactionMetadata
 
-from solgrid.localnet import admission, inner_json, loaded_size, native_accounts, tx_cost, txmeta
+from solgrid.localnet import admission, loaded_size, native_accounts, parsed_instructions, tx_cost, txmeta
 from solgrid.localnet.engine import Engine
 from solgrid.localnet.finality import Commitment, Finality
 from solgrid.localnet.genesis import GenesisProgram, upgradeable_program_accounts
@@ -951,7 +951,7 @@ class Chain:
                 meta.compute_units_consumed(),
                 txmeta.return_data_json(meta),
                 inner=(
-                    inner_json.parsed_inner_instructions(
+                    parsed_instructions.parsed_inner_instructions(
                         execution.keys.keys, txmeta.inner_instructions_json(meta.inner_instructions())
                     )
                     if inner_instructions

@@ -7,9 +7,10 @@ from typing import Any
 
 import base58
 from solders.message import MessageV0
+from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
-from solgrid.localnet import txmeta
+from solgrid.localnet import parsed_instructions, txmeta
 from solgrid.localnet.rpc_errors import invalid_param
 from solgrid.localnet.store import StoredTransaction
 
@@ -58,23 +59,12 @@ def transaction_json(tx: VersionedTransaction) -> dict[str, Any]:
     return {"signatures": [str(s) for s in tx.signatures], "message": ui_message}
 
 
-def _partially_decoded(
-    keys: list[str], program_id_index: int, accounts: list[int], data: str, height: Any
-) -> Any:
-    return {
-        "programId": keys[program_id_index],
-        "accounts": [keys[i] for i in accounts],
-        "data": data,
-        "stackHeight": height,
-    }
-
-
 def transaction_json_parsed(
     tx: VersionedTransaction, meta: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """UiTransaction with a parsed message (encoding "jsonParsed") and the meta with parsed inner
-    instructions. Instructions stay partially decoded (program, accounts, base-58 data): no program
-    parsers are built in, as a validator answers for programs it does not know."""
+    instructions: each parsed as :mod:`solgrid.localnet.parsed_instructions` does, or partially decoded
+    (program, accounts, base-58 data) when its program has no parser or it does not parse."""
     message = tx.message
     keys = txmeta.resolve_account_keys(message, lambda _: None)
     static = [str(k) for k in message.account_keys]
@@ -96,13 +86,10 @@ def transaction_json_parsed(
         }
         for i, key in enumerate(all_keys)
     ]
+    pubkeys = [Pubkey.from_string(k) for k in all_keys]
     instructions = [
-        _partially_decoded(
-            all_keys,
-            ix.program_id_index,
-            list(bytes(ix.accounts)),
-            base58.b58encode(bytes(ix.data)).decode(),
-            None,
+        parsed_instructions.ui_instruction(
+            pubkeys[ix.program_id_index], [all_keys[i] for i in bytes(ix.accounts)], bytes(ix.data), 1
         )
         for ix in message.instructions
     ]
@@ -117,18 +104,7 @@ def transaction_json_parsed(
     parsed_meta["innerInstructions"] = (
         None
         if meta.get("innerInstructions") is None
-        else [
-            {
-                "index": entry["index"],
-                "instructions": [
-                    _partially_decoded(
-                        all_keys, ii["programIdIndex"], ii["accounts"], ii["data"], ii["stackHeight"]
-                    )
-                    for ii in entry["instructions"]
-                ],
-            }
-            for entry in meta.get("innerInstructions") or []
-        ]
+        else parsed_instructions.parsed_inner_instructions(pubkeys, meta["innerInstructions"])
     )
     parsed_meta.pop("loadedAddresses", None)
     return {"signatures": [str(s) for s in tx.signatures], "message": ui_message}, parsed_meta
