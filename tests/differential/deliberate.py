@@ -14,8 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from solders.instruction import AccountMeta, Instruction
+from solders.pubkey import Pubkey
+
 from node_session import Session
 from solgrid.localnet.engine import AGAVE_VERSION
+from stream import key
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = "#### Deliberate differences from solana-test-validator"
@@ -59,10 +63,38 @@ async def _history(ours: Session, theirs: Session) -> None:
     assert first is not None and await ours.result("getTransaction", [first, {"commitment": "confirmed"}])
 
 
+STAKE_PROGRAM = Pubkey.from_string("Stake11111111111111111111111111111111111111")
+CLOCK = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
+_DEACTIVATE = (5).to_bytes(4, "little")
+
+
+async def _unparsed_programs(ours: Session, theirs: Session) -> None:
+    """A Stake instruction in getTransaction jsonParsed: partially decoded here, parsed there."""
+    stake = key("never-a-stake-account").pubkey()
+    payer = key("payer")
+    ix = Instruction(
+        STAKE_PROGRAM,
+        _DEACTIVATE,
+        [
+            AccountMeta(stake, False, True),
+            AccountMeta(CLOCK, False, False),
+            AccountMeta(payer.pubkey(), True, False),
+        ],
+    )
+    for session, parsed in ((ours, False), (theirs, True)):
+        tx = await session.sign([ix], payer)
+        assert await session.send(tx, preflight=False), f"{session.name}: the stake instruction did not land"
+        config = {"encoding": "jsonParsed", "commitment": "confirmed", "maxSupportedTransactionVersion": 0}
+        landed = await session.result("getTransaction", [str(tx.signatures[0]), config])
+        (instruction,) = landed["transaction"]["message"]["instructions"]
+        assert ("parsed" in instruction) is parsed, f"{session.name}: {instruction}"
+
+
 DELIBERATE = (
     Deliberate("Engine version", _engine_version, _api_version),
     Deliberate("Test controls", _test_controls),
     Deliberate("History kept", _history),
+    Deliberate("Unparsed programs", _unparsed_programs),
 )
 
 
