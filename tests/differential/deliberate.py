@@ -60,7 +60,8 @@ async def _history(ours: Session, theirs: Session) -> None:
     indexer's tests hold what must survive pruning against a node with a limit.)"""
     assert await ours.result("getFirstAvailableBlock", []) == 0
     first: Any = ours.state.get("first_signature")
-    assert first is not None and await ours.result("getTransaction", [first, {"commitment": "confirmed"}])
+    config = {"commitment": "confirmed", "maxSupportedTransactionVersion": 0}
+    assert first is not None and await ours.result("getTransaction", [first, config])
 
 
 STAKE_PROGRAM = Pubkey.from_string("Stake11111111111111111111111111111111111111")
