@@ -23,6 +23,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from solgrid.cache import cache_dir
 from solgrid.localnet import program_binaries as pins
 
 TIMEOUT_SECONDS = 60
@@ -33,7 +34,7 @@ class InstallError(Exception):
 
 
 def crate_path() -> Path:
-    return pins.cache_dir() / "crates" / f"{pins.CRATE}-{pins.VERSION}.crate"
+    return cache_dir() / "crates" / f"{pins.CRATE}-{pins.VERSION}.crate"
 
 
 def download(target: Path) -> bytes:

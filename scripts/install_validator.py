@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from solgrid.cache import cache_dir
+
 REPO = Path(__file__).resolve().parents[1]
 PINNED_VERSION = "4.2.2"
 MINIMUM_VERSION = (4, 2)
@@ -64,14 +66,6 @@ def validator_version(binary: Path) -> tuple[int, int, int] | None:
 def usable(binary: Path) -> bool:
     version = validator_version(binary)
     return version is not None and version[:2] >= MINIMUM_VERSION
-
-
-def cache_dir() -> Path:
-    explicit = os.environ.get("SOLGRID_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "solgrid"
 
 
 def pinned_path() -> Path:

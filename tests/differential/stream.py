@@ -272,25 +272,16 @@ class Stream:
             s, [self.registry.update_limits(limits=limits, cosigners=[_pk("authority")])], "authority"
         )
 
-    async def step_create_zone_by_stranger(self, s: Session) -> None:
-        ix = self.registry.create_zone(
-            payer=_pk("stranger"),
-            zone_id=ZONE,
-            name="diff",
-            max_capacity_kw=5_000,
-            cosigners=[_pk("stranger")],
+    def _create_zone(self, signer: str) -> Instruction:
+        return self.registry.create_zone(
+            payer=_pk(signer), zone_id=ZONE, name="diff", max_capacity_kw=5_000, cosigners=[_pk(signer)]
         )
-        await self._send(s, [ix], "stranger")
+
+    async def step_create_zone_by_stranger(self, s: Session) -> None:
+        await self._send(s, [self._create_zone("stranger")], "stranger")
 
     async def step_create_zone(self, s: Session) -> None:
-        ix = self.registry.create_zone(
-            payer=_pk("authority"),
-            zone_id=ZONE,
-            name="diff",
-            max_capacity_kw=5_000,
-            cosigners=[_pk("authority")],
-        )
-        await self._send(s, [ix], "authority")
+        await self._send(s, [self._create_zone("authority")], "authority")
 
     async def step_create_zone_twice(self, s: Session) -> None:
         ix = self.registry.create_zone(

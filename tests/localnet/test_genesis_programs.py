@@ -19,6 +19,7 @@ from spl.token import instructions as token
 from spl.token.constants import TOKEN_PROGRAM_ID
 
 from genesis_programs import U64_MAX, as_rpc, digest, expected_accounts, rpc_account
+from solgrid.cache import cache_dir
 from solgrid.localnet import program_binaries
 from solgrid.localnet.server import LocalNode
 from solgrid.localnet.store import LedgerStore
@@ -208,9 +209,7 @@ def _run_installer(cache: Path, url: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_setup_installs_the_pinned_elves_and_refuses_another_crate(tmp_path: Path) -> None:
-    crate = (
-        program_binaries.cache_dir() / "crates" / f"{program_binaries.CRATE}-{program_binaries.VERSION}.crate"
-    )
+    crate = cache_dir() / "crates" / f"{program_binaries.CRATE}-{program_binaries.VERSION}.crate"
     assert crate.is_file(), "scripts/setup.sh caches the crate"
     good = _run_installer(tmp_path / "good", crate.as_uri())
     assert good.returncode == 0, good.stderr

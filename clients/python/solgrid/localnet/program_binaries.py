@@ -16,7 +16,6 @@ nothing of the engine so that the installer can use its pins.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +23,8 @@ from pathlib import Path
 
 from solders.account import Account
 from solders.pubkey import Pubkey
+
+from solgrid.cache import cache_dir
 
 CRATE = "solana-program-binaries"
 VERSION = "4.2.2"
@@ -121,15 +122,6 @@ PROGRAMS: tuple[BinaryProgram, ...] = (
 
 class MissingBinaries(RuntimeError):
     """The program binaries are not installed (or not the pinned ones); the message says what to run."""
-
-
-def cache_dir() -> Path:
-    """``$SOLGRID_CACHE_DIR``, else ``$XDG_CACHE_HOME/solgrid``, else ``~/.cache/solgrid``."""
-    explicit = os.environ.get("SOLGRID_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "solgrid"
 
 
 def binaries_dir() -> Path:
