@@ -21,7 +21,7 @@ CLOCK_FIELDS = frozenset(
 )
 """Fields a SolGrid program fills from ``Clock::unix_timestamp``. ``last_window_end`` is the meter's
 registration time until its first reading (then the reading's window end, which the stream makes
-identical on both nodes: it is checked through the ReadingAccepted events, which are not masked)."""
+identical on both nodes, so a value that is one of the stream's window ends is not masked)."""
 
 _SIZES = {"u8": 1, "i8": 1, "bool": 1, "u16": 2, "i16": 2, "u32": 4, "i32": 4, "u64": 8, "i64": 8}
 _SIZES |= {"u128": 16, "i128": 16, "pubkey": 32}
@@ -84,9 +84,11 @@ SET = b"\xff" * 8
 """What a clock field that holds a time is masked to (one that was never set stays 0)."""
 
 
-def mask_clock_fields(data: bytes) -> tuple[bytes, list[tuple[str, int]]]:
+def mask_clock_fields(
+    data: bytes, exact: frozenset[int] = frozenset()
+) -> tuple[bytes, list[tuple[str, int]]]:
     """``data`` with every set clock field masked to :data:`SET`, and the (field, value) pairs that were
-    there."""
+    there; a value in ``exact`` (a signed reading's window end) stays as it is, to be compared."""
     entry = clock_fields().get(data[:8])
     if entry is None:
         return data, []
@@ -97,7 +99,7 @@ def mask_clock_fields(data: bytes) -> tuple[bytes, list[tuple[str, int]]]:
         if end > len(data):
             continue
         value = int.from_bytes(data[field.offset : end], "little", signed=True)
-        if value != 0:
+        if value != 0 and value not in exact:
             values.append((f"{kind}.{field.name}", value))
             masked[field.offset : end] = SET
     return bytes(masked), values

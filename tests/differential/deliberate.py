@@ -8,6 +8,7 @@ that has gone is removed from the list and the README), and the README lists exa
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
+from solders.system_program import TransferParams, transfer
 
 from node_session import Session
 from solgrid.localnet.engine import AGAVE_VERSION
@@ -64,6 +66,19 @@ async def _history(ours: Session, theirs: Session) -> None:
     assert first is not None and await ours.result("getTransaction", [first, config])
 
 
+async def _immediate_execution(ours: Session, theirs: Session) -> None:
+    """Right after sendTransaction returns: confirmed on our node, not yet on the validator."""
+    payer = key("payer")
+    for session, confirmed in ((ours, True), (theirs, False)):
+        ix = transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=key("bob").pubkey(), lamports=61))
+        tx = await session.sign([ix], payer)
+        wire = base64.b64encode(bytes(tx)).decode()
+        await session.result("sendTransaction", [wire, {"encoding": "base64", "skipPreflight": True}])
+        (status,) = (await session.result("getSignatureStatuses", [[str(tx.signatures[0])]]))["value"]
+        at_once = status is not None and status["confirmationStatus"] in ("confirmed", "finalized")
+        assert at_once is confirmed, f"{session.name}: {status}"
+
+
 STAKE_PROGRAM = Pubkey.from_string("Stake11111111111111111111111111111111111111")
 CLOCK = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
 _DEACTIVATE = (5).to_bytes(4, "little")
@@ -93,6 +108,7 @@ async def _unparsed_programs(ours: Session, theirs: Session) -> None:
 
 DELIBERATE = (
     Deliberate("Engine version", _engine_version, _api_version),
+    Deliberate("Immediate execution", _immediate_execution),
     Deliberate("Test controls", _test_controls),
     Deliberate("History kept", _history),
     Deliberate("Unparsed programs", _unparsed_programs),

@@ -47,7 +47,8 @@ def first_divergence(ours: Sequence[Observation], theirs: Sequence[Observation])
             )
         if a.value != b.value:
             details = "\n".join(differences(a.value, b.value))
-            return f"step {a.step} {a.step_name}, {a.what}:\n{details}"
+            sent = f"\nsent to our node: {a.detail}\nsent to the validator: {b.detail}" if a.detail else ""
+            return f"step {a.step} {a.step_name}, {a.what}:\n{details}{sent}"
     if len(ours) != len(theirs):
         longer, name = (ours, "our node") if len(ours) > len(theirs) else (theirs, "the validator")
         extra = longer[min(len(ours), len(theirs))]

@@ -17,18 +17,20 @@ from solgrid.localnet.genesis import GenesisProgram
 from solgrid.localnet.server import NodeConfig
 from solgrid.sdk.workspace import Workspace
 
-RENT_EXEMPT_EPOCH = 2**64 - 1
+GENESIS_RENT_EPOCH = 0
+"""What a validator's genesis gives its ``--mint`` wallet (and our node its funded keys)."""
 
 
 def _account_file(directory: Path, pubkey: Pubkey, lamports: int) -> Path:
-    """A ``--account`` file (the JSON of ``solana account --output json``) of a system wallet."""
+    """A ``--account`` file (the JSON of ``solana account --output json``) of a system wallet, as the
+    validator's genesis would fund it."""
     path = directory / f"{pubkey}.json"
     account = {
         "lamports": lamports,
         "data": ["", "base64"],
         "owner": "11111111111111111111111111111111",
         "executable": False,
-        "rentEpoch": RENT_EXEMPT_EPOCH,
+        "rentEpoch": GENESIS_RENT_EPOCH,
         "space": 0,
     }
     path.write_text(json.dumps({"pubkey": str(pubkey), "account": account}))

@@ -70,12 +70,23 @@ def _mask_units(meta: dict[str, Any]) -> dict[str, Any]:
     return masked
 
 
+def _describe(tx: VersionedTransaction) -> str:
+    message = tx.message
+    keys = message.account_keys
+    instructions = "; ".join(
+        f"{keys[ix.program_id_index]} {bytes(ix.data).hex()[:64]}" for ix in message.instructions
+    )
+    return f"{tx.signatures[0]}: {instructions}"
+
+
 @dataclass(frozen=True)
 class Observation:
     step: int
     step_name: str
     what: str
     value: Any
+    detail: str = field(default="", compare=False)
+    """What was sent (signature and instructions), for the failure message; not compared."""
 
 
 @dataclass
@@ -91,6 +102,8 @@ class Session:
     """(field, value, step) of every clock field seen, for the plausibility check."""
     state: dict[str, Any] = field(default_factory=dict)
     """What a step leaves for a later one on this node (a lookup table, the first blockhash)."""
+    exact_times: frozenset[int] = frozenset()
+    """Clock-field values compared exactly (the stream's reading window ends)."""
     step: int = -1
     step_name: str = ""
     _sent_messages: set[bytes] = field(default_factory=set)
@@ -112,8 +125,8 @@ class Session:
             raise RuntimeError(f"{self.name}: {method} failed: {reply['error']}")
         return reply["result"]
 
-    def record(self, what: str, value: Any) -> None:
-        self.observations.append(Observation(self.step, self.step_name, what, self.normalise(value)))
+    def record(self, what: str, value: Any, detail: str = "") -> None:
+        self.observations.append(Observation(self.step, self.step_name, what, self.normalise(value), detail))
 
     def alias(self, address: Pubkey, name: str) -> None:
         """``address`` differs from the other node's by design; both are recorded as ``<name>``."""
@@ -194,13 +207,17 @@ class Session:
         config = {"encoding": "base64", "skipPreflight": not preflight, "preflightCommitment": "confirmed"}
         reply = await self.call("sendTransaction", [encoded, config])
         signature = str(tx.signatures[0])
+        detail = _describe(tx)
         if "error" in reply:
-            self.record("sendTransaction", reply)
+            self.record("sendTransaction", reply, detail)
+            await self.record_accounts([str(tx.message.account_keys[0])])  # nothing charged
             return False
-        self.record("sendTransaction", {"result": "signature" if reply["result"] == signature else reply})
+        result = {"result": "signature" if reply["result"] == signature else reply}
+        self.record("sendTransaction", result, detail)
         status = await self._wait(signature, CONFIRM_SECONDS if lands else DROPPED_SECONDS)
-        self.record("status", status and {"err": status["err"]})
+        self.record("status", status and {"err": status["err"]}, detail)
         if status is None:
+            await self.record_accounts([str(tx.message.account_keys[0])])  # dropped: nothing charged
             return False
         await self._record_landed(signature, units_depend_on_slot)
         self.state.setdefault("first_signature", signature)
@@ -284,7 +301,7 @@ class Session:
         return value
 
     def _data(self, data: bytes) -> str:
-        masked, values = mask_clock_fields(data)
+        masked, values = mask_clock_fields(data, self.exact_times)
         self.clock_values += [(name, when, self.step) for name, when in values]
         if len(masked) > INLINE_DATA_BYTES:
             return f"{len(masked)} bytes sha256:{hashlib.sha256(masked).hexdigest()}"

@@ -49,6 +49,7 @@ from spl.token import instructions as spl
 from spl.token.constants import TOKEN_PROGRAM_ID
 
 from node_session import Session
+from solgrid.sdk import loader
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.lookup_tables import create_lookup_table, extend_lookup_table
 from solgrid.sdk.readings import DeviceSigner, Reading
@@ -59,6 +60,8 @@ GENESIS_LAMPORTS = 1_000 * SOL
 """What each genesis key holds on both nodes."""
 ZONE = 7
 WINDOW = 600
+READINGS = 4
+"""Reading windows used by the stream (indexes 0 .. READINGS - 1)."""
 LIMITS = Limits(max_clock_skew_secs=3_600)
 """Windows up to an hour ahead of a node's clock: both nodes accept the same windows from ``t0``."""
 
@@ -125,6 +128,12 @@ class Stream:
         return await s.send(tx, **kw)
 
     # -- system program ---------------------------------------------------------------------------------
+
+    async def step_genesis(self, s: Session) -> None:
+        """The two geneses are the same: funded keys, the workspace programs and their ProgramData."""
+        programs = [self.registry.program_id, self.token.program_id]
+        keys = [_pk(n) for n in GENESIS_KEYS] + programs + [loader.programdata_address(p) for p in programs]
+        await s.record_accounts([str(k) for k in keys])
 
     async def step_fund_wallets(self, s: Session) -> None:
         names = ("alice", "bob", "prosumer", "consumer", "stranger", "mint-owner")
@@ -395,6 +404,11 @@ class Stream:
     def _reading(self, index: int, production_wh: int, consumption_wh: int) -> Reading:
         start = self.t0 + 900 + index * WINDOW
         return Reading(start, start + WINDOW, production_wh, consumption_wh)
+
+    def window_ends(self) -> frozenset[int]:
+        """Every window end the stream's readings can have: a meter's ``last_window_end`` holding one of
+        these is compared exactly, not masked as a clock value."""
+        return frozenset(self._reading(index, 0, 0).window_end for index in range(READINGS))
 
     async def _readings(self, s: Session, readings: list[Reading], device: DeviceSigner, **kw: bool) -> None:
         signed = [(self.meter, device.sign(self.registry.program_id, self.meter.meter, r)) for r in readings]
@@ -677,9 +691,9 @@ class Stream:
             self.meter.meter,
             self.registry.program_id,
         ]
+        await s.send(await s.sign([create], key("alice")), units_depend_on_slot=True)
         extend = extend_lookup_table(table, _pk("alice"), _pk("alice"), addresses)
-        tx = await s.sign([create, extend], key("alice"))
-        await s.send(tx, units_depend_on_slot=True)
+        await self._send(s, [extend], "alice")
         extended = await s.slot()
         while await s.slot() <= extended:
             await asyncio.sleep(0.1)

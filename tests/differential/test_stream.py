@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -42,6 +43,9 @@ class OfflineSession(Session):
         self._check_unique(tx, kw.get("duplicate", False))
         self.sent.append(bytes(tx.message))
         return True
+
+    async def record_accounts(self, keys: Sequence[str]) -> None:
+        return None
 
     async def send_raw(self, wire: bytes, *, preflight: bool = True) -> None:
         self.sent.append(wire)
