@@ -4,7 +4,8 @@ The local node and the in-process engine hold exactly the program accounts the v
 them from the crates.io crate ``solana-program-binaries`` 4.2.2 (see ``solgrid.localnet.program_binaries``
 for the pins). This downloads the crate once into the cache directory (``$SOLGRID_CACHE_DIR``, default
 ``$XDG_CACHE_HOME/solgrid`` or ``~/.cache/solgrid``), checks its SHA-256, and extracts its ten ``.so``
-files (each checked against its own pinned SHA-256) into ``<cache>/solana-program-binaries-4.2.2/``.
+files (each checked against its own pinned SHA-256) into the venv,
+``.venv/share/solgrid/solana-program-binaries-4.2.2/``, where the node looks for them.
 
 Run with the venv's Python (``scripts/setup.sh`` does). Idempotent: instant when the ELFs are in place.
 Exits 1 with one line on failure.

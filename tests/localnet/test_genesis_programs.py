@@ -197,10 +197,12 @@ def test_the_ledger_keeps_u64_rent_epochs(tmp_path: Path) -> None:
 
 
 def _run_installer(cache: Path, url: str) -> subprocess.CompletedProcess[str]:
+    """The installer with its cache in ``cache`` and the ELFs going to ``cache/elves`` (not the venv)."""
     code = (
-        "import runpy, sys\n"
+        "import pathlib, runpy, sys\n"
         "from solgrid.localnet import program_binaries as p\n"
         f"p.CRATE_URL = {url!r}\n"
+        f"p.binaries_dir = lambda: pathlib.Path({str(cache / 'elves')!r})\n"
         f"sys.argv = ['install_program_binaries.py']\n"
         f"runpy.run_path({str(REPO / 'scripts' / 'install_program_binaries.py')!r}, run_name='__main__')\n"
     )
@@ -213,7 +215,7 @@ def test_setup_installs_the_pinned_elves_and_refuses_another_crate(tmp_path: Pat
     assert crate.is_file(), "scripts/setup.sh caches the crate"
     good = _run_installer(tmp_path / "good", crate.as_uri())
     assert good.returncode == 0, good.stderr
-    installed = tmp_path / "good" / f"{program_binaries.CRATE}-{program_binaries.VERSION}"
+    installed = tmp_path / "good" / "elves"
     assert program_binaries.missing_or_changed(installed) == []
     assert expected_accounts(installed) == expected_accounts()
     again = _run_installer(tmp_path / "good", (tmp_path / "nowhere.crate").as_uri())

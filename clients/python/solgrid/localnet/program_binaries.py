@@ -16,6 +16,7 @@ nothing of the engine so that the installer can use its pins.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -23,8 +24,6 @@ from pathlib import Path
 
 from solders.account import Account
 from solders.pubkey import Pubkey
-
-from solgrid.cache import cache_dir
 
 CRATE = "solana-program-binaries"
 VERSION = "4.2.2"
@@ -125,8 +124,9 @@ class MissingBinaries(RuntimeError):
 
 
 def binaries_dir() -> Path:
-    """Where setup extracts the ELFs."""
-    return cache_dir() / f"{CRATE}-{VERSION}"
+    """Where setup extracts the ELFs: inside the Python environment that runs SolGrid (beside the engine
+    it installs there), so the node finds them whoever runs it and whatever ``$HOME`` is."""
+    return Path(sys.prefix) / "share" / "solgrid" / f"{CRATE}-{VERSION}"
 
 
 def sha256_hex(data: bytes) -> str:
