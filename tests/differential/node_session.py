@@ -34,8 +34,10 @@ from solders.transaction import VersionedTransaction
 
 from clock_fields import mask_clock_fields
 
-CONFIRM_SECONDS = 30.0
-"""How long a transaction the node accepted may take to reach ``confirmed``."""
+CONFIRM_SECONDS = 50.0
+"""How long a transaction the node accepted may take to reach ``confirmed`` (within its blockhash's
+lifetime of 150 slots, about 60 s)."""
+REBROADCAST_SECONDS = 2.0
 DROPPED_SECONDS = 4.0
 """How long to watch a transaction that is expected never to land (about ten slots)."""
 INLINE_DATA_BYTES = 512
@@ -214,7 +216,10 @@ class Session:
             return False
         result = {"result": "signature" if reply["result"] == signature else reply}
         self.record("sendTransaction", result, detail)
-        status = await self._wait(signature, CONFIRM_SECONDS if lands else DROPPED_SECONDS)
+        if lands:
+            status = await self._wait(signature, CONFIRM_SECONDS, rebroadcast=encoded)
+        else:
+            status = await self._wait(signature, DROPPED_SECONDS)
         self.record("status", status and {"err": status["err"]}, detail)
         if status is None:
             await self.record_accounts([str(tx.message.account_keys[0])])  # dropped: nothing charged
@@ -235,16 +240,27 @@ class Session:
         reply = await self.call("simulateTransaction", [encoded, {"encoding": "base64", **config}])
         self.record(f"simulateTransaction {sorted(config.items())}", reply)
 
-    async def _wait(self, signature: str, seconds: float) -> dict[str, Any] | None:
+    async def _wait(
+        self, signature: str, seconds: float, rebroadcast: str | None = None
+    ) -> dict[str, Any] | None:
+        """The status once ``confirmed``, or None after ``seconds``. ``rebroadcast``: the transaction
+        (base64), sent again every REBROADCAST_SECONDS while it has no status, as clients do (a busy
+        validator can lose one on its way to the leader; the same signature cannot land twice)."""
         deadline = time.monotonic() + seconds
+        next_broadcast = time.monotonic() + REBROADCAST_SECONDS
         while True:
             value = (await self.result("getSignatureStatuses", [[signature]]))["value"][0]
             if value is not None and value["confirmationStatus"] in ("confirmed", "finalized"):
                 return dict(value)
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 if value is not None:
                     raise AssertionError(f"{self.name}: {signature} stuck at {value}")
                 return None
+            if rebroadcast is not None and value is None and now > next_broadcast:
+                config = {"encoding": "base64", "skipPreflight": True}
+                await self.call("sendTransaction", [rebroadcast, config])
+                next_broadcast = now + REBROADCAST_SECONDS
             await asyncio.sleep(0.05)
 
     async def _record_landed(self, signature: str, units_depend_on_slot: bool) -> None:
