@@ -14,7 +14,6 @@ Idempotent: a stamp naming the wheel's sha256 makes a re-run instant. Exits 1 wi
 from __future__ import annotations
 
 import ast
-import hashlib
 import platform
 import shutil
 import subprocess
@@ -23,6 +22,8 @@ import sysconfig
 import tempfile
 import zipfile
 from pathlib import Path
+
+from solgrid.cache import file_sha256
 
 PACKAGE = "solders29"
 SOLDERS_VERSION = "0.29.0"
@@ -103,14 +104,6 @@ def unpack(wheel: Path, destination: Path) -> None:
     (destination / STAMP).write_text(stamp_text())
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def download(directory: Path) -> Path:
     """The pinned wheel, fetched by pip (its cache makes a second download free), sha256 checked."""
     command = [
@@ -126,7 +119,7 @@ def download(directory: Path) -> Path:
     if done.returncode != 0 or not wheel.is_file():
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise InstallError(f"pip could not download {WHEEL}: {last}")
-    actual = sha256_of(wheel)
+    actual = file_sha256(wheel)
     if actual != WHEEL_SHA256:
         raise InstallError(f"{WHEEL} has sha256 {actual}, expected {WHEEL_SHA256}")
     return wheel
@@ -159,7 +152,7 @@ def install(site: Path, wheel: Path | None = None) -> bool:
     with tempfile.TemporaryDirectory(prefix="solgrid-engine-") as scratch:
         if wheel is None:
             wheel = download(Path(scratch))
-        elif sha256_of(wheel) != WHEEL_SHA256:
+        elif file_sha256(wheel) != WHEEL_SHA256:
             raise InstallError(f"{wheel} is not the pinned {WHEEL}")
         staging = site / f".{PACKAGE}.staging"
         shutil.rmtree(staging, ignore_errors=True)

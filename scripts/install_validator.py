@@ -24,7 +24,6 @@ second. Prints one line saying which validator is used; on failure one ``error:`
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import re
 import shutil
@@ -34,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from solgrid.cache import cache_dir
+from solgrid.cache import cache_dir, file_sha256
 
 REPO = Path(__file__).resolve().parents[1]
 PINNED_VERSION = "4.2.2"
@@ -72,14 +71,6 @@ def pinned_path() -> Path:
     return cache_dir() / f"agave-{PINNED_VERSION}" / "bin" / BINARY
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def from_prebuilt(directory: Path, target: Path) -> bool:
     """Unpack the prebuilt copy into ``target`` if it is there and its checksum is the pinned one."""
     archive = directory / PREBUILT_NAME
@@ -90,7 +81,7 @@ def from_prebuilt(directory: Path, target: Path) -> bool:
         with gzip.open(archive, "rb") as src:
             shutil.copyfileobj(src, tmp)
         unpacked = Path(tmp.name)
-    if sha256_of(unpacked) != PREBUILT_SHA256:
+    if file_sha256(unpacked) != PREBUILT_SHA256:
         unpacked.unlink()
         raise InstallError(
             f"{archive} does not have the pinned checksum; remove it or unset SOLGRID_VALIDATOR_PREBUILT"

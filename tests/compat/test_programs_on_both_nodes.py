@@ -3,8 +3,6 @@ with ``solgrid deploy``, driven by the SDK. Each test runs on the local node and
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -67,21 +65,5 @@ async def test_market_onboarding_through_the_sdk(any_rpc_url: str, upgrade_autho
 
 @pytest.mark.compat
 def test_solgrid_deploy_upgrades_the_real_validator_programs(real_validator: RealValidator) -> None:
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "solgrid"),
-            "deploy",
-            "energy_token",
-            "--url",
-            real_validator.rpc_url,
-            "--keypair",
-            str(real_validator.mint_file),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "energy_token: upgraded Dso7G7TunWSbiHQu8k7jZQiNuXfyRvUsnFkUFzxrcscu" in result.stdout
+    deployed = real_validator.deploy_workspace(["energy_token"])  # solgrid deploy; raises if it fails
+    assert "energy_token: upgraded Dso7G7TunWSbiHQu8k7jZQiNuXfyRvUsnFkUFzxrcscu" in deployed
