@@ -1,0 +1,47 @@
+//! What the book refuses. The program maps each variant to a stable error code of its IDL.
+
+/// A refused book operation. On an error the caller discards every change the operation made (on
+/// chain the runtime does: a failed instruction writes nothing), so operations need not undo work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BookError {
+    /// The account data is not a market of this layout (length, alignment or capacities).
+    InvalidLayout,
+    /// Market parameters out of range (see [`crate::layout::Params::validate`]).
+    InvalidParams,
+    /// The seat index does not hold the trader's seat.
+    WrongSeat,
+    /// The trader already has a seat.
+    SeatExists,
+    /// No free seat slot: the market account must grow first.
+    SeatsFull,
+    /// No free order slot: the market account must grow first.
+    BookFull,
+    /// Price is zero or above [`crate::MAX_PRICE_TICKS`].
+    InvalidPrice,
+    /// Zero lots (or a zero amount).
+    ZeroQuantity,
+    /// Fewer lots than the market's minimum order.
+    BelowMinimumOrder,
+    /// The expiry time is not in the future.
+    AlreadyExpired,
+    /// A post-only order would take liquidity.
+    PostOnlyWouldCross,
+    /// The order would trade with the same trader's resting order (self-trade mode Abort).
+    SelfTrade,
+    /// The free balance does not cover the amount.
+    InsufficientFunds,
+    /// The trader reached the most orders per 15-minute epoch.
+    OrderLimitReached,
+    /// No resting order with that id at that side and price.
+    OrderNotFound,
+    /// The order belongs to another trader.
+    NotOrderOwner,
+    /// A client order id must increase per trader; this one was used (or a later one was).
+    ClientOrderIdReused,
+    /// The match limit is 0 or above [`crate::MAX_MATCHES`].
+    InvalidMatchLimit,
+    /// An amount does not fit in 64 bits.
+    Overflow,
+    /// The event sink has no room left.
+    EventsFull,
+}
