@@ -1,0 +1,129 @@
+//! The trading program's own errors, from 6100 (6000..=6099 are the shared kit errors,
+//! `solgrid_program_kit::KitError`). Append-only: published codes never change meaning.
+
+use pinocchio::error::ProgramError;
+use solgrid_order_book::BookError;
+use solgrid_program_kit::KitError;
+
+macro_rules! errors {
+    ($($variant:ident = $code:expr => $message:expr,)*) => {
+        #[repr(u32)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum TradingError { $($variant = $code,)* }
+
+        impl TradingError {
+            /// Every variant, in code order (the IDL lists them after the kit errors in this order).
+            pub const ALL: &'static [TradingError] = &[$(TradingError::$variant,)*];
+
+            pub const fn code(self) -> u32 {
+                self as u32
+            }
+
+            /// The name the IDL uses.
+            pub const fn name(self) -> &'static str {
+                match self { $(TradingError::$variant => stringify!($variant),)* }
+            }
+
+            /// The message the IDL gives to clients.
+            pub const fn message(self) -> &'static str {
+                match self { $(TradingError::$variant => $message,)* }
+            }
+        }
+    };
+}
+
+errors! {
+    InvalidRegistryProgram = 6100 => "The registry program is not the one this deployment trusts (at initialisation: not an executable program)",
+    InvalidTokenProgram = 6101 => "The token_program account is not the SPL Token program",
+    InvalidBaseMint = 6102 => "The base mint is not this deployment's GRID mint (at initialisation: not a 9-decimal SPL Token mint)",
+    InvalidQuoteMint = 6103 => "The quote mint is not an SPL Token mint other than GRID",
+    InvalidVault = 6104 => "The vault is not one of this market's token vaults",
+    WrongTokenMint = 6105 => "The token account does not hold the vault's mint",
+    WrongTokenOwner = 6106 => "The token account is not owned by the expected wallet",
+    InvalidMarketParams = 6107 => "Market parameters out of range: tick, lot, minimum order and epoch limit at least 1, fees at most 1000 bps, tick x lot a multiple of 1000",
+    InvalidZone = 6108 => "The zone account is not the registry Zone of this market",
+    ZoneHalted = 6109 => "The market's grid zone is halted: no order matches until it reopens",
+    MarketPaused = 6110 => "The market is paused: orders can be cancelled and funds withdrawn, nothing is placed",
+    NoRegulators = 6111 => "The registry has no regulators yet",
+    RegulatorThresholdNotMet = 6112 => "Fewer distinct configured regulators signed than the registry's threshold",
+    InvalidUser = 6113 => "The user account is not the trader's registry User",
+    UserNotVerified = 6114 => "The trader is not a Verified registry user",
+    RoleCannotSell = 6115 => "Only prosumers, grid operators and market makers place sell orders",
+    WrongZone = 6116 => "The trader's registry zone is not the market's zone",
+    InvalidEventAuthority = 6117 => "The event_authority account is not the program's event authority PDA",
+    WrongSeat = 6118 => "The seat index does not hold the trader's seat in this market",
+    SeatExists = 6119 => "The trader already has a seat in this market",
+    InvalidPrice = 6120 => "The price must be between 1 and 2^40 ticks",
+    ZeroQuantity = 6121 => "The quantity or amount must be greater than zero",
+    BelowMinimumOrder = 6122 => "The order is smaller than the market's minimum order",
+    AlreadyExpired = 6123 => "The order's expiry time is not in the future",
+    PostOnlyWouldCross = 6124 => "A post-only order would take liquidity",
+    SelfTrade = 6125 => "The order would trade with the same trader's resting order (self-trade mode Abort)",
+    InsufficientFunds = 6126 => "The seat's free balance does not cover the order or the withdrawal",
+    OrderLimitReached = 6127 => "The trader reached the market's most orders per 15-minute epoch",
+    OrderNotFound = 6128 => "No resting order with that id at that side and price",
+    NotOrderOwner = 6129 => "The order belongs to another trader",
+    ClientOrderIdReused = 6130 => "The client order id was used already: each non-zero id must be greater than the trader's last one",
+    InvalidMatchLimit = 6131 => "The match limit must be between 1 and 80",
+    NotFeeRecipient = 6132 => "Only the market's fee recipient collects its fees",
+    InvalidMarket = 6133 => "The market account is not a market of this program, or its data is inconsistent",
+    InvalidGrowth = 6134 => "A market grows by 1 to 10,240 bytes per instruction, in whole seats and orders",
+    InvalidOrderArgs = 6135 => "Side, order kind, self-trade mode or market status is not a known variant",
+    EventTooLarge = 6136 => "The instruction's events do not fit in one event instruction",
+}
+
+impl From<TradingError> for ProgramError {
+    #[inline(always)]
+    fn from(error: TradingError) -> Self {
+        ProgramError::Custom(error as u32)
+    }
+}
+
+/// The program error for a refused book operation.
+#[inline(always)]
+pub fn book_error(error: BookError) -> ProgramError {
+    match error {
+        BookError::InvalidLayout | BookError::SeatsFull | BookError::BookFull => {
+            TradingError::InvalidMarket.into()
+        }
+        BookError::InvalidParams => TradingError::InvalidMarketParams.into(),
+        BookError::WrongSeat => TradingError::WrongSeat.into(),
+        BookError::SeatExists => TradingError::SeatExists.into(),
+        BookError::InvalidPrice => TradingError::InvalidPrice.into(),
+        BookError::ZeroQuantity => TradingError::ZeroQuantity.into(),
+        BookError::BelowMinimumOrder => TradingError::BelowMinimumOrder.into(),
+        BookError::AlreadyExpired => TradingError::AlreadyExpired.into(),
+        BookError::PostOnlyWouldCross => TradingError::PostOnlyWouldCross.into(),
+        BookError::SelfTrade => TradingError::SelfTrade.into(),
+        BookError::InsufficientFunds => TradingError::InsufficientFunds.into(),
+        BookError::OrderLimitReached => TradingError::OrderLimitReached.into(),
+        BookError::OrderNotFound => TradingError::OrderNotFound.into(),
+        BookError::NotOrderOwner => TradingError::NotOrderOwner.into(),
+        BookError::ClientOrderIdReused => TradingError::ClientOrderIdReused.into(),
+        BookError::InvalidMatchLimit => TradingError::InvalidMatchLimit.into(),
+        BookError::Overflow => KitError::ArithmeticOverflow.into(),
+        BookError::EventsFull => TradingError::EventTooLarge.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use solgrid_program_kit::error::PROGRAM_ERROR_BASE;
+
+    #[test]
+    fn codes_are_contiguous_from_the_program_base() {
+        for (i, error) in TradingError::ALL.iter().enumerate() {
+            assert_eq!(error.code(), PROGRAM_ERROR_BASE + i as u32);
+        }
+    }
+
+    #[test]
+    fn names_are_unique() {
+        for (i, a) in TradingError::ALL.iter().enumerate() {
+            for b in &TradingError::ALL[i + 1..] {
+                assert_ne!(a.name(), b.name());
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! One module per instruction: its discriminator, argument layout, the accounts it takes (documented
+//! with their flags, checked in one place) and the handler. `growth` holds the market growth shared
+//! by the instructions that may need a new seat or order slot.
+
+pub mod cancel_order;
+pub mod claim_seat;
+pub mod collect_fees;
+pub mod create_market;
+pub mod deposit;
+pub mod grow_market;
+pub mod growth;
+pub mod initialize;
+pub mod place_order;
+pub mod prune_expired;
+pub mod set_market_maker;
+pub mod update_market;
+pub mod withdraw;

@@ -1,0 +1,110 @@
+//! `set_market_maker(trader: Pubkey, enabled: bool)`: a regulator quorum registers (or unregisters)
+//! a market maker, who is exempt from the per-epoch order limit and from the zone and role rules of
+//! placing (privileged). Gives the trader a seat if it has none.
+//!
+//! Accounts:
+//! 0. `[signer, writable]` payer: pays for the seat when one is created.
+//! 1. `[]` config.
+//! 2. `[]` registry_config: the registry's Config.
+//! 3. `[writable]` market.
+//! 4. `[]` system_program.
+//! 5. `[]` event_authority.
+//! 6. `[]` program.
+//! 7.. `[signer]` cosigners: at least the registry's `regulator_threshold` distinct regulators.
+//!
+//! Emits `SeatClaimed` when a seat is created, then `MarketMakerSet`.
+
+use pinocchio::{AccountView, Address, ProgramResult};
+use solgrid_program_kit::{
+    clock, discriminator, impl_pod, instruction,
+    pod::{PodI64, PodU32},
+    KitError,
+};
+
+use crate::{
+    errors::{book_error, TradingError},
+    events::{self, EventAccounts, MarketMakerSet, SeatClaimed},
+    instructions::growth,
+    state::{self, RegistryConfig},
+};
+
+pub const DISCRIMINATOR: u64 =
+    discriminator::as_u64(discriminator::instruction("set_market_maker"));
+pub const ACCOUNTS_LEN: usize = 7;
+
+#[repr(C)]
+pub struct SetMarketMakerArgs {
+    pub trader: Address,
+    /// borsh bool: 0 or 1.
+    pub enabled: u8,
+}
+
+impl_pod!(SetMarketMakerArgs {
+    trader: Address,
+    enabled: u8
+});
+
+pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) -> ProgramResult {
+    let args: &SetMarketMakerArgs = instruction::args(args)?;
+    if args.enabled > 1 {
+        return Err(KitError::InvalidInstructionData.into());
+    }
+    if accounts.len() < ACCOUNTS_LEN {
+        return Err(KitError::NotEnoughAccounts.into());
+    }
+    let (accounts, cosigners) = accounts.split_at_mut(ACCOUNTS_LEN);
+    let [payer, config, registry_config, market, system_program, event_authority, program] =
+        accounts
+    else {
+        return Err(KitError::NotEnoughAccounts.into());
+    };
+    let event_accounts = EventAccounts::load(program_id, config, event_authority, program)?;
+    // SAFETY: Config and the registry's accounts are only read by this program.
+    let registry_program = unsafe { state::config(program_id, config)? }.registry_program;
+    let regulators = unsafe {
+        state::registry_view::<RegistryConfig>(
+            registry_config,
+            &registry_program,
+            TradingError::InvalidRegistryProgram,
+        )?
+    };
+    state::regulator_threshold(regulators, cosigners)?;
+    let trader = args.trader.as_array();
+    // SAFETY: each view of the market's data is dropped before the next resize or CPI.
+    let existing = unsafe { state::load_market(program_id, market)? }.seat_of(trader);
+    let now = clock::unix_timestamp()?;
+    let seat = match existing {
+        Some(seat) => seat,
+        None => {
+            growth::grow(program_id, payer, market, system_program, 1, 0)?;
+            let seat = unsafe { state::load_market(program_id, market)? }
+                .claim_seat(trader)
+                .map_err(book_error)?;
+            events::emit(
+                program_id,
+                &event_accounts,
+                &SeatClaimed {
+                    market: *market.address(),
+                    trader: args.trader,
+                    seat: PodU32::new(seat),
+                    timestamp: PodI64::new(now),
+                },
+            )?;
+            seat
+        }
+    };
+    unsafe { state::load_market(program_id, market)? }
+        .set_market_maker(seat, trader, args.enabled == 1)
+        .map_err(book_error)?;
+    events::emit(
+        program_id,
+        &event_accounts,
+        &MarketMakerSet {
+            market: *market.address(),
+            trader: args.trader,
+            seat: PodU32::new(seat),
+            enabled: args.enabled,
+            timestamp: PodI64::new(now),
+        },
+    )
+}

@@ -1,0 +1,100 @@
+//! SolGrid trading: a non-custodial order book for GRID per grid zone and quote mint.
+//!
+//! Traders (Verified registry users) deposit GRID and quote into vaults owned by the market PDA;
+//! their free and locked balances live in their seat in the market account. Orders (limit,
+//! post-only, immediate-or-cancel; optional expiry; client order ids) match continuously with
+//! price-time priority at the makers' prices, settled atomically between seats in the placing
+//! instruction. Regulator quorums (the registry's M-of-N) create markets, change their parameters
+//! and register market makers; a market stops matching while its zone is Halted. Fees accrue in
+//! the market and are collected by its fee recipient.
+//!
+//! The book, escrow and fee rules are the plain-Rust core `solgrid_order_book`; this crate is the
+//! glue: account checks, token transfers, growth of the market account and events (one self-CPI per
+//! instruction in Anchor's `emit_cpi` format, see [`events`]).
+//!
+//! Written with pinocchio, in Anchor's wire format so that `idl/trading.json` describes it exactly:
+//! 8-byte `sha256` discriminators, borsh arguments and accounts, custom errors from 6000 (kit) and
+//! 6100 (this program). The program checks accounts against the `program_id` it runs under, so the
+//! same ELF works at any address.
+#![no_std]
+
+// Runtime symbols that SolGrid's offline pipeline (upstream `bpfel-unknown-none`) needs; Solana's
+// own platform-tools provide them itself.
+#[cfg(all(target_arch = "bpf", not(target_os = "solana")))]
+extern crate sbf_support;
+
+// On the host (tests, or another crate linking this one with `no-entrypoint`) std provides the panic
+// handler and allocator that the cdylib needs.
+#[cfg(not(any(target_os = "solana", target_arch = "bpf")))]
+extern crate std;
+
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod state;
+
+use pinocchio::{AccountView, Address, ProgramResult};
+use solgrid_program_kit::{instruction, KitError};
+
+pinocchio::address::declare_id!("E3hjhsQVFZ1Bb9Tzpdua6PMJTxpEC75tmcJQwCqmHVbF");
+
+/// The entrypoint parses at most this many accounts: `create_market` and its regulator cosigners.
+pub const MAX_ACCOUNTS: usize = instructions::create_market::ACCOUNTS_LEN + 8;
+
+#[cfg(not(feature = "no-entrypoint"))]
+#[allow(dead_code)]
+mod entrypoint {
+    pinocchio::program_entrypoint!(crate::process_instruction, { crate::MAX_ACCOUNTS });
+    // No heap allocator: the heap region is the events' scratch buffer (see `events`).
+    pinocchio::no_allocator!();
+    pinocchio::nostd_panic_handler!();
+}
+
+/// Dispatches on the 8-byte Anchor instruction discriminator (the hot paths first).
+pub fn process_instruction(
+    program_id: &Address,
+    accounts: &mut [AccountView],
+    data: &[u8],
+) -> ProgramResult {
+    let (discriminator, args) = instruction::split(data)?;
+    match discriminator {
+        instructions::place_order::DISCRIMINATOR => {
+            instructions::place_order::process(program_id, accounts, args)
+        }
+        events::EVENT_IX_TAG => events::handle(program_id, accounts),
+        instructions::cancel_order::DISCRIMINATOR => {
+            instructions::cancel_order::process(program_id, accounts, args)
+        }
+        instructions::deposit::DISCRIMINATOR => {
+            instructions::deposit::process(program_id, accounts, args)
+        }
+        instructions::withdraw::DISCRIMINATOR => {
+            instructions::withdraw::process(program_id, accounts, args)
+        }
+        instructions::prune_expired::DISCRIMINATOR => {
+            instructions::prune_expired::process(program_id, accounts, args)
+        }
+        instructions::claim_seat::DISCRIMINATOR => {
+            instructions::claim_seat::process(program_id, accounts, args)
+        }
+        instructions::collect_fees::DISCRIMINATOR => {
+            instructions::collect_fees::process(program_id, accounts, args)
+        }
+        instructions::grow_market::DISCRIMINATOR => {
+            instructions::grow_market::process(program_id, accounts, args)
+        }
+        instructions::create_market::DISCRIMINATOR => {
+            instructions::create_market::process(program_id, accounts, args)
+        }
+        instructions::update_market::DISCRIMINATOR => {
+            instructions::update_market::process(program_id, accounts, args)
+        }
+        instructions::set_market_maker::DISCRIMINATOR => {
+            instructions::set_market_maker::process(program_id, accounts, args)
+        }
+        instructions::initialize::DISCRIMINATOR => {
+            instructions::initialize::process(program_id, accounts, args)
+        }
+        _ => Err(KitError::UnknownInstruction.into()),
+    }
+}

@@ -1,0 +1,355 @@
+//! The trading program's accounts, the seeds of its PDAs, and read-only views of the registry
+//! accounts it inspects (Config, Zone, User; it reads them directly, no CPI).
+//!
+//! * Config (PDA `["config"]`): written once by `initialize`.
+//! * Market (PDA `["market", zone_id LE, quote_mint]`): an 8-byte `account:Market` discriminator,
+//!   then `solgrid_order_book::MarketHeader` (the IDL's `Market` account), then the seats and the
+//!   orders, growing with use (see `solgrid_order_book::layout`).
+//! * Vaults (PDAs `["vault", market, mint]`): SPL Token accounts whose owner is the market PDA.
+//! * Event authority (PDA `["__event_authority"]`): signs the self-CPI that carries events.
+//!
+//! Accounts of each type are only ever created at their canonical PDA (the creating instruction
+//! checks the seeds), so an account owned by this program with a type's discriminator *is* that
+//! type's PDA: hot paths bind accounts by owner, discriminator and stored addresses instead of
+//! paying for PDA derivations. The same holds for the registry's accounts.
+
+use pinocchio::{address::address_eq, error::ProgramError, AccountView, Address};
+use solgrid_order_book::{layout::HEADER_LEN, Market};
+use solgrid_program_kit::{
+    account::{self, AccountLayout},
+    checks, discriminator, impl_pod,
+    pod::{PodI64, PodU16, PodU32, PodU64},
+};
+
+use crate::errors::{book_error, TradingError};
+
+pub const CONFIG_SEED: &[u8] = b"config";
+pub const MARKET_SEED: &[u8] = b"market";
+pub const VAULT_SEED: &[u8] = b"vault";
+/// Anchor's seed of the `emit_cpi` event authority.
+pub const EVENT_AUTHORITY_SEED: &[u8] = b"__event_authority";
+
+/// The SPL Token program (GRID and the quote mints live under it).
+pub const TOKEN_PROGRAM_ID: Address = pinocchio_token::ID;
+/// GRID's decimals (1 GRID = 1 kWh, 1 Wh = 10^6 atoms).
+pub const BASE_DECIMALS: u8 = 9;
+
+/// The trading singleton (PDA `["config"]`), read-only after `initialize`.
+#[repr(C)]
+pub struct Config {
+    /// Who initialised the deployment (its upgrade authority when deployed through loader v3).
+    pub authority: Address,
+    /// The registry whose users, zones and regulators this program trusts.
+    pub registry_program: Address,
+    /// GRID, the base of every market.
+    pub base_mint: Address,
+    /// PDA `["__event_authority"]`.
+    pub event_authority: Address,
+    pub bump: u8,
+    pub event_authority_bump: u8,
+    pub reserved: [u8; 64],
+}
+
+impl_pod!(Config {
+    authority: Address,
+    registry_program: Address,
+    base_mint: Address,
+    event_authority: Address,
+    bump: u8,
+    event_authority_bump: u8,
+    reserved: [u8; 64],
+});
+
+impl AccountLayout for Config {
+    const DISCRIMINATOR: [u8; 8] = discriminator::account("Config");
+}
+
+/// `account:Market`.
+pub const MARKET_DISCRIMINATOR: [u8; 8] = discriminator::account("Market");
+/// Size of a market with no seat and no order (what `create_market` allocates).
+pub const MARKET_MIN_LEN: usize = discriminator::LEN + HEADER_LEN;
+
+/// A market's status (borsh enum byte in `MarketHeader.status`).
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarketStatus {
+    /// Orders are placed and matched.
+    Active = 0,
+    /// Nothing is placed or matched; cancelling, withdrawing and collecting fees go on.
+    Paused = 1,
+}
+
+impl MarketStatus {
+    pub fn from_u8(value: u8) -> Result<Self, ProgramError> {
+        match value {
+            0 => Ok(MarketStatus::Active),
+            1 => Ok(MarketStatus::Paused),
+            _ => Err(TradingError::InvalidOrderArgs.into()),
+        }
+    }
+}
+
+/// `config` is this program's Config (owner and discriminator: it exists only at its PDA).
+///
+/// # Safety
+/// No mutable borrow of `config`'s data exists while the returned reference lives (nothing in this
+/// program ever writes Config after `initialize`).
+#[inline(always)]
+pub unsafe fn config<'a>(
+    program_id: &Address,
+    config: &'a AccountView,
+) -> Result<&'a Config, ProgramError> {
+    checks::owned_by(config, program_id)?;
+    account::load::<Config>(config.borrow_unchecked())
+}
+
+/// The market's data after the discriminator, writable, owned by this program.
+///
+/// # Safety
+/// The caller holds no other reference into `market`'s data while the slice lives, and does not
+/// keep it across a CPI that receives `market` writable.
+#[inline(always)]
+pub unsafe fn market_data<'a>(
+    program_id: &Address,
+    market: &'a mut AccountView,
+) -> Result<&'a mut [u8], ProgramError> {
+    checks::writable(market)?;
+    checks::owned_by(market, program_id)?;
+    let data = market.borrow_unchecked_mut();
+    if data.len() < MARKET_MIN_LEN || data[..discriminator::LEN] != MARKET_DISCRIMINATOR {
+        return Err(TradingError::InvalidMarket.into());
+    }
+    Ok(&mut data[discriminator::LEN..])
+}
+
+/// The market viewed by the book.
+///
+/// # Safety
+/// As for [`market_data`].
+#[inline(always)]
+pub unsafe fn load_market<'a>(
+    program_id: &Address,
+    market: &'a mut AccountView,
+) -> Result<Market<'a>, ProgramError> {
+    Market::load(market_data(program_id, market)?).map_err(book_error)
+}
+
+/// The registry's Config (`account:Config` of the registry): the fields this program reads are the
+/// regulators; the whole layout is declared so that its size is checked and `tests/idl.rs` pins it
+/// to `idl/registry.json`.
+#[repr(C)]
+pub struct RegistryConfig {
+    pub authority: Address,
+    pub pending_authority: Address,
+    pub settlement_authority: Address,
+    pub regulators: [Address; 8],
+    pub regulator_count: u8,
+    pub regulator_threshold: u8,
+    pub bump: u8,
+    pub user_count: PodU64,
+    pub zone_count: PodU32,
+    pub meter_count: PodU64,
+    /// The registry's `Limits` (20 bytes), not read here.
+    pub limits: [u8; 20],
+    pub reserved: [u8; 64],
+}
+
+impl_pod!(RegistryConfig {
+    authority: Address,
+    pending_authority: Address,
+    settlement_authority: Address,
+    regulators: [Address; 8],
+    regulator_count: u8,
+    regulator_threshold: u8,
+    bump: u8,
+    user_count: PodU64,
+    zone_count: PodU32,
+    meter_count: PodU64,
+    limits: [u8; 20],
+    reserved: [u8; 64],
+});
+
+impl AccountLayout for RegistryConfig {
+    const DISCRIMINATOR: [u8; 8] = discriminator::account("Config");
+}
+
+impl RegistryConfig {
+    #[inline(always)]
+    pub fn regulator_set(&self) -> &[Address] {
+        &self.regulators[..(self.regulator_count as usize).min(8)]
+    }
+}
+
+/// The registry's Zone.
+#[repr(C)]
+pub struct RegistryZone {
+    pub zone_id: PodU32,
+    pub name: [u8; 32],
+    pub max_capacity_kw: PodU64,
+    pub status: u8,
+    pub bump: u8,
+    pub created_at: PodI64,
+    pub reopened_at: PodI64,
+    pub reserved: [u8; 24],
+}
+
+impl_pod!(RegistryZone {
+    zone_id: PodU32,
+    name: [u8; 32],
+    max_capacity_kw: PodU64,
+    status: u8,
+    bump: u8,
+    created_at: PodI64,
+    reopened_at: PodI64,
+    reserved: [u8; 24],
+});
+
+impl AccountLayout for RegistryZone {
+    const DISCRIMINATOR: [u8; 8] = discriminator::account("Zone");
+}
+
+/// The registry's `ZoneStatus::Halted`.
+pub const ZONE_HALTED: u8 = 1;
+
+/// The registry's User.
+#[repr(C)]
+pub struct RegistryUser {
+    pub authority: Address,
+    pub role: u8,
+    pub status: u8,
+    pub bump: u8,
+    pub zone_id: PodU32,
+    pub meter_count: PodU16,
+    pub user_index: PodU64,
+    pub registered_at: PodI64,
+    pub verified_at: PodI64,
+    pub reserved: [u8; 24],
+}
+
+impl_pod!(RegistryUser {
+    authority: Address,
+    role: u8,
+    status: u8,
+    bump: u8,
+    zone_id: PodU32,
+    meter_count: PodU16,
+    user_index: PodU64,
+    registered_at: PodI64,
+    verified_at: PodI64,
+    reserved: [u8; 24],
+});
+
+impl AccountLayout for RegistryUser {
+    const DISCRIMINATOR: [u8; 8] = discriminator::account("User");
+}
+
+/// The registry's `UserRole` values that may sell (Prosumer, GridOperator).
+pub const ROLE_PROSUMER: u8 = 0;
+pub const ROLE_GRID_OPERATOR: u8 = 2;
+/// The registry's `UserStatus::Verified`.
+pub const USER_VERIFIED: u8 = 1;
+
+/// A registry account of type `T`: owned by `registry_program`, right size and discriminator.
+///
+/// # Safety
+/// The registry's accounts are never borrowed mutably by this program; the reference must not be
+/// held across a CPI.
+#[inline(always)]
+pub unsafe fn registry_view<'a, T: AccountLayout>(
+    account: &'a AccountView,
+    registry_program: &Address,
+    error: TradingError,
+) -> Result<&'a T, ProgramError> {
+    if !account.owned_by(registry_program) {
+        return Err(error.into());
+    }
+    account::load::<T>(account.borrow_unchecked()).map_err(|_| error.into())
+}
+
+/// `user` is `trader`'s registry User and is Verified; returns it.
+///
+/// # Safety
+/// As for [`registry_view`].
+#[inline(always)]
+pub unsafe fn verified_user<'a>(
+    user: &'a AccountView,
+    registry_program: &Address,
+    trader: &Address,
+) -> Result<&'a RegistryUser, ProgramError> {
+    let view = registry_view::<RegistryUser>(user, registry_program, TradingError::InvalidUser)?;
+    if !address_eq(&view.authority, trader) {
+        return Err(TradingError::InvalidUser.into());
+    }
+    if view.status != USER_VERIFIED {
+        return Err(TradingError::UserNotVerified.into());
+    }
+    Ok(view)
+}
+
+/// At least `regulator_threshold` distinct configured regulators signed among `cosigners`.
+#[inline(always)]
+pub fn regulator_threshold(
+    config: &RegistryConfig,
+    cosigners: &[AccountView],
+) -> Result<(), ProgramError> {
+    if config.regulator_count == 0 {
+        return Err(TradingError::NoRegulators.into());
+    }
+    let signed = solgrid_program_kit::signers::distinct_signers(config.regulator_set(), cosigners);
+    if signed >= config.regulator_threshold as usize {
+        Ok(())
+    } else {
+        Err(TradingError::RegulatorThresholdNotMet.into())
+    }
+}
+
+/// The token program account is SPL Token.
+#[inline(always)]
+pub fn check_token_program(account: &AccountView) -> Result<(), ProgramError> {
+    if address_eq(account.address(), &TOKEN_PROGRAM_ID) {
+        Ok(())
+    } else {
+        Err(TradingError::InvalidTokenProgram.into())
+    }
+}
+
+/// SPL Token mint layout: 82 bytes, `decimals` at 44, `is_initialized` at 45.
+pub mod mint {
+    pub const LEN: usize = 82;
+    pub const DECIMALS_OFFSET: usize = 44;
+    pub const INITIALIZED_OFFSET: usize = 45;
+}
+
+/// SPL Token account size.
+pub const TOKEN_ACCOUNT_LEN: usize = 165;
+
+/// `account` is an initialised SPL Token mint; returns its decimals.
+///
+/// # Safety
+/// No mutable borrow of `account`'s data exists during the call.
+#[inline(always)]
+pub unsafe fn mint_decimals(account: &AccountView) -> Option<u8> {
+    if !account.owned_by(&TOKEN_PROGRAM_ID) {
+        return None;
+    }
+    let data = account.borrow_unchecked();
+    (data.len() == mint::LEN && data[mint::INITIALIZED_OFFSET] == 1)
+        .then(|| data[mint::DECIMALS_OFFSET])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(Config::LEN, 8 + 4 * 32 + 2 + 64);
+        assert_eq!(
+            RegistryConfig::LEN,
+            8 + 3 * 32 + 8 * 32 + 3 + 8 + 4 + 8 + 20 + 64
+        );
+        assert_eq!(RegistryZone::LEN, 8 + 4 + 32 + 8 + 1 + 1 + 8 + 8 + 24);
+        assert_eq!(RegistryUser::LEN, 8 + 32 + 3 + 4 + 2 + 8 + 8 + 8 + 24);
+        assert_eq!(MARKET_MIN_LEN, 432);
+    }
+}
