@@ -16,9 +16,11 @@ from types import ModuleType
 import pytest
 from registry_harness import LAMPORTS, REPO, RegistryEnv, program_keypair
 from solders.keypair import Keypair
+from trading_harness import TradingEnv, trading_keypair
 
 from solgrid.localnet.svm import deploy, features_blocking_deploy, new_svm
 from solgrid.sdk.registry import RegistryClient
+from solgrid.sdk.trading import TradingClient
 
 MODES = ("add_program", "deploy")
 
@@ -51,3 +53,29 @@ def registry(request: pytest.FixtureRequest, registry_elf: bytes) -> RegistryEnv
     else:
         deploy(svm, payer, registry_elf, keypair)
     return RegistryEnv(svm, payer, client, request.param)
+
+
+@pytest.fixture(scope="session")
+def trading_elf(elf_of: Callable[[str], bytes]) -> bytes:
+    return elf_of("trading")
+
+
+@pytest.fixture(params=MODES)
+def trading(request: pytest.FixtureRequest, registry_elf: bytes, trading_elf: bytes) -> TradingEnv:
+    """The registry (add_program) and trading (added, or deployed upgradeable by the payer) in one VM,
+    set up by :meth:`TradingEnv.setup`: registry market at T0, base and quote mints, trading Config."""
+    svm = new_svm(deactivate=features_blocking_deploy(registry_elf, trading_elf))
+    payer = Keypair()
+    svm.airdrop(payer.pubkey(), LAMPORTS)
+    registry = RegistryClient()
+    svm.add_program(registry.program_id, registry_elf)
+    client = TradingClient()
+    keypair = trading_keypair()
+    assert keypair.pubkey() == client.program_id, "keys/trading-keypair.json is not the IDL address"
+    if request.param == "add_program":
+        svm.add_program(client.program_id, trading_elf)
+    else:
+        deploy(svm, payer, trading_elf, keypair)
+    env = TradingEnv(RegistryEnv(svm, payer, registry, "add_program"), client)
+    env.setup()
+    return env

@@ -1,0 +1,434 @@
+"""Typed client of the trading program: PDAs, instruction builders and account reads.
+
+PDAs (under the trading program unless noted):
+
+* Config ``["config"]``; event authority ``["__event_authority"]`` (Anchor's ``emit_cpi`` seed);
+* market ``["market", zone_id u32 LE, quote_mint]``; vaults ``["vault", market, mint]``;
+* the registry's Config ``["config"]``, Zone ``["zone", zone_id LE]`` and User ``["user", wallet]``
+  under the registry program.
+
+Instructions that act for a trader name its seat (an index into the market's seats): read it with
+:meth:`TradingClient.fetch_market` and :meth:`MarketState.seat_of`, or take it from ``SeatClaimed``.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import base58
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Commitment, Confirmed
+from solana.rpc.types import MemcmpOpts
+from solders.instruction import AccountMeta, Instruction
+from solders.pubkey import Pubkey
+from solders.system_program import ID as SYSTEM_PROGRAM_ID
+from spl.token.constants import TOKEN_PROGRAM_ID
+
+from solgrid.sdk import loader
+from solgrid.sdk.anchor import AccountDecodeError, ProgramCoder
+from solgrid.sdk.idl import load_idl
+from solgrid.sdk.pda import Pda, find_pda
+from solgrid.sdk.trading.market import MarketState, decode_market
+from solgrid.sdk.trading.units import (
+    DEFAULT_MAKER_FEE_BPS,
+    DEFAULT_MAX_ORDERS_PER_EPOCH,
+    DEFAULT_TAKER_FEE_BPS,
+    MAX_MATCHES,
+    U64_MAX,
+    MarketStatus,
+    OrderKind,
+    SelfTradeMode,
+    Side,
+)
+
+PROGRAM_NAME = "trading"
+REGISTRY_PROGRAM_NAME = "registry"
+CONFIG_SEED = b"config"
+MARKET_SEED = b"market"
+VAULT_SEED = b"vault"
+EVENT_AUTHORITY_SEED = b"__event_authority"
+REGISTRY_CONFIG_SEED = b"config"
+REGISTRY_ZONE_SEED = b"zone"
+REGISTRY_USER_SEED = b"user"
+
+
+@dataclass(frozen=True)
+class MarketParams:
+    """A market's parameters (``create_market``). Defaults: taker 25 bps, maker 0, 100 orders per
+    trader per 15-minute epoch."""
+
+    tick_size: int
+    """Quote atoms per kWh of one price tick."""
+    lot_size_wh: int
+    fee_recipient: Pubkey
+    min_order_lots: int = 1
+    taker_fee_bps: int = DEFAULT_TAKER_FEE_BPS
+    maker_fee_bps: int = DEFAULT_MAKER_FEE_BPS
+    max_orders_per_epoch: int = DEFAULT_MAX_ORDERS_PER_EPOCH
+
+
+@dataclass(frozen=True)
+class Config:
+    authority: Pubkey
+    registry_program: Pubkey
+    base_mint: Pubkey
+    event_authority: Pubkey
+    bump: int
+    event_authority_bump: int
+
+
+def _idl_address(program: str) -> Pubkey:
+    address = load_idl(program).address
+    if address is None:
+        raise ValueError(f"the {program} IDL has no address; pass the program id")
+    return Pubkey.from_string(address)
+
+
+def _u64(name: str, value: int) -> int:
+    if not 0 <= value <= U64_MAX:
+        raise ValueError(f"{name} must fit in a u64, got {value}")
+    return value
+
+
+class TradingClient:
+    """Builds trading instructions and reads its accounts.
+
+    ``registry_program_id`` is the registry the deployment trusts (default: the registry IDL's
+    address); the registry PDAs that instructions pass are derived under it.
+    """
+
+    def __init__(self, program_id: Pubkey | None = None, registry_program_id: Pubkey | None = None) -> None:
+        self.program_id = program_id or _idl_address(PROGRAM_NAME)
+        self.registry_program_id = registry_program_id or _idl_address(REGISTRY_PROGRAM_NAME)
+        self.coder = ProgramCoder(load_idl(PROGRAM_NAME), self.program_id)
+
+    # -- addresses ---------------------------------------------------------------------------------
+
+    def config_pda(self) -> Pda:
+        return find_pda([CONFIG_SEED], self.program_id)
+
+    def event_authority_pda(self) -> Pda:
+        return find_pda([EVENT_AUTHORITY_SEED], self.program_id)
+
+    def market_pda(self, zone_id: int, quote_mint: Pubkey) -> Pda:
+        return find_pda([MARKET_SEED, struct.pack("<I", zone_id), bytes(quote_mint)], self.program_id)
+
+    def vault_pda(self, market: Pubkey, mint: Pubkey) -> Pda:
+        return find_pda([VAULT_SEED, bytes(market), bytes(mint)], self.program_id)
+
+    def registry_config(self) -> Pubkey:
+        return find_pda([REGISTRY_CONFIG_SEED], self.registry_program_id).address
+
+    def registry_zone(self, zone_id: int) -> Pubkey:
+        return find_pda([REGISTRY_ZONE_SEED, struct.pack("<I", zone_id)], self.registry_program_id).address
+
+    def registry_user(self, wallet: Pubkey) -> Pubkey:
+        return find_pda([REGISTRY_USER_SEED, bytes(wallet)], self.registry_program_id).address
+
+    def _events(self) -> dict[str, Pubkey]:
+        return {
+            "config": self.config_pda().address,
+            "event_authority": self.event_authority_pda().address,
+            "program": self.program_id,
+        }
+
+    @staticmethod
+    def _cosigners(instruction: Instruction, cosigners: Sequence[Pubkey]) -> Instruction:
+        metas = list(instruction.accounts) + [
+            AccountMeta(c, is_signer=True, is_writable=False) for c in cosigners
+        ]
+        return Instruction(instruction.program_id, instruction.data, metas)
+
+    # -- administration ----------------------------------------------------------------------------
+
+    def initialize(self, *, payer: Pubkey, authority: Pubkey, base_mint: Pubkey) -> Instruction:
+        """Creates the Config; ``authority`` must sign (and be the upgrade authority if upgradeable)."""
+        return self.coder.instruction(
+            "initialize",
+            {},
+            {
+                "payer": payer,
+                "authority": authority,
+                "config": self.config_pda().address,
+                "registry_program": self.registry_program_id,
+                "base_mint": base_mint,
+                "event_authority": self.event_authority_pda().address,
+                "program": self.program_id,
+                "program_data": loader.programdata_address(self.program_id),
+                "system_program": SYSTEM_PROGRAM_ID,
+            },
+        )
+
+    def create_market(
+        self,
+        *,
+        payer: Pubkey,
+        zone_id: int,
+        base_mint: Pubkey,
+        quote_mint: Pubkey,
+        params: MarketParams,
+        cosigners: Sequence[Pubkey],
+    ) -> Instruction:
+        """Opens the market of ``zone_id`` against ``quote_mint`` (regulator quorum ``cosigners`` sign)."""
+        market = self.market_pda(zone_id, quote_mint).address
+        ix = self.coder.instruction(
+            "create_market",
+            {"zone_id": zone_id, "params": self._params(params)},
+            {
+                "payer": payer,
+                "registry_config": self.registry_config(),
+                "zone": self.registry_zone(zone_id),
+                "market": market,
+                "base_mint": base_mint,
+                "quote_mint": quote_mint,
+                "base_vault": self.vault_pda(market, base_mint).address,
+                "quote_vault": self.vault_pda(market, quote_mint).address,
+                "system_program": SYSTEM_PROGRAM_ID,
+                "token_program": TOKEN_PROGRAM_ID,
+                **self._events(),
+            },
+        )
+        return self._cosigners(ix, cosigners)
+
+    @staticmethod
+    def _params(params: MarketParams) -> dict[str, object]:
+        return {
+            "tick_size": _u64("tick_size", params.tick_size),
+            "lot_size_wh": _u64("lot_size_wh", params.lot_size_wh),
+            "min_order_lots": _u64("min_order_lots", params.min_order_lots),
+            "taker_fee_bps": params.taker_fee_bps,
+            "maker_fee_bps": params.maker_fee_bps,
+            "max_orders_per_epoch": params.max_orders_per_epoch,
+            "fee_recipient": params.fee_recipient,
+        }
+
+    def update_market(
+        self,
+        *,
+        market: Pubkey,
+        min_order_lots: int,
+        taker_fee_bps: int,
+        maker_fee_bps: int,
+        max_orders_per_epoch: int,
+        fee_recipient: Pubkey,
+        status: MarketStatus,
+        cosigners: Sequence[Pubkey],
+    ) -> Instruction:
+        ix = self.coder.instruction(
+            "update_market",
+            {
+                "min_order_lots": _u64("min_order_lots", min_order_lots),
+                "taker_fee_bps": taker_fee_bps,
+                "maker_fee_bps": maker_fee_bps,
+                "max_orders_per_epoch": max_orders_per_epoch,
+                "fee_recipient": fee_recipient,
+                "status": self.coder.unit_variant("MarketStatus", int(status)),
+            },
+            {"registry_config": self.registry_config(), "market": market, **self._events()},
+        )
+        return self._cosigners(ix, cosigners)
+
+    def set_market_maker(
+        self, *, payer: Pubkey, market: Pubkey, trader: Pubkey, enabled: bool, cosigners: Sequence[Pubkey]
+    ) -> Instruction:
+        ix = self.coder.instruction(
+            "set_market_maker",
+            {"trader": trader, "enabled": enabled},
+            {
+                "payer": payer,
+                "registry_config": self.registry_config(),
+                "market": market,
+                "system_program": SYSTEM_PROGRAM_ID,
+                **self._events(),
+            },
+        )
+        return self._cosigners(ix, cosigners)
+
+    def grow_market(
+        self, *, payer: Pubkey, market: Pubkey, extra_seats: int, extra_orders: int
+    ) -> Instruction:
+        return self.coder.instruction(
+            "grow_market",
+            {"extra_seats": extra_seats, "extra_orders": extra_orders},
+            {"payer": payer, "market": market, "system_program": SYSTEM_PROGRAM_ID},
+        )
+
+    # -- traders -----------------------------------------------------------------------------------
+
+    def claim_seat(self, *, trader: Pubkey, market: Pubkey) -> Instruction:
+        return self.coder.instruction(
+            "claim_seat",
+            {},
+            {
+                "trader": trader,
+                "user": self.registry_user(trader),
+                "market": market,
+                "system_program": SYSTEM_PROGRAM_ID,
+                **self._events(),
+            },
+        )
+
+    def deposit(
+        self, *, trader: Pubkey, market: Pubkey, seat: int, vault: Pubkey, source: Pubkey, amount: int
+    ) -> Instruction:
+        """Deposits ``amount`` atoms from ``source`` into ``vault`` (the market's base or quote vault)."""
+        return self.coder.instruction(
+            "deposit",
+            {"seat": seat, "amount": _u64("amount", amount)},
+            {
+                "trader": trader,
+                "user": self.registry_user(trader),
+                "market": market,
+                "source": source,
+                "vault": vault,
+                "token_program": TOKEN_PROGRAM_ID,
+                **self._events(),
+            },
+        )
+
+    def withdraw(
+        self, *, trader: Pubkey, market: Pubkey, seat: int, vault: Pubkey, destination: Pubkey, amount: int
+    ) -> Instruction:
+        return self.coder.instruction(
+            "withdraw",
+            {"seat": seat, "amount": _u64("amount", amount)},
+            {
+                "trader": trader,
+                "market": market,
+                "vault": vault,
+                "destination": destination,
+                "token_program": TOKEN_PROGRAM_ID,
+                **self._events(),
+            },
+        )
+
+    def place_order(
+        self,
+        *,
+        trader: Pubkey,
+        market: Pubkey,
+        zone_id: int,
+        seat: int,
+        side: Side,
+        price: int,
+        lots: int,
+        kind: OrderKind = OrderKind.LIMIT,
+        client_order_id: int = 0,
+        expires_at: int = 0,
+        self_trade: SelfTradeMode = SelfTradeMode.CANCEL_RESTING,
+        max_matches: int = MAX_MATCHES,
+    ) -> Instruction:
+        """Places an order of ``lots`` at ``price`` ticks (see :mod:`solgrid.sdk.trading.units`)."""
+        return self.coder.instruction(
+            "place_order",
+            {
+                "seat": seat,
+                "side": self.coder.unit_variant("Side", int(side)),
+                "kind": self.coder.unit_variant("OrderKind", int(kind)),
+                "self_trade": self.coder.unit_variant("SelfTradeMode", int(self_trade)),
+                "price": _u64("price", price),
+                "lots": _u64("lots", lots),
+                "client_order_id": _u64("client_order_id", client_order_id),
+                "expires_at": expires_at,
+                "max_matches": max_matches,
+            },
+            {
+                "trader": trader,
+                "user": self.registry_user(trader),
+                "zone": self.registry_zone(zone_id),
+                "market": market,
+                "system_program": SYSTEM_PROGRAM_ID,
+                **self._events(),
+            },
+        )
+
+    def cancel_order(
+        self, *, trader: Pubkey, market: Pubkey, seat: int, side: Side, price: int, order_id: int
+    ) -> Instruction:
+        return self.coder.instruction(
+            "cancel_order",
+            {
+                "seat": seat,
+                "side": self.coder.unit_variant("Side", int(side)),
+                "price": _u64("price", price),
+                "order_id": _u64("order_id", order_id),
+            },
+            {"trader": trader, "market": market, **self._events()},
+        )
+
+    def prune_expired(self, *, market: Pubkey, max_orders: int = MAX_MATCHES) -> Instruction:
+        return self.coder.instruction(
+            "prune_expired", {"max": max_orders}, {"market": market, **self._events()}
+        )
+
+    def collect_fees(
+        self, *, fee_recipient: Pubkey, market: Pubkey, quote_vault: Pubkey, destination: Pubkey
+    ) -> Instruction:
+        return self.coder.instruction(
+            "collect_fees",
+            {},
+            {
+                "fee_recipient": fee_recipient,
+                "market": market,
+                "quote_vault": quote_vault,
+                "destination": destination,
+                "token_program": TOKEN_PROGRAM_ID,
+                **self._events(),
+            },
+        )
+
+    # -- accounts ----------------------------------------------------------------------------------
+
+    def decode_config(self, data: bytes) -> Config:
+        raw = self.coder.decode_account("Config", data)
+        return Config(
+            authority=raw.authority,
+            registry_program=raw.registry_program,
+            base_mint=raw.base_mint,
+            event_authority=raw.event_authority,
+            bump=raw.bump,
+            event_authority_bump=raw.event_authority_bump,
+        )
+
+    def decode_market(self, address: Pubkey, data: bytes) -> MarketState:
+        return decode_market(address, data, self.coder.account_discriminator("Market"))
+
+    async def fetch_config(
+        self, connection: AsyncClient, commitment: Commitment = Confirmed
+    ) -> Config | None:
+        account = (await connection.get_account_info(self.config_pda().address, commitment=commitment)).value
+        if account is None:
+            return None
+        if account.owner != self.program_id:
+            raise AccountDecodeError(f"the trading Config is owned by {account.owner}, not {self.program_id}")
+        return self.decode_config(bytes(account.data))
+
+    async def fetch_market(
+        self, connection: AsyncClient, market: Pubkey, commitment: Commitment = Confirmed
+    ) -> MarketState | None:
+        """The market (header, seats, book), or None when it does not exist."""
+        account = (await connection.get_account_info(market, commitment=commitment)).value
+        if account is None:
+            return None
+        if account.owner != self.program_id:
+            raise AccountDecodeError(
+                f"{market} is owned by {account.owner}, not the trading program {self.program_id}"
+            )
+        return self.decode_market(market, bytes(account.data))
+
+    async def fetch_markets(
+        self, connection: AsyncClient, commitment: Commitment = Confirmed
+    ) -> list[MarketState]:
+        """Every market of the program (``getProgramAccounts`` filtered on the Market discriminator)."""
+        discriminator = self.coder.account_discriminator("Market")
+        reply = await connection.get_program_accounts(
+            self.program_id,
+            commitment=commitment,
+            filters=[MemcmpOpts(offset=0, bytes=base58.b58encode(discriminator).decode())],
+        )
+        return sorted(
+            (self.decode_market(item.pubkey, bytes(item.account.data)) for item in reply.value),
+            key=lambda m: (m.header.zone_id, str(m.header.quote_mint)),
+        )
