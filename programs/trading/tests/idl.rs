@@ -1,0 +1,1106 @@
+//! `idl/trading.json` is the wire-format source of truth for clients; this test pins it to the
+//! program and to the order-book core it stores: address, discriminators, argument layouts (every
+//! field offset against the `#[repr(C)]` argument structs), account flags and PDA seeds, the Market
+//! account (the IDL's `Market` is `solgrid_order_book::MarketHeader`), the seats, orders and book
+//! records, the enums, the events (fixed parts against the event structs, then the trailing `Vec`
+//! where there is one), the `emit_cpi` tag and the error codes/names/messages. It also pins this
+//! program's views of the registry's Config, Zone and User (`state::Registry*`) to
+//! `idl/registry.json`. Any drift on either side fails here.
+
+use core::mem::{offset_of, size_of};
+use serde_json::Value;
+use solgrid_order_book::{
+    layout::{HEADER_LEN, ORDER_LEN, SEAT_LEN},
+    Fill, MarketHeader, Order, OrderKind, OrderState, Removal, RemovalReason, Seat, SelfTradeMode,
+    Side, MAX_MATCHES,
+};
+use solgrid_program_kit::{
+    account::AccountLayout, checks::SYSTEM_PROGRAM_ID, deployer::LOADER_V3_ID, discriminator,
+    event::Event, sha256, KitError,
+};
+use trading::{
+    errors::TradingError,
+    events::*,
+    instructions::*,
+    state::{
+        Config, MarketStatus, RegistryConfig, RegistryUser, RegistryZone, CONFIG_SEED,
+        EVENT_AUTHORITY_SEED, MARKET_DISCRIMINATOR, MARKET_MIN_LEN, MARKET_SEED,
+        ROLE_GRID_OPERATOR, ROLE_PROSUMER, TOKEN_PROGRAM_ID, USER_VERIFIED, VAULT_SEED,
+        ZONE_HALTED,
+    },
+};
+
+fn load(name: &str) -> Value {
+    let path = format!("{}/../../idl/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("read the IDL"))
+        .expect("valid JSON")
+}
+
+fn idl() -> Value {
+    load("trading")
+}
+
+fn named<'a>(list: &'a Value, name: &str) -> &'a Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["name"] == name)
+        .unwrap_or_else(|| panic!("{name} missing from the IDL"))
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn bytes(value: &Value) -> Vec<u8> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_u64().unwrap() as u8)
+        .collect()
+}
+
+/// Borsh size of an IDL type: `Some` for fixed-size types, `None` for a `vec`, a struct ending in
+/// one, or an enum whose variants differ in size (`MatchStep`).
+fn type_size(idl: &Value, ty: &Value) -> Option<usize> {
+    if let Some(simple) = ty.as_str() {
+        return Some(match simple {
+            "u8" | "i8" | "bool" => 1,
+            "u16" | "i16" => 2,
+            "u32" | "i32" => 4,
+            "u64" | "i64" => 8,
+            "u128" | "i128" => 16,
+            "pubkey" => 32,
+            other => panic!("unknown type {other}"),
+        });
+    }
+    if let Some(element) = ty.get("vec") {
+        // A u32 length, then the elements; resolve the element type so that a bad one fails here.
+        type_size(idl, element);
+        return None;
+    }
+    if let Some(array) = ty.get("array") {
+        let element = type_size(idl, &array[0]).expect("array of a fixed-size type");
+        return Some(element * array[1].as_u64().unwrap() as usize);
+    }
+    let name = ty["defined"]["name"].as_str().expect("defined type");
+    let defined = &named(&idl["types"], name)["type"];
+    match defined["kind"].as_str().unwrap() {
+        "enum" => {
+            let sizes: Vec<Option<usize>> = enum_variants(idl, name)
+                .into_iter()
+                .map(|(_, fields)| fields.1)
+                .collect();
+            // The variant index (one byte), then the variant's fields.
+            match sizes.first() {
+                Some(&Some(first)) if sizes.iter().all(|s| *s == Some(first)) => Some(1 + first),
+                _ => None,
+            }
+        }
+        "struct" => fields_layout(idl, &defined["fields"]).1,
+        kind => panic!("unsupported kind {kind}"),
+    }
+}
+
+type Layout = (Vec<(String, usize)>, Option<usize>);
+
+/// (name, offset) of each field, and the total size (`None` when the last field is variable-size;
+/// no other field may be, as the offsets after it would depend on the data).
+fn fields_layout(idl: &Value, fields: &Value) -> Layout {
+    let mut offset = Some(0);
+    let mut layout = Vec::new();
+    for field in fields.as_array().unwrap() {
+        let name = field["name"].as_str().unwrap().to_string();
+        let at = offset.unwrap_or_else(|| panic!("{name} follows a variable-size field"));
+        layout.push((name, at));
+        offset = type_size(idl, &field["type"]).map(|size| at + size);
+    }
+    (layout, offset)
+}
+
+fn type_layout(idl: &Value, name: &str) -> Layout {
+    let ty = &named(&idl["types"], name)["type"];
+    assert_eq!(ty["kind"], "struct", "{name}");
+    fields_layout(idl, &ty["fields"])
+}
+
+/// (name, field layout) of each variant of enum `name`, in borsh index order.
+fn enum_variants(idl: &Value, name: &str) -> Vec<(String, Layout)> {
+    let ty = &named(&idl["types"], name)["type"];
+    assert_eq!(ty["kind"], "enum", "{name}");
+    ty["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let layout = match v.get("fields") {
+                None => (Vec::new(), Some(0)),
+                Some(fields) => {
+                    assert!(
+                        fields
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .all(|f| f.get("name").is_some()),
+                        "{name}: tuple variants are not used"
+                    );
+                    fields_layout(idl, fields)
+                }
+            };
+            (v["name"].as_str().unwrap().to_string(), layout)
+        })
+        .collect()
+}
+
+/// The Rust offsets of the named fields.
+macro_rules! rust_fields {
+    ($ty:ty; $($field:ident),* $(,)?) => {
+        vec![$((stringify!($field).to_string(), offset_of!($ty, $field))),*]
+    };
+}
+
+/// The Rust layout of a fixed-size type: its fields' offsets and its size.
+macro_rules! rust_layout {
+    ($ty:ty; $($field:ident),* $(,)?) => {
+        (rust_fields!($ty; $($field),*), Some(size_of::<$ty>()))
+    };
+}
+
+/// The layout of an event whose fixed fields are the Rust struct's bytes, followed by a borsh
+/// `Vec` field `$vec` (what `EventBuffer::with_vec` writes).
+macro_rules! rust_layout_then_vec {
+    ($ty:ty; $($field:ident),* ; $vec:ident) => {{
+        let mut fields = rust_fields!($ty; $($field),*);
+        fields.push((stringify!($vec).to_string(), size_of::<$ty>()));
+        (fields, None::<usize>)
+    }};
+}
+
+/// (name, writable, signer) of each account of instruction `ix`.
+fn account_flags(ix: &Value) -> Vec<(String, bool, bool)> {
+    ix["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_string(),
+                a["writable"].as_bool().unwrap_or(false),
+                a["signer"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn address_and_metadata() {
+    let idl = idl();
+    assert_eq!(idl["address"], trading::ID.to_string());
+    assert_eq!(idl["metadata"]["name"], "trading");
+    assert_eq!(idl["metadata"]["spec"], "0.1.0");
+    assert_eq!(idl["metadata"]["version"], env!("CARGO_PKG_VERSION"));
+}
+
+/// (name, discriminator, fixed accounts) of every instruction, in IDL order.
+fn program_instructions() -> Vec<(&'static str, u64, usize)> {
+    vec![
+        (
+            "initialize",
+            initialize::DISCRIMINATOR,
+            initialize::ACCOUNTS_LEN,
+        ),
+        (
+            "create_market",
+            create_market::DISCRIMINATOR,
+            create_market::ACCOUNTS_LEN,
+        ),
+        (
+            "update_market",
+            update_market::DISCRIMINATOR,
+            update_market::ACCOUNTS_LEN,
+        ),
+        (
+            "set_market_maker",
+            set_market_maker::DISCRIMINATOR,
+            set_market_maker::ACCOUNTS_LEN,
+        ),
+        (
+            "claim_seat",
+            claim_seat::DISCRIMINATOR,
+            claim_seat::ACCOUNTS_LEN,
+        ),
+        ("deposit", deposit::DISCRIMINATOR, deposit::ACCOUNTS_LEN),
+        ("withdraw", withdraw::DISCRIMINATOR, withdraw::ACCOUNTS_LEN),
+        (
+            "place_order",
+            place_order::DISCRIMINATOR,
+            place_order::ACCOUNTS_LEN,
+        ),
+        (
+            "cancel_order",
+            cancel_order::DISCRIMINATOR,
+            cancel_order::ACCOUNTS_LEN,
+        ),
+        (
+            "prune_expired",
+            prune_expired::DISCRIMINATOR,
+            prune_expired::ACCOUNTS_LEN,
+        ),
+        (
+            "collect_fees",
+            collect_fees::DISCRIMINATOR,
+            collect_fees::ACCOUNTS_LEN,
+        ),
+        (
+            "grow_market",
+            grow_market::DISCRIMINATOR,
+            grow_market::ACCOUNTS_LEN,
+        ),
+    ]
+}
+
+#[test]
+fn instructions() {
+    let idl = idl();
+    let expected = program_instructions();
+    assert_eq!(
+        names(&idl["instructions"]),
+        expected.iter().map(|e| e.0).collect::<Vec<_>>()
+    );
+    for (name, disc, accounts) in &expected {
+        let ix = named(&idl["instructions"], name);
+        assert_eq!(bytes(&ix["discriminator"]), disc.to_le_bytes(), "{name}");
+        assert_eq!(
+            bytes(&ix["discriminator"]),
+            discriminator::instruction(name),
+            "{name}"
+        );
+        assert_eq!(
+            ix["accounts"].as_array().unwrap().len(),
+            *accounts,
+            "{name}"
+        );
+    }
+    // Distinct from each other and from the event instruction's tag (the dispatcher matches both).
+    let mut all: Vec<u64> = expected.iter().map(|e| e.1).collect();
+    all.push(EVENT_IX_TAG);
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), expected.len() + 1);
+    // The entrypoint parses every fixed account plus the regulator cosigners.
+    assert!(expected.iter().all(|e| e.2 <= trading::MAX_ACCOUNTS));
+}
+
+#[test]
+fn argument_layouts_are_the_rust_argument_structs() {
+    let idl = idl();
+    let args = |name: &str| fields_layout(&idl, &named(&idl["instructions"], name)["args"]);
+    for name in ["initialize", "claim_seat", "collect_fees"] {
+        assert_eq!(
+            args(name),
+            (Vec::new(), Some(0)),
+            "{name} takes no argument"
+        );
+    }
+    assert_eq!(initialize::DATA_LEN, discriminator::LEN);
+    assert_eq!(
+        args("create_market"),
+        rust_layout!(create_market::CreateMarketArgs; zone_id, params)
+    );
+    let create = named(&idl["instructions"], "create_market");
+    assert_eq!(
+        named(&create["args"], "params")["type"]["defined"]["name"],
+        "MarketParams"
+    );
+    assert_eq!(
+        type_layout(&idl, "MarketParams"),
+        rust_layout!(create_market::MarketParams; tick_size, lot_size_wh, min_order_lots,
+            taker_fee_bps, maker_fee_bps, max_orders_per_epoch, fee_recipient)
+    );
+    assert_eq!(
+        args("update_market"),
+        rust_layout!(update_market::UpdateMarketArgs; min_order_lots, taker_fee_bps,
+            maker_fee_bps, max_orders_per_epoch, fee_recipient, status)
+    );
+    assert_eq!(
+        args("set_market_maker"),
+        rust_layout!(set_market_maker::SetMarketMakerArgs; trader, enabled)
+    );
+    // deposit and withdraw share `AmountArgs`.
+    for name in ["deposit", "withdraw"] {
+        assert_eq!(
+            args(name),
+            rust_layout!(deposit::AmountArgs; seat, amount),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        args("place_order"),
+        rust_layout!(place_order::PlaceOrderArgs; seat, side, kind, self_trade, price, lots,
+            client_order_id, expires_at, max_matches)
+    );
+    assert_eq!(
+        args("cancel_order"),
+        rust_layout!(cancel_order::CancelOrderArgs; seat, side, price, order_id)
+    );
+    assert_eq!(
+        args("prune_expired"),
+        rust_layout!(prune_expired::PruneExpiredArgs; max)
+    );
+    assert_eq!(
+        args("grow_market"),
+        rust_layout!(grow_market::GrowMarketArgs; extra_seats, extra_orders)
+    );
+    // The one-byte arguments the program decodes as enums are those enums in the IDL.
+    let arg_type =
+        |ix: &str, arg: &str| named(&named(&idl["instructions"], ix)["args"], arg)["type"].clone();
+    let defined = |name: &str| serde_json::json!({ "defined": { "name": name } });
+    assert_eq!(arg_type("update_market", "status"), defined("MarketStatus"));
+    assert_eq!(arg_type("set_market_maker", "enabled"), "bool");
+    assert_eq!(arg_type("place_order", "side"), defined("Side"));
+    assert_eq!(arg_type("place_order", "kind"), defined("OrderKind"));
+    assert_eq!(
+        arg_type("place_order", "self_trade"),
+        defined("SelfTradeMode")
+    );
+    assert_eq!(arg_type("cancel_order", "side"), defined("Side"));
+}
+
+/// (name, writable, signer) of each fixed account of an instruction.
+type AccountFlags = &'static [(&'static str, bool, bool)];
+
+/// Every instruction's fixed accounts as the program documents and reads them: (name, writable,
+/// signer). Remaining accounts (the regulator cosigners of create_market, update_market and
+/// set_market_maker) are not in the IDL's lists.
+const ACCOUNT_FLAGS: &[(&str, AccountFlags)] = &[
+    (
+        "initialize",
+        &[
+            ("payer", true, true),
+            ("authority", false, true),
+            ("config", true, false),
+            ("registry_program", false, false),
+            ("base_mint", false, false),
+            ("event_authority", false, false),
+            ("program", false, false),
+            ("program_data", false, false),
+            ("system_program", false, false),
+        ],
+    ),
+    (
+        "create_market",
+        &[
+            ("payer", true, true),
+            ("config", false, false),
+            ("registry_config", false, false),
+            ("zone", false, false),
+            ("market", true, false),
+            ("base_mint", false, false),
+            ("quote_mint", false, false),
+            ("base_vault", true, false),
+            ("quote_vault", true, false),
+            ("system_program", false, false),
+            ("token_program", false, false),
+            ("event_authority", false, false),
+            ("program", false, false),
+        ],
+    ),
+    (
+        "update_market",
+        &[
+            ("config", false, false),
+            ("registry_config", false, false),
+            ("market", true, false),
+            ("event_authority", false, false),
+            ("program", false, false),
+        ],
+    ),
+    (
+        "set_market_maker",
+        &[
+            ("payer", true, true),
+            ("config", false, false),
+            ("registry_config", false, false),
+            ("market", true, false),
+            ("system_program", false, false),
+            ("event_authority", false, false),
+            ("program", false, false),
+        ],
+    ),
+    (
+        "claim_seat",
+        &[
+            ("trader", true, true),
+            ("config", false, false),
+            ("user", false, false),
+            ("market", true, false),
+            ("system_program", false, false),
+            ("event_authority", false, false),
+            ("program", false, false),
+        ],
+    ),
+    (
+        "deposit",
+        &[
+            ("trader", false, true),
+            ("config", false, false),
+            ("user", false, false),
+            ("market", true, false),
+            ("source", true, false),
+            ("vault", true, false),
+            ("token_program", false, false),
+            ("event_authority", false, false),
+            ("program", false, false),
+        ],
+    ),
+    (
+        "withdraw",
+        &[
+            ("trader", false, true),
+            ("config", false, false),
+            ("market", true, false),
+            ("vault", true, false),
+            ("destination", true, false),
+            ("token_program", false, false),
+            ("event_authority", false, false),
+            ("program", false, false),
+        ],
+    ),
+    (
+        "place_order",
+        &[
+            ("trader", true, true),
+            ("config", false, false),
+            ("user", false, false),
+            ("zone", false, false),
+            ("market", true, false),
+            ("system_program", false, false),
+            ("event_authority", false, false),
+            ("program", false, false),
+        ],
+    ),
+    (
+        "cancel_order",
+        &[
+            ("trader", false, true),
+            ("config", false, false),
+            ("market", true, false),
+            ("event_authority", false, false),
+            ("program", false, false),
+        ],
+    ),
+    (
+        "prune_expired",
+        &[
+            ("config", false, false),
+            ("market", true, false),
+            ("event_authority", false, false),
+            ("program", false, false),
+        ],
+    ),
+    (
+        "collect_fees",
+        &[
+            ("fee_recipient", false, true),
+            ("config", false, false),
+            ("market", true, false),
+            ("quote_vault", true, false),
+            ("destination", true, false),
+            ("token_program", false, false),
+            ("event_authority", false, false),
+            ("program", false, false),
+        ],
+    ),
+    (
+        "grow_market",
+        &[
+            ("payer", true, true),
+            ("market", true, false),
+            ("system_program", false, false),
+        ],
+    ),
+];
+
+#[test]
+fn account_names_and_flags_match_the_program() {
+    let idl = idl();
+    assert_eq!(
+        names(&idl["instructions"]),
+        ACCOUNT_FLAGS.iter().map(|e| e.0).collect::<Vec<_>>()
+    );
+    for (name, expected) in ACCOUNT_FLAGS {
+        let expected: Vec<(String, bool, bool)> = expected
+            .iter()
+            .map(|(n, w, s)| (n.to_string(), *w, *s))
+            .collect();
+        assert_eq!(
+            account_flags(named(&idl["instructions"], name)),
+            expected,
+            "{name}"
+        );
+    }
+}
+
+/// A seed of a PDA: `("const", bytes)`, `("arg", name)` or `("account", name)`.
+fn seeds(account: &Value) -> Vec<(String, Value)> {
+    account["pda"]["seeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let kind = s["kind"].as_str().unwrap().to_string();
+            let value = match kind.as_str() {
+                "const" => Value::from(bytes(&s["value"])),
+                "arg" | "account" => s["path"].clone(),
+                other => panic!("unknown seed kind {other}"),
+            };
+            (kind, value)
+        })
+        .collect()
+}
+
+fn constant(seed: &[u8]) -> (String, Value) {
+    ("const".to_string(), Value::from(seed.to_vec()))
+}
+
+fn path(kind: &str, name: &str) -> (String, Value) {
+    (kind.to_string(), Value::from(name))
+}
+
+#[test]
+fn fixed_addresses_and_pda_seeds_match_the_program() {
+    let idl = idl();
+    for ix in idl["instructions"].as_array().unwrap() {
+        let ix_name = ix["name"].as_str().unwrap();
+        for account in ix["accounts"].as_array().unwrap() {
+            let name = account["name"].as_str().unwrap();
+            let expected_seeds = match (ix_name, name) {
+                (_, "config") => Some(vec![constant(CONFIG_SEED)]),
+                (_, "event_authority") => Some(vec![constant(EVENT_AUTHORITY_SEED)]),
+                ("create_market", "market") => Some(vec![
+                    constant(MARKET_SEED),
+                    path("arg", "zone_id"),
+                    path("account", "quote_mint"),
+                ]),
+                ("create_market", "base_vault") => Some(vec![
+                    constant(VAULT_SEED),
+                    path("account", "market"),
+                    path("account", "base_mint"),
+                ]),
+                ("create_market", "quote_vault") => Some(vec![
+                    constant(VAULT_SEED),
+                    path("account", "market"),
+                    path("account", "quote_mint"),
+                ]),
+                ("initialize", "program_data") => Some(vec![constant(trading::ID.as_ref())]),
+                _ => None,
+            };
+            match expected_seeds {
+                Some(expected) => {
+                    assert_eq!(seeds(account), expected, "{ix_name}.{name}");
+                    let program = account["pda"].get("program");
+                    if name == "program_data" {
+                        assert_eq!(
+                            bytes(&program.unwrap()["value"]),
+                            LOADER_V3_ID.to_bytes(),
+                            "{ix_name}.{name}"
+                        );
+                    } else {
+                        assert!(program.is_none(), "{ix_name}.{name}");
+                    }
+                }
+                None => assert!(account.get("pda").is_none(), "{ix_name}.{name}"),
+            }
+            match name {
+                "token_program" => {
+                    assert_eq!(account["address"], TOKEN_PROGRAM_ID.to_string())
+                }
+                "system_program" => {
+                    assert_eq!(account["address"], SYSTEM_PROGRAM_ID.to_string())
+                }
+                "program" => assert_eq!(account["address"], trading::ID.to_string()),
+                _ => assert!(account.get("address").is_none(), "{ix_name}.{name}"),
+            }
+        }
+    }
+    // A `u32` arg seed is its little-endian bytes in Anchor, as the program derives the market.
+    let create = named(&idl["instructions"], "create_market");
+    assert_eq!(named(&create["args"], "zone_id")["type"], "u32");
+}
+
+#[test]
+fn accounts() {
+    let idl = idl();
+    assert_eq!(names(&idl["accounts"]), ["Config", "Market"]);
+    assert_eq!(
+        bytes(&named(&idl["accounts"], "Config")["discriminator"]),
+        Config::DISCRIMINATOR
+    );
+    let config = type_layout(&idl, "Config");
+    assert_eq!(
+        config,
+        rust_layout!(Config; authority, registry_program, base_mint, event_authority, bump,
+            event_authority_bump, reserved)
+    );
+    assert_eq!(discriminator::LEN + config.1.unwrap(), Config::LEN);
+
+    // The Market account: the discriminator, then the order book's header (then its seats and
+    // orders, which the IDL describes as the `Seat` and `Order` types).
+    assert_eq!(
+        bytes(&named(&idl["accounts"], "Market")["discriminator"]),
+        MARKET_DISCRIMINATOR
+    );
+    assert_eq!(MARKET_DISCRIMINATOR, discriminator::account("Market"));
+    let market = type_layout(&idl, "Market");
+    assert_eq!(
+        market,
+        rust_layout!(MarketHeader; base_mint, quote_mint, base_vault, quote_vault, zone,
+            registry_program, fee_recipient, tick_size, lot_size_wh, base_atoms_per_lot,
+            quote_per_lot_tick, min_order_lots, next_order_id, fees_accrued, fees_collected,
+            base_volume, quote_volume, trade_count, created_at, zone_id, max_orders_per_epoch,
+            seat_count, seat_capacity, bid_count, ask_count, order_capacity, taker_fee_bps,
+            maker_fee_bps, status, bump, base_vault_bump, quote_vault_bump, quote_decimals,
+            padding, reserved)
+    );
+    assert_eq!(market.1, Some(HEADER_LEN));
+    assert_eq!(discriminator::LEN + HEADER_LEN, MARKET_MIN_LEN);
+    let seat = type_layout(&idl, "Seat");
+    assert_eq!(
+        seat,
+        rust_layout!(Seat; trader, base_free, base_locked, quote_free, quote_locked,
+            last_client_order_id, epoch, orders_in_epoch, open_orders, market_maker, padding)
+    );
+    assert_eq!(seat.1, Some(SEAT_LEN));
+    let order = type_layout(&idl, "Order");
+    assert_eq!(
+        order,
+        rust_layout!(Order; price, order_id, lots, initial_lots, client_order_id, expires_at,
+            seat, side, flags, maker_fee_bps)
+    );
+    assert_eq!(order.1, Some(ORDER_LEN));
+    // The byte fields the book stores as enums are those enums in the IDL.
+    let field_type = |ty: &str, field: &str| {
+        named(&named(&idl["types"], ty)["type"]["fields"], field)["type"].clone()
+    };
+    let defined = |name: &str| serde_json::json!({ "defined": { "name": name } });
+    assert_eq!(field_type("Market", "status"), defined("MarketStatus"));
+    assert_eq!(field_type("Order", "side"), defined("Side"));
+    assert_eq!(field_type("Seat", "market_maker"), "bool");
+}
+
+fn removal_fields() -> Vec<(String, usize)> {
+    rust_fields!(Removal; trader, order_id, client_order_id, price, lots, remaining_lots,
+        base_released, quote_released, side, reason)
+}
+
+#[test]
+fn book_records() {
+    let idl = idl();
+    // `Removal` is the first `Removal::BORSH_LEN` bytes of the book's record (what the program
+    // copies into events); the rest of the Rust struct is alignment padding.
+    assert_eq!(
+        type_layout(&idl, "Removal"),
+        (removal_fields(), Some(Removal::BORSH_LEN))
+    );
+    assert!(Removal::BORSH_LEN <= size_of::<Removal>());
+
+    // `MatchStep` is a borsh enum: the variant index (`events::STEP_*`), then the record's bytes.
+    let variants = enum_variants(&idl, "MatchStep");
+    assert_eq!(
+        variants.iter().map(|v| v.0.as_str()).collect::<Vec<_>>(),
+        ["Fill", "Removal"]
+    );
+    assert_eq!(STEP_FILL, 0);
+    assert_eq!(STEP_REMOVAL, 1);
+    assert_eq!(
+        variants[STEP_FILL as usize].1,
+        rust_layout!(Fill; maker, maker_order_id, maker_client_order_id, price, lots,
+            base_amount, quote_amount, maker_fee, taker_fee, maker_remaining_lots)
+    );
+    assert_eq!(variants[STEP_FILL as usize].1 .1, Some(Fill::BORSH_LEN));
+    assert_eq!(
+        variants[STEP_REMOVAL as usize].1,
+        (removal_fields(), Some(Removal::BORSH_LEN))
+    );
+    // The variant and the standalone type are the same fields (names, types, docs).
+    let match_step = &named(&idl["types"], "MatchStep")["type"]["variants"];
+    assert_eq!(
+        named(match_step, "Removal")["fields"],
+        named(&idl["types"], "Removal")["type"]["fields"]
+    );
+    // The variants differ in size, so the enum has none.
+    assert_eq!(
+        type_size(
+            &idl,
+            &serde_json::json!({ "defined": { "name": "MatchStep" } })
+        ),
+        None
+    );
+}
+
+/// Variant names of IDL enum `name`; each must be a unit variant.
+fn unit_variants(idl: &Value, name: &str) -> Vec<String> {
+    enum_variants(idl, name)
+        .into_iter()
+        .map(|(variant, layout)| {
+            assert_eq!(layout, (Vec::new(), Some(0)), "{name}::{variant}");
+            variant
+        })
+        .collect()
+}
+
+/// The IDL's variants are, in index order, the Rust enum's variants with the same names: `from_u8`
+/// accepts exactly their indices, and `all` (the enum's own list, where it has one) lists them.
+fn check_enum<E: Copy + core::fmt::Debug + PartialEq>(
+    idl_names: Vec<String>,
+    from_u8: impl Fn(u8) -> Option<E>,
+    as_u8: fn(E) -> u8,
+    all: Option<&[E]>,
+) {
+    let rust: Vec<E> = (0..=u8::MAX).filter_map(&from_u8).collect();
+    assert_eq!(
+        idl_names,
+        rust.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>()
+    );
+    for (index, variant) in rust.iter().enumerate() {
+        assert_eq!(as_u8(*variant) as usize, index, "{variant:?}");
+    }
+    if let Some(all) = all {
+        assert_eq!(all, rust.as_slice());
+    }
+}
+
+#[test]
+fn enums() {
+    let idl = idl();
+    check_enum(
+        unit_variants(&idl, "Side"),
+        Side::from_u8,
+        |v| v as u8,
+        Some(Side::ALL),
+    );
+    check_enum(
+        unit_variants(&idl, "OrderKind"),
+        OrderKind::from_u8,
+        |v| v as u8,
+        Some(OrderKind::ALL),
+    );
+    check_enum(
+        unit_variants(&idl, "SelfTradeMode"),
+        SelfTradeMode::from_u8,
+        |v| v as u8,
+        Some(SelfTradeMode::ALL),
+    );
+    check_enum(
+        unit_variants(&idl, "OrderState"),
+        OrderState::from_u8,
+        |v| v as u8,
+        Some(OrderState::ALL),
+    );
+    check_enum(
+        unit_variants(&idl, "RemovalReason"),
+        RemovalReason::from_u8,
+        |v| v as u8,
+        Some(RemovalReason::ALL),
+    );
+    check_enum(
+        unit_variants(&idl, "MarketStatus"),
+        |v| MarketStatus::from_u8(v).ok(),
+        |v| v as u8,
+        None,
+    );
+}
+
+#[test]
+fn every_type_is_pinned() {
+    let idl = idl();
+    assert_eq!(
+        names(&idl["types"]),
+        [
+            "Config",
+            "Market",
+            "MarketParams",
+            "Seat",
+            "Order",
+            "Removal",
+            "MatchStep",
+            "Side",
+            "OrderKind",
+            "SelfTradeMode",
+            "OrderState",
+            "RemovalReason",
+            "MarketStatus",
+            "TradingInitialized",
+            "MarketCreated",
+            "MarketUpdated",
+            "MarketMakerSet",
+            "SeatClaimed",
+            "Deposited",
+            "Withdrawn",
+            "OrderPlaced",
+            "OrderCancelled",
+            "OrdersExpired",
+            "FeesCollected",
+        ]
+    );
+}
+
+fn event<E: Event>(idl: &Value, name: &str, layout: Layout) {
+    assert_eq!(
+        bytes(&named(&idl["events"], name)["discriminator"]),
+        E::DISCRIMINATOR,
+        "{name}"
+    );
+    assert_eq!(E::DISCRIMINATOR, discriminator::event(name), "{name}");
+    assert_eq!(type_layout(idl, name), layout, "{name}");
+}
+
+#[test]
+fn events() {
+    let idl = idl();
+    let mut listed = names(&idl["events"]);
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            "Deposited",
+            "FeesCollected",
+            "MarketCreated",
+            "MarketMakerSet",
+            "MarketUpdated",
+            "OrderCancelled",
+            "OrderPlaced",
+            "OrdersExpired",
+            "SeatClaimed",
+            "TradingInitialized",
+            "Withdrawn",
+        ]
+    );
+    event::<TradingInitialized>(
+        &idl,
+        "TradingInitialized",
+        rust_layout!(TradingInitialized; config, authority, registry_program, base_mint,
+            event_authority, timestamp),
+    );
+    event::<MarketCreated>(
+        &idl,
+        "MarketCreated",
+        rust_layout!(MarketCreated; market, zone_id, base_mint, quote_mint, base_vault,
+            quote_vault, fee_recipient, tick_size, lot_size_wh, min_order_lots, taker_fee_bps,
+            maker_fee_bps, max_orders_per_epoch, timestamp),
+    );
+    event::<MarketUpdated>(
+        &idl,
+        "MarketUpdated",
+        rust_layout!(MarketUpdated; market, fee_recipient, min_order_lots, taker_fee_bps,
+            maker_fee_bps, max_orders_per_epoch, status, timestamp),
+    );
+    event::<MarketMakerSet>(
+        &idl,
+        "MarketMakerSet",
+        rust_layout!(MarketMakerSet; market, trader, seat, enabled, timestamp),
+    );
+    event::<SeatClaimed>(
+        &idl,
+        "SeatClaimed",
+        rust_layout!(SeatClaimed; market, trader, seat, timestamp),
+    );
+    event::<Deposited>(
+        &idl,
+        "Deposited",
+        rust_layout!(Deposited; market, trader, seat, mint, amount, free_after, timestamp),
+    );
+    event::<Withdrawn>(
+        &idl,
+        "Withdrawn",
+        rust_layout!(Withdrawn; market, trader, seat, mint, amount, free_after, destination,
+            timestamp),
+    );
+    event::<OrderPlaced>(
+        &idl,
+        "OrderPlaced",
+        rust_layout_then_vec!(OrderPlaced; market, trader, seat, order_id, client_order_id, side,
+            kind, self_trade, price, lots, expires_at, filled_lots, base_traded, quote_traded,
+            taker_fee, rested_lots, cancelled_lots, state, timestamp; steps),
+    );
+    event::<OrderCancelled>(
+        &idl,
+        "OrderCancelled",
+        rust_layout!(OrderCancelled; market, trader, order_id, client_order_id, side, price, lots,
+            base_released, quote_released, timestamp),
+    );
+    event::<OrdersExpired>(
+        &idl,
+        "OrdersExpired",
+        rust_layout_then_vec!(OrdersExpired; market, timestamp; orders),
+    );
+    event::<FeesCollected>(
+        &idl,
+        "FeesCollected",
+        rust_layout!(FeesCollected; market, recipient, destination, amount, timestamp),
+    );
+
+    // The trailing vectors hold the book's records.
+    let field_type = |ty: &str, field: &str| {
+        named(&named(&idl["types"], ty)["type"]["fields"], field)["type"].clone()
+    };
+    let vec_of = |name: &str| serde_json::json!({ "vec": { "defined": { "name": name } } });
+    assert_eq!(field_type("OrderPlaced", "steps"), vec_of("MatchStep"));
+    assert_eq!(field_type("OrdersExpired", "orders"), vec_of("Removal"));
+    // Enum-typed event bytes.
+    let defined = |name: &str| serde_json::json!({ "defined": { "name": name } });
+    assert_eq!(field_type("OrderPlaced", "side"), defined("Side"));
+    assert_eq!(field_type("OrderPlaced", "kind"), defined("OrderKind"));
+    assert_eq!(
+        field_type("OrderPlaced", "self_trade"),
+        defined("SelfTradeMode")
+    );
+    assert_eq!(field_type("OrderPlaced", "state"), defined("OrderState"));
+    assert_eq!(field_type("OrderCancelled", "side"), defined("Side"));
+    assert_eq!(
+        field_type("MarketUpdated", "status"),
+        defined("MarketStatus")
+    );
+    assert_eq!(field_type("MarketMakerSet", "enabled"), "bool");
+}
+
+/// Anchor's `emit_cpi` tag: `EVENT_IX_TAG` is `sha256("anchor:event")[..8]` read as a big-endian
+/// `u64` (0x1d9acb512ea545e4), and the event instruction's data starts with its little-endian bytes
+/// (`EVENT_IX_TAG_LE`), i.e. the digest's first 8 bytes reversed: `e4 45 a5 2e 51 cb 9a 1d`.
+#[test]
+fn event_instruction_tag_is_anchors() {
+    let digest = sha256::hashv(&[b"anchor:event"]);
+    let mut prefix = [0u8; 8];
+    prefix.copy_from_slice(&digest[..8]);
+    assert_eq!(EVENT_IX_TAG, u64::from_be_bytes(prefix));
+    assert_eq!(EVENT_IX_TAG_LE, EVENT_IX_TAG.to_le_bytes());
+    prefix.reverse();
+    assert_eq!(EVENT_IX_TAG_LE, prefix);
+    assert_eq!(
+        EVENT_IX_TAG_LE,
+        [0xe4, 0x45, 0xa5, 0x2e, 0x51, 0xcb, 0x9a, 0x1d]
+    );
+}
+
+/// The largest event an instruction emits (tag, discriminator, fixed part, then `MAX_MATCHES` of
+/// the largest vector entry), sized from the IDL, fits in one event instruction.
+#[test]
+fn the_largest_events_fit_in_one_event_instruction() {
+    let idl = idl();
+    let head = |name: &str| {
+        let (fields, size) = type_layout(&idl, name);
+        assert_eq!(size, None, "{name} ends in a vector");
+        fields.last().unwrap().1
+    };
+    let largest_step = enum_variants(&idl, "MatchStep")
+        .iter()
+        .map(|(_, layout)| 1 + layout.1.unwrap())
+        .max()
+        .unwrap();
+    let removal = type_layout(&idl, "Removal").1.unwrap();
+    let prefix = EVENT_IX_TAG_LE.len() + discriminator::LEN;
+    let placed = prefix + head("OrderPlaced") + 4 + MAX_MATCHES as usize * largest_step;
+    let expired = prefix + head("OrdersExpired") + 4 + MAX_MATCHES as usize * removal;
+    assert!(placed <= MAX_EVENT_DATA, "{placed} > {MAX_EVENT_DATA}");
+    assert!(expired <= MAX_EVENT_DATA, "{expired} > {MAX_EVENT_DATA}");
+}
+
+#[test]
+fn errors_are_the_kit_errors_then_the_trading_errors() {
+    let idl = idl();
+    let listed: Vec<(u64, String, String)> = idl["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["code"].as_u64().unwrap(),
+                e["name"].as_str().unwrap().into(),
+                e["msg"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expected: Vec<(u64, String, String)> = KitError::ALL
+        .iter()
+        .map(|e| (e.code() as u64, e.name().into(), e.message().into()))
+        .chain(
+            TradingError::ALL
+                .iter()
+                .map(|e| (e.code() as u64, e.name().into(), e.message().into())),
+        )
+        .collect();
+    assert_eq!(listed, expected);
+}
+
+fn registry_account<T: AccountLayout>(registry: &Value, name: &str, layout: Layout) {
+    assert_eq!(
+        bytes(&named(&registry["accounts"], name)["discriminator"]),
+        T::DISCRIMINATOR,
+        "{name}"
+    );
+    let idl_layout = type_layout(registry, name);
+    assert_eq!(idl_layout, layout, "{name}");
+    assert_eq!(discriminator::LEN + idl_layout.1.unwrap(), T::LEN, "{name}");
+}
+
+/// Index of `variant` in the registry IDL's enum `name`.
+fn registry_variant(registry: &Value, name: &str, variant: &str) -> u8 {
+    unit_variants(registry, name)
+        .iter()
+        .position(|v| v == variant)
+        .unwrap_or_else(|| panic!("{name}::{variant} missing from the registry IDL")) as u8
+}
+
+#[test]
+fn registry_views_match_the_registry_idl() {
+    let registry = load("registry");
+    registry_account::<RegistryConfig>(
+        &registry,
+        "Config",
+        rust_layout!(RegistryConfig; authority, pending_authority, settlement_authority,
+            regulators, regulator_count, regulator_threshold, bump, user_count, zone_count,
+            meter_count, limits, reserved),
+    );
+    registry_account::<RegistryZone>(
+        &registry,
+        "Zone",
+        rust_layout!(RegistryZone; zone_id, name, max_capacity_kw, status, bump, created_at,
+            reopened_at, reserved),
+    );
+    registry_account::<RegistryUser>(
+        &registry,
+        "User",
+        rust_layout!(RegistryUser; authority, role, status, bump, zone_id, meter_count,
+            user_index, registered_at, verified_at, reserved),
+    );
+    // The registry enum values the program compares against.
+    assert_eq!(
+        registry_variant(&registry, "ZoneStatus", "Halted"),
+        ZONE_HALTED
+    );
+    assert_eq!(
+        registry_variant(&registry, "UserStatus", "Verified"),
+        USER_VERIFIED
+    );
+    assert_eq!(
+        registry_variant(&registry, "UserRole", "Prosumer"),
+        ROLE_PROSUMER
+    );
+    assert_eq!(
+        registry_variant(&registry, "UserRole", "GridOperator"),
+        ROLE_GRID_OPERATOR
+    );
+    // The fields read are those enums in the registry's IDL.
+    let field_type = |ty: &str, field: &str| {
+        named(&named(&registry["types"], ty)["type"]["fields"], field)["type"].clone()
+    };
+    let defined = |name: &str| serde_json::json!({ "defined": { "name": name } });
+    assert_eq!(field_type("Zone", "status"), defined("ZoneStatus"));
+    assert_eq!(field_type("User", "status"), defined("UserStatus"));
+    assert_eq!(field_type("User", "role"), defined("UserRole"));
+}
