@@ -1,7 +1,7 @@
 """The JSON-RPC reads the indexer's history path needs, over one aiohttp session.
 
-Plain JSON (not solana-py's typed responses): the indexer only needs signatures, slots, errors and
-log messages, and skipping the typed parse keeps backfill cheap.
+Plain JSON (not solana-py's typed responses): the indexer only needs signatures, slots, errors, log
+messages and the instructions that ran, and skipping the typed parse keeps backfill cheap.
 
 ``commitment`` is the level history is read at: ``confirmed`` (default; events within a second or so)
 or ``finalized`` (only rooted blocks, ~13 s behind on a real cluster). At ``confirmed``,
@@ -16,6 +16,7 @@ node still has blocks (``getFirstAvailableBlock``).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Protocol, get_args
@@ -148,15 +149,22 @@ class RpcChainReader:
         result = await self.call("getTransaction", [signature, options])
         if result is None:
             return None
-        meta = result.get("meta") or {}
-        message = result["transaction"]["message"]
-        keys = message["accountKeys"]  # program ids are always static keys, never from lookup tables
-        return FetchedTransaction(
-            signature=signature,
-            slot=int(result["slot"]),
-            block_time=result.get("blockTime"),
-            succeeded=meta.get("err") is None,
-            logs=list(meta.get("logMessages") or []),
-            instruction_programs=tuple(keys[ix["programIdIndex"]] for ix in message["instructions"]),
-            execution=execution_of(result),
-        )
+        return fetched_transaction(signature, result)
+
+
+def fetched_transaction(signature: str, result: Mapping[str, Any]) -> FetchedTransaction:
+    """What the indexer keeps of a ``getTransaction`` result (``json`` encoding, versions up to 0): the
+    logs, and every instruction that ran with its accounts (lookup-table addresses resolved) and data,
+    from which truncated logs are repaired and self-CPI events are read."""
+    meta = result.get("meta") or {}
+    message = result["transaction"]["message"]
+    keys = message["accountKeys"]  # program ids are always static keys, never from lookup tables
+    return FetchedTransaction(
+        signature=signature,
+        slot=int(result["slot"]),
+        block_time=result.get("blockTime"),
+        succeeded=meta.get("err") is None,
+        logs=list(meta.get("logMessages") or []),
+        instruction_programs=tuple(keys[ix["programIdIndex"]] for ix in message["instructions"]),
+        execution=execution_of(result),
+    )

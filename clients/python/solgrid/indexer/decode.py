@@ -20,6 +20,23 @@ with the events that survived (all before the cut, each exact) and ``complete``:
 instructions whose whole run is in the logs. Anyone can force truncation (``settle_and_mint`` is
 permissionless and any fee payer can put chatty instructions first), so the events the cut removed
 are rebuilt from the transaction's instructions by :mod:`solgrid.indexer.recover`.
+
+Events emitted through a self-CPI (Anchor's ``emit_cpi`` format, :mod:`solgrid.sdk.cpi_events`) are
+read from the transaction's inner instructions (:meth:`EventDecoder.cpi_events`), which the runtime
+records in full however long the logs are, and placed among the logged events of the same top-level
+instruction by :func:`interleave`: the runtime logs one ``invoke [n]`` line (n >= 2) per inner
+instruction, in the order ``meta.innerInstructions`` lists them, so a logged event that followed k such
+lines of its instruction's run came after the events of inner instructions 0..k-1 and before the
+others. :meth:`EventDecoder.decode_logs` records that k per logged event (``inner``) and, per
+instruction, how many such lines the logs hold (``inner_seen``, up to a cut). What this guarantees:
+
+- an instruction whose run the logs show completely: every event, logged or self-CPI'd, at its exact
+  execution position (``event_index`` 0, 1, ... in the order they were emitted);
+- an instruction a log truncation cut: the logged events that survived and the self-CPI events whose
+  ``invoke`` line is before the cut, exact and in order, first; then every self-CPI event after the cut
+  (they are all there: inner instructions are never truncated), exact, in execution order among
+  themselves. How they are ordered with the logged events the cut removed is
+  :mod:`solgrid.indexer.recover`'s business.
 """
 
 from __future__ import annotations
@@ -29,12 +46,13 @@ import binascii
 import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from solders.pubkey import Pubkey
 
 from solgrid.sdk.anchor import DISCRIMINATOR_LEN, ProgramCoder
+from solgrid.sdk.cpi_events import InvokedInstruction, decode_cpi_events
 
 INVOKE = re.compile(r"^Program (?P<program>\w+) invoke \[(?P<depth>\d+)\]$")
 EXIT = re.compile(r"^Program \w+ (success$|failed)")
@@ -51,6 +69,11 @@ class DecodedEvent:
     data: dict[str, Any]
     recovered: bool = False
     """Rebuilt from the transaction's instructions because the logs were cut (see :mod:`recover`)."""
+    inner: int = 0
+    """Where the event happened among its instruction's inner instructions: for a logged event, how many
+    of them had been invoked when it was logged; for a self-CPI event, the index of its own."""
+    via_cpi: bool = False
+    """Emitted through a self-CPI (read from the inner instructions), not logged."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +81,11 @@ class DecodedLogs:
     events: list[DecodedEvent]
     truncated: bool
     complete: frozenset[int] = frozenset()
-    """Top-level instructions whose run ended (success line) before any truncation: their events in
-    ``events`` are all of them."""
+    """Top-level instructions whose run ended (success line) before any truncation: their logged
+    events in ``events`` are all of them."""
+    inner_seen: Mapping[int, int] = field(default_factory=dict)
+    """Per top-level instruction, how many ``invoke [n]`` lines (n >= 2) of its run the logs hold (up
+    to a cut): its first that many inner instructions ran before the cut."""
 
 
 class EventDecoder:
@@ -89,14 +115,18 @@ class EventDecoder:
         instruction = -1
         per_instruction = 0
         complete: set[int] = set()
+        inner_seen: dict[int, int] = {}
         for line in logs:
             if line.startswith(TRUNCATED):
-                return DecodedLogs(events, True, frozenset(complete))
+                return DecodedLogs(events, True, frozenset(complete), inner_seen)
             if match := INVOKE.match(line):
                 if match["depth"] == "1":
                     instruction = _instruction_of(match["program"], instruction + 1, instruction_programs)
                     per_instruction = 0
                     stack.clear()
+                    inner_seen[instruction] = 0
+                else:
+                    inner_seen[instruction] = inner_seen.get(instruction, 0) + 1
                 stack.append(match["program"])
             elif EXIT.match(line):
                 if stack:
@@ -110,9 +140,38 @@ class EventDecoder:
                     decoded = self._decode(stack[-1], chunk)
                     if decoded is not None:
                         name, data = decoded
-                        events.append(DecodedEvent(stack[-1], name, instruction, per_instruction, data))
+                        events.append(
+                            DecodedEvent(
+                                stack[-1],
+                                name,
+                                instruction,
+                                per_instruction,
+                                data,
+                                inner=inner_seen.get(instruction, 0),
+                            )
+                        )
                         per_instruction += 1
-        return DecodedLogs(events, False, frozenset(complete))
+        return DecodedLogs(events, False, frozenset(complete), inner_seen)
+
+    def cpi_events(self, instructions: Sequence[InvokedInstruction]) -> list[DecodedEvent]:
+        """The self-CPI events of every known program among a successful transaction's
+        ``instructions``, in execution order, each with ``inner`` set (``event_index`` is a
+        placeholder until :func:`interleave` or the recovery places it)."""
+        found = [
+            DecodedEvent(
+                event.program,
+                event.name,
+                event.instruction_index,
+                -1,
+                plain_fields(event.data),
+                inner=event.inner_index,
+                via_cpi=True,
+            )
+            for coder in self._coders.values()
+            for event in decode_cpi_events(coder, instructions)
+        ]
+        found.sort(key=lambda e: (e.instruction_index, e.inner))
+        return found
 
     def _decode(self, program: str, chunk: str) -> tuple[str, dict[str, Any]] | None:
         try:
@@ -126,6 +185,31 @@ class EventDecoder:
         if event is None:
             return None
         return name, plain_fields(event.data)
+
+
+def interleave(logged: Sequence[DecodedEvent], cpi: Sequence[DecodedEvent]) -> list[DecodedEvent]:
+    """The logged and self-CPI events of whole instruction runs in execution order, each instruction's
+    numbered from 0 (with no self-CPI event: the logged events as they are).
+
+    A self-CPI event is the ``inner``-th inner instruction, so it came after the logged events that
+    followed fewer than ``inner + 1`` ``invoke`` lines and before the others."""
+    if not cpi:
+        return list(logged)
+    merged = sorted([*logged, *cpi], key=execution_order)
+    placed: list[DecodedEvent] = []
+    for event in merged:
+        same = placed and placed[-1].instruction_index == event.instruction_index
+        position = placed[-1].event_index + 1 if same else 0
+        placed.append(dataclasses.replace(event, event_index=position))
+    return placed
+
+
+def execution_order(event: DecodedEvent) -> tuple[int, int, int, int]:
+    """Sort key of a top-level instruction's events in the order they were emitted (see
+    :func:`interleave`)."""
+    if event.via_cpi:
+        return event.instruction_index, event.inner + 1, 0, 0
+    return event.instruction_index, event.inner, 1, event.event_index
 
 
 def _instruction_of(program: str, start: int, instruction_programs: Sequence[str] | None) -> int:

@@ -29,19 +29,32 @@ but it is reported as not rebuilt. For each top-level instruction whose run the 
 completely, the events that survived must be a prefix of the planned ones (same names, in order):
 they are kept as logged (they are exact), and the rest of the plan fills in after them with
 ``recovered`` set. If they do not match, nothing is rebuilt for that instruction and that is reported.
+
+Self-CPI events (:mod:`solgrid.sdk.cpi_events`) are never lost: their inner instructions are all in
+the transaction. In the plan they are what they are in the instruction tree, a child of the
+instruction that emitted them, in execution order; an instruction whose IDL accounts include
+``event_authority`` (Anchor's ``#[event_cpi]`` convention) emits its events that way only and logs none
+itself, and an inner instruction of one of our programs carrying the event tag emits nothing of its
+own. So in a cut instruction, the prefix the logs show (the surviving logged events and the self-CPI
+events whose ``invoke`` line is before the cut, interleaved exactly) must be the plan's first entries;
+the plan then places the rest, self-CPI events included, at their positions. When there is no plan
+(or the prefix does not match it), the self-CPI events after the cut are kept in their order right
+after the prefix, and the lost logged events are reported as missing: their positions (and so the
+``event_index`` of those self-CPI events) then do not count the lost events.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import base58
 from construct import ConstructError
 
-from solgrid.indexer.decode import DecodedEvent, DecodedLogs, plain_fields
+from solgrid.indexer.decode import DecodedEvent, DecodedLogs, interleave, plain_fields
 from solgrid.sdk.anchor import DISCRIMINATOR_LEN, ProgramCoder
+from solgrid.sdk.cpi_events import EVENT_IX_TAG, InvokedInstruction, account_keys, invoked_instructions
 from solgrid.sdk.energy_token import BASE_UNITS_PER_WH
 
 TOKEN_PROGRAMS = frozenset(
@@ -75,16 +88,12 @@ EVENT_OF: Mapping[tuple[str, str], str] = {
 """The one event each single-event instruction emits (``submit_readings`` emits one per reading)."""
 
 
-@dataclass(frozen=True)
-class ExecutedInstruction:
-    """An instruction the transaction ran: top-level (``depth`` 1) or a CPI made under top-level
-    instruction ``index`` (``depth`` = the runtime's stack height)."""
+ExecutedInstruction = InvokedInstruction
+"""An instruction the transaction ran: top-level (``depth`` 1) or a CPI made under top-level
+instruction ``index`` (``depth`` = the runtime's stack height, None when getTransaction gave none)."""
 
-    index: int
-    depth: int
-    program: str
-    accounts: tuple[str, ...]
-    data: bytes
+EVENT_AUTHORITY_ACCOUNT = "event_authority"
+"""The IDL account name of Anchor's ``#[event_cpi]``: an instruction that has it emits by self-CPI."""
 
 
 @dataclass(frozen=True)
@@ -104,45 +113,30 @@ def execution_of(result: Mapping[str, Any]) -> Execution:
     """The :class:`Execution` of a ``getTransaction`` result in ``json`` encoding (account indexes
     resolve over the static keys, then ``meta.loadedAddresses`` writable and readonly)."""
     meta = result.get("meta") or {}
-    message = result["transaction"]["message"]
-    loaded = meta.get("loadedAddresses") or {}
-    keys = [*message["accountKeys"], *loaded.get("writable", []), *loaded.get("readonly", [])]
-    inner = {entry["index"]: entry["instructions"] for entry in meta.get("innerInstructions") or []}
-    instructions: list[ExecutedInstruction] = []
-    for index, top in enumerate(message["instructions"]):
-        instructions.append(_executed(keys, index, 1, top))
-        instructions += [
-            _executed(keys, index, cpi.get("stackHeight") or 2, cpi) for cpi in inner.get(index, [])
-        ]
+    keys = account_keys(result)
     balances = [*(meta.get("preTokenBalances") or []), *(meta.get("postTokenBalances") or [])]
     owners = tuple(dict.fromkeys((keys[b["accountIndex"]], b["owner"]) for b in balances if b.get("owner")))
-    return Execution(tuple(instructions), owners)
-
-
-def _executed(keys: Sequence[str], index: int, depth: int, raw: Mapping[str, Any]) -> ExecutedInstruction:
-    return ExecutedInstruction(
-        index=index,
-        depth=int(depth),
-        program=keys[raw["programIdIndex"]],
-        accounts=tuple(keys[i] for i in raw["accounts"]),
-        data=base58.b58decode(raw["data"]),
-    )
+    return Execution(tuple(invoked_instructions(result)), owners)
 
 
 @dataclass
 class _Node:
     instruction: ExecutedInstruction
+    inner: int | None = None
+    """The position among the top-level instruction's inner instructions (None: the top-level one)."""
     children: list[_Node] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class _Planned:
-    """An event an instruction emitted; ``data`` None when the transaction cannot show its fields."""
+    """An event an instruction emitted; ``data`` None when the transaction cannot show its fields;
+    ``cpi`` the decoded event when it is a self-CPI event."""
 
     program: str
     name: str
     source: str
     data: dict[str, Any] | None
+    cpi: DecodedEvent | None = None
 
 
 class _Unplannable(Exception):
@@ -163,50 +157,92 @@ class EventRecoverer:
 
     def __init__(self, coders: Iterable[ProgramCoder]) -> None:
         self._coders = {str(c.program_id): c for c in coders}
+        self._by_cpi = {
+            (c.idl.name, ix.name)
+            for c in self._coders.values()
+            for ix in c.idl.instructions
+            if any(account.name == EVENT_AUTHORITY_ACCOUNT for account in ix.accounts)
+        }
 
-    def recover(self, decoded: DecodedLogs, execution: Execution | None) -> Recovered:
+    def recover(
+        self, decoded: DecodedLogs, execution: Execution | None, cpi: Sequence[DecodedEvent] = ()
+    ) -> Recovered:
+        """The transaction's events by position: its logged events (``decoded``) and its self-CPI events
+        (``cpi``, from :meth:`~solgrid.indexer.decode.EventDecoder.cpi_events`) in execution order, and
+        when the logs were cut, the lost logged events rebuilt where the transaction shows them."""
         if not decoded.truncated:
-            return Recovered(decoded.events, 0, [])
+            return Recovered(interleave(decoded.events, cpi), 0, [])
         if execution is None:
             return Recovered(
-                decoded.events, 0, ["all after the cut: the transaction's instructions are unknown"]
+                interleave(decoded.events, cpi),
+                0,
+                ["all after the cut: the transaction's instructions are unknown"],
             )
         trees = _trees(execution.instructions)
         cut = set(trees) - decoded.complete
-        events = [e for e in decoded.events if e.instruction_index not in cut]
-        rebuilt: list[DecodedEvent] = []
+        events = interleave(
+            [e for e in decoded.events if e.instruction_index not in cut],
+            [e for e in cpi if e.instruction_index not in cut],
+        )
+        rebuilt = 0
         missing: list[str] = []
         for index in sorted(cut):
-            survivors = [e for e in decoded.events if e.instruction_index == index]
-            added, lost = self._rebuild(index, trees[index], survivors, execution)
-            events += survivors
+            placed, added, lost = self._rebuild(
+                index, trees[index], decoded, [e for e in cpi if e.instruction_index == index], execution
+            )
+            events += placed
             rebuilt += added
             missing += lost
-        events += rebuilt
         events.sort(key=lambda e: (e.instruction_index, e.event_index))
-        return Recovered(events, len(rebuilt), missing)
+        return Recovered(events, rebuilt, missing)
 
     def _rebuild(
-        self, index: int, tree: _Node, survivors: list[DecodedEvent], execution: Execution
-    ) -> tuple[list[DecodedEvent], list[str]]:
+        self,
+        index: int,
+        tree: _Node,
+        decoded: DecodedLogs,
+        cpi: list[DecodedEvent],
+        execution: Execution,
+    ) -> tuple[list[DecodedEvent], int, list[str]]:
+        """Instruction ``index``'s events (what the logs show, exact, then the rest by the plan), how
+        many were rebuilt, and the lost ones that were not."""
+        seen = decoded.inner_seen.get(index, 0)
+        survivors = [e for e in decoded.events if e.instruction_index == index]
+        prefix = interleave(survivors, [e for e in cpi if e.inner < seen])
+        after = [e for e in cpi if e.inner >= seen]
         try:
-            plan = self._plan(tree, None, execution)
+            plan = self._plan(tree, None, execution, {e.inner: e for e in cpi})
         except _Unplannable as e:
-            return [], [f"instruction {index}: {e}"]
-        if len(survivors) > len(plan) or any(s.name != p.name for s, p in zip(survivors, plan, strict=False)):
-            return [], [f"instruction {index}: its logged events do not match its instructions"]
-        added: list[DecodedEvent] = []
+            return _appended(prefix, after), 0, [f"instruction {index}: {e}"]
+        if not _starts_with(plan, prefix):
+            return (
+                _appended(prefix, after),
+                0,
+                [f"instruction {index}: its logged events do not match its instructions"],
+            )
+        placed = list(prefix)
+        rebuilt = 0
         lost: list[str] = []
-        for position, planned in enumerate(plan[len(survivors) :], start=len(survivors)):
-            if planned.data is None:
+        for position, planned in enumerate(plan[len(prefix) :], start=len(prefix)):
+            if planned.cpi is not None:
+                placed.append(dataclasses.replace(planned.cpi, event_index=position))
+            elif planned.data is None:
                 lost.append(f"{planned.name} of {planned.source} (instruction {index}, event {position})")
             else:
-                added.append(DecodedEvent(planned.program, planned.name, index, position, planned.data, True))
-        return added, lost
+                placed.append(
+                    DecodedEvent(planned.program, planned.name, index, position, planned.data, True)
+                )
+                rebuilt += 1
+        return placed, rebuilt, lost
 
-    def _plan(self, node: _Node, parent: _Node | None, execution: Execution) -> list[_Planned]:
-        """The events ``node``'s run emitted, in order: its CPIs' first, then its own."""
-        planned = [e for child in node.children for e in self._plan(child, node, execution)]
+    def _plan(
+        self, node: _Node, parent: _Node | None, execution: Execution, cpi: Mapping[int, DecodedEvent]
+    ) -> list[_Planned]:
+        """The events ``node``'s run emitted, in order: its CPIs' first (a self-CPI event is the event
+        it carries), then its own."""
+        if node.inner is not None and (event := cpi.get(node.inner)) is not None:
+            return [_Planned(event.program, event.name, "a self-CPI", event.data, event)]
+        planned = [e for child in node.children for e in self._plan(child, node, execution, cpi)]
         coder = self._coders.get(node.instruction.program)
         if coder is not None:
             planned += self._own(coder, node, parent, execution)
@@ -216,8 +252,12 @@ class EventRecoverer:
         self, coder: ProgramCoder, node: _Node, parent: _Node | None, execution: Execution
     ) -> list[_Planned]:
         program, ix = coder.idl.name, node.instruction
+        if ix.data.startswith(EVENT_IX_TAG):  # an event instruction nobody vouches for emits nothing
+            return []
         name, args = _decode_instruction(coder, ix.data)
         source = f"{program}.{name}"
+        if (program, name) in self._by_cpi:  # its events are its self-CPIs, planned as its children
+            return []
         if (program, name) == ("registry", "submit_readings"):
             return [
                 _Planned(ix.program, "ReadingAccepted", source, _reading(ix, i, r))
@@ -241,17 +281,42 @@ class EventRecoverer:
             return False
 
 
+def _starts_with(plan: Sequence[_Planned], prefix: Sequence[DecodedEvent]) -> bool:
+    """Whether the plan's first entries are the events the logs show (logged ones by name, self-CPI ones
+    by their inner instruction)."""
+    if len(prefix) > len(plan):
+        return False
+    for planned, event in zip(plan, prefix, strict=False):
+        if event.via_cpi:
+            if planned.cpi is None or planned.cpi.inner != event.inner:
+                return False
+        elif planned.cpi is not None or planned.name != event.name:
+            return False
+    return True
+
+
+def _appended(prefix: list[DecodedEvent], after: Sequence[DecodedEvent]) -> list[DecodedEvent]:
+    """``after`` (self-CPI events past the cut, in order) numbered on from ``prefix``."""
+    return [*prefix, *(dataclasses.replace(e, event_index=len(prefix) + i) for i, e in enumerate(after))]
+
+
 def _trees(instructions: Iterable[ExecutedInstruction]) -> dict[int, _Node]:
-    """Top-level instruction index -> its instruction tree (CPIs nested by stack height)."""
+    """Top-level instruction index -> its instruction tree (CPIs nested by stack height; one without a
+    stack height counts as a CPI of the top-level instruction)."""
     roots: dict[int, _Node] = {}
+    inner: dict[int, int] = {}
     stack: list[_Node] = []
     for ix in instructions:
-        node = _Node(ix)
-        if ix.depth <= 1 or ix.index not in roots:
+        if ix.depth == 1 or ix.index not in roots:
+            node = _Node(ix)
             roots[ix.index] = node
+            inner[ix.index] = 0
             stack = [node]
             continue
-        del stack[max(ix.depth - 1, 1) :]
+        node = _Node(ix, inner[ix.index])
+        inner[ix.index] += 1
+        depth = 2 if ix.depth is None else ix.depth
+        del stack[max(depth - 1, 1) :]
         stack[-1].children.append(node)
         stack.append(node)
     return roots

@@ -12,6 +12,8 @@ Projections only ever move forward: meter totals are the chain's cumulative coun
 events and are only raised (``WHERE produced_wh <= new``), so replaying an older event cannot regress
 a row.
 
+Events come from the logs (``Program data:``) and from self-CPI inner instructions (Anchor's
+``emit_cpi``), placed by execution order within each top-level instruction (:mod:`decode`).
 A transaction whose logs were truncated gets its lost events rebuilt from its instructions
 (:mod:`solgrid.indexer.recover`), an ``alerts`` row and a WARNING. A rebuilt event cannot show the
 chain's cumulative counters, so the store derives them: a reading's ``produced_wh`` / ``consumed_wh``
@@ -72,7 +74,7 @@ class FetchedTransaction:
     instruction indexes are then counted from the logs alone)."""
     execution: Execution | None = None
     """The instructions that ran, CPIs included (None: unknown; the events a log truncation removed
-    are then not rebuilt)."""
+    are then not rebuilt, and self-CPI events are not seen)."""
 
 
 @dataclass(frozen=True)
@@ -194,14 +196,17 @@ class Store:
         if not tx.succeeded:
             return [], False
         decoded = self.decoder.decode_logs(tx.logs, tx.instruction_programs)
+        cpi = [] if tx.execution is None else self.decoder.cpi_events(tx.execution.instructions)
+        recovered = self.recoverer.recover(decoded, tx.execution, cpi)
         if not decoded.truncated:
-            return decoded.events, False
-        recovered = self.recoverer.recover(decoded, tx.execution)
+            return recovered.events, False
         message = (
             f"transaction {tx.signature} (slot {tx.slot}) had its logs truncated by the runtime: "
-            f"{len(recovered.events) - recovered.rebuilt} event(s) from the logs, {recovered.rebuilt} "
-            "rebuilt from its instructions"
+            f"{len(recovered.events) - recovered.rebuilt - len(cpi)} event(s) from the logs, "
+            f"{recovered.rebuilt} rebuilt from its instructions"
         )
+        if cpi:
+            message += f", {len(cpi)} from self-CPI inner instructions (complete)"
         if recovered.missing:
             message += "; not rebuilt: " + "; ".join(recovered.missing)
         batch.append(_table(Alert), {"signature": tx.signature, "kind": "logs_truncated", "message": message})

@@ -117,7 +117,8 @@ class ProgramCoder:
 
         The runtime's invoke/success/failed lines are followed so that only ``Program data:`` lines the
         program logged itself count (another program can log the same bytes); data that is not one of
-        the program's events is skipped.
+        the program's events is skipped. Events emitted through a self-CPI are not in the logs:
+        :func:`solgrid.sdk.cpi_events.cpi_events` reads them from the transaction.
         """
         me = str(self.program_id)
         stack: list[str] = []

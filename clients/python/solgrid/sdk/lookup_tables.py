@@ -1,4 +1,6 @@
-"""Address lookup tables and v0 transactions over JSON-RPC (in-process helpers: ``solgrid.localnet.svm``).
+"""Address lookup tables and v0 transactions over JSON-RPC, against any node (a cluster,
+solana-test-validator or ``solgrid localnet``). The SDK depends on no node: the local node's in-process
+LiteSVM helpers build on the instruction builders here, never the other way round.
 
 A ``submit_readings`` batch of 6 readings carries ~900 bytes of signatures, keys and messages in its
 Ed25519 instruction; with every registry account (config, instructions sysvar, meters, users, zones)

@@ -1,0 +1,170 @@
+"""Dependencies point one way: ``cli``/``oracle``/``indexer`` -> ``sdk``, and the SDK is a client library
+that never imports the local node (``solgrid.localnet``), the toolchain (``solgrid.build``) or the
+applications built on it.
+
+Every module's imports are read with ``ast`` (module level, inside functions and ``TYPE_CHECKING``
+blocks, and ``importlib.import_module("...")`` with a literal name), so an import hidden in a function
+still counts. The exceptions are named below: the CLI commands whose job is to run the node or the
+toolchain.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import solgrid
+
+PACKAGE = Path(solgrid.__file__).resolve().parent
+FORBIDDEN_TO_SDK = ("solgrid.localnet", "solgrid.cli", "solgrid.oracle", "solgrid.indexer", "solgrid.build")
+APPLICATIONS = ("solgrid.cli", "solgrid.oracle", "solgrid.indexer")
+RUNS_THE_NODE = frozenset({"solgrid.cli.localnet_cmd"})
+"""``solgrid localnet``: starts the local node."""
+RUNS_THE_TOOLCHAIN = frozenset({"solgrid.cli.build_cmd"})
+"""``solgrid build``: runs the offline SBF toolchain."""
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@cache
+def modules() -> dict[str, Path]:
+    """Every module of the solgrid package by dotted name."""
+    return {module_name(p): p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts}
+
+
+def in_package(name: str, packages: tuple[str, ...] | str) -> bool:
+    wanted = (packages,) if isinstance(packages, str) else packages
+    return any(name == p or name.startswith(p + ".") for p in wanted)
+
+
+def imported_names(path: Path, name: str) -> Iterator[str]:
+    """The modules that module ``name`` (source ``path``) imports anywhere in its code (``from a import
+    b`` yields ``a`` and, when ``a.b`` is a module, ``a.b``)."""
+    tree = ast.parse(path.read_text(), str(path))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
+            yield base
+            yield from (f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in modules())
+        elif (
+            isinstance(node, ast.Call)
+            and (
+                (isinstance(node.func, ast.Attribute) and node.func.attr == "import_module")
+                or (isinstance(node.func, ast.Name) and node.func.id in ("import_module", "__import__"))
+            )
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            yield node.args[0].value
+
+
+@cache
+def direct_imports(module: str) -> frozenset[str]:
+    return frozenset(n for n in imported_names(modules()[module], module) if in_package(n, "solgrid"))
+
+
+def reachable(module: str) -> dict[str, str]:
+    """Every solgrid module ``module`` imports, directly or through other solgrid modules (imports in
+    functions included), each with the module that imports it (to name the path in a failure)."""
+    seen: dict[str, str] = {}
+    todo = [module]
+    while todo:
+        current = todo.pop()
+        for name in sorted(direct_imports(current)):
+            if name not in seen and name != module:
+                seen[name] = current
+                if name in modules():
+                    todo.append(name)
+    return seen
+
+
+def path_to(module: str, target: str, via: dict[str, str]) -> str:
+    chain = [target]
+    while chain[-1] in via and via[chain[-1]] != module:
+        chain.append(via[chain[-1]])
+    return " -> ".join([module, *reversed(chain)])
+
+
+def paths_into(sources: list[str], package: str) -> list[str]:
+    """Each way one of ``sources`` reaches a module of ``package``, as an import path."""
+    found = []
+    for module in sources:
+        via = reachable(module)
+        found += [path_to(module, name, via) for name in via if in_package(name, package)]
+    return found
+
+
+def package_modules(*packages: str) -> list[str]:
+    return sorted(m for m in modules() if in_package(m, packages))
+
+
+def test_the_sdk_imports_no_node_toolchain_or_application() -> None:
+    sdk = package_modules("solgrid.sdk")
+    assert "solgrid.sdk.lookup_tables" in sdk and "solgrid.sdk.cpi_events" in sdk
+    direct = [
+        f"{m} imports {n}" for m in sdk for n in sorted(direct_imports(m)) if in_package(n, FORBIDDEN_TO_SDK)
+    ]
+    assert direct == []
+    node = paths_into(sdk, "solgrid.localnet")
+    assert node == []
+
+
+def test_applications_reach_the_local_node_only_through_the_named_commands() -> None:
+    """cli/oracle/indexer modules never import solgrid.localnet, directly or through other modules,
+    except ``solgrid localnet`` itself; and only ``solgrid build`` imports the toolchain."""
+    apps = package_modules(*APPLICATIONS)
+    assert set(apps) >= RUNS_THE_NODE and set(apps) >= RUNS_THE_TOOLCHAIN
+    node = paths_into([m for m in apps if m not in RUNS_THE_NODE], "solgrid.localnet")
+    assert node == []
+    toolchain = [
+        f"{m} imports {n}"
+        for m in apps
+        if m not in RUNS_THE_TOOLCHAIN
+        for n in sorted(direct_imports(m))
+        if in_package(n, "solgrid.build")
+    ]
+    assert toolchain == []
+    # the exceptions are still needed (an exception nobody uses would hide a new one)
+    assert any(in_package(n, "solgrid.localnet") for m in RUNS_THE_NODE for n in direct_imports(m))
+    assert any(in_package(n, "solgrid.build") for m in RUNS_THE_TOOLCHAIN for n in direct_imports(m))
+
+
+def test_the_checker_sees_imports_wherever_they_are(tmp_path: Path) -> None:
+    """Function-level, TYPE_CHECKING, relative and importlib imports are all found."""
+    sample = tmp_path / "probe.py"
+    sample.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "import importlib\n"
+        "if TYPE_CHECKING:\n    from solgrid.localnet import svm\n"
+        "def f() -> None:\n    import solgrid.cli.main\n    from ..indexer import store\n"
+        "    importlib.import_module('solgrid.oracle.worker')\n"
+    )
+    found = set(imported_names(sample, "solgrid.sdk.probe"))
+    assert {"solgrid.localnet", "solgrid.localnet.svm", "solgrid.cli.main", "solgrid.indexer.store"} <= found
+    assert "solgrid.oracle.worker" in found
+
+
+def test_importing_the_sdk_loads_none_of_them() -> None:
+    """At run time: importing every SDK module leaves the node, toolchain and applications unloaded."""
+    sdk = package_modules("solgrid.sdk")
+    code = (
+        "import importlib, sys\n"
+        f"for m in {sdk!r}: importlib.import_module(m)\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({FORBIDDEN_TO_SDK!r})))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
