@@ -257,11 +257,24 @@ async def test_randomized_run_conserves_every_token(fresh_rpc_url: str, upgrade_
                 vault = header.base_vault if use_base else header.quote_vault
                 account = get_associated_token_address(trader.key, mint)
                 amount = rng.randint(1, (BASE_EACH if use_base else QUOTE_EACH) // 10)
-                build = trading.withdraw if op == "withdraw" else trading.deposit
-                kwargs = {"destination": account} if op == "withdraw" else {"source": account}
-                ix = build(
-                    trader=trader.key, market=market, seat=trader.seat, vault=vault, amount=amount, **kwargs
-                )  # type: ignore[operator]
+                if op == "withdraw":
+                    ix = trading.withdraw(
+                        trader=trader.key,
+                        market=market,
+                        seat=trader.seat,
+                        vault=vault,
+                        destination=account,
+                        amount=amount,
+                    )
+                else:
+                    ix = trading.deposit(
+                        trader=trader.key,
+                        market=market,
+                        seat=trader.seat,
+                        vault=vault,
+                        source=account,
+                        amount=amount,
+                    )
             if ix is None:
                 continue
             try:
