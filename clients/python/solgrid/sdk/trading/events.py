@@ -18,7 +18,7 @@ from solgrid.sdk.cpi_events import EVENT_IX_TAG
 from solgrid.sdk.trading.units import MarketStatus, OrderKind, OrderState, RemovalReason, SelfTradeMode, Side
 
 EVENT_IX_TAG_LE = EVENT_IX_TAG
-"""Anchor's ``EVENT_IX_TAG_LE`` (``sha256("anchor:event")[..8]`` reversed), as event instruction data starts."""
+"""Anchor's ``EVENT_IX_TAG_LE`` (``sha256("anchor:event")[..8]`` reversed): event data starts with it."""
 
 
 def _index(value: Any) -> int:
