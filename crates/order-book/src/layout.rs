@@ -153,9 +153,15 @@ impl MarketHeader {
         }
     }
 
-    /// Stores validated parameters and their derived amounts.
+    /// Stores validated parameters and their derived amounts. The tick and lot sizes cannot
+    /// change while orders rest (`InvalidParams`): what a resting order locks is computed from them.
     pub fn set_params(&mut self, params: &Params) -> Result<(), BookError> {
         params.validate()?;
+        let resting = self.bid_count != 0 || self.ask_count != 0;
+        let resized = params.tick_size != self.tick_size || params.lot_size_wh != self.lot_size_wh;
+        if resting && resized {
+            return Err(BookError::InvalidParams);
+        }
         self.tick_size = params.tick_size;
         self.lot_size_wh = params.lot_size_wh;
         self.base_atoms_per_lot = params.base_atoms_per_lot();
