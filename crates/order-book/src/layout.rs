@@ -270,7 +270,7 @@ impl<'a> Market<'a> {
     /// Views `data` (the account data after the discriminator) as a market, checking that the
     /// length matches the capacities in the header and that the counts fit them.
     pub fn load(data: &'a mut [u8]) -> Result<Self, BookError> {
-        if data.len() < HEADER_LEN || data.as_ptr() as usize % 8 != 0 {
+        if data.len() < HEADER_LEN || !(data.as_ptr() as usize).is_multiple_of(8) {
             return Err(BookError::InvalidLayout);
         }
         let (head, rest) = data.split_at_mut(HEADER_LEN);
@@ -297,7 +297,7 @@ impl<'a> Market<'a> {
 
     /// The header of a market account that is not loaded yet (creation writes it).
     pub fn header_mut(data: &mut [u8]) -> Result<&mut MarketHeader, BookError> {
-        if data.len() < HEADER_LEN || data.as_ptr() as usize % 8 != 0 {
+        if data.len() < HEADER_LEN || !(data.as_ptr() as usize).is_multiple_of(8) {
             return Err(BookError::InvalidLayout);
         }
         // SAFETY: as in `load`.
