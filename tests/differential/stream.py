@@ -740,7 +740,7 @@ class Stream:
 
     async def step_trading_cancel_prune_grow(self, s: Session) -> None:
         cancel = self.trading.cancel_order(
-            trader=_pk("consumer"), market=self.market, seat=1, side=Side.BID, price=122, order_id=3
+            trader=_pk("consumer"), market=self.market, seat=1, side=Side.BID, price=122, order_id=2
         )
         await self._send(s, [cancel], "consumer")
         await self._send(s, [*_cu(100_000), cancel], "consumer", preflight=False)  # OrderNotFound
