@@ -168,10 +168,10 @@ impl Market<'_> {
         let maker = &mut self.orders[best];
         let lots = wanted.min(maker.lots);
         // The maker's own placement checked that its whole order fits in 64 bits.
-        let unit = maker.price * qplt;
-        let quote = lots * unit;
-        let base = lots * bpl;
-        let filled_before = maker.filled_as_maker() * unit;
+        let unit = math::mul(maker.price, qplt)?;
+        let quote = math::mul(lots, unit)?;
+        let base = math::mul(lots, bpl)?;
+        let filled_before = math::mul(maker.filled_as_maker(), unit)?;
         let maker_fee = fee(filled_before + quote, maker.maker_fee_bps)
             - fee(filled_before, maker.maker_fee_bps);
         let taker_quote_after = math::add(taker_quote_before, quote)?;
