@@ -44,7 +44,8 @@ impl Market<'_> {
         }
     }
 
-    /// Inserts a resting order behind every order of its side with equal or better priority.
+    /// Inserts a resting order behind every order of its side with equal or better priority (a new
+    /// best order moves nothing).
     pub fn insert(&mut self, order: Order) -> Result<usize, BookError> {
         if self.free_order_slots() == 0 {
             return Err(BookError::BookFull);
@@ -54,7 +55,9 @@ impl Market<'_> {
             let count = self.header.bid_count as usize;
             let key = bid_key(&order);
             let at = self.orders[..count].partition_point(|o| bid_key(o) < key);
-            self.orders.copy_within(at..count, at + 1);
+            if at < count {
+                self.orders.copy_within(at..count, at + 1);
+            }
             self.orders[at] = order;
             self.header.bid_count += 1;
             Ok(at)
@@ -62,7 +65,9 @@ impl Market<'_> {
             let start = capacity - self.header.ask_count as usize;
             let key = ask_key(&order);
             let at = start + self.orders[start..].partition_point(|o| ask_key(o) < key);
-            self.orders.copy_within(start..at, start - 1);
+            if start < at {
+                self.orders.copy_within(start..at, start - 1);
+            }
             self.orders[at - 1] = order;
             self.header.ask_count += 1;
             Ok(at - 1)
@@ -104,15 +109,22 @@ impl Market<'_> {
     }
 
     /// Removes the order at `index` (a bid index below `bid_count`, else an ask) and returns it.
+    ///
+    /// Taking the best order of a side moves nothing (the copy is skipped: even an empty one is a
+    /// `memmove` call).
     pub fn remove(&mut self, index: usize) -> Order {
         let order = self.orders[index];
         let bids = self.header.bid_count as usize;
         if index < bids {
-            self.orders.copy_within(index + 1..bids, index);
+            if index + 1 < bids {
+                self.orders.copy_within(index + 1..bids, index);
+            }
             self.header.bid_count -= 1;
         } else {
             let start = self.orders.len() - self.header.ask_count as usize;
-            self.orders.copy_within(start..index, start + 1);
+            if start < index {
+                self.orders.copy_within(start..index, start + 1);
+            }
             self.header.ask_count -= 1;
         }
         order
