@@ -117,7 +117,14 @@ impl Market<'_> {
                 out.removals += 1;
                 continue;
             }
-            let fill = self.fill(best, seat, order.side, remaining, out.quote_traded)?;
+            let fill = self.fill(
+                best,
+                seat,
+                order.side,
+                remaining,
+                out.quote_traded,
+                out.taker_fee,
+            )?;
             sink.fill(&fill)?;
             remaining -= fill.lots;
             out.fills += 1;
@@ -153,7 +160,9 @@ impl Market<'_> {
 
     /// Trades up to `wanted` lots of the incoming order against the resting order at `best` and
     /// settles the fill between the two seats. `taker_quote_before` is the quote the incoming order
-    /// traded so far (its taker fee is charged on the cumulative amount).
+    /// traded so far and `taker_fee_before` the taker fee it paid on it: its taker fee is charged on
+    /// the cumulative amount, so what it paid so far is `fee(taker_quote_before)` (the increments
+    /// telescope from `fee(0) = 0`).
     fn fill(
         &mut self,
         best: usize,
@@ -161,6 +170,7 @@ impl Market<'_> {
         taker_side: Side,
         wanted: u64,
         taker_quote_before: u64,
+        taker_fee_before: u64,
     ) -> Result<Fill, BookError> {
         let qplt = self.header.quote_per_lot_tick;
         let bpl = self.header.base_atoms_per_lot;
@@ -175,7 +185,7 @@ impl Market<'_> {
         let maker_fee = fee(filled_before + quote, maker.maker_fee_bps)
             - fee(filled_before, maker.maker_fee_bps);
         let taker_quote_after = math::add(taker_quote_before, quote)?;
-        let taker_fee = fee(taker_quote_after, taker_bps) - fee(taker_quote_before, taker_bps);
+        let taker_fee = fee(taker_quote_after, taker_bps) - taker_fee_before;
         maker.lots -= lots;
         let maker_order = *maker;
 

@@ -45,6 +45,9 @@ pub fn spend(a: u64, b: u64) -> Result<u64, BookError> {
 /// Split as `amount = q * 10_000 + r` so that no product exceeds 64 bits.
 #[inline(always)]
 pub fn fee(amount: u64, bps: u16) -> u64 {
+    if bps == 0 {
+        return 0; // a fee-free side (makers by default) skips the arithmetic
+    }
     let bps = bps as u64;
     let q = amount / BPS;
     let r = amount % BPS;
