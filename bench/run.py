@@ -4,6 +4,7 @@
   including ``-Zbuild-std``), after a one-file edit, and with nothing changed; the .so sizes;
 - throughput of simple SOL transfers sent through JSON-RPC by concurrent clients;
 - compute units per instruction, measured in LiteSVM;
+- the trading program's compute units and rent against issue 12's goals (``bench/trading_cu.py``);
 - oracle worker readings/s through a node;
 - indexer ingest into SQLite (decode + store, and the whole catch-up path without RPC and from a node).
 
@@ -11,6 +12,9 @@ Every figure through a node is measured side by side on our node (``solgrid loca
 ``solana-test-validator`` 4.2.2 in the same run: the same clients and transactions, each node started fresh
 the same way (``bench/nodes.py``). Goals (from the issues) are printed next to the numbers; they are targets
 to watch, not assertions.
+
+``bench/run.py SECTION ...`` runs only the named sections (``build_times``, ``node_throughput``,
+``compute_units``, ``trading``, ``oracle_and_indexer``) and rewrites only theirs in ``results.md``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from solgrid.build.toolchain import Toolchain
 from solgrid.indexer.backfill import FETCH_CONCURRENCY
 from solgrid.localnet import bench as node_bench
 from solgrid.oracle.submitter import CONFIRM_TIMEOUT_SECS
+from solgrid.sdk.trading.units import MAX_MATCHES
 
 sys.path.insert(0, str(Path(__file__).parent))
 import energy_token_cu  # sibling scripts of this directory
@@ -38,6 +43,7 @@ import indexer_bench
 import nodes
 import oracle_bench
 import registry_cu
+import trading_cu
 from nodes import NODES, Node, ratio, versus
 
 REPO = Path(__file__).resolve().parents[1]
@@ -209,6 +215,177 @@ def _against_goal(name: str, cu: int, goal: int) -> str:
     return f"{name} {cu:,} CU ({verdict})"
 
 
+def trading() -> list[str]:
+    deploy_dir = REPO / "target" / "deploy"
+    result = trading_cu.measure(
+        (deploy_dir / "trading.so").read_bytes(), (deploy_dir / "registry.so").read_bytes()
+    )
+    return trading_rows(result)
+
+
+PLACE_GOAL = 4_000
+FILL_GOAL = 1_500
+FILLS_GOAL = 64
+CANCEL_GOAL = 2_500
+RENT_GOAL_SOL = 0.01
+INVOKE_CU = 1_000  # what the runtime charges a caller per CPI (agave's invoke_units)
+# Manifest 2.0.1 built with this pipeline and run in LiteSVM (/work/shared/research/peer-builds.md).
+MANIFEST_PLACE = "4,760 first, 4,903-5,086 later"
+MANIFEST_FILL = "about 2,100"
+
+
+def _verdict(value: float, goal: float, unit: str, why: str, at_most: bool = True) -> str:
+    """``met``, or by how much ``value`` misses ``goal`` and why."""
+    if (value <= goal) if at_most else (value >= goal):
+        return "met"
+    return f"missed by {abs(value - goal):,.0f} {unit}: {why}"
+
+
+def trading_rows(r: trading_cu.TradingBench) -> list[str]:
+    """The trading section: each measure with its goal, a verdict, and the tables it comes from."""
+    sol = trading_cu.LAMPORTS_PER_SOL
+    by_key = {(p.side, p.depth, p.position): p for p in r.placements}
+    worst_place = max(r.placements, key=lambda p: p.place_cu)
+    worst_cancel = max(r.placements, key=lambda p: p.cancel_cu)
+    marginal = r.marginal_fill_cu()
+    worst_n = max(marginal, key=lambda n: marginal[n])
+    most = max(r.sweeps, key=lambda s: s.makers)
+    fills_ok = all(s.fills_in_event == s.makers for s in r.sweeps)
+    deepest = max(p.depth for p in r.placements)
+    event = INVOKE_CU + r.event_handler_cu
+
+    def where(p: trading_cu.Placement) -> str:
+        return f"{p.side}, {p.position} of {p.depth:,} per side"
+
+    rows = [
+        "## Trading: compute units and rent (LiteSVM on agave 4.1.2, trading deployed through "
+        "BPFLoaderUpgradeable)",
+        "",
+        "`bench/trading_cu.py`: the program tests' set-up (registry with a zone and verified prosumers, a "
+        "9-decimal base mint, a 6-decimal",
+        "quote mint), one market with the default fees (taker 25 bps, maker 0), every trader a "
+        "different seat; CU of the top-level",
+        f"instruction, so each includes its event (one self-CPI: {INVOKE_CU:,} CU charged for the "
+        f"invocation plus {r.event_handler_cu} CU of handler) and the",
+        "clock read. Manifest's numbers are the reference: Manifest 2.0.1 built with this pipeline and "
+        "measured in LiteSVM",
+        "(`../shared/research/peer-builds.md`; its swap also moves tokens in and out).",
+        "",
+        "| measure | SolGrid | goal | verdict | Manifest (reference) |",
+        "|---|---|---|---|---|",
+        f"| place a resting limit order, free slot (worst: {where(worst_place)}) | "
+        f"{worst_place.place_cu:,} CU | <= {PLACE_GOAL:,} CU | "
+        + _verdict(
+            worst_place.place_cu,
+            PLACE_GOAL,
+            "CU",
+            f"the event alone is {event:,} CU and inserting deep in a side moves every order behind "
+            "the new one (memmove, 1 CU per 250 bytes)",
+        )
+        + f" | {MANIFEST_PLACE} |",
+        f"| the market's first resting order (no free slot: it grows the market by 8 order slots) | "
+        f"{r.first_order_growing:,} CU | none (reported apart) | "
+        + (
+            f"within {PLACE_GOAL:,}"
+            if r.first_order_growing <= PLACE_GOAL
+            else f"{r.first_order_growing - PLACE_GOAL:,} CU above {PLACE_GOAL:,}: the growth adds a System "
+            f"transfer CPI ({INVOKE_CU:,} CU) and a resize"
+        )
+        + " | |",
+        f"| each additional fill, settlement and event included: (CU(n) - CU(1)) / (n - 1), worst n = "
+        f"{worst_n} | {marginal[worst_n]:,.0f} CU | <= {FILL_GOAL:,} CU | "
+        + _verdict(marginal[worst_n], FILL_GOAL, "CU", "see the sweeps below")
+        + f" | {MANIFEST_FILL} |",
+        f"| fills in one transaction, every one a step of its OrderPlaced event | {most.fills_in_event} "
+        f"(match limit {MAX_MATCHES}) | >= {FILLS_GOAL} | "
+        + (
+            "missed: an event lacks fills"
+            if not fills_ok
+            else f"not measured: the largest sweep has {most.makers} makers"
+            if most.makers < FILLS_GOAL
+            else _verdict(most.fills_in_event, FILLS_GOAL, "fills", "the match limit is lower", at_most=False)
+        )
+        + " | |",
+        f"| cancel (worst: {where(worst_cancel)}) | {worst_cancel.cancel_cu:,} CU | <= {CANCEL_GOAL:,} CU | "
+        + _verdict(
+            worst_cancel.cancel_cu,
+            CANCEL_GOAL,
+            "CU",
+            f"the event alone is {event:,} CU and removing deep in a side moves every order behind it",
+        )
+        + " | |",
+        f"| create_market rent: market account and two vaults | {r.rent.create_market / sol:.5f} SOL | "
+        f"<= {RENT_GOAL_SOL} SOL | "
+        + _verdict(r.rent.create_market / sol, RENT_GOAL_SOL, "SOL", "rent-exempt minimums of the accounts")
+        + " | |",
+        f"| markets of zones {trading_cu.ZONE_ID} and {trading_cu.OTHER_ZONE_ID}: writable accounts their "
+        f"{', '.join(r.zones.instructions)} transactions share | "
+        + (", ".join(r.zones.shared) if r.zones.shared else "none but the fee payer")
+        + " | none but the fee payer | "
+        + ("met" if r.zones.disjoint else "missed: they cannot run in parallel")
+        + " | |",
+        "",
+        f"Resting limit orders of {trading_cu.LOTS} lots on a book of two fillers' orders (one price "
+        "each), placed by another trader, then cancelled",
+        "by it: at the top of its side (the new best, nothing moves), in the middle, at the bottom "
+        "(every order of its side moves one slot).",
+        "",
+        "| orders per side | position | orders moved | bid: place | bid: cancel | ask: place | ask: cancel |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in r.placements:
+        if p.side != "bid":
+            continue
+        ask = by_key[("ask", p.depth, p.position)]
+        rows.append(
+            f"| {p.depth:,} | {p.position} | {p.moved:,} | {p.place_cu:,} | {p.cancel_cu:,} "
+            f"| {ask.place_cu:,} | {ask.cancel_cu:,} |"
+        )
+    rows += [
+        "",
+        "A limit bid crossing the best asks of n different makers (one each, all filled, nothing "
+        f"rests; the {deepest:,}-per-side book stays behind them):",
+        "",
+        "| makers swept | CU | fills in the event | per additional fill |",
+        "|---|---|---|---|",
+        *(
+            f"| {s.makers} | {s.cu:,} | {s.fills_in_event} | "
+            + (f"{marginal[s.makers]:,.0f}" if s.makers in marginal else "")
+            + " |"
+            for s in r.sweeps
+        ),
+        "",
+        "| rent | lamports | SOL |",
+        "|---|---|---|",
+        f"| create_market: market ({r.rent.market_bytes} bytes: no seat, no order slot) | "
+        f"{r.rent.market:,} | {r.rent.market / sol:.5f} |",
+        f"| create_market: base and quote vaults | {r.rent.base_vault + r.rent.quote_vault:,} | "
+        f"{(r.rent.base_vault + r.rent.quote_vault) / sol:.5f} |",
+        f"| each seat ({r.rent.seat_bytes} bytes; claim_seat, paid by the trader) | {r.rent.per_seat:,} | "
+        f"{r.rent.per_seat / sol:.5f} |",
+        f"| each 8 order slots ({r.rent.order_slot_bytes} bytes each; paid by the order that finds none "
+        f"free) | {r.rent.per_8_order_slots:,} | "
+        f"{r.rent.per_8_order_slots / sol:.5f} |",
+        "",
+        "For information:",
+        "",
+        "| instruction | CU |",
+        "|---|---|",
+        *(f"| {name} | {cu:,} |" for name, cu in r.other.items()),
+        *(
+            f"| prune_expired removing {k} expired ask(s) (it reads all {deepest:,} live bids first) "
+            f"| {cu:,} |"
+            for k, cu in sorted(r.prunes.items())
+        ),
+        f"| prune_expired, per removed order | {r.prune_per_order_cu():,.0f} |",
+        "",
+        "A withdrawal's CU grow with the market account: the market PDA signs the vault's transfer, and "
+        "a CPI charges 1 CU per 250",
+        "bytes of every account it passes.",
+    ]
+    return rows
+
+
 @dataclass(frozen=True)
 class OnNode:
     oracle: oracle_bench.OracleResult
@@ -347,24 +524,77 @@ def _catch_up_verdict(offline_eps: float, ours_eps: float, theirs_eps: float) ->
 INDEXER_GOAL = 5_000
 
 
-def main() -> None:
-    sections = [build_times, node_throughput, compute_units, oracle_and_indexer]
-    lines = [
-        "# Benchmark results",
-        "",
-        f"Written by `make bench` on {dt.date.today().isoformat()}; {platform.machine()}, "
-        f"Python {platform.python_version()}, 2 cores expected (see README).",
-        "",
-    ]
-    for section in sections:
-        print(f"bench: {section.__name__} ...", file=sys.stderr, flush=True)
+SECTIONS: dict[str, tuple[Callable[[], list[str]], str]] = {
+    # name: (the section, how its first heading starts in results.md)
+    "build_times": (build_times, "## Build"),
+    "node_throughput": (node_throughput, "## SOL transfers"),
+    "compute_units": (compute_units, "## Compute units per instruction"),
+    "trading": (trading, "## Trading"),
+    "oracle_and_indexer": (oracle_and_indexer, "## Oracle worker"),
+}
+
+
+def split_results(text: str) -> tuple[list[str], dict[str, list[str]]]:
+    """``results.md`` as its preamble and each section's lines (from its heading to the next section's)."""
+    preamble: list[str] = []
+    blocks: dict[str, list[str]] = {}
+    current = preamble
+    for line in text.splitlines():
+        owner = next((name for name, (_, prefix) in SECTIONS.items() if line.startswith(prefix)), None)
+        if owner is not None:
+            current = blocks.setdefault(owner, [])
+        current.append(line)
+    return preamble, blocks
+
+
+def merge_results(text: str, fresh: dict[str, list[str]], note: str) -> str:
+    """``text`` (a results.md) with the sections of ``fresh`` replaced or added in their place, and
+    ``note`` saying so after the preamble's first paragraph."""
+    preamble, blocks = split_results(text)
+    blocks.update({name: [*rows, ""] for name, rows in fresh.items()})
+    kept = [line for line in preamble if not line.startswith(RERUN_NOTE)]
+    while kept and not kept[-1]:
+        kept.pop()
+    lines = [*kept, note, ""]
+    for name in SECTIONS:
+        lines += blocks.get(name, [])
+    return "\n".join(lines)
+
+
+RERUN_NOTE = "Rerun alone since:"
+
+
+def main(argv: list[str]) -> None:
+    unknown = [name for name in argv if name not in SECTIONS]
+    if unknown:
+        raise SystemExit(f"bench: no section {', '.join(unknown)}; sections: {', '.join(SECTIONS)}")
+    chosen = argv or list(SECTIONS)
+    today = dt.date.today().isoformat()
+    fresh: dict[str, list[str]] = {}
+    for name in chosen:
+        section, prefix = SECTIONS[name]
+        print(f"bench: {name} ...", file=sys.stderr, flush=True)
         rows = section()
+        assert rows[0].startswith(prefix), f"{name} must start with {prefix!r}"
         print("\n".join(rows), flush=True)
-        lines += [*rows, ""]
+        fresh[name] = rows
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text("\n".join(lines))
+    if argv and RESULTS.exists():
+        note = f"{RERUN_NOTE} {', '.join(chosen)} on {today} (`bench/run.py {' '.join(chosen)}`)."
+        RESULTS.write_text(merge_results(RESULTS.read_text(), fresh, note))
+    else:
+        lines = [
+            "# Benchmark results",
+            "",
+            f"Written by `make bench` on {today}; {platform.machine()}, "
+            f"Python {platform.python_version()}, 2 cores expected (see README).",
+            "",
+        ]
+        for rows in fresh.values():
+            lines += [*rows, ""]
+        RESULTS.write_text("\n".join(lines))
     print(f"bench: wrote {RESULTS.relative_to(REPO)}", file=sys.stderr)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
