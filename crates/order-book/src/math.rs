@@ -53,7 +53,11 @@ pub fn fee(amount: u64, bps: u16) -> u64 {
     let r = amount % BPS;
     // With `bps <= BPS`, `q * bps <= amount` fits (a plain multiplication, see `mul`); a larger
     // rate keeps the overflow check.
-    let whole = if bps <= BPS { q.wrapping_mul(bps) } else { q * bps };
+    let whole = if bps <= BPS {
+        q.wrapping_mul(bps)
+    } else {
+        q * bps
+    };
     whole + (r * bps).div_ceil(BPS)
 }
 
