@@ -85,10 +85,10 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let event_accounts = EventAccounts::load(program_id, config, event_authority, program)?;
     let seat = args.seat.get();
     let key = trader.address().as_array();
+    // SAFETY: the registry's accounts are only read; the market view is dropped before the resize
+    // and the CPIs (a growth views the market anew).
+    let mut book = unsafe { state::load_market(program_id, market)? };
     let grow = {
-        // SAFETY: the registry's accounts are only read; the market view is dropped before any
-        // resize or CPI.
-        let mut book = unsafe { state::load_market(program_id, market)? };
         let header = &*book.header;
         if header.status != MarketStatus::Active as u8 {
             return Err(TradingError::MarketPaused.into());
@@ -124,6 +124,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         kind != OrderKind::ImmediateOrCancel && book.free_order_slots() == 0
     };
     if grow {
+        drop(book);
         growth::grow(
             program_id,
             trader,
@@ -132,6 +133,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             0,
             growth::ORDER_SLOTS_PER_GROWTH,
         )?;
+        book = unsafe { state::load_market(program_id, market)? };
     }
     let now = clock::unix_timestamp()?;
     let order = NewOrder {
@@ -149,8 +151,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         buffer: &mut buffer,
         count: 0,
     };
-    // SAFETY: no other reference into the market's data exists; dropped before the CPI.
-    let outcome = unsafe { state::load_market(program_id, market)? }
+    let outcome = book
         .place(seat, key, &order, now, &mut writer)
         .map_err(book_error)?;
     let steps = writer.count;
