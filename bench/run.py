@@ -558,7 +558,7 @@ def merge_results(text: str, fresh: dict[str, list[str]], note: str) -> str:
     lines = [*kept, note, ""]
     for name in SECTIONS:
         lines += blocks.get(name, [])
-    return "\n".join(lines)
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 RERUN_NOTE = "Rerun alone since:"

@@ -41,7 +41,7 @@ def test_every_measurement_runs_on_a_small_book(
             for position, moved in bench_positions(bench)
         ),
     ]
-    assert all(0 < p.cancel_cu < p.place_cu for p in r.placements)
+    assert all(p.place_cu > 0 and p.cancel_cu > 0 for p in r.placements)
     empty = {p.side: p.place_cu for p in r.placements if p.depth == 0}
     assert r.first_order_growing > empty["bid"]  # the growth's System transfer CPI on top
     # A deeper book costs more to search; the bottom of a side moves every order of it.
@@ -106,6 +106,7 @@ def test_a_single_section_is_rewritten_in_place(run_bench: ModuleType) -> None:
     )
     note = f"{run_bench.RERUN_NOTE} trading on 2026-02-02."
     merged = run_bench.merge_results(results, {"trading": ["## Trading: new", "trading rows"]}, note)
+    assert merged.endswith("indexer rows\n")
     assert merged.splitlines() == [
         "# Benchmark results",
         "",
