@@ -21,8 +21,8 @@ instruction (so its self-CPI event and any growth CPI included):
   ``(CU(n) - CU(1)) / (n - 1)``, and the ``OrderPlaced`` event must list exactly ``n`` fills;
 * create_market (and its rent: market account and two vaults), claim_seat (and the rent of a seat),
   the rent of 8 order slots, deposit, withdraw and prune_expired (per removed order);
-* two markets of two zones: the writable accounts of their place_order and cancel_order transactions,
-  as compiled, share nothing but the fee payer.
+* two markets of two zones: the writable accounts of their place_order, cancel_order, withdraw and
+  deposit transactions, as compiled, share nothing but the fee payer.
 
 Numbers are deterministic: the payer, the mints and every trader come from fixed seeds, and the
 cluster clock is pinned.
