@@ -341,6 +341,19 @@ def trading_rows(r: trading_cu.TradingBench) -> list[str]:
             f"| {p.depth:,} | {p.position} | {p.moved:,} | {p.place_cu:,} | {p.cancel_cu:,} "
             f"| {ask.place_cu:,} | {ask.cancel_cu:,} |"
         )
+    deep = [p for p in r.placements if p.depth == deepest]
+    if deepest:
+        bottom = max(deep, key=lambda p: p.cancel_cu)
+        top = by_key[(bottom.side, deepest, "top")]
+        rows += [
+            "",
+            f"At {deepest:,} {bottom.side}s per side, the bottom costs {bottom.place_cu - top.place_cu:,} CU "
+            f"more than the top to place and {bottom.cancel_cu - top.cancel_cu:,} more to cancel: "
+            f"{(bottom.place_cu - top.place_cu) / bottom.moved:.2f} and "
+            f"{(bottom.cancel_cu - top.cancel_cu) / bottom.moved:.2f} CU per order moved",
+            f"(a memmove of {r.rent.order_slot_bytes}-byte orders, which the runtime charges 1 CU per 250 "
+            "bytes).",
+        ]
     rows += [
         "",
         "A limit bid crossing the best asks of n different makers (one each, all filled, nothing "
