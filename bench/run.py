@@ -269,7 +269,8 @@ def trading_rows(r: trading_cu.TradingBench) -> list[str]:
         f"invocation plus {r.event_handler_cu} CU of handler) and the",
         "clock read. Manifest's numbers are the reference: Manifest 2.0.1 built with this pipeline and "
         "measured in LiteSVM",
-        "(`../shared/research/peer-builds.md`; its swap also moves tokens in and out).",
+        "(the feasibility run issue 12 cites, `../shared/research/peer-builds.md`; its swap also moves "
+        "tokens in and out).",
         "",
         "| measure | SolGrid | goal | verdict | Manifest (reference) |",
         "|---|---|---|---|---|",
