@@ -633,3 +633,35 @@ def test_grow_market_refuses_other_accounts(trading: TradingEnv) -> None:
     ):
         ix = env.client.grow_market(payer=env.payer.pubkey(), market=account, extra_seats=1, extra_orders=0)
         assert env.fail([ix]) == code(error)
+
+
+def test_preallocated_slots_are_used_before_the_market_grows(trading: TradingEnv) -> None:
+    """grow_market pre-allocates so that traders' instructions find free slots: a claim_seat or a
+    resting order then costs the trader no rent."""
+    env = trading
+    market = env.create_market()
+    env.send([env.client.grow_market(payer=env.payer.pubkey(), market=market, extra_seats=2, extra_orders=8)])
+    size = len(env.registry.data(market))
+    wallets = [env.wallet(), env.wallet()]
+    for wallet in wallets:
+        before = env.registry.balance(wallet.pubkey())
+        env.send([env.client.claim_seat(trader=wallet.pubkey(), market=market)], [wallet])
+        assert env.registry.balance(wallet.pubkey()) == before
+    state = env.market_state(market)
+    assert len(env.registry.data(market)) == size and state.header.seat_count == 2
+    assert [s.trader for s in state.seats] == [w.pubkey() for w in wallets]
+    # A third trader finds no free seat: the market grows by one seat, paid by that trader.
+    third = env.wallet()
+    before = env.registry.balance(third.pubkey())
+    env.send([env.client.claim_seat(trader=third.pubkey(), market=market)], [third])
+    assert len(env.registry.data(market)) == size + SEAT_LEN
+    assert before - env.registry.balance(third.pubkey()) == rent(env, size + SEAT_LEN) - rent(env, size)
+
+
+def test_set_market_maker_uses_a_preallocated_seat(trading: TradingEnv) -> None:
+    env = trading
+    market = env.create_market()
+    env.send([env.client.grow_market(payer=env.payer.pubkey(), market=market, extra_seats=1, extra_orders=0)])
+    size = len(env.registry.data(market))
+    env.set_market_maker(market, env.wallet().pubkey())
+    assert len(env.registry.data(market)) == size
