@@ -193,7 +193,7 @@ class TradingEnv:
             payer=self.payer.pubkey(), authority=authority, base_mint=base_mint or self.base_mint.pubkey()
         )
 
-    def default_params(self, **changes: int) -> MarketParams:
+    def default_params(self, **changes: int | Pubkey) -> MarketParams:
         """The harness market: 1-atom lot-ticks, default fees and limits, the payer collects fees."""
         params = MarketParams(tick_size=TICK_SIZE, lot_size_wh=LOT_SIZE_WH, fee_recipient=self.payer.pubkey())
         return dataclasses.replace(params, **changes)
@@ -259,7 +259,9 @@ class TradingEnv:
                 self.deposit(market, trader, vault, source, amount)
         return trader
 
-    def deposit(self, market: Pubkey, trader: Trader, vault: Pubkey, source: Pubkey, amount: int) -> Sent:
+    def deposit(
+        self, market: Pubkey, trader: Trader, vault: Pubkey, source: Pubkey, amount: int
+    ) -> KeyedSent:
         ix = self.client.deposit(
             trader=trader.pubkey, market=market, seat=trader.seat, vault=vault, source=source, amount=amount
         )
