@@ -399,3 +399,20 @@ def test_collect_fees_with_nothing_accrued(trading: TradingEnv, market: Pubkey) 
     destination = env.fund(env.payer.pubkey(), env.quote_mint, 0)
     ix = env.collect_fees_ix(market, env.payer.pubkey(), destination)
     assert env.fail([ix]) == code("ZeroQuantity")
+
+
+def test_a_payout_to_the_vault_itself_is_refused(trading: TradingEnv) -> None:
+    """SPL Token accepts a transfer from an account to itself: a withdrawal (or fee collection) into the
+    vault would debit the seat and strand the tokens in the vault, owned by nobody's balance."""
+    env = trading
+    recipient = env.registry.wallet()
+    market, fees = traded_market(env, recipient.pubkey())
+    base_vault, quote_vault = vaults(env, market)
+    trader = env.trader(market, base=GRID, quote=1_000)
+    for vault in (base_vault, quote_vault):
+        ix = env.withdraw_ix(market, trader, vault, 1_000, destination=vault)
+        assert env.fail([ix], [trader.wallet]) == code("InvalidVault")
+    ix = env.collect_fees_ix(market, recipient.pubkey(), quote_vault)
+    assert env.fail([ix], [recipient]) == code("InvalidVault")
+    assert env.market_state(market).header.fees_accrued == fees
+    env.assert_conserved(market)
