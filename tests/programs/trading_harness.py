@@ -34,7 +34,7 @@ from spl.token.instructions import (
     mint_to,
 )
 
-from solgrid.localnet.svm import MAX_COMPUTE_UNITS, Sent
+from solgrid.localnet.svm import MAX_COMPUTE_UNITS, Sent, send
 from solgrid.localnet.tokens import parse_token_account
 from solgrid.sdk.idl import load_idl_json
 from solgrid.sdk.registry import UserRole, ZoneStatus
@@ -110,11 +110,18 @@ class TradingEnv:
 
     # -- plumbing --------------------------------------------------------------------------------
 
-    def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair] = ()) -> KeyedSent:
-        sent = self.registry.send(instructions, signers)
+    def send(
+        self,
+        instructions: Sequence[Instruction],
+        signers: Sequence[Keypair] = (),
+        payer: Keypair | None = None,
+    ) -> KeyedSent:
+        """Sends ``instructions`` paid by the harness payer (or ``payer``)."""
+        payer = payer or self.payer
+        sent = send(self.svm, payer, instructions, signers)
         # The same message `send` built (the blockhash does not change the order of the keys).
         ixs = [set_compute_unit_limit(MAX_COMPUTE_UNITS), *instructions]
-        keys = list(Message.new_with_blockhash(ixs, self.payer.pubkey(), Hash.default()).account_keys)
+        keys = list(Message.new_with_blockhash(ixs, payer.pubkey(), Hash.default()).account_keys)
         return KeyedSent(sent.meta, keys)
 
     def fail(self, instructions: Sequence[Instruction], signers: Sequence[Keypair] = ()) -> int:
