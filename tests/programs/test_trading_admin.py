@@ -402,6 +402,22 @@ def test_update_market_changes_parameters_and_emits_event(trading: TradingEnv) -
     ]
 
 
+def test_updated_limits_and_fees_apply_to_the_next_orders(trading: TradingEnv) -> None:
+    env = trading
+    market = env.create_market()
+    seller = env.trader(market, base=10 * 10**9)
+    buyer = env.trader(market, quote=1_000_000)
+    env.place(market, seller, Side.ASK, price=100, lots=10)
+    env.update_market(market, min_order_lots=5, max_orders_per_epoch=1, taker_fee_bps=100)
+    ix = env.place_ix(market, seller, Side.ASK, price=101, lots=4)
+    assert env.fail([ix], [seller.wallet]) == code("BelowMinimumOrder")
+    # The order resting from before counts: the epoch's one order is used.
+    ix = env.place_ix(market, seller, Side.ASK, price=101, lots=5)
+    assert env.fail([ix], [seller.wallet]) == code("OrderLimitReached")
+    placed = env.placed(env.place(market, buyer, Side.BID, price=100, lots=10))
+    assert (placed.quote_traded, placed.taker_fee) == (1_000, 10)
+
+
 def test_update_market_needs_a_regulator_quorum(trading: TradingEnv) -> None:
     env = trading
     market = env.create_market()

@@ -675,26 +675,31 @@ def test_the_ninth_resting_order_grows_the_book_by_eight_slots_at_its_traders_ex
     env = trading
     s = seller(env, market)
     rent = env.svm.minimum_balance_for_rent_exemption
-    costs = []
+    grown, paid, due = [], [], []
     for i in range(9):
         size = len(env.registry.data(market))
         before = env.registry.balance(s.pubkey)
         env.place(market, s, ASK, price=100 + i, lots=1)
-        costs.append((len(env.registry.data(market)) - size, before - env.registry.balance(s.pubkey)))
-        grown = len(env.registry.data(market))
-        assert env.registry.balance(market) == rent(grown)
-    slot_rent = rent(size + 8 * ORDER_LEN) - rent(size)
-    first = costs[0][1]
-    assert costs == [(8 * ORDER_LEN, first)] + [(0, 0)] * 7 + [(8 * ORDER_LEN, slot_rent)]
-    assert env.market_state(market).header.order_capacity == 16
-    # An IOC never grows the book; a freed slot is used again.
-    full = env.market_state(market)
+        after = len(env.registry.data(market))
+        grown.append(after - size)
+        paid.append(before - env.registry.balance(s.pubkey))
+        due.append(rent(after) - rent(size))
+        assert env.registry.balance(market) == rent(after)
+    assert grown == [8 * ORDER_LEN] + [0] * 7 + [8 * ORDER_LEN]
+    assert paid == due and paid[0] > 0 and paid[8] > 0
     for _ in range(7):
         env.place(market, s, ASK, price=200, lots=1)
-    assert env.market_state(market).header.order_capacity == 16
+    header = env.market_state(market).header
+    assert header.order_capacity == header.ask_count == 16
+    # An IOC never rests, so it never grows the book, even a full one.
     b = buyer(env, market)
     env.place(market, b, BID, price=1, lots=1, kind=IOC)
-    assert env.market_state(market).header.order_capacity == 16 > full.header.ask_count
+    assert env.market_state(market).header.order_capacity == 16
+    # A slot freed by a cancel is used again.
+    env.cancel(market, s, env.market_state(market).asks[-1])
+    env.place(market, b, BID, price=1, lots=1)
+    header = env.market_state(market).header
+    assert (header.order_capacity, header.bid_count, header.ask_count) == (16, 1, 15)
 
 
 # -- cancel_order ----------------------------------------------------------------------------------------
