@@ -41,7 +41,7 @@ OTHER_ZONE = 8
 
 
 def rent(env: TradingEnv, size: int) -> int:
-    return env.svm.minimum_balance_for_rent_exemption(size)
+    return int(env.svm.minimum_balance_for_rent_exemption(size))
 
 
 # -- initialize ----------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from registry_harness import T0
 from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
-from solders.transaction_status import TransactionErrorInstructionError
+from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
 from trading_harness import KeyedSent, Trader, TradingEnv, code
 
 from solgrid.localnet.svm import TransactionFailed
@@ -78,7 +78,11 @@ class Run:
         try:
             self.last = self.env.send([ix], [signer])
         except TransactionFailed as failed:
-            error = failed.err.err.code if isinstance(failed.err, TransactionErrorInstructionError) else None
+            err, error = failed.err, None
+            if isinstance(err, TransactionErrorInstructionError) and isinstance(
+                err.err, InstructionErrorCustom
+            ):
+                error = err.err.code
             assert error in refusals, f"{what}: {failed}"
             self.count(f"{what} refused {error}")
             return False

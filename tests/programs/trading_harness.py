@@ -203,7 +203,7 @@ class TradingEnv:
     def default_params(self, **changes: int | Pubkey) -> MarketParams:
         """The harness market: 1-atom lot-ticks, default fees and limits, the payer collects fees."""
         params = MarketParams(tick_size=TICK_SIZE, lot_size_wh=LOT_SIZE_WH, fee_recipient=self.payer.pubkey())
-        return dataclasses.replace(params, **changes)
+        return dataclasses.replace(params, **changes)  # type: ignore[arg-type]
 
     def create_market_ix(
         self,
