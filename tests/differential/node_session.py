@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import base58
 import httpx
 from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.hash import Hash
@@ -33,6 +34,7 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from clock_fields import mask_clock_fields
+from solgrid.sdk.cpi_events import EVENT_IX_TAG
 
 CONFIRM_SECONDS = 50.0
 """How long a transaction the node accepted may take to reach ``confirmed`` (within its blockhash's
@@ -295,10 +297,12 @@ class Session:
 
     def normalise(self, value: Any) -> Any:
         if isinstance(value, dict):
-            out = {}
+            out: dict[Any, Any] = {}
             for key, item in value.items():
                 if key == "data" and isinstance(item, list) and len(item) == 2 and item[1] == "base64":
                     out[key] = self._data(base64.b64decode(item[0]))
+                elif key == "data" and isinstance(item, str) and "programIdIndex" in value:
+                    out[key] = self._instruction_data(item)
                 elif key == "replacementBlockhash" and isinstance(item, dict):
                     out[key] = {k: f"<{k}>" for k in item}
                 elif key == "context" and isinstance(item, dict):
@@ -315,6 +319,13 @@ class Session:
                 value = value.replace(address, name)
             return value
         return value
+
+    def _instruction_data(self, encoded: str) -> str:
+        """An inner instruction's data (base58): a self-CPI event has its clock fields masked."""
+        data = base58.b58decode(encoded)
+        if data[:8] != EVENT_IX_TAG:
+            return encoded
+        return "<event> " + self._data(data[8:])
 
     def _data(self, data: bytes) -> str:
         masked, values = mask_clock_fields(data, self.exact_times)

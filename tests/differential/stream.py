@@ -8,6 +8,8 @@ windows are computed from one time ``t0`` shared by both runs, so devices sign i
 Coverage: system transfers (below the rent minimum, to and from new accounts, overdrafts, closing an
 account), account creation, allocation and assignment (also with seeds), SPL Token and ATA operations
 and their failures, every instruction of the registry and energy_token on success and failure paths,
+a trading market (seats, deposits, resting and crossing orders of every kind, the program's refusals,
+cancel, prune, growth, withdrawals and fees; its events travel in self-CPIs),
 compute-budget limits and exhaustion, priority fees, duplicate and expired transactions, v0
 transactions with lookup tables, oversize transactions, simulations with and without signature
 verification, and a random tail.
@@ -21,6 +23,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.compute_budget import request_heap_frame, set_compute_unit_limit, set_compute_unit_price
@@ -54,6 +57,7 @@ from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.lookup_tables import create_lookup_table, extend_lookup_table
 from solgrid.sdk.readings import DeviceSigner, Reading
 from solgrid.sdk.registry import EnergySource, Limits, MeterStatus, RegistryClient, UserRole, ZoneStatus
+from solgrid.sdk.trading import MarketParams, OrderKind, SelfTradeMode, Side, TradingClient
 
 SOL = 1_000_000_000
 GENESIS_LAMPORTS = 1_000 * SOL
@@ -114,6 +118,8 @@ class Stream:
         self.device = DeviceSigner.from_seed(hashlib.sha256(b"solgrid-differential:device").digest())
         self.device2 = DeviceSigner.from_seed(hashlib.sha256(b"solgrid-differential:device2").digest())
         self.meter = self.registry.meter_accounts("diff-hydro-1", _pk("prosumer"), ZONE)
+        self.trading = TradingClient()
+        self.market = self.trading.market_pda(ZONE, self.mint).address
 
     def steps(self) -> list[tuple[str, Step]]:
         fixed: list[tuple[str, Step]] = [
@@ -631,6 +637,157 @@ class Stream:
             )
         )
         await self._send(s, [burn, close], "bob")
+
+    # -- trading: GRID against the stream's 6-decimal token -----------------------------------------------
+
+    def _seat_ix(self, name: str) -> Instruction:
+        return self.trading.claim_seat(trader=_pk(name), market=self.market)
+
+    def _place(self, name: str, seat: int, side: Side, price: int, lots: int, **kw: Any) -> Instruction:
+        return self.trading.place_order(
+            trader=_pk(name),
+            market=self.market,
+            zone_id=ZONE,
+            seat=seat,
+            side=side,
+            price=price,
+            lots=lots,
+            **kw,
+        )
+
+    async def step_trading_initialize_by_stranger(self, s: Session) -> None:
+        ix = self.trading.initialize(
+            payer=_pk("stranger"), authority=_pk("stranger"), base_mint=self.token.mint
+        )
+        await self._send(s, [ix], "stranger")
+
+    async def step_trading_initialize(self, s: Session) -> None:
+        ix = self.trading.initialize(
+            payer=_pk("authority"), authority=_pk("authority"), base_mint=self.token.mint
+        )
+        await self._send(s, [ix], "authority")
+
+    def _create_market(self, payer: str, cosigner: str, tick_size: int = 1_000) -> Instruction:
+        params = MarketParams(
+            tick_size=tick_size, lot_size_wh=1, fee_recipient=_pk("authority"), maker_fee_bps=5
+        )
+        return self.trading.create_market(
+            payer=_pk(payer), zone_id=ZONE, base_mint=self.token.mint, quote_mint=self.mint, params=params,
+            cosigners=[_pk(cosigner)],
+        )  # fmt: skip
+
+    async def step_trading_create_market(self, s: Session) -> None:
+        await self._send(s, [self._create_market("stranger", "stranger")], "stranger")
+        await self._send(s, [self._create_market("payer", "authority", tick_size=999)], "payer", "authority")
+        await self._send(s, [self._create_market("payer", "authority")], "payer", "authority")
+        again = [*_cu(300_000), self._create_market("payer", "authority")]  # AlreadyInitialized
+        await self._send(s, again, "payer", "authority", preflight=False)
+
+    async def step_trading_seats(self, s: Session) -> None:
+        for name in ("prosumer", "consumer"):  # seats 0 and 1
+            await self._send(s, [self._seat_ix(name)], name)
+        await self._send(s, [*_cu(100_000), self._seat_ix("consumer")], "consumer")  # SeatExists
+        await self._send(s, [self._seat_ix("stranger")], "stranger")  # no registry User
+
+    async def step_trading_deposits(self, s: Session) -> None:
+        consumer_quote = spl.get_associated_token_address(_pk("consumer"), self.mint)
+        fund = [
+            spl.create_associated_token_account(
+                payer=_pk("mint-owner"), owner=_pk("consumer"), mint=self.mint
+            ),
+            spl.mint_to(
+                spl.MintToParams(
+                    program_id=TOKEN_PROGRAM_ID, mint=self.mint, dest=consumer_quote,
+                    mint_authority=_pk("mint-owner"), amount=3_000_000,
+                )
+            ),
+        ]  # fmt: skip
+        await self._send(s, fund, "mint-owner")
+        base_vault = self.trading.vault_pda(self.market, self.token.mint).address
+        quote_vault = self.trading.vault_pda(self.market, self.mint).address
+        deposits = [
+            ("consumer", 1, quote_vault, consumer_quote, 2_000_000),
+            ("prosumer", 0, base_vault, self.token.grid_account(_pk("prosumer")), 2_000_000_000),
+            ("consumer", 1, quote_vault, consumer_quote, 0),  # ZeroQuantity
+            ("consumer", 0, quote_vault, consumer_quote, 1),  # another trader's seat
+            ("consumer", 1, base_vault, consumer_quote, 1),  # the quote account into the GRID vault
+        ]
+        for name, seat, vault, source, amount in deposits:
+            ix = self.trading.deposit(
+                trader=_pk(name), market=self.market, seat=seat, vault=vault, source=source, amount=amount
+            )
+            await self._send(s, [ix], name, preflight=amount != 1)
+
+    async def step_trading_orders(self, s: Session) -> None:
+        orders: list[tuple[str, int, Side, int, int, dict[str, Any]]] = [
+            ("prosumer", 0, Side.ASK, 120, 500, {}),  # rests
+            ("prosumer", 0, Side.ASK, 125, 300, {"client_order_id": 7}),  # rests
+            ("consumer", 1, Side.BID, 121, 10, {"kind": OrderKind.POST_ONLY}),  # PostOnlyWouldCross
+            ("consumer", 1, Side.BID, 122, 700, {}),  # fills 500 at 120, rests 200 at 122
+            ("consumer", 1, Side.BID, 130, 100, {"kind": OrderKind.IMMEDIATE_OR_CANCEL}),  # 100 at 125
+            ("prosumer", 0, Side.ASK, 121, 50, {"client_order_id": 7}),  # ClientOrderIdReused
+            ("prosumer", 0, Side.ASK, 121, 50, {"client_order_id": 8}),  # takes 50 of the bid at 122
+            ("prosumer", 0, Side.BID, 126, 10, {"self_trade": SelfTradeMode.ABORT}),  # SelfTrade
+            ("prosumer", 0, Side.BID, 126, 10, {"self_trade": SelfTradeMode.DECREMENT_BOTH}),
+            ("consumer", 1, Side.BID, 110, 10**9, {}),  # InsufficientFunds
+            ("consumer", 1, Side.BID, 0, 5, {}),  # InvalidPrice
+            ("consumer", 1, Side.BID, 110, 5, {"expires_at": 1}),  # AlreadyExpired
+            ("consumer", 1, Side.BID, 111, 5, {"expires_at": self.t0 + 86_400, "max_matches": 3}),
+            ("consumer", 1, Side.ASK, 150, 5, {}),  # a consumer does not sell
+        ]
+        for name, seat, side, price, lots, kw in orders:
+            await self._send(s, [*_cu(200_000), self._place(name, seat, side, price, lots, **kw)], name)
+
+    async def step_trading_cancel_prune_grow(self, s: Session) -> None:
+        cancel = self.trading.cancel_order(
+            trader=_pk("consumer"), market=self.market, seat=1, side=Side.BID, price=122, order_id=2
+        )
+        await self._send(s, [cancel], "consumer")
+        await self._send(s, [*_cu(100_000), cancel], "consumer", preflight=False)  # OrderNotFound
+        await self._send(s, [self.trading.prune_expired(market=self.market, max_orders=10)], "bob")
+        grow = self.trading.grow_market(payer=_pk("bob"), market=self.market, extra_seats=2, extra_orders=16)
+        await self._send(s, [grow], "bob")
+
+    async def step_trading_withdraw_and_fees(self, s: Session) -> None:
+        base_vault = self.trading.vault_pda(self.market, self.token.mint).address
+        quote_vault = self.trading.vault_pda(self.market, self.mint).address
+        quote_ata = spl.get_associated_token_address(_pk("authority"), self.mint)
+        setup = [
+            self.token.create_grid_account(payer=_pk("consumer"), owner=_pk("consumer")),
+            spl.create_associated_token_account(
+                payer=_pk("authority"), owner=_pk("authority"), mint=self.mint
+            ),
+        ]
+        await self._send(s, setup, "authority", "consumer")
+        withdrawals = [
+            ("consumer", 1, base_vault, self.token.grid_account(_pk("consumer")), 300_000_000),
+            (
+                "consumer",
+                1,
+                base_vault,
+                self.token.grid_account(_pk("consumer")),
+                10**12,
+            ),  # InsufficientFunds
+            ("prosumer", 0, quote_vault, self.token.grid_account(_pk("prosumer")), 1_000),  # wrong mint
+        ]
+        for name, seat, vault, destination, amount in withdrawals:
+            ix = self.trading.withdraw(
+                trader=_pk(name),
+                market=self.market,
+                seat=seat,
+                vault=vault,
+                destination=destination,
+                amount=amount,
+            )
+            await self._send(s, [ix], name, preflight=amount == 300_000_000)
+        for recipient in ("stranger", "authority"):
+            ix = self.trading.collect_fees(
+                fee_recipient=_pk(recipient),
+                market=self.market,
+                quote_vault=quote_vault,
+                destination=quote_ata,
+            )
+            await self._send(s, [ix], recipient)
 
     # -- compute budget and fees ------------------------------------------------------------------------
 

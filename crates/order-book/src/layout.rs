@@ -153,9 +153,15 @@ impl MarketHeader {
         }
     }
 
-    /// Stores validated parameters and their derived amounts.
+    /// Stores validated parameters and their derived amounts. The tick and lot sizes cannot
+    /// change while orders rest (`InvalidParams`): what a resting order locks is computed from them.
     pub fn set_params(&mut self, params: &Params) -> Result<(), BookError> {
         params.validate()?;
+        let resting = self.bid_count != 0 || self.ask_count != 0;
+        let resized = params.tick_size != self.tick_size || params.lot_size_wh != self.lot_size_wh;
+        if resting && resized {
+            return Err(BookError::InvalidParams);
+        }
         self.tick_size = params.tick_size;
         self.lot_size_wh = params.lot_size_wh;
         self.base_atoms_per_lot = params.base_atoms_per_lot();
@@ -264,7 +270,7 @@ impl<'a> Market<'a> {
     /// Views `data` (the account data after the discriminator) as a market, checking that the
     /// length matches the capacities in the header and that the counts fit them.
     pub fn load(data: &'a mut [u8]) -> Result<Self, BookError> {
-        if data.len() < HEADER_LEN || data.as_ptr() as usize % 8 != 0 {
+        if data.len() < HEADER_LEN || !(data.as_ptr() as usize).is_multiple_of(8) {
             return Err(BookError::InvalidLayout);
         }
         let (head, rest) = data.split_at_mut(HEADER_LEN);
@@ -291,7 +297,7 @@ impl<'a> Market<'a> {
 
     /// The header of a market account that is not loaded yet (creation writes it).
     pub fn header_mut(data: &mut [u8]) -> Result<&mut MarketHeader, BookError> {
-        if data.len() < HEADER_LEN || data.as_ptr() as usize % 8 != 0 {
+        if data.len() < HEADER_LEN || !(data.as_ptr() as usize).is_multiple_of(8) {
             return Err(BookError::InvalidLayout);
         }
         // SAFETY: as in `load`.

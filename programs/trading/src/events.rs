@@ -35,7 +35,8 @@ use crate::{
     state::{self, EVENT_AUTHORITY_SEED},
 };
 
-/// Anchor's `EVENT_IX_TAG` (`sha256("anchor:event")[..8]`), little-endian.
+/// Anchor's `EVENT_IX_TAG`: `sha256("anchor:event")[..8]` read as a big-endian u64; on the wire its
+/// little-endian bytes ([`EVENT_IX_TAG_LE`]) start every event instruction.
 pub const EVENT_IX_TAG: u64 = 0x1d9a_cb51_2ea5_45e4;
 pub const EVENT_IX_TAG_LE: [u8; 8] = EVENT_IX_TAG.to_le_bytes();
 

@@ -16,7 +16,7 @@
 //! 10. `[]` token_program: SPL Token.
 //! 11. `[]` event_authority.
 //! 12. `[]` program: this program.
-//! 13.. `[signer]` cosigners: at least the registry's `regulator_threshold` distinct regulators.
+//! 13. and after: `[signer]` cosigners: at least the registry's `regulator_threshold` distinct regulators.
 //!
 //! The vaults are SPL Token accounts whose owner is the market PDA: only this program, by the rules
 //! of its instructions, moves what they hold. Emits `MarketCreated`.

@@ -10,7 +10,7 @@
 //! 4. `[]` system_program.
 //! 5. `[]` event_authority.
 //! 6. `[]` program.
-//! 7.. `[signer]` cosigners: at least the registry's `regulator_threshold` distinct regulators.
+//! 7. and after: `[signer]` cosigners: at least the registry's `regulator_threshold` distinct regulators.
 //!
 //! Emits `SeatClaimed` when a seat is created, then `MarketMakerSet`.
 

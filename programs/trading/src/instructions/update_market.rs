@@ -9,7 +9,7 @@
 //! 2. `[writable]` market.
 //! 3. `[]` event_authority.
 //! 4. `[]` program.
-//! 5.. `[signer]` cosigners: at least the registry's `regulator_threshold` distinct regulators.
+//! 5. and after: `[signer]` cosigners: at least the registry's `regulator_threshold` distinct regulators.
 //!
 //! Emits `MarketUpdated`.
 

@@ -14,10 +14,11 @@ from typing import Any
 from solders.pubkey import Pubkey
 
 from solgrid.sdk.anchor import ProgramCoder
+from solgrid.sdk.cpi_events import EVENT_IX_TAG
 from solgrid.sdk.trading.units import MarketStatus, OrderKind, OrderState, RemovalReason, SelfTradeMode, Side
 
-EVENT_IX_TAG_LE = bytes.fromhex("e445a52e51cb9a1d")
-"""Anchor's event-instruction tag (``sha256("anchor:event")[..8]``), as the instruction data starts."""
+EVENT_IX_TAG_LE = EVENT_IX_TAG
+"""Anchor's ``EVENT_IX_TAG_LE`` (``sha256("anchor:event")[..8]`` reversed): event data starts with it."""
 
 
 def _index(value: Any) -> int:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from solders.pubkey import Pubkey
 
 from solgrid.sdk.anchor import AccountDecodeError
-from solgrid.sdk.trading.units import MarketStatus, Side
+from solgrid.sdk.trading.units import MarketStatus, Side, fee
 
 DISCRIMINATOR_LEN = 8
 HEADER = struct.Struct("<32s32s32s32s32s32s32s11Qq7I2H5B3s64s")
@@ -249,3 +249,15 @@ def decode_market(address: Pubkey, data: bytes, discriminator: bytes) -> MarketS
     bids = [order_at(i) for i in reversed(range(header.bid_count))]
     asks = [order_at(i) for i in range(header.order_capacity - header.ask_count, header.order_capacity)]
     return MarketState(address, header, seats, bids, asks)
+
+
+def locked_by(order: RestingOrder, header: MarketHeader) -> int:
+    """What a resting order locks in its owner's seat: GRID atoms for an ask; for a bid, the quote of
+    its remaining lots plus the maker fee it may still owe (at the rate stored in the order), exactly
+    as the program computes it."""
+    if order.side == Side.ASK:
+        return order.lots * header.base_atoms_per_lot
+    unit = order.price * header.quote_per_lot_tick
+    remaining = order.lots * unit
+    initial = order.initial_lots * unit
+    return remaining + fee(initial, order.maker_fee_bps) - fee(initial - remaining, order.maker_fee_bps)
