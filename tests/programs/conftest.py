@@ -64,6 +64,20 @@ def trading_elf(elf_of: Callable[[str], bytes]) -> bytes:
 def trading(request: pytest.FixtureRequest, registry_elf: bytes, trading_elf: bytes) -> TradingEnv:
     """The registry (add_program) and trading (added, or deployed upgradeable by the payer) in one VM,
     set up by :meth:`TradingEnv.setup`: registry market at T0, base and quote mints, trading Config."""
+    env = trading_env(request.param, registry_elf, trading_elf)
+    env.setup()
+    return env
+
+
+@pytest.fixture(params=MODES)
+def trading_prepared(request: pytest.FixtureRequest, registry_elf: bytes, trading_elf: bytes) -> TradingEnv:
+    """As ``trading`` but trading not initialised yet (:meth:`TradingEnv.prepare`)."""
+    env = trading_env(request.param, registry_elf, trading_elf)
+    env.prepare()
+    return env
+
+
+def trading_env(mode: str, registry_elf: bytes, trading_elf: bytes) -> TradingEnv:
     svm = new_svm(deactivate=features_blocking_deploy(registry_elf, trading_elf))
     payer = Keypair()
     svm.airdrop(payer.pubkey(), LAMPORTS)
@@ -72,10 +86,8 @@ def trading(request: pytest.FixtureRequest, registry_elf: bytes, trading_elf: by
     client = TradingClient()
     keypair = trading_keypair()
     assert keypair.pubkey() == client.program_id, "keys/trading-keypair.json is not the IDL address"
-    if request.param == "add_program":
+    if mode == "add_program":
         svm.add_program(client.program_id, trading_elf)
     else:
         deploy(svm, payer, trading_elf, keypair)
-    env = TradingEnv(RegistryEnv(svm, payer, registry, "add_program"), client)
-    env.setup()
-    return env
+    return TradingEnv(RegistryEnv(svm, payer, registry, "add_program"), client, mode=mode)

@@ -9,15 +9,17 @@ instructions of the transaction (the program's self-CPI).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from registry_harness import REPO, ZONE_ID, RegistryEnv
+from solders.account import Account
 from solders.compute_budget import set_compute_unit_limit
 from solders.hash import Hash
-from solders.instruction import Instruction
+from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey
@@ -32,14 +34,25 @@ from spl.token.instructions import (
     mint_to,
 )
 
-from solgrid.localnet.svm import MAX_COMPUTE_UNITS, Sent
+from solgrid.localnet.svm import MAX_COMPUTE_UNITS, Sent, send
 from solgrid.localnet.tokens import parse_token_account
 from solgrid.sdk.idl import load_idl_json
-from solgrid.sdk.trading import MarketParams, MarketState, TradingClient, TradingEvent, decode_event
-from solgrid.sdk.trading.units import OrderKind, SelfTradeMode, Side
+from solgrid.sdk.registry import UserRole, ZoneStatus
+from solgrid.sdk.trading import (
+    MarketParams,
+    MarketState,
+    OrderPlaced,
+    RestingOrder,
+    TradingClient,
+    TradingEvent,
+    decode_event,
+)
+from solgrid.sdk.trading.market import MarketHeader
+from solgrid.sdk.trading.units import MAX_MATCHES, MarketStatus, OrderKind, SelfTradeMode, Side, fee
 
 S = TypeVar("S", bound=Sent)
-ERRORS: dict[str, int] = {e["name"]: e["code"] for e in load_idl_json("trading")["errors"]}
+IDL = load_idl_json("trading")
+ERRORS: dict[str, int] = {e["name"]: e["code"] for e in IDL["errors"]}
 MINT_LEN = 82
 MINT_RENT = 1_461_600
 QUOTE_DECIMALS = 6
@@ -84,6 +97,8 @@ class TradingEnv:
     base_mint: Keypair = field(default_factory=Keypair)
     quote_mint: Keypair = field(default_factory=Keypair)
     cu: dict[str, list[int]] = field(default_factory=dict)
+    mode: str = "add_program"
+    """How trading was loaded: ``add_program`` or ``deploy`` (BPFLoaderUpgradeable, payer the authority)."""
 
     @property
     def svm(self):  # type: ignore[no-untyped-def]
@@ -95,11 +110,18 @@ class TradingEnv:
 
     # -- plumbing --------------------------------------------------------------------------------
 
-    def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair] = ()) -> KeyedSent:
-        sent = self.registry.send(instructions, signers)
+    def send(
+        self,
+        instructions: Sequence[Instruction],
+        signers: Sequence[Keypair] = (),
+        payer: Keypair | None = None,
+    ) -> KeyedSent:
+        """Sends ``instructions`` paid by the harness payer (or ``payer``)."""
+        payer = payer or self.payer
+        sent = send(self.svm, payer, instructions, signers)
         # The same message `send` built (the blockhash does not change the order of the keys).
         ixs = [set_compute_unit_limit(MAX_COMPUTE_UNITS), *instructions]
-        keys = list(Message.new_with_blockhash(ixs, self.payer.pubkey(), Hash.default()).account_keys)
+        keys = list(Message.new_with_blockhash(ixs, payer.pubkey(), Hash.default()).account_keys)
         return KeyedSent(sent.meta, keys)
 
     def fail(self, instructions: Sequence[Instruction], signers: Sequence[Keypair] = ()) -> int:
@@ -163,29 +185,48 @@ class TradingEnv:
 
     def setup(self) -> None:
         """Registry market (T0, 3 regulators threshold 2, zone ZONE_ID), both mints, trading Config."""
+        self.prepare()
+        self.record("initialize", self.send([self.initialize_ix()]))
+
+    def prepare(self) -> None:
+        """Everything :meth:`setup` does but initialising trading."""
         self.registry.market()
         self.create_mint(self.base_mint, 9)
         self.create_mint(self.quote_mint, QUOTE_DECIMALS)
-        ix = self.client.initialize(
-            payer=self.payer.pubkey(), authority=self.payer.pubkey(), base_mint=self.base_mint.pubkey()
-        )
-        self.record("initialize", self.send([ix]))
 
-    def create_market(self, params: MarketParams | None = None, zone_id: int = ZONE_ID) -> Pubkey:
-        params = params or MarketParams(
-            tick_size=TICK_SIZE, lot_size_wh=LOT_SIZE_WH, fee_recipient=self.payer.pubkey()
+    def initialize_ix(self, authority: Pubkey | None = None, base_mint: Pubkey | None = None) -> Instruction:
+        authority = authority or self.payer.pubkey()
+        return self.client.initialize(
+            payer=self.payer.pubkey(), authority=authority, base_mint=base_mint or self.base_mint.pubkey()
         )
-        quorum = self.registry.quorum()
-        ix = self.client.create_market(
+
+    def default_params(self, **changes: int | Pubkey) -> MarketParams:
+        """The harness market: 1-atom lot-ticks, default fees and limits, the payer collects fees."""
+        params = MarketParams(tick_size=TICK_SIZE, lot_size_wh=LOT_SIZE_WH, fee_recipient=self.payer.pubkey())
+        return dataclasses.replace(params, **changes)  # type: ignore[arg-type]
+
+    def create_market_ix(
+        self,
+        params: MarketParams | None = None,
+        zone_id: int = ZONE_ID,
+        quote_mint: Pubkey | None = None,
+        cosigners: Sequence[Pubkey] | None = None,
+    ) -> Instruction:
+        return self.client.create_market(
             payer=self.payer.pubkey(),
             zone_id=zone_id,
             base_mint=self.base_mint.pubkey(),
-            quote_mint=self.quote_mint.pubkey(),
-            params=params,
-            cosigners=[r.pubkey() for r in quorum],
+            quote_mint=quote_mint or self.quote_mint.pubkey(),
+            params=params or self.default_params(),
+            cosigners=[r.pubkey() for r in self.registry.quorum()] if cosigners is None else cosigners,
         )
-        self.record("create_market", self.send([ix], quorum))
-        return self.client.market_pda(zone_id, self.quote_mint.pubkey()).address
+
+    def create_market(
+        self, params: MarketParams | None = None, zone_id: int = ZONE_ID, quote_mint: Pubkey | None = None
+    ) -> Pubkey:
+        ix = self.create_market_ix(params, zone_id, quote_mint)
+        self.record("create_market", self.send([ix], self.registry.quorum()))
+        return self.client.market_pda(zone_id, quote_mint or self.quote_mint.pubkey()).address
 
     def fund(self, owner: Pubkey, mint: Keypair, amount: int) -> Pubkey:
         ata = get_associated_token_address(owner, mint.pubkey())
@@ -225,7 +266,9 @@ class TradingEnv:
                 self.deposit(market, trader, vault, source, amount)
         return trader
 
-    def deposit(self, market: Pubkey, trader: Trader, vault: Pubkey, source: Pubkey, amount: int) -> Sent:
+    def deposit(
+        self, market: Pubkey, trader: Trader, vault: Pubkey, source: Pubkey, amount: int
+    ) -> KeyedSent:
         ix = self.client.deposit(
             trader=trader.pubkey, market=market, seat=trader.seat, vault=vault, source=source, amount=amount
         )
@@ -255,5 +298,270 @@ class TradingEnv:
         )
         return self.record(name, self.send([ix], [trader.wallet]))
 
+    # -- more instructions -----------------------------------------------------------------------
 
-__all__ = ["SelfTradeMode", "Trader", "TradingEnv", "code", "trading_keypair"]
+    def place_ix(
+        self,
+        market: Pubkey,
+        trader: Trader,
+        side: Side,
+        price: int,
+        lots: int,
+        kind: OrderKind = OrderKind.LIMIT,
+        *,
+        seat: int | None = None,
+        client_order_id: int = 0,
+        expires_at: int = 0,
+        self_trade: SelfTradeMode = SelfTradeMode.CANCEL_RESTING,
+        max_matches: int = MAX_MATCHES,
+        zone_id: int = ZONE_ID,
+    ) -> Instruction:
+        return self.client.place_order(
+            trader=trader.pubkey,
+            market=market,
+            zone_id=zone_id,
+            seat=trader.seat if seat is None else seat,
+            side=side,
+            price=price,
+            lots=lots,
+            kind=kind,
+            client_order_id=client_order_id,
+            expires_at=expires_at,
+            self_trade=self_trade,
+            max_matches=max_matches,
+        )
+
+    def placed(self, sent: KeyedSent) -> OrderPlaced:
+        """The one event of a ``place_order`` transaction."""
+        [event] = self.events(sent)
+        assert isinstance(event, OrderPlaced)
+        return event
+
+    def vault(self, market: Pubkey, side: Side) -> Pubkey:
+        """The vault an order of ``side`` spends from (bid: quote, ask: base)."""
+        header = self.market_state(market).header
+        return header.quote_vault if side == Side.BID else header.base_vault
+
+    def withdraw_ix(
+        self,
+        market: Pubkey,
+        trader: Trader,
+        vault: Pubkey,
+        amount: int,
+        destination: Pubkey | None = None,
+        seat: int | None = None,
+    ) -> Instruction:
+        if destination is None:
+            header = self.market_state(market).header
+            destination = trader.base_account if vault == header.base_vault else trader.quote_account
+        return self.client.withdraw(
+            trader=trader.pubkey,
+            market=market,
+            seat=trader.seat if seat is None else seat,
+            vault=vault,
+            destination=destination,
+            amount=amount,
+        )
+
+    def withdraw(self, market: Pubkey, trader: Trader, vault: Pubkey, amount: int) -> KeyedSent:
+        ix = self.withdraw_ix(market, trader, vault, amount)
+        return self.record("withdraw", self.send([ix], [trader.wallet]))
+
+    def cancel_ix(
+        self, market: Pubkey, trader: Trader, order: RestingOrder, seat: int | None = None
+    ) -> Instruction:
+        return self.client.cancel_order(
+            trader=trader.pubkey,
+            market=market,
+            seat=trader.seat if seat is None else seat,
+            side=order.side,
+            price=order.price,
+            order_id=order.order_id,
+        )
+
+    def cancel(self, market: Pubkey, trader: Trader, order: RestingOrder) -> KeyedSent:
+        return self.record(
+            "cancel_order", self.send([self.cancel_ix(market, trader, order)], [trader.wallet])
+        )
+
+    def prune(self, market: Pubkey, max_orders: int = MAX_MATCHES) -> KeyedSent:
+        ix = self.client.prune_expired(market=market, max_orders=max_orders)
+        return self.record("prune_expired", self.send([ix]))
+
+    def collect_fees_ix(self, market: Pubkey, recipient: Pubkey, destination: Pubkey) -> Instruction:
+        header = self.market_state(market).header
+        return self.client.collect_fees(
+            fee_recipient=recipient, market=market, quote_vault=header.quote_vault, destination=destination
+        )
+
+    def update_market_ix(
+        self,
+        market: Pubkey,
+        *,
+        min_order_lots: int | None = None,
+        taker_fee_bps: int | None = None,
+        maker_fee_bps: int | None = None,
+        max_orders_per_epoch: int | None = None,
+        fee_recipient: Pubkey | None = None,
+        status: MarketStatus | None = None,
+        cosigners: Sequence[Pubkey] | None = None,
+    ) -> Instruction:
+        """``update_market`` keeping every parameter not given (cosigners: the registry quorum)."""
+        h = self.market_state(market).header
+        return self.client.update_market(
+            market=market,
+            min_order_lots=h.min_order_lots if min_order_lots is None else min_order_lots,
+            taker_fee_bps=h.taker_fee_bps if taker_fee_bps is None else taker_fee_bps,
+            maker_fee_bps=h.maker_fee_bps if maker_fee_bps is None else maker_fee_bps,
+            max_orders_per_epoch=h.max_orders_per_epoch
+            if max_orders_per_epoch is None
+            else max_orders_per_epoch,
+            fee_recipient=fee_recipient or h.fee_recipient,
+            status=h.status if status is None else status,
+            cosigners=[r.pubkey() for r in self.registry.quorum()] if cosigners is None else cosigners,
+        )
+
+    def update_market(self, market: Pubkey, **changes: int | MarketStatus | Pubkey) -> KeyedSent:
+        ix = self.update_market_ix(market, **changes)  # type: ignore[arg-type]
+        return self.record("update_market", self.send([ix], self.registry.quorum()))
+
+    def set_market_maker_ix(
+        self, market: Pubkey, trader: Pubkey, enabled: bool = True, cosigners: Sequence[Pubkey] | None = None
+    ) -> Instruction:
+        return self.client.set_market_maker(
+            payer=self.payer.pubkey(),
+            market=market,
+            trader=trader,
+            enabled=enabled,
+            cosigners=[r.pubkey() for r in self.registry.quorum()] if cosigners is None else cosigners,
+        )
+
+    def set_market_maker(self, market: Pubkey, trader: Pubkey, enabled: bool = True) -> KeyedSent:
+        ix = self.set_market_maker_ix(market, trader, enabled)
+        return self.record("set_market_maker", self.send([ix], self.registry.quorum()))
+
+    # -- registry standing and time --------------------------------------------------------------
+
+    def wallet(
+        self, role: UserRole = UserRole.PROSUMER, zone_id: int = ZONE_ID, verified: bool = True
+    ) -> Keypair:
+        """A funded wallet registered in ``zone_id`` with ``role`` (verified by a regulator, or pending)."""
+        wallet = self.registry.wallet()
+        self.registry.register(wallet, role, zone_id)
+        if verified:
+            self.registry.verify(wallet.pubkey())
+        return wallet
+
+    def suspend(self, wallet: Pubkey) -> None:
+        regulator = self.registry.regulators[0]
+        self.send(
+            [self.registry.client.suspend_user(regulator=regulator.pubkey(), wallet=wallet)], [regulator]
+        )
+
+    def set_zone_status(self, status: ZoneStatus, zone_id: int = ZONE_ID) -> None:
+        quorum = self.registry.quorum()
+        ix = self.registry.client.set_zone_status(
+            zone_id=zone_id, status=status, cosigners=[r.pubkey() for r in quorum]
+        )
+        self.send([ix], quorum)
+
+    def now(self) -> int:
+        return self.registry.now()
+
+    def advance(self, seconds: int) -> None:
+        """Moves the cluster clock ``seconds`` forward."""
+        self.registry.set_unix_time(self.now() + seconds)
+
+    def forge(self, address: Pubkey, data: bytes, owner: Pubkey) -> None:
+        """Puts an account with ``data`` owned by ``owner`` at ``address`` (what an attacker can create)."""
+        lamports = self.svm.minimum_balance_for_rent_exemption(len(data))
+        self.svm.set_account(address, Account(lamports, data, owner, False, 0))
+
+    # -- invariants ------------------------------------------------------------------------------
+
+    def assert_conserved(self, market: Pubkey) -> MarketState:
+        """The vaults hold exactly the seats' free and locked balances (and the accrued fees in quote),
+        every seat locks exactly what its resting orders lock, and the book is sorted and not crossed."""
+        state = self.market_state(market)
+        h = state.header
+        base = sum(s.base_free + s.base_locked for s in state.seats)
+        quote = sum(s.quote_free + s.quote_locked for s in state.seats) + h.fees_accrued
+        assert self.token_balance(h.base_vault) == base, "base vault != seats' base"
+        assert self.token_balance(h.quote_vault) == quote, "quote vault != seats' quote + fees"
+        for seat in state.seats:
+            orders = [o for o in (*state.bids, *state.asks) if o.seat == seat.index]
+            assert seat.open_orders == len(orders), f"seat {seat.index} open_orders"
+            asks = sum(locked_by(o, h) for o in orders if o.side == Side.ASK)
+            bids = sum(locked_by(o, h) for o in orders if o.side == Side.BID)
+            assert (seat.base_locked, seat.quote_locked) == (asks, bids), f"seat {seat.index} locked"
+        bid_keys = [(-o.price, o.order_id) for o in state.bids]
+        ask_keys = [(o.price, o.order_id) for o in state.asks]
+        assert bid_keys == sorted(bid_keys) and ask_keys == sorted(ask_keys), "book out of priority order"
+        if state.bids and state.asks:
+            assert state.bids[0].price < state.asks[0].price, "crossed book"
+        return state
+
+
+def with_meta(
+    ix: Instruction, index: int, *, signer: bool | None = None, writable: bool | None = None
+) -> Instruction:
+    """``ix`` with the flags of account ``index`` changed."""
+    metas = list(ix.accounts)
+    old = metas[index]
+    metas[index] = AccountMeta(
+        old.pubkey,
+        old.is_signer if signer is None else signer,
+        old.is_writable if writable is None else writable,
+    )
+    return Instruction(ix.program_id, bytes(ix.data), metas)
+
+
+def with_account(ix: Instruction, index: int, address: Pubkey) -> Instruction:
+    """``ix`` with account ``index`` replaced by ``address`` (same flags)."""
+    metas = list(ix.accounts)
+    metas[index] = AccountMeta(address, metas[index].is_signer, metas[index].is_writable)
+    return Instruction(ix.program_id, bytes(ix.data), metas)
+
+
+def with_data(ix: Instruction, data: bytes) -> Instruction:
+    return Instruction(ix.program_id, data, list(ix.accounts))
+
+
+def account_index(ix: Instruction, name: str) -> int:
+    """Position of IDL account ``name`` in instruction ``ix`` of the trading program."""
+    discriminator = bytes(ix.data)[:8]
+    for spec in IDL["instructions"]:
+        if bytes(spec["discriminator"]) == discriminator:
+            names = [a["name"] for a in spec["accounts"]]
+            return names.index(name)
+    raise KeyError(f"no trading instruction with discriminator {discriminator.hex()}")
+
+
+def replace_account(ix: Instruction, name: str, address: Pubkey) -> Instruction:
+    return with_account(ix, account_index(ix, name), address)
+
+
+def locked_by(order: RestingOrder, header: MarketHeader) -> int:
+    """What a resting order locks: an ask its base atoms; a bid its quote and the maker fee it may still
+    owe on the rest of its fill (``crates/order-book/src/escrow.rs``)."""
+    if order.side == Side.ASK:
+        return order.lots * header.base_atoms_per_lot
+    unit = order.price * header.quote_per_lot_tick
+    initial = order.initial_lots * unit
+    rest = order.lots * unit
+    return rest + fee(initial, order.maker_fee_bps) - fee(initial - rest, order.maker_fee_bps)
+
+
+__all__ = [
+    "SelfTradeMode",
+    "Trader",
+    "TradingEnv",
+    "account_index",
+    "code",
+    "locked_by",
+    "replace_account",
+    "trading_keypair",
+    "with_account",
+    "with_data",
+    "with_meta",
+]

@@ -1,8 +1,9 @@
 //! `claim_seat()`: a Verified registry user takes a seat in a market (once), where its balances and
-//! orders are kept. The market grows by one seat, paid by the trader.
+//! orders are kept. The trader takes a free seat slot (see `grow_market`), or the market grows by
+//! one seat, paid by the trader.
 //!
 //! Accounts:
-//! 0. `[signer, writable]` trader: pays for the seat.
+//! 0. `[signer, writable]` trader: pays for the seat when the market has no free seat slot.
 //! 1. `[]` config.
 //! 2. `[]` user: the trader's registry User (Verified).
 //! 3. `[writable]` market.
@@ -14,7 +15,7 @@
 
 use pinocchio::{AccountView, Address, ProgramResult};
 use solgrid_program_kit::{
-    clock, discriminator, instruction,
+    checks, clock, discriminator, instruction,
     pod::{PodI64, PodU32},
     KitError,
 };
@@ -35,19 +36,23 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     else {
         return Err(KitError::NotEnoughAccounts.into());
     };
+    checks::signer(trader)?;
     let event_accounts = EventAccounts::load(program_id, config, event_authority, program)?;
     // SAFETY: Config and the registry's accounts are only read by this program; each view of the
     // market's data is dropped before the next resize or CPI.
     let registry_program = unsafe { state::config(program_id, config)? }.registry_program;
     unsafe { state::verified_user(user, &registry_program, trader.address())? };
     let key = trader.address().as_array();
-    if unsafe { state::load_market(program_id, market)? }
-        .seat_of(key)
-        .is_some()
-    {
-        return Err(TradingError::SeatExists.into());
+    let full = {
+        let book = unsafe { state::load_market(program_id, market)? };
+        if book.seat_of(key).is_some() {
+            return Err(TradingError::SeatExists.into());
+        }
+        book.free_seat_slots() == 0
+    };
+    if full {
+        growth::grow(program_id, trader, market, system_program, 1, 0)?;
     }
-    growth::grow(program_id, trader, market, system_program, 1, 0)?;
     let seat = unsafe { state::load_market(program_id, market)? }
         .claim_seat(key)
         .map_err(book_error)?;

@@ -6,7 +6,7 @@
 //! 1. `[]` config.
 //! 2. `[writable]` market: signs the transfer as the vault's owner (PDA).
 //! 3. `[writable]` quote_vault: the market's quote vault.
-//! 4. `[writable]` destination: a quote token account (the recipient chooses it).
+//! 4. `[writable]` destination: a quote token account (the recipient chooses it; not the vault).
 //! 5. `[]` token_program: SPL Token.
 //! 6. `[]` event_authority.
 //! 7. `[]` program.
@@ -55,7 +55,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         if !address_eq(
             quote_vault.address(),
             &Address::new_from_array(book.header.quote_vault),
-        ) {
+        ) || address_eq(destination.address(), quote_vault.address())
+        {
             return Err(TradingError::InvalidVault.into());
         }
         let seeds = MarketSeeds::of(book.header);

@@ -3,7 +3,7 @@
 //! placing (privileged). Gives the trader a seat if it has none.
 //!
 //! Accounts:
-//! 0. `[signer, writable]` payer: pays for the seat when one is created.
+//! 0. `[signer, writable]` payer: pays for the seat when one is created and no seat slot is free.
 //! 1. `[]` config.
 //! 2. `[]` registry_config: the registry's Config.
 //! 3. `[writable]` market.
@@ -71,12 +71,17 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     state::regulator_threshold(regulators, cosigners)?;
     let trader = args.trader.as_array();
     // SAFETY: each view of the market's data is dropped before the next resize or CPI.
-    let existing = unsafe { state::load_market(program_id, market)? }.seat_of(trader);
+    let (existing, full) = {
+        let book = unsafe { state::load_market(program_id, market)? };
+        (book.seat_of(trader), book.free_seat_slots() == 0)
+    };
     let now = clock::unix_timestamp()?;
     let seat = match existing {
         Some(seat) => seat,
         None => {
-            growth::grow(program_id, payer, market, system_program, 1, 0)?;
+            if full {
+                growth::grow(program_id, payer, market, system_program, 1, 0)?;
+            }
             let seat = unsafe { state::load_market(program_id, market)? }
                 .claim_seat(trader)
                 .map_err(book_error)?;

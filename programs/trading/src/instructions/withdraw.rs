@@ -7,7 +7,8 @@
 //! 1. `[]` config.
 //! 2. `[writable]` market: signs the transfer as the vault's owner (PDA).
 //! 3. `[writable]` vault: the market's base or quote vault.
-//! 4. `[writable]` destination: a token account of the vault's mint (the trader chooses it).
+//! 4. `[writable]` destination: a token account of the vault's mint (the trader chooses it; not the
+//!    vault itself).
 //! 5. `[]` token_program: SPL Token.
 //! 6. `[]` event_authority.
 //! 7. `[]` program.
@@ -15,6 +16,7 @@
 //! Emits `Withdrawn`.
 
 use pinocchio::{
+    address::address_eq,
     cpi::{Seed, Signer},
     AccountView, Address, ProgramResult,
 };
@@ -77,6 +79,10 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     checks::writable(destination)?;
     state::check_token_program(token_program)?;
     let event_accounts = EventAccounts::load(program_id, config, event_authority, program)?;
+    if address_eq(destination.address(), vault.address()) {
+        // SPL Token accepts a transfer to itself: the seat would be debited and the tokens stranded.
+        return Err(TradingError::InvalidVault.into());
+    }
     let (mint, free_after, seeds) = {
         // SAFETY: the view is dropped before the CPI.
         let mut book = unsafe { state::load_market(program_id, market)? };
