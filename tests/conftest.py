@@ -28,6 +28,7 @@ from solgrid.localnet.genesis import GenesisProgram
 from solgrid.localnet.server import NodeConfig
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.registry import RegistryClient
+from solgrid.sdk.trading import TradingClient
 
 REPO = Path(__file__).resolve().parents[1]
 GENESIS_LAMPORTS = 10**12
@@ -65,6 +66,7 @@ def workspace_node(upgrade_authority: Keypair) -> BackgroundNode:
         GenesisProgram(
             "energy_token", EnergyTokenClient().program_id, program_elf("energy_token"), authority
         ),
+        GenesisProgram("trading", TradingClient().program_id, program_elf("trading"), authority),
     ]
     config = NodeConfig(
         rpc_port=0, ws_port=0, programs=programs, funded={upgrade_authority.pubkey(): GENESIS_LAMPORTS}
@@ -91,7 +93,7 @@ def real_validator(
     tmp_path_factory: pytest.TempPathFactory, upgrade_authority: Keypair
 ) -> Iterator[RealValidator]:
     """A real solana-test-validator with the workspace programs deployed by ``solgrid deploy``."""
-    for name in ("registry", "energy_token"):
+    for name in ("registry", "energy_token", "trading"):
         program_elf(name)  # built into target/deploy, where solgrid deploy reads them
     validator = RealValidator.start(tmp_path_factory.mktemp("validator"), upgrade_authority)
     try:
