@@ -122,7 +122,7 @@ def test_the_state_of_the_chain_refuses_with_one_line(tmp_path: Path, scene: Sce
 
     sold = ok(*scene.cli(alice, "order", "sell", z, "--kwh", "0.5", "--price", "0.1"))
     one_line_error(
-        invoke(*scene.cli(carol, "order", "cancel", str(sold["order_id"]))),
+        invoke(*scene.cli(carol, "order", "cancel", str(sold["order_id"]), z)),
         1,
         f"order {sold['order_id']} in grid zone {z} belongs to {alice.address}, not wallet",
     )
@@ -191,24 +191,22 @@ def test_the_state_of_the_chain_refuses_with_one_line(tmp_path: Path, scene: Sce
 
     # A second quote mint makes the zone's market ambiguous until --quote-mint names one.
     other = create_quote_mint(scene.url, scene.mint_authority)
-    ok(
-        *scene.cli(
-            reg,
-            "market",
-            "create",
-            z,
-            "--quote-mint",
-            str(other),
-            "--tick-size",
-            "1",
-            "--lot-size-wh",
-            "1000",
-        )
-    )
+    second = ["--quote-mint", str(other)]
+    ok(*scene.cli(reg, "market", "create", z, *second, "--tick-size", "10", "--lot-size-wh", "100"))
     one_line_error(invoke(*scene.cli(carol, "book", z)), 1, "has markets in several quote mints")
-    assert ok(*scene.cli(carol, "book", z, "--quote-mint", str(other)))["asks"] == []
+    assert ok(*scene.cli(carol, "book", z, *second))["asks"] == []
     listed = ok(*scene.cli(alice, "order", "list", z))  # every market of the zone
     assert [o["kwh"] for o in listed["orders"]] == ["0.300"] and len(listed["balances"]) == 1
+
+    # Order ids count per market: alice's order 0 in each market of the zone.
+    assert (
+        ok(*scene.cli(alice, "order", "sell", z, *second, "--kwh", "0.1", "--price", "0.1"))["order_id"] == 0
+    )
+    one_line_error(invoke(*scene.cli(carol, "order", "cancel", "0")), 1, "belong to other traders")
+    one_line_error(invoke(*scene.cli(alice, "order", "cancel", "0", z)), 1, "pass ZONE and --quote-mint")
+    cancelled = ok(*scene.cli(alice, "order", "cancel", "0", z, *second))
+    assert (cancelled["kwh"], cancelled["price"]) == ("0.100", "0.100000")
+    assert [o["market"] for o in ok(*scene.cli(alice, "order", "list", z))["orders"]] == [sold["market"]]
 
 
 def test_an_order_sweeping_several_levels_and_trades_newest_first(tmp_path: Path, scene: Scene) -> None:

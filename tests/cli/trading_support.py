@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
@@ -24,8 +26,9 @@ from spl.token.instructions import (
     initialize_mint,
     mint_to,
 )
-from wallet_support import Market, advance_clock, invoke_json, write_key
+from wallet_support import Market, invoke_json, write_key
 
+from solgrid.sdk.clock import cluster_time
 from solgrid.sdk.transactions import send_and_confirm
 
 QUOTE_DECIMALS = 6
@@ -170,9 +173,28 @@ def user(scene: Scene, directory: Path, name: str, role: str, verify: bool = Tru
     return wallet
 
 
-def settle_grid(scene: Scene, directory: Path, prosumer: Wallet, surplus_wh: list[int]) -> None:
-    """A new solar meter of ``prosumer`` reports one 10-minute window per ``surplus_wh`` item (that much
-    produced, nothing consumed), and its surplus is settled into GRID."""
+def reach_cluster_time(url: str, target: int) -> None:
+    """Wait until the cluster's clock reaches ``target``: the local node's clock is moved forward
+    (``solgrid_advanceTime``); a real validator's is waited for."""
+    while (now := asyncio.run(_cluster_time(url))) < target:
+        answer = httpx.post(
+            url, json={"jsonrpc": "2.0", "id": 1, "method": "solgrid_advanceTime", "params": [target - now]}
+        ).json()
+        if "result" not in answer:
+            time.sleep(min(target - now, 5))
+
+
+async def _cluster_time(url: str) -> int:
+    async with AsyncClient(url, commitment=Confirmed) as rpc:
+        return await cluster_time(rpc)
+
+
+def settle_grid(
+    scene: Scene, directory: Path, prosumer: Wallet, surplus_wh: list[int], window_secs: int = 600
+) -> None:
+    """A new solar meter of ``prosumer`` reports one window of ``window_secs`` per ``surplus_wh`` item
+    (that much produced, nothing consumed) once the windows have ended on the cluster's clock, and its
+    surplus is settled into GRID."""
     device = write_key(directory / f"device-{prosumer.address[:8]}.json", Keypair())
     serial = f"T-{prosumer.address}"[:32]
     invoke_json(
@@ -190,7 +212,20 @@ def settle_grid(scene: Scene, directory: Path, prosumer: Wallet, surplus_wh: lis
         )
     )
     invoke_json(*scene.cli(scene.regulator, "regulator", "activate-meter", serial))
-    advance_clock(scene.url, 600 * len(surplus_wh))
+    start = invoke_json(*scene.cli(prosumer, "meter", "show", serial))["last_window_end"]
+    reach_cluster_time(scene.url, start + window_secs * len(surplus_wh))
     readings = [f"-r{wh}:0" for wh in surplus_wh]
-    invoke_json(*scene.cli(prosumer, "reading", "submit", serial, "--device-key", str(device), *readings))
+    invoke_json(
+        *scene.cli(
+            prosumer,
+            "reading",
+            "submit",
+            serial,
+            "--device-key",
+            str(device),
+            "--window",
+            str(window_secs),
+            *readings,
+        )
+    )
     invoke_json(*scene.cli(prosumer, "settle", serial))

@@ -336,15 +336,21 @@ async def _find_own_order(
         return mine[0]
     where = "" if zone_id is None else f" in grid zone {zone_id}"
     if len(mine) > 1:
-        zones = ", ".join(str(m.header.zone_id) for m, _ in mine)
+        places = ", ".join(f"zone {m.header.zone_id} quote mint {m.header.quote_mint}" for m, _ in mine)
         raise UnknownMarket(
-            f"order {order_id} names orders of the wallet in several markets (zones {zones}): pass ZONE"
+            f"the wallet has an order {order_id} in several markets ({places}): pass ZONE and --quote-mint"
         )
-    if others:
+    if len(others) == 1:
         market, resting = others[0]
         raise UserFacingError(
             f"order {order_id} in grid zone {market.header.zone_id} belongs to {resting.trader}, not wallet "
             f"{wallet}: only its owner cancels it"
+        )
+    if others:
+        zones = ", ".join(str(m.header.zone_id) for m, _ in others)
+        raise UserFacingError(
+            f"wallet {wallet} has no resting order {order_id}; the orders with that id (zones {zones}) "
+            "belong to other traders"
         )
     raise UserFacingError(f"no resting order {order_id}{where} (filled, cancelled or never placed)")
 
