@@ -143,11 +143,11 @@ def trades(
         click.echo("no trades")
         return
     click.echo(
-        f"{'TIME (UTC)':<20}  {'ZONE':>6}  {'TAKER':<5}  {'PRICE/kWh':>14}  {'kWh':>12}  {'QUOTE':>14}  "
+        f"{'TIME (UTC)':<20}  {'ZONE':>10}  {'TAKER':<5}  {'PRICE/kWh':>14}  {'kWh':>12}  {'QUOTE':>14}  "
         "SIGNATURE"
     )
     for t in documents:
         click.echo(
-            f"{format_time(t['time']):<20}  {t['zone_id']:>6}  {t['taker_side']:<5}  {t['price']:>14}  "
+            f"{format_time(t['time']):<20}  {t['zone_id']:>10}  {t['taker_side']:<5}  {t['price']:>14}  "
             f"{t['kwh']:>12}  {t['quote']:>14}  {t['signature']}"
         )

@@ -81,13 +81,13 @@ def list_markets(settings: Settings, as_json: bool) -> None:
         click.echo("no markets")
         return
     click.echo(
-        f"{'ZONE':>6}  {'QUOTE MINT':<44}  {'TICK':>8}  {'LOT Wh':>6}  {'TAKER/MAKER':>11}  {'STATUS':<6}  "
+        f"{'ZONE':>10}  {'QUOTE MINT':<44}  {'TICK':>8}  {'LOT Wh':>6}  {'TAKER/MAKER':>11}  {'STATUS':<6}  "
         f"{'BID':>12}  {'ASK':>12}  {'VOLUME kWh':>12}  TRADES"
     )
     for s in summaries:
         fees = f"{s['taker_fee_bps']}/{s['maker_fee_bps']} bps"
         click.echo(
-            f"{s['zone_id']:>6}  {s['quote_mint']:<44}  {s['tick_size']:>8}  {s['lot_size_wh']:>6}  "
+            f"{s['zone_id']:>10}  {s['quote_mint']:<44}  {s['tick_size']:>8}  {s['lot_size_wh']:>6}  "
             f"{fees:>11}  {s['status']:<6}  {s['best_bid'] or '-':>12}  {s['best_ask'] or '-':>12}  "
             f"{s['volume_kwh']:>12}  {s['trade_count']}"
         )

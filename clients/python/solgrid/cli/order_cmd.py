@@ -452,9 +452,9 @@ def list_orders(zone_id: int | None, quote_mint: Pubkey | None, settings: Settin
     if not orders:
         click.echo("no open orders")
         return
-    click.echo(f"{'ZONE':>6}  {'ORDER':>8}  {'SIDE':<4}  {'PRICE':>14}  {'kWh':>12}  {'OF kWh':>12}  STATE")
+    click.echo(f"{'ZONE':>10}  {'ORDER':>8}  {'SIDE':<4}  {'PRICE':>14}  {'kWh':>12}  {'OF kWh':>12}  STATE")
     for o in orders:
         click.echo(
-            f"{o['zone_id']:>6}  {o['order_id']:>8}  {o['side']:<4}  {o['price']:>14}  {o['kwh']:>12}  "
+            f"{o['zone_id']:>10}  {o['order_id']:>8}  {o['side']:<4}  {o['price']:>14}  {o['kwh']:>12}  "
             f"{o['initial_kwh']:>12}  {o['state']}"
         )
