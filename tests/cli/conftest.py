@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from solders.keypair import Keypair
+from trading_support import Scene, new_scene, open_market
 from wallet_support import Market, ensure_market
 
 
@@ -29,3 +30,12 @@ def market(rpc_url: str, upgrade_authority: Keypair) -> Market:
 def any_market(any_rpc_url: str, upgrade_authority: Keypair) -> Market:
     """The same market on the local node, then on the real validator (``any_rpc_url``)."""
     return ensure_market(any_rpc_url, upgrade_authority)
+
+
+@pytest.fixture
+def scene(tmp_path: Path, market: Market) -> Scene:
+    """A new grid zone on the shared node whose market (tick 0.001 per kWh of a 6-decimal stablecoin,
+    lots of 100 Wh) the regulator opened."""
+    scene = new_scene(market, tmp_path)
+    open_market(scene)
+    return scene

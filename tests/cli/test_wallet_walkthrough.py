@@ -1,6 +1,7 @@
 """docs/cli.md's walkthrough as a person at a terminal runs it: every command a real ``solgrid`` process,
 with the default wallet file and config file under a fresh HOME, against a fresh ``solgrid localnet``
-process whose upgrade authority is that wallet (so ``solgrid regulator init`` sets the market up)."""
+process whose upgrade authority is that wallet (so ``solgrid regulator init`` sets the market up), then
+its trading part (the test stablecoin made with the SDK where the docs use ``spl-token``)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ from typing import Any
 
 import pytest
 from cli_docs import documented_json_keys, sections
+from solders.pubkey import Pubkey
+from trading_support import create_quote_mint, mint_tokens, token_amount
 from wallet_support import REPO, advance_clock, one_line_error
 
 from solgrid.localnet.process import free_port_pair
+from solgrid.sdk.keys import read_keypair
 
 MAIN = "from solgrid.cli.main import main; main()"
 
@@ -62,7 +66,7 @@ class Terminal:
 @pytest.fixture(scope="module")
 def terminal(tmp_path_factory: pytest.TempPathFactory, elf_of: Callable[[str], bytes]) -> Iterator[Terminal]:
     """``solgrid keys new`` then ``solgrid localnet`` (the walkthrough's first two steps)."""
-    for name in ("registry", "energy_token"):
+    for name in ("registry", "energy_token", "trading"):
         elf_of(name)  # target/deploy/<name>.so is up to date
     home = tmp_path_factory.mktemp("home")
     port = free_port_pair()
@@ -160,3 +164,42 @@ def test_walkthrough(terminal: Terminal) -> None:
     assert history[0]["grid_change_base_units"] == -1_500_000_000
     assert [e["name"] for e in history[1]["events"]] == ["MeterSettled", "GridMinted"]
     assert "-1.500000000 GRID" in t.ok("history", "-k", "alice.json", "-n", "2")
+
+    # Trading: the operator opens zone 1's market against a test stablecoin; Alice sells, Carol buys.
+    operator_key = read_keypair(t.home / ".config" / "solana" / "id.json")
+    usdc = create_quote_mint(t.url, operator_key)
+    carol = t.json("keys", "new", "-o", "carol.json")["pubkey"]
+    t.json("airdrop", "2", carol)
+    t.json("user", "register", "--role", "consumer", "--zone", "1", "-k", "carol.json")
+    t.json("regulator", "verify-user", carol)
+    carol_usdc = mint_tokens(t.url, operator_key, usdc, Pubkey.from_string(carol), 1_000_000)
+
+    assert t.json("trading", "init")["signature"] is not None
+    t.json("market", "create", "1", "--quote-mint", str(usdc), "--tick-size", "1000", "--lot-size-wh", "100")
+    advance_clock(t.url, 1200)
+    t.json("reading", "submit", "SOLAR-0001", "--device-key", "meter1.json", "-r", "900:100", "-r", "900:100",
+           "-k", "alice.json")  # fmt: skip
+    assert t.json("settle", "SOLAR-0001", "-k", "alice.json")["grid"] == "1.600000000"
+
+    sold = t.json("order", "sell", "1", "--kwh", "1", "--price", "0.12", "-k", "alice.json")
+    assert (sold["state"], sold["deposited"], sold["claimed_seat"]) == ("ACTIVE", "1.000000000", True)
+    assert ["ask", "0.120000", "1.000", "1"] in [line.split() for line in t.ok("book", "1").splitlines()]
+    bought = t.json("order", "buy", "1", "--kwh", "0.5", "--price", "0.125", "-k", "carol.json")
+    assert (bought["state"], bought["quote_traded"], bought["taker_fee"]) == (
+        "FILLED",
+        "0.060000",
+        "0.000150",
+    )
+    assert bought["deposited"] == "0.062657" and token_amount(t.url, carol_usdc) == 1_000_000 - 62_657
+    (trade,) = t.json("trades", "1")["trades"]
+    assert (trade["price"], trade["kwh"], trade["taker"]) == ("0.120000", "0.500", carol)
+    listed = t.json("order", "list", "-k", "alice.json")
+    assert [(o["kwh"], o["state"]) for o in listed["orders"]] == [("0.500", "PARTIALLY_FILLED")]
+    assert listed["balances"][0]["quote_free"] == "0.060000"
+    withdrawn = t.json("withdraw", "1", "--quote", "0.06", "-k", "alice.json")
+    assert (
+        withdrawn["created_account"] is True
+        and token_amount(t.url, Pubkey.from_string(withdrawn["account"])) == 60_000
+    )
+    shown = t.json("market", "show", "1")
+    assert (shown["trade_count"], shown["fees_uncollected"], shown["ask_kwh"]) == (1, "0.000150", "0.500")

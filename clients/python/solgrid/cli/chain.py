@@ -92,9 +92,11 @@ async def send(
     instructions: Sequence[Instruction],
     payer: Keypair,
     coders: Sequence[ProgramCoder],
+    signers: Sequence[Keypair] = (),
 ) -> Landed:
     """``send_and_confirm`` at the settings' commitment, after checking the payer can pay at all (an empty
-    account otherwise fails with the node's cryptic "no record of a prior credit").
+    account otherwise fails with the node's cryptic "no record of a prior credit"). ``signers`` sign
+    besides the payer.
 
     Running the same command twice within one blockhash's lifetime builds the very same transaction
     (same message, same deterministic signature), which the cluster refuses as "already processed"
@@ -104,12 +106,16 @@ async def send(
             f"insufficient SOL: fee payer {payer.pubkey()} has none (fund it, e.g. `solgrid airdrop 1`)"
         )
     try:
-        return await send_and_confirm(rpc, instructions, payer, commitment=settings.commitment, coders=coders)
+        return await send_and_confirm(
+            rpc, instructions, payer, signers, commitment=settings.commitment, coders=coders
+        )
     except TransactionFailed as e:
         if ALREADY_PROCESSED not in str(e):
             raise
     await _next_blockhash(rpc, settings)
-    return await send_and_confirm(rpc, instructions, payer, commitment=settings.commitment, coders=coders)
+    return await send_and_confirm(
+        rpc, instructions, payer, signers, commitment=settings.commitment, coders=coders
+    )
 
 
 ALREADY_PROCESSED = "already been processed"

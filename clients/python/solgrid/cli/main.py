@@ -36,6 +36,13 @@ COMMANDS: list[tuple[str, str]] = [
     ("solgrid.cli.reading_cmd", "reading"),
     ("solgrid.cli.settle_cmd", "settle"),
     ("solgrid.cli.regulator_cmd", "regulator"),
+    ("solgrid.cli.trading_cmd", "trading"),
+    ("solgrid.cli.market_cmd", "market"),
+    ("solgrid.cli.order_cmd", "order"),
+    ("solgrid.cli.book_cmd", "book"),
+    ("solgrid.cli.book_cmd", "trades"),
+    ("solgrid.cli.funds_cmd", "deposit"),
+    ("solgrid.cli.funds_cmd", "withdraw"),
     ("solgrid.cli.oracle_cmd", "oracle"),
     ("solgrid.cli.indexer_cmd", "indexer"),
 ]

@@ -30,7 +30,7 @@ from solgrid.sdk import loader
 from solgrid.sdk.anchor import AccountDecodeError, ProgramCoder
 from solgrid.sdk.idl import load_idl
 from solgrid.sdk.pda import Pda, find_pda
-from solgrid.sdk.trading.market import MarketState, decode_market
+from solgrid.sdk.trading.market import ZONE_ID_OFFSET, MarketState, decode_market
 from solgrid.sdk.trading.units import (
     DEFAULT_MAKER_FEE_BPS,
     DEFAULT_MAX_ORDERS_PER_EPOCH,
@@ -419,14 +419,17 @@ class TradingClient:
         return self.decode_market(market, bytes(account.data))
 
     async def fetch_markets(
-        self, connection: AsyncClient, commitment: Commitment = Confirmed
+        self, connection: AsyncClient, commitment: Commitment = Confirmed, *, zone_id: int | None = None
     ) -> list[MarketState]:
-        """Every market of the program (``getProgramAccounts`` filtered on the Market discriminator)."""
+        """Every market of the program, or of grid zone ``zone_id`` (``getProgramAccounts`` filtered on
+        the Market discriminator and the header's zone id), by zone then quote mint."""
         discriminator = self.coder.account_discriminator("Market")
+        filters = [MemcmpOpts(offset=0, bytes=base58.b58encode(discriminator).decode())]
+        if zone_id is not None:
+            zone = base58.b58encode(struct.pack("<I", zone_id)).decode()
+            filters.append(MemcmpOpts(offset=ZONE_ID_OFFSET, bytes=zone))
         reply = await connection.get_program_accounts(
-            self.program_id,
-            commitment=commitment,
-            filters=[MemcmpOpts(offset=0, bytes=base58.b58encode(discriminator).decode())],
+            self.program_id, commitment=commitment, encoding="base64", filters=filters
         )
         return sorted(
             (self.decode_market(item.pubkey, bytes(item.account.data)) for item in reply.value),

@@ -22,6 +22,9 @@ DISCRIMINATOR_LEN = 8
 HEADER = struct.Struct("<32s32s32s32s32s32s32s11Qq7I2H5B3s64s")
 SEAT = struct.Struct("<32s6Q2IB7s")
 ORDER = struct.Struct("<5Qq I2BH")
+ZONE_ID_OFFSET = DISCRIMINATOR_LEN + struct.calcsize("<32s32s32s32s32s32s32s11Qq")
+"""Where ``MarketHeader.zone_id`` (u32) sits in a market account (after seven keys, eleven u64 and
+``created_at``)."""
 
 
 @dataclass(frozen=True)

@@ -109,3 +109,12 @@ def lots_to_kwh(lots: int, lot_size_wh: int) -> Decimal:
 
 def atoms_to_units(atoms: int, decimals: int) -> Decimal:
     return Decimal(atoms).scaleb(-decimals)
+
+
+def units_to_atoms(amount: Decimal, decimals: int) -> int:
+    """A token amount in units (e.g. ``Decimal("1.5")``) as atoms of a mint with ``decimals``; raises
+    unless it is a positive whole number of atoms."""
+    atoms = amount.scaleb(decimals)
+    if not atoms.is_finite() or atoms != atoms.to_integral_value() or atoms <= 0:
+        raise ValueError(f"{amount} is not a positive amount with at most {decimals} decimals")
+    return int(atoms)
