@@ -98,6 +98,65 @@ async def test_filters_and_unsubscribe(feed: EventFeed) -> None:
         assert await pending(socket) == []
 
 
+async def test_trades_and_book_topics_push_a_zones_fills_and_book_changes(feed: EventFeed) -> None:
+    """``trades`` / ``book`` subscriptions get one frame per fill / per book change of their zones'
+    markets (the rows the store derived from the event), and no event frames; event subscriptions get
+    the event once, not its rows."""
+    trade = {
+        "market": "M7",
+        "zone_id": 7,
+        "maker_order_id": 0,
+        "taker_order_id": 1,
+        "lots": 4,
+        "price": 10**6,
+    }
+    changes = [
+        {"market": "M7", "zone_id": 7, "order_id": 1, "change": "placed", "remaining_lots": 2},
+        {"market": "M7", "zone_id": 7, "order_id": 0, "change": "filled", "remaining_lots": 6},
+    ]
+    placed = StoredEvent(
+        "sig",
+        5,
+        None,
+        "T",
+        "OrderPlaced",
+        0,
+        0,
+        {},
+        frozenset(),
+        None,
+        7,
+        trades=(trade,),
+        book=tuple(changes),
+    )
+    elsewhere = StoredEvent(
+        "sig", 5, None, "T", "OrderPlaced", 1, 0, {}, frozenset(), None, 8,
+        trades=({**trade, "market": "M8", "zone_id": 8},),
+    )  # fmt: skip
+    async with connect(f"ws://127.0.0.1:{feed.port}") as socket:
+        for sid, topics in [
+            ("t", {"trades": 7}),
+            ("b", {"book": [7, 9]}),
+            ("e", {"zone": 7}),
+            ("tb8", {"trades": 8, "book": 8}),
+        ]:
+            assert (await ask(socket, {"op": "subscribe", "id": sid, "filter": topics}))[
+                "type"
+            ] == "subscribed"
+        await feed.publish([placed, elsewhere])
+        got = await pending(socket)
+    assert [(m["type"], m["subscriptions"]) for m in got] == [
+        ("event", ["e"]),
+        ("trade", ["t"]),
+        ("book", ["b"]),
+        ("book", ["b"]),
+        ("trade", ["tb8"]),
+    ]
+    assert got[1]["trade"] == trade
+    assert [m["book"] for m in got[2:4]] == changes
+    assert got[4]["trade"]["market"] == "M8"
+
+
 @pytest.mark.parametrize(
     ("request_", "message"),
     [
@@ -119,6 +178,12 @@ async def test_filters_and_unsubscribe(feed: EventFeed) -> None:
         (
             {"op": "subscribe", "id": "a", "filter": {"event": ["GridMinted", "Transfer"]}},
             "unknown event 'Transfer'",
+        ),
+        ({"op": "subscribe", "id": "a", "filter": {"trades": "north"}}, "trades must be an integer zone id"),
+        ({"op": "subscribe", "id": "a", "filter": {"book": [1, True]}}, "book must be an integer zone id"),
+        (
+            {"op": "subscribe", "id": "a", "filter": {"trades": 1, "event": "GridMinted", "zone": 1}},
+            "trades and book cannot be combined with event topics (event, zone)",
         ),
         ({"op": "unsubscribe", "id": "nope"}, "no subscription"),
         ({"op": "dance", "id": "a"}, "unknown op"),

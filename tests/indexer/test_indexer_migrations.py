@@ -13,6 +13,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from solgrid.indexer.db import MIGRATIONS, alembic_config, create_engine, migrate
 from solgrid.indexer.models import Base
@@ -184,5 +185,62 @@ async def test_0004_keeps_existing_checkpoints_and_alerts_and_adds_history_gaps(
             assert [tuple(r) for r in rows] == [("P", "S", 41)]
             alerts = await connection.execute(text("SELECT signature FROM alerts"))
             assert [r[0] for r in alerts] == ["T"]
+    finally:
+        await engine.dispose()
+
+
+TRADING = {"markets", "orders", "order_states", "trades", "price_history"}
+
+
+async def tables(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as connection:
+        return await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+
+
+async def test_0005_adds_the_trading_tables_and_downgrade_removes_only_them(db_url: str) -> None:
+    """Up from 0004 with data in it, a trade row at the u64 limit the backend keeps exactly, down
+    again (the older tables and rows stay), and up once more."""
+    engine = create_engine(db_url)
+    largest = 2**64 - 1 if db_url.startswith("postgresql") else 2**63 - 1
+    try:
+        await migrate(engine, "0004")
+        assert not await tables(engine) & TRADING
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO transactions (signature, slot, succeeded, logs_truncated, event_count) "
+                    "VALUES ('S', 5, true, false, 0)"
+                )
+            )
+        await migrate(engine)
+        assert await tables(engine) >= TRADING | {"transactions"}
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO trades (signature, instruction_index, event_index, step, market, zone_id, "
+                    "maker, taker, maker_order_id, taker_order_id, taker_side, price_ticks, price, lots, "
+                    "energy_wh, base_amount, quote_amount, maker_fee, taker_fee, slot, timestamp) VALUES "
+                    "('S', 0, 0, 0, 'M', 1, 'A', 'B', 0, 1, 'Bid', 1, 1, 1, 1, :big, :big, 0, 0, 5, 900)"
+                ),
+                {"big": largest},
+            )
+            duplicate = text(
+                "INSERT INTO trades (signature, instruction_index, event_index, step, market, maker, taker, "
+                "maker_order_id, taker_order_id, taker_side, price_ticks, price, lots, energy_wh, "
+                "base_amount, quote_amount, maker_fee, taker_fee, slot, timestamp) VALUES "
+                "('S', 0, 0, 0, 'M', 'A', 'B', 0, 1, 'Bid', 1, 1, 1, 1, 1, 1, 0, 0, 5, 900) "
+                "ON CONFLICT DO NOTHING"
+            )
+            await connection.execute(duplicate)  # the event position is unique
+            rows = await connection.execute(text("SELECT base_amount, quote_amount FROM trades"))
+            assert [(int(a), int(b)) for a, b in rows] == [(largest, largest)]
+        async with engine.begin() as connection:
+            await connection.run_sync(downgrade, "0004")
+        left = await tables(engine)
+        assert not left & TRADING and "transactions" in left
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT signature FROM transactions"))).scalar_one() == "S"
+        await migrate(engine)
+        assert await tables(engine) >= TRADING
     finally:
         await engine.dispose()

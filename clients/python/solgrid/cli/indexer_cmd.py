@@ -130,7 +130,7 @@ def run_cmd(
     archive_url: str | None,
     quiet: bool,
 ) -> None:
-    """Index the registry and energy_token programs until stopped."""
+    """Index the registry, energy_token and trading programs until stopped."""
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s")
     config = IndexerConfig(
         db_url=db_url,

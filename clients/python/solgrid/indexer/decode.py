@@ -233,7 +233,8 @@ def plain_fields(container: Any) -> dict[str, Any]:
 
 def plain(value: Any) -> Any:
     """JSON-ready: pubkeys and 32-byte keys in base58, byte strings (serials, names) as text when
-    printable else hex, enum variants by name, nested structs as objects. u64 stays an int (exact)."""
+    printable else hex, enum variants by name (a variant with fields as ``{"Variant": {fields}}``, as
+    serde writes it), nested structs as objects. u64 stays an int (exact)."""
     if isinstance(value, Pubkey):
         return str(value)
     if isinstance(value, bool | int | str) or value is None:
@@ -246,6 +247,9 @@ def plain(value: Any) -> Any:
         return bytes_text(value)
     if hasattr(value, "items") or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
         return plain_fields(value)
+    variant_fields = getattr(type(value), "__attrs_attrs__", ())  # anchorpy's enum variants (attrs)
+    if variant_fields:
+        return {type(value).__name__: {f.name: plain(getattr(value, f.name)) for f in variant_fields}}
     return type(value).__name__
 
 

@@ -13,7 +13,10 @@ client -> server
                new_authority; meter events also match the meter's owner
     "meter":   meter address
     "zone":    zone id (int); meter events match the meter's zone, user events (``user`` or
-               ``holder`` field) the user's zone
+               ``holder`` field) the user's zone, trading events their market's zone
+  or, instead of those event topics, the trading streams of zones (ints):
+    "trades":  one "trade" frame per fill in the zone's markets
+    "book":    one "book" frame per change of a resting order (placed, filled, removed, reduced)
 
 server -> client
     {"type": "subscribed", "id": ...} / {"type": "unsubscribed", "id": ...}
@@ -23,6 +26,8 @@ server -> client
         "signature", "slot", "block_time", "program", "name", "instruction_index", "event_index",
         "data": {event fields: pubkeys base58, enums by variant name, u64 as JSON numbers},
         "recovered": true when rebuilt from the instructions of a transaction with truncated logs}}
+    {"type": "trade", "subscriptions": [...], "trade": {a ``trades`` row}}
+    {"type": "book", "subscriptions": [...], "book": {an ``order_states`` row with "zone_id"}}
 
 Events are pushed after they are committed to the database, in the order they were indexed (chain
 order, except a transaction that became visible late in an older slot; see :mod:`backfill`), so what a
@@ -46,7 +51,10 @@ from solgrid.errors import UserFacingError
 from solgrid.indexer.store import StoredEvent
 
 log = logging.getLogger(__name__)
-TOPICS = ("program", "event", "user", "meter", "zone")
+EVENT_TOPICS = ("program", "event", "user", "meter", "zone")
+STREAM_TOPICS = ("trades", "book")
+"""Topics whose subscriptions receive trading rows (``trade`` / ``book`` frames) instead of events."""
+TOPICS = EVENT_TOPICS + STREAM_TOPICS
 
 
 class FilterError(ValueError):
@@ -64,6 +72,10 @@ class TopicFilter:
     users: frozenset[str] = frozenset()
     meters: frozenset[str] = frozenset()
     zones: frozenset[int] = frozenset()
+    trade_zones: frozenset[int] | None = None
+    """Zones whose trades the subscription receives (None: it receives events, not trades)."""
+    book_zones: frozenset[int] | None = None
+    """Zones whose book changes the subscription receives (None: none)."""
 
     @classmethod
     def parse(cls, raw: Any, program_names: Mapping[str, str], event_names: Iterable[str]) -> TopicFilter:
@@ -83,9 +95,16 @@ class TopicFilter:
                 return []
             return list(value) if isinstance(value, list) else [value]
 
-        zones = values("zone")
-        if not all(isinstance(z, int) and not isinstance(z, bool) for z in zones):
-            raise FilterError("zone must be an integer zone id (or a list of them)")
+        streams = [t for t in STREAM_TOPICS if t in raw]
+        if streams:
+            mixed = sorted(t for t in EVENT_TOPICS if t in raw)
+            if mixed:
+                raise FilterError(
+                    f"trades and book cannot be combined with event topics ({', '.join(mixed)})"
+                )
+            zones_of = {t: frozenset(_zones(t, values(t))) for t in streams}
+            return cls(trade_zones=zones_of.get("trades"), book_zones=zones_of.get("book"))
+        zones = _zones("zone", values("zone"))
         texts = {t: values(t) for t in ("program", "event", "user", "meter")}
         for topic, items in texts.items():
             if not all(isinstance(v, str) for v in items):
@@ -98,14 +117,29 @@ class TopicFilter:
             zones=frozenset(zones),
         )
 
+    @property
+    def streams(self) -> bool:
+        return self.trade_zones is not None or self.book_zones is not None
+
+    def wants(self, kind: str, zone: int | None) -> bool:
+        """Whether a ``trade`` / ``book`` row of ``zone`` goes to this subscription."""
+        zones = self.trade_zones if kind == "trade" else self.book_zones
+        return zones is not None and zone in zones
+
     def matches(self, event: StoredEvent) -> bool:
-        return (
+        return not self.streams and (
             (not self.programs or event.program in self.programs)
             and (not self.events or event.name in self.events)
             and (not self.users or bool(self.users & event.users))
             and (not self.meters or event.meter in self.meters)
             and (not self.zones or event.zone in self.zones)
         )
+
+
+def _zones(topic: str, values: list[Any]) -> list[int]:
+    if not all(isinstance(z, int) and not isinstance(z, bool) for z in values):
+        raise FilterError(f"{topic} must be an integer zone id (or a list of them)")
+    return values
 
 
 def _program_ids(values: list[str], program_names: Mapping[str, str]) -> list[str]:
@@ -164,6 +198,14 @@ class EventFeed:
                 if ids:
                     message = {"type": "event", "subscriptions": ids, "event": event.message()}
                     broadcast([connection], json.dumps(message))
+                for kind, rows in (("trade", event.trades), ("book", event.book)):
+                    for row in rows:
+                        ids = [
+                            sid for sid, f in client.subscriptions.items() if f.wants(kind, row["zone_id"])
+                        ]
+                        if ids:
+                            message = {"type": kind, "subscriptions": ids, kind: row}
+                            broadcast([connection], json.dumps(message))
 
     async def _handle(self, connection: ServerConnection) -> None:
         client = self._clients[connection] = _Client()

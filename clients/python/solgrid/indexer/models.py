@@ -9,7 +9,7 @@ Pubkeys are base58 text; amounts are ``NUMERIC(20, 0)`` because u64 does not fit
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -18,10 +18,12 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -78,6 +80,11 @@ NAMING = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON}
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a model (for bulk INSERT ... ON CONFLICT and UPDATE statements)."""
+    return cast(Table, model.__table__)
 
 
 class Transaction(Base):
@@ -269,3 +276,167 @@ class Settlement(Base):
     amount_wh: Mapped[int] = mapped_column(U64)
     settled_wh: Mapped[int] = mapped_column(U64)
     slot: Mapped[int] = mapped_column(BigInteger)
+
+
+# -- trading -----------------------------------------------------------------------------------------
+# Quantities are lots of the market's lot_size_wh Wh, or Wh; prices are ticks of tick_size quote atoms
+# per kWh, or quote atoms per kWh (divide by 10^quote_decimals for quote units). Times are the on-chain
+# clock (unix seconds) of the event. See docs/indexer.md, "Trading".
+
+
+class Market(Base):
+    """A trading market (MarketCreated), with the parameters of its latest MarketUpdated."""
+
+    __tablename__ = "markets"
+    address: Mapped[str] = mapped_column(PUBKEY, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    base_mint: Mapped[str] = mapped_column(PUBKEY)
+    quote_mint: Mapped[str] = mapped_column(PUBKEY)
+    quote_decimals: Mapped[int | None] = mapped_column(Integer)
+    """From the create_market transaction's token balances (its new quote vault); None if it shows none."""
+    base_vault: Mapped[str] = mapped_column(PUBKEY)
+    quote_vault: Mapped[str] = mapped_column(PUBKEY)
+    fee_recipient: Mapped[str] = mapped_column(PUBKEY)
+    tick_size: Mapped[int] = mapped_column(U64)
+    """Quote atoms per kWh of one price tick."""
+    lot_size_wh: Mapped[int] = mapped_column(U64)
+    min_order_lots: Mapped[int] = mapped_column(U64)
+    taker_fee_bps: Mapped[int] = mapped_column(Integer)
+    maker_fee_bps: Mapped[int] = mapped_column(Integer)
+    max_orders_per_epoch: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(SIGNATURE)
+    """The create_market transaction."""
+    created_slot: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_slot: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Order(Base):
+    """One row per order (OrderPlaced), its fills and state summed up from its ``order_states``."""
+
+    __tablename__ = "orders"
+    market: Mapped[str] = mapped_column(PUBKEY, primary_key=True)
+    order_id: Mapped[int] = mapped_column(U64, primary_key=True)
+    trader: Mapped[str] = mapped_column(PUBKEY, index=True)
+    seat: Mapped[int] = mapped_column(BigInteger)
+    side: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(24))
+    self_trade: Mapped[str] = mapped_column(String(24))
+    price: Mapped[int] = mapped_column(U64)
+    """Limit price in ticks."""
+    lots: Mapped[int] = mapped_column(U64)
+    """The order's size as placed; lots = filled_lots + cancelled_lots + remaining_lots."""
+    filled_lots: Mapped[int] = mapped_column(U64)
+    """Traded: as a taker when placed, then as a maker."""
+    cancelled_lots: Mapped[int] = mapped_column(U64)
+    """Dropped without trading: IOC remainder, self-trade decrements, cancel, expiry."""
+    remaining_lots: Mapped[int] = mapped_column(U64)
+    """Resting on the book."""
+    client_order_id: Mapped[int] = mapped_column(U64)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    """Unix time; 0: good till cancelled."""
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    """Active, PartiallyFilled, Filled, Cancelled or Expired."""
+    signature: Mapped[str] = mapped_column(SIGNATURE)
+    """The place_order transaction."""
+    placed_slot: Mapped[int] = mapped_column(BigInteger)
+    placed_at: Mapped[int] = mapped_column(BigInteger)
+    updated_slot: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class OrderStateChange(Base):
+    """An order's state history: its placement and every later change, with the event that caused it
+    (``step`` is the position in the event's ``steps`` / ``orders``; -1 for the event's own order)."""
+
+    __tablename__ = "order_states"
+    __table_args__ = (
+        UniqueConstraint("signature", "instruction_index", "event_index", "step"),
+        Index("ix_order_states_market_order_id", "market", "order_id"),
+        Index("ix_order_states_market_timestamp", "market", "timestamp"),
+    )
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    signature: Mapped[str] = mapped_column(SIGNATURE)
+    instruction_index: Mapped[int] = mapped_column(Integer)
+    event_index: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int] = mapped_column(Integer)
+    market: Mapped[str] = mapped_column(PUBKEY)
+    order_id: Mapped[int] = mapped_column(U64)
+    trader: Mapped[str] = mapped_column(PUBKEY)
+    side: Mapped[str] = mapped_column(String(8))
+    price: Mapped[int] = mapped_column(U64)
+    change: Mapped[str] = mapped_column(String(24))
+    """placed, filled, cancelled, expired, self_trade_cancelled or self_trade_decremented."""
+    filled_lots: Mapped[int] = mapped_column(U64)
+    cancelled_lots: Mapped[int] = mapped_column(U64)
+    remaining_lots: Mapped[int] = mapped_column(U64)
+    """Resting after the change (for ``placed``: what rested)."""
+    state: Mapped[str] = mapped_column(String(16))
+    """The order's state after the change."""
+    slot: Mapped[int] = mapped_column(BigInteger)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class Trade(Base):
+    """One row per fill."""
+
+    __tablename__ = "trades"
+    __table_args__ = (
+        UniqueConstraint("signature", "instruction_index", "event_index", "step"),
+        Index("ix_trades_market_timestamp", "market", "timestamp"),
+        Index("ix_trades_zone_id_timestamp", "zone_id", "timestamp"),
+    )
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    signature: Mapped[str] = mapped_column(SIGNATURE)
+    instruction_index: Mapped[int] = mapped_column(Integer)
+    event_index: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int] = mapped_column(Integer)
+    """Position of the fill in OrderPlaced.steps."""
+    market: Mapped[str] = mapped_column(PUBKEY)
+    zone_id: Mapped[int | None] = mapped_column(BigInteger)
+    """None only until the market's MarketCreated is indexed."""
+    maker: Mapped[str] = mapped_column(PUBKEY, index=True)
+    taker: Mapped[str] = mapped_column(PUBKEY, index=True)
+    maker_order_id: Mapped[int] = mapped_column(U64)
+    taker_order_id: Mapped[int] = mapped_column(U64)
+    taker_side: Mapped[str] = mapped_column(String(8))
+    price_ticks: Mapped[int] = mapped_column(U64)
+    price: Mapped[int] = mapped_column(U64)
+    """Quote atoms per kWh."""
+    lots: Mapped[int] = mapped_column(U64)
+    energy_wh: Mapped[int] = mapped_column(U64)
+    base_amount: Mapped[int] = mapped_column(U64)
+    """GRID atoms (10^6 per Wh)."""
+    quote_amount: Mapped[int] = mapped_column(U64)
+    """Quote atoms, before fees."""
+    maker_fee: Mapped[int] = mapped_column(U64)
+    taker_fee: Mapped[int] = mapped_column(U64)
+    slot: Mapped[int] = mapped_column(BigInteger)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class PriceBucket(Base):
+    """Per market and 15-minute bucket: OHLCV and VWAP of its trades, and the book at the bucket's end.
+    A bucket has a row when the market had a trade or an order change in it."""
+
+    __tablename__ = "price_history"
+    market: Mapped[str] = mapped_column(PUBKEY, primary_key=True)
+    bucket_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    """Unix time, a multiple of 900."""
+    zone_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    open: Mapped[int | None] = mapped_column(U64)
+    """Quote atoms per kWh; open..vwap are None in a bucket without trades."""
+    high: Mapped[int | None] = mapped_column(U64)
+    low: Mapped[int | None] = mapped_column(U64)
+    close: Mapped[int | None] = mapped_column(U64)
+    vwap: Mapped[int | None] = mapped_column(U64)
+    """volume_quote * 1000 / volume_wh, rounded to the nearest atom (halves up)."""
+    volume_wh: Mapped[int] = mapped_column(U64)
+    volume_quote: Mapped[int] = mapped_column(U64)
+    trade_count: Mapped[int] = mapped_column(Integer)
+    ask_wh: Mapped[int] = mapped_column(U64)
+    """Supply: resting asks at the bucket's end (orders expired by then excluded)."""
+    bid_wh: Mapped[int] = mapped_column(U64)
+    """Demand: resting bids at the bucket's end (orders expired by then excluded)."""

@@ -23,12 +23,14 @@ IDL (through the anchorpy coders) decodes the data, and:
 ``burn(amount)`` (energy_token)
     ``GridBurned``: ``holder`` is account 0, ``token_account`` account 1, ``amount`` the argument.
 
-Every other SolGrid instruction emits exactly one event whose fields need state the transaction does
-not show (old statuses, clock timestamps, zone ids); its name is known, so the positions stay right,
-but it is reported as not rebuilt. For each top-level instruction whose run the logs do not show
-completely, the events that survived must be a prefix of the planned ones (same names, in order):
-they are kept as logged (they are exact), and the rest of the plan fills in after them with
-``recovered`` set. If they do not match, nothing is rebuilt for that instruction and that is reported.
+Trading's ``grow_market`` emits nothing (:data:`NO_EVENTS`); the other trading instructions emit
+through self-CPIs (below). Every other SolGrid instruction emits exactly one event whose fields need
+state the transaction does not show (old statuses, clock timestamps, zone ids); its name is known, so
+the positions stay right, but it is reported as not rebuilt. For each top-level instruction whose run
+the logs do not show completely, the events that survived must be a prefix of the planned ones (same
+names, in order): they are kept as logged (they are exact), and the rest of the plan fills in after
+them with ``recovered`` set. If they do not match, nothing is rebuilt for that instruction and that is
+reported.
 
 Self-CPI events (:mod:`solgrid.sdk.cpi_events`) are never lost: their inner instructions are all in
 the transaction. In the plan they are what they are in the instruction tree, a child of the
@@ -62,6 +64,9 @@ TOKEN_PROGRAMS = frozenset(
 )
 MINT_TO, MINT_TO_CHECKED = 7, 14
 """SPL Token instruction tags whose data is ``tag, amount: u64 LE, ...``."""
+
+NO_EVENTS: frozenset[tuple[str, str]] = frozenset({("trading", "grow_market")})
+"""Instructions that emit no event at all (trading's ``grow_market`` only reallocates the market)."""
 
 EVENT_OF: Mapping[tuple[str, str], str] = {
     ("registry", "initialize"): "ConfigInitialized",
@@ -104,6 +109,8 @@ class Execution:
     """Every instruction in execution order: each top-level one, then the CPIs made under it."""
     token_owners: tuple[tuple[str, str], ...] = ()
     """(token account, owner) from ``pre/postTokenBalances``."""
+    mint_decimals: tuple[tuple[str, int], ...] = ()
+    """(mint, decimals) of the token accounts in ``pre/postTokenBalances``."""
 
     def owner_of(self, account: str) -> str | None:
         return next((owner for key, owner in self.token_owners if key == account), None)
@@ -116,7 +123,14 @@ def execution_of(result: Mapping[str, Any]) -> Execution:
     keys = account_keys(result)
     balances = [*(meta.get("preTokenBalances") or []), *(meta.get("postTokenBalances") or [])]
     owners = tuple(dict.fromkeys((keys[b["accountIndex"]], b["owner"]) for b in balances if b.get("owner")))
-    return Execution(tuple(invoked_instructions(result)), owners)
+    decimals = tuple(
+        dict.fromkeys(
+            (b["mint"], int(b["uiTokenAmount"]["decimals"]))
+            for b in balances
+            if b.get("mint") and isinstance((b.get("uiTokenAmount") or {}).get("decimals"), int)
+        )
+    )
+    return Execution(tuple(invoked_instructions(result)), owners, decimals)
 
 
 @dataclass
@@ -257,6 +271,8 @@ class EventRecoverer:
         name, args = _decode_instruction(coder, ix.data)
         source = f"{program}.{name}"
         if (program, name) in self._by_cpi:  # its events are its self-CPIs, planned as its children
+            return []
+        if (program, name) in NO_EVENTS:
             return []
         if (program, name) == ("registry", "submit_readings"):
             return [

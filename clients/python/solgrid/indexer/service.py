@@ -34,6 +34,7 @@ from solgrid.indexer.store import Store, StoredEvent
 from solgrid.sdk.anchor import ProgramCoder
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.registry import RegistryClient
+from solgrid.sdk.trading import TradingClient
 
 log = logging.getLogger(__name__)
 RETRY_DELAY = 1.0
@@ -44,7 +45,7 @@ ARCHIVE_RETRY = 60.0
 
 def default_coders() -> list[ProgramCoder]:
     """The workspace programs, at the addresses in their IDLs."""
-    return [RegistryClient().coder, EnergyTokenClient().coder]
+    return [RegistryClient().coder, EnergyTokenClient().coder, TradingClient().coder]
 
 
 def ws_url_for(rpc_url: str) -> str:

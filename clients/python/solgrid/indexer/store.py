@@ -27,16 +27,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Table, case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from solgrid.indexer.db import dialect_insert as _insert
 from solgrid.indexer.decode import DecodedEvent, EventDecoder
 from solgrid.indexer.models import (
     Alert,
-    Base,
     Burn,
     Checkpoint,
     Event,
@@ -47,10 +46,14 @@ from solgrid.indexer.models import (
     TokenMint,
     Transaction,
     User,
+    table_of,
 )
 from solgrid.indexer.recover import EventRecoverer, Execution
+from solgrid.indexer.trading import Position, TradingBatch, TradingProjection
 
 log = logging.getLogger(__name__)
+TRADING_PROGRAM = "trading"
+"""The IDL name of the program whose events :mod:`solgrid.indexer.trading` turns into tables."""
 
 MONOTONIC = frozenset({"produced_wh", "consumed_wh", "settled_wh"})
 """Cumulative on-chain counters: an UPDATE never lowers them."""
@@ -94,6 +97,11 @@ class StoredEvent:
     zone: int | None
     recovered: bool = False
     """Rebuilt from the transaction's instructions (its logs were truncated), see :mod:`recover`."""
+    trades: tuple[dict[str, Any], ...] = ()
+    """The ``trades`` rows of a trading event (its fills), for the feed's ``trades`` topic."""
+    book: tuple[dict[str, Any], ...] = ()
+    """The changes it made to resting orders (``order_states`` rows with ``zone_id``), for the feed's
+    ``book`` topic."""
 
     def message(self) -> dict[str, Any]:
         return {
@@ -121,6 +129,7 @@ class _Batch:
     settled: dict[str, int] = field(default_factory=dict)
     """Meter -> settled_wh of its latest settlement in this batch."""
     warnings: list[str] = field(default_factory=list)
+    trading: TradingBatch = field(default_factory=TradingBatch)
 
     def append(self, table: Table, row: dict[str, Any]) -> None:
         self.appends.setdefault(table, []).append(row)
@@ -139,6 +148,8 @@ class Store:
         this store indexes the MeterRegistered, which fills the entry."""
         self._user_zones: dict[str, int | None] = {}
         """User PDA or wallet -> zone; misses are kept like the meters'."""
+        trading = [c for c in decoder.coders if c.idl.name == TRADING_PROGRAM]
+        self.trading = TradingProjection(str(trading[0].program_id)) if trading else None
 
     async def store(
         self,
@@ -235,6 +246,8 @@ class Store:
             for column in guarded:
                 statement = statement.where(table.c[column] <= values[column])
             await session.execute(statement.values(**values))
+        if self.trading is not None:
+            await self.trading.apply(session, batch.trading)
 
     async def indexed(self, session: AsyncSession, signatures: Sequence[str]) -> set[str]:
         """Which of ``signatures`` are already stored."""
@@ -382,6 +395,33 @@ class Store:
         )
         batch.updates.append((_table(Meter), "address", meter, {"settled_wh": d["settled_wh"]}))
 
+    async def _trading_event(
+        self, session: AsyncSession, batch: _Batch, tx: FetchedTransaction, event: DecodedEvent
+    ) -> StoredEvent:
+        """A trading event's rows (:mod:`solgrid.indexer.trading`) and feed topics: the market's zone,
+        the traders it names (makers of its fills included)."""
+        assert self.trading is not None
+        position = Position(tx.signature, event.instruction_index, event.event_index, tx.slot)
+        projected = await self.trading.project(
+            session, batch.trading, event.name, event.data, position, _mint_decimals(tx)
+        )
+        return StoredEvent(
+            signature=tx.signature,
+            slot=tx.slot,
+            block_time=tx.block_time,
+            program=event.program,
+            name=event.name,
+            instruction_index=event.instruction_index,
+            event_index=event.event_index,
+            data=event.data,
+            users=projected.users,
+            meter=None,
+            zone=projected.zone,
+            recovered=event.recovered,
+            trades=projected.trades,
+            book=projected.book,
+        )
+
     async def _project(
         self, session: AsyncSession, batch: _Batch, tx: FetchedTransaction, event: DecodedEvent
     ) -> StoredEvent:
@@ -403,6 +443,8 @@ class Store:
             },
         )
         name = event.name
+        if self.trading is not None and event.program == self.trading.program:
+            return await self._trading_event(session, batch, tx, event)
         if name == "ZoneCreated":
             batch.registrations.append(
                 (
@@ -515,16 +557,6 @@ class Store:
         )
 
 
-def _insert(session: AsyncSession, table: Table) -> Any:
-    """The dialect's INSERT (both SQLite and Postgres have ON CONFLICT)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise ValueError(f"unsupported database dialect {dialect!r} (use sqlite+aiosqlite or postgresql+asyncpg)")
-
-
 async def _start_counters(session: AsyncSession, meter: str) -> None:
     """Raises a meter's counters to the newest totals already stored for it. A MeterRegistered inserts
     them as 0, but a settlement or reading of the meter may have been stored before it: the energy_token
@@ -543,6 +575,10 @@ async def _start_counters(session: AsyncSession, meter: str) -> None:
         await session.execute(statement.values({column: latest}))
 
 
+def _mint_decimals(tx: FetchedTransaction) -> dict[str, int]:
+    return {} if tx.execution is None else dict(tx.execution.mint_decimals)
+
+
 def _merged(
     updates: list[tuple[Table, str, Any, dict[str, Any]]],
 ) -> dict[tuple[Table, str, Any, tuple[str, ...]], dict[str, Any]]:
@@ -555,5 +591,4 @@ def _merged(
     return merged
 
 
-def _table(model: type[Base]) -> Table:
-    return cast(Table, model.__table__)
+_table = table_of
