@@ -245,7 +245,7 @@ async def test_expiry_lazily_while_matching_and_by_prune(db: DB) -> None:
 
 async def test_self_trade_decrement_keeps_the_state_and_cancel_resting_closes_it(db: DB) -> None:
     b = Book()
-    await store(
+    stored = await store(
         db,
         new_store(),
         trading_tx([b.created(0)]),
@@ -285,6 +285,10 @@ async def test_self_trade_decrement_keeps_the_state_and_cancel_resting_closes_it
         ("filled", 3, 0, 7, "PartiallyFilled"),
         ("self_trade_decremented", 0, 4, 3, "PartiallyFilled"),  # still partly filled, 3 resting
         ("self_trade_cancelled", 0, 3, 0, "Cancelled"),
+    ]
+    # on the feed too (the batch knew of the earlier fill)
+    assert [(c["order_id"], c["change"], c["state"]) for c in stored[3].book] == [
+        (0, "self_trade_decremented", "PartiallyFilled")
     ]
 
 

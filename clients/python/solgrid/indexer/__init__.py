@@ -14,6 +14,8 @@ Modules, in data-flow order:
   instructions (CPIs included) and token balances;
 - :mod:`~solgrid.indexer.store` — idempotent, atomic writes of transactions, events, domain rows and
   the checkpoint;
+- :mod:`~solgrid.indexer.trading` — the trading program's markets, orders and their state history,
+  trades and 15-minute price buckets, recomputed from what is stored for what a batch touched;
 - :mod:`~solgrid.indexer.models` / :mod:`~solgrid.indexer.db` — tables, engines, Alembic migrations;
 - :mod:`~solgrid.indexer.feed` — the websocket server and its JSON protocol;
 - :mod:`~solgrid.indexer.service` — all of it together (``solgrid indexer run``).

@@ -150,12 +150,25 @@ class TradingProjection:
         elif name == "OrdersExpired":
             states = [_removal(d, removal, position, step) for step, removal in enumerate(d["orders"])]
         for row in states:
+            if row["change"] == "self_trade_decremented" and row["remaining_lots"]:
+                row["state"] = await self._open_state(session, batch, market, row["order_id"])
             batch.touch(row["market"], row["order_id"], row["timestamp"])
             users.add(row["trader"])
         batch.states += states
         batch.trades += trades
         book = tuple({**row, "zone_id": zone} for row in states if _book_lots(row))
         return Projected(zone, frozenset(users), tuple(trades), book)
+
+    async def _open_state(
+        self, session: AsyncSession, batch: TradingBatch, market: str, order_id: int
+    ) -> str:
+        """The state of a resting order as indexed so far (for the feed; the table's is recomputed)."""
+        filled = any(
+            r["filled_lots"] for r in batch.states if r["market"] == market and r["order_id"] == order_id
+        ) or await session.scalar(
+            select(Order.filled_lots).where(Order.market == market, Order.order_id == order_id)
+        )
+        return "PartiallyFilled" if filled else "Active"
 
     async def apply(self, session: AsyncSession, batch: TradingBatch) -> None:
         """Writes ``batch`` (after the events it came from are in ``events``) and recomputes the orders,
@@ -380,7 +393,7 @@ def _removal(d: Mapping[str, Any], r: Mapping[str, Any], position: Position, ste
         "filled_lots": 0,
         "cancelled_lots": r["lots"],
         "remaining_lots": r["remaining_lots"],
-        # a decrement that leaves lots resting keeps the order's state (settled by _recompute_orders)
+        # a decrement that leaves lots resting keeps the order's state (see TradingProjection.project)
         "state": "Active" if r["remaining_lots"] else _closed_state(change),
         "slot": position.slot,
         "timestamp": d["timestamp"],
