@@ -424,3 +424,26 @@ async def test_market_updates_follow_the_latest_by_slot(db: DB) -> None:
     ) == [("Active", 40, 5, 30, 60)]
     # this create_market transaction shows no token balances (a real one shows its new quote vault)
     assert await rows(db, Market, "quote_decimals", "created_slot", "created_at") == [(None, 10, 5)]
+
+
+async def test_an_order_with_64_fills_and_16_removals_is_indexed_whole(db: DB) -> None:
+    """The program's limit is 80 steps per order; an order filling 64 makers (and removing 16 expired
+    ones on the way) is one event whose every step becomes its rows."""
+    b = Book()
+    makers = [pubkey() for _ in range(80)]
+    resting = [
+        trading_tx([b.place(m, "Ask", 100 + i, 2, 10, expires_at=50 if i % 5 == 4 else 0)], slot=11 + i)
+        for i, m in enumerate(makers)
+    ]
+    steps = [
+        b.removal(m, i, "Ask", 100 + i, 2, "Expired") if i % 5 == 4 else b.fill(m, i, 100 + i, 2, 0)
+        for i, m in enumerate(makers)
+    ]
+    sweep = trading_tx([b.place(BOB, "Bid", 200, 128, 60, steps)], slot=100)
+    stored = await store(db, new_store(), trading_tx([b.created(0)]), *resting, sweep)
+    assert len(stored[-1].trades) == 64 and len(stored[-1].book) == 80
+    assert len(await rows(db, Trade, "id")) == 64
+    states = await rows(db, Order, "state")
+    assert states.count(("Filled",)) == 64 + 1 and states.count(("Expired",)) == 16
+    [bucket] = await rows(db, PriceBucket, "trade_count", "volume_wh", "ask_wh", "bid_wh")
+    assert bucket == (64, 128 * 100, 0, 0)

@@ -47,6 +47,18 @@ REMOVAL_CHANGE = {
     "SelfTradeDecremented": "self_trade_decremented",
 }
 CHUNK = 500
+CHANGE_COLUMNS = (
+    OrderStateChange.id,
+    OrderStateChange.order_id,
+    OrderStateChange.change,
+    OrderStateChange.filled_lots,
+    OrderStateChange.cancelled_lots,
+    OrderStateChange.remaining_lots,
+    OrderStateChange.state,
+    OrderStateChange.slot,
+    OrderStateChange.timestamp,
+)
+"""What the recomputations read of an order's changes (plain rows: no ORM objects)."""
 
 
 @dataclass(frozen=True)
@@ -431,11 +443,11 @@ async def _recompute_orders(session: AsyncSession, market: str, ids: Sequence[in
         sizes = {int(order_id): int(lots) for order_id, lots in await session.execute(placed)}
         changes: dict[int, list[Any]] = defaultdict(list)
         rows = await session.execute(
-            select(OrderStateChange)
+            select(*CHANGE_COLUMNS)
             .where(OrderStateChange.market == market, OrderStateChange.order_id.in_(chunk))
             .order_by(OrderStateChange.slot, OrderStateChange.id)
         )
-        for change in rows.scalars():
+        for change in rows:
             changes[int(change.order_id)].append(change)
         for order_id, history in changes.items():
             lots = sizes.get(order_id)
@@ -542,11 +554,11 @@ async def _recompute_prices(session: AsyncSession, market: str, since: int) -> N
     }
     buckets: set[int] = set()
     changes = await session.execute(
-        select(OrderStateChange)
+        select(*CHANGE_COLUMNS)
         .where(OrderStateChange.market == market, OrderStateChange.timestamp >= since)
         .order_by(OrderStateChange.slot, OrderStateChange.id)
     )
-    for change in changes.scalars():
+    for change in changes:
         buckets.add(bucket_of(int(change.timestamp)))
         if (order := orders.get(int(change.order_id))) is not None:
             order.changes.append((int(change.timestamp), _resting_before(change)))
