@@ -13,8 +13,8 @@ adds nothing. Everything else is recomputed from them for what a batch touched:
   instruction can be stored by that program's catch-up before an earlier trading transaction (see
   docs/indexer.md, "Order between the programs"): a fill may be indexed before its order's placement;
 - a market's mutable parameters are those of its latest ``MarketUpdated`` in ``events``;
-- a price bucket is recomputed from ``trades`` and the orders' changes from the earliest bucket the batch
-  touched on.
+- the price buckets of a market are recomputed from ``trades`` and the orders' changes, from the
+  earliest bucket the batch touched on (all of them once its ``MarketCreated`` is stored).
 
 Units: lots of ``lot_size_wh`` Wh (GRID has 10^6 atoms per Wh), prices in ticks of ``tick_size`` quote
 atoms per kWh, or in quote atoms per kWh. A fill's price per kWh is ``quote_amount * 1000 / Wh``, exact
@@ -39,7 +39,6 @@ BUCKET_SECS = 900
 """price_history buckets: 15 minutes, the order-limit epoch of the program."""
 BASE_ATOMS_PER_WH = 10**6
 OPPOSITE = {"Bid": "Ask", "Ask": "Bid"}
-OPEN = ("Active", "PartiallyFilled")
 REMOVAL_CHANGE = {
     "Cancelled": "cancelled",
     "Expired": "expired",
@@ -63,7 +62,7 @@ CHANGE_COLUMNS = (
 
 @dataclass(frozen=True)
 class Position:
-    """Where an event was emitted, and when (the event's own on-chain timestamp)."""
+    """Where an event was emitted: its transaction, slot and position in it."""
 
     signature: str
     instruction_index: int
