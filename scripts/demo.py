@@ -14,10 +14,14 @@
    batches verified on-chain through the Ed25519 precompile, and cranks settlement: net surplus becomes
    GRID in the prosumers' wallets;
 6. the prosumer who was minted the most sends half of it to the consumer, who retires half of that;
-7. prints the wallets, the indexed rows, and what the feed pushed; checks the indexer against the chain
-   (any mismatch fails the demo) and stops everything cleanly.
+7. the operator opens zone 1's GRID market against a test stablecoin (``solgrid trading init``,
+   ``solgrid market create``); alice offers half of her GRID (``solgrid order sell``: the CLI claims her
+   seat and deposits), carol buys half of that at a higher limit and pays alice's price; the book, the
+   trades and alice's open order are printed;
+8. prints the wallets, the indexed rows (the market's trades and orders too), and what the feed pushed;
+   checks the indexer against the chain (any mismatch fails the demo) and stops everything cleanly.
 
-``--url URL --keypair FILE`` runs steps 2-7 against another cluster (``solana-test-validator``, devnet)
+``--url URL --keypair FILE`` runs steps 2-8 against another cluster (``solana-test-validator``, devnet)
 where the programs are deployed (and initializes them if nobody has). The oracle then waits for two real
 one-minute windows to end: at any hour the hydro turbine produces (the simulated sun shines from 06:00 to
 18:00 UTC only), and the amounts sent and burned follow from what was minted. Every run has new keys and
@@ -42,6 +46,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +56,23 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
+from solders.system_program import CreateAccountParams, create_account
+from spl.token.constants import TOKEN_PROGRAM_ID
+from spl.token.instructions import (
+    InitializeMintParams,
+    MintToParams,
+    create_associated_token_account,
+    get_associated_token_address,
+    initialize_mint,
+    mint_to,
+)
 
 from solgrid.localnet.process import free_port_pair, node_process
 from solgrid.oracle.simulator import HYDRO_FLOW, solar_fraction
-from solgrid.sdk.energy_token import EnergyTokenClient, base_units_to_grid
+from solgrid.sdk.energy_token import BASE_UNITS_PER_WH, EnergyTokenClient, base_units_to_grid
 from solgrid.sdk.keys import read_keypair
 from solgrid.sdk.registry import Limits, RegistryClient
+from solgrid.sdk.trading import TradingClient
 from solgrid.sdk.transactions import send_and_confirm
 
 REPO = Path(__file__).resolve().parents[1]
@@ -379,6 +395,106 @@ async def p2p(scene: Scene, rpc: AsyncClient) -> Trade:
     return Trade(sender, sent, burned)
 
 
+@dataclass(frozen=True)
+class MarketRun:
+    """What the market step did: the market, who sold and bought, and the fills as the chain has them."""
+
+    market: Pubkey
+    quote_mint: Pubkey
+    seller: str
+    offered_wh: int
+    bought_wh: int
+    trades: list[dict[str, Any]]
+
+
+async def create_stablecoin(scene: Scene, rpc: AsyncClient, holder: Pubkey, amount: int) -> Pubkey:
+    """A 6-decimal test stablecoin whose mint authority is the operator; ``amount`` atoms to ``holder``."""
+    mint = Keypair()
+    operator = scene.operator.pubkey()
+    space = 82
+    rent = (await rpc.get_minimum_balance_for_rent_exemption(space)).value
+    ata = get_associated_token_address(holder, mint.pubkey())
+    ixs = [
+        create_account(
+            CreateAccountParams(
+                from_pubkey=operator,
+                to_pubkey=mint.pubkey(),
+                lamports=rent,
+                space=space,
+                owner=TOKEN_PROGRAM_ID,
+            )
+        ),
+        initialize_mint(
+            InitializeMintParams(
+                decimals=6, program_id=TOKEN_PROGRAM_ID, mint=mint.pubkey(), mint_authority=operator
+            )
+        ),
+        create_associated_token_account(operator, holder, mint.pubkey()),
+        mint_to(
+            MintToParams(
+                program_id=TOKEN_PROGRAM_ID,
+                mint=mint.pubkey(),
+                dest=ata,
+                mint_authority=operator,
+                amount=amount,
+            )
+        ),
+    ]
+    await send_and_confirm(rpc, ixs, scene.operator, [mint])
+    return mint.pubkey()
+
+
+async def market(scene: Scene, rpc: AsyncClient) -> MarketRun:
+    """The operator opens zone 1's GRID market against a test stablecoin; the prosumer holding the most GRID
+    (alice, on the local node's sunny day) offers half of it, carol buys part of that at a higher limit:
+    she pays the resting order's price. All through the CLI, as people would."""
+    banner("a market: GRID for a test stablecoin, price-time priority, settled between seats")
+    held = {
+        p.name: await scene.token.fetch_balance(rpc, scene.wallet(p.name))
+        for p in PEOPLE
+        if p.role == "prosumer"
+    }
+    seller = "alice" if held["alice"] >= BASE_UNITS_PER_WH * 2 else max(held, key=lambda name: held[name])
+    offered_wh = held[seller] // BASE_UNITS_PER_WH // 2
+    bought_wh = offered_wh // 2
+    if bought_wh == 0:
+        raise CommandFailed(f"{seller} holds too little GRID to sell ({base_units_to_grid(held[seller])})")
+    carol = scene.wallet("carol")
+    usdc = await create_stablecoin(scene, rpc, carol, 50 * 10**6)
+    print(f"test stablecoin {usdc} (6 decimals): 50.00 minted to carol by the operator (SDK)")
+    transcript: list[str] = []
+    operator = str(scene.operator_file)
+    await solgrid(scene, "trading", "init", "-k", operator, transcript=transcript)
+    await solgrid(
+        scene, "market", "create", str(ZONE_ID), "--quote-mint", str(usdc), "--tick-size", "1000",
+        "--lot-size-wh", "1", "-k", operator, transcript=transcript,
+    )  # fmt: skip
+    kwh = f"{Decimal(offered_wh) / 1000}"
+    await solgrid(
+        scene, "order", "sell", str(ZONE_ID), "--quote-mint", str(usdc), "--kwh", kwh, "--price", "0.120",
+        "-k", str(scene.keyfile(seller)), transcript=transcript,
+    )  # fmt: skip
+    await solgrid(scene, "book", str(ZONE_ID), "--quote-mint", str(usdc), transcript=transcript)
+    await solgrid(
+        scene, "order", "buy", str(ZONE_ID), "--quote-mint", str(usdc),
+        "--kwh", f"{Decimal(bought_wh) / 1000}", "--price", "0.125", "-k", str(scene.keyfile("carol")),
+        transcript=transcript,
+    )  # fmt: skip
+    await solgrid(scene, "book", str(ZONE_ID), "--quote-mint", str(usdc), transcript=transcript)
+    await solgrid(scene, "trades", str(ZONE_ID), "--quote-mint", str(usdc), transcript=transcript)
+    await solgrid(
+        scene, "order", "list", str(ZONE_ID), "--quote-mint", str(usdc), "-k", str(scene.keyfile(seller)),
+        transcript=transcript,
+    )  # fmt: skip
+    print("\n".join(transcript))
+    trades = json.loads(
+        await solgrid(scene, "trades", str(ZONE_ID), "--quote-mint", str(usdc), "--json", transcript=[])
+    )["trades"]
+    return MarketRun(
+        TradingClient().market_pda(ZONE_ID, usdc).address, usdc, seller, offered_wh, bought_wh, trades
+    )
+
+
 # ---------------------------------------------------------------------------------------------------
 # the indexer and its feed
 
@@ -439,7 +555,7 @@ async def indexer(scene: Scene, db: Path) -> AsyncIterator[Feed]:
 
 async def wait_for_indexer(scene: Scene, rpc: AsyncClient, db: Path) -> None:
     """Until the indexer's checkpoint of each program is that program's newest transaction."""
-    programs = [scene.registry.program_id, scene.token.program_id]
+    programs = [scene.registry.program_id, scene.token.program_id, TradingClient().program_id]
     deadline = time.monotonic() + SYNC_TIMEOUT_SECS
     while True:
         newest = {}
@@ -458,7 +574,9 @@ async def wait_for_indexer(scene: Scene, rpc: AsyncClient, db: Path) -> None:
         await asyncio.sleep(0.5)
 
 
-async def report(scene: Scene, rpc: AsyncClient, db: Path, feed: Feed, trade: Trade) -> list[str]:
+async def report(
+    scene: Scene, rpc: AsyncClient, db: Path, feed: Feed, trade: Trade, traded: MarketRun
+) -> list[str]:
     """Prints wallets and this run's indexed rows; returns the mismatches between indexer and chain."""
     problems: list[str] = []
     banner("wallets (solgrid balance --json)")
@@ -522,9 +640,14 @@ async def report(scene: Scene, rpc: AsyncClient, db: Path, feed: Feed, trade: Tr
         owner = str(scene.wallet(person.name))
         if owner in minted:
             print(f"    {person.name:<6} {base_units_to_grid(minted[owner]):.9f} GRID")
-    held = sum([await scene.token.fetch_balance(rpc, Pubkey.from_string(w)) for w in wallets])
+    in_wallets = sum([await scene.token.fetch_balance(rpc, Pubkey.from_string(w)) for w in wallets])
+    state = await TradingClient().fetch_market(rpc, traded.market)
+    seats = state.seats if state is not None else []
+    in_market = sum(s.base_free + s.base_locked for s in seats if str(s.trader) in wallets)
+    held = in_wallets + in_market
     print(
-        f"  GRID held by this run's wallets {base_units_to_grid(held):.9f} = minted - burned (indexed): ",
+        f"  GRID of this run's wallets {base_units_to_grid(in_wallets):.9f} in them"
+        f" + {base_units_to_grid(in_market):.9f} in their market seats = minted - burned (indexed): ",
         end="",
     )
     if held == sum(minted.values()) - sum(burned.values()):
@@ -552,6 +675,48 @@ async def report(scene: Scene, rpc: AsyncClient, db: Path, feed: Feed, trade: Tr
     return problems
 
 
+async def report_market(scene: Scene, rpc: AsyncClient, db: Path, traded: MarketRun) -> list[str]:
+    """The market's fills and orders as the indexer stored them, against the chain (the CLI's ``trades``
+    and the market account); returns the mismatches."""
+    problems: list[str] = []
+    banner("the market as indexed (trades, orders, 15-minute price history)")
+    market = str(traded.market)
+    with contextlib.closing(sqlite3.connect(db)) as sql:
+        rows = sql.execute(
+            "SELECT maker_order_id, taker_order_id, CAST(price_ticks AS INTEGER), CAST(lots AS INTEGER)"
+            " FROM trades WHERE market = ? ORDER BY slot, instruction_index, event_index, step",
+            (market,),
+        ).fetchall()
+        orders = sql.execute(
+            "SELECT order_id, trader, side, state, CAST(remaining_lots AS INTEGER) FROM orders"
+            " WHERE market = ? ORDER BY order_id",
+            (market,),
+        ).fetchall()
+        candles = sql.execute("SELECT count(*) FROM price_history WHERE market = ?", (market,)).fetchone()[0]
+    for maker, taker, price, lots in rows:
+        print(f"  trade: maker order {maker}, taker order {taker}, {lots} Wh at {price} ticks")
+    for order_id, trader, side, state, remaining in orders:
+        who = next((p.name for p in PEOPLE if str(scene.wallet(p.name)) == trader), trader)
+        print(f"  order {order_id}: {who} {side} {state}, {remaining} Wh resting")
+    print(f"  price history buckets of the market: {candles}")
+    chain = sorted(
+        (t["maker_order_id"], t["taker_order_id"], t["price_ticks"], t["lots"]) for t in traded.trades
+    )
+    if sorted(tuple(r) for r in rows) != chain:
+        problems.append(f"the indexer's trades {rows} are not the chain's {chain}")
+    if sum(lots for *_, lots in rows) != traded.bought_wh:
+        problems.append(f"the indexed trades do not add up to the {traded.bought_wh} Wh carol bought")
+    state = await TradingClient().fetch_market(rpc, traded.market)
+    resting = {o.order_id: o.lots for o in (*state.bids, *state.asks)} if state is not None else {}
+    indexed = {order_id: remaining for order_id, *_, remaining in orders if remaining}
+    if indexed != resting:
+        problems.append(f"resting orders: indexer {indexed}, market account {resting}")
+    if candles == 0:
+        problems.append("no 15-minute price bucket for the market's trades")
+    print("  indexer matches the market account and the chain's fills" if not problems else "  MISMATCH")
+    return problems
+
+
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -573,9 +738,11 @@ async def run(scene: Scene) -> None:
             await onboard_everyone(scene)
             await run_oracle(scene)
             trade = await p2p(scene, rpc)
+            traded = await market(scene, rpc)
             await wait_for_indexer(scene, rpc, db)
             await asyncio.sleep(0.5)  # the feed's last frames
-            problems = await report(scene, rpc, db, feed, trade)
+            problems = await report(scene, rpc, db, feed, trade, traded)
+            problems += await report_market(scene, rpc, db, traded)
     if problems:
         raise CommandFailed("; ".join(problems))
     print("\nindexer matches the chain")

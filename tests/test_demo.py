@@ -42,6 +42,21 @@ def test_demo_runs_the_whole_slice() -> None:
     held = Decimal(sent.group(1)) - Decimal(burned.group(1))
     assert re.search(rf"carol\s+consumer\s+\S+ SOL\s+{held:.9f} GRID", out)
     assert "= minted - burned (indexed): yes" in out
+    # the market: alice offers half of her GRID, carol buys half of that at her higher limit and pays
+    # alice's price; the indexer's trades and orders match the chain's
+    assert "trading: deployed E3hjhsQVFZ1Bb9Tzpdua6PMJTxpEC75tmcJQwCqmHVbF" in out
+    offered = re.search(
+        r"\$ solgrid order sell 1 --quote-mint \w+ --kwh (\d+\.\d+) --price 0\.120 -k keys/alice", out
+    )
+    bought = re.search(
+        r"\$ solgrid order buy 1 --quote-mint \w+ --kwh (\d+\.\d+) --price 0\.125 -k keys/carol", out
+    )
+    assert offered and bought and Decimal(bought.group(1)) == (Decimal(offered.group(1)) * 1000 // 2) / 1000
+    assert re.search(r"-> FILLED\n.*\n.*\n  filled \d+\.\d{3} kWh at 0\.120000", out)
+    wh = int(Decimal(bought.group(1)) * 1000)
+    assert f"trade: maker order 0, taker order 1, {wh} Wh at 120 ticks" in out
+    assert "order 0: alice Ask PartiallyFilled" in out and "order 1: carol Bid Filled" in out
+    assert "indexer matches the market account and the chain's fills" in out
     assert "indexer matches the chain" in out
     assert "indexer stopped" in out and "local node stopped" in out
     assert out.rstrip().endswith("everything stopped")

@@ -1,6 +1,6 @@
 """``scripts/demo.py --url`` on the real validator: the programs ``solgrid deploy`` put there, the CLI
-wallet, the oracle worker over two real one-minute windows, settlement, transfer, burn, the indexer and
-its feed, checked against the chain. The session's validator already has other tests' history (users,
+wallet, the oracle worker over two real one-minute windows, settlement, transfer, burn, a GRID market
+(a sell order, a crossing buy), the indexer and its feed, checked against the chain. The session's validator already has other tests' history (users,
 zones, transactions), which the demo must not count as its own."""
 
 from __future__ import annotations
@@ -37,5 +37,6 @@ def test_demo_runs_on_the_real_validator(real_validator: RealValidator) -> None:
     assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
     out = result.stdout
     assert "indexer matches the chain" in out
+    assert "indexer matches the market account and the chain's fills" in out
     assert re.search(r"carol\s+consumer\s+\S+ SOL\s+\d+\.\d{9} GRID", out)
     assert out.rstrip().endswith("everything stopped")
