@@ -1,7 +1,8 @@
 """``scripts/demo.py --url`` on the real validator: the programs ``solgrid deploy`` put there, the CLI
 wallet, the oracle worker over two real one-minute windows, settlement, transfer, burn, a GRID market
-(a sell order, a crossing buy), the indexer and its feed, checked against the chain. The session's validator already has other tests' history (users,
-zones, transactions), which the demo must not count as its own."""
+(a sell order, a crossing buy), the indexer and its feed, checked against the chain. The session's
+validator already has other tests' history (users, zones, transactions), which the demo must not count
+as its own."""
 
 from __future__ import annotations
 
