@@ -30,6 +30,7 @@ extern crate std;
 
 pub mod errors;
 pub mod events;
+pub mod growth;
 pub mod instructions;
 pub mod state;
 

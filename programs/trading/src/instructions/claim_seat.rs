@@ -23,8 +23,7 @@ use solgrid_program_kit::{
 use crate::{
     errors::{book_error, TradingError},
     events::{self, EventAccounts, SeatClaimed},
-    instructions::growth,
-    state,
+    growth, state,
 };
 
 pub const DISCRIMINATOR: u64 = discriminator::as_u64(discriminator::instruction("claim_seat"));

@@ -13,7 +13,7 @@
 use pinocchio::{AccountView, Address, ProgramResult};
 use solgrid_program_kit::{discriminator, impl_pod, instruction, pod::PodU16, KitError};
 
-use crate::instructions::growth;
+use crate::growth;
 
 pub const DISCRIMINATOR: u64 = discriminator::as_u64(discriminator::instruction("grow_market"));
 pub const ACCOUNTS_LEN: usize = 3;

@@ -1,6 +1,6 @@
 //! One module per instruction: its discriminator, argument layout, the accounts it takes (documented
-//! with their flags, checked in one place) and the handler. `growth` holds the market growth shared
-//! by the instructions that may need a new seat or order slot.
+//! with their flags, checked in one place) and the handler. The market growth that several of them
+//! share is [`crate::growth`].
 
 pub mod cancel_order;
 pub mod claim_seat;
@@ -8,7 +8,6 @@ pub mod collect_fees;
 pub mod create_market;
 pub mod deposit;
 pub mod grow_market;
-pub mod growth;
 pub mod initialize;
 pub mod place_order;
 pub mod prune_expired;

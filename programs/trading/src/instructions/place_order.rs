@@ -28,7 +28,7 @@ use solgrid_program_kit::{
 use crate::{
     errors::{book_error, TradingError},
     events::{EventAccounts, EventBuffer, OrderPlaced, StepWriter},
-    instructions::growth,
+    growth,
     state::{self, MarketStatus, RegistryZone, ROLE_GRID_OPERATOR, ROLE_PROSUMER, ZONE_HALTED},
 };
 

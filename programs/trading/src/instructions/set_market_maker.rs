@@ -24,7 +24,7 @@ use solgrid_program_kit::{
 use crate::{
     errors::{book_error, TradingError},
     events::{self, EventAccounts, MarketMakerSet, SeatClaimed},
-    instructions::growth,
+    growth,
     state::{self, RegistryConfig},
 };
 
