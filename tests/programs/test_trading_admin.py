@@ -566,15 +566,10 @@ def test_set_market_maker_refuses_a_non_boolean(trading: TradingEnv) -> None:
     )
 
 
-def test_a_market_maker_is_exempt_from_the_epoch_limit_zone_and_role_rules(trading: TradingEnv) -> None:
+def test_a_market_maker_is_exempt_from_the_epoch_limit_only(trading: TradingEnv) -> None:
     env = trading
-    env.registry.create_zone(OTHER_ZONE, "south")
     market = env.create_market(env.default_params(max_orders_per_epoch=2))
-    # A consumer of another zone: neither may it sell, nor trade in this zone, as a plain trader.
-    wallet = env.wallet(UserRole.CONSUMER, OTHER_ZONE)
-    maker = env.trader(market, base=10_000_000_000, quote=1_000_000, wallet=wallet)
-    assert env.fail([env.place_ix(market, maker, Side.BID, 10, 1)], [maker.wallet]) == code("WrongZone")
-
+    maker = env.trader(market, base=10_000_000_000, quote=1_000_000)
     env.set_market_maker(market, maker.pubkey)
     for price in (200, 201, 202, 203):
         env.place(market, maker, Side.ASK, price=price, lots=10)
@@ -582,8 +577,30 @@ def test_a_market_maker_is_exempt_from_the_epoch_limit_zone_and_role_rules(tradi
     seat = env.market_state(market).seats[maker.seat]
     assert seat.open_orders == 5 and seat.orders_in_epoch == 0
 
+    # Unregistered, it counts again: two more orders this epoch, not a third.
     env.set_market_maker(market, maker.pubkey, enabled=False)
-    assert env.fail([env.place_ix(market, maker, Side.BID, 10, 1)], [maker.wallet]) == code("WrongZone")
+    env.place(market, maker, Side.ASK, price=204, lots=10)
+    env.place(market, maker, Side.BID, price=99, lots=10)
+    ix = env.place_ix(market, maker, Side.BID, price=98, lots=10)
+    assert env.fail([ix], [maker.wallet]) == code("OrderLimitReached")
+    env.assert_conserved(market)
+
+
+def test_a_market_maker_follows_the_role_and_zone_rules_of_selling(trading: TradingEnv) -> None:
+    env = trading
+    env.registry.create_zone(OTHER_ZONE, "south")
+    market = env.create_market()
+    # A consumer of this zone and a prosumer of another: buyers both, sellers neither, market makers
+    # or not.
+    consumer = env.trader(market, base=10_000_000_000, quote=1_000_000, wallet=env.wallet(UserRole.CONSUMER))
+    stranger = env.trader(market, base=10_000_000_000, quote=1_000_000, wallet=env.wallet(zone_id=OTHER_ZONE))
+    for trader, error in ((consumer, "RoleCannotSell"), (stranger, "WrongZone")):
+        env.set_market_maker(market, trader.pubkey)
+        assert env.market_state(market).seats[trader.seat].market_maker
+        ix = env.place_ix(market, trader, Side.ASK, price=200, lots=10)
+        assert env.fail([ix], [trader.wallet]) == code(error)
+        env.place(market, trader, Side.BID, price=100, lots=10)
+    assert env.market_state(market).header.bid_count == 2
     env.assert_conserved(market)
 
 

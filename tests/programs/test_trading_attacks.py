@@ -378,11 +378,26 @@ def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
     return [s.place(consumer, Side.ASK, price=200)], [consumer.wallet]
 
 
-@attack("a trader of another zone places", "WrongZone")
+@attack("a trader of another zone sells", "WrongZone")
 def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
     s.env.registry.create_zone(OTHER_ZONE, "south")
-    stranger = s.env.trader(s.market, quote=100_000, wallet=s.env.wallet(zone_id=OTHER_ZONE))
-    return [s.place(stranger)], [stranger.wallet]
+    stranger = s.env.trader(s.market, base=GRID, wallet=s.env.wallet(zone_id=OTHER_ZONE))
+    return [s.place(stranger, Side.ASK, price=200)], [stranger.wallet]
+
+
+@attack("a consumer registered as market maker sells", "RoleCannotSell")
+def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
+    consumer = s.env.trader(s.market, base=GRID, wallet=s.env.wallet(UserRole.CONSUMER))
+    s.env.set_market_maker(s.market, consumer.pubkey)
+    return [s.place(consumer, Side.ASK, price=200)], [consumer.wallet]
+
+
+@attack("a market maker of another zone sells", "WrongZone")
+def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
+    s.env.registry.create_zone(OTHER_ZONE, "south")
+    stranger = s.env.trader(s.market, base=GRID, wallet=s.env.wallet(zone_id=OTHER_ZONE))
+    s.env.set_market_maker(s.market, stranger.pubkey)
+    return [s.place(stranger, Side.ASK, price=200)], [stranger.wallet]
 
 
 @attack("place while the zone is halted", "ZoneHalted")

@@ -622,17 +622,26 @@ def test_only_sellers_by_role_sell(trading: TradingEnv, market: Pubkey) -> None:
     env.place(market, seller(env, market), ASK, price=100, lots=1)
 
 
-def test_a_trader_of_another_zone_cannot_trade_here(trading: TradingEnv, market: Pubkey) -> None:
+def test_a_trader_of_another_zone_buys_here_but_sells_only_in_its_own_zone(
+    trading: TradingEnv, market: Pubkey
+) -> None:
+    """Buy orders come from any verified user; the energy a zone's market sells comes from that zone's
+    producers (WrongZone applies to sell orders)."""
     env = trading
     env.registry.create_zone(OTHER_ZONE, "south")
     stranger = env.trader(market, base=GRID, quote=100_000, wallet=env.wallet(zone_id=OTHER_ZONE))
-    assert fail_place(env, market, stranger, BID, 100, 1) == code("WrongZone")
     assert fail_place(env, market, stranger, ASK, 100, 1) == code("WrongZone")
-    # It trades in its own zone's market.
+    assert fail_place(env, market, stranger, ASK, 100, 1, IOC) == code("WrongZone")
+    s = seller(env, market)
+    env.place(market, s, ASK, price=100, lots=1)
+    assert env.placed(env.place(market, stranger, BID, price=100, lots=1)).state == OrderState.FILLED
+    assert env.placed(env.place(market, stranger, BID, price=90, lots=1)).state == OrderState.ACTIVE
+    # It sells in its own zone's market.
     other_market = env.create_market(zone_id=OTHER_ZONE)
-    there = env.trader(other_market, quote=100_000, wallet=stranger.wallet)
-    ix = env.place_ix(other_market, there, BID, 100, 1, zone_id=OTHER_ZONE)
+    there = env.trader(other_market, base=GRID, wallet=stranger.wallet)
+    ix = env.place_ix(other_market, there, ASK, 100, 1, zone_id=OTHER_ZONE)
     env.send([ix], [there.wallet])
+    env.assert_conserved(market)
 
 
 def test_a_halted_zone_stops_placing_not_cancelling_or_withdrawing(

@@ -390,9 +390,9 @@ def maker(
     settings: Settings,
     as_json: bool,
 ) -> None:
-    """Register TRADER as a market maker of the market of ZONE (exempt from the per-epoch order limit,
-    the zone and the role rules), or with --disable withdraw it (regulator quorum). A trader without a
-    seat gets one, the wallet paying its rent."""
+    """Register TRADER as a market maker of the market of ZONE (exempt from the per-epoch order limit
+    only), or with --disable withdraw it (regulator quorum). A trader without a seat gets one, the
+    wallet paying its rent."""
     wallet = settings.keypair()
     cosigners = read_cosigners(cosigner_paths)
     client = TradingClient()

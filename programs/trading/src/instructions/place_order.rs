@@ -6,8 +6,10 @@
 //! Accounts:
 //! 0. `[signer, writable]` trader: pays for new order slots when the market has none free.
 //! 1. `[]` config.
-//! 2. `[]` user: the trader's registry User (Verified; in the market's zone; a prosumer or grid
-//!    operator to sell). Market makers are exempt from the zone and role rules.
+//! 2. `[]` user: the trader's registry User: Verified; to sell, a prosumer or grid operator of the
+//!    market's zone (the energy a zone's market sells comes from that zone's producers). Buyers may be
+//!    any verified user of any zone. Market makers follow the same rules (they are exempt from the
+//!    per-epoch order limit only).
 //! 3. `[]` zone: the market's registry Zone (not Halted).
 //! 4. `[writable]` market (Active).
 //! 5. `[]` system_program.
@@ -108,16 +110,11 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             return Err(TradingError::ZoneHalted.into());
         }
         let user_view = unsafe { state::verified_user(user, &registry_program, trader.address())? };
-        let market_zone = header.zone_id;
-        let market_maker = book.seat(seat, key).map_err(book_error)?.market_maker != 0;
-        if !market_maker {
-            if user_view.zone_id.get() != market_zone {
+        if side == Side::Ask {
+            if user_view.zone_id.get() != header.zone_id {
                 return Err(TradingError::WrongZone.into());
             }
-            if side == Side::Ask
-                && user_view.role != ROLE_PROSUMER
-                && user_view.role != ROLE_GRID_OPERATOR
-            {
+            if user_view.role != ROLE_PROSUMER && user_view.role != ROLE_GRID_OPERATOR {
                 return Err(TradingError::RoleCannotSell.into());
             }
         }

@@ -1,6 +1,6 @@
 //! `set_market_maker(trader: Pubkey, enabled: bool)`: a regulator quorum registers (or unregisters)
-//! a market maker, who is exempt from the per-epoch order limit and from the zone and role rules of
-//! placing (privileged). Gives the trader a seat if it has none.
+//! a market maker, who is exempt from the per-epoch order limit (privileged); every other rule of
+//! placing still applies to it. Gives the trader a seat if it has none.
 //!
 //! Accounts:
 //! 0. `[signer, writable]` payer: pays for the seat when one is created and no seat slot is free.
