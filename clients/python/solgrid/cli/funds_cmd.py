@@ -20,6 +20,7 @@ from solgrid.cli.chain import send
 from solgrid.cli.common import Settings, call, cluster_options, emit_json, json_option, status
 from solgrid.cli.markets import (
     InsufficientFunds,
+    claiming_seat,
     landed_event,
     market_of,
     quote_mint_option,
@@ -104,7 +105,7 @@ def deposit(
                 f"{format_amount(held, asset, h)}, the deposit needs {format_amount(amount, asset, h)}"
             )
         if plan.claims_seat:
-            status(f"claiming a seat in the market of grid zone {zone_id} (the wallet pays its rent)")
+            status(claiming_seat(found))
         status(f"depositing {format_amount(amount, asset, h)} {asset.value} ...")
         landed = await send(rpc, settings, plan.instructions, wallet, [client.coder])
         done = await landed_event(rpc, client, landed.signature, Deposited, settings.commitment)

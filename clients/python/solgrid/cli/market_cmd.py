@@ -391,8 +391,8 @@ def maker(
     as_json: bool,
 ) -> None:
     """Register TRADER as a market maker of the market of ZONE (exempt from the per-epoch order limit
-    only), or with --disable withdraw it (regulator quorum). A trader without a seat gets one, the
-    wallet paying its rent."""
+    only), or with --disable withdraw it (regulator quorum). A trader without a seat gets one: a free
+    seat slot, or when the market has none it grows by one seat, the wallet paying the rent."""
     wallet = settings.keypair()
     cosigners = read_cosigners(cosigner_paths)
     client = TradingClient()

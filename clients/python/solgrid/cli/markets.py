@@ -144,6 +144,16 @@ def require_seat(market: MarketState, wallet: Pubkey) -> Seat:
     return seat
 
 
+def claiming_seat(market: MarketState) -> str:
+    """What claiming a seat in ``market`` costs the wallet, for the status line."""
+    h = market.header
+    if h.seat_count < h.seat_capacity:
+        where = "a free seat slot, no rent"
+    else:
+        where = "the market grows by one seat, the wallet pays its rent"
+    return f"claiming a seat in the market of grid zone {h.zone_id} ({where})"
+
+
 async def token_balance(rpc: AsyncClient, account: Pubkey, commitment: Commitment) -> int | None:
     """What SPL Token ``account`` holds, or None when it does not exist."""
     info = (await rpc.get_account_info(account, commitment)).value

@@ -20,6 +20,7 @@ from solgrid.cli.common import Settings, call, cluster_options, emit_json, json_
 from solgrid.cli.markets import (
     InsufficientFunds,
     UnknownMarket,
+    claiming_seat,
     landed_event,
     market_of,
     markets_of,
@@ -189,7 +190,7 @@ def _place(
                     f"{format_amount(held, asset, h)}"
                 )
         if plan.claims_seat:
-            status(f"claiming a seat in the market of grid zone {zone_id} (the wallet pays its rent)")
+            status(claiming_seat(found))
         if plan.deposit:
             status(
                 f"depositing {format_amount(plan.deposit, asset, h)} {asset.value}, "
