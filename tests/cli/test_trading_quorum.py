@@ -93,6 +93,11 @@ def test_market_actions_need_the_quorum(
     assert (updated["maker_fee_bps"], updated["taker_fee_bps"], updated["status"]) == (5, 25, "ACTIVE")
     trader = Keypair().pubkey()
     made = ok("market", "maker", str(ZONE), str(trader), "--cosigner", str(second_key))
-    assert (made["trader"], made["enabled"], made["seat"]) == (str(trader), True, 0)
+    assert (made["trader"], made["enabled"], made["seat"], made["seat_created"]) == (
+        str(trader),
+        True,
+        0,
+        True,
+    )
     shown = ok("market", "show", str(ZONE))
     assert (shown["seats"], shown["maker_fee_bps"], shown["tick_size"]) == (1, 5, 10)

@@ -267,7 +267,12 @@ def test_a_market_from_creation_to_fee_collection(tmp_path: Path, market: Market
     # A market maker is exempt from the per-epoch order limit only: carol (a consumer) made one still
     # does not sell.
     made = run_json("solgrid market maker", *scene.cli(reg, "market", "maker", z, carol.address))
-    assert (made["enabled"], made["seat"], made["trader"]) == (True, 1, carol.address)
+    assert (made["enabled"], made["seat"], made["seat_created"], made["trader"]) == (
+        True,
+        1,
+        False,
+        carol.address,
+    )
     one_line_error(
         invoke(*scene.cli(carol, "order", "sell", z, "--kwh", "0.5", "--price", "0.3")),
         1,

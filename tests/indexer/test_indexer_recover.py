@@ -31,7 +31,7 @@ from trading_events import CLIENT, PROGRAM, Book, emitted
 from solgrid.indexer import store as store_module
 from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.models import Alert, Event, Meter, MeterReading, Settlement, Transaction
-from solgrid.indexer.recover import EVENT_OF, NO_EVENTS, EventRecoverer, Execution
+from solgrid.indexer.recover import EVENT_OF, EventRecoverer, Execution
 from solgrid.indexer.service import default_coders
 from solgrid.indexer.store import Store
 from solgrid.sdk.energy_token import BASE_UNITS_PER_WH, EnergyTokenClient
@@ -275,35 +275,37 @@ def test_what_cannot_be_rebuilt_is_named() -> None:
 
 
 def test_every_instruction_of_the_idls_has_known_events() -> None:
-    """A new instruction must say which event it emits (or that it emits through self-CPIs, or none),
-    or a truncation of it could not be placed."""
-    silent = []
+    """A new instruction must say which event it emits (or that it emits through self-CPIs), or a
+    truncation of it could not be placed. Every trading instruction emits through a self-CPI."""
     for coder in default_coders():
         for ix in coder.idl.instructions:
             key = (coder.idl.name, ix.name)
             if any(account.name == "event_authority" for account in ix.accounts):
-                assert key not in EVENT_OF and key not in NO_EVENTS  # its events are its self-CPIs
-            elif key in NO_EVENTS:
-                silent.append(key)
-            elif ix.name != "submit_readings":
-                assert EVENT_OF.get(key) in coder.coder.events.discriminators.values()
-    assert silent == [("trading", "grow_market")] == sorted(NO_EVENTS)
+                assert key not in EVENT_OF  # its events are its self-CPIs
+            else:
+                assert coder.idl.name != "trading", key
+                if ix.name != "submit_readings":
+                    assert EVENT_OF.get(key) in coder.coder.events.discriminators.values()
 
 
-def test_a_cut_before_grow_market_misses_nothing_it_emits_no_event() -> None:
-    """Trading's grow_market emits no event, so a cut before it loses nothing of it; the self-CPI event
-    of the place_order after it is complete."""
+def test_a_cut_before_grow_market_keeps_its_self_cpi_event() -> None:
+    """A cut before trading's grow_market loses nothing of it: its MarketGrown is a self-CPI event, as
+    is the OrderPlaced of the place_order after it; both are complete and in order."""
     decoder = EventDecoder(default_coders())
-    market = Pubkey.new_unique()
+    book = Book()
+    market = Pubkey.from_string(book.market)
     grow = CLIENT.grow_market(payer=OWNER, market=market, extra_seats=1, extra_orders=8)
-    placed = Book(market=str(market)).place(str(OWNER), "Bid", 100, 5, 60)
+    grown = book.grown(str(OWNER), 1, 8, 60)
+    placed = book.place(str(OWNER), "Bid", 100, 5, 60)
     place = CLIENT.place_order(
         trader=OWNER, market=market, zone_id=7, seat=0, side=Side.BID, price=100, lots=5
     )
-    ran = Execution((memo(0), executed(1, grow), executed(2, place), emitted(2, *placed)))
+    ran = Execution((memo(0), executed(1, grow), emitted(1, *grown), executed(2, place), emitted(2, *placed)))
     decoded = decoder.decode_logs([*memo_logs(1), "Log truncated"], (str(MEMO), PROGRAM, PROGRAM))
     result = EventRecoverer(decoder.coders).recover(decoded, ran, decoder.cpi_events(ran.instructions))
     assert result.missing == []
     assert [(e.instruction_index, e.event_index, e.name, e.via_cpi) for e in result.events] == [
-        (2, 0, "OrderPlaced", True)
+        (1, 0, "MarketGrown", True),
+        (2, 0, "OrderPlaced", True),
     ]
+    assert result.events[0].data["lamports_paid"] == grown[1]["lamports_paid"]

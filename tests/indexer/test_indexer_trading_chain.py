@@ -3,9 +3,9 @@ genesis), indexed live by ``solgrid indexer run``'s service, compared with the m
 
 The run covers each kind of order change: a partial fill, a maker filled, an IOC whose remainder is
 cancelled after it met an expired ask (lazy expiry), a cancel, a prune, a self-trade decrement, plus
-grow_market (no event), a market update and fee collection. Registering a trader, verifying it and
-claiming its seat go in one transaction, so the registry's catch-up may store it first (the tables do
-not depend on which program's catch-up stores what)."""
+grow_market (its MarketGrown stored as a plain event), a market update and fee collection.
+Registering a trader, verifying it and claiming its seat go in one transaction, so the registry's
+catch-up may store it first (the tables do not depend on which program's catch-up stores what)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ from spl.token.instructions import (
 from websockets.asyncio.client import connect
 
 from node_market import funded
-from solgrid.indexer.models import Market, Order, OrderStateChange, PriceBucket, Trade, Transaction
+from solgrid.indexer.models import Event, Market, Order, OrderStateChange, PriceBucket, Trade, Transaction
 from solgrid.indexer.service import IndexerConfig
 from solgrid.localnet.background import BackgroundNode
 from solgrid.localnet.genesis import GenesisProgram
@@ -392,9 +392,17 @@ async def check(
         == (60 * LOT_WH, 50 * LOT_WH)
     )
 
-    # grow_market emitted nothing, and was indexed as such
+    # grow_market emitted its one MarketGrown through its self-CPI, stored in `events` only
     [grown] = await view.rows(Transaction, Transaction.signature == run.grown)
-    assert grown.succeeded and grown.event_count == 0 and not grown.logs_truncated
+    assert grown.succeeded and grown.event_count == 1 and not grown.logs_truncated
+    [event] = await view.rows(Event, Event.signature == run.grown)
+    assert (event.name, event.data["market"], event.data["payer"]) == (
+        "MarketGrown",
+        str(run.market),
+        str(run.me),
+    )
+    assert (event.data["extra_seats"], event.data["extra_orders"]) == (1, 8)
+    assert event.data["lamports_paid"] > 0 and event.data["order_capacity"] >= 8
 
     # the feed pushed each trade and each book change of the zone, as stored
     pushed = [f["trade"] for f in frames if f["type"] == "trade"]

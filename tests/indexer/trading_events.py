@@ -275,6 +275,25 @@ class Book:
     def expired(self, timestamp: int, *removals: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         return ("OrdersExpired", {"market": self.market, "timestamp": timestamp, "orders": list(removals)})
 
+    def grown(
+        self, payer: str, extra_seats: int, extra_orders: int, timestamp: int
+    ) -> tuple[str, dict[str, Any]]:
+        """``MarketGrown`` of a market that had no slot (96 bytes a seat, 56 an order slot; the rent is
+        a made-up figure: the indexer stores it as given)."""
+        return (
+            "MarketGrown",
+            {
+                "market": self.market,
+                "payer": payer,
+                "extra_seats": extra_seats,
+                "extra_orders": extra_orders,
+                "seat_capacity": extra_seats,
+                "order_capacity": extra_orders,
+                "lamports_paid": 6_960 * (96 * extra_seats + 56 * extra_orders),
+                "timestamp": timestamp,
+            },
+        )
+
     def deposited(self, trader: str, mint: str, amount: int, timestamp: int) -> tuple[str, dict[str, Any]]:
         return (
             "Deposited",

@@ -26,9 +26,9 @@ from solgrid.sdk.registry import UserRole
 from solgrid.sdk.trading import MarketParams, MarketStatus, OrderState, Side
 from solgrid.sdk.trading.events import (
     MarketCreated,
+    MarketGrown,
     MarketMakerSet,
     MarketUpdated,
-    SeatClaimed,
     TradingInitialized,
 )
 from solgrid.sdk.trading.units import DEFAULT_MAX_ORDERS_PER_EPOCH, DEFAULT_TAKER_FEE_BPS
@@ -517,9 +517,11 @@ def test_set_market_maker_gives_a_seat_to_a_trader_without_one(trading: TradingE
     seat = state.seat_of(maker.pubkey())
     assert seat is not None and seat.market_maker and seat.index == 0
     assert env.registry.balance(maker.pubkey()) == before  # the payer paid for the seat
+    # One event through one self-CPI: the seat it created is in MarketMakerSet, no SeatClaimed.
     assert env.events(sent) == [
-        SeatClaimed(market=market, trader=maker.pubkey(), seat=0, timestamp=env.now()),
-        MarketMakerSet(market=market, trader=maker.pubkey(), seat=0, enabled=True, timestamp=env.now()),
+        MarketMakerSet(
+            market=market, trader=maker.pubkey(), seat=0, enabled=True, seat_created=True, timestamp=env.now()
+        ),
     ]
     # A claim_seat afterwards is refused: the trader has its seat.
     claim = env.client.claim_seat(trader=maker.pubkey(), market=market)
@@ -534,7 +536,12 @@ def test_set_market_maker_on_an_existing_seat_and_back(trading: TradingEnv) -> N
     sent = env.set_market_maker(market, trader.pubkey)
     assert env.events(sent) == [
         MarketMakerSet(
-            market=market, trader=trader.pubkey, seat=trader.seat, enabled=True, timestamp=env.now()
+            market=market,
+            trader=trader.pubkey,
+            seat=trader.seat,
+            enabled=True,
+            seat_created=False,
+            timestamp=env.now(),
         )
     ]
     state = env.market_state(market)
@@ -620,7 +627,7 @@ def test_grow_market_adds_slots_at_the_payers_expense_and_keeps_the_book(trading
     lamports = env.registry.balance(market)
     size = len(env.registry.data(market))
     ix = env.client.grow_market(payer=funder.pubkey(), market=market, extra_seats=3, extra_orders=5)
-    env.send([ix], [funder])
+    sent = env.send([ix], [funder])
     grown = size + 3 * SEAT_LEN + 5 * ORDER_LEN
     assert len(env.registry.data(market)) == grown
     assert env.registry.balance(market) == rent(env, grown)
@@ -628,6 +635,18 @@ def test_grow_market_adds_slots_at_the_payers_expense_and_keeps_the_book(trading
     after = env.market_state(market)
     assert after.header.seat_capacity == before.header.seat_capacity + 3
     assert after.header.order_capacity == before.header.order_capacity + 5
+    assert env.events(sent) == [
+        MarketGrown(
+            market=market,
+            payer=funder.pubkey(),
+            extra_seats=3,
+            extra_orders=5,
+            seat_capacity=after.header.seat_capacity,
+            order_capacity=after.header.order_capacity,
+            lamports_paid=rent(env, grown) - lamports,
+            timestamp=env.now(),
+        )
+    ]
     assert (after.seats, after.bids, after.asks) == (before.seats, before.bids, before.asks)
     # The book still trades.
     placed = env.placed(env.place(market, buyer, Side.BID, price=130, lots=150))
@@ -666,6 +685,12 @@ def test_grow_market_refuses_other_accounts(trading: TradingEnv) -> None:
     ):
         ix = env.client.grow_market(payer=env.payer.pubkey(), market=account, extra_seats=1, extra_orders=0)
         assert env.fail([ix]) == code(error)
+    market = env.client.market_pda(ZONE_ID, env.quote_mint.pubkey()).address
+    ix = env.client.grow_market(payer=env.payer.pubkey(), market=market, extra_seats=1, extra_orders=0)
+    assert env.fail([replace_account(ix, "event_authority", env.payer.pubkey())]) == code(
+        "InvalidEventAuthority"
+    )
+    assert env.fail([replace_account(ix, "config", env.payer.pubkey())]) == code("InvalidOwner")
 
 
 def test_preallocated_slots_are_used_before_the_market_grows(trading: TradingEnv) -> None:

@@ -338,6 +338,8 @@ event!(
         trader: Address,
         seat: PodU32,
         enabled: u8,
+        /// The trader had no seat: this instruction gave it `seat` (no `SeatClaimed` is emitted).
+        seat_created: u8,
         timestamp: PodI64,
     }
 );
@@ -438,6 +440,22 @@ event!(
         recipient: Address,
         destination: Address,
         amount: PodU64,
+        timestamp: PodI64,
+    }
+);
+
+event!(
+    /// `grow_market` added seat and order slots to a market.
+    MarketGrown {
+        market: Address,
+        payer: Address,
+        extra_seats: PodU16,
+        extra_orders: PodU16,
+        /// The market's capacities afterwards.
+        seat_capacity: PodU32,
+        order_capacity: PodU32,
+        /// Lamports the payer paid to keep the larger market rent-exempt.
+        lamports_paid: PodU64,
         timestamp: PodI64,
     }
 );

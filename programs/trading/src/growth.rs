@@ -2,7 +2,7 @@
 //! size, the account is resized and the book moves its regions (`solgrid_order_book::layout::grow`).
 
 use pinocchio::{
-    account::MAX_PERMITTED_DATA_INCREASE, AccountView, Address, ProgramResult, UnsafeResize,
+    account::MAX_PERMITTED_DATA_INCREASE, error::ProgramError, AccountView, Address, UnsafeResize,
 };
 use pinocchio_system::instructions::Transfer;
 use solgrid_order_book::layout::{self, ORDER_LEN, SEAT_LEN};
@@ -16,9 +16,11 @@ use crate::{
 /// Order slots added when a resting order finds none free.
 pub const ORDER_SLOTS_PER_GROWTH: u32 = 8;
 
-/// Grows `market` by `extra_seats` seats and `extra_orders` order slots, at `payer`'s expense.
+/// Grows `market` by `extra_seats` seats and `extra_orders` order slots, at `payer`'s expense;
+/// returns the lamports `payer` paid (the rent-exempt minimum of the new size less what the market
+/// held).
 ///
-/// Called at most once per instruction, before the instruction's other work on the market.
+/// Called at most once per instruction, with no view of the market's data alive.
 pub fn grow(
     program_id: &Address,
     payer: &AccountView,
@@ -26,7 +28,7 @@ pub fn grow(
     system_program: &AccountView,
     extra_seats: u32,
     extra_orders: u32,
-) -> ProgramResult {
+) -> Result<u64, ProgramError> {
     checks::payer(payer)?;
     checks::system_program(system_program)?;
     // Checks owner, writability and discriminator before anything moves.
@@ -38,12 +40,12 @@ pub fn grow(
     }
     let new_len = market.data_len() + added;
     let needed = Rent::get()?.minimum_balance(new_len)?;
-    let lamports = market.lamports();
-    if needed > lamports {
+    let paid = needed.saturating_sub(market.lamports());
+    if paid > 0 {
         Transfer {
             from: payer,
             to: market,
-            lamports: needed - lamports,
+            lamports: paid,
         }
         .invoke()?;
     }
@@ -52,5 +54,6 @@ pub fn grow(
     unsafe { market.resize(new_len) };
     // SAFETY: no other reference into the data exists.
     let data = unsafe { state::market_data(program_id, market)? };
-    layout::grow(data, extra_seats, extra_orders).map_err(book_error)
+    layout::grow(data, extra_seats, extra_orders).map_err(book_error)?;
+    Ok(paid)
 }

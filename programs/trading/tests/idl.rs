@@ -520,8 +520,11 @@ const ACCOUNT_FLAGS: &[(&str, AccountFlags)] = &[
         "grow_market",
         &[
             ("payer", true, true),
+            ("config", false, false),
             ("market", true, false),
             ("system_program", false, false),
+            ("event_authority", false, false),
+            ("program", false, false),
         ],
     ),
 ];
@@ -846,6 +849,7 @@ fn every_type_is_pinned() {
             "OrderCancelled",
             "OrdersExpired",
             "FeesCollected",
+            "MarketGrown",
         ]
     );
 }
@@ -871,6 +875,7 @@ fn events() {
             "Deposited",
             "FeesCollected",
             "MarketCreated",
+            "MarketGrown",
             "MarketMakerSet",
             "MarketUpdated",
             "OrderCancelled",
@@ -903,7 +908,7 @@ fn events() {
     event::<MarketMakerSet>(
         &idl,
         "MarketMakerSet",
-        rust_layout!(MarketMakerSet; market, trader, seat, enabled, timestamp),
+        rust_layout!(MarketMakerSet; market, trader, seat, enabled, seat_created, timestamp),
     );
     event::<SeatClaimed>(
         &idl,
@@ -944,6 +949,12 @@ fn events() {
         "FeesCollected",
         rust_layout!(FeesCollected; market, recipient, destination, amount, timestamp),
     );
+    event::<MarketGrown>(
+        &idl,
+        "MarketGrown",
+        rust_layout!(MarketGrown; market, payer, extra_seats, extra_orders, seat_capacity,
+            order_capacity, lamports_paid, timestamp),
+    );
 
     // The trailing vectors hold the book's records.
     let field_type = |ty: &str, field: &str| {
@@ -967,6 +978,7 @@ fn events() {
         defined("MarketStatus")
     );
     assert_eq!(field_type("MarketMakerSet", "enabled"), "bool");
+    assert_eq!(field_type("MarketMakerSet", "seat_created"), "bool");
 }
 
 /// Anchor's `emit_cpi` tag: `EVENT_IX_TAG` is `sha256("anchor:event")[..8]` read as a big-endian

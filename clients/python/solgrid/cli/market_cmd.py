@@ -426,13 +426,15 @@ def maker(
         "zone_id": zone_id,
         "trader": str(trader),
         "seat": event.seat,
+        "seat_created": event.seat_created,
         "enabled": event.enabled,
     }
     if as_json:
         emit_json(document)
         return
     state = "is a market maker" if event.enabled else "is no longer a market maker"
-    click.echo(f"{trader} {state} in the market of grid zone {zone_id} (seat {event.seat})")
+    seat = f"seat {event.seat}, claimed for it now" if event.seat_created else f"seat {event.seat}"
+    click.echo(f"{trader} {state} in the market of grid zone {zone_id} ({seat})")
     click.echo(f"signature: {signature}")
 
 

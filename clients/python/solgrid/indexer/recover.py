@@ -23,10 +23,10 @@ IDL (through the anchorpy coders) decodes the data, and:
 ``burn(amount)`` (energy_token)
     ``GridBurned``: ``holder`` is account 0, ``token_account`` account 1, ``amount`` the argument.
 
-Trading's ``grow_market`` emits nothing (:data:`NO_EVENTS`); the other trading instructions emit
-through self-CPIs (below). Every other SolGrid instruction emits exactly one event whose fields need
-state the transaction does not show (old statuses, clock timestamps, zone ids); its name is known, so
-the positions stay right, but it is reported as not rebuilt. For each top-level instruction whose run
+Every trading instruction emits exactly one event through a self-CPI (below). Every other SolGrid
+instruction emits exactly one event whose fields need state the transaction does not show (old
+statuses, clock timestamps, zone ids); its name is known, so the positions stay right, but it is
+reported as not rebuilt. For each top-level instruction whose run
 the logs do not show completely, the events that survived must be a prefix of the planned ones (same
 names, in order): they are kept as logged (they are exact), and the rest of the plan fills in after
 them with ``recovered`` set. If they do not match, nothing is rebuilt for that instruction and that is
@@ -64,9 +64,6 @@ TOKEN_PROGRAMS = frozenset(
 )
 MINT_TO, MINT_TO_CHECKED = 7, 14
 """SPL Token instruction tags whose data is ``tag, amount: u64 LE, ...``."""
-
-NO_EVENTS: frozenset[tuple[str, str]] = frozenset({("trading", "grow_market")})
-"""Instructions that emit no event at all (trading's ``grow_market`` only reallocates the market)."""
 
 EVENT_OF: Mapping[tuple[str, str], str] = {
     ("registry", "initialize"): "ConfigInitialized",
@@ -271,8 +268,6 @@ class EventRecoverer:
         name, args = _decode_instruction(coder, ix.data)
         source = f"{program}.{name}"
         if (program, name) in self._by_cpi:  # its events are its self-CPIs, planned as its children
-            return []
-        if (program, name) in NO_EVENTS:
             return []
         if (program, name) == ("registry", "submit_readings"):
             return [

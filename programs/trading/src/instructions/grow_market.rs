@@ -1,22 +1,32 @@
 //! `grow_market(extra_seats: u16, extra_orders: u16)`: anyone pays to add seat and order slots to a
 //! market ahead of use (at most 10,240 bytes per instruction), so that traders' instructions find
 //! free slots. Without it the market grows on demand: a new seat on `claim_seat`, eight order slots
-//! when a resting order finds none free (paid by that trader).
+//! when an order that rests finds none free (paid by that trader).
 //!
 //! Accounts:
 //! 0. `[signer, writable]` payer.
-//! 1. `[writable]` market.
-//! 2. `[]` system_program.
+//! 1. `[]` config.
+//! 2. `[writable]` market.
+//! 3. `[]` system_program.
+//! 4. `[]` event_authority.
+//! 5. `[]` program.
 //!
-//! No event: nothing a trader owns changes.
+//! Emits `MarketGrown`.
 
 use pinocchio::{AccountView, Address, ProgramResult};
-use solgrid_program_kit::{discriminator, impl_pod, instruction, pod::PodU16, KitError};
+use solgrid_program_kit::{
+    clock, discriminator, impl_pod, instruction,
+    pod::{PodI64, PodU16, PodU32, PodU64},
+    KitError,
+};
 
-use crate::growth;
+use crate::{
+    events::{self, EventAccounts, MarketGrown},
+    growth, state,
+};
 
 pub const DISCRIMINATOR: u64 = discriminator::as_u64(discriminator::instruction("grow_market"));
-pub const ACCOUNTS_LEN: usize = 3;
+pub const ACCOUNTS_LEN: usize = 6;
 
 #[repr(C)]
 pub struct GrowMarketArgs {
@@ -31,15 +41,35 @@ impl_pod!(GrowMarketArgs {
 
 pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) -> ProgramResult {
     let args: &GrowMarketArgs = instruction::args(args)?;
-    let [payer, market, system_program, ..] = accounts else {
+    let [payer, config, market, system_program, event_authority, program, ..] = accounts else {
         return Err(KitError::NotEnoughAccounts.into());
     };
-    growth::grow(
+    let event_accounts = EventAccounts::load(program_id, config, event_authority, program)?;
+    let paid = growth::grow(
         program_id,
         payer,
         market,
         system_program,
         args.extra_seats.get() as u32,
         args.extra_orders.get() as u32,
+    )?;
+    let (seat_capacity, order_capacity) = {
+        // SAFETY: no other view of the market's data is alive; dropped before the CPI.
+        let book = unsafe { state::load_market(program_id, market)? };
+        (book.header.seat_capacity, book.header.order_capacity)
+    };
+    events::emit(
+        program_id,
+        &event_accounts,
+        &MarketGrown {
+            market: *market.address(),
+            payer: *payer.address(),
+            extra_seats: args.extra_seats,
+            extra_orders: args.extra_orders,
+            seat_capacity: PodU32::new(seat_capacity),
+            order_capacity: PodU32::new(order_capacity),
+            lamports_paid: PodU64::new(paid),
+            timestamp: PodI64::new(clock::unix_timestamp()?),
+        },
     )
 }

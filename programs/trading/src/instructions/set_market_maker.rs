@@ -12,7 +12,7 @@
 //! 6. `[]` program.
 //! 7. and after: `[signer]` cosigners: at least the registry's `regulator_threshold` distinct regulators.
 //!
-//! Emits `SeatClaimed` when a seat is created, then `MarketMakerSet`.
+//! Emits one `MarketMakerSet` (`seat_created` when the trader got its seat here).
 
 use pinocchio::{AccountView, Address, ProgramResult};
 use solgrid_program_kit::{
@@ -23,7 +23,7 @@ use solgrid_program_kit::{
 
 use crate::{
     errors::{book_error, TradingError},
-    events::{self, EventAccounts, MarketMakerSet, SeatClaimed},
+    events::{self, EventAccounts, MarketMakerSet},
     growth,
     state::{self, RegistryConfig},
 };
@@ -75,32 +75,20 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         let book = unsafe { state::load_market(program_id, market)? };
         (book.seat_of(trader), book.free_seat_slots() == 0)
     };
-    let now = clock::unix_timestamp()?;
-    let seat = match existing {
-        Some(seat) => seat,
-        None => {
-            if full {
-                growth::grow(program_id, payer, market, system_program, 1, 0)?;
-            }
-            let seat = unsafe { state::load_market(program_id, market)? }
-                .claim_seat(trader)
-                .map_err(book_error)?;
-            events::emit(
-                program_id,
-                &event_accounts,
-                &SeatClaimed {
-                    market: *market.address(),
-                    trader: args.trader,
-                    seat: PodU32::new(seat),
-                    timestamp: PodI64::new(now),
-                },
-            )?;
-            seat
-        }
+    let seat_created = existing.is_none();
+    if seat_created && full {
+        growth::grow(program_id, payer, market, system_program, 1, 0)?;
+    }
+    let seat = {
+        let mut book = unsafe { state::load_market(program_id, market)? };
+        let seat = match existing {
+            Some(seat) => seat,
+            None => book.claim_seat(trader).map_err(book_error)?,
+        };
+        book.set_market_maker(seat, trader, args.enabled == 1)
+            .map_err(book_error)?;
+        seat
     };
-    unsafe { state::load_market(program_id, market)? }
-        .set_market_maker(seat, trader, args.enabled == 1)
-        .map_err(book_error)?;
     events::emit(
         program_id,
         &event_accounts,
@@ -109,7 +97,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             trader: args.trader,
             seat: PodU32::new(seat),
             enabled: args.enabled,
-            timestamp: PodI64::new(now),
+            seat_created: seat_created as u8,
+            timestamp: PodI64::new(clock::unix_timestamp()?),
         },
     )
 }

@@ -8,7 +8,8 @@ PDAs (under the trading program unless noted):
   under the registry program.
 
 Instructions that act for a trader name its seat (an index into the market's seats): read it with
-:meth:`TradingClient.fetch_market` and :meth:`MarketState.seat_of`, or take it from ``SeatClaimed``.
+:meth:`TradingClient.fetch_market` and :meth:`MarketState.seat_of`, or take it from ``SeatClaimed`` (or
+``MarketMakerSet`` when that instruction gave the trader its seat).
 """
 
 from __future__ import annotations
@@ -249,10 +250,11 @@ class TradingClient:
     def grow_market(
         self, *, payer: Pubkey, market: Pubkey, extra_seats: int, extra_orders: int
     ) -> Instruction:
+        """``payer`` adds seat and order slots to ``market`` ahead of use (emits ``MarketGrown``)."""
         return self.coder.instruction(
             "grow_market",
             {"extra_seats": extra_seats, "extra_orders": extra_orders},
-            {"payer": payer, "market": market, "system_program": SYSTEM_PROGRAM_ID},
+            {"payer": payer, "market": market, "system_program": SYSTEM_PROGRAM_ID, **self._events()},
         )
 
     # -- traders -----------------------------------------------------------------------------------

@@ -100,6 +100,8 @@ class MarketMakerSet:
     trader: Pubkey
     seat: int
     enabled: bool
+    seat_created: bool
+    """The trader had no seat: this ``set_market_maker`` gave it ``seat`` (it emits no ``SeatClaimed``)."""
     timestamp: int
 
 
@@ -196,6 +198,21 @@ class FeesCollected:
     timestamp: int
 
 
+@dataclass(frozen=True)
+class MarketGrown:
+    market: Pubkey
+    payer: Pubkey
+    extra_seats: int
+    extra_orders: int
+    seat_capacity: int
+    """The market's seat slots after the growth."""
+    order_capacity: int
+    """The market's order slots after the growth."""
+    lamports_paid: int
+    """What the payer paid to keep the larger market rent-exempt."""
+    timestamp: int
+
+
 TradingEvent = (
     TradingInitialized
     | MarketCreated
@@ -208,6 +225,7 @@ TradingEvent = (
     | OrderCancelled
     | OrdersExpired
     | FeesCollected
+    | MarketGrown
 )
 
 _ENUM_FIELDS: dict[
@@ -232,6 +250,7 @@ _SIMPLE: dict[str, type[Any]] = {
         Withdrawn,
         OrderCancelled,
         FeesCollected,
+        MarketGrown,
     )
 }
 
