@@ -91,6 +91,25 @@ def test_market_actions_need_the_quorum(
     one_line_error(invoke("market", "update", str(ZONE), "--maker-fee-bps", "5", *common), 1, "needs 2")
     updated = ok("market", "update", str(ZONE), "--maker-fee-bps", "5", "--cosigner", str(second_key))
     assert (updated["maker_fee_bps"], updated["taker_fee_bps"], updated["status"]) == (5, 25, "ACTIVE")
+    assert (updated["tick_size"], updated["lot_size_wh"]) == (10, 100)
+    # No order rests yet: tick and lot size may change (their product a multiple of 1000).
+    resized = ok(
+        "market",
+        "update",
+        str(ZONE),
+        "--tick-size",
+        "20",
+        "--lot-size-wh",
+        "50",
+        "--cosigner",
+        str(second_key),
+    )
+    assert (resized["tick_size"], resized["lot_size_wh"], resized["maker_fee_bps"]) == (20, 50, 5)
+    one_line_error(
+        invoke("market", "update", str(ZONE), "--tick-size", "3", "--cosigner", str(second_key), *common),
+        2,
+        "must be a multiple of 1000",
+    )
     trader = Keypair().pubkey()
     made = ok("market", "maker", str(ZONE), str(trader), "--cosigner", str(second_key))
     assert (made["trader"], made["enabled"], made["seat"], made["seat_created"]) == (
@@ -100,4 +119,9 @@ def test_market_actions_need_the_quorum(
         True,
     )
     shown = ok("market", "show", str(ZONE))
-    assert (shown["seats"], shown["maker_fee_bps"], shown["tick_size"]) == (1, 5, 10)
+    assert (shown["seats"], shown["maker_fee_bps"], shown["tick_size"], shown["lot_size_wh"]) == (
+        1,
+        5,
+        20,
+        50,
+    )

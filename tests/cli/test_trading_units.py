@@ -13,6 +13,7 @@ from solders.pubkey import Pubkey
 from solgrid.cli.trading_units import (
     format_amount,
     format_base_kwh,
+    format_fill_price,
     format_kwh,
     format_price,
     format_time,
@@ -81,6 +82,14 @@ def test_quantities_are_whole_lots() -> None:
         with pytest.raises(click.BadParameter, match="100 Wh lots"):
             parse_kwh(bad, HEADER)
     assert format_kwh(15, HEADER) == "1.500" and format_base_kwh(1_500_000_000) == "1.500"
+
+
+def test_a_fills_price_comes_from_its_amounts() -> None:
+    """A fill made before the market's tick or lot size changed prints at its own price: 3 lots of
+    100 Wh at 120 ticks of 1,000 atoms per kWh are 36,000 atoms, whatever the header says now."""
+    assert format_fill_price(300 * 10**6, 36_000, HEADER) == "0.120000"
+    assert format_fill_price(300 * 10**6, 36_000, replace(HEADER, tick_size=5, lot_size_wh=200)) == "0.120000"
+    assert format_fill_price(0, 0, HEADER) == "0.000000"
 
 
 def test_token_amounts_are_whole_atoms() -> None:

@@ -253,6 +253,11 @@ def test_a_market_from_creation_to_fee_collection(tmp_path: Path, market: Market
     )
     assert (paused["status"], paused["taker_fee_bps"], paused["maker_fee_bps"]) == ("PAUSED", 30, 0)
     one_line_error(
+        invoke(*scene.cli(reg, "market", "update", z, "--tick-size", "2000")),
+        1,
+        "resting order(s): tick and lot size change only while no order rests",
+    )
+    one_line_error(
         invoke(*scene.cli(alice, "order", "sell", z, "--kwh", "0.1", "--price", "0.12")),
         1,
         "trading: MarketPaused",

@@ -426,6 +426,41 @@ async def test_market_updates_follow_the_latest_by_slot(db: DB) -> None:
     assert await rows(db, Market, "quote_decimals", "created_slot", "created_at") == [(None, 10, 5)]
 
 
+@pytest.mark.parametrize("order", ["newest_first", "update_last"])
+async def test_a_new_tick_and_lot_size_apply_from_their_update(db: DB, tmp_path: Path, order: str) -> None:
+    """The program changes tick and lot size only while no order rests: the market row takes the latest,
+    each bucket's book counts the lot size in force at its end, trades keep their exact price per kWh;
+    the same when the transactions are indexed newest first, or the update after everything else."""
+    b = Book()
+    txs = [
+        trading_tx([b.created(0)], slot=10, decimals=[(b.quote_mint, 6)]),
+        trading_tx([b.place(ALICE, "Ask", 100, 10, 10)], slot=11),  # 0: 10 lots of 100 Wh rest
+        trading_tx([b.cancel(ALICE, 0, "Ask", 100, 10, 1000)], slot=12),  # the book is empty
+        trading_tx([b.updated(1100, "Active", tick_size=5_000, lot_size_wh=200)], slot=13),
+        trading_tx([b.place(ALICE, "Ask", 200, 5, 1200)], slot=14),  # 1: 5 lots of 200 Wh at 200 ticks
+        trading_tx([b.place(BOB, "Bid", 200, 2, 1300, [b.fill(ALICE, 1, 200, 2, 3)])], slot=15),  # 2
+    ]
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'in_order.db'}")
+    try:
+        await migrate(engine)
+        in_order = sessions(engine)
+        for t in txs:
+            await store(in_order, new_store(), t)
+        expected = await snapshot(in_order)
+    finally:
+        await engine.dispose()
+    s = new_store()
+    for t in reversed(txs) if order == "newest_first" else [*txs[:3], *txs[4:], txs[3]]:
+        await store(db, s, t)
+    assert await snapshot(db) == expected
+    assert await rows(db, Market, "tick_size", "lot_size_wh") == [(5_000, 200)]
+    # 1.0 per kWh: 200 ticks of 5,000 atoms; 2 lots of 200 Wh
+    assert await rows(db, Trade, "price_ticks", "price", "lots", "energy_wh", "quote_amount") == [
+        (200, 1_000_000, 2, 400, 400_000)
+    ]
+    assert await rows(db, PriceBucket, "bucket_start", "ask_wh", "bid_wh") == [(0, 1_000, 0), (900, 600, 0)]
+
+
 async def test_an_order_with_64_fills_and_16_removals_is_indexed_whole(db: DB) -> None:
     """The program's limit is 80 steps per order; an order filling 64 makers (and removing 16 expired
     ones on the way) is one event whose every step becomes its rows."""

@@ -227,6 +227,8 @@ async def trade(run: Run) -> dict[str, Keypair]:
         [
             trading.update_market(
                 market=run.market,
+                tick_size=TICK,
+                lot_size_wh=LOT_WH,
                 min_order_lots=1,
                 taker_fee_bps=30,
                 maker_fee_bps=10,

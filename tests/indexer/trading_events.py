@@ -142,13 +142,24 @@ class Book:
         )
 
     def updated(
-        self, timestamp: int, status: str = "Paused", taker_fee_bps: int = 30
+        self,
+        timestamp: int,
+        status: str = "Paused",
+        taker_fee_bps: int = 30,
+        *,
+        tick_size: int | None = None,
+        lot_size_wh: int | None = None,
     ) -> tuple[str, dict[str, Any]]:
+        """A MarketUpdated; a new tick or lot size also applies to the events this book writes next."""
+        self.tick_size = self.tick_size if tick_size is None else tick_size
+        self.lot_size_wh = self.lot_size_wh if lot_size_wh is None else lot_size_wh
         return (
             "MarketUpdated",
             {
                 "market": self.market,
                 "fee_recipient": pubkey(),
+                "tick_size": self.tick_size,
+                "lot_size_wh": self.lot_size_wh,
                 "min_order_lots": 2,
                 "taker_fee_bps": taker_fee_bps,
                 "maker_fee_bps": 5,

@@ -392,6 +392,8 @@ def test_update_market_changes_parameters_and_emits_event(trading: TradingEnv) -
         MarketUpdated(
             market=market,
             fee_recipient=recipient,
+            tick_size=1_000,
+            lot_size_wh=1,
             min_order_lots=5,
             taker_fee_bps=40,
             maker_fee_bps=10,
@@ -430,9 +432,50 @@ def test_update_market_needs_a_regulator_quorum(trading: TradingEnv) -> None:
     assert env.market_state(market).header.taker_fee_bps == 25
 
 
+def test_update_market_changes_tick_and_lot_size_only_while_no_order_rests(trading: TradingEnv) -> None:
+    env = trading
+    market = env.create_market()
+    seller = env.trader(market, base=10 * 10**9)
+    buyer = env.trader(market, quote=1_000_000)
+    env.place(market, seller, Side.ASK, price=100, lots=10, expires_at=env.now() + 60)
+    quorum = env.registry.quorum()
+    for change in ({"tick_size": 2_000}, {"lot_size_wh": 10}, {"tick_size": 500, "lot_size_wh": 10}):
+        ix = env.update_market_ix(market, **change)  # type: ignore[arg-type]
+        assert env.fail([ix], quorum) == code("OrdersResting")
+    # The same tick and lot with other changes go through while orders rest.
+    env.update_market(market, tick_size=1_000, lot_size_wh=1, taker_fee_bps=30)
+    # An expired order still rests until matching or a prune removes it.
+    env.advance(60)
+    assert env.fail([env.update_market_ix(market, tick_size=500, lot_size_wh=10)], quorum) == code(
+        "OrdersResting"
+    )
+    env.prune(market)
+
+    sent = env.update_market(market, tick_size=500, lot_size_wh=10)
+    h = env.market_state(market).header
+    assert (h.tick_size, h.lot_size_wh, h.base_atoms_per_lot, h.quote_per_lot_tick) == (500, 10, 10**7, 5)
+    [event] = env.events(sent)
+    assert isinstance(event, MarketUpdated) and (event.tick_size, event.lot_size_wh) == (500, 10)
+    # The next orders count in the new units: 3 lots of 10 Wh at 100 ticks of 0.0005 per kWh.
+    env.place(market, seller, Side.ASK, price=100, lots=3)
+    placed = env.placed(env.place(market, buyer, Side.BID, price=100, lots=3))
+    assert (placed.base_traded, placed.quote_traded, placed.taker_fee) == (3 * 10**7, 1_500, 5)
+    env.assert_conserved(market)
+
+
 @pytest.mark.parametrize(
     "change",
-    [{"min_order_lots": 0}, {"max_orders_per_epoch": 0}, {"taker_fee_bps": 1_001}, {"maker_fee_bps": 5_000}],
+    [
+        {"min_order_lots": 0},
+        {"max_orders_per_epoch": 0},
+        {"taker_fee_bps": 1_001},
+        {"maker_fee_bps": 5_000},
+        {"tick_size": 0},
+        {"lot_size_wh": 0},
+        {"tick_size": 999},
+        {"tick_size": 3, "lot_size_wh": 7},
+        {"tick_size": 1_000, "lot_size_wh": 2**60},
+    ],
     ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()),
 )
 def test_update_market_refuses_parameters_out_of_range(trading: TradingEnv, change: dict[str, int]) -> None:

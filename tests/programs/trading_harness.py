@@ -398,6 +398,8 @@ class TradingEnv:
         self,
         market: Pubkey,
         *,
+        tick_size: int | None = None,
+        lot_size_wh: int | None = None,
         min_order_lots: int | None = None,
         taker_fee_bps: int | None = None,
         maker_fee_bps: int | None = None,
@@ -410,6 +412,8 @@ class TradingEnv:
         h = self.market_state(market).header
         return self.client.update_market(
             market=market,
+            tick_size=h.tick_size if tick_size is None else tick_size,
+            lot_size_wh=h.lot_size_wh if lot_size_wh is None else lot_size_wh,
             min_order_lots=h.min_order_lots if min_order_lots is None else min_order_lots,
             taker_fee_bps=h.taker_fee_bps if taker_fee_bps is None else taker_fee_bps,
             maker_fee_bps=h.maker_fee_bps if maker_fee_bps is None else maker_fee_bps,

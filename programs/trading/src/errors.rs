@@ -70,6 +70,7 @@ errors! {
     InvalidGrowth = 6134 => "A market grows by 1 to 10,240 bytes per instruction, in whole seats and orders",
     InvalidOrderArgs = 6135 => "Side, order kind, self-trade mode or market status is not a known variant",
     EventTooLarge = 6136 => "The instruction's events do not fit in one event instruction",
+    OrdersResting = 6137 => "Tick and lot size change only while no order rests",
 }
 
 impl From<TradingError> for ProgramError {

@@ -321,6 +321,8 @@ event!(
     MarketUpdated {
         market: Address,
         fee_recipient: Address,
+        tick_size: PodU64,
+        lot_size_wh: PodU64,
         min_order_lots: PodU64,
         taker_fee_bps: PodU16,
         maker_fee_bps: PodU16,

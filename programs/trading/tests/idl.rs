@@ -324,8 +324,8 @@ fn argument_layouts_are_the_rust_argument_structs() {
     );
     assert_eq!(
         args("update_market"),
-        rust_layout!(update_market::UpdateMarketArgs; min_order_lots, taker_fee_bps,
-            maker_fee_bps, max_orders_per_epoch, fee_recipient, status)
+        rust_layout!(update_market::UpdateMarketArgs; tick_size, lot_size_wh, min_order_lots,
+            taker_fee_bps, maker_fee_bps, max_orders_per_epoch, fee_recipient, status)
     );
     assert_eq!(
         args("set_market_maker"),
@@ -902,8 +902,8 @@ fn events() {
     event::<MarketUpdated>(
         &idl,
         "MarketUpdated",
-        rust_layout!(MarketUpdated; market, fee_recipient, min_order_lots, taker_fee_bps,
-            maker_fee_bps, max_orders_per_epoch, status, timestamp),
+        rust_layout!(MarketUpdated; market, fee_recipient, tick_size, lot_size_wh, min_order_lots,
+            taker_fee_bps, maker_fee_bps, max_orders_per_epoch, status, timestamp),
     );
     event::<MarketMakerSet>(
         &idl,

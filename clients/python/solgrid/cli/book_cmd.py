@@ -16,7 +16,15 @@ from solders.pubkey import Pubkey
 
 from solgrid.cli.common import Settings, call, cluster_options, emit_json, json_option, status
 from solgrid.cli.markets import market_of, markets_of, quote_mint_option, zone_argument
-from solgrid.cli.trading_units import SIDE_NAMES, format_kwh, format_price, format_quote, format_time
+from solgrid.cli.trading_units import (
+    SIDE_NAMES,
+    format_base_kwh,
+    format_fill_price,
+    format_kwh,
+    format_price,
+    format_quote,
+    format_time,
+)
 from solgrid.sdk.clock import cluster_time
 from solgrid.sdk.trading import Level, MarketState, TradingClient
 from solgrid.sdk.trading.market import MarketHeader
@@ -94,9 +102,9 @@ def trade_json(trade: Trade, market: MarketState) -> dict[str, Any]:
         "time": trade.timestamp,
         "market": str(market.address),
         "zone_id": h.zone_id,
-        "price": format_price(fill.price, h),
+        "price": format_fill_price(fill.base_amount, fill.quote_amount, h),
         "price_ticks": fill.price,
-        "kwh": format_kwh(fill.lots, h),
+        "kwh": format_base_kwh(fill.base_amount),
         "lots": fill.lots,
         "quote": format_quote(fill.quote_amount, h),
         "taker_side": SIDE_NAMES[trade.taker_side],

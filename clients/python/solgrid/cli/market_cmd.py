@@ -192,6 +192,17 @@ async def _regulated_send(
     return str(landed.signature)
 
 
+def _check_tick_and_lot(tick_size: int, lot_size_wh: int) -> None:
+    try:
+        quote_per_lot_tick(tick_size, lot_size_wh)
+    except ValueError:
+        raise click.BadParameter(
+            f"tick size x lot size ({tick_size} x {lot_size_wh}) must be a multiple of 1000, so that one lot "
+            "at one tick is a whole number of quote atoms",
+            param_hint="--tick-size/--lot-size-wh",
+        ) from None
+
+
 @market.command("create")
 @zone_argument()
 @click.option("--quote-mint", type=PUBKEY, required=True, help="The SPL Token mint prices are paid in.")
@@ -226,14 +237,7 @@ def create(
     as_json: bool,
 ) -> None:
     """Open the GRID market of ZONE against --quote-mint (regulator quorum; the wallet pays the rent)."""
-    try:
-        quote_per_lot_tick(tick_size, lot_size_wh)
-    except ValueError:
-        raise click.BadParameter(
-            f"tick size x lot size ({tick_size} x {lot_size_wh}) must be a multiple of 1000, so that one lot "
-            "at one tick is a whole number of quote atoms",
-            param_hint="--tick-size/--lot-size-wh",
-        ) from None
+    _check_tick_and_lot(tick_size, lot_size_wh)
     wallet = settings.keypair()
     cosigners = read_cosigners(cosigner_paths)
     client = TradingClient()
@@ -291,6 +295,8 @@ def create(
 @market.command("update")
 @zone_argument()
 @quote_mint_option
+@click.option("--tick-size", type=U64, help="Price tick: quote atoms per kWh (only while no order rests).")
+@click.option("--lot-size-wh", type=U64, help="Quantity lot, Wh (only while no order rests).")
 @click.option("--min-order-lots", type=U64, help="Smallest order, lots.")
 @click.option("--taker-fee-bps", type=FEE_BPS)
 @click.option("--maker-fee-bps", type=FEE_BPS)
@@ -303,6 +309,8 @@ def create(
 def update(
     zone_id: int,
     quote_mint: Pubkey | None,
+    tick_size: int | None,
+    lot_size_wh: int | None,
     min_order_lots: int | None,
     taker_fee_bps: int | None,
     maker_fee_bps: int | None,
@@ -314,8 +322,17 @@ def update(
     as_json: bool,
 ) -> None:
     """Change parameters of the market of ZONE (regulator quorum); what is not given stays as it is.
-    Tick and lot size never change."""
-    changes = (min_order_lots, taker_fee_bps, maker_fee_bps, max_orders_per_epoch, fee_recipient, new_status)
+    Tick and lot size change only while no order rests in the market."""
+    changes = (
+        tick_size,
+        lot_size_wh,
+        min_order_lots,
+        taker_fee_bps,
+        maker_fee_bps,
+        max_orders_per_epoch,
+        fee_recipient,
+        new_status,
+    )
     if all(value is None for value in changes):
         raise click.UsageError("nothing to change: give at least one of the options")
     wallet = settings.keypair()
@@ -326,6 +343,16 @@ def update(
         await require_trading(rpc, client, settings.url, settings.commitment)
         found = await market_of(rpc, client, zone_id, quote_mint, settings.commitment)
         h = found.header
+        tick = h.tick_size if tick_size is None else tick_size
+        lot = h.lot_size_wh if lot_size_wh is None else lot_size_wh
+        if (tick, lot) != (h.tick_size, h.lot_size_wh):
+            _check_tick_and_lot(tick, lot)
+            resting = h.bid_count + h.ask_count
+            if resting:
+                raise UserFacingError(
+                    f"the market of grid zone {zone_id} has {resting} resting order(s): tick and lot size "
+                    "change only while no order rests"
+                )
         status(f"updating the market of grid zone {zone_id} ...")
         signature = await _regulated_send(
             rpc,
@@ -334,6 +361,8 @@ def update(
             cosigners,
             lambda regulators: client.update_market(
                 market=found.address,
+                tick_size=tick,
+                lot_size_wh=lot,
                 min_order_lots=h.min_order_lots if min_order_lots is None else min_order_lots,
                 taker_fee_bps=h.taker_fee_bps if taker_fee_bps is None else taker_fee_bps,
                 maker_fee_bps=h.maker_fee_bps if maker_fee_bps is None else maker_fee_bps,
@@ -355,6 +384,8 @@ def update(
         "signature": signature,
         "market": str(after.address),
         "zone_id": h.zone_id,
+        "tick_size": h.tick_size,
+        "lot_size_wh": h.lot_size_wh,
         "min_order_lots": h.min_order_lots,
         "taker_fee_bps": h.taker_fee_bps,
         "maker_fee_bps": h.maker_fee_bps,
@@ -367,6 +398,7 @@ def update(
         return
     click.echo(f"updated the market of grid zone {h.zone_id} ({after.address})")
     click.echo(
+        f"tick {format_price(1, h)} per kWh ({h.tick_size} atoms), lot {h.lot_size_wh} Wh, "
         f"minimum order {h.min_order_lots} lots, taker {h.taker_fee_bps} bps, maker {h.maker_fee_bps} bps, "
         f"{h.max_orders_per_epoch} orders per epoch, fees to {h.fee_recipient}, {h.status.name}"
     )

@@ -16,6 +16,7 @@ import click
 from solgrid.sdk.trading.funding import Asset
 from solgrid.sdk.trading.market import MarketHeader
 from solgrid.sdk.trading.units import (
+    BASE_ATOMS_PER_WH,
     BASE_DECIMALS,
     Side,
     atoms_to_units,
@@ -80,6 +81,14 @@ def parse_amount(text: str, asset: Asset, header: MarketHeader) -> int:
 def format_price(ticks: int, header: MarketHeader) -> str:
     """Ticks as quote units per kWh with the quote mint's decimals (``0.120000``)."""
     return f"{ticks_to_price(ticks, header.tick_size, header.quote_decimals):.{header.quote_decimals}f}"
+
+
+def format_fill_price(base_amount: int, quote_amount: int, header: MarketHeader) -> str:
+    """A fill's price per kWh from its amounts (exact: the quote of whole Wh at a whole tick), so it
+    stays right after the market's tick or lot size changed."""
+    wh = base_amount // BASE_ATOMS_PER_WH
+    atoms_per_kwh = quote_amount * 1000 // wh if wh else 0
+    return f"{atoms_to_units(atoms_per_kwh, header.quote_decimals):.{header.quote_decimals}f}"
 
 
 def format_kwh(lots: int, header: MarketHeader) -> str:

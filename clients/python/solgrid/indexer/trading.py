@@ -12,13 +12,16 @@ adds nothing. Everything else is recomputed from them for what a batch touched:
   indexed in, which matters because a transaction that also runs a registry or energy_token
   instruction can be stored by that program's catch-up before an earlier trading transaction (see
   docs/indexer.md, "Order between the programs"): a fill may be indexed before its order's placement;
-- a market's mutable parameters are those of its latest ``MarketUpdated`` in ``events``;
+- a market's mutable parameters (tick and lot size included) are those of its latest ``MarketUpdated``
+  in ``events``;
 - the price buckets of a market are recomputed from ``trades`` and the orders' changes, from the
   earliest bucket the batch touched on (all of them once its ``MarketCreated`` is stored).
 
 Units: lots of ``lot_size_wh`` Wh (GRID has 10^6 atoms per Wh), prices in ticks of ``tick_size`` quote
 atoms per kWh, or in quote atoms per kWh. A fill's price per kWh is ``quote_amount * 1000 / Wh``, exact
-by the program's arithmetic. All integer arithmetic: no floats anywhere.
+by the program's arithmetic. The program changes tick and lot size only while no order rests, so every
+order's lots and ticks are those in force when it was placed, and the book at a bucket's end is in the
+lot size in force then. All integer arithmetic: no floats anywhere.
 """
 
 from __future__ import annotations
@@ -148,6 +151,8 @@ class TradingProjection:
             batch.created.add(d["market"])
         elif name == "MarketUpdated":
             batch.updated.add(d["market"])
+            # a new lot size counts the book from then on: the buckets since are recomputed
+            batch.since_bucket(d["market"], bucket_of(d["timestamp"]))
         users = {str(d[k]) for k in ("trader", "recipient") if isinstance(d.get(k), str)}
         if not isinstance(market, str):
             return Projected(None, frozenset(users))
@@ -199,7 +204,7 @@ class TradingProjection:
         for market, ids in sorted(batch.touched.items()):
             await _recompute_orders(session, market, sorted(ids))
         for market, since in sorted(batch.since.items()):
-            await _recompute_prices(session, market, since)
+            await _recompute_prices(session, market, since, await self._lot_sizes(session, market))
 
     async def _created(self, session: AsyncSession, batch: TradingBatch, market: str) -> None:
         """A market indexed after some of its trades (see the module doc): they get its zone, and its
@@ -210,6 +215,19 @@ class TradingProjection:
             update(trades).where(trades.c.market == market, trades.c.zone_id.is_(None)).values(zone_id=zone)
         )
         batch.since_bucket(market, 0)
+
+    async def _lot_sizes(self, session: AsyncSession, market: str) -> list[tuple[int, int]]:
+        """(timestamp, lot_size_wh) of the market's MarketCreated and MarketUpdated events, by slot."""
+        rows = await session.execute(
+            select(Event.data)
+            .where(
+                Event.program == self.program,
+                Event.name.in_(("MarketCreated", "MarketUpdated")),
+                Event.data["market"].as_string() == market,
+            )
+            .order_by(Event.slot, Event.id)
+        )
+        return [(int(row.data["timestamp"]), int(row.data["lot_size_wh"])) for row in rows]
 
     async def _latest_update(self, session: AsyncSession, market: str) -> None:
         """Sets the market's parameters to those of its latest MarketUpdated (by slot, then as indexed)."""
@@ -234,6 +252,8 @@ class TradingProjection:
             .where(markets.c.address == market)
             .values(
                 fee_recipient=d["fee_recipient"],
+                tick_size=d["tick_size"],
+                lot_size_wh=d["lot_size_wh"],
                 min_order_lots=d["min_order_lots"],
                 taker_fee_bps=d["taker_fee_bps"],
                 maker_fee_bps=d["maker_fee_bps"],
@@ -534,9 +554,12 @@ class _Resting:
         return self.changes[later][1] if later < len(self.changes) else self.remaining
 
 
-async def _recompute_prices(session: AsyncSession, market: str, since: int) -> None:
+async def _recompute_prices(
+    session: AsyncSession, market: str, since: int, lot_sizes: Sequence[tuple[int, int]]
+) -> None:
     """Rewrites the market's price buckets from ``since`` on (every bucket with a trade or an order
-    change); nothing before its MarketCreated is indexed."""
+    change); nothing before its MarketCreated is indexed. ``lot_sizes`` are the market's (timestamp,
+    lot size) settings in the order they were made."""
     info = (
         await session.execute(select(Market.lot_size_wh, Market.zone_id).where(Market.address == market))
     ).first()
@@ -569,7 +592,17 @@ async def _recompute_prices(session: AsyncSession, market: str, since: int) -> N
     ):
         trades[bucket_of(int(trade.timestamp))].append(trade)
         buckets.add(bucket_of(int(trade.timestamp)))
-    rows = [_bucket(market, zone, start, trades[start], orders.values(), lot_wh) for start in sorted(buckets)]
+    rows = [
+        _bucket(
+            market,
+            zone,
+            start,
+            trades[start],
+            orders.values(),
+            _lot_at(lot_sizes, start + BUCKET_SECS, lot_wh),
+        )
+        for start in sorted(buckets)
+    ]
     if rows:
         statement = dialect_insert(session, table_of(PriceBucket))
         keys = ("market", "bucket_start")
@@ -580,6 +613,16 @@ async def _recompute_prices(session: AsyncSession, market: str, since: int) -> N
             ),
             rows,
         )
+
+
+def _lot_at(lot_sizes: Sequence[tuple[int, int]], end: int, current: int) -> int:
+    """The lot size of the orders resting at ``end``: the last one set before ``end`` (a change needs an
+    empty book, so every order resting then was placed after it); ``current`` when none is indexed."""
+    lot = None
+    for timestamp, size in lot_sizes:
+        if timestamp < end:
+            lot = size
+    return current if lot is None else lot
 
 
 def _bucket(

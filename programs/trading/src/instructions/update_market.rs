@@ -1,7 +1,8 @@
-//! `update_market(args: UpdateMarketArgs)`: a regulator quorum changes a market's minimum order,
-//! fees, epoch order limit, fee recipient or status (privileged). Tick and lot size are fixed at
-//! creation: resting orders are denominated in them. A new maker fee applies to orders placed
-//! afterwards (a resting bid's lock reserves the maker fee in force when it was placed).
+//! `update_market(args: UpdateMarketArgs)`: a regulator quorum changes a market's tick and lot size,
+//! minimum order, fees, epoch order limit, fee recipient or status (privileged). Tick and lot size
+//! change only while no order rests (`OrdersResting`): resting orders and their locks are
+//! denominated in them. A new maker fee applies to orders placed afterwards (a resting bid's lock
+//! reserves the maker fee in force when it was placed).
 //!
 //! Accounts:
 //! 0. `[]` config.
@@ -32,6 +33,8 @@ pub const ACCOUNTS_LEN: usize = 5;
 
 #[repr(C)]
 pub struct UpdateMarketArgs {
+    pub tick_size: PodU64,
+    pub lot_size_wh: PodU64,
     pub min_order_lots: PodU64,
     pub taker_fee_bps: PodU16,
     pub maker_fee_bps: PodU16,
@@ -42,6 +45,8 @@ pub struct UpdateMarketArgs {
 }
 
 impl_pod!(UpdateMarketArgs {
+    tick_size: PodU64,
+    lot_size_wh: PodU64,
     min_order_lots: PodU64,
     taker_fee_bps: PodU16,
     maker_fee_bps: PodU16,
@@ -76,13 +81,19 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         let book = unsafe { state::load_market(program_id, market)? };
         let header = book.header;
         let params = Params {
-            tick_size: header.tick_size,
-            lot_size_wh: header.lot_size_wh,
+            tick_size: args.tick_size.get(),
+            lot_size_wh: args.lot_size_wh.get(),
             min_order_lots: args.min_order_lots.get(),
             taker_fee_bps: args.taker_fee_bps.get(),
             maker_fee_bps: args.maker_fee_bps.get(),
             max_orders_per_epoch: args.max_orders_per_epoch.get(),
         };
+        params.validate().map_err(book_error)?;
+        let resized =
+            params.tick_size != header.tick_size || params.lot_size_wh != header.lot_size_wh;
+        if resized && header.bid_count + header.ask_count != 0 {
+            return Err(TradingError::OrdersResting.into());
+        }
         header.set_params(&params).map_err(book_error)?;
         header.fee_recipient = args.fee_recipient.to_bytes();
         header.status = status as u8;
@@ -93,6 +104,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         &MarketUpdated {
             market: *market.address(),
             fee_recipient: args.fee_recipient,
+            tick_size: args.tick_size,
+            lot_size_wh: args.lot_size_wh,
             min_order_lots: args.min_order_lots,
             taker_fee_bps: args.taker_fee_bps,
             maker_fee_bps: args.maker_fee_bps,

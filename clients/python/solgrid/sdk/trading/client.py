@@ -209,6 +209,8 @@ class TradingClient:
         self,
         *,
         market: Pubkey,
+        tick_size: int,
+        lot_size_wh: int,
         min_order_lots: int,
         taker_fee_bps: int,
         maker_fee_bps: int,
@@ -217,9 +219,13 @@ class TradingClient:
         status: MarketStatus,
         cosigners: Sequence[Pubkey],
     ) -> Instruction:
+        """Sets every parameter of ``market`` (regulator quorum ``cosigners`` sign): pass the current
+        values of those that stay. Tick and lot size change only while no order rests."""
         ix = self.coder.instruction(
             "update_market",
             {
+                "tick_size": _u64("tick_size", tick_size),
+                "lot_size_wh": _u64("lot_size_wh", lot_size_wh),
                 "min_order_lots": _u64("min_order_lots", min_order_lots),
                 "taker_fee_bps": taker_fee_bps,
                 "maker_fee_bps": maker_fee_bps,

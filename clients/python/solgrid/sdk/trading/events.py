@@ -86,6 +86,8 @@ class MarketCreated:
 class MarketUpdated:
     market: Pubkey
     fee_recipient: Pubkey
+    tick_size: int
+    lot_size_wh: int
     min_order_lots: int
     taker_fee_bps: int
     maker_fee_bps: int
