@@ -711,6 +711,44 @@ def test_the_ninth_resting_order_grows_the_book_by_eight_slots_at_its_traders_ex
     assert (header.order_capacity, header.bid_count, header.ask_count) == (16, 1, 15)
 
 
+def test_an_order_that_trades_completely_pays_no_rent_on_a_full_book(
+    trading: TradingEnv, market: Pubkey
+) -> None:
+    """The market grows only when what is left of an order rests and no slot is free: an order that
+    fills completely (limit, or IOC) pays nothing on a full book, one that rests pays for 8 slots."""
+    env = trading
+    s, b = seller(env, market), buyer(env, market)
+    for i in range(8):
+        env.place(market, s, ASK, price=100 + i, lots=10)
+    header = env.market_state(market).header
+    assert header.order_capacity == header.ask_count == 8
+    size = len(env.registry.data(market))
+    rent = env.svm.minimum_balance_for_rent_exemption
+
+    def paid(kind: OrderKind, price: int, lots: int) -> tuple[int, OrderPlaced]:
+        before = env.registry.balance(b.pubkey)
+        placed = env.placed(env.place(market, b, BID, price=price, lots=lots, kind=kind))
+        return before - env.registry.balance(b.pubkey), placed
+
+    # 4 of the best ask's 10 lots: nothing rests, the maker keeps its slot.
+    cost, placed = paid(LIMIT, 100, 4)
+    assert (cost, placed.state, placed.filled_lots) == (0, OrderState.FILLED, 4)
+    assert len(env.registry.data(market)) == size and env.market_state(market).header.order_capacity == 8
+    cost, placed = paid(IOC, 101, 3)  # 3 more of the ask at 100
+    assert (cost, placed.state) == (0, OrderState.FILLED)
+    assert len(env.registry.data(market)) == size
+    # 3 lots fill, 7 rest at 100: they take the slot of the ask they used up, nothing grows.
+    cost, placed = paid(LIMIT, 100, 10)
+    assert (placed.filled_lots, placed.rested_lots, placed.state) == (3, 7, OrderState.PARTIALLY_FILLED)
+    assert cost == 0 and len(env.registry.data(market)) == size
+    # The book is full again; a bid below every ask rests whole and grows it.
+    cost, placed = paid(LIMIT, 50, 1)
+    assert placed.state == OrderState.ACTIVE
+    assert len(env.registry.data(market)) == size + 8 * ORDER_LEN
+    assert cost == rent(size + 8 * ORDER_LEN) - rent(size) > 0
+    env.assert_conserved(market)
+
+
 # -- cancel_order ----------------------------------------------------------------------------------------
 
 

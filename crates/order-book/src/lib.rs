@@ -35,6 +35,7 @@ pub mod types;
 pub use error::BookError;
 pub use escrow::Asset;
 pub use layout::{Key, Market, MarketHeader, Order, Params, Seat};
+pub use matching::Matched;
 pub use records::{Fill, NewOrder, PlaceOutcome, Removal, Sink};
 pub use types::{OrderKind, OrderState, RemovalReason, SelfTradeMode, Side};
 

@@ -15,8 +15,19 @@ use crate::{
     EPOCH_SECS, MAX_MATCHES, MAX_PRICE_TICKS,
 };
 
+/// An incoming order after matching ([`Market::match_order`]): what it traded so far and the lots
+/// left, which [`Market::finish_order`] rests or drops. It holds no reference into the market, so the
+/// market's bytes may be reloaded (and the account grown) between the two phases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Matched {
+    pub outcome: PlaceOutcome,
+    /// Lots neither traded nor dropped yet.
+    pub remaining: u64,
+}
+
 impl Market<'_> {
-    /// Places `order` for the trader of seat `seat` at cluster time `now`.
+    /// Places `order` for the trader of seat `seat` at cluster time `now`: [`Self::match_order`]
+    /// then [`Self::finish_order`] (a remainder that rests needs a free order slot).
     pub fn place(
         &mut self,
         seat: u32,
@@ -25,6 +36,21 @@ impl Market<'_> {
         now: i64,
         sink: &mut impl Sink,
     ) -> Result<PlaceOutcome, BookError> {
+        let matched = self.match_order(seat, trader, order, now, sink)?;
+        self.finish_order(seat, order, &matched, now)
+    }
+
+    /// The first phase of placing `order`: checks it, takes its order id (and client order id) and
+    /// trades it against the resting orders it crosses, reporting every fill and removal to `sink`.
+    /// Nothing rests yet and no order slot is needed.
+    pub fn match_order(
+        &mut self,
+        seat: u32,
+        trader: &Key,
+        order: &NewOrder,
+        now: i64,
+        sink: &mut impl Sink,
+    ) -> Result<Matched, BookError> {
         let header = &*self.header;
         if order.lots == 0 {
             return Err(BookError::ZeroQuantity);
@@ -133,16 +159,46 @@ impl Market<'_> {
             out.quote_traded += fill.quote_amount;
             out.taker_fee += fill.taker_fee;
         }
+        Ok(Matched {
+            outcome: out,
+            remaining,
+        })
+    }
 
-        if remaining > 0 {
-            if order.kind == OrderKind::ImmediateOrCancel || self.crosses(order.side, order.price) {
-                // Nothing rests: IOC by definition; a limit order whose match limit stopped matching
-                // against a book that still crosses it would leave a crossed book.
-                out.cancelled_lots += remaining;
-            } else {
-                self.rest(seat, order, order_id, remaining, out.filled_lots > 0, now)?;
-                out.rested_lots = remaining;
-            }
+    /// The remainder of `matched` (an incoming `order` after [`Self::match_order`]) will rest: it is
+    /// not IOC and the book no longer crosses it. It then needs a free order slot.
+    pub fn rests(&self, order: &NewOrder, matched: &Matched) -> bool {
+        matched.remaining > 0
+            && order.kind != OrderKind::ImmediateOrCancel
+            && !self.crosses(order.side, order.price)
+    }
+
+    /// The second phase of placing `order` for the trader of seat `seat`: rests the remainder of
+    /// `matched` (when [`Self::rests`]: counting the epoch limit and locking its funds) or drops it,
+    /// and gives the order's final outcome.
+    pub fn finish_order(
+        &mut self,
+        seat: u32,
+        order: &NewOrder,
+        matched: &Matched,
+        now: i64,
+    ) -> Result<PlaceOutcome, BookError> {
+        let mut out = matched.outcome;
+        let remaining = matched.remaining;
+        if self.rests(order, matched) {
+            self.rest(
+                seat,
+                order,
+                out.order_id,
+                remaining,
+                out.filled_lots > 0,
+                now,
+            )?;
+            out.rested_lots = remaining;
+        } else {
+            // Nothing rests: IOC by definition; a limit order whose match limit stopped matching
+            // against a book that still crosses it would leave a crossed book.
+            out.cancelled_lots += remaining;
         }
         out.state = if out.rested_lots > 0 {
             if out.filled_lots > 0 {

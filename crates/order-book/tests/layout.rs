@@ -217,3 +217,54 @@ fn load_refuses_bad_lengths_counts_and_alignment() {
     }
     assert!(Market::load(&mut bytes[..len]).is_ok());
 }
+
+/// The program's order of work: match first, grow only when the remainder rests and no slot is free,
+/// then rest it. A full book trades an order that fills completely without needing a slot.
+#[test]
+fn an_order_that_fills_needs_no_slot_and_one_that_rests_grows_between_the_phases() {
+    let mut b = populated(2, 5);
+    assert_eq!(b.market().free_order_slots(), 0);
+
+    // Fills 3 of the 4 lots at 101: completely filled, nothing rests, the full book suffices.
+    let order = bid(101, 3);
+    let mut rec = Recorder::default();
+    let mut m = b.market();
+    let matched = m.match_order(0, &key(1), &order, NOW, &mut rec).unwrap();
+    assert!(!m.rests(&order, &matched) && matched.remaining == 0);
+    let out = m.finish_order(0, &order, &matched, NOW).unwrap();
+    assert_eq!((out.filled_lots, out.rested_lots), (3, 0));
+    assert_eq!(m.free_order_slots(), 0);
+    b.check();
+
+    // A bid below the asks rests whole: it needs a slot. (An order that fills a maker completely frees
+    // that maker's slot.)
+    let order = bid(100, 2);
+    let snapshot = b.snapshot();
+    // The reference: the same order placed in a copy of the market grown beforehand.
+    let mut grown = MarketBuf::new(&params(), 1, 1);
+    grown.restore(&snapshot);
+    grown.grow(0, 8).unwrap();
+    let (expected, expected_rec) = grown.placed(1, &order, NOW);
+    let mut rec = Recorder::default();
+    let mut m = b.market();
+    let matched = m.match_order(0, &key(1), &order, NOW, &mut rec).unwrap();
+    assert!(m.rests(&order, &matched) && m.free_order_slots() == 0);
+    assert_eq!(
+        m.finish_order(0, &order, &matched, NOW),
+        Err(BookError::BookFull)
+    );
+    // What the program does instead: drop the view, grow the account, view it anew and rest.
+    b.restore(&snapshot);
+    let mut rec = Recorder::default();
+    let matched = b
+        .market()
+        .match_order(0, &key(1), &order, NOW, &mut rec)
+        .unwrap();
+    b.grow(0, 8).unwrap();
+    let out = b.market().finish_order(0, &order, &matched, NOW).unwrap();
+    assert_eq!((out.filled_lots, out.rested_lots), (0, 2));
+    b.check();
+    assert_eq!(out, expected);
+    assert_eq!(rec.events, expected_rec.events);
+    assert_eq!(b.snapshot(), grown.snapshot());
+}

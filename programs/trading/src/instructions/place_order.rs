@@ -4,7 +4,8 @@
 //! and what is left rests (limit, post-only) or is dropped (IOC).
 //!
 //! Accounts:
-//! 0. `[signer, writable]` trader: pays for new order slots when the market has none free.
+//! 0. `[signer, writable]` trader: pays for eight new order slots when what is left of the order
+//!    rests and the market has no free slot (an order that trades completely pays nothing).
 //! 1. `[]` config.
 //! 2. `[]` user: the trader's registry User: Verified; to sell, a prosumer or grid operator of the
 //!    market's zone (the energy a zone's market sells comes from that zone's producers). Buyers may be
@@ -87,10 +88,30 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let event_accounts = EventAccounts::load(program_id, config, event_authority, program)?;
     let seat = args.seat.get();
     let key = trader.address().as_array();
-    // SAFETY: the registry's accounts are only read; the market view is dropped before the resize
-    // and the CPIs (a growth views the market anew).
-    let mut book = unsafe { state::load_market(program_id, market)? };
-    let grow = {
+    let now = clock::unix_timestamp()?;
+    let order = NewOrder {
+        side,
+        kind,
+        price: args.price.get(),
+        lots: args.lots.get(),
+        client_order_id: args.client_order_id.get(),
+        expires_at: args.expires_at.get(),
+        self_trade,
+        max_matches: args.max_matches as u32,
+    };
+    // The steps are written into the heap region as matching reports them; a growth (a System
+    // transfer CPI and a resize) does not touch it.
+    let mut buffer = EventBuffer::with_vec::<OrderPlaced>()?;
+    let mut writer = StepWriter {
+        buffer: &mut buffer,
+        count: 0,
+    };
+    // Match first; the market grows only when the remainder rests and no order slot is free, so an
+    // order that trades completely never pays for slots.
+    let (matched, grow) = {
+        // SAFETY: the registry's accounts are only read; this view of the market's data is dropped
+        // before the growth's CPI and resize (the resting phase views the market anew).
+        let mut book = unsafe { state::load_market(program_id, market)? };
         let header = &*book.header;
         if header.status != MarketStatus::Active as u8 {
             return Err(TradingError::MarketPaused.into());
@@ -118,10 +139,13 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
                 return Err(TradingError::RoleCannotSell.into());
             }
         }
-        kind != OrderKind::ImmediateOrCancel && book.free_order_slots() == 0
+        let matched = book
+            .match_order(seat, key, &order, now, &mut writer)
+            .map_err(book_error)?;
+        let grow = book.rests(&order, &matched) && book.free_order_slots() == 0;
+        (matched, grow)
     };
     if grow {
-        drop(book);
         growth::grow(
             program_id,
             trader,
@@ -130,26 +154,10 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             0,
             growth::ORDER_SLOTS_PER_GROWTH,
         )?;
-        book = unsafe { state::load_market(program_id, market)? };
     }
-    let now = clock::unix_timestamp()?;
-    let order = NewOrder {
-        side,
-        kind,
-        price: args.price.get(),
-        lots: args.lots.get(),
-        client_order_id: args.client_order_id.get(),
-        expires_at: args.expires_at.get(),
-        self_trade,
-        max_matches: args.max_matches as u32,
-    };
-    let mut buffer = EventBuffer::with_vec::<OrderPlaced>()?;
-    let mut writer = StepWriter {
-        buffer: &mut buffer,
-        count: 0,
-    };
-    let outcome = book
-        .place(seat, key, &order, now, &mut writer)
+    // SAFETY: the only view of the market's data; dropped before the event's CPI.
+    let outcome = unsafe { state::load_market(program_id, market)? }
+        .finish_order(seat, &order, &matched, now)
         .map_err(book_error)?;
     let steps = writer.count;
     buffer.finish_vec::<OrderPlaced>(steps);
