@@ -76,8 +76,8 @@ ASK_TOP = 11_000
 SWEEP_FROM = 10_000  # the swept asks sit between the two books
 LOTS = 10
 ORDERS_PER_TX = 10
-SLOTS_PER_GROW = 180  # 10,080 bytes: within the 10,240 bytes one instruction may add to an account
-GROWS_PER_TX = 5
+SLOTS_PER_GROW = 128  # 7,168 bytes: within the 10,240 bytes one instruction may add to an account
+MAX_FREE_ORDER_SLOTS = 256  # the most free order slots grow_market may leave
 EXPIRY_SECS = 60
 BASE_FUNDS = 10**14  # atoms: 100,000 GRID
 QUOTE_FUNDS = 10**12
@@ -332,6 +332,8 @@ class _Session:
         """Rests ``orders`` (side, price), several per transaction."""
         for at in range(0, len(orders), ORDERS_PER_TX):
             chunk = orders[at : at + ORDERS_PER_TX]
+            if self.free_slots() < len(chunk):
+                self.reserve(MAX_FREE_ORDER_SLOTS)
             sent = self.env.send(
                 [self.place_ix(trader, side, price) for side, price in chunk], [trader.wallet]
             )
@@ -341,16 +343,21 @@ class _Session:
                 assert isinstance(event, OrderPlaced) and event.rested_lots == LOTS, event
                 self.price_of[event.order_id] = (event.side, event.price)
 
-    def grow(self, order_slots: int) -> None:
-        """Adds at least ``order_slots`` order slots (the payer pays)."""
+    def reserve(self, order_slots: int) -> None:
+        """Grows the market (the payer pays) until ``order_slots`` order slots are free, at most the
+        256 a market may keep free (so that the measured placements never grow it)."""
+        missing = min(order_slots, MAX_FREE_ORDER_SLOTS) - self.free_slots()
         ixs = [
             self.client.grow_market(
-                payer=self.env.payer.pubkey(), market=self.market, extra_seats=0, extra_orders=SLOTS_PER_GROW
+                payer=self.env.payer.pubkey(),
+                market=self.market,
+                extra_seats=0,
+                extra_orders=min(SLOTS_PER_GROW, missing - at),
             )
-            for _ in range(-(-order_slots // SLOTS_PER_GROW))
+            for at in range(0, missing, SLOTS_PER_GROW)
         ]
-        for at in range(0, len(ixs), GROWS_PER_TX):
-            self.env.send(ixs[at : at + GROWS_PER_TX])
+        if ixs:
+            self.env.send(ixs)
 
     def withdraw(self) -> int:
         """CU of a withdrawal of quote (the market PDA signs the vault's transfer)."""
@@ -401,13 +408,13 @@ def _measure_placements(s: _Session, depths: Sequence[int]) -> tuple[int, list[P
     s.rent_per_8_slots = s.lamports(s.market) - before
     s.order_slot_bytes = (s.size() - size) // 8
     s.cancel(s.placer, first_id)
-    s.grow(2 * max(depths) + 2 * MAX_MATCHES + ORDERS_PER_TX - s.free_slots())
     placements: list[Placement] = []
     rested = 0
     for depth in sorted(depths):
         for side, filler in s.fillers.items():
             s.place_many(filler, _filler_prices(side, rested, depth))
         rested = depth
+        s.reserve(1)  # each measured order rests in a free slot (and is cancelled again)
         for side in (Side.BID, Side.ASK):
             for position, price, moved in _positions(side, depth):
                 place_cu, order_id = s.place(s.placer, side, price)

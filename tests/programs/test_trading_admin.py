@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from registry_harness import ZONE_ID
+from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.system_program import TransferParams, transfer
@@ -712,11 +713,50 @@ def test_grow_market_refuses_nothing_or_more_than_10_kib(
 
 
 def test_grow_market_by_the_most_one_instruction_allows(trading: TradingEnv) -> None:
+    """32 seats and 128 order slots are 10,240 bytes: the most one instruction may add, and within the
+    free capacity a market may have."""
     env = trading
     market = env.create_market()
-    ix = env.client.grow_market(payer=env.payer.pubkey(), market=market, extra_seats=100, extra_orders=11)
+    ix = env.client.grow_market(payer=env.payer.pubkey(), market=market, extra_seats=32, extra_orders=128)
     env.send([ix])
-    assert len(env.registry.data(market)) == MARKET_MIN_LEN + 100 * SEAT_LEN + 11 * ORDER_LEN
+    assert 32 * SEAT_LEN + 128 * ORDER_LEN == 10_240
+    assert len(env.registry.data(market)) == MARKET_MIN_LEN + 32 * SEAT_LEN + 128 * ORDER_LEN
+
+
+def test_grow_market_leaves_at_most_32_free_seats_and_256_free_order_slots(trading: TradingEnv) -> None:
+    """Nobody can bloat a market to the account size limit: grow_market may leave at most 32 free seat
+    slots and 256 free order slots; it may grow again once traders used them."""
+    env = trading
+    market = env.create_market()
+
+    def grow(seats: int, orders: int) -> Instruction:
+        return env.client.grow_market(
+            payer=env.payer.pubkey(), market=market, extra_seats=seats, extra_orders=orders
+        )
+
+    assert env.fail([grow(33, 0)]) == code("TooMuchFreeCapacity")
+    env.send([grow(20, 140)])
+    assert env.fail([grow(13, 0)]) == code("TooMuchFreeCapacity")
+    assert env.fail([grow(0, 117)]) == code("TooMuchFreeCapacity")
+    # 20 + 12 seats and 140 + 116 order slots reach the bounds exactly; one more of either does not fit.
+    env.send([grow(12, 116)])
+    header = env.market_state(market).header
+    assert (header.seat_capacity, header.order_capacity) == (32, 256)
+    for seats, orders in ((1, 0), (0, 1)):
+        assert env.fail([grow(seats, orders)]) == code("TooMuchFreeCapacity")
+    # Once traders use slots, the market may grow again by as many.
+    seller = env.trader(market, base=10**10)
+    for price in range(100, 110):
+        env.place(market, seller, Side.ASK, price=price, lots=1)
+    size = len(env.registry.data(market))
+    assert env.fail([grow(2, 11)]) == code("TooMuchFreeCapacity")
+    env.send([grow(1, 10)])
+    assert len(env.registry.data(market)) == size + SEAT_LEN + 10 * ORDER_LEN
+    # A trader's own growth never meets the bound: the 32 free seats fill, the next trader grows one.
+    for _ in range(33):
+        env.trader(market)
+    header = env.market_state(market).header
+    assert (header.seat_count, header.seat_capacity) == (34, 34)
 
 
 def test_grow_market_refuses_other_accounts(trading: TradingEnv) -> None:

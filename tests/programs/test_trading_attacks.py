@@ -240,6 +240,43 @@ def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
     return [s.withdraw(destination=s.base_vault)], [s.attacker.wallet]
 
 
+# -- bloating a market ----------------------------------------------------------------------------------
+
+
+def fill_up(s: Scene, seats: bool) -> Instruction:
+    """grow_market paid by the attacker up to the free capacity a market may have (32 seat slots or 256
+    order slots), then one slot more."""
+    header = s.env.market_state(s.market).header
+    free = (
+        header.seat_capacity - header.seat_count
+        if seats
+        else header.order_capacity - header.bid_count - header.ask_count
+    )
+    room, step = (32 - free, 100) if seats else (256 - free, 180)
+
+    def grow(n: int) -> Instruction:
+        return s.env.client.grow_market(
+            payer=s.attacker.pubkey,
+            market=s.market,
+            extra_seats=n if seats else 0,
+            extra_orders=0 if seats else n,
+        )
+
+    for at in range(0, room, step):
+        s.env.send([grow(min(step, room - at))], [s.attacker.wallet])
+    return grow(1)
+
+
+@attack("bloat a market with free seat slots", "TooMuchFreeCapacity")
+def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
+    return [fill_up(s, seats=True)], [s.attacker.wallet]
+
+
+@attack("bloat a market with free order slots", "TooMuchFreeCapacity")
+def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
+    return [fill_up(s, seats=False)], [s.attacker.wallet]
+
+
 # -- other traders' seats and orders ----------------------------------------------------------------------
 
 
@@ -623,6 +660,7 @@ def test_the_table_covers_the_issues_attacks() -> None:
         "zero",
         "dust",
         "price",
+        "bloat",
     ]
     for topic in topics:
         assert topic in names, topic

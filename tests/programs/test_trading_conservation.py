@@ -247,11 +247,17 @@ def collect(run: Run) -> None:
 
 
 def grow(run: Run) -> None:
+    extra = run.rng.randint(1, 16)
+    header = run.state().header
+    free = header.order_capacity - header.bid_count - header.ask_count
     ix = run.env.client.grow_market(
-        payer=run.env.payer.pubkey(), market=run.market, extra_seats=0, extra_orders=run.rng.randint(1, 16)
+        payer=run.env.payer.pubkey(), market=run.market, extra_seats=0, extra_orders=extra
     )
-    run.env.send([ix])
-    run.count("grow")
+    # A market keeps at most 256 free order slots.
+    refused = free + extra > 256
+    assert (
+        run.attempt("grow", ix, run.env.payer, {code("TooMuchFreeCapacity")} if refused else set()) != refused
+    )
 
 
 def tick(run: Run) -> None:

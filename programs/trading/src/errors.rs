@@ -71,6 +71,7 @@ errors! {
     InvalidOrderArgs = 6135 => "Side, order kind, self-trade mode or market status is not a known variant",
     EventTooLarge = 6136 => "The instruction's events do not fit in one event instruction",
     OrdersResting = 6137 => "Tick and lot size change only while no order rests",
+    TooMuchFreeCapacity = 6138 => "A market keeps at most 32 free seat slots and 256 free order slots: grow it once these are used",
 }
 
 impl From<TradingError> for ProgramError {

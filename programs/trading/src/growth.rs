@@ -1,5 +1,11 @@
 //! Growing a market account: the payer tops its lamports up to the rent-exempt minimum of the new
 //! size, the account is resized and the book moves its regions (`solgrid_order_book::layout::grow`).
+//!
+//! Growth is bounded so that nobody can bloat a market towards the 10 MiB account limit (locking
+//! out new seats or orders for good): no growth may leave more than [`MAX_FREE_SEAT_SLOTS`] free
+//! seat slots or [`MAX_FREE_ORDER_SLOTS`] free order slots. Traders' own growth (one seat, or
+//! [`ORDER_SLOTS_PER_GROWTH`] order slots when none is free) always fits; `grow_market` may
+//! pre-allocate up to the bounds, and again once traders used the slots.
 
 use pinocchio::{
     account::MAX_PERMITTED_DATA_INCREASE, error::ProgramError, AccountView, Address, UnsafeResize,
@@ -15,6 +21,10 @@ use crate::{
 
 /// Order slots added when a resting order finds none free.
 pub const ORDER_SLOTS_PER_GROWTH: u32 = 8;
+/// Most free seat slots a growth may leave (3 KiB of seats waiting for traders).
+pub const MAX_FREE_SEAT_SLOTS: u32 = 32;
+/// Most free order slots a growth may leave (14 KiB: more than one busy epoch's new orders).
+pub const MAX_FREE_ORDER_SLOTS: u32 = 256;
 
 /// Grows `market` by `extra_seats` seats and `extra_orders` order slots, at `payer`'s expense;
 /// returns the lamports `payer` paid (the rent-exempt minimum of the new size less what the market
@@ -31,12 +41,19 @@ pub fn grow(
 ) -> Result<u64, ProgramError> {
     checks::payer(payer)?;
     checks::system_program(system_program)?;
-    // Checks owner, writability and discriminator before anything moves.
-    // SAFETY: the slice is dropped before the CPI below.
-    unsafe { state::market_data(program_id, market)? };
     let added = extra_seats as usize * SEAT_LEN + extra_orders as usize * ORDER_LEN;
     if added == 0 || added > MAX_PERMITTED_DATA_INCREASE {
         return Err(TradingError::InvalidGrowth.into());
+    }
+    {
+        // Checks owner, writability, discriminator and layout before anything moves.
+        // SAFETY: the view is dropped before the CPI below.
+        let book = unsafe { state::load_market(program_id, market)? };
+        if book.free_seat_slots() + extra_seats > MAX_FREE_SEAT_SLOTS
+            || book.free_order_slots() + extra_orders > MAX_FREE_ORDER_SLOTS
+        {
+            return Err(TradingError::TooMuchFreeCapacity.into());
+        }
     }
     let new_len = market.data_len() + added;
     let needed = Rent::get()?.minimum_balance(new_len)?;
@@ -56,4 +73,23 @@ pub fn grow(
     let data = unsafe { state::market_data(program_id, market)? };
     layout::grow(data, extra_seats, extra_orders).map_err(book_error)?;
     Ok(paid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::format;
+
+    #[test]
+    fn traders_growth_fits_the_bounds_the_error_names() {
+        assert!(ORDER_SLOTS_PER_GROWTH <= MAX_FREE_ORDER_SLOTS && MAX_FREE_SEAT_SLOTS >= 1);
+        let message = TradingError::TooMuchFreeCapacity.message();
+        assert!(message.contains(&format!("{MAX_FREE_SEAT_SLOTS} free seat slots")));
+        assert!(message.contains(&format!("{MAX_FREE_ORDER_SLOTS} free order slots")));
+        // Both bounds' worth of slots is exactly what one instruction may add.
+        assert_eq!(
+            MAX_FREE_SEAT_SLOTS as usize * SEAT_LEN + 128 * ORDER_LEN,
+            MAX_PERMITTED_DATA_INCREASE
+        );
+    }
 }

@@ -1,7 +1,9 @@
 //! `grow_market(extra_seats: u16, extra_orders: u16)`: anyone pays to add seat and order slots to a
 //! market ahead of use (at most 10,240 bytes per instruction), so that traders' instructions find
-//! free slots. Without it the market grows on demand: a new seat on `claim_seat`, eight order slots
-//! when an order that rests finds none free (paid by that trader).
+//! free slots. Afterwards the market may have at most 32 free seat slots and 256 free order slots
+//! (`TooMuchFreeCapacity`, see [`crate::growth`]): nobody can bloat it to the account size limit.
+//! Without it the market grows on demand: a new seat on `claim_seat`, eight order slots when an
+//! order that rests finds none free (paid by that trader).
 //!
 //! Accounts:
 //! 0. `[signer, writable]` payer.

@@ -256,7 +256,9 @@ class TradingClient:
     def grow_market(
         self, *, payer: Pubkey, market: Pubkey, extra_seats: int, extra_orders: int
     ) -> Instruction:
-        """``payer`` adds seat and order slots to ``market`` ahead of use (emits ``MarketGrown``)."""
+        """``payer`` adds seat and order slots to ``market`` ahead of use (emits ``MarketGrown``); the
+        program refuses a growth that would leave more than 32 free seat slots or 256 free order
+        slots (``TooMuchFreeCapacity``)."""
         return self.coder.instruction(
             "grow_market",
             {"extra_seats": extra_seats, "extra_orders": extra_orders},
