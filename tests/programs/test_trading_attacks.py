@@ -14,9 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+import spl.token.instructions as spl_token
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
+from spl.token.constants import TOKEN_PROGRAM_ID
 from trading_harness import KeyedSent, Trader, TradingEnv, code, replace_account, with_meta
 
 from solgrid.sdk.registry import UserRole, ZoneStatus
@@ -27,8 +29,6 @@ from solgrid.sdk.trading.units import MAX_PRICE_TICKS
 GRID = 10**9
 OTHER_ZONE = 8
 MIN_ORDER_LOTS = 5
-# SPL Token's MintMismatch.
-TOKEN_MINT_MISMATCH = 3
 # Market account layout: discriminator, header, then the seats (base_free follows the 32-byte trader).
 SEATS_AT = 8 + 424
 SEAT_LEN = 96
@@ -319,26 +319,69 @@ def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
 # -- wrong mints -----------------------------------------------------------------------------------------
 
 
-@attack("deposit quote tokens into the base vault", TOKEN_MINT_MISMATCH)
+@attack("deposit quote tokens into the base vault", "WrongTokenMint")
 def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
     return [s.deposit(source=s.attacker.quote_account, amount=1_000)], [s.attacker.wallet]
 
 
-@attack("deposit the other market's quote mint into this market's quote vault", TOKEN_MINT_MISMATCH)
+@attack("deposit the other market's quote mint into this market's quote vault", "WrongTokenMint")
 def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
     source = s.env.fund(s.attacker.pubkey, s.other_quote, 1_000)
     return [s.deposit(vault=s.quote_vault, source=source, amount=1_000)], [s.attacker.wallet]
 
 
-@attack("withdraw base into a quote token account", TOKEN_MINT_MISMATCH)
+@attack("deposit from a forged token account (SPL Token's layout, another owner program)", "WrongTokenMint")
+def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
+    fake = Keypair().pubkey()
+    s.env.forge(fake, s.env.registry.data(s.attacker.base_account), Keypair().pubkey())
+    return [s.deposit(source=fake)], [s.attacker.wallet]
+
+
+@attack("withdraw base into a quote token account", "WrongTokenMint")
 def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
     return [s.withdraw(destination=s.attacker.quote_account, amount=1)], [s.attacker.wallet]
 
 
-@attack("collect quote fees into a base token account", TOKEN_MINT_MISMATCH)
+@attack("withdraw into a wallet (no token account)", "WrongTokenMint")
+def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
+    return [s.withdraw(destination=s.attacker.pubkey, amount=1)], [s.attacker.wallet]
+
+
+@attack("collect quote fees into a base token account", "WrongTokenMint")
 def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
     destination = s.env.fund(s.recipient.pubkey(), s.env.base_mint, 0)
     return [s.collect(s.recipient.pubkey(), destination)], [s.recipient]
+
+
+@attack("collect fees into the quote mint itself", "WrongTokenMint")
+def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
+    return [s.collect(s.recipient.pubkey(), s.env.quote_mint.pubkey())], [s.recipient]
+
+
+# -- token account owners --------------------------------------------------------------------------------
+
+
+@attack("deposit from the victim's token account into the attacker's seat", "WrongTokenOwner")
+def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
+    return [s.deposit(source=s.victim.base_account, amount=1)], [s.attacker.wallet]
+
+
+@attack("deposit from a victim's account the attacker is only a delegate of", "WrongTokenOwner")
+def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
+    """SPL Token alone would let the delegate move the victim's GRID; the program takes deposits from
+    their owner only."""
+    s.env.fund(s.victim.pubkey, s.env.base_mint, GRID)
+    approve = spl_token.approve(
+        spl_token.ApproveParams(
+            program_id=TOKEN_PROGRAM_ID,
+            source=s.victim.base_account,
+            delegate=s.attacker.pubkey,
+            owner=s.victim.pubkey,
+            amount=GRID,
+        )
+    )
+    s.env.send([approve], [s.victim.wallet])
+    return [s.deposit(source=s.victim.base_account, amount=GRID)], [s.attacker.wallet]
 
 
 # -- registry standing -----------------------------------------------------------------------------------
@@ -650,6 +693,8 @@ def test_the_table_covers_the_issues_attacks() -> None:
         "posing as the vault",
         "victim's seat",
         "quote tokens",
+        "victim's token account",
+        "delegate",
         "pending",
         "suspended",
         "halted",

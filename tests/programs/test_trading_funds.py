@@ -16,8 +16,6 @@ from solgrid.sdk.trading.events import Deposited, FeesCollected, SeatClaimed, Wi
 SEAT_LEN = 96
 # SPL Token's errors (spl_token::error::TokenError).
 TOKEN_INSUFFICIENT_FUNDS = 1
-TOKEN_MINT_MISMATCH = 3
-TOKEN_OWNER_MISMATCH = 4
 GRID = 10**9
 """Base atoms of 1 kWh."""
 
@@ -188,7 +186,7 @@ def test_deposit_refuses_zero(trading: TradingEnv, market: Pubkey) -> None:
     assert env.fail([ix], [trader.wallet]) == code("ZeroQuantity")
 
 
-def test_deposit_of_the_other_mint_or_more_than_held_fails_in_the_token_program(
+def test_deposit_takes_the_vaults_mint_from_the_traders_own_token_account(
     trading: TradingEnv, market: Pubkey
 ) -> None:
     env = trading
@@ -196,13 +194,18 @@ def test_deposit_of_the_other_mint_or_more_than_held_fails_in_the_token_program(
     trader = env.trader(market)
     env.fund(trader.pubkey, env.quote_mint, 1_000)
     ix = deposit_ix(env, market, trader, base_vault, trader.quote_account, 1_000)
-    assert env.fail([ix], [trader.wallet]) == TOKEN_MINT_MISMATCH
-    ix = deposit_ix(env, market, trader, quote_vault, trader.quote_account, 1_001)
-    assert env.fail([ix], [trader.wallet]) == TOKEN_INSUFFICIENT_FUNDS
-    # Someone else's token account: the trader is not its owner.
+    assert env.fail([ix], [trader.wallet]) == code("WrongTokenMint")
+    # Not a token account at all: the trader's wallet, the mint itself.
+    for source in (trader.pubkey, env.quote_mint.pubkey()):
+        ix = deposit_ix(env, market, trader, quote_vault, source, 1_000)
+        assert env.fail([ix], [trader.wallet]) == code("WrongTokenMint")
+    # Someone else's token account of the right mint: the trader is not its owner.
     other = env.fund(Keypair().pubkey(), env.quote_mint, 1_000)
     ix = deposit_ix(env, market, trader, quote_vault, other, 1_000)
-    assert env.fail([ix], [trader.wallet]) == TOKEN_OWNER_MISMATCH
+    assert env.fail([ix], [trader.wallet]) == code("WrongTokenOwner")
+    # The right account with too little in it: the token program refuses.
+    ix = deposit_ix(env, market, trader, quote_vault, trader.quote_account, 1_001)
+    assert env.fail([ix], [trader.wallet]) == TOKEN_INSUFFICIENT_FUNDS
     assert env.token_balance(quote_vault) == 0
 
 
@@ -306,14 +309,16 @@ def test_withdraw_refuses_zero_and_foreign_vaults(trading: TradingEnv, market: P
     assert env.fail([ix], [trader.wallet]) == code("InvalidVault")
 
 
-def test_withdraw_to_an_account_of_the_other_mint_fails_in_the_token_program(
+def test_withdraw_pays_only_into_a_token_account_of_the_vaults_mint(
     trading: TradingEnv, market: Pubkey
 ) -> None:
     env = trading
     base_vault, _ = vaults(env, market)
     trader = env.trader(market, base=GRID)
-    ix = env.withdraw_ix(market, trader, base_vault, GRID, destination=trader.quote_account)
-    assert env.fail([ix], [trader.wallet]) == TOKEN_MINT_MISMATCH
+    for destination in (trader.quote_account, trader.pubkey, env.base_mint.pubkey()):
+        ix = env.withdraw_ix(market, trader, base_vault, GRID, destination=destination)
+        assert env.fail([ix], [trader.wallet]) == code("WrongTokenMint")
+    assert env.market_state(market).seats[trader.seat].base_free == GRID
 
 
 def test_a_suspended_trader_still_withdraws(trading: TradingEnv, market: Pubkey) -> None:

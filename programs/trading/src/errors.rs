@@ -38,7 +38,7 @@ errors! {
     InvalidBaseMint = 6102 => "The base mint is not this deployment's GRID mint (at initialisation: not a 9-decimal SPL Token mint)",
     InvalidQuoteMint = 6103 => "The quote mint is not an SPL Token mint other than GRID",
     InvalidVault = 6104 => "The vault is not one of this market's token vaults, or a payout's destination is the vault itself",
-    WrongTokenMint = 6105 => "The token account does not hold the vault's mint",
+    WrongTokenMint = 6105 => "The account is not an SPL Token account of the vault's mint",
     WrongTokenOwner = 6106 => "The token account is not owned by the expected wallet",
     InvalidMarketParams = 6107 => "Market parameters out of range: tick, lot, minimum order and epoch limit at least 1, fees at most 1000 bps, tick x lot a multiple of 1000",
     InvalidZone = 6108 => "The zone account is not the registry Zone of this market",

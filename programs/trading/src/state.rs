@@ -322,6 +322,30 @@ pub mod mint {
 
 /// SPL Token account size.
 pub const TOKEN_ACCOUNT_LEN: usize = 165;
+/// SPL Token account layout: the mint at 0, the owner at 32.
+pub const TOKEN_ACCOUNT_OWNER_OFFSET: usize = 32;
+
+/// `account` is an SPL Token account (owned by SPL Token, 165 bytes) of `mint` (else
+/// `WrongTokenMint`); returns its owner.
+///
+/// # Safety
+/// No mutable borrow of `account`'s data exists while the returned reference lives, and it is not
+/// held across a CPI.
+#[inline(always)]
+pub unsafe fn token_account_of<'a>(
+    account: &'a AccountView,
+    mint: &Address,
+) -> Result<&'a [u8; 32], ProgramError> {
+    if !account.owned_by(&TOKEN_PROGRAM_ID) {
+        return Err(TradingError::WrongTokenMint.into());
+    }
+    let data = account.borrow_unchecked();
+    if data.len() != TOKEN_ACCOUNT_LEN || data[..TOKEN_ACCOUNT_OWNER_OFFSET] != *mint.as_array() {
+        return Err(TradingError::WrongTokenMint.into());
+    }
+    let owner = &data[TOKEN_ACCOUNT_OWNER_OFFSET..TOKEN_ACCOUNT_OWNER_OFFSET + 32];
+    Ok(owner.try_into().expect("32 bytes"))
+}
 
 /// `account` is an initialised SPL Token mint; returns its decimals.
 ///

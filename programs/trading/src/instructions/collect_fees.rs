@@ -6,7 +6,8 @@
 //! 1. `[]` config.
 //! 2. `[writable]` market: signs the transfer as the vault's owner (PDA).
 //! 3. `[writable]` quote_vault: the market's quote vault.
-//! 4. `[writable]` destination: a quote token account (the recipient chooses it; not the vault).
+//! 4. `[writable]` destination: an SPL Token account of the quote mint (else `WrongTokenMint`), of
+//!    any owner (the recipient chooses it; not the vault).
 //! 5. `[]` token_program: SPL Token.
 //! 6. `[]` event_authority.
 //! 7. `[]` program.
@@ -59,6 +60,13 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         {
             return Err(TradingError::InvalidVault.into());
         }
+        // SAFETY: the token account's data is only read, and the reference dropped before the CPI.
+        unsafe {
+            state::token_account_of(
+                destination,
+                &Address::new_from_array(book.header.quote_mint),
+            )?
+        };
         let seeds = MarketSeeds::of(book.header);
         (book.collect_fees().map_err(book_error)?, seeds)
     };

@@ -2,11 +2,13 @@
 //! the market's vault; the amount becomes free balance of its seat.
 //!
 //! Accounts:
-//! 0. `[signer]` trader: owner of `source` (the token program checks its signature).
+//! 0. `[signer]` trader: the owner of `source` (not a delegate; the token program checks the
+//!    signature).
 //! 1. `[]` config.
 //! 2. `[]` user: the trader's registry User (Verified).
 //! 3. `[writable]` market.
-//! 4. `[writable]` source: the trader's token account of the vault's mint.
+//! 4. `[writable]` source: an SPL Token account of the vault's mint (else `WrongTokenMint`) owned by
+//!    the trader (else `WrongTokenOwner`).
 //! 5. `[writable]` vault: the market's base vault (deposits GRID) or quote vault (deposits quote).
 //! 6. `[]` token_program: SPL Token.
 //! 7. `[]` event_authority.
@@ -88,6 +90,11 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             .map_err(book_error)?;
         found
     };
+    // SAFETY: the token account's data is only read, and the reference dropped before the CPI.
+    let owner = unsafe { state::token_account_of(source, &mint)? };
+    if owner != trader.address().as_array() {
+        return Err(TradingError::WrongTokenOwner.into());
+    }
     Transfer::new(source, vault, trader, amount).invoke()?;
     let free_after = unsafe { state::load_market(program_id, market)? }
         .deposit(args.seat.get(), trader.address().as_array(), asset, amount)

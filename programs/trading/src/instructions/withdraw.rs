@@ -7,8 +7,8 @@
 //! 1. `[]` config.
 //! 2. `[writable]` market: signs the transfer as the vault's owner (PDA).
 //! 3. `[writable]` vault: the market's base or quote vault.
-//! 4. `[writable]` destination: a token account of the vault's mint (the trader chooses it; not the
-//!    vault itself).
+//! 4. `[writable]` destination: an SPL Token account of the vault's mint (else `WrongTokenMint`), of
+//!    any owner (the trader chooses it; not the vault itself).
 //! 5. `[]` token_program: SPL Token.
 //! 6. `[]` event_authority.
 //! 7. `[]` program.
@@ -93,6 +93,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             .map_err(book_error)?;
         (mint, free_after, seeds)
     };
+    // SAFETY: the token account's data is only read, and the reference dropped before the CPI.
+    unsafe { state::token_account_of(destination, &mint)? };
     Transfer::new(vault, destination, market, amount)
         .invoke_signed(&[Signer::from(&seeds.seeds())])?;
     events::emit(
