@@ -167,6 +167,7 @@ impl Market<'_> {
 
     /// The remainder of `matched` (an incoming `order` after [`Self::match_order`]) will rest: it is
     /// not IOC and the book no longer crosses it. It then needs a free order slot.
+    #[inline]
     pub fn rests(&self, order: &NewOrder, matched: &Matched) -> bool {
         matched.remaining > 0
             && order.kind != OrderKind::ImmediateOrCancel
@@ -176,6 +177,7 @@ impl Market<'_> {
     /// The second phase of placing `order` for the trader of seat `seat`: rests the remainder of
     /// `matched` (when [`Self::rests`]: counting the epoch limit and locking its funds) or drops it,
     /// and gives the order's final outcome.
+    #[inline]
     pub fn finish_order(
         &mut self,
         seat: u32,

@@ -42,19 +42,16 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let registry_program = unsafe { state::config(program_id, config)? }.registry_program;
     unsafe { state::verified_user(user, &registry_program, trader.address())? };
     let key = trader.address().as_array();
-    let full = {
-        let book = unsafe { state::load_market(program_id, market)? };
-        if book.seat_of(key).is_some() {
-            return Err(TradingError::SeatExists.into());
-        }
-        book.free_seat_slots() == 0
-    };
-    if full {
-        growth::grow(program_id, trader, market, system_program, 1, 0)?;
+    let book = unsafe { state::load_market(program_id, market)? };
+    if book.seat_of(key).is_some() {
+        return Err(TradingError::SeatExists.into());
     }
-    let seat = unsafe { state::load_market(program_id, market)? }
-        .claim_seat(key)
-        .map_err(book_error)?;
+    let mut book = if book.free_seat_slots() == 0 {
+        growth::grow(program_id, trader, market, system_program, 1, 0)?.1
+    } else {
+        book
+    };
+    let seat = book.claim_seat(key).map_err(book_error)?;
     events::emit(
         program_id,
         &event_accounts,

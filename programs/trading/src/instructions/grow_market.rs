@@ -47,7 +47,10 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         return Err(KitError::NotEnoughAccounts.into());
     };
     let event_accounts = EventAccounts::load(program_id, config, event_authority, program)?;
-    let paid = growth::grow(
+    // Owner, writability and discriminator before anything moves.
+    // SAFETY: the slice is dropped at once.
+    unsafe { state::market_data(program_id, market)? };
+    let (paid, book) = growth::grow(
         program_id,
         payer,
         market,
@@ -55,11 +58,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         args.extra_seats.get() as u32,
         args.extra_orders.get() as u32,
     )?;
-    let (seat_capacity, order_capacity) = {
-        // SAFETY: no other view of the market's data is alive; dropped before the CPI.
-        let book = unsafe { state::load_market(program_id, market)? };
-        (book.header.seat_capacity, book.header.order_capacity)
-    };
+    growth::check_free_capacity(&book)?;
+    let (seat_capacity, order_capacity) = (book.header.seat_capacity, book.header.order_capacity);
     events::emit(
         program_id,
         &event_accounts,

@@ -108,44 +108,37 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     };
     // Match first; the market grows only when the remainder rests and no order slot is free, so an
     // order that trades completely never pays for slots.
-    let (matched, grow) = {
-        // SAFETY: the registry's accounts are only read; this view of the market's data is dropped
-        // before the growth's CPI and resize (the resting phase views the market anew).
-        let mut book = unsafe { state::load_market(program_id, market)? };
-        let header = &*book.header;
-        if header.status != MarketStatus::Active as u8 {
-            return Err(TradingError::MarketPaused.into());
-        }
-        let registry_program = Address::new_from_array(header.registry_program);
-        if !address_eq(zone.address(), &Address::new_from_array(header.zone)) {
-            return Err(TradingError::InvalidZone.into());
-        }
-        let zone_view = unsafe {
-            state::registry_view::<RegistryZone>(
-                zone,
-                &registry_program,
-                TradingError::InvalidZone,
-            )?
-        };
-        if zone_view.status == ZONE_HALTED {
-            return Err(TradingError::ZoneHalted.into());
-        }
-        let user_view = unsafe { state::verified_user(user, &registry_program, trader.address())? };
-        if side == Side::Ask {
-            if user_view.zone_id.get() != header.zone_id {
-                return Err(TradingError::WrongZone.into());
-            }
-            if user_view.role != ROLE_PROSUMER && user_view.role != ROLE_GRID_OPERATOR {
-                return Err(TradingError::RoleCannotSell.into());
-            }
-        }
-        let matched = book
-            .match_order(seat, key, &order, now, &mut writer)
-            .map_err(book_error)?;
-        let grow = book.rests(&order, &matched) && book.free_order_slots() == 0;
-        (matched, grow)
+    // SAFETY: the registry's accounts are only read; this view of the market's data is not used after
+    // the growth's CPI and resize (the resting phase then uses the grown market's view) nor after the
+    // event's CPI.
+    let mut book = unsafe { state::load_market(program_id, market)? };
+    let header = &*book.header;
+    if header.status != MarketStatus::Active as u8 {
+        return Err(TradingError::MarketPaused.into());
+    }
+    let registry_program = Address::new_from_array(header.registry_program);
+    if !address_eq(zone.address(), &Address::new_from_array(header.zone)) {
+        return Err(TradingError::InvalidZone.into());
+    }
+    let zone_view = unsafe {
+        state::registry_view::<RegistryZone>(zone, &registry_program, TradingError::InvalidZone)?
     };
-    if grow {
+    if zone_view.status == ZONE_HALTED {
+        return Err(TradingError::ZoneHalted.into());
+    }
+    let user_view = unsafe { state::verified_user(user, &registry_program, trader.address())? };
+    if side == Side::Ask {
+        if user_view.zone_id.get() != header.zone_id {
+            return Err(TradingError::WrongZone.into());
+        }
+        if user_view.role != ROLE_PROSUMER && user_view.role != ROLE_GRID_OPERATOR {
+            return Err(TradingError::RoleCannotSell.into());
+        }
+    }
+    let matched = book
+        .match_order(seat, key, &order, now, &mut writer)
+        .map_err(book_error)?;
+    let mut book = if book.free_order_slots() == 0 && book.rests(&order, &matched) {
         growth::grow(
             program_id,
             trader,
@@ -153,10 +146,12 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             system_program,
             0,
             growth::ORDER_SLOTS_PER_GROWTH,
-        )?;
-    }
-    // SAFETY: the only view of the market's data; dropped before the event's CPI.
-    let outcome = unsafe { state::load_market(program_id, market)? }
+        )?
+        .1
+    } else {
+        book
+    };
+    let outcome = book
         .finish_order(seat, &order, &matched, now)
         .map_err(book_error)?;
     let steps = writer.count;

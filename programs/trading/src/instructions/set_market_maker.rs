@@ -70,25 +70,21 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     };
     state::regulator_threshold(regulators, cosigners)?;
     let trader = args.trader.as_array();
-    // SAFETY: each view of the market's data is dropped before the next resize or CPI.
-    let (existing, full) = {
-        let book = unsafe { state::load_market(program_id, market)? };
-        (book.seat_of(trader), book.free_seat_slots() == 0)
+    // SAFETY: no view of the market's data is used after the growth's CPI and resize (the grown
+    // market's view replaces it) nor after the event's CPI.
+    let book = unsafe { state::load_market(program_id, market)? };
+    let existing = book.seat_of(trader);
+    let mut book = if existing.is_none() && book.free_seat_slots() == 0 {
+        growth::grow(program_id, payer, market, system_program, 1, 0)?.1
+    } else {
+        book
     };
-    let seat_created = existing.is_none();
-    if seat_created && full {
-        growth::grow(program_id, payer, market, system_program, 1, 0)?;
-    }
-    let seat = {
-        let mut book = unsafe { state::load_market(program_id, market)? };
-        let seat = match existing {
-            Some(seat) => seat,
-            None => book.claim_seat(trader).map_err(book_error)?,
-        };
-        book.set_market_maker(seat, trader, args.enabled == 1)
-            .map_err(book_error)?;
-        seat
+    let seat = match existing {
+        Some(seat) => seat,
+        None => book.claim_seat(trader).map_err(book_error)?,
     };
+    book.set_market_maker(seat, trader, args.enabled == 1)
+        .map_err(book_error)?;
     events::emit(
         program_id,
         &event_accounts,
@@ -97,7 +93,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             trader: args.trader,
             seat: PodU32::new(seat),
             enabled: args.enabled,
-            seat_created: seat_created as u8,
+            seat_created: existing.is_none() as u8,
             timestamp: PodI64::new(clock::unix_timestamp()?),
         },
     )
