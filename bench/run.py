@@ -355,6 +355,17 @@ def trading_rows(r: trading_cu.TradingBench) -> list[str]:
             f"(a memmove of {r.rent.order_slot_bytes}-byte orders, which the runtime charges 1 CU per 250 "
             "bytes).",
         ]
+        place_slope = (bottom.place_cu - top.place_cu) / bottom.moved
+        cancel_slope = (bottom.cancel_cu - top.cancel_cu) / bottom.moved
+        if place_slope > 0 and cancel_slope > 0:
+            place_depth = bottom.moved + (4_000 - bottom.place_cu) / place_slope
+            cancel_depth = bottom.moved + (2_500 - bottom.cancel_cu) / cancel_slope
+            rows.append(
+                "So the goals hold at the bottom of a side of up to about "
+                f"{place_depth:,.0f} orders (place, 4,000 CU) and {cancel_depth:,.0f} orders "
+                "(cancel, 2,500 CU); deeper, each further order moved adds the same fraction of a CU, "
+                "and orders near the top move nothing."
+            )
     rows += [
         "",
         "A limit bid crossing the best asks of n different makers (one each, all filled, nothing "
