@@ -1,6 +1,12 @@
 """The attack table: every way an attacker might try to move someone else's funds, trade without
 standing, or forge the program's accounts and events, each with the error that stops it.
 
+Tick and lot violations: prices and quantities travel as whole ticks and lots (integers), so an
+off-tick price cannot even be expressed on chain; what remains are zero, dust (below the minimum order)
+and out-of-range prices (0, above 2^40 ticks), which the table covers, while the SDK and CLI refuse a
+price or quantity that is not a whole number of ticks or lots before anything is sent
+(``tests/cli/test_trading_units.py``).
+
 Each attack runs in a fresh market (:func:`scene`) where a victim rests orders and holds balances, an
 attacker is a verified trader with a seat and funds, and fees have accrued. After the refused
 transaction the victim's seat, the vaults and the accrued fees are exactly as before, and the market
