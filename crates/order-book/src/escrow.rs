@@ -23,6 +23,17 @@ pub enum Asset {
     Quote,
 }
 
+impl Seat {
+    /// The seat's free balance of `asset`.
+    #[inline(always)]
+    pub fn free_mut(&mut self, asset: Asset) -> &mut u64 {
+        match asset {
+            Asset::Base => &mut self.base_free,
+            Asset::Quote => &mut self.quote_free,
+        }
+    }
+}
+
 /// What resting `order` locks (base atoms for an ask, quote atoms for a bid).
 #[inline(always)]
 pub fn locked_by(
@@ -94,11 +105,7 @@ impl Market<'_> {
         if amount == 0 {
             return Err(BookError::ZeroQuantity);
         }
-        let seat = self.seat(index, trader)?;
-        let free = match asset {
-            Asset::Base => &mut seat.base_free,
-            Asset::Quote => &mut seat.quote_free,
-        };
+        let free = self.seat(index, trader)?.free_mut(asset);
         *free = math::add(*free, amount)?;
         Ok(*free)
     }
@@ -115,11 +122,7 @@ impl Market<'_> {
         if amount == 0 {
             return Err(BookError::ZeroQuantity);
         }
-        let seat = self.seat(index, trader)?;
-        let free = match asset {
-            Asset::Base => &mut seat.base_free,
-            Asset::Quote => &mut seat.quote_free,
-        };
+        let free = self.seat(index, trader)?.free_mut(asset);
         *free = math::spend(*free, amount)?;
         Ok(*free)
     }

@@ -286,6 +286,29 @@ pub unsafe fn verified_user<'a>(
     Ok(view)
 }
 
+/// The privileged-action gate: `config` is this program's Config, `registry_config` the trusted
+/// registry's Config, and at least its `regulator_threshold` distinct regulators signed among
+/// `cosigners`. Returns the Config (its registry program and base mint).
+///
+/// # Safety
+/// As for [`config`] and [`registry_view`].
+#[inline(always)]
+pub unsafe fn regulator_quorum<'a>(
+    program_id: &Address,
+    config: &'a AccountView,
+    registry_config: &AccountView,
+    cosigners: &[AccountView],
+) -> Result<&'a Config, ProgramError> {
+    let loaded = self::config(program_id, config)?;
+    let regulators = registry_view::<RegistryConfig>(
+        registry_config,
+        &loaded.registry_program,
+        TradingError::InvalidRegistryProgram,
+    )?;
+    regulator_threshold(regulators, cosigners)?;
+    Ok(loaded)
+}
+
 /// At least `regulator_threshold` distinct configured regulators signed among `cosigners`.
 #[inline(always)]
 pub fn regulator_threshold(

@@ -35,8 +35,8 @@ use crate::{
     errors::{book_error, TradingError},
     events::{self, EventAccounts, MarketCreated},
     state::{
-        self, RegistryConfig, RegistryZone, MARKET_DISCRIMINATOR, MARKET_MIN_LEN, MARKET_SEED,
-        TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID, VAULT_SEED,
+        self, RegistryZone, MARKET_DISCRIMINATOR, MARKET_MIN_LEN, MARKET_SEED, TOKEN_ACCOUNT_LEN,
+        TOKEN_PROGRAM_ID, VAULT_SEED,
     },
 };
 
@@ -109,16 +109,9 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     state::check_token_program(token_program)?;
     let event_accounts = EventAccounts::load(program_id, config, event_authority, program)?;
     // SAFETY: Config and the registry's accounts are only read by this program.
-    let loaded = unsafe { state::config(program_id, config)? };
+    let loaded =
+        unsafe { state::regulator_quorum(program_id, config, registry_config, cosigners)? };
     let registry_program = loaded.registry_program;
-    let regulators = unsafe {
-        state::registry_view::<RegistryConfig>(
-            registry_config,
-            &registry_program,
-            TradingError::InvalidRegistryProgram,
-        )?
-    };
-    state::regulator_threshold(regulators, cosigners)?;
     let zone_id = args.zone_id.get();
     let zone_view = unsafe {
         state::registry_view::<RegistryZone>(zone, &registry_program, TradingError::InvalidZone)?

@@ -22,10 +22,9 @@ use solgrid_program_kit::{
 };
 
 use crate::{
-    errors::{book_error, TradingError},
+    errors::book_error,
     events::{self, EventAccounts, MarketMakerSet},
-    growth,
-    state::{self, RegistryConfig},
+    growth, state,
 };
 
 pub const DISCRIMINATOR: u64 =
@@ -60,15 +59,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     };
     let event_accounts = EventAccounts::load(program_id, config, event_authority, program)?;
     // SAFETY: Config and the registry's accounts are only read by this program.
-    let registry_program = unsafe { state::config(program_id, config)? }.registry_program;
-    let regulators = unsafe {
-        state::registry_view::<RegistryConfig>(
-            registry_config,
-            &registry_program,
-            TradingError::InvalidRegistryProgram,
-        )?
-    };
-    state::regulator_threshold(regulators, cosigners)?;
+    unsafe { state::regulator_quorum(program_id, config, registry_config, cosigners)? };
     let trader = args.trader.as_array();
     // SAFETY: no view of the market's data is used after the growth's CPI and resize (the grown
     // market's view replaces it) nor after the event's CPI.

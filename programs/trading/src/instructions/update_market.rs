@@ -25,7 +25,7 @@ use solgrid_program_kit::{
 use crate::{
     errors::{book_error, TradingError},
     events::{self, EventAccounts, MarketUpdated},
-    state::{self, MarketStatus, RegistryConfig},
+    state::{self, MarketStatus},
 };
 
 pub const DISCRIMINATOR: u64 = discriminator::as_u64(discriminator::instruction("update_market"));
@@ -67,15 +67,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     };
     let event_accounts = EventAccounts::load(program_id, config, event_authority, program)?;
     // SAFETY: Config and the registry's accounts are only read by this program.
-    let registry_program = unsafe { state::config(program_id, config)? }.registry_program;
-    let regulators = unsafe {
-        state::registry_view::<RegistryConfig>(
-            registry_config,
-            &registry_program,
-            TradingError::InvalidRegistryProgram,
-        )?
-    };
-    state::regulator_threshold(regulators, cosigners)?;
+    unsafe { state::regulator_quorum(program_id, config, registry_config, cosigners)? };
     {
         // SAFETY: no other reference into the market's data exists; dropped before the CPI.
         let book = unsafe { state::load_market(program_id, market)? };
