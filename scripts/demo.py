@@ -56,21 +56,12 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
-from solders.system_program import CreateAccountParams, create_account
-from spl.token.constants import TOKEN_PROGRAM_ID
-from spl.token.instructions import (
-    InitializeMintParams,
-    MintToParams,
-    create_associated_token_account,
-    get_associated_token_address,
-    initialize_mint,
-    mint_to,
-)
 
 from solgrid.localnet.process import free_port_pair, node_process
 from solgrid.oracle.simulator import HYDRO_FLOW, solar_fraction
 from solgrid.sdk.energy_token import BASE_UNITS_PER_WH, EnergyTokenClient, base_units_to_grid
 from solgrid.sdk.keys import read_keypair
+from solgrid.sdk.mints import MINT_LEN, create_mint_instructions, mint_to_owner_instructions
 from solgrid.sdk.registry import Limits, RegistryClient
 from solgrid.sdk.trading import TradingClient
 from solgrid.sdk.transactions import send_and_confirm
@@ -411,34 +402,10 @@ async def create_stablecoin(scene: Scene, rpc: AsyncClient, holder: Pubkey, amou
     """A 6-decimal test stablecoin whose mint authority is the operator; ``amount`` atoms to ``holder``."""
     mint = Keypair()
     operator = scene.operator.pubkey()
-    space = 82
-    rent = (await rpc.get_minimum_balance_for_rent_exemption(space)).value
-    ata = get_associated_token_address(holder, mint.pubkey())
+    rent = (await rpc.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
     ixs = [
-        create_account(
-            CreateAccountParams(
-                from_pubkey=operator,
-                to_pubkey=mint.pubkey(),
-                lamports=rent,
-                space=space,
-                owner=TOKEN_PROGRAM_ID,
-            )
-        ),
-        initialize_mint(
-            InitializeMintParams(
-                decimals=6, program_id=TOKEN_PROGRAM_ID, mint=mint.pubkey(), mint_authority=operator
-            )
-        ),
-        create_associated_token_account(operator, holder, mint.pubkey()),
-        mint_to(
-            MintToParams(
-                program_id=TOKEN_PROGRAM_ID,
-                mint=mint.pubkey(),
-                dest=ata,
-                mint_authority=operator,
-                amount=amount,
-            )
-        ),
+        *create_mint_instructions(operator, mint, 6, operator, rent),
+        *mint_to_owner_instructions(operator, mint.pubkey(), holder, operator, amount),
     ]
     await send_and_confirm(rpc, ixs, scene.operator, [mint])
     return mint.pubkey()

@@ -16,23 +16,14 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
-from solders.system_program import CreateAccountParams, create_account
-from spl.token.constants import TOKEN_PROGRAM_ID
-from spl.token.instructions import (
-    InitializeMintParams,
-    MintToParams,
-    create_idempotent_associated_token_account,
-    get_associated_token_address,
-    initialize_mint,
-    mint_to,
-)
+from spl.token.instructions import get_associated_token_address
 from wallet_support import Market, invoke_json, write_key
 
 from solgrid.sdk.clock import cluster_time
+from solgrid.sdk.mints import create_mint_instructions, mint_to_owner_instructions
 from solgrid.sdk.transactions import send_and_confirm
 
 QUOTE_DECIMALS = 6
-MINT_LEN = 82
 MINT_RENT = 1_461_600
 
 
@@ -70,47 +61,19 @@ async def _send(url: str, payer: Keypair, instructions: list, signers: list[Keyp
 def create_quote_mint(url: str, authority: Keypair) -> Pubkey:
     """A new 6-decimal SPL Token mint whose mint authority is ``authority`` (the test stablecoin)."""
     mint = Keypair()
-    ixs = [
-        create_account(
-            CreateAccountParams(
-                from_pubkey=authority.pubkey(),
-                to_pubkey=mint.pubkey(),
-                lamports=MINT_RENT,
-                space=MINT_LEN,
-                owner=TOKEN_PROGRAM_ID,
-            )
-        ),
-        initialize_mint(
-            InitializeMintParams(
-                program_id=TOKEN_PROGRAM_ID,
-                mint=mint.pubkey(),
-                decimals=QUOTE_DECIMALS,
-                mint_authority=authority.pubkey(),
-            )
-        ),
-    ]
-    asyncio.run(_send(url, authority, ixs, [mint]))
+    key = authority.pubkey()
+    asyncio.run(
+        _send(url, authority, create_mint_instructions(key, mint, QUOTE_DECIMALS, key, MINT_RENT), [mint])
+    )
     return mint.pubkey()
 
 
 def mint_tokens(url: str, authority: Keypair, mint: Pubkey, owner: Pubkey, atoms: int) -> Pubkey:
     """``atoms`` of ``mint`` (whose mint authority is ``authority``, who pays) into ``owner``'s
     associated account, created if missing."""
-    account = get_associated_token_address(owner, mint)
-    ixs = [
-        create_idempotent_associated_token_account(authority.pubkey(), owner, mint),
-        mint_to(
-            MintToParams(
-                program_id=TOKEN_PROGRAM_ID,
-                mint=mint,
-                dest=account,
-                mint_authority=authority.pubkey(),
-                amount=atoms,
-            )
-        ),
-    ]
-    asyncio.run(_send(url, authority, ixs, []))
-    return account
+    key = authority.pubkey()
+    asyncio.run(_send(url, authority, mint_to_owner_instructions(key, mint, owner, key, atoms), []))
+    return get_associated_token_address(owner, mint)
 
 
 def mint_quote(scene: Scene, owner: Pubkey, atoms: int) -> Pubkey:

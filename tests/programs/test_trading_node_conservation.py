@@ -29,20 +29,14 @@ from solana.rpc.commitment import Confirmed
 from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
-from solders.system_program import CreateAccountParams, create_account
 from solders.sysvar import CLOCK as SYSVAR_CLOCK_PUBKEY
-from spl.token.constants import TOKEN_PROGRAM_ID
 from spl.token.instructions import (
-    InitializeMintParams,
-    MintToParams,
-    create_associated_token_account,
     get_associated_token_address,
-    initialize_mint,
-    mint_to,
 )
 
 from node_market import funded
 from solgrid.sdk.cpi_events import cpi_events
+from solgrid.sdk.mints import MINT_LEN, create_mint_instructions, mint_to_owner_instructions
 from solgrid.sdk.registry import Limits, RegistryClient, UserRole
 from solgrid.sdk.trading import MarketParams, OrderPlaced, TradingClient
 from solgrid.sdk.trading.events import from_anchor
@@ -87,27 +81,9 @@ async def _transaction(url: str, signature: str) -> dict[str, object]:
 
 async def _mint(rpc: AsyncClient, authority: Keypair, decimals: int) -> Pubkey:
     mint = Keypair()
-    lamports = (await rpc.get_minimum_balance_for_rent_exemption(82)).value
-    ixs = [
-        create_account(
-            CreateAccountParams(
-                from_pubkey=authority.pubkey(),
-                to_pubkey=mint.pubkey(),
-                lamports=lamports,
-                space=82,
-                owner=TOKEN_PROGRAM_ID,
-            )
-        ),
-        initialize_mint(
-            InitializeMintParams(
-                decimals=decimals,
-                program_id=TOKEN_PROGRAM_ID,
-                mint=mint.pubkey(),
-                mint_authority=authority.pubkey(),
-            )
-        ),
-    ]
-    await send_and_confirm(rpc, ixs, authority, [mint])
+    lamports = (await rpc.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
+    me = authority.pubkey()
+    await send_and_confirm(rpc, create_mint_instructions(me, mint, decimals, me, lamports), authority, [mint])
     return mint.pubkey()
 
 
@@ -176,21 +152,8 @@ async def test_randomized_run_conserves_every_token(fresh_rpc_url: str, upgrade_
                 trading.claim_seat(trader=trader.key, market=market),
             ]
             for mint, amount in ((base_mint, BASE_EACH if trader.seller else 0), (quote_mint, QUOTE_EACH)):
-                ata = get_associated_token_address(trader.key, mint)
-                ixs.append(create_associated_token_account(me, trader.key, mint))
-                if amount:
-                    ixs.append(
-                        mint_to(
-                            MintToParams(
-                                program_id=TOKEN_PROGRAM_ID,
-                                mint=mint,
-                                dest=ata,
-                                mint_authority=me,
-                                amount=amount,
-                            )
-                        )
-                    )
-                    minted[mint] += amount
+                ixs += mint_to_owner_instructions(me, mint, trader.key, me, amount)
+                minted[mint] += amount
             await send_and_confirm(rpc, ixs, authority, [trader.wallet])
         state = await trading.fetch_market(rpc, market)
         assert state is not None

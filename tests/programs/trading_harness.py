@@ -23,20 +23,15 @@ from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey
-from solders.system_program import CreateAccountParams, create_account
 from spl.token.constants import TOKEN_PROGRAM_ID
 from spl.token.instructions import (
-    InitializeMintParams,
-    MintToParams,
-    create_idempotent_associated_token_account,
     get_associated_token_address,
-    initialize_mint,
-    mint_to,
 )
 
 from solgrid.localnet.svm import MAX_COMPUTE_UNITS, Sent, send
 from solgrid.localnet.tokens import parse_token_account
 from solgrid.sdk.idl import load_idl_json
+from solgrid.sdk.mints import create_mint_instructions, mint_to_owner_instructions
 from solgrid.sdk.registry import UserRole, ZoneStatus
 from solgrid.sdk.trading import (
     MarketParams,
@@ -160,28 +155,7 @@ class TradingEnv:
 
     def create_mint(self, mint: Keypair, decimals: int) -> None:
         payer = self.payer.pubkey()
-        self.send(
-            [
-                create_account(
-                    CreateAccountParams(
-                        from_pubkey=payer,
-                        to_pubkey=mint.pubkey(),
-                        lamports=MINT_RENT,
-                        space=MINT_LEN,
-                        owner=TOKEN_PROGRAM_ID,
-                    )
-                ),
-                initialize_mint(
-                    InitializeMintParams(
-                        program_id=TOKEN_PROGRAM_ID,
-                        mint=mint.pubkey(),
-                        decimals=decimals,
-                        mint_authority=payer,
-                    )
-                ),
-            ],
-            [mint],
-        )
+        self.send(create_mint_instructions(payer, mint, decimals, payer, MINT_RENT), [mint])
 
     def setup(self) -> None:
         """Registry market (T0, 3 regulators threshold 2, zone ZONE_ID), both mints, trading Config."""
@@ -229,22 +203,9 @@ class TradingEnv:
         return self.client.market_pda(zone_id, quote_mint or self.quote_mint.pubkey()).address
 
     def fund(self, owner: Pubkey, mint: Keypair, amount: int) -> Pubkey:
-        ata = get_associated_token_address(owner, mint.pubkey())
-        ixs = [create_idempotent_associated_token_account(self.payer.pubkey(), owner, mint.pubkey())]
-        if amount:
-            ixs.append(
-                mint_to(
-                    MintToParams(
-                        program_id=TOKEN_PROGRAM_ID,
-                        mint=mint.pubkey(),
-                        dest=ata,
-                        mint_authority=self.payer.pubkey(),
-                        amount=amount,
-                    )
-                )
-            )
-        self.send(ixs)
-        return ata
+        payer = self.payer.pubkey()
+        self.send(mint_to_owner_instructions(payer, mint.pubkey(), owner, payer, amount))
+        return get_associated_token_address(owner, mint.pubkey())
 
     def trader(self, market: Pubkey, base: int = 0, quote: int = 0, wallet: Keypair | None = None) -> Trader:
         """A verified prosumer in ZONE_ID with a seat and ``base``/``quote`` atoms deposited."""
