@@ -3,7 +3,6 @@
 //! events and error codes/names/messages. It also pins this program's view of the registry's Meter
 //! (`state::RegistryMeter`) to the Meter type in `idl/registry.json`. Any drift fails here.
 
-use core::mem::{offset_of, size_of};
 use energy_token::{
     errors::EnergyTokenError,
     events::{GridBurned, GridMinted, TokenInitialized},
@@ -13,126 +12,17 @@ use energy_token::{
         TOKEN_PROGRAM_ID,
     },
 };
-use serde_json::Value;
+use solgrid_idl_check::{
+    account_flags, assert_account, assert_event, assert_unit_enums, bytes, constant, error_rows,
+    errors, fields_layout, flags, load, named, rust_layout, seeds, type_layout, Value,
+};
 use solgrid_program_kit::{
     account::AccountLayout, checks::SYSTEM_PROGRAM_ID, deployer::LOADER_V3_ID, discriminator,
     event::Event, KitError,
 };
 
-fn load(name: &str) -> Value {
-    let path = format!("{}/../../idl/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("read the IDL"))
-        .expect("valid JSON")
-}
-
 fn idl() -> Value {
     load("energy_token")
-}
-
-fn named<'a>(list: &'a Value, name: &str) -> &'a Value {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|item| item["name"] == name)
-        .unwrap_or_else(|| panic!("{name} missing from the IDL"))
-}
-
-fn bytes(value: &Value) -> Vec<u8> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b.as_u64().unwrap() as u8)
-        .collect()
-}
-
-/// Borsh size of an IDL type (SolGrid uses fixed-size types only).
-fn type_size(idl: &Value, ty: &Value) -> usize {
-    if let Some(simple) = ty.as_str() {
-        return match simple {
-            "u8" | "i8" | "bool" => 1,
-            "u16" | "i16" => 2,
-            "u32" | "i32" => 4,
-            "u64" | "i64" => 8,
-            "u128" | "i128" => 16,
-            "pubkey" => 32,
-            other => panic!("variable-size or unknown type {other}"),
-        };
-    }
-    if let Some(array) = ty.get("array") {
-        return type_size(idl, &array[0]) * array[1].as_u64().unwrap() as usize;
-    }
-    let name = ty["defined"]["name"].as_str().expect("defined type");
-    let defined = &named(&idl["types"], name)["type"];
-    match defined["kind"].as_str().unwrap() {
-        "enum" => {
-            assert!(defined["variants"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|v| v.get("fields").is_none()));
-            1
-        }
-        "struct" => fields_layout(idl, &defined["fields"]).1,
-        kind => panic!("unsupported kind {kind}"),
-    }
-}
-
-/// (name, offset) of each field, and the total size.
-fn fields_layout(idl: &Value, fields: &Value) -> (Vec<(String, usize)>, usize) {
-    let mut offset = 0;
-    let mut layout = Vec::new();
-    for field in fields.as_array().unwrap() {
-        layout.push((field["name"].as_str().unwrap().to_string(), offset));
-        offset += type_size(idl, &field["type"]);
-    }
-    (layout, offset)
-}
-
-fn type_layout(idl: &Value, name: &str) -> (Vec<(String, usize)>, usize) {
-    let ty = &named(&idl["types"], name)["type"];
-    assert_eq!(ty["kind"], "struct");
-    fields_layout(idl, &ty["fields"])
-}
-
-macro_rules! rust_layout {
-    ($ty:ty; $($field:ident),* $(,)?) => {
-        (vec![$((stringify!($field).to_string(), offset_of!($ty, $field))),*], size_of::<$ty>())
-    };
-}
-
-/// (name, writable, signer) of each account of instruction `ix`.
-fn account_flags(ix: &Value) -> Vec<(String, bool, bool)> {
-    ix["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["name"].as_str().unwrap().to_string(),
-                a["writable"].as_bool().unwrap_or(false),
-                a["signer"].as_bool().unwrap_or(false),
-            )
-        })
-        .collect()
-}
-
-fn flags(list: &[(&str, bool, bool)]) -> Vec<(String, bool, bool)> {
-    list.iter()
-        .map(|(n, w, s)| (n.to_string(), *w, *s))
-        .collect()
-}
-
-fn const_seeds(account: &Value) -> Vec<Vec<u8>> {
-    account["pda"]["seeds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            assert_eq!(s["kind"], "const");
-            bytes(&s["value"])
-        })
-        .collect()
 }
 
 #[test]
@@ -178,7 +68,7 @@ fn instructions() {
         init["accounts"].as_array().unwrap().len(),
         initialize::ACCOUNTS_LEN
     );
-    assert_eq!(fields_layout(&idl, &init["args"]).1, 0);
+    assert_eq!(fields_layout(&idl, &init["args"]).1, Some(0));
     assert_eq!(discriminator::LEN, initialize::DATA_LEN);
 
     let settle = named(&idl["instructions"], "settle_and_mint");
@@ -206,7 +96,7 @@ fn instructions() {
         settle_and_mint::ACCOUNTS_LEN
     );
     assert_eq!(settle_and_mint::ACCOUNTS_LEN, energy_token::MAX_ACCOUNTS);
-    assert_eq!(fields_layout(&idl, &settle["args"]).1, 0);
+    assert_eq!(fields_layout(&idl, &settle["args"]).1, Some(0));
     assert_eq!(discriminator::LEN, settle_and_mint::DATA_LEN);
 
     let burn_ix = named(&idl["instructions"], "burn");
@@ -230,7 +120,7 @@ fn instructions() {
     );
     let (args, size) = fields_layout(&idl, &burn_ix["args"]);
     assert_eq!((args, size), rust_layout!(burn::BurnArgs; amount));
-    assert_eq!(discriminator::LEN + size, burn::DATA_LEN);
+    assert_eq!(discriminator::LEN + size.unwrap(), burn::DATA_LEN);
 }
 
 #[test]
@@ -247,7 +137,7 @@ fn fixed_addresses_and_pda_seeds_match_the_program() {
                 _ => None,
             };
             if let Some(seed) = expected_seeds {
-                assert_eq!(const_seeds(account), vec![seed.to_vec()], "{name}");
+                assert_eq!(seeds(account), vec![constant(seed)], "{name}");
                 assert!(account["pda"].get("program").is_none(), "{name}");
             }
             match name {
@@ -281,25 +171,22 @@ fn fixed_addresses_and_pda_seeds_match_the_program() {
 #[test]
 fn accounts() {
     let idl = idl();
-    assert_eq!(
-        bytes(&named(&idl["accounts"], "Config")["discriminator"]),
-        Config::DISCRIMINATOR
-    );
     assert_eq!(idl["accounts"].as_array().unwrap().len(), 1);
-    assert_eq!(
-        type_layout(&idl, "Config"),
+    assert_account(
+        &idl,
+        "Config",
+        &Config::DISCRIMINATOR,
+        Config::LEN,
         rust_layout!(Config; authority, registry_program, mint, mint_authority, settlement_authority,
-            bump, mint_bump, mint_authority_bump, settlement_bump, reserved)
+            bump, mint_bump, mint_authority_bump, settlement_bump, reserved),
     );
-    assert_eq!(
-        discriminator::LEN + type_layout(&idl, "Config").1,
-        Config::LEN
-    );
+    assert_unit_enums(&idl);
 }
 
 #[test]
 fn registry_meter_view_matches_the_registry_idl() {
     let registry = load("registry");
+    assert_unit_enums(&registry);
     assert_eq!(
         bytes(&named(&registry["accounts"], "Meter")["discriminator"]),
         RegistryMeter::DISCRIMINATOR
@@ -326,63 +213,35 @@ fn registry_meter_view_matches_the_registry_idl() {
         4,
         "settle_meter takes (authority, config, meter, user)"
     );
-    assert_eq!(fields_layout(&registry, &settle_meter["args"]).1, 0);
+    assert_eq!(fields_layout(&registry, &settle_meter["args"]).1, Some(0));
 }
 
 #[test]
 fn events() {
     let idl = idl();
-    assert_eq!(
-        bytes(&named(&idl["events"], "TokenInitialized")["discriminator"]),
-        TokenInitialized::DISCRIMINATOR
-    );
-    assert_eq!(
-        bytes(&named(&idl["events"], "GridMinted")["discriminator"]),
-        GridMinted::DISCRIMINATOR
-    );
-    assert_eq!(
-        bytes(&named(&idl["events"], "GridBurned")["discriminator"]),
-        GridBurned::DISCRIMINATOR
-    );
     assert_eq!(idl["events"].as_array().unwrap().len(), 3);
-    assert_eq!(
-        type_layout(&idl, "TokenInitialized"),
+    assert_event(
+        &idl,
+        "TokenInitialized",
+        &TokenInitialized::DISCRIMINATOR,
         rust_layout!(TokenInitialized; config, authority, registry_program, mint, mint_authority,
-            settlement_authority, decimals, timestamp)
+            settlement_authority, decimals, timestamp),
     );
-    assert_eq!(
-        type_layout(&idl, "GridMinted"),
-        rust_layout!(GridMinted; meter, owner, destination, amount_wh, amount)
+    assert_event(
+        &idl,
+        "GridMinted",
+        &GridMinted::DISCRIMINATOR,
+        rust_layout!(GridMinted; meter, owner, destination, amount_wh, amount),
     );
-    assert_eq!(
-        type_layout(&idl, "GridBurned"),
-        rust_layout!(GridBurned; holder, token_account, amount)
+    assert_event(
+        &idl,
+        "GridBurned",
+        &GridBurned::DISCRIMINATOR,
+        rust_layout!(GridBurned; holder, token_account, amount),
     );
 }
 
 #[test]
 fn errors_are_the_kit_errors_then_the_energy_token_errors() {
-    let idl = idl();
-    let listed: Vec<(u64, String, String)> = idl["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["code"].as_u64().unwrap(),
-                e["name"].as_str().unwrap().into(),
-                e["msg"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
-    let expected: Vec<(u64, String, String)> = KitError::ALL
-        .iter()
-        .map(|e| (e.code() as u64, e.name().into(), e.message().into()))
-        .chain(
-            EnergyTokenError::ALL
-                .iter()
-                .map(|e| (e.code() as u64, e.name().into(), e.message().into())),
-        )
-        .collect();
-    assert_eq!(listed, expected);
+    assert_eq!(errors(&idl()), error_rows!(KitError, EnergyTokenError));
 }

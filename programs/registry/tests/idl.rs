@@ -2,88 +2,16 @@
 //! program: address, discriminators, argument and account layouts (every field offset), events and
 //! error codes/names/messages. Any drift on either side fails here.
 
-use core::mem::{offset_of, size_of};
 use registry::{errors::RegistryError, events::*, instructions::*, logic::Reading, state::*};
-use serde_json::Value;
+use solgrid_idl_check::{
+    assert_account, assert_account_flags, assert_event, assert_unit_enums, bytes, error_rows,
+    errors, fields_layout, load, named, names, rust_layout, type_layout, FixedAccounts, Layout,
+    Value,
+};
 use solgrid_program_kit::{account::AccountLayout, discriminator, event::Event, KitError};
 
 fn idl() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../idl/registry.json");
-    serde_json::from_str(&std::fs::read_to_string(path).expect("read idl/registry.json"))
-        .expect("valid JSON")
-}
-
-fn named<'a>(list: &'a Value, name: &str) -> &'a Value {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|item| item["name"] == name)
-        .unwrap_or_else(|| panic!("{name} missing from the IDL"))
-}
-
-fn bytes(value: &Value) -> Vec<u8> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b.as_u64().unwrap() as u8)
-        .collect()
-}
-
-/// Borsh size of an IDL type (SolGrid uses fixed-size types only).
-fn type_size(idl: &Value, ty: &Value) -> usize {
-    if let Some(simple) = ty.as_str() {
-        return match simple {
-            "u8" | "i8" | "bool" => 1,
-            "u16" | "i16" => 2,
-            "u32" | "i32" => 4,
-            "u64" | "i64" => 8,
-            "u128" | "i128" => 16,
-            "pubkey" => 32,
-            other => panic!("variable-size or unknown type {other}"),
-        };
-    }
-    assert!(ty.get("vec").is_none(), "vec has no fixed size");
-    if let Some(array) = ty.get("array") {
-        return type_size(idl, &array[0]) * array[1].as_u64().unwrap() as usize;
-    }
-    let name = ty["defined"]["name"].as_str().expect("defined type");
-    let defined = &named(&idl["types"], name)["type"];
-    match defined["kind"].as_str().unwrap() {
-        "enum" => {
-            assert!(defined["variants"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|v| v.get("fields").is_none()));
-            1
-        }
-        "struct" => fields_layout(idl, &defined["fields"]).1,
-        kind => panic!("unsupported kind {kind}"),
-    }
-}
-
-/// (name, offset) of each field, and the total size.
-fn fields_layout(idl: &Value, fields: &Value) -> (Vec<(String, usize)>, usize) {
-    let mut offset = 0;
-    let mut layout = Vec::new();
-    for field in fields.as_array().unwrap() {
-        layout.push((field["name"].as_str().unwrap().to_string(), offset));
-        offset += type_size(idl, &field["type"]);
-    }
-    (layout, offset)
-}
-
-fn type_layout(idl: &Value, name: &str) -> (Vec<(String, usize)>, usize) {
-    let ty = &named(&idl["types"], name)["type"];
-    assert_eq!(ty["kind"], "struct");
-    fields_layout(idl, &ty["fields"])
-}
-
-macro_rules! rust_layout {
-    ($ty:ty; $($field:ident),* $(,)?) => {
-        (vec![$((stringify!($field).to_string(), offset_of!($ty, $field))),*], size_of::<$ty>())
-    };
+    load("registry")
 }
 
 #[test]
@@ -226,7 +154,7 @@ fn instructions() {
         assert_eq!(ix["accounts"].as_array().unwrap().len(), accounts, "{name}");
         if let Some(len) = data_len {
             assert_eq!(
-                discriminator::LEN + fields_layout(&idl, &ix["args"]).1,
+                discriminator::LEN + fields_layout(&idl, &ix["args"]).1.unwrap(),
                 len,
                 "{name}"
             );
@@ -259,7 +187,7 @@ fn instructions() {
     );
     assert_eq!(
         submit_readings::data_len(1),
-        discriminator::LEN + 4 + type_layout(&idl, "Reading").1
+        discriminator::LEN + 4 + type_layout(&idl, "Reading").1.unwrap()
     );
     assert_eq!(
         named(&submit["accounts"], "instructions_sysvar")["address"],
@@ -269,7 +197,7 @@ fn instructions() {
 
 /// Every instruction's fixed accounts as the program reads them: (name, writable, signer). Remaining
 /// accounts (co-signers, reading triples) are not in the IDL's lists.
-const ACCOUNT_FLAGS: &[(&str, &[(&str, bool, bool)])] = &[
+const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
     (
         "initialize",
         &[
@@ -397,25 +325,7 @@ fn account_names_and_flags_match_the_program() {
         idl["instructions"].as_array().unwrap().len(),
         ACCOUNT_FLAGS.len()
     );
-    for (name, expected) in ACCOUNT_FLAGS {
-        let accounts: Vec<(String, bool, bool)> = named(&idl["instructions"], name)["accounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| {
-                (
-                    a["name"].as_str().unwrap().to_string(),
-                    a["writable"].as_bool().unwrap_or(false),
-                    a["signer"].as_bool().unwrap_or(false),
-                )
-            })
-            .collect();
-        let expected: Vec<(String, bool, bool)> = expected
-            .iter()
-            .map(|(n, w, s)| (n.to_string(), *w, *s))
-            .collect();
-        assert_eq!(accounts, expected, "{name}");
-    }
+    assert_account_flags(&idl, ACCOUNT_FLAGS);
 }
 
 #[test]
@@ -453,22 +363,8 @@ fn pda_seeds_match_the_program() {
     );
 }
 
-fn account_type<T: AccountLayout>(idl: &Value, name: &str, layout: (Vec<(String, usize)>, usize)) {
-    assert_eq!(
-        bytes(&named(&idl["accounts"], name)["discriminator"]),
-        T::DISCRIMINATOR,
-        "{name}"
-    );
-    assert_eq!(type_layout(idl, name), layout, "{name}");
-    assert_eq!(
-        discriminator::LEN + layout_size(idl, name),
-        T::LEN,
-        "{name}"
-    );
-}
-
-fn layout_size(idl: &Value, name: &str) -> usize {
-    type_layout(idl, name).1
+fn account_type<T: AccountLayout>(idl: &Value, name: &str, layout: Layout) {
+    assert_account(idl, name, &T::DISCRIMINATOR, T::LEN, layout);
 }
 
 #[test]
@@ -519,14 +415,8 @@ fn accounts() {
 #[test]
 fn enums() {
     let idl = idl();
-    let variants = |name: &str| -> Vec<String> {
-        named(&idl["types"], name)["type"]["variants"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v["name"].as_str().unwrap().to_string())
-            .collect()
-    };
+    assert_unit_enums(&idl);
+    let variants = |name: &str| names(&named(&idl["types"], name)["type"]["variants"]);
     fn check<E: Copy + core::fmt::Debug>(idl_names: Vec<String>, all: &[E], as_u8: fn(E) -> u8) {
         assert_eq!(idl_names.len(), all.len());
         for (index, (name, variant)) in idl_names.iter().zip(all).enumerate() {
@@ -542,13 +432,8 @@ fn enums() {
     assert!(UserRole::try_from(3).is_err() && EnergySource::try_from(5).is_err());
 }
 
-fn event<E: Event>(idl: &Value, name: &str, layout: (Vec<(String, usize)>, usize)) {
-    assert_eq!(
-        bytes(&named(&idl["events"], name)["discriminator"]),
-        E::DISCRIMINATOR,
-        "{name}"
-    );
-    assert_eq!(type_layout(idl, name), layout, "{name}");
+fn event<E: Event>(idl: &Value, name: &str, layout: Layout) {
+    assert_event(idl, name, &E::DISCRIMINATOR, layout);
 }
 
 #[test]
@@ -636,27 +521,5 @@ const EVENT_COUNT: usize = 15;
 
 #[test]
 fn errors_are_the_kit_errors_then_the_registry_errors() {
-    let idl = idl();
-    let listed: Vec<(u64, String, String)> = idl["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["code"].as_u64().unwrap(),
-                e["name"].as_str().unwrap().into(),
-                e["msg"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
-    let expected: Vec<(u64, String, String)> = KitError::ALL
-        .iter()
-        .map(|e| (e.code() as u64, e.name().into(), e.message().into()))
-        .chain(
-            RegistryError::ALL
-                .iter()
-                .map(|e| (e.code() as u64, e.name().into(), e.message().into())),
-        )
-        .collect();
-    assert_eq!(listed, expected);
+    assert_eq!(errors(&idl()), error_rows!(KitError, RegistryError));
 }

@@ -7,8 +7,13 @@
 //! program's views of the registry's Config, Zone and User (`state::Registry*`) to
 //! `idl/registry.json`. Any drift on either side fails here.
 
-use core::mem::{offset_of, size_of};
-use serde_json::Value;
+use core::mem::size_of;
+use solgrid_idl_check::{
+    assert_account, assert_account_flags, assert_event, bytes, constant, defined, enum_variants,
+    error_rows, errors, field_type, fields_layout, load, named, names, path, rust_fields,
+    rust_layout, rust_layout_then_vec, seeds, type_layout, type_size, unit_variants, vec_of,
+    FixedAccounts, Layout, Value,
+};
 use solgrid_order_book::{
     layout::{HEADER_LEN, ORDER_LEN, SEAT_LEN},
     Fill, MarketHeader, Order, OrderKind, OrderState, Removal, RemovalReason, Seat, SelfTradeMode,
@@ -30,171 +35,8 @@ use trading::{
     },
 };
 
-fn load(name: &str) -> Value {
-    let path = format!("{}/../../idl/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("read the IDL"))
-        .expect("valid JSON")
-}
-
 fn idl() -> Value {
     load("trading")
-}
-
-fn named<'a>(list: &'a Value, name: &str) -> &'a Value {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|item| item["name"] == name)
-        .unwrap_or_else(|| panic!("{name} missing from the IDL"))
-}
-
-fn names(list: &Value) -> Vec<String> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|item| item["name"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn bytes(value: &Value) -> Vec<u8> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b.as_u64().unwrap() as u8)
-        .collect()
-}
-
-/// Borsh size of an IDL type: `Some` for fixed-size types, `None` for a `vec`, a struct ending in
-/// one, or an enum whose variants differ in size (`MatchStep`).
-fn type_size(idl: &Value, ty: &Value) -> Option<usize> {
-    if let Some(simple) = ty.as_str() {
-        return Some(match simple {
-            "u8" | "i8" | "bool" => 1,
-            "u16" | "i16" => 2,
-            "u32" | "i32" => 4,
-            "u64" | "i64" => 8,
-            "u128" | "i128" => 16,
-            "pubkey" => 32,
-            other => panic!("unknown type {other}"),
-        });
-    }
-    if let Some(element) = ty.get("vec") {
-        // A u32 length, then the elements; resolve the element type so that a bad one fails here.
-        type_size(idl, element);
-        return None;
-    }
-    if let Some(array) = ty.get("array") {
-        let element = type_size(idl, &array[0]).expect("array of a fixed-size type");
-        return Some(element * array[1].as_u64().unwrap() as usize);
-    }
-    let name = ty["defined"]["name"].as_str().expect("defined type");
-    let defined = &named(&idl["types"], name)["type"];
-    match defined["kind"].as_str().unwrap() {
-        "enum" => {
-            let sizes: Vec<Option<usize>> = enum_variants(idl, name)
-                .into_iter()
-                .map(|(_, fields)| fields.1)
-                .collect();
-            // The variant index (one byte), then the variant's fields.
-            match sizes.first() {
-                Some(&Some(first)) if sizes.iter().all(|s| *s == Some(first)) => Some(1 + first),
-                _ => None,
-            }
-        }
-        "struct" => fields_layout(idl, &defined["fields"]).1,
-        kind => panic!("unsupported kind {kind}"),
-    }
-}
-
-type Layout = (Vec<(String, usize)>, Option<usize>);
-
-/// (name, offset) of each field, and the total size (`None` when the last field is variable-size;
-/// no other field may be, as the offsets after it would depend on the data).
-fn fields_layout(idl: &Value, fields: &Value) -> Layout {
-    let mut offset = Some(0);
-    let mut layout = Vec::new();
-    for field in fields.as_array().unwrap() {
-        let name = field["name"].as_str().unwrap().to_string();
-        let at = offset.unwrap_or_else(|| panic!("{name} follows a variable-size field"));
-        layout.push((name, at));
-        offset = type_size(idl, &field["type"]).map(|size| at + size);
-    }
-    (layout, offset)
-}
-
-fn type_layout(idl: &Value, name: &str) -> Layout {
-    let ty = &named(&idl["types"], name)["type"];
-    assert_eq!(ty["kind"], "struct", "{name}");
-    fields_layout(idl, &ty["fields"])
-}
-
-/// (name, field layout) of each variant of enum `name`, in borsh index order.
-fn enum_variants(idl: &Value, name: &str) -> Vec<(String, Layout)> {
-    let ty = &named(&idl["types"], name)["type"];
-    assert_eq!(ty["kind"], "enum", "{name}");
-    ty["variants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            let layout = match v.get("fields") {
-                None => (Vec::new(), Some(0)),
-                Some(fields) => {
-                    assert!(
-                        fields
-                            .as_array()
-                            .unwrap()
-                            .iter()
-                            .all(|f| f.get("name").is_some()),
-                        "{name}: tuple variants are not used"
-                    );
-                    fields_layout(idl, fields)
-                }
-            };
-            (v["name"].as_str().unwrap().to_string(), layout)
-        })
-        .collect()
-}
-
-/// The Rust offsets of the named fields.
-macro_rules! rust_fields {
-    ($ty:ty; $($field:ident),* $(,)?) => {
-        vec![$((stringify!($field).to_string(), offset_of!($ty, $field))),*]
-    };
-}
-
-/// The Rust layout of a fixed-size type: its fields' offsets and its size.
-macro_rules! rust_layout {
-    ($ty:ty; $($field:ident),* $(,)?) => {
-        (rust_fields!($ty; $($field),*), Some(size_of::<$ty>()))
-    };
-}
-
-/// The layout of an event whose fixed fields are the Rust struct's bytes, followed by a borsh
-/// `Vec` field `$vec` (what `EventBuffer::with_vec` writes).
-macro_rules! rust_layout_then_vec {
-    ($ty:ty; $($field:ident),* ; $vec:ident) => {{
-        let mut fields = rust_fields!($ty; $($field),*);
-        fields.push((stringify!($vec).to_string(), size_of::<$ty>()));
-        (fields, None::<usize>)
-    }};
-}
-
-/// (name, writable, signer) of each account of instruction `ix`.
-fn account_flags(ix: &Value) -> Vec<(String, bool, bool)> {
-    ix["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["name"].as_str().unwrap().to_string(),
-                a["writable"].as_bool().unwrap_or(false),
-                a["signer"].as_bool().unwrap_or(false),
-            )
-        })
-        .collect()
 }
 
 #[test]
@@ -359,7 +201,6 @@ fn argument_layouts_are_the_rust_argument_structs() {
     // The one-byte arguments the program decodes as enums are those enums in the IDL.
     let arg_type =
         |ix: &str, arg: &str| named(&named(&idl["instructions"], ix)["args"], arg)["type"].clone();
-    let defined = |name: &str| serde_json::json!({ "defined": { "name": name } });
     assert_eq!(arg_type("update_market", "status"), defined("MarketStatus"));
     assert_eq!(arg_type("set_market_maker", "enabled"), "bool");
     assert_eq!(arg_type("place_order", "side"), defined("Side"));
@@ -371,13 +212,10 @@ fn argument_layouts_are_the_rust_argument_structs() {
     assert_eq!(arg_type("cancel_order", "side"), defined("Side"));
 }
 
-/// (name, writable, signer) of each fixed account of an instruction.
-type AccountFlags = &'static [(&'static str, bool, bool)];
-
 /// Every instruction's fixed accounts as the program documents and reads them: (name, writable,
 /// signer). Remaining accounts (the regulator cosigners of create_market, update_market and
 /// set_market_maker) are not in the IDL's lists.
-const ACCOUNT_FLAGS: &[(&str, AccountFlags)] = &[
+const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
     (
         "initialize",
         &[
@@ -536,43 +374,7 @@ fn account_names_and_flags_match_the_program() {
         names(&idl["instructions"]),
         ACCOUNT_FLAGS.iter().map(|e| e.0).collect::<Vec<_>>()
     );
-    for (name, expected) in ACCOUNT_FLAGS {
-        let expected: Vec<(String, bool, bool)> = expected
-            .iter()
-            .map(|(n, w, s)| (n.to_string(), *w, *s))
-            .collect();
-        assert_eq!(
-            account_flags(named(&idl["instructions"], name)),
-            expected,
-            "{name}"
-        );
-    }
-}
-
-/// A seed of a PDA: `("const", bytes)`, `("arg", name)` or `("account", name)`.
-fn seeds(account: &Value) -> Vec<(String, Value)> {
-    account["pda"]["seeds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let kind = s["kind"].as_str().unwrap().to_string();
-            let value = match kind.as_str() {
-                "const" => Value::from(bytes(&s["value"])),
-                "arg" | "account" => s["path"].clone(),
-                other => panic!("unknown seed kind {other}"),
-            };
-            (kind, value)
-        })
-        .collect()
-}
-
-fn constant(seed: &[u8]) -> (String, Value) {
-    ("const".to_string(), Value::from(seed.to_vec()))
-}
-
-fn path(kind: &str, name: &str) -> (String, Value) {
-    (kind.to_string(), Value::from(name))
+    assert_account_flags(&idl, ACCOUNT_FLAGS);
 }
 
 #[test]
@@ -640,17 +442,14 @@ fn fixed_addresses_and_pda_seeds_match_the_program() {
 fn accounts() {
     let idl = idl();
     assert_eq!(names(&idl["accounts"]), ["Config", "Market"]);
-    assert_eq!(
-        bytes(&named(&idl["accounts"], "Config")["discriminator"]),
-        Config::DISCRIMINATOR
-    );
-    let config = type_layout(&idl, "Config");
-    assert_eq!(
-        config,
+    assert_account(
+        &idl,
+        "Config",
+        &Config::DISCRIMINATOR,
+        Config::LEN,
         rust_layout!(Config; authority, registry_program, base_mint, event_authority, bump,
-            event_authority_bump, reserved)
+            event_authority_bump, reserved),
     );
-    assert_eq!(discriminator::LEN + config.1.unwrap(), Config::LEN);
 
     // The Market account: the discriminator, then the order book's header (then its seats and
     // orders, which the IDL describes as the `Seat` and `Order` types).
@@ -687,13 +486,12 @@ fn accounts() {
     );
     assert_eq!(order.1, Some(ORDER_LEN));
     // The byte fields the book stores as enums are those enums in the IDL.
-    let field_type = |ty: &str, field: &str| {
-        named(&named(&idl["types"], ty)["type"]["fields"], field)["type"].clone()
-    };
-    let defined = |name: &str| serde_json::json!({ "defined": { "name": name } });
-    assert_eq!(field_type("Market", "status"), defined("MarketStatus"));
-    assert_eq!(field_type("Order", "side"), defined("Side"));
-    assert_eq!(field_type("Seat", "market_maker"), "bool");
+    assert_eq!(
+        field_type(&idl, "Market", "status"),
+        defined("MarketStatus")
+    );
+    assert_eq!(field_type(&idl, "Order", "side"), defined("Side"));
+    assert_eq!(field_type(&idl, "Seat", "market_maker"), "bool");
 }
 
 fn removal_fields() -> Vec<(String, usize)> {
@@ -737,24 +535,7 @@ fn book_records() {
         named(&idl["types"], "Removal")["type"]["fields"]
     );
     // The variants differ in size, so the enum has none.
-    assert_eq!(
-        type_size(
-            &idl,
-            &serde_json::json!({ "defined": { "name": "MatchStep" } })
-        ),
-        None
-    );
-}
-
-/// Variant names of IDL enum `name`; each must be a unit variant.
-fn unit_variants(idl: &Value, name: &str) -> Vec<String> {
-    enum_variants(idl, name)
-        .into_iter()
-        .map(|(variant, layout)| {
-            assert_eq!(layout, (Vec::new(), Some(0)), "{name}::{variant}");
-            variant
-        })
-        .collect()
+    assert_eq!(type_size(&idl, &defined("MatchStep")), None);
 }
 
 /// The IDL's variants are, in index order, the Rust enum's variants with the same names: `from_u8`
@@ -855,13 +636,8 @@ fn every_type_is_pinned() {
 }
 
 fn event<E: Event>(idl: &Value, name: &str, layout: Layout) {
-    assert_eq!(
-        bytes(&named(&idl["events"], name)["discriminator"]),
-        E::DISCRIMINATOR,
-        "{name}"
-    );
+    assert_event(idl, name, &E::DISCRIMINATOR, layout);
     assert_eq!(E::DISCRIMINATOR, discriminator::event(name), "{name}");
-    assert_eq!(type_layout(idl, name), layout, "{name}");
 }
 
 #[test]
@@ -957,28 +733,35 @@ fn events() {
     );
 
     // The trailing vectors hold the book's records.
-    let field_type = |ty: &str, field: &str| {
-        named(&named(&idl["types"], ty)["type"]["fields"], field)["type"].clone()
-    };
-    let vec_of = |name: &str| serde_json::json!({ "vec": { "defined": { "name": name } } });
-    assert_eq!(field_type("OrderPlaced", "steps"), vec_of("MatchStep"));
-    assert_eq!(field_type("OrdersExpired", "orders"), vec_of("Removal"));
-    // Enum-typed event bytes.
-    let defined = |name: &str| serde_json::json!({ "defined": { "name": name } });
-    assert_eq!(field_type("OrderPlaced", "side"), defined("Side"));
-    assert_eq!(field_type("OrderPlaced", "kind"), defined("OrderKind"));
     assert_eq!(
-        field_type("OrderPlaced", "self_trade"),
+        field_type(&idl, "OrderPlaced", "steps"),
+        vec_of("MatchStep")
+    );
+    assert_eq!(
+        field_type(&idl, "OrdersExpired", "orders"),
+        vec_of("Removal")
+    );
+    // Enum-typed event bytes.
+    assert_eq!(field_type(&idl, "OrderPlaced", "side"), defined("Side"));
+    assert_eq!(
+        field_type(&idl, "OrderPlaced", "kind"),
+        defined("OrderKind")
+    );
+    assert_eq!(
+        field_type(&idl, "OrderPlaced", "self_trade"),
         defined("SelfTradeMode")
     );
-    assert_eq!(field_type("OrderPlaced", "state"), defined("OrderState"));
-    assert_eq!(field_type("OrderCancelled", "side"), defined("Side"));
     assert_eq!(
-        field_type("MarketUpdated", "status"),
+        field_type(&idl, "OrderPlaced", "state"),
+        defined("OrderState")
+    );
+    assert_eq!(field_type(&idl, "OrderCancelled", "side"), defined("Side"));
+    assert_eq!(
+        field_type(&idl, "MarketUpdated", "status"),
         defined("MarketStatus")
     );
-    assert_eq!(field_type("MarketMakerSet", "enabled"), "bool");
-    assert_eq!(field_type("MarketMakerSet", "seat_created"), "bool");
+    assert_eq!(field_type(&idl, "MarketMakerSet", "enabled"), "bool");
+    assert_eq!(field_type(&idl, "MarketMakerSet", "seat_created"), "bool");
 }
 
 /// Anchor's `emit_cpi` tag: `EVENT_IX_TAG` is `sha256("anchor:event")[..8]` read as a big-endian
@@ -1024,40 +807,11 @@ fn the_largest_events_fit_in_one_event_instruction() {
 
 #[test]
 fn errors_are_the_kit_errors_then_the_trading_errors() {
-    let idl = idl();
-    let listed: Vec<(u64, String, String)> = idl["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["code"].as_u64().unwrap(),
-                e["name"].as_str().unwrap().into(),
-                e["msg"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
-    let expected: Vec<(u64, String, String)> = KitError::ALL
-        .iter()
-        .map(|e| (e.code() as u64, e.name().into(), e.message().into()))
-        .chain(
-            TradingError::ALL
-                .iter()
-                .map(|e| (e.code() as u64, e.name().into(), e.message().into())),
-        )
-        .collect();
-    assert_eq!(listed, expected);
+    assert_eq!(errors(&idl()), error_rows!(KitError, TradingError));
 }
 
 fn registry_account<T: AccountLayout>(registry: &Value, name: &str, layout: Layout) {
-    assert_eq!(
-        bytes(&named(&registry["accounts"], name)["discriminator"]),
-        T::DISCRIMINATOR,
-        "{name}"
-    );
-    let idl_layout = type_layout(registry, name);
-    assert_eq!(idl_layout, layout, "{name}");
-    assert_eq!(discriminator::LEN + idl_layout.1.unwrap(), T::LEN, "{name}");
+    assert_account(registry, name, &T::DISCRIMINATOR, T::LEN, layout);
 }
 
 /// Index of `variant` in the registry IDL's enum `name`.
@@ -1108,11 +862,13 @@ fn registry_views_match_the_registry_idl() {
         ROLE_GRID_OPERATOR
     );
     // The fields read are those enums in the registry's IDL.
-    let field_type = |ty: &str, field: &str| {
-        named(&named(&registry["types"], ty)["type"]["fields"], field)["type"].clone()
-    };
-    let defined = |name: &str| serde_json::json!({ "defined": { "name": name } });
-    assert_eq!(field_type("Zone", "status"), defined("ZoneStatus"));
-    assert_eq!(field_type("User", "status"), defined("UserStatus"));
-    assert_eq!(field_type("User", "role"), defined("UserRole"));
+    assert_eq!(
+        field_type(&registry, "Zone", "status"),
+        defined("ZoneStatus")
+    );
+    assert_eq!(
+        field_type(&registry, "User", "status"),
+        defined("UserStatus")
+    );
+    assert_eq!(field_type(&registry, "User", "role"), defined("UserRole"));
 }
