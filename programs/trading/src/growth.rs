@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn traders_growth_fits_the_bounds_the_error_names() {
-        assert!(ORDER_SLOTS_PER_GROWTH <= MAX_FREE_ORDER_SLOTS && MAX_FREE_SEAT_SLOTS >= 1);
+        const { assert!(ORDER_SLOTS_PER_GROWTH <= MAX_FREE_ORDER_SLOTS && MAX_FREE_SEAT_SLOTS >= 1) };
         let message = TradingError::TooMuchFreeCapacity.message();
         assert!(message.contains(&format!("{MAX_FREE_SEAT_SLOTS} free seat slots")));
         assert!(message.contains(&format!("{MAX_FREE_ORDER_SLOTS} free order slots")));
