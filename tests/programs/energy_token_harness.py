@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from solders.account import Account
 from solders.clock import Clock
-from solders.instruction import AccountMeta, Instruction
+from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
@@ -271,26 +271,6 @@ def new_env(mode: str, registry_elf: bytes, energy_token_elf: bytes) -> TokenEnv
         else:
             deploy(svm, payer, elf, keypair)
     return TokenEnv(svm, payer, client, mode)
-
-
-def with_meta(
-    ix: Instruction, index: int, *, signer: bool | None = None, writable: bool | None = None
-) -> Instruction:
-    """``ix`` with the flags of account ``index`` changed."""
-    metas = list(ix.accounts)
-    old = metas[index]
-    metas[index] = AccountMeta(
-        old.pubkey,
-        old.is_signer if signer is None else signer,
-        old.is_writable if writable is None else writable,
-    )
-    return Instruction(ix.program_id, ix.data, metas)
-
-
-def with_account(ix: Instruction, index: int, address: Pubkey) -> Instruction:
-    metas = list(ix.accounts)
-    metas[index] = AccountMeta(address, metas[index].is_signer, metas[index].is_writable)
-    return Instruction(ix.program_id, ix.data, metas)
 
 
 def account_index(ix_name: str, account: str) -> int:

@@ -12,17 +12,8 @@ import struct
 from collections.abc import Callable
 
 import pytest
-from energy_token_harness import (
-    CONFIG_LEN,
-    MODES,
-    T0,
-    TokenEnv,
-    account_index,
-    error_codes,
-    new_env,
-    with_account,
-    with_meta,
-)
+from energy_token_harness import CONFIG_LEN, MODES, T0, TokenEnv, account_index, error_codes, new_env
+from instruction_edits import with_account, with_data, with_meta
 from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -60,10 +51,6 @@ def ready(token: TokenEnv) -> TokenEnv:
     """``token`` after ``initialize``."""
     token.initialize()
     return token
-
-
-def with_data(ix: Instruction, data: bytes) -> Instruction:
-    return Instruction(ix.program_id, data, list(ix.accounts))
 
 
 # -- initialize ----------------------------------------------------------------------------------------

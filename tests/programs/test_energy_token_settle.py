@@ -25,9 +25,8 @@ from energy_token_harness import (
     error_codes,
     new_env,
     program_keypair,
-    with_account,
-    with_meta,
 )
+from instruction_edits import with_account, with_meta
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey

@@ -14,9 +14,10 @@ import hashlib
 from types import ModuleType
 
 import pytest
+from instruction_edits import with_account, with_data, with_meta
 from registry_harness import T0, ZONE_ID, RegistryEnv, code
 from solders.account import Account
-from solders.instruction import AccountMeta, Instruction
+from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.system_program import TransferParams, transfer
@@ -35,30 +36,6 @@ from solgrid.sdk.registry import (
     UserStatus,
     ZoneStatus,
 )
-
-
-def with_meta(
-    ix: Instruction, index: int, *, signer: bool | None = None, writable: bool | None = None
-) -> Instruction:
-    """``ix`` with the flags of account ``index`` changed."""
-    metas = list(ix.accounts)
-    old = metas[index]
-    metas[index] = AccountMeta(
-        old.pubkey,
-        old.is_signer if signer is None else signer,
-        old.is_writable if writable is None else writable,
-    )
-    return Instruction(ix.program_id, bytes(ix.data), metas)
-
-
-def with_account(ix: Instruction, index: int, address: Pubkey) -> Instruction:
-    metas = list(ix.accounts)
-    metas[index] = AccountMeta(address, metas[index].is_signer, metas[index].is_writable)
-    return Instruction(ix.program_id, bytes(ix.data), metas)
-
-
-def with_data(ix: Instruction, data: bytes) -> Instruction:
-    return Instruction(ix.program_id, data, list(ix.accounts))
 
 
 def derive_address(seeds: list[bytes], program_id: Pubkey) -> Pubkey:

@@ -8,12 +8,13 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from instruction_edits import with_account, with_meta
 from registry_harness import T0, ZONE_ID, RegistryEnv, code
 from solders.account import Account
 from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
-from test_registry import account_size, with_account, with_meta
+from test_registry import account_size
 
 from solgrid.sdk.readings import DeviceSigner, Reading
 from solgrid.sdk.registry import (

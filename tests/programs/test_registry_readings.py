@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 
 import pytest
+from instruction_edits import with_account, with_meta
 from registry_harness import T0, ZONE_ID, Prosumer, RegistryEnv, code
 from solders.account import Account
 from solders.compute_budget import set_compute_unit_price
@@ -20,7 +21,6 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.system_program import TransferParams, transfer
 from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
-from test_registry import with_account, with_meta
 
 from solgrid.sdk.lookup_tables import MAX_TRANSACTION_SIZE, transaction_size, v0_transaction
 from solgrid.sdk.readings import (

@@ -8,19 +8,14 @@ conftest). Error codes come from the IDL by name (``code``).
 from __future__ import annotations
 
 import pytest
+from instruction_edits import with_data, with_meta
 from registry_harness import ZONE_ID
 from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.system_program import TransferParams, transfer
 from spl.token.constants import TOKEN_PROGRAM_ID
-from trading_harness import (
-    TradingEnv,
-    code,
-    replace_account,
-    with_data,
-    with_meta,
-)
+from trading_harness import TradingEnv, code, replace_account
 
 from solgrid.localnet.tokens import parse_token_account
 from solgrid.sdk.registry import UserRole

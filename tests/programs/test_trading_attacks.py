@@ -21,11 +21,12 @@ from dataclasses import dataclass
 
 import pytest
 import spl.token.instructions as spl_token
+from instruction_edits import with_meta
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from spl.token.constants import TOKEN_PROGRAM_ID
-from trading_harness import KeyedSent, Trader, TradingEnv, code, replace_account, with_meta
+from trading_harness import KeyedSent, Trader, TradingEnv, code, replace_account
 
 from solgrid.sdk.registry import UserRole, ZoneStatus
 from solgrid.sdk.trading import MarketStatus, RestingOrder, Side

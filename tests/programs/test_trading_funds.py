@@ -4,10 +4,11 @@ each failure with its exact error (token-program failures with SPL Token's own c
 from __future__ import annotations
 
 import pytest
+from instruction_edits import with_meta
 from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
-from trading_harness import Trader, TradingEnv, code, replace_account, with_meta
+from trading_harness import Trader, TradingEnv, code, replace_account
 
 from solgrid.sdk.registry import UserRole
 from solgrid.sdk.trading import Side

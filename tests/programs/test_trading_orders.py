@@ -11,9 +11,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from instruction_edits import with_data, with_meta
 from registry_harness import T0
 from solders.pubkey import Pubkey
-from trading_harness import Trader, TradingEnv, code, with_data, with_meta
+from trading_harness import Trader, TradingEnv, code
 
 from solgrid.sdk.registry import UserRole, ZoneStatus
 from solgrid.sdk.trading import (

@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from instruction_edits import with_account
 from registry_harness import REPO, ZONE_ID, RegistryEnv
 from solders.account import Account
 from solders.compute_budget import set_compute_unit_limit
 from solders.hash import Hash
-from solders.instruction import AccountMeta, Instruction
+from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey
@@ -467,31 +468,6 @@ class TradingEnv:
         return state
 
 
-def with_meta(
-    ix: Instruction, index: int, *, signer: bool | None = None, writable: bool | None = None
-) -> Instruction:
-    """``ix`` with the flags of account ``index`` changed."""
-    metas = list(ix.accounts)
-    old = metas[index]
-    metas[index] = AccountMeta(
-        old.pubkey,
-        old.is_signer if signer is None else signer,
-        old.is_writable if writable is None else writable,
-    )
-    return Instruction(ix.program_id, bytes(ix.data), metas)
-
-
-def with_account(ix: Instruction, index: int, address: Pubkey) -> Instruction:
-    """``ix`` with account ``index`` replaced by ``address`` (same flags)."""
-    metas = list(ix.accounts)
-    metas[index] = AccountMeta(address, metas[index].is_signer, metas[index].is_writable)
-    return Instruction(ix.program_id, bytes(ix.data), metas)
-
-
-def with_data(ix: Instruction, data: bytes) -> Instruction:
-    return Instruction(ix.program_id, data, list(ix.accounts))
-
-
 def account_index(ix: Instruction, name: str) -> int:
     """Position of IDL account ``name`` in instruction ``ix`` of the trading program."""
     discriminator = bytes(ix.data)[:8]
@@ -526,7 +502,4 @@ __all__ = [
     "locked_by",
     "replace_account",
     "trading_keypair",
-    "with_account",
-    "with_data",
-    "with_meta",
 ]
