@@ -29,12 +29,12 @@ from solana.rpc.commitment import Confirmed
 from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
-from solders.sysvar import CLOCK as SYSVAR_CLOCK_PUBKEY
 from spl.token.instructions import (
     get_associated_token_address,
 )
 
 from node_market import funded
+from solgrid.sdk.clock import cluster_time
 from solgrid.sdk.cpi_events import cpi_events
 from solgrid.sdk.mints import MINT_LEN, create_mint_instructions, mint_to_owner_instructions
 from solgrid.sdk.registry import Limits, RegistryClient, UserRole
@@ -85,13 +85,6 @@ async def _mint(rpc: AsyncClient, authority: Keypair, decimals: int) -> Pubkey:
     me = authority.pubkey()
     await send_and_confirm(rpc, create_mint_instructions(me, mint, decimals, me, lamports), authority, [mint])
     return mint.pubkey()
-
-
-async def _cluster_time(rpc: AsyncClient) -> int:
-    """Unix time of the Clock sysvar (offset 32 of its data)."""
-    clock = (await rpc.get_account_info(SYSVAR_CLOCK_PUBKEY)).value
-    assert clock is not None
-    return int.from_bytes(bytes(clock.data)[32:40], "little", signed=True)
 
 
 async def _token_amount(rpc: AsyncClient, account: Pubkey) -> int:
@@ -181,7 +174,7 @@ async def test_randomized_run_conserves_every_token(fresh_rpc_url: str, upgrade_
         limits: dict[int, tuple[Side, int]] = {}
         outcomes: dict[str, int] = defaultdict(int)
         client_ids: dict[Pubkey, int] = defaultdict(int)
-        now = await _cluster_time(rpc)
+        now = await cluster_time(rpc)
         for _ in range(OPERATIONS):
             trader = rng.choice(traders)
             op = rng.choices(["place", "cancel", "withdraw", "deposit"], [12, 3, 1, 1])[0]

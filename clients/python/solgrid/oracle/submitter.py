@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import struct
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 
@@ -26,14 +25,14 @@ from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 from solders.transaction_status import TransactionConfirmationStatus, TransactionStatus
 
+from solgrid.errors import UserFacingError
 from solgrid.oracle.program_errors import ProgramError
 from solgrid.sdk.anchor import ProgramCoder
+from solgrid.sdk.clock import cluster_time as sdk_cluster_time
 from solgrid.sdk.lookup_tables import ADDRESS_LOOKUP_TABLE_PROGRAM_ID
 from solgrid.sdk.registry import Meter, RegistryClient
 from solgrid.sdk.transactions import build_transaction
 
-CLOCK_SYSVAR = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
-CLOCK_UNIX_TIMESTAMP_OFFSET = 32
 BLOCKHASH_MAX_AGE_SECS = 5.0
 CONFIRM_TIMEOUT_SECS = 30.0
 CONFIRM_POLL_SECS = 0.02
@@ -183,12 +182,12 @@ class Submitter:
 
 
 async def cluster_time(rpc: AsyncClient) -> int:
-    """The cluster's Unix time (the Clock sysvar), which readings' windows are checked against."""
-    info = (await rpc.get_account_info(CLOCK_SYSVAR, Confirmed)).value
-    if info is None:
-        raise Transient("the cluster has no Clock sysvar")
-    data = bytes(info.data)
-    return int(struct.unpack_from("<q", data, CLOCK_UNIX_TIMESTAMP_OFFSET)[0])
+    """The cluster's Unix time (the Clock sysvar), which readings' windows are checked against; a node
+    without the sysvar is a transient failure for the worker."""
+    try:
+        return await sdk_cluster_time(rpc, Confirmed)
+    except UserFacingError as e:
+        raise Transient(str(e)) from None
 
 
 async def fetch_meters(
