@@ -3,7 +3,8 @@
 PDAs (under the trading program unless noted):
 
 * Config ``["config"]``; event authority ``["__event_authority"]`` (Anchor's ``emit_cpi`` seed);
-* market ``["market", zone_id u32 LE, quote_mint]``; vaults ``["vault", market, mint]``;
+* market ``["market", zone_id u32 LE, quote_mint]``; vaults ``["vault", market, mint]``; the two epoch
+  accounts of a periodic market ``["epoch", market, [slot]]`` (slot 0 and 1);
 * the registry's Config ``["config"]``, Zone ``["zone", zone_id LE]`` and User ``["user", wallet]``
   under the registry program.
 
@@ -49,6 +50,7 @@ REGISTRY_PROGRAM_NAME = "registry"
 CONFIG_SEED = b"config"
 MARKET_SEED = b"market"
 VAULT_SEED = b"vault"
+EPOCH_SEED = b"epoch"
 EVENT_AUTHORITY_SEED = b"__event_authority"
 REGISTRY_CONFIG_SEED = b"config"
 REGISTRY_ZONE_SEED = b"zone"
@@ -119,6 +121,12 @@ class TradingClient:
     def vault_pda(self, market: Pubkey, mint: Pubkey) -> Pda:
         return find_pda([VAULT_SEED, bytes(market), bytes(mint)], self.program_id)
 
+    def epoch_pda(self, market: Pubkey, slot: int) -> Pda:
+        """The epoch account of ``slot`` (0 or 1) of a periodic market: epoch E lives in slot E % 2."""
+        if slot not in (0, 1):
+            raise ValueError(f"an epoch slot is 0 or 1, got {slot}")
+        return find_pda([EPOCH_SEED, bytes(market), bytes([slot])], self.program_id)
+
     def registry_config(self) -> Pubkey:
         return find_pda([REGISTRY_CONFIG_SEED], self.registry_program_id).address
 
@@ -171,12 +179,14 @@ class TradingClient:
         quote_mint: Pubkey,
         params: MarketParams,
         cosigners: Sequence[Pubkey],
+        epoch_secs: int = 0,
     ) -> Instruction:
-        """Opens the market of ``zone_id`` against ``quote_mint`` (regulator quorum ``cosigners`` sign)."""
+        """Opens the market of ``zone_id`` against ``quote_mint`` (regulator quorum ``cosigners`` sign):
+        continuous (``epoch_secs`` 0) or a periodic call auction per epoch of ``epoch_secs`` seconds."""
         market = self.market_pda(zone_id, quote_mint).address
         ix = self.coder.instruction(
             "create_market",
-            {"zone_id": zone_id, "params": self._params(params)},
+            {"zone_id": zone_id, "params": self._params(params), "epoch_secs": epoch_secs},
             {
                 "payer": payer,
                 "registry_config": self.registry_config(),
@@ -189,6 +199,8 @@ class TradingClient:
                 "system_program": SYSTEM_PROGRAM_ID,
                 "token_program": TOKEN_PROGRAM_ID,
                 **self._events(),
+                "epoch_0": self.epoch_pda(market, 0).address,
+                "epoch_1": self.epoch_pda(market, 1).address,
             },
         )
         return self._cosigners(ix, cosigners)
