@@ -305,3 +305,79 @@ def test_a_periodic_market_from_creation_to_a_cranked_epoch(tmp_path: Path, mark
     account = fetch_epoch(scene.url, address, epoch)
     assert account is not None and account.header.state is EpochState.SETTLED
     assert (account.header.cursor, account.header.order_count, account.header.clearing_price) == (5, 5, 105)
+
+    # The next epoch: Alice asks 0.5 kWh at 0.10 against Dave's rolled 0.4 at 0.11. Every price from
+    # 0.100 to 0.110 executes 0.4 kWh with the same surplus; the previous clearing price, 0.105, is in
+    # that interval, so it is the price again. `auction crank` finishes it.
+    assert place(alice, "sell", "0.5", "0.10")["epoch"] == epoch + 1
+    reach_cluster_time(scene.url, (epoch + 2) * EPOCH_SECS + 1)
+    cranked = run_json(
+        "solgrid auction crank", *scene.cli(reg, "auction", "crank", "--zone", z), of={"epochs": "epochs"}
+    )
+    ((done),) = cranked["epochs"]
+    assert (done["epoch"], done["cleared"], done["price"], done["volume_kwh"]) == (
+        epoch + 1,
+        True,
+        "0.105000",
+        "0.400",
+    )
+    assert (done["chunks"], done["settled_orders"], done["settled"], len(done["signatures"])) == (
+        1,
+        2,
+        True,
+        2,
+    )
+    shown = run_json("solgrid auction show", *scene.cli(reg, "auction", "show", str(epoch + 1), "--zone", z))
+    assert (shown["reference_price"], shown["price"], shown["recomputed_matches"]) == (
+        "0.105000",
+        "0.105000",
+        True,
+    )
+    assert run_json("solgrid order list", *scene.cli(dave, "order", "list", z))["orders"] == []
+
+
+def test_continuous_markets_refuse_the_auction_options(scene: Scene, tmp_path: Path) -> None:
+    z = str(scene.zone_id)
+    carol = user(scene, tmp_path, "carol", "consumer")
+    one_line_error(
+        invoke(*scene.cli(carol, "order", "buy", z, "--kwh", "0.1", "--price", "0.1", "--no-rollover")),
+        2,
+        f"--no-rollover: the market of grid zone {z} is continuous",
+    )
+    for command in (["auction", "show", "--zone", z], ["auction", "crank", "--zone", z]):
+        one_line_error(invoke(*scene.cli(carol, *command)), 1, f"the market of grid zone {z} is continuous")
+    one_line_error(invoke(*scene.cli(carol, "auction", "show")), 2, "--zone ZONE")
+    address = str(TradingClient().market_pda(scene.zone_id, scene.quote_mint).address)
+    one_line_error(
+        invoke(*scene.cli(carol, "auction", "show", "--zone", z, "--market", address)), 2, "--zone ZONE"
+    )
+    one_line_error(
+        invoke(
+            *scene.cli(
+                carol,
+                "market",
+                "create",
+                z,
+                "--quote-mint",
+                address,
+                "--tick-size",
+                "1000",
+                "--lot-size-wh",
+                "100",
+                "--periodic",
+                "86401",
+            )
+        ),
+        2,
+        "--periodic",
+    )
+    shown = json.loads(run_text(*scene.cli(carol, "market", "show", z, "--json")))
+    assert (shown["mode"], shown["epoch_secs"], shown["current_epoch"], shown["epochs"]) == (
+        "continuous",
+        None,
+        None,
+        [],
+    )
+    assert "mode:        continuous (orders match on arrival)" in run_text(
+        *scene.cli(carol, "market", "show", z)
+    )
