@@ -22,9 +22,10 @@ from trading_support import Scene, Wallet, mint_quote, new_scene, reach_cluster_
 from wallet_support import Market, invoke, one_line_error
 
 from solgrid.sdk.clock import cluster_time
-from solgrid.sdk.trading import AuctionEpoch, EpochState, Side, TradingClient
+from solgrid.sdk.trading import AuctionEpoch, EpochCleared, EpochState, Side, TradingClient, TradingEvent
 from solgrid.sdk.trading.clearing import BookOrder, aggregate, clear
 from solgrid.sdk.trading.crank import CrankReport, crank_epoch
+from solgrid.sdk.trading.replay import auction_orders, fetch_market_events, matches, recompute
 
 EPOCH_SECS = 900
 
@@ -62,6 +63,14 @@ def fetch_epoch(url: str, market: Pubkey, epoch: int) -> AuctionEpoch | None:
             state = await client.fetch_market(rpc, market)
             assert state is not None
             return await client.fetch_epoch(rpc, state, epoch)
+
+    return asyncio.run(read())
+
+
+def market_events(url: str, market: Pubkey) -> list[TradingEvent]:
+    async def read() -> list[TradingEvent]:
+        async with AsyncClient(url, commitment=Confirmed) as rpc:
+            return await fetch_market_events(rpc, TradingClient(), market)
 
     return asyncio.run(read())
 
@@ -334,6 +343,15 @@ def test_a_periodic_market_from_creation_to_a_cranked_epoch(tmp_path: Path, mark
         True,
     )
     assert run_json("solgrid order list", *scene.cli(dave, "order", "list", z))["orders"] == []
+
+    # Anyone recomputes both clearings from the market's events alone (orders placed, cancelled and
+    # rolled, the previous price as reference) and gets the program's EpochCleared.
+    events = market_events(scene.url, address)
+    clearings = {e.epoch: e for e in events if isinstance(e, EpochCleared)}
+    assert sorted(clearings) == [epoch, epoch + 1]
+    for number, cleared_event in clearings.items():
+        assert matches(cleared_event, recompute(events, address, number)), number
+    assert [o.lots for o in auction_orders(events, address, epoch + 1)] == [4, 5]  # Dave's rolled 4 first
 
 
 def test_continuous_markets_refuse_the_auction_options(scene: Scene, tmp_path: Path) -> None:
