@@ -220,6 +220,12 @@ def test_a_periodic_market_from_creation_to_a_cranked_epoch(tmp_path: Path, mark
         (e["epoch"], e["state"], e["live_orders"], e["bid_kwh"], e["ask_kwh"]) for e in detail["epochs"]
     ] == [(epoch, "COLLECTING", 4, "1.400", "1.500")]
 
+    text = run_text(*scene.cli(reg, "market", "show", z))
+    assert "mode:        periodic: a call auction per 15 min epoch (one clearing price per epoch)" in text
+    assert f"auction:     epoch {epoch}: COLLECTING, 4 orders: bids 1.400 kWh, asks 1.500 kWh" in text
+    assert "fees:        maker 20 bps, paid by both sides of every auction trade" in text
+    assert "clearings:   0 epochs settled; last clearing price -" in text
+
     # The gate closes: orders are committed, the auction waits for a crank.
     reach_cluster_time(scene.url, (epoch + 1) * EPOCH_SECS + 1)
     one_line_error(invoke(*scene.cli(dave, "order", "cancel", "3", z)), 1, "committed to the auction")
