@@ -238,7 +238,7 @@ def test_a_periodic_market_from_creation_to_a_cranked_epoch(tmp_path: Path, mark
     assert all(r.settled for r in reports)
     (cleared,) = [r.cleared for r in reports if r.cleared is not None]
     chunks = [c for r in reports for c in r.chunks]
-    assert sorted(c.from_ for c in chunks) == [0, 2, 4] and sum(c.done for c in chunks) == 1
+    assert sorted(c.from_index for c in chunks) == [0, 2, 4] and sum(c.done for c in chunks) == 1
     settled = sorted(s.index for c in chunks for s in c.settlements)
     assert settled == [0, 1, 2, 3]  # each once; index 4 was cancelled
     book = [
