@@ -194,11 +194,12 @@ impl Auction {
         if need > 0 {
             slot.grow(need + grow_extra)?;
         }
+        let other = self.slots[1 - auction::slot_of(e) as usize].header();
         let slot = &mut self.slots[auction::slot_of(e) as usize];
         let mut epoch = slot.epoch();
         self.market
             .market()
-            .place_auction(&mut epoch, seat, &key(n), order, now)
+            .place_auction(&mut epoch, &other, seat, &key(n), order, now)
     }
 
     /// `place` that must succeed.
