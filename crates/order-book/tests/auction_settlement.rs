@@ -378,9 +378,6 @@ fn placing_needs_the_current_epoch_collecting_in_its_slot_with_room() {
             .err(),
         Some(BookError::WrongEpochAccount)
     );
-    drop(epoch);
-    drop(other);
-    drop(m);
 
     // Two epochs later the slot still holds E, not settled: crank it first.
     let mut a = fresh();
@@ -739,7 +736,6 @@ fn tick_and_lot_sizes_change_only_without_auction_orders() {
         }),
         Ok(())
     );
-    drop(m);
     a.cancel(1, E, 0, bid.order_id, NOW).unwrap();
     assert_eq!(a.market.market().header.set_params(&retick), Ok(()));
 }

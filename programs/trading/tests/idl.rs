@@ -467,7 +467,8 @@ fn accounts() {
             base_volume, quote_volume, trade_count, created_at, zone_id, max_orders_per_epoch,
             seat_count, seat_capacity, bid_count, ask_count, order_capacity, taker_fee_bps,
             maker_fee_bps, status, bump, base_vault_bump, quote_vault_bump, quote_decimals,
-            padding, reserved)
+            padding, epoch_secs, auction_orders, last_clearing_price, last_settled_epoch,
+            auctions_settled, epoch_bumps, reserved)
     );
     assert_eq!(market.1, Some(HEADER_LEN));
     assert_eq!(discriminator::LEN + HEADER_LEN, MARKET_MIN_LEN);

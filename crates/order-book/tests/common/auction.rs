@@ -220,12 +220,10 @@ impl Auction {
         let snapshot = self.snapshot();
         let seat = self.market.market().seat_of(&key(n)).unwrap_or(u32::MAX);
         let slot = &mut self.slots[auction::slot_of(e) as usize];
-        let mut epoch = slot.epoch();
-        if epoch.header.epoch != e {
-            drop(epoch);
-            self.restore(&snapshot);
+        if slot.header().epoch != e {
             return Err(BookError::WrongEpoch);
         }
+        let mut epoch = slot.epoch();
         let result =
             self.market
                 .market()
