@@ -3,9 +3,13 @@
 PDAs (under the trading program unless noted):
 
 * Config ``["config"]``; event authority ``["__event_authority"]`` (Anchor's ``emit_cpi`` seed);
-* market ``["market", zone_id u32 LE, quote_mint]``; vaults ``["vault", market, mint]``;
+* market ``["market", zone_id u32 LE, quote_mint]``; vaults ``["vault", market, mint]``; the two epoch
+  accounts of a periodic market ``["epoch", market, [slot]]`` (slot 0 and 1);
 * the registry's Config ``["config"]``, Zone ``["zone", zone_id LE]`` and User ``["user", wallet]``
   under the registry program.
+
+A periodic market's auction instructions are under "periodic markets" below; the crank that finishes an
+epoch is :mod:`solgrid.sdk.trading.crank`.
 
 Instructions that act for a trader name its seat (an index into the market's seats): read it with
 :meth:`TradingClient.fetch_market` and :meth:`MarketState.seat_of`, or take it from ``SeatClaimed`` (or
@@ -31,12 +35,15 @@ from solgrid.sdk import loader
 from solgrid.sdk.anchor import AccountDecodeError, ProgramCoder
 from solgrid.sdk.idl import load_idl
 from solgrid.sdk.pda import Pda, find_pda
+from solgrid.sdk.trading.epoch_account import AuctionEpoch, decode_epoch
+from solgrid.sdk.trading.epochs import slot_of
 from solgrid.sdk.trading.market import ZONE_ID_OFFSET, MarketState, decode_market
 from solgrid.sdk.trading.units import (
     DEFAULT_MAKER_FEE_BPS,
     DEFAULT_MAX_ORDERS_PER_EPOCH,
     DEFAULT_TAKER_FEE_BPS,
     MAX_MATCHES,
+    MAX_SETTLE_CHUNK,
     U64_MAX,
     MarketStatus,
     OrderKind,
@@ -49,6 +56,7 @@ REGISTRY_PROGRAM_NAME = "registry"
 CONFIG_SEED = b"config"
 MARKET_SEED = b"market"
 VAULT_SEED = b"vault"
+EPOCH_SEED = b"epoch"
 EVENT_AUTHORITY_SEED = b"__event_authority"
 REGISTRY_CONFIG_SEED = b"config"
 REGISTRY_ZONE_SEED = b"zone"
@@ -119,6 +127,12 @@ class TradingClient:
     def vault_pda(self, market: Pubkey, mint: Pubkey) -> Pda:
         return find_pda([VAULT_SEED, bytes(market), bytes(mint)], self.program_id)
 
+    def epoch_pda(self, market: Pubkey, slot: int) -> Pda:
+        """The epoch account of ``slot`` (0 or 1) of a periodic market: epoch E lives in slot E % 2."""
+        if slot not in (0, 1):
+            raise ValueError(f"an epoch slot is 0 or 1, got {slot}")
+        return find_pda([EPOCH_SEED, bytes(market), bytes([slot])], self.program_id)
+
     def registry_config(self) -> Pubkey:
         return find_pda([REGISTRY_CONFIG_SEED], self.registry_program_id).address
 
@@ -171,12 +185,14 @@ class TradingClient:
         quote_mint: Pubkey,
         params: MarketParams,
         cosigners: Sequence[Pubkey],
+        epoch_secs: int = 0,
     ) -> Instruction:
-        """Opens the market of ``zone_id`` against ``quote_mint`` (regulator quorum ``cosigners`` sign)."""
+        """Opens the market of ``zone_id`` against ``quote_mint`` (regulator quorum ``cosigners`` sign):
+        continuous (``epoch_secs`` 0) or a periodic call auction per epoch of ``epoch_secs`` seconds."""
         market = self.market_pda(zone_id, quote_mint).address
         ix = self.coder.instruction(
             "create_market",
-            {"zone_id": zone_id, "params": self._params(params)},
+            {"zone_id": zone_id, "params": self._params(params), "epoch_secs": epoch_secs},
             {
                 "payer": payer,
                 "registry_config": self.registry_config(),
@@ -189,6 +205,8 @@ class TradingClient:
                 "system_program": SYSTEM_PROGRAM_ID,
                 "token_program": TOKEN_PROGRAM_ID,
                 **self._events(),
+                "epoch_0": self.epoch_pda(market, 0).address,
+                "epoch_1": self.epoch_pda(market, 1).address,
             },
         )
         return self._cosigners(ix, cosigners)
@@ -389,6 +407,105 @@ class TradingClient:
             },
         )
 
+    # -- periodic markets (call auction) ---------------------------------------------------------------
+
+    def place_auction_order(
+        self,
+        *,
+        trader: Pubkey,
+        market: Pubkey,
+        zone_id: int,
+        seat: int,
+        side: Side,
+        price: int,
+        lots: int,
+        client_order_id: int = 0,
+        expires_at: int = 0,
+        rollover: bool = True,
+    ) -> Instruction:
+        """Joins the auction of the current epoch with ``lots`` at limit ``price`` ticks (locks the funds
+        as a resting order does). With ``rollover`` what the auction does not match rolls into the next
+        epoch (until filled, cancelled or expired); without, it is refunded at the end of this one.
+        ``expires_at`` is 0 or not before the epoch's end. The trader pays the epoch account's growth."""
+        return self.coder.instruction(
+            "place_auction_order",
+            {
+                "seat": seat,
+                "side": self.coder.unit_variant("Side", int(side)),
+                "price": _u64("price", price),
+                "lots": _u64("lots", lots),
+                "client_order_id": _u64("client_order_id", client_order_id),
+                "expires_at": expires_at,
+                "rollover": rollover,
+            },
+            {
+                "trader": trader,
+                "user": self.registry_user(trader),
+                "zone": self.registry_zone(zone_id),
+                "market": market,
+                "epoch_0": self.epoch_pda(market, 0).address,
+                "epoch_1": self.epoch_pda(market, 1).address,
+                "system_program": SYSTEM_PROGRAM_ID,
+                **self._events(),
+            },
+        )
+
+    def cancel_auction_order(
+        self, *, trader: Pubkey, market: Pubkey, seat: int, epoch: int, index: int, order_id: int
+    ) -> Instruction:
+        """Cancels the trader's order ``order_id`` at ``index`` of ``epoch``'s auction (before the epoch's
+        end, or any time while the market is paused)."""
+        return self.coder.instruction(
+            "cancel_auction_order",
+            {
+                "seat": seat,
+                "epoch": _u64("epoch", epoch),
+                "index": index,
+                "order_id": _u64("order_id", order_id),
+            },
+            {
+                "trader": trader,
+                "market": market,
+                "epoch_account": self.epoch_pda(market, slot_of(epoch)).address,
+                **self._events(),
+            },
+        )
+
+    def clear_epoch(self, *, market: Pubkey, zone_id: int, epoch: int) -> Instruction:
+        """Fixes ``epoch``'s clearing price (anyone, once the epoch ended; emits ``EpochCleared``)."""
+        return self.coder.instruction(
+            "clear_epoch",
+            {"epoch": _u64("epoch", epoch)},
+            {
+                "zone": self.registry_zone(zone_id),
+                "market": market,
+                "epoch_account": self.epoch_pda(market, slot_of(epoch)).address,
+                "other_epoch_account": self.epoch_pda(market, slot_of(epoch + 1)).address,
+                **self._events(),
+            },
+        )
+
+    def settle_epoch(
+        self, *, payer: Pubkey, market: Pubkey, epoch: int, cursor: int, max_orders: int = MAX_SETTLE_CHUNK
+    ) -> Instruction:
+        """Settles up to ``max_orders`` (1 to 64) orders of cleared ``epoch`` from index ``cursor``, which
+        must be where its settlement stands (anyone; ``payer`` pays the next epoch account's growth
+        for orders that roll into it; emits ``EpochSettled``)."""
+        if not 1 <= max_orders <= MAX_SETTLE_CHUNK:
+            raise ValueError(f"a settlement chunk is 1 to {MAX_SETTLE_CHUNK} orders, got {max_orders}")
+        return self.coder.instruction(
+            "settle_epoch",
+            {"epoch": _u64("epoch", epoch), "cursor": cursor, "max_orders": max_orders},
+            {
+                "payer": payer,
+                "market": market,
+                "epoch_account": self.epoch_pda(market, slot_of(epoch)).address,
+                "next_epoch_account": self.epoch_pda(market, slot_of(epoch + 1)).address,
+                "system_program": SYSTEM_PROGRAM_ID,
+                **self._events(),
+            },
+        )
+
     # -- accounts ----------------------------------------------------------------------------------
 
     def decode_config(self, data: bytes) -> Config:
@@ -404,6 +521,11 @@ class TradingClient:
 
     def decode_market(self, address: Pubkey, data: bytes) -> MarketState:
         return decode_market(address, data, self.coder.account_discriminator("Market"))
+
+    def decode_epoch(self, address: Pubkey, data: bytes, market: MarketState | None = None) -> AuctionEpoch:
+        """An epoch account; with its ``market``, each order names its trader."""
+        seats = market.seats if market is not None else ()
+        return decode_epoch(address, data, self.coder.account_discriminator("AuctionEpoch"), seats)
 
     async def fetch_config(
         self, connection: AsyncClient, commitment: Commitment = Confirmed
@@ -445,3 +567,30 @@ class TradingClient:
             (self.decode_market(item.pubkey, bytes(item.account.data)) for item in reply.value),
             key=lambda m: (m.header.zone_id, str(m.header.quote_mint)),
         )
+
+    async def fetch_epochs(
+        self, connection: AsyncClient, market: MarketState, commitment: Commitment = Confirmed
+    ) -> list[AuctionEpoch]:
+        """The epoch accounts of a periodic market (slot 0, then slot 1; none for a continuous market)."""
+        addresses = [self.epoch_pda(market.address, slot).address for slot in (0, 1)]
+        reply = (await connection.get_multiple_accounts(addresses, commitment=commitment)).value
+        found = []
+        for address, account in zip(addresses, reply, strict=True):
+            if account is None:
+                continue
+            if account.owner != self.program_id:
+                raise AccountDecodeError(
+                    f"{address} is owned by {account.owner}, not the trading program {self.program_id}"
+                )
+            found.append(self.decode_epoch(address, bytes(account.data), market))
+        return found
+
+    async def fetch_epoch(
+        self, connection: AsyncClient, market: MarketState, epoch: int, commitment: Commitment = Confirmed
+    ) -> AuctionEpoch | None:
+        """The epoch account holding ``epoch``, or None when its slot holds another epoch (not started,
+        or reused since by a later epoch of the same parity) or does not exist."""
+        for account in await self.fetch_epochs(connection, market, commitment):
+            if account.holds(epoch):
+                return account
+        return None

@@ -4,6 +4,11 @@ Trading emits each instruction's event through a self-CPI in Anchor's ``emit_cpi
 instruction of the program whose data is ``EVENT_IX_TAG_LE``, the event's discriminator and its borsh
 bytes. :func:`decode_event` turns such instruction data into one of the dataclasses below;
 ``OrderPlaced.steps`` lists every fill and every resting order the order removed, in order.
+
+A periodic market's call auction emits ``AuctionOrderPlaced`` and ``AuctionOrderCancelled`` (with the
+order's epoch and its index in the epoch's auction), ``EpochCleared`` (the result, which
+:mod:`solgrid.sdk.trading.clearing` recomputes from the orders) and one ``EpochSettled`` per settlement
+chunk, with a ``Settlement`` per order it settled.
 """
 
 from __future__ import annotations
@@ -15,7 +20,15 @@ from solders.pubkey import Pubkey
 
 from solgrid.sdk.anchor import ProgramCoder
 from solgrid.sdk.cpi_events import EVENT_IX_TAG
-from solgrid.sdk.trading.units import MarketStatus, OrderKind, OrderState, RemovalReason, SelfTradeMode, Side
+from solgrid.sdk.trading.units import (
+    MarketStatus,
+    OrderKind,
+    OrderState,
+    RemovalReason,
+    SelfTradeMode,
+    SettlementOutcome,
+    Side,
+)
 
 EVENT_IX_TAG_LE = EVENT_IX_TAG
 """Anchor's ``EVENT_IX_TAG_LE`` (``sha256("anchor:event")[..8]`` reversed): event data starts with it."""
@@ -215,6 +228,118 @@ class MarketGrown:
     timestamp: int
 
 
+@dataclass(frozen=True)
+class AuctionOrderPlaced:
+    market: Pubkey
+    trader: Pubkey
+    seat: int
+    epoch: int
+    """The epoch whose auction the order joined."""
+    index: int
+    """Its position in that auction (time priority; ``cancel_auction_order`` names it)."""
+    order_id: int
+    client_order_id: int
+    side: Side
+    price: int
+    lots: int
+    expires_at: int
+    rollover: bool
+    locked: int
+    """What the order locked in the seat: GRID atoms for an ask, quote atoms (with the maker fee) for a
+    bid."""
+    lamports_paid: int
+    """What the trader paid to grow the epoch account for the order."""
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class AuctionOrderCancelled:
+    market: Pubkey
+    trader: Pubkey
+    epoch: int
+    index: int
+    order_id: int
+    client_order_id: int
+    side: Side
+    price: int
+    lots: int
+    base_released: int
+    quote_released: int
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class EpochCleared:
+    """An epoch's clearing: one price for every matched order, ``price`` 0 when nothing executes."""
+
+    market: Pubkey
+    zone_id: int
+    epoch: int
+    starts_at: int
+    ends_at: int
+    price: int
+    volume_lots: int
+    demand_lots: int
+    supply_lots: int
+    total_bid_lots: int
+    total_ask_lots: int
+    bid_marginal_lots: int
+    ask_marginal_lots: int
+    reference_price: int
+    orders: int
+    """Order slots of the epoch (cancelled ones included): what settlement walks."""
+    levels: int
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What settling one auction order did: its fill at the clearing price, the fee, what its lock
+    released, and whether its remainder rolled into the next epoch (at ``rolled_index``) or was
+    refunded."""
+
+    trader: Pubkey
+    order_id: int
+    client_order_id: int
+    price: int
+    """The order's limit price (ticks); the fill is at the epoch's clearing price."""
+    filled_lots: int
+    base_amount: int
+    quote_amount: int
+    fee: int
+    base_released: int
+    quote_released: int
+    remaining_lots: int
+    rolled_index: int
+    """Index in the next epoch's auction, or ``2**32 - 1`` when the remainder did not roll."""
+    side: Side
+    outcome: SettlementOutcome
+
+    @property
+    def rolled(self) -> bool:
+        return self.rolled_index != NOT_ROLLED
+
+
+NOT_ROLLED = 2**32 - 1
+
+
+@dataclass(frozen=True)
+class EpochSettled:
+    """One settlement chunk: orders ``from_`` to ``to`` (exclusive) of ``epoch``; ``done`` when it was
+    the last."""
+
+    market: Pubkey
+    payer: Pubkey
+    epoch: int
+    from_: int
+    to: int
+    done: bool
+    lamports_paid: int
+    """What the payer paid to grow the next epoch account for rolled orders."""
+    timestamp: int
+    settlements: list[Settlement]
+
+
 TradingEvent = (
     TradingInitialized
     | MarketCreated
@@ -228,10 +353,15 @@ TradingEvent = (
     | OrdersExpired
     | FeesCollected
     | MarketGrown
+    | AuctionOrderPlaced
+    | AuctionOrderCancelled
+    | EpochCleared
+    | EpochSettled
 )
 
 _ENUM_FIELDS: dict[
-    str, type[Side | OrderKind | SelfTradeMode | OrderState | RemovalReason | MarketStatus]
+    str,
+    type[Side | OrderKind | SelfTradeMode | OrderState | RemovalReason | MarketStatus | SettlementOutcome],
 ] = {
     "side": Side,
     "kind": OrderKind,
@@ -239,6 +369,7 @@ _ENUM_FIELDS: dict[
     "state": OrderState,
     "reason": RemovalReason,
     "status": MarketStatus,
+    "outcome": SettlementOutcome,
 }
 _SIMPLE: dict[str, type[Any]] = {
     cls.__name__: cls
@@ -253,6 +384,9 @@ _SIMPLE: dict[str, type[Any]] = {
         OrderCancelled,
         FeesCollected,
         MarketGrown,
+        AuctionOrderPlaced,
+        AuctionOrderCancelled,
+        EpochCleared,
     )
 }
 
@@ -285,6 +419,13 @@ def from_anchor(name: str, data: Any) -> TradingEvent | None:
     if name == "OrdersExpired":
         return OrdersExpired(
             market=data.market, timestamp=data.timestamp, orders=[_removal(r) for r in data.orders]
+        )
+    if name == "EpochSettled":
+        names = [n for n in EpochSettled.__dataclass_fields__ if n not in ("from_", "settlements")]
+        return EpochSettled(
+            **_fields(data, names),
+            from_=getattr(data, "from"),
+            settlements=[Settlement(**_fields(s, Settlement.__dataclass_fields__)) for s in data.settlements],
         )
     cls = _SIMPLE.get(name)
     if cls is None:

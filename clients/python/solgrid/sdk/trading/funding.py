@@ -4,8 +4,10 @@ claim the seat when the trader has none, deposit what its free balance lacks, th
 An ask needs its base (``lots * base_atoms_per_lot``) free. A bid needs the quote it may spend at its
 limit price plus the fees it may owe: the taker fee on the part that trades at once and the maker fee
 on the part that rests, each rounded up (:func:`order_requirement` gives the most that can be, so a
-placement funded by it never fails for want of funds). Deposits come from the trader's associated token
-account of the mint (for GRID, the account energy_token settles into).
+placement funded by it never fails for want of funds). In a periodic market every order waits for its
+epoch's auction, so a bid locks its quote at its limit plus the maker fee on it
+(:func:`auction_requirement`). Deposits come from the trader's associated token account of the mint (for
+GRID, the account energy_token settles into).
 """
 
 from __future__ import annotations
@@ -77,6 +79,16 @@ def order_requirement(
     else:
         fees = fee(whole, max(taker, maker)) + (1 if taker and maker else 0)
     return Requirement(Asset.QUOTE, whole + fees)
+
+
+def auction_requirement(header: MarketHeader, side: Side, price: int, lots: int) -> Requirement:
+    """What an auction order of ``lots`` at ``price`` ticks locks in a periodic market: an ask its GRID;
+    a bid its quote at its limit plus the maker fee on that (every auction order pays the maker fee;
+    the refund of a bid that clears below its limit comes back to the seat at settlement)."""
+    if side is Side.ASK:
+        return Requirement(Asset.GRID, lots * header.base_atoms_per_lot)
+    whole = lots * price * header.quote_per_lot_tick
+    return Requirement(Asset.QUOTE, whole + fee(whole, header.maker_fee_bps))
 
 
 def free_balance(market: MarketState, trader: Pubkey, asset: Asset) -> int:
@@ -168,6 +180,56 @@ def plan_order(
             expires_at=order.expires_at,
             self_trade=order.self_trade,
             max_matches=order.max_matches,
+        )
+    )
+    account = token_account(trader, header, need.asset)
+    plan = Plan(instructions, seat, market.seat_of(trader) is None, deposit, need.asset, account)
+    return plan, shortfall
+
+
+@dataclass(frozen=True)
+class AuctionOrderSpec:
+    """An order as ``place_auction_order`` takes it (price in ticks, quantity in lots)."""
+
+    side: Side
+    price: int
+    lots: int
+    client_order_id: int = 0
+    expires_at: int = 0
+    rollover: bool = True
+    """Roll what the epoch's auction does not match into the next epoch (else refund it)."""
+
+
+def plan_auction_order(
+    client: TradingClient,
+    market: MarketState,
+    trader: Pubkey,
+    order: AuctionOrderSpec,
+    *,
+    deposit_shortfall: bool,
+) -> tuple[Plan, int]:
+    """:func:`plan_order` for a periodic market: claim the seat if needed, deposit what the free
+    balance lacks for the order's lock (when ``deposit_shortfall``), then join the current epoch's
+    auction. Returns the plan and the shortfall."""
+    header = market.header
+    need = auction_requirement(header, order.side, order.price, order.lots)
+    shortfall = max(0, need.amount - free_balance(market, trader, need.asset))
+    seat, instructions = _seat(client, market, trader)
+    deposit = shortfall if deposit_shortfall else 0
+    if deposit:
+        instructions.append(_deposit(client, market, trader, seat, need.asset, deposit))
+    instructions.append(
+        client.place_auction_order(
+            trader=trader,
+            market=market.address,
+            zone_id=header.zone_id,
+            seat=seat,
+            side=order.side,
+            price=order.price,
+            lots=order.lots,
+            client_order_id=order.client_order_id,
+            expires_at=order.expires_at,
+            rollover=order.rollover,
         )
     )
     account = token_account(trader, header, need.asset)

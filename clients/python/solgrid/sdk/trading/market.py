@@ -19,7 +19,7 @@ from solgrid.sdk.anchor import AccountDecodeError
 from solgrid.sdk.trading.units import MarketStatus, Side, fee
 
 DISCRIMINATOR_LEN = 8
-HEADER = struct.Struct("<32s32s32s32s32s32s32s11Qq7I2H5B3s64s")
+HEADER = struct.Struct("<32s32s32s32s32s32s32s11Qq7I2H5B3s2I3Q2B30s")
 SEAT = struct.Struct("<32s6Q2IB7s")
 ORDER = struct.Struct("<5Qq I2BH")
 ZONE_ID_OFFSET = DISCRIMINATOR_LEN + struct.calcsize("<32s32s32s32s32s32s32s11Qq")
@@ -62,6 +62,22 @@ class MarketHeader:
     base_vault_bump: int
     quote_vault_bump: int
     quote_decimals: int
+    epoch_secs: int = 0
+    """Length of a periodic market's auction epoch, seconds; 0 for a continuous market."""
+    auction_orders: int = 0
+    """Live auction orders across both epoch accounts."""
+    last_clearing_price: int = 0
+    """Ticks of the last epoch that executed a volume (the next clearing's reference; 0: none yet)."""
+    last_settled_epoch: int = 0
+    """The last epoch settled (meaningful once ``auctions_settled > 0``)."""
+    auctions_settled: int = 0
+    epoch_bumps: tuple[int, int] = (0, 0)
+    """Bumps of the epoch accounts of slots 0 and 1."""
+
+    @property
+    def periodic(self) -> bool:
+        """A periodic market: orders join the call auction of their epoch instead of matching."""
+        return self.epoch_secs > 0
 
 
 @dataclass(frozen=True)
@@ -197,6 +213,12 @@ def decode_header(data: bytes) -> MarketHeader:
         base_vault_bump=fields[30],
         quote_vault_bump=fields[31],
         quote_decimals=fields[32],
+        epoch_secs=fields[34],
+        auction_orders=fields[35],
+        last_clearing_price=fields[36],
+        last_settled_epoch=fields[37],
+        auctions_settled=fields[38],
+        epoch_bumps=(fields[39], fields[40]),
     )
 
 

@@ -14,7 +14,13 @@ from enum import IntEnum
 BASE_DECIMALS = 9
 BASE_ATOMS_PER_WH = 10**6
 EPOCH_SECS = 900
-"""The order-limit epoch (and the call auction's): 15 minutes."""
+"""The order-limit epoch (per seat, in both kinds of market): 15 minutes."""
+DEFAULT_AUCTION_EPOCH_SECS = 900
+"""The usual auction epoch of a periodic market: 15 minutes, aligned to wall-clock quarter hours."""
+MAX_AUCTION_EPOCH_SECS = 86_400
+"""The longest auction epoch: one day."""
+MAX_SETTLE_CHUNK = 64
+"""Most auction orders one ``settle_epoch`` walks (cancelled ones included)."""
 MAX_PRICE_TICKS = 1 << 40
 MAX_FEE_BPS = 1_000
 MAX_MATCHES = 80
@@ -60,6 +66,27 @@ class RemovalReason(IntEnum):
 class MarketStatus(IntEnum):
     ACTIVE = 0
     PAUSED = 1
+
+
+class EpochState(IntEnum):
+    """An auction epoch account's state: ``COLLECTING`` takes orders until the epoch ends (its gate
+    closure) and then waits for ``clear_epoch``; ``PRICE_FIXED`` is being settled in chunks; a
+    ``SETTLED`` (or never used, ``EMPTY``) account is reused by the next epoch of its parity."""
+
+    EMPTY = 0
+    COLLECTING = 1
+    PRICE_FIXED = 2
+    SETTLED = 3
+
+
+class SettlementOutcome(IntEnum):
+    """What settling an auction order did with it."""
+
+    FILLED = 0
+    PARTIALLY_FILLED_ROLLED = 1
+    PARTIALLY_FILLED_EXPIRED = 2
+    ROLLED = 3
+    EXPIRED = 4
 
 
 def fee(amount: int, bps: int) -> int:
