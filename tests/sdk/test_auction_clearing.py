@@ -170,7 +170,12 @@ def test_the_long_side_is_rationed_by_price_then_time() -> None:
     # bids' marginal price) share the 6 lots in arrival order.
     orders = [b(200, 4), b(200, 6), a(100, 6)]
     cleared = check(orders, 0, "")
-    assert (cleared.price, cleared.volume, cleared.bid_marginal_price, cleared.bid_marginal) == (150, 6, 200, 6)
+    assert (cleared.price, cleared.volume, cleared.bid_marginal_price, cleared.bid_marginal) == (
+        150,
+        6,
+        200,
+        6,
+    )
     assert fills(orders, cleared) == [4, 2, 6]
     # At one price: the asks share the bids' 3 lots by time priority.
     orders = [a(50, 2), b(50, 3), a(50, 2), a(50, 2)]

@@ -44,4 +44,36 @@ pub enum BookError {
     Overflow,
     /// The event sink has no room left.
     EventsFull,
+    /// The operation belongs to the other market mode (continuous or periodic).
+    WrongMarketMode,
+    /// An epoch length out of range: 0 (continuous) or 1 ..= [`crate::auction::MAX_EPOCH_SECS`].
+    InvalidEpochLength,
+    /// The epoch account holds another epoch than the one asked for (or none).
+    WrongEpoch,
+    /// The epoch account is not this market's account of that slot.
+    WrongEpochAccount,
+    /// The epoch's slot still holds an older epoch that is not settled: crank it first.
+    EpochNotSettled,
+    /// The epoch has not ended yet (its auction is still collecting orders).
+    EpochNotEnded,
+    /// The epoch's price is already fixed.
+    EpochAlreadyCleared,
+    /// The epoch's price is not fixed yet.
+    EpochNotPriceFixed,
+    /// The epoch is already settled.
+    EpochAlreadySettled,
+    /// Epochs clear in order: the other slot holds an older epoch that is not settled, or the next
+    /// slot holds an epoch that the rolled orders cannot join.
+    EpochOutOfOrder,
+    /// The chunk does not start at the epoch's settlement cursor (it was settled already, or an
+    /// earlier chunk was not).
+    ChunkOutOfOrder,
+    /// The epoch's auction is closed: its orders are committed to the clearing.
+    AuctionClosed,
+    /// An auction order expires before its auction's end.
+    ExpiresBeforeAuction,
+    /// A settlement chunk of 0 or more than [`crate::auction::MAX_SETTLE_CHUNK`] orders.
+    InvalidChunk,
+    /// The settlement of an epoch does not add up to its clearing (a bug: nothing is written).
+    SettlementMismatch,
 }

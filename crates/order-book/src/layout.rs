@@ -130,9 +130,27 @@ pub struct MarketHeader {
     pub quote_vault_bump: u8,
     pub quote_decimals: u8,
     pub padding: [u8; 3],
-    pub reserved: [u8; 64],
+    /// Length of a periodic market's auction epoch in seconds; 0 = continuous market.
+    pub epoch_secs: u32,
+    /// Live auction orders across both epoch slots (the tick and lot size change only at 0).
+    pub auction_orders: u32,
+    /// Price of the last epoch that executed a volume (ticks; 0: none yet): the clearing
+    /// tie-break's reference.
+    pub last_clearing_price: u64,
+    /// The last epoch settled (meaningful once `auctions_settled > 0`).
+    pub last_settled_epoch: u64,
+    /// Epochs settled so far.
+    pub auctions_settled: u64,
+    /// Bumps of the epoch accounts of slots 0 and 1.
+    pub epoch_bumps: [u8; 2],
+    pub reserved: [u8; 30],
 }
-assert_packed!(MarketHeader, 7 * 32 + 12 * 8 + 7 * 4 + 2 * 2 + 5 + 3 + 64);
+assert_packed!(
+    MarketHeader,
+    7 * 32 + 12 * 8 + 7 * 4 + 2 * 2 + 5 + 3 + (2 * 4 + 3 * 8 + 2 + 30)
+);
+const _: () = assert!(size_of::<MarketHeader>() == 424);
+const _: () = assert!(core::mem::offset_of!(MarketHeader, epoch_secs) == 360);
 
 impl Default for MarketHeader {
     fn default() -> Self {
@@ -154,10 +172,11 @@ impl MarketHeader {
     }
 
     /// Stores validated parameters and their derived amounts. The tick and lot sizes cannot
-    /// change while orders rest (`InvalidParams`): what a resting order locks is computed from them.
+    /// change while orders rest or wait in an auction (`InvalidParams`): what an order locks is
+    /// computed from them.
     pub fn set_params(&mut self, params: &Params) -> Result<(), BookError> {
         params.validate()?;
-        let resting = self.bid_count != 0 || self.ask_count != 0;
+        let resting = self.bid_count != 0 || self.ask_count != 0 || self.auction_orders != 0;
         let resized = params.tick_size != self.tick_size || params.lot_size_wh != self.lot_size_wh;
         if resting && resized {
             return Err(BookError::InvalidParams);
@@ -201,6 +220,10 @@ assert_packed!(Seat, 32 + 6 * 8 + 2 * 4 + 1 + 7);
 
 /// Order flag: part of the order traded when it was placed (it rests partially filled).
 pub const FLAG_FILLED_ON_ENTRY: u8 = 1;
+/// Auction order flag: what is not matched in its epoch rolls into the next one.
+pub const FLAG_ROLLOVER: u8 = 2;
+/// Auction order flag: it rolled into this epoch from the previous one.
+pub const FLAG_ROLLED_IN: u8 = 4;
 
 /// A resting order.
 #[repr(C)]
@@ -209,9 +232,9 @@ pub struct Order {
     /// Limit price, ticks.
     pub price: u64,
     pub order_id: u64,
-    /// Lots still resting.
+    /// Lots still resting (in an auction: lots offered; 0 = cancelled).
     pub lots: u64,
-    /// Lots when it started resting.
+    /// Lots when it started resting (in an auction: when it joined this epoch).
     pub initial_lots: u64,
     pub client_order_id: u64,
     /// Cluster Unix time from which it no longer matches; 0 = good till cancelled.

@@ -23,6 +23,7 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod auction;
 pub mod book;
 pub mod error;
 pub mod escrow;
@@ -32,6 +33,10 @@ pub mod math;
 pub mod records;
 pub mod types;
 
+pub use auction::{
+    AuctionOrder, AuctionPlaced, ChunkOutcome, Clearing, Epoch, EpochHeader, EpochState, Level,
+    Settlement, SettlementOutcome, SettlementSink,
+};
 pub use error::BookError;
 pub use escrow::Asset;
 pub use layout::{Key, Market, MarketHeader, Order, Params, Seat};

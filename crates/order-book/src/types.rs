@@ -21,6 +21,7 @@ macro_rules! byte_enum {
         }
     };
 }
+pub(crate) use byte_enum;
 
 byte_enum!(
     /// Which side of the book: a bid buys GRID with quote, an ask sells GRID for quote.

@@ -105,6 +105,23 @@ pub fn book_error(error: BookError) -> ProgramError {
         BookError::InvalidMatchLimit => TradingError::InvalidMatchLimit.into(),
         BookError::Overflow => KitError::ArithmeticOverflow.into(),
         BookError::EventsFull => TradingError::EventTooLarge.into(),
+        // The call auction's refusals: no instruction of this program reaches them yet (the
+        // auction instructions map each to its own error).
+        BookError::WrongMarketMode
+        | BookError::InvalidEpochLength
+        | BookError::WrongEpoch
+        | BookError::WrongEpochAccount
+        | BookError::EpochNotSettled
+        | BookError::EpochNotEnded
+        | BookError::EpochAlreadyCleared
+        | BookError::EpochNotPriceFixed
+        | BookError::EpochAlreadySettled
+        | BookError::EpochOutOfOrder
+        | BookError::ChunkOutOfOrder
+        | BookError::AuctionClosed
+        | BookError::ExpiresBeforeAuction
+        | BookError::InvalidChunk
+        | BookError::SettlementMismatch => TradingError::InvalidMarket.into(),
     }
 }
 

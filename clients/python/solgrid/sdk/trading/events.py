@@ -283,7 +283,11 @@ class EpochCleared:
     supply_lots: int
     total_bid_lots: int
     total_ask_lots: int
+    bid_marginal_price: int
+    """The bids' marginal price: bids above it fill fully, bids at it share ``bid_marginal_lots``."""
     bid_marginal_lots: int
+    ask_marginal_price: int
+    """The asks' marginal price: asks below it fill fully, asks at it share ``ask_marginal_lots``."""
     ask_marginal_lots: int
     reference_price: int
     orders: int
@@ -310,6 +314,8 @@ class Settlement:
     base_released: int
     quote_released: int
     remaining_lots: int
+    index: int
+    """The order's index in the settled epoch's auction."""
     rolled_index: int
     """Index in the next epoch's auction, or ``2**32 - 1`` when the remainder did not roll."""
     side: Side
@@ -421,10 +427,10 @@ def from_anchor(name: str, data: Any) -> TradingEvent | None:
             market=data.market, timestamp=data.timestamp, orders=[_removal(r) for r in data.orders]
         )
     if name == "EpochSettled":
-        names = [n for n in EpochSettled.__dataclass_fields__ if n not in ("from_", "settlements")]
+        # anchorpy names the IDL's field "from" from_, as this class does.
+        names = [n for n in EpochSettled.__dataclass_fields__ if n != "settlements"]
         return EpochSettled(
             **_fields(data, names),
-            from_=getattr(data, "from"),
             settlements=[Settlement(**_fields(s, Settlement.__dataclass_fields__)) for s in data.settlements],
         )
     cls = _SIMPLE.get(name)

@@ -1,0 +1,56 @@
+//! The periodic uniform-price call auction of a periodic market (`epoch_secs > 0`).
+//!
+//! Orders placed during epoch `E` (`E = floor(now / epoch_secs)`) join `E`'s auction instead of
+//! matching on arrival, and lock their funds in the trader's seat as resting orders do. After `E`
+//! ends, anyone cranks it: [`Market::clear_auction`](crate::Market::clear_auction) fixes one price
+//! from the per-price-level aggregates ([`price::clear`], O(levels)), then
+//! [`Market::settle_chunk`](crate::Market::settle_chunk) settles the orders in chunks, in the order
+//! they joined the auction. An epoch's state machine is `Collecting → PriceFixed → Settled`
+//! ([`epoch::EpochState`]); a settled slot is reused by the epoch two later.
+//!
+//! * [`price`]: the clearing-price rule and the rationing of the long side.
+//! * [`epoch`]: the epoch account's layout (header, sorted price levels, orders by arrival).
+//! * [`settlement`]: placing, cancelling, clearing and settling auction orders on a [`Market`](crate::Market).
+//!
+//! Epoch accounts live in two slots per market: epoch `E` in slot `E % 2`. Rolled orders move from
+//! `E`'s slot to `E + 1`'s, so two consecutive epochs are never in the same account.
+
+pub mod epoch;
+pub mod price;
+pub mod settlement;
+
+pub use epoch::{Epoch, EpochHeader, EpochState, EPOCH_HEADER_LEN, LEVEL_LEN};
+pub use price::{clear, Clearing, Level};
+pub use settlement::{
+    AuctionOrder, AuctionPlaced, ChunkOutcome, Settlement, SettlementOutcome, SettlementSink,
+};
+
+use crate::error::BookError;
+
+/// Default auction epoch: 15 minutes (aligned to wall-clock quarter hours).
+pub const DEFAULT_EPOCH_SECS: u32 = 900;
+/// Longest auction epoch: one day.
+pub const MAX_EPOCH_SECS: u32 = 86_400;
+/// Most orders one settlement chunk walks (tombstones included).
+pub const MAX_SETTLE_CHUNK: u32 = 64;
+
+/// `epoch_secs` is 0 (a continuous market) or 1 ..= [`MAX_EPOCH_SECS`] (`InvalidEpochLength`).
+pub fn validate_epoch_secs(epoch_secs: u32) -> Result<(), BookError> {
+    if epoch_secs > MAX_EPOCH_SECS {
+        return Err(BookError::InvalidEpochLength);
+    }
+    Ok(())
+}
+
+/// The epoch containing cluster time `now` (`floor(now / epoch_secs)`; times before 1970 count as
+/// epoch 0). `epoch_secs` must be positive.
+#[inline(always)]
+pub fn epoch_at(now: i64, epoch_secs: u32) -> u64 {
+    (now.max(0) as u64) / epoch_secs.max(1) as u64
+}
+
+/// The slot (0 or 1) of the account that holds epoch `epoch`.
+#[inline(always)]
+pub const fn slot_of(epoch: u64) -> u8 {
+    (epoch % 2) as u8
+}
