@@ -140,6 +140,12 @@ def test_the_shared_service_package_imports_no_service_node_or_toolchain() -> No
     assert reached == []
 
 
+def test_the_oracle_and_the_keeper_do_not_import_each_other() -> None:
+    oracle, keeper = package_modules("solgrid.oracle"), package_modules("solgrid.keeper")
+    assert oracle and keeper
+    assert paths_into(oracle, "solgrid.keeper") == [] and paths_into(keeper, "solgrid.oracle") == []
+
+
 def test_applications_reach_the_local_node_only_through_the_named_commands() -> None:
     """cli/oracle/keeper/indexer modules never import solgrid.localnet, directly or through other modules,
     except ``solgrid localnet`` itself; and only ``solgrid build`` imports the toolchain."""

@@ -35,6 +35,7 @@ from solgrid.sdk.transactions import build_transaction
 BLOCKHASH_MAX_AGE_SECS = 5.0
 CONFIRM_TIMEOUT_SECS = 30.0
 CONFIRM_POLL_SECS = 0.02
+FRESH_BLOCKHASH_POLL_SECS = 0.1
 MAX_SIGNATURE_STATUSES = 256
 """Signatures per getSignatureStatuses request (the RPC's limit)."""
 _CUSTOM_ERROR = re.compile(r"Program (\w+) failed: custom program error: 0x([0-9a-fA-F]+)")
@@ -96,6 +97,19 @@ class Sender:
             value = (await self.rpc.get_latest_blockhash(Confirmed)).value.blockhash
             self._blockhash = (value, time.monotonic())
         return self._blockhash[0]
+
+    async def fresh_blockhash(self, timeout: float = BLOCKHASH_MAX_AGE_SECS) -> None:
+        """Sign the next transactions with a blockhash newer than the cached one (waiting up to
+        ``timeout`` for the cluster to produce one): the very same instructions sent again with the same
+        blockhash would be the same transaction, which the cluster executes only once."""
+        old = self._blockhash[0] if self._blockhash is not None else None
+        deadline = time.monotonic() + timeout
+        while True:
+            value = (await self.rpc.get_latest_blockhash(Confirmed)).value.blockhash
+            if value != old or time.monotonic() >= deadline:
+                self._blockhash = (value, time.monotonic())
+                return
+            await asyncio.sleep(FRESH_BLOCKHASH_POLL_SECS)
 
     async def send(
         self,
