@@ -14,9 +14,9 @@ from solgrid.automation.sender import ProgramRejected, Sender, Transient, cluste
 from solgrid.sdk.registry import RegistryClient
 
 
-async def test_sends_and_classifies(rpc_url: str, upgrade_authority: Keypair) -> None:
+async def test_sends_and_classifies(any_rpc_url: str, upgrade_authority: Keypair) -> None:
     registry = RegistryClient()
-    async with AsyncClient(rpc_url, Confirmed) as rpc:
+    async with AsyncClient(any_rpc_url, Confirmed) as rpc:
         await ensure_market(rpc, registry, upgrade_authority)
         payer = await funded(rpc)
         sender = Sender(rpc, payer, [registry.coder])

@@ -163,13 +163,15 @@ class MarketKeeper:
             elif account.header.state is EpochState.SETTLED:
                 del self._finishing[epoch]
                 h = account.header
+                result = (
+                    f"at {h.clearing_price} ticks, {h.volume_lots} lots" if h.volume_lots else "with no trade"
+                )
                 log.info(
-                    "market %s: epoch %d settled at %d ticks, %d lots, %d order(s) (%d matched, %d rolled) "
-                    "in %d chunk(s); lag %d s",
+                    "market %s: epoch %d settled %s, %d order(s) (%d matched, %d rolled) in %d chunk(s); "
+                    "lag %d s",
                     self.address,
                     h.epoch,
-                    h.clearing_price,
-                    h.volume_lots,
+                    result,
                     h.order_count,
                     h.matched_orders,
                     h.rolled_orders,
