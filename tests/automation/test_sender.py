@@ -50,3 +50,16 @@ async def test_an_unreachable_node_is_transient() -> None:
                     )
                 ]
             )
+
+
+async def test_a_fresh_blockhash_makes_the_same_instructions_a_new_transaction(any_rpc_url: str) -> None:
+    async with AsyncClient(any_rpc_url, Confirmed) as rpc:
+        payer = await funded(rpc)
+        sender = Sender(rpc, payer, [])
+        pay = transfer(
+            TransferParams(from_pubkey=payer.pubkey(), to_pubkey=Keypair().pubkey(), lamports=10**6)
+        )
+        first = await sender.send([pay])
+        await sender.fresh_blockhash()
+        second = await sender.send([pay])
+        assert first != second and await sender.landed([str(first), str(second)]) == {str(first), str(second)}

@@ -82,7 +82,7 @@ class MarketKeeper:
     async def run(self) -> None:
         """Crank the market every ``poll_secs`` (after a failure, with backoff) until it is gone."""
         while True:
-            outcome = await self.crank()
+            outcome = await self.attempt()
             if outcome is Outcome.GONE:
                 return
             if outcome is Outcome.DONE:
@@ -90,6 +90,16 @@ class MarketKeeper:
                 await asyncio.sleep(self.keeper.config.poll_secs)
             else:
                 await asyncio.sleep(self.backoff.advance())
+
+    async def attempt(self) -> Outcome:
+        """:meth:`crank`, with anything unexpected (a bug, an answer nobody foresaw) reported as a failure
+        of this market rather than the end of its task."""
+        try:
+            return await self.crank()
+        except Exception as e:
+            log.exception("market %s: unexpected failure", self.address)
+            self.report.failed(f"{type(e).__name__}: {e}", time.time())
+            return Outcome.FAILED
 
     async def crank(self) -> Outcome:
         """Send the market's due steps one at a time, each planned from a fresh read of the chain."""
@@ -100,7 +110,8 @@ class MarketKeeper:
                 snapshot = await read_market(keeper.rpc, keeper.trading, keeper.registry, self.address)
                 now = await keeper.sender.cluster_time()
             except MarketGone as e:
-                log.warning("market %s: %s; no longer kept", self.address, e)
+                log.warning("market %s: %s", self.address, e)
+                self.report.failed(str(e), time.time())
                 return Outcome.GONE
             except Exception as e:
                 keeper.metrics.retries += 1
@@ -240,6 +251,8 @@ class Keeper:
         self.cluster_now = 0
         self.payer_lamports: int | None = None
         self.settler: Settler | None = None
+        self._missing_meters: set[str] = set()
+        """Configured meters the registry did not have at the last settlement (warned about once)."""
         self._rpc: AsyncClient | None = None
         self._sender: Sender | None = None
 
@@ -352,10 +365,10 @@ class Keeper:
 
     async def _once_market(self, market: MarketKeeper) -> bool:
         for _ in range(ONCE_ATTEMPTS):
-            outcome = await market.crank()
-            if outcome in (Outcome.DONE, Outcome.GONE):
+            outcome = await market.attempt()
+            if outcome is Outcome.DONE:
                 return True
-            if outcome is Outcome.FAILED:
+            if outcome in (Outcome.FAILED, Outcome.GONE):
                 return False
             await asyncio.sleep(market.backoff.advance())
         return False
@@ -385,6 +398,10 @@ class Keeper:
             self.metrics.retries += 1
             log.warning("meter settlement postponed: cannot read the meters (%s)", e)
             return
+        missing = sorted(set(self.config.settle.meters) - set(owners) - self._missing_meters)
+        if missing:
+            log.warning("meter(s) %s not in the registry: not settled", ", ".join(missing))
+        self._missing_meters = set(self.config.settle.meters) - set(owners)
         self.settler.owners = owners
         await self.settler.settle(owners)
 
