@@ -79,7 +79,9 @@ async def test_the_keeper_clears_epoch_after_epoch(
     async with AsyncClient(url, Confirmed) as rpc:
         scene = await auction_scene(rpc, url, upgrade_authority, traders=TRADERS, epoch_secs=EPOCH_SECS)
         payer = await funded(rpc)
-        config = load_config(write_keeper_config(tmp_path, url, payer, scene, "max_orders_per_chunk = 8\n"))
+        config = load_config(
+            write_keeper_config(tmp_path, url, payer, scene.market, "max_orders_per_chunk = 8\n")
+        )
         keeper = Keeper(config)
         task = asyncio.create_task(keeper.run())
         books: dict[int, list[AuctionLevel]] = {}
@@ -210,7 +212,7 @@ async def test_once_prunes_expired_orders_and_settles_meters(
 
         payer = await funded(rpc)
         extra = f'[settle]\nenabled = true\nmeters = ["{serial}"]\ninterval_secs = 1\n'
-        config = load_config(write_keeper_config(tmp_path, url, payer, scene, extra))
+        config = load_config(write_keeper_config(tmp_path, url, payer, scene.market, extra))
         await Keeper(config, once=True).run()
 
         after = await scene.trading.fetch_market(rpc, scene.market)
@@ -229,7 +231,9 @@ async def test_once_prunes_expired_orders_and_settles_meters(
         assert (status["meter_settlements"], status["settled_wh"], status["errors"]) == (1, 130, 0)
 
         # Nothing left: a second run sends nothing (every meter of the registry this time).
-        config = load_config(write_keeper_config(tmp_path, url, payer, scene, "[settle]\nenabled = true\n"))
+        config = load_config(
+            write_keeper_config(tmp_path, url, payer, scene.market, "[settle]\nenabled = true\n")
+        )
         balance = (await rpc.get_balance(payer.pubkey())).value
         await Keeper(config, once=True).run()
         assert (await rpc.get_balance(payer.pubkey())).value == balance
