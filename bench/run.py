@@ -30,11 +30,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from solgrid.automation.sender import CONFIRM_TIMEOUT_SECS
 from solgrid.build.pipeline import Builder, discover_programs
 from solgrid.build.toolchain import Toolchain
 from solgrid.indexer.backfill import FETCH_CONCURRENCY
 from solgrid.localnet import bench as node_bench
-from solgrid.oracle.submitter import CONFIRM_TIMEOUT_SECS
 from solgrid.sdk.trading.units import MAX_MATCHES
 
 sys.path.insert(0, str(Path(__file__).parent))

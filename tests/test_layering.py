@@ -1,6 +1,7 @@
-"""Dependencies point one way: ``cli``/``oracle``/``indexer`` -> ``sdk``, and the SDK is a client library
-that never imports the local node (``solgrid.localnet``), the toolchain (``solgrid.build``) or the
-applications built on it.
+"""Dependencies point one way: ``cli``/``oracle``/``keeper``/``indexer`` -> ``sdk``, and the SDK is a client
+library that never imports the local node (``solgrid.localnet``), the toolchain (``solgrid.build``) or the
+applications built on it. The services' shared package (``solgrid.automation``) sits between: the oracle
+and the keeper import it, it imports the SDK and none of the applications.
 
 Every module's imports are read with ``ast`` (module level, inside functions and ``TYPE_CHECKING``
 blocks, and ``importlib.import_module("...")`` with a literal name), so an import hidden in a function
@@ -20,8 +21,9 @@ from pathlib import Path
 import solgrid
 
 PACKAGE = Path(solgrid.__file__).resolve().parent
-FORBIDDEN_TO_SDK = ("solgrid.localnet", "solgrid.cli", "solgrid.oracle", "solgrid.indexer", "solgrid.build")
-APPLICATIONS = ("solgrid.cli", "solgrid.oracle", "solgrid.indexer")
+APPLICATIONS = ("solgrid.cli", "solgrid.oracle", "solgrid.keeper", "solgrid.indexer")
+FORBIDDEN_TO_SDK = ("solgrid.localnet", "solgrid.build", "solgrid.automation", *APPLICATIONS)
+FORBIDDEN_TO_AUTOMATION = ("solgrid.localnet", "solgrid.build", *APPLICATIONS)
 RUNS_THE_NODE = frozenset({"solgrid.cli.localnet_cmd"})
 """``solgrid localnet``: starts the local node."""
 RUNS_THE_TOOLCHAIN = frozenset({"solgrid.cli.build_cmd"})
@@ -123,8 +125,29 @@ def test_the_sdk_imports_no_node_toolchain_or_application() -> None:
     assert node == []
 
 
+def test_the_shared_service_package_imports_no_service_node_or_toolchain() -> None:
+    """solgrid.automation builds on the SDK only: the oracle and the keeper share it, not each other."""
+    shared = package_modules("solgrid.automation")
+    assert "solgrid.automation.sender" in shared and "solgrid.automation.meter_settlement" in shared
+    direct = [
+        f"{m} imports {n}"
+        for m in shared
+        for n in sorted(direct_imports(m))
+        if in_package(n, FORBIDDEN_TO_AUTOMATION)
+    ]
+    assert direct == []
+    reached = [p for package in ("solgrid.localnet", *APPLICATIONS) for p in paths_into(shared, package)]
+    assert reached == []
+
+
+def test_the_oracle_and_the_keeper_do_not_import_each_other() -> None:
+    oracle, keeper = package_modules("solgrid.oracle"), package_modules("solgrid.keeper")
+    assert oracle and keeper
+    assert paths_into(oracle, "solgrid.keeper") == [] and paths_into(keeper, "solgrid.oracle") == []
+
+
 def test_applications_reach_the_local_node_only_through_the_named_commands() -> None:
-    """cli/oracle/indexer modules never import solgrid.localnet, directly or through other modules,
+    """cli/oracle/keeper/indexer modules never import solgrid.localnet, directly or through other modules,
     except ``solgrid localnet`` itself; and only ``solgrid build`` imports the toolchain."""
     apps = package_modules(*APPLICATIONS)
     assert set(apps) >= RUNS_THE_NODE and set(apps) >= RUNS_THE_TOOLCHAIN

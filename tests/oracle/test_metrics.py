@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from solgrid.automation import metrics as shared_metrics_module
 from solgrid.oracle import metrics as metrics_module
 from solgrid.oracle import queue as queue_module
 from solgrid.oracle.metrics import Metrics
@@ -41,6 +42,7 @@ def test_rates_and_a_lag_of_due_readings_only(tmp_path: Path, monkeypatch: pytes
     clock = Clock(wall=10_000.0, monotonic=500.0)
     monkeypatch.setattr(queue_module, "time", clock)
     monkeypatch.setattr(metrics_module, "time", clock)
+    monkeypatch.setattr(shared_metrics_module, "time", clock)
     queue = ReadingQueue(tmp_path / "q.sqlite")
     metrics = Metrics(queue)
     # The cluster clock runs 1000 s ahead of the wall clock; the registry allows 60 s of skew, so

@@ -10,8 +10,8 @@ import pytest
 from anchorpy.idl_adapter import Idl
 from solders.pubkey import Pubkey
 
+from solgrid.automation.sender import describe
 from solgrid.oracle.program_errors import IdlMismatch, RegistryErrors, program_error
-from solgrid.oracle.submitter import describe
 from solgrid.sdk.anchor import ProgramCoder
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.idl import idl_path

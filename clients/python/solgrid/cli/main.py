@@ -45,6 +45,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("solgrid.cli.funds_cmd", "deposit"),
     ("solgrid.cli.funds_cmd", "withdraw"),
     ("solgrid.cli.oracle_cmd", "oracle"),
+    ("solgrid.cli.keeper_cmd", "keeper"),
     ("solgrid.cli.indexer_cmd", "indexer"),
 ]
 

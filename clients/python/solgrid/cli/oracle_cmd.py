@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
+from solgrid.automation.status import read_status
 from solgrid.errors import UserFacingError
 from solgrid.oracle.config import OracleConfig, OracleConfigError, check_drain, load_config
 from solgrid.oracle.queue import ReadingQueue, RejectedReading, queue_counts, queue_errors
@@ -32,10 +32,6 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON doc
 _METERS = click.option(
     "--meter", "meters", multiple=True, metavar="SERIAL", help="Only this meter's readings (repeatable)."
 )
-
-
-class StatusFileError(UserFacingError):
-    """The worker's status file cannot be read or is not JSON."""
 
 
 class ReadingsNotRequeued(UserFacingError):
@@ -55,17 +51,13 @@ def oracle() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def run(config_path: Path, drain: bool, verbose: bool) -> None:
     """Run the worker (log lines on stderr; SIGINT or SIGTERM stop it)."""
+    from solgrid.automation.logs import setup_logging
     from solgrid.oracle.worker import Worker
 
     config = load_config(config_path)
     if drain:
         check_drain(config)
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-    )
-    for noisy in ("httpx", "httpcore", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    setup_logging(verbose)
 
     async def main() -> None:
         task = asyncio.current_task()
@@ -92,17 +84,8 @@ def status(config_path: Path) -> None:
     config = load_config(config_path)
     answer: dict[str, object] = {"queue": queue_counts(_queue_path(config))}
     if config.status_path is not None and config.status_path.exists():
-        answer["worker"] = _worker_status(config.status_path)
+        answer["worker"] = read_status(config.status_path, "worker")
     click.echo(json.dumps(answer, indent=2, sort_keys=True))
-
-
-def _worker_status(path: Path) -> object:
-    try:
-        return json.loads(path.read_text())
-    except OSError as e:
-        raise StatusFileError(f"cannot read the worker status file {path}: {e.strerror or e}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise StatusFileError(f"the worker status file {path} is not JSON: {e}") from None
 
 
 def _utc(seconds: float) -> str:

@@ -7,23 +7,24 @@ as a whole. Every problem is reported as one :class:`OracleConfigError` line nam
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from solders.pubkey import Pubkey
 
-from solgrid.errors import UserFacingError
+from solgrid.automation.config import ConfigError, ConfigReader
+from solgrid.automation.meter_settlement import SettleConfig
 from solgrid.sdk.readings import DeviceSigner
-from solgrid.sdk.workspace import CLUSTER_URLS
 
 PROFILES = ("solar", "wind", "hydro", "consumer")
 MAX_BATCH = 6
 """Readings per v0 transaction with a lookup table: a seventh signature no longer fits 1232 bytes."""
 
+__all__ = ["MAX_BATCH", "MeterConfig", "OracleConfig", "OracleConfigError", "SettleConfig", "SimulatorConfig"]
 
-class OracleConfigError(UserFacingError):
+
+class OracleConfigError(ConfigError):
     """The oracle configuration file is missing, not TOML, or has an invalid value."""
 
 
@@ -48,13 +49,6 @@ class SimulatorConfig:
     """Stop after this many windows per meter (None: keep up with the cluster clock forever)."""
     meters: tuple[str, ...] = ()
     """Serials to simulate (empty: every meter with a device key)."""
-
-
-@dataclass(frozen=True)
-class SettleConfig:
-    enabled: bool = True
-    min_surplus_wh: int = 1
-    interval_secs: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -88,40 +82,7 @@ TABLE_KEYS = {
 }
 
 
-def _known(table: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
-    """A misspelt key is an error, not a silently ignored setting."""
-    unknown = sorted(set(table) - set(allowed))
-    if unknown:
-        listed = ", ".join(unknown)
-        raise OracleConfigError(f"{where} has unknown key(s) {listed} (known: {', '.join(allowed)})")
-
-
-def _get(
-    table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = None
-) -> Any:
-    value = table.get(key, default)
-    if value is None:
-        if default is None and key in table:
-            raise OracleConfigError(f"{where}.{key} must not be empty")
-        return default
-    if isinstance(value, bool) and kind in (int, float, (int, float)):
-        raise OracleConfigError(f"{where}.{key} must be a number, not {value!r}")
-    if not isinstance(value, kind):
-        raise OracleConfigError(f"{where}.{key} has the wrong type: {value!r}")
-    return value
-
-
-def _required(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
-    if key not in table:
-        raise OracleConfigError(f"{where}.{key} is missing")
-    return _get(table, key, kind, where)
-
-
-def _pubkey(text: str, where: str) -> Pubkey:
-    try:
-        return Pubkey.from_string(text)
-    except ValueError:
-        raise OracleConfigError(f"{where} is not a base58 public key: {text!r}") from None
+_read = ConfigReader(OracleConfigError, "oracle config")
 
 
 def read_device_key(path: Path) -> DeviceSigner:
@@ -142,38 +103,35 @@ def read_device_key(path: Path) -> DeviceSigner:
 
 def _meter(raw: dict[str, Any], base: Path, index: int) -> MeterConfig:
     where = f"meters[{index}]"
-    _known(raw, METER_KEYS, where)
-    serial = _required(raw, "serial", str, where)
+    _read.known(raw, METER_KEYS, where)
+    serial = _read.required(raw, "serial", str, where)
     if not 1 <= len(serial.encode()) <= 32:
         raise OracleConfigError(f"{where}.serial must be 1 to 32 bytes")
-    owner = _pubkey(_required(raw, "owner", str, where), f"{where}.owner")
-    zone = _required(raw, "zone", int, where)
-    key_file = _get(raw, "device_key", str, where)
+    owner = _read.pubkey(_read.required(raw, "owner", str, where), f"{where}.owner")
+    zone = _read.required(raw, "zone", int, where)
+    key_file = _read.get(raw, "device_key", str, where)
     device = read_device_key(base / key_file) if key_file else None
-    pubkey_text = _get(raw, "device_pubkey", str, where)
+    pubkey_text = _read.get(raw, "device_pubkey", str, where)
     if device is None and pubkey_text is None:
         raise OracleConfigError(f"{where} needs device_key (a key file) or device_pubkey")
-    device_pubkey = device.public_key if device else bytes(_pubkey(pubkey_text, f"{where}.device_pubkey"))
-    if device is not None and pubkey_text is not None and bytes(_pubkey(pubkey_text, where)) != device_pubkey:
+    if device is not None:
+        device_pubkey = device.public_key
+    else:
+        device_pubkey = bytes(_read.pubkey(pubkey_text, f"{where}.device_pubkey"))
+    if (
+        device is not None
+        and pubkey_text is not None
+        and bytes(_read.pubkey(pubkey_text, where)) != device_pubkey
+    ):
         raise OracleConfigError(f"{where}.device_pubkey does not match device_key")
-    profile = _get(raw, "profile", str, where, "solar")
+    profile = _read.get(raw, "profile", str, where, "solar")
     if profile not in PROFILES:
         raise OracleConfigError(f"{where}.profile must be one of {', '.join(PROFILES)}")
-    capacity = _get(raw, "capacity_w", int, where, 5_000)
-    daily = _get(raw, "daily_consumption_wh", int, where, 10_000)
+    capacity = _read.get(raw, "capacity_w", int, where, 5_000)
+    daily = _read.get(raw, "daily_consumption_wh", int, where, 10_000)
     if capacity < 1 or daily < 0:
         raise OracleConfigError(f"{where}: capacity_w must be >= 1 and daily_consumption_wh >= 0")
     return MeterConfig(serial, owner, zone, device, device_pubkey, profile, capacity, daily)
-
-
-def _cluster(text: str) -> str:
-    """An http(s) JSON-RPC URL, or a moniker the Solana CLI knows (localnet, devnet, ...)."""
-    if text in CLUSTER_URLS:
-        return CLUSTER_URLS[text]
-    if not text.startswith(("http://", "https://")):
-        monikers = ", ".join(CLUSTER_URLS)
-        raise OracleConfigError(f"cluster must be an http(s) URL or one of {monikers}, not {text!r}")
-    return text
 
 
 def _listen(text: str) -> tuple[str, int]:
@@ -185,11 +143,11 @@ def _listen(text: str) -> tuple[str, int]:
 
 def parse_config(data: dict[str, Any], base: Path) -> OracleConfig:
     """The settings of a parsed TOML document whose relative paths are relative to ``base``."""
-    _known(data, TOP_KEYS, "config")
+    _read.known(data, TOP_KEYS, "config")
     for name, keys in TABLE_KEYS.items():
         if isinstance(data.get(name), dict):
-            _known(data[name], keys, f"[{name}]")
-    meters_raw = _get(data, "meters", list, "config", [])
+            _read.known(data[name], keys, f"[{name}]")
+    meters_raw = _read.get(data, "meters", list, "config", [])
     meters: dict[str, MeterConfig] = {}
     for i, raw in enumerate(meters_raw):
         if not isinstance(raw, dict):
@@ -202,50 +160,50 @@ def parse_config(data: dict[str, Any], base: Path) -> OracleConfig:
         raise OracleConfigError("config lists no [[meters]]")
 
     simulator = None
-    if (sim := _get(data, "simulator", dict, "config")) is not None and _get(
+    if (sim := _read.get(data, "simulator", dict, "config")) is not None and _read.get(
         sim, "enabled", bool, "simulator", True
     ):
-        serials = tuple(_get(sim, "meters", list, "simulator", []))
+        serials = tuple(_read.get(sim, "meters", list, "simulator", []))
         for s in serials:
             if s not in meters or meters[s].device is None:
                 raise OracleConfigError(
                     f"simulator.meters: {s!r} is not a configured meter with a device_key"
                 )
-        window = _get(sim, "window_secs", int, "simulator", 900)
-        windows = _get(sim, "windows", int, "simulator")
+        window = _read.get(sim, "window_secs", int, "simulator", 900)
+        windows = _read.get(sim, "windows", int, "simulator")
         if not 60 <= window <= 3600 or (windows is not None and windows < 0):
             raise OracleConfigError("simulator.window_secs must be 60..3600 and windows >= 0")
-        simulator = SimulatorConfig(_get(sim, "seed", int, "simulator", 0), window, windows, serials)
+        simulator = SimulatorConfig(_read.get(sim, "seed", int, "simulator", 0), window, windows, serials)
 
-    csv_paths = tuple(base / p for p in _get(data, "csv", list, "config", []))
-    http = _get(data, "http", dict, "config", {})
-    listen = _get(http, "listen", str, "http")
-    settle_raw = _get(data, "settle", dict, "config", {})
+    csv_paths = tuple(base / p for p in _read.get(data, "csv", list, "config", []))
+    http = _read.get(data, "http", dict, "config", {})
+    listen = _read.get(http, "listen", str, "http")
+    settle_raw = _read.get(data, "settle", dict, "config", {})
     settle = SettleConfig(
-        _get(settle_raw, "enabled", bool, "settle", True),
-        _get(settle_raw, "min_surplus_wh", int, "settle", 1),
-        float(_get(settle_raw, "interval_secs", (int, float), "settle", 10.0)),
+        _read.get(settle_raw, "enabled", bool, "settle", True),
+        _read.get(settle_raw, "min_surplus_wh", int, "settle", 1),
+        float(_read.get(settle_raw, "interval_secs", (int, float), "settle", 10.0)),
     )
-    batch = _get(data, "batch_size", int, "config", MAX_BATCH)
+    batch = _read.get(data, "batch_size", int, "config", MAX_BATCH)
     if not 1 <= batch <= MAX_BATCH:
         raise OracleConfigError(f"batch_size must be 1..{MAX_BATCH}")
-    lanes = _get(data, "lanes", int, "config", 4)
+    lanes = _read.get(data, "lanes", int, "config", 4)
     if lanes < 1:
         raise OracleConfigError("lanes must be >= 1")
-    status = _get(data, "status_file", str, "config")
+    status = _read.get(data, "status_file", str, "config")
     return OracleConfig(
-        cluster=_cluster(_required(data, "cluster", str, "config")),
-        payer_path=base / _required(data, "payer", str, "config"),
-        queue_path=base / _get(data, "queue", str, "config", "oracle-queue.sqlite"),
+        cluster=_read.cluster(_read.required(data, "cluster", str, "config")),
+        payer_path=base / _read.required(data, "payer", str, "config"),
+        queue_path=base / _read.get(data, "queue", str, "config", "oracle-queue.sqlite"),
         meters=meters,
         simulator=simulator,
         csv_paths=csv_paths,
         http_listen=_listen(listen) if listen else None,
         batch_size=batch,
         lanes=lanes,
-        poll_secs=float(_get(data, "poll_secs", (int, float), "config", 0.5)),
+        poll_secs=float(_read.get(data, "poll_secs", (int, float), "config", 0.5)),
         status_path=base / status if status else None,
-        status_interval_secs=float(_get(data, "status_interval_secs", (int, float), "config", 10.0)),
+        status_interval_secs=float(_read.get(data, "status_interval_secs", (int, float), "config", 10.0)),
         settle=settle,
     )
 
@@ -260,10 +218,4 @@ def check_drain(config: OracleConfig) -> None:
 
 
 def load_config(path: Path) -> OracleConfig:
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise OracleConfigError(f"oracle config {path} not found") from None
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise OracleConfigError(f"oracle config {path} is not valid TOML: {e}") from None
-    return parse_config(data, path.resolve().parent)
+    return parse_config(_read.load(path), path.resolve().parent)

@@ -9,26 +9,22 @@ whole run.
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Collection
-from pathlib import Path
 from typing import Any
 
+from solgrid.automation.metrics import Rate, rounded_rate, rounded_secs, run_figures
 from solgrid.oracle.queue import ReadingQueue
 
 
 class Metrics:
     def __init__(self, queue: ReadingQueue) -> None:
         self.queue = queue
-        self.started = time.monotonic()
-        self.applied = 0
+        self.readings = Rate()
+        """Readings applied this run."""
         self.transactions = 0
         self.retries = 0
         self.rejected_on_chain = 0
-        self._last = (self.started, 0)
-        self.rate = 0.0
         self.first_send: float | None = None
         self.last_landed: float | None = None
 
@@ -36,15 +32,24 @@ class Metrics:
         if self.first_send is None:
             self.first_send = time.monotonic()
 
+    @property
+    def applied(self) -> int:
+        return self.readings.count
+
+    @property
+    def rate(self) -> float:
+        """Readings per second over the last closed interval."""
+        return self.readings.per_sec
+
     def landed(self, readings: int) -> None:
-        self.applied += readings
+        self.readings.add(readings)
         self.transactions += 1
         self.last_landed = time.monotonic()
 
     def found_applied(self, readings: int) -> None:
         """Readings marked applied because the chain shows one of their transactions landed (a
         confirmation that timed out, or a transaction of an earlier run): applied, not sent now."""
-        self.applied += readings
+        self.readings.add(readings)
 
     @property
     def submit_seconds(self) -> float:
@@ -55,10 +60,7 @@ class Metrics:
 
     def tick(self) -> None:
         """Close the current interval (recomputes :attr:`rate`)."""
-        now = time.monotonic()
-        then, applied = self._last
-        self.rate = (self.applied - applied) / max(now - then, 1e-9)
-        self._last = (now, self.applied)
+        self.readings.tick()
 
     def snapshot(
         self, extra: dict[str, Any] | None = None, *, due_by: int, unregistered: Collection[str] = ()
@@ -67,19 +69,18 @@ class Metrics:
         ``unregistered``: meters the chain does not have."""
         now = time.time()
         waiting = self.queue.waiting(due_by, due_by - now, sorted(unregistered))
-        elapsed = time.monotonic() - self.started
+        lag = max(0.0, now - waiting.due_since) if waiting.due_since is not None else 0.0
         return {
             "applied_this_run": self.applied,
             "transactions_this_run": self.transactions,
-            "readings_per_sec": round(self.rate, 2),
-            "readings_per_sec_overall": round(self.applied / max(elapsed, 1e-9), 2),
+            "readings_per_sec": rounded_rate(self.rate),
+            "readings_per_sec_overall": rounded_rate(self.readings.overall()),
             "pending": waiting.pending,
             "pending_due": waiting.due,
-            "lag_secs": round(max(0.0, now - waiting.due_since), 1) if waiting.due_since is not None else 0.0,
-            "retries": self.retries,
+            "lag_secs": rounded_secs(lag),
             "rejected_on_chain": self.rejected_on_chain,
             "queue": self.queue.totals(),
-            "uptime_secs": round(elapsed, 1),
+            **run_figures(self.readings, self.retries),
             **(extra or {}),
         }
 
@@ -89,10 +90,3 @@ class Metrics:
             f"pending {snap['pending']} ({snap['pending_due']} due), lag {snap['lag_secs']:.1f} s, "
             f"retries {snap['retries']}"
         )
-
-
-def write_status(path: Path, snap: dict[str, Any]) -> None:
-    """Replace the status file atomically (readers never see half a file)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(snap, indent=2, sort_keys=True))
-    os.replace(tmp, path)

@@ -1,40 +1,22 @@
-"""The program errors the worker reacts to, looked up by name in the programs' IDLs (idl/*.json).
-
-The worker never hard-codes an error number: a renumbered error is picked up from the IDL, and a renamed
-or removed one stops the worker at start-up with one line naming it, instead of silently turning a
-replay into a rejection.
-"""
+"""The registry errors the oracle worker reacts to, looked up by name in the registry's IDL (see
+:mod:`solgrid.automation.program_errors`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from solders.pubkey import Pubkey
-
-from solgrid.errors import UserFacingError
+from solgrid.automation.program_errors import IdlMismatch, ProgramError
+from solgrid.automation.program_errors import program_error as lookup
 from solgrid.sdk.anchor import ProgramCoder
 
+SERVICE = "the oracle worker"
 
-class IdlMismatch(UserFacingError):
-    """A program's IDL lacks an error the oracle worker depends on."""
-
-
-@dataclass(frozen=True)
-class ProgramError:
-    """One custom error of one program: where it comes from, its code and IDL name."""
-
-    program_id: Pubkey
-    code: int
-    name: str
+__all__ = ["IdlMismatch", "ProgramError", "RegistryErrors", "program_error"]
 
 
 def program_error(coder: ProgramCoder, name: str) -> ProgramError:
     """The error ``name`` of ``coder``'s program, as its IDL defines it."""
-    for info in coder.errors:
-        if info.name == name:
-            return ProgramError(coder.program_id, info.code, info.name)
-    program = coder.idl.metadata.get("name", str(coder.program_id))
-    raise IdlMismatch(f"the {program} IDL has no error named {name}, which the oracle worker handles")
+    return lookup(coder, name, SERVICE)
 
 
 @dataclass(frozen=True)

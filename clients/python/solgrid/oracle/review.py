@@ -21,11 +21,12 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.pubkey import Pubkey
 
+from solgrid.automation.meter_settlement import fetch_meters
+from solgrid.automation.sender import cluster_time
 from solgrid.errors import UserFacingError
 from solgrid.oracle.config import OracleConfig
 from solgrid.oracle.intake import signature_problem
 from solgrid.oracle.queue import ReadingQueue, RejectedReading
-from solgrid.oracle.submitter import cluster_time, fetch_meters
 from solgrid.sdk.registry import Meter, MeterStatus, RegistryClient, User, UserStatus, Zone, ZoneStatus
 
 

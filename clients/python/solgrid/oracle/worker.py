@@ -26,24 +26,26 @@ from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
+from solgrid.automation.backoff import Backoff, until_ok
+from solgrid.automation.meter_settlement import Settler
+from solgrid.automation.sender import ProgramRejected, Transient
+from solgrid.automation.status import StatusWriter
 from solgrid.oracle.batcher import Batcher, lanes_of, table_digest
 from solgrid.oracle.config import MeterConfig, OracleConfig, OracleConfigError, check_drain
 from solgrid.oracle.csv_source import CsvSource
 from solgrid.oracle.http_source import build_app
 from solgrid.oracle.intake import Intake
-from solgrid.oracle.metrics import Metrics, write_status
-from solgrid.oracle.program_errors import RegistryErrors
+from solgrid.oracle.metrics import Metrics
+from solgrid.oracle.program_errors import SERVICE, RegistryErrors
 from solgrid.oracle.queue import QueuedReading, ReadingQueue
-from solgrid.oracle.settler import Settler
 from solgrid.oracle.simulator import first_fresh_window, simulate, windows_due
-from solgrid.oracle.submitter import ProgramRejected, Submitter, Transient
+from solgrid.oracle.submitter import Submitter
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.keys import read_keypair
 from solgrid.sdk.lookup_tables import create_lookup_table_rpc
 from solgrid.sdk.registry import Meter, MeterStatus, RegistryClient
 
 log = logging.getLogger("solgrid.oracle")
-MAX_BACKOFF_SECS = 10.0
 SIMULATED_WINDOWS_PER_TICK = 500
 CLOCK_REFRESH_SECS = 1.0
 UNREGISTERED_RECHECK_SECS = 5.0
@@ -101,7 +103,7 @@ class Worker:
         """The last cluster clock reading (``_clock`` is dropped to force a new one)."""
         self.unregistered: set[str] = set()
         """Meters the chain did not have when last checked (their readings are no lag)."""
-        self._status_failing = False
+        self.status_file = StatusWriter(config.status_path, log)
 
     # -- set-up -------------------------------------------------------------------------------------
 
@@ -181,15 +183,10 @@ class Worker:
 
     async def _until_ok(self, what: str, action: Any) -> Any:
         """Retry ``action()`` with backoff while the cluster is unreachable."""
-        delay = 0.5
-        while True:
-            try:
-                return await action()
-            except Exception as e:
-                log.warning("%s failed (%s); retrying in %.1f s", what, e, delay)
-                self.metrics.retries += 1
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, MAX_BACKOFF_SECS)
+        return await until_ok(what, action, log, self._count_retry)
+
+    def _count_retry(self) -> None:
+        self.metrics.retries += 1
 
     # -- sources ------------------------------------------------------------------------------------
 
@@ -288,17 +285,17 @@ class Worker:
         table = await self._until_ok(
             f"lane {index}: lookup table", lambda: self.table_for(submitter, serials)
         )
-        delay = 0.5
+        backoff = Backoff()
         while True:
             try:
                 due_by = await self.due_by(submitter)
             except Exception as e:
                 self.metrics.retries += 1
+                delay = backoff.advance()
                 log.warning(
                     "lane %d: cannot read the cluster clock (%s); retrying in %.1f s", index, e, delay
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, MAX_BACKOFF_SECS)
                 continue
             rows = self.queue.next_batch(serials, self.config.batch_size, due_by)
             if not rows:
@@ -312,6 +309,7 @@ class Worker:
                 signature = await self.send_readings(submitter, table, rows)
             except Transient as e:
                 self.metrics.retries += 1
+                delay = backoff.advance()
                 log.warning(
                     "lane %d: %d reading(s) not confirmed (%s); retrying in %.1f s",
                     index,
@@ -320,14 +318,13 @@ class Worker:
                     delay,
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, MAX_BACKOFF_SECS)
                 with contextlib.suppress(Exception):
                     await self.reconcile(submitter, [r.serial for r in rows])
                 continue
             except ProgramRejected as e:
                 await self.rejected(index, submitter, table, rows, e)
                 continue
-            delay = 0.5
+            backoff.reset()
             await self.applied(rows, signature)
 
     async def applied(self, rows: Sequence[QueuedReading], signature: Signature) -> None:
@@ -421,17 +418,7 @@ class Worker:
     async def report(self, settler: Settler | None) -> None:
         snap = self.status(settler)
         log.info("%s", self.metrics.line(snap))
-        if self.config.status_path is not None:
-            try:
-                write_status(self.config.status_path, snap)
-            except OSError as e:
-                if not self._status_failing:  # once until it works again
-                    log.warning(
-                        "cannot write the status file %s: %s", self.config.status_path, e.strerror or e
-                    )
-                self._status_failing = True
-            else:
-                self._status_failing = False
+        self.status_file.write(snap)
 
     async def run(self) -> None:
         """Serve pushes at once (they only need the queue), then check the chain and start the lanes;
@@ -443,7 +430,8 @@ class Worker:
             raise
         async with AsyncClient(self.config.cluster, Confirmed) as rpc:
             submitter = Submitter(rpc, payer, [self.registry.coder, self.token.coder])
-            settler = Settler(submitter, self.registry, self.token, self.config.meters, self.config.settle)
+            owners = {serial: meter.owner for serial, meter in self.config.meters.items()}
+            settler = Settler(submitter, self.registry, self.token, owners, self.config.settle, log, SERVICE)
             settler.dirty = self.settler_dirty
             runner: web.AppRunner | None = None
             try:
