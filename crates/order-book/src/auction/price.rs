@@ -12,7 +12,7 @@
 //! `V = 0` at every price: no price, nothing executes. The interval is found in one pass over the
 //! levels: each level's price, and each gap between consecutive levels (the prices strictly between
 //! them, where `D` and `S` are constant), is a segment of constant `(V, surplus)`. One pass before it
-//! checks the levels and sums each side (in 128 bits: a side's total must fit in 64), one after it
+//! checks the levels and sums each side (a side's total must fit in 64 bits), one after it
 //! finds `D` and `S` at the price and the marginal prices below.
 //!
 //! Rationing: each side executes `V` lots by price-time priority. On the bid side the marginal
@@ -73,18 +73,22 @@ pub fn clear(levels: &[Level], reference: u64) -> Result<Clearing, BookError> {
         hi: 0,
     };
     let mut demand = total_bids; // D at the current level's price: bids priced >= it
-    let mut supply = 0u64; // S at the current level's price: asks priced <= it
-    for (i, level) in levels.iter().enumerate() {
-        // Sums of a prefix (or suffix) of a side whose total fits in 64 bits.
-        supply += level.ask_lots;
-        best.consider(level.price, level.price, demand, supply);
-        demand -= level.bid_lots;
-        if let Some(next) = levels.get(i + 1) {
-            if next.price > level.price + 1 {
-                best.consider(level.price + 1, next.price - 1, demand, supply);
-            }
+    let mut supply = 0u64; // S just below the current level: asks priced below it
+    let mut gap_from = 1u64; // the lowest price above the previous level
+    for level in levels {
+        // The gap below this level (prices above the previous level and below this one): D and S
+        // as just below it. Below the first level S is 0, so nothing there executes.
+        if level.price > gap_from {
+            best.consider(gap_from, level.price - 1, demand, supply);
         }
+        // A prefix (or suffix) of a side whose total fits in 64 bits: no wrap (the arithmetic
+        // below is wrapping only to spare SBF its overflow branches).
+        supply = supply.wrapping_add(level.ask_lots);
+        best.consider(level.price, level.price, demand, supply);
+        demand = demand.wrapping_sub(level.bid_lots);
+        gap_from = level.price + 1;
     }
+    // Above the last level D is 0: nothing executes there.
     if best.volume == 0 {
         return Ok(Clearing::default());
     }
@@ -100,30 +104,30 @@ pub fn clear(levels: &[Level], reference: u64) -> Result<Clearing, BookError> {
         ..Clearing::default()
     };
     // D and S at the price, and both marginal prices: for asks the lowest price with S >= V, for
-    // bids the highest with D >= V (D only falls, so the last level where it still holds).
+    // bids the highest with D >= V (D only falls, so the last level where it still holds). Every
+    // sum is of a subset of one side, which fits in 64 bits (wrapping spares SBF the checks).
     let mut asks_below = 0u64; // S just below the level
     let mut bids_from = total_bids; // D at the level
     for level in levels {
         if level.price >= price {
-            out.demand += level.bid_lots;
+            out.demand = out.demand.wrapping_add(level.bid_lots);
         }
         if level.price <= price {
-            out.supply += level.ask_lots;
+            out.supply = out.supply.wrapping_add(level.ask_lots);
         }
-        if out.ask_marginal_price == 0
-            && level.ask_lots > 0
-            && asks_below + level.ask_lots >= volume
-        {
+        let asks_to = asks_below.wrapping_add(level.ask_lots);
+        if out.ask_marginal_price == 0 && level.ask_lots > 0 && asks_to >= volume {
             out.ask_marginal_price = level.price;
             out.ask_marginal = volume - asks_below;
         }
+        let bids_above = bids_from.wrapping_sub(level.bid_lots);
         if level.bid_lots > 0 && bids_from >= volume {
             // Provisional while more than V lots are bid above: a higher level then takes over.
             out.bid_marginal_price = level.price;
-            out.bid_marginal = volume.saturating_sub(bids_from - level.bid_lots);
+            out.bid_marginal = volume.saturating_sub(bids_above);
         }
-        asks_below += level.ask_lots;
-        bids_from -= level.bid_lots;
+        asks_below = asks_to;
+        bids_from = bids_above;
     }
     let consistent = out.ask_marginal_price != 0
         && out.ask_marginal_price <= price
@@ -137,21 +141,25 @@ pub fn clear(levels: &[Level], reference: u64) -> Result<Clearing, BookError> {
 }
 
 /// Checks the levels (strictly ascending prices in 1 ..= [`MAX_PRICE_TICKS`]) and returns both
-/// sides' totals, summed in 128 bits and required to fit in 64.
+/// sides' totals, each required to fit in 64 bits (`Overflow`).
 fn totals(levels: &[Level]) -> Result<(u64, u64), BookError> {
-    let mut bids = 0u128;
-    let mut asks = 0u128;
+    let mut bids = 0u64;
+    let mut asks = 0u64;
+    let mut overflow = false;
     let mut previous = 0u64;
     for level in levels {
         if level.price <= previous || level.price > MAX_PRICE_TICKS {
             return Err(BookError::InvalidLayout);
         }
         previous = level.price;
-        bids += level.bid_lots as u128;
-        asks += level.ask_lots as u128;
+        let (b, o) = bids.overflowing_add(level.bid_lots);
+        let (a, p) = asks.overflowing_add(level.ask_lots);
+        (bids, asks, overflow) = (b, a, overflow | o | p);
     }
-    let fit = |total: u128| u64::try_from(total).map_err(|_| BookError::Overflow);
-    Ok((fit(bids)?, fit(asks)?))
+    if overflow {
+        return Err(BookError::Overflow);
+    }
+    Ok((bids, asks))
 }
 
 /// The best segment so far and the interval of prices as good as it.
@@ -167,18 +175,19 @@ impl Best {
     #[inline(always)]
     fn consider(&mut self, from: u64, to: u64, demand: u64, supply: u64) {
         let volume = demand.min(supply);
-        if volume == 0 {
+        // Most segments are worse than the best: one comparison rules them out.
+        if volume < self.volume || volume == 0 {
             return;
         }
         let surplus = demand.abs_diff(supply);
-        if volume > self.volume || (volume == self.volume && surplus < self.surplus) {
+        if volume > self.volume || surplus < self.surplus {
             *self = Best {
                 volume,
                 surplus,
                 lo: from,
                 hi: to,
             };
-        } else if volume == self.volume && surplus == self.surplus {
+        } else if surplus == self.surplus {
             self.hi = to;
         }
     }
