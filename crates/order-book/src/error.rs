@@ -76,4 +76,10 @@ pub enum BookError {
     InvalidChunk,
     /// The settlement of an epoch does not add up to its clearing (a bug: nothing is written).
     SettlementMismatch,
+    /// The order would add a price level to an epoch that has
+    /// [`crate::auction::MAX_AUCTION_LEVELS`] already (an order at one of its prices still joins).
+    TooManyPriceLevels,
+    /// The epoch holds [`crate::auction::MAX_AUCTION_ORDERS`] orders already (cancelled ones
+    /// included).
+    TooManyAuctionOrders,
 }

@@ -15,6 +15,11 @@
 //! themselves; each settlement record is checked against that reference (fill by price-time
 //! priority, the one price, limits respected, amounts, fee rule, rollover rule, refund), no order is
 //! settled twice, and a settled epoch's bid lots == ask lots == its volume.
+//!
+//! Half of the sequences lower the epochs' limits (a few price levels, a few orders) so that
+//! placements are refused at the caps (`TooManyPriceLevels`, `TooManyAuctionOrders`) and remainders
+//! that should roll into a full next epoch are refunded (`NextEpochFull`), with all of the above
+//! still holding.
 
 mod common;
 
@@ -22,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use common::{auction::*, *};
 use solgrid_order_book::{
-    auction::{self, EpochState},
+    auction::{self, EpochState, MAX_AUCTION_LEVELS, MAX_AUCTION_ORDERS},
     layout::{FLAG_ROLLED_IN, FLAG_ROLLOVER},
     Asset, AuctionOrder, BookError, Level, Order, Params, Settlement, SettlementOutcome, Side,
     EPOCH_SECS, MAX_FEE_BPS,
@@ -56,6 +61,7 @@ struct Coverage {
     epochs_settled: u64,
     grew_for_rollover: u64,
     book_full_checked: u64,
+    limited_sequences: u64,
 }
 
 struct Sim {
@@ -63,6 +69,8 @@ struct Sim {
     step: u64,
     rng: Rng,
     a: Auction,
+    /// The epochs' limits: (levels, orders).
+    limits: (u32, u32),
     secs: u32,
     now: i64,
     params: Params,
@@ -100,13 +108,19 @@ impl Sim {
         };
         let secs = rng.pick(&[7u32, 60, 900]);
         let region = rng.pick(&[0usize, 0, 56, 400]);
-        let a = Auction::new(&params, secs, TRADERS, 0, 0, region);
+        let limits = if rng.chance(1, 2) {
+            (rng.range(1, 4) as u32, rng.range(3, 16) as u32)
+        } else {
+            (MAX_AUCTION_LEVELS, MAX_AUCTION_ORDERS)
+        };
+        let a = Auction::new(&params, secs, TRADERS, 0, 0, region).with_limits(limits.0, limits.1);
         let now = 1_700_000_000 + rng.range(0, 10_000) as i64;
         let mut sim = Sim {
             seed,
             step: 0,
             rng,
             a,
+            limits,
             secs,
             now,
             params,
@@ -347,6 +361,18 @@ impl Sim {
         let base = order.lots as u128 * p.base_atoms_per_lot() as u128;
         if with_fee > u64::MAX as u128 || base > u64::MAX as u128 {
             return Err(BookError::Overflow);
+        }
+        // The epoch's limits, counted after the slot is (re)set for `e`.
+        let (orders, levels) = if h.state() == EpochState::Collecting {
+            (h.order_count, self.a.slot(e).levels())
+        } else {
+            (0, Vec::new())
+        };
+        if orders >= self.limits.1 {
+            return Err(BookError::TooManyAuctionOrders);
+        }
+        if levels.len() as u32 >= self.limits.0 && levels.iter().all(|l| l.price != order.price) {
+            return Err(BookError::TooManyPriceLevels);
         }
         if n > TRADERS {
             return Err(BookError::WrongSeat);
@@ -604,6 +630,21 @@ impl Sim {
             self.cov.book_full_checked += 1;
         }
         let next_slot = 1 - slot;
+        // What the next epoch holds before the chunk (nothing when its slot is reset for e + 1):
+        // its order count and prices, to tell which remainders it admits.
+        let nh = self.a.slots[next_slot].header();
+        let (mut next_count, mut next_prices) =
+            if nh.state() == EpochState::Collecting && nh.epoch == e + 1 {
+                let prices: BTreeSet<u64> = self.a.slots[next_slot]
+                    .levels()
+                    .iter()
+                    .map(|l| l.price)
+                    .collect();
+                (nh.order_count, prices)
+            } else {
+                (0, BTreeSet::new())
+            };
+        let limits = self.limits;
         let out = self
             .a
             .settle(e, max, self.now, &mut sink)
@@ -673,9 +714,17 @@ impl Sim {
             };
             assert_eq!(r.fee, fee, "{ctx}");
             let rest = o.lots - q;
-            let rolls = rest > 0
+            let wants_roll = rest > 0
                 && o.flags & FLAG_ROLLOVER != 0
                 && (o.expires_at == 0 || o.expires_at >= cleared.next_ends);
+            let admitted = next_count < limits.1
+                && (next_prices.contains(&o.price) || (next_prices.len() as u32) < limits.0);
+            let rolls = wants_roll && admitted;
+            let full = wants_roll && !admitted;
+            if rolls {
+                next_count += 1;
+                next_prices.insert(o.price);
+            }
             let relock = if rolls {
                 assert_ne!(r.rolled_index, Settlement::NOT_ROLLED, "{ctx}");
                 assert_eq!(next_epoch, e + 1, "{ctx}");
@@ -698,12 +747,14 @@ impl Sim {
                 assert_eq!(r.rolled_index, Settlement::NOT_ROLLED, "{ctx}");
                 0
             };
-            let outcome = match (q > 0, rest > 0, rolls) {
-                (true, false, _) => SettlementOutcome::Filled,
-                (true, true, true) => SettlementOutcome::PartiallyFilledRolled,
-                (true, true, false) => SettlementOutcome::PartiallyFilledExpired,
-                (false, _, true) => SettlementOutcome::Rolled,
-                (false, _, false) => SettlementOutcome::Expired,
+            let outcome = match (q > 0, rest > 0, rolls, full) {
+                (true, false, _, _) => SettlementOutcome::Filled,
+                (true, true, true, _) => SettlementOutcome::PartiallyFilledRolled,
+                (true, true, false, true) => SettlementOutcome::PartiallyFilledNextEpochFull,
+                (true, true, false, false) => SettlementOutcome::PartiallyFilledExpired,
+                (false, _, true, _) => SettlementOutcome::Rolled,
+                (false, _, false, true) => SettlementOutcome::NextEpochFull,
+                (false, _, false, false) => SettlementOutcome::Expired,
             };
             assert_eq!(r.outcome, outcome, "{ctx}");
             *self.cov.outcomes.entry(format!("{outcome:?}")).or_default() += 1;
@@ -840,6 +891,16 @@ impl Sim {
         let m = self.a.market.header();
         let seats: Vec<_> = (1..=TRADERS).map(|n| self.a.market.seat(n)).collect();
         let headers = [self.a.slots[0].header(), self.a.slots[1].header()];
+        // No epoch exceeds its limits, however its orders came (placed or rolled).
+        for h in &headers {
+            assert!(
+                h.level_count <= self.limits.0 && h.order_count <= self.limits.1,
+                "{ctx}: epoch {} holds {} levels and {} orders",
+                h.epoch,
+                h.level_count,
+                h.order_count
+            );
+        }
         // (a) conservation
         let base_transit: i128 = headers.iter().map(|h| h.base_in_transit()).sum();
         let quote_transit: i128 = headers.iter().map(|h| h.quote_in_transit()).sum();
@@ -975,7 +1036,9 @@ fn random_auction_sequences_keep_every_invariant() {
     for case in 0..SEQUENCES {
         let mut sim = Sim::new(base.wrapping_add(case));
         sim.run();
+        let limited = sim.limits != (MAX_AUCTION_LEVELS, MAX_AUCTION_ORDERS);
         let c = sim.cov;
+        total.limited_sequences += limited as u64;
         total.placed += c.placed;
         total.cancelled += c.cancelled;
         total.cleared_with_volume += c.cleared_with_volume;
@@ -992,7 +1055,7 @@ fn random_auction_sequences_keep_every_invariant() {
         }
     }
     println!(
-        "placed {} cancelled {} cleared {}+{} chunks {} settled {} grew {} bookfull {}\nrefused {:?}\noutcomes {:?}",
+        "placed {} cancelled {} cleared {}+{} chunks {} settled {} grew {} bookfull {} limited {}\nrefused {:?}\noutcomes {:?}",
         total.placed,
         total.cancelled,
         total.cleared_with_volume,
@@ -1001,6 +1064,7 @@ fn random_auction_sequences_keep_every_invariant() {
         total.epochs_settled,
         total.grew_for_rollover,
         total.book_full_checked,
+        total.limited_sequences,
         total.refused,
         total.outcomes
     );
@@ -1008,16 +1072,20 @@ fn random_auction_sequences_keep_every_invariant() {
     assert!(total.placed > 5_000 && total.cancelled > 200);
     assert!(total.cleared_with_volume > 500 && total.cleared_without > 50);
     assert!(total.chunks > 2_000 && total.grew_for_rollover > 200 && total.book_full_checked > 50);
+    assert!(total.limited_sequences > 100);
     for outcome in SettlementOutcome::ALL {
-        assert!(
-            total
-                .outcomes
-                .get(&format!("{outcome:?}"))
-                .copied()
-                .unwrap_or(0)
-                > 50,
-            "{outcome:?}"
-        );
+        // A partly filled remainder meeting a full next epoch needs the one order split at the
+        // marginal price to roll while the next epoch is at a cap: rarer than the rest.
+        let least = match outcome {
+            SettlementOutcome::PartiallyFilledNextEpochFull => 10,
+            _ => 50,
+        };
+        let seen = total
+            .outcomes
+            .get(&format!("{outcome:?}"))
+            .copied()
+            .unwrap_or(0);
+        assert!(seen > least, "{outcome:?}: {seen}");
     }
     for refusal in [
         "ZeroQuantity",
@@ -1028,6 +1096,8 @@ fn random_auction_sequences_keep_every_invariant() {
         "ClientOrderIdReused",
         "InsufficientFunds",
         "EpochNotSettled",
+        "TooManyPriceLevels",
+        "TooManyAuctionOrders",
         "cancel AuctionClosed",
         "cancel OrderNotFound",
         "cancel NotOrderOwner",

@@ -86,6 +86,8 @@ errors! {
     AuctionClosed = 6150 => "The epoch's auction is closed (its end passed): its orders are committed until settlement",
     ExpiresBeforeAuction = 6151 => "An auction order's expiry must be 0 or not before the end of its epoch",
     InvalidChunk = 6152 => "A settlement chunk is 1 to 64 orders",
+    TooManyPriceLevels = 6153 => "An epoch's auction holds at most 4096 price levels: an order at a new price waits for the next epoch (one at a price already there still joins)",
+    TooManyAuctionOrders = 6154 => "An epoch's auction holds at most 131072 orders (cancelled ones included): the order waits for the next epoch",
 }
 
 impl From<TradingError> for ProgramError {
@@ -135,6 +137,8 @@ pub fn book_error(error: BookError) -> ProgramError {
         BookError::InvalidChunk => TradingError::InvalidChunk.into(),
         // A settlement that does not add up is a broken invariant of the epoch's data.
         BookError::SettlementMismatch => TradingError::InvalidMarket.into(),
+        BookError::TooManyPriceLevels => TradingError::TooManyPriceLevels.into(),
+        BookError::TooManyAuctionOrders => TradingError::TooManyAuctionOrders.into(),
     }
 }
 
@@ -148,6 +152,15 @@ mod tests {
         for (i, error) in TradingError::ALL.iter().enumerate() {
             assert_eq!(error.code(), PROGRAM_ERROR_BASE + i as u32);
         }
+    }
+
+    #[test]
+    fn the_epoch_limits_errors_name_the_limits() {
+        use solgrid_order_book::auction::{MAX_AUCTION_LEVELS, MAX_AUCTION_ORDERS};
+        let levels = TradingError::TooManyPriceLevels.message();
+        assert!(levels.contains(&std::format!("at most {MAX_AUCTION_LEVELS} price levels")));
+        let orders = TradingError::TooManyAuctionOrders.message();
+        assert!(orders.contains(&std::format!("at most {MAX_AUCTION_ORDERS} orders")));
     }
 
     #[test]

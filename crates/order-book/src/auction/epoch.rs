@@ -14,10 +14,16 @@
 //!
 //! An account is reused: a slot that is `Empty` or `Settled` is reset for the next epoch of its
 //! parity ([`Epoch::prepare_for`]), keeping its size.
+//!
+//! An epoch holds at most [`MAX_AUCTION_LEVELS`] price levels and [`MAX_AUCTION_ORDERS`] orders
+//! ([`EpochLimits`]), whether they were placed or rolled in: [`Epoch::admits`].
 
 use core::mem::{align_of, size_of};
 
-use super::price::{clear, Clearing, Level};
+use super::{
+    price::{clear, Clearing, Level},
+    MAX_AUCTION_LEVELS, MAX_AUCTION_ORDERS,
+};
 use crate::{
     error::BookError,
     layout::{Key, Order, ORDER_LEN},
@@ -204,11 +210,27 @@ pub const fn data_len(region_len: usize) -> usize {
     EPOCH_HEADER_LEN + region_len
 }
 
+/// The most price levels and orders an epoch holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EpochLimits {
+    pub levels: u32,
+    pub orders: u32,
+}
+
+impl EpochLimits {
+    /// [`MAX_AUCTION_LEVELS`] and [`MAX_AUCTION_ORDERS`]: every view the program takes.
+    pub const MAX: EpochLimits = EpochLimits {
+        levels: MAX_AUCTION_LEVELS,
+        orders: MAX_AUCTION_ORDERS,
+    };
+}
+
 /// An epoch account viewed in place over its bytes.
 pub struct Epoch<'a> {
     pub header: &'a mut EpochHeader,
     /// `region_len` bytes: levels at the start, orders at the end.
     pub region: &'a mut [u8],
+    limits: EpochLimits,
 }
 
 impl<'a> Epoch<'a> {
@@ -223,7 +245,41 @@ impl<'a> Epoch<'a> {
         // SAFETY: length checked, address 8-aligned, every bit pattern is a valid header.
         let header = unsafe { &mut *(head.as_mut_ptr() as *mut EpochHeader) };
         header.check(len)?;
-        Ok(Self { header, region })
+        Ok(Self {
+            header,
+            region,
+            limits: EpochLimits::MAX,
+        })
+    }
+
+    /// This view with lower limits (each clamped to 1 ..= its maximum). The program never lowers
+    /// them; host tests do, to reach the caps with small books. Every view of one market's epochs
+    /// must use the same limits.
+    pub fn with_limits(mut self, limits: EpochLimits) -> Self {
+        self.limits = EpochLimits {
+            levels: limits.levels.clamp(1, MAX_AUCTION_LEVELS),
+            orders: limits.orders.clamp(1, MAX_AUCTION_ORDERS),
+        };
+        self
+    }
+
+    /// The most levels and orders this epoch may hold.
+    #[inline(always)]
+    pub fn limits(&self) -> EpochLimits {
+        self.limits
+    }
+
+    /// The epoch can take one more order at `price`: it holds fewer than the most orders
+    /// (`TooManyAuctionOrders`), and it has a level at `price` or fewer than the most levels
+    /// (`TooManyPriceLevels`). Room in bytes is another matter (the account grows for it).
+    pub fn admits(&self, price: u64) -> Result<(), BookError> {
+        if self.header.order_count >= self.limits.orders {
+            return Err(BookError::TooManyAuctionOrders);
+        }
+        if self.header.level_count >= self.limits.levels && self.find_level(price).is_err() {
+            return Err(BookError::TooManyPriceLevels);
+        }
+        Ok(())
     }
 
     /// Writes a fresh (`Empty`) header for `market`'s epoch account of slot `slot` over `data`
@@ -487,8 +543,10 @@ impl<'a> Epoch<'a> {
         Ok(())
     }
 
-    /// Appends `order` (index `order_count`) and adds its lots to its level and side total.
+    /// Appends `order` (index `order_count`) and adds its lots to its level and side total, if the
+    /// epoch [`admits`](Self::admits) it.
     pub(crate) fn push(&mut self, order: &Order, side: Side) -> Result<u32, BookError> {
+        self.admits(order.price)?;
         if self.free_bytes() < self.bytes_for_order(order.price) {
             return Err(BookError::BookFull);
         }

@@ -16,7 +16,12 @@
 //! `r = lots - q > 0` of an order with the rollover flag whose expiry is 0 or at or after the end
 //! of the next epoch rolls: it joins the next epoch's auction (same order id, client order id,
 //! price, side, expiry, seat, fee rate) with `lots = initial_lots = r` and locks again; otherwise
-//! it is refunded (its lock was released) and the order leaves.
+//! it is refunded (its lock was released) and the order leaves. A remainder that should roll is
+//! refunded too when the next epoch cannot take it ([`Epoch::admits`]: it holds
+//! [`MAX_AUCTION_ORDERS`](super::MAX_AUCTION_ORDERS) orders, or
+//! [`MAX_AUCTION_LEVELS`](super::MAX_AUCTION_LEVELS) levels and none at the order's price), reported
+//! as [`SettlementOutcome::NextEpochFull`] or [`SettlementOutcome::PartiallyFilledNextEpochFull`]:
+//! settlement never fails for a full next epoch.
 //!
 //! Between the delivering and the receiving side's chunks, tokens are in transit: the epoch header
 //! counts `base_delivered - base_received` and `quote_paid - quote_received`, so that at every
@@ -78,6 +83,12 @@ crate::types::byte_enum!(
         Rolled = 3,
         /// Nothing traded; the order was refunded.
         Expired = 4,
+        /// Some lots traded; the rest would have rolled, but the next epoch was full (at its most
+        /// orders, or at its most price levels with none at the order's price), so it was refunded.
+        PartiallyFilledNextEpochFull = 5,
+        /// Nothing traded; the order would have rolled, but the next epoch was full, so it was
+        /// refunded.
+        NextEpochFull = 6,
     }
 );
 
@@ -152,8 +163,9 @@ impl Market<'_> {
     /// first). Checks as a resting order
     /// (quantity, minimum, price, client order id, the per-seat order limit unless market maker,
     /// every amount within 64 bits), plus an expiry of 0 or at or after the epoch's end
-    /// (`ExpiresBeforeAuction`). Locks the funds as a resting order with `initial_lots = lots`, and
-    /// adds the lots to the epoch's level.
+    /// (`ExpiresBeforeAuction`) and room in the epoch's limits ([`Epoch::admits`]:
+    /// `TooManyAuctionOrders`, `TooManyPriceLevels`). Locks the funds as a resting order with
+    /// `initial_lots = lots`, and adds the lots to the epoch's level.
     pub fn place_auction(
         &mut self,
         epoch: &mut Epoch,
@@ -202,6 +214,7 @@ impl Market<'_> {
         let whole = math::mul(order.lots, unit)?;
         math::add(whole, fee(whole, header.maker_fee_bps))?;
         math::mul(order.lots, header.base_atoms_per_lot)?;
+        epoch.admits(order.price)?;
         let auction_orders = header
             .auction_orders
             .checked_add(1)
@@ -333,8 +346,10 @@ impl Market<'_> {
     /// [`Settlement`] per live order to `sink`. Rolled orders join `next` (the market's other slot:
     /// `WrongEpochAccount`; it must hold epoch `E + 1` collecting, or be `Empty`/`Settled`, then it
     /// is reset to `E + 1`; else `EpochOutOfOrder`), which must have room for them
-    /// ([`Self::rollover_bytes_needed`], else `BookFull`). The chunk that reaches the end checks
-    /// that the settlement adds up (`SettlementMismatch`) and marks the epoch settled.
+    /// ([`Self::rollover_bytes_needed`], else `BookFull`); a remainder that `next` does not admit
+    /// (its limits, [`Epoch::admits`]) is refunded instead ([`SettlementOutcome::NextEpochFull`]).
+    /// The chunk that reaches the end checks that the settlement adds up (`SettlementMismatch`)
+    /// and marks the epoch settled.
     pub fn settle_chunk(
         &mut self,
         epoch: &mut Epoch,
@@ -433,7 +448,9 @@ impl Market<'_> {
 
             let mut rolled_index = Settlement::NOT_ROLLED;
             let mut relocked = 0;
-            if rolls(&order, rest, next_ends) {
+            let mut next_full = false;
+            let roll = rolls(&order, rest, next_ends);
+            if roll {
                 if !next_ready {
                     next.prepare_for(next_number, epoch_secs)
                         .map_err(|e| match e {
@@ -442,6 +459,9 @@ impl Market<'_> {
                         })?;
                     next_ready = true;
                 }
+                next_full = next.admits(order.price).is_err();
+            }
+            if roll && !next_full {
                 let rolled = Order {
                     lots: rest,
                     initial_lots: rest,
@@ -474,12 +494,15 @@ impl Market<'_> {
                 }
                 Side::Ask => (math::sub(base_released, math::add(base, relocked)?)?, 0),
             };
-            let outcome = match (filled > 0, rest > 0, rolled_index != Settlement::NOT_ROLLED) {
-                (true, false, _) => SettlementOutcome::Filled,
-                (true, true, true) => SettlementOutcome::PartiallyFilledRolled,
-                (true, true, false) => SettlementOutcome::PartiallyFilledExpired,
-                (false, _, true) => SettlementOutcome::Rolled,
-                (false, _, false) => SettlementOutcome::Expired,
+            let rolled = rolled_index != Settlement::NOT_ROLLED;
+            let outcome = match (filled > 0, rest > 0, rolled, next_full) {
+                (true, false, _, _) => SettlementOutcome::Filled,
+                (true, true, true, _) => SettlementOutcome::PartiallyFilledRolled,
+                (true, true, false, true) => SettlementOutcome::PartiallyFilledNextEpochFull,
+                (true, true, false, false) => SettlementOutcome::PartiallyFilledExpired,
+                (false, _, true, _) => SettlementOutcome::Rolled,
+                (false, _, false, true) => SettlementOutcome::NextEpochFull,
+                (false, _, false, false) => SettlementOutcome::Expired,
             };
             sink.settlement(&Settlement {
                 trader: self.seats[order.seat as usize].trader,
@@ -524,7 +547,8 @@ impl Market<'_> {
     /// Bytes by which `next` must grow before [`Self::settle_chunk`] settles the chunk `cursor ..
     /// cursor + max_orders` of `epoch` (0: the rolled orders fit, or the chunk would be refused
     /// anyway). A pure function of the two accounts: the program computes it before the chunk,
-    /// grows the account, then settles.
+    /// grows the account, then settles. Exact: it follows the chunk's allotment and its decisions
+    /// to roll, including the remainders `next`'s limits turn into refunds.
     pub fn rollover_bytes_needed(
         &self,
         epoch: &Epoch,
@@ -548,11 +572,12 @@ impl Market<'_> {
         // The next slot keeps its levels and orders only when it already collects epoch E + 1.
         let keeps = next.header.state() == EpochState::Collecting
             && Some(next.header.epoch) == h.epoch.checked_add(1);
-        let (free, next_levels) = if keeps {
-            (next.free_bytes(), next.levels())
+        let (free, next_levels, next_orders) = if keeps {
+            (next.free_bytes(), next.levels(), next.header.order_count)
         } else {
-            (next.region.len(), &[][..])
+            (next.region.len(), &[][..], 0)
         };
+        let limits = next.limits();
         // What the chunk's allotment would leave: simulate the marginal lots left.
         let mut sim = *h;
         let mut new_prices = [0u64; MAX_SETTLE_CHUNK as usize];
@@ -571,18 +596,25 @@ impl Market<'_> {
             if !rolls(&order, rest, next_ends) {
                 continue;
             }
-            orders += 1;
-            if next_levels
-                .binary_search_by(|l| l.price.cmp(&order.price))
-                .is_ok()
-            {
+            // As `Epoch::admits` decides in the chunk: a full next epoch refunds the remainder.
+            if next_orders as usize + orders >= limits.orders as usize {
                 continue;
             }
-            if let Err(at) = new_prices[..new_count].binary_search(&order.price) {
-                new_prices.copy_within(at..new_count, at + 1);
-                new_prices[at] = order.price;
-                new_count += 1;
+            let known = next_levels
+                .binary_search_by(|l| l.price.cmp(&order.price))
+                .is_ok();
+            if !known {
+                match new_prices[..new_count].binary_search(&order.price) {
+                    Ok(_) => {}
+                    Err(_) if next_levels.len() + new_count >= limits.levels as usize => continue,
+                    Err(at) => {
+                        new_prices.copy_within(at..new_count, at + 1);
+                        new_prices[at] = order.price;
+                        new_count += 1;
+                    }
+                }
             }
+            orders += 1;
         }
         (orders * ORDER_LEN + new_count * LEVEL_LEN).saturating_sub(free)
     }

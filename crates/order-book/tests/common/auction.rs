@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use solgrid_order_book::{
-    auction::{self, epoch::data_len, Epoch, EpochHeader, EpochState, Level},
+    auction::{self, epoch::data_len, Epoch, EpochHeader, EpochLimits, EpochState, Level},
     AuctionOrder, AuctionPlaced, BookError, ChunkOutcome, Clearing, Key, Order, Params, Removal,
     Settlement, SettlementSink, Side,
 };
@@ -19,6 +19,8 @@ pub const MARKET: Key = [0xAA; 32];
 #[derive(Clone)]
 pub struct EpochBuf {
     words: Vec<u64>,
+    /// The limits every view of this account uses (the program's: `EpochLimits::MAX`).
+    pub limits: EpochLimits,
 }
 
 impl EpochBuf {
@@ -26,6 +28,7 @@ impl EpochBuf {
     pub fn new(market: &Key, slot: u8, region: usize) -> Self {
         let mut buf = EpochBuf {
             words: vec![0; data_len(region) / 8],
+            limits: EpochLimits::MAX,
         };
         Epoch::init(buf.bytes(), market, slot, 254 - slot).expect("init");
         buf
@@ -38,7 +41,10 @@ impl EpochBuf {
     }
 
     pub fn epoch(&mut self) -> Epoch<'_> {
-        Epoch::load(self.bytes()).expect("a valid epoch account")
+        let limits = self.limits;
+        Epoch::load(self.bytes())
+            .expect("a valid epoch account")
+            .with_limits(limits)
     }
 
     pub fn header(&self) -> EpochHeader {
@@ -127,6 +133,14 @@ impl Auction {
                 EpochBuf::new(&MARKET, 1, region),
             ],
         }
+    }
+
+    /// Lowers both epoch accounts' limits (as every view of them will use).
+    pub fn with_limits(mut self, levels: u32, orders: u32) -> Self {
+        for slot in &mut self.slots {
+            slot.limits = EpochLimits { levels, orders };
+        }
+        self
     }
 
     pub fn epoch_secs(&mut self) -> u32 {
