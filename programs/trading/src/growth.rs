@@ -13,13 +13,16 @@
 //! `settle_epoch`'s payer pays for exactly the room the chunk's rolled orders need in the next
 //! epoch's account. No growth may leave more than [`MAX_FREE_EPOCH_BYTES`] free (one settlement
 //! chunk's rolled orders); an account is reused by every later epoch of its parity and never shrinks.
+//! An epoch holds at most `MAX_AUCTION_LEVELS` levels and `MAX_AUCTION_ORDERS` orders, so an epoch
+//! account never needs more than [`MAX_EPOCH_ACCOUNT_LEN`] bytes, within the 10 MiB account limit:
+//! every growth an admitted order or a rolled remainder asks for can happen.
 
 use pinocchio::{
     account::MAX_PERMITTED_DATA_INCREASE, error::ProgramError, AccountView, Address, UnsafeResize,
 };
 use pinocchio_system::instructions::Transfer;
 use solgrid_order_book::{
-    auction::{epoch, Epoch, LEVEL_LEN, MAX_SETTLE_CHUNK},
+    auction::{epoch, Epoch, LEVEL_LEN, MAX_EPOCH_REGION_USED, MAX_SETTLE_CHUNK},
     layout::{self, ORDER_LEN, SEAT_LEN},
     Market,
 };
@@ -47,6 +50,13 @@ const _: () = assert!(
     EPOCH_ORDERS_PER_GROWTH * EPOCH_BYTES_PER_ORDER + EPOCH_BYTES_PER_ORDER <= MAX_FREE_EPOCH_BYTES
 );
 const _: () = assert!(MAX_FREE_EPOCH_BYTES <= MAX_PERMITTED_DATA_INCREASE);
+/// The largest an epoch account gets: its discriminator and header, the most levels and orders an
+/// epoch holds, and the free bytes one growth may leave beyond them (about 7.1 MiB).
+pub const MAX_EPOCH_ACCOUNT_LEN: usize =
+    epoch::data_len(state::EPOCH_DATA_AT + MAX_EPOCH_REGION_USED + MAX_FREE_EPOCH_BYTES);
+/// The runtime's limit on an account's data (`MAX_PERMITTED_DATA_LENGTH`).
+pub const MAX_ACCOUNT_DATA_LEN: usize = 10 * 1024 * 1024;
+const _: () = assert!(MAX_EPOCH_ACCOUNT_LEN <= MAX_ACCOUNT_DATA_LEN);
 
 /// After a `grow_market`, `market` keeps at most [`MAX_FREE_SEAT_SLOTS`] free seat slots and
 /// [`MAX_FREE_ORDER_SLOTS`] free order slots (else `TooMuchFreeCapacity`, and the instruction's

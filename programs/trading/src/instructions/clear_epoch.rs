@@ -1,6 +1,7 @@
 //! `clear_epoch(epoch: u64)`: anyone fixes the uniform clearing price of an epoch of a periodic
 //! market once it has ended, from the per-price aggregates its account kept as orders arrived
-//! (O(price levels); nothing is read from the instruction but the epoch's number). The price
+//! (O(price levels), at most `MAX_AUCTION_LEVELS`, which keeps the clearing within one transaction's
+//! compute budget; nothing is read from the instruction but the epoch's number). The price
 //! maximises the executed volume, then minimises the surplus between supply and demand, then is the
 //! one closest to the market's previous clearing price (see `solgrid_order_book::auction::price`).
 //! Epochs clear in order and once: the other slot must not hold an older epoch that is not settled

@@ -22,7 +22,12 @@
 //! in; both are bound to the market and their slot. The slot of `E` must hold `E` (collecting) or
 //! nothing to settle (`Empty` or `Settled`, then it is reset to `E`), and the other slot no unsettled
 //! epoch older than `E - 1` (whose rolled orders still go to `E - 1`, in `E`'s slot); otherwise the
-//! order is refused (`EpochNotSettled`: anyone may crank first). Emits `AuctionOrderPlaced`.
+//! order is refused (`EpochNotSettled`: anyone may crank first). An epoch holds at most
+//! `MAX_AUCTION_LEVELS` (4,096) price levels, so that `clear_epoch` always fits one transaction: an
+//! order at a new price beyond them is refused (`TooManyPriceLevels`; one at a price the epoch has
+//! still joins), and at most `MAX_AUCTION_ORDERS` (131,072) orders, cancelled ones included
+//! (`TooManyAuctionOrders`), so that its account never nears the 10 MiB limit. Emits
+//! `AuctionOrderPlaced`.
 
 use pinocchio::{address::address_eq, AccountView, Address, ProgramResult};
 use solgrid_order_book::{
