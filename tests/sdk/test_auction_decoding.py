@@ -5,6 +5,7 @@ indices, tombstones and flags), the four auction events, and the epoch math."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import pytest
@@ -198,6 +199,24 @@ def test_epoch_settled_with_its_settlements() -> None:
         SettlementOutcome.EXPIRED,
     ]
     assert [s.rolled for s in event.settlements] == [True, False, False]
+
+
+def test_every_settlement_outcome_of_the_idl_decodes_to_the_sdks() -> None:
+    """Each variant of the IDL's ``SettlementOutcome``, in index order, is the SDK member of the same name
+    (``NextEpochFull`` and ``PartiallyFilledNextEpochFull`` included: refunded because the next epoch was
+    full)."""
+    variants = [v["name"] for v in TYPES["SettlementOutcome"]["variants"]]
+    snake = [re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper() for name in variants]
+    assert snake == [member.name for member in SettlementOutcome]
+    values = event_values("EpochSettled")
+    template = values["settlements"][0]
+    values["settlements"] = [
+        {**template, "outcome": CODER.unit_variant("SettlementOutcome", i)} for i in range(len(variants))
+    ]
+    event = decode_event(CLIENT.coder, encode_event("EpochSettled", values))
+    assert isinstance(event, EpochSettled)
+    assert [s.outcome for s in event.settlements] == list(SettlementOutcome)
+    assert SettlementOutcome(6) is SettlementOutcome.NEXT_EPOCH_FULL
 
 
 def test_every_idl_event_has_a_typed_class() -> None:

@@ -38,9 +38,14 @@ from solgrid.sdk.transactions import TransactionFailed
 
 MAX_COMPUTE_UNITS = 1_400_000
 CLEAR_BASE_COMPUTE_UNITS = 30_000
-CLEAR_COMPUTE_UNITS_PER_LEVEL = 100
-SETTLE_BASE_COMPUTE_UNITS = 40_000
-"""Account checks, the event's self-CPI and growing the next epoch account for rolled orders."""
+CLEAR_COMPUTE_UNITS_PER_LEVEL = 200
+"""A price level of the clearing: about 70 CU when nothing executes near it, up to about 180 in the costliest
+books (every level and gap a better price than the last; an epoch at its 4,096-level cap then clears in
+about 740,000 CU)."""
+SETTLE_BASE_COMPUTE_UNITS = 100_000
+"""Account checks, the event's self-CPI and growing the next epoch account for rolled orders: the growth
+costs about 8 CU per KiB of that account (its rent transfer's CPI and the move of its orders), up to about
+60,000 CU for the largest an epoch account gets (7 MiB, at 131,072 orders)."""
 SETTLE_COMPUTE_UNITS_PER_ORDER = 2_000
 """A settled order (fill, fee, release, roll): the program's goal, well above what it uses (about 750
 for a chunk of 64, growth of the next epoch account included)."""

@@ -21,6 +21,10 @@ MAX_AUCTION_EPOCH_SECS = 86_400
 """The longest auction epoch: one day."""
 MAX_SETTLE_CHUNK = 64
 """Most auction orders one ``settle_epoch`` walks (cancelled ones included)."""
+MAX_AUCTION_LEVELS = 4_096
+"""Most price levels an epoch's auction holds (an order at a new price beyond them: ``TooManyPriceLevels``)."""
+MAX_AUCTION_ORDERS = 131_072
+"""Most orders an epoch's auction holds, cancelled ones included (beyond: ``TooManyAuctionOrders``)."""
 MAX_PRICE_TICKS = 1 << 40
 MAX_FEE_BPS = 1_000
 MAX_MATCHES = 80
@@ -80,13 +84,18 @@ class EpochState(IntEnum):
 
 
 class SettlementOutcome(IntEnum):
-    """What settling an auction order did with it."""
+    """What settling an auction order did with it. ``*_EXPIRED``: the unmatched rest was refunded (the order
+    does not roll over, or expires before the next epoch ends); ``*_NEXT_EPOCH_FULL``: it was refunded too,
+    because it was to roll but the next epoch was full (:data:`MAX_AUCTION_ORDERS` orders, or
+    :data:`MAX_AUCTION_LEVELS` levels and none at its price)."""
 
     FILLED = 0
     PARTIALLY_FILLED_ROLLED = 1
     PARTIALLY_FILLED_EXPIRED = 2
     ROLLED = 3
     EXPIRED = 4
+    PARTIALLY_FILLED_NEXT_EPOCH_FULL = 5
+    NEXT_EPOCH_FULL = 6
 
 
 def fee(amount: int, bps: int) -> int:
