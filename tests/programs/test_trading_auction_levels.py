@@ -97,7 +97,8 @@ def test_an_epoch_at_the_level_cap_refuses_new_prices_refunds_what_cannot_roll_a
     market.assert_conserved()
     # A new price is refused, below, between or above the levels, on either side; nothing changed.
     for trader, side, price in ((buyers[0], Side.BID, 70), (seller, Side.ASK, 99_999)):
-        assert env.fail([market.place_ix(trader, side, price, 1)], [trader.wallet]) == code("TooManyPriceLevels")
+        refused = env.fail([market.place_ix(trader, side, price, 1)], [trader.wallet])
+        assert refused == code("TooManyPriceLevels")
     market.assert_conserved()
     # A price the epoch has still takes orders.
     market.place(buyers[0], Side.BID, FILLER_FROM, 1)
@@ -166,8 +167,8 @@ def test_an_epoch_at_the_order_cap_takes_no_more_orders_and_refunds_what_cannot_
     account = market.slot_account(1)
     data = env.registry.data(account)
     order_count, live_orders, level_count, region_len = COUNTS.unpack_from(data, COUNTS_AT)
-    assert (order_count, live_orders, level_count) == (1, 1, 1)
     region = data[HEADER_AT + HEADER_LEN :]
+    assert (order_count, live_orders, level_count, region_len) == (1, 1, 1, len(region))
     slots = MAX_AUCTION_ORDERS - MAX_CHUNK
     grown = region[:LEVEL_LEN] + bytes((slots - 1) * ORDER_LEN) + region[-ORDER_LEN:]
     header = bytearray(data[: HEADER_AT + HEADER_LEN])
@@ -206,7 +207,9 @@ def test_an_epoch_at_the_order_cap_takes_no_more_orders_and_refunds_what_cannot_
 
     # Full: no order joins E0 + 1, not even at a price it has; one that is cancelled keeps its slot.
     for trader, side, price in ((seller, Side.ASK, 1_000), (buyer, Side.BID, 10)):
-        assert env.fail([market.place_ix(trader, side, price, 1)], [trader.wallet]) == code("TooManyAuctionOrders")
+        refused = env.fail([market.place_ix(trader, side, price, 1)], [trader.wallet])
+        assert refused == code("TooManyAuctionOrders")
     market.cancel(seller, live)
-    assert env.fail([market.place_ix(seller, Side.ASK, 1_000, 1)], [seller.wallet]) == code("TooManyAuctionOrders")
+    refused = env.fail([market.place_ix(seller, Side.ASK, 1_000, 1)], [seller.wallet])
+    assert refused == code("TooManyAuctionOrders")
     market.assert_conserved()

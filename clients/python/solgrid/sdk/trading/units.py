@@ -22,7 +22,7 @@ MAX_AUCTION_EPOCH_SECS = 86_400
 MAX_SETTLE_CHUNK = 64
 """Most auction orders one ``settle_epoch`` walks (cancelled ones included)."""
 MAX_AUCTION_LEVELS = 4_096
-"""Most price levels an epoch's auction holds (an order at a new price beyond them: ``TooManyPriceLevels``)."""
+"""Most price levels an epoch's auction holds (an order at a new price beyond: ``TooManyPriceLevels``)."""
 MAX_AUCTION_ORDERS = 131_072
 """Most orders an epoch's auction holds, cancelled ones included (beyond: ``TooManyAuctionOrders``)."""
 MAX_PRICE_TICKS = 1 << 40
