@@ -14,6 +14,7 @@ use crate::{
     math::{self, fee},
     records::Removal,
     types::{RemovalReason, Side},
+    EPOCH_SECS,
 };
 
 /// Which of the market's two tokens.
@@ -133,6 +134,44 @@ impl Market<'_> {
         self.header.fees_collected = math::add(self.header.fees_collected, amount)?;
         self.header.fees_accrued = 0;
         Ok(amount)
+    }
+
+    /// Moves `amount` atoms of the seat's free balance of `side`'s asset (quote for a bid, base
+    /// for an ask) to its locked balance and counts one open order more.
+    pub(crate) fn lock(&mut self, seat: u32, side: Side, amount: u64) -> Result<(), BookError> {
+        let seat = &mut self.seats[seat as usize];
+        match side {
+            Side::Bid => {
+                seat.quote_free = math::spend(seat.quote_free, amount)?;
+                seat.quote_locked = math::add(seat.quote_locked, amount)?;
+            }
+            Side::Ask => {
+                seat.base_free = math::spend(seat.base_free, amount)?;
+                seat.base_locked = math::add(seat.base_locked, amount)?;
+            }
+        }
+        seat.open_orders += 1;
+        Ok(())
+    }
+
+    /// Counts one more order of the seat in the 15-minute epoch of `now` (`OrderLimitReached` at
+    /// the market's limit; market makers are exempt).
+    pub(crate) fn count_order(&mut self, seat: u32, now: i64) -> Result<(), BookError> {
+        let max_per_epoch = self.header.max_orders_per_epoch;
+        let trader = &mut self.seats[seat as usize];
+        if trader.market_maker != 0 {
+            return Ok(());
+        }
+        let epoch = now.div_euclid(EPOCH_SECS) as u64;
+        if trader.epoch != epoch {
+            trader.epoch = epoch;
+            trader.orders_in_epoch = 0;
+        }
+        if trader.orders_in_epoch >= max_per_epoch {
+            return Err(BookError::OrderLimitReached);
+        }
+        trader.orders_in_epoch += 1;
+        Ok(())
     }
 
     /// Moves what `order` locks back to its owner's free balance and counts one open order less.

@@ -12,7 +12,7 @@ use crate::{
     math::{self, fee},
     records::{Fill, NewOrder, PlaceOutcome, Removal, Sink},
     types::{OrderKind, OrderState, RemovalReason, SelfTradeMode, Side},
-    EPOCH_SECS, MAX_MATCHES, MAX_PRICE_TICKS,
+    MAX_MATCHES, MAX_PRICE_TICKS,
 };
 
 /// An incoming order after matching ([`Market::match_order`]): what it traded so far and the lots
@@ -27,7 +27,8 @@ pub struct Matched {
 
 impl Market<'_> {
     /// Places `order` for the trader of seat `seat` at cluster time `now`: [`Self::match_order`]
-    /// then [`Self::finish_order`] (a remainder that rests needs a free order slot).
+    /// then [`Self::finish_order`] (a remainder that rests needs a free order slot). Continuous
+    /// markets only (`WrongMarketMode`; so are `cancel` and `prune_expired`).
     pub fn place(
         &mut self,
         seat: u32,
@@ -52,6 +53,9 @@ impl Market<'_> {
         sink: &mut impl Sink,
     ) -> Result<Matched, BookError> {
         let header = &*self.header;
+        if header.epoch_secs != 0 {
+            return Err(BookError::WrongMarketMode);
+        }
         if order.lots == 0 {
             return Err(BookError::ZeroQuantity);
         }
@@ -355,7 +359,6 @@ impl Market<'_> {
         now: i64,
     ) -> Result<(), BookError> {
         let maker_fee_bps = self.header.maker_fee_bps;
-        let max_per_epoch = self.header.max_orders_per_epoch;
         let resting = Order {
             price: order.price,
             order_id,
@@ -377,29 +380,8 @@ impl Market<'_> {
             self.header.base_atoms_per_lot,
             self.header.quote_per_lot_tick,
         )?;
-        let trader = &mut self.seats[seat as usize];
-        if trader.market_maker == 0 {
-            let epoch = now.div_euclid(EPOCH_SECS) as u64;
-            if trader.epoch != epoch {
-                trader.epoch = epoch;
-                trader.orders_in_epoch = 0;
-            }
-            if trader.orders_in_epoch >= max_per_epoch {
-                return Err(BookError::OrderLimitReached);
-            }
-            trader.orders_in_epoch += 1;
-        }
-        match order.side {
-            Side::Bid => {
-                trader.quote_free = math::spend(trader.quote_free, lock)?;
-                trader.quote_locked = math::add(trader.quote_locked, lock)?;
-            }
-            Side::Ask => {
-                trader.base_free = math::spend(trader.base_free, lock)?;
-                trader.base_locked = math::add(trader.base_locked, lock)?;
-            }
-        }
-        trader.open_orders += 1;
+        self.count_order(seat, now)?;
+        self.lock(seat, order.side, lock)?;
         self.insert(resting)?;
         Ok(())
     }
@@ -413,6 +395,9 @@ impl Market<'_> {
         price: u64,
         order_id: u64,
     ) -> Result<Removal, BookError> {
+        if self.header.epoch_secs != 0 {
+            return Err(BookError::WrongMarketMode);
+        }
         self.seat(seat, trader)?;
         let index = self
             .find(side, price, order_id)
@@ -431,6 +416,9 @@ impl Market<'_> {
         max: u32,
         sink: &mut impl Sink,
     ) -> Result<u32, BookError> {
+        if self.header.epoch_secs != 0 {
+            return Err(BookError::WrongMarketMode);
+        }
         let mut removed = 0;
         // Bids: worst first, so walk from the best (last) down; asks: best first.
         let mut index = self.header.bid_count as usize;

@@ -68,10 +68,24 @@ errors! {
     NotFeeRecipient = 6132 => "Only the market's fee recipient collects its fees",
     InvalidMarket = 6133 => "The market account is not a market of this program, or its data is inconsistent",
     InvalidGrowth = 6134 => "A market grows by 1 to 10,240 bytes per instruction, in whole seats and orders",
-    InvalidOrderArgs = 6135 => "Side, order kind, self-trade mode or market status is not a known variant",
+    InvalidOrderArgs = 6135 => "Side, order kind, self-trade mode, rollover flag or market status is not a known variant",
     EventTooLarge = 6136 => "The instruction's events do not fit in one event instruction",
-    OrdersResting = 6137 => "Tick and lot size change only while no order rests",
-    TooMuchFreeCapacity = 6138 => "A market keeps at most 32 free seat slots and 256 free order slots: grow it once these are used",
+    OrdersResting = 6137 => "Tick and lot size change only while no order rests and no auction order waits",
+    TooMuchFreeCapacity = 6138 => "A market keeps at most 32 free seat slots and 256 free order slots (an epoch account at most 5120 free bytes): grow it once these are used",
+    WrongMarketMode = 6139 => "The instruction is not for this market's mode: place_order, cancel_order and prune_expired serve continuous markets, the auction instructions periodic ones",
+    InvalidEpochLength = 6140 => "The epoch length must be 0 (continuous market) or 1 to 86,400 seconds",
+    WrongEpoch = 6141 => "The epoch account does not hold that epoch",
+    WrongEpochAccount = 6142 => "The account is not this market's epoch account of that slot",
+    EpochNotSettled = 6143 => "The epoch account still holds an older epoch that is not settled: crank clear_epoch and settle_epoch first",
+    EpochNotEnded = 6144 => "The epoch has not ended: it clears from its end time on",
+    EpochAlreadyCleared = 6145 => "The epoch's clearing price is fixed already",
+    EpochNotPriceFixed = 6146 => "The epoch is not cleared: clear_epoch fixes its price before settlement",
+    EpochAlreadySettled = 6147 => "The epoch is settled already",
+    EpochOutOfOrder = 6148 => "Epochs clear in order: the other epoch account holds an older epoch that is not settled, or cannot take the rolled orders",
+    ChunkOutOfOrder = 6149 => "The cursor is not where the epoch's settlement stands (that chunk was settled, or one would be skipped)",
+    AuctionClosed = 6150 => "The epoch's auction is closed (its end passed): its orders are committed until settlement",
+    ExpiresBeforeAuction = 6151 => "An auction order's expiry must be 0 or not before the end of its epoch",
+    InvalidChunk = 6152 => "A settlement chunk is 1 to 64 orders",
 }
 
 impl From<TradingError> for ProgramError {
@@ -105,23 +119,22 @@ pub fn book_error(error: BookError) -> ProgramError {
         BookError::InvalidMatchLimit => TradingError::InvalidMatchLimit.into(),
         BookError::Overflow => KitError::ArithmeticOverflow.into(),
         BookError::EventsFull => TradingError::EventTooLarge.into(),
-        // The call auction's refusals: no instruction of this program reaches them yet (the
-        // auction instructions map each to its own error).
-        BookError::WrongMarketMode
-        | BookError::InvalidEpochLength
-        | BookError::WrongEpoch
-        | BookError::WrongEpochAccount
-        | BookError::EpochNotSettled
-        | BookError::EpochNotEnded
-        | BookError::EpochAlreadyCleared
-        | BookError::EpochNotPriceFixed
-        | BookError::EpochAlreadySettled
-        | BookError::EpochOutOfOrder
-        | BookError::ChunkOutOfOrder
-        | BookError::AuctionClosed
-        | BookError::ExpiresBeforeAuction
-        | BookError::InvalidChunk
-        | BookError::SettlementMismatch => TradingError::InvalidMarket.into(),
+        BookError::WrongMarketMode => TradingError::WrongMarketMode.into(),
+        BookError::InvalidEpochLength => TradingError::InvalidEpochLength.into(),
+        BookError::WrongEpoch => TradingError::WrongEpoch.into(),
+        BookError::WrongEpochAccount => TradingError::WrongEpochAccount.into(),
+        BookError::EpochNotSettled => TradingError::EpochNotSettled.into(),
+        BookError::EpochNotEnded => TradingError::EpochNotEnded.into(),
+        BookError::EpochAlreadyCleared => TradingError::EpochAlreadyCleared.into(),
+        BookError::EpochNotPriceFixed => TradingError::EpochNotPriceFixed.into(),
+        BookError::EpochAlreadySettled => TradingError::EpochAlreadySettled.into(),
+        BookError::EpochOutOfOrder => TradingError::EpochOutOfOrder.into(),
+        BookError::ChunkOutOfOrder => TradingError::ChunkOutOfOrder.into(),
+        BookError::AuctionClosed => TradingError::AuctionClosed.into(),
+        BookError::ExpiresBeforeAuction => TradingError::ExpiresBeforeAuction.into(),
+        BookError::InvalidChunk => TradingError::InvalidChunk.into(),
+        // A settlement that does not add up is a broken invariant of the epoch's data.
+        BookError::SettlementMismatch => TradingError::InvalidMarket.into(),
     }
 }
 

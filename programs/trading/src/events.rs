@@ -21,7 +21,10 @@ use pinocchio::{
     instruction::{InstructionAccount, InstructionView},
     AccountView, Address, ProgramResult,
 };
-use solgrid_order_book::{Fill, Removal, Sink};
+use solgrid_order_book::{
+    auction::{Settlement, SettlementSink},
+    Fill, Removal, Sink,
+};
 use solgrid_program_kit::{
     checks, discriminator,
     event::Event,
@@ -267,6 +270,31 @@ impl Sink for RemovalWriter<'_> {
     }
 }
 
+/// Writes settlement records as the entries of a `Vec<Settlement>` (`EpochSettled.settlements`).
+pub struct SettlementWriter<'b> {
+    pub buffer: &'b mut EventBuffer,
+    pub count: u32,
+}
+
+impl SettlementSink for SettlementWriter<'_> {
+    #[inline(always)]
+    fn settlement(&mut self, settlement: &Settlement) -> Result<(), solgrid_order_book::BookError> {
+        // SAFETY: `Settlement` is `repr(C)`; its first BORSH_LEN bytes are its fields without
+        // padding (the core asserts it).
+        let bytes = unsafe {
+            core::slice::from_raw_parts(
+                settlement as *const Settlement as *const u8,
+                Settlement::BORSH_LEN,
+            )
+        };
+        self.buffer
+            .push(bytes)
+            .map_err(|_| solgrid_order_book::BookError::EventsFull)?;
+        self.count += 1;
+        Ok(())
+    }
+}
+
 /// Emits a fixed-size event.
 pub fn emit<E: Event>(program_id: &Address, accounts: &EventAccounts, event: &E) -> ProgramResult {
     EventBuffer::new(event)?.emit(program_id, accounts)
@@ -312,6 +340,8 @@ event!(
         taker_fee_bps: PodU16,
         maker_fee_bps: PodU16,
         max_orders_per_epoch: PodU32,
+        /// 0: continuous market; else the periodic auction's epoch length, seconds.
+        epoch_secs: PodU32,
         timestamp: PodI64,
     }
 );
@@ -457,6 +487,88 @@ event!(
         seat_capacity: PodU32,
         order_capacity: PodU32,
         /// Lamports the payer paid to keep the larger market rent-exempt.
+        lamports_paid: PodU64,
+        timestamp: PodI64,
+    }
+);
+
+event!(
+    /// A trader placed an order in the call auction of a periodic market's epoch.
+    AuctionOrderPlaced {
+        market: Address,
+        trader: Address,
+        seat: PodU32,
+        /// The epoch whose auction the order joined.
+        epoch: PodU64,
+        /// Its index in the epoch account (time priority).
+        index: PodU32,
+        order_id: PodU64,
+        client_order_id: PodU64,
+        side: u8,
+        price: PodU64,
+        lots: PodU64,
+        expires_at: PodI64,
+        rollover: u8,
+        /// Atoms the order locked: base for an ask, quote (price and maker fee) for a bid.
+        locked: PodU64,
+        /// Lamports the trader paid to grow the epoch account.
+        lamports_paid: PodU64,
+        timestamp: PodI64,
+    }
+);
+
+event!(
+    /// A trader cancelled an auction order.
+    AuctionOrderCancelled {
+        market: Address,
+        trader: Address,
+        epoch: PodU64,
+        index: PodU32,
+        order_id: PodU64,
+        client_order_id: PodU64,
+        side: u8,
+        price: PodU64,
+        lots: PodU64,
+        base_released: PodU64,
+        quote_released: PodU64,
+        timestamp: PodI64,
+    }
+);
+
+event!(
+    /// `clear_epoch` fixed an epoch's clearing price.
+    EpochCleared {
+        market: Address,
+        zone_id: PodU32,
+        epoch: PodU64,
+        starts_at: PodI64,
+        ends_at: PodI64,
+        price: PodU64,
+        volume_lots: PodU64,
+        demand_lots: PodU64,
+        supply_lots: PodU64,
+        total_bid_lots: PodU64,
+        total_ask_lots: PodU64,
+        bid_marginal_price: PodU64,
+        bid_marginal_lots: PodU64,
+        ask_marginal_price: PodU64,
+        ask_marginal_lots: PodU64,
+        reference_price: PodU64,
+        orders: PodU32,
+        levels: PodU32,
+        timestamp: PodI64,
+    }
+);
+
+event!(
+    /// `settle_epoch` settled one chunk of an epoch's orders (trailing `Vec<Settlement>`).
+    EpochSettled {
+        market: Address,
+        payer: Address,
+        epoch: PodU64,
+        from: PodU32,
+        to: PodU32,
+        done: u8,
         lamports_paid: PodU64,
         timestamp: PodI64,
     }

@@ -1,10 +1,12 @@
 //! SolGrid trading: a non-custodial order book for GRID per grid zone and quote mint.
 //!
 //! Traders (Verified registry users) deposit GRID and quote into vaults owned by the market PDA;
-//! their free and locked balances live in their seat in the market account. Orders (limit,
-//! post-only, immediate-or-cancel; optional expiry; client order ids) match continuously with
+//! their free and locked balances live in their seat in the market account. In a continuous market
+//! orders (limit, post-only, immediate-or-cancel; optional expiry; client order ids) match with
 //! price-time priority at the makers' prices, settled atomically between seats in the placing
-//! instruction. Regulator quorums (the registry's M-of-N) create markets, change their parameters
+//! instruction. In a periodic market orders join the uniform-price call auction of their epoch
+//! (15 minutes by default), which anyone clears after the epoch ends (`clear_epoch`) and settles in
+//! chunks (`settle_epoch`). Regulator quorums (the registry's M-of-N) create markets, change their parameters
 //! and register market makers; a market stops matching while its zone is Halted. Fees accrue in
 //! the market and are collected by its fee recipient.
 //!
@@ -63,6 +65,18 @@ pub fn process_instruction(
             instructions::place_order::process(program_id, accounts, args)
         }
         events::EVENT_IX_TAG => events::handle(program_id, accounts),
+        instructions::place_auction_order::DISCRIMINATOR => {
+            instructions::place_auction_order::process(program_id, accounts, args)
+        }
+        instructions::settle_epoch::DISCRIMINATOR => {
+            instructions::settle_epoch::process(program_id, accounts, args)
+        }
+        instructions::cancel_auction_order::DISCRIMINATOR => {
+            instructions::cancel_auction_order::process(program_id, accounts, args)
+        }
+        instructions::clear_epoch::DISCRIMINATOR => {
+            instructions::clear_epoch::process(program_id, accounts, args)
+        }
         instructions::cancel_order::DISCRIMINATOR => {
             instructions::cancel_order::process(program_id, accounts, args)
         }

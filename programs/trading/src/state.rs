@@ -6,6 +6,10 @@
 //!   then `solgrid_order_book::MarketHeader` (the IDL's `Market` account), then the seats and the
 //!   orders, growing with use (see `solgrid_order_book::layout`).
 //! * Vaults (PDAs `["vault", market, mint]`): SPL Token accounts whose owner is the market PDA.
+//! * Epoch accounts of a periodic market (PDAs `["epoch", market, [slot]]`, slot 0 and 1): an 8-byte
+//!   `account:AuctionEpoch` discriminator, then `solgrid_order_book::auction::EpochHeader` (the IDL's
+//!   `AuctionEpoch` account), then its price levels and auction orders (see
+//!   `solgrid_order_book::auction::epoch`). Epoch E lives in slot E % 2.
 //! * Event authority (PDA `["__event_authority"]`): signs the self-CPI that carries events.
 //!
 //! Accounts of each type are only ever created at their canonical PDA (the creating instruction
@@ -14,7 +18,11 @@
 //! paying for PDA derivations. The same holds for the registry's accounts.
 
 use pinocchio::{address::address_eq, error::ProgramError, AccountView, Address};
-use solgrid_order_book::{layout::HEADER_LEN, Market};
+use solgrid_order_book::{
+    auction::{Epoch, EpochHeader, EpochState, EPOCH_HEADER_LEN},
+    layout::HEADER_LEN,
+    Market,
+};
 use solgrid_program_kit::{
     account::{self, AccountLayout},
     checks, discriminator, impl_pod,
@@ -26,6 +34,7 @@ use crate::errors::{book_error, TradingError};
 pub const CONFIG_SEED: &[u8] = b"config";
 pub const MARKET_SEED: &[u8] = b"market";
 pub const VAULT_SEED: &[u8] = b"vault";
+pub const EPOCH_SEED: &[u8] = b"epoch";
 /// Anchor's seed of the `emit_cpi` event authority.
 pub const EVENT_AUTHORITY_SEED: &[u8] = b"__event_authority";
 
@@ -132,6 +141,106 @@ pub unsafe fn load_market<'a>(
     market: &'a mut AccountView,
 ) -> Result<Market<'a>, ProgramError> {
     Market::load(market_data(program_id, market)?).map_err(book_error)
+}
+
+/// `account:AuctionEpoch`.
+pub const EPOCH_DISCRIMINATOR: [u8; 8] = discriminator::account("AuctionEpoch");
+/// Where an epoch account's header starts (after the discriminator).
+pub const EPOCH_DATA_AT: usize = discriminator::LEN;
+/// Size of an epoch account with an empty region (what `create_market` allocates).
+pub const EPOCH_MIN_LEN: usize = discriminator::LEN + EPOCH_HEADER_LEN;
+
+/// `market` is a periodic market (`epoch_secs > 0`, else `WrongMarketMode`); returns `epoch_secs`.
+#[inline(always)]
+pub fn periodic(market: &Market) -> Result<u32, ProgramError> {
+    match market.header.epoch_secs {
+        0 => Err(TradingError::WrongMarketMode.into()),
+        secs => Ok(secs),
+    }
+}
+
+/// `market` is a continuous market (else `WrongMarketMode`).
+#[inline(always)]
+pub fn continuous(market: &Market) -> Result<(), ProgramError> {
+    if market.header.epoch_secs == 0 {
+        Ok(())
+    } else {
+        Err(TradingError::WrongMarketMode.into())
+    }
+}
+
+/// The data after the discriminator of an account owned by this program if it is an epoch account
+/// (`account:AuctionEpoch`, else `WrongEpochAccount`).
+#[inline(always)]
+fn epoch_body(data: &[u8]) -> Result<usize, ProgramError> {
+    if data.len() < EPOCH_MIN_LEN || data[..discriminator::LEN] != EPOCH_DISCRIMINATOR {
+        return Err(TradingError::WrongEpochAccount.into());
+    }
+    Ok(discriminator::LEN)
+}
+
+/// The header records `market` and `slot` (else `WrongEpochAccount`).
+#[inline(always)]
+fn epoch_binding(header: &EpochHeader, market: &Address, slot: u8) -> Result<(), ProgramError> {
+    if header.market != *market.as_array() || header.slot != slot {
+        return Err(TradingError::WrongEpochAccount.into());
+    }
+    Ok(())
+}
+
+/// `account` is `market`'s epoch account of `slot`, writable, viewed by the book: owned by this
+/// program, `account:AuctionEpoch`, a valid layout whose header records `market` and `slot` (else
+/// `WrongEpochAccount`). Epoch accounts are only created at their PDA `["epoch", market, [slot]]`
+/// by `create_market`, so this binds `account` to that PDA without a derivation.
+///
+/// # Safety
+/// As for [`market_data`].
+#[inline(always)]
+pub unsafe fn load_epoch<'a>(
+    program_id: &Address,
+    account: &'a mut AccountView,
+    market: &Address,
+    slot: u8,
+) -> Result<Epoch<'a>, ProgramError> {
+    checks::writable(account)?;
+    if !account.owned_by(program_id) {
+        return Err(TradingError::WrongEpochAccount.into());
+    }
+    let data = account.borrow_unchecked_mut();
+    let at = epoch_body(data)?;
+    let epoch = Epoch::load(&mut data[at..]).map_err(|_| TradingError::WrongEpochAccount)?;
+    epoch_binding(epoch.header, market, slot)?;
+    Ok(epoch)
+}
+
+/// The header of `market`'s epoch account of `slot`, read-only (bound as by [`load_epoch`]).
+///
+/// # Safety
+/// No mutable reference into `account`'s data exists while the returned reference lives.
+#[inline(always)]
+pub unsafe fn epoch_header<'a>(
+    program_id: &Address,
+    account: &'a AccountView,
+    market: &Address,
+    slot: u8,
+) -> Result<&'a EpochHeader, ProgramError> {
+    if !account.owned_by(program_id) {
+        return Err(TradingError::WrongEpochAccount.into());
+    }
+    let data = account.borrow_unchecked();
+    let at = epoch_body(data)?;
+    let header = EpochHeader::read(&data[at..]).map_err(|_| TradingError::WrongEpochAccount)?;
+    epoch_binding(header, market, slot)?;
+    Ok(header)
+}
+
+/// The epoch account `view` holds epoch `epoch` (in any state but `Empty`), else `WrongEpoch`.
+#[inline(always)]
+pub fn holds_epoch(view: &Epoch, epoch: u64) -> Result<(), ProgramError> {
+    if view.header.state() == EpochState::Empty || view.header.epoch != epoch {
+        return Err(TradingError::WrongEpoch.into());
+    }
+    Ok(())
 }
 
 /// The registry's Config (`account:Config` of the registry): the fields this program reads are the
@@ -398,5 +507,6 @@ mod tests {
         assert_eq!(RegistryZone::LEN, 8 + 4 + 32 + 8 + 1 + 1 + 8 + 8 + 24);
         assert_eq!(RegistryUser::LEN, 8 + 32 + 3 + 4 + 2 + 8 + 8 + 8 + 24);
         assert_eq!(MARKET_MIN_LEN, 432);
+        assert_eq!(EPOCH_MIN_LEN, 8 + 256);
     }
 }

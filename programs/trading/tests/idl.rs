@@ -3,7 +3,9 @@
 //! field offset against the `#[repr(C)]` argument structs), account flags and PDA seeds, the Market
 //! account (the IDL's `Market` is `solgrid_order_book::MarketHeader`), the seats, orders and book
 //! records, the enums, the events (fixed parts against the event structs, then the trailing `Vec`
-//! where there is one), the `emit_cpi` tag and the error codes/names/messages. It also pins this
+//! where there is one), the `emit_cpi` tag and the error codes/names/messages. The periodic call
+//! auction's `AuctionEpoch` account is `solgrid_order_book::auction::EpochHeader`, its `Level` and
+//! `Settlement` the core's records. It also pins this
 //! program's views of the registry's Config, Zone and User (`state::Registry*`) to
 //! `idl/registry.json`. Any drift on either side fails here.
 
@@ -15,6 +17,10 @@ use solgrid_idl_check::{
     FixedAccounts, Layout, Value,
 };
 use solgrid_order_book::{
+    auction::{
+        EpochHeader, EpochState, Level, Settlement, SettlementOutcome, EPOCH_HEADER_LEN, LEVEL_LEN,
+        MAX_SETTLE_CHUNK,
+    },
     layout::{HEADER_LEN, ORDER_LEN, SEAT_LEN},
     Fill, MarketHeader, Order, OrderKind, OrderState, Removal, RemovalReason, Seat, SelfTradeMode,
     Side, MAX_MATCHES,
@@ -29,9 +35,9 @@ use trading::{
     instructions::*,
     state::{
         Config, MarketStatus, RegistryConfig, RegistryUser, RegistryZone, CONFIG_SEED,
-        EVENT_AUTHORITY_SEED, MARKET_DISCRIMINATOR, MARKET_MIN_LEN, MARKET_SEED,
-        ROLE_GRID_OPERATOR, ROLE_PROSUMER, TOKEN_PROGRAM_ID, USER_VERIFIED, VAULT_SEED,
-        ZONE_HALTED,
+        EPOCH_DISCRIMINATOR, EPOCH_MIN_LEN, EPOCH_SEED, EVENT_AUTHORITY_SEED, MARKET_DISCRIMINATOR,
+        MARKET_MIN_LEN, MARKET_SEED, ROLE_GRID_OPERATOR, ROLE_PROSUMER, TOKEN_PROGRAM_ID,
+        USER_VERIFIED, VAULT_SEED, ZONE_HALTED,
     },
 };
 
@@ -103,6 +109,26 @@ fn program_instructions() -> Vec<(&'static str, u64, usize)> {
             grow_market::DISCRIMINATOR,
             grow_market::ACCOUNTS_LEN,
         ),
+        (
+            "place_auction_order",
+            place_auction_order::DISCRIMINATOR,
+            place_auction_order::ACCOUNTS_LEN,
+        ),
+        (
+            "cancel_auction_order",
+            cancel_auction_order::DISCRIMINATOR,
+            cancel_auction_order::ACCOUNTS_LEN,
+        ),
+        (
+            "clear_epoch",
+            clear_epoch::DISCRIMINATOR,
+            clear_epoch::ACCOUNTS_LEN,
+        ),
+        (
+            "settle_epoch",
+            settle_epoch::DISCRIMINATOR,
+            settle_epoch::ACCOUNTS_LEN,
+        ),
     ]
 }
 
@@ -152,7 +178,7 @@ fn argument_layouts_are_the_rust_argument_structs() {
     assert_eq!(initialize::DATA_LEN, discriminator::LEN);
     assert_eq!(
         args("create_market"),
-        rust_layout!(create_market::CreateMarketArgs; zone_id, params)
+        rust_layout!(create_market::CreateMarketArgs; zone_id, params, epoch_secs)
     );
     let create = named(&idl["instructions"], "create_market");
     assert_eq!(
@@ -198,6 +224,23 @@ fn argument_layouts_are_the_rust_argument_structs() {
         args("grow_market"),
         rust_layout!(grow_market::GrowMarketArgs; extra_seats, extra_orders)
     );
+    assert_eq!(
+        args("place_auction_order"),
+        rust_layout!(place_auction_order::PlaceAuctionOrderArgs; seat, side, price, lots,
+            client_order_id, expires_at, rollover)
+    );
+    assert_eq!(
+        args("cancel_auction_order"),
+        rust_layout!(cancel_auction_order::CancelAuctionOrderArgs; seat, epoch, index, order_id)
+    );
+    assert_eq!(
+        args("clear_epoch"),
+        rust_layout!(clear_epoch::ClearEpochArgs; epoch)
+    );
+    assert_eq!(
+        args("settle_epoch"),
+        rust_layout!(settle_epoch::SettleEpochArgs; epoch, cursor, max_orders)
+    );
     // The one-byte arguments the program decodes as enums are those enums in the IDL.
     let arg_type =
         |ix: &str, arg: &str| named(&named(&idl["instructions"], ix)["args"], arg)["type"].clone();
@@ -210,6 +253,8 @@ fn argument_layouts_are_the_rust_argument_structs() {
         defined("SelfTradeMode")
     );
     assert_eq!(arg_type("cancel_order", "side"), defined("Side"));
+    assert_eq!(arg_type("place_auction_order", "side"), defined("Side"));
+    assert_eq!(arg_type("place_auction_order", "rollover"), "bool");
 }
 
 /// Every instruction's fixed accounts as the program documents and reads them: (name, writable,
@@ -246,6 +291,8 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
             ("token_program", false, false),
             ("event_authority", false, false),
             ("program", false, false),
+            ("epoch_0", true, false),
+            ("epoch_1", true, false),
         ],
     ),
     (
@@ -365,6 +412,57 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
             ("program", false, false),
         ],
     ),
+    (
+        "place_auction_order",
+        &[
+            ("trader", true, true),
+            ("config", false, false),
+            ("user", false, false),
+            ("zone", false, false),
+            ("market", true, false),
+            ("epoch_0", true, false),
+            ("epoch_1", true, false),
+            ("system_program", false, false),
+            ("event_authority", false, false),
+            ("program", false, false),
+        ],
+    ),
+    (
+        "cancel_auction_order",
+        &[
+            ("trader", false, true),
+            ("config", false, false),
+            ("market", true, false),
+            ("epoch_account", true, false),
+            ("event_authority", false, false),
+            ("program", false, false),
+        ],
+    ),
+    (
+        "clear_epoch",
+        &[
+            ("config", false, false),
+            ("zone", false, false),
+            ("market", true, false),
+            ("epoch_account", true, false),
+            ("other_epoch_account", false, false),
+            ("event_authority", false, false),
+            ("program", false, false),
+        ],
+    ),
+    (
+        "settle_epoch",
+        &[
+            ("payer", true, true),
+            ("config", false, false),
+            ("market", true, false),
+            ("epoch_account", true, false),
+            ("next_epoch_account", true, false),
+            ("system_program", false, false),
+            ("event_authority", false, false),
+            ("program", false, false),
+        ],
+    ),
 ];
 
 #[test]
@@ -402,6 +500,16 @@ fn fixed_addresses_and_pda_seeds_match_the_program() {
                     path("account", "market"),
                     path("account", "quote_mint"),
                 ]),
+                // Epoch accounts with a fixed slot (an instruction's epoch_account is the slot of its
+                // `epoch` argument, which a seed cannot express: the program binds it by its header).
+                ("create_market" | "place_auction_order", "epoch_0" | "epoch_1") => {
+                    let slot = if name == "epoch_0" { 0u8 } else { 1u8 };
+                    Some(vec![
+                        constant(EPOCH_SEED),
+                        path("account", "market"),
+                        constant(&[slot]),
+                    ])
+                }
                 ("initialize", "program_data") => Some(vec![constant(trading::ID.as_ref())]),
                 _ => None,
             };
@@ -441,7 +549,10 @@ fn fixed_addresses_and_pda_seeds_match_the_program() {
 #[test]
 fn accounts() {
     let idl = idl();
-    assert_eq!(names(&idl["accounts"]), ["Config", "Market"]);
+    assert_eq!(
+        names(&idl["accounts"]),
+        ["Config", "Market", "AuctionEpoch"]
+    );
     assert_account(
         &idl,
         "Config",
@@ -467,7 +578,8 @@ fn accounts() {
             base_volume, quote_volume, trade_count, created_at, zone_id, max_orders_per_epoch,
             seat_count, seat_capacity, bid_count, ask_count, order_capacity, taker_fee_bps,
             maker_fee_bps, status, bump, base_vault_bump, quote_vault_bump, quote_decimals,
-            padding, reserved)
+            padding, epoch_secs, auction_orders, last_clearing_price, last_settled_epoch,
+            auctions_settled, epoch_bumps, reserved)
     );
     assert_eq!(market.1, Some(HEADER_LEN));
     assert_eq!(discriminator::LEN + HEADER_LEN, MARKET_MIN_LEN);
@@ -492,6 +604,30 @@ fn accounts() {
     );
     assert_eq!(field_type(&idl, "Order", "side"), defined("Side"));
     assert_eq!(field_type(&idl, "Seat", "market_maker"), "bool");
+
+    // The epoch account of a periodic market: the discriminator, then the core's epoch header
+    // (then its levels and orders, the IDL's `Level` and `Order`).
+    assert_eq!(EPOCH_DISCRIMINATOR, discriminator::account("AuctionEpoch"));
+    assert_account(
+        &idl,
+        "AuctionEpoch",
+        &EPOCH_DISCRIMINATOR,
+        EPOCH_MIN_LEN,
+        rust_layout!(EpochHeader; market, epoch, starts_at, ends_at, reference_price,
+            clearing_price, volume_lots, demand_lots, supply_lots, total_bid_lots, total_ask_lots,
+            bid_marginal_left, ask_marginal_left, bid_marginal_price, ask_marginal_price,
+            base_delivered, base_received, quote_paid, quote_received, fees, cleared_at,
+            settled_at, order_count, live_orders, level_count, region_len, cursor, matched_orders,
+            rolled_orders, rolled_in, slot, state, bump, padding, reserved),
+    );
+    assert_eq!(discriminator::LEN + EPOCH_HEADER_LEN, EPOCH_MIN_LEN);
+    assert_eq!(
+        field_type(&idl, "AuctionEpoch", "state"),
+        defined("EpochState")
+    );
+    let level = type_layout(&idl, "Level");
+    assert_eq!(level, rust_layout!(Level; price, bid_lots, ask_lots));
+    assert_eq!(level.1, Some(LEVEL_LEN));
 }
 
 fn removal_fields() -> Vec<(String, usize)> {
@@ -536,6 +672,24 @@ fn book_records() {
     );
     // The variants differ in size, so the enum has none.
     assert_eq!(type_size(&idl, &defined("MatchStep")), None);
+
+    // `Settlement` is the first `Settlement::BORSH_LEN` bytes of the core's record (what the
+    // program copies into `EpochSettled`).
+    assert_eq!(
+        type_layout(&idl, "Settlement"),
+        (
+            rust_fields!(Settlement; trader, order_id, client_order_id, price, filled_lots,
+                base_amount, quote_amount, fee, base_released, quote_released, remaining_lots,
+                index, rolled_index, side, outcome),
+            Some(Settlement::BORSH_LEN)
+        )
+    );
+    assert!(Settlement::BORSH_LEN <= size_of::<Settlement>());
+    assert_eq!(field_type(&idl, "Settlement", "side"), defined("Side"));
+    assert_eq!(
+        field_type(&idl, "Settlement", "outcome"),
+        defined("SettlementOutcome")
+    );
 }
 
 /// The IDL's variants are, in index order, the Rust enum's variants with the same names: `from_u8`
@@ -593,6 +747,18 @@ fn enums() {
         Some(RemovalReason::ALL),
     );
     check_enum(
+        unit_variants(&idl, "EpochState"),
+        EpochState::from_u8,
+        |v| v as u8,
+        Some(EpochState::ALL),
+    );
+    check_enum(
+        unit_variants(&idl, "SettlementOutcome"),
+        SettlementOutcome::from_u8,
+        |v| v as u8,
+        Some(SettlementOutcome::ALL),
+    );
+    check_enum(
         unit_variants(&idl, "MarketStatus"),
         |v| MarketStatus::from_u8(v).ok(),
         |v| v as u8,
@@ -611,14 +777,19 @@ fn every_type_is_pinned() {
             "MarketParams",
             "Seat",
             "Order",
+            "AuctionEpoch",
+            "Level",
             "Removal",
             "MatchStep",
+            "Settlement",
             "Side",
             "OrderKind",
             "SelfTradeMode",
             "OrderState",
             "RemovalReason",
             "MarketStatus",
+            "EpochState",
+            "SettlementOutcome",
             "TradingInitialized",
             "MarketCreated",
             "MarketUpdated",
@@ -631,6 +802,10 @@ fn every_type_is_pinned() {
             "OrdersExpired",
             "FeesCollected",
             "MarketGrown",
+            "AuctionOrderPlaced",
+            "AuctionOrderCancelled",
+            "EpochCleared",
+            "EpochSettled",
         ]
     );
 }
@@ -648,7 +823,11 @@ fn events() {
     assert_eq!(
         listed,
         [
+            "AuctionOrderCancelled",
+            "AuctionOrderPlaced",
             "Deposited",
+            "EpochCleared",
+            "EpochSettled",
             "FeesCollected",
             "MarketCreated",
             "MarketGrown",
@@ -673,7 +852,7 @@ fn events() {
         "MarketCreated",
         rust_layout!(MarketCreated; market, zone_id, base_mint, quote_mint, base_vault,
             quote_vault, fee_recipient, tick_size, lot_size_wh, min_order_lots, taker_fee_bps,
-            maker_fee_bps, max_orders_per_epoch, timestamp),
+            maker_fee_bps, max_orders_per_epoch, epoch_secs, timestamp),
     );
     event::<MarketUpdated>(
         &idl,
@@ -732,6 +911,34 @@ fn events() {
             order_capacity, lamports_paid, timestamp),
     );
 
+    event::<AuctionOrderPlaced>(
+        &idl,
+        "AuctionOrderPlaced",
+        rust_layout!(AuctionOrderPlaced; market, trader, seat, epoch, index, order_id,
+            client_order_id, side, price, lots, expires_at, rollover, locked, lamports_paid,
+            timestamp),
+    );
+    event::<AuctionOrderCancelled>(
+        &idl,
+        "AuctionOrderCancelled",
+        rust_layout!(AuctionOrderCancelled; market, trader, epoch, index, order_id,
+            client_order_id, side, price, lots, base_released, quote_released, timestamp),
+    );
+    event::<EpochCleared>(
+        &idl,
+        "EpochCleared",
+        rust_layout!(EpochCleared; market, zone_id, epoch, starts_at, ends_at, price, volume_lots,
+            demand_lots, supply_lots, total_bid_lots, total_ask_lots, bid_marginal_price,
+            bid_marginal_lots, ask_marginal_price, ask_marginal_lots, reference_price, orders,
+            levels, timestamp),
+    );
+    event::<EpochSettled>(
+        &idl,
+        "EpochSettled",
+        rust_layout_then_vec!(EpochSettled; market, payer, epoch, from, to, done, lamports_paid,
+            timestamp; settlements),
+    );
+
     // The trailing vectors hold the book's records.
     assert_eq!(
         field_type(&idl, "OrderPlaced", "steps"),
@@ -740,6 +947,10 @@ fn events() {
     assert_eq!(
         field_type(&idl, "OrdersExpired", "orders"),
         vec_of("Removal")
+    );
+    assert_eq!(
+        field_type(&idl, "EpochSettled", "settlements"),
+        vec_of("Settlement")
     );
     // Enum-typed event bytes.
     assert_eq!(field_type(&idl, "OrderPlaced", "side"), defined("Side"));
@@ -762,6 +973,11 @@ fn events() {
     );
     assert_eq!(field_type(&idl, "MarketMakerSet", "enabled"), "bool");
     assert_eq!(field_type(&idl, "MarketMakerSet", "seat_created"), "bool");
+    for event in ["AuctionOrderPlaced", "AuctionOrderCancelled"] {
+        assert_eq!(field_type(&idl, event, "side"), defined("Side"), "{event}");
+    }
+    assert_eq!(field_type(&idl, "AuctionOrderPlaced", "rollover"), "bool");
+    assert_eq!(field_type(&idl, "EpochSettled", "done"), "bool");
 }
 
 /// Anchor's `emit_cpi` tag: `EVENT_IX_TAG` is `sha256("anchor:event")[..8]` read as a big-endian
@@ -801,8 +1017,11 @@ fn the_largest_events_fit_in_one_event_instruction() {
     let prefix = EVENT_IX_TAG_LE.len() + discriminator::LEN;
     let placed = prefix + head("OrderPlaced") + 4 + MAX_MATCHES as usize * largest_step;
     let expired = prefix + head("OrdersExpired") + 4 + MAX_MATCHES as usize * removal;
+    let settlement = type_layout(&idl, "Settlement").1.unwrap();
+    let settled = prefix + head("EpochSettled") + 4 + MAX_SETTLE_CHUNK as usize * settlement;
     assert!(placed <= MAX_EVENT_DATA, "{placed} > {MAX_EVENT_DATA}");
     assert!(expired <= MAX_EVENT_DATA, "{expired} > {MAX_EVENT_DATA}");
+    assert!(settled <= MAX_EVENT_DATA, "{settled} > {MAX_EVENT_DATA}");
 }
 
 #[test]

@@ -179,8 +179,8 @@ impl EpochHeader {
 
     fn check(&self, data_len: usize) -> Result<(), BookError> {
         let region = self.region_len as usize;
-        let used = self.level_count as u64 * LEVEL_LEN as u64
-            + self.order_count as u64 * ORDER_LEN as u64;
+        let used =
+            self.level_count as u64 * LEVEL_LEN as u64 + self.order_count as u64 * ORDER_LEN as u64;
         let ok = data_len == EPOCH_HEADER_LEN + region
             && region.is_multiple_of(8)
             && used <= region as u64
@@ -372,16 +372,7 @@ impl<'a> Epoch<'a> {
     /// collects (`EpochNotEnded`), after it was cleared (`EpochAlreadyCleared`), or for a slot
     /// holding no epoch (`WrongEpoch`).
     pub fn fix_price(&mut self, now: i64, reference: u64) -> Result<Clearing, BookError> {
-        match self.header.state() {
-            EpochState::Collecting => {}
-            EpochState::PriceFixed | EpochState::Settled => {
-                return Err(BookError::EpochAlreadyCleared)
-            }
-            EpochState::Empty => return Err(BookError::WrongEpoch),
-        }
-        if !self.header.closed(now) {
-            return Err(BookError::EpochNotEnded);
-        }
+        self.check_clearable(now)?;
         let clearing = clear(self.levels(), reference)?;
         let h = &mut *self.header;
         h.reference_price = reference;
@@ -396,6 +387,21 @@ impl<'a> Epoch<'a> {
         h.cleared_at = now;
         h.state = EpochState::PriceFixed as u8;
         Ok(clearing)
+    }
+
+    /// The epoch collected orders and its auction has ended at `now`.
+    pub(crate) fn check_clearable(&self, now: i64) -> Result<(), BookError> {
+        match self.header.state() {
+            EpochState::Collecting => {}
+            EpochState::PriceFixed | EpochState::Settled => {
+                return Err(BookError::EpochAlreadyCleared)
+            }
+            EpochState::Empty => return Err(BookError::WrongEpoch),
+        }
+        if !self.header.closed(now) {
+            return Err(BookError::EpochNotEnded);
+        }
+        Ok(())
     }
 
     /// Index of the level at `price`, or where it would be inserted.
@@ -456,7 +462,9 @@ impl<'a> Epoch<'a> {
 
     /// Removes `lots` of `side` at `price` from its level (removed when empty) and the total.
     fn remove_lots(&mut self, side: Side, price: u64, lots: u64) -> Result<(), BookError> {
-        let at = self.find_level(price).map_err(|_| BookError::InvalidLayout)?;
+        let at = self
+            .find_level(price)
+            .map_err(|_| BookError::InvalidLayout)?;
         let total = match side {
             Side::Bid => &mut self.header.total_bid_lots,
             Side::Ask => &mut self.header.total_ask_lots,
@@ -499,9 +507,5 @@ impl<'a> Epoch<'a> {
         self.order_mut(index).lots = 0;
         self.header.live_orders -= 1;
         Ok(order)
-    }
-
-    pub(crate) fn set_order(&mut self, index: u32, order: &Order) {
-        *self.order_mut(index) = *order;
     }
 }

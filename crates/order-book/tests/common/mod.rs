@@ -2,6 +2,8 @@
 //! book reports, order builders and the book's structural invariants.
 #![allow(dead_code)]
 
+pub mod auction;
+
 use solgrid_order_book::{
     layout::{self, data_len},
     Asset, BookError, Fill, Key, Market, MarketHeader, NewOrder, Order, OrderKind, Params,

@@ -6,7 +6,7 @@
 //! Accounts:
 //! 0. `[signer]` trader.
 //! 1. `[]` config.
-//! 2. `[writable]` market.
+//! 2. `[writable]` market (continuous).
 //! 3. `[]` event_authority.
 //! 4. `[]` program.
 //!
@@ -54,7 +54,9 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     checks::signer(trader)?;
     let event_accounts = EventAccounts::load(program_id, config, event_authority, program)?;
     // SAFETY: no other reference into the market's data exists; dropped before the CPI.
-    let removal = unsafe { state::load_market(program_id, market)? }
+    let mut book = unsafe { state::load_market(program_id, market)? };
+    state::continuous(&book)?;
+    let removal = book
         .cancel(
             args.seat.get(),
             trader.address().as_array(),

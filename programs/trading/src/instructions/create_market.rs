@@ -1,8 +1,11 @@
-//! `create_market(zone_id: u32, params: MarketParams)`: a regulator quorum opens the GRID market of
-//! a grid zone against one quote mint (privileged, as the registry's privileged actions).
+//! `create_market(zone_id: u32, params: MarketParams, epoch_secs: u32)`: a regulator quorum opens the
+//! GRID market of a grid zone against one quote mint (privileged, as the registry's privileged
+//! actions): continuous (`epoch_secs` 0) or a periodic call auction per epoch of `epoch_secs`
+//! seconds (1 ..= 86,400; 900 for quarter hours).
 //!
 //! Accounts:
-//! 0. `[signer, writable]` payer: funds the market and its two vaults (about 0.008 SOL of rent).
+//! 0. `[signer, writable]` payer: funds the market and its two vaults (about 0.008 SOL of rent),
+//!    and the two epoch accounts of a periodic market (about 0.003 SOL more).
 //! 1. `[]` config: this program's Config.
 //! 2. `[]` registry_config: the registry's Config (its regulators and threshold).
 //! 3. `[]` zone: the registry Zone of `zone_id`.
@@ -16,14 +19,21 @@
 //! 10. `[]` token_program: SPL Token.
 //! 11. `[]` event_authority.
 //! 12. `[]` program: this program.
-//! 13. and after: `[signer]` cosigners: at least the registry's `regulator_threshold` distinct regulators.
+//! 13. `[writable]` epoch_0: PDA `["epoch", market, [0]]`, the epoch account of even epochs.
+//! 14. `[writable]` epoch_1: PDA `["epoch", market, [1]]`, the epoch account of odd epochs.
+//!     Both are created here (header only: they grow with use) when the market is periodic, and
+//!     left untouched (but checked to be those PDAs) when it is continuous.
+//! 15. and after: `[signer]` cosigners: at least the registry's `regulator_threshold` distinct regulators.
 //!
 //! The vaults are SPL Token accounts whose owner is the market PDA: only this program, by the rules
 //! of its instructions, moves what they hold. Emits `MarketCreated`.
 
 use pinocchio::{address::address_eq, cpi::Seed, AccountView, Address, ProgramResult};
 use pinocchio_token::instructions::InitializeAccount3;
-use solgrid_order_book::{Market, MarketHeader, Params};
+use solgrid_order_book::{
+    auction::{self, Epoch},
+    Market, MarketHeader, Params,
+};
 use solgrid_program_kit::{
     checks, clock, create, discriminator, impl_pod, instruction,
     pod::{PodI64, PodU16, PodU32, PodU64},
@@ -35,13 +45,14 @@ use crate::{
     errors::{book_error, TradingError},
     events::{self, EventAccounts, MarketCreated},
     state::{
-        self, RegistryZone, MARKET_DISCRIMINATOR, MARKET_MIN_LEN, MARKET_SEED, TOKEN_ACCOUNT_LEN,
-        TOKEN_PROGRAM_ID, VAULT_SEED,
+        self, RegistryZone, EPOCH_DATA_AT, EPOCH_DISCRIMINATOR, EPOCH_MIN_LEN, EPOCH_SEED,
+        MARKET_DISCRIMINATOR, MARKET_MIN_LEN, MARKET_SEED, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID,
+        VAULT_SEED,
     },
 };
 
 pub const DISCRIMINATOR: u64 = discriminator::as_u64(discriminator::instruction("create_market"));
-pub const ACCOUNTS_LEN: usize = 13;
+pub const ACCOUNTS_LEN: usize = 15;
 
 /// The market's parameters (IDL type `MarketParams`).
 #[repr(C)]
@@ -84,22 +95,27 @@ impl MarketParams {
 pub struct CreateMarketArgs {
     pub zone_id: PodU32,
     pub params: MarketParams,
+    /// 0: continuous; else the periodic auction's epoch length, seconds.
+    pub epoch_secs: PodU32,
 }
 
 impl_pod!(CreateMarketArgs {
     zone_id: PodU32,
     params: MarketParams,
+    epoch_secs: PodU32,
 });
 
 pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) -> ProgramResult {
     let args: &CreateMarketArgs = instruction::args(args)?;
     let params = args.params.book_params();
     params.validate().map_err(book_error)?;
+    let epoch_secs = args.epoch_secs.get();
+    auction::validate_epoch_secs(epoch_secs).map_err(book_error)?;
     if accounts.len() < ACCOUNTS_LEN {
         return Err(KitError::NotEnoughAccounts.into());
     }
     let (accounts, cosigners) = accounts.split_at_mut(ACCOUNTS_LEN);
-    let [payer, config, registry_config, zone, market, base_mint, quote_mint, base_vault, quote_vault, system_program, token_program, event_authority, program] =
+    let [payer, config, registry_config, zone, market, base_mint, quote_mint, base_vault, quote_vault, system_program, token_program, event_authority, program, epoch_0, epoch_1] =
         accounts
     else {
         return Err(KitError::NotEnoughAccounts.into());
@@ -154,6 +170,19 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         .map_err(|_| TradingError::InvalidVault)?;
         checks::uninitialized(vault)?;
     }
+    let mut epoch_bumps = [0u8; 2];
+    for (slot, account) in [&*epoch_0, &*epoch_1].into_iter().enumerate() {
+        checks::writable(account)?;
+        epoch_bumps[slot] = checks::canonical_pda(
+            account,
+            &[EPOCH_SEED, market.address().as_ref(), &[slot as u8]],
+            program_id,
+        )
+        .map_err(|_| TradingError::WrongEpochAccount)?;
+        if epoch_secs > 0 {
+            checks::uninitialized(account)?;
+        }
+    }
 
     let rent = Rent::get()?;
     let bump = [market_bump];
@@ -191,6 +220,30 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         .invoke()?;
     }
 
+    if epoch_secs > 0 {
+        for (slot, account) in [&mut *epoch_0, &mut *epoch_1].into_iter().enumerate() {
+            let slot_seed = [slot as u8];
+            let bump = [epoch_bumps[slot]];
+            let seeds = [
+                Seed::from(EPOCH_SEED),
+                Seed::from(market.address().as_ref()),
+                Seed::from(&slot_seed),
+                Seed::from(&bump),
+            ];
+            create::create_pda_account(payer, account, EPOCH_MIN_LEN, program_id, &seeds, &rent)?;
+            // SAFETY: the account was just created with EPOCH_MIN_LEN bytes; no other borrow exists.
+            let data = unsafe { account.borrow_unchecked_mut() };
+            data[..EPOCH_DATA_AT].copy_from_slice(&EPOCH_DISCRIMINATOR);
+            Epoch::init(
+                &mut data[EPOCH_DATA_AT..],
+                market.address().as_array(),
+                slot as u8,
+                epoch_bumps[slot],
+            )
+            .map_err(book_error)?;
+        }
+    }
+
     let now = clock::unix_timestamp()?;
     {
         // SAFETY: the account was just created with MARKET_MIN_LEN bytes; no other borrow exists.
@@ -211,6 +264,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             base_vault_bump: vault_bumps[0],
             quote_vault_bump: vault_bumps[1],
             quote_decimals,
+            epoch_secs,
+            epoch_bumps,
             ..MarketHeader::default()
         };
         header.set_params(&params).map_err(book_error)?;
@@ -233,6 +288,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             taker_fee_bps: args.params.taker_fee_bps,
             maker_fee_bps: args.params.maker_fee_bps,
             max_orders_per_epoch: args.params.max_orders_per_epoch,
+            epoch_secs: args.epoch_secs,
             timestamp: PodI64::new(now),
         },
     )

@@ -12,7 +12,7 @@
 //!    any verified user of any zone. Market makers follow the same rules (they are exempt from the
 //!    per-epoch order limit only).
 //! 3. `[]` zone: the market's registry Zone (not Halted).
-//! 4. `[writable]` market (Active).
+//! 4. `[writable]` market (continuous, Active).
 //! 5. `[]` system_program.
 //! 6. `[]` event_authority.
 //! 7. `[]` program.
@@ -112,6 +112,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     // the growth's CPI and resize (the resting phase then uses the grown market's view) nor after the
     // event's CPI.
     let mut book = unsafe { state::load_market(program_id, market)? };
+    state::continuous(&book)?;
     let header = &*book.header;
     if header.status != MarketStatus::Active as u8 {
         return Err(TradingError::MarketPaused.into());

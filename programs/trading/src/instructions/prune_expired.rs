@@ -4,7 +4,7 @@
 //!
 //! Accounts:
 //! 0. `[]` config.
-//! 1. `[writable]` market.
+//! 1. `[writable]` market (continuous).
 //! 2. `[]` event_authority.
 //! 3. `[]` program.
 //!
@@ -49,8 +49,9 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         count: 0,
     };
     // SAFETY: no other reference into the market's data exists; dropped before the CPI.
-    unsafe { state::load_market(program_id, market)? }
-        .prune_expired(now, max, &mut writer)
+    let mut book = unsafe { state::load_market(program_id, market)? };
+    state::continuous(&book)?;
+    book.prune_expired(now, max, &mut writer)
         .map_err(book_error)?;
     let count = writer.count;
     buffer.finish_vec::<OrdersExpired>(count);

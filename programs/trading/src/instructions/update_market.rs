@@ -1,7 +1,7 @@
 //! `update_market(args: UpdateMarketArgs)`: a regulator quorum changes a market's tick and lot size,
 //! minimum order, fees, epoch order limit, fee recipient or status (privileged). Tick and lot size
-//! change only while no order rests (`OrdersResting`): resting orders and their locks are
-//! denominated in them. A new maker fee applies to orders placed afterwards (a resting bid's lock
+//! change only while no order rests and no auction order waits (`OrdersResting`): orders and their
+//! locks are denominated in them. A new maker fee applies to orders placed afterwards (a resting bid's lock
 //! reserves the maker fee in force when it was placed).
 //!
 //! Accounts:
@@ -83,7 +83,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         params.validate().map_err(book_error)?;
         let resized =
             params.tick_size != header.tick_size || params.lot_size_wh != header.lot_size_wh;
-        if resized && header.bid_count + header.ask_count != 0 {
+        if resized && (header.bid_count + header.ask_count != 0 || header.auction_orders != 0) {
             return Err(TradingError::OrdersResting.into());
         }
         header.set_params(&params).map_err(book_error)?;
