@@ -1,0 +1,611 @@
+"""The call auction's events as tables: ``epochs``, ``epoch_levels`` and ``epoch_settlements``, and the
+rows auction orders add to ``orders``, ``order_states`` and ``trades`` (see :mod:`.trading`).
+
+Rows by event:
+
+- ``AuctionOrderPlaced``: an ``orders`` row (kind ``Auction``) and its ``placed`` change in epoch E at
+  its index;
+- ``AuctionOrderCancelled``: a ``cancelled`` change;
+- ``EpochCleared``: the epoch's clearing columns;
+- ``EpochSettled``: per settled order an ``epoch_settlements`` row; when it traded a ``filled`` change
+  (step 2i) and a ``trades`` row (step i); what it did not trade either ``rolled`` (step 2i + 1, in
+  epoch E + 1 at its new index: the same order continues there) or ``expired`` (step 2i + 1: refunded).
+
+Like the rest of the trading tables, the insert-only rows are keyed by event position, and the epochs
+and their levels are recomputed, for every epoch a batch touched, from everything stored: the levels
+and order counts from the epoch's ``order_states`` (placed and rolled-in orders minus cancelled ones),
+the settlement totals from ``epoch_settlements``. So they do not depend on the order transactions are
+indexed in (an ``EpochSettled`` may be stored before the ``EpochCleared`` of its epoch, or before the
+market: the fill's ``price_ticks`` and the epoch's units are filled in once those are). Integers only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from solgrid.indexer.db import dialect_insert
+from solgrid.indexer.models import (
+    AuctionSettlement,
+    Epoch,
+    EpochLevel,
+    Market,
+    OrderStateChange,
+    Trade,
+    table_of,
+)
+from solgrid.sdk.trading.clearing import AuctionLevel, curve
+
+AUCTION_KIND = "Auction"
+"""``orders.kind`` of an auction order."""
+AUCTION_EVENTS = frozenset({"AuctionOrderPlaced", "AuctionOrderCancelled", "EpochCleared", "EpochSettled"})
+NOT_ROLLED = 2**32 - 1
+BASE_ATOMS_PER_WH = 10**6
+JOINS = ("placed", "rolled")
+"""The changes by which an order joins an epoch's auction."""
+CLEARED_FIELDS = {
+    "price": "price",
+    "reference_price": "reference_price",
+    "volume_lots": "volume_lots",
+    "demand_lots": "demand_lots",
+    "supply_lots": "supply_lots",
+    "total_bid_lots": "total_bid_lots",
+    "total_ask_lots": "total_ask_lots",
+    "bid_marginal_price": "bid_marginal_price",
+    "bid_marginal_lots": "bid_marginal_lots",
+    "ask_marginal_price": "ask_marginal_price",
+    "ask_marginal_lots": "ask_marginal_lots",
+    "cleared_orders": "orders",
+    "cleared_levels": "levels",
+}
+"""``epochs`` column -> EpochCleared field."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A market's tick and lot size from ``timestamp`` on (its MarketCreated or a MarketUpdated)."""
+
+    timestamp: int
+    tick_size: int
+    lot_size_wh: int
+
+
+def setting_at(settings: Sequence[Setting], time: int | None) -> Setting | None:
+    """The setting in force at ``time`` (the last made at or before it; None: the latest)."""
+    found = None
+    for setting in settings:
+        if time is None or setting.timestamp <= time:
+            found = setting
+    return found
+
+
+@dataclass
+class AuctionBatch:
+    """The auction rows of one batch (written by :func:`apply`)."""
+
+    settlements: list[dict[str, Any]] = field(default_factory=list)
+    clearings: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    """(market, epoch) -> the epoch's clearing columns."""
+    settled: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    """(market, epoch) -> where its last settlement chunk was."""
+    epochs: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    """Market -> epochs to recompute."""
+    markets: set[str] = field(default_factory=set)
+    """Markets whose every epoch is recomputed (their units or zone became known or changed)."""
+    zones: dict[str, int | None] = field(default_factory=dict)
+    """Market -> zone as the projection knew it (for new epoch rows)."""
+
+
+@dataclass
+class AuctionRows:
+    """What one auction event adds: an order, order changes, fills, and its feed summary."""
+
+    order: dict[str, Any] | None = None
+    states: list[dict[str, Any]] = field(default_factory=list)
+    trades: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] | None = None
+
+
+def project(
+    batch: AuctionBatch,
+    name: str,
+    d: Mapping[str, Any],
+    key: Mapping[str, Any],
+    slot: int,
+    zone: int | None,
+    clearing_price: int | None,
+) -> AuctionRows:
+    """The rows of auction event ``name`` (fields ``d``) at event position ``key`` (signature,
+    instruction and event index) in ``slot``; ``clearing_price`` is the ticks of the settled epoch's
+    clearing when known."""
+    market, epoch = d["market"], int(d["epoch"])
+    batch.zones[market] = zone
+    batch.epochs[market].add(epoch)
+    where = {k: key[k] for k in ("signature", "instruction_index", "event_index")}
+    if name == "AuctionOrderPlaced":
+        return _placed(d, where, slot)
+    if name == "AuctionOrderCancelled":
+        change = _change(d, where, -1, slot, "cancelled", cancelled=d["lots"], remaining=0, state="Cancelled")
+        return AuctionRows(states=[change])
+    if name == "EpochCleared":
+        columns = {column: d[source] for column, source in CLEARED_FIELDS.items()}
+        batch.clearings[(market, epoch)] = {
+            **columns,
+            "starts_at": d["starts_at"],
+            "ends_at": d["ends_at"],
+            "cleared_signature": where["signature"],
+            "cleared_instruction_index": where["instruction_index"],
+            "cleared_event_index": where["event_index"],
+            "cleared_slot": slot,
+            "cleared_at": d["timestamp"],
+        }
+        summary = {
+            "kind": "cleared",
+            **where,
+            "slot": slot,
+            "market": market,
+            "zone_id": zone if zone is not None else d["zone_id"],
+            "epoch": epoch,
+            "starts_at": d["starts_at"],
+            "ends_at": d["ends_at"],
+            **columns,
+            "timestamp": d["timestamp"],
+        }
+        return AuctionRows(summary=summary)
+    if name == "EpochSettled":
+        return _settled(batch, d, where, slot, zone, clearing_price)
+    raise ValueError(f"not an auction event: {name}")
+
+
+def _placed(d: Mapping[str, Any], where: Mapping[str, Any], slot: int) -> AuctionRows:
+    order = {
+        "market": d["market"],
+        "order_id": d["order_id"],
+        "trader": d["trader"],
+        "seat": d["seat"],
+        "side": d["side"],
+        "kind": AUCTION_KIND,
+        "self_trade": None,
+        "price": d["price"],
+        "lots": d["lots"],
+        "filled_lots": 0,
+        "cancelled_lots": 0,
+        "remaining_lots": d["lots"],
+        "client_order_id": d["client_order_id"],
+        "expires_at": d["expires_at"],
+        "state": "Active",
+        "epoch": d["epoch"],
+        "auction_index": d["index"],
+        "rollover": bool(d["rollover"]),
+        "signature": where["signature"],
+        "placed_slot": slot,
+        "placed_at": d["timestamp"],
+        "updated_slot": slot,
+        "updated_at": d["timestamp"],
+    }
+    placed = _change(d, where, -1, slot, "placed", remaining=d["lots"], state="Active")
+    return AuctionRows(order=order, states=[placed])
+
+
+def _change(
+    d: Mapping[str, Any],
+    where: Mapping[str, Any],
+    step: int,
+    slot: int,
+    change: str,
+    *,
+    remaining: int,
+    state: str,
+    filled: int = 0,
+    cancelled: int = 0,
+) -> dict[str, Any]:
+    """A change of the event's own order (placed, cancelled)."""
+    return {
+        **where,
+        "step": step,
+        "market": d["market"],
+        "order_id": d["order_id"],
+        "trader": d["trader"],
+        "side": d["side"],
+        "price": d["price"],
+        "change": change,
+        "filled_lots": filled,
+        "cancelled_lots": cancelled,
+        "remaining_lots": remaining,
+        "state": state,
+        "epoch": d["epoch"],
+        "auction_index": d["index"],
+        "slot": slot,
+        "timestamp": d["timestamp"],
+    }
+
+
+def _settled(
+    batch: AuctionBatch,
+    d: Mapping[str, Any],
+    where: Mapping[str, Any],
+    slot: int,
+    zone: int | None,
+    clearing_price: int | None,
+) -> AuctionRows:
+    market, epoch, timestamp = d["market"], int(d["epoch"]), d["timestamp"]
+    rows = AuctionRows()
+    totals = {"matched": 0, "rolled": 0, "expired": 0, "lots": 0, "quote": 0, "fees": 0}
+    for i, s in enumerate(d["settlements"]):
+        rolled = s["rolled_index"] != NOT_ROLLED
+        filled, rest = int(s["filled_lots"]), int(s["remaining_lots"])
+        batch.settlements.append(
+            {
+                **where,
+                "step": i,
+                "market": market,
+                "epoch": epoch,
+                "auction_index": s["index"],
+                "order_id": s["order_id"],
+                "trader": s["trader"],
+                "client_order_id": s["client_order_id"],
+                "side": s["side"],
+                "price": s["price"],
+                "filled_lots": filled,
+                "base_amount": s["base_amount"],
+                "quote_amount": s["quote_amount"],
+                "fee": s["fee"],
+                "base_released": s["base_released"],
+                "quote_released": s["quote_released"],
+                "remaining_lots": rest,
+                "rolled_index": s["rolled_index"] if rolled else None,
+                "outcome": s["outcome"],
+                "slot": slot,
+                "timestamp": timestamp,
+            }
+        )
+        base = {
+            **where,
+            "market": market,
+            "order_id": s["order_id"],
+            "trader": s["trader"],
+            "side": s["side"],
+            "price": s["price"],
+            "slot": slot,
+            "timestamp": timestamp,
+        }
+        totals["fees"] += int(s["fee"])
+        if filled:
+            totals["matched"] += 1
+            if s["side"] == "Bid":
+                totals["lots"] += filled
+                totals["quote"] += int(s["quote_amount"])
+            rows.states.append(
+                {
+                    **base,
+                    "step": 2 * i,
+                    "change": "filled",
+                    "filled_lots": filled,
+                    "cancelled_lots": 0,
+                    "remaining_lots": rest,
+                    "state": "PartiallyFilled" if rest else "Filled",
+                    "epoch": epoch,
+                    "auction_index": s["index"],
+                }
+            )
+            rows.trades.append(_fill(s, where, i, market, zone, epoch, clearing_price, slot, timestamp))
+        if rest and rolled:
+            totals["rolled"] += 1
+            batch.epochs[market].add(epoch + 1)
+            rows.states.append(
+                {
+                    **base,
+                    "step": 2 * i + 1,
+                    "change": "rolled",
+                    "filled_lots": 0,
+                    "cancelled_lots": 0,
+                    "remaining_lots": rest,
+                    # an earlier fill (another epoch's) is only known to the recomputation
+                    "state": "PartiallyFilled" if filled else "Active",
+                    "epoch": epoch + 1,
+                    "auction_index": s["rolled_index"],
+                }
+            )
+        elif rest:
+            totals["expired"] += 1
+            rows.states.append(
+                {
+                    **base,
+                    "step": 2 * i + 1,
+                    "change": "expired",
+                    "filled_lots": 0,
+                    "cancelled_lots": rest,
+                    "remaining_lots": 0,
+                    "state": "Expired",
+                    "epoch": epoch,
+                    "auction_index": s["index"],
+                }
+            )
+    if d["done"]:
+        batch.settled[(market, epoch)] = {
+            "settled_signature": where["signature"],
+            "settled_instruction_index": where["instruction_index"],
+            "settled_event_index": where["event_index"],
+            "settled_slot": slot,
+            "settled_at": timestamp,
+        }
+    rows.summary = {
+        "kind": "settled",
+        **where,
+        "slot": slot,
+        "market": market,
+        "zone_id": zone,
+        "epoch": epoch,
+        "price": clearing_price,
+        "from": d["from_"],
+        "to": d["to"],
+        "done": bool(d["done"]),
+        "settled_orders": len(d["settlements"]),
+        "matched_orders": totals["matched"],
+        "rolled_orders": totals["rolled"],
+        "expired_orders": totals["expired"],
+        "volume_lots": totals["lots"],
+        "quote_amount": totals["quote"],
+        "fees": totals["fees"],
+        "timestamp": timestamp,
+    }
+    return rows
+
+
+def _fill(
+    s: Mapping[str, Any],
+    where: Mapping[str, Any],
+    step: int,
+    market: str,
+    zone: int | None,
+    epoch: int,
+    clearing_price: int | None,
+    slot: int,
+    timestamp: int,
+) -> dict[str, Any]:
+    """The ``trades`` row of an auction order's fill: the order in the maker columns, no taker."""
+    wh = int(s["base_amount"]) // BASE_ATOMS_PER_WH
+    return {
+        **where,
+        "step": step,
+        "market": market,
+        "zone_id": zone,
+        "maker": s["trader"],
+        "taker": None,
+        "maker_order_id": s["order_id"],
+        "taker_order_id": None,
+        "maker_side": s["side"],
+        "taker_side": None,
+        "epoch": epoch,
+        "price_ticks": clearing_price,
+        "price": int(s["quote_amount"]) * 1000 // wh if wh else 0,
+        "lots": s["filled_lots"],
+        "energy_wh": wh,
+        "base_amount": s["base_amount"],
+        "quote_amount": s["quote_amount"],
+        "maker_fee": s["fee"],
+        "taker_fee": 0,
+        "slot": slot,
+        "timestamp": timestamp,
+    }
+
+
+async def clearing_price(session: AsyncSession, batch: AuctionBatch, market: str, epoch: int) -> int | None:
+    """The clearing price (ticks) of ``market``'s ``epoch`` if its EpochCleared is in the batch or stored."""
+    cleared = batch.clearings.get((market, epoch))
+    if cleared is not None:
+        return int(cleared["price"])
+    price = await session.scalar(
+        select(Epoch.price).where(
+            Epoch.market == market, Epoch.epoch == epoch, Epoch.cleared_signature.is_not(None)
+        )
+    )
+    return None if price is None else int(price)
+
+
+async def apply(
+    session: AsyncSession, batch: AuctionBatch, settings: Mapping[str, Sequence[Setting]]
+) -> None:
+    """Writes the batch's epoch rows and recomputes every epoch it touched (after its ``order_states``,
+    ``trades`` and ``epoch_settlements`` rows are inserted); ``settings`` are the tick and lot sizes of
+    the markets it names."""
+    epochs = table_of(Epoch)
+    fresh = [
+        _empty_epoch(market, epoch, batch.zones.get(market))
+        for market, numbers in sorted(batch.epochs.items())
+        for epoch in sorted(numbers)
+    ]
+    if fresh:
+        await session.execute(dialect_insert(session, epochs).on_conflict_do_nothing(), fresh)
+    for updates in (batch.clearings, batch.settled):
+        for (market, epoch), values in sorted(updates.items()):
+            statement = update(epochs).where(epochs.c.market == market, epochs.c.epoch == epoch)
+            await session.execute(statement.values(**values))
+    touched = {market: set(numbers) for market, numbers in batch.epochs.items()}
+    for market in batch.markets:
+        stored = await session.scalars(select(Epoch.epoch).where(Epoch.market == market))
+        touched.setdefault(market, set()).update(int(e) for e in stored)
+    for market, numbers in sorted(touched.items()):
+        info = (
+            await session.execute(select(Market.zone_id, Market.epoch_secs).where(Market.address == market))
+        ).first()
+        for epoch in sorted(numbers):
+            await _recompute_epoch(session, market, epoch, info, settings.get(market, ()))
+
+
+def _empty_epoch(market: str, epoch: int, zone: int | None) -> dict[str, Any]:
+    return {
+        "market": market,
+        "epoch": epoch,
+        "zone_id": zone,
+        "state": "Collecting",
+        **{
+            column: 0
+            for column in (
+                "placed_orders",
+                "rolled_in",
+                "cancelled_orders",
+                "settled_orders",
+                "matched_orders",
+                "rolled_out",
+                "expired_orders",
+                "settled_lots",
+                "quote_amount",
+                "fees",
+            )
+        },
+    }
+
+
+@dataclass
+class AuctionEntry:
+    """An order of an epoch's auction, as its order events show it."""
+
+    side: str
+    price: int
+    lots: int
+    cancelled: bool = False
+
+
+@dataclass
+class AuctionEntries:
+    """The orders of one epoch's auction by index, and how they joined or left it."""
+
+    orders: dict[int, AuctionEntry] = field(default_factory=dict)
+    placed: int = 0
+    rolled_in: int = 0
+    cancelled: int = 0
+
+
+async def auction_entries(session: AsyncSession, market: str, epoch: int) -> AuctionEntries:
+    """The orders of ``market``'s ``epoch`` as indexed: placed or rolled in, marked when cancelled."""
+    found = AuctionEntries()
+    cancelled: set[int] = set()
+    rows = await session.execute(
+        select(
+            OrderStateChange.change,
+            OrderStateChange.side,
+            OrderStateChange.price,
+            OrderStateChange.remaining_lots,
+            OrderStateChange.auction_index,
+        ).where(
+            OrderStateChange.market == market,
+            OrderStateChange.epoch == epoch,
+            OrderStateChange.change.in_((*JOINS, "cancelled")),
+        )
+    )
+    for change in rows:
+        index = int(change.auction_index)
+        if change.change == "cancelled":
+            cancelled.add(index)
+            continue
+        found.placed += change.change == "placed"
+        found.rolled_in += change.change == "rolled"
+        found.orders[index] = AuctionEntry(change.side, int(change.price), int(change.remaining_lots))
+    for index in cancelled:
+        if index in found.orders:
+            found.orders[index].cancelled = True
+    found.cancelled = len(cancelled)
+    return found
+
+
+def levels_of(entries: Mapping[int, AuctionEntry]) -> list[AuctionLevel]:
+    """The live lots per price, ascending (as the epoch account aggregates them)."""
+    bids: dict[int, int] = defaultdict(int)
+    asks: dict[int, int] = defaultdict(int)
+    for entry in entries.values():
+        if not entry.cancelled and entry.lots > 0:
+            (bids if entry.side == "Bid" else asks)[entry.price] += entry.lots
+    return [AuctionLevel(p, bids.get(p, 0), asks.get(p, 0)) for p in sorted(bids.keys() | asks.keys())]
+
+
+async def _recompute_epoch(
+    session: AsyncSession, market: str, epoch: int, info: Any, settings: Sequence[Setting]
+) -> None:
+    entries = await auction_entries(session, market, epoch)
+    levels = levels_of(entries.orders)
+    level_rows = [
+        {
+            "market": market,
+            "epoch": epoch,
+            "price": level.price,
+            "bid_lots": level.bid_lots,
+            "ask_lots": level.ask_lots,
+            "demand_lots": point.demand,
+            "supply_lots": point.supply,
+        }
+        for level, point in zip(levels, curve(levels), strict=True)
+    ]
+    table = table_of(EpochLevel)
+    await session.execute(delete(table).where(table.c.market == market, table.c.epoch == epoch))
+    if level_rows:
+        await session.execute(dialect_insert(session, table), level_rows)
+
+    settled = (
+        await session.execute(
+            select(
+                AuctionSettlement.side,
+                AuctionSettlement.filled_lots,
+                AuctionSettlement.quote_amount,
+                AuctionSettlement.fee,
+                AuctionSettlement.remaining_lots,
+                AuctionSettlement.rolled_index,
+            ).where(AuctionSettlement.market == market, AuctionSettlement.epoch == epoch)
+        )
+    ).all()
+    row = (
+        await session.execute(
+            select(
+                Epoch.cleared_signature,
+                Epoch.settled_signature,
+                Epoch.cleared_at,
+                Epoch.price,
+                Epoch.volume_lots,
+                Epoch.starts_at,
+                Epoch.ends_at,
+                Epoch.zone_id,
+            ).where(Epoch.market == market, Epoch.epoch == epoch)
+        )
+    ).one()
+    cleared = row.cleared_signature is not None
+    setting = setting_at(settings, row.cleared_at if cleared else None)
+    values: dict[str, Any] = {
+        "state": "Settled" if row.settled_signature else "PriceFixed" if cleared else "Collecting",
+        "placed_orders": entries.placed,
+        "rolled_in": entries.rolled_in,
+        "cancelled_orders": entries.cancelled,
+        "settled_orders": len(settled),
+        "matched_orders": sum(1 for s in settled if s.filled_lots),
+        "rolled_out": sum(1 for s in settled if s.rolled_index is not None),
+        "expired_orders": sum(1 for s in settled if s.remaining_lots and s.rolled_index is None),
+        "settled_lots": sum(int(s.filled_lots) for s in settled if s.side == "Bid"),
+        "quote_amount": sum(int(s.quote_amount) for s in settled if s.side == "Bid"),
+        "fees": sum(int(s.fee) for s in settled),
+    }
+    if info is not None:
+        values["zone_id"] = int(info.zone_id)
+        if row.starts_at is None and info.epoch_secs:
+            values["starts_at"] = epoch * int(info.epoch_secs)
+            values["ends_at"] = (epoch + 1) * int(info.epoch_secs)
+    if setting is not None:
+        values["tick_size"] = setting.tick_size
+        values["lot_size_wh"] = setting.lot_size_wh
+        if cleared:
+            values["price_per_kwh"] = int(row.price) * setting.tick_size
+            values["volume_wh"] = int(row.volume_lots) * setting.lot_size_wh
+    epochs = table_of(Epoch)
+    await session.execute(
+        update(epochs).where(epochs.c.market == market, epochs.c.epoch == epoch).values(**values)
+    )
+    if cleared:
+        trades = table_of(Trade)
+        await session.execute(
+            update(trades)
+            .where(and_(trades.c.market == market, trades.c.epoch == epoch, trades.c.price_ticks.is_(None)))
+            .values(price_ticks=row.price)
+        )
