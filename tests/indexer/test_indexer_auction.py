@@ -256,7 +256,17 @@ async def test_reindexing_in_any_order_or_batching_gives_the_same_tables(db: DB,
     }
     newest_first = list(reversed(txs))
     s = new_store()
-    for start in range(0, len(newest_first), 3):
+    first = await store(db, s, *newest_first[:3])  # epoch 3's chunk and clearing, before the market
+    assert [(e.name, e.zone) for e in first] == [
+        ("EpochSettled", None),
+        ("EpochCleared", 7),
+        ("AuctionOrderPlaced", None),
+    ]
+    assert await rows(db, Epoch, "epoch", "zone_id", "state", "tick_size") == [
+        (3, 7, "Settled", None),
+        (4, 7, "Collecting", None),  # the zone as the clearing named it
+    ]
+    for start in range(3, len(newest_first), 3):
         await store(db, s, *newest_first[start : start + 3])
     assert await auction_snapshot(db) == expected
     await store(db, new_store(), *txs)

@@ -124,7 +124,8 @@ def project(
     instruction and event index) in ``slot``; ``clearing_price`` is the ticks of the settled epoch's
     clearing when known."""
     market, epoch = d["market"], int(d["epoch"])
-    batch.zones[market] = zone
+    if zone is not None:
+        batch.zones[market] = zone
     batch.epochs[market].add(epoch)
     where = {k: key[k] for k in ("signature", "instruction_index", "event_index")}
     if name == "AuctionOrderPlaced":
@@ -136,6 +137,7 @@ def project(
         columns = {column: d[source] for column, source in CLEARED_FIELDS.items()}
         batch.clearings[(market, epoch)] = {
             **columns,
+            "zone_id": d["zone_id"],
             "starts_at": d["starts_at"],
             "ends_at": d["ends_at"],
             "cleared_signature": where["signature"],
@@ -149,7 +151,7 @@ def project(
             **where,
             "slot": slot,
             "market": market,
-            "zone_id": zone if zone is not None else d["zone_id"],
+            "zone_id": zone,
             "epoch": epoch,
             "starts_at": d["starts_at"],
             "ends_at": d["ends_at"],

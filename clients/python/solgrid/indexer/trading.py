@@ -176,6 +176,8 @@ class TradingProjection:
         if not isinstance(market, str):
             return Projected(None, frozenset(users))
         zone = await self.zone_of(session, market)
+        if zone is None and name == "EpochCleared":  # the one trading event that names its zone
+            zone = int(d["zone_id"])
         states: list[dict[str, Any]] = []
         trades: list[dict[str, Any]] = []
         summaries: tuple[dict[str, Any], ...] = ()
