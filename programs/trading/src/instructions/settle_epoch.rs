@@ -103,7 +103,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             state::load_epoch(program_id, next_epoch_account, &market_key, 1 - slot)?
         })
     };
-    // SAFETY: the earlier views were dropped; these are dropped before the event's CPI.
+    // SAFETY: the earlier views were dropped; these are not used after the chunk (the event's CPI
+    // passes only the event authority and Config).
     let mut view = unsafe { state::load_epoch(program_id, epoch_account, &market_key, slot)? };
     let mut book = unsafe { state::load_market(program_id, market)? };
     let mut buffer = EventBuffer::with_vec::<EpochSettled>()?;
@@ -120,8 +121,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         market: market_key,
         payer: *payer.address(),
         epoch: args.epoch,
-        from: PodU32::new(outcome.from),
-        to: PodU32::new(outcome.to),
+        from_index: PodU32::new(outcome.from),
+        to_index: PodU32::new(outcome.to),
         done: outcome.done as u8,
         lamports_paid: PodU64::new(lamports_paid),
         timestamp: PodI64::new(now),
