@@ -41,6 +41,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("solgrid.cli.order_cmd", "order"),
     ("solgrid.cli.book_cmd", "book"),
     ("solgrid.cli.book_cmd", "trades"),
+    ("solgrid.cli.auction_cmd", "auction"),
     ("solgrid.cli.funds_cmd", "deposit"),
     ("solgrid.cli.funds_cmd", "withdraw"),
     ("solgrid.cli.oracle_cmd", "oracle"),

@@ -19,11 +19,13 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from spl.token.instructions import create_idempotent_associated_token_account
 
+from solgrid.cli.auctions import epochs_of, periodic_detail
 from solgrid.cli.chain import send
 from solgrid.cli.common import PUBKEY, Settings, call, cluster_options, emit_json, json_option, status
 from solgrid.cli.markets import (
     U32_MAX,
     cosigner_option,
+    format_mode,
     landed_event,
     market_of,
     market_summary,
@@ -38,13 +40,14 @@ from solgrid.cli.trading_units import format_kwh, format_price, format_quote, fo
 from solgrid.errors import UserFacingError
 from solgrid.sdk.clock import cluster_time
 from solgrid.sdk.registry import RegistryClient
-from solgrid.sdk.trading import MarketParams, MarketState, TradingClient
+from solgrid.sdk.trading import AuctionEpoch, MarketParams, MarketState, TradingClient
 from solgrid.sdk.trading.events import MarketMakerSet
 from solgrid.sdk.trading.funding import Asset, token_account
 from solgrid.sdk.trading.units import (
     DEFAULT_MAKER_FEE_BPS,
     DEFAULT_MAX_ORDERS_PER_EPOCH,
     DEFAULT_TAKER_FEE_BPS,
+    MAX_AUCTION_EPOCH_SECS,
     MAX_FEE_BPS,
     MarketStatus,
     quote_per_lot_tick,
@@ -53,6 +56,7 @@ from solgrid.sdk.trading.units import (
 U64 = click.IntRange(1, 2**64 - 1)
 FEE_BPS = click.IntRange(0, MAX_FEE_BPS)
 EPOCH_LIMIT = click.IntRange(1, U32_MAX)
+EPOCH_SECS = click.IntRange(1, MAX_AUCTION_EPOCH_SECS)
 STATUSES = {s.name.lower(): s for s in MarketStatus}
 
 
@@ -65,7 +69,8 @@ def market() -> None:
 @cluster_options
 @json_option
 def list_markets(settings: Settings, as_json: bool) -> None:
-    """Every market: zone, quote mint, tick and lot, fees, status, best bid and ask, volume."""
+    """Every market: zone, quote mint, mode (continuous, or the epoch of a periodic market), tick and
+    lot, fees, status, best bid and ask, volume."""
     client = TradingClient()
 
     async def work(rpc: AsyncClient) -> tuple[list[MarketState], int]:
@@ -81,21 +86,21 @@ def list_markets(settings: Settings, as_json: bool) -> None:
         click.echo("no markets")
         return
     click.echo(
-        f"{'ZONE':>10}  {'QUOTE MINT':<44}  {'TICK':>8}  {'LOT Wh':>6}  {'TAKER/MAKER':>11}  {'STATUS':<6}  "
-        f"{'BID':>12}  {'ASK':>12}  {'VOLUME kWh':>12}  TRADES"
+        f"{'ZONE':>10}  {'QUOTE MINT':<44}  {'MODE':<10}  {'TICK':>8}  {'LOT Wh':>6}  {'TAKER/MAKER':>11}  "
+        f"{'STATUS':<6}  {'BID':>12}  {'ASK':>12}  {'VOLUME kWh':>12}  TRADES"
     )
-    for s in summaries:
+    for m, s in zip(markets, summaries, strict=True):
         fees = f"{s['taker_fee_bps']}/{s['maker_fee_bps']} bps"
         click.echo(
-            f"{s['zone_id']:>10}  {s['quote_mint']:<44}  {s['tick_size']:>8}  {s['lot_size_wh']:>6}  "
-            f"{fees:>11}  {s['status']:<6}  {s['best_bid'] or '-':>12}  {s['best_ask'] or '-':>12}  "
-            f"{s['volume_kwh']:>12}  {s['trade_count']}"
+            f"{s['zone_id']:>10}  {s['quote_mint']:<44}  {format_mode(m):<10}  {s['tick_size']:>8}  "
+            f"{s['lot_size_wh']:>6}  {fees:>11}  {s['status']:<6}  {s['best_bid'] or '-':>12}  "
+            f"{s['best_ask'] or '-':>12}  {s['volume_kwh']:>12}  {s['trade_count']}"
         )
 
 
-def market_detail(market: MarketState, now: int) -> dict[str, Any]:
-    """``market_summary`` plus the accounts, the epoch limit, fees earned and collected, seats and a
-    summary of the book's depth (expired orders left out)."""
+def market_detail(market: MarketState, now: int, epochs: list[AuctionEpoch]) -> dict[str, Any]:
+    """``market_summary`` plus the accounts, the epoch limit, fees earned and collected, seats, a
+    summary of the book's depth (expired orders left out) and, for a periodic market, its epochs."""
     h = market.header
     bids, asks = market.depth(now=now)
     best_bid = bids[0].price if bids else None
@@ -119,6 +124,7 @@ def market_detail(market: MarketState, now: int) -> dict[str, Any]:
         "ask_levels": len(asks),
         "bid_kwh": format_kwh(sum(level.lots for level in bids), h),
         "ask_kwh": format_kwh(sum(level.lots for level in asks), h),
+        **periodic_detail(market, epochs, now),
     }
 
 
@@ -128,15 +134,17 @@ def market_detail(market: MarketState, now: int) -> dict[str, Any]:
 @cluster_options
 @json_option
 def show(zone_id: int, quote_mint: Pubkey | None, settings: Settings, as_json: bool) -> None:
-    """The market of ZONE: parameters, fees accrued, seats and a summary of the book."""
+    """The market of ZONE: parameters, fees accrued, seats and a summary of the book; for a periodic
+    market its epochs and last clearing."""
     client = TradingClient()
 
-    async def work(rpc: AsyncClient) -> tuple[MarketState, int]:
+    async def work(rpc: AsyncClient) -> tuple[MarketState, int, list[AuctionEpoch]]:
         found = await market_of(rpc, client, zone_id, quote_mint, settings.commitment)
-        return found, await cluster_time(rpc, settings.commitment)
+        epochs = await epochs_of(rpc, client, found, settings.commitment)
+        return found, await cluster_time(rpc, settings.commitment), epochs
 
-    found, now = call(settings, work)
-    detail = market_detail(found, now)
+    found, now, epochs = call(settings, work)
+    detail = market_detail(found, now, epochs)
     if as_json:
         emit_json(detail)
         return
@@ -147,7 +155,7 @@ def show(zone_id: int, quote_mint: Pubkey | None, settings: Settings, as_json: b
         ("base mint", f"{detail['base_mint']} (GRID)"),
         ("tick", f"{format_price(1, h)} per kWh ({h.tick_size} atoms)"),
         ("lot", f"{format_kwh(1, h)} kWh ({h.lot_size_wh} Wh); minimum order {h.min_order_lots} lots"),
-        ("fees", f"taker {h.taker_fee_bps} bps, maker {h.maker_fee_bps} bps, to {detail['fee_recipient']}"),
+        ("fees", fees_line(found, detail["fee_recipient"])),
         (
             "fee accrual",
             f"{detail['fees_earned']} earned, {detail['fees_collected']} collected, "
@@ -155,6 +163,29 @@ def show(zone_id: int, quote_mint: Pubkey | None, settings: Settings, as_json: b
         ),
         ("order limit", f"{h.max_orders_per_epoch} resting orders per trader per 15 minutes"),
         ("seats", str(h.seat_count)),
+    ]
+    if h.periodic:
+        lines += periodic_lines(found, detail, now)
+    else:
+        lines += continuous_lines(detail)
+    lines += [
+        ("volume", f"{detail['volume_kwh']} kWh for {detail['volume_quote']} in {h.trade_count} trades"),
+        ("created", format_time(h.created_at)),
+    ]
+    for key, value in lines:
+        click.echo(f"{key + ':':<13}{value}")
+
+
+def fees_line(market: MarketState, recipient: str) -> str:
+    h = market.header
+    if h.periodic:
+        return f"maker {h.maker_fee_bps} bps, paid by both sides of every auction trade, to {recipient}"
+    return f"taker {h.taker_fee_bps} bps, maker {h.maker_fee_bps} bps, to {recipient}"
+
+
+def continuous_lines(detail: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("mode", "continuous (orders match on arrival)"),
         (
             "bids",
             f"{detail['bid_kwh']} kWh in {detail['bid_orders']} orders at {detail['bid_levels']} prices",
@@ -168,11 +199,38 @@ def show(zone_id: int, quote_mint: Pubkey | None, settings: Settings, as_json: b
             f"bid {detail['best_bid'] or '-'}, ask {detail['best_ask'] or '-'}, "
             f"spread {detail['spread'] or '-'}",
         ),
-        ("volume", f"{detail['volume_kwh']} kWh for {detail['volume_quote']} in {h.trade_count} trades"),
-        ("created", format_time(h.created_at)),
     ]
-    for key, value in lines:
-        click.echo(f"{key + ':':<13}{value}")
+
+
+def periodic_lines(market: MarketState, detail: dict[str, Any], now: int) -> list[tuple[str, str]]:
+    h = market.header
+    current = detail["current_epoch"]
+    ends = detail["current_epoch_ends_at"]
+    lines = [
+        ("mode", f"periodic: a call auction per {format_mode(market)} epoch (one clearing price per epoch)"),
+        ("epoch now", f"{current}, closes {format_time(ends)} (in {ends - now} s)"),
+    ]
+    for epoch in detail["epochs"]:
+        what = (
+            f"{epoch['state']}, {epoch['live_orders']} orders: bids {epoch['bid_kwh']} kWh, "
+            f"asks {epoch['ask_kwh']} kWh"
+        )
+        if epoch["state"] in ("PRICE_FIXED", "SETTLED"):
+            price = epoch["price"] or "none (no volume)"
+            what += f"; cleared at {price}, {epoch['volume_kwh']} kWh"
+        lines.append(("auction", f"epoch {epoch['epoch']}: {what}"))
+    last = detail["last_clearing_price"] or "-"
+    settled = detail["last_settled_epoch"]
+    lines.append(
+        (
+            "clearings",
+            f"{h.auctions_settled} epochs settled"
+            + (f", the last {settled}" if settled is not None else "")
+            + f"; last clearing price {last}",
+        )
+    )
+    lines.append(("orders", f"{h.auction_orders} in auctions"))
+    return lines
 
 
 # -- regulator actions ------------------------------------------------------------------------------------
@@ -219,6 +277,14 @@ def _check_tick_and_lot(tick_size: int, lot_size_wh: int) -> None:
     help="Most resting orders per trader per 15-minute epoch (market makers exempt).",
 )
 @click.option("--fee-recipient", type=PUBKEY, help="Who collects the fees (default: the wallet).")
+@click.option(
+    "--periodic",
+    "epoch_secs",
+    type=EPOCH_SECS,
+    metavar="SECONDS",
+    help="A periodic market: a call auction per epoch of SECONDS (900: every quarter hour) instead of "
+    "continuous matching.",
+)
 @cosigner_option
 @cluster_options
 @json_option
@@ -232,11 +298,13 @@ def create(
     maker_fee_bps: int,
     max_orders_per_epoch: int,
     fee_recipient: Pubkey | None,
+    epoch_secs: int | None,
     cosigner_paths: tuple[Path, ...],
     settings: Settings,
     as_json: bool,
 ) -> None:
-    """Open the GRID market of ZONE against --quote-mint (regulator quorum; the wallet pays the rent)."""
+    """Open the GRID market of ZONE against --quote-mint (regulator quorum; the wallet pays the rent):
+    continuous, or with --periodic a call auction per epoch."""
     _check_tick_and_lot(tick_size, lot_size_wh)
     wallet = settings.keypair()
     cosigners = read_cosigners(cosigner_paths)
@@ -273,6 +341,7 @@ def create(
                 quote_mint=quote_mint,
                 params=params,
                 cosigners=regulators,
+                epoch_secs=epoch_secs or 0,
             ),
         )
         return signature, config.base_mint
@@ -285,11 +354,23 @@ def create(
         "quote_mint": str(quote_mint),
         "base_vault": str(client.vault_pda(address, base_mint).address),
         "quote_vault": str(client.vault_pda(address, quote_mint).address),
+        "mode": "periodic" if epoch_secs else "continuous",
+        "epoch_secs": epoch_secs,
+        "epoch_accounts": [str(client.epoch_pda(address, slot).address) for slot in (0, 1)]
+        if epoch_secs
+        else [],
     }
     if as_json:
         emit_json(document)
+        return
+    if epoch_secs:
+        click.echo(
+            f"created the periodic market of grid zone {zone_id} ({address}): a call auction every "
+            f"{epoch_secs} s, each epoch cleared at one price once it ends"
+        )
     else:
-        click.echo(f"created the market of grid zone {zone_id} ({address})\nsignature: {signature}")
+        click.echo(f"created the market of grid zone {zone_id} ({address})")
+    click.echo(f"signature: {signature}")
 
 
 @market.command("update")
@@ -347,10 +428,11 @@ def update(
         lot = h.lot_size_wh if lot_size_wh is None else lot_size_wh
         if (tick, lot) != (h.tick_size, h.lot_size_wh):
             _check_tick_and_lot(tick, lot)
-            resting = h.bid_count + h.ask_count
+            resting = h.bid_count + h.ask_count + h.auction_orders
             if resting:
+                where = "order(s) in its auctions" if h.periodic else "resting order(s)"
                 raise UserFacingError(
-                    f"the market of grid zone {zone_id} has {resting} resting order(s): tick and lot size "
+                    f"the market of grid zone {zone_id} has {resting} {where}: tick and lot size "
                     "change only while no order rests"
                 )
         status(f"updating the market of grid zone {zone_id} ...")

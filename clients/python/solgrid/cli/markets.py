@@ -21,7 +21,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 
 from solgrid.cli.chain import NotRegulator, require_config, require_user
-from solgrid.cli.common import PUBKEY
+from solgrid.cli.common import PUBKEY, status
 from solgrid.cli.trading_units import (
     SIDE_NAMES,
     format_amount,
@@ -36,7 +36,7 @@ from solgrid.sdk.registry import Config as RegistryConfig
 from solgrid.sdk.registry import RegistryClient, User, UserStatus
 from solgrid.sdk.trading import Config, MarketState, RestingOrder, Seat, TradingClient
 from solgrid.sdk.trading.events import TradingEvent
-from solgrid.sdk.trading.funding import Asset
+from solgrid.sdk.trading.funding import Asset, Plan, free_balance
 from solgrid.sdk.trading.trades import transaction_events
 from solgrid.sdk.trading.units import OrderState
 
@@ -163,6 +163,46 @@ async def token_balance(rpc: AsyncClient, account: Pubkey, commitment: Commitmen
     return amount
 
 
+async def check_funds(
+    rpc: AsyncClient,
+    commitment: Commitment,
+    market: MarketState,
+    wallet: Pubkey,
+    plan: Plan,
+    shortfall: int,
+    no_deposit: bool,
+) -> None:
+    """Refuses an order the seat cannot fund: with ``no_deposit`` when the free balance lacks
+    ``shortfall``, else when the wallet's token account cannot deposit it."""
+    h, asset = market.header, plan.asset
+    if shortfall and no_deposit:
+        free = free_balance(market, wallet, asset)
+        raise InsufficientFunds(
+            f"insufficient {asset.value} in the market: the seat holds {format_amount(free, asset, h)} "
+            f"free, the order needs up to {format_amount(free + shortfall, asset, h)} (run without "
+            "--no-deposit to deposit the rest, or `solgrid deposit`)"
+        )
+    if shortfall:
+        held = await token_balance(rpc, plan.account, commitment) or 0
+        if held < shortfall:
+            raise InsufficientFunds(
+                f"insufficient {asset.value}: the order needs {format_amount(shortfall, asset, h)} more "
+                f"than the seat holds free, and the wallet's account {plan.account} holds "
+                f"{format_amount(held, asset, h)}"
+            )
+
+
+def announce_funding(market: MarketState, plan: Plan) -> None:
+    """Status lines for what the order's transaction does besides placing it."""
+    if plan.claims_seat:
+        status(claiming_seat(market))
+    if plan.deposit:
+        status(
+            f"depositing {format_amount(plan.deposit, plan.asset, market.header)} {plan.asset.value}, "
+            "which the seat lacks for the order"
+        )
+
+
 async def landed_event(
     rpc: AsyncClient, client: TradingClient, signature: Signature, kind: type[E], commitment: Commitment
 ) -> E:
@@ -214,9 +254,22 @@ async def require_quorum(
 # -- JSON and text of markets, seats and orders -----------------------------------------------------------
 
 
+def market_mode(market: MarketState) -> str:
+    """``continuous``, or ``periodic`` (a call auction per epoch)."""
+    return "periodic" if market.header.periodic else "continuous"
+
+
+def format_mode(market: MarketState) -> str:
+    """The mode for text output: ``continuous``, or the epoch length of a periodic market."""
+    secs = market.header.epoch_secs
+    if not secs:
+        return "continuous"
+    return f"{secs // 60} min" if secs % 60 == 0 else f"{secs} s"
+
+
 def market_summary(market: MarketState, now: int) -> dict[str, Any]:
-    """A market's identity, parameters, status, best prices (of orders not expired at ``now``) and
-    volume (``market list``)."""
+    """A market's identity, mode, parameters, status, best prices (of orders not expired at ``now``;
+    none in a periodic market, whose orders wait for their auction) and volume (``market list``)."""
     h = market.header
     bids, asks = market.depth(1, now=now)
     best_bid = bids[0].price if bids else None
@@ -224,6 +277,8 @@ def market_summary(market: MarketState, now: int) -> dict[str, Any]:
     return {
         "market": str(market.address),
         "zone_id": h.zone_id,
+        "mode": market_mode(market),
+        "epoch_secs": h.epoch_secs or None,
         "quote_mint": str(h.quote_mint),
         "quote_decimals": h.quote_decimals,
         "tick_size": h.tick_size,
@@ -263,6 +318,9 @@ def order_json(market: MarketState, order: RestingOrder, now: int) -> dict[str, 
         "initial_kwh": format_kwh(order.initial_lots, h),
         "state": order_state(order, now),
         "expires_at": order.expires_at or None,
+        "epoch": None,
+        "auction_index": None,
+        "rollover": None,
     }
 
 

@@ -3,24 +3,37 @@
 ``buy`` and ``sell`` send one transaction: claim the wallet's seat in the market if it has none, deposit
 what the seat's free balance lacks for the order from the wallet's token account (GRID to sell, the
 quote mint to buy; ``--no-deposit`` refuses instead), and place the order. The outcome is read from the
-transaction's ``OrderPlaced`` event: fills at the makers' prices, what rests, what was cancelled.
+transaction's ``OrderPlaced`` event: fills at the makers' prices, what rests, what was cancelled. In a
+periodic market the order joins the current epoch's call auction instead
+(:mod:`solgrid.cli.auction_orders`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click
 from solana.rpc.async_api import AsyncClient
 from solders.pubkey import Pubkey
 
+from solgrid.cli.auction_orders import (
+    CONTINUOUS_AUCTION_KEYS,
+    auction_order,
+    auction_orders_of,
+    auction_placed_json,
+    cancel_in_auction,
+    place_in_auction,
+    print_auction_placed,
+)
+from solgrid.cli.auctions import auction_order_json, epochs_of
 from solgrid.cli.chain import send
 from solgrid.cli.common import Settings, call, cluster_options, emit_json, json_option, status
 from solgrid.cli.markets import (
-    InsufficientFunds,
     UnknownMarket,
-    claiming_seat,
+    announce_funding,
+    check_funds,
     landed_event,
     market_of,
     markets_of,
@@ -29,7 +42,6 @@ from solgrid.cli.markets import (
     require_seat,
     require_verified,
     seat_json,
-    token_balance,
     zone_argument,
 )
 from solgrid.cli.trading_units import (
@@ -46,9 +58,18 @@ from solgrid.cli.trading_units import (
 from solgrid.errors import UserFacingError
 from solgrid.sdk.clock import cluster_time
 from solgrid.sdk.registry import RegistryClient
-from solgrid.sdk.trading import MarketState, OrderPlaced, RestingOrder, TradingClient
+from solgrid.sdk.trading import (
+    AuctionEpoch,
+    AuctionOrder,
+    AuctionOrderCancelled,
+    AuctionOrderPlaced,
+    MarketState,
+    OrderPlaced,
+    RestingOrder,
+    TradingClient,
+)
 from solgrid.sdk.trading.events import OrderCancelled
-from solgrid.sdk.trading.funding import Asset, OrderSpec, Plan, free_balance, plan_order
+from solgrid.sdk.trading.funding import Asset, AuctionOrderSpec, OrderSpec, Plan, plan_order
 from solgrid.sdk.trading.units import MAX_MATCHES, OrderKind, SelfTradeMode, Side
 
 T = TypeVar("T")
@@ -95,6 +116,12 @@ def order_options(f: Callable[..., T]) -> Callable[..., T]:
             default=MAX_MATCHES,
             show_default=True,
             help="Most fills and removals the order may cause.",
+        ),
+        click.option(
+            "--no-rollover",
+            is_flag=True,
+            help="Periodic market: this auction only; what it does not match is refunded instead of "
+            "rolling into the next epoch.",
         ),
         click.option(
             "--no-deposit",
@@ -145,6 +172,7 @@ def _place(
     client_order_id: int | None,
     self_trade: str,
     max_matches: int,
+    no_rollover: bool,
     no_deposit: bool,
     settings: Settings,
     as_json: bool,
@@ -155,16 +183,40 @@ def _place(
     if kind is OrderKind.IMMEDIATE_OR_CANCEL and (expires_in or expires_at):
         raise click.UsageError("an --ioc order never rests, so it takes no expiry")
     expiry = None if expires_at is None else parse_time(expires_at)
+    given = _given_options(click.get_current_context())
     wallet = settings.keypair()
     client, registry = TradingClient(), RegistryClient()
 
-    async def work(rpc: AsyncClient) -> tuple[str, MarketState, Plan, OrderPlaced]:
+    async def work(rpc: AsyncClient) -> tuple[str, MarketState, Plan, OrderPlaced | AuctionOrderPlaced]:
         found = await market_of(rpc, client, zone_id, quote_mint, settings.commitment)
         h = found.header
+        lots, ticks = parse_kwh(kwh, h), parse_price(price, h)
+        if h.periodic:
+            refused = given & CONTINUOUS_ONLY
+            if refused:
+                raise click.UsageError(
+                    f"{', '.join(sorted(refused))}: the market of grid zone {h.zone_id} is periodic; its "
+                    "orders wait for their epoch's call auction and never match on arrival"
+                )
+            auction_spec = AuctionOrderSpec(
+                side=side,
+                price=ticks,
+                lots=lots,
+                client_order_id=client_order_id or 0,
+                expires_at=await _expiry(rpc, settings, expires_in, expiry),
+                rollover=not no_rollover,
+            )
+            return await place_in_auction(
+                rpc, settings, client, registry, wallet, found, auction_spec, no_deposit
+            )
+        if no_rollover:
+            raise click.UsageError(
+                f"--no-rollover: the market of grid zone {h.zone_id} is continuous (no auction to roll from)"
+            )
         spec = OrderSpec(
             side=side,
-            price=parse_price(price, h),
-            lots=parse_kwh(kwh, h),
+            price=ticks,
+            lots=lots,
             kind=kind,
             client_order_id=client_order_id or 0,
             expires_at=await _expiry(rpc, settings, expires_in, expiry),
@@ -173,29 +225,8 @@ def _place(
         )
         await require_verified(rpc, registry, wallet.pubkey())
         plan, shortfall = plan_order(client, found, wallet.pubkey(), spec, deposit_shortfall=not no_deposit)
-        asset = plan.asset
-        if shortfall and no_deposit:
-            free = free_balance(found, wallet.pubkey(), asset)
-            raise InsufficientFunds(
-                f"insufficient {asset.value} in the market: the seat holds {format_amount(free, asset, h)} "
-                f"free, the order needs up to {format_amount(free + shortfall, asset, h)} (run without "
-                "--no-deposit to deposit the rest, or `solgrid deposit`)"
-            )
-        if shortfall:
-            held = await token_balance(rpc, plan.account, settings.commitment) or 0
-            if held < shortfall:
-                raise InsufficientFunds(
-                    f"insufficient {asset.value}: the order needs {format_amount(shortfall, asset, h)} more "
-                    f"than the seat holds free, and the wallet's account {plan.account} holds "
-                    f"{format_amount(held, asset, h)}"
-                )
-        if plan.claims_seat:
-            status(claiming_seat(found))
-        if plan.deposit:
-            status(
-                f"depositing {format_amount(plan.deposit, asset, h)} {asset.value}, "
-                "which the seat lacks for the order"
-            )
+        await check_funds(rpc, settings.commitment, found, wallet.pubkey(), plan, shortfall, no_deposit)
+        announce_funding(found, plan)
         status(
             f"placing a {SIDE_NAMES[side].lower()} order of {format_kwh(spec.lots, h)} kWh at "
             f"{format_price(spec.price, h)} per kWh ..."
@@ -205,11 +236,32 @@ def _place(
         return str(landed.signature), found, plan, placed
 
     signature, found, plan, placed = call(settings, work)
+    if isinstance(placed, AuctionOrderPlaced):
+        document = auction_placed_json(signature, found, plan, placed)
+        if as_json:
+            emit_json(document)
+        else:
+            print_auction_placed(document, found, placed)
+        return
     document = placed_json(signature, found, plan, placed)
     if as_json:
         emit_json(document)
         return
     _print_placed(document, found, placed)
+
+
+CONTINUOUS_ONLY = frozenset({"--ioc", "--post-only", "--self-trade", "--max-matches"})
+"""Options of continuous markets only."""
+
+
+def _given_options(ctx: click.Context) -> set[str]:
+    """The options the user typed (not their defaults), by flag."""
+    found = set()
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name) if param.name else None
+        if isinstance(param, click.Option) and source is click.core.ParameterSource.COMMANDLINE:
+            found.add(param.opts[0])
+    return found
 
 
 async def _expiry(
@@ -254,6 +306,7 @@ def placed_json(signature: str, market: MarketState, plan: Plan, placed: OrderPl
         "seat": plan.seat,
         "deposited": format_amount(plan.deposit, plan.asset, h) if plan.deposit else None,
         "deposited_asset": plan.asset.value if plan.deposit else None,
+        **CONTINUOUS_AUCTION_KEYS,
         "fills": [
             {
                 "maker": str(f.maker),
@@ -315,6 +368,34 @@ def _print_placed(document: dict[str, Any], market: MarketState, placed: OrderPl
 # -- cancel ------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FoundOrder:
+    """An open order with a given id: resting in a continuous market's book, or waiting in one of a
+    periodic market's auctions."""
+
+    market: MarketState
+    trader: Pubkey
+    resting: RestingOrder | None = None
+    auction: tuple[AuctionEpoch, AuctionOrder] | None = None
+
+
+async def _orders_with_id(
+    rpc: AsyncClient, client: TradingClient, settings: Settings, markets: list[MarketState], order_id: int
+) -> list[FoundOrder]:
+    found: list[FoundOrder] = []
+    for market in markets:
+        if market.header.periodic:
+            epochs = await epochs_of(rpc, client, market, settings.commitment)
+            held = auction_order(epochs, order_id)
+            if held is not None:
+                found.append(FoundOrder(market, held[1].trader, auction=held))
+        else:
+            resting = market.order(order_id)
+            if resting is not None:
+                found.append(FoundOrder(market, resting.trader, resting=resting))
+    return found
+
+
 async def _find_own_order(
     rpc: AsyncClient,
     client: TradingClient,
@@ -323,37 +404,36 @@ async def _find_own_order(
     order_id: int,
     zone_id: int | None,
     quote_mint: Pubkey | None,
-) -> tuple[MarketState, RestingOrder]:
-    """The wallet's resting order ``order_id`` (order ids count per market: without ZONE every market is
+) -> FoundOrder:
+    """The wallet's open order ``order_id`` (order ids count per market: without ZONE every market is
     searched, and the id must name one of the wallet's orders in exactly one)."""
     markets = await markets_of(rpc, client, zone_id, quote_mint, settings.commitment)
-    mine: list[tuple[MarketState, RestingOrder]] = []
-    others: list[tuple[MarketState, RestingOrder]] = []
-    for market in markets:
-        found = market.order(order_id)
-        if found is not None:
-            (mine if found.trader == wallet else others).append((market, found))
+    candidates = await _orders_with_id(rpc, client, settings, markets, order_id)
+    mine = [c for c in candidates if c.trader == wallet]
+    others = [c for c in candidates if c.trader != wallet]
     if len(mine) == 1:
         return mine[0]
     where = "" if zone_id is None else f" in grid zone {zone_id}"
     if len(mine) > 1:
-        places = ", ".join(f"zone {m.header.zone_id} quote mint {m.header.quote_mint}" for m, _ in mine)
+        places = ", ".join(
+            f"zone {c.market.header.zone_id} quote mint {c.market.header.quote_mint}" for c in mine
+        )
         raise UnknownMarket(
             f"the wallet has an order {order_id} in several markets ({places}): pass ZONE and --quote-mint"
         )
     if len(others) == 1:
-        market, resting = others[0]
+        other = others[0]
         raise UserFacingError(
-            f"order {order_id} in grid zone {market.header.zone_id} belongs to {resting.trader}, not wallet "
-            f"{wallet}: only its owner cancels it"
+            f"order {order_id} in grid zone {other.market.header.zone_id} belongs to {other.trader}, not "
+            f"wallet {wallet}: only its owner cancels it"
         )
     if others:
-        zones = ", ".join(str(m.header.zone_id) for m, _ in others)
+        zones = ", ".join(str(c.market.header.zone_id) for c in others)
         raise UserFacingError(
-            f"wallet {wallet} has no resting order {order_id}; the orders with that id (zones {zones}) "
+            f"wallet {wallet} has no open order {order_id}; the orders with that id (zones {zones}) "
             "belong to other traders"
         )
-    raise UserFacingError(f"no resting order {order_id}{where} (filled, cancelled or never placed)")
+    raise UserFacingError(f"no open order {order_id}{where} (filled, cancelled, settled or never placed)")
 
 
 @order.command("cancel")
@@ -365,23 +445,29 @@ async def _find_own_order(
 def cancel(
     order_id: int, zone_id: int | None, quote_mint: Pubkey | None, settings: Settings, as_json: bool
 ) -> None:
-    """Cancel the wallet's resting order ORDER_ID (in the market of ZONE; without ZONE, in whichever
-    market holds it); what it locked returns to the seat's free balance."""
+    """Cancel the wallet's order ORDER_ID (in the market of ZONE; without ZONE, in whichever market holds
+    it): a resting order, or an order in a periodic market's auction until the auction closes; what it
+    locked returns to the seat's free balance."""
     wallet = settings.keypair()
     client = TradingClient()
 
-    async def work(rpc: AsyncClient) -> tuple[str, MarketState, OrderCancelled]:
-        found, resting = await _find_own_order(
-            rpc, client, settings, wallet.pubkey(), order_id, zone_id, quote_mint
-        )
-        seat = require_seat(found, wallet.pubkey())
-        status(f"cancelling order {order_id} in grid zone {found.header.zone_id} ...")
+    async def work(rpc: AsyncClient) -> tuple[str, FoundOrder, OrderCancelled | AuctionOrderCancelled]:
+        found = await _find_own_order(rpc, client, settings, wallet.pubkey(), order_id, zone_id, quote_mint)
+        if found.auction is not None:
+            account, held = found.auction
+            signature, event = await cancel_in_auction(
+                rpc, settings, client, wallet, found.market, account, held
+            )
+            return signature, found, event
+        assert found.resting is not None
+        seat = require_seat(found.market, wallet.pubkey())
+        status(f"cancelling order {order_id} in grid zone {found.market.header.zone_id} ...")
         ix = client.cancel_order(
             trader=wallet.pubkey(),
-            market=found.address,
+            market=found.market.address,
             seat=seat.index,
-            side=resting.side,
-            price=resting.price,
+            side=found.resting.side,
+            price=found.resting.price,
             order_id=order_id,
         )
         landed = await send(rpc, settings, [ix], wallet, [client.coder])
@@ -389,10 +475,11 @@ def cancel(
         return str(landed.signature), found, cancelled
 
     signature, found, cancelled = call(settings, work)
-    h = found.header
+    h = found.market.header
+    auction = isinstance(cancelled, AuctionOrderCancelled)
     document = {
         "signature": signature,
-        "market": str(found.address),
+        "market": str(found.market.address),
         "zone_id": h.zone_id,
         "order_id": cancelled.order_id,
         "side": SIDE_NAMES[cancelled.side],
@@ -400,6 +487,8 @@ def cancel(
         "kwh": format_kwh(cancelled.lots, h),
         "grid_released": format_amount(cancelled.base_released, Asset.GRID, h),
         "quote_released": format_quote(cancelled.quote_released, h),
+        "epoch": cancelled.epoch if isinstance(cancelled, AuctionOrderCancelled) else None,
+        "auction_index": cancelled.index if isinstance(cancelled, AuctionOrderCancelled) else None,
     }
     if as_json:
         emit_json(document)
@@ -409,8 +498,9 @@ def cancel(
         if cancelled.side is Side.ASK
         else f"{document['quote_released']} quote"
     )
+    where = f" from the auction of epoch {document['epoch']}" if auction else ""
     click.echo(
-        f"cancelled {SIDE_NAMES[cancelled.side].lower()} order {order_id} ({document['kwh']} kWh at "
+        f"cancelled {SIDE_NAMES[cancelled.side].lower()} order {order_id}{where} ({document['kwh']} kWh at "
         f"{document['price']}); {released} back to the seat's free balance"
     )
     click.echo(f"signature: {signature}")
@@ -425,18 +515,27 @@ def cancel(
 @cluster_options
 @json_option
 def list_orders(zone_id: int | None, quote_mint: Pubkey | None, settings: Settings, as_json: bool) -> None:
-    """The wallet's resting orders and its balances in the market of ZONE (default: every market where
-    it has a seat)."""
+    """The wallet's open orders (resting, or waiting in a periodic market's auction) and its balances in
+    the market of ZONE (default: every market where it has a seat)."""
     owner = settings.keypair().pubkey()
     client = TradingClient()
 
-    async def work(rpc: AsyncClient) -> tuple[list[MarketState], int]:
+    async def work(rpc: AsyncClient) -> tuple[list[MarketState], int, list[dict[str, Any]]]:
         markets = await markets_of(rpc, client, zone_id, quote_mint, settings.commitment)
-        return markets, await cluster_time(rpc, settings.commitment)
+        now = await cluster_time(rpc, settings.commitment)
+        orders = []
+        for market in markets:
+            if market.seat_of(owner) is None:
+                continue
+            if market.header.periodic:
+                held = await auction_orders_of(rpc, client, market, settings)
+                orders += [auction_order_json(market, a, o, now) for a, o in held if o.trader == owner]
+            else:
+                orders += [order_json(market, o, now) for o in market.orders_of(owner)]
+        return markets, now, orders
 
-    markets, now = call(settings, work)
+    markets, _, orders = call(settings, work)
     seated = [(m, seat) for m in markets if (seat := m.seat_of(owner)) is not None]
-    orders = [order_json(m, o, now) for m, _ in seated for o in m.orders_of(owner)]
     balances = [seat_json(m, seat) for m, seat in seated]
     if as_json:
         emit_json({"wallet": str(owner), "orders": orders, "balances": balances})
@@ -453,9 +552,15 @@ def list_orders(zone_id: int | None, quote_mint: Pubkey | None, settings: Settin
     if not orders:
         click.echo("no open orders")
         return
-    click.echo(f"{'ZONE':>10}  {'ORDER':>8}  {'SIDE':<4}  {'PRICE':>14}  {'kWh':>12}  {'OF kWh':>12}  STATE")
+    click.echo(
+        f"{'ZONE':>10}  {'ORDER':>8}  {'SIDE':<4}  {'PRICE':>14}  {'kWh':>12}  {'OF kWh':>12}  "
+        f"{'AUCTION':<18}  STATE"
+    )
     for o in orders:
+        auction = "-" if o["epoch"] is None else f"{o['epoch']}#{o['auction_index']}"
+        if o["rollover"]:
+            auction += " rolls"
         click.echo(
             f"{o['zone_id']:>10}  {o['order_id']:>8}  {o['side']:<4}  {o['price']:>14}  {o['kwh']:>12}  "
-            f"{o['initial_kwh']:>12}  {o['state']}"
+            f"{o['initial_kwh']:>12}  {auction:<18}  {o['state']}"
         )

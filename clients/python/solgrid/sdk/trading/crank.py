@@ -14,6 +14,7 @@ instruction sized for what it does (:func:`settle_compute_units`, :func:`clear_c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -40,10 +41,21 @@ CLEAR_BASE_COMPUTE_UNITS = 30_000
 CLEAR_COMPUTE_UNITS_PER_LEVEL = 100
 SETTLE_BASE_COMPUTE_UNITS = 40_000
 """Account checks, the event's self-CPI and growing the next epoch account for rolled orders."""
-SETTLE_COMPUTE_UNITS_PER_ORDER = 3_000
-"""A settled order (fill, fee, release, roll) with room to spare: the program's goal is 2,000."""
-RACES = ("ChunkOutOfOrder", "EpochAlreadyCleared", "EpochAlreadySettled", "EpochNotPriceFixed")
-"""Program errors that mean another crank got there first: read the account again and go on."""
+SETTLE_COMPUTE_UNITS_PER_ORDER = 2_000
+"""A settled order (fill, fee, release, roll): the program's goal, well above what it uses (about 750
+for a chunk of 64, growth of the next epoch account included)."""
+RACES = (
+    "ChunkOutOfOrder",
+    "EpochAlreadyCleared",
+    "EpochAlreadySettled",
+    "EpochNotPriceFixed",
+    "already been processed",
+)
+"""Failures that mean a crank got there first (another one, or this very transaction sent before with
+the same blockhash): read the account again and go on."""
+RACE_PAUSE_SECONDS = 0.2
+"""Pause before reading the account again after a lost race (the node may not show the winner yet)."""
+MAX_RACES_IN_A_ROW = 20
 
 
 def settle_compute_units(max_orders: int = MAX_SETTLE_CHUNK) -> int:
@@ -160,6 +172,7 @@ async def crank_epoch(
     is not an error: the account is read again and the run goes on from where it stands. An epoch
     already settled (or whose slot moved on to a later epoch) returns a report with ``settled``."""
     report = CrankReport(epoch)
+    races = 0
     while True:
         state = await client.fetch_market(connection, market, commitment)
         if state is None:
@@ -185,7 +198,16 @@ async def crank_epoch(
                 f"epoch {epoch} of market {market} is still collecting orders until {account.header.ends_at} "
                 f"(cluster time {now})"
             )
-        await _send_steps(connection, client, payer, steps, report, commitment)
+        if not await send_steps(connection, client, payer, steps, report, commitment):
+            races += 1
+            if races > MAX_RACES_IN_A_ROW:
+                raise CrankError(
+                    f"epoch {epoch} of market {market}: {races} transactions in a row found their work done "
+                    "by others, and the account read back does not show it"
+                )
+            await asyncio.sleep(RACE_PAUSE_SECONDS)
+        else:
+            races = 0
 
 
 def _settled_before(market: MarketState, epoch: int) -> bool:
@@ -193,16 +215,17 @@ def _settled_before(market: MarketState, epoch: int) -> bool:
     return h.auctions_settled > 0 and h.last_settled_epoch >= epoch
 
 
-async def _send_steps(
+async def send_steps(
     connection: AsyncClient,
     client: TradingClient,
     payer: Keypair,
     steps: Sequence[CrankStep],
     report: CrankReport,
-    commitment: Commitment,
-) -> None:
-    """Sends ``steps`` in order; stops at the first one another crank made useless (the caller plans
-    again from the account)."""
+    commitment: Commitment = Confirmed,
+) -> bool:
+    """Sends ``steps`` in order, recording what landed in ``report``. Returns False at the first one
+    another crank made useless (its chunk or clearing landed first: ``report.lost_races`` counts it);
+    plan again from the account then. Other failures raise."""
     for step in steps:
         try:
             landed, events = await send_and_events(
@@ -211,7 +234,7 @@ async def _send_steps(
         except TransactionFailed as e:
             if any(race in str(e) for race in RACES):
                 report.lost_races += 1
-                return
+                return False
             raise
         report.signatures.append(str(landed.signature))
         for event in events:
@@ -220,6 +243,7 @@ async def _send_steps(
             elif isinstance(event, EpochSettled):
                 report.chunks.append(event)
                 report.settled = report.settled or event.done
+    return True
 
 
 async def crank_market(
