@@ -207,8 +207,16 @@ async def test_a_periodic_markets_epochs_orders_fills_and_curves(db: DB) -> None
         ("cleared", 3, 101, 7), ("settled", 3, 101, 7),
     ]  # fmt: skip
     settled = [s for s in summaries if s["kind"] == "settled"]
-    assert [(s["from"], s["to"], s["done"], s["settled_orders"], s["matched_orders"], s["volume_lots"],
-             s["rolled_orders"], s["expired_orders"]) for s in settled] == [
+    keys = (
+        "from_index",
+        "to_index",
+        "done",
+        "settled_orders",
+        "matched_orders",
+        "volume_lots",
+        "rolled_orders",
+    )
+    assert [(*(s[k] for k in keys), s["expired_orders"]) for s in settled] == [
         (0, 2, False, 2, 2, 4, 1, 0), (2, 4, False, 2, 2, 8, 0, 0), (4, 6, True, 1, 0, 0, 0, 1),
         (0, 3, True, 3, 2, 1, 2, 0),
     ]  # fmt: skip

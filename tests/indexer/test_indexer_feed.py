@@ -161,7 +161,15 @@ async def test_auctions_topic_pushes_a_zones_clearings_and_settlement_summaries(
     """``auctions`` subscriptions get one frame per summary of their zones' epochs (the summaries the
     store derived from EpochCleared / EpochSettled), and neither their events nor their fills."""
     cleared = {"kind": "cleared", "market": "M7", "zone_id": 7, "epoch": 40, "price": 120, "volume_lots": 9}
-    settled = {"kind": "settled", "market": "M7", "zone_id": 7, "epoch": 40, "from": 0, "to": 2, "done": True}
+    settled = {
+        "kind": "settled",
+        "market": "M7",
+        "zone_id": 7,
+        "epoch": 40,
+        "from_index": 0,
+        "to_index": 2,
+        "done": True,
+    }
     events = [
         StoredEvent("s1", 5, None, "T", "EpochCleared", 0, 0, {}, frozenset(), None, 7, auctions=(cleared,)),
         StoredEvent(
