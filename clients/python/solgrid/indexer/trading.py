@@ -1,6 +1,6 @@
 """The trading program's events as tables: ``markets``, ``orders`` with their state history
 (``order_states``), ``trades`` and ``price_history``; a periodic market's call auctions also go into
-``epochs``, ``epoch_levels`` and ``epoch_settlements`` (:mod:`solgrid.indexer.auction`).
+``epochs``, ``epoch_levels`` and ``epoch_settlements`` (:mod:`.auction`, :mod:`.epochs`).
 
 Every row comes from the events of the batch :mod:`solgrid.indexer.store` writes, in the same database
 transaction as the checkpoint. ``order_states`` and ``trades`` are insert-only and keyed by the event
@@ -36,9 +36,10 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from solgrid.indexer import auction
-from solgrid.indexer.auction import AUCTION_EVENTS, AUCTION_KIND, AuctionBatch, Setting
+from solgrid.indexer import auction, epochs
+from solgrid.indexer.auction import AUCTION_EVENTS, AUCTION_KIND, AuctionBatch
 from solgrid.indexer.db import dialect_insert
+from solgrid.indexer.epochs import Setting
 from solgrid.indexer.models import (
     AuctionSettlement,
     Event,
@@ -254,7 +255,7 @@ class TradingProjection:
         for market, since in sorted(batch.since.items()):
             lot_sizes = [(s.timestamp, s.lot_size_wh) for s in settings[market]]
             await _recompute_prices(session, market, since, lot_sizes)
-        await auction.apply(session, batch.auction, settings)
+        await epochs.apply(session, batch.auction, settings)
 
     async def _created(self, session: AsyncSession, batch: TradingBatch, market: str) -> None:
         """A market indexed after some of its trades (see the module doc): they get its zone, and its
