@@ -3,13 +3,13 @@ per epoch, so that every epoch can be cleared and settled.
 
 * An epoch filled to exactly 4,096 levels through the program refuses an order at a new price
   (``TooManyPriceLevels``) and takes one at a price it has; the previous epoch's remainders that would
-  need a new level there are refunded instead of rolled (``NextEpochFull``, ``PartiallyFilledNextEpochFull``),
+  need a new level there are refunded instead of rolled (``EpochFull``, ``PartiallyFilledEpochFull``),
   and the full epoch is cleared in one transaction (its compute units printed, and within the budget the
   SDK's crank asks for) and settled, tokens conserved after every chunk.
 * An epoch account near the order cap (the orders it has seen, most of them cancelled, written into the
   account as ``cancel_auction_order`` leaves them) takes the last 64 orders a settlement rolls into it in
   one chunk, growing an account of 7 MiB (the costliest chunk: its compute units printed, and within the
-  SDK crank's budget), refunds the next one (``NextEpochFull``) and refuses new orders
+  SDK crank's budget), refunds the next one (``EpochFull``) and refuses new orders
   (``TooManyAuctionOrders``).
 """
 
@@ -116,8 +116,8 @@ def test_an_epoch_at_the_level_cap_refuses_new_prices_refunds_what_cannot_roll_a
     assert outcomes(event) == {
         filled.order_id: (SettlementOutcome.FILLED, 4, 0),
         new_level.order_id: (SettlementOutcome.ROLLED, 0, 1),
-        no_room.order_id: (SettlementOutcome.NEXT_EPOCH_FULL, 0, 1),
-        partial.order_id: (SettlementOutcome.PARTIALLY_FILLED_NEXT_EPOCH_FULL, 4, 2),
+        no_room.order_id: (SettlementOutcome.EPOCH_FULL, 0, 1),
+        partial.order_id: (SettlementOutcome.PARTIALLY_FILLED_EPOCH_FULL, 4, 2),
         same_level.order_id: (SettlementOutcome.ROLLED, 0, 2),
         known.order_id: (SettlementOutcome.ROLLED, 0, 1),
     }
@@ -196,7 +196,7 @@ def test_an_epoch_at_the_order_cap_takes_no_more_orders_and_refunds_what_cannot_
     # The second chunk's order finds E0 + 1 full: refunded (no growth, whatever the chunk's size).
     sent = market.settle_chunk(E0, 1)
     second = one_event(env, sent, "EpochSettled")
-    assert outcomes(second) == {rolling[-1].order_id: (SettlementOutcome.NEXT_EPOCH_FULL, 0, 1)}
+    assert outcomes(second) == {rolling[-1].order_id: (SettlementOutcome.EPOCH_FULL, 0, 1)}
     assert second.done and second.lamports_paid == 0
     assert second.settlements[0].quote_released == 10 + MAX_CHUNK + fee(10 + MAX_CHUNK, MAKER_BPS)
     assert sent.program_cu(env.client.program_id) < settle_compute_units(1)

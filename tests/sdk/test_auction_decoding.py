@@ -203,7 +203,7 @@ def test_epoch_settled_with_its_settlements() -> None:
 
 def test_every_settlement_outcome_of_the_idl_decodes_to_the_sdks() -> None:
     """Each variant of the IDL's ``SettlementOutcome``, in index order, is the SDK member of the same name
-    (``NextEpochFull`` and ``PartiallyFilledNextEpochFull`` included: refunded because the next epoch was
+    (``EpochFull`` and ``PartiallyFilledEpochFull`` included: refunded because the next epoch was
     full)."""
     variants = [v["name"] for v in TYPES["SettlementOutcome"]["variants"]]
     snake = [re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper() for name in variants]
@@ -216,7 +216,7 @@ def test_every_settlement_outcome_of_the_idl_decodes_to_the_sdks() -> None:
     event = decode_event(CLIENT.coder, encode_event("EpochSettled", values))
     assert isinstance(event, EpochSettled)
     assert [s.outcome for s in event.settlements] == list(SettlementOutcome)
-    assert SettlementOutcome(6) is SettlementOutcome.NEXT_EPOCH_FULL
+    assert SettlementOutcome(6) is SettlementOutcome.EPOCH_FULL
 
 
 def test_every_idl_event_has_a_typed_class() -> None:

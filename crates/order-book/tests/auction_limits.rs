@@ -1,7 +1,7 @@
 //! The epochs' limits at their real values: at most `MAX_AUCTION_LEVELS` price levels and
 //! `MAX_AUCTION_ORDERS` orders per epoch. A placement beyond them is refused with its error and
 //! changes nothing; a remainder that should roll into a full next epoch is refunded instead
-//! (`NextEpochFull`, `PartiallyFilledNextEpochFull`); the room the rolled orders need stays exact,
+//! (`EpochFull`, `PartiallyFilledEpochFull`); the room the rolled orders need stays exact,
 //! and every token stays accounted for.
 
 mod common;
@@ -191,12 +191,7 @@ fn remainders_that_would_need_a_new_level_in_a_full_next_epoch_are_refunded() {
     let s = record(r, no_room.order_id);
     assert_eq!(
         (s.outcome, s.filled_lots, s.remaining_lots, s.rolled_index),
-        (
-            SettlementOutcome::NextEpochFull,
-            0,
-            1,
-            Settlement::NOT_ROLLED
-        )
+        (SettlementOutcome::EpochFull, 0, 1, Settlement::NOT_ROLLED)
     );
     assert_eq!(s.quote_released, 60 + 1);
     // The bid at 100 for 6 got the 4 lots the asks had; its 2 lots left were refunded.
@@ -204,7 +199,7 @@ fn remainders_that_would_need_a_new_level_in_a_full_next_epoch_are_refunded() {
     assert_eq!(
         (s.outcome, s.filled_lots, s.remaining_lots, s.rolled_index),
         (
-            SettlementOutcome::PartiallyFilledNextEpochFull,
+            SettlementOutcome::PartiallyFilledEpochFull,
             4,
             2,
             Settlement::NOT_ROLLED
@@ -262,11 +257,7 @@ fn an_epoch_holds_at_most_max_orders_tombstones_included_and_refunds_what_would_
     let s = record(r, second.order_id);
     assert_eq!(
         (s.outcome, s.rolled_index, s.quote_released),
-        (
-            SettlementOutcome::NextEpochFull,
-            Settlement::NOT_ROLLED,
-            11 + 1
-        )
+        (SettlementOutcome::EpochFull, Settlement::NOT_ROLLED, 11 + 1)
     );
     assert_eq!(a.slots[1].header().order_count, MAX_AUCTION_ORDERS);
     assert_eq!(a.market.seat(3).open_orders, 0);

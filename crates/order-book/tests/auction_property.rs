@@ -18,7 +18,7 @@
 //!
 //! Half of the sequences lower the epochs' limits (a few price levels, a few orders) so that
 //! placements are refused at the caps (`TooManyPriceLevels`, `TooManyAuctionOrders`) and remainders
-//! that should roll into a full next epoch are refunded (`NextEpochFull`), with all of the above
+//! that should roll into a full next epoch are refunded (`EpochFull`), with all of the above
 //! still holding.
 
 mod common;
@@ -750,10 +750,10 @@ impl Sim {
             let outcome = match (q > 0, rest > 0, rolls, full) {
                 (true, false, _, _) => SettlementOutcome::Filled,
                 (true, true, true, _) => SettlementOutcome::PartiallyFilledRolled,
-                (true, true, false, true) => SettlementOutcome::PartiallyFilledNextEpochFull,
+                (true, true, false, true) => SettlementOutcome::PartiallyFilledEpochFull,
                 (true, true, false, false) => SettlementOutcome::PartiallyFilledExpired,
                 (false, _, true, _) => SettlementOutcome::Rolled,
-                (false, _, false, true) => SettlementOutcome::NextEpochFull,
+                (false, _, false, true) => SettlementOutcome::EpochFull,
                 (false, _, false, false) => SettlementOutcome::Expired,
             };
             assert_eq!(r.outcome, outcome, "{ctx}");
@@ -1077,7 +1077,7 @@ fn random_auction_sequences_keep_every_invariant() {
         // A partly filled remainder meeting a full next epoch needs the one order split at the
         // marginal price to roll while the next epoch is at a cap: rarer than the rest.
         let least = match outcome {
-            SettlementOutcome::PartiallyFilledNextEpochFull => 10,
+            SettlementOutcome::PartiallyFilledEpochFull => 10,
             _ => 50,
         };
         let seen = total

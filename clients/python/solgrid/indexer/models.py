@@ -615,6 +615,7 @@ class AuctionSettlement(Base):
     rolled_index: Mapped[int | None] = mapped_column(BigInteger)
     """The rest's index in the next epoch's auction; None when it did not roll."""
     outcome: Mapped[str] = mapped_column(String(24))
-    """Filled, PartiallyFilledRolled, PartiallyFilledExpired, Rolled or Expired."""
+    """Filled, PartiallyFilledRolled, PartiallyFilledExpired, Rolled, Expired, PartiallyFilledEpochFull or
+    EpochFull (the last two: refunded because the next epoch was full)."""
     slot: Mapped[int] = mapped_column(BigInteger)
     timestamp: Mapped[int] = mapped_column(BigInteger)

@@ -41,7 +41,7 @@ pub const MAX_SETTLE_CHUNK: u32 = 64;
 /// every epoch can be cleared in one transaction, with room to spare. An order that would add a level beyond it is refused
 /// (`TooManyPriceLevels`; at an existing price it still joins); a remainder that would need a new
 /// level in a next epoch at the cap is refunded instead of rolled
-/// ([`SettlementOutcome::NextEpochFull`]). Orders placed and rolled count alike, so no epoch ever
+/// ([`SettlementOutcome::EpochFull`]). Orders placed and rolled count alike, so no epoch ever
 /// exceeds it, however many epochs' prices roll into it.
 pub const MAX_AUCTION_LEVELS: u32 = 4_096;
 /// Most orders one epoch's auction holds, cancelled ones (tombstones) included. It bounds the epoch
@@ -49,7 +49,7 @@ pub const MAX_AUCTION_LEVELS: u32 = 4_096;
 /// account can always grow for the orders it admits: growth never fails, and a settlement chunk
 /// never gets stuck for want of room in the next epoch. An order beyond it is refused
 /// (`TooManyAuctionOrders`); a remainder that would roll into a next epoch at the cap is refunded
-/// ([`SettlementOutcome::NextEpochFull`]).
+/// ([`SettlementOutcome::EpochFull`]).
 pub const MAX_AUCTION_ORDERS: u32 = 131_072;
 /// Most bytes an epoch account's levels and orders use (its region may hold at most one growth's
 /// free bytes more).

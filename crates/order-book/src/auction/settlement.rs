@@ -20,7 +20,7 @@
 //! refunded too when the next epoch cannot take it ([`Epoch::admits`]: it holds
 //! [`MAX_AUCTION_ORDERS`](super::MAX_AUCTION_ORDERS) orders, or
 //! [`MAX_AUCTION_LEVELS`](super::MAX_AUCTION_LEVELS) levels and none at the order's price), reported
-//! as [`SettlementOutcome::NextEpochFull`] or [`SettlementOutcome::PartiallyFilledNextEpochFull`]:
+//! as [`SettlementOutcome::EpochFull`] or [`SettlementOutcome::PartiallyFilledEpochFull`]:
 //! settlement never fails for a full next epoch.
 //!
 //! Between the delivering and the receiving side's chunks, tokens are in transit: the epoch header
@@ -85,10 +85,10 @@ crate::types::byte_enum!(
         Expired = 4,
         /// Some lots traded; the rest would have rolled, but the next epoch was full (at its most
         /// orders, or at its most price levels with none at the order's price), so it was refunded.
-        PartiallyFilledNextEpochFull = 5,
+        PartiallyFilledEpochFull = 5,
         /// Nothing traded; the order would have rolled, but the next epoch was full, so it was
         /// refunded.
-        NextEpochFull = 6,
+        EpochFull = 6,
     }
 );
 
@@ -347,7 +347,7 @@ impl Market<'_> {
     /// `WrongEpochAccount`; it must hold epoch `E + 1` collecting, or be `Empty`/`Settled`, then it
     /// is reset to `E + 1`; else `EpochOutOfOrder`), which must have room for them
     /// ([`Self::rollover_bytes_needed`], else `BookFull`); a remainder that `next` does not admit
-    /// (its limits, [`Epoch::admits`]) is refunded instead ([`SettlementOutcome::NextEpochFull`]).
+    /// (its limits, [`Epoch::admits`]) is refunded instead ([`SettlementOutcome::EpochFull`]).
     /// The chunk that reaches the end checks that the settlement adds up (`SettlementMismatch`)
     /// and marks the epoch settled.
     pub fn settle_chunk(
@@ -498,10 +498,10 @@ impl Market<'_> {
             let outcome = match (filled > 0, rest > 0, rolled, next_full) {
                 (true, false, _, _) => SettlementOutcome::Filled,
                 (true, true, true, _) => SettlementOutcome::PartiallyFilledRolled,
-                (true, true, false, true) => SettlementOutcome::PartiallyFilledNextEpochFull,
+                (true, true, false, true) => SettlementOutcome::PartiallyFilledEpochFull,
                 (true, true, false, false) => SettlementOutcome::PartiallyFilledExpired,
                 (false, _, true, _) => SettlementOutcome::Rolled,
-                (false, _, false, true) => SettlementOutcome::NextEpochFull,
+                (false, _, false, true) => SettlementOutcome::EpochFull,
                 (false, _, false, false) => SettlementOutcome::Expired,
             };
             sink.settlement(&Settlement {

@@ -5,7 +5,7 @@
 //! order's maker fee rate go to the market); what an order did not trade rolls into the next epoch
 //! (its rollover flag, and an expiry not before the next epoch's end) or is refunded, also when the
 //! next epoch is full (its most orders, or its most price levels and none at the order's price:
-//! outcome `NextEpochFull`), so that a chunk never fails for want of room there. `cursor` must
+//! outcome `EpochFull`), so that a chunk never fails for want of room there. `cursor` must
 //! be where the epoch's settlement stands (`ChunkOutOfOrder`), so a retried or racing crank fails
 //! instead of settling twice; the chunk that reaches the last order marks the epoch Settled.
 //!

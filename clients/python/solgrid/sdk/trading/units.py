@@ -85,7 +85,7 @@ class EpochState(IntEnum):
 
 class SettlementOutcome(IntEnum):
     """What settling an auction order did with it. ``*_EXPIRED``: the unmatched rest was refunded (the order
-    does not roll over, or expires before the next epoch ends); ``*_NEXT_EPOCH_FULL``: it was refunded too,
+    does not roll over, or expires before the next epoch ends); ``*_EPOCH_FULL``: it was refunded too,
     because it was to roll but the next epoch was full (:data:`MAX_AUCTION_ORDERS` orders, or
     :data:`MAX_AUCTION_LEVELS` levels and none at its price)."""
 
@@ -94,8 +94,8 @@ class SettlementOutcome(IntEnum):
     PARTIALLY_FILLED_EXPIRED = 2
     ROLLED = 3
     EXPIRED = 4
-    PARTIALLY_FILLED_NEXT_EPOCH_FULL = 5
-    NEXT_EPOCH_FULL = 6
+    PARTIALLY_FILLED_EPOCH_FULL = 5
+    EPOCH_FULL = 6
 
 
 def fee(amount: int, bps: int) -> int:
