@@ -30,7 +30,7 @@ def test_the_example_loads(tmp_path: Path) -> None:
     assert config.cluster == "http://127.0.0.1:8899"
     assert config.payer_path == tmp_path / "keeper-payer.json"
     assert config.status_path == tmp_path / "keeper-status.json"
-    assert (config.max_orders_per_chunk, config.prune, config.prune_max_orders) == (32, True, 80)
+    assert (config.max_orders_per_chunk, config.prune, config.prune_max_orders) == (64, True, 80)
     assert (config.poll_secs, config.discover_secs, config.status_interval_secs) == (2.0, 60.0, 10.0)
     assert config.markets == ()
     assert config.settle.policy == SettleConfig(enabled=False, min_surplus_wh=100, interval_secs=60.0)

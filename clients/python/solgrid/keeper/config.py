@@ -15,12 +15,15 @@ from solders.pubkey import Pubkey
 
 from solgrid.automation.config import ConfigError, ConfigReader
 from solgrid.automation.meter_settlement import SettleConfig
+from solgrid.sdk.trading.units import MAX_SETTLE_CHUNK
 
-MAX_CHUNK_ORDERS = 64
+MAX_CHUNK_ORDERS = MAX_SETTLE_CHUNK
 """``settle_epoch`` settles 1 to 64 orders per transaction."""
 MAX_PRUNE_ORDERS = 80
 """``prune_expired`` removes 1 to 80 orders per transaction."""
-DEFAULT_CHUNK_ORDERS = 32
+DEFAULT_CHUNK_ORDERS = MAX_SETTLE_CHUNK
+"""The program's largest chunk: an epoch of 1,000 orders settles in 16 settle_epoch transactions
+(chunks of 32 need 32)."""
 DEFAULT_STATUS_FILE = "keeper-status.json"
 
 
