@@ -93,22 +93,93 @@ fn volume_first_then_surplus() {
 }
 
 #[test]
-fn the_long_side_is_rationed_by_price_then_time_priority() {
-    // Bid 10 @ 100, ask 5 @ 90: every price 90 ..= 100 executes 5 with surplus 5. At the midpoint
-    // 95 no bid is priced exactly 95: the bid above it is the marginal one and gets 5 of its 10.
-    let c = clear(&[lv(90, 0, 5), lv(100, 10, 0)], 0).unwrap();
-    assert_eq!((c.price, c.volume, c.demand, c.supply), (95, 5, 10, 5));
-    assert_eq!((c.bid_marginal_price, c.bid_marginal), (100, 5));
-    assert_eq!((c.ask_marginal_price, c.ask_marginal), (90, 5));
+fn market_pressure_prices_at_the_long_sides_limit() {
+    // Bid 10 @ 200, ask 5 @ 100: every price 100 ..= 200 executes 5 with 5 lots of buy surplus. Only
+    // at 200 does every bid priced above the price fill (there is none), so the price is 200 (the
+    // equity auctions' highest price under buy pressure, where EUPHEMIA's step curves meet),
+    // whatever the reference; the bid at exactly 200 is the one rationed.
+    let levels = [lv(100, 0, 5), lv(200, 10, 0)];
+    for reference in [0, 1, 100, 150, 200, MAX_PRICE_TICKS] {
+        let c = clear(&levels, reference).unwrap();
+        assert_eq!(
+            c,
+            Clearing {
+                price: 200,
+                volume: 5,
+                demand: 10,
+                supply: 5,
+                bid_marginal_price: 200,
+                bid_marginal: 5,
+                ask_marginal_price: 100,
+                ask_marginal: 5,
+            }
+        );
+    }
+    // The mirror image: sell surplus everywhere gives the lowest price, the asks' limit.
+    let levels = [lv(100, 0, 10), lv(200, 5, 0)];
+    for reference in [0, 150, 300] {
+        let c = clear(&levels, reference).unwrap();
+        assert_eq!((c.price, c.volume, c.demand, c.supply), (100, 5, 5, 10));
+        assert_eq!((c.ask_marginal_price, c.ask_marginal), (100, 5));
+        assert_eq!((c.bid_marginal_price, c.bid_marginal), (200, 5));
+    }
+}
 
+#[test]
+fn market_pressure_keeps_the_two_prices_where_the_surplus_changes_sides() {
+    // Asks 5 @ 5 and 2 @ 11, bids 2 @ 10 and 5 @ 15: volume 5 with surplus 2 at every price
+    // 5 ..= 15, bids long up to 10 (demand 7), asks long from 11 (supply 7). Below 10 the bids above
+    // the price (7 lots) cannot all fill, above 11 the asks below it cannot: the reference chooses
+    // between 10 and 11, the lower one without a reference.
+    let orders = [(Ask, 5, 5), (Ask, 11, 2), (Bid, 10, 2), (Bid, 15, 5)];
+    let levels = levels_of(&orders);
+    for (reference, price) in [
+        (0, 10),
+        (1, 10),
+        (5, 10),
+        (10, 10),
+        (11, 11),
+        (15, 11),
+        (99, 11),
+    ] {
+        let c = clear(&levels, reference).unwrap();
+        assert_eq!((c.price, c.volume), (price, 5), "reference {reference}");
+        // Only the orders at exactly the price go without: the bids above it and the asks below
+        // it fill completely.
+        assert_eq!(
+            fills_under(&c, &orders),
+            [5, 0, 0, 5],
+            "reference {reference}"
+        );
+    }
+    // At 10 the bids above the price take the whole volume: the marginal bid price is theirs, 15,
+    // and the bids at 10 get nothing. At 11 the same holds for the asks below it.
+    let c = clear(&levels, 0).unwrap();
+    assert_eq!((c.demand, c.supply), (7, 5));
+    assert_eq!((c.bid_marginal_price, c.bid_marginal), (15, 5));
+    assert_eq!((c.ask_marginal_price, c.ask_marginal), (5, 5));
+    let c = clear(&levels, 11).unwrap();
+    assert_eq!((c.demand, c.supply), (5, 7));
+    assert_eq!((c.bid_marginal_price, c.bid_marginal), (15, 5));
+    assert_eq!((c.ask_marginal_price, c.ask_marginal), (5, 5));
+}
+
+#[test]
+fn the_long_side_is_rationed_by_price_then_time_priority() {
     // Bids 4 @ 105, 6 @ 100, 3 @ 95; asks 7 @ 90. Volume 7 at 90 ..= 95 (surplus 6, demand 13)
-    // and 96 ..= 100 (surplus 3, demand 10): price 98; the bid at 105 fills, the bids at 100
-    // share 3.
+    // and 96 ..= 100 (surplus 3, demand 10); buy pressure: price 100. The bid at 105 fills, the
+    // bids at 100 share 3.
     let orders = [(Bid, 105, 4), (Bid, 100, 6), (Bid, 95, 3), (Ask, 90, 7)];
     let c = clear(&levels_of(&orders), 0).unwrap();
-    assert_eq!((c.price, c.volume), (98, 7));
+    assert_eq!((c.price, c.volume, c.demand, c.supply), (100, 7, 10, 7));
     assert_eq!((c.bid_marginal_price, c.bid_marginal), (100, 3));
     assert_eq!(fills_under(&c, &orders), [4, 3, 0, 7]);
+
+    // At the price, time priority: the earlier bid first, whatever its size.
+    let orders = [(Bid, 100, 2), (Ask, 80, 6), (Bid, 100, 5), (Bid, 120, 3)];
+    let c = clear(&levels_of(&orders), 90).unwrap();
+    assert_eq!((c.price, c.volume, c.demand, c.supply), (100, 6, 10, 6));
+    assert_eq!(fills_under(&c, &orders), [2, 6, 1, 3]);
 }
 
 #[test]
@@ -164,8 +235,11 @@ fn huge_quantities_and_prices() {
 
 /// One random book: orders in time order, and a reference price.
 fn random_book(rng: &mut Rng) -> (Vec<(Side, u64, u64)>, u64) {
-    let regime = rng.range(0, 9);
+    let regime = rng.range(0, 11);
     let top = rng.pick(&[1u64, 2, 3, 5, 10, 40, 120, 250]);
+    if regime >= 10 {
+        return mirrored_book(rng, top);
+    }
     let count = match regime {
         0 => 0,
         1 => 1,
@@ -217,6 +291,31 @@ fn random_book(rng: &mut Rng) -> (Vec<(Side, u64, u64)>, u64) {
     (orders, reference)
 }
 
+/// A book whose asks mirror its bids around `m + 1/2` (a bid of `q` at `x`, an ask of `q` at
+/// `2m + 1 - x`), in random time order: `D(p) = S(2m + 1 - p)`, so the volume peaks at `m` and
+/// `m + 1` alike, with no surplus when nobody bids at `m`, else with the surplus on the buy side at
+/// `m` and on the sell side at `m + 1` (market pressure keeps both), plus sometimes one stray order.
+fn mirrored_book(rng: &mut Rng, top: u64) -> (Vec<(Side, u64, u64)>, u64) {
+    let m = rng.range(1, top.max(2));
+    let mut orders = Vec::new();
+    for _ in 0..rng.range(1, 8) {
+        let x = rng.range(m.saturating_sub(4).max(1), (m + 4).min(2 * m));
+        let lots = rng.pick(&[1u64, 2, 3, 5, 8]);
+        let bid = (Bid, x, lots);
+        let ask = (Ask, 2 * m + 1 - x, lots);
+        for o in [bid, ask] {
+            let at = rng.range(0, orders.len() as u64) as usize;
+            orders.insert(at, o);
+        }
+    }
+    if rng.chance(1, 4) {
+        orders.push((rng.pick(&[Bid, Ask]), rng.range(1, 2 * m + 4), 1));
+    }
+    let anywhere = rng.range(1, 2 * m + 4);
+    let reference = rng.pick(&[0, m, m + 1, anywhere]);
+    (orders, reference)
+}
+
 #[test]
 fn clear_equals_the_brute_force_reference_on_random_books() {
     const BOOKS: u32 = 12_000;
@@ -224,6 +323,9 @@ fn clear_equals_the_brute_force_reference_on_random_books() {
     let mut rng = Rng(seed);
     let mut executed = 0;
     let mut rationed = 0;
+    // Books per outcome of the market-pressure step: the whole optimal interval (no surplus), its
+    // highest or lowest price (one side long throughout), two prices (the surplus changes sides).
+    let (mut whole, mut highest, mut lowest, mut two) = (0, 0, 0, 0);
     for book in 0..BOOKS {
         let (orders, reference) = random_book(&mut rng);
         let levels = levels_of(&orders);
@@ -246,8 +348,27 @@ fn clear_equals_the_brute_force_reference_on_random_books() {
                     Ask => assert!(o.1 <= got.price, "{}", context()),
                 }
             }
+            // The rule's property: an order priced beyond the price fills completely.
+            let beyond = match o.0 {
+                Bid => o.1 > got.price,
+                Ask => o.1 < got.price,
+            };
+            if got.volume > 0 && beyond {
+                assert_eq!(*q, o.2, "{}", context());
+            }
         }
         if got.volume > 0 {
+            let ((lo, hi), (plo, phi)) = (want.optimal, want.pressure);
+            if got.demand == got.supply {
+                assert_eq!((plo, phi), (lo, hi), "{}", context());
+                whole += 1;
+            } else if (plo, phi) == (hi, hi) && lo < hi && got.demand > got.supply {
+                highest += 1;
+            } else if (plo, phi) == (lo, lo) && lo < hi && got.demand < got.supply {
+                lowest += 1;
+            } else if phi == plo + 1 {
+                two += 1;
+            }
             executed += 1;
             if got.bid_marginal < got.demand.min(got.volume) || got.ask_marginal < got.volume {
                 rationed += 1;
@@ -257,4 +378,10 @@ fn clear_equals_the_brute_force_reference_on_random_books() {
     // The books exercised both outcomes.
     assert!(executed > BOOKS / 3 && executed < BOOKS, "{executed}");
     assert!(rationed > BOOKS / 10, "{rationed}");
+    assert!(
+        [whole, highest, lowest, two]
+            .iter()
+            .all(|&n| n > BOOKS / 20),
+        "{whole} {highest} {lowest} {two}"
+    );
 }

@@ -13,8 +13,9 @@
 //! (d) every trader's balance is what its deposits, withdrawals and settlements make it.
 //! At each clearing the result equals the brute-force reference computed from the live orders
 //! themselves; each settlement record is checked against that reference (fill by price-time
-//! priority, the one price, limits respected, amounts, fee rule, rollover rule, refund), no order is
-//! settled twice, and a settled epoch's bid lots == ask lots == its volume.
+//! priority, the one price, limits respected, every order priced beyond the price filled
+//! completely, amounts, fee rule, rollover rule, refund), no order is settled twice, and a settled
+//! epoch's bid lots == ask lots == its volume.
 //!
 //! Half of the sequences lower the epochs' limits (a few price levels, a few orders) so that
 //! placements are refused at the caps (`TooManyPriceLevels`, `TooManyAuctionOrders`) and remainders
@@ -701,6 +702,15 @@ impl Sim {
                     Side::Bid => assert!(o.price >= cleared.price, "{ctx}"),
                     Side::Ask => assert!(o.price <= cleared.price, "{ctx}"),
                 }
+            }
+            // The clearing rule's property: an order priced beyond the price fills completely;
+            // only orders limited exactly at it are rationed.
+            let beyond = match side {
+                Side::Bid => o.price > cleared.price,
+                Side::Ask => o.price < cleared.price,
+            };
+            if cleared.volume > 0 && beyond {
+                assert_eq!(r.filled_lots, o.lots, "{ctx}");
             }
             let bps = o.maker_fee_bps;
             let fee = match side {

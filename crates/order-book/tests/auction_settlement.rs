@@ -54,17 +54,18 @@ fn an_epoch_clears_at_one_price_and_settles_every_order_at_it() {
     assert_eq!((h.auction_orders, h.next_order_id), (3, 4));
     assert_eq!(a.market.seat(1).open_orders, 1);
 
-    // Volume 6 at 90 ..= 94 (surplus 4), 10 at 95 ..= 100 (surplus 2): price 97.
+    // Volume 6 at 90 ..= 94 (surplus 4), 10 at 95 ..= 100 (surplus 2, on the sell side
+    // throughout): market pressure gives the lowest of them, 95.
     let (c, records) = a.crank(E, 64, END);
-    assert_eq!((c.price, c.volume, c.demand, c.supply), (97, 10, 10, 12));
+    assert_eq!((c.price, c.volume, c.demand, c.supply), (95, 10, 10, 12));
     assert_eq!(records.len(), 3);
 
     let r = by_order(&records, bid.order_id);
     assert_eq!(r.outcome, SettlementOutcome::Filled);
-    assert_eq!((r.filled_lots, r.quote_amount, r.fee), (10, 970, 1));
+    assert_eq!((r.filled_lots, r.quote_amount, r.fee), (10, 950, 1));
     assert_eq!(
         (r.base_amount, r.quote_released, r.remaining_lots),
-        (10 * BPL, 30, 0)
+        (10 * BPL, 50, 0)
     );
     assert_eq!(
         (r.index, r.rolled_index, r.side),
@@ -74,12 +75,12 @@ fn an_epoch_clears_at_one_price_and_settles_every_order_at_it() {
     assert_eq!(r.outcome, SettlementOutcome::Filled);
     assert_eq!(
         (r.filled_lots, r.quote_amount, r.fee, r.base_amount),
-        (6, 582, 1, 6 * BPL)
+        (6, 570, 1, 6 * BPL)
     );
-    // The ask at the marginal price gets the rest (4 of 6) and its remainder rolls.
+    // The ask at the clearing (and marginal) price gets the rest (4 of 6) and its remainder rolls.
     let r = by_order(&records, ask2.order_id);
     assert_eq!(r.outcome, SettlementOutcome::PartiallyFilledRolled);
-    assert_eq!((r.filled_lots, r.quote_amount, r.fee), (4, 388, 1));
+    assert_eq!((r.filled_lots, r.quote_amount, r.fee), (4, 380, 1));
     assert_eq!(
         (r.remaining_lots, r.rolled_index, r.base_released),
         (2, 0, 0)
@@ -88,33 +89,33 @@ fn an_epoch_clears_at_one_price_and_settles_every_order_at_it() {
     let s1 = a.market.seat(1);
     assert_eq!(
         (s1.quote_free, s1.quote_locked, s1.base_free),
-        (Q - 971, 0, 110 * BPL)
+        (Q - 951, 0, 110 * BPL)
     );
     let s2 = a.market.seat(2);
     assert_eq!(
         (s2.base_free, s2.base_locked, s2.quote_free),
-        (94 * BPL, 0, Q + 581)
+        (94 * BPL, 0, Q + 569)
     );
     let s3 = a.market.seat(3);
     assert_eq!(
         (s3.base_free, s3.base_locked, s3.quote_free),
-        (94 * BPL, 2 * BPL, Q + 387)
+        (94 * BPL, 2 * BPL, Q + 379)
     );
     assert_eq!((s1.open_orders, s2.open_orders, s3.open_orders), (0, 0, 1));
     let h = a.market.header();
     assert_eq!(h.fees_accrued, 3);
     assert_eq!(
         (h.base_volume, h.quote_volume, h.trade_count),
-        (10 * BPL, 970, 1)
+        (10 * BPL, 950, 1)
     );
-    assert_eq!((h.auction_orders, h.last_clearing_price), (1, 97));
+    assert_eq!((h.auction_orders, h.last_clearing_price), (1, 95));
     assert_eq!((h.last_settled_epoch, h.auctions_settled), (E, 1));
 
     let e = a.slots[0].header();
     assert_eq!(e.state(), EpochState::Settled);
     assert_eq!((e.cursor, e.matched_orders, e.rolled_orders), (3, 3, 1));
     assert_eq!((e.base_delivered, e.base_received), (10 * BPL, 10 * BPL));
-    assert_eq!((e.quote_paid, e.quote_received, e.fees), (970, 970, 3));
+    assert_eq!((e.quote_paid, e.quote_received, e.fees), (950, 950, 3));
     assert_eq!(
         (e.settled_at, e.bid_marginal_left, e.ask_marginal_left),
         (END, 0, 0)

@@ -395,10 +395,17 @@ pub fn levels_of(orders: &[(Side, u64, u64)]) -> Vec<Level> {
 
 /// The clearing computed by brute force from the orders themselves (side, limit price, lots), in
 /// time order: every candidate price from 1 to the highest limit + 1, evaluated directly; the
-/// optimal set (checked contiguous); the reference rule; and each order's fill by price-time
-/// priority of the long side. Returns the clearing price, volume, demand and supply at it (all 0
-/// when nothing executes) and the fill of each order.
+/// optimal set (checked contiguous); within it the market-pressure set, the prices where the bids
+/// above and the asks below fit in the volume (`D(p + 1) <= V`, `S(p - 1) <= V`, evaluated
+/// directly and checked non-empty and contiguous); the reference rule; and each order's fill by
+/// price-time priority of the long side (checked: every order priced better than the price fills
+/// completely). Returns the clearing price, volume, demand and supply at it (all 0 when nothing
+/// executes) and the fill of each order.
 pub struct Reference {
+    /// The prices of most volume and least surplus, `[lo, hi]` (0, 0 when nothing executes).
+    pub optimal: (u64, u64),
+    /// Within them, the market-pressure prices the reference chooses from.
+    pub pressure: (u64, u64),
     pub price: u64,
     pub volume: u64,
     pub demand: u64,
@@ -443,6 +450,8 @@ pub fn brute_force(orders: &[(Side, u64, u64)], reference: u64) -> Reference {
     }
     let Some((volume, _)) = best else {
         return Reference {
+            optimal: (0, 0),
+            pressure: (0, 0),
             price: 0,
             volume: 0,
             demand: 0,
@@ -453,15 +462,28 @@ pub fn brute_force(orders: &[(Side, u64, u64)], reference: u64) -> Reference {
     for w in optimal.windows(2) {
         assert_eq!(w[0] + 1, w[1], "the optimal prices are not contiguous");
     }
-    let (lo, hi) = (optimal[0], *optimal.last().unwrap());
+    let pressure: Vec<u64> = optimal
+        .iter()
+        .copied()
+        .filter(|&p| at(p + 1).0 <= volume && at(p - 1).1 <= volume)
+        .collect();
+    assert!(!pressure.is_empty(), "market pressure left no price");
+    for w in pressure.windows(2) {
+        assert_eq!(
+            w[0] + 1,
+            w[1],
+            "the market-pressure prices are not contiguous"
+        );
+    }
+    let (lo, hi) = (pressure[0], *pressure.last().unwrap());
     let price = if reference == 0 {
         // The middle, rounded down.
-        let mid = optimal[(optimal.len() - 1) / 2];
+        let mid = pressure[(pressure.len() - 1) / 2];
         assert_eq!(mid, lo + (hi - lo) / 2);
         mid
     } else {
         // The closest to the reference (unique in an interval).
-        *optimal
+        *pressure
             .iter()
             .min_by_key(|p| p.abs_diff(reference))
             .unwrap()
@@ -489,7 +511,20 @@ pub fn brute_force(orders: &[(Side, u64, u64)], reference: u64) -> Reference {
         }
         assert_eq!(left, 0);
     }
+    // The rule's property: only orders limited exactly at the price are rationed.
+    for (&(side, limit, lots), &q) in orders.iter().zip(&fills) {
+        let better = match side {
+            Side::Bid => limit > price,
+            Side::Ask => limit < price,
+        };
+        assert!(
+            !better || q == lots,
+            "an order priced beyond the price is rationed"
+        );
+    }
     Reference {
+        optimal: (optimal[0], *optimal.last().unwrap()),
+        pressure: (lo, hi),
         price,
         volume: volume as u64,
         demand: demand as u64,

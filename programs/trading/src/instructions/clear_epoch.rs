@@ -2,8 +2,9 @@
 //! market once it has ended, from the per-price aggregates its account kept as orders arrived
 //! (O(price levels), at most `MAX_AUCTION_LEVELS`, which keeps the clearing within one transaction's
 //! compute budget; nothing is read from the instruction but the epoch's number). The price
-//! maximises the executed volume, then minimises the surplus between supply and demand, then is the
-//! one closest to the market's previous clearing price (see `solgrid_order_book::auction::price`).
+//! maximises the executed volume, then minimises the surplus between supply and demand, then lets
+//! every order priced better than it fill completely (market pressure), then is the one closest to
+//! the market's previous clearing price (see `solgrid_order_book::auction::price`).
 //! Epochs clear in order and once: the other slot must not hold an older epoch that is not settled
 //! (`EpochOutOfOrder`), and a cleared epoch is refused (`EpochAlreadyCleared`).
 //!
