@@ -474,16 +474,24 @@ class Clearing:
 
 def reference_clearing(orders: Sequence[tuple[Side, int, int]], reference: int = 0) -> Clearing:
     """The clearing of live orders ``(side, price, lots)`` by brute force over every price from 1 to
-    the highest limit + 1: most volume, then least surplus, then closest to ``reference`` (no
-    reference: the middle of the optimal interval, rounded down)."""
+    the highest limit + 1: most volume, then least surplus, then market pressure (only prices where
+    the bids above and the asks below the price all fill: ``D(p + 1) <= V`` and ``S(p - 1) <= V``),
+    then closest to ``reference`` (no reference: the middle of what is left, rounded down). Checks
+    the rule's property on the allocation: every order priced beyond the price fills completely."""
     if not orders:
         return Clearing(0, 0, 0, 0)
     top = max(p for _, p, _ in orders) + 1
+
+    def demand(p: int) -> int:
+        return sum(lots for side, price, lots in orders if side == Side.BID and price >= p)
+
+    def supply(p: int) -> int:
+        return sum(lots for side, price, lots in orders if side == Side.ASK and price <= p)
+
     rows = []
     for p in range(1, top + 1):
-        demand = sum(lots for side, price, lots in orders if side == Side.BID and price >= p)
-        supply = sum(lots for side, price, lots in orders if side == Side.ASK and price <= p)
-        rows.append((p, min(demand, supply), abs(demand - supply), demand, supply))
+        d, s = demand(p), supply(p)
+        rows.append((p, min(d, s), abs(d - s), d, s))
     best_volume = max(r[1] for r in rows)
     if best_volume == 0:
         return Clearing(0, 0, 0, 0)
@@ -491,7 +499,13 @@ def reference_clearing(orders: Sequence[tuple[Side, int, int]], reference: int =
     optimal = [r for r in rows if r[1] == best_volume and r[2] == best_surplus]
     lo, hi = optimal[0][0], optimal[-1][0]
     assert [r[0] for r in optimal] == list(range(lo, hi + 1)), "the optimal prices are one interval"
+    pressure = [r[0] for r in optimal if demand(r[0] + 1) <= best_volume and supply(r[0] - 1) <= best_volume]
+    assert pressure and pressure == list(range(pressure[0], pressure[-1] + 1)), "pressure: one interval"
+    lo, hi = pressure[0], pressure[-1]
     price = lo + (hi - lo) // 2 if reference == 0 else min(max(reference, lo), hi)
+    for (side, limit, lots), filled in zip(orders, reference_fills(orders, best_volume), strict=True):
+        if limit > price if side == Side.BID else limit < price:
+            assert filled == lots, f"an order priced beyond {price} is rationed"
     row = next(r for r in rows if r[0] == price)
     return Clearing(price, best_volume, row[3], row[4])
 

@@ -310,6 +310,47 @@ def test_the_tie_break_prefers_the_previous_clearing_price(
         reference = price
 
 
+def test_market_pressure_fills_every_order_priced_beyond_the_clearing_price(
+    trading: TradingEnv, market: PeriodicMarket
+) -> None:
+    """When one side is long at every optimal price, the price is that side's limit, not the reference:
+    a bid priced above the price never stays partly filled; only the bids at exactly the price are
+    rationed (by time priority)."""
+    env = trading
+    seller = env.trader(market.address, base=100 * BPL)
+    buyers = [env.trader(market.address, quote=100_000) for _ in range(3)]
+    # E0 sets a reference of 150.
+    market.place(seller, Side.ASK, 150, 10)
+    market.place(buyers[0], Side.BID, 150, 10)
+    market.warp_past(E0)
+    assert market.clear(E0).price == 150
+    market.settle_all(E0)
+    # E0 + 1: 9 lots asked at 100; bids of 10 at 200 (first), 4 at 250, 10 at 200. Every price from 100
+    # to 200 executes 9 with 15 lots of buy surplus; at 150 (the reference) the bids at 200 would be
+    # priced above the price and still partly filled. Market pressure prices at 200.
+    market.warp_to_epoch_start(E0 + 1)
+    book = Book(market, [])
+    book.place(buyers[1], Side.BID, 200, 10)
+    book.place(seller, Side.ASK, 100, 9)
+    book.place(buyers[2], Side.BID, 250, 4)
+    book.place(buyers[0], Side.BID, 200, 10)
+    expected = reference_clearing(book.live, 150)
+    assert (expected.price, expected.volume) == (200, 9)
+    market.warp_past(E0 + 1)
+    cleared = market.clear(E0 + 1)
+    assert (cleared.price, cleared.volume_lots, cleared.reference_price) == (200, 9, 150)
+    assert (cleared.demand_lots, cleared.supply_lots) == (24, 9)
+    assert (cleared.bid_marginal_price, cleared.bid_marginal_lots) == (200, 5)
+    [settled] = market.settle_all(E0 + 1)
+    fills = [s.filled_lots for s in settled.settlements]
+    assert fills == reference_fills(book.live, 9) == [5, 9, 4, 0]
+    for (_, side, price, lots, _), s in zip(book.entries, settled.settlements, strict=True):
+        assert s.quote_amount == s.filled_lots * 200
+        if (side == Side.BID and price > 200) or (side == Side.ASK and price < 200):
+            assert s.filled_lots == lots  # priced beyond the price: filled completely
+    market.assert_conserved()
+
+
 # -- rollover and expiry ----------------------------------------------------------------------------------
 
 
@@ -355,7 +396,9 @@ def test_rollover_carries_the_remainder_into_the_next_epoch_until_filled(
     market.warp_to_epoch_start(E0 + 2)
     market.place(buyer, Side.BID, 105, 25)
     market.warp_past(E0 + 2)
-    assert market.clear(E0 + 2).price == 100  # the previous price is in the optimal range [100, 105]
+    # 100 to 105 all execute 20 with 5 lots of buy surplus: market pressure takes 105, the bid's limit
+    # (the previous price, 100, would leave that bid priced above the price partly filled).
+    assert market.clear(E0 + 2).price == 105
     [settled] = market.settle_all(E0 + 2)
     assert [(outcome(s), s.filled_lots) for s in settled.settlements] == [
         ("Filled", 20),

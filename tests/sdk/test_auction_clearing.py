@@ -38,7 +38,9 @@ class Expected:
 
 def brute_force(orders: list[BookOrder], reference: int) -> Expected:
     """The rule evaluated at every price from one below the lowest limit to one above the highest (V is 0
-    outside), and the allocation by sorting each side by price, then arrival."""
+    outside): most volume, least surplus, then market pressure as its definition reads (the bids above
+    and the asks below the price fit in the volume), then the reference; and the allocation by sorting
+    each side by price, then arrival."""
     live = [o for o in orders if o.lots > 0]
     if not live:
         return Expected(NO_CLEARING, [0] * len(orders))
@@ -58,7 +60,10 @@ def brute_force(orders: list[BookOrder], reference: int) -> Expected:
     surplus = min(s for v, s in table.values() if v == volume)
     best = [p for p, (v, s) in table.items() if (v, s) == (volume, surplus)]
     assert best == list(range(best[0], best[-1] + 1)), "the optimal prices are not one interval"
-    low, high = best[0], best[-1]
+    pressure = [p for p in best if demand(p + 1) <= volume and supply(p - 1) <= volume]
+    assert pressure, "market pressure left no price"
+    assert pressure == list(range(pressure[0], pressure[-1] + 1)), "the pressure prices are not one interval"
+    low, high = pressure[0], pressure[-1]
     price = min(max(reference, low), high) if reference else (low + high) // 2
     bid_price = max(p for p in prices if demand(p) >= volume)
     ask_price = min(p for p in prices if supply(p) >= volume)
@@ -70,6 +75,10 @@ def brute_force(orders: list[BookOrder], reference: int) -> Expected:
             allotted[i] = min(orders[i].lots, left)
             left -= allotted[i]
         assert left == 0
+    # The rule's property: an order priced beyond the price fills completely.
+    for order, filled in zip(orders, allotted, strict=True):
+        if order.price > price if order.side is Side.BID else order.price < price:
+            assert filled == order.lots, f"{order} is priced beyond {price} and gets {filled}"
     clearing = Clearing(
         price=price,
         volume=volume,
@@ -81,6 +90,8 @@ def brute_force(orders: list[BookOrder], reference: int) -> Expected:
         ask_marginal=volume - supply(ask_price - 1),
         low=low,
         high=high,
+        optimal_low=best[0],
+        optimal_high=best[-1],
     )
     return Expected(clearing, allotted)
 
@@ -96,13 +107,35 @@ def check(orders: list[BookOrder], reference: int, context: str) -> Clearing:
         for order, filled in zip(orders, expected.fills, strict=True):
             if filled:
                 assert order.price >= got.price if order.side is Side.BID else order.price <= got.price
+            # Only orders limited exactly at the price are rationed.
+            if order.price > got.price if order.side is Side.BID else order.price < got.price:
+                assert filled == order.lots, context
         for side in Side:
             assert sum(f for o, f in zip(orders, expected.fills, strict=True) if o.side is side) == got.volume
     return got
 
 
+def mirrored_book(rng: random.Random) -> tuple[list[BookOrder], int]:
+    """Asks mirroring the bids around ``m + 1/2`` (a bid of ``q`` at ``x``, an ask of ``q`` at ``2m + 1 - x``)
+    in random arrival order: the volume peaks at ``m`` and ``m + 1`` alike, with no surplus when nobody bids
+    at ``m``, else with the surplus changing sides between them; sometimes one stray order."""
+    m = rng.randint(1, 40)
+    orders: list[BookOrder] = []
+    for _ in range(rng.randint(1, 7)):
+        x, lots = rng.randint(max(1, m - 4), min(m + 4, 2 * m)), rng.choice([1, 2, 3, 5, 8])
+        for order in (BookOrder(Side.BID, x, lots), BookOrder(Side.ASK, 2 * m + 1 - x, lots)):
+            orders.insert(rng.randint(0, len(orders)), order)
+    if rng.random() < 0.25:
+        orders.append(BookOrder(rng.choice(list(Side)), rng.randint(1, 2 * m + 3), 1))
+    return orders, rng.choice([0, m, m + 1, rng.randint(1, 2 * m + 3)])
+
+
 def random_book(rng: random.Random) -> tuple[list[BookOrder], int]:
-    shape = rng.choice(["dense", "sparse", "one-price", "bids-only", "asks-only", "one", "high", "huge"])
+    shape = rng.choice(
+        ["dense", "sparse", "one-price", "bids-only", "asks-only", "one", "high", "huge", "mirrored"]
+    )
+    if shape == "mirrored":
+        return mirrored_book(rng)
     count = 1 if shape == "one" else rng.randint(0, 24)
     base = MAX_PRICE_TICKS - 60 if shape == "high" else 1
     span = {"dense": 12, "sparse": 60, "one-price": 1}.get(shape, 30)
@@ -121,11 +154,27 @@ def random_book(rng: random.Random) -> tuple[list[BookOrder], int]:
 def test_random_books_match_the_brute_force() -> None:
     rng = random.Random(SEED)
     executed = 0
+    # Books per outcome of market pressure: the whole optimal interval (no surplus), its highest or lowest
+    # price (one side long throughout), two prices (the surplus changes sides).
+    outcomes = {"whole": 0, "highest": 0, "lowest": 0, "two": 0}
     for n in range(RANDOM_BOOKS):
         orders, reference = random_book(rng)
         cleared = check(orders, reference, f"seed {SEED} book {n}: {orders} reference {reference}")
         executed += cleared.volume > 0
+        if not cleared.volume:
+            continue
+        narrower = (cleared.low, cleared.high) != (cleared.optimal_low, cleared.optimal_high)
+        if cleared.demand == cleared.supply:
+            assert not narrower
+            outcomes["whole"] += 1
+        elif narrower and cleared.low == cleared.high == cleared.optimal_high:
+            outcomes["highest"] += 1
+        elif narrower and cleared.low == cleared.high == cleared.optimal_low:
+            outcomes["lowest"] += 1
+        elif cleared.high == cleared.low + 1:
+            outcomes["two"] += 1
     assert executed > RANDOM_BOOKS // 3  # the generator mostly makes books that cross
+    assert min(outcomes.values()) > RANDOM_BOOKS // 50, outcomes
 
 
 def b(price: int, lots: int) -> BookOrder:
@@ -156,22 +205,51 @@ def test_the_middle_of_the_interval_without_a_reference_and_the_closest_price_wi
 def test_volume_first_then_surplus() -> None:
     # Bids 10 at 100 and 10 at 90; asks 12 at 95: 95..100 executes 10 (surplus 2), 90..94 executes 0.
     cleared = check([b(100, 10), b(90, 10), a(95, 12)], 0, "")
-    assert (cleared.volume, cleared.low, cleared.high) == (10, 95, 100)
+    assert (cleared.volume, cleared.optimal_low, cleared.optimal_high) == (10, 95, 100)
+    # Sell surplus at each of them: market pressure takes the lowest, the asks' limit.
+    assert (cleared.low, cleared.high, cleared.price) == (95, 95, 95)
     assert (cleared.ask_marginal_price, cleared.ask_marginal) == (95, 10)
     # 97..98 and 99..100 both execute 6; 99..100 has the smaller surplus (1 instead of 4).
     cleared = check([b(100, 6), b(98, 4), a(97, 6), a(99, 1)], 0, "")
-    assert (cleared.volume, cleared.low, cleared.high, cleared.price) == (6, 99, 100, 99)
+    assert (cleared.volume, cleared.optimal_low, cleared.optimal_high, cleared.price) == (6, 99, 100, 99)
     assert (cleared.demand, cleared.supply) == (6, 7)
+
+
+def test_market_pressure_prices_at_the_long_sides_limit() -> None:
+    # Bid 10 @ 200, ask 5 @ 100: 100..200 all execute 5 with 5 lots of buy surplus. Only at 200 does
+    # every bid priced above the price fill (none is), so the price is 200 whatever the reference; the
+    # bid at exactly 200 is the one rationed.
+    orders = [b(200, 10), a(100, 5)]
+    for reference in (0, 1, 150, 200, MAX_PRICE_TICKS):
+        cleared = check(orders, reference, str(reference))
+        assert (cleared.price, cleared.optimal_low, cleared.optimal_high) == (200, 100, 200)
+        assert fills(orders, cleared) == [5, 5]
+    # The mirror image: sell surplus throughout gives the lowest price.
+    orders = [a(100, 10), b(200, 5)]
+    assert [check(orders, r, str(r)).price for r in (0, 150, 300)] == [100, 100, 100]
+    assert fills(orders, clear(aggregate(orders), 0)) == [5, 5]
+
+
+def test_market_pressure_keeps_the_two_prices_where_the_surplus_changes_sides() -> None:
+    # Asks 5 @ 5 and 2 @ 11, bids 2 @ 10 and 5 @ 15: 5..15 all execute 5 with a surplus of 2, on the buy
+    # side up to 10 and on the sell side from 11. Only 10 and 11 fill every order priced better: the
+    # reference picks one (the lower without one), and the orders at the price get nothing.
+    orders = [a(5, 5), a(11, 2), b(10, 2), b(15, 5)]
+    for reference, price in ((0, 10), (3, 10), (10, 10), (11, 11), (99, 11)):
+        cleared = check(orders, reference, str(reference))
+        assert (cleared.price, cleared.low, cleared.high) == (price, 10, 11)
+        assert (cleared.optimal_low, cleared.optimal_high) == (5, 15)
+        assert fills(orders, cleared) == [5, 0, 0, 5]
 
 
 def test_the_long_side_is_rationed_by_price_then_time() -> None:
     # Demand 10 at 200 (two bids, the first one in time first), supply 6 at 100: the interval is
-    # 100..200 with 4 lots of buy surplus everywhere; the price is its middle, and the bids at 200 (the
-    # bids' marginal price) share the 6 lots in arrival order.
+    # 100..200 with 4 lots of buy surplus everywhere; market pressure prices at 200, and the bids there
+    # (the bids' marginal price) share the 6 lots in arrival order.
     orders = [b(200, 4), b(200, 6), a(100, 6)]
     cleared = check(orders, 0, "")
     assert (cleared.price, cleared.volume, cleared.bid_marginal_price, cleared.bid_marginal) == (
-        150,
+        200,
         6,
         200,
         6,
@@ -187,10 +265,19 @@ def test_huge_quantities_and_top_prices() -> None:
     big = U64_MAX // 2
     orders = [b(MAX_PRICE_TICKS, big), b(MAX_PRICE_TICKS - 1, big), a(1, U64_MAX)]
     cleared = clear(aggregate(orders), 0)
-    assert (cleared.volume, cleared.low, cleared.high) == (2 * big, 1, MAX_PRICE_TICKS - 1)
-    assert cleared.price == MAX_PRICE_TICKS // 2
+    assert (cleared.volume, cleared.optimal_low, cleared.optimal_high) == (2 * big, 1, MAX_PRICE_TICKS - 1)
+    # One lot of sell surplus at every one of them: the lowest, 1, whatever the reference.
+    assert (cleared.price, cleared.low, cleared.high) == (1, 1, 1)
     assert fills(orders, cleared) == [big, big, 2 * big]
-    assert clear(aggregate(orders), MAX_PRICE_TICKS).price == MAX_PRICE_TICKS - 1
+    assert clear(aggregate(orders), MAX_PRICE_TICKS).price == 1
+    orders = [b(MAX_PRICE_TICKS, big), b(MAX_PRICE_TICKS - 1, big + 1), a(1, U64_MAX)]
+    cleared = check(orders, MAX_PRICE_TICKS, "")
+    assert (cleared.price, cleared.volume, cleared.low, cleared.high) == (
+        MAX_PRICE_TICKS - 1,
+        U64_MAX,
+        1,
+        MAX_PRICE_TICKS - 1,
+    )
     with pytest.raises(ValueError, match="do not fit in 64 bits"):
         clear(aggregate([b(5, U64_MAX), b(6, 1), a(5, 1)]), 0)
     with pytest.raises(ValueError, match="out of range"):

@@ -6,17 +6,26 @@ Quantities are lots and prices ticks, as on chain. For a price ``p``:
 * ``D(p)``: lots bid at a limit ``>= p`` (demand), ``S(p)``: lots asked at a limit ``<= p`` (supply);
 * ``V(p) = min(D(p), S(p))``: the lots that can execute at ``p``; ``|D(p) - S(p)|``: the surplus.
 
-The clearing price maximises ``V``; among those prices, it minimises the surplus; the prices left form
-one interval ``[low, high]`` (``V`` is unimodal, ``D - S`` non-increasing) and the price is the one
-closest to the reference (the market's previous clearing price): ``clamp(reference, low, high)``, or
-without a reference the middle of the interval, ``low + (high - low) // 2``. ``V == 0`` at every price
-executes nothing (price 0).
+1. The clearing price maximises ``V`` (the maximum: ``V*``).
+2. Among those prices, it minimises the surplus; the prices left form one interval ``[optimal_low,
+   optimal_high]`` (``V`` is unimodal, ``D - S`` non-increasing).
+3. Market pressure: among those, only the prices at which every order priced strictly better than the
+   price executes fully, ``D(p + 1) <= V*`` and ``S(p - 1) <= V*``. They form one non-empty interval
+   ``[low, high]``: the highest optimal price when demand exceeds supply at all of them, the lowest when
+   supply does, the two prices around the switch when the surplus changes sides, and the whole interval
+   when there is no surplus.
+4. The price is the one closest to the reference (the market's previous clearing price):
+   ``clamp(reference, low, high)``, or without a reference the middle, ``low + (high - low) // 2``.
+
+``V == 0`` at every price executes nothing (price 0). The proof that step 3 leaves one non-empty interval
+is in the program's core (``crates/order-book/src/auction/price.rs``).
 
 Rationing: each side executes ``V`` lots by price-time priority. The bids' marginal price ``pb`` is the
 highest price with ``D(pb) >= V``: every bid above ``pb`` executes fully, the bids at exactly ``pb`` share
 ``V - D(pb + 1)`` lots in the order they joined the auction, the rest nothing. The asks mirror it with
 ``pa``, the lowest price with ``S(pa) >= V``. Always ``pa <= price <= pb``: nobody trades beyond their
-limit, and everyone trades at the one price.
+limit, and everyone trades at the one price. By step 3, every bid above the price and every ask below it
+fills completely: only orders limited exactly at the price are ever partly filled.
 
 Like the program, :func:`clear` looks at each level price and each gap between consecutive levels (the
 prices strictly between them, where ``D`` and ``S`` are constant) once: O(levels).
@@ -71,16 +80,22 @@ class Clearing:
     supply: int
     """``S(price)`` (0 with no price)."""
     bid_marginal_price: int
-    """``pb``: the highest price with ``D(pb) >= volume`` (0 with no price)."""
+    """``pb``: the highest price with ``D(pb) >= volume`` (0 with no price); bids above it fill, bids below
+    it get nothing. Above the price, the bids at ``pb`` fill completely too."""
     bid_marginal: int
     """Lots the bids limited exactly at ``pb`` share by time priority: ``volume - D(pb + 1)``."""
     ask_marginal_price: int
-    """``pa``: the lowest price with ``S(pa) >= volume`` (0 with no price)."""
+    """``pa``: the lowest price with ``S(pa) >= volume`` (0 with no price); the mirror image."""
     ask_marginal: int
     """Lots the asks limited exactly at ``pa`` share by time priority: ``volume - S(pa - 1)``."""
     low: int = 0
-    """Lowest price that maximises the volume with the least surplus (0 when nothing executes)."""
+    """Lowest price the reference chooses from: optimal (most volume, least surplus) and under market
+    pressure (0 when nothing executes)."""
     high: int = 0
+    """Highest such price."""
+    optimal_low: int = 0
+    """Lowest price that maximises the volume with the least surplus (before market pressure)."""
+    optimal_high: int = 0
     """Highest such price."""
 
 
@@ -142,6 +157,9 @@ def clear(levels: Sequence[AuctionLevel], reference: int) -> Clearing:
     ``reference`` the previous clearing price (0: none)."""
     points = curve(levels)
     best_volume, best_surplus, low, high = 0, 0, 0, 0
+    # Within the optimal interval: the last price where demand is long, the first where supply is (0:
+    # none). ``D - S`` only falls, so the prices where demand is long come first.
+    demand_long_to, supply_long_from = 0, 0
     for i, point in enumerate(points):
         segments = [(point.price, point.price, point)]
         following = levels[i + 1].price if i + 1 < len(levels) else None
@@ -155,11 +173,24 @@ def clear(levels: Sequence[AuctionLevel], reference: int) -> Clearing:
                 continue
             if volume > best_volume or (volume == best_volume and surplus < best_surplus):
                 best_volume, best_surplus, low, high = volume, surplus, start, end
+                demand_long_to, supply_long_from = 0, 0
             elif volume == best_volume and surplus == best_surplus:
                 high = end
+            else:
+                continue
+            if segment.demand > segment.supply:
+                demand_long_to = end
+            elif segment.demand < segment.supply and not supply_long_from:
+                supply_long_from = start
     if best_volume == 0:
         return NO_CLEARING
-    price = min(max(reference, low), high) if reference else low + (high - low) // 2
+    # Market pressure: the prices where every order priced better than the price fills.
+    pressure_low, pressure_high = demand_long_to or low, supply_long_from or high
+    price = (
+        min(max(reference, pressure_low), pressure_high)
+        if reference
+        else pressure_low + (pressure_high - pressure_low) // 2
+    )
     bid_price, bid_marginal = _marginal(((p.price, p.demand) for p in reversed(points)), best_volume)
     ask_price, ask_marginal = _marginal(((p.price, p.supply) for p in points), best_volume)
     return Clearing(
@@ -171,8 +202,10 @@ def clear(levels: Sequence[AuctionLevel], reference: int) -> Clearing:
         bid_marginal=bid_marginal,
         ask_marginal_price=ask_price,
         ask_marginal=ask_marginal,
-        low=low,
-        high=high,
+        low=pressure_low,
+        high=pressure_high,
+        optimal_low=low,
+        optimal_high=high,
     )
 
 
