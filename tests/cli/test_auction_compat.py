@@ -49,18 +49,19 @@ def test_an_auction_on_both_nodes(tmp_path: Path, any_market: Market) -> None:
 
     reach_cluster_time(scene.url, (epoch + 1) * EPOCH_SECS + 1)
     (cranked,) = ok(*scene.cli(reg, "auction", "crank", "--zone", z))["epochs"]
-    # 0.1 kWh executes at every price from 0.150 to 0.160; no reference yet: the middle.
+    # 0.1 kWh executes at every price from 0.150 to 0.160 with 0.1 of sell surplus throughout: market
+    # pressure takes the lowest, Alice's limit (at which only her ask, priced at the price, is rationed).
     assert (cranked["epoch"], cranked["price"], cranked["volume_kwh"], cranked["settled"]) == (
         epoch,
-        "0.155000",
+        "0.150000",
         "0.100",
         True,
     )
     shown = ok(*scene.cli(reg, "auction", "show", str(epoch), "--zone", z))
-    assert (shown["state"], shown["price"], shown["recomputed_matches"]) == ("SETTLED", "0.155000", True)
+    assert (shown["state"], shown["price"], shown["recomputed_matches"]) == ("SETTLED", "0.150000", True)
     (balance,) = ok(*scene.cli(alice, "order", "list", z))["balances"]
     assert (balance["quote_free"], balance["grid_free"], balance["grid_locked"]) == (
-        "0.015500",
+        "0.015000",
         "0.000000000",
         "0.100000000",
     )

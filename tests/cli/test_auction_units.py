@@ -73,14 +73,15 @@ def test_epochs_without_orders() -> None:
 
 
 def test_a_half_settled_epoch_and_the_reference_it_used() -> None:
-    levels = [AuctionLevel(100, 0, 10), AuctionLevel(110, 14, 0)]
+    # 100..110 all execute 10 with no surplus: the reference chooses.
+    levels = [AuctionLevel(100, 0, 10), AuctionLevel(110, 10, 0)]
     fixed = account(
         EpochState.PRICE_FIXED,
         levels,
         reference_price=107,
         clearing_price=107,
         volume_lots=10,
-        demand_lots=14,
+        demand_lots=10,
         supply_lots=10,
         bid_marginal_price=110,
         ask_marginal_price=100,

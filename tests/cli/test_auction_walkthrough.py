@@ -185,7 +185,8 @@ def test_a_periodic_market_from_creation_to_a_cranked_epoch(tmp_path: Path, mark
     assert carols["balances"][0]["quote_locked"] == "0.104208"
 
     # Asks 1.0 kWh at 0.10 and 0.5 at 0.12; bids 0.8 at 0.13 and 0.6 at 0.11. 1.0 kWh executes at every
-    # price from 0.100 to 0.110 (buy surplus 0.4 throughout): no reference yet, so the middle, 0.105.
+    # price from 0.100 to 0.110 with 0.4 of buy surplus throughout: market pressure takes the highest,
+    # 0.110, the only one at which Carol's bid (priced above it) fills completely.
     shown = run_json(
         "solgrid auction show", *scene.cli(reg, "auction", "show", "--zone", z), of={"curve": "curve"}
     )
@@ -195,7 +196,7 @@ def test_a_periodic_market_from_creation_to_a_cranked_epoch(tmp_path: Path, mark
         True,
         4,
     )
-    assert (shown["price"], shown["price_ticks"], shown["volume_kwh"]) == ("0.105000", 105, "1.000")
+    assert (shown["price"], shown["price_ticks"], shown["volume_kwh"]) == ("0.110000", 110, "1.000")
     assert (shown["demand_kwh"], shown["supply_kwh"]) == ("1.400", "1.000")
     assert (shown["bid_marginal_price"], shown["ask_marginal_price"]) == ("0.110000", "0.100000")
     curve = [
@@ -206,14 +207,13 @@ def test_a_periodic_market_from_creation_to_a_cranked_epoch(tmp_path: Path, mark
         (130, "0.800", "0.000", "0.800", "1.500", "0.800"),
         (120, "0.000", "0.500", "0.800", "1.500", "0.800"),
         (110, "0.600", "0.000", "1.400", "1.000", "1.000"),
-        (105, "0.000", "0.000", "1.400", "1.000", "1.000"),
         (100, "0.000", "1.000", "1.400", "1.000", "1.000"),
     ]
-    assert [c["clearing"] for c in shown["curve"]] == [False, False, False, True, False]
+    assert [c["clearing"] for c in shown["curve"]] == [False, False, True, False]
     text = run_text(*scene.cli(reg, "auction", "show", "--zone", z))
-    assert "indicative price (if the auction closed now): 0.105000 per kWh" in text
+    assert "indicative price (if the auction closed now): 0.110000 per kWh" in text
     (marked,) = [x for x in text.splitlines() if x.endswith("<- indicative")]
-    assert marked.split()[0] == "0.105000"
+    assert marked.split()[0] == "0.110000"
     detail = run_json("solgrid market show", *scene.cli(reg, "market", "show", z), of={"epochs": "epochs"})
     assert (detail["current_epoch"], detail["auction_orders"], detail["auctions_settled"]) == (epoch, 4, 0)
     assert [
@@ -249,17 +249,17 @@ def test_a_periodic_market_from_creation_to_a_cranked_epoch(tmp_path: Path, mark
     ]
     reference = clear(aggregate(book), 0)
     assert (cleared.price, cleared.volume_lots, cleared.bid_marginal_lots) == (
-        105,
+        110,
         10,
         reference.bid_marginal,
     )
-    assert reference.price == 105 and reference.bid_marginal == 2
+    assert reference.price == 110 and reference.bid_marginal == 2
     fills = {s.index: (s.filled_lots, s.fee, s.outcome.name) for c in chunks for s in c.settlements}
     assert fills == {
-        0: (10, 210, "FILLED"),  # alice: 105,000 atoms, 20 bps
+        0: (10, 220, "FILLED"),  # alice: 110,000 atoms, 20 bps
         1: (0, 0, "EXPIRED"),  # bob, this auction only: refunded
-        2: (8, 168, "FILLED"),  # carol: bids above the marginal price fill completely
-        3: (2, 42, "PARTIALLY_FILLED_ROLLED"),  # dave: the 2 lots left at 0.11; 4 roll
+        2: (8, 176, "FILLED"),  # carol: bids above the clearing price fill completely
+        3: (2, 44, "PARTIALLY_FILLED_ROLLED"),  # dave, at the price: the 2 lots left; 4 roll
     }
 
     assert "nothing to crank" in run_text(*scene.cli(reg, "auction", "crank", "--zone", z))
@@ -272,17 +272,17 @@ def test_a_periodic_market_from_creation_to_a_cranked_epoch(tmp_path: Path, mark
         "SETTLED",
         False,
         True,
-        "0.105000",
+        "0.110000",
     )
     assert (shown["settled_orders"], shown["matched_orders"], shown["rolled_orders"], shown["fees"]) == (
         5,
         3,
         1,
-        "0.000420",
+        "0.000440",
     )
-    assert [c["price_ticks"] for c in shown["curve"] if c["clearing"]] == [105]
+    assert [c["price_ticks"] for c in shown["curve"] if c["clearing"]] == [110]
     text = run_text(*scene.cli(reg, "auction", "show", str(epoch), "--zone", z))
-    assert "clearing price: 0.105000 per kWh, 1.000 kWh executed" in text
+    assert "clearing price: 0.110000 per kWh, 1.000 kWh executed" in text
     assert "recomputed from the levels with the clearing rule: the same result" in text
     assert any(x.endswith("<- clearing") for x in text.splitlines())
 
@@ -293,38 +293,38 @@ def test_a_periodic_market_from_creation_to_a_cranked_epoch(tmp_path: Path, mark
     # Dave's 4 lots lock again at 0.11 with their maker fee: 44,000 + 88.
     assert daves["balances"][0]["quote_locked"] == "0.044088"
     (alices,) = run_json("solgrid order list", *scene.cli(alice, "order", "list", z))["balances"]
-    assert (alices["quote_free"], alices["grid_locked"]) == ("0.104790", "0.000000000")
+    assert (alices["quote_free"], alices["grid_locked"]) == ("0.109780", "0.000000000")
     (bobs,) = run_json("solgrid order list", *scene.cli(bob, "order", "list", z))["balances"]
     assert (bobs["grid_free"], bobs["grid_locked"]) == ("0.500000000", "0.000000000")
     (carols,) = run_json("solgrid order list", *scene.cli(carol, "order", "list", z))["balances"]
-    # Carol paid 84,000 + 168 of her 104,208 lock; the rest and the cancelled bid's 18,036 are free.
+    # Carol paid 88,000 + 176 of her 104,208 lock; the rest and the cancelled bid's 18,036 are free.
     assert (carols["grid_free"], carols["quote_free"], carols["quote_locked"]) == (
         "0.800000000",
-        "0.038076",
+        "0.034068",
         "0.000000",
     )
     detail = run_json("solgrid market show", *scene.cli(reg, "market", "show", z))
     assert (detail["last_clearing_price"], detail["last_settled_epoch"], detail["auctions_settled"]) == (
-        "0.105000",
+        "0.110000",
         epoch,
         1,
     )
     assert (detail["volume_kwh"], detail["trade_count"], detail["fees_uncollected"]) == (
         "1.000",
         2,
-        "0.000420",
+        "0.000440",
     )
     one_line_error(
         invoke(*scene.cli(reg, "auction", "show", str(epoch + 5), "--zone", z)), 1, "has not started"
     )
     account = fetch_epoch(scene.url, address, epoch)
     assert account is not None and account.header.state is EpochState.SETTLED
-    assert (account.header.cursor, account.header.order_count, account.header.clearing_price) == (5, 5, 105)
+    assert (account.header.cursor, account.header.order_count, account.header.clearing_price) == (5, 5, 110)
 
-    # The next epoch: Alice asks 0.5 kWh at 0.10 against Dave's rolled 0.4 at 0.11. Every price from
-    # 0.100 to 0.110 executes 0.4 kWh with the same surplus; the previous clearing price, 0.105, is in
-    # that interval, so it is the price again. `auction crank` finishes it.
-    assert place(alice, "sell", "0.5", "0.10")["epoch"] == epoch + 1
+    # The next epoch: Alice asks 0.4 kWh at 0.10 against Dave's rolled 0.4 at 0.11. Every price from
+    # 0.100 to 0.110 executes 0.4 kWh with no surplus, so everyone fills at any of them and the
+    # previous clearing price, 0.110, is chosen again. `auction crank` finishes it.
+    assert place(alice, "sell", "0.4", "0.10")["epoch"] == epoch + 1
     reach_cluster_time(scene.url, (epoch + 2) * EPOCH_SECS + 1)
     cranked = run_json(
         "solgrid auction crank", *scene.cli(reg, "auction", "crank", "--zone", z), of={"epochs": "epochs"}
@@ -333,7 +333,7 @@ def test_a_periodic_market_from_creation_to_a_cranked_epoch(tmp_path: Path, mark
     assert (done["epoch"], done["cleared"], done["price"], done["volume_kwh"]) == (
         epoch + 1,
         True,
-        "0.105000",
+        "0.110000",
         "0.400",
     )
     assert (done["chunks"], done["settled_orders"], done["settled"], len(done["signatures"])) == (
@@ -344,8 +344,8 @@ def test_a_periodic_market_from_creation_to_a_cranked_epoch(tmp_path: Path, mark
     )
     shown = run_json("solgrid auction show", *scene.cli(reg, "auction", "show", str(epoch + 1), "--zone", z))
     assert (shown["reference_price"], shown["price"], shown["recomputed_matches"]) == (
-        "0.105000",
-        "0.105000",
+        "0.110000",
+        "0.110000",
         True,
     )
     assert run_json("solgrid order list", *scene.cli(dave, "order", "list", z))["orders"] == []
@@ -357,7 +357,7 @@ def test_a_periodic_market_from_creation_to_a_cranked_epoch(tmp_path: Path, mark
     assert sorted(clearings) == [epoch, epoch + 1]
     for number, cleared_event in clearings.items():
         assert matches(cleared_event, recompute(events, address, number)), number
-    assert [o.lots for o in auction_orders(events, address, epoch + 1)] == [4, 5]  # Dave's rolled 4 first
+    assert [o.lots for o in auction_orders(events, address, epoch + 1)] == [4, 4]  # Dave's rolled 4 first
 
 
 def test_continuous_markets_refuse_the_auction_options(scene: Scene, tmp_path: Path) -> None:

@@ -271,7 +271,7 @@ def test_huge_quantities_and_top_prices() -> None:
     assert fills(orders, cleared) == [big, big, 2 * big]
     assert clear(aggregate(orders), MAX_PRICE_TICKS).price == 1
     orders = [b(MAX_PRICE_TICKS, big), b(MAX_PRICE_TICKS - 1, big + 1), a(1, U64_MAX)]
-    cleared = check(orders, MAX_PRICE_TICKS, "")
+    cleared = clear(aggregate(orders), MAX_PRICE_TICKS)  # no surplus: the reference chooses
     assert (cleared.price, cleared.volume, cleared.low, cleared.high) == (
         MAX_PRICE_TICKS - 1,
         U64_MAX,

@@ -55,7 +55,7 @@ def test_placed_rolled_and_cancelled_orders_in_index_order() -> None:
     events = [
         cleared(6, 101, 5),
         settled(6, [(0, Side.BID, 105, 4)]),
-        placed(7, 1, Side.ASK, 100, 5),
+        placed(7, 1, Side.ASK, 100, 4),
         placed(7, 2, Side.BID, 103, 2),
         placed(7, 0, Side.BID, 99, 1, market=OTHER),  # another market
         placed(8, 0, Side.ASK, 1, 1),  # a later epoch
@@ -63,15 +63,16 @@ def test_placed_rolled_and_cancelled_orders_in_index_order() -> None:
     ]
     assert auction_orders(events, MARKET, 7) == [
         BookOrder(Side.BID, 105, 4),
-        BookOrder(Side.ASK, 100, 5),
+        BookOrder(Side.ASK, 100, 4),
         BookOrder(Side.BID, 103, 0),
     ]
     assert reference_price(events, MARKET, 7) == 101
     result = recompute(events, MARKET, 7)
-    assert (result.price, result.volume) == (101, 4)  # the interval 100..105, clamped to the reference
+    # 100..105 all execute 4 with no surplus: the reference chooses.
+    assert (result.price, result.volume) == (101, 4)
     program = cleared(7, 101, 4)
     assert not matches(program, result)  # its marginal fields are zero here: a mismatch is reported
-    full = EpochCleared(MARKET, 1, 7, 0, 0, 101, 4, 4, 5, 4, 5, 105, 4, 100, 4, 101, 2, 2, 0)
+    full = EpochCleared(MARKET, 1, 7, 0, 0, 101, 4, 4, 4, 4, 4, 105, 4, 100, 4, 101, 2, 2, 0)
     assert matches(full, result)
 
 
