@@ -22,6 +22,7 @@ FULLY_DOCUMENTED_MODULES = {
     "solgrid.cli.market_cmd",
     "solgrid.cli.order_cmd",
     "solgrid.cli.book_cmd",
+    "solgrid.cli.auction_cmd",
     "solgrid.cli.funds_cmd",
     "solgrid.cli.build_cmd",
     "solgrid.cli.deploy_cmd",
@@ -51,7 +52,7 @@ def test_fully_documented_commands_name_every_argument_and_option() -> None:
                     assert f"`{flag}" in text or f" {flag}" in text, (path, flag)
         assert "```sh\nsolgrid " + path.removeprefix("solgrid ") in text, (path, "no example")
         checked += 1
-    assert checked == 37
+    assert checked == 39
 
 
 def test_every_wallet_command_documents_its_json() -> None:

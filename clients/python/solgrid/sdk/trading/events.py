@@ -291,7 +291,7 @@ class EpochCleared:
     ask_marginal_lots: int
     reference_price: int
     orders: int
-    """Order slots of the epoch (cancelled ones included): what settlement walks."""
+    """Live orders in the auction."""
     levels: int
     timestamp: int
 
