@@ -566,8 +566,11 @@ event!(
         market: Address,
         payer: Address,
         epoch: PodU64,
-        from: PodU32,
-        to: PodU32,
+        /// The chunk's first order index.
+        from_index: PodU32,
+        /// One past its last order index (the epoch's cursor afterwards).
+        to_index: PodU32,
+        /// The epoch is settled.
         done: u8,
         lamports_paid: PodU64,
         timestamp: PodI64,

@@ -935,8 +935,8 @@ fn events() {
     event::<EpochSettled>(
         &idl,
         "EpochSettled",
-        rust_layout_then_vec!(EpochSettled; market, payer, epoch, from, to, done, lamports_paid,
-            timestamp; settlements),
+        rust_layout_then_vec!(EpochSettled; market, payer, epoch, from_index, to_index, done,
+            lamports_paid, timestamp; settlements),
     );
 
     // The trailing vectors hold the book's records.
