@@ -137,6 +137,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     } else {
         (epoch_1, epoch_0)
     };
+    // The other slot is not written, but both are bound (and writable, as the IDL lists them).
+    checks::writable(other)?;
     // SAFETY: read only for its binding; no mutable view of it exists.
     unsafe { state::epoch_header(program_id, other, &market_key, 1 - slot)? };
     // Ready the slot for `E` (a reset is written in place and survives the growth) and make room.
