@@ -19,12 +19,12 @@ from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from trading_support import Scene, Wallet, mint_quote, new_scene, reach_cluster_time, settle_grid, user
-from wallet_support import Market, invoke, one_line_error
+from wallet_support import Market, invoke, invoke_json, one_line_error
 
 from solgrid.sdk.clock import cluster_time
 from solgrid.sdk.trading import AuctionEpoch, EpochCleared, EpochState, Side, TradingClient, TradingEvent
 from solgrid.sdk.trading.clearing import BookOrder, aggregate, clear
-from solgrid.sdk.trading.crank import CrankReport, crank_epoch
+from solgrid.sdk.trading.crank import CrankReport, crank_epoch, epoch_steps, send_steps
 from solgrid.sdk.trading.replay import auction_orders, fetch_market_events, matches, recompute
 
 EPOCH_SECS = 900
@@ -220,6 +220,12 @@ def test_a_periodic_market_from_creation_to_a_cranked_epoch(tmp_path: Path, mark
         (e["epoch"], e["state"], e["live_orders"], e["bid_kwh"], e["ask_kwh"]) for e in detail["epochs"]
     ] == [(epoch, "COLLECTING", 4, "1.400", "1.500")]
 
+    text = run_text(*scene.cli(reg, "market", "show", z))
+    assert "mode:        periodic: a call auction per 15 min epoch (one clearing price per epoch)" in text
+    assert f"auction:     epoch {epoch}: COLLECTING, 4 orders: bids 1.400 kWh, asks 1.500 kWh" in text
+    assert "fees:        maker 20 bps, paid by both sides of every auction trade" in text
+    assert "clearings:   0 epochs settled; last clearing price -" in text
+
     # The gate closes: orders are committed, the auction waits for a crank.
     reach_cluster_time(scene.url, (epoch + 1) * EPOCH_SECS + 1)
     one_line_error(invoke(*scene.cli(dave, "order", "cancel", "3", z)), 1, "committed to the auction")
@@ -232,7 +238,7 @@ def test_a_periodic_market_from_creation_to_a_cranked_epoch(tmp_path: Path, mark
     assert all(r.settled for r in reports)
     (cleared,) = [r.cleared for r in reports if r.cleared is not None]
     chunks = [c for r in reports for c in r.chunks]
-    assert sorted(c.from_ for c in chunks) == [0, 2, 4] and sum(c.done for c in chunks) == 1
+    assert sorted(c.from_index for c in chunks) == [0, 2, 4] and sum(c.done for c in chunks) == 1
     settled = sorted(s.index for c in chunks for s in c.settlements)
     assert settled == [0, 1, 2, 3]  # each once; index 4 was cancelled
     book = [
@@ -399,3 +405,73 @@ def test_continuous_markets_refuse_the_auction_options(scene: Scene, tmp_path: P
     assert "mode:        continuous (orders match on arrival)" in run_text(
         *scene.cli(carol, "market", "show", z)
     )
+
+
+def test_a_crank_behind_by_an_epoch_and_a_crank_that_lost_a_race(tmp_path: Path, market: Market) -> None:
+    scene: Scene = new_scene(market, tmp_path)
+    z, reg = str(scene.zone_id), scene.regulator
+    invoke_json(
+        *scene.cli(reg, "market", "create", z, "--quote-mint", str(scene.quote_mint)),
+        "--tick-size",
+        "1000",
+        "--lot-size-wh",
+        "100",
+        "--periodic",
+        str(EPOCH_SECS),
+    )
+    address = TradingClient().market_pda(scene.zone_id, scene.quote_mint).address
+    alice = user(scene, tmp_path, "alice", "prosumer")
+    settle_grid(scene, tmp_path, alice, [1500])
+    epoch = now(scene.url) // EPOCH_SECS + 1
+    reach_cluster_time(scene.url, epoch * EPOCH_SECS + 5)
+    for price in ("0.10", "0.11", "0.12"):
+        invoke_json(*scene.cli(alice, "order", "sell", z, "--kwh", "0.1", "--price", price))
+
+    # Nobody cranked for a whole epoch: the current epoch's account still holds this one.
+    reach_cluster_time(scene.url, (epoch + 2) * EPOCH_SECS + 1)
+    one_line_error(
+        invoke(*scene.cli(alice, "order", "sell", z, "--kwh", "0.1", "--price", "0.1")),
+        1,
+        f"epoch {epoch} of the market of grid zone {z} is not settled yet",
+    )
+
+    async def crank() -> tuple[CrankReport, CrankReport, CrankReport]:
+        client = TradingClient()
+        async with AsyncClient(scene.url, commitment=Confirmed) as rpc:
+            state = await client.fetch_market(rpc, address)
+            assert state is not None
+            account = await client.fetch_epoch(rpc, state, epoch)
+            assert account is not None
+            steps = epoch_steps(
+                client, state, account, await cluster_time(rpc), reg.keypair.pubkey(), chunk=1
+            )
+            assert [s.cursor for s in steps] == [0, 0, 1, 2]
+            first = CrankReport(epoch)
+            assert await send_steps(rpc, client, reg.keypair, steps[:2], first)
+            # A crank that planned the same chunks earlier now finds chunk 0 settled: it stops there.
+            stale = CrankReport(epoch)
+            others = epoch_steps(
+                client, state, account, await cluster_time(rpc), alice.keypair.pubkey(), chunk=1
+            )
+            assert not await send_steps(rpc, client, alice.keypair, others[1:], stale)
+            # The very transaction sent again (same payer and blockhash) is no error either.
+            again = CrankReport(epoch)
+            assert not await send_steps(rpc, client, reg.keypair, steps[1:], again)
+            assert again.lost_races == 1
+            rest = await crank_epoch(rpc, client, address, epoch, reg.keypair, chunk=1)
+            return first, stale, rest
+
+    first, stale, rest = asyncio.run(crank())
+    assert first.cleared is not None and first.cleared.volume_lots == 0 and len(first.chunks) == 1
+    assert (stale.lost_races, stale.signatures, stale.chunks) == (1, [], [])
+    assert rest.cleared is None and [c.from_index for c in rest.chunks] == [1, 2] and rest.settled
+    assert [s.outcome.name for c in (*first.chunks, *rest.chunks) for s in c.settlements] == ["ROLLED"] * 3
+
+    # The next epoch (closed too) holds the three rolled asks; the CLI crank finishes it, and orders
+    # join the current epoch again.
+    cranked = run_json("solgrid auction crank", *scene.cli(reg, "auction", "crank", "--zone", z))
+    assert [(e["epoch"], e["settled_orders"], e["settled"]) for e in cranked["epochs"]] == [
+        (epoch + 1, 3, True)
+    ]
+    placed = invoke_json(*scene.cli(alice, "order", "sell", z, "--kwh", "0.1", "--price", "0.1"))
+    assert (placed["epoch"], placed["auction_index"]) == (epoch + 2, 3)  # after the three rolled in

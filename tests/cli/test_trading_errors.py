@@ -118,7 +118,7 @@ def test_the_state_of_the_chain_refuses_with_one_line(tmp_path: Path, scene: Sce
     )
     one_line_error(invoke(*scene.cli(carol, "deposit", z, "--quote", "0.3")), 1, "the deposit needs 0.300000")
     one_line_error(invoke(*scene.cli(carol, "withdraw", z, "--quote", "0.1")), 1, "has no seat in the market")
-    one_line_error(invoke(*scene.cli(carol, "order", "cancel", "0", z)), 1, "no resting order 0")
+    one_line_error(invoke(*scene.cli(carol, "order", "cancel", "0", z)), 1, "no open order 0")
 
     sold = ok(*scene.cli(alice, "order", "sell", z, "--kwh", "0.5", "--price", "0.1"))
     one_line_error(

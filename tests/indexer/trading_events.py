@@ -137,6 +137,7 @@ class Book:
                 "taker_fee_bps": self.taker_fee_bps,
                 "maker_fee_bps": self.maker_fee_bps,
                 "max_orders_per_epoch": 100,
+                "epoch_secs": 0,
                 "timestamp": timestamp,
             },
         )

@@ -196,7 +196,7 @@ def test_a_periodic_market_cranked_with_the_sdks_steps_matches_the_reference(tra
     settlements = {}
     for step in steps[1:]:
         sent, [chunk] = auction.send_step(step.instructions)
-        assert isinstance(chunk, EpochSettled) and chunk.from_ == step.cursor
+        assert isinstance(chunk, EpochSettled) and chunk.from_index == step.cursor
         assert sent.program_cu(trading.client.program_id) < settle_compute_units()
         settlements.update({s.index: s for s in chunk.settlements})
     assert chunk.done and sorted(settlements) == sorted(p.index for p in placed if p.index not in cancelled)

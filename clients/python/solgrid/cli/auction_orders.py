@@ -35,6 +35,7 @@ from solgrid.sdk.trading import (
     AuctionOrder,
     AuctionOrderCancelled,
     AuctionOrderPlaced,
+    EpochState,
     MarketState,
     MarketStatus,
     Side,
@@ -76,6 +77,15 @@ async def place_in_auction(
         )
     if h.status is not MarketStatus.ACTIVE:
         raise UserFacingError(f"the market of grid zone {h.zone_id} is paused: it takes no orders")
+    current = current_window(now, h.epoch_secs).epoch
+    for account in await epochs_of(rpc, client, market, settings.commitment):
+        a = account.header
+        if a.slot == current % 2 and a.epoch < current and a.state is not EpochState.SETTLED:
+            raise UserFacingError(
+                f"epoch {a.epoch} of the market of grid zone {h.zone_id} is not settled yet, and the current "
+                f"epoch {current} needs its account: anyone may crank it (`solgrid auction crank --zone "
+                f"{h.zone_id}`)"
+            )
     await require_verified(rpc, registry, wallet.pubkey())
     plan, shortfall = plan_auction_order(
         client, market, wallet.pubkey(), spec, deposit_shortfall=not no_deposit

@@ -155,7 +155,7 @@ def show(zone_id: int, quote_mint: Pubkey | None, settings: Settings, as_json: b
         ("base mint", f"{detail['base_mint']} (GRID)"),
         ("tick", f"{format_price(1, h)} per kWh ({h.tick_size} atoms)"),
         ("lot", f"{format_kwh(1, h)} kWh ({h.lot_size_wh} Wh); minimum order {h.min_order_lots} lots"),
-        ("fees", f"taker {h.taker_fee_bps} bps, maker {h.maker_fee_bps} bps, to {detail['fee_recipient']}"),
+        ("fees", fees_line(found, detail["fee_recipient"])),
         (
             "fee accrual",
             f"{detail['fees_earned']} earned, {detail['fees_collected']} collected, "
@@ -174,6 +174,13 @@ def show(zone_id: int, quote_mint: Pubkey | None, settings: Settings, as_json: b
     ]
     for key, value in lines:
         click.echo(f"{key + ':':<13}{value}")
+
+
+def fees_line(market: MarketState, recipient: str) -> str:
+    h = market.header
+    if h.periodic:
+        return f"maker {h.maker_fee_bps} bps, paid by both sides of every auction trade, to {recipient}"
+    return f"taker {h.taker_fee_bps} bps, maker {h.maker_fee_bps} bps, to {recipient}"
 
 
 def continuous_lines(detail: dict[str, Any]) -> list[tuple[str, str]]:
@@ -211,7 +218,7 @@ def periodic_lines(market: MarketState, detail: dict[str, Any], now: int) -> lis
         if epoch["state"] in ("PRICE_FIXED", "SETTLED"):
             price = epoch["price"] or "none (no volume)"
             what += f"; cleared at {price}, {epoch['volume_kwh']} kWh"
-        lines.append((f"epoch {epoch['epoch']}", what))
+        lines.append(("auction", f"epoch {epoch['epoch']}: {what}"))
     last = detail["last_clearing_price"] or "-"
     settled = detail["last_settled_epoch"]
     lines.append(

@@ -43,8 +43,15 @@ SETTLE_BASE_COMPUTE_UNITS = 40_000
 SETTLE_COMPUTE_UNITS_PER_ORDER = 2_000
 """A settled order (fill, fee, release, roll): the program's goal, well above what it uses (about 750
 for a chunk of 64, growth of the next epoch account included)."""
-RACES = ("ChunkOutOfOrder", "EpochAlreadyCleared", "EpochAlreadySettled", "EpochNotPriceFixed")
-"""Program errors that mean another crank got there first: read the account again and go on."""
+RACES = (
+    "ChunkOutOfOrder",
+    "EpochAlreadyCleared",
+    "EpochAlreadySettled",
+    "EpochNotPriceFixed",
+    "already been processed",
+)
+"""Failures that mean a crank got there first (another one, or this very transaction sent before with
+the same blockhash): read the account again and go on."""
 
 
 def settle_compute_units(max_orders: int = MAX_SETTLE_CHUNK) -> int:
@@ -186,7 +193,7 @@ async def crank_epoch(
                 f"epoch {epoch} of market {market} is still collecting orders until {account.header.ends_at} "
                 f"(cluster time {now})"
             )
-        await _send_steps(connection, client, payer, steps, report, commitment)
+        await send_steps(connection, client, payer, steps, report, commitment)
 
 
 def _settled_before(market: MarketState, epoch: int) -> bool:
@@ -194,16 +201,17 @@ def _settled_before(market: MarketState, epoch: int) -> bool:
     return h.auctions_settled > 0 and h.last_settled_epoch >= epoch
 
 
-async def _send_steps(
+async def send_steps(
     connection: AsyncClient,
     client: TradingClient,
     payer: Keypair,
     steps: Sequence[CrankStep],
     report: CrankReport,
-    commitment: Commitment,
-) -> None:
-    """Sends ``steps`` in order; stops at the first one another crank made useless (the caller plans
-    again from the account)."""
+    commitment: Commitment = Confirmed,
+) -> bool:
+    """Sends ``steps`` in order, recording what landed in ``report``. Returns False at the first one
+    another crank made useless (its chunk or clearing landed first: ``report.lost_races`` counts it);
+    plan again from the account then. Other failures raise."""
     for step in steps:
         try:
             landed, events = await send_and_events(
@@ -212,7 +220,7 @@ async def _send_steps(
         except TransactionFailed as e:
             if any(race in str(e) for race in RACES):
                 report.lost_races += 1
-                return
+                return False
             raise
         report.signatures.append(str(landed.signature))
         for event in events:
@@ -221,6 +229,7 @@ async def _send_steps(
             elif isinstance(event, EpochSettled):
                 report.chunks.append(event)
                 report.settled = report.settled or event.done
+    return True
 
 
 async def crank_market(

@@ -92,6 +92,8 @@ class MarketCreated:
     taker_fee_bps: int
     maker_fee_bps: int
     max_orders_per_epoch: int
+    epoch_secs: int
+    """0 for a continuous market, else the periodic market's auction epoch, seconds."""
     timestamp: int
 
 
@@ -331,14 +333,14 @@ NOT_ROLLED = 2**32 - 1
 
 @dataclass(frozen=True)
 class EpochSettled:
-    """One settlement chunk: orders ``from_`` to ``to`` (exclusive) of ``epoch``; ``done`` when it was
-    the last."""
+    """One settlement chunk: orders ``from_index`` to ``to_index`` (exclusive) of ``epoch``; ``done``
+    when it was the last."""
 
     market: Pubkey
     payer: Pubkey
     epoch: int
-    from_: int
-    to: int
+    from_index: int
+    to_index: int
     done: bool
     lamports_paid: int
     """What the payer paid to grow the next epoch account for rolled orders."""
@@ -427,7 +429,6 @@ def from_anchor(name: str, data: Any) -> TradingEvent | None:
             market=data.market, timestamp=data.timestamp, orders=[_removal(r) for r in data.orders]
         )
     if name == "EpochSettled":
-        # anchorpy names the IDL's field "from" from_, as this class does.
         names = [n for n in EpochSettled.__dataclass_fields__ if n != "settlements"]
         return EpochSettled(
             **_fields(data, names),
