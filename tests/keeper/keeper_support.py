@@ -268,14 +268,12 @@ async def check_conservation(rpc: AsyncClient, scene: AuctionScene) -> None:
         assert wallets + vault == scene.minted[mint]
 
 
-def write_keeper_config(
-    directory: Path, url: str, payer: Keypair, scene: AuctionScene, extra: str = ""
-) -> Path:
-    """A keeper config keeping ``scene``'s market, paid by ``payer`` (its key written beside it)."""
+def write_keeper_config(directory: Path, url: str, payer: Keypair, market: Pubkey, extra: str = "") -> Path:
+    """A keeper config keeping ``market``, paid by ``payer`` (its key written beside it)."""
     write_keypair(directory / "keeper-payer.json", payer)
     path = directory / "keeper.toml"
     path.write_text(
-        f'cluster = "{url}"\npayer = "keeper-payer.json"\nmarkets = ["{scene.market}"]\n'
+        f'cluster = "{url}"\npayer = "keeper-payer.json"\nmarkets = ["{market}"]\n'
         f'status_file = "keeper-status.json"\nstatus_interval_secs = 0.5\npoll_secs = 0.2\n{extra}'
     )
     return path

@@ -45,6 +45,7 @@ from solgrid.sdk.transactions import send_and_confirm
 EPOCH_SECS = 120
 EPOCHS = 4
 ORDERS = 36
+CANCELS = 3
 TRADERS = 12
 SEED = 20_260_101
 
@@ -54,6 +55,30 @@ async def until(condition: Callable[[], Awaitable[bool]], what: str, timeout: fl
     while not await condition():
         assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.1)
+
+
+async def cancel_some(
+    rpc: AsyncClient, scene: AuctionScene, rng: random.Random, epoch: int, count: int
+) -> set[tuple[int, int]]:
+    """Its owner cancels ``count`` random live orders of ``epoch`` (they stay as tombstones)."""
+    state = await scene.trading.fetch_market(rpc, scene.market)
+    assert state is not None
+    account = await scene.trading.fetch_epoch(rpc, state, epoch)
+    assert account is not None
+    chosen = rng.sample(account.live, count)
+    traders = {t.key: t for t in scene.traders}
+    for order in chosen:
+        trader = traders[order.trader]
+        cancel = scene.trading.cancel_auction_order(
+            trader=trader.key,
+            market=scene.market,
+            seat=trader.seat,
+            epoch=epoch,
+            index=order.index,
+            order_id=order.order_id,
+        )
+        await send_and_confirm(rpc, [cancel], trader.wallet)
+    return {(epoch, o.index) for o in chosen}
 
 
 async def settled_through(rpc: AsyncClient, scene: AuctionScene, epoch: int) -> bool:
@@ -79,10 +104,14 @@ async def test_the_keeper_clears_epoch_after_epoch(
     async with AsyncClient(url, Confirmed) as rpc:
         scene = await auction_scene(rpc, url, upgrade_authority, traders=TRADERS, epoch_secs=EPOCH_SECS)
         payer = await funded(rpc)
-        config = load_config(write_keeper_config(tmp_path, url, payer, scene, "max_orders_per_chunk = 8\n"))
+        config = load_config(
+            write_keeper_config(tmp_path, url, payer, scene.market, "max_orders_per_chunk = 8\n")
+        )
         keeper = Keeper(config)
         task = asyncio.create_task(keeper.run())
         books: dict[int, list[AuctionLevel]] = {}
+        order_counts: dict[int, int] = {}
+        cancelled: set[tuple[int, int]] = set()
         try:
             for i in range(EPOCHS):
                 # The previous epoch ends now: the keeper settles it (rolling orders into this one)
@@ -91,11 +120,13 @@ async def test_the_keeper_clears_epoch_after_epoch(
                 await place_orders(rpc, scene, rng, ORDERS, epoch)
                 if i:
                     await until(lambda e=epoch: settled_through(rpc, scene, e - 1), f"epoch {epoch - 1}")
+                cancelled |= await cancel_some(rpc, scene, rng, epoch, CANCELS)
                 state = await scene.trading.fetch_market(rpc, scene.market)
                 assert state is not None
                 account = await scene.trading.fetch_epoch(rpc, state, epoch)
                 assert account is not None and account.header.state is EpochState.COLLECTING
                 books[epoch] = account.levels  # final: its gate closes with the next clock move
+                order_counts[epoch] = account.header.order_count
             # The last epoch ends, then the one its orders rolled into.
             last = epoch
             await start_of_next_epoch(rpc, url, EPOCH_SECS)
@@ -121,9 +152,13 @@ async def test_the_keeper_clears_epoch_after_epoch(
         counts = settled_once(settled)
         assert set(counts.values()) == {1}  # no order settled twice
         for epoch, event in by_epoch.items():
-            assert {i for e, i in counts if e == epoch} == set(range(event.orders)), epoch
+            walked = order_counts.get(epoch, event.orders)  # the last epoch holds rolled orders only
+            expected = set(range(walked)) - {i for e, i in cancelled if e == epoch}
+            assert {i for e, i in counts if e == epoch} == expected, epoch  # cancelled ones skipped
+            assert len(expected) == event.orders
             chunks = sorted((c.from_, c.to) for c in settled if c.epoch == epoch)
-            assert chunks[0][0] == 0 and all(a[1] == b[0] for a, b in pairwise(chunks))
+            assert chunks[0][0] == 0 and chunks[-1][1] == walked
+            assert all(a[1] == b[0] for a, b in pairwise(chunks))
             assert all(c.payer == payer.pubkey() for c in settled if c.epoch == epoch)
             filled = sum(s.filled_lots for c in settled if c.epoch == epoch for s in c.settlements)
             assert filled == 2 * event.volume_lots  # each lot once on each side
@@ -137,7 +172,7 @@ async def test_the_keeper_clears_epoch_after_epoch(
     assert (market["mode"], market["epoch_secs"], market["status"]) == ("periodic", EPOCH_SECS, "active")
     assert market["epochs_cleared_this_run"] == len(by_epoch) and market["errors"] == 0
     assert market["chunks_this_run"] == len(settled)
-    assert market["orders_settled_this_run"] == sum(c.orders for c in cleared)
+    assert market["orders_settled_this_run"] == sum(c.to - c.from_ for c in settled)
     assert market["last_settled"]["epoch"] == final and 0 <= market["last_settled"]["lag_secs"] < EPOCH_SECS
     assert market["last_settled"]["chunks"] == sum(1 for c in settled if c.epoch == final)
     assert (status["backlog_epochs"], status["backlog_orders"]) == (0, 0)
@@ -210,7 +245,7 @@ async def test_once_prunes_expired_orders_and_settles_meters(
 
         payer = await funded(rpc)
         extra = f'[settle]\nenabled = true\nmeters = ["{serial}"]\ninterval_secs = 1\n'
-        config = load_config(write_keeper_config(tmp_path, url, payer, scene, extra))
+        config = load_config(write_keeper_config(tmp_path, url, payer, scene.market, extra))
         await Keeper(config, once=True).run()
 
         after = await scene.trading.fetch_market(rpc, scene.market)
@@ -229,7 +264,9 @@ async def test_once_prunes_expired_orders_and_settles_meters(
         assert (status["meter_settlements"], status["settled_wh"], status["errors"]) == (1, 130, 0)
 
         # Nothing left: a second run sends nothing (every meter of the registry this time).
-        config = load_config(write_keeper_config(tmp_path, url, payer, scene, "[settle]\nenabled = true\n"))
+        config = load_config(
+            write_keeper_config(tmp_path, url, payer, scene.market, "[settle]\nenabled = true\n")
+        )
         balance = (await rpc.get_balance(payer.pubkey())).value
         await Keeper(config, once=True).run()
         assert (await rpc.get_balance(payer.pubkey())).value == balance

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from solders.instruction import Instruction
 from solders.pubkey import Pubkey
@@ -29,7 +30,7 @@ class Step:
     """One transaction for the keeper to send: what it does (``clear``, ``settle`` or ``prune``), for
     which epoch and from which cursor (0 for a clearing or a prune)."""
 
-    kind: str
+    kind: Literal["clear", "settle", "prune"]
     market: Pubkey
     epoch: int
     cursor: int
@@ -83,7 +84,7 @@ def next_step(
     if oldest.header.state is EpochState.COLLECTING and not clearable(market, zone_status):
         return None
     first = epoch_steps(client, market, oldest, now, payer, chunk=chunk)[0]
-    kind = "clear" if first.action is Action.CLEAR else "settle"
+    kind: Literal["clear", "settle"] = "clear" if first.action is Action.CLEAR else "settle"
     return Step(kind, market.address, first.epoch, first.cursor, first.instructions)
 
 

@@ -35,6 +35,7 @@ from solgrid.keeper.chain import MarketGone, MarketSnapshot, market_addresses, m
 from solgrid.keeper.config import KeeperConfig
 from solgrid.keeper.plan import Backlog, Step, backlog, expired_orders, latest_settled, next_step
 from solgrid.keeper.report import KeeperMetrics, MarketReport
+from solgrid.sdk.anchor import ProgramCoder
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.keys import read_keypair
 from solgrid.sdk.registry import RegistryClient
@@ -229,7 +230,7 @@ def describe(step: Step) -> str:
     return f"settle_epoch of epoch {step.epoch} from order {step.cursor}"
 
 
-def race_errors(coder: Any) -> tuple[ProgramError, ...]:
+def race_errors(coder: ProgramCoder) -> tuple[ProgramError, ...]:
     """The trading errors that mean another crank got there first (looked up by name in the IDL)."""
     return tuple(program_error(coder, name, SERVICE) for name in RACES)
 

@@ -99,7 +99,7 @@ async def test_kill_9_in_a_chunked_settlement_and_restart(
             payers.append(await funded(rpc))
             configs.append(
                 write_keeper_config(
-                    tmp_path / name, url, payers[-1], scene, f"max_orders_per_chunk = {CHUNK}\n"
+                    tmp_path / name, url, payers[-1], scene.market, f"max_orders_per_chunk = {CHUNK}\n"
                 )
             )
         await start_of_next_epoch(rpc, url, EPOCH_SECS)  # the epoch ends: its auction is closed
