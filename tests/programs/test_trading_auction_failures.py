@@ -140,6 +140,27 @@ def test_placing_while_the_slot_holds_an_unsettled_older_epoch(scene: Scene) -> 
     m.place(scene.buyer, Side.BID, 110, 5)  # the keeper caught up: the slot is E0 + 2's
 
 
+def test_an_epoch_cannot_start_while_the_other_slot_holds_an_older_unsettled_one(scene: Scene) -> None:
+    """E0 + 1 (slot 1) holds a rolling order nobody cranked; at E0 + 4 slot 0 is free, but E0 + 1's
+    remainder must still roll into E0 + 2 in slot 0: E0 + 4 cannot start until the keeper caught up
+    through E0 + 1, E0 + 2 and E0 + 3, each rolling the order on."""
+    m = scene.market
+    scene.cleared()
+    m.settle_all(E0)
+    m.warp_to_epoch_start(E0 + 1)
+    rolling = m.place(scene.seller, Side.ASK, 200, 5, rollover=True)
+    m.warp_to_epoch_start(E0 + 4)
+    assert scene.fail(scene.place_ix(), scene.buyer.wallet) == error("EpochNotSettled")
+    for epoch in (E0 + 1, E0 + 2, E0 + 3):
+        m.clear(epoch)
+        [settled] = m.settle_all(epoch)
+        assert [(s.order_id, type(s.outcome).__name__) for s in settled.settlements] == [
+            (rolling.order_id, "Rolled")
+        ]
+    assert m.holding(E0 + 4).orders[0].order_id == rolling.order_id
+    assert m.place(scene.buyer, Side.BID, 110, 5).epoch == E0 + 4
+
+
 def test_epochs_clear_in_order(scene: Scene) -> None:
     m = scene.market
     m.warp_to_epoch_start(E0 + 1)

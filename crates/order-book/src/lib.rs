@@ -16,6 +16,11 @@
 //! accrued fees, so rounding never creates or destroys a token: the vaults always hold exactly the
 //! traders' free and locked balances plus the accrued fees.
 //!
+//! Periodic markets (`epoch_secs > 0`) trade in a uniform-price call auction per epoch instead
+//! ([`auction`]): orders join the epoch's auction with their funds locked in the same seats, one
+//! price is fixed from per-price aggregates after the epoch ends, and the orders are settled in
+//! chunks, in the order they joined.
+//!
 //! Operations are not transactional on their own: on an error the caller must discard the market's
 //! bytes (on chain the failed instruction writes nothing).
 #![no_std]

@@ -131,7 +131,7 @@ pub struct EpochHeader {
     pub reserved: [u8; 16],
 }
 const _: () = assert!(size_of::<EpochHeader>() == 32 + 21 * 8 + 8 * 4 + 3 + 5 + 16);
-const _: () = assert!(size_of::<EpochHeader>() % 8 == 0 && align_of::<EpochHeader>() <= 8);
+const _: () = assert!(size_of::<EpochHeader>().is_multiple_of(8) && align_of::<EpochHeader>() <= 8);
 const _: () = assert!(core::mem::offset_of!(EpochHeader, reserved) + 16 == EPOCH_HEADER_LEN);
 
 impl Default for EpochHeader {

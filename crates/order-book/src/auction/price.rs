@@ -9,9 +9,11 @@
 //!    it is the one closest to the reference (the previous clearing price): `clamp(reference, lo,
 //!    hi)`; with no reference (0), the middle `lo + (hi - lo) / 2`.
 //!
-//! `V = 0` at every price: no price, nothing executes. Computed in one pass over the levels: each
-//! level's price, and each gap between consecutive levels (the prices strictly between them, where
-//! `D` and `S` are constant), is a segment of constant `(V, surplus)`.
+//! `V = 0` at every price: no price, nothing executes. The interval is found in one pass over the
+//! levels: each level's price, and each gap between consecutive levels (the prices strictly between
+//! them, where `D` and `S` are constant), is a segment of constant `(V, surplus)`. One pass before it
+//! checks the levels and sums each side (in 128 bits: a side's total must fit in 64), one after it
+//! finds `D` and `S` at the price and the marginal prices below.
 //!
 //! Rationing: each side executes `V` lots by price-time priority. On the bid side the marginal
 //! price `pb` is the highest price with `D(pb) >= V`: every bid above `pb` executes fully, the bids
@@ -97,8 +99,10 @@ pub fn clear(levels: &[Level], reference: u64) -> Result<Clearing, BookError> {
         volume,
         ..Clearing::default()
     };
-    // D and S at the price, and the ask side's marginal price: the lowest with S >= V.
-    let mut below = 0u64;
+    // D and S at the price, and both marginal prices: for asks the lowest price with S >= V, for
+    // bids the highest with D >= V (D only falls, so the last level where it still holds).
+    let mut asks_below = 0u64; // S just below the level
+    let mut bids_from = total_bids; // D at the level
     for level in levels {
         if level.price >= price {
             out.demand += level.bid_lots;
@@ -106,21 +110,20 @@ pub fn clear(levels: &[Level], reference: u64) -> Result<Clearing, BookError> {
         if level.price <= price {
             out.supply += level.ask_lots;
         }
-        if out.ask_marginal_price == 0 && level.ask_lots > 0 && below + level.ask_lots >= volume {
+        if out.ask_marginal_price == 0
+            && level.ask_lots > 0
+            && asks_below + level.ask_lots >= volume
+        {
             out.ask_marginal_price = level.price;
-            out.ask_marginal = volume - below;
+            out.ask_marginal = volume - asks_below;
         }
-        below += level.ask_lots;
-    }
-    // The bid side's marginal price: the highest with D >= V.
-    let mut above = 0u64;
-    for level in levels.iter().rev() {
-        if level.bid_lots > 0 && above + level.bid_lots >= volume {
+        if level.bid_lots > 0 && bids_from >= volume {
+            // Provisional while more than V lots are bid above: a higher level then takes over.
             out.bid_marginal_price = level.price;
-            out.bid_marginal = volume - above;
-            break;
+            out.bid_marginal = volume.saturating_sub(bids_from - level.bid_lots);
         }
-        above += level.bid_lots;
+        asks_below += level.ask_lots;
+        bids_from -= level.bid_lots;
     }
     let consistent = out.ask_marginal_price != 0
         && out.ask_marginal_price <= price

@@ -146,7 +146,10 @@ impl Market<'_> {
     /// Places `order` for the trader of seat `seat` at cluster time `now` into `epoch`, which must
     /// hold the current epoch `E = epoch_at(now, epoch_secs)` in its slot `E % 2` and collect orders
     /// (`WrongEpoch`, `WrongEpochAccount`; the caller prepares it with [`Epoch::prepare_for`] and
-    /// grows it to fit [`Epoch::bytes_for_order`], else `BookFull`). Checks as a resting order
+    /// grows it to fit [`Epoch::bytes_for_order`], else `BookFull`). `other` is the market's other
+    /// slot: while it holds an epoch older than `E - 1` that is not settled, that epoch's rolled
+    /// orders must still go to `E - 1`, in this slot, so `E` cannot start (`EpochNotSettled`: crank
+    /// first). Checks as a resting order
     /// (quantity, minimum, price, client order id, the per-seat order limit unless market maker,
     /// every amount within 64 bits), plus an expiry of 0 or at or after the epoch's end
     /// (`ExpiresBeforeAuction`). Locks the funds as a resting order with `initial_lots = lots`, and
@@ -154,6 +157,7 @@ impl Market<'_> {
     pub fn place_auction(
         &mut self,
         epoch: &mut Epoch,
+        other: &EpochHeader,
         seat: u32,
         trader: &Key,
         order: &AuctionOrder,
@@ -167,8 +171,18 @@ impl Market<'_> {
         if epoch.header.state() != EpochState::Collecting || epoch.header.epoch != number {
             return Err(BookError::WrongEpoch);
         }
-        if epoch.header.slot != slot_of(number) {
+        if epoch.header.slot != slot_of(number)
+            || other.market != epoch.header.market
+            || other.slot == epoch.header.slot
+        {
             return Err(BookError::WrongEpochAccount);
+        }
+        let pending = matches!(
+            other.state(),
+            EpochState::Collecting | EpochState::PriceFixed
+        );
+        if pending && other.epoch.saturating_add(1) < number {
+            return Err(BookError::EpochNotSettled);
         }
         if order.lots == 0 {
             return Err(BookError::ZeroQuantity);

@@ -194,11 +194,12 @@ impl Auction {
         if need > 0 {
             slot.grow(need + grow_extra)?;
         }
+        let other = self.slots[1 - auction::slot_of(e) as usize].header();
         let slot = &mut self.slots[auction::slot_of(e) as usize];
         let mut epoch = slot.epoch();
         self.market
             .market()
-            .place_auction(&mut epoch, seat, &key(n), order, now)
+            .place_auction(&mut epoch, &other, seat, &key(n), order, now)
     }
 
     /// `place` that must succeed.
@@ -219,12 +220,10 @@ impl Auction {
         let snapshot = self.snapshot();
         let seat = self.market.market().seat_of(&key(n)).unwrap_or(u32::MAX);
         let slot = &mut self.slots[auction::slot_of(e) as usize];
-        let mut epoch = slot.epoch();
-        if epoch.header.epoch != e {
-            drop(epoch);
-            self.restore(&snapshot);
+        if slot.header().epoch != e {
             return Err(BookError::WrongEpoch);
         }
+        let mut epoch = slot.epoch();
         let result =
             self.market
                 .market()

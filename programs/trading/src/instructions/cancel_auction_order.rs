@@ -61,7 +61,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let now = clock::unix_timestamp()?;
     let epoch = args.epoch.get();
     let market_key = *market.address();
-    // SAFETY: one view of each account; both dropped before the event's CPI.
+    // SAFETY: one view of each account, not used after the call below (the event's CPI passes only
+    // the event authority and Config).
     let mut book = unsafe { state::load_market(program_id, market)? };
     state::periodic(&book)?;
     let mut view = unsafe {

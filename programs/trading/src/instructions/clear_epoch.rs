@@ -55,7 +55,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let slot = auction::slot_of(epoch);
     let market_key = *market.address();
     // SAFETY: one view of each account (the other epoch account read-only, the registry's Zone
-    // only read); all dropped before the event's CPI.
+    // only read); none is used after the event is built (its CPI passes only the event authority
+    // and Config).
     let mut book = unsafe { state::load_market(program_id, market)? };
     state::periodic(&book)?;
     let header = &*book.header;

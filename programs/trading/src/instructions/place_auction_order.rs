@@ -20,9 +20,9 @@
 //!
 //! Both epoch accounts are passed so that a client need not guess which epoch its transaction lands
 //! in; both are bound to the market and their slot. The slot of `E` must hold `E` (collecting) or
-//! nothing to settle (`Empty` or `Settled`, then it is reset to `E`); an older epoch that is not
-//! settled yet refuses the order (`EpochNotSettled`: anyone may crank it first). Emits
-//! `AuctionOrderPlaced`.
+//! nothing to settle (`Empty` or `Settled`, then it is reset to `E`), and the other slot no unsettled
+//! epoch older than `E - 1` (whose rolled orders still go to `E - 1`, in `E`'s slot); otherwise the
+//! order is refused (`EpochNotSettled`: anyone may crank first). Emits `AuctionOrderPlaced`.
 
 use pinocchio::{address::address_eq, AccountView, Address, ProgramResult};
 use solgrid_order_book::{
@@ -137,10 +137,12 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     } else {
         (epoch_1, epoch_0)
     };
-    // The other slot is not written, but both are bound (and writable, as the IDL lists them).
+    // The other slot is only read (an unsettled epoch older than E - 1 there keeps E from starting),
+    // but both are bound (and writable, as the IDL lists them). A copy of its header outlives the
+    // growth's CPI.
     checks::writable(other)?;
-    // SAFETY: read only for its binding; no mutable view of it exists.
-    unsafe { state::epoch_header(program_id, other, &market_key, 1 - slot)? };
+    // SAFETY: read only; no mutable view of it exists.
+    let other = *unsafe { state::epoch_header(program_id, other, &market_key, 1 - slot)? };
     // Ready the slot for `E` (a reset is written in place and survives the growth) and make room.
     let room = {
         // SAFETY: no other view of the account exists; dropped before the growth.
@@ -162,10 +164,12 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             state::load_epoch(program_id, account, &market_key, slot)?
         })
     };
-    // SAFETY: the earlier view of the market was dropped; this one is dropped before the event's CPI.
+    // SAFETY: the earlier view of the market was dropped; neither view is used after this call (the
+    // event's CPI passes only the event authority and Config).
     let placed = unsafe { state::load_market(program_id, market)? }
         .place_auction(
             &mut view,
+            &other,
             args.seat.get(),
             trader.address().as_array(),
             &order,

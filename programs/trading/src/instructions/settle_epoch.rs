@@ -103,7 +103,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             state::load_epoch(program_id, next_epoch_account, &market_key, 1 - slot)?
         })
     };
-    // SAFETY: the earlier views were dropped; these are dropped before the event's CPI.
+    // SAFETY: the earlier views were dropped; these are not used after the chunk (the event's CPI
+    // passes only the event authority and Config).
     let mut view = unsafe { state::load_epoch(program_id, epoch_account, &market_key, slot)? };
     let mut book = unsafe { state::load_market(program_id, market)? };
     let mut buffer = EventBuffer::with_vec::<EpochSettled>()?;
