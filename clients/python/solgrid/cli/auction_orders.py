@@ -80,10 +80,12 @@ async def place_in_auction(
     current = current_window(now, h.epoch_secs).epoch
     for account in await epochs_of(rpc, client, market, settings.commitment):
         a = account.header
-        if a.slot == current % 2 and a.epoch < current and a.state is not EpochState.SETTLED:
+        # The current epoch needs its own slot, and the other one may hold at most the epoch before.
+        behind = a.epoch < current if a.slot == current % 2 else a.epoch < current - 1
+        if behind and a.state is not EpochState.SETTLED:
             raise UserFacingError(
-                f"epoch {a.epoch} of the market of grid zone {h.zone_id} is not settled yet, and the current "
-                f"epoch {current} needs its account: anyone may crank it (`solgrid auction crank --zone "
+                f"epoch {a.epoch} of the market of grid zone {h.zone_id} is not settled yet, so the current "
+                f"epoch {current} cannot start: anyone may crank it (`solgrid auction crank --zone "
                 f"{h.zone_id}`)"
             )
     await require_verified(rpc, registry, wallet.pubkey())

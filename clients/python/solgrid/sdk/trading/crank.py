@@ -14,6 +14,7 @@ instruction sized for what it does (:func:`settle_compute_units`, :func:`clear_c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -52,6 +53,9 @@ RACES = (
 )
 """Failures that mean a crank got there first (another one, or this very transaction sent before with
 the same blockhash): read the account again and go on."""
+RACE_PAUSE_SECONDS = 0.2
+"""Pause before reading the account again after a lost race (the node may not show the winner yet)."""
+MAX_RACES_IN_A_ROW = 20
 
 
 def settle_compute_units(max_orders: int = MAX_SETTLE_CHUNK) -> int:
@@ -168,6 +172,7 @@ async def crank_epoch(
     is not an error: the account is read again and the run goes on from where it stands. An epoch
     already settled (or whose slot moved on to a later epoch) returns a report with ``settled``."""
     report = CrankReport(epoch)
+    races = 0
     while True:
         state = await client.fetch_market(connection, market, commitment)
         if state is None:
@@ -193,7 +198,16 @@ async def crank_epoch(
                 f"epoch {epoch} of market {market} is still collecting orders until {account.header.ends_at} "
                 f"(cluster time {now})"
             )
-        await send_steps(connection, client, payer, steps, report, commitment)
+        if not await send_steps(connection, client, payer, steps, report, commitment):
+            races += 1
+            if races > MAX_RACES_IN_A_ROW:
+                raise CrankError(
+                    f"epoch {epoch} of market {market}: {races} transactions in a row found their work done "
+                    "by others, and the account read back does not show it"
+                )
+            await asyncio.sleep(RACE_PAUSE_SECONDS)
+        else:
+            races = 0
 
 
 def _settled_before(market: MarketState, epoch: int) -> bool:

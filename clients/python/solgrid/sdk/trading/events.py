@@ -92,9 +92,9 @@ class MarketCreated:
     taker_fee_bps: int
     maker_fee_bps: int
     max_orders_per_epoch: int
-    epoch_secs: int
-    """0 for a continuous market, else the periodic market's auction epoch, seconds."""
     timestamp: int
+    epoch_secs: int = 0
+    """0 for a continuous market, else the periodic market's auction epoch, seconds."""
 
 
 @dataclass(frozen=True)
