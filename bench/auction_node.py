@@ -39,6 +39,7 @@ from pathlib import Path
 
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
+from solana.rpc.types import TxOpts
 from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -55,7 +56,7 @@ from solgrid.sdk.trading.clearing import fills
 from solgrid.sdk.trading.crank import crank_epoch
 from solgrid.sdk.trading.trades import fetch_transaction, trading_events
 from solgrid.sdk.trading.units import MAX_SETTLE_CHUNK, EpochState, Side
-from solgrid.sdk.transactions import send_and_confirm
+from solgrid.sdk.transactions import build_transaction
 
 sys.path.insert(0, str(Path(__file__).parent))
 import nodes
@@ -116,11 +117,26 @@ class _Scene:
     trading: TradingClient
 
 
+async def _send(
+    rpc: AsyncClient, instructions: Sequence[Instruction], payer: Keypair, signers: Sequence[Keypair] = ()
+) -> None:
+    """Sends one transaction and waits until it is confirmed without error. Unlike the SDK's
+    ``send_and_confirm`` it does not fetch the transaction afterwards: a loaded solana-test-validator may
+    confirm a signature a moment before ``getTransaction`` has it."""
+    blockhash = (await rpc.get_latest_blockhash(Confirmed)).value.blockhash
+    tx = build_transaction(instructions, payer, signers, blockhash)
+    signature = (await rpc.send_transaction(tx, opts=TxOpts(preflight_commitment=Confirmed))).value
+    await rpc.confirm_transaction(signature, Confirmed)
+    status = (await rpc.get_signature_statuses([signature])).value[0]
+    if status is None or status.err is not None:
+        raise RuntimeError(f"transaction {signature} failed: {status.err if status else 'no status'}")
+
+
 async def _mint(rpc: AsyncClient, operator: Keypair, decimals: int) -> Pubkey:
     mint = Keypair()
     lamports = (await rpc.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
     me = operator.pubkey()
-    await send_and_confirm(rpc, create_mint_instructions(me, mint, decimals, me, lamports), operator, [mint])
+    await _send(rpc, create_mint_instructions(me, mint, decimals, me, lamports), operator, [mint])
     return mint.pubkey()
 
 
@@ -128,7 +144,7 @@ async def _setup(rpc: AsyncClient, url: str, operator: Keypair, traders: int, ep
     """Registry zone, mints, trading Config, the periodic market and ``traders`` funded traders."""
     registry, trading = RegistryClient(), TradingClient()
     me = operator.pubkey()
-    await send_and_confirm(
+    await _send(
         rpc,
         [
             registry.initialize(payer=me, authority=me, limits=Limits()),
@@ -138,7 +154,7 @@ async def _setup(rpc: AsyncClient, url: str, operator: Keypair, traders: int, ep
         operator,
     )
     base_mint, quote_mint = await _mint(rpc, operator, 9), await _mint(rpc, operator, 6)
-    await send_and_confirm(rpc, [trading.initialize(payer=me, authority=me, base_mint=base_mint)], operator)
+    await _send(rpc, [trading.initialize(payer=me, authority=me, base_mint=base_mint)], operator)
     params = MarketParams(tick_size=1_000, lot_size_wh=100, fee_recipient=me, maker_fee_bps=25)
     create = trading.create_market(
         payer=me,
@@ -149,7 +165,7 @@ async def _setup(rpc: AsyncClient, url: str, operator: Keypair, traders: int, ep
         cosigners=[me],
         epoch_secs=epoch_secs,
     )
-    await send_and_confirm(rpc, [create], operator)
+    await _send(rpc, [create], operator)
     market = trading.market_pda(ZONE, quote_mint).address
     wallets = [Keypair() for _ in range(traders)]
     gate = asyncio.Semaphore(IN_FLIGHT)
@@ -165,7 +181,7 @@ async def _setup(rpc: AsyncClient, url: str, operator: Keypair, traders: int, ep
             *mint_to_owner_instructions(me, quote_mint, key, me, QUOTE_EACH),
         ]
         async with gate:
-            await send_and_confirm(rpc, ixs, operator, [wallet])
+            await _send(rpc, ixs, operator, [wallet])
 
     await asyncio.gather(*(join(w) for w in wallets))
     state = await trading.fetch_market(rpc, market)
@@ -193,7 +209,7 @@ async def _setup(rpc: AsyncClient, url: str, operator: Keypair, traders: int, ep
             )
         ]
         async with gate:
-            await send_and_confirm(rpc, ixs, wallet)
+            await _send(rpc, ixs, wallet)
 
     await asyncio.gather(*(deposit(w, s) for w, s in seated))
     return _Scene(rpc, url, operator, market, epoch_secs, seated, trading)
@@ -228,7 +244,7 @@ async def _place(scene: _Scene, count: int, epoch: int, rng: random.Random) -> N
 
     async def send(wallet: Keypair, ixs: Sequence[Instruction]) -> None:
         async with gate:
-            await send_and_confirm(scene.rpc, ixs, wallet, coders=[scene.trading.coder])
+            await _send(scene.rpc, ixs, wallet)
 
     await asyncio.gather(
         *(
@@ -279,7 +295,13 @@ async def _settlements(
     settled: Counter[int] = Counter()
     for signature in signatures:
         tx = await fetch_transaction(scene.rpc, signature)
-        assert tx is not None, signature
+        for _ in range(50):  # a loaded validator may answer null just after the confirmation
+            if tx is not None:
+                break
+            await asyncio.sleep(0.2)
+            tx = await fetch_transaction(scene.rpc, signature)
+        if tx is None:
+            raise RuntimeError(f"the node has no record of transaction {signature}")
         events = [e for e in trading_events(scene.trading, tx) if getattr(e, "epoch", None) == epoch]
         if not events:
             continue
@@ -336,7 +358,7 @@ async def run(
                     from_pubkey=running.operator.pubkey(), to_pubkey=wallet.pubkey(), lamports=5 * SOL
                 )
             )
-            await send_and_confirm(rpc, [ix], running.operator)
+            await _send(rpc, [ix], running.operator)
 
         # 1. The SDK's crank. Before it runs, the next epoch gets its new orders: with those the first
         # epoch's settlement rolls into it, it holds `orders` for the keeper.
