@@ -17,6 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from solgrid.indexer.db import create_engine, migrate, sessions
 from solgrid.localnet.background import BackgroundNode
+from solgrid.localnet.genesis import GenesisProgram
+from solgrid.sdk.energy_token import EnergyTokenClient
+from solgrid.sdk.registry import RegistryClient
+from solgrid.sdk.trading import TradingClient
 
 _names = itertools.count()
 
@@ -68,6 +72,23 @@ def market_node(elf_of: Callable[[str], bytes]) -> Iterator[MarketNode]:
     with BackgroundNode(node_config(elf_of, authority)) as node:
         asyncio.run(_setup(node.rpc_url, authority))
         yield MarketNode(node, authority)
+
+
+@pytest.fixture
+def trading_node(elf_of: Callable[[str], bytes]) -> Iterator[tuple[BackgroundNode, Keypair]]:
+    """A node of the test's own with the three workspace programs at genesis (nothing initialised),
+    and their upgrade authority."""
+    authority = Keypair()
+    programs = [
+        GenesisProgram(name, program_id, elf_of(name), authority.pubkey())
+        for name, program_id in (
+            ("registry", RegistryClient().program_id),
+            ("energy_token", EnergyTokenClient().program_id),
+            ("trading", TradingClient().program_id),
+        )
+    ]
+    with BackgroundNode(node_config(elf_of, authority, programs=programs)) as background:
+        yield background, authority
 
 
 @pytest.fixture

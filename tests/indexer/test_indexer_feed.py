@@ -157,6 +157,47 @@ async def test_trades_and_book_topics_push_a_zones_fills_and_book_changes(feed: 
     assert got[4]["trade"]["market"] == "M8"
 
 
+async def test_auctions_topic_pushes_a_zones_clearings_and_settlement_summaries(feed: EventFeed) -> None:
+    """``auctions`` subscriptions get one frame per summary of their zones' epochs (the summaries the
+    store derived from EpochCleared / EpochSettled), and neither their events nor their fills."""
+    cleared = {"kind": "cleared", "market": "M7", "zone_id": 7, "epoch": 40, "price": 120, "volume_lots": 9}
+    settled = {
+        "kind": "settled",
+        "market": "M7",
+        "zone_id": 7,
+        "epoch": 40,
+        "from_index": 0,
+        "to_index": 2,
+        "done": True,
+    }
+    events = [
+        StoredEvent("s1", 5, None, "T", "EpochCleared", 0, 0, {}, frozenset(), None, 7, auctions=(cleared,)),
+        StoredEvent(
+            "s2", 6, None, "T", "EpochSettled", 0, 0, {}, frozenset(), None, 7,
+            trades=({"market": "M7", "zone_id": 7, "lots": 9},), auctions=(settled,),
+        ),
+        StoredEvent(
+            "s3", 7, None, "T", "EpochCleared", 0, 0, {}, frozenset(), None, 8,
+            auctions=({**cleared, "market": "M8", "zone_id": 8},),
+        ),
+    ]  # fmt: skip
+    async with connect(f"ws://127.0.0.1:{feed.port}") as socket:
+        for sid, topics in [("a", {"auctions": 7}), ("a9", {"auctions": [8, 9], "trades": 7})]:
+            assert (await ask(socket, {"op": "subscribe", "id": sid, "filter": topics}))[
+                "type"
+            ] == "subscribed"
+        await feed.publish(events)
+        got = await pending(socket)
+    assert [(m["type"], m["subscriptions"]) for m in got] == [
+        ("auction", ["a"]),
+        ("trade", ["a9"]),
+        ("auction", ["a"]),
+        ("auction", ["a9"]),
+    ]
+    assert [got[0]["auction"], got[2]["auction"]] == [cleared, settled]
+    assert got[3]["auction"]["market"] == "M8"
+
+
 @pytest.mark.parametrize(
     ("request_", "message"),
     [
@@ -183,8 +224,13 @@ async def test_trades_and_book_topics_push_a_zones_fills_and_book_changes(feed: 
         ({"op": "subscribe", "id": "a", "filter": {"book": [1, True]}}, "book must be an integer zone id"),
         (
             {"op": "subscribe", "id": "a", "filter": {"trades": 1, "event": "GridMinted", "zone": 1}},
-            "trades and book cannot be combined with event topics (event, zone)",
+            "trades, book and auctions cannot be combined with event topics (event, zone)",
         ),
+        (
+            {"op": "subscribe", "id": "a", "filter": {"auctions": 1, "meter": "m"}},
+            "trades, book and auctions cannot be combined with event topics (meter)",
+        ),
+        ({"op": "subscribe", "id": "a", "filter": {"auctions": "1"}}, "auctions must be an integer zone id"),
         ({"op": "unsubscribe", "id": "nope"}, "no subscription"),
         ({"op": "dance", "id": "a"}, "unknown op"),
     ],

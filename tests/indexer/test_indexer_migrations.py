@@ -212,7 +212,7 @@ async def test_0005_adds_the_trading_tables_and_downgrade_removes_only_them(db_u
                     "VALUES ('S', 5, true, false, 0)"
                 )
             )
-        await migrate(engine)
+        await migrate(engine, "0005")
         assert await tables(engine) >= TRADING | {"transactions"}
         async with engine.begin() as connection:
             await connection.execute(
@@ -242,5 +242,59 @@ async def test_0005_adds_the_trading_tables_and_downgrade_removes_only_them(db_u
             assert (await connection.execute(text("SELECT signature FROM transactions"))).scalar_one() == "S"
         await migrate(engine)
         assert await tables(engine) >= TRADING
+    finally:
+        await engine.dispose()
+
+
+AUCTION = {"epochs", "epoch_levels", "epoch_settlements"}
+
+
+async def test_0006_adds_the_auction_tables_and_keeps_the_trading_rows(db_url: str) -> None:
+    """Up from 0005 with a market and a fill in it: the market is continuous, the fill's maker side is
+    the opposite of its taker's; an auction fill (no taker) fits; down again, the auction rows go and
+    the continuous ones stay; up once more."""
+    engine = create_engine(db_url)
+    market = (
+        "INSERT INTO markets (address, zone_id, base_mint, quote_mint, base_vault, quote_vault, "
+        "fee_recipient, tick_size, lot_size_wh, min_order_lots, taker_fee_bps, maker_fee_bps, "
+        "max_orders_per_epoch, status, signature, created_slot, created_at, updated_slot, updated_at) "
+        "VALUES ('M', 1, 'B', 'Q', 'BV', 'QV', 'F', 10, 100, 1, 25, 10, 100, 'Active', 'S', 5, 0, 5, 0)"
+    )
+    fill = (
+        "INSERT INTO trades (signature, instruction_index, event_index, step, market, zone_id, maker, taker, "
+        "maker_order_id, taker_order_id, taker_side, price_ticks, price, lots, energy_wh, base_amount, "
+        "quote_amount, maker_fee, taker_fee, slot, timestamp) VALUES "
+        "('S', 0, 0, :step, 'M', 1, 'A', 'B', 0, 1, :side, 1, 1, 1, 1, 1, 1, 0, 0, 5, 900)"
+    )
+    try:
+        await migrate(engine, "0005")
+        async with engine.begin() as connection:
+            await connection.execute(text(market))
+            await connection.execute(text(fill), [{"step": 0, "side": "Bid"}, {"step": 1, "side": "Ask"}])
+        await migrate(engine)
+        assert await tables(engine) >= AUCTION
+        async with engine.begin() as connection:
+            rows = await connection.execute(text("SELECT mode, epoch_secs FROM markets"))
+            assert [tuple(r) for r in rows] == [("continuous", 0)]
+            rows = await connection.execute(
+                text("SELECT maker_side, taker_side, epoch FROM trades ORDER BY step")
+            )
+            assert [tuple(r) for r in rows] == [("Ask", "Bid", None), ("Bid", "Ask", None)]
+            await connection.execute(
+                text(
+                    "INSERT INTO trades (signature, instruction_index, event_index, step, market, maker, "
+                    "maker_order_id, maker_side, epoch, price, lots, energy_wh, base_amount, quote_amount, "
+                    "maker_fee, taker_fee, slot, timestamp) VALUES "
+                    "('T', 0, 0, 0, 'M', 'A', 2, 'Bid', 7, 1, 1, 1, 1, 1, 0, 0, 6, 950)"
+                )
+            )
+        async with engine.begin() as connection:
+            await connection.run_sync(downgrade, "0005")
+        assert not await tables(engine) & AUCTION
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT signature, step FROM trades ORDER BY step"))
+            assert [tuple(r) for r in rows] == [("S", 0), ("S", 1)]
+        await migrate(engine)
+        assert await tables(engine) >= AUCTION
     finally:
         await engine.dispose()

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from indexer_support import DbView, eventually, running
-from market import node_config
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.instruction import Instruction
@@ -41,8 +38,6 @@ from node_market import funded
 from solgrid.indexer.models import Event, Market, Order, OrderStateChange, PriceBucket, Trade, Transaction
 from solgrid.indexer.service import IndexerConfig
 from solgrid.localnet.background import BackgroundNode
-from solgrid.localnet.genesis import GenesisProgram
-from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.registry import Limits, RegistryClient, UserRole
 from solgrid.sdk.trading import MarketParams, MarketState, TradingClient
 from solgrid.sdk.trading.units import MarketStatus, OrderKind, SelfTradeMode, Side
@@ -162,7 +157,9 @@ class Run:
             assert "result" in await response.json()
 
 
-async def trade(run: Run) -> dict[str, Keypair]:
+async def open_market(run: Run, epoch_secs: int = 0) -> tuple[Pubkey, Pubkey]:
+    """Registry, zone ZONE, GRID and a 6-decimal quote mint, the trading program and the zone's market
+    (continuous, or periodic with ``epoch_secs``); returns (base, quote) mints."""
     me, authority = run.me, run.authority
     await run.rpc.confirm_transaction((await run.rpc.request_airdrop(me, 10**11)).value, Confirmed)
     await run.send(
@@ -183,12 +180,24 @@ async def trade(run: Run) -> dict[str, Keypair]:
     await run.send(
         [
             trading.create_market(
-                payer=me, zone_id=ZONE, base_mint=base, quote_mint=quote, params=params, cosigners=[me]
+                payer=me,
+                zone_id=ZONE,
+                base_mint=base,
+                quote_mint=quote,
+                params=params,
+                cosigners=[me],
+                epoch_secs=epoch_secs,
             )
         ],
         authority,
     )
     run.market = trading.market_pda(ZONE, quote).address
+    return base, quote
+
+
+async def trade(run: Run) -> dict[str, Keypair]:
+    me, authority = run.me, run.authority
+    base, quote = await open_market(run)
     alice = await run.trader(UserRole.PROSUMER, {base: 2_000 * LOT_WH * 10**6, quote: 10**9})
     bob = await run.trader(UserRole.CONSUMER, {quote: 10**9})
     carol = await run.trader(UserRole.CONSUMER, {quote: 10**9})
@@ -257,26 +266,10 @@ async def trade(run: Run) -> dict[str, Keypair]:
     return {"alice": alice, "bob": bob, "carol": carol}
 
 
-@pytest.fixture
-def node(elf_of: Callable[[str], bytes]) -> Iterator[tuple[BackgroundNode, Keypair]]:
-    """A node of the test's own with the three workspace programs at genesis (nothing initialised)."""
-    authority = Keypair()
-    programs = [
-        GenesisProgram(name, program_id, elf_of(name), authority.pubkey())
-        for name, program_id in (
-            ("registry", registry.program_id),
-            ("energy_token", EnergyTokenClient().program_id),
-            ("trading", trading.program_id),
-        )
-    ]
-    with BackgroundNode(node_config(elf_of, authority, programs=programs)) as background:
-        yield background, authority
-
-
 async def test_real_trades_are_indexed_as_the_market_account_shows_them(
-    node: tuple[BackgroundNode, Keypair], tmp_path: Path
+    trading_node: tuple[BackgroundNode, Keypair], tmp_path: Path
 ) -> None:
-    background, authority = node
+    background, authority = trading_node
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'trading.db'}"
     config = IndexerConfig(
         db_url=db_url, rpc_url=background.rpc_url, ws_url=background.ws_url, feed_port=0, poll_interval=0.5

@@ -115,6 +115,8 @@ class Book:
     market: str = field(default_factory=pubkey)
     quote_mint: str = field(default_factory=pubkey)
     next_order_id: int = 0
+    epoch_secs: int = 0
+    """0: a continuous market; else a periodic one (see :class:`auction_events.Auction`)."""
 
     @property
     def quote_per_lot_tick(self) -> int:
@@ -137,7 +139,7 @@ class Book:
                 "taker_fee_bps": self.taker_fee_bps,
                 "maker_fee_bps": self.maker_fee_bps,
                 "max_orders_per_epoch": 100,
-                "epoch_secs": 0,
+                "epoch_secs": self.epoch_secs,
                 "timestamp": timestamp,
             },
         )

@@ -127,7 +127,7 @@ async def test_kill_9_in_a_chunked_settlement_and_restart(
         mine = [c for c in settled if c.epoch == epoch]
         counts = settled_once(mine)
         assert sorted(counts) == [(epoch, i) for i in range(ORDERS)] and set(counts.values()) == {1}
-        chunks = sorted((c.from_, c.to) for c in mine)
+        chunks = sorted((c.from_index, c.to_index) for c in mine)
         assert chunks[0][0] == 0 and chunks[-1][1] == ORDERS
         assert all(a[1] == b[0] for a, b in pairwise(chunks))  # contiguous: none skipped, none twice
         assert sum(c.done for c in mine) == 1

@@ -156,7 +156,7 @@ async def test_the_keeper_clears_epoch_after_epoch(
             expected = set(range(walked)) - {i for e, i in cancelled if e == epoch}
             assert {i for e, i in counts if e == epoch} == expected, epoch  # cancelled ones skipped
             assert len(expected) == event.orders
-            chunks = sorted((c.from_, c.to) for c in settled if c.epoch == epoch)
+            chunks = sorted((c.from_index, c.to_index) for c in settled if c.epoch == epoch)
             assert chunks[0][0] == 0 and chunks[-1][1] == walked
             assert all(a[1] == b[0] for a, b in pairwise(chunks))
             assert all(c.payer == payer.pubkey() for c in settled if c.epoch == epoch)
@@ -172,7 +172,7 @@ async def test_the_keeper_clears_epoch_after_epoch(
     assert (market["mode"], market["epoch_secs"], market["status"]) == ("periodic", EPOCH_SECS, "active")
     assert market["epochs_cleared_this_run"] == len(by_epoch) and market["errors"] == 0
     assert market["chunks_this_run"] == len(settled)
-    assert market["orders_settled_this_run"] == sum(c.to - c.from_ for c in settled)
+    assert market["orders_settled_this_run"] == sum(c.to_index - c.from_index for c in settled)
     assert market["last_settled"]["epoch"] == final and 0 <= market["last_settled"]["lag_secs"] < EPOCH_SECS
     assert market["last_settled"]["chunks"] == sum(1 for c in settled if c.epoch == final)
     assert (status["backlog_epochs"], status["backlog_orders"]) == (0, 0)

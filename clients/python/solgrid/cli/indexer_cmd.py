@@ -4,6 +4,7 @@
     solgrid indexer migrate --db postgresql+asyncpg://user:pw@127.0.0.1/solgrid
     solgrid indexer gaps --db ...                      # history the RPC node had pruned
     solgrid indexer backfill-gaps --archive-url URL    # fetch it from a node that has it
+    solgrid indexer verify-epochs --db ...             # recompute each auction clearing from its orders
 
 ``run`` migrates the schema, catches up every program from its checkpoint, then follows the chain
 live until SIGINT/SIGTERM (a clean stop; kill -9 is also safe: a restart resumes from the checkpoint).
@@ -30,7 +31,8 @@ from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.gaps import describe
 from solgrid.indexer.models import HistoryGap
 from solgrid.indexer.service import Indexer, IndexerConfig, default_coders
-from solgrid.indexer.store import Store
+from solgrid.indexer.store import TRADING_PROGRAM, Store
+from solgrid.indexer.verify import EpochVerification, verify_epochs
 
 DB_HELP = "sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER:PW@HOST/DB (env SOLGRID_INDEXER_DB)."
 ARCHIVE_HELP = (
@@ -41,6 +43,10 @@ ARCHIVE_HELP = (
 
 class GapsNotFilled(UserFacingError):
     """Some history gaps could not be backfilled."""
+
+
+class EpochsDoNotMatch(UserFacingError):
+    """Some indexed auction clearings differ from what their order events give."""
 
 
 def _archive_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -229,6 +235,44 @@ def backfill_gaps_cmd(db_url: str, archive_url: str, quiet: bool) -> None:
         click.echo(f"{describe(gap)}: {reason}", err=True)
     if failed:
         raise GapsNotFilled(f"{len(failed)} history gap(s) could not be backfilled from {url}")
+
+
+@indexer.command("verify-epochs")
+@click.option(
+    "--db", "db_url", default=DEFAULT_DB, show_default=True, envvar="SOLGRID_INDEXER_DB", help=DB_HELP
+)
+@click.option("--market", default=None, help="Only this periodic market (address).")
+@click.option("--epoch", default=None, type=click.IntRange(0), help="Only this epoch.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def verify_epochs_cmd(db_url: str, market: str | None, epoch: int | None, as_json: bool) -> None:
+    """Recompute each indexed auction clearing from the indexed order events (the SDK's reference of the
+    clearing rule) and compare with its EpochCleared, epochs row, curves and settlements."""
+    [program] = [str(c.program_id) for c in default_coders() if c.idl.name == TRADING_PROGRAM]
+
+    async def verify() -> list[EpochVerification]:
+        engine = create_engine(db_url)
+        try:
+            await migrate(engine)
+            async with sessions(engine)() as session:
+                return await verify_epochs(session, program, market, epoch)
+        finally:
+            await engine.dispose()
+
+    results = asyncio.run(verify())
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        rows = [{"market": r.market, "epoch": r.epoch, "problems": list(r.problems)} for r in results]
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        for result in failed:
+            for problem in result.problems:
+                click.echo(f"market {result.market} epoch {result.epoch}: {problem}")
+        if not failed:
+            click.echo(f"{len(results)} cleared epoch(s) verified: each matches its order events")
+    if failed:
+        raise EpochsDoNotMatch(
+            f"{len(failed)} of {len(results)} cleared epoch(s) do not match their order events"
+        )
 
 
 async def _serve(service: Indexer) -> None:

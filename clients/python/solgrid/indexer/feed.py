@@ -15,8 +15,11 @@ client -> server
     "zone":    zone id (int); meter events match the meter's zone, user events (``user`` or
                ``holder`` field) the user's zone, trading events their market's zone
   or, instead of those event topics, the trading streams of zones (ints):
-    "trades":  one "trade" frame per fill in the zone's markets
-    "book":    one "book" frame per change of a resting order (placed, filled, removed, reduced)
+    "trades":   one "trade" frame per fill in the zone's markets
+    "book":     one "book" frame per change of a resting order (placed, filled, removed, reduced) or
+                of an order waiting in an auction (placed, filled, rolled, expired, cancelled)
+    "auctions": one "auction" frame per epoch cleared and per settlement chunk in the zone's periodic
+                markets
 
 server -> client
     {"type": "subscribed", "id": ...} / {"type": "unsubscribed", "id": ...}
@@ -28,6 +31,7 @@ server -> client
         "recovered": true when rebuilt from the instructions of a transaction with truncated logs}}
     {"type": "trade", "subscriptions": [...], "trade": {a ``trades`` row}}
     {"type": "book", "subscriptions": [...], "book": {an ``order_states`` row with "zone_id"}}
+    {"type": "auction", "subscriptions": [...], "auction": {"kind": "cleared" | "settled", ...}}
 
 Events are pushed after they are committed to the database, in the order they were indexed (chain
 order, except a transaction that became visible late in an older slot; see :mod:`backfill`), so what a
@@ -52,8 +56,11 @@ from solgrid.indexer.store import StoredEvent
 
 log = logging.getLogger(__name__)
 EVENT_TOPICS = ("program", "event", "user", "meter", "zone")
-STREAM_TOPICS = ("trades", "book")
-"""Topics whose subscriptions receive trading rows (``trade`` / ``book`` frames) instead of events."""
+STREAM_TOPICS = ("trades", "book", "auctions")
+"""Topics whose subscriptions receive trading rows (``trade`` / ``book`` / ``auction`` frames) instead of
+events."""
+STREAM_FRAMES = {"trade": "trades", "book": "book", "auction": "auctions"}
+"""Frame type -> the topic whose zones receive it."""
 TOPICS = EVENT_TOPICS + STREAM_TOPICS
 
 
@@ -76,6 +83,8 @@ class TopicFilter:
     """Zones whose trades the subscription receives (None: it receives events, not trades)."""
     book_zones: frozenset[int] | None = None
     """Zones whose book changes the subscription receives (None: none)."""
+    auction_zones: frozenset[int] | None = None
+    """Zones whose auction summaries the subscription receives (None: none)."""
 
     @classmethod
     def parse(cls, raw: Any, program_names: Mapping[str, str], event_names: Iterable[str]) -> TopicFilter:
@@ -100,10 +109,14 @@ class TopicFilter:
             mixed = sorted(t for t in EVENT_TOPICS if t in raw)
             if mixed:
                 raise FilterError(
-                    f"trades and book cannot be combined with event topics ({', '.join(mixed)})"
+                    f"trades, book and auctions cannot be combined with event topics ({', '.join(mixed)})"
                 )
             zones_of = {t: frozenset(_zones(t, values(t))) for t in streams}
-            return cls(trade_zones=zones_of.get("trades"), book_zones=zones_of.get("book"))
+            return cls(
+                trade_zones=zones_of.get("trades"),
+                book_zones=zones_of.get("book"),
+                auction_zones=zones_of.get("auctions"),
+            )
         zones = _zones("zone", values("zone"))
         texts = {t: values(t) for t in ("program", "event", "user", "meter")}
         for topic, items in texts.items():
@@ -119,11 +132,13 @@ class TopicFilter:
 
     @property
     def streams(self) -> bool:
-        return self.trade_zones is not None or self.book_zones is not None
+        return any(z is not None for z in (self.trade_zones, self.book_zones, self.auction_zones))
 
     def wants(self, kind: str, zone: int | None) -> bool:
-        """Whether a ``trade`` / ``book`` row of ``zone`` goes to this subscription."""
-        zones = self.trade_zones if kind == "trade" else self.book_zones
+        """Whether a ``trade`` / ``book`` / ``auction`` frame of ``zone`` goes to this subscription."""
+        zones = {"trades": self.trade_zones, "book": self.book_zones, "auctions": self.auction_zones}[
+            STREAM_FRAMES[kind]
+        ]
         return zones is not None and zone in zones
 
     def matches(self, event: StoredEvent) -> bool:
@@ -198,7 +213,11 @@ class EventFeed:
                 if ids:
                     message = {"type": "event", "subscriptions": ids, "event": event.message()}
                     broadcast([connection], json.dumps(message))
-                for kind, rows in (("trade", event.trades), ("book", event.book)):
+                for kind, rows in (
+                    ("trade", event.trades),
+                    ("book", event.book),
+                    ("auction", event.auctions),
+                ):
                     for row in rows:
                         ids = [
                             sid for sid, f in client.subscriptions.items() if f.wants(kind, row["zone_id"])

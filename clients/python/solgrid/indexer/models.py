@@ -281,7 +281,7 @@ class Settlement(Base):
 # -- trading -----------------------------------------------------------------------------------------
 # Quantities are lots of the market's lot_size_wh Wh, or Wh; prices are ticks of tick_size quote atoms
 # per kWh, or quote atoms per kWh (divide by 10^quote_decimals for quote units). Times are the on-chain
-# clock (unix seconds) of the event. See docs/indexer.md, "Trading".
+# clock (unix seconds) of the event. See docs/indexer.md, "Trading" and "Call auctions".
 
 
 class Market(Base):
@@ -305,6 +305,10 @@ class Market(Base):
     maker_fee_bps: Mapped[int] = mapped_column(Integer)
     max_orders_per_epoch: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16), server_default="continuous")
+    """``continuous`` (an order book) or ``periodic`` (a call auction per epoch of ``epoch_secs``)."""
+    epoch_secs: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    """Length of a periodic market's epochs in seconds; 0 for a continuous market."""
     signature: Mapped[str] = mapped_column(SIGNATURE)
     """The create_market transaction."""
     created_slot: Mapped[int] = mapped_column(BigInteger)
@@ -314,7 +318,9 @@ class Market(Base):
 
 
 class Order(Base):
-    """One row per order (OrderPlaced), its fills and state summed up from its ``order_states``."""
+    """One row per order (OrderPlaced, or AuctionOrderPlaced in a periodic market), its fills and state
+    summed up from its ``order_states``. An auction order keeps its row (and ``order_id``) when what it
+    did not trade rolls into the next epoch's auction."""
 
     __tablename__ = "orders"
     market: Mapped[str] = mapped_column(PUBKEY, primary_key=True)
@@ -323,7 +329,9 @@ class Order(Base):
     seat: Mapped[int] = mapped_column(BigInteger)
     side: Mapped[str] = mapped_column(String(8))
     kind: Mapped[str] = mapped_column(String(24))
-    self_trade: Mapped[str] = mapped_column(String(24))
+    """Limit, PostOnly, ImmediateOrCancel; Auction for an order of a periodic market."""
+    self_trade: Mapped[str | None] = mapped_column(String(24))
+    """None for an auction order (the auction has no self-trade rule)."""
     price: Mapped[int] = mapped_column(U64)
     """Limit price in ticks."""
     lots: Mapped[int] = mapped_column(U64)
@@ -339,8 +347,14 @@ class Order(Base):
     """Unix time; 0: good till cancelled."""
     state: Mapped[str] = mapped_column(String(16), index=True)
     """Active, PartiallyFilled, Filled, Cancelled or Expired."""
+    epoch: Mapped[int | None] = mapped_column(U64)
+    """Auction orders: the epoch of the latest auction the order joined (placed, or rolled into)."""
+    auction_index: Mapped[int | None] = mapped_column(BigInteger)
+    """Auction orders: its index in that auction (time priority)."""
+    rollover: Mapped[bool | None] = mapped_column(Boolean)
+    """Auction orders: what an auction does not match rolls into the next epoch (else it is refunded)."""
     signature: Mapped[str] = mapped_column(SIGNATURE)
-    """The place_order transaction."""
+    """The place_order (place_auction_order) transaction."""
     placed_slot: Mapped[int] = mapped_column(BigInteger)
     placed_at: Mapped[int] = mapped_column(BigInteger)
     updated_slot: Mapped[int] = mapped_column(BigInteger)
@@ -349,13 +363,16 @@ class Order(Base):
 
 class OrderStateChange(Base):
     """An order's state history: its placement and every later change, with the event that caused it
-    (``step`` is the position in the event's ``steps`` / ``orders``; -1 for the event's own order)."""
+    (``step`` is the position in the event's ``steps`` / ``orders``; -1 for the event's own order; in an
+    ``EpochSettled``, 2 x the settlement's position for its fill and 2 x position + 1 for what became
+    of the rest: rolled or expired)."""
 
     __tablename__ = "order_states"
     __table_args__ = (
         UniqueConstraint("signature", "instruction_index", "event_index", "step"),
         Index("ix_order_states_market_order_id", "market", "order_id"),
         Index("ix_order_states_market_timestamp", "market", "timestamp"),
+        Index("ix_order_states_market_epoch", "market", "epoch"),
     )
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     signature: Mapped[str] = mapped_column(SIGNATURE)
@@ -368,19 +385,28 @@ class OrderStateChange(Base):
     side: Mapped[str] = mapped_column(String(8))
     price: Mapped[int] = mapped_column(U64)
     change: Mapped[str] = mapped_column(String(24))
-    """placed, filled, cancelled, expired, self_trade_cancelled or self_trade_decremented."""
+    """placed, filled, cancelled, expired, self_trade_cancelled, self_trade_decremented; rolled (an
+    auction order's remainder joined the next epoch's auction)."""
     filled_lots: Mapped[int] = mapped_column(U64)
     cancelled_lots: Mapped[int] = mapped_column(U64)
     remaining_lots: Mapped[int] = mapped_column(U64)
     """Resting after the change (for ``placed``: what rested)."""
     state: Mapped[str] = mapped_column(String(16))
     """The order's state after the change."""
+    epoch: Mapped[int | None] = mapped_column(U64)
+    """Auction orders: the auction the change happened in (for ``rolled``: the one the rest joined)."""
+    auction_index: Mapped[int | None] = mapped_column(BigInteger)
+    """Auction orders: the order's index in that auction."""
     slot: Mapped[int] = mapped_column(BigInteger)
     timestamp: Mapped[int] = mapped_column(BigInteger)
 
 
 class Trade(Base):
-    """One row per fill."""
+    """One row per fill. A continuous market's fill pairs a resting order (maker) with the incoming one
+    (taker). An auction fill (``epoch`` set) is one order's execution at its epoch's clearing price
+    against the auction, which has no counterparty: the order is in the maker columns (every auction
+    order rests and pays its maker fee rate), the taker columns are empty, and each lot appears twice,
+    once in a bid's fill and once in an ask's."""
 
     __tablename__ = "trades"
     __table_args__ = (
@@ -393,16 +419,23 @@ class Trade(Base):
     instruction_index: Mapped[int] = mapped_column(Integer)
     event_index: Mapped[int] = mapped_column(Integer)
     step: Mapped[int] = mapped_column(Integer)
-    """Position of the fill in OrderPlaced.steps."""
+    """Position of the fill in OrderPlaced.steps (EpochSettled.settlements)."""
     market: Mapped[str] = mapped_column(PUBKEY)
     zone_id: Mapped[int | None] = mapped_column(BigInteger)
     """None only until the market's MarketCreated is indexed."""
     maker: Mapped[str] = mapped_column(PUBKEY, index=True)
-    taker: Mapped[str] = mapped_column(PUBKEY, index=True)
+    """The resting order's trader (an auction fill: the filled order's trader)."""
+    taker: Mapped[str | None] = mapped_column(PUBKEY, index=True)
+    """The incoming order's trader; None for an auction fill."""
     maker_order_id: Mapped[int] = mapped_column(U64)
-    taker_order_id: Mapped[int] = mapped_column(U64)
-    taker_side: Mapped[str] = mapped_column(String(8))
-    price_ticks: Mapped[int] = mapped_column(U64)
+    taker_order_id: Mapped[int | None] = mapped_column(U64)
+    maker_side: Mapped[str] = mapped_column(String(8))
+    """Bid or Ask: the side of the maker order (of the filled order, for an auction fill)."""
+    taker_side: Mapped[str | None] = mapped_column(String(8))
+    epoch: Mapped[int | None] = mapped_column(U64)
+    """An auction fill's epoch; None for a continuous market's fill."""
+    price_ticks: Mapped[int | None] = mapped_column(U64)
+    """An auction fill: its epoch's clearing price, None only until the EpochCleared is indexed."""
     price: Mapped[int] = mapped_column(U64)
     """Quote atoms per kWh."""
     lots: Mapped[int] = mapped_column(U64)
@@ -413,13 +446,16 @@ class Trade(Base):
     """Quote atoms, before fees."""
     maker_fee: Mapped[int] = mapped_column(U64)
     taker_fee: Mapped[int] = mapped_column(U64)
+    """0 for an auction fill."""
     slot: Mapped[int] = mapped_column(BigInteger)
     timestamp: Mapped[int] = mapped_column(BigInteger)
+    """An auction fill: the time of the settlement chunk that settled it."""
 
 
 class PriceBucket(Base):
     """Per market and 15-minute bucket: OHLCV and VWAP of its trades, and the book at the bucket's end.
-    A bucket has a row when the market had a trade or an order change in it."""
+    A bucket has a row when the market had a trade or an order change in it. Volumes count each lot
+    once: an auction's bid-side fills (its ask-side fills are the same lots)."""
 
     __tablename__ = "price_history"
     market: Mapped[str] = mapped_column(PUBKEY, primary_key=True)
@@ -437,6 +473,148 @@ class PriceBucket(Base):
     volume_quote: Mapped[int] = mapped_column(U64)
     trade_count: Mapped[int] = mapped_column(Integer)
     ask_wh: Mapped[int] = mapped_column(U64)
-    """Supply: resting asks at the bucket's end (orders expired by then excluded)."""
+    """Supply: resting asks at the bucket's end (orders expired by then excluded); in a periodic market,
+    the asks waiting in an auction."""
     bid_wh: Mapped[int] = mapped_column(U64)
-    """Demand: resting bids at the bucket's end (orders expired by then excluded)."""
+    """Demand: resting bids at the bucket's end (orders expired by then excluded); in a periodic market,
+    the bids waiting in an auction."""
+
+
+# -- call auctions (periodic markets) ------------------------------------------------------------------
+
+
+class Epoch(Base):
+    """One epoch of a periodic market: its clearing (EpochCleared, None until indexed), what its order
+    events add up to, and its settlement so far (EpochSettled chunks)."""
+
+    __tablename__ = "epochs"
+    __table_args__ = (Index("ix_epochs_zone_id_epoch", "zone_id", "epoch"),)
+    market: Mapped[str] = mapped_column(PUBKEY, primary_key=True)
+    epoch: Mapped[int] = mapped_column(U64, primary_key=True)
+    """E: the auction of [E * epoch_secs, (E + 1) * epoch_secs)."""
+    zone_id: Mapped[int | None] = mapped_column(BigInteger)
+    starts_at: Mapped[int | None] = mapped_column(BigInteger)
+    ends_at: Mapped[int | None] = mapped_column(BigInteger)
+    """The gate closure. starts_at / ends_at are None only until the market or the clearing is indexed."""
+    state: Mapped[str] = mapped_column(String(16))
+    """Collecting (not cleared), PriceFixed (cleared, settling), Settled (the last chunk indexed)."""
+    tick_size: Mapped[int | None] = mapped_column(U64)
+    """The tick (quote atoms per kWh) and lot (Wh) of this epoch's prices and lots: those in force at the
+    clearing, or now; None until the market is indexed."""
+    lot_size_wh: Mapped[int | None] = mapped_column(U64)
+    # EpochCleared (None until it is indexed)
+    price: Mapped[int | None] = mapped_column(U64)
+    """Clearing price in ticks; 0 when nothing executed."""
+    price_per_kwh: Mapped[int | None] = mapped_column(U64)
+    """Clearing price in quote atoms per kWh."""
+    reference_price: Mapped[int | None] = mapped_column(U64)
+    """The previous clearing price the tie-break used (0: none)."""
+    volume_lots: Mapped[int | None] = mapped_column(U64)
+    """Lots executed on each side."""
+    volume_wh: Mapped[int | None] = mapped_column(U64)
+    demand_lots: Mapped[int | None] = mapped_column(U64)
+    """D(price): bid lots limited at the price or above."""
+    supply_lots: Mapped[int | None] = mapped_column(U64)
+    """S(price): ask lots limited at the price or below."""
+    total_bid_lots: Mapped[int | None] = mapped_column(U64)
+    total_ask_lots: Mapped[int | None] = mapped_column(U64)
+    bid_marginal_price: Mapped[int | None] = mapped_column(U64)
+    bid_marginal_lots: Mapped[int | None] = mapped_column(U64)
+    """Lots the bids limited at bid_marginal_price shared by time priority."""
+    ask_marginal_price: Mapped[int | None] = mapped_column(U64)
+    ask_marginal_lots: Mapped[int | None] = mapped_column(U64)
+    cleared_orders: Mapped[int | None] = mapped_column(BigInteger)
+    """Orders in the auction at its clearing (not cancelled)."""
+    cleared_levels: Mapped[int | None] = mapped_column(BigInteger)
+    """Price levels of the auction at its clearing."""
+    cleared_signature: Mapped[str | None] = mapped_column(SIGNATURE)
+    cleared_instruction_index: Mapped[int | None] = mapped_column(Integer)
+    cleared_event_index: Mapped[int | None] = mapped_column(Integer)
+    cleared_slot: Mapped[int | None] = mapped_column(BigInteger)
+    cleared_at: Mapped[int | None] = mapped_column(BigInteger)
+    # recomputed from the order events and the settlements indexed so far
+    placed_orders: Mapped[int] = mapped_column(BigInteger)
+    """Orders placed into this auction (AuctionOrderPlaced)."""
+    rolled_in: Mapped[int] = mapped_column(BigInteger)
+    """Orders rolled into it from the previous epoch."""
+    cancelled_orders: Mapped[int] = mapped_column(BigInteger)
+    settled_orders: Mapped[int] = mapped_column(BigInteger)
+    """Orders settled so far (a Settlement each)."""
+    matched_orders: Mapped[int] = mapped_column(BigInteger)
+    """Settled orders that traded."""
+    rolled_out: Mapped[int] = mapped_column(BigInteger)
+    """Settled orders whose rest rolled into the next epoch."""
+    expired_orders: Mapped[int] = mapped_column(BigInteger)
+    """Settled orders whose rest was refunded."""
+    settled_lots: Mapped[int] = mapped_column(U64)
+    """Lots the settled bids traded (volume_lots once settled)."""
+    quote_amount: Mapped[int] = mapped_column(U64)
+    """Quote atoms the settled bids paid (before fees; what the asks received)."""
+    fees: Mapped[int] = mapped_column(U64)
+    """Fees charged to the settled orders."""
+    settled_signature: Mapped[str | None] = mapped_column(SIGNATURE)
+    """The chunk that finished the settlement (EpochSettled with done)."""
+    settled_instruction_index: Mapped[int | None] = mapped_column(Integer)
+    settled_event_index: Mapped[int | None] = mapped_column(Integer)
+    settled_slot: Mapped[int | None] = mapped_column(BigInteger)
+    settled_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class EpochLevel(Base):
+    """An epoch's supply and demand per price level, recomputed from its order events (placed, rolled
+    in, cancelled): the curves its clearing price came from."""
+
+    __tablename__ = "epoch_levels"
+    market: Mapped[str] = mapped_column(PUBKEY, primary_key=True)
+    epoch: Mapped[int] = mapped_column(U64, primary_key=True)
+    price: Mapped[int] = mapped_column(U64, primary_key=True)
+    """Ticks."""
+    bid_lots: Mapped[int] = mapped_column(U64)
+    """Lots bid with this limit."""
+    ask_lots: Mapped[int] = mapped_column(U64)
+    demand_lots: Mapped[int] = mapped_column(U64)
+    """D(price): lots bid at this price or above."""
+    supply_lots: Mapped[int] = mapped_column(U64)
+    """S(price): lots asked at this price or below."""
+
+
+class AuctionSettlement(Base):
+    """What settling one auction order did (a ``Settlement`` of an EpochSettled chunk)."""
+
+    __tablename__ = "epoch_settlements"
+    __table_args__ = (
+        UniqueConstraint("signature", "instruction_index", "event_index", "step"),
+        Index("ix_epoch_settlements_market_epoch", "market", "epoch"),
+    )
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    signature: Mapped[str] = mapped_column(SIGNATURE)
+    instruction_index: Mapped[int] = mapped_column(Integer)
+    event_index: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int] = mapped_column(Integer)
+    """Position in EpochSettled.settlements."""
+    market: Mapped[str] = mapped_column(PUBKEY)
+    epoch: Mapped[int] = mapped_column(U64)
+    auction_index: Mapped[int] = mapped_column(BigInteger)
+    order_id: Mapped[int] = mapped_column(U64)
+    trader: Mapped[str] = mapped_column(PUBKEY, index=True)
+    client_order_id: Mapped[int] = mapped_column(U64)
+    side: Mapped[str] = mapped_column(String(8))
+    price: Mapped[int] = mapped_column(U64)
+    """The order's limit (ticks); it traded at the clearing price."""
+    filled_lots: Mapped[int] = mapped_column(U64)
+    base_amount: Mapped[int] = mapped_column(U64)
+    """GRID atoms delivered (ask) or received (bid)."""
+    quote_amount: Mapped[int] = mapped_column(U64)
+    """Quote atoms paid (bid) or received (ask), before fees."""
+    fee: Mapped[int] = mapped_column(U64)
+    base_released: Mapped[int] = mapped_column(U64)
+    """An ask's refund (GRID atoms)."""
+    quote_released: Mapped[int] = mapped_column(U64)
+    """A bid's refund (quote atoms): its limit minus the clearing price, unused fee, an unmatched rest."""
+    remaining_lots: Mapped[int] = mapped_column(U64)
+    rolled_index: Mapped[int | None] = mapped_column(BigInteger)
+    """The rest's index in the next epoch's auction; None when it did not roll."""
+    outcome: Mapped[str] = mapped_column(String(24))
+    """Filled, PartiallyFilledRolled, PartiallyFilledExpired, Rolled or Expired."""
+    slot: Mapped[int] = mapped_column(BigInteger)
+    timestamp: Mapped[int] = mapped_column(BigInteger)

@@ -102,6 +102,9 @@ class StoredEvent:
     book: tuple[dict[str, Any], ...] = ()
     """The changes it made to resting orders (``order_states`` rows with ``zone_id``), for the feed's
     ``book`` topic."""
+    auctions: tuple[dict[str, Any], ...] = ()
+    """An auction event's summary (an epoch cleared, a settlement chunk), for the feed's ``auctions``
+    topic."""
 
     def message(self) -> dict[str, Any]:
         return {
@@ -420,6 +423,7 @@ class Store:
             recovered=event.recovered,
             trades=projected.trades,
             book=projected.book,
+            auctions=projected.auctions,
         )
 
     async def _project(

@@ -1,5 +1,6 @@
 """The trading program's events as tables: ``markets``, ``orders`` with their state history
-(``order_states``), ``trades`` and ``price_history``.
+(``order_states``), ``trades`` and ``price_history``; a periodic market's call auctions also go into
+``epochs``, ``epoch_levels`` and ``epoch_settlements`` (:mod:`.auction`, :mod:`.epochs`).
 
 Every row comes from the events of the batch :mod:`solgrid.indexer.store` writes, in the same database
 transaction as the checkpoint. ``order_states`` and ``trades`` are insert-only and keyed by the event
@@ -35,8 +36,20 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from solgrid.indexer import auction, epochs
+from solgrid.indexer.auction import AUCTION_EVENTS, AUCTION_KIND, AuctionBatch
 from solgrid.indexer.db import dialect_insert
-from solgrid.indexer.models import Event, Market, Order, OrderStateChange, PriceBucket, Trade, table_of
+from solgrid.indexer.epochs import Setting
+from solgrid.indexer.models import (
+    AuctionSettlement,
+    Event,
+    Market,
+    Order,
+    OrderStateChange,
+    PriceBucket,
+    Trade,
+    table_of,
+)
 
 BUCKET_SECS = 900
 """price_history buckets: 15 minutes, the order-limit epoch of the program."""
@@ -57,6 +70,8 @@ CHANGE_COLUMNS = (
     OrderStateChange.cancelled_lots,
     OrderStateChange.remaining_lots,
     OrderStateChange.state,
+    OrderStateChange.epoch,
+    OrderStateChange.auction_index,
     OrderStateChange.slot,
     OrderStateChange.timestamp,
 )
@@ -95,6 +110,7 @@ class TradingBatch:
     """Market -> ids of the orders whose rows must be recomputed."""
     since: dict[str, int] = field(default_factory=dict)
     """Market -> the earliest price bucket to recompute."""
+    auction: AuctionBatch = field(default_factory=AuctionBatch)
 
     def touch(self, market: str, order_id: int, timestamp: int) -> None:
         self.touched[market].add(order_id)
@@ -106,13 +122,15 @@ class TradingBatch:
 
 @dataclass(frozen=True)
 class Projected:
-    """What one trading event adds to the feed: the market's zone, the wallets it names, its trades and
-    its changes to the resting book."""
+    """What one trading event adds to the feed: the market's zone, the wallets it names, its trades,
+    its changes to the resting book (or to the orders waiting in an auction), and an auction summary
+    (an epoch cleared or a settlement chunk)."""
 
     zone: int | None
     users: frozenset[str]
     trades: tuple[dict[str, Any], ...] = ()
     book: tuple[dict[str, Any], ...] = ()
+    auctions: tuple[dict[str, Any], ...] = ()
 
 
 def bucket_of(timestamp: int) -> int:
@@ -149,31 +167,57 @@ class TradingProjection:
             self._zones[d["market"]] = d["zone_id"]
             batch.markets.append(_market_row(d, position, mint_decimals.get(d["quote_mint"])))
             batch.created.add(d["market"])
+            batch.auction.markets.add(d["market"])
         elif name == "MarketUpdated":
             batch.updated.add(d["market"])
+            batch.auction.markets.add(d["market"])
             # a new lot size counts the book from then on: the buckets since are recomputed
             batch.since_bucket(d["market"], bucket_of(d["timestamp"]))
         users = {str(d[k]) for k in ("trader", "recipient") if isinstance(d.get(k), str)}
         if not isinstance(market, str):
             return Projected(None, frozenset(users))
         zone = await self.zone_of(session, market)
+        if zone is None and name == "EpochCleared":  # the one trading event that names its zone
+            zone = int(d["zone_id"])
         states: list[dict[str, Any]] = []
         trades: list[dict[str, Any]] = []
+        summaries: tuple[dict[str, Any], ...] = ()
         if name == "OrderPlaced":
             states, trades = _placed(batch, d, position, zone)
         elif name == "OrderCancelled":
             states = [_change(d, position, -1, "cancelled", d["side"], cancelled=d["lots"], remaining=0)]
         elif name == "OrdersExpired":
             states = [_removal(d, removal, position, step) for step, removal in enumerate(d["orders"])]
+        elif name in AUCTION_EVENTS:
+            price = None
+            if name == "EpochSettled":
+                price = await auction.clearing_price(session, batch.auction, market, int(d["epoch"]))
+            rows = auction.project(batch.auction, name, d, position.key(0), position.slot, zone, price)
+            if rows.order is not None:
+                batch.orders.append(rows.order)
+            states, trades = rows.states, rows.trades
+            if rows.summary is not None:
+                tick = await self._tick_of(session, batch, market)
+                ticks = rows.summary["price"]
+                rows.summary["price_per_kwh"] = None if tick is None or ticks is None else ticks * tick
+                summaries = (rows.summary,)
         for row in states:
-            if row["change"] == "self_trade_decremented" and row["remaining_lots"]:
+            if _open_without_fill(row):  # the order's earlier fills decide its state
                 row["state"] = await self._open_state(session, batch, market, row["order_id"])
             batch.touch(row["market"], row["order_id"], row["timestamp"])
             users.add(row["trader"])
         batch.states += states
         batch.trades += trades
         book = tuple({**row, "zone_id": zone} for row in states if _book_lots(row))
-        return Projected(zone, frozenset(users), tuple(trades), book)
+        return Projected(zone, frozenset(users), tuple(trades), book, summaries)
+
+    async def _tick_of(self, session: AsyncSession, batch: TradingBatch, market: str) -> int | None:
+        """The market's tick size as indexed so far (for the feed; the tables' is recomputed)."""
+        created = [m["tick_size"] for m in batch.markets if m["address"] == market]
+        if created:
+            return int(created[-1])
+        tick = await session.scalar(select(Market.tick_size).where(Market.address == market))
+        return None if tick is None else int(tick)
 
     async def _open_state(
         self, session: AsyncSession, batch: TradingBatch, market: str, order_id: int
@@ -188,12 +232,13 @@ class TradingProjection:
 
     async def apply(self, session: AsyncSession, batch: TradingBatch) -> None:
         """Writes ``batch`` (after the events it came from are in ``events``) and recomputes the orders,
-        markets and price buckets it touched."""
+        markets, price buckets and auction epochs it touched."""
         for model, rows in (
             (Market, batch.markets),
             (Order, batch.orders),
             (OrderStateChange, batch.states),
             (Trade, batch.trades),
+            (AuctionSettlement, batch.auction.settlements),
         ):
             if rows:
                 await session.execute(dialect_insert(session, table_of(model)).on_conflict_do_nothing(), rows)
@@ -203,8 +248,14 @@ class TradingProjection:
             await self._latest_update(session, market)
         for market, ids in sorted(batch.touched.items()):
             await _recompute_orders(session, market, sorted(ids))
+        settings = {
+            market: await self._settings(session, market)
+            for market in sorted(set(batch.since) | set(batch.auction.epochs) | batch.auction.markets)
+        }
         for market, since in sorted(batch.since.items()):
-            await _recompute_prices(session, market, since, await self._lot_sizes(session, market))
+            lot_sizes = [(s.timestamp, s.lot_size_wh) for s in settings[market]]
+            await _recompute_prices(session, market, since, lot_sizes)
+        await epochs.apply(session, batch.auction, settings)
 
     async def _created(self, session: AsyncSession, batch: TradingBatch, market: str) -> None:
         """A market indexed after some of its trades (see the module doc): they get its zone, and its
@@ -216,8 +267,8 @@ class TradingProjection:
         )
         batch.since_bucket(market, 0)
 
-    async def _lot_sizes(self, session: AsyncSession, market: str) -> list[tuple[int, int]]:
-        """(timestamp, lot_size_wh) of the market's MarketCreated and MarketUpdated events, by slot."""
+    async def _settings(self, session: AsyncSession, market: str) -> list[Setting]:
+        """The tick and lot sizes of the market's MarketCreated and MarketUpdated events, by slot."""
         rows = await session.execute(
             select(Event.data)
             .where(
@@ -227,7 +278,10 @@ class TradingProjection:
             )
             .order_by(Event.slot, Event.id)
         )
-        return [(int(row.data["timestamp"]), int(row.data["lot_size_wh"])) for row in rows]
+        return [
+            Setting(int(row.data["timestamp"]), int(row.data["tick_size"]), int(row.data["lot_size_wh"]))
+            for row in rows
+        ]
 
     async def _latest_update(self, session: AsyncSession, market: str) -> None:
         """Sets the market's parameters to those of its latest MarketUpdated (by slot, then as indexed)."""
@@ -282,6 +336,8 @@ def _market_row(d: Mapping[str, Any], position: Position, quote_decimals: int | 
         "maker_fee_bps": d["maker_fee_bps"],
         "max_orders_per_epoch": d["max_orders_per_epoch"],
         "status": "Active",
+        "mode": "periodic" if d.get("epoch_secs") else "continuous",
+        "epoch_secs": d.get("epoch_secs", 0),
         "signature": position.signature,
         "created_slot": position.slot,
         "created_at": d["timestamp"],
@@ -311,7 +367,9 @@ def _placed(
                 "taker": d["trader"],
                 "maker_order_id": s["maker_order_id"],
                 "taker_order_id": d["order_id"],
+                "maker_side": OPPOSITE[d["side"]],
                 "taker_side": d["side"],
+                "epoch": None,
                 "price_ticks": s["price"],
                 "price": s["quote_amount"] * 1000 // wh if wh else 0,
                 "lots": s["lots"],
@@ -431,14 +489,22 @@ def _removal(d: Mapping[str, Any], r: Mapping[str, Any], position: Position, ste
     }
 
 
+def _open_without_fill(change: Mapping[str, Any]) -> bool:
+    """A change that leaves lots open without trading (a self-trade decrement, an auction order rolling
+    on unmatched): the order is PartiallyFilled or Active as its earlier fills say."""
+    kept = change["change"] == "self_trade_decremented" and change["remaining_lots"]
+    return bool(kept or (change["change"] == "rolled" and change["state"] == "Active"))
+
+
 def _closed_state(change: str) -> str:
     """The state of an order a change of this kind left with nothing resting."""
     return {"filled": "Filled", "expired": "Expired"}.get(change, "Cancelled")
 
 
 def _book_lots(change: Mapping[str, Any]) -> int:
-    """Lots the change added to (placement) or took from the resting book."""
-    if change["change"] == "placed":
+    """Lots the change added to (placement; an auction order rolling into the next epoch) or took from
+    the resting book."""
+    if change["change"] in ("placed", "rolled"):
         return int(change["remaining_lots"])
     return int(change["filled_lots"]) + int(change["cancelled_lots"])
 
@@ -493,6 +559,8 @@ async def _recompute_orders(session: AsyncSession, market: str, ids: Sequence[in
             else:
                 state = _closed_state(closing.change)
             last = max(history, key=lambda c: (c.slot, c.timestamp))
+            auctions = [c for c in history if c.epoch is not None]
+            latest = max(auctions, key=lambda c: int(c.epoch), default=None)
             order_updates.append(
                 {
                     "b_order_id": order_id,
@@ -500,6 +568,8 @@ async def _recompute_orders(session: AsyncSession, market: str, ids: Sequence[in
                     "cancelled_lots": cancelled,
                     "remaining_lots": max(remaining, 0),
                     "state": state,
+                    "epoch": None if latest is None else latest.epoch,
+                    "auction_index": None if latest is None else latest.auction_index,
                     "updated_slot": last.slot,
                     "updated_at": last.timestamp,
                 }
@@ -516,6 +586,8 @@ async def _recompute_orders(session: AsyncSession, market: str, ids: Sequence[in
                         "cancelled_lots",
                         "remaining_lots",
                         "state",
+                        "epoch",
+                        "auction_index",
                         "updated_slot",
                         "updated_at",
                     )
@@ -567,9 +639,12 @@ async def _recompute_prices(
         return
     lot_wh, zone = int(info.lot_size_wh), int(info.zone_id)
     orders = {
-        int(o.order_id): _Resting(o.side, int(o.expires_at), int(o.remaining_lots))
+        # an auction order's expiry only decides whether it rolls: it waits until its settlement
+        int(o.order_id): _Resting(
+            o.side, 0 if o.kind == AUCTION_KIND else int(o.expires_at), int(o.remaining_lots)
+        )
         for o in await session.execute(
-            select(Order.order_id, Order.side, Order.expires_at, Order.remaining_lots).where(
+            select(Order.order_id, Order.side, Order.kind, Order.expires_at, Order.remaining_lots).where(
                 Order.market == market, or_(Order.remaining_lots > 0, Order.updated_at >= since)
             )
         )
@@ -587,7 +662,12 @@ async def _recompute_prices(
     trades: dict[int, list[Any]] = defaultdict(list)
     for trade in await session.execute(
         select(Trade.price, Trade.energy_wh, Trade.quote_amount, Trade.timestamp)
-        .where(Trade.market == market, Trade.timestamp >= since)
+        .where(
+            Trade.market == market,
+            Trade.timestamp >= since,
+            # each lot once: an auction's ask-side fills are the lots of its bid-side fills
+            or_(Trade.epoch.is_(None), Trade.maker_side == "Bid"),
+        )
         .order_by(Trade.slot, Trade.id)
     ):
         trades[bucket_of(int(trade.timestamp))].append(trade)

@@ -49,10 +49,11 @@ RACES = (
     "EpochAlreadyCleared",
     "EpochAlreadySettled",
     "EpochNotPriceFixed",
-    "already been processed",
 )
-"""Failures that mean a crank got there first (another one, or this very transaction sent before with
-the same blockhash): read the account again and go on."""
+"""The program's errors that mean another crank got there first: read the account again and go on."""
+DUPLICATE_TRANSACTION = "already been processed"
+"""The cluster's answer to this very transaction sent before with the same blockhash (it landed):
+read the account again and go on, as after a race."""
 RACE_PAUSE_SECONDS = 0.2
 """Pause before reading the account again after a lost race (the node may not show the winner yet)."""
 MAX_RACES_IN_A_ROW = 20
@@ -232,7 +233,7 @@ async def send_steps(
                 connection, client, step.instructions, payer, commitment=commitment
             )
         except TransactionFailed as e:
-            if any(race in str(e) for race in RACES):
+            if any(race in str(e) for race in (*RACES, DUPLICATE_TRANSACTION)):
                 report.lost_races += 1
                 return False
             raise
