@@ -511,10 +511,10 @@ AUCTION_ORDERS = (
     PlannedOrder("grace", Side.BID, "0.105", 2),
 )
 """In this order (time priority at the marginal price: carol's bid before dave's). The most volume, 6
-units, executes at any price from 0.110 to 0.120 with the same surplus of bids: with no earlier
-clearing price to stay close to, the price is the middle, 0.115. Every bid above 0.120 and ask below
-0.110 fills; the bids at 0.120 share what is left by time (carol all 3 units, dave 1); grace's bid at
-0.105 and the asks from 0.130 roll into the next epoch, dave's unmatched units are refunded."""
+units, executes at any price from 0.110 to 0.120, with bids left over at each; the rule's tie-breaks
+(docs/trading.md) pick the price in that interval. The bids at 0.120 are the marginal ones and share what
+the bid above them leaves by time (carol all 3 units, dave 1; the rest of his is refunded); grace's bid at
+0.105 and the asks from 0.130 roll into the next epoch."""
 
 
 @dataclass(frozen=True)

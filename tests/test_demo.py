@@ -10,6 +10,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+from demo_plan import auction_clearing
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -57,19 +59,23 @@ def test_demo_runs_the_whole_slice() -> None:
     assert f"trade: maker order 0, taker order 1, {wh} Wh at 120 ticks" in out
     assert "order 0: alice Ask PartiallyFilled" in out and "order 1: carol Bid Filled" in out
     assert "indexer matches the market account and the chain's fills" in out
-    # zone 2's periodic market: eight orders in one 30-second epoch, cleared by the keeper at one price
-    # (the middle of the prices of the most volume, 6 kWh); carol's bid at 0.120 came before dave's, so
-    # she gets all 3 kWh and he 1 (the rest refunded: --no-rollover), the unmatched orders roll
+    # zone 2's periodic market: eight orders in one 30-second epoch, cleared by the keeper at the price the
+    # SDK's reference of the rule gives for them (1 kWh units on the local node's sunny day); carol's bid
+    # at 0.120 came before dave's, so she gets all 3 kWh and he 1 (the rest refunded: --no-rollover), the
+    # unmatched orders roll
     assert "epochs of 30 s here, so that the demo does not wait for a quarter hour" in out
+    expected = auction_clearing()
+    price = f"{Decimal(expected.price) / 1000:.6f}"
     keeper_line = re.search(
-        r"keeper \| .* epoch (\d+) settled at 115 ticks, 6000 lots, 8 order\(s\) \(5 matched", out
+        rf"keeper \| .* epoch (\d+) settled at {expected.price} ticks, 6000 lots, 8 order\(s\) \(5 matched",
+        out,
     )
     assert keeper_line and re.search(rf"keeper \| .* epoch {keeper_line.group(1)} cleared", out)
     assert "  keeper | keeper stopped" in out
-    assert "clearing price: 0.115000 per kWh, 6.000 kWh executed (demand 8.000, supply 6.000 kWh" in out
+    assert f"clearing price: {price} per kWh, 6.000 kWh executed (demand 8.000, supply 6.000 kWh" in out
     assert "recomputed from the levels with the clearing rule: the same result" in out
-    assert re.search(r"0\.115000(\s+\d+\.\d{3}){5}\s+<- clearing", out)
-    assert f"epoch {keeper_line.group(1)}: everyone matched trades at 0.115000 per kWh" in out
+    assert re.search(rf"{price}(\s+\d+\.\d{{3}}){{5}}\s+<- clearing", out)
+    assert f"epoch {keeper_line.group(1)}: everyone matched trades at {price} per kWh" in out
     assert re.search(r"3 carol\s+buy\s+0\.120000\s+3\.000\s+3\.000\s", out)
     assert re.search(r"5 dave\s+buy\s+0\.120000\s+3\.000\s+1\.000\s.*refunded", out)
     assert re.search(r"7 grace\s+buy\s+0\.105000\s+2\.000\s+0\.000\s.*rolls into", out)

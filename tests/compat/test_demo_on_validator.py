@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from demo_plan import auction_clearing
 from real_validator import RealValidator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,6 +44,6 @@ def test_demo_runs_on_the_real_validator(real_validator: RealValidator) -> None:
     assert re.search(r"carol\s+consumer\s+\S+ SOL\s+\d+\.\d{9} GRID", out)
     # the periodic market: one 60-second epoch cleared by the keeper at one price (the quantities follow
     # from what was minted, the prices do not)
-    assert "clearing price: 0.115000 per kWh" in out
+    assert f"clearing price: {Decimal(auction_clearing().price) / 1000:.6f} per kWh" in out
     assert "every fill equal the clearing rule recomputed from the orders: yes" in out
     assert out.rstrip().endswith("everything stopped")
