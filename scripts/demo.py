@@ -24,8 +24,9 @@
    ends the keeper clears it at one price and settles it; ``solgrid auction show`` prints the supply and
    demand table and the clearing point, and the demo each order's fill at that price, fee and refund,
    checked against the SDK's reference of the clearing rule;
-9. prints the wallets, the indexed rows (the market's trades and orders too), and what the feed pushed;
-   checks the indexer against the chain (any mismatch fails the demo) and stops everything cleanly.
+9. prints the wallets, the indexed rows (the market's trades and orders, the auction's epoch and its
+   settlements too, with ``solgrid indexer verify-epochs``), and what the feed pushed; checks the indexer
+   against the chain (any mismatch fails the demo) and stops everything cleanly.
 
 ``--url URL --keypair FILE`` runs steps 2-9 against another cluster (``solana-test-validator``, devnet)
 where the programs are deployed (and initializes them if nobody has). The oracle then waits for two real
@@ -521,6 +522,8 @@ the bid above them leaves by time (carol all 3 units, dave 1; the rest of his is
 class AuctionRun:
     market: Pubkey
     epoch: int
+    cleared: EpochCleared
+    settled_orders: int
     problems: list[str]
 
 
@@ -655,12 +658,12 @@ async def periodic_market(scene: Scene, rpc: AsyncClient, usdc: Pubkey) -> Aucti
         transcript=transcript,
     )  # fmt: skip
     print("\n".join(transcript))
-    return AuctionRun(market, epoch, await report_auction(scene, rpc, market, epoch))
+    return await report_auction(scene, rpc, market, epoch)
 
 
-async def report_auction(scene: Scene, rpc: AsyncClient, market: Pubkey, epoch: int) -> list[str]:
+async def report_auction(scene: Scene, rpc: AsyncClient, market: Pubkey, epoch: int) -> AuctionRun:
     """Each order's settlement (from the chain's events) at the one clearing price, checked against the
-    SDK's reference of the clearing rule and its allotment; returns the mismatches."""
+    SDK's reference of the clearing rule and its allotment (the mismatches in the result)."""
     client = TradingClient()
     state = await client.fetch_market(rpc, market)
     assert state is not None
@@ -711,7 +714,7 @@ async def report_auction(scene: Scene, rpc: AsyncClient, market: Pubkey, epoch: 
         f"  the clearing price and every fill equal the clearing rule recomputed from the orders: "
         f"{'yes' if not problems else 'NO'}"
     )
-    return problems
+    return AuctionRun(market, epoch, cleared, len(settlements), problems)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -938,6 +941,47 @@ async def report_market(scene: Scene, rpc: AsyncClient, db: Path, traded: Market
     return problems
 
 
+async def report_epoch(scene: Scene, db: Path, auction: AuctionRun) -> list[str]:
+    """The periodic market's epoch as the indexer stored it, against its EpochCleared and settlements, and
+    ``solgrid indexer verify-epochs`` (the clearing recomputed from the indexed orders); the mismatches."""
+    banner("the call auction as indexed (epochs, epoch_settlements; verify-epochs)")
+    market, epoch, cleared = str(auction.market), auction.epoch, auction.cleared
+    with contextlib.closing(sqlite3.connect(db)) as sql:
+        row = sql.execute(
+            "SELECT state, CAST(price AS INTEGER), CAST(volume_lots AS INTEGER),"
+            " CAST(demand_lots AS INTEGER), CAST(supply_lots AS INTEGER)"
+            " FROM epochs WHERE market = ? AND epoch = ?",
+            (market, epoch),
+        ).fetchone()
+        settlements = sql.execute(
+            "SELECT count(*) FROM epoch_settlements WHERE market = ? AND epoch = ?", (market, epoch)
+        ).fetchone()[0]
+    problems = []
+    if row is None:
+        problems.append(f"the indexer holds no row for epoch {epoch}")
+    else:
+        state, price, volume, demand, supply = row
+        print(
+            f"  epoch {epoch}: {state}, {price} ticks, {volume} lots executed (demand {demand}, supply "
+            f"{supply}), {settlements} settlements"
+        )
+        chain = (cleared.price, cleared.volume_lots, cleared.demand_lots, cleared.supply_lots)
+        if (state, price, volume, demand, supply) != ("Settled", *chain):
+            problems.append(f"the indexed epoch {row} is not the chain's {chain}, settled")
+        if settlements != auction.settled_orders:
+            problems.append(
+                f"the indexer holds {settlements} of the epoch's {auction.settled_orders} settlements"
+            )
+    transcript: list[str] = []
+    await solgrid(
+        scene, "indexer", "verify-epochs", "--db", f"sqlite+aiosqlite:///{db}", "--market", market,
+        "--epoch", str(epoch), transcript=transcript,
+    )  # fmt: skip
+    print("\n".join(transcript))
+    print("  indexer matches the auction's clearing and settlements" if not problems else "  MISMATCH")
+    return problems
+
+
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -965,7 +1009,7 @@ async def run(scene: Scene) -> None:
             await asyncio.sleep(0.5)  # the feed's last frames
             problems = await report(scene, rpc, db, feed, trade, [traded.market, auction.market])
             problems += await report_market(scene, rpc, db, traded)
-            problems += auction.problems
+            problems += auction.problems + await report_epoch(scene, db, auction)
     if problems:
         raise CommandFailed("; ".join(problems))
     print("\nindexer matches the chain")

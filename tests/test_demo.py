@@ -80,6 +80,12 @@ def test_demo_runs_the_whole_slice() -> None:
     assert re.search(r"5 dave\s+buy\s+0\.120000\s+3\.000\s+1\.000\s.*refunded", out)
     assert re.search(r"7 grace\s+buy\s+0\.105000\s+2\.000\s+0\.000\s.*rolls into", out)
     assert "every fill equal the clearing rule recomputed from the orders: yes" in out
+    assert re.search(
+        rf"epoch {keeper_line.group(1)}: Settled, {expected.price} ticks, 6000 lots executed .*, 8 settle",
+        out,
+    )
+    assert "1 cleared epoch(s) verified: each matches its order events" in out
+    assert "indexer matches the auction's clearing and settlements" in out
     assert "indexer matches the chain" in out
     assert "indexer stopped" in out and "local node stopped" in out
     assert out.rstrip().endswith("everything stopped")

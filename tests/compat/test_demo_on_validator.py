@@ -46,4 +46,5 @@ def test_demo_runs_on_the_real_validator(real_validator: RealValidator) -> None:
     # from what was minted, the prices do not)
     assert f"clearing price: {Decimal(auction_clearing().price) / 1000:.6f} per kWh" in out
     assert "every fill equal the clearing rule recomputed from the orders: yes" in out
+    assert "indexer matches the auction's clearing and settlements" in out
     assert out.rstrip().endswith("everything stopped")
