@@ -37,6 +37,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from solana.exceptions import SolanaRpcException
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solana.rpc.types import TxOpts
@@ -216,7 +217,18 @@ async def _setup(rpc: AsyncClient, url: str, operator: Keypair, traders: int, ep
 
 
 async def _wait_until(rpc: AsyncClient, unix_time: int) -> None:
-    while await cluster_time(rpc) < unix_time:
+    """Until the cluster clock reaches ``unix_time`` (a node that does not answer one poll, as a loaded
+    machine's may not, is asked again)."""
+    misses = 0
+    while True:
+        try:
+            if await cluster_time(rpc) >= unix_time:
+                return
+            misses = 0
+        except SolanaRpcException:
+            misses += 1
+            if misses > 10:
+                raise
         await asyncio.sleep(0.2)
 
 
