@@ -5,6 +5,9 @@
 - throughput of simple SOL transfers sent through JSON-RPC by concurrent clients;
 - compute units per instruction, measured in LiteSVM;
 - the trading program's compute units and rent against issue 12's goals (``bench/trading_cu.py``);
+- the periodic call auction against issue 13's goals: settlement and clearing compute units in LiteSVM
+  (``bench/auction_cu.py``) and a 1,000-order epoch cleared and settled through each node by the SDK's
+  crank and by the keeper (``bench/auction_node.py``);
 - oracle worker readings/s through a node;
 - indexer ingest into SQLite (decode + store, and the whole catch-up path without RPC and from a node).
 
@@ -14,7 +17,8 @@ the same way (``bench/nodes.py``). Goals (from the issues) are printed next to t
 to watch, not assertions.
 
 ``bench/run.py SECTION ...`` runs only the named sections (``build_times``, ``node_throughput``,
-``compute_units``, ``trading``, ``oracle_and_indexer``) and rewrites only theirs in ``results.md``.
+``compute_units``, ``trading``, ``auction``, ``oracle_and_indexer``) and rewrites only theirs in
+``results.md``.
 """
 
 from __future__ import annotations
@@ -35,10 +39,13 @@ from solgrid.build.pipeline import Builder, discover_programs
 from solgrid.build.toolchain import Toolchain
 from solgrid.indexer.backfill import FETCH_CONCURRENCY
 from solgrid.localnet import bench as node_bench
-from solgrid.sdk.trading.units import MAX_MATCHES
+from solgrid.sdk.trading.crank import CLEAR_BASE_COMPUTE_UNITS, CLEAR_COMPUTE_UNITS_PER_LEVEL
+from solgrid.sdk.trading.units import MAX_MATCHES, MAX_SETTLE_CHUNK
 
 sys.path.insert(0, str(Path(__file__).parent))
-import energy_token_cu  # sibling scripts of this directory
+import auction_cu  # sibling scripts of this directory
+import auction_node
+import energy_token_cu
 import indexer_bench
 import nodes
 import oracle_bench
@@ -411,6 +418,275 @@ def trading_rows(r: trading_cu.TradingBench) -> list[str]:
     return rows
 
 
+def auction() -> list[str]:
+    deploy_dir = REPO / "target" / "deploy"
+    in_svm = auction_cu.measure(
+        (deploy_dir / "trading.so").read_bytes(), (deploy_dir / "registry.so").read_bytes()
+    )
+    through: dict[Node, auction_node.NodeAuction] = {}
+    for node in NODES:
+        print(f"bench:   a {AUCTION_ORDERS:,}-order epoch on {node.value}", file=sys.stderr, flush=True)
+        through[node] = asyncio.run(
+            auction_node.on_node(node, AUCTION_ORDERS, AUCTION_TRADERS, AUCTION_EPOCH_SECS)
+        )
+    return auction_rows(in_svm, through)
+
+
+AUCTION_ORDERS = 1_000
+AUCTION_TRADERS = 100
+AUCTION_EPOCH_SECS = 60
+SETTLED_PER_TX_GOAL = 32
+EPOCH_TX_GOAL = 32
+CU_PER_ORDER_GOAL = 2_000
+
+
+def _clear_fit(clears: list[auction_cu.Clear]) -> tuple[float, float]:
+    """(intercept, CU per level) of clear_epoch, from its smallest and largest measured epochs."""
+    low, high = min(clears, key=lambda c: c.levels), max(clears, key=lambda c: c.levels)
+    per = (high.program_cu - low.program_cu) / (high.levels - low.levels)
+    return low.program_cu - per * low.levels, per
+
+
+def _epoch_verdict(crank: auction_node.Crank | auction_cu.EpochRun, chunk: int) -> str:
+    """All of an epoch's transactions (the clearing too) against the goal."""
+    if crank.transactions <= EPOCH_TX_GOAL:
+        return "met"
+    return (
+        f"missed by {crank.transactions - EPOCH_TX_GOAL}: chunks of {chunk} orders; chunks of "
+        f"{MAX_SETTLE_CHUNK} need {-(-crank.orders // MAX_SETTLE_CHUNK) + 1}"
+    )
+
+
+def auction_rows(r: auction_cu.AuctionBench, through: dict[Node, auction_node.NodeAuction]) -> list[str]:
+    """The call auction section: each measure with its goal and a verdict, and the tables behind them."""
+    ours, validator = (node.value for node in NODES)
+    intercept, slope = r.marginal()
+    big = r.largest_matched()
+    worst = r.worst_chunk()
+    fixed, per_record = r.event_record_bytes()
+    clear_base, clear_per_level = _clear_fit(r.clears)
+    one = r.one_per_transaction
+    cu_goal = f"<= {CU_PER_ORDER_GOAL:,}"
+
+    def per_order(value: float, why: str) -> str:
+        return _verdict(value, CU_PER_ORDER_GOAL, "CU", why)
+
+    def txs(run: auction_node.Crank | auction_cu.EpochRun) -> str:
+        return f"{run.transactions} ({run.settle_transactions} settle_epoch + 1 clear_epoch)"
+
+    rows = [
+        "## Call auction: settlement, clearing, a 1,000-order epoch (LiteSVM on agave 4.1.2, trading "
+        "deployed; then through each node)",
+        "",
+        "`bench/auction_cu.py`: every scenario in a periodic market of its own (900-second epochs, 1 Wh "
+        "lots, 0.001 per kWh ticks,",
+        f"maker fee {auction_cu.MAKER_FEE_BPS} bps, which every auction order pays), orders placed with the "
+        "SDK's builder, the clearing and the",
+        "chunks sent as the SDK's crank builds them (its compute-budget instruction first, so each also "
+        "shows that budget suffices). CU",
+        "of the top-level instruction, its self-CPI event included, unless a figure says transaction "
+        "(what the whole transaction",
+        f"consumed). `bench/auction_node.py`: an epoch of {AUCTION_ORDERS:,} orders of "
+        f"{AUCTION_TRADERS} traders on each node, fresh ({AUCTION_EPOCH_SECS}-second epochs",
+        "on the cluster clock; nothing moves either node's clock).",
+        "",
+        "| measure | SolGrid | goal | verdict |",
+        "|---|---|---|---|",
+        f"| orders settled per settle_epoch transaction: the most one takes (the program's chunk limit; its "
+        f"EpochSettled event is then {big.event_bytes:,} of the 10,240 bytes a CPI may carry, room for "
+        f"{r.max_event_records()} records) | {big.orders} ({big.transaction_cu:,} CU and "
+        f"{big.transaction_bytes} bytes for the whole transaction) | >= {SETTLED_PER_TX_GOAL} | "
+        + _verdict(big.orders, SETTLED_PER_TX_GOAL, "orders", "the chunk limit", at_most=False)
+        + " |",
+        f"| CU per settled order, marginal: least-squares slope over chunks of "
+        f"{', '.join(str(c.orders) for c in r.matched_chunks)} matched orders | {slope:,.0f} (fixed part "
+        f"{intercept:,.0f}) | {cu_goal} | " + per_order(slope, "see the chunks below") + " |",
+        f"| CU per settled order in a chunk of {big.orders} matched orders (its CU / {big.orders}) | "
+        f"{big.program_cu / big.orders:,.0f} | {cu_goal} | "
+        + per_order(big.program_cu / big.orders, "the chunk's fixed part")
+        + " |",
+        f"| CU per settled order, the worst chunk measured: {worst.name} | "
+        f"{worst.chunk.program_cu / worst.chunk.orders:,.0f} | {cu_goal} | "
+        + per_order(worst.chunk.program_cu / worst.chunk.orders, "rolling moves levels and grows an account")
+        + " |",
+        f"| transactions to clear and settle an epoch of {one.orders:,} orders, the SDK's crank (chunks of "
+        f"{MAX_SETTLE_CHUNK}), LiteSVM | {txs(one)} | <= {EPOCH_TX_GOAL} | "
+        + _epoch_verdict(one, MAX_SETTLE_CHUNK)
+        + " |",
+    ]
+    for node in NODES:
+        run = through[node]
+        for crank, what in ((run.crank, "the SDK's crank"), (run.keeper, "`solgrid keeper run --once`")):
+            rows.append(
+                f"| the same through {node.value}, {what} (chunks of {crank.chunk}) | {txs(crank)}, "
+                f"{crank.seconds:.1f} s | <= {EPOCH_TX_GOAL} | {_epoch_verdict(crank, crank.chunk)} |"
+            )
+    node_cu = max(
+        ((getattr(through[n], c).cu_per_order, n, c) for n in NODES for c in ("crank", "keeper")),
+        key=lambda x: x[0],
+    )
+    rows += [
+        f"| CU per settled order of those epochs (their settlement transactions' CU / orders), the highest "
+        f"({node_cu[2]} on {node_cu[1].value}) | {node_cu[0]:,.0f} | {cu_goal} | "
+        + per_order(node_cu[0], "see above")
+        + " |",
+        "",
+        "No peer can run beside it: Manifest (built with this pipeline, `../shared/research/peer-builds.md`) "
+        "is a continuous book,",
+        "and the only Solana program that claims a periodic auction, GridTokenX's `clear_auction`, takes the "
+        "orders as instruction",
+        "arguments, binds them to no account and moves no tokens (about 12 orders per transaction, as "
+        "issue 13 notes).",
+        "",
+        "Settlement chunks of matched orders (alternating asks at 100 and bids at 120 ticks, 10 lots each, "
+        "from the cursor on):",
+        "",
+        "| orders | CU | transaction CU | transaction bytes | the SDK's budget | event bytes |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {c.orders} | {c.program_cu:,} | {c.transaction_cu:,} | {c.transaction_bytes} | {c.budget:,} "
+            f"| {c.event_bytes:,} |"
+            for c in r.matched_chunks
+        ),
+        "",
+        f"The event grows {per_record} bytes per settled order ({fixed} fixed), so {r.max_event_records()} "
+        "records would fit a CPI;",
+        f"the instruction takes at most {MAX_SETTLE_CHUNK}.",
+        "",
+        "The costliest chunks: orders that do not trade roll into the next epoch (each appended there, at a "
+        "new price level,",
+        "with its lock taken again; the payer grows the next epoch's account in the same transaction). With "
+        "time priority at the",
+        "marginal price, at most one bid and one ask of an epoch are partially filled, so a chunk of 64 "
+        "partially filled bids",
+        "cannot occur; the second row is the closest: every bid rolls, the best one after a partial fill.",
+        "",
+        "| chunk of 64 orders | outcomes | CU | CU per order | transaction CU | next epoch grew by | "
+        "the SDK's budget |",
+        "|---|---|---|---|---|---|---|",
+        *(
+            f"| {w.name} | {', '.join(f'{k.lower()} {v}' for k, v in sorted(w.outcomes.items()))} | "
+            f"{w.chunk.program_cu:,} | {w.chunk.program_cu / w.chunk.orders:,.0f} | "
+            f"{w.chunk.transaction_cu:,} | {w.grown_bytes:,} bytes | {w.chunk.budget:,} |"
+            for w in r.worst
+        ),
+        "",
+        "clear_epoch over price levels (one order per level, bids and asks interleaved, so that they cross), "
+        "against the compute",
+        "budget the SDK's crank (and so the keeper) gives it:",
+        "",
+        "| price levels | CU | the SDK's budget | within it |",
+        "|---|---|---|---|",
+        *(
+            f"| {c.levels:,} | {c.program_cu:,} | {c.budget:,} | "
+            + ("yes" if c.fits_budget else "no: the crank's clear_epoch fails (exceeded CUs meter)")
+            + " |"
+            for c in r.clears
+        ),
+        "",
+        f"About {clear_per_level:,.0f} CU per level on top of {clear_base:,.0f}. No goal in the issue; "
+        + _clear_budget_note(clear_base, clear_per_level),
+        "",
+        "place_auction_order and cancel_auction_order with room in the epoch account (a new level is "
+        "inserted in price order,",
+        "moving the levels above it; a level whose last order is cancelled is removed):",
+        "",
+        "| levels in the epoch | position | levels moved | place | cancel |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {p.levels:,} | {p.position} | {p.moved:,} | {p.place_cu:,} | {p.cancel_cu:,} |"
+            for p in r.placements
+        ),
+        "",
+        f"The epoch account's first order grows it by {r.first_order_grew_bytes} bytes (room for 8 orders "
+        f"and levels; the trader pays): {r.first_order_cu:,} CU.",
+        f"create_market of a periodic market: {r.create_market_cu:,} CU; its two epoch accounts cost "
+        f"{r.epoch_accounts_rent / trading_cu.LAMPORTS_PER_SOL:.5f} SOL of rent (reused by every epoch, "
+        "grown with use).",
+        "",
+        f"An epoch of {one.orders:,} orders of {auction_cu.Sizes().traders} traders (random sides, prices "
+        "95 to 125 ticks, 1 to 30 lots, half",
+        "rolling over once) in LiteSVM, cranked one step per transaction as the SDK does, and the same book "
+        "with the steps packed:",
+        "",
+        "| how | transactions | settle_epoch CU per order | clear_epoch CU | transaction CU, all | "
+        "largest transaction | matched, rolled |",
+        "|---|---|---|---|---|---|---|",
+        *(
+            f"| {how} | {run.transactions} | {run.cu_per_order:,.0f} | {run.clear_cu:,} | "
+            f"{run.transaction_cu:,} | {run.largest_transaction_bytes} bytes | {run.matched}, {run.rolled} |"
+            for how, run in (
+                ("one step per transaction (the SDK's crank)", one),
+                (
+                    f"packed: {r.packing.per_transaction} instructions per transaction",
+                    r.packed,
+                ),
+            )
+        ),
+        "",
+        f"One transaction holds {r.packing.by_size} settle_epoch instructions within 1,232 bytes, and "
+        f"{r.packing.by_cu} within 1.4M CU if each",
+        f"were as costly as the worst chunk ({r.packing.worst_chunk_cu:,} CU): a crank that packed them "
+        f"would settle up to {r.packing.per_transaction * MAX_SETTLE_CHUNK:,} orders per",
+        "transaction. The SDK's crank and the keeper send one chunk per transaction.",
+        "",
+        f"Through each node ({AUCTION_TRADERS} traders, all of them placing at once, several orders "
+        "per transaction; the",
+        "keeper's epoch is the next one, holding the orders the first rolled into it and new ones up to "
+        f"{AUCTION_ORDERS:,}):",
+        "",
+        f"| measure | {ours} | {validator} |",
+        "|---|---|---|",
+    ]
+
+    def cells(cell: Callable[[auction_node.NodeAuction], str]) -> str:
+        return " | ".join(cell(through[node]) for node in NODES)
+
+    rows += [
+        f"| orders placed in the first epoch, seconds | "
+        f"{cells(lambda x: f'{x.placed:,} in {x.placement_secs:.1f} s')} |",
+    ]
+    for name, what in (("crank", "the SDK's crank"), ("keeper", "the keeper")):
+
+        def of(x: auction_node.NodeAuction, name: str = name) -> auction_node.Crank:
+            crank: auction_node.Crank = getattr(x, name)
+            return crank
+
+        rows += [
+            f"| {what}: orders, chunk | {cells(lambda x: f'{of(x).orders:,}, {of(x).chunk}')} |",
+            f"| {what}: transactions | {cells(lambda x: txs(of(x)))} |",
+            f"| {what}: seconds | {cells(lambda x: f'{of(x).seconds:.1f}')} |",
+            f"| {what}: CU per settled order (all its transactions' CU / orders) | "
+            f"{cells(lambda x: f'{of(x).cu_per_order:,.0f} ({of(x).transaction_cu / of(x).orders:,.0f})')} |",
+            f"| {what}: cluster seconds from its launch to its last chunk (settled_at) | "
+            f"{cells(lambda x: f'{of(x).lag_secs} s')} |",
+        ]
+    a, b = through[Node.OURS], through[Node.VALIDATOR]
+    rows += [
+        "",
+        "The crank's seconds are the call (it reads the epoch, then sends and confirms one transaction at a "
+        "time); the keeper's",
+        "are its process from launch to exit (Python start-up, market discovery, then the same steps).",
+        "",
+        f"What our node saves or costs: the crank takes {a.crank.seconds:.1f} s on it against "
+        f"{b.crank.seconds:.1f} s on the validator, the keeper {a.keeper.seconds:.1f} s against "
+        f"{b.keeper.seconds:.1f} s (the validator confirms each transaction in a slot of about 400 ms); "
+        "the compute units are the same program's on both.",
+    ]
+    return rows
+
+
+def _clear_budget_note(base: float, per_level: float) -> str:
+    """Up to how many levels the SDK's clear_epoch budget holds, from the measured line."""
+    if per_level <= CLEAR_COMPUTE_UNITS_PER_LEVEL:
+        return "the SDK's budget grows faster than the clearing."
+    most = (CLEAR_BASE_COMPUTE_UNITS - base) / (per_level - CLEAR_COMPUTE_UNITS_PER_LEVEL)
+    return (
+        f"the SDK's budget ({CLEAR_BASE_COMPUTE_UNITS:,} + {CLEAR_COMPUTE_UNITS_PER_LEVEL} per level) "
+        f"holds up to about {most:,.0f} levels."
+    )
+
+
 @dataclass(frozen=True)
 class OnNode:
     oracle: oracle_bench.OracleResult
@@ -555,6 +831,7 @@ SECTIONS: dict[str, tuple[Callable[[], list[str]], str]] = {
     "node_throughput": (node_throughput, "## SOL transfers"),
     "compute_units": (compute_units, "## Compute units per instruction"),
     "trading": (trading, "## Trading"),
+    "auction": (auction, "## Call auction"),
     "oracle_and_indexer": (oracle_and_indexer, "## Oracle worker"),
 }
 

@@ -3,12 +3,12 @@
 1. starts ``solgrid localnet`` (a real process on free ports, throw-away ledger) with no programs, and
    deploys them through the upgradeable loader with ``solgrid deploy``;
 2. starts the indexer (``solgrid indexer run``, SQLite) and subscribes to its websocket feed;
-3. the operator initializes the market with the SDK: registry config, itself as regulator, a grid zone,
-   the GRID mint;
-4. two prosumers (a solar array and a run-of-river hydro turbine), a consumer (a household meter) and a
-   grid operator use the ``solgrid`` CLI wallet: new keys, SOL from the faucet, ``user register``,
-   ``meter register`` with a device key; the operator (as regulator) verifies them and activates the
-   meters;
+3. the operator initializes the market with the SDK: registry config, itself as regulator, two grid
+   zones, the GRID mint;
+4. in zone 1 two prosumers (a solar array and a run-of-river hydro turbine), a consumer (a household
+   meter) and a grid operator, in zone 2 two prosumers (two small hydro turbines) and a consumer, use the
+   ``solgrid`` CLI wallet: new keys, SOL from the faucet, ``user register``, ``meter register`` with a
+   device key; the operator (as regulator) verifies them and activates the meters;
 5. the node's clock moves through twelve hours of a day, and the oracle worker (``solgrid oracle run
    --drain``) signs the simulated meters' fifteen-minute readings with their device keys, submits them in
    batches verified on-chain through the Ed25519 precompile, and cranks settlement: net surplus becomes
@@ -18,15 +18,22 @@
    ``solgrid market create``); alice offers half of her GRID (``solgrid order sell``: the CLI claims her
    seat and deposits), carol buys half of that at a higher limit and pays alice's price; the book, the
    trades and alice's open order are printed;
-8. prints the wallets, the indexed rows (the market's trades and orders too), and what the feed pushed;
-   checks the indexer against the chain (any mismatch fails the demo) and stops everything cleanly.
+8. zone 2's market is periodic (``solgrid market create --periodic``; 30-second epochs so that the demo
+   does not wait for a quarter hour): ``solgrid keeper run`` watches it while erin and frank offer GRID
+   and grace, carol and dave bid for it during one epoch (``solgrid order sell|buy``); when the epoch
+   ends the keeper clears it at one price and settles it; ``solgrid auction show`` prints the supply and
+   demand table and the clearing point, and the demo each order's fill at that price, fee and refund,
+   checked against the SDK's reference of the clearing rule;
+9. prints the wallets, the indexed rows (the market's trades and orders, the auction's epoch and its
+   settlements too, with ``solgrid indexer verify-epochs``), and what the feed pushed; checks the indexer
+   against the chain (any mismatch fails the demo) and stops everything cleanly.
 
-``--url URL --keypair FILE`` runs steps 2-8 against another cluster (``solana-test-validator``, devnet)
+``--url URL --keypair FILE`` runs steps 2-9 against another cluster (``solana-test-validator``, devnet)
 where the programs are deployed (and initializes them if nobody has). The oracle then waits for two real
-one-minute windows to end: at any hour the hydro turbine produces (the simulated sun shines from 06:00 to
-18:00 UTC only), and the amounts sent and burned follow from what was minted. Every run has new keys and
-meters (a random tag), and its checks count only what happened from the slot it started at, so runs can
-follow each other on the same ledger.
+one-minute windows to end: at any hour the hydro turbines produce (the simulated sun shines from 06:00 to
+18:00 UTC only), and the amounts sent, burned and auctioned follow from what was minted; the periodic
+market's epochs last 60 s there. Every run has new keys and meters (a random tag), and its checks count
+only what happened from the slot it started at, so runs can follow each other on the same ledger.
 """
 
 from __future__ import annotations
@@ -57,18 +64,24 @@ from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
+from solgrid.cli.trading_units import format_kwh, format_price, format_quote
 from solgrid.localnet.process import free_port_pair, node_process
 from solgrid.oracle.simulator import HYDRO_FLOW, solar_fraction
+from solgrid.sdk.clock import cluster_time
 from solgrid.sdk.energy_token import BASE_UNITS_PER_WH, EnergyTokenClient, base_units_to_grid
 from solgrid.sdk.keys import read_keypair
 from solgrid.sdk.mints import MINT_LEN, create_mint_instructions, mint_to_owner_instructions
 from solgrid.sdk.registry import Limits, RegistryClient
-from solgrid.sdk.trading import TradingClient
+from solgrid.sdk.trading import AuctionOrderPlaced, EpochCleared, EpochSettled, Side, TradingClient
+from solgrid.sdk.trading.clearing import BookOrder, aggregate, clear, fills
+from solgrid.sdk.trading.epochs import current_window
+from solgrid.sdk.trading.replay import fetch_market_events
 from solgrid.sdk.transactions import send_and_confirm
 
 REPO = Path(__file__).resolve().parents[1]
 LAMPORTS_PER_SOL = 1_000_000_000
 ZONE_ID = 1
+SOUTH_ZONE_ID = 2
 DAY = 86_400
 SYNC_TIMEOUT_SECS = 120.0
 
@@ -82,6 +95,7 @@ class Person:
     profile: str = ""  # the oracle simulator's profile
     capacity_w: int = 0
     daily_consumption_wh: int = 0
+    zone: int = ZONE_ID
 
 
 PEOPLE = (
@@ -89,6 +103,10 @@ PEOPLE = (
     Person("bob", "prosumer", "HYDRO", "hydro", "hydro", 10_000, 7_000),
     Person("carol", "consumer", "HOME", "grid", "consumer", 1, 11_000),
     Person("dave", "grid-operator"),
+    # Zone 2, a river valley with a periodic market: two run-of-river turbines and a household.
+    Person("erin", "prosumer", "MILL", "hydro", "hydro", 6_000, 6_000, zone=SOUTH_ZONE_ID),
+    Person("frank", "prosumer", "WEIR", "hydro", "hydro", 8_000, 8_000, zone=SOUTH_ZONE_ID),
+    Person("grace", "consumer", zone=SOUTH_ZONE_ID),
 )
 
 
@@ -227,12 +245,13 @@ async def setup_market(scene: Scene, rpc: AsyncClient) -> None:
         landed = await send_and_confirm(rpc, setup, scene.operator, coders=coders)
         events = ", ".join(type(e).__name__ for e in registry.events(landed.logs))
         print(f"registry initialized, operator appointed regulator; events: {events}")
-    if await registry.fetch_zone(rpc, ZONE_ID) is None:
-        zone = registry.create_zone(
-            payer=operator, zone_id=ZONE_ID, name="demo-north", max_capacity_kw=5_000, cosigners=[operator]
-        )
-        await send_and_confirm(rpc, [zone], scene.operator, coders=coders)
-        print(f"grid zone {ZONE_ID} 'demo-north' created")
+    for zone_id, name in ((ZONE_ID, "demo-north"), (SOUTH_ZONE_ID, "demo-south")):
+        if await registry.fetch_zone(rpc, zone_id) is None:
+            zone = registry.create_zone(
+                payer=operator, zone_id=zone_id, name=name, max_capacity_kw=5_000, cosigners=[operator]
+            )
+            await send_and_confirm(rpc, [zone], scene.operator, coders=coders)
+            print(f"grid zone {zone_id} '{name}' created")
     if await token.fetch_config(rpc) is None:
         await send_and_confirm(rpc, [token.initialize(payer=operator, authority=operator)], scene.operator)
     print(f"GRID mint {token.mint}")
@@ -245,7 +264,7 @@ async def onboard(scene: Scene, person: Person) -> list[str]:
     operator = str(scene.operator_file)
     await solgrid(scene, "keys", "new", "--outfile", key, transcript=transcript)
     await solgrid(scene, "airdrop", "2", "-k", key, transcript=transcript)
-    await solgrid(scene, "user", "register", "--role", person.role, "--zone", str(ZONE_ID), "-k", key,
+    await solgrid(scene, "user", "register", "--role", person.role, "--zone", str(person.zone), "-k", key,
                   transcript=transcript)  # fmt: skip
     wallet = str(scene.wallet(person.name))
     await solgrid(scene, "regulator", "verify-user", wallet, "-k", operator, transcript=transcript)
@@ -280,7 +299,7 @@ def write_oracle_config(scene: Scene, windows: int, window_secs: int) -> Path:
 [[meters]]
 serial = "{scene.serial(person)}"
 owner = "{scene.wallet(person.name)}"
-zone = {ZONE_ID}
+zone = {person.zone}
 device_key = "devices/{person.name}.json"
 profile = "{person.profile}"
 capacity_w = {person.capacity_w}
@@ -361,7 +380,7 @@ async def p2p(scene: Scene, rpc: AsyncClient) -> Trade:
     minted = {
         p.name: await scene.token.fetch_balance(rpc, scene.wallet(p.name))
         for p in PEOPLE
-        if p.role == "prosumer"
+        if p.role == "prosumer" and p.zone == ZONE_ID
     }
     sender = max(minted, key=lambda name: minted[name])
     if minted[sender] == 0:
@@ -419,7 +438,7 @@ async def market(scene: Scene, rpc: AsyncClient) -> MarketRun:
     held = {
         p.name: await scene.token.fetch_balance(rpc, scene.wallet(p.name))
         for p in PEOPLE
-        if p.role == "prosumer"
+        if p.role == "prosumer" and p.zone == ZONE_ID
     }
     seller = "alice" if held["alice"] >= BASE_UNITS_PER_WH * 2 else max(held, key=lambda name: held[name])
     offered_wh = held[seller] // BASE_UNITS_PER_WH // 2
@@ -460,6 +479,242 @@ async def market(scene: Scene, rpc: AsyncClient) -> MarketRun:
     return MarketRun(
         TradingClient().market_pda(ZONE_ID, usdc).address, usdc, seller, offered_wh, bought_wh, trades
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# a periodic market (call auction) in zone 2, cleared by the keeper
+
+EPOCH_SECS_LOCAL = 30
+EPOCH_SECS_REMOTE = 60
+"""The periodic market's epoch: short, so that the demo does not wait for a 15-minute epoch (on another
+cluster long enough for the eight orders' confirmations)."""
+UNIT_WH = 1_000
+"""The order plan's unit on the local node's sunny day (less on a real-time cluster: what was minted)."""
+
+
+@dataclass(frozen=True)
+class PlannedOrder:
+    trader: str
+    side: Side
+    price: str  # quote units per kWh, as the CLI takes it
+    units: int
+    rollover: bool = True
+
+
+AUCTION_ORDERS = (
+    PlannedOrder("erin", Side.ASK, "0.100", 3),
+    PlannedOrder("grace", Side.BID, "0.140", 2),
+    PlannedOrder("frank", Side.ASK, "0.110", 3),
+    PlannedOrder("carol", Side.BID, "0.120", 3),
+    PlannedOrder("erin", Side.ASK, "0.130", 3),
+    PlannedOrder("dave", Side.BID, "0.120", 3, rollover=False),
+    PlannedOrder("frank", Side.ASK, "0.150", 2),
+    PlannedOrder("grace", Side.BID, "0.105", 2),
+)
+"""In this order (time priority at the marginal price: carol's bid before dave's). The most volume, 6
+units, executes at any price from 0.110 to 0.120, with bids left over at each; the rule's tie-breaks
+(docs/trading.md) pick the price in that interval. The bids at 0.120 are the marginal ones and share what
+the bid above them leaves by time (carol all 3 units, dave 1; the rest of his is refunded); grace's bid at
+0.105 and the asks from 0.130 roll into the next epoch."""
+
+
+@dataclass(frozen=True)
+class AuctionRun:
+    market: Pubkey
+    epoch: int
+    cleared: EpochCleared
+    settled_orders: int
+    problems: list[str]
+
+
+def write_keeper_config(scene: Scene, market: Pubkey) -> Path:
+    config = scene.workdir / "keeper.toml"
+    config.write_text(
+        f"""cluster = "{scene.rpc_url}"
+payer = "keys/keeper.json"
+markets = ["{market}"]
+poll_secs = 1
+status_file = "keeper-status.json"
+status_interval_secs = 5
+"""
+    )
+    return config
+
+
+@contextlib.asynccontextmanager
+async def keeper(scene: Scene, config: Path) -> AsyncIterator[None]:
+    """``solgrid keeper run`` (its log printed as it comes) until the block exits, then SIGINT."""
+    print(f"{config.name}:")
+    print("\n".join(f"  {line}" for line in config.read_text().splitlines()))
+    print(f"$ solgrid keeper run --config {config.name}")
+    process = await asyncio.create_subprocess_exec(
+        *solgrid_command(), "keeper", "run", "--config", str(config),
+        env=cli_env(scene), cwd=scene.workdir, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stderr is not None
+    stderr = process.stderr
+
+    async def echo() -> None:
+        async for raw in stderr:
+            print(f"  keeper | {raw.decode().rstrip()}", flush=True)
+
+    printing = asyncio.create_task(echo())
+    try:
+        yield
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
+        await asyncio.wait_for(process.wait(), 30)
+        await printing
+    if process.returncode != 0:
+        raise CommandFailed(f"the keeper exited {process.returncode}")
+
+
+async def auction_epoch(scene: Scene, rpc: AsyncClient, epoch_secs: int) -> int:
+    """The epoch the orders join: on the local node its clock moves to the start of the next one; on another
+    cluster the next one is awaited when too little of the current one is left."""
+    now = await cluster_time(rpc)
+    span = current_window(now, epoch_secs)
+    if scene.local:
+        async with httpx.AsyncClient() as http:
+            await rpc_call(http, scene.rpc_url, "solgrid_setClock", [{"unixTimestamp": span.ends_at}])
+        return span.epoch + 1
+    if span.remaining(now) >= epoch_secs * 3 // 4:
+        return span.epoch
+    print(f"waiting {span.remaining(now)} s for the next epoch to start")
+    while await cluster_time(rpc) < span.ends_at:
+        await asyncio.sleep(0.5)
+    return span.epoch + 1
+
+
+async def settled(rpc: AsyncClient, market: Pubkey, epoch: int) -> bool:
+    state = await TradingClient().fetch_market(rpc, market)
+    return (
+        state is not None and state.header.auctions_settled > 0 and state.header.last_settled_epoch >= epoch
+    )
+
+
+async def periodic_market(scene: Scene, rpc: AsyncClient, usdc: Pubkey) -> AuctionRun:
+    """Zone 2's market is periodic: orders placed during an epoch wait for its end, when the keeper clears
+    them all at one price and settles them; prints the supply and demand table, and each trader's fill."""
+    epoch_secs = EPOCH_SECS_LOCAL if scene.local else EPOCH_SECS_REMOTE
+    banner(f"a periodic market in zone {SOUTH_ZONE_ID}: one call auction per epoch, cleared by the keeper")
+    print(
+        f"epochs of {epoch_secs} s here, so that the demo does not wait for a quarter hour (a real market: "
+        "--periodic 900)"
+    )
+    held = {name: await scene.token.fetch_balance(rpc, scene.wallet(name)) for name in ("erin", "frank")}
+    unit = min(held["erin"] // BASE_UNITS_PER_WH // 6, held["frank"] // BASE_UNITS_PER_WH // 5, UNIT_WH)
+    if unit == 0:
+        raise CommandFailed(f"erin and frank hold too little GRID to sell ({held})")
+    operator = scene.operator.pubkey()
+    buyers = [scene.wallet(name) for name in ("grace", "dave")]
+    ixs = [
+        ix for who in buyers for ix in mint_to_owner_instructions(operator, usdc, who, operator, 10 * 10**6)
+    ]
+    await send_and_confirm(rpc, ixs, scene.operator)
+    print(
+        "10.00 of the test stablecoin minted to grace and to dave (carol has hers); erin and frank sell GRID"
+    )
+    transcript: list[str] = []
+    await solgrid(
+        scene, "market", "create", str(SOUTH_ZONE_ID), "--quote-mint", str(usdc), "--tick-size", "1000",
+        "--lot-size-wh", "1", "--maker-fee-bps", "10", "--periodic", str(epoch_secs),
+        "-k", str(scene.operator_file), transcript=transcript,
+    )  # fmt: skip
+    await solgrid(scene, "keys", "new", "--outfile", str(scene.keyfile("keeper")), transcript=transcript)
+    await solgrid(scene, "airdrop", "1", "-k", str(scene.keyfile("keeper")), transcript=transcript)
+    print("\n".join(transcript))
+    market = TradingClient().market_pda(SOUTH_ZONE_ID, usdc).address
+    async with keeper(scene, write_keeper_config(scene, market)):
+        epoch = await auction_epoch(scene, rpc, epoch_secs)
+        closes = (epoch + 1) * epoch_secs
+        print(
+            f"epoch {epoch}: orders join its auction until {datetime.fromtimestamp(closes, UTC):%H:%M:%S} UTC"
+        )
+        for order in AUCTION_ORDERS:
+            transcript = []
+            verb = "buy" if order.side is Side.BID else "sell"
+            kwh = f"{Decimal(order.units * unit) / 1000}"
+            extra = [] if order.rollover else ["--no-rollover"]
+            await solgrid(
+                scene, "order", verb, str(SOUTH_ZONE_ID), "--quote-mint", str(usdc), "--kwh", kwh,
+                "--price", order.price, *extra, "-k", str(scene.keyfile(order.trader)), transcript=transcript,
+            )  # fmt: skip
+            print("\n".join(transcript), flush=True)
+        left = closes - await cluster_time(rpc)
+        if left <= 0:
+            raise CommandFailed(f"placing the orders outlasted epoch {epoch}")
+        print(f"the auction closes in {left} s; the keeper clears and settles it then", flush=True)
+        deadline = time.monotonic() + left + SYNC_TIMEOUT_SECS
+        while not await settled(rpc, market, epoch):
+            if time.monotonic() > deadline:
+                raise CommandFailed(f"the keeper did not settle epoch {epoch}")
+            await asyncio.sleep(0.5)
+    transcript = []
+    await solgrid(scene, "keeper", "status", "--config", "keeper.toml", transcript=transcript)
+    await solgrid(
+        scene, "auction", "show", str(epoch), "--zone", str(SOUTH_ZONE_ID), "--quote-mint", str(usdc),
+        transcript=transcript,
+    )  # fmt: skip
+    print("\n".join(transcript))
+    return await report_auction(scene, rpc, market, epoch)
+
+
+async def report_auction(scene: Scene, rpc: AsyncClient, market: Pubkey, epoch: int) -> AuctionRun:
+    """Each order's settlement (from the chain's events) at the one clearing price, checked against the
+    SDK's reference of the clearing rule and its allotment (the mismatches in the result)."""
+    client = TradingClient()
+    state = await client.fetch_market(rpc, market)
+    assert state is not None
+    h = state.header
+    events = await fetch_market_events(rpc, client, market)
+    placed = sorted(
+        (e for e in events if isinstance(e, AuctionOrderPlaced) and e.epoch == epoch), key=lambda e: e.index
+    )
+    [cleared] = [e for e in events if isinstance(e, EpochCleared) and e.epoch == epoch]
+    settlements = sorted(
+        (s for e in events if isinstance(e, EpochSettled) and e.epoch == epoch for s in e.settlements),
+        key=lambda s: s.index,
+    )
+    names = {scene.wallet(p.name): p.name for p in PEOPLE}
+    price = format_price(cleared.price, h)
+    banner(f"epoch {epoch}: everyone matched trades at {price} per kWh")
+    print(
+        f"  {'#':>2} {'TRADER':<6} {'SIDE':<4} {'LIMIT':>9} {'kWh':>7} {'FILLED':>7} {'PAID/GOT':>9} "
+        f"{'FEE':>9} {'REFUNDED':>9}  UNMATCHED"
+    )
+    for s in settlements:
+        buyer = s.side is Side.BID
+        amount = s.quote_amount + s.fee if buyer else s.quote_amount - s.fee
+        refund = format_quote(s.quote_released, h) if buyer else ""
+        rest = "" if not s.remaining_lots else f"rolls into {epoch + 1}" if s.rolled else "refunded"
+        print(
+            f"  {s.index:>2} {names.get(s.trader, str(s.trader)[:6]):<6} {'buy' if buyer else 'sell':<4} "
+            f"{format_price(s.price, h):>9} {format_kwh(s.filled_lots + s.remaining_lots, h):>7} "
+            f"{format_kwh(s.filled_lots, h):>7} {format_quote(amount, h):>9} {format_quote(s.fee, h):>9} "
+            f"{refund:>9}  {rest}"
+        )
+    print(
+        "  (PAID/GOT: what a buyer paid, fee included, or a seller received after the fee; a buyer's refund"
+        " is its limit minus the price on what it bought, and what it locked for the rest unless that rolls)"
+    )
+    problems: list[str] = []
+    book = [BookOrder(e.side, e.price, e.lots) for e in placed]
+    expected = clear(aggregate(book), cleared.reference_price)
+    if (expected.price, expected.volume) != (cleared.price, cleared.volume_lots):
+        problems.append(f"epoch {epoch} cleared at {cleared.price} ticks, the rule gives {expected.price}")
+    allotted = fills(book, expected)
+    got = {s.index: s.filled_lots for s in settlements}
+    if [got.get(e.index) for e in placed] != allotted:
+        problems.append(f"epoch {epoch}'s fills {got} are not the rule's allotment {allotted}")
+    if any(s.quote_amount != s.filled_lots * cleared.price * h.quote_per_lot_tick for s in settlements):
+        problems.append(f"a fill of epoch {epoch} is not at its one clearing price")
+    print(
+        f"  the clearing price and every fill equal the clearing rule recomputed from the orders: "
+        f"{'yes' if not problems else 'NO'}"
+    )
+    return AuctionRun(market, epoch, cleared, len(settlements), problems)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -542,7 +797,7 @@ async def wait_for_indexer(scene: Scene, rpc: AsyncClient, db: Path) -> None:
 
 
 async def report(
-    scene: Scene, rpc: AsyncClient, db: Path, feed: Feed, trade: Trade, traded: MarketRun
+    scene: Scene, rpc: AsyncClient, db: Path, feed: Feed, trade: Trade, markets: Sequence[Pubkey]
 ) -> list[str]:
     """Prints wallets and this run's indexed rows; returns the mismatches between indexer and chain."""
     problems: list[str] = []
@@ -608,13 +863,15 @@ async def report(
         if owner in minted:
             print(f"    {person.name:<6} {base_units_to_grid(minted[owner]):.9f} GRID")
     in_wallets = sum([await scene.token.fetch_balance(rpc, Pubkey.from_string(w)) for w in wallets])
-    state = await TradingClient().fetch_market(rpc, traded.market)
-    seats = state.seats if state is not None else []
-    in_market = sum(s.base_free + s.base_locked for s in seats if str(s.trader) in wallets)
+    in_market = 0
+    for address in markets:
+        state = await TradingClient().fetch_market(rpc, address)
+        seats = state.seats if state is not None else []
+        in_market += sum(s.base_free + s.base_locked for s in seats if str(s.trader) in wallets)
     held = in_wallets + in_market
     print(
         f"  GRID of this run's wallets {base_units_to_grid(in_wallets):.9f} in them"
-        f" + {base_units_to_grid(in_market):.9f} in their market seats = minted - burned (indexed): ",
+        f" + {base_units_to_grid(in_market):.9f} in their seats in the markets = minted - burned (indexed): ",
         end="",
     )
     if held == sum(minted.values()) - sum(burned.values()):
@@ -684,6 +941,47 @@ async def report_market(scene: Scene, rpc: AsyncClient, db: Path, traded: Market
     return problems
 
 
+async def report_epoch(scene: Scene, db: Path, auction: AuctionRun) -> list[str]:
+    """The periodic market's epoch as the indexer stored it, against its EpochCleared and settlements, and
+    ``solgrid indexer verify-epochs`` (the clearing recomputed from the indexed orders); the mismatches."""
+    banner("the call auction as indexed (epochs, epoch_settlements; verify-epochs)")
+    market, epoch, cleared = str(auction.market), auction.epoch, auction.cleared
+    with contextlib.closing(sqlite3.connect(db)) as sql:
+        row = sql.execute(
+            "SELECT state, CAST(price AS INTEGER), CAST(volume_lots AS INTEGER),"
+            " CAST(demand_lots AS INTEGER), CAST(supply_lots AS INTEGER)"
+            " FROM epochs WHERE market = ? AND epoch = ?",
+            (market, epoch),
+        ).fetchone()
+        settlements = sql.execute(
+            "SELECT count(*) FROM epoch_settlements WHERE market = ? AND epoch = ?", (market, epoch)
+        ).fetchone()[0]
+    problems = []
+    if row is None:
+        problems.append(f"the indexer holds no row for epoch {epoch}")
+    else:
+        state, price, volume, demand, supply = row
+        print(
+            f"  epoch {epoch}: {state}, {price} ticks, {volume} lots executed (demand {demand}, supply "
+            f"{supply}), {settlements} settlements"
+        )
+        chain = (cleared.price, cleared.volume_lots, cleared.demand_lots, cleared.supply_lots)
+        if (state, price, volume, demand, supply) != ("Settled", *chain):
+            problems.append(f"the indexed epoch {row} is not the chain's {chain}, settled")
+        if settlements != auction.settled_orders:
+            problems.append(
+                f"the indexer holds {settlements} of the epoch's {auction.settled_orders} settlements"
+            )
+    transcript: list[str] = []
+    await solgrid(
+        scene, "indexer", "verify-epochs", "--db", f"sqlite+aiosqlite:///{db}", "--market", market,
+        "--epoch", str(epoch), transcript=transcript,
+    )  # fmt: skip
+    print("\n".join(transcript))
+    print("  indexer matches the auction's clearing and settlements" if not problems else "  MISMATCH")
+    return problems
+
+
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -706,10 +1004,12 @@ async def run(scene: Scene) -> None:
             await run_oracle(scene)
             trade = await p2p(scene, rpc)
             traded = await market(scene, rpc)
+            auction = await periodic_market(scene, rpc, traded.quote_mint)
             await wait_for_indexer(scene, rpc, db)
             await asyncio.sleep(0.5)  # the feed's last frames
-            problems = await report(scene, rpc, db, feed, trade, traded)
+            problems = await report(scene, rpc, db, feed, trade, [traded.market, auction.market])
             problems += await report_market(scene, rpc, db, traded)
+            problems += auction.problems + await report_epoch(scene, db, auction)
     if problems:
         raise CommandFailed("; ".join(problems))
     print("\nindexer matches the chain")
