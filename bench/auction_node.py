@@ -11,7 +11,7 @@ to start on the cluster clock, then
    once; after the epoch's end the SDK's crank (:func:`solgrid.sdk.trading.crank.crank_epoch`, chunks of
    64, what ``solgrid auction crank`` runs) clears and settles it;
 2. the next epoch, ``--orders`` too with those the first one rolls into it, is cleared and settled by
-   ``solgrid keeper run --once`` (a process, its default chunk of 32 orders) after its end.
+   ``solgrid keeper run --once`` (a process, its default chunk of 64 orders) after its end.
 
 For each: the transactions it took, the seconds (crank: the call; keeper: its process from launch to
 exit), the compute units the transactions consumed per order, and the cluster seconds from the launch to
@@ -48,6 +48,7 @@ from solders.signature import Signature
 from solders.system_program import TransferParams, transfer
 from spl.token.instructions import get_associated_token_address
 
+from solgrid.keeper.config import DEFAULT_CHUNK_ORDERS
 from solgrid.sdk.clock import cluster_time
 from solgrid.sdk.keys import write_keypair
 from solgrid.sdk.mints import MINT_LEN, create_mint_instructions, mint_to_owner_instructions
@@ -68,7 +69,7 @@ BASE_EACH = 10**15  # atoms of the 9-decimal stand-in for GRID each trader depos
 QUOTE_EACH = 10**12
 ORDERS_PER_TX = 5
 IN_FLIGHT = 16
-KEEPER_CHUNK = 32
+KEEPER_CHUNK = DEFAULT_CHUNK_ORDERS
 """The keeper's default ``max_orders_per_chunk`` (docs/keeper.md)."""
 SEED = 2026
 
