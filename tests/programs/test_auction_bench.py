@@ -96,7 +96,7 @@ def test_the_section_renders_a_verdict_per_goal(run_bench: ModuleType, small: ob
 async def test_an_epoch_through_our_node(run_bench: ModuleType) -> None:
     node = run_bench.auction_node
     result = await node.on_node(run_bench.Node.OURS, orders=40, traders=4, epoch_secs=6)
-    for crank, chunk in ((result.crank, 64), (result.keeper, 32)):
+    for crank, chunk in ((result.crank, 64), (result.keeper, node.KEEPER_CHUNK)):
         assert (crank.orders, crank.chunk) == (40, chunk)
         assert (
             crank.settle_transactions == -(-40 // chunk)
