@@ -181,6 +181,10 @@ impl MarketHeader {
         if resting && resized {
             return Err(BookError::InvalidParams);
         }
+        if resized {
+            // The last clearing price is in the old ticks: it no longer breaks an auction's ties.
+            self.last_clearing_price = 0;
+        }
         self.tick_size = params.tick_size;
         self.lot_size_wh = params.lot_size_wh;
         self.base_atoms_per_lot = params.base_atoms_per_lot();

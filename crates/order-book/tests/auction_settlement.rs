@@ -663,9 +663,9 @@ fn settling_refuses_chunks_out_of_order_and_wrong_accounts() {
         a.settle_raw(E, 6, 1, END, &mut sink).err(),
         Some(EpochAlreadySettled)
     );
-    // A settlement that does not add up is refused (a corrupt result).
+    // A settlement that does not add up is refused (a corrupt result: no volume, yet base delivered).
     a.restore(&snapshot);
-    a.slots[0].epoch().header.volume_lots = 3;
+    a.slots[0].epoch().header.volume_lots = 0;
     assert_eq!(
         a.settle(E, 64, END, &mut sink).err(),
         Some(SettlementMismatch)
@@ -765,4 +765,28 @@ fn an_epoch_without_orders_left_settles_in_one_empty_chunk() {
     // Epoch accounts are bound to the slot by parity.
     assert!(Epoch::load(a.slots[0].bytes()).is_ok());
     assert_eq!(auction::slot_of(E), 0);
+}
+
+#[test]
+fn a_tick_resize_after_the_last_live_order_settled_leaves_the_epoch_to_finish() {
+    // The last live order settles in the first chunk; a cancelled order (a tombstone) remains to walk.
+    // The regulators may then resize the tick (no auction order is live): the last chunk must still
+    // settle the epoch, and the old clearing price no longer serves as the tie-break reference.
+    let mut a = fresh();
+    a.placed(1, &abid(100, 10), NOW);
+    a.placed(2, &aask(90, 10), NOW);
+    let third = a.placed(3, &abid(50, 1), NOW);
+    a.cancel(3, E, third.index, third.order_id, NOW).unwrap();
+    a.clear(E, END).unwrap();
+    let mut sink = Settlements::default();
+    assert!(!a.settle(E, 2, END, &mut sink).unwrap().done);
+    assert_eq!(a.market.header().auction_orders, 0);
+    assert_ne!(a.market.header().last_clearing_price, 0);
+    let mut resized = params();
+    resized.tick_size *= 2;
+    a.market.market().header.set_params(&resized).unwrap();
+    assert_eq!(a.market.header().last_clearing_price, 0);
+    assert!(a.settle(E, 2, END, &mut sink).unwrap().done);
+    assert_eq!(a.slot(E).header().state, EpochState::Settled as u8);
+    assert_eq!(sink.records.len(), 2);
 }

@@ -382,9 +382,12 @@ impl Market<'_> {
         let number = epoch.header.epoch;
         let next_number = math::add(number, 1)?;
         let next_ends = math::add(epoch.header.ends_at as u64, epoch_secs as u64)?;
+        // The market's units are those the epoch's live orders were placed and locked in: the tick
+        // and lot size cannot change while an auction order is live. Once the last one is settled
+        // they may change while tombstones remain to walk, so nothing below depends on the units
+        // unless a live order is settled (and the final check uses none).
         let bpl = self.header.base_atoms_per_lot;
         let qplt = self.header.quote_per_lot_tick;
-        let clearing_unit = math::mul(epoch.header.clearing_price, qplt)?;
         let end = cursor
             .saturating_add(max_orders)
             .min(epoch.header.order_count);
@@ -407,7 +410,7 @@ impl Market<'_> {
             let filled = allot(epoch.header, &order, side);
             let rest = math::sub(lots, filled)?;
             let base = math::mul(filled, bpl)?;
-            let cost = math::mul(filled, clearing_unit)?;
+            let cost = math::mul(filled, math::mul(epoch.header.clearing_price, qplt)?)?;
             let (base_released, quote_released) = self.release(&order)?;
             let trade_fee = match side {
                 Side::Bid => {
@@ -525,13 +528,11 @@ impl Market<'_> {
         epoch.header.cursor = end;
         if end == epoch.header.order_count {
             let h = &*epoch.header;
-            let volume_base = math::mul(h.volume_lots, bpl)?;
             let adds_up = h.bid_marginal_left == 0
                 && h.ask_marginal_left == 0
-                && h.base_delivered == volume_base
-                && h.base_received == volume_base
+                && h.base_delivered == h.base_received
                 && h.quote_paid == h.quote_received
-                && h.quote_paid == math::mul(h.volume_lots, clearing_unit)?;
+                && (h.volume_lots == 0) == (h.base_delivered == 0);
             if !adds_up {
                 return Err(BookError::SettlementMismatch);
             }

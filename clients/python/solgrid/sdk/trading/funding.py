@@ -12,6 +12,7 @@ GRID, the account energy_token settles into).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -142,6 +143,29 @@ def _deposit(
     )
 
 
+def _plan(
+    client: TradingClient,
+    market: MarketState,
+    trader: Pubkey,
+    need: Requirement,
+    place: Callable[[int], Instruction],
+    *,
+    deposit_shortfall: bool,
+) -> tuple[Plan, int]:
+    """Claim the seat if needed, deposit what the free balance lacks for ``need`` (when
+    ``deposit_shortfall``), then the instruction ``place`` builds for the seat. Returns the plan and the
+    shortfall (what the seat lacked, deposited or not)."""
+    shortfall = max(0, need.amount - free_balance(market, trader, need.asset))
+    seat, instructions = _seat(client, market, trader)
+    deposit = shortfall if deposit_shortfall else 0
+    if deposit:
+        instructions.append(_deposit(client, market, trader, seat, need.asset, deposit))
+    instructions.append(place(seat))
+    account = token_account(trader, market.header, need.asset)
+    plan = Plan(instructions, seat, market.seat_of(trader) is None, deposit, need.asset, account)
+    return plan, shortfall
+
+
 def plan_deposit(
     client: TradingClient, market: MarketState, trader: Pubkey, asset: Asset, amount: int
 ) -> Plan:
@@ -161,13 +185,9 @@ def plan_order(
     deposited or not)."""
     header = market.header
     need = order_requirement(header, order.side, order.kind, order.price, order.lots)
-    shortfall = max(0, need.amount - free_balance(market, trader, need.asset))
-    seat, instructions = _seat(client, market, trader)
-    deposit = shortfall if deposit_shortfall else 0
-    if deposit:
-        instructions.append(_deposit(client, market, trader, seat, need.asset, deposit))
-    instructions.append(
-        client.place_order(
+
+    def place(seat: int) -> Instruction:
+        return client.place_order(
             trader=trader,
             market=market.address,
             zone_id=header.zone_id,
@@ -181,10 +201,8 @@ def plan_order(
             self_trade=order.self_trade,
             max_matches=order.max_matches,
         )
-    )
-    account = token_account(trader, header, need.asset)
-    plan = Plan(instructions, seat, market.seat_of(trader) is None, deposit, need.asset, account)
-    return plan, shortfall
+
+    return _plan(client, market, trader, need, place, deposit_shortfall=deposit_shortfall)
 
 
 @dataclass(frozen=True)
@@ -213,13 +231,9 @@ def plan_auction_order(
     auction. Returns the plan and the shortfall."""
     header = market.header
     need = auction_requirement(header, order.side, order.price, order.lots)
-    shortfall = max(0, need.amount - free_balance(market, trader, need.asset))
-    seat, instructions = _seat(client, market, trader)
-    deposit = shortfall if deposit_shortfall else 0
-    if deposit:
-        instructions.append(_deposit(client, market, trader, seat, need.asset, deposit))
-    instructions.append(
-        client.place_auction_order(
+
+    def place(seat: int) -> Instruction:
+        return client.place_auction_order(
             trader=trader,
             market=market.address,
             zone_id=header.zone_id,
@@ -231,10 +245,8 @@ def plan_auction_order(
             expires_at=order.expires_at,
             rollover=order.rollover,
         )
-    )
-    account = token_account(trader, header, need.asset)
-    plan = Plan(instructions, seat, market.seat_of(trader) is None, deposit, need.asset, account)
-    return plan, shortfall
+
+    return _plan(client, market, trader, need, place, deposit_shortfall=deposit_shortfall)
 
 
 def withdraw_instructions(
