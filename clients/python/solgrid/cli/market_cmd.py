@@ -44,6 +44,7 @@ from solgrid.sdk.trading import AuctionEpoch, MarketParams, MarketState, Trading
 from solgrid.sdk.trading.events import MarketMakerSet
 from solgrid.sdk.trading.funding import Asset, token_account
 from solgrid.sdk.trading.units import (
+    DEFAULT_AUCTION_EPOCH_SECS,
     DEFAULT_MAKER_FEE_BPS,
     DEFAULT_MAX_ORDERS_PER_EPOCH,
     DEFAULT_TAKER_FEE_BPS,
@@ -281,9 +282,11 @@ def _check_tick_and_lot(tick_size: int, lot_size_wh: int) -> None:
     "--periodic",
     "epoch_secs",
     type=EPOCH_SECS,
-    metavar="SECONDS",
-    help="A periodic market: a call auction per epoch of SECONDS (900: every quarter hour) instead of "
-    "continuous matching.",
+    metavar="[SECONDS]",
+    is_flag=False,
+    flag_value=DEFAULT_AUCTION_EPOCH_SECS,
+    help="A periodic market: a call auction per epoch of SECONDS (alone: 900, every quarter hour) instead "
+    "of continuous matching.",
 )
 @cosigner_option
 @cluster_options
