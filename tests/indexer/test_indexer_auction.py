@@ -424,3 +424,23 @@ async def test_an_epoch_without_a_crossing_clears_at_no_price_and_refunds_or_rol
     ]
     assert await rows(db, Trade, "id") == []
     assert [r.problems for r in await _verify(db)] == [()]
+
+
+async def test_one_batch_mixing_a_continuous_and_a_periodic_market(db: DB) -> None:
+    """A catch-up batch (e.g. from a real validator's history) holding a continuous market's order and a
+    periodic market's: the rows of one insert differ in the auction columns, and both are stored."""
+    continuous = Book()
+    a = Auction(Book(epoch_secs=900))
+    txs = [
+        trading_tx([continuous.created(100)], slot=10, decimals=[(continuous.quote_mint, 6)]),
+        trading_tx([a.book.created(100)], slot=11, decimals=[(a.book.quote_mint, 6)]),
+        trading_tx([continuous.place(ALICE, "Bid", 100, 4, 1800)], slot=12),
+        trading_tx([a.place(BOB, "Ask", 100, 3, 1810)], slot=13),
+    ]
+    await store(db, new_store(), *txs)
+    async with db() as session:
+        stored = (await session.execute(select(Order.market, Order.kind, Order.epoch))).all()
+    assert sorted(stored, key=lambda r: r.kind) == [
+        (a.book.market, "Auction", 2),
+        (continuous.market, "Limit", None),
+    ]

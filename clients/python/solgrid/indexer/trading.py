@@ -241,7 +241,9 @@ class TradingProjection:
             (AuctionSettlement, batch.auction.settlements),
         ):
             if rows:
-                await session.execute(dialect_insert(session, table_of(model)).on_conflict_do_nothing(), rows)
+                await session.execute(
+                    dialect_insert(session, table_of(model)).on_conflict_do_nothing(), uniform(rows)
+                )
         for market in sorted(batch.created):
             await self._created(session, batch, market)
         for market in sorted(batch.created | batch.updated):
@@ -436,6 +438,14 @@ def _placed(
         }
     )
     return [own, *states], trades
+
+
+def uniform(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with the same keys each, for one multi-row insert: a batch may mix a continuous market's
+    rows with a periodic market's, which carry the auction columns; a row without one gets NULL there
+    (the auction columns are nullable and have no default)."""
+    keys = {key for row in rows for key in row}
+    return [{key: row.get(key) for key in keys} for row in rows]
 
 
 def _change(
