@@ -143,6 +143,16 @@ def auction_placed_json(
     }
 
 
+def echo_funding(document: dict[str, Any]) -> None:
+    """The seat claimed and the deposit made for an order (continuous or auction), if any."""
+    if document["claimed_seat"]:
+        click.echo(f"claimed seat {document['seat']} in the market")
+    if document["deposited"] is not None:
+        click.echo(
+            f"deposited {document['deposited']} {document['deposited_asset']} the seat lacked for the order"
+        )
+
+
 def print_auction_placed(document: dict[str, Any], market: MarketState, placed: AuctionOrderPlaced) -> None:
     h = market.header
     side = document["side"].lower()
@@ -150,12 +160,7 @@ def print_auction_placed(document: dict[str, Any], market: MarketState, placed: 
         f"{side} order {placed.order_id} joined the auction of epoch {placed.epoch} in grid zone {h.zone_id} "
         f"(index {placed.index}): {document['kwh']} kWh at {document['price']} per kWh"
     )
-    if document["claimed_seat"]:
-        click.echo(f"claimed seat {document['seat']} in the market")
-    if document["deposited"] is not None:
-        click.echo(
-            f"deposited {document['deposited']} {document['deposited_asset']} the seat lacked for the order"
-        )
+    echo_funding(document)
     click.echo(f"locked {document['locked']} {'GRID' if placed.side is Side.ASK else 'quote'} in the seat")
     remainder = (
         "what it does not match rolls into the next epoch"

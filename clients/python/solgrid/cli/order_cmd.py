@@ -24,6 +24,7 @@ from solgrid.cli.auction_orders import (
     auction_orders_of,
     auction_placed_json,
     cancel_in_auction,
+    echo_funding,
     place_in_auction,
     print_auction_placed,
 )
@@ -342,12 +343,7 @@ def _print_placed(document: dict[str, Any], market: MarketState, placed: OrderPl
         f"{side} order {placed.order_id} in grid zone {h.zone_id}: {document['kwh']} kWh at "
         f"{document['price']} per kWh ({placed.kind.name}) -> {placed.state.name}"
     )
-    if document["claimed_seat"]:
-        click.echo(f"claimed seat {document['seat']} in the market")
-    if document["deposited"] is not None:
-        click.echo(
-            f"deposited {document['deposited']} {document['deposited_asset']} the seat lacked for the order"
-        )
+    echo_funding(document)
     for fill in document["fills"]:
         click.echo(
             f"filled {fill['kwh']} kWh at {fill['price']} (order {fill['maker_order_id']} of "

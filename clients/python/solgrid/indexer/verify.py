@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from solgrid.indexer.auction import NOT_ROLLED
+from solgrid.indexer.auction import CLEARED_FIELDS, NOT_ROLLED
 from solgrid.indexer.models import Epoch, EpochLevel, Event
 from solgrid.sdk.trading.clearing import BookOrder, Clearing, aggregate, clear, curve, fills
 from solgrid.sdk.trading.units import Side
@@ -41,22 +41,6 @@ CLEARED: dict[str, Callable[[Clearing], int]] = {
     "ask_marginal_lots": lambda c: c.ask_marginal,
 }
 """EpochCleared field -> the reference's value."""
-ROW = {
-    "price": "price",
-    "reference_price": "reference_price",
-    "volume_lots": "volume_lots",
-    "demand_lots": "demand_lots",
-    "supply_lots": "supply_lots",
-    "total_bid_lots": "total_bid_lots",
-    "total_ask_lots": "total_ask_lots",
-    "bid_marginal_price": "bid_marginal_price",
-    "bid_marginal_lots": "bid_marginal_lots",
-    "ask_marginal_price": "ask_marginal_price",
-    "ask_marginal_lots": "ask_marginal_lots",
-    "cleared_orders": "orders",
-    "cleared_levels": "levels",
-}
-"""``epochs`` column -> EpochCleared field."""
 SIDES = {"Bid": Side.BID, "Ask": Side.ASK}
 
 
@@ -249,7 +233,7 @@ async def _check_rows(session: AsyncSession, market: str, epoch: int, auction: _
         return ["no epochs row"]
     problems = [
         f"epochs.{column} is {getattr(row, column)}, EpochCleared has {auction.cleared[name]}"
-        for column, name in ROW.items()
+        for column, name in CLEARED_FIELDS.items()
         if getattr(row, column) != int(auction.cleared[name])
     ]
     _, book = _book(auction)
