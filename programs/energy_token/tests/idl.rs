@@ -195,7 +195,8 @@ fn registry_meter_view_matches_the_registry_idl() {
         type_layout(&registry, "Meter"),
         rust_layout!(RegistryMeter; serial, owner, user, zone_id, device_key, source, status, bump,
             capacity_w, last_window_end, produced_wh, consumed_wh, settled_wh, certified_wh,
-            reading_count, registered_at, reserved)
+            reading_count, registered_at, certificate_wh, certificate_until, first_window_start,
+            reserved)
     );
     let settle_meter = named(&registry["instructions"], "settle_meter");
     assert_eq!(

@@ -382,12 +382,14 @@ fn accounts() {
         "Config",
         rust_layout!(Config; authority, pending_authority,
         settlement_authority, regulators, regulator_count, regulator_threshold, bump, user_count,
-        zone_count, meter_count, limits, reserved),
+        zone_count, meter_count, limits, governance_program, governance_bump, certificates_bump,
+        paused, reserved),
     );
     account_type::<Zone>(
         &idl,
         "Zone",
-        rust_layout!(Zone; zone_id, name, max_capacity_kw, status, bump, created_at, reopened_at, reserved),
+        rust_layout!(Zone; zone_id, name, max_capacity_kw, status, bump, created_at, reopened_at,
+        paused, emission_factor, reserved),
     );
     account_type::<User>(
         &idl,
@@ -399,7 +401,8 @@ fn accounts() {
         "Meter",
         rust_layout!(Meter; serial, owner, user, zone_id, device_key,
         source, status, bump, capacity_w, last_window_end, produced_wh, consumed_wh, settled_wh,
-        certified_wh, reading_count, registered_at, reserved),
+        certified_wh, reading_count, registered_at, certificate_wh, certificate_until,
+        first_window_start, reserved),
     );
     assert_eq!(
         type_layout(&idl, "Limits"),

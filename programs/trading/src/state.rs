@@ -260,7 +260,11 @@ pub struct RegistryConfig {
     pub meter_count: PodU64,
     /// The registry's `Limits` (20 bytes), not read here.
     pub limits: [u8; 20],
-    pub reserved: [u8; 64],
+    pub governance_program: Address,
+    pub governance_bump: u8,
+    pub certificates_bump: u8,
+    pub paused: u8,
+    pub reserved: [u8; 29],
 }
 
 impl_pod!(RegistryConfig {
@@ -275,7 +279,11 @@ impl_pod!(RegistryConfig {
     zone_count: PodU32,
     meter_count: PodU64,
     limits: [u8; 20],
-    reserved: [u8; 64],
+    governance_program: Address,
+    governance_bump: u8,
+    certificates_bump: u8,
+    paused: u8,
+    reserved: [u8; 29],
 });
 
 impl AccountLayout for RegistryConfig {
@@ -299,7 +307,9 @@ pub struct RegistryZone {
     pub bump: u8,
     pub created_at: PodI64,
     pub reopened_at: PodI64,
-    pub reserved: [u8; 24],
+    pub paused: u8,
+    pub emission_factor: PodU32,
+    pub reserved: [u8; 19],
 }
 
 impl_pod!(RegistryZone {
@@ -310,7 +320,9 @@ impl_pod!(RegistryZone {
     bump: u8,
     created_at: PodI64,
     reopened_at: PodI64,
-    reserved: [u8; 24],
+    paused: u8,
+    emission_factor: PodU32,
+    reserved: [u8; 19],
 });
 
 impl AccountLayout for RegistryZone {

@@ -1049,13 +1049,14 @@ fn registry_views_match_the_registry_idl() {
         "Config",
         rust_layout!(RegistryConfig; authority, pending_authority, settlement_authority,
             regulators, regulator_count, regulator_threshold, bump, user_count, zone_count,
-            meter_count, limits, reserved),
+            meter_count, limits, governance_program, governance_bump, certificates_bump, paused,
+            reserved),
     );
     registry_account::<RegistryZone>(
         &registry,
         "Zone",
         rust_layout!(RegistryZone; zone_id, name, max_capacity_kw, status, bump, created_at,
-            reopened_at, reserved),
+            reopened_at, paused, emission_factor, reserved),
     );
     registry_account::<RegistryUser>(
         &registry,
