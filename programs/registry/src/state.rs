@@ -405,7 +405,10 @@ mod tests {
             Config::LEN,
             8 + 32 * 3 + 32 * 8 + 3 + 8 + 4 + 8 + Limits::LEN_CHECK + 64
         );
-        assert_eq!(Config::LEN, 8 + 32 * 3 + 32 * 8 + 3 + 8 + 4 + 8 + 20 + 32 + 3 + 29);
+        assert_eq!(
+            Config::LEN,
+            8 + 32 * 3 + 32 * 8 + 3 + 8 + 4 + 8 + 20 + 32 + 3 + 29
+        );
         assert_eq!(Zone::LEN, 8 + 4 + 32 + 8 + 2 + 8 + 8 + 24);
         assert_eq!(Zone::LEN, 8 + 4 + 32 + 8 + 2 + 8 + 8 + 1 + 4 + 19);
         assert_eq!(User::LEN, 8 + 32 + 3 + 4 + 2 + 8 + 8 + 8 + 24);
@@ -419,7 +422,11 @@ mod tests {
         assert!(!pause::valid(0) && !pause::valid(8) && !pause::valid(pause::ALL | 0x80));
         assert!(pause::is_paused(pause::MINTING, 0, pause::MINTING));
         assert!(pause::is_paused(0, pause::ALL, pause::TRADING));
-        assert!(!pause::is_paused(pause::READINGS, pause::TRADING, pause::MINTING));
+        assert!(!pause::is_paused(
+            pause::READINGS,
+            pause::TRADING,
+            pause::MINTING
+        ));
     }
 
     #[test]
