@@ -55,11 +55,14 @@ pub enum GovernanceError {
     InvalidBeneficiary = 6145,
     InvalidConsumptionPeriod = 6146,
     EmissionFactorNotSet = 6147,
+    InvalidText = 6148,
+    MissingReason = 6149,
+    InvalidEmissionFactor = 6150,
 }
 
 impl GovernanceError {
     /// Every variant, in code order (the IDL lists them after the kit errors in this order).
-    pub const ALL: [GovernanceError; 48] = [
+    pub const ALL: [GovernanceError; 51] = [
         GovernanceError::InvalidConfigParams,
         GovernanceError::NotAProgram,
         GovernanceError::InvalidStatus,
@@ -108,6 +111,9 @@ impl GovernanceError {
         GovernanceError::InvalidBeneficiary,
         GovernanceError::InvalidConsumptionPeriod,
         GovernanceError::EmissionFactorNotSet,
+        GovernanceError::InvalidText,
+        GovernanceError::MissingReason,
+        GovernanceError::InvalidEmissionFactor,
     ];
 
     pub const fn code(self) -> u32 {
@@ -165,6 +171,9 @@ impl GovernanceError {
             GovernanceError::InvalidBeneficiary => "InvalidBeneficiary",
             GovernanceError::InvalidConsumptionPeriod => "InvalidConsumptionPeriod",
             GovernanceError::EmissionFactorNotSet => "EmissionFactorNotSet",
+            GovernanceError::InvalidText => "InvalidText",
+            GovernanceError::MissingReason => "MissingReason",
+            GovernanceError::InvalidEmissionFactor => "InvalidEmissionFactor",
         }
     }
 
@@ -219,6 +228,9 @@ impl GovernanceError {
             GovernanceError::InvalidBeneficiary => "The beneficiary must not be all zeroes",
             GovernanceError::InvalidConsumptionPeriod => "The consumption period must start before it ends",
             GovernanceError::EmissionFactorNotSet => "The certificate's zone has no emission factor set",
+            GovernanceError::InvalidText => "A text field is not valid UTF-8",
+            GovernanceError::MissingReason => "A revocation needs a reason",
+            GovernanceError::InvalidEmissionFactor => "The zone's emission factor is above 2,000 g CO2 per kWh",
         }
     }
 }

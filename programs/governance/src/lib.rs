@@ -29,6 +29,7 @@ extern crate sbf_support;
 extern crate std;
 
 pub mod auth;
+pub mod certificates;
 pub mod errors;
 pub mod events;
 pub mod instructions;
@@ -66,6 +67,27 @@ pub fn process_instruction(
         }
         instructions::update_config::DISCRIMINATOR => {
             instructions::update_config::process(program_id, accounts, args)
+        }
+        instructions::request_certificate::DISCRIMINATOR => {
+            instructions::request_certificate::process(program_id, accounts, args)
+        }
+        instructions::validate_certificate::DISCRIMINATOR => {
+            instructions::validate_certificate::process(program_id, accounts, args)
+        }
+        instructions::transfer_certificate::DISCRIMINATOR => {
+            instructions::transfer_certificate::process(program_id, accounts, args)
+        }
+        instructions::split_certificate::DISCRIMINATOR => {
+            instructions::split_certificate::process(program_id, accounts, args)
+        }
+        instructions::retire_certificate::DISCRIMINATOR => {
+            instructions::retire_certificate::process(program_id, accounts, args)
+        }
+        instructions::revoke_certificate::DISCRIMINATOR => {
+            instructions::revoke_certificate::process(program_id, accounts, args)
+        }
+        instructions::expire_certificate::DISCRIMINATOR => {
+            instructions::expire_certificate::process(program_id, accounts, args)
         }
         _ => Err(KitError::UnknownInstruction.into()),
     }
