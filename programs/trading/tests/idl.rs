@@ -361,6 +361,7 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
         &[
             ("trader", true, true),
             ("config", false, false),
+            ("registry_config", false, false),
             ("user", false, false),
             ("zone", false, false),
             ("market", true, false),
@@ -417,6 +418,7 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
         &[
             ("trader", true, true),
             ("config", false, false),
+            ("registry_config", false, false),
             ("user", false, false),
             ("zone", false, false),
             ("market", true, false),
@@ -432,6 +434,8 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
         &[
             ("trader", false, true),
             ("config", false, false),
+            ("registry_config", false, false),
+            ("zone", false, false),
             ("market", true, false),
             ("epoch_account", true, false),
             ("event_authority", false, false),
@@ -442,6 +446,7 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
         "clear_epoch",
         &[
             ("config", false, false),
+            ("registry_config", false, false),
             ("zone", false, false),
             ("market", true, false),
             ("epoch_account", true, false),
@@ -1049,13 +1054,14 @@ fn registry_views_match_the_registry_idl() {
         "Config",
         rust_layout!(RegistryConfig; authority, pending_authority, settlement_authority,
             regulators, regulator_count, regulator_threshold, bump, user_count, zone_count,
-            meter_count, limits, reserved),
+            meter_count, limits, governance_program, governance_bump, certificates_bump, paused,
+            reserved),
     );
     registry_account::<RegistryZone>(
         &registry,
         "Zone",
         rust_layout!(RegistryZone; zone_id, name, max_capacity_kw, status, bump, created_at,
-            reopened_at, reserved),
+            reopened_at, paused, emission_factor, reserved),
     );
     registry_account::<RegistryUser>(
         &registry,
