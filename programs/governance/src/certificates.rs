@@ -1,15 +1,17 @@
-//! What the certificate instructions share: the mapping of `solgrid_governance_core`'s certificate
-//! errors to this program's codes, the registry's renewable sources, and loading a Certificate for
-//! its owner.
+//! What the certificate instructions share: the registry's renewable sources, a certificate's status
+//! as the core's, and loading a Certificate (for its owner).
 //!
 //! Every rule (the status machine, the request interval, splits, CO2, texts) is the core crate's;
-//! this module only connects it to accounts and error codes.
+//! its errors map to this program's codes through `errors::certificate`.
 
 use pinocchio::{account::RefMut, address::address_eq, error::ProgramError, AccountView, Address};
-use solgrid_governance_core::{certificate::Status, CertificateError};
-use solgrid_program_kit::{account, checks, KitError};
+use solgrid_governance_core::certificate::Status;
+use solgrid_program_kit::{account, checks};
 
-use crate::{errors::GovernanceError, state::Certificate};
+use crate::{
+    errors::{self, GovernanceError},
+    state::Certificate,
+};
 
 /// The registry's `EnergySource` values (its borsh index) that are renewable: Solar, Wind, Hydro.
 /// Battery (storage) and Grid are not generation from a renewable source.
@@ -23,39 +25,10 @@ pub const fn is_renewable(source: u8) -> bool {
     matches!(source, SOURCE_SOLAR | SOURCE_WIND | SOURCE_HYDRO)
 }
 
-/// This program's error for each refusal of the core's certificate rules. Exhaustive on purpose (no
-/// wildcard arm): a variant the core adds does not compile here until it has a code.
-#[inline(always)]
-pub fn error(error: CertificateError) -> ProgramError {
-    let code = match error {
-        CertificateError::InvalidStatus => GovernanceError::InvalidStatus,
-        CertificateError::NotRenewable => GovernanceError::NotRenewable,
-        CertificateError::NothingToCertify => GovernanceError::NothingToCertify,
-        // The registry's counters would give an interval that does not end after it starts: the
-        // registry could not have advanced the meter consistently.
-        CertificateError::InvalidInterval => GovernanceError::CertifyFailed,
-        CertificateError::NotValidated => GovernanceError::CertificateNotValid,
-        CertificateError::AlreadyValidated => GovernanceError::CertificateNotPending,
-        CertificateError::AlreadyRetired => GovernanceError::CertificateFinal,
-        CertificateError::CertificateRevoked => GovernanceError::CertificateFinal,
-        CertificateError::CertificateExpired => GovernanceError::CertificateExpired,
-        CertificateError::NotYetExpired => GovernanceError::CertificateNotExpired,
-        CertificateError::InvalidSplitVolume => GovernanceError::InvalidSplitVolume,
-        CertificateError::TooManySplits => GovernanceError::TooManySplits,
-        CertificateError::InvalidConsumptionPeriod => GovernanceError::InvalidConsumptionPeriod,
-        CertificateError::TextTooLong => GovernanceError::TextTooLong,
-        CertificateError::InvalidText => GovernanceError::InvalidText,
-        CertificateError::MissingReason => GovernanceError::MissingReason,
-        CertificateError::InvalidEmissionFactor => GovernanceError::InvalidEmissionFactor,
-        CertificateError::Overflow => return KitError::ArithmeticOverflow.into(),
-    };
-    code.into()
-}
-
 /// A certificate's stored status as the core's [`Status`].
 #[inline(always)]
 pub fn status(certificate: &Certificate) -> Result<Status, ProgramError> {
-    Status::try_from(certificate.status).map_err(error)
+    Status::try_from(certificate.status).map_err(errors::certificate)
 }
 
 /// `certificate` is one of this program's Certificates (owner + discriminator: certificates exist
@@ -107,19 +80,8 @@ mod tests {
     }
 
     #[test]
-    fn every_core_error_has_a_code() {
-        assert_eq!(
-            error(CertificateError::AlreadyRetired),
-            GovernanceError::CertificateFinal.into()
-        );
-        assert_eq!(
-            error(CertificateError::CertificateExpired),
-            GovernanceError::CertificateExpired.into()
-        );
-        assert_eq!(
-            error(CertificateError::Overflow),
-            KitError::ArithmeticOverflow.into()
-        );
+    fn texts_are_zero_padded() {
         assert_eq!(padded::<4>(b"ab"), *b"ab\0\0");
+        assert_eq!(padded::<2>(b"abc"), *b"ab");
     }
 }

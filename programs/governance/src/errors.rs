@@ -1,8 +1,13 @@
 //! The governance program's own errors, from 6100 (6000..=6099 are the shared kit errors,
 //! `solgrid_program_kit::KitError`). Append-only: published codes never change meaning. The first
-//! block serves the proposals, the second the certificates.
+//! block serves the configuration and the proposals, the second the certificates.
+//!
+//! Every error of `solgrid_governance_core` maps to one code here through an exhaustive `match`
+//! ([`proposal`], [`certificate`]): a variant added to the core fails to compile until it has one.
 
 use pinocchio::error::ProgramError;
+use solgrid_governance_core::{CertificateError, ProposalError};
+use solgrid_program_kit::KitError;
 
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,55 +19,61 @@ pub enum GovernanceError {
     InvalidGovernanceAuthority = 6104,
     NotGovernance = 6105,
     NoRegulators = 6106,
-    NotRegulator = 6107,
-    TargetNotSolGrid = 6108,
-    TargetMismatch = 6109,
-    TooManyAccounts = 6110,
-    DataTooLong = 6111,
-    TextTooLong = 6112,
-    InvalidAccountFlags = 6113,
-    SignerNotGovernance = 6114,
-    InvalidTimelock = 6115,
-    InvalidLifetime = 6116,
-    ProposalNotOpen = 6117,
-    ProposalExpired = 6118,
-    AlreadyVoted = 6119,
-    TooManyVotes = 6120,
-    QuorumNotMet = 6121,
-    TimelockActive = 6122,
-    AccountMismatch = 6123,
-    CancelNotAuthorized = 6124,
-    ProposalNotFinal = 6125,
-    NotProposer = 6126,
-    NotMeterOwner = 6127,
-    UserMismatch = 6128,
-    WrongMeter = 6129,
-    WrongZone = 6130,
-    NotRenewable = 6131,
-    NothingToCertify = 6132,
-    InvalidCertificatesAuthority = 6133,
-    InvalidRegistryProgram = 6134,
-    CertifyFailed = 6135,
-    NotCertificateOwner = 6136,
-    CertificateNotPending = 6137,
-    CertificateNotValid = 6138,
-    CertificateExpired = 6139,
-    CertificateNotExpired = 6140,
-    CertificateFinal = 6141,
-    InvalidSplitVolume = 6142,
-    TooManySplits = 6143,
-    InvalidNewOwner = 6144,
-    InvalidBeneficiary = 6145,
-    InvalidConsumptionPeriod = 6146,
-    EmissionFactorNotSet = 6147,
-    InvalidText = 6148,
-    MissingReason = 6149,
-    InvalidEmissionFactor = 6150,
+    InvalidThreshold = 6107,
+    NotRegulator = 6108,
+    TargetNotSolGrid = 6109,
+    TargetMismatch = 6110,
+    TooManyAccounts = 6111,
+    DataTooLong = 6112,
+    TextTooLong = 6113,
+    InvalidAccountFlags = 6114,
+    SignerNotGovernance = 6115,
+    TimelockTooShort = 6116,
+    InvalidLifetime = 6117,
+    TimelockExceedsLifetime = 6118,
+    AlreadyExecuted = 6119,
+    ProposalCancelled = 6120,
+    ProposalRejected = 6121,
+    ProposalExpired = 6122,
+    AlreadyVoted = 6123,
+    VotesFull = 6124,
+    QuorumNotMet = 6125,
+    TimelockActive = 6126,
+    AccountMismatch = 6127,
+    CancelNotAllowed = 6128,
+    ProposalNotFinal = 6129,
+    NotProposer = 6130,
+    NotMeterOwner = 6131,
+    UserMismatch = 6132,
+    WrongMeter = 6133,
+    WrongZone = 6134,
+    NotRenewable = 6135,
+    NothingToCertify = 6136,
+    InvalidInterval = 6137,
+    InvalidCertificatesAuthority = 6138,
+    InvalidRegistryProgram = 6139,
+    CertifyFailed = 6140,
+    NotCertificateOwner = 6141,
+    CertificatePending = 6142,
+    CertificateAlreadyValid = 6143,
+    CertificateRetired = 6144,
+    CertificateRevoked = 6145,
+    CertificateExpired = 6146,
+    CertificateNotExpired = 6147,
+    InvalidSplitVolume = 6148,
+    TooManySplits = 6149,
+    InvalidNewOwner = 6150,
+    InvalidBeneficiary = 6151,
+    InvalidConsumptionPeriod = 6152,
+    InvalidText = 6153,
+    MissingReason = 6154,
+    InvalidEmissionFactor = 6155,
+    EmissionFactorNotSet = 6156,
 }
 
 impl GovernanceError {
     /// Every variant, in code order (the IDL lists them after the kit errors in this order).
-    pub const ALL: [GovernanceError; 51] = [
+    pub const ALL: [GovernanceError; 57] = [
         GovernanceError::InvalidConfigParams,
         GovernanceError::NotAProgram,
         GovernanceError::InvalidStatus,
@@ -70,6 +81,7 @@ impl GovernanceError {
         GovernanceError::InvalidGovernanceAuthority,
         GovernanceError::NotGovernance,
         GovernanceError::NoRegulators,
+        GovernanceError::InvalidThreshold,
         GovernanceError::NotRegulator,
         GovernanceError::TargetNotSolGrid,
         GovernanceError::TargetMismatch,
@@ -78,16 +90,19 @@ impl GovernanceError {
         GovernanceError::TextTooLong,
         GovernanceError::InvalidAccountFlags,
         GovernanceError::SignerNotGovernance,
-        GovernanceError::InvalidTimelock,
+        GovernanceError::TimelockTooShort,
         GovernanceError::InvalidLifetime,
-        GovernanceError::ProposalNotOpen,
+        GovernanceError::TimelockExceedsLifetime,
+        GovernanceError::AlreadyExecuted,
+        GovernanceError::ProposalCancelled,
+        GovernanceError::ProposalRejected,
         GovernanceError::ProposalExpired,
         GovernanceError::AlreadyVoted,
-        GovernanceError::TooManyVotes,
+        GovernanceError::VotesFull,
         GovernanceError::QuorumNotMet,
         GovernanceError::TimelockActive,
         GovernanceError::AccountMismatch,
-        GovernanceError::CancelNotAuthorized,
+        GovernanceError::CancelNotAllowed,
         GovernanceError::ProposalNotFinal,
         GovernanceError::NotProposer,
         GovernanceError::NotMeterOwner,
@@ -96,24 +111,26 @@ impl GovernanceError {
         GovernanceError::WrongZone,
         GovernanceError::NotRenewable,
         GovernanceError::NothingToCertify,
+        GovernanceError::InvalidInterval,
         GovernanceError::InvalidCertificatesAuthority,
         GovernanceError::InvalidRegistryProgram,
         GovernanceError::CertifyFailed,
         GovernanceError::NotCertificateOwner,
-        GovernanceError::CertificateNotPending,
-        GovernanceError::CertificateNotValid,
+        GovernanceError::CertificatePending,
+        GovernanceError::CertificateAlreadyValid,
+        GovernanceError::CertificateRetired,
+        GovernanceError::CertificateRevoked,
         GovernanceError::CertificateExpired,
         GovernanceError::CertificateNotExpired,
-        GovernanceError::CertificateFinal,
         GovernanceError::InvalidSplitVolume,
         GovernanceError::TooManySplits,
         GovernanceError::InvalidNewOwner,
         GovernanceError::InvalidBeneficiary,
         GovernanceError::InvalidConsumptionPeriod,
-        GovernanceError::EmissionFactorNotSet,
         GovernanceError::InvalidText,
         GovernanceError::MissingReason,
         GovernanceError::InvalidEmissionFactor,
+        GovernanceError::EmissionFactorNotSet,
     ];
 
     pub const fn code(self) -> u32 {
@@ -130,6 +147,7 @@ impl GovernanceError {
             GovernanceError::InvalidGovernanceAuthority => "InvalidGovernanceAuthority",
             GovernanceError::NotGovernance => "NotGovernance",
             GovernanceError::NoRegulators => "NoRegulators",
+            GovernanceError::InvalidThreshold => "InvalidThreshold",
             GovernanceError::NotRegulator => "NotRegulator",
             GovernanceError::TargetNotSolGrid => "TargetNotSolGrid",
             GovernanceError::TargetMismatch => "TargetMismatch",
@@ -138,16 +156,19 @@ impl GovernanceError {
             GovernanceError::TextTooLong => "TextTooLong",
             GovernanceError::InvalidAccountFlags => "InvalidAccountFlags",
             GovernanceError::SignerNotGovernance => "SignerNotGovernance",
-            GovernanceError::InvalidTimelock => "InvalidTimelock",
+            GovernanceError::TimelockTooShort => "TimelockTooShort",
             GovernanceError::InvalidLifetime => "InvalidLifetime",
-            GovernanceError::ProposalNotOpen => "ProposalNotOpen",
+            GovernanceError::TimelockExceedsLifetime => "TimelockExceedsLifetime",
+            GovernanceError::AlreadyExecuted => "AlreadyExecuted",
+            GovernanceError::ProposalCancelled => "ProposalCancelled",
+            GovernanceError::ProposalRejected => "ProposalRejected",
             GovernanceError::ProposalExpired => "ProposalExpired",
             GovernanceError::AlreadyVoted => "AlreadyVoted",
-            GovernanceError::TooManyVotes => "TooManyVotes",
+            GovernanceError::VotesFull => "VotesFull",
             GovernanceError::QuorumNotMet => "QuorumNotMet",
             GovernanceError::TimelockActive => "TimelockActive",
             GovernanceError::AccountMismatch => "AccountMismatch",
-            GovernanceError::CancelNotAuthorized => "CancelNotAuthorized",
+            GovernanceError::CancelNotAllowed => "CancelNotAllowed",
             GovernanceError::ProposalNotFinal => "ProposalNotFinal",
             GovernanceError::NotProposer => "NotProposer",
             GovernanceError::NotMeterOwner => "NotMeterOwner",
@@ -156,24 +177,26 @@ impl GovernanceError {
             GovernanceError::WrongZone => "WrongZone",
             GovernanceError::NotRenewable => "NotRenewable",
             GovernanceError::NothingToCertify => "NothingToCertify",
+            GovernanceError::InvalidInterval => "InvalidInterval",
             GovernanceError::InvalidCertificatesAuthority => "InvalidCertificatesAuthority",
             GovernanceError::InvalidRegistryProgram => "InvalidRegistryProgram",
             GovernanceError::CertifyFailed => "CertifyFailed",
             GovernanceError::NotCertificateOwner => "NotCertificateOwner",
-            GovernanceError::CertificateNotPending => "CertificateNotPending",
-            GovernanceError::CertificateNotValid => "CertificateNotValid",
+            GovernanceError::CertificatePending => "CertificatePending",
+            GovernanceError::CertificateAlreadyValid => "CertificateAlreadyValid",
+            GovernanceError::CertificateRetired => "CertificateRetired",
+            GovernanceError::CertificateRevoked => "CertificateRevoked",
             GovernanceError::CertificateExpired => "CertificateExpired",
             GovernanceError::CertificateNotExpired => "CertificateNotExpired",
-            GovernanceError::CertificateFinal => "CertificateFinal",
             GovernanceError::InvalidSplitVolume => "InvalidSplitVolume",
             GovernanceError::TooManySplits => "TooManySplits",
             GovernanceError::InvalidNewOwner => "InvalidNewOwner",
             GovernanceError::InvalidBeneficiary => "InvalidBeneficiary",
             GovernanceError::InvalidConsumptionPeriod => "InvalidConsumptionPeriod",
-            GovernanceError::EmissionFactorNotSet => "EmissionFactorNotSet",
             GovernanceError::InvalidText => "InvalidText",
             GovernanceError::MissingReason => "MissingReason",
             GovernanceError::InvalidEmissionFactor => "InvalidEmissionFactor",
+            GovernanceError::EmissionFactorNotSet => "EmissionFactorNotSet",
         }
     }
 
@@ -187,6 +210,7 @@ impl GovernanceError {
             GovernanceError::InvalidGovernanceAuthority => "The governance account is not this program's [\"governance\"] PDA",
             GovernanceError::NotGovernance => "The signer is not this program's governance PDA (only an executed proposal can do this)",
             GovernanceError::NoRegulators => "The registry has no regulators configured yet",
+            GovernanceError::InvalidThreshold => "The registry's threshold is 0 or above its number of regulators",
             GovernanceError::NotRegulator => "The signer is not one of the registry's current regulators",
             GovernanceError::TargetNotSolGrid => "The target program is not one of SolGrid's programs (registry, energy_token, trading, governance)",
             GovernanceError::TargetMismatch => "The target_program account is not the proposal's target program",
@@ -195,16 +219,19 @@ impl GovernanceError {
             GovernanceError::TextTooLong => "A text field is longer than 64 bytes",
             GovernanceError::InvalidAccountFlags => "An account's flags may only combine 1 (writable) and 2 (signer)",
             GovernanceError::SignerNotGovernance => "Only the governance PDA may be a signer of a proposal's instruction",
-            GovernanceError::InvalidTimelock => "The timelock is below the configured minimum or not shorter than the lifetime",
+            GovernanceError::TimelockTooShort => "The timelock is below the configured minimum",
             GovernanceError::InvalidLifetime => "The lifetime must be 1 s up to the configured maximum",
-            GovernanceError::ProposalNotOpen => "The proposal is not open (executed, cancelled or rejected)",
+            GovernanceError::TimelockExceedsLifetime => "The timelock is not shorter than the lifetime: the proposal could never execute",
+            GovernanceError::AlreadyExecuted => "The proposal was executed (a proposal executes once)",
+            GovernanceError::ProposalCancelled => "The proposal was cancelled",
+            GovernanceError::ProposalRejected => "The proposal was rejected",
             GovernanceError::ProposalExpired => "The proposal is past its deadline",
             GovernanceError::AlreadyVoted => "This regulator has already approved or rejected the proposal",
-            GovernanceError::TooManyVotes => "The proposal already records the most votes of this kind it can hold",
+            GovernanceError::VotesFull => "Every vote slot of the proposal holds a vote by a current regulator",
             GovernanceError::QuorumNotMet => "Fewer current regulators approved or co-signed than the registry's threshold",
             GovernanceError::TimelockActive => "The proposal's timelock has not passed since its quorum",
             GovernanceError::AccountMismatch => "An account passed to execute is not the one the proposal stores at that position",
-            GovernanceError::CancelNotAuthorized => "Only the proposer, the governance PDA or a quorum of current regulators may cancel",
+            GovernanceError::CancelNotAllowed => "Only the proposer, the governance PDA or a quorum of current regulators may cancel",
             GovernanceError::ProposalNotFinal => "The proposal is still open and not expired",
             GovernanceError::NotProposer => "The account is not the proposal's proposer",
             GovernanceError::NotMeterOwner => "The signer is not the owner of the meter",
@@ -213,24 +240,26 @@ impl GovernanceError {
             GovernanceError::WrongZone => "The zone account is not the certificate's zone or not a registry Zone",
             GovernanceError::NotRenewable => "The meter's energy source is not renewable (solar, wind, hydro)",
             GovernanceError::NothingToCertify => "The meter has no renewable production that a certificate does not cover yet",
+            GovernanceError::InvalidInterval => "The generation interval would not end after it starts (the meter's counters are inconsistent)",
             GovernanceError::InvalidCertificatesAuthority => "The certificates_authority account is not this program's [\"certificates\"] PDA",
             GovernanceError::InvalidRegistryProgram => "The registry_program account is not the registry this deployment trusts",
             GovernanceError::CertifyFailed => "The registry's certify_meter did not advance the meter's certified volume and interval",
             GovernanceError::NotCertificateOwner => "The signer is not the certificate's owner",
-            GovernanceError::CertificateNotPending => "The certificate is not pending validation",
-            GovernanceError::CertificateNotValid => "The certificate is not valid (pending, retired, revoked or expired)",
-            GovernanceError::CertificateExpired => "The certificate's validity period is over",
+            GovernanceError::CertificatePending => "The certificate is pending: a regulator has not validated it yet",
+            GovernanceError::CertificateAlreadyValid => "The certificate is valid already",
+            GovernanceError::CertificateRetired => "The certificate is retired (final)",
+            GovernanceError::CertificateRevoked => "The certificate is revoked (final)",
+            GovernanceError::CertificateExpired => "The certificate is expired (its status, or a valid certificate past its expiry)",
             GovernanceError::CertificateNotExpired => "The certificate's validity period is not over yet",
-            GovernanceError::CertificateFinal => "The certificate is retired, revoked or expired: it can no longer change",
             GovernanceError::InvalidSplitVolume => "A split's volume must be more than 0 and less than the certificate's volume",
             GovernanceError::TooManySplits => "The certificate has been split the most times a u16 index allows",
             GovernanceError::InvalidNewOwner => "The new owner must not be all zeroes",
             GovernanceError::InvalidBeneficiary => "The beneficiary must not be all zeroes",
             GovernanceError::InvalidConsumptionPeriod => "The consumption period must start before it ends",
-            GovernanceError::EmissionFactorNotSet => "The certificate's zone has no emission factor set",
-            GovernanceError::InvalidText => "A text field is not valid UTF-8",
+            GovernanceError::InvalidText => "A text field is not UTF-8",
             GovernanceError::MissingReason => "A revocation needs a reason",
             GovernanceError::InvalidEmissionFactor => "The zone's emission factor is above 2,000 g CO2 per kWh",
+            GovernanceError::EmissionFactorNotSet => "The certificate's zone has no emission factor set",
         }
     }
 }
@@ -240,6 +269,59 @@ impl From<GovernanceError> for ProgramError {
     fn from(error: GovernanceError) -> Self {
         ProgramError::Custom(error as u32)
     }
+}
+
+/// The code of a proposal rule's refusal.
+#[inline(always)]
+pub fn proposal(error: ProposalError) -> ProgramError {
+    let error = match error {
+        ProposalError::NoRegulators => GovernanceError::NoRegulators,
+        ProposalError::InvalidThreshold => GovernanceError::InvalidThreshold,
+        ProposalError::NotRegulator => GovernanceError::NotRegulator,
+        ProposalError::AlreadyVoted => GovernanceError::AlreadyVoted,
+        ProposalError::VotesFull => GovernanceError::VotesFull,
+        ProposalError::AlreadyExecuted => GovernanceError::AlreadyExecuted,
+        ProposalError::ProposalCancelled => GovernanceError::ProposalCancelled,
+        ProposalError::ProposalRejected => GovernanceError::ProposalRejected,
+        ProposalError::ProposalExpired => GovernanceError::ProposalExpired,
+        ProposalError::QuorumNotMet => GovernanceError::QuorumNotMet,
+        ProposalError::TimelockActive => GovernanceError::TimelockActive,
+        ProposalError::TargetNotSolGrid => GovernanceError::TargetNotSolGrid,
+        ProposalError::TimelockTooShort => GovernanceError::TimelockTooShort,
+        ProposalError::InvalidLifetime => GovernanceError::InvalidLifetime,
+        ProposalError::TimelockExceedsLifetime => GovernanceError::TimelockExceedsLifetime,
+        ProposalError::CancelNotAllowed => GovernanceError::CancelNotAllowed,
+        ProposalError::ProposalNotFinal => GovernanceError::ProposalNotFinal,
+        ProposalError::InvalidStatus => GovernanceError::InvalidStatus,
+        ProposalError::Overflow => return KitError::ArithmeticOverflow.into(),
+    };
+    error.into()
+}
+
+/// The code of a certificate rule's refusal.
+#[inline(always)]
+pub fn certificate(error: CertificateError) -> ProgramError {
+    let error = match error {
+        CertificateError::InvalidStatus => GovernanceError::InvalidStatus,
+        CertificateError::NotRenewable => GovernanceError::NotRenewable,
+        CertificateError::NothingToCertify => GovernanceError::NothingToCertify,
+        CertificateError::InvalidInterval => GovernanceError::InvalidInterval,
+        CertificateError::NotValidated => GovernanceError::CertificatePending,
+        CertificateError::AlreadyValidated => GovernanceError::CertificateAlreadyValid,
+        CertificateError::AlreadyRetired => GovernanceError::CertificateRetired,
+        CertificateError::CertificateRevoked => GovernanceError::CertificateRevoked,
+        CertificateError::CertificateExpired => GovernanceError::CertificateExpired,
+        CertificateError::NotYetExpired => GovernanceError::CertificateNotExpired,
+        CertificateError::InvalidSplitVolume => GovernanceError::InvalidSplitVolume,
+        CertificateError::TooManySplits => GovernanceError::TooManySplits,
+        CertificateError::InvalidConsumptionPeriod => GovernanceError::InvalidConsumptionPeriod,
+        CertificateError::TextTooLong => GovernanceError::TextTooLong,
+        CertificateError::InvalidText => GovernanceError::InvalidText,
+        CertificateError::MissingReason => GovernanceError::MissingReason,
+        CertificateError::InvalidEmissionFactor => GovernanceError::InvalidEmissionFactor,
+        CertificateError::Overflow => return KitError::ArithmeticOverflow.into(),
+    };
+    error.into()
 }
 
 #[cfg(test)]
@@ -252,5 +334,25 @@ mod tests {
         for (i, error) in GovernanceError::ALL.iter().enumerate() {
             assert_eq!(error.code(), PROGRAM_ERROR_BASE + i as u32);
         }
+    }
+
+    #[test]
+    fn core_errors_map_to_named_codes() {
+        assert_eq!(
+            proposal(ProposalError::AlreadyExecuted),
+            GovernanceError::AlreadyExecuted.into()
+        );
+        assert_eq!(
+            proposal(ProposalError::Overflow),
+            KitError::ArithmeticOverflow.into()
+        );
+        assert_eq!(
+            certificate(CertificateError::NotYetExpired),
+            GovernanceError::CertificateNotExpired.into()
+        );
+        assert_eq!(
+            certificate(CertificateError::Overflow),
+            KitError::ArithmeticOverflow.into()
+        );
     }
 }

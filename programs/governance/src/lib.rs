@@ -33,6 +33,7 @@ pub mod certificates;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+pub mod proposals;
 pub mod state;
 pub mod wire;
 
@@ -41,9 +42,9 @@ use solgrid_program_kit::{instruction, KitError};
 
 pinocchio::address::declare_id!("BdPUwUKG2E53jRSoB4vjpe5cDpk2FTf22W2tkDmiSw1b");
 
-/// The entrypoint parses at most this many accounts (`execute`: its 5 fixed accounts and a proposal's
+/// The entrypoint parses at most this many accounts (`execute`: its fixed accounts and a proposal's
 /// 24; every other instruction takes fewer); any further accounts are ignored.
-pub const MAX_ACCOUNTS: usize = 5 + state::MAX_PROPOSAL_ACCOUNTS;
+pub const MAX_ACCOUNTS: usize = instructions::execute::MAX_ACCOUNTS;
 
 #[cfg(not(feature = "no-entrypoint"))]
 #[allow(dead_code)]
@@ -67,6 +68,24 @@ pub fn process_instruction(
         }
         instructions::update_config::DISCRIMINATOR => {
             instructions::update_config::process(program_id, accounts, args)
+        }
+        instructions::propose::DISCRIMINATOR => {
+            instructions::propose::process(program_id, accounts, args)
+        }
+        instructions::approve::DISCRIMINATOR => {
+            instructions::approve::process(program_id, accounts, args)
+        }
+        instructions::reject::DISCRIMINATOR => {
+            instructions::reject::process(program_id, accounts, args)
+        }
+        instructions::execute::DISCRIMINATOR => {
+            instructions::execute::process(program_id, accounts, args)
+        }
+        instructions::cancel::DISCRIMINATOR => {
+            instructions::cancel::process(program_id, accounts, args)
+        }
+        instructions::close_proposal::DISCRIMINATOR => {
+            instructions::close_proposal::process(program_id, accounts, args)
         }
         instructions::request_certificate::DISCRIMINATOR => {
             instructions::request_certificate::process(program_id, accounts, args)

@@ -58,6 +58,42 @@ fn program_instructions() -> Vec<(&'static str, u64, usize, Option<usize>)> {
             update_config::ACCOUNTS_LEN,
             Some(update_config::DATA_LEN),
         ),
+        (
+            "propose",
+            propose::DISCRIMINATOR,
+            propose::ACCOUNTS_LEN,
+            None,
+        ),
+        (
+            "approve",
+            approve::DISCRIMINATOR,
+            approve::ACCOUNTS_LEN,
+            Some(approve::DATA_LEN),
+        ),
+        (
+            "reject",
+            reject::DISCRIMINATOR,
+            reject::ACCOUNTS_LEN,
+            Some(reject::DATA_LEN),
+        ),
+        (
+            "execute",
+            execute::DISCRIMINATOR,
+            execute::ACCOUNTS_LEN,
+            Some(execute::DATA_LEN),
+        ),
+        (
+            "cancel",
+            cancel::DISCRIMINATOR,
+            cancel::ACCOUNTS_LEN,
+            Some(cancel::DATA_LEN),
+        ),
+        (
+            "close_proposal",
+            close_proposal::DISCRIMINATOR,
+            close_proposal::ACCOUNTS_LEN,
+            Some(close_proposal::DATA_LEN),
+        ),
     ]
 }
 
@@ -89,6 +125,36 @@ fn instructions() {
     assert_eq!(init["args"][0]["type"], defined("ConfigParams"));
     let update = named(&idl["instructions"], "update_config");
     assert_eq!(update["args"][0]["type"], defined("ConfigParams"));
+    // propose: fixed fields, then a string, a Vec<ProposalAccount> and bytes (borsh, in that order).
+    let propose = &named(&idl["instructions"], "propose")["args"];
+    assert_eq!(
+        names(propose),
+        [
+            "target_program",
+            "timelock_secs",
+            "lifetime_secs",
+            "title",
+            "accounts",
+            "data"
+        ]
+    );
+    let types: Vec<Value> = propose
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["type"].clone())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            Value::from("pubkey"),
+            Value::from("u32"),
+            Value::from("u32"),
+            Value::from("string"),
+            solgrid_idl_check::vec_of("ProposalAccount"),
+            Value::from("bytes"),
+        ]
+    );
 }
 
 /// Every instruction's fixed accounts as the program reads them: (name, writable, signer). Remaining
@@ -112,6 +178,57 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
         "update_config",
         &[("governance", false, true), ("config", true, false)],
     ),
+    (
+        "propose",
+        &[
+            ("proposer", true, true),
+            ("config", true, false),
+            ("registry_config", false, false),
+            ("proposal", true, false),
+            ("system_program", false, false),
+        ],
+    ),
+    (
+        "approve",
+        &[
+            ("regulator", false, true),
+            ("config", false, false),
+            ("registry_config", false, false),
+            ("proposal", true, false),
+        ],
+    ),
+    (
+        "reject",
+        &[
+            ("regulator", false, true),
+            ("config", false, false),
+            ("registry_config", false, false),
+            ("proposal", true, false),
+        ],
+    ),
+    (
+        "execute",
+        &[
+            ("proposal", true, false),
+            ("config", false, false),
+            ("registry_config", false, false),
+            ("governance", false, false),
+            ("target_program", false, false),
+        ],
+    ),
+    (
+        "cancel",
+        &[
+            ("authority", false, true),
+            ("config", false, false),
+            ("registry_config", false, false),
+            ("proposal", true, false),
+        ],
+    ),
+    (
+        "close_proposal",
+        &[("proposal", true, false), ("proposer", true, false)],
+    ),
 ];
 
 #[test]
@@ -133,6 +250,26 @@ fn pda_seeds_match_the_program() {
         seeds(&account("update_config", "governance")),
         [constant(GOVERNANCE_SEED)]
     );
+    assert_eq!(
+        seeds(&account("execute", "governance")),
+        [constant(GOVERNANCE_SEED)]
+    );
+    assert_eq!(
+        seeds(&account("propose", "proposal")),
+        [
+            constant(PROPOSAL_SEED),
+            ("account".to_string(), Value::from("config.proposal_count"))
+        ]
+    );
+    for (ix, acc) in [
+        ("propose", "config"),
+        ("approve", "config"),
+        ("reject", "config"),
+        ("execute", "config"),
+        ("cancel", "config"),
+    ] {
+        assert_eq!(seeds(&account(ix, acc)), [constant(CONFIG_SEED)], "{ix}");
+    }
     let init = named(&idl["instructions"], "initialize");
     assert_eq!(
         named(&init["accounts"], "program")["address"],

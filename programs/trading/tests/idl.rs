@@ -361,6 +361,7 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
         &[
             ("trader", true, true),
             ("config", false, false),
+            ("registry_config", false, false),
             ("user", false, false),
             ("zone", false, false),
             ("market", true, false),
@@ -417,6 +418,7 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
         &[
             ("trader", true, true),
             ("config", false, false),
+            ("registry_config", false, false),
             ("user", false, false),
             ("zone", false, false),
             ("market", true, false),
@@ -432,6 +434,8 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
         &[
             ("trader", false, true),
             ("config", false, false),
+            ("registry_config", false, false),
+            ("zone", false, false),
             ("market", true, false),
             ("epoch_account", true, false),
             ("event_authority", false, false),
@@ -442,6 +446,7 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
         "clear_epoch",
         &[
             ("config", false, false),
+            ("registry_config", false, false),
             ("zone", false, false),
             ("market", true, false),
             ("epoch_account", true, false),

@@ -6,16 +6,13 @@
 //! 0. `[writable]` certificate.
 //!
 //! The rule is the core's `Status::expire` (Valid and `now >= expires_at`; `CertificateNotExpired`
-//! before, `CertificateNotValid` while Pending, `CertificateFinal` once final, `CertificateExpired`
-//! when already Expired). Emits `CertificateExpired`.
+//! before, `CertificatePending` while Pending, `CertificateRetired` / `CertificateRevoked` /
+//! `CertificateExpired` once final). Emits `CertificateExpired`.
 
 use pinocchio::{AccountView, Address, ProgramResult};
 use solgrid_program_kit::{clock, discriminator, event::emit, instruction, pod::PodI64, KitError};
 
-use crate::{
-    certificates::{self, status},
-    events::CertificateExpired,
-};
+use crate::{certificates, errors, events::CertificateExpired};
 
 pub const DISCRIMINATOR: u64 =
     discriminator::as_u64(discriminator::instruction("expire_certificate"));
@@ -30,9 +27,9 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let certificate_address = *certificate.address();
     let mut state = certificates::load_mut(program_id, certificate)?;
     let now = clock::unix_timestamp()?;
-    let next = status(&state)?
+    let next = certificates::status(&state)?
         .expire(now, state.expires_at.get())
-        .map_err(certificates::error)?;
+        .map_err(errors::certificate)?;
     state.status = next as u8;
     emit(CertificateExpired {
         certificate: certificate_address,

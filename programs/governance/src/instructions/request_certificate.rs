@@ -49,8 +49,8 @@ use solgrid_program_kit::{
 
 use crate::{
     auth,
-    certificates::{self, is_renewable},
-    errors::GovernanceError,
+    certificates::is_renewable,
+    errors::{self, GovernanceError},
     events::CertificateRequested,
     state::{Certificate, CertificateStatus, RegistryMeter, CERTIFICATES_SEED, CERTIFICATE_SEED},
 };
@@ -127,7 +127,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             },
         }
     };
-    let interval = request_interval(&view.counters).map_err(certificates::error)?;
+    let interval = request_interval(&view.counters).map_err(errors::certificate)?;
 
     checks::writable(certificate)?;
     checks::system_program(system_program)?;

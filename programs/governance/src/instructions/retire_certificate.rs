@@ -18,7 +18,7 @@ use solgrid_program_kit::{clock, discriminator, event::emit, pod::PodI64, KitErr
 
 use crate::{
     certificates::{self, padded, status},
-    errors::GovernanceError,
+    errors::{self, GovernanceError},
     events::CertificateRetired,
     state::{Retirement, TEXT_LEN},
     wire::Reader,
@@ -45,7 +45,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         consumption_start,
         consumption_end,
     )
-    .map_err(certificates::error)?;
+    .map_err(errors::certificate)?;
 
     let [owner, certificate, ..] = accounts else {
         return Err(KitError::NotEnoughAccounts.into());
@@ -55,7 +55,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let now = clock::unix_timestamp()?;
     let next = status(&state)?
         .retire(now, state.expires_at.get())
-        .map_err(certificates::error)?;
+        .map_err(errors::certificate)?;
     let retirement = Retirement {
         beneficiary,
         beneficiary_name: padded(beneficiary_name),

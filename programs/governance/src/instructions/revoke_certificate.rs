@@ -23,7 +23,7 @@ use solgrid_program_kit::{clock, discriminator, event::emit, pod::PodI64};
 use crate::{
     auth,
     certificates::{self, padded, status},
-    errors::GovernanceError,
+    errors::{self, GovernanceError},
     events::CertificateRevoked,
     state::TEXT_LEN,
     wire::Reader,
@@ -37,7 +37,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let mut reader = Reader::new(args);
     let reason = reader.bytes(TEXT_LEN, GovernanceError::TextTooLong)?;
     reader.finish()?;
-    check_reason(reason).map_err(certificates::error)?;
+    check_reason(reason).map_err(errors::certificate)?;
 
     let ([config, registry_config, certificate], cosigners) =
         auth::split::<ACCOUNTS_LEN>(accounts)?;
@@ -49,7 +49,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let certificate_address = *certificate.address();
     let mut state = certificates::load_mut(program_id, certificate)?;
     let previous = status(&state)?;
-    let next = previous.revoke().map_err(certificates::error)?;
+    let next = previous.revoke().map_err(errors::certificate)?;
     let reason: [u8; TEXT_LEN] = padded(reason);
     state.status = next as u8;
     state.revoke_reason = reason;

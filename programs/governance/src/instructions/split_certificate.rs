@@ -33,7 +33,7 @@ use solgrid_program_kit::{
 
 use crate::{
     certificates::{self, status},
-    errors::GovernanceError,
+    errors::{self, GovernanceError},
     events::CertificateSplit,
     state::{Certificate, CERTIFICATE_SEED},
 };
@@ -72,14 +72,14 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         let now = clock::unix_timestamp()?;
         status(&parent)?
             .split(now, parent.expires_at.get())
-            .map_err(certificates::error)?;
+            .map_err(errors::certificate)?;
         let (parent_volume, parent_co2, child_co2) =
             split_volumes(parent.volume_wh.get(), parent.co2_avoided_g.get(), part)
-                .map_err(certificates::error)?;
+                .map_err(errors::certificate)?;
         let index = parent.split_count.get();
         parent
             .split_count
-            .set(next_split(index).map_err(certificates::error)?);
+            .set(next_split(index).map_err(errors::certificate)?);
         parent.volume_wh.set(parent_volume);
         parent.co2_avoided_g.set(parent_co2);
         (index, parent_volume, parent_co2, child_co2)

@@ -14,7 +14,7 @@ use solgrid_program_kit::{clock, discriminator, event::emit, instruction, KitErr
 
 use crate::{
     certificates::{self, status},
-    errors::GovernanceError,
+    errors::{self, GovernanceError},
     events::CertificateTransferred,
 };
 
@@ -37,7 +37,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let now = clock::unix_timestamp()?;
     let next = status(&state)?
         .transfer(now, state.expires_at.get())
-        .map_err(certificates::error)?;
+        .map_err(errors::certificate)?;
     state.status = next as u8;
     state.owner = *new_owner;
     emit(CertificateTransferred {

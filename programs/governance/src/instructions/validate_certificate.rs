@@ -25,7 +25,7 @@ use solgrid_program_kit::{
 use crate::{
     auth,
     certificates::{self, status},
-    errors::GovernanceError,
+    errors::{self, GovernanceError},
     events::CertificateValidated,
     state::RegistryZone,
 };
@@ -51,7 +51,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let certificate_address = *certificate.address();
     let mut state = certificates::load_mut(program_id, certificate)?;
     let current = status(&state)?;
-    current.validate().map_err(certificates::error)?;
+    current.validate().map_err(errors::certificate)?;
 
     if !zone.owned_by(&registry_id) {
         return Err(GovernanceError::WrongZone.into());
@@ -75,7 +75,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         state.volume_wh.get(),
         g_per_kwh,
     )
-    .map_err(certificates::error)?;
+    .map_err(errors::certificate)?;
     state.status = issued.status as u8;
     state.issued_at = PodI64::new(issued.issued_at);
     state.issuer = *regulator.address();
