@@ -3,7 +3,7 @@
 :class:`TokenEnv` loads both programs at their IDL addresses (``add_program`` or deployed through
 BPFLoaderUpgradeable), builds energy_token instructions through the SDK and records compute units.
 
-Registry accounts that a settlement reads (Config, User, Meter) can be written straight into the VM
+Registry accounts that a settlement reads (Config, User, Zone, Meter) can be written straight into the VM
 with the bench's ``IdlAccountLayout``, which lays bytes out from ``idl/registry.json`` (the registry's
 wire format); tests use it to put a meter into exact states (large counters, deficits, foreign owners)
 that would otherwise take many device-signed readings to reach.
@@ -68,6 +68,7 @@ class MeterState:
     address: Pubkey
     owner: Pubkey
     user: Pubkey
+    zone_id: int = 0
 
 
 @dataclass
@@ -180,8 +181,10 @@ class TokenEnv:
         self.put(self.client.mint, TOKEN_PROGRAM_ID, bytes(mint))
         return address
 
-    def settle(self, meter: Pubkey, owner: Pubkey, destination: Pubkey | None = None) -> Sent:
-        ix = self.client.settle_and_mint(meter=meter, owner=owner, destination=destination)
+    def settle(
+        self, meter: Pubkey, owner: Pubkey, destination: Pubkey | None = None, zone_id: int = 0
+    ) -> Sent:
+        ix = self.client.settle_and_mint(meter=meter, owner=owner, zone_id=zone_id, destination=destination)
         return self.record("settle_and_mint", self.send([ix]))
 
     def burn(self, holder: Keypair, amount: int, token_account: Pubkey | None = None) -> Sent:
@@ -211,6 +214,13 @@ class TokenEnv:
         self.put(pda.address, self.registry_id, data)
         return pda.address
 
+    def put_zone(self, zone_id: int = 0, *, paused: int = 0) -> Pubkey:
+        """The registry Zone ``zone_id`` with pause flags ``paused``."""
+        pda = self.client.registry_zone_pda(zone_id)
+        data = self.registry_layout("Zone").encode({"zone_id": zone_id, "bump": pda.bump, "paused": paused})
+        self.put(pda.address, self.registry_id, data)
+        return pda.address
+
     def put_meter(
         self,
         owner: Pubkey,
@@ -222,6 +232,7 @@ class TokenEnv:
         address: Pubkey | None = None,
         program: Pubkey | None = None,
         status: int = 1,
+        zone_id: int = 0,
     ) -> MeterState:
         """A registry Meter of ``owner`` with the given counters, at its PDA ``["meter", serial]`` (or at
         ``address``), owned by the registry (or by ``program``)."""
@@ -233,6 +244,7 @@ class TokenEnv:
                 "serial": serial,
                 "owner": owner,
                 "user": user,
+                "zone_id": zone_id,
                 "status": status,
                 "bump": pda[1],
                 "capacity_w": 10_000,
@@ -243,7 +255,7 @@ class TokenEnv:
         )
         address = address or pda[0]
         self.put(address, program or self.registry_id, data)
-        return MeterState(address, owner, user)
+        return MeterState(address, owner, user, zone_id)
 
     def meter_field(self, meter: Pubkey, name: str) -> Any:
         return self.registry_layout("Meter").read(self.data(meter), name)

@@ -78,7 +78,10 @@ class Market:
 
     def settle_ix(self, meter: MeterState, destination: Pubkey | None = None) -> Instruction:
         return self.env.client.settle_and_mint(
-            meter=meter.address, owner=meter.owner, destination=destination or self.destination
+            meter=meter.address,
+            owner=meter.owner,
+            zone_id=meter.zone_id,
+            destination=destination or self.destination,
         )
 
     def fail(self, ix: Instruction) -> int:
@@ -95,6 +98,7 @@ def market(request: pytest.FixtureRequest, registry_elf: bytes, energy_token_elf
     env.put_registry_config()
     owner = env.wallet()
     env.put_user(owner.pubkey(), VERIFIED)
+    env.put_zone(0)
     return Market(env, owner, env.grid_account(owner.pubkey()))
 
 
@@ -442,7 +446,7 @@ def test_settle_before_initialize_fails(registry_elf: bytes, energy_token_elf: b
     owner = env.wallet()
     env.put_user(owner.pubkey(), VERIFIED)
     meter = env.put_meter(owner.pubkey(), produced_wh=5)
-    ix = env.client.settle_and_mint(meter=meter.address, owner=owner.pubkey())
+    ix = env.client.settle_and_mint(meter=meter.address, owner=owner.pubkey(), zone_id=meter.zone_id)
     assert env.fail([ix]) == code("InvalidOwner")
 
 
@@ -626,11 +630,11 @@ def test_device_signed_readings_settle_into_grid(registry_elf: bytes, energy_tok
     assert (env.meter_field(meter, "produced_wh"), env.meter_field(meter, "consumed_wh")) == (3_100, 1_300)
 
     destination = env.grid_account(owner.pubkey())
-    sent = env.settle(meter, owner.pubkey())
+    sent = env.settle(meter, owner.pubkey(), zone_id=zone_id)
     assert env.balance(destination) == 1_800 * BASE_UNITS_PER_WH
     assert env.meter_field(meter, "settled_wh") == 1_800
     [minted] = client.events(sent.logs)
     assert isinstance(minted, GridMinted) and (minted.amount_wh, minted.owner) == (1_800, owner.pubkey())
-    assert env.fail([client.settle_and_mint(meter=meter, owner=owner.pubkey())]) == registry_code(
-        "NothingToSettle"
-    )
+    assert env.fail(
+        [client.settle_and_mint(meter=meter, owner=owner.pubkey(), zone_id=zone_id)]
+    ) == registry_code("NothingToSettle")
