@@ -299,7 +299,12 @@ pub fn split_volumes(
         // < parent_co2 because part < parent_volume: fits in 64 bits.
         (parent_co2 as u128 * part as u128 / parent_volume as u128) as u64
     };
-    Ok((parent_volume - part, parent_co2 - child_co2, child_co2))
+    // child_co2 <= parent_co2 (part < parent_volume), which the compiler cannot see: checked, so
+    // that no panic path is left.
+    let rest_co2 = parent_co2
+        .checked_sub(child_co2)
+        .ok_or(CertificateError::Overflow)?;
+    Ok((parent_volume - part, rest_co2, child_co2))
 }
 
 /// The parent's `split_count` after one more split (the child's index is the count before it).
@@ -316,9 +321,46 @@ pub fn check_text(text: &[u8]) -> Result<(), CertificateError> {
     if text.len() > MAX_TEXT_LEN {
         return Err(CertificateError::TextTooLong);
     }
-    core::str::from_utf8(text)
-        .map(|_| ())
-        .map_err(|_| CertificateError::InvalidText)
+    if is_utf8(text) {
+        Ok(())
+    } else {
+        Err(CertificateError::InvalidText)
+    }
+}
+
+/// Whether `bytes` are UTF-8 (as `core::str::from_utf8` decides: no overlong forms, no surrogates,
+/// nothing above U+10FFFF), without the panic paths core's overflow-checked validator brings in.
+pub fn is_utf8(bytes: &[u8]) -> bool {
+    let mut i = 0usize;
+    while let Some(&lead) = bytes.get(i) {
+        // The range of the second byte depends on the lead; later ones are always 80..=BF.
+        let (width, low, high) = match lead {
+            0x00..=0x7F => {
+                i = i.wrapping_add(1); // i < bytes.len()
+                continue;
+            }
+            0xC2..=0xDF => (2, 0x80, 0xBF),
+            0xE0 => (3, 0xA0, 0xBF),
+            0xE1..=0xEC | 0xEE..=0xEF => (3, 0x80, 0xBF),
+            0xED => (3, 0x80, 0x9F),
+            0xF0 => (4, 0x90, 0xBF),
+            0xF1..=0xF3 => (4, 0x80, 0xBF),
+            0xF4 => (4, 0x80, 0x8F),
+            _ => return false,
+        };
+        match bytes.get(i.wrapping_add(1)) {
+            Some(&b) if (low..=high).contains(&b) => {}
+            _ => return false,
+        }
+        for k in 2..width {
+            match bytes.get(i.wrapping_add(k)) {
+                Some(&b) if (0x80..=0xBF).contains(&b) => {}
+                _ => return false,
+            }
+        }
+        i = i.wrapping_add(width); // every byte up to i + width exists
+    }
+    true
 }
 
 /// A revocation's reason: not empty, and a valid text field.

@@ -355,3 +355,58 @@ proptest! {
         prop_assert_eq!(child_co2 as u128, co2 as u128 * part as u128 / volume as u128);
     }
 }
+
+/// The text check's UTF-8 validation agrees with core's on every 1- and 2-byte sequence, and on
+/// every lead and second byte followed by bytes at the edges of the continuation range.
+#[test]
+fn utf8_check_agrees_with_core() {
+    use solgrid_governance_core::certificate::is_utf8;
+    const EDGES: [u8; 12] = [
+        0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xF4, 0xFF,
+    ];
+    assert!(is_utf8(b""));
+    for a in 0..=u8::MAX {
+        assert_eq!(is_utf8(&[a]), std::str::from_utf8(&[a]).is_ok(), "{a:#x}");
+        for b in 0..=u8::MAX {
+            assert_eq!(
+                is_utf8(&[a, b]),
+                std::str::from_utf8(&[a, b]).is_ok(),
+                "{a:#x} {b:#x}"
+            );
+            for c in EDGES {
+                let three = [a, b, c];
+                assert_eq!(
+                    is_utf8(&three),
+                    std::str::from_utf8(&three).is_ok(),
+                    "{three:x?}"
+                );
+                for d in EDGES {
+                    let four = [a, b, c, d];
+                    assert_eq!(
+                        is_utf8(&four),
+                        std::str::from_utf8(&four).is_ok(),
+                        "{four:x?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn utf8_check_agrees_with_core_on_random_texts(
+        bytes in prop::collection::vec(
+            prop_oneof![any::<u8>(), 0x80..=0xBFu8, 0xC0..=0xF5u8, Just(b'a')], 0..=70),
+        text in "\\PC{0,20}",
+    ) {
+        use solgrid_governance_core::certificate::is_utf8;
+        prop_assert_eq!(is_utf8(&bytes), std::str::from_utf8(&bytes).is_ok());
+        prop_assert!(is_utf8(text.as_bytes()));
+        // Cut anywhere: valid exactly when core says so.
+        for cut in 0..=text.len() {
+            let part = &text.as_bytes()[..cut];
+            prop_assert_eq!(is_utf8(part), std::str::from_utf8(part).is_ok());
+        }
+    }
+}

@@ -79,6 +79,11 @@ enum Op {
     Advance {
         secs: i64,
     },
+    /// Moves the clock to a certificate's expiry + `offset` (-1, 0 or 1), when that is later.
+    AdvanceToExpiry {
+        cert: Index,
+        offset: i64,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -128,6 +133,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(cert, reason_len)| Op::Revoke { cert, reason_len }),
         2 => any::<Index>().prop_map(|cert| Op::Expire { cert }),
         2 => prop_oneof![0..600i64, 0..30_000i64].prop_map(|secs| Op::Advance { secs }),
+        1 => (any::<Index>(), -1..=1i64).prop_map(|(cert, offset)| Op::AdvanceToExpiry { cert, offset }),
     ]
 }
 
@@ -561,6 +567,17 @@ impl Run {
             }
             Op::Advance { secs } => {
                 self.now += secs;
+                ("advance", true)
+            }
+            Op::AdvanceToExpiry { cert, offset } => {
+                let Some(id) = self.pick(&cert) else {
+                    return Ok(("advance", false));
+                };
+                let to = self.certs[id].expires_at + offset;
+                if self.certs[id].expires_at == 0 || to <= self.now {
+                    return Ok(("advance", false));
+                }
+                self.now = to;
                 ("advance", true)
             }
         })

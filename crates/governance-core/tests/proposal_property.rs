@@ -65,6 +65,13 @@ enum Op {
     Advance {
         secs: i64,
     },
+    /// Moves the clock to a proposal's deadline, or to the end of its timelock when quorum is
+    /// recorded, + `offset` (-1, 0 or 1), when that is later.
+    AdvanceToBoundary {
+        proposal: Index,
+        deadline: bool,
+        offset: i64,
+    },
 }
 
 /// Who votes: a current regulator (most of the time), or any key (a stranger, a removed regulator).
@@ -105,6 +112,8 @@ fn op() -> impl Strategy<Value = Op> {
                 1 => Just(By::Proposer), 1 => Just(By::Governance), 3 => (0..=MAX_VOTES as u8).prop_map(By::Regulators)
              ]).prop_map(|(proposal, by)| Op::Cancel { proposal, by }),
         3 => prop_oneof![0..60i64, 0..600i64].prop_map(|secs| Op::Advance { secs }),
+        2 => (any::<Index>(), any::<bool>(), -1..=1i64)
+            .prop_map(|(proposal, deadline, offset)| Op::AdvanceToBoundary { proposal, deadline, offset }),
     ]
 }
 
@@ -455,6 +464,28 @@ impl Run {
             }
             Op::Advance { secs } => {
                 self.now += secs;
+                ("advance", true)
+            }
+            Op::AdvanceToBoundary {
+                proposal,
+                deadline,
+                offset,
+            } => {
+                if self.stored.is_empty() {
+                    return Ok(("advance", false));
+                }
+                let s = &self.stored[self.pick(proposal)].state;
+                let boundary = if *deadline {
+                    s.expires_at
+                } else if s.quorum_at != 0 {
+                    s.quorum_at + s.timelock_secs as i64
+                } else {
+                    return Ok(("advance", false));
+                };
+                if boundary + offset <= self.now {
+                    return Ok(("advance", false));
+                }
+                self.now = boundary + offset;
                 ("advance", true)
             }
         })
