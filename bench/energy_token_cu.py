@@ -167,9 +167,10 @@ def measure_cu(elf: bytes, mode: str = "add_program", registry_elf: bytes | None
 
     owner = Keypair.from_seed(bytes([1]) * 32)
     registry_idl = load_idl_json("registry")
-    layouts = {name: IdlAccountLayout(registry_idl, name) for name in ("Config", "User", "Meter")}
+    layouts = {name: IdlAccountLayout(registry_idl, name) for name in ("Config", "User", "Meter", "Zone")}
     registry_config = client.registry_config_pda()
     user = client.registry_user_pda(owner.pubkey())
+    zone = client.registry_zone_pda(0)
     serial = bytes(range(32))
     meter, meter_bump = Pubkey.find_program_address([b"meter", serial], client.registry_program_id)
     accounts = {
@@ -183,6 +184,7 @@ def measure_cu(elf: bytes, mode: str = "add_program", registry_elf: bytes | None
         user.address: layouts["User"].encode(
             {"authority": owner.pubkey(), "status": VERIFIED, "bump": user.bump}
         ),
+        zone.address: layouts["Zone"].encode({"zone_id": 0, "bump": zone.bump}),
         meter: layouts["Meter"].encode(
             {
                 "serial": serial,
@@ -200,7 +202,7 @@ def measure_cu(elf: bytes, mode: str = "add_program", registry_elf: bytes | None
         put_account(svm, address, client.registry_program_id, data)
     send(svm, payer, [client.create_grid_account(payer=payer.pubkey(), owner=owner.pubkey())])
 
-    settled = send(svm, payer, [client.settle_and_mint(meter=meter, owner=owner.pubkey())])
+    settled = send(svm, payer, [client.settle_and_mint(meter=meter, owner=owner.pubkey(), zone_id=0)])
     total = settled.program_cu(client.program_id)
     registry_part = cpi_cu(settled, client.registry_program_id)
     token_part = cpi_cu(settled, TOKEN_PROGRAM_ID)

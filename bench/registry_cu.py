@@ -202,7 +202,9 @@ def _measure(elf: bytes, mode: str) -> tuple[dict[str, int], int]:
     b.cu[f"submit_readings[{BATCH}]"] = sent.program_cu(b.program_id)
     b.cu[f"per_reading[{BATCH}]"] = b.cu[f"submit_readings[{BATCH}]"] // BATCH
 
-    settle = c.settle_meter(settlement_authority=settler.pubkey(), meter=first.meter, owner=owners[0])
+    settle = c.settle_meter(
+        settlement_authority=settler.pubkey(), meter=first.meter, owner=owners[0], zone_id=ZONE_ID
+    )
     b.run("settle_meter", [settle], [settler])
     b.run(
         "rotate_device_key",

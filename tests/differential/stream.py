@@ -451,7 +451,7 @@ class Stream:
 
     async def step_settle_meter_directly(self, s: Session) -> None:
         ix = self.registry.settle_meter(
-            settlement_authority=_pk("stranger"), meter=self.meter.meter, owner=_pk("prosumer")
+            settlement_authority=_pk("stranger"), meter=self.meter.meter, owner=_pk("prosumer"), zone_id=ZONE
         )
         await self._send(s, [ix], "stranger", preflight=False)
 
@@ -472,12 +472,12 @@ class Stream:
     async def step_settle_and_mint(self, s: Session) -> None:
         ixs = [
             self.token.create_grid_account(payer=_pk("prosumer"), owner=_pk("prosumer")),
-            self.token.settle_and_mint(meter=self.meter.meter, owner=_pk("prosumer")),
+            self.token.settle_and_mint(meter=self.meter.meter, owner=_pk("prosumer"), zone_id=ZONE),
         ]
         await self._send(s, ixs, "prosumer")
 
     async def step_settle_and_mint_nothing_left(self, s: Session) -> None:
-        ix = self.token.settle_and_mint(meter=self.meter.meter, owner=_pk("prosumer"))
+        ix = self.token.settle_and_mint(meter=self.meter.meter, owner=_pk("prosumer"), zone_id=ZONE)
         await self._send(s, [ix], "bob", preflight=False)
 
     async def step_burn(self, s: Session) -> None:

@@ -172,7 +172,8 @@ class Market:
         return readings
 
     async def settle(self, p: Prosumer) -> None:
-        await self.send([self.token.settle_and_mint(meter=p.meter, owner=p.wallet.pubkey())], self.authority)
+        settle = self.token.settle_and_mint(meter=p.meter, owner=p.wallet.pubkey(), zone_id=ZONE_ID)
+        await self.send([settle], self.authority)
 
     async def burn(self, p: Prosumer, amount: int) -> None:
         await self.send([self.token.burn(holder=p.wallet.pubkey(), amount=amount)], p.wallet)

@@ -31,7 +31,13 @@ from trading_events import CLIENT, PROGRAM, Book, emitted
 from solgrid.indexer import store as store_module
 from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.models import Alert, Event, Meter, MeterReading, Settlement, Transaction
-from solgrid.indexer.recover import EVENT_OF, EventRecoverer, Execution
+from solgrid.indexer.recover import (
+    EVENT_OF,
+    SETTLE_DESTINATION_AT,
+    SETTLE_METER_AT,
+    EventRecoverer,
+    Execution,
+)
 from solgrid.indexer.service import default_coders
 from solgrid.indexer.store import Store
 from solgrid.sdk.energy_token import BASE_UNITS_PER_WH, EnergyTokenClient
@@ -147,13 +153,13 @@ async def test_a_cut_settle_and_mint_and_burn_are_rebuilt_from_their_cpis(
     s = Store(EventDecoder([REGISTRY, TOKEN]))
     await store(db, s, tx(registration_logs(), slot=1), tx(settle_logs(), slot=2))  # settled_wh 60
     grid = token.grid_account(OWNER)
-    settle = token.settle_and_mint(meter=METER, owner=OWNER)
+    settle = token.settle_and_mint(meter=METER, owner=OWNER, zone_id=0)
     minted = 25 * BASE_UNITS_PER_WH
     mint_to = Instruction(
         TOKEN_PROGRAM, bytes([7]) + minted.to_bytes(8, "little"), [AccountMeta(grid, False, True)]
     )
     settle_meter = registry.settle_meter(
-        settlement_authority=token.settlement_pda().address, meter=METER, owner=OWNER
+        settlement_authority=token.settlement_pda().address, meter=METER, owner=OWNER, zone_id=0
     )
     burn = token.burn(holder=OWNER, amount=1234)
     token_burn = Instruction(TOKEN_PROGRAM, bytes([8]) + (1234).to_bytes(8, "little"), [])
@@ -203,10 +209,12 @@ def test_surviving_events_of_a_cpi_are_kept_and_the_rest_of_the_tree_follows() -
     mint_to = Instruction(TOKEN_PROGRAM, bytes([7]) + (25 * BASE_UNITS_PER_WH).to_bytes(8, "little"), [])
     execution = Execution(
         (
-            executed(0, token.settle_and_mint(meter=METER, owner=OWNER)),
+            executed(0, token.settle_and_mint(meter=METER, owner=OWNER, zone_id=0)),
             executed(
                 0,
-                registry.settle_meter(settlement_authority=Pubkey.new_unique(), meter=METER, owner=OWNER),
+                registry.settle_meter(
+                    settlement_authority=Pubkey.new_unique(), meter=METER, owner=OWNER, zone_id=0
+                ),
                 2,
             ),
             executed(0, mint_to, 2),
@@ -260,13 +268,16 @@ def test_what_cannot_be_rebuilt_is_named() -> None:
 
     # a settle_meter CPI not made by settle_and_mint (the registry would refuse it) with settle_and_mint's
     # account shape and a MintTo next to it: still not rebuilt
-    lookalike = [Pubkey.new_unique() for _ in range(3)] + [METER] + [Pubkey.new_unique() for _ in range(4)]
+    lookalike = [Pubkey.new_unique() for _ in range(SETTLE_DESTINATION_AT + 1)]
+    lookalike[SETTLE_METER_AT] = METER
     other = executed(
         0, Instruction(Pubkey.new_unique(), b"", [AccountMeta(k, False, True) for k in lookalike])
     )
-    settle_meter = registry.settle_meter(settlement_authority=Pubkey.new_unique(), meter=METER, owner=OWNER)
+    settle_meter = registry.settle_meter(
+        settlement_authority=Pubkey.new_unique(), meter=METER, owner=OWNER, zone_id=0
+    )
     mint_to = Instruction(TOKEN_PROGRAM, bytes([7]) + (10**6).to_bytes(8, "little"), [])
-    owners = ((str(lookalike[7]), str(OWNER)),)
+    owners = ((str(lookalike[SETTLE_DESTINATION_AT]), str(OWNER)),)
     odd = Execution((other, executed(0, settle_meter, 2), executed(0, mint_to, 2)), owners)
     result = recoverer.recover(decoder.decode_logs(["Log truncated"], (other.program,)), odd)
     assert result.missing == [

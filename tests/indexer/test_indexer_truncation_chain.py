@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 import pytest
 from indexer_support import DbView, eventually, running
-from market import WINDOW, Market, MarketNode, Prosumer
+from market import WINDOW, ZONE_ID, Market, MarketNode, Prosumer
 from solana.rpc.commitment import Confirmed
 from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.instruction import Instruction
@@ -98,7 +98,7 @@ async def test_events_cut_by_a_chatty_fee_payer_are_rebuilt(
         ixs = await cut_inside(market, batch, p.wallet, lambda names: 1 <= len(names) <= 2, [p.table])
         landed = [await market.send(ixs, p.wallet, tables=[p.table])]
         # 2: settle_and_mint, cut after the registry's MeterSettled (inside the CPI), before GridMinted
-        settle = [market.token.settle_and_mint(meter=p.meter, owner=wallet)]
+        settle = [market.token.settle_and_mint(meter=p.meter, owner=wallet, zone_id=ZONE_ID)]
         ixs = await cut_inside(market, settle, p.wallet, lambda names: names == ["MeterSettled"])
         landed.append(await market.send(ixs, p.wallet))
         # 3: a burn that is logged, chatty instructions, and a burn cut off entirely

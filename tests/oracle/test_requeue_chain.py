@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from oracle_support import (
+    ZONE,
     OracleNode,
     TestMeter,
     add_meter,
@@ -164,7 +165,11 @@ async def test_rejected_readings_are_listed_and_land_once_requeued(
         token = EnergyTokenClient()
         with pytest.raises(ProgramRejected) as refused:
             await submitter.send(
-                [token.settle_and_mint(meter=registry.meter_pda("SWAP-1").address, owner=replaced.owner)]
+                [
+                    token.settle_and_mint(
+                        meter=registry.meter_pda("SWAP-1").address, owner=replaced.owner, zone_id=ZONE
+                    )
+                ]
             )
         assert refused.value.is_(worker.errors.nothing_to_settle)
         assert not refused.value.is_(worker.errors.window_not_after_last)

@@ -3,7 +3,7 @@
 :class:`TokenEnv` loads both programs at their IDL addresses (``add_program`` or deployed through
 BPFLoaderUpgradeable), builds energy_token instructions through the SDK and records compute units.
 
-Registry accounts that a settlement reads (Config, User, Meter) can be written straight into the VM
+Registry accounts that a settlement reads (Config, User, Zone, Meter) can be written straight into the VM
 with the bench's ``IdlAccountLayout``, which lays bytes out from ``idl/registry.json`` (the registry's
 wire format); tests use it to put a meter into exact states (large counters, deficits, foreign owners)
 that would otherwise take many device-signed readings to reach.
@@ -68,6 +68,7 @@ class MeterState:
     address: Pubkey
     owner: Pubkey
     user: Pubkey
+    zone_id: int = 0
 
 
 @dataclass
@@ -180,8 +181,10 @@ class TokenEnv:
         self.put(self.client.mint, TOKEN_PROGRAM_ID, bytes(mint))
         return address
 
-    def settle(self, meter: Pubkey, owner: Pubkey, destination: Pubkey | None = None) -> Sent:
-        ix = self.client.settle_and_mint(meter=meter, owner=owner, destination=destination)
+    def settle(
+        self, meter: Pubkey, owner: Pubkey, destination: Pubkey | None = None, zone_id: int = 0
+    ) -> Sent:
+        ix = self.client.settle_and_mint(meter=meter, owner=owner, zone_id=zone_id, destination=destination)
         return self.record("settle_and_mint", self.send([ix]))
 
     def burn(self, holder: Keypair, amount: int, token_account: Pubkey | None = None) -> Sent:
@@ -193,13 +196,19 @@ class TokenEnv:
     def registry_layout(self, name: str) -> Any:
         return IdlAccountLayout(load_idl_json("registry"), name)
 
-    def put_registry_config(self, settlement_authority: Pubkey | None = None) -> Pubkey:
-        """The registry Config with ``settlement_authority`` (default: energy_token's settlement PDA)."""
+    def put_registry_config(self, settlement_authority: Pubkey | None = None, paused: int = 0) -> Pubkey:
+        """The registry Config with ``settlement_authority`` (default: energy_token's settlement PDA) and
+        market-wide pause flags ``paused``."""
         pda = self.client.registry_config_pda()
         layout = self.registry_layout("Config")
         authority = settlement_authority or self.client.settlement_pda().address
         data = layout.encode(
-            {"authority": self.payer.pubkey(), "settlement_authority": authority, "bump": pda.bump}
+            {
+                "authority": self.payer.pubkey(),
+                "settlement_authority": authority,
+                "bump": pda.bump,
+                "paused": paused,
+            }
         )
         self.put(pda.address, self.registry_id, data)
         return pda.address
@@ -208,6 +217,13 @@ class TokenEnv:
         """The registry User of ``wallet`` with ``status`` (a UserStatus index: 1 = Verified)."""
         pda = self.client.registry_user_pda(wallet)
         data = self.registry_layout("User").encode({"authority": wallet, "status": status, "bump": pda.bump})
+        self.put(pda.address, self.registry_id, data)
+        return pda.address
+
+    def put_zone(self, zone_id: int = 0, *, paused: int = 0) -> Pubkey:
+        """The registry Zone ``zone_id`` with pause flags ``paused``."""
+        pda = self.client.registry_zone_pda(zone_id)
+        data = self.registry_layout("Zone").encode({"zone_id": zone_id, "bump": pda.bump, "paused": paused})
         self.put(pda.address, self.registry_id, data)
         return pda.address
 
@@ -222,6 +238,7 @@ class TokenEnv:
         address: Pubkey | None = None,
         program: Pubkey | None = None,
         status: int = 1,
+        zone_id: int = 0,
     ) -> MeterState:
         """A registry Meter of ``owner`` with the given counters, at its PDA ``["meter", serial]`` (or at
         ``address``), owned by the registry (or by ``program``)."""
@@ -233,6 +250,7 @@ class TokenEnv:
                 "serial": serial,
                 "owner": owner,
                 "user": user,
+                "zone_id": zone_id,
                 "status": status,
                 "bump": pda[1],
                 "capacity_w": 10_000,
@@ -243,7 +261,7 @@ class TokenEnv:
         )
         address = address or pda[0]
         self.put(address, program or self.registry_id, data)
-        return MeterState(address, owner, user)
+        return MeterState(address, owner, user, zone_id)
 
     def meter_field(self, meter: Pubkey, name: str) -> Any:
         return self.registry_layout("Meter").read(self.data(meter), name)

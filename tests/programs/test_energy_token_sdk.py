@@ -113,7 +113,7 @@ def test_instruction_encoding() -> None:
         (TOKEN_PROGRAM_ID, False, False),
     ]
 
-    settle = client.settle_and_mint(meter=meter, owner=owner)
+    settle = client.settle_and_mint(meter=meter, owner=owner, zone_id=3)
     assert bytes(settle.data) == sighash("global:settle_and_mint")
     assert metas(settle) == [
         (client.settlement_pda().address, False, False),
@@ -121,6 +121,7 @@ def test_instruction_encoding() -> None:
         (client.registry_config_pda().address, False, False),
         (meter, False, True),
         (client.registry_user_pda(owner).address, False, False),
+        (Pubkey.find_program_address([b"zone", (3).to_bytes(4, "little")], REGISTRY_ID)[0], False, False),
         (client.mint, False, True),
         (client.mint_authority_pda().address, False, False),
         (client.grid_account(owner), False, True),
@@ -158,7 +159,7 @@ def test_anchorpy_builds_the_same_instructions() -> None:
 
     init = client.initialize(payer=payer.pubkey(), authority=payer.pubkey())
     assert program.methods["initialize"].accounts(accounts(init, "initialize")).instruction() == init
-    settle = client.settle_and_mint(meter=meter, owner=owner)
+    settle = client.settle_and_mint(meter=meter, owner=owner, zone_id=0)
     assert (
         program.methods["settle_and_mint"].accounts(accounts(settle, "settle_and_mint")).instruction()
         == settle
@@ -278,9 +279,11 @@ async def submit(
 
 
 def put_registry_accounts(chain: Chain, client: EnergyTokenClient, owner: Pubkey, produced_wh: int) -> Pubkey:
-    """The registry Config (naming the settlement PDA), a Verified User and a Meter, written into the VM."""
+    """The registry Config (naming the settlement PDA), a Verified User, Zone 0 and a Meter in it, written
+    into the VM."""
     idl = load_idl_json("registry")
     config_pda, user_pda = client.registry_config_pda(), client.registry_user_pda(owner)
+    zone_pda = client.registry_zone_pda(0)
     serial = bytes(Keypair().pubkey())
     meter, bump = Pubkey.find_program_address([b"meter", serial], REGISTRY_ID)
     accounts = {
@@ -290,6 +293,7 @@ def put_registry_accounts(chain: Chain, client: EnergyTokenClient, owner: Pubkey
         user_pda.address: IdlAccountLayout(idl, "User").encode(
             {"authority": owner, "status": 1, "bump": user_pda.bump}
         ),
+        zone_pda.address: IdlAccountLayout(idl, "Zone").encode({"zone_id": 0, "bump": zone_pda.bump}),
         meter: IdlAccountLayout(idl, "Meter").encode(
             {
                 "serial": serial,
@@ -331,7 +335,7 @@ async def test_fetch_and_settle_through_the_node(node: BackgroundNode, node_auth
             node_authority,
             [
                 client.create_grid_account(payer=node_authority.pubkey(), owner=owner.pubkey()),
-                client.settle_and_mint(meter=meter, owner=owner.pubkey()),
+                client.settle_and_mint(meter=meter, owner=owner.pubkey(), zone_id=0),
             ],
         )
         assert await client.fetch_balance(connection, owner.pubkey()) == 2_500 * BASE_UNITS_PER_WH

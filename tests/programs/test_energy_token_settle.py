@@ -78,7 +78,10 @@ class Market:
 
     def settle_ix(self, meter: MeterState, destination: Pubkey | None = None) -> Instruction:
         return self.env.client.settle_and_mint(
-            meter=meter.address, owner=meter.owner, destination=destination or self.destination
+            meter=meter.address,
+            owner=meter.owner,
+            zone_id=meter.zone_id,
+            destination=destination or self.destination,
         )
 
     def fail(self, ix: Instruction) -> int:
@@ -95,6 +98,7 @@ def market(request: pytest.FixtureRequest, registry_elf: bytes, energy_token_elf
     env.put_registry_config()
     owner = env.wallet()
     env.put_user(owner.pubkey(), VERIFIED)
+    env.put_zone(0)
     return Market(env, owner, env.grid_account(owner.pubkey()))
 
 
@@ -407,6 +411,48 @@ def test_mint_must_be_writable(market: Market) -> None:
     assert market.fail(ix) == code("AccountNotWritable")
 
 
+# -- pauses (issue 14) -----------------------------------------------------------------------------------
+
+MINTING, READINGS_AND_TRADING = 2, 1 | 4
+
+
+def test_minting_is_refused_while_paused_for_the_meters_zone(market: Market) -> None:
+    env = market.env
+    meter = market.meter(produced_wh=700)
+    env.put_zone(0, paused=MINTING)
+    assert market.fail(market.settle_ix(meter)) == registry_code("MintingPaused")
+    assert (market.balance(), env.meter_field(meter.address, "settled_wh")) == (0, 0)
+    # Readings and trading pauses do not stop minting.
+    env.put_zone(0, paused=READINGS_AND_TRADING)
+    env.settle(meter.address, meter.owner)
+    assert market.balance() == 700 * BASE_UNITS_PER_WH
+
+
+def test_minting_is_refused_while_paused_market_wide(market: Market) -> None:
+    env = market.env
+    meter = market.meter(produced_wh=700)
+    env.put_registry_config(paused=MINTING)
+    assert market.fail(market.settle_ix(meter)) == registry_code("MintingPaused")
+    env.put_registry_config()
+    env.settle(meter.address, meter.owner)
+    assert market.balance() == 700 * BASE_UNITS_PER_WH
+
+
+def test_the_zone_passed_through_must_be_the_meters(market: Market) -> None:
+    """energy_token passes the zone through; the registry binds it to the meter (a paused meter's zone
+    cannot be swapped for an open one)."""
+    env = market.env
+    env.put_zone(0, paused=MINTING)
+    open_zone = env.put_zone(5)
+    meter = market.meter(produced_wh=700)
+    index = account_index("settle_and_mint", "zone")
+    assert market.fail(with_account(market.settle_ix(meter), index, open_zone)) == registry_code(
+        "ZoneMismatch"
+    )
+    user = env.client.registry_user_pda(market.owner.pubkey()).address
+    assert market.fail(with_account(market.settle_ix(meter), index, user)) == code("InvalidAccountData")
+
+
 # -- the owner's standing -----------------------------------------------------------------------------
 
 
@@ -442,7 +488,7 @@ def test_settle_before_initialize_fails(registry_elf: bytes, energy_token_elf: b
     owner = env.wallet()
     env.put_user(owner.pubkey(), VERIFIED)
     meter = env.put_meter(owner.pubkey(), produced_wh=5)
-    ix = env.client.settle_and_mint(meter=meter.address, owner=owner.pubkey())
+    ix = env.client.settle_and_mint(meter=meter.address, owner=owner.pubkey(), zone_id=meter.zone_id)
     assert env.fail([ix]) == code("InvalidOwner")
 
 
@@ -626,11 +672,11 @@ def test_device_signed_readings_settle_into_grid(registry_elf: bytes, energy_tok
     assert (env.meter_field(meter, "produced_wh"), env.meter_field(meter, "consumed_wh")) == (3_100, 1_300)
 
     destination = env.grid_account(owner.pubkey())
-    sent = env.settle(meter, owner.pubkey())
+    sent = env.settle(meter, owner.pubkey(), zone_id=zone_id)
     assert env.balance(destination) == 1_800 * BASE_UNITS_PER_WH
     assert env.meter_field(meter, "settled_wh") == 1_800
     [minted] = client.events(sent.logs)
     assert isinstance(minted, GridMinted) and (minted.amount_wh, minted.owner) == (1_800, owner.pubkey())
-    assert env.fail([client.settle_and_mint(meter=meter, owner=owner.pubkey())]) == registry_code(
-        "NothingToSettle"
-    )
+    assert env.fail(
+        [client.settle_and_mint(meter=meter, owner=owner.pubkey(), zone_id=zone_id)]
+    ) == registry_code("NothingToSettle")

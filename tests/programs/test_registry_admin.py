@@ -513,7 +513,7 @@ def test_settle_meter_settles_the_net_surplus_once(registry: RegistryEnv) -> Non
     registry.set_unix_time(T0 + 3600)
     registry.submit([(p, Reading(T0, T0 + 3600, 4_000, 1_500))])
     ix = registry.client.settle_meter(
-        settlement_authority=settler.pubkey(), meter=p.meter, owner=p.wallet.pubkey()
+        settlement_authority=settler.pubkey(), meter=p.meter, owner=p.wallet.pubkey(), zone_id=ZONE_ID
     )
     sent = registry.record("settle_meter", registry.send([ix], [settler]))
     assert registry.meter(p.meter).settled_wh == 2_500
@@ -540,7 +540,7 @@ def test_settle_meter_attacks(registry: RegistryEnv) -> None:
     registry.set_unix_time(T0 + 3600)
     registry.submit([(p, Reading(T0, T0 + 3600, 4_000, 0)), (q, Reading(T0, T0 + 3600, 100, 0))])
     ix = registry.client.settle_meter(
-        settlement_authority=settler.pubkey(), meter=p.meter, owner=p.wallet.pubkey()
+        settlement_authority=settler.pubkey(), meter=p.meter, owner=p.wallet.pubkey(), zone_id=ZONE_ID
     )
     # Missing signer; another signer.
     assert registry.fail([with_meta(ix, 0, signer=False)]) == code("MissingSigner")
@@ -570,7 +570,7 @@ def test_settle_meter_without_a_settlement_authority(registry: RegistryEnv) -> N
     p = registry.prosumer()
     anyone = registry.wallet()
     ix = registry.client.settle_meter(
-        settlement_authority=anyone.pubkey(), meter=p.meter, owner=p.wallet.pubkey()
+        settlement_authority=anyone.pubkey(), meter=p.meter, owner=p.wallet.pubkey(), zone_id=ZONE_ID
     )
     assert registry.fail([ix], [anyone]) == code("NotSettlementAuthority")
 

@@ -64,8 +64,8 @@ pub fn field_type(idl: &Value, ty: &str, field: &str) -> Value {
     named(&named(&idl["types"], ty)["type"]["fields"], field)["type"].clone()
 }
 
-/// Borsh size of an IDL type: `Some` for fixed-size types, `None` for a `vec`, a struct ending in
-/// one, or an enum whose variants differ in size.
+/// Borsh size of an IDL type: `Some` for fixed-size types, `None` for a `vec`, an `option`, a struct
+/// ending in one, or an enum whose variants differ in size.
 pub fn type_size(idl: &Value, ty: &Value) -> Option<usize> {
     if let Some(simple) = ty.as_str() {
         return Some(match simple {
@@ -81,6 +81,11 @@ pub fn type_size(idl: &Value, ty: &Value) -> Option<usize> {
     if let Some(element) = ty.get("vec") {
         // A u32 length, then the elements; resolve the element type so that a bad one fails here.
         type_size(idl, element);
+        return None;
+    }
+    if let Some(inner) = ty.get("option") {
+        // A one-byte tag, then the value only when the tag is 1.
+        type_size(idl, inner);
         return None;
     }
     if let Some(array) = ty.get("array") {
@@ -394,6 +399,7 @@ mod tests {
         let variants = enum_variants(&idl, "Step");
         assert_eq!(variants[0].1, (vec![("x".to_string(), 0)], Some(8)));
         assert_eq!(variants[1].1, (vec![("p".to_string(), 0)], Some(34)));
+        assert_eq!(type_size(&idl, &json!({"option": "u32"})), None);
     }
 
     #[test]

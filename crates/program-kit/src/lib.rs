@@ -20,7 +20,7 @@
 //! `cargo test -p solgrid-program-kit`.
 #![no_std]
 
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 extern crate std;
 
 pub mod account;
@@ -38,7 +38,8 @@ pub mod rent;
 pub mod sha256;
 pub mod signers;
 
-#[cfg(test)]
-mod testing;
+/// Host-side fake accounts for unit tests (also for other crates' tests: feature `testing`).
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use error::KitError;

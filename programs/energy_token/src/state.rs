@@ -94,7 +94,10 @@ pub struct RegistryMeter {
     pub certified_wh: PodU64,
     pub reading_count: PodU64,
     pub registered_at: PodI64,
-    pub reserved: [u8; 32],
+    pub certificate_wh: PodU64,
+    pub certificate_until: PodI64,
+    pub first_window_start: PodI64,
+    pub reserved: [u8; 8],
 }
 
 impl_pod!(RegistryMeter {
@@ -114,7 +117,10 @@ impl_pod!(RegistryMeter {
     certified_wh: PodU64,
     reading_count: PodU64,
     registered_at: PodI64,
-    reserved: [u8; 32],
+    certificate_wh: PodU64,
+    certificate_until: PodI64,
+    first_window_start: PodI64,
+    reserved: [u8; 8],
 });
 
 impl AccountLayout for RegistryMeter {

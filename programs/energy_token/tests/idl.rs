@@ -84,6 +84,7 @@ fn instructions() {
             ("registry_config", false, false),
             ("meter", true, false),
             ("user", false, false),
+            ("zone", false, false),
             ("mint", true, false),
             ("mint_authority", false, false),
             ("destination", true, false),
@@ -195,7 +196,8 @@ fn registry_meter_view_matches_the_registry_idl() {
         type_layout(&registry, "Meter"),
         rust_layout!(RegistryMeter; serial, owner, user, zone_id, device_key, source, status, bump,
             capacity_w, last_window_end, produced_wh, consumed_wh, settled_wh, certified_wh,
-            reading_count, registered_at, reserved)
+            reading_count, registered_at, certificate_wh, certificate_until, first_window_start,
+            reserved)
     );
     let settle_meter = named(&registry["instructions"], "settle_meter");
     assert_eq!(
@@ -209,9 +211,9 @@ fn registry_meter_view_matches_the_registry_idl() {
         .map(|a| a["name"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(
-        names.len(),
-        4,
-        "settle_meter takes (authority, config, meter, user)"
+        names,
+        ["settlement_authority", "config", "meter", "user", "zone"],
+        "settle_meter takes (authority, config, meter, user, zone), in settle_meter's CPI order"
     );
     assert_eq!(fields_layout(&registry, &settle_meter["args"]).1, Some(0));
 }

@@ -48,11 +48,20 @@ pub enum RegistryError {
     WindowBeforeUserVerified = 6138,
     WindowBeforeZoneReopened = 6139,
     CapacityExceedsZone = 6140,
+    NotGovernance = 6141,
+    InvalidGovernance = 6142,
+    InvalidPauseFlags = 6143,
+    ReadingsPaused = 6144,
+    MintingPaused = 6145,
+    InvalidEmissionFactor = 6146,
+    NotCertificateAuthority = 6147,
+    NotRenewable = 6148,
+    NothingToCertify = 6149,
 }
 
 impl RegistryError {
     /// Every variant, in code order (the IDL lists them after the kit errors in this order).
-    pub const ALL: [RegistryError; 41] = [
+    pub const ALL: [RegistryError; 50] = [
         RegistryError::InvalidRole,
         RegistryError::InvalidLimits,
         RegistryError::InvalidStatus,
@@ -94,6 +103,15 @@ impl RegistryError {
         RegistryError::WindowBeforeUserVerified,
         RegistryError::WindowBeforeZoneReopened,
         RegistryError::CapacityExceedsZone,
+        RegistryError::NotGovernance,
+        RegistryError::InvalidGovernance,
+        RegistryError::InvalidPauseFlags,
+        RegistryError::ReadingsPaused,
+        RegistryError::MintingPaused,
+        RegistryError::InvalidEmissionFactor,
+        RegistryError::NotCertificateAuthority,
+        RegistryError::NotRenewable,
+        RegistryError::NothingToCertify,
     ];
 
     pub const fn code(self) -> u32 {
@@ -143,6 +161,15 @@ impl RegistryError {
             RegistryError::WindowBeforeUserVerified => "WindowBeforeUserVerified",
             RegistryError::WindowBeforeZoneReopened => "WindowBeforeZoneReopened",
             RegistryError::CapacityExceedsZone => "CapacityExceedsZone",
+            RegistryError::NotGovernance => "NotGovernance",
+            RegistryError::InvalidGovernance => "InvalidGovernance",
+            RegistryError::InvalidPauseFlags => "InvalidPauseFlags",
+            RegistryError::ReadingsPaused => "ReadingsPaused",
+            RegistryError::MintingPaused => "MintingPaused",
+            RegistryError::InvalidEmissionFactor => "InvalidEmissionFactor",
+            RegistryError::NotCertificateAuthority => "NotCertificateAuthority",
+            RegistryError::NotRenewable => "NotRenewable",
+            RegistryError::NothingToCertify => "NothingToCertify",
         }
     }
 
@@ -189,6 +216,15 @@ impl RegistryError {
             RegistryError::WindowBeforeUserVerified => "The reading window starts before the meter owner was last verified (a suspension is never credited)",
             RegistryError::WindowBeforeZoneReopened => "The reading window starts before the zone left its last halt (a halt is never credited)",
             RegistryError::CapacityExceedsZone => "The meter's capacity exceeds its zone's capacity",
+            RegistryError::NotGovernance => "Only the governance program's [\"governance\"] PDA may do this once governance is set",
+            RegistryError::InvalidGovernance => "Governance invalid: the bumps must be the canonical [\"governance\"] and [\"certificates\"] PDA bumps of the program (0 when clearing)",
+            RegistryError::InvalidPauseFlags => "Pause flags must be a non-empty set of READINGS = 1, MINTING = 2, TRADING = 4",
+            RegistryError::ReadingsPaused => "Readings are paused for this zone",
+            RegistryError::MintingPaused => "Minting is paused for this zone",
+            RegistryError::InvalidEmissionFactor => "The emission factor exceeds 2000 g CO2 per kWh",
+            RegistryError::NotCertificateAuthority => "The signer is not the governance program's [\"certificates\"] PDA",
+            RegistryError::NotRenewable => "The meter's energy source is not renewable (Solar, Wind, Hydro)",
+            RegistryError::NothingToCertify => "The meter has no renewable production that a certificate does not cover yet",
         }
     }
 }

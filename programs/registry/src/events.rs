@@ -4,7 +4,7 @@
 use pinocchio::Address;
 use solgrid_program_kit::{
     discriminator,
-    event::Event,
+    event::{log_data, Event, Tagged},
     impl_pod,
     pod::{PodI64, PodU32, PodU64},
 };
@@ -321,4 +321,167 @@ impl_pod!(MeterSettled {
 
 impl Event for MeterSettled {
     const DISCRIMINATOR: [u8; 8] = discriminator::event("MeterSettled");
+}
+
+/// The governance program was set (or cleared: all zeroes).
+#[repr(C)]
+pub struct GovernanceSet {
+    pub config: Address,
+    pub governance_program: Address,
+    pub governance_bump: u8,
+    pub certificates_bump: u8,
+}
+
+impl_pod!(GovernanceSet {
+    config: Address,
+    governance_program: Address,
+    governance_bump: u8,
+    certificates_bump: u8,
+});
+
+impl Event for GovernanceSet {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("GovernanceSet");
+}
+
+/// A borsh `Option<u32>` in its longest form: the tag (0 = None, 1 = Some) then the value, which is
+/// left off the wire when the tag is 0 (see [`emit_with_zone`]).
+#[repr(C)]
+pub struct OptionZoneId {
+    pub tag: u8,
+    pub zone_id: PodU32,
+}
+
+impl_pod!(OptionZoneId {
+    tag: u8,
+    zone_id: PodU32,
+});
+
+impl OptionZoneId {
+    /// `Some(zone_id)`, or `None` for the whole market.
+    #[inline(always)]
+    pub fn new(zone_id: Option<PodU32>) -> Self {
+        match zone_id {
+            Some(zone_id) => Self { tag: 1, zone_id },
+            None => Self {
+                tag: 0,
+                zone_id: PodU32::new(0),
+            },
+        }
+    }
+}
+
+/// Something was paused: `zone_id` is the zone, or None for the whole market. `paused` is the
+/// resulting flag set of that scope. `by` is the regulator (or the governance PDA) that signed.
+#[repr(C)]
+pub struct Paused {
+    pub flags: u8,
+    pub paused: u8,
+    pub by: Address,
+    pub zone_id: OptionZoneId,
+}
+
+impl_pod!(Paused {
+    flags: u8,
+    paused: u8,
+    by: Address,
+    zone_id: OptionZoneId,
+});
+
+impl Event for Paused {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("Paused");
+}
+
+/// Paused flags were cleared (by a quorum or the governance PDA); `paused` is what remains.
+#[repr(C)]
+pub struct Resumed {
+    pub flags: u8,
+    pub paused: u8,
+    pub zone_id: OptionZoneId,
+}
+
+impl_pod!(Resumed {
+    flags: u8,
+    paused: u8,
+    zone_id: OptionZoneId,
+});
+
+impl Event for Resumed {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("Resumed");
+}
+
+/// Logs an event whose last field is an [`OptionZoneId`], borsh-encoded: the 4 value bytes are left
+/// off for `None`.
+#[inline(always)]
+pub fn emit_with_zone<E: Event>(event: E, zone: bool) {
+    let tagged = Tagged::new(event);
+    let bytes = tagged.as_bytes();
+    let len = if zone {
+        bytes.len()
+    } else {
+        bytes.len() - core::mem::size_of::<PodU32>()
+    };
+    log_data(&[&bytes[..len]]);
+}
+
+/// A zone's emission factor was set (g CO2 per kWh of its grid mix).
+#[repr(C)]
+pub struct EmissionFactorSet {
+    pub zone: Address,
+    pub zone_id: PodU32,
+    pub old_factor: PodU32,
+    pub emission_factor: PodU32,
+}
+
+impl_pod!(EmissionFactorSet {
+    zone: Address,
+    zone_id: PodU32,
+    old_factor: PodU32,
+    emission_factor: PodU32,
+});
+
+impl Event for EmissionFactorSet {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("EmissionFactorSet");
+}
+
+/// The governance program certified a meter's renewable production from `from` to `to` (window
+/// ends, Unix seconds): `volume_wh` more of `certified_wh` is now covered by certificates.
+#[repr(C)]
+pub struct MeterCertified {
+    pub meter: Address,
+    pub from: PodI64,
+    pub to: PodI64,
+    pub volume_wh: PodU64,
+}
+
+impl_pod!(MeterCertified {
+    meter: Address,
+    from: PodI64,
+    to: PodI64,
+    volume_wh: PodU64,
+});
+
+impl Event for MeterCertified {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("MeterCertified");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_optional_zone_is_borsh_option_u32() {
+        let event = |zone| Paused {
+            flags: 1,
+            paused: 3,
+            by: Address::new_from_array([9; 32]),
+            zone_id: OptionZoneId::new(zone),
+        };
+        let some = Tagged::new(event(Some(PodU32::new(7))));
+        let bytes = some.as_bytes();
+        assert_eq!(bytes.len(), 8 + 1 + 1 + 32 + 1 + 4);
+        assert_eq!(&bytes[..8], &discriminator::event("Paused"));
+        assert_eq!(&bytes[8 + 34..], &[1, 7, 0, 0, 0]);
+        let none = Tagged::new(event(None));
+        assert_eq!(none.as_bytes()[8 + 34], 0);
+    }
 }

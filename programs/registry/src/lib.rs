@@ -3,7 +3,10 @@
 //! Config (authority, M-of-N regulators, limits), grid zones, users (Pending -> Verified /
 //! Suspended), meters with device keys, device-signed readings verified through the Ed25519
 //! precompile (`submit_readings`), and settlement of a meter's net surplus for energy_token's CPI
-//! (`settle_meter`). See `instructions/` for each instruction's accounts and rules.
+//! (`settle_meter`). Issue 14: privileged actions pass to a governance program once one is set
+//! (`set_governance`), emergency pauses (`pause_*`, `resume_*`), zone emission factors, and the
+//! certificate counters that governance's `request_certificate` moves (`certify_meter`). See
+//! `instructions/` for each instruction's accounts and rules.
 //!
 //! Written with pinocchio, but with Anchor's wire format so that `idl/registry.json` describes it
 //! exactly and anchorpy drives it: 8-byte `sha256` discriminators, borsh argument and account
@@ -107,6 +110,27 @@ pub fn process_instruction(
         }
         instructions::submit_readings::DISCRIMINATOR => {
             instructions::submit_readings::process(program_id, accounts, args)
+        }
+        instructions::set_governance::DISCRIMINATOR => {
+            instructions::set_governance::process(program_id, accounts, args)
+        }
+        instructions::pause_market::DISCRIMINATOR => {
+            instructions::pause_market::process(program_id, accounts, args)
+        }
+        instructions::pause_zone::DISCRIMINATOR => {
+            instructions::pause_zone::process(program_id, accounts, args)
+        }
+        instructions::resume_market::DISCRIMINATOR => {
+            instructions::resume_market::process(program_id, accounts, args)
+        }
+        instructions::resume_zone::DISCRIMINATOR => {
+            instructions::resume_zone::process(program_id, accounts, args)
+        }
+        instructions::set_emission_factor::DISCRIMINATOR => {
+            instructions::set_emission_factor::process(program_id, accounts, args)
+        }
+        instructions::certify_meter::DISCRIMINATOR => {
+            instructions::certify_meter::process(program_id, accounts, args)
         }
         _ => Err(KitError::UnknownInstruction.into()),
     }

@@ -29,6 +29,38 @@ pub const METER_SEED: &[u8] = b"meter";
 /// Most regulators a Config holds.
 pub const MAX_REGULATORS: usize = 8;
 
+/// Seeds of the governance program's PDA that performs privileged actions once governance is set:
+/// `["governance"]` (under `Config.governance_program`).
+pub const GOVERNANCE_SEED: &[u8] = b"governance";
+/// Seeds of the governance program's PDA that signs `certify_meter`: `["certificates"]`.
+pub const CERTIFICATES_SEED: &[u8] = b"certificates";
+/// Largest zone emission factor, g CO2 per kWh (lignite is about 1_100-1_200).
+pub const MAX_EMISSION_FACTOR: u32 = 2_000;
+
+/// Pause flags (a bit set in `Config.paused` and `Zone.paused`; the same values in governance-core,
+/// trading and the SDK). Something is paused for a zone when `(config.paused | zone.paused) & flag`.
+pub mod pause {
+    /// Device-signed readings (`submit_readings`).
+    pub const READINGS: u8 = 1;
+    /// Settlement of surplus into GRID (`settle_meter`, so energy_token's `settle_and_mint`).
+    pub const MINTING: u8 = 2;
+    /// Order placement and clearing in trading.
+    pub const TRADING: u8 = 4;
+    pub const ALL: u8 = READINGS | MINTING | TRADING;
+
+    /// A pause or resume argument: a non-empty subset of [`ALL`].
+    #[inline(always)]
+    pub const fn valid(flags: u8) -> bool {
+        flags != 0 && flags & !ALL == 0
+    }
+
+    /// Whether `flag` is paused for a zone, given the market's and the zone's flags.
+    #[inline(always)]
+    pub const fn is_paused(market: u8, zone: u8, flag: u8) -> bool {
+        (market | zone) & flag != 0
+    }
+}
+
 /// Upper bounds on the configurable limits (see [`Limits::validate`]).
 pub const MAX_READING_AGE_SECS_LIMIT: u32 = 7 * 24 * 60 * 60;
 /// A window's length is a u16 on the wire (see `logic::Reading`).
@@ -107,7 +139,16 @@ pub struct Config {
     pub zone_count: PodU32,
     pub meter_count: PodU64,
     pub limits: Limits,
-    pub reserved: [u8; 64],
+    /// The governance program whose `["governance"]` PDA alone performs privileged actions once set;
+    /// all zeroes = no governance (privileged actions are co-signed by M regulators).
+    pub governance_program: Address,
+    /// Bump of the `["governance"]` PDA of `governance_program` (canonical, checked when set).
+    pub governance_bump: u8,
+    /// Bump of the `["certificates"]` PDA of `governance_program`, the only `certify_meter` signer.
+    pub certificates_bump: u8,
+    /// Market-wide pause flags ([`pause`]).
+    pub paused: u8,
+    pub reserved: [u8; 29],
 }
 
 impl_pod!(Config {
@@ -122,7 +163,11 @@ impl_pod!(Config {
     zone_count: PodU32,
     meter_count: PodU64,
     limits: Limits,
-    reserved: [u8; 64],
+    governance_program: Address,
+    governance_bump: u8,
+    certificates_bump: u8,
+    paused: u8,
+    reserved: [u8; 29],
 });
 
 impl AccountLayout for Config {
@@ -207,7 +252,11 @@ pub struct Zone {
     /// Cluster Unix time the zone last left Halted (0 if it never was): readings whose window starts
     /// earlier are refused, so a halt is never credited afterwards.
     pub reopened_at: PodI64,
-    pub reserved: [u8; 24],
+    /// This zone's pause flags ([`pause`]); combined with `Config.paused`.
+    pub paused: u8,
+    /// g CO2 per kWh of the zone's grid mix (0 = not set; at most [`MAX_EMISSION_FACTOR`]).
+    pub emission_factor: PodU32,
+    pub reserved: [u8; 19],
 }
 
 impl_pod!(Zone {
@@ -218,7 +267,9 @@ impl_pod!(Zone {
     bump: u8,
     created_at: PodI64,
     reopened_at: PodI64,
-    reserved: [u8; 24],
+    paused: u8,
+    emission_factor: PodU32,
+    reserved: [u8; 19],
 });
 
 impl AccountLayout for Zone {
@@ -294,7 +345,15 @@ pub struct Meter {
     pub certified_wh: PodU64,
     pub reading_count: PodU64,
     pub registered_at: PodI64,
-    pub reserved: [u8; 32],
+    /// Renewable Wh covered by certificates (`<= certified_wh`, always); written only by
+    /// `certify_meter` (the governance program's CPI).
+    pub certificate_wh: PodU64,
+    /// End of the last window covered by a certificate (0 = none yet).
+    pub certificate_until: PodI64,
+    /// Start of the meter's first accepted window (0 for meters whose first reading predates this
+    /// field).
+    pub first_window_start: PodI64,
+    pub reserved: [u8; 8],
 }
 
 impl_pod!(Meter {
@@ -314,7 +373,10 @@ impl_pod!(Meter {
     certified_wh: PodU64,
     reading_count: PodU64,
     registered_at: PodI64,
-    reserved: [u8; 32],
+    certificate_wh: PodU64,
+    certificate_until: PodI64,
+    first_window_start: PodI64,
+    reserved: [u8; 8],
 });
 
 impl AccountLayout for Meter {
@@ -343,9 +405,28 @@ mod tests {
             Config::LEN,
             8 + 32 * 3 + 32 * 8 + 3 + 8 + 4 + 8 + Limits::LEN_CHECK + 64
         );
+        assert_eq!(
+            Config::LEN,
+            8 + 32 * 3 + 32 * 8 + 3 + 8 + 4 + 8 + 20 + 32 + 3 + 29
+        );
         assert_eq!(Zone::LEN, 8 + 4 + 32 + 8 + 2 + 8 + 8 + 24);
+        assert_eq!(Zone::LEN, 8 + 4 + 32 + 8 + 2 + 8 + 8 + 1 + 4 + 19);
         assert_eq!(User::LEN, 8 + 32 + 3 + 4 + 2 + 8 + 8 + 8 + 24);
         assert_eq!(Meter::LEN, 8 + 32 * 3 + 4 + 32 + 3 + 8 * 8 + 32);
+        assert_eq!(Meter::LEN, 8 + 32 * 3 + 4 + 32 + 3 + 8 * 8 + 8 * 3 + 8);
+    }
+
+    #[test]
+    fn pause_flags() {
+        assert!(pause::valid(pause::READINGS) && pause::valid(pause::ALL));
+        assert!(!pause::valid(0) && !pause::valid(8) && !pause::valid(pause::ALL | 0x80));
+        assert!(pause::is_paused(pause::MINTING, 0, pause::MINTING));
+        assert!(pause::is_paused(0, pause::ALL, pause::TRADING));
+        assert!(!pause::is_paused(
+            pause::READINGS,
+            pause::TRADING,
+            pause::MINTING
+        ));
     }
 
     #[test]

@@ -5,8 +5,8 @@
 use registry::{errors::RegistryError, events::*, instructions::*, logic::Reading, state::*};
 use solgrid_idl_check::{
     assert_account, assert_account_flags, assert_event, assert_unit_enums, bytes, error_rows,
-    errors, fields_layout, load, named, names, rust_layout, type_layout, FixedAccounts, Layout,
-    Value,
+    errors, fields_layout, json, load, named, names, rust_fields, rust_layout, type_layout,
+    FixedAccounts, Layout, Value,
 };
 use solgrid_program_kit::{account::AccountLayout, discriminator, event::Event, KitError};
 
@@ -134,6 +134,48 @@ fn program_instructions() -> Vec<(&'static str, u64, usize, Option<usize>)> {
             submit_readings::ACCOUNTS_LEN,
             None,
         ),
+        (
+            "set_governance",
+            set_governance::DISCRIMINATOR,
+            set_governance::ACCOUNTS_LEN,
+            Some(set_governance::DATA_LEN),
+        ),
+        (
+            "pause_market",
+            pause_market::DISCRIMINATOR,
+            pause_market::ACCOUNTS_LEN,
+            Some(pause_market::DATA_LEN),
+        ),
+        (
+            "pause_zone",
+            pause_zone::DISCRIMINATOR,
+            pause_zone::ACCOUNTS_LEN,
+            Some(pause_zone::DATA_LEN),
+        ),
+        (
+            "resume_market",
+            resume_market::DISCRIMINATOR,
+            resume_market::ACCOUNTS_LEN,
+            Some(resume_market::DATA_LEN),
+        ),
+        (
+            "resume_zone",
+            resume_zone::DISCRIMINATOR,
+            resume_zone::ACCOUNTS_LEN,
+            Some(resume_zone::DATA_LEN),
+        ),
+        (
+            "set_emission_factor",
+            set_emission_factor::DISCRIMINATOR,
+            set_emission_factor::ACCOUNTS_LEN,
+            Some(set_emission_factor::DATA_LEN),
+        ),
+        (
+            "certify_meter",
+            certify_meter::DISCRIMINATOR,
+            certify_meter::ACCOUNTS_LEN,
+            Some(certify_meter::DATA_LEN),
+        ),
     ]
 }
 
@@ -178,6 +220,20 @@ fn instructions() {
     assert_eq!(
         args("set_regulators"),
         rust_layout!(set_regulators::SetRegulatorsArgs; regulators, regulator_count, regulator_threshold)
+    );
+    assert_eq!(
+        args("set_governance"),
+        rust_layout!(set_governance::SetGovernanceArgs; program, governance_bump, certificates_bump)
+    );
+    for name in ["pause_market", "pause_zone", "resume_market", "resume_zone"] {
+        let ix = named(&idl["instructions"], name);
+        assert_eq!(ix["args"][0]["name"], "flags", "{name}");
+        assert_eq!(ix["args"][0]["type"], "u8", "{name}");
+    }
+    let factor = &named(&idl["instructions"], "set_emission_factor")["args"][0];
+    assert_eq!(
+        (&factor["name"], &factor["type"]),
+        (&"g_per_kwh".into(), &"u32".into())
     );
     // submit_readings: a borsh Vec<Reading>.
     let submit = named(&idl["instructions"], "submit_readings");
@@ -307,6 +363,7 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
             ("config", false, false),
             ("meter", true, false),
             ("user", false, false),
+            ("zone", false, false),
         ],
     ),
     (
@@ -314,6 +371,37 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
         &[
             ("config", false, false),
             ("instructions_sysvar", false, false),
+        ],
+    ),
+    ("set_governance", &[("config", true, false)]),
+    (
+        "pause_market",
+        &[("regulator", false, true), ("config", true, false)],
+    ),
+    (
+        "pause_zone",
+        &[
+            ("regulator", false, true),
+            ("config", false, false),
+            ("zone", true, false),
+        ],
+    ),
+    ("resume_market", &[("config", true, false)]),
+    (
+        "resume_zone",
+        &[("config", false, false), ("zone", true, false)],
+    ),
+    (
+        "set_emission_factor",
+        &[("config", false, false), ("zone", true, false)],
+    ),
+    (
+        "certify_meter",
+        &[
+            ("certificates_authority", false, true),
+            ("config", false, false),
+            ("meter", true, false),
+            ("user", false, false),
         ],
     ),
 ];
@@ -382,12 +470,14 @@ fn accounts() {
         "Config",
         rust_layout!(Config; authority, pending_authority,
         settlement_authority, regulators, regulator_count, regulator_threshold, bump, user_count,
-        zone_count, meter_count, limits, reserved),
+        zone_count, meter_count, limits, governance_program, governance_bump, certificates_bump,
+        paused, reserved),
     );
     account_type::<Zone>(
         &idl,
         "Zone",
-        rust_layout!(Zone; zone_id, name, max_capacity_kw, status, bump, created_at, reopened_at, reserved),
+        rust_layout!(Zone; zone_id, name, max_capacity_kw, status, bump, created_at, reopened_at,
+        paused, emission_factor, reserved),
     );
     account_type::<User>(
         &idl,
@@ -399,7 +489,8 @@ fn accounts() {
         "Meter",
         rust_layout!(Meter; serial, owner, user, zone_id, device_key,
         source, status, bump, capacity_w, last_window_end, produced_wh, consumed_wh, settled_wh,
-        certified_wh, reading_count, registered_at, reserved),
+        certified_wh, reading_count, registered_at, certificate_wh, certificate_until,
+        first_window_start, reserved),
     );
     assert_eq!(
         type_layout(&idl, "Limits"),
@@ -515,9 +606,42 @@ fn events() {
         "MeterSettled",
         rust_layout!(MeterSettled; meter, owner, amount_wh, settled_wh),
     );
+    event::<GovernanceSet>(
+        &idl,
+        "GovernanceSet",
+        rust_layout!(GovernanceSet; config, governance_program, governance_bump, certificates_bump),
+    );
+    // Paused and Resumed end in a borsh Option<u32> (`OptionZoneId`, whose value bytes are left off
+    // for None): the fixed fields' offsets match, then the variable tail.
+    event::<Paused>(
+        &idl,
+        "Paused",
+        (rust_fields!(Paused; flags, paused, by, zone_id), None),
+    );
+    event::<Resumed>(
+        &idl,
+        "Resumed",
+        (rust_fields!(Resumed; flags, paused, zone_id), None),
+    );
+    for name in ["Paused", "Resumed"] {
+        assert_eq!(
+            named(&named(&idl["types"], name)["type"]["fields"], "zone_id")["type"],
+            json!({ "option": "u32" })
+        );
+    }
+    event::<EmissionFactorSet>(
+        &idl,
+        "EmissionFactorSet",
+        rust_layout!(EmissionFactorSet; zone, zone_id, old_factor, emission_factor),
+    );
+    event::<MeterCertified>(
+        &idl,
+        "MeterCertified",
+        rust_layout!(MeterCertified; meter, from, to, volume_wh),
+    );
 }
 
-const EVENT_COUNT: usize = 15;
+const EVENT_COUNT: usize = 20;
 
 #[test]
 fn errors_are_the_kit_errors_then_the_registry_errors() {

@@ -86,7 +86,7 @@ class Settler:
             owner = self.owners[serial]
             ixs = [
                 self.token.create_grid_account(payer=payer, owner=owner),
-                self.token.settle_and_mint(meter=address, owner=owner),
+                self.token.settle_and_mint(meter=address, owner=owner, zone_id=state.zone_id),
             ]
             try:
                 signature = await self.sender.send(ixs)

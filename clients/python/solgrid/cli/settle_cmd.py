@@ -43,7 +43,7 @@ def settle(serial: str, settings: Settings, as_json: bool) -> None:
         status(f"settling {meter.unsettled_wh} Wh of meter {serial} ...")
         ixs = [
             token.create_grid_account(payer=payer.pubkey(), owner=meter.owner),
-            token.settle_and_mint(meter=address, owner=meter.owner),
+            token.settle_and_mint(meter=address, owner=meter.owner, zone_id=meter.zone_id),
         ]
         landed = await send(rpc, settings, ixs, payer, coders=[registry.coder, token.coder])
         minted = [e for e in token.events(landed.logs) if isinstance(e, GridMinted)]

@@ -58,6 +58,7 @@ from solgrid.indexer.decode import DecodedEvent, DecodedLogs, interleave, plain_
 from solgrid.sdk.anchor import DISCRIMINATOR_LEN, ProgramCoder
 from solgrid.sdk.cpi_events import EVENT_IX_TAG, InvokedInstruction, account_keys, invoked_instructions
 from solgrid.sdk.energy_token import BASE_UNITS_PER_WH
+from solgrid.sdk.idl import load_idl_json
 
 TOKEN_PROGRAMS = frozenset(
     {"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"}
@@ -83,11 +84,29 @@ EVENT_OF: Mapping[tuple[str, str], str] = {
     ("registry", "set_meter_status"): "MeterStatusChanged",
     ("registry", "rotate_device_key"): "DeviceKeyRotated",
     ("registry", "settle_meter"): "MeterSettled",
+    ("registry", "set_governance"): "GovernanceSet",
+    ("registry", "pause_market"): "Paused",
+    ("registry", "pause_zone"): "Paused",
+    ("registry", "resume_market"): "Resumed",
+    ("registry", "resume_zone"): "Resumed",
+    ("registry", "set_emission_factor"): "EmissionFactorSet",
+    ("registry", "certify_meter"): "MeterCertified",
     ("energy_token", "initialize"): "TokenInitialized",
     ("energy_token", "settle_and_mint"): "GridMinted",
     ("energy_token", "burn"): "GridBurned",
 }
 """The one event each single-event instruction emits (``submit_readings`` emits one per reading)."""
+
+
+def _account_position(program: str, instruction: str, account: str) -> int:
+    """Where ``account`` is in ``instruction``'s account list, from the program's IDL."""
+    ix = next(i for i in load_idl_json(program)["instructions"] if i["name"] == instruction)
+    position: int = [a["name"] for a in ix["accounts"]].index(account)
+    return position
+
+
+SETTLE_METER_AT = _account_position("energy_token", "settle_and_mint", "meter")
+SETTLE_DESTINATION_AT = _account_position("energy_token", "settle_and_mint", "destination")
 
 
 ExecutedInstruction = InvokedInstruction
@@ -393,15 +412,15 @@ def _minted(settle_and_mint: _Node, execution: Execution) -> dict[str, Any] | No
     amount = next(
         (a for c in settle_and_mint.children if (a := _mint_to_amount(c.instruction)) is not None), None
     )
-    if amount is None or len(accounts) < 8:
+    if amount is None or len(accounts) <= SETTLE_DESTINATION_AT:
         return None
-    owner = execution.owner_of(accounts[7])
+    owner = execution.owner_of(accounts[SETTLE_DESTINATION_AT])
     if owner is None:
         return None
     return {
-        "meter": accounts[3],
+        "meter": accounts[SETTLE_METER_AT],
         "owner": owner,
-        "destination": accounts[7],
+        "destination": accounts[SETTLE_DESTINATION_AT],
         "amount_wh": amount // BASE_UNITS_PER_WH,
         "amount": amount,
     }

@@ -43,6 +43,7 @@ SETTLEMENT_SEED = b"settlement"
 # The registry's PDAs that settle_and_mint passes through (the registry checks them).
 REGISTRY_CONFIG_SEED = b"config"
 REGISTRY_USER_SEED = b"user"
+REGISTRY_ZONE_SEED = b"zone"
 
 DECIMALS = 9
 BASE_UNITS_PER_WH = 10**6
@@ -129,7 +130,7 @@ class EnergyTokenClient:
     """Builds energy_token instructions and decodes its accounts and events.
 
     ``registry_program_id`` is the registry this deployment trusts (default: the registry IDL's
-    address); ``settle_and_mint`` derives the registry's Config and User PDAs under it.
+    address); ``settle_and_mint`` derives the registry's Config, User and Zone PDAs under it.
     """
 
     def __init__(self, program_id: Pubkey | None = None, registry_program_id: Pubkey | None = None) -> None:
@@ -173,6 +174,10 @@ class EnergyTokenClient:
         """The registry User of wallet ``owner`` (under the registry program)."""
         return find_pda([REGISTRY_USER_SEED, bytes(owner)], self.registry_program_id)
 
+    def registry_zone_pda(self, zone_id: int) -> Pda:
+        """The registry Zone ``zone_id`` (under the registry program)."""
+        return find_pda([REGISTRY_ZONE_SEED, zone_id.to_bytes(4, "little")], self.registry_program_id)
+
     # -- instructions ------------------------------------------------------------------------------
 
     def initialize(self, *, payer: Pubkey, authority: Pubkey) -> Instruction:
@@ -199,11 +204,11 @@ class EnergyTokenClient:
         return create_idempotent_associated_token_account(payer, owner, self.mint, TOKEN_PROGRAM_ID)
 
     def settle_and_mint(
-        self, *, meter: Pubkey, owner: Pubkey, destination: Pubkey | None = None
+        self, *, meter: Pubkey, owner: Pubkey, zone_id: int, destination: Pubkey | None = None
     ) -> Instruction:
-        """Settles ``meter`` (owned by wallet ``owner``) in the registry and mints its surplus as GRID to
-        ``destination`` (default: ``owner``'s associated GRID account). Needs no signature but the fee
-        payer's."""
+        """Settles ``meter`` (owned by wallet ``owner``, in zone ``zone_id``) in the registry and mints its
+        surplus as GRID to ``destination`` (default: ``owner``'s associated GRID account). Needs no
+        signature but the fee payer's. The registry refuses while minting is paused for the zone."""
         return self.coder.instruction(
             "settle_and_mint",
             {},
@@ -213,6 +218,7 @@ class EnergyTokenClient:
                 "registry_config": self.registry_config_pda().address,
                 "meter": meter,
                 "user": self.registry_user_pda(owner).address,
+                "zone": self.registry_zone_pda(zone_id).address,
                 "mint": self.mint,
                 "mint_authority": self.mint_authority_pda().address,
                 "destination": destination or self.grid_account(owner),

@@ -12,9 +12,12 @@ PDAs (seeds as the program derives them):
   account, so that only the upgrade authority can initialise the deployment).
 
 Privileged instructions (``set_regulators`` after the first, ``update_limits``, ``create_zone``,
-``set_zone_status``, ``rotate_device_key``, ``set_settlement_authority``) take the co-signing regulators
-as trailing signer accounts: pass their addresses as ``cosigners`` and their keypairs as transaction
-signers. Device-signed readings: see :mod:`solgrid.sdk.readings` and :meth:`RegistryClient.reading_batch`.
+``set_zone_status``, ``rotate_device_key``, ``set_settlement_authority``, ``resume_*``,
+``set_emission_factor``) take the co-signing regulators as trailing signer accounts: pass their
+addresses as ``cosigners`` and their keypairs as transaction signers. Once a governance program is set
+(``set_governance``), only its ``["governance"]`` PDA performs them (see
+:mod:`solgrid.sdk.registry_governance`, whose builders are methods of :class:`RegistryClient`).
+Device-signed readings: see :mod:`solgrid.sdk.readings` and :meth:`RegistryClient.reading_batch`.
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ from solgrid.sdk.anchor import AccountDecodeError, ProgramCoder
 from solgrid.sdk.idl import load_idl
 from solgrid.sdk.pda import Pda, find_pda
 from solgrid.sdk.readings import Reading, SignedReading, ed25519_instruction
+from solgrid.sdk.registry_governance import (
+    GovernanceEvent,
+    RegistryGovernanceInstructions,
+    governance_event,
+)
 
 PROGRAM_NAME = "registry"
 CONFIG_SEED = b"config"
@@ -110,6 +118,12 @@ class Config:
     zone_count: int
     meter_count: int
     limits: Limits
+    governance_program: Pubkey | None
+    """The governance program whose PDA alone performs privileged actions; None: regulators co-sign."""
+    governance_bump: int
+    certificates_bump: int
+    paused: int
+    """Market-wide pause flags (:class:`solgrid.sdk.registry_governance.PauseFlag`)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +136,10 @@ class Zone:
     created_at: int
     reopened_at: int
     """When the zone last left Halted (0 if never): readings must start at or after it."""
+    paused: int
+    """This zone's pause flags (combined with ``Config.paused``)."""
+    emission_factor: int
+    """g CO2 per kWh of the zone's grid mix (0 = not set)."""
 
 
 @dataclass(frozen=True)
@@ -156,11 +174,22 @@ class Meter:
     certified_wh: int
     reading_count: int
     registered_at: int
+    certificate_wh: int
+    """Renewable Wh already covered by certificates."""
+    certificate_until: int
+    """End of the last window covered by a certificate (0 = none yet)."""
+    first_window_start: int
+    """Start of the first accepted window (0 if none yet, or before the registry recorded it)."""
 
     @property
     def unsettled_wh(self) -> int:
         """Net surplus not yet settled (deficits carry), as ``settle_meter`` computes it."""
         return max(0, self.produced_wh - self.consumed_wh - self.settled_wh)
+
+    @property
+    def uncertified_wh(self) -> int:
+        """Renewable production a certificate does not cover yet (what ``certify_meter`` covers)."""
+        return self.certified_wh - self.certificate_wh
 
 
 @dataclass(frozen=True)
@@ -316,6 +345,7 @@ RegistryEvent = (
     | DeviceKeyRotated
     | ReadingAccepted
     | MeterSettled
+    | GovernanceEvent
 )
 
 
@@ -363,7 +393,7 @@ def _with_remaining(ix: Instruction, extra: Sequence[AccountMeta]) -> Instructio
     return Instruction(ix.program_id, bytes(ix.data), [*ix.accounts, *extra])
 
 
-class RegistryClient:
+class RegistryClient(RegistryGovernanceInstructions):
     """Builds registry instructions and decodes its accounts and events."""
 
     def __init__(self, program_id: Pubkey | None = None) -> None:
@@ -578,7 +608,9 @@ class RegistryClient:
         )
         return _with_remaining(ix, _signers(cosigners))
 
-    def settle_meter(self, *, settlement_authority: Pubkey, meter: Pubkey, owner: Pubkey) -> Instruction:
+    def settle_meter(
+        self, *, settlement_authority: Pubkey, meter: Pubkey, owner: Pubkey, zone_id: int
+    ) -> Instruction:
         """The instruction energy_token's ``settle_and_mint`` invokes (documented here for completeness)."""
         return self.coder.instruction(
             "settle_meter",
@@ -588,6 +620,7 @@ class RegistryClient:
                 "config": self.config_pda().address,
                 "meter": meter,
                 "user": self.user_pda(owner).address,
+                "zone": self.zone_pda(zone_id).address,
             },
         )
 
@@ -645,6 +678,10 @@ class RegistryClient:
             zone_count=raw.zone_count,
             meter_count=raw.meter_count,
             limits=_limits(raw.limits),
+            governance_program=_optional_pubkey(raw.governance_program),
+            governance_bump=raw.governance_bump,
+            certificates_bump=raw.certificates_bump,
+            paused=raw.paused,
         )
 
     def decode_zone(self, data: bytes) -> Zone:
@@ -657,6 +694,8 @@ class RegistryClient:
             bump=raw.bump,
             created_at=raw.created_at,
             reopened_at=raw.reopened_at,
+            paused=raw.paused,
+            emission_factor=raw.emission_factor,
         )
 
     def decode_user(self, data: bytes) -> User:
@@ -692,6 +731,9 @@ class RegistryClient:
             certified_wh=raw.certified_wh,
             reading_count=raw.reading_count,
             registered_at=raw.registered_at,
+            certificate_wh=raw.certificate_wh,
+            certificate_until=raw.certificate_until,
+            first_window_start=raw.first_window_start,
         )
 
     async def fetch_config(self, connection: AsyncClient) -> Config | None:
@@ -796,4 +838,7 @@ class RegistryClient:
             )
         if name == "MeterSettled":
             return MeterSettled(d.meter, d.owner, d.amount_wh, d.settled_wh)
-        raise ValueError(f"unknown registry event {name}")
+        event = governance_event(name, d)
+        if event is None:
+            raise ValueError(f"unknown registry event {name}")
+        return event

@@ -8,11 +8,13 @@
 //! 2. `[]` registry_config: the registry's Config (checked by the registry).
 //! 3. `[writable]` meter: a registry Meter (owner = the registry, `account:Meter`).
 //! 4. `[]` user: the meter owner's registry User (checked by the registry: it must be VERIFIED).
-//! 5. `[writable]` mint: the GRID mint.
-//! 6. `[]` mint_authority: PDA `["mint_authority"]`; signs the MintTo CPI.
-//! 7. `[writable]` destination: an SPL Token account of the GRID mint owned by the meter's owner.
-//! 8. `[]` token_program: SPL Token.
-//! 9. `[]` config: this program's Config.
+//! 5. `[]` zone: the meter's registry Zone (checked by the registry: bound by `zone_id`, and the
+//!    settlement is refused while MINTING is paused for it).
+//! 6. `[writable]` mint: the GRID mint.
+//! 7. `[]` mint_authority: PDA `["mint_authority"]`; signs the MintTo CPI.
+//! 8. `[writable]` destination: an SPL Token account of the GRID mint owned by the meter's owner.
+//! 9. `[]` token_program: SPL Token.
+//! 10. `[]` config: this program's Config.
 //!
 //! Steps: the registry's `settle_meter` (CPI, signed by the settlement PDA) moves the meter's
 //! unsettled net surplus into `settled_wh`; a meter with nothing to settle fails there, so each Wh is minted exactly once and a deficit is never minted. The amount
@@ -45,7 +47,7 @@ use crate::{
 pub const DISCRIMINATOR: u64 = discriminator::as_u64(discriminator::instruction("settle_and_mint"));
 /// Instruction data length: the discriminator only (no arguments).
 pub const DATA_LEN: usize = discriminator::LEN;
-pub const ACCOUNTS_LEN: usize = 10;
+pub const ACCOUNTS_LEN: usize = 11;
 
 /// The registry instruction this one invokes (Anchor discriminator `global:settle_meter`, no args).
 pub const SETTLE_METER_DISCRIMINATOR: [u8; discriminator::LEN] =
@@ -58,6 +60,7 @@ pub struct SettleAndMintAccounts<'a> {
     pub registry_config: &'a AccountView,
     pub meter: &'a AccountView,
     pub user: &'a AccountView,
+    pub zone: &'a AccountView,
     pub mint: &'a AccountView,
     pub mint_authority: &'a AccountView,
     pub destination: &'a AccountView,
@@ -71,7 +74,7 @@ pub struct SettleAndMintAccounts<'a> {
 
 impl<'a> SettleAndMintAccounts<'a> {
     pub fn load(program_id: &Address, accounts: &'a [AccountView]) -> Result<Self, ProgramError> {
-        let [settlement_authority, registry_program, registry_config, meter, user, mint, mint_authority, destination, token_program, config, ..] =
+        let [settlement_authority, registry_program, registry_config, meter, user, zone, mint, mint_authority, destination, token_program, config, ..] =
             accounts
         else {
             return Err(KitError::NotEnoughAccounts.into());
@@ -114,6 +117,7 @@ impl<'a> SettleAndMintAccounts<'a> {
             registry_config,
             meter,
             user,
+            zone,
             mint,
             mint_authority,
             destination,
@@ -162,20 +166,22 @@ fn settle_meter(accounts: &SettleAndMintAccounts) -> ProgramResult {
         InstructionAccount::readonly(accounts.registry_config.address()),
         InstructionAccount::writable(accounts.meter.address()),
         InstructionAccount::readonly(accounts.user.address()),
+        InstructionAccount::readonly(accounts.zone.address()),
     ];
     let ix = InstructionView {
         program_id: accounts.registry_program.address(),
         accounts: &metas,
         data: &SETTLE_METER_DISCRIMINATOR,
     };
-    let mut views = [const { MaybeUninit::<CpiAccount>::uninit() }; 4];
+    let mut views = [const { MaybeUninit::<CpiAccount>::uninit() }; 5];
     CpiAccount::init_from_account_view(accounts.settlement_authority, &mut views[0]);
     CpiAccount::init_from_account_view(accounts.registry_config, &mut views[1]);
     CpiAccount::init_from_account_view(accounts.meter, &mut views[2]);
     CpiAccount::init_from_account_view(accounts.user, &mut views[3]);
+    CpiAccount::init_from_account_view(accounts.zone, &mut views[4]);
     let bump = [accounts.settlement_bump];
     let seeds = [Seed::from(SETTLEMENT_SEED), Seed::from(&bump)];
-    // SAFETY: all four views were initialised above, in the order of `metas`. No borrow of any
+    // SAFETY: all five views were initialised above, in the order of `metas`. No borrow of any
     // account's data is alive here (`SettleAndMintAccounts::load` released its borrows), so the
     // registry writing the meter aliases nothing this program holds. The checked `invoke_signed`
     // would verify exactly that, at a cost on the minting path.

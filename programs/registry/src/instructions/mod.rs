@@ -1,17 +1,25 @@
 //! One module per instruction: its discriminator, argument layout, the accounts it takes (documented
-//! at the top, checked in one place) and the handler. `user_status` and `meter_status` hold the
-//! bodies that several regulator instructions share.
+//! at the top, checked in one place) and the handler. `user_status`, `meter_status` and `pause` hold
+//! the bodies that several instructions share.
 
 pub mod accept_authority;
 pub mod activate_meter;
+pub mod certify_meter;
 pub mod create_zone;
 pub mod initialize;
 pub mod meter_status;
+pub mod pause;
+pub mod pause_market;
+pub mod pause_zone;
 pub mod propose_authority;
 pub mod register_meter;
 pub mod register_user;
 pub mod reinstate_user;
+pub mod resume_market;
+pub mod resume_zone;
 pub mod rotate_device_key;
+pub mod set_emission_factor;
+pub mod set_governance;
 pub mod set_meter_status;
 pub mod set_regulators;
 pub mod set_settlement_authority;

@@ -3,7 +3,8 @@
 //! the successor accepts.
 //!
 //! Accounts:
-//! 0. `[signer]` authority: the current `Config.authority`.
+//! 0. `[signer]` authority: the current `Config.authority`; once a governance program is set, its
+//!    governance PDA instead (`NotGovernance`: the authority alone no longer suffices).
 //! 1. `[writable]` config.
 //!
 //! Emits `AuthorityProposed`.
@@ -26,7 +27,11 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     checks::signer(authority)?;
     let config_address = *config.address();
     let mut config = auth::config_mut(program_id, config)?;
-    if !address_eq(authority.address(), &config.authority) {
+    if auth::governance_set(&config) {
+        if !auth::is_governance_signer(&config, authority) {
+            return Err(RegistryError::NotGovernance.into());
+        }
+    } else if !address_eq(authority.address(), &config.authority) {
         return Err(RegistryError::NotAuthority.into());
     }
     config.pending_authority = *new_authority;

@@ -3,8 +3,9 @@
 //!
 //! Accounts:
 //! 0. `[writable]` config.
-//! 1.. `[signer]` cosigners: while no regulators are configured, the config authority; afterwards
-//!    `regulator_threshold` distinct current regulators (duplicates count once).
+//! 1.. `[signer]` cosigners: once a governance program is set, its governance PDA alone; before,
+//!    while no regulators are configured, the config authority; afterwards `regulator_threshold`
+//!    distinct current regulators (duplicates count once).
 //!
 //! The first `regulator_count` (1..=8) entries must be distinct and non-zero, the rest zero, and
 //! `1 <= regulator_threshold <= regulator_count`. Emits `RegulatorsSet`.
@@ -63,7 +64,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let ([config], cosigners) = auth::split::<ACCOUNTS_LEN>(accounts)?;
     let config_address = *config.address();
     let mut config = auth::config_mut(program_id, config)?;
-    if config.regulator_count == 0 {
+    if config.regulator_count == 0 && !auth::governance_set(&config) {
         auth::authority_among(&config, cosigners)?;
     } else {
         auth::threshold(&config, cosigners)?;

@@ -7,6 +7,8 @@
 //! 1. `[]` config.
 //! 2. `[writable]` meter.
 //! 3. `[]` user: the meter owner's User (`Meter.user`); must be Verified.
+//! 4. `[]` zone: the meter's Zone (bound by `zone_id`); refused with `MintingPaused` while MINTING
+//!    is paused for it (market-wide or for the zone).
 //!
 //! amount = produced - consumed - settled when positive (deficits carry); 0 fails with
 //! `NothingToSettle`. Then `settled_wh += amount` and `MeterSettled` is emitted. No return data: the
@@ -22,27 +24,28 @@ use crate::{
     errors::RegistryError,
     events::MeterSettled,
     logic::unsettled_surplus,
-    state::{Config, Meter, User, UserStatus},
+    state::{pause, Config, Meter, User, UserStatus, Zone},
 };
 
 pub const DISCRIMINATOR: u64 = discriminator::as_u64(discriminator::instruction("settle_meter"));
 pub const DATA_LEN: usize = discriminator::LEN;
-pub const ACCOUNTS_LEN: usize = 4;
+pub const ACCOUNTS_LEN: usize = 5;
 
 pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) -> ProgramResult {
     instruction::no_args(args)?;
-    let [authority, config, meter, user, ..] = accounts else {
+    let [authority, config, meter, user, zone, ..] = accounts else {
         return Err(KitError::NotEnoughAccounts.into());
     };
     checks::signer(authority)?;
     // Config exists only at its PDA (see state.rs), so owner + discriminator identify it.
     checks::owned_by(config, program_id)?;
-    {
+    let market_paused = {
         let config = account::borrow::<Config>(config)?;
         if !address_eq(authority.address(), &config.settlement_authority) {
             return Err(RegistryError::NotSettlementAuthority.into());
         }
-    }
+        config.paused
+    };
     checks::writable(meter)?;
     checks::owned_by(meter, program_id)?;
     checks::owned_by(user, program_id)?;
@@ -55,6 +58,20 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         UserStatus::Verified => {}
         UserStatus::Suspended => return Err(RegistryError::UserSuspended.into()),
         UserStatus::Pending => return Err(RegistryError::UserNotVerified.into()),
+    }
+    // The meter is borrowed mutably: its own address in the zone slot is a substitution.
+    if address_eq(zone.address(), &meter_address) {
+        return Err(RegistryError::ZoneMismatch.into());
+    }
+    checks::owned_by(zone, program_id)?;
+    {
+        let zone = account::borrow::<Zone>(zone)?;
+        if zone.zone_id.0 != state.zone_id.0 {
+            return Err(RegistryError::ZoneMismatch.into());
+        }
+        if pause::is_paused(market_paused, zone.paused, pause::MINTING) {
+            return Err(RegistryError::MintingPaused.into());
+        }
     }
     let amount = unsettled_surplus(
         state.produced_wh.get(),

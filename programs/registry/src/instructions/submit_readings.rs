@@ -13,11 +13,13 @@
 //! 4 + 3i. `[]` zone_i: meter_i's Zone.
 //!
 //! Per reading, in this order: meter (owner, writable, type), user binding, user Verified (not
-//! Suspended), zone binding, zone not Halted, meter Active, the Ed25519 entry (offsets confined to the
+//! Suspended), zone binding, zone not Halted, READINGS not paused for the zone (market-wide or the
+//! zone's own flag: `ReadingsPaused`), meter Active, the Ed25519 entry (offsets confined to the
 //! Ed25519 instruction, key = device key, message = the reading's digest), the window rules of
 //! [`crate::logic::check_reading`], then [`crate::logic::check_standing`] (the window starts after the
 //! owner was last verified and the zone last left a halt). Any failure fails the whole transaction.
-//! Only the meters are written. Emits `ReadingAccepted` per reading.
+//! Only the meters are written; a meter's first accepted reading also records `first_window_start`.
+//! Emits `ReadingAccepted` per reading.
 
 use core::mem::size_of;
 use pinocchio::{
@@ -38,7 +40,7 @@ use crate::{
     errors::RegistryError,
     events::ReadingAccepted,
     logic::{check_reading, check_standing, reading_message, Reading, READING_MESSAGE_LEN},
-    state::{Config, EnergySource, Meter, MeterStatus, User, UserStatus, Zone, ZoneStatus},
+    state::{pause, Config, EnergySource, Meter, MeterStatus, User, UserStatus, Zone, ZoneStatus},
 };
 
 pub const DISCRIMINATOR: u64 = discriminator::as_u64(discriminator::instruction("submit_readings"));
@@ -92,7 +94,10 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     }
     // Config exists only at its PDA (see state.rs), so owner + discriminator identify it.
     checks::owned_by(config, program_id)?;
-    let limits = account::borrow::<Config>(config)?.limits;
+    let (limits, market_paused) = {
+        let config = account::borrow::<Config>(config)?;
+        (config.limits, config.paused)
+    };
     let now = clock::unix_timestamp()?;
 
     if !address_eq(sysvar.address(), &INSTRUCTIONS_ID) {
@@ -151,6 +156,9 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             if zone.status == ZoneStatus::Halted as u8 {
                 return Err(RegistryError::ZoneHalted.into());
             }
+            if pause::is_paused(market_paused, zone.paused, pause::READINGS) {
+                return Err(RegistryError::ReadingsPaused.into());
+            }
             zone.reopened_at.get()
         };
         if state.status != MeterStatus::Active as u8 {
@@ -180,6 +188,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         let consumption = reading.consumption_wh.get() as u64;
         let produced = state.produced_wh.get().checked_add(production);
         let consumed = state.consumed_wh.get().checked_add(consumption);
+        let first = state.reading_count.get() == 0;
         let count = state.reading_count.get().checked_add(1);
         let certified = if EnergySource::try_from(state.source)?.is_renewable() {
             state.certified_wh.get().checked_add(production)
@@ -195,6 +204,11 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         state.consumed_wh.set(consumed);
         state.certified_wh.set(certified);
         state.reading_count.set(count);
+        if first {
+            state
+                .first_window_start
+                .set(reading.window_start.get() as i64);
+        }
         let window_end = reading.window_end()?;
         state.last_window_end.set(window_end as i64);
 
