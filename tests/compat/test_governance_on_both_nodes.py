@@ -1,102 +1,146 @@
-"""Governance and certificates (issue 14) as a cluster runs them: ``governance_scenario`` on a fresh local
-node and on a fresh real solana-test-validator 4.2.2 (the compat suite), with the same assertions on both.
+"""The governance program as a cluster runs it: deployed by ``solgrid deploy`` (or installed at genesis
+by the local node) as an upgradeable SBPFv3 program, and a proposal executed by CPI signed by its
+``["governance"]`` PDA, across separate transactions. Each test runs on the local node and on the real
+validator.
 
-Each node is its own: the scenario sets the registry's regulators and hands its privileged actions to the
-governance program, which the shared session nodes' other tests (one regulator, threshold 1, co-signing)
-must not see. Its workspace programs are at genesis, upgradeable by ``upgrade_authority`` (who initialises
-the registry and governance and pays); the shared validator's ``solgrid deploy`` of every program,
-governance included, is ``test_programs_on_both_nodes``'s.
+The shared node's registry is not handed to governance here (``set_governance`` would take privileged
+actions away from every other test's regulators): the proposal changes governance's own durations
+through ``update_config``, a self-CPI that only the governance PDA may sign.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
-from governance_scenario import (
-    EMISSION_FACTOR,
-    NEW_LIMITS,
-    PRODUCED_WH,
-    SPLIT_WH,
-    Observed,
-    run,
-)
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
+from solders.instruction import Instruction
 from solders.keypair import Keypair
+from solders.pubkey import Pubkey
 
-from real_validator import RealValidator
-from solgrid.localnet.validator import genesis_program_args
-from solgrid.sdk.workspace import Workspace
+from node_market import ensure_market, funded
+from solgrid.sdk import loader
+from solgrid.sdk.anchor import ProgramCoder
+from solgrid.sdk.idl import load_idl, load_idl_json
+from solgrid.sdk.registry import RegistryClient
+from solgrid.sdk.transactions import TransactionFailed, send_and_confirm
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(params=["localnet", pytest.param("validator", marks=pytest.mark.compat)])
-def node_of_its_own(
-    request: pytest.FixtureRequest,
-    upgrade_authority: Keypair,
-    elf_of: Callable[[str], bytes],
-    tmp_path: Path,
-) -> Iterator[str]:
-    """The JSON-RPC URL of a fresh local node, then of a fresh real validator: the workspace programs at
-    genesis, nothing initialised, ``upgrade_authority`` funded."""
-    if request.param == "localnet":
-        yield request.getfixturevalue("fresh_rpc_url")
-        return
-    workspace = Workspace.load(REPO)
-    for program in workspace.programs("localnet"):
-        elf_of(program.name)  # built into target/deploy, which the genesis arguments name
-    args = genesis_program_args(workspace, upgrade_authority.pubkey())
-    validator = RealValidator.start(tmp_path / "validator", upgrade_authority, extra_args=args)
-    try:
-        yield validator.rpc_url
-    finally:
-        validator.stop()
+PROGRAM_ID = Pubkey.from_string(load_idl_json("governance")["address"])
+SYSTEM_PROGRAM = Pubkey.from_string("11111111111111111111111111111111")
+DAY = 86_400
 
 
-def test_proposals_certificates_and_a_pause(node_of_its_own: str, upgrade_authority: Keypair) -> None:
-    seen: Observed = asyncio.run(run(node_of_its_own, upgrade_authority))
+def pda(*seeds: bytes) -> Pubkey:
+    return Pubkey.find_program_address(list(seeds), PROGRAM_ID)[0]
 
-    # Once governance is set, co-signing regulators no longer suffice; a proposal does, once.
-    assert seen.errors["update_limits co-signed"].startswith("registry: NotGovernance ")
-    assert seen.proposals["update_limits"] == ("Executed", 2, 1)
-    assert seen.limits == NEW_LIMITS
-    assert seen.events["update_limits: approve 1"] == {"governance": ["VoteCast"], "registry": []}
-    assert seen.events["update_limits: execute"] == {
-        "governance": ["ProposalExecuted"],
-        "registry": ["LimitsUpdated"],
-    }
-    assert seen.errors["update_limits: execute again"].startswith("governance: AlreadyExecuted ")
 
-    # The certificate: the reading's whole volume, validated with the zone's factor, split, retired.
-    co2 = PRODUCED_WH * EMISSION_FACTOR // 1000
-    child_co2 = co2 * SPLIT_WH // PRODUCED_WH
-    parent, child = seen.certificates["parent"], seen.certificates["child"]
-    assert (parent["status"], parent["volume_wh"], parent["co2_avoided_g"]) == (
-        "Valid",
-        PRODUCED_WH - SPLIT_WH,
-        co2 - child_co2,
-    )
-    assert (child["status"], child["volume_wh"], child["co2_avoided_g"]) == ("Retired", SPLIT_WH, child_co2)
-    assert parent["generation"] == child["generation"] == (0, 60)  # the reading's window
-    assert child["original"] and child["beneficiary_name"] == "Carol's household"
-    assert parent["owner"] != child["owner"]
-    assert seen.meter == {"certified_wh": PRODUCED_WH, "certificate_wh": PRODUCED_WH}
-    assert seen.events["request_certificate"] == {
-        "governance": ["CertificateRequested"],
-        "registry": ["MeterCertified"],
-    }
-    assert seen.errors["request_certificate again"].startswith("governance: NothingToCertify ")
-    assert seen.errors["validate by a stranger"].startswith("governance: NotRegulator ")
-    assert seen.errors["retire by another owner"].startswith("governance: NotCertificateOwner ")
+async def fetch(rpc: AsyncClient, coder: ProgramCoder, name: str, address: Pubkey) -> Any:
+    account = (await rpc.get_account_info(address)).value
+    return None if account is None else coder.decode_account(name, bytes(account.data))
 
-    # One regulator pauses at once; a quorum resumes through a proposal.
-    assert seen.zone_paused == [1, 0]
-    assert seen.errors["reading while paused"].startswith("registry: ReadingsPaused ")
-    assert seen.proposals["resume_zone"] == ("Executed", 2, 1)
-    assert seen.events["resume_zone: execute"] == {
-        "governance": ["ProposalExecuted"],
-        "registry": ["Resumed"],
-    }
-    assert seen.events["reading after resume"] == {"governance": [], "registry": ["ReadingAccepted"]}
+
+async def test_governance_is_sbpfv3_and_upgradeable_by_the_deployer(
+    any_rpc_url: str, upgrade_authority: Keypair
+) -> None:
+    async with AsyncClient(any_rpc_url, commitment=Confirmed) as rpc:
+        program = (await rpc.get_account_info(PROGRAM_ID)).value
+        assert program is not None and program.executable
+        programdata = (await rpc.get_account_info(loader.programdata_address(PROGRAM_ID))).value
+    assert programdata is not None
+    data = bytes(programdata.data)
+    elf = data[loader.PROGRAMDATA_HEADER_LEN :]
+    assert elf[:4] == b"\x7fELF" and int.from_bytes(elf[48:52], "little") == 3
+    assert data[12] == 1 and bytes(data[13:45]) == bytes(upgrade_authority.pubkey())
+
+
+async def test_a_proposal_executes_by_cpi_across_transactions(
+    any_rpc_url: str, upgrade_authority: Keypair
+) -> None:
+    registry = RegistryClient()
+    coder = ProgramCoder(load_idl("governance"), PROGRAM_ID)
+    coders = [coder, registry.coder]
+    me = upgrade_authority
+    config = pda(b"config")
+    async with AsyncClient(any_rpc_url, commitment=Confirmed) as rpc:
+        await ensure_market(rpc, registry, me)  # `me` is the registry's only regulator, threshold 1
+        if await fetch(rpc, coder, "Config", config) is None:
+            init = coder.instruction(
+                "initialize",
+                {
+                    "params": {
+                        "min_timelock_secs": 0,
+                        "max_lifetime_secs": 7 * DAY,
+                        "certificate_validity_secs": DAY,
+                    }
+                },
+                {
+                    "payer": me.pubkey(),
+                    "authority": me.pubkey(),
+                    "config": config,
+                    "program": PROGRAM_ID,
+                    "program_data": loader.programdata_address(PROGRAM_ID),
+                    "system_program": SYSTEM_PROGRAM,
+                    "registry_program": registry.program_id,
+                    "trading_program": Pubkey.from_string(load_idl_json("trading")["address"]),
+                    "energy_token_program": Pubkey.from_string(load_idl_json("energy_token")["address"]),
+                },
+            )
+            await send_and_confirm(rpc, [init], me, coders=coders)
+        before = await fetch(rpc, coder, "Config", config)
+        validity = before.certificate_validity_secs + 1
+        target = coder.instruction(
+            "update_config",
+            {
+                "params": {
+                    "min_timelock_secs": before.min_timelock_secs,
+                    "max_lifetime_secs": before.max_lifetime_secs,
+                    "certificate_validity_secs": validity,
+                }
+            },
+            {"governance": pda(b"governance"), "config": config},
+        )
+        proposal = pda(b"proposal", before.proposal_count.to_bytes(8, "little"))
+        common = {"config": config, "registry_config": registry.config_pda().address, "proposal": proposal}
+        propose = coder.instruction(
+            "propose",
+            {
+                "target_program": PROGRAM_ID,
+                "timelock_secs": 0,
+                "lifetime_secs": DAY,
+                "title": "certificate validity + 1 s",
+                "accounts": [
+                    {"address": m.pubkey, "flags": int(m.is_writable) | 2 * int(m.is_signer)}
+                    for m in target.accounts
+                ],
+                "data": bytes(target.data),
+            },
+            {"proposer": me.pubkey(), **common, "system_program": SYSTEM_PROGRAM},
+        )
+        await send_and_confirm(rpc, [propose], me, coders=coders)
+        approve = coder.instruction("approve", {}, {"regulator": me.pubkey(), **common})
+        await send_and_confirm(rpc, [approve], me, coders=coders)
+        execute = coder.instruction(
+            "execute",
+            {},
+            {
+                "proposal": proposal,
+                "config": config,
+                "registry_config": registry.config_pda().address,
+                "governance": pda(b"governance"),
+                "target_program": PROGRAM_ID,
+            },
+        )
+        remaining = [
+            m.__class__(m.pubkey, is_signer=False, is_writable=m.is_writable) for m in target.accounts
+        ]
+        execute = Instruction(execute.program_id, bytes(execute.data), [*execute.accounts, *remaining])
+        anyone = await funded(rpc)
+        landed = await send_and_confirm(rpc, [execute], anyone, coders=coders)
+        assert [e.name for e in coder.events(landed.logs)] == ["GovernanceConfigUpdated", "ProposalExecuted"]
+        after = await fetch(rpc, coder, "Config", config)
+        assert after.certificate_validity_secs == validity
+        stored = await fetch(rpc, coder, "Proposal", proposal)
+        assert type(stored.status).__name__ == "Executed"
+        with pytest.raises(TransactionFailed, match="governance: AlreadyExecuted"):
+            await send_and_confirm(rpc, [execute], me, coders=coders)

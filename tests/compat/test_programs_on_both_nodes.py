@@ -13,20 +13,18 @@ from solders.keypair import Keypair
 from node_market import ensure_market, funded
 from real_validator import RealValidator
 from solgrid.sdk import loader
+from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.registry import RegistryClient, UserRole, UserStatus
 from solgrid.sdk.transactions import TransactionFailed, send_and_confirm
-from solgrid.sdk.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[2]
-WORKSPACE = Workspace.load(REPO)
 
 
-@pytest.mark.parametrize("program", [p.name for p in WORKSPACE.programs("localnet")])
+@pytest.mark.parametrize("client", [RegistryClient, EnergyTokenClient])
 async def test_programs_are_sbpfv3_and_upgradeable_by_the_deployer(
-    any_rpc_url: str, upgrade_authority: Keypair, program: str
+    any_rpc_url: str, upgrade_authority: Keypair, client: type[RegistryClient] | type[EnergyTokenClient]
 ) -> None:
-    """Every Anchor.toml program (on the validator: deployed by ``solgrid deploy``, governance too)."""
-    (program_id,) = [p.program_id for p in WORKSPACE.programs("localnet") if p.name == program]
+    program_id = client().program_id
     async with AsyncClient(any_rpc_url, commitment=Confirmed) as rpc:
         program = (await rpc.get_account_info(program_id)).value
         assert program is not None and program.executable
