@@ -37,16 +37,15 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "programs"))  # the tests' LiteSVM harness
 
 from baseline import Baseline, LayoutAdapter  # noqa: E402
+from certificates_harness import CertEnv  # noqa: E402
 from governance_harness import (  # noqa: E402
     DAY,
     HOUR,
-    SYSTEM_PROGRAM,
     GovernanceEnv,
     Params,
     governance_keypair,
@@ -61,7 +60,7 @@ from trading_harness import KeyedSent, Trader, TradingEnv, trading_keypair  # no
 from solgrid.localnet.engine import Engine  # noqa: E402
 from solgrid.localnet.svm import Sent, deploy, features_blocking_deploy, new_svm, send_v0_svm  # noqa: E402
 from solgrid.sdk.energy_token import EnergyTokenClient  # noqa: E402
-from solgrid.sdk.readings import DeviceSigner, Reading  # noqa: E402
+from solgrid.sdk.readings import DeviceSigner, Reading, SignedReading  # noqa: E402
 from solgrid.sdk.registry import EnergySource, Limits, MeterAccounts, RegistryClient, UserRole  # noqa: E402
 from solgrid.sdk.registry_governance import PauseFlag  # noqa: E402
 from solgrid.sdk.trading import MarketParams, TradingClient  # noqa: E402
@@ -182,20 +181,9 @@ def _market(svm: Engine, payer: Keypair, seeds: _Seeds) -> TradingEnv:
     return env
 
 
-@dataclass
-class _Meter:
-    wallet: Keypair
-    device: DeviceSigner
-    accounts: MeterAccounts
-
-    @property
-    def meter(self) -> Pubkey:
-        return self.accounts.meter
-
-
 def _prosumer(
     registry: RegistryEnv, seeds: _Seeds, serial: str, zone_id: int = ZONE_ID, meter: bool = True
-) -> _Meter:
+) -> Prosumer:
     """A verified prosumer of fixed seeds in ``zone_id``; with ``meter``, an active solar meter."""
     wallet = seeds()
     registry.svm.airdrop(wallet.pubkey(), LAMPORTS)
@@ -205,119 +193,15 @@ def _prosumer(
     if meter:
         address = registry.register_meter(wallet, device, serial.encode(), CAPACITY_W, EnergySource.SOLAR)
         registry.activate(address)
-    return _Meter(wallet, device, registry.client.meter_accounts(serial, wallet.pubkey(), zone_id))
+    accounts = registry.client.meter_accounts(serial, wallet.pubkey(), zone_id)
+    return Prosumer(wallet, serial.encode(), device, accounts)
 
 
-def _reading(registry: RegistryEnv, m: _Meter, start: int, produced: int) -> tuple[MeterAccounts, Any]:
+def _reading(
+    registry: RegistryEnv, m: Prosumer, start: int, produced: int
+) -> tuple[MeterAccounts, SignedReading]:
     signed = m.device.sign(registry.program_id, m.meter, Reading(start, start + HOUR, produced, 100))
     return m.accounts, signed
-
-
-# -- certificates ----------------------------------------------------------------------------------------
-
-
-class _Certificates:
-    """Certificate instructions built from ``idl/governance.json`` (the harness's coder)."""
-
-    def __init__(self, env: GovernanceEnv) -> None:
-        self.env = env
-        self.coder = env.coder
-
-    def pda(self, *seeds: bytes) -> tuple[Pubkey, int]:
-        return Pubkey.find_program_address([b"certificate", *seeds], self.env.program_id)
-
-    def of_meter(self, meter: Pubkey, start: int) -> tuple[Pubkey, int]:
-        return self.pda(bytes(meter), start.to_bytes(8, "little", signed=True))
-
-    def child(self, parent: Pubkey, index: int) -> tuple[Pubkey, int]:
-        return self.pda(bytes(parent), index.to_bytes(2, "little"))
-
-    def get(self, address: Pubkey) -> Any:
-        return self.coder.decode_account("Certificate", self.env.registry.data(address))
-
-    def request(self, m: _Meter, start: int) -> tuple[Instruction, Pubkey]:
-        env = self.env
-        certificate, bump = self.of_meter(m.meter, start)
-        ix = self.coder.instruction(
-            "request_certificate",
-            {"bump": bump},
-            {
-                "owner": m.wallet.pubkey(),
-                "config": env.config_pda().address,
-                "registry_config": env.registry_config(),
-                "meter": m.meter,
-                "user": m.accounts.user,
-                "certificate": certificate,
-                "certificates_authority": env.certificates_pda().address,
-                "registry_program": env.registry.program_id,
-                "system_program": SYSTEM_PROGRAM,
-            },
-        )
-        return ix, certificate
-
-    def validate(self, regulator: Pubkey, certificate: Pubkey) -> Instruction:
-        env = self.env
-        return self.coder.instruction(
-            "validate_certificate",
-            {},
-            {
-                "regulator": regulator,
-                "config": env.config_pda().address,
-                "registry_config": env.registry_config(),
-                "zone": env.registry.client.zone_pda(self.get(certificate).zone_id).address,
-                "certificate": certificate,
-            },
-        )
-
-    def transfer(self, owner: Pubkey, certificate: Pubkey, new_owner: Pubkey) -> Instruction:
-        return self.coder.instruction(
-            "transfer_certificate", {"new_owner": new_owner}, {"owner": owner, "certificate": certificate}
-        )
-
-    def split(
-        self, owner: Pubkey, certificate: Pubkey, volume_wh: int, new_owner: Pubkey
-    ) -> tuple[Instruction, Pubkey]:
-        child, bump = self.child(certificate, self.get(certificate).split_count)
-        ix = self.coder.instruction(
-            "split_certificate",
-            {"volume_wh": volume_wh, "new_owner": new_owner, "bump": bump},
-            {"owner": owner, "certificate": certificate, "child": child, "system_program": SYSTEM_PROGRAM},
-        )
-        return ix, child
-
-    def retire(self, owner: Pubkey, certificate: Pubkey, beneficiary: Pubkey) -> Instruction:
-        return self.coder.instruction(
-            "retire_certificate",
-            {
-                "beneficiary": beneficiary,
-                "beneficiary_name": TEXT,
-                "purpose": TEXT,
-                "consumption_start": T0,
-                "consumption_end": T0 + 30 * DAY,
-            },
-            {"owner": owner, "certificate": certificate},
-        )
-
-    def revoke(self, certificate: Pubkey, cosigners: Sequence[Pubkey]) -> Instruction:
-        env = self.env
-        ix = self.coder.instruction(
-            "revoke_certificate",
-            {"reason": "meter data disputed"},
-            {
-                "config": env.config_pda().address,
-                "registry_config": env.registry_config(),
-                "certificate": certificate,
-            },
-        )
-        return with_signers(ix, cosigners)
-
-    def expire(self, certificate: Pubkey) -> Instruction:
-        return self.coder.instruction("expire_certificate", {}, {"certificate": certificate})
-
-
-def with_signers(ix: Instruction, cosigners: Sequence[Pubkey]) -> Instruction:
-    extra = [AccountMeta(c, is_signer=True, is_writable=False) for c in cosigners]
-    return Instruction(ix.program_id, bytes(ix.data), [*ix.accounts, *extra])
 
 
 # -- results ---------------------------------------------------------------------------------------------
@@ -534,7 +418,7 @@ def _measure_worst(s: _Session, first: Execution) -> tuple[list[int], Execution]
 
 
 def _measure_certificates(s: _Session) -> tuple[list[Request], dict[str, int]]:
-    env, certs = s.env, _Certificates(s.env)
+    env, certs = s.env, CertEnv(s.env)
     registry = s.registry
     cu: dict[str, int] = {}
     alice = _prosumer(registry, s.seeds, "BENCH-CERT-0001")
@@ -546,36 +430,38 @@ def _measure_certificates(s: _Session) -> tuple[list[Request], dict[str, int]]:
         registry.set_unix_time(start + HOUR)
         registry.send(registry.client.reading_batch([_reading(registry, alice, start, wh)]))
 
-    def request(start: int) -> tuple[Request, Pubkey]:
-        ix, certificate = certs.request(alice, start)
+    def request() -> tuple[Request, Pubkey]:
+        ix = certs.request_ix(alice.wallet.pubkey(), alice)
         sent = env.send([ix], [alice.wallet])
-        volume = certs.get(certificate).volume_wh
+        certificate = ix.accounts[5].pubkey
+        volume = certs.certificate(certificate).volume_wh
         return Request(s.cu(sent), inner_cu(sent, registry.program_id), volume), certificate
 
     produce(T0, 6_000)
-    first, certificate = request(T0)
+    first, certificate = request()
     assert first.volume_wh == 6_000
     validator = s.regulators[0]
-    cu["validate_certificate"] = s.cu(
-        env.send([certs.validate(validator.pubkey(), certificate)], [validator])
-    )
+    validate = certs.validate_ix(validator.pubkey(), certificate)
+    cu["validate_certificate"] = s.cu(env.send([validate], [validator]))
     cu["transfer_certificate (whole, to another owner)"] = s.cu(
-        env.send([certs.transfer(alice.wallet.pubkey(), certificate, bob.pubkey())], [alice.wallet])
+        env.send([certs.transfer_ix(alice.wallet.pubkey(), certificate, bob.pubkey())], [alice.wallet])
     )
-    split, child = certs.split(bob.pubkey(), certificate, 2_000, carol.pubkey())
+    split = certs.split_ix(bob.pubkey(), certificate, 2_000, carol.pubkey())
+    child = split.accounts[2].pubkey
     cu["split_certificate (2,000 of 6,000 Wh to another owner)"] = s.cu(env.send([split], [bob]))
-    assert certs.get(certificate).volume_wh + certs.get(child).volume_wh == 6_000
-    cu["retire_certificate (64-byte name and purpose)"] = s.cu(
-        env.send([certs.retire(carol.pubkey(), child, carol.pubkey())], [carol])
-    )
+    assert certs.certificate(certificate).volume_wh + certs.certificate(child).volume_wh == 6_000
+    retire = certs.retire_ix(carol.pubkey(), child, name=TEXT, purpose=TEXT, consumption=(T0, T0 + 30 * DAY))
+    cu["retire_certificate (64-byte name and purpose)"] = s.cu(env.send([retire], [carol]))
 
     produce(T0 + HOUR, 5_000)
-    later, pending = request(T0 + HOUR)
+    later, pending = request()
     quorum = s.quorum()
-    revoke = certs.revoke(pending, [r.pubkey() for r in quorum])
-    cu["revoke_certificate (two regulators co-signing)"] = s.cu(env.send([revoke], quorum))
+    cosigners = [AccountMeta(r.pubkey(), is_signer=True, is_writable=False) for r in quorum]
+    cu["revoke_certificate (two regulators co-signing)"] = s.cu(
+        env.send([certs.revoke_ix(pending, "meter data disputed", cosigners)], quorum)
+    )
     registry.set_unix_time(env.now() + DAY)
-    cu["expire_certificate"] = s.cu(env.send([certs.expire(certificate)]))
+    cu["expire_certificate"] = s.cu(env.send([certs.expire_ix(certificate)]))
     return [first, later], cu
 
 
@@ -653,7 +539,7 @@ def hot_paths(
     registry.set_unix_time(T0 + HOUR)
     sent = send(registry.client.reading_batch([_reading(registry, meters[0], T0, 6_000)]))
     cu[SUBMIT_1] = sent.program_cu(registry.program_id)
-    table = registry.table([_as_prosumer(m) for m in meters])
+    table = registry.table(meters)
     registry.set_unix_time(T0 + 2 * HOUR)
     ixs = registry.client.reading_batch(
         [_reading(registry, m, T0 + HOUR, 5_000 + i) for i, m in enumerate(meters)]
@@ -705,10 +591,6 @@ def hot_paths(
         sent = send([ix], [bidder.wallet])
     cu[PLACE_AUCTION] = sent.program_cu(env.client.program_id)  # the second: the first grew the epoch
     return cu
-
-
-def _as_prosumer(m: _Meter) -> Prosumer:
-    return Prosumer(m.wallet, b"", m.device, m.accounts)
 
 
 def _trader(env: TradingEnv, seeds: _Seeds, market: Pubkey, zone_id: int) -> Trader:
