@@ -320,22 +320,19 @@ async def _scenario(r: _Run) -> None:
     keys = [q.pubkey() for q in quorum]
 
     # The market as a deployment sets it up, regulators co-signing while no governance is set.
-    await r.send("registry initialize", [registry.initialize(payer=me, authority=me)])
-    await r.send(
-        "set_regulators",
-        [registry.set_regulators(regulators=[x.pubkey() for x in regulators], threshold=2, cosigners=[me])],
+    # (Steps that need not be apart share a transaction: each costs a slot and a vote on a validator.)
+    start_registry = registry.initialize(payer=me, authority=me)
+    appoint = registry.set_regulators(
+        regulators=[x.pubkey() for x in regulators], threshold=2, cosigners=[me]
     )
+    await r.send("registry initialize, set_regulators", [start_registry, appoint])
     zone = registry.create_zone(
         payer=me, zone_id=ZONE_ID, name="governed", max_capacity_kw=1_000, cosigners=keys
     )
     factor = registry.set_emission_factor(zone_id=ZONE_ID, g_per_kwh=EMISSION_FACTOR, cosigners=keys)
     await r.send("create_zone, set_emission_factor", [zone, factor], quorum)
-    await r.send("governance initialize", [gov.initialize(me)])
-    await r.send(
-        "set_governance",
-        [registry.set_governance(governance_program=PROGRAM_ID, cosigners=[me, *keys])],
-        quorum,
-    )
+    handover = registry.set_governance(governance_program=PROGRAM_ID, cosigners=[me, *keys])
+    await r.send("governance initialize, set_governance", [gov.initialize(me), handover], quorum)
     # From now on a co-signing quorum no longer suffices.
     direct = registry.update_limits(limits=NEW_LIMITS, cosigners=keys)
     await r.refused("update_limits co-signed", [direct], quorum)
@@ -348,29 +345,20 @@ async def _scenario(r: _Run) -> None:
     r.seen.limits = config.limits
 
     # A solar meter's device-signed reading, then a certificate for it.
-    await r.send(
-        "register alice",
-        [registry.register_user(payer=me, authority=alice.pubkey(), role=UserRole.PROSUMER, zone_id=ZONE_ID)],
-        [alice],
+    register = registry.register_user(
+        payer=me, authority=alice.pubkey(), role=UserRole.PROSUMER, zone_id=ZONE_ID
     )
-    await r.send(
-        "verify alice",
-        [registry.verify_user(regulator=regulators[0].pubkey(), wallet=alice.pubkey())],
-        [regulators[0]],
-    )
+    verify = registry.verify_user(regulator=regulators[0].pubkey(), wallet=alice.pubkey())
+    await r.send("register and verify alice", [register, verify], [alice, regulators[0]])
     device = DeviceSigner.generate()
     serial = f"GOV-{bytes(alice.pubkey())[:4].hex()}"
     meter_ix = registry.register_meter(
         payer=me, owner=alice.pubkey(), zone_id=ZONE_ID, serial=serial, device_key=device.public_key,
         source=EnergySource.SOLAR, capacity_w=CAPACITY_W,
     )  # fmt: skip
-    await r.send("register_meter", [meter_ix], [alice])
     accounts = registry.meter_accounts(serial, alice.pubkey(), ZONE_ID)
-    await r.send(
-        "activate_meter",
-        [registry.activate_meter(regulator=regulators[0].pubkey(), meter=accounts.meter)],
-        [regulators[0]],
-    )
+    activate = registry.activate_meter(regulator=regulators[0].pubkey(), meter=accounts.meter)
+    await r.send("register and activate the meter", [meter_ix, activate], [alice, regulators[0]])
     user = await registry.fetch_user(r.rpc, alice.pubkey())
     activated = await registry.fetch_meter(r.rpc, serial)
     assert user is not None and activated is not None
