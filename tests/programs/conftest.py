@@ -130,6 +130,14 @@ def governance(governance_elves: dict[str, bytes]) -> GovernanceEnv:
     return env
 
 
+@pytest.fixture
+def governance_unset(governance_elves: dict[str, bytes]) -> GovernanceEnv:
+    """As ``governance`` but the registry does not name it yet: regulators still co-sign."""
+    env = governance_env("deploy", governance_elves)
+    env.setup(governed=False)
+    return env
+
+
 @pytest.fixture(params=MODES)
 def governance_prepared(request: pytest.FixtureRequest, governance_elves: dict[str, bytes]) -> GovernanceEnv:
     """The registry market and trading set up, governance loaded by either mode but not initialised."""
