@@ -33,6 +33,12 @@ class NotRegulator(UserFacingError):
     """The wallet cannot take a regulator action alone."""
 
 
+GOVERNED = (
+    "the registry is governed by proposals: privileged actions go through `solgrid gov propose ...` "
+    "(co-signing regulators no longer suffice)"
+)
+
+
 async def require_config(rpc: AsyncClient, registry: RegistryClient, url: str) -> Config:
     config = await registry.fetch_config(rpc)
     if config is None:
@@ -51,6 +57,8 @@ async def require_regulator(
     config = await require_config(rpc, registry, url)
     if signer not in config.regulators:
         raise NotRegulator(f"wallet {signer} is not a registry regulator")
+    if privileged and config.governance_program is not None:
+        raise NotRegulator(GOVERNED)
     if privileged and config.regulator_threshold != 1:
         raise NotRegulator(
             f"this action needs {config.regulator_threshold} regulator signatures; "

@@ -20,7 +20,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
-from solgrid.cli.chain import NotRegulator, require_config, require_user
+from solgrid.cli.chain import GOVERNED, NotRegulator, require_config, require_user
 from solgrid.cli.common import PUBKEY, status
 from solgrid.cli.trading_units import (
     SIDE_NAMES,
@@ -238,6 +238,8 @@ async def require_quorum(
     """The registry Config and the distinct regulators among ``signers``, after checking they meet the
     registry's threshold."""
     config = await require_config(rpc, registry, url)
+    if config.governance_program is not None:
+        raise NotRegulator(GOVERNED)
     regulators: list[Pubkey] = []
     for signer in signers:
         if signer.pubkey() in config.regulators and signer.pubkey() not in regulators:

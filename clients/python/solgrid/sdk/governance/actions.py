@@ -115,7 +115,10 @@ def describe(program_id: Pubkey, data: bytes, coders: Sequence[ProgramCoder]) ->
         parsed = coder.coder.instruction.parse(bytes(data))
     except Exception:  # data that does not parse is shown raw, whatever construct raised
         return Action(program, "unknown", {"data": bytes(data).hex()})
-    return Action(program, str(parsed.name), plain_args(parsed.data))
+    args = plain_args(parsed.data)
+    if parsed.name == "set_regulators":  # the fixed array is padded with zero keys past the count
+        args["regulators"] = args["regulators"][: args["regulator_count"]]
+    return Action(program, str(parsed.name), args)
 
 
 class GovernedActions:
