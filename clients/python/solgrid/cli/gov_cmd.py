@@ -494,7 +494,8 @@ def show_status(settings: Settings, as_json: bool) -> None:
     if document["initialized"]:
         click.echo(
             f"proposals: {document['proposal_count']} so far; timelock at least "
-            f"{duration(document['min_timelock_secs'])}, open at most {duration(document['max_lifetime_secs'])}; "
+            f"{duration(document['min_timelock_secs'])}, "
+            f"open at most {duration(document['max_lifetime_secs'])}; "
             f"certificates valid {duration(document['certificate_validity_secs'])}"
         )
     click.echo(

@@ -95,7 +95,7 @@ def plain_args(value: Any) -> Any:
                 return raw.decode()
             return bytes(items).hex()
         return [plain_args(v) for v in items]
-    if isinstance(getattr(type(value), "index", None), int):  # a borsh enum variant, e.g. MarketStatus.Active()
+    if isinstance(getattr(type(value), "index", None), int):  # a borsh enum variant: MarketStatus.Active()
         fields = vars(value) if hasattr(value, "__dict__") else {}
         return {type(value).__name__: plain_args(fields)} if fields else type(value).__name__
     if hasattr(value, "__dataclass_fields__"):
