@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterator
 
 import pytest
+from cli_docs import documented_json_keys
 from governance_support import EMISSION_FACTOR, ZONE_ID, Gov, governed_node, set_up
 from solders.keypair import Keypair
 from trading_support import Wallet
@@ -111,6 +112,7 @@ def test_certificate_lifecycle_and_its_errors(gov: Gov) -> None:
     )
     moved = gov.ok(alice, "cert", "transfer", cert, carol.address, "--volume", "700")
     child = moved["certificate"]
+    assert set(moved) == documented_json_keys("solgrid cert transfer")
     assert (moved["parent"], moved["volume_wh"], moved["kept_wh"]) == (cert, 700, 1300)
     one_line_error(
         gov.run(carol, "cert", "transfer", cert, carol.address), 1, f"does not own certificate {cert}"
@@ -139,6 +141,7 @@ def test_certificate_lifecycle_and_its_errors(gov: Gov) -> None:
     )
     assert retired["retirement"]["consumption_start"] == requested["generation_start"]
     shown = gov.ok(carol, "cert", "show", child)
+    assert set(shown) == documented_json_keys("solgrid cert show") and set(requested) == {"signature", *shown}
     assert (shown["parent"], shown["original"], shown["co2_avoided_g"]) == (
         cert,
         cert,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from cli_docs import documented_json_keys
 from governance_support import ZONE_ID, Gov, governed_node, set_up
 from solders.keypair import Keypair
 from wallet_support import advance_clock, one_line_error, run_subprocess
@@ -28,6 +29,7 @@ def gov(tmp_path_factory: pytest.TempPathFactory, elf_of: Callable[[str], bytes]
 def test_setup_shows_in_status_and_the_old_ways_are_refused(gov: Gov) -> None:
     r0, r1, r2 = gov.regulators
     state = gov.ok(r2, "gov", "status")
+    assert set(state) == documented_json_keys("solgrid gov status")
     assert (state["initialized"], state["governed"], state["threshold"]) == (True, True, 2)
     assert state["regulators"] == [r0.address, r1.address, r2.address]
     zone = next(z for z in state["zones"] if z["zone_id"] == ZONE_ID)
@@ -47,6 +49,7 @@ def test_setup_shows_in_status_and_the_old_ways_are_refused(gov: Gov) -> None:
     one_line_error(zone, 1, "`solgrid gov propose ...`")
     again = gov.ok(r0, "gov", "init")
     assert [s["signature"] for s in again["steps"]] == [None, None]
+    assert set(again) == documented_json_keys("solgrid gov init")
 
 
 def test_a_fee_change_approved_by_two_of_three_in_separate_invocations(gov: Gov) -> None:
@@ -93,7 +96,9 @@ def test_a_fee_change_approved_by_two_of_three_in_separate_invocations(gov: Gov)
     assert gov.ok(r0, "market", "show", str(ZONE_ID))["taker_fee_bps"] == 25
 
     advance_clock(gov.url, HOUR)
-    assert gov.ok(r0, "gov", "show", pid)["state"] == "executable"
+    shown = gov.ok(r0, "gov", "show", pid)
+    assert shown["state"] == "executable" and set(shown) == documented_json_keys("solgrid gov show")
+    assert set(approved) == {"signature"} | documented_json_keys("solgrid gov list", of="proposals")
     executed = gov.ok(r0, "gov", "execute", pid)
     assert executed["state"] == "executed" and executed["executed_at"] is not None
     assert gov.ok(r0, "market", "show", str(ZONE_ID))["taker_fee_bps"] == 30
@@ -102,6 +107,7 @@ def test_a_fee_change_approved_by_two_of_three_in_separate_invocations(gov: Gov)
     assert text.exit_code == 0 and f"proposal {pid} was executed at" in text.stdout
 
     closed = gov.ok(r2, "gov", "close", pid)
+    assert set(closed) == documented_json_keys("solgrid gov close")
     assert closed["proposer"] == r0.address and closed["lamports"] > 0
     one_line_error(gov.run(r0, "gov", "show", pid), 1, f"proposal {pid} was closed")
 
@@ -114,6 +120,7 @@ def test_pause_by_one_regulator_and_resume_by_proposal(gov: Gov, tmp_path: Path)
         ["READINGS", "TRADING"],
         ["READINGS", "TRADING"],
     )
+    assert set(paused) == documented_json_keys("solgrid gov pause")
     market_wide = gov.ok(r1, "gov", "pause", "--minting")
     assert (market_wide["zone_id"], market_wide["paused"]) == (None, ["MINTING"])
     state = gov.ok(r0, "gov", "status")
