@@ -7,15 +7,22 @@ or certificate, an unknown certificate, a pending or expired certificate, more t
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
 
 import pytest
 from cli_docs import documented_json_keys
 from governance_support import EMISSION_FACTOR, ZONE_ID, Gov, governed_node, set_up
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 from trading_support import Wallet
 from wallet_support import advance_clock, one_line_error
+
+from solgrid.sdk.anchor import AccountDecodeError
+from solgrid.sdk.certificates import CertificatesClient, CertificateStatus
+from solgrid.sdk.registry import RegistryClient
 
 WINDOW = 600
 DAY = 86_400
@@ -240,3 +247,38 @@ def test_non_renewable_meters_cosigned_revocation_and_expiry(gov: Gov) -> None:
     expired = gov.ok(carol, "cert", "expire", second["address"])
     assert expired["status"] == "EXPIRED"
     assert gov.ok(bob, "cert", "show", second["address"])["stored_status"] == "EXPIRED"
+
+
+def test_the_sdk_lists_certificates_over_rpc(gov: Gov) -> None:
+    """``CertificatesClient`` over JSON-RPC: ``getProgramAccounts`` with ``memcmp`` filters on the owner,
+    the meter and the stored status give exactly the matching certificates."""
+    dora = prosumer(gov, "dora")
+    device = meter(gov, dora, "HYDRO-D", source="hydro")
+    produce(gov, dora, "HYDRO-D", device, ["250:0"])
+    first = gov.ok(dora, "cert", "request", "HYDRO-D")["address"]
+    produce(gov, dora, "HYDRO-D", device, ["350:0"])
+    second = gov.ok(dora, "cert", "request", "HYDRO-D")["address"]
+    gov.ok(gov.regulators[2], "regulator", "validate-cert", second)
+    client = CertificatesClient()
+    registry = RegistryClient()
+
+    async def read() -> None:
+        async with AsyncClient(gov.url, commitment=Confirmed) as rpc:
+            owned = await client.fetch_certificates(rpc, owner=dora.keypair.pubkey())
+            assert [str(c.address) for c in owned] == [first, second]  # by generation interval
+            meter_address = registry.meter_pda("HYDRO-D").address
+            assert [c.volume_wh for c in await client.fetch_certificates(rpc, meter=meter_address)] == [
+                250,
+                350,
+            ]
+            valid = await client.fetch_certificates(rpc, meter=meter_address, status=CertificateStatus.VALID)
+            assert [str(c.address) for c in valid] == [second]
+            pending = await client.fetch_certificates(
+                rpc, owner=dora.keypair.pubkey(), status=CertificateStatus.PENDING
+            )
+            assert [str(c.address) for c in pending] == [first]
+            assert await client.fetch_certificate(rpc, Keypair().pubkey()) is None
+            with pytest.raises(AccountDecodeError, match="not the governance program"):
+                await client.fetch_certificate(rpc, meter_address)
+
+    asyncio.run(read())

@@ -2,10 +2,11 @@
 proposed by one regulator and approved by two of three in separate invocations (one of them a real
 subprocess), refused before its quorum and before its timelock with the time it becomes executable, then
 executed once; an emergency pause by one regulator and a resume by proposal; proposals listed, shown,
-cancelled and closed; and the one-line errors of bad input."""
+cancelled and closed; the one-line errors of bad input; and the SDK's proposal reads over JSON-RPC."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,8 +14,13 @@ from pathlib import Path
 import pytest
 from cli_docs import documented_json_keys
 from governance_support import ZONE_ID, Gov, governed_node, set_up
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 from wallet_support import advance_clock, one_line_error, run_subprocess
+
+from solgrid.sdk.governance import GovernanceClient, ProposalStatus
+from solgrid.sdk.registry import RegistryClient
 
 HOUR = 3600
 
@@ -258,3 +264,30 @@ def test_one_line_errors(gov: Gov) -> None:
     one_line_error(
         gov.run(r0, "gov", "close", str(still_open["proposal"])), 1, "is open: it can be closed once executed"
     )
+
+
+def test_the_sdk_reads_proposals_over_rpc(gov: Gov) -> None:
+    """``GovernanceClient`` over JSON-RPC on the same node: the Config, one proposal, and listings filtered
+    by ``memcmp`` on the stored status and the proposer (offsets from the IDL)."""
+    r0, r1, _ = gov.regulators
+    client = GovernanceClient()
+
+    async def read() -> None:
+        async with AsyncClient(gov.url, commitment=Confirmed) as rpc:
+            config = await client.fetch_config(rpc)
+            assert config is not None and config.targets[0] == RegistryClient().program_id
+            everything = await client.fetch_proposals(rpc)
+            assert [p.id for p in everything] == sorted(p.id for p in everything) and everything
+            executed = await client.fetch_proposals(rpc, status=ProposalStatus.EXECUTED)
+            assert executed and all(p.status is ProposalStatus.EXECUTED for p in executed)
+            assert {p.id for p in executed} < {p.id for p in everything}
+            by_r1 = await client.fetch_proposals(rpc, proposer=r1.keypair.pubkey())
+            assert by_r1 and all(p.proposer == r1.keypair.pubkey() for p in by_r1)
+            assert {p.id for p in by_r1}.isdisjoint(
+                p.id for p in await client.fetch_proposals(rpc, proposer=r0.keypair.pubkey())
+            )
+            first = await client.fetch_proposal(rpc, everything[0].id)
+            assert first == everything[0]
+            assert await client.fetch_proposal(rpc, config.proposal_count + 5) is None
+
+    asyncio.run(read())
