@@ -21,7 +21,7 @@ from registry_harness import REPO, ZONE_ID, RegistryEnv
 from solders.account import Account
 from solders.compute_budget import set_compute_unit_limit
 from solders.hash import Hash
-from solders.instruction import AccountMeta, Instruction
+from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey
@@ -39,6 +39,7 @@ from solgrid.localnet.tokens import parse_token_account
 from solgrid.sdk.idl import load_idl_json
 from solgrid.sdk.mints import create_mint_instructions, mint_to_owner_instructions
 from solgrid.sdk.registry import UserRole, ZoneStatus
+from solgrid.sdk.registry_governance import PauseFlag
 from solgrid.sdk.trading import (
     MarketParams,
     MarketState,
@@ -60,8 +61,6 @@ QUOTE_DECIMALS = 6
 # 0.001 quote per kWh ticks and 1 Wh lots: one lot at one tick is 1 quote atom.
 TICK_SIZE = 1_000
 LOT_SIZE_WH = 1
-PAUSE_TRADING = 4
-"""The registry's TRADING pause flag (READINGS 1, MINTING 2)."""
 
 
 def code(name: str) -> int:
@@ -473,32 +472,27 @@ class TradingEnv:
 
     # -- registry pauses and governance ----------------------------------------------------------
 
-    def pause(self, flags: int = PAUSE_TRADING, zone_id: int | None = ZONE_ID) -> None:
+    def pause(self, flags: int = PauseFlag.TRADING, zone_id: int | None = ZONE_ID) -> None:
         """One regulator pauses ``flags`` in ``zone_id``, or market-wide when None (the registry's
         ``pause_zone`` / ``pause_market``)."""
         regulator = self.registry.regulators[0]
-        self.send([self.registry_pause_ix("pause", flags, zone_id, [regulator.pubkey()])], [regulator])
+        client = self.registry.client
+        if zone_id is None:
+            ix = client.pause_market(regulator=regulator.pubkey(), flags=flags)
+        else:
+            ix = client.pause_zone(regulator=regulator.pubkey(), zone_id=zone_id, flags=flags)
+        self.send([ix], [regulator])
 
-    def resume(self, flags: int = PAUSE_TRADING, zone_id: int | None = ZONE_ID) -> None:
+    def resume(self, flags: int = PauseFlag.TRADING, zone_id: int | None = ZONE_ID) -> None:
         """A regulator quorum resumes ``flags`` in ``zone_id``, or market-wide when None."""
         quorum = self.registry.quorum()
-        self.send([self.registry_pause_ix("resume", flags, zone_id, [r.pubkey() for r in quorum])], quorum)
-
-    def registry_pause_ix(
-        self, verb: str, flags: int, zone_id: int | None, signers: Sequence[Pubkey]
-    ) -> Instruction:
-        """``pause_*`` (one regulator, the first of ``signers``) or ``resume_*`` (``signers`` co-sign) of
-        the registry, for ``zone_id`` or market-wide."""
-        coder = self.registry.client.coder
-        accounts: dict[str, Pubkey] = {"config": self.client.registry_config()}
-        if zone_id is not None:
-            accounts["zone"] = self.client.registry_zone(zone_id)
-        name = f"{verb}_{'market' if zone_id is None else 'zone'}"
-        if verb == "pause":
-            return coder.instruction(name, {"flags": flags}, {"regulator": signers[0], **accounts})
-        ix = coder.instruction(name, {"flags": flags}, accounts)
-        metas = [*ix.accounts, *(AccountMeta(s, is_signer=True, is_writable=False) for s in signers)]
-        return Instruction(ix.program_id, ix.data, metas)
+        cosigners = [r.pubkey() for r in quorum]
+        client = self.registry.client
+        if zone_id is None:
+            ix = client.resume_market(flags=flags, cosigners=cosigners)
+        else:
+            ix = client.resume_zone(zone_id=zone_id, flags=flags, cosigners=cosigners)
+        self.send([ix], quorum)
 
     def now(self) -> int:
         return self.registry.now()
