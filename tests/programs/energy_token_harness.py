@@ -196,13 +196,19 @@ class TokenEnv:
     def registry_layout(self, name: str) -> Any:
         return IdlAccountLayout(load_idl_json("registry"), name)
 
-    def put_registry_config(self, settlement_authority: Pubkey | None = None) -> Pubkey:
-        """The registry Config with ``settlement_authority`` (default: energy_token's settlement PDA)."""
+    def put_registry_config(self, settlement_authority: Pubkey | None = None, paused: int = 0) -> Pubkey:
+        """The registry Config with ``settlement_authority`` (default: energy_token's settlement PDA) and
+        market-wide pause flags ``paused``."""
         pda = self.client.registry_config_pda()
         layout = self.registry_layout("Config")
         authority = settlement_authority or self.client.settlement_pda().address
         data = layout.encode(
-            {"authority": self.payer.pubkey(), "settlement_authority": authority, "bump": pda.bump}
+            {
+                "authority": self.payer.pubkey(),
+                "settlement_authority": authority,
+                "bump": pda.bump,
+                "paused": paused,
+            }
         )
         self.put(pda.address, self.registry_id, data)
         return pda.address

@@ -411,6 +411,48 @@ def test_mint_must_be_writable(market: Market) -> None:
     assert market.fail(ix) == code("AccountNotWritable")
 
 
+# -- pauses (issue 14) -----------------------------------------------------------------------------------
+
+MINTING, READINGS_AND_TRADING = 2, 1 | 4
+
+
+def test_minting_is_refused_while_paused_for_the_meters_zone(market: Market) -> None:
+    env = market.env
+    meter = market.meter(produced_wh=700)
+    env.put_zone(0, paused=MINTING)
+    assert market.fail(market.settle_ix(meter)) == registry_code("MintingPaused")
+    assert (market.balance(), env.meter_field(meter.address, "settled_wh")) == (0, 0)
+    # Readings and trading pauses do not stop minting.
+    env.put_zone(0, paused=READINGS_AND_TRADING)
+    env.settle(meter.address, meter.owner)
+    assert market.balance() == 700 * BASE_UNITS_PER_WH
+
+
+def test_minting_is_refused_while_paused_market_wide(market: Market) -> None:
+    env = market.env
+    meter = market.meter(produced_wh=700)
+    env.put_registry_config(paused=MINTING)
+    assert market.fail(market.settle_ix(meter)) == registry_code("MintingPaused")
+    env.put_registry_config()
+    env.settle(meter.address, meter.owner)
+    assert market.balance() == 700 * BASE_UNITS_PER_WH
+
+
+def test_the_zone_passed_through_must_be_the_meters(market: Market) -> None:
+    """energy_token passes the zone through; the registry binds it to the meter (a paused meter's zone
+    cannot be swapped for an open one)."""
+    env = market.env
+    env.put_zone(0, paused=MINTING)
+    open_zone = env.put_zone(5)
+    meter = market.meter(produced_wh=700)
+    index = account_index("settle_and_mint", "zone")
+    assert market.fail(with_account(market.settle_ix(meter), index, open_zone)) == registry_code(
+        "ZoneMismatch"
+    )
+    user = env.client.registry_user_pda(market.owner.pubkey()).address
+    assert market.fail(with_account(market.settle_ix(meter), index, user)) == code("InvalidAccountData")
+
+
 # -- the owner's standing -----------------------------------------------------------------------------
 
 

@@ -167,3 +167,173 @@ pub fn split<const N: usize>(
     let head: &mut [AccountView; N] = head.try_into().map_err(|_| KitError::NotEnoughAccounts)?;
     Ok((head, rest))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use solgrid_program_kit::{pod, testing::FakeAccount};
+    use std::vec::Vec;
+
+    const PROGRAM: Address = Address::new_from_array([9; 32]);
+    const GOVERNANCE: Address = Address::new_from_array([4; 32]);
+
+    /// A Config (zeroed, then `setup`) in a byte buffer.
+    fn config(setup: impl FnOnce(&mut Config)) -> Vec<u8> {
+        let mut bytes = std::vec![0u8; core::mem::size_of::<Config>()];
+        setup(pod::from_bytes_mut::<Config>(&mut bytes).unwrap());
+        bytes
+    }
+
+    fn regulators(config: &mut Config, count: u8, threshold: u8) {
+        for i in 0..count as usize {
+            config.regulators[i] = Address::new_from_array([10 + i as u8; 32]);
+        }
+        config.regulator_count = count;
+        config.regulator_threshold = threshold;
+    }
+
+    fn governed(config: &mut Config) {
+        regulators(config, 3, 2);
+        let (_, g) = Address::find_program_address(&[GOVERNANCE_SEED], &GOVERNANCE);
+        let (_, c) = Address::find_program_address(&[CERTIFICATES_SEED], &GOVERNANCE);
+        config.governance_program = GOVERNANCE;
+        config.governance_bump = g;
+        config.certificates_bump = c;
+    }
+
+    fn signer(address: Address, signs: bool) -> FakeAccount {
+        let mut account = FakeAccount::new(address.to_bytes(), PROGRAM, 0);
+        account.signer = signs;
+        account
+    }
+
+    fn regulator(i: u8) -> FakeAccount {
+        signer(Address::new_from_array([10 + i; 32]), true)
+    }
+
+    fn pda(seed: &[u8]) -> Address {
+        Address::find_program_address(&[seed], &GOVERNANCE).0
+    }
+
+    #[test]
+    fn without_governance_the_quorum_cosigns() {
+        let bytes = config(|c| regulators(c, 3, 2));
+        let c = pod::from_bytes::<Config>(&bytes).unwrap();
+        assert!(!governance_set(c));
+        assert_eq!(governance_authority(c), None);
+        assert_eq!(certificates_authority(c), None);
+        let (mut a, mut b) = (regulator(0), regulator(2));
+        assert_eq!(threshold(c, &[a.view(), b.view()]), Ok(()));
+        assert_eq!(
+            threshold(c, &[a.view(), a.view()]),
+            Err(RegistryError::RegulatorThresholdNotMet.into())
+        );
+        // Nothing signs as a governance PDA while none is set, not even the PDA a program would have.
+        let mut g = signer(pda(GOVERNANCE_SEED), true);
+        assert!(!is_governance_signer(c, &g.view()));
+        assert_eq!(
+            threshold(c, &[g.view(), a.view()]),
+            Err(RegistryError::RegulatorThresholdNotMet.into())
+        );
+        let empty = config(|_| {});
+        assert_eq!(
+            threshold(pod::from_bytes::<Config>(&empty).unwrap(), &[]),
+            Err(RegistryError::NoRegulators.into())
+        );
+    }
+
+    #[test]
+    fn with_governance_only_its_pda_is_privileged() {
+        let bytes = config(governed);
+        let c = pod::from_bytes::<Config>(&bytes).unwrap();
+        assert!(governance_set(c));
+        assert_eq!(governance_authority(c), Some(pda(GOVERNANCE_SEED)));
+        assert_eq!(certificates_authority(c), Some(pda(CERTIFICATES_SEED)));
+        let mut g = signer(pda(GOVERNANCE_SEED), true);
+        assert_eq!(threshold(c, &[g.view()]), Ok(()));
+        // Among other accounts, in any position.
+        let mut stranger = signer(Address::new_from_array([1; 32]), true);
+        assert_eq!(threshold(c, &[stranger.view(), g.view()]), Ok(()));
+        // Every regulator co-signing is refused.
+        let (mut a, mut b, mut d) = (regulator(0), regulator(1), regulator(2));
+        assert_eq!(
+            threshold(c, &[a.view(), b.view(), d.view()]),
+            Err(RegistryError::NotGovernance.into())
+        );
+        // The PDA's address without its signature; the certificates PDA; no cosigner at all.
+        let mut unsigned = signer(pda(GOVERNANCE_SEED), false);
+        assert_eq!(
+            threshold(c, &[unsigned.view()]),
+            Err(RegistryError::NotGovernance.into())
+        );
+        let mut certificates = signer(pda(CERTIFICATES_SEED), true);
+        assert_eq!(
+            threshold(c, &[certificates.view()]),
+            Err(RegistryError::NotGovernance.into())
+        );
+        assert_eq!(threshold(c, &[]), Err(RegistryError::NotGovernance.into()));
+        assert_eq!(governance_among(c, &[g.view()]), Ok(()));
+    }
+
+    #[test]
+    fn governance_counts_even_without_regulators() {
+        // Governance set and the regulator set emptied: the PDA still acts (it can appoint regulators).
+        let bytes = config(|c| {
+            governed(c);
+            regulators(c, 0, 0);
+        });
+        let c = pod::from_bytes::<Config>(&bytes).unwrap();
+        let mut g = signer(pda(GOVERNANCE_SEED), true);
+        assert_eq!(threshold(c, &[g.view()]), Ok(()));
+    }
+
+    #[test]
+    fn pauses_take_one_regulator_or_the_governance_pda() {
+        let plain = config(|c| regulators(c, 3, 2));
+        let with_governance = config(governed);
+        let (plain, with_governance) = (
+            pod::from_bytes::<Config>(&plain).unwrap(),
+            pod::from_bytes::<Config>(&with_governance).unwrap(),
+        );
+        for c in [plain, with_governance] {
+            let mut r = regulator(1);
+            assert_eq!(regulator_or_governance(c, &r.view()), Ok(()));
+            let mut unsigned = signer(Address::new_from_array([11; 32]), false);
+            assert_eq!(
+                regulator_or_governance(c, &unsigned.view()),
+                Err(KitError::MissingSigner.into())
+            );
+            let mut stranger = signer(Address::new_from_array([1; 32]), true);
+            assert_eq!(
+                regulator_or_governance(c, &stranger.view()),
+                Err(RegistryError::NotRegulator.into())
+            );
+        }
+        let mut g = signer(pda(GOVERNANCE_SEED), true);
+        assert_eq!(regulator_or_governance(with_governance, &g.view()), Ok(()));
+        assert_eq!(
+            regulator_or_governance(plain, &g.view()),
+            Err(RegistryError::NotRegulator.into())
+        );
+        let mut certificates = signer(pda(CERTIFICATES_SEED), true);
+        assert_eq!(
+            regulator_or_governance(with_governance, &certificates.view()),
+            Err(RegistryError::NotRegulator.into())
+        );
+    }
+
+    #[test]
+    fn the_stored_bumps_name_the_pdas() {
+        // A bump that is not the stored one derives another address: the gate compares addresses.
+        let bytes = config(|c| {
+            governed(c);
+            c.governance_bump = c.governance_bump.wrapping_sub(1);
+        });
+        let c = pod::from_bytes::<Config>(&bytes).unwrap();
+        let mut g = signer(pda(GOVERNANCE_SEED), true);
+        assert_eq!(
+            threshold(c, &[g.view()]),
+            Err(RegistryError::NotGovernance.into())
+        );
+    }
+}

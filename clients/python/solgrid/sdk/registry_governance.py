@@ -146,7 +146,7 @@ def governance_event(name: str, d: Any) -> GovernanceEvent | None:
     if name == "EmissionFactorSet":
         return EmissionFactorSet(d.zone, d.zone_id, d.old_factor, d.emission_factor)
     if name == "MeterCertified":
-        return MeterCertified(d.meter, getattr(d, "from"), d.to, d.volume_wh)
+        return MeterCertified(d.meter, d.from_, d.to, d.volume_wh)  # anchorpy renames `from`
     return None
 
 
