@@ -11,12 +11,12 @@ the reserved governance id (``keys/governance-keypair.json``)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pytest
-from registry_harness import REPO, ZONE_ID
+from pda_signing import governance_program_id
+from registry_harness import ZONE_ID
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -26,9 +26,7 @@ from solgrid.sdk.pda import find_pda
 from solgrid.sdk.registry_governance import governance_pdas
 from solgrid.sdk.trading import MarketStatus
 
-GOVERNANCE_PROGRAM = Keypair.from_bytes(
-    bytes(json.loads((REPO / "keys" / "governance-keypair.json").read_text()))
-).pubkey()
+GOVERNANCE_PROGRAM = governance_program_id()
 
 
 @dataclass

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-import pytest
 from instruction_edits import with_account
+from pda_signing import fail_with_pdas, send_with_pdas
 from registry_harness import REPO, ZONE_ID, RegistryEnv
 from solders.account import Account
 from solders.compute_budget import set_compute_unit_limit
@@ -25,16 +25,12 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey
-from solders.signature import Signature
-from solders.transaction import VersionedTransaction
-from solders.transaction_metadata import FailedTransactionMetadata
-from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
 from spl.token.constants import TOKEN_PROGRAM_ID
 from spl.token.instructions import (
     get_associated_token_address,
 )
 
-from solgrid.localnet.svm import MAX_COMPUTE_UNITS, Sent, TransactionFailed, send
+from solgrid.localnet.svm import MAX_COMPUTE_UNITS, Sent, send
 from solgrid.localnet.tokens import parse_token_account
 from solgrid.sdk.idl import load_idl_json
 from solgrid.sdk.mints import create_mint_instructions, mint_to_owner_instructions
@@ -132,35 +128,18 @@ class TradingEnv:
     def send_signed_by_pda(
         self, instructions: Sequence[Instruction], signers: Sequence[Keypair] = ()
     ) -> KeyedSent:
-        """Sends ``instructions``, whose metas may mark PDAs as signers, paid by the harness payer: the
-        keypairs sign, each PDA gets a placeholder signature. Only a VM that skips signature checks
-        (``new_svm(sigverify=False)``) runs it; there the programs see each PDA as a signer exactly as
-        when its program signs for it through ``invoke_signed`` (the governance program executing a
-        proposal). Raises ``TransactionFailed`` on failure."""
+        """Sends ``instructions``, whose metas may mark PDAs as signers (``pda_signing.send_with_pdas``:
+        only in a VM that skips signature checks, where the program sees each PDA as a signer exactly as
+        when its own program signs for it through ``invoke_signed``)."""
+        sent = send_with_pdas(self.registry, instructions, signers)
         ixs = [set_compute_unit_limit(MAX_COMPUTE_UNITS), *instructions]
-        msg = Message.new_with_blockhash(ixs, self.payer.pubkey(), self.svm.latest_blockhash())
-        keypairs = {k.pubkey(): k for k in [self.payer, *signers]}
-        required = msg.account_keys[: msg.header.num_required_signatures]
-        signatures = [
-            keypairs[key].sign_message(bytes(msg)) if key in keypairs else Signature.default()
-            for key in required
-        ]
-        result = self.svm.send_transaction(VersionedTransaction.populate(msg, signatures))
-        self.svm.expire_blockhash()
-        if isinstance(result, FailedTransactionMetadata):
-            raise TransactionFailed(result)
-        return KeyedSent(result, list(msg.account_keys))
+        keys = list(Message.new_with_blockhash(ixs, self.payer.pubkey(), Hash.default()).account_keys)
+        return KeyedSent(sent.meta, keys)
 
     def fail_signed_by_pda(self, instructions: Sequence[Instruction], signers: Sequence[Keypair] = ()) -> int:
         """As :meth:`send_signed_by_pda` for a transaction that must fail in its last instruction with a
         custom error; returns it."""
-        with pytest.raises(TransactionFailed) as failed:
-            self.send_signed_by_pda(instructions, signers)
-        err = failed.value.err
-        assert isinstance(err, TransactionErrorInstructionError), failed.value
-        assert err.index == len(instructions), failed.value  # after the compute-budget instruction
-        assert isinstance(err.err, InstructionErrorCustom), failed.value
-        return err.err.code
+        return fail_with_pdas(self.registry, instructions, signers)
 
     def record(self, name: str, sent: S) -> S:
         self.cu.setdefault(name, []).append(sent.program_cu(self.client.program_id))
