@@ -50,7 +50,7 @@ def test_setup_shows_in_status_and_the_old_ways_are_refused(gov: Gov) -> None:
     # Co-signing regulators no longer suffice: the CLI says what to do instead, before sending.
     key2 = str(r2.path)
     update = gov.run(r0, "market", "update", str(ZONE_ID), "--taker-fee-bps", "30", "--cosigner", key2)
-    one_line_error(update, 1, "the registry is governed by proposals: privileged actions go through")
+    one_line_error(update, 1, "the registry hands privileged actions to the governance program")
     zone = gov.run(r0, "regulator", "create-zone", "9", "--name", "x", "--max-capacity-kw", "1")
     one_line_error(zone, 1, "`solgrid gov propose ...`")
     again = gov.ok(r0, "gov", "init")
