@@ -89,6 +89,12 @@ def test_certificate_lifecycle_and_its_errors(gov: Gov) -> None:
         None,
         None,
     )
+    history = gov.ok(alice, "history", "-n", "1")["transactions"]
+    assert [(e["program"], e["name"]) for e in history[0]["events"]] == [
+        ("registry", "MeterCertified"),
+        ("governance", "CertificateRequested"),
+    ]
+    assert history[0]["events"][1]["fields"]["volume_wh"] == 2000
     shown = gov.ok(carol, "meter", "show", "SOLAR-A")
     assert requested["generation_end"] is not None and shown["certified_wh"] == 2000
     again = gov.run(alice, "cert", "request", "SOLAR-A")

@@ -34,9 +34,11 @@ from solgrid.sdk.certificates.accounts import Certificate, CertificateStatus, de
 from solgrid.sdk.certificates.certifiable import Certifiable, certifiable
 from solgrid.sdk.certificates.events import CertificateEvent, decode_event
 from solgrid.sdk.governance.client import PROGRAM_NAME, GovernanceClient, text_arg
+from solgrid.sdk.governance.events import GovernanceEvent
+from solgrid.sdk.governance.events import decode_event as decode_governance_event
+from solgrid.sdk.idl import account_field_offset
 from solgrid.sdk.pda import Pda, find_pda
 from solgrid.sdk.registry import Meter, RegistryClient
-from solgrid.sdk.wallet import account_field_offset
 
 CERTIFICATE_SEED = b"certificate"
 
@@ -237,3 +239,13 @@ class CertificatesClient:
         """The certificate events in a transaction's log messages, in order."""
         decoded = (decode_event(event.name, event.data) for event in self.coder.events(logs))
         return [event for event in decoded if event is not None]
+
+    def program_events(self, logs: Sequence[str]) -> list[GovernanceEvent | CertificateEvent]:
+        """Every event of the governance program in a transaction's log messages, in order: its
+        configuration and proposal events as well as its certificate events."""
+        found: list[GovernanceEvent | CertificateEvent] = []
+        for event in self.coder.events(logs):
+            decoded = decode_event(event.name, event.data) or decode_governance_event(event.name, event.data)
+            if decoded is not None:
+                found.append(decoded)
+        return found

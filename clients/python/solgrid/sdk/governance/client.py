@@ -43,9 +43,8 @@ from solgrid.sdk.governance.accounts import (
     decode_proposal,
 )
 from solgrid.sdk.governance.events import GovernanceEvent, decode_event
-from solgrid.sdk.idl import load_idl
+from solgrid.sdk.idl import account_field_offset, load_idl
 from solgrid.sdk.pda import Pda, find_pda
-from solgrid.sdk.wallet import account_field_offset
 
 PROGRAM_NAME = "governance"
 CONFIG_SEED = b"config"
