@@ -15,8 +15,9 @@ from wallet_support import invoke, one_line_error, run_subprocess, stub_endpoint
 from solgrid.cli.common import format_grid, format_sol
 from solgrid.cli.main import COMMANDS, _fail, cli, load_all_commands
 from solgrid.sdk.energy_token import DECIMALS, EnergyTokenClient
+from solgrid.sdk.idl import account_field_offset
 from solgrid.sdk.registry import EnergySource, RegistryClient
-from solgrid.sdk.wallet import account_field_offset, grid_transfer, merge_newest_first, plain
+from solgrid.sdk.wallet import grid_transfer, merge_newest_first, plain
 
 
 def test_every_listed_command_is_registered() -> None:
