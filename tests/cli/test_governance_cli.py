@@ -10,6 +10,7 @@ import asyncio
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_docs import documented_json_keys
@@ -17,7 +18,7 @@ from governance_support import ZONE_ID, Gov, governed_node, set_up
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
-from wallet_support import advance_clock, one_line_error, run_subprocess
+from wallet_support import advance_clock, invoke, one_line_error, run_subprocess
 
 from solgrid.sdk.governance import GovernanceClient, ProposalStatus
 from solgrid.sdk.registry import RegistryClient
@@ -291,3 +292,37 @@ def test_the_sdk_reads_proposals_over_rpc(gov: Gov) -> None:
             assert await client.fetch_proposal(rpc, config.proposal_count + 5) is None
 
     asyncio.run(read())
+
+
+def test_before_governance_a_quorum_cosigns_the_resume(
+    fresh_rpc_url: str, upgrade_authority: Keypair, tmp_path: Path
+) -> None:
+    """On a node whose registry names no governance program yet (one regulator, threshold 1), ``gov
+    resume`` is co-signed at once instead of proposed, and ``gov`` commands that need the governance
+    program say how to set it up."""
+    key = tmp_path / "operator.json"
+    key.write_text(json.dumps(list(bytes(upgrade_authority))))
+    common = ["--url", fresh_rpc_url, "-k", str(key)]
+
+    def ok(*args: str) -> Any:
+        result = invoke(*args, *common, "--json")
+        assert result.exit_code == 0, (args, result.stderr)
+        return json.loads(result.stdout)
+
+    one_line_error(invoke("gov", "pause", *common), 1, "the SolGrid registry is not initialized")
+    ok("regulator", "init")
+    one_line_error(invoke("gov", "list", *common), 1, "governance is not initialized on")
+    one_line_error(
+        invoke("gov", "propose", "set-emission-factor", "--zone", "1", "--g-per-kwh", "5", *common),
+        1,
+        "governance is not initialized on",
+    )
+    assert ok("gov", "pause")["paused"] == ["READINGS", "MINTING", "TRADING"]
+    resumed = ok("gov", "resume", "--minting", "--readings")
+    assert (resumed["proposal"], resumed["flags"], resumed["paused"]) == (
+        None,
+        ["READINGS", "MINTING"],
+        ["TRADING"],
+    )
+    status = ok("gov", "status")
+    assert (status["initialized"], status["governed"], status["paused"]) == (False, False, ["TRADING"])
