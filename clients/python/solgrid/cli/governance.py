@@ -231,6 +231,10 @@ class TimeType(click.ParamType[int]):
 TIME = TimeType()
 
 
+proposal_argument = click.argument("proposal_id", metavar="PROPOSAL", type=click.IntRange(0, 2**64 - 1))
+"""``PROPOSAL``: a proposal's id."""
+
+
 def pause_flag_options(f: Callable[..., T]) -> Callable[..., T]:
     """``--zone``, ``--readings``, ``--minting``, ``--trading`` (none of the three: all of them); the
     command receives ``flags: int`` and ``zone_id: int | None``."""
