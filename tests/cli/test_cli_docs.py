@@ -18,6 +18,8 @@ FULLY_DOCUMENTED_MODULES = {
     "solgrid.cli.reading_cmd",
     "solgrid.cli.settle_cmd",
     "solgrid.cli.regulator_cmd",
+    "solgrid.cli.gov_cmd",
+    "solgrid.cli.cert_cmd",
     "solgrid.cli.trading_cmd",
     "solgrid.cli.market_cmd",
     "solgrid.cli.order_cmd",
@@ -52,7 +54,7 @@ def test_fully_documented_commands_name_every_argument_and_option() -> None:
                     assert f"`{flag}" in text or f" {flag}" in text, (path, flag)
         assert "```sh\nsolgrid " + path.removeprefix("solgrid ") in text, (path, "no example")
         checked += 1
-    assert checked == 39
+    assert checked == 73
 
 
 def test_every_wallet_command_documents_its_json() -> None:

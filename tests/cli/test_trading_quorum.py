@@ -125,3 +125,20 @@ def test_market_actions_need_the_quorum(
         20,
         50,
     )
+
+    # Once the registry hands privileged actions to a governance program, co-signing no longer suffices.
+    governance = Keypair().pubkey()
+
+    async def hand_over() -> None:
+        registry = RegistryClient()
+        me = upgrade_authority.pubkey()
+        ix = registry.set_governance(governance_program=governance, cosigners=[me, second.pubkey()])
+        async with AsyncClient(fresh_rpc_url, commitment=Confirmed) as rpc:
+            await send_and_confirm(rpc, [ix], upgrade_authority, [second], coders=[registry.coder])
+
+    asyncio.run(hand_over())
+    one_line_error(
+        invoke("market", "update", str(ZONE), "--maker-fee-bps", "6", "--cosigner", str(second_key), *common),
+        1,
+        f"the registry hands privileged actions to the governance program {governance}",
+    )

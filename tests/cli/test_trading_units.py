@@ -22,10 +22,10 @@ from solgrid.cli.trading_units import (
     parse_price,
     parse_time,
 )
+from solgrid.sdk.idl import account_field_offset
 from solgrid.sdk.trading.funding import Asset
 from solgrid.sdk.trading.market import ZONE_ID_OFFSET, MarketHeader
 from solgrid.sdk.trading.units import MarketStatus, units_to_atoms
-from solgrid.sdk.wallet import account_field_offset
 
 KEY = Pubkey.default()
 HEADER = MarketHeader(

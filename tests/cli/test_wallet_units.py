@@ -15,8 +15,9 @@ from wallet_support import invoke, one_line_error, run_subprocess, stub_endpoint
 from solgrid.cli.common import format_grid, format_sol
 from solgrid.cli.main import COMMANDS, _fail, cli, load_all_commands
 from solgrid.sdk.energy_token import DECIMALS, EnergyTokenClient
+from solgrid.sdk.idl import account_field_offset
 from solgrid.sdk.registry import EnergySource, RegistryClient
-from solgrid.sdk.wallet import account_field_offset, grid_transfer, merge_newest_first, plain
+from solgrid.sdk.wallet import grid_transfer, merge_newest_first, plain
 
 
 def test_every_listed_command_is_registered() -> None:
@@ -131,6 +132,8 @@ WALLET_MODULES = {
     "solgrid.cli.reading_cmd",
     "solgrid.cli.settle_cmd",
     "solgrid.cli.regulator_cmd",
+    "solgrid.cli.gov_cmd",
+    "solgrid.cli.cert_cmd",
 }
 
 
@@ -151,7 +154,7 @@ def wallet_leaf_commands() -> list[tuple[str, click.Command]]:
 
 def test_every_wallet_command_has_json_and_chain_commands_take_cluster_options() -> None:
     leaves = wallet_leaf_commands()
-    assert len(leaves) == 20
+    assert len(leaves) == 54
     for path, command in leaves:
         flags = {opt for param in command.params for opt in param.opts}
         assert "--json" in flags, path

@@ -68,9 +68,16 @@ def end(number: int) -> int:
 
 
 def plan(
-    state: MarketState, epochs: list[AuctionEpoch], now: int, zone: ZoneStatus | None = ZoneStatus.ACTIVE
+    state: MarketState,
+    epochs: list[AuctionEpoch],
+    now: int,
+    zone: ZoneStatus | None = ZoneStatus.ACTIVE,
+    *,
+    trading_paused: bool = False,
 ):
-    return next_step(CLIENT, state, zone, epochs, now, PAYER, chunk=CHUNK, prune_max=80)
+    return next_step(
+        CLIENT, state, zone, epochs, now, PAYER, chunk=CHUNK, prune_max=80, trading_paused=trading_paused
+    )
 
 
 def args(ix: Instruction, name: str, layout: str) -> tuple[int, ...]:
@@ -100,8 +107,9 @@ def test_an_ended_epoch_is_cleared_at_its_end_then_settled_from_zero() -> None:
     assert step is not None and (step.kind, step.epoch, step.cursor) == ("clear", E, 0)
     clear = the_trading_instruction(step.instructions)
     assert args(clear, "clear_epoch", "<Q") == (E,)
-    assert clear.accounts[3].pubkey == CLIENT.epoch_pda(MARKET, E % 2).address  # epoch_account
-    assert clear.accounts[4].pubkey == CLIENT.epoch_pda(MARKET, (E + 1) % 2).address  # the other one
+    assert clear.accounts[1].pubkey == CLIENT.registry_config()  # registry_config (its pause flags)
+    assert clear.accounts[4].pubkey == CLIENT.epoch_pda(MARKET, E % 2).address  # epoch_account
+    assert clear.accounts[5].pubkey == CLIENT.epoch_pda(MARKET, (E + 1) % 2).address  # the other one
     assert backlog(ended, end(E) + 30) == Backlog(epochs=1, orders=40, oldest_end=end(E))
     assert backlog(ended, end(E) + 30).age(end(E) + 30) == 30
 
@@ -164,6 +172,16 @@ def test_a_paused_market_or_halted_zone_is_not_cleared_but_a_fixed_price_is_sett
     ]
     step = plan(market(status=MarketStatus.PAUSED), both, end(E + 1))
     assert step is not None and (step.kind, step.epoch) == ("settle", E)
+
+
+def test_an_ended_auction_waits_while_the_registry_pauses_trading_but_a_fixed_price_settles() -> None:
+    ended = [epoch(E, EpochState.COLLECTING, orders=4)]
+    assert plan(market(), ended, end(E), trading_paused=True) is None
+    step = plan(market(), ended, end(E), trading_paused=False)
+    assert step is not None and step.kind == "clear"
+    fixed = [epoch(E, EpochState.PRICE_FIXED, orders=4, cursor=2)]
+    step = plan(market(), fixed, end(E), trading_paused=True)
+    assert step is not None and (step.kind, step.cursor) == ("settle", 2)
 
 
 def test_the_chunk_size_is_the_configured_one() -> None:

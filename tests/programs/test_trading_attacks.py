@@ -26,9 +26,10 @@ from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from spl.token.constants import TOKEN_PROGRAM_ID
-from trading_harness import PAUSE_TRADING, KeyedSent, Trader, TradingEnv, code, replace_account
+from trading_harness import KeyedSent, Trader, TradingEnv, code, replace_account
 
 from solgrid.sdk.registry import UserRole, ZoneStatus
+from solgrid.sdk.registry_governance import PauseFlag
 from solgrid.sdk.trading import MarketStatus, RestingOrder, Side
 from solgrid.sdk.trading.events import EVENT_IX_TAG_LE
 from solgrid.sdk.trading.units import MAX_PRICE_TICKS
@@ -512,7 +513,7 @@ def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
 
 @attack("place while governance paused trading in the zone", "TradingPaused")
 def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
-    s.env.pause(PAUSE_TRADING)
+    s.env.pause(PauseFlag.TRADING)
     return [s.place()], [s.attacker.wallet]
 
 
@@ -524,7 +525,7 @@ def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
     before = s.env.registry.data(s.env.client.registry_config())
     fake = Keypair().pubkey()
     s.env.forge(fake, before, Keypair().pubkey())
-    s.env.pause(PAUSE_TRADING, None)
+    s.env.pause(PauseFlag.TRADING, None)
     return [replace_account(s.place(), "registry_config", fake)], [s.attacker.wallet]
 
 

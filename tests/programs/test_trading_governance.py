@@ -11,23 +11,22 @@ the reserved governance id (``keys/governance-keypair.json``)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pytest
-from registry_harness import REPO, ZONE_ID
+from pda_signing import governance_program_id
+from registry_harness import ZONE_ID
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from trading_harness import TradingEnv, code
 
 from solgrid.sdk.pda import find_pda
+from solgrid.sdk.registry_governance import governance_pdas
 from solgrid.sdk.trading import MarketStatus
 
-GOVERNANCE_PROGRAM = Keypair.from_bytes(
-    bytes(json.loads((REPO / "keys" / "governance-keypair.json").read_text()))
-).pubkey()
+GOVERNANCE_PROGRAM = governance_program_id()
 
 
 @dataclass
@@ -45,19 +44,9 @@ class Governed:
         return self.env.update_market_ix(self.market, cosigners=cosigners, **changes)  # type: ignore[arg-type]
 
 
-def set_governance_ix(env: TradingEnv, program: Pubkey, cosigners: Sequence[Pubkey]) -> Instruction:
-    """The registry's ``set_governance`` (zero ``program`` clears it, with zero bumps)."""
-    if program == Pubkey.default():
-        bumps = (0, 0)
-    else:
-        bumps = (find_pda([b"governance"], program).bump, find_pda([b"certificates"], program).bump)
-    ix = env.registry.client.coder.instruction(
-        "set_governance",
-        {"program": program, "governance_bump": bumps[0], "certificates_bump": bumps[1]},
-        {"config": env.client.registry_config()},
-    )
-    metas = [*ix.accounts, *(AccountMeta(c, is_signer=True, is_writable=False) for c in cosigners)]
-    return Instruction(ix.program_id, ix.data, metas)
+def set_governance_ix(env: TradingEnv, program: Pubkey | None, cosigners: Sequence[Pubkey]) -> Instruction:
+    """The registry's ``set_governance`` (None clears it)."""
+    return env.registry.client.set_governance(governance_program=program, cosigners=cosigners)
 
 
 @pytest.fixture
@@ -68,15 +57,14 @@ def governed(trading_unverified: TradingEnv) -> Governed:
     quorum = env.registry.quorum()
     cosigners = [env.payer.pubkey(), *(r.pubkey() for r in quorum)]
     env.send([set_governance_ix(env, GOVERNANCE_PROGRAM, cosigners)], quorum)
-    raw = env.registry.data(env.client.registry_config())
-    assert env.registry.client.coder.decode_account("Config", raw).governance_program == GOVERNANCE_PROGRAM
-    return Governed(env, market, find_pda([b"governance"], GOVERNANCE_PROGRAM).address)
+    assert env.registry.config().governance_program == GOVERNANCE_PROGRAM
+    return Governed(env, market, governance_pdas(GOVERNANCE_PROGRAM).governance.address)
 
 
 def test_before_governance_a_quorum_signs_and_the_pda_alone_does_not(trading_unverified: TradingEnv) -> None:
     env = trading_unverified
     market = env.create_market()
-    authority = find_pda([b"governance"], GOVERNANCE_PROGRAM).address
+    authority = governance_pdas(GOVERNANCE_PROGRAM).governance.address
     ix = env.update_market_ix(market, taker_fee_bps=30, cosigners=[authority])
     assert env.fail_signed_by_pda([ix]) == code("RegulatorThresholdNotMet")
     env.update_market(market, taker_fee_bps=30)
@@ -127,7 +115,7 @@ def test_the_governance_pda_performs_every_privileged_action(governed: Governed)
 
 def test_when_governance_hands_back_a_quorum_signs_again(governed: Governed) -> None:
     g, env = governed, governed.env
-    env.send_signed_by_pda([set_governance_ix(env, Pubkey.default(), [g.authority])])
+    env.send_signed_by_pda([set_governance_ix(env, None, [g.authority])])
     assert env.fail_signed_by_pda([g.update_ix([g.authority], taker_fee_bps=30)]) == code(
         "RegulatorThresholdNotMet"
     )

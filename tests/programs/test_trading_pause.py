@@ -16,13 +16,15 @@ from auction_harness import PeriodicMarket, Placed
 from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
-from trading_harness import PAUSE_TRADING, Trader, TradingEnv, code, replace_account
+from trading_harness import Trader, TradingEnv, code, replace_account
 
+from solgrid.sdk.registry_governance import PauseFlag
 from solgrid.sdk.trading import OrderState, Side
 
 GRID = 10**9
 BPL = 10**6
-READINGS, MINTING = 1, 2
+PAUSE_TRADING = PauseFlag.TRADING
+READINGS, MINTING = PauseFlag.READINGS, PauseFlag.MINTING
 E0 = 2_000_000
 """An even epoch: slot 0."""
 

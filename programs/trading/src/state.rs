@@ -182,7 +182,7 @@ fn epoch_body(data: &[u8]) -> Result<usize, ProgramError> {
 /// The header records `market` and `slot` (else `WrongEpochAccount`).
 #[inline(always)]
 fn epoch_binding(header: &EpochHeader, market: &Address, slot: u8) -> Result<(), ProgramError> {
-    if header.market != *market.as_array() || header.slot != slot {
+    if !address_eq(as_address(&header.market), market) || header.slot != slot {
         return Err(TradingError::WrongEpochAccount.into());
     }
     Ok(())
@@ -203,7 +203,7 @@ pub unsafe fn load_epoch<'a>(
     slot: u8,
 ) -> Result<Epoch<'a>, ProgramError> {
     checks::writable(account)?;
-    if !account.owned_by(program_id) {
+    if !address_eq(account.owner(), program_id) {
         return Err(TradingError::WrongEpochAccount.into());
     }
     let data = account.borrow_unchecked_mut();
@@ -224,7 +224,7 @@ pub unsafe fn epoch_header<'a>(
     market: &Address,
     slot: u8,
 ) -> Result<&'a EpochHeader, ProgramError> {
-    if !account.owned_by(program_id) {
+    if !address_eq(account.owner(), program_id) {
         return Err(TradingError::WrongEpochAccount.into());
     }
     let data = account.borrow_unchecked();
@@ -418,7 +418,7 @@ pub unsafe fn registry_view<'a, T: AccountLayout>(
     registry_program: &Address,
     error: TradingError,
 ) -> Result<&'a T, ProgramError> {
-    if !account.owned_by(registry_program) {
+    if !address_eq(account.owner(), registry_program) {
         return Err(error.into());
     }
     account::load::<T>(account.borrow_unchecked()).map_err(|_| error.into())
@@ -472,11 +472,21 @@ pub unsafe fn market_zone<'a>(
     header: &MarketHeader,
     zone: &'a AccountView,
 ) -> Result<&'a RegistryZone, ProgramError> {
-    if zone.address().as_array() != &header.zone {
+    if !address_eq(zone.address(), as_address(&header.zone)) {
         return Err(TradingError::InvalidZone.into());
     }
-    let registry_program = Address::new_from_array(header.registry_program);
-    registry_view::<RegistryZone>(zone, &registry_program, TradingError::InvalidZone)
+    registry_view::<RegistryZone>(
+        zone,
+        as_address(&header.registry_program),
+        TradingError::InvalidZone,
+    )
+}
+
+/// A key stored in the market header, viewed as an `Address` (same bytes, alignment 1).
+#[inline(always)]
+pub fn as_address(key: &[u8; 32]) -> &Address {
+    // SAFETY: `Address` is a transparent wrapper of `[u8; 32]`.
+    unsafe { &*(key as *const [u8; 32] as *const Address) }
 }
 
 /// Whether trading is paused in the market's zone (the TRADING flag of the registry's Config or of
@@ -492,8 +502,7 @@ pub unsafe fn trading_pause<'a>(
     zone: &'a AccountView,
 ) -> Result<(bool, &'a RegistryZone), ProgramError> {
     let zone_view = market_zone(header, zone)?;
-    let registry_program = Address::new_from_array(header.registry_program);
-    let config = self::registry_config(registry_config, &registry_program)?;
+    let config = self::registry_config(registry_config, as_address(&header.registry_program))?;
     Ok((trading_paused(config, zone_view), zone_view))
 }
 
@@ -626,11 +635,17 @@ pub unsafe fn token_account_of<'a>(
     account: &'a AccountView,
     mint: &Address,
 ) -> Result<&'a [u8; 32], ProgramError> {
-    if !account.owned_by(&TOKEN_PROGRAM_ID) {
+    if !address_eq(account.owner(), &TOKEN_PROGRAM_ID) {
         return Err(TradingError::WrongTokenMint.into());
     }
     let data = account.borrow_unchecked();
-    if data.len() != TOKEN_ACCOUNT_LEN || data[..TOKEN_ACCOUNT_OWNER_OFFSET] != *mint.as_array() {
+    if data.len() != TOKEN_ACCOUNT_LEN {
+        return Err(TradingError::WrongTokenMint.into());
+    }
+    let token_mint: &[u8; 32] = data[..TOKEN_ACCOUNT_OWNER_OFFSET]
+        .try_into()
+        .expect("32 bytes");
+    if !address_eq(as_address(token_mint), mint) {
         return Err(TradingError::WrongTokenMint.into());
     }
     let owner = &data[TOKEN_ACCOUNT_OWNER_OFFSET..TOKEN_ACCOUNT_OWNER_OFFSET + 32];
@@ -643,7 +658,7 @@ pub unsafe fn token_account_of<'a>(
 /// No mutable borrow of `account`'s data exists during the call.
 #[inline(always)]
 pub unsafe fn mint_decimals(account: &AccountView) -> Option<u8> {
-    if !account.owned_by(&TOKEN_PROGRAM_ID) {
+    if !address_eq(account.owner(), &TOKEN_PROGRAM_ID) {
         return None;
     }
     let data = account.borrow_unchecked();

@@ -18,7 +18,15 @@ from solders.keypair import Keypair
 from solgrid.cli.auctions import epoch_status, epochs_of
 from solgrid.cli.chain import send
 from solgrid.cli.common import Settings, status
-from solgrid.cli.markets import announce_funding, check_funds, landed_event, require_seat, require_verified
+from solgrid.cli.markets import (
+    announce_funding,
+    check_funds,
+    landed_event,
+    require_seat,
+    require_trading_open,
+    require_verified,
+    trading_paused,
+)
 from solgrid.cli.trading_units import (
     SIDE_NAMES,
     format_amount,
@@ -89,6 +97,7 @@ async def place_in_auction(
                 f"{h.zone_id}`)"
             )
     await require_verified(rpc, registry, wallet.pubkey())
+    await require_trading_open(rpc, registry, h.zone_id)
     plan, shortfall = plan_auction_order(
         client, market, wallet.pubkey(), spec, deposit_shortfall=not no_deposit
     )
@@ -188,11 +197,18 @@ def auction_order(epochs: list[AuctionEpoch], order_id: int) -> tuple[AuctionEpo
     return None
 
 
-def cancellable(market: MarketState, account: AuctionEpoch, order: AuctionOrder, now: int) -> None:
+def cancellable(
+    market: MarketState, account: AuctionEpoch, order: AuctionOrder, now: int, trading_paused: bool
+) -> None:
     """Refuses, in one line, what ``cancel_auction_order`` would refuse: an order whose auction passed
-    its gate closure, unless the market is paused."""
+    its gate closure, unless the market is paused or the registry pauses trading (``trading_paused``:
+    in the market's zone or market-wide)."""
     h = account.header
-    if epoch_status(h, now) != "COLLECTING" and market.header.status is MarketStatus.ACTIVE:
+    if (
+        epoch_status(h, now) != "COLLECTING"
+        and market.header.status is MarketStatus.ACTIVE
+        and not trading_paused
+    ):
         raise UserFacingError(
             f"order {order.order_id} is committed to the auction of epoch {h.epoch}, which closed at "
             f"{format_time(h.ends_at)}: it settles when the epoch is cranked (`solgrid auction crank`)"
@@ -209,7 +225,9 @@ async def cancel_in_auction(
     order: AuctionOrder,
 ) -> tuple[str, AuctionOrderCancelled]:
     now = await cluster_time(rpc, settings.commitment)
-    cancellable(market, account, order, now)
+    closed = epoch_status(account.header, now) != "COLLECTING"
+    paused = closed and await trading_paused(rpc, RegistryClient(), market.header.zone_id)
+    cancellable(market, account, order, now, paused)
     seat = require_seat(market, wallet.pubkey())
     status(f"cancelling order {order.order_id} in the auction of epoch {account.header.epoch} ...")
     ix = client.cancel_auction_order(

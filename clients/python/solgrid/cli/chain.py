@@ -33,6 +33,14 @@ class NotRegulator(UserFacingError):
     """The wallet cannot take a regulator action alone."""
 
 
+def governed_message(program: Pubkey) -> str:
+    """Why a co-signed privileged action is refused once ``program`` governs the registry."""
+    return (
+        f"the registry hands privileged actions to the governance program {program}: they are performed by "
+        "executing an approved proposal (`solgrid gov propose ...`); co-signing regulators no longer suffice"
+    )
+
+
 async def require_config(rpc: AsyncClient, registry: RegistryClient, url: str) -> Config:
     config = await registry.fetch_config(rpc)
     if config is None:
@@ -51,6 +59,8 @@ async def require_regulator(
     config = await require_config(rpc, registry, url)
     if signer not in config.regulators:
         raise NotRegulator(f"wallet {signer} is not a registry regulator")
+    if privileged and config.governance_program is not None:
+        raise NotRegulator(governed_message(config.governance_program))
     if privileged and config.regulator_threshold != 1:
         raise NotRegulator(
             f"this action needs {config.regulator_threshold} regulator signatures; "

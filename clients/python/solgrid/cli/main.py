@@ -36,6 +36,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("solgrid.cli.reading_cmd", "reading"),
     ("solgrid.cli.settle_cmd", "settle"),
     ("solgrid.cli.regulator_cmd", "regulator"),
+    ("solgrid.cli.gov_cmd", "gov"),
+    ("solgrid.cli.cert_cmd", "cert"),
     ("solgrid.cli.trading_cmd", "trading"),
     ("solgrid.cli.market_cmd", "market"),
     ("solgrid.cli.order_cmd", "order"),

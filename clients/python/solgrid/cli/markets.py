@@ -8,6 +8,7 @@ A market is named by its grid zone (``ZONE``) and, when the zone has markets in 
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,7 +21,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
-from solgrid.cli.chain import NotRegulator, require_config, require_user
+from solgrid.cli.chain import NotRegulator, governed_message, require_config, require_user
 from solgrid.cli.common import PUBKEY, status
 from solgrid.cli.trading_units import (
     SIDE_NAMES,
@@ -34,6 +35,7 @@ from solgrid.errors import UserFacingError
 from solgrid.sdk.keys import read_keypair
 from solgrid.sdk.registry import Config as RegistryConfig
 from solgrid.sdk.registry import RegistryClient, User, UserStatus
+from solgrid.sdk.registry_governance import PauseFlag, is_paused
 from solgrid.sdk.trading import Config, MarketState, RestingOrder, Seat, TradingClient
 from solgrid.sdk.trading.events import TradingEvent
 from solgrid.sdk.trading.funding import Asset, Plan, free_balance
@@ -61,6 +63,10 @@ class NotVerified(UserFacingError):
 
 class InsufficientFunds(UserFacingError):
     """The wallet or its seat does not hold what the command needs."""
+
+
+class TradingPaused(UserFacingError):
+    """The registry pauses trading in the market's zone or market-wide."""
 
 
 def zone_argument(required: bool = True) -> Callable[[Callable[..., T]], Callable[..., T]]:
@@ -132,6 +138,23 @@ async def require_verified(rpc: AsyncClient, registry: RegistryClient, wallet: P
             "it with `solgrid regulator verify-user`"
         )
     return user
+
+
+async def trading_paused(rpc: AsyncClient, registry: RegistryClient, zone_id: int) -> bool:
+    """Whether the registry pauses trading (its emergency pause) in grid zone ``zone_id`` or market-wide."""
+    config, zone = await asyncio.gather(registry.fetch_config(rpc), registry.fetch_zone(rpc, zone_id))
+    market_flags = 0 if config is None else config.paused
+    zone_flags = 0 if zone is None else zone.paused
+    return is_paused(market_flags, zone_flags, PauseFlag.TRADING)
+
+
+async def require_trading_open(rpc: AsyncClient, registry: RegistryClient, zone_id: int) -> None:
+    """Refuses, in one line, an order the program would refuse because trading is paused."""
+    if await trading_paused(rpc, registry, zone_id):
+        raise TradingPaused(
+            f"trading is paused in grid zone {zone_id} (the registry's emergency pause): no order is placed "
+            "until regulators resume it; orders can still be cancelled and funds withdrawn"
+        )
 
 
 def require_seat(market: MarketState, wallet: Pubkey) -> Seat:
@@ -236,8 +259,10 @@ async def require_quorum(
     rpc: AsyncClient, registry: RegistryClient, url: str, signers: Sequence[Keypair]
 ) -> tuple[RegistryConfig, list[Pubkey]]:
     """The registry Config and the distinct regulators among ``signers``, after checking they meet the
-    registry's threshold."""
+    registry's threshold (and that no governance program took privileged actions over)."""
     config = await require_config(rpc, registry, url)
+    if config.governance_program is not None:
+        raise NotRegulator(governed_message(config.governance_program))
     regulators: list[Pubkey] = []
     for signer in signers:
         if signer.pubkey() in config.regulators and signer.pubkey() not in regulators:

@@ -41,6 +41,7 @@ from solgrid.cli.markets import (
     order_json,
     quote_mint_option,
     require_seat,
+    require_trading_open,
     require_verified,
     seat_json,
     zone_argument,
@@ -225,6 +226,7 @@ def _place(
             max_matches=max_matches,
         )
         await require_verified(rpc, registry, wallet.pubkey())
+        await require_trading_open(rpc, registry, h.zone_id)
         plan, shortfall = plan_order(client, found, wallet.pubkey(), spec, deposit_shortfall=not no_deposit)
         await check_funds(rpc, settings.commitment, found, wallet.pubkey(), plan, shortfall, no_deposit)
         announce_funding(found, plan)

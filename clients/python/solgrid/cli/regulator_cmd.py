@@ -5,10 +5,16 @@ the wallet its only regulator (threshold 1), names energy_token's settlement PDA
 settlement authority and creates the GRID mint (each step skipped when already done). ``create-zone``
 needs the threshold's signatures, so one wallet suffices only with threshold 1; ``verify-user`` and
 ``activate-meter`` are routine actions any one regulator signs. Multi-signature regulation goes through
-the SDK.
+the SDK, or once governance is set through proposals (``solgrid gov``).
+
+``validate-cert`` validates a pending certificate (any one regulator); ``revoke-cert`` revokes one with a
+reason: co-signed at once when the wallet and ``--cosigner`` keys are a quorum, else as a proposal.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import click
 from solana.rpc.async_api import AsyncClient
@@ -16,6 +22,7 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
+from solgrid.cli.certs import certificate_json, require_certificate, serials_of
 from solgrid.cli.chain import NotRegulator, require_meter, require_regulator, require_user, send
 from solgrid.cli.common import (
     PUBKEY,
@@ -27,15 +34,23 @@ from solgrid.cli.common import (
     json_option,
     status,
 )
+from solgrid.cli.gov_propose import check_reason, require_revocable
+from solgrid.cli.governance import quorum_among, require_quorum
+from solgrid.cli.markets import cosigner_option, read_cosigners
+from solgrid.cli.proposing import ProposalOptions, create_proposal, proposal_options, report_proposal
 from solgrid.errors import UserFacingError
 from solgrid.sdk.anchor import ProgramCoder
+from solgrid.sdk.certificates import CertificatesClient, CertificateStatus
+from solgrid.sdk.clock import cluster_time
 from solgrid.sdk.energy_token import EnergyTokenClient
+from solgrid.sdk.governance import GovernedActions
 from solgrid.sdk.registry import Limits, RegistryClient, zone_name_bytes
 
 
 @click.group()
 def regulator() -> None:
-    """Market setup and regulator actions: init, create zones, verify users, activate meters."""
+    """Market setup and regulator actions: init, create zones, verify users, activate meters, validate
+    and revoke certificates."""
 
 
 @regulator.command("init")
@@ -213,3 +228,115 @@ async def _send_one(
 ) -> str:
     landed = await send(rpc, settings, [ix], signer, coders=[registry.coder])
     return str(landed.signature)
+
+
+@regulator.command("validate-cert")
+@click.argument("certificate", type=PUBKEY)
+@cluster_options
+@json_option
+def validate_cert(certificate: Pubkey, settings: Settings, as_json: bool) -> None:
+    """Validate the pending CERTIFICATE against its meter's data: it becomes VALID, with the CO2 its
+    volume avoided at its zone's emission factor."""
+    signer = settings.keypair()
+    client = CertificatesClient()
+
+    async def work(rpc: AsyncClient) -> dict[str, Any]:
+        config = await require_regulator(
+            rpc, client.registry, settings.url, signer.pubkey(), privileged=False
+        )
+        if config.governance_program != client.program_id:
+            raise UserFacingError(
+                f"the registry does not name governance {client.program_id}: run `solgrid gov init`"
+            )
+        found = await require_certificate(rpc, client, certificate)
+        if found.status != CertificateStatus.PENDING:
+            raise UserFacingError(
+                f"certificate {certificate} is {found.status.name.lower()}: only a pending one is validated"
+            )
+        zone = await client.registry.fetch_zone(rpc, found.zone_id)
+        if zone is None or zone.emission_factor == 0:
+            raise UserFacingError(
+                f"grid zone {found.zone_id} has no emission factor: propose one first "
+                f"(`solgrid gov propose set-emission-factor --zone {found.zone_id} --g-per-kwh N`)"
+            )
+        meter = await rpc.get_account_info(found.meter)
+        if meter.value is None:
+            raise UserFacingError(
+                f"certificate {certificate} names meter {found.meter}, which does not exist"
+            )
+        status(
+            f"validating certificate {certificate} "
+            f"({found.volume_wh} Wh, {zone.emission_factor} g CO2/kWh) ..."
+        )
+        ix = client.validate(regulator=signer.pubkey(), certificate=certificate, zone_id=found.zone_id)
+        landed = await send(rpc, settings, [ix], signer, coders=[client.coder])
+        after = await require_certificate(rpc, client, certificate)
+        serials = await serials_of(rpc, client.registry, [after.meter])
+        now = await cluster_time(rpc)
+        return {"signature": str(landed.signature), **certificate_json(after, now, serials.get(after.meter))}
+
+    document = call(settings, work)
+    if as_json:
+        emit_json(document)
+        return
+    click.echo(
+        f"validated certificate {certificate}: {document['volume_wh']} Wh, {document['co2_avoided_g']} g CO2 "
+        f"avoided, valid until {document['expires_at']}"
+    )
+    click.echo(f"signature: {document['signature']}")
+
+
+@regulator.command("revoke-cert")
+@click.argument("certificate", type=PUBKEY)
+@click.option("--reason", required=True, help="Why (1 to 64 bytes, recorded on the certificate).")
+@cosigner_option
+@proposal_options
+def revoke_cert(
+    certificate: Pubkey,
+    reason: str,
+    cosigner_paths: tuple[Path, ...],
+    options: ProposalOptions,
+    settings: Settings,
+    as_json: bool,
+) -> None:
+    """Revoke CERTIFICATE (pending or valid) with --reason: at once when the wallet and --cosigner keys
+    are a regulator quorum, else by creating a proposal (as `gov propose revoke-cert`)."""
+    check_reason(reason)
+    wallet = settings.keypair()
+    cosigners = read_cosigners(cosigner_paths)
+    client = CertificatesClient()
+
+    async def work(rpc: AsyncClient) -> dict[str, Any]:
+        config = await require_regulator(
+            rpc, client.registry, settings.url, wallet.pubkey(), privileged=False
+        )
+        await require_revocable(rpc, certificate)
+        regulators = quorum_among(config, [wallet, *cosigners])
+        if len(regulators) < max(config.regulator_threshold, 1):
+            if cosigners:
+                require_quorum(config, [wallet, *cosigners])  # says how many signatures are missing
+
+            async def build(_rpc: AsyncClient, actions: GovernedActions) -> tuple[Instruction, str]:
+                return actions.revoke_certificate(certificate, reason), f"revoke certificate: {reason}"
+
+            return await create_proposal(rpc, settings, wallet, options, build)
+        ix = client.revoke(certificate=certificate, reason=reason, cosigners=regulators)
+        status(f"revoking certificate {certificate} ({len(regulators)} regulators co-sign) ...")
+        landed = await send(rpc, settings, [ix], wallet, [client.coder], cosigners)
+        after = await require_certificate(rpc, client, certificate)
+        serials = await serials_of(rpc, client.registry, [after.meter])
+        now = await cluster_time(rpc)
+        return {
+            "signature": str(landed.signature),
+            "proposal": None,
+            **certificate_json(after, now, serials.get(after.meter)),
+        }
+
+    document = call(settings, work)
+    if document["proposal"] is not None:
+        report_proposal(document, as_json)
+        return
+    if as_json:
+        emit_json(document)
+        return
+    click.echo(f"revoked certificate {certificate}: {reason}\nsignature: {document['signature']}")

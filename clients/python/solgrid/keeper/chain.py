@@ -1,5 +1,5 @@
-"""What the keeper reads from the chain: the markets to keep, one market's state in one request (the
-market, its zone and its two epoch accounts), and the registry's meters."""
+"""What the keeper reads from the chain: the markets to keep, one market's state in two requests (the
+market, then its zone, the registry's Config and its two epoch accounts), and the registry's meters."""
 
 from __future__ import annotations
 
@@ -15,17 +15,20 @@ from solders.pubkey import Pubkey
 from solgrid.automation.meter_settlement import fetch_meters
 from solgrid.sdk.anchor import AccountDecodeError
 from solgrid.sdk.registry import Meter, RegistryClient, ZoneStatus
+from solgrid.sdk.registry_governance import PauseFlag, is_paused
 from solgrid.sdk.trading import AuctionEpoch, MarketState, TradingClient
 
 
 @dataclass(frozen=True)
 class MarketSnapshot:
-    """One market as the chain has it: the market account, its zone's status (None: no zone account)
-    and its epoch accounts (none for a continuous market)."""
+    """One market as the chain has it: the market account, its zone's status (None: no zone account),
+    its epoch accounts (none for a continuous market) and whether the registry pauses trading in its
+    zone or market-wide."""
 
     market: MarketState
     zone_status: ZoneStatus | None
     epochs: list[AuctionEpoch]
+    trading_paused: bool = False
 
 
 class MarketGone(Exception):
@@ -35,8 +38,8 @@ class MarketGone(Exception):
 async def read_market(
     rpc: AsyncClient, trading: TradingClient, registry: RegistryClient, address: Pubkey
 ) -> MarketSnapshot:
-    """``address``'s snapshot, read in two requests (the market, then its zone and epoch accounts,
-    whose addresses the market names)."""
+    """``address``'s snapshot, read in two requests (the market, then its zone, the registry's Config
+    and its epoch accounts, whose addresses the market names)."""
     info = (await rpc.get_account_info(address, Confirmed)).value
     if info is None or info.owner != trading.program_id:
         raise MarketGone(f"{address} is not a market of the trading program {trading.program_id}")
@@ -45,20 +48,26 @@ async def read_market(
     except AccountDecodeError as e:
         raise MarketGone(str(e)) from None
     zone = registry.zone_pda(market.header.zone_id).address
-    addresses = [zone]
-    if market.header.periodic:
-        addresses += [trading.epoch_pda(address, slot).address for slot in (0, 1)]
+    epoch_addresses = (
+        [trading.epoch_pda(address, slot).address for slot in (0, 1)] if market.header.periodic else []
+    )
+    addresses = [zone, registry.config_pda().address, *epoch_addresses]
     infos = (await rpc.get_multiple_accounts(addresses, Confirmed)).value
-    zone_info, epoch_infos = infos[0], infos[1:]
+    zone_info, config_info, epoch_infos = infos[0], infos[1], infos[2:]
     zone_status = None
+    market_pause = zone_pause = 0
     if zone_info is not None and zone_info.owner == registry.program_id:
-        zone_status = registry.decode_zone(bytes(zone_info.data)).status
+        decoded = registry.decode_zone(bytes(zone_info.data))
+        zone_status, zone_pause = decoded.status, decoded.paused
+    if config_info is not None and config_info.owner == registry.program_id:
+        market_pause = registry.decode_config(bytes(config_info.data)).paused
     epochs = [
         trading.decode_epoch(epoch_address, bytes(epoch_info.data), market)
-        for epoch_address, epoch_info in zip(addresses[1:], epoch_infos, strict=True)
+        for epoch_address, epoch_info in zip(epoch_addresses, epoch_infos, strict=True)
         if epoch_info is not None and epoch_info.owner == trading.program_id
     ]
-    return MarketSnapshot(market, zone_status, epochs)
+    paused = is_paused(market_pause, zone_pause, PauseFlag.TRADING)
+    return MarketSnapshot(market, zone_status, epochs, paused)
 
 
 async def market_addresses(rpc: AsyncClient, trading: TradingClient) -> list[Pubkey]:

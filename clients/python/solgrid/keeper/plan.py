@@ -6,8 +6,9 @@ A periodic market's epochs are finished by the SDK's crank (:mod:`solgrid.sdk.tr
 oldest epoch whose auction closed is cleared, then settled chunk by chunk from its on-chain cursor. The
 keeper sends only the first of those transactions and plans again from the chain, since what a chunk
 settles and rolls changes the next epoch. It adds what the crank leaves to its caller: an epoch is not
-cleared while its market is paused or its zone halted (the program would refuse; a price already
-fixed is still settled), and a continuous market is pruned when expired orders rest in it.
+cleared while its market is paused, its zone halted or trading paused there by the registry (the
+program would refuse; a price already fixed is still settled), and a continuous market is pruned when
+expired orders rest in it.
 """
 
 from __future__ import annotations
@@ -55,9 +56,14 @@ class Backlog:
         return Backlog(self.epochs + other.epochs, self.orders + other.orders, min(ends) if ends else None)
 
 
-def clearable(market: MarketState, zone_status: ZoneStatus | None) -> bool:
-    """``clear_epoch`` can fix a price now: the market is active and its zone not halted."""
-    return market.header.status == MarketStatus.ACTIVE and zone_status != ZoneStatus.HALTED
+def clearable(market: MarketState, zone_status: ZoneStatus | None, trading_paused: bool = False) -> bool:
+    """``clear_epoch`` can fix a price now: the market is active, its zone not halted and trading not
+    paused by the registry (in the zone or market-wide)."""
+    return (
+        market.header.status == MarketStatus.ACTIVE
+        and zone_status != ZoneStatus.HALTED
+        and not trading_paused
+    )
 
 
 def next_step(
@@ -70,9 +76,11 @@ def next_step(
     *,
     chunk: int,
     prune_max: int,
+    trading_paused: bool = False,
 ) -> Step | None:
     """The keeper's next transaction for ``market`` at cluster time ``now`` (None: nothing to do):
-    the first step of the oldest epoch to finish (periodic), or a prune (continuous)."""
+    the first step of the oldest epoch to finish (periodic), or a prune (continuous).
+    ``trading_paused``: the registry pauses trading in the market's zone or market-wide."""
     if not market.header.periodic:
         if expired_orders(market, now) == 0:
             return None
@@ -81,7 +89,7 @@ def next_step(
     oldest = next_to_crank(epochs, now)
     if oldest is None:
         return None
-    if oldest.header.state is EpochState.COLLECTING and not clearable(market, zone_status):
+    if oldest.header.state is EpochState.COLLECTING and not clearable(market, zone_status, trading_paused):
         return None
     first = epoch_steps(client, market, oldest, now, payer, chunk=chunk)[0]
     kind: Literal["clear", "settle"] = "clear" if first.action is Action.CLEAR else "settle"

@@ -50,7 +50,7 @@ class MarketReport:
     zone_id: int = 0
     epoch_secs: int = 0
     status: str = "unknown"
-    """``active``, ``paused`` or ``zone halted``."""
+    """``active``, ``paused``, ``zone halted`` or ``trading paused`` (by the registry)."""
     last_settled: dict[str, Any] | None = None
     backlog: Backlog = field(default_factory=Backlog)
     expired_orders: int = 0
@@ -66,13 +66,20 @@ class MarketReport:
     chunks_by_epoch: dict[int, int] = field(default_factory=dict)
 
     def observe(
-        self, market: MarketState, zone_status: ZoneStatus | None, latest: AuctionEpoch | None, now: int
+        self,
+        market: MarketState,
+        zone_status: ZoneStatus | None,
+        latest: AuctionEpoch | None,
+        now: int,
+        trading_paused: bool = False,
     ) -> None:
         """What the chain shows of the market now."""
         h = market.header
         self.zone_id, self.epoch_secs = h.zone_id, h.epoch_secs
         if zone_status == ZoneStatus.HALTED:
             self.status = "zone halted"
+        elif trading_paused:
+            self.status = "trading paused"
         else:
             self.status = "active" if h.status == MarketStatus.ACTIVE else "paused"
         if latest is not None:

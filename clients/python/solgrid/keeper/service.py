@@ -129,6 +129,7 @@ class MarketKeeper:
                 keeper.sender.payer.pubkey(),
                 chunk=keeper.config.max_orders_per_chunk,
                 prune_max=keeper.config.prune_max_orders,
+                trading_paused=snapshot.trading_paused,
             )
             if step is None or (step.kind == "prune" and not keeper.config.prune):
                 return Outcome.DONE
@@ -164,7 +165,9 @@ class MarketKeeper:
 
     def observe(self, snapshot: MarketSnapshot, now: int) -> None:
         market, epochs = snapshot.market, snapshot.epochs
-        self.report.observe(market, snapshot.zone_status, latest_settled(epochs), now)
+        self.report.observe(
+            market, snapshot.zone_status, latest_settled(epochs), now, snapshot.trading_paused
+        )
         self.report.backlog = backlog(epochs, now) if market.header.periodic else Backlog()
         self.report.expired_orders = 0 if market.header.periodic else expired_orders(market, now)
         held = {e.header.epoch: e for e in epochs}

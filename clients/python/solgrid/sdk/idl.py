@@ -63,3 +63,50 @@ def load_idl_json(program: str) -> dict[str, Any]:
 def load_idl(program: str) -> Idl:
     """The IDL parsed by anchorpy (Anchor >= 0.30 spec)."""
     return Idl.from_json(idl_path(program).read_text())
+
+
+_FIXED_SIZES = {
+    "u8": 1,
+    "i8": 1,
+    "bool": 1,
+    "u16": 2,
+    "i16": 2,
+    "u32": 4,
+    "i32": 4,
+    "u64": 8,
+    "i64": 8,
+    "u128": 16,
+    "i128": 16,
+    "pubkey": 32,
+}
+
+
+def account_field_offset(program: str, account: str, field: str) -> int:
+    """Byte offset of ``field`` in ``account`` (after the 8-byte discriminator), from the IDL.
+
+    Only fixed-size fields may precede it (arrays of fixed-size items, scalars, pubkeys), which holds
+    for the registry's accounts; anything else raises, so a layout change cannot go unnoticed.
+    """
+    idl = load_idl_json(program)
+    types = {t["name"]: t for t in idl["types"]}
+    offset = 8
+    for f in types[account]["type"]["fields"]:
+        if f["name"] == field:
+            return offset
+        offset += _fixed_size(f["type"], types)
+    raise KeyError(f"{account} has no field {field}")
+
+
+def _fixed_size(ty: Any, types: dict[str, Any]) -> int:
+    if isinstance(ty, str):
+        return _FIXED_SIZES[ty]
+    if "array" in ty:
+        item, count = ty["array"]
+        return int(count) * _fixed_size(item, types)
+    if "defined" in ty:
+        definition = types[ty["defined"]["name"]]["type"]
+        if definition["kind"] == "enum" and all("fields" not in v for v in definition["variants"]):
+            return 1
+        if definition["kind"] == "struct":
+            return sum(_fixed_size(f["type"], types) for f in definition["fields"])
+    raise ValueError(f"type {ty} has no fixed size")

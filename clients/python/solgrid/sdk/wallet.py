@@ -29,26 +29,12 @@ from spl.token.constants import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 from spl.token.instructions import TransferCheckedParams, transfer_checked
 
 from solgrid.errors import UserFacingError
+from solgrid.sdk.certificates import CertificatesClient
 from solgrid.sdk.energy_token import DECIMALS, TOKEN_ACCOUNT_LEN, EnergyTokenClient
-from solgrid.sdk.idl import load_idl_json
+from solgrid.sdk.idl import account_field_offset
 from solgrid.sdk.registry import Meter, RegistryClient
 
 S = TypeVar("S")
-
-_FIXED_SIZES = {
-    "u8": 1,
-    "i8": 1,
-    "bool": 1,
-    "u16": 2,
-    "i16": 2,
-    "u32": 4,
-    "i32": 4,
-    "u64": 8,
-    "i64": 8,
-    "u128": 16,
-    "i128": 16,
-    "pubkey": 32,
-}
 
 
 class InsufficientGrid(UserFacingError):
@@ -117,37 +103,6 @@ def grid_transfer(
     if not create_recipient_account:
         return [move]
     return [token.create_grid_account(payer=payer or sender, owner=recipient), move]
-
-
-def account_field_offset(program: str, account: str, field: str) -> int:
-    """Byte offset of ``field`` in ``account`` (after the 8-byte discriminator), from the IDL.
-
-    Only fixed-size fields may precede it (arrays of fixed-size items, scalars, pubkeys), which holds
-    for the registry's accounts; anything else raises, so a layout change cannot go unnoticed.
-    """
-    idl = load_idl_json(program)
-    types = {t["name"]: t for t in idl["types"]}
-    offset = 8
-    for f in types[account]["type"]["fields"]:
-        if f["name"] == field:
-            return offset
-        offset += _fixed_size(f["type"], types)
-    raise KeyError(f"{account} has no field {field}")
-
-
-def _fixed_size(ty: Any, types: dict[str, Any]) -> int:
-    if isinstance(ty, str):
-        return _FIXED_SIZES[ty]
-    if "array" in ty:
-        item, count = ty["array"]
-        return int(count) * _fixed_size(item, types)
-    if "defined" in ty:
-        definition = types[ty["defined"]["name"]]["type"]
-        if definition["kind"] == "enum" and all("fields" not in v for v in definition["variants"]):
-            return 1
-        if definition["kind"] == "struct":
-            return sum(_fixed_size(f["type"], types) for f in definition["fields"])
-    raise ValueError(f"type {ty} has no fixed size")
 
 
 async def meters_of(
@@ -223,6 +178,12 @@ async def history(
     signatures = merge_newest_first(
         listings, key=lambda status: str(status.signature), slot=lambda status: status.slot
     )[:limit]
+    governance = CertificatesClient(registry=registry)
+    sources: list[tuple[str, EventSource]] = [
+        ("registry", registry.events),
+        ("energy_token", token.events),
+        ("governance", governance.program_events),
+    ]
     entries = []
     for status in signatures:
         fetched = await connection.get_transaction(
@@ -238,7 +199,7 @@ async def history(
                 slot=status.slot,
                 block_time=status.block_time,
                 error=None if status.err is None else str(status.err),
-                events=decode_events(logs, [("registry", registry), ("energy_token", token)]),
+                events=decode_events(logs, sources),
                 lamports_change=_lamports_change(meta, keys, address),
                 grid_change_base_units=_token_change(meta, token.mint, address),
             )
@@ -300,12 +261,14 @@ def _token_change(meta: Any, mint: Pubkey, owner: Pubkey) -> int:
     return held(meta.post_token_balances) - held(meta.pre_token_balances)
 
 
-def decode_events(
-    logs: list[str], programs: Sequence[tuple[str, RegistryClient | EnergyTokenClient]]
-) -> list[dict[str, Any]]:
+EventSource = Callable[[list[str]], Sequence[object]]
+"""A program's event decoder: a transaction's log messages to its events, in order."""
+
+
+def decode_events(logs: list[str], programs: Sequence[tuple[str, EventSource]]) -> list[dict[str, Any]]:
     """``{"program", "name", "fields"}`` for each SolGrid event in ``logs`` (program by program)."""
     events = []
-    for program, client in programs:
-        for event in client.events(logs):
+    for program, decode in programs:
+        for event in decode(logs):
             events.append({"program": program, "name": type(event).__name__, "fields": plain(event)})
     return events

@@ -1,0 +1,128 @@
+"""What the certificate commands share: reading a certificate with one-line errors, the checks made
+before sending (the wallet owns it, it is usable), and certificates as JSON and text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from solana.rpc.async_api import AsyncClient
+from solders.pubkey import Pubkey
+
+from solgrid.errors import UserFacingError
+from solgrid.sdk.anchor import AccountDecodeError
+from solgrid.sdk.certificates import Certificate, CertificatesClient, CertificateStatus
+from solgrid.sdk.clock import utc
+from solgrid.sdk.registry import RegistryClient
+
+
+class UnknownCertificate(UserFacingError):
+    """No certificate at the address given."""
+
+
+class NotCertificateOwner(UserFacingError):
+    """The wallet does not own the certificate."""
+
+
+class CertificateUnusable(UserFacingError):
+    """The certificate cannot be transferred, split or retired (not valid, or past its expiry)."""
+
+
+async def require_certificate(rpc: AsyncClient, client: CertificatesClient, address: Pubkey) -> Certificate:
+    try:
+        found = await client.fetch_certificate(rpc, address)
+    except AccountDecodeError:
+        found = None
+    if found is None:
+        raise UnknownCertificate(f"no certificate at {address}")
+    return found
+
+
+def require_owner(certificate: Certificate, wallet: Pubkey) -> None:
+    if certificate.owner != wallet:
+        raise NotCertificateOwner(
+            f"wallet {wallet} does not own certificate {certificate.address} (its owner is "
+            f"{certificate.owner})"
+        )
+
+
+def require_usable(certificate: Certificate, now: int) -> None:
+    """The owner may transfer, split or retire it: VALID and not past its expiry."""
+    state = certificate.status_at(now)
+    if state is CertificateStatus.VALID:
+        return
+    label = f"certificate {certificate.address}"
+    if state is CertificateStatus.PENDING:
+        raise CertificateUnusable(f"{label} is pending: a regulator has not validated it yet")
+    if state is CertificateStatus.EXPIRED:
+        raise CertificateUnusable(f"{label} expired at {utc(certificate.expires_at)}")
+    raise CertificateUnusable(f"{label} is {state.name.lower()} (final)")
+
+
+async def serials_of(
+    rpc: AsyncClient, registry: RegistryClient, meters: Sequence[Pubkey]
+) -> dict[Pubkey, str]:
+    """The serial of each registry meter (one ``getMultipleAccounts``)."""
+    unique = list(dict.fromkeys(meters))
+    found: dict[Pubkey, str] = {}
+    if not unique:
+        return found
+    accounts = (await rpc.get_multiple_accounts(unique)).value
+    for address, account in zip(unique, accounts, strict=True):
+        if account is not None and account.owner == registry.program_id:
+            meter = registry.decode_meter(bytes(account.data))
+            found[address] = meter.serial.rstrip(b"\0").decode(errors="replace")
+    return found
+
+
+def _time(value: int) -> str | None:
+    return utc(value) if value else None
+
+
+def certificate_json(certificate: Certificate, now: int, serial: str | None) -> dict[str, Any]:
+    """A certificate with stable keys; ``status`` is the status at ``now`` (``EXPIRED`` for a valid
+    certificate past its expiry even before anyone marks it), ``stored_status`` what the account holds."""
+    c = certificate
+    retirement = None
+    if c.retirement is not None:
+        r = c.retirement
+        retirement = {
+            "beneficiary": str(r.beneficiary),
+            "beneficiary_name": r.beneficiary_name,
+            "purpose": r.purpose,
+            "consumption_start": utc(r.consumption_start),
+            "consumption_end": utc(r.consumption_end),
+            "retired_at": utc(r.retired_at),
+        }
+    return {
+        "address": str(c.address),
+        "meter": str(c.meter),
+        "serial": serial,
+        "zone_id": c.zone_id,
+        "source": c.source.name,
+        "status": c.status_at(now).name,
+        "stored_status": c.status.name,
+        "generation_start": utc(c.generation_start),
+        "generation_end": utc(c.generation_end),
+        "volume_wh": c.volume_wh,
+        "co2_avoided_g": c.co2_avoided_g,
+        "owner": str(c.owner),
+        "requested_at": utc(c.requested_at),
+        "issued_at": _time(c.issued_at),
+        "issuer": None if c.issuer is None else str(c.issuer),
+        "expires_at": _time(c.expires_at),
+        "parent": None if c.parent is None else str(c.parent),
+        "original": str(c.original),
+        "split_count": c.split_count,
+        "revoke_reason": c.revoke_reason or None,
+        "retirement": retirement,
+    }
+
+
+def certificate_line(document: dict[str, Any]) -> str:
+    """One line per certificate (``cert list``)."""
+    return (
+        f"{document['address']}  {document['status']:<8}  {document['volume_wh']:>9} Wh  "
+        f"{document['source'].lower():<5}  {document['serial'] or document['meter']}  "
+        f"{document['generation_start']} .. {document['generation_end']}"
+    )

@@ -1,0 +1,143 @@
+"""A renewable-energy certificate account (the governance program's ``Certificate``), decoded from
+``idl/governance.json``.
+
+Its fields follow the certificate registries' header (Energy Web's ERC-1888, EnergyTag granular
+certificates, I-REC): the meter, zone and energy source, the generation interval, the volume in Wh,
+request and issuance times, the issuer, the expiry, the owner, the status and the CO2 the volume
+avoided; a split's child records its parent and every certificate the requested ``original`` its
+volume came from; a retired certificate records its beneficiary, purpose and consumption period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from solders.pubkey import Pubkey
+
+from solgrid.sdk.anchor import ProgramCoder
+from solgrid.sdk.registry import EnergySource
+
+
+class CertificateStatus(IntEnum):
+    """PENDING (requested) -> VALID (validated by a regulator) -> RETIRED (claimed), REVOKED (by a
+    quorum) or EXPIRED (after the validity period; anyone cranks it). The last three are final."""
+
+    PENDING = 0
+    VALID = 1
+    RETIRED = 2
+    REVOKED = 3
+    EXPIRED = 4
+
+    @property
+    def final(self) -> bool:
+        return self in (CertificateStatus.RETIRED, CertificateStatus.REVOKED, CertificateStatus.EXPIRED)
+
+
+@dataclass(frozen=True)
+class Retirement:
+    """Who a retired certificate's energy was used by, for what, and when it was consumed."""
+
+    beneficiary: Pubkey
+    beneficiary_name: str
+    purpose: str
+    consumption_start: int
+    consumption_end: int
+    retired_at: int
+
+
+@dataclass(frozen=True)
+class Certificate:
+    address: Pubkey
+    meter: Pubkey
+    zone_id: int
+    source: EnergySource
+    status: CertificateStatus
+    """As stored: a VALID certificate past ``expires_at`` stays VALID until someone expires it (see
+    :meth:`status_at`)."""
+    generation_start: int
+    generation_end: int
+    volume_wh: int
+    requested_at: int
+    issued_at: int
+    """0 while pending."""
+    issuer: Pubkey | None
+    """The validating regulator (None while pending)."""
+    expires_at: int
+    """0 while pending."""
+    owner: Pubkey
+    co2_avoided_g: int
+    parent: Pubkey | None
+    """The certificate this one was split from (None for a requested one)."""
+    original: Pubkey
+    """The requested certificate this volume came from (itself for a requested one)."""
+    split_count: int
+    """Children split off so far (the next child's index)."""
+    bump: int
+    revoke_reason: str
+    retirement: Retirement | None
+    """Set once retired."""
+
+    def status_at(self, now: int) -> CertificateStatus:
+        """The status at cluster time ``now``: EXPIRED for a VALID certificate past its expiry (what
+        ``expire_certificate`` would store), else as stored."""
+        if self.status == CertificateStatus.VALID and now >= self.expires_at:
+            return CertificateStatus.EXPIRED
+        return self.status
+
+    def usable(self, now: int) -> bool:
+        """Whether its owner may transfer, split or retire it at ``now`` (VALID, not expired)."""
+        return self.status_at(now) == CertificateStatus.VALID
+
+
+def _text(raw: Any) -> str:
+    return bytes(raw).rstrip(b"\0").decode(errors="replace")
+
+
+def _index(value: Any) -> int:
+    index: int = type(value).index
+    return index
+
+
+def _optional(value: Pubkey) -> Pubkey | None:
+    return None if value == Pubkey.default() else value
+
+
+def retirement_of(raw: Any) -> Retirement:
+    return Retirement(
+        beneficiary=raw.beneficiary,
+        beneficiary_name=_text(raw.beneficiary_name),
+        purpose=_text(raw.purpose),
+        consumption_start=raw.consumption_start,
+        consumption_end=raw.consumption_end,
+        retired_at=raw.retired_at,
+    )
+
+
+def decode_certificate(coder: ProgramCoder, address: Pubkey, data: bytes) -> Certificate:
+    """The Certificate account at ``address`` (``coder``: the governance program's)."""
+    raw = coder.decode_account("Certificate", data)
+    status = CertificateStatus(_index(raw.status))
+    return Certificate(
+        address=address,
+        meter=raw.meter,
+        zone_id=raw.zone_id,
+        source=EnergySource(_index(raw.source)),
+        status=status,
+        generation_start=raw.generation_start,
+        generation_end=raw.generation_end,
+        volume_wh=raw.volume_wh,
+        requested_at=raw.requested_at,
+        issued_at=raw.issued_at,
+        issuer=_optional(raw.issuer),
+        expires_at=raw.expires_at,
+        owner=raw.owner,
+        co2_avoided_g=raw.co2_avoided_g,
+        parent=_optional(raw.parent),
+        original=raw.original,
+        split_count=raw.split_count,
+        bump=raw.bump,
+        revoke_reason=_text(raw.revoke_reason),
+        retirement=retirement_of(raw.retirement) if status == CertificateStatus.RETIRED else None,
+    )

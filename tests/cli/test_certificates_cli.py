@@ -1,0 +1,290 @@
+"""``solgrid cert`` and ``solgrid regulator validate-cert|revoke-cert`` against a governed local node of its
+own (``governance_support``): alice's solar meter reports device-signed production, she requests a
+certificate for it, a regulator validates it (CO2 from the zone's emission factor), she transfers part of
+it to carol, who retires it for her household; revocation by proposal and by co-signing regulators;
+expiry; and the one-line errors of bad input (nothing to certify, a battery meter, someone else's meter
+or certificate, an unknown certificate, a pending or expired certificate, more than it holds)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+
+import pytest
+from cli_docs import documented_json_keys
+from governance_support import EMISSION_FACTOR, ZONE_ID, Gov, governed_node, set_up
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
+from solders.keypair import Keypair
+from trading_support import Wallet
+from wallet_support import advance_clock, one_line_error
+
+from solgrid.sdk.anchor import AccountDecodeError
+from solgrid.sdk.certificates import CertificatesClient, CertificateStatus
+from solgrid.sdk.registry import RegistryClient
+
+WINDOW = 600
+DAY = 86_400
+
+
+@pytest.fixture(scope="module")
+def gov(tmp_path_factory: pytest.TempPathFactory, elf_of: Callable[[str], bytes]) -> Iterator[Gov]:
+    authority = Keypair()
+    for url in governed_node(authority, elf_of):
+        yield set_up(url, authority, tmp_path_factory.mktemp("certs"))
+
+
+def prosumer(gov: Gov, name: str) -> Wallet:
+    wallet = gov.wallet(name)
+    gov.ok(wallet, "user", "register", "--role", "prosumer", "--zone", str(ZONE_ID))
+    gov.ok(gov.regulators[0], "regulator", "verify-user", wallet.address)
+    return wallet
+
+
+def meter(gov: Gov, owner: Wallet, serial: str, source: str = "solar") -> str:
+    """Registers and activates meter ``serial`` of ``owner``; returns its device key file."""
+    device = gov.directory / f"{serial}-device.json"
+    device.write_text(json.dumps(list(bytes(Keypair()))))
+    gov.ok(
+        owner,
+        "meter",
+        "register",
+        serial,
+        "--device-key",
+        str(device),
+        "--source",
+        source,
+        "--capacity-w",
+        "9000",
+    )
+    gov.ok(gov.regulators[0], "regulator", "activate-meter", serial)
+    return str(device)
+
+
+def produce(gov: Gov, owner: Wallet, serial: str, device: str, readings: list[str]) -> None:
+    advance_clock(gov.url, WINDOW * len(readings))
+    args = [a for r in readings for a in ("-r", r)]
+    gov.ok(owner, "reading", "submit", serial, "--device-key", device, "--window", str(WINDOW), *args)
+
+
+def test_certificate_lifecycle_and_its_errors(gov: Gov) -> None:
+    r0, r1, _ = gov.regulators
+    alice, carol = prosumer(gov, "alice"), gov.wallet("carol")
+    device = meter(gov, alice, "SOLAR-A")
+    one_line_error(gov.run(alice, "cert", "request", "SOLAR-A"), 1, "meter SOLAR-A has nothing to certify")
+    produce(gov, alice, "SOLAR-A", device, ["500:50", "700:50", "800:100"])
+
+    requested = gov.ok(alice, "cert", "request", "SOLAR-A")
+    cert = requested["address"]
+    assert (requested["status"], requested["volume_wh"], requested["serial"], requested["owner"]) == (
+        "PENDING",
+        2000,
+        "SOLAR-A",
+        alice.address,
+    )
+    assert (requested["source"], requested["zone_id"], requested["issuer"], requested["parent"]) == (
+        "SOLAR",
+        ZONE_ID,
+        None,
+        None,
+    )
+    history = gov.ok(alice, "history", "-n", "1")["transactions"]
+    assert [(e["program"], e["name"]) for e in history[0]["events"]] == [
+        ("registry", "MeterCertified"),
+        ("governance", "CertificateRequested"),
+    ]
+    assert history[0]["events"][1]["fields"]["volume_wh"] == 2000
+    shown = gov.ok(carol, "meter", "show", "SOLAR-A")
+    assert requested["generation_end"] is not None and shown["certified_wh"] == 2000
+    again = gov.run(alice, "cert", "request", "SOLAR-A")
+    one_line_error(
+        again, 1, "meter SOLAR-A has nothing to certify: all 2000 Wh of its accepted renewable production"
+    )
+    one_line_error(
+        gov.run(carol, "cert", "request", "SOLAR-A"), 1, f"wallet {carol.address} does not own meter SOLAR-A"
+    )
+
+    one_line_error(
+        gov.run(alice, "cert", "transfer", cert, carol.address), 1, "is pending: a regulator has not"
+    )
+    one_line_error(gov.run(carol, "regulator", "validate-cert", cert), 1, "is not a registry regulator")
+    validated = gov.ok(r1, "regulator", "validate-cert", cert)
+    assert (validated["status"], validated["issuer"], validated["co2_avoided_g"]) == (
+        "VALID",
+        r1.address,
+        2000 * EMISSION_FACTOR // 1000,
+    )
+    one_line_error(
+        gov.run(r1, "regulator", "validate-cert", cert), 1, "is valid: only a pending one is validated"
+    )
+
+    # Part of it to carol: a split; more than it holds is refused before sending.
+    one_line_error(
+        gov.run(alice, "cert", "transfer", cert, carol.address, "--volume", "2001"), 1, "holds 2000 Wh"
+    )
+    moved = gov.ok(alice, "cert", "transfer", cert, carol.address, "--volume", "700")
+    child = moved["certificate"]
+    assert set(moved) == documented_json_keys("solgrid cert transfer")
+    assert (moved["parent"], moved["volume_wh"], moved["kept_wh"]) == (cert, 700, 1300)
+    one_line_error(
+        gov.run(carol, "cert", "transfer", cert, carol.address), 1, f"does not own certificate {cert}"
+    )
+    one_line_error(
+        gov.run(alice, "cert", "retire", child, "--beneficiary-name", "x", "--purpose", "y"),
+        1,
+        "does not own",
+    )
+
+    retired = gov.ok(
+        carol,
+        "cert",
+        "retire",
+        child,
+        "--beneficiary-name",
+        "Carol's household",
+        "--purpose",
+        "home electricity",
+    )
+    assert retired["status"] == "RETIRED" and retired["volume_wh"] == 700
+    assert retired["retirement"]["beneficiary"] == carol.address
+    assert (retired["retirement"]["beneficiary_name"], retired["retirement"]["purpose"]) == (
+        "Carol's household",
+        "home electricity",
+    )
+    assert retired["retirement"]["consumption_start"] == requested["generation_start"]
+    shown = gov.ok(carol, "cert", "show", child)
+    assert set(shown) == documented_json_keys("solgrid cert show") and set(requested) == {"signature", *shown}
+    assert (shown["parent"], shown["original"], shown["co2_avoided_g"]) == (
+        cert,
+        cert,
+        700 * EMISSION_FACTOR // 1000,
+    )
+    parent = gov.ok(carol, "cert", "show", cert)
+    assert parent["volume_wh"] + shown["volume_wh"] == 2000 and parent["split_count"] == 1
+    assert parent["co2_avoided_g"] + shown["co2_avoided_g"] == 800
+    one_line_error(
+        gov.run(carol, "cert", "retire", child, "--beneficiary-name", "x", "--purpose", "y"),
+        1,
+        "is retired (final)",
+    )
+
+    mine = gov.ok(carol, "cert", "list")["certificates"]
+    assert [c["address"] for c in mine] == [child]
+    of_meter = gov.ok(carol, "cert", "list", "--meter", "SOLAR-A")["certificates"]
+    assert {c["address"] for c in of_meter} == {cert, child}
+    assert [
+        c["address"] for c in gov.ok(carol, "cert", "list", "--all", "--status", "retired")["certificates"]
+    ] == [child]
+    text = gov.run(carol, "cert", "list", "--meter", "SOLAR-A")
+    assert text.exit_code == 0 and "RETIRED" in text.stdout and "SOLAR-A" in text.stdout
+
+    unknown = str(Keypair().pubkey())
+    one_line_error(gov.run(carol, "cert", "show", unknown), 1, f"no certificate at {unknown}")
+    one_line_error(gov.run(carol, "cert", "show", "not-a-key"), 2, "is not a valid address")
+
+    # Revocation: one regulator alone proposes it; a second approves; anyone executes.
+    proposed = gov.ok(r0, "regulator", "revoke-cert", cert, "--reason", "meter tampering")
+    assert (proposed["program"], proposed["instruction"], proposed["args"]) == (
+        "governance",
+        "revoke_certificate",
+        {"reason": "meter tampering"},
+    )
+    gov.ok(r1, "gov", "approve", str(proposed["proposal"]))
+    gov.ok(carol, "gov", "execute", str(proposed["proposal"]))
+    revoked = gov.ok(carol, "cert", "show", cert)
+    assert (revoked["status"], revoked["revoke_reason"]) == ("REVOKED", "meter tampering")
+    one_line_error(gov.run(r0, "regulator", "revoke-cert", cert, "--reason", "again"), 1, "is REVOKED")
+
+
+def test_non_renewable_meters_cosigned_revocation_and_expiry(gov: Gov) -> None:
+    r0, r1, r2 = gov.regulators
+    bob = prosumer(gov, "bob")
+    battery = meter(gov, bob, "BAT-B", source="battery")
+    produce(gov, bob, "BAT-B", battery, ["400:0"])
+    one_line_error(
+        gov.run(bob, "cert", "request", "BAT-B"),
+        1,
+        "meter BAT-B measures battery: only solar, wind and hydro",
+    )
+
+    device = meter(gov, bob, "WIND-B", source="wind")
+    produce(gov, bob, "WIND-B", device, ["900:0", "900:0"])
+    first = gov.ok(bob, "cert", "request", "WIND-B")
+    produce(gov, bob, "WIND-B", device, ["300:0"])
+    second = gov.ok(bob, "cert", "request", "WIND-B")
+    assert (first["volume_wh"], second["volume_wh"]) == (1800, 300)
+    assert second["generation_start"] == first["generation_end"]  # no window twice
+
+    # Two regulators co-sign a revocation at once (a quorum: no proposal).
+    key = str(r2.path)
+    too_few = gov.run(
+        r0,
+        "regulator",
+        "revoke-cert",
+        first["address"],
+        "--reason",
+        "audit",
+        "--cosigner",
+        str(gov.directory / "r0.json"),
+    )
+    one_line_error(too_few, 1, "needs 2 regulator signature(s); the wallet and --cosigner keys give 1")
+    revoked = gov.ok(
+        r0, "regulator", "revoke-cert", first["address"], "--reason", "audit finding", "--cosigner", key
+    )
+    assert (revoked["proposal"], revoked["status"], revoked["revoke_reason"]) == (
+        None,
+        "REVOKED",
+        "audit finding",
+    )
+
+    # Validity 30 days: after it the certificate is expired (listed so before anyone marks it).
+    gov.ok(r1, "regulator", "validate-cert", second["address"])
+    one_line_error(gov.run(bob, "cert", "expire", second["address"]), 1, "is valid until")
+    advance_clock(gov.url, 30 * DAY)
+    listed = gov.ok(bob, "cert", "list", "--status", "expired")["certificates"]
+    assert [(c["address"], c["stored_status"]) for c in listed] == [(second["address"], "VALID")]
+    one_line_error(
+        gov.run(bob, "cert", "retire", second["address"], "--beneficiary-name", "b", "--purpose", "p"),
+        1,
+        "expired at",
+    )
+    carol = gov.wallet("expirer", "1")
+    expired = gov.ok(carol, "cert", "expire", second["address"])
+    assert expired["status"] == "EXPIRED"
+    assert gov.ok(bob, "cert", "show", second["address"])["stored_status"] == "EXPIRED"
+
+
+def test_the_sdk_lists_certificates_over_rpc(gov: Gov) -> None:
+    """``CertificatesClient`` over JSON-RPC: ``getProgramAccounts`` with ``memcmp`` filters on the owner,
+    the meter and the stored status give exactly the matching certificates."""
+    dora = prosumer(gov, "dora")
+    device = meter(gov, dora, "HYDRO-D", source="hydro")
+    produce(gov, dora, "HYDRO-D", device, ["250:0"])
+    first = gov.ok(dora, "cert", "request", "HYDRO-D")["address"]
+    produce(gov, dora, "HYDRO-D", device, ["350:0"])
+    second = gov.ok(dora, "cert", "request", "HYDRO-D")["address"]
+    gov.ok(gov.regulators[2], "regulator", "validate-cert", second)
+    client = CertificatesClient()
+    registry = RegistryClient()
+
+    async def read() -> None:
+        async with AsyncClient(gov.url, commitment=Confirmed) as rpc:
+            owned = await client.fetch_certificates(rpc, owner=dora.keypair.pubkey())
+            assert [str(c.address) for c in owned] == [first, second]  # by generation interval
+            meter_address = registry.meter_pda("HYDRO-D").address
+            assert [c.volume_wh for c in await client.fetch_certificates(rpc, meter=meter_address)] == [
+                250,
+                350,
+            ]
+            valid = await client.fetch_certificates(rpc, meter=meter_address, status=CertificateStatus.VALID)
+            assert [str(c.address) for c in valid] == [second]
+            pending = await client.fetch_certificates(
+                rpc, owner=dora.keypair.pubkey(), status=CertificateStatus.PENDING
+            )
+            assert [str(c.address) for c in pending] == [first]
+            assert await client.fetch_certificate(rpc, Keypair().pubkey()) is None
+            with pytest.raises(AccountDecodeError, match="not the governance program"):
+                await client.fetch_certificate(rpc, meter_address)
+
+    asyncio.run(read())
