@@ -372,6 +372,7 @@ class _Market:
         ix = self.client.cancel_auction_order(
             trader=trader.pubkey,
             market=self.address,
+            zone_id=self.zone_id,
             seat=trader.seat,
             epoch=placed.epoch,
             index=placed.index,

@@ -8,6 +8,9 @@
 - the periodic call auction against issue 13's goals: settlement and clearing compute units in LiteSVM
   (``bench/auction_cu.py``) and a 1,000-order epoch cleared and settled through each node by the SDK's
   crank and by the keeper (``bench/auction_node.py``);
+- governance and certificates against issue 14's goals (``bench/governance_cu.py``,
+  ``bench/governance_section.py``), and the hot paths the pause check touches against main's programs
+  before issue 14 (built beside this tree by ``bench/baseline.py``);
 - oracle worker readings/s through a node;
 - indexer ingest into SQLite (decode + store, and the whole catch-up path without RPC and from a node).
 
@@ -17,8 +20,8 @@ the same way (``bench/nodes.py``). Goals (from the issues) are printed next to t
 to watch, not assertions.
 
 ``bench/run.py SECTION ...`` runs only the named sections (``build_times``, ``node_throughput``,
-``compute_units``, ``trading``, ``auction``, ``oracle_and_indexer``) and rewrites only theirs in
-``results.md``.
+``compute_units``, ``trading``, ``auction``, ``governance``, ``oracle_and_indexer``) and rewrites only
+theirs in ``results.md``.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import auction_cu  # sibling scripts of this directory
 import auction_node
 import energy_token_cu
+import governance_section
 import indexer_bench
 import nodes
 import oracle_bench
@@ -832,6 +836,7 @@ SECTIONS: dict[str, tuple[Callable[[], list[str]], str]] = {
     "compute_units": (compute_units, "## Compute units per instruction"),
     "trading": (trading, "## Trading"),
     "auction": (auction, "## Call auction"),
+    "governance": (governance_section.run, governance_section.HEADING),
     "oracle_and_indexer": (oracle_and_indexer, "## Oracle worker"),
 }
 
@@ -866,6 +871,20 @@ def merge_results(text: str, fresh: dict[str, list[str]], note: str) -> str:
 RERUN_NOTE = "Rerun alone since:"
 
 
+def rerun_note(text: str, chosen: list[str], today: str) -> str:
+    """The preamble's note after rerunning ``chosen`` alone: the earlier reruns of other sections that
+    ``text`` (a results.md) notes, then this one."""
+    earlier: list[str] = []
+    for line in text.splitlines():
+        if line.startswith(RERUN_NOTE):
+            for entry in line[len(RERUN_NOTE) :].strip().rstrip(".").split("; "):
+                names = entry.split(" on ")[0].split(", ")
+                if entry and not set(names) <= set(chosen):
+                    earlier.append(entry)
+    now = f"{', '.join(chosen)} on {today} (`bench/run.py {' '.join(chosen)}`)"
+    return f"{RERUN_NOTE} {'; '.join([*earlier, now])}."
+
+
 def main(argv: list[str]) -> None:
     unknown = [name for name in argv if name not in SECTIONS]
     if unknown:
@@ -882,8 +901,8 @@ def main(argv: list[str]) -> None:
         fresh[name] = rows
     RESULTS.parent.mkdir(exist_ok=True)
     if argv and RESULTS.exists():
-        note = f"{RERUN_NOTE} {', '.join(chosen)} on {today} (`bench/run.py {' '.join(chosen)}`)."
-        RESULTS.write_text(merge_results(RESULTS.read_text(), fresh, note))
+        text = RESULTS.read_text()
+        RESULTS.write_text(merge_results(text, fresh, rerun_note(text, chosen, today)))
     else:
         lines = [
             "# Benchmark results",

@@ -26,11 +26,11 @@ from real_validator import RealValidator
 from solgrid.localnet.background import BackgroundNode
 from solgrid.localnet.genesis import GenesisProgram
 from solgrid.localnet.server import NodeConfig
-from solgrid.sdk.energy_token import EnergyTokenClient
-from solgrid.sdk.registry import RegistryClient
-from solgrid.sdk.trading import TradingClient
+from solgrid.sdk.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
+WORKSPACE = Workspace.load(REPO)
+"""Anchor.toml: the programs ``solgrid localnet`` and ``solgrid deploy`` load."""
 GENESIS_LAMPORTS = 10**12
 
 
@@ -62,11 +62,8 @@ def workspace_node(upgrade_authority: Keypair) -> BackgroundNode:
     """A local node on free ports serving the workspace programs, upgradeable by ``upgrade_authority``."""
     authority = upgrade_authority.pubkey()
     programs = [
-        GenesisProgram("registry", RegistryClient().program_id, program_elf("registry"), authority),
-        GenesisProgram(
-            "energy_token", EnergyTokenClient().program_id, program_elf("energy_token"), authority
-        ),
-        GenesisProgram("trading", TradingClient().program_id, program_elf("trading"), authority),
+        GenesisProgram(program.name, program.program_id, program_elf(program.name), authority)
+        for program in WORKSPACE.programs("localnet")
     ]
     config = NodeConfig(
         rpc_port=0, ws_port=0, programs=programs, funded={upgrade_authority.pubkey(): GENESIS_LAMPORTS}
@@ -93,8 +90,8 @@ def real_validator(
     tmp_path_factory: pytest.TempPathFactory, upgrade_authority: Keypair
 ) -> Iterator[RealValidator]:
     """A real solana-test-validator with the workspace programs deployed by ``solgrid deploy``."""
-    for name in ("registry", "energy_token", "trading"):
-        program_elf(name)  # built into target/deploy, where solgrid deploy reads them
+    for program in WORKSPACE.programs("localnet"):
+        program_elf(program.name)  # built into target/deploy, where solgrid deploy reads them
     validator = RealValidator.start(tmp_path_factory.mktemp("validator"), upgrade_authority)
     try:
         validator.deploy_workspace()

@@ -23,6 +23,7 @@ from wallet_support import REPO, advance_clock, one_line_error
 
 from solgrid.localnet.process import free_port_pair
 from solgrid.sdk.keys import read_keypair
+from solgrid.sdk.workspace import Workspace
 
 MAIN = "from solgrid.cli.main import main; main()"
 
@@ -66,8 +67,8 @@ class Terminal:
 @pytest.fixture(scope="module")
 def terminal(tmp_path_factory: pytest.TempPathFactory, elf_of: Callable[[str], bytes]) -> Iterator[Terminal]:
     """``solgrid keys new`` then ``solgrid localnet`` (the walkthrough's first two steps)."""
-    for name in ("registry", "energy_token", "trading"):
-        elf_of(name)  # target/deploy/<name>.so is up to date
+    for program in Workspace.load(REPO).programs("localnet"):
+        elf_of(program.name)  # target/deploy/<name>.so is up to date
     home = tmp_path_factory.mktemp("home")
     port = free_port_pair()
     term = Terminal(home, f"http://127.0.0.1:{port}")

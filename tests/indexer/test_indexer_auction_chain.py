@@ -63,6 +63,7 @@ class Auctions:
         ix = trading.cancel_auction_order(
             trader=wallet.pubkey(),
             market=self.run.market,
+            zone_id=ZONE,
             seat=self.run.seats[wallet.pubkey()],
             epoch=event.epoch,
             index=event.index,

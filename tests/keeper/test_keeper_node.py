@@ -72,6 +72,7 @@ async def cancel_some(
         cancel = scene.trading.cancel_auction_order(
             trader=trader.key,
             market=scene.market,
+            zone_id=state.header.zone_id,
             seat=trader.seat,
             epoch=epoch,
             index=order.index,

@@ -264,6 +264,7 @@ class PeriodicMarket:
             },
             {
                 "trader": trader.pubkey,
+                "registry_config": client.registry_config(),
                 "user": client.registry_user(trader.pubkey),
                 "zone": client.registry_zone(ZONE_ID),
                 "market": self.address,
@@ -301,6 +302,8 @@ class PeriodicMarket:
             },
             {
                 "trader": trader.pubkey,
+                "registry_config": self.env.client.registry_config(),
+                "zone": self.env.client.registry_zone(ZONE_ID),
                 "market": self.address,
                 "epoch_account": epoch_account or self.account_of(epoch),
                 **self._events(),
@@ -319,6 +322,7 @@ class PeriodicMarket:
             "clear_epoch",
             {"epoch": epoch},
             {
+                "registry_config": self.env.client.registry_config(),
                 "zone": self.env.client.registry_zone(ZONE_ID),
                 "market": self.address,
                 "epoch_account": epoch_account or self.account_of(epoch),

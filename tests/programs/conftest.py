@@ -14,11 +14,13 @@ from collections.abc import Callable
 from types import ModuleType
 
 import pytest
+from governance_harness import GovernanceEnv, governance_keypair
 from registry_harness import LAMPORTS, REPO, RegistryEnv, program_keypair
 from solders.keypair import Keypair
 from trading_harness import TradingEnv, trading_keypair
 
 from solgrid.localnet.svm import deploy, features_blocking_deploy, new_svm
+from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.registry import RegistryClient
 from solgrid.sdk.trading import TradingClient
 
@@ -77,8 +79,17 @@ def trading_prepared(request: pytest.FixtureRequest, registry_elf: bytes, tradin
     return env
 
 
-def trading_env(mode: str, registry_elf: bytes, trading_elf: bytes) -> TradingEnv:
-    svm = new_svm(deactivate=features_blocking_deploy(registry_elf, trading_elf))
+@pytest.fixture(params=MODES)
+def trading_unverified(request: pytest.FixtureRequest, registry_elf: bytes, trading_elf: bytes) -> TradingEnv:
+    """As ``trading`` in a VM that skips signature checks, so that a transaction can mark a PDA as a
+    signer (:meth:`TradingEnv.send_signed_by_pda`), standing for its program's ``invoke_signed``."""
+    env = trading_env(request.param, registry_elf, trading_elf, sigverify=False)
+    env.setup()
+    return env
+
+
+def trading_env(mode: str, registry_elf: bytes, trading_elf: bytes, *, sigverify: bool = True) -> TradingEnv:
+    svm = new_svm(sigverify=sigverify, deactivate=features_blocking_deploy(registry_elf, trading_elf))
     payer = Keypair()
     svm.airdrop(payer.pubkey(), LAMPORTS)
     registry = RegistryClient()
@@ -91,3 +102,54 @@ def trading_env(mode: str, registry_elf: bytes, trading_elf: bytes) -> TradingEn
     else:
         deploy(svm, payer, trading_elf, keypair)
     return TradingEnv(RegistryEnv(svm, payer, registry, "add_program"), client, mode=mode)
+
+
+@pytest.fixture(scope="session")
+def governance_elves(elf_of: Callable[[str], bytes]) -> dict[str, bytes]:
+    return {name: elf_of(name) for name in ("registry", "energy_token", "trading", "governance")}
+
+
+def governance_env(mode: str, elves: dict[str, bytes]) -> GovernanceEnv:
+    """Registry, energy_token and trading added at their IDL addresses, governance added or deployed
+    (upgradeable by the payer) at its own; nothing initialised."""
+    svm = new_svm(deactivate=features_blocking_deploy(*elves.values()))
+    payer = Keypair()
+    svm.airdrop(payer.pubkey(), LAMPORTS)
+    registry = RegistryClient()
+    trading = TradingClient()
+    svm.add_program(registry.program_id, elves["registry"])
+    svm.add_program(trading.program_id, elves["trading"])
+    svm.add_program(EnergyTokenClient().program_id, elves["energy_token"])
+    env = GovernanceEnv(TradingEnv(RegistryEnv(svm, payer, registry, "add_program"), trading), mode=mode)
+    keypair = governance_keypair()
+    assert keypair.pubkey() == env.program_id, "keys/governance-keypair.json is not the IDL address"
+    if mode == "add_program":
+        svm.add_program(env.program_id, elves["governance"])
+    else:
+        deploy(svm, payer, elves["governance"], keypair)
+    return env
+
+
+@pytest.fixture
+def governance(governance_elves: dict[str, bytes]) -> GovernanceEnv:
+    """Governance deployed (BPFLoaderUpgradeable, the payer its authority), initialised, and named the
+    registry's governance: privileged registry and trading actions go through proposals."""
+    env = governance_env("deploy", governance_elves)
+    env.setup()
+    return env
+
+
+@pytest.fixture
+def governance_unset(governance_elves: dict[str, bytes]) -> GovernanceEnv:
+    """As ``governance`` but the registry does not name it yet: regulators still co-sign."""
+    env = governance_env("deploy", governance_elves)
+    env.setup(governed=False)
+    return env
+
+
+@pytest.fixture(params=MODES)
+def governance_prepared(request: pytest.FixtureRequest, governance_elves: dict[str, bytes]) -> GovernanceEnv:
+    """The registry market and trading set up, governance loaded by either mode but not initialised."""
+    env = governance_env(request.param, governance_elves)
+    env.trading.setup()
+    return env

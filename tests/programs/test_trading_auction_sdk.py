@@ -77,6 +77,7 @@ class Auction:
         ix = self.env.client.cancel_auction_order(
             trader=trader.pubkey,
             market=self.market,
+            zone_id=ZONE_ID,
             seat=trader.seat,
             epoch=placed.epoch,
             index=placed.index,

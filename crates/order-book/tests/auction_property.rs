@@ -83,6 +83,9 @@ struct Sim {
     /// Orders each epoch received from the previous one's settlement: (index, order id).
     rolled_into: HashMap<u64, BTreeSet<(u32, u64)>>,
     last_client_id: [u64; TRADERS as usize + 1],
+    /// Trading paused for the market's zone (the registry's TRADING flag, which the program reads):
+    /// nothing clears, and auction orders may be cancelled after their gate closure.
+    trading_paused: bool,
     cov: Coverage,
 }
 
@@ -132,6 +135,7 @@ impl Sim {
             cleared: HashMap::new(),
             rolled_into: HashMap::new(),
             last_client_id: [0; TRADERS as usize + 1],
+            trading_paused: false,
             cov: Coverage::default(),
         };
         let bpl = params.base_atoms_per_lot();
@@ -194,6 +198,7 @@ impl Sim {
         // Finish: let the current epoch end and crank until every ended epoch is settled (rolling
         // orders keep the latest epoch collecting), checking after each chunk.
         self.a.market.market().header.status = 0;
+        self.trading_paused = false;
         self.now += self.secs as i64;
         let limit = 10_000;
         for _ in 0..limit {
@@ -432,7 +437,7 @@ impl Sim {
         } else {
             index
         };
-        let paused = self.a.market.header().status != 0;
+        let paused = self.a.market.header().status != 0 || self.trading_paused;
         let expected = if n > TRADERS {
             Err(BookError::WrongSeat)
         } else if h.state() != EpochState::Collecting || (!paused && self.now >= h.ends_at) {
@@ -444,7 +449,9 @@ impl Sim {
         } else {
             Ok(lock(&o, &self.params))
         };
-        let result = self.a.cancel(n, h.epoch, index, order_id, self.now);
+        let result = self
+            .a
+            .cancel_with(n, h.epoch, index, order_id, self.now, self.trading_paused);
         match (result, expected) {
             (Ok(removal), Ok(released)) => {
                 self.cov.cancelled += 1;
@@ -525,8 +532,8 @@ impl Sim {
                     );
                     return;
                 }
-                if self.a.market.header().status != 0 {
-                    return; // the program refuses to clear a paused market
+                if self.a.market.header().status != 0 || self.trading_paused {
+                    return; // the program refuses to clear a paused market, or while trading is paused
                 }
                 self.clear(e, slot);
             }
@@ -878,9 +885,14 @@ impl Sim {
         self.vault_quote -= amount as u128;
     }
 
+    /// Pauses or resumes the market (its status), or trading in its zone (governance).
     fn pause(&mut self) {
-        let m = self.a.market.market();
-        m.header.status = 1 - m.header.status.min(1);
+        if self.rng.chance(1, 2) {
+            self.trading_paused = !self.trading_paused;
+        } else {
+            let m = self.a.market.market();
+            m.header.status = 1 - m.header.status.min(1);
+        }
     }
 
     fn market_maker(&mut self) {

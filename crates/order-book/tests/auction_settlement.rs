@@ -442,7 +442,8 @@ fn continuous_and_periodic_operations_stay_in_their_market_mode() {
         Some(WrongMarketMode)
     );
     assert_eq!(
-        m.cancel_auction(&mut epoch, 0, &key(1), 0, 1, NOW).err(),
+        m.cancel_auction(&mut epoch, 0, &key(1), 0, 1, NOW, false)
+            .err(),
         Some(WrongMarketMode)
     );
     assert_eq!(
@@ -518,10 +519,26 @@ fn cancelling_releases_the_lock_until_the_gate_closes() {
     let removal = a.cancel(2, E, 1, ask.order_id, END + 10).unwrap();
     assert_eq!(removal.base_released, 3 * BPL);
     assert_eq!(a.market.header().auction_orders, 0);
+    // So can they when governance paused trading in the market's zone (nothing clears then either).
+    let mut a = fresh();
+    let bid = a.placed(1, &abid(10, 5), NOW);
+    assert_eq!(
+        a.cancel(1, E, 0, bid.order_id, END).err(),
+        Some(AuctionClosed)
+    );
+    let removal = a
+        .cancel_with(1, E, 0, bid.order_id, END + 10, true)
+        .unwrap();
+    assert_eq!((removal.lots, removal.quote_released), (5, 51));
+    assert_eq!(a.market.header().auction_orders, 0);
     // A cleared epoch keeps its orders, paused or not.
     let mut a = fresh();
     let bid = a.placed(1, &abid(10, 5), NOW);
     a.clear(E, END).unwrap();
+    assert_eq!(
+        a.cancel_with(1, E, 0, bid.order_id, END, true).err(),
+        Some(AuctionClosed)
+    );
     a.market.market().header.status = 1;
     assert_eq!(
         a.cancel(1, E, 0, bid.order_id, END).err(),

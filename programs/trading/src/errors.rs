@@ -88,6 +88,9 @@ errors! {
     InvalidChunk = 6152 => "A settlement chunk is 1 to 64 orders",
     TooManyPriceLevels = 6153 => "An epoch's auction holds at most 4096 price levels: an order at a new price waits for the next epoch (one at a price already there still joins)",
     TooManyAuctionOrders = 6154 => "An epoch's auction holds at most 131072 orders (cancelled ones included): the order waits for the next epoch",
+    InvalidRegistryConfig = 6155 => "The registry_config account is not the Config of the registry this deployment trusts",
+    TradingPaused = 6156 => "Trading is paused in the market's zone (or market-wide) by the registry: orders can be cancelled and funds withdrawn, nothing is placed or cleared",
+    NotGovernance = 6157 => "Governance is set in the registry: privileged actions are signed by the governance program's authority (an executed proposal), co-signing regulators no longer suffice",
 }
 
 impl From<TradingError> for ProgramError {

@@ -6,9 +6,11 @@
 //! price-time priority at the makers' prices, settled atomically between seats in the placing
 //! instruction. In a periodic market orders join the uniform-price call auction of their epoch
 //! (15 minutes by default), which anyone clears after the epoch ends (`clear_epoch`) and settles in
-//! chunks (`settle_epoch`). Regulator quorums (the registry's M-of-N) create markets, change their parameters
-//! and register market makers; a market stops matching while its zone is Halted. Fees accrue in
-//! the market and are collected by its fee recipient.
+//! chunks (`settle_epoch`). Regulator quorums (the registry's M-of-N), or the governance program once
+//! the registry names one, create markets, change their parameters and register market makers; a
+//! market stops matching while its zone is Halted or the registry pauses trading (in the zone or
+//! market-wide), while cancelling and withdrawing go on. Fees accrue in the market and are
+//! collected by its fee recipient.
 //!
 //! The book, escrow and fee rules are the plain-Rust core `solgrid_order_book`; this crate is the
 //! glue: account checks, token transfers, growth of the market account and events (one self-CPI per

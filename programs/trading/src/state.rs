@@ -21,7 +21,7 @@ use pinocchio::{address::address_eq, error::ProgramError, AccountView, Address};
 use solgrid_order_book::{
     auction::{Epoch, EpochHeader, EpochState, EPOCH_HEADER_LEN},
     layout::HEADER_LEN,
-    Market,
+    Market, MarketHeader,
 };
 use solgrid_program_kit::{
     account::{self, AccountLayout},
@@ -244,8 +244,8 @@ pub fn holds_epoch(view: &Epoch, epoch: u64) -> Result<(), ProgramError> {
 }
 
 /// The registry's Config (`account:Config` of the registry): the fields this program reads are the
-/// regulators; the whole layout is declared so that its size is checked and `tests/idl.rs` pins it
-/// to `idl/registry.json`.
+/// regulators, the governance program and the market-wide pause flags; the whole layout is declared
+/// so that its size is checked and `tests/idl.rs` pins it to `idl/registry.json`.
 #[repr(C)]
 pub struct RegistryConfig {
     pub authority: Address,
@@ -260,9 +260,13 @@ pub struct RegistryConfig {
     pub meter_count: PodU64,
     /// The registry's `Limits` (20 bytes), not read here.
     pub limits: [u8; 20],
+    /// Zero: no governance, privileged actions are co-signed by a regulator quorum. Else only the
+    /// governance program's authority PDA (`["governance", [governance_bump]]`) signs them.
     pub governance_program: Address,
     pub governance_bump: u8,
+    /// Bump of the governance program's `["certificates"]` PDA (not read here).
     pub certificates_bump: u8,
+    /// Market-wide pause flags (`PAUSE_*`).
     pub paused: u8,
     pub reserved: [u8; 29],
 }
@@ -295,6 +299,37 @@ impl RegistryConfig {
     pub fn regulator_set(&self) -> &[Address] {
         &self.regulators[..(self.regulator_count as usize).min(8)]
     }
+
+    /// Whether a governance program is set (then it alone authorises privileged actions).
+    #[inline(always)]
+    pub fn has_governance(&self) -> bool {
+        self.governance_program.as_array() != &[0u8; 32]
+    }
+}
+
+/// The registry's pause flags (a bit set in `RegistryConfig.paused`, market-wide, and
+/// `RegistryZone.paused`, per zone): readings, minting, trading.
+pub const PAUSE_READINGS: u8 = 1;
+pub const PAUSE_MINTING: u8 = 2;
+pub const PAUSE_TRADING: u8 = 4;
+
+/// Seed of the governance program's authority PDA (it signs the CPIs of executed proposals).
+pub const GOVERNANCE_SEED: &[u8] = b"governance";
+
+/// Trading is paused in `zone`: the TRADING flag is set market-wide or for the zone.
+#[inline(always)]
+pub fn trading_paused(config: &RegistryConfig, zone: &RegistryZone) -> bool {
+    (config.paused | zone.paused) & PAUSE_TRADING != 0
+}
+
+/// Refuses (`TradingPaused`) when trading is paused in `zone`.
+#[inline(always)]
+pub fn check_trading(config: &RegistryConfig, zone: &RegistryZone) -> Result<(), ProgramError> {
+    if trading_paused(config, zone) {
+        Err(TradingError::TradingPaused.into())
+    } else {
+        Ok(())
+    }
 }
 
 /// The registry's Zone.
@@ -307,7 +342,9 @@ pub struct RegistryZone {
     pub bump: u8,
     pub created_at: PodI64,
     pub reopened_at: PodI64,
+    /// This zone's pause flags (`PAUSE_*`).
     pub paused: u8,
+    /// g CO2 per kWh of the zone's grid mix (not read here).
     pub emission_factor: PodU32,
     pub reserved: [u8; 19],
 }
@@ -407,9 +444,83 @@ pub unsafe fn verified_user<'a>(
     Ok(view)
 }
 
+/// The registry's Config for a market of `registry_program` (the registry the deployment trusts, as
+/// the market records it), else `InvalidRegistryConfig`: owned by it with `account:Config` (the
+/// registry creates that account only at its PDA `["config"]`, so no derivation is needed).
+///
+/// # Safety
+/// As for [`registry_view`].
+#[inline(always)]
+pub unsafe fn registry_config<'a>(
+    account: &'a AccountView,
+    registry_program: &Address,
+) -> Result<&'a RegistryConfig, ProgramError> {
+    registry_view::<RegistryConfig>(
+        account,
+        registry_program,
+        TradingError::InvalidRegistryConfig,
+    )
+}
+
+/// `zone` is the market's registry Zone (`InvalidZone`): its recorded address, owned by the
+/// market's registry with `account:Zone`.
+///
+/// # Safety
+/// As for [`registry_view`].
+#[inline(always)]
+pub unsafe fn market_zone<'a>(
+    header: &MarketHeader,
+    zone: &'a AccountView,
+) -> Result<&'a RegistryZone, ProgramError> {
+    if zone.address().as_array() != &header.zone {
+        return Err(TradingError::InvalidZone.into());
+    }
+    let registry_program = Address::new_from_array(header.registry_program);
+    registry_view::<RegistryZone>(zone, &registry_program, TradingError::InvalidZone)
+}
+
+/// Whether trading is paused in the market's zone (the TRADING flag of the registry's Config or of
+/// the market's Zone), with `registry_config` and `zone` bound as by [`registry_config`] and
+/// [`market_zone`]; also returns the zone.
+///
+/// # Safety
+/// As for [`registry_view`].
+#[inline(always)]
+pub unsafe fn trading_pause<'a>(
+    header: &MarketHeader,
+    registry_config: &AccountView,
+    zone: &'a AccountView,
+) -> Result<(bool, &'a RegistryZone), ProgramError> {
+    let zone_view = market_zone(header, zone)?;
+    let registry_program = Address::new_from_array(header.registry_program);
+    let config = self::registry_config(registry_config, &registry_program)?;
+    Ok((trading_paused(config, zone_view), zone_view))
+}
+
+/// Orders may be placed or cleared in the market's zone: the Zone is not Halted (`ZoneHalted`) and
+/// trading is not paused there (`TradingPaused`), the accounts bound as by [`trading_pause`].
+///
+/// # Safety
+/// As for [`registry_view`].
+#[inline(always)]
+pub unsafe fn trading_open(
+    header: &MarketHeader,
+    registry_config: &AccountView,
+    zone: &AccountView,
+) -> Result<(), ProgramError> {
+    let (paused, zone_view) = trading_pause(header, registry_config, zone)?;
+    if zone_view.status == ZONE_HALTED {
+        return Err(TradingError::ZoneHalted.into());
+    }
+    if paused {
+        return Err(TradingError::TradingPaused.into());
+    }
+    Ok(())
+}
+
 /// The privileged-action gate: `config` is this program's Config, `registry_config` the trusted
-/// registry's Config, and at least its `regulator_threshold` distinct regulators signed among
-/// `cosigners`. Returns the Config (its registry program and base mint).
+/// registry's Config (`InvalidRegistryConfig`), and the registry's rule for privileged actions holds
+/// among `cosigners` ([`privileged`]). Returns the Config (its registry program and base mint).
 ///
 /// # Safety
 /// As for [`config`] and [`registry_view`].
@@ -421,13 +532,48 @@ pub unsafe fn regulator_quorum<'a>(
     cosigners: &[AccountView],
 ) -> Result<&'a Config, ProgramError> {
     let loaded = self::config(program_id, config)?;
-    let regulators = registry_view::<RegistryConfig>(
-        registry_config,
-        &loaded.registry_program,
-        TradingError::InvalidRegistryProgram,
-    )?;
-    regulator_threshold(regulators, cosigners)?;
+    let registry = self::registry_config(registry_config, &loaded.registry_program)?;
+    privileged(registry, cosigners)?;
     Ok(loaded)
+}
+
+/// The registry's rule for privileged actions, as its own gate applies it: while no governance
+/// program is set, at least `regulator_threshold` distinct configured regulators signed among
+/// `cosigners`; once one is set, one of `cosigners` is its authority PDA
+/// `["governance", [governance_bump]]` and signed (`NotGovernance`; co-signing regulators no longer
+/// suffice: a proposal, with its record and timelock, is the only way).
+#[inline(always)]
+pub fn privileged(config: &RegistryConfig, cosigners: &[AccountView]) -> Result<(), ProgramError> {
+    if config.has_governance() {
+        governance_signed(config, cosigners)
+    } else {
+        regulator_threshold(config, cosigners)
+    }
+}
+
+/// The governance program's authority PDA signed among `cosigners` (else `NotGovernance`). The
+/// registry checked when governance was set that the bump gives a PDA (off the curve, so only the
+/// governance program can sign for it, through `invoke_signed`); the address is derived with the
+/// stored bump (one hash, no search).
+#[inline(always)]
+pub fn governance_signed(
+    config: &RegistryConfig,
+    cosigners: &[AccountView],
+) -> Result<(), ProgramError> {
+    let authority = Address::try_derive_address(
+        &[GOVERNANCE_SEED],
+        Some(config.governance_bump),
+        &config.governance_program,
+    )
+    .map_err(|_| TradingError::NotGovernance)?;
+    if cosigners
+        .iter()
+        .any(|a| a.is_signer() && address_eq(a.address(), &authority))
+    {
+        Ok(())
+    } else {
+        Err(TradingError::NotGovernance.into())
+    }
 }
 
 /// At least `regulator_threshold` distinct configured regulators signed among `cosigners`.
@@ -508,17 +654,152 @@ pub unsafe fn mint_decimals(account: &AccountView) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use solgrid_program_kit::testing::FakeAccount;
+    use std::{vec, vec::Vec};
 
     #[test]
     fn sizes() {
         assert_eq!(Config::LEN, 8 + 4 * 32 + 2 + 64);
         assert_eq!(
             RegistryConfig::LEN,
-            8 + 3 * 32 + 8 * 32 + 3 + 8 + 4 + 8 + 20 + 64
+            8 + 3 * 32 + 8 * 32 + 3 + 8 + 4 + 8 + 20 + 32 + 3 + 29
         );
-        assert_eq!(RegistryZone::LEN, 8 + 4 + 32 + 8 + 1 + 1 + 8 + 8 + 24);
+        assert_eq!(
+            RegistryZone::LEN,
+            8 + 4 + 32 + 8 + 1 + 1 + 8 + 8 + 1 + 4 + 19
+        );
         assert_eq!(RegistryUser::LEN, 8 + 32 + 3 + 4 + 2 + 8 + 8 + 8 + 24);
         assert_eq!(MARKET_MIN_LEN, 432);
         assert_eq!(EPOCH_MIN_LEN, 8 + 256);
+    }
+
+    /// A data-less account at `address`, signer or not.
+    struct Signer(FakeAccount);
+
+    impl Signer {
+        fn new(address: &Address, signer: bool) -> Self {
+            let mut account = FakeAccount::new(address.to_bytes(), Address::default(), 0);
+            account.signer = signer;
+            Self(account)
+        }
+
+        fn view(&mut self) -> AccountView {
+            self.0.view()
+        }
+    }
+
+    fn views(signers: &mut [Signer]) -> Vec<AccountView> {
+        signers.iter_mut().map(Signer::view).collect()
+    }
+
+    const GOVERNANCE: Address = Address::new_from_array([42; 32]);
+
+    fn registry(regulators: &[Address], threshold: u8) -> RegistryConfig {
+        let mut config: RegistryConfig = unsafe { core::mem::zeroed() };
+        config.regulators[..regulators.len()].copy_from_slice(regulators);
+        config.regulator_count = regulators.len() as u8;
+        config.regulator_threshold = threshold;
+        config
+    }
+
+    fn governed(config: &mut RegistryConfig) -> Address {
+        let (authority, bump) =
+            Address::try_find_program_address(&[GOVERNANCE_SEED], &GOVERNANCE).unwrap();
+        config.governance_program = GOVERNANCE;
+        config.governance_bump = bump;
+        authority
+    }
+
+    fn check(config: &RegistryConfig, signers: &mut [Signer]) -> Result<(), ProgramError> {
+        privileged(config, &views(signers))
+    }
+
+    #[test]
+    fn privileged_actions_take_a_quorum_until_governance_is_set_then_its_authority() {
+        let regulators = [
+            Address::new_from_array([1; 32]),
+            Address::new_from_array([2; 32]),
+            Address::new_from_array([3; 32]),
+        ];
+        let mut config = registry(&regulators, 2);
+        let quorum = || {
+            vec![
+                Signer::new(&regulators[0], true),
+                Signer::new(&regulators[2], true),
+            ]
+        };
+        assert!(!config.has_governance());
+        assert_eq!(check(&config, &mut quorum()), Ok(()));
+        assert_eq!(
+            check(&config, &mut [Signer::new(&regulators[0], true)]),
+            Err(TradingError::RegulatorThresholdNotMet.into())
+        );
+        assert_eq!(
+            check(&registry(&[], 1), &mut quorum()),
+            Err(TradingError::NoRegulators.into())
+        );
+
+        let authority = governed(&mut config);
+        assert!(config.has_governance());
+        // Co-signing regulators alone no longer suffice, whatever their number.
+        let not_governance = Err(TradingError::NotGovernance.into());
+        assert_eq!(check(&config, &mut quorum()), not_governance);
+        let mut all: Vec<Signer> = regulators.iter().map(|r| Signer::new(r, true)).collect();
+        assert_eq!(check(&config, &mut all), not_governance);
+        // The governance authority signs (alone, or among others).
+        assert_eq!(check(&config, &mut [Signer::new(&authority, true)]), Ok(()));
+        let mut mixed = quorum();
+        mixed.push(Signer::new(&authority, true));
+        assert_eq!(check(&config, &mut mixed), Ok(()));
+        // Listed without its signature, or the governance program itself, does not.
+        assert_eq!(
+            check(&config, &mut [Signer::new(&authority, false)]),
+            not_governance
+        );
+        assert_eq!(
+            check(&config, &mut [Signer::new(&GOVERNANCE, true)]),
+            not_governance
+        );
+        // Nor the same seed under another program, or with another bump.
+        let other = Address::new_from_array([43; 32]);
+        let (elsewhere, _) = Address::try_find_program_address(&[GOVERNANCE_SEED], &other).unwrap();
+        assert_eq!(
+            check(&config, &mut [Signer::new(&elsewhere, true)]),
+            not_governance
+        );
+        let mut rebumped = registry(&regulators, 2);
+        governed(&mut rebumped);
+        rebumped.governance_bump = rebumped.governance_bump.wrapping_sub(1);
+        assert_eq!(
+            check(&rebumped, &mut [Signer::new(&authority, true)]),
+            not_governance
+        );
+        // No regulators is no obstacle once governance is set.
+        let mut bare = registry(&[], 0);
+        let authority = governed(&mut bare);
+        assert_eq!(check(&bare, &mut [Signer::new(&authority, true)]), Ok(()));
+    }
+
+    #[test]
+    fn trading_pauses_market_wide_or_per_zone() {
+        let mut config = registry(&[], 0);
+        let mut zone: RegistryZone = unsafe { core::mem::zeroed() };
+        assert!(!trading_paused(&config, &zone));
+        // Readings and minting pauses do not stop trading.
+        config.paused = PAUSE_READINGS | PAUSE_MINTING;
+        zone.paused = PAUSE_READINGS | PAUSE_MINTING;
+        assert!(!trading_paused(&config, &zone));
+        assert_eq!(check_trading(&config, &zone), Ok(()));
+        zone.paused |= PAUSE_TRADING;
+        assert!(trading_paused(&config, &zone));
+        assert_eq!(
+            check_trading(&config, &zone),
+            Err(TradingError::TradingPaused.into())
+        );
+        zone.paused = 0;
+        config.paused = PAUSE_TRADING;
+        assert!(trading_paused(&config, &zone));
+        config.paused = PAUSE_READINGS | PAUSE_MINTING | PAUSE_TRADING;
+        assert!(trading_paused(&config, &zone));
     }
 }

@@ -215,6 +215,7 @@ async def cancel_in_auction(
     ix = client.cancel_auction_order(
         trader=wallet.pubkey(),
         market=market.address,
+        zone_id=market.header.zone_id,
         seat=seat.index,
         epoch=account.header.epoch,
         index=order.index,

@@ -27,6 +27,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 
 from solgrid.automation.backoff import Backoff, until_ok
+from solgrid.automation.committed import commit_then
 from solgrid.automation.meter_settlement import Settler
 from solgrid.automation.sender import ProgramRejected, Transient
 from solgrid.automation.status import StatusWriter
@@ -130,12 +131,12 @@ class Worker:
     ) -> None:
         landed = await submitter.landed([tx for txs in covered.values() for tx in txs])
         outcome = {i: next((tx for tx in txs if tx in landed), None) for i, txs in covered.items()}
-        applied, rejected = await asyncio.to_thread(self.queue.resolve_covered, outcome, COVERED_NOT_APPLIED)
+        applied, rejected = await commit_then(
+            lambda: self.queue.resolve_covered(outcome, COVERED_NOT_APPLIED), self._count_resolved
+        )
         if applied:
-            self.metrics.found_applied(applied)
             log.info("%s: %d pending reading(s) already on chain, marked applied", serial, applied)
         if rejected:
-            self.metrics.rejected_on_chain += rejected
             log.warning(
                 "%s: %d pending reading(s) end by %d, where the meter's on-chain record already is, and"
                 " none of their transactions landed: rejected (see `solgrid oracle rejected`)",
@@ -143,6 +144,11 @@ class Worker:
                 rejected,
                 last_window_end,
             )
+
+    def _count_resolved(self, outcome: tuple[int, int]) -> None:
+        applied, rejected = outcome
+        self.metrics.found_applied(applied)
+        self.metrics.rejected_on_chain += rejected
 
     async def due_by(self, submitter: Submitter) -> int:
         """Readings whose window ends by this cluster time can be sent; later ones wait in the queue
@@ -329,18 +335,14 @@ class Worker:
 
     async def applied(self, rows: Sequence[QueuedReading], signature: Signature) -> None:
         """Mark ``rows`` applied and count them, as one step even when the lane is cancelled meanwhile
-        (SIGTERM): the commit runs in a thread that finishes regardless, so the count follows it and the
-        last status never misses readings the queue holds as applied."""
-        commit = asyncio.ensure_future(
-            asyncio.to_thread(self.queue.mark_applied, [r.id for r in rows], str(signature))
+        (SIGTERM): the last status never misses readings the queue holds as applied."""
+        ids = [r.id for r in rows]
+        await commit_then(
+            lambda: self.queue.mark_applied(ids, str(signature)), lambda _: self._count_applied(rows)
         )
-        try:
-            await asyncio.shield(commit)
-        except asyncio.CancelledError:
-            await commit
-            self._count_applied(rows)
-            raise
-        self._count_applied(rows)
+
+    def _count_rejected(self) -> None:
+        self.metrics.rejected_on_chain += 1
 
     def _count_applied(self, rows: Sequence[QueuedReading]) -> None:
         self.metrics.landed(len(rows))
@@ -397,8 +399,7 @@ class Worker:
             reason = "its window overlaps one the meter already reported (not applied)"
         elif states.get(row.serial) is None:
             reason = f"meter {row.serial!r} is not registered on chain ({error})"
-        await asyncio.to_thread(self.queue.reject, row.id, reason)
-        self.metrics.rejected_on_chain += 1
+        await commit_then(lambda: self.queue.reject(row.id, reason), lambda _: self._count_rejected())
         log.warning(
             "rejected %s window %d..%d: %s",
             row.serial,

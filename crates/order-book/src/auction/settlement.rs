@@ -261,8 +261,9 @@ impl Market<'_> {
     /// Cancels the trader's auction order at `index` of `epoch` (its id must be `order_id`:
     /// `OrderNotFound`, also for a cancelled one; another trader's: `NotOrderOwner`) while the
     /// epoch collects and has not ended (`AuctionClosed` afterwards, unless the market is not
-    /// active: a paused market cannot clear, so its funds may leave). Releases its lock and leaves
-    /// a tombstone.
+    /// active or `trading_paused`, trading being paused for the market's zone by governance:
+    /// neither can clear, so its funds may leave). Releases its lock and leaves a tombstone.
+    #[allow(clippy::too_many_arguments)]
     pub fn cancel_auction(
         &mut self,
         epoch: &mut Epoch,
@@ -271,12 +272,13 @@ impl Market<'_> {
         index: u32,
         order_id: u64,
         now: i64,
+        trading_paused: bool,
     ) -> Result<Removal, BookError> {
         if self.header.epoch_secs == 0 {
             return Err(BookError::WrongMarketMode);
         }
         self.seat(seat, trader)?;
-        let active = self.header.status == 0;
+        let active = self.header.status == 0 && !trading_paused;
         if epoch.header.state() != EpochState::Collecting || (active && epoch.header.closed(now)) {
             return Err(BookError::AuctionClosed);
         }

@@ -231,6 +231,19 @@ impl Auction {
         order_id: u64,
         now: i64,
     ) -> Result<Removal, BookError> {
+        self.cancel_with(n, e, index, order_id, now, false)
+    }
+
+    /// [`Auction::cancel`], with trading paused for the market's zone or not.
+    pub fn cancel_with(
+        &mut self,
+        n: u8,
+        e: u64,
+        index: u32,
+        order_id: u64,
+        now: i64,
+        trading_paused: bool,
+    ) -> Result<Removal, BookError> {
         let snapshot = self.snapshot();
         let seat = self.market.market().seat_of(&key(n)).unwrap_or(u32::MAX);
         let slot = &mut self.slots[auction::slot_of(e) as usize];
@@ -238,10 +251,15 @@ impl Auction {
             return Err(BookError::WrongEpoch);
         }
         let mut epoch = slot.epoch();
-        let result =
-            self.market
-                .market()
-                .cancel_auction(&mut epoch, seat, &key(n), index, order_id, now);
+        let result = self.market.market().cancel_auction(
+            &mut epoch,
+            seat,
+            &key(n),
+            index,
+            order_id,
+            now,
+            trading_paused,
+        );
         if result.is_err() {
             self.restore(&snapshot);
         }

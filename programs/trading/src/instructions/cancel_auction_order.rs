@@ -2,17 +2,20 @@
 //! of its auction orders (located by the epoch it joined and its index there, as
 //! `AuctionOrderPlaced` gives them) while that epoch collects orders, i.e. before the epoch ends
 //! (gate closure): afterwards the order is committed to the clearing (`AuctionClosed`), unless the
-//! market is paused (a paused market cannot clear, so its funds may leave). What the order locked
-//! returns to the trader's free balance; the order stays in the epoch account as a tombstone.
-//! Allowed whatever the trader's registry standing or the zone's status.
+//! market is paused or the registry pauses trading in its zone or market-wide (neither clears, so
+//! the funds may leave). What the order locked returns to the trader's free balance; the order
+//! stays in the epoch account as a tombstone. Allowed whatever the trader's registry standing or the
+//! zone's status.
 //!
 //! Accounts:
 //! 0. `[signer]` trader.
 //! 1. `[]` config.
-//! 2. `[writable]` market: periodic.
-//! 3. `[writable]` epoch_account: the market's epoch account of slot `epoch % 2`, holding `epoch`.
-//! 4. `[]` event_authority.
-//! 5. `[]` program.
+//! 2. `[]` registry_config: the registry's Config (its pause flags).
+//! 3. `[]` zone: the market's registry Zone (its pause flags).
+//! 4. `[writable]` market: periodic.
+//! 5. `[writable]` epoch_account: the market's epoch account of slot `epoch % 2`, holding `epoch`.
+//! 6. `[]` event_authority.
+//! 7. `[]` program.
 //!
 //! Emits `AuctionOrderCancelled`.
 
@@ -32,7 +35,7 @@ use crate::{
 
 pub const DISCRIMINATOR: u64 =
     discriminator::as_u64(discriminator::instruction("cancel_auction_order"));
-pub const ACCOUNTS_LEN: usize = 6;
+pub const ACCOUNTS_LEN: usize = 8;
 
 #[repr(C)]
 pub struct CancelAuctionOrderArgs {
@@ -53,7 +56,9 @@ impl_pod!(CancelAuctionOrderArgs {
 
 pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) -> ProgramResult {
     let args: &CancelAuctionOrderArgs = instruction::args(args)?;
-    let [trader, config, market, epoch_account, event_authority, program, ..] = accounts else {
+    let [trader, config, registry_config, zone, market, epoch_account, event_authority, program, ..] =
+        accounts
+    else {
         return Err(KitError::NotEnoughAccounts.into());
     };
     checks::signer(trader)?;
@@ -65,6 +70,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     // the event authority and Config).
     let mut book = unsafe { state::load_market(program_id, market)? };
     state::periodic(&book)?;
+    let (trading_paused, _) = unsafe { state::trading_pause(book.header, registry_config, zone)? };
     let mut view = unsafe {
         state::load_epoch(
             program_id,
@@ -82,6 +88,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             args.index.get(),
             args.order_id.get(),
             now,
+            trading_paused,
         )
         .map_err(book_error)?;
     events::emit(

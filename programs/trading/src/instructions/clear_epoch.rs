@@ -6,21 +6,24 @@
 //! every order priced better than it fill completely (market pressure), then is the one closest to
 //! the market's previous clearing price (see `solgrid_order_book::auction::price`).
 //! Epochs clear in order and once: the other slot must not hold an older epoch that is not settled
-//! (`EpochOutOfOrder`), and a cleared epoch is refused (`EpochAlreadyCleared`).
+//! (`EpochOutOfOrder`), and a cleared epoch is refused (`EpochAlreadyCleared`). Nothing clears while
+//! the market is paused, its zone Halted or trading paused there by the registry (`TradingPaused`);
+//! an epoch already cleared still settles.
 //!
 //! Accounts:
 //! 0. `[]` config.
-//! 1. `[]` zone: the market's registry Zone (not Halted).
-//! 2. `[writable]` market: periodic, Active.
-//! 3. `[writable]` epoch_account: the market's epoch account of slot `epoch % 2`, holding `epoch`
+//! 1. `[]` registry_config: the registry's Config (trading not paused market-wide).
+//! 2. `[]` zone: the market's registry Zone (not Halted, trading not paused).
+//! 3. `[writable]` market: periodic, Active.
+//! 4. `[writable]` epoch_account: the market's epoch account of slot `epoch % 2`, holding `epoch`
 //!    (collecting, ended).
-//! 4. `[]` other_epoch_account: the market's epoch account of the other slot.
-//! 5. `[]` event_authority.
-//! 6. `[]` program.
+//! 5. `[]` other_epoch_account: the market's epoch account of the other slot.
+//! 6. `[]` event_authority.
+//! 7. `[]` program.
 //!
 //! Emits `EpochCleared` (the result the epoch account also records).
 
-use pinocchio::{address::address_eq, AccountView, Address, ProgramResult};
+use pinocchio::{AccountView, Address, ProgramResult};
 use solgrid_order_book::auction;
 use solgrid_program_kit::{
     clock, discriminator, impl_pod, instruction,
@@ -31,11 +34,11 @@ use solgrid_program_kit::{
 use crate::{
     errors::{book_error, TradingError},
     events::{self, EpochCleared, EventAccounts},
-    state::{self, MarketStatus, RegistryZone, ZONE_HALTED},
+    state::{self, MarketStatus},
 };
 
 pub const DISCRIMINATOR: u64 = discriminator::as_u64(discriminator::instruction("clear_epoch"));
-pub const ACCOUNTS_LEN: usize = 7;
+pub const ACCOUNTS_LEN: usize = 8;
 
 #[repr(C)]
 pub struct ClearEpochArgs {
@@ -46,7 +49,7 @@ impl_pod!(ClearEpochArgs { epoch: PodU64 });
 
 pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) -> ProgramResult {
     let args: &ClearEpochArgs = instruction::args(args)?;
-    let [config, zone, market, epoch_account, other_epoch_account, event_authority, program, ..] =
+    let [config, registry_config, zone, market, epoch_account, other_epoch_account, event_authority, program, ..] =
         accounts
     else {
         return Err(KitError::NotEnoughAccounts.into());
@@ -65,16 +68,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     if header.status != MarketStatus::Active as u8 {
         return Err(TradingError::MarketPaused.into());
     }
-    if !address_eq(zone.address(), &Address::new_from_array(header.zone)) {
-        return Err(TradingError::InvalidZone.into());
-    }
-    let registry_program = Address::new_from_array(header.registry_program);
-    let zone_view = unsafe {
-        state::registry_view::<RegistryZone>(zone, &registry_program, TradingError::InvalidZone)?
-    };
-    if zone_view.status == ZONE_HALTED {
-        return Err(TradingError::ZoneHalted.into());
-    }
+    unsafe { state::trading_open(header, registry_config, zone)? };
     let zone_id = header.zone_id;
     let other =
         unsafe { state::epoch_header(program_id, other_epoch_account, &market_key, 1 - slot)? };

@@ -7,7 +7,7 @@
 //! 0. `[signer, writable]` payer: funds the market and its two vaults (about 0.008 SOL of rent),
 //!    and the two epoch accounts of a periodic market (about 0.003 SOL more).
 //! 1. `[]` config: this program's Config.
-//! 2. `[]` registry_config: the registry's Config (its regulators and threshold).
+//! 2. `[]` registry_config: the registry's Config (its regulators, threshold and governance program).
 //! 3. `[]` zone: the registry Zone of `zone_id`.
 //! 4. `[writable]` market: PDA `["market", zone_id LE, quote_mint]`, created here with no seat and
 //!    no order slot (it grows with use).
@@ -23,7 +23,8 @@
 //! 14. `[writable]` epoch_1: PDA `["epoch", market, [1]]`, the epoch account of odd epochs.
 //!     Both are created here (header only: they grow with use) when the market is periodic, and
 //!     left untouched (but checked to be those PDAs) when it is continuous.
-//! 15. and after: `[signer]` cosigners: at least the registry's `regulator_threshold` distinct regulators.
+//! 15. and after: `[signer]` cosigners: at least the registry's `regulator_threshold` distinct
+//!     regulators; once the registry has a governance program, its authority PDA instead.
 //!
 //! The vaults are SPL Token accounts whose owner is the market PDA: only this program, by the rules
 //! of its instructions, moves what they hold. Emits `MarketCreated`.

@@ -2,21 +2,23 @@
 //! expires_at: i64, rollover: bool)`: a Verified trader places an order in the call auction of the
 //! current epoch `E = floor(now / epoch_secs)` of a periodic market. It never matches on arrival: it
 //! joins `E`'s auction (the epoch account of slot `E % 2`), locks its funds in the trader's seat as a
-//! resting order does, and waits for `clear_epoch` and `settle_epoch` after `E` ends.
+//! resting order does, and waits for `clear_epoch` and `settle_epoch` after `E` ends. Refused while
+//! the registry pauses trading in the market's zone or market-wide (`TradingPaused`).
 //!
 //! Accounts:
 //! 0. `[signer, writable]` trader: pays to grow the epoch account (room for 8 orders and levels)
 //!    when it has no room for this order.
 //! 1. `[]` config.
-//! 2. `[]` user: the trader's registry User (Verified; to sell, a prosumer or grid operator of the
+//! 2. `[]` registry_config: the registry's Config (trading not paused market-wide).
+//! 3. `[]` user: the trader's registry User (Verified; to sell, a prosumer or grid operator of the
 //!    market's zone), as for `place_order`.
-//! 3. `[]` zone: the market's registry Zone (not Halted).
-//! 4. `[writable]` market: periodic, Active.
-//! 5. `[writable]` epoch_0: the market's epoch account of slot 0 (PDA `["epoch", market, [0]]`).
-//! 6. `[writable]` epoch_1: the market's epoch account of slot 1.
-//! 7. `[]` system_program.
-//! 8. `[]` event_authority.
-//! 9. `[]` program.
+//! 4. `[]` zone: the market's registry Zone (not Halted, trading not paused).
+//! 5. `[writable]` market: periodic, Active.
+//! 6. `[writable]` epoch_0: the market's epoch account of slot 0 (PDA `["epoch", market, [0]]`).
+//! 7. `[writable]` epoch_1: the market's epoch account of slot 1.
+//! 8. `[]` system_program.
+//! 9. `[]` event_authority.
+//! 10. `[]` program.
 //!
 //! Both epoch accounts are passed so that a client need not guess which epoch its transaction lands
 //! in; both are bound to the market and their slot. The slot of `E` must hold `E` (collecting) or
@@ -29,7 +31,7 @@
 //! (`TooManyAuctionOrders`), so that its account never nears the 10 MiB limit. Emits
 //! `AuctionOrderPlaced`.
 
-use pinocchio::{address::address_eq, AccountView, Address, ProgramResult};
+use pinocchio::{AccountView, Address, ProgramResult};
 use solgrid_order_book::{
     auction::{self, AuctionOrder},
     Side,
@@ -44,12 +46,12 @@ use crate::{
     errors::{book_error, TradingError},
     events::{self, AuctionOrderPlaced, EventAccounts},
     growth,
-    state::{self, MarketStatus, RegistryZone, ROLE_GRID_OPERATOR, ROLE_PROSUMER, ZONE_HALTED},
+    state::{self, MarketStatus, ROLE_GRID_OPERATOR, ROLE_PROSUMER},
 };
 
 pub const DISCRIMINATOR: u64 =
     discriminator::as_u64(discriminator::instruction("place_auction_order"));
-pub const ACCOUNTS_LEN: usize = 10;
+pub const ACCOUNTS_LEN: usize = 11;
 
 #[repr(C)]
 pub struct PlaceAuctionOrderArgs {
@@ -83,7 +85,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     if args.rollover > 1 {
         return Err(TradingError::InvalidOrderArgs.into());
     }
-    let [trader, config, user, zone, market, epoch_0, epoch_1, system_program, event_authority, program, ..] =
+    let [trader, config, registry_config, user, zone, market, epoch_0, epoch_1, system_program, event_authority, program, ..] =
         accounts
     else {
         return Err(KitError::NotEnoughAccounts.into());
@@ -110,20 +112,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         if header.status != MarketStatus::Active as u8 {
             return Err(TradingError::MarketPaused.into());
         }
+        unsafe { state::trading_open(header, registry_config, zone)? };
         let registry_program = Address::new_from_array(header.registry_program);
-        if !address_eq(zone.address(), &Address::new_from_array(header.zone)) {
-            return Err(TradingError::InvalidZone.into());
-        }
-        let zone_view = unsafe {
-            state::registry_view::<RegistryZone>(
-                zone,
-                &registry_program,
-                TradingError::InvalidZone,
-            )?
-        };
-        if zone_view.status == ZONE_HALTED {
-            return Err(TradingError::ZoneHalted.into());
-        }
         let user_view = unsafe { state::verified_user(user, &registry_program, trader.address())? };
         if side == Side::Ask {
             if user_view.zone_id.get() != header.zone_id {

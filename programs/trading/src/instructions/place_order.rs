@@ -1,26 +1,28 @@
 //! `place_order(args: PlaceOrderArgs)`: a Verified trader places a limit, post-only or
 //! immediate-or-cancel order. It trades at once against the resting orders it crosses (price-time
 //! priority, each fill at the maker's price, settled between the two seats in this instruction),
-//! and what is left rests (limit, post-only) or is dropped (IOC).
+//! and what is left rests (limit, post-only) or is dropped (IOC). Refused while the registry pauses
+//! trading in the market's zone or market-wide (`TradingPaused`).
 //!
 //! Accounts:
 //! 0. `[signer, writable]` trader: pays for eight new order slots when what is left of the order
 //!    rests and the market has no free slot (an order that trades completely pays nothing).
 //! 1. `[]` config.
-//! 2. `[]` user: the trader's registry User: Verified; to sell, a prosumer or grid operator of the
+//! 2. `[]` registry_config: the registry's Config (trading not paused market-wide).
+//! 3. `[]` user: the trader's registry User: Verified; to sell, a prosumer or grid operator of the
 //!    market's zone (the energy a zone's market sells comes from that zone's producers). Buyers may be
 //!    any verified user of any zone. Market makers follow the same rules (they are exempt from the
 //!    per-epoch order limit only).
-//! 3. `[]` zone: the market's registry Zone (not Halted).
-//! 4. `[writable]` market (continuous, Active).
-//! 5. `[]` system_program.
-//! 6. `[]` event_authority.
-//! 7. `[]` program.
+//! 4. `[]` zone: the market's registry Zone (not Halted, trading not paused).
+//! 5. `[writable]` market (continuous, Active).
+//! 6. `[]` system_program.
+//! 7. `[]` event_authority.
+//! 8. `[]` program.
 //!
 //! Emits one `OrderPlaced` whose `steps` list every fill and every resting order removed on the
 //! way (expired, or by the self-trade mode), however many: one self-CPI, never truncated.
 
-use pinocchio::{address::address_eq, AccountView, Address, ProgramResult};
+use pinocchio::{AccountView, Address, ProgramResult};
 use solgrid_order_book::{NewOrder, OrderKind, SelfTradeMode, Side};
 use solgrid_program_kit::{
     checks, clock, discriminator, impl_pod, instruction,
@@ -32,11 +34,11 @@ use crate::{
     errors::{book_error, TradingError},
     events::{EventAccounts, EventBuffer, OrderPlaced, StepWriter},
     growth,
-    state::{self, MarketStatus, RegistryZone, ROLE_GRID_OPERATOR, ROLE_PROSUMER, ZONE_HALTED},
+    state::{self, MarketStatus, ROLE_GRID_OPERATOR, ROLE_PROSUMER},
 };
 
 pub const DISCRIMINATOR: u64 = discriminator::as_u64(discriminator::instruction("place_order"));
-pub const ACCOUNTS_LEN: usize = 8;
+pub const ACCOUNTS_LEN: usize = 9;
 
 #[repr(C)]
 pub struct PlaceOrderArgs {
@@ -79,7 +81,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     ) else {
         return Err(TradingError::InvalidOrderArgs.into());
     };
-    let [trader, config, user, zone, market, system_program, event_authority, program, ..] =
+    let [trader, config, registry_config, user, zone, market, system_program, event_authority, program, ..] =
         accounts
     else {
         return Err(KitError::NotEnoughAccounts.into());
@@ -117,16 +119,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     if header.status != MarketStatus::Active as u8 {
         return Err(TradingError::MarketPaused.into());
     }
+    unsafe { state::trading_open(header, registry_config, zone)? };
     let registry_program = Address::new_from_array(header.registry_program);
-    if !address_eq(zone.address(), &Address::new_from_array(header.zone)) {
-        return Err(TradingError::InvalidZone.into());
-    }
-    let zone_view = unsafe {
-        state::registry_view::<RegistryZone>(zone, &registry_program, TradingError::InvalidZone)?
-    };
-    if zone_view.status == ZONE_HALTED {
-        return Err(TradingError::ZoneHalted.into());
-    }
     let user_view = unsafe { state::verified_user(user, &registry_program, trader.address())? };
     if side == Side::Ask {
         if user_view.zone_id.get() != header.zone_id {

@@ -10,7 +10,8 @@
 //! 4. `[]` system_program.
 //! 5. `[]` event_authority.
 //! 6. `[]` program.
-//! 7. and after: `[signer]` cosigners: at least the registry's `regulator_threshold` distinct regulators.
+//! 7. and after: `[signer]` cosigners: at least the registry's `regulator_threshold` distinct
+//!    regulators; once the registry has a governance program, its authority PDA instead.
 //!
 //! Emits one `MarketMakerSet` (`seat_created` when the trader got its seat here).
 

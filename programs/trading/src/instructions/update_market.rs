@@ -10,7 +10,8 @@
 //! 2. `[writable]` market.
 //! 3. `[]` event_authority.
 //! 4. `[]` program.
-//! 5. and after: `[signer]` cosigners: at least the registry's `regulator_threshold` distinct regulators.
+//! 5. and after: `[signer]` cosigners: at least the registry's `regulator_threshold` distinct
+//!    regulators; once the registry has a governance program, its authority PDA instead.
 //!
 //! Emits `MarketUpdated`.
 

@@ -364,6 +364,7 @@ class TradingClient:
             },
             {
                 "trader": trader,
+                "registry_config": self.registry_config(),
                 "user": self.registry_user(trader),
                 "zone": self.registry_zone(zone_id),
                 "market": market,
@@ -440,6 +441,7 @@ class TradingClient:
             },
             {
                 "trader": trader,
+                "registry_config": self.registry_config(),
                 "user": self.registry_user(trader),
                 "zone": self.registry_zone(zone_id),
                 "market": market,
@@ -451,10 +453,19 @@ class TradingClient:
         )
 
     def cancel_auction_order(
-        self, *, trader: Pubkey, market: Pubkey, seat: int, epoch: int, index: int, order_id: int
+        self,
+        *,
+        trader: Pubkey,
+        market: Pubkey,
+        zone_id: int,
+        seat: int,
+        epoch: int,
+        index: int,
+        order_id: int,
     ) -> Instruction:
-        """Cancels the trader's order ``order_id`` at ``index`` of ``epoch``'s auction (before the epoch's
-        end, or any time while the market is paused)."""
+        """Cancels the trader's order ``order_id`` at ``index`` of ``epoch``'s auction in the market of
+        grid zone ``zone_id`` (before the epoch's end, or any time while the market is paused or the
+        registry pauses trading in the zone or market-wide)."""
         return self.coder.instruction(
             "cancel_auction_order",
             {
@@ -465,6 +476,8 @@ class TradingClient:
             },
             {
                 "trader": trader,
+                "registry_config": self.registry_config(),
+                "zone": self.registry_zone(zone_id),
                 "market": market,
                 "epoch_account": self.epoch_pda(market, slot_of(epoch)).address,
                 **self._events(),
@@ -472,11 +485,13 @@ class TradingClient:
         )
 
     def clear_epoch(self, *, market: Pubkey, zone_id: int, epoch: int) -> Instruction:
-        """Fixes ``epoch``'s clearing price (anyone, once the epoch ended; emits ``EpochCleared``)."""
+        """Fixes ``epoch``'s clearing price (anyone, once the epoch ended and while trading is not paused;
+        emits ``EpochCleared``)."""
         return self.coder.instruction(
             "clear_epoch",
             {"epoch": _u64("epoch", epoch)},
             {
+                "registry_config": self.registry_config(),
                 "zone": self.registry_zone(zone_id),
                 "market": market,
                 "epoch_account": self.epoch_pda(market, slot_of(epoch)).address,
