@@ -50,6 +50,7 @@ log = logging.getLogger("solgrid.oracle")
 SIMULATED_WINDOWS_PER_TICK = 500
 CLOCK_REFRESH_SECS = 1.0
 UNREGISTERED_RECHECK_SECS = 5.0
+PAUSED_RETRY_SECS = 2.0
 """How often the simulator looks up configured meters the chain did not have."""
 COVERED_NOT_APPLIED = "window already covered on chain; not applied by this worker"
 """Why a pending reading is rejected when the meter's on-chain record moved past its window (the meter
@@ -377,6 +378,11 @@ class Worker:
         still = [r for r in rows if self.queue.is_pending(r.id)]
         if len(still) < len(rows):
             return  # some were already on chain (a replay): the rest is retried as a fresh batch
+        if error.is_(self.errors.readings_paused):
+            # Readings stay pending through an emergency pause and land once a quorum resumes.
+            log.warning("lane %d: readings are paused by a regulator; waiting (%s)", index, error)
+            await asyncio.sleep(max(PAUSED_RETRY_SECS, self.config.poll_secs))
+            return
         if error.is_(self.errors.window_in_future):
             log.warning("lane %d: a window ends in the cluster's future; waiting (%s)", index, error)
             self._clock = None
