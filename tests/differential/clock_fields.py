@@ -58,10 +58,11 @@ def _struct_size(definition: Any, types: dict[str, Any]) -> int:
 
 
 def _fields(definition: Any, types: dict[str, Any]) -> list[ClockField]:
-    """The clock fields before the first variable-size one (trading's events end with a vector)."""
+    """The clock fields before the first variable-size one (trading's events end with a vector, the
+    registry's Paused and Resumed with an option)."""
     offset, found = 8, []
     for field in definition["type"]["fields"]:
-        if isinstance(field["type"], dict) and "vec" in field["type"]:
+        if isinstance(field["type"], dict) and ("vec" in field["type"] or "option" in field["type"]):
             break
         if field["name"] in CLOCK_FIELDS:
             if field["type"] != "i64":

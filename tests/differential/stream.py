@@ -451,7 +451,7 @@ class Stream:
 
     async def step_settle_meter_directly(self, s: Session) -> None:
         ix = self.registry.settle_meter(
-            settlement_authority=_pk("stranger"), meter=self.meter.meter, owner=_pk("prosumer")
+            settlement_authority=_pk("stranger"), meter=self.meter.meter, owner=_pk("prosumer"), zone_id=ZONE
         )
         await self._send(s, [ix], "stranger", preflight=False)
 

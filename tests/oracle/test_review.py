@@ -25,6 +25,7 @@ from solgrid.sdk.registry import (
     ZoneStatus,
     serial_bytes,
 )
+from solgrid.sdk.registry_governance import PauseFlag
 
 REGISTRY = RegistryClient()
 DEVICE = DeviceSigner.generate()
@@ -47,7 +48,7 @@ def rejected(reading: Reading = READING, signer: DeviceSigner = DEVICE, serial: 
 def meter(**changes: object) -> Meter:
     state = Meter(
         serial_bytes("M"), OWNER, USER, 1, DEVICE.public_key, EnergySource.SOLAR, MeterStatus.ACTIVE, 255,
-        5000, NOW - 3600, 0, 0, 0, 0, 0, NOW - 7200,
+        5000, NOW - 3600, 0, 0, 0, 0, 0, NOW - 7200, 0, 0, 0,
     )  # fmt: skip
     return dataclasses.replace(state, **changes)  # type: ignore[arg-type]
 
@@ -58,8 +59,9 @@ def chain(
     zone: ZoneStatus = ZoneStatus.ACTIVE,
     verified_at: int = NOW - 7200,
     reopened_at: int = 0,
+    zone_paused: int = 0,
 ) -> ChainView:
-    zones = {1: Zone(1, "z", 100, zone, 255, 0, reopened_at)}
+    zones = {1: Zone(1, "z", 100, zone, 255, 0, reopened_at, zone_paused, 0)}
     owner = User(OWNER, UserRole.PROSUMER, user, 255, 1, 1, 0, NOW - 7200, verified_at)
     return ChainView({"M": state or meter()}, {USER: owner}, zones, NOW, 86_400)
 
@@ -71,6 +73,9 @@ def problem(row: RejectedReading, view: ChainView) -> str | None:
 def test_a_reading_the_chain_can_take_passes() -> None:
     assert problem(rejected(), chain()) is None
     assert problem(rejected(), chain(zone=ZoneStatus.MAINTENANCE)) is None  # only a halted zone refuses
+    # Minting and trading pauses do not stop readings.
+    others = PauseFlag.MINTING | PauseFlag.TRADING
+    assert problem(rejected(), dataclasses.replace(chain(zone_paused=others), market_paused=others)) is None
 
 
 def test_each_reason() -> None:
@@ -100,6 +105,16 @@ def test_each_reason() -> None:
             "the owner of meter 'M' is suspended on chain, not verified",
         ),
         (rejected(), chain(zone=ZoneStatus.HALTED), "zone 1 of meter 'M' is halted"),
+        (
+            rejected(),
+            chain(zone_paused=PauseFlag.READINGS | PauseFlag.MINTING),
+            "readings are paused in zone 1 (meter 'M') until a quorum of regulators resumes them",
+        ),
+        (
+            rejected(),
+            dataclasses.replace(chain(), market_paused=PauseFlag.READINGS),
+            "readings are paused market-wide (meter 'M') until a quorum of regulators resumes them",
+        ),
         (
             rejected(),
             chain(verified_at=READING.window_start + 1),

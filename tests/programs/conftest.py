@@ -79,8 +79,17 @@ def trading_prepared(request: pytest.FixtureRequest, registry_elf: bytes, tradin
     return env
 
 
-def trading_env(mode: str, registry_elf: bytes, trading_elf: bytes) -> TradingEnv:
-    svm = new_svm(deactivate=features_blocking_deploy(registry_elf, trading_elf))
+@pytest.fixture(params=MODES)
+def trading_unverified(request: pytest.FixtureRequest, registry_elf: bytes, trading_elf: bytes) -> TradingEnv:
+    """As ``trading`` in a VM that skips signature checks, so that a transaction can mark a PDA as a
+    signer (:meth:`TradingEnv.send_signed_by_pda`), standing for its program's ``invoke_signed``."""
+    env = trading_env(request.param, registry_elf, trading_elf, sigverify=False)
+    env.setup()
+    return env
+
+
+def trading_env(mode: str, registry_elf: bytes, trading_elf: bytes, *, sigverify: bool = True) -> TradingEnv:
+    svm = new_svm(sigverify=sigverify, deactivate=features_blocking_deploy(registry_elf, trading_elf))
     payer = Keypair()
     svm.airdrop(payer.pubkey(), LAMPORTS)
     registry = RegistryClient()
@@ -127,6 +136,14 @@ def governance(governance_elves: dict[str, bytes]) -> GovernanceEnv:
     registry's governance: privileged registry and trading actions go through proposals."""
     env = governance_env("deploy", governance_elves)
     env.setup()
+    return env
+
+
+@pytest.fixture
+def governance_unset(governance_elves: dict[str, bytes]) -> GovernanceEnv:
+    """As ``governance`` but the registry does not name it yet: regulators still co-sign."""
+    env = governance_env("deploy", governance_elves)
+    env.setup(governed=False)
     return env
 
 

@@ -294,7 +294,9 @@ class GovernanceEnv:
         target_program: Pubkey | None = None,
         governance: Pubkey | None = None,
     ) -> Instruction:
-        stored = self.proposal(proposal)
+        """``execute`` of ``proposal`` with its stored accounts (or ``metas``) after the fixed ones."""
+        if target_program is None:
+            target_program = self.proposal(proposal).target_program
         ix = self.coder.instruction(
             "execute",
             {},
@@ -303,7 +305,7 @@ class GovernanceEnv:
                 "config": self.config_pda().address,
                 "registry_config": self.registry_config(),
                 "governance": governance or self.governance_pda().address,
-                "target_program": target_program or stored.target_program,
+                "target_program": target_program,
             },
         )
         remaining = self.stored_metas(proposal) if metas is None else list(metas)

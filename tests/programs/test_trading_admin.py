@@ -265,7 +265,10 @@ def test_create_market_refuses_a_forged_registry_config(trading: TradingEnv) -> 
     fake = Keypair().pubkey()
     env.forge(fake, registry_config, Keypair().pubkey())
     ix = replace_account(env.create_market_ix(), "registry_config", fake)
-    assert env.fail([ix], env.registry.quorum()) == code("InvalidRegistryProgram")
+    assert env.fail([ix], env.registry.quorum()) == code("InvalidRegistryConfig")
+    # A registry account of another type (the zone) is not its Config either.
+    ix = replace_account(env.create_market_ix(), "registry_config", env.client.registry_zone(ZONE_ID))
+    assert env.fail([ix], env.registry.quorum()) == code("InvalidRegistryConfig")
 
 
 def test_create_market_refuses_a_zone_that_is_not_the_registry_zone(trading: TradingEnv) -> None:

@@ -26,7 +26,7 @@ from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from spl.token.constants import TOKEN_PROGRAM_ID
-from trading_harness import KeyedSent, Trader, TradingEnv, code, replace_account
+from trading_harness import PAUSE_TRADING, KeyedSent, Trader, TradingEnv, code, replace_account
 
 from solgrid.sdk.registry import UserRole, ZoneStatus
 from solgrid.sdk.trading import MarketStatus, RestingOrder, Side
@@ -510,6 +510,24 @@ def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
     return [ix], [s.attacker.wallet]
 
 
+@attack("place while governance paused trading in the zone", "TradingPaused")
+def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
+    s.env.pause(PAUSE_TRADING)
+    return [s.place()], [s.attacker.wallet]
+
+
+@attack(
+    "place while trading is paused market-wide with a copy of the registry Config as it was",
+    "InvalidRegistryConfig",
+)
+def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
+    before = s.env.registry.data(s.env.client.registry_config())
+    fake = Keypair().pubkey()
+    s.env.forge(fake, before, Keypair().pubkey())
+    s.env.pause(PAUSE_TRADING, None)
+    return [replace_account(s.place(), "registry_config", fake)], [s.attacker.wallet]
+
+
 @attack("place in a paused market", "MarketPaused")
 def _(s: Scene) -> tuple[list[Instruction], list[Keypair]]:
     s.env.update_market(s.market, status=MarketStatus.PAUSED)
@@ -705,6 +723,7 @@ def test_the_table_covers_the_issues_attacks() -> None:
         "pending",
         "suspended",
         "halted",
+        "paused trading",
         "without its signature",
         "event authority",
         "Config",

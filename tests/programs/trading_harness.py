@@ -15,21 +15,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import pytest
 from instruction_edits import with_account
 from registry_harness import REPO, ZONE_ID, RegistryEnv
 from solders.account import Account
 from solders.compute_budget import set_compute_unit_limit
 from solders.hash import Hash
-from solders.instruction import Instruction
+from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey
+from solders.signature import Signature
+from solders.transaction import VersionedTransaction
+from solders.transaction_metadata import FailedTransactionMetadata
+from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
 from spl.token.constants import TOKEN_PROGRAM_ID
 from spl.token.instructions import (
     get_associated_token_address,
 )
 
-from solgrid.localnet.svm import MAX_COMPUTE_UNITS, Sent, send
+from solgrid.localnet.svm import MAX_COMPUTE_UNITS, Sent, TransactionFailed, send
 from solgrid.localnet.tokens import parse_token_account
 from solgrid.sdk.idl import load_idl_json
 from solgrid.sdk.mints import create_mint_instructions, mint_to_owner_instructions
@@ -55,6 +60,8 @@ QUOTE_DECIMALS = 6
 # 0.001 quote per kWh ticks and 1 Wh lots: one lot at one tick is 1 quote atom.
 TICK_SIZE = 1_000
 LOT_SIZE_WH = 1
+PAUSE_TRADING = 4
+"""The registry's TRADING pause flag (READINGS 1, MINTING 2)."""
 
 
 def code(name: str) -> int:
@@ -122,6 +129,39 @@ class TradingEnv:
 
     def fail(self, instructions: Sequence[Instruction], signers: Sequence[Keypair] = ()) -> int:
         return self.registry.fail(instructions, signers)
+
+    def send_signed_by_pda(
+        self, instructions: Sequence[Instruction], signers: Sequence[Keypair] = ()
+    ) -> KeyedSent:
+        """Sends ``instructions``, whose metas may mark PDAs as signers, paid by the harness payer: the
+        keypairs sign, each PDA gets a placeholder signature. Only a VM that skips signature checks
+        (``new_svm(sigverify=False)``) runs it; there the programs see each PDA as a signer exactly as
+        when its program signs for it through ``invoke_signed`` (the governance program executing a
+        proposal). Raises ``TransactionFailed`` on failure."""
+        ixs = [set_compute_unit_limit(MAX_COMPUTE_UNITS), *instructions]
+        msg = Message.new_with_blockhash(ixs, self.payer.pubkey(), self.svm.latest_blockhash())
+        keypairs = {k.pubkey(): k for k in [self.payer, *signers]}
+        required = msg.account_keys[: msg.header.num_required_signatures]
+        signatures = [
+            keypairs[key].sign_message(bytes(msg)) if key in keypairs else Signature.default()
+            for key in required
+        ]
+        result = self.svm.send_transaction(VersionedTransaction.populate(msg, signatures))
+        self.svm.expire_blockhash()
+        if isinstance(result, FailedTransactionMetadata):
+            raise TransactionFailed(result)
+        return KeyedSent(result, list(msg.account_keys))
+
+    def fail_signed_by_pda(self, instructions: Sequence[Instruction], signers: Sequence[Keypair] = ()) -> int:
+        """As :meth:`send_signed_by_pda` for a transaction that must fail in its last instruction with a
+        custom error; returns it."""
+        with pytest.raises(TransactionFailed) as failed:
+            self.send_signed_by_pda(instructions, signers)
+        err = failed.value.err
+        assert isinstance(err, TransactionErrorInstructionError), failed.value
+        assert err.index == len(instructions), failed.value  # after the compute-budget instruction
+        assert isinstance(err.err, InstructionErrorCustom), failed.value
+        return err.err.code
 
     def record(self, name: str, sent: S) -> S:
         self.cu.setdefault(name, []).append(sent.program_cu(self.client.program_id))
@@ -430,6 +470,35 @@ class TradingEnv:
             zone_id=zone_id, status=status, cosigners=[r.pubkey() for r in quorum]
         )
         self.send([ix], quorum)
+
+    # -- registry pauses and governance ----------------------------------------------------------
+
+    def pause(self, flags: int = PAUSE_TRADING, zone_id: int | None = ZONE_ID) -> None:
+        """One regulator pauses ``flags`` in ``zone_id``, or market-wide when None (the registry's
+        ``pause_zone`` / ``pause_market``)."""
+        regulator = self.registry.regulators[0]
+        self.send([self.registry_pause_ix("pause", flags, zone_id, [regulator.pubkey()])], [regulator])
+
+    def resume(self, flags: int = PAUSE_TRADING, zone_id: int | None = ZONE_ID) -> None:
+        """A regulator quorum resumes ``flags`` in ``zone_id``, or market-wide when None."""
+        quorum = self.registry.quorum()
+        self.send([self.registry_pause_ix("resume", flags, zone_id, [r.pubkey() for r in quorum])], quorum)
+
+    def registry_pause_ix(
+        self, verb: str, flags: int, zone_id: int | None, signers: Sequence[Pubkey]
+    ) -> Instruction:
+        """``pause_*`` (one regulator, the first of ``signers``) or ``resume_*`` (``signers`` co-sign) of
+        the registry, for ``zone_id`` or market-wide."""
+        coder = self.registry.client.coder
+        accounts: dict[str, Pubkey] = {"config": self.client.registry_config()}
+        if zone_id is not None:
+            accounts["zone"] = self.client.registry_zone(zone_id)
+        name = f"{verb}_{'market' if zone_id is None else 'zone'}"
+        if verb == "pause":
+            return coder.instruction(name, {"flags": flags}, {"regulator": signers[0], **accounts})
+        ix = coder.instruction(name, {"flags": flags}, accounts)
+        metas = [*ix.accounts, *(AccountMeta(s, is_signer=True, is_writable=False) for s in signers)]
+        return Instruction(ix.program_id, ix.data, metas)
 
     def now(self) -> int:
         return self.registry.now()

@@ -4,7 +4,12 @@
 use pinocchio::{error::ProgramError, Address};
 use solgrid_program_kit::{pod::Pod, KitError};
 
-use crate::errors::GovernanceError;
+use solgrid_governance_core::certificate::check_text;
+
+use crate::{
+    errors::{self, GovernanceError},
+    state::TEXT_LEN,
+};
 
 /// A cursor over instruction arguments; every read fails with `InvalidInstructionData` past the end.
 pub struct Reader<'a> {
@@ -75,12 +80,13 @@ impl<'a> Reader<'a> {
         self.take(len)
     }
 
-    /// A borsh `string` of at most `N` bytes, zero-padded to `N` (UTF-8 is the client's concern: the
-    /// bytes are stored as given).
+    /// A borsh `string` as a text field stores it: at most 64 bytes of UTF-8 (governance-core's text
+    /// rule: `TextTooLong`, `InvalidText`), zero-padded to 64.
     #[inline(always)]
-    pub fn text<const N: usize>(&mut self) -> Result<[u8; N], ProgramError> {
-        let bytes = self.bytes(N, GovernanceError::TextTooLong)?;
-        let mut out = [0u8; N];
+    pub fn text(&mut self) -> Result<[u8; TEXT_LEN], ProgramError> {
+        let bytes = self.bytes(TEXT_LEN, GovernanceError::TextTooLong)?;
+        check_text(bytes).map_err(errors::certificate)?;
+        let mut out = [0u8; TEXT_LEN];
         out[..bytes.len()].copy_from_slice(bytes);
         Ok(out)
     }
@@ -127,8 +133,8 @@ mod tests {
         data.extend_from_slice(&[1, 2, 3, 4]);
         let mut reader = Reader::new(&data);
         assert_eq!(reader.u8(), Ok(7));
-        let text: [u8; 4] = reader.text().unwrap();
-        assert_eq!(&text, b"abc\0");
+        let text = reader.text().unwrap();
+        assert_eq!(&text[..4], b"abc\0");
         assert_eq!(reader.i64(), Ok(-5));
         let pairs: &[[u8; 2]] = reader.vec(2, GovernanceError::TooManyAccounts).unwrap();
         assert_eq!(pairs, &[[1, 2], [3, 4]]);
@@ -137,13 +143,28 @@ mod tests {
 
     #[test]
     fn bounds_and_truncation() {
-        let mut data = std::vec::Vec::new();
-        data.extend_from_slice(&5u32.to_le_bytes());
-        data.extend_from_slice(b"hello");
-        let text: Result<[u8; 4], _> = Reader::new(&data).text();
-        assert_eq!(text, Err(GovernanceError::TextTooLong.into()));
-        let short: Result<[u8; 8], _> = Reader::new(&data[..6]).text();
-        assert_eq!(short, Err(KitError::InvalidInstructionData.into()));
+        let string = |bytes: &[u8]| {
+            let mut data = std::vec::Vec::new();
+            data.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            data.extend_from_slice(bytes);
+            data
+        };
+        let long = string(&[b'a'; 65]);
+        assert_eq!(
+            Reader::new(&long).text(),
+            Err(GovernanceError::TextTooLong.into())
+        );
+        assert!(Reader::new(&string(&[b'a'; 64])).text().is_ok());
+        let latin1 = string(&[b'c', b'a', b'f', 0xe9]);
+        assert_eq!(
+            Reader::new(&latin1).text(),
+            Err(GovernanceError::InvalidText.into())
+        );
+        let data = string(b"hello");
+        assert_eq!(
+            Reader::new(&data[..6]).text(),
+            Err(KitError::InvalidInstructionData.into())
+        );
         let mut reader = Reader::new(&data);
         reader.u8().unwrap();
         assert_eq!(

@@ -654,8 +654,7 @@ pub unsafe fn mint_decimals(account: &AccountView) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::mem::size_of;
-    use pinocchio::account::{RuntimeAccount, NOT_BORROWED};
+    use solgrid_program_kit::testing::FakeAccount;
     use std::{vec, vec::Vec};
 
     #[test]
@@ -674,27 +673,18 @@ mod tests {
         assert_eq!(EPOCH_MIN_LEN, 8 + 256);
     }
 
-    /// An account with no data as the runtime lays it out, signer or not.
-    struct Signer {
-        buf: Vec<u64>,
-    }
+    /// A data-less account at `address`, signer or not.
+    struct Signer(FakeAccount);
 
     impl Signer {
         fn new(address: &Address, signer: bool) -> Self {
-            let mut buf = vec![0u64; size_of::<RuntimeAccount>().div_ceil(8)];
-            let raw = buf.as_mut_ptr() as *mut RuntimeAccount;
-            // SAFETY: `buf` is large enough and aligned for the header, which is plain data.
-            unsafe {
-                (*raw).borrow_state = NOT_BORROWED;
-                (*raw).is_signer = signer as u8;
-                (*raw).address = *address;
-            }
-            Self { buf }
+            let mut account = FakeAccount::new(address.to_bytes(), Address::default(), 0);
+            account.signer = signer;
+            Self(account)
         }
 
         fn view(&mut self) -> AccountView {
-            // SAFETY: as in `new`; the view does not outlive the test.
-            unsafe { AccountView::new_unchecked(self.buf.as_mut_ptr() as *mut RuntimeAccount) }
+            self.0.view()
         }
     }
 

@@ -1097,3 +1097,27 @@ fn registry_views_match_the_registry_idl() {
     );
     assert_eq!(field_type(&registry, "User", "role"), defined("UserRole"));
 }
+
+#[test]
+fn registry_constants_are_the_registry_programs() {
+    use registry::state::{pause, GOVERNANCE_SEED as REGISTRY_GOVERNANCE_SEED};
+    use trading::state::{GOVERNANCE_SEED, PAUSE_MINTING, PAUSE_READINGS, PAUSE_TRADING};
+    assert_eq!(
+        (PAUSE_READINGS, PAUSE_MINTING, PAUSE_TRADING),
+        (pause::READINGS, pause::MINTING, pause::TRADING)
+    );
+    assert_eq!(GOVERNANCE_SEED, REGISTRY_GOVERNANCE_SEED);
+    // The registry's own rule for "paused for a zone" is the one this program applies.
+    for market in 0..=pause::ALL {
+        for zone in 0..=pause::ALL {
+            let mut config: RegistryConfig = unsafe { core::mem::zeroed() };
+            let mut view: RegistryZone = unsafe { core::mem::zeroed() };
+            config.paused = market;
+            view.paused = zone;
+            assert_eq!(
+                trading::state::trading_paused(&config, &view),
+                pause::is_paused(market, zone, pause::TRADING)
+            );
+        }
+    }
+}

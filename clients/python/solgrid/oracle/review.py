@@ -4,8 +4,9 @@ is fixed (the meter registered or activated, the config corrected), put them bac
 A reading goes back to pending only if it passes the checks a fresh reading would meet and the chain
 can still take it: its meter is configured, the signature is the configured device key's, the meter is
 registered and active on chain with that device key, its owner is verified (not suspended), its zone
-is not halted, its window starts at or after the meter's last window on chain and is not older than
-the registry accepts. Whatever else the chain refuses, the worker rejects again with the new reason.
+is not halted, readings are not paused (in its zone or market-wide), its window starts at or after the
+meter's last window on chain and is not older than the registry accepts. Whatever else the chain
+refuses, the worker rejects again with the new reason.
 
 A window that starts before the meter's on-chain ``last_window_end`` can never be applied. Activating a
 meter moves that mark to the activation time, so readings refused while a meter was inactive (or in
@@ -28,6 +29,7 @@ from solgrid.oracle.config import OracleConfig
 from solgrid.oracle.intake import signature_problem
 from solgrid.oracle.queue import ReadingQueue, RejectedReading
 from solgrid.sdk.registry import Meter, MeterStatus, RegistryClient, User, UserStatus, Zone, ZoneStatus
+from solgrid.sdk.registry_governance import PauseFlag, is_paused
 
 
 class ClusterUnreachable(UserFacingError):
@@ -43,6 +45,8 @@ class ChainView:
     zones: dict[int, Zone]
     now: int
     max_reading_age_secs: int | None
+    market_paused: int = 0
+    """The registry's market-wide pause flags."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,9 @@ def requeue_problem(
     zone = chain.zones.get(state.zone_id)
     if zone is not None and zone.status == ZoneStatus.HALTED:
         return f"zone {state.zone_id} of meter {row.serial!r} is halted"
+    if is_paused(chain.market_paused, zone.paused if zone is not None else 0, PauseFlag.READINGS):
+        scope = "market-wide" if chain.market_paused & PauseFlag.READINGS else f"in zone {state.zone_id}"
+        return f"readings are paused {scope} (meter {row.serial!r}) until a quorum of regulators resumes them"
     if row.reading.window_start < user.verified_at:
         return (
             f"the window starts before {user.verified_at}, when the owner of meter {row.serial!r} was "
@@ -122,6 +129,7 @@ async def chain_view(config: OracleConfig, registry: RegistryClient, serials: Se
         detail = f"{type(cause).__name__}: {cause}".rstrip(": ")
         raise ClusterUnreachable(f"cannot read the chain at {config.cluster}: {detail}") from None
     age = registry_config.limits.max_reading_age_secs if registry_config is not None else None
+    market_paused = registry_config.paused if registry_config is not None else 0
     user_states = {
         address: registry.decode_user(data)
         for address, data in zip(users, accounts, strict=False)
@@ -132,7 +140,7 @@ async def chain_view(config: OracleConfig, registry: RegistryClient, serials: Se
         for zone_id, data in zip(zone_ids, accounts[len(users) :], strict=True)
         if data is not None
     }
-    return ChainView(dict(zip(wanted, states, strict=True)), user_states, zones, now, age)
+    return ChainView(dict(zip(wanted, states, strict=True)), user_states, zones, now, age, market_paused)
 
 
 async def _accounts(

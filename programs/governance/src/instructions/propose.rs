@@ -12,7 +12,7 @@
 //! The target must be the registry, trading, energy_token or this program (`TargetNotSolGrid`);
 //! `min_timelock_secs <= timelock_secs < lifetime_secs <= max_lifetime_secs`; at most 24 accounts
 //! (flags 1 writable | 2 signer; a signer must be the governance PDA) and 768 bytes of data; a title
-//! of at most 64 bytes. The proposer's approval is not implied: they approve like anyone else (in
+//! of at most 64 bytes of UTF-8. The proposer's approval is not implied: they approve like anyone else (in
 //! the same transaction if they wish). Emits `ProposalCreated`.
 
 use pinocchio::{address::address_eq, cpi::Seed, AccountView, Address, ProgramResult};
@@ -238,5 +238,9 @@ mod tests {
         let mut trailing = encode(b"", 0, 0);
         trailing.push(0);
         assert_eq!(err(trailing), Some(KitError::InvalidInstructionData.into()));
+        assert_eq!(
+            err(encode(&[0xff, 0xfe], 0, 0)),
+            Some(GovernanceError::InvalidText.into())
+        );
     }
 }
