@@ -6,19 +6,17 @@ own, as ``getTransaction`` (``json`` encoding) would return it: the message, the
 instructions, the block time. The indexer reads them through its own parser (``fetched_transaction``),
 so what the tests store is what catch-up would store from a node running these programs.
 
-:class:`Certificates` builds the certificate instructions from ``idl/governance.json`` (as every SolGrid
-client builds instructions, through anchorpy's coder).
+:func:`lifecycle` drives the programs through the certificates harness (:class:`CertEnv`, which builds
+every instruction from ``idl/governance.json`` through anchorpy's coder, as SolGrid's clients do).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
@@ -31,8 +29,7 @@ from solgrid.localnet.render import transaction_json
 from solgrid.localnet.svm import deploy, features_blocking_deploy, new_svm
 from solgrid.localnet.txmeta import inner_instructions_json
 from solgrid.sdk.energy_token import EnergyTokenClient
-from solgrid.sdk.pda import find_pda
-from solgrid.sdk.readings import DeviceSigner, Reading
+from solgrid.sdk.readings import DeviceSigner
 from solgrid.sdk.registry import EnergySource, RegistryClient
 from solgrid.sdk.registry_governance import PauseFlag
 from solgrid.sdk.trading import TradingClient
@@ -41,10 +38,10 @@ PROGRAMS = Path(__file__).resolve().parents[1] / "programs"
 if str(PROGRAMS) not in sys.path:  # the programs' harnesses (plain modules of tests/programs)
     sys.path.append(str(PROGRAMS))
 
+from certificates_harness import CertEnv  # noqa: E402
 from governance_harness import (  # noqa: E402
     DAY,
     PROGRAM_ID,
-    SYSTEM_PROGRAM,
     GovernanceEnv,
     Params,
     governance_keypair,
@@ -52,7 +49,7 @@ from governance_harness import (  # noqa: E402
 from registry_harness import LAMPORTS, Prosumer, RegistryEnv  # noqa: E402
 from trading_harness import TradingEnv  # noqa: E402
 
-__all__ = ["DAY", "PROGRAM_ID", "Certificates", "GovernanceEnv", "Params", "Recorder", "governance_world"]
+__all__ = ["DAY", "PROGRAM_ID", "CertEnv", "GovernanceEnv", "Params", "Recorder", "governance_world"]
 
 
 class Recorder:
@@ -114,154 +111,10 @@ def governance_world(elves: dict[str, bytes], params: Params | None = None) -> t
     return env, recorder
 
 
-@dataclass
-class Certificates:
-    """Certificate instructions of the governance program in ``env`` (sent by the harness)."""
-
-    env: GovernanceEnv
-    names: dict[str, Pubkey] = field(default_factory=dict)
-
-    @property
-    def coder(self) -> Any:
-        return self.env.coder
-
-    def state(self, certificate: Pubkey) -> Any:
-        return self.coder.decode_account("Certificate", self.env.registry.data(certificate))
-
-    def request(self, owner: Keypair, meter: Pubkey) -> Pubkey:
-        registry = self.env.registry
-        m = registry.meter(meter)
-        start = m.certificate_until or m.first_window_start or m.registered_at
-        pda = find_pda([b"certificate", bytes(meter), start.to_bytes(8, "little", signed=True)], PROGRAM_ID)
-        ix = self.coder.instruction(
-            "request_certificate",
-            {"bump": pda.bump},
-            {
-                "owner": owner.pubkey(),
-                "config": self.env.config_pda().address,
-                "registry_config": self.env.registry_config(),
-                "meter": meter,
-                "user": registry.client.user_pda(owner.pubkey()).address,
-                "certificate": pda.address,
-                "certificates_authority": self.env.certificates_pda().address,
-                "registry_program": registry.program_id,
-                "system_program": SYSTEM_PROGRAM,
-            },
-        )
-        self.env.send([ix], [owner])
-        return pda.address
-
-    def validate(self, regulator: Keypair, certificate: Pubkey) -> None:
-        zone = self.state(certificate).zone_id
-        ix = self.coder.instruction(
-            "validate_certificate",
-            {},
-            {
-                "regulator": regulator.pubkey(),
-                "config": self.env.config_pda().address,
-                "registry_config": self.env.registry_config(),
-                "zone": self.env.registry.client.zone_pda(zone).address,
-                "certificate": certificate,
-            },
-        )
-        self.env.send([ix], [regulator])
-
-    def transfer_ix(self, owner: Pubkey, certificate: Pubkey, new_owner: Pubkey) -> Instruction:
-        return self.coder.instruction(
-            "transfer_certificate", {"new_owner": new_owner}, {"owner": owner, "certificate": certificate}
-        )
-
-    def transfer(self, owner: Keypair, certificate: Pubkey, new_owner: Pubkey) -> None:
-        self.env.send([self.transfer_ix(owner.pubkey(), certificate, new_owner)], [owner])
-
-    def split(self, owner: Keypair, certificate: Pubkey, volume_wh: int, new_owner: Pubkey) -> Pubkey:
-        index = self.state(certificate).split_count
-        child = find_pda([b"certificate", bytes(certificate), index.to_bytes(2, "little")], PROGRAM_ID)
-        ix = self.coder.instruction(
-            "split_certificate",
-            {"volume_wh": volume_wh, "new_owner": new_owner, "bump": child.bump},
-            {
-                "owner": owner.pubkey(),
-                "certificate": certificate,
-                "child": child.address,
-                "system_program": SYSTEM_PROGRAM,
-            },
-        )
-        self.env.send([ix], [owner])
-        return child.address
-
-    def retire_ix(
-        self,
-        owner: Pubkey,
-        certificate: Pubkey,
-        beneficiary: Pubkey,
-        name: str,
-        purpose: str,
-        period: tuple[int, int],
-    ) -> Instruction:
-        return self.coder.instruction(
-            "retire_certificate",
-            {
-                "beneficiary": beneficiary,
-                "beneficiary_name": name,
-                "purpose": purpose,
-                "consumption_start": period[0],
-                "consumption_end": period[1],
-            },
-            {"owner": owner, "certificate": certificate},
-        )
-
-    def retire(
-        self,
-        owner: Keypair,
-        certificate: Pubkey,
-        beneficiary: Pubkey,
-        name: str,
-        purpose: str,
-        period: tuple[int, int],
-    ) -> None:
-        self.env.send(
-            [self.retire_ix(owner.pubkey(), certificate, beneficiary, name, purpose, period)], [owner]
-        )
-
-    def revoke_ix(self, certificate: Pubkey, reason: str, cosigners: Sequence[Pubkey]) -> Instruction:
-        ix = self.coder.instruction(
-            "revoke_certificate",
-            {"reason": reason},
-            {
-                "config": self.env.config_pda().address,
-                "registry_config": self.env.registry_config(),
-                "certificate": certificate,
-            },
-        )
-        extra = [AccountMeta(c, is_signer=True, is_writable=False) for c in cosigners]
-        return Instruction(ix.program_id, bytes(ix.data), [*ix.accounts, *extra])
-
-    def revoke(self, certificate: Pubkey, reason: str, cosigners: Sequence[Keypair]) -> None:
-        self.env.send([self.revoke_ix(certificate, reason, [c.pubkey() for c in cosigners])], cosigners)
-
-    def expire_ix(self, certificate: Pubkey) -> Instruction:
-        return self.coder.instruction("expire_certificate", {}, {"certificate": certificate})
-
-    def expire(self, certificate: Pubkey) -> None:
-        self.env.send([self.expire_ix(certificate)])
-
-
 # -- the lifecycle the indexer tests index -----------------------------------------------------------
 
 ZONE, SOUTH = 7, 8
 """The harness's zone (emission factor 400 g/kWh, set by a proposal) and a second one (100, co-signed)."""
-WINDOW = 900
-
-
-def produce(env: GovernanceEnv, p: Prosumer, count: int, production_wh: int) -> None:
-    """``count`` accepted readings of ``p`` from the later of its last window's end and now."""
-    meter = env.registry.meter(p.meter)
-    end = max(meter.last_window_end, meter.registered_at + 60, env.now())
-    for _ in range(count):
-        env.registry.set_unix_time(end + WINDOW)
-        env.registry.submit([(p, Reading(end, end + WINDOW, production_wh, 50))])
-        end += WINDOW
 
 
 def prosumer_in(env: GovernanceEnv, zone_id: int, source: EnergySource) -> Prosumer:
@@ -299,18 +152,17 @@ class Lifecycle:
 
 def lifecycle(env: GovernanceEnv, recorder: Recorder) -> Lifecycle:
     """Pauses and a resume co-signed before governance; then governance named, proposals executed (an
-    emission factor, a resume), rejected and closed, cancelled; certificates requested, validated, split,
-    retired, transferred, revoked by a quorum, expired and left pending, in two zones."""
+    emission factor, a resume, a revocation), rejected and closed, cancelled; certificates requested,
+    validated, split, retired, transferred, revoked by a quorum and by a proposal, expired and left
+    pending, in two zones."""
     reg, c = env.registry, env.registry.client
     r0, r1, r2 = env.regulators
     quorum = reg.quorum()
     cosigners = [q.pubkey() for q in quorum]
     reg.create_zone(SOUTH, "south")
     env.send([c.set_emission_factor(zone_id=SOUTH, g_per_kwh=100, cosigners=cosigners)], quorum)
-    env.send(
-        [c.pause_zone(regulator=r0.pubkey(), zone_id=ZONE, flags=PauseFlag.READINGS | PauseFlag.MINTING)],
-        [r0],
-    )
+    both = PauseFlag.READINGS | PauseFlag.MINTING
+    env.send([c.pause_zone(regulator=r0.pubkey(), zone_id=ZONE, flags=both)], [r0])
     env.send([c.pause_market(regulator=r1.pubkey(), flags=PauseFlag.TRADING)], [r1])
     env.send([c.resume_zone(zone_id=ZONE, flags=PauseFlag.READINGS, cosigners=cosigners)], quorum)
     env.set_governance()
@@ -334,31 +186,43 @@ def lifecycle(env: GovernanceEnv, recorder: Recorder) -> Lifecycle:
     env.approve(r2, proposals["cancelled"])
     env.send([env.cancel_ix(r2.pubkey(), proposals["cancelled"])], [r2])
 
-    certs = Certificates(env)
-    alice = reg.prosumer()
-    bob, carol, dave, household = reg.wallet(), Keypair(), Keypair(), Keypair()
-    produce(env, alice, 3, 600)
+    certs = CertEnv(env)
+    alice = certs.prosumer()
+    bob, carol, dave, household = certs.wallet(), Keypair(), Keypair(), Keypair()
     ids: dict[str, Pubkey] = {}
-    ids["c1"] = certs.request(alice.wallet, alice.meter)
-    certs.validate(r0, ids["c1"])  # 1,800 Wh at 400 g/kWh: 720 g
-    ids["k1"] = certs.split(alice.wallet, ids["c1"], 500, carol.pubkey())  # 200 g; 1,300 Wh and 520 g left
+    certs.produce(alice, 3, 600)
+    ids["c1"] = certs.request(alice)
+    certs.validate(ids["c1"], r0)  # 1,800 Wh at 400 g/kWh: 720 g
+    ids["k1"] = certs.split(alice.wallet, ids["c1"], 500, carol.pubkey())  # 200 g; 1,300 Wh, 520 g left
     month = (env.now() - 30 * DAY, env.now())
-    certs.retire(carol, ids["k1"], household.pubkey(), "Carol's household", "home electricity", month)
+    certs.retire(
+        carol,
+        ids["k1"],
+        beneficiary=household.pubkey(),
+        name="Carol's household",
+        purpose="home electricity",
+        consumption=month,
+    )
     certs.transfer(alice.wallet, ids["c1"], bob.pubkey())
-    ids["k2"] = certs.split(bob, ids["c1"], 300, dave.pubkey())  # 120 g; 1,000 Wh and 400 g left
-    produce(env, alice, 2, 600)
-    ids["c2"] = certs.request(alice.wallet, alice.meter)
-    certs.validate(r1, ids["c2"])
-    certs.revoke(ids["c2"], "meter seal broken", quorum)
-    produce(env, alice, 1, 600)
-    ids["c3"] = certs.request(alice.wallet, alice.meter)
-    certs.validate(r0, ids["c3"])
+    ids["k2"] = certs.split(bob, ids["c1"], 300, dave.pubkey())  # 120 g; 1,000 Wh, 400 g left
+    certs.produce(alice, 2, 600)
+    ids["c2"] = certs.request(alice)
+    certs.validate(ids["c2"], r1)
+    certs.revoke_by(ids["c2"], quorum, reason="meter seal broken")
+    certs.produce(alice, 1, 600)
+    ids["c3"] = certs.request(alice)
+    certs.validate(ids["c3"], r0)
     env.warp(env.config().certificate_validity_secs + 1)
     certs.expire(ids["c3"])
-    produce(env, alice, 1, 450)
-    ids["c4"] = certs.request(alice.wallet, alice.meter)  # left pending
+    certs.produce(alice, 1, 450)
+    ids["c4"] = certs.request(alice)
+    certs.revoke_through_proposal(ids["c4"], reason="duplicate claim")
+    proposals["revoke"] = env.proposal_pda(env.config().proposal_count - 1).address
+    certs.produce(alice, 1, 350)
+    ids["c5"] = certs.request(alice)  # left pending
     erin = prosumer_in(env, SOUTH, EnergySource.WIND)
-    produce(env, erin, 2, 700)
-    ids["e1"] = certs.request(erin.wallet, erin.meter)
-    certs.validate(r2, ids["e1"])  # 1,400 Wh at 100 g/kWh: 140 g
+    certs.produce(erin, 2, 700)
+    ids["e1"] = certs.request(erin)
+    south = c.zone_pda(SOUTH).address
+    certs.run("validate_certificate", certs.validate_ix(r2.pubkey(), ids["e1"], zone=south), [r2])  # 140 g
     return Lifecycle(list(recorder.sent), env, alice, erin, bob, carol, dave, household, ids, proposals)

@@ -116,7 +116,8 @@ async def test_certificates_their_history_retirements_and_carbon_credits(
     assert state("k2") == ("Valid", dave, 300, 120, 300)
     assert state("c2") == ("Revoked", alice, 1_200, 480, 1_200)
     assert state("c3") == ("Expired", alice, 600, 240, 600)
-    assert state("c4") == ("Pending", alice, 450, 0, 450)
+    assert state("c4") == ("Revoked", alice, 450, 0, 450)
+    assert state("c5") == ("Pending", alice, 350, 0, 350)
     assert state("e1") == ("Valid", erin, 1_400, 140, 1_400)
     c1, k1, k2 = rows[ids["c1"]], rows[ids["k1"]], rows[ids["k2"]]
     # A split child keeps the header and points at its parent and at the requested certificate.
@@ -169,8 +170,14 @@ async def test_certificates_their_history_retirements_and_carbon_credits(
         ("retired", "Retired", carol, 500, 200, carol),
     ]
     assert changes("c3")[-1] == ("expired", "Expired", alice, 600, 240, None)
-    revoked = next(h for h in history if h.change == "revoked")
-    assert (revoked.actor, revoked.cosigners, revoked.proposal) == (None, [r0, r1], None)
+    # A revocation by co-signing regulators, and one by an executed proposal (the governance PDA).
+    revoked = {h.certificate: (h.actor, h.cosigners, h.proposal) for h in history if h.change == "revoked"}
+    governance = str(governance_pdas(life.env.program_id).governance.address)
+    assert revoked == {
+        ids["c2"]: (None, [r0, r1], None),
+        ids["c4"]: (governance, None, str(life.proposals["revoke"])),
+    }
+    assert rows[ids["c4"]].revoke_reason == "duplicate claim"
     assert [h.related for h in history if h.certificate == ids["c1"] and h.change == "split"] == [
         ids["k1"],
         ids["k2"],
@@ -211,7 +218,8 @@ async def test_certificates_their_history_retirements_and_carbon_credits(
     )
 
     # Carbon credits: held (Valid) and retired, per owner, meter and zone; revoked, expired and pending
-    # certificates count for nothing; transfers and splits moved them between owners.
+    # certificates count for nothing; transfers and splits moved them between owners; retired ones stay
+    # credited to whoever retired them.
     assert credits == sorted(
         [
             (bob, alice_meter, ZONE, 400, 0, 1_000, 0, 1),
@@ -222,7 +230,7 @@ async def test_certificates_their_history_retirements_and_carbon_credits(
     )
     per_meter = sum(held + retired for _, meter, _, held, retired, *_ in credits if meter == alice_meter)
     assert per_meter == 720  # c1's CO2 at validation, now spread over three owners
-    assert meters[alice_meter] == (1_800 + 1_200 + 600 + 450, rows[ids["c4"]].generation_end)
+    assert meters[alice_meter] == (1_800 + 1_200 + 600 + 450 + 350, rows[ids["c5"]].generation_end)
     assert meters[erin_meter] == (1_400, rows[ids["e1"]].generation_end)
     assert (zones[ZONE], zones[SOUTH]) == (400, 100)
 
@@ -247,7 +255,7 @@ async def test_proposals_votes_and_pauses(db: async_sessionmaker[AsyncSession], 
     assert (factor.approvals, factor.rejections, factor.threshold, factor.account_count) == (2, 1, 2, 3)
     assert factor.quorum_at is not None and factor.executed_at is not None and factor.executed_signature
     assert factor.target_program == str(life.env.registry.program_id)
-    assert proposals[p["resume"]].status == "Executed"
+    assert proposals[p["resume"]].status == proposals[p["revoke"]].status == "Executed"
     rejected = proposals[p["rejected"]]
     assert (
         rejected.status,
@@ -271,6 +279,8 @@ async def test_proposals_votes_and_pauses(db: async_sessionmaker[AsyncSession], 
         (p["rejected"], r0, False, 0, 1, "Open"),
         (p["rejected"], r2, False, 0, 2, "Rejected"),
         (p["cancelled"], r2, True, 1, 0, "Open"),
+        (p["revoke"], r0, True, 1, 0, "Open"),
+        (p["revoke"], r1, True, 2, 0, "Open"),
     ]
     assert len({v.signature for v in votes}) == len(votes)  # each vote its own transaction
 
