@@ -13,20 +13,26 @@ every instruction from ``idl/governance.json`` through anchorpy's coder, as SolG
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from solders.compute_budget import set_compute_unit_limit
+from solders.instruction import Instruction
 from solders.keypair import Keypair
+from solders.message import Message
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import TransactionMetadata
 
 from solgrid.indexer.chain import fetched_transaction
+from solgrid.indexer.decode import EventDecoder
+from solgrid.indexer.service import default_coders
 from solgrid.indexer.store import FetchedTransaction
 from solgrid.localnet.engine import Engine
 from solgrid.localnet.render import transaction_json
-from solgrid.localnet.svm import deploy, features_blocking_deploy, new_svm
+from solgrid.localnet.svm import MAX_COMPUTE_UNITS, deploy, features_blocking_deploy, new_svm
 from solgrid.localnet.txmeta import inner_instructions_json
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.readings import DeviceSigner
@@ -226,3 +232,32 @@ def lifecycle(env: GovernanceEnv, recorder: Recorder) -> Lifecycle:
     south = c.zone_pda(SOUTH).address
     certs.run("validate_certificate", certs.validate_ix(r2.pubkey(), ids["e1"], zone=south), [r2])  # 140 g
     return Lifecycle(list(recorder.sent), env, alice, erin, bob, carol, dave, household, ids, proposals)
+
+
+# -- truncated logs --------------------------------------------------------------------------------------
+
+MEMO = Pubkey.from_string("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr")
+
+
+def cut_before(
+    env: GovernanceEnv, ours: Sequence[Instruction], signers: Sequence[Keypair] = ()
+) -> list[Instruction]:
+    """``ours`` after enough empty memos (anyone may add them: the fee payer chooses the instructions)
+    that the runtime's 10 KB log limit cuts the logs before any event of ours is logged (found by
+    simulating, as the transaction will be sent by the harness: compute budget first)."""
+    decoder = EventDecoder(default_coders())
+    payer = env.payer
+    for count in range(20, 80):
+        candidate = [*[Instruction(MEMO, b"", [])] * count, *ours]
+        message = Message.new_with_blockhash(
+            [set_compute_unit_limit(MAX_COMPUTE_UNITS), *candidate],
+            payer.pubkey(),
+            env.svm.latest_blockhash(),
+        )
+        keys = {bytes(k.pubkey()): k for k in [payer, *signers]}
+        simulated = env.svm.simulate(VersionedTransaction(message, list(keys.values())))
+        assert simulated.err is None, simulated.err
+        decoded = decoder.decode_logs(list(simulated.result.meta().logs()))
+        if decoded.truncated and not [e for e in decoded.events if e.instruction_index > count]:
+            return candidate
+    raise AssertionError("no number of memos cuts the logs before the instruction's events")
