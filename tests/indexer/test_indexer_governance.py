@@ -8,19 +8,26 @@ by one in another order gives the same tables."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from governance_world import DAY, SOUTH, ZONE, Lifecycle, Params, governance_world, lifecycle
 from indexer_support import counts, store
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from test_indexer_feed import ask, pending
+from websockets.asyncio.client import connect
 
+from solgrid.cli.indexer_cmd import indexer
 from solgrid.indexer.db import create_engine, migrate, sessions
 from solgrid.indexer.decode import EventDecoder
+from solgrid.indexer.feed import EventFeed
 from solgrid.indexer.models import (
     Approval,
     Certificate,
@@ -334,3 +341,148 @@ async def test_the_tables_do_not_depend_on_the_order_transactions_are_stored_in(
     assert await snapshot(db) == expected
     async with db() as s:
         assert await s.scalar(text("SELECT COUNT(*) FROM certificates")) == len(life.certificates)
+
+
+async def test_the_feed_streams_certificates_proposals_and_pauses(sqlite_db: str, life: Lifecycle) -> None:
+    """The governance topics get one frame per change (the certificate after it, the proposal's change,
+    the pause row) of what they select; a market-wide pause goes to every ``pauses`` subscription; the
+    event topics see the governance events with their certificate's zone and the wallets they name."""
+    engine = create_engine(sqlite_db)
+    await migrate(engine)
+    indexer = new_store()
+    events = []
+    for start in range(0, len(life.txs), PAGE):
+        events += await store(sessions(engine), indexer, *life.txs[start : start + PAGE])
+    await engine.dispose()
+    coders = default_coders()
+    feed = EventFeed(
+        {c.idl.name: str(c.program_id) for c in coders},
+        [n for c in coders for n in c.coder.events.discriminators.values()],
+    )
+    await feed.start("127.0.0.1", 0)
+    carol = key(life.carol.pubkey())
+    subscriptions = {
+        "north": {"certificates": [ZONE]},
+        "all": {"certificates": True},
+        "first": {"proposals": 0},
+        "votes": {"proposals": True},
+        "south": {"pauses": [SOUTH]},
+        "pauses": {"pauses": True},
+        "carol": {"program": "governance", "user": carol},
+        "zone8": {"zone": SOUTH, "program": "governance"},
+    }
+    try:
+        async with connect(f"ws://127.0.0.1:{feed.port}") as socket:
+            for sid, topics in subscriptions.items():
+                assert (await ask(socket, {"op": "subscribe", "id": sid, "filter": topics}))[
+                    "type"
+                ] == "subscribed"
+            for bad, message in [
+                ({"proposals": "all"}, "proposals must be true or proposal ids"),
+                ({"certificates": []}, "certificates must be true or zone ids"),
+                ({"pauses": 7, "zone": 7}, "cannot be combined with event topics (zone)"),
+            ]:
+                reply = await ask(socket, {"op": "subscribe", "id": "bad", "filter": bad})
+                assert reply["type"] == "error" and message in reply["message"], reply
+            await feed.publish(events)
+            got = await pending(socket)
+    finally:
+        await feed.stop()
+
+    def frames(sid: str, kind: str) -> list[dict[str, Any]]:
+        return [m[kind] for m in got if m["type"] == kind and sid in m["subscriptions"]]
+
+    ids = {name: str(address) for name, address in life.certificates.items()}
+    every = frames("all", "certificate")
+    assert len(every) == len([e for e in events for _ in e.certificates]) == 19
+    assert [f["address"] for f in frames("north", "certificate")] == [
+        f["address"] for f in every if f["address"] != ids["e1"]
+    ]
+    k1 = [f for f in every if f["address"] == ids["k1"]]
+    assert [
+        (f["change"], f["status"], f["owner"], f["volume_wh"], f["co2_avoided_g"], f["parent"], f["zone_id"])
+        for f in k1
+    ] == [
+        ("split_from", "Valid", carol, 500, 200, ids["c1"], ZONE),
+        ("retired", "Retired", carol, 500, 200, ids["c1"], ZONE),
+    ]
+    first = frames("first", "proposal")
+    assert [(f["change"], f["status"], f["proposal_id"]) for f in first] == [
+        ("created", "Open", 0),
+        ("rejected", "Open", 0),
+        ("approved", "Open", 0),
+        ("approved", "Open", 0),
+        ("executed", "Executed", 0),
+    ]
+    assert {f["change"] for f in frames("votes", "proposal")} == {
+        "created",
+        "approved",
+        "rejected",
+        "executed",
+        "cancelled",
+        "closed",
+    }
+    assert [(f["action"], f["zone_id"], f["flag_names"]) for f in frames("south", "pause")] == [
+        ("pause", None, ["TRADING"])
+    ]
+    assert [(f["action"], f["zone_id"], f["paused_names"]) for f in frames("pauses", "pause")] == [
+        ("pause", ZONE, ["READINGS", "MINTING"]),
+        ("pause", None, ["TRADING"]),
+        ("resume", ZONE, ["MINTING"]),
+        ("resume", ZONE, []),
+    ]
+    named = [m["event"]["name"] for m in got if m["type"] == "event" and "carol" in m["subscriptions"]]
+    assert named == ["CertificateSplit", "CertificateRetired"]
+    south = [m["event"]["name"] for m in got if m["type"] == "event" and "zone8" in m["subscriptions"]]
+    assert south == ["CertificateRequested", "CertificateValidated"]
+
+
+def test_solgrid_indexer_carbon_sums_credits_per_owner_meter_or_zone(sqlite_db: str, life: Lifecycle) -> None:
+    async def index() -> None:
+        engine = create_engine(sqlite_db)
+        await migrate(engine)
+        await store_pages(sessions(engine), life.txs)
+        await engine.dispose()
+
+    asyncio.run(index())
+    bob, carol, dave, erin = (key(w.pubkey()) for w in (life.bob, life.carol, life.dave, life.erin.wallet))
+
+    def carbon(*options: str) -> Any:
+        result = CliRunner().invoke(indexer, ["carbon", "--db", sqlite_db, *options])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output) if "--json" in options else result.output
+
+    assert carbon("--by", "zone", "--json") == [
+        {
+            "zone": ZONE,
+            "held_co2_g": 520,
+            "retired_co2_g": 200,
+            "held_wh": 1_300,
+            "retired_wh": 500,
+            "certificates": 3,
+        },
+        {
+            "zone": SOUTH,
+            "held_co2_g": 140,
+            "retired_co2_g": 0,
+            "held_wh": 1_400,
+            "retired_wh": 0,
+            "certificates": 1,
+        },
+    ]
+    assert carbon("--by", "meter", "--meter", key(life.alice.meter), "--json") == [
+        {
+            "meter": key(life.alice.meter),
+            "held_co2_g": 520,
+            "retired_co2_g": 200,
+            "held_wh": 1_300,
+            "retired_wh": 500,
+            "certificates": 3,
+        }
+    ]
+    per_owner = {row["owner"]: (row["held_co2_g"], row["retired_co2_g"]) for row in carbon("--json")}
+    assert per_owner == {bob: (400, 0), dave: (120, 0), carol: (0, 200), erin: (140, 0)}
+    assert carbon("--owner", carol, "--zone", str(ZONE)) == (
+        f"owner {carol}: 0.000 kg CO2 held (0.000 kWh), 0.200 kg retired (0.500 kWh), 1 certificate(s)\n"
+    )
+    assert carbon("--owner", key(life.alice.wallet.pubkey())) == "no carbon credits\n"

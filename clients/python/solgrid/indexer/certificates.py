@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from solgrid.indexer.authority import Authority
 from solgrid.indexer.db import dialect_insert
-from solgrid.indexer.models import Certificate, CertificateChange, Meter, Retirement, table_of
+from solgrid.indexer.models import Certificate, CertificateChange, Meter, Retirement, carbon_credits, table_of
 from solgrid.indexer.trading import Position, uniform
 
 CERTIFICATE_EVENTS = frozenset(
@@ -583,3 +583,43 @@ def _frame(history: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, An
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+CREDIT_KEYS = {
+    "owner": carbon_credits.c.owner,
+    "meter": carbon_credits.c.meter,
+    "zone": carbon_credits.c.zone_id,
+}
+"""What carbon credits can be summed by."""
+CREDIT_SUMS = ("held_co2_g", "retired_co2_g", "held_wh", "retired_wh", "certificates")
+
+
+async def carbon_totals(
+    session: AsyncSession,
+    by: str,
+    *,
+    owner: str | None = None,
+    meter: str | None = None,
+    zone: int | None = None,
+) -> list[dict[str, Any]]:
+    """Carbon credits (the ``carbon_credits`` view) summed per ``by`` (owner, meter or zone), of the
+    given owner, meter and zone only; ordered by ``by``."""
+    key = CREDIT_KEYS[by]
+    query = (
+        select(key, *(func.sum(carbon_credits.c[name]) for name in CREDIT_SUMS)).group_by(key).order_by(key)
+    )
+    for column, value in (
+        (carbon_credits.c.owner, owner),
+        (carbon_credits.c.meter, meter),
+        (carbon_credits.c.zone_id, zone),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    rows = await session.execute(query)
+    return [
+        {
+            by: None if row[0] is None else (int(row[0]) if by == "zone" else str(row[0])),
+            **{name: int(value or 0) for name, value in zip(CREDIT_SUMS, row[1:], strict=True)},
+        }
+        for row in rows
+    ]
