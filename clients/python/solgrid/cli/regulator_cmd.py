@@ -22,7 +22,7 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from solgrid.cli.certs import certificate_json, require_certificate, serials_of
+from solgrid.cli.certs import certificate_document, require_certificate
 from solgrid.cli.chain import NotRegulator, require_meter, require_regulator, require_user, send
 from solgrid.cli.common import (
     PUBKEY,
@@ -41,7 +41,6 @@ from solgrid.cli.proposing import ProposalOptions, create_proposal, proposal_opt
 from solgrid.errors import UserFacingError
 from solgrid.sdk.anchor import ProgramCoder
 from solgrid.sdk.certificates import CertificatesClient, CertificateStatus
-from solgrid.sdk.clock import cluster_time
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.governance import GovernedActions
 from solgrid.sdk.registry import Limits, RegistryClient, zone_name_bytes
@@ -270,10 +269,7 @@ def validate_cert(certificate: Pubkey, settings: Settings, as_json: bool) -> Non
         )
         ix = client.validate(regulator=signer.pubkey(), certificate=certificate, zone_id=found.zone_id)
         landed = await send(rpc, settings, [ix], signer, coders=[client.coder])
-        after = await require_certificate(rpc, client, certificate)
-        serials = await serials_of(rpc, client.registry, [after.meter])
-        now = await cluster_time(rpc)
-        return {"signature": str(landed.signature), **certificate_json(after, now, serials.get(after.meter))}
+        return {"signature": str(landed.signature), **await certificate_document(rpc, client, certificate)}
 
     document = call(settings, work)
     if as_json:
@@ -323,13 +319,10 @@ def revoke_cert(
         ix = client.revoke(certificate=certificate, reason=reason, cosigners=regulators)
         status(f"revoking certificate {certificate} ({len(regulators)} regulators co-sign) ...")
         landed = await send(rpc, settings, [ix], wallet, [client.coder], cosigners)
-        after = await require_certificate(rpc, client, certificate)
-        serials = await serials_of(rpc, client.registry, [after.meter])
-        now = await cluster_time(rpc)
         return {
             "signature": str(landed.signature),
             "proposal": None,
-            **certificate_json(after, now, serials.get(after.meter)),
+            **await certificate_document(rpc, client, certificate),
         }
 
     document = call(settings, work)
