@@ -23,7 +23,14 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from solgrid.cli.certs import certificate_document, require_certificate
-from solgrid.cli.chain import NotRegulator, require_meter, require_regulator, require_user, send
+from solgrid.cli.chain import (
+    NotRegulator,
+    check_zone_name,
+    require_meter,
+    require_regulator,
+    require_user,
+    send,
+)
 from solgrid.cli.common import (
     PUBKEY,
     SERIAL,
@@ -43,7 +50,7 @@ from solgrid.sdk.anchor import ProgramCoder
 from solgrid.sdk.certificates import CertificatesClient, CertificateStatus
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.governance import GovernedActions
-from solgrid.sdk.registry import Limits, RegistryClient, zone_name_bytes
+from solgrid.sdk.registry import Limits, RegistryClient
 
 
 @click.group()
@@ -133,17 +140,9 @@ def init(settings: Settings, as_json: bool) -> None:
     click.echo(f"regulators: {', '.join(str(r) for r in regulators)}")
 
 
-def _check_zone_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    try:
-        zone_name_bytes(value)
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--name") from None
-    return value
-
-
 @regulator.command("create-zone")
 @click.argument("zone_id", type=click.IntRange(0, 2**32 - 1))
-@click.option("--name", required=True, callback=_check_zone_name, help="Zone name (up to 32 UTF-8 bytes).")
+@click.option("--name", required=True, callback=check_zone_name, help="Zone name (up to 32 UTF-8 bytes).")
 @click.option(
     "--max-capacity-kw", type=click.IntRange(0, 2**64 - 1), required=True, help="Zone capacity, kW."
 )
