@@ -44,7 +44,7 @@ from solgrid.cli.common import (
 from solgrid.cli.gov_propose import check_reason, require_revocable
 from solgrid.cli.governance import quorum_among, require_quorum
 from solgrid.cli.markets import cosigner_option, read_cosigners
-from solgrid.cli.proposing import ProposalOptions, create_proposal, proposal_options, report_proposal
+from solgrid.cli.proposing import ProposalOptions, create_proposal, proposal_options, reported
 from solgrid.errors import UserFacingError
 from solgrid.sdk.anchor import ProgramCoder
 from solgrid.sdk.certificates import CertificatesClient, CertificateStatus
@@ -325,10 +325,6 @@ def revoke_cert(
         }
 
     document = call(settings, work)
-    if document["proposal"] is not None:
-        report_proposal(document, as_json)
-        return
-    if as_json:
-        emit_json(document)
+    if reported(document, as_json):
         return
     click.echo(f"revoked certificate {certificate}: {reason}\nsignature: {document['signature']}")
