@@ -42,13 +42,11 @@ from solgrid.cli.gov_propose import propose
 from solgrid.cli.gov_read import list_proposals, show, show_status
 from solgrid.cli.governance import (
     DURATION,
-    fetch_proposal,
     proposal_argument,
     proposal_json,
+    require_configs,
     require_current_regulator,
-    require_governance,
     require_quorum,
-    standing_now,
     standing_text,
 )
 from solgrid.cli.markets import cosigner_option, read_cosigners
@@ -179,11 +177,10 @@ def _vote(name: str, proposal_id: int, settings: Settings, as_json: bool) -> Non
     gov_client = actions.governance
 
     async def work(rpc: AsyncClient) -> dict[str, Any]:
-        config = await require_governance(rpc, gov_client, settings.url)
-        registry_config = await require_config(rpc, actions.registry, settings.url)
-        require_current_regulator(registry_config, wallet.pubkey())
-        proposal = await fetch_proposal(rpc, gov_client, config, proposal_id)
-        require_open(proposal, await standing_now(rpc, proposal, registry_config))
+        configs = await require_configs(rpc, actions, settings.url)
+        require_current_regulator(configs.registry_config, wallet.pubkey())
+        proposal, at = await configs.proposal_now(rpc, gov_client, proposal_id)
+        require_open(proposal, at)
         if wallet.pubkey() in proposal.approvals or wallet.pubkey() in proposal.rejections:
             voted = "approved" if wallet.pubkey() in proposal.approvals else "rejected"
             raise UserFacingError(f"wallet {wallet.pubkey()} already {voted} proposal {proposal_id}")
@@ -191,8 +188,7 @@ def _vote(name: str, proposal_id: int, settings: Settings, as_json: bool) -> Non
         status(f"{'approving' if name == 'approve' else 'rejecting'} proposal {proposal_id} ...")
         ix = build(regulator=wallet.pubkey(), proposal_id=proposal_id)
         landed = await send(rpc, settings, [ix], wallet, coders=[gov_client.coder])
-        after = await fetch_proposal(rpc, gov_client, config, proposal_id)
-        at = await standing_now(rpc, after, registry_config)
+        after, at = await configs.proposal_now(rpc, gov_client, proposal_id)
         return {
             "signature": str(landed.signature),
             **proposal_json(after, at, actions),
@@ -245,10 +241,9 @@ def execute(proposal_id: int, fund_sol: str | None, settings: Settings, as_json:
     gov_client = actions.governance
 
     async def work(rpc: AsyncClient) -> dict[str, Any]:
-        config = await require_governance(rpc, gov_client, settings.url)
-        registry_config = await require_config(rpc, actions.registry, settings.url)
-        proposal = await fetch_proposal(rpc, gov_client, config, proposal_id)
-        require_executable(proposal, await standing_now(rpc, proposal, registry_config))
+        configs = await require_configs(rpc, actions, settings.url)
+        proposal, at = await configs.proposal_now(rpc, gov_client, proposal_id)
+        require_executable(proposal, at)
         authority = actions.authority
         ixs: list[Instruction] = []
         if fund is not None:
@@ -266,8 +261,7 @@ def execute(proposal_id: int, fund_sol: str | None, settings: Settings, as_json:
         status(f"executing proposal {proposal_id} ...")
         coders = [gov_client.coder, actions.registry.coder, actions.trading.coder]
         landed = await send(rpc, settings, ixs, wallet, coders=coders)
-        after = await fetch_proposal(rpc, gov_client, config, proposal_id)
-        at = await standing_now(rpc, after, registry_config)
+        after, at = await configs.proposal_now(rpc, gov_client, proposal_id)
         return {"signature": str(landed.signature), **proposal_json(after, at, actions)}
 
     document = call(settings, work)
@@ -298,22 +292,18 @@ def cancel(proposal_id: int, cosigner_paths: tuple[Path, ...], settings: Setting
     gov_client = actions.governance
 
     async def work(rpc: AsyncClient) -> dict[str, Any]:
-        config = await require_governance(rpc, gov_client, settings.url)
-        registry_config = await require_config(rpc, actions.registry, settings.url)
-        proposal = await fetch_proposal(rpc, gov_client, config, proposal_id)
-        require_open(proposal, await standing_now(rpc, proposal, registry_config))
+        configs = await require_configs(rpc, actions, settings.url)
+        proposal, at = await configs.proposal_now(rpc, gov_client, proposal_id)
+        require_open(proposal, at)
         if proposal.proposer == wallet.pubkey():
             signers: list[Pubkey] = []
         else:
-            require_current_regulator(registry_config, wallet.pubkey())
-            signers = require_quorum(registry_config, [wallet, *cosigners])
+            require_current_regulator(configs.registry_config, wallet.pubkey())
+            signers = require_quorum(configs.registry_config, [wallet, *cosigners])
         ix = gov_client.cancel(authority=wallet.pubkey(), proposal_id=proposal_id, cosigners=signers)
         landed = await send(rpc, settings, [ix], wallet, [gov_client.coder], cosigners)
-        after = await fetch_proposal(rpc, gov_client, config, proposal_id)
-        return {
-            "signature": str(landed.signature),
-            **proposal_json(after, await standing_now(rpc, after, registry_config), actions),
-        }
+        after, at = await configs.proposal_now(rpc, gov_client, proposal_id)
+        return {"signature": str(landed.signature), **proposal_json(after, at, actions)}
 
     document = call(settings, work)
     if as_json:
@@ -334,10 +324,8 @@ def close(proposal_id: int, settings: Settings, as_json: bool) -> None:
     gov_client = actions.governance
 
     async def work(rpc: AsyncClient) -> dict[str, Any]:
-        config = await require_governance(rpc, gov_client, settings.url)
-        registry_config = await require_config(rpc, actions.registry, settings.url)
-        proposal = await fetch_proposal(rpc, gov_client, config, proposal_id)
-        at = await standing_now(rpc, proposal, registry_config)
+        configs = await require_configs(rpc, actions, settings.url)
+        proposal, at = await configs.proposal_now(rpc, gov_client, proposal_id)
         if not at.state.final:
             raise UserFacingError(
                 f"proposal {proposal_id} is {at.state.value}: "

@@ -28,7 +28,7 @@ from solgrid.cli.governance import (
     scope_text,
 )
 from solgrid.cli.markets import cosigner_option, read_cosigners
-from solgrid.cli.proposing import ProposalOptions, create_proposal, proposal_options, report_proposal
+from solgrid.cli.proposing import ProposalOptions, create_proposal, proposal_options, reported
 from solgrid.errors import UserFacingError
 from solgrid.sdk.governance import (
     GovernanceClient,
@@ -136,11 +136,7 @@ def resume(
         }
 
     document = call(settings, work)
-    if document["proposal"] is not None:
-        report_proposal(document, as_json)
-        return
-    if as_json:
-        emit_json(document)
+    if reported(document, as_json):
         return
     still = ", ".join(document["paused"]).lower() or "nothing"
     click.echo(f"resumed {flags_text(flags)} {scope_text(zone_id)}; still paused: {still}")

@@ -20,11 +20,10 @@ from solgrid.cli.common import (
     json_option,
 )
 from solgrid.cli.governance import (
-    fetch_proposal,
     proposal_argument,
     proposal_json,
     proposal_line,
-    require_governance,
+    require_configs,
     standing_now,
     standing_text,
 )
@@ -51,8 +50,7 @@ def list_proposals(wanted: str | None, settings: Settings, as_json: bool) -> Non
     gov_client = actions.governance
 
     async def work(rpc: AsyncClient) -> list[dict[str, Any]]:
-        await require_governance(rpc, gov_client, settings.url)
-        registry_config = await require_config(rpc, actions.registry, settings.url)
+        registry_config = (await require_configs(rpc, actions, settings.url)).registry_config
         documents = []
         for proposal in await gov_client.fetch_proposals(rpc):
             document = proposal_json(proposal, await standing_now(rpc, proposal, registry_config), actions)
@@ -81,10 +79,8 @@ def show(proposal_id: int, settings: Settings, as_json: bool) -> None:
     gov_client = actions.governance
 
     async def work(rpc: AsyncClient) -> tuple[dict[str, Any], str]:
-        config = await require_governance(rpc, gov_client, settings.url)
-        registry_config = await require_config(rpc, actions.registry, settings.url)
-        proposal = await fetch_proposal(rpc, gov_client, config, proposal_id)
-        at = await standing_now(rpc, proposal, registry_config)
+        configs = await require_configs(rpc, actions, settings.url)
+        proposal, at = await configs.proposal_now(rpc, gov_client, proposal_id)
         document = proposal_json(proposal, at, actions)
         document["accounts"] = [
             {"address": str(a.address), "writable": a.writable, "signer": a.signer} for a in proposal.accounts

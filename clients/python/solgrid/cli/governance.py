@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
@@ -119,6 +120,27 @@ async def fetch_proposal(
 async def standing_now(rpc: AsyncClient, proposal: Proposal, registry_config: RegistryConfig) -> Standing:
     now = await cluster_time(rpc)
     return standing(proposal, registry_config.regulators, registry_config.regulator_threshold, now)
+
+
+@dataclass(frozen=True)
+class GovernanceConfigs:
+    """The governance Config and the registry's: what a proposal is read and judged against."""
+
+    config: Config
+    registry_config: RegistryConfig
+
+    async def proposal_now(
+        self, rpc: AsyncClient, gov: GovernanceClient, proposal_id: int
+    ) -> tuple[Proposal, Standing]:
+        """Proposal ``proposal_id`` (one-line errors when there is none) and where it stands now."""
+        proposal = await fetch_proposal(rpc, gov, self.config, proposal_id)
+        return proposal, await standing_now(rpc, proposal, self.registry_config)
+
+
+async def require_configs(rpc: AsyncClient, actions: GovernedActions, url: str) -> GovernanceConfigs:
+    """Both configs, once governance is set up on the cluster at ``url``."""
+    config = await require_governance(rpc, actions.governance, url)
+    return GovernanceConfigs(config, await require_config(rpc, actions.registry, url))
 
 
 def _time(value: int | None) -> str | None:
