@@ -7,8 +7,9 @@ needs the threshold's signatures, so one wallet suffices only with threshold 1; 
 ``activate-meter`` are routine actions any one regulator signs. Multi-signature regulation goes through
 the SDK, or once governance is set through proposals (``solgrid gov``).
 
-``validate-cert`` validates a pending certificate (any one regulator); ``revoke-cert`` revokes one with a
-reason: co-signed at once when the wallet and ``--cosigner`` keys are a quorum, else as a proposal.
+``validate-cert`` validates a pending certificate (any one regulator but its owner); ``revoke-cert``
+revokes one with a reason: co-signed at once when the wallet and ``--cosigner`` keys are a quorum, else
+as a proposal.
 """
 
 from __future__ import annotations
@@ -250,6 +251,11 @@ def validate_cert(certificate: Pubkey, settings: Settings, as_json: bool) -> Non
         if found.status != CertificateStatus.PENDING:
             raise UserFacingError(
                 f"certificate {certificate} is {found.status.name.lower()}: only a pending one is validated"
+            )
+        if found.owner == signer.pubkey():
+            raise UserFacingError(
+                f"certificate {certificate} is owned by your wallet: a regulator cannot validate a "
+                "certificate they own; another regulator must validate it"
             )
         zone = await client.registry.fetch_zone(rpc, found.zone_id)
         if zone is None or zone.emission_factor == 0:
