@@ -224,11 +224,13 @@ async def test_auctions_topic_pushes_a_zones_clearings_and_settlement_summaries(
         ({"op": "subscribe", "id": "a", "filter": {"book": [1, True]}}, "book must be an integer zone id"),
         (
             {"op": "subscribe", "id": "a", "filter": {"trades": 1, "event": "GridMinted", "zone": 1}},
-            "trades, book and auctions cannot be combined with event topics (event, zone)",
+            "trades, book, auctions, certificates, proposals and pauses cannot be combined with event topics "
+            "(event, zone)",
         ),
         (
             {"op": "subscribe", "id": "a", "filter": {"auctions": 1, "meter": "m"}},
-            "trades, book and auctions cannot be combined with event topics (meter)",
+            "trades, book, auctions, certificates, proposals and pauses cannot be combined with event topics "
+            "(meter)",
         ),
         ({"op": "subscribe", "id": "a", "filter": {"auctions": "1"}}, "auctions must be an integer zone id"),
         ({"op": "unsubscribe", "id": "nope"}, "no subscription"),

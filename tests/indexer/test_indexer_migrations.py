@@ -16,7 +16,7 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from solgrid.indexer.db import MIGRATIONS, alembic_config, create_engine, migrate
-from solgrid.indexer.models import Base
+from solgrid.indexer.models import Base, carbon_credits
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -296,5 +296,86 @@ async def test_0006_adds_the_auction_tables_and_keeps_the_trading_rows(db_url: s
             assert [tuple(r) for r in rows] == [("S", 0), ("S", 1)]
         await migrate(engine)
         assert await tables(engine) >= AUCTION
+    finally:
+        await engine.dispose()
+
+
+GOVERNANCE = {"certificates", "certificate_events", "retirements", "proposals", "approvals", "pauses"}
+
+
+async def views(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as connection:
+        return await connection.run_sync(lambda c: set(inspect(c).get_view_names()))
+
+
+async def test_0007_adds_the_governance_tables_and_the_carbon_credits_view(db_url: str) -> None:
+    """Up from 0006 with a zone and a meter: the meter has certified nothing, the zone no emission factor;
+    the view sums certificates per owner, meter and zone (held and retired; revoked, expired and pending
+    ones not) with the columns the models declare; down again, the governance tables, the view and the
+    new columns go and the older rows stay; up once more."""
+    engine = create_engine(db_url)
+    certificate = (
+        "INSERT INTO certificates (address, meter, zone_id, volume_wh, co2_avoided_g, status, owner, "
+        "split_count, updated_slot) VALUES (:a, :m, 7, :v, :g, :s, :o, 0, 5)"
+    )
+    try:
+        await migrate(engine, "0006")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO grid_zones (zone_id, address, name, max_capacity_kw, status, created_at) "
+                    "VALUES (7, 'Z', 'north', 5, 'Active', 1)"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO meters (address, serial, owner, zone_id, device_key, source, capacity_w, "
+                    "status, produced_wh, consumed_wh, settled_wh, registered_at) "
+                    "VALUES ('M', 'S-1', 'O', 7, 'K', 'Solar', 5000, 'Active', 10, 2, 1, 1)"
+                )
+            )
+        await migrate(engine)
+        assert await tables(engine) >= GOVERNANCE and await views(engine) == {"carbon_credits"}
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(
+                lambda c: [col["name"] for col in inspect(c).get_columns("carbon_credits")]
+            )
+        assert columns == [c.name for c in carbon_credits.columns]
+        async with engine.begin() as connection:
+            meter = (
+                await connection.execute(text("SELECT certificate_wh, certificate_until FROM meters"))
+            ).one()
+            assert (int(meter[0]), meter[1]) == (0, None)
+            assert (
+                await connection.execute(text("SELECT emission_factor FROM grid_zones"))
+            ).scalar_one() is None
+            await connection.execute(
+                text(certificate),
+                [
+                    {"a": "C1", "m": "M", "v": 1_000, "g": 400, "s": "Valid", "o": "bob"},
+                    {"a": "C2", "m": "M", "v": 300, "g": 120, "s": "Valid", "o": "bob"},
+                    {"a": "C3", "m": "M", "v": 500, "g": 200, "s": "Retired", "o": "bob"},
+                    {"a": "C4", "m": "M", "v": 500, "g": 200, "s": "Retired", "o": "carol"},
+                    {"a": "C5", "m": "M", "v": 900, "g": 360, "s": "Revoked", "o": "bob"},
+                    {"a": "C6", "m": "M", "v": 900, "g": 360, "s": "Expired", "o": "bob"},
+                    {"a": "C7", "m": "M", "v": 900, "g": 0, "s": "Pending", "o": "bob"},
+                ],
+            )
+            rows = await connection.execute(text("SELECT * FROM carbon_credits ORDER BY owner"))
+            assert [tuple(int(v) if not isinstance(v, str) else v for v in row) for row in rows] == [
+                ("bob", "M", 7, 520, 200, 1_300, 500, 3),
+                ("carol", "M", 7, 0, 200, 0, 500, 1),
+            ]
+        async with engine.begin() as connection:
+            await connection.run_sync(downgrade, "0006")
+        assert not await tables(engine) & GOVERNANCE and not await views(engine)
+        async with engine.connect() as connection:
+            meter_columns = await connection.run_sync(
+                lambda c: {col["name"] for col in inspect(c).get_columns("meters")}
+            )
+            assert "certificate_wh" not in meter_columns
+            assert (await connection.execute(text("SELECT serial FROM meters"))).scalar_one() == "S-1"
+        await migrate(engine)
+        assert await tables(engine) >= GOVERNANCE and await views(engine) == {"carbon_credits"}
     finally:
         await engine.dispose()

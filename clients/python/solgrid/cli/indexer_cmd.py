@@ -5,6 +5,7 @@
     solgrid indexer gaps --db ...                      # history the RPC node had pruned
     solgrid indexer backfill-gaps --archive-url URL    # fetch it from a node that has it
     solgrid indexer verify-epochs --db ...             # recompute each auction clearing from its orders
+    solgrid indexer carbon --db ... --by zone          # CO2 avoided by certificates, held and retired
 
 ``run`` migrates the schema, catches up every program from its checkpoint, then follows the chain
 live until SIGINT/SIGTERM (a clean stop; kill -9 is also safe: a restart resumes from the checkpoint).
@@ -25,6 +26,7 @@ from sqlalchemy import select
 from solgrid.cli.common import resolve_url
 from solgrid.errors import UserFacingError
 from solgrid.indexer.archive import backfill_open_gaps
+from solgrid.indexer.certificates import CREDIT_KEYS, carbon_totals
 from solgrid.indexer.chain import COMMITMENTS, Commitment, RpcChainReader
 from solgrid.indexer.db import DEFAULT_DB, create_engine, migrate, sessions
 from solgrid.indexer.decode import EventDecoder
@@ -273,6 +275,51 @@ def verify_epochs_cmd(db_url: str, market: str | None, epoch: int | None, as_jso
         raise EpochsDoNotMatch(
             f"{len(failed)} of {len(results)} cleared epoch(s) do not match their order events"
         )
+
+
+@indexer.command("carbon")
+@click.option(
+    "--db", "db_url", default=DEFAULT_DB, show_default=True, envvar="SOLGRID_INDEXER_DB", help=DB_HELP
+)
+@click.option(
+    "--by", type=click.Choice(sorted(CREDIT_KEYS)), default="owner", show_default=True, help="Sum per this."
+)
+@click.option("--owner", default=None, help="Only this owner's credits (wallet).")
+@click.option("--meter", default=None, help="Only credits of this meter's certificates (address).")
+@click.option("--zone", default=None, type=click.IntRange(0), help="Only this zone's credits.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def carbon_cmd(
+    db_url: str, by: str, owner: str | None, meter: str | None, zone: int | None, as_json: bool
+) -> None:
+    """Carbon credits: the CO2 (g) and energy (Wh) of Valid certificates (held) and of Retired ones
+    (credited to whoever retired them), summed per owner, meter or zone."""
+
+    async def load() -> list[dict[str, Any]]:
+        engine = create_engine(db_url)
+        try:
+            await migrate(engine)
+            async with sessions(engine)() as session:
+                return await carbon_totals(session, by, owner=owner, meter=meter, zone=zone)
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(load())
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no carbon credits")
+    for row in rows:
+        click.echo(
+            f"{by} {row[by]}: {_thousandths(row['held_co2_g'])} kg CO2 held "
+            f"({_thousandths(row['held_wh'])} kWh), {_thousandths(row['retired_co2_g'])} kg retired "
+            f"({_thousandths(row['retired_wh'])} kWh), {row['certificates']} certificate(s)"
+        )
+
+
+def _thousandths(units: int) -> str:
+    """``units`` / 1000 with three decimals, exactly (g as kg, Wh as kWh)."""
+    return f"{units // 1000}.{units % 1000:03d}"
 
 
 async def _serve(service: Indexer) -> None:

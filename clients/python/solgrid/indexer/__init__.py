@@ -16,6 +16,10 @@ Modules, in data-flow order:
   the checkpoint;
 - :mod:`~solgrid.indexer.trading` — the trading program's markets, orders and their state history,
   trades and 15-minute price buckets, recomputed from what is stored for what a batch touched;
+- :mod:`~solgrid.indexer.certificates` / :mod:`~solgrid.indexer.proposals` /
+  :mod:`~solgrid.indexer.pauses` — the governance program's certificates (with their history,
+  retirements and the ``carbon_credits`` view), proposals and votes, and the registry's pauses;
+  :mod:`~solgrid.indexer.authority` reads who signed a quorum's change from the transaction;
 - :mod:`~solgrid.indexer.models` / :mod:`~solgrid.indexer.db` — tables, engines, Alembic migrations;
 - :mod:`~solgrid.indexer.feed` — the websocket server and its JSON protocol;
 - :mod:`~solgrid.indexer.service` — all of it together (``solgrid indexer run``).

@@ -44,6 +44,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import keyword
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -223,17 +224,22 @@ def _instruction_of(program: str, start: int, instruction_programs: Sequence[str
 
 
 def plain_fields(container: Any) -> dict[str, Any]:
-    """An anchorpy event/struct (a dataclass, or a mapping) as JSON-ready fields (see :func:`plain`)."""
+    """An anchorpy event/struct (a dataclass, or a mapping) as JSON-ready fields (see :func:`plain`),
+    named as in the IDL (anchorpy renames a field named like a Python keyword, ``from`` -> ``from_``)."""
     if dataclasses.is_dataclass(container) and not isinstance(container, type):
         items = [(f.name, getattr(container, f.name)) for f in dataclasses.fields(container)]
     else:
         items = list(dict(container).items())
-    return {key: plain(value) for key, value in items if not key.startswith("_")}
+    return {_idl_name(key): plain(value) for key, value in items if not key.startswith("_")}
+
+
+def _idl_name(key: str) -> str:
+    return key[:-1] if key.endswith("_") and keyword.iskeyword(key[:-1]) else key
 
 
 def plain(value: Any) -> Any:
     """JSON-ready: pubkeys and 32-byte keys in base58, byte strings (serials, names) as text when
-    printable else hex, enum variants by name (a variant with fields as ``{"Variant": {fields}}``, as
+    printable UTF-8 else hex, enum variants by name (a variant with fields as ``{"Variant": {fields}}``, as
     serde writes it), nested structs as objects. u64 stays an int (exact)."""
     if isinstance(value, Pubkey):
         return str(value)
@@ -254,9 +260,14 @@ def plain(value: Any) -> Any:
 
 
 def bytes_text(raw: bytes) -> str:
+    """Zero-padded UTF-8 text as text (names, titles, reasons), a 32-byte key in base58, else hex."""
     text = raw.rstrip(b"\0")
-    if text and text.isascii() and text.decode().isprintable():
-        return text.decode()
+    try:
+        decoded = text.decode()
+    except UnicodeDecodeError:
+        decoded = ""
+    if decoded and decoded.isprintable():
+        return decoded
     if len(raw) == 32:
         return str(Pubkey.from_bytes(raw))
     return raw.hex()

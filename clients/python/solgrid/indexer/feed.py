@@ -7,19 +7,31 @@ client -> server
     {"op": "unsubscribe", "id": "<your id>"}
   ``filter`` is optional; each topic is optional and is a value or a list of values, and an event
   matches when every topic given matches (values of one topic are alternatives):
-    "program": program id or name ("registry", "energy_token"); anything else is an error
+    "program": program id or name ("registry", "energy_token", "trading", "governance"); anything
+               else is an error
     "event":   event name, e.g. "ReadingAccepted"; a name no indexed IDL declares is an error
-    "user":    a wallet / User PDA appearing as user, authority, owner, holder, regulator or
-               new_authority; meter events also match the meter's owner
+    "user":    a wallet / User PDA appearing as user, authority, owner, holder, regulator,
+               new_authority or by; meter events also match the meter's owner; certificate events
+               match the owners, the issuer and the beneficiary they name, proposal events the
+               proposer, voter or canceller
     "meter":   meter address
     "zone":    zone id (int); meter events match the meter's zone, user events (``user`` or
-               ``holder`` field) the user's zone, trading events their market's zone
-  or, instead of those event topics, the trading streams of zones (ints):
+               ``holder`` field) the user's zone, trading events their market's zone, certificate
+               events their certificate's zone, Paused / Resumed their zone
+  or, instead of those event topics, the streams of zones (ints):
     "trades":   one "trade" frame per fill in the zone's markets
     "book":     one "book" frame per change of a resting order (placed, filled, removed, reduced) or
                 of an order waiting in an auction (placed, filled, rolled, expired, cancelled)
     "auctions": one "auction" frame per epoch cleared and per settlement chunk in the zone's periodic
                 markets
+  and the governance streams, each ``true`` (all) or zone ids (proposal ids for "proposals"):
+    "certificates": one "certificate" frame per change of a certificate of the zone (requested,
+                validated, transferred, split, split_from, retired, revoked, expired), with the
+                certificate after it
+    "proposals": one "proposal" frame per proposal change (created, approved, rejected, executed,
+                cancelled, closed)
+    "pauses":   one "pause" frame per pause or resume of the zone; a market-wide one goes to every
+                "pauses" subscription
 
 server -> client
     {"type": "subscribed", "id": ...} / {"type": "unsubscribed", "id": ...}
@@ -32,6 +44,14 @@ server -> client
     {"type": "trade", "subscriptions": [...], "trade": {a ``trades`` row}}
     {"type": "book", "subscriptions": [...], "book": {an ``order_states`` row with "zone_id"}}
     {"type": "auction", "subscriptions": [...], "auction": {"kind": "cleared" | "settled", ...}}
+    {"type": "certificate", "subscriptions": [...], "certificate": {a ``certificates`` row after the
+        change, plus "change", "related", "actor", "proposal", "signature", "instruction_index",
+        "event_index", "slot", "timestamp"}}
+    {"type": "proposal", "subscriptions": [...], "proposal": {"change", "proposal", "proposal_id",
+        "status" (after it), "actor", "signature", "instruction_index", "event_index", "slot",
+        "timestamp", "data": {the event's fields}}}
+    {"type": "pause", "subscriptions": [...], "pause": {a ``pauses`` row, plus "flag_names" and
+        "paused_names"}}
 
 Events are pushed after they are committed to the database, in the order they were indexed (chain
 order, except a transaction that became visible late in an older slot; see :mod:`backfill`), so what a
@@ -56,12 +76,32 @@ from solgrid.indexer.store import StoredEvent
 
 log = logging.getLogger(__name__)
 EVENT_TOPICS = ("program", "event", "user", "meter", "zone")
-STREAM_TOPICS = ("trades", "book", "auctions")
-"""Topics whose subscriptions receive trading rows (``trade`` / ``book`` / ``auction`` frames) instead of
-events."""
-STREAM_FRAMES = {"trade": "trades", "book": "book", "auction": "auctions"}
-"""Frame type -> the topic whose zones receive it."""
+TRADING_TOPICS = ("trades", "book", "auctions")
+GOVERNANCE_TOPICS = ("certificates", "proposals", "pauses")
+STREAM_TOPICS = TRADING_TOPICS + GOVERNANCE_TOPICS
+"""Topics whose subscriptions receive rows (``trade`` / ``book`` / ``auction`` / ``certificate`` /
+``proposal`` / ``pause`` frames) instead of events."""
+STREAM_FRAMES = {
+    "trade": "trades",
+    "book": "book",
+    "auction": "auctions",
+    "certificate": "certificates",
+    "proposal": "proposals",
+    "pause": "pauses",
+}
+"""Frame type -> the topic whose subscriptions receive it."""
 TOPICS = EVENT_TOPICS + STREAM_TOPICS
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a governance stream subscription selects: ``values`` (zone or proposal ids), or everything
+    (None)."""
+
+    values: frozenset[int] | None = None
+
+    def __contains__(self, key: object) -> bool:
+        return self.values is None or key in self.values
 
 
 class FilterError(ValueError):
@@ -85,6 +125,12 @@ class TopicFilter:
     """Zones whose book changes the subscription receives (None: none)."""
     auction_zones: frozenset[int] | None = None
     """Zones whose auction summaries the subscription receives (None: none)."""
+    certificates: Selection | None = None
+    """Zones whose certificate changes the subscription receives (None: none)."""
+    proposals: Selection | None = None
+    """Proposals whose changes the subscription receives (None: none)."""
+    pauses: Selection | None = None
+    """Zones whose pauses and resumes the subscription receives, market-wide ones included (None: none)."""
 
     @classmethod
     def parse(cls, raw: Any, program_names: Mapping[str, str], event_names: Iterable[str]) -> TopicFilter:
@@ -109,13 +155,18 @@ class TopicFilter:
             mixed = sorted(t for t in EVENT_TOPICS if t in raw)
             if mixed:
                 raise FilterError(
-                    f"trades, book and auctions cannot be combined with event topics ({', '.join(mixed)})"
+                    "trades, book, auctions, certificates, proposals and pauses cannot be combined with "
+                    f"event topics ({', '.join(mixed)})"
                 )
-            zones_of = {t: frozenset(_zones(t, values(t))) for t in streams}
+            zones_of = {t: frozenset(_zones(t, values(t))) for t in streams if t in TRADING_TOPICS}
+            selected = {t: _selection(t, raw[t]) for t in streams if t in GOVERNANCE_TOPICS}
             return cls(
                 trade_zones=zones_of.get("trades"),
                 book_zones=zones_of.get("book"),
                 auction_zones=zones_of.get("auctions"),
+                certificates=selected.get("certificates"),
+                proposals=selected.get("proposals"),
+                pauses=selected.get("pauses"),
             )
         zones = _zones("zone", values("zone"))
         texts = {t: values(t) for t in ("program", "event", "user", "meter")}
@@ -132,14 +183,30 @@ class TopicFilter:
 
     @property
     def streams(self) -> bool:
-        return any(z is not None for z in (self.trade_zones, self.book_zones, self.auction_zones))
+        return any(
+            z is not None
+            for z in (
+                self.trade_zones,
+                self.book_zones,
+                self.auction_zones,
+                self.certificates,
+                self.proposals,
+                self.pauses,
+            )
+        )
 
-    def wants(self, kind: str, zone: int | None) -> bool:
-        """Whether a ``trade`` / ``book`` / ``auction`` frame of ``zone`` goes to this subscription."""
+    def wants(self, kind: str, row: Mapping[str, Any]) -> bool:
+        """Whether a frame of type ``kind`` carrying ``row`` goes to this subscription."""
+        if kind == "proposal":
+            return self.proposals is not None and row["proposal_id"] in self.proposals
+        if kind == "certificate":
+            return self.certificates is not None and row["zone_id"] in self.certificates
+        if kind == "pause":  # a market-wide pause (no zone) concerns every zone
+            return self.pauses is not None and (row["zone_id"] is None or row["zone_id"] in self.pauses)
         zones = {"trades": self.trade_zones, "book": self.book_zones, "auctions": self.auction_zones}[
             STREAM_FRAMES[kind]
         ]
-        return zones is not None and zone in zones
+        return zones is not None and row["zone_id"] in zones
 
     def matches(self, event: StoredEvent) -> bool:
         return not self.streams and (
@@ -149,6 +216,17 @@ class TopicFilter:
             and (not self.meters or event.meter in self.meters)
             and (not self.zones or event.zone in self.zones)
         )
+
+
+def _selection(topic: str, raw: Any) -> Selection:
+    """A governance stream's value: ``true`` (everything), or ids (an int or a list of them)."""
+    if raw is True:
+        return Selection()
+    ids = "proposal ids" if topic == "proposals" else "zone ids"
+    items = raw if isinstance(raw, list) else [raw]
+    if not items or not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
+        raise FilterError(f"{topic} must be true or {ids} (an integer or a list of them)")
+    return Selection(frozenset(items))
 
 
 def _zones(topic: str, values: list[Any]) -> list[int]:
@@ -217,11 +295,12 @@ class EventFeed:
                     ("trade", event.trades),
                     ("book", event.book),
                     ("auction", event.auctions),
+                    ("certificate", event.certificates),
+                    ("proposal", event.proposals),
+                    ("pause", event.pauses),
                 ):
                     for row in rows:
-                        ids = [
-                            sid for sid, f in client.subscriptions.items() if f.wants(kind, row["zone_id"])
-                        ]
+                        ids = [sid for sid, f in client.subscriptions.items() if f.wants(kind, row)]
                         if ids:
                             message = {"type": kind, "subscriptions": ids, kind: row}
                             broadcast([connection], json.dumps(message))

@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
     DateTime,
     Dialect,
     ForeignKey,
@@ -188,6 +189,8 @@ class GridZone(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[int] = mapped_column(BigInteger)
     """On-chain timestamp (unix seconds) of the ZoneCreated event."""
+    emission_factor: Mapped[int | None] = mapped_column(Integer)
+    """g CO2 per kWh of the zone's grid mix (its latest EmissionFactorSet); None until one is indexed."""
 
 
 class User(Base):
@@ -216,6 +219,11 @@ class Meter(Base):
     consumed_wh: Mapped[int] = mapped_column(U64, default=0)
     settled_wh: Mapped[int] = mapped_column(U64, default=0)
     registered_at: Mapped[int] = mapped_column(BigInteger)
+    certificate_wh: Mapped[int] = mapped_column(U64, default=0, server_default="0")
+    """Renewable Wh covered by certificates (the sum of its requested certificates' volumes, revoked ones
+    included: the registry never certifies that production again)."""
+    certificate_until: Mapped[int | None] = mapped_column(BigInteger)
+    """End of the last generation interval a certificate covers; None before the first request."""
 
 
 class MeterReading(Base):
@@ -619,3 +627,238 @@ class AuctionSettlement(Base):
     EpochFull (the last two: refunded because the next epoch was full)."""
     slot: Mapped[int] = mapped_column(BigInteger)
     timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+# -- governance: certificates, proposals, pauses ---------------------------------------------------
+# Volumes in Wh, CO2 in grams, times the on-chain clock (unix seconds) of the event, or the block time
+# when the event carries none. See docs/indexer.md, "Governance and certificates".
+
+
+class Certificate(Base):
+    """One row per renewable-energy certificate, requested or split off another, in its current state:
+    recomputed from its ``certificate_events`` (and its parent's header, for a split child)."""
+
+    __tablename__ = "certificates"
+    address: Mapped[str] = mapped_column(PUBKEY, primary_key=True)
+    original: Mapped[str | None] = mapped_column(PUBKEY, index=True)
+    """The requested certificate its volume came from (itself for a requested one); None until the
+    request is indexed."""
+    parent: Mapped[str | None] = mapped_column(PUBKEY, index=True)
+    """The certificate it was split off (None for a requested one)."""
+    split_index: Mapped[int | None] = mapped_column(Integer)
+    """Its index among its parent's splits (None for a requested one)."""
+    meter: Mapped[str | None] = mapped_column(PUBKEY, index=True)
+    zone_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    source: Mapped[str | None] = mapped_column(String(16))
+    generation_start: Mapped[int | None] = mapped_column(BigInteger)
+    generation_end: Mapped[int | None] = mapped_column(BigInteger)
+    """The generation interval [start, end). The header columns (meter .. generation_end, requested_at,
+    issued_at, issuer, expires_at, emission_factor) are None until the event that sets them is indexed."""
+    initial_volume_wh: Mapped[int | None] = mapped_column(U64)
+    """Its volume when it was requested or split off."""
+    volume_wh: Mapped[int] = mapped_column(U64)
+    """Its volume now (a parent keeps what its splits did not take)."""
+    co2_avoided_g: Mapped[int] = mapped_column(U64)
+    """CO2 its volume avoided at its zone's emission factor (0 until validated)."""
+    emission_factor: Mapped[int | None] = mapped_column(Integer)
+    """g CO2 per kWh its validation used."""
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    """Pending, Valid, Retired, Revoked or Expired (a Valid one past ``expires_at`` that nobody marked
+    Expired yet stays Valid, as on chain)."""
+    owner: Mapped[str | None] = mapped_column(PUBKEY, index=True)
+    split_count: Mapped[int] = mapped_column(Integer)
+    requested_at: Mapped[int | None] = mapped_column(BigInteger)
+    issued_at: Mapped[int | None] = mapped_column(BigInteger)
+    issuer: Mapped[str | None] = mapped_column(PUBKEY)
+    """The regulator that validated it."""
+    expires_at: Mapped[int | None] = mapped_column(BigInteger)
+    retired_at: Mapped[int | None] = mapped_column(BigInteger)
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+    created_signature: Mapped[str | None] = mapped_column(SIGNATURE)
+    """The request (or split) transaction; None until it is indexed."""
+    created_slot: Mapped[int | None] = mapped_column(BigInteger)
+    updated_slot: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class CertificateChange(Base):
+    """A certificate's history: every change, keyed by the event that made it (``step`` 0; a split's
+    child gets ``step`` 1), with the certificate's status, owner, volume and CO2 after it."""
+
+    __tablename__ = "certificate_events"
+    __table_args__ = (
+        UniqueConstraint("signature", "instruction_index", "event_index", "step"),
+        Index("ix_certificate_events_certificate_slot", "certificate", "slot"),
+    )
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    signature: Mapped[str] = mapped_column(SIGNATURE)
+    instruction_index: Mapped[int] = mapped_column(Integer)
+    event_index: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int] = mapped_column(Integer)
+    certificate: Mapped[str] = mapped_column(PUBKEY)
+    change: Mapped[str] = mapped_column(String(16))
+    """requested, validated, transferred, split (part of it moved to ``related``), split_from (created
+    from ``related``), retired, revoked, expired."""
+    related: Mapped[str | None] = mapped_column(PUBKEY, index=True)
+    """The other certificate of a split (the child for ``split``, the parent for ``split_from``)."""
+    actor: Mapped[str | None] = mapped_column(PUBKEY)
+    """Who made the change: the owner (request, transfer, split, retirement), the validating regulator,
+    the governance PDA (a revocation by an executed proposal); None for an expiry (anyone) and for a
+    revocation co-signed by regulators (``cosigners``)."""
+    cosigners: Mapped[list[str] | None] = mapped_column(JSON)
+    """The regulators who co-signed a revocation without a proposal."""
+    proposal: Mapped[str | None] = mapped_column(PUBKEY)
+    """The executed proposal that made the change, if one did."""
+    status: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str | None] = mapped_column(PUBKEY)
+    volume_wh: Mapped[int] = mapped_column(U64)
+    co2_avoided_g: Mapped[int] = mapped_column(U64)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The event's fields."""
+    recovered: Mapped[bool] = mapped_column(Boolean)
+    """Rebuilt from a transaction whose logs were truncated (see :mod:`solgrid.indexer.recover`)."""
+    slot: Mapped[int] = mapped_column(BigInteger)
+    timestamp: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Retirement(Base):
+    """A certificate's retirement (CertificateRetired): the proof of who used the energy, for what."""
+
+    __tablename__ = "retirements"
+    __table_args__ = (UniqueConstraint("signature", "instruction_index", "event_index"),)
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    signature: Mapped[str] = mapped_column(SIGNATURE)
+    instruction_index: Mapped[int] = mapped_column(Integer)
+    event_index: Mapped[int] = mapped_column(Integer)
+    certificate: Mapped[str] = mapped_column(PUBKEY, index=True)
+    owner: Mapped[str] = mapped_column(PUBKEY, index=True)
+    """Who retired it (its owner then; the CO2 stays credited to them as retired)."""
+    beneficiary: Mapped[str] = mapped_column(PUBKEY, index=True)
+    beneficiary_name: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(Text)
+    consumption_start: Mapped[int] = mapped_column(BigInteger)
+    consumption_end: Mapped[int] = mapped_column(BigInteger)
+    retired_at: Mapped[int] = mapped_column(BigInteger)
+    volume_wh: Mapped[int] = mapped_column(U64)
+    co2_avoided_g: Mapped[int] = mapped_column(U64)
+    meter: Mapped[str | None] = mapped_column(PUBKEY)
+    zone_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The certificate's meter and zone (None until its request is indexed)."""
+    slot: Mapped[int] = mapped_column(BigInteger)
+
+
+class Proposal(Base):
+    """A governance proposal: its creation, its votes so far (from ``approvals``), its execution,
+    cancellation or closing. Columns an event sets are None until that event is indexed."""
+
+    __tablename__ = "proposals"
+    address: Mapped[str] = mapped_column(PUBKEY, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(U64, index=True)
+    proposer: Mapped[str | None] = mapped_column(PUBKEY, index=True)
+    target_program: Mapped[str | None] = mapped_column(PUBKEY)
+    title: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int | None] = mapped_column(BigInteger)
+    expires_at: Mapped[int | None] = mapped_column(BigInteger)
+    """Its deadline: Open past it means expired (it can no longer be voted on or executed)."""
+    timelock_secs: Mapped[int | None] = mapped_column(BigInteger)
+    account_count: Mapped[int | None] = mapped_column(Integer)
+    data_len: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    """Open, Executed, Cancelled, Rejected, or Expired (closed after its deadline without executing)."""
+    approvals: Mapped[int] = mapped_column(Integer)
+    rejections: Mapped[int] = mapped_column(Integer)
+    """Votes of current regulators after its latest vote (a removed regulator's vote no longer counts)."""
+    threshold: Mapped[int | None] = mapped_column(Integer)
+    """The registry's threshold at its latest vote."""
+    quorum_at: Mapped[int | None] = mapped_column(BigInteger)
+    """When approvals reached the threshold (the timelock runs from then); None before."""
+    executed_at: Mapped[int | None] = mapped_column(BigInteger)
+    executed_signature: Mapped[str | None] = mapped_column(SIGNATURE)
+    cancelled_at: Mapped[int | None] = mapped_column(BigInteger)
+    cancelled_by: Mapped[str | None] = mapped_column(PUBKEY)
+    cancelled_signature: Mapped[str | None] = mapped_column(SIGNATURE)
+    closed_signature: Mapped[str | None] = mapped_column(SIGNATURE)
+    """The close_proposal transaction (its account's rent went back to the proposer)."""
+    closed_status: Mapped[str | None] = mapped_column(String(16))
+    created_signature: Mapped[str | None] = mapped_column(SIGNATURE)
+    created_slot: Mapped[int | None] = mapped_column(BigInteger)
+    updated_slot: Mapped[int] = mapped_column(BigInteger)
+
+
+class Approval(Base):
+    """A regulator's vote on a proposal (VoteCast): an approval or a rejection, with the counts after it."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (
+        UniqueConstraint("signature", "instruction_index", "event_index"),
+        Index("ix_approvals_proposal_slot", "proposal", "slot"),
+    )
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    signature: Mapped[str] = mapped_column(SIGNATURE)
+    instruction_index: Mapped[int] = mapped_column(Integer)
+    event_index: Mapped[int] = mapped_column(Integer)
+    proposal: Mapped[str] = mapped_column(PUBKEY)
+    proposal_id: Mapped[int] = mapped_column(U64)
+    regulator: Mapped[str] = mapped_column(PUBKEY, index=True)
+    approve: Mapped[bool] = mapped_column(Boolean)
+    """True for an approval, False for a rejection."""
+    approvals: Mapped[int] = mapped_column(Integer)
+    rejections: Mapped[int] = mapped_column(Integer)
+    threshold: Mapped[int] = mapped_column(Integer)
+    quorum_at: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    """The proposal's status after the vote (Open, or Rejected when quorum became impossible)."""
+    slot: Mapped[int] = mapped_column(BigInteger)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class Pause(Base):
+    """Each pause and resume (the registry's Paused / Resumed), of a zone or of the whole market."""
+
+    __tablename__ = "pauses"
+    __table_args__ = (
+        UniqueConstraint("signature", "instruction_index", "event_index"),
+        Index("ix_pauses_zone_id_slot", "zone_id", "slot"),
+    )
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    signature: Mapped[str] = mapped_column(SIGNATURE)
+    instruction_index: Mapped[int] = mapped_column(Integer)
+    event_index: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(8))
+    """pause or resume."""
+    zone_id: Mapped[int | None] = mapped_column(BigInteger)
+    """None: market-wide."""
+    flags: Mapped[int] = mapped_column(Integer)
+    """What was paused or resumed: READINGS = 1, MINTING = 2, TRADING = 4."""
+    paused: Mapped[int] = mapped_column(Integer)
+    """The scope's flags afterwards (the zone's own, or the market's)."""
+    by: Mapped[str | None] = mapped_column(PUBKEY)
+    """The pausing regulator, or the governance PDA (an executed proposal); None for a resume co-signed
+    by regulators (``cosigners``)."""
+    cosigners: Mapped[list[str] | None] = mapped_column(JSON)
+    """The regulators who co-signed a resume without a proposal."""
+    proposal: Mapped[str | None] = mapped_column(PUBKEY)
+    """The executed proposal that paused or resumed, if one did."""
+    slot: Mapped[int] = mapped_column(BigInteger)
+    timestamp: Mapped[int | None] = mapped_column(BigInteger)
+    """The block time (the events carry no clock)."""
+
+
+VIEWS = MetaData(naming_convention=NAMING)
+"""Views (created by the migrations; not tables, so not in ``Base.metadata``)."""
+
+carbon_credits = Table(
+    "carbon_credits",
+    VIEWS,
+    Column("owner", PUBKEY),
+    Column("meter", PUBKEY),
+    Column("zone_id", BigInteger),
+    Column("held_co2_g", U64),
+    Column("retired_co2_g", U64),
+    Column("held_wh", U64),
+    Column("retired_wh", U64),
+    Column("certificates", BigInteger),
+)
+"""The view ``carbon_credits``: per owner, meter and zone, the CO2 of Valid certificates (held) and of
+Retired ones (credited to whoever retired them), from ``certificates``. A transfer or a split moves
+credits with the certificate; a revoked, expired or pending certificate counts for nothing."""

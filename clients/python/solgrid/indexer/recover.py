@@ -23,6 +23,15 @@ IDL (through the anchorpy coders) decodes the data, and:
 ``burn(amount)`` (energy_token)
     ``GridBurned``: ``holder`` is account 0, ``token_account`` account 1, ``amount`` the argument.
 
+``transfer_certificate``, ``split_certificate``, ``retire_certificate``, ``revoke_certificate``,
+``expire_certificate``, ``execute``, ``cancel`` (governance)
+    their one event with what the instruction shows (the certificate or proposal, the signer, the
+    arguments); what needs the indexed state (volumes, CO2, a split's index, the status before a
+    revocation, a proposal's id) or the clock (block time instead) is left ``None`` for the store to
+    derive (:mod:`solgrid.indexer.certificates`), as for the cumulative counters above. These are the
+    changes of ownership and state; ``execute``, ``cancel`` by a quorum and ``expire_certificate`` can
+    be sent by anyone, who could otherwise hide them from an indexer by truncating the logs.
+
 Every trading instruction emits exactly one event through a self-CPI (below). Every other SolGrid
 instruction emits exactly one event whose fields need state the transaction does not show (old
 statuses, clock timestamps, zone ids); its name is known, so the positions stay right, but it is
@@ -94,6 +103,21 @@ EVENT_OF: Mapping[tuple[str, str], str] = {
     ("energy_token", "initialize"): "TokenInitialized",
     ("energy_token", "settle_and_mint"): "GridMinted",
     ("energy_token", "burn"): "GridBurned",
+    ("governance", "initialize"): "GovernanceInitialized",
+    ("governance", "update_config"): "GovernanceConfigUpdated",
+    ("governance", "propose"): "ProposalCreated",
+    ("governance", "approve"): "VoteCast",
+    ("governance", "reject"): "VoteCast",
+    ("governance", "execute"): "ProposalExecuted",
+    ("governance", "cancel"): "ProposalCancelled",
+    ("governance", "close_proposal"): "ProposalClosed",
+    ("governance", "request_certificate"): "CertificateRequested",
+    ("governance", "validate_certificate"): "CertificateValidated",
+    ("governance", "transfer_certificate"): "CertificateTransferred",
+    ("governance", "split_certificate"): "CertificateSplit",
+    ("governance", "retire_certificate"): "CertificateRetired",
+    ("governance", "revoke_certificate"): "CertificateRevoked",
+    ("governance", "expire_certificate"): "CertificateExpired",
 }
 """The one event each single-event instruction emits (``submit_readings`` emits one per reading)."""
 
@@ -107,6 +131,93 @@ def _account_position(program: str, instruction: str, account: str) -> int:
 
 SETTLE_METER_AT = _account_position("energy_token", "settle_and_mint", "meter")
 SETTLE_DESTINATION_AT = _account_position("energy_token", "settle_and_mint", "destination")
+
+
+def _governance_at(instruction: str, account: str) -> int:
+    return _account_position("governance", instruction, account)
+
+
+def _governance_fields(name: str, accounts: Sequence[str], args: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The fields of a governance event that the instruction shows (accounts and arguments), the others
+    None for the store to derive from the indexed state (see :mod:`solgrid.indexer.certificates`), for
+    the instructions that change who holds what: transfers, splits, retirements, revocations, expiries,
+    executions and cancellations (the last two and expiries can be sent by anyone)."""
+
+    def account(instruction: str, role: str) -> str | None:
+        at = _governance_at(instruction, role)
+        return accounts[at] if at < len(accounts) else None
+
+    if name == "expire_certificate":
+        certificate = account(name, "certificate")
+        return (
+            None
+            if certificate is None
+            else {"certificate": certificate, "owner": None, "volume_wh": None, "timestamp": None}
+        )
+    fields: dict[str, Any] | None = None
+    if name == "transfer_certificate":
+        fields = {
+            "certificate": account(name, "certificate"),
+            "from": account(name, "owner"),
+            "to": args["new_owner"],
+            "volume_wh": None,
+            "co2_avoided_g": None,
+        }
+    elif name == "split_certificate":
+        fields = {
+            "parent": account(name, "certificate"),
+            "child": account(name, "child"),
+            "split_index": None,
+            "owner": account(name, "owner"),
+            "new_owner": args["new_owner"],
+            "volume_wh": int(args["volume_wh"]),
+            "co2_avoided_g": None,
+            "parent_volume_wh": None,
+            "parent_co2_avoided_g": None,
+        }
+    elif name == "retire_certificate":
+        fields = {
+            "certificate": account(name, "certificate"),
+            "owner": account(name, "owner"),
+            "retirement": {
+                "beneficiary": args["beneficiary"],
+                "beneficiary_name": args["beneficiary_name"],
+                "purpose": args["purpose"],
+                "consumption_start": int(args["consumption_start"]),
+                "consumption_end": int(args["consumption_end"]),
+                "retired_at": None,
+            },
+            "volume_wh": None,
+            "co2_avoided_g": None,
+        }
+    elif name == "revoke_certificate":
+        fields = {
+            "certificate": account(name, "certificate"),
+            "previous_status": None,
+            "reason": args["reason"],
+            "volume_wh": None,
+            "timestamp": None,
+        }
+    elif name == "execute":
+        fields = {
+            "proposal": account(name, "proposal"),
+            "id": None,
+            "target_program": account(name, "target_program"),
+            "approvals": None,
+            "executed_at": None,
+        }
+    elif name == "cancel":
+        fields = {
+            "proposal": account(name, "proposal"),
+            "id": None,
+            "cancelled_by": account(name, "authority"),
+            "timestamp": None,
+        }
+    if fields is None or any(
+        fields[key] is None for key in ("certificate", "parent", "child", "proposal") if key in fields
+    ):
+        return None
+    return fields
 
 
 ExecutedInstruction = InvokedInstruction
@@ -127,6 +238,8 @@ class Execution:
     """(token account, owner) from ``pre/postTokenBalances``."""
     mint_decimals: tuple[tuple[str, int], ...] = ()
     """(mint, decimals) of the token accounts in ``pre/postTokenBalances``."""
+    signers: tuple[str, ...] = ()
+    """The accounts that signed the transaction (the message's first ``numRequiredSignatures`` keys)."""
 
     def owner_of(self, account: str) -> str | None:
         return next((owner for key, owner in self.token_owners if key == account), None)
@@ -146,7 +259,10 @@ def execution_of(result: Mapping[str, Any]) -> Execution:
             if b.get("mint") and isinstance((b.get("uiTokenAmount") or {}).get("decimals"), int)
         )
     )
-    return Execution(tuple(invoked_instructions(result)), owners, decimals)
+    message = result["transaction"]["message"]
+    signed = int((message.get("header") or {}).get("numRequiredSignatures", 0))
+    signers = tuple(message["accountKeys"][:signed])
+    return Execution(tuple(invoked_instructions(result)), owners, decimals, signers)
 
 
 @dataclass
@@ -389,6 +505,8 @@ def _fields(
     """The event fields of a single-event instruction, when the transaction shows them all
     (``settling``: the ``settle_and_mint`` that made this instruction's CPI, if one did)."""
     accounts = node.instruction.accounts
+    if program == "governance":
+        return _governance_fields(name, accounts, args)
     if (program, name) == ("energy_token", "burn") and len(accounts) >= 2:
         return {"holder": accounts[0], "token_account": accounts[1], "amount": int(args["amount"])}
     if (program, name) == ("energy_token", "settle_and_mint"):

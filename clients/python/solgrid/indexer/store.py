@@ -32,6 +32,9 @@ from typing import Any
 from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from solgrid.indexer import proposals
+from solgrid.indexer.authority import AuthorityReader
+from solgrid.indexer.certificates import CERTIFICATE_EVENTS, CertificateBatch, CertificateProjection
 from solgrid.indexer.db import dialect_insert as _insert
 from solgrid.indexer.decode import DecodedEvent, EventDecoder
 from solgrid.indexer.models import (
@@ -42,22 +45,29 @@ from solgrid.indexer.models import (
     GridZone,
     Meter,
     MeterReading,
+    Pause,
+    Proposal,
     Settlement,
     TokenMint,
     Transaction,
     User,
     table_of,
 )
+from solgrid.indexer.pauses import PAUSE_EVENTS, pause_frame, pause_row
+from solgrid.indexer.proposals import PROPOSAL_EVENTS, ProposalBatch
 from solgrid.indexer.recover import EventRecoverer, Execution
 from solgrid.indexer.trading import Position, TradingBatch, TradingProjection
 
 log = logging.getLogger(__name__)
 TRADING_PROGRAM = "trading"
 """The IDL name of the program whose events :mod:`solgrid.indexer.trading` turns into tables."""
+GOVERNANCE_PROGRAM = "governance"
+"""The IDL name of the program whose events :mod:`solgrid.indexer.certificates` and
+:mod:`solgrid.indexer.proposals` turn into tables."""
 
 MONOTONIC = frozenset({"produced_wh", "consumed_wh", "settled_wh"})
 """Cumulative on-chain counters: an UPDATE never lowers them."""
-USER_FIELDS = ("user", "authority", "owner", "holder", "regulator", "new_authority")
+USER_FIELDS = ("user", "authority", "owner", "holder", "regulator", "new_authority", "by")
 ZONE_USER_FIELDS = (("user", "address"), ("holder", "authority"))
 """Fields naming a user whose zone an event without a zone of its own (and without a meter) gets: the
 User PDA, or the wallet that holds GRID (a wallet has one User)."""
@@ -105,6 +115,13 @@ class StoredEvent:
     auctions: tuple[dict[str, Any], ...] = ()
     """An auction event's summary (an epoch cleared, a settlement chunk), for the feed's ``auctions``
     topic."""
+    certificates: tuple[dict[str, Any], ...] = ()
+    """A certificate event's changes (the certificate after each), for the feed's ``certificates``
+    topic."""
+    proposals: tuple[dict[str, Any], ...] = ()
+    """A proposal event's change, for the feed's ``proposals`` topic."""
+    pauses: tuple[dict[str, Any], ...] = ()
+    """A pause or resume (its ``pauses`` row), for the feed's ``pauses`` topic."""
 
     def message(self) -> dict[str, Any]:
         return {
@@ -133,6 +150,10 @@ class _Batch:
     """Meter -> settled_wh of its latest settlement in this batch."""
     warnings: list[str] = field(default_factory=list)
     trading: TradingBatch = field(default_factory=TradingBatch)
+    certificates: CertificateBatch = field(default_factory=CertificateBatch)
+    proposals: ProposalBatch = field(default_factory=ProposalBatch)
+    emission_zones: set[int] = field(default_factory=set)
+    """Zones with an EmissionFactorSet in the batch (their factor is recomputed)."""
 
     def append(self, table: Table, row: dict[str, Any]) -> None:
         self.appends.setdefault(table, []).append(row)
@@ -153,6 +174,10 @@ class Store:
         """User PDA or wallet -> zone; misses are kept like the meters'."""
         trading = [c for c in decoder.coders if c.idl.name == TRADING_PROGRAM]
         self.trading = TradingProjection(str(trading[0].program_id)) if trading else None
+        governance = [str(c.program_id) for c in decoder.coders if c.idl.name == GOVERNANCE_PROGRAM]
+        self.governance = governance[0] if governance else None
+        self.authority = AuthorityReader(decoder.coders, self.governance)
+        self.certificates = CertificateProjection()
 
     async def store(
         self,
@@ -201,7 +226,7 @@ class Store:
                 }
             )
             for event in events:
-                stored.append(await self._project(session, batch, tx, event))
+                stored.append(await self._project(session, batch, tx, event, events))
         return batch, stored, tx_rows
 
     def _events_of(self, batch: _Batch, tx: FetchedTransaction) -> tuple[list[DecodedEvent], bool]:
@@ -251,6 +276,10 @@ class Store:
             await session.execute(statement.values(**values))
         if self.trading is not None:
             await self.trading.apply(session, batch.trading)
+        await self.certificates.apply(session, batch.certificates)
+        await proposals.apply(session, batch.proposals)
+        for zone in sorted(batch.emission_zones):
+            await _latest_emission_factor(session, zone)
 
     async def indexed(self, session: AsyncSession, signatures: Sequence[str]) -> set[str]:
         """Which of ``signatures`` are already stored."""
@@ -426,9 +455,74 @@ class Store:
             auctions=projected.auctions,
         )
 
-    async def _project(
-        self, session: AsyncSession, batch: _Batch, tx: FetchedTransaction, event: DecodedEvent
+    async def _governance_event(
+        self,
+        session: AsyncSession,
+        batch: _Batch,
+        tx: FetchedTransaction,
+        event: DecodedEvent,
+        events: Sequence[DecodedEvent],
     ) -> StoredEvent:
+        """A governance event's rows (:mod:`solgrid.indexer.certificates`, :mod:`solgrid.indexer.proposals`)
+        and feed topics: a certificate's meter and zone, the wallets the event names."""
+        d = event.data
+        position = Position(tx.signature, event.instruction_index, event.event_index, tx.slot)
+        meter: str | None = None
+        zone: int | None = None
+        users: frozenset[str] = frozenset()
+        certificates: tuple[dict[str, Any], ...] = ()
+        changes: tuple[dict[str, Any], ...] = ()
+        if event.name in CERTIFICATE_EVENTS:
+            authority = None
+            if event.name == "CertificateRevoked":
+                authority = self.authority.of(event, events, tx.execution)
+            projected = await self.certificates.project(
+                session,
+                batch.certificates,
+                event.name,
+                d,
+                position,
+                tx.block_time,
+                event.recovered,
+                authority,
+            )
+            meter, zone, users, certificates = (
+                projected.meter,
+                projected.zone,
+                projected.users,
+                projected.frames,
+            )
+        elif event.name in PROPOSAL_EVENTS:
+            if event.recovered:
+                await _derive_proposal(session, event.name, d, tx.block_time)
+            voted = proposals.project(batch.proposals, event.name, d, position, tx.block_time)
+            users, changes = voted.users, (voted.frame,)
+        return StoredEvent(
+            signature=tx.signature,
+            slot=tx.slot,
+            block_time=tx.block_time,
+            program=event.program,
+            name=event.name,
+            instruction_index=event.instruction_index,
+            event_index=event.event_index,
+            data=d,
+            users=users,
+            meter=meter,
+            zone=zone,
+            recovered=event.recovered,
+            certificates=certificates,
+            proposals=changes,
+        )
+
+    async def _project(
+        self,
+        session: AsyncSession,
+        batch: _Batch,
+        tx: FetchedTransaction,
+        event: DecodedEvent,
+        events: Sequence[DecodedEvent],
+    ) -> StoredEvent:
+        """The rows of ``event``, one of ``events`` (its transaction's)."""
         d = event.data
         where = {
             "signature": tx.signature,
@@ -449,7 +543,11 @@ class Store:
         name = event.name
         if self.trading is not None and event.program == self.trading.program:
             return await self._trading_event(session, batch, tx, event)
+        if self.governance is not None and event.program == self.governance:
+            return await self._governance_event(session, batch, tx, event, events)
+        pauses: tuple[dict[str, Any], ...] = ()
         if name == "ZoneCreated":
+            batch.emission_zones.add(int(d["zone_id"]))  # a factor stored before the zone applies now
             batch.registrations.append(
                 (
                     _table(GridZone),
@@ -486,6 +584,7 @@ class Store:
         elif name == "MeterRegistered":
             self._meters[d["meter"]] = (d["zone_id"], d["owner"])
             batch.meters.append(d["meter"])
+            batch.certificates.meters.add(d["meter"])  # certificates stored before it count
             batch.registrations.append(
                 (
                     _table(Meter),
@@ -526,6 +625,18 @@ class Store:
                     "slot": tx.slot,
                 },
             )
+        elif name in PAUSE_EVENTS:
+            row = pause_row(
+                name,
+                d,
+                Position(tx.signature, event.instruction_index, event.event_index, tx.slot),
+                tx.block_time,
+                self.authority.of(event, events, tx.execution),
+            )
+            batch.append(_table(Pause), row)
+            pauses = (pause_frame(row),)
+        elif name == "EmissionFactorSet":
+            batch.emission_zones.add(int(d["zone_id"]))
         elif name == "GridBurned":
             batch.append(
                 _table(Burn),
@@ -558,6 +669,35 @@ class Store:
             meter=meter if isinstance(meter, str) else None,
             zone=zone,
             recovered=event.recovered,
+            pauses=pauses,
+        )
+
+
+async def _derive_proposal(
+    session: AsyncSession, name: str, d: dict[str, Any], block_time: int | None
+) -> None:
+    """Fills what a rebuilt proposal event could not give: the proposal's id (from its row, when it is
+    indexed) and the time (the block's)."""
+    if d.get("id") is None:
+        d["id"] = await session.scalar(select(Proposal.proposal_id).where(Proposal.address == d["proposal"]))
+    for key in ("executed_at", "timestamp"):
+        if key in d and d[key] is None:
+            d[key] = block_time
+
+
+async def _latest_emission_factor(session: AsyncSession, zone: int) -> None:
+    """Sets the zone's emission factor to that of its latest EmissionFactorSet (by slot, then as
+    indexed): the registry's factor, whatever order the transactions were stored in."""
+    latest = await session.scalar(
+        select(Event.data)
+        .where(Event.name == "EmissionFactorSet", Event.data["zone_id"].as_integer() == zone)
+        .order_by(Event.slot.desc(), Event.id.desc())
+        .limit(1)
+    )
+    if latest is not None:
+        zones = _table(GridZone)
+        await session.execute(
+            update(zones).where(zones.c.zone_id == zone).values(emission_factor=latest["emission_factor"])
         )
 
 

@@ -1,0 +1,488 @@
+"""The governance tables from the real programs' transactions (LiteSVM, read as getTransaction returns
+them): certificates through their whole lifecycle (request, validation, splits, transfer, retirement,
+revocation by a quorum, expiry, pending) with their history and retirements, carbon credits per owner,
+meter and zone that add up to what was issued, proposals with votes in separate transactions (approvals
+and rejections) executed, rejected and closed, cancelled; pauses and resumes by a regulator, by co-signing
+regulators and by a proposal. Storing the same transactions again changes nothing, and storing them one
+by one in another order gives the same tables."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from governance_world import DAY, SOUTH, ZONE, Lifecycle, Params, governance_world, lifecycle
+from indexer_support import counts, store
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from test_indexer_feed import ask, pending
+from websockets.asyncio.client import connect
+
+from solgrid.cli.indexer_cmd import indexer
+from solgrid.indexer.db import create_engine, migrate, sessions
+from solgrid.indexer.decode import EventDecoder
+from solgrid.indexer.feed import EventFeed
+from solgrid.indexer.models import (
+    Approval,
+    Certificate,
+    CertificateChange,
+    GridZone,
+    Meter,
+    Pause,
+    Proposal,
+    Retirement,
+    carbon_credits,
+)
+from solgrid.indexer.service import default_coders
+from solgrid.indexer.store import FetchedTransaction, Store
+from solgrid.sdk.registry_governance import governance_pdas
+
+GOVERNANCE_TABLES = (Certificate, CertificateChange, Retirement, Proposal, Approval, Pause)
+PAGE = 10
+"""Transactions per stored batch (catch-up stores a page of history at a time)."""
+
+
+@pytest.fixture(scope="module")
+def governance_elves(elf_of: Callable[[str], bytes]) -> dict[str, bytes]:
+    return {name: elf_of(name) for name in ("registry", "energy_token", "trading", "governance")}
+
+
+@pytest.fixture
+def life(governance_elves: dict[str, bytes]) -> Lifecycle:
+    env, recorder = governance_world(governance_elves, Params(certificate_validity_secs=30 * DAY))
+    return lifecycle(env, recorder)
+
+
+def new_store() -> Store:
+    return Store(EventDecoder(default_coders()))
+
+
+async def store_pages(db: async_sessionmaker[AsyncSession], txs: list[FetchedTransaction]) -> None:
+    indexer = new_store()
+    for start in range(0, len(txs), PAGE):
+        await store(db, indexer, *txs[start : start + PAGE])
+
+
+async def snapshot(db: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+    """The governance tables' contents (without surrogate ids), the view, and the registry columns the
+    governance events set."""
+    found: dict[str, Any] = {}
+    async with db() as s:
+        for model in GOVERNANCE_TABLES:
+            table = model.__table__
+            columns = [c for c in table.columns if c.name != "id"]
+            rows = (await s.execute(select(*columns))).all()
+            found[table.name] = sorted((tuple(row) for row in rows), key=repr)
+        found["carbon_credits"] = sorted(tuple(r) for r in (await s.execute(select(carbon_credits))).all())
+        found["meters"] = sorted(
+            tuple(r)
+            for r in await s.execute(select(Meter.address, Meter.certificate_wh, Meter.certificate_until))
+        )
+        found["grid_zones"] = sorted(
+            tuple(r) for r in await s.execute(select(GridZone.zone_id, GridZone.emission_factor))
+        )
+    return found
+
+
+def key(pubkey: Any) -> str:
+    return str(pubkey)
+
+
+async def test_certificates_their_history_retirements_and_carbon_credits(
+    db: async_sessionmaker[AsyncSession], life: Lifecycle
+) -> None:
+    await store_pages(db, life.txs)
+    ids = {name: str(address) for name, address in life.certificates.items()}
+    alice, erin = key(life.alice.wallet.pubkey()), key(life.erin.wallet.pubkey())
+    bob, carol, dave = key(life.bob.pubkey()), key(life.carol.pubkey()), key(life.dave.pubkey())
+    alice_meter, erin_meter = key(life.alice.meter), key(life.erin.meter)
+    r0, r1, _ = (key(r.pubkey()) for r in life.regulators)
+    async with db() as s:
+        rows = {c.address: c for c in await s.scalars(select(Certificate))}
+        history = list(
+            await s.scalars(select(CertificateChange).order_by(CertificateChange.slot, CertificateChange.id))
+        )
+        retirements = list(await s.scalars(select(Retirement)))
+        credits = sorted(tuple(r) for r in (await s.execute(select(carbon_credits))).all())
+        meters = {m.address: (m.certificate_wh, m.certificate_until) for m in await s.scalars(select(Meter))}
+        zones = {z.zone_id: z.emission_factor for z in await s.scalars(select(GridZone))}
+
+    def state(name: str) -> tuple[Any, ...]:
+        c = rows[ids[name]]
+        return (c.status, c.owner, c.volume_wh, c.co2_avoided_g, c.initial_volume_wh)
+
+    assert set(rows) == set(ids.values())
+    assert state("c1") == ("Valid", bob, 1_000, 400, 1_800)
+    assert state("k1") == ("Retired", carol, 500, 200, 500)
+    assert state("k2") == ("Valid", dave, 300, 120, 300)
+    assert state("c2") == ("Revoked", alice, 1_200, 480, 1_200)
+    assert state("c3") == ("Expired", alice, 600, 240, 600)
+    assert state("c4") == ("Revoked", alice, 450, 0, 450)
+    assert state("c5") == ("Pending", alice, 350, 0, 350)
+    assert state("e1") == ("Valid", erin, 1_400, 140, 1_400)
+    c1, k1, k2 = rows[ids["c1"]], rows[ids["k1"]], rows[ids["k2"]]
+    # A split child keeps the header and points at its parent and at the requested certificate.
+    for child, index in ((k1, 0), (k2, 1)):
+        assert (child.parent, child.original, child.split_index) == (ids["c1"], ids["c1"], index)
+        header = (
+            "meter",
+            "zone_id",
+            "source",
+            "generation_start",
+            "generation_end",
+            "issued_at",
+            "issuer",
+            "expires_at",
+        )
+        assert [getattr(child, h) for h in header] == [getattr(c1, h) for h in header]
+    assert (c1.parent, c1.original, c1.split_count, c1.meter, c1.zone_id, c1.source) == (
+        None,
+        ids["c1"],
+        2,
+        alice_meter,
+        ZONE,
+        "Solar",
+    )
+    assert (c1.issuer, c1.emission_factor, c1.expires_at - c1.issued_at) == (r0, 400, 30 * DAY)
+    assert rows[ids["c2"]].revoke_reason == "meter seal broken"
+    assert (rows[ids["e1"]].zone_id, rows[ids["e1"]].source, rows[ids["e1"]].emission_factor) == (
+        SOUTH,
+        "Wind",
+        100,
+    )
+
+    # Every change, with the state after it, who made it, and when.
+    def changes(name: str) -> list[tuple[Any, ...]]:
+        return [
+            (h.change, h.status, h.owner, h.volume_wh, h.co2_avoided_g, h.actor)
+            for h in history
+            if h.certificate == ids[name]
+        ]
+
+    assert changes("c1") == [
+        ("requested", "Pending", alice, 1_800, 0, alice),
+        ("validated", "Valid", alice, 1_800, 720, r0),
+        ("split", "Valid", alice, 1_300, 520, alice),
+        ("transferred", "Valid", bob, 1_300, 520, alice),
+        ("split", "Valid", bob, 1_000, 400, bob),
+    ]
+    assert changes("k1") == [
+        ("split_from", "Valid", carol, 500, 200, alice),
+        ("retired", "Retired", carol, 500, 200, carol),
+    ]
+    assert changes("c3")[-1] == ("expired", "Expired", alice, 600, 240, None)
+    # A revocation by co-signing regulators, and one by an executed proposal (the governance PDA).
+    revoked = {h.certificate: (h.actor, h.cosigners, h.proposal) for h in history if h.change == "revoked"}
+    governance = str(governance_pdas(life.env.program_id).governance.address)
+    assert revoked == {
+        ids["c2"]: (None, [r0, r1], None),
+        ids["c4"]: (governance, None, str(life.proposals["revoke"])),
+    }
+    assert rows[ids["c4"]].revoke_reason == "duplicate claim"
+    assert [h.related for h in history if h.certificate == ids["c1"] and h.change == "split"] == [
+        ids["k1"],
+        ids["k2"],
+    ]
+    by_signature = {tx.signature: tx for tx in life.txs}
+    for h in history:
+        tx = by_signature[h.signature]
+        assert h.slot == tx.slot and h.timestamp is not None and h.recovered is False
+    assert (
+        next(h for h in history if h.change == "transferred").timestamp
+        == by_signature[next(h for h in history if h.change == "transferred").signature].block_time
+    )
+
+    # The retirement: who used the energy, for what, when.
+    (retirement,) = retirements
+    assert (
+        retirement.certificate,
+        retirement.owner,
+        retirement.beneficiary,
+        retirement.beneficiary_name,
+        retirement.purpose,
+        retirement.consumption_end - retirement.consumption_start,
+        retirement.volume_wh,
+        retirement.co2_avoided_g,
+        retirement.meter,
+        retirement.zone_id,
+    ) == (
+        ids["k1"],
+        carol,
+        key(life.household.pubkey()),
+        "Carol's household",
+        "home electricity",
+        30 * DAY,
+        500,
+        200,
+        alice_meter,
+        ZONE,
+    )
+
+    # Carbon credits: held (Valid) and retired, per owner, meter and zone; revoked, expired and pending
+    # certificates count for nothing; transfers and splits moved them between owners; retired ones stay
+    # credited to whoever retired them.
+    assert credits == sorted(
+        [
+            (bob, alice_meter, ZONE, 400, 0, 1_000, 0, 1),
+            (dave, alice_meter, ZONE, 120, 0, 300, 0, 1),
+            (carol, alice_meter, ZONE, 0, 200, 0, 500, 1),
+            (erin, erin_meter, SOUTH, 140, 0, 1_400, 0, 1),
+        ]
+    )
+    per_meter = sum(held + retired for _, meter, _, held, retired, *_ in credits if meter == alice_meter)
+    assert per_meter == 720  # c1's CO2 at validation, now spread over three owners
+    assert meters[alice_meter] == (1_800 + 1_200 + 600 + 450 + 350, rows[ids["c5"]].generation_end)
+    assert meters[erin_meter] == (1_400, rows[ids["e1"]].generation_end)
+    assert (zones[ZONE], zones[SOUTH]) == (400, 100)
+
+
+async def test_proposals_votes_and_pauses(db: async_sessionmaker[AsyncSession], life: Lifecycle) -> None:
+    await store_pages(db, life.txs)
+    r0, r1, r2 = (key(r.pubkey()) for r in life.regulators)
+    governance = str(governance_pdas(life.env.program_id).governance.address)
+    p = {name: str(address) for name, address in life.proposals.items()}
+    async with db() as s:
+        proposals = {row.address: row for row in await s.scalars(select(Proposal))}
+        votes = list(await s.scalars(select(Approval).order_by(Approval.slot)))
+        pauses = list(await s.scalars(select(Pause).order_by(Pause.slot)))
+
+    factor = proposals[p["factor"]]
+    assert (factor.proposal_id, factor.proposer, factor.title, factor.status) == (
+        0,
+        r0,
+        "Zone 7 grid mix: 400 g/kWh",
+        "Executed",
+    )
+    assert (factor.approvals, factor.rejections, factor.threshold, factor.account_count) == (2, 1, 2, 3)
+    assert factor.quorum_at is not None and factor.executed_at is not None and factor.executed_signature
+    assert factor.target_program == str(life.env.registry.program_id)
+    assert proposals[p["resume"]].status == proposals[p["revoke"]].status == "Executed"
+    rejected = proposals[p["rejected"]]
+    assert (
+        rejected.status,
+        rejected.rejections,
+        rejected.closed_status,
+        rejected.closed_signature is not None,
+    ) == (
+        "Rejected",
+        2,
+        "Rejected",
+        True,
+    )
+    cancelled = proposals[p["cancelled"]]
+    assert (cancelled.status, cancelled.cancelled_by, cancelled.approvals) == ("Cancelled", r2, 1)
+    assert [(v.proposal, v.regulator, v.approve, v.approvals, v.rejections, v.status) for v in votes] == [
+        (p["factor"], r2, False, 0, 1, "Open"),
+        (p["factor"], r0, True, 1, 1, "Open"),
+        (p["factor"], r1, True, 2, 1, "Open"),
+        (p["resume"], r0, True, 1, 0, "Open"),
+        (p["resume"], r1, True, 2, 0, "Open"),
+        (p["rejected"], r0, False, 0, 1, "Open"),
+        (p["rejected"], r2, False, 0, 2, "Rejected"),
+        (p["cancelled"], r2, True, 1, 0, "Open"),
+        (p["revoke"], r0, True, 1, 0, "Open"),
+        (p["revoke"], r1, True, 2, 0, "Open"),
+    ]
+    assert len({v.signature for v in votes}) == len(votes)  # each vote its own transaction
+
+    assert [(x.action, x.zone_id, x.flags, x.paused, x.by, x.cosigners, x.proposal) for x in pauses] == [
+        ("pause", ZONE, 3, 3, r0, None, None),
+        ("pause", None, 4, 4, r1, None, None),
+        ("resume", ZONE, 1, 2, None, [r0, r1], None),
+        ("resume", ZONE, 2, 0, governance, None, p["resume"]),
+    ]
+    assert all(x.timestamp is not None for x in pauses)
+
+
+async def test_storing_the_same_transactions_again_changes_nothing(
+    db: async_sessionmaker[AsyncSession], life: Lifecycle
+) -> None:
+    await store_pages(db, life.txs)
+    before, rows = await snapshot(db), await counts(db)
+    assert await store(db, new_store(), *life.txs) == []
+    for tx in life.txs[::7]:
+        assert await store(db, new_store(), tx) == []
+    assert await snapshot(db) == before
+    assert await counts(db) == rows
+
+
+@pytest.fixture
+def reference_db(tmp_path: Path) -> Iterator[str]:
+    yield f"sqlite+aiosqlite:///{tmp_path / 'reference.db'}"
+
+
+@pytest.mark.parametrize("order", ["reversed", "shuffled"])
+async def test_the_tables_do_not_depend_on_the_order_transactions_are_stored_in(
+    db: async_sessionmaker[AsyncSession], life: Lifecycle, reference_db: str, order: str
+) -> None:
+    """One transaction per batch, newest first or shuffled (as history gaps backfilled late and another
+    program's catch-up storing a shared transaction first can make it: a split child before its parent's
+    request, votes after the execution), gives the tables in-order indexing gives (compared across
+    backends: the reference is SQLite)."""
+    engine = create_engine(reference_db)
+    try:
+        await migrate(engine)
+        await store_pages(sessions(engine), life.txs)
+        expected = await snapshot(sessions(engine))
+    finally:
+        await engine.dispose()
+    shuffled = list(reversed(life.txs))
+    if order == "shuffled":
+        random.Random(14).shuffle(shuffled)
+    indexer = new_store()
+    for tx in shuffled:
+        await store(db, indexer, tx)
+    assert await snapshot(db) == expected
+    async with db() as s:
+        assert await s.scalar(text("SELECT COUNT(*) FROM certificates")) == len(life.certificates)
+
+
+async def test_the_feed_streams_certificates_proposals_and_pauses(sqlite_db: str, life: Lifecycle) -> None:
+    """The governance topics get one frame per change (the certificate after it, the proposal's change,
+    the pause row) of what they select; a market-wide pause goes to every ``pauses`` subscription; the
+    event topics see the governance events with their certificate's zone and the wallets they name."""
+    engine = create_engine(sqlite_db)
+    await migrate(engine)
+    indexer = new_store()
+    events = []
+    for start in range(0, len(life.txs), PAGE):
+        events += await store(sessions(engine), indexer, *life.txs[start : start + PAGE])
+    await engine.dispose()
+    coders = default_coders()
+    feed = EventFeed(
+        {c.idl.name: str(c.program_id) for c in coders},
+        [n for c in coders for n in c.coder.events.discriminators.values()],
+    )
+    await feed.start("127.0.0.1", 0)
+    carol = key(life.carol.pubkey())
+    subscriptions = {
+        "north": {"certificates": [ZONE]},
+        "all": {"certificates": True},
+        "first": {"proposals": 0},
+        "votes": {"proposals": True},
+        "south": {"pauses": [SOUTH]},
+        "pauses": {"pauses": True},
+        "carol": {"program": "governance", "user": carol},
+        "zone8": {"zone": SOUTH, "program": "governance"},
+    }
+    try:
+        async with connect(f"ws://127.0.0.1:{feed.port}") as socket:
+            for sid, topics in subscriptions.items():
+                assert (await ask(socket, {"op": "subscribe", "id": sid, "filter": topics}))[
+                    "type"
+                ] == "subscribed"
+            for bad, message in [
+                ({"proposals": "all"}, "proposals must be true or proposal ids"),
+                ({"certificates": []}, "certificates must be true or zone ids"),
+                ({"pauses": 7, "zone": 7}, "cannot be combined with event topics (zone)"),
+            ]:
+                reply = await ask(socket, {"op": "subscribe", "id": "bad", "filter": bad})
+                assert reply["type"] == "error" and message in reply["message"], reply
+            await feed.publish(events)
+            got = await pending(socket)
+    finally:
+        await feed.stop()
+
+    def frames(sid: str, kind: str) -> list[dict[str, Any]]:
+        return [m[kind] for m in got if m["type"] == kind and sid in m["subscriptions"]]
+
+    ids = {name: str(address) for name, address in life.certificates.items()}
+    every = frames("all", "certificate")
+    assert len(every) == len([e for e in events for _ in e.certificates]) == 19
+    assert [f["address"] for f in frames("north", "certificate")] == [
+        f["address"] for f in every if f["address"] != ids["e1"]
+    ]
+    k1 = [f for f in every if f["address"] == ids["k1"]]
+    assert [
+        (f["change"], f["status"], f["owner"], f["volume_wh"], f["co2_avoided_g"], f["parent"], f["zone_id"])
+        for f in k1
+    ] == [
+        ("split_from", "Valid", carol, 500, 200, ids["c1"], ZONE),
+        ("retired", "Retired", carol, 500, 200, ids["c1"], ZONE),
+    ]
+    first = frames("first", "proposal")
+    assert [(f["change"], f["status"], f["proposal_id"]) for f in first] == [
+        ("created", "Open", 0),
+        ("rejected", "Open", 0),
+        ("approved", "Open", 0),
+        ("approved", "Open", 0),
+        ("executed", "Executed", 0),
+    ]
+    assert {f["change"] for f in frames("votes", "proposal")} == {
+        "created",
+        "approved",
+        "rejected",
+        "executed",
+        "cancelled",
+        "closed",
+    }
+    assert [(f["action"], f["zone_id"], f["flag_names"]) for f in frames("south", "pause")] == [
+        ("pause", None, ["TRADING"])
+    ]
+    assert [(f["action"], f["zone_id"], f["paused_names"]) for f in frames("pauses", "pause")] == [
+        ("pause", ZONE, ["READINGS", "MINTING"]),
+        ("pause", None, ["TRADING"]),
+        ("resume", ZONE, ["MINTING"]),
+        ("resume", ZONE, []),
+    ]
+    named = [m["event"]["name"] for m in got if m["type"] == "event" and "carol" in m["subscriptions"]]
+    assert named == ["CertificateSplit", "CertificateRetired"]
+    south = [m["event"]["name"] for m in got if m["type"] == "event" and "zone8" in m["subscriptions"]]
+    assert south == ["CertificateRequested", "CertificateValidated"]
+
+
+def test_solgrid_indexer_carbon_sums_credits_per_owner_meter_or_zone(sqlite_db: str, life: Lifecycle) -> None:
+    async def index() -> None:
+        engine = create_engine(sqlite_db)
+        await migrate(engine)
+        await store_pages(sessions(engine), life.txs)
+        await engine.dispose()
+
+    asyncio.run(index())
+    bob, carol, dave, erin = (key(w.pubkey()) for w in (life.bob, life.carol, life.dave, life.erin.wallet))
+
+    def carbon(*options: str) -> Any:
+        result = CliRunner().invoke(indexer, ["carbon", "--db", sqlite_db, *options])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output) if "--json" in options else result.output
+
+    assert carbon("--by", "zone", "--json") == [
+        {
+            "zone": ZONE,
+            "held_co2_g": 520,
+            "retired_co2_g": 200,
+            "held_wh": 1_300,
+            "retired_wh": 500,
+            "certificates": 3,
+        },
+        {
+            "zone": SOUTH,
+            "held_co2_g": 140,
+            "retired_co2_g": 0,
+            "held_wh": 1_400,
+            "retired_wh": 0,
+            "certificates": 1,
+        },
+    ]
+    assert carbon("--by", "meter", "--meter", key(life.alice.meter), "--json") == [
+        {
+            "meter": key(life.alice.meter),
+            "held_co2_g": 520,
+            "retired_co2_g": 200,
+            "held_wh": 1_300,
+            "retired_wh": 500,
+            "certificates": 3,
+        }
+    ]
+    per_owner = {row["owner"]: (row["held_co2_g"], row["retired_co2_g"]) for row in carbon("--json")}
+    assert per_owner == {bob: (400, 0), dave: (120, 0), carol: (0, 200), erin: (140, 0)}
+    assert carbon("--owner", carol, "--zone", str(ZONE)) == (
+        f"owner {carol}: 0.000 kg CO2 held (0.000 kWh), 0.200 kg retired (0.500 kWh), 1 certificate(s)\n"
+    )
+    assert carbon("--owner", key(life.alice.wallet.pubkey())) == "no carbon credits\n"
