@@ -8,6 +8,9 @@
 - the periodic call auction against issue 13's goals: settlement and clearing compute units in LiteSVM
   (``bench/auction_cu.py``) and a 1,000-order epoch cleared and settled through each node by the SDK's
   crank and by the keeper (``bench/auction_node.py``);
+- governance and certificates against issue 14's goals (``bench/governance_cu.py``,
+  ``bench/governance_section.py``), and the hot paths the pause check touches against main's programs
+  before issue 14 (built beside this tree by ``bench/baseline.py``);
 - oracle worker readings/s through a node;
 - indexer ingest into SQLite (decode + store, and the whole catch-up path without RPC and from a node).
 
@@ -17,8 +20,8 @@ the same way (``bench/nodes.py``). Goals (from the issues) are printed next to t
 to watch, not assertions.
 
 ``bench/run.py SECTION ...`` runs only the named sections (``build_times``, ``node_throughput``,
-``compute_units``, ``trading``, ``auction``, ``oracle_and_indexer``) and rewrites only theirs in
-``results.md``.
+``compute_units``, ``trading``, ``auction``, ``governance``, ``oracle_and_indexer``) and rewrites only
+theirs in ``results.md``.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import auction_cu  # sibling scripts of this directory
 import auction_node
 import energy_token_cu
+import governance_section
 import indexer_bench
 import nodes
 import oracle_bench
@@ -832,6 +836,7 @@ SECTIONS: dict[str, tuple[Callable[[], list[str]], str]] = {
     "compute_units": (compute_units, "## Compute units per instruction"),
     "trading": (trading, "## Trading"),
     "auction": (auction, "## Call auction"),
+    "governance": (governance_section.run, governance_section.HEADING),
     "oracle_and_indexer": (oracle_and_indexer, "## Oracle worker"),
 }
 
