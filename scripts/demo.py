@@ -694,10 +694,12 @@ async def wait_for_indexer(scene: Scene, rpc: AsyncClient, db: Path) -> None:
                 stored = dict(sql.execute("SELECT program, signature FROM checkpoints").fetchall())
             except sqlite3.OperationalError:
                 stored = {}
-        if all(stored.get(p) == s for p, s in newest.items()):
+        behind = [p for p, s in newest.items() if stored.get(p) != s]
+        if not behind:
             return
         if time.monotonic() > deadline:
-            raise CommandFailed("the indexer did not catch up with the chain")
+            lag = "; ".join(f"{p}: indexed up to {stored.get(p)}, newest {newest[p]}" for p in behind)
+            raise CommandFailed(f"the indexer did not catch up with the chain ({lag})")
         await asyncio.sleep(0.5)
 
 
