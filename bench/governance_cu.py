@@ -36,6 +36,7 @@ import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -275,6 +276,15 @@ class GovernanceBench:
     baseline: str | None = None
     """The commit the hot paths are compared with, or why there is none."""
     baseline_build_secs: float | None = None
+
+    def key_compare_cu(self) -> float:
+        """What comparing two 32-byte keys costs, from ``approval_series``: the k-th of n approvals (in the
+        registry's order) makes one comparison fewer than the one before it, so the steps between
+        successive approvals shrink by one comparison each (the median of that shrink, from the third
+        approval on)."""
+        steps = [b - a for a, b in pairwise(self.approval_series)]
+        shrink = sorted(a - b for a, b in pairwise(steps[1:]))
+        return float(shrink[len(shrink) // 2]) if shrink else 0.0
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)

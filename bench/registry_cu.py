@@ -44,6 +44,7 @@ from solgrid.sdk.registry import (
     UserRole,
     ZoneStatus,
 )
+from solgrid.sdk.registry_governance import PauseFlag
 
 REPO = Path(__file__).resolve().parents[1]
 PROGRAM_KEYPAIR = REPO / "keys" / "registry-keypair.json"
@@ -224,6 +225,25 @@ def _measure(elf: bytes, mode: str) -> tuple[dict[str, int], int]:
         [c.set_zone_status(zone_id=ZONE_ID, status=ZoneStatus.HALTED, cosigners=cosigners)],
         quorum,
     )
+    # Issue 14: pauses (one regulator), resumes and emission factors (the quorum), then the hand-over
+    # to a governance program (the authority and the quorum; it searches both PDAs' canonical bumps).
+    flags = PauseFlag.READINGS | PauseFlag.MINTING
+    b.run("pause_market", [c.pause_market(regulator=regulator.pubkey(), flags=flags)], [regulator])
+    b.run(
+        "pause_zone", [c.pause_zone(regulator=regulator.pubkey(), zone_id=ZONE_ID, flags=flags)], [regulator]
+    )
+    b.run("resume_market", [c.resume_market(flags=flags, cosigners=cosigners)], quorum)
+    b.run("resume_zone", [c.resume_zone(zone_id=ZONE_ID, flags=flags, cosigners=cosigners)], quorum)
+    b.run(
+        "set_emission_factor",
+        [c.set_emission_factor(zone_id=ZONE_ID, g_per_kwh=450, cosigners=cosigners)],
+        quorum,
+    )
+    governance = _seeded(500).pubkey()
+    hand_over = c.set_governance(
+        governance_program=governance, cosigners=[new_authority.pubkey(), *cosigners]
+    )
+    b.run("set_governance", [hand_over], [new_authority, *quorum])
     return b.cu, transaction_size(tx)
 
 

@@ -871,6 +871,20 @@ def merge_results(text: str, fresh: dict[str, list[str]], note: str) -> str:
 RERUN_NOTE = "Rerun alone since:"
 
 
+def rerun_note(text: str, chosen: list[str], today: str) -> str:
+    """The preamble's note after rerunning ``chosen`` alone: the earlier reruns of other sections that
+    ``text`` (a results.md) notes, then this one."""
+    earlier: list[str] = []
+    for line in text.splitlines():
+        if line.startswith(RERUN_NOTE):
+            for entry in line[len(RERUN_NOTE) :].strip().rstrip(".").split("; "):
+                names = entry.split(" on ")[0].split(", ")
+                if entry and not set(names) <= set(chosen):
+                    earlier.append(entry)
+    now = f"{', '.join(chosen)} on {today} (`bench/run.py {' '.join(chosen)}`)"
+    return f"{RERUN_NOTE} {'; '.join([*earlier, now])}."
+
+
 def main(argv: list[str]) -> None:
     unknown = [name for name in argv if name not in SECTIONS]
     if unknown:
@@ -887,8 +901,8 @@ def main(argv: list[str]) -> None:
         fresh[name] = rows
     RESULTS.parent.mkdir(exist_ok=True)
     if argv and RESULTS.exists():
-        note = f"{RERUN_NOTE} {', '.join(chosen)} on {today} (`bench/run.py {' '.join(chosen)}`)."
-        RESULTS.write_text(merge_results(RESULTS.read_text(), fresh, note))
+        text = RESULTS.read_text()
+        RESULTS.write_text(merge_results(text, fresh, rerun_note(text, chosen, today)))
     else:
         lines = [
             "# Benchmark results",

@@ -288,3 +288,22 @@ def test_the_sdk_lists_certificates_over_rpc(gov: Gov) -> None:
                 await client.fetch_certificate(rpc, meter_address)
 
     asyncio.run(read())
+
+
+def test_a_regulator_does_not_validate_their_own_certificate(gov: Gov) -> None:
+    """A regulator who owns a solar meter requests a certificate for it: validating it themselves is
+    refused before sending (one line), another regulator validates it."""
+    r0, _, r2 = gov.regulators
+    gov.ok(r2, "user", "register", "--role", "prosumer", "--zone", str(ZONE_ID))
+    gov.ok(r0, "regulator", "verify-user", r2.address)
+    device = meter(gov, r2, "SOLAR-R2")
+    produce(gov, r2, "SOLAR-R2", device, ["600:0"])
+    cert = gov.ok(r2, "cert", "request", "SOLAR-R2")["address"]
+    one_line_error(
+        gov.run(r2, "regulator", "validate-cert", cert),
+        1,
+        f"certificate {cert} is owned by your wallet: a regulator cannot validate a certificate they own",
+    )
+    assert gov.ok(r2, "cert", "show", cert)["status"] == "PENDING"
+    validated = gov.ok(r0, "regulator", "validate-cert", cert)
+    assert (validated["status"], validated["owner"], validated["issuer"]) == ("VALID", r2.address, r0.address)

@@ -13,6 +13,7 @@ import json
 import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from test_indexer_feed import ask, pending
 from websockets.asyncio.client import connect
 
 from solgrid.cli.indexer_cmd import indexer
+from solgrid.indexer.certificates import fold
 from solgrid.indexer.db import create_engine, migrate, sessions
 from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.feed import EventFeed
@@ -486,3 +488,48 @@ def test_solgrid_indexer_carbon_sums_credits_per_owner_meter_or_zone(sqlite_db: 
         f"owner {carol}: 0.000 kg CO2 held (0.000 kWh), 0.200 kg retired (0.500 kWh), 1 certificate(s)\n"
     )
     assert carbon("--owner", key(life.alice.wallet.pubkey())) == "no carbon credits\n"
+
+
+def test_changes_in_one_slot_fold_in_the_certificates_state_machine_order() -> None:
+    """Transactions of one slot may be stored in any order (by two programs' catch-ups): a certificate's
+    changes within a slot are folded request, validation, transfer, final change, whatever their ids."""
+    request = {"meter": "M", "owner": "alice", "zone_id": 7, "source": "Solar", "generation_start": 0}
+    request |= {"generation_end": 900, "volume_wh": 1_000, "requested_at": 900}
+    validation = {"issuer": "r0", "volume_wh": 1_000, "emission_factor": 400, "co2_avoided_g": 400}
+    validation |= {"issued_at": 900, "expires_at": 1_900}
+    retirement = {"owner": "bob", "retirement": {"retired_at": 901}}
+    history = [
+        SimpleNamespace(id=1, change="retired", data=retirement),
+        SimpleNamespace(id=2, change="transferred", data={"from": "alice", "to": "bob"}),
+        SimpleNamespace(id=3, change="validated", data=validation),
+        SimpleNamespace(id=4, change="requested", data=request),
+    ]
+    rows = [
+        SimpleNamespace(
+            **vars(h),
+            related=None,
+            signature="S",
+            slot=5,
+            timestamp=900,
+            status="",
+            owner=None,
+            volume_wh=0,
+            co2_avoided_g=0,
+        )
+        for h in history
+    ]
+    row, afters = fold("C", rows, None)
+    assert (row["status"], row["owner"], row["volume_wh"], row["co2_avoided_g"], row["issuer"]) == (
+        "Retired",
+        "bob",
+        1_000,
+        400,
+        "r0",
+    )
+    after = {a["b_id"]: (a["b_status"], a["b_owner"]) for a in afters}
+    assert after == {
+        4: ("Pending", "alice"),
+        3: ("Valid", "alice"),
+        2: ("Valid", "bob"),
+        1: ("Retired", "bob"),
+    }

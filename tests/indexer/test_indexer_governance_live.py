@@ -366,7 +366,7 @@ async def test_the_governance_program_is_indexed_live(
                 for c, n in (("created", 1), ("approved", 2), ("executed", 1))
             }
         )
-        assert [m["pause"]["action"] for m in received["pauses"]] == ["pause", "resume"]
+        assert sorted(m["pause"]["action"] for m in received["pauses"]) == ["pause", "resume"]  # either first
     finally:
         await view.close()
         await market.close()

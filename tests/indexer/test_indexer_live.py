@@ -49,6 +49,8 @@ async def test_live_indexing_of_the_market_flow_with_feed_filters(
             zone_users = await subscribe(feed, "zu", {"zone": ZONE_ID, "event": "UserStatusChanged"})
             a = await market.prosumer()
             b = await market.prosumer()
+            # the meters' registrations are indexed before their subscriptions start
+            await eventually(lambda: view.has_all(market.signatures), "the prosumers indexed")
             sockets = {
                 "zone_users": zone_users,
                 "readings": await subscribe(feed, "r", {"event": "ReadingAccepted"}),

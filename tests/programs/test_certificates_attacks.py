@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from certificates_harness import FACTOR, CertEnv, registry_code
+from certificates_harness import FACTOR, CertEnv, registry_code, status_name
 from governance_harness import GovernanceEnv, code
-from registry_harness import Prosumer
+from registry_harness import ZONE_ID, Prosumer
 from solders.account import Account
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
+from solgrid.sdk.readings import DeviceSigner
 from solgrid.sdk.registry import EnergySource
 
 KIT_MISSING_SIGNER = 6003
@@ -142,6 +143,26 @@ def validate_own_certificate(env: CertEnv) -> int:
     return env.fail([env.validate_ix(p.wallet.pubkey(), address)], [p.wallet])
 
 
+def regulators_meter(env: CertEnv, regulator: Keypair) -> Prosumer:
+    """A producing solar meter owned by ``regulator`` (registered and verified as a prosumer too)."""
+    registry = env.registry
+    registry.register(regulator)
+    registry.verify(regulator.pubkey())
+    device, serial = DeviceSigner.generate(), registry.next_serial()
+    registry.activate(registry.register_meter(regulator, device, serial))
+    accounts = registry.client.meter_accounts(serial, regulator.pubkey(), ZONE_ID)
+    p = Prosumer(regulator, serial, device, accounts)
+    env.produce(p, windows=2)
+    return p
+
+
+def validate_own_certificate_as_a_regulator(env: CertEnv) -> int:
+    """A regulator who owns a renewable meter validates the certificate of their own production."""
+    owner = env.regulators[2]
+    address = env.request(regulators_meter(env, owner))
+    return env.fail([env.validate_ix(owner.pubkey(), address)], [owner])
+
+
 def validate_by_a_removed_regulator(env: CertEnv) -> int:
     _, address = pending_certificate(env)
     one, two, removed = env.regulators
@@ -247,7 +268,7 @@ def recertify_revoked_volume(env: CertEnv) -> int:
 
 ATTACKS: list[tuple[str, Callable[[CertEnv], int], int]] = [
     ("certify the same window twice", request_twice, code("NothingToCertify")),
-    ("certify again from the previous start", request_again_at_the_previous_start, 6006),
+    ("certify again from the previous start", request_again_at_the_previous_start, code("InvalidPda")),
     (
         "call certify_meter directly",
         certify_directly_at_the_registry,
@@ -268,6 +289,11 @@ ATTACKS: list[tuple[str, Callable[[CertEnv], int], int]] = [
     ("revoked volume certified again", recertify_revoked_volume, code("NothingToCertify")),
     ("validate by a stranger", validate_by_a_stranger, code("NotRegulator")),
     ("validate one's own certificate", validate_own_certificate, code("NotRegulator")),
+    (
+        "validate one's own certificate as a regulator",
+        validate_own_certificate_as_a_regulator,
+        code("ValidatorOwnsCertificate"),
+    ),
     ("validate by a removed regulator", validate_by_a_removed_regulator, code("NotRegulator")),
     ("retire someone else's certificate", retire_someone_elses, code("NotCertificateOwner")),
     ("transfer someone else's certificate", transfer_someone_elses, code("NotCertificateOwner")),
@@ -295,4 +321,18 @@ def test_attack_fails_with_its_error(env: CertEnv, attack: Callable[[CertEnv], i
     assert attack(env) == expected
     # Whatever was attempted: no meter has more covered by certificates than its renewable production,
     # and the certificates of each meter add up to exactly what the registry says they cover.
+    env.check_conservation()
+
+
+def test_another_regulator_validates_a_regulators_certificate(env: CertEnv) -> None:
+    """The conflict of interest is the owner's alone: a regulator's certificate is validated by
+    another regulator, and its owner is recorded apart from its issuer."""
+    owner, other = env.regulators[2], env.regulators[0]
+    address = env.request(regulators_meter(env, owner))
+    assert env.fail([env.validate_ix(owner.pubkey(), address)], [owner]) == code("ValidatorOwnsCertificate")
+    assert status_name(env.certificate(address)) == "Pending"
+    env.validate(address, other)
+    certificate = env.certificate(address)
+    assert status_name(certificate) == "Valid"
+    assert (certificate.owner, certificate.issuer) == (owner.pubkey(), other.pubkey())
     env.check_conservation()

@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import importlib.util
 import sys
+from itertools import pairwise
 from types import ModuleType
 from typing import Any
 
@@ -51,6 +52,7 @@ def test_every_measurement_runs(run_bench: ModuleType, measured: Any) -> None:
     series = r.approval_series
     assert len(series) == 8 and series == sorted(series) and len(set(series)) == 8
     assert r.approvals["worst"] == series[-1] > r.approvals["quorum"] > r.approvals["first"]
+    assert 0 < r.key_compare_cu() < min(b - a for a, b in pairwise(series))
 
     targets = [e.target for e in r.executions]
     assert [t.split()[0] for t in targets] == ["registry", "registry", "registry", "trading"]
@@ -130,3 +132,20 @@ def test_an_unknown_commit_is_no_baseline(run_bench: ModuleType) -> None:
     baseline = run_bench.governance_section.baseline
     with pytest.raises(baseline.BaselineUnavailable, match="git rev-parse"):
         baseline.load("0" * 40, ["registry"])
+
+
+def test_rerun_notes_accumulate_per_section(run_bench: ModuleType) -> None:
+    note = run_bench.rerun_note
+    text = "# Benchmark results\n\nWritten by `make bench` on 2026-01-01.\n"
+    first = note(text, ["auction"], "2026-02-02")
+    assert first == "Rerun alone since: auction on 2026-02-02 (`bench/run.py auction`)."
+    second = note(f"{text}{first}\n", ["governance"], "2026-02-03")
+    assert second == (
+        "Rerun alone since: auction on 2026-02-02 (`bench/run.py auction`); "
+        "governance on 2026-02-03 (`bench/run.py governance`)."
+    )
+    # Rerunning a section again replaces its own entry.
+    assert note(f"{text}{second}\n", ["auction"], "2026-02-04") == (
+        "Rerun alone since: governance on 2026-02-03 (`bench/run.py governance`); "
+        "auction on 2026-02-04 (`bench/run.py auction`)."
+    )

@@ -228,8 +228,9 @@ pub fn co2_avoided_g(volume_wh: u64, g_per_kwh: u32) -> Option<u64> {
     whole.checked_add((volume_wh % 1000) * factor / 1000)
 }
 
-/// A zone's emission factor: at most [`MAX_EMISSION_FACTOR`] g CO2 per kWh (0 = not set: avoided
-/// CO2 is then 0).
+/// A zone's emission factor: at most [`MAX_EMISSION_FACTOR`] g CO2 per kWh. 0 means not set: the
+/// program refuses to validate a certificate of a zone whose factor is 0 (`EmissionFactorNotSet`),
+/// so a zone's factor must be set before its certificates can be validated.
 #[inline(always)]
 pub fn check_emission_factor(g_per_kwh: u32) -> Result<u32, CertificateError> {
     if g_per_kwh > MAX_EMISSION_FACTOR {

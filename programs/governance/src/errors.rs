@@ -69,11 +69,12 @@ pub enum GovernanceError {
     MissingReason = 6154,
     InvalidEmissionFactor = 6155,
     EmissionFactorNotSet = 6156,
+    ValidatorOwnsCertificate = 6157,
 }
 
 impl GovernanceError {
     /// Every variant, in code order (the IDL lists them after the kit errors in this order).
-    pub const ALL: [GovernanceError; 57] = [
+    pub const ALL: [GovernanceError; 58] = [
         GovernanceError::InvalidConfigParams,
         GovernanceError::NotAProgram,
         GovernanceError::InvalidStatus,
@@ -131,6 +132,7 @@ impl GovernanceError {
         GovernanceError::MissingReason,
         GovernanceError::InvalidEmissionFactor,
         GovernanceError::EmissionFactorNotSet,
+        GovernanceError::ValidatorOwnsCertificate,
     ];
 
     pub const fn code(self) -> u32 {
@@ -197,6 +199,7 @@ impl GovernanceError {
             GovernanceError::MissingReason => "MissingReason",
             GovernanceError::InvalidEmissionFactor => "InvalidEmissionFactor",
             GovernanceError::EmissionFactorNotSet => "EmissionFactorNotSet",
+            GovernanceError::ValidatorOwnsCertificate => "ValidatorOwnsCertificate",
         }
     }
 
@@ -260,6 +263,7 @@ impl GovernanceError {
             GovernanceError::MissingReason => "A revocation needs a reason",
             GovernanceError::InvalidEmissionFactor => "The zone's emission factor is above 2,000 g CO2 per kWh",
             GovernanceError::EmissionFactorNotSet => "The certificate's zone has no emission factor set",
+            GovernanceError::ValidatorOwnsCertificate => "A regulator cannot validate a certificate they own",
         }
     }
 }

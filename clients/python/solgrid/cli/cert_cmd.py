@@ -14,11 +14,11 @@ from solana.rpc.async_api import AsyncClient
 from solders.pubkey import Pubkey
 
 from solgrid.cli.certs import (
+    certificate_document,
     certificate_json,
     certificate_line,
     require_certificate,
-    require_owner,
-    require_usable,
+    require_spendable,
     serials_of,
 )
 from solgrid.cli.chain import NotRegistered, require_meter, send
@@ -140,9 +140,7 @@ def show(certificate: Pubkey, settings: Settings, as_json: bool) -> None:
     client = CertificatesClient()
 
     async def work(rpc: AsyncClient) -> dict[str, Any]:
-        found = await require_certificate(rpc, client, certificate)
-        serials = await serials_of(rpc, client.registry, [found.meter])
-        return certificate_json(found, await cluster_time(rpc), serials.get(found.meter))
+        return await certificate_document(rpc, client, certificate)
 
     document = call(settings, work)
     if as_json:
@@ -171,9 +169,7 @@ def transfer(
     client = CertificatesClient()
 
     async def work(rpc: AsyncClient) -> dict[str, Any]:
-        found = await require_certificate(rpc, client, certificate)
-        require_owner(found, wallet.pubkey())
-        require_usable(found, await cluster_time(rpc))
+        found = await require_spendable(rpc, client, certificate, wallet.pubkey())
         if recipient == wallet.pubkey():
             raise UserFacingError(f"certificate {certificate} already belongs to {recipient}")
         volume = found.volume_wh if volume_wh is None else volume_wh
@@ -241,9 +237,7 @@ def retire(
     client = CertificatesClient()
 
     async def work(rpc: AsyncClient) -> dict[str, Any]:
-        found = await require_certificate(rpc, client, certificate)
-        require_owner(found, wallet.pubkey())
-        require_usable(found, await cluster_time(rpc))
+        found = await require_spendable(rpc, client, certificate, wallet.pubkey())
         start = found.generation_start if consumption_start is None else consumption_start
         end = found.generation_end if consumption_end is None else consumption_end
         if start >= end:
@@ -262,10 +256,7 @@ def retire(
         )
         status(f"retiring certificate {certificate} ({found.volume_wh} Wh) for {beneficiary_name} ...")
         landed = await send(rpc, settings, [ix], wallet, coders=[client.coder])
-        after = await require_certificate(rpc, client, certificate)
-        serials = await serials_of(rpc, client.registry, [after.meter])
-        now = await cluster_time(rpc)
-        return {"signature": str(landed.signature), **certificate_json(after, now, serials.get(after.meter))}
+        return {"signature": str(landed.signature), **await certificate_document(rpc, client, certificate)}
 
     document = call(settings, work)
     if as_json:

@@ -12,7 +12,7 @@ from solders.pubkey import Pubkey
 from solgrid.errors import UserFacingError
 from solgrid.sdk.anchor import AccountDecodeError
 from solgrid.sdk.certificates import Certificate, CertificatesClient, CertificateStatus
-from solgrid.sdk.clock import utc
+from solgrid.sdk.clock import cluster_time, utc
 from solgrid.sdk.registry import RegistryClient
 
 
@@ -57,6 +57,16 @@ def require_usable(certificate: Certificate, now: int) -> None:
     if state is CertificateStatus.EXPIRED:
         raise CertificateUnusable(f"{label} expired at {utc(certificate.expires_at)}")
     raise CertificateUnusable(f"{label} is {state.name.lower()} (final)")
+
+
+async def require_spendable(
+    rpc: AsyncClient, client: CertificatesClient, address: Pubkey, wallet: Pubkey
+) -> Certificate:
+    """The certificate at ``address``, which ``wallet`` owns and may transfer, split or retire now."""
+    found = await require_certificate(rpc, client, address)
+    require_owner(found, wallet)
+    require_usable(found, await cluster_time(rpc))
+    return found
 
 
 async def serials_of(
@@ -117,6 +127,15 @@ def certificate_json(certificate: Certificate, now: int, serial: str | None) -> 
         "revoke_reason": c.revoke_reason or None,
         "retirement": retirement,
     }
+
+
+async def certificate_document(
+    rpc: AsyncClient, client: CertificatesClient, address: Pubkey
+) -> dict[str, Any]:
+    """The certificate at ``address`` read now, as :func:`certificate_json` with its meter's serial."""
+    found = await require_certificate(rpc, client, address)
+    serials = await serials_of(rpc, client.registry, [found.meter])
+    return certificate_json(found, await cluster_time(rpc), serials.get(found.meter))
 
 
 def certificate_line(document: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
+import click
 from solana.rpc.async_api import AsyncClient
 from solders.instruction import Instruction
 from solders.keypair import Keypair
@@ -17,7 +18,7 @@ from solgrid.errors import UserFacingError
 from solgrid.sdk.anchor import ProgramCoder
 from solgrid.sdk.keys import read_keypair
 from solgrid.sdk.readings import DeviceSigner
-from solgrid.sdk.registry import Config, Meter, RegistryClient, User
+from solgrid.sdk.registry import Config, Meter, RegistryClient, User, zone_name_bytes
 from solgrid.sdk.transactions import Landed, TransactionFailed, send_and_confirm
 
 
@@ -31,6 +32,15 @@ class NotInitialized(UserFacingError):
 
 class NotRegulator(UserFacingError):
     """The wallet cannot take a regulator action alone."""
+
+
+def check_zone_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """Callback of a ``--name`` option naming a grid zone: up to 32 UTF-8 bytes, as the registry stores."""
+    try:
+        zone_name_bytes(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--name") from None
+    return value
 
 
 def governed_message(program: Pubkey) -> str:

@@ -7,6 +7,9 @@ proposal; ``approve``/``reject`` vote, each regulator in their own invocation; `
 approved proposal once its timelock has passed (anyone); ``cancel``, ``close``, ``list``, ``show``,
 ``status``. ``pause`` is one regulator's immediate action; ``resume`` takes a quorum, so it proposes
 (or, before governance is set, is co-signed with ``--cosigner``).
+
+Set-up, votes, execution, cancel and close are here; ``propose`` is :mod:`solgrid.cli.gov_propose`,
+``list``/``show``/``status`` :mod:`solgrid.cli.gov_read`, ``pause``/``resume`` :mod:`solgrid.cli.gov_pause`.
 """
 
 from __future__ import annotations
@@ -15,10 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import base58
 import click
 from solana.rpc.async_api import AsyncClient
-from solana.rpc.types import MemcmpOpts
 from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -36,40 +37,30 @@ from solgrid.cli.common import (
     parse_sol,
     status,
 )
+from solgrid.cli.gov_pause import pause, resume
 from solgrid.cli.gov_propose import propose
+from solgrid.cli.gov_read import list_proposals, show, show_status
 from solgrid.cli.governance import (
     DURATION,
-    fetch_proposal,
-    flags_text,
-    pause_flag_options,
+    proposal_argument,
     proposal_json,
-    proposal_line,
+    require_configs,
     require_current_regulator,
-    require_governance,
     require_quorum,
-    scope_text,
-    standing_now,
     standing_text,
 )
 from solgrid.cli.markets import cosigner_option, read_cosigners
-from solgrid.cli.proposing import ProposalOptions, create_proposal, proposal_options, report_proposal
 from solgrid.errors import UserFacingError
-from solgrid.sdk.clock import duration
 from solgrid.sdk.governance import (
     ConfigParams,
     GovernanceClient,
     GovernedActions,
     ProposalAccount,
-    ProposalState,
     require_executable,
     require_open,
 )
 from solgrid.sdk.governance.events import ProposalClosed
 from solgrid.sdk.registry import RegistryClient
-from solgrid.sdk.registry import Zone as RegistryZone
-from solgrid.sdk.registry_governance import flag_names
-
-STATES = {s.value: s for s in ProposalState}
 
 
 @click.group()
@@ -77,10 +68,8 @@ def gov() -> None:
     """Governance: proposals approved by M of N regulators, execution, the emergency pause."""
 
 
-gov.add_command(propose)
-
-
-proposal_argument = click.argument("proposal_id", metavar="PROPOSAL", type=click.IntRange(0, 2**64 - 1))
+for command in (propose, list_proposals, show, show_status, pause, resume):
+    gov.add_command(command)
 
 
 # -- set-up ---------------------------------------------------------------------------------------------
@@ -188,11 +177,10 @@ def _vote(name: str, proposal_id: int, settings: Settings, as_json: bool) -> Non
     gov_client = actions.governance
 
     async def work(rpc: AsyncClient) -> dict[str, Any]:
-        config = await require_governance(rpc, gov_client, settings.url)
-        registry_config = await require_config(rpc, actions.registry, settings.url)
-        require_current_regulator(registry_config, wallet.pubkey())
-        proposal = await fetch_proposal(rpc, gov_client, config, proposal_id)
-        require_open(proposal, await standing_now(rpc, proposal, registry_config))
+        configs = await require_configs(rpc, actions, settings.url)
+        require_current_regulator(configs.registry_config, wallet.pubkey())
+        proposal, at = await configs.proposal_now(rpc, gov_client, proposal_id)
+        require_open(proposal, at)
         if wallet.pubkey() in proposal.approvals or wallet.pubkey() in proposal.rejections:
             voted = "approved" if wallet.pubkey() in proposal.approvals else "rejected"
             raise UserFacingError(f"wallet {wallet.pubkey()} already {voted} proposal {proposal_id}")
@@ -200,8 +188,7 @@ def _vote(name: str, proposal_id: int, settings: Settings, as_json: bool) -> Non
         status(f"{'approving' if name == 'approve' else 'rejecting'} proposal {proposal_id} ...")
         ix = build(regulator=wallet.pubkey(), proposal_id=proposal_id)
         landed = await send(rpc, settings, [ix], wallet, coders=[gov_client.coder])
-        after = await fetch_proposal(rpc, gov_client, config, proposal_id)
-        at = await standing_now(rpc, after, registry_config)
+        after, at = await configs.proposal_now(rpc, gov_client, proposal_id)
         return {
             "signature": str(landed.signature),
             **proposal_json(after, at, actions),
@@ -254,10 +241,9 @@ def execute(proposal_id: int, fund_sol: str | None, settings: Settings, as_json:
     gov_client = actions.governance
 
     async def work(rpc: AsyncClient) -> dict[str, Any]:
-        config = await require_governance(rpc, gov_client, settings.url)
-        registry_config = await require_config(rpc, actions.registry, settings.url)
-        proposal = await fetch_proposal(rpc, gov_client, config, proposal_id)
-        require_executable(proposal, await standing_now(rpc, proposal, registry_config))
+        configs = await require_configs(rpc, actions, settings.url)
+        proposal, at = await configs.proposal_now(rpc, gov_client, proposal_id)
+        require_executable(proposal, at)
         authority = actions.authority
         ixs: list[Instruction] = []
         if fund is not None:
@@ -275,8 +261,7 @@ def execute(proposal_id: int, fund_sol: str | None, settings: Settings, as_json:
         status(f"executing proposal {proposal_id} ...")
         coders = [gov_client.coder, actions.registry.coder, actions.trading.coder]
         landed = await send(rpc, settings, ixs, wallet, coders=coders)
-        after = await fetch_proposal(rpc, gov_client, config, proposal_id)
-        at = await standing_now(rpc, after, registry_config)
+        after, at = await configs.proposal_now(rpc, gov_client, proposal_id)
         return {"signature": str(landed.signature), **proposal_json(after, at, actions)}
 
     document = call(settings, work)
@@ -307,22 +292,18 @@ def cancel(proposal_id: int, cosigner_paths: tuple[Path, ...], settings: Setting
     gov_client = actions.governance
 
     async def work(rpc: AsyncClient) -> dict[str, Any]:
-        config = await require_governance(rpc, gov_client, settings.url)
-        registry_config = await require_config(rpc, actions.registry, settings.url)
-        proposal = await fetch_proposal(rpc, gov_client, config, proposal_id)
-        require_open(proposal, await standing_now(rpc, proposal, registry_config))
+        configs = await require_configs(rpc, actions, settings.url)
+        proposal, at = await configs.proposal_now(rpc, gov_client, proposal_id)
+        require_open(proposal, at)
         if proposal.proposer == wallet.pubkey():
             signers: list[Pubkey] = []
         else:
-            require_current_regulator(registry_config, wallet.pubkey())
-            signers = require_quorum(registry_config, [wallet, *cosigners])
+            require_current_regulator(configs.registry_config, wallet.pubkey())
+            signers = require_quorum(configs.registry_config, [wallet, *cosigners])
         ix = gov_client.cancel(authority=wallet.pubkey(), proposal_id=proposal_id, cosigners=signers)
         landed = await send(rpc, settings, [ix], wallet, [gov_client.coder], cosigners)
-        after = await fetch_proposal(rpc, gov_client, config, proposal_id)
-        return {
-            "signature": str(landed.signature),
-            **proposal_json(after, await standing_now(rpc, after, registry_config), actions),
-        }
+        after, at = await configs.proposal_now(rpc, gov_client, proposal_id)
+        return {"signature": str(landed.signature), **proposal_json(after, at, actions)}
 
     document = call(settings, work)
     if as_json:
@@ -343,10 +324,8 @@ def close(proposal_id: int, settings: Settings, as_json: bool) -> None:
     gov_client = actions.governance
 
     async def work(rpc: AsyncClient) -> dict[str, Any]:
-        config = await require_governance(rpc, gov_client, settings.url)
-        registry_config = await require_config(rpc, actions.registry, settings.url)
-        proposal = await fetch_proposal(rpc, gov_client, config, proposal_id)
-        at = await standing_now(rpc, proposal, registry_config)
+        configs = await require_configs(rpc, actions, settings.url)
+        proposal, at = await configs.proposal_now(rpc, gov_client, proposal_id)
         if not at.state.final:
             raise UserFacingError(
                 f"proposal {proposal_id} is {at.state.value}: "
@@ -373,259 +352,3 @@ def close(proposal_id: int, settings: Settings, as_json: bool) -> None:
             f"{format_sol(document['lamports'])} SOL back to {document['proposer']}\n"
             f"signature: {document['signature']}"
         )
-
-
-# -- reading ----------------------------------------------------------------------------------------------
-
-
-@gov.command("list")
-@click.option("--state", "wanted", type=click.Choice(sorted(STATES)), help="Only proposals in this state.")
-@cluster_options
-@json_option
-def list_proposals(wanted: str | None, settings: Settings, as_json: bool) -> None:
-    """Every proposal not closed yet, with where it stands now."""
-    actions = GovernedActions()
-    gov_client = actions.governance
-
-    async def work(rpc: AsyncClient) -> list[dict[str, Any]]:
-        await require_governance(rpc, gov_client, settings.url)
-        registry_config = await require_config(rpc, actions.registry, settings.url)
-        documents = []
-        for proposal in await gov_client.fetch_proposals(rpc):
-            document = proposal_json(proposal, await standing_now(rpc, proposal, registry_config), actions)
-            if wanted is None or document["state"] == wanted:
-                documents.append(document)
-        return documents
-
-    documents = call(settings, work)
-    if as_json:
-        emit_json({"proposals": documents})
-        return
-    if not documents:
-        click.echo("no proposals")
-    for document in documents:
-        click.echo(proposal_line(document))
-
-
-@gov.command("show")
-@proposal_argument
-@cluster_options
-@json_option
-def show(proposal_id: int, settings: Settings, as_json: bool) -> None:
-    """PROPOSAL: what it does (its instruction read through the target program's IDL), its votes and
-    where it stands."""
-    actions = GovernedActions()
-    gov_client = actions.governance
-
-    async def work(rpc: AsyncClient) -> tuple[dict[str, Any], str]:
-        config = await require_governance(rpc, gov_client, settings.url)
-        registry_config = await require_config(rpc, actions.registry, settings.url)
-        proposal = await fetch_proposal(rpc, gov_client, config, proposal_id)
-        at = await standing_now(rpc, proposal, registry_config)
-        document = proposal_json(proposal, at, actions)
-        document["accounts"] = [
-            {"address": str(a.address), "writable": a.writable, "signer": a.signer} for a in proposal.accounts
-        ]
-        return document, standing_text(proposal, at)
-
-    document, text = call(settings, work)
-    if as_json:
-        emit_json(document)
-        return
-    click.echo(text)
-    for key, value in document.items():
-        if key in ("accounts",):
-            continue
-        click.echo(f"{key + ':':<18}{'-' if value is None or value == [] else value}")
-
-
-@gov.command("status")
-@cluster_options
-@json_option
-def show_status(settings: Settings, as_json: bool) -> None:
-    """Governance on this cluster: its Config, whether the registry names it, the regulators, and what
-    is paused."""
-    gov_client, registry = GovernanceClient(), RegistryClient()
-
-    async def work(rpc: AsyncClient) -> dict[str, Any]:
-        registry_config = await require_config(rpc, registry, settings.url)
-        config = await gov_client.fetch_config(rpc)
-        authority = gov_client.governance_pda().address
-        zones = await _zones(rpc, registry)
-        return {
-            "program": str(gov_client.program_id),
-            "initialized": config is not None,
-            "governed": registry_config.governance_program == gov_client.program_id,
-            "governance_pda": str(authority),
-            "governance_pda_lamports": (await rpc.get_balance(authority)).value,
-            "certificates_pda": str(gov_client.certificates_pda().address),
-            "min_timelock_secs": None if config is None else config.params.min_timelock_secs,
-            "max_lifetime_secs": None if config is None else config.params.max_lifetime_secs,
-            "certificate_validity_secs": None if config is None else config.params.certificate_validity_secs,
-            "proposal_count": None if config is None else config.proposal_count,
-            "regulators": [str(r) for r in registry_config.regulators],
-            "threshold": registry_config.regulator_threshold,
-            "paused": flag_names(registry_config.paused),
-            "zones": [
-                {
-                    "zone_id": z.zone_id,
-                    "name": z.name,
-                    "paused": flag_names(z.paused),
-                    "emission_factor": z.emission_factor,
-                }
-                for z in zones
-            ],
-        }
-
-    document = call(settings, work)
-    if as_json:
-        emit_json(document)
-        return
-    setup = (
-        "set up"
-        if document["governed"]
-        else ("initialized, not named by the registry" if document["initialized"] else "not initialized")
-    )
-    click.echo(f"governance {document['program']}: {setup}")
-    click.echo(
-        f"regulators: {document['threshold']} of {len(document['regulators'])}: "
-        f"{', '.join(document['regulators'])}"
-    )
-    if document["initialized"]:
-        click.echo(
-            f"proposals: {document['proposal_count']} so far; timelock at least "
-            f"{duration(document['min_timelock_secs'])}, "
-            f"open at most {duration(document['max_lifetime_secs'])}; "
-            f"certificates valid {duration(document['certificate_validity_secs'])}"
-        )
-    click.echo(
-        f"governance PDA {document['governance_pda']} holds "
-        f"{format_sol(document['governance_pda_lamports'])} SOL"
-    )
-    click.echo(f"market-wide pause: {', '.join(document['paused']).lower() or 'none'}")
-    for zone in document["zones"]:
-        paused = ", ".join(zone["paused"]).lower() or "none"
-        click.echo(
-            f"zone {zone['zone_id']} ({zone['name']}): paused {paused}; emission factor "
-            f"{zone['emission_factor']} g/kWh"
-        )
-
-
-async def _zones(rpc: AsyncClient, registry: RegistryClient) -> list[RegistryZone]:
-    """Every registry Zone, by id."""
-    discriminator = registry.coder.account_discriminator("Zone")
-    filters: list[int | MemcmpOpts] = [MemcmpOpts(offset=0, bytes=base58.b58encode(discriminator).decode())]
-    reply = await rpc.get_program_accounts(registry.program_id, encoding="base64", filters=filters)
-    return sorted((registry.decode_zone(bytes(a.account.data)) for a in reply.value), key=lambda z: z.zone_id)
-
-
-# -- the emergency pause ----------------------------------------------------------------------------------
-
-
-@gov.command("pause")
-@pause_flag_options
-@cluster_options
-@json_option
-def pause(flags: int, zone_id: int | None, settings: Settings, as_json: bool) -> None:
-    """Pause at once, in one zone or market-wide, readings, minting and/or trading (none of the three
-    flags: all); one regulator signs. Cancelling orders and withdrawing keep working."""
-    wallet = settings.keypair()
-    registry = RegistryClient()
-
-    async def work(rpc: AsyncClient) -> dict[str, Any]:
-        registry_config = await require_config(rpc, registry, settings.url)
-        require_current_regulator(registry_config, wallet.pubkey())
-        if zone_id is None:
-            ix = registry.pause_market(regulator=wallet.pubkey(), flags=flags)
-        else:
-            if await registry.fetch_zone(rpc, zone_id) is None:
-                raise UserFacingError(f"grid zone {zone_id} does not exist")
-            ix = registry.pause_zone(regulator=wallet.pubkey(), zone_id=zone_id, flags=flags)
-        status(f"pausing {flags_text(flags)} {scope_text(zone_id)} ...")
-        landed = await send(rpc, settings, [ix], wallet, coders=[registry.coder])
-        return {
-            "signature": str(landed.signature),
-            "zone_id": zone_id,
-            "flags": flag_names(flags),
-            "paused": flag_names(await _paused(rpc, registry, zone_id)),
-        }
-
-    document = call(settings, work)
-    if as_json:
-        emit_json(document)
-        return
-    click.echo(
-        f"paused {flags_text(flags)} {scope_text(zone_id)}; paused now: "
-        f"{', '.join(document['paused']).lower()}"
-    )
-    click.echo(
-        f"resuming takes a quorum: `solgrid gov resume{'' if zone_id is None else f' --zone {zone_id}'} ...`"
-    )
-    click.echo(f"signature: {document['signature']}")
-
-
-async def _paused(rpc: AsyncClient, registry: RegistryClient, zone_id: int | None) -> int:
-    if zone_id is None:
-        config = await require_config(rpc, registry, "")
-        return config.paused
-    zone = await registry.fetch_zone(rpc, zone_id)
-    return 0 if zone is None else zone.paused
-
-
-@gov.command("resume")
-@pause_flag_options
-@cosigner_option
-@proposal_options
-def resume(
-    flags: int,
-    zone_id: int | None,
-    cosigner_paths: tuple[Path, ...],
-    options: ProposalOptions,
-    settings: Settings,
-    as_json: bool,
-) -> None:
-    """Resume what a pause stopped (a quorum): once governance is set, this proposes it (as `gov propose
-    resume`); before, the wallet and --cosigner keys co-sign it directly."""
-    wallet = settings.keypair()
-    cosigners = read_cosigners(cosigner_paths)
-    registry, gov_client = RegistryClient(), GovernanceClient()
-
-    async def work(rpc: AsyncClient) -> dict[str, Any]:
-        registry_config = await require_config(rpc, registry, settings.url)
-        if zone_id is not None and await registry.fetch_zone(rpc, zone_id) is None:
-            raise UserFacingError(f"grid zone {zone_id} does not exist")
-        if registry_config.governance_program == gov_client.program_id:
-
-            async def build(_rpc: AsyncClient, actions: GovernedActions) -> tuple[Instruction, str]:
-                return actions.resume(flags, zone_id), f"resume {flags_text(flags)} {scope_text(zone_id)}"
-
-            return await create_proposal(rpc, settings, wallet, options, build)
-        if registry_config.governance_program is not None:
-            raise UserFacingError(
-                f"the registry is governed by {registry_config.governance_program}: "
-                "resume through its proposals"
-            )
-        regulators = require_quorum(registry_config, [wallet, *cosigners])
-        if zone_id is None:
-            ix = registry.resume_market(flags=flags, cosigners=regulators)
-        else:
-            ix = registry.resume_zone(zone_id=zone_id, flags=flags, cosigners=regulators)
-        landed = await send(rpc, settings, [ix], wallet, [registry.coder], cosigners)
-        return {
-            "signature": str(landed.signature),
-            "proposal": None,
-            "zone_id": zone_id,
-            "flags": flag_names(flags),
-            "paused": flag_names(await _paused(rpc, registry, zone_id)),
-        }
-
-    document = call(settings, work)
-    if document["proposal"] is not None:
-        report_proposal(document, as_json)
-        return
-    if as_json:
-        emit_json(document)
-        return
-    still = ", ".join(document["paused"]).lower() or "nothing"
-    click.echo(f"resumed {flags_text(flags)} {scope_text(zone_id)}; still paused: {still}")
-    click.echo(f"signature: {document['signature']}")

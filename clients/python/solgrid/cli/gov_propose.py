@@ -15,7 +15,7 @@ from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
 from solgrid.cli.certs import require_certificate
-from solgrid.cli.chain import device_signer, require_config, require_meter
+from solgrid.cli.chain import check_zone_name, device_signer, require_config, require_meter
 from solgrid.cli.common import PUBKEY, SERIAL, Settings
 from solgrid.cli.governance import (
     DURATION,
@@ -30,7 +30,7 @@ from solgrid.cli.proposing import ProposalOptions, proposal_options, run_proposa
 from solgrid.errors import UserFacingError
 from solgrid.sdk.certificates import CertificatesClient
 from solgrid.sdk.governance import ConfigParams, GovernedActions
-from solgrid.sdk.registry import MAX_REGULATORS, ZoneStatus, zone_name_bytes
+from solgrid.sdk.registry import MAX_REGULATORS, ZoneStatus
 from solgrid.sdk.registry_governance import MAX_EMISSION_FACTOR
 from solgrid.sdk.trading import MarketParams
 from solgrid.sdk.trading.units import (
@@ -154,17 +154,9 @@ def resume(
     run_proposal(settings, options, as_json, build)
 
 
-def _zone_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    try:
-        zone_name_bytes(value)
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--name") from None
-    return value
-
-
 @propose.command("create-zone")
 @click.argument("zone_id", type=click.IntRange(0, U32_MAX))
-@click.option("--name", required=True, callback=_zone_name, help="Up to 32 UTF-8 bytes.")
+@click.option("--name", required=True, callback=check_zone_name, help="Up to 32 UTF-8 bytes.")
 @click.option("--max-capacity-kw", type=click.IntRange(0, 2**64 - 1), required=True)
 @proposal_options
 def create_zone(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
@@ -121,6 +122,27 @@ async def standing_now(rpc: AsyncClient, proposal: Proposal, registry_config: Re
     return standing(proposal, registry_config.regulators, registry_config.regulator_threshold, now)
 
 
+@dataclass(frozen=True)
+class GovernanceConfigs:
+    """The governance Config and the registry's: what a proposal is read and judged against."""
+
+    config: Config
+    registry_config: RegistryConfig
+
+    async def proposal_now(
+        self, rpc: AsyncClient, gov: GovernanceClient, proposal_id: int
+    ) -> tuple[Proposal, Standing]:
+        """Proposal ``proposal_id`` (one-line errors when there is none) and where it stands now."""
+        proposal = await fetch_proposal(rpc, gov, self.config, proposal_id)
+        return proposal, await standing_now(rpc, proposal, self.registry_config)
+
+
+async def require_configs(rpc: AsyncClient, actions: GovernedActions, url: str) -> GovernanceConfigs:
+    """Both configs, once governance is set up on the cluster at ``url``."""
+    config = await require_governance(rpc, actions.governance, url)
+    return GovernanceConfigs(config, await require_config(rpc, actions.registry, url))
+
+
 def _time(value: int | None) -> str | None:
     return None if not value else utc(value)
 
@@ -229,6 +251,10 @@ class TimeType(click.ParamType[int]):
 
 
 TIME = TimeType()
+
+
+proposal_argument = click.argument("proposal_id", metavar="PROPOSAL", type=click.IntRange(0, 2**64 - 1))
+"""``PROPOSAL``: a proposal's id."""
 
 
 def pause_flag_options(f: Callable[..., T]) -> Callable[..., T]:

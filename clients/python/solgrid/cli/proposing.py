@@ -158,6 +158,19 @@ async def create_proposal(
     return {"signature": str(landed.signature), **document}
 
 
+def reported(document: dict[str, Any], as_json: bool) -> bool:
+    """For a command that acts at once when a quorum signs and proposes otherwise: prints the new
+    proposal (:func:`report_proposal`) or, with ``--json``, the document. False when neither, and the
+    command prints its own text."""
+    if document["proposal"] is not None:
+        report_proposal(document, as_json)
+        return True
+    if as_json:
+        emit_json(document)
+        return True
+    return False
+
+
 def report_proposal(document: dict[str, Any], as_json: bool) -> None:
     """Prints a new proposal: what it does, where it stands and what comes next."""
     if as_json:

@@ -7,8 +7,9 @@ needs the threshold's signatures, so one wallet suffices only with threshold 1; 
 ``activate-meter`` are routine actions any one regulator signs. Multi-signature regulation goes through
 the SDK, or once governance is set through proposals (``solgrid gov``).
 
-``validate-cert`` validates a pending certificate (any one regulator); ``revoke-cert`` revokes one with a
-reason: co-signed at once when the wallet and ``--cosigner`` keys are a quorum, else as a proposal.
+``validate-cert`` validates a pending certificate (any one regulator but its owner); ``revoke-cert``
+revokes one with a reason: co-signed at once when the wallet and ``--cosigner`` keys are a quorum, else
+as a proposal.
 """
 
 from __future__ import annotations
@@ -22,8 +23,15 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from solgrid.cli.certs import certificate_json, require_certificate, serials_of
-from solgrid.cli.chain import NotRegulator, require_meter, require_regulator, require_user, send
+from solgrid.cli.certs import certificate_document, require_certificate
+from solgrid.cli.chain import (
+    NotRegulator,
+    check_zone_name,
+    require_meter,
+    require_regulator,
+    require_user,
+    send,
+)
 from solgrid.cli.common import (
     PUBKEY,
     SERIAL,
@@ -37,14 +45,13 @@ from solgrid.cli.common import (
 from solgrid.cli.gov_propose import check_reason, require_revocable
 from solgrid.cli.governance import quorum_among, require_quorum
 from solgrid.cli.markets import cosigner_option, read_cosigners
-from solgrid.cli.proposing import ProposalOptions, create_proposal, proposal_options, report_proposal
+from solgrid.cli.proposing import ProposalOptions, create_proposal, proposal_options, reported
 from solgrid.errors import UserFacingError
 from solgrid.sdk.anchor import ProgramCoder
 from solgrid.sdk.certificates import CertificatesClient, CertificateStatus
-from solgrid.sdk.clock import cluster_time
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.governance import GovernedActions
-from solgrid.sdk.registry import Limits, RegistryClient, zone_name_bytes
+from solgrid.sdk.registry import Limits, RegistryClient
 
 
 @click.group()
@@ -134,17 +141,9 @@ def init(settings: Settings, as_json: bool) -> None:
     click.echo(f"regulators: {', '.join(str(r) for r in regulators)}")
 
 
-def _check_zone_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    try:
-        zone_name_bytes(value)
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--name") from None
-    return value
-
-
 @regulator.command("create-zone")
 @click.argument("zone_id", type=click.IntRange(0, 2**32 - 1))
-@click.option("--name", required=True, callback=_check_zone_name, help="Zone name (up to 32 UTF-8 bytes).")
+@click.option("--name", required=True, callback=check_zone_name, help="Zone name (up to 32 UTF-8 bytes).")
 @click.option(
     "--max-capacity-kw", type=click.IntRange(0, 2**64 - 1), required=True, help="Zone capacity, kW."
 )
@@ -253,6 +252,11 @@ def validate_cert(certificate: Pubkey, settings: Settings, as_json: bool) -> Non
             raise UserFacingError(
                 f"certificate {certificate} is {found.status.name.lower()}: only a pending one is validated"
             )
+        if found.owner == signer.pubkey():
+            raise UserFacingError(
+                f"certificate {certificate} is owned by your wallet: a regulator cannot validate a "
+                "certificate they own; another regulator must validate it"
+            )
         zone = await client.registry.fetch_zone(rpc, found.zone_id)
         if zone is None or zone.emission_factor == 0:
             raise UserFacingError(
@@ -270,10 +274,7 @@ def validate_cert(certificate: Pubkey, settings: Settings, as_json: bool) -> Non
         )
         ix = client.validate(regulator=signer.pubkey(), certificate=certificate, zone_id=found.zone_id)
         landed = await send(rpc, settings, [ix], signer, coders=[client.coder])
-        after = await require_certificate(rpc, client, certificate)
-        serials = await serials_of(rpc, client.registry, [after.meter])
-        now = await cluster_time(rpc)
-        return {"signature": str(landed.signature), **certificate_json(after, now, serials.get(after.meter))}
+        return {"signature": str(landed.signature), **await certificate_document(rpc, client, certificate)}
 
     document = call(settings, work)
     if as_json:
@@ -323,20 +324,13 @@ def revoke_cert(
         ix = client.revoke(certificate=certificate, reason=reason, cosigners=regulators)
         status(f"revoking certificate {certificate} ({len(regulators)} regulators co-sign) ...")
         landed = await send(rpc, settings, [ix], wallet, [client.coder], cosigners)
-        after = await require_certificate(rpc, client, certificate)
-        serials = await serials_of(rpc, client.registry, [after.meter])
-        now = await cluster_time(rpc)
         return {
             "signature": str(landed.signature),
             "proposal": None,
-            **certificate_json(after, now, serials.get(after.meter)),
+            **await certificate_document(rpc, client, certificate),
         }
 
     document = call(settings, work)
-    if document["proposal"] is not None:
-        report_proposal(document, as_json)
-        return
-    if as_json:
-        emit_json(document)
+    if reported(document, as_json):
         return
     click.echo(f"revoked certificate {certificate}: {reason}\nsignature: {document['signature']}")

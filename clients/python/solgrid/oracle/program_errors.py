@@ -29,6 +29,8 @@ class RegistryErrors:
     """The window ends after the cluster clock (plus the allowed skew): wait, do not reject."""
     nothing_to_settle: ProgramError
     """``settle_and_mint`` found no surplus (another cranker was first): not worth a warning."""
+    readings_paused: ProgramError
+    """A regulator paused readings (in the zone or market-wide): wait for the resume, do not reject."""
 
     @classmethod
     def of(cls, coder: ProgramCoder) -> RegistryErrors:
@@ -36,4 +38,5 @@ class RegistryErrors:
             program_error(coder, "WindowNotAfterLast"),
             program_error(coder, "WindowInFuture"),
             program_error(coder, "NothingToSettle"),
+            program_error(coder, "ReadingsPaused"),
         )

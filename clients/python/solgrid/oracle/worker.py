@@ -27,6 +27,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 
 from solgrid.automation.backoff import Backoff, until_ok
+from solgrid.automation.committed import commit_then
 from solgrid.automation.meter_settlement import Settler
 from solgrid.automation.sender import ProgramRejected, Transient
 from solgrid.automation.status import StatusWriter
@@ -49,6 +50,7 @@ log = logging.getLogger("solgrid.oracle")
 SIMULATED_WINDOWS_PER_TICK = 500
 CLOCK_REFRESH_SECS = 1.0
 UNREGISTERED_RECHECK_SECS = 5.0
+PAUSED_RETRY_SECS = 2.0
 """How often the simulator looks up configured meters the chain did not have."""
 COVERED_NOT_APPLIED = "window already covered on chain; not applied by this worker"
 """Why a pending reading is rejected when the meter's on-chain record moved past its window (the meter
@@ -130,12 +132,12 @@ class Worker:
     ) -> None:
         landed = await submitter.landed([tx for txs in covered.values() for tx in txs])
         outcome = {i: next((tx for tx in txs if tx in landed), None) for i, txs in covered.items()}
-        applied, rejected = await asyncio.to_thread(self.queue.resolve_covered, outcome, COVERED_NOT_APPLIED)
+        applied, rejected = await commit_then(
+            lambda: self.queue.resolve_covered(outcome, COVERED_NOT_APPLIED), self._count_resolved
+        )
         if applied:
-            self.metrics.found_applied(applied)
             log.info("%s: %d pending reading(s) already on chain, marked applied", serial, applied)
         if rejected:
-            self.metrics.rejected_on_chain += rejected
             log.warning(
                 "%s: %d pending reading(s) end by %d, where the meter's on-chain record already is, and"
                 " none of their transactions landed: rejected (see `solgrid oracle rejected`)",
@@ -143,6 +145,11 @@ class Worker:
                 rejected,
                 last_window_end,
             )
+
+    def _count_resolved(self, outcome: tuple[int, int]) -> None:
+        applied, rejected = outcome
+        self.metrics.found_applied(applied)
+        self.metrics.rejected_on_chain += rejected
 
     async def due_by(self, submitter: Submitter) -> int:
         """Readings whose window ends by this cluster time can be sent; later ones wait in the queue
@@ -329,18 +336,14 @@ class Worker:
 
     async def applied(self, rows: Sequence[QueuedReading], signature: Signature) -> None:
         """Mark ``rows`` applied and count them, as one step even when the lane is cancelled meanwhile
-        (SIGTERM): the commit runs in a thread that finishes regardless, so the count follows it and the
-        last status never misses readings the queue holds as applied."""
-        commit = asyncio.ensure_future(
-            asyncio.to_thread(self.queue.mark_applied, [r.id for r in rows], str(signature))
+        (SIGTERM): the last status never misses readings the queue holds as applied."""
+        ids = [r.id for r in rows]
+        await commit_then(
+            lambda: self.queue.mark_applied(ids, str(signature)), lambda _: self._count_applied(rows)
         )
-        try:
-            await asyncio.shield(commit)
-        except asyncio.CancelledError:
-            await commit
-            self._count_applied(rows)
-            raise
-        self._count_applied(rows)
+
+    def _count_rejected(self) -> None:
+        self.metrics.rejected_on_chain += 1
 
     def _count_applied(self, rows: Sequence[QueuedReading]) -> None:
         self.metrics.landed(len(rows))
@@ -375,6 +378,11 @@ class Worker:
         still = [r for r in rows if self.queue.is_pending(r.id)]
         if len(still) < len(rows):
             return  # some were already on chain (a replay): the rest is retried as a fresh batch
+        if error.is_(self.errors.readings_paused):
+            # Readings stay pending through an emergency pause and land once a quorum resumes.
+            log.warning("lane %d: readings are paused by a regulator; waiting (%s)", index, error)
+            await asyncio.sleep(max(PAUSED_RETRY_SECS, self.config.poll_secs))
+            return
         if error.is_(self.errors.window_in_future):
             log.warning("lane %d: a window ends in the cluster's future; waiting (%s)", index, error)
             self._clock = None
@@ -397,8 +405,7 @@ class Worker:
             reason = "its window overlaps one the meter already reported (not applied)"
         elif states.get(row.serial) is None:
             reason = f"meter {row.serial!r} is not registered on chain ({error})"
-        await asyncio.to_thread(self.queue.reject, row.id, reason)
-        self.metrics.rejected_on_chain += 1
+        await commit_then(lambda: self.queue.reject(row.id, reason), lambda _: self._count_rejected())
         log.warning(
             "rejected %s window %d..%d: %s",
             row.serial,

@@ -8,12 +8,13 @@
 //! 2. `[]` registry_config: the registry's Config (its regulators).
 //! 3. `[]` zone: the certificate's registry Zone (owner = the registry, `account:Zone`, same
 //!    `zone_id`; `WrongZone` otherwise); its emission factor must be set (`EmissionFactorNotSet`).
-//! 4. `[writable]` certificate.
+//! 4. `[writable]` certificate: Pending, and not owned by the validating regulator
+//!    (`ValidatorOwnsCertificate`: no one validates their own production).
 //!
 //! `co2_avoided_g = floor(volume_wh * g_per_kwh / 1000)` (the core's `issue`). Emits
 //! `CertificateValidated`.
 
-use pinocchio::{AccountView, Address, ProgramResult};
+use pinocchio::{address::address_eq, AccountView, Address, ProgramResult};
 use solgrid_governance_core::certificate::issue;
 use solgrid_program_kit::{
     account, clock, discriminator,
@@ -52,6 +53,9 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let mut state = certificates::load_mut(program_id, certificate)?;
     let current = status(&state)?;
     current.validate().map_err(errors::certificate)?;
+    if address_eq(regulator.address(), &state.owner) {
+        return Err(GovernanceError::ValidatorOwnsCertificate.into());
+    }
 
     if !zone.owned_by(&registry_id) {
         return Err(GovernanceError::WrongZone.into());

@@ -17,6 +17,7 @@ from typing import Any
 from solders.pubkey import Pubkey
 
 from solgrid.sdk.anchor import ProgramCoder
+from solgrid.sdk.decoded import text, variant_index
 from solgrid.sdk.registry import EnergySource
 
 
@@ -91,15 +92,6 @@ class Certificate:
         return self.status_at(now) == CertificateStatus.VALID
 
 
-def _text(raw: Any) -> str:
-    return bytes(raw).rstrip(b"\0").decode(errors="replace")
-
-
-def _index(value: Any) -> int:
-    index: int = type(value).index
-    return index
-
-
 def _optional(value: Pubkey) -> Pubkey | None:
     return None if value == Pubkey.default() else value
 
@@ -107,8 +99,8 @@ def _optional(value: Pubkey) -> Pubkey | None:
 def retirement_of(raw: Any) -> Retirement:
     return Retirement(
         beneficiary=raw.beneficiary,
-        beneficiary_name=_text(raw.beneficiary_name),
-        purpose=_text(raw.purpose),
+        beneficiary_name=text(raw.beneficiary_name),
+        purpose=text(raw.purpose),
         consumption_start=raw.consumption_start,
         consumption_end=raw.consumption_end,
         retired_at=raw.retired_at,
@@ -118,12 +110,12 @@ def retirement_of(raw: Any) -> Retirement:
 def decode_certificate(coder: ProgramCoder, address: Pubkey, data: bytes) -> Certificate:
     """The Certificate account at ``address`` (``coder``: the governance program's)."""
     raw = coder.decode_account("Certificate", data)
-    status = CertificateStatus(_index(raw.status))
+    status = CertificateStatus(variant_index(raw.status))
     return Certificate(
         address=address,
         meter=raw.meter,
         zone_id=raw.zone_id,
-        source=EnergySource(_index(raw.source)),
+        source=EnergySource(variant_index(raw.source)),
         status=status,
         generation_start=raw.generation_start,
         generation_end=raw.generation_end,
@@ -138,6 +130,6 @@ def decode_certificate(coder: ProgramCoder, address: Pubkey, data: bytes) -> Cer
         original=raw.original,
         split_count=raw.split_count,
         bump=raw.bump,
-        revoke_reason=_text(raw.revoke_reason),
+        revoke_reason=text(raw.revoke_reason),
         retirement=retirement_of(raw.retirement) if status == CertificateStatus.RETIRED else None,
     )

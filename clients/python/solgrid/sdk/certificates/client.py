@@ -21,22 +21,18 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import base58
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Commitment, Confirmed
-from solana.rpc.types import MemcmpOpts
 from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 from solders.system_program import ID as SYSTEM_PROGRAM_ID
 
-from solgrid.sdk.anchor import AccountDecodeError
 from solgrid.sdk.certificates.accounts import Certificate, CertificateStatus, decode_certificate
 from solgrid.sdk.certificates.certifiable import Certifiable, certifiable
 from solgrid.sdk.certificates.events import CertificateEvent, decode_event
-from solgrid.sdk.governance.client import PROGRAM_NAME, GovernanceClient, text_arg
+from solgrid.sdk.governance.client import GovernanceClient, text_arg
 from solgrid.sdk.governance.events import GovernanceEvent
 from solgrid.sdk.governance.events import decode_event as decode_governance_event
-from solgrid.sdk.idl import account_field_offset
 from solgrid.sdk.pda import Pda, find_pda
 from solgrid.sdk.registry import Meter, RegistryClient
 
@@ -194,14 +190,8 @@ class CertificatesClient:
         self, connection: AsyncClient, address: Pubkey, commitment: Commitment = Confirmed
     ) -> Certificate | None:
         """The certificate at ``address``, or None when there is no account there."""
-        account = (await connection.get_account_info(address, commitment=commitment)).value
-        if account is None:
-            return None
-        if account.owner != self.program_id:
-            raise AccountDecodeError(
-                f"{address} is owned by {account.owner}, not the governance program {self.program_id}"
-            )
-        return self.decode_certificate(address, bytes(account.data))
+        data = await self.governance.fetch_account_data(connection, address, commitment)
+        return None if data is None else self.decode_certificate(address, data)
 
     async def fetch_certificates(
         self,
@@ -216,21 +206,13 @@ class CertificatesClient:
         (``getProgramAccounts`` with ``memcmp`` filters on the discriminator, owner, meter and stored
         status; the offsets come from the IDL). ``status`` is the stored one: a VALID certificate past
         its expiry is listed as VALID until it is expired (see :meth:`Certificate.status_at`)."""
-        discriminator = self.coder.account_discriminator("Certificate")
-        filters: list[int | MemcmpOpts] = [
-            MemcmpOpts(offset=0, bytes=base58.b58encode(discriminator).decode())
-        ]
-        for field, value in (("owner", owner), ("meter", meter)):
-            if value is not None:
-                offset = account_field_offset(PROGRAM_NAME, "Certificate", field)
-                filters.append(MemcmpOpts(offset=offset, bytes=str(value)))
-        if status is not None:
-            offset = account_field_offset(PROGRAM_NAME, "Certificate", "status")
-            filters.append(MemcmpOpts(offset=offset, bytes=base58.b58encode(bytes([status])).decode()))
-        reply = await connection.get_program_accounts(
-            self.program_id, commitment=commitment, encoding="base64", filters=filters
-        )
-        found = [self.decode_certificate(item.pubkey, bytes(item.account.data)) for item in reply.value]
+        fields = {
+            "owner": None if owner is None else bytes(owner),
+            "meter": None if meter is None else bytes(meter),
+            "status": None if status is None else bytes([status]),
+        }
+        accounts = await self.governance.fetch_accounts(connection, "Certificate", fields, commitment)
+        found = [self.decode_certificate(address, data) for address, data in accounts]
         return sorted(found, key=lambda c: (c.generation_start, str(c.meter), str(c.address)))
 
     # -- events ------------------------------------------------------------------------------------

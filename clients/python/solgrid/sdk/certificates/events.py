@@ -8,12 +8,8 @@ from typing import Any
 from solders.pubkey import Pubkey
 
 from solgrid.sdk.certificates.accounts import CertificateStatus, Retirement, retirement_of
+from solgrid.sdk.decoded import from_fields, text, variant_index
 from solgrid.sdk.registry import EnergySource
-
-
-def _index(value: Any) -> int:
-    index: int = type(value).index
-    return index
 
 
 @dataclass(frozen=True)
@@ -106,50 +102,18 @@ def decode_event(name: str, d: Any) -> CertificateEvent | None:
     """The certificate event ``name`` (anchorpy's decoded fields ``d``), or None for another event of
     the governance program."""
     if name == "CertificateRequested":
-        return CertificateRequested(
-            d.certificate,
-            d.meter,
-            d.owner,
-            d.zone_id,
-            EnergySource(_index(d.source)),
-            d.generation_start,
-            d.generation_end,
-            d.volume_wh,
-            d.requested_at,
-        )
+        return from_fields(CertificateRequested, d, source=EnergySource(variant_index(d.source)))
     if name == "CertificateValidated":
-        return CertificateValidated(
-            d.certificate,
-            d.issuer,
-            d.volume_wh,
-            d.emission_factor,
-            d.co2_avoided_g,
-            d.issued_at,
-            d.expires_at,
-        )
+        return from_fields(CertificateValidated, d)
     if name == "CertificateTransferred":
-        return CertificateTransferred(d.certificate, d.from_, d.to, d.volume_wh, d.co2_avoided_g)
+        return from_fields(CertificateTransferred, d)
     if name == "CertificateSplit":
-        return CertificateSplit(
-            d.parent,
-            d.child,
-            d.split_index,
-            d.owner,
-            d.new_owner,
-            d.volume_wh,
-            d.co2_avoided_g,
-            d.parent_volume_wh,
-            d.parent_co2_avoided_g,
-        )
+        return from_fields(CertificateSplit, d)
     if name == "CertificateRetired":
-        return CertificateRetired(
-            d.certificate, d.owner, retirement_of(d.retirement), d.volume_wh, d.co2_avoided_g
-        )
+        return from_fields(CertificateRetired, d, retirement=retirement_of(d.retirement))
     if name == "CertificateRevoked":
-        reason = bytes(d.reason).rstrip(b"\0").decode(errors="replace")
-        return CertificateRevoked(
-            d.certificate, CertificateStatus(_index(d.previous_status)), reason, d.volume_wh, d.timestamp
-        )
+        previous = CertificateStatus(variant_index(d.previous_status))
+        return from_fields(CertificateRevoked, d, previous_status=previous, reason=text(d.reason))
     if name == "CertificateExpired":
-        return CertificateExpired(d.certificate, d.owner, d.volume_wh, d.timestamp)
+        return from_fields(CertificateExpired, d)
     return None

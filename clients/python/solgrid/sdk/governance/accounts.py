@@ -17,6 +17,7 @@ from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
 from solgrid.sdk.anchor import ProgramCoder
+from solgrid.sdk.decoded import text, variant_index
 
 MAX_PROPOSAL_ACCOUNTS = 24
 MAX_PROPOSAL_DATA = 768
@@ -138,15 +139,6 @@ class Proposal:
         return [AccountMeta(a.address, is_signer=False, is_writable=a.writable) for a in self.accounts]
 
 
-def _text(raw: Any) -> str:
-    return bytes(raw).rstrip(b"\0").decode(errors="replace")
-
-
-def _index(value: Any) -> int:
-    index: int = type(value).index
-    return index
-
-
 def decode_config(coder: ProgramCoder, data: bytes) -> Config:
     raw = coder.decode_account("Config", data)
     return Config(
@@ -171,14 +163,14 @@ def decode_proposal(coder: ProgramCoder, address: Pubkey, data: bytes) -> Propos
         address=address,
         id=raw.id,
         proposer=raw.proposer,
-        title=_text(raw.title),
+        title=text(raw.title),
         target_program=raw.target_program,
         created_at=raw.created_at,
         expires_at=raw.expires_at,
         timelock_secs=raw.timelock_secs,
         quorum_at=raw.quorum_at,
         executed_at=raw.executed_at,
-        status=ProposalStatus(_index(raw.status)),
+        status=ProposalStatus(variant_index(raw.status)),
         approvals=list(raw.approvals[: raw.approval_count]),
         rejections=list(raw.rejections[: raw.rejection_count]),
         accounts=accounts,

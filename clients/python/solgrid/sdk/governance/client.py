@@ -18,7 +18,7 @@ instruction into one with :func:`solgrid.sdk.governance.actions.governed`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import base58
 from solana.rpc.async_api import AsyncClient
@@ -270,7 +270,11 @@ class GovernanceClient:
     def decode_proposal(self, address: Pubkey, data: bytes) -> Proposal:
         return decode_proposal(self.coder, address, data)
 
-    async def _fetch(self, connection: AsyncClient, address: Pubkey, commitment: Commitment) -> bytes | None:
+    async def fetch_account_data(
+        self, connection: AsyncClient, address: Pubkey, commitment: Commitment = Confirmed
+    ) -> bytes | None:
+        """The data of the program's account at ``address``, or None when there is no account there
+        (:class:`AccountDecodeError` when another program owns it)."""
         account = (await connection.get_account_info(address, commitment=commitment)).value
         if account is None:
             return None
@@ -284,7 +288,7 @@ class GovernanceClient:
         self, connection: AsyncClient, commitment: Commitment = Confirmed
     ) -> Config | None:
         """The Config, or None before ``initialize``."""
-        data = await self._fetch(connection, self.config_pda().address, commitment)
+        data = await self.fetch_account_data(connection, self.config_pda().address, commitment)
         return None if data is None else self.decode_config(data)
 
     async def fetch_proposal(
@@ -292,7 +296,7 @@ class GovernanceClient:
     ) -> Proposal | None:
         """Proposal ``proposal_id``, or None (never created, or closed)."""
         address = self.proposal_pda(proposal_id).address
-        data = await self._fetch(connection, address, commitment)
+        data = await self.fetch_account_data(connection, address, commitment)
         return None if data is None else self.decode_proposal(address, data)
 
     async def fetch_proposals(
@@ -306,21 +310,36 @@ class GovernanceClient:
         """Every proposal account still open (not closed), by id; with ``status`` or ``proposer`` only
         those (``getProgramAccounts`` filtered on the discriminator and the fields, whose offsets come
         from the IDL)."""
-        discriminator = self.coder.account_discriminator("Proposal")
+        fields = {
+            "status": None if status is None else bytes([status]),
+            "proposer": None if proposer is None else bytes(proposer),
+        }
+        found = await self.fetch_accounts(connection, "Proposal", fields, commitment)
+        proposals = [self.decode_proposal(address, data) for address, data in found]
+        return sorted(proposals, key=lambda p: p.id)
+
+    async def fetch_accounts(
+        self,
+        connection: AsyncClient,
+        account: str,
+        fields: Mapping[str, bytes | None],
+        commitment: Commitment = Confirmed,
+    ) -> list[tuple[Pubkey, bytes]]:
+        """Address and data of every ``account`` (an IDL account name) of the program whose fields hold
+        the bytes given (``None``: any value): ``getProgramAccounts`` with ``memcmp`` filters on the
+        discriminator and those fields, whose offsets come from the IDL."""
+        discriminator = self.coder.account_discriminator(account)
         filters: list[int | MemcmpOpts] = [
             MemcmpOpts(offset=0, bytes=base58.b58encode(discriminator).decode())
         ]
-        if status is not None:
-            offset = account_field_offset(PROGRAM_NAME, "Proposal", "status")
-            filters.append(MemcmpOpts(offset=offset, bytes=base58.b58encode(bytes([status])).decode()))
-        if proposer is not None:
-            offset = account_field_offset(PROGRAM_NAME, "Proposal", "proposer")
-            filters.append(MemcmpOpts(offset=offset, bytes=str(proposer)))
+        for field, value in fields.items():
+            if value is not None:
+                offset = account_field_offset(PROGRAM_NAME, account, field)
+                filters.append(MemcmpOpts(offset=offset, bytes=base58.b58encode(value).decode()))
         reply = await connection.get_program_accounts(
             self.program_id, commitment=commitment, encoding="base64", filters=filters
         )
-        proposals = [self.decode_proposal(item.pubkey, bytes(item.account.data)) for item in reply.value]
-        return sorted(proposals, key=lambda p: p.id)
+        return [(item.pubkey, bytes(item.account.data)) for item in reply.value]
 
     # -- events ------------------------------------------------------------------------------------
 

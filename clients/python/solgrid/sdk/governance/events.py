@@ -8,12 +8,8 @@ from typing import Any
 
 from solders.pubkey import Pubkey
 
+from solgrid.sdk.decoded import from_fields, text, variant_index
 from solgrid.sdk.governance.accounts import ConfigParams, ProposalStatus
-
-
-def _index(value: Any) -> int:
-    index: int = type(value).index
-    return index
 
 
 def _params(raw: Any) -> ConfigParams:
@@ -106,49 +102,17 @@ GovernanceEvent = (
 def decode_event(name: str, d: Any) -> GovernanceEvent | None:
     """The event ``name`` (anchorpy's decoded fields ``d``), or None for a certificate event."""
     if name == "GovernanceInitialized":
-        return GovernanceInitialized(
-            d.config,
-            d.registry_program,
-            d.trading_program,
-            d.energy_token_program,
-            _params(d.params),
-            d.timestamp,
-        )
+        return from_fields(GovernanceInitialized, d, params=_params(d.params))
     if name == "GovernanceConfigUpdated":
-        return GovernanceConfigUpdated(d.config, _params(d.params))
+        return from_fields(GovernanceConfigUpdated, d, params=_params(d.params))
     if name == "ProposalCreated":
-        title = bytes(d.title).rstrip(b"\0").decode(errors="replace")
-        return ProposalCreated(
-            d.proposal,
-            d.id,
-            d.proposer,
-            d.target_program,
-            title,
-            d.created_at,
-            d.expires_at,
-            d.timelock_secs,
-            d.account_count,
-            d.data_len,
-        )
+        return from_fields(ProposalCreated, d, title=text(d.title))
     if name == "VoteCast":
-        return VoteCast(
-            d.proposal,
-            d.id,
-            d.regulator,
-            d.approve,
-            d.approvals,
-            d.rejections,
-            d.threshold,
-            d.quorum_at,
-            ProposalStatus(_index(d.status)),
-            d.timestamp,
-        )
+        return from_fields(VoteCast, d, status=ProposalStatus(variant_index(d.status)))
     if name == "ProposalExecuted":
-        return ProposalExecuted(d.proposal, d.id, d.target_program, d.approvals, d.executed_at)
+        return from_fields(ProposalExecuted, d)
     if name == "ProposalCancelled":
-        return ProposalCancelled(d.proposal, d.id, d.cancelled_by, d.timestamp)
+        return from_fields(ProposalCancelled, d)
     if name == "ProposalClosed":
-        return ProposalClosed(
-            d.proposal, d.id, d.proposer, ProposalStatus(_index(d.status)), d.expired, d.lamports
-        )
+        return from_fields(ProposalClosed, d, status=ProposalStatus(variant_index(d.status)))
     return None
