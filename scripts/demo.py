@@ -443,7 +443,7 @@ status_interval_secs = 5
 
 @contextlib.asynccontextmanager
 async def keeper(scene: Scene, config: Path) -> AsyncIterator[None]:
-    """``solgrid keeper run`` (its log printed as it comes) until the block exits, then SIGINT."""
+    """``solgrid keeper run`` (its log printed as it comes) until the block exits, then SIGTERM (a background shell ignores SIGINT)."""
     print(f"{config.name}:")
     print("\n".join(f"  {line}" for line in config.read_text().splitlines()))
     print(f"$ solgrid keeper run --config {config.name}")
@@ -463,7 +463,7 @@ async def keeper(scene: Scene, config: Path) -> AsyncIterator[None]:
         yield
     finally:
         if process.returncode is None:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), 30)
         await printing
     if process.returncode != 0:
@@ -652,7 +652,7 @@ class Feed:
 
 @contextlib.asynccontextmanager
 async def indexer(scene: Scene, db: Path) -> AsyncIterator[Feed]:
-    """``solgrid indexer run`` until the block exits, then stopped with SIGINT (it must exit 0)."""
+    """``solgrid indexer run`` until the block exits, then stopped with SIGTERM (it must exit 0)."""
     port = free_port_pair()
     banner("start the indexer (SQLite) and subscribe to its websocket feed")
     args = ["indexer", "run", "--db", f"sqlite+aiosqlite:///{db}", "--url", scene.rpc_url]
@@ -668,7 +668,7 @@ async def indexer(scene: Scene, db: Path) -> AsyncIterator[Feed]:
         with contextlib.suppress(asyncio.CancelledError):
             await listener
         if process.returncode is None:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(process.wait(), 30)
         if process.returncode != 0:
             raise CommandFailed(f"the indexer exited {process.returncode}")
