@@ -42,7 +42,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import secrets
 import signal
 import sqlite3
@@ -68,120 +67,38 @@ from solgrid.cli.trading_units import format_kwh, format_price, format_quote
 from solgrid.localnet.process import free_port_pair, node_process
 from solgrid.oracle.simulator import HYDRO_FLOW, solar_fraction
 from solgrid.sdk.clock import cluster_time
-from solgrid.sdk.energy_token import BASE_UNITS_PER_WH, EnergyTokenClient, base_units_to_grid
+from solgrid.sdk.energy_token import BASE_UNITS_PER_WH, base_units_to_grid
+from solgrid.sdk.governance import GovernanceClient
 from solgrid.sdk.keys import read_keypair
 from solgrid.sdk.mints import MINT_LEN, create_mint_instructions, mint_to_owner_instructions
-from solgrid.sdk.registry import Limits, RegistryClient
+from solgrid.sdk.registry import Limits
 from solgrid.sdk.trading import AuctionOrderPlaced, EpochCleared, EpochSettled, Side, TradingClient
 from solgrid.sdk.trading.clearing import BookOrder, aggregate, clear, fills
 from solgrid.sdk.trading.epochs import current_window
 from solgrid.sdk.trading.replay import fetch_market_events
 from solgrid.sdk.transactions import send_and_confirm
 
-REPO = Path(__file__).resolve().parents[1]
-LAMPORTS_PER_SOL = 1_000_000_000
-ZONE_ID = 1
-SOUTH_ZONE_ID = 2
-DAY = 86_400
-SYNC_TIMEOUT_SECS = 120.0
-
-
-@dataclass(frozen=True)
-class Person:
-    name: str
-    role: str  # the CLI's --role
-    meter: str | None = None  # serial prefix
-    source: str = ""  # the CLI's --source
-    profile: str = ""  # the oracle simulator's profile
-    capacity_w: int = 0
-    daily_consumption_wh: int = 0
-    zone: int = ZONE_ID
-
-
-PEOPLE = (
-    Person("alice", "prosumer", "SOLAR", "solar", "solar", 6_000, 9_000),
-    Person("bob", "prosumer", "HYDRO", "hydro", "hydro", 10_000, 7_000),
-    Person("carol", "consumer", "HOME", "grid", "consumer", 1, 11_000),
-    Person("dave", "grid-operator"),
-    # Zone 2, a river valley with a periodic market: two run-of-river turbines and a household.
-    Person("erin", "prosumer", "MILL", "hydro", "hydro", 6_000, 6_000, zone=SOUTH_ZONE_ID),
-    Person("frank", "prosumer", "WEIR", "hydro", "hydro", 8_000, 8_000, zone=SOUTH_ZONE_ID),
-    Person("grace", "consumer", zone=SOUTH_ZONE_ID),
+sys.path.insert(0, str(Path(__file__).parent))
+from demo_governance import governance_scenes, report_governance  # sibling modules of this script
+from demo_support import (
+    DAY,
+    PEOPLE,
+    SOUTH_ZONE_ID,
+    SYNC_TIMEOUT_SECS,
+    ZONE_ID,
+    CommandFailed,
+    Person,
+    Scene,
+    advance_clock,
+    banner,
+    cli_env,
+    rpc_call,
+    solgrid,
+    solgrid_command,
 )
 
-
-@dataclass
-class Scene:
-    """Where everything of one demo run lives."""
-
-    rpc_url: str
-    workdir: Path
-    operator: Keypair
-    operator_file: Path
-    local: bool  # our local node: its clock can be moved
-    tag: str  # meter serial suffix, so that a re-run on a real cluster registers new meters
-    start_slot: int = 0  # what this run did is at or after this slot (a real cluster has history)
-    registry: RegistryClient = field(default_factory=RegistryClient)
-    token: EnergyTokenClient = field(default_factory=EnergyTokenClient)
-
-    def keyfile(self, name: str) -> Path:
-        return self.workdir / "keys" / f"{name}.json"
-
-    def wallet(self, name: str) -> Pubkey:
-        return read_keypair(self.keyfile(name)).pubkey()
-
-    def serial(self, person: Person) -> str:
-        assert person.meter is not None
-        return f"{person.meter}-{self.tag}"
-
-
-def banner(text: str) -> None:
-    print(f"\n== {text}", flush=True)
-
-
-# ---------------------------------------------------------------------------------------------------
-# the solgrid CLI, as a person at a terminal runs it
-
-
-class CommandFailed(RuntimeError):
-    pass
-
-
-def solgrid_command() -> list[str]:
-    script = Path(sys.executable).with_name("solgrid")
-    return (
-        [str(script)]
-        if script.exists()
-        else [sys.executable, "-c", "from solgrid.cli.main import main; main()"]
-    )
-
-
-def cli_env(scene: Scene) -> dict[str, str]:
-    env = dict(os.environ)
-    env["SOLGRID_URL"] = scene.rpc_url
-    env["SOLGRID_CONFIG"] = str(scene.workdir / "solgrid-config.toml")  # not the user's own settings
-    env.pop("SOLGRID_KEYPAIR", None)
-    return env
-
-
-async def solgrid(scene: Scene, *args: str, transcript: list[str]) -> str:
-    """Runs ``solgrid ARGS``; records the command and its output in ``transcript``; raises on failure."""
-    shown = " ".join(a.replace(str(scene.workdir) + "/", "") for a in args)
-    transcript.append(f"$ solgrid {shown}")
-    process = await asyncio.create_subprocess_exec(
-        *solgrid_command(),
-        *args,
-        env=cli_env(scene),
-        cwd=scene.workdir,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    stdout = out.decode()
-    if process.returncode != 0:
-        raise CommandFailed(f"solgrid {shown} exited {process.returncode}: {err.decode().strip()}")
-    transcript.extend(f"  {line}" for line in stdout.strip().splitlines())
-    return stdout
+REPO = Path(__file__).resolve().parents[1]
+LAMPORTS_PER_SOL = 1_000_000_000
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -209,23 +126,6 @@ async def set_morning(scene: Scene) -> int:
         await rpc_call(http, scene.rpc_url, "solgrid_setClock", [{"unixTimestamp": morning}])
     print(f"local node clock set to {datetime.fromtimestamp(morning, UTC):%Y-%m-%d %H:%M} UTC")
     return morning
-
-
-async def advance_clock(scene: Scene, seconds: int) -> None:
-    async with httpx.AsyncClient() as http:
-        clock = await rpc_call(http, scene.rpc_url, "solgrid_advanceTime", [seconds])
-    now = int(clock["unixTimestamp"])
-    print(f"local node clock advanced {seconds // 3600} h to {datetime.fromtimestamp(now, UTC):%H:%M} UTC")
-
-
-async def rpc_call(http: httpx.AsyncClient, url: str, method: str, params: list[object]) -> dict[str, Any]:
-    answer = (
-        await http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-    ).json()
-    if "error" in answer:
-        raise CommandFailed(f"{method}: {answer['error'].get('message')}")
-    result: dict[str, Any] = answer["result"]
-    return result
 
 
 async def setup_market(scene: Scene, rpc: AsyncClient) -> None:
@@ -543,7 +443,7 @@ status_interval_secs = 5
 
 @contextlib.asynccontextmanager
 async def keeper(scene: Scene, config: Path) -> AsyncIterator[None]:
-    """``solgrid keeper run`` (its log printed as it comes) until the block exits, then SIGINT."""
+    """``solgrid keeper run`` (its log printed as it comes) until the block exits, then SIGTERM (a background shell ignores SIGINT)."""
     print(f"{config.name}:")
     print("\n".join(f"  {line}" for line in config.read_text().splitlines()))
     print(f"$ solgrid keeper run --config {config.name}")
@@ -563,7 +463,7 @@ async def keeper(scene: Scene, config: Path) -> AsyncIterator[None]:
         yield
     finally:
         if process.returncode is None:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), 30)
         await printing
     if process.returncode != 0:
@@ -752,7 +652,7 @@ class Feed:
 
 @contextlib.asynccontextmanager
 async def indexer(scene: Scene, db: Path) -> AsyncIterator[Feed]:
-    """``solgrid indexer run`` until the block exits, then stopped with SIGINT (it must exit 0)."""
+    """``solgrid indexer run`` until the block exits, then stopped with SIGTERM (it must exit 0)."""
     port = free_port_pair()
     banner("start the indexer (SQLite) and subscribe to its websocket feed")
     args = ["indexer", "run", "--db", f"sqlite+aiosqlite:///{db}", "--url", scene.rpc_url]
@@ -768,7 +668,7 @@ async def indexer(scene: Scene, db: Path) -> AsyncIterator[Feed]:
         with contextlib.suppress(asyncio.CancelledError):
             await listener
         if process.returncode is None:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(process.wait(), 30)
         if process.returncode != 0:
             raise CommandFailed(f"the indexer exited {process.returncode}")
@@ -777,7 +677,12 @@ async def indexer(scene: Scene, db: Path) -> AsyncIterator[Feed]:
 
 async def wait_for_indexer(scene: Scene, rpc: AsyncClient, db: Path) -> None:
     """Until the indexer's checkpoint of each program is that program's newest transaction."""
-    programs = [scene.registry.program_id, scene.token.program_id, TradingClient().program_id]
+    programs = [
+        scene.registry.program_id,
+        scene.token.program_id,
+        TradingClient().program_id,
+        GovernanceClient().program_id,
+    ]
     deadline = time.monotonic() + SYNC_TIMEOUT_SECS
     while True:
         newest = {}
@@ -789,10 +694,12 @@ async def wait_for_indexer(scene: Scene, rpc: AsyncClient, db: Path) -> None:
                 stored = dict(sql.execute("SELECT program, signature FROM checkpoints").fetchall())
             except sqlite3.OperationalError:
                 stored = {}
-        if all(stored.get(p) == s for p, s in newest.items()):
+        behind = [p for p, s in newest.items() if stored.get(p) != s]
+        if not behind:
             return
         if time.monotonic() > deadline:
-            raise CommandFailed("the indexer did not catch up with the chain")
+            lag = "; ".join(f"{p}: indexed up to {stored.get(p)}, newest {newest[p]}" for p in behind)
+            raise CommandFailed(f"the indexer did not catch up with the chain ({lag})")
         await asyncio.sleep(0.5)
 
 
@@ -1005,11 +912,13 @@ async def run(scene: Scene) -> None:
             trade = await p2p(scene, rpc)
             traded = await market(scene, rpc)
             auction = await periodic_market(scene, rpc, traded.quote_mint)
+            governed = await governance_scenes(scene, rpc, traded.market, traded.quote_mint, traded.seller)
             await wait_for_indexer(scene, rpc, db)
             await asyncio.sleep(0.5)  # the feed's last frames
             problems = await report(scene, rpc, db, feed, trade, [traded.market, auction.market])
             problems += await report_market(scene, rpc, db, traded)
             problems += auction.problems + await report_epoch(scene, db, auction)
+            problems += await report_governance(rpc, db, scene.start_slot, governed)
     if problems:
         raise CommandFailed("; ".join(problems))
     print("\nindexer matches the chain")

@@ -1,6 +1,6 @@
 """The README's demo runs end to end against a real ``solgrid localnet`` process: deploy, CLI
-onboarding, oracle worker, settlement, indexer and feed; the demo itself fails when the indexer disagrees
-with the chain."""
+onboarding, oracle worker, settlement, the markets, governance and certificates, indexer and feed; the
+demo itself fails when the indexer disagrees with the chain."""
 
 from __future__ import annotations
 
@@ -86,6 +86,91 @@ def test_demo_runs_the_whole_slice() -> None:
     )
     assert "1 cleared epoch(s) verified: each matches its order events" in out
     assert "indexer matches the auction's clearing and settlements" in out
+    governance_scenes(out)
     assert "indexer matches the chain" in out
     assert "indexer stopped" in out and "local node stopped" in out
     assert out.rstrip().endswith("everything stopped")
+
+
+def governance_scenes(out: str) -> None:
+    """Governance set up by the operator, alice's certificate split to carol and retired, a fee change
+    after its timelock, a pause and a resume, and the indexer's view of them (issue 14)."""
+    assert "the operator hands privileged actions to governance: 3 regulators, threshold 2" in out
+    assert (
+        "  initialize governance: signature " in out
+        and "  name it the registry's governance: signature " in out
+    )
+    # once governance is set, co-signing is refused before anything is sent
+    assert re.search(
+        r"\$ solgrid market update 1 .*-k operator\.json\n  error: the registry hands privileged", out
+    )
+    assert "executed proposal 0: registry.set_regulators" in out
+    assert "zone 1 (demo-north): paused none; emission factor 420 g/kWh" in out
+    assert "zone 2 (demo-south): paused none; emission factor 120 g/kWh" in out
+
+    # alice's certificate covers all of her solar production (accepted through device-signed readings);
+    # the CO2 it avoided is its volume at zone 1's factor; carol gets her household's metered consumption
+    produced = re.search(r"SOLAR-0001\s+Solar\s+Active\s+48 readings\s+produced\s+(\d+) Wh", out)
+    consumed = re.search(
+        r"HOME-0001\s+Grid\s+Active\s+48 readings\s+produced\s+0 Wh\s+consumed\s+(\d+) Wh", out
+    )
+    requested = re.search(r"requested certificate (\w+): (\d+) Wh of meter SOLAR-0001", out)
+    validated = re.search(r"validated certificate (\w+): (\d+) Wh, (\d+) g CO2 avoided", out)
+    assert produced and consumed and requested and validated
+    volume, part = int(requested.group(2)), int(consumed.group(1))
+    co2 = volume * 420 // 1000
+    child_co2 = co2 * part // volume
+    assert volume == int(produced.group(1)) and 0 < part < volume
+    assert validated.groups() == (requested.group(1), str(volume), str(co2))
+    assert f"transferred {part} Wh to " in out and f"keeps {volume - part} Wh" in out
+    assert re.search(
+        rf"retired certificate \w+: {part} Wh \({child_co2} g CO2 avoided\) for Carol's household \(\w+\), "
+        "home electricity",
+        out,
+    )
+    assert re.search(
+        rf"#1 \w+… Valid\s+{volume - part} Wh\s+{co2 - child_co2} g CO2 avoided\s+owner alice", out
+    )
+    assert re.search(
+        rf"#2 \w+… Retired\s+{part} Wh\s+{child_co2} g CO2 avoided\s+owner carol\s+split off #1", out
+    )
+    assert re.search(rf"carol\s+held\s+0 Wh\s+0 g CO2\s+retired\s+{part} Wh\s+{child_co2} g CO2", out)
+    assert re.search(rf"alice\s+held\s+{volume - part} Wh\s+{co2 - child_co2} g CO2\s+retired\s+0 Wh", out)
+
+    # the fee change: approved by two regulators in separate transactions, refused during its timelock,
+    # executed by someone else after it
+    fee = re.search(r"proposal (\d+): zone 1 taker fee (\d+) -> (\d+) bps", out)
+    assert fee
+    proposal, before, after = fee.group(1), int(fee.group(2)), int(fee.group(3))
+    assert after == before + 5
+    assert f"$ solgrid gov approve {proposal} -k keys/auditor.json" in out
+    assert f"error: proposal {proposal} is not executable yet: its timelock ends at " in out
+    assert re.search(
+        rf"local node clock advanced (59m \d+s|1h) to .*\n\$ solgrid gov execute {proposal} -k keys/dave", out
+    )
+    assert f"executed proposal {proposal}: trading.update_market" in out
+    assert f"zone 1's market account: taker fee {after} bps" in out
+
+    # the pause: one regulator, at once; placing refused by the CLI and by the program; withdrawing goes on;
+    # a proposal resumes it
+    assert "paused trading in grid zone 1; paused now: trading" in out
+    assert "  error: trading is paused in grid zone 1 (the registry's emergency pause)" in out
+    assert "sent to the program anyway (SDK): trading: TradingPaused (6156)" in out
+    assert re.search(
+        r"\$ solgrid withdraw 1 --quote-mint \w+ --quote \d+\.\d{6} -k keys/alice\.json\n  withdrew", out
+    )
+    resume = re.search(r"proposal (\d+): resume trading in zone 1: incident closed", out)
+    assert resume and f"executed proposal {resume.group(1)}: registry.resume_zone" in out
+
+    # the indexer's view: every proposal of the run executed, with who approved it; the pause and resume
+    indexed = out[out.index("== governance and certificates as indexed") :]
+    assert re.search(
+        r"0 Executed 1/1\s+appoint agency, auditor, ombudsman \(2 of 3\); approved by operator", indexed
+    )
+    assert re.search(
+        rf"{proposal} Executed 2/2\s+zone 1 taker fee .*timelock 1h; approved by agency, auditor", indexed
+    )
+    assert len(re.findall(r"^\s+\d+ Executed ", indexed, re.MULTILINE)) == 5
+    assert "pause  zone 1: flags 4, paused now 4, by auditor" in indexed
+    assert f"resume zone 1: flags 4, paused now 0, by proposal {resume.group(1)}" in indexed
+    assert "indexer matches the chain's certificates and proposals" in indexed
