@@ -443,7 +443,8 @@ status_interval_secs = 5
 
 @contextlib.asynccontextmanager
 async def keeper(scene: Scene, config: Path) -> AsyncIterator[None]:
-    """``solgrid keeper run`` (its log printed as it comes) until the block exits, then SIGTERM (a background shell ignores SIGINT)."""
+    """``solgrid keeper run`` (its log printed as it comes) until the block exits, then SIGTERM (a
+    non-interactive background shell starts it ignoring SIGINT)."""
     print(f"{config.name}:")
     print("\n".join(f"  {line}" for line in config.read_text().splitlines()))
     print(f"$ solgrid keeper run --config {config.name}")
