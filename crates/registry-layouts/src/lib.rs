@@ -4,9 +4,8 @@
 //!
 //! A program crate cannot be that shared crate: cargo also builds a dependency's `cdylib`, which
 //! for the offline pipeline's target needs a linker and, without its entrypoint, a panic handler
-//! and an allocator. So this plain library compiles the registry's own `state.rs` and `errors.rs`,
-//! which stay in `programs/registry/src/` beside the instructions that write them, and the registry
-//! re-exports them as `registry::state` and `registry::errors`. Their unit tests run here
+//! and an allocator. So the registry's `state` and `errors` modules live in this plain library, and
+//! the registry re-exports them as `registry::state` and `registry::errors`. Their unit tests run here
 //! (`cargo test -p solgrid-registry-layouts`); `programs/registry/tests/idl.rs` pins them to
 //! `idl/registry.json`.
 #![no_std]
@@ -14,7 +13,5 @@
 #[cfg(test)]
 extern crate std;
 
-#[path = "../../../programs/registry/src/errors.rs"]
 pub mod errors;
-#[path = "../../../programs/registry/src/state.rs"]
 pub mod state;

@@ -29,8 +29,8 @@ pub mod events;
 pub mod instructions;
 pub mod logic;
 
-// The account layouts and errors (`src/state.rs`, `src/errors.rs`) are compiled by
-// solgrid-registry-layouts, which the programs that read registry accounts share.
+// The account layouts and errors live in solgrid-registry-layouts, which the programs that read
+// registry accounts share.
 pub use solgrid_registry_layouts::{errors, state};
 
 use pinocchio::{AccountView, Address, ProgramResult};
