@@ -1,5 +1,5 @@
 //! The energy token's account (Config), the seeds of its PDAs, and read-only views of the foreign
-//! accounts it inspects: the registry's Meter and SPL Token accounts.
+//! accounts it inspects: the registry's Meter (the registry's own type) and SPL Token accounts.
 //!
 //! Config is zero-copy in Anchor's layout (8-byte `account:Config` discriminator, then the fields in
 //! borsh order with no padding) and carries a `reserved` tail so later fields need no reallocation.
@@ -7,9 +7,7 @@
 use pinocchio::{address::address_eq, error::ProgramError, AccountView, Address};
 use solgrid_program_kit::{
     account::{self, AccountLayout},
-    checks, discriminator, impl_pod,
-    pod::{PodI64, PodU32, PodU64},
-    KitError,
+    checks, discriminator, impl_pod, KitError,
 };
 
 use crate::errors::EnergyTokenError;
@@ -70,62 +68,9 @@ impl AccountLayout for Config {
     const DISCRIMINATOR: [u8; 8] = discriminator::account("Config");
 }
 
-/// The registry's Meter account (owned by the registry, `account:Meter`), field for field as the
-/// registry defines it (ISSUE 3 §4). This program only reads `owner`; the whole layout is declared so
-/// that the exact size is checked and `tests/idl.rs` can pin every offset to `idl/registry.json`.
-#[repr(C)]
-pub struct RegistryMeter {
-    pub serial: [u8; 32],
-    /// The wallet that owns the meter: minted GRID goes to a token account this wallet owns.
-    pub owner: Address,
-    /// The owner's User PDA in the registry.
-    pub user: Address,
-    pub zone_id: PodU32,
-    pub device_key: [u8; 32],
-    pub source: u8,
-    pub status: u8,
-    pub bump: u8,
-    pub capacity_w: PodU64,
-    pub last_window_end: PodI64,
-    pub produced_wh: PodU64,
-    pub consumed_wh: PodU64,
-    /// Net Wh already settled (and minted as GRID).
-    pub settled_wh: PodU64,
-    pub certified_wh: PodU64,
-    pub reading_count: PodU64,
-    pub registered_at: PodI64,
-    pub certificate_wh: PodU64,
-    pub certificate_until: PodI64,
-    pub first_window_start: PodI64,
-    pub reserved: [u8; 8],
-}
-
-impl_pod!(RegistryMeter {
-    serial: [u8; 32],
-    owner: Address,
-    user: Address,
-    zone_id: PodU32,
-    device_key: [u8; 32],
-    source: u8,
-    status: u8,
-    bump: u8,
-    capacity_w: PodU64,
-    last_window_end: PodI64,
-    produced_wh: PodU64,
-    consumed_wh: PodU64,
-    settled_wh: PodU64,
-    certified_wh: PodU64,
-    reading_count: PodU64,
-    registered_at: PodI64,
-    certificate_wh: PodU64,
-    certificate_until: PodI64,
-    first_window_start: PodI64,
-    reserved: [u8; 8],
-});
-
-impl AccountLayout for RegistryMeter {
-    const DISCRIMINATOR: [u8; 8] = discriminator::account("Meter");
-}
+/// The registry's Meter (owned by the registry, `account:Meter`), as the registry defines it (its
+/// `tests/idl.rs` pins it to `idl/registry.json`). This program reads `owner` and `settled_wh`.
+pub use solgrid_registry_layouts::state::Meter as RegistryMeter;
 
 /// SPL Token account layout: the fields this program reads.
 pub mod token_account {
@@ -246,13 +191,6 @@ mod tests {
     #[test]
     fn account_sizes() {
         assert_eq!(Config::LEN, 8 + 5 * 32 + 4 + 64);
-        // ISSUE 3 §4: serial, owner, user, zone_id, device_key, source, status, bump, capacity_w,
-        // last_window_end, produced, consumed, settled, certified, reading_count, registered_at, reserved.
-        assert_eq!(
-            RegistryMeter::LEN,
-            8 + 32 + 32 + 32 + 4 + 32 + 1 + 1 + 1 + 8 * 8 + 32
-        );
-        assert_eq!(core::mem::offset_of!(RegistryMeter, owner), 32);
     }
 
     #[test]

@@ -25,11 +25,13 @@ extern crate sbf_support;
 extern crate std;
 
 pub mod auth;
-pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod logic;
-pub mod state;
+
+// The account layouts and errors live in solgrid-registry-layouts, which the programs that read
+// registry accounts share.
+pub use solgrid_registry_layouts::{errors, state};
 
 use pinocchio::{AccountView, Address, ProgramResult};
 use solgrid_program_kit::{instruction, KitError};

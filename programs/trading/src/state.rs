@@ -26,8 +26,8 @@ use solgrid_order_book::{
 use solgrid_program_kit::{
     account::{self, AccountLayout},
     checks, discriminator, impl_pod,
-    pod::{PodI64, PodU16, PodU32, PodU64},
 };
+use solgrid_registry_layouts::state::{pause, UserRole, UserStatus, ZoneStatus, GOVERNANCE_SEED};
 
 use crate::errors::{book_error, TradingError};
 
@@ -243,83 +243,23 @@ pub fn holds_epoch(view: &Epoch, epoch: u64) -> Result<(), ProgramError> {
     Ok(())
 }
 
-/// The registry's Config (`account:Config` of the registry): the fields this program reads are the
-/// regulators, the governance program and the market-wide pause flags; the whole layout is declared
-/// so that its size is checked and `tests/idl.rs` pins it to `idl/registry.json`.
-#[repr(C)]
-pub struct RegistryConfig {
-    pub authority: Address,
-    pub pending_authority: Address,
-    pub settlement_authority: Address,
-    pub regulators: [Address; 8],
-    pub regulator_count: u8,
-    pub regulator_threshold: u8,
-    pub bump: u8,
-    pub user_count: PodU64,
-    pub zone_count: PodU32,
-    pub meter_count: PodU64,
-    /// The registry's `Limits` (20 bytes), not read here.
-    pub limits: [u8; 20],
-    /// Zero: no governance, privileged actions are co-signed by a regulator quorum. Else only the
-    /// governance program's authority PDA (`["governance", [governance_bump]]`) signs them.
-    pub governance_program: Address,
-    pub governance_bump: u8,
-    /// Bump of the governance program's `["certificates"]` PDA (not read here).
-    pub certificates_bump: u8,
-    /// Market-wide pause flags (`PAUSE_*`).
-    pub paused: u8,
-    pub reserved: [u8; 29],
-}
+/// The registry's accounts this program reads directly (no CPI), as the registry itself defines them
+/// (its `tests/idl.rs` pins them to `idl/registry.json`): Config (regulators, governance, market-wide
+/// pause flags), Zone (status, pause flags) and User (wallet, zone, role, status).
+pub use solgrid_registry_layouts::state::{
+    Config as RegistryConfig, User as RegistryUser, Zone as RegistryZone,
+};
 
-impl_pod!(RegistryConfig {
-    authority: Address,
-    pending_authority: Address,
-    settlement_authority: Address,
-    regulators: [Address; 8],
-    regulator_count: u8,
-    regulator_threshold: u8,
-    bump: u8,
-    user_count: PodU64,
-    zone_count: PodU32,
-    meter_count: PodU64,
-    limits: [u8; 20],
-    governance_program: Address,
-    governance_bump: u8,
-    certificates_bump: u8,
-    paused: u8,
-    reserved: [u8; 29],
-});
-
-impl AccountLayout for RegistryConfig {
-    const DISCRIMINATOR: [u8; 8] = discriminator::account("Config");
-}
-
-impl RegistryConfig {
-    #[inline(always)]
-    pub fn regulator_set(&self) -> &[Address] {
-        &self.regulators[..(self.regulator_count as usize).min(8)]
-    }
-
-    /// Whether a governance program is set (then it alone authorises privileged actions).
-    #[inline(always)]
-    pub fn has_governance(&self) -> bool {
-        self.governance_program.as_array() != &[0u8; 32]
-    }
-}
-
-/// The registry's pause flags (a bit set in `RegistryConfig.paused`, market-wide, and
-/// `RegistryZone.paused`, per zone): readings, minting, trading.
-pub const PAUSE_READINGS: u8 = 1;
-pub const PAUSE_MINTING: u8 = 2;
-pub const PAUSE_TRADING: u8 = 4;
-
-/// Seed of the governance program's authority PDA (it signs the CPIs of executed proposals).
-pub const GOVERNANCE_SEED: &[u8] = b"governance";
-
-/// Trading is paused in `zone`: the TRADING flag is set market-wide or for the zone.
+/// Trading is paused in `zone`: the registry's TRADING flag is set market-wide or for the zone.
 #[inline(always)]
 pub fn trading_paused(config: &RegistryConfig, zone: &RegistryZone) -> bool {
-    (config.paused | zone.paused) & PAUSE_TRADING != 0
+    pause::is_paused(config.paused, zone.paused, pause::TRADING)
+}
+
+/// Whether a governance program is set in the registry (then it alone authorises privileged actions).
+#[inline(always)]
+pub fn has_governance(config: &RegistryConfig) -> bool {
+    config.governance_program.as_array() != &[0u8; 32]
 }
 
 /// Refuses (`TradingPaused`) when trading is paused in `zone`.
@@ -332,80 +272,11 @@ pub fn check_trading(config: &RegistryConfig, zone: &RegistryZone) -> Result<(),
     }
 }
 
-/// The registry's Zone.
-#[repr(C)]
-pub struct RegistryZone {
-    pub zone_id: PodU32,
-    pub name: [u8; 32],
-    pub max_capacity_kw: PodU64,
-    pub status: u8,
-    pub bump: u8,
-    pub created_at: PodI64,
-    pub reopened_at: PodI64,
-    /// This zone's pause flags (`PAUSE_*`).
-    pub paused: u8,
-    /// g CO2 per kWh of the zone's grid mix (not read here).
-    pub emission_factor: PodU32,
-    pub reserved: [u8; 19],
+/// The registry lets `user`'s role sell (Prosumer, GridOperator; not Consumer).
+#[inline(always)]
+pub fn may_sell(user: &RegistryUser) -> bool {
+    user.role == UserRole::Prosumer as u8 || user.role == UserRole::GridOperator as u8
 }
-
-impl_pod!(RegistryZone {
-    zone_id: PodU32,
-    name: [u8; 32],
-    max_capacity_kw: PodU64,
-    status: u8,
-    bump: u8,
-    created_at: PodI64,
-    reopened_at: PodI64,
-    paused: u8,
-    emission_factor: PodU32,
-    reserved: [u8; 19],
-});
-
-impl AccountLayout for RegistryZone {
-    const DISCRIMINATOR: [u8; 8] = discriminator::account("Zone");
-}
-
-/// The registry's `ZoneStatus::Halted`.
-pub const ZONE_HALTED: u8 = 1;
-
-/// The registry's User.
-#[repr(C)]
-pub struct RegistryUser {
-    pub authority: Address,
-    pub role: u8,
-    pub status: u8,
-    pub bump: u8,
-    pub zone_id: PodU32,
-    pub meter_count: PodU16,
-    pub user_index: PodU64,
-    pub registered_at: PodI64,
-    pub verified_at: PodI64,
-    pub reserved: [u8; 24],
-}
-
-impl_pod!(RegistryUser {
-    authority: Address,
-    role: u8,
-    status: u8,
-    bump: u8,
-    zone_id: PodU32,
-    meter_count: PodU16,
-    user_index: PodU64,
-    registered_at: PodI64,
-    verified_at: PodI64,
-    reserved: [u8; 24],
-});
-
-impl AccountLayout for RegistryUser {
-    const DISCRIMINATOR: [u8; 8] = discriminator::account("User");
-}
-
-/// The registry's `UserRole` values that may sell (Prosumer, GridOperator).
-pub const ROLE_PROSUMER: u8 = 0;
-pub const ROLE_GRID_OPERATOR: u8 = 2;
-/// The registry's `UserStatus::Verified`.
-pub const USER_VERIFIED: u8 = 1;
 
 /// A registry account of type `T`: owned by `registry_program`, right size and discriminator.
 ///
@@ -438,7 +309,7 @@ pub unsafe fn verified_user<'a>(
     if !address_eq(&view.authority, trader) {
         return Err(TradingError::InvalidUser.into());
     }
-    if view.status != USER_VERIFIED {
+    if view.status != UserStatus::Verified as u8 {
         return Err(TradingError::UserNotVerified.into());
     }
     Ok(view)
@@ -518,7 +389,7 @@ pub unsafe fn trading_open(
     zone: &AccountView,
 ) -> Result<(), ProgramError> {
     let (paused, zone_view) = trading_pause(header, registry_config, zone)?;
-    if zone_view.status == ZONE_HALTED {
+    if zone_view.status == ZoneStatus::Halted as u8 {
         return Err(TradingError::ZoneHalted.into());
     }
     if paused {
@@ -553,7 +424,7 @@ pub unsafe fn regulator_quorum<'a>(
 /// suffice: a proposal, with its record and timelock, is the only way).
 #[inline(always)]
 pub fn privileged(config: &RegistryConfig, cosigners: &[AccountView]) -> Result<(), ProgramError> {
-    if config.has_governance() {
+    if has_governance(config) {
         governance_signed(config, cosigners)
     } else {
         regulator_threshold(config, cosigners)
@@ -675,15 +546,6 @@ mod tests {
     #[test]
     fn sizes() {
         assert_eq!(Config::LEN, 8 + 4 * 32 + 2 + 64);
-        assert_eq!(
-            RegistryConfig::LEN,
-            8 + 3 * 32 + 8 * 32 + 3 + 8 + 4 + 8 + 20 + 32 + 3 + 29
-        );
-        assert_eq!(
-            RegistryZone::LEN,
-            8 + 4 + 32 + 8 + 1 + 1 + 8 + 8 + 1 + 4 + 19
-        );
-        assert_eq!(RegistryUser::LEN, 8 + 32 + 3 + 4 + 2 + 8 + 8 + 8 + 24);
         assert_eq!(MARKET_MIN_LEN, 432);
         assert_eq!(EPOCH_MIN_LEN, 8 + 256);
     }
@@ -743,7 +605,7 @@ mod tests {
                 Signer::new(&regulators[2], true),
             ]
         };
-        assert!(!config.has_governance());
+        assert!(!has_governance(&config));
         assert_eq!(check(&config, &mut quorum()), Ok(()));
         assert_eq!(
             check(&config, &mut [Signer::new(&regulators[0], true)]),
@@ -755,7 +617,7 @@ mod tests {
         );
 
         let authority = governed(&mut config);
-        assert!(config.has_governance());
+        assert!(has_governance(&config));
         // Co-signing regulators alone no longer suffice, whatever their number.
         let not_governance = Err(TradingError::NotGovernance.into());
         assert_eq!(check(&config, &mut quorum()), not_governance);
@@ -801,20 +663,20 @@ mod tests {
         let mut zone: RegistryZone = unsafe { core::mem::zeroed() };
         assert!(!trading_paused(&config, &zone));
         // Readings and minting pauses do not stop trading.
-        config.paused = PAUSE_READINGS | PAUSE_MINTING;
-        zone.paused = PAUSE_READINGS | PAUSE_MINTING;
+        config.paused = pause::READINGS | pause::MINTING;
+        zone.paused = pause::READINGS | pause::MINTING;
         assert!(!trading_paused(&config, &zone));
         assert_eq!(check_trading(&config, &zone), Ok(()));
-        zone.paused |= PAUSE_TRADING;
+        zone.paused |= pause::TRADING;
         assert!(trading_paused(&config, &zone));
         assert_eq!(
             check_trading(&config, &zone),
             Err(TradingError::TradingPaused.into())
         );
         zone.paused = 0;
-        config.paused = PAUSE_TRADING;
+        config.paused = pause::TRADING;
         assert!(trading_paused(&config, &zone));
-        config.paused = PAUSE_READINGS | PAUSE_MINTING | PAUSE_TRADING;
+        config.paused = pause::READINGS | pause::MINTING | pause::TRADING;
         assert!(trading_paused(&config, &zone));
     }
 }

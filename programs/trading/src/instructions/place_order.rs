@@ -34,7 +34,7 @@ use crate::{
     errors::{book_error, TradingError},
     events::{EventAccounts, EventBuffer, OrderPlaced, StepWriter},
     growth,
-    state::{self, MarketStatus, ROLE_GRID_OPERATOR, ROLE_PROSUMER},
+    state::{self, MarketStatus},
 };
 
 pub const DISCRIMINATOR: u64 = discriminator::as_u64(discriminator::instruction("place_order"));
@@ -126,7 +126,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         if user_view.zone_id.get() != header.zone_id {
             return Err(TradingError::WrongZone.into());
         }
-        if user_view.role != ROLE_PROSUMER && user_view.role != ROLE_GRID_OPERATOR {
+        if !state::may_sell(user_view) {
             return Err(TradingError::RoleCannotSell.into());
         }
     }
