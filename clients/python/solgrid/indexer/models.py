@@ -858,7 +858,12 @@ carbon_credits = Table(
     Column("held_wh", U64),
     Column("retired_wh", U64),
     Column("certificates", BigInteger),
+    Column("lapsed_co2_g", U64),
+    Column("lapsed_wh", U64),
 )
-"""The view ``carbon_credits``: per owner, meter and zone, the CO2 of Valid certificates (held) and of
-Retired ones (credited to whoever retired them), from ``certificates``. A transfer or a split moves
-credits with the certificate; a revoked, expired or pending certificate counts for nothing."""
+"""The view ``carbon_credits``: per owner, meter and zone, the CO2 and volume of Valid certificates
+before their expiry (held), of Valid ones at or past it that nobody has marked Expired yet (lapsed: no
+longer usable on chain), and of Retired ones (credited to whoever retired them), from ``certificates``
+at the database's clock (migration 0008; :func:`solgrid.indexer.certificates.credit_rows` is the same
+at any time). A transfer or a split moves credits with the certificate; a revoked, expired or pending
+certificate counts for nothing. ``certificates`` counts the Valid and Retired ones."""
