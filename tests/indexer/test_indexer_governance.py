@@ -9,6 +9,7 @@ by one in another order gives the same tables."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import random
 import time
@@ -41,6 +42,7 @@ from solgrid.indexer.models import (
     Pause,
     Proposal,
     Retirement,
+    Transaction,
     carbon_credits,
 )
 from solgrid.indexer.service import default_coders
@@ -383,6 +385,67 @@ async def test_the_tables_do_not_depend_on_the_order_transactions_are_stored_in(
     assert await snapshot(db) == expected
     async with db() as s:
         assert await s.scalar(text("SELECT COUNT(*) FROM certificates")) == len(life.certificates)
+
+
+CLOCKLESS = {"transferred", "split", "split_from"}
+"""The certificate changes whose events carry no clock (CertificateTransferred, CertificateSplit)."""
+
+
+async def times(db: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+    """Per table, each row's event key -> its time; certificates' status, owner, volume and CO2."""
+    async with db() as s:
+        changes = await s.execute(
+            select(
+                CertificateChange.signature,
+                CertificateChange.event_index,
+                CertificateChange.step,
+                CertificateChange.change,
+                CertificateChange.timestamp,
+            )
+        )
+        pauses = await s.execute(select(Pause.signature, Pause.event_index, Pause.timestamp))
+        certificates = await s.execute(
+            select(Certificate.address, Certificate.status, Certificate.owner, Certificate.volume_wh)
+        )
+        blocks = await s.execute(select(Transaction.signature, Transaction.block_time))
+        return {
+            "certificate_events": {(sig, i, step): (change, t) for sig, i, step, change, t in changes},
+            "pauses": {(sig, i): t for sig, i, t in pauses},
+            "certificates": sorted(tuple(r) for r in certificates),
+            "block_time": dict(tuple(r) for r in blocks),
+        }
+
+
+async def test_events_without_a_clock_take_the_block_time_and_a_missing_one_loses_no_row(
+    db: async_sessionmaker[AsyncSession], life: Lifecycle, reference_db: str
+) -> None:
+    """CertificateTransferred, CertificateSplit, Paused and Resumed carry no timestamp: their rows take
+    the block time. Indexed from a node that gives no block time (``blockTime`` null), the same rows
+    are there, the same certificates, only those times NULL (the other events carry their own clock)."""
+    engine = create_engine(reference_db)
+    try:
+        await migrate(engine)
+        await store_pages(sessions(engine), life.txs)
+        timed, timed_counts = await times(sessions(engine)), await counts(sessions(engine))
+    finally:
+        await engine.dispose()
+    block_time = {tx.signature: tx.block_time for tx in life.txs}
+    clockless = {k: v for k, v in timed["certificate_events"].items() if v[0] in CLOCKLESS}
+    assert {v[0] for v in clockless.values()} == CLOCKLESS
+    assert all(t == block_time[sig] is not None for (sig, *_), (_, t) in clockless.items())
+    assert len(timed["pauses"]) == 4
+    assert all(t == block_time[sig] is not None for (sig, _), t in timed["pauses"].items())
+
+    await store_pages(db, [dataclasses.replace(tx, block_time=None) for tx in life.txs])
+    untimed = await times(db)
+    assert await counts(db) == timed_counts
+    assert untimed["certificates"] == timed["certificates"]
+    assert set(untimed["block_time"].values()) == {None}
+    assert untimed["pauses"] == dict.fromkeys(timed["pauses"])
+    assert untimed["certificate_events"] == {
+        k: (change, None if change in CLOCKLESS else t)
+        for k, (change, t) in timed["certificate_events"].items()
+    }
 
 
 async def test_the_feed_streams_certificates_proposals_and_pauses(sqlite_db: str, life: Lifecycle) -> None:

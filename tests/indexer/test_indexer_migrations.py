@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -459,5 +460,39 @@ async def test_0008_a_valid_certificate_from_its_expiry_on_is_lapsed_not_held(db
             ]
         await migrate(engine)
         assert await view_columns(engine) == [c.name for c in carbon_credits.columns]
+    finally:
+        await engine.dispose()
+
+
+RETIREMENT = (
+    "INSERT INTO retirements (signature, instruction_index, event_index, certificate, owner, beneficiary, "
+    "beneficiary_name, purpose, consumption_start, consumption_end, retired_at, volume_wh, co2_avoided_g, "
+    "slot) VALUES (:s, 0, 0, 'C', 'O', 'B', 'home', 'lights', 1, 2, :t, 500, 200, 5)"
+)
+
+
+async def test_0009_keeps_a_retirement_whose_time_is_unknown(db_url: str) -> None:
+    """Up from 0008 (a retirement kept), a retirement without a time is stored; down to 0008 is refused
+    while one is (no time is made up), and done once none is."""
+    engine = create_engine(db_url)
+    try:
+        await migrate(engine, "0008")
+        async with engine.begin() as connection:
+            await connection.execute(text(RETIREMENT), {"s": "S1", "t": 1_700})
+        await migrate(engine)
+        async with engine.begin() as connection:
+            await connection.execute(text(RETIREMENT), {"s": "S2", "t": None})
+            rows = await connection.execute(text("SELECT signature, retired_at FROM retirements"))
+            assert sorted(tuple(r) for r in rows) == [("S1", 1_700), ("S2", None)]
+        with pytest.raises(RuntimeError, match="1 retirement"):
+            async with engine.begin() as connection:
+                await connection.run_sync(downgrade, "0008")
+        async with engine.begin() as connection:
+            await connection.execute(text("DELETE FROM retirements WHERE retired_at IS NULL"))
+            await connection.run_sync(downgrade, "0008")
+            assert (
+                await connection.execute(text("SELECT retired_at FROM retirements"))
+            ).scalar_one() == 1_700
+        await migrate(engine)
     finally:
         await engine.dispose()

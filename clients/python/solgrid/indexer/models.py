@@ -738,7 +738,9 @@ class Retirement(Base):
     purpose: Mapped[str] = mapped_column(Text)
     consumption_start: Mapped[int] = mapped_column(BigInteger)
     consumption_end: Mapped[int] = mapped_column(BigInteger)
-    retired_at: Mapped[int] = mapped_column(BigInteger)
+    retired_at: Mapped[int | None] = mapped_column(BigInteger)
+    """The event's clock; for a retirement rebuilt from truncated logs the block time, None when the node
+    gave none."""
     volume_wh: Mapped[int] = mapped_column(U64)
     co2_avoided_g: Mapped[int] = mapped_column(U64)
     meter: Mapped[str | None] = mapped_column(PUBKEY)
