@@ -9,16 +9,19 @@ by one in another order gives the same tables."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import random
+import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from governance_world import DAY, SOUTH, ZONE, Lifecycle, Params, governance_world, lifecycle
+from governance_world import DAY, SOUTH, ZONE, CertEnv, Lifecycle, Params, governance_world, lifecycle
 from indexer_support import counts, store
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,7 +29,7 @@ from test_indexer_feed import ask, pending
 from websockets.asyncio.client import connect
 
 from solgrid.cli.indexer_cmd import indexer
-from solgrid.indexer.certificates import fold
+from solgrid.indexer.certificates import credit_rows, fold
 from solgrid.indexer.db import create_engine, migrate, sessions
 from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.feed import EventFeed
@@ -39,13 +42,17 @@ from solgrid.indexer.models import (
     Pause,
     Proposal,
     Retirement,
+    Transaction,
     carbon_credits,
 )
 from solgrid.indexer.service import default_coders
 from solgrid.indexer.store import FetchedTransaction, Store
+from solgrid.sdk.idl import load_idl_json
 from solgrid.sdk.registry_governance import governance_pdas
 
 GOVERNANCE_TABLES = (Certificate, CertificateChange, Retirement, Proposal, Approval, Pause)
+Sums = tuple[int, int]
+GOVERNANCE_ERRORS = {e["name"]: e["code"] for e in load_idl_json("governance")["errors"]}
 PAGE = 10
 """Transactions per stored batch (catch-up stores a page of history at a time)."""
 
@@ -111,7 +118,12 @@ async def test_certificates_their_history_retirements_and_carbon_credits(
             await s.scalars(select(CertificateChange).order_by(CertificateChange.slot, CertificateChange.id))
         )
         retirements = list(await s.scalars(select(Retirement)))
-        credits = sorted(tuple(r) for r in (await s.execute(select(carbon_credits))).all())
+        view = sorted(tuple(r) for r in (await s.execute(select(carbon_credits))).all())
+        expiry = rows[ids["c1"]].expires_at
+        assert expiry is not None
+        credits = {
+            at: sorted(tuple(r) for r in await s.execute(credit_rows(at))) for at in (expiry - 1, expiry)
+        }
         meters = {m.address: (m.certificate_wh, m.certificate_until) for m in await s.scalars(select(Meter))}
         zones = {z.zone_id: z.emission_factor for z in await s.scalars(select(GridZone))}
 
@@ -226,19 +238,49 @@ async def test_certificates_their_history_retirements_and_carbon_credits(
         ZONE,
     )
 
-    # Carbon credits: held (Valid) and retired, per owner, meter and zone; revoked, expired and pending
+    # Carbon credits per owner, meter and zone: held (Valid before its expiry), retired, lapsed (Valid
+    # from its expiry on, not marked Expired: no longer usable); revoked, expired and pending
     # certificates count for nothing; transfers and splits moved them between owners; retired ones stay
-    # credited to whoever retired them.
-    assert credits == sorted(
+    # credited to whoever retired them. c1 and its split k2 expire together (the header), e1 later.
+    assert rows[ids["k2"]].expires_at == expiry < rows[ids["e1"]].expires_at
+    carol_retired = (carol, alice_meter, ZONE, 0, 200, 0, 500, 1, 0, 0)
+    erin_held = (erin, erin_meter, SOUTH, 140, 0, 1_400, 0, 1, 0, 0)
+    assert credits[expiry - 1] == sorted(
         [
-            (bob, alice_meter, ZONE, 400, 0, 1_000, 0, 1),
-            (dave, alice_meter, ZONE, 120, 0, 300, 0, 1),
-            (carol, alice_meter, ZONE, 0, 200, 0, 500, 1),
-            (erin, erin_meter, SOUTH, 140, 0, 1_400, 0, 1),
+            (bob, alice_meter, ZONE, 400, 0, 1_000, 0, 1, 0, 0),
+            (dave, alice_meter, ZONE, 120, 0, 300, 0, 1, 0, 0),
+            carol_retired,
+            erin_held,
         ]
     )
-    per_meter = sum(held + retired for _, meter, _, held, retired, *_ in credits if meter == alice_meter)
-    assert per_meter == 720  # c1's CO2 at validation, now spread over three owners
+    assert credits[expiry] == sorted(
+        [
+            (bob, alice_meter, ZONE, 0, 0, 0, 0, 1, 400, 1_000),
+            (dave, alice_meter, ZONE, 0, 0, 0, 0, 1, 120, 300),
+            carol_retired,
+            erin_held,
+        ]
+    )
+    for at in (expiry - 1, expiry):
+        per_meter = sum(sum(row[i] for i in (3, 4, 8)) for row in credits[at] if row[1] == alice_meter)
+        assert per_meter == 720  # c1's CO2 at validation, now spread over three owners
+    # The program draws the same line: from expires_at on it refuses to move the certificate.
+    certs, c1 = CertEnv(life.env), life.certificates["c1"]
+    life.env.registry.set_unix_time(expiry)
+    transfer = certs.transfer_ix(life.bob.pubkey(), c1, life.dave.pubkey())
+    assert certs.fail([transfer], [life.bob]) == GOVERNANCE_ERRORS["CertificateExpired"]
+    life.env.registry.set_unix_time(expiry - 1)
+    certs.transfer(life.bob, c1, life.dave.pubkey())
+    # The view counts at the database's clock: these certificates of early 2026 have all expired by now.
+    assert rows[ids["e1"]].expires_at < time.time()
+    assert view == sorted(
+        [
+            (bob, alice_meter, ZONE, 0, 0, 0, 0, 1, 400, 1_000),
+            (dave, alice_meter, ZONE, 0, 0, 0, 0, 1, 120, 300),
+            carol_retired,
+            (erin, erin_meter, SOUTH, 0, 0, 0, 0, 1, 140, 1_400),
+        ]
+    )
     assert meters[alice_meter] == (1_800 + 1_200 + 600 + 450 + 350, rows[ids["c5"]].generation_end)
     assert meters[erin_meter] == (1_400, rows[ids["e1"]].generation_end)
     assert (zones[ZONE], zones[SOUTH]) == (400, 100)
@@ -345,6 +387,67 @@ async def test_the_tables_do_not_depend_on_the_order_transactions_are_stored_in(
         assert await s.scalar(text("SELECT COUNT(*) FROM certificates")) == len(life.certificates)
 
 
+CLOCKLESS = {"transferred", "split", "split_from"}
+"""The certificate changes whose events carry no clock (CertificateTransferred, CertificateSplit)."""
+
+
+async def times(db: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+    """Per table, each row's event key -> its time; certificates' status, owner, volume and CO2."""
+    async with db() as s:
+        changes = await s.execute(
+            select(
+                CertificateChange.signature,
+                CertificateChange.event_index,
+                CertificateChange.step,
+                CertificateChange.change,
+                CertificateChange.timestamp,
+            )
+        )
+        pauses = await s.execute(select(Pause.signature, Pause.event_index, Pause.timestamp))
+        certificates = await s.execute(
+            select(Certificate.address, Certificate.status, Certificate.owner, Certificate.volume_wh)
+        )
+        blocks = await s.execute(select(Transaction.signature, Transaction.block_time))
+        return {
+            "certificate_events": {(sig, i, step): (change, t) for sig, i, step, change, t in changes},
+            "pauses": {(sig, i): t for sig, i, t in pauses},
+            "certificates": sorted(tuple(r) for r in certificates),
+            "block_time": dict(tuple(r) for r in blocks),
+        }
+
+
+async def test_events_without_a_clock_take_the_block_time_and_a_missing_one_loses_no_row(
+    db: async_sessionmaker[AsyncSession], life: Lifecycle, reference_db: str
+) -> None:
+    """CertificateTransferred, CertificateSplit, Paused and Resumed carry no timestamp: their rows take
+    the block time. Indexed from a node that gives no block time (``blockTime`` null), the same rows
+    are there, the same certificates, only those times NULL (the other events carry their own clock)."""
+    engine = create_engine(reference_db)
+    try:
+        await migrate(engine)
+        await store_pages(sessions(engine), life.txs)
+        timed, timed_counts = await times(sessions(engine)), await counts(sessions(engine))
+    finally:
+        await engine.dispose()
+    block_time = {tx.signature: tx.block_time for tx in life.txs}
+    clockless = {k: v for k, v in timed["certificate_events"].items() if v[0] in CLOCKLESS}
+    assert {v[0] for v in clockless.values()} == CLOCKLESS
+    assert all(t == block_time[sig] is not None for (sig, *_), (_, t) in clockless.items())
+    assert len(timed["pauses"]) == 4
+    assert all(t == block_time[sig] is not None for (sig, _), t in timed["pauses"].items())
+
+    await store_pages(db, [dataclasses.replace(tx, block_time=None) for tx in life.txs])
+    untimed = await times(db)
+    assert await counts(db) == timed_counts
+    assert untimed["certificates"] == timed["certificates"]
+    assert set(untimed["block_time"].values()) == {None}
+    assert untimed["pauses"] == dict.fromkeys(timed["pauses"])
+    assert untimed["certificate_events"] == {
+        k: (change, None if change in CLOCKLESS else t)
+        for k, (change, t) in timed["certificate_events"].items()
+    }
+
+
 async def test_the_feed_streams_certificates_proposals_and_pauses(sqlite_db: str, life: Lifecycle) -> None:
     """The governance topics get one frame per change (the certificate after it, the proposal's change,
     the pause row) of what they select; a market-wide pause goes to every ``pauses`` subscription; the
@@ -440,13 +543,19 @@ async def test_the_feed_streams_certificates_proposals_and_pauses(sqlite_db: str
 
 
 def test_solgrid_indexer_carbon_sums_credits_per_owner_meter_or_zone(sqlite_db: str, life: Lifecycle) -> None:
-    async def index() -> None:
+    async def index() -> int:
         engine = create_engine(sqlite_db)
         await migrate(engine)
         await store_pages(sessions(engine), life.txs)
+        async with sessions(engine)() as s:
+            expiry = await s.scalar(
+                select(Certificate.expires_at).where(Certificate.address == str(life.certificates["c1"]))
+            )
         await engine.dispose()
+        assert expiry is not None
+        return int(expiry)
 
-    asyncio.run(index())
+    expiry = asyncio.run(index())  # c1's and its split k2's; e1 expires later
     bob, carol, dave, erin = (key(w.pubkey()) for w in (life.bob, life.carol, life.dave, life.erin.wallet))
 
     def carbon(*options: str) -> Any:
@@ -454,25 +563,35 @@ def test_solgrid_indexer_carbon_sums_credits_per_owner_meter_or_zone(sqlite_db: 
         assert result.exit_code == 0, result.output
         return json.loads(result.output) if "--json" in options else result.output
 
-    assert carbon("--by", "zone", "--json") == [
-        {
-            "zone": ZONE,
-            "held_co2_g": 520,
-            "retired_co2_g": 200,
-            "held_wh": 1_300,
-            "retired_wh": 500,
-            "certificates": 3,
-        },
-        {
-            "zone": SOUTH,
-            "held_co2_g": 140,
-            "retired_co2_g": 0,
-            "held_wh": 1_400,
-            "retired_wh": 0,
-            "certificates": 1,
-        },
+    def zone(
+        zone_id: int, held: tuple[int, int], retired: tuple[int, int], lapsed: tuple[int, int], n: int
+    ) -> Any:
+        return {
+            "zone": zone_id,
+            "held_co2_g": held[0],
+            "retired_co2_g": retired[0],
+            "held_wh": held[1],
+            "retired_wh": retired[1],
+            "certificates": n,
+            "lapsed_co2_g": lapsed[0],
+            "lapsed_wh": lapsed[1],
+        }
+
+    before = str(expiry - 1)
+    assert carbon("--by", "zone", "--json", "--at", before) == [
+        zone(ZONE, (520, 1_300), (200, 500), (0, 0), 3),
+        zone(SOUTH, (140, 1_400), (0, 0), (0, 0), 1),
     ]
-    assert carbon("--by", "meter", "--meter", key(life.alice.meter), "--json") == [
+    at_expiry = datetime.fromtimestamp(expiry, UTC).isoformat()  # an ISO 8601 time, the same second
+    assert carbon("--by", "zone", "--json", "--at", at_expiry) == [
+        zone(ZONE, (0, 0), (200, 500), (520, 1_300), 3),
+        zone(SOUTH, (140, 1_400), (0, 0), (0, 0), 1),
+    ]
+    assert carbon("--by", "zone", "--json") == [  # now: long after every one of them expired
+        zone(ZONE, (0, 0), (200, 500), (520, 1_300), 3),
+        zone(SOUTH, (0, 0), (0, 0), (140, 1_400), 1),
+    ]
+    assert carbon("--by", "meter", "--meter", key(life.alice.meter), "--json", "--at", before) == [
         {
             "meter": key(life.alice.meter),
             "held_co2_g": 520,
@@ -480,14 +599,25 @@ def test_solgrid_indexer_carbon_sums_credits_per_owner_meter_or_zone(sqlite_db: 
             "held_wh": 1_300,
             "retired_wh": 500,
             "certificates": 3,
+            "lapsed_co2_g": 0,
+            "lapsed_wh": 0,
         }
     ]
-    per_owner = {row["owner"]: (row["held_co2_g"], row["retired_co2_g"]) for row in carbon("--json")}
-    assert per_owner == {bob: (400, 0), dave: (120, 0), carol: (0, 200), erin: (140, 0)}
+    per_owner = {
+        row["owner"]: (row["held_co2_g"], row["retired_co2_g"], row["lapsed_co2_g"])
+        for row in carbon("--json", "--at", before)
+    }
+    assert per_owner == {bob: (400, 0, 0), dave: (120, 0, 0), carol: (0, 200, 0), erin: (140, 0, 0)}
     assert carbon("--owner", carol, "--zone", str(ZONE)) == (
         f"owner {carol}: 0.000 kg CO2 held (0.000 kWh), 0.200 kg retired (0.500 kWh), 1 certificate(s)\n"
     )
+    assert carbon("--owner", bob) == (
+        f"owner {bob}: 0.000 kg CO2 held (0.000 kWh), 0.000 kg retired (0.000 kWh), 1 certificate(s); "
+        "0.400 kg (1.000 kWh) past expiry, not held (not yet marked Expired)\n"
+    )
     assert carbon("--owner", key(life.alice.wallet.pubkey())) == "no carbon credits\n"
+    result = CliRunner().invoke(indexer, ["carbon", "--db", sqlite_db, "--at", "yesterday"])
+    assert result.exit_code == 2 and "neither a Unix time nor an ISO 8601 date" in result.output
 
 
 def test_changes_in_one_slot_fold_in_the_certificates_state_machine_order() -> None:

@@ -32,10 +32,11 @@ from solgrid.indexer.models import (
     Retirement,
     carbon_credits,
 )
-from solgrid.indexer.service import IndexerConfig, governance_coder
+from solgrid.indexer.service import IndexerConfig
 from solgrid.localnet.background import BackgroundNode
 from solgrid.localnet.genesis import GenesisProgram
 from solgrid.sdk.energy_token import EnergyTokenClient
+from solgrid.sdk.governance import GovernanceClient
 from solgrid.sdk.pda import find_pda
 from solgrid.sdk.registry import RegistryClient
 from solgrid.sdk.registry_governance import PauseFlag, governance_pdas
@@ -56,7 +57,7 @@ def governance_node(elf_of: Callable[[str], bytes]) -> Iterator[tuple[Background
             ("registry", RegistryClient().program_id),
             ("energy_token", EnergyTokenClient().program_id),
             ("trading", TradingClient().program_id),
-            ("governance", governance_coder().program_id),
+            ("governance", GovernanceClient().program_id),
         )
     ]
     with BackgroundNode(node_config(elf_of, authority, programs=programs)) as background:
@@ -67,7 +68,7 @@ class Governance:
     """The governance program's instructions (from its IDL) for the node's flow."""
 
     def __init__(self) -> None:
-        self.coder = governance_coder()
+        self.coder = GovernanceClient().coder
         self.id = self.coder.program_id
         pdas = governance_pdas(self.id)
         self.governance, self.certificates = pdas.governance.address, pdas.certificates.address
@@ -330,8 +331,8 @@ async def test_the_governance_program_is_indexed_live(
             credits = sorted(tuple(r) for r in (await s.execute(select(carbon_credits))).all())
         assert credits == sorted(
             [
-                (wallet, str(p.meter), ZONE_ID, co2 - child_co2, 0, volume - 400, 0, 1),
-                (str(carol.pubkey()), str(p.meter), ZONE_ID, 0, child_co2, 0, 400, 1),
+                (wallet, str(p.meter), ZONE_ID, co2 - child_co2, 0, volume - 400, 0, 1, 0, 0),
+                (str(carol.pubkey()), str(p.meter), ZONE_ID, 0, child_co2, 0, 400, 1, 0, 0),
             ]
         )
         proposals = {row.address: row for row in await view.rows(Proposal)}

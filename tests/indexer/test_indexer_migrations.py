@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
+from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -15,6 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from solgrid.indexer.certificates import credit_rows
 from solgrid.indexer.db import MIGRATIONS, alembic_config, create_engine, migrate
 from solgrid.indexer.models import Base, carbon_credits
 
@@ -311,8 +314,8 @@ async def views(engine: AsyncEngine) -> set[str]:
 async def test_0007_adds_the_governance_tables_and_the_carbon_credits_view(db_url: str) -> None:
     """Up from 0006 with a zone and a meter: the meter has certified nothing, the zone no emission factor;
     the view sums certificates per owner, meter and zone (held and retired; revoked, expired and pending
-    ones not) with the columns the models declare; down again, the governance tables, the view and the
-    new columns go and the older rows stay; up once more."""
+    ones not); down again, the governance tables, the view and the new columns go and the older rows
+    stay; up once more."""
     engine = create_engine(db_url)
     certificate = (
         "INSERT INTO certificates (address, meter, zone_id, volume_wh, co2_avoided_g, status, owner, "
@@ -334,13 +337,9 @@ async def test_0007_adds_the_governance_tables_and_the_carbon_credits_view(db_ur
                     "VALUES ('M', 'S-1', 'O', 7, 'K', 'Solar', 5000, 'Active', 10, 2, 1, 1)"
                 )
             )
-        await migrate(engine)
+        await migrate(engine, "0007")
         assert await tables(engine) >= GOVERNANCE and await views(engine) == {"carbon_credits"}
-        async with engine.connect() as connection:
-            columns = await connection.run_sync(
-                lambda c: [col["name"] for col in inspect(c).get_columns("carbon_credits")]
-            )
-        assert columns == [c.name for c in carbon_credits.columns]
+        assert await view_columns(engine) == [c.name for c in carbon_credits.columns][:8]
         async with engine.begin() as connection:
             meter = (
                 await connection.execute(text("SELECT certificate_wh, certificate_until FROM meters"))
@@ -375,7 +374,125 @@ async def test_0007_adds_the_governance_tables_and_the_carbon_credits_view(db_ur
             )
             assert "certificate_wh" not in meter_columns
             assert (await connection.execute(text("SELECT serial FROM meters"))).scalar_one() == "S-1"
-        await migrate(engine)
+        await migrate(engine, "0007")
         assert await tables(engine) >= GOVERNANCE and await views(engine) == {"carbon_credits"}
+    finally:
+        await engine.dispose()
+
+
+async def view_columns(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as connection:
+        return await connection.run_sync(
+            lambda c: [col["name"] for col in inspect(c).get_columns("carbon_credits")]
+        )
+
+
+DB_NOW = {
+    "sqlite": "SELECT CAST(strftime('%s', 'now') AS INTEGER)",
+    "postgresql": "SELECT CAST(FLOOR(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP)) AS BIGINT)",
+}
+"""The database's clock in Unix seconds (PostgreSQL's: the transaction's start)."""
+CERTIFICATE = (
+    "INSERT INTO certificates (address, meter, zone_id, volume_wh, co2_avoided_g, status, owner, "
+    "expires_at, split_count, updated_slot) VALUES (:a, 'M', 7, :v, :g, :s, :o, :x, 0, 5)"
+)
+
+
+def around(now: int) -> list[dict[str, Any]]:
+    """Certificates expiring around ``now``: on chain one is usable while the clock is before its
+    ``expires_at`` and expired from it on."""
+    return [
+        {"a": "C1", "v": 1_000, "g": 400, "s": "Valid", "o": "bob", "x": now + 1},  # held: one second left
+        {"a": "C2", "v": 300, "g": 120, "s": "Valid", "o": "bob", "x": now},  # lapsed: expires now
+        {"a": "C3", "v": 200, "g": 80, "s": "Valid", "o": "bob", "x": now - 1},  # lapsed
+        {"a": "C4", "v": 50, "g": 20, "s": "Valid", "o": "bob", "x": None},  # expiry not indexed: held
+        {"a": "C5", "v": 500, "g": 200, "s": "Retired", "o": "bob", "x": now - 1},  # retired stays
+        {"a": "C6", "v": 700, "g": 280, "s": "Valid", "o": "carol", "x": now},  # lapsed only
+        {"a": "C7", "v": 900, "g": 360, "s": "Expired", "o": "bob", "x": now - 9},
+        {"a": "C8", "v": 900, "g": 360, "s": "Revoked", "o": "bob", "x": now + 9},
+        {"a": "C9", "v": 900, "g": 0, "s": "Pending", "o": "bob", "x": None},
+    ]
+
+
+AROUND = [  # owner, meter, zone, held g, retired g, held Wh, retired Wh, certificates, lapsed g, lapsed Wh
+    ("bob", "M", 7, 420, 200, 1_050, 500, 5, 200, 500),
+    ("carol", "M", 7, 0, 0, 0, 0, 1, 280, 700),
+]
+
+
+def ints(rows: Any) -> list[tuple[Any, ...]]:
+    return sorted(tuple(int(v) if not isinstance(v, str) else v for v in row) for row in rows)
+
+
+async def test_0008_a_valid_certificate_from_its_expiry_on_is_lapsed_not_held(db_url: str) -> None:
+    """Up from 0007 with certificates expiring one second after the database's clock, at it, one second
+    before it and never indexed: the view counts the first and the last as held, the two others as
+    lapsed, whatever their owners; the same rows as ``credit_rows`` at that time. Down to 0007: every
+    Valid one is held again. (PostgreSQL's clock is the transaction's start; SQLite's is read before and
+    after and the check is repeated when a second ticked in between.)"""
+    engine = create_engine(db_url)
+    try:
+        await migrate(engine, "0007")
+        await migrate(engine)
+        assert await view_columns(engine) == [c.name for c in carbon_credits.columns]
+        for _attempt in range(5):
+            async with engine.begin() as connection:
+                now_sql = text(DB_NOW[connection.dialect.name])
+                now = (await connection.execute(now_sql)).scalar_one()
+                await connection.execute(text(CERTIFICATE), around(now))
+                view = ints(await connection.execute(text("SELECT * FROM carbon_credits")))
+                query = ints(await connection.execute(credit_rows(now)))
+                ticked = (await connection.execute(now_sql)).scalar_one() != now
+                await connection.execute(text("DELETE FROM certificates"))
+            if not ticked:
+                break
+        else:
+            raise AssertionError("the database's clock ticked during every attempt")
+        assert view == query == AROUND
+
+        async with engine.begin() as connection:
+            await connection.execute(text(CERTIFICATE), around(now))
+            await connection.run_sync(downgrade, "0007")
+            old_view = text("SELECT * FROM carbon_credits ORDER BY owner")  # not a statement cached above
+            assert ints(await connection.execute(old_view)) == [
+                ("bob", "M", 7, 620, 200, 1_550, 500, 5),
+                ("carol", "M", 7, 280, 0, 700, 0, 1),
+            ]
+        await migrate(engine)
+        assert await view_columns(engine) == [c.name for c in carbon_credits.columns]
+    finally:
+        await engine.dispose()
+
+
+RETIREMENT = (
+    "INSERT INTO retirements (signature, instruction_index, event_index, certificate, owner, beneficiary, "
+    "beneficiary_name, purpose, consumption_start, consumption_end, retired_at, volume_wh, co2_avoided_g, "
+    "slot) VALUES (:s, 0, 0, 'C', 'O', 'B', 'home', 'lights', 1, 2, :t, 500, 200, 5)"
+)
+
+
+async def test_0009_keeps_a_retirement_whose_time_is_unknown(db_url: str) -> None:
+    """Up from 0008 (a retirement kept), a retirement without a time is stored; down to 0008 is refused
+    while one is (no time is made up), and done once none is."""
+    engine = create_engine(db_url)
+    try:
+        await migrate(engine, "0008")
+        async with engine.begin() as connection:
+            await connection.execute(text(RETIREMENT), {"s": "S1", "t": 1_700})
+        await migrate(engine)
+        async with engine.begin() as connection:
+            await connection.execute(text(RETIREMENT), {"s": "S2", "t": None})
+            rows = await connection.execute(text("SELECT signature, retired_at FROM retirements"))
+            assert sorted(tuple(r) for r in rows) == [("S1", 1_700), ("S2", None)]
+        with pytest.raises(RuntimeError, match="1 retirement"):
+            async with engine.begin() as connection:
+                await connection.run_sync(downgrade, "0008")
+        async with engine.begin() as connection:
+            await connection.execute(text("DELETE FROM retirements WHERE retired_at IS NULL"))
+            await connection.run_sync(downgrade, "0008")
+            assert (
+                await connection.execute(text("SELECT retired_at FROM retirements"))
+            ).scalar_one() == 1_700
+        await migrate(engine)
     finally:
         await engine.dispose()

@@ -18,12 +18,14 @@ import contextlib
 import json
 import logging
 import signal
+import time
 from typing import Any
 
 import click
 from sqlalchemy import select
 
 from solgrid.cli.common import resolve_url
+from solgrid.cli.governance import TIME
 from solgrid.errors import UserFacingError
 from solgrid.indexer.archive import backfill_open_gaps
 from solgrid.indexer.certificates import CREDIT_KEYS, carbon_totals
@@ -282,24 +284,38 @@ def verify_epochs_cmd(db_url: str, market: str | None, epoch: int | None, as_jso
     "--db", "db_url", default=DEFAULT_DB, show_default=True, envvar="SOLGRID_INDEXER_DB", help=DB_HELP
 )
 @click.option(
-    "--by", type=click.Choice(sorted(CREDIT_KEYS)), default="owner", show_default=True, help="Sum per this."
+    "--by", type=click.Choice(CREDIT_KEYS), default="owner", show_default=True, help="Sum per this."
 )
 @click.option("--owner", default=None, help="Only this owner's credits (wallet).")
 @click.option("--meter", default=None, help="Only credits of this meter's certificates (address).")
 @click.option("--zone", default=None, type=click.IntRange(0), help="Only this zone's credits.")
+@click.option(
+    "--at",
+    type=TIME,
+    default=None,
+    help="As at this time: Unix seconds or ISO 8601, UTC unless it names an offset (default: now).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 def carbon_cmd(
-    db_url: str, by: str, owner: str | None, meter: str | None, zone: int | None, as_json: bool
+    db_url: str,
+    by: str,
+    owner: str | None,
+    meter: str | None,
+    zone: int | None,
+    at: int | None,
+    as_json: bool,
 ) -> None:
-    """Carbon credits: the CO2 (g) and energy (Wh) of Valid certificates (held) and of Retired ones
-    (credited to whoever retired them), summed per owner, meter or zone."""
+    """Carbon credits: the CO2 (g) and energy (Wh) of Valid certificates before their expiry (held), of
+    Valid ones past it that nobody has marked Expired yet (lapsed: no longer usable), and of Retired
+    ones (credited to whoever retired them), summed per owner, meter or zone."""
+    moment = int(time.time()) if at is None else at
 
     async def load() -> list[dict[str, Any]]:
         engine = create_engine(db_url)
         try:
             await migrate(engine)
             async with sessions(engine)() as session:
-                return await carbon_totals(session, by, owner=owner, meter=meter, zone=zone)
+                return await carbon_totals(session, by, at=moment, owner=owner, meter=meter, zone=zone)
         finally:
             await engine.dispose()
 
@@ -310,10 +326,16 @@ def carbon_cmd(
     if not rows:
         click.echo("no carbon credits")
     for row in rows:
+        lapsed = ""
+        if row["lapsed_wh"] or row["lapsed_co2_g"]:
+            lapsed = (
+                f"; {_thousandths(row['lapsed_co2_g'])} kg ({_thousandths(row['lapsed_wh'])} kWh) "
+                "past expiry, not held (not yet marked Expired)"
+            )
         click.echo(
             f"{by} {row[by]}: {_thousandths(row['held_co2_g'])} kg CO2 held "
             f"({_thousandths(row['held_wh'])} kWh), {_thousandths(row['retired_co2_g'])} kg retired "
-            f"({_thousandths(row['retired_wh'])} kWh), {row['certificates']} certificate(s)"
+            f"({_thousandths(row['retired_wh'])} kWh), {row['certificates']} certificate(s){lapsed}"
         )
 
 

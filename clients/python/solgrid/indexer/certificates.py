@@ -1,6 +1,7 @@
 """The governance program's certificate events as tables: ``certificates`` (one row per certificate in
 its current state, split children included), their history ``certificate_events`` and
-``retirements``; the ``carbon_credits`` view sums the certificates' CO2 per owner, meter and zone.
+``retirements``; the ``carbon_credits`` view sums the certificates' CO2 per owner, meter and zone (held
+before their expiry, lapsed from it on, retired) at the database's clock, :func:`credit_rows` at any time.
 
 ``certificate_events`` and ``retirements`` are insert-only and keyed by the event that caused them, so a
 transaction indexed twice adds nothing. A certificate's row is recomputed from its whole history for
@@ -28,12 +29,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from solgrid.indexer.authority import Authority
 from solgrid.indexer.db import dialect_insert
-from solgrid.indexer.models import Certificate, CertificateChange, Meter, Retirement, carbon_credits, table_of
+from solgrid.indexer.models import Certificate, CertificateChange, Meter, Retirement, table_of
 from solgrid.indexer.trading import Position, uniform
 
 CERTIFICATE_EVENTS = frozenset(
@@ -585,41 +586,87 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-CREDIT_KEYS = {
-    "owner": carbon_credits.c.owner,
-    "meter": carbon_credits.c.meter,
-    "zone": carbon_credits.c.zone_id,
-}
+CREDIT_KEYS = ("owner", "meter", "zone")
 """What carbon credits can be summed by."""
-CREDIT_SUMS = ("held_co2_g", "retired_co2_g", "held_wh", "retired_wh", "certificates")
+CREDIT_SUMS = (
+    "held_co2_g",
+    "retired_co2_g",
+    "held_wh",
+    "retired_wh",
+    "certificates",
+    "lapsed_co2_g",
+    "lapsed_wh",
+)
+
+
+def credit_of(at: int) -> ColumnElement[str]:
+    """What a Valid or Retired certificate's CO2 and volume count as at Unix time ``at``: ``retired``;
+    ``lapsed`` for a Valid one at or past its expiry (the program refuses to transfer, split or retire
+    it from ``expires_at`` on, and anyone may mark it Expired); else ``held`` (an unknown expiry
+    included: its validation is not indexed)."""
+    c = Certificate
+    return case(
+        (c.status == "Retired", "retired"),
+        (and_(c.expires_at.is_not(None), c.expires_at <= at), "lapsed"),
+        else_="held",
+    )
+
+
+def credit_rows(at: int) -> Select[Any]:
+    """The ``carbon_credits`` view's rows as they are at Unix time ``at`` (the view itself uses the
+    database's clock): per owner, meter and zone, the columns of :data:`CREDIT_SUMS`."""
+    credits = (
+        select(
+            Certificate.owner,
+            Certificate.meter,
+            Certificate.zone_id,
+            Certificate.volume_wh,
+            Certificate.co2_avoided_g,
+            credit_of(at).label("credit"),
+        )
+        .where(Certificate.status.in_(("Valid", "Retired")))
+        .subquery("credits")
+    )
+
+    def total(credit: str, column: str) -> ColumnElement[Any]:
+        return func.sum(case((credits.c.credit == credit, credits.c[column]), else_=0))
+
+    return select(
+        credits.c.owner,
+        credits.c.meter,
+        credits.c.zone_id,
+        total("held", "co2_avoided_g").label("held_co2_g"),
+        total("retired", "co2_avoided_g").label("retired_co2_g"),
+        total("held", "volume_wh").label("held_wh"),
+        total("retired", "volume_wh").label("retired_wh"),
+        func.count().label("certificates"),
+        total("lapsed", "co2_avoided_g").label("lapsed_co2_g"),
+        total("lapsed", "volume_wh").label("lapsed_wh"),
+    ).group_by(credits.c.owner, credits.c.meter, credits.c.zone_id)
 
 
 async def carbon_totals(
     session: AsyncSession,
     by: str,
     *,
+    at: int,
     owner: str | None = None,
     meter: str | None = None,
     zone: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Carbon credits (the ``carbon_credits`` view) summed per ``by`` (owner, meter or zone), of the
-    given owner, meter and zone only; ordered by ``by``."""
-    key = CREDIT_KEYS[by]
-    query = (
-        select(key, *(func.sum(carbon_credits.c[name]) for name in CREDIT_SUMS)).group_by(key).order_by(key)
-    )
-    for column, value in (
-        (carbon_credits.c.owner, owner),
-        (carbon_credits.c.meter, meter),
-        (carbon_credits.c.zone_id, zone),
-    ):
+    """Carbon credits at Unix time ``at`` (:func:`credit_rows`) summed per ``by`` (owner, meter or
+    zone), of the given owner, meter and zone only; ordered by ``by``."""
+    rows = credit_rows(at).subquery("carbon_credits")
+    key = rows.c["zone_id" if by == "zone" else by]
+    query = select(key, *(func.sum(rows.c[name]) for name in CREDIT_SUMS)).group_by(key).order_by(key)
+    for column, value in ((rows.c.owner, owner), (rows.c.meter, meter), (rows.c.zone_id, zone)):
         if value is not None:
             query = query.where(column == value)
-    rows = await session.execute(query)
+    found = await session.execute(query)
     return [
         {
             by: None if row[0] is None else (int(row[0]) if by == "zone" else str(row[0])),
             **{name: int(value or 0) for name, value in zip(CREDIT_SUMS, row[1:], strict=True)},
         }
-        for row in rows
+        for row in found
     ]

@@ -83,6 +83,18 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON}
 
 
+class EventRow:
+    """The key columns of a row made by one event (mixed into its model, before the model's own
+    columns): a surrogate ``id``, and the event's transaction ``signature``, ``instruction_index`` and
+    ``event_index``, which each model declares unique (with a ``step`` where an event makes several
+    rows)."""
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True, sort_order=-1)
+    signature: Mapped[str] = mapped_column(SIGNATURE, sort_order=-1)
+    instruction_index: Mapped[int] = mapped_column(Integer, sort_order=-1)
+    event_index: Mapped[int] = mapped_column(Integer, sort_order=-1)
+
+
 def table_of(model: type[Base]) -> Table:
     """The Core table of a model (for bulk INSERT ... ON CONFLICT and UPDATE statements)."""
     return cast(Table, model.__table__)
@@ -242,13 +254,9 @@ class MeterReading(Base):
     slot: Mapped[int] = mapped_column(BigInteger)
 
 
-class TokenMint(Base):
+class TokenMint(EventRow, Base):
     __tablename__ = "token_mints"
     __table_args__ = (UniqueConstraint("signature", "instruction_index", "event_index"),)
-    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
-    signature: Mapped[str] = mapped_column(SIGNATURE)
-    instruction_index: Mapped[int] = mapped_column(Integer)
-    event_index: Mapped[int] = mapped_column(Integer)
     meter: Mapped[str] = mapped_column(PUBKEY, index=True)
     owner: Mapped[str] = mapped_column(PUBKEY, index=True)
     destination: Mapped[str] = mapped_column(PUBKEY)
@@ -257,28 +265,20 @@ class TokenMint(Base):
     slot: Mapped[int] = mapped_column(BigInteger)
 
 
-class Burn(Base):
+class Burn(EventRow, Base):
     __tablename__ = "burns"
     __table_args__ = (UniqueConstraint("signature", "instruction_index", "event_index"),)
-    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
-    signature: Mapped[str] = mapped_column(SIGNATURE)
-    instruction_index: Mapped[int] = mapped_column(Integer)
-    event_index: Mapped[int] = mapped_column(Integer)
     holder: Mapped[str] = mapped_column(PUBKEY, index=True)
     token_account: Mapped[str] = mapped_column(PUBKEY)
     amount: Mapped[int] = mapped_column(U64)
     slot: Mapped[int] = mapped_column(BigInteger)
 
 
-class Settlement(Base):
+class Settlement(EventRow, Base):
     """MeterSettled: the registry's side of a settle_and_mint (how much surplus was settled)."""
 
     __tablename__ = "settlements"
     __table_args__ = (UniqueConstraint("signature", "instruction_index", "event_index"),)
-    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
-    signature: Mapped[str] = mapped_column(SIGNATURE)
-    instruction_index: Mapped[int] = mapped_column(Integer)
-    event_index: Mapped[int] = mapped_column(Integer)
     meter: Mapped[str] = mapped_column(PUBKEY, index=True)
     owner: Mapped[str] = mapped_column(PUBKEY)
     amount_wh: Mapped[int] = mapped_column(U64)
@@ -369,7 +369,7 @@ class Order(Base):
     updated_at: Mapped[int] = mapped_column(BigInteger)
 
 
-class OrderStateChange(Base):
+class OrderStateChange(EventRow, Base):
     """An order's state history: its placement and every later change, with the event that caused it
     (``step`` is the position in the event's ``steps`` / ``orders``; -1 for the event's own order; in an
     ``EpochSettled``, 2 x the settlement's position for its fill and 2 x position + 1 for what became
@@ -382,10 +382,6 @@ class OrderStateChange(Base):
         Index("ix_order_states_market_timestamp", "market", "timestamp"),
         Index("ix_order_states_market_epoch", "market", "epoch"),
     )
-    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
-    signature: Mapped[str] = mapped_column(SIGNATURE)
-    instruction_index: Mapped[int] = mapped_column(Integer)
-    event_index: Mapped[int] = mapped_column(Integer)
     step: Mapped[int] = mapped_column(Integer)
     market: Mapped[str] = mapped_column(PUBKEY)
     order_id: Mapped[int] = mapped_column(U64)
@@ -409,7 +405,7 @@ class OrderStateChange(Base):
     timestamp: Mapped[int] = mapped_column(BigInteger)
 
 
-class Trade(Base):
+class Trade(EventRow, Base):
     """One row per fill. A continuous market's fill pairs a resting order (maker) with the incoming one
     (taker). An auction fill (``epoch`` set) is one order's execution at its epoch's clearing price
     against the auction, which has no counterparty: the order is in the maker columns (every auction
@@ -422,10 +418,6 @@ class Trade(Base):
         Index("ix_trades_market_timestamp", "market", "timestamp"),
         Index("ix_trades_zone_id_timestamp", "zone_id", "timestamp"),
     )
-    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
-    signature: Mapped[str] = mapped_column(SIGNATURE)
-    instruction_index: Mapped[int] = mapped_column(Integer)
-    event_index: Mapped[int] = mapped_column(Integer)
     step: Mapped[int] = mapped_column(Integer)
     """Position of the fill in OrderPlaced.steps (EpochSettled.settlements)."""
     market: Mapped[str] = mapped_column(PUBKEY)
@@ -586,7 +578,7 @@ class EpochLevel(Base):
     """S(price): lots asked at this price or below."""
 
 
-class AuctionSettlement(Base):
+class AuctionSettlement(EventRow, Base):
     """What settling one auction order did (a ``Settlement`` of an EpochSettled chunk)."""
 
     __tablename__ = "epoch_settlements"
@@ -594,10 +586,6 @@ class AuctionSettlement(Base):
         UniqueConstraint("signature", "instruction_index", "event_index", "step"),
         Index("ix_epoch_settlements_market_epoch", "market", "epoch"),
     )
-    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
-    signature: Mapped[str] = mapped_column(SIGNATURE)
-    instruction_index: Mapped[int] = mapped_column(Integer)
-    event_index: Mapped[int] = mapped_column(Integer)
     step: Mapped[int] = mapped_column(Integer)
     """Position in EpochSettled.settlements."""
     market: Mapped[str] = mapped_column(PUBKEY)
@@ -681,7 +669,7 @@ class Certificate(Base):
     updated_at: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class CertificateChange(Base):
+class CertificateChange(EventRow, Base):
     """A certificate's history: every change, keyed by the event that made it (``step`` 0; a split's
     child gets ``step`` 1), with the certificate's status, owner, volume and CO2 after it."""
 
@@ -690,10 +678,6 @@ class CertificateChange(Base):
         UniqueConstraint("signature", "instruction_index", "event_index", "step"),
         Index("ix_certificate_events_certificate_slot", "certificate", "slot"),
     )
-    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
-    signature: Mapped[str] = mapped_column(SIGNATURE)
-    instruction_index: Mapped[int] = mapped_column(Integer)
-    event_index: Mapped[int] = mapped_column(Integer)
     step: Mapped[int] = mapped_column(Integer)
     certificate: Mapped[str] = mapped_column(PUBKEY)
     change: Mapped[str] = mapped_column(String(16))
@@ -721,15 +705,11 @@ class CertificateChange(Base):
     timestamp: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class Retirement(Base):
+class Retirement(EventRow, Base):
     """A certificate's retirement (CertificateRetired): the proof of who used the energy, for what."""
 
     __tablename__ = "retirements"
     __table_args__ = (UniqueConstraint("signature", "instruction_index", "event_index"),)
-    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
-    signature: Mapped[str] = mapped_column(SIGNATURE)
-    instruction_index: Mapped[int] = mapped_column(Integer)
-    event_index: Mapped[int] = mapped_column(Integer)
     certificate: Mapped[str] = mapped_column(PUBKEY, index=True)
     owner: Mapped[str] = mapped_column(PUBKEY, index=True)
     """Who retired it (its owner then; the CO2 stays credited to them as retired)."""
@@ -738,7 +718,9 @@ class Retirement(Base):
     purpose: Mapped[str] = mapped_column(Text)
     consumption_start: Mapped[int] = mapped_column(BigInteger)
     consumption_end: Mapped[int] = mapped_column(BigInteger)
-    retired_at: Mapped[int] = mapped_column(BigInteger)
+    retired_at: Mapped[int | None] = mapped_column(BigInteger)
+    """The event's clock; for a retirement rebuilt from truncated logs the block time, None when the node
+    gave none."""
     volume_wh: Mapped[int] = mapped_column(U64)
     co2_avoided_g: Mapped[int] = mapped_column(U64)
     meter: Mapped[str | None] = mapped_column(PUBKEY)
@@ -785,7 +767,7 @@ class Proposal(Base):
     updated_slot: Mapped[int] = mapped_column(BigInteger)
 
 
-class Approval(Base):
+class Approval(EventRow, Base):
     """A regulator's vote on a proposal (VoteCast): an approval or a rejection, with the counts after it."""
 
     __tablename__ = "approvals"
@@ -793,10 +775,6 @@ class Approval(Base):
         UniqueConstraint("signature", "instruction_index", "event_index"),
         Index("ix_approvals_proposal_slot", "proposal", "slot"),
     )
-    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
-    signature: Mapped[str] = mapped_column(SIGNATURE)
-    instruction_index: Mapped[int] = mapped_column(Integer)
-    event_index: Mapped[int] = mapped_column(Integer)
     proposal: Mapped[str] = mapped_column(PUBKEY)
     proposal_id: Mapped[int] = mapped_column(U64)
     regulator: Mapped[str] = mapped_column(PUBKEY, index=True)
@@ -812,7 +790,7 @@ class Approval(Base):
     timestamp: Mapped[int] = mapped_column(BigInteger)
 
 
-class Pause(Base):
+class Pause(EventRow, Base):
     """Each pause and resume (the registry's Paused / Resumed), of a zone or of the whole market."""
 
     __tablename__ = "pauses"
@@ -820,10 +798,6 @@ class Pause(Base):
         UniqueConstraint("signature", "instruction_index", "event_index"),
         Index("ix_pauses_zone_id_slot", "zone_id", "slot"),
     )
-    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
-    signature: Mapped[str] = mapped_column(SIGNATURE)
-    instruction_index: Mapped[int] = mapped_column(Integer)
-    event_index: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(8))
     """pause or resume."""
     zone_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -858,7 +832,12 @@ carbon_credits = Table(
     Column("held_wh", U64),
     Column("retired_wh", U64),
     Column("certificates", BigInteger),
+    Column("lapsed_co2_g", U64),
+    Column("lapsed_wh", U64),
 )
-"""The view ``carbon_credits``: per owner, meter and zone, the CO2 of Valid certificates (held) and of
-Retired ones (credited to whoever retired them), from ``certificates``. A transfer or a split moves
-credits with the certificate; a revoked, expired or pending certificate counts for nothing."""
+"""The view ``carbon_credits``: per owner, meter and zone, the CO2 and volume of Valid certificates
+before their expiry (held), of Valid ones at or past it that nobody has marked Expired yet (lapsed: no
+longer usable on chain), and of Retired ones (credited to whoever retired them), from ``certificates``
+at the database's clock (migration 0008; :func:`solgrid.indexer.certificates.credit_rows` is the same
+at any time). A transfer or a split moves credits with the certificate; a revoked, expired or pending
+certificate counts for nothing. ``certificates`` counts the Valid and Retired ones."""

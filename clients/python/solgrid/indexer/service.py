@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-from solders.pubkey import Pubkey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from solgrid.indexer.archive import backfill_open_gaps
@@ -34,7 +33,7 @@ from solgrid.indexer.live import LiveSubscription
 from solgrid.indexer.store import Store, StoredEvent
 from solgrid.sdk.anchor import ProgramCoder
 from solgrid.sdk.energy_token import EnergyTokenClient
-from solgrid.sdk.idl import load_idl
+from solgrid.sdk.governance import GovernanceClient
 from solgrid.sdk.registry import RegistryClient
 from solgrid.sdk.trading import TradingClient
 
@@ -47,15 +46,12 @@ ARCHIVE_RETRY = 60.0
 
 def default_coders() -> list[ProgramCoder]:
     """The workspace programs, at the addresses in their IDLs."""
-    return [RegistryClient().coder, EnergyTokenClient().coder, TradingClient().coder, governance_coder()]
-
-
-def governance_coder() -> ProgramCoder:
-    """The governance program's coder, from ``idl/governance.json`` (at the IDL's address)."""
-    idl = load_idl("governance")
-    if idl.address is None:
-        raise ValueError("the governance IDL has no address")
-    return ProgramCoder(idl, Pubkey.from_string(idl.address))
+    return [
+        RegistryClient().coder,
+        EnergyTokenClient().coder,
+        TradingClient().coder,
+        GovernanceClient().coder,
+    ]
 
 
 def ws_url_for(rpc_url: str) -> str:
