@@ -578,10 +578,12 @@ def report_pauses(sql: sqlite3.Connection, since: int, run: GovernanceRun) -> li
 
 
 def carbon_credits(certificates: Iterable[Certificate]) -> dict[str, tuple[int, int, int, int]]:
-    """Per owner, from the chain: (held g CO2, retired g CO2, held Wh, retired Wh), as the view sums them."""
+    """Per owner, from the chain: (held g CO2, retired g CO2, held Wh, retired Wh), as the view sums them
+    (held = Valid and before its expiry by the database's clock, this machine's)."""
     totals: dict[str, tuple[int, int, int, int]] = {}
+    now = int(time.time())
     for c in certificates:
-        held = c.status == CertificateStatus.VALID
+        held = c.status == CertificateStatus.VALID and now < c.expires_at
         retired = c.status == CertificateStatus.RETIRED
         if held or retired:
             h_co2, r_co2, h_wh, r_wh = totals.get(str(c.owner), (0, 0, 0, 0))
