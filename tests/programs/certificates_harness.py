@@ -203,7 +203,7 @@ class CertEnv:
                 "certificates_authority": certificates_authority or self.gov.certificates_pda().address,
                 "registry_program": registry_program or self.registry.program_id,
                 "system_program": SYSTEM_PROGRAM,
-                "zone": zone or self.registry.client.zone_pda(ZONE_ID).address,
+                "zone": zone or self.registry.client.zone_pda(self.registry.meter(p.meter).zone_id).address,
             },
         )
 
