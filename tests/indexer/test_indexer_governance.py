@@ -104,7 +104,7 @@ async def test_certificates_their_history_retirements_and_carbon_credits(
     alice, erin = key(life.alice.wallet.pubkey()), key(life.erin.wallet.pubkey())
     bob, carol, dave = key(life.bob.pubkey()), key(life.carol.pubkey()), key(life.dave.pubkey())
     alice_meter, erin_meter = key(life.alice.meter), key(life.erin.meter)
-    r0, r1, _ = (key(r.pubkey()) for r in life.regulators)
+    r0, _, _ = (key(r.pubkey()) for r in life.regulators)
     async with db() as s:
         rows = {c.address: c for c in await s.scalars(select(Certificate))}
         history = list(
