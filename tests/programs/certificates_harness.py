@@ -245,7 +245,8 @@ class CertEnv:
         account = self.registry.account(certificate)
         if account is None or account.owner != self.program_id:
             return certificate
-        return self.certificate(certificate).original
+        original: Pubkey = self.certificate(certificate).original
+        return original
 
     def transfer_ix(
         self, owner: Pubkey, certificate: Pubkey, new_owner: Pubkey, original: Pubkey | None = None
