@@ -221,6 +221,13 @@ def test_non_renewable_meters_revocation_reaching_a_split_part_and_expiry(gov: G
     gov.ok(r1, "regulator", "validate-cert", first["address"])
     carol = gov.wallet("carol-b", "1")
     sold = gov.ok(bob, "cert", "transfer", first["address"], carol.address, "--volume", "800")
+    # carol sells part of her part on: her part is then revoked only through its original.
+    gov.ok(carol, "cert", "transfer", sold["certificate"], str(Keypair().pubkey()), "--volume", "300")
+    one_line_error(
+        gov.run(r0, "regulator", "revoke-cert", sold["certificate"], "--reason", "audit"),
+        1,
+        f"has certificates split off it: revoke its original {first['address']}",
+    )
     cosigned = gov.run(
         r0, "regulator", "revoke-cert", first["address"], "--reason", "audit", "--cosigner", str(r2.path)
     )
