@@ -13,8 +13,9 @@ numbers are deterministic. What is measured (CU of the top-level instruction unl
 * certificates: ``request_certificate`` (a solar meter's production accepted through a device-signed
   reading; the first request and a later one, split into the registry's ``certify_meter`` CPI and the
   rest), ``validate_certificate``, ``transfer_certificate``, ``split_certificate`` (into a child for
-  another owner), ``retire_certificate`` (64-byte beneficiary name and purpose: the longest texts);
-  ``revoke_certificate`` (two regulators co-signing) and ``expire_certificate`` for information;
+  another owner) and ``retire_certificate`` (64-byte beneficiary name and purpose: the longest texts),
+  the last three on split children (which also read their original); ``revoke_certificate`` (executed
+  as a proposal: governance is set) and ``expire_certificate`` for information;
 * proposals: ``propose``, ``approve`` (the first approval, the one that reaches the quorum, and the worst:
   the eighth of eight regulators with threshold 8), ``reject``, ``cancel``, ``close_proposal``;
 * ``execute`` of privileged actions: each target first run directly, co-signed by a quorum of regulators
@@ -432,8 +433,8 @@ def _measure_certificates(s: _Session) -> tuple[list[Request], dict[str, int]]:
     registry = s.registry
     cu: dict[str, int] = {}
     alice = _prosumer(registry, s.seeds, "BENCH-CERT-0001")
-    bob, carol = s.seeds(), s.seeds()
-    for w in (bob, carol):
+    bob, carol, dave, erin = s.seeds(), s.seeds(), s.seeds(), s.seeds()
+    for w in (bob, carol, dave, erin):
         env.svm.airdrop(w.pubkey(), LAMPORTS)
 
     def produce(start: int, wh: int) -> None:
@@ -453,23 +454,33 @@ def _measure_certificates(s: _Session) -> tuple[list[Request], dict[str, int]]:
     validator = s.regulators[0]
     validate = certs.validate_ix(validator.pubkey(), certificate)
     cu["validate_certificate"] = s.cu(env.send([validate], [validator]))
-    cu["transfer_certificate (whole, to another owner)"] = s.cu(
-        env.send([certs.transfer_ix(alice.wallet.pubkey(), certificate, bob.pubkey())], [alice.wallet])
-    )
+    # Transfer, split and retire measured on split children: each also reads its original (the
+    # requested certificate, which must not be revoked), the dearer case; a requested certificate
+    # passes itself as its original and nothing more is read.
+    env.send([certs.transfer_ix(alice.wallet.pubkey(), certificate, bob.pubkey())], [alice.wallet])
     split = certs.split_ix(bob.pubkey(), certificate, 2_000, carol.pubkey())
     child = split.accounts[2].pubkey
-    cu["split_certificate (2,000 of 6,000 Wh to another owner)"] = s.cu(env.send([split], [bob]))
-    assert certs.certificate(certificate).volume_wh + certs.certificate(child).volume_wh == 6_000
-    retire = certs.retire_ix(carol.pubkey(), child, name=TEXT, purpose=TEXT, consumption=(T0, T0 + 30 * DAY))
-    cu["retire_certificate (64-byte name and purpose)"] = s.cu(env.send([retire], [carol]))
+    env.send([split], [bob])
+    split = certs.split_ix(carol.pubkey(), child, 500, dave.pubkey())
+    grandchild = split.accounts[2].pubkey
+    cu["split_certificate (500 of a 2,000 Wh split child, to another owner)"] = s.cu(
+        env.send([split], [carol])
+    )
+    volumes = [certs.certificate(a).volume_wh for a in (certificate, child, grandchild)]
+    assert volumes == [4_000, 1_500, 500]
+    cu["transfer_certificate (a split child, whole, to another owner)"] = s.cu(
+        env.send([certs.transfer_ix(carol.pubkey(), child, erin.pubkey())], [carol])
+    )
+    retire = certs.retire_ix(
+        dave.pubkey(), grandchild, name=TEXT, purpose=TEXT, consumption=(T0, T0 + 30 * DAY)
+    )
+    cu["retire_certificate (a split child; 64-byte name and purpose)"] = s.cu(env.send([retire], [dave]))
 
     produce(T0 + HOUR, 5_000)
     later, pending = request()
-    quorum = s.quorum()
-    cosigners = [AccountMeta(r.pubkey(), is_signer=True, is_writable=False) for r in quorum]
-    cu["revoke_certificate (two regulators co-signing)"] = s.cu(
-        env.send([certs.revoke_ix(pending, "meter data disputed", cosigners)], quorum)
-    )
+    governance = AccountMeta(env.governance_pda().address, is_signer=True, is_writable=False)
+    proposal = env.approved(certs.revoke_ix(pending, "meter data disputed", [governance]))
+    cu["revoke_certificate (an executed proposal: execute's total)"] = s.cu(env.execute(proposal))
     registry.set_unix_time(env.now() + DAY)
     cu["expire_certificate"] = s.cu(env.send([certs.expire_ix(certificate)]))
     return [first, later], cu

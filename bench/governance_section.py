@@ -76,8 +76,13 @@ def rows(r: GovernanceBench) -> list[str]:
         "a pinned clock; CU of the top-level",
         "instruction (its CPIs included). Certificates follow one solar meter: a device-signed reading of "
         f"{first.volume_wh:,} Wh, the request,",
-        "validation, a transfer, a split to another owner, the child's retirement; then a second reading "
-        "and request.",
+        "validation, a transfer, a split to another owner who splits part of that child on, transfers the "
+        "child and the grandchild is",
+        "retired (transfer, split and retire are measured on split children: they also read the requested "
+        "certificate, their",
+        "original, to refuse them once it is revoked; a requested certificate passes itself and nothing more "
+        "is read); then a",
+        "second reading and request.",
         "",
         "| measure | SolGrid | goal | verdict | peer |",
         "|---|---|---|---|---|",

@@ -1,7 +1,7 @@
 """``solgrid cert`` and ``solgrid regulator validate-cert|revoke-cert`` against a governed local node of its
 own (``governance_support``): alice's solar meter reports device-signed production, she requests a
 certificate for it, a regulator validates it (CO2 from the zone's emission factor), she transfers part of
-it to carol, who retires it for her household; revocation by proposal and by co-signing regulators;
+it to carol, who retires it for her household; revocation by proposal (co-signing refused once governed);
 expiry; and the one-line errors of bad input (nothing to certify, a battery meter, someone else's meter
 or certificate, an unknown certificate, a pending or expired certificate, more than it holds)."""
 
@@ -197,7 +197,7 @@ def test_certificate_lifecycle_and_its_errors(gov: Gov) -> None:
     one_line_error(gov.run(r0, "regulator", "revoke-cert", cert, "--reason", "again"), 1, "is REVOKED")
 
 
-def test_non_renewable_meters_cosigned_revocation_and_expiry(gov: Gov) -> None:
+def test_non_renewable_meters_revocation_reaching_a_split_part_and_expiry(gov: Gov) -> None:
     r0, r1, r2 = gov.regulators
     bob = prosumer(gov, "bob")
     battery = meter(gov, bob, "BAT-B", source="battery")
@@ -216,26 +216,35 @@ def test_non_renewable_meters_cosigned_revocation_and_expiry(gov: Gov) -> None:
     assert (first["volume_wh"], second["volume_wh"]) == (1800, 300)
     assert second["generation_start"] == first["generation_end"]  # no window twice
 
-    # Two regulators co-sign a revocation at once (a quorum: no proposal).
-    key = str(r2.path)
-    too_few = gov.run(
-        r0,
-        "regulator",
-        "revoke-cert",
-        first["address"],
-        "--reason",
-        "audit",
-        "--cosigner",
-        str(gov.directory / "r0.json"),
+    # bob sells part of the first certificate; then it is found fraudulent. Co-signing regulators cannot
+    # revoke once the registry names a governance program: a proposal does, and it reaches carol's part.
+    gov.ok(r1, "regulator", "validate-cert", first["address"])
+    carol = gov.wallet("carol-b", "1")
+    sold = gov.ok(bob, "cert", "transfer", first["address"], carol.address, "--volume", "800")
+    # carol sells part of her part on: her part is then revoked only through its original.
+    gov.ok(carol, "cert", "transfer", sold["certificate"], str(Keypair().pubkey()), "--volume", "300")
+    one_line_error(
+        gov.run(r0, "regulator", "revoke-cert", sold["certificate"], "--reason", "audit"),
+        1,
+        f"has certificates split off it: revoke its original {first['address']}",
     )
-    one_line_error(too_few, 1, "needs 2 regulator signature(s); the wallet and --cosigner keys give 1")
-    revoked = gov.ok(
-        r0, "regulator", "revoke-cert", first["address"], "--reason", "audit finding", "--cosigner", key
+    cosigned = gov.run(
+        r0, "regulator", "revoke-cert", first["address"], "--reason", "audit", "--cosigner", str(r2.path)
     )
-    assert (revoked["proposal"], revoked["status"], revoked["revoke_reason"]) == (
-        None,
-        "REVOKED",
-        "audit finding",
+    one_line_error(
+        cosigned, 1, "the registry names a governance program: a revocation goes through a proposal"
+    )
+    proposed = gov.ok(r0, "regulator", "revoke-cert", first["address"], "--reason", "audit finding")
+    gov.ok(r1, "gov", "approve", str(proposed["proposal"]))
+    gov.ok(bob, "gov", "execute", str(proposed["proposal"]))
+    revoked = gov.ok(bob, "cert", "show", first["address"])
+    assert (revoked["status"], revoked["revoke_reason"]) == ("REVOKED", "audit finding")
+    child = gov.ok(carol, "cert", "show", sold["certificate"])
+    assert (child["status"], child["original"]) == ("VALID", first["address"])
+    one_line_error(
+        gov.run(carol, "cert", "transfer", sold["certificate"], bob.address),
+        1,
+        f"was split from certificate {first['address']}, which was revoked (audit finding)",
     )
 
     # Validity 30 days: after it the certificate is expired (listed so before anyone marks it).

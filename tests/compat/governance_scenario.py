@@ -160,6 +160,7 @@ class Governance:
                 "certificates_authority": self.certificates,
                 "registry_program": self.registry.program_id,
                 "system_program": SYSTEM_PROGRAM,
+                "zone": self.registry.zone_pda(ZONE_ID).address,
             },
         )
         return ix, certificate
@@ -186,11 +187,19 @@ class Governance:
         ix = self.coder.instruction(
             "split_certificate",
             {"volume_wh": volume_wh, "new_owner": new_owner, "bump": bump},
-            {"owner": owner, "certificate": certificate, "child": child, "system_program": SYSTEM_PROGRAM},
+            {
+                "owner": owner,
+                "certificate": certificate,
+                "child": child,
+                "system_program": SYSTEM_PROGRAM,
+                "original": certificate,  # a requested certificate is its own original
+            },
         )
         return ix, child
 
-    def retire(self, owner: Pubkey, certificate: Pubkey, name: str, purpose: str, start: int) -> Instruction:
+    def retire(
+        self, owner: Pubkey, certificate: Pubkey, original: Pubkey, name: str, purpose: str, start: int
+    ) -> Instruction:
         return self.coder.instruction(
             "retire_certificate",
             {
@@ -200,7 +209,7 @@ class Governance:
                 "consumption_start": start,
                 "consumption_end": start + 30 * DAY,
             },
-            {"owner": owner, "certificate": certificate},
+            {"owner": owner, "certificate": certificate, "original": original},
         )
 
 
@@ -386,11 +395,13 @@ async def _scenario(r: _Run) -> None:
     split, child = gov.split(alice.pubkey(), certificate, 0, SPLIT_WH, carol.pubkey())
     await r.send("split_certificate", [split], [alice])
     await r.refused(
-        "retire by another owner", [gov.retire(alice.pubkey(), child, "alice", "not hers", start)], [alice]
+        "retire by another owner",
+        [gov.retire(alice.pubkey(), child, certificate, "alice", "not hers", start)],
+        [alice],
     )
     await r.send(
         "retire_certificate",
-        [gov.retire(carol.pubkey(), child, "Carol's household", "home use", start)],
+        [gov.retire(carol.pubkey(), child, certificate, "Carol's household", "home use", start)],
         [carol],
     )
     for name, address in (("parent", certificate), ("child", child)):
@@ -408,8 +419,9 @@ async def _scenario(r: _Run) -> None:
     assert meter is not None
     r.seen.meter = {"certified_wh": meter.certified_wh, "certificate_wh": meter.certificate_wh}
 
-    # One regulator pauses the zone's readings at once; resuming takes a proposal.
-    pause = registry.pause_zone(regulator=regulators[2].pubkey(), zone_id=ZONE_ID, flags=PauseFlag.READINGS)
+    # One regulator pauses the zone's readings and minting at once; resuming takes a proposal.
+    paused = PauseFlag.READINGS | PauseFlag.MINTING
+    pause = registry.pause_zone(regulator=regulators[2].pubkey(), zone_id=ZONE_ID, flags=paused)
     await r.send("pause_zone", [pause], [regulators[2]])
     r.seen.zone_paused.append(await _paused(r))
     await r.refused("reading while paused", reading(start + 60, PRODUCED_WH))
@@ -417,6 +429,12 @@ async def _scenario(r: _Run) -> None:
     await r.enact("resume_zone", resume, regulators[1], [regulators[1], regulators[2]], stranger)
     r.seen.zone_paused.append(await _paused(r))
     await r.send("reading after resume", reading(start + 60, PRODUCED_WH))
+    # Minting is still paused: the new production gets no certificate (the registry refuses in the CPI).
+    await r.refused(
+        "request_certificate while minting is paused",
+        [gov.request(alice.pubkey(), accounts.meter, start + 60)[0]],
+        [alice],
+    )
 
 
 async def _paused(r: _Run) -> int:

@@ -91,8 +91,9 @@ def test_proposals_certificates_and_a_pause(node_of_its_own: str, upgrade_author
     assert seen.errors["validate by a stranger"].startswith("governance: NotRegulator ")
     assert seen.errors["retire by another owner"].startswith("governance: NotCertificateOwner ")
 
-    # One regulator pauses at once; a quorum resumes through a proposal.
-    assert seen.zone_paused == [1, 0]
+    # One regulator pauses readings and minting at once; a quorum resumes readings through a proposal;
+    # minting stays paused, so new production gets no certificate.
+    assert seen.zone_paused == [3, 2]
     assert seen.errors["reading while paused"].startswith("registry: ReadingsPaused ")
     assert seen.proposals["resume_zone"] == ("Executed", 2, 1)
     assert seen.events["resume_zone: execute"] == {
@@ -100,3 +101,4 @@ def test_proposals_certificates_and_a_pause(node_of_its_own: str, upgrade_author
         "registry": ["Resumed"],
     }
     assert seen.events["reading after resume"] == {"governance": [], "registry": ["ReadingAccepted"]}
+    assert seen.errors["request_certificate while minting is paused"].startswith("registry: MintingPaused ")

@@ -159,7 +159,7 @@ class Lifecycle:
 def lifecycle(env: GovernanceEnv, recorder: Recorder) -> Lifecycle:
     """Pauses and a resume co-signed before governance; then governance named, proposals executed (an
     emission factor, a resume, a revocation), rejected and closed, cancelled; certificates requested,
-    validated, split, retired, transferred, revoked by a quorum and by a proposal, expired and left
+    validated, split, retired, transferred, revoked by proposals (twice), expired and left
     pending, in two zones."""
     reg, c = env.registry, env.registry.client
     r0, r1, r2 = env.regulators
@@ -214,7 +214,8 @@ def lifecycle(env: GovernanceEnv, recorder: Recorder) -> Lifecycle:
     certs.produce(alice, 2, 600)
     ids["c2"] = certs.request(alice)
     certs.validate(ids["c2"], r1)
-    certs.revoke_by(ids["c2"], quorum, reason="meter seal broken")
+    certs.revoke_through_proposal(ids["c2"], reason="meter seal broken")
+    proposals["revoke_seal"] = env.proposal_pda(env.config().proposal_count - 1).address
     certs.produce(alice, 1, 600)
     ids["c3"] = certs.request(alice)
     certs.validate(ids["c3"], r0)

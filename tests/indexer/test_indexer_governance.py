@@ -111,7 +111,7 @@ async def test_certificates_their_history_retirements_and_carbon_credits(
     alice, erin = key(life.alice.wallet.pubkey()), key(life.erin.wallet.pubkey())
     bob, carol, dave = key(life.bob.pubkey()), key(life.carol.pubkey()), key(life.dave.pubkey())
     alice_meter, erin_meter = key(life.alice.meter), key(life.erin.meter)
-    r0, r1, _ = (key(r.pubkey()) for r in life.regulators)
+    r0, _, _ = (key(r.pubkey()) for r in life.regulators)
     async with db() as s:
         rows = {c.address: c for c in await s.scalars(select(Certificate))}
         history = list(
@@ -191,11 +191,12 @@ async def test_certificates_their_history_retirements_and_carbon_credits(
         ("retired", "Retired", carol, 500, 200, carol),
     ]
     assert changes("c3")[-1] == ("expired", "Expired", alice, 600, 240, None)
-    # A revocation by co-signing regulators, and one by an executed proposal (the governance PDA).
+    # Revocations by executed proposals (the governance PDA): co-signing regulators no longer revoke
+    # once the registry names a governance program.
     revoked = {h.certificate: (h.actor, h.cosigners, h.proposal) for h in history if h.change == "revoked"}
     governance = str(governance_pdas(life.env.program_id).governance.address)
     assert revoked == {
-        ids["c2"]: (None, [r0, r1], None),
+        ids["c2"]: (governance, None, str(life.proposals["revoke_seal"])),
         ids["c4"]: (governance, None, str(life.proposals["revoke"])),
     }
     assert rows[ids["c4"]].revoke_reason == "duplicate claim"
@@ -307,6 +308,7 @@ async def test_proposals_votes_and_pauses(db: async_sessionmaker[AsyncSession], 
     assert factor.quorum_at is not None and factor.executed_at is not None and factor.executed_signature
     assert factor.target_program == str(life.env.registry.program_id)
     assert proposals[p["resume"]].status == proposals[p["revoke"]].status == "Executed"
+    assert proposals[p["revoke_seal"]].status == "Executed"
     rejected = proposals[p["rejected"]]
     assert (
         rejected.status,
@@ -330,6 +332,8 @@ async def test_proposals_votes_and_pauses(db: async_sessionmaker[AsyncSession], 
         (p["rejected"], r0, False, 0, 1, "Open"),
         (p["rejected"], r2, False, 0, 2, "Rejected"),
         (p["cancelled"], r2, True, 1, 0, "Open"),
+        (p["revoke_seal"], r0, True, 1, 0, "Open"),
+        (p["revoke_seal"], r1, True, 2, 0, "Open"),
         (p["revoke"], r0, True, 1, 0, "Open"),
         (p["revoke"], r1, True, 2, 0, "Open"),
     ]

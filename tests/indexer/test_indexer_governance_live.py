@@ -168,6 +168,7 @@ class Governance:
                 "certificates_authority": self.certificates,
                 "registry_program": self.registry.program_id,
                 "system_program": SYSTEM_PROGRAM,
+                "zone": self.registry.zone_pda(ZONE_ID).address,
             },
         )
         return ix, pda.address
@@ -197,12 +198,18 @@ class Governance:
                 "certificate": certificate,
                 "child": child.address,
                 "system_program": SYSTEM_PROGRAM,
+                "original": certificate,  # a requested certificate is its own original
             },
         )
         return ix, child.address
 
     def retire(
-        self, owner: Pubkey, certificate: Pubkey, beneficiary: Pubkey, period: tuple[int, int]
+        self,
+        owner: Pubkey,
+        certificate: Pubkey,
+        original: Pubkey,
+        beneficiary: Pubkey,
+        period: tuple[int, int],
     ) -> Instruction:
         return self.coder.instruction(
             "retire_certificate",
@@ -213,7 +220,7 @@ class Governance:
                 "consumption_start": period[0],
                 "consumption_end": period[1],
             },
-            {"owner": owner, "certificate": certificate},
+            {"owner": owner, "certificate": certificate, "original": original},
         )
 
 
@@ -287,7 +294,9 @@ async def test_the_governance_program_is_indexed_live(
             await market.send([split], p.wallet)
             period = (meter.first_window_start, meter.first_window_start + 3_600)
             await market.send(
-                [gov.retire(carol.pubkey(), child, household.pubkey(), period)], authority, [carol]
+                [gov.retire(carol.pubkey(), child, certificate, household.pubkey(), period)],
+                authority,
+                [carol],
             )
             # A pause by one regulator, a resume by a proposal.
             await market.send(

@@ -28,6 +28,7 @@ from solgrid.sdk.idl import load_idl_json
 from solgrid.sdk.pda import Pda, find_pda
 from solgrid.sdk.readings import Reading
 from solgrid.sdk.registry import EnergySource
+from solgrid.sdk.registry_governance import PauseFlag
 
 WINDOW = 900
 """Readings are quarter-hour windows."""
@@ -124,6 +125,24 @@ class CertEnv:
             end += WINDOW
         return end
 
+    def pause(self, flags: int = PauseFlag.MINTING, zone_id: int | None = ZONE_ID) -> None:
+        """One regulator pauses ``flags`` in ``zone_id``, or market-wide when None."""
+        self.gov.trading.pause(flags, zone_id)
+
+    def resume(self, flags: int = PauseFlag.MINTING, zone_id: int | None = ZONE_ID) -> None:
+        """Resumes ``flags`` in ``zone_id`` (market-wide when None) through an executed proposal."""
+        client = self.registry.client
+        if zone_id is None:
+            ix = client.resume_market(flags=flags, cosigners=self.gov.gov())
+        else:
+            ix = client.resume_zone(zone_id=zone_id, flags=flags, cosigners=self.gov.gov())
+        self.gov.enact(ix)
+
+    def clear_governance(self) -> None:
+        """The registry names no governance program any more (an executed proposal): privileged actions,
+        and revocations, are co-signed by a regulator quorum again; no certificate can be requested."""
+        self.gov.enact(self.registry.client.set_governance(governance_program=None, cosigners=self.gov.gov()))
+
     def suspend(self, wallet: Pubkey) -> None:
         regulator = self.regulators[0]
         self.send(
@@ -168,6 +187,7 @@ class CertEnv:
         user: Pubkey | None = None,
         certificates_authority: Pubkey | None = None,
         registry_program: Pubkey | None = None,
+        zone: Pubkey | None = None,
     ) -> Instruction:
         pda = certificate or self.certificate_pda(p.meter, self.next_start(p.meter))
         return self.gov.coder.instruction(
@@ -183,6 +203,7 @@ class CertEnv:
                 "certificates_authority": certificates_authority or self.gov.certificates_pda().address,
                 "registry_program": registry_program or self.registry.program_id,
                 "system_program": SYSTEM_PROGRAM,
+                "zone": zone or self.registry.client.zone_pda(self.registry.meter(p.meter).zone_id).address,
             },
         )
 
@@ -218,9 +239,26 @@ class CertEnv:
             "validate_certificate", self.validate_ix(regulator.pubkey(), certificate), [regulator]
         )
 
-    def transfer_ix(self, owner: Pubkey, certificate: Pubkey, new_owner: Pubkey) -> Instruction:
+    def original_of(self, certificate: Pubkey) -> Pubkey:
+        """The ``original`` account transfer, split and retire take: the certificate's stored original
+        (itself for a requested one); a certificate that does not exist stands for itself."""
+        account = self.registry.account(certificate)
+        if account is None or account.owner != self.program_id:
+            return certificate
+        original: Pubkey = self.certificate(certificate).original
+        return original
+
+    def transfer_ix(
+        self, owner: Pubkey, certificate: Pubkey, new_owner: Pubkey, original: Pubkey | None = None
+    ) -> Instruction:
         return self.gov.coder.instruction(
-            "transfer_certificate", {"new_owner": new_owner}, {"owner": owner, "certificate": certificate}
+            "transfer_certificate",
+            {"new_owner": new_owner},
+            {
+                "owner": owner,
+                "certificate": certificate,
+                "original": original or self.original_of(certificate),
+            },
         )
 
     def transfer(self, owner: Keypair, certificate: Pubkey, new_owner: Pubkey) -> Sent:
@@ -235,6 +273,7 @@ class CertEnv:
         volume_wh: int,
         new_owner: Pubkey,
         child: Pda | None = None,
+        original: Pubkey | None = None,
     ) -> Instruction:
         child = child or self.child_pda(certificate, self.certificate(certificate).split_count)
         return self.gov.coder.instruction(
@@ -245,6 +284,7 @@ class CertEnv:
                 "certificate": certificate,
                 "child": child.address,
                 "system_program": SYSTEM_PROGRAM,
+                "original": original or self.original_of(certificate),
             },
         )
 
@@ -264,6 +304,7 @@ class CertEnv:
         name: str = "Carol's household",
         purpose: str = "household electricity",
         consumption: tuple[int, int] | None = None,
+        original: Pubkey | None = None,
     ) -> Instruction:
         start, end = consumption or (self.now() - 30 * 24 * 3600, self.now())
         return self.gov.coder.instruction(
@@ -275,7 +316,11 @@ class CertEnv:
                 "consumption_start": start,
                 "consumption_end": end,
             },
-            {"owner": owner, "certificate": certificate},
+            {
+                "owner": owner,
+                "certificate": certificate,
+                "original": original or self.original_of(certificate),
+            },
         )
 
     def retire(self, owner: Keypair, certificate: Pubkey, **options: Any) -> Sent:

@@ -218,9 +218,9 @@ def test_expiry_after_the_validity_period(env: CertEnv) -> None:
     )
     assert env.fail([env.expire_ix(address)]) == code("CertificateExpired")
     assert env.fail([env.retire_ix(owner.pubkey(), address)], [owner]) == code("CertificateExpired")
-    assert env.fail([env.revoke_ix(address, cosigners=cosign(env, 2))], env.regulators[:2]) == code(
-        "CertificateExpired"
-    )
+    governance = [AccountMeta(env.gov.governance_pda().address, is_signer=True, is_writable=False)]
+    proposal = env.gov.approved(env.revoke_ix(address, cosigners=governance))
+    assert env.gov.fail([env.gov.execute_ix(proposal)]) == code("CertificateExpired")
 
 
 def test_the_validity_period_is_governances(governance: GovernanceEnv) -> None:
@@ -237,7 +237,9 @@ def cosign(env: CertEnv, n: int) -> list[AccountMeta]:
 
 
 def test_revocation_by_regulators_cosigning(env: CertEnv) -> None:
+    """While the registry names no governance program (here: handed back after the request)."""
     p, address = env.valid_certificate()
+    env.clear_governance()
     one, two, three = env.regulators
     stranger = env.wallet()
     reason = "device key leaked"
@@ -269,7 +271,6 @@ def test_revocation_by_regulators_cosigning(env: CertEnv) -> None:
     assert env.fail([env.revoke_ix(address, reason, cosign(env, 2))], [one, two]) == code(
         "CertificateRevoked"
     )
-    assert env.fail([env.request_ix(p.wallet.pubkey(), p)], [p.wallet]) == code("NothingToCertify")
     assert env.registry.meter(p.meter).certificate_wh == 2_400
 
 
@@ -291,6 +292,7 @@ def test_a_removed_regulator_no_longer_counts_for_a_revocation(env: CertEnv) -> 
     one, two, three = env.regulators
     newcomer = env.wallet()
     env.gov.enact(env.gov.set_regulators_ix([one.pubkey(), two.pubkey(), newcomer.pubkey()], 2))
+    env.clear_governance()
     env.registry.regulators = [one, two, newcomer]
     assert env.fail(
         [
@@ -319,7 +321,7 @@ def test_compute_units_of_each_certificate_instruction(env: CertEnv) -> None:
     env.warp_to(env.certificate(expiring).expires_at)
     env.expire(expiring)
     _, revoked = env.valid_certificate()
-    env.revoke_by(revoked, env.regulators[:2])
+    env.revoke_through_proposal(revoked)
     print()
     print(f"{'instruction':<24}{'CU (max)':>10}{'goal':>10}")
     for name, units in sorted(env.cu.items()):

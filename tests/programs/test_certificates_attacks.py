@@ -16,6 +16,7 @@ from solders.pubkey import Pubkey
 
 from solgrid.sdk.readings import DeviceSigner
 from solgrid.sdk.registry import EnergySource
+from solgrid.sdk.registry_governance import PauseFlag
 
 KIT_MISSING_SIGNER = 6003
 
@@ -56,7 +57,7 @@ def certify_directly_at_the_registry(env: CertEnv) -> int:
     """The owner calls the registry's certify_meter itself, as the signing authority."""
     p = producing(env)
     ix = env.registry.client.certify_meter(
-        certificates_authority=p.wallet.pubkey(), meter=p.meter, owner=p.wallet.pubkey()
+        certificates_authority=p.wallet.pubkey(), meter=p.meter, owner=p.wallet.pubkey(), zone_id=ZONE_ID
     )
     return env.fail([ix], [p.wallet])
 
@@ -65,7 +66,10 @@ def certify_directly_naming_the_pda(env: CertEnv) -> int:
     """The registry's certify_meter with the certificates PDA, which no transaction can sign for."""
     p = producing(env)
     ix = env.registry.client.certify_meter(
-        certificates_authority=env.gov.certificates_pda().address, meter=p.meter, owner=p.wallet.pubkey()
+        certificates_authority=env.gov.certificates_pda().address,
+        meter=p.meter,
+        owner=p.wallet.pubkey(),
+        zone_id=ZONE_ID,
     )
     metas = list(ix.accounts)
     metas[0] = AccountMeta(metas[0].pubkey, is_signer=False, is_writable=False)
@@ -235,7 +239,7 @@ def expired(env: CertEnv) -> tuple[Prosumer, Pubkey]:
 
 def revoked(env: CertEnv) -> tuple[Prosumer, Pubkey]:
     p, address = env.valid_certificate()
-    env.revoke_by(address, env.regulators[:2])
+    env.revoke_through_proposal(address)
     return p, address
 
 
@@ -264,6 +268,48 @@ def retire_of(make: Callable[[CertEnv], tuple[Prosumer, Pubkey]]) -> Callable[[C
 def recertify_revoked_volume(env: CertEnv) -> int:
     p, _ = revoked(env)
     return env.fail([env.request_ix(p.wallet.pubkey(), p)], [p.wallet])
+
+
+def split_ahead_of_a_revocation(env: CertEnv) -> int:
+    """The owner splits the volume off to an accomplice before the quorum revokes the original; the
+    accomplice then tries to sell the child on."""
+    p, address = env.valid_certificate()
+    accomplice = env.wallet()
+    child = env.split(p.wallet, address, 2_000, accomplice.pubkey())
+    env.revoke_through_proposal(address)
+    return env.fail([env.transfer_ix(accomplice.pubkey(), child, env.wallet().pubkey())], [accomplice])
+
+
+def child_names_a_standing_original(env: CertEnv) -> int:
+    """As above, but the child's transfer passes another (standing) certificate as its original."""
+    p, address = env.valid_certificate()
+    _, standing = env.valid_certificate()
+    accomplice = env.wallet()
+    child = env.split(p.wallet, address, 2_000, accomplice.pubkey())
+    env.revoke_through_proposal(address)
+    ix = env.retire_ix(accomplice.pubkey(), child, original=standing)
+    return env.fail([ix], [accomplice])
+
+
+def request_in_a_paused_zone(env: CertEnv) -> int:
+    p = producing(env)
+    env.pause(PauseFlag.MINTING)
+    return env.fail([env.request_ix(p.wallet.pubkey(), p)], [p.wallet])
+
+
+def validate_in_a_paused_market(env: CertEnv) -> int:
+    p = producing(env)
+    address = env.request(p)
+    env.pause(PauseFlag.MINTING, None)
+    regulator = env.regulators[0]
+    return env.fail([env.validate_ix(regulator.pubkey(), address)], [regulator])
+
+
+def revoke_by_cosigning_under_governance(env: CertEnv) -> int:
+    _, address = env.valid_certificate()
+    signers = env.regulators
+    metas = [AccountMeta(k.pubkey(), is_signer=True, is_writable=False) for k in signers]
+    return env.fail([env.revoke_ix(address, "fraud", metas)], signers)
 
 
 ATTACKS: list[tuple[str, Callable[[CertEnv], int], int]] = [
@@ -311,6 +357,11 @@ ATTACKS: list[tuple[str, Callable[[CertEnv], int], int]] = [
     ("retire an expired certificate", retire_of(expired), code("CertificateExpired")),
     ("retire a revoked certificate", retire_of(revoked), code("CertificateRevoked")),
     ("retire a retired certificate", retire_of(retired), code("CertificateRetired")),
+    ("split ahead of a revocation, sell the child", split_ahead_of_a_revocation, code("OriginalRevoked")),
+    ("split ahead of a revocation, fake original", child_names_a_standing_original, code("WrongOriginal")),
+    ("a paused zone that still certifies", request_in_a_paused_zone, registry_code("MintingPaused")),
+    ("a paused market that still validates", validate_in_a_paused_market, code("MintingPaused")),
+    ("revoke by co-signing once governed", revoke_by_cosigning_under_governance, code("NotGovernance")),
 ]
 
 

@@ -120,7 +120,13 @@ def test_the_lifecycle_through_the_sdk(env: CertEnv) -> None:
     assert parent.split_count == 1
 
     dave = env.wallet()
-    sent = env.send([sdk.transfer(owner=carol.pubkey(), certificate=child, new_owner=dave.pubkey())], [carol])
+    # A split child names its original (the requested certificate), which the program checks.
+    without = sdk.transfer(owner=carol.pubkey(), certificate=child, new_owner=dave.pubkey())
+    assert env.fail([without], [carol]) == code("WrongOriginal")
+    transfer = sdk.transfer(
+        owner=carol.pubkey(), certificate=child, new_owner=dave.pubkey(), original=part.original
+    )
+    sent = env.send([transfer], [carol])
     assert sdk.events(sent.logs) == [
         CertificateTransferred(child, carol.pubkey(), dave.pubkey(), 900, part.co2_avoided_g)
     ]
@@ -132,6 +138,7 @@ def test_the_lifecycle_through_the_sdk(env: CertEnv) -> None:
         purpose="home heating",
         consumption_start=expected.start,
         consumption_end=end,
+        original=part.original,
     )
     sent = env.send([retire], [dave])
     [retired] = sdk.events(sent.logs)
@@ -176,13 +183,21 @@ def test_what_cannot_be_certified_is_known_before_sending(env: CertEnv) -> None:
     assert sdk.decode_certificate(second.certificate, env.registry.data(second.certificate)).volume_wh == 300
 
 
-def test_revoke_by_cosigners_and_by_proposal_and_expiry(env: CertEnv) -> None:
+def test_revoke_by_proposal_and_by_cosigners_and_expiry(env: CertEnv) -> None:
     sdk = CertificatesClient()
     _, first = env.valid_certificate()
+    _, second = env.valid_certificate()
     r0, r1, _ = env.regulators
     with pytest.raises(ValueError, match="needs a reason"):
         sdk.revoke(certificate=first, reason="", cosigners=[r0.pubkey(), r1.pubkey()])
     revoke = sdk.revoke(certificate=first, reason="tampered meter", cosigners=[r0.pubkey(), r1.pubkey()])
+    # Governance is set: co-signing regulators no longer revoke; a proposal does.
+    assert env.fail([revoke], [r0, r1]) == code("NotGovernance")
+    env.gov.enact(GovernedActions().revoke_certificate(second, "audit finding"))
+    assert sdk.decode_certificate(second, env.registry.data(second)).status is CertificateStatus.REVOKED
+
+    # Handed back to co-signing regulators, a quorum revokes at once.
+    env.clear_governance()
     sent = env.send([revoke], [r0, r1])
     [event] = sdk.events(sent.logs)
     assert event == CertificateRevoked(
@@ -191,10 +206,9 @@ def test_revoke_by_cosigners_and_by_proposal_and_expiry(env: CertEnv) -> None:
     revoked = sdk.decode_certificate(first, env.registry.data(first))
     assert (revoked.status, revoked.revoke_reason) == (CertificateStatus.REVOKED, "tampered meter")
 
-    _, second = env.valid_certificate()
-    env.gov.enact(GovernedActions().revoke_certificate(second, "audit finding"))
-    assert sdk.decode_certificate(second, env.registry.data(second)).status is CertificateStatus.REVOKED
 
+def test_expiry_through_the_sdk(env: CertEnv) -> None:
+    sdk = CertificatesClient()
     _, third = env.valid_certificate()
     cert = sdk.decode_certificate(third, env.registry.data(third))
     with pytest.raises(TransactionFailed):

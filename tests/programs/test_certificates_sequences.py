@@ -39,12 +39,16 @@ class Model:
     original: Pubkey
     co2_g: int = 0
     expires_at: int = 0
+    splits: int = 0
 
 
-def usable_error(c: Model, now: int) -> str | None:
-    """Why ``c`` cannot be transferred, split or retired now (None: it can)."""
+def usable_error(c: Model, now: int, original: Model) -> str | None:
+    """Why ``c`` cannot be transferred, split or retired now (None: it can). ``original`` is the
+    requested certificate its volume came from (``c`` itself for a requested one)."""
     if c.status == "Valid":
-        return "CertificateExpired" if now >= c.expires_at else None
+        if now >= c.expires_at:
+            return "CertificateExpired"
+        return "OriginalRevoked" if original.status == "Revoked" else None
     return UNUSABLE[c.status]
 
 
@@ -70,6 +74,9 @@ class Run:
         key = f"{name}:{error or 'ok'}"
         self.outcomes[key] = self.outcomes.get(key, 0) + 1
         return error is None
+
+    def usable_error(self, c: Model) -> str | None:
+        return usable_error(c, self.env.now(), self.model[c.original])
 
     def pick(self) -> tuple[Pubkey, Model] | None:
         if not self.model:
@@ -115,7 +122,7 @@ class Run:
         address, c = picked
         to = self.rng.choice(self.holders)
         ix = self.env.transfer_ix(c.owner.pubkey(), address, to.pubkey())
-        if self.expect("transfer_certificate", ix, [c.owner], usable_error(c, self.env.now())):
+        if self.expect("transfer_certificate", ix, [c.owner], self.usable_error(c)):
             c.owner = to
 
     def split(self) -> None:
@@ -123,7 +130,7 @@ class Run:
             return
         address, c = picked
         part = self.rng.choice([0, 1, c.volume_wh // 3, c.volume_wh - 1, c.volume_wh, c.volume_wh + 1])
-        error = usable_error(c, self.env.now())
+        error = self.usable_error(c)
         if error is None and not 0 < part < c.volume_wh:
             error = "InvalidSplitVolume"
         to = self.rng.choice(self.holders)
@@ -135,24 +142,34 @@ class Run:
             self.env.certificates.append(child)
             c.volume_wh -= part
             c.co2_g -= child_co2
+            c.splits += 1
 
     def retire(self) -> None:
         if (picked := self.pick()) is None:
             return
         address, c = picked
         ix = self.env.retire_ix(c.owner.pubkey(), address)
-        if self.expect("retire_certificate", ix, [c.owner], usable_error(c, self.env.now())):
+        if self.expect("retire_certificate", ix, [c.owner], self.usable_error(c)):
             c.status = "Retired"
 
     def revoke(self) -> None:
+        """Through a proposal approved by a quorum (the only way once the registry names governance)."""
         if (picked := self.pick()) is None:
             return
         address, c = picked
         error = None if c.status in ("Pending", "Valid") else UNUSABLE[c.status]
-        signers = self.rng.sample(self.env.regulators, 2)
-        metas = [AccountMeta(k.pubkey(), True, False) for k in signers]
-        if self.expect("revoke_certificate", self.env.revoke_ix(address, "audit", metas), signers, error):
+        if error is None and c.original != address and c.splits:
+            error = "HasSplitChildren"
+        gov = self.env.gov
+        governance = AccountMeta(gov.governance_pda().address, is_signer=True, is_writable=False)
+        proposal = gov.approved(self.env.revoke_ix(address, "audit", [governance]))
+        if error is None:
+            gov.execute(proposal)
             c.status = "Revoked"
+        else:
+            assert gov.fail([gov.execute_ix(proposal)]) == code(error), ("revoke_certificate", error)
+        key = f"revoke_certificate:{error or 'ok'}"
+        self.outcomes[key] = self.outcomes.get(key, 0) + 1
 
     def expire(self) -> None:
         if (picked := self.pick()) is None:

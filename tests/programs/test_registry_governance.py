@@ -276,7 +276,9 @@ def readings(env: RegistryEnv, p: Prosumer, start: int, count: int, production_w
 
 
 def certify(env: RegistryEnv, p: Prosumer, authority: Pubkey = CERTIFICATES_PDA) -> Instruction:
-    return env.client.certify_meter(certificates_authority=authority, meter=p.meter, owner=p.wallet.pubkey())
+    return env.client.certify_meter(
+        certificates_authority=authority, meter=p.meter, owner=p.wallet.pubkey(), zone_id=ZONE_ID
+    )
 
 
 def test_certify_meter_covers_renewable_production_once(governed: RegistryEnv) -> None:
@@ -365,6 +367,49 @@ def test_certify_meter_signer_and_accounts(governed: RegistryEnv) -> None:
     env.send([env.client.suspend_user(regulator=regulator.pubkey(), wallet=p.wallet.pubkey())], [regulator])
     assert fail_with_pdas(env, [ix]) == code("UserSuspended")
     env.send([env.client.reinstate_user(regulator=regulator.pubkey(), wallet=p.wallet.pubkey())], [regulator])
+    send_with_pdas(env, [ix])
+    assert env.meter(p.meter).certificate_wh == 600
+
+
+def test_certify_meter_takes_the_meters_zone_and_stops_while_minting_is_paused(governed: RegistryEnv) -> None:
+    env = governed
+    p = env.prosumer()
+    readings(env, p, env.meter(p.meter).registered_at, 1)
+    ix = certify(env, p)
+    c = env.client
+    # The zone slot: the meter's Zone only (not the meter, another registry account, or a foreign one).
+    assert fail_with_pdas(env, [with_account(ix, 4, p.meter)]) == code("ZoneMismatch")
+    assert fail_with_pdas(env, [with_account(ix, 4, p.accounts.user)]) == code("InvalidAccountData")
+    assert fail_with_pdas(env, [with_account(ix, 4, GOVERNANCE_PDA)]) == code("InvalidOwner")
+    zone = env.account(c.zone_pda(ZONE_ID).address)
+    assert zone is not None
+    other = bytearray(zone.data)
+    other[8:12] = (ZONE_ID + 1).to_bytes(4, "little")
+    elsewhere = c.zone_pda(ZONE_ID + 1).address
+    env.svm.set_account(elsewhere, Account(zone.lamports, bytes(other), zone.owner, False, 0))
+    assert fail_with_pdas(env, [with_account(ix, 4, elsewhere)]) == code("ZoneMismatch")
+    truncated = Instruction(ix.program_id, bytes(ix.data), list(ix.accounts)[:4])
+    assert fail_with_pdas(env, [truncated]) == code("NotEnoughAccounts")
+    regulator = env.regulators[0]
+    # MINTING paused for the zone, then market-wide: refused; other flags do not stop it.
+    for pause, resume in [
+        (
+            c.pause_zone(regulator=regulator.pubkey(), zone_id=ZONE_ID, flags=PauseFlag.MINTING),
+            c.resume_zone(zone_id=ZONE_ID, flags=PauseFlag.MINTING, cosigners=[GOVERNANCE_PDA]),
+        ),
+        (
+            c.pause_market(regulator=regulator.pubkey(), flags=PauseFlag.MINTING),
+            c.resume_market(flags=PauseFlag.MINTING, cosigners=[GOVERNANCE_PDA]),
+        ),
+    ]:
+        env.send([pause], [regulator])
+        assert fail_with_pdas(env, [ix]) == code("MintingPaused")
+        assert env.meter(p.meter).certificate_wh == 0
+        send_with_pdas(env, [resume])
+    env.send(
+        [c.pause_market(regulator=regulator.pubkey(), flags=PauseFlag.READINGS | PauseFlag.TRADING)],
+        [regulator],
+    )
     send_with_pdas(env, [ix])
     assert env.meter(p.meter).certificate_wh == 600
 

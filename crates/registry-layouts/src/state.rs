@@ -42,7 +42,8 @@ pub const MAX_EMISSION_FACTOR: u32 = 2_000;
 pub mod pause {
     /// Device-signed readings (`submit_readings`).
     pub const READINGS: u8 = 1;
-    /// Settlement of surplus into GRID (`settle_meter`, so energy_token's `settle_and_mint`).
+    /// Settlement of surplus into GRID (`settle_meter`, so energy_token's `settle_and_mint`) and
+    /// certificates (`certify_meter`, so governance's `request_certificate` and its validation).
     pub const MINTING: u8 = 2;
     /// Order placement and clearing in trading.
     pub const TRADING: u8 = 4;

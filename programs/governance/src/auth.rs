@@ -114,6 +114,27 @@ pub fn quorum(
     }
 }
 
+/// The privileged gate of this program's own quorum actions (`revoke_certificate`), as the
+/// registry's: while the registry names no governance program, [`quorum`] (the governance PDA or M
+/// current regulators co-signing); once it names one, only the governance PDA signing among
+/// `cosigners` (an executed proposal, with its timelock and record), `NotGovernance` otherwise.
+#[inline(always)]
+pub fn privileged(
+    program_id: &Address,
+    config: &Config,
+    registry: &RegistryConfig,
+    cosigners: &[AccountView],
+) -> Result<(), ProgramError> {
+    if solgrid_governance_core::is_zero(registry.governance_program.as_ref()) {
+        return quorum(program_id, config, registry, cosigners);
+    }
+    if governance_signed(&governance_address(program_id, config)?, cosigners) {
+        Ok(())
+    } else {
+        Err(GovernanceError::NotGovernance.into())
+    }
+}
+
 /// Splits `accounts` into the first `N` and the rest.
 #[inline(always)]
 pub fn split<const N: usize>(

@@ -1,5 +1,6 @@
 //! What the certificate instructions share: the registry's renewable sources, a certificate's status
-//! as the core's, and loading a Certificate (for its owner).
+//! as the core's, loading a Certificate (for its owner), and the standing of the original a split
+//! child's volume came from.
 //!
 //! Every rule (the status machine, the request interval, splits, CO2, texts) is the core crate's;
 //! its errors map to this program's codes through `errors::certificate`.
@@ -10,7 +11,7 @@ use solgrid_program_kit::{account, checks};
 
 use crate::{
     errors::{self, GovernanceError},
-    state::Certificate,
+    state::{Certificate, CertificateStatus},
 };
 
 /// The registry's `EnergySource` values (its borsh index) that are renewable: Solar, Wind, Hydro.
@@ -56,6 +57,40 @@ pub fn load_owned<'a>(
         return Err(GovernanceError::NotCertificateOwner.into());
     }
     Ok(loaded)
+}
+
+/// The `original` account of transfer, split and retire: the certificate at `stored` (the
+/// certificate's `original` field, `WrongOriginal` otherwise) is not Revoked (`OriginalRevoked`), so
+/// that revoking a requested certificate reaches every certificate split from it, however many
+/// times and to whomever its volume moved since.
+///
+/// A requested certificate is its own original (`stored == certificate`): the caller passes the
+/// certificate itself in this slot and nothing more is read (its own status is checked by the
+/// caller). A child's original cannot be faked: its address is the one the program stored at the
+/// split (copied from the parent, set by `request_certificate`), and the account there must be owned
+/// by this program with the Certificate discriminator.
+#[inline(always)]
+pub fn check_original(
+    program_id: &Address,
+    certificate: &Address,
+    stored: &Address,
+    original: &AccountView,
+) -> Result<(), ProgramError> {
+    if !address_eq(original.address(), stored) {
+        return Err(GovernanceError::WrongOriginal.into());
+    }
+    if address_eq(stored, certificate) {
+        return Ok(());
+    }
+    if !original.owned_by(program_id) {
+        return Err(GovernanceError::WrongOriginal.into());
+    }
+    let original =
+        account::borrow::<Certificate>(original).map_err(|_| GovernanceError::WrongOriginal)?;
+    if original.status == CertificateStatus::Revoked as u8 {
+        return Err(GovernanceError::OriginalRevoked.into());
+    }
+    Ok(())
 }
 
 /// A text argument zero-padded to its field.

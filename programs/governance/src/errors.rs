@@ -70,11 +70,15 @@ pub enum GovernanceError {
     InvalidEmissionFactor = 6155,
     EmissionFactorNotSet = 6156,
     ValidatorOwnsCertificate = 6157,
+    MintingPaused = 6158,
+    WrongOriginal = 6159,
+    OriginalRevoked = 6160,
+    HasSplitChildren = 6161,
 }
 
 impl GovernanceError {
     /// Every variant, in code order (the IDL lists them after the kit errors in this order).
-    pub const ALL: [GovernanceError; 58] = [
+    pub const ALL: [GovernanceError; 62] = [
         GovernanceError::InvalidConfigParams,
         GovernanceError::NotAProgram,
         GovernanceError::InvalidStatus,
@@ -133,6 +137,10 @@ impl GovernanceError {
         GovernanceError::InvalidEmissionFactor,
         GovernanceError::EmissionFactorNotSet,
         GovernanceError::ValidatorOwnsCertificate,
+        GovernanceError::MintingPaused,
+        GovernanceError::WrongOriginal,
+        GovernanceError::OriginalRevoked,
+        GovernanceError::HasSplitChildren,
     ];
 
     pub const fn code(self) -> u32 {
@@ -200,6 +208,10 @@ impl GovernanceError {
             GovernanceError::InvalidEmissionFactor => "InvalidEmissionFactor",
             GovernanceError::EmissionFactorNotSet => "EmissionFactorNotSet",
             GovernanceError::ValidatorOwnsCertificate => "ValidatorOwnsCertificate",
+            GovernanceError::MintingPaused => "MintingPaused",
+            GovernanceError::WrongOriginal => "WrongOriginal",
+            GovernanceError::OriginalRevoked => "OriginalRevoked",
+            GovernanceError::HasSplitChildren => "HasSplitChildren",
         }
     }
 
@@ -264,6 +276,10 @@ impl GovernanceError {
             GovernanceError::InvalidEmissionFactor => "The zone's emission factor is above 2,000 g CO2 per kWh",
             GovernanceError::EmissionFactorNotSet => "The certificate's zone has no emission factor set",
             GovernanceError::ValidatorOwnsCertificate => "A regulator cannot validate a certificate they own",
+            GovernanceError::MintingPaused => "Minting is paused for the certificate's zone or the whole market: certificates are neither requested nor validated",
+            GovernanceError::WrongOriginal => "The original account is not the certificate's original (Certificate.original, a certificate of this program)",
+            GovernanceError::OriginalRevoked => "The certificate this volume was split from was revoked: no certificate split from it can be used",
+            GovernanceError::HasSplitChildren => "The certificate has split children: revoke its original, which reaches every certificate split from it",
         }
     }
 }

@@ -137,6 +137,7 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
             ("certificates_authority", false, false),
             ("registry_program", false, false),
             ("system_program", false, false),
+            ("zone", false, false),
         ],
     ),
     (
@@ -151,7 +152,11 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
     ),
     (
         "transfer_certificate",
-        &[("owner", false, true), ("certificate", true, false)],
+        &[
+            ("owner", false, true),
+            ("certificate", true, false),
+            ("original", false, false),
+        ],
     ),
     (
         "split_certificate",
@@ -160,11 +165,16 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
             ("certificate", true, false),
             ("child", true, false),
             ("system_program", false, false),
+            ("original", false, false),
         ],
     ),
     (
         "retire_certificate",
-        &[("owner", false, true), ("certificate", true, false)],
+        &[
+            ("owner", false, true),
+            ("certificate", true, false),
+            ("original", false, false),
+        ],
     ),
     (
         "revoke_certificate",

@@ -402,6 +402,7 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
             ("config", false, false),
             ("meter", true, false),
             ("user", false, false),
+            ("zone", false, false),
         ],
     ),
 ];

@@ -178,7 +178,9 @@ def transfer(
                 f"certificate {certificate} holds {found.volume_wh} Wh: cannot transfer {volume} Wh"
             )
         if volume == found.volume_wh:
-            ix = client.transfer(owner=wallet.pubkey(), certificate=certificate, new_owner=recipient)
+            ix = client.transfer(
+                owner=wallet.pubkey(), certificate=certificate, new_owner=recipient, original=found.original
+            )
             moved = certificate
         else:
             ix, moved = client.split(certificate=found, volume_wh=volume, new_owner=recipient)
@@ -253,6 +255,7 @@ def retire(
             purpose=purpose,
             consumption_start=start,
             consumption_end=end,
+            original=found.original,
         )
         status(f"retiring certificate {certificate} ({found.volume_wh} Wh) for {beneficiary_name} ...")
         landed = await send(rpc, settings, [ix], wallet, coders=[client.coder])

@@ -25,7 +25,8 @@ class NotCertificateOwner(UserFacingError):
 
 
 class CertificateUnusable(UserFacingError):
-    """The certificate cannot be transferred, split or retired (not valid, or past its expiry)."""
+    """The certificate cannot be transferred, split or retired (not valid, past its expiry, or split off
+    a certificate that was revoked)."""
 
 
 async def require_certificate(rpc: AsyncClient, client: CertificatesClient, address: Pubkey) -> Certificate:
@@ -62,10 +63,18 @@ def require_usable(certificate: Certificate, now: int) -> None:
 async def require_spendable(
     rpc: AsyncClient, client: CertificatesClient, address: Pubkey, wallet: Pubkey
 ) -> Certificate:
-    """The certificate at ``address``, which ``wallet`` owns and may transfer, split or retire now."""
+    """The certificate at ``address``, which ``wallet`` owns and may transfer, split or retire now (for a
+    split child: its original is not revoked)."""
     found = await require_certificate(rpc, client, address)
     require_owner(found, wallet)
     require_usable(found, await cluster_time(rpc))
+    if found.original != found.address:
+        original = await client.fetch_certificate(rpc, found.original)
+        if original is not None and original.status is CertificateStatus.REVOKED:
+            raise CertificateUnusable(
+                f"certificate {address} was split from certificate {original.address}, which was revoked "
+                f"({original.revoke_reason or 'no reason recorded'}): it can no longer be used"
+            )
     return found
 
 

@@ -439,3 +439,8 @@ async def require_revocable(rpc: AsyncClient, certificate: Pubkey) -> None:
         raise UserFacingError(
             f"certificate {certificate} is {found.status.name}: only pending or valid ones are revoked"
         )
+    if found.original != found.address and found.split_count:
+        raise UserFacingError(
+            f"certificate {certificate} has certificates split off it: revoke its original "
+            f"{found.original}, which reaches every certificate split from it"
+        )

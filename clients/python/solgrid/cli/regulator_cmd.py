@@ -8,8 +8,8 @@ needs the threshold's signatures, so one wallet suffices only with threshold 1; 
 the SDK, or once governance is set through proposals (``solgrid gov``).
 
 ``validate-cert`` validates a pending certificate (any one regulator but its owner); ``revoke-cert``
-revokes one with a reason: co-signed at once when the wallet and ``--cosigner`` keys are a quorum, else
-as a proposal.
+revokes one with a reason: as a proposal once the registry names a governance program; before that
+co-signed at once when the wallet and ``--cosigner`` keys are a quorum, else as a proposal.
 """
 
 from __future__ import annotations
@@ -300,8 +300,9 @@ def revoke_cert(
     settings: Settings,
     as_json: bool,
 ) -> None:
-    """Revoke CERTIFICATE (pending or valid) with --reason: at once when the wallet and --cosigner keys
-    are a regulator quorum, else by creating a proposal (as `gov propose revoke-cert`)."""
+    """Revoke CERTIFICATE (pending or valid) with --reason, by creating a proposal (as `gov propose
+    revoke-cert`). While the registry names no governance program, at once instead when the wallet and
+    --cosigner keys are a regulator quorum."""
     check_reason(reason)
     wallet = settings.keypair()
     cosigners = read_cosigners(cosigner_paths)
@@ -312,8 +313,13 @@ def revoke_cert(
             rpc, client.registry, settings.url, wallet.pubkey(), privileged=False
         )
         await require_revocable(rpc, certificate)
+        if config.governance_program is not None and cosigners:
+            raise UserFacingError(
+                "the registry names a governance program: a revocation goes through a proposal, which "
+                "co-signing regulators cannot replace (run without --cosigner; others approve it)"
+            )
         regulators = quorum_among(config, [wallet, *cosigners])
-        if len(regulators) < max(config.regulator_threshold, 1):
+        if config.governance_program is not None or len(regulators) < max(config.regulator_threshold, 1):
             if cosigners:
                 require_quorum(config, [wallet, *cosigners])  # says how many signatures are missing
 

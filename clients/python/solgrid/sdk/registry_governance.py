@@ -246,10 +246,11 @@ class RegistryGovernanceInstructions:
         return _with_cosigners(ix, cosigners)
 
     def certify_meter(
-        self: _Registry, *, certificates_authority: Pubkey, meter: Pubkey, owner: Pubkey
+        self: _Registry, *, certificates_authority: Pubkey, meter: Pubkey, owner: Pubkey, zone_id: int
     ) -> Instruction:
         """The instruction the governance program's ``request_certificate`` invokes (signed by its
-        ``["certificates"]`` PDA); for completeness and tests."""
+        ``["certificates"]`` PDA); for completeness and tests. ``zone_id`` is the meter's zone (refused
+        while MINTING is paused there or market-wide)."""
         return self.coder.instruction(
             "certify_meter",
             {},
@@ -258,5 +259,6 @@ class RegistryGovernanceInstructions:
                 "config": self.config_pda().address,
                 "meter": meter,
                 "user": self.user_pda(owner).address,
+                "zone": self.zone_pda(zone_id).address,
             },
         )

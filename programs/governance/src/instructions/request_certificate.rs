@@ -19,6 +19,9 @@
 //!    `InvalidCertificatesAuthority`). It signs the CPI.
 //! 7. `[]` registry_program: `Config.registry_program` (`InvalidRegistryProgram`).
 //! 8. `[]` system_program.
+//! 9. `[]` zone: the meter's registry Zone, passed on to `certify_meter`, which binds it to the
+//!    meter (`ZoneMismatch`) and refuses with the registry's `MintingPaused` while MINTING is paused
+//!    for it (market-wide or for the zone). Last, so that the other accounts keep their positions.
 //!
 //! The core's `request_interval` decides from the meter's counters what may be certified (renewable
 //! source, `certified_wh - certificate_wh > 0`, from the interval start to the last accepted window);
@@ -59,7 +62,7 @@ pub const DISCRIMINATOR: u64 =
     discriminator::as_u64(discriminator::instruction("request_certificate"));
 /// The discriminator and the certificate's bump.
 pub const DATA_LEN: usize = discriminator::LEN + 1;
-pub const ACCOUNTS_LEN: usize = 9;
+pub const ACCOUNTS_LEN: usize = 10;
 
 /// The registry instruction this one invokes (Anchor discriminator `global:certify_meter`, no args).
 pub const CERTIFY_METER_DISCRIMINATOR: [u8; discriminator::LEN] =
@@ -80,7 +83,7 @@ struct MeterView {
 
 pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) -> ProgramResult {
     let bump = instruction::args::<[u8; 1]>(args)?[0];
-    let [owner, config, registry_config, meter, user, certificate, certificates_authority, registry_program, system_program, ..] =
+    let [owner, config, registry_config, meter, user, certificate, certificates_authority, registry_program, system_program, zone, ..] =
         accounts
     else {
         return Err(KitError::NotEnoughAccounts.into());
@@ -162,6 +165,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         registry_config,
         meter,
         user,
+        zone,
         certificates_bump,
     );
     // SAFETY: the CPI has returned; no reference into the meter's data is alive, and it was checked
@@ -209,13 +213,15 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
 
 /// The registry's `certify_meter`, signed by the certificates PDA. The registry checks the signer
 /// against its Config's governance program and certificates bump, the meter's owner User (Verified),
-/// the source and the volume, and fails the transaction otherwise.
+/// the meter's Zone and its pause flags, the source and the volume, and fails the transaction
+/// otherwise.
 fn certify_meter(
     authority: &AccountView,
     registry_program: &AccountView,
     registry_config: &AccountView,
     meter: &AccountView,
     user: &AccountView,
+    zone: &AccountView,
     bump: u8,
 ) {
     let metas = [
@@ -223,20 +229,22 @@ fn certify_meter(
         InstructionAccount::readonly(registry_config.address()),
         InstructionAccount::writable(meter.address()),
         InstructionAccount::readonly(user.address()),
+        InstructionAccount::readonly(zone.address()),
     ];
     let ix = InstructionView {
         program_id: registry_program.address(),
         accounts: &metas,
         data: &CERTIFY_METER_DISCRIMINATOR,
     };
-    let mut views = [const { MaybeUninit::<CpiAccount>::uninit() }; 4];
+    let mut views = [const { MaybeUninit::<CpiAccount>::uninit() }; 5];
     CpiAccount::init_from_account_view(authority, &mut views[0]);
     CpiAccount::init_from_account_view(registry_config, &mut views[1]);
     CpiAccount::init_from_account_view(meter, &mut views[2]);
     CpiAccount::init_from_account_view(user, &mut views[3]);
+    CpiAccount::init_from_account_view(zone, &mut views[4]);
     let bump = [bump];
     let seeds = [Seed::from(CERTIFICATES_SEED), Seed::from(&bump)];
-    // SAFETY: all four views were initialised above, in the order of `metas`. No borrow of any of
+    // SAFETY: all five views were initialised above, in the order of `metas`. No borrow of any of
     // these accounts' data is alive (the meter's view was dropped before), so the registry writing
     // the meter aliases nothing this program holds. The checked `invoke_signed` would verify exactly
     // that, at a cost on the request path.

@@ -6,6 +6,10 @@
 //! Accounts:
 //! 0. `[signer]` owner: the certificate's owner (`NotCertificateOwner`).
 //! 1. `[writable]` certificate.
+//! 2. `[]` original: the certificate's `original` (`WrongOriginal` otherwise): the certificate itself
+//!    when it was requested (nothing more is read), else the requested certificate it was split from,
+//!    which must not be Revoked (`OriginalRevoked`: revoking an original reaches every certificate
+//!    split from it).
 //!
 //! The beneficiary must not be all zeroes (`InvalidBeneficiary`); the name and the purpose are UTF-8
 //! of at most 64 bytes each (`TextTooLong`, `InvalidText`; either may be empty); consumption_start <
@@ -26,7 +30,7 @@ use crate::{
 
 pub const DISCRIMINATOR: u64 =
     discriminator::as_u64(discriminator::instruction("retire_certificate"));
-pub const ACCOUNTS_LEN: usize = 2;
+pub const ACCOUNTS_LEN: usize = 3;
 
 pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) -> ProgramResult {
     let mut reader = Reader::new(args);
@@ -47,7 +51,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     )
     .map_err(errors::certificate)?;
 
-    let [owner, certificate, ..] = accounts else {
+    let [owner, certificate, original, ..] = accounts else {
         return Err(KitError::NotEnoughAccounts.into());
     };
     let certificate_address = *certificate.address();
@@ -56,6 +60,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let next = status(&state)?
         .retire(now, state.expires_at.get())
         .map_err(errors::certificate)?;
+    certificates::check_original(program_id, &certificate_address, &state.original, original)?;
     let retirement = Retirement {
         beneficiary,
         beneficiary_name: padded(beneficiary_name),

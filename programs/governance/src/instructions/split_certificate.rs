@@ -7,6 +7,10 @@
 //! 2. `[writable]` child: PDA `["certificate", certificate, split_index as u16 LE]` with `bump`,
 //!    created here; split_index = the parent's `split_count` before the split.
 //! 3. `[]` system_program.
+//! 4. `[]` original: the certificate's `original` (`WrongOriginal` otherwise): the certificate itself
+//!    when it was requested (nothing more is read), else the requested certificate it was split from,
+//!    which must not be Revoked (`OriginalRevoked`: revoking an original reaches every certificate
+//!    split from it).
 //!
 //! The child keeps the parent's header (meter, zone, source, generation interval, request, issuer,
 //! issuance and expiry) and its `original`, records the parent as `parent`, and gets `volume_wh` and
@@ -41,7 +45,7 @@ use crate::{
 pub const DISCRIMINATOR: u64 =
     discriminator::as_u64(discriminator::instruction("split_certificate"));
 pub const DATA_LEN: usize = discriminator::LEN + size_of::<SplitCertificateArgs>();
-pub const ACCOUNTS_LEN: usize = 4;
+pub const ACCOUNTS_LEN: usize = 5;
 
 #[repr(C)]
 pub struct SplitCertificateArgs {
@@ -61,7 +65,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     if is_zero(args.new_owner.as_ref()) {
         return Err(GovernanceError::InvalidNewOwner.into());
     }
-    let [owner, certificate, child, system_program, ..] = accounts else {
+    let [owner, certificate, child, system_program, original, ..] = accounts else {
         return Err(KitError::NotEnoughAccounts.into());
     };
     checks::payer(owner)?;
@@ -73,6 +77,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         status(&parent)?
             .split(now, parent.expires_at.get())
             .map_err(errors::certificate)?;
+        certificates::check_original(program_id, &parent_address, &parent.original, original)?;
         let (parent_volume, parent_co2, child_co2) =
             split_volumes(parent.volume_wh.get(), parent.co2_avoided_g.get(), part)
                 .map_err(errors::certificate)?;

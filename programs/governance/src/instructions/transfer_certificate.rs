@@ -4,6 +4,10 @@
 //! Accounts:
 //! 0. `[signer]` owner: the certificate's owner (`NotCertificateOwner`).
 //! 1. `[writable]` certificate.
+//! 2. `[]` original: the certificate's `original` (`WrongOriginal` otherwise): the certificate itself
+//!    when it was requested (nothing more is read), else the requested certificate it was split from,
+//!    which must not be Revoked (`OriginalRevoked`: revoking an original reaches every certificate
+//!    split from it).
 //!
 //! The new owner must not be all zeroes (`InvalidNewOwner`). The status rule is the core's
 //! (`Status::transfer`: Valid and before `expires_at`). Emits `CertificateTransferred`.
@@ -22,14 +26,14 @@ pub const DISCRIMINATOR: u64 =
     discriminator::as_u64(discriminator::instruction("transfer_certificate"));
 /// The discriminator and the new owner.
 pub const DATA_LEN: usize = discriminator::LEN + 32;
-pub const ACCOUNTS_LEN: usize = 2;
+pub const ACCOUNTS_LEN: usize = 3;
 
 pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) -> ProgramResult {
     let new_owner: &Address = instruction::args(args)?;
     if is_zero(new_owner.as_ref()) {
         return Err(GovernanceError::InvalidNewOwner.into());
     }
-    let [owner, certificate, ..] = accounts else {
+    let [owner, certificate, original, ..] = accounts else {
         return Err(KitError::NotEnoughAccounts.into());
     };
     let certificate_address = *certificate.address();
@@ -38,6 +42,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let next = status(&state)?
         .transfer(now, state.expires_at.get())
         .map_err(errors::certificate)?;
+    certificates::check_original(program_id, &certificate_address, &state.original, original)?;
     state.status = next as u8;
     state.owner = *new_owner;
     emit(CertificateTransferred {

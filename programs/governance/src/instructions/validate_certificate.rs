@@ -5,9 +5,11 @@
 //! Accounts:
 //! 0. `[signer]` regulator: one of the registry's current regulators (`NotRegulator`).
 //! 1. `[]` config: this program's Config (`certificate_validity_secs`).
-//! 2. `[]` registry_config: the registry's Config (its regulators).
+//! 2. `[]` registry_config: the registry's Config (its regulators, the market-wide pause flags).
 //! 3. `[]` zone: the certificate's registry Zone (owner = the registry, `account:Zone`, same
 //!    `zone_id`; `WrongZone` otherwise); its emission factor must be set (`EmissionFactorNotSet`).
+//!    Refused with `MintingPaused` while MINTING is paused for it (market-wide or for the zone), as
+//!    the registry refuses `certify_meter` (so `request_certificate`) then.
 //! 4. `[writable]` certificate: Pending, and not owned by the validating regulator
 //!    (`ValidatorOwnsCertificate`: no one validates their own production).
 //!
@@ -15,7 +17,7 @@
 //! `CertificateValidated`.
 
 use pinocchio::{address::address_eq, AccountView, Address, ProgramResult};
-use solgrid_governance_core::certificate::issue;
+use solgrid_governance_core::{certificate::issue, pause};
 use solgrid_program_kit::{
     account, clock, discriminator,
     event::emit,
@@ -40,13 +42,14 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     instruction::no_args(args)?;
     let ([regulator, config, registry_config, zone, certificate], _) =
         auth::split::<ACCOUNTS_LEN>(accounts)?;
-    let (registry_id, validity_secs) = {
+    let (registry_id, validity_secs, market_paused) = {
         let config = auth::config(program_id, config)?;
         let registry = auth::registry_config(&config, registry_config)?;
         auth::regulator(&registry, regulator)?;
         (
             config.registry_program,
             config.certificate_validity_secs.get(),
+            registry.paused,
         )
     };
     let certificate_address = *certificate.address();
@@ -64,6 +67,9 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         let zone = account::borrow::<RegistryZone>(zone).map_err(|_| GovernanceError::WrongZone)?;
         if zone.zone_id != state.zone_id {
             return Err(GovernanceError::WrongZone.into());
+        }
+        if pause::is_paused(market_paused, zone.paused, pause::MINTING) {
+            return Err(GovernanceError::MintingPaused.into());
         }
         zone.emission_factor.get()
     };

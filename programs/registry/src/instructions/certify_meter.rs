@@ -8,6 +8,9 @@
 //! 1. `[]` config.
 //! 2. `[writable]` meter.
 //! 3. `[]` user: the meter owner's User (`Meter.user`); must be Verified.
+//! 4. `[]` zone: the meter's Zone (bound by `zone_id`, `ZoneMismatch`); refused with `MintingPaused`
+//!    while MINTING is paused for it (market-wide or for the zone): a certificate is issuance of an
+//!    attribute of the production, stopped by the same switch as minting GRID for it.
 //!
 //! The meter's source must be renewable (`NotRenewable`). volume = `certified_wh - certificate_wh`;
 //! 0 fails with `NothingToCertify`. Then `certificate_wh = certified_wh` and `certificate_until =
@@ -29,12 +32,12 @@ use crate::{
     auth,
     errors::RegistryError,
     events::MeterCertified,
-    state::{Config, EnergySource, Meter, User, UserStatus},
+    state::{pause, Config, EnergySource, Meter, User, UserStatus, Zone},
 };
 
 pub const DISCRIMINATOR: u64 = discriminator::as_u64(discriminator::instruction("certify_meter"));
 pub const DATA_LEN: usize = discriminator::LEN;
-pub const ACCOUNTS_LEN: usize = 4;
+pub const ACCOUNTS_LEN: usize = 5;
 
 /// Start of the production a new certificate covers: where the last one ended, else the first
 /// accepted window's start, else the meter's registration.
@@ -51,19 +54,20 @@ pub fn interval_start(certificate_until: i64, first_window_start: i64, registere
 
 pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) -> ProgramResult {
     instruction::no_args(args)?;
-    let [authority, config, meter, user, ..] = accounts else {
+    let [authority, config, meter, user, zone, ..] = accounts else {
         return Err(KitError::NotEnoughAccounts.into());
     };
     checks::signer(authority)?;
     // Config exists only at its PDA (see state.rs), so owner + discriminator identify it.
     checks::owned_by(config, program_id)?;
-    {
+    let market_paused = {
         let config = account::borrow::<Config>(config)?;
         match auth::certificates_authority(&config) {
             Some(pda) if address_eq(authority.address(), &pda) => {}
             _ => return Err(RegistryError::NotCertificateAuthority.into()),
         }
-    }
+        config.paused
+    };
     checks::writable(meter)?;
     checks::owned_by(meter, program_id)?;
     checks::owned_by(user, program_id)?;
@@ -76,6 +80,20 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         UserStatus::Verified => {}
         UserStatus::Suspended => return Err(RegistryError::UserSuspended.into()),
         UserStatus::Pending => return Err(RegistryError::UserNotVerified.into()),
+    }
+    // The meter is borrowed mutably: its own address in the zone slot is a substitution.
+    if address_eq(zone.address(), &meter_address) {
+        return Err(RegistryError::ZoneMismatch.into());
+    }
+    checks::owned_by(zone, program_id)?;
+    {
+        let zone = account::borrow::<Zone>(zone)?;
+        if zone.zone_id.0 != state.zone_id.0 {
+            return Err(RegistryError::ZoneMismatch.into());
+        }
+        if pause::is_paused(market_paused, zone.paused, pause::MINTING) {
+            return Err(RegistryError::MintingPaused.into());
+        }
     }
     if !EnergySource::try_from(state.source)?.is_renewable() {
         return Err(RegistryError::NotRenewable.into());

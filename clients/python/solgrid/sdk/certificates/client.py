@@ -11,8 +11,12 @@ PDAs (under the governance program):
 
 Who signs: the meter's owner requests (and pays the account); a current regulator validates; the
 certificate's owner transfers, splits (paying the child) and retires; a quorum revokes (the
-governance PDA through a proposal, or the registry's threshold of regulators co-signing); anyone
-expires a valid certificate past its expiry.
+governance PDA through a proposal; the registry's threshold of regulators co-signing only while the
+registry names no governance program); anyone expires a valid certificate past its expiry.
+
+Transfer, split and retire take the certificate's ``original`` (:attr:`Certificate.original`: itself
+for a requested certificate): a certificate split off one that was later revoked can no longer be
+used. Requests and validations are refused while MINTING is paused for the zone or the market.
 """
 
 from __future__ import annotations
@@ -97,6 +101,7 @@ class CertificatesClient:
                 "certificates_authority": self.governance.certificates_pda().address,
                 "registry_program": self.registry.program_id,
                 "system_program": SYSTEM_PROGRAM_ID,
+                "zone": self.registry.zone_pda(meter.zone_id).address,
             },
         )
         return Request(ix, pda.address, covered)
@@ -116,10 +121,15 @@ class CertificatesClient:
             },
         )
 
-    def transfer(self, *, owner: Pubkey, certificate: Pubkey, new_owner: Pubkey) -> Instruction:
-        """The whole certificate to ``new_owner``."""
+    def transfer(
+        self, *, owner: Pubkey, certificate: Pubkey, new_owner: Pubkey, original: Pubkey | None = None
+    ) -> Instruction:
+        """The whole certificate to ``new_owner``. ``original``: the certificate's
+        :attr:`~Certificate.original` (None when it was requested, i.e. is its own original)."""
         return self.coder.instruction(
-            "transfer_certificate", {"new_owner": new_owner}, {"owner": owner, "certificate": certificate}
+            "transfer_certificate",
+            {"new_owner": new_owner},
+            {"owner": owner, "certificate": certificate, "original": original or certificate},
         )
 
     def split(
@@ -141,6 +151,7 @@ class CertificatesClient:
                 "certificate": certificate.address,
                 "child": child.address,
                 "system_program": SYSTEM_PROGRAM_ID,
+                "original": certificate.original,
             },
         )
         return ix, child.address
@@ -155,9 +166,11 @@ class CertificatesClient:
         purpose: str,
         consumption_start: int,
         consumption_end: int,
+        original: Pubkey | None = None,
     ) -> Instruction:
         """Claims the certificate for ``beneficiary`` (final): who used the energy (a key and a name of
-        at most 64 bytes), for what (at most 64 bytes) and when it was consumed (start < end)."""
+        at most 64 bytes), for what (at most 64 bytes) and when it was consumed (start < end).
+        ``original`` as for :meth:`transfer`."""
         if consumption_start >= consumption_end:
             raise ValueError("the consumption period must start before it ends")
         return self.coder.instruction(
@@ -169,12 +182,13 @@ class CertificatesClient:
                 "consumption_start": consumption_start,
                 "consumption_end": consumption_end,
             },
-            {"owner": owner, "certificate": certificate},
+            {"owner": owner, "certificate": certificate, "original": original or certificate},
         )
 
     def revoke(self, *, certificate: Pubkey, reason: str, cosigners: Sequence[Pubkey]) -> Instruction:
-        """Revokes a pending or valid certificate (``cosigners``: the governance PDA, or a quorum of
-        regulators); see :meth:`GovernanceClient.revoke_certificate`."""
+        """Revokes a pending or valid certificate (``cosigners``: the governance PDA; a quorum of
+        regulators only while the registry names no governance program); see
+        :meth:`GovernanceClient.revoke_certificate`."""
         return self.governance.revoke_certificate(certificate=certificate, reason=reason, cosigners=cosigners)
 
     def expire(self, *, certificate: Pubkey) -> Instruction:

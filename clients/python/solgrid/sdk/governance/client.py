@@ -246,8 +246,11 @@ class GovernanceClient:
         self, *, certificate: Pubkey, reason: str, cosigners: Sequence[Pubkey]
     ) -> Instruction:
         """Revokes a pending or valid certificate with ``reason`` (1 to 64 bytes of UTF-8). ``cosigners``:
-        the governance PDA (the instruction of a proposal), or the registry's threshold of current
-        regulators signing together."""
+        the governance PDA (the instruction of a proposal); the registry's threshold of current
+        regulators signing together only while the registry names no governance program (the program
+        refuses them with ``NotGovernance`` once it does). Revoking a requested certificate reaches
+        every certificate split from it; a split child with children of its own is refused
+        (``HasSplitChildren``)."""
         if not reason:
             raise ValueError("a revocation needs a reason")
         ix = self.coder.instruction(
