@@ -70,11 +70,15 @@ pub enum GovernanceError {
     InvalidEmissionFactor = 6155,
     EmissionFactorNotSet = 6156,
     ValidatorOwnsCertificate = 6157,
+    LoaderInstructionNotAllowed = 6158,
+    InvalidLoaderAccounts = 6159,
+    NotSolGridProgramData = 6160,
+    LoaderAuthorityNotGovernance = 6161,
 }
 
 impl GovernanceError {
     /// Every variant, in code order (the IDL lists them after the kit errors in this order).
-    pub const ALL: [GovernanceError; 58] = [
+    pub const ALL: [GovernanceError; 62] = [
         GovernanceError::InvalidConfigParams,
         GovernanceError::NotAProgram,
         GovernanceError::InvalidStatus,
@@ -133,6 +137,10 @@ impl GovernanceError {
         GovernanceError::InvalidEmissionFactor,
         GovernanceError::EmissionFactorNotSet,
         GovernanceError::ValidatorOwnsCertificate,
+        GovernanceError::LoaderInstructionNotAllowed,
+        GovernanceError::InvalidLoaderAccounts,
+        GovernanceError::NotSolGridProgramData,
+        GovernanceError::LoaderAuthorityNotGovernance,
     ];
 
     pub const fn code(self) -> u32 {
@@ -200,6 +208,10 @@ impl GovernanceError {
             GovernanceError::InvalidEmissionFactor => "InvalidEmissionFactor",
             GovernanceError::EmissionFactorNotSet => "EmissionFactorNotSet",
             GovernanceError::ValidatorOwnsCertificate => "ValidatorOwnsCertificate",
+            GovernanceError::LoaderInstructionNotAllowed => "LoaderInstructionNotAllowed",
+            GovernanceError::InvalidLoaderAccounts => "InvalidLoaderAccounts",
+            GovernanceError::NotSolGridProgramData => "NotSolGridProgramData",
+            GovernanceError::LoaderAuthorityNotGovernance => "LoaderAuthorityNotGovernance",
         }
     }
 
@@ -264,6 +276,10 @@ impl GovernanceError {
             GovernanceError::InvalidEmissionFactor => "The zone's emission factor is above 2,000 g CO2 per kWh",
             GovernanceError::EmissionFactorNotSet => "The certificate's zone has no emission factor set",
             GovernanceError::ValidatorOwnsCertificate => "A regulator cannot validate a certificate they own",
+            GovernanceError::LoaderInstructionNotAllowed => "A loader proposal may only carry the upgradeable loader's Upgrade, SetAuthority or SetAuthorityChecked",
+            GovernanceError::InvalidLoaderAccounts => "The accounts of a loader proposal do not have the instruction's shape (count, program, new authority signing)",
+            GovernanceError::NotSolGridProgramData => "The ProgramData of a loader proposal is not the ProgramData of one of SolGrid's programs",
+            GovernanceError::LoaderAuthorityNotGovernance => "The upgrade authority of a loader proposal must be the governance PDA, signing",
         }
     }
 }
