@@ -22,9 +22,10 @@
 //! # Errors
 //! Each area has one error enum: [`PauseError`], [`ProposalError`], [`CertificateError`] (in
 //! `error`) and [`UpgradeError`] (in [`upgrade`]). Their variants are stable: new ones are only
-//! appended, none is renamed, reordered or removed. A program maps every variant to an error code of its own IDL with an exhaustive `match` (no wildcard arm),
-//! so that a variant added here fails to compile there until it has a code; the mapping is part of
-//! the program's interface and never changes once released.
+//! appended, none is renamed, reordered or removed. A program maps every variant to an error code
+//! of its own IDL with an exhaustive `match` (no wildcard arm), so that a variant added here fails
+//! to compile there until it has a code; the mapping is part of the program's interface and never
+//! changes once released.
 #![no_std]
 
 #[cfg(test)]
