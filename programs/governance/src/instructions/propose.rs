@@ -85,21 +85,17 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             .map_err(errors::proposal)?;
         auth::regulator(&registry, proposer)?;
     }
-    let loader = upgrade_authority::is_loader(args.target_program);
-    if loader {
-        upgrade_authority::check_proposal(program_id, &config, args.accounts, args.data)?;
-    } else {
-        check_target(
-            args.target_program.as_ref(),
-            &[
-                config.registry_program,
-                config.trading_program,
-                config.energy_token_program,
-                *program_id,
-            ],
-        )
-        .map_err(errors::proposal)?;
-    }
+    check_target(
+        args.target_program.as_ref(),
+        &[
+            config.registry_program,
+            config.trading_program,
+            config.energy_token_program,
+            *program_id,
+            upgrade_authority::LOADER,
+        ],
+    )
+    .map_err(errors::proposal)?;
     let now = clock::unix_timestamp()?;
     let expires_at = check_new(
         now,
@@ -109,7 +105,9 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         config.max_lifetime_secs.get(),
     )
     .map_err(errors::proposal)?;
-    if !loader {
+    if upgrade_authority::is_loader(args.target_program) {
+        upgrade_authority::check_proposal(program_id, &config, args.accounts, args.data)?;
+    } else {
         check_metas(program_id, &config, args.accounts)?;
     }
 
