@@ -69,9 +69,17 @@ def test_upgrade_authority_by_proposal(gov: Gov, elf_of: Callable[[str], bytes])
     both = gov.run(r1, "gov", "propose", "set-upgrade-authority", "trading", r1.address, "--immutable")
     one_line_error(both, 2, "NEW_AUTHORITY or --immutable")
 
+    status = gov.ok(r2, "gov", "status")["upgrade_authorities"]
+    assert [(p["program"], p["upgrade_authority"], p["governed"]) for p in status] == [
+        (name, r0.address, False) for name in ("registry", "trading", "energy_token", "governance")
+    ]
+
     # The deployer hands trading's upgrade authority to the governance PDA.
     _send(gov, r0.keypair, loader.set_upgrade_authority(TRADING, r0.keypair.pubkey(), GOV_PDA))
     assert programdata_authority(_programdata(gov)) == GOV_PDA
+    text = gov.run(r2, "gov", "status").stdout.splitlines()
+    assert "upgrade authority of trading: the governance PDA" in text
+    assert f"upgrade authority of registry: {r0.address}" in text
 
     proposed = gov.ok(r1, "gov", "propose", "set-upgrade-authority", "trading", str(new_key.pubkey()))
     assert (proposed["program"], proposed["instruction"], proposed["state"]) == (

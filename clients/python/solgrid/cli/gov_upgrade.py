@@ -6,6 +6,8 @@ subcommands of ``gov propose`` (added in :mod:`solgrid.cli.gov_cmd`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from solana.rpc.async_api import AsyncClient
 from solders.instruction import Instruction
@@ -75,6 +77,31 @@ async def require_governed_authority(rpc: AsyncClient, actions: GovernedActions,
             f"the upgrade authority of {program} is {current}, not the governance PDA {gov}: hand it over "
             "first (docs/governance.md, 'Upgrade authority')"
         )
+
+
+async def upgrade_authorities(rpc: AsyncClient, actions: GovernedActions) -> list[dict[str, Any]]:
+    """Who holds the upgrade authority of each of SolGrid's programs (``gov status``): ``upgrade_authority``
+    null when the program is immutable or not upgradeable, ``governed`` when it is the governance PDA."""
+    programs = list(actions.programs.items())
+    addresses = [loader.programdata_address(program) for _, program in programs]
+    infos = (await rpc.get_multiple_accounts(addresses)).value
+    rows = []
+    for (name, program), info in zip(programs, infos, strict=True):
+        holder: Pubkey | None = None
+        if info is not None and info.owner == loader.LOADER_V3:
+            try:
+                holder = programdata_authority(bytes(info.data))
+            except ValueError:
+                holder = None
+        rows.append(
+            {
+                "program": name,
+                "address": str(program),
+                "upgrade_authority": None if holder is None else str(holder),
+                "governed": holder == actions.authority,
+            }
+        )
+    return rows
 
 
 @click.command("set-upgrade-authority")
