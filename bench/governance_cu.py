@@ -23,7 +23,11 @@ numbers are deterministic. What is measured (CU of the top-level instruction unl
   transactions and executed; the difference is what governance adds. The target's own CU inside the
   CPI are read from the logs too (once governance is set, the target checks the governance PDA instead
   of the regulators' signatures);
-* ``pause_zone`` / ``pause_market`` (one regulator).
+* ``pause_zone`` / ``pause_market`` (one regulator);
+* proposals for the upgradeable loader: ``propose`` of a SetAuthority of each SolGrid program's
+  ProgramData (propose derives the ProgramData of the four programs in the Config's order until one
+  matches: registry first, governance last), and ``execute`` of one (trading's upgrade authority handed
+  to the governance PDA by the deployer, then back by a proposal).
 
 :func:`hot_paths` runs the instructions the pause check touches (``submit_readings``,
 ``settle_and_mint``, ``place_order``, ``place_auction_order``) in a VM of their own, for this tree's
@@ -61,7 +65,9 @@ from trading_harness import KeyedSent, Trader, TradingEnv, trading_keypair  # no
 
 from solgrid.localnet.engine import Engine  # noqa: E402
 from solgrid.localnet.svm import Sent, deploy, features_blocking_deploy, new_svm, send_v0_svm  # noqa: E402
+from solgrid.sdk import loader  # noqa: E402
 from solgrid.sdk.energy_token import EnergyTokenClient  # noqa: E402
+from solgrid.sdk.governance import upgrade_authority  # noqa: E402
 from solgrid.sdk.readings import DeviceSigner, Reading, SignedReading  # noqa: E402
 from solgrid.sdk.registry import EnergySource, Limits, MeterAccounts, RegistryClient, UserRole  # noqa: E402
 from solgrid.sdk.registry_governance import PauseFlag  # noqa: E402
@@ -428,6 +434,36 @@ def _measure_worst(s: _Session, first: Execution) -> tuple[list[int], Execution]
     return votes, worst
 
 
+def _measure_upgrade_authority(s: _Session) -> None:
+    env = s.env
+    r = s.regulators[0]
+    gov = env.governance_pda().address
+    programs = {
+        "registry": s.registry.program_id,
+        "trading": env.trading.client.program_id,
+        "energy_token": env.token_program_id(),
+        "governance": env.program_id,
+    }
+    tries = 0
+    for position, (name, program) in enumerate(programs.items(), 1):
+        tries += 256 - Pubkey.find_program_address([bytes(program)], loader.LOADER_V3)[1]
+        proposal_id = env.config().proposal_count
+        pda_tries = 256 - env.proposal_pda(proposal_id).bump
+        action = upgrade_authority.set_upgrade_authority(program, gov, env.payer.pubkey())
+        ix, _ = env.propose_ix(r.pubkey(), action)
+        label = (
+            f"propose loader SetAuthority, {name}'s ProgramData (derived {position} of 4; "
+            f"{tries} bump tries for ProgramData, {pda_tries} for the proposal PDA)"
+        )
+        s.other[label] = s.cu(env.send([ix], [r]))
+    trading = programs["trading"]
+    env.send([loader.set_upgrade_authority(trading, env.payer.pubkey(), gov)])
+    proposal = env.approved(upgrade_authority.set_upgrade_authority(trading, gov, env.payer.pubkey()))
+    sent = env.execute(proposal)
+    assert env.status(proposal) == "Executed"
+    s.other["execute loader SetAuthority (trading's authority back to the deployer)"] = s.cu(sent)
+
+
 def _measure_certificates(s: _Session) -> tuple[list[Request], dict[str, int]]:
     env, certs = s.env, CertEnv(s.env)
     registry = s.registry
@@ -498,6 +534,7 @@ def measure(
     _measure_votes(s)
     series, worst = _measure_worst(s, executions[0])
     approvals["worst"] = max(series)
+    _measure_upgrade_authority(s)
     current = hot_paths({name: elves[name] for name in HOT_PATH_PROGRAMS})
     before: dict[str, int] = {}
     added: dict[str, tuple[str, ...]] = {name: () for name in current}

@@ -177,7 +177,12 @@ def rows(r: GovernanceBench) -> list[str]:
         "",
         "propose finds the proposal's canonical PDA bump on-chain (`checks::canonical_pda`): each bump it "
         "tries costs a",
-        "`create_program_address` (1,500 CU), so its CU vary with the proposal's id.",
+        "`create_program_address` (1,500 CU), so its CU vary with the proposal's id. A proposal for the "
+        "upgradeable loader (a SolGrid",
+        "program's upgrade authority) also derives the ProgramData of the SolGrid programs in the Config's "
+        "order until one matches",
+        "(`sol_try_find_program_address`, 1,500 CU per bump tried): the later the program, the more it "
+        "costs.",
     ]
     return table
 

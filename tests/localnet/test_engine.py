@@ -220,6 +220,19 @@ def test_borsh_io_error_reaches_solders_026_without_its_message() -> None:
     }
 
 
+def test_loader_errors_read_as_the_validator_prints_them() -> None:
+    """The upgradeable loader's refusals (the compat suite checks the first on solana-test-validator)."""
+    assert describe_transaction_error({"InstructionError": [0, "IncorrectAuthority"]}) == (
+        "Error processing Instruction 0: Incorrect authority provided"
+    )
+    assert describe_transaction_error({"InstructionError": [1, "Immutable"]}) == (
+        "Error processing Instruction 1: Account is immutable"
+    )
+    assert describe_transaction_error({"InstructionError": [0, "AccountNotExecutable"]}) == (
+        "Error processing Instruction 0: instruction expected an executable account"
+    )
+
+
 def _readings(count: int) -> Instruction:
     signer = DeviceSigner.generate()
     batch = []

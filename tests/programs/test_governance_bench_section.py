@@ -62,6 +62,10 @@ def test_every_measurement_runs(run_bench: ModuleType, measured: Any) -> None:
     assert r.worst_execution.inner_cu == r.executions[0].inner_cu  # the same target, more approvals
     assert r.worst_execution.execute_cu > r.executions[0].execute_cu
     assert {"close_proposal", "cancel (by the proposer)", "reject (the first rejection)"} <= set(r.other)
+    loader = [cu for name, cu in r.other.items() if name.startswith("propose loader SetAuthority")]
+    # A loader proposal also derives ProgramData addresses (1,500 CU per bump tried).
+    assert len(loader) == 4 and min(loader) > min(e.propose_cu for e in r.executions)
+    assert r.other["execute loader SetAuthority (trading's authority back to the deployer)"] > 0
 
     assert [p.name for p in r.hot_paths] == list(run_bench.governance_section.governance_cu.HOT_INSTRUCTIONS)
     assert all(p.cu > 0 and p.baseline_cu is None for p in r.hot_paths)

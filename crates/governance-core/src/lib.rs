@@ -9,6 +9,8 @@
 //! - [`certificate`]: renewable-energy certificates: the status state machine, the generation
 //!   interval and volume a meter's counters allow, splits that conserve volume and CO2, and the
 //!   carbon arithmetic.
+//! - [`upgrade`]: which upgradeable-loader instructions a proposal may carry (the upgrade authority
+//!   of SolGrid's own programs, and nothing else).
 //!
 //! Addresses are `[u8; 32]` ([`Key`]). Functions that read lists of addresses accept any
 //! `K: AsRef<[u8]>`, so that a program passes its own 32-byte address type (pinocchio's `Address`)
@@ -18,11 +20,12 @@
 //! an error, never a wrap or a panic) and nothing on a program's path panics.
 //!
 //! # Errors
-//! Each area has one error enum: [`PauseError`], [`ProposalError`], [`CertificateError`]. Their
-//! variants are stable: new ones are only appended, none is renamed, reordered or removed. A program
-//! maps every variant to an error code of its own IDL with an exhaustive `match` (no wildcard arm),
-//! so that a variant added here fails to compile there until it has a code; the mapping is part of
-//! the program's interface and never changes once released.
+//! Each area has one error enum: [`PauseError`], [`ProposalError`], [`CertificateError`] (in
+//! `error`) and [`UpgradeError`] (in [`upgrade`]). Their variants are stable: new ones are only
+//! appended, none is renamed, reordered or removed. A program maps every variant to an error code
+//! of its own IDL with an exhaustive `match` (no wildcard arm), so that a variant added here fails
+//! to compile there until it has a code; the mapping is part of the program's interface and never
+//! changes once released.
 #![no_std]
 
 #[cfg(test)]
@@ -32,8 +35,10 @@ pub mod certificate;
 pub mod error;
 pub mod pause;
 pub mod proposal;
+pub mod upgrade;
 
 pub use error::{CertificateError, PauseError, ProposalError};
+pub use upgrade::UpgradeError;
 
 /// A 32-byte address (an Ed25519 public key or a program-derived address).
 pub type Key = [u8; 32];

@@ -74,6 +74,10 @@ pub enum GovernanceError {
     WrongOriginal = 6159,
     OriginalRevoked = 6160,
     HasSplitChildren = 6161,
+    LoaderInstructionNotAllowed = 6162,
+    InvalidLoaderAccounts = 6163,
+    NotSolGridProgramData = 6164,
+    LoaderAuthorityNotGovernance = 6165,
 }
 
 impl GovernanceError {
@@ -141,6 +145,10 @@ impl GovernanceError {
         GovernanceError::WrongOriginal,
         GovernanceError::OriginalRevoked,
         GovernanceError::HasSplitChildren,
+        GovernanceError::LoaderInstructionNotAllowed,
+        GovernanceError::InvalidLoaderAccounts,
+        GovernanceError::NotSolGridProgramData,
+        GovernanceError::LoaderAuthorityNotGovernance,
     ];
 
     pub const fn code(self) -> u32 {
@@ -212,6 +220,10 @@ impl GovernanceError {
             GovernanceError::WrongOriginal => "WrongOriginal",
             GovernanceError::OriginalRevoked => "OriginalRevoked",
             GovernanceError::HasSplitChildren => "HasSplitChildren",
+            GovernanceError::LoaderInstructionNotAllowed => "LoaderInstructionNotAllowed",
+            GovernanceError::InvalidLoaderAccounts => "InvalidLoaderAccounts",
+            GovernanceError::NotSolGridProgramData => "NotSolGridProgramData",
+            GovernanceError::LoaderAuthorityNotGovernance => "LoaderAuthorityNotGovernance",
         }
     }
 
@@ -280,6 +292,10 @@ impl GovernanceError {
             GovernanceError::WrongOriginal => "The original account is not the certificate's original (Certificate.original, a certificate of this program)",
             GovernanceError::OriginalRevoked => "The certificate this volume was split from was revoked: no certificate split from it can be used",
             GovernanceError::HasSplitChildren => "The certificate has split children: revoke its original, which reaches every certificate split from it",
+            GovernanceError::LoaderInstructionNotAllowed => "A loader proposal may only carry the upgradeable loader's Upgrade, SetAuthority or SetAuthorityChecked",
+            GovernanceError::InvalidLoaderAccounts => "The accounts of a loader proposal do not have the instruction's shape (count, program, new authority signing)",
+            GovernanceError::NotSolGridProgramData => "The ProgramData of a loader proposal is not the ProgramData of one of SolGrid's programs",
+            GovernanceError::LoaderAuthorityNotGovernance => "The upgrade authority of a loader proposal must be the governance PDA, signing",
         }
     }
 }

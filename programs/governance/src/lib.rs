@@ -35,6 +35,7 @@ pub mod events;
 pub mod instructions;
 pub mod proposals;
 pub mod state;
+pub mod upgrade_authority;
 pub mod wire;
 
 use pinocchio::{AccountView, Address, ProgramResult};

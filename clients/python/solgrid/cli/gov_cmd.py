@@ -40,6 +40,7 @@ from solgrid.cli.common import (
 from solgrid.cli.gov_pause import pause, resume
 from solgrid.cli.gov_propose import propose
 from solgrid.cli.gov_read import list_proposals, show, show_status
+from solgrid.cli.gov_upgrade import set_upgrade_authority, upgrade
 from solgrid.cli.governance import (
     DURATION,
     proposal_argument,
@@ -70,6 +71,8 @@ def gov() -> None:
 
 for command in (propose, list_proposals, show, show_status, pause, resume):
     gov.add_command(command)
+for command in (set_upgrade_authority, upgrade):
+    propose.add_command(command)
 
 
 # -- set-up ---------------------------------------------------------------------------------------------

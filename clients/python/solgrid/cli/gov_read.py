@@ -19,6 +19,7 @@ from solgrid.cli.common import (
     format_sol,
     json_option,
 )
+from solgrid.cli.gov_upgrade import upgrade_authorities
 from solgrid.cli.governance import (
     proposal_argument,
     proposal_json,
@@ -125,6 +126,7 @@ def show_status(settings: Settings, as_json: bool) -> None:
             "regulators": [str(r) for r in registry_config.regulators],
             "threshold": registry_config.regulator_threshold,
             "paused": flag_names(registry_config.paused),
+            "upgrade_authorities": await upgrade_authorities(rpc, GovernedActions(gov_client, registry)),
             "zones": [
                 {
                     "zone_id": z.zone_id,
@@ -161,6 +163,10 @@ def show_status(settings: Settings, as_json: bool) -> None:
         f"governance PDA {document['governance_pda']} holds "
         f"{format_sol(document['governance_pda_lamports'])} SOL"
     )
+    for row in document["upgrade_authorities"]:
+        holder = row["upgrade_authority"]
+        who = "the governance PDA" if row["governed"] else (holder or "nobody (immutable)")
+        click.echo(f"upgrade authority of {row['program']}: {who}")
     click.echo(f"market-wide pause: {', '.join(document['paused']).lower() or 'none'}")
     for zone in document["zones"]:
         paused = ", ".join(zone["paused"]).lower() or "none"

@@ -25,7 +25,7 @@ from solgrid.sdk.governance import (
     GovernedActions,
     Proposal,
     Standing,
-    describe,
+    describe_proposal,
     standing,
 )
 from solgrid.sdk.registry import Config as RegistryConfig
@@ -149,7 +149,7 @@ def _time(value: int | None) -> str | None:
 
 def proposal_json(proposal: Proposal, at: Standing, actions: GovernedActions) -> dict[str, Any]:
     """A proposal, its instruction read through the target's IDL and where it stands now."""
-    action = describe(proposal.target_program, proposal.data, actions.coders)
+    action = describe_proposal(proposal, actions)
     stale = [str(a) for a in proposal.approvals if a not in at.approvals]
     return {
         "proposal": proposal.id,

@@ -79,6 +79,31 @@ _INSTRUCTION_ERROR_TEXT = {
     "CallDepth": "Cross-program invocation call depth too deep",
     "ReentrancyNotAllowed": "Cross-program invocation reentrancy not allowed for this instruction",
     "BorshIoError": "Failed to serialize or deserialize account data",  # agave 4: no message of its own
+    "ModifiedProgramId": "instruction illegally modified the program id of an account",
+    "DuplicateAccountIndex": "instruction contains duplicate accounts",
+    "ExecutableModified": "instruction changed executable bit of an account",
+    "RentEpochModified": "instruction modified rent epoch of an account",
+    "AccountDataSizeChanged": "program other than the account's owner changed the size of the account data",
+    "AccountNotExecutable": "instruction expected an executable account",
+    "AccountBorrowOutstanding": "instruction left account with an outstanding borrowed reference",
+    "DuplicateAccountOutOfSync": "instruction modifications of multiply-passed account differ",
+    "InvalidError": "program returned invalid error code",
+    "ExecutableDataModified": "instruction changed executable accounts data",
+    "ExecutableLamportChange": "instruction changed the balance of an executable account",
+    "ExecutableAccountNotRentExempt": "executable accounts must be rent exempt",
+    "MissingAccount": "An account required by the instruction is missing",
+    "ProgramEnvironmentSetupFailure": "Failed to create program execution environment",
+    "Immutable": "Account is immutable",
+    "IncorrectAuthority": "Incorrect authority provided",
+    "AccountNotRentExempt": "An account does not have enough lamports to be rent-exempt",
+    "ArithmeticOverflow": "Program arithmetic overflowed",
+    "UnsupportedSysvar": "Unsupported sysvar",
+    "MaxAccountsDataAllocationsExceeded": (
+        "Accounts data allocations exceeded the maximum allowed per transaction"
+    ),
+    "MaxAccountsExceeded": "Max accounts exceeded",
+    "MaxInstructionTraceLengthExceeded": "Max instruction trace length exceeded",
+    "BuiltinProgramsMustConsumeComputeUnits": "Builtin programs must consume compute units",
 }
 
 

@@ -138,6 +138,22 @@ async def deploy_program(
     )
 
 
+async def write_buffer(
+    client: AsyncClient,
+    payer: Keypair,
+    elf: bytes,
+    *,
+    concurrency: int = 32,
+    commitment: Commitment = Confirmed,
+    progress: Progress = _quiet,
+) -> Pubkey:
+    """A new loader buffer holding ``elf``, ``payer`` its authority (steps 1 and 2 of a deploy); for an
+    upgrade by someone else, hand it over with :func:`solgrid.sdk.loader.set_buffer_authority`."""
+    deployer = _Deployer(client, payer, payer, commitment, concurrency, progress)
+    buffer, _ = await deployer.write_buffer(elf)
+    return buffer
+
+
 class _Deployer:
     """The RPC conversation of one deploy."""
 

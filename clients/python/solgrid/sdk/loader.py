@@ -128,6 +128,20 @@ def set_upgrade_authority(program: Pubkey, authority: Pubkey, new_authority: Pub
     return Instruction(LOADER_V3, struct.pack("<I", _SET_AUTHORITY), accounts)
 
 
+def set_buffer_authority(buffer: Pubkey, authority: Pubkey, new_authority: Pubkey) -> Instruction:
+    """Hand a buffer to ``new_authority`` (who need not sign): e.g. the governance PDA, so that a proposal
+    can upgrade a program from it."""
+    return Instruction(
+        LOADER_V3,
+        struct.pack("<I", _SET_AUTHORITY),
+        [
+            AccountMeta(buffer, False, True),
+            AccountMeta(authority, True, False),
+            AccountMeta(new_authority, False, False),
+        ],
+    )
+
+
 def extension_for(capacity: int, needed: int) -> int:
     """The bytes to add to a ProgramData account holding ``capacity`` ELF bytes so that ``needed`` fit:
     at least MINIMUM_EXTEND_PROGRAM_BYTES, or what is left up to the largest account."""

@@ -9,7 +9,9 @@
 //! 1. `[]` config.
 //! 2. `[]` registry_config: the registry's Config (current regulators and threshold).
 //! 3. `[]` governance: this program's `["governance"]` PDA (`InvalidGovernanceAuthority`).
-//! 4. `[]` target_program: the proposal's target (`TargetMismatch`), one of SolGrid's programs.
+//! 4. `[]` target_program: the proposal's target (`TargetMismatch`), one of SolGrid's programs, or
+//!    the upgradeable loader (a proposal `propose` checked to govern one of their upgrade
+//!    authorities).
 //! 5. and after: the proposal's accounts, in the stored order (`AccountMismatch`), writable where
 //!    the proposal says so (the runtime refuses the CPI otherwise).
 //!
@@ -30,6 +32,7 @@ use crate::{
     events::ProposalExecuted,
     proposals,
     state::{GOVERNANCE_SEED, MAX_PROPOSAL_ACCOUNTS, META_SIGNER, META_WRITABLE},
+    upgrade_authority,
 };
 
 pub const DISCRIMINATOR: u64 = discriminator::as_u64(discriminator::instruction("execute"));
@@ -67,6 +70,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
                 config.trading_program,
                 config.energy_token_program,
                 *program_id,
+                upgrade_authority::LOADER,
             ],
         )
         .map_err(errors::proposal)?;

@@ -9,7 +9,9 @@
 //! 3. `[writable]` proposal: PDA `["proposal", id LE]`, created here.
 //! 4. `[]` system_program.
 //!
-//! The target must be the registry, trading, energy_token or this program (`TargetNotSolGrid`);
+//! The target must be the registry, trading, energy_token or this program (`TargetNotSolGrid`), or
+//! the upgradeable BPF loader for the upgrade authority of one of these four (`Upgrade`,
+//! `SetAuthority`, `SetAuthorityChecked` of their ProgramData only: see `upgrade_authority`);
 //! `min_timelock_secs <= timelock_secs < lifetime_secs <= max_lifetime_secs`; at most 24 accounts
 //! (flags 1 writable | 2 signer; a signer must be the governance PDA) and 768 bytes of data; a title
 //! of at most 64 bytes of UTF-8. The proposer's approval is not implied: they approve like anyone else (in
@@ -35,6 +37,7 @@ use crate::{
         Proposal, ProposalAccount, MAX_PROPOSAL_ACCOUNTS, MAX_PROPOSAL_DATA, META_SIGNER,
         META_WRITABLE, PROPOSAL_SEED, TEXT_LEN,
     },
+    upgrade_authority,
     wire::Reader,
 };
 
@@ -89,6 +92,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             config.trading_program,
             config.energy_token_program,
             *program_id,
+            upgrade_authority::LOADER,
         ],
     )
     .map_err(errors::proposal)?;
@@ -101,7 +105,11 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         config.max_lifetime_secs.get(),
     )
     .map_err(errors::proposal)?;
-    check_metas(program_id, &config, args.accounts)?;
+    if upgrade_authority::is_loader(args.target_program) {
+        upgrade_authority::check_proposal(program_id, &config, args.accounts, args.data)?;
+    } else {
+        check_metas(program_id, &config, args.accounts)?;
+    }
 
     let id = config.proposal_count.get();
     let id_bytes = id.to_le_bytes();

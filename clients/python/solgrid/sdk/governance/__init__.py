@@ -1,6 +1,7 @@
 """SDK of the governance program's configuration and proposals: instructions and reads
 (:mod:`.client`), accounts (:mod:`.accounts`), where a proposal stands (:mod:`.standing`), the
-privileged actions a proposal carries (:mod:`.actions`) and events (:mod:`.events`). Certificates,
+privileged actions a proposal carries (:mod:`.actions`; the programs' upgrade authorities:
+:mod:`.upgrade_authority`) and events (:mod:`.events`). Certificates,
 the same program's other half: :mod:`solgrid.sdk.certificates`."""
 
 from solgrid.sdk.governance.accounts import (
@@ -10,7 +11,7 @@ from solgrid.sdk.governance.accounts import (
     ProposalAccount,
     ProposalStatus,
 )
-from solgrid.sdk.governance.actions import Action, GovernedActions, describe, governed
+from solgrid.sdk.governance.actions import Action, GovernedActions, describe, describe_proposal, governed
 from solgrid.sdk.governance.client import GovernanceClient
 from solgrid.sdk.governance.events import (
     GovernanceConfigUpdated,
@@ -54,6 +55,7 @@ __all__ = [
     "Standing",
     "VoteCast",
     "describe",
+    "describe_proposal",
     "governed",
     "require_executable",
     "require_open",

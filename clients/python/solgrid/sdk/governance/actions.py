@@ -17,9 +17,11 @@ from construct import Container, ListContainer
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
+from solgrid.sdk import loader
 from solgrid.sdk.anchor import ProgramCoder
-from solgrid.sdk.governance.accounts import ConfigParams
-from solgrid.sdk.governance.client import GovernanceClient
+from solgrid.sdk.governance import upgrade_authority
+from solgrid.sdk.governance.accounts import ConfigParams, Proposal
+from solgrid.sdk.governance.client import GovernanceClient, idl_address
 from solgrid.sdk.registry import Limits, RegistryClient, ZoneStatus
 from solgrid.sdk.trading import MarketParams, TradingClient
 from solgrid.sdk.trading.market import MarketHeader
@@ -121,6 +123,18 @@ def describe(program_id: Pubkey, data: bytes, coders: Sequence[ProgramCoder]) ->
     return Action(program, str(parsed.name), args)
 
 
+LOADER_NAME = "bpf_loader_upgradeable"
+
+
+def describe_proposal(proposal: Proposal, actions: GovernedActions) -> Action:
+    """What ``proposal`` does: its instruction through the target's IDL, or for the upgradeable loader
+    which program's upgrade authority it exercises (``args["program"]``: the program's name)."""
+    if proposal.target_program == loader.LOADER_V3:
+        found = upgrade_authority.describe_loader(proposal.data, proposal.accounts, actions.programs)
+        return Action(LOADER_NAME, found.instruction, {"program": found.program, **found.args})
+    return describe(proposal.target_program, proposal.data, actions.coders)
+
+
 class GovernedActions:
     """Every privileged action of SolGrid, built to be proposed: signed by the governance PDA (which also
     pays the rent of accounts an action creates: fund it before such a proposal is executed)."""
@@ -139,6 +153,16 @@ class GovernedActions:
     def authority(self) -> Pubkey:
         """The governance PDA: the signer (and payer) of every action built here."""
         return self.governance.governance_pda().address
+
+    @property
+    def programs(self) -> dict[str, Pubkey]:
+        """SolGrid's four programs by name (the only ones whose upgrade authority a proposal governs)."""
+        return {
+            "registry": self.registry.program_id,
+            "trading": self.trading.program_id,
+            "energy_token": idl_address("energy_token"),
+            "governance": self.governance.program_id,
+        }
 
     @property
     def coders(self) -> list[ProgramCoder]:
@@ -264,3 +288,14 @@ class GovernedActions:
     def cancel(self, proposal_id: int) -> Instruction:
         """Cancels another proposal (a cancel decided by quorum through a proposal)."""
         return self.governance.cancel(authority=self.authority, proposal_id=proposal_id)
+
+    # -- upgrade authorities (the loader; see :mod:`.upgrade_authority`) ----------------------------
+
+    def set_upgrade_authority(self, program: Pubkey, new_authority: Pubkey | None) -> Instruction:
+        """Hands ``program``'s upgrade authority (held by the governance PDA) to ``new_authority``;
+        ``None`` makes the program immutable."""
+        return upgrade_authority.set_upgrade_authority(program, self.authority, new_authority)
+
+    def upgrade(self, program: Pubkey, buffer: Pubkey, spill: Pubkey) -> Instruction:
+        """Upgrades ``program`` with ``buffer`` (whose authority is the governance PDA)."""
+        return upgrade_authority.upgrade(program, buffer, spill, self.authority)
