@@ -82,7 +82,7 @@ pub enum GovernanceError {
 
 impl GovernanceError {
     /// Every variant, in code order (the IDL lists them after the kit errors in this order).
-    pub const ALL: [GovernanceError; 62] = [
+    pub const ALL: [GovernanceError; 66] = [
         GovernanceError::InvalidConfigParams,
         GovernanceError::NotAProgram,
         GovernanceError::InvalidStatus,
