@@ -70,11 +70,14 @@ pub enum GovernanceError {
     InvalidEmissionFactor = 6155,
     EmissionFactorNotSet = 6156,
     ValidatorOwnsCertificate = 6157,
+    QuorumNotRecorded = 6158,
+    QuorumAlreadyRecorded = 6159,
+    TargetProgramsNotDistinct = 6160,
 }
 
 impl GovernanceError {
     /// Every variant, in code order (the IDL lists them after the kit errors in this order).
-    pub const ALL: [GovernanceError; 58] = [
+    pub const ALL: [GovernanceError; 61] = [
         GovernanceError::InvalidConfigParams,
         GovernanceError::NotAProgram,
         GovernanceError::InvalidStatus,
@@ -133,6 +136,9 @@ impl GovernanceError {
         GovernanceError::InvalidEmissionFactor,
         GovernanceError::EmissionFactorNotSet,
         GovernanceError::ValidatorOwnsCertificate,
+        GovernanceError::QuorumNotRecorded,
+        GovernanceError::QuorumAlreadyRecorded,
+        GovernanceError::TargetProgramsNotDistinct,
     ];
 
     pub const fn code(self) -> u32 {
@@ -200,6 +206,9 @@ impl GovernanceError {
             GovernanceError::InvalidEmissionFactor => "InvalidEmissionFactor",
             GovernanceError::EmissionFactorNotSet => "EmissionFactorNotSet",
             GovernanceError::ValidatorOwnsCertificate => "ValidatorOwnsCertificate",
+            GovernanceError::QuorumNotRecorded => "QuorumNotRecorded",
+            GovernanceError::QuorumAlreadyRecorded => "QuorumAlreadyRecorded",
+            GovernanceError::TargetProgramsNotDistinct => "TargetProgramsNotDistinct",
         }
     }
 
@@ -264,6 +273,9 @@ impl GovernanceError {
             GovernanceError::InvalidEmissionFactor => "The zone's emission factor is above 2,000 g CO2 per kWh",
             GovernanceError::EmissionFactorNotSet => "The certificate's zone has no emission factor set",
             GovernanceError::ValidatorOwnsCertificate => "A regulator cannot validate a certificate they own",
+            GovernanceError::QuorumNotRecorded => "Quorum stands but its time was never recorded (the regulator set or threshold changed): record_quorum first; the timelock runs from then",
+            GovernanceError::QuorumAlreadyRecorded => "The proposal's quorum time is recorded already",
+            GovernanceError::TargetProgramsNotDistinct => "The registry, trading and energy_token programs must be three distinct programs, none of them governance itself",
         }
     }
 }
@@ -298,6 +310,11 @@ pub fn proposal(error: ProposalError) -> ProgramError {
         ProposalError::ProposalNotFinal => GovernanceError::ProposalNotFinal,
         ProposalError::InvalidStatus => GovernanceError::InvalidStatus,
         ProposalError::Overflow => return KitError::ArithmeticOverflow.into(),
+        ProposalError::QuorumNotRecorded => GovernanceError::QuorumNotRecorded,
+        ProposalError::QuorumAlreadyRecorded => GovernanceError::QuorumAlreadyRecorded,
+        ProposalError::NotGovernance => GovernanceError::NotGovernance,
+        // Raised only by `appoint` (the registry's set_regulators), never on this program's path.
+        ProposalError::VersionExhausted => return KitError::ArithmeticOverflow.into(),
     };
     error.into()
 }

@@ -268,7 +268,10 @@ pub struct RegistryConfig {
     pub certificates_bump: u8,
     /// Market-wide pause flags (`PAUSE_*`).
     pub paused: u8,
-    pub reserved: [u8; 29],
+    /// The regulators' membership versions (governance's proposal votes; not read here).
+    pub regulators_version: [u8; 2],
+    pub regulator_since: [[u8; 2]; 8],
+    pub reserved: [u8; 11],
 }
 
 impl_pod!(RegistryConfig {
@@ -287,7 +290,9 @@ impl_pod!(RegistryConfig {
     governance_bump: u8,
     certificates_bump: u8,
     paused: u8,
-    reserved: [u8; 29],
+    regulators_version: [u8; 2],
+    regulator_since: [[u8; 2]; 8],
+    reserved: [u8; 11],
 });
 
 impl AccountLayout for RegistryConfig {

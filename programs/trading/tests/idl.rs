@@ -1055,7 +1055,7 @@ fn registry_views_match_the_registry_idl() {
         rust_layout!(RegistryConfig; authority, pending_authority, settlement_authority,
             regulators, regulator_count, regulator_threshold, bump, user_count, zone_count,
             meter_count, limits, governance_program, governance_bump, certificates_bump, paused,
-            reserved),
+            regulators_version, regulator_since, reserved),
     );
     registry_account::<RegistryZone>(
         &registry,
