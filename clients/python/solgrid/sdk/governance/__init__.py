@@ -20,6 +20,7 @@ from solgrid.sdk.governance.events import (
     ProposalClosed,
     ProposalCreated,
     ProposalExecuted,
+    QuorumRecorded,
     VoteCast,
 )
 from solgrid.sdk.governance.standing import (
@@ -51,6 +52,7 @@ __all__ = [
     "ProposalNotExecutable",
     "ProposalState",
     "ProposalStatus",
+    "QuorumRecorded",
     "Standing",
     "VoteCast",
     "describe",
