@@ -175,10 +175,11 @@ impl<K: AsRef<[u8]>> VoteList<'_, K> {
     /// or after `since`.
     #[inline(always)]
     fn counted(&self, member: &[u8], since: u16) -> bool {
-        self.keys
-            .iter()
-            .enumerate()
-            .any(|(i, key)| key_eq(key.as_ref(), member) && self.version(i) >= since)
+        // A key appears at most once in a list: its first slot is its vote.
+        match self.slot_of(member) {
+            Some(i) => self.version(i) >= since,
+            None => false,
+        }
     }
 
     /// The slot of a vote by `key` here, counting or not.
@@ -385,10 +386,11 @@ impl ProposalState {
     ) -> Result<(), ProposalError> {
         self.ensure_open(now)?;
         regulators.check()?;
-        if !regulators.contains(voter) {
+        // One scan of the set finds both whether the voter is a regulator and since when.
+        let Some(since) = regulators.since_of(voter) else {
             return Err(ProposalError::NotRegulator);
-        }
-        if votes.has_voted(regulators, voter) {
+        };
+        if votes.approvals.counted(voter, since) || votes.rejections.counted(voter, since) {
             return Err(ProposalError::AlreadyVoted);
         }
         Ok(())
