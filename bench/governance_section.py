@@ -172,7 +172,8 @@ def rows(r: GovernanceBench) -> list[str]:
         "",
         "propose takes the proposal's canonical PDA bump as an argument and checks it with one "
         "`create_program_address`",
-        "(it searched the bump on-chain before: 4,540 to 9,071 CU for the same proposals, 1,500 CU per bump tried).",
+        "(it searched the bump on-chain before: 4,540 to 9,071 CU for the same proposals, 1,500 CU per bump "
+        "tried).",
     ]
     return table
 
