@@ -184,7 +184,13 @@ def test_cancel_reject_and_list(gov: Gov) -> None:
     )
     pid = str(limits["proposal"])
     assert limits["args"]["limits"]["max_meters_per_user"] == 4 and limits["approvals"] == [r1.address]
-    one_line_error(gov.run(r0, "gov", "cancel", pid), 1, "this action needs 2 regulator signature(s)")
+    # Governance is set: another regulator, even with a co-signer, cancels only by proposal.
+    one_line_error(gov.run(r0, "gov", "cancel", pid), 1, f"`solgrid gov propose cancel {pid}`")
+    one_line_error(
+        gov.run(r0, "gov", "cancel", pid, "--cosigner", str(r2.path)),
+        1,
+        "other regulators propose the cancel",
+    )
     cancelled = gov.ok(r1, "gov", "cancel", pid)
     assert cancelled["state"] == "cancelled"
     one_line_error(gov.run(r2, "gov", "approve", pid), 1, f"proposal {pid} was cancelled")
@@ -198,10 +204,11 @@ def test_cancel_reject_and_list(gov: Gov) -> None:
     assert (listed[int(pid)], listed[int(cid)]) == ("cancelled", "rejected")
     assert gov.ok(r0, "gov", "list", "--state", "open")["proposals"] == []
 
-    # A quorum cancels another regulator's proposal: the wallet and a --cosigner.
+    # A quorum cancels another regulator's proposal through a proposal of its own.
     other = gov.ok(r2, "gov", "propose", "set-zone-status", str(ZONE_ID), "--status", "maintenance")
-    quorum = gov.ok(r0, "gov", "cancel", str(other["proposal"]), "--cosigner", str(r1.path))
-    assert quorum["state"] == "cancelled"
+    executed = gov.enact(r0, "cancel", str(other["proposal"]))
+    assert (executed["program"], executed["instruction"]) == ("governance", "cancel")
+    assert gov.ok(r0, "gov", "show", str(other["proposal"]))["state"] == "cancelled"
 
 
 def test_one_line_errors(gov: Gov) -> None:
@@ -326,3 +333,26 @@ def test_before_governance_a_quorum_cosigns_the_resume(
     )
     status = ok("gov", "status")
     assert (status["initialized"], status["governed"], status["paused"]) == (False, False, ["TRADING"])
+
+
+def test_a_quorum_made_by_a_lower_threshold_is_recorded(gov: Gov) -> None:
+    """r2 alone approves; the threshold drops to 1 (a proposal): the standing approval is a quorum that no
+    approval recorded, so ``gov execute`` says to run ``gov record-quorum``, which starts the timelock."""
+    r0, r1, r2 = gov.regulators
+    proposed = gov.ok(r2, "gov", "propose", "update-limits", "--max-meters-per-user", "6", "--timelock", "1h")
+    pid = str(proposed["proposal"])
+    regulators = (r0.address, r1.address, r2.address)
+    gov.enact(r0, "set-regulators", *regulators, "--threshold", "1")
+    try:
+        assert gov.ok(r0, "gov", "show", pid)["state"] == "unrecorded"
+        one_line_error(gov.run(r0, "gov", "execute", pid), 1, f"solgrid gov record-quorum {pid}")
+        stranger = gov.wallet("recorder", "1")  # anyone may
+        recorded = gov.ok(stranger, "gov", "record-quorum", pid)
+        assert recorded["state"] == "approved" and recorded["quorum_at"] is not None
+        assert documented_json_keys("solgrid gov record-quorum") <= set(recorded)
+        one_line_error(gov.run(stranger, "gov", "record-quorum", pid), 1, "nothing to record")
+        one_line_error(gov.run(r0, "gov", "execute", pid), 1, "its timelock ends at")
+    finally:
+        proposed = gov.ok(r0, "gov", "propose", "set-regulators", *regulators, "--threshold", "2")
+        gov.ok(r0, "gov", "execute", str(proposed["proposal"]))
+    assert gov.ok(r0, "gov", "status")["threshold"] == 2

@@ -103,6 +103,9 @@ class Governance:
                 "title": title,
                 "accounts": accounts,
                 "data": bytes(target.data),
+                "bump": Pubkey.find_program_address(
+                    [b"proposal", proposal_id.to_bytes(8, "little")], PROGRAM_ID
+                )[1],
             },
             {
                 "proposer": proposer,

@@ -100,7 +100,9 @@ async def test_a_proposal_executes_by_cpi_across_transactions(
             },
             {"governance": pda(b"governance"), "config": config},
         )
-        proposal = pda(b"proposal", before.proposal_count.to_bytes(8, "little"))
+        proposal, proposal_bump = Pubkey.find_program_address(
+            [b"proposal", before.proposal_count.to_bytes(8, "little")], PROGRAM_ID
+        )
         common = {"config": config, "registry_config": registry.config_pda().address, "proposal": proposal}
         propose = coder.instruction(
             "propose",
@@ -114,6 +116,7 @@ async def test_a_proposal_executes_by_cpi_across_transactions(
                     for m in target.accounts
                 ],
                 "data": bytes(target.data),
+                "bump": proposal_bump,
             },
             {"proposer": me.pubkey(), **common, "system_program": SYSTEM_PROGRAM},
         )

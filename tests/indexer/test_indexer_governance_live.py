@@ -101,7 +101,8 @@ class Governance:
         )
 
     def propose(self, proposer: Pubkey, target: Instruction, title: str) -> tuple[Instruction, Pubkey]:
-        proposal = find_pda([b"proposal", self.proposals.to_bytes(8, "little")], self.id).address
+        found = find_pda([b"proposal", self.proposals.to_bytes(8, "little")], self.id)
+        proposal = found.address
         self.proposals += 1
         metas = [
             {"address": m.pubkey, "flags": int(m.is_writable) | 2 * int(m.is_signer)} for m in target.accounts
@@ -115,6 +116,7 @@ class Governance:
                 "title": title,
                 "accounts": metas,
                 "data": bytes(target.data),
+                "bump": found.bump,
             },
             {
                 "proposer": proposer,

@@ -224,11 +224,14 @@ class GovernanceEnv:
         accounts: list[dict[str, Any]] | None = None,
         data: bytes | None = None,
         proposal_id: int | None = None,
+        bump: int | None = None,
     ) -> tuple[Instruction, Pubkey]:
         """``propose`` of ``target`` (its program, accounts and data unless overridden); returns the
-        instruction and the new proposal's address (the Config's next id unless ``proposal_id``)."""
+        instruction and the new proposal's address (the Config's next id unless ``proposal_id``; its
+        canonical bump unless ``bump``)."""
         proposal_id = self.config().proposal_count if proposal_id is None else proposal_id
-        proposal = self.proposal_pda(proposal_id).address
+        pda = self.proposal_pda(proposal_id)
+        proposal = pda.address
         ix = self.coder.instruction(
             "propose",
             {
@@ -238,6 +241,7 @@ class GovernanceEnv:
                 "title": title if isinstance(title, str) else title.decode("latin-1"),
                 "accounts": proposal_accounts(target) if accounts is None else accounts,
                 "data": bytes(target.data) if data is None else data,
+                "bump": pda.bump if bump is None else bump,
             },
             {
                 "proposer": proposer,
@@ -277,6 +281,20 @@ class GovernanceEnv:
 
     def reject(self, regulator: Keypair, proposal: Pubkey) -> Sent:
         return self.record("reject", self.send([self.reject_ix(regulator.pubkey(), proposal)], [regulator]))
+
+    def record_quorum_ix(self, proposal: Pubkey) -> Instruction:
+        return self.coder.instruction(
+            "record_quorum",
+            {},
+            {
+                "config": self.config_pda().address,
+                "registry_config": self.registry_config(),
+                "proposal": proposal,
+            },
+        )
+
+    def record_quorum(self, proposal: Pubkey) -> Sent:
+        return self.record("record_quorum", self.send([self.record_quorum_ix(proposal)]))
 
     def stored_metas(self, proposal: Pubkey) -> list[AccountMeta]:
         """The proposal's stored accounts as the outer transaction passes them: writable as stored, no

@@ -129,3 +129,21 @@ def test_program_id_is_the_keypair_in_keys() -> None:
     from governance_harness import governance_keypair
 
     assert governance_keypair().pubkey() == PROGRAM_ID
+
+
+def test_initialize_refuses_repeated_programs_or_itself(governance_prepared: GovernanceEnv) -> None:
+    """The three target programs are distinct and none is governance itself (every one executable)."""
+    env = governance_prepared
+    registry, trading, token = env.registry.program_id, env.trading.client.program_id, env.token_program_id()
+    for wrong in (
+        [registry, registry, token],
+        [registry, trading, trading],
+        [token, trading, token],
+        [PROGRAM_ID, trading, token],
+        [registry, PROGRAM_ID, token],
+        [registry, trading, PROGRAM_ID],
+    ):
+        assert env.fail([env.initialize_ix(programs=wrong)]) == code("TargetProgramsNotDistinct"), wrong
+    assert env.account(env.config_pda().address) is None
+    env.send([env.initialize_ix()])
+    assert env.config().registry_program == registry

@@ -194,7 +194,7 @@ def test_approvals_of_a_removed_regulator_no_longer_count(governance: Governance
     assert env.fail([env.execute_ix(b)]) == code("QuorumNotMet")
     # The removed regulator can neither vote nor cancel any more.
     assert env.fail([env.reject_ix(r1.pubkey(), b)], [r1]) == code("NotRegulator")
-    assert env.fail([env.cancel_ix(r1.pubkey(), b)], [r1]) == code("CancelNotAllowed")
+    assert env.fail([env.cancel_ix(r1.pubkey(), b)], [r1]) == code("NotGovernance")
     env.warp(5)
     env.approve(newcomer, b)
     assert env.proposal(b).quorum_at == env.now() > first_quorum
@@ -206,14 +206,15 @@ def test_approvals_of_a_removed_regulator_no_longer_count(governance: Governance
 
 def test_a_lower_threshold_counts_but_the_timelock_starts_at_an_approval(governance: GovernanceEnv) -> None:
     """Counted against the current threshold: after it drops to 1, one standing approval is a quorum,
-    but the quorum time (from which the timelock runs) is only recorded by an approval."""
+    but the quorum time (from which the timelock runs) is only recorded by an approval (or by
+    ``record_quorum``)."""
     env = governance
     r0, r1, r2 = env.regulators
     b = limits_proposal(env, timelock_secs=60)
     env.approve(r2, b)
     assert env.fail([env.execute_ix(b)]) == code("QuorumNotMet")
     env.enact(env.set_regulators_ix([r0.pubkey(), r1.pubkey(), r2.pubkey()], threshold=1))
-    assert env.fail([env.execute_ix(b)]) == code("TimelockActive")
+    assert env.fail([env.execute_ix(b)]) == code("QuorumNotRecorded")
     env.approve(r0, b)
     assert env.proposal(b).quorum_at == env.now()
     env.warp(60)
@@ -374,6 +375,11 @@ def test_the_proposal_address_follows_the_count(governance: GovernanceEnv) -> No
     target = env.update_limits_ix(NEW_LIMITS)
     ix, _ = env.propose_ix(r0.pubkey(), target, proposal_id=1)
     assert env.fail([ix], [r0]) == code("InvalidPda")
+    # The bump travels with the arguments and must derive the proposal's address.
+    canonical = env.proposal_pda(0).bump
+    for bump in (canonical - 1, canonical + 1 if canonical < 255 else 0):
+        ix, _ = env.propose_ix(r0.pubkey(), target, bump=bump)
+        assert env.fail([ix], [r0]) == code("InvalidPda"), bump
     first = env.propose(r0, target)
     second = env.propose(r0, target)
     assert (env.proposal(first).id, env.proposal(second).id) == (0, 1)
@@ -396,8 +402,9 @@ def test_the_proposer_cancels(governance: GovernanceEnv) -> None:
     assert env.fail([env.cancel_ix(r0.pubkey(), proposal)], [r0]) == code("ProposalCancelled")
 
 
-def test_someone_else_alone_cannot_cancel(governance: GovernanceEnv) -> None:
-    env = governance
+def test_someone_else_alone_cannot_cancel(governance_unset: GovernanceEnv) -> None:
+    """Before the registry names a governance program, a quorum of co-signers cancels; fewer do not."""
+    env = governance_unset
     _, r1, _ = env.regulators
     proposal = limits_proposal(env)
     stranger = env.registry.wallet()
@@ -413,12 +420,37 @@ def test_someone_else_alone_cannot_cancel(governance: GovernanceEnv) -> None:
     assert env.status(proposal) == "Open"
 
 
-def test_a_quorum_cancels(governance: GovernanceEnv) -> None:
-    env = governance
+def test_a_quorum_cancels_before_governance_is_set(governance_unset: GovernanceEnv) -> None:
+    env = governance_unset
     _, r1, r2 = env.regulators
     proposal = limits_proposal(env)
     env.send([env.cancel_ix(r1.pubkey(), proposal, [r2.pubkey()])], [r1, r2])
     assert env.status(proposal) == "Cancelled"
+
+
+def test_co_signers_no_longer_cancel_once_governance_is_set(governance_unset: GovernanceEnv) -> None:
+    """As the registry's privileged gate: once it names a governance program, co-signing regulators
+    (even all of them) are refused; the proposer still cancels, and so does a cancel proposal."""
+    env = governance_unset
+    r0, r1, r2 = env.regulators
+    proposal = limits_proposal(env)
+    env.set_governance()
+    stranger = env.registry.wallet()
+    for authority, cosigners, signers in [
+        (r1.pubkey(), [r2.pubkey()], [r1, r2]),
+        (r1.pubkey(), [r0.pubkey(), r2.pubkey()], [r0, r1, r2]),
+        (r1.pubkey(), [], [r1]),
+        (stranger.pubkey(), [r1.pubkey(), r2.pubkey()], [stranger, r1, r2]),
+    ]:
+        assert env.fail([env.cancel_ix(authority, proposal, cosigners)], signers) == code("NotGovernance")
+    assert env.status(proposal) == "Open"
+    # The proposer, with or without co-signers.
+    env.send([env.cancel_ix(r0.pubkey(), proposal, [r1.pubkey()])], [r0, r1])
+    assert env.status(proposal) == "Cancelled"
+    # Another regulator cancels by proposal (the governance PDA signs).
+    victim = limits_proposal(env)
+    env.enact(env.cancel_ix(env.governance_pda().address, victim))
+    assert env.status(victim) == "Cancelled"
 
 
 def test_a_proposal_cancels_another(governance: GovernanceEnv) -> None:

@@ -28,6 +28,7 @@ from solgrid.sdk.governance import (
     ProposalNotExecutable,
     ProposalState,
     ProposalStatus,
+    QuorumRecorded,
     Standing,
     VoteCast,
     describe,
@@ -102,7 +103,11 @@ class Sdk:
     def standing(self, proposal_id: int) -> Standing:
         config = self.env.registry.config()
         return standing(
-            self.proposal(proposal_id), config.regulators, config.regulator_threshold, self.env.now()
+            self.proposal(proposal_id),
+            config.regulators,
+            config.regulator_threshold,
+            self.env.now(),
+            config.regulator_since,
         )
 
 
@@ -257,9 +262,10 @@ def test_expired_rejected_and_cancelled_proposals(sdk: Sdk) -> None:
     assert (at.state, at.rejections) == (ProposalState.REJECTED, [r1.pubkey(), r2.pubkey()])
 
     cancelled = s.propose(r2, s.actions.update_limits(NEW_LIMITS))
-    # A regulator who is not the proposer needs a quorum to cancel; the proposer alone may.
+    # Once the registry names governance, a regulator who is not the proposer cancels only through a
+    # proposal (co-signers are refused as at the registry's gate); the proposer alone may.
     assert env.fail([s.client.cancel(authority=r0.pubkey(), proposal_id=cancelled)], [r0]) == code(
-        "CancelNotAllowed"
+        "NotGovernance"
     )
     sent = env.send([s.client.cancel(authority=r2.pubkey(), proposal_id=cancelled)], [r2])
     assert s.client.events(sent.logs) == [
@@ -267,11 +273,38 @@ def test_expired_rejected_and_cancelled_proposals(sdk: Sdk) -> None:
     ]
     assert s.standing(cancelled).state is ProposalState.CANCELLED
     by_quorum = s.propose(r2, s.actions.update_limits(NEW_LIMITS))
-    env.send(
-        [s.client.cancel(authority=r0.pubkey(), proposal_id=by_quorum, cosigners=[r0.pubkey(), r1.pubkey()])],
-        [r0, r1],
+    cosigned = s.client.cancel(
+        authority=r0.pubkey(), proposal_id=by_quorum, cosigners=[r0.pubkey(), r1.pubkey()]
     )
+    assert env.fail([cosigned], [r0, r1]) == code("NotGovernance")
+    s.enact(s.actions.cancel(by_quorum))
     assert s.standing(by_quorum).state is ProposalState.CANCELLED
+
+
+def test_a_quorum_that_only_a_set_change_made_is_recorded_through_the_sdk(sdk: Sdk) -> None:
+    """standing() says UNRECORDED, require_executable points to `gov record-quorum`, and the SDK's
+    record_quorum records it; a reappointed regulator's approval no longer counts in standing()."""
+    env, s = sdk.env, sdk
+    r0, r1, r2 = env.regulators
+    target = s.propose(r0, s.actions.update_limits(NEW_LIMITS), timelock_secs=60)
+    s.approve(r2, target)
+    s.enact(s.actions.set_regulators([r0.pubkey(), r1.pubkey(), r2.pubkey()], 1))
+    at = s.standing(target)
+    assert (at.state, at.approvals, at.executable_at) == (ProposalState.UNRECORDED, [r2.pubkey()], None)
+    with pytest.raises(ProposalNotExecutable, match=f"solgrid gov record-quorum {target}"):
+        require_executable(s.proposal(target), at)
+    sent = env.send([s.client.record_quorum(proposal_id=target)])
+    [event] = [e for e in s.client.events(sent.logs) if isinstance(e, QuorumRecorded)]
+    assert (event.id, event.approvals, event.threshold, event.quorum_at) == (target, 1, 1, env.now())
+    at = s.standing(target)
+    assert (at.state, at.executable_at) == (ProposalState.APPROVED, env.now() + 60)
+    # r2 removed and appointed again: its approval is from an earlier term.
+    s.enact(s.actions.set_regulators([r0.pubkey(), r1.pubkey()], 1))
+    s.enact(s.actions.set_regulators([r0.pubkey(), r1.pubkey(), r2.pubkey()], 1))
+    stale = s.proposal(target)
+    assert stale.approvals == [r2.pubkey()] and stale.approval_versions == [1]
+    at = s.standing(target)
+    assert (at.state, at.approvals) == (ProposalState.OPEN, [])
 
 
 def test_every_privileged_action_executes_through_a_proposal(sdk: Sdk) -> None:

@@ -151,6 +151,59 @@ def test_later_regulator_changes_need_the_threshold(registry: RegistryEnv) -> No
     assert registry.config().regulators == keys(new)
 
 
+def test_set_regulators_versions_each_appointment(registry: RegistryEnv) -> None:
+    """``regulators_version`` rises when a key that is not a regulator is appointed; each regulator's
+    ``regulator_since`` is the version of its appointment and follows it when the list is reordered."""
+    registry.initialize()
+    assert (registry.config().regulators_version, registry.config().regulator_since) == (0, [])
+    old = registry.set_regulators(count=3, threshold=2)
+    config = registry.config()
+    assert (config.regulators_version, config.regulator_since) == (1, [1, 1, 1])
+    newcomer = registry.wallet()
+    changed = [old[2], newcomer, old[0]]  # old[1] removed, old[2] first, a newcomer
+    change = registry.client.set_regulators(regulators=keys(changed), threshold=2, cosigners=keys(old[:2]))
+    registry.send([change], old[:2])
+    config = registry.config()
+    assert (config.regulators_version, config.regulator_since) == (2, [1, 2, 1])
+    # A threshold change or a removal appoints nobody: the version stays.
+    smaller = registry.client.set_regulators(
+        regulators=keys(changed[:2]), threshold=1, cosigners=keys(changed[:2])
+    )
+    registry.send([smaller], changed[:2])
+    config = registry.config()
+    assert (config.regulators_version, config.regulator_since) == (2, [1, 2])
+    # old[1] appointed again: a new term.
+    again = [*changed[:2], old[1]]
+    registry.send(
+        [registry.client.set_regulators(regulators=keys(again), threshold=2, cosigners=keys(changed[:1]))],
+        changed[:1],
+    )
+    config = registry.config()
+    assert (config.regulators_version, config.regulator_since) == (3, [1, 2, 3])
+
+
+def test_set_regulators_refuses_a_version_past_65535(registry: RegistryEnv) -> None:
+    registry.initialize()
+    old = registry.set_regulators(count=2, threshold=1)
+    address = registry.client.config_pda().address
+    account = registry.svm.get_account(address)
+    assert account is not None
+    data = bytearray(bytes(account.data))
+    offset = 8 + 32 * 3 + 32 * 8 + 3 + 8 + 4 + 8 + 20 + 32 + 3  # Config.regulators_version
+    data[offset : offset + 2] = (65535).to_bytes(2, "little")
+    registry.svm.set_account(address, Account(account.lamports, bytes(data), account.owner, False, 0))
+    assert registry.config().regulators_version == 65535
+    newcomer = registry.wallet().pubkey()
+    appoint = registry.client.set_regulators(
+        regulators=[*keys(old), newcomer], threshold=1, cosigners=keys(old[:1])
+    )
+    assert registry.fail([appoint], old[:1]) == code("RegulatorsVersionExhausted")
+    # Without a newcomer the set can still change (a removal, a threshold).
+    removal = registry.client.set_regulators(regulators=keys(old[:1]), threshold=1, cosigners=keys(old[:1]))
+    registry.send([removal], old[:1])
+    assert registry.config().regulators == keys(old[:1])
+
+
 def test_regulator_set_validation(registry: RegistryEnv) -> None:
     registry.initialize()
     a, b = Keypair().pubkey(), Keypair().pubkey()

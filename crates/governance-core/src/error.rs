@@ -32,8 +32,7 @@ pub enum ProposalError {
     ProposalExpired,
     /// Fewer current regulators approve than the current threshold.
     QuorumNotMet,
-    /// The timelock since quorum was reached has not elapsed (or quorum was never recorded by an
-    /// approval).
+    /// The timelock since quorum was reached has not elapsed.
     TimelockActive,
     /// The target is not one of SolGrid's programs.
     TargetNotSolGrid,
@@ -52,6 +51,16 @@ pub enum ProposalError {
     InvalidStatus,
     /// A time does not fit in 64 bits.
     Overflow,
+    /// Quorum stands but its time was never recorded (it came from a change of the regulator set
+    /// or threshold): record it (`record_quorum`, or another approval); the timelock runs from then.
+    QuorumNotRecorded,
+    /// The proposal's quorum time is recorded already.
+    QuorumAlreadyRecorded,
+    /// Co-signing regulators no longer act once the registry names a governance program: the
+    /// proposer or the governance authority (a proposal) must.
+    NotGovernance,
+    /// The registry's `regulators_version` would pass `u16::MAX`: no key can be appointed any more.
+    VersionExhausted,
 }
 
 /// A refused certificate operation.

@@ -2,7 +2,8 @@
 
 use solgrid_governance_core::{
     proposal::{
-        check_new, check_target, Canceller, ProposalState, Regulators, Status, Votes, MAX_VOTES,
+        appoint, check_new, check_target, Canceller, ProposalState, Regulators, Status, VoteList,
+        Votes, MAX_VOTES,
     },
     Key, ProposalError,
 };
@@ -25,14 +26,28 @@ fn open(timelock_secs: u32) -> ProposalState {
     }
 }
 
+/// Regulators all appointed at version 0 (the registry's version is 0 too).
 fn regs(set: &[Key], threshold: u8) -> Regulators<'_, Key> {
-    Regulators { set, threshold }
+    Regulators {
+        set,
+        since: &[0; 16][..set.len().min(16)],
+        version: 0,
+        threshold,
+    }
+}
+
+/// Votes cast at version 0.
+fn list(keys: &[Key]) -> VoteList<'_, Key> {
+    VoteList {
+        keys,
+        versions: &[],
+    }
 }
 
 fn votes<'a>(approvals: &'a [Key], rejections: &'a [Key]) -> Votes<'a, Key> {
     Votes {
-        approvals,
-        rejections,
+        approvals: list(approvals),
+        rejections: list(rejections),
     }
 }
 
@@ -74,20 +89,22 @@ fn regulator_set_must_be_usable() {
 fn count_ignores_strangers_removed_regulators_and_duplicates() {
     let set = [k(1), k(2), k(3)];
     let r = regs(&set, 2);
-    assert_eq!(r.count::<Key>(&[]), 0);
-    assert_eq!(r.count(&[k(1), k(9), k(3)]), 2);
-    assert_eq!(r.count(&[k(1), k(1), k(1)]), 1);
-    assert!(!r.quorum(&[k(1), k(9)]));
-    assert!(r.quorum(&[k(2), k(3)]));
-    // A removed regulator's approval stops counting, and counts again once reappointed.
+    assert_eq!(r.count(&list(&[])), 0);
+    assert_eq!(r.count(&list(&[k(1), k(9), k(3)])), 2);
+    assert_eq!(r.count(&list(&[k(1), k(1), k(1)])), 1);
+    assert!(!r.quorum(&list(&[k(1), k(9)])));
+    assert!(r.quorum(&list(&[k(2), k(3)])));
+    // A removed regulator's approval stops counting (see `reappointment_never_revives_a_vote`
+    // for a reappointment).
     let approvals = [k(1), k(2)];
-    assert!(regs(&[k(1), k(2), k(3)], 2).quorum(&approvals));
-    assert!(!regs(&[k(1), k(3)], 2).quorum(&approvals));
-    assert!(regs(&[k(1), k(3), k(2)], 2).quorum(&approvals));
+    assert!(regs(&[k(1), k(2), k(3)], 2).quorum(&list(&approvals)));
+    assert!(!regs(&[k(1), k(3)], 2).quorum(&list(&approvals)));
+    // Order in the set does not matter.
+    assert!(regs(&[k(3), k(2), k(1)], 2).quorum(&list(&approvals)));
     // A lowered threshold applies at once.
-    assert!(regs(&[k(1), k(3)], 1).quorum(&approvals));
+    assert!(regs(&[k(1), k(3)], 1).quorum(&list(&approvals)));
     // A zero threshold is never a quorum.
-    assert!(!regs(&set, 0).quorum(&set));
+    assert!(!regs(&set, 0).quorum(&list(&set)));
 }
 
 #[test]
@@ -348,43 +365,48 @@ fn execute_needs_a_current_quorum_and_the_timelock() {
     };
     let approvals = [k(1), k(2)];
     assert_eq!(
-        p.can_execute(NOW + 99, &approvals, &r),
+        p.can_execute(NOW + 99, &list(&approvals), &r),
         Err(ProposalError::TimelockActive)
     );
-    assert_eq!(p.can_execute(NOW + 100, &approvals, &r), Ok(()));
-    assert_eq!(p.can_execute(p.expires_at - 1, &approvals, &r), Ok(()));
+    assert_eq!(p.can_execute(NOW + 100, &list(&approvals), &r), Ok(2));
     assert_eq!(
-        p.can_execute(p.expires_at, &approvals, &r),
+        p.can_execute(p.expires_at - 1, &list(&approvals), &r),
+        Ok(2)
+    );
+    // The count is of the approvals that count (here all three).
+    assert_eq!(p.can_execute(NOW + 100, &list(&set), &r), Ok(3));
+    assert_eq!(
+        p.can_execute(p.expires_at, &list(&approvals), &r),
         Err(ProposalError::ProposalExpired)
     );
     // One approver removed: no quorum any more.
     let after_removal = [k(1), k(3)];
     assert_eq!(
-        p.can_execute(NOW + 100, &approvals, &regs(&after_removal, 2)),
+        p.can_execute(NOW + 100, &list(&approvals), &regs(&after_removal, 2)),
         Err(ProposalError::QuorumNotMet)
     );
     // Threshold raised: no quorum.
     assert_eq!(
-        p.can_execute(NOW + 100, &approvals, &regs(&set, 3)),
+        p.can_execute(NOW + 100, &list(&approvals), &regs(&set, 3)),
         Err(ProposalError::QuorumNotMet)
     );
     // Only strangers approved.
     assert_eq!(
-        p.can_execute(NOW + 100, &[k(7), k(8)], &r),
+        p.can_execute(NOW + 100, &list(&[k(7), k(8)]), &r),
         Err(ProposalError::QuorumNotMet)
     );
     // Quorum standing by a set change but never recorded: the timelock has no start.
     let unrecorded = open(0);
     assert_eq!(
-        unrecorded.can_execute(NOW, &approvals, &r),
-        Err(ProposalError::TimelockActive)
+        unrecorded.can_execute(NOW, &list(&approvals), &r),
+        Err(ProposalError::QuorumNotRecorded)
     );
     // Zero timelock: executable at the quorum time itself.
     let zero = ProposalState {
         quorum_at: NOW,
         ..open(0)
     };
-    assert_eq!(zero.can_execute(NOW, &approvals, &r), Ok(()));
+    assert_eq!(zero.can_execute(NOW, &list(&approvals), &r), Ok(2));
     // Final statuses.
     for (status, error) in [
         (Status::Executed, ProposalError::AlreadyExecuted),
@@ -392,10 +414,13 @@ fn execute_needs_a_current_quorum_and_the_timelock() {
         (Status::Rejected, ProposalError::ProposalRejected),
     ] {
         let done = ProposalState { status, ..p };
-        assert_eq!(done.can_execute(NOW + 100, &approvals, &r), Err(error));
+        assert_eq!(
+            done.can_execute(NOW + 100, &list(&approvals), &r),
+            Err(error)
+        );
     }
     assert_eq!(
-        p.can_execute(NOW + 100, &approvals, &regs(&[], 1)),
+        p.can_execute(NOW + 100, &list(&approvals), &regs(&[], 1)),
         Err(ProposalError::NoRegulators)
     );
     let late = ProposalState {
@@ -404,7 +429,7 @@ fn execute_needs_a_current_quorum_and_the_timelock() {
         ..open(10)
     };
     assert_eq!(
-        late.can_execute(i64::MAX - 1, &approvals, &r),
+        late.can_execute(i64::MAX - 1, &list(&approvals), &r),
         Err(ProposalError::Overflow)
     );
 }
@@ -414,24 +439,30 @@ fn cancel_by_proposer_governance_or_quorum() {
     let set = [k(1), k(2), k(3)];
     let r = regs(&set, 2);
     let p = open(0);
-    assert_eq!(p.can_cancel(NOW, Canceller::Proposer, &r), Ok(()));
-    assert_eq!(p.can_cancel(NOW, Canceller::Governance, &r), Ok(()));
-    assert_eq!(p.can_cancel(NOW, Canceller::Regulators(2), &r), Ok(()));
-    assert_eq!(p.can_cancel(NOW, Canceller::Regulators(3), &r), Ok(()));
+    assert_eq!(p.can_cancel(NOW, Canceller::Proposer, &r, false), Ok(()));
+    assert_eq!(p.can_cancel(NOW, Canceller::Governance, &r, false), Ok(()));
     assert_eq!(
-        p.can_cancel(NOW, Canceller::Regulators(1), &r),
+        p.can_cancel(NOW, Canceller::Regulators(2), &r, false),
+        Ok(())
+    );
+    assert_eq!(
+        p.can_cancel(NOW, Canceller::Regulators(3), &r, false),
+        Ok(())
+    );
+    assert_eq!(
+        p.can_cancel(NOW, Canceller::Regulators(1), &r, false),
         Err(ProposalError::CancelNotAllowed)
     );
     assert_eq!(
-        p.can_cancel(NOW, Canceller::Regulators(0), &r),
+        p.can_cancel(NOW, Canceller::Regulators(0), &r, false),
         Err(ProposalError::CancelNotAllowed)
     );
     assert_eq!(
-        p.can_cancel(NOW, Canceller::Regulators(3), &regs(&[], 0)),
+        p.can_cancel(NOW, Canceller::Regulators(3), &regs(&[], 0), false),
         Err(ProposalError::NoRegulators)
     );
     assert_eq!(
-        p.can_cancel(p.expires_at, Canceller::Proposer, &r),
+        p.can_cancel(p.expires_at, Canceller::Proposer, &r, false),
         Err(ProposalError::ProposalExpired)
     );
     for (status, error) in [
@@ -440,7 +471,10 @@ fn cancel_by_proposer_governance_or_quorum() {
         (Status::Rejected, ProposalError::ProposalRejected),
     ] {
         let done = ProposalState { status, ..p };
-        assert_eq!(done.can_cancel(NOW, Canceller::Governance, &r), Err(error));
+        assert_eq!(
+            done.can_cancel(NOW, Canceller::Governance, &r, false),
+            Err(error)
+        );
     }
 }
 
@@ -475,19 +509,280 @@ fn keys_of_another_type_work_too() {
     let approvals = [Address(k(2))];
     let r = Regulators {
         set: &set,
+        since: &[0, 0],
+        version: 0,
         threshold: 1,
+    };
+    let approvals = VoteList {
+        keys: &approvals,
+        versions: &[0],
     };
     assert_eq!(r.count(&approvals), 1);
     let voted = open(0)
         .approve(
             NOW,
             &Votes {
-                approvals: &approvals,
-                rejections: &[],
+                approvals,
+                rejections: VoteList {
+                    keys: &[],
+                    versions: &[],
+                },
             },
             &r,
             &k(1),
         )
         .unwrap();
     assert_eq!((voted.slot, voted.approvals, voted.quorum_at), (1, 2, NOW));
+}
+
+#[test]
+fn cancel_by_cosigners_stops_once_governance_is_set() {
+    let set = [k(1), k(2), k(3)];
+    let r = regs(&set, 2);
+    let p = open(0);
+    // The registry names a governance program: co-signers are refused however many they are.
+    for n in [0, 1, 2, 3] {
+        assert_eq!(
+            p.can_cancel(NOW, Canceller::Regulators(n), &r, true),
+            Err(ProposalError::NotGovernance),
+            "{n}"
+        );
+    }
+    // The proposer and the governance authority still cancel.
+    assert_eq!(p.can_cancel(NOW, Canceller::Proposer, &r, true), Ok(()));
+    assert_eq!(p.can_cancel(NOW, Canceller::Governance, &r, true), Ok(()));
+    // A final or expired proposal gives its own error first.
+    assert_eq!(
+        p.can_cancel(p.expires_at, Canceller::Regulators(3), &r, true),
+        Err(ProposalError::ProposalExpired)
+    );
+}
+
+#[test]
+fn record_quorum_only_for_a_standing_unrecorded_quorum() {
+    let set = [k(1), k(2), k(3)];
+    let p = open(100);
+    // Every current regulator voted (k(1) approved, k(2) and k(3) rejected) and the threshold
+    // dropped to 1: quorum stands, no approval can record it, record_quorum does.
+    let (yes, no) = ([k(1)], [k(2), k(3)]);
+    let v = votes(&yes, &no);
+    let low = regs(&set, 1);
+    assert_eq!(
+        p.approve(NOW, &v, &low, &k(2)),
+        Err(ProposalError::AlreadyVoted)
+    );
+    assert_eq!(
+        p.can_execute(NOW, &v.approvals, &low),
+        Err(ProposalError::QuorumNotRecorded)
+    );
+    assert_eq!(p.record_quorum(NOW + 3, &v.approvals, &low), Ok(NOW + 3));
+    let recorded = ProposalState {
+        quorum_at: NOW + 3,
+        ..p
+    };
+    assert_eq!(
+        recorded.can_execute(NOW + 102, &v.approvals, &low),
+        Err(ProposalError::TimelockActive)
+    );
+    assert_eq!(recorded.can_execute(NOW + 103, &v.approvals, &low), Ok(1));
+    assert_eq!(
+        recorded.record_quorum(NOW + 4, &v.approvals, &low),
+        Err(ProposalError::QuorumAlreadyRecorded)
+    );
+    // No quorum: refused.
+    assert_eq!(
+        p.record_quorum(NOW, &v.approvals, &regs(&set, 2)),
+        Err(ProposalError::QuorumNotMet)
+    );
+    // An approval by a removed regulator is no quorum.
+    assert_eq!(
+        p.record_quorum(NOW, &list(&[k(9)]), &low),
+        Err(ProposalError::QuorumNotMet)
+    );
+    // Unusable set, closed or expired proposal.
+    assert_eq!(
+        p.record_quorum(NOW, &v.approvals, &regs(&[], 1)),
+        Err(ProposalError::NoRegulators)
+    );
+    assert_eq!(
+        p.record_quorum(p.expires_at, &v.approvals, &low),
+        Err(ProposalError::ProposalExpired)
+    );
+    for (status, error) in [
+        (Status::Executed, ProposalError::AlreadyExecuted),
+        (Status::Cancelled, ProposalError::ProposalCancelled),
+        (Status::Rejected, ProposalError::ProposalRejected),
+    ] {
+        let done = ProposalState { status, ..p };
+        assert_eq!(done.record_quorum(NOW, &v.approvals, &low), Err(error));
+    }
+}
+
+#[test]
+fn appoint_keeps_members_and_versions_newcomers() {
+    let old = [k(1), k(2), k(3)];
+    let old_since = [1u16, 1, 4];
+    let mut since = [99u16; 8];
+    // k(2) removed, k(5) appointed, k(3) moves to the front: version 4 -> 5.
+    let new = [k(3), k(1), k(5)];
+    assert_eq!(appoint(&old, &old_since, 4, &new, &mut since), Ok(5));
+    assert_eq!(since, [4, 1, 5, 0, 0, 0, 0, 0]);
+    // Only removals or a reorder: the version stays.
+    let mut again = [7u16; 8];
+    assert_eq!(
+        appoint(&new, &since[..3], 5, &[k(5), k(1)], &mut again),
+        Ok(5)
+    );
+    assert_eq!(again, [5, 1, 0, 0, 0, 0, 0, 0]);
+    // k(2), removed at some point, is appointed again: a new version.
+    let mut back = [0u16; 8];
+    assert_eq!(
+        appoint(
+            &[k(5), k(1)],
+            &again[..2],
+            5,
+            &[k(5), k(1), k(2)],
+            &mut back
+        ),
+        Ok(6)
+    );
+    assert_eq!(back[..3], [5, 1, 6]);
+    // The first appointment (no regulators yet, version 0).
+    let mut first = [0u16; 8];
+    assert_eq!(appoint::<Key, Key>(&[], &[], 0, &old, &mut first), Ok(1));
+    assert_eq!(first[..3], [1, 1, 1]);
+    // The version cannot wrap.
+    assert_eq!(
+        appoint(&old, &old_since, u16::MAX, &[k(9)], &mut [0u16; 8]),
+        Err(ProposalError::VersionExhausted)
+    );
+    // Without a newcomer the last version still serves.
+    assert_eq!(
+        appoint(&old, &old_since, u16::MAX, &[k(1)], &mut [0u16; 8]),
+        Ok(u16::MAX)
+    );
+}
+
+#[test]
+fn reappointment_never_revives_a_vote() {
+    // k(1), k(2), k(3) appointed at version 1; k(1) and k(2) approve at version 1.
+    let approvals = [k(1), k(2)];
+    let at_one = [1u16, 1];
+    let list = VoteList {
+        keys: &approvals,
+        versions: &at_one,
+    };
+    let set = [k(1), k(2), k(3)];
+    let r = Regulators {
+        set: &set,
+        since: &[1, 1, 1],
+        version: 1,
+        threshold: 2,
+    };
+    assert_eq!(r.count(&list), 2);
+    // k(2) removed (no new version), then appointed again at version 2.
+    let mut since = [0u16; 8];
+    let version = appoint(&set, &[1, 1, 1], 1, &[k(1), k(3)], &mut since).unwrap();
+    let removed = Regulators {
+        set: &[k(1), k(3)],
+        since: &since[..2],
+        version,
+        threshold: 2,
+    };
+    assert_eq!(removed.count(&list), 1);
+    let mut back = [0u16; 8];
+    let version = appoint(
+        &[k(1), k(3)],
+        &since[..2],
+        version,
+        &[k(1), k(3), k(2)],
+        &mut back,
+    )
+    .unwrap();
+    assert_eq!(version, 2);
+    let set_back = [k(1), k(3), k(2)];
+    let readded = Regulators {
+        set: &set_back,
+        since: &back[..3],
+        version,
+        threshold: 2,
+    };
+    // Its old approval does not count; k(1)'s still does.
+    assert_eq!(readded.count(&list), 1);
+    assert!(!readded.quorum(&list));
+    assert!(!readded.counts(&k(2), 1) && readded.counts(&k(2), 2) && readded.counts(&k(1), 1));
+    let p = ProposalState {
+        quorum_at: NOW,
+        ..open(0)
+    };
+    assert_eq!(
+        p.can_execute(NOW, &list, &readded),
+        Err(ProposalError::QuorumNotMet)
+    );
+    // The reappointed regulator may vote again: over its own old slot, at the new version.
+    let v = Votes {
+        approvals: list,
+        rejections: VoteList {
+            keys: &[],
+            versions: &[],
+        },
+    };
+    let again = p.approve(NOW + 1, &v, &readded, &k(2)).unwrap();
+    assert_eq!(
+        (again.slot, again.len, again.version, again.approvals),
+        (1, 2, 2, 2)
+    );
+    // Quorum was lost and is reached again from below: the timelock restarts.
+    assert_eq!(again.quorum_at, NOW + 1);
+    // Or reject, although its stale approval stays in the other list: it no longer counts.
+    let no = p.reject(NOW + 1, &v, &readded, &k(2)).unwrap();
+    assert_eq!(
+        (no.slot, no.len, no.version, no.approvals, no.rejections),
+        (0, 1, 2, 1, 1)
+    );
+    // Adding a newcomer does not disturb the votes of regulators who stay.
+    let mut grown = [0u16; 8];
+    let version = appoint(&set, &[1, 1, 1], 1, &[k(1), k(2), k(3), k(4)], &mut grown).unwrap();
+    let four = [k(1), k(2), k(3), k(4)];
+    let bigger = Regulators {
+        set: &four,
+        since: &grown[..4],
+        version,
+        threshold: 2,
+    };
+    assert_eq!(bigger.count(&list), 2);
+    // A stale vote of the voter's own in a full list is the slot reused.
+    let full: [Key; MAX_VOTES] = core::array::from_fn(|i| k(i as u8 + 1));
+    let versions = [0u16; MAX_VOTES];
+    let since8 = [0, 0, 0, 0, 0, 3, 0, 0];
+    let r8 = Regulators {
+        set: &full,
+        since: &since8,
+        version: 3,
+        threshold: 8,
+    };
+    let v = Votes {
+        approvals: VoteList {
+            keys: &full,
+            versions: &versions,
+        },
+        rejections: VoteList {
+            keys: &[],
+            versions: &[],
+        },
+    };
+    let voted = open(0).approve(NOW, &v, &r8, &k(6)).unwrap();
+    assert_eq!(
+        (voted.slot, voted.len, voted.version, voted.approvals),
+        (5, 8, 3, 8)
+    );
+    assert_eq!(voted.quorum_at, NOW);
+    // A regulator without a `since` entry counts nothing (defensive: the program passes all).
+    let short = Regulators {
+        set: &set,
+        since: &[1],
+        version: 1,
+        threshold: 1,
+    };
+    assert_eq!(short.count(&list), 1);
 }

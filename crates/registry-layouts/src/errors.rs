@@ -57,11 +57,12 @@ pub enum RegistryError {
     NotCertificateAuthority = 6147,
     NotRenewable = 6148,
     NothingToCertify = 6149,
+    RegulatorsVersionExhausted = 6150,
 }
 
 impl RegistryError {
     /// Every variant, in code order (the IDL lists them after the kit errors in this order).
-    pub const ALL: [RegistryError; 50] = [
+    pub const ALL: [RegistryError; 51] = [
         RegistryError::InvalidRole,
         RegistryError::InvalidLimits,
         RegistryError::InvalidStatus,
@@ -112,6 +113,7 @@ impl RegistryError {
         RegistryError::NotCertificateAuthority,
         RegistryError::NotRenewable,
         RegistryError::NothingToCertify,
+        RegistryError::RegulatorsVersionExhausted,
     ];
 
     pub const fn code(self) -> u32 {
@@ -170,6 +172,7 @@ impl RegistryError {
             RegistryError::NotCertificateAuthority => "NotCertificateAuthority",
             RegistryError::NotRenewable => "NotRenewable",
             RegistryError::NothingToCertify => "NothingToCertify",
+            RegistryError::RegulatorsVersionExhausted => "RegulatorsVersionExhausted",
         }
     }
 
@@ -225,6 +228,7 @@ impl RegistryError {
             RegistryError::NotCertificateAuthority => "The signer is not the governance program's [\"certificates\"] PDA",
             RegistryError::NotRenewable => "The meter's energy source is not renewable (Solar, Wind, Hydro)",
             RegistryError::NothingToCertify => "The meter has no renewable production that a certificate does not cover yet",
+            RegistryError::RegulatorsVersionExhausted => "regulators_version reached 65535: no new regulator can be appointed",
         }
     }
 }

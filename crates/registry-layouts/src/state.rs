@@ -149,7 +149,14 @@ pub struct Config {
     pub certificates_bump: u8,
     /// Market-wide pause flags ([`pause`]).
     pub paused: u8,
-    pub reserved: [u8; 29],
+    /// Raised by each `set_regulators` that appoints a key that is not a regulator at that moment
+    /// (`solgrid_governance_core::proposal::appoint`); governance records it with every vote.
+    pub regulators_version: PodU16,
+    /// `regulator_since[i]`: the `regulators_version` at which `regulators[i]` became a regulator
+    /// (unchanged while it stays one). A proposal vote counts only if cast at or after it, so a
+    /// removed-then-reappointed regulator's earlier votes never count again.
+    pub regulator_since: [PodU16; MAX_REGULATORS],
+    pub reserved: [u8; 11],
 }
 
 impl_pod!(Config {
@@ -168,7 +175,9 @@ impl_pod!(Config {
     governance_bump: u8,
     certificates_bump: u8,
     paused: u8,
-    reserved: [u8; 29],
+    regulators_version: PodU16,
+    regulator_since: [PodU16; MAX_REGULATORS],
+    reserved: [u8; 11],
 });
 
 impl AccountLayout for Config {

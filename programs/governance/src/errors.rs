@@ -78,11 +78,14 @@ pub enum GovernanceError {
     InvalidLoaderAccounts = 6163,
     NotSolGridProgramData = 6164,
     LoaderAuthorityNotGovernance = 6165,
+    QuorumNotRecorded = 6166,
+    QuorumAlreadyRecorded = 6167,
+    TargetProgramsNotDistinct = 6168,
 }
 
 impl GovernanceError {
     /// Every variant, in code order (the IDL lists them after the kit errors in this order).
-    pub const ALL: [GovernanceError; 66] = [
+    pub const ALL: [GovernanceError; 69] = [
         GovernanceError::InvalidConfigParams,
         GovernanceError::NotAProgram,
         GovernanceError::InvalidStatus,
@@ -149,6 +152,9 @@ impl GovernanceError {
         GovernanceError::InvalidLoaderAccounts,
         GovernanceError::NotSolGridProgramData,
         GovernanceError::LoaderAuthorityNotGovernance,
+        GovernanceError::QuorumNotRecorded,
+        GovernanceError::QuorumAlreadyRecorded,
+        GovernanceError::TargetProgramsNotDistinct,
     ];
 
     pub const fn code(self) -> u32 {
@@ -224,6 +230,9 @@ impl GovernanceError {
             GovernanceError::InvalidLoaderAccounts => "InvalidLoaderAccounts",
             GovernanceError::NotSolGridProgramData => "NotSolGridProgramData",
             GovernanceError::LoaderAuthorityNotGovernance => "LoaderAuthorityNotGovernance",
+            GovernanceError::QuorumNotRecorded => "QuorumNotRecorded",
+            GovernanceError::QuorumAlreadyRecorded => "QuorumAlreadyRecorded",
+            GovernanceError::TargetProgramsNotDistinct => "TargetProgramsNotDistinct",
         }
     }
 
@@ -296,6 +305,9 @@ impl GovernanceError {
             GovernanceError::InvalidLoaderAccounts => "The accounts of a loader proposal do not have the instruction's shape (count, program, new authority signing)",
             GovernanceError::NotSolGridProgramData => "The ProgramData of a loader proposal is not the ProgramData of one of SolGrid's programs",
             GovernanceError::LoaderAuthorityNotGovernance => "The upgrade authority of a loader proposal must be the governance PDA, signing",
+            GovernanceError::QuorumNotRecorded => "Quorum stands but its time was never recorded (the regulator set or threshold changed): record_quorum first; the timelock runs from then",
+            GovernanceError::QuorumAlreadyRecorded => "The proposal's quorum time is recorded already",
+            GovernanceError::TargetProgramsNotDistinct => "The registry, trading and energy_token programs must be three distinct programs, none of them governance itself",
         }
     }
 }
@@ -330,6 +342,11 @@ pub fn proposal(error: ProposalError) -> ProgramError {
         ProposalError::ProposalNotFinal => GovernanceError::ProposalNotFinal,
         ProposalError::InvalidStatus => GovernanceError::InvalidStatus,
         ProposalError::Overflow => return KitError::ArithmeticOverflow.into(),
+        ProposalError::QuorumNotRecorded => GovernanceError::QuorumNotRecorded,
+        ProposalError::QuorumAlreadyRecorded => GovernanceError::QuorumAlreadyRecorded,
+        ProposalError::NotGovernance => GovernanceError::NotGovernance,
+        // Raised only by `appoint` (the registry's set_regulators), never on this program's path.
+        ProposalError::VersionExhausted => return KitError::ArithmeticOverflow.into(),
     };
     error.into()
 }

@@ -117,6 +117,30 @@ impl Event for VoteCast {
     const DISCRIMINATOR: [u8; 8] = discriminator::event("VoteCast");
 }
 
+/// Anyone recorded a quorum that a change of the regulator set or threshold made (`record_quorum`):
+/// the timelock runs from `quorum_at`.
+#[repr(C)]
+pub struct QuorumRecorded {
+    pub proposal: Address,
+    pub id: PodU64,
+    /// Approvals that count.
+    pub approvals: u8,
+    pub threshold: u8,
+    pub quorum_at: PodI64,
+}
+
+impl_pod!(QuorumRecorded {
+    proposal: Address,
+    id: PodU64,
+    approvals: u8,
+    threshold: u8,
+    quorum_at: PodI64,
+});
+
+impl Event for QuorumRecorded {
+    const DISCRIMINATOR: [u8; 8] = discriminator::event("QuorumRecorded");
+}
+
 /// A proposal's instruction ran, signed by the governance PDA.
 #[repr(C)]
 pub struct ProposalExecuted {

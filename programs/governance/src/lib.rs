@@ -88,6 +88,9 @@ pub fn process_instruction(
         instructions::close_proposal::DISCRIMINATOR => {
             instructions::close_proposal::process(program_id, accounts, args)
         }
+        instructions::record_quorum::DISCRIMINATOR => {
+            instructions::record_quorum::process(program_id, accounts, args)
+        }
         instructions::request_certificate::DISCRIMINATOR => {
             instructions::request_certificate::process(program_id, accounts, args)
         }

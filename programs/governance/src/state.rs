@@ -245,7 +245,11 @@ pub struct Proposal {
     pub data_len: PodU16,
     pub data: [u8; MAX_PROPOSAL_DATA],
     pub bump: u8,
-    pub reserved: [u8; 32],
+    /// The registry's `regulators_version` when each approval was cast (parallel to `approvals`): an
+    /// approval counts only while its key is a regulator appointed at or before that version.
+    pub approval_versions: [PodU16; MAX_REGULATORS],
+    /// As `approval_versions`, for `rejections`.
+    pub rejection_versions: [PodU16; MAX_REGULATORS],
 }
 
 impl_pod!(Proposal {
@@ -268,7 +272,8 @@ impl_pod!(Proposal {
     data_len: PodU16,
     data: [u8; MAX_PROPOSAL_DATA],
     bump: u8,
-    reserved: [u8; 32],
+    approval_versions: [PodU16; MAX_REGULATORS],
+    rejection_versions: [PodU16; MAX_REGULATORS],
 });
 
 impl AccountLayout for Proposal {
@@ -410,7 +415,12 @@ pub struct RegistryConfig {
     pub certificates_bump: u8,
     /// Market-wide pause flags.
     pub paused: u8,
-    pub reserved: [u8; 29],
+    /// Raised by each `set_regulators` that appoints a new key; recorded with every vote.
+    pub regulators_version: PodU16,
+    /// The `regulators_version` at which each regulator was appointed (a vote counts only if cast
+    /// at or after it).
+    pub regulator_since: [PodU16; MAX_REGULATORS],
+    pub reserved: [u8; 11],
 }
 
 impl_pod!(RegistryConfig {
@@ -429,7 +439,9 @@ impl_pod!(RegistryConfig {
     governance_bump: u8,
     certificates_bump: u8,
     paused: u8,
-    reserved: [u8; 29],
+    regulators_version: PodU16,
+    regulator_since: [PodU16; MAX_REGULATORS],
+    reserved: [u8; 11],
 });
 
 impl AccountLayout for RegistryConfig {
@@ -599,7 +611,7 @@ mod tests {
                 + 2
                 + 768
                 + 1
-                + 32
+                + 2 * 8 * 2
         );
         assert_eq!(size_of::<Retirement>(), 32 + 64 + 64 + 8 * 3);
         assert_eq!(

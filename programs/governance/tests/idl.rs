@@ -1,13 +1,16 @@
 //! `idl/governance.json` is the wire-format source of truth for clients; this test pins it to the
-//! program: address, discriminators, argument and account layouts (every field offset), events and
-//! error codes/names/messages, and the program's views of the registry's accounts to
-//! `idl/registry.json`. Any drift on either side fails here.
+//! program: address, discriminators, argument and account layouts (every field offset), the fixed
+//! accounts of every instruction with their flags, PDA seeds, events and error codes/names/messages,
+//! the renewable sources against the registry's `EnergySource`, and the program's views of the
+//! registry's accounts to `idl/registry.json`. Any drift on either side fails here.
 
-use governance::{errors::GovernanceError, events::*, instructions::*, state::*};
+use governance::{
+    certificates::is_renewable, errors::GovernanceError, events::*, instructions::*, state::*,
+};
 use solgrid_idl_check::{
-    assert_account, assert_account_flags, assert_event, assert_unit_enums, bytes, defined,
-    error_rows, errors, field_type, fields_layout, load, named, names, rust_layout, seeds,
-    type_layout, unit_variants, FixedAccounts, Layout, Value,
+    assert_account, assert_account_flags, assert_event, assert_unit_enums, bytes, constant,
+    defined, error_rows, errors, field_type, fields_layout, load, named, names, path, rust_layout,
+    seeds, type_layout, unit_variants, FixedAccounts, Layout, Value,
 };
 use solgrid_program_kit::{account::AccountLayout, discriminator, event::Event, KitError};
 
@@ -34,6 +37,7 @@ const INSTRUCTIONS: &[&str] = &[
     "execute",
     "cancel",
     "close_proposal",
+    "record_quorum",
     "request_certificate",
     "validate_certificate",
     "transfer_certificate",
@@ -43,7 +47,9 @@ const INSTRUCTIONS: &[&str] = &[
     "expire_certificate",
 ];
 
-/// (name, discriminator, fixed accounts, data length when fixed) of the program's instructions.
+/// (name, discriminator, fixed accounts, data length when fixed) of the program's instructions
+/// (instructions with a string, vector or bytes argument have no fixed length; their layout is
+/// pinned by `argument_names_and_types`).
 fn program_instructions() -> Vec<(&'static str, u64, usize, Option<usize>)> {
     vec![
         (
@@ -94,6 +100,54 @@ fn program_instructions() -> Vec<(&'static str, u64, usize, Option<usize>)> {
             close_proposal::ACCOUNTS_LEN,
             Some(close_proposal::DATA_LEN),
         ),
+        (
+            "record_quorum",
+            record_quorum::DISCRIMINATOR,
+            record_quorum::ACCOUNTS_LEN,
+            Some(record_quorum::DATA_LEN),
+        ),
+        (
+            "request_certificate",
+            request_certificate::DISCRIMINATOR,
+            request_certificate::ACCOUNTS_LEN,
+            Some(request_certificate::DATA_LEN),
+        ),
+        (
+            "validate_certificate",
+            validate_certificate::DISCRIMINATOR,
+            validate_certificate::ACCOUNTS_LEN,
+            Some(validate_certificate::DATA_LEN),
+        ),
+        (
+            "transfer_certificate",
+            transfer_certificate::DISCRIMINATOR,
+            transfer_certificate::ACCOUNTS_LEN,
+            Some(transfer_certificate::DATA_LEN),
+        ),
+        (
+            "split_certificate",
+            split_certificate::DISCRIMINATOR,
+            split_certificate::ACCOUNTS_LEN,
+            Some(split_certificate::DATA_LEN),
+        ),
+        (
+            "retire_certificate",
+            retire_certificate::DISCRIMINATOR,
+            retire_certificate::ACCOUNTS_LEN,
+            None,
+        ),
+        (
+            "revoke_certificate",
+            revoke_certificate::DISCRIMINATOR,
+            revoke_certificate::ACCOUNTS_LEN,
+            None,
+        ),
+        (
+            "expire_certificate",
+            expire_certificate::DISCRIMINATOR,
+            expire_certificate::ACCOUNTS_LEN,
+            Some(expire_certificate::DATA_LEN),
+        ),
     ]
 }
 
@@ -109,7 +163,13 @@ fn instructions() {
             "{name}"
         );
     }
-    for (name, disc, accounts, data_len) in program_instructions() {
+    let pinned = program_instructions();
+    assert_eq!(
+        pinned.iter().map(|row| row.0).collect::<Vec<_>>(),
+        INSTRUCTIONS,
+        "every instruction is pinned"
+    );
+    for (name, disc, accounts, data_len) in pinned {
         let ix = named(&idl["instructions"], name);
         assert_eq!(bytes(&ix["discriminator"]), disc.to_le_bytes(), "{name}");
         assert_eq!(ix["accounts"].as_array().unwrap().len(), accounts, "{name}");
@@ -135,7 +195,8 @@ fn instructions() {
             "lifetime_secs",
             "title",
             "accounts",
-            "data"
+            "data",
+            "bump"
         ]
     );
     let types: Vec<Value> = propose
@@ -153,8 +214,45 @@ fn instructions() {
             Value::from("string"),
             solgrid_idl_check::vec_of("ProposalAccount"),
             Value::from("bytes"),
+            Value::from("u8"),
         ]
     );
+}
+#[test]
+fn argument_names_and_types() {
+    let idl = idl();
+    let args = |name: &str| -> Vec<(String, Value)> {
+        named(&idl["instructions"], name)["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["name"].as_str().unwrap().to_string(), a["type"].clone()))
+            .collect()
+    };
+    let arg = |name: &str, ty: &str| (name.to_string(), Value::from(ty));
+    assert_eq!(args("request_certificate"), [arg("bump", "u8")]);
+    assert_eq!(args("validate_certificate"), []);
+    assert_eq!(args("transfer_certificate"), [arg("new_owner", "pubkey")]);
+    assert_eq!(
+        args("split_certificate"),
+        [
+            arg("volume_wh", "u64"),
+            arg("new_owner", "pubkey"),
+            arg("bump", "u8")
+        ]
+    );
+    assert_eq!(
+        args("retire_certificate"),
+        [
+            arg("beneficiary", "pubkey"),
+            arg("beneficiary_name", "string"),
+            arg("purpose", "string"),
+            arg("consumption_start", "i64"),
+            arg("consumption_end", "i64"),
+        ]
+    );
+    assert_eq!(args("revoke_certificate"), [arg("reason", "string")]);
+    assert_eq!(args("expire_certificate"), []);
 }
 
 /// Every instruction's fixed accounts as the program reads them: (name, writable, signer). Remaining
@@ -229,6 +327,74 @@ const ACCOUNT_FLAGS: &[(&str, FixedAccounts)] = &[
         "close_proposal",
         &[("proposal", true, false), ("proposer", true, false)],
     ),
+    (
+        "record_quorum",
+        &[
+            ("config", false, false),
+            ("registry_config", false, false),
+            ("proposal", true, false),
+        ],
+    ),
+    (
+        "request_certificate",
+        &[
+            ("owner", true, true),
+            ("config", false, false),
+            ("registry_config", false, false),
+            ("meter", true, false),
+            ("user", false, false),
+            ("certificate", true, false),
+            ("certificates_authority", false, false),
+            ("registry_program", false, false),
+            ("system_program", false, false),
+            ("zone", false, false),
+        ],
+    ),
+    (
+        "validate_certificate",
+        &[
+            ("regulator", false, true),
+            ("config", false, false),
+            ("registry_config", false, false),
+            ("zone", false, false),
+            ("certificate", true, false),
+        ],
+    ),
+    (
+        "transfer_certificate",
+        &[
+            ("owner", false, true),
+            ("certificate", true, false),
+            ("original", false, false),
+        ],
+    ),
+    (
+        "split_certificate",
+        &[
+            ("owner", true, true),
+            ("certificate", true, false),
+            ("child", true, false),
+            ("system_program", false, false),
+            ("original", false, false),
+        ],
+    ),
+    (
+        "retire_certificate",
+        &[
+            ("owner", false, true),
+            ("certificate", true, false),
+            ("original", false, false),
+        ],
+    ),
+    (
+        "revoke_certificate",
+        &[
+            ("config", false, false),
+            ("registry_config", false, false),
+            ("certificate", true, false),
+        ],
+    ),
+    ("expire_certificate", &[("certificate", true, false)]),
 ];
 
 #[test]
@@ -241,7 +407,6 @@ fn pda_seeds_match_the_program() {
     let idl = idl();
     let account =
         |ix: &str, acc: &str| named(&named(&idl["instructions"], ix)["accounts"], acc).clone();
-    let constant = |seed: &[u8]| ("const".to_string(), Value::from(seed.to_vec()));
     assert_eq!(
         seeds(&account("initialize", "config")),
         [constant(CONFIG_SEED)]
@@ -267,9 +432,23 @@ fn pda_seeds_match_the_program() {
         ("reject", "config"),
         ("execute", "config"),
         ("cancel", "config"),
+        ("record_quorum", "config"),
+        ("request_certificate", "config"),
     ] {
         assert_eq!(seeds(&account(ix, acc)), [constant(CONFIG_SEED)], "{ix}");
     }
+    assert_eq!(
+        seeds(&account("request_certificate", "certificates_authority")),
+        [constant(CERTIFICATES_SEED)]
+    );
+    assert_eq!(
+        seeds(&account("split_certificate", "child")),
+        [
+            constant(CERTIFICATE_SEED),
+            path("account", "certificate"),
+            path("account", "certificate.split_count"),
+        ]
+    );
     let init = named(&idl["instructions"], "initialize");
     assert_eq!(
         named(&init["accounts"], "program")["address"],
@@ -309,7 +488,8 @@ fn accounts() {
         "Proposal",
         rust_layout!(Proposal; id, proposer, title, target_program, created_at, expires_at,
             timelock_secs, quorum_at, executed_at, status, approvals, approval_count, rejections,
-            rejection_count, account_count, accounts, data_len, data, bump, reserved),
+            rejection_count, account_count, accounts, data_len, data, bump, approval_versions,
+            rejection_versions),
     );
     account_type::<Certificate>(
         &idl,
@@ -381,7 +561,7 @@ fn event<E: Event>(idl: &Value, name: &str, layout: Layout) {
 #[test]
 fn events() {
     let idl = idl();
-    assert_eq!(idl["events"].as_array().unwrap().len(), 14);
+    assert_eq!(idl["events"].as_array().unwrap().len(), 15);
     event::<GovernanceInitialized>(
         &idl,
         "GovernanceInitialized",
@@ -404,6 +584,11 @@ fn events() {
         "VoteCast",
         rust_layout!(VoteCast; proposal, id, regulator, approve, approvals, rejections, threshold,
             quorum_at, status, timestamp),
+    );
+    event::<QuorumRecorded>(
+        &idl,
+        "QuorumRecorded",
+        rust_layout!(QuorumRecorded; proposal, id, approvals, threshold, quorum_at),
     );
     event::<ProposalExecuted>(
         &idl,
@@ -478,7 +663,7 @@ fn registry_views_match_the_registry_idl() {
         rust_layout!(RegistryConfig; authority, pending_authority, settlement_authority,
             regulators, regulator_count, regulator_threshold, bump, user_count, zone_count,
             meter_count, limits, governance_program, governance_bump, certificates_bump, paused,
-            reserved),
+            regulators_version, regulator_since, reserved),
     );
     registry_account::<RegistryZone>(
         &registry,
@@ -509,4 +694,15 @@ fn registry_views_match_the_registry_idl() {
         field_type(&registry, "User", "status"),
         defined("UserStatus")
     );
+}
+
+#[test]
+fn renewable_sources_are_the_registrys_solar_wind_and_hydro() {
+    let sources = unit_variants(&load("registry"), "EnergySource");
+    assert_eq!(sources.len(), 5);
+    for (index, name) in sources.iter().enumerate() {
+        let renewable = matches!(name.as_str(), "Solar" | "Wind" | "Hydro");
+        assert_eq!(is_renewable(index as u8), renewable, "{name}");
+    }
+    assert!(!is_renewable(sources.len() as u8));
 }

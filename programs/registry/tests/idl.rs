@@ -472,7 +472,7 @@ fn accounts() {
         rust_layout!(Config; authority, pending_authority,
         settlement_authority, regulators, regulator_count, regulator_threshold, bump, user_count,
         zone_count, meter_count, limits, governance_program, governance_bump, certificates_bump,
-        paused, reserved),
+        paused, regulators_version, regulator_since, reserved),
     );
     account_type::<Zone>(
         &idl,

@@ -57,6 +57,7 @@ from solgrid.sdk.governance import (
     GovernanceClient,
     GovernedActions,
     ProposalAccount,
+    ProposalState,
     require_executable,
     require_open,
 )
@@ -184,8 +185,8 @@ def _vote(name: str, proposal_id: int, settings: Settings, as_json: bool) -> Non
         require_current_regulator(configs.registry_config, wallet.pubkey())
         proposal, at = await configs.proposal_now(rpc, gov_client, proposal_id)
         require_open(proposal, at)
-        if wallet.pubkey() in proposal.approvals or wallet.pubkey() in proposal.rejections:
-            voted = "approved" if wallet.pubkey() in proposal.approvals else "rejected"
+        if wallet.pubkey() in at.approvals or wallet.pubkey() in at.rejections:
+            voted = "approved" if wallet.pubkey() in at.approvals else "rejected"
             raise UserFacingError(f"wallet {wallet.pubkey()} already {voted} proposal {proposal_id}")
         build = gov_client.approve if name == "approve" else gov_client.reject
         status(f"{'approving' if name == 'approve' else 'rejecting'} proposal {proposal_id} ...")
@@ -277,6 +278,42 @@ def execute(proposal_id: int, fund_sol: str | None, settings: Settings, as_json:
     click.echo(f"signature: {document['signature']}")
 
 
+@gov.command("record-quorum")
+@proposal_argument
+@cluster_options
+@json_option
+def record_quorum(proposal_id: int, settings: Settings, as_json: bool) -> None:
+    """Record the quorum of PROPOSAL when its approvals reach the threshold only because the regulator
+    set or threshold changed (anyone may): its timelock runs from now, then `gov execute` works."""
+    wallet = settings.keypair()
+    actions = GovernedActions()
+    gov_client = actions.governance
+
+    async def work(rpc: AsyncClient) -> dict[str, Any]:
+        configs = await require_configs(rpc, actions, settings.url)
+        proposal, at = await configs.proposal_now(rpc, gov_client, proposal_id)
+        require_open(proposal, at)
+        if at.state is not ProposalState.UNRECORDED:
+            raise UserFacingError(f"nothing to record: {standing_text(proposal, at)}")
+        status(f"recording the quorum of proposal {proposal_id} ...")
+        ix = gov_client.record_quorum(proposal_id=proposal_id)
+        landed = await send(rpc, settings, [ix], wallet, coders=[gov_client.coder])
+        after, at = await configs.proposal_now(rpc, gov_client, proposal_id)
+        return {
+            "signature": str(landed.signature),
+            **proposal_json(after, at, actions),
+            "_text": standing_text(after, at),
+        }
+
+    document = call(settings, work)
+    text = document.pop("_text")
+    if as_json:
+        emit_json(document)
+    else:
+        click.echo(f"recorded the quorum of proposal {proposal_id}: {text}")
+        click.echo(f"signature: {document['signature']}")
+
+
 def _pays(accounts: Sequence[ProposalAccount], authority: Pubkey) -> bool:
     """Whether the governance PDA is a writable signer of the instruction: it pays what it creates."""
     return any(a.address == authority and a.signer and a.writable for a in accounts)
@@ -288,7 +325,8 @@ def _pays(accounts: Sequence[ProposalAccount], authority: Pubkey) -> bool:
 @cluster_options
 @json_option
 def cancel(proposal_id: int, cosigner_paths: tuple[Path, ...], settings: Settings, as_json: bool) -> None:
-    """Cancel PROPOSAL: its proposer alone, or a quorum of regulators (the wallet and --cosigner keys)."""
+    """Cancel PROPOSAL: its proposer alone, or, while the registry names no governance program, a quorum
+    of regulators (the wallet and --cosigner keys); once it does, others propose the cancel."""
     wallet = settings.keypair()
     cosigners = read_cosigners(cosigner_paths)
     actions = GovernedActions()
@@ -300,6 +338,12 @@ def cancel(proposal_id: int, cosigner_paths: tuple[Path, ...], settings: Setting
         require_open(proposal, at)
         if proposal.proposer == wallet.pubkey():
             signers: list[Pubkey] = []
+        elif configs.registry_config.governance_program is not None:
+            raise UserFacingError(
+                f"only proposal {proposal_id}'s proposer {proposal.proposer} cancels it directly once the "
+                "registry names a governance program: other regulators propose the cancel "
+                f"(`solgrid gov propose cancel {proposal_id}`)"
+            )
         else:
             require_current_regulator(configs.registry_config, wallet.pubkey())
             signers = require_quorum(configs.registry_config, [wallet, *cosigners])

@@ -20,8 +20,10 @@ from solgrid.cli.common import PUBKEY, SERIAL, Settings
 from solgrid.cli.governance import (
     DURATION,
     U32_MAX,
+    fetch_proposal,
     flags_text,
     pause_flag_options,
+    proposal_argument,
     require_governance,
     scope_text,
 )
@@ -406,6 +408,21 @@ def update_config(options: ProposalOptions, settings: Settings, as_json: bool, *
         except ValueError as e:
             raise UserFacingError(str(e)) from None
         return actions.update_config(params), f"governance config: {_changes(**changes)}"
+
+    run_proposal(settings, options, as_json, build)
+
+
+@propose.command("cancel")
+@proposal_argument
+@proposal_options
+def cancel(proposal_id: int, options: ProposalOptions, settings: Settings, as_json: bool) -> None:
+    """Cancel open PROPOSAL by quorum: the way other regulators than its proposer cancel once the
+    registry names a governance program."""
+
+    async def build(rpc: AsyncClient, actions: GovernedActions) -> tuple[Instruction, str]:
+        config = await require_governance(rpc, actions.governance, settings.url)
+        await fetch_proposal(rpc, actions.governance, config, proposal_id)
+        return actions.cancel(proposal_id), f"cancel proposal {proposal_id}"
 
     run_proposal(settings, options, as_json, build)
 

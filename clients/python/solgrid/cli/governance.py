@@ -119,7 +119,13 @@ async def fetch_proposal(
 
 async def standing_now(rpc: AsyncClient, proposal: Proposal, registry_config: RegistryConfig) -> Standing:
     now = await cluster_time(rpc)
-    return standing(proposal, registry_config.regulators, registry_config.regulator_threshold, now)
+    return standing(
+        proposal,
+        registry_config.regulators,
+        registry_config.regulator_threshold,
+        now,
+        registry_config.regulator_since,
+    )
 
 
 @dataclass(frozen=True)
@@ -193,6 +199,11 @@ def standing_text(proposal: Proposal, at: Standing) -> str:
         return (
             f"{label} is approved ({votes}); executable at {utc(at.executable_at)} "
             f"(in {duration(at.executable_at - at.now)})"
+        )
+    if at.state.value == "unrecorded":
+        return (
+            f"{label} has a quorum ({votes}) that no approval recorded: anyone runs "
+            f"`solgrid gov record-quorum {proposal.id}` to start its timelock"
         )
     if at.state.value == "executable":
         return f"{label} is executable now ({votes}): anyone runs `solgrid gov execute {proposal.id}`"

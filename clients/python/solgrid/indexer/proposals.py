@@ -1,12 +1,14 @@
 """The governance program's proposal events as tables: ``proposals`` and the votes in ``approvals``.
 
 Each event sets its own columns of the proposal's row (an upsert keyed by the proposal's address:
-ProposalCreated its creation, ProposalExecuted / ProposalCancelled / ProposalClosed theirs), and every
+ProposalCreated its creation, QuorumRecorded its ``quorum_at``, ProposalExecuted / ProposalCancelled /
+ProposalClosed theirs), and every
 VoteCast adds an ``approvals`` row (insert-only, keyed by the event's position). The row's status and
 vote counts are then recomputed from what is stored for every proposal a batch touched, so the tables
 do not depend on the order transactions were stored in (an ``execute`` that calls the registry is also
 listed by the registry's catch-up, which can store it before the governance catch-up stores the
-proposal's creation and votes).
+proposal's creation and votes). ``quorum_at`` only ever moves forward on chain, so the row keeps the
+latest of its own and its latest vote's.
 
 Status: Executed or Cancelled once such an event is indexed; Expired when it was closed past its
 deadline without executing; else the latest vote's (Open, or Rejected once rejections made quorum
@@ -27,7 +29,14 @@ from solgrid.indexer.models import Approval, Proposal, table_of
 from solgrid.indexer.trading import Position
 
 PROPOSAL_EVENTS = frozenset(
-    {"ProposalCreated", "VoteCast", "ProposalExecuted", "ProposalCancelled", "ProposalClosed"}
+    {
+        "ProposalCreated",
+        "VoteCast",
+        "QuorumRecorded",
+        "ProposalExecuted",
+        "ProposalCancelled",
+        "ProposalClosed",
+    }
 )
 CHUNK = 500
 
@@ -97,6 +106,9 @@ def project(
                 "timestamp": d["timestamp"],
             }
         )
+    elif name == "QuorumRecorded":
+        change, timestamp = "quorum recorded", d["quorum_at"]
+        batch.upserts.append({**base, "quorum_at": d["quorum_at"]})
     elif name == "ProposalExecuted":
         change, status = "executed", "Executed"
         timestamp = d["executed_at"] if d.get("executed_at") is not None else block_time
@@ -198,6 +210,7 @@ async def recompute(session: AsyncSession, proposals: Iterable[str]) -> None:
                 Proposal.executed_signature,
                 Proposal.cancelled_signature,
                 Proposal.closed_status,
+                Proposal.quorum_at,
                 Proposal.updated_slot,
             ).where(Proposal.address.in_(chunk))
         )
@@ -217,7 +230,7 @@ async def recompute(session: AsyncSession, proposals: Iterable[str]) -> None:
                     approvals=vote.approvals,
                     rejections=vote.rejections,
                     threshold=vote.threshold,
-                    quorum_at=vote.quorum_at,
+                    quorum_at=max((t for t in (row.quorum_at, vote.quorum_at) if t), default=None),
                     updated_slot=max(int(row.updated_slot), int(vote.slot)),
                 )
             await session.execute(update(table).where(table.c.address == row.address).values(values))

@@ -108,6 +108,7 @@ EVENT_OF: Mapping[tuple[str, str], str] = {
     ("governance", "propose"): "ProposalCreated",
     ("governance", "approve"): "VoteCast",
     ("governance", "reject"): "VoteCast",
+    ("governance", "record_quorum"): "QuorumRecorded",
     ("governance", "execute"): "ProposalExecuted",
     ("governance", "cancel"): "ProposalCancelled",
     ("governance", "close_proposal"): "ProposalClosed",

@@ -23,7 +23,7 @@ Device-signed readings: see :mod:`solgrid.sdk.readings` and :meth:`RegistryClien
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import IntEnum
 from typing import Any
 
@@ -124,6 +124,11 @@ class Config:
     certificates_bump: int
     paused: int
     """Market-wide pause flags (:class:`solgrid.sdk.registry_governance.PauseFlag`)."""
+    regulators_version: int = 0
+    """Raised by each ``set_regulators`` that appoints a key that is not a regulator at that moment."""
+    regulator_since: list[int] = field(default_factory=list)
+    """The ``regulators_version`` at which each regulator (parallel to ``regulators``) was appointed:
+    a proposal vote counts only if cast at or after it."""
 
 
 @dataclass(frozen=True)
@@ -682,6 +687,8 @@ class RegistryClient(RegistryGovernanceInstructions):
             governance_bump=raw.governance_bump,
             certificates_bump=raw.certificates_bump,
             paused=raw.paused,
+            regulators_version=raw.regulators_version,
+            regulator_since=list(raw.regulator_since[: raw.regulator_count]),
         )
 
     def decode_zone(self, data: bytes) -> Zone:

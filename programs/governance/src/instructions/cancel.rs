@@ -2,13 +2,15 @@
 //!
 //! Accounts:
 //! 0. `[signer]` authority: the proposer, the governance PDA (a cancel executed through another
-//!    proposal) or a current regulator.
+//!    proposal) or, only while the registry names no governance program, a current regulator.
 //! 1. `[]` config.
-//! 2. `[]` registry_config: the registry's Config (current regulators and threshold).
+//! 2. `[]` registry_config: the registry's Config (current regulators, threshold, governance).
 //! 3. `[writable]` proposal.
 //! 4. and after: `[signer]` cosigners: when the authority is neither the proposer nor the governance
 //!    PDA, the authority and these must be at least the registry's threshold of distinct current
-//!    regulators (`CancelNotAllowed` otherwise).
+//!    regulators (`CancelNotAllowed` otherwise). As the registry's privileged gate, co-signing
+//!    regulators act only until the registry names a governance program: from then on only the
+//!    proposer or the governance PDA cancels (`NotGovernance`).
 //!
 //! Emits `ProposalCancelled`.
 
@@ -29,7 +31,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     checks::signer(authority)?;
     let config = auth::config(program_id, config)?;
     let registry = auth::registry_config(&config, registry_config)?;
-    let regulators = proposals::regulators(&registry);
+    let regulators = proposals::regulators(&registry, &[]);
+    let governance_set = proposals::governance_set(&registry);
     let proposal_address = *proposal.address();
     let mut state = proposals::load_mut(program_id, proposal)?;
     let by = if address_eq(authority.address(), &state.proposer) {
@@ -39,6 +42,9 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         &auth::governance_address(program_id, &config)?,
     ) {
         Canceller::Governance
+    } else if governance_set {
+        // Refused below whoever co-signs: no need to count them.
+        Canceller::Regulators(0)
     } else {
         Canceller::Regulators(signed_regulators(
             registry.regulator_set(),
@@ -48,7 +54,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     };
     let now = clock::unix_timestamp()?;
     proposals::state(&state)?
-        .can_cancel(now, by, &regulators)
+        .can_cancel(now, by, &regulators, governance_set)
         .map_err(errors::proposal)?;
     state.status = Status::Cancelled as u8;
     emit(ProposalCancelled {

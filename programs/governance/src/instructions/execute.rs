@@ -1,5 +1,6 @@
 //! `execute()`: anyone executes a proposal whose approvals by current regulators reach the
-//! registry's current threshold, once its timelock has passed since the quorum and before its
+//! registry's current threshold (votes that count: see `vote`), once its timelock has passed since
+//! the recorded quorum (`QuorumNotRecorded` while none is: `record_quorum`) and before its
 //! deadline. The proposal is marked Executed *before* its instruction is invoked (a proposal executes
 //! once, whatever the instruction does), then the instruction runs by CPI with the governance PDA
 //! signing; if it fails, the whole transaction fails and the proposal stays Open.
@@ -58,10 +59,12 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let mut flags = [0u8; MAX_PROPOSAL_ACCOUNTS];
     let (id, approvals, count, data_len) = {
         let registry = auth::registry_config(&config, registry_config)?;
-        let regulators = proposals::regulators(&registry);
+        let since = proposals::since(&registry);
+        let regulators = proposals::regulators(&registry, &since);
         let mut state = proposals::load_mut(program_id, proposal)?;
-        proposals::state(&state)?
-            .can_execute(now, state.approval_set(), &regulators)
+        let versions = proposals::versions(&state.approval_versions);
+        let approvals = proposals::state(&state)?
+            .can_execute(now, &proposals::approvals(&state, &versions), &regulators)
             .map_err(errors::proposal)?;
         check_target(
             state.target_program.as_ref(),
@@ -87,7 +90,6 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
             }
             *flag = meta.flags;
         }
-        let approvals = regulators.count(state.approval_set());
         let count = metas.len();
         let data_len = state.instruction_data().len();
         state.status = Status::Executed as u8;

@@ -14,6 +14,9 @@
 //! 7. `[]` trading_program (executable).
 //! 8. `[]` energy_token_program (executable).
 //!
+//! The three programs must be distinct and none may be this program (`TargetProgramsNotDistinct`):
+//! they are the targets proposals may name besides this program itself.
+//!
 //! Stores the canonical bumps of the `["governance"]` and `["certificates"]` PDAs. Emits
 //! `GovernanceInitialized`.
 
@@ -71,6 +74,12 @@ impl<'a> InitializeAccounts<'a> {
                 return Err(GovernanceError::NotAProgram.into());
             }
         }
+        check_targets(
+            program_id,
+            registry.address(),
+            trading.address(),
+            energy_token.address(),
+        )?;
         Ok(Self {
             payer,
             config,
@@ -123,9 +132,48 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     Ok(())
 }
 
+/// The registry, trading and energy_token programs are three distinct programs, none of them this
+/// one (`TargetProgramsNotDistinct`).
+pub fn check_targets(
+    program_id: &Address,
+    registry: &Address,
+    trading: &Address,
+    energy_token: &Address,
+) -> Result<(), GovernanceError> {
+    use pinocchio::address::address_eq;
+    let targets = [registry, trading, energy_token];
+    let repeated = targets
+        .iter()
+        .enumerate()
+        .any(|(i, a)| address_eq(a, program_id) || targets[..i].iter().any(|b| address_eq(a, b)));
+    if repeated {
+        Err(GovernanceError::TargetProgramsNotDistinct)
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_are_three_distinct_other_programs() {
+        let [me, r, t, e] = [0u8, 1, 2, 3].map(|n| Address::new_from_array([n; 32]));
+        assert_eq!(check_targets(&me, &r, &t, &e), Ok(()));
+        let refused = Err(GovernanceError::TargetProgramsNotDistinct);
+        for (a, b, c) in [
+            (&r, &r, &e),
+            (&r, &t, &r),
+            (&r, &t, &t),
+            (&me, &t, &e),
+            (&r, &me, &e),
+            (&r, &t, &me),
+            (&r, &r, &r),
+        ] {
+            assert_eq!(check_targets(&me, a, b, c), refused);
+        }
+    }
 
     #[test]
     fn data_len_is_discriminator_plus_borsh_args() {

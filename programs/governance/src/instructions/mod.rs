@@ -9,6 +9,7 @@ pub mod close_proposal;
 pub mod execute;
 pub mod initialize;
 pub mod propose;
+pub mod record_quorum;
 pub mod reject;
 pub mod update_config;
 pub mod vote;

@@ -1,12 +1,13 @@
 //! `propose(target_program: pubkey, timelock_secs: u32, lifetime_secs: u32, title: string,
-//! accounts: Vec<ProposalAccount>, data: bytes)`: a current regulator proposes one instruction of a
-//! SolGrid program, to be executed by CPI signed by the governance PDA.
+//! accounts: Vec<ProposalAccount>, data: bytes, bump: u8)`: a current regulator proposes one
+//! instruction of a SolGrid program, to be executed by CPI signed by the governance PDA.
 //!
 //! Accounts:
 //! 0. `[signer, writable]` proposer: a current registry regulator; funds the Proposal account.
 //! 1. `[writable]` config: `proposal_count` is the new proposal's id, then incremented.
 //! 2. `[]` registry_config: the registry's Config (regulators).
-//! 3. `[writable]` proposal: PDA `["proposal", id LE]`, created here.
+//! 3. `[writable]` proposal: PDA `["proposal", id LE]` with `bump` (one `create_program_address`;
+//!    clients pass the canonical bump, which `find_program_address` gives), created here.
 //! 4. `[]` system_program.
 //!
 //! The target must be the registry, trading, energy_token or this program (`TargetNotSolGrid`), or
@@ -52,6 +53,7 @@ pub struct ProposeArgs<'a> {
     pub title: [u8; TEXT_LEN],
     pub accounts: &'a [ProposalAccount],
     pub data: &'a [u8],
+    pub bump: u8,
 }
 
 impl<'a> ProposeArgs<'a> {
@@ -64,6 +66,7 @@ impl<'a> ProposeArgs<'a> {
             title: reader.text()?,
             accounts: reader.vec(MAX_PROPOSAL_ACCOUNTS, GovernanceError::TooManyAccounts)?,
             data: reader.bytes(MAX_PROPOSAL_DATA, GovernanceError::DataTooLong)?,
+            bump: reader.u8()?,
         };
         reader.finish()?;
         Ok(args)
@@ -80,7 +83,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let mut config = auth::config_mut(program_id, config)?;
     {
         let registry = auth::registry_config(&config, registry_config)?;
-        proposals::regulators(&registry)
+        proposals::regulators(&registry, &[])
             .check()
             .map_err(errors::proposal)?;
         auth::regulator(&registry, proposer)?;
@@ -114,7 +117,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let id = config.proposal_count.get();
     let id_bytes = id.to_le_bytes();
     checks::writable(proposal)?;
-    let bump = checks::canonical_pda(proposal, &[PROPOSAL_SEED, &id_bytes], program_id)?;
+    let bump = args.bump;
+    checks::pda(proposal, &[PROPOSAL_SEED, &id_bytes], bump, program_id)?;
     checks::uninitialized(proposal)?;
     let bump_bytes = [bump];
     let seeds = [
@@ -211,6 +215,7 @@ mod tests {
         }
         bytes.extend_from_slice(&(data as u32).to_le_bytes());
         bytes.extend(core::iter::repeat_n(7u8, data));
+        bytes.push(254);
         bytes
     }
 
@@ -224,6 +229,9 @@ mod tests {
         assert_eq!(args.accounts.len(), 2);
         assert_eq!(args.accounts[1].address.as_ref(), &[1u8; 32]);
         assert_eq!(args.data, &[7u8; 10]);
+        assert_eq!(args.bump, 254);
+        // Without the bump the arguments are too short.
+        assert!(ProposeArgs::parse(&bytes[..bytes.len() - 1]).is_err());
     }
 
     #[test]

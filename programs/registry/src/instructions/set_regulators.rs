@@ -8,11 +8,16 @@
 //!    distinct current regulators (duplicates count once).
 //!
 //! The first `regulator_count` (1..=8) entries must be distinct and non-zero, the rest zero, and
-//! `1 <= regulator_threshold <= regulator_count`. Emits `RegulatorsSet`.
+//! `1 <= regulator_threshold <= regulator_count`. A key that is not a regulator now is appointed at
+//! `regulators_version + 1`, which becomes the version (`RegulatorsVersionExhausted` past 65535);
+//! keys that stay keep their `regulator_since` (`solgrid_governance_core::proposal::appoint`: the
+//! governance program counts a proposal vote only if cast at or after its key's appointment).
+//! Emits `RegulatorsSet`.
 
 use core::mem::size_of;
 use pinocchio::{address::address_eq, AccountView, Address, ProgramResult};
-use solgrid_program_kit::{discriminator, event::emit, impl_pod, instruction};
+use solgrid_governance_core::{proposal::appoint, ProposalError};
+use solgrid_program_kit::{discriminator, event::emit, impl_pod, instruction, pod::PodU16};
 
 use crate::{auth, errors::RegistryError, events::RegulatorsSet, state::MAX_REGULATORS};
 
@@ -69,6 +74,22 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     } else {
         auth::threshold(&config, cosigners)?;
     }
+    let old_since: [u16; MAX_REGULATORS] =
+        core::array::from_fn(|i| config.regulator_since[i].get());
+    let mut since = [0u16; MAX_REGULATORS];
+    let version = appoint(
+        config.regulator_set(),
+        &old_since,
+        config.regulators_version.get(),
+        &args.regulators[..args.regulator_count as usize],
+        &mut since,
+    )
+    .map_err(|error| match error {
+        ProposalError::VersionExhausted => RegistryError::RegulatorsVersionExhausted,
+        _ => RegistryError::InvalidRegulators,
+    })?;
+    config.regulators_version = PodU16::new(version);
+    config.regulator_since = since.map(PodU16::new);
     config.regulators = args.regulators;
     config.regulator_count = args.regulator_count;
     config.regulator_threshold = args.regulator_threshold;

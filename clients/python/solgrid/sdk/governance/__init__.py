@@ -21,6 +21,7 @@ from solgrid.sdk.governance.events import (
     ProposalClosed,
     ProposalCreated,
     ProposalExecuted,
+    QuorumRecorded,
     VoteCast,
 )
 from solgrid.sdk.governance.standing import (
@@ -52,6 +53,7 @@ __all__ = [
     "ProposalNotExecutable",
     "ProposalState",
     "ProposalStatus",
+    "QuorumRecorded",
     "Standing",
     "VoteCast",
     "describe",

@@ -9,7 +9,7 @@ Executed, Cancelled or Rejected; whether it is approved, executable or expired i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
@@ -121,11 +121,15 @@ class Proposal:
     executed_at: int
     status: ProposalStatus
     approvals: list[Pubkey]
-    """Everyone who approved, current regulators or not (only current ones count)."""
+    """Everyone who approved, current regulators or not (only votes that count do: see
+    :func:`solgrid.sdk.governance.standing.counting`)."""
     rejections: list[Pubkey]
     accounts: list[ProposalAccount]
     data: bytes
     bump: int
+    approval_versions: list[int] = field(default_factory=list)
+    """The registry's ``regulators_version`` when each approval was cast (parallel to ``approvals``)."""
+    rejection_versions: list[int] = field(default_factory=list)
 
     def instruction(self) -> Instruction:
         """The proposed instruction as the governance program invokes it (its signer: the governance
@@ -176,4 +180,6 @@ def decode_proposal(coder: ProgramCoder, address: Pubkey, data: bytes) -> Propos
         accounts=accounts,
         data=bytes(raw.data[: min(raw.data_len, MAX_PROPOSAL_DATA)]),
         bump=raw.bump,
+        approval_versions=list(raw.approval_versions[: raw.approval_count]),
+        rejection_versions=list(raw.rejection_versions[: raw.rejection_count]),
     )

@@ -149,8 +149,9 @@ class GovernanceClient:
         lifetime_secs: int,
     ) -> Instruction:
         """Proposes ``action`` as proposal ``proposal_id`` (the Config's ``proposal_count`` when sent;
-        ``proposer``, a current regulator, signs and pays the account's rent). The proposer's approval
-        is not implied: add :meth:`approve` to the same transaction to give it."""
+        ``proposer``, a current regulator, signs and pays the account's rent; the proposal's canonical
+        bump goes with the arguments). The proposer's approval is not implied: add :meth:`approve` to
+        the same transaction to give it."""
         if len(action.accounts) > MAX_PROPOSAL_ACCOUNTS:
             raise ValueError(f"a proposal's instruction takes at most {MAX_PROPOSAL_ACCOUNTS} accounts")
         if len(action.data) > MAX_PROPOSAL_DATA:
@@ -163,6 +164,7 @@ class GovernanceClient:
                     f"by the governance PDA {governance}"
                 )
         accounts = [ProposalAccount(m.pubkey, m.is_writable, m.is_signer) for m in action.accounts]
+        proposal = self.proposal_pda(proposal_id)
         return self.coder.instruction(
             "propose",
             {
@@ -172,12 +174,13 @@ class GovernanceClient:
                 "title": text_arg(title, "a proposal's title"),
                 "accounts": [a.as_args() for a in accounts],
                 "data": bytes(action.data),
+                "bump": proposal.bump,
             },
             {
                 "proposer": proposer,
                 "config": self.config_pda().address,
                 "registry_config": self.registry_config(),
-                "proposal": self.proposal_pda(proposal_id).address,
+                "proposal": proposal.address,
                 "system_program": SYSTEM_PROGRAM_ID,
             },
         )
@@ -215,9 +218,24 @@ class GovernanceClient:
         )
         return Instruction(ix.program_id, bytes(ix.data), [*ix.accounts, *proposal.execute_metas()])
 
+    def record_quorum(self, *, proposal_id: int) -> Instruction:
+        """Records the quorum of an open proposal whose approvals that count reach the registry's current
+        threshold although no approval recorded it (the regulator set or threshold changed after the
+        votes): its timelock runs from now. Anyone may send it; nobody signs but the fee payer."""
+        return self.coder.instruction(
+            "record_quorum",
+            {},
+            {
+                "config": self.config_pda().address,
+                "registry_config": self.registry_config(),
+                "proposal": self.proposal_pda(proposal_id).address,
+            },
+        )
+
     def cancel(self, *, authority: Pubkey, proposal_id: int, cosigners: Sequence[Pubkey] = ()) -> Instruction:
         """Cancels an open proposal: ``authority`` is its proposer, the governance PDA (a cancel executed
-        as another proposal), or a current regulator whom ``cosigners`` (regulators) join to a quorum."""
+        as another proposal), or, only while the registry names no governance program, a current
+        regulator whom ``cosigners`` (regulators) join to a quorum."""
         ix = self.coder.instruction(
             "cancel",
             {},

@@ -62,6 +62,19 @@ class VoteCast:
 
 
 @dataclass(frozen=True)
+class QuorumRecorded:
+    """Anyone recorded a quorum that a change of the regulator set or threshold made: the timelock
+    runs from ``quorum_at``."""
+
+    proposal: Pubkey
+    id: int
+    approvals: int
+    """Approvals that count."""
+    threshold: int
+    quorum_at: int
+
+
+@dataclass(frozen=True)
 class ProposalExecuted:
     proposal: Pubkey
     id: int
@@ -93,6 +106,7 @@ GovernanceEvent = (
     | GovernanceConfigUpdated
     | ProposalCreated
     | VoteCast
+    | QuorumRecorded
     | ProposalExecuted
     | ProposalCancelled
     | ProposalClosed
@@ -109,6 +123,8 @@ def decode_event(name: str, d: Any) -> GovernanceEvent | None:
         return from_fields(ProposalCreated, d, title=text(d.title))
     if name == "VoteCast":
         return from_fields(VoteCast, d, status=ProposalStatus(variant_index(d.status)))
+    if name == "QuorumRecorded":
+        return from_fields(QuorumRecorded, d)
     if name == "ProposalExecuted":
         return from_fields(ProposalExecuted, d)
     if name == "ProposalCancelled":

@@ -1,12 +1,15 @@
 """Where a proposal stands, derived as the governance program decides it (``governance-core``'s
-proposal rules): its stored status, its deadline, and the approvals and rejections of the registry's
-*current* regulators against the registry's current threshold (one source of truth: an approval by
-a regulator who has since been removed no longer counts).
+proposal rules): its stored status, its deadline, and the approvals and rejections that count against
+the registry's current threshold (one source of truth). A vote counts while its key is a current
+regulator appointed at or before the registry ``regulators_version`` the vote recorded: an approval by
+a regulator who has since been removed no longer counts, nor after the regulator is appointed again.
 
 * ``EXECUTED``, ``CANCELLED``, ``REJECTED``: final, as stored;
 * ``EXPIRED``: still Open but past its deadline (final too: ``close_proposal`` returns its rent);
 * ``EXECUTABLE``: a quorum of current regulators approved and the timelock since the quorum passed;
 * ``APPROVED``: a quorum approved, the timelock is still running (until ``executable_at``);
+* ``UNRECORDED``: a quorum stands (the regulator set or threshold changed) but no approval recorded
+  its time: ``record_quorum`` (anyone) or another approval starts the timelock;
 * ``OPEN``: collecting approvals.
 """
 
@@ -26,6 +29,7 @@ from solgrid.sdk.governance.accounts import Proposal, ProposalStatus
 class ProposalState(Enum):
     OPEN = "open"
     APPROVED = "approved"
+    UNRECORDED = "unrecorded"
     EXECUTABLE = "executable"
     EXPIRED = "expired"
     EXECUTED = "executed"
@@ -64,15 +68,37 @@ class Standing:
         return max(0, self.threshold - len(self.approvals))
 
 
-def _current(votes: Sequence[Pubkey], regulators: Sequence[Pubkey]) -> list[Pubkey]:
-    return [r for r in regulators if r in votes]
+def counting(
+    votes: Sequence[Pubkey],
+    versions: Sequence[int],
+    regulators: Sequence[Pubkey],
+    since: Sequence[int] = (),
+) -> list[Pubkey]:
+    """The current ``regulators`` with a vote in ``votes`` (cast at ``versions``, parallel; a missing
+    version reads 0) that counts: cast at or after the regulator's appointment ``since`` (the registry's
+    ``regulator_since``, parallel to ``regulators``; missing entries read 0)."""
+    counted = []
+    for i, regulator in enumerate(regulators):
+        appointed = since[i] if i < len(since) else 0
+        if any(
+            vote == regulator and (versions[j] if j < len(versions) else 0) >= appointed
+            for j, vote in enumerate(votes)
+        ):
+            counted.append(regulator)
+    return counted
 
 
-def standing(proposal: Proposal, regulators: Sequence[Pubkey], threshold: int, now: int) -> Standing:
-    """``proposal``'s state at cluster time ``now`` against the registry's current ``regulators`` and
-    ``threshold``."""
-    approvals = _current(proposal.approvals, regulators)
-    rejections = _current(proposal.rejections, regulators)
+def standing(
+    proposal: Proposal,
+    regulators: Sequence[Pubkey],
+    threshold: int,
+    now: int,
+    since: Sequence[int] = (),
+) -> Standing:
+    """``proposal``'s state at cluster time ``now`` against the registry's current ``regulators``, their
+    appointment versions ``since`` (``regulator_since``) and ``threshold``."""
+    approvals = counting(proposal.approvals, proposal.approval_versions, regulators, since)
+    rejections = counting(proposal.rejections, proposal.rejection_versions, regulators, since)
     executable_at: int | None = None
     if proposal.status == ProposalStatus.EXECUTED:
         state = ProposalState.EXECUTED
@@ -85,6 +111,8 @@ def standing(proposal: Proposal, regulators: Sequence[Pubkey], threshold: int, n
     elif threshold > 0 and regulators and len(approvals) >= threshold and proposal.quorum_at != 0:
         executable_at = proposal.quorum_at + proposal.timelock_secs
         state = ProposalState.EXECUTABLE if now >= executable_at else ProposalState.APPROVED
+    elif threshold > 0 and regulators and len(approvals) >= threshold:
+        state = ProposalState.UNRECORDED
     else:
         state = ProposalState.OPEN
     return Standing(state, approvals, rejections, threshold, len(regulators), executable_at, now)
@@ -126,6 +154,12 @@ def require_executable(proposal: Proposal, at: Standing) -> None:
         raise ProposalNotExecutable(
             f"{label} is not executable yet: its timelock ends at {utc(at.executable_at)} "
             f"(in {duration(at.executable_at - at.now)}){late}"
+        )
+    if at.state is ProposalState.UNRECORDED:
+        raise ProposalNotExecutable(
+            f"{label} has a quorum of current regulators that no approval recorded (the regulator set or "
+            f"threshold changed): record it with `solgrid gov record-quorum {proposal.id}` (anyone may); "
+            f"its timelock of {duration(proposal.timelock_secs)} runs from then"
         )
     raise ProposalNotExecutable(
         f"{label} is not executable: it has {len(at.approvals)} of the {at.threshold} approvals of current "
