@@ -8,22 +8,18 @@
 use pinocchio::{account::RefMut, address::address_eq, error::ProgramError, AccountView, Address};
 use solgrid_governance_core::certificate::Status;
 use solgrid_program_kit::{account, checks};
+use solgrid_registry_layouts::state::EnergySource;
 
 use crate::{
     errors::{self, GovernanceError},
     state::{Certificate, CertificateStatus},
 };
 
-/// The registry's `EnergySource` values (its borsh index) that are renewable: Solar, Wind, Hydro.
-/// Battery (storage) and Grid are not generation from a renewable source.
-pub const SOURCE_SOLAR: u8 = 0;
-pub const SOURCE_WIND: u8 = 1;
-pub const SOURCE_HYDRO: u8 = 3;
-
-/// Whether a registry `EnergySource` byte is a renewable source.
+/// Whether a registry Meter's `source` byte is a renewable `EnergySource` by the registry's own rule
+/// (Solar, Wind, Hydro; Battery storage and Grid are not; an unknown byte is not).
 #[inline(always)]
-pub const fn is_renewable(source: u8) -> bool {
-    matches!(source, SOURCE_SOLAR | SOURCE_WIND | SOURCE_HYDRO)
+pub fn is_renewable(source: u8) -> bool {
+    EnergySource::try_from(source).is_ok_and(EnergySource::is_renewable)
 }
 
 /// A certificate's stored status as the core's [`Status`].

@@ -1,6 +1,7 @@
 //! Governance accounts, zero-copy, in Anchor's layout (8-byte `account:<Name>` discriminator, then the
-//! fields in borsh order with no padding), and read-only views of the registry accounts this program
-//! trusts (the registry's layouts, field for field; `tests/idl.rs` pins them to `idl/registry.json`).
+//! fields in borsh order with no padding), and the registry accounts this program trusts, as the
+//! registry itself defines them (`solgrid_registry_layouts`; the registry's `tests/idl.rs` pins them
+//! to `idl/registry.json`).
 //!
 //! Accounts of each type are only ever created at their canonical PDA (the creating instruction checks
 //! the seeds), so an account owned by this program with a given type's discriminator *is* that type's
@@ -18,15 +19,23 @@ use solgrid_program_kit::{
 
 use crate::errors::GovernanceError;
 
+/// The registry's accounts this program reads directly (no CPI): Config (regulators, threshold,
+/// appointment versions, governance, market-wide pause flags), Zone (pause flags, emission factor)
+/// and Meter (owner, user, source, certificate counters; `certify_meter` moves them). User is passed
+/// on to `certify_meter`, which checks it.
+pub use solgrid_registry_layouts::state::{
+    Config as RegistryConfig, Meter as RegistryMeter, User as RegistryUser, Zone as RegistryZone,
+};
+
 /// Seeds of the Config PDA: `["config"]`.
 pub const CONFIG_SEED: &[u8] = b"config";
 /// Seeds of the governance authority PDA: `["governance"]`. It signs every executed proposal's CPI;
 /// the registry and trading accept it for their privileged actions once the registry names this
-/// program its governance.
-pub const GOVERNANCE_SEED: &[u8] = b"governance";
+/// program its governance (the registry derives it from this same constant).
+pub const GOVERNANCE_SEED: &[u8] = solgrid_registry_layouts::state::GOVERNANCE_SEED;
 /// Seeds of the certificates authority PDA: `["certificates"]`. It signs only the registry's
-/// `certify_meter` CPI.
-pub const CERTIFICATES_SEED: &[u8] = b"certificates";
+/// `certify_meter` CPI (the registry derives it from this same constant).
+pub const CERTIFICATES_SEED: &[u8] = solgrid_registry_layouts::state::CERTIFICATES_SEED;
 /// Seeds of a Proposal PDA: `["proposal", id as u64 LE]`.
 pub const PROPOSAL_SEED: &[u8] = b"proposal";
 /// Seeds of a Certificate PDA: `["certificate", meter, generation_start as i64 LE]` (requested) or
@@ -34,7 +43,7 @@ pub const PROPOSAL_SEED: &[u8] = b"proposal";
 pub const CERTIFICATE_SEED: &[u8] = b"certificate";
 
 /// Most regulators the registry holds, hence most distinct votes of each kind a proposal records.
-pub const MAX_REGULATORS: usize = 8;
+pub const MAX_REGULATORS: usize = solgrid_registry_layouts::state::MAX_REGULATORS;
 /// Most accounts a proposal's instruction takes.
 pub const MAX_PROPOSAL_ACCOUNTS: usize = 24;
 /// Most bytes of a proposal's instruction data.
@@ -393,196 +402,6 @@ impl AccountLayout for Certificate {
     const DISCRIMINATOR: [u8; 8] = discriminator::account("Certificate");
 }
 
-/// The registry's Config (`account:Config` of the registry).
-#[repr(C)]
-pub struct RegistryConfig {
-    pub authority: Address,
-    pub pending_authority: Address,
-    pub settlement_authority: Address,
-    pub regulators: [Address; MAX_REGULATORS],
-    pub regulator_count: u8,
-    /// Distinct current regulators a quorum needs.
-    pub regulator_threshold: u8,
-    pub bump: u8,
-    pub user_count: PodU64,
-    pub zone_count: PodU32,
-    pub meter_count: PodU64,
-    /// The registry's `Limits` (20 bytes), not read here.
-    pub limits: [u8; 20],
-    /// The governance program whose `["governance"]` PDA the registry obeys (zero = none).
-    pub governance_program: Address,
-    pub governance_bump: u8,
-    pub certificates_bump: u8,
-    /// Market-wide pause flags.
-    pub paused: u8,
-    /// Raised by each `set_regulators` that appoints a new key; recorded with every vote.
-    pub regulators_version: PodU16,
-    /// The `regulators_version` at which each regulator was appointed (a vote counts only if cast
-    /// at or after it).
-    pub regulator_since: [PodU16; MAX_REGULATORS],
-    pub reserved: [u8; 11],
-}
-
-impl_pod!(RegistryConfig {
-    authority: Address,
-    pending_authority: Address,
-    settlement_authority: Address,
-    regulators: [Address; MAX_REGULATORS],
-    regulator_count: u8,
-    regulator_threshold: u8,
-    bump: u8,
-    user_count: PodU64,
-    zone_count: PodU32,
-    meter_count: PodU64,
-    limits: [u8; 20],
-    governance_program: Address,
-    governance_bump: u8,
-    certificates_bump: u8,
-    paused: u8,
-    regulators_version: PodU16,
-    regulator_since: [PodU16; MAX_REGULATORS],
-    reserved: [u8; 11],
-});
-
-impl AccountLayout for RegistryConfig {
-    const DISCRIMINATOR: [u8; 8] = discriminator::account("Config");
-}
-
-impl RegistryConfig {
-    /// The current regulators.
-    #[inline(always)]
-    pub fn regulator_set(&self) -> &[Address] {
-        &self.regulators[..(self.regulator_count as usize).min(MAX_REGULATORS)]
-    }
-}
-
-/// The registry's Zone.
-#[repr(C)]
-pub struct RegistryZone {
-    pub zone_id: PodU32,
-    pub name: [u8; 32],
-    pub max_capacity_kw: PodU64,
-    pub status: u8,
-    pub bump: u8,
-    pub created_at: PodI64,
-    pub reopened_at: PodI64,
-    /// The zone's pause flags.
-    pub paused: u8,
-    /// g CO2 per kWh of the zone's grid mix (0 = not set).
-    pub emission_factor: PodU32,
-    pub reserved: [u8; 19],
-}
-
-impl_pod!(RegistryZone {
-    zone_id: PodU32,
-    name: [u8; 32],
-    max_capacity_kw: PodU64,
-    status: u8,
-    bump: u8,
-    created_at: PodI64,
-    reopened_at: PodI64,
-    paused: u8,
-    emission_factor: PodU32,
-    reserved: [u8; 19],
-});
-
-impl AccountLayout for RegistryZone {
-    const DISCRIMINATOR: [u8; 8] = discriminator::account("Zone");
-}
-
-/// The registry's User.
-#[repr(C)]
-pub struct RegistryUser {
-    pub authority: Address,
-    pub role: u8,
-    pub status: u8,
-    pub bump: u8,
-    pub zone_id: PodU32,
-    pub meter_count: PodU16,
-    pub user_index: PodU64,
-    pub registered_at: PodI64,
-    pub verified_at: PodI64,
-    pub reserved: [u8; 24],
-}
-
-impl_pod!(RegistryUser {
-    authority: Address,
-    role: u8,
-    status: u8,
-    bump: u8,
-    zone_id: PodU32,
-    meter_count: PodU16,
-    user_index: PodU64,
-    registered_at: PodI64,
-    verified_at: PodI64,
-    reserved: [u8; 24],
-});
-
-impl AccountLayout for RegistryUser {
-    const DISCRIMINATOR: [u8; 8] = discriminator::account("User");
-}
-
-/// The registry's Meter.
-#[repr(C)]
-pub struct RegistryMeter {
-    pub serial: [u8; 32],
-    pub owner: Address,
-    /// The owner's registry User.
-    pub user: Address,
-    pub zone_id: PodU32,
-    pub device_key: [u8; 32],
-    /// The registry's `EnergySource`.
-    pub source: u8,
-    pub status: u8,
-    pub bump: u8,
-    pub capacity_w: PodU64,
-    pub last_window_end: PodI64,
-    pub produced_wh: PodU64,
-    pub consumed_wh: PodU64,
-    pub settled_wh: PodU64,
-    /// Renewable production accepted through device-signed readings.
-    pub certified_wh: PodU64,
-    pub reading_count: PodU64,
-    pub registered_at: PodI64,
-    /// Renewable Wh covered by certificates (<= certified_wh).
-    pub certificate_wh: PodU64,
-    /// End of the last window covered by a certificate (0 = none yet).
-    pub certificate_until: PodI64,
-    /// Start of the meter's first accepted window (0 for meters read before the field existed).
-    pub first_window_start: PodI64,
-    pub reserved: [u8; 8],
-}
-
-impl_pod!(RegistryMeter {
-    serial: [u8; 32],
-    owner: Address,
-    user: Address,
-    zone_id: PodU32,
-    device_key: [u8; 32],
-    source: u8,
-    status: u8,
-    bump: u8,
-    capacity_w: PodU64,
-    last_window_end: PodI64,
-    produced_wh: PodU64,
-    consumed_wh: PodU64,
-    settled_wh: PodU64,
-    certified_wh: PodU64,
-    reading_count: PodU64,
-    registered_at: PodI64,
-    certificate_wh: PodU64,
-    certificate_until: PodI64,
-    first_window_start: PodI64,
-    reserved: [u8; 8],
-});
-
-impl AccountLayout for RegistryMeter {
-    const DISCRIMINATOR: [u8; 8] = discriminator::account("Meter");
-}
-
-/// The registry's `UserStatus::Verified`.
-pub const USER_VERIFIED: u8 = 1;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -618,14 +437,6 @@ mod tests {
             Certificate::LEN,
             8 + 32 + 4 + 2 + 8 * 5 + 32 + 8 + 32 + 8 + 32 * 2 + 2 + 1 + 64 + 184 + 64
         );
-        // The registry's sizes do not change with the governance fields (taken from `reserved`).
-        assert_eq!(
-            RegistryConfig::LEN,
-            8 + 32 * 3 + 32 * 8 + 3 + 8 + 4 + 8 + 20 + 64
-        );
-        assert_eq!(RegistryZone::LEN, 8 + 4 + 32 + 8 + 2 + 8 + 8 + 24);
-        assert_eq!(RegistryUser::LEN, 8 + 32 + 3 + 4 + 2 + 8 + 8 + 8 + 24);
-        assert_eq!(RegistryMeter::LEN, 8 + 32 * 3 + 4 + 32 + 3 + 8 * 8 + 32);
     }
 
     #[test]
