@@ -1,6 +1,6 @@
 //! The registry's account layouts (Config, Zone, User, Meter), their enums, PDA seeds and pause
 //! flags, and the registry's errors: what the registry program and the programs that read its
-//! accounts directly (trading, energy_token) share, as one set of types.
+//! accounts directly (trading, energy_token, governance) share, as one set of types.
 //!
 //! A program crate cannot be that shared crate: cargo also builds a dependency's `cdylib`, which
 //! for the offline pipeline's target needs a linker and, without its entrypoint, a panic handler
