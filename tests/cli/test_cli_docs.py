@@ -54,7 +54,7 @@ def test_fully_documented_commands_name_every_argument_and_option() -> None:
                     assert f"`{flag}" in text or f" {flag}" in text, (path, flag)
         assert "```sh\nsolgrid " + path.removeprefix("solgrid ") in text, (path, "no example")
         checked += 1
-    assert checked == 75
+    assert checked == 77
 
 
 def test_every_wallet_command_documents_its_json() -> None:

@@ -154,7 +154,7 @@ def wallet_leaf_commands() -> list[tuple[str, click.Command]]:
 
 def test_every_wallet_command_has_json_and_chain_commands_take_cluster_options() -> None:
     leaves = wallet_leaf_commands()
-    assert len(leaves) == 56
+    assert len(leaves) == 58
     for path, command in leaves:
         flags = {opt for param in command.params for opt in param.opts}
         assert "--json" in flags, path
