@@ -27,7 +27,9 @@ client -> server
   and the governance streams, each ``true`` (all) or zone ids (proposal ids for "proposals"):
     "certificates": one "certificate" frame per change of a certificate of the zone (requested,
                 validated, transferred, split, split_from, retired, revoked, expired), with the
-                certificate after it
+                certificate after it; a revocation also sends one "original_revoked" frame per Valid
+                certificate split off the revoked one (its status stays Valid, its
+                "effective_status" is Revoked, "related" is the revoked original)
     "proposals": one "proposal" frame per proposal change (created, approved, rejected, executed,
                 cancelled, closed)
     "pauses":   one "pause" frame per pause or resume of the zone; a market-wide one goes to every
