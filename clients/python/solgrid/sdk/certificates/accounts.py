@@ -56,7 +56,8 @@ class Certificate:
     source: EnergySource
     status: CertificateStatus
     """As stored: a VALID certificate past ``expires_at`` stays VALID until someone expires it (see
-    :meth:`status_at`)."""
+    :meth:`status_at`), and one split off an original that was revoked stays VALID too (see
+    :meth:`effective_status`)."""
     generation_start: int
     generation_end: int
     volume_wh: int
