@@ -12,7 +12,8 @@ client -> server
     "event":   event name, e.g. "ReadingAccepted"; a name no indexed IDL declares is an error
     "user":    a wallet / User PDA appearing as user, authority, owner, holder, regulator,
                new_authority or by; meter events also match the meter's owner; certificate events
-               match the owners, the issuer and the beneficiary they name, proposal events the
+               match the owners, the issuer and the beneficiary they name (a revocation also the
+               owners of the valid certificates split off the revoked one), proposal events the
                proposer, voter or canceller
     "meter":   meter address
     "zone":    zone id (int); meter events match the meter's zone, user events (``user`` or
