@@ -579,11 +579,13 @@ def report_pauses(sql: sqlite3.Connection, since: int, run: GovernanceRun) -> li
 
 def carbon_credits(certificates: Iterable[Certificate]) -> dict[str, tuple[int, int, int, int]]:
     """Per owner, from the chain: (held g CO2, retired g CO2, held Wh, retired Wh), as the view sums them
-    (held = Valid and before its expiry by the database's clock, this machine's)."""
+    (held = Valid in effect, i.e. before its expiry by the database's clock, this machine's, and not
+    split off a revoked original, all of them among ``certificates``)."""
     totals: dict[str, tuple[int, int, int, int]] = {}
     now = int(time.time())
-    for c in certificates:
-        held = c.status == CertificateStatus.VALID and now < c.expires_at
+    listed = {c.address: c for c in certificates}
+    for c in listed.values():
+        held = c.effective_status(now, listed.get(c.original)) == CertificateStatus.VALID
         retired = c.status == CertificateStatus.RETIRED
         if held or retired:
             h_co2, r_co2, h_wh, r_wh = totals.get(str(c.owner), (0, 0, 0, 0))

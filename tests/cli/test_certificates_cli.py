@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from cli_docs import documented_json_keys
@@ -17,6 +18,7 @@ from governance_support import EMISSION_FACTOR, ZONE_ID, Gov, governed_node, set
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
+from solders.pubkey import Pubkey
 from trading_support import Wallet
 from wallet_support import advance_clock, one_line_error
 
@@ -222,7 +224,8 @@ def test_non_renewable_meters_revocation_reaching_a_split_part_and_expiry(gov: G
     carol = gov.wallet("carol-b", "1")
     sold = gov.ok(bob, "cert", "transfer", first["address"], carol.address, "--volume", "800")
     # carol sells part of her part on: her part is then revoked only through its original.
-    gov.ok(carol, "cert", "transfer", sold["certificate"], str(Keypair().pubkey()), "--volume", "300")
+    erin = Keypair().pubkey()
+    resold = gov.ok(carol, "cert", "transfer", sold["certificate"], str(erin), "--volume", "300")
     one_line_error(
         gov.run(r0, "regulator", "revoke-cert", sold["certificate"], "--reason", "audit"),
         1,
@@ -239,8 +242,29 @@ def test_non_renewable_meters_revocation_reaching_a_split_part_and_expiry(gov: G
     gov.ok(bob, "gov", "execute", str(proposed["proposal"]))
     revoked = gov.ok(bob, "cert", "show", first["address"])
     assert (revoked["status"], revoked["revoke_reason"]) == ("REVOKED", "audit finding")
+    # Its parts keep their stored status, but the program refuses them: show and list say so (they
+    # read the original), whatever the part's depth.
     child = gov.ok(carol, "cert", "show", sold["certificate"])
-    assert (child["status"], child["original"]) == ("VALID", first["address"])
+    assert (child["status"], child["stored_status"], child["original"]) == (
+        "REVOKED",
+        "VALID",
+        first["address"],
+    )
+    assert (child["revoked_via"], child["original_revoke_reason"]) == (first["address"], "audit finding")
+    assert child["revoke_reason"] is None  # its own: nobody revoked it
+    text = gov.run(carol, "cert", "show", sold["certificate"]).stdout
+    assert f"revoked_via:                  {first['address']}" in text
+    grandchild = gov.ok(carol, "cert", "list", "--owner", str(erin))["certificates"]
+    assert [(c["address"], c["status"], c["stored_status"], c["revoked_via"]) for c in grandchild] == [
+        (resold["certificate"], "REVOKED", "VALID", first["address"])
+    ]
+    assert revoked["revoked_via"] is None  # the original itself is revoked, not through another
+    assert gov.ok(carol, "cert", "list", "--status", "valid")["certificates"] == []
+    listed = gov.ok(carol, "cert", "list", "--status", "revoked")["certificates"]
+    assert [c["address"] for c in listed] == [sold["certificate"]]
+    line = gov.run(carol, "cert", "list").stdout.strip()
+    assert line.startswith(f"{sold['certificate']}  REVOKED ")
+    assert line.endswith(f"(revoked via original {first['address']})")
     one_line_error(
         gov.run(carol, "cert", "transfer", sold["certificate"], bob.address),
         1,
@@ -262,6 +286,67 @@ def test_non_renewable_meters_revocation_reaching_a_split_part_and_expiry(gov: G
     expired = gov.ok(carol, "cert", "expire", second["address"])
     assert expired["status"] == "EXPIRED"
     assert gov.ok(bob, "cert", "show", second["address"])["stored_status"] == "EXPIRED"
+
+
+class CountingClient(AsyncClient):
+    """An RPC client that counts the account reads it makes."""
+
+    reads: list[str]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reads = []
+
+    async def get_account_info(self, *args: Any, **kwargs: Any) -> Any:
+        self.reads.append("getAccountInfo")
+        return await super().get_account_info(*args, **kwargs)
+
+    async def get_multiple_accounts(self, *args: Any, **kwargs: Any) -> Any:
+        self.reads.append("getMultipleAccounts")
+        return await super().get_multiple_accounts(*args, **kwargs)
+
+
+def test_the_sdk_reads_a_split_parts_original_for_its_effective_status(gov: Gov) -> None:
+    """``effective_status`` of a part split off an original that a proposal revoked is REVOKED (its stored
+    status VALID); reading the originals costs one account read for a part and none for an original
+    (``fetch_original``), one ``getMultipleAccounts`` for the parts of a list whose originals it does not
+    hold, none when it holds them (``fetch_originals``)."""
+    r0, r1, _ = gov.regulators
+    fred = prosumer(gov, "fred")
+    device = meter(gov, fred, "SOLAR-F")
+    produce(gov, fred, "SOLAR-F", device, ["700:0"])
+    original = gov.ok(fred, "cert", "request", "SOLAR-F")["address"]
+    gov.ok(r0, "regulator", "validate-cert", original)
+    part = gov.ok(fred, "cert", "transfer", original, str(Keypair().pubkey()), "--volume", "200")[
+        "certificate"
+    ]
+    client = CertificatesClient()
+
+    async def read(expected: CertificateStatus) -> None:
+        rpc = CountingClient(gov.url, commitment=Confirmed)
+        async with rpc:
+            whole = await client.fetch_certificate(rpc, Pubkey.from_string(original))
+            split = await client.fetch_certificate(rpc, Pubkey.from_string(part))
+            assert whole is not None and split is not None and rpc.reads == ["getAccountInfo"] * 2
+            assert await client.fetch_original(rpc, whole) is None and len(rpc.reads) == 2  # no read
+            found = await client.fetch_original(rpc, split)
+            assert found is not None and found.address == whole.address and len(rpc.reads) == 3
+            now = 0  # long before any expiry: only the original decides
+            assert split.status == CertificateStatus.VALID
+            assert split.effective_status(now, found) == expected
+            assert split.revoked_via(found) == (expected == CertificateStatus.REVOKED)
+            assert whole.effective_status(now) == whole.status
+            assert await client.fetch_originals(rpc, [whole, split]) == {whole.address: whole}
+            assert len(rpc.reads) == 3  # the original was listed
+            originals = await client.fetch_originals(rpc, [split])
+            assert originals[whole.address].status == found.status
+            assert rpc.reads[3:] == ["getMultipleAccounts"]
+
+    asyncio.run(read(CertificateStatus.VALID))
+    proposed = gov.ok(r0, "regulator", "revoke-cert", original, "--reason", "seal broken")
+    gov.ok(r1, "gov", "approve", str(proposed["proposal"]))
+    gov.ok(fred, "gov", "execute", str(proposed["proposal"]))
+    asyncio.run(read(CertificateStatus.REVOKED))
 
 
 def test_the_sdk_lists_certificates_over_rpc(gov: Gov) -> None:

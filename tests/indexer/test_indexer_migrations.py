@@ -427,28 +427,27 @@ def ints(rows: Any) -> list[tuple[Any, ...]]:
 async def test_0008_a_valid_certificate_from_its_expiry_on_is_lapsed_not_held(db_url: str) -> None:
     """Up from 0007 with certificates expiring one second after the database's clock, at it, one second
     before it and never indexed: the view counts the first and the last as held, the two others as
-    lapsed, whatever their owners; the same rows as ``credit_rows`` at that time. Down to 0007: every
-    Valid one is held again. (PostgreSQL's clock is the transaction's start; SQLite's is read before and
-    after and the check is repeated when a second ticked in between.)"""
+    lapsed, whatever their owners. Down to 0007: every Valid one is held again. (PostgreSQL's clock is
+    the transaction's start; SQLite's is read before and after and the check is repeated when a second
+    ticked in between.)"""
     engine = create_engine(db_url)
     try:
         await migrate(engine, "0007")
-        await migrate(engine)
-        assert await view_columns(engine) == [c.name for c in carbon_credits.columns]
+        await migrate(engine, "0008")
+        assert await view_columns(engine) == [c.name for c in carbon_credits.columns][:10]
         for _attempt in range(5):
             async with engine.begin() as connection:
                 now_sql = text(DB_NOW[connection.dialect.name])
                 now = (await connection.execute(now_sql)).scalar_one()
                 await connection.execute(text(CERTIFICATE), around(now))
                 view = ints(await connection.execute(text("SELECT * FROM carbon_credits")))
-                query = ints(await connection.execute(credit_rows(now)))
                 ticked = (await connection.execute(now_sql)).scalar_one() != now
                 await connection.execute(text("DELETE FROM certificates"))
             if not ticked:
                 break
         else:
             raise AssertionError("the database's clock ticked during every attempt")
-        assert view == query == AROUND
+        assert view == AROUND  # credit_rows follows the head's view (0010: below)
 
         async with engine.begin() as connection:
             await connection.execute(text(CERTIFICATE), around(now))
@@ -458,8 +457,98 @@ async def test_0008_a_valid_certificate_from_its_expiry_on_is_lapsed_not_held(db
                 ("bob", "M", 7, 620, 200, 1_550, 500, 5),
                 ("carol", "M", 7, 280, 0, 700, 0, 1),
             ]
+        await migrate(engine, "0008")
+        assert await view_columns(engine) == [c.name for c in carbon_credits.columns][:10]
+    finally:
+        await engine.dispose()
+
+
+SPLIT_PART = (
+    "INSERT INTO certificates (address, original, meter, zone_id, volume_wh, co2_avoided_g, status, owner, "
+    "expires_at, split_count, updated_slot) VALUES (:a, :r, 'M', 7, :v, :g, :s, :o, :x, 0, 5)"
+)
+
+
+def lineage(now: int) -> list[dict[str, Any]]:
+    """Originals (their own ``original``) and certificates split off them: R1 was revoked, R2 was not,
+    X is not indexed."""
+    later, past = now + 9, now - 1
+    return [
+        {"a": "R1", "r": "R1", "v": 100, "g": 40, "s": "Revoked", "o": "bob", "x": later},
+        {"a": "K1", "r": "R1", "v": 1_000, "g": 400, "s": "Valid", "o": "bob", "x": later},  # void
+        {"a": "K2", "r": "R1", "v": 300, "g": 120, "s": "Valid", "o": "carol", "x": past},  # void, not lapsed
+        {"a": "K3", "r": "R1", "v": 500, "g": 200, "s": "Retired", "o": "bob", "x": later},  # retired before
+        {"a": "K4", "r": "R1", "v": 900, "g": 360, "s": "Expired", "o": "bob", "x": past},  # counts nothing
+        {"a": "R2", "r": "R2", "v": 200, "g": 80, "s": "Valid", "o": "bob", "x": later},  # held
+        {"a": "K5", "r": "R2", "v": 50, "g": 20, "s": "Valid", "o": "carol", "x": past},  # lapsed
+        {"a": "K6", "r": "X", "v": 70, "g": 28, "s": "Valid", "o": "carol", "x": later},  # held
+        {"a": "K7", "r": None, "v": 10, "g": 4, "s": "Valid", "o": "carol", "x": later},  # held
+    ]
+
+
+LINEAGE = [  # owner, meter, zone, held g, retired g, held Wh, retired Wh, certificates, lapsed, void
+    ("bob", "M", 7, 80, 200, 200, 500, 3, 0, 0, 400, 1_000),
+    ("carol", "M", 7, 32, 0, 80, 0, 4, 20, 50, 120, 300),
+]
+EFFECTIVE = {"R1": "Revoked", "K1": "Revoked", "K2": "Revoked", "K3": "Retired", "K4": "Expired"} | {
+    "R2": "Valid",
+    "K5": "Valid",
+    "K6": "Valid",
+    "K7": "Valid",
+}
+
+
+async def test_0010_a_valid_certificate_split_off_a_revoked_original_is_void_not_held(db_url: str) -> None:
+    """Up from 0009 with certificates split off a revoked original, a valid one, one not indexed: the new
+    ``effective_status`` is Revoked for the Valid ones of the revoked original (only), and the view
+    counts them as void whatever their expiry; retired ones stay retired; the same rows as
+    ``credit_rows`` at that time. Down to 0009: 0008's view, where they are held or lapsed; up again."""
+    engine = create_engine(db_url)
+    try:
+        await migrate(engine, "0009")
+        for _attempt in range(5):
+            async with engine.begin() as connection:
+                await connection.execute(text("DELETE FROM certificates"))
+                now_sql = text(DB_NOW[connection.dialect.name])
+                now = (await connection.execute(now_sql)).scalar_one()
+                await connection.execute(text(SPLIT_PART), lineage(now))
+            await migrate(engine)
+            assert await view_columns(engine) == [c.name for c in carbon_credits.columns]
+            async with engine.begin() as connection:
+                now_sql = text(DB_NOW[connection.dialect.name])
+                view = ints(await connection.execute(text("SELECT * FROM carbon_credits")))
+                query = ints(await connection.execute(credit_rows(now)))
+                ticked = (await connection.execute(now_sql)).scalar_one() != now
+                effective = dict(
+                    (
+                        await connection.execute(text("SELECT address, effective_status FROM certificates"))
+                    ).all()
+                )
+                if ticked:
+                    await connection.run_sync(downgrade, "0009")
+            if not ticked:
+                break
+        else:
+            raise AssertionError("the database's clock ticked during every attempt")
+        assert view == query == LINEAGE
+        assert effective == EFFECTIVE
+
+        async with engine.begin() as connection:
+            await connection.run_sync(downgrade, "0009")
+            old_view = text("SELECT * FROM carbon_credits ORDER BY owner")  # not a statement cached above
+            assert ints(await connection.execute(old_view)) == [
+                ("bob", "M", 7, 80 + 400, 200, 200 + 1_000, 500, 3, 0, 0),
+                ("carol", "M", 7, 32, 0, 80, 0, 4, 20 + 120, 50 + 300),
+            ]
+            columns = await connection.run_sync(
+                lambda c: [col["name"] for col in inspect(c).get_columns("certificates")]
+            )
+            assert "effective_status" not in columns
         await migrate(engine)
         assert await view_columns(engine) == [c.name for c in carbon_credits.columns]
+        async with engine.connect() as connection:
+            again = await connection.execute(text("SELECT address, effective_status FROM certificates"))
+            assert dict(again.all()) == EFFECTIVE
     finally:
         await engine.dispose()
 

@@ -110,13 +110,16 @@ def list_certificates(
         if serial is not None:
             await require_meter(rpc, client.registry, serial)
             meter = client.registry.meter_pda(serial).address
-        # Filtered on the stored status, then on the status now: a valid certificate past its expiry
-        # counts as expired before anyone marks it.
-        stored = None if wanted is None or wanted == "expired" else STATUSES[wanted]
+        # Filtered on the stored status, then on the status the program acts on now: a valid
+        # certificate past its expiry counts as expired before anyone marks it, a valid part split off
+        # a revoked original as revoked (its original is read: one getMultipleAccounts for those not
+        # listed).
+        stored = None if wanted is None or wanted in ("expired", "revoked") else STATUSES[wanted]
         found = await client.fetch_certificates(rpc, owner=owner, meter=meter, status=stored)
         now = await cluster_time(rpc)
+        originals = await client.fetch_originals(rpc, found)
         serials = await serials_of(rpc, client.registry, [c.meter for c in found])
-        documents = [certificate_json(c, now, serials.get(c.meter)) for c in found]
+        documents = [certificate_json(c, now, serials.get(c.meter), originals.get(c.original)) for c in found]
         if wanted is not None:
             documents = [d for d in documents if d["status"] == STATUSES[wanted].name]
         return documents

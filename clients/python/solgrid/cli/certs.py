@@ -68,9 +68,9 @@ async def require_spendable(
     found = await require_certificate(rpc, client, address)
     require_owner(found, wallet)
     require_usable(found, await cluster_time(rpc))
-    if found.original != found.address:
-        original = await client.fetch_certificate(rpc, found.original)
-        if original is not None and original.status is CertificateStatus.REVOKED:
+    if found.split_off:
+        original = await client.fetch_original(rpc, found)
+        if original is not None and found.revoked_via(original):
             raise CertificateUnusable(
                 f"certificate {address} was split from certificate {original.address}, which was revoked "
                 f"({original.revoke_reason or 'no reason recorded'}): it can no longer be used"
@@ -98,10 +98,16 @@ def _time(value: int) -> str | None:
     return utc(value) if value else None
 
 
-def certificate_json(certificate: Certificate, now: int, serial: str | None) -> dict[str, Any]:
-    """A certificate with stable keys; ``status`` is the status at ``now`` (``EXPIRED`` for a valid
-    certificate past its expiry even before anyone marks it), ``stored_status`` what the account holds."""
+def certificate_json(
+    certificate: Certificate, now: int, serial: str | None, original: Certificate | None = None
+) -> dict[str, Any]:
+    """A certificate with stable keys; ``status`` is the status the program acts on at ``now``
+    (:meth:`Certificate.effective_status`: ``REVOKED`` for a valid part split off an original that was
+    revoked, ``original`` being that account; ``EXPIRED`` for a valid certificate past its expiry even
+    before anyone marks it), ``stored_status`` what the account holds; ``revoked_via`` the revoked
+    original and ``original_revoke_reason`` its reason for such a part (None otherwise)."""
     c = certificate
+    via = original if original is not None and c.revoked_via(original) else None
     retirement = None
     if c.retirement is not None:
         r = c.retirement
@@ -119,7 +125,7 @@ def certificate_json(certificate: Certificate, now: int, serial: str | None) -> 
         "serial": serial,
         "zone_id": c.zone_id,
         "source": c.source.name,
-        "status": c.status_at(now).name,
+        "status": c.effective_status(now, original).name,
         "stored_status": c.status.name,
         "generation_start": utc(c.generation_start),
         "generation_end": utc(c.generation_end),
@@ -135,22 +141,29 @@ def certificate_json(certificate: Certificate, now: int, serial: str | None) -> 
         "split_count": c.split_count,
         "revoke_reason": c.revoke_reason or None,
         "retirement": retirement,
+        "revoked_via": None if via is None else str(via.address),
+        "original_revoke_reason": None if via is None else via.revoke_reason or None,
     }
 
 
 async def certificate_document(
     rpc: AsyncClient, client: CertificatesClient, address: Pubkey
 ) -> dict[str, Any]:
-    """The certificate at ``address`` read now, as :func:`certificate_json` with its meter's serial."""
+    """The certificate at ``address`` read now, as :func:`certificate_json` with its meter's serial and,
+    for a split part, its original (one more account read)."""
     found = await require_certificate(rpc, client, address)
+    original = await client.fetch_original(rpc, found)
     serials = await serials_of(rpc, client.registry, [found.meter])
-    return certificate_json(found, await cluster_time(rpc), serials.get(found.meter))
+    return certificate_json(found, await cluster_time(rpc), serials.get(found.meter), original)
 
 
 def certificate_line(document: dict[str, Any]) -> str:
     """One line per certificate (``cert list``)."""
-    return (
+    line = (
         f"{document['address']}  {document['status']:<8}  {document['volume_wh']:>9} Wh  "
         f"{document['source'].lower():<5}  {document['serial'] or document['meter']}  "
         f"{document['generation_start']} .. {document['generation_end']}"
     )
+    if document["revoked_via"] is not None:
+        line += f"  (revoked via original {document['revoked_via']})"
+    return line

@@ -306,8 +306,9 @@ def carbon_cmd(
     as_json: bool,
 ) -> None:
     """Carbon credits: the CO2 (g) and energy (Wh) of Valid certificates before their expiry (held), of
-    Valid ones past it that nobody has marked Expired yet (lapsed: no longer usable), and of Retired
-    ones (credited to whoever retired them), summed per owner, meter or zone."""
+    Valid ones past it that nobody has marked Expired yet (lapsed: no longer usable), of Valid ones split
+    off a certificate that was revoked (void: no longer usable), and of Retired ones (credited to
+    whoever retired them), summed per owner, meter or zone."""
     moment = int(time.time()) if at is None else at
 
     async def load() -> list[dict[str, Any]]:
@@ -326,16 +327,21 @@ def carbon_cmd(
     if not rows:
         click.echo("no carbon credits")
     for row in rows:
-        lapsed = ""
+        notes = ""
         if row["lapsed_wh"] or row["lapsed_co2_g"]:
-            lapsed = (
+            notes += (
                 f"; {_thousandths(row['lapsed_co2_g'])} kg ({_thousandths(row['lapsed_wh'])} kWh) "
                 "past expiry, not held (not yet marked Expired)"
+            )
+        if row["void_wh"] or row["void_co2_g"]:
+            notes += (
+                f"; {_thousandths(row['void_co2_g'])} kg ({_thousandths(row['void_wh'])} kWh) "
+                "void, not held (split off a revoked certificate)"
             )
         click.echo(
             f"{by} {row[by]}: {_thousandths(row['held_co2_g'])} kg CO2 held "
             f"({_thousandths(row['held_wh'])} kWh), {_thousandths(row['retired_co2_g'])} kg retired "
-            f"({_thousandths(row['retired_wh'])} kWh), {row['certificates']} certificate(s){lapsed}"
+            f"({_thousandths(row['retired_wh'])} kWh), {row['certificates']} certificate(s){notes}"
         )
 
 

@@ -1,7 +1,16 @@
 """The governance program's certificate events as tables: ``certificates`` (one row per certificate in
 its current state, split children included), their history ``certificate_events`` and
 ``retirements``; the ``carbon_credits`` view sums the certificates' CO2 per owner, meter and zone (held
-before their expiry, lapsed from it on, retired) at the database's clock, :func:`credit_rows` at any time.
+before their expiry, lapsed from it on, void when split off a revoked original, retired) at the
+database's clock, :func:`credit_rows` at any time.
+
+Revoking a requested certificate leaves the stored status of the certificates split from it Valid, as on
+chain, but the program refuses to transfer, split or retire them from then on. Their
+``effective_status`` says so (Revoked; :func:`effective_status`), set after every batch for the
+certificates it touched and those split from them (:func:`effective_statuses`), whichever of the
+revocation and the split is indexed first; the feed's ``certificates`` stream sends an
+``original_revoked`` frame for each Valid one indexed when its original is revoked. Their history
+(``certificate_events``) has no row for it: nothing happened to them on chain.
 
 ``certificate_events`` and ``retirements`` are insert-only and keyed by the event that caused them, so a
 transaction indexed twice adds nothing. A certificate's row is recomputed from its whole history for
@@ -29,7 +38,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from solgrid.indexer.authority import Authority
@@ -126,8 +135,26 @@ class Projected:
 def blank(address: str) -> dict[str, Any]:
     """A certificate nothing is known of yet."""
     row: dict[str, Any] = dict.fromkeys(COLUMNS)
-    row.update(address=address, volume_wh=0, co2_avoided_g=0, status="Pending", split_count=0, updated_slot=0)
+    row.update(
+        address=address,
+        volume_wh=0,
+        co2_avoided_g=0,
+        status="Pending",
+        effective_status="Pending",
+        split_count=0,
+        updated_slot=0,
+    )
     return row
+
+
+def effective_status(row: Mapping[str, Any], original: Mapping[str, Any] | None) -> str:
+    """``row``'s status as the program acts on it (``certificates.effective_status``): Revoked for a Valid
+    certificate split off an original (``original``: that certificate's row, None when not indexed) that
+    was revoked, else its stored status."""
+    split_off = row.get("original") is not None and row["original"] != row["address"]
+    if row["status"] == "Valid" and split_off and original is not None and original["status"] == "Revoked":
+        return "Revoked"
+    return str(row["status"])
 
 
 def step(state: Mapping[str, Any] | None, change: Change, parent: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -201,6 +228,7 @@ def step(state: Mapping[str, Any] | None, change: Change, parent: Mapping[str, A
         put(status="Expired")
     row["updated_slot"] = max(int(row["updated_slot"] or 0), change.slot)
     put(updated_at=change.timestamp)
+    row["effective_status"] = row["status"]  # the original's status is applied by the caller
     return row
 
 
@@ -288,6 +316,38 @@ class CertificateProjection:
             batch.states[address] = None if row is None else dict(row._mapping)
         return batch.states[address]
 
+    async def original(
+        self, session: AsyncSession, batch: CertificateBatch, row: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """The row of ``row``'s original when it is another certificate (None for a requested one, or
+        when the original is not indexed)."""
+        original = row.get("original")
+        if original is None or original == row["address"]:
+            return None
+        return await self.state(session, batch, str(original))
+
+    async def stopped(
+        self, session: AsyncSession, batch: CertificateBatch, revoked: str
+    ) -> list[dict[str, Any]]:
+        """The Valid certificates split off ``revoked`` (just revoked) as indexed so far, each now with
+        ``effective_status`` Revoked (kept in the batch's states; the table's is recomputed by
+        :meth:`apply`)."""
+        stored = await session.scalars(
+            select(Certificate.address).where(Certificate.original == revoked, Certificate.address != revoked)
+        )
+        candidates = set(stored) | {
+            address
+            for address, row in batch.states.items()
+            if row is not None and row.get("original") == revoked and address != revoked
+        }
+        found = []
+        for address in sorted(candidates):
+            row = await self.state(session, batch, address)
+            if row is not None and row["original"] == revoked and row["status"] == "Valid":
+                row = batch.states[address] = {**row, "effective_status": "Revoked"}
+                found.append(row)
+        return found
+
     async def project(
         self,
         session: AsyncSession,
@@ -319,6 +379,7 @@ class CertificateProjection:
             parent = await self.state(session, batch, related) if kind == "split_from" and related else None
             change = Change(certificate, kind, d, related, position.signature, position.slot, timestamp)
             after = step(before, change, parent)
+            after["effective_status"] = effective_status(after, await self.original(session, batch, after))
             batch.states[certificate] = after
             batch.touched.add(certificate)
             if kind == "requested" and isinstance(d.get("meter"), str):
@@ -344,6 +405,13 @@ class CertificateProjection:
             }
             batch.changes.append(history)
             frames.append(_frame(history, after))
+            if kind == "revoked":
+                for child in await self.stopped(session, batch, certificate):
+                    if isinstance(child["owner"], str):
+                        users.add(child["owner"])
+                    frames.append(
+                        _frame({**history, "change": "original_revoked", "related": certificate}, child)
+                    )
         first = batch.states[changed[0][0]] or {}
         meter, zone = first.get("meter"), first.get("zone_id")
         return Projected(
@@ -361,14 +429,14 @@ class CertificateProjection:
                     dialect_insert(session, table_of(model)).on_conflict_do_nothing(), uniform(rows)
                 )
         if batch.touched:
-            await recompute(session, batch.touched)
+            await effective_statuses(session, await recompute(session, batch.touched))
         if batch.meters:
             await _meter_counters(session, sorted(batch.meters))
 
 
-async def recompute(session: AsyncSession, touched: Iterable[str]) -> None:
+async def recompute(session: AsyncSession, touched: Iterable[str]) -> set[str]:
     """Recomputes the rows of ``touched`` certificates from their histories, and of the children of any
-    whose header changed (after their parents)."""
+    whose header changed (after their parents); returns every certificate recomputed."""
     pending = set(touched)
     done: set[str] = set()
     while pending:
@@ -394,6 +462,36 @@ async def recompute(session: AsyncSession, touched: Iterable[str]) -> None:
         done |= set(rows)
         moved = [c for c, row in rows.items() if _header(before.get(c)) != _header(row)]
         pending = await _children(session, moved) - done
+    return done
+
+
+async def effective_statuses(session: AsyncSession, certificates: Iterable[str]) -> None:
+    """Sets ``effective_status`` (:func:`effective_status`, in SQL) of ``certificates`` and of every
+    certificate whose original is one of them: after their rows are written, whatever order their
+    histories were indexed in (a split part indexed after its original's revocation, or before it)."""
+    table = table_of(Certificate)
+    original = table.alias("o")
+    revoked = (
+        select(original.c.address)
+        .where(original.c.address == table.c.original, original.c.status == "Revoked")
+        .exists()
+    )
+    stopped = and_(
+        table.c.status == "Valid",
+        table.c.original.is_not(None),
+        table.c.original != table.c.address,
+        revoked,
+    )
+    value = case((stopped, "Revoked"), else_=table.c.status)
+    addresses = sorted(set(certificates))
+    for start in range(0, len(addresses), CHUNK):
+        chunk = addresses[start : start + CHUNK]
+        await session.execute(
+            update(table)
+            .where(or_(table.c.address.in_(chunk), table.c.original.in_(chunk)))
+            .values(effective_status=value)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def fold(
@@ -596,17 +694,22 @@ CREDIT_SUMS = (
     "certificates",
     "lapsed_co2_g",
     "lapsed_wh",
+    "void_co2_g",
+    "void_wh",
 )
 
 
 def credit_of(at: int) -> ColumnElement[str]:
     """What a Valid or Retired certificate's CO2 and volume count as at Unix time ``at``: ``retired``;
-    ``lapsed`` for a Valid one at or past its expiry (the program refuses to transfer, split or retire
-    it from ``expires_at`` on, and anyone may mark it Expired); else ``held`` (an unknown expiry
-    included: its validation is not indexed)."""
+    ``void`` for a Valid one split off an original that was revoked (``effective_status`` Revoked: the
+    program refuses to transfer, split or retire it), whatever its expiry; ``lapsed`` for a Valid one at
+    or past its expiry (the program refuses to transfer, split or retire it from ``expires_at`` on, and
+    anyone may mark it Expired); else ``held`` (an unknown expiry included: its validation is not
+    indexed)."""
     c = Certificate
     return case(
         (c.status == "Retired", "retired"),
+        (c.effective_status == "Revoked", "void"),
         (and_(c.expires_at.is_not(None), c.expires_at <= at), "lapsed"),
         else_="held",
     )
@@ -642,6 +745,8 @@ def credit_rows(at: int) -> Select[Any]:
         func.count().label("certificates"),
         total("lapsed", "co2_avoided_g").label("lapsed_co2_g"),
         total("lapsed", "volume_wh").label("lapsed_wh"),
+        total("void", "co2_avoided_g").label("void_co2_g"),
+        total("void", "volume_wh").label("void_wh"),
     ).group_by(credits.c.owner, credits.c.meter, credits.c.zone_id)
 
 

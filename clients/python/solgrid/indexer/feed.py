@@ -12,7 +12,8 @@ client -> server
     "event":   event name, e.g. "ReadingAccepted"; a name no indexed IDL declares is an error
     "user":    a wallet / User PDA appearing as user, authority, owner, holder, regulator,
                new_authority or by; meter events also match the meter's owner; certificate events
-               match the owners, the issuer and the beneficiary they name, proposal events the
+               match the owners, the issuer and the beneficiary they name (a revocation also the
+               owners of the valid certificates split off the revoked one), proposal events the
                proposer, voter or canceller
     "meter":   meter address
     "zone":    zone id (int); meter events match the meter's zone, user events (``user`` or
@@ -27,7 +28,9 @@ client -> server
   and the governance streams, each ``true`` (all) or zone ids (proposal ids for "proposals"):
     "certificates": one "certificate" frame per change of a certificate of the zone (requested,
                 validated, transferred, split, split_from, retired, revoked, expired), with the
-                certificate after it
+                certificate after it; a revocation also sends one "original_revoked" frame per Valid
+                certificate split off the revoked one (its status stays Valid, its
+                "effective_status" is Revoked, "related" is the revoked original)
     "proposals": one "proposal" frame per proposal change (created, approved, rejected, executed,
                 cancelled, closed)
     "pauses":   one "pause" frame per pause or resume of the zone; a market-wide one goes to every

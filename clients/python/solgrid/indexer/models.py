@@ -653,6 +653,11 @@ class Certificate(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     """Pending, Valid, Retired, Revoked or Expired (a Valid one past ``expires_at`` that nobody marked
     Expired yet stays Valid, as on chain)."""
+    effective_status: Mapped[str] = mapped_column(String(16), server_default="Pending")
+    """``status`` as the program acts on it: Revoked for a Valid certificate split off an original that
+    was revoked (its stored status stays Valid, but the program refuses to transfer, split or retire it:
+    ``OriginalRevoked``), else ``status``. The clock is not in it: a Valid one from ``expires_at`` on is
+    lapsed (see the ``carbon_credits`` view)."""
     owner: Mapped[str | None] = mapped_column(PUBKEY, index=True)
     split_count: Mapped[int] = mapped_column(Integer)
     requested_at: Mapped[int | None] = mapped_column(BigInteger)
@@ -834,10 +839,14 @@ carbon_credits = Table(
     Column("certificates", BigInteger),
     Column("lapsed_co2_g", U64),
     Column("lapsed_wh", U64),
+    Column("void_co2_g", U64),
+    Column("void_wh", U64),
 )
 """The view ``carbon_credits``: per owner, meter and zone, the CO2 and volume of Valid certificates
 before their expiry (held), of Valid ones at or past it that nobody has marked Expired yet (lapsed: no
-longer usable on chain), and of Retired ones (credited to whoever retired them), from ``certificates``
-at the database's clock (migration 0008; :func:`solgrid.indexer.certificates.credit_rows` is the same
-at any time). A transfer or a split moves credits with the certificate; a revoked, expired or pending
-certificate counts for nothing. ``certificates`` counts the Valid and Retired ones."""
+longer usable on chain), of Valid ones split off an original that was revoked (void: their
+``effective_status`` is Revoked; void before lapsed), and of Retired ones (credited to whoever retired
+them), from ``certificates`` at the database's clock (migrations 0008 and 0010;
+:func:`solgrid.indexer.certificates.credit_rows` is the same at any time). A transfer or a split moves
+credits with the certificate; a revoked, expired or pending certificate counts for nothing.
+``certificates`` counts the Valid and Retired ones."""

@@ -56,7 +56,8 @@ class Certificate:
     source: EnergySource
     status: CertificateStatus
     """As stored: a VALID certificate past ``expires_at`` stays VALID until someone expires it (see
-    :meth:`status_at`)."""
+    :meth:`status_at`), and one split off an original that was revoked stays VALID too (see
+    :meth:`effective_status`)."""
     generation_start: int
     generation_end: int
     volume_wh: int
@@ -88,8 +89,35 @@ class Certificate:
         return self.status
 
     def usable(self, now: int) -> bool:
-        """Whether its owner may transfer, split or retire it at ``now`` (VALID, not expired)."""
+        """Whether its owner may transfer, split or retire it at ``now`` (VALID, not expired), as far as
+        its own account tells: see :meth:`effective_status` for a split part."""
         return self.status_at(now) == CertificateStatus.VALID
+
+    @property
+    def split_off(self) -> bool:
+        """Whether it was split off another certificate (its :attr:`original` is another account)."""
+        return self.original != self.address
+
+    def revoked_via(self, original: Certificate | None) -> bool:
+        """Whether it is VALID but split off an original that was revoked (``original``: the account at
+        :attr:`original`, read separately): revoking a requested certificate leaves the stored status of
+        the certificates split from it VALID, and the program refuses to transfer, split or retire them
+        (``OriginalRevoked``)."""
+        return (
+            self.status == CertificateStatus.VALID
+            and self.split_off
+            and original is not None
+            and original.address == self.original
+            and original.status == CertificateStatus.REVOKED
+        )
+
+    def effective_status(self, now: int, original: Certificate | None = None) -> CertificateStatus:
+        """The status the program acts on at cluster time ``now``: REVOKED for a VALID certificate split
+        off an original that was revoked (:meth:`revoked_via`; whatever its expiry), else
+        :meth:`status_at`. ``original`` matters only for a split part (None for a requested one)."""
+        if self.revoked_via(original):
+            return CertificateStatus.REVOKED
+        return self.status_at(now)
 
 
 def _optional(value: Pubkey) -> Pubkey | None:

@@ -31,6 +31,7 @@ from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 from solders.system_program import ID as SYSTEM_PROGRAM_ID
 
+from solgrid.sdk.anchor import AccountDecodeError
 from solgrid.sdk.certificates.accounts import Certificate, CertificateStatus, decode_certificate
 from solgrid.sdk.certificates.certifiable import Certifiable, certifiable
 from solgrid.sdk.certificates.events import CertificateEvent, decode_event
@@ -41,6 +42,8 @@ from solgrid.sdk.pda import Pda, find_pda
 from solgrid.sdk.registry import Meter, RegistryClient
 
 CERTIFICATE_SEED = b"certificate"
+MULTIPLE_ACCOUNTS = 100
+"""The most addresses one ``getMultipleAccounts`` takes."""
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,42 @@ class CertificatesClient:
         """The certificate at ``address``, or None when there is no account there."""
         data = await self.governance.fetch_account_data(connection, address, commitment)
         return None if data is None else self.decode_certificate(address, data)
+
+    async def fetch_original(
+        self, connection: AsyncClient, certificate: Certificate, commitment: Commitment = Confirmed
+    ) -> Certificate | None:
+        """The original of a split part (one account read), or None for a requested certificate (no
+        read: it is its own original) or when nothing is at that address; for
+        :meth:`Certificate.effective_status`."""
+        if not certificate.split_off:
+            return None
+        return await self.fetch_certificate(connection, certificate.original, commitment)
+
+    async def fetch_originals(
+        self,
+        connection: AsyncClient,
+        certificates: Sequence[Certificate],
+        commitment: Commitment = Confirmed,
+    ) -> dict[Pubkey, Certificate]:
+        """The originals of the split parts among ``certificates``, by address: those listed are taken
+        from the list, the others read with ``getMultipleAccounts`` (nothing is read when every
+        certificate is requested or its original is listed). Addresses holding no certificate of this
+        program are left out."""
+        listed = {c.address: c for c in certificates}
+        wanted = list(dict.fromkeys(c.original for c in certificates if c.split_off))
+        found = {address: listed[address] for address in wanted if address in listed}
+        missing = [address for address in wanted if address not in listed]
+        for start in range(0, len(missing), MULTIPLE_ACCOUNTS):
+            chunk = missing[start : start + MULTIPLE_ACCOUNTS]
+            accounts = (await connection.get_multiple_accounts(chunk, commitment=commitment)).value
+            for address, account in zip(chunk, accounts, strict=True):
+                if account is None or account.owner != self.program_id:
+                    continue
+                try:
+                    found[address] = self.decode_certificate(address, bytes(account.data))
+                except AccountDecodeError:
+                    continue
+        return found
 
     async def fetch_certificates(
         self,

@@ -1,0 +1,82 @@
+"""``Certificate.effective_status``: the status the governance program acts on. A VALID certificate split
+off an original that was revoked is REVOKED (the program refuses to transfer, split or retire it:
+``OriginalRevoked``), whatever its expiry; otherwise the status at the time (EXPIRED for a VALID one from
+its expiry on)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from solders.pubkey import Pubkey
+
+from solgrid.sdk.certificates import Certificate, CertificateStatus
+from solgrid.sdk.registry import EnergySource
+
+EXPIRES = 1_000
+ORIGINAL = Pubkey.new_unique()
+
+
+def certificate(address: Pubkey, status: CertificateStatus, original: Pubkey = ORIGINAL) -> Certificate:
+    return Certificate(
+        address=address,
+        meter=Pubkey.new_unique(),
+        zone_id=1,
+        source=EnergySource.SOLAR,
+        status=status,
+        generation_start=0,
+        generation_end=900,
+        volume_wh=500,
+        requested_at=900,
+        issued_at=950,
+        issuer=Pubkey.new_unique(),
+        expires_at=EXPIRES,
+        owner=Pubkey.new_unique(),
+        co2_avoided_g=200,
+        parent=None if address == original else original,
+        original=original,
+        split_count=0,
+        bump=255,
+        revoke_reason="",
+        retirement=None,
+    )
+
+
+REVOKED = certificate(ORIGINAL, CertificateStatus.REVOKED)
+VALID = certificate(ORIGINAL, CertificateStatus.VALID)
+
+
+@pytest.mark.parametrize(
+    ("part", "original", "now", "expected"),
+    [
+        (CertificateStatus.VALID, REVOKED, EXPIRES - 1, CertificateStatus.REVOKED),
+        (CertificateStatus.VALID, REVOKED, EXPIRES, CertificateStatus.REVOKED),  # revoked before expired
+        (CertificateStatus.VALID, VALID, EXPIRES - 1, CertificateStatus.VALID),
+        (CertificateStatus.VALID, VALID, EXPIRES, CertificateStatus.EXPIRED),
+        (CertificateStatus.VALID, None, EXPIRES - 1, CertificateStatus.VALID),  # original not read
+        (CertificateStatus.RETIRED, REVOKED, EXPIRES - 1, CertificateStatus.RETIRED),  # retired before
+        (CertificateStatus.EXPIRED, REVOKED, EXPIRES, CertificateStatus.EXPIRED),
+    ],
+)
+def test_a_split_part_takes_its_revoked_originals_status(
+    part: CertificateStatus, original: Certificate | None, now: int, expected: CertificateStatus
+) -> None:
+    split = certificate(Pubkey.new_unique(), part)
+    assert split.split_off
+    assert split.effective_status(now, original) == expected
+    assert split.revoked_via(original) == (expected == CertificateStatus.REVOKED)
+    assert split.status_at(now) == (
+        CertificateStatus.EXPIRED if part == CertificateStatus.VALID and now >= EXPIRES else part
+    )
+
+
+def test_only_its_own_original_counts() -> None:
+    """Another revoked certificate passed as the original changes nothing; a requested certificate is its
+    own original (nothing to read) and is revoked only by its own status."""
+    split = certificate(Pubkey.new_unique(), CertificateStatus.VALID)
+    stranger = replace(REVOKED, address=Pubkey.new_unique())
+    assert split.effective_status(0, stranger) == CertificateStatus.VALID
+    assert not VALID.split_off and not REVOKED.split_off
+    assert VALID.effective_status(0, REVOKED) == CertificateStatus.VALID
+    assert not REVOKED.revoked_via(REVOKED)
+    assert REVOKED.effective_status(0) == CertificateStatus.REVOKED
