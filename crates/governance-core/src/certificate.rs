@@ -14,6 +14,12 @@
 //! registration) to its last accepted window, and moves both counters up to date, so certified
 //! volume never exceeds renewable production and no window is certified twice.
 //!
+//! Revocation reaches a requested certificate's whole lineage: revoking an original ([`revoke`])
+//! sets its `lineage_revoked` flag whatever its status (Pending or Valid become Revoked; a Retired
+//! or Expired original keeps its status), and every certificate split from it, however far down,
+//! is refused from then on ([`check_original`]). A split child is revoked alone only while it has no
+//! children of its own, so nothing usable ever descends from a revoked certificate.
+//!
 //! Splits keep the volume and the CO2 exactly: the child gets `part` Wh and
 //! `floor(co2 * part / volume)` g, the parent keeps the rest of both.
 
@@ -126,6 +132,67 @@ fn usable(status: Status, now: i64, expires_at: i64) -> Result<(), CertificateEr
         Status::Valid if now >= expires_at => Err(CertificateError::CertificateExpired),
         Status::Valid => Ok(()),
         other => Err(final_error(other)),
+    }
+}
+
+/// What a revocation leaves on the certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    /// Revoked for a Pending or Valid certificate; a Retired or Expired original keeps its status.
+    pub status: Status,
+    /// The original's `lineage_revoked` flag after it (always `false` for a split child, whose flag
+    /// means nothing).
+    pub lineage_revoked: bool,
+}
+
+/// Revokes a certificate in `status`. `is_original`: it is a requested certificate (its `original`
+/// is itself); `lineage_revoked`: its flag (an original's); `split_count`: children split off it.
+///
+/// - An original: Pending or Valid → Revoked, Retired or Expired → unchanged; in every case its
+///   lineage is revoked, so every certificate split from it is refused from then on
+///   ([`check_original`]). A Revoked original (`CertificateRevoked`) or one whose lineage is revoked
+///   already (`LineageAlreadyRevoked`) is refused.
+/// - A split child: Pending or Valid → Revoked (the final statuses' errors otherwise), and only while
+///   it has no children of its own (`HasSplitChildren`: revoke its original, which always works).
+#[inline(always)]
+pub fn revoke(
+    status: Status,
+    is_original: bool,
+    lineage_revoked: bool,
+    split_count: u16,
+) -> Result<Revocation, CertificateError> {
+    if !is_original {
+        let status = status.revoke()?;
+        if split_count != 0 {
+            return Err(CertificateError::HasSplitChildren);
+        }
+        return Ok(Revocation {
+            status,
+            lineage_revoked: false,
+        });
+    }
+    let status = match status {
+        Status::Revoked => return Err(CertificateError::CertificateRevoked),
+        _ if lineage_revoked => return Err(CertificateError::LineageAlreadyRevoked),
+        Status::Pending | Status::Valid => Status::Revoked,
+        Status::Retired | Status::Expired => status,
+    };
+    Ok(Revocation {
+        status,
+        lineage_revoked: true,
+    })
+}
+
+/// The standing of the original a split child's volume came from, for the child's transfer, split
+/// and retirement: refused (`OriginalRevoked`) once the original's lineage is revoked, whatever the
+/// original's own status, or when the original is Revoked (an original revoked before the flag
+/// existed has only its status).
+#[inline(always)]
+pub fn check_original(original_status: Status, lineage_revoked: bool) -> Result<(), CertificateError> {
+    if lineage_revoked || original_status == Status::Revoked {
+        Err(CertificateError::OriginalRevoked)
+    } else {
+        Ok(())
     }
 }
 

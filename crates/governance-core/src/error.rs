@@ -101,6 +101,13 @@ pub enum CertificateError {
     MissingReason,
     /// An emission factor above [`crate::certificate::MAX_EMISSION_FACTOR`] g CO2 per kWh.
     InvalidEmissionFactor,
+    /// The original a split child's volume came from is revoked, or its lineage is: no certificate
+    /// split from it can be used.
+    OriginalRevoked,
+    /// A split child with children of its own is revoked only through its original.
+    HasSplitChildren,
+    /// The original's lineage is revoked already (it stays Retired or Expired).
+    LineageAlreadyRevoked,
     /// An amount or time does not fit in 64 bits, or the meter's counters are inconsistent
     /// (more certified than produced).
     Overflow,

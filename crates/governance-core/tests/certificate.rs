@@ -3,9 +3,9 @@
 use proptest::prelude::*;
 use solgrid_governance_core::{
     certificate::{
-        check_emission_factor, check_reason, check_retirement, check_text, co2_avoided_g, expiry,
-        interval_start, issue, next_split, request_interval, split_volumes, Interval, Issued,
-        MeterCounters, Status, MAX_EMISSION_FACTOR,
+        check_emission_factor, check_original, check_reason, check_retirement, check_text,
+        co2_avoided_g, expiry, interval_start, issue, next_split, request_interval, revoke,
+        split_volumes, Interval, Issued, MeterCounters, Revocation, Status, MAX_EMISSION_FACTOR,
     },
     CertificateError, MAX_TEXT_LEN,
 };
@@ -409,4 +409,86 @@ proptest! {
             prop_assert_eq!(is_utf8(part), std::str::from_utf8(part).is_ok());
         }
     }
+}
+
+/// Revoking an original revokes its lineage whatever its status: Pending and Valid become Revoked,
+/// Retired and Expired keep their status; a second revocation is refused.
+#[test]
+fn revoking_an_original_revokes_its_lineage_from_every_status() {
+    use Status::*;
+    let revoked = |status| {
+        Ok(Revocation {
+            status,
+            lineage_revoked: true,
+        })
+    };
+    for children in [0u16, 1, u16::MAX] {
+        assert_eq!(revoke(Pending, true, false, children), revoked(Revoked));
+        assert_eq!(revoke(Valid, true, false, children), revoked(Revoked));
+        assert_eq!(revoke(Retired, true, false, children), revoked(Retired));
+        assert_eq!(revoke(Expired, true, false, children), revoked(Expired));
+        // Revoked already: by its status (with or without the flag, which older accounts lack) or
+        // by its flag alone.
+        assert_eq!(revoke(Revoked, true, false, children), Err(CertificateRevoked));
+        assert_eq!(revoke(Revoked, true, true, children), Err(CertificateRevoked));
+        for status in [Pending, Valid, Retired, Expired] {
+            assert_eq!(revoke(status, true, true, children), Err(LineageAlreadyRevoked));
+        }
+    }
+}
+
+/// A split child is revoked alone only while Pending or Valid and without children of its own; its
+/// flag is never set.
+#[test]
+fn revoking_a_split_child() {
+    use Status::*;
+    let ok = Ok(Revocation {
+        status: Revoked,
+        lineage_revoked: false,
+    });
+    for flag in [false, true] {
+        assert_eq!(revoke(Valid, false, flag, 0), ok);
+        assert_eq!(revoke(Pending, false, flag, 0), ok);
+        assert_eq!(revoke(Valid, false, flag, 1), Err(HasSplitChildren));
+        assert_eq!(revoke(Valid, false, flag, u16::MAX), Err(HasSplitChildren));
+        // A final status is that status's error, children or not.
+        for children in [0u16, 3] {
+            assert_eq!(revoke(Retired, false, flag, children), Err(AlreadyRetired));
+            assert_eq!(revoke(Revoked, false, flag, children), Err(CertificateRevoked));
+            assert_eq!(revoke(Expired, false, flag, children), Err(CertificateExpired));
+        }
+    }
+}
+
+/// A child's original stops it once the original's lineage is revoked, whatever the original's
+/// status, and when the original is Revoked (accounts from before the flag).
+#[test]
+fn the_original_stops_its_descendants_once_its_lineage_is_revoked() {
+    for status in ALL {
+        assert_eq!(check_original(status, true), Err(OriginalRevoked), "{status:?}");
+        let expected = if status == Status::Revoked {
+            Err(OriginalRevoked)
+        } else {
+            Ok(())
+        };
+        assert_eq!(check_original(status, false), expected, "{status:?}");
+    }
+}
+
+/// The reviewer's sequence in the core's terms: the original retired with a child that has a child
+/// of its own; revoking the child is refused, revoking the original is not, and the child is then
+/// stopped.
+#[test]
+fn a_retired_original_with_grandchildren_can_be_revoked() {
+    let child_has_children = 1;
+    assert_eq!(
+        revoke(Status::Valid, false, false, child_has_children),
+        Err(HasSplitChildren)
+    );
+    let original = revoke(Status::Retired, true, false, 1).unwrap();
+    assert_eq!(original.status, Status::Retired);
+    assert_eq!(
+        check_original(original.status, original.lineage_revoked),
+        Err(OriginalRevoked)
+    );
 }

@@ -10,7 +10,12 @@
 //! (c) splits conserve volume and CO2: each original's family adds up to its requested volume and
 //!     its CO2 at validation, and children keep the header;
 //! (d) every operation's outcome (new status or its specific error) is the one the lifecycle
-//!     allows in that state, and a certificate in a final status never changes again.
+//!     allows in that state, and a certificate in a final status never changes again;
+//! (e) revoking an original blocks every descendant whatever the original's status (Pending, Valid,
+//!     Retired or Expired): from then on no certificate split from it, however far down, is
+//!     transferred, split or retired (`OriginalRevoked`), nor changes at all; a split child with
+//!     children is revoked only through its original, so no usable certificate descends from a
+//!     revoked one.
 
 use std::{cell::RefCell, collections::BTreeMap};
 
@@ -21,8 +26,8 @@ use proptest::{
 };
 use solgrid_governance_core::{
     certificate::{
-        check_reason, check_retirement, issue, next_split, split_volumes, MeterCounters, Status,
-        MAX_EMISSION_FACTOR,
+        check_original, check_reason, check_retirement, issue, next_split, revoke,
+        split_volumes, MeterCounters, Status, MAX_EMISSION_FACTOR,
     },
     CertificateError, MAX_TEXT_LEN,
 };
@@ -79,6 +84,13 @@ enum Op {
     Advance {
         secs: i64,
     },
+    /// A transfer (0), split (1) or retirement (2) of a split child (picked among the children
+    /// only: uniform picks rarely reach one whose original's lineage is revoked).
+    UseChild {
+        child: Index,
+        what: u8,
+        to: u8,
+    },
     /// Moves the clock to a certificate's expiry + `offset` (-1, 0 or 1), when that is later.
     AdvanceToExpiry {
         cert: Index,
@@ -132,6 +144,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (any::<Index>(), prop_oneof![4 => 1..=MAX_TEXT_LEN, 1 => Just(0usize), 1 => MAX_TEXT_LEN + 1..=80])
             .prop_map(|(cert, reason_len)| Op::Revoke { cert, reason_len }),
         2 => any::<Index>().prop_map(|cert| Op::Expire { cert }),
+        2 => (any::<Index>(), 0..3u8, any::<u8>()).prop_map(|(child, what, to)| Op::UseChild { child, what, to }),
         2 => prop_oneof![0..600i64, 0..30_000i64].prop_map(|secs| Op::Advance { secs }),
         1 => (any::<Index>(), -1..=1i64).prop_map(|(cert, offset)| Op::AdvanceToExpiry { cert, offset }),
     ]
@@ -153,6 +166,8 @@ struct Cert {
     issued_at: i64,
     expires_at: i64,
     split_count: u16,
+    /// The original's flag: its lineage is revoked (meaningless on a split child).
+    lineage_revoked: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -185,6 +200,13 @@ struct Run {
     originals: BTreeMap<usize, Original>,
     /// Snapshot of each certificate when it reached a final status.
     finals: BTreeMap<usize, Cert>,
+    /// Snapshot of each split child when its original's lineage was revoked (or its original was
+    /// Revoked): it never changes again either.
+    blocked: BTreeMap<usize, Cert>,
+    /// The last operation was a use of a child refused by its original (`OriginalRevoked`).
+    refused_blocked: bool,
+    /// The certificate the next pick returns (`Op::UseChild`).
+    forced: Option<usize>,
 }
 
 macro_rules! check {
@@ -255,11 +277,49 @@ impl Run {
             certs: Vec::new(),
             originals: BTreeMap::new(),
             finals: BTreeMap::new(),
+            blocked: BTreeMap::new(),
+            refused_blocked: false,
+            forced: None,
         }
     }
 
-    fn pick(&self, index: &Index) -> Option<usize> {
+    fn pick(&mut self, index: &Index) -> Option<usize> {
+        if let Some(id) = self.forced.take() {
+            return Some(id);
+        }
         (!self.certs.is_empty()).then(|| index.index(self.certs.len()))
+    }
+
+    /// Model: whether certificate `id` is a split child whose original stops it (the original is
+    /// Revoked or its lineage is revoked).
+    fn stopped(&self, id: usize) -> bool {
+        let c = &self.certs[id];
+        let o = &self.certs[c.original];
+        c.original != id && (o.lineage_revoked || o.status == Status::Revoked)
+    }
+
+    /// The program's check of a child's original (transfer, split and retire), with the core's rule;
+    /// nothing for an original (its own status is checked).
+    fn original_standing(&self, id: usize) -> Result<(), CertificateError> {
+        let c = &self.certs[id];
+        if c.original == id {
+            return Ok(());
+        }
+        let o = &self.certs[c.original];
+        check_original(o.status, o.lineage_revoked)
+    }
+
+    /// Model: the outcome of using (transfer, split, retire) certificate `id`, before the
+    /// operation's own argument checks.
+    fn use_expected(&self, id: usize, to: Status, now: i64) -> Result<Status, CertificateError> {
+        let c = &self.certs[id];
+        lifecycle(Kind::Use(to), c.status, now, c.expires_at).and_then(|s| {
+            if self.stopped(id) {
+                Err(CertificateError::OriginalRevoked)
+            } else {
+                Ok(s)
+            }
+        })
     }
 
     /// Applies `op`; returns its name and whether it succeeded.
@@ -346,6 +406,7 @@ impl Run {
                             issued_at: 0,
                             expires_at: 0,
                             split_count: 0,
+                            lineage_revoked: false,
                         });
                         self.originals.insert(
                             id,
@@ -422,9 +483,14 @@ impl Run {
                 let Some(id) = self.pick(&cert) else {
                     return Ok(("transfer", false));
                 };
+                let expected = self.use_expected(id, Status::Valid, now);
+                let standing = self.original_standing(id);
+                self.refused_blocked = expected == Err(OriginalRevoked);
                 let c = &mut self.certs[id];
-                let expected = lifecycle(Kind::Use(Status::Valid), c.status, now, c.expires_at);
-                let result = c.status.transfer(now, c.expires_at);
+                let result = c
+                    .status
+                    .transfer(now, c.expires_at)
+                    .and_then(|s| standing.map(|()| s));
                 check!(
                     result == expected,
                     "transfer {:?}: {result:?}, expected {expected:?}",
@@ -448,20 +514,17 @@ impl Run {
                     PartPick::More => parent.volume_wh.saturating_add(1),
                     PartPick::Some(seed) => 1 + seed % parent.volume_wh.max(1),
                 };
-                let expected = lifecycle(
-                    Kind::Use(Status::Valid),
-                    parent.status,
-                    now,
-                    parent.expires_at,
-                )
-                .and_then(|s| {
+                let standing = self.original_standing(id);
+                let expected = self.use_expected(id, Status::Valid, now).and_then(|s| {
                     if part == 0 || part >= parent.volume_wh {
                         Err(InvalidSplitVolume)
                     } else {
                         Ok(s)
                     }
                 });
+                self.refused_blocked = expected == Err(OriginalRevoked);
                 let result = parent.status.split(now, parent.expires_at).and_then(|s| {
+                    standing?;
                     let volumes = split_volumes(parent.volume_wh, parent.co2_g, part)?;
                     let count = next_split(parent.split_count)?;
                     Ok((s, volumes, count))
@@ -480,6 +543,7 @@ impl Run {
                     co2_g: child_co2,
                     owner: to,
                     split_count: 0,
+                    lineage_revoked: false,
                     ..parent.clone()
                 };
                 let p = &mut self.certs[id];
@@ -501,16 +565,19 @@ impl Run {
                 let name = vec![b'n'; name_len];
                 let purpose = "heat ☀".as_bytes();
                 let (start, end) = (now - 86_400, now - 86_400 + period);
-                let c = &mut self.certs[id];
                 let expected = if name_len > MAX_TEXT_LEN {
                     Err(TextTooLong)
                 } else if period <= 0 {
                     Err(InvalidConsumptionPeriod)
                 } else {
-                    lifecycle(Kind::Use(Status::Retired), c.status, now, c.expires_at)
+                    self.use_expected(id, Status::Retired, now)
                 };
+                let standing = self.original_standing(id);
+                self.refused_blocked = expected == Err(OriginalRevoked);
+                let c = &mut self.certs[id];
                 let result = check_retirement(&name, purpose, start, end)
-                    .and_then(|()| c.status.retire(now, c.expires_at));
+                    .and_then(|()| c.status.retire(now, c.expires_at))
+                    .and_then(|s| standing.map(|()| s));
                 check!(
                     result == expected,
                     "retire {:?}: {result:?}, expected {expected:?}",
@@ -528,24 +595,50 @@ impl Run {
                 };
                 let reason = vec![b'r'; reason_len];
                 let c = &mut self.certs[id];
+                let is_original = c.original == id;
+                // Model, written independently: an original's lineage is revoked once, whatever its
+                // status (Pending and Valid become Revoked, Retired and Expired stay); a child as the
+                // lifecycle says, and only without children.
                 let expected = if reason_len == 0 {
                     Err(MissingReason)
                 } else if reason_len > MAX_TEXT_LEN {
                     Err(TextTooLong)
+                } else if is_original {
+                    match c.status {
+                        Status::Revoked => Err(CertificateRevoked),
+                        _ if c.lineage_revoked => Err(LineageAlreadyRevoked),
+                        Status::Pending | Status::Valid => Ok((Status::Revoked, true)),
+                        other => Ok((other, true)),
+                    }
                 } else {
-                    lifecycle(Kind::Revoke, c.status, now, c.expires_at)
+                    lifecycle(Kind::Revoke, c.status, now, c.expires_at).and_then(|s| {
+                        if c.split_count != 0 {
+                            Err(HasSplitChildren)
+                        } else {
+                            Ok((s, false))
+                        }
+                    })
                 };
-                let result = check_reason(&reason).and_then(|()| c.status.revoke());
+                let result = check_reason(&reason)
+                    .and_then(|()| revoke(c.status, is_original, c.lineage_revoked, c.split_count))
+                    .map(|r| (r.status, r.lineage_revoked));
                 check!(
                     result == expected,
-                    "revoke {:?}: {result:?}, expected {expected:?}",
-                    c.status
+                    "revoke {:?} (original {is_original}, split {}): {result:?}, expected {expected:?}",
+                    c.status,
+                    c.split_count
                 );
-                let Ok(status) = result else {
+                let Ok((status, lineage_revoked)) = result else {
                     return Ok(("revoke", false));
                 };
                 c.status = status;
-                ("revoke", true)
+                c.lineage_revoked = lineage_revoked;
+                let name = match (is_original, status) {
+                    (false, _) => "revoke child",
+                    (true, Status::Revoked) => "revoke original",
+                    (true, _) => "revoke lineage",
+                };
+                (name, true)
             }
             Op::Expire { cert } => {
                 let Some(id) = self.pick(&cert) else {
@@ -564,6 +657,29 @@ impl Run {
                 };
                 c.status = status;
                 ("expire", true)
+            }
+            Op::UseChild { child, what, to } => {
+                let children: Vec<usize> = (0..self.certs.len())
+                    .filter(|&id| self.certs[id].parent.is_some())
+                    .collect();
+                if children.is_empty() {
+                    return Ok(("use child", false));
+                }
+                self.forced = Some(children[child.index(children.len())]);
+                let op = match what {
+                    0 => Op::Transfer { cert: child, to },
+                    1 => Op::Split {
+                        cert: child,
+                        part: PartPick::Some(to as u64),
+                        to,
+                    },
+                    _ => Op::Retire {
+                        cert: child,
+                        name_len: 8,
+                        period: 3_600,
+                    },
+                };
+                self.apply(&op)?
             }
             Op::Advance { secs } => {
                 self.now += secs;
@@ -697,11 +813,42 @@ impl Run {
                 }
             }
         }
-        // Final statuses never change (nor anything else about a final certificate).
+        // Revoking an original blocks every descendant, whatever the original's status: from then
+        // on nothing about it changes but its status to Expired (a crank: expire_certificate reads
+        // no original) or to Revoked (revoked alone, having no children); a revoked child has no
+        // children (nothing descends from a revoked certificate).
+        for id in 0..self.certs.len() {
+            let c = &self.certs[id];
+            if let Some(frozen) = self.blocked.get(&id) {
+                check!(
+                    Cert {
+                        status: frozen.status,
+                        ..c.clone()
+                    } == *frozen
+                        && (c.status == frozen.status
+                            || matches!(c.status, Status::Expired | Status::Revoked)),
+                    "blocked certificate {id} changed: {frozen:?} -> {c:?}"
+                );
+            } else if self.stopped(id) {
+                self.blocked.insert(id, c.clone());
+            }
+            if c.parent.is_some() && c.status == Status::Revoked {
+                check!(
+                    c.split_count == 0 && !self.certs.iter().any(|x| x.parent == Some(id)),
+                    "revoked child {id} has children"
+                );
+            }
+        }
+        // Final statuses never change (nor anything else about a final certificate but, on a
+        // Retired or Expired original, its lineage flag, which is set once and stays).
         for (id, c) in self.certs.iter().enumerate() {
             if let Some(frozen) = self.finals.get(&id) {
                 check!(
-                    c == frozen,
+                    Cert {
+                        lineage_revoked: frozen.lineage_revoked,
+                        ..c.clone()
+                    } == *frozen
+                        && (c.lineage_revoked || !frozen.lineage_revoked),
                     "final certificate {id} changed: {frozen:?} -> {c:?}"
                 );
             } else if c.status.is_final() {
@@ -730,6 +877,9 @@ fn random_certificate_sequences_keep_every_invariant() {
                     .and_then(|outcome| run.invariants().map(|()| outcome))
                     .map_err(|e| TestCaseError::fail(format!("op {i} {op:?}: {e}")))?;
                 let mut cov = coverage.borrow_mut();
+                if std::mem::take(&mut run.refused_blocked) {
+                    *cov.refused.entry("blocked").or_default() += 1;
+                }
                 *if ok {
                     cov.ok.entry(name)
                 } else {
@@ -745,13 +895,29 @@ fn random_certificate_sequences_keep_every_invariant() {
     for name in [
         "request", "validate", "transfer", "split", "retire", "revoke", "expire",
     ] {
-        let (ok, refused) = (
-            cov.ok.get(name).copied().unwrap_or(0),
-            cov.refused.get(name).copied().unwrap_or(0),
-        );
+        let ok = cov.ok.get(name).copied().unwrap_or(0)
+            + if name == "revoke" {
+                ["revoke original", "revoke lineage", "revoke child"]
+                    .iter()
+                    .map(|n| cov.ok.get(n).copied().unwrap_or(0))
+                    .sum::<usize>()
+            } else {
+                0
+            };
+        let refused = cov.refused.get(name).copied().unwrap_or(0);
         assert!(
             ok >= 100 && refused >= 100,
             "{name}: {ok} accepted, {refused} refused ({cov:?})"
         );
+    }
+    // Revocations reach originals in every status and children, and blocked descendants are tried.
+    for (name, least) in [
+        ("revoke original", 50),
+        ("revoke lineage", 20),
+        ("revoke child", 15),
+        ("blocked", 15),
+    ] {
+        let seen = cov.ok.get(name).or(cov.refused.get(name)).copied().unwrap_or(0);
+        assert!(seen >= least, "{name}: {seen} ({cov:?})");
     }
 }
