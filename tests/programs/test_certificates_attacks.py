@@ -280,6 +280,43 @@ def split_ahead_of_a_revocation(env: CertEnv) -> int:
     return env.fail([env.transfer_ix(accomplice.pubkey(), child, env.wallet().pubkey())], [accomplice])
 
 
+def split_ahead_of_a_revocation_then_retire_the_original(env: CertEnv) -> int:
+    """The reviewer's sequence: alice moves all but 1 Wh to carol, carol splits 1 Wh off to dave (so her
+    part has a child and cannot be revoked alone), alice retires the 1 Wh left on the original (so it is
+    no longer Pending or Valid). The quorum revokes the original all the same (its lineage), and carol's
+    part can no longer be retired."""
+    alice, original = env.valid_certificate()
+    volume = env.certificate(original).volume_wh
+    carol, dave = env.wallet(), env.wallet()
+    child = env.split(alice.wallet, original, volume - 1, carol.pubkey())
+    env.split(carol, child, 1, dave.pubkey())
+    env.retire(alice.wallet, original)
+    env.revoke_through_proposal(original, "fraud")
+    assert status_name(env.certificate(original)) == "Retired"
+    return env.fail([env.retire_ix(carol.pubkey(), child)], [carol])
+
+
+def revoke_the_child_of_a_retired_original(env: CertEnv) -> int:
+    """Same set-up: revoking carol's part alone is refused (it has a child); its original is the way."""
+    alice, original = env.valid_certificate()
+    volume = env.certificate(original).volume_wh
+    carol = env.wallet()
+    child = env.split(alice.wallet, original, volume - 1, carol.pubkey())
+    env.split(carol, child, 1, env.wallet().pubkey())
+    env.retire(alice.wallet, original)
+    governance = AccountMeta(env.gov.governance_pda().address, is_signer=True, is_writable=False)
+    return env.gov.fail([env.gov.execute_ix(env.gov.approved(env.revoke_ix(child, "fraud", [governance])))])
+
+
+def revoke_a_lineage_twice(env: CertEnv) -> int:
+    p, original = env.valid_certificate()
+    env.split(p.wallet, original, 1_000, env.wallet().pubkey())
+    env.retire(p.wallet, original)
+    env.revoke_through_proposal(original, "fraud")
+    governance = AccountMeta(env.gov.governance_pda().address, is_signer=True, is_writable=False)
+    return env.gov.fail([env.gov.execute_ix(env.gov.approved(env.revoke_ix(original, "again", [governance])))])
+
+
 def child_names_a_standing_original(env: CertEnv) -> int:
     """As above, but the child's transfer passes another (standing) certificate as its original."""
     p, address = env.valid_certificate()
@@ -359,6 +396,13 @@ ATTACKS: list[tuple[str, Callable[[CertEnv], int], int]] = [
     ("retire a retired certificate", retire_of(retired), code("CertificateRetired")),
     ("split ahead of a revocation, sell the child", split_ahead_of_a_revocation, code("OriginalRevoked")),
     ("split ahead of a revocation, fake original", child_names_a_standing_original, code("WrongOriginal")),
+    (
+        "split ahead of a revocation, retire the original first, sell the child",
+        split_ahead_of_a_revocation_then_retire_the_original,
+        code("OriginalRevoked"),
+    ),
+    ("revoke a child with children alone", revoke_the_child_of_a_retired_original, code("HasSplitChildren")),
+    ("revoke a lineage twice", revoke_a_lineage_twice, code("LineageAlreadyRevoked")),
     ("a paused zone that still certifies", request_in_a_paused_zone, registry_code("MintingPaused")),
     ("a paused market that still validates", validate_in_a_paused_market, code("MintingPaused")),
     ("revoke by co-signing once governed", revoke_by_cosigning_under_governance, code("NotGovernance")),

@@ -423,14 +423,67 @@ def test_revoke_a_pending_certificate_by_cosigning(env: CertEnv) -> None:
     assert status_name(env.certificate(address)) == "Revoked"
 
 
+def retired_child(env: CertEnv) -> tuple[Prosumer, Pubkey]:
+    p, address = env.valid_certificate()
+    carol = env.wallet()
+    child = env.split(p.wallet, address, 1_000, carol.pubkey())
+    env.retire(carol, child)
+    return p, child
+
+
+def expired_child(env: CertEnv) -> tuple[Prosumer, Pubkey]:
+    p, address = env.valid_certificate()
+    child = env.split(p.wallet, address, 1_000, env.wallet().pubkey())
+    env.warp_to(env.certificate(child).expires_at)
+    env.expire(child)
+    return p, child
+
+
 @pytest.mark.parametrize(
-    ("make", "error"), [(retired, "CertificateRetired"), (expired, "CertificateExpired")]
+    ("make", "error"), [(retired_child, "CertificateRetired"), (expired_child, "CertificateExpired")]
 )
-def test_revoke_refuses_final_certificates(env: CertEnv, make: Make, error: str) -> None:
+def test_revoke_refuses_final_split_children(env: CertEnv, make: Make, error: str) -> None:
     _, address = make(env)
     env.clear_governance()
     metas, signers = quorum_metas(env)
     assert env.fail([env.revoke_ix(address, "late", metas)], signers) == code(error)
+
+
+@pytest.mark.parametrize(("make", "kept"), [(retired, "Retired"), (expired, "Expired")])
+def test_revoking_a_retired_or_expired_original_revokes_its_lineage(env: CertEnv, make: Make, kept: str) -> None:
+    """The original keeps its status (a retirement stays a retirement) but its lineage is revoked, with
+    the reason; a second revocation is refused."""
+    _, address = make(env)
+    before = env.certificate(address)
+    env.clear_governance()
+    metas, signers = quorum_metas(env)
+    sent = env.revoke_by(address, signers, "audit: meter swapped")
+    after = env.certificate(address)
+    assert (status_name(after), after.lineage_revoked, bytes(after.revoke_reason).rstrip(b"\0")) == (
+        kept,
+        1,
+        b"audit: meter swapped",
+    )
+    assert (after.retirement, after.volume_wh, after.owner) == (before.retirement, before.volume_wh, before.owner)
+    [event] = env.events(sent)
+    assert (event.name, type(event.data.previous_status).__name__, type(event.data.status).__name__) == (
+        "CertificateRevoked",
+        kept,
+        kept,
+    )
+    assert env.fail([env.revoke_ix(address, "again", metas)], signers) == code("LineageAlreadyRevoked")
+
+
+def test_revoking_a_valid_original_sets_its_lineage_flag_too(env: CertEnv) -> None:
+    _, address = env.valid_certificate()
+    sent = env.revoke_through_proposal(address)
+    c = env.certificate(address)
+    assert (status_name(c), c.lineage_revoked) == ("Revoked", 1)
+    [event] = [e for e in env.events(sent) if e.name == "CertificateRevoked"]
+    assert type(event.data.status).__name__ == "Revoked"
+    env.clear_governance()
+    metas, signers = quorum_metas(env)
+    assert env.fail([env.revoke_ix(address, "again", metas)], signers) == code("CertificateRevoked")
 
 
 def test_revoke_reaches_a_valid_certificate_past_its_expiry(env: CertEnv) -> None:

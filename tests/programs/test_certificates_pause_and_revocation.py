@@ -228,6 +228,47 @@ def test_an_original_passes_itself(env: CertEnv) -> None:
     env.retire(bob, address)
 
 
+@pytest.mark.parametrize("finish", ["retire", "expire"])
+def test_a_retired_or_expired_original_still_stops_its_lineage(env: CertEnv, finish: str) -> None:
+    """The reviewer's sequence: the original is finished (retired, or expired) while a child with a
+    child of its own stands; the child cannot be revoked alone, but revoking the original reaches it."""
+    alice, original, carol, child, dave, grandchild = family(env)
+    bob = env.wallet().pubkey()
+    if finish == "retire":
+        env.retire(alice.wallet, original)
+    else:
+        env.warp_to(env.certificate(original).expires_at - 1)
+    governance = AccountMeta(env.gov.governance_pda().address, is_signer=True, is_writable=False)
+    proposal = env.gov.approved(env.revoke_ix(child, "double sold", [governance]))
+    assert env.gov.fail([env.gov.execute_ix(proposal)]) == code("HasSplitChildren")
+    if finish == "expire":
+        env.warp_to(env.certificate(original).expires_at)
+        env.expire(original)
+    env.revoke_through_proposal(original, "double sold")
+    assert status_name(env.certificate(original)) == ("Retired" if finish == "retire" else "Expired")
+    assert env.certificate(original).lineage_revoked == 1
+    if finish == "retire":
+        for owner, address in [(carol, child), (dave, grandchild)]:
+            assert env.fail([env.transfer_ix(owner.pubkey(), address, bob)], [owner]) == code("OriginalRevoked")
+            assert env.fail([env.split_ix(owner.pubkey(), address, 1, bob)], [owner]) == code("OriginalRevoked")
+            assert env.fail([env.retire_ix(owner.pubkey(), address)], [owner]) == code("OriginalRevoked")
+            assert status_name(env.certificate(address)) == "Valid"
+    # The leaf can still be revoked alone (it has no children); the child with one only through its
+    # original, which is done.
+    env.revoke_through_proposal(grandchild, "double sold")
+    assert status_name(env.certificate(grandchild)) == "Revoked"
+
+
+def test_an_original_revoked_before_the_flag_still_stops_its_children(env: CertEnv) -> None:
+    """Originals revoked by an earlier build have status Revoked and no flag: still refused."""
+    _, original, carol, child, _, _ = family(env)
+    env.revoke_through_proposal(original)
+    env.put_certificate(original, lineage_revoked=0)
+    assert env.certificate(original).lineage_revoked == 0
+    bob = env.wallet().pubkey()
+    assert env.fail([env.transfer_ix(carol.pubkey(), child, bob)], [carol]) == code("OriginalRevoked")
+
+
 def test_a_child_with_children_is_revoked_through_its_original(env: CertEnv) -> None:
     _, original, _, child, dave, grandchild = family(env)
     governance = AccountMeta(env.gov.governance_pda().address, is_signer=True, is_writable=False)

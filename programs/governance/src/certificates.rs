@@ -6,13 +6,13 @@
 //! its errors map to this program's codes through `errors::certificate`.
 
 use pinocchio::{account::RefMut, address::address_eq, error::ProgramError, AccountView, Address};
-use solgrid_governance_core::certificate::Status;
+use solgrid_governance_core::certificate::{self, Status};
 use solgrid_program_kit::{account, checks};
 use solgrid_registry_layouts::state::EnergySource;
 
 use crate::{
     errors::{self, GovernanceError},
-    state::{Certificate, CertificateStatus},
+    state::Certificate,
 };
 
 /// Whether a registry Meter's `source` byte is a renewable `EnergySource` by the registry's own rule
@@ -56,9 +56,11 @@ pub fn load_owned<'a>(
 }
 
 /// The `original` account of transfer, split and retire: the certificate at `stored` (the
-/// certificate's `original` field, `WrongOriginal` otherwise) is not Revoked (`OriginalRevoked`), so
-/// that revoking a requested certificate reaches every certificate split from it, however many
-/// times and to whomever its volume moved since.
+/// certificate's `original` field, `WrongOriginal` otherwise) does not have its lineage revoked nor
+/// is Revoked (`OriginalRevoked`, the core's `check_original`), so that revoking a requested
+/// certificate reaches every certificate split from it, however many times and to whomever its volume
+/// moved since, whatever the original's own status (a Retired or Expired original's lineage is
+/// revoked too).
 ///
 /// A requested certificate is its own original (`stored == certificate`): the caller passes the
 /// certificate itself in this slot and nothing more is read (its own status is checked by the
@@ -83,10 +85,8 @@ pub fn check_original(
     }
     let original =
         account::borrow::<Certificate>(original).map_err(|_| GovernanceError::WrongOriginal)?;
-    if original.status == CertificateStatus::Revoked as u8 {
-        return Err(GovernanceError::OriginalRevoked.into());
-    }
-    Ok(())
+    certificate::check_original(status(&original)?, original.lineage_revoked != 0)
+        .map_err(errors::certificate)
 }
 
 /// A text argument zero-padded to its field.

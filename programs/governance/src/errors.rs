@@ -81,11 +81,12 @@ pub enum GovernanceError {
     QuorumNotRecorded = 6166,
     QuorumAlreadyRecorded = 6167,
     TargetProgramsNotDistinct = 6168,
+    LineageAlreadyRevoked = 6169,
 }
 
 impl GovernanceError {
     /// Every variant, in code order (the IDL lists them after the kit errors in this order).
-    pub const ALL: [GovernanceError; 69] = [
+    pub const ALL: [GovernanceError; 70] = [
         GovernanceError::InvalidConfigParams,
         GovernanceError::NotAProgram,
         GovernanceError::InvalidStatus,
@@ -155,6 +156,7 @@ impl GovernanceError {
         GovernanceError::QuorumNotRecorded,
         GovernanceError::QuorumAlreadyRecorded,
         GovernanceError::TargetProgramsNotDistinct,
+        GovernanceError::LineageAlreadyRevoked,
     ];
 
     pub const fn code(self) -> u32 {
@@ -233,6 +235,7 @@ impl GovernanceError {
             GovernanceError::QuorumNotRecorded => "QuorumNotRecorded",
             GovernanceError::QuorumAlreadyRecorded => "QuorumAlreadyRecorded",
             GovernanceError::TargetProgramsNotDistinct => "TargetProgramsNotDistinct",
+            GovernanceError::LineageAlreadyRevoked => "LineageAlreadyRevoked",
         }
     }
 
@@ -308,6 +311,7 @@ impl GovernanceError {
             GovernanceError::QuorumNotRecorded => "Quorum stands but its time was never recorded (the regulator set or threshold changed): record_quorum first; the timelock runs from then",
             GovernanceError::QuorumAlreadyRecorded => "The proposal's quorum time is recorded already",
             GovernanceError::TargetProgramsNotDistinct => "The registry, trading and energy_token programs must be three distinct programs, none of them governance itself",
+            GovernanceError::LineageAlreadyRevoked => "The original's lineage is revoked already: every certificate split from it is refused",
         }
     }
 }
@@ -372,6 +376,9 @@ pub fn certificate(error: CertificateError) -> ProgramError {
         CertificateError::InvalidText => GovernanceError::InvalidText,
         CertificateError::MissingReason => GovernanceError::MissingReason,
         CertificateError::InvalidEmissionFactor => GovernanceError::InvalidEmissionFactor,
+        CertificateError::OriginalRevoked => GovernanceError::OriginalRevoked,
+        CertificateError::HasSplitChildren => GovernanceError::HasSplitChildren,
+        CertificateError::LineageAlreadyRevoked => GovernanceError::LineageAlreadyRevoked,
         CertificateError::Overflow => return KitError::ArithmeticOverflow.into(),
     };
     error.into()

@@ -337,7 +337,10 @@ impl Event for CertificateRetired {
     const DISCRIMINATOR: [u8; 8] = discriminator::event("CertificateRetired");
 }
 
-/// A quorum revoked a certificate (final); its volume is never certifiable again.
+/// A quorum revoked a certificate; its volume is never certifiable again. `status` is the
+/// certificate's status after it: Revoked, or (an original revoked when Retired or Expired) that
+/// status unchanged, only its lineage being revoked. Revoking an original reaches every certificate
+/// split from it.
 #[repr(C)]
 pub struct CertificateRevoked {
     pub certificate: Address,
@@ -345,6 +348,7 @@ pub struct CertificateRevoked {
     pub reason: [u8; TEXT_LEN],
     pub volume_wh: PodU64,
     pub timestamp: PodI64,
+    pub status: u8,
 }
 
 impl_pod!(CertificateRevoked {
@@ -353,6 +357,7 @@ impl_pod!(CertificateRevoked {
     reason: [u8; TEXT_LEN],
     volume_wh: PodU64,
     timestamp: PodI64,
+    status: u8,
 });
 
 impl Event for CertificateRevoked {

@@ -372,7 +372,12 @@ pub struct Certificate {
     pub revoke_reason: [u8; TEXT_LEN],
     /// Set when Retired.
     pub retirement: Retirement,
-    pub reserved: [u8; 64],
+    /// On an original (`original` == itself) only: 1 once a quorum revoked it, whatever its status
+    /// then (Pending and Valid became Revoked; Retired and Expired stay so): every certificate split
+    /// from it is refused from then on (`OriginalRevoked`). 0 on a split child, and on originals
+    /// revoked before the flag existed (their status, Revoked, says it).
+    pub lineage_revoked: u8,
+    pub reserved: [u8; 63],
 }
 
 impl_pod!(Certificate {
@@ -395,7 +400,8 @@ impl_pod!(Certificate {
     bump: u8,
     revoke_reason: [u8; TEXT_LEN],
     retirement: Retirement,
-    reserved: [u8; 64],
+    lineage_revoked: u8,
+    reserved: [u8; 63],
 });
 
 impl AccountLayout for Certificate {

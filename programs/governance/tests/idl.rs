@@ -500,7 +500,7 @@ fn accounts() {
         rust_layout!(Certificate; meter, zone_id, source, status, generation_start,
             generation_end, volume_wh, requested_at, issued_at, issuer, expires_at, owner,
             co2_avoided_g, parent, original, split_count, bump, revoke_reason, retirement,
-            reserved),
+            lineage_revoked, reserved),
     );
     assert_eq!(
         type_layout(&idl, "ConfigParams"),
@@ -639,7 +639,8 @@ fn events() {
     event::<CertificateRevoked>(
         &idl,
         "CertificateRevoked",
-        rust_layout!(CertificateRevoked; certificate, previous_status, reason, volume_wh, timestamp),
+        rust_layout!(CertificateRevoked; certificate, previous_status, reason, volume_wh, timestamp,
+            status),
     );
     event::<CertificateExpired>(
         &idl,

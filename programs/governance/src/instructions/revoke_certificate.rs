@@ -1,6 +1,15 @@
-//! `revoke_certificate(reason: string)`: a quorum revokes a Pending or Valid certificate (fraud, an
-//! error in the meter's data), with a reason. Final; its volume is never certifiable again (the
-//! registry's counters stay where the request moved them).
+//! `revoke_certificate(reason: string)`: a quorum revokes a certificate (fraud, an error in the
+//! meter's data), with a reason. Its volume is never certifiable again (the registry's counters stay
+//! where the request moved them).
+//!
+//! An original (a requested certificate): Pending or Valid → Revoked, Retired or Expired → status
+//! unchanged; in every case its `lineage_revoked` flag is set, so every certificate split from it,
+//! however far down, is refused from then on (transfer, split and retire check the original:
+//! `OriginalRevoked`). An original that is Revoked already is refused (`CertificateRevoked`), one
+//! whose lineage is revoked already too (`LineageAlreadyRevoked`). A split child: Pending or Valid →
+//! Revoked, only while it has no children of its own (`HasSplitChildren`: revoke its original, which
+//! always works), so nothing usable descends from a revoked certificate. The rule is the core's
+//! `certificate::revoke`.
 //!
 //! Accounts:
 //! 0. `[]` config: this program's Config.
@@ -14,14 +23,10 @@
 //! regulators (`QuorumNotMet`; `NoRegulators` when the registry has none).
 //!
 //! The reason is UTF-8, 1 to 64 bytes (`MissingReason`, `TextTooLong`, `InvalidText`: the core's
-//! `check_reason`); the status rule is the core's `Status::revoke`. Revoking a requested certificate
-//! reaches every certificate split from it: transfer, split and retire of a child check its
-//! original (`OriginalRevoked`). A split child is revoked alone only while it has no children of its
-//! own (`HasSplitChildren`: revoke its original instead), so no certificate descends from a revoked
-//! one that is not its original. Emits `CertificateRevoked`.
+//! `check_reason`). Emits `CertificateRevoked` with the status after the revocation.
 
 use pinocchio::{address::address_eq, AccountView, Address, ProgramResult};
-use solgrid_governance_core::certificate::check_reason;
+use solgrid_governance_core::certificate::{check_reason, revoke};
 use solgrid_program_kit::{clock, discriminator, event::emit, pod::PodI64};
 
 use crate::{
@@ -53,12 +58,16 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let certificate_address = *certificate.address();
     let mut state = certificates::load_mut(program_id, certificate)?;
     let previous = status(&state)?;
-    let next = previous.revoke().map_err(errors::certificate)?;
-    if !address_eq(&state.original, &certificate_address) && state.split_count.get() != 0 {
-        return Err(GovernanceError::HasSplitChildren.into());
-    }
+    let revocation = revoke(
+        previous,
+        address_eq(&state.original, &certificate_address),
+        state.lineage_revoked != 0,
+        state.split_count.get(),
+    )
+    .map_err(errors::certificate)?;
     let reason: [u8; TEXT_LEN] = padded(reason);
-    state.status = next as u8;
+    state.status = revocation.status as u8;
+    state.lineage_revoked = revocation.lineage_revoked as u8;
     state.revoke_reason = reason;
     emit(CertificateRevoked {
         certificate: certificate_address,
@@ -66,6 +75,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         reason,
         volume_wh: state.volume_wh,
         timestamp: PodI64::new(clock::unix_timestamp()?),
+        status: revocation.status as u8,
     });
     Ok(())
 }
