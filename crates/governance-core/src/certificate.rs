@@ -188,7 +188,10 @@ pub fn revoke(
 /// original's own status, or when the original is Revoked (an original revoked before the flag
 /// existed has only its status).
 #[inline(always)]
-pub fn check_original(original_status: Status, lineage_revoked: bool) -> Result<(), CertificateError> {
+pub fn check_original(
+    original_status: Status,
+    lineage_revoked: bool,
+) -> Result<(), CertificateError> {
     if lineage_revoked || original_status == Status::Revoked {
         Err(CertificateError::OriginalRevoked)
     } else {

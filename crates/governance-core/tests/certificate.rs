@@ -429,10 +429,19 @@ fn revoking_an_original_revokes_its_lineage_from_every_status() {
         assert_eq!(revoke(Expired, true, false, children), revoked(Expired));
         // Revoked already: by its status (with or without the flag, which older accounts lack) or
         // by its flag alone.
-        assert_eq!(revoke(Revoked, true, false, children), Err(CertificateRevoked));
-        assert_eq!(revoke(Revoked, true, true, children), Err(CertificateRevoked));
+        assert_eq!(
+            revoke(Revoked, true, false, children),
+            Err(CertificateRevoked)
+        );
+        assert_eq!(
+            revoke(Revoked, true, true, children),
+            Err(CertificateRevoked)
+        );
         for status in [Pending, Valid, Retired, Expired] {
-            assert_eq!(revoke(status, true, true, children), Err(LineageAlreadyRevoked));
+            assert_eq!(
+                revoke(status, true, true, children),
+                Err(LineageAlreadyRevoked)
+            );
         }
     }
 }
@@ -454,8 +463,14 @@ fn revoking_a_split_child() {
         // A final status is that status's error, children or not.
         for children in [0u16, 3] {
             assert_eq!(revoke(Retired, false, flag, children), Err(AlreadyRetired));
-            assert_eq!(revoke(Revoked, false, flag, children), Err(CertificateRevoked));
-            assert_eq!(revoke(Expired, false, flag, children), Err(CertificateExpired));
+            assert_eq!(
+                revoke(Revoked, false, flag, children),
+                Err(CertificateRevoked)
+            );
+            assert_eq!(
+                revoke(Expired, false, flag, children),
+                Err(CertificateExpired)
+            );
         }
     }
 }
@@ -465,7 +480,11 @@ fn revoking_a_split_child() {
 #[test]
 fn the_original_stops_its_descendants_once_its_lineage_is_revoked() {
     for status in ALL {
-        assert_eq!(check_original(status, true), Err(OriginalRevoked), "{status:?}");
+        assert_eq!(
+            check_original(status, true),
+            Err(OriginalRevoked),
+            "{status:?}"
+        );
         let expected = if status == Status::Revoked {
             Err(OriginalRevoked)
         } else {

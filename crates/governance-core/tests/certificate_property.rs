@@ -26,8 +26,8 @@ use proptest::{
 };
 use solgrid_governance_core::{
     certificate::{
-        check_original, check_reason, check_retirement, issue, next_split, revoke,
-        split_volumes, MeterCounters, Status, MAX_EMISSION_FACTOR,
+        check_original, check_reason, check_retirement, issue, next_split, revoke, split_volumes,
+        MeterCounters, Status, MAX_EMISSION_FACTOR,
     },
     CertificateError, MAX_TEXT_LEN,
 };
@@ -917,7 +917,12 @@ fn random_certificate_sequences_keep_every_invariant() {
         ("revoke child", 15),
         ("blocked", 15),
     ] {
-        let seen = cov.ok.get(name).or(cov.refused.get(name)).copied().unwrap_or(0);
+        let seen = cov
+            .ok
+            .get(name)
+            .or(cov.refused.get(name))
+            .copied()
+            .unwrap_or(0);
         assert!(seen >= least, "{name}: {seen} ({cov:?})");
     }
 }
