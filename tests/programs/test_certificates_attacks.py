@@ -314,7 +314,9 @@ def revoke_a_lineage_twice(env: CertEnv) -> int:
     env.retire(p.wallet, original)
     env.revoke_through_proposal(original, "fraud")
     governance = AccountMeta(env.gov.governance_pda().address, is_signer=True, is_writable=False)
-    return env.gov.fail([env.gov.execute_ix(env.gov.approved(env.revoke_ix(original, "again", [governance])))])
+    return env.gov.fail(
+        [env.gov.execute_ix(env.gov.approved(env.revoke_ix(original, "again", [governance])))]
+    )
 
 
 def child_names_a_standing_original(env: CertEnv) -> int:

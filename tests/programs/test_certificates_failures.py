@@ -450,7 +450,9 @@ def test_revoke_refuses_final_split_children(env: CertEnv, make: Make, error: st
 
 
 @pytest.mark.parametrize(("make", "kept"), [(retired, "Retired"), (expired, "Expired")])
-def test_revoking_a_retired_or_expired_original_revokes_its_lineage(env: CertEnv, make: Make, kept: str) -> None:
+def test_revoking_a_retired_or_expired_original_revokes_its_lineage(
+    env: CertEnv, make: Make, kept: str
+) -> None:
     """The original keeps its status (a retirement stays a retirement) but its lineage is revoked, with
     the reason; a second revocation is refused."""
     _, address = make(env)
@@ -464,7 +466,11 @@ def test_revoking_a_retired_or_expired_original_revokes_its_lineage(env: CertEnv
         1,
         b"audit: meter swapped",
     )
-    assert (after.retirement, after.volume_wh, after.owner) == (before.retirement, before.volume_wh, before.owner)
+    assert (after.retirement, after.volume_wh, after.owner) == (
+        before.retirement,
+        before.volume_wh,
+        before.owner,
+    )
     [event] = env.events(sent)
     assert (event.name, type(event.data.previous_status).__name__, type(event.data.status).__name__) == (
         "CertificateRevoked",

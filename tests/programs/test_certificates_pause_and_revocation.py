@@ -249,8 +249,12 @@ def test_a_retired_or_expired_original_still_stops_its_lineage(env: CertEnv, fin
     assert env.certificate(original).lineage_revoked == 1
     if finish == "retire":
         for owner, address in [(carol, child), (dave, grandchild)]:
-            assert env.fail([env.transfer_ix(owner.pubkey(), address, bob)], [owner]) == code("OriginalRevoked")
-            assert env.fail([env.split_ix(owner.pubkey(), address, 1, bob)], [owner]) == code("OriginalRevoked")
+            assert env.fail([env.transfer_ix(owner.pubkey(), address, bob)], [owner]) == code(
+                "OriginalRevoked"
+            )
+            assert env.fail([env.split_ix(owner.pubkey(), address, 1, bob)], [owner]) == code(
+                "OriginalRevoked"
+            )
             assert env.fail([env.retire_ix(owner.pubkey(), address)], [owner]) == code("OriginalRevoked")
             assert status_name(env.certificate(address)) == "Valid"
     # The leaf can still be revoked alone (it has no children); the child with one only through its

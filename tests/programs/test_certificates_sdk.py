@@ -201,10 +201,57 @@ def test_revoke_by_proposal_and_by_cosigners_and_expiry(env: CertEnv) -> None:
     sent = env.send([revoke], [r0, r1])
     [event] = sdk.events(sent.logs)
     assert event == CertificateRevoked(
-        first, CertificateStatus.VALID, "tampered meter", event.volume_wh, env.now()
+        first,
+        CertificateStatus.VALID,
+        "tampered meter",
+        event.volume_wh,
+        env.now(),
+        CertificateStatus.REVOKED,
     )
     revoked = sdk.decode_certificate(first, env.registry.data(first))
-    assert (revoked.status, revoked.revoke_reason) == (CertificateStatus.REVOKED, "tampered meter")
+    assert (revoked.status, revoked.revoke_reason, revoked.lineage_revoked) == (
+        CertificateStatus.REVOKED,
+        "tampered meter",
+        True,
+    )
+    assert revoked.revocation_refused() == "is REVOKED already"
+
+
+def test_a_retired_originals_lineage_revoked_through_the_sdk(env: CertEnv) -> None:
+    """A retired original is revoked as a lineage: its status and retirement stay, the event says so,
+    and its split part decodes as REVOKED in effect."""
+    sdk = CertificatesClient()
+    alice, original = env.valid_certificate()
+    carol = env.wallet()
+    part = env.split(alice.wallet, original, 1_000, carol.pubkey())
+    env.retire(alice.wallet, original)
+    finished = sdk.decode_certificate(original, env.registry.data(original))
+    assert finished.revocation_refused() is None and not finished.lineage_revoked
+    env.clear_governance()
+    r0, r1, _ = env.regulators
+    sent = env.send(
+        [sdk.revoke(certificate=original, reason="meter swapped", cosigners=[r0.pubkey(), r1.pubkey()])],
+        [r0, r1],
+    )
+    [event] = sdk.events(sent.logs)
+    assert event == CertificateRevoked(
+        original,
+        CertificateStatus.RETIRED,
+        "meter swapped",
+        finished.volume_wh,
+        env.now(),
+        CertificateStatus.RETIRED,
+    )
+    after = sdk.decode_certificate(original, env.registry.data(original))
+    assert (after.status, after.lineage_revoked, after.retirement) == (
+        CertificateStatus.RETIRED,
+        True,
+        finished.retirement,
+    )
+    assert after.revocation_refused() == "is RETIRED and its lineage is revoked already"
+    split = sdk.decode_certificate(part, env.registry.data(part))
+    assert not split.lineage_revoked and split.revoked_via(after)
+    assert split.effective_status(env.now(), after) is CertificateStatus.REVOKED
 
 
 def test_expiry_through_the_sdk(env: CertEnv) -> None:

@@ -80,3 +80,48 @@ def test_only_its_own_original_counts() -> None:
     assert VALID.effective_status(0, REVOKED) == CertificateStatus.VALID
     assert not REVOKED.revoked_via(REVOKED)
     assert REVOKED.effective_status(0) == CertificateStatus.REVOKED
+
+
+@pytest.mark.parametrize("kept", [CertificateStatus.RETIRED, CertificateStatus.EXPIRED])
+def test_a_finished_original_whose_lineage_was_revoked_stops_its_parts(kept: CertificateStatus) -> None:
+    """A quorum revoked a retired or expired original: it keeps its status, its parts are REVOKED in effect."""
+    finished = replace(certificate(ORIGINAL, kept), lineage_revoked=True)
+    assert finished.stops_its_lineage and finished.effective_status(0) == kept
+    split = certificate(Pubkey.new_unique(), CertificateStatus.VALID)
+    assert split.revoked_via(finished)
+    assert split.effective_status(EXPIRES - 1, finished) == CertificateStatus.REVOKED
+    # Without the flag the same original stops nothing.
+    assert not split.revoked_via(certificate(ORIGINAL, kept))
+    assert split.effective_status(EXPIRES - 1, certificate(ORIGINAL, kept)) == CertificateStatus.VALID
+
+
+@pytest.mark.parametrize(
+    ("revoked", "split_count", "status", "refused"),
+    [
+        # A requested certificate: any status but REVOKED, once.
+        (False, 0, CertificateStatus.PENDING, None),
+        (False, 3, CertificateStatus.VALID, None),
+        (False, 3, CertificateStatus.RETIRED, None),
+        (False, 0, CertificateStatus.EXPIRED, None),
+        (False, 0, CertificateStatus.REVOKED, "is REVOKED already"),
+        (True, 0, CertificateStatus.RETIRED, "is RETIRED and its lineage is revoked already"),
+    ],
+)
+def test_which_originals_a_quorum_can_revoke(
+    revoked: bool, split_count: int, status: CertificateStatus, refused: str | None
+) -> None:
+    original = replace(certificate(ORIGINAL, status), lineage_revoked=revoked, split_count=split_count)
+    assert original.revocation_refused() == refused
+
+
+def test_which_split_parts_a_quorum_can_revoke() -> None:
+    part = certificate(Pubkey.new_unique(), CertificateStatus.VALID)
+    assert part.revocation_refused() is None
+    refused = replace(part, split_count=1).revocation_refused()
+    assert refused is not None and refused.startswith(
+        f"has certificates split off it: revoke its original {ORIGINAL}"
+    )
+    for status in (CertificateStatus.RETIRED, CertificateStatus.REVOKED, CertificateStatus.EXPIRED):
+        assert replace(part, status=status).revocation_refused() == (
+            f"is {status.name}: a split part is revoked only while pending or valid"
+        )

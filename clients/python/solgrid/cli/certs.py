@@ -105,7 +105,9 @@ def certificate_json(
     (:meth:`Certificate.effective_status`: ``REVOKED`` for a valid part split off an original that was
     revoked, ``original`` being that account; ``EXPIRED`` for a valid certificate past its expiry even
     before anyone marks it), ``stored_status`` what the account holds; ``revoked_via`` the revoked
-    original and ``original_revoke_reason`` its reason for such a part (None otherwise)."""
+    original and ``original_revoke_reason`` its reason for such a part (None otherwise);
+    ``lineage_revoked`` whether, as a requested certificate, a quorum revoked its lineage (a retired or
+    expired one keeps its status)."""
     c = certificate
     via = original if original is not None and c.revoked_via(original) else None
     retirement = None
@@ -140,6 +142,7 @@ def certificate_json(
         "original": str(c.original),
         "split_count": c.split_count,
         "revoke_reason": c.revoke_reason or None,
+        "lineage_revoked": c.lineage_revoked,
         "retirement": retirement,
         "revoked_via": None if via is None else str(via.address),
         "original_revoke_reason": None if via is None else via.revoke_reason or None,

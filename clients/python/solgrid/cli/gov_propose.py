@@ -434,7 +434,9 @@ def cancel(proposal_id: int, options: ProposalOptions, settings: Settings, as_js
 def revoke_cert(
     certificate: Pubkey, reason: str, options: ProposalOptions, settings: Settings, as_json: bool
 ) -> None:
-    """Revoke CERTIFICATE (pending or valid) with --reason."""
+    """Revoke CERTIFICATE with --reason: a pending or valid one, or a requested one in any status but
+    revoked (a retired or expired original keeps its status; every certificate split from it is
+    stopped)."""
     check_reason(reason)
 
     async def build(rpc: AsyncClient, actions: GovernedActions) -> tuple[Instruction, str]:
@@ -452,12 +454,6 @@ def check_reason(reason: str) -> None:
 
 async def require_revocable(rpc: AsyncClient, certificate: Pubkey) -> None:
     found = await require_certificate(rpc, CertificatesClient(), certificate)
-    if found.status.final:
-        raise UserFacingError(
-            f"certificate {certificate} is {found.status.name}: only pending or valid ones are revoked"
-        )
-    if found.original != found.address and found.split_count:
-        raise UserFacingError(
-            f"certificate {certificate} has certificates split off it: revoke its original "
-            f"{found.original}, which reaches every certificate split from it"
-        )
+    refused = found.revocation_refused()
+    if refused is not None:
+        raise UserFacingError(f"certificate {certificate} {refused}")

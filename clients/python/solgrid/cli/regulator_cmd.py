@@ -300,9 +300,10 @@ def revoke_cert(
     settings: Settings,
     as_json: bool,
 ) -> None:
-    """Revoke CERTIFICATE (pending or valid) with --reason, by creating a proposal (as `gov propose
-    revoke-cert`). While the registry names no governance program, at once instead when the wallet and
-    --cosigner keys are a regulator quorum."""
+    """Revoke CERTIFICATE with --reason (pending or valid; a requested one also when retired or expired:
+    it keeps its status and every certificate split from it is stopped), by creating a proposal (as `gov
+    propose revoke-cert`). While the registry names no governance program, at once instead when the
+    wallet and --cosigner keys are a regulator quorum."""
     check_reason(reason)
     wallet = settings.keypair()
     cosigners = read_cosigners(cosigner_paths)

@@ -80,6 +80,11 @@ class Certificate:
     revoke_reason: str
     retirement: Retirement | None
     """Set once retired."""
+    lineage_revoked: bool = False
+    """On a requested certificate (an original) only: a quorum revoked it, whatever its status then
+    (PENDING and VALID became REVOKED; a RETIRED or EXPIRED original keeps its status), so every
+    certificate split from it is refused from then on (``OriginalRevoked``). False on a split part, and
+    on originals revoked before the flag existed (their status, REVOKED, says it)."""
 
     def status_at(self, now: int) -> CertificateStatus:
         """The status at cluster time ``now``: EXPIRED for a VALID certificate past its expiry (what
@@ -98,18 +103,44 @@ class Certificate:
         """Whether it was split off another certificate (its :attr:`original` is another account)."""
         return self.original != self.address
 
+    @property
+    def stops_its_lineage(self) -> bool:
+        """Whether, as an original, it stops every certificate split from it: its lineage was revoked
+        (:attr:`lineage_revoked`, whatever its own status) or it is REVOKED."""
+        return self.lineage_revoked or self.status == CertificateStatus.REVOKED
+
     def revoked_via(self, original: Certificate | None) -> bool:
         """Whether it is VALID but split off an original that was revoked (``original``: the account at
-        :attr:`original`, read separately): revoking a requested certificate leaves the stored status of
-        the certificates split from it VALID, and the program refuses to transfer, split or retire them
-        (``OriginalRevoked``)."""
+        :attr:`original`, read separately; :attr:`stops_its_lineage`, so also a RETIRED or EXPIRED
+        original whose lineage a quorum revoked): revoking a requested certificate leaves the stored
+        status of the certificates split from it VALID, and the program refuses to transfer, split or
+        retire them (``OriginalRevoked``)."""
         return (
             self.status == CertificateStatus.VALID
             and self.split_off
             and original is not None
             and original.address == self.original
-            and original.status == CertificateStatus.REVOKED
+            and original.stops_its_lineage
         )
+
+    def revocation_refused(self) -> str | None:
+        """Why ``revoke_certificate`` would refuse it (the program's rule), or None when a quorum can
+        revoke it: an original whose lineage is revoked already or that is REVOKED; a split part that is
+        RETIRED, REVOKED or EXPIRED, or has parts split off it (only its original reaches those)."""
+        if not self.split_off:
+            if self.status == CertificateStatus.REVOKED:
+                return "is REVOKED already"
+            if self.lineage_revoked:
+                return f"is {self.status.name} and its lineage is revoked already"
+            return None
+        if self.status.final:
+            return f"is {self.status.name}: a split part is revoked only while pending or valid"
+        if self.split_count:
+            return (
+                f"has certificates split off it: revoke its original {self.original}, which reaches every "
+                "certificate split from it"
+            )
+        return None
 
     def effective_status(self, now: int, original: Certificate | None = None) -> CertificateStatus:
         """The status the program acts on at cluster time ``now``: REVOKED for a VALID certificate split
@@ -160,4 +191,5 @@ def decode_certificate(coder: ProgramCoder, address: Pubkey, data: bytes) -> Cer
         bump=raw.bump,
         revoke_reason=text(raw.revoke_reason),
         retirement=retirement_of(raw.retirement) if status == CertificateStatus.RETIRED else None,
+        lineage_revoked=raw.original == address and raw.lineage_revoked != 0,
     )

@@ -77,6 +77,9 @@ class CertificateRevoked:
     reason: str
     volume_wh: int
     timestamp: int
+    status: CertificateStatus
+    """After the revocation: REVOKED, or a RETIRED or EXPIRED original's status unchanged (only its
+    lineage was revoked: every certificate split from it is stopped)."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,10 @@ def decode_event(name: str, d: Any) -> CertificateEvent | None:
         return from_fields(CertificateRetired, d, retirement=retirement_of(d.retirement))
     if name == "CertificateRevoked":
         previous = CertificateStatus(variant_index(d.previous_status))
-        return from_fields(CertificateRevoked, d, previous_status=previous, reason=text(d.reason))
+        after = CertificateStatus(variant_index(d.status))
+        return from_fields(
+            CertificateRevoked, d, previous_status=previous, reason=text(d.reason), status=after
+        )
     if name == "CertificateExpired":
         return from_fields(CertificateExpired, d)
     return None
