@@ -84,7 +84,8 @@ def test_only_its_own_original_counts() -> None:
 
 @pytest.mark.parametrize("kept", [CertificateStatus.RETIRED, CertificateStatus.EXPIRED])
 def test_a_finished_original_whose_lineage_was_revoked_stops_its_parts(kept: CertificateStatus) -> None:
-    """A quorum revoked a retired or expired original: it keeps its status, its parts are REVOKED in effect."""
+    """A quorum revoked a retired or expired original: it keeps its status; its parts are REVOKED in
+    effect."""
     finished = replace(certificate(ORIGINAL, kept), lineage_revoked=True)
     assert finished.stops_its_lineage and finished.effective_status(0) == kept
     split = certificate(Pubkey.new_unique(), CertificateStatus.VALID)

@@ -5,8 +5,11 @@ before their expiry, lapsed from it on, void when split off a revoked original, 
 database's clock, :func:`credit_rows` at any time.
 
 Revoking a requested certificate leaves the stored status of the certificates split from it Valid, as on
-chain, but the program refuses to transfer, split or retire them from then on. Their
-``effective_status`` says so (Revoked; :func:`effective_status`), set after every batch for the
+chain, but the program refuses to transfer, split or retire them from then on. That holds whatever the
+original's status: a Retired or Expired original is revoked as a lineage (the event's ``status`` is its
+status unchanged; its row keeps it, a retirement stays in ``retirements``, and ``revoke_reason`` is set,
+as on chain where ``lineage_revoked`` is). Their ``effective_status`` says so (Revoked;
+:func:`effective_status`), set after every batch for the
 certificates it touched and those split from them (:func:`effective_statuses`), whichever of the
 revocation and the split is indexed first; the feed's ``certificates`` stream sends an
 ``original_revoked`` frame for each Valid one indexed when its original is revoked. Their history
@@ -147,12 +150,25 @@ def blank(address: str) -> dict[str, Any]:
     return row
 
 
+def lineage_revoked(original: Mapping[str, Any]) -> bool:
+    """Whether a requested certificate's row says a quorum revoked it, and so every certificate split from
+    it (the program's ``lineage_revoked``): Revoked, or revoked when Retired or Expired (its status kept,
+    its ``revoke_reason`` set: only a revocation sets it)."""
+    return original["status"] == "Revoked" or original.get("revoke_reason") is not None
+
+
+def revoked_status(before: str | None) -> str:
+    """The status a revocation leaves when its event does not say (rebuilt from a transaction whose logs
+    were truncated): Revoked from Pending or Valid; a Retired or Expired original keeps its status."""
+    return before if before in ("Retired", "Expired") else "Revoked"
+
+
 def effective_status(row: Mapping[str, Any], original: Mapping[str, Any] | None) -> str:
     """``row``'s status as the program acts on it (``certificates.effective_status``): Revoked for a Valid
     certificate split off an original (``original``: that certificate's row, None when not indexed) that
-    was revoked, else its stored status."""
+    was revoked (:func:`lineage_revoked`: whatever the original's own status), else its stored status."""
     split_off = row.get("original") is not None and row["original"] != row["address"]
-    if row["status"] == "Valid" and split_off and original is not None and original["status"] == "Revoked":
+    if row["status"] == "Valid" and split_off and original is not None and lineage_revoked(original):
         return "Revoked"
     return str(row["status"])
 
@@ -222,8 +238,8 @@ def step(state: Mapping[str, Any] | None, change: Change, parent: Mapping[str, A
     elif kind == "retired":
         retirement = d.get("retirement") or {}
         put(status="Retired", owner=d.get("owner"), retired_at=retirement.get("retired_at"))
-    elif kind == "revoked":
-        put(status="Revoked", revoke_reason=d.get("reason"))
+    elif kind == "revoked":  # a Retired or Expired original keeps its status (its lineage is revoked)
+        put(status=d.get("status") or revoked_status(row["status"]), revoke_reason=d.get("reason"))
     elif kind == "expired":
         put(status="Expired")
     row["updated_slot"] = max(int(row["updated_slot"] or 0), change.slot)
@@ -294,6 +310,7 @@ def derive(name: str, d: dict[str, Any], state: Mapping[str, Any] | None, block_
         "co2_avoided_g": state["co2_avoided_g"],
         "owner": state["owner"],
         "previous_status": state["status"],
+        "status": revoked_status(state["status"]) if name == "CertificateRevoked" else None,
     }
     for key, value in fill.items():
         if key in d and d[key] is None:
@@ -473,7 +490,10 @@ async def effective_statuses(session: AsyncSession, certificates: Iterable[str])
     original = table.alias("o")
     revoked = (
         select(original.c.address)
-        .where(original.c.address == table.c.original, original.c.status == "Revoked")
+        .where(
+            original.c.address == table.c.original,
+            or_(original.c.status == "Revoked", original.c.revoke_reason.is_not(None)),
+        )
         .exists()
     )
     stopped = and_(

@@ -655,8 +655,9 @@ class Certificate(Base):
     Expired yet stays Valid, as on chain)."""
     effective_status: Mapped[str] = mapped_column(String(16), server_default="Pending")
     """``status`` as the program acts on it: Revoked for a Valid certificate split off an original that
-    was revoked (its stored status stays Valid, but the program refuses to transfer, split or retire it:
-    ``OriginalRevoked``), else ``status``. The clock is not in it: a Valid one from ``expires_at`` on is
+    was revoked (Revoked, or Retired or Expired with a ``revoke_reason``: its lineage revoked); its
+    stored status stays Valid, but the program refuses to transfer, split or retire it
+    (``OriginalRevoked``). Else ``status``. The clock is not in it: a Valid one from ``expires_at`` on is
     lapsed (see the ``carbon_credits`` view)."""
     owner: Mapped[str | None] = mapped_column(PUBKEY, index=True)
     split_count: Mapped[int] = mapped_column(Integer)
@@ -667,6 +668,8 @@ class Certificate(Base):
     expires_at: Mapped[int | None] = mapped_column(BigInteger)
     retired_at: Mapped[int | None] = mapped_column(BigInteger)
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+    """Set by a revocation: a Revoked certificate's, or a Retired or Expired original's whose lineage a
+    quorum revoked (it keeps its status; the program's ``lineage_revoked``)."""
     created_signature: Mapped[str | None] = mapped_column(SIGNATURE)
     """The request (or split) transaction; None until it is indexed."""
     created_slot: Mapped[int | None] = mapped_column(BigInteger)

@@ -198,6 +198,7 @@ def _governance_fields(name: str, accounts: Sequence[str], args: Mapping[str, An
             "reason": args["reason"],
             "volume_wh": None,
             "timestamp": None,
+            "status": None,
         }
     elif name == "execute":
         fields = {
