@@ -189,8 +189,9 @@ class CertificatesClient:
         )
 
     def revoke(self, *, certificate: Pubkey, reason: str, cosigners: Sequence[Pubkey]) -> Instruction:
-        """Revokes a pending or valid certificate (``cosigners``: the governance PDA; a quorum of
-        regulators only while the registry names no governance program); see
+        """Revokes a certificate (which ones: :meth:`Certificate.revocation_refused`; a retired or expired
+        requested one keeps its status, its lineage is revoked). ``cosigners``: the governance PDA; a
+        quorum of regulators only while the registry names no governance program. See
         :meth:`GovernanceClient.revoke_certificate`."""
         return self.governance.revoke_certificate(certificate=certificate, reason=reason, cosigners=cosigners)
 

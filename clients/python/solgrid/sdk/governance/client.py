@@ -263,7 +263,9 @@ class GovernanceClient:
     def revoke_certificate(
         self, *, certificate: Pubkey, reason: str, cosigners: Sequence[Pubkey]
     ) -> Instruction:
-        """Revokes a pending or valid certificate with ``reason`` (1 to 64 bytes of UTF-8). ``cosigners``:
+        """Revokes a certificate with ``reason`` (1 to 64 bytes of UTF-8): a pending or valid one, or a
+        requested one whatever its status but revoked (a retired or expired one keeps it; its lineage is
+        revoked). ``cosigners``:
         the governance PDA (the instruction of a proposal); the registry's threshold of current
         regulators signing together only while the registry names no governance program (the program
         refuses them with ``NotGovernance`` once it does). Revoking a requested certificate reaches
