@@ -259,6 +259,9 @@ def test_non_renewable_meters_revocation_reaching_a_split_part_and_expiry(gov: G
         (resold["certificate"], "REVOKED", "VALID", first["address"])
     ]
     assert revoked["revoked_via"] is None  # the original itself is revoked, not through another
+    assert revoked["lineage_revoked"] is True
+    again = gov.run(r0, "regulator", "revoke-cert", first["address"], "--reason", "again")
+    one_line_error(again, 1, f"certificate {first['address']} is REVOKED already")
     assert gov.ok(carol, "cert", "list", "--status", "valid")["certificates"] == []
     listed = gov.ok(carol, "cert", "list", "--status", "revoked")["certificates"]
     assert [c["address"] for c in listed] == [sold["certificate"]]
@@ -286,6 +289,14 @@ def test_non_renewable_meters_revocation_reaching_a_split_part_and_expiry(gov: G
     expired = gov.ok(carol, "cert", "expire", second["address"])
     assert expired["status"] == "EXPIRED"
     assert gov.ok(bob, "cert", "show", second["address"])["stored_status"] == "EXPIRED"
+    # An expired requested certificate is still revoked by a quorum (its lineage): it stays EXPIRED.
+    proposed = gov.ok(r0, "regulator", "revoke-cert", second["address"], "--reason", "late audit")
+    gov.ok(r1, "gov", "approve", str(proposed["proposal"]))
+    gov.ok(bob, "gov", "execute", str(proposed["proposal"]))
+    late = gov.ok(bob, "cert", "show", second["address"])
+    assert (late["status"], late["lineage_revoked"], late["revoke_reason"]) == ("EXPIRED", True, "late audit")
+    again = gov.run(r0, "regulator", "revoke-cert", second["address"], "--reason", "again")
+    one_line_error(again, 1, "is EXPIRED and its lineage is revoked already")
 
 
 class CountingClient(AsyncClient):
