@@ -40,6 +40,8 @@ class Model:
     co2_g: int = 0
     expires_at: int = 0
     splits: int = 0
+    lineage_revoked: bool = False
+    """A requested certificate's: a quorum revoked it (whatever its status then)."""
 
 
 def usable_error(c: Model, now: int, original: Model) -> str | None:
@@ -48,7 +50,8 @@ def usable_error(c: Model, now: int, original: Model) -> str | None:
     if c.status == "Valid":
         if now >= c.expires_at:
             return "CertificateExpired"
-        return "OriginalRevoked" if original.status == "Revoked" else None
+        stopped = original.status == "Revoked" or original.lineage_revoked
+        return "OriginalRevoked" if stopped else None
     return UNUSABLE[c.status]
 
 
@@ -157,15 +160,23 @@ class Run:
         if (picked := self.pick()) is None:
             return
         address, c = picked
-        error = None if c.status in ("Pending", "Valid") else UNUSABLE[c.status]
-        if error is None and c.original != address and c.splits:
-            error = "HasSplitChildren"
+        error: str | None
+        if c.original == address:  # a requested certificate: revoked as a lineage whatever its status
+            error = "CertificateRevoked" if c.status == "Revoked" else None
+            if error is None and c.lineage_revoked:
+                error = "LineageAlreadyRevoked"
+        else:
+            error = None if c.status in ("Pending", "Valid") else UNUSABLE[c.status]
+            if error is None and c.splits:
+                error = "HasSplitChildren"
         gov = self.env.gov
         governance = AccountMeta(gov.governance_pda().address, is_signer=True, is_writable=False)
         proposal = gov.approved(self.env.revoke_ix(address, "audit", [governance]))
         if error is None:
             gov.execute(proposal)
-            c.status = "Revoked"
+            if c.status in ("Pending", "Valid"):
+                c.status = "Revoked"
+            c.lineage_revoked = c.original == address
         else:
             assert gov.fail([gov.execute_ix(proposal)]) == code(error), ("revoke_certificate", error)
         key = f"revoke_certificate:{error or 'ok'}"
@@ -199,6 +210,7 @@ class Run:
                 c.co2_g,
             ), address
             assert state.original == c.original
+            assert bool(state.lineage_revoked) == c.lineage_revoked, address
         # CO2 is conserved per requested certificate: its family adds up to what validation gave it.
         for original in {c.original for c in self.model.values()}:
             family = [c for c in self.model.values() if c.original == original]
