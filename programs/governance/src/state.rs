@@ -4,7 +4,8 @@
 //! to `idl/registry.json`).
 //!
 //! Accounts of each type are only ever created at their canonical PDA (the creating instruction checks
-//! the seeds), so an account owned by this program with a given type's discriminator *is* that type's
+//! the seeds, and that the bump is the canonical one: `checks::canonical_pda` or, where the client
+//! passes the bump, `checks::canonical_bump`), so an account owned by this program with a given type's discriminator *is* that type's
 //! PDA for the seeds it stores; instructions bind accounts by owner + discriminator instead of paying a
 //! `sol_sha256` per PDA re-derivation. The registry's Config exists only at the registry's `["config"]`
 //! PDA for the same reason, so an account owned by the configured registry program with the registry's

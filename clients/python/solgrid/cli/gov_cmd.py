@@ -334,8 +334,9 @@ def _pays(accounts: Sequence[ProposalAccount], authority: Pubkey) -> bool:
 @cluster_options
 @json_option
 def cancel(proposal_id: int, cosigner_paths: tuple[Path, ...], settings: Settings, as_json: bool) -> None:
-    """Cancel PROPOSAL: its proposer alone, or, while the registry names no governance program, a quorum
-    of regulators (the wallet and --cosigner keys); once it does, others propose the cancel."""
+    """Cancel PROPOSAL: its proposer alone (while still a regulator), or, while the registry names no
+    governance program, a quorum of regulators (the wallet and --cosigner keys); once it does, others
+    propose the cancel."""
     wallet = settings.keypair()
     cosigners = read_cosigners(cosigner_paths)
     actions = GovernedActions()
@@ -346,6 +347,7 @@ def cancel(proposal_id: int, cosigner_paths: tuple[Path, ...], settings: Setting
         proposal, at = await configs.proposal_now(rpc, gov_client, proposal_id)
         require_open(proposal, at)
         if proposal.proposer == wallet.pubkey():
+            require_current_regulator(configs.registry_config, wallet.pubkey())
             signers: list[Pubkey] = []
         elif configs.registry_config.governance_program is not None:
             raise UserFacingError(
