@@ -211,6 +211,20 @@ def test_cancel_reject_and_list(gov: Gov) -> None:
     assert gov.ok(r0, "gov", "show", str(other["proposal"]))["state"] == "cancelled"
 
 
+def test_a_removed_proposer_no_longer_cancels(gov: Gov) -> None:
+    r0, r1, r2 = gov.regulators
+    pid = str(
+        gov.ok(r2, "gov", "propose", "set-zone-status", str(ZONE_ID), "--status", "maintenance")["proposal"]
+    )
+    gov.enact(r0, "set-regulators", r0.address, r1.address, "--threshold", "2")
+    one_line_error(gov.run(r2, "gov", "cancel", pid), 1, f"wallet {r2.address} is not a registry regulator")
+    assert gov.ok(r0, "gov", "show", pid)["state"] == "open"
+    gov.enact(r0, "cancel", pid)
+    assert gov.ok(r0, "gov", "show", pid)["state"] == "cancelled"
+    gov.enact(r0, "set-regulators", r0.address, r1.address, r2.address, "--threshold", "2")
+    assert gov.ok(r0, "gov", "status")["regulators"] == [r0.address, r1.address, r2.address]
+
+
 def test_one_line_errors(gov: Gov) -> None:
     r0, _, _ = gov.regulators
     stranger = gov.wallet("stranger", "1")

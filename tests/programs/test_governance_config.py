@@ -9,6 +9,7 @@ import pytest
 from governance_harness import DAY, PROGRAM_ID, GovernanceEnv, Params, code
 from instruction_edits import with_account, with_meta
 from solders.keypair import Keypair
+from solders.pubkey import Pubkey
 
 
 def test_initialize_stores_the_programs_durations_and_bumps(governance_prepared: GovernanceEnv) -> None:
@@ -90,6 +91,28 @@ def test_initialize_refuses_a_program_account_that_is_not_executable(
     for index in range(3):
         wrong = list(programs)
         wrong[index] = wallet
+        assert env.fail([env.initialize_ix(programs=wrong)]) == code("NotAProgram")
+
+
+BUILTINS = (
+    "11111111111111111111111111111111",  # System program
+    "BPFLoaderUpgradeab1e11111111111111111111111",  # the loader itself
+    "ComputeBudget111111111111111111111111111111",
+    "Ed25519SigVerify111111111111111111111111111",
+)
+
+
+@pytest.mark.parametrize("builtin", BUILTINS)
+def test_initialize_refuses_a_builtin_or_a_loader_as_a_target(
+    governance_prepared: GovernanceEnv, builtin: str
+) -> None:
+    env = governance_prepared
+    account = env.registry.svm.get_account(Pubkey.from_string(builtin))
+    assert account is not None and account.executable  # executable, but no deployed program
+    programs = [env.registry.program_id, env.trading.client.program_id, env.token_program_id()]
+    for index in range(3):
+        wrong = list(programs)
+        wrong[index] = Pubkey.from_string(builtin)
         assert env.fail([env.initialize_ix(programs=wrong)]) == code("NotAProgram")
 
 

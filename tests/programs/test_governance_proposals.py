@@ -402,6 +402,22 @@ def test_the_proposer_cancels(governance: GovernanceEnv) -> None:
     assert env.fail([env.cancel_ix(r0.pubkey(), proposal)], [r0]) == code("ProposalCancelled")
 
 
+def test_a_removed_proposer_no_longer_cancels(governance: GovernanceEnv) -> None:
+    """r1 proposes B, then a proposal removes r1: r1 can no longer cancel B alone (NotRegulator);
+    a cancel proposal (the governance PDA) still can."""
+    env = governance
+    r0, r1, r2 = env.regulators
+    b = env.propose(r1, env.update_limits_ix(NEW_LIMITS))
+    newcomer = env.registry.wallet()
+    rotate = env.set_regulators_ix([r0.pubkey(), r2.pubkey(), newcomer.pubkey()], threshold=2)
+    env.execute(env.approved(rotate, approvers=[r0, r2]))
+    env.registry.regulators = [r0, r2, newcomer]
+    assert env.fail([env.cancel_ix(r1.pubkey(), b)], [r1]) == code("NotRegulator")
+    assert env.status(b) == "Open"
+    env.execute(env.approved(env.cancel_ix(env.governance_pda().address, b), approvers=[r0, r2]))
+    assert env.status(b) == "Cancelled"
+
+
 def test_someone_else_alone_cannot_cancel(governance_unset: GovernanceEnv) -> None:
     """Before the registry names a governance program, a quorum of co-signers cancels; fewer do not."""
     env = governance_unset

@@ -210,8 +210,9 @@ impl<K: AsRef<[u8]>> Votes<'_, K> {
 /// Who cancels a proposal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Canceller {
-    /// The proposal's proposer signed.
-    Proposer,
+    /// The proposal's proposer (this key) signed. They cancel alone only while they are still a
+    /// current regulator (`NotRegulator` once removed).
+    Proposer([u8; 32]),
     /// The governance authority signed (a cancel executed by another proposal).
     Governance,
     /// This many distinct current regulators co-signed (the program counts them). Accepted only
@@ -447,8 +448,8 @@ impl ProposalState {
         Ok(count)
     }
 
-    /// Whether `by` may cancel the proposal now: open and not expired, and the proposer, the
-    /// governance authority, or, only while the registry names no governance program
+    /// Whether `by` may cancel the proposal now: open and not expired, and the proposer while still
+    /// a current regulator (`NotRegulator` otherwise), the governance authority, or, only while the registry names no governance program
     /// (`governance_set` false; `NotGovernance` otherwise, as the registry's privileged gate), at
     /// least the current threshold of distinct current regulators.
     pub fn can_cancel<R: AsRef<[u8]>>(
@@ -460,7 +461,10 @@ impl ProposalState {
     ) -> Result<(), ProposalError> {
         self.ensure_open(now)?;
         match by {
-            Canceller::Proposer | Canceller::Governance => Ok(()),
+            Canceller::Proposer(proposer) if !regulators.contains(&proposer) => {
+                Err(ProposalError::NotRegulator)
+            }
+            Canceller::Proposer(_) | Canceller::Governance => Ok(()),
             Canceller::Regulators(_) if governance_set => Err(ProposalError::NotGovernance),
             Canceller::Regulators(cosigners) => {
                 regulators.check()?;

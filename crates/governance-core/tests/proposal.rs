@@ -439,7 +439,10 @@ fn cancel_by_proposer_governance_or_quorum() {
     let set = [k(1), k(2), k(3)];
     let r = regs(&set, 2);
     let p = open(0);
-    assert_eq!(p.can_cancel(NOW, Canceller::Proposer, &r, false), Ok(()));
+    assert_eq!(
+        p.can_cancel(NOW, Canceller::Proposer(k(1)), &r, false),
+        Ok(())
+    );
     assert_eq!(p.can_cancel(NOW, Canceller::Governance, &r, false), Ok(()));
     assert_eq!(
         p.can_cancel(NOW, Canceller::Regulators(2), &r, false),
@@ -462,8 +465,31 @@ fn cancel_by_proposer_governance_or_quorum() {
         Err(ProposalError::NoRegulators)
     );
     assert_eq!(
-        p.can_cancel(p.expires_at, Canceller::Proposer, &r, false),
+        p.can_cancel(p.expires_at, Canceller::Proposer(k(1)), &r, false),
         Err(ProposalError::ProposalExpired)
+    );
+    // A proposer who is no longer a regulator cannot cancel alone, with or without governance set;
+    // a quorum or the governance authority still can.
+    let without_proposer = [k(2), k(3)];
+    let after_removal = regs(&without_proposer, 2);
+    for governance_set in [false, true] {
+        assert_eq!(
+            p.can_cancel(
+                NOW,
+                Canceller::Proposer(k(1)),
+                &after_removal,
+                governance_set
+            ),
+            Err(ProposalError::NotRegulator)
+        );
+        assert_eq!(
+            p.can_cancel(NOW, Canceller::Governance, &after_removal, governance_set),
+            Ok(())
+        );
+    }
+    assert_eq!(
+        p.can_cancel(NOW, Canceller::Regulators(2), &after_removal, false),
+        Ok(())
     );
     for (status, error) in [
         (Status::Executed, ProposalError::AlreadyExecuted),
@@ -549,7 +575,10 @@ fn cancel_by_cosigners_stops_once_governance_is_set() {
         );
     }
     // The proposer and the governance authority still cancel.
-    assert_eq!(p.can_cancel(NOW, Canceller::Proposer, &r, true), Ok(()));
+    assert_eq!(
+        p.can_cancel(NOW, Canceller::Proposer(k(1)), &r, true),
+        Ok(())
+    );
     assert_eq!(p.can_cancel(NOW, Canceller::Governance, &r, true), Ok(()));
     // A final or expired proposal gives its own error first.
     assert_eq!(

@@ -648,7 +648,7 @@ impl Run {
                 let s = &self.stored[i];
                 let m = &self.models[i];
                 let canceller = match *by {
-                    By::Proposer => Canceller::Proposer,
+                    By::Proposer => Canceller::Proposer(key(m.proposer)),
                     By::Governance => Canceller::Governance,
                     By::Regulators(n) => Canceller::Regulators(n),
                 };
@@ -659,6 +659,9 @@ impl Run {
                     || match *by {
                         By::Regulators(_) if *governance_set => Err(ProposalError::NotGovernance),
                         By::Regulators(n) if n < threshold => Err(ProposalError::CancelNotAllowed),
+                        By::Proposer if !self.set.contains(&m.proposer) => {
+                            Err(ProposalError::NotRegulator)
+                        }
                         _ => Ok(()),
                     },
                     Err,

@@ -4,6 +4,10 @@
 //! * [`canonical_pda`] finds the canonical bump (`sol_try_find_program_address`). Use it only where
 //!   an account is *created*: the bump is stored in the account so that later instructions never
 //!   search again, and creating at the canonical address only means one account per seed set.
+//! * [`canonical_bump`] checks a bump that the client passed (the client searched for it) for an
+//!   account *created* here: one `sol_sha256` and one curve check (`sol_curve_validate_point`) for
+//!   the bump, and one of each for every higher bump, which must all land on the curve. The
+//!   canonical bump is usually 255 or 254, so this costs a fraction of the search.
 //! * [`pda`] re-derives an existing account's address from its seeds and stored bump with one
 //!   `sol_sha256`. The off-curve check is not needed here: the stored bump came from the search.
 
@@ -86,6 +90,35 @@ pub fn pda<const N: usize>(
     } else {
         Err(KitError::InvalidPda.into())
     }
+}
+
+/// `account`'s address is the PDA of `seeds` plus `bump` under `program_id`, and `bump` is the
+/// canonical one: the address is off the curve and every higher bump gives an on-curve point (what
+/// `find_program_address` searches through). Anything else is `InvalidPda`, so an account created
+/// after this check is always where a lookup by its seeds finds it.
+#[inline(always)]
+pub fn canonical_bump<const N: usize>(
+    account: &AccountView,
+    seeds: &[&[u8]; N],
+    bump: u8,
+    program_id: &Address,
+) -> Result<(), ProgramError> {
+    let invalid = || ProgramError::from(KitError::InvalidPda);
+    let expected =
+        Address::try_derive_address(seeds, Some(bump), program_id).map_err(|_| invalid())?;
+    if !address_eq(account.address(), &expected) || expected.is_on_curve() {
+        return Err(invalid());
+    }
+    let mut higher = bump;
+    while higher < u8::MAX {
+        higher += 1;
+        let other =
+            Address::try_derive_address(seeds, Some(higher), program_id).map_err(|_| invalid())?;
+        if !other.is_on_curve() {
+            return Err(invalid());
+        }
+    }
+    Ok(())
 }
 
 /// `account`'s address is the canonical PDA of `seeds` under `program_id`; returns the bump.
@@ -206,5 +239,90 @@ mod tests {
             }
         }
         panic!("no seed set with two off-curve bumps found");
+    }
+
+    /// A seed set whose canonical bump has a lower bump that is also off the curve.
+    fn seeds_with_two_off_curve_bumps() -> ([u8; 32], u8, Address, u8, Address) {
+        for i in 0u8..=255 {
+            let id = [i; 32];
+            let seeds: [&[u8]; 2] = [b"user", &id];
+            let (canonical, bump) = Address::find_program_address(&seeds, &PROGRAM);
+            for lower in (0..bump).rev() {
+                let with_lower = [b"user".as_slice(), &id, &[lower]];
+                if let Ok(other) = Address::create_program_address(&with_lower, &PROGRAM) {
+                    return (id, bump, canonical, lower, other);
+                }
+            }
+        }
+        panic!("no seed set with two off-curve bumps found");
+    }
+
+    #[test]
+    fn canonical_bump_accepts_only_the_search_result() {
+        let (id, bump, canonical, lower, other) = seeds_with_two_off_curve_bumps();
+        let seeds: [&[u8]; 2] = [b"user", &id];
+        let mut at_canonical = FakeAccount::new(canonical.to_bytes(), PROGRAM, 0);
+        assert_eq!(
+            canonical_bump(&at_canonical.view(), &seeds, bump, &PROGRAM),
+            Ok(())
+        );
+        // The lower bump gives a valid PDA (`pda` accepts it) but not the canonical one.
+        let mut at_lower = FakeAccount::new(other.to_bytes(), PROGRAM, 0);
+        assert_eq!(pda(&at_lower.view(), &seeds, lower, &PROGRAM), Ok(()));
+        assert_eq!(
+            canonical_bump(&at_lower.view(), &seeds, lower, &PROGRAM),
+            Err(KitError::InvalidPda.into())
+        );
+        // A bump that does not give the account's address, and other seeds.
+        assert_eq!(
+            canonical_bump(&at_canonical.view(), &seeds, lower, &PROGRAM),
+            Err(KitError::InvalidPda.into())
+        );
+        let other_id = [id[0].wrapping_add(1); 32];
+        let other_seeds: [&[u8]; 2] = [b"user", &other_id];
+        assert_eq!(
+            canonical_bump(&at_canonical.view(), &other_seeds, bump, &PROGRAM),
+            Err(KitError::InvalidPda.into())
+        );
+    }
+
+    #[test]
+    fn canonical_bump_refuses_an_on_curve_address() {
+        // A bump whose hash lands on the curve is no PDA at all, even if the account sits there.
+        for i in 0u8..=255 {
+            let id = [i; 32];
+            let seeds: [&[u8]; 2] = [b"user", &id];
+            let (_, bump) = Address::find_program_address(&seeds, &PROGRAM);
+            if bump == u8::MAX {
+                continue;
+            }
+            let on_curve = Address::derive_address(&seeds, Some(u8::MAX), &PROGRAM);
+            assert!(on_curve.is_on_curve());
+            let mut acc = FakeAccount::new(on_curve.to_bytes(), PROGRAM, 0);
+            assert_eq!(pda(&acc.view(), &seeds, u8::MAX, &PROGRAM), Ok(()));
+            assert_eq!(
+                canonical_bump(&acc.view(), &seeds, u8::MAX, &PROGRAM),
+                Err(KitError::InvalidPda.into())
+            );
+            return;
+        }
+        panic!("no seed set whose bump 255 lands on the curve found");
+    }
+
+    #[test]
+    fn canonical_bump_agrees_with_the_search_over_many_seed_sets() {
+        for i in 0u16..300 {
+            let id = i.to_le_bytes();
+            let seeds: [&[u8]; 2] = [b"proposal", &id];
+            let (address, bump) = Address::find_program_address(&seeds, &PROGRAM);
+            let mut acc = FakeAccount::new(address.to_bytes(), PROGRAM, 0);
+            assert_eq!(canonical_bump(&acc.view(), &seeds, bump, &PROGRAM), Ok(()));
+            for wrong in [bump.wrapping_add(1), bump.wrapping_sub(1)] {
+                assert_eq!(
+                    canonical_bump(&acc.view(), &seeds, wrong, &PROGRAM),
+                    Err(KitError::InvalidPda.into())
+                );
+            }
+        }
     }
 }

@@ -43,3 +43,7 @@ pub mod signers;
 pub mod testing;
 
 pub use error::KitError;
+
+/// The error type `byte_enum!` names (the macro expands in other crates).
+#[doc(hidden)]
+pub use pinocchio::error::ProgramError as __ProgramError;

@@ -106,6 +106,35 @@ pub fn bytes_of<T: Pod>(value: &T) -> &[u8] {
     unsafe { core::slice::from_raw_parts(value as *const T as *const u8, size_of::<T>()) }
 }
 
+/// A `#[repr(u8)]` enum stored as one byte (a borsh enum's variant index), with `ALL` (every variant
+/// in order) and a `TryFrom<u8>` that fails with the given error for any other byte. Used as
+/// `byte_enum!(/// doc, Name, SomeError::Invalid, { A = 0, B = 1 })`.
+#[macro_export]
+macro_rules! byte_enum {
+    ($(#[$doc:meta])* $name:ident, $error:expr, { $($variant:ident = $value:expr),* $(,)? }) => {
+        $(#[$doc])*
+        #[repr(u8)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum $name { $($variant = $value),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+        }
+
+        impl TryFrom<u8> for $name {
+            type Error = $crate::__ProgramError;
+
+            #[inline(always)]
+            fn try_from(value: u8) -> Result<Self, $crate::__ProgramError> {
+                match value {
+                    $($value => Ok($name::$variant),)*
+                    _ => Err($error.into()),
+                }
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@
 //! owner + discriminator + the stored relations (`Meter.user`, `Meter.zone_id`) instead of paying a
 //! `sol_sha256` per PDA re-derivation.
 
-use pinocchio::{error::ProgramError, Address};
+use pinocchio::Address;
 use solgrid_program_kit::{
     account::AccountLayout,
     discriminator, impl_pod,
@@ -192,48 +192,23 @@ impl Config {
     }
 }
 
-macro_rules! byte_enum {
-    ($(#[$doc:meta])* $name:ident, $error:expr, { $($variant:ident = $value:expr),* $(,)? }) => {
-        $(#[$doc])*
-        #[repr(u8)]
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum $name { $($variant = $value),* }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-        }
-
-        impl TryFrom<u8> for $name {
-            type Error = ProgramError;
-
-            #[inline(always)]
-            fn try_from(value: u8) -> Result<Self, ProgramError> {
-                match value {
-                    $($value => Ok($name::$variant),)*
-                    _ => Err($error.into()),
-                }
-            }
-        }
-    };
-}
-
-byte_enum!(
+solgrid_program_kit::byte_enum!(
     /// What a participant does in the market (borsh enum: one byte, the variant index).
     UserRole, RegistryError::InvalidRole, { Prosumer = 0, Consumer = 1, GridOperator = 2 }
 );
-byte_enum!(
+solgrid_program_kit::byte_enum!(
     /// A participant's standing: registered (Pending), checked by a regulator, or barred.
     UserStatus, RegistryError::InvalidStatus, { Pending = 0, Verified = 1, Suspended = 2 }
 );
-byte_enum!(
+solgrid_program_kit::byte_enum!(
     /// A grid zone's state; readings from a Halted zone are refused, then and afterwards.
     ZoneStatus, RegistryError::InvalidStatus, { Active = 0, Halted = 1, Maintenance = 2 }
 );
-byte_enum!(
+solgrid_program_kit::byte_enum!(
     /// A meter's state; only Active meters submit readings.
     MeterStatus, RegistryError::InvalidStatus, { Inactive = 0, Active = 1, Maintenance = 2 }
 );
-byte_enum!(
+solgrid_program_kit::byte_enum!(
     /// What a meter measures.
     EnergySource, RegistryError::InvalidEnergySource, { Solar = 0, Wind = 1, Battery = 2, Hydro = 3, Grid = 4 }
 );

@@ -243,7 +243,7 @@ impl GovernanceError {
     pub const fn message(self) -> &'static str {
         match self {
             GovernanceError::InvalidConfigParams => "Config durations out of range: min timelock <= 30 days < max lifetime <= 365 days, certificate validity 1 s to 10 years",
-            GovernanceError::NotAProgram => "A SolGrid program account passed to initialize is not an executable program",
+            GovernanceError::NotAProgram => "A SolGrid program account passed to initialize is not a deployed SBF program",
             GovernanceError::InvalidStatus => "An account holds a status value that does not exist",
             GovernanceError::InvalidRegistryConfig => "The registry_config account is not the Config of the registry this deployment trusts",
             GovernanceError::InvalidGovernanceAuthority => "The governance account is not this program's [\"governance\"] PDA",

@@ -4,13 +4,14 @@
 //! to `idl/registry.json`).
 //!
 //! Accounts of each type are only ever created at their canonical PDA (the creating instruction checks
-//! the seeds), so an account owned by this program with a given type's discriminator *is* that type's
+//! the seeds, and that the bump is the canonical one: `checks::canonical_pda` or, where the client
+//! passes the bump, `checks::canonical_bump`), so an account owned by this program with a given type's discriminator *is* that type's
 //! PDA for the seeds it stores; instructions bind accounts by owner + discriminator instead of paying a
 //! `sol_sha256` per PDA re-derivation. The registry's Config exists only at the registry's `["config"]`
 //! PDA for the same reason, so an account owned by the configured registry program with the registry's
 //! `account:Config` discriminator is that Config.
 
-use pinocchio::{error::ProgramError, Address};
+use pinocchio::Address;
 use solgrid_program_kit::{
     account::AccountLayout,
     discriminator, impl_pod,
@@ -165,37 +166,12 @@ impl Config {
     }
 }
 
-macro_rules! byte_enum {
-    ($(#[$doc:meta])* $name:ident, $error:expr, { $($variant:ident = $value:expr),* $(,)? }) => {
-        $(#[$doc])*
-        #[repr(u8)]
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum $name { $($variant = $value),* }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-        }
-
-        impl TryFrom<u8> for $name {
-            type Error = ProgramError;
-
-            #[inline(always)]
-            fn try_from(value: u8) -> Result<Self, ProgramError> {
-                match value {
-                    $($value => Ok($name::$variant),)*
-                    _ => Err($error.into()),
-                }
-            }
-        }
-    };
-}
-
-byte_enum!(
+solgrid_program_kit::byte_enum!(
     /// A proposal's stored status. "Expired" is not stored: it is an Open proposal past its deadline.
     ProposalStatus, GovernanceError::InvalidStatus,
     { Open = 0, Executed = 1, Cancelled = 2, Rejected = 3 }
 );
-byte_enum!(
+solgrid_program_kit::byte_enum!(
     /// A certificate's status: PENDING (requested) -> VALID (validated by a regulator) -> RETIRED
     /// (claimed, final), REVOKED (by quorum) or EXPIRED (after the validity period).
     CertificateStatus, GovernanceError::InvalidStatus,

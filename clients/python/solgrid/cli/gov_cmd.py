@@ -43,6 +43,7 @@ from solgrid.cli.gov_read import list_proposals, show, show_status
 from solgrid.cli.gov_upgrade import set_upgrade_authority, upgrade
 from solgrid.cli.governance import (
     DURATION,
+    GovernanceConfigs,
     proposal_argument,
     proposal_json,
     require_configs,
@@ -52,6 +53,7 @@ from solgrid.cli.governance import (
 )
 from solgrid.cli.markets import cosigner_option, read_cosigners
 from solgrid.errors import UserFacingError
+from solgrid.sdk.anchor import ProgramCoder
 from solgrid.sdk.governance import (
     ConfigParams,
     GovernanceClient,
@@ -175,6 +177,39 @@ def init(
 # -- voting and executing -------------------------------------------------------------------------------
 
 
+async def _send_to_proposal(
+    rpc: AsyncClient,
+    settings: Settings,
+    configs: GovernanceConfigs,
+    actions: GovernedActions,
+    proposal_id: int,
+    instructions: Sequence[Instruction],
+    wallet: Keypair,
+    coders: Sequence[ProgramCoder],
+    cosigners: Sequence[Keypair] = (),
+) -> dict[str, Any]:
+    """Sends the instructions and reads PROPOSAL back: the signature, the proposal as `gov show --json`
+    prints it and, under ``_text``, its standing in words."""
+    landed = await send(rpc, settings, instructions, wallet, coders, cosigners)
+    after, at = await configs.proposal_now(rpc, actions.governance, proposal_id)
+    return {
+        "signature": str(landed.signature),
+        **proposal_json(after, at, actions),
+        "_text": standing_text(after, at),
+    }
+
+
+def _report(document: dict[str, Any], as_json: bool, headline: str) -> None:
+    """Prints what `_send_to_proposal` returned: JSON, or the headline (``{text}`` is the standing) and
+    the signature."""
+    text = document.pop("_text")
+    if as_json:
+        emit_json(document)
+    else:
+        click.echo(headline.format(text=text))
+        click.echo(f"signature: {document['signature']}")
+
+
 def _vote(name: str, proposal_id: int, settings: Settings, as_json: bool) -> None:
     wallet = settings.keypair()
     actions = GovernedActions()
@@ -191,21 +226,12 @@ def _vote(name: str, proposal_id: int, settings: Settings, as_json: bool) -> Non
         build = gov_client.approve if name == "approve" else gov_client.reject
         status(f"{'approving' if name == 'approve' else 'rejecting'} proposal {proposal_id} ...")
         ix = build(regulator=wallet.pubkey(), proposal_id=proposal_id)
-        landed = await send(rpc, settings, [ix], wallet, coders=[gov_client.coder])
-        after, at = await configs.proposal_now(rpc, gov_client, proposal_id)
-        return {
-            "signature": str(landed.signature),
-            **proposal_json(after, at, actions),
-            "_text": standing_text(after, at),
-        }
+        return await _send_to_proposal(
+            rpc, settings, configs, actions, proposal_id, [ix], wallet, [gov_client.coder]
+        )
 
-    document = call(settings, work)
-    text = document.pop("_text")
-    if as_json:
-        emit_json(document)
-    else:
-        click.echo(f"{'approved' if name == 'approve' else 'rejected'} proposal {proposal_id}: {text}")
-        click.echo(f"signature: {document['signature']}")
+    verb = "approved" if name == "approve" else "rejected"
+    _report(call(settings, work), as_json, f"{verb} proposal {proposal_id}: {{text}}")
 
 
 @gov.command("approve")
@@ -264,18 +290,11 @@ def execute(proposal_id: int, fund_sol: str | None, settings: Settings, as_json:
         ixs.append(gov_client.execute(proposal))
         status(f"executing proposal {proposal_id} ...")
         coders = [gov_client.coder, actions.registry.coder, actions.trading.coder]
-        landed = await send(rpc, settings, ixs, wallet, coders=coders)
-        after, at = await configs.proposal_now(rpc, gov_client, proposal_id)
-        return {"signature": str(landed.signature), **proposal_json(after, at, actions)}
+        return await _send_to_proposal(rpc, settings, configs, actions, proposal_id, ixs, wallet, coders)
 
     document = call(settings, work)
-    if as_json:
-        emit_json(document)
-        return
-    click.echo(
-        f"executed proposal {proposal_id}: {document['program']}.{document['instruction']} {document['args']}"
-    )
-    click.echo(f"signature: {document['signature']}")
+    what = f"{document['program']}.{document['instruction']} {document['args']}"
+    _report(document, as_json, f"executed proposal {proposal_id}: {what}")
 
 
 @gov.command("record-quorum")
@@ -297,21 +316,11 @@ def record_quorum(proposal_id: int, settings: Settings, as_json: bool) -> None:
             raise UserFacingError(f"nothing to record: {standing_text(proposal, at)}")
         status(f"recording the quorum of proposal {proposal_id} ...")
         ix = gov_client.record_quorum(proposal_id=proposal_id)
-        landed = await send(rpc, settings, [ix], wallet, coders=[gov_client.coder])
-        after, at = await configs.proposal_now(rpc, gov_client, proposal_id)
-        return {
-            "signature": str(landed.signature),
-            **proposal_json(after, at, actions),
-            "_text": standing_text(after, at),
-        }
+        return await _send_to_proposal(
+            rpc, settings, configs, actions, proposal_id, [ix], wallet, [gov_client.coder]
+        )
 
-    document = call(settings, work)
-    text = document.pop("_text")
-    if as_json:
-        emit_json(document)
-    else:
-        click.echo(f"recorded the quorum of proposal {proposal_id}: {text}")
-        click.echo(f"signature: {document['signature']}")
+    _report(call(settings, work), as_json, f"recorded the quorum of proposal {proposal_id}: {{text}}")
 
 
 def _pays(accounts: Sequence[ProposalAccount], authority: Pubkey) -> bool:
@@ -325,8 +334,9 @@ def _pays(accounts: Sequence[ProposalAccount], authority: Pubkey) -> bool:
 @cluster_options
 @json_option
 def cancel(proposal_id: int, cosigner_paths: tuple[Path, ...], settings: Settings, as_json: bool) -> None:
-    """Cancel PROPOSAL: its proposer alone, or, while the registry names no governance program, a quorum
-    of regulators (the wallet and --cosigner keys); once it does, others propose the cancel."""
+    """Cancel PROPOSAL: its proposer alone (while still a regulator), or, while the registry names no
+    governance program, a quorum of regulators (the wallet and --cosigner keys); once it does, others
+    propose the cancel."""
     wallet = settings.keypair()
     cosigners = read_cosigners(cosigner_paths)
     actions = GovernedActions()
@@ -337,6 +347,7 @@ def cancel(proposal_id: int, cosigner_paths: tuple[Path, ...], settings: Setting
         proposal, at = await configs.proposal_now(rpc, gov_client, proposal_id)
         require_open(proposal, at)
         if proposal.proposer == wallet.pubkey():
+            require_current_regulator(configs.registry_config, wallet.pubkey())
             signers: list[Pubkey] = []
         elif configs.registry_config.governance_program is not None:
             raise UserFacingError(
@@ -348,15 +359,11 @@ def cancel(proposal_id: int, cosigner_paths: tuple[Path, ...], settings: Setting
             require_current_regulator(configs.registry_config, wallet.pubkey())
             signers = require_quorum(configs.registry_config, [wallet, *cosigners])
         ix = gov_client.cancel(authority=wallet.pubkey(), proposal_id=proposal_id, cosigners=signers)
-        landed = await send(rpc, settings, [ix], wallet, [gov_client.coder], cosigners)
-        after, at = await configs.proposal_now(rpc, gov_client, proposal_id)
-        return {"signature": str(landed.signature), **proposal_json(after, at, actions)}
+        return await _send_to_proposal(
+            rpc, settings, configs, actions, proposal_id, [ix], wallet, [gov_client.coder], cosigners
+        )
 
-    document = call(settings, work)
-    if as_json:
-        emit_json(document)
-    else:
-        click.echo(f"cancelled proposal {proposal_id}\nsignature: {document['signature']}")
+    _report(call(settings, work), as_json, f"cancelled proposal {proposal_id}")
 
 
 @gov.command("close")

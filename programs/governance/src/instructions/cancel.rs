@@ -1,7 +1,8 @@
 //! `cancel()`: cancels an open, unexpired proposal.
 //!
 //! Accounts:
-//! 0. `[signer]` authority: the proposer, the governance PDA (a cancel executed through another
+//! 0. `[signer]` authority: the proposer while still a current regulator (`NotRegulator` once
+//!    removed), the governance PDA (a cancel executed through another
 //!    proposal) or, only while the registry names no governance program, a current regulator.
 //! 1. `[]` config.
 //! 2. `[]` registry_config: the registry's Config (current regulators, threshold, governance).
@@ -36,7 +37,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let proposal_address = *proposal.address();
     let mut state = proposals::load_mut(program_id, proposal)?;
     let by = if address_eq(authority.address(), &state.proposer) {
-        Canceller::Proposer
+        Canceller::Proposer(state.proposer.to_bytes())
     } else if address_eq(
         authority.address(),
         &auth::governance_address(program_id, &config)?,

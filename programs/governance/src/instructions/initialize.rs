@@ -10,9 +10,13 @@
 //! 4. `[]` program_data: this program's ProgramData, PDA `[program_id]` of BPFLoaderUpgradeable
 //!    (read only when that loader owns the program).
 //! 5. `[]` system_program.
-//! 6. `[]` registry_program: SolGrid's registry (executable); its Config holds the regulators.
-//! 7. `[]` trading_program (executable).
-//! 8. `[]` energy_token_program (executable).
+//! 6. `[]` registry_program: SolGrid's registry; its Config holds the regulators.
+//! 7. `[]` trading_program.
+//! 8. `[]` energy_token_program.
+//!
+//! Each of the three must be a deployed SBF program: executable and owned by BPFLoaderUpgradeable
+//! (or loader v4, BPFLoader2/1, which `solgrid build` programs may also be loaded with), so no
+//! builtin or native program, nor a loader itself, can be named (`NotAProgram`).
 //!
 //! The three programs must be distinct and none may be this program (`TargetProgramsNotDistinct`):
 //! they are the targets proposals may name besides this program itself.
@@ -70,7 +74,7 @@ impl<'a> InitializeAccounts<'a> {
         checks::uninitialized(config)?;
         deployer::check_initializer(program, program_data, program_id, authority.address())?;
         for target in [&*registry, &*trading, &*energy_token] {
-            if !target.executable() {
+            if !is_sbf_program(target) {
                 return Err(GovernanceError::NotAProgram.into());
             }
         }
@@ -89,6 +93,20 @@ impl<'a> InitializeAccounts<'a> {
             energy_token_program: *energy_token.address(),
         })
     }
+}
+
+/// An executable account owned by one of the loaders that run deployed SBF programs (v3, v4, v2,
+/// v1): not a builtin or native program, nor a loader itself (those belong to the native loader).
+fn is_sbf_program(account: &AccountView) -> bool {
+    account.executable()
+        && [
+            &deployer::LOADER_V3_ID,
+            &deployer::LOADER_V4_ID,
+            &deployer::BPF_LOADER_2_ID,
+            &deployer::BPF_LOADER_1_ID,
+        ]
+        .into_iter()
+        .any(|loader| account.owned_by(loader))
 }
 
 pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) -> ProgramResult {

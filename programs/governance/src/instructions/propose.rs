@@ -6,8 +6,8 @@
 //! 0. `[signer, writable]` proposer: a current registry regulator; funds the Proposal account.
 //! 1. `[writable]` config: `proposal_count` is the new proposal's id, then incremented.
 //! 2. `[]` registry_config: the registry's Config (regulators).
-//! 3. `[writable]` proposal: PDA `["proposal", id LE]` with `bump` (one `create_program_address`;
-//!    clients pass the canonical bump, which `find_program_address` gives), created here.
+//! 3. `[writable]` proposal: PDA `["proposal", id LE]` with `bump`, which must be the canonical one
+//!    (`find_program_address`'s; `checks::canonical_bump`, `InvalidPda` otherwise), created here.
 //! 4. `[]` system_program.
 //!
 //! The target must be the registry, trading, energy_token or this program (`TargetNotSolGrid`), or
@@ -118,7 +118,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     let id_bytes = id.to_le_bytes();
     checks::writable(proposal)?;
     let bump = args.bump;
-    checks::pda(proposal, &[PROPOSAL_SEED, &id_bytes], bump, program_id)?;
+    checks::canonical_bump(proposal, &[PROPOSAL_SEED, &id_bytes], bump, program_id)?;
     checks::uninitialized(proposal)?;
     let bump_bytes = [bump];
     let seeds = [

@@ -13,7 +13,7 @@
 //! 4. `[]` user: the owner's registry User (`Meter.user`, `UserMismatch`); the registry requires it
 //!    Verified.
 //! 5. `[writable]` certificate: PDA `["certificate", meter, generation_start as i64 LE]` with `bump`,
-//!    created here. generation_start is where the meter's last certificate ended, or its first
+//!    the canonical one (`InvalidPda` otherwise), created here. generation_start is where the meter's last certificate ended, or its first
 //!    accepted window, or its registration (`solgrid_governance_core::certificate::interval_start`).
 //! 6. `[]` certificates_authority: this program's `["certificates"]` PDA (`Config.certificates_bump`;
 //!    `InvalidCertificatesAuthority`). It signs the CPI.
@@ -136,7 +136,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     checks::system_program(system_program)?;
     let meter_address = *meter.address();
     let start = interval.start.to_le_bytes();
-    checks::pda(
+    checks::canonical_bump(
         certificate,
         &[CERTIFICATE_SEED, meter_address.as_ref(), &start],
         bump,

@@ -5,7 +5,7 @@
 //! 0. `[signer, writable]` owner: the certificate's owner (`NotCertificateOwner`); funds the child.
 //! 1. `[writable]` certificate: the parent.
 //! 2. `[writable]` child: PDA `["certificate", certificate, split_index as u16 LE]` with `bump`,
-//!    created here; split_index = the parent's `split_count` before the split.
+//!    the canonical one (`InvalidPda` otherwise), created here; split_index = the parent's `split_count` before the split.
 //! 3. `[]` system_program.
 //! 4. `[]` original: the certificate's `original` (`WrongOriginal` otherwise): the certificate itself
 //!    when it was requested (nothing more is read), else the requested certificate it was split from,
@@ -93,7 +93,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     checks::writable(child)?;
     checks::system_program(system_program)?;
     let index_seed = index.to_le_bytes();
-    checks::pda(
+    checks::canonical_bump(
         child,
         &[CERTIFICATE_SEED, parent_address.as_ref(), &index_seed],
         args.bump,
