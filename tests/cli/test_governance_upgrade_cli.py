@@ -8,6 +8,7 @@ the governance PDA owns; ``gov show`` describes both."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import struct
 from collections.abc import Callable, Iterator
 
@@ -116,7 +117,15 @@ def test_upgrade_authority_by_proposal(gov: Gov, elf_of: Callable[[str], bytes])
     one_line_error(not_yet, 1, "set-buffer-authority")
     _send(gov, r0.keypair, loader.set_buffer_authority(address, r0.keypair.pubkey(), GOV_PDA))
     slot_before = struct.unpack_from("<Q", _programdata(gov), 4)[0]
-    upgraded = gov.enact(r1, "upgrade", "trading", str(address), "--spill", r0.address)
+    proposed = gov.ok(r1, "gov", "propose", "upgrade", "trading", str(address), "--spill", r0.address)
+    # The proposal pinned the buffer's ELF: approvers compare its sha256 with their own build.
+    elf_sha256 = hashlib.sha256(elf_of("trading")).hexdigest()
+    assert proposed["args"]["buffer_sha256"] == elf_sha256
+    assert proposed["args"]["buffer_len"] == str(len(elf_of("trading")))
+    shown = gov.ok(r2, "gov", "show", str(proposed["proposal"]))
+    assert shown["buffer_authority"] == str(GOV_PDA) and shown["buffer_matches_pin"] is True
+    gov.ok(r2, "gov", "approve", str(proposed["proposal"]))
+    upgraded = gov.ok(r2, "gov", "execute", str(proposed["proposal"]))
     assert upgraded["state"] == "executed"
     assert (upgraded["program"], upgraded["instruction"]) == ("bpf_loader_upgradeable", "upgrade")
     assert upgraded["args"]["buffer"] == str(address) and upgraded["args"]["program"] == "trading"

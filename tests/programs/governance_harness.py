@@ -31,7 +31,6 @@ from solgrid.localnet.svm import Sent
 from solgrid.sdk.anchor import ProgramCoder
 from solgrid.sdk.governance.accounts import LOADER_UPGRADE_DATA
 from solgrid.sdk.idl import load_idl, load_idl_json
-from solgrid.sdk.loader import LOADER_V3
 from solgrid.sdk.pda import Pda, find_pda
 from solgrid.sdk.registry import Limits
 
