@@ -16,8 +16,10 @@ from solgrid.sdk import loader
 from solgrid.sdk.governance import GovernedActions, ProposalAccount
 from solgrid.sdk.governance.accounts import BufferPin
 from solgrid.sdk.governance.upgrade_authority import (
+    MAX_COMPUTE_UNITS,
     buffer_authority,
     buffer_pin,
+    compute_budget,
     describe_loader,
     programdata_authority,
 )
@@ -125,3 +127,11 @@ def test_describe_names_the_program_whose_authority_is_exercised() -> None:
     assert found.program == str(other)
     unknown = describe_loader(struct.pack("<I", 5), accounts, ACTIONS.programs)
     assert (unknown.instruction, unknown.args) == ("unknown", {"data": "05000000"})
+
+
+def test_an_upgrade_asks_for_the_compute_to_hash_its_buffer() -> None:
+    up = ACTIONS.upgrade(ACTIONS.programs["trading"], Keypair().pubkey(), Keypair().pubkey())
+    [budget] = compute_budget(up)
+    assert budget.program_id == Pubkey.from_string("ComputeBudget111111111111111111111111111111")
+    assert budget.data == bytes([2]) + MAX_COMPUTE_UNITS.to_bytes(4, "little")
+    assert compute_budget(ACTIONS.set_upgrade_authority(ACTIONS.programs["trading"], None)) == []

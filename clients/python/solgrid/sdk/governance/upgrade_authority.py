@@ -15,6 +15,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from solders.compute_budget import set_compute_unit_limit
 from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
@@ -30,6 +31,20 @@ INSTRUCTIONS = {
     SET_AUTHORITY_CHECKED: "set_authority_checked",
 }
 """The loader instructions a proposal may carry, by tag."""
+
+
+MAX_COMPUTE_UNITS = 1_400_000
+"""A transaction's most compute units. ``propose`` and ``execute`` of an ``Upgrade`` hash the whole buffer
+(``sol_sha256``, about 1 CU per 2 bytes: ~88k CU for a 175 KB ELF), more than the default budget of
+200k CU per instruction allows for ELFs beyond ~350 KB; asking for the most costs nothing without a
+priority fee."""
+
+
+def compute_budget(action: Instruction) -> list[Instruction]:
+    """The compute-unit limit to send before ``propose`` or ``execute`` of ``action``: for a loader
+    ``Upgrade`` the most a transaction may use, else nothing (the default budget)."""
+    upgrade = action.program_id == loader.LOADER_V3 and bytes(action.data) == struct.pack("<I", UPGRADE)
+    return [set_compute_unit_limit(MAX_COMPUTE_UNITS)] if upgrade else []
 
 
 PROGRAMDATA_TAG = 3
