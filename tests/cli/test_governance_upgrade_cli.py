@@ -23,6 +23,7 @@ from wallet_support import one_line_error
 
 from solgrid.sdk import loader
 from solgrid.sdk.deploy import write_buffer
+from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.governance import GovernanceClient
 from solgrid.sdk.governance.upgrade_authority import programdata_authority
 from solgrid.sdk.trading import TradingClient
@@ -133,3 +134,17 @@ def test_upgrade_authority_by_proposal(gov: Gov, elf_of: Callable[[str], bytes])
     assert programdata_authority(_programdata(gov)) == GOV_PDA
     # The upgraded trading program still serves the market.
     assert gov.ok(r0, "market", "show", "1")["taker_fee_bps"] >= 0
+
+    # A buffer larger than the ProgramData it would replace (registry's ELF for energy_token's) is refused
+    # before proposing: the loader cannot extend a program through a proposal.
+    token = EnergyTokenClient().program_id
+    _send(gov, r0.keypair, loader.set_upgrade_authority(token, r0.keypair.pubkey(), GOV_PDA))
+
+    async def big_buffer() -> Pubkey:
+        async with AsyncClient(gov.url, commitment=Confirmed) as rpc:
+            return await write_buffer(rpc, r0.keypair, elf_of("registry"))
+
+    big = asyncio.run(big_buffer())
+    _send(gov, r0.keypair, loader.set_buffer_authority(big, r0.keypair.pubkey(), GOV_PDA))
+    too_big = gov.run(r1, "gov", "propose", "upgrade", "energy_token", str(big))
+    one_line_error(too_big, 1, "does not fit the ProgramData of energy_token")

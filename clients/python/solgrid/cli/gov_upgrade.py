@@ -60,6 +60,12 @@ async def resolve_program(
     return address
 
 
+async def _program_room(rpc: AsyncClient, program: Pubkey) -> int:
+    """Bytes of ELF ``program``'s ProgramData holds (after its header)."""
+    found = await _account_data(rpc, loader.programdata_address(program))
+    return 0 if found is None else max(len(found[1]) - loader.PROGRAMDATA_HEADER_LEN, 0)
+
+
 async def require_governed_authority(rpc: AsyncClient, actions: GovernedActions, program: Pubkey) -> None:
     """The program's upgrade authority is the governance PDA (else a proposal could never execute)."""
     gov = actions.authority
@@ -193,6 +199,13 @@ def upgrade(
                 f"--new-buffer-authority {actions.authority}`"
             )
         pin = buffer_pin(found[1])
+        room = await _program_room(rpc, address)
+        if pin.length > room:
+            raise NotGovernedProgram(
+                f"the buffer's ELF ({pin.length} bytes) does not fit the ProgramData of {program} "
+                f"({room} bytes), and the loader cannot extend it through a proposal: see "
+                "docs/governance.md, 'Upgrade authority'"
+            )
         name = next((n for n, p in actions.programs.items() if p == address), str(address))
         status(
             f"buffer {buffer_address}: authority {authority}, ELF {pin.length} bytes, sha256 "
