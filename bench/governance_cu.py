@@ -27,7 +27,8 @@ numbers are deterministic. What is measured (CU of the top-level instruction unl
 * proposals for the upgradeable loader: ``propose`` of a SetAuthority of each SolGrid program's
   ProgramData (propose derives the ProgramData of the four programs in the Config's order until one
   matches: registry first, governance last), and ``execute`` of one (trading's upgrade authority handed
-  to the governance PDA by the deployer, then back by a proposal).
+  to the governance PDA by the deployer, then back by a proposal), and ``propose`` + ``execute`` of an
+  ``Upgrade`` of trading (each hashes the whole buffer: the pin of the approved code).
 
 :func:`hot_paths` runs the instructions the pause check touches (``submit_readings``,
 ``settle_and_mint``, ``place_order``, ``place_auction_order``) in a VM of their own, for this tree's
@@ -462,6 +463,42 @@ def _measure_upgrade_authority(s: _Session) -> None:
     sent = env.execute(proposal)
     assert env.status(proposal) == "Executed"
     s.other["execute loader SetAuthority (trading's authority back to the deployer)"] = s.cu(sent)
+    # An Upgrade of trading (the largest ELF): propose hashes the buffer to pin it, execute hashes it again.
+    env.send([loader.set_upgrade_authority(trading, env.payer.pubkey(), gov)])
+    elf = bytes(env.registry.data(loader.programdata_address(trading))[loader.PROGRAMDATA_HEADER_LEN :])
+    buffer = _governed_buffer(env, elf)
+    proposal_id = env.config().proposal_count
+    ix, proposal = env.propose_ix(r.pubkey(), upgrade_authority.upgrade(trading, buffer, r.pubkey(), gov))
+    kb = f"{len(elf) / 1000:.0f} KB"
+    s.other[f"propose loader Upgrade (trading, {kb} buffer hashed to pin it)"] = s.cu(env.send([ix], [r]))
+    assert env.proposal(proposal).id == proposal_id
+    for regulator in s.registry.quorum():
+        env.approve(regulator, proposal)
+    env.svm.warp_to_slot(env.svm.get_clock().slot + 1)
+    env.svm.expire_blockhash()
+    sent = env.execute(proposal)
+    assert env.status(proposal) == "Executed"
+    s.other[f"execute loader Upgrade (trading, {kb} buffer hashed again; loader's own CU included)"] = s.cu(
+        sent
+    )
+
+
+def _governed_buffer(env: GovernanceEnv, elf: bytes) -> Pubkey:
+    """A loader buffer holding ``elf`` whose authority is the governance PDA."""
+    buffer = Keypair()
+    rent = env.svm.minimum_balance_for_rent_exemption(loader.BUFFER_HEADER_LEN + len(elf))
+    payer = env.payer.pubkey()
+    env.send(
+        [
+            loader.create_buffer(payer, buffer.pubkey(), rent, len(elf)),
+            loader.initialize_buffer(buffer.pubkey(), payer),
+        ],
+        [buffer],
+    )
+    for offset in range(0, len(elf), 900):
+        env.send([loader.write(buffer.pubkey(), payer, offset, elf[offset : offset + 900])])
+    env.send([loader.set_buffer_authority(buffer.pubkey(), payer, env.governance_pda().address)])
+    return buffer.pubkey()
 
 
 def _measure_certificates(s: _Session) -> tuple[list[Request], dict[str, int]]:

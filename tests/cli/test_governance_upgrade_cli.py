@@ -8,6 +8,7 @@ the governance PDA owns; ``gov show`` describes both."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import struct
 from collections.abc import Callable, Iterator
 
@@ -22,6 +23,7 @@ from wallet_support import one_line_error
 
 from solgrid.sdk import loader
 from solgrid.sdk.deploy import write_buffer
+from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.governance import GovernanceClient
 from solgrid.sdk.governance.upgrade_authority import programdata_authority
 from solgrid.sdk.trading import TradingClient
@@ -116,7 +118,15 @@ def test_upgrade_authority_by_proposal(gov: Gov, elf_of: Callable[[str], bytes])
     one_line_error(not_yet, 1, "set-buffer-authority")
     _send(gov, r0.keypair, loader.set_buffer_authority(address, r0.keypair.pubkey(), GOV_PDA))
     slot_before = struct.unpack_from("<Q", _programdata(gov), 4)[0]
-    upgraded = gov.enact(r1, "upgrade", "trading", str(address), "--spill", r0.address)
+    proposed = gov.ok(r1, "gov", "propose", "upgrade", "trading", str(address), "--spill", r0.address)
+    # The proposal pinned the buffer's ELF: approvers compare its sha256 with their own build.
+    elf_sha256 = hashlib.sha256(elf_of("trading")).hexdigest()
+    assert proposed["args"]["buffer_sha256"] == elf_sha256
+    assert proposed["args"]["buffer_len"] == str(len(elf_of("trading")))
+    shown = gov.ok(r2, "gov", "show", str(proposed["proposal"]))
+    assert shown["buffer_authority"] == str(GOV_PDA) and shown["buffer_matches_pin"] is True
+    gov.ok(r2, "gov", "approve", str(proposed["proposal"]))
+    upgraded = gov.ok(r2, "gov", "execute", str(proposed["proposal"]))
     assert upgraded["state"] == "executed"
     assert (upgraded["program"], upgraded["instruction"]) == ("bpf_loader_upgradeable", "upgrade")
     assert upgraded["args"]["buffer"] == str(address) and upgraded["args"]["program"] == "trading"
@@ -124,3 +134,17 @@ def test_upgrade_authority_by_proposal(gov: Gov, elf_of: Callable[[str], bytes])
     assert programdata_authority(_programdata(gov)) == GOV_PDA
     # The upgraded trading program still serves the market.
     assert gov.ok(r0, "market", "show", "1")["taker_fee_bps"] >= 0
+
+    # A buffer larger than the ProgramData it would replace (registry's ELF for energy_token's) is refused
+    # before proposing: the loader cannot extend a program through a proposal.
+    token = EnergyTokenClient().program_id
+    _send(gov, r0.keypair, loader.set_upgrade_authority(token, r0.keypair.pubkey(), GOV_PDA))
+
+    async def big_buffer() -> Pubkey:
+        async with AsyncClient(gov.url, commitment=Confirmed) as rpc:
+            return await write_buffer(rpc, r0.keypair, elf_of("registry"))
+
+    big = asyncio.run(big_buffer())
+    _send(gov, r0.keypair, loader.set_buffer_authority(big, r0.keypair.pubkey(), GOV_PDA))
+    too_big = gov.run(r1, "gov", "propose", "upgrade", "energy_token", str(big))
+    one_line_error(too_big, 1, "does not fit the ProgramData of energy_token")

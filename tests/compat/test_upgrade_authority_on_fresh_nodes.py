@@ -5,8 +5,10 @@ The governance program is at genesis, upgradeable by ``upgrade_authority`` (the 
 its upgrade authority to the governance PDA (SetAuthority: the new authority does not sign) and can no longer
 use it; then proposals, each approved by two of three regulators in separate transactions, upgrade the
 program from a buffer whose authority is the governance PDA (governance upgrading itself, by CPI to the
-loader) and hand the authority to a new key. Loader instructions other than the three allowed and a
-ProgramData of a program that is not SolGrid's are refused at propose. Built with the SDK
+loader) and hand the authority to a new key. A buffer its writer still holds is refused at propose, and a
+second proposal naming a buffer the first consumed refuses the code recreated at its address. Loader
+instructions other than the three allowed and a ProgramData of a program that is not SolGrid's are refused
+at propose. Built with the SDK
 (:mod:`solgrid.sdk.governance.upgrade_authority`).
 """
 
@@ -28,7 +30,7 @@ from test_governance_and_certificates_on_fresh_nodes import node_of_its_own  # n
 from solgrid.sdk import loader
 from solgrid.sdk.deploy import write_buffer
 from solgrid.sdk.governance import ConfigParams, GovernanceClient, GovernedActions
-from solgrid.sdk.governance.upgrade_authority import buffer_authority, programdata_authority
+from solgrid.sdk.governance.upgrade_authority import buffer_authority, compute_budget, programdata_authority
 from solgrid.sdk.registry import RegistryClient
 from solgrid.sdk.transactions import TransactionFailed, send_and_confirm
 
@@ -76,6 +78,20 @@ class _Run:
     async def enact(
         self, name: str, action: Instruction, proposer: Keypair, approvers: list[Keypair]
     ) -> None:
+        proposal_id = await self.approved(name, action, proposer, approvers)
+        await self.execute(name, proposal_id)
+
+    async def execute(self, name: str, proposal_id: int) -> None:
+        proposal = await self.gov.fetch_proposal(self.rpc, proposal_id)
+        assert proposal is not None
+        await self.send([*compute_budget(proposal.instruction()), self.gov.execute(proposal)])
+        executed = await self.gov.fetch_proposal(self.rpc, proposal_id)
+        assert executed is not None
+        self.seen["proposals"][name] = executed.status.name
+
+    async def approved(
+        self, name: str, action: Instruction, proposer: Keypair, approvers: list[Keypair]
+    ) -> int:
         config = await self.gov.fetch_config(self.rpc)
         assert config is not None
         proposal_id = config.proposal_count
@@ -87,17 +103,12 @@ class _Run:
             timelock_secs=0,
             lifetime_secs=DAY,
         )
-        await self.send([propose], [proposer])
+        await self.send([*compute_budget(action), propose], [proposer])
         for regulator in approvers:
             await self.send(
                 [self.gov.approve(regulator=regulator.pubkey(), proposal_id=proposal_id)], [regulator]
             )
-        proposal = await self.gov.fetch_proposal(self.rpc, proposal_id)
-        assert proposal is not None
-        await self.send([self.gov.execute(proposal)])
-        executed = await self.gov.fetch_proposal(self.rpc, proposal_id)
-        assert executed is not None
-        self.seen["proposals"][name] = executed.status.name
+        return proposal_id
 
     async def refused_proposal(self, step: str, action: Instruction, proposer: Keypair) -> None:
         config = await self.gov.fetch_config(self.rpc)
@@ -160,16 +171,37 @@ async def _scenario(r: _Run) -> None:
     foreign = r.actions.set_upgrade_authority(Keypair().pubkey(), me)  # another program's ProgramData
     await r.refused_proposal("propose a foreign ProgramData", foreign, proposer)
 
-    # An upgrade by proposal, from a buffer whose authority is the governance PDA.
-    buffer = await write_buffer(r.rpc, r.deployer, r.elf)
+    # A buffer its writer still holds (they could rewrite it after the approvals) is refused.
+    keypair = Keypair()
+    buffer = await write_buffer(r.rpc, r.deployer, r.elf, buffer=keypair)
+    await r.refused_proposal(
+        "propose a buffer its writer holds", r.actions.upgrade(program, buffer, me), proposer
+    )
+
+    # An upgrade by proposal, from a buffer whose authority is the governance PDA. A second proposal names
+    # the same buffer; it pinned the approved bytes.
     await r.send([loader.set_buffer_authority(buffer, me, gov_pda)])
     data = await r.data(buffer)
     assert data is not None and buffer_authority(data) == gov_pda
+    second = await r.approved("second upgrade", r.actions.upgrade(program, buffer, me), proposer, approvers)
     before = await r.deployed_slot()
     await r.enact("upgrade", r.actions.upgrade(program, buffer, me), proposer, approvers)
     r.seen["upgraded"] = await r.deployed_slot() > before
     r.seen["buffer closed"] = await r.data(buffer) is None
     r.seen["authority"]["after the upgrade"] = await r.authority(roles)
+
+    # The buffer's keypair recreates it with other code and hands it to governance: the second proposal
+    # refuses it.
+    evil = bytearray(r.elf)
+    evil[len(evil) // 2] ^= 0xFF
+    await write_buffer(r.rpc, r.deployer, bytes(evil), buffer=keypair)
+    await r.send([loader.set_buffer_authority(buffer, me, gov_pda)])
+    await _wait_for_slot_after(r.rpc, await r.deployed_slot())
+    stored = await r.gov.fetch_proposal(r.rpc, second)
+    assert stored is not None
+    await r.refused(
+        "execute with a recreated buffer", [*compute_budget(stored.instruction()), r.gov.execute(stored)], []
+    )
 
     # The upgraded program hands the authority to a new key by another proposal.
     await _wait_for_slot_after(r.rpc, await r.deployed_slot())
@@ -204,5 +236,9 @@ def test_governance_holds_and_uses_an_upgrade_authority(
     ), errors
     assert errors["propose Close"].startswith("governance: LoaderInstructionNotAllowed "), errors
     assert errors["propose a foreign ProgramData"].startswith("governance: NotSolGridProgramData "), errors
+    assert errors["propose a buffer its writer holds"].startswith(
+        "governance: BufferAuthorityNotGovernance "
+    ), errors
+    assert errors["execute with a recreated buffer"].startswith("governance: BufferChanged "), errors
     assert seen["proposals"] == {"upgrade": "EXECUTED", "set_authority": "EXECUTED"}
     assert seen["upgraded"] and seen["buffer closed"]

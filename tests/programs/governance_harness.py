@@ -29,6 +29,7 @@ from trading_harness import KeyedSent, TradingEnv
 
 from solgrid.localnet.svm import Sent
 from solgrid.sdk.anchor import ProgramCoder
+from solgrid.sdk.governance.accounts import LOADER_UPGRADE_DATA
 from solgrid.sdk.idl import load_idl, load_idl_json
 from solgrid.sdk.pda import Pda, find_pda
 from solgrid.sdk.registry import Limits
@@ -225,10 +226,12 @@ class GovernanceEnv:
         data: bytes | None = None,
         proposal_id: int | None = None,
         bump: int | None = None,
+        extra: Sequence[AccountMeta] | None = None,
     ) -> tuple[Instruction, Pubkey]:
         """``propose`` of ``target`` (its program, accounts and data unless overridden); returns the
         instruction and the new proposal's address (the Config's next id unless ``proposal_id``; its
-        canonical bump unless ``bump``)."""
+        canonical bump unless ``bump``). ``extra``: accounts after propose's own (default: for a loader
+        ``Upgrade``, its buffer, as the SDK passes it)."""
         proposal_id = self.config().proposal_count if proposal_id is None else proposal_id
         pda = self.proposal_pda(proposal_id)
         proposal = pda.address
@@ -251,6 +254,11 @@ class GovernanceEnv:
                 "system_program": SYSTEM_PROGRAM,
             },
         )
+        if extra is None:
+            upgrade = target.program_id == LOADER_V3 and bytes(target.data) == LOADER_UPGRADE_DATA
+            extra = [AccountMeta(target.accounts[2].pubkey, False, False)] if upgrade else []
+        if extra:
+            ix = Instruction(ix.program_id, bytes(ix.data), [*ix.accounts, *extra])
         return ix, proposal
 
     def propose(self, proposer: Keypair, target: Instruction, **options: Any) -> Pubkey:

@@ -11,6 +11,7 @@ import struct
 
 import pytest
 from governance_harness import SIGNER, WRITABLE, GovernanceEnv, code, proposal_accounts
+from solders.account import Account
 from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -18,7 +19,8 @@ from solders.transaction_status import TransactionErrorInstructionError
 
 from solgrid.localnet.svm import TransactionFailed, deploy
 from solgrid.sdk import loader
-from solgrid.sdk.governance import upgrade_authority
+from solgrid.sdk.governance import GovernanceClient, upgrade_authority
+from solgrid.sdk.governance.accounts import BufferPin
 
 PROGRAMDATA_AUTHORITY = slice(13, 45)
 """ProgramData: tag u32, slot u64, Option<Pubkey> (1 + 32): the authority's bytes when Some."""
@@ -37,10 +39,13 @@ def hand_to_governance(env: GovernanceEnv, program: Pubkey) -> None:
     assert upgrade_authority_of(env, program) == gov
 
 
-def buffer_for_governance(env: GovernanceEnv, elf: bytes) -> Pubkey:
-    """A buffer holding ``elf`` whose authority is the governance PDA (written by the payer, then handed
-    over: the Upgrade needs the buffer's authority to be the program's)."""
-    buffer = Keypair()
+def buffer_for_governance(
+    env: GovernanceEnv, elf: bytes, buffer: Keypair | None = None, *, hand_over: bool = True
+) -> Pubkey:
+    """A buffer holding ``elf`` (at ``buffer``'s address, default a new one) whose authority is the
+    governance PDA (written by the payer, then handed over: the Upgrade needs the buffer's authority to be
+    the program's), or still the payer unless ``hand_over``."""
+    buffer = Keypair() if buffer is None else buffer
     rent = env.svm.minimum_balance_for_rent_exemption(loader.BUFFER_HEADER_LEN + len(elf))
     env.send(
         [
@@ -52,7 +57,9 @@ def buffer_for_governance(env: GovernanceEnv, elf: bytes) -> Pubkey:
     chunk = 900
     for offset in range(0, len(elf), chunk):
         env.send([loader.write(buffer.pubkey(), env.payer.pubkey(), offset, elf[offset : offset + chunk])])
-    env.send([loader.set_buffer_authority(buffer.pubkey(), env.payer.pubkey(), env.governance_pda().address)])
+    if hand_over:
+        gov = env.governance_pda().address
+        env.send([loader.set_buffer_authority(buffer.pubkey(), env.payer.pubkey(), gov)])
     return buffer.pubkey()
 
 
@@ -311,3 +318,99 @@ def test_execute_passes_exactly_the_stored_loader_accounts(governance: Governanc
     assert env.fail([env.execute_ix(proposal, metas)]) == code("AccountMismatch")
     assert env.fail([env.execute_ix(proposal, target_program=env.program_id)]) == code("TargetMismatch")
     assert upgrade_authority_of(env, program) == gov
+
+
+# -- the buffer of an Upgrade is pinned ------------------------------------------------------------
+
+
+def programdata_elf(env: GovernanceEnv, program: Pubkey) -> bytes:
+    return bytes(env.registry.data(loader.programdata_address(program))[loader.PROGRAMDATA_HEADER_LEN :])
+
+
+def test_a_buffer_its_holder_can_still_write_is_refused_at_propose(governance: GovernanceEnv) -> None:
+    """The reviewer's attack: the proposer keeps the buffer's authority, so they could rewrite it after the
+    approvals and only then hand it to governance. Propose refuses such a buffer."""
+    env = governance
+    r0 = env.regulators[0]
+    program = env.program_id
+    gov = env.governance_pda().address
+    hand_to_governance(env, program)
+    held = buffer_for_governance(env, b"\x7fELF" + bytes(300), hand_over=False)
+    action = upgrade_authority.upgrade(program, held, Keypair().pubkey(), gov)
+    propose, _ = env.propose_ix(r0.pubkey(), action)
+    assert env.fail([propose], [r0]) == code("BufferAuthorityNotGovernance")
+    # Without the buffer after propose's accounts, or with another account there.
+    propose, _ = env.propose_ix(r0.pubkey(), action, extra=[])
+    assert env.fail([propose], [r0]) == code("InvalidUpgradeBuffer")
+    other = buffer_for_governance(env, b"\x7fELF" + bytes(300))
+    propose, _ = env.propose_ix(r0.pubkey(), action, extra=[AccountMeta(other, False, False)])
+    assert env.fail([propose], [r0]) == code("AccountMismatch")
+    # A "buffer" that is none: a ProgramData (the loader's, state 3) or a plain system account.
+    for not_a_buffer in (loader.programdata_address(env.registry.program_id), r0.pubkey()):
+        action = upgrade_authority.upgrade(program, not_a_buffer, Keypair().pubkey(), gov)
+        propose, _ = env.propose_ix(r0.pubkey(), action)
+        assert env.fail([propose], [r0]) == code("InvalidUpgradeBuffer")
+    assert upgrade_authority_of(env, program) == gov
+
+
+def test_a_buffer_recreated_after_the_approvals_is_refused_at_execute(governance: GovernanceEnv) -> None:
+    """Two pending Upgrades name one buffer. The first consumes it (the loader closes it); its keypair's
+    holder recreates an account at that address with other code and hands it to governance. The second
+    proposal pinned the approved bytes, so execute refuses the new ones."""
+    env = governance
+    program = env.program_id
+    gov = env.governance_pda().address
+    hand_to_governance(env, program)
+    next_slot(env)
+    elf = programdata_elf(env, program)
+    keypair = Keypair()
+    buffer = buffer_for_governance(env, elf, keypair)
+    first = env.approved(upgrade_authority.upgrade(program, buffer, Keypair().pubkey(), gov), title="first")
+    second = env.approved(upgrade_authority.upgrade(program, buffer, Keypair().pubkey(), gov), title="second")
+    # What approvers compare with their build: the pin holds the ELF's length and sha256.
+    stored = GovernanceClient(env.program_id).decode_proposal(second, env.registry.data(second))
+    assert stored.buffer_pin == BufferPin.of_program(elf)
+    assert stored.data == struct.pack("<I", upgrade_authority.UPGRADE)  # the CPI carries 4 bytes only
+    env.execute(first)
+    assert env.account(buffer) is None
+    # Recreated with one byte of code changed (same length), then handed to governance.
+    evil = bytearray(elf)
+    evil[len(evil) // 2] ^= 0xFF
+    buffer_for_governance(env, bytes(evil), keypair)
+    next_slot(env)
+    assert env.fail([env.execute_ix(second)]) == code("BufferChanged")
+    assert env.status(second) == "Open"
+    # Longer code at that address: refused as well (before hashing).
+    longer = env.account(buffer)
+    assert longer is not None
+    header = bytes(longer.data)[: loader.BUFFER_HEADER_LEN]
+    env.svm.set_account(
+        buffer, Account(longer.lamports, header + elf + b"\0" * 64, loader.LOADER_V3, False, 0)
+    )
+    assert env.fail([env.execute_ix(second)]) == code("BufferChanged")
+    # The very bytes approved: the second proposal installs them.
+    env.svm.set_account(buffer, Account(longer.lamports, header + elf, loader.LOADER_V3, False, 0))
+    env.execute(second)
+    assert env.status(second) == "Executed"
+    assert programdata_elf(env, program)[: len(elf)] == elf
+
+
+def test_execute_refuses_an_upgrade_whose_buffer_changed_hands(governance: GovernanceEnv) -> None:
+    """The buffer at execute is checked as at propose: still a Buffer held by the governance PDA."""
+    env = governance
+    program = env.program_id
+    gov = env.governance_pda().address
+    hand_to_governance(env, program)
+    next_slot(env)
+    elf = programdata_elf(env, program)
+    buffer = buffer_for_governance(env, elf)
+    proposal = env.approved(upgrade_authority.upgrade(program, buffer, Keypair().pubkey(), gov))
+    held = env.account(buffer)
+    assert held is not None
+    data = bytearray(held.data)
+    data[5 : loader.BUFFER_HEADER_LEN] = bytes(env.payer.pubkey())
+    env.svm.set_account(buffer, Account(held.lamports, bytes(data), loader.LOADER_V3, False, 0))
+    assert env.fail([env.execute_ix(proposal)]) == code("BufferAuthorityNotGovernance")
+    env.svm.set_account(buffer, Account(held.lamports, bytes(data), env.program_id, False, 0))
+    assert env.fail([env.execute_ix(proposal)]) == code("InvalidUpgradeBuffer")
+    assert env.status(proposal) == "Open"

@@ -5,6 +5,7 @@ programs accept or refuse these in ``tests/programs/test_governance_upgrade_auth
 
 from __future__ import annotations
 
+import hashlib
 import struct
 
 import pytest
@@ -13,8 +14,12 @@ from solders.pubkey import Pubkey
 
 from solgrid.sdk import loader
 from solgrid.sdk.governance import GovernedActions, ProposalAccount
+from solgrid.sdk.governance.accounts import BufferPin
 from solgrid.sdk.governance.upgrade_authority import (
+    MAX_COMPUTE_UNITS,
     buffer_authority,
+    buffer_pin,
+    compute_budget,
     describe_loader,
     programdata_authority,
 )
@@ -97,6 +102,23 @@ def test_describe_names_the_program_whose_authority_is_exercised() -> None:
         "energy_token",
         str(buffer),
     )
+    assert "buffer_sha256" not in found.args
+    # With the pin the program stored at propose: what approvers compare with their build.
+    elf = b"\x7fELF" + bytes(range(200))
+    pin = BufferPin.of_program(elf)
+    found = describe_loader(
+        bytes(up.data),
+        stored([(m.pubkey, m.is_writable, m.is_signer) for m in up.accounts]),
+        ACTIONS.programs,
+        pin,
+    )
+    assert found.args["buffer_sha256"] == hashlib.sha256(elf).hexdigest()
+    assert found.args["buffer_len"] == str(len(elf))
+    # Read from a Buffer account: the bytes after its 37-byte header.
+    account = struct.pack("<I", 1) + b"\x01" + bytes(GOV) + elf
+    assert buffer_pin(account) == pin
+    with pytest.raises(ValueError, match="buffer"):
+        buffer_pin(struct.pack("<IQ", 3, 42) + b"\x00" + bytes(32))
     # A ProgramData that is none of the four is shown by its address; other loader data as unknown.
     other = loader.programdata_address(Keypair().pubkey())
     found = describe_loader(
@@ -105,3 +127,11 @@ def test_describe_names_the_program_whose_authority_is_exercised() -> None:
     assert found.program == str(other)
     unknown = describe_loader(struct.pack("<I", 5), accounts, ACTIONS.programs)
     assert (unknown.instruction, unknown.args) == ("unknown", {"data": "05000000"})
+
+
+def test_an_upgrade_asks_for_the_compute_to_hash_its_buffer() -> None:
+    up = ACTIONS.upgrade(ACTIONS.programs["trading"], Keypair().pubkey(), Keypair().pubkey())
+    [budget] = compute_budget(up)
+    assert budget.program_id == Pubkey.from_string("ComputeBudget111111111111111111111111111111")
+    assert budget.data == bytes([2]) + MAX_COMPUTE_UNITS.to_bytes(4, "little")
+    assert compute_budget(ACTIONS.set_upgrade_authority(ACTIONS.programs["trading"], None)) == []

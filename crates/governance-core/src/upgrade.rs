@@ -13,6 +13,15 @@
 //! three (and `Close`, which is not allowed here) through a CPI. A buffer's authority, closing or
 //! extending a program, or any other program's ProgramData are refused.
 //!
+//! An `Upgrade` installs whatever its buffer holds when it executes, so the buffer is pinned at
+//! `propose`: it must be a loader Buffer whose authority is already the governance authority (from then
+//! on only an executed proposal could write, close or re-authorize it, and this rule lets no proposal
+//! do so), and a [`BufferPin`] (length and SHA-256 of the program bytes after the buffer's header) is
+//! stored with the proposal; `execute` recomputes it and refuses a buffer that differs
+//! ([`check_buffer_unchanged`]). The pin closes the one gap left: once an `Upgrade` consumed a buffer
+//! (the loader closes it), whoever holds the buffer's keypair can recreate an account at that address
+//! with other code and hand it to governance, which another pending `Upgrade` naming it would install.
+//!
 //! Which program a ProgramData belongs to is a PDA derivation (`[program]` under the loader) that the
 //! program does: [`check_loader_proposal`] asks it through `program_data_of`.
 
@@ -47,6 +56,98 @@ pub enum UpgradeError {
     /// An account other than the authority (and `SetAuthorityChecked`'s new authority) is marked
     /// as signing.
     UnexpectedSigner,
+    /// An `Upgrade`'s buffer is not a Buffer of the upgradeable loader (another owner, another state,
+    /// too short, or a program larger than a [`BufferPin`] records).
+    InvalidBuffer,
+    /// An `Upgrade`'s buffer's authority is not the governance authority (its holder could still
+    /// write it after the approvals).
+    BufferAuthorityNotGovernance,
+    /// The buffer's program bytes differ from those pinned when the proposal was made.
+    BufferChanged,
+}
+
+/// A loader account's state tag for a Buffer (bincode `u32` LE).
+pub const BUFFER_TAG: u32 = 1;
+/// Bytes of a Buffer's header: the state tag (`u32`) and `Option<Pubkey>` authority (1 + 32).
+pub const BUFFER_HEADER_LEN: usize = 37;
+
+/// The program bytes of a Buffer account owned by `owner` with `data`, whose authority is
+/// `governance`: everything after its header (what `Upgrade` copies into the ProgramData).
+pub fn buffer_program<'a>(
+    owner: &[u8],
+    data: &'a [u8],
+    governance: &[u8],
+) -> Result<&'a [u8], UpgradeError> {
+    if !key_eq(owner, &LOADER_V3) || data.len() < BUFFER_HEADER_LEN {
+        return Err(UpgradeError::InvalidBuffer);
+    }
+    if data[..4] != BUFFER_TAG.to_le_bytes() {
+        return Err(UpgradeError::InvalidBuffer);
+    }
+    if data[4] != 1 || !key_eq(&data[5..BUFFER_HEADER_LEN], governance) {
+        return Err(UpgradeError::BufferAuthorityNotGovernance);
+    }
+    Ok(&data[BUFFER_HEADER_LEN..])
+}
+
+/// What an `Upgrade` proposal approved of its buffer: the length and SHA-256 of its program bytes
+/// (for a buffer written with `solana program write-buffer`, the ELF file's length and `sha256sum`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BufferPin {
+    pub len: u32,
+    pub sha256: Key,
+}
+
+impl BufferPin {
+    /// Bytes of [`Self::to_bytes`]: `len` (`u32` LE) then the digest.
+    pub const LEN: usize = 36;
+
+    /// The pin of `program` (a buffer's program bytes); `sha256` hashes them.
+    pub fn of(program: &[u8], sha256: impl FnOnce(&[u8]) -> Key) -> Result<Self, UpgradeError> {
+        let len = u32::try_from(program.len()).map_err(|_| UpgradeError::InvalidBuffer)?;
+        Ok(Self {
+            len,
+            sha256: sha256(program),
+        })
+    }
+
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut bytes = [0u8; Self::LEN];
+        bytes[..4].copy_from_slice(&self.len.to_le_bytes());
+        bytes[4..].copy_from_slice(&self.sha256);
+        bytes
+    }
+
+    /// The pin stored in `bytes` (its first [`Self::LEN`]); `None` when they are too few.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let bytes = bytes.get(..Self::LEN)?;
+        let mut sha256 = [0u8; 32];
+        sha256.copy_from_slice(&bytes[4..]);
+        Some(Self {
+            len: u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]),
+            sha256,
+        })
+    }
+}
+
+/// `execute`'s check: the buffer (owner, data) is still a governance-held Buffer whose program bytes
+/// are those `pinned` at `propose`. The length is compared first, so a buffer of another size is
+/// refused without hashing it.
+pub fn check_buffer_unchanged(
+    pinned: &BufferPin,
+    owner: &[u8],
+    data: &[u8],
+    governance: &[u8],
+    sha256: impl FnOnce(&[u8]) -> Key,
+) -> Result<(), UpgradeError> {
+    let program = buffer_program(owner, data, governance)?;
+    if program.len() != pinned.len as usize {
+        return Err(UpgradeError::BufferChanged);
+    }
+    if BufferPin::of(program, sha256)? != *pinned {
+        return Err(UpgradeError::BufferChanged);
+    }
+    Ok(())
 }
 
 /// The loader instructions a proposal may carry.
@@ -86,6 +187,14 @@ impl LoaderInstruction {
     pub const fn program_index(self) -> Option<usize> {
         match self {
             Self::Upgrade => Some(1),
+            Self::SetAuthority | Self::SetAuthorityChecked => None,
+        }
+    }
+
+    /// Index of the buffer (`Upgrade` only).
+    pub const fn buffer_index(self) -> Option<usize> {
+        match self {
+            Self::Upgrade => Some(2),
             Self::SetAuthority | Self::SetAuthorityChecked => None,
         }
     }
@@ -455,6 +564,108 @@ mod tests {
         assert_eq!(
             check(&[3, 0, 0, 0], &[]),
             Err(UpgradeError::InvalidAccounts)
+        );
+    }
+
+    /// A stand-in digest: the length and the first and last bytes (enough to tell the tests apart).
+    fn digest(bytes: &[u8]) -> Key {
+        let mut key = [0u8; 32];
+        key[..8].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
+        key[8] = bytes.first().copied().unwrap_or(0);
+        key[9] = bytes.last().copied().unwrap_or(0);
+        key
+    }
+
+    fn buffer(authority: Option<Key>, program: &[u8]) -> Vec<u8> {
+        let mut data = std::vec![1u8, 0, 0, 0];
+        match authority {
+            Some(key) => {
+                data.push(1);
+                data.extend_from_slice(&key);
+            }
+            None => data.extend_from_slice(&[0u8; 33]),
+        }
+        data.extend_from_slice(program);
+        data
+    }
+
+    #[test]
+    fn the_buffer_is_a_governance_held_loader_buffer() {
+        let data = buffer(Some(GOV), b"\x7fELF code");
+        assert_eq!(
+            buffer_program(&LOADER_V3, &data, &GOV),
+            Ok(&b"\x7fELF code"[..])
+        );
+        // Another owner, another state (ProgramData = 3, Uninitialized = 0), too short.
+        assert_eq!(
+            buffer_program(&[7; 32], &data, &GOV),
+            Err(UpgradeError::InvalidBuffer)
+        );
+        for tag in [0u8, 2, 3] {
+            let mut other = data.clone();
+            other[0] = tag;
+            assert_eq!(
+                buffer_program(&LOADER_V3, &other, &GOV),
+                Err(UpgradeError::InvalidBuffer)
+            );
+        }
+        assert_eq!(
+            buffer_program(&LOADER_V3, &data[..36], &GOV),
+            Err(UpgradeError::InvalidBuffer)
+        );
+        // The proposer's own authority, or none (an immutable buffer).
+        assert_eq!(
+            buffer_program(&LOADER_V3, &buffer(Some([8; 32]), b"x"), &GOV),
+            Err(UpgradeError::BufferAuthorityNotGovernance)
+        );
+        assert_eq!(
+            buffer_program(&LOADER_V3, &buffer(None, b"x"), &GOV),
+            Err(UpgradeError::BufferAuthorityNotGovernance)
+        );
+        assert_eq!(LoaderInstruction::Upgrade.buffer_index(), Some(2));
+        assert_eq!(LoaderInstruction::SetAuthority.buffer_index(), None);
+    }
+
+    #[test]
+    fn the_pin_round_trips_and_catches_a_changed_buffer() {
+        let program = b"\x7fELF approved code";
+        let pin = BufferPin::of(program, digest).unwrap();
+        assert_eq!(pin.len, program.len() as u32);
+        assert_eq!(BufferPin::from_bytes(&pin.to_bytes()), Some(pin));
+        assert_eq!(BufferPin::from_bytes(&pin.to_bytes()[..35]), None);
+        let same = buffer(Some(GOV), program);
+        assert_eq!(
+            check_buffer_unchanged(&pin, &LOADER_V3, &same, &GOV, digest),
+            Ok(())
+        );
+        // One byte rewritten, same length.
+        let mut rewritten = same.clone();
+        *rewritten.last_mut().unwrap() ^= 1;
+        assert_eq!(
+            check_buffer_unchanged(&pin, &LOADER_V3, &rewritten, &GOV, digest),
+            Err(UpgradeError::BufferChanged)
+        );
+        // Recreated longer or shorter: refused before hashing.
+        let longer = buffer(Some(GOV), b"\x7fELF approved code and more");
+        let refuse = |_: &[u8]| -> Key { panic!("hashed a buffer of another length") };
+        assert_eq!(
+            check_buffer_unchanged(&pin, &LOADER_V3, &longer, &GOV, refuse),
+            Err(UpgradeError::BufferChanged)
+        );
+        // Closed (the system program owns an empty account) or handed to another authority.
+        assert_eq!(
+            check_buffer_unchanged(&pin, &[0; 32], &[], &GOV, digest),
+            Err(UpgradeError::InvalidBuffer)
+        );
+        assert_eq!(
+            check_buffer_unchanged(
+                &pin,
+                &LOADER_V3,
+                &buffer(Some([8; 32]), program),
+                &GOV,
+                digest
+            ),
+            Err(UpgradeError::BufferAuthorityNotGovernance)
         );
     }
 

@@ -81,12 +81,15 @@ pub enum GovernanceError {
     QuorumNotRecorded = 6166,
     QuorumAlreadyRecorded = 6167,
     TargetProgramsNotDistinct = 6168,
-    LineageAlreadyRevoked = 6169,
+    InvalidUpgradeBuffer = 6169,
+    BufferAuthorityNotGovernance = 6170,
+    BufferChanged = 6171,
+    LineageAlreadyRevoked = 6172,
 }
 
 impl GovernanceError {
     /// Every variant, in code order (the IDL lists them after the kit errors in this order).
-    pub const ALL: [GovernanceError; 70] = [
+    pub const ALL: [GovernanceError; 73] = [
         GovernanceError::InvalidConfigParams,
         GovernanceError::NotAProgram,
         GovernanceError::InvalidStatus,
@@ -156,6 +159,9 @@ impl GovernanceError {
         GovernanceError::QuorumNotRecorded,
         GovernanceError::QuorumAlreadyRecorded,
         GovernanceError::TargetProgramsNotDistinct,
+        GovernanceError::InvalidUpgradeBuffer,
+        GovernanceError::BufferAuthorityNotGovernance,
+        GovernanceError::BufferChanged,
         GovernanceError::LineageAlreadyRevoked,
     ];
 
@@ -235,6 +241,9 @@ impl GovernanceError {
             GovernanceError::QuorumNotRecorded => "QuorumNotRecorded",
             GovernanceError::QuorumAlreadyRecorded => "QuorumAlreadyRecorded",
             GovernanceError::TargetProgramsNotDistinct => "TargetProgramsNotDistinct",
+            GovernanceError::InvalidUpgradeBuffer => "InvalidUpgradeBuffer",
+            GovernanceError::BufferAuthorityNotGovernance => "BufferAuthorityNotGovernance",
+            GovernanceError::BufferChanged => "BufferChanged",
             GovernanceError::LineageAlreadyRevoked => "LineageAlreadyRevoked",
         }
     }
@@ -311,6 +320,9 @@ impl GovernanceError {
             GovernanceError::QuorumNotRecorded => "Quorum stands but its time was never recorded (the regulator set or threshold changed): record_quorum first; the timelock runs from then",
             GovernanceError::QuorumAlreadyRecorded => "The proposal's quorum time is recorded already",
             GovernanceError::TargetProgramsNotDistinct => "The registry, trading and energy_token programs must be three distinct programs, none of them governance itself",
+            GovernanceError::InvalidUpgradeBuffer => "An Upgrade proposal's buffer is not a Buffer account of the upgradeable loader, or is not passed after propose's accounts",
+            GovernanceError::BufferAuthorityNotGovernance => "An Upgrade proposal's buffer must already have the governance PDA as its authority",
+            GovernanceError::BufferChanged => "The buffer's program bytes differ from those approved (their length and SHA-256 were pinned at propose)",
             GovernanceError::LineageAlreadyRevoked => "The original's lineage is revoked already: every certificate split from it is refused",
         }
     }

@@ -9,11 +9,20 @@
 //! loader as a target (the stored accounts are matched one by one there, and only `propose` writes
 //! them). Executed, the loader instruction runs by CPI with the governance PDA signing as the
 //! current upgrade authority; the loader program account is `execute`'s `target_program`.
+//!
+//! An `Upgrade`'s buffer is pinned: `propose` reads it (a loader Buffer whose authority is already the
+//! governance PDA) and stores the length and SHA-256 of its program bytes in the proposal's data area
+//! right after the instruction's 4 bytes ([`PIN_OFFSET`]; never part of the instruction the CPI
+//! carries); `execute` hashes the buffer again and refuses one that differs (`BufferChanged`). Each
+//! hash is one `sol_sha256` over the whole program (about 1 CU per 2 bytes: ~88k CU for a 175 KB
+//! ELF), paid twice per upgrade.
 
-use pinocchio::{error::ProgramError, Address, ProgramResult};
+use pinocchio::{address::address_eq, error::ProgramError, AccountView, Address};
 use solgrid_governance_core::upgrade::{
-    check_loader_proposal, ProposedAccount, UpgradeError, LOADER_V3,
+    buffer_program, check_buffer_unchanged, check_loader_proposal, BufferPin, LoaderInstruction,
+    ProposedAccount, UpgradeError, LOADER_V3,
 };
+use solgrid_program_kit::sha256;
 
 use crate::{
     auth,
@@ -53,14 +62,21 @@ pub fn solgrid_programs(program_id: &Address, config: &Config) -> [Address; 4] {
     ]
 }
 
+/// Where an `Upgrade` proposal keeps its [`BufferPin`] in `Proposal.data`: after the 4 bytes of the
+/// instruction (`data_len` stays 4; the CPI carries only those).
+pub const PIN_OFFSET: usize = 4;
+
 /// A loader proposal's instruction is `Upgrade`, `SetAuthority` or `SetAuthorityChecked` of the
-/// ProgramData of one of SolGrid's programs, with the governance PDA as the signing authority.
+/// ProgramData of one of SolGrid's programs, with the governance PDA as the signing authority. For
+/// `Upgrade`, `buffer` (the account after `propose`'s own) must be the proposed buffer, a loader
+/// Buffer whose authority is the governance PDA; the returned pin is stored with the proposal.
 pub fn check_proposal(
     program_id: &Address,
     config: &Config,
     accounts: &[ProposalAccount],
     data: &[u8],
-) -> ProgramResult {
+    buffer: Option<&AccountView>,
+) -> Result<Option<BufferPin>, ProgramError> {
     if accounts
         .iter()
         .any(|meta| meta.flags & !(META_WRITABLE | META_SIGNER) != 0)
@@ -68,7 +84,7 @@ pub fn check_proposal(
         return Err(GovernanceError::InvalidAccountFlags.into());
     }
     let governance = auth::governance_address(program_id, config)?;
-    check_loader_proposal(
+    let instruction = check_loader_proposal(
         data,
         accounts,
         governance.as_ref(),
@@ -80,7 +96,50 @@ pub fn check_proposal(
         },
     )
     .map_err(error)?;
-    Ok(())
+    let Some(index) = instruction.buffer_index() else {
+        return Ok(None);
+    };
+    let buffer = buffer.ok_or(GovernanceError::InvalidUpgradeBuffer)?;
+    if !address_eq(buffer.address(), &accounts[index].address) {
+        return Err(GovernanceError::AccountMismatch.into());
+    }
+    let data = buffer.try_borrow()?;
+    let program =
+        buffer_program(buffer.owner().as_ref(), &data, governance.as_ref()).map_err(error)?;
+    BufferPin::of(program, |bytes| sha256::hashv(&[bytes]))
+        .map(Some)
+        .map_err(error)
+}
+
+/// `execute`'s check of a loader proposal: for `Upgrade`, its buffer (`accounts[2]`, already matched
+/// to the stored address) still holds the program bytes pinned at `propose` (`stored_data` is the
+/// proposal's whole data area). Other loader instructions pass.
+pub fn check_execution(
+    governance: &Address,
+    stored_data: &[u8],
+    data_len: usize,
+    accounts: &[AccountView],
+) -> Result<(), ProgramError> {
+    let instruction = LoaderInstruction::parse(&stored_data[..data_len]).map_err(error)?;
+    let Some(index) = instruction.buffer_index() else {
+        return Ok(());
+    };
+    let pinned = stored_data
+        .get(PIN_OFFSET..)
+        .and_then(BufferPin::from_bytes)
+        .ok_or(GovernanceError::BufferChanged)?;
+    let buffer = accounts
+        .get(index)
+        .ok_or(GovernanceError::InvalidUpgradeBuffer)?;
+    let data = buffer.try_borrow()?;
+    check_buffer_unchanged(
+        &pinned,
+        buffer.owner().as_ref(),
+        &data,
+        governance.as_ref(),
+        |bytes| sha256::hashv(&[bytes]),
+    )
+    .map_err(error)
 }
 
 /// The code of a loader rule's refusal.
@@ -92,6 +151,9 @@ pub fn error(error: UpgradeError) -> ProgramError {
         UpgradeError::NotSolGridProgramData => GovernanceError::NotSolGridProgramData,
         UpgradeError::AuthorityNotGovernance => GovernanceError::LoaderAuthorityNotGovernance,
         UpgradeError::UnexpectedSigner => GovernanceError::SignerNotGovernance,
+        UpgradeError::InvalidBuffer => GovernanceError::InvalidUpgradeBuffer,
+        UpgradeError::BufferAuthorityNotGovernance => GovernanceError::BufferAuthorityNotGovernance,
+        UpgradeError::BufferChanged => GovernanceError::BufferChanged,
     }
     .into()
 }

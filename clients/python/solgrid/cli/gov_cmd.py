@@ -62,6 +62,7 @@ from solgrid.sdk.governance import (
     ProposalState,
     require_executable,
     require_open,
+    upgrade_authority,
 )
 from solgrid.sdk.governance.events import ProposalClosed
 from solgrid.sdk.registry import RegistryClient
@@ -287,6 +288,7 @@ def execute(proposal_id: int, fund_sol: str | None, settings: Settings, as_json:
                 f"proposal {proposal_id} creates accounts paid by the governance PDA {authority}, which "
                 "holds no SOL: add --fund SOL"
             )
+        ixs[:0] = upgrade_authority.compute_budget(proposal.instruction())
         ixs.append(gov_client.execute(proposal))
         status(f"executing proposal {proposal_id} ...")
         coders = [gov_client.coder, actions.registry.coder, actions.trading.coder]

@@ -19,7 +19,7 @@ from solgrid.cli.common import (
     format_sol,
     json_option,
 )
-from solgrid.cli.gov_upgrade import upgrade_authorities
+from solgrid.cli.gov_upgrade import buffer_now, upgrade_authorities
 from solgrid.cli.governance import (
     proposal_argument,
     proposal_json,
@@ -83,6 +83,7 @@ def show(proposal_id: int, settings: Settings, as_json: bool) -> None:
         configs = await require_configs(rpc, actions, settings.url)
         proposal, at = await configs.proposal_now(rpc, gov_client, proposal_id)
         document = proposal_json(proposal, at, actions)
+        document |= await buffer_now(rpc, proposal)
         document["accounts"] = [
             {"address": str(a.address), "writable": a.writable, "signer": a.signer} for a in proposal.accounts
         ]

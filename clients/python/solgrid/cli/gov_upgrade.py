@@ -13,13 +13,13 @@ from solana.rpc.async_api import AsyncClient
 from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
-from solgrid.cli.common import Settings
+from solgrid.cli.common import Settings, status
 from solgrid.cli.governance import require_governance
 from solgrid.cli.proposing import ProposalOptions, proposal_options, run_proposal
 from solgrid.errors import UserFacingError
 from solgrid.sdk import loader
-from solgrid.sdk.governance import GovernedActions
-from solgrid.sdk.governance.upgrade_authority import buffer_authority, programdata_authority
+from solgrid.sdk.governance import GovernedActions, Proposal
+from solgrid.sdk.governance.upgrade_authority import buffer_authority, buffer_pin, programdata_authority
 
 PROGRAM_NAMES = ("registry", "trading", "energy_token", "governance")
 
@@ -60,6 +60,12 @@ async def resolve_program(
     return address
 
 
+async def _program_room(rpc: AsyncClient, program: Pubkey) -> int:
+    """Bytes of ELF ``program``'s ProgramData holds (after its header)."""
+    found = await _account_data(rpc, loader.programdata_address(program))
+    return 0 if found is None else max(len(found[1]) - loader.PROGRAMDATA_HEADER_LEN, 0)
+
+
 async def require_governed_authority(rpc: AsyncClient, actions: GovernedActions, program: Pubkey) -> None:
     """The program's upgrade authority is the governance PDA (else a proposal could never execute)."""
     gov = actions.authority
@@ -77,6 +83,25 @@ async def require_governed_authority(rpc: AsyncClient, actions: GovernedActions,
             f"the upgrade authority of {program} is {current}, not the governance PDA {gov}: hand it over "
             "first (docs/governance.md, 'Upgrade authority')"
         )
+
+
+async def buffer_now(rpc: AsyncClient, proposal: Proposal) -> dict[str, Any]:
+    """For a pinned ``Upgrade`` proposal (``gov show``): the buffer's authority and whether it still holds
+    the pinned bytes (``execute`` refuses it otherwise); empty for any other proposal."""
+    if proposal.buffer_pin is None or len(proposal.accounts) < 3:
+        return {}
+    found = await _account_data(rpc, proposal.accounts[2].address)
+    if found is None or found[0] != loader.LOADER_V3:
+        return {"buffer_authority": None, "buffer_matches_pin": False}
+    try:
+        authority = buffer_authority(found[1])
+        pin = buffer_pin(found[1])
+    except ValueError:
+        return {"buffer_authority": None, "buffer_matches_pin": False}
+    return {
+        "buffer_authority": None if authority is None else str(authority),
+        "buffer_matches_pin": pin == proposal.buffer_pin,
+    }
 
 
 async def upgrade_authorities(rpc: AsyncClient, actions: GovernedActions) -> list[dict[str, Any]]:
@@ -173,7 +198,19 @@ def upgrade(
                 f"{actions.authority}: `solana program set-buffer-authority {buffer_address} "
                 f"--new-buffer-authority {actions.authority}`"
             )
+        pin = buffer_pin(found[1])
+        room = await _program_room(rpc, address)
+        if pin.length > room:
+            raise NotGovernedProgram(
+                f"the buffer's ELF ({pin.length} bytes) does not fit the ProgramData of {program} "
+                f"({room} bytes), and the loader cannot extend it through a proposal: see "
+                "docs/governance.md, 'Upgrade authority'"
+            )
         name = next((n for n, p in actions.programs.items() if p == address), str(address))
+        status(
+            f"buffer {buffer_address}: authority {authority}, ELF {pin.length} bytes, sha256 "
+            f"{pin.sha256.hex()} (pinned by the proposal; approvers compare it with their reproducible build)"
+        )
         return actions.upgrade(address, buffer_address, spill_address), f"upgrade {name}"
 
     run_proposal(settings, options, as_json, build)

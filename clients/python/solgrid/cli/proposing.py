@@ -27,7 +27,7 @@ from solgrid.cli.governance import (
 )
 from solgrid.errors import UserFacingError
 from solgrid.sdk.clock import duration
-from solgrid.sdk.governance import Config, GovernedActions
+from solgrid.sdk.governance import Config, GovernedActions, upgrade_authority
 from solgrid.sdk.governance.accounts import TEXT_LEN
 from solgrid.sdk.registry import RegistryClient
 
@@ -136,6 +136,7 @@ async def create_proposal(
     proposal_id = config.proposal_count
     title = options.title if options.title is not None else clip_title(default_title)
     ixs = [
+        *upgrade_authority.compute_budget(action),
         gov.propose(
             proposer=wallet.pubkey(),
             proposal_id=proposal_id,
@@ -143,7 +144,7 @@ async def create_proposal(
             title=title,
             timelock_secs=timelock,
             lifetime_secs=lifetime,
-        )
+        ),
     ]
     if options.approve:
         ixs.append(gov.approve(regulator=wallet.pubkey(), proposal_id=proposal_id))

@@ -146,12 +146,14 @@ async def write_buffer(
     concurrency: int = 32,
     commitment: Commitment = Confirmed,
     progress: Progress = _quiet,
+    buffer: Keypair | None = None,
 ) -> Pubkey:
-    """A new loader buffer holding ``elf``, ``payer`` its authority (steps 1 and 2 of a deploy); for an
-    upgrade by someone else, hand it over with :func:`solgrid.sdk.loader.set_buffer_authority`."""
+    """A new loader buffer holding ``elf``, ``payer`` its authority (steps 1 and 2 of a deploy), at
+    ``buffer``'s address (default: a new keypair's); for an upgrade by someone else, hand it over with
+    :func:`solgrid.sdk.loader.set_buffer_authority`."""
     deployer = _Deployer(client, payer, payer, commitment, concurrency, progress)
-    buffer, _ = await deployer.write_buffer(elf)
-    return buffer
+    address, _ = await deployer.write_buffer(elf, buffer)
+    return address
 
 
 class _Deployer:
@@ -224,8 +226,8 @@ class _Deployer:
             size -= 1
         raise DeployError("no room for program bytes in a write transaction")
 
-    async def write_buffer(self, elf: bytes) -> tuple[Pubkey, int]:
-        buffer = Keypair()
+    async def write_buffer(self, elf: bytes, buffer: Keypair | None = None) -> tuple[Pubkey, int]:
+        buffer = Keypair() if buffer is None else buffer
         rent = await self.rent(loader.BUFFER_HEADER_LEN + len(elf))
         self.progress(f"creating buffer {buffer.pubkey()} ({len(elf)} bytes)")
         await self.send_and_confirm(

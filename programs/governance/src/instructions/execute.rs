@@ -16,6 +16,9 @@
 //! 5. and after: the proposal's accounts, in the stored order (`AccountMismatch`), writable where
 //!    the proposal says so (the runtime refuses the CPI otherwise).
 //!
+//! A loader `Upgrade` executes only while its buffer holds the program bytes pinned at `propose`
+//! (`BufferChanged`; one `sol_sha256` over the buffer: see `upgrade_authority`).
+//!
 //! Emits `ProposalExecuted` after the CPI returns.
 
 use pinocchio::{
@@ -92,6 +95,14 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         }
         let count = metas.len();
         let data_len = state.instruction_data().len();
+        if upgrade_authority::is_loader(&state.target_program) {
+            upgrade_authority::check_execution(
+                governance.address(),
+                &state.data,
+                data_len,
+                remaining,
+            )?;
+        }
         state.status = Status::Executed as u8;
         state.executed_at = PodI64::new(now);
         (state.id, approvals, count, data_len)

@@ -9,6 +9,12 @@
 //! 3. `[writable]` proposal: PDA `["proposal", id LE]` with `bump`, which must be the canonical one
 //!    (`find_program_address`'s; `checks::canonical_bump`, `InvalidPda` otherwise), created here.
 //! 4. `[]` system_program.
+//! 5. `[]` buffer: only for an `Upgrade` of the upgradeable loader, the proposed buffer (the
+//!    instruction's third account; `AccountMismatch` otherwise, `InvalidUpgradeBuffer` when missing).
+//!    It must be a loader Buffer (`InvalidUpgradeBuffer`) whose authority is already the governance
+//!    PDA (`BufferAuthorityNotGovernance`): its holder can no longer rewrite it. The length and
+//!    SHA-256 of its program bytes are stored after the instruction's 4 data bytes, and `execute`
+//!    refuses a buffer that no longer matches them (`BufferChanged`).
 //!
 //! The target must be the registry, trading, energy_token or this program (`TargetNotSolGrid`), or
 //! the upgradeable BPF loader for the upgrade authority of one of these four (`Upgrade`,
@@ -19,7 +25,10 @@
 //! the same transaction if they wish). Emits `ProposalCreated`.
 
 use pinocchio::{address::address_eq, cpi::Seed, AccountView, Address, ProgramResult};
-use solgrid_governance_core::proposal::{check_new, check_target, Status};
+use solgrid_governance_core::{
+    proposal::{check_new, check_target, Status},
+    upgrade::BufferPin,
+};
 use solgrid_program_kit::{
     account::{self, AccountLayout},
     checks, clock, create, discriminator,
@@ -75,7 +84,7 @@ impl<'a> ProposeArgs<'a> {
 
 pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) -> ProgramResult {
     let args = ProposeArgs::parse(args)?;
-    let [proposer, config, registry_config, proposal, system_program, ..] = accounts else {
+    let [proposer, config, registry_config, proposal, system_program, extra @ ..] = accounts else {
         return Err(KitError::NotEnoughAccounts.into());
     };
     checks::payer(proposer)?;
@@ -108,8 +117,16 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         config.max_lifetime_secs.get(),
     )
     .map_err(errors::proposal)?;
+    let mut buffer_pin = None;
     if upgrade_authority::is_loader(args.target_program) {
-        upgrade_authority::check_proposal(program_id, &config, args.accounts, args.data)?;
+        let buffer = extra.first();
+        buffer_pin = upgrade_authority::check_proposal(
+            program_id,
+            &config,
+            args.accounts,
+            args.data,
+            buffer,
+        )?;
     } else {
         check_metas(program_id, &config, args.accounts)?;
     }
@@ -154,6 +171,10 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
         state.accounts[..args.accounts.len()].copy_from_slice(args.accounts);
         state.data_len = PodU16::new(args.data.len() as u16);
         state.data[..args.data.len()].copy_from_slice(args.data);
+        if let Some(pin) = buffer_pin {
+            let at = upgrade_authority::PIN_OFFSET;
+            state.data[at..at + BufferPin::LEN].copy_from_slice(&pin.to_bytes());
+        }
         state.bump = bump;
     }
     emit(ProposalCreated {

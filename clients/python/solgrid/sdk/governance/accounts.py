@@ -9,6 +9,7 @@ Executed, Cancelled or Rejected; whether it is approved, executable or expired i
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
+from solgrid.sdk import loader
 from solgrid.sdk.anchor import ProgramCoder
 from solgrid.sdk.decoded import text, variant_index
 
@@ -130,6 +132,9 @@ class Proposal:
     approval_versions: list[int] = field(default_factory=list)
     """The registry's ``regulators_version`` when each approval was cast (parallel to ``approvals``)."""
     rejection_versions: list[int] = field(default_factory=list)
+    buffer_pin: BufferPin | None = None
+    """For a loader ``Upgrade``: the buffer's program bytes as pinned at ``propose`` (``execute`` refuses
+    a buffer that no longer matches)."""
 
     def instruction(self) -> Instruction:
         """The proposed instruction as the governance program invokes it (its signer: the governance
@@ -141,6 +146,29 @@ class Proposal:
         """The stored accounts as ``execute`` passes them after its fixed ones: writable as stored, never
         signers (the governance PDA signs inside the CPI)."""
         return [AccountMeta(a.address, is_signer=False, is_writable=a.writable) for a in self.accounts]
+
+
+LOADER_UPGRADE_DATA = bytes([3, 0, 0, 0])
+"""The upgradeable loader's ``Upgrade`` instruction data."""
+PIN_OFFSET = 4
+"""Where an ``Upgrade`` proposal's buffer pin sits in the stored data area (after the 4 data bytes)."""
+
+
+@dataclass(frozen=True)
+class BufferPin:
+    """The length and SHA-256 of an ``Upgrade`` buffer's program bytes (the bytes after its 37-byte
+    header; for a buffer written with ``solana program write-buffer``, the ELF file's ``sha256sum``)."""
+
+    length: int
+    sha256: bytes
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> BufferPin:
+        return cls(int.from_bytes(raw[:4], "little"), bytes(raw[4:36]))
+
+    @classmethod
+    def of_program(cls, program: bytes) -> BufferPin:
+        return cls(len(program), hashlib.sha256(program).digest())
 
 
 def decode_config(coder: ProgramCoder, data: bytes) -> Config:
@@ -163,6 +191,11 @@ def decode_proposal(coder: ProgramCoder, address: Pubkey, data: bytes) -> Propos
         ProposalAccount(a.address, bool(a.flags & META_WRITABLE), bool(a.flags & META_SIGNER))
         for a in raw.accounts[: min(raw.account_count, MAX_PROPOSAL_ACCOUNTS)]
     ]
+    stored = bytes(raw.data)
+    instruction_data = stored[: min(raw.data_len, MAX_PROPOSAL_DATA)]
+    pin = None
+    if raw.target_program == loader.LOADER_V3 and instruction_data == LOADER_UPGRADE_DATA:
+        pin = BufferPin.from_bytes(stored[PIN_OFFSET : PIN_OFFSET + 36])
     return Proposal(
         address=address,
         id=raw.id,
@@ -178,8 +211,9 @@ def decode_proposal(coder: ProgramCoder, address: Pubkey, data: bytes) -> Propos
         approvals=list(raw.approvals[: raw.approval_count]),
         rejections=list(raw.rejections[: raw.rejection_count]),
         accounts=accounts,
-        data=bytes(raw.data[: min(raw.data_len, MAX_PROPOSAL_DATA)]),
+        data=instruction_data,
         bump=raw.bump,
         approval_versions=list(raw.approval_versions[: raw.approval_count]),
         rejection_versions=list(raw.rejection_versions[: raw.rejection_count]),
+        buffer_pin=pin,
     )

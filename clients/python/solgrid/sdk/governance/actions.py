@@ -130,7 +130,9 @@ def describe_proposal(proposal: Proposal, actions: GovernedActions) -> Action:
     """What ``proposal`` does: its instruction through the target's IDL, or for the upgradeable loader
     which program's upgrade authority it exercises (``args["program"]``: the program's name)."""
     if proposal.target_program == loader.LOADER_V3:
-        found = upgrade_authority.describe_loader(proposal.data, proposal.accounts, actions.programs)
+        found = upgrade_authority.describe_loader(
+            proposal.data, proposal.accounts, actions.programs, proposal.buffer_pin
+        )
         return Action(LOADER_NAME, found.instruction, {"program": found.program, **found.args})
     return describe(proposal.target_program, proposal.data, actions.coders)
 

@@ -31,6 +31,7 @@ from solders.system_program import ID as SYSTEM_PROGRAM_ID
 from solgrid.sdk import loader
 from solgrid.sdk.anchor import AccountDecodeError, ProgramCoder
 from solgrid.sdk.governance.accounts import (
+    LOADER_UPGRADE_DATA,
     MAX_PROPOSAL_ACCOUNTS,
     MAX_PROPOSAL_DATA,
     TEXT_LEN,
@@ -151,7 +152,8 @@ class GovernanceClient:
         """Proposes ``action`` as proposal ``proposal_id`` (the Config's ``proposal_count`` when sent;
         ``proposer``, a current regulator, signs and pays the account's rent; the proposal's canonical
         bump goes with the arguments). The proposer's approval is not implied: add :meth:`approve` to
-        the same transaction to give it."""
+        the same transaction to give it. A loader ``Upgrade`` also passes its buffer (which the program
+        reads and pins: its authority must already be the governance PDA)."""
         if len(action.accounts) > MAX_PROPOSAL_ACCOUNTS:
             raise ValueError(f"a proposal's instruction takes at most {MAX_PROPOSAL_ACCOUNTS} accounts")
         if len(action.data) > MAX_PROPOSAL_DATA:
@@ -165,7 +167,7 @@ class GovernanceClient:
                 )
         accounts = [ProposalAccount(m.pubkey, m.is_writable, m.is_signer) for m in action.accounts]
         proposal = self.proposal_pda(proposal_id)
-        return self.coder.instruction(
+        ix = self.coder.instruction(
             "propose",
             {
                 "target_program": action.program_id,
@@ -184,6 +186,14 @@ class GovernanceClient:
                 "system_program": SYSTEM_PROGRAM_ID,
             },
         )
+        if (
+            action.program_id == loader.LOADER_V3
+            and bytes(action.data) == LOADER_UPGRADE_DATA
+            and len(action.accounts) > 2
+        ):
+            buffer = AccountMeta(action.accounts[2].pubkey, is_signer=False, is_writable=False)
+            return Instruction(ix.program_id, bytes(ix.data), [*ix.accounts, buffer])
+        return ix
 
     def _vote(self, name: str, regulator: Pubkey, proposal_id: int) -> Instruction:
         return self.coder.instruction(

@@ -15,11 +15,12 @@ import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from solders.compute_budget import set_compute_unit_limit
 from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
 from solgrid.sdk import loader
-from solgrid.sdk.governance.accounts import ProposalAccount
+from solgrid.sdk.governance.accounts import BufferPin, ProposalAccount
 
 UPGRADE = 3
 SET_AUTHORITY = 4
@@ -30,6 +31,20 @@ INSTRUCTIONS = {
     SET_AUTHORITY_CHECKED: "set_authority_checked",
 }
 """The loader instructions a proposal may carry, by tag."""
+
+
+MAX_COMPUTE_UNITS = 1_400_000
+"""A transaction's most compute units. ``propose`` and ``execute`` of an ``Upgrade`` hash the whole buffer
+(``sol_sha256``, about 1 CU per 2 bytes: ~88k CU for a 175 KB ELF), more than the default budget of
+200k CU per instruction allows for ELFs beyond ~350 KB; asking for the most costs nothing without a
+priority fee."""
+
+
+def compute_budget(action: Instruction) -> list[Instruction]:
+    """The compute-unit limit to send before ``propose`` or ``execute`` of ``action``: for a loader
+    ``Upgrade`` the most a transaction may use, else nothing (the default budget)."""
+    upgrade = action.program_id == loader.LOADER_V3 and bytes(action.data) == struct.pack("<I", UPGRADE)
+    return [set_compute_unit_limit(MAX_COMPUTE_UNITS)] if upgrade else []
 
 
 PROGRAMDATA_TAG = 3
@@ -50,6 +65,13 @@ def buffer_authority(data: bytes) -> Pubkey | None:
     if len(data) < loader.BUFFER_HEADER_LEN or struct.unpack_from("<I", data)[0] != BUFFER_TAG:
         raise ValueError("not a loader buffer")
     return Pubkey.from_bytes(data[5:37]) if data[4] == 1 else None
+
+
+def buffer_pin(data: bytes) -> BufferPin:
+    """The length and SHA-256 of a Buffer account's program bytes (what an ``Upgrade`` would install and
+    what ``propose`` pins); ValueError when ``data`` is no Buffer."""
+    buffer_authority(data)
+    return BufferPin.of_program(bytes(data[loader.BUFFER_HEADER_LEN :]))
 
 
 def set_upgrade_authority(program: Pubkey, governance: Pubkey, new_authority: Pubkey | None) -> Instruction:
@@ -77,10 +99,14 @@ class LoaderAction:
 
 
 def describe_loader(
-    data: bytes, accounts: Sequence[ProposalAccount], programs: Mapping[str, Pubkey]
+    data: bytes,
+    accounts: Sequence[ProposalAccount],
+    programs: Mapping[str, Pubkey],
+    pin: BufferPin | None = None,
 ) -> LoaderAction:
     """A loader instruction (``data`` and its stored ``accounts``) in words; ``programs``: name -> id of
-    the programs to recognise by their ProgramData."""
+    the programs to recognise by their ProgramData; ``pin``: an ``Upgrade``'s buffer as pinned at
+    ``propose`` (``buffer_len`` and ``buffer_sha256``, for approvers to compare with their build)."""
     tag = struct.unpack_from("<I", data)[0] if len(data) == 4 else None
     name = INSTRUCTIONS.get(tag, "unknown") if tag is not None else "unknown"
     if name == "unknown" or not accounts:
@@ -92,6 +118,8 @@ def describe_loader(
     if tag == UPGRADE and len(accounts) >= 7:
         args |= {"buffer": str(accounts[2].address), "spill": str(accounts[3].address)}
         args["authority"] = str(accounts[6].address)
+        if pin is not None:
+            args |= {"buffer_len": str(pin.length), "buffer_sha256": pin.sha256.hex()}
     elif tag != UPGRADE and len(accounts) >= 2:
         args["authority"] = str(accounts[1].address)
         args["new_authority"] = str(accounts[2].address) if len(accounts) >= 3 else None
