@@ -3,7 +3,8 @@
 //!
 //! Lifecycle: `Pending` (requested by the meter's owner) → `Valid` (a regulator validated it) →
 //! `Retired` (claimed for a beneficiary), `Revoked` (by quorum, from `Pending` or `Valid`) or
-//! `Expired` (anyone cranks it at or after `expires_at`). The last three are final. A valid
+//! `Expired` (anyone cranks it at or after `expires_at`). The last three are final; a quorum may still
+//! revoke the lineage of a Retired or Expired original (its status stays, its parts become unusable). A valid
 //! certificate past its expiry can no longer be transferred, split or retired even before it is
 //! cranked.
 //!

@@ -95,7 +95,8 @@ pub fn pda<const N: usize>(
 /// `account`'s address is the PDA of `seeds` plus `bump` under `program_id`, and `bump` is the
 /// canonical one: the address is off the curve and every higher bump gives an on-curve point (what
 /// `find_program_address` searches through). Anything else is `InvalidPda`, so an account created
-/// after this check is always where a lookup by its seeds finds it.
+/// after this check is always where a lookup by its seeds finds it. Bump 0 is refused outright:
+/// the search tries 255 down to 1 only, so it never returns 0.
 #[inline(always)]
 pub fn canonical_bump<const N: usize>(
     account: &AccountView,
@@ -104,6 +105,9 @@ pub fn canonical_bump<const N: usize>(
     program_id: &Address,
 ) -> Result<(), ProgramError> {
     let invalid = || ProgramError::from(KitError::InvalidPda);
+    if bump == 0 {
+        return Err(invalid());
+    }
     let expected =
         Address::try_derive_address(seeds, Some(bump), program_id).map_err(|_| invalid())?;
     if !address_eq(account.address(), &expected) || expected.is_on_curve() {

@@ -174,8 +174,8 @@ def upgrade(
     program: str, buffer: str, spill: str | None, options: ProposalOptions, settings: Settings, as_json: bool
 ) -> None:
     """Upgrade PROGRAM (registry, trading, energy_token, governance, or its address) with the ELF in BUFFER,
-    whose authority is the governance PDA (`solana program write-buffer <ELF> --buffer-authority
-    <GOVERNANCE_PDA>` or `solana program set-buffer-authority`)."""
+    whose authority is the governance PDA (`solana program write-buffer <ELF>`, then `solana program
+    set-buffer-authority <BUFFER> --new-buffer-authority <GOVERNANCE_PDA>`)."""
     try:
         buffer_address = Pubkey.from_string(buffer)
         spill_address = settings.keypair().pubkey() if spill is None else Pubkey.from_string(spill)

@@ -8,8 +8,9 @@
 //! 1. `[writable]` certificate.
 //! 2. `[]` original: the certificate's `original` (`WrongOriginal` otherwise): the certificate itself
 //!    when it was requested (nothing more is read), else the requested certificate it was split from,
-//!    which must not be Revoked (`OriginalRevoked`: revoking an original reaches every certificate
-//!    split from it).
+//!    which must be neither Revoked nor have its lineage revoked (`OriginalRevoked`: revoking an
+//!    original, whatever its status, reaches every certificate split
+//!    from it).
 //!
 //! The beneficiary must not be all zeroes (`InvalidBeneficiary`); the name and the purpose are UTF-8
 //! of at most 64 bytes each (`TextTooLong`, `InvalidText`; either may be empty); consumption_start <

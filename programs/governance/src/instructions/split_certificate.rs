@@ -9,8 +9,9 @@
 //! 3. `[]` system_program.
 //! 4. `[]` original: the certificate's `original` (`WrongOriginal` otherwise): the certificate itself
 //!    when it was requested (nothing more is read), else the requested certificate it was split from,
-//!    which must not be Revoked (`OriginalRevoked`: revoking an original reaches every certificate
-//!    split from it).
+//!    which must be neither Revoked nor have its lineage revoked (`OriginalRevoked`: revoking an
+//!    original, whatever its status, reaches every certificate split
+//!    from it).
 //!
 //! The child keeps the parent's header (meter, zone, source, generation interval, request, issuer,
 //! issuance and expiry) and its `original`, records the parent as `parent`, and gets `volume_wh` and

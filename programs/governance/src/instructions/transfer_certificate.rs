@@ -6,8 +6,9 @@
 //! 1. `[writable]` certificate.
 //! 2. `[]` original: the certificate's `original` (`WrongOriginal` otherwise): the certificate itself
 //!    when it was requested (nothing more is read), else the requested certificate it was split from,
-//!    which must not be Revoked (`OriginalRevoked`: revoking an original reaches every certificate
-//!    split from it).
+//!    which must be neither Revoked nor have its lineage revoked (`OriginalRevoked`: revoking an
+//!    original, whatever its status, reaches every certificate split
+//!    from it).
 //!
 //! The new owner must not be all zeroes (`InvalidNewOwner`). The status rule is the core's
 //! (`Status::transfer`: Valid and before `expires_at`). Emits `CertificateTransferred`.

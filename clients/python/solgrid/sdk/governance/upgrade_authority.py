@@ -82,8 +82,9 @@ def set_upgrade_authority(program: Pubkey, governance: Pubkey, new_authority: Pu
 
 def upgrade(program: Pubkey, buffer: Pubkey, spill: Pubkey, governance: Pubkey) -> Instruction:
     """The loader's Upgrade of ``program`` with ``buffer``'s ELF, signed by ``governance`` (the upgrade
-    authority, and the buffer's authority: ``solana program write-buffer ... --buffer-authority
-    <GOVERNANCE_PDA>``); the buffer's lamports go to ``spill``."""
+    authority, and the buffer's authority: ``solana program write-buffer`` with another key, then
+    ``solana program set-buffer-authority BUFFER --new-buffer-authority <GOVERNANCE_PDA>``); the
+    buffer's lamports go to ``spill``."""
     return loader.upgrade(program, buffer, spill, governance)
 
 
