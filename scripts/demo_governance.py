@@ -580,13 +580,14 @@ def report_pauses(sql: sqlite3.Connection, since: int, run: GovernanceRun) -> li
 def carbon_credits(certificates: Iterable[Certificate]) -> dict[str, tuple[int, int, int, int]]:
     """Per owner, from the chain: (held g CO2, retired g CO2, held Wh, retired Wh), as the view sums them
     (held = Valid in effect, i.e. before its expiry by the database's clock, this machine's, and not
-    split off a revoked original, all of them among ``certificates``)."""
+    split off a revoked original; retired = Retired and of a lineage not revoked, all of them among
+    ``certificates``)."""
     totals: dict[str, tuple[int, int, int, int]] = {}
     now = int(time.time())
     listed = {c.address: c for c in certificates}
     for c in listed.values():
         held = c.effective_status(now, listed.get(c.original)) == CertificateStatus.VALID
-        retired = c.status == CertificateStatus.RETIRED
+        retired = c.status == CertificateStatus.RETIRED and not c.in_revoked_lineage(listed.get(c.original))
         if held or retired:
             h_co2, r_co2, h_wh, r_wh = totals.get(str(c.owner), (0, 0, 0, 0))
             totals[str(c.owner)] = (

@@ -267,7 +267,7 @@ def test_non_renewable_meters_revocation_reaching_a_split_part_and_expiry(gov: G
     assert [c["address"] for c in listed] == [sold["certificate"]]
     line = gov.run(carol, "cert", "list").stdout.strip()
     assert line.startswith(f"{sold['certificate']}  REVOKED ")
-    assert line.endswith(f"(revoked via original {first['address']})")
+    assert line.endswith(f"(revoked via original {first['address']}: audit finding)")
     one_line_error(
         gov.run(carol, "cert", "transfer", sold["certificate"], bob.address),
         1,
@@ -297,6 +297,67 @@ def test_non_renewable_meters_revocation_reaching_a_split_part_and_expiry(gov: G
     assert (late["status"], late["lineage_revoked"], late["revoke_reason"]) == ("EXPIRED", True, "late audit")
     again = gov.run(r0, "regulator", "revoke-cert", second["address"], "--reason", "again")
     one_line_error(again, 1, "is EXPIRED and its lineage is revoked already")
+
+
+def test_a_retirement_from_a_revoked_lineage_says_so(gov: Gov) -> None:
+    """A part retired before its original's lineage was revoked (fraud) stays RETIRED, and so does the
+    retired original itself, but show and list say the lineage was revoked, through which original and
+    why; a valid part of the same lineage is REVOKED in effect, as before."""
+    r0, r1, _ = gov.regulators
+    gina = prosumer(gov, "gina")
+    device = meter(gov, gina, "SOLAR-G")
+    produce(gov, gina, "SOLAR-G", device, ["900:0"])
+    original = gov.ok(gina, "cert", "request", "SOLAR-G")["address"]
+    gov.ok(r0, "regulator", "validate-cert", original)
+    hugo = gov.wallet("hugo", "1")
+    retired_part = gov.ok(gina, "cert", "transfer", original, hugo.address, "--volume", "300")["certificate"]
+    valid_part = gov.ok(gina, "cert", "transfer", original, hugo.address, "--volume", "200")["certificate"]
+    retire = ("--beneficiary-name", "hugo's flat", "--purpose", "heating")
+    gov.ok(hugo, "cert", "retire", retired_part, *retire)
+    gov.ok(gina, "cert", "retire", original, *retire)
+    before = gov.ok(hugo, "cert", "show", retired_part)
+    assert (before["status"], before["lineage_revoked"], before["revoked_via"]) == ("RETIRED", False, None)
+
+    proposed = gov.ok(r0, "regulator", "revoke-cert", original, "--reason", "forged readings")
+    gov.ok(r1, "gov", "approve", str(proposed["proposal"]))
+    gov.ok(gina, "gov", "execute", str(proposed["proposal"]))
+
+    part = gov.ok(hugo, "cert", "show", retired_part)
+    assert (part["status"], part["stored_status"], part["revoke_reason"]) == ("RETIRED", "RETIRED", None)
+    assert (part["lineage_revoked"], part["revoked_via"], part["original_revoke_reason"]) == (
+        True,
+        original,
+        "forged readings",
+    )
+    assert part["retirement"]["beneficiary_name"] == "hugo's flat"  # the retirement stays
+    text = gov.run(hugo, "cert", "show", retired_part).stdout
+    assert "lineage_revoked:              True" in text
+    assert f"revoked_via:                  {original}" in text
+    assert "original_revoke_reason:       forged readings" in text
+    whole = gov.ok(gina, "cert", "show", original)
+    assert (whole["status"], whole["lineage_revoked"], whole["revoked_via"], whole["revoke_reason"]) == (
+        "RETIRED",
+        True,
+        None,
+        "forged readings",
+    )
+    valid = gov.ok(hugo, "cert", "show", valid_part)
+    assert (valid["status"], valid["stored_status"], valid["lineage_revoked"], valid["revoked_via"]) == (
+        "REVOKED",
+        "VALID",
+        True,
+        original,
+    )
+    listed = gov.ok(hugo, "cert", "list")["certificates"]
+    assert {c["address"]: (c["status"], c["lineage_revoked"], c["revoked_via"]) for c in listed} == {
+        retired_part: ("RETIRED", True, original),
+        valid_part: ("REVOKED", True, original),
+    }
+    lines = {line.split()[0]: line for line in gov.run(hugo, "cert", "list").stdout.splitlines()}
+    assert lines[retired_part].endswith(f"(lineage revoked via original {original}: forged readings)")
+    assert lines[valid_part].endswith(f"(revoked via original {original}: forged readings)")
+    own = gov.run(gina, "cert", "list").stdout.strip()
+    assert own.startswith(f"{original}  RETIRED ") and own.endswith("(lineage revoked: forged readings)")
 
 
 class CountingClient(AsyncClient):

@@ -244,20 +244,20 @@ async def test_certificates_their_history_retirements_and_carbon_credits(
     # certificates count for nothing; transfers and splits moved them between owners; retired ones stay
     # credited to whoever retired them. c1 and its split k2 expire together (the header), e1 later.
     assert rows[ids["k2"]].expires_at == expiry < rows[ids["e1"]].expires_at
-    carol_retired = (carol, alice_meter, ZONE, 0, 200, 0, 500, 1, 0, 0, 0, 0)
-    erin_held = (erin, erin_meter, SOUTH, 140, 0, 1_400, 0, 1, 0, 0, 0, 0)
+    carol_retired = (carol, alice_meter, ZONE, 0, 200, 0, 500, 1, 0, 0, 0, 0, 0, 0)
+    erin_held = (erin, erin_meter, SOUTH, 140, 0, 1_400, 0, 1, 0, 0, 0, 0, 0, 0)
     assert credits[expiry - 1] == sorted(
         [
-            (bob, alice_meter, ZONE, 400, 0, 1_000, 0, 1, 0, 0, 0, 0),
-            (dave, alice_meter, ZONE, 120, 0, 300, 0, 1, 0, 0, 0, 0),
+            (bob, alice_meter, ZONE, 400, 0, 1_000, 0, 1, 0, 0, 0, 0, 0, 0),
+            (dave, alice_meter, ZONE, 120, 0, 300, 0, 1, 0, 0, 0, 0, 0, 0),
             carol_retired,
             erin_held,
         ]
     )
     assert credits[expiry] == sorted(
         [
-            (bob, alice_meter, ZONE, 0, 0, 0, 0, 1, 400, 1_000, 0, 0),
-            (dave, alice_meter, ZONE, 0, 0, 0, 0, 1, 120, 300, 0, 0),
+            (bob, alice_meter, ZONE, 0, 0, 0, 0, 1, 400, 1_000, 0, 0, 0, 0),
+            (dave, alice_meter, ZONE, 0, 0, 0, 0, 1, 120, 300, 0, 0, 0, 0),
             carol_retired,
             erin_held,
         ]
@@ -276,10 +276,10 @@ async def test_certificates_their_history_retirements_and_carbon_credits(
     assert rows[ids["e1"]].expires_at < time.time()
     assert view == sorted(
         [
-            (bob, alice_meter, ZONE, 0, 0, 0, 0, 1, 400, 1_000, 0, 0),
-            (dave, alice_meter, ZONE, 0, 0, 0, 0, 1, 120, 300, 0, 0),
+            (bob, alice_meter, ZONE, 0, 0, 0, 0, 1, 400, 1_000, 0, 0, 0, 0),
+            (dave, alice_meter, ZONE, 0, 0, 0, 0, 1, 120, 300, 0, 0, 0, 0),
             carol_retired,
-            (erin, erin_meter, SOUTH, 0, 0, 0, 0, 1, 140, 1_400, 0, 0),
+            (erin, erin_meter, SOUTH, 0, 0, 0, 0, 1, 140, 1_400, 0, 0, 0, 0),
         ]
     )
     assert meters[alice_meter] == (1_800 + 1_200 + 600 + 450 + 350, rows[ids["c5"]].generation_end)
@@ -581,6 +581,8 @@ def test_solgrid_indexer_carbon_sums_credits_per_owner_meter_or_zone(sqlite_db: 
             "lapsed_wh": lapsed[1],
             "void_co2_g": 0,
             "void_wh": 0,
+            "retired_revoked_co2_g": 0,
+            "retired_revoked_wh": 0,
         }
 
     before = str(expiry - 1)
@@ -609,6 +611,8 @@ def test_solgrid_indexer_carbon_sums_credits_per_owner_meter_or_zone(sqlite_db: 
             "lapsed_wh": 0,
             "void_co2_g": 0,
             "void_wh": 0,
+            "retired_revoked_co2_g": 0,
+            "retired_revoked_wh": 0,
         }
     ]
     per_owner = {

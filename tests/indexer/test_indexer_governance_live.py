@@ -342,8 +342,8 @@ async def test_the_governance_program_is_indexed_live(
             credits = sorted(tuple(r) for r in (await s.execute(select(carbon_credits))).all())
         assert credits == sorted(
             [
-                (wallet, str(p.meter), ZONE_ID, co2 - child_co2, 0, volume - 400, 0, 1, 0, 0, 0, 0),
-                (str(carol.pubkey()), str(p.meter), ZONE_ID, 0, child_co2, 0, 400, 1, 0, 0, 0, 0),
+                (wallet, str(p.meter), ZONE_ID, co2 - child_co2, 0, volume - 400, 0, 1, 0, 0, 0, 0, 0, 0),
+                (str(carol.pubkey()), str(p.meter), ZONE_ID, 0, child_co2, 0, 400, 1, 0, 0, 0, 0, 0, 0),
             ]
         )
         proposals = {row.address: row for row in await view.rows(Proposal)}

@@ -501,8 +501,8 @@ EFFECTIVE = {"R1": "Revoked", "K1": "Revoked", "K2": "Revoked", "K3": "Retired",
 async def test_0010_a_valid_certificate_split_off_a_revoked_original_is_void_not_held(db_url: str) -> None:
     """Up from 0009 with certificates split off a revoked original, a valid one, one not indexed: the new
     ``effective_status`` is Revoked for the Valid ones of the revoked original (only), and the view
-    counts them as void whatever their expiry; retired ones stay retired; the same rows as
-    ``credit_rows`` at that time. Down to 0009: 0008's view, where they are held or lapsed; up again."""
+    counts them as void whatever their expiry; retired ones stay retired (0011 counts K3 apart: below).
+    Down to 0009: 0008's view, where they are held or lapsed; up again."""
     engine = create_engine(db_url)
     try:
         await migrate(engine, "0009")
@@ -512,6 +512,103 @@ async def test_0010_a_valid_certificate_split_off_a_revoked_original_is_void_not
                 now_sql = text(DB_NOW[connection.dialect.name])
                 now = (await connection.execute(now_sql)).scalar_one()
                 await connection.execute(text(SPLIT_PART), lineage(now))
+            await migrate(engine, "0010")
+            assert await view_columns(engine) == [c.name for c in carbon_credits.columns][:12]
+            async with engine.begin() as connection:
+                now_sql = text(DB_NOW[connection.dialect.name])
+                view = ints(await connection.execute(text("SELECT * FROM carbon_credits")))
+                ticked = (await connection.execute(now_sql)).scalar_one() != now
+                effective = dict(
+                    (
+                        await connection.execute(text("SELECT address, effective_status FROM certificates"))
+                    ).all()
+                )
+                if ticked:
+                    await connection.run_sync(downgrade, "0009")
+            if not ticked:
+                break
+        else:
+            raise AssertionError("the database's clock ticked during every attempt")
+        assert view == LINEAGE  # credit_rows follows the head's view (0011: below)
+        assert effective == EFFECTIVE
+
+        async with engine.begin() as connection:
+            await connection.run_sync(downgrade, "0009")
+            old_view = text("SELECT * FROM carbon_credits ORDER BY owner")  # not a statement cached above
+            assert ints(await connection.execute(old_view)) == [
+                ("bob", "M", 7, 80 + 400, 200, 200 + 1_000, 500, 3, 0, 0),
+                ("carol", "M", 7, 32, 0, 80, 0, 4, 20 + 120, 50 + 300),
+            ]
+            columns = await connection.run_sync(
+                lambda c: [col["name"] for col in inspect(c).get_columns("certificates")]
+            )
+            assert "effective_status" not in columns
+        await migrate(engine, "0010")
+        assert await view_columns(engine) == [c.name for c in carbon_credits.columns][:12]
+        async with engine.connect() as connection:
+            again = await connection.execute(text("SELECT address, effective_status FROM certificates"))
+            assert dict(again.all()) == EFFECTIVE
+    finally:
+        await engine.dispose()
+
+
+REVOKED_LINEAGE = (
+    "INSERT INTO certificates (address, original, meter, zone_id, volume_wh, co2_avoided_g, status, owner, "
+    "expires_at, revoke_reason, split_count, updated_slot) "
+    "VALUES (:a, :r, 'M', 7, :v, :g, :s, :o, :x, :w, 0, 5)"
+)
+
+
+def retired_lineages(now: int) -> list[dict[str, Any]]:
+    """:func:`lineage` (R1 Revoked: its Retired part K3 retired before) and more: R3, retired, then its
+    lineage revoked (it keeps Retired, with the reason), with a Retired part K8 and a Valid one K9; R4
+    retired, not revoked; K10 retired, its original not indexed; R5 retired and revoked, its request
+    not indexed (no ``original``: its own reason says it)."""
+    later = now + 9
+    return [{**row, "w": "fraud" if row["a"] == "R1" else None} for row in lineage(now)] + [
+        {"a": "R3", "r": "R3", "v": 600, "g": 240, "s": "Retired", "o": "dan", "x": later, "w": "fraud"},
+        {"a": "K8", "r": "R3", "v": 400, "g": 160, "s": "Retired", "o": "erin", "x": later, "w": None},
+        {"a": "K9", "r": "R3", "v": 100, "g": 40, "s": "Valid", "o": "erin", "x": later, "w": None},  # void
+        {"a": "R4", "r": "R4", "v": 250, "g": 100, "s": "Retired", "o": "dan", "x": later, "w": None},
+        {"a": "K10", "r": "Y", "v": 20, "g": 8, "s": "Retired", "o": "erin", "x": later, "w": None},
+        {"a": "R5", "r": None, "v": 30, "g": 12, "s": "Retired", "o": "dan", "x": later, "w": "fraud"},
+    ]
+
+
+RETIRED_LINEAGES = [  # 0011's columns: LINEAGE's, then retired_revoked g and Wh
+    ("bob", "M", 7, 80, 0, 200, 0, 3, 0, 0, 400, 1_000, 200, 500),  # K3 is no clean proof
+    ("carol", "M", 7, 32, 0, 80, 0, 4, 20, 50, 120, 300, 0, 0),
+    ("dan", "M", 7, 0, 100, 0, 250, 3, 0, 0, 0, 0, 240 + 12, 600 + 30),
+    ("erin", "M", 7, 0, 8, 0, 20, 3, 0, 0, 40, 100, 160, 400),
+]
+RETIRED_LINEAGES_0010 = [  # 0010's view of the same rows (K9 void only once 0011 fills it again)
+    ("bob", "M", 7, 80, 200, 200, 500, 3, 0, 0, 400, 1_000),
+    ("carol", "M", 7, 32, 0, 80, 0, 4, 20, 50, 120, 300),
+    ("dan", "M", 7, 0, 100 + 240 + 12, 0, 250 + 600 + 30, 3, 0, 0, 0, 0),
+    ("erin", "M", 7, 40, 160 + 8, 100, 400 + 20, 3, 0, 0, 0, 0),
+]
+
+
+async def test_0011_a_retirement_from_a_revoked_lineage_is_counted_apart(db_url: str) -> None:
+    """Up from 0009 through 0010 with retired certificates of revoked lineages (a part of a Revoked
+    original; a Retired original revoked afterwards, its Retired part; one whose request is not indexed),
+    of lineages not revoked, of an original not indexed: 0010 counts them all as retired and leaves the
+    Valid part of the Retired, revoked original Valid; 0011 counts the first ones as retired_revoked and
+    fills that part's ``effective_status`` Revoked (void); the same rows as ``credit_rows``. Down to 0010:
+    its view again; up again."""
+    engine = create_engine(db_url)
+    try:
+        await migrate(engine, "0009")
+        for _attempt in range(5):
+            async with engine.begin() as connection:
+                await connection.execute(text("DELETE FROM certificates"))
+                now_sql = text(DB_NOW[connection.dialect.name])
+                now = (await connection.execute(now_sql)).scalar_one()
+                await connection.execute(text(REVOKED_LINEAGE), retired_lineages(now))
+            await migrate(engine, "0010")
+            async with engine.begin() as connection:
+                at_0010 = text("SELECT * FROM carbon_credits ORDER BY owner, meter")  # cached apart
+                before = ints(await connection.execute(at_0010))
             await migrate(engine)
             assert await view_columns(engine) == [c.name for c in carbon_credits.columns]
             async with engine.begin() as connection:
@@ -530,25 +627,35 @@ async def test_0010_a_valid_certificate_split_off_a_revoked_original_is_void_not
                 break
         else:
             raise AssertionError("the database's clock ticked during every attempt")
-        assert view == query == LINEAGE
-        assert effective == EFFECTIVE
+        assert before == RETIRED_LINEAGES_0010
+        assert view == query == RETIRED_LINEAGES
+        assert effective == EFFECTIVE | {
+            "R3": "Retired",
+            "K8": "Retired",
+            "K9": "Revoked",
+            "R4": "Retired",
+            "K10": "Retired",
+            "R5": "Retired",
+        }
 
         async with engine.begin() as connection:
-            await connection.run_sync(downgrade, "0009")
+            await connection.run_sync(downgrade, "0010")
             old_view = text("SELECT * FROM carbon_credits ORDER BY owner")  # not a statement cached above
-            assert ints(await connection.execute(old_view)) == [
-                ("bob", "M", 7, 80 + 400, 200, 200 + 1_000, 500, 3, 0, 0),
-                ("carol", "M", 7, 32, 0, 80, 0, 4, 20 + 120, 50 + 300),
-            ]
-            columns = await connection.run_sync(
-                lambda c: [col["name"] for col in inspect(c).get_columns("certificates")]
+            assert (
+                await connection.run_sync(
+                    lambda c: [col["name"] for col in inspect(c).get_columns("carbon_credits")]
+                )
+                == [c.name for c in carbon_credits.columns][:12]
             )
-            assert "effective_status" not in columns
+            assert ints(await connection.execute(old_view)) == [
+                *RETIRED_LINEAGES_0010[:3],
+                ("erin", "M", 7, 0, 160 + 8, 0, 400 + 20, 3, 0, 0, 40, 100),  # K9 stays void
+            ]
         await migrate(engine)
         assert await view_columns(engine) == [c.name for c in carbon_credits.columns]
         async with engine.connect() as connection:
-            again = await connection.execute(text("SELECT address, effective_status FROM certificates"))
-            assert dict(again.all()) == EFFECTIVE
+            up_again = text("SELECT * FROM carbon_credits WHERE owner IS NOT NULL")  # cached apart
+            assert ints(await connection.execute(up_again)) == RETIRED_LINEAGES
     finally:
         await engine.dispose()
 

@@ -1,9 +1,9 @@
 """A requested certificate retired before a quorum revoked it (its lineage), indexed from the programs'
 real transactions (LiteSVM): on chain it stays Retired with ``lineage_revoked`` set and the certificates
 split from it are refused (``OriginalRevoked``). The indexer keeps it Retired (its retirement stays in
-``retirements`` and in its owner's retired credits) with the revocation's reason, and its split parts are
-Revoked in effect and void in ``carbon_credits``, whatever order the transactions are stored in. SQLite
-and PostgreSQL."""
+``retirements``; in its owner's credits as ``retired_revoked``, not clean proof) with the revocation's
+reason, and its split parts are Revoked in effect and void in ``carbon_credits``, whatever order the
+transactions are stored in. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from solgrid.indexer.certificates import credit_rows
 from solgrid.indexer.decode import EventDecoder
-from solgrid.indexer.models import Certificate, CertificateChange, Retirement
+from solgrid.indexer.models import Certificate, CertificateChange, Retirement, carbon_credits
 from solgrid.indexer.service import default_coders
 from solgrid.indexer.store import FetchedTransaction, Store, StoredEvent
 from solgrid.sdk.idl import load_idl_json
@@ -132,6 +132,7 @@ async def test_a_retired_originals_lineage_revoked_keeps_its_retirement_and_void
             tuple(int(v) if isinstance(v, int) else v for v in r)
             for r in await s.execute(credit_rows(world.expiry - 1))
         )
+        view = sorted(tuple(r) for r in await s.execute(select(carbon_credits)))  # the database's clock
     assert retirements == [(c1, 1_300, 520)]
     assert history == [
         ("requested", "Pending"),
@@ -155,11 +156,12 @@ async def test_a_retired_originals_lineage_revoked_keeps_its_retirement_and_void
     alice, carol, dave = (world.owners[n] for n in ("c1", "k1", "k11"))
     assert credits == sorted(
         [
-            (alice, meter, ZONE, 0, 520, 0, 1_300, 1, 0, 0, 0, 0),  # still retired
-            (carol, meter, ZONE, 0, 0, 0, 0, 1, 0, 0, 120, 300),  # void, not held
-            (dave, meter, ZONE, 0, 0, 0, 0, 1, 0, 0, 80, 200),
+            (alice, meter, ZONE, 0, 0, 0, 0, 1, 0, 0, 0, 0, 520, 1_300),  # retired, from a revoked lineage
+            (carol, meter, ZONE, 0, 0, 0, 0, 1, 0, 0, 120, 300, 0, 0),  # void, not held
+            (dave, meter, ZONE, 0, 0, 0, 0, 1, 0, 0, 80, 200, 0, 0),
         ]
     )
+    assert view == credits  # long after the expiry: void and retired do not lapse
 
 
 @pytest.mark.parametrize("order", ["reversed", "shuffled"])

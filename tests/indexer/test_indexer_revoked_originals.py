@@ -2,7 +2,8 @@
 transactions (LiteSVM): their stored status stays Valid, as on chain, but the program refuses to move
 or retire them, so the indexer's ``effective_status`` is Revoked, ``carbon_credits`` / ``credit_rows``
 count them as void (not held), and the feed's ``certificates`` stream says so when the original is
-revoked. SQLite and PostgreSQL."""
+revoked; one retired before the revocation stays Retired but counts as ``retired_revoked``, not
+``retired``. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -164,8 +165,9 @@ async def test_split_parts_of_a_revoked_original_are_revoked_in_effect_and_void_
     assert all(f["effective_status"] == "Valid" for f in split_frames)  # before the revocation
 
     # Carbon credits: before the common expiry of c1's parts, k1 and k11 are void (not held), the
-    # retired k2 stays retired, c2 and k3 are held; at it, void stays void (void before lapsed) and the
-    # held ones lapse. The view (the database's clock: long after) agrees with credit_rows now.
+    # retired k2 is retired from a revoked lineage (not clean proof), c2 and k3 are held; at it, void
+    # stays void (void before lapsed) and the held ones lapse. The view (the database's clock: long
+    # after) agrees with credit_rows now.
     alice, carol, dave, bob = (world.owners[n] for n in ("c1", "k1", "k11", "k2"))
     async with db() as s:
         meter = await s.scalar(select(Certificate.meter).where(Certificate.address == c1))
@@ -177,28 +179,29 @@ async def test_split_parts_of_a_revoked_original_are_revoked_in_effect_and_void_
             for at in (world.expiry - 1, world.expiry)
         }
         view = sorted(tuple(r) for r in await s.execute(select(carbon_credits)))
+    # bob retired k2 before c1 was revoked: still Retired, but retired from a revoked lineage, apart.
     assert credits[world.expiry - 1] == sorted(
         [
-            (alice, meter, ZONE, 320, 0, 800, 0, 1, 0, 0, 0, 0),
-            (bob, meter, ZONE, 0, 120, 0, 300, 1, 0, 0, 0, 0),
-            (carol, meter, ZONE, 160, 0, 400, 0, 2, 0, 0, 120, 300),
-            (dave, meter, ZONE, 0, 0, 0, 0, 1, 0, 0, 80, 200),
+            (alice, meter, ZONE, 320, 0, 800, 0, 1, 0, 0, 0, 0, 0, 0),
+            (bob, meter, ZONE, 0, 0, 0, 0, 1, 0, 0, 0, 0, 120, 300),
+            (carol, meter, ZONE, 160, 0, 400, 0, 2, 0, 0, 120, 300, 0, 0),
+            (dave, meter, ZONE, 0, 0, 0, 0, 1, 0, 0, 80, 200, 0, 0),
         ]
     )
     assert credits[world.expiry] == sorted(
         [
-            (alice, meter, ZONE, 320, 0, 800, 0, 1, 0, 0, 0, 0),  # c2 was validated a minute later
-            (bob, meter, ZONE, 0, 120, 0, 300, 1, 0, 0, 0, 0),
-            (carol, meter, ZONE, 160, 0, 400, 0, 2, 0, 0, 120, 300),
-            (dave, meter, ZONE, 0, 0, 0, 0, 1, 0, 0, 80, 200),
+            (alice, meter, ZONE, 320, 0, 800, 0, 1, 0, 0, 0, 0, 0, 0),  # c2 was validated a minute later
+            (bob, meter, ZONE, 0, 0, 0, 0, 1, 0, 0, 0, 0, 120, 300),
+            (carol, meter, ZONE, 160, 0, 400, 0, 2, 0, 0, 120, 300, 0, 0),
+            (dave, meter, ZONE, 0, 0, 0, 0, 1, 0, 0, 80, 200, 0, 0),
         ]
     )
     assert view == sorted(
         [
-            (alice, meter, ZONE, 0, 0, 0, 0, 1, 320, 800, 0, 0),
-            (bob, meter, ZONE, 0, 120, 0, 300, 1, 0, 0, 0, 0),
-            (carol, meter, ZONE, 0, 0, 0, 0, 2, 160, 400, 120, 300),
-            (dave, meter, ZONE, 0, 0, 0, 0, 1, 0, 0, 80, 200),
+            (alice, meter, ZONE, 0, 0, 0, 0, 1, 320, 800, 0, 0, 0, 0),
+            (bob, meter, ZONE, 0, 0, 0, 0, 1, 0, 0, 0, 0, 120, 300),
+            (carol, meter, ZONE, 0, 0, 0, 0, 2, 160, 400, 120, 300, 0, 0),
+            (dave, meter, ZONE, 0, 0, 0, 0, 1, 0, 0, 80, 200, 0, 0),
         ]
     )
 
@@ -218,7 +221,9 @@ async def test_the_effective_status_does_not_depend_on_the_order_transactions_ar
     assert await certificates(db) == expected(world)
 
 
-def test_solgrid_indexer_carbon_shows_void_credits(sqlite_db: str, world: Revoked) -> None:
+def test_solgrid_indexer_carbon_shows_void_and_retired_revoked_credits(
+    sqlite_db: str, world: Revoked
+) -> None:
     async def index() -> None:
         engine = create_engine(sqlite_db)
         await migrate(engine)
@@ -239,17 +244,25 @@ def test_solgrid_indexer_carbon_shows_void_credits(sqlite_db: str, world: Revoke
         f"owner {carol}: 0.160 kg CO2 held (0.400 kWh), 0.000 kg retired (0.000 kWh), 2 certificate(s); "
         "0.120 kg (0.300 kWh) void, not held (split off a revoked certificate)\n"
     )
+    bob = world.owners["k2"]
+    assert carbon("--owner", bob, "--at", at) == (
+        f"owner {bob}: 0.000 kg CO2 held (0.000 kWh), 0.000 kg retired (0.000 kWh), 1 certificate(s); "
+        "0.120 kg (0.300 kWh) retired from a revoked lineage, not counted as retired (its original was "
+        "revoked for fraud)\n"
+    )
     assert carbon("--by", "zone", "--json", "--at", at) == [
         {
             "zone": ZONE,
             "held_co2_g": 480,
-            "retired_co2_g": 120,
+            "retired_co2_g": 0,
             "held_wh": 1_200,
-            "retired_wh": 300,
+            "retired_wh": 0,
             "certificates": 5,
             "lapsed_co2_g": 0,
             "lapsed_wh": 0,
             "void_co2_g": 200,
             "void_wh": 500,
+            "retired_revoked_co2_g": 120,
+            "retired_revoked_wh": 300,
         }
     ]

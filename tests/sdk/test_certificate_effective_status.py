@@ -126,3 +126,51 @@ def test_which_split_parts_a_quorum_can_revoke() -> None:
         assert replace(part, status=status).revocation_refused() == (
             f"is {status.name}: a split part is revoked only while pending or valid"
         )
+
+
+@pytest.mark.parametrize(
+    ("part", "original", "revoked"),
+    [
+        # A part retired (or expired) before its original was revoked keeps its status, but its lineage
+        # is revoked: the retirement is no clean proof.
+        (CertificateStatus.RETIRED, REVOKED, True),
+        (CertificateStatus.EXPIRED, REVOKED, True),
+        (CertificateStatus.VALID, REVOKED, True),
+        (
+            CertificateStatus.RETIRED,
+            replace(certificate(ORIGINAL, CertificateStatus.RETIRED), lineage_revoked=True),
+            True,
+        ),
+        (CertificateStatus.RETIRED, VALID, False),
+        (CertificateStatus.RETIRED, certificate(ORIGINAL, CertificateStatus.RETIRED), False),
+        (CertificateStatus.RETIRED, None, False),  # original not read
+        (CertificateStatus.RETIRED, replace(REVOKED, address=Pubkey.new_unique()), False),  # not its own
+    ],
+)
+def test_a_split_part_of_any_status_reports_its_revoked_lineage(
+    part: CertificateStatus, original: Certificate | None, revoked: bool
+) -> None:
+    split = certificate(Pubkey.new_unique(), part)
+    assert split.in_revoked_lineage(original) == revoked
+    assert split.effective_status(EXPIRES - 1, original) == (
+        CertificateStatus.REVOKED if revoked and part == CertificateStatus.VALID else part
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "flag", "revoked"),
+    [
+        (CertificateStatus.RETIRED, True, True),
+        (CertificateStatus.EXPIRED, True, True),
+        (CertificateStatus.REVOKED, False, True),  # revoked before the flag existed: its status says it
+        (CertificateStatus.RETIRED, False, False),
+        (CertificateStatus.VALID, False, False),
+    ],
+)
+def test_a_requested_certificate_reports_its_own_revoked_lineage(
+    status: CertificateStatus, flag: bool, revoked: bool
+) -> None:
+    original = replace(certificate(ORIGINAL, status), lineage_revoked=flag)
+    assert original.in_revoked_lineage(None) == revoked
+    assert original.in_revoked_lineage(REVOKED) == revoked  # itself decides, whatever is passed
+    assert original.effective_status(EXPIRES - 1) == status  # its status stays

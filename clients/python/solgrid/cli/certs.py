@@ -104,12 +104,15 @@ def certificate_json(
     """A certificate with stable keys; ``status`` is the status the program acts on at ``now``
     (:meth:`Certificate.effective_status`: ``REVOKED`` for a valid part split off an original that was
     revoked, ``original`` being that account; ``EXPIRED`` for a valid certificate past its expiry even
-    before anyone marks it), ``stored_status`` what the account holds; ``revoked_via`` the revoked
-    original and ``original_revoke_reason`` its reason for such a part (None otherwise);
-    ``lineage_revoked`` whether, as a requested certificate, a quorum revoked its lineage (a retired or
-    expired one keeps its status)."""
+    before anyone marks it), ``stored_status`` what the account holds; ``lineage_revoked`` whether a
+    quorum revoked its lineage (:meth:`Certificate.in_revoked_lineage`: its own as a requested
+    certificate, its original's as a split part), whatever its status: a part retired before the
+    revocation stays ``RETIRED``, but its proof is of a revoked lineage; ``revoked_via`` the original and
+    ``original_revoke_reason`` its reason for a split part whose lineage was revoked (None otherwise: a
+    requested certificate's own reason is ``revoke_reason``)."""
     c = certificate
-    via = original if original is not None and c.revoked_via(original) else None
+    in_revoked = c.in_revoked_lineage(original)
+    via = original if in_revoked and c.split_off else None
     retirement = None
     if c.retirement is not None:
         r = c.retirement
@@ -142,7 +145,7 @@ def certificate_json(
         "original": str(c.original),
         "split_count": c.split_count,
         "revoke_reason": c.revoke_reason or None,
-        "lineage_revoked": c.lineage_revoked,
+        "lineage_revoked": in_revoked,
         "retirement": retirement,
         "revoked_via": None if via is None else str(via.address),
         "original_revoke_reason": None if via is None else via.revoke_reason or None,
@@ -168,5 +171,13 @@ def certificate_line(document: dict[str, Any]) -> str:
         f"{document['generation_start']} .. {document['generation_end']}"
     )
     if document["revoked_via"] is not None:
-        line += f"  (revoked via original {document['revoked_via']})"
+        reason = document["original_revoke_reason"]
+        if document["status"] == "REVOKED":
+            line += f"  (revoked via original {document['revoked_via']}"
+        else:
+            line += f"  (lineage revoked via original {document['revoked_via']}"
+        line += f": {reason})" if reason else ")"
+    elif document["lineage_revoked"] and document["status"] != "REVOKED":
+        reason = document["revoke_reason"]
+        line += f"  (lineage revoked: {reason})" if reason else "  (lineage revoked)"
     return line

@@ -308,7 +308,8 @@ def carbon_cmd(
     """Carbon credits: the CO2 (g) and energy (Wh) of Valid certificates before their expiry (held), of
     Valid ones past it that nobody has marked Expired yet (lapsed: no longer usable), of Valid ones split
     off a certificate that was revoked (void: no longer usable), and of Retired ones (credited to
-    whoever retired them), summed per owner, meter or zone."""
+    whoever retired them; apart, those whose lineage a quorum revoked afterwards), summed per owner,
+    meter or zone."""
     moment = int(time.time()) if at is None else at
 
     async def load() -> list[dict[str, Any]]:
@@ -337,6 +338,12 @@ def carbon_cmd(
             notes += (
                 f"; {_thousandths(row['void_co2_g'])} kg ({_thousandths(row['void_wh'])} kWh) "
                 "void, not held (split off a revoked certificate)"
+            )
+        if row["retired_revoked_wh"] or row["retired_revoked_co2_g"]:
+            notes += (
+                f"; {_thousandths(row['retired_revoked_co2_g'])} kg "
+                f"({_thousandths(row['retired_revoked_wh'])} kWh) retired from a revoked lineage, not "
+                "counted as retired (its original was revoked for fraud)"
             )
         click.echo(
             f"{by} {row[by]}: {_thousandths(row['held_co2_g'])} kg CO2 held "

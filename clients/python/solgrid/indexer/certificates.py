@@ -1,8 +1,8 @@
 """The governance program's certificate events as tables: ``certificates`` (one row per certificate in
 its current state, split children included), their history ``certificate_events`` and
 ``retirements``; the ``carbon_credits`` view sums the certificates' CO2 per owner, meter and zone (held
-before their expiry, lapsed from it on, void when split off a revoked original, retired) at the
-database's clock, :func:`credit_rows` at any time.
+before their expiry, lapsed from it on, void when split off a revoked original, retired, or retired
+from a lineage revoked afterwards) at the database's clock, :func:`credit_rows` at any time.
 
 Revoking a requested certificate leaves the stored status of the certificates split from it Valid, as on
 chain, but the program refuses to transfer, split or retire them from then on. That holds whatever the
@@ -482,25 +482,27 @@ async def recompute(session: AsyncSession, touched: Iterable[str]) -> set[str]:
     return done
 
 
+def original_revoked(original: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Whether the certificate whose address is ``original`` (a column of the outer query) is indexed and
+    its lineage was revoked (:func:`lineage_revoked`, in SQL: Revoked, or its ``revoke_reason`` set)."""
+    o = table_of(Certificate).alias("o")
+    return (
+        select(o.c.address)
+        .where(o.c.address == original, or_(o.c.status == "Revoked", o.c.revoke_reason.is_not(None)))
+        .exists()
+    )
+
+
 async def effective_statuses(session: AsyncSession, certificates: Iterable[str]) -> None:
     """Sets ``effective_status`` (:func:`effective_status`, in SQL) of ``certificates`` and of every
     certificate whose original is one of them: after their rows are written, whatever order their
     histories were indexed in (a split part indexed after its original's revocation, or before it)."""
     table = table_of(Certificate)
-    original = table.alias("o")
-    revoked = (
-        select(original.c.address)
-        .where(
-            original.c.address == table.c.original,
-            or_(original.c.status == "Revoked", original.c.revoke_reason.is_not(None)),
-        )
-        .exists()
-    )
     stopped = and_(
         table.c.status == "Valid",
         table.c.original.is_not(None),
         table.c.original != table.c.address,
-        revoked,
+        original_revoked(table.c.original),
     )
     value = case((stopped, "Revoked"), else_=table.c.status)
     addresses = sorted(set(certificates))
@@ -716,18 +718,26 @@ CREDIT_SUMS = (
     "lapsed_wh",
     "void_co2_g",
     "void_wh",
+    "retired_revoked_co2_g",
+    "retired_revoked_wh",
 )
 
 
 def credit_of(at: int) -> ColumnElement[str]:
-    """What a Valid or Retired certificate's CO2 and volume count as at Unix time ``at``: ``retired``;
-    ``void`` for a Valid one split off an original that was revoked (``effective_status`` Revoked: the
-    program refuses to transfer, split or retire it), whatever its expiry; ``lapsed`` for a Valid one at
+    """What a Valid or Retired certificate's CO2 and volume count as at Unix time ``at``:
+    ``retired_revoked`` for a Retired one whose lineage a quorum revoked (fraud) after it was retired: its
+    original's (itself, for a requested one: :func:`original_revoked`; or its own ``revoke_reason``, set
+    only on an original, when its request is not indexed) — the retirement stays final on chain, but it
+    is no clean proof; else ``retired``; ``void`` for a Valid one split off an original that was revoked
+    (``effective_status`` Revoked: the program refuses to transfer, split or retire it), whatever its
+    expiry; ``lapsed`` for a Valid one at
     or past its expiry (the program refuses to transfer, split or retire it from ``expires_at`` on, and
     anyone may mark it Expired); else ``held`` (an unknown expiry included: its validation is not
     indexed)."""
     c = Certificate
+    revoked_lineage = or_(c.revoke_reason.is_not(None), original_revoked(table_of(c).c.original))
     return case(
+        (and_(c.status == "Retired", revoked_lineage), "retired_revoked"),
         (c.status == "Retired", "retired"),
         (c.effective_status == "Revoked", "void"),
         (and_(c.expires_at.is_not(None), c.expires_at <= at), "lapsed"),
@@ -767,6 +777,8 @@ def credit_rows(at: int) -> Select[Any]:
         total("lapsed", "volume_wh").label("lapsed_wh"),
         total("void", "co2_avoided_g").label("void_co2_g"),
         total("void", "volume_wh").label("void_wh"),
+        total("retired_revoked", "co2_avoided_g").label("retired_revoked_co2_g"),
+        total("retired_revoked", "volume_wh").label("retired_revoked_wh"),
     ).group_by(credits.c.owner, credits.c.meter, credits.c.zone_id)
 
 

@@ -844,12 +844,16 @@ carbon_credits = Table(
     Column("lapsed_wh", U64),
     Column("void_co2_g", U64),
     Column("void_wh", U64),
+    Column("retired_revoked_co2_g", U64),
+    Column("retired_revoked_wh", U64),
 )
 """The view ``carbon_credits``: per owner, meter and zone, the CO2 and volume of Valid certificates
 before their expiry (held), of Valid ones at or past it that nobody has marked Expired yet (lapsed: no
 longer usable on chain), of Valid ones split off an original that was revoked (void: their
-``effective_status`` is Revoked; void before lapsed), and of Retired ones (credited to whoever retired
-them), from ``certificates`` at the database's clock (migrations 0008 and 0010;
+``effective_status`` is Revoked; void before lapsed), of Retired ones (credited to whoever retired
+them), apart from those whose lineage a quorum revoked (fraud) after they were retired (retired_revoked:
+their original, or they themselves as a requested certificate, Revoked or with a ``revoke_reason``;
+still Retired on chain), from ``certificates`` at the database's clock (migrations 0008, 0010 and 0011;
 :func:`solgrid.indexer.certificates.credit_rows` is the same at any time). A transfer or a split moves
 credits with the certificate; a revoked, expired or pending certificate counts for nothing.
 ``certificates`` counts the Valid and Retired ones."""

@@ -123,6 +123,16 @@ class Certificate:
             and original.stops_its_lineage
         )
 
+    def in_revoked_lineage(self, original: Certificate | None) -> bool:
+        """Whether its lineage was revoked, whatever its own status: as a requested certificate, it
+        :attr:`stops_its_lineage`; as a split part, ``original`` (the account at :attr:`original`, read
+        separately) does. A part RETIRED before the revocation stays RETIRED (a retirement is final on
+        chain), but the proof it gives is of a lineage a quorum revoked (fraud): show it beside the
+        status. See :meth:`revoked_via` for the VALID parts the program now refuses."""
+        if not self.split_off:
+            return self.stops_its_lineage
+        return original is not None and original.address == self.original and original.stops_its_lineage
+
     def revocation_refused(self) -> str | None:
         """Why ``revoke_certificate`` would refuse it (the program's rule), or None when a quorum can
         revoke it: an original whose lineage is revoked already or that is REVOKED; a split part that is
