@@ -890,7 +890,9 @@ fn random_certificate_sequences_keep_every_invariant() {
             Ok(())
         })
         .unwrap();
-    // The sequences reach every operation, both accepted and refused.
+    // The sequences reach every operation, both accepted and refused. The runner's seed is random, so
+    // the bounds sit far below the usual counts (ten runs: blocked 12 to 31, revoked children 19 to 35,
+    // retirements and expiries about 150): a generator that stops reaching a path fails, chance does not.
     let cov = coverage.into_inner();
     for name in [
         "request", "validate", "transfer", "split", "retire", "revoke", "expire",
@@ -906,16 +908,16 @@ fn random_certificate_sequences_keep_every_invariant() {
             };
         let refused = cov.refused.get(name).copied().unwrap_or(0);
         assert!(
-            ok >= 100 && refused >= 100,
+            ok >= 40 && refused >= 40,
             "{name}: {ok} accepted, {refused} refused ({cov:?})"
         );
     }
     // Revocations reach originals in every status and children, and blocked descendants are tried.
     for (name, least) in [
         ("revoke original", 50),
-        ("revoke lineage", 20),
-        ("revoke child", 15),
-        ("blocked", 15),
+        ("revoke lineage", 10),
+        ("revoke child", 5),
+        ("blocked", 3),
     ] {
         let seen = cov
             .ok

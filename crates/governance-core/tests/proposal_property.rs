@@ -813,14 +813,17 @@ fn random_proposal_sequences_keep_every_invariant() {
         })
         .unwrap();
     let cov = coverage.into_inner();
+    // The runner's seed is random, so the bounds sit far below the usual counts (twelve runs: executes
+    // 142 to 171, cancels 155 to 199, recorded quorums 15 to 29): a generator that stops reaching a path
+    // fails, chance does not.
     for (name, least) in [
         ("propose", 100),
         ("approve", 100),
         ("reject", 100),
-        ("execute", 100),
-        ("cancel", 100),
+        ("execute", 60),
+        ("cancel", 60),
         // A quorum that stands unrecorded needs a set change after approvals: rarer.
-        ("record", 8),
+        ("record", 4),
     ] {
         let reappointed = cov.ok.get("reappoint").copied().unwrap_or(0);
         assert!(
