@@ -14,7 +14,7 @@ Set-up, votes, execution, cancel and close are here; ``propose`` is :mod:`solgri
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -200,14 +200,14 @@ async def _send_to_proposal(
     }
 
 
-def _report(document: dict[str, Any], as_json: bool, headline: str) -> None:
-    """Prints what `_send_to_proposal` returned: JSON, or the headline (``{text}`` is the standing) and
-    the signature."""
+def _report(document: dict[str, Any], as_json: bool, headline: Callable[[str], str]) -> None:
+    """Prints what `_send_to_proposal` returned: JSON, or ``headline(standing in words)`` and the
+    signature."""
     text = document.pop("_text")
     if as_json:
         emit_json(document)
     else:
-        click.echo(headline.format(text=text))
+        click.echo(headline(text))
         click.echo(f"signature: {document['signature']}")
 
 
@@ -232,7 +232,7 @@ def _vote(name: str, proposal_id: int, settings: Settings, as_json: bool) -> Non
         )
 
     verb = "approved" if name == "approve" else "rejected"
-    _report(call(settings, work), as_json, f"{verb} proposal {proposal_id}: {{text}}")
+    _report(call(settings, work), as_json, lambda text: f"{verb} proposal {proposal_id}: {text}")
 
 
 @gov.command("approve")
@@ -296,7 +296,7 @@ def execute(proposal_id: int, fund_sol: str | None, settings: Settings, as_json:
 
     document = call(settings, work)
     what = f"{document['program']}.{document['instruction']} {document['args']}"
-    _report(document, as_json, f"executed proposal {proposal_id}: {what}")
+    _report(document, as_json, lambda _: f"executed proposal {proposal_id}: {what}")
 
 
 @gov.command("record-quorum")
@@ -322,7 +322,9 @@ def record_quorum(proposal_id: int, settings: Settings, as_json: bool) -> None:
             rpc, settings, configs, actions, proposal_id, [ix], wallet, [gov_client.coder]
         )
 
-    _report(call(settings, work), as_json, f"recorded the quorum of proposal {proposal_id}: {{text}}")
+    _report(
+        call(settings, work), as_json, lambda text: f"recorded the quorum of proposal {proposal_id}: {text}"
+    )
 
 
 def _pays(accounts: Sequence[ProposalAccount], authority: Pubkey) -> bool:
@@ -365,7 +367,7 @@ def cancel(proposal_id: int, cosigner_paths: tuple[Path, ...], settings: Setting
             rpc, settings, configs, actions, proposal_id, [ix], wallet, [gov_client.coder], cosigners
         )
 
-    _report(call(settings, work), as_json, f"cancelled proposal {proposal_id}")
+    _report(call(settings, work), as_json, lambda _: f"cancelled proposal {proposal_id}")
 
 
 @gov.command("close")
