@@ -53,6 +53,12 @@ def elf_of() -> Callable[[str], bytes]:
 
 
 @pytest.fixture(scope="session")
+def governance_elves(elf_of: Callable[[str], bytes]) -> dict[str, bytes]:
+    """The ELFs the governance harnesses deploy: governance on top of the trading and registry ones."""
+    return {name: elf_of(name) for name in ("registry", "energy_token", "trading", "governance")}
+
+
+@pytest.fixture(scope="session")
 def upgrade_authority() -> Keypair:
     """The wallet the node installs the workspace programs with (it may initialise the registry)."""
     return Keypair()

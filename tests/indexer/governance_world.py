@@ -235,6 +235,55 @@ def lifecycle(env: GovernanceEnv, recorder: Recorder) -> Lifecycle:
     return Lifecycle(list(recorder.sent), env, alice, erin, bob, carol, dave, household, ids, proposals)
 
 
+# -- a revoked lineage -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SplitLineage:
+    """What :func:`split_lineage` did, to go on from: ``ids`` names the certificates (c1, k1, k11)."""
+
+    env: GovernanceEnv
+    recorder: Recorder
+    certs: CertEnv
+    alice: Prosumer
+    carol: Keypair
+    dave: Keypair
+    ids: dict[str, Pubkey]
+
+
+@dataclass
+class Revoked:
+    """A revoked lineage as the indexer tests index it: the transactions in chain order, the certificates
+    by name, their owners' addresses, and c1's expiry (its split parts share it)."""
+
+    txs: list[FetchedTransaction]
+    ids: dict[str, Pubkey]
+    owners: dict[str, str]
+    expiry: int
+
+
+def split_lineage(elves: dict[str, bytes]) -> SplitLineage:
+    """Zone 7's emission factor co-signed (400 g/kWh), governance named; alice's c1 (1,800 Wh, 720 g)
+    validated, k1 (500 Wh, 200 g) split off it to carol, who splits k11 (200 Wh, 80 g) off to dave."""
+    env, recorder = governance_world(elves, Params(certificate_validity_secs=30 * DAY))
+    reg, c = env.registry, env.registry.client
+    quorum = reg.quorum()
+    env.send(
+        [c.set_emission_factor(zone_id=ZONE, g_per_kwh=400, cosigners=[q.pubkey() for q in quorum])], quorum
+    )
+    env.set_governance()
+    certs = CertEnv(env)
+    alice = certs.prosumer()
+    carol, dave = certs.wallet(), Keypair()
+    ids: dict[str, Pubkey] = {}
+    certs.produce(alice, 3, 600)
+    ids["c1"] = certs.request(alice)
+    certs.validate(ids["c1"])
+    ids["k1"] = certs.split(alice.wallet, ids["c1"], 500, carol.pubkey())
+    ids["k11"] = certs.split(carol, ids["k1"], 200, dave.pubkey())  # k1 keeps 300 Wh, 120 g
+    return SplitLineage(env, recorder, certs, alice, carol, dave, ids)
+
+
 # -- truncated logs --------------------------------------------------------------------------------------
 
 MEMO = Pubkey.from_string("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr")

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
 
 from solgrid.indexer.chain import RpcChainReader
 from solgrid.indexer.db import create_engine, sessions
 from solgrid.indexer.decode import EventDecoder
-from solgrid.indexer.models import Base, Event, Transaction
+from solgrid.indexer.models import Base, Certificate, Event, Transaction
 from solgrid.indexer.service import Indexer, IndexerConfig, default_coders
 from solgrid.indexer.store import FetchedTransaction, Store, StoredEvent
 
@@ -103,6 +105,52 @@ async def store(
     """``store_.store`` of ``txs`` in one committed database transaction."""
     async with db() as s, s.begin():
         return await store_.store(s, list(txs))
+
+
+PAGE = 10
+"""Transactions per database transaction when a test stores a history as catch-up pages it."""
+
+
+async def store_pages(
+    db: async_sessionmaker[AsyncSession], txs: Sequence[FetchedTransaction], page: int = PAGE
+) -> list[StoredEvent]:
+    """``txs`` stored in chain order by a fresh :class:`Store`, ``page`` per database transaction; the
+    events it stored."""
+    indexer = Store(EventDecoder(default_coders()))
+    stored: list[StoredEvent] = []
+    for start in range(0, len(txs), page):
+        stored += await store(db, indexer, *txs[start : start + page])
+    return stored
+
+
+async def store_out_of_order(
+    db: async_sessionmaker[AsyncSession], txs: Sequence[FetchedTransaction], order: str
+) -> None:
+    """``txs`` stored one per database transaction, newest first (``reversed``) or in a fixed shuffle
+    (``shuffled``): a history gap backfilled late stores older transactions after newer ones."""
+    ordered = list(reversed(txs))
+    if order == "shuffled":
+        random.Random(14).shuffle(ordered)
+    indexer = Store(EventDecoder(default_coders()))
+    for tx in ordered:
+        await store(db, indexer, tx)
+
+
+async def certificate_rows(
+    db: async_sessionmaker[AsyncSession], *columns: InstrumentedAttribute[Any]
+) -> dict[str, tuple[Any, ...]]:
+    """Each indexed certificate's ``columns``, by address."""
+    async with db() as s:
+        rows = await s.execute(select(Certificate.address, *columns))
+        return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def certificate_frames(event: StoredEvent) -> list[tuple[Any, ...]]:
+    """The ``certificates`` feed frames of ``event``: address, change, status, effective status, related."""
+    return [
+        (f["address"], f["change"], f["status"], f["effective_status"], f["related"])
+        for f in event.certificates
+    ]
 
 
 async def chain_events(rpc_url: str, signatures: list[str]) -> list[tuple[str, int, int, str]]:

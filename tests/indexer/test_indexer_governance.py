@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,7 +21,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from governance_world import DAY, SOUTH, ZONE, CertEnv, Lifecycle, Params, governance_world, lifecycle
-from indexer_support import counts, store
+from indexer_support import counts, store, store_out_of_order, store_pages
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from test_indexer_feed import ask, pending
@@ -46,20 +45,13 @@ from solgrid.indexer.models import (
     carbon_credits,
 )
 from solgrid.indexer.service import default_coders
-from solgrid.indexer.store import FetchedTransaction, Store
+from solgrid.indexer.store import Store
 from solgrid.sdk.idl import load_idl_json
 from solgrid.sdk.registry_governance import governance_pdas
 
 GOVERNANCE_TABLES = (Certificate, CertificateChange, Retirement, Proposal, Approval, Pause)
 Sums = tuple[int, int]
 GOVERNANCE_ERRORS = {e["name"]: e["code"] for e in load_idl_json("governance")["errors"]}
-PAGE = 10
-"""Transactions per stored batch (catch-up stores a page of history at a time)."""
-
-
-@pytest.fixture(scope="module")
-def governance_elves(elf_of: Callable[[str], bytes]) -> dict[str, bytes]:
-    return {name: elf_of(name) for name in ("registry", "energy_token", "trading", "governance")}
 
 
 @pytest.fixture
@@ -70,12 +62,6 @@ def life(governance_elves: dict[str, bytes]) -> Lifecycle:
 
 def new_store() -> Store:
     return Store(EventDecoder(default_coders()))
-
-
-async def store_pages(db: async_sessionmaker[AsyncSession], txs: list[FetchedTransaction]) -> None:
-    indexer = new_store()
-    for start in range(0, len(txs), PAGE):
-        await store(db, indexer, *txs[start : start + PAGE])
 
 
 async def snapshot(db: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
@@ -380,12 +366,7 @@ async def test_the_tables_do_not_depend_on_the_order_transactions_are_stored_in(
         expected = await snapshot(sessions(engine))
     finally:
         await engine.dispose()
-    shuffled = list(reversed(life.txs))
-    if order == "shuffled":
-        random.Random(14).shuffle(shuffled)
-    indexer = new_store()
-    for tx in shuffled:
-        await store(db, indexer, tx)
+    await store_out_of_order(db, life.txs, order)
     assert await snapshot(db) == expected
     async with db() as s:
         assert await s.scalar(text("SELECT COUNT(*) FROM certificates")) == len(life.certificates)
@@ -458,10 +439,7 @@ async def test_the_feed_streams_certificates_proposals_and_pauses(sqlite_db: str
     event topics see the governance events with their certificate's zone and the wallets they name."""
     engine = create_engine(sqlite_db)
     await migrate(engine)
-    indexer = new_store()
-    events = []
-    for start in range(0, len(life.txs), PAGE):
-        events += await store(sessions(engine), indexer, *life.txs[start : start + PAGE])
+    events = await store_pages(sessions(engine), life.txs)
     await engine.dispose()
     coders = default_coders()
     feed = EventFeed(

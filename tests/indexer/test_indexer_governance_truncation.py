@@ -8,7 +8,6 @@ an execution) is named in the alert."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 
 import pytest
 from governance_world import DAY, CertEnv, Params, cut_before, governance_world
@@ -23,11 +22,6 @@ from solgrid.indexer.models import Alert, Certificate, Event, Proposal, Retireme
 from solgrid.indexer.service import default_coders
 from solgrid.indexer.store import Store
 from solgrid.sdk.registry_governance import PauseFlag
-
-
-@pytest.fixture(scope="module")
-def governance_elves(elf_of: Callable[[str], bytes]) -> dict[str, bytes]:
-    return {name: elf_of(name) for name in ("registry", "energy_token", "trading", "governance")}
 
 
 @pytest.mark.parametrize("block_time", ["given", "missing"])

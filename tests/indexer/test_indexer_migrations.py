@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -498,6 +500,56 @@ EFFECTIVE = {"R1": "Revoked", "K1": "Revoked", "K2": "Revoked", "K3": "Retired",
 }
 
 
+@dataclass
+class Counted:
+    """What :func:`counted_from_0009` read while the database's clock stood at ``now``."""
+
+    now: int
+    passing: list[tuple[Any, ...]]
+    """The view at the revision passed on the way (empty when none)."""
+    view: list[tuple[Any, ...]]
+    effective: dict[str, str]
+    """Each certificate's ``effective_status``."""
+
+
+async def counted_from_0009(
+    engine: AsyncEngine,
+    insert: str,
+    rows: Callable[[int], list[dict[str, Any]]],
+    to: str,
+    passing: str | None = None,
+) -> Counted:
+    """At 0009, ``rows(now)`` inserted (``now``: the database's clock), then migrated to ``to``, through
+    ``passing`` first if given, and the view read at both: repeated from 0009 when a second ticked in
+    between (PostgreSQL's clock is the transaction's start)."""
+    await migrate(engine, "0009")
+    for _attempt in range(5):
+        async with engine.begin() as connection:
+            await connection.execute(text("DELETE FROM certificates"))
+            now_sql = text(DB_NOW[connection.dialect.name])
+            now = (await connection.execute(now_sql)).scalar_one()
+            await connection.execute(text(insert), rows(now))
+        before: list[tuple[Any, ...]] = []
+        if passing is not None:
+            await migrate(engine, passing)
+            async with engine.begin() as connection:
+                on_the_way = text("SELECT * FROM carbon_credits ORDER BY owner, meter")  # cached apart
+                before = ints(await connection.execute(on_the_way))
+        await migrate(engine, to)
+        async with engine.begin() as connection:
+            now_sql = text(DB_NOW[connection.dialect.name])
+            view = ints(await connection.execute(text("SELECT * FROM carbon_credits")))
+            ticked = (await connection.execute(now_sql)).scalar_one() != now
+            effective = dict(
+                (await connection.execute(text("SELECT address, effective_status FROM certificates"))).all()
+            )
+            if ticked:
+                await connection.run_sync(downgrade, "0009")
+        if not ticked:
+            return Counted(now, before, view, effective)
+    raise AssertionError("the database's clock ticked during every attempt")
+
+
 async def test_0010_a_valid_certificate_split_off_a_revoked_original_is_void_not_held(db_url: str) -> None:
     """Up from 0009 with certificates split off a revoked original, a valid one, one not indexed: the new
     ``effective_status`` is Revoked for the Valid ones of the revoked original (only), and the view
@@ -505,32 +557,10 @@ async def test_0010_a_valid_certificate_split_off_a_revoked_original_is_void_not
     Down to 0009: 0008's view, where they are held or lapsed; up again."""
     engine = create_engine(db_url)
     try:
-        await migrate(engine, "0009")
-        for _attempt in range(5):
-            async with engine.begin() as connection:
-                await connection.execute(text("DELETE FROM certificates"))
-                now_sql = text(DB_NOW[connection.dialect.name])
-                now = (await connection.execute(now_sql)).scalar_one()
-                await connection.execute(text(SPLIT_PART), lineage(now))
-            await migrate(engine, "0010")
-            assert await view_columns(engine) == [c.name for c in carbon_credits.columns][:12]
-            async with engine.begin() as connection:
-                now_sql = text(DB_NOW[connection.dialect.name])
-                view = ints(await connection.execute(text("SELECT * FROM carbon_credits")))
-                ticked = (await connection.execute(now_sql)).scalar_one() != now
-                effective = dict(
-                    (
-                        await connection.execute(text("SELECT address, effective_status FROM certificates"))
-                    ).all()
-                )
-                if ticked:
-                    await connection.run_sync(downgrade, "0009")
-            if not ticked:
-                break
-        else:
-            raise AssertionError("the database's clock ticked during every attempt")
-        assert view == LINEAGE  # credit_rows follows the head's view (0011: below)
-        assert effective == EFFECTIVE
+        counted = await counted_from_0009(engine, SPLIT_PART, lineage, "0010")
+        assert await view_columns(engine) == [c.name for c in carbon_credits.columns][:12]
+        assert counted.view == LINEAGE  # credit_rows follows the head's view (0011: below)
+        assert counted.effective == EFFECTIVE
 
         async with engine.begin() as connection:
             await connection.run_sync(downgrade, "0009")
@@ -598,38 +628,13 @@ async def test_0011_a_retirement_from_a_revoked_lineage_is_counted_apart(db_url:
     its view again; up again."""
     engine = create_engine(db_url)
     try:
-        await migrate(engine, "0009")
-        for _attempt in range(5):
-            async with engine.begin() as connection:
-                await connection.execute(text("DELETE FROM certificates"))
-                now_sql = text(DB_NOW[connection.dialect.name])
-                now = (await connection.execute(now_sql)).scalar_one()
-                await connection.execute(text(REVOKED_LINEAGE), retired_lineages(now))
-            await migrate(engine, "0010")
-            async with engine.begin() as connection:
-                at_0010 = text("SELECT * FROM carbon_credits ORDER BY owner, meter")  # cached apart
-                before = ints(await connection.execute(at_0010))
-            await migrate(engine)
-            assert await view_columns(engine) == [c.name for c in carbon_credits.columns]
-            async with engine.begin() as connection:
-                now_sql = text(DB_NOW[connection.dialect.name])
-                view = ints(await connection.execute(text("SELECT * FROM carbon_credits")))
-                query = ints(await connection.execute(credit_rows(now)))
-                ticked = (await connection.execute(now_sql)).scalar_one() != now
-                effective = dict(
-                    (
-                        await connection.execute(text("SELECT address, effective_status FROM certificates"))
-                    ).all()
-                )
-                if ticked:
-                    await connection.run_sync(downgrade, "0009")
-            if not ticked:
-                break
-        else:
-            raise AssertionError("the database's clock ticked during every attempt")
-        assert before == RETIRED_LINEAGES_0010
-        assert view == query == RETIRED_LINEAGES
-        assert effective == EFFECTIVE | {
+        counted = await counted_from_0009(engine, REVOKED_LINEAGE, retired_lineages, "head", passing="0010")
+        assert await view_columns(engine) == [c.name for c in carbon_credits.columns]
+        async with engine.connect() as connection:
+            query = ints(await connection.execute(credit_rows(counted.now)))  # the clock as a parameter
+        assert counted.passing == RETIRED_LINEAGES_0010
+        assert counted.view == query == RETIRED_LINEAGES
+        assert counted.effective == EFFECTIVE | {
             "R3": "Retired",
             "K8": "Retired",
             "K9": "Revoked",

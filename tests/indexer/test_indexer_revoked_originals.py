@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from governance_world import DAY, CertEnv, Params, governance_world
-from indexer_support import store
-from solders.keypair import Keypair
-from solders.pubkey import Pubkey
+from governance_world import Revoked, split_lineage
+from indexer_support import certificate_frames, certificate_rows, store, store_out_of_order, store_pages
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,7 +24,7 @@ from solgrid.indexer.db import create_engine, migrate, sessions
 from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.models import Certificate, CertificateChange, carbon_credits
 from solgrid.indexer.service import default_coders
-from solgrid.indexer.store import FetchedTransaction, Store, StoredEvent
+from solgrid.indexer.store import Store
 from solgrid.sdk.idl import load_idl_json
 
 ZONE = 7
@@ -37,42 +32,13 @@ ERRORS = {e["name"]: e["code"] for e in load_idl_json("governance")["errors"]}
 
 
 @pytest.fixture(scope="module")
-def governance_elves(elf_of: Callable[[str], bytes]) -> dict[str, bytes]:
-    return {name: elf_of(name) for name in ("registry", "energy_token", "trading", "governance")}
-
-
-@dataclass
-class Revoked:
-    """What :func:`revoked` did: its transactions in chain order, the certificates and their owners."""
-
-    txs: list[FetchedTransaction]
-    ids: dict[str, Pubkey]
-    owners: dict[str, str]
-    expiry: int
-    """c1's expiry (its split parts share it; c2's is later)."""
-
-
-@pytest.fixture(scope="module")
 def world(governance_elves: dict[str, bytes]) -> Revoked:
     """c1 (1,800 Wh, 720 g) split three times (k1 to carol, who splits k11 off it to dave; k2 to bob,
     who retires it), then revoked by an executed proposal; c2 of the same meter split once (k3), not
     revoked. After the revocation the program refuses to transfer, split or retire k1 and k11."""
-    env, recorder = governance_world(governance_elves, Params(certificate_validity_secs=30 * DAY))
-    reg, c = env.registry, env.registry.client
-    quorum = reg.quorum()
-    env.send(
-        [c.set_emission_factor(zone_id=ZONE, g_per_kwh=400, cosigners=[q.pubkey() for q in quorum])], quorum
-    )
-    env.set_governance()
-    certs = CertEnv(env)
-    alice = certs.prosumer()
-    bob, carol, dave = certs.wallet(), certs.wallet(), Keypair()
-    ids: dict[str, Pubkey] = {}
-    certs.produce(alice, 3, 600)
-    ids["c1"] = certs.request(alice)
-    certs.validate(ids["c1"])  # 720 g
-    ids["k1"] = certs.split(alice.wallet, ids["c1"], 500, carol.pubkey())  # 200 g
-    ids["k11"] = certs.split(carol, ids["k1"], 200, dave.pubkey())  # 80 g; k1 keeps 300 Wh, 120 g
+    lineage = split_lineage(governance_elves)
+    certs, ids, env = lineage.certs, lineage.ids, lineage.env
+    alice, carol, dave, bob = lineage.alice, lineage.carol, lineage.dave, lineage.certs.wallet()
     ids["k2"] = certs.split(alice.wallet, ids["c1"], 300, bob.pubkey())  # 120 g; c1 keeps 1,000 Wh, 400 g
     certs.retire(bob, ids["k2"])
     env.warp(60)
@@ -90,25 +56,21 @@ def world(governance_elves: dict[str, bytes]) -> Revoked:
     assert certs.fail([certs.retire_ix(dave.pubkey(), ids["k11"])], [dave]) == ERRORS["OriginalRevoked"]
     stored = {type(certs.certificate(ids[k]).status).__name__ for k in ("k1", "k11")}
     assert stored == {"Valid"}  # as stored on chain
-    txs = list(recorder.sent)
+    txs = list(lineage.recorder.sent)
     owner = {"c1": alice.wallet, "k1": carol, "k11": dave, "k2": bob, "c2": alice.wallet, "k3": carol}
     expiry = certs.certificate(ids["c1"]).expires_at
     return Revoked(txs, ids, {name: str(w.pubkey()) for name, w in owner.items()}, expiry)
 
 
 async def certificates(db: async_sessionmaker[AsyncSession]) -> dict[str, tuple[Any, ...]]:
-    async with db() as s:
-        rows = await s.execute(
-            select(
-                Certificate.address,
-                Certificate.status,
-                Certificate.effective_status,
-                Certificate.owner,
-                Certificate.volume_wh,
-                Certificate.co2_avoided_g,
-            )
-        )
-        return {row[0]: tuple(row[1:]) for row in rows}
+    return await certificate_rows(
+        db,
+        Certificate.status,
+        Certificate.effective_status,
+        Certificate.owner,
+        Certificate.volume_wh,
+        Certificate.co2_avoided_g,
+    )
 
 
 EFFECTIVE = {
@@ -132,10 +94,7 @@ def expected(w: Revoked) -> dict[str, tuple[Any, ...]]:
 async def test_split_parts_of_a_revoked_original_are_revoked_in_effect_and_void_in_carbon_credits(
     db: async_sessionmaker[AsyncSession], world: Revoked
 ) -> None:
-    indexer_store = Store(EventDecoder(default_coders()))
-    stored: list[StoredEvent] = []
-    for start in range(0, len(world.txs), 10):
-        stored += await store(db, indexer_store, *world.txs[start : start + 10])
+    stored = await store_pages(db, world.txs)
     assert await certificates(db) == expected(world)
 
     # The history records what happened on chain only: nothing happened to k1 or k11 at the revocation.
@@ -149,12 +108,8 @@ async def test_split_parts_of_a_revoked_original_are_revoked_in_effect_and_void_
     # Valid part of it (not the retired k2), in the zone; their owners match the event's user topic.
     revocation = [e for e in stored if e.name == "CertificateRevoked"]
     assert len(revocation) == 1
-    frames = [
-        (f["address"], f["change"], f["status"], f["effective_status"], f["related"])
-        for f in revocation[0].certificates
-    ]
     c1 = str(world.ids["c1"])
-    assert frames == [
+    assert certificate_frames(revocation[0]) == [
         (c1, "revoked", "Revoked", "Revoked", None),
         *sorted((str(world.ids[k]), "original_revoked", "Valid", "Revoked", c1) for k in ("k1", "k11")),
     ]
@@ -212,12 +167,7 @@ async def test_the_effective_status_does_not_depend_on_the_order_transactions_ar
 ) -> None:
     """One transaction per batch, newest first or shuffled (a revocation indexed before the splits of
     the certificate it revoked, as a history gap backfilled late can make it): the same rows."""
-    txs = list(reversed(world.txs))
-    if order == "shuffled":
-        random.Random(14).shuffle(txs)
-    indexer_store = Store(EventDecoder(default_coders()))
-    for tx in txs:
-        await store(db, indexer_store, tx)
+    await store_out_of_order(db, world.txs, order)
     assert await certificates(db) == expected(world)
 
 

@@ -104,11 +104,6 @@ def trading_env(mode: str, registry_elf: bytes, trading_elf: bytes, *, sigverify
     return TradingEnv(RegistryEnv(svm, payer, registry, "add_program"), client, mode=mode)
 
 
-@pytest.fixture(scope="session")
-def governance_elves(elf_of: Callable[[str], bytes]) -> dict[str, bytes]:
-    return {name: elf_of(name) for name in ("registry", "energy_token", "trading", "governance")}
-
-
 def governance_env(mode: str, elves: dict[str, bytes]) -> GovernanceEnv:
     """Registry, energy_token and trading added at their IDL addresses, governance added or deployed
     (upgradeable by the payer) at its own; nothing initialised."""
