@@ -122,8 +122,9 @@ def command_line(scene: Scene, args: tuple[str, ...]) -> str:
     return " ".join(word(a) for a in args)
 
 
-async def solgrid(scene: Scene, *args: str, transcript: list[str]) -> str:
-    """Runs ``solgrid ARGS``; records the command and its output in ``transcript``; raises on failure."""
+async def _run(scene: Scene, args: tuple[str, ...], transcript: list[str]) -> tuple[str, int, bytes, bytes]:
+    """``solgrid ARGS`` in the scene's directory, recorded in ``transcript``: the command as shown, its
+    exit code, stdout and stderr."""
     shown = command_line(scene, args)
     transcript.append(f"$ solgrid {shown}")
     process = await asyncio.create_subprocess_exec(
@@ -135,9 +136,16 @@ async def solgrid(scene: Scene, *args: str, transcript: list[str]) -> str:
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await process.communicate()
+    assert process.returncode is not None
+    return shown, process.returncode, out, err
+
+
+async def solgrid(scene: Scene, *args: str, transcript: list[str]) -> str:
+    """Runs ``solgrid ARGS``; records the command and its output in ``transcript``; raises on failure."""
+    shown, returncode, out, err = await _run(scene, args, transcript)
     stdout = out.decode()
-    if process.returncode != 0:
-        raise CommandFailed(f"solgrid {shown} exited {process.returncode}: {err.decode().strip()}")
+    if returncode != 0:
+        raise CommandFailed(f"solgrid {shown} exited {returncode}: {err.decode().strip()}")
     transcript.extend(f"  {line}" for line in stdout.strip().splitlines())
     return stdout
 
@@ -145,19 +153,9 @@ async def solgrid(scene: Scene, *args: str, transcript: list[str]) -> str:
 async def solgrid_refused(scene: Scene, *args: str, transcript: list[str]) -> str:
     """Runs ``solgrid ARGS``, which must fail; records the command and its one-line error in
     ``transcript`` and returns that line (raises when the command succeeds or says more than one line)."""
-    shown = command_line(scene, args)
-    transcript.append(f"$ solgrid {shown}")
-    process = await asyncio.create_subprocess_exec(
-        *solgrid_command(),
-        *args,
-        env=cli_env(scene),
-        cwd=scene.workdir,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await process.communicate()
+    shown, returncode, _, err = await _run(scene, args, transcript)
     errors = [line for line in err.decode().splitlines() if line.startswith("error: ")]
-    if process.returncode == 0 or len(errors) != 1:
+    if returncode == 0 or len(errors) != 1:
         raise CommandFailed(f"solgrid {shown} should have been refused in one line: {err.decode().strip()}")
     transcript.append(f"  {errors[0]}")
     return errors[0]
