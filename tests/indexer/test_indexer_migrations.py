@@ -416,9 +416,18 @@ def around(now: int) -> list[dict[str, Any]]:
     ]
 
 
-AROUND = [  # owner, meter, zone, held g, retired g, held Wh, retired Wh, certificates, lapsed g, lapsed Wh
-    ("bob", "M", 7, 420, 200, 1_050, 500, 5, 200, 500),
-    ("carol", "M", 7, 0, 0, 0, 0, 1, 280, 700),
+HEAD_COLUMNS = [c.name for c in carbon_credits.columns]
+"""The head's view columns (0008's): owner, meter, zone, held g, retired g, held Wh, retired Wh,
+certificates, lapsed g, lapsed Wh, void g, void Wh, retired_revoked g, retired_revoked Wh; 0007's are
+the first eight."""
+
+AROUND = [  # HEAD_COLUMNS
+    ("bob", "M", 7, 420, 200, 1_050, 500, 5, 200, 500, 0, 0, 0, 0),
+    ("carol", "M", 7, 0, 0, 0, 0, 1, 280, 700, 0, 0, 0, 0),
+]
+AROUND_0007 = [  # 0007's view of the same rows: every Valid one is held
+    ("bob", "M", 7, 620, 200, 1_550, 500, 5),
+    ("carol", "M", 7, 280, 0, 700, 0, 1),
 ]
 
 
@@ -426,41 +435,79 @@ def ints(rows: Any) -> list[tuple[Any, ...]]:
     return sorted(tuple(int(v) if not isinstance(v, str) else v for v in row) for row in rows)
 
 
+@dataclass
+class Counted:
+    """What :func:`counted_from_0007` read while the database's clock stood at ``now``."""
+
+    now: int
+    before: list[tuple[Any, ...]]
+    """0007's view of the rows, before the migration."""
+    view: list[tuple[Any, ...]]
+    """0008's view."""
+    query: list[tuple[Any, ...]]
+    """:func:`credit_rows` at ``now`` (the clock as a parameter), at 0008."""
+    effective: dict[str, str]
+    """Each certificate's ``effective_status``, as 0008 filled it."""
+
+
+async def counted_from_0007(
+    engine: AsyncEngine, insert: str, rows: Callable[[int], list[dict[str, Any]]]
+) -> Counted:
+    """At 0007, ``rows(now)`` inserted (``now``: the database's clock) and the view read, then migrated
+    to 0008 and the view read again: repeated from 0007 when a second ticked in between (PostgreSQL's
+    clock is the transaction's start; SQLite's is read before and after)."""
+    await migrate(engine, "0007")
+    for _attempt in range(5):
+        async with engine.begin() as connection:
+            await connection.execute(text("DELETE FROM certificates"))
+            now_sql = text(DB_NOW[connection.dialect.name])
+            now: int = (await connection.execute(now_sql)).scalar_one()
+            await connection.execute(text(insert), rows(now))
+            at_0007 = text("SELECT * FROM carbon_credits ORDER BY owner, meter")  # cached apart
+            before = ints(await connection.execute(at_0007))
+        await migrate(engine, "0008")
+        async with engine.begin() as connection:
+            now_sql = text(DB_NOW[connection.dialect.name])
+            view = ints(await connection.execute(text("SELECT * FROM carbon_credits")))
+            query = ints(await connection.execute(credit_rows(now)))
+            ticked: bool = (await connection.execute(now_sql)).scalar_one() != now
+            effective: dict[str, str] = dict(
+                (await connection.execute(text("SELECT address, effective_status FROM certificates"))).all()
+            )
+            if ticked:
+                await connection.run_sync(downgrade, "0007")
+        if not ticked:
+            return Counted(now, before, view, query, effective)
+    raise AssertionError("the database's clock ticked during every attempt")
+
+
+async def certificate_columns(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as connection:
+        return await connection.run_sync(
+            lambda c: [col["name"] for col in inspect(c).get_columns("certificates")]
+        )
+
+
 async def test_0008_a_valid_certificate_from_its_expiry_on_is_lapsed_not_held(db_url: str) -> None:
     """Up from 0007 with certificates expiring one second after the database's clock, at it, one second
     before it and never indexed: the view counts the first and the last as held, the two others as
-    lapsed, whatever their owners. Down to 0007: every Valid one is held again. (PostgreSQL's clock is
-    the transaction's start; SQLite's is read before and after and the check is repeated when a second
-    ticked in between.)"""
+    lapsed, whatever their owners; the same rows as ``credit_rows``; ``effective_status`` is each one's
+    status (none has an original). Down to 0007: every Valid one is held again; up again."""
     engine = create_engine(db_url)
     try:
-        await migrate(engine, "0007")
-        await migrate(engine, "0008")
-        assert await view_columns(engine) == [c.name for c in carbon_credits.columns][:10]
-        for _attempt in range(5):
-            async with engine.begin() as connection:
-                now_sql = text(DB_NOW[connection.dialect.name])
-                now = (await connection.execute(now_sql)).scalar_one()
-                await connection.execute(text(CERTIFICATE), around(now))
-                view = ints(await connection.execute(text("SELECT * FROM carbon_credits")))
-                ticked = (await connection.execute(now_sql)).scalar_one() != now
-                await connection.execute(text("DELETE FROM certificates"))
-            if not ticked:
-                break
-        else:
-            raise AssertionError("the database's clock ticked during every attempt")
-        assert view == AROUND  # credit_rows follows the head's view (0010: below)
+        counted = await counted_from_0007(engine, CERTIFICATE, around)
+        assert await view_columns(engine) == HEAD_COLUMNS
+        assert counted.before == AROUND_0007
+        assert counted.view == counted.query == AROUND
+        assert counted.effective == {row["a"]: row["s"] for row in around(counted.now)}
 
         async with engine.begin() as connection:
-            await connection.execute(text(CERTIFICATE), around(now))
             await connection.run_sync(downgrade, "0007")
             old_view = text("SELECT * FROM carbon_credits ORDER BY owner")  # not a statement cached above
-            assert ints(await connection.execute(old_view)) == [
-                ("bob", "M", 7, 620, 200, 1_550, 500, 5),
-                ("carol", "M", 7, 280, 0, 700, 0, 1),
-            ]
+            assert ints(await connection.execute(old_view)) == AROUND_0007
+        assert await view_columns(engine) == HEAD_COLUMNS[:8]
         await migrate(engine, "0008")
-        assert await view_columns(engine) == [c.name for c in carbon_credits.columns][:10]
+        assert await view_columns(engine) == HEAD_COLUMNS
     finally:
         await engine.dispose()
 
@@ -488,9 +535,13 @@ def lineage(now: int) -> list[dict[str, Any]]:
     ]
 
 
-LINEAGE = [  # owner, meter, zone, held g, retired g, held Wh, retired Wh, certificates, lapsed, void
-    ("bob", "M", 7, 80, 200, 200, 500, 3, 0, 0, 400, 1_000),
-    ("carol", "M", 7, 32, 0, 80, 0, 4, 20, 50, 120, 300),
+LINEAGE = [  # HEAD_COLUMNS
+    ("bob", "M", 7, 80, 0, 200, 0, 3, 0, 0, 400, 1_000, 200, 500),  # K3 retired_revoked: R1 is Revoked
+    ("carol", "M", 7, 32, 0, 80, 0, 4, 20, 50, 120, 300, 0, 0),
+]
+LINEAGE_0007 = [  # 0007's view of the same rows: every Valid one is held, every Retired one retired
+    ("bob", "M", 7, 80 + 400, 200, 200 + 1_000, 500, 3),
+    ("carol", "M", 7, 32 + 20 + 120, 0, 80 + 50 + 300, 0, 4),
 ]
 EFFECTIVE = {"R1": "Revoked", "K1": "Revoked", "K2": "Revoked", "K3": "Retired", "K4": "Expired"} | {
     "R2": "Valid",
@@ -500,84 +551,33 @@ EFFECTIVE = {"R1": "Revoked", "K1": "Revoked", "K2": "Revoked", "K3": "Retired",
 }
 
 
-@dataclass
-class Counted:
-    """What :func:`counted_from_0009` read while the database's clock stood at ``now``."""
-
-    now: int
-    passing: list[tuple[Any, ...]]
-    """The view at the revision passed on the way (empty when none)."""
-    view: list[tuple[Any, ...]]
-    effective: dict[str, str]
-    """Each certificate's ``effective_status``."""
-
-
-async def counted_from_0009(
-    engine: AsyncEngine,
-    insert: str,
-    rows: Callable[[int], list[dict[str, Any]]],
-    to: str,
-    passing: str | None = None,
-) -> Counted:
-    """At 0009, ``rows(now)`` inserted (``now``: the database's clock), then migrated to ``to``, through
-    ``passing`` first if given, and the view read at both: repeated from 0009 when a second ticked in
-    between (PostgreSQL's clock is the transaction's start)."""
-    await migrate(engine, "0009")
-    for _attempt in range(5):
-        async with engine.begin() as connection:
-            await connection.execute(text("DELETE FROM certificates"))
-            now_sql = text(DB_NOW[connection.dialect.name])
-            now = (await connection.execute(now_sql)).scalar_one()
-            await connection.execute(text(insert), rows(now))
-        before: list[tuple[Any, ...]] = []
-        if passing is not None:
-            await migrate(engine, passing)
-            async with engine.begin() as connection:
-                on_the_way = text("SELECT * FROM carbon_credits ORDER BY owner, meter")  # cached apart
-                before = ints(await connection.execute(on_the_way))
-        await migrate(engine, to)
-        async with engine.begin() as connection:
-            now_sql = text(DB_NOW[connection.dialect.name])
-            view = ints(await connection.execute(text("SELECT * FROM carbon_credits")))
-            ticked = (await connection.execute(now_sql)).scalar_one() != now
-            effective = dict(
-                (await connection.execute(text("SELECT address, effective_status FROM certificates"))).all()
-            )
-            if ticked:
-                await connection.run_sync(downgrade, "0009")
-        if not ticked:
-            return Counted(now, before, view, effective)
-    raise AssertionError("the database's clock ticked during every attempt")
-
-
-async def test_0010_a_valid_certificate_split_off_a_revoked_original_is_void_not_held(db_url: str) -> None:
-    """Up from 0009 with certificates split off a revoked original, a valid one, one not indexed: the new
+async def test_0008_a_valid_certificate_split_off_a_revoked_original_is_void_not_held(db_url: str) -> None:
+    """Up from 0007 with certificates split off a revoked original, a valid one, one not indexed: the new
     ``effective_status`` is Revoked for the Valid ones of the revoked original (only), and the view
-    counts them as void whatever their expiry; retired ones stay retired (0011 counts K3 apart: below).
-    Down to 0009: 0008's view, where they are held or lapsed; up again."""
+    counts them as void whatever their expiry (the Retired one is retired_revoked: below); the same rows
+    as ``credit_rows``. Down to 0007: its view, where they are held, and no ``effective_status``; up
+    again: filled again."""
     engine = create_engine(db_url)
     try:
-        counted = await counted_from_0009(engine, SPLIT_PART, lineage, "0010")
-        assert await view_columns(engine) == [c.name for c in carbon_credits.columns][:12]
-        assert counted.view == LINEAGE  # credit_rows follows the head's view (0011: below)
+        counted = await counted_from_0007(engine, SPLIT_PART, lineage)
+        assert await view_columns(engine) == HEAD_COLUMNS
+        assert counted.before == LINEAGE_0007
+        assert counted.view == counted.query == LINEAGE
         assert counted.effective == EFFECTIVE
 
         async with engine.begin() as connection:
-            await connection.run_sync(downgrade, "0009")
+            await connection.run_sync(downgrade, "0007")
             old_view = text("SELECT * FROM carbon_credits ORDER BY owner")  # not a statement cached above
-            assert ints(await connection.execute(old_view)) == [
-                ("bob", "M", 7, 80 + 400, 200, 200 + 1_000, 500, 3, 0, 0),
-                ("carol", "M", 7, 32, 0, 80, 0, 4, 20 + 120, 50 + 300),
-            ]
-            columns = await connection.run_sync(
-                lambda c: [col["name"] for col in inspect(c).get_columns("certificates")]
-            )
-            assert "effective_status" not in columns
-        await migrate(engine, "0010")
-        assert await view_columns(engine) == [c.name for c in carbon_credits.columns][:12]
+            assert ints(await connection.execute(old_view)) == LINEAGE_0007
+        assert await view_columns(engine) == HEAD_COLUMNS[:8]
+        assert "effective_status" not in await certificate_columns(engine)
+        await migrate(engine, "0008")
+        assert await view_columns(engine) == HEAD_COLUMNS
         async with engine.connect() as connection:
             again = await connection.execute(text("SELECT address, effective_status FROM certificates"))
             assert dict(again.all()) == EFFECTIVE
+            up_again = text("SELECT * FROM carbon_credits WHERE owner IS NOT NULL")  # cached apart
+            assert ints(await connection.execute(up_again)) == LINEAGE
     finally:
         await engine.dispose()
 
@@ -605,62 +605,61 @@ def retired_lineages(now: int) -> list[dict[str, Any]]:
     ]
 
 
-RETIRED_LINEAGES = [  # 0011's columns: LINEAGE's, then retired_revoked g and Wh
+RETIRED_LINEAGES = [  # HEAD_COLUMNS
     ("bob", "M", 7, 80, 0, 200, 0, 3, 0, 0, 400, 1_000, 200, 500),  # K3 is no clean proof
     ("carol", "M", 7, 32, 0, 80, 0, 4, 20, 50, 120, 300, 0, 0),
     ("dan", "M", 7, 0, 100, 0, 250, 3, 0, 0, 0, 0, 240 + 12, 600 + 30),
     ("erin", "M", 7, 0, 8, 0, 20, 3, 0, 0, 40, 100, 160, 400),
 ]
-RETIRED_LINEAGES_0010 = [  # 0010's view of the same rows (K9 void only once 0011 fills it again)
-    ("bob", "M", 7, 80, 200, 200, 500, 3, 0, 0, 400, 1_000),
-    ("carol", "M", 7, 32, 0, 80, 0, 4, 20, 50, 120, 300),
-    ("dan", "M", 7, 0, 100 + 240 + 12, 0, 250 + 600 + 30, 3, 0, 0, 0, 0),
-    ("erin", "M", 7, 40, 160 + 8, 100, 400 + 20, 3, 0, 0, 0, 0),
+RETIRED_LINEAGES_0007 = [  # 0007's view of the same rows: every Retired one retired, K9 held
+    *LINEAGE_0007,
+    ("dan", "M", 7, 0, 100 + 240 + 12, 0, 250 + 600 + 30, 3),
+    ("erin", "M", 7, 40, 160 + 8, 100, 400 + 20, 3),
 ]
+RETIRED_EFFECTIVE = EFFECTIVE | {
+    "R3": "Retired",
+    "K8": "Retired",
+    "K9": "Revoked",  # its original is Retired, not Revoked: its revoke_reason says the lineage was revoked
+    "R4": "Retired",
+    "K10": "Retired",
+    "R5": "Retired",
+}
 
 
-async def test_0011_a_retirement_from_a_revoked_lineage_is_counted_apart(db_url: str) -> None:
-    """Up from 0009 through 0010 with retired certificates of revoked lineages (a part of a Revoked
-    original; a Retired original revoked afterwards, its Retired part; one whose request is not indexed),
-    of lineages not revoked, of an original not indexed: 0010 counts them all as retired and leaves the
-    Valid part of the Retired, revoked original Valid; 0011 counts the first ones as retired_revoked and
-    fills that part's ``effective_status`` Revoked (void); the same rows as ``credit_rows``. Down to 0010:
-    its view again; up again."""
+async def test_0008_a_retirement_from_a_revoked_lineage_is_counted_apart(db_url: str) -> None:
+    """Up from 0007 with retired certificates of revoked lineages (a part of a Revoked original; a Retired
+    original revoked afterwards, its Retired part; one whose request is not indexed), of lineages not
+    revoked, of an original not indexed: 0007 counts them all as retired and the Valid part of the
+    Retired, revoked original as held; 0008 counts the first ones as retired_revoked and fills that
+    part's ``effective_status`` Revoked from its original's ``revoke_reason`` (void); the same rows as
+    ``credit_rows``. Down to 0007: its view again, without ``effective_status``; up to head: filled
+    again, the same view."""
     engine = create_engine(db_url)
     try:
-        counted = await counted_from_0009(engine, REVOKED_LINEAGE, retired_lineages, "head", passing="0010")
-        assert await view_columns(engine) == [c.name for c in carbon_credits.columns]
-        async with engine.connect() as connection:
-            query = ints(await connection.execute(credit_rows(counted.now)))  # the clock as a parameter
-        assert counted.passing == RETIRED_LINEAGES_0010
-        assert counted.view == query == RETIRED_LINEAGES
-        assert counted.effective == EFFECTIVE | {
-            "R3": "Retired",
-            "K8": "Retired",
-            "K9": "Revoked",
-            "R4": "Retired",
-            "K10": "Retired",
-            "R5": "Retired",
-        }
+        counted = await counted_from_0007(engine, REVOKED_LINEAGE, retired_lineages)
+        assert await view_columns(engine) == HEAD_COLUMNS
+        assert counted.before == RETIRED_LINEAGES_0007
+        assert counted.view == counted.query == RETIRED_LINEAGES
+        assert counted.effective == RETIRED_EFFECTIVE
 
         async with engine.begin() as connection:
-            await connection.run_sync(downgrade, "0010")
+            await connection.run_sync(downgrade, "0007")
             old_view = text("SELECT * FROM carbon_credits ORDER BY owner")  # not a statement cached above
             assert (
                 await connection.run_sync(
                     lambda c: [col["name"] for col in inspect(c).get_columns("carbon_credits")]
                 )
-                == [c.name for c in carbon_credits.columns][:12]
+                == HEAD_COLUMNS[:8]
             )
-            assert ints(await connection.execute(old_view)) == [
-                *RETIRED_LINEAGES_0010[:3],
-                ("erin", "M", 7, 0, 160 + 8, 0, 400 + 20, 3, 0, 0, 40, 100),  # K9 stays void
-            ]
+            assert ints(await connection.execute(old_view)) == RETIRED_LINEAGES_0007
+        assert "effective_status" not in await certificate_columns(engine)
         await migrate(engine)
-        assert await view_columns(engine) == [c.name for c in carbon_credits.columns]
+        assert await view_columns(engine) == HEAD_COLUMNS
         async with engine.connect() as connection:
             up_again = text("SELECT * FROM carbon_credits WHERE owner IS NOT NULL")  # cached apart
             assert ints(await connection.execute(up_again)) == RETIRED_LINEAGES
+            again = await connection.execute(text("SELECT address, effective_status FROM certificates"))
+            assert dict(again.all()) == RETIRED_EFFECTIVE
     finally:
         await engine.dispose()
 
@@ -695,5 +694,28 @@ async def test_0009_keeps_a_retirement_whose_time_is_unknown(db_url: str) -> Non
                 await connection.execute(text("SELECT retired_at FROM retirements"))
             ).scalar_one() == 1_700
         await migrate(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_0009_refusing_its_downgrade_leaves_0008_in_place(db_url: str) -> None:
+    """Down from head to 0007 while a retirement's time is unknown: 0009, the later step, refuses before
+    0008's downgrade runs, so the database stays at head with 0008's view and ``effective_status``.
+    (SQLite's driver starts the transaction only at the first row written, so DDL before it is not
+    rolled back: had 0008's downgrade run first, the refusal would have left the version at head with
+    0007's view and no ``effective_status``.)"""
+    engine = create_engine(db_url)
+    try:
+        await migrate(engine)
+        async with engine.begin() as connection:
+            await connection.execute(text(RETIREMENT), {"s": "S1", "t": None})
+        with pytest.raises(RuntimeError, match="1 retirement"):
+            async with engine.begin() as connection:
+                await connection.run_sync(downgrade, "0007")
+        assert await view_columns(engine) == HEAD_COLUMNS
+        assert "effective_status" in await certificate_columns(engine)
+        async with engine.connect() as connection:
+            version = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            assert version.scalar_one() == "0009"
     finally:
         await engine.dispose()

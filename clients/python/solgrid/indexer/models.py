@@ -853,7 +853,7 @@ longer usable on chain), of Valid ones split off an original that was revoked (v
 ``effective_status`` is Revoked; void before lapsed), of Retired ones (credited to whoever retired
 them), apart from those whose lineage a quorum revoked (fraud) after they were retired (retired_revoked:
 their original, or they themselves as a requested certificate, Revoked or with a ``revoke_reason``;
-still Retired on chain), from ``certificates`` at the database's clock (migrations 0008, 0010 and 0011;
+still Retired on chain), from ``certificates`` at the database's clock (migration 0008;
 :func:`solgrid.indexer.certificates.credit_rows` is the same at any time). A transfer or a split moves
 credits with the certificate; a revoked, expired or pending certificate counts for nothing.
 ``certificates`` counts the Valid and Retired ones."""
