@@ -331,6 +331,13 @@ def _six(linkage: str = "internal ", params: str = SIX_PARAMS) -> str:
             "`byval` parameter",
             id="byval",
         ),
+        pytest.param(  # lower_for_bpf strips sret; finish_for_bpf alone must not move it
+            "%Big = type { [4 x i64] }\n@vt = internal constant [1 x ptr] [ptr @method]\n"
+            + _six(params=f"ptr sret(%Big) align 8 %s, {SIX_PARAMS}")
+            + _entry_calling("store ptr @vt, ptr %p"),
+            "`sret` parameter",
+            id="sret",
+        ),
         pytest.param(
             "@vt = internal constant [1 x ptr] [ptr @method]\n"
             + _six(params=f"[2 x i64] %pair, {SIX_PARAMS}")

@@ -1,10 +1,12 @@
 //! Trait-object method calls with 6 to 10 argument registers (u64, u8, bool, u32, `&[u8]`, structs by
-//! reference), over several implementations, as Phoenix calls its markets through `dyn WritableMarket`.
+//! reference, `Option<u64>`, an enum, `&mut dyn FnMut`, an `Option<struct>` return), over several
+//! implementations, as Phoenix calls its markets through `dyn WritableMarket`.
 //! The BPF backend passes at most 5 argument registers, so the pipeline packs the arguments of these
 //! indirect calls (and of the methods they reach, and of direct calls of the same methods).
 //!
 //! Case (`CASE_LEN` bytes): `market: u8, op: u8, words: [u64; 6]` (little-endian). Result per case:
-//! `value: u64, book: u64` (a digest of the book the calls mutate). Markets and book live for one batch.
+//! `value: u64, state: u64` (a digest of the book and events the calls mutate). Markets, book and
+//! events live for one batch.
 //! `examples/host.rs` runs the same `run` on the host.
 // no_std on the target; with std on the host, where `examples/host.rs` runs the same code.
 #![cfg_attr(target_arch = "bpf", no_std)]
@@ -24,6 +26,27 @@ pub struct Book {
     pub bid: u64,
     pub ask: u64,
     pub seq: u64,
+}
+
+/// Which side of the book, passed by value as Phoenix passes its `Side`.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+pub enum Side {
+    Bid,
+    Ask,
+}
+
+/// What `reduce` reports through its `record` closure.
+pub struct Event {
+    pub kind: u8,
+    pub value: u64,
+}
+
+/// Returned through memory (`Option<Response>` does not fit a register).
+pub struct Response {
+    pub filled: u64,
+    pub released: u64,
+    pub fees: u64,
 }
 
 impl Book {
@@ -59,6 +82,31 @@ pub trait Market {
     fn six(&self, a: u64, b: u64, c: u64, d: u64, e: u64) -> u64;
     fn update(&mut self, delta: u64, side: u8, book: &Book, tag: &[u8], cap: u64) -> u64;
     fn small(&self, a: u64, b: u8) -> u64;
+
+    /// As Phoenix's `reduce_order`: an `Option` by value (2 registers), a `&mut dyn FnMut` (2), an
+    /// `Option` of a struct returned through a pointer: 10 registers with it.
+    #[allow(clippy::too_many_arguments)]
+    fn reduce(
+        &mut self,
+        trader: &[u8; 32],
+        id: &u64,
+        side: Side,
+        size: Option<u64>,
+        claim: bool,
+        record: &mut dyn FnMut(Event),
+    ) -> Option<Response>;
+
+    /// A default method calling another method of the trait, as Phoenix's `cancel_order` (8 registers).
+    fn cancel_all(
+        &mut self,
+        trader: &[u8; 32],
+        id: &u64,
+        side: Side,
+        claim: bool,
+        record: &mut dyn FnMut(Event),
+    ) -> Option<Response> {
+        self.reduce(trader, id, side, None, claim, record)
+    }
 }
 
 fn fold(bytes: &[u8]) -> u64 {
@@ -154,6 +202,44 @@ impl<const N: usize> Market for Fifo<N> {
     fn small(&self, a: u64, b: u8) -> u64 {
         a.wrapping_add(b as u64).wrapping_mul(N as u64 + 1) ^ self.base
     }
+
+    #[inline(never)]
+    fn reduce(
+        &mut self,
+        trader: &[u8; 32],
+        id: &u64,
+        side: Side,
+        size: Option<u64>,
+        claim: bool,
+        record: &mut dyn FnMut(Event),
+    ) -> Option<Response> {
+        if size == Some(0) {
+            return None;
+        }
+        let k = (*id % N as u64) as usize;
+        let lot = self.lots[k];
+        let take = size.unwrap_or(lot).min(lot);
+        self.lots[k] = lot - take;
+        record(Event {
+            kind: side as u8,
+            value: take ^ fold(trader),
+        });
+        if claim {
+            record(Event {
+                kind: 9,
+                value: self.base,
+            });
+        }
+        Some(Response {
+            filled: take,
+            released: lot ^ *id,
+            fees: if matches!(side, Side::Ask) {
+                take / 10
+            } else {
+                0
+            },
+        })
+    }
 }
 
 /// A second kind of market with its own methods.
@@ -222,6 +308,32 @@ impl Market for Pro {
     fn small(&self, a: u64, b: u8) -> u64 {
         a.wrapping_mul(self.fee | 1) ^ b as u64
     }
+
+    #[inline(never)]
+    fn reduce(
+        &mut self,
+        trader: &[u8; 32],
+        id: &u64,
+        side: Side,
+        size: Option<u64>,
+        claim: bool,
+        record: &mut dyn FnMut(Event),
+    ) -> Option<Response> {
+        if *id % 7 == 3 {
+            return None;
+        }
+        let filled = size.map_or(self.fee, |s| s.wrapping_mul(self.fee));
+        record(Event {
+            kind: self.k,
+            value: filled ^ trader[side as usize] as u64,
+        });
+        self.fee = self.fee.wrapping_add(claim as u64);
+        Some(Response {
+            filled,
+            released: id.rotate_left(self.k as u32 & 63),
+            fees: fold(&trader[..8]),
+        })
+    }
 }
 
 fn words(case: &[u8]) -> [u64; 6] {
@@ -248,6 +360,7 @@ pub fn run(data: &[u8], out: &mut [u8; MAX_RESULTS]) -> Option<usize> {
         ask: 0,
         seq: 0,
     };
+    let mut events = 0u64;
     let mut n = 0;
     for case in data.chunks_exact(CASE_LEN) {
         let w = words(case);
@@ -268,21 +381,43 @@ pub fn run(data: &[u8], out: &mut [u8; MAX_RESULTS]) -> Option<usize> {
             _ => &mut pro,
         };
         let side = (w[0] >> 8) as u8;
-        let value = match op % 6 {
+        let value = match op % 8 {
             0 => market.place(w[0], side, w[1] & 1 == 1, tag, &order, &mut book),
             1 => market.cancel(w[0], memo, w[2] & 2 == 2, extra, &order, w[3] as u32, side),
             2 => market.six(w[0], w[1], w[2], w[3], w[4]),
             3 => market.update(w[0], side, &book, tag, w[5]),
             4 => market.small(w[0], side),
             // the same methods called directly, on concrete types
-            _ => {
+            5 => {
                 let placed = fifo4.place(w[1], side, true, memo, &order, &mut book);
                 let cancelled = pro.cancel(w[2], tag, false, extra, &order, w[0] as u32, side);
                 placed ^ cancelled.rotate_left(1) ^ fifo16.six(w[5], w[4], w[3], w[2], w[1])
             }
+            _ => {
+                let mut trader = [0u8; 32];
+                trader.copy_from_slice(&case[2..34]);
+                let side = if op & 0x80 != 0 { Side::Ask } else { Side::Bid };
+                let mut record =
+                    |e: Event| events = events.rotate_left(5) ^ e.value ^ ((e.kind as u64) << 56);
+                let claim = w[3] & 1 == 1;
+                let response = if op % 8 == 6 {
+                    let size = if w[1] & 1 == 1 {
+                        Some(w[2] % 1000)
+                    } else {
+                        None
+                    };
+                    market.reduce(&trader, &w[0], side, size, claim, &mut record)
+                } else {
+                    market.cancel_all(&trader, &w[0], side, claim, &mut record)
+                };
+                match response {
+                    Some(r) => r.filled ^ r.released.rotate_left(13) ^ r.fees.rotate_left(29),
+                    None => u64::MAX,
+                }
+            }
         };
         out[n..n + 8].copy_from_slice(&value.to_le_bytes());
-        out[n + 8..n + 16].copy_from_slice(&book.digest().to_le_bytes());
+        out[n + 8..n + 16].copy_from_slice(&(book.digest() ^ events).to_le_bytes());
         n += RESULT_LEN;
     }
     Some(n)
