@@ -12,7 +12,7 @@ import pytest
 from ir_support import bpf_llc, case_function, lli_cases, output_values, requires_llvm, verify, words
 
 from solgrid.build import ir
-from solgrid.build.errors import BuildError, UnsupportedCode
+from solgrid.build.errors import BuildError
 from solgrid.build.ir_calls import pack_stack_arguments
 from solgrid.build.ir_model import parse_module
 
@@ -160,23 +160,6 @@ def test_packed_signatures_and_call_sites() -> None:
         "%tag = load i8, ptr %sbf.argp2, align 8",
     ]
     assert recurse.params[-1].render() == "ptr noalias readonly align 8 %sbf.args1"
-
-
-def test_functions_whose_address_is_taken_are_left_to_check_supported() -> None:
-    text = (
-        "@vtable = internal constant [1 x ptr] [ptr @method]\n"
-        "define internal i64 @method(i64 %a, i64 %b, i64 %c, i64 %d, i64 %e, i64 %f) {\n"
-        "bb:\n  ret i64 %f\n}\n"
-        "define i64 @entrypoint(ptr %p) {\nbb:\n"
-        "  %r = call i64 @method(i64 1, i64 2, i64 3, i64 4, i64 5, i64 6)\n  ret i64 %r\n}\n"
-    )
-    module = parse_module(text)
-    assert pack_stack_arguments(module) == 0
-    with pytest.raises(UnsupportedCode) as info:
-        ir.finish_for_bpf(text)
-    assert info.value.where == "method"
-    assert "needs 6 argument registers" in info.value.reason
-    assert info.value.reason.endswith("(used by vtable)")
 
 
 def test_external_and_five_register_functions_are_not_touched() -> None:

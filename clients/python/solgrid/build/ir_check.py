@@ -36,8 +36,9 @@ SUPPORT_SYMBOLS = frozenset(
 NO_FLOATS = "SBPFv0 has no floating-point instructions; use integer or fixed-point arithmetic"
 NO_WIDE_RETURN = "the BPF backend returns a single 64-bit register"
 TOO_MANY_ARGS = (
-    "BPF passes at most 5 argument registers (&[T], &str and u128 take 2 each), and the build can only "
-    "repack the arguments of functions that are called directly; pass a struct by reference instead"
+    "BPF passes at most 5 argument registers (&[T], &str and u128 take 2 each), and the build repacks "
+    "the arguments of internal functions only (not of external ones, nor byval or aggregate parameters); "
+    "pass a struct by reference instead"
 )
 
 
