@@ -33,11 +33,7 @@ pub(crate) fn div_128_by_64(high: u64, low: u64, divisor: u64) -> (u64, u64) {
     debug_assert!(high < divisor);
     let shift = divisor.leading_zeros();
     let divisor = divisor << shift;
-    let numerator_high = if shift == 0 {
-        high
-    } else {
-        (high << shift) | (low >> (64 - shift))
-    };
+    let numerator_high = if shift == 0 { high } else { (high << shift) | (low >> (64 - shift)) };
     let numerator_low = low << shift;
     let (q1, partial) = quotient_digit(numerator_high, numerator_low >> 32, divisor);
     let (q0, remainder) = quotient_digit(partial, numerator_low & 0xffff_ffff, divisor);
@@ -87,16 +83,12 @@ pub fn udivmod128(n_lo: u64, n_hi: u64, d_lo: u64, d_hi: u64) -> [u64; 4] {
     // (n >> 1) / v >> (63 - s) is the quotient or one more. Halving n keeps the 128-by-64 division
     // in range (its high word is below 2^63 <= v).
     let shift = d_hi.leading_zeros();
-    let top = if shift == 0 {
-        d_hi
-    } else {
-        (d_hi << shift) | (d_lo >> (64 - shift))
-    };
+    let top = if shift == 0 { d_hi } else { (d_hi << shift) | (d_lo >> (64 - shift)) };
     let (half_lo, half_hi) = ((n_hi << 63) | (n_lo >> 1), n_hi >> 1);
     let (estimate, _) = div_128_by_64(half_hi, half_lo, top);
     let mut q = estimate >> (63 - shift);
     q = q.saturating_sub(1); // now the quotient or one less
-                             // r = n - q·d, which is non-negative and below 2·d.
+    // r = n - q·d, which is non-negative and below 2·d.
     let (product_lo, carry) = mul_64x64(q, d_lo);
     let product_hi = carry + q * d_hi;
     let (mut r_lo, borrow) = n_lo.overflowing_sub(product_lo);
@@ -117,13 +109,7 @@ pub fn udivmod128(n_lo: u64, n_hi: u64, d_lo: u64, d_hi: u64) -> [u64; 4] {
 /// `alloca [4 x i64], align 8`).
 #[cfg(all(target_arch = "bpf", not(target_os = "solana")))]
 #[no_mangle]
-pub unsafe extern "C" fn sbf_udivmod128(
-    n_lo: u64,
-    n_hi: u64,
-    d_lo: u64,
-    d_hi: u64,
-    out: *mut [u64; 4],
-) {
+pub unsafe extern "C" fn sbf_udivmod128(n_lo: u64, n_hi: u64, d_lo: u64, d_hi: u64, out: *mut [u64; 4]) {
     // SAFETY: guaranteed by the caller (see above).
     unsafe { out.write(udivmod128(n_lo, n_hi, d_lo, d_hi)) }
 }
@@ -216,11 +202,7 @@ mod tests {
     #[test]
     fn random_cases_match_native_division() {
         // Release builds (`cargo test --release`) run more cases in the same time.
-        let cases = if cfg!(debug_assertions) {
-            1_000_000
-        } else {
-            5_000_000
-        };
+        let cases = if cfg!(debug_assertions) { 1_000_000 } else { 5_000_000 };
         let mut rng = Rng(0x5eed_0001);
         for _ in 0..cases {
             let n = rng.sized();
@@ -238,10 +220,7 @@ mod tests {
         for _ in 0..200_000 {
             let d = rng.sized().max(1);
             // q below 2^(128 - bits of d), so that q·d fits
-            let q = rng
-                .sized()
-                .checked_shr(128 - d.leading_zeros())
-                .unwrap_or(0);
+            let q = rng.sized().checked_shr(128 - d.leading_zeros()).unwrap_or(0);
             for r in [0, d - 1] {
                 if let Some(n) = q.checked_mul(d).and_then(|p| p.checked_add(r)) {
                     check(n, d);
@@ -254,16 +233,7 @@ mod tests {
     fn two_by_one_division_on_extreme_digits() {
         // All combinations of extreme 32-bit digits: where the quotient-digit estimate is 1 or 2
         // too large and the correction loop's early exit matters.
-        const DIGITS: [u64; 8] = [
-            0,
-            1,
-            2,
-            0x7fff_ffff,
-            0x8000_0000,
-            0x8000_0001,
-            0xffff_fffe,
-            0xffff_ffff,
-        ];
+        const DIGITS: [u64; 8] = [0, 1, 2, 0x7fff_ffff, 0x8000_0000, 0x8000_0001, 0xffff_fffe, 0xffff_ffff];
         let word = |hi: u64, lo: u64| hi << 32 | lo;
         for &d1 in &DIGITS {
             for &d0 in &DIGITS {
@@ -278,13 +248,8 @@ mod tests {
                             for &n0 in &DIGITS {
                                 let low = word(n1, n0);
                                 let n = (high as u128) << 64 | low as u128;
-                                let expected =
-                                    ((n / divisor as u128) as u64, (n % divisor as u128) as u64);
-                                assert_eq!(
-                                    div_128_by_64(high, low, divisor),
-                                    expected,
-                                    "{n:#x} / {divisor:#x}"
-                                );
+                                let expected = ((n / divisor as u128) as u64, (n % divisor as u128) as u64);
+                                assert_eq!(div_128_by_64(high, low, divisor), expected, "{n:#x} / {divisor:#x}");
                             }
                         }
                     }
