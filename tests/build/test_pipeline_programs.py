@@ -259,7 +259,7 @@ def test_every_build_checks_the_ir_reader_against_llvm(
 @pytest.mark.parametrize(
     ("fixture", "where", "reason"),
     [
-        ("uses_float", "average_kwh", "float"),
+        ("uses_float", "leftover_kwh", "`frem` on double"),
         ("big_frame", "checksum_with_big_buffer", "4 KiB"),
         ("writable_static", "INVOCATIONS", "writable"),
     ],

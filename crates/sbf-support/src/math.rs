@@ -29,7 +29,7 @@ pub fn mul_64x64(a: u64, b: u64) -> (u64, u64) {
 /// Knuth's algorithm D with 32-bit digits: the divisor is normalised (shifted until its top bit is
 /// set), then each of the two quotient digits is estimated from the top two numerator digits and
 /// the divisor's top digit, which overestimates by at most 2, and corrected with the next digit.
-fn div_128_by_64(high: u64, low: u64, divisor: u64) -> (u64, u64) {
+pub(crate) fn div_128_by_64(high: u64, low: u64, divisor: u64) -> (u64, u64) {
     debug_assert!(high < divisor);
     let shift = divisor.leading_zeros();
     let divisor = divisor << shift;

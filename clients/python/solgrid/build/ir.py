@@ -3,7 +3,7 @@
 The orchestrator runs it in two steps around ``opt``::
 
     llvm-dis program.bc                            # the fat-LTO bitcode of the whole program
-    lower_for_bpf(text)                            # arithmetic, memory intrinsics, sret
+    lower_for_bpf(text)                            # arithmetic, floats, memory intrinsics, sret
     opt -S -passes=internalize,globaldce,instnamer -internalize-public-api-list=entrypoint
     finish_for_bpf(text)                           # > 5 argument registers, then check_supported
     llc -march=bpfel -mcpu=v2 -mattr=+allows-misaligned-mem-access -O3 -bpf-stack-size=4096
@@ -36,6 +36,7 @@ from solgrid.build.ir_arith import (
 from solgrid.build.ir_calls import lower_memory_intrinsics, pack_stack_arguments, strip_sret
 from solgrid.build.ir_check import check_supported
 from solgrid.build.ir_counts import check_against_llvm
+from solgrid.build.ir_float import lower_float
 from solgrid.build.ir_model import Module, parse_module
 
 __all__ = ["LOWERINGS", "RewriteResult", "check_supported", "finish_for_bpf", "lower_for_bpf"]
@@ -56,6 +57,7 @@ LOWERINGS: tuple[tuple[str, Callable[[Module], int]], ...] = (
     ("lower_i128_divrem", lower_i128_divrem),
     ("expand_i128_mul", expand_i128_mul),
     ("lower_i128_variable_shifts", lower_i128_variable_shifts),
+    ("lower_float", lower_float),
 )
 
 

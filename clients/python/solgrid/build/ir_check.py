@@ -13,12 +13,12 @@ from solgrid.build.demangle import demangle
 from solgrid.build.errors import UnsupportedCode
 from solgrid.build.ir_builder import literal_value
 from solgrid.build.ir_calls import MAX_ARG_REGISTERS, argument_registers
+from solgrid.build.ir_float import FLOAT_TYPES, SCALAR_FLOATS, SOFT_FLOAT_SYMBOLS, data_problem
 from solgrid.build.ir_lexer import Group, Kind, Token, is_word, split_commas, tokenize
 from solgrid.build.ir_model import Block, Function, Instruction, Module
 from solgrid.build.ir_operands import Operand, int_width
 from solgrid.build.ir_views import Call, as_binary, as_call
 
-FLOAT_TYPES = frozenset({"half", "bfloat", "float", "double", "fp128", "x86_fp80", "ppc_fp128"})
 FLOAT_OPCODES = frozenset(
     {"fadd", "fsub", "fmul", "fdiv", "frem", "fneg", "fcmp", "fptoui", "fptosi", "uitofp", "sitofp"}
     | {"fptrunc", "fpext"}
@@ -29,11 +29,15 @@ UNWIND_OPCODES = frozenset(
 )
 INDIRECT_BRANCH_OPCODES = frozenset({"indirectbr", "callbr"})
 # Symbols the rewrites (and LLVM, for memcmp/bcmp) call that only the sbf-support crate defines.
-SUPPORT_SYMBOLS = frozenset(
-    {"@sbf_memcpy", "@sbf_memmove", "@sbf_memset", "@sbf_udivmod128", "@memcmp", "@bcmp"}
+SUPPORT_SYMBOLS = (
+    frozenset({"@sbf_memcpy", "@sbf_memmove", "@sbf_memset", "@sbf_udivmod128", "@memcmp", "@bcmp"})
+    | SOFT_FLOAT_SYMBOLS
 )
 
-NO_FLOATS = "SBPFv0 has no floating-point instructions; use integer or fixed-point arithmetic"
+NO_FLOATS = (
+    "SBPFv0 has no floating-point instructions; lower_for_bpf replaces the scalar double and float "
+    "operations it knows with sbf-support calls, anything else needs integer or fixed-point arithmetic"
+)
 NO_WIDE_RETURN = "the BPF backend returns a single 64-bit register"
 TOO_MANY_ARGS = (
     "BPF passes at most 5 argument registers (&[T], &str and u128 take 2 each), and the build repacks "
@@ -64,10 +68,14 @@ def check_supported(module: Module, *, require_support_crate: bool = True) -> No
 
 
 def _float_type_in(types: list[str]) -> str | None:
+    """The first type naming a float other than a scalar ``double``/``float`` (which llc passes in
+    integer registers)."""
     for text in types:
+        if text in SCALAR_FLOATS:
+            continue
         for token in tokenize(text):
             if token.kind is Kind.WORD and token.text in FLOAT_TYPES:
-                return token.text
+                return text
     return None
 
 
@@ -104,12 +112,9 @@ def _instruction_problem(
         return None  # comment or debug record
     if opcode in FLOAT_OPCODES:
         return f"uses floating point (`{opcode}`); {NO_FLOATS}"
-    if any(name in inst.line for name in FLOAT_TYPES):
-        float_type = next(
-            (t.text for t in inst.tokens if t.kind is Kind.WORD and t.text in FLOAT_TYPES), None
-        )
-        if float_type is not None:
-            return f"uses floating point ({float_type}); {NO_FLOATS}"
+    float_problem = data_problem(inst)
+    if float_problem is not None:
+        return f"uses floating point ({float_problem}); {NO_FLOATS}"
     if opcode == "fence" and _is_compiler_fence(inst):
         return None  # `compiler_fence`: orders nothing at run time, llc emits no instruction
     if opcode in ATOMIC_OPCODES or (opcode in ("load", "store") and _is_atomic_access(inst)):

@@ -1,9 +1,10 @@
-//! Must not build: f64 arithmetic, which SBPFv0 programs built upstream cannot run.
+//! Must not build: the remainder of an f64 division (`frem`), which the soft-float lowering does not
+//! provide.
 #![no_std]
 
 #[inline(never)]
-fn average_kwh(total_wh: u64, hours: u64) -> f64 {
-    (total_wh as f64 / 1000.0) / hours as f64
+fn leftover_kwh(total_wh: u64, hours: u64) -> f64 {
+    (total_wh as f64 / 1000.0) % hours as f64
 }
 
 /// # Safety
@@ -11,6 +12,6 @@ fn average_kwh(total_wh: u64, hours: u64) -> f64 {
 #[no_mangle]
 pub unsafe extern "C" fn entrypoint(input: *mut u8) -> u64 {
     let data = fixture_rt::instruction_data(input);
-    let avg = average_kwh(data.len() as u64 * 1234, data.len() as u64 + 1);
-    (avg > 1.5) as u64
+    let left = leftover_kwh(data.len() as u64 * 1234, data.len() as u64 + 1);
+    (left > 1.5) as u64
 }
