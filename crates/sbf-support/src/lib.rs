@@ -9,10 +9,15 @@
 //! operations) are plain integer code with `sbf_`-prefixed names, compiled everywhere so that the host
 //! tests run them; builds keep only those the program calls.
 //!
-//! A program links it with `extern crate sbf_support;`.
+//! A program links it with `extern crate sbf_support;`. The pipeline's own `os = "solana"` target
+//! (for crates written against `solana-program`) needs the symbols too: `sbf-std-support` turns them
+//! on there with the `solana-os` feature.
 #![no_std]
 
-#[cfg(all(target_arch = "bpf", not(target_os = "solana")))]
+#[cfg(all(
+    target_arch = "bpf",
+    any(not(target_os = "solana"), feature = "solana-os")
+))]
 mod mem;
 
 pub mod math;

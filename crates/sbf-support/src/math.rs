@@ -107,7 +107,10 @@ pub fn udivmod128(n_lo: u64, n_hi: u64, d_lo: u64, d_hi: u64) -> [u64; 4] {
 /// # Safety
 /// `out` must be valid for writing 32 bytes, 8-aligned (the rewrite passes an entry-block
 /// `alloca [4 x i64], align 8`).
-#[cfg(all(target_arch = "bpf", not(target_os = "solana")))]
+#[cfg(all(
+    target_arch = "bpf",
+    any(not(target_os = "solana"), feature = "solana-os")
+))]
 #[no_mangle]
 pub unsafe extern "C" fn sbf_udivmod128(n_lo: u64, n_hi: u64, d_lo: u64, d_hi: u64, out: *mut [u64; 4]) {
     // SAFETY: guaranteed by the caller (see above).

@@ -46,10 +46,18 @@ DEFAULT_SBPF_VERSION = SbpfVersion.V3
 
 @dataclass(frozen=True)
 class Program:
-    """A program crate of the workspace: ``programs/<dir>/`` with package and lib name ``name``."""
+    """A program crate: lib name ``name`` (the ``.so``'s), in ``crate_dir``, cargo package ``package``.
+
+    The workspace's own programs live in ``programs/<dir>/`` with package and lib name ``name``.
+    """
 
     name: str
     crate_dir: Path
+    package: str | None = None
+
+    @property
+    def cargo_package(self) -> str:
+        return self.package or self.name
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,7 @@ class Builder:
         toolchain: Toolchain,
         *,
         target_dir: Path | None = None,
+        out_dir: Path | None = None,
         log: Callable[[str], None] = lambda _msg: None,
         sbpf_version: SbpfVersion = DEFAULT_SBPF_VERSION,
     ) -> None:
@@ -111,19 +120,19 @@ class Builder:
         self.sbpf_version = sbpf_version
         self.toolchain = toolchain
         self.target_dir = target_dir or root / "target"
+        self.out_dir = out_dir
         self.log = log
         self._tools_fingerprint = toolchain.fingerprint()
 
     @property
     def deploy_dir(self) -> Path:
-        return self.target_dir / "deploy"
+        return self.out_dir or self.target_dir / "deploy"
 
     def build(self, program: Program) -> BuildResult:
         started = time.monotonic()
         work = self.target_dir / "sbf" / program.name
         work.mkdir(parents=True, exist_ok=True)
-        self.log(f"{program.name}: cargo")
-        bitcode = self._cargo_bitcode(program)
+        bitcode = self._program_bitcode(program, work)
         key = hashlib.sha256(
             bitcode + _pipeline_fingerprint() + self._tools_fingerprint + bytes([self.sbpf_version])
         ).hexdigest()
@@ -168,6 +177,11 @@ class Builder:
         stamp.write_text(key)
         return BuildResult(program, so_path, len(elf), time.monotonic() - started, False)
 
+    def _program_bitcode(self, program: Program, work: Path) -> bytes:
+        """The LLVM bitcode of the whole program that stages 2-4 compile (``work``: its scratch dir)."""
+        self.log(f"{program.name}: cargo")
+        return self._cargo_bitcode(program)
+
     def _cargo_bitcode(self, program: Program) -> bytes:
         env = dict(os.environ)
         env.update(
@@ -188,7 +202,7 @@ class Builder:
                 BPF_TARGET,
                 "-Zbuild-std=core,alloc",
                 "-p",
-                program.name,
+                program.cargo_package,
                 "--crate-type",
                 "staticlib",
             ],

@@ -1,9 +1,9 @@
 """Locating the offline toolchain and running its tools.
 
 The pipeline needs Debian's Rust 1.96 (``rustc-web``, ``cargo-web``, ``rust-web-src`` for ``-Zbuild-std``)
-and LLVM 22's ``llvm-dis``/``opt``/``llc`` — the same LLVM that rustc 1.96 uses, so its bitcode reads back
-without loss. Neither rustup's toolchain nor another LLVM will do, hence the fixed Debian paths (which
-``SOLGRID_CARGO``, ``SOLGRID_RUSTC`` and ``SOLGRID_LLVM_BIN`` can override).
+and LLVM 22's ``llvm-dis``/``opt``/``llc``/``llvm-link`` — the same LLVM that rustc 1.96 uses, so its
+bitcode reads back without loss. Neither rustup's toolchain nor another LLVM will do, hence the fixed
+Debian paths (which ``SOLGRID_CARGO``, ``SOLGRID_RUSTC`` and ``SOLGRID_LLVM_BIN`` can override).
 """
 
 from __future__ import annotations
@@ -53,6 +53,10 @@ class Toolchain:
     def llc(self) -> Path:
         return self.llvm_bin / "llc"
 
+    @property
+    def llvm_link(self) -> Path:
+        return self.llvm_bin / "llvm-link"
+
     @classmethod
     def locate(cls, env: Mapping[str, str] = os.environ) -> Toolchain:
         """Find the tools, or raise ToolchainMissing naming what is missing and the apt command to run."""
@@ -61,7 +65,15 @@ class Toolchain:
             rustc=Path(env.get("SOLGRID_RUSTC", "/usr/bin/rustc")),
             llvm_bin=Path(env.get("SOLGRID_LLVM_BIN", "/usr/lib/llvm-22/bin")),
         )
-        required = [tc.cargo, tc.rustc, tc.llvm_dis, tc.opt, tc.llc, RUST_SRC / "core" / "Cargo.toml"]
+        required = [
+            tc.cargo,
+            tc.rustc,
+            tc.llvm_dis,
+            tc.opt,
+            tc.llc,
+            tc.llvm_link,
+            RUST_SRC / "core" / "Cargo.toml",
+        ]
         missing = [str(p) for p in required if not p.exists()]
         if missing:
             raise ToolchainMissing(f"missing {', '.join(missing)}; install the toolchain: {INSTALL_HINT}")

@@ -1,0 +1,146 @@
+"""std's sources for the ``os = "solana"`` target: a copy of Debian's in which Solana takes std's zkvm layer.
+
+std has no Solana platform layer. Its ``zkvm`` one (RISC Zero's) is the closest fit: single-threaded,
+no files, no threads, no clock, and everything it needs from the platform goes through a handful of
+``sys_*`` C functions, which SolGrid's ``sbf-std-support`` crate provides on Solana (``sol_log_``,
+``abort``). The copy makes ``target_os = "solana"`` select that layer at each of std's dispatch points
+(``std/src/sys/*/mod.rs``) and teaches the allocator's ``MIN_ALIGN`` table about ``bpf``.
+
+Every edit names the exact text it replaces and how often that text must occur; a source that differs
+(another Rust release) fails the build naming the file and the edit instead of leaving std half
+patched. The copy is made once per source tree (keyed on a digest of every file of it and of the edit
+list) under ``target/``, and cargo's ``-Zbuild-std`` is pointed at it with ``__CARGO_TESTS_ONLY_SRC_ROOT``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from solgrid.build.errors import BuildError
+
+ZKVM = 'target_os = "zkvm"'
+ZKVM_OR_SOLANA = 'any(target_os = "zkvm", target_os = "solana")'
+
+
+@dataclass(frozen=True)
+class SourceEdit:
+    """Replace ``old`` by ``new`` in ``path`` (under ``library/``); ``old`` must occur ``count`` times."""
+
+    path: str
+    old: str
+    new: str
+    count: int = 1
+    why: str = ""
+
+
+def _dispatch(path: str, arm: str) -> SourceEdit:
+    """A ``cfg_select!`` arm ``target_os = "zkvm" => {`` that Solana must take too."""
+    return SourceEdit(
+        path,
+        f"    {arm} => {{\n",
+        f"    {arm.replace(ZKVM, ZKVM_OR_SOLANA)} => {{\n",
+        why="std's platform dispatch: Solana uses the zkvm implementation",
+    )
+
+
+EDITS: tuple[SourceEdit, ...] = (
+    _dispatch("std/src/sys/pal/mod.rs", ZKVM),
+    _dispatch("std/src/sys/alloc/mod.rs", ZKVM),
+    _dispatch("std/src/sys/args/mod.rs", ZKVM),
+    _dispatch("std/src/sys/env/mod.rs", ZKVM),
+    _dispatch("std/src/sys/random/mod.rs", ZKVM),
+    _dispatch("std/src/sys/stdio/mod.rs", ZKVM),
+    SourceEdit(
+        "std/src/sys/io/error/mod.rs",
+        '        target_os = "vexos",\n        target_family = "wasm",\n        target_os = "zkvm",\n',
+        '        target_os = "vexos",\n        target_family = "wasm",\n        target_os = "zkvm",\n'
+        '        target_os = "solana",\n',
+        why="OS errors: the generic (no errno) implementation",
+    ),
+    SourceEdit(
+        "std/src/sys/thread_local/mod.rs",
+        '        target_os = "uefi",\n        target_os = "zkvm",\n',
+        '        target_os = "uefi",\n        target_os = "zkvm",\n        target_os = "solana",\n',
+        why="thread locals: the no-threads implementation (statics)",
+    ),
+    SourceEdit(
+        "std/src/sys/thread_local/mod.rs",
+        '            target_os = "uefi",\n            target_os = "zkvm",\n',
+        '            target_os = "uefi",\n            target_os = "zkvm",\n'
+        '            target_os = "solana",\n',
+        why="thread-local destructors: none without threads",
+    ),
+    SourceEdit(
+        "std/src/sys/env_consts.rs",
+        '#[cfg(target_os = "zkvm")]\npub mod os {',
+        f"#[cfg({ZKVM_OR_SOLANA})]\npub mod os {{",
+        why="std::env::consts",
+    ),
+    SourceEdit(
+        "std/src/sys/alloc/mod.rs",
+        '    target_arch = "x86",\n    target_arch = "arm",\n',
+        '    target_arch = "x86",\n    target_arch = "arm",\n    target_arch = "bpf",\n',
+        why="the allocator's MIN_ALIGN table (unknown arches do not compile): 8, BPF's largest alignment",
+    ),
+)
+
+
+def apply_edits(library: Path, edits: tuple[SourceEdit, ...] = EDITS) -> None:
+    """Apply ``edits`` to the std sources under ``library`` in place; fail before writing on a mismatch."""
+    changed: dict[Path, str] = {}
+    for edit in edits:
+        path = library / edit.path
+        if path not in changed:
+            if not path.is_file():
+                raise BuildError(
+                    f"std sources: {path} is missing (this pipeline expects Rust {_rust_hint()})"
+                )
+            changed[path] = path.read_text()
+        found = changed[path].count(edit.old)
+        if found != edit.count:
+            raise BuildError(
+                f"std sources: {edit.path}: expected {edit.count} occurrence(s) of {edit.old!r}, "
+                f"found {found} "
+                f"({edit.why}); these sources are not the ones this pipeline knows how to patch "
+                f"(it expects Rust {_rust_hint()})"
+            )
+        changed[path] = changed[path].replace(edit.old, edit.new)
+    for path, text in changed.items():
+        path.write_text(text)
+
+
+def _rust_hint() -> str:
+    return "1.96's library/ from Debian's rust-web-src"
+
+
+def source_digest(library: Path) -> str:
+    """A digest of every file under ``library`` (names and contents) and of the edit list."""
+    h = hashlib.sha256(repr(EDITS).encode())
+    for path in sorted(p for p in library.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(library)).encode() + b"\0")
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def solana_std_sources(original: Path, cache_root: Path) -> Path:
+    """The patched copy of ``original`` (a ``library/`` directory) under ``cache_root``, made if missing.
+
+    The copy lives in ``cache_root/<digest>/library`` so that a changed source tree or edit list gets a
+    fresh one; it is written to a temporary directory and renamed into place only once fully patched.
+    """
+    digest = source_digest(original)[:16]
+    final = cache_root / digest / "library"
+    if (final / "std" / "Cargo.toml").is_file():
+        return final
+    staging = cache_root / f"{digest}.tmp{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(original, staging / "library", symlinks=True)
+    apply_edits(staging / "library")
+    final.parent.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(final.parent, ignore_errors=True)
+    os.replace(staging, final.parent)
+    return final

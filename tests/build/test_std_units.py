@@ -1,0 +1,131 @@
+"""The pieces of the std build for ``os = "solana"`` that run without cargo: the std source edits, the
+target spec and the choice of crates from a manifest."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from solgrid.build import std_sources
+from solgrid.build.errors import BuildError
+from solgrid.build.std_build import manifest_programs
+from solgrid.build.std_sources import EDITS, SourceEdit, apply_edits, solana_std_sources
+from solgrid.build.target_spec import CHANGES, EXPECTED, derive_spec, write_target_spec
+from solgrid.build.toolchain import RUST_SRC, Toolchain
+
+FIXTURE = Path(__file__).parent / "std-fixture" / "Cargo.toml"
+
+
+def _edited_files(tmp_path: Path) -> Path:
+    """A ``library/`` holding only the files the edits touch, copied from the installed sources."""
+    library = tmp_path / "library"
+    for edit in EDITS:
+        target = library / edit.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(RUST_SRC / edit.path, target)
+    return library
+
+
+def test_every_edit_applies_to_the_installed_sources_and_selects_solana(tmp_path: Path) -> None:
+    library = _edited_files(tmp_path)
+    apply_edits(library)
+    pal = (library / "std/src/sys/pal/mod.rs").read_text()
+    assert 'any(target_os = "zkvm", target_os = "solana") => {\n        mod zkvm;' in pal
+    for edit in EDITS:
+        text = (library / edit.path).read_text()
+        assert edit.new in text, edit
+    alloc = (library / "std/src/sys/alloc/mod.rs").read_text()
+    eight = alloc.index('target_arch = "bpf"')
+    assert alloc.index("    8\n", eight) < alloc.index("    16\n", eight)  # in the list that gets 8
+
+
+def test_a_source_that_differs_fails_naming_the_file_and_writes_nothing(tmp_path: Path) -> None:
+    library = _edited_files(tmp_path)
+    before = {edit.path: (library / edit.path).read_text() for edit in EDITS}
+    moved = library / "std/src/sys/env_consts.rs"
+    moved.write_text(moved.read_text().replace('#[cfg(target_os = "zkvm")]', '#[cfg(target_os = "zkvm2")]'))
+    before["std/src/sys/env_consts.rs"] = moved.read_text()
+    with pytest.raises(BuildError, match=r"env_consts\.rs: expected 1 occurrence\(s\).*found 0"):
+        apply_edits(library)
+    assert {path: (library / path).read_text() for path in before} == before
+
+
+def test_an_edit_must_match_exactly_as_often_as_it_says(tmp_path: Path) -> None:
+    (tmp_path / "a.rs").write_text("x\nx\n")
+    with pytest.raises(BuildError, match="expected 1 occurrence"):
+        apply_edits(tmp_path, (SourceEdit("a.rs", "x\n", "y\n"),))
+    apply_edits(tmp_path, (SourceEdit("a.rs", "x\n", "y\n", count=2),))
+    assert (tmp_path / "a.rs").read_text() == "y\ny\n"
+    with pytest.raises(BuildError, match="missing"):
+        apply_edits(tmp_path, (SourceEdit("b.rs", "x", "y"),))
+
+
+def test_the_patched_copy_is_made_once_per_source_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = _edited_files(tmp_path / "src")
+    (original / "std" / "Cargo.toml").write_text("[package]\n")
+    first = solana_std_sources(original, tmp_path / "cache")
+    assert 'target_os = "solana"' in (first / "std/src/sys/pal/mod.rs").read_text()
+    assert (RUST_SRC / "std/src/sys/pal/mod.rs").read_text().count('target_os = "solana"') == 0
+
+    def refuse(*_args: object) -> None:
+        raise AssertionError("copied again")
+
+    monkeypatch.setattr(std_sources.shutil, "copytree", refuse)
+    assert solana_std_sources(original, tmp_path / "cache") == first
+    monkeypatch.undo()
+    (original / "std" / "Cargo.toml").write_text("[package]\nname = 'std'\n")
+    second = solana_std_sources(original, tmp_path / "cache")
+    assert second != first and (second / "std" / "Cargo.toml").read_text().endswith("'std'\n")
+
+
+def _upstream() -> dict[str, object]:
+    return {**EXPECTED, "os": "none", "metadata": {"std": False, "tier": 3}, "linker-flavor": "bpf"}
+
+
+def test_the_spec_changes_only_what_it_documents() -> None:
+    spec = derive_spec(_upstream(), "/bin/true")
+    assert {k: spec[k] for k in CHANGES} == CHANGES
+    assert spec["linker"] == "/bin/true" and spec["linker-flavor"] == "bpf"
+    metadata = spec["metadata"]
+    assert isinstance(metadata, dict) and metadata["std"] is True and metadata["tier"] == 3
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("arch", "x86_64"), ("target-pointer-width", 32), ("singlethread", None)]
+)
+def test_an_unexpected_upstream_spec_fails(key: str, value: object) -> None:
+    upstream = _upstream()
+    if value is None:
+        del upstream[key]
+    else:
+        upstream[key] = value
+    with pytest.raises(BuildError, match=key):
+        derive_spec(upstream, "/bin/true")
+
+
+def test_the_spec_from_this_rustc(tmp_path: Path) -> None:
+    path = write_target_spec(Toolchain.locate(), tmp_path)
+    spec = json.loads(path.read_text())
+    assert path.name == "bpfel-solana-solgrid.json"
+    assert (spec["os"], spec["vendor"], spec["arch"], spec["atomic-cas"]) == ("solana", "solana", "bpf", True)
+    assert Path(spec["linker"]).is_file()
+    stamp = path.stat().st_mtime_ns
+    write_target_spec(Toolchain.locate(), tmp_path)
+    assert path.stat().st_mtime_ns == stamp  # unchanged content is not rewritten (cargo would rebuild)
+
+
+def test_manifest_programs_finds_the_cdylib_crates() -> None:
+    toolchain = Toolchain.locate()
+    root, [program] = manifest_programs(toolchain, FIXTURE)
+    assert root == FIXTURE.parent and program.crate_dir == FIXTURE.parent
+    assert (program.name, program.cargo_package) == ("counter_transfer", "counter-transfer")
+    assert manifest_programs(toolchain, FIXTURE, ("counter-transfer",))[1] == [program]
+    with pytest.raises(BuildError, match="no cdylib crate 'other'"):
+        manifest_programs(toolchain, FIXTURE, ("other",))
+    with pytest.raises(BuildError, match="no such manifest"):
+        manifest_programs(toolchain, FIXTURE.parent / "missing.toml")
