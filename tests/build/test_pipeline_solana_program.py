@@ -32,15 +32,16 @@ pytestmark = pytest.mark.slow
 
 FIXTURE = Path(__file__).parent / "std-fixture" / "Cargo.toml"
 REPO = Path(__file__).resolve().parents[2]
+#: The fixture's cargo outputs, std's build among them (``tests/cli/test_build_cmd.py`` shares it).
+TARGET_DIR = REPO / "target" / "std-fixture"
 BAD_INSTRUCTION, OVERFLOW, NOT_OWNED = 1, 2, 3
 
 
 @pytest.fixture(scope="module")
 def elf() -> bytes:
     toolchain = Toolchain.locate()
-    root, [program] = manifest_programs(toolchain, FIXTURE)
-    assert program.name == "counter_transfer" and program.package == "counter-transfer"
-    builder = StdBuilder(root, toolchain, target_dir=REPO / "target" / "std-fixture")
+    [program] = manifest_programs(toolchain, FIXTURE).programs
+    builder = StdBuilder(FIXTURE.parent, toolchain, target_dir=TARGET_DIR)
     return builder.build(program).so_path.read_bytes()
 
 

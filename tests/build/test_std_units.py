@@ -119,13 +119,18 @@ def test_the_spec_from_this_rustc(tmp_path: Path) -> None:
     assert path.stat().st_mtime_ns == stamp  # unchanged content is not rewritten (cargo would rebuild)
 
 
-def test_manifest_programs_finds_the_cdylib_crates() -> None:
+def test_manifest_programs_finds_the_cdylib_crates(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CARGO_TARGET_DIR", raising=False)
     toolchain = Toolchain.locate()
-    root, [program] = manifest_programs(toolchain, FIXTURE)
-    assert root == FIXTURE.parent and program.crate_dir == FIXTURE.parent
+    workspace = manifest_programs(toolchain, FIXTURE)
+    [program] = workspace.programs
+    assert workspace.root == FIXTURE.parent and program.crate_dir == FIXTURE.parent
+    assert workspace.target_dir == FIXTURE.parent / "target"
     assert (program.name, program.cargo_package) == ("counter_transfer", "counter-transfer")
-    assert manifest_programs(toolchain, FIXTURE, ("counter-transfer",))[1] == [program]
+    assert manifest_programs(toolchain, FIXTURE, ("counter-transfer",)).programs == [program]
     with pytest.raises(BuildError, match="no cdylib crate 'other'"):
         manifest_programs(toolchain, FIXTURE, ("other",))
     with pytest.raises(BuildError, match="no such manifest"):
         manifest_programs(toolchain, FIXTURE.parent / "missing.toml")
+    monkeypatch.setenv("CARGO_TARGET_DIR", "/tmp/elsewhere")
+    assert manifest_programs(toolchain, FIXTURE).target_dir == Path("/tmp/elsewhere")

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+STD_FIXTURE = REPO / "tests" / "build" / "std-fixture" / "Cargo.toml"
+#: Shared with tests/build/test_pipeline_solana_program.py, so that std is built once.
+STD_TARGET = {"CARGO_TARGET_DIR": str(REPO / "target" / "std-fixture")}
 
 
 def solgrid(
@@ -34,10 +37,25 @@ def test_build_reports_each_program() -> None:
     assert (REPO / "target" / "deploy" / "registry.so").read_bytes()[:4] == b"\x7fELF"
 
 
+def test_build_manifest_path_builds_a_solana_program_crate(tmp_path: Path) -> None:
+    result = solgrid("build", "--manifest-path", str(STD_FIXTURE), "--out", str(tmp_path), env=STD_TARGET)
+    assert result.returncode == 0, result.stderr
+    [line] = [ln for ln in result.stdout.splitlines() if ln.startswith("counter_transfer")]
+    assert "bytes" in line and str(tmp_path / "counter_transfer.so") in line
+    assert (tmp_path / "counter_transfer.so").read_bytes()[:4] == b"\x7fELF"
+
+
 @pytest.mark.parametrize(
     ("args", "cwd", "env", "message"),
     [
         (["build", "nope"], REPO, {}, "error: unknown program(s) nope; known: "),
+        (
+            ["build", "--manifest-path", str(STD_FIXTURE), "--program", "nope"],
+            REPO,
+            {},
+            "error: no cdylib crate 'nope' in ",
+        ),
+        (["build", "--manifest-path", "/nonexistent/Cargo.toml"], REPO, {}, "no such manifest"),
         (["build"], Path("/"), {}, "error: no SolGrid workspace"),
         (
             ["build"],
@@ -57,7 +75,15 @@ def test_errors_are_one_line_with_exit_code_1(
     assert "Traceback" not in result.stderr
 
 
-def test_usage_errors_exit_2() -> None:
-    result = solgrid("build", "--no-such-option")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--no-such-option"], "No such option"),
+        (["--program", "registry"], "--program needs --manifest-path"),
+        (["registry", "--manifest-path", str(STD_FIXTURE)], "choose crates with --program"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], message: str) -> None:
+    result = solgrid("build", *args)
     assert result.returncode == 2
-    assert "No such option" in result.stderr
+    assert message in result.stderr

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from solgrid.build.errors import BuildError
@@ -58,12 +59,20 @@ def solgrid_repository() -> Path:
     )
 
 
-def manifest_programs(
-    toolchain: Toolchain, manifest: Path, names: tuple[str, ...] = ()
-) -> tuple[Path, list[Program]]:
-    """The workspace root and the ``cdylib`` crates of the workspace of ``manifest`` (or those named).
+@dataclass(frozen=True)
+class ForeignWorkspace:
+    """A Cargo workspace outside SolGrid: its root, cargo's target directory for it, its program crates."""
+
+    root: Path
+    target_dir: Path
+    programs: list[Program]
+
+
+def manifest_programs(toolchain: Toolchain, manifest: Path, names: tuple[str, ...] = ()) -> ForeignWorkspace:
+    """The ``cdylib`` crates of the workspace of ``manifest`` (all, or those named), as cargo sees them.
 
     A name is a crate's lib name (``my_program``, the ``.so``'s) or its package name (``my-program``).
+    The target directory is cargo's (``CARGO_TARGET_DIR``, ``build.target-dir``, else ``<root>/target``).
     """
     if not manifest.is_file():
         raise BuildError(f"{manifest}: no such manifest")
@@ -94,10 +103,9 @@ def manifest_programs(
                 )
     programs.sort(key=lambda p: p.name)
     root = Path(meta["workspace_root"])
+    target_dir = Path(meta["target_directory"])
     if not programs:
         raise BuildError(f"{manifest}: no crate of this workspace declares crate-type cdylib")
-    if not names:
-        return root, programs
     chosen = []
     for name in names:
         match = [p for p in programs if name in (p.name, p.package)]
@@ -106,7 +114,7 @@ def manifest_programs(
                 f"no cdylib crate {name!r} in {root}; found: {', '.join(p.name for p in programs)}"
             )
         chosen.append(match[0])
-    return root, chosen
+    return ForeignWorkspace(root, target_dir, chosen or programs)
 
 
 class StdBuilder(Builder):

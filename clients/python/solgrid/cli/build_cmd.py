@@ -33,7 +33,8 @@ from solgrid.build.toolchain import Toolchain
     type=click.Path(dir_okay=False, path_type=Path),
     help="Build the cdylib crates of this Cargo.toml's workspace instead of SolGrid's programs: crates "
     "written against solana-program (std, target_os = solana), as `cargo build-sbf` would, offline. "
-    "Outputs go to the workspace's target/deploy/<lib name>.so; the std build is cached in its target/.",
+    "Outputs go to cargo's target directory for it (CARGO_TARGET_DIR, else <workspace>/target), as "
+    "deploy/<lib name>.so; std is built once and cached there.",
 )
 @click.option(
     "--program",
@@ -66,8 +67,11 @@ def build(
     if manifest_path is not None:
         if programs:
             raise click.UsageError("with --manifest-path, choose crates with --program, not arguments")
-        root, chosen = manifest_programs(toolchain, manifest_path, named)
-        builder: Builder = StdBuilder(root, toolchain, out_dir=out_dir, log=log, sbpf_version=version)
+        workspace = manifest_programs(toolchain, manifest_path, named)
+        root, chosen = workspace.root, workspace.programs
+        builder: Builder = StdBuilder(
+            root, toolchain, target_dir=workspace.target_dir, out_dir=out_dir, log=log, sbpf_version=version
+        )
     else:
         if named:
             raise click.UsageError("--program needs --manifest-path (SolGrid's programs are arguments)")

@@ -30,7 +30,11 @@ impl From<CounterError> for ProgramError {
 
 entrypoint!(process_instruction);
 
-fn process_instruction(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
+fn process_instruction(
+    program_id: &Pubkey,
+    accounts: &[AccountInfo],
+    data: &[u8],
+) -> ProgramResult {
     let (tag, amount) = match data {
         [tag, rest @ ..] if rest.len() == 8 => (*tag, u64::from_le_bytes(rest.try_into().unwrap())),
         _ => return Err(CounterError::BadInstruction.into()),
@@ -43,7 +47,10 @@ fn process_instruction(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8
             let to = next_account_info(accounts)?;
             let system = next_account_info(accounts)?;
             msg!("transfer {} lamports to {}", amount, to.key);
-            invoke(&system_instruction::transfer(from.key, to.key, amount), &[from.clone(), to.clone(), system.clone()])
+            invoke(
+                &system_instruction::transfer(from.key, to.key, amount),
+                &[from.clone(), to.clone(), system.clone()],
+            )
         }
         _ => Err(CounterError::BadInstruction.into()),
     }
@@ -54,8 +61,13 @@ fn add(program_id: &Pubkey, counter: &AccountInfo, amount: u64) -> ProgramResult
         return Err(CounterError::NotOwned.into());
     }
     let mut data = counter.try_borrow_mut_data()?;
-    let cell: &mut [u8; 8] = data.get_mut(..8).and_then(|s| s.try_into().ok()).ok_or(ProgramError::AccountDataTooSmall)?;
-    let value = u64::from_le_bytes(*cell).checked_add(amount).ok_or(CounterError::Overflow)?;
+    let cell: &mut [u8; 8] = data
+        .get_mut(..8)
+        .and_then(|s| s.try_into().ok())
+        .ok_or(ProgramError::AccountDataTooSmall)?;
+    let value = u64::from_le_bytes(*cell)
+        .checked_add(amount)
+        .ok_or(CounterError::Overflow)?;
     *cell = value.to_le_bytes();
     msg!("counter = {}", value);
     Ok(())
