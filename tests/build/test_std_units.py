@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,13 @@ def test_the_spec_from_this_rustc(tmp_path: Path) -> None:
     spec = json.loads(path.read_text())
     assert path.name == "bpfel-solana-solgrid.json"
     assert (spec["os"], spec["vendor"], spec["arch"], spec["atomic-cas"]) == ("solana", "solana", "bpf", True)
-    assert Path(spec["linker"]).is_file()
+    linker = Path(spec["linker"])
+    assert linker.parent == tmp_path
+    out = tmp_path / "deps" / "libx.so"
+    out.parent.mkdir()
+    subprocess.run([linker, "--export", "entrypoint", "a.o", "-o", out, "-O3"], check=True)
+    assert out.read_bytes() == b""  # cargo sees the cdylib it asked for, so the crate stays fresh
+    assert subprocess.run([linker, "a.o"], capture_output=True, check=False).returncode == 1
     stamp = path.stat().st_mtime_ns
     write_target_spec(Toolchain.locate(), tmp_path)
     assert path.stat().st_mtime_ns == stamp  # unchanged content is not rewritten (cargo would rebuild)

@@ -10,8 +10,10 @@ build time (``rustc --print target-spec-json``, whatever this rustc says about B
   lowers every atomic to plain memory operations afterwards (``opt -passes=lower-atomic``: one
   thread per program);
 - ``min-atomic-width`` 8: ``compiler_builtins`` and std want ``AtomicU8``..``AtomicU32``;
-- ``linker``: a command that does nothing, because the crates declare ``cdylib`` and cargo asks for
-  a linker; the pipeline only keeps the LLVM bitcode of a ``staticlib``;
+- ``linker``: ``LINKER_SCRIPT``, which only creates its ``-o`` file, empty. The crates (and
+  dependencies such as ``solana-program`` 1.x) declare ``cdylib``, so cargo links them; the pipeline only
+  keeps the LLVM bitcode of the program's ``staticlib``. The output must exist, or cargo would consider
+  those crates stale and rebuild them on every build;
 - ``metadata.std``: this target has std (built with ``-Zbuild-std`` from ``std_sources``).
 
 Cargo takes the spec as ``--target <path>.json`` with ``-Zjson-target-spec``; the file's stem
@@ -21,10 +23,9 @@ Cargo takes the spec as ``--target <path>.json`` with ``-Zjson-target-spec``; th
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-from solgrid.build.errors import BuildError, ToolchainMissing
+from solgrid.build.errors import BuildError
 from solgrid.build.toolchain import BPF_TARGET, Toolchain, run_tool
 
 TARGET_NAME = "bpfel-solana-solgrid"
@@ -45,14 +46,19 @@ EXPECTED: dict[str, object] = {
 }
 
 
-def noop_linker() -> str:
-    """An absolute path to a command that succeeds without doing anything (``true``)."""
-    found = shutil.which("true")
-    if found is None:
-        raise ToolchainMissing(
-            "no `true` command on PATH (coreutils), which the target spec uses as its linker"
-        )
-    return found
+LINKER_SCRIPT = "link-nothing.sh"
+LINKER_TEXT = """#!/bin/sh
+# The linker of SolGrid's solana-os target spec (solgrid/build/target_spec.py): creates the -o file, empty.
+while [ "$#" -gt 0 ]; do
+    if [ "$1" = "-o" ] && [ "$#" -gt 1 ]; then
+        : > "$2"
+        exit 0
+    fi
+    shift
+done
+echo "link-nothing.sh: no -o argument" >&2
+exit 1
+"""
 
 
 def derive_spec(upstream: dict[str, object], linker: str) -> dict[str, object]:
@@ -78,7 +84,7 @@ def derive_spec(upstream: dict[str, object], linker: str) -> dict[str, object]:
 
 
 def write_target_spec(toolchain: Toolchain, directory: Path) -> Path:
-    """Write ``<directory>/bpfel-solana-solgrid.json`` (only when its content changes); return its path."""
+    """Write ``<directory>/bpfel-solana-solgrid.json`` and its linker where changed; return the spec."""
     printed = run_tool(
         [toolchain.rustc, "-Z", "unstable-options", "--print", "target-spec-json", "--target", BPF_TARGET],
         env={"RUSTC_BOOTSTRAP": "1"},
@@ -86,9 +92,16 @@ def write_target_spec(toolchain: Toolchain, directory: Path) -> Path:
     upstream = json.loads(printed)
     if not isinstance(upstream, dict):
         raise BuildError(f"rustc printed no JSON object for {BPF_TARGET}'s target spec")
-    text = json.dumps(derive_spec(upstream, noop_linker()), indent=2, sort_keys=True) + "\n"
+    linker = directory / LINKER_SCRIPT
+    _write_if_changed(linker, LINKER_TEXT)
+    linker.chmod(0o755)
     path = directory / f"{TARGET_NAME}.json"
-    if not path.is_file() or path.read_text() != text:
-        directory.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+    _write_if_changed(path, json.dumps(derive_spec(upstream, str(linker)), indent=2, sort_keys=True) + "\n")
     return path
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write ``text`` unless ``path`` already holds it (cargo reruns what depends on a changed spec)."""
+    if not path.is_file() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
