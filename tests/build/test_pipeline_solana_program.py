@@ -3,7 +3,8 @@
 ``std-fixture/`` is a ``cdylib`` the way ``cargo build-sbf`` users write one: ``entrypoint!``, ``msg!``,
 account data, a System Program transfer by ``invoke``, custom errors. It needs std and takes its syscalls
 on ``target_os = "solana"``. The test deploys it through BPFLoaderUpgradeable and checks every path. The
-std build is cached in ``target/std-fixture/`` (cold: minutes; warm: seconds).
+std build is cached in ``target/std-fixture/`` (cold: minutes; warm: seconds). ``std-fixture/refused``
+needs what Solana lacks and must be refused naming it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from solders.transaction_status import (
     TransactionErrorInstructionError,
 )
 
+from solgrid.build.errors import UnsupportedCode
 from solgrid.build.std_build import StdBuilder, manifest_programs
 from solgrid.build.toolchain import Toolchain
 from solgrid.localnet.engine import Engine
@@ -40,7 +42,7 @@ BAD_INSTRUCTION, OVERFLOW, NOT_OWNED = 1, 2, 3
 @pytest.fixture(scope="module")
 def elf() -> bytes:
     toolchain = Toolchain.locate()
-    [program] = manifest_programs(toolchain, FIXTURE).programs
+    [program] = manifest_programs(toolchain, FIXTURE, ("counter_transfer",)).programs
     builder = StdBuilder(FIXTURE.parent, toolchain, target_dir=TARGET_DIR)
     return builder.build(program).so_path.read_bytes()
 
@@ -140,3 +142,12 @@ def test_errors_of_the_runtime_and_of_the_callee(chain: tuple[Engine, Keypair, P
     # The System Program's own error (1: insufficient funds) comes back through the CPI.
     assert _custom_code(too_much.value) == 1
     assert any("insufficient lamports" in line for line in too_much.value.logs), too_much.value.logs
+
+
+def test_a_program_needing_what_solana_lacks_is_refused_naming_it() -> None:
+    toolchain = Toolchain.locate()
+    [program] = manifest_programs(toolchain, FIXTURE, ("std-refused",)).programs
+    builder = StdBuilder(FIXTURE.parent, toolchain, target_dir=TARGET_DIR)
+    # HashMap's per-thread random keys: std's thread-local statics are writable data.
+    with pytest.raises(UnsupportedCode, match=r"writable static \S*RandomState3new4KEYS"):
+        builder.build(program)

@@ -130,11 +130,16 @@ def test_manifest_programs_finds_the_cdylib_crates(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("CARGO_TARGET_DIR", raising=False)
     toolchain = Toolchain.locate()
     workspace = manifest_programs(toolchain, FIXTURE)
-    [program] = workspace.programs
+    [program, refused] = workspace.programs
     assert workspace.root == FIXTURE.parent and program.crate_dir == FIXTURE.parent
     assert workspace.target_dir == FIXTURE.parent / "target"
     assert (program.name, program.cargo_package) == ("counter_transfer", "counter-transfer")
+    assert (refused.name, refused.crate_dir) == ("std_refused", FIXTURE.parent / "refused")
     assert manifest_programs(toolchain, FIXTURE, ("counter-transfer",)).programs == [program]
+    assert manifest_programs(toolchain, FIXTURE, ("std_refused", "counter_transfer")).programs == [
+        refused,
+        program,
+    ]
     with pytest.raises(BuildError, match="no cdylib crate 'other'"):
         manifest_programs(toolchain, FIXTURE, ("other",))
     with pytest.raises(BuildError, match="no such manifest"):
