@@ -68,7 +68,7 @@ def _fake_tool(path: Path, output: str) -> Path:
 def test_mismatched_llvm_versions_are_refused(tmp_path: Path, rustc_llvm: str, llc_llvm: str) -> None:
     bin_dir = tmp_path / "llvm"
     bin_dir.mkdir()
-    for tool in ("llvm-dis", "opt"):
+    for tool in ("llvm-dis", "opt", "llvm-link"):
         _fake_tool(bin_dir / tool, "")
     _fake_tool(bin_dir / "llc", f"Debian LLVM version {llc_llvm}\n  Optimized build.")
     rustc = _fake_tool(tmp_path / "rustc", f"rustc 1.85.0\nrelease: 1.85.0\nLLVM version: {rustc_llvm}")

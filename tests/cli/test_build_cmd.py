@@ -38,7 +38,8 @@ def test_build_reports_each_program() -> None:
 
 
 def test_build_manifest_path_builds_a_solana_program_crate(tmp_path: Path) -> None:
-    result = solgrid("build", "--manifest-path", str(STD_FIXTURE), "--out", str(tmp_path), env=STD_TARGET)
+    args = ["--manifest-path", str(STD_FIXTURE), "--program", "counter-transfer", "--out", str(tmp_path)]
+    result = solgrid("build", *args, env=STD_TARGET)
     assert result.returncode == 0, result.stderr
     [line] = [ln for ln in result.stdout.splitlines() if ln.startswith("counter_transfer")]
     assert "bytes" in line and str(tmp_path / "counter_transfer.so") in line

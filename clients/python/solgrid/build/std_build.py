@@ -15,10 +15,11 @@ offline alternative to ``cargo build-sbf``. Stage 1 of the pipeline (``pipeline.
     of the IR rewrites) built the same way, reduced to those public symbols, and ``llvm-link``ed in;
 1d. ``opt -passes=lower-atomic``: std's atomics become plain loads and stores (a program is one thread).
 
-What these crates need beyond that is not handled yet and fails the build naming the function: floats
-(``Rent::minimum_balance``) at ``llc``, more than five argument registers in an indirect call in
-``finish_for_bpf``, a ``sys_*`` function without a Solana meaning (``sys_rand`` for ``HashMap``'s
-random seed, ``sys_read``, ...) at the link.
+What these crates need beyond that is not handled yet and fails the build naming the function or
+symbol: floating point (``Rent::minimum_balance``), more than five argument registers in an indirect call
+(``dyn`` methods), writable statics (``HashMap``'s thread-local random keys), and ``sys_*`` functions
+without a Solana meaning (``sys_rand``, ``sys_read``, ``sys_getenv``, ``sys_alloc_*`` for std's
+``System`` allocator, which ``entrypoint!``'s own allocator replaces), at the link.
 """
 
 from __future__ import annotations
@@ -162,7 +163,8 @@ class StdBuilder(Builder):
 
     def _std_env(self, library: Path, target_dir: Path, *, remap: bool) -> dict[str, str]:
         env = dict(os.environ)
-        env.pop("CARGO_BUILD_RUSTFLAGS", None)
+        for overriding in ("CARGO_BUILD_RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS"):
+            env.pop(overriding, None)
         env.update(PROFILE_ENV)
         env.update(
             RUSTC_BOOTSTRAP="1",
