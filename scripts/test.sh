@@ -8,8 +8,8 @@ echo "== cargo test (host)"
 RUSTC=/usr/bin/rustc /usr/bin/cargo test --workspace --quiet
 
 echo "== ruff"
-.venv/bin/ruff check clients tests scripts bench examples
-.venv/bin/ruff format --check clients tests scripts bench examples
+.venv/bin/ruff check clients tests scripts bench examples peers
+.venv/bin/ruff format --check clients tests scripts bench examples peers
 
 echo "== mypy"
 .venv/bin/mypy
