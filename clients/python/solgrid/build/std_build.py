@@ -15,11 +15,12 @@ offline alternative to ``cargo build-sbf``. Stage 1 of the pipeline (``pipeline.
     of the IR rewrites) built the same way, reduced to those public symbols, and ``llvm-link``ed in;
 1d. ``opt -passes=lower-atomic``: std's atomics become plain loads and stores (a program is one thread).
 
-What these crates need beyond that is not handled yet and fails the build naming the function or
-symbol: floating point (``Rent::minimum_balance``), more than five argument registers in an indirect call
-(``dyn`` methods), writable statics (``HashMap``'s thread-local random keys), and ``sys_*`` functions
-without a Solana meaning (``sys_rand``, ``sys_read``, ``sys_getenv``, ``sys_alloc_*`` for std's
-``System`` allocator, which ``entrypoint!``'s own allocator replaces), at the link.
+Stage 2 lowers the floating point such crates contain (``Rent::minimum_balance``: ``ir_float``) and packs
+the arguments of ``dyn`` methods with more than five argument registers (``ir_calls``), as for any
+program. What has no SBPF meaning fails the build naming the function or symbol: writable statics
+(``HashMap``'s thread-local random keys), the float operations ``ir_float`` does not lower, and ``sys_*``
+functions without a Solana meaning (``sys_rand``, ``sys_read``, ``sys_getenv``, ``sys_alloc_*`` for
+std's ``System`` allocator, which ``entrypoint!``'s own allocator replaces), at the link.
 """
 
 from __future__ import annotations
