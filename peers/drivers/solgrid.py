@@ -42,12 +42,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "programs"))  # the program tests' LiteSVM harness
 
-from peers.drivers.workload import (  # noqa: E402
-    COMPUTE_BUDGET_IX_CU,
-    MAX_TRANSACTION_BYTES,
-    MAX_TRANSACTION_CU,
-    BookMeasurements,
-)
 from registry_harness import LAMPORTS, ZONE_ID, RegistryEnv  # noqa: E402
 from solders.compute_budget import set_compute_unit_limit  # noqa: E402
 from solders.instruction import Instruction  # noqa: E402
@@ -56,7 +50,12 @@ from solders.message import Message  # noqa: E402
 from solders.pubkey import Pubkey  # noqa: E402
 from solders.transaction import VersionedTransaction  # noqa: E402
 from solders.transaction_metadata import FailedTransactionMetadata  # noqa: E402
+from solders.transaction_status import (  # noqa: E402
+    InstructionErrorCustom,
+    TransactionErrorInstructionError,
+)
 from trading_harness import (  # noqa: E402
+    ERRORS,
     LOT_SIZE_WH,
     TICK_SIZE,
     KeyedSent,
@@ -65,7 +64,18 @@ from trading_harness import (  # noqa: E402
     trading_keypair,
 )
 
-from solgrid.localnet.svm import deploy, features_blocking_deploy, new_svm  # noqa: E402
+from peers.drivers.workload import (  # noqa: E402
+    COMPUTE_BUDGET_IX_CU,
+    MAX_TRANSACTION_BYTES,
+    MAX_TRANSACTION_CU,
+    BookMeasurements,
+)
+from solgrid.localnet.svm import (  # noqa: E402
+    TransactionFailed,
+    deploy,
+    features_blocking_deploy,
+    new_svm,
+)
 from solgrid.sdk.registry import RegistryClient, UserRole  # noqa: E402
 from solgrid.sdk.trading import Fill, MarketParams, OrderPlaced, TradingClient  # noqa: E402
 from solgrid.sdk.trading.events import OrderCancelled  # noqa: E402
@@ -142,7 +152,7 @@ class _Book:
         result = svm.send_transaction(tx)
         svm.expire_blockhash()
         if isinstance(result, FailedTransactionMetadata):
-            raise RuntimeError(f"{result.err()}\n" + "\n".join(result.meta().logs()))
+            raise TransactionFailed(result)
         sent = KeyedSent(result, list(message.account_keys))
         cu = result.compute_units_consumed() - COMPUTE_BUDGET_IX_CU
         if len(instructions) == 1 and instructions[0].program_id == self.client.program_id:
@@ -151,12 +161,18 @@ class _Book:
                 raise RuntimeError(f"consumed less the ComputeBudget instruction is {cu}, the log says {own}")
         return _Measured(sent, cu, len(bytes(tx)))
 
-    def refused(self, instructions: list[Instruction], signers: list[Keypair]) -> str:
-        """The error of a transaction that must fail."""
+    def refused(self, instruction: Instruction, signers: list[Keypair]) -> str:
+        """The name of the trading error that ``instruction`` must fail with."""
         try:
-            self.transact(instructions, signers)
-        except RuntimeError as failed:
-            return str(failed).splitlines()[0]
+            self.transact([instruction], signers)
+        except TransactionFailed as failed:
+            err = failed.err
+            if isinstance(err, TransactionErrorInstructionError) and isinstance(
+                err.err, InstructionErrorCustom
+            ):
+                [name] = [name for name, code in ERRORS.items() if code == err.err.code]
+                return name
+            raise
         raise AssertionError("the transaction should have failed")
 
     # -- the workload's steps ------------------------------------------------------------------------
@@ -281,8 +297,10 @@ def measure(elf: bytes, registry_elf: bytes | None = None) -> BookMeasurements:
     placements += [m.cu for m in asks]
     over = book.take(taker, ids, MAX_MATCHES + 1, MAX_MATCHES)
     error = book.refused(
-        [book.place_ix(taker, Side.BID, FIRST_ASK + MAX_MATCHES, 1, MAX_MATCHES + 1)], [taker.wallet]
+        book.place_ix(taker, Side.BID, FIRST_ASK + MAX_MATCHES, 1, MAX_MATCHES + 1), [taker.wallet]
     )
+    if error != "InvalidMatchLimit":
+        raise AssertionError(f"max_matches = {MAX_MATCHES + 1} failed with {error}, not InvalidMatchLimit")
     book.notes.append(
         f"A bid crossing {MAX_MATCHES + 1} asks fills {MAX_MATCHES} ({over.cu:,} CU) and cancels the rest; "
         f"max_matches = {MAX_MATCHES + 1} is refused ({error})."
@@ -337,13 +355,3 @@ def measure(elf: bytes, registry_elf: bytes | None = None) -> BookMeasurements:
         tx_bytes=tx_bytes,
         notes=book.notes,
     )
-
-
-def main() -> int:
-    elf = (REPO / "target" / "deploy" / "trading.so").read_bytes()
-    print(measure(elf))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
