@@ -194,7 +194,6 @@ class _Book:
         names = {self.market: "market", header.base_vault: "base vault", header.quote_vault: "quote vault"}
         if set(created) != set(names):
             raise AssertionError(f"create_market created {sorted(map(str, created))}, not {names}")
-        self.market_bytes = len(self.env.registry.data(self.market))
         parts = ", ".join(
             f"{names[k]} ({len(self.env.registry.data(k)):,} bytes) {lamports:,}"
             for k, lamports in created.items()
