@@ -5,6 +5,8 @@
 - throughput of simple SOL transfers sent through JSON-RPC by concurrent clients;
 - compute units per instruction, measured in LiteSVM;
 - the trading program's compute units and rent against issue 12's goals (``bench/trading_cu.py``);
+- SolGrid's order book side by side with Manifest and Phoenix, built by the same offline pipeline and run
+  through one workload in the same VM (``bench/peers_section.py``, ``peers/drivers/``);
 - the periodic call auction against issue 13's goals: settlement and clearing compute units in LiteSVM
   (``bench/auction_cu.py``) and a 1,000-order epoch cleared and settled through each node by the SDK's
   crank and by the keeper (``bench/auction_node.py``);
@@ -20,8 +22,8 @@ the same way (``bench/nodes.py``). Goals (from the issues) are printed next to t
 to watch, not assertions.
 
 ``bench/run.py SECTION ...`` runs only the named sections (``build_times``, ``node_throughput``,
-``compute_units``, ``trading``, ``auction``, ``governance``, ``oracle_and_indexer``) and rewrites only
-theirs in ``results.md``.
+``compute_units``, ``trading``, ``peers``, ``auction``, ``governance``, ``oracle_and_indexer``) and rewrites
+only theirs in ``results.md``.
 """
 
 from __future__ import annotations
@@ -53,9 +55,11 @@ import governance_section
 import indexer_bench
 import nodes
 import oracle_bench
+import peers_section
 import registry_cu
 import trading_cu
 from nodes import NODES, Node, ratio, versus
+from trading_goals import CANCEL_GOAL, FILL_GOAL, FILLS_GOAL, PLACE_GOAL, RENT_GOAL_SOL
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results.md"
@@ -234,11 +238,6 @@ def trading() -> list[str]:
     return trading_rows(result)
 
 
-PLACE_GOAL = 4_000
-FILL_GOAL = 1_500
-FILLS_GOAL = 64
-CANCEL_GOAL = 2_500
-RENT_GOAL_SOL = 0.01
 INVOKE_CU = 1_000  # what the runtime charges a caller per CPI (agave's invoke_units)
 # Manifest 2.0.1 built with this pipeline and run in LiteSVM (/work/shared/research/peer-builds.md).
 MANIFEST_PLACE = "4,760 first, 4,903-5,086 later"
@@ -835,6 +834,7 @@ SECTIONS: dict[str, tuple[Callable[[], list[str]], str]] = {
     "node_throughput": (node_throughput, "## SOL transfers"),
     "compute_units": (compute_units, "## Compute units per instruction"),
     "trading": (trading, "## Trading"),
+    "peers": (peers_section.run, peers_section.HEADING),
     "auction": (auction, "## Call auction"),
     "governance": (governance_section.run, governance_section.HEADING),
     "oracle_and_indexer": (oracle_and_indexer, "## Oracle worker"),
