@@ -4,7 +4,7 @@ deployed through BPFLoaderUpgradeable and built by the same offline pipeline.
 
 The workload, per order book:
 
-1. create a market for a base token (6 decimals, like GRID) against a quote token (6 decimals, like
+1. create a market for a base token (GRID: 9 decimals) against a quote token (6 decimals, like
    USDC), with whatever accounts the book needs (market, vaults, seats): ``rent_lamports`` is the
    rent-exempt minimum of every account created for the market, seats of the two traders excluded;
 2. a maker and a taker each get a seat (where the book has seats) and deposit enough of both tokens;
