@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,7 +133,13 @@ class StdBuilder(Builder):
         self.log(f"{program.name}: cargo (std for {TARGET_NAME})")
         env = self._std_env(library, self.target_dir, remap=True)
         crate = self._cargo_staticlib(
-            self.root, program.cargo_package, program.name, spec, env, build_std="std,panic_abort"
+            self.root,
+            program.cargo_package,
+            program.name,
+            spec,
+            env,
+            build_std="std,panic_abort",
+            crate_flags=[self._root_remap_flag()],
         )
         self.log(f"{program.name}: {SUPPORT_CRATE}")
         support = self._support_bitcode(spec, library)
@@ -175,12 +182,32 @@ class StdBuilder(Builder):
             __CARGO_TESTS_ONLY_SRC_ROOT=str(library),
             RUSTC=str(self.toolchain.rustc),
             CARGO_TARGET_DIR=str(target_dir),
-            RUSTFLAGS=" ".join([*RUSTFLAGS, *(self._remap_flags() if remap else [])]),
+            RUSTFLAGS=" ".join([*RUSTFLAGS, *(self._shared_remap_flags() if remap else [])]),
         )
         return env
 
+    def _root_remap_flag(self) -> str:
+        return f"--remap-path-prefix={self.root}=solgrid"
+
+    def _shared_remap_flags(self) -> list[str]:
+        """The remaps every crate gets (RUSTFLAGS): ``_remap_flags`` but the workspace root's, which only the
+        program crate gets. RUSTFLAGS that name the workspace would make cargo rebuild std and every
+        dependency whenever one target directory alternates between workspaces (the tests share one)."""
+        flags = self._remap_flags()
+        if self._root_remap_flag() not in flags:
+            raise BuildError(f"the workspace root's remap is not among {flags}")
+        return [f for f in flags if f != self._root_remap_flag()]
+
     def _cargo_staticlib(
-        self, cwd: Path, package: str, lib_name: str, spec: Path, env: dict[str, str], *, build_std: str
+        self,
+        cwd: Path,
+        package: str,
+        lib_name: str,
+        spec: Path,
+        env: dict[str, str],
+        *,
+        build_std: str,
+        crate_flags: Sequence[str] = (),
     ) -> bytes:
         run_tool(
             [
@@ -196,6 +223,7 @@ class StdBuilder(Builder):
                 package,
                 "--crate-type",
                 "staticlib",
+                *(["--", *crate_flags] if crate_flags else []),
             ],
             env=env,
             cwd=cwd,
