@@ -34,8 +34,13 @@ from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import FailedTransactionMetadata
 from spl.token.constants import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 from spl.token.instructions import get_associated_token_address
-from workload import COMPUTE_BUDGET_IX_CU, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_CU, BookMeasurements
 
+from peers.drivers.workload import (
+    COMPUTE_BUDGET_IX_CU,
+    MAX_TRANSACTION_BYTES,
+    MAX_TRANSACTION_CU,
+    BookMeasurements,
+)
 from solgrid.localnet.engine import Engine
 from solgrid.localnet.svm import MAX_COMPUTE_UNITS, Sent, TransactionFailed, new_svm, send
 from solgrid.sdk import loader

@@ -29,10 +29,10 @@ from solgrid.build.toolchain import Toolchain
 from solgrid.localnet.svm import TransactionFailed, new_svm
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "peers" / "drivers"))
+sys.path.insert(0, str(REPO))  # peers/ is a package at the repository's root
 
-import manifest as driver  # noqa: E402
-from manifest import CancelOrder, ManifestError, Market, OrderType, PlaceOrder  # noqa: E402
+from peers.drivers import manifest as driver  # noqa: E402
+from peers.drivers.manifest import CancelOrder, ManifestError, Market, OrderType, PlaceOrder  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
