@@ -43,6 +43,19 @@ def test_every_edit_applies_to_the_installed_sources_and_selects_solana(tmp_path
     assert alloc.index("    8\n", eight) < alloc.index("    16\n", eight)  # in the list that gets 8
 
 
+def test_the_sorts_keep_at_most_half_a_frame_on_the_stack_on_solana_only(tmp_path: Path) -> None:
+    library = _edited_files(tmp_path)
+    apply_edits(library)
+    stable = (library / "core/src/slice/sort/stable/mod.rs").read_text()
+    assert "AlignedStorage::<T, 4096>" not in stable
+    assert stable.count("AlignedStorage::<T, STACK_SCRATCH_BYTES>::new()") == 2
+    small = (library / "core/src/slice/sort/shared/smallsort.rs").read_text()
+    for text, name in ((stable, "STACK_SCRATCH_BYTES"), (small, "MAX_STACK_ARRAY_SIZE")):
+        definition = f'const {name}: usize = if cfg!(target_os = "solana") {{ 2048 }} else {{ 4096 }};'
+        assert text.count(definition) == 1, name
+    assert std_sources.SORT_STACK_BYTES_SOLANA * 2 <= 4096
+
+
 def test_a_source_that_differs_fails_naming_the_file_and_writes_nothing(tmp_path: Path) -> None:
     library = _edited_files(tmp_path)
     before = {edit.path: (library / edit.path).read_text() for edit in EDITS}
