@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from solgrid.build import std_sources
+from solgrid.build import std_build, std_sources
 from solgrid.build.errors import BuildError
 from solgrid.build.std_build import manifest_programs
 from solgrid.build.std_sources import EDITS, SourceEdit, apply_edits, solana_std_sources
@@ -159,3 +159,52 @@ def test_manifest_programs_finds_the_cdylib_crates(monkeypatch: pytest.MonkeyPat
         manifest_programs(toolchain, FIXTURE.parent / "missing.toml")
     monkeypatch.setenv("CARGO_TARGET_DIR", "/tmp/elsewhere")
     assert manifest_programs(toolchain, FIXTURE).target_dir == Path("/tmp/elsewhere")
+
+
+def test_legacy_cpi_calls_are_pointed_at_the_shim() -> None:
+    module = (
+        "declare i64 @sol_invoke_signed_rust(ptr, ptr, i64, ptr, i64)\n"
+        "declare i64 @sol_invoke_signed_rust_other(ptr)\n"
+        "  %r = call i64 @sol_invoke_signed_rust(ptr %a, ptr %b, i64 3, ptr %c, i64 1)\n"
+    )
+    redirected = std_build.redirect_legacy_cpi(module)
+    assert redirected.count("@sbf_invoke_signed_rust_legacy(") == 2
+    assert "@sol_invoke_signed_rust(" not in redirected
+    assert "@sol_invoke_signed_rust_other(" in redirected
+    with pytest.raises(BuildError, match="already defines or calls sbf_invoke_signed_rust_legacy"):
+        std_build.redirect_legacy_cpi(redirected)
+
+
+def _fake_metadata(monkeypatch: pytest.MonkeyPatch, versions: list[str]) -> None:
+    """``cargo metadata`` for a program depending on each of ``versions`` of solana-program."""
+    program = {"id": "program", "name": "program", "version": "0.1.0"}
+    sdks = [{"id": f"sp{v}", "name": "solana-program", "version": v} for v in versions]
+    other = {"id": "unrelated", "name": "solana-program", "version": "1.10.0"}
+    meta = {
+        "packages": [program, *sdks, other],
+        "resolve": {
+            "nodes": [
+                {"id": "program", "deps": [{"pkg": p["id"]} for p in sdks]},
+                *({"id": p["id"], "deps": []} for p in [*sdks, other]),
+            ]
+        },
+    }
+    monkeypatch.setattr(std_build, "run_tool", lambda *a, **k: json.dumps(meta).encode())
+
+
+@pytest.mark.parametrize(
+    ("versions", "legacy"),
+    [(["1.14.9"], ["1.14.9"]), (["1.18.26"], []), (["2.1.0"], []), (["1.15.2"], ["1.15.2"]), ([], [])],
+)
+def test_legacy_cpi_versions_from_the_programs_dependency_graph(
+    monkeypatch: pytest.MonkeyPatch, versions: list[str], legacy: list[str]
+) -> None:
+    _fake_metadata(monkeypatch, versions)
+    # "unrelated" (1.10) is in the workspace but not in the program's graph.
+    assert std_build.legacy_cpi_versions(Toolchain.locate(), Path("/nowhere"), "program") == legacy
+
+
+def test_a_graph_mixing_cpi_layouts_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_metadata(monkeypatch, ["1.14.9", "1.18.26"])
+    with pytest.raises(BuildError, match=r"solana-program 1\.14\.9, 1\.18\.26.*cannot mix them"):
+        std_build.legacy_cpi_versions(Toolchain.locate(), Path("/nowhere"), "program")

@@ -19,7 +19,7 @@ from solders.system_program import CreateAccountParams, create_account
 from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
 from spl.token.constants import TOKEN_PROGRAM_ID
 
-from solgrid.build.std_build import StdBuilder, manifest_programs
+from solgrid.build.std_build import StdBuilder, legacy_cpi_versions, manifest_programs
 from solgrid.build.toolchain import Toolchain
 from solgrid.localnet.engine import Engine
 from solgrid.localnet.svm import TransactionFailed
@@ -89,6 +89,12 @@ def _custom_code(failed: TransactionFailed) -> int:
     assert isinstance(err, TransactionErrorInstructionError), failed
     assert isinstance(err.err, InstructionErrorCustom), failed
     return err.err.code
+
+
+def test_phoenix_is_built_with_the_legacy_cpi_shim() -> None:
+    # solana-program 1.14 passes its own structs to sol_invoke_signed_rust: every CPI below goes
+    # through sbf-std-support's shim (the market's vaults, token transfers, Phoenix's event log).
+    assert legacy_cpi_versions(Toolchain.locate(), MANIFEST.parent, "phoenix-peer") == ["1.14.9"]
 
 
 def test_deployed_through_the_upgradeable_loader(chain: tuple[Engine, Keypair]) -> None:
