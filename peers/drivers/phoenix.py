@@ -381,7 +381,7 @@ def _most_fills(elf: bytes) -> tuple[int, str]:
         return low, "the 1,232-byte transaction"
     failed = svm.simulate(tx)
     text = f"{failed.err} {failed.result}"
-    if "exceeded CUs meter" in text or "ComputationalBudgetExceeded" in text:
+    if f"compute_units_consumed: {MAX_TRANSACTION_CU}" in text or "ComputationalBudgetExceeded" in text:
         return low, "the 1.4M compute-unit limit"
     raise RuntimeError(f"a taker order crossing {high} asks failed for another reason: {text[-3000:]}")
 
