@@ -13,7 +13,11 @@ offline alternative to ``cargo build-sbf``. Stage 1 of the pipeline (``pipeline.
     cargo in the same target directory;
 1c. ``crates/sbf-std-support`` (the ``sys_*`` functions std's zkvm layer calls, and the ``sbf_*`` helpers
     of the IR rewrites) built the same way, reduced to those public symbols, and ``llvm-link``ed in;
-1d. ``opt -passes=lower-atomic``: std's atomics become plain loads and stores (a program is one thread).
+1d. ``opt -passes=lower-atomic``: std's atomics become plain loads and stores (a program is one thread);
+1e. for a crate on ``solana-program`` < 1.16 (``legacy_cpi_versions``), whose ``invoke`` hands its own
+    Rust structs to ``sol_invoke_signed_rust``, those calls go to ``sbf-std-support``'s
+    ``sbf_invoke_signed_rust_legacy``, which copies them into the layout the runtime reads (today's rustc
+    lays them out otherwise than Solana's rustc of the time did).
 
 What these crates need beyond that is not handled yet and fails the build naming the function or
 symbol: floating point (``Rent::minimum_balance``), more than five argument registers in an indirect call
