@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from solgrid.build import std_sources
+from solgrid.build import std_build, std_sources
 from solgrid.build.errors import BuildError
 from solgrid.build.std_build import manifest_programs
 from solgrid.build.std_sources import EDITS, SourceEdit, apply_edits, solana_std_sources
@@ -41,6 +41,19 @@ def test_every_edit_applies_to_the_installed_sources_and_selects_solana(tmp_path
     alloc = (library / "std/src/sys/alloc/mod.rs").read_text()
     eight = alloc.index('target_arch = "bpf"')
     assert alloc.index("    8\n", eight) < alloc.index("    16\n", eight)  # in the list that gets 8
+
+
+def test_the_sorts_keep_at_most_half_a_frame_on_the_stack_on_solana_only(tmp_path: Path) -> None:
+    library = _edited_files(tmp_path)
+    apply_edits(library)
+    stable = (library / "core/src/slice/sort/stable/mod.rs").read_text()
+    assert "AlignedStorage::<T, 4096>" not in stable
+    assert stable.count("AlignedStorage::<T, STACK_SCRATCH_BYTES>::new()") == 2
+    small = (library / "core/src/slice/sort/shared/smallsort.rs").read_text()
+    for text, name in ((stable, "STACK_SCRATCH_BYTES"), (small, "MAX_STACK_ARRAY_SIZE")):
+        definition = f'const {name}: usize = if cfg!(target_os = "solana") {{ 2048 }} else {{ 4096 }};'
+        assert text.count(definition) == 1, name
+    assert std_sources.SORT_STACK_BYTES_SOLANA * 2 <= 4096
 
 
 def test_a_source_that_differs_fails_naming_the_file_and_writes_nothing(tmp_path: Path) -> None:
@@ -146,3 +159,52 @@ def test_manifest_programs_finds_the_cdylib_crates(monkeypatch: pytest.MonkeyPat
         manifest_programs(toolchain, FIXTURE.parent / "missing.toml")
     monkeypatch.setenv("CARGO_TARGET_DIR", "/tmp/elsewhere")
     assert manifest_programs(toolchain, FIXTURE).target_dir == Path("/tmp/elsewhere")
+
+
+def test_legacy_cpi_calls_are_pointed_at_the_shim() -> None:
+    module = (
+        "declare i64 @sol_invoke_signed_rust(ptr, ptr, i64, ptr, i64)\n"
+        "declare i64 @sol_invoke_signed_rust_other(ptr)\n"
+        "  %r = call i64 @sol_invoke_signed_rust(ptr %a, ptr %b, i64 3, ptr %c, i64 1)\n"
+    )
+    redirected = std_build.redirect_legacy_cpi(module)
+    assert redirected.count("@sbf_invoke_signed_rust_legacy(") == 2
+    assert "@sol_invoke_signed_rust(" not in redirected
+    assert "@sol_invoke_signed_rust_other(" in redirected
+    with pytest.raises(BuildError, match="already defines or calls sbf_invoke_signed_rust_legacy"):
+        std_build.redirect_legacy_cpi(redirected)
+
+
+def _fake_metadata(monkeypatch: pytest.MonkeyPatch, versions: list[str]) -> None:
+    """``cargo metadata`` for a program depending on each of ``versions`` of solana-program."""
+    program = {"id": "program", "name": "program", "version": "0.1.0"}
+    sdks = [{"id": f"sp{v}", "name": "solana-program", "version": v} for v in versions]
+    other = {"id": "unrelated", "name": "solana-program", "version": "1.10.0"}
+    meta = {
+        "packages": [program, *sdks, other],
+        "resolve": {
+            "nodes": [
+                {"id": "program", "deps": [{"pkg": p["id"]} for p in sdks]},
+                *({"id": p["id"], "deps": []} for p in [*sdks, other]),
+            ]
+        },
+    }
+    monkeypatch.setattr(std_build, "run_tool", lambda *a, **k: json.dumps(meta).encode())
+
+
+@pytest.mark.parametrize(
+    ("versions", "legacy"),
+    [(["1.14.9"], ["1.14.9"]), (["1.18.26"], []), (["2.1.0"], []), (["1.15.2"], ["1.15.2"]), ([], [])],
+)
+def test_legacy_cpi_versions_from_the_programs_dependency_graph(
+    monkeypatch: pytest.MonkeyPatch, versions: list[str], legacy: list[str]
+) -> None:
+    _fake_metadata(monkeypatch, versions)
+    # "unrelated" (1.10) is in the workspace but not in the program's graph.
+    assert std_build.legacy_cpi_versions(Toolchain.locate(), Path("/nowhere"), "program") == legacy
+
+
+def test_a_graph_mixing_cpi_layouts_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_metadata(monkeypatch, ["1.14.9", "1.18.26"])
+    with pytest.raises(BuildError, match=r"solana-program 1\.14\.9, 1\.18\.26.*cannot mix them"):
+        std_build.legacy_cpi_versions(Toolchain.locate(), Path("/nowhere"), "program")

@@ -19,6 +19,10 @@
 //! (`sys_alloc_*` back std's `System` allocator; `solana-program`'s `entrypoint!` installs its own
 //! bump allocator on the program heap instead.)
 //!
+//! `sbf_invoke_signed_rust_legacy` (module `legacy_cpi`) makes cross-program invocations for crates
+//! built against `solana-program` < 1.16, whose structs today's rustc lays out otherwise than the
+//! runtime reads them; the pipeline points those crates' `sol_invoke_signed_rust` calls at it.
+//!
 //! It also links `sbf-support` with its `solana-os` feature: the `sbf_*` helpers the pipeline's IR
 //! rewrites call. The pipeline builds this crate as a static library for its target and links the
 //! module into the program's before the rewrites; only the symbols above stay public.
@@ -28,5 +32,10 @@
 
 extern crate sbf_support;
 
+#[cfg(all(target_arch = "bpf", target_os = "solana", target_vendor = "solana"))]
+extern crate alloc;
+
+#[cfg(all(target_arch = "bpf", target_os = "solana", target_vendor = "solana"))]
+mod legacy_cpi;
 #[cfg(all(target_arch = "bpf", target_os = "solana", target_vendor = "solana"))]
 mod solana;

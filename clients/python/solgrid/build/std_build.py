@@ -13,7 +13,11 @@ offline alternative to ``cargo build-sbf``. Stage 1 of the pipeline (``pipeline.
     cargo in the same target directory;
 1c. ``crates/sbf-std-support`` (the ``sys_*`` functions std's zkvm layer calls, and the ``sbf_*`` helpers
     of the IR rewrites) built the same way, reduced to those public symbols, and ``llvm-link``ed in;
-1d. ``opt -passes=lower-atomic``: std's atomics become plain loads and stores (a program is one thread).
+1d. ``opt -passes=lower-atomic``: std's atomics become plain loads and stores (a program is one thread);
+1e. for a crate on ``solana-program`` < 1.16 (``legacy_cpi_versions``), whose ``invoke`` hands its own
+    Rust structs to ``sol_invoke_signed_rust``, those calls go to ``sbf-std-support``'s
+    ``sbf_invoke_signed_rust_legacy``, which copies them into the layout the runtime reads (today's rustc
+    lays them out otherwise than Solana's rustc of the time did).
 
 Stage 2 lowers the floating point such crates contain (``Rent::minimum_balance``: ``ir_float``) and packs
 the arguments of ``dyn`` methods with more than five argument registers (``ir_calls``), as for any
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +65,59 @@ def solgrid_repository() -> Path:
         f"crates/{SUPPORT_CRATE} not found above {Path(__file__).parent}: building crates with std needs "
         "solgrid installed from a SolGrid checkout (pip install -e)"
     )
+
+
+#: ``solana-program`` releases from this one on pass ``#[repr(C)]`` structs to ``sol_invoke_signed_rust``.
+STABLE_CPI_RELEASE = (1, 16)
+LEGACY_CPI_SYSCALL = "sol_invoke_signed_rust"
+#: ``sbf-std-support``'s shim that re-lays a legacy caller's structs out for the runtime.
+LEGACY_CPI_SHIM = "sbf_invoke_signed_rust_legacy"
+_LEGACY_CPI_REF = re.compile(rf"@{LEGACY_CPI_SYSCALL}\b")
+
+
+def _release(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
+def legacy_cpi_versions(toolchain: Toolchain, root: Path, package: str) -> list[str]:
+    """The ``solana-program`` versions before 1.16 in ``package``'s dependency graph (cargo's resolve).
+
+    Those pass their own Rust structs (``Instruction`` with its ``Vec`` fields, ``AccountInfo``) to
+    ``sol_invoke_signed_rust``, laid out as Solana's rustc of the time did, which today's rustc does not;
+    1.16 and later pass ``#[repr(C)]`` copies. A graph holding both kinds cannot be built: which
+    calls need the shim would depend on which copy of ``invoke`` each comes from.
+    """
+    meta = json.loads(
+        run_tool(
+            [toolchain.cargo, "metadata", "--format-version", "1", "--manifest-path", root / "Cargo.toml"],
+            env={**os.environ, "RUSTC": str(toolchain.rustc)},
+        )
+    )
+    packages = {p["id"]: p for p in meta["packages"]}
+    deps = {node["id"]: [d["pkg"] for d in node["deps"]] for node in meta["resolve"]["nodes"]}
+    [start] = [i for i, p in packages.items() if p["name"] == package and i in deps]
+    seen, stack = {start}, [start]
+    while stack:
+        for dep in deps[stack.pop()]:
+            if dep not in seen:
+                seen.add(dep)
+                stack.append(dep)
+    versions = sorted({packages[i]["version"] for i in seen if packages[i]["name"] == "solana-program"})
+    legacy = [v for v in versions if _release(v) < STABLE_CPI_RELEASE]
+    if legacy and len(legacy) < len(versions):
+        raise BuildError(
+            f"{package}: depends on solana-program {', '.join(versions)}; releases before 1.16 and after "
+            "lay out cross-program invocations differently, and one program cannot mix them"
+        )
+    return legacy
+
+
+def redirect_legacy_cpi(text: str) -> str:
+    """Point a module's ``sol_invoke_signed_rust`` references at ``LEGACY_CPI_SHIM`` (same signature)."""
+    if f"@{LEGACY_CPI_SHIM}" in text:
+        raise BuildError(f"the crate's module already defines or calls {LEGACY_CPI_SHIM}")
+    return _LEGACY_CPI_REF.sub(f"@{LEGACY_CPI_SHIM}", text)
 
 
 @dataclass(frozen=True)
@@ -145,7 +203,14 @@ class StdBuilder(Builder):
         support = self._support_bitcode(spec, library)
         (work / "crate.bc").write_bytes(crate)
         (work / "support.bc").write_bytes(support)
-        linked = run_tool([self.toolchain.llvm_link, work / "crate.bc", work / "support.bc", "-o", "-"])
+        crate_module = work / "crate.bc"
+        legacy = legacy_cpi_versions(self.toolchain, self.root, program.cargo_package)
+        if legacy:
+            self.log(f"{program.name}: solana-program {', '.join(legacy)}: CPIs through {LEGACY_CPI_SHIM}")
+            text = run_tool([self.toolchain.llvm_dis, "-", "-o", "-"], input_bytes=crate).decode()
+            crate_module = work / "crate.ll"
+            crate_module.write_text(redirect_legacy_cpi(text))
+        linked = run_tool([self.toolchain.llvm_link, crate_module, work / "support.bc", "-o", "-"])
         # One thread per program: atomics become plain memory operations.
         return run_tool([self.toolchain.opt, "-passes=lower-atomic", "-", "-o", "-"], input_bytes=linked)
 
@@ -155,7 +220,7 @@ class StdBuilder(Builder):
         target_dir = self.support_dir / "support"
         env = self._std_env(library, target_dir, remap=False)
         bitcode = self._cargo_staticlib(
-            repo, SUPPORT_CRATE, SUPPORT_CRATE.replace("-", "_"), spec, env, build_std="core"
+            repo, SUPPORT_CRATE, SUPPORT_CRATE.replace("-", "_"), spec, env, build_std="core,alloc"
         )
         return run_tool(
             [

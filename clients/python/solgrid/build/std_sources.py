@@ -4,7 +4,8 @@ std has no Solana platform layer. Its ``zkvm`` one (RISC Zero's) is the closest 
 no files, no threads, no clock, and everything it needs from the platform goes through a handful of
 ``sys_*`` C functions, which SolGrid's ``sbf-std-support`` crate provides on Solana (``sol_log_``,
 ``abort``). The copy makes ``target_os = "solana"`` select that layer at each of std's dispatch points
-(``std/src/sys/*/mod.rs``) and teaches the allocator's ``MIN_ALIGN`` table about ``bpf``.
+(``std/src/sys/*/mod.rs``), teaches the allocator's ``MIN_ALIGN`` table about ``bpf``, and keeps
+``core``'s sorts from holding 4 KiB of scratch on the stack (an SBPF stack frame is 4 KiB).
 
 Every edit names the exact text it replaces and how often that text must occur; a source that differs
 (another Rust release) fails the build naming the file and the edit instead of leaving std half
@@ -47,6 +48,17 @@ def _dispatch(path: str, arm: str) -> SourceEdit:
     )
 
 
+#: SBPF gives each function a 4 KiB stack frame; the sorts of ``core`` keep up to 4 KiB of scratch on the
+#: stack (``driftsort_main``, the small-sorts), which with the function's other locals cannot fit. On
+#: Solana they keep at most half of that; what does not fit goes to the heap (driftsort) or to the
+#: small-sort without a stack array, as for large types on any target.
+SORT_STACK_BYTES_SOLANA = 2048
+SOLANA_OR_4096 = f'if cfg!(target_os = "solana") {{ {SORT_STACK_BYTES_SOLANA} }} else {{ 4096 }}'
+SORT_STACK_SCRATCH = (
+    "/// On-stack scratch of the stable sorts (SolGrid: less on Solana, whose stack frames hold 4 KiB).\n"
+    f"const STACK_SCRATCH_BYTES: usize = {SOLANA_OR_4096};"
+)
+
 EDITS: tuple[SourceEdit, ...] = (
     _dispatch("std/src/sys/pal/mod.rs", ZKVM),
     _dispatch("std/src/sys/alloc/mod.rs", ZKVM),
@@ -79,6 +91,25 @@ EDITS: tuple[SourceEdit, ...] = (
         '#[cfg(target_os = "zkvm")]\npub mod os {',
         f"#[cfg({ZKVM_OR_SOLANA})]\npub mod os {{",
         why="std::env::consts",
+    ),
+    SourceEdit(
+        "core/src/slice/sort/stable/mod.rs",
+        "AlignedStorage::<T, 4096>::new()",
+        "AlignedStorage::<T, STACK_SCRATCH_BYTES>::new()",
+        count=2,
+        why="the stable sorts' 4 KiB on-stack scratch overflows a 4 KiB SBPF stack frame",
+    ),
+    SourceEdit(
+        "core/src/slice/sort/stable/mod.rs",
+        "#[repr(C)]\nstruct AlignedStorage<T, const N: usize> {\n",
+        f"{SORT_STACK_SCRATCH}\n\n#[repr(C)]\nstruct AlignedStorage<T, const N: usize> {{\n",
+        why="the stable sorts' on-stack scratch: half a frame on Solana (larger sorts take the heap)",
+    ),
+    SourceEdit(
+        "core/src/slice/sort/shared/smallsort.rs",
+        "const MAX_STACK_ARRAY_SIZE: usize = 4096;\n",
+        f"const MAX_STACK_ARRAY_SIZE: usize = {SOLANA_OR_4096};\n",
+        why="the small-sorts' on-stack arrays: half a frame on Solana (larger types sort without one)",
     ),
     SourceEdit(
         "std/src/sys/alloc/mod.rs",
