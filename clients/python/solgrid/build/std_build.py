@@ -17,7 +17,7 @@ offline alternative to ``cargo build-sbf``. Stage 1 of the pipeline (``pipeline.
 
 What these crates need beyond that is not handled yet and fails the build naming the function or
 symbol: floating point (``Rent::minimum_balance``), more than five argument registers in an indirect call
-(``dyn`` methods), writable statics (``HashMap``'s thread-local random keys), and ``sys_*`` functions
+(``dyn`` methods), writable statics (a ``thread_local!``), and ``sys_*`` functions
 without a Solana meaning (``sys_rand``, ``sys_read``, ``sys_getenv``, ``sys_alloc_*`` for std's
 ``System`` allocator, which ``entrypoint!``'s own allocator replaces), at the link.
 """
@@ -129,7 +129,7 @@ class StdBuilder(Builder):
         spec = write_target_spec(self.toolchain, self.support_dir)
         library = solana_std_sources(RUST_SRC, self.support_dir / "library")
         self.log(f"{program.name}: cargo (std for {TARGET_NAME})")
-        env = self._std_env(library, self.target_dir, remap=True)
+        env = self._std_env(library, self.target_dir, trim_paths=True)
         crate = self._cargo_staticlib(
             self.root, program.cargo_package, program.name, spec, env, build_std="std,panic_abort"
         )
@@ -145,7 +145,7 @@ class StdBuilder(Builder):
         """``sbf-std-support``'s bitcode with only ``SUPPORT_SYMBOLS`` left public."""
         repo = solgrid_repository()
         target_dir = self.support_dir / "support"
-        env = self._std_env(library, target_dir, remap=False)
+        env = self._std_env(library, target_dir, trim_paths=False)
         bitcode = self._cargo_staticlib(
             repo, SUPPORT_CRATE, SUPPORT_CRATE.replace("-", "_"), spec, env, build_std="core"
         )
@@ -161,11 +161,20 @@ class StdBuilder(Builder):
             input_bytes=bitcode,
         )
 
-    def _std_env(self, library: Path, target_dir: Path, *, remap: bool) -> dict[str, str]:
+    def _std_env(self, library: Path, target_dir: Path, *, trim_paths: bool) -> dict[str, str]:
+        """The environment of cargo for the Solana target.
+
+        ``RUSTFLAGS`` must not depend on the workspace: cargo keeps one fingerprint for std's build
+        scripts whatever the workspace, so workspaces sharing a target directory (the tests' shared
+        ``target/std-fixture``) would rebuild std each time they take turns. Paths are made
+        independent of the checkout by cargo's ``trim-paths`` instead, per crate.
+        """
         env = dict(os.environ)
         for overriding in ("CARGO_BUILD_RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS"):
             env.pop(overriding, None)
         env.update(PROFILE_ENV)
+        if trim_paths:
+            env["CARGO_PROFILE_RELEASE_TRIM_PATHS"] = "all"
         env.update(
             RUSTC_BOOTSTRAP="1",
             # std's build script: a target it does not know gets the `restricted_std` gate otherwise.
@@ -174,7 +183,7 @@ class StdBuilder(Builder):
             __CARGO_TESTS_ONLY_SRC_ROOT=str(library),
             RUSTC=str(self.toolchain.rustc),
             CARGO_TARGET_DIR=str(target_dir),
-            RUSTFLAGS=" ".join([*RUSTFLAGS, *(self._remap_flags() if remap else [])]),
+            RUSTFLAGS=" ".join(RUSTFLAGS),
         )
         return env
 
@@ -191,6 +200,7 @@ class StdBuilder(Builder):
                 spec,
                 "-Zjson-target-spec",
                 f"-Zbuild-std={build_std}",
+                "-Ztrim-paths",
                 "-p",
                 package,
                 "--crate-type",
