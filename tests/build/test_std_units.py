@@ -12,7 +12,7 @@ import pytest
 
 from solgrid.build import std_build, std_sources
 from solgrid.build.errors import BuildError
-from solgrid.build.std_build import manifest_programs
+from solgrid.build.std_build import StdBuilder, manifest_programs
 from solgrid.build.std_sources import EDITS, SourceEdit, apply_edits, solana_std_sources
 from solgrid.build.target_spec import CHANGES, EXPECTED, derive_spec, write_target_spec
 from solgrid.build.toolchain import RUST_SRC, Toolchain
@@ -208,3 +208,30 @@ def test_a_graph_mixing_cpi_layouts_is_refused(monkeypatch: pytest.MonkeyPatch) 
     _fake_metadata(monkeypatch, ["1.14.9", "1.18.26"])
     with pytest.raises(BuildError, match=r"solana-program 1\.14\.9, 1\.18\.26.*cannot mix them"):
         std_build.legacy_cpi_versions(Toolchain.locate(), Path("/nowhere"), "program")
+
+
+def test_rustflags_do_not_depend_on_the_workspace(tmp_path: Path) -> None:
+    """Workspaces sharing a target directory share std's build-script fingerprints, which include
+    RUSTFLAGS: flags naming the workspace would rebuild std whenever another workspace built last."""
+    toolchain = Toolchain.locate()
+    target = tmp_path / "target"
+    library = tmp_path / "library"
+    envs = [
+        StdBuilder(root, toolchain, target_dir=target)._std_env(library, target, trim_paths=True)
+        for root in (tmp_path / "one", tmp_path / "two")
+    ]
+    assert envs[0]["RUSTFLAGS"] == envs[1]["RUSTFLAGS"]
+    assert envs[0]["RUSTFLAGS"].startswith("-Zunstable-options -Cpanic=immediate-abort")
+    assert str(tmp_path) not in envs[0]["RUSTFLAGS"]  # the workspace's remap goes to its crate only
+    assert envs[0]["CARGO_PROFILE_RELEASE_TRIM_PATHS"] == "all"  # paths trimmed per crate by cargo
+
+
+def test_random_state_gets_fixed_keys_on_solana_only(tmp_path: Path) -> None:
+    library = _edited_files(tmp_path)
+    apply_edits(library)
+    random = (library / "std/src/hash/random.rs").read_text()
+    solana = random.index(
+        '#[cfg(target_os = "solana")]\n        fn keys() -> (u64, u64) {\n            (0, 0)'
+    )
+    other = random.index('#[cfg(not(target_os = "solana"))]\n        fn keys()')
+    assert solana < other < random.index("thread_local!(static KEYS") < random.index("RandomState { k0, k1 }")

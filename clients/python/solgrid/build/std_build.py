@@ -21,10 +21,11 @@ offline alternative to ``cargo build-sbf``. Stage 1 of the pipeline (``pipeline.
 
 Stage 2 lowers the floating point such crates contain (``Rent::minimum_balance``: ``ir_float``) and packs
 the arguments of ``dyn`` methods with more than five argument registers (``ir_calls``), as for any
-program. What has no SBPF meaning fails the build naming the function or symbol: writable statics
-(``HashMap``'s thread-local random keys), the float operations ``ir_float`` does not lower, and ``sys_*``
-functions without a Solana meaning (``sys_rand``, ``sys_read``, ``sys_getenv``, ``sys_alloc_*`` for
-std's ``System`` allocator, which ``entrypoint!``'s own allocator replaces), at the link.
+program. What has no SBPF meaning fails the build naming the function or symbol: writable statics (a
+``thread_local!``; std's ``HashMap`` keys are fixed on Solana, ``std_sources``), the float operations
+``ir_float`` does not lower, and ``sys_*`` functions without a Solana meaning (``sys_rand``,
+``sys_read``, ``sys_getenv``, ``sys_alloc_*`` for std's ``System`` allocator, which ``entrypoint!``'s
+own allocator replaces), at the link.
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ class StdBuilder(Builder):
         spec = write_target_spec(self.toolchain, self.support_dir)
         library = solana_std_sources(RUST_SRC, self.support_dir / "library")
         self.log(f"{program.name}: cargo (std for {TARGET_NAME})")
-        env = self._std_env(library, self.target_dir, remap=True)
+        env = self._std_env(library, self.target_dir, trim_paths=True)
         crate = self._cargo_staticlib(
             self.root,
             program.cargo_package,
@@ -218,7 +219,7 @@ class StdBuilder(Builder):
         """``sbf-std-support``'s bitcode with only ``SUPPORT_SYMBOLS`` left public."""
         repo = solgrid_repository()
         target_dir = self.support_dir / "support"
-        env = self._std_env(library, target_dir, remap=False)
+        env = self._std_env(library, target_dir, trim_paths=False)
         bitcode = self._cargo_staticlib(
             repo, SUPPORT_CRATE, SUPPORT_CRATE.replace("-", "_"), spec, env, build_std="core,alloc"
         )
@@ -234,11 +235,20 @@ class StdBuilder(Builder):
             input_bytes=bitcode,
         )
 
-    def _std_env(self, library: Path, target_dir: Path, *, remap: bool) -> dict[str, str]:
+    def _std_env(self, library: Path, target_dir: Path, *, trim_paths: bool) -> dict[str, str]:
+        """The environment of cargo for the Solana target.
+
+        ``RUSTFLAGS`` must not depend on the workspace: cargo keeps one fingerprint for std's build
+        scripts whatever the workspace, so workspaces sharing a target directory (the tests' shared
+        ``target/std-fixture``) would rebuild std each time they take turns. Paths are made
+        independent of the checkout by cargo's ``trim-paths`` instead, per crate.
+        """
         env = dict(os.environ)
         for overriding in ("CARGO_BUILD_RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS"):
             env.pop(overriding, None)
         env.update(PROFILE_ENV)
+        if trim_paths:
+            env["CARGO_PROFILE_RELEASE_TRIM_PATHS"] = "all"
         env.update(
             RUSTC_BOOTSTRAP="1",
             # std's build script: a target it does not know gets the `restricted_std` gate otherwise.
@@ -247,7 +257,7 @@ class StdBuilder(Builder):
             __CARGO_TESTS_ONLY_SRC_ROOT=str(library),
             RUSTC=str(self.toolchain.rustc),
             CARGO_TARGET_DIR=str(target_dir),
-            RUSTFLAGS=" ".join([*RUSTFLAGS, *(self._shared_remap_flags() if remap else [])]),
+            RUSTFLAGS=" ".join([*RUSTFLAGS, *(self._shared_remap_flags() if trim_paths else [])]),
         )
         return env
 
@@ -284,6 +294,7 @@ class StdBuilder(Builder):
                 spec,
                 "-Zjson-target-spec",
                 f"-Zbuild-std={build_std}",
+                "-Ztrim-paths",
                 "-p",
                 package,
                 "--crate-type",

@@ -4,8 +4,9 @@ std has no Solana platform layer. Its ``zkvm`` one (RISC Zero's) is the closest 
 no files, no threads, no clock, and everything it needs from the platform goes through a handful of
 ``sys_*`` C functions, which SolGrid's ``sbf-std-support`` crate provides on Solana (``sol_log_``,
 ``abort``). The copy makes ``target_os = "solana"`` select that layer at each of std's dispatch points
-(``std/src/sys/*/mod.rs``), teaches the allocator's ``MIN_ALIGN`` table about ``bpf``, and keeps
-``core``'s sorts from holding 4 KiB of scratch on the stack (an SBPF stack frame is 4 KiB).
+(``std/src/sys/*/mod.rs``), teaches the allocator's ``MIN_ALIGN`` table about ``bpf``, keeps
+``core``'s sorts from holding 4 KiB of scratch on the stack (an SBPF stack frame is 4 KiB), and gives
+``RandomState`` fixed keys (HashMap's per-thread random keys are a writable static).
 
 Every edit names the exact text it replaces and how often that text must occur; a source that differs
 (another Rust release) fails the build naming the file and the edit instead of leaving std half
@@ -58,6 +59,41 @@ SORT_STACK_SCRATCH = (
     "/// On-stack scratch of the stable sorts (SolGrid: less on Solana, whose stack frames hold 4 KiB).\n"
     f"const STACK_SCRATCH_BYTES: usize = {SOLANA_OR_4096};"
 )
+#: ``RandomState::new``'s per-thread keys: a thread-local static (writable data, which SBPF programs
+#: cannot have) seeded from ``sys_rand`` (which Solana does not have). A program must be deterministic
+#: anyway, so on Solana every ``RandomState`` gets the keys (0, 0): hashing and lookups are unchanged,
+#: iteration order is the same on every validator.
+_RANDOM_STATE_KEYS = """\
+        thread_local!(static KEYS: Cell<(u64, u64)> = {
+            Cell::new(hashmap_random_keys())
+        });
+
+        KEYS.with(|keys| {
+            let (k0, k1) = keys.get();
+            keys.set((k0.wrapping_add(1), k1));
+            RandomState { k0, k1 }
+        })
+"""
+_SOLANA_RANDOM_STATE_KEYS = """\
+        #[cfg(target_os = "solana")]
+        fn keys() -> (u64, u64) {
+            (0, 0)
+        }
+        #[cfg(not(target_os = "solana"))]
+        fn keys() -> (u64, u64) {
+            thread_local!(static KEYS: Cell<(u64, u64)> = {
+                Cell::new(hashmap_random_keys())
+            });
+
+            KEYS.with(|keys| {
+                let (k0, k1) = keys.get();
+                keys.set((k0.wrapping_add(1), k1));
+                (k0, k1)
+            })
+        }
+        let (k0, k1) = keys();
+        RandomState { k0, k1 }
+"""
 
 EDITS: tuple[SourceEdit, ...] = (
     _dispatch("std/src/sys/pal/mod.rs", ZKVM),
@@ -110,6 +146,12 @@ EDITS: tuple[SourceEdit, ...] = (
         "const MAX_STACK_ARRAY_SIZE: usize = 4096;\n",
         f"const MAX_STACK_ARRAY_SIZE: usize = {SOLANA_OR_4096};\n",
         why="the small-sorts' on-stack arrays: half a frame on Solana (larger types sort without one)",
+    ),
+    SourceEdit(
+        "std/src/hash/random.rs",
+        _RANDOM_STATE_KEYS,
+        _SOLANA_RANDOM_STATE_KEYS,
+        why="HashMap/HashSet keys (Anchor's duplicate-account check): fixed on Solana, no thread-local",
     ),
     SourceEdit(
         "std/src/sys/alloc/mod.rs",

@@ -1,12 +1,17 @@
-//! `HashMap::new` keeps its random keys in a thread-local static, which is writable data (and seeds
-//! them from `sys_rand`, which Solana does not have): the pipeline must refuse it, naming the static.
-use std::collections::HashMap;
+//! A `thread_local!` is a writable static on a target without threads (std's no-threads
+//! implementation): the pipeline must refuse it, naming the static.
+use std::cell::Cell;
+
+thread_local! {
+    static CALLS: Cell<u64> = const { Cell::new(0) };
+}
 
 /// # Safety
 /// `input` must point to at least one readable byte.
 #[no_mangle]
 pub unsafe extern "C" fn entrypoint(input: *const u8) -> u64 {
-    let mut seen = HashMap::new();
-    seen.insert(unsafe { *input }, 1u8);
-    seen.len() as u64
+    CALLS.with(|calls| {
+        calls.set(calls.get() + u64::from(unsafe { *input }));
+        calls.get()
+    })
 }
