@@ -155,35 +155,37 @@ def test_lowering_is_idempotent_and_leaves_float_free_modules_alone() -> None:
 # Reference semantics in lli
 
 # The helpers, defined with the host's own float instructions.
-NATIVE_HELPERS = """
-define i64 @sbf_f64_add(i64 %a, i64 %b) {
+_NATIVE_ARITHMETIC = """\
+define i64 @sbf_f64_{op}(i64 %a, i64 %b) {{
   %x = bitcast i64 %a to double
   %y = bitcast i64 %b to double
-  %r = fadd double %x, %y
+  %r = {instr} double %x, %y
   %o = bitcast double %r to i64
   ret i64 %o
-}
-define i64 @sbf_f64_sub(i64 %a, i64 %b) {
-  %x = bitcast i64 %a to double
-  %y = bitcast i64 %b to double
-  %r = fsub double %x, %y
+}}
+"""
+_NATIVE_FROM_INT = """\
+define i64 @sbf_f64_from_{t}(i64 %a) {{
+  %r = {instr} i64 %a to double
   %o = bitcast double %r to i64
   ret i64 %o
-}
-define i64 @sbf_f64_mul(i64 %a, i64 %b) {
-  %x = bitcast i64 %a to double
-  %y = bitcast i64 %b to double
-  %r = fmul double %x, %y
-  %o = bitcast double %r to i64
+}}
+define i64 @sbf_f32_from_{t}(i64 %a) {{
+  %r = {instr} i64 %a to float
+  %b = bitcast float %r to i32
+  %o = zext i32 %b to i64
   ret i64 %o
-}
-define i64 @sbf_f64_div(i64 %a, i64 %b) {
-  %x = bitcast i64 %a to double
-  %y = bitcast i64 %b to double
-  %r = fdiv double %x, %y
-  %o = bitcast double %r to i64
-  ret i64 %o
-}
+}}
+"""
+NATIVE_HELPERS = (
+    "".join(
+        _NATIVE_ARITHMETIC.format(op=op, instr=instr)
+        for op, instr in [("add", "fadd"), ("sub", "fsub"), ("mul", "fmul"), ("div", "fdiv")]
+    )
+    + "".join(
+        _NATIVE_FROM_INT.format(t=t, instr=instr) for t, instr in [("i64", "sitofp"), ("u64", "uitofp")]
+    )
+    + """\
 define i64 @sbf_f64_cmp(i64 %a, i64 %b) {
   %x = bitcast i64 %a to double
   %y = bitcast i64 %b to double
@@ -205,28 +207,6 @@ define i64 @sbf_f32_to_f64(i64 %a) {
 define i64 @sbf_f64_to_f32(i64 %a) {
   %x = bitcast i64 %a to double
   %r = fptrunc double %x to float
-  %b = bitcast float %r to i32
-  %o = zext i32 %b to i64
-  ret i64 %o
-}
-define i64 @sbf_f64_from_i64(i64 %a) {
-  %r = sitofp i64 %a to double
-  %o = bitcast double %r to i64
-  ret i64 %o
-}
-define i64 @sbf_f64_from_u64(i64 %a) {
-  %r = uitofp i64 %a to double
-  %o = bitcast double %r to i64
-  ret i64 %o
-}
-define i64 @sbf_f32_from_i64(i64 %a) {
-  %r = sitofp i64 %a to float
-  %b = bitcast float %r to i32
-  %o = zext i32 %b to i64
-  ret i64 %o
-}
-define i64 @sbf_f32_from_u64(i64 %a) {
-  %r = uitofp i64 %a to float
   %b = bitcast float %r to i32
   %o = zext i32 %b to i64
   ret i64 %o
@@ -253,6 +233,7 @@ define i64 @sbf_f64_to_u64_sat(i64 %a, i64 %bits) {
   ret i64 %r
 }
 """
+)
 
 
 def _widen(signed: str, width: int) -> str:
