@@ -43,8 +43,9 @@ KNOWN_GAPS: frozenset[tuple[str, str, str]] = frozenset(
         for ix in ("transfer_certificate", "split_certificate", "retire_certificate", "revoke_certificate")
     }
     | {("governance", "expire_certificate", "certificate")}
-    # ["zone", meter.zone_id] of the registry: needs the registry's Meter type in the governance IDL.
-    | {("governance", "request_certificate", "zone")}
+    # ["zone", meter.zone_id] and ["meter", meter.serial] of the registry: need the registry's Meter type
+    # in the governance IDL.
+    | {("governance", "request_certificate", "zone"), ("governance", "request_certificate", "meter")}
 )
 
 
@@ -75,7 +76,10 @@ def resolve(program: str, name: str) -> tuple[str, str] | None:
     if own is not None:
         return program, own
     elsewhere = [(other, d) for other in IDLS if (d := type_docs(other, camel(name))) is not None]
-    return elsewhere[0] if len(elsewhere) == 1 else None
+    # Another program's IDL may repeat a type for its seeds (energy_token carries the registry's Meter);
+    # they must agree on the seeds it documents.
+    seeds = {match.group(1) if (match := FIRST_SEED.search(d)) else None for _, d in elsewhere}
+    return elsewhere[0] if elsewhere and len(seeds) == 1 else None
 
 
 def expected_pda(program: str, account: dict[str, Any]) -> tuple[str, str] | None:
@@ -113,6 +117,8 @@ def test_the_rule_finds_the_pdas_it_should() -> None:
     assert found[("energy_token", "settle_and_mint", "user")] == "registry"
     assert found[("energy_token", "settle_and_mint", "zone")] == "registry"
     assert found[("energy_token", "settle_and_mint", "settlement_authority")] == "energy_token"
+    # Another program's Meter (the registry's, which energy_token's IDL repeats with the same seeds).
+    assert found[("governance", "request_certificate", "meter")] != "governance"
     assert ("energy_token", "settle_and_mint", "destination") not in found
     assert ("registry", "initialize", "system_program") not in found
 
