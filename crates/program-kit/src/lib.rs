@@ -13,7 +13,8 @@
 //! * [`event`]: Anchor events (`sol_log_data` of the event discriminator followed by the borsh bytes);
 //! * [`instruction`]: splitting instruction data into discriminator and fixed-size arguments;
 //! * [`deployer`]: the deployer gate for one-time initialisation (loader v3 and v4);
-//! * [`ed25519`]: strict parsing of the Ed25519 precompile instruction (offset-redirection safe);
+//! * [`ed25519`]: strict parsing of the Ed25519 precompile instruction (offset-redirection safe),
+//!   and whether 32 bytes decompress to a curve point (`sol_curve_validate_point`);
 //! * [`signers`]: M-of-N co-signer counting; [`sha256`]: `sol_sha256` with a host fallback.
 //!
 //! Everything here avoids the heap and floating point. Pure logic is tested on the host with

@@ -25,6 +25,7 @@ extern crate sbf_support;
 extern crate std;
 
 pub mod auth;
+pub mod device_key;
 pub mod events;
 pub mod instructions;
 pub mod logic;
