@@ -8,7 +8,8 @@ confirmations until the transaction's slot is rooted, then ``finalized``; past t
 rooted slots) only with ``searchTransactionHistory``. getTransaction and
 getSignaturesForAddress refuse ``processed`` as a validator does.
 
-The non-standard ``solgrid_*`` methods for tests are in ``controls``.
+The block, supply and economics methods are in ``ledger_methods``; the non-standard ``solgrid_*``
+methods for tests are in ``controls``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from solgrid.localnet.controls import NodeControls
 from solgrid.localnet.engine import AGAVE_VERSION, known_features
 from solgrid.localnet.filters import parse_filters
 from solgrid.localnet.finality import Commitment, commitment_of
+from solgrid.localnet.ledger_methods import LedgerMethods
 from solgrid.localnet.params import (
     COMMITMENTS,
     Params,
@@ -128,6 +130,7 @@ class RpcMethods:
             "getSignatureStatuses": self.get_signature_statuses,
             "getTransaction": self.get_transaction,
             "getSignaturesForAddress": self.get_signatures_for_address,
+            **LedgerMethods(chain, self._bank, self._context).handlers,
             **NodeControls(chain).handlers,
         }
 
