@@ -140,6 +140,7 @@ async def test_get_block_details_encodings_and_rewards(quiet_node: LocalNode) ->
     assert instruction["parsed"]["type"] == "transfer" and instruction["parsed"]["info"]["lamports"] == SOL
     no_rewards = (await call(url, "getBlock", [slot, {**config, "rewards": False}]))["result"]
     assert "rewards" not in no_rewards and len(no_rewards["transactions"]) == 2
+    assert [tx["meta"]["rewards"] for tx in no_rewards["transactions"]] == [None, None]
     legacy_form = (await call(url, "getBlock", [slot - 1, "base64"]))["result"]
     assert legacy_form["blockHeight"] == slot - 1
 

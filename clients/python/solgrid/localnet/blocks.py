@@ -156,6 +156,8 @@ def _transaction(stored: StoredTransaction, options: BlockOptions) -> dict[str, 
     if options.details == "full":
         encoded = render.confirmed_transaction(stored, options.encoding, options.max_version is not None)
         del encoded["slot"], encoded["blockTime"]
+        if not options.rewards:  # the meta says it has none to show
+            encoded["meta"] = {**encoded["meta"], "rewards": None}
         return encoded
     parsed, _ = render.transaction_json_parsed(tx, stored.meta)
     meta = {key: stored.meta[key] for key in _SIMPLE_META_KEYS if key in stored.meta}
