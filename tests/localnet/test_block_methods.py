@@ -104,6 +104,10 @@ async def test_get_block_answers_the_blocks_transactions_in_order(quiet_node: Lo
         landed = (await client.get_transaction(signatures[1], max_supported_transaction_version=0)).value
         assert landed is not None and landed.slot == slot
         assert block.transactions is not None and landed.transaction.meta == block.transactions[1].meta
+        config = {"maxSupportedTransactionVersion": 0}
+        for index, signature in enumerate(signatures):  # its place in the block, as a validator says
+            reply = await call(quiet_node.rpc_url, "getTransaction", [str(signature), config])
+            assert reply["result"]["transactionIndex"] == index
         first, latest = (await client.get_blocks(0)).value, quiet_node.chain.root
         assert first == list(range(latest + 1))
 

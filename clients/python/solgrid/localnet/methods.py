@@ -539,9 +539,11 @@ class RpcMethods:
                 "Transaction version (0) is not supported by the requesting client. Please try the request "
                 'again with the following configuration parameter: "maxSupportedTransactionVersion": 0',
             )
-        return render.confirmed_transaction(
+        result = render.confirmed_transaction(
             stored, str(config.get("encoding") or "json"), max_version is not None
         )
+        result["transactionIndex"] = self.chain.store.index_in_block(stored)
+        return result
 
     def _history_bank(self, config: dict[str, Any]) -> Bank:
         """The bank of a history request: confirmed or finalized (a validator refuses processed)."""

@@ -285,6 +285,13 @@ class LedgerStore:
         ).fetchall()
         return [_stored(row) for row in rows]
 
+    def index_in_block(self, stored: StoredTransaction) -> int:
+        """Where ``stored`` is among the transactions of its block (getTransaction's transactionIndex)."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM transactions WHERE slot = ? AND seq < ?", (stored.slot, stored.seq)
+        ).fetchone()
+        return int(row[0])
+
     def transactions_in_slot(self, slot: int) -> list[StoredTransaction]:
         """The transactions of one block, in the order they were committed."""
         rows = self._db.execute(
