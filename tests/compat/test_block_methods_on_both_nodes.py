@@ -7,8 +7,8 @@ own (addresses, signatures, blockhashes, slots and times).
 
 What differs by design and is left out of the comparison: the validator's vote transactions (filtered out
 of its blocks), its leader's fee rewards (our node pays no one: ``rewards`` is compared as a list), its
-stake (getBlockCommitment's ``totalStake``), and the wording of a wrong number of params (the error code
-is compared; agave's jsonrpc layer words it its own way).
+stake (getBlockCommitment's ``totalStake``), and the wording of a wrong number of params or of a
+malformed pubkey (the error code is compared; agave's jsonrpc layer words them its own way).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ ERROR_REQUESTS: list[tuple[str, list[Any]]] = [
     ("getLargestAccounts", [{"filter": "all"}]),
     ("getStakeMinimumDelegation", [{"minContextSlot": FAR_SLOT}]),
 ]
-PARAM_COUNT_ERRORS: list[tuple[str, list[Any]]] = [
+CODE_ONLY_ERRORS: list[tuple[str, list[Any]]] = [
     ("getBlock", []),
     ("getBlock", [1, {}, 2]),
     ("getBlockTime", [1, {}]),
@@ -76,7 +76,9 @@ PARAM_COUNT_ERRORS: list[tuple[str, list[Any]]] = [
     ("getHighestSnapshotSlot", [{}]),
     ("getInflationGovernor", [{}, 1]),
     ("getLargestAccounts", [{"commitment": "confirmed"}, "circulating"]),  # how solana-py sends a filter
+    ("getVoteAccounts", [{"votePubkey": "xx"}]),
 ]
+"""Errors whose code is compared, not their wording (a wrong number of params, a malformed pubkey)."""
 
 
 class Node:
@@ -220,7 +222,7 @@ def _errors(node: Node) -> list[Any]:
         if isinstance(error.get("data"), dict) and "contextSlot" in error["data"]:
             error["data"] = {"contextSlot": "<slot>"}
         answers.append(error)
-    codes = [node.reply(method, params)["error"]["code"] for method, params in PARAM_COUNT_ERRORS]
+    codes = [node.reply(method, params)["error"]["code"] for method, params in CODE_ONLY_ERRORS]
     return [answers, codes]
 
 

@@ -303,6 +303,11 @@ async def test_economics_and_health(quiet_node: LocalNode) -> None:
         assert (await client.get_first_available_block()).value == 0
         votes = (await client.get_vote_accounts()).value
         assert votes.current == [] and votes.delinquent == []
+    url = quiet_node.rpc_url
+    unknown = {"votePubkey": str(Keypair().pubkey()), "keepUnstakedDelinquents": True}
+    assert (await call(url, "getVoteAccounts", [unknown]))["result"] == {"current": [], "delinquent": []}
+    assert (await error_of(quiet_node, "getVoteAccounts", [{"votePubkey": "xx"}]))["code"] == -32602
+    async with AsyncClient(quiet_node.rpc_url, Confirmed) as client:
         assert (await client.get_recent_performance_samples()).value == []
         await funded(client)
         chain.advance_slot()
@@ -362,6 +367,7 @@ async def test_pruned_blocks_are_cleaned_up() -> None:
             "message": f"Block 1 cleaned up, does not exist on node. First available block: {first}",
         }
         assert (await error_of(node, "getBlockTime", [1]))["code"] == -32001
+        assert (await call(node.rpc_url, "getBlockTime", [0]))["result"] == node.chain.genesis_time
         # Every block kept is newer than the root here: they are listed at confirmed.
         confirmed = {"commitment": "confirmed"}
         assert (await call(node.rpc_url, "getBlocks", [0, first + 2]))["result"] == []

@@ -284,6 +284,9 @@ class Chain:
         self.first_available_slot = 0
         """The oldest slot whose transactions the node still has (getFirstAvailableBlock)."""
         self.performance_samples: list[dict[str, int]] = []
+        self.genesis_time: int | None = None
+        """When the genesis block was made (getBlockTime 0 answers it even once pruned); None for a ledger
+        written before it was recorded."""
         """getRecentPerformanceSamples, newest first (``record_performance_sample``)."""
         self._sample_base = (0, 0)
         self.timeline = Timeline()
@@ -349,6 +352,8 @@ class Chain:
         self._airdrop_count = int(state("airdrop_count"))
         self.first_available_slot = int(state("first_available_slot") or 0)
         self.performance_samples = list(state("performance_samples") or [])
+        saved_genesis_time = state("genesis_time")
+        self.genesis_time = None if saved_genesis_time is None else int(saved_genesis_time)
         # What the node restored is final; it continues with a new block, as a validator restarting from
         # its ledger does.
         self.finality.root_everything(self.timeline.slot)
@@ -371,6 +376,7 @@ class Chain:
                 "first_available_slot": self.first_available_slot,
                 "deactivated_features": [str(k) for k in self.deactivated_features],
                 "performance_samples": self.performance_samples,
+                "genesis_time": self.genesis_time,
             }
         )
 
@@ -410,9 +416,8 @@ class Chain:
         self._update_clock()
         self._update_bank_sysvars()
         genesis_block = str(self.timeline.latest_blockhash())
-        self.store.put_block(
-            StoredBlock(0, 0, genesis_block, genesis_block, int(self.svm.get_clock().unix_timestamp))
-        )
+        self.genesis_time = int(self.svm.get_clock().unix_timestamp)
+        self.store.put_block(StoredBlock(0, 0, genesis_block, genesis_block, self.genesis_time))
 
     def _register_block(self, slot: int) -> None:
         """Start the bank of ``slot`` after the tip's block (empty blocks in between when warping)."""

@@ -169,10 +169,8 @@ class LedgerMethods:
         """A rooted block's time (null if the ledger lacks it), or a newer one's bank's clock."""
         params = Params(raw, required=1, maximum=1)
         slot = parse_u64(params.get(0), "slot")
-        if slot == 0:
-            genesis = blocks.block_at(self.chain.store, 0)
-            if genesis is not None:
-                return genesis.block_time
+        if slot == 0 and self.chain.genesis_time is not None:
+            return self.chain.genesis_time  # as a validator answers its genesis creation time
         if slot > self.chain.slot:
             raise block_not_available(slot)
         commitment = Commitment.FINALIZED if slot <= self.chain.root else Commitment.CONFIRMED

@@ -272,7 +272,12 @@ class RpcMethods:
         ]
 
     def get_vote_accounts(self, raw: Any) -> Any:
-        Params(raw, maximum=1).config(0)
+        """The node has no vote account (so none matches a ``votePubkey`` either)."""
+        config = Params(raw, maximum=1).config(0)
+        if config.get("votePubkey") is not None:
+            parse_pubkey(config["votePubkey"])
+        parse_bool(config, "keepUnstakedDelinquents", False)
+        parse_optional_u64(config, "delinquentSlotDistance")
         return {"current": [], "delinquent": []}
 
     # -- accounts ----------------------------------------------------------------------------------------
