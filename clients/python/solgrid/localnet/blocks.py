@@ -18,14 +18,13 @@ from typing import Any
 from solders.transaction import VersionedTransaction
 
 from solgrid.localnet import render
-from solgrid.localnet.rpc_errors import RpcError, invalid_params
+from solgrid.localnet.rpc_errors import UNSUPPORTED_TRANSACTION_VERSION, RpcError, invalid_params
 from solgrid.localnet.slot_hashes import empty_slot_hash
 from solgrid.localnet.store import LedgerStore, StoredBlock, StoredTransaction
 
 TRANSACTION_DETAILS = frozenset({"full", "accounts", "signatures", "none"})
 BLOCK_ENCODINGS = frozenset({"json", "jsonParsed", "base64", "base58", "binary"})
 MAX_TRANSACTION_VERSION = 255
-UNSUPPORTED_TRANSACTION_VERSION = -32015
 _SIMPLE_META_KEYS = (
     "err",
     "status",

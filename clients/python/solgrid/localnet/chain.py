@@ -18,6 +18,9 @@ The engine (``engine``) executes transactions; this class adds the rest of a sin
   token queries (it also knows which accounts the node wrote since the last commit, for persistence);
 * a faucet keypair whose airdrops are ordinary transfers (so they have signatures, history and logs);
 * persistence: the post-state of every written account goes to the store at each slot boundary;
+* blocks: every slot's block (slot, parent, blockhash, previous blockhash, time) goes to the store as
+  the slot starts, for getBlock and its kin (``blocks``), and a performance sample is recorded when the
+  server asks (every 60 s);
 * an optional history limit (``ChainConfig.history_slots``): at each new slot the transactions of the
   slots that fell out of the newest ``history_slots`` are pruned, as a validator's ledger cleanup
   purges old slots, and ``first_available_slot`` (getFirstAvailableBlock) moves up with them.
@@ -70,6 +73,7 @@ log = logging.getLogger("solgrid.localnet")
 SYSVAR_OWNER = Pubkey.from_string("Sysvar1111111111111111111111111111111111111")
 FAUCET_LAMPORTS = 10**18
 MAX_PERFORMANCE_SAMPLES = 720
+"""Samples getRecentPerformanceSamples keeps (a validator's, at one a minute: 12 hours)."""
 STATUS_CACHE_SLOTS = 300
 """Rooted slots a validator's status cache remembers signatures for (agave's MAX_CACHE_ENTRIES), besides
 the unrooted ones (measured on solana-test-validator 4.2.2: getSignatureStatuses without
@@ -284,10 +288,10 @@ class Chain:
         self.first_available_slot = 0
         """The oldest slot whose transactions the node still has (getFirstAvailableBlock)."""
         self.performance_samples: list[dict[str, int]] = []
+        """getRecentPerformanceSamples, newest first (``record_performance_sample``)."""
         self.genesis_time: int | None = None
         """When the genesis block was made (getBlockTime 0 answers it even once pruned); None for a ledger
         written before it was recorded."""
-        """getRecentPerformanceSamples, newest first (``record_performance_sample``)."""
         self._sample_base = (0, 0)
         self.timeline = Timeline()
         self.svm.set_epoch_schedule(self.timeline.epoch_schedule)

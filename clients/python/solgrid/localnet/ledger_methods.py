@@ -25,14 +25,13 @@ from typing import Any
 from solders.pubkey import Pubkey
 
 from solgrid.localnet import blocks, supply
-from solgrid.localnet.chain import Bank, Chain
+from solgrid.localnet.chain import MAX_PERFORMANCE_SAMPLES, Bank, Chain
 from solgrid.localnet.finality import Commitment, commitment_of
 from solgrid.localnet.params import Params, parse_bool, parse_u64
 from solgrid.localnet.rpc_errors import INVALID_PARAMS, RpcError, invalid_params
 
 MAX_BLOCKS_RANGE = 500_000
 """Slots getBlocks spans and blocks getBlocksWithLimit answers, at most (MAX_GET_CONFIRMED_BLOCKS_RANGE)."""
-MAX_PERFORMANCE_SAMPLES = 720
 BLOCK_CLEANED_UP = -32001
 BLOCK_NOT_AVAILABLE = -32004
 SLOT_SKIPPED = -32007

@@ -23,8 +23,8 @@ from solders.account import Account
 from solders.message import from_bytes_versioned
 from solders.pubkey import Pubkey
 
+from solgrid.localnet import blocks, render, tokens, txmeta
 from solgrid.localnet import encoding as enc
-from solgrid.localnet import render, tokens, txmeta
 from solgrid.localnet.chain import (
     STATUS_CACHE_SLOTS,
     Bank,
@@ -52,7 +52,6 @@ from solgrid.localnet.params import (
 from solgrid.localnet.rpc_errors import (
     INVALID_PARAMS,
     SEND_TRANSACTION_PREFLIGHT_FAILURE,
-    UNSUPPORTED_TRANSACTION_VERSION,
     RpcError,
     invalid_param,
     invalid_params,
@@ -539,11 +538,7 @@ class RpcMethods:
         if stored is None or not bank.includes(stored.slot):
             return None
         if max_version is None and render.is_v0(stored):
-            raise RpcError(
-                UNSUPPORTED_TRANSACTION_VERSION,
-                "Transaction version (0) is not supported by the requesting client. Please try the request "
-                'again with the following configuration parameter: "maxSupportedTransactionVersion": 0',
-            )
+            raise blocks.unsupported_version(0)
         result = render.confirmed_transaction(
             stored, str(config.get("encoding") or "json"), max_version is not None
         )
