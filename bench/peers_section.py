@@ -117,10 +117,22 @@ WHY_BEHIND: dict[str, str] = {
         "order slot also grows the market by 8 (a System transfer CPI). Logging the event with "
         "`sol_log_data` instead would save the invocation but let a node truncate the event."
     ),
+    "place_depth": (
+        "SolGrid keeps each side of the book in one sorted array (crates/order-book/src/book.rs): an ask "
+        "at the deepest price moves every better ask one slot (a memmove of 56-byte orders, 1 CU per 250 "
+        "bytes), and when the market has no free order slot the placement also grows it by 8 (a System "
+        "transfer CPI, 1,000 CU of invocation, and the asks' region moved to the account's new end); every "
+        "placement emits its OrderPlaced event by a self-CPI (1,000 CU of invocation plus the handler). "
+        "Less would take a structure that inserts without moving (a tree or linked price levels, as the "
+        "peers have), markets created with free slots, or the event in the logs."
+    ),
     "cancel": (
         "SolGrid's cancel emits its OrderCancelled event by a self-CPI: 1,000 CU of invocation plus the "
-        "handler, most of the instruction. Logging it with `sol_log_data` would save the invocation "
-        "but logs may be truncated, which the indexer cannot tolerate."
+        "handler, most of the instruction; and each side of the book is one sorted array "
+        "(crates/order-book/src/book.rs), so removing the deepest ask moves every better ask one slot "
+        "(a memmove of 56-byte orders, 1 CU per 250 bytes). Logging the event with `sol_log_data` would "
+        "save the invocation but logs may be truncated, which the indexer cannot tolerate; a structure "
+        "that removes without moving (a tree, as the peers have) would save the memmove."
     ),
     "bytes_place": (
         "place_order passes the registry's Config, the trader's User and the Zone (the registry check "
