@@ -397,6 +397,7 @@ def measure(elf: bytes) -> BookMeasurements:
     probes = _most_fills(elf)
     asks, (max_fills, limit) = max(probes.items(), key=lambda probe: probe[1][0])
     bound = "; ".join(f"{size:,}-ask market: {fills:,} ({why})" for size, (fills, why) in probes.items())
+    others = ", ".join(f"{size:,}-ask {fills:,} ({SHORT[why]})" for size, (fills, why) in probes.items())
     return BookMeasurements(
         book=BOOK,
         rent_lamports=_rent(svm, params),
@@ -404,7 +405,7 @@ def measure(elf: bytes) -> BookMeasurements:
         place_at_depth_cu=placed.cu,
         take_cu=take_cu,
         max_fills=max_fills,
-        max_fills_limit=f"{limit} (on a {asks:,}-ask market)",
+        max_fills_limit=f"{limit}, on a {asks:,}-ask market (by market size: {others})",
         cancel_cu=cancel.cu,
         depth=BOOK_DEPTH,
         tx_bytes=bytes_of,
@@ -421,6 +422,7 @@ def measure(elf: bytes) -> BookMeasurements:
 CAPACITY = "the market's capacity: it crosses every ask the market holds"
 COMPUTE_LIMIT = "the 1.4M compute-unit limit"
 TRANSACTION_SIZE = "the 1,232-byte transaction"
+SHORT = {CAPACITY: "capacity", COMPUTE_LIMIT: "1.4M CU", TRANSACTION_SIZE: "1,232 bytes"}
 
 
 def _most_fills(elf: bytes) -> dict[int, tuple[int, str]]:

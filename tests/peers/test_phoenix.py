@@ -249,9 +249,12 @@ def test_measure_returns_the_workload(elf: bytes) -> None:
     assert result.depth == BOOK_DEPTH and max(counts) <= BOOK_DEPTH
     assert len(result.place_resting_cu) == BOOK_DEPTH and min(result.place_resting_cu) > 0
     assert result.place_at_depth_cu > 0
-    # The most fills were counted on a market whose asks are not all crossed: its capacity did not bind.
-    assert "the 1.4M compute-unit limit" in result.max_fills_limit
-    assert any(note.startswith("Max fills, bisected") for note in result.notes)
+    # The most fills are probed on every market size: on the largest, the compute limit binds, not the
+    # market's capacity.
+    [probes] = [note for note in result.notes if note.startswith("Max fills, bisected")]
+    assert all(f"{asks:,}-ask market: " in probes for asks in (512, 1024, 2048, 4096))
+    assert probes.endswith("(the 1.4M compute-unit limit).")
+    assert result.max_fills_limit.startswith(("the market's capacity", "the 1.4M compute-unit limit"))
     assert 0 < result.cancel_cu < 1_400_000
     assert set(result.tx_bytes) == {"place", "take", "cancel"}
     assert all(0 < size <= 1_232 for size in result.tx_bytes.values())
