@@ -1,6 +1,8 @@
 """The ``peers`` section of ``bench/results.md`` (``bench/run.py peers``): SolGrid's order book side by side
 with Manifest and Phoenix, every book built by SolGrid's offline pipeline, deployed through
-BPFLoaderUpgradeable in LiteSVM and driven through one workload (``peers/drivers/workload.py``) in one run.
+BPFLoaderUpgradeable in LiteSVM and driven through one workload (``peers/drivers/workload.py``) in one run,
+every book measured at the workload's one book depth (``BOOK_DEPTH`` resting asks: :func:`book_depth`
+checks it).
 
 :func:`run` measures SolGrid's trading program (``target/deploy/trading.so``, ``peers/drivers/solgrid.py``)
 and every peer whose workspace (``peers/<name>/Cargo.toml``) and driver (``peers/drivers/<name>.py``) are
@@ -299,7 +301,9 @@ def _goal_cell(row: Row, solgrid: BookMeasurements) -> str:
     value = row.value(solgrid)
     if row.met is None or value is None:
         return row.goal
-    return row.goal + (" (met)" if row.met(value) else " (missed)")
+    if row.met(value):
+        return row.goal + " (met)"
+    return row.goal + (" (missed: see SolGrid's notes)" if row.key == "place_depth" else " (missed)")
 
 
 def behind(row: Row, solgrid: BookMeasurements, peers: list[BookMeasurements]) -> list[str]:
