@@ -59,7 +59,7 @@ def test_solgrid_alone_names_the_peers_not_measured(
     assert all(len(row) == 3 for row in table)
     goals = {row[0]: row[2] for row in table[1:] if row[2]}
     # Every goal of issue 12 sits beside SolGrid's number with its verdict.
-    assert len(goals) == 6 and all("(met" in g or "(missed" in g for g in goals.values()), goals
+    assert len(goals) == 7 and all("(met" in g or "(missed" in g for g in goals.values()), goals
     for note in solgrid.book.notes:
         assert f"- {note}" in text
 
@@ -83,7 +83,7 @@ def test_a_peer_ahead_on_a_row_gets_its_numbers_and_why(section: Any, solgrid: A
     assert ["licence", "Apache-2.0", "", "MIT"] in table
     # A fill count only the peer measured is a row, blank for SolGrid.
     extra = 2 * max(ours.take_cu)
-    assert [f"CU, taker crossing {extra}", "", "", f"{10**6:,}"] in table
+    assert [f"CU, taker crossing the {extra} best of {ours.depth:,} asks", "", "", f"{10**6:,}"] in table
     assert "- driven by a swap" in text
 
     behind = text.split("Where SolGrid is behind a peer:")[1]
@@ -117,3 +117,14 @@ def test_licences_come_from_the_peers_readme(section: Any) -> None:
     found = section.licences()
     assert found["Manifest"] == "GPL-2.0-or-later"
     assert found["Phoenix"].startswith("Business Source License 1.1")
+
+
+def test_every_book_is_measured_at_the_workloads_depth(section: Any, solgrid: Any) -> None:
+    depth = solgrid.book.depth
+    labels = [row[0] for row in _table(section.rows([solgrid], []))]
+    assert f"CU, resting order on {depth:,} resting asks (the deepest price)" in labels
+    assert f"CU, cancel of that order ({depth:,} others resting)" in labels
+    assert f"CU, taker crossing the 1 best of {depth:,} asks" in labels
+    shallow = dataclasses.replace(solgrid.book, book="Peer 9.9", depth=depth // 2)
+    with pytest.raises(ValueError, match="every book must be measured at the workload's depth"):
+        section.rows([solgrid, section.Measured(shallow, "MIT", "built in 1 s")], [])
