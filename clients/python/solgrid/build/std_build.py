@@ -36,6 +36,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from solgrid.build.errors import BuildError
 from solgrid.build.pipeline import Builder, Program, single_bitcode_member
@@ -81,13 +82,26 @@ def _release(version: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
+def _is_normal(dep: dict[str, Any]) -> bool:
+    """Whether a ``resolve.nodes[].deps[]`` edge of ``cargo metadata`` is a normal (lib) dependency for
+    some target: dev- and build-dependencies do not end up in the program."""
+    return any(kind["kind"] is None for kind in dep["dep_kinds"])
+
+
+def _is_proc_macro(package: dict[str, Any]) -> bool:
+    """A proc-macro runs in the compiler: nothing it depends on ends up in the program."""
+    return any("proc-macro" in target["kind"] for target in package.get("targets", []))
+
+
 def legacy_cpi_versions(toolchain: Toolchain, root: Path, package: str) -> list[str]:
     """The ``solana-program`` versions before 1.16 in ``package``'s dependency graph (cargo's resolve).
 
     Those pass their own Rust structs (``Instruction`` with its ``Vec`` fields, ``AccountInfo``) to
     ``sol_invoke_signed_rust``, laid out as Solana's rustc of the time did, which today's rustc does not;
     1.16 and later pass ``#[repr(C)]`` copies. A graph holding both kinds cannot be built: which
-    calls need the shim would depend on which copy of ``invoke`` each comes from.
+    calls need the shim would depend on which copy of ``invoke`` each comes from. Only normal
+    dependency edges count (not dev- or build-dependencies, nor what a proc-macro depends on): the
+    rest is not part of the program.
     """
     meta = json.loads(
         run_tool(
@@ -96,11 +110,24 @@ def legacy_cpi_versions(toolchain: Toolchain, root: Path, package: str) -> list[
         )
     )
     packages = {p["id"]: p for p in meta["packages"]}
-    deps = {node["id"]: [d["pkg"] for d in node["deps"]] for node in meta["resolve"]["nodes"]}
-    [start] = [i for i, p in packages.items() if p["name"] == package and i in deps]
+    deps = {
+        node["id"]: [d["pkg"] for d in node["deps"] if _is_normal(d)] for node in meta["resolve"]["nodes"]
+    }
+    # A dependency may share the program's name (a wrapper crate around a published program): the
+    # program is the workspace member.
+    starts = [i for i in meta["workspace_members"] if packages[i]["name"] == package and i in deps]
+    if len(starts) != 1:
+        found = ", ".join(f"{packages[i]['name']} {packages[i]['version']}" for i in starts) or "none"
+        raise BuildError(
+            f"{root}: expected one workspace member named {package!r} in cargo's resolve, found {found}"
+        )
+    [start] = starts
     seen, stack = {start}, [start]
     while stack:
-        for dep in deps[stack.pop()]:
+        node = stack.pop()
+        if _is_proc_macro(packages[node]):
+            continue
+        for dep in deps[node]:
             if dep not in seen:
                 seen.add(dep)
                 stack.append(dep)
