@@ -77,6 +77,14 @@ LEGACY_CPI_SHIM = "sbf_invoke_signed_rust_legacy"
 _LEGACY_CPI_REF = re.compile(rf"@{LEGACY_CPI_SYSCALL}\b")
 
 
+def lock_flags(root: Path) -> list[str]:
+    """``--locked`` for a workspace with a ``Cargo.lock``: cargo builds exactly the versions it records
+    and fails (one line, naming the lock file) rather than update it. A workspace without one is built
+    as cargo would build it, resolving the newest compatible versions and writing a ``Cargo.lock``
+    (``cargo build-sbf`` does the same); its builds are reproducible from then on."""
+    return ["--locked"] if (root / "Cargo.lock").is_file() else []
+
+
 def _release(version: str) -> tuple[int, int]:
     major, minor = version.split(".")[:2]
     return int(major), int(minor)
@@ -105,7 +113,15 @@ def legacy_cpi_versions(toolchain: Toolchain, root: Path, package: str) -> list[
     """
     meta = json.loads(
         run_tool(
-            [toolchain.cargo, "metadata", "--format-version", "1", "--manifest-path", root / "Cargo.toml"],
+            [
+                toolchain.cargo,
+                "metadata",
+                "--format-version",
+                "1",
+                *lock_flags(root),
+                "--manifest-path",
+                root / "Cargo.toml",
+            ],
             env={**os.environ, "RUSTC": str(toolchain.rustc)},
         )
     )
@@ -217,6 +233,10 @@ class StdBuilder(Builder):
         spec = write_target_spec(self.toolchain, self.support_dir)
         library = solana_std_sources(RUST_SRC, self.support_dir / "library")
         self.log(f"{program.name}: cargo (std for {TARGET_NAME})")
+        if not lock_flags(self.root):
+            self.log(
+                f"{program.name}: no Cargo.lock in {self.root}: cargo resolves the versions and writes one"
+            )
         env = self._std_env(library, self.target_dir, trim_paths=True)
         crate = self._cargo_staticlib(
             self.root,
@@ -322,6 +342,7 @@ class StdBuilder(Builder):
                 "-Zjson-target-spec",
                 f"-Zbuild-std={build_std}",
                 "-Ztrim-paths",
+                *lock_flags(cwd),
                 "-p",
                 package,
                 "--crate-type",
