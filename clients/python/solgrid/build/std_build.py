@@ -9,8 +9,9 @@ offline alternative to ``cargo build-sbf``. Stage 1 of the pipeline (``pipeline.
     (``std_sources``), both generated once under ``<target>/solgrid-std/``;
 1b. ``cargo rustc --crate-type staticlib -Zbuild-std=std,panic_abort`` for that target, with
     ``-Cpanic=immediate-abort`` (std's panic machinery keeps writable statics an SBPF program cannot
-    have), fat LTO and one codegen unit whatever the crate's profile says; std itself is cached by
-    cargo in the same target directory;
+    have), fat LTO and one codegen unit whatever the crate's profile says, ``--locked`` where the
+    workspace has a ``Cargo.lock`` (``lock_flags``); std itself is cached by cargo in the same target
+    directory;
 1c. ``crates/sbf-std-support`` (the ``sys_*`` functions std's zkvm layer calls, and the ``sbf_*`` helpers
     of the IR rewrites) built the same way, reduced to those public symbols, and ``llvm-link``ed in;
 1d. ``opt -passes=lower-atomic``: std's atomics become plain loads and stores (a program is one thread);
