@@ -13,7 +13,8 @@
 //! At most `MAX_ACCOUNTS` (16) account infos per invocation: the copies live in the shim's stack
 //! frame (4 KiB). An invocation passing more makes no call: the shim logs why (the count and the
 //! limit) and returns `ProgramError::InvalidArgument` to the caller's `invoke`. Only the account infos
-//! count; the instruction's own accounts are passed through, not copied.
+//! count; the instruction's own accounts are passed through, not copied
+//! (`tests/build/test_legacy_cpi_limit.py` runs both sides of the limit on the SBF VM).
 //!
 //! The host tests below check the layouts: the copies as the runtime reads them (its Rust ABI: the
 //! offsets `StableInstruction` and 1.16's `#[repr(C)]` `AccountInfo` spell out, and an `Rc<RefCell<_>>`
