@@ -1,9 +1,10 @@
 """``sbf-std-support``'s legacy CPI shim declares mirrors of ``solana-program`` 1.14's ``Instruction``,
 ``AccountMeta``, ``AccountInfo`` and ``Pubkey`` and reads the program's own values through them: rustc
 lays out two structs declared alike (same field types, same order, same ``repr``) alike, so the mirrors
-must be declared exactly as the release the peers use (Phoenix: 1.14.9, from crates.io) declares them.
-The copies the shim makes from them, as the runtime reads them, are checked by the crate's host tests
-(``cargo test -p sbf-std-support``).
+must be declared exactly as the release Phoenix uses (1.14.9, from crates.io; ``legacy-cpi-fixture``)
+declares them. The copies the shim makes from them, as the runtime reads them, are checked by the
+crate's host tests (``cargo test -p sbf-std-support``), and the whole on the SBF VM by
+``test_legacy_cpi_limit.py``.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from solgrid.build.toolchain import Toolchain, run_tool
 
 REPO = Path(__file__).resolve().parents[2]
 SHIM = REPO / "crates" / "sbf-std-support" / "src" / "legacy_cpi.rs"
-#: A workspace whose program is built against a release before 1.16.
-LEGACY_WORKSPACE = REPO / "peers" / "phoenix" / "Cargo.toml"
+#: A workspace whose program is built against a release before 1.16 (Phoenix's, 1.14.9).
+LEGACY_WORKSPACE = Path(__file__).parent / "legacy-cpi-fixture" / "Cargo.toml"
 #: Type aliases of solana-program used in the declarations, resolved as the compiler does.
 ALIASES = {"Epoch": "u64"}
 _FIELD = re.compile(r"^(?:pub(?:\([^)]*\))?\s+)?(\w+)\s*:\s*(.+?),?$")
@@ -63,7 +64,15 @@ def legacy_sources() -> Path:
     toolchain = Toolchain.locate()
     meta = json.loads(
         run_tool(
-            [toolchain.cargo, "metadata", "--format-version", "1", "--manifest-path", LEGACY_WORKSPACE],
+            [
+                toolchain.cargo,
+                "metadata",
+                "--format-version",
+                "1",
+                "--locked",
+                "--manifest-path",
+                LEGACY_WORKSPACE,
+            ],
             env={**os.environ, "RUSTC": str(toolchain.rustc)},
         )
     )
