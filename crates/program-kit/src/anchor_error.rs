@@ -28,7 +28,9 @@
 //! run; the log shows the callee's line under the callee's invoke, then `Program <callee> failed`
 //! and `Program <caller> failed` with the same code). So every `Custom` code that reaches the
 //! wrapper was produced by the program's own code, and the tests pin it (the energy_token → registry
-//! case logs exactly one line, the registry's, under the registry's invoke). A program that maps a
+//! case logs exactly one line, the registry's, under the registry's invoke). What pinocchio's `invoke`
+//! itself returns before making the syscall (an account already borrowed) is a built-in
+//! `ProgramError`, never `Custom`, so it gets no line either. A program that maps a
 //! value it got from a CPI (return data) to an error does so with its own error
 //! (energy_token's `InvalidSettlementReturn`), which it then rightly names.
 //!
