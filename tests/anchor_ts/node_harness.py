@@ -4,9 +4,10 @@ node, from pytest.
 The Node tests read everything from the environment: ``SOLGRID_RPC_URL`` and ``SOLGRID_WS_URL`` (the
 node), ``SOLGRID_IDL_DIR`` (the IDLs they load) and ``SOLGRID_ANCHOR_TS_SCENARIO`` (a JSON file: the
 wallets' secret keys and the accounts of each instruction they send, prepared by the caller on that
-node). So any node will do: the
-local node (``test_anchor_ts_client.py``) or a real ``solana-test-validator`` once a scenario is prepared
-there.
+node). So any node will do: the local node or a real ``solana-test-validator``
+(``test_anchor_ts_client.py`` prepares a scenario on each). Each ``test/<name>.test.mjs`` is one of
+:func:`run_node_tests`' ``files`` (a later one, say ``Program.at`` once the IDLs are on-chain, is a new
+file using ``support.mjs``'s ``provider()``).
 
 ``npm ci`` installs the pinned ``package-lock.json`` into ``node_modules`` (gitignored) once per lock:
 the lock's SHA-256 is stamped into ``node_modules`` and a later run with the same lock skips it.

@@ -36,13 +36,17 @@ export function loadIdl(name) {
   return JSON.parse(readFileSync(join(idlDir, `${name}.json`), "utf8"));
 }
 
-/** An Anchor Program for IDL `name`, whose provider's wallet (the fee payer) is `payer`. */
-export function program(name, payer = owner) {
-  const provider = new AnchorProvider(connection, new Wallet(payer), {
+/** An Anchor provider on the node whose wallet (the fee payer) is `payer` (also for `Program.at`). */
+export function provider(payer = owner) {
+  return new AnchorProvider(connection, new Wallet(payer), {
     commitment: "confirmed",
     preflightCommitment: "confirmed",
   });
-  return new Program(loadIdl(name), provider);
+}
+
+/** An Anchor Program for IDL `name` from idl/, whose provider's wallet is `payer`. */
+export function program(name, payer = owner) {
+  return new Program(loadIdl(name), provider(payer));
 }
 
 const camel = (name) => name.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
