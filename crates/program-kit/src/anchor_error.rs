@@ -70,11 +70,23 @@ impl KitError {
     }
 }
 
+/// `(name, message)` of each kit error, in code order, built at compile time (read-only data rather
+/// than the code of two `match`es in every program).
+const KIT_TABLE: [(&str, &str); KitError::ALL.len()] = {
+    let mut table = [("", ""); KitError::ALL.len()];
+    let mut i = 0;
+    while i < table.len() {
+        table[i] = (KitError::ALL[i].name(), KitError::ALL[i].message());
+        i += 1;
+    }
+    table
+};
+
 /// `(name, message)` of a code: a kit error's, else the program's own (`describe`).
 pub fn describe(code: u32, own: Describe) -> Option<(&'static str, &'static str)> {
-    match KitError::from_code(code) {
-        Some(error) => Some((error.name(), error.message())),
-        None => own(code),
+    match code.checked_sub(KitError::ALL[0].code()) {
+        Some(index) if (index as usize) < KIT_TABLE.len() => Some(KIT_TABLE[index as usize]),
+        _ => own(code),
     }
 }
 

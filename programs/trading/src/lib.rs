@@ -60,13 +60,24 @@ mod entrypoint {
     pinocchio::nostd_panic_handler!();
 }
 
+/// `(name, message)` of each of this program's own errors, in code order from 6100 (contiguous), built
+/// at compile time: a table in the binary's read-only data, not the code of two `match`es.
+const ERROR_TABLE: [(&str, &str); errors::TradingError::ALL.len()] = {
+    let mut table = [("", ""); errors::TradingError::ALL.len()];
+    let mut i = 0;
+    while i < table.len() {
+        let error = errors::TradingError::ALL[i];
+        table[i] = (error.name(), error.message());
+        i += 1;
+    }
+    table
+};
+
 /// `(name, message)` of one of this program's own error codes (from 6100), for Anchor's error line
 /// (`solgrid_program_kit::anchor_error`); the kit names its own codes.
 pub fn describe_error(code: u32) -> Option<(&'static str, &'static str)> {
-    errors::TradingError::ALL
-        .iter()
-        .find(|error| error.code() == code)
-        .map(|error| (error.name(), error.message()))
+    let index = code.checked_sub(solgrid_program_kit::error::PROGRAM_ERROR_BASE)?;
+    ERROR_TABLE.get(index as usize).copied()
 }
 
 /// Dispatches on the 8-byte Anchor instruction discriminator (the hot paths first).
