@@ -363,14 +363,12 @@ def rows(measured: list[Measured], absent: list[Absent]) -> list[str]:
         lines.append("Nowhere: SolGrid does as well as or better than every peer measured on every row.")
     for row, found in behind_rows:
         why = WHY_BEHIND.get(row.key)
-        lines += [
-            f"**{row.label}** (`{row.key}`): " + " ".join(found),
-            "",
-            f"Why: {why}"
-            if why
-            else f"Why: **to be written** (`WHY_BEHIND[{row.key!r}]` in `bench/peers_section.py`).",
-            "",
-        ]
+        if not why:
+            raise ValueError(
+                f"SolGrid is behind a peer on {row.label!r} and WHY_BEHIND[{row.key!r}] "
+                "in bench/peers_section.py does not say why: write it"
+            )
+        lines += [f"**{row.label}** (`{row.key}`): " + " ".join(found), "", f"Why: {why}", ""]
     while lines[-1] == "":
         lines.pop()
     return lines

@@ -79,8 +79,9 @@ def run_node_tests(
         "SOLGRID_IDL_DIR": str(REPO / "idl"),
         "SOLGRID_ANCHOR_TS_SCENARIO": str(scenario_path),
     }
-    # One file at a time (Debian 12's Node 18 has no --test-concurrency).
+    # One file at a time (Debian 12's Node 18 has no --test-concurrency); TAP whatever the Node release
+    # (from Node 23 the default reporter without a terminal is another one).
     tests = [f"test/{name}.test.mjs" for name in files]
     missing = [test for test in tests if not (HERE / test).is_file()]
     assert not missing, f"no such Node test file: {missing}"
-    return "".join(_run([_tool("node"), "--test", test], env) for test in tests)
+    return "".join(_run([_tool("node"), "--test", "--test-reporter=tap", test], env) for test in tests)

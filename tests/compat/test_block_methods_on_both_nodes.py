@@ -259,15 +259,17 @@ def _ledger_and_economics(node: Node) -> list[Any]:
 
 @pytest.mark.compat
 def test_no_snapshot_yet(nodes: tuple[Node, Node]) -> None:
-    """A validator's first full snapshot is at slot 100; before it, and on our node always: -32008."""
+    """A validator's first full snapshot is at slot 100; before it, and on our node always: -32008. A
+    validator already past its first snapshot (a slow start on a loaded machine) answers the snapshot,
+    every 100 slots: the "No votes" deliberate difference."""
     ours, theirs = nodes
-    their_slot = theirs.result("getSlot", [{"commitment": "finalized"}])
-    assert their_slot < 100, "the validator took too long to start for this comparison"
-    assert (
-        ours.reply("getHighestSnapshotSlot", []).get("error")
-        == theirs.reply("getHighestSnapshotSlot", []).get("error")
-        == {"code": -32008, "message": "No snapshot"}
-    )
+    assert ours.reply("getHighestSnapshotSlot", []).get("error") == {"code": -32008, "message": "No snapshot"}
+    theirs_reply = theirs.reply("getHighestSnapshotSlot", [])
+    if "error" in theirs_reply:
+        assert theirs_reply["error"] == {"code": -32008, "message": "No snapshot"}
+    else:
+        snapshot = theirs_reply["result"]
+        assert snapshot["full"] >= 100 and snapshot["full"] % 100 == 0, snapshot
 
 
 @pytest.mark.compat
