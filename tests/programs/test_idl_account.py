@@ -21,6 +21,7 @@ from solders.transaction_status import InstructionErrorCustom, TransactionErrorI
 from solgrid.localnet.engine import Engine
 from solgrid.localnet.svm import TransactionFailed, deploy, features_blocking_deploy, new_svm, send
 from solgrid.sdk import idl_account as ia
+from solgrid.sdk.idl import load_idl_json
 from solgrid.sdk.keys import read_keypair
 
 PROGRAMS = ("registry", "energy_token", "trading", "governance")
@@ -303,3 +304,9 @@ def test_close_returns_the_lamports_to_the_destination(env: IdlEnv) -> None:
     assert account is None or account.lamports == 0
     # The IDL can be created again afterwards by the upgrade authority.
     env.create(100)
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_no_instruction_discriminator_is_the_idl_tag(name: str) -> None:
+    discriminators = [bytes(ix["discriminator"]) for ix in load_idl_json(name)["instructions"]]
+    assert ia.IDL_IX_TAG not in discriminators and len(set(discriminators)) == len(discriminators)

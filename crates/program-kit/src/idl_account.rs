@@ -93,6 +93,7 @@ pub fn create_with_seed(base: &Address, seed: &str, owner: &Address) -> Address 
 }
 
 /// Handles one IDL instruction (`args`: the bytes after the 8-byte tag).
+#[inline(never)]
 pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) -> ProgramResult {
     let (&variant, fields) = args
         .split_first()
