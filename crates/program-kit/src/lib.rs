@@ -10,6 +10,8 @@
 //!   [`KitError`];
 //! * [`rent`], [`clock`] and [`create`]: PDA account creation through the System program with the
 //!   rent-exempt minimum computed from the Rent sysvar in integer arithmetic;
+//! * [`anchor_error`]: Anchor's `AnchorError occurred. ...` log line on the failure path, through
+//!   the [`entrypoint!`] wrapper every program uses;
 //! * [`event`]: Anchor events (`sol_log_data` of the event discriminator followed by the borsh bytes);
 //! * [`instruction`]: splitting instruction data into discriminator and fixed-size arguments;
 //! * [`idl_account`]: the IDL on-chain in Anchor's IDL account (`anchor idl init` / `upgrade`),
@@ -27,6 +29,7 @@
 extern crate std;
 
 pub mod account;
+pub mod anchor_error;
 pub mod checks;
 pub mod clock;
 pub mod create;
@@ -51,3 +54,11 @@ pub use error::KitError;
 /// The error type `byte_enum!` names (the macro expands in other crates).
 #[doc(hidden)]
 pub use pinocchio::error::ProgramError as __ProgramError;
+
+#[doc(hidden)]
+pub use pinocchio as __pinocchio;
+/// What [`entrypoint!`] names in the program crate it expands in.
+#[doc(hidden)]
+pub use pinocchio::{
+    AccountView as __AccountView, Address as __Address, ProgramResult as __ProgramResult,
+};
