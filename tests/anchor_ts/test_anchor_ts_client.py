@@ -238,12 +238,13 @@ async def test_anchor_ts_client_on_the_local_node(
 async def test_anchor_ts_client_on_the_real_validator(
     real_validator: RealValidator, upgrade_authority: Keypair, tmp_path: Path
 ) -> None:
-    """The errors test on the real validator (the events test needs meters with readings to settle,
-    which only the local node can write directly)."""
+    """The errors and ``Program.at`` tests on the real validator (the events test needs meters with
+    readings to settle, which only the local node can write directly)."""
     prepared = await prepare_on_cluster(real_validator.rpc_url, upgrade_authority)
     url, ws = real_validator.rpc_url, real_validator.ws_url
-    output = run_node_tests(url, ws, prepared, tmp_path / "scenario.json", files=["errors"])
-    assert output.count("# fail 0") == 1 and "# pass 0" not in output, output
+    files = ["errors", "program_at"]  # the fixture's ``solgrid deploy`` published the IDLs
+    output = run_node_tests(url, ws, prepared, tmp_path / "scenario.json", files=files)
+    assert output.count("# fail 0") == 2 and "# pass 0" not in output, output
 
 
 async def test_anchor_ts_program_at(

@@ -16,6 +16,7 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 
+from real_validator import RealValidator
 from solgrid.sdk.idl import load_idl_json
 from solgrid.sdk.idl_account import IdlAction, IdlPublishError, fetch_idl_json, idl_address, publish_idl
 from solgrid.sdk.workspace import Workspace
@@ -74,3 +75,22 @@ async def test_program_at_reads_the_published_idl(fresh_rpc_url: str, upgrade_au
         )
         with pytest.raises(IdlPublishError, match="authority"):
             await publish_idl(client, stranger, program_id, bigger_json)
+
+
+@pytest.mark.compat
+async def test_program_at_on_the_real_validator(
+    real_validator: RealValidator, upgrade_authority: Keypair
+) -> None:
+    """On a real solana-test-validator, ``solgrid deploy`` (the fixture's deployment) published each IDL."""
+    workspace = Workspace.find(REPO)
+    assert workspace is not None
+    async with AsyncClient(real_validator.rpc_url, Confirmed) as client:
+        provider = Provider(client, Wallet(upgrade_authority))
+        for program in workspace.programs("localnet"):
+            raw = await Program.fetch_raw_idl(program.program_id, provider)
+            assert json.loads(raw) == load_idl_json(program.name)
+            fetched = await Program.at(program.program_id, provider)
+            assert fetched.program_id == program.program_id
+            local = (REPO / "idl" / f"{program.name}.json").read_bytes()
+            again = await publish_idl(client, upgrade_authority, program.program_id, local)
+            assert again.action is IdlAction.UNCHANGED

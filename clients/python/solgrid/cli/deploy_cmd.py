@@ -20,7 +20,7 @@ import click
 import httpx
 from solana.rpc.async_api import AsyncClient
 
-from solgrid.sdk.deploy import DeployError, deploy_program
+from solgrid.sdk.deploy import DeployError, deploy_program, wait_until_invocable
 from solgrid.sdk.idl_account import publish_idl
 from solgrid.sdk.keys import read_keypair
 from solgrid.sdk.workspace import CLUSTER_URLS, Workspace, WorkspaceProgram
@@ -114,6 +114,7 @@ async def _deploy_all(
                 click.echo(f"{program.name}: no {idl_path}, no IDL published")
                 continue
             try:
+                await wait_until_invocable(client, result.program_id)
                 published = await publish_idl(
                     client,
                     payer,
