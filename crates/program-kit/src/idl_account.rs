@@ -24,7 +24,8 @@
 //!   Programs under a non-upgradeable loader (placed by genesis or a test harness) have no deployer
 //!   to protect; as for `initialize`, anyone may create their IDL account.
 //! * `Create` also succeeds when someone sent lamports to the IDL address beforehand (Anchor's
-//!   `create_account_with_seed` would fail, another way to block the IDL).
+//!   `create_account_with_seed` would fail, another way to block the IDL): it tops the address up to
+//!   the rent-exempt minimum, then allocates and assigns it (`AllocateWithSeed`, `AssignWithSeed`).
 //! * `Resize` may grow an account that already holds an IDL (Anchor refuses unless `data_len` is 0);
 //!   the bytes are kept, and a smaller target than the current size is refused.
 //! * Every check fails with a typed [`KitError`] instead of a panic.
@@ -41,9 +42,7 @@ use pinocchio::{
     error::ProgramError,
     AccountView, ProgramResult, UnsafeResize,
 };
-use pinocchio_system::instructions::{
-    AllocateWithSeed, AssignWithSeed, CreateAccountWithSeed, Transfer,
-};
+use pinocchio_system::instructions::{AllocateWithSeed, AssignWithSeed, Transfer};
 use sha2_const_stable::Sha256;
 
 /// `u64::from_be_bytes(sha256("anchor:idl")[..8])`: dispatchers match it on the little-endian first
@@ -224,45 +223,33 @@ fn create(program_id: &Address, accounts: &mut [AccountView], data_len: u64) -> 
     let bump = [bump];
     let seeds = [Seed::from(&bump)];
     let signers = [Signer::from(&seeds)];
-    let current = to.lamports();
-    if current == 0 {
-        CreateAccountWithSeed {
+    // Transfer, allocate and assign rather than `CreateAccountWithSeed`: one path (and less code)
+    // whether or not someone sent lamports to the address first, which would make
+    // `CreateAccountWithSeed` fail.
+    let shortfall = minimum.saturating_sub(to.lamports());
+    if shortfall > 0 {
+        Transfer {
             from,
             to,
-            base: Some(base),
-            seed: IDL_SEED,
-            lamports: minimum,
-            space,
-            owner: program_id,
+            lamports: shortfall,
         }
-        .invoke_signed(&signers)?;
-    } else {
-        // Someone funded the address first: top it up, then allocate and assign in place.
-        let shortfall = minimum.saturating_sub(current);
-        if shortfall > 0 {
-            Transfer {
-                from,
-                to,
-                lamports: shortfall,
-            }
-            .invoke()?;
-        }
-        AllocateWithSeed {
-            account: to,
-            base,
-            seed: IDL_SEED,
-            space,
-            owner: program_id,
-        }
-        .invoke_signed(&signers)?;
-        AssignWithSeed {
-            account: to,
-            base,
-            seed: IDL_SEED,
-            owner: program_id,
-        }
-        .invoke_signed(&signers)?;
+        .invoke()?;
     }
+    AllocateWithSeed {
+        account: to,
+        base,
+        seed: IDL_SEED,
+        space,
+        owner: program_id,
+    }
+    .invoke_signed(&signers)?;
+    AssignWithSeed {
+        account: to,
+        base,
+        seed: IDL_SEED,
+        owner: program_id,
+    }
+    .invoke_signed(&signers)?;
     let mut data = to.try_borrow_mut()?;
     data[..8].copy_from_slice(&IDL_ACCOUNT_DISCRIMINATOR);
     data[AUTHORITY_AT..DATA_LEN_AT].copy_from_slice(from.address().as_ref());
