@@ -7,7 +7,8 @@ the node's upgrade authority (the GRID mint), the registry accounts a settlement
 node (Config naming energy_token's settlement PDA, a Verified User, Zone 0, one Meter with 2,500 Wh to
 settle and one with nothing), the meter owner funded with a GRID account; trading and governance are not
 initialised. The Node tests get the wallets and each instruction's accounts (from the SDK's builders, by
-the IDL's account names) and build, send and parse everything with Anchor's client.
+the IDL's account names) and build, send and parse everything with Anchor's client. ``Program.at`` is
+tested once the SDK has published the four IDLs on-chain (``test/program_at.test.mjs``).
 
 On the real validator (compat) the errors test runs on a scenario built by transactions only
 (:func:`prepare_on_cluster`); the events test needs the meter written into the local node.
@@ -36,6 +37,7 @@ from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.governance.accounts import ConfigParams
 from solgrid.sdk.governance.client import GovernanceClient
 from solgrid.sdk.idl import load_idl_json
+from solgrid.sdk.idl_account import publish_idl
 from solgrid.sdk.registry import EnergySource, RegistryClient, UserRole
 from solgrid.sdk.trading.client import TradingClient
 from solgrid.sdk.transactions import send_and_confirm
@@ -236,9 +238,37 @@ async def test_anchor_ts_client_on_the_local_node(
 async def test_anchor_ts_client_on_the_real_validator(
     real_validator: RealValidator, upgrade_authority: Keypair, tmp_path: Path
 ) -> None:
-    """The errors test on the real validator (the events test needs meters with readings to settle,
-    which only the local node can write directly)."""
+    """The errors and ``Program.at`` tests on the real validator (the events test needs meters with
+    readings to settle, which only the local node can write directly)."""
     prepared = await prepare_on_cluster(real_validator.rpc_url, upgrade_authority)
     url, ws = real_validator.rpc_url, real_validator.ws_url
-    output = run_node_tests(url, ws, prepared, tmp_path / "scenario.json", files=["errors"])
-    assert output.count("# fail 0") == 1 and "# pass 0" not in output, output
+    files = ["errors", "program_at"]  # the fixture's ``solgrid deploy`` published the IDLs
+    output = run_node_tests(url, ws, prepared, tmp_path / "scenario.json", files=files)
+    assert output.count("# fail 0") == 2 and "# pass 0" not in output, output
+
+
+async def test_anchor_ts_program_at(
+    fresh_node: BackgroundNode, upgrade_authority: Keypair, tmp_path: Path
+) -> None:
+    """``Program.at`` of Anchor's client on the four programs once :func:`publish_idl` (what ``solgrid
+    deploy`` runs) has published their IDLs."""
+    programs = {
+        "registry": RegistryClient().program_id,
+        "energy_token": EnergyTokenClient().program_id,
+        "trading": TradingClient().program_id,
+        "governance": GovernanceClient().program_id,
+    }
+    async with AsyncClient(fresh_node.rpc_url, Confirmed) as rpc:
+        for name, program_id in programs.items():
+            idl_json = (Path(__file__).resolve().parents[2] / "idl" / f"{name}.json").read_bytes()
+            await publish_idl(rpc, upgrade_authority, program_id, idl_json)
+    prepared = {
+        "programs": {name: str(program_id) for name, program_id in programs.items()},
+        "authority": list(bytes(upgrade_authority)),
+        "owner": list(bytes(Keypair())),
+        "instructions": {},
+    }
+    output = run_node_tests(
+        fresh_node.rpc_url, fresh_node.ws_url, prepared, tmp_path / "scenario.json", files=["program_at"]
+    )
+    assert output.count("# fail 0") == 1 and "# pass 4" in output, output
