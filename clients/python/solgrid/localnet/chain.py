@@ -51,10 +51,10 @@ from solders.sysvar import CLOCK, SLOT_HASHES
 from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import SimulatedTransactionInfo, TransactionMetadata
 
-from solgrid.localnet import admission, loaded_size, native_accounts, parsed_instructions, tx_cost, txmeta
+from solgrid.localnet import admission, loaded_size, native_accounts, parsed_instructions, txmeta
 from solgrid.localnet.account_index import AccountIndex, engine_genesis_keys
 from solgrid.localnet.engine import Engine
-from solgrid.localnet.execution import FEE_ONLY, Executed, Execution, prepare
+from solgrid.localnet.execution import FEE_ONLY, Executed, Execution, ledger_meta, prepare
 from solgrid.localnet.finality import Commitment, Finality
 from solgrid.localnet.genesis import GenesisProgram, upgradeable_program_accounts
 from solgrid.localnet.performance import PerformanceSamples
@@ -690,29 +690,7 @@ class Chain:
             for i, (k, a) in enumerate(zip(keys.keys, post, strict=True))
         ]
         logs = executed.logs
-        record: dict[str, Any] = {
-            "err": err,
-            "status": {"Ok": None} if err is None else {"Err": err},
-            "fee": fee,
-            "preBalances": execution.pre_balances,
-            "postBalances": post_balances,
-            "innerInstructions": executed.inner,
-            "logMessages": logs,
-            "preTokenBalances": [],
-            "postTokenBalances": [],
-            "rewards": [],
-            "loadedAddresses": execution.loaded_addresses(),
-            "computeUnitsConsumed": executed.units,
-            "costUnits": tx_cost.executed_cost(
-                tx.message, sum(keys.writable), executed.units, execution.loaded_size
-            ),
-        }
-        if executed.return_data is not None:
-            record["returnData"] = executed.return_data
-        if txmeta.has_token_accounts(execution.pre) or txmeta.has_token_accounts(post):
-            lookup = self.svm.get_account
-            record["preTokenBalances"] = txmeta.token_balances(keys.keys, execution.pre, lookup, stored=True)
-            record["postTokenBalances"] = txmeta.token_balances(keys.keys, post, lookup, stored=True)
+        record = ledger_meta(tx, execution, executed, err, fee, (post, post_balances), self.svm.get_account)
         signature = tx.signatures[0]
         seq = self.store.add_transaction(
             bytes(signature),

@@ -1,5 +1,6 @@
 """What the chain keeps of one transaction's execution: its accounts before it ran (``Execution``, for
-balances, rollback and the ledger's meta) and what running it recorded (``Executed``)."""
+balances, rollback and the ledger's meta), what running it recorded (``Executed``), and the meta the
+ledger stores for it once committed (``ledger_meta``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import TransactionMetadata
 
-from solgrid.localnet import loaded_size, txmeta
+from solgrid.localnet import loaded_size, tx_cost, txmeta
 from solgrid.localnet.stored_accounts import existing
 
 AccountLookup = Callable[[Pubkey], Account | None]
@@ -113,3 +114,41 @@ class Executed:
 
 
 FEE_ONLY = Executed(None, None, 0, None)
+
+
+def ledger_meta(
+    tx: VersionedTransaction,
+    execution: Execution,
+    executed: Executed,
+    err: Any,
+    fee: int,
+    after: tuple[list[Account | None], list[int]],
+    lookup: AccountLookup,
+) -> dict[str, Any]:
+    """The meta the ledger stores for a committed transaction (getTransaction's, before its encoding);
+    ``after`` is the accounts and balances once it ran, ``lookup`` reads the mints of token accounts."""
+    post, post_balances = after
+    keys = execution.keys
+    record: dict[str, Any] = {
+        "err": err,
+        "status": {"Ok": None} if err is None else {"Err": err},
+        "fee": fee,
+        "preBalances": execution.pre_balances,
+        "postBalances": post_balances,
+        "innerInstructions": executed.inner,
+        "logMessages": executed.logs,
+        "preTokenBalances": [],
+        "postTokenBalances": [],
+        "rewards": [],
+        "loadedAddresses": execution.loaded_addresses(),
+        "computeUnitsConsumed": executed.units,
+        "costUnits": tx_cost.executed_cost(
+            tx.message, sum(keys.writable), executed.units, execution.loaded_size
+        ),
+    }
+    if executed.return_data is not None:
+        record["returnData"] = executed.return_data
+    if txmeta.has_token_accounts(execution.pre) or txmeta.has_token_accounts(post):
+        record["preTokenBalances"] = txmeta.token_balances(keys.keys, execution.pre, lookup, stored=True)
+        record["postTokenBalances"] = txmeta.token_balances(keys.keys, post, lookup, stored=True)
+    return record
