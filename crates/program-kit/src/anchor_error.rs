@@ -198,6 +198,59 @@ macro_rules! entrypoint {
     };
 }
 
+/// A program's own error names for [`entrypoint!`](crate::entrypoint!): expands, in the program's
+/// crate root, to `ERROR_TABLE` and `pub fn describe_error` (a [`Describe`]), plus a host test that
+/// every error is named and its Anchor line fits in [`LINE_CAPACITY`].
+///
+/// `error_table!(errors::RegistryError)`: the enum's `ALL` lists its variants in code order from
+/// [`PROGRAM_ERROR_BASE`](crate::error::PROGRAM_ERROR_BASE) (contiguous), each with `const fn`s
+/// `code`, `name` and `message`.
+#[macro_export]
+macro_rules! error_table {
+    ($error:ty) => {
+        /// `(name, message)` of each of this program's own errors, in code order from 6100 (contiguous),
+        /// built at compile time: a table in the binary's read-only data, not the code of two `match`es.
+        const ERROR_TABLE: [(&str, &str); <$error>::ALL.len()] = {
+            let mut table = [("", ""); <$error>::ALL.len()];
+            let mut i = 0;
+            while i < table.len() {
+                let error = <$error>::ALL[i];
+                table[i] = (error.name(), error.message());
+                i += 1;
+            }
+            table
+        };
+
+        /// `(name, message)` of one of this program's own error codes (from 6100), for Anchor's error
+        /// line (`solgrid_program_kit::anchor_error`); the kit names its own codes.
+        pub fn describe_error(code: u32) -> Option<(&'static str, &'static str)> {
+            let index = code.checked_sub($crate::error::PROGRAM_ERROR_BASE)?;
+            ERROR_TABLE.get(index as usize).copied()
+        }
+
+        #[cfg(test)]
+        mod describe_error_tests {
+            use super::*;
+            use $crate::anchor_error::Line;
+
+            #[test]
+            fn names_every_own_error_and_its_anchor_line_fits() {
+                for error in <$error>::ALL.iter().copied() {
+                    assert_eq!(
+                        describe_error(error.code()),
+                        Some((error.name(), error.message()))
+                    );
+                    assert!(Line::new(error.name(), error.code(), error.message()).is_complete());
+                }
+                // Kit codes are the kit's to name; past the last own code there is nothing.
+                assert_eq!(describe_error(6000), None);
+                let next = $crate::error::PROGRAM_ERROR_BASE + <$error>::ALL.len() as u32;
+                assert_eq!(describe_error(next), None);
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,10 @@ Modules (imported explicitly; this package imports nothing so that ``solgrid.loc
 * ``chain``: the engine plus a validator's bookkeeping (blockhash ages, signature de-duplication, history,
   account index, faucet, preflight, persistence); ``timeline``: slots, blockhashes, epochs, unix time;
   ``finality``: commitment levels (the root trailing the tip); ``slot_hashes``: the SlotHashes sysvar.
+  Its parts: ``tx_outcomes`` (what a sent transaction comes to, the listeners), ``execution`` (a
+  transaction's accounts before it ran), ``simulation_results`` (simulateTransaction's answer),
+  ``stored_accounts`` (which accounts exist and persist), ``account_index`` (accounts by owner),
+  ``performance`` (getRecentPerformanceSamples).
 * ``methods`` (the RPC methods), ``controls`` (the ``solgrid_*`` test controls), ``pubsub``,
   ``jsonrpc`` (envelopes and error codes), ``params``/``filters``/``wire`` (request parsing),
   ``encoding``/``tokens``/``render``/``txmeta`` (response forms), ``store`` (SQLite), ``genesis``

@@ -11,16 +11,18 @@ The engine (``engine``) executes transactions; this class adds the rest of a sin
   own history and blockhash check off;
 * signature verification done here, so that simulateTransaction can honour ``sigVerify: false``;
 * preflight without double execution: a transaction is executed once. If it fails and preflight was
-  asked for, every account it touched is restored to its pre-state, nothing is recorded, and the
-  failure is answered as a preflight failure, which is what a validator would have answered after
-  simulating. Without preflight a failed transaction that paid its fee is committed like on a cluster;
+  asked for, every account it touched is restored to its pre-state (``execution``), nothing is recorded,
+  and the failure is answered as a preflight failure (``simulation_results``), which is what a validator
+  would have answered after simulating. Without preflight a failed transaction that paid its fee is
+  committed like on a cluster (what ``submit`` answers and listeners hear: ``tx_outcomes``);
 * an index of every account key the node has seen, owner by owner, for getProgramAccounts and the
-  token queries (it also knows which accounts the node wrote since the last commit, for persistence);
+  token queries (``account_index``); the chain also knows which accounts it wrote since the last commit,
+  for persistence (``stored_accounts``: which ones the ledger keeps, and their rent epoch);
 * a faucet keypair whose airdrops are ordinary transfers (so they have signatures, history and logs);
 * persistence: the post-state of every written account goes to the store at each slot boundary;
 * blocks: every slot's block (slot, parent, blockhash, previous blockhash, time) goes to the store as
   the slot starts, for getBlock and its kin (``blocks``), and a performance sample is recorded when the
-  server asks (every 60 s);
+  server asks (every 60 s; ``performance``);
 * an optional history limit (``ChainConfig.history_slots``): at each new slot the transactions of the
   slots that fell out of the newest ``history_slots`` are pruned, as a validator's ledger cleanup
   purges old slots, and ``first_available_slot`` (getFirstAvailableBlock) moves up with them.
@@ -31,12 +33,11 @@ not thread-safe).
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from solders.account import Account
 from solders.clock import Clock
@@ -45,19 +46,22 @@ from solders.hash import Hash
 from solders.keypair import Keypair
 from solders.message import Message, MessageV0
 from solders.pubkey import Pubkey
-from solders.signature import Signature
 from solders.system_program import TransferParams, transfer
 from solders.sysvar import CLOCK, SLOT_HASHES
 from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import SimulatedTransactionInfo, TransactionMetadata
 
-from solgrid.localnet import admission, loaded_size, native_accounts, parsed_instructions, tx_cost, txmeta
-from solgrid.localnet.engine import Engine, known_features
+from solgrid.localnet import admission, loaded_size, native_accounts, parsed_instructions, txmeta
+from solgrid.localnet.account_index import AccountIndex, engine_genesis_keys
+from solgrid.localnet.engine import Engine
+from solgrid.localnet.execution import FEE_ONLY, Executed, Execution, ledger_meta, prepare
 from solgrid.localnet.finality import Commitment, Finality
 from solgrid.localnet.genesis import GenesisProgram, upgradeable_program_accounts
-from solgrid.localnet.program_binaries import LOADER_V3, PROGRAMS, RENT_EXEMPT_RENT_EPOCH, programdata_address
+from solgrid.localnet.performance import PerformanceSamples
+from solgrid.localnet.simulation_results import as_preflight, simulation_result, was_processed, with_blockhash
 from solgrid.localnet.slot_hashes import SlotHashes, empty_slot_hash
 from solgrid.localnet.store import LedgerStore, StoredBlock
+from solgrid.localnet.stored_accounts import existing, persistable, rent_epoch_after_write
 from solgrid.localnet.svm import new_svm
 from solgrid.localnet.timeline import MAX_RECENT_BLOCKHASHES, Timeline
 from solgrid.localnet.tx_errors import (
@@ -66,74 +70,24 @@ from solgrid.localnet.tx_errors import (
     SIGNATURE_FAILURE,
     describe_transaction_error,
 )
-from solgrid.sdk import loader
+from solgrid.localnet.tx_outcomes import (
+    ChainListener,
+    Committed,
+    CommittedTransaction,
+    Dropped,
+    InvalidTransaction,
+    PreflightFailed,
+    SubmitOutcome,
+)
 
 log = logging.getLogger("solgrid.localnet")
 
-SYSVAR_OWNER = Pubkey.from_string("Sysvar1111111111111111111111111111111111111")
 FAUCET_LAMPORTS = 10**18
-MAX_PERFORMANCE_SAMPLES = 720
-"""Samples getRecentPerformanceSamples keeps (a validator's, at one a minute: 12 hours)."""
 STATUS_CACHE_SLOTS = 300
 """Rooted slots a validator's status cache remembers signatures for (agave's MAX_CACHE_ENTRIES), besides
 the unrooted ones (measured on solana-test-validator 4.2.2: getSignatureStatuses without
 searchTransactionHistory finds a transaction at root - 299, not at root - 300). A pruned transaction's
 status outlives its history this long, so a replay is still refused as a duplicate."""
-
-
-class InvalidTransaction(Exception):
-    """The transaction is malformed (does not sanitize); answered as invalid params."""
-
-
-@dataclass(frozen=True)
-class CommittedTransaction:
-    """A transaction that is now part of the ledger (successful, or failed after paying its fee)."""
-
-    signature: Signature
-    slot: int
-    err: Any
-    logs: list[str]
-    account_keys: list[Pubkey]
-    written: list[tuple[Pubkey, Account]]
-
-
-@dataclass(frozen=True)
-class Committed:
-    signature: Signature
-    err: Any
-
-
-@dataclass(frozen=True)
-class PreflightFailed:
-    """Nothing was committed; ``simulation`` is the RpcSimulateTransactionResult JSON."""
-
-    signature: Signature
-    err: Any
-    simulation: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Dropped:
-    """Accepted and never landed, as a validator does (e.g. a duplicate sent without preflight)."""
-
-    signature: Signature
-    reason: Any
-
-
-SubmitOutcome = Committed | PreflightFailed | Dropped
-
-
-class ChainListener(Protocol):
-    def on_transaction(self, tx: CommittedTransaction) -> None: ...
-
-    def on_accounts(self, slot: int, accounts: Sequence[tuple[Pubkey, Account]]) -> None: ...
-
-    def on_slot(self, slot: int, parent: int) -> None: ...
-
-    def on_root(self, root: int, rooted: Sequence[tuple[Pubkey, Account]]) -> None:
-        """The root moved to ``root``; ``rooted`` are the accounts written in the slots that just became
-        rooted, in their state at the root (closed ones with 0 lamports)."""
-        ...
 
 
 @dataclass
@@ -146,114 +100,6 @@ class ChainConfig:
     deactivate_features: list[Pubkey] = field(default_factory=list)
     """Features left inactive at genesis (solana-test-validator's ``--deactivate-feature``); every other
     feature of the engine is active. A restored ledger keeps the features it was created with."""
-
-
-@dataclass(frozen=True)
-class _Execution:
-    keys: txmeta.AccountKeys
-    pre: list[Account | None]
-    pre_balances: list[int]
-    loaded_size: int
-    """Loaded account data (SIMD-0186); the limit itself when the transaction exceeds it."""
-    exceeds_limit: bool
-
-    def loaded_addresses(self) -> dict[str, list[str]]:
-        return {
-            "writable": [str(k) for k in self.keys.loaded_writable],
-            "readonly": [str(k) for k in self.keys.loaded_readonly],
-        }
-
-
-@dataclass(frozen=True)
-class _Executed:
-    """What the execution of a committed transaction recorded (nothing when it paid only its fee)."""
-
-    logs: list[str] | None
-    inner: list[dict[str, Any]] | None
-    units: int
-    return_data: dict[str, Any] | None
-
-    @classmethod
-    def of(cls, meta: TransactionMetadata) -> _Executed:
-        return cls(
-            list(meta.logs()),
-            txmeta.inner_instructions_json(meta.inner_instructions()),
-            meta.compute_units_consumed(),
-            txmeta.return_data_json(meta),
-        )
-
-
-_FEE_ONLY = _Executed(None, None, 0, None)
-
-NOT_PROCESSED_ERRORS = frozenset(
-    {
-        "AccountNotFound",
-        "InsufficientFundsForFee",
-        "InvalidAccountForFee",
-        "AlreadyProcessed",
-        "BlockhashNotFound",
-        "SignatureFailure",
-        "MissingSignatureForFee",
-        "SanitizeFailure",
-        "AccountLoadedTwice",
-        "TooManyAccountLocks",
-        "UnsupportedVersion",
-        "AddressLookupTableNotFound",
-        "InvalidAddressLookupTableOwner",
-        "InvalidAddressLookupTableData",
-        "InvalidAddressLookupTableIndex",
-        "DuplicateInstruction",
-        "InvalidLoadedAccountsDataSizeLimit",
-    }
-)
-"""Errors of a transaction refused before it was processed: it paid no fee and loaded nothing, and a
-simulation of it reports neither (``fee`` null, ``loadedAccountsDataSize`` 0)."""
-
-
-def _was_processed(err: Any) -> bool:
-    name = next(iter(err)) if isinstance(err, dict) else err
-    return err is None or name not in NOT_PROCESSED_ERRORS
-
-
-def _simulation_result(
-    err: Any,
-    logs: Sequence[str] = (),
-    units: int = 0,
-    return_data: dict[str, Any] | None = None,
-    accounts: list[Any] | None = None,
-    inner: list[dict[str, Any]] | None = None,
-    replacement: dict[str, Any] | None = None,
-    *,
-    fee: int | None = None,
-    loaded_size: int = 0,
-    loaded_addresses: dict[str, list[str]] | None = None,
-    balances: tuple[list[int], list[int]] | None = None,
-    token_balances: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
-) -> dict[str, Any]:
-    """RpcSimulateTransactionResult as agave 4.2.2 answers it; a preflight failure's ``data`` leaves
-    ``loadedAddresses`` and the balances null."""
-    return {
-        "err": err,
-        "logs": list(logs),
-        "accounts": accounts,
-        "unitsConsumed": units,
-        "loadedAccountsDataSize": loaded_size,
-        "returnData": return_data,
-        "innerInstructions": inner,
-        "replacementBlockhash": replacement,
-        "fee": fee,
-        "loadedAddresses": loaded_addresses,
-        "preBalances": None if balances is None else balances[0],
-        "postBalances": None if balances is None else balances[1],
-        "preTokenBalances": None if token_balances is None else token_balances[0],
-        "postTokenBalances": None if token_balances is None else token_balances[1],
-    }
-
-
-def _as_preflight(simulation: dict[str, Any]) -> dict[str, Any]:
-    """A simulation as sendTransaction's preflight failure carries it (no loaded addresses, no balances)."""
-    nulls = ("loadedAddresses", "preBalances", "postBalances", "preTokenBalances", "postTokenBalances")
-    return {**simulation, **dict.fromkeys(nulls)}
 
 
 class Chain:
@@ -276,9 +122,8 @@ class Chain:
             deactivate=self.deactivated_features,
         )
         self.listeners: list[ChainListener] = []
-        self._owners: dict[Pubkey, Pubkey] = {}
         self._pending_rent_epochs: dict[Pubkey, int] = {}
-        self._by_owner: dict[Pubkey, set[Pubkey]] = collections.defaultdict(set)
+        self._accounts_index = AccountIndex()
         self._dirty: set[Pubkey] = set()
         self._slot_hashes = SlotHashes()
         self.finality = Finality()
@@ -287,20 +132,19 @@ class Chain:
         self._airdrop_count = 0
         self.first_available_slot = 0
         """The oldest slot whose transactions the node still has (getFirstAvailableBlock)."""
-        self.performance_samples: list[dict[str, int]] = []
-        """getRecentPerformanceSamples, newest first (``record_performance_sample``)."""
+        self.performance = PerformanceSamples()
+        """getRecentPerformanceSamples (``record_performance_sample``)."""
         self.genesis_time: int | None = None
         """When the genesis block was made (getBlockTime 0 answers it even once pruned); None for a ledger
         written before it was recorded."""
-        self._sample_base = (0, 0)
         self.timeline = Timeline()
         self.svm.set_epoch_schedule(self.timeline.epoch_schedule)
         if self.restored:
             self._restore()
         else:
             self._genesis()
-        self._sample_base = (self.timeline.slot, self.store.transaction_count)
-        self._note_seen(_engine_genesis_keys())
+        self.performance.start(self.timeline.slot, self.store.transaction_count)
+        self._note_seen(engine_genesis_keys())
         self.commit()
 
     def _notify(self, event: str, *args: Any) -> None:
@@ -355,7 +199,7 @@ class Chain:
         self._epoch = self.timeline.epoch
         self._airdrop_count = int(state("airdrop_count"))
         self.first_available_slot = int(state("first_available_slot") or 0)
-        self.performance_samples = list(state("performance_samples") or [])
+        self.performance = PerformanceSamples(state("performance_samples"))
         saved_genesis_time = state("genesis_time")
         self.genesis_time = None if saved_genesis_time is None else int(saved_genesis_time)
         # What the node restored is final; it continues with a new block, as a validator restarting from
@@ -379,7 +223,7 @@ class Chain:
                 "airdrop_count": self._airdrop_count,
                 "first_available_slot": self.first_available_slot,
                 "deactivated_features": [str(k) for k in self.deactivated_features],
-                "performance_samples": self.performance_samples,
+                "performance_samples": self.performance.samples,
                 "genesis_time": self.genesis_time,
             }
         )
@@ -389,7 +233,7 @@ class Chain:
         if self.store.persistent:
             dirty, self._dirty = self._dirty, set()
             written = ((pubkey, self._tip_account(pubkey)) for pubkey in dirty)
-            self.store.put_accounts((pubkey, account) for pubkey, account in written if _persistable(account))
+            self.store.put_accounts((pubkey, account) for pubkey, account in written if persistable(account))
         else:
             self._dirty.clear()
         self._save_state()
@@ -519,25 +363,18 @@ class Chain:
         self._notify("on_slot", slot, parent)
         return slot
 
+    @property
+    def performance_samples(self) -> list[dict[str, int]]:
+        """getRecentPerformanceSamples, newest first (``record_performance_sample``)."""
+        return self.performance.samples
+
     def record_performance_sample(self, period_secs: int) -> dict[str, int]:
-        """A getRecentPerformanceSamples entry for the ``period_secs`` just ended (the validator samples
-        every 60 s and keeps 720); the node has no vote transactions."""
-        slot, count = self.timeline.slot, self.store.transaction_count
-        base_slot, base_count = self._sample_base
-        self._sample_base = (slot, count)
-        sample = {
-            "slot": slot,
-            "numTransactions": count - base_count,
-            "numSlots": slot - base_slot,
-            "samplePeriodSecs": period_secs,
-            "numNonVoteTransactions": count - base_count,
-        }
-        self.performance_samples = [sample, *self.performance_samples][:MAX_PERFORMANCE_SAMPLES]
-        return sample
+        """A getRecentPerformanceSamples entry for the ``period_secs`` just ended (``performance``)."""
+        return self.performance.record(self.timeline.slot, self.store.transaction_count, period_secs)
 
     def all_accounts(self, *, at_root: bool) -> list[tuple[Pubkey, Account]]:
         """Every existing account of the tip's bank, or of the root's (getSupply, getLargestAccounts)."""
-        keys = set(self._owners)
+        keys = self._accounts_index.keys()
         read = self.account_at_root if at_root else self.get_account
         if at_root:
             keys |= self.finality.written_since(self.root)
@@ -567,7 +404,7 @@ class Chain:
     def get_account(self, pubkey: Pubkey) -> Account | None:
         """The account at the tip, or None if it does not exist (LiteSVM keeps closed accounts at 0
         lamports)."""
-        return _existing(self._tip_account(pubkey))
+        return existing(self._tip_account(pubkey))
 
     def _tip_account(self, pubkey: Pubkey) -> Account | None:
         """LiteSVM's account with the rent epoch it gets at the next block (see ``_stored_rent_epoch``)."""
@@ -581,7 +418,7 @@ class Chain:
         return self.svm.get_balance(pubkey) or 0
 
     def account_at_root(self, pubkey: Pubkey) -> Account | None:
-        return _existing(self.finality.account_at_root(pubkey, self.root, self._tip_account))
+        return existing(self.finality.account_at_root(pubkey, self.root, self._tip_account))
 
     def _record_write(self, pubkey: Pubkey, before: Account | None = None, *, known: bool = False) -> None:
         """``pubkey`` is written in the current slot; its state until now is kept for reads at the root."""
@@ -627,7 +464,7 @@ class Chain:
         self._notify("on_accounts", self.slot, [(pubkey, account)])
 
     def accounts_owned_by(self, owner: Pubkey, *, at_root: bool = False) -> list[tuple[Pubkey, Account]]:
-        candidates = set(self._by_owner.get(owner, ()))
+        candidates = self._accounts_index.owned_by(owner)
         if at_root:  # accounts that the owner had at the root and gave away since were written since
             candidates |= self.finality.written_since(self.root)
         read = self.account_at_root if at_root else self.get_account
@@ -639,22 +476,10 @@ class Chain:
         return result
 
     def _index(self, pubkey: Pubkey, account: Account | None) -> None:
-        old = self._owners.get(pubkey)
-        new = None if account is None or account.lamports == 0 else account.owner
-        if old == new:
-            return
-        if old is not None:
-            self._by_owner[old].discard(pubkey)
-        if new is None:
-            self._owners.pop(pubkey, None)
-        else:
-            self._owners[pubkey] = new
-            self._by_owner[new].add(pubkey)
+        self._accounts_index.index(pubkey, account)
 
     def _note_seen(self, keys: Iterable[Pubkey]) -> None:
-        for pubkey in keys:
-            if pubkey not in self._owners:
-                self._index(pubkey, self.svm.get_account(pubkey))
+        self._accounts_index.note_seen(keys, self.svm.get_account)
 
     # -- transactions ----------------------------------------------------------------------------------
 
@@ -719,7 +544,7 @@ class Chain:
                 tx, sig_verify=True, replace_blockhash=False, inner_instructions=False, at_root=True
             )
             if simulation["err"] is not None:
-                return PreflightFailed(tx.signatures[0], simulation["err"], _as_preflight(simulation))
+                return PreflightFailed(tx.signatures[0], simulation["err"], as_preflight(simulation))
             return self._submit(tx, raw, preflight=False)
         return self._submit(tx, raw, preflight=preflight)
 
@@ -728,7 +553,7 @@ class Chain:
         signature = tx.signatures[0]
         if not self.signatures_verify(tx):
             if preflight:
-                return PreflightFailed(signature, SIGNATURE_FAILURE, _simulation_result(SIGNATURE_FAILURE))
+                return PreflightFailed(signature, SIGNATURE_FAILURE, simulation_result(SIGNATURE_FAILURE))
             return Dropped(signature, SIGNATURE_FAILURE)
         early_err = None
         if self.store.has_signature(bytes(signature)):
@@ -737,24 +562,24 @@ class Chain:
             early_err = BLOCKHASH_NOT_FOUND
         if early_err is not None:
             if preflight:
-                return PreflightFailed(signature, early_err, _simulation_result(early_err))
+                return PreflightFailed(signature, early_err, simulation_result(early_err))
             return Dropped(signature, early_err)
 
-        execution = self._prepare(tx)
+        execution = prepare(tx, self.svm.get_account, self.get_balance)
         fee = txmeta.compute_fee(tx.message)
         if execution.exceeds_limit and fee is not None and self._charge_fee_only(tx, execution, fee):
             err = loaded_size.MAX_LOADED_ACCOUNTS_DATA_SIZE_EXCEEDED
             if preflight:
                 self._restore_pre_state(execution)
                 return PreflightFailed(
-                    signature, err, _simulation_result(err, fee=fee, loaded_size=execution.loaded_size)
+                    signature, err, simulation_result(err, fee=fee, loaded_size=execution.loaded_size)
                 )
-            self._commit_transaction(tx, raw, execution, _FEE_ONLY, err, fee)
+            self._commit_transaction(tx, raw, execution, FEE_ONLY, err, fee)
             return Committed(signature, err)
         processed = self.svm.process(tx)
         result = processed.result
         if isinstance(result, TransactionMetadata):
-            self._commit_transaction(tx, raw, execution, _Executed.of(result), None, processed.fee)
+            self._commit_transaction(tx, raw, execution, Executed.of(result), None, processed.fee)
             return Committed(signature, None)
 
         err = processed.err
@@ -764,7 +589,7 @@ class Chain:
             if included:
                 self._restore_pre_state(execution)
             if preflight:
-                simulation = _simulation_result(
+                simulation = simulation_result(
                     err,
                     meta.logs(),
                     meta.compute_units_consumed(),
@@ -774,61 +599,21 @@ class Chain:
                 )
                 return PreflightFailed(signature, err, simulation)
             return Dropped(signature, err)
-        self._commit_transaction(tx, raw, execution, _Executed.of(meta), err, processed.fee)
+        self._commit_transaction(tx, raw, execution, Executed.of(meta), err, processed.fee)
         return Committed(signature, err)
 
-    def _prepare(self, tx: VersionedTransaction) -> _Execution:
-        """The transaction's account keys, pre-state and loaded size, in the engine's current state."""
-        keys = txmeta.resolve_account_keys(tx.message, self.svm.get_account)
-        if keys is None:
-            static = list(tx.message.account_keys)
-            keys = txmeta.AccountKeys(static, [False] * len(static), frozenset(), [], [])
-        pre: list[Account | None] = []
-        balances: list[int] = []
-        for index, pubkey in enumerate(keys.keys):
-            if index in keys.program_indexes:
-                pre.append(None)
-                balances.append(self.get_balance(pubkey))
-            else:
-                account = self.svm.get_account(pubkey)
-                pre.append(account)
-                balances.append(0 if account is None else account.lamports)
-        size = loaded_size.loaded_accounts_data_size(
-            keys.keys,
-            loaded_size.lookup_table_count(tx.message),
-            lambda k: _existing(self.svm.get_account(k)),
-        )
-        limit = loaded_size.data_size_limit(tx.message)
-        exceeds = limit is not None and size > limit
-        return _Execution(keys, pre, balances, limit if exceeds and limit is not None else size, exceeds)
-
-    def _charge_fee_only(self, tx: VersionedTransaction, execution: _Execution, fee: int) -> bool:
+    def _charge_fee_only(self, tx: VersionedTransaction, execution: Execution, fee: int) -> bool:
         """Charge the fee of a transaction that fails to load (and so does not execute) when its fee
         payer can pay it as a validator checks that; False (nothing charged) otherwise, and then the
         engine processes the transaction and reports the fee payer's error. Durable-nonce transactions
         are left to the engine too."""
-        payer = self._fee_payer_after_fee(tx, execution, fee)
+        payer = execution.fee_payer_after_fee(tx, fee, self.minimum_balance)
         if payer is None:
             return False
         self.svm.set_account(execution.keys.keys[0], payer)
         return True
 
-    def _fee_payer_after_fee(
-        self, tx: VersionedTransaction, execution: _Execution, fee: int
-    ) -> Account | None:
-        """The fee payer once it paid ``fee``; None when it cannot (missing, not a system account, too
-        poor, or left below rent exemption) or the transaction uses a durable nonce."""
-        payer = execution.pre[0]
-        if payer is None or payer.owner != txmeta.SYSTEM_PROGRAM_ID or payer.lamports < fee:
-            return None
-        if txmeta.advance_nonce_account(tx.message) is not None:
-            return None
-        remaining = payer.lamports - fee
-        if remaining and remaining < self.minimum_balance(len(payer.data)):
-            return None
-        return Account(remaining, bytes(payer.data), payer.owner, payer.executable, payer.rent_epoch)
-
-    def _fee_was_charged(self, execution: _Execution) -> bool:
+    def _fee_was_charged(self, execution: Execution) -> bool:
         payer = execution.keys.keys[0]
         return self.get_balance(payer) != execution.pre_balances[0]
 
@@ -862,7 +647,7 @@ class Chain:
                 continue
             self._dirty.add(pubkey)
 
-    def _restore_pre_state(self, execution: _Execution) -> None:
+    def _restore_pre_state(self, execution: Execution) -> None:
         for index, pubkey in enumerate(execution.keys.keys):
             if index in execution.keys.program_indexes:
                 continue
@@ -875,8 +660,8 @@ class Chain:
         self,
         tx: VersionedTransaction,
         raw: bytes,
-        execution: _Execution,
-        executed: _Executed,
+        execution: Execution,
+        executed: Executed,
         err: Any,
         fee: int,
     ) -> None:
@@ -905,29 +690,7 @@ class Chain:
             for i, (k, a) in enumerate(zip(keys.keys, post, strict=True))
         ]
         logs = executed.logs
-        record: dict[str, Any] = {
-            "err": err,
-            "status": {"Ok": None} if err is None else {"Err": err},
-            "fee": fee,
-            "preBalances": execution.pre_balances,
-            "postBalances": post_balances,
-            "innerInstructions": executed.inner,
-            "logMessages": logs,
-            "preTokenBalances": [],
-            "postTokenBalances": [],
-            "rewards": [],
-            "loadedAddresses": execution.loaded_addresses(),
-            "computeUnitsConsumed": executed.units,
-            "costUnits": tx_cost.executed_cost(
-                tx.message, sum(keys.writable), executed.units, execution.loaded_size
-            ),
-        }
-        if executed.return_data is not None:
-            record["returnData"] = executed.return_data
-        if txmeta.has_token_accounts(execution.pre) or txmeta.has_token_accounts(post):
-            lookup = self.svm.get_account
-            record["preTokenBalances"] = txmeta.token_balances(keys.keys, execution.pre, lookup, stored=True)
-            record["postTokenBalances"] = txmeta.token_balances(keys.keys, post, lookup, stored=True)
+        record = ledger_meta(tx, execution, executed, err, fee, (post, post_balances), self.svm.get_account)
         signature = tx.signatures[0]
         seq = self.store.add_transaction(
             bytes(signature),
@@ -961,31 +724,31 @@ class Chain:
         replacement = None
         if replace_blockhash:
             blockhash = self.timeline.latest_blockhash(self.root if at_root else None)
-            tx = VersionedTransaction.populate(_with_blockhash(tx.message, blockhash), tx.signatures)
+            tx = VersionedTransaction.populate(with_blockhash(tx.message, blockhash), tx.signatures)
             replacement = {
                 "blockhash": str(blockhash),
                 "lastValidBlockHeight": self.timeline.last_valid_block_height(blockhash),
             }
         with self._root_state() if at_root else contextlib.nullcontext():
-            execution = self._prepare(tx)
+            execution = prepare(tx, self.svm.get_account, self.get_balance)
             if replacement is None and not self.check_age(tx.message, at_root=at_root):
                 return self._unprocessed_simulation(BLOCKHASH_NOT_FOUND, execution), []
             fee = txmeta.compute_fee(tx.message)
             if (
                 execution.exceeds_limit
                 and fee is not None
-                and self._fee_payer_after_fee(tx, execution, fee) is not None
+                and execution.fee_payer_after_fee(tx, fee, self.minimum_balance) is not None
             ):
                 err = loaded_size.MAX_LOADED_ACCOUNTS_DATA_SIZE_EXCEEDED
-                charged = self._balances_after_fee(execution, fee)
-                simulation = _simulation_result(
+                charged = execution.balances_after_fee(fee)
+                simulation = simulation_result(
                     err,
                     replacement=replacement,
                     fee=fee,
                     loaded_size=execution.loaded_size,
                     loaded_addresses=execution.loaded_addresses(),
                     balances=(execution.pre_balances, charged),
-                    token_balances=self._token_balances(execution, execution.pre),
+                    token_balances=execution.token_balances(self.svm.get_account, execution.pre),
                 )
                 return simulation, []
             simulated = self.svm.simulate(tx)
@@ -994,7 +757,7 @@ class Chain:
                 meta, post = result.meta(), list(result.post_accounts())
             else:
                 meta, post = result.meta(), []
-            processed = _was_processed(err)
+            processed = was_processed(err)
             post_by_key = dict(post)
             post_accounts = [
                 None if i in execution.keys.program_indexes else post_by_key.get(k, execution.pre[i])
@@ -1006,8 +769,8 @@ class Chain:
                     for i, a in enumerate(post_accounts)
                 ]
             else:
-                post_balances = self._balances_after_fee(execution, simulated.fee if processed else 0)
-            simulation = _simulation_result(
+                post_balances = execution.balances_after_fee(simulated.fee if processed else 0)
+            simulation = simulation_result(
                 err,
                 meta.logs(),
                 meta.compute_units_consumed(),
@@ -1024,8 +787,8 @@ class Chain:
                 loaded_size=execution.loaded_size if processed else 0,
                 loaded_addresses=execution.loaded_addresses(),
                 balances=(execution.pre_balances, post_balances),
-                token_balances=self._token_balances(
-                    execution, post_accounts if err is None else execution.pre
+                token_balances=execution.token_balances(
+                    self.svm.get_account, post_accounts if err is None else execution.pre
                 ),
             )
         return simulation, post
@@ -1038,29 +801,16 @@ class Chain:
             "writable": [] if keys is None else [str(k) for k in keys.loaded_writable],
             "readonly": [] if keys is None else [str(k) for k in keys.loaded_readonly],
         }
-        return _simulation_result("SignatureFailure", loaded_addresses=loaded)
+        return simulation_result("SignatureFailure", loaded_addresses=loaded)
 
-    def _unprocessed_simulation(self, err: Any, execution: _Execution) -> dict[str, Any]:
+    def _unprocessed_simulation(self, err: Any, execution: Execution) -> dict[str, Any]:
         """A simulation refused before processing: balances as they are, no fee, nothing loaded."""
-        return _simulation_result(
+        return simulation_result(
             err,
             loaded_addresses=execution.loaded_addresses(),
             balances=(execution.pre_balances, execution.pre_balances),
-            token_balances=self._token_balances(execution, execution.pre),
+            token_balances=execution.token_balances(self.svm.get_account, execution.pre),
         )
-
-    def _token_balances(
-        self, execution: _Execution, post: Sequence[Account | None]
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        if not (txmeta.has_token_accounts(execution.pre) or txmeta.has_token_accounts(post)):
-            return [], []
-        keys, lookup = execution.keys.keys, self.svm.get_account
-        return txmeta.token_balances(keys, execution.pre, lookup), txmeta.token_balances(keys, post, lookup)
-
-    @staticmethod
-    def _balances_after_fee(execution: _Execution, fee: int) -> list[int]:
-        """The balances of a transaction that failed after paying ``fee`` (only the fee payer's changes)."""
-        return [execution.pre_balances[0] - fee, *execution.pre_balances[1:]]
 
     def airdrop(self, to: Pubkey, lamports: int) -> SubmitOutcome:
         """A transfer from the faucet, processed like any transaction (so it has history and logs).
@@ -1133,58 +883,3 @@ class Bank:
     def includes(self, slot: int) -> bool:
         """Whether a transaction of ``slot`` is visible at this commitment."""
         return slot <= self.slot
-
-
-def _engine_genesis_keys() -> list[Pubkey]:
-    """The accounts the engine creates itself (builtins, sysvars, feature accounts, the validator's
-    genesis programs), so that the node's account index knows them too."""
-    keys = [*native_accounts.BUILTIN_DATA, *native_accounts.SYSVARS, *native_accounts.BANK_SYSVARS]
-    for program in PROGRAMS:
-        keys.append(program.program_id)
-        if program.loader == LOADER_V3:
-            keys.append(programdata_address(program.program_id))
-    return [*keys, *known_features()]
-
-
-def _existing(account: Account | None) -> Account | None:
-    return None if account is None or account.lamports == 0 else account
-
-
-def rent_epoch_after_write(pre: Account | None, minimum_balance: Callable[[int], int]) -> int:
-    """The ``rent_epoch`` agave 4 stores for a writable account of a successful transaction, from its state
-    when loaded: u64::MAX for a new account or a rent-exempt one, else (rent-paying) the one it had."""
-    if pre is None or pre.lamports == 0 or pre.rent_epoch == RENT_EXEMPT_RENT_EPOCH:
-        return RENT_EXEMPT_RENT_EPOCH
-    if pre.lamports >= minimum_balance(len(pre.data)):
-        return RENT_EXEMPT_RENT_EPOCH
-    return int(pre.rent_epoch)
-
-
-def _persistable(account: Account | None) -> bool:
-    """Sysvars and the engine's built-in programs are recreated by the engine itself; everything else is
-    kept."""
-    if account is None:
-        return True
-    if account.owner == SYSVAR_OWNER:
-        return False
-    return not account.executable or account.owner == loader.LOADER_V3
-
-
-def _with_blockhash(message: Message | MessageV0, blockhash: Hash) -> Message | MessageV0:
-    if isinstance(message, MessageV0):
-        return MessageV0(
-            message.header,
-            list(message.account_keys),
-            blockhash,
-            list(message.instructions),
-            list(message.address_table_lookups),
-        )
-    header = message.header
-    return Message.new_with_compiled_instructions(
-        header.num_required_signatures,
-        header.num_readonly_signed_accounts,
-        header.num_readonly_unsigned_accounts,
-        list(message.account_keys),
-        blockhash,
-        list(message.instructions),
-    )

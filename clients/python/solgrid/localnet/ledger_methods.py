@@ -25,9 +25,10 @@ from typing import Any
 from solders.pubkey import Pubkey
 
 from solgrid.localnet import blocks, supply
-from solgrid.localnet.chain import MAX_PERFORMANCE_SAMPLES, Bank, Chain
+from solgrid.localnet.chain import Bank, Chain
 from solgrid.localnet.finality import Commitment, commitment_of
 from solgrid.localnet.params import Params, parse_bool, parse_u64
+from solgrid.localnet.performance import MAX_PERFORMANCE_SAMPLES
 from solgrid.localnet.rpc_errors import INVALID_PARAMS, RpcError, invalid_params
 
 MAX_BLOCKS_RANGE = 500_000

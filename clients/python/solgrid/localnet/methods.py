@@ -25,15 +25,7 @@ from solders.pubkey import Pubkey
 
 from solgrid.localnet import blocks, render, tokens, txmeta
 from solgrid.localnet import encoding as enc
-from solgrid.localnet.chain import (
-    STATUS_CACHE_SLOTS,
-    Bank,
-    Chain,
-    Committed,
-    Dropped,
-    InvalidTransaction,
-    PreflightFailed,
-)
+from solgrid.localnet.chain import STATUS_CACHE_SLOTS, Bank, Chain
 from solgrid.localnet.controls import NodeControls
 from solgrid.localnet.engine import AGAVE_VERSION, known_features
 from solgrid.localnet.filters import parse_filters
@@ -59,6 +51,7 @@ from solgrid.localnet.rpc_errors import (
     transaction_not_found,
 )
 from solgrid.localnet.tx_errors import describe_transaction_error
+from solgrid.localnet.tx_outcomes import Committed, Dropped, InvalidTransaction, PreflightFailed
 from solgrid.localnet.wire import decode_transaction
 
 SOLANA_CORE_VERSION = AGAVE_VERSION

@@ -27,11 +27,12 @@ from solders.pubkey import Pubkey
 
 from solgrid.localnet import encoding as enc
 from solgrid.localnet import jsonrpc, txmeta
-from solgrid.localnet.chain import Chain, CommittedTransaction
+from solgrid.localnet.chain import Chain
 from solgrid.localnet.filters import parse_filters
 from solgrid.localnet.finality import Commitment, commitment_of
 from solgrid.localnet.params import Params, parse_bool, parse_pubkey, parse_signature
 from solgrid.localnet.rpc_errors import INVALID_PARAMS, RpcError, invalid_params
+from solgrid.localnet.tx_outcomes import CommittedTransaction
 
 log = logging.getLogger("solgrid.localnet")
 

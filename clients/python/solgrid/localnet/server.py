@@ -35,12 +35,13 @@ from solders.account import Account
 from solders.pubkey import Pubkey
 
 from solgrid.localnet import jsonrpc
-from solgrid.localnet.chain import Chain, ChainConfig, CommittedTransaction
+from solgrid.localnet.chain import Chain, ChainConfig
 from solgrid.localnet.genesis import GenesisProgram
 from solgrid.localnet.methods import NodeInfo, RpcMethods
 from solgrid.localnet.pubsub import PubSub
 from solgrid.localnet.rpc_errors import INVALID_REQUEST, PARSE_ERROR, RpcError
 from solgrid.localnet.store import DB_FILE, LedgerStore
+from solgrid.localnet.tx_outcomes import CommittedTransaction
 
 log = logging.getLogger("solgrid.localnet")
 
