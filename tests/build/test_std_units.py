@@ -292,24 +292,26 @@ def test_an_edited_source_changes_the_key(tmp_path: Path) -> None:
     os.utime(edited, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert std_sources.source_key(library) == key
     assert std_sources.source_key(library, EDITS[1:]) != key  # another edit list
+    os.utime(library / "core" / "src", ns=(0, 0))
+    assert std_sources.source_key(library) == key  # a directory's mtime is the install's, not the package's
     (library / "core" / "src" / "new.rs").write_text("")
     assert std_sources.source_key(library) != key  # a new file
+    (library / "core" / "src" / "new.rs").unlink()
+    assert std_sources.source_key(library) == key
+    (library / "core" / "src" / "new").mkdir()
+    assert std_sources.source_key(library) != key  # a new directory
 
 
-def _make_copy_in_step(original: Path, cache: Path, barrier: threading.Barrier | Barrier) -> Path:
-    """``solana_std_sources``, waiting for ``barrier`` once the copy is patched: all parties reach the
+def _in_step(monkeypatch: pytest.MonkeyPatch, barrier: threading.Barrier | Barrier) -> None:
+    """Make ``solana_std_sources`` wait for ``barrier`` once its copy is patched: all parties reach the
     rename with a complete copy of their own, so all but one find the place taken."""
     apply = std_sources.apply_edits
 
-    def patch_then_wait(library: Path) -> None:
-        apply(library)
+    def patch_then_wait(library: Path, edits: tuple[SourceEdit, ...] = EDITS) -> None:
+        apply(library, edits)
         barrier.wait(timeout=60)
 
-    std_sources.apply_edits = patch_then_wait  # type: ignore[assignment]
-    try:
-        return solana_std_sources(original, cache)
-    finally:
-        std_sources.apply_edits = apply
+    monkeypatch.setattr(std_sources, "apply_edits", patch_then_wait)
 
 
 def _only_the_copy_is_left(cache: Path, made: list[Path]) -> None:
@@ -319,14 +321,15 @@ def _only_the_copy_is_left(cache: Path, made: list[Path]) -> None:
     assert (slot / "library/core/src/other.rs").is_file() and oct(slot.stat().st_mode & 0o777) == "0o755"
 
 
-def test_two_threads_making_the_copy_at_once_both_get_it(tmp_path: Path) -> None:
+def test_two_threads_making_the_copy_at_once_both_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     original = _fake_library(tmp_path / "src")
     cache = tmp_path / "cache"
-    barrier = threading.Barrier(2)
+    _in_step(monkeypatch, threading.Barrier(2))
     made: list[Path] = []
     threads = [
-        threading.Thread(target=lambda: made.append(_make_copy_in_step(original, cache, barrier)))
-        for _ in range(2)
+        threading.Thread(target=lambda: made.append(solana_std_sources(original, cache))) for _ in range(2)
     ]
     for thread in threads:
         thread.start()
@@ -338,17 +341,20 @@ def test_two_threads_making_the_copy_at_once_both_get_it(tmp_path: Path) -> None
 def _make_copy_in_process(original: Path, cache: Path, barrier: Barrier, out: Path) -> None:
     """Make the copy in step with the other process, then note its inode before and after the other one
     returned too: a copy once handed out (cargo reads it) must stay in place."""
-    made = _make_copy_in_step(original, cache, barrier)
+    made = solana_std_sources(original, cache)
     before = (made / "std").stat().st_ino
     barrier.wait(timeout=60)
     out.write_text(json.dumps([str(made), before, (made / "std").stat().st_ino]))
 
 
-def test_two_processes_making_the_copy_at_once_both_get_it(tmp_path: Path) -> None:
+def test_two_processes_making_the_copy_at_once_both_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     original = _fake_library(tmp_path / "src")
     cache = tmp_path / "cache"
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(2)
+    _in_step(monkeypatch, barrier)  # the forked processes inherit it
     outs = [tmp_path / f"out{i}" for i in range(2)]
     processes = [
         context.Process(target=_make_copy_in_process, args=(original, cache, barrier, out)) for out in outs

@@ -198,7 +198,11 @@ def _rust_hint() -> str:
 
 def source_key(library: Path, edits: tuple[SourceEdit, ...] = EDITS) -> str:
     """The key of the patched copy of ``library``: its files' names, sizes and modification times, the
-    contents of the files ``edits`` touch, and ``edits`` themselves (a stat of each file, not a read)."""
+    contents of the files ``edits`` touch, and ``edits`` themselves (a stat of each file, not a read).
+
+    Directories count by name only: dpkg gives the files the package's modification times, the same on
+    every machine, but the directories it creates the time of the install.
+    """
     h = hashlib.sha256(repr(edits).encode())
     for relative, size, mtime_ns in _tree_stats(library):
         h.update(f"{relative}\0{size}\0{mtime_ns}\n".encode())
@@ -209,18 +213,21 @@ def source_key(library: Path, edits: tuple[SourceEdit, ...] = EDITS) -> str:
 
 
 def _tree_stats(root: Path) -> list[tuple[str, int, int]]:
-    """``(path relative to root, size, mtime in ns)`` of every entry under ``root``, sorted; symlinks are
-    not followed."""
+    """``(path relative to root, size, mtime in ns)`` of every file and symlink under ``root`` (not
+    followed), and ``(path, -1, 0)`` of every directory, sorted."""
     found: list[tuple[str, int, int]] = []
     pending = [root]
     while pending:
         directory = pending.pop()
         with os.scandir(directory) as entries:
             for entry in entries:
-                stat = entry.stat(follow_symlinks=False)
-                found.append((os.path.relpath(entry.path, root), stat.st_size, stat.st_mtime_ns))
+                relative = os.path.relpath(entry.path, root)
                 if entry.is_dir(follow_symlinks=False):
+                    found.append((relative, -1, 0))
                     pending.append(Path(entry.path))
+                else:
+                    stat = entry.stat(follow_symlinks=False)
+                    found.append((relative, stat.st_size, stat.st_mtime_ns))
     return sorted(found)
 
 
