@@ -250,9 +250,6 @@ def trading() -> list[str]:
 
 
 INVOKE_CU = 1_000  # what the runtime charges a caller per CPI (agave's invoke_units)
-# Manifest 2.0.1 built with this pipeline and run in LiteSVM (/work/shared/research/peer-builds.md).
-MANIFEST_PLACE = "4,760 first, 4,903-5,086 later"
-MANIFEST_FILL = "about 2,100"
 
 
 def _verdict(value: float, goal: float, unit: str, why: str, at_most: bool = True) -> str:
@@ -288,13 +285,13 @@ def trading_rows(r: trading_cu.TradingBench) -> list[str]:
         "different seat; CU of the top-level",
         f"instruction, so each includes its event (one self-CPI: {INVOKE_CU:,} CU charged for the "
         f"invocation plus {r.event_handler_cu} CU of handler) and the",
-        "clock read. Manifest's numbers are the reference: Manifest 2.0.1 built with this pipeline and "
-        "measured in LiteSVM",
-        "(the feasibility run issue 12 cites, `../shared/research/peer-builds.md`; its swap also moves "
-        "tokens in and out).",
+        "clock read. Manifest and Phoenix, built by the same pipeline and driven through one workload "
+        "in the same run, are measured",
+        f"beside SolGrid in the next section ({peers_section.HEADING.removeprefix('## ')}): "
+        "no peer's number is quoted here.",
         "",
-        "| measure | SolGrid | goal | verdict | Manifest (reference) |",
-        "|---|---|---|---|---|",
+        "| measure | SolGrid | goal | verdict |",
+        "|---|---|---|---|",
         f"| place a resting limit order, free slot (worst: {where(worst_place)}) | "
         f"{worst_place.place_cu:,} CU | <= {PLACE_GOAL:,} CU | "
         + _verdict(
@@ -304,7 +301,7 @@ def trading_rows(r: trading_cu.TradingBench) -> list[str]:
             f"the event alone is {event:,} CU and inserting deep in a side moves every order behind "
             "the new one (memmove, 1 CU per 250 bytes)",
         )
-        + f" | {MANIFEST_PLACE} |",
+        + " |",
         f"| the market's first resting order (no free slot: it grows the market by 8 order slots) | "
         f"{r.first_order_growing:,} CU | none (reported apart) | "
         + (
@@ -313,11 +310,11 @@ def trading_rows(r: trading_cu.TradingBench) -> list[str]:
             else f"{r.first_order_growing - PLACE_GOAL:,} CU above {PLACE_GOAL:,}: the growth adds a System "
             f"transfer CPI ({INVOKE_CU:,} CU) and a resize"
         )
-        + " | |",
+        + " |",
         f"| each additional fill, settlement and event included: (CU(n) - CU(1)) / (n - 1), worst n = "
         f"{worst_n} | {marginal[worst_n]:,.0f} CU | <= {FILL_GOAL:,} CU | "
         + _verdict(marginal[worst_n], FILL_GOAL, "CU", "see the sweeps below")
-        + f" | {MANIFEST_FILL} |",
+        + " |",
         f"| fills in one transaction, every one a step of its OrderPlaced event | {most.fills_in_event} "
         f"(match limit {MAX_MATCHES}) | >= {FILLS_GOAL} | "
         + (
@@ -327,7 +324,7 @@ def trading_rows(r: trading_cu.TradingBench) -> list[str]:
             if most.makers < FILLS_GOAL
             else _verdict(most.fills_in_event, FILLS_GOAL, "fills", "the match limit is lower", at_most=False)
         )
-        + " | |",
+        + " |",
         f"| cancel (worst: {where(worst_cancel)}) | {worst_cancel.cancel_cu:,} CU | <= {CANCEL_GOAL:,} CU | "
         + _verdict(
             worst_cancel.cancel_cu,
@@ -335,17 +332,17 @@ def trading_rows(r: trading_cu.TradingBench) -> list[str]:
             "CU",
             f"the event alone is {event:,} CU and removing deep in a side moves every order behind it",
         )
-        + " | |",
+        + " |",
         f"| create_market rent: market account and two vaults | {r.rent.create_market / sol:.5f} SOL | "
         f"<= {RENT_GOAL_SOL} SOL | "
         + _verdict(r.rent.create_market / sol, RENT_GOAL_SOL, "SOL", "rent-exempt minimums of the accounts")
-        + " | |",
+        + " |",
         f"| markets of zones {trading_cu.ZONE_ID} and {trading_cu.OTHER_ZONE_ID}: writable accounts their "
         f"{', '.join(r.zones.instructions)} transactions share | "
         + (", ".join(r.zones.shared) if r.zones.shared else "none but the fee payer")
         + " | none but the fee payer | "
         + ("met" if r.zones.disjoint else "missed: they cannot run in parallel")
-        + " | |",
+        + " |",
         "",
         f"Resting limit orders of {trading_cu.LOTS} lots on a book of two fillers' orders (one price "
         "each), placed by another trader, then cancelled",

@@ -15,6 +15,11 @@ done
 if [[ ! " ${missing[*]} " =~ " rustc-web " ]] && ! /usr/bin/rustc -vV 2>/dev/null | grep -q '^LLVM version: 22\.'; then
     missing+=(rustc-web cargo-web rust-web-src)
 fi
+# Node.js and npm for the Anchor TypeScript client's tests (tests/anchor_ts): Debian's packages when no
+# node or npm is on PATH (a NodeSource nodejs, which bundles npm, is used as it is).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    missing+=(nodejs npm)
+fi
 if ((${#missing[@]})); then
     echo "setup: installing ${missing[*]}"
     SUDO=""

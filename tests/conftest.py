@@ -85,10 +85,17 @@ def rpc_url(upgrade_authority: Keypair) -> Iterator[str]:
 
 
 @pytest.fixture
-def fresh_rpc_url(upgrade_authority: Keypair) -> Iterator[str]:
-    """JSON-RPC URL of a local node of this test's own: the workspace programs, nothing initialised."""
+def fresh_node(upgrade_authority: Keypair) -> Iterator[BackgroundNode]:
+    """A local node of this test's own: the workspace programs, nothing initialised (``node.call`` may
+    write accounts into it)."""
     with workspace_node(upgrade_authority) as node:
-        yield node.rpc_url
+        yield node
+
+
+@pytest.fixture
+def fresh_rpc_url(fresh_node: BackgroundNode) -> str:
+    """JSON-RPC URL of a local node of this test's own: the workspace programs, nothing initialised."""
+    return fresh_node.rpc_url
 
 
 @pytest.fixture(scope="session")

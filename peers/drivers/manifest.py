@@ -6,10 +6,12 @@ market accounts are owned by its declared id, so the program is deployed at that
 is put in place uninitialised (as a cluster's genesis would) and the ELF goes through
 BPFLoaderUpgradeable's buffer and ``DeployWithMaxDataLen``, where the loader verifies it.
 
-:func:`measure` runs ``workload.py``'s workload. A taker on Manifest normally uses ``Swap`` (no seat or
-deposit needed: it claims a temporary seat, and moves the tokens between wallet and vaults in the same
-instruction), so that is what ``take_cu`` measures; a crossing ``BatchUpdate`` (an immediate-or-cancel
-bid settled against deposited balances) is measured beside it and reported in ``notes``.
+:func:`measure` runs ``workload.py``'s workload. Its taker order is a crossing ``BatchUpdate`` (an
+immediate-or-cancel bid settled against the taker's deposited balances), as the other books' takers
+trade from deposited funds: that is what ``take_cu`` and ``max_fills`` measure. ``Swap``, what Manifest's
+takers usually send (no seat or deposit needed: it claims a temporary seat, and moves the tokens between
+wallet and vaults in the same instruction), is measured beside it on the same book and reported in
+``notes``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -36,6 +38,7 @@ from spl.token.constants import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 from spl.token.instructions import get_associated_token_address
 
 from peers.drivers.workload import (
+    BOOK_DEPTH,
     COMPUTE_BUDGET_IX_CU,
     MAX_TRANSACTION_BYTES,
     MAX_TRANSACTION_CU,
@@ -560,8 +563,8 @@ ASK_ATOMS = 1_000_000
 FIRST_ASK_MANTISSA = 100
 """Ask ``level`` is at ``(100 + level) / 100`` quote per base: exact quote amounts, no rounding."""
 PRICE_EXPONENT = -2
-BOOK_DEPTH = 1024
-"""Asks resting while takers cross them (more than one transaction can cross)."""
+PROBE_DEPTH = 1024
+"""Asks resting for the max-fills probe: more than one transaction can cross (checked)."""
 SEED = "solgrid peers: manifest"
 """Every key of the workload derives from it: PDA bumps and tree shapes, so the numbers repeat."""
 REFILL_BATCH = 32
@@ -608,6 +611,18 @@ def crossing_bid(market: Market, taker: Pubkey, fills: int) -> Instruction:
     return batch_update(taker, market.key, orders=[bid])
 
 
+def _most_fills(svm: Engine, payer: Keypair, order: Callable[[int], Instruction], signer: Keypair) -> int:
+    """The most fills ``order(n)`` takes within 1.4M CU on a ``PROBE_DEPTH``-deep book, bisected by
+    simulation (nothing changes); raises if the whole book fits (then the book, not the limit, binds)."""
+    if fits_compute_limit(svm, payer, [order(PROBE_DEPTH)], [signer]):
+        raise RuntimeError(f"a taker crosses all {PROBE_DEPTH} resting asks: deepen the probe's book")
+    low, high = 1, PROBE_DEPTH
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if fits_compute_limit(svm, payer, [order(mid)], [signer]) else (low, mid)
+    return low
+
+
 def measure(elf: bytes) -> BookMeasurements:
     """``workload.py``'s workload on Manifest built as ``elf``, deployed in a fresh engine."""
     svm = new_svm()
@@ -619,66 +634,87 @@ def measure(elf: bytes) -> BookMeasurements:
     rent = market.rent_lamports()
 
     # 2. seats and deposits; the wallets keep as much again (the Swap pays from the wallet).
-    base_atoms = 8 * BOOK_DEPTH * ASK_ATOMS
-    quote_atoms = 4 * cost_of_best(BOOK_DEPTH)
+    base_atoms = 8 * PROBE_DEPTH * ASK_ATOMS
+    quote_atoms = 4 * cost_of_best(PROBE_DEPTH)
     maker = market.trader(base_atoms, quote_atoms, "maker")
     taker = market.trader(base_atoms, quote_atoms, "taker")
     for trader in (maker, taker):
         market.claim_seat(trader)
         market.deposit(trader, base_atoms // 2, quote_atoms // 2)
 
-    # 3. resting asks, one per level and transaction.
+    def resting() -> int:
+        return len(market.state().asks)
+
+    def expect_depth(when: str, depth: int = BOOK_DEPTH) -> None:
+        if resting() != depth:
+            raise RuntimeError(f"{resting()} asks rest {when}, not {depth}")
+
+    # 3. the book: BOOK_DEPTH resting asks, one per level and transaction.
     place_cu: list[int] = []
     place_bytes = 0
     for level in range(BOOK_DEPTH):
         sent, place_bytes = market.place(maker, ask(level))
         place_cu.append(own_cu(sent))
 
-    def refill(count: int) -> None:
-        # A taker took the ``count`` best asks: the maker rests the same levels again (not measured).
-        for start in range(0, count, REFILL_BATCH):
-            market.place(maker, *(ask(level) for level in range(start, min(count, start + REFILL_BATCH))))
+    def refill(start: int, stop: int) -> None:
+        # The maker rests the asks of levels start .. stop - 1 (again), in batches (not measured).
+        for first in range(start, stop, REFILL_BATCH):
+            market.place(maker, *(ask(level) for level in range(first, min(stop, first + REFILL_BATCH))))
 
-    # 4. takers crossing n = 1, 2, 4, ... asks while the transaction fits 1.4M CU; the book is refilled
-    # after each. take_cu: Swap; batch_cu: a crossing BatchUpdate, for the notes.
+    # 4. takers crossing the n best asks, n = 1, 2, 4, ... up to BOOK_DEPTH while the transaction fits
+    # 1.4M CU; the book is refilled after each. take_cu: a crossing BatchUpdate (deposited balances);
+    # swap_cu: a Swap (wallet to wallet) on the same book, for the notes.
     take_cu: dict[int, int] = {}
-    batch_cu: dict[int, int] = {}
-    take_bytes = 0
+    swap_cu: dict[int, int] = {}
+    take_bytes = swap_bytes = 0
     n = 1
-    while fits_compute_limit(svm, payer, [buy_instruction(market, taker.pubkey(), n)], [taker]):
-        if n >= BOOK_DEPTH:
-            raise RuntimeError(f"a Swap crosses all {BOOK_DEPTH} resting asks: deepen the book")
-        sent, size = market.run(taker, [buy_instruction(market, taker.pubkey(), n)])
+    while n <= BOOK_DEPTH:
+        crossing = crossing_bid(market, taker.pubkey(), n)
+        if not fits_compute_limit(svm, payer, [crossing], [taker]):
+            break
+        expect_depth(f"before the take of {n}")
+        sent, size = market.run(taker, [crossing])
+        expect_depth(f"after the take of {n}", BOOK_DEPTH - n)
         take_cu[n] = own_cu(sent)
         take_bytes = take_bytes or size
-        refill(n)
-        crossing = crossing_bid(market, taker.pubkey(), n)
-        if fits_compute_limit(svm, payer, [crossing], [taker]):
-            batch_cu[n] = own_cu(market.run(taker, [crossing])[0])
-            refill(n)
+        refill(0, n)
+        swap_ix = buy_instruction(market, taker.pubkey(), n)
+        if fits_compute_limit(svm, payer, [swap_ix], [taker]):
+            sent, size = market.run(taker, [swap_ix])
+            swap_cu[n] = own_cu(sent)
+            swap_bytes = swap_bytes or size
+            refill(0, n)
         n *= 2
 
-    # 5. the most fills in one Swap (its size does not grow with n: the compute limit is what stops it).
-    low, high = n // 2, n
-    while high - low > 1:
-        mid = (low + high) // 2
-        if fits_compute_limit(svm, payer, [buy_instruction(market, taker.pubkey(), mid)], [taker]):
-            low = mid
-        else:
-            high = mid
-    if take_bytes > MAX_TRANSACTION_BYTES:
-        raise RuntimeError(f"a Swap transaction is {take_bytes} bytes")
+    # 5. one more ask at the deepest level on the BOOK_DEPTH-deep book; the maker cancels it, by sequence
+    # number with its index as hint.
+    expect_depth("before the placement")
+    sent, _ = market.place(maker, ask(BOOK_DEPTH))
+    place_at_depth_cu = own_cu(sent)
+    [(sequence_number, index)] = placed_orders(sent)
+    sent, cancel_bytes = market.cancel(maker, CancelOrder(sequence_number, index))
+    cancel_cu = own_cu(sent)
+    expect_depth("after the cancel")
 
-    # 6. the maker cancels one resting order (the deepest ask), by sequence number with its index as hint.
-    deepest = max(market.state().asks, key=lambda order: order.price)
-    sent, cancel_bytes = market.cancel(maker, CancelOrder(deepest.sequence_number, deepest.index))
+    # 6. the most fills in one taker order, on a book deepened to PROBE_DEPTH asks (a taker's transaction
+    # does not grow with its fills: the compute limit is what stops it).
+    refill(BOOK_DEPTH, PROBE_DEPTH)
+    expect_depth("for the probe", PROBE_DEPTH)
+    max_fills = _most_fills(svm, payer, lambda k: crossing_bid(market, taker.pubkey(), k), taker)
+    max_swap = _most_fills(svm, payer, lambda k: buy_instruction(market, taker.pubkey(), k), taker)
+    if max(take_bytes, swap_bytes) > MAX_TRANSACTION_BYTES:
+        raise RuntimeError(f"a taker's transaction is {max(take_bytes, swap_bytes)} bytes")
 
     notes = [
-        "taker order = Swap, what Manifest's takers use: exact base out for at most the quote the asks "
-        "cost, wallet to wallet (two SPL Token transfers by CPI, no seat or deposit needed)",
-        "a crossing BatchUpdate instead (IOC bid against deposited balances, no token transfer): "
-        + ", ".join(f"{k} fills {v:,}" for k, v in batch_cu.items())
-        + " CU",
+        "taker order = a crossing BatchUpdate: an immediate-or-cancel bid up to the n-th ask, settled "
+        "against the taker's deposited balances (no token transfer), as the other books' takers",
+        "Swap, what Manifest's takers usually send (exact base out for at most the quote the asks cost, "
+        "wallet to wallet: two SPL Token transfers by CPI, no seat or deposit needed), on the same "
+        f"{BOOK_DEPTH}-ask book: "
+        + ", ".join(f"{k} fills {v:,}" for k, v in swap_cu.items())
+        + f" CU; {swap_bytes:,} bytes; at most {max_swap:,} fills within 1.4M CU",
+        f"max fills: bisected by simulation on the same market deepened to {PROBE_DEPTH:,} asks (a taker "
+        "crossing all of them runs out of compute units: the book does not bind)",
         "one lot = 1 base token (10^6 atoms): Manifest has no lots",
         "cancel: BatchUpdate by sequence number with the order's index as hint",
         "a placement that takes the market's last free block grows the account by one 80-byte block "
@@ -691,10 +727,12 @@ def measure(elf: bytes) -> BookMeasurements:
         book=BOOK,
         rent_lamports=rent,
         place_resting_cu=place_cu,
+        place_at_depth_cu=place_at_depth_cu,
         take_cu=take_cu,
-        max_fills=low,
+        max_fills=max_fills,
         max_fills_limit="1.4M compute units",
-        cancel_cu=own_cu(sent),
+        cancel_cu=cancel_cu,
+        depth=BOOK_DEPTH,
         tx_bytes={"place": place_bytes, "take": take_bytes, "cancel": cancel_bytes},
         notes=notes,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from solders.account import Account
 from solders.compute_budget import set_compute_unit_limit
@@ -25,6 +25,7 @@ from solders.transaction_metadata import FailedTransactionMetadata, TransactionM
 from spl.token.instructions import get_associated_token_address
 
 from peers.drivers.phoenix_instructions import (
+    MARKET_SIZES,
     PHOENIX_ID,
     TOKEN_ACCOUNT_LEN,
     MarketKeys,
@@ -49,6 +50,7 @@ from peers.drivers.phoenix_instructions import (
     swap_with_free_funds,
 )
 from peers.drivers.workload import (
+    BOOK_DEPTH,
     COMPUTE_BUDGET_IX_CU,
     MAX_TRANSACTION_BYTES,
     MAX_TRANSACTION_CU,
@@ -299,10 +301,7 @@ def _rent(svm: Engine, params: MarketParams) -> int:
     )
 
 
-#: The market the most fills are counted on: Phoenix's largest book (512 asks fill without reaching a
-#: transaction's limits).
-DEEP_MARKET = MarketParams(bids=4096, asks=4096, seats=128)
-#: Asks per transaction when filling the deep book (setup, not measured).
+#: Asks per transaction when filling a book that is not measured (refills, the probe's books).
 ASKS_PER_SETUP_TX = 20
 
 
@@ -343,95 +342,125 @@ def _seated_pair(svm: Engine, payer: Keypair, market: Market, asks: int) -> tupl
     return maker, taker
 
 
+def _rest_many(svm: Engine, payer: Keypair, market: Market, maker: Trader, levels: range) -> None:
+    """Asks of one lot at ``FIRST_ASK_TICKS + level`` for each of ``levels``, in batches (not measured)."""
+    for start in range(levels.start, levels.stop, ASKS_PER_SETUP_TX):
+        batch = [
+            (FIRST_ASK_TICKS + level, 1)
+            for level in range(start, min(levels.stop, start + ASKS_PER_SETUP_TX))
+        ]
+        send(svm, payer, [place_asks_with_free_funds(market.keys, maker.pubkey, batch)], [maker.keypair])
+
+
 def measure(elf: bytes) -> BookMeasurements:
     """``workload.py``'s workload on Phoenix built as ``elf`` (``NOTES`` says how it was driven)."""
     svm, payer = new_chain(elf)
     params = MarketParams()
+    if params.asks < BOOK_DEPTH + 1:
+        raise RuntimeError(f"the workload's {BOOK_DEPTH} + 1 asks do not fit a {params.asks}-ask market")
     market, _ = create_market(svm, payer, params, seed="workload")
-    maker, taker = _seated_pair(svm, payer, market, 2 * params.asks)
+    # The maker's base lots: the book, the refills (2 * BOOK_DEPTH - 1 in all, for n = 1, 2, ...,
+    # BOOK_DEPTH), the Swap's and the deepest ask; the taker's quote buys as many.
+    maker, taker = _seated_pair(svm, payer, market, 4 * BOOK_DEPTH)
 
-    next_price = FIRST_ASK_TICKS
+    # 3. the book: BOOK_DEPTH asks, one per level and transaction.
     place_cu: list[int] = []
     bytes_of: dict[str, int] = {}
-    resting: list[OrderId] = []
+    for level in range(BOOK_DEPTH):
+        _, sent = place_ask(svm, payer, market, maker, FIRST_ASK_TICKS + level)
+        place_cu.append(sent.cu)
+        bytes_of.setdefault("place", sent.tx_bytes)
 
-    def rest(count: int) -> None:
-        nonlocal next_price
-        for _ in range(count):
-            order, sent = place_ask(svm, payer, market, maker, next_price)
-            next_price += 1
-            resting.append(order)
-            place_cu.append(sent.cu)
-            bytes_of.setdefault("place", sent.tx_bytes)
-
+    # 4. takers crossing the n best asks (all n lots or the order fails), the book refilled after each.
     take_cu: dict[int, int] = {}
     n = 1
-    while n <= params.asks // 2:
-        rest(n)
-        ix = take_asks(market, taker, resting[n - 1].price_in_ticks, n, deposited=True)
+    while n <= BOOK_DEPTH:
+        ix = take_asks(market, taker, FIRST_ASK_TICKS + n - 1, n, deposited=True)
         if not fits(svm, payer, [ix], [taker.keypair]):
             break
         sent = send(svm, payer, [ix], [taker.keypair])
-        del resting[:n]
         take_cu[n] = sent.cu
         bytes_of.setdefault("take", sent.tx_bytes)
+        _rest_many(svm, payer, market, maker, range(n))
         n *= 2
-    # For comparison with books whose takers settle from token accounts: Swap crossing one ask.
-    rest(1)
-    swap_ix = take_asks(market, taker, resting[0].price_in_ticks, 1, deposited=False)
+    # For comparison with books whose takers settle from token accounts: Swap crossing the best ask.
+    swap_ix = take_asks(market, taker, FIRST_ASK_TICKS, 1, deposited=False)
     swap_cu = send(svm, payer, [swap_ix], [taker.keypair]).cu
-    del resting[:1]
-    rest(1)
-    cancel_ix = cancel_orders_by_id_with_free_funds(market.keys, maker.pubkey, resting[-1:])
+    _rest_many(svm, payer, market, maker, range(1))
+
+    # 5. one more ask at the deepest price on the BOOK_DEPTH-deep book, then its cancel.
+    deep, placed = place_ask(svm, payer, market, maker, FIRST_ASK_TICKS + BOOK_DEPTH)
+    cancel_ix = cancel_orders_by_id_with_free_funds(market.keys, maker.pubkey, [deep])
     cancel = send(svm, payer, [cancel_ix], [maker.keypair])
     bytes_of["cancel"] = cancel.tx_bytes
 
-    max_fills, limit = _most_fills(elf)
+    probes = _most_fills(elf)
+    asks, (max_fills, limit) = max(probes.items(), key=lambda probe: probe[1][0])
+    bound = "; ".join(f"{size:,}-ask market: {fills:,} ({why})" for size, (fills, why) in probes.items())
+    others = ", ".join(f"{size:,}-ask {fills:,} ({SHORT[why]})" for size, (fills, why) in probes.items())
     return BookMeasurements(
         book=BOOK,
         rent_lamports=_rent(svm, params),
         place_resting_cu=place_cu,
+        place_at_depth_cu=placed.cu,
         take_cu=take_cu,
         max_fills=max_fills,
-        max_fills_limit=limit,
+        max_fills_limit=f"{limit}, on a {asks:,}-ask market (by market size: {others})",
         cancel_cu=cancel.cu,
+        depth=BOOK_DEPTH,
         tx_bytes=bytes_of,
         notes=[
             *NOTES,
-            f"Swap (the taker's token accounts, two SPL Token transfers) crossing one ask: {swap_cu} CU.",
+            f"Swap (the taker's token accounts, two SPL Token transfers) crossing one ask: {swap_cu:,} CU.",
+            "Max fills, bisected by simulation on a full book of each market size Phoenix has (128 seats): "
+            + bound
+            + ".",
         ],
     )
 
 
-def _most_fills(elf: bytes) -> tuple[int, str]:
-    """The most one-lot asks one taker order crosses, bisected by simulation on a full deep book, and
-    what stops it."""
+CAPACITY = "the market's capacity: it crosses every ask the market holds"
+COMPUTE_LIMIT = "the 1.4M compute-unit limit"
+TRANSACTION_SIZE = "the 1,232-byte transaction"
+SHORT = {CAPACITY: "capacity", COMPUTE_LIMIT: "1.4M CU", TRANSACTION_SIZE: "1,232 bytes"}
+
+
+def _most_fills(elf: bytes) -> dict[int, tuple[int, str]]:
+    """By ask capacity of each market size Phoenix has (128 seats): the most one-lot asks one taker order
+    crosses on a full book of that size, bisected by simulation, and what stops it there."""
     svm, payer = new_chain(elf)
-    market, _ = create_market(svm, payer, DEEP_MARKET, seed="deep")
-    asks = DEEP_MARKET.asks
-    maker, taker = _seated_pair(svm, payer, market, asks)
-    prices = [FIRST_ASK_TICKS + i for i in range(asks)]
-    for start in range(0, asks, ASKS_PER_SETUP_TX):
-        batch = [(p, 1) for p in prices[start : start + ASKS_PER_SETUP_TX]]
-        send(svm, payer, [place_asks_with_free_funds(market.keys, maker.pubkey, batch)], [maker.keypair])
+    found: dict[int, tuple[int, str]] = {}
+    for bids, asks, seats in MARKET_SIZES:
+        if seats != MarketParams().seats:
+            continue
+        params = replace(MarketParams(), bids=bids, asks=asks, seats=seats)
+        market, _ = create_market(svm, payer, params, seed=f"deep-{asks}")
+        maker, taker = _seated_pair(svm, payer, market, asks)
+        _rest_many(svm, payer, market, maker, range(asks))
 
-    def order(n: int) -> list[Instruction]:
-        return [take_asks(market, taker, prices[n - 1], n, deposited=True)]
+        def order(n: int, market: Market = market, taker: Trader = taker) -> list[Instruction]:
+            return [take_asks(market, taker, FIRST_ASK_TICKS + n - 1, n, deposited=True)]
 
-    if fits(svm, payer, order(asks), [taker.keypair]):
-        return asks, f"none within the book's {asks} asks (Phoenix's largest market)"
-    low, high = 1, asks
-    while high - low > 1:
-        mid = (low + high) // 2
-        low, high = (mid, high) if fits(svm, payer, order(mid), [taker.keypair]) else (low, mid)
-    tx = _transaction(svm, payer, order(high), [taker.keypair])
+        if fits(svm, payer, order(asks), [taker.keypair]):
+            found[asks] = (asks, CAPACITY)
+            continue
+        low, high = 1, asks
+        while high - low > 1:
+            mid = (low + high) // 2
+            low, high = (mid, high) if fits(svm, payer, order(mid), [taker.keypair]) else (low, mid)
+        found[asks] = (low, _what_stops(svm, payer, order(high), taker))
+    return found
+
+
+def _what_stops(svm: Engine, payer: Keypair, ixs: list[Instruction], taker: Trader) -> str:
+    tx = _transaction(svm, payer, ixs, [taker.keypair])
     if len(bytes(tx)) > MAX_TRANSACTION_BYTES:
-        return low, "the 1,232-byte transaction"
+        return TRANSACTION_SIZE
     failed = svm.simulate(tx)
     text = f"{failed.err} {failed.result}"
     if f"compute_units_consumed: {MAX_TRANSACTION_CU}" in text or "ComputationalBudgetExceeded" in text:
-        return low, "the 1.4M compute-unit limit"
-    raise RuntimeError(f"a taker order crossing {high} asks failed for another reason: {text[-3000:]}")
+        return COMPUTE_LIMIT
+    raise RuntimeError(f"a taker order failed for another reason than its limits: {text[-3000:]}")
 
 
 NOTES = [
@@ -440,8 +469,8 @@ NOTES = [
     " SwapWithFreeFunds, from its deposited funds (Phoenix's Swap settles from token accounts instead);"
     " cancel is CancelMultipleOrdersByIdWithFreeFunds of one order.",
     "Market: 512 bids, 512 asks, 128 seats (Phoenix's smallest), 0 bps taker fee; rent_lamports is the"
-    " market account and its two vaults (seats excluded). max_fills is counted on Phoenix's largest"
-    " market (4096 asks), the smallest's 512 asks crossing in one order without reaching a limit.",
+    " market account and its two vaults (seats excluded). The refills after each taker and the probes'"
+    " books are placed by PlaceMultiplePostOnlyOrdersWithFreeFunds (not measured).",
     "Phoenix runs at its declared id (its PDAs derive from it): the program account is installed"
     " uninitialised, then deployed through BPFLoaderUpgradeable.",
     "Every market instruction also CPIs into Phoenix itself to record its events (the log authority).",

@@ -15,17 +15,18 @@ How the workload's steps map onto SolGrid:
    program, not per market); the seats and order slots the market grows by later (paid by the trader
    that claims a seat, and by the order that finds no free slot: see the notes).
 2. A maker and a taker, each a verified prosumer of zone 7, claim a seat and deposit both tokens.
-3. Resting asks of one lot each at increasing prices, placed by the maker, one per transaction, before
-   each taker order (the book is empty again after each).
-4. The taker's limit bid for ``n`` lots at the ``n``-th ask's price crosses ``n`` asks, for ``n`` = 1,
-   2, 4, ... up to the match limit, then the match limit itself; each fill is checked in the
-   transaction's ``OrderPlaced`` event.
-5. The binding limit of fills per transaction is whichever of the three is smallest: the book's own
-   (``MAX_MATCHES`` steps per order, checked: an order asking for one more is refused and one crossing
-   one more ask than the limit stops at the limit), the 1.4M compute units (extrapolated from the
-   measured marginal cost) or the 1,232-byte transaction (a taker's transaction does not grow with its
-   fills: every seat lives in the market account).
-6. The maker cancels one resting ask.
+3. The maker fills the book with ``BOOK_DEPTH`` asks of one lot each, at ``FIRST_ASK``, ``FIRST_ASK`` + 1,
+   ... ticks, one per transaction.
+4. The taker's limit bid for ``n`` lots at the ``n``-th ask's price crosses the ``n`` best asks, for
+   ``n`` = 1, 2, 4, ... up to the match limit, then the match limit itself; each fill is checked in the
+   transaction's ``OrderPlaced`` event. The maker then places the ``n`` asks taken again (not measured),
+   so the book is ``BOOK_DEPTH`` deep again.
+5. With the ``BOOK_DEPTH`` asks resting, the maker places one more at the deepest price, then cancels it.
+6. The binding limit of fills per transaction is whichever of the three is smallest: the book's own
+   (``MAX_MATCHES`` steps per order, checked on the same book: an order asking for one more is refused
+   and one crossing one more ask than the limit stops at the limit), the 1.4M compute units
+   (extrapolated from the measured marginal cost) or the 1,232-byte transaction (a taker's transaction
+   does not grow with its fills: every seat lives in the market account).
 
 The base mint has 9 decimals, not the workload's 6: ``initialize`` refuses any base mint but a
 9-decimal one (GRID: 1 Wh = 10^6 atoms). A lot of 1 Wh is 10^6 base atoms; prices are quote atoms per
@@ -65,6 +66,7 @@ from trading_harness import (  # noqa: E402
 )
 
 from peers.drivers.workload import (  # noqa: E402
+    BOOK_DEPTH,
     COMPUTE_BUDGET_IX_CU,
     MAX_TRANSACTION_BYTES,
     MAX_TRANSACTION_CU,
@@ -235,21 +237,48 @@ class _Book:
             raise AssertionError(f"expected OrderPlaced, got {event}")
         return event
 
-    def rest_asks(self, maker: Trader, count: int) -> tuple[list[_Measured], list[int]]:
-        """``count`` asks of one lot at FIRST_ASK, FIRST_ASK + 1, ...; their transactions and order ids."""
+    def rest_asks(
+        self, maker: Trader, levels: range, record: bool = True
+    ) -> tuple[list[_Measured], list[int]]:
+        """Asks of one lot at ``FIRST_ASK + level`` for each of ``levels``; their transactions and order ids.
+        With ``record``, the placements that grew the market are counted in :attr:`grown`."""
         sent: list[_Measured] = []
         ids: list[int] = []
-        for i in range(count):
+        for level in levels:
             capacity = self.env.market_state(self.market).header.order_capacity
-            m = self.transact([self.place_ix(maker, Side.ASK, FIRST_ASK + i, 1, MAX_MATCHES)], [maker.wallet])
+            m = self.transact(
+                [self.place_ix(maker, Side.ASK, FIRST_ASK + level, 1, MAX_MATCHES)], [maker.wallet]
+            )
             event = self.placed(m.sent)
             if event.rested_lots != 1 or event.filled_lots:
-                raise AssertionError(f"ask {i} did not rest whole: {event}")
-            if self.env.market_state(self.market).header.order_capacity != capacity:
+                raise AssertionError(f"the ask at level {level} did not rest whole: {event}")
+            if record and self.env.market_state(self.market).header.order_capacity != capacity:
                 self.grown.append(m.cu)
             sent.append(m)
             ids.append(event.order_id)
         return sent, ids
+
+    def cancel(self, maker: Trader, order_id: int) -> _Measured:
+        """The maker cancels its resting ask ``order_id``; checks the event."""
+        [rest] = [o for o in self.env.market_state(self.market).asks if o.order_id == order_id]
+        ix = self.client.cancel_order(
+            trader=maker.pubkey,
+            market=self.market,
+            seat=maker.seat,
+            side=rest.side,
+            price=rest.price,
+            order_id=rest.order_id,
+        )
+        m = self.transact([ix], [maker.wallet])
+        [event] = self.env.events(m.sent)
+        if not isinstance(event, OrderCancelled) or event.order_id != order_id:
+            raise AssertionError(f"expected the cancel of {order_id}: {event}")
+        if self.resting_asks() != BOOK_DEPTH:
+            raise AssertionError(f"{self.resting_asks()} asks rest after the cancel, not {BOOK_DEPTH}")
+        return m
+
+    def resting_asks(self) -> int:
+        return len(self.env.market_state(self.market).asks)
 
     def take(self, taker: Trader, makers_order_ids: list[int], lots: int, max_matches: int) -> _Measured:
         """A limit bid for ``lots`` at the price of the last of ``makers_order_ids``' asks; checks that it
@@ -276,25 +305,50 @@ def measure(elf: bytes, registry_elf: bytes | None = None) -> BookMeasurements:
     book = _Book(elf, registry_elf if registry_elf is not None else DEFAULT_REGISTRY_SO.read_bytes())
     rent = book.create_market()
     maker, taker = book.trader(), book.trader()
-    placements: list[int] = []
+    if BOOK_DEPTH <= MAX_MATCHES:
+        raise AssertionError(f"the match-limit probe needs more than {MAX_MATCHES} asks on the book")
+
+    # 3. The book: BOOK_DEPTH asks, the i-th placed on i resting ones.
+    asks, ids = book.rest_asks(maker, range(BOOK_DEPTH))
+    placements = [m.cu for m in asks]
+    tx_bytes = {"place": asks[0].tx_bytes}
+
+    # 4. Takers crossing the n best asks of the full book, which is then refilled at the same prices.
     take_cu: dict[int, int] = {}
-    tx_bytes: dict[str, int] = {}
-    for n in fill_counts():
-        asks, ids = book.rest_asks(maker, n)
-        placements += [m.cu for m in asks]
-        tx_bytes.setdefault("place", asks[0].tx_bytes)
-        m = book.take(taker, ids, n, MAX_MATCHES)
+    for n in fill_counts(min(MAX_MATCHES, BOOK_DEPTH)):
+        if book.resting_asks() != BOOK_DEPTH:
+            raise AssertionError(f"{book.resting_asks()} asks rest before the take of {n}, not {BOOK_DEPTH}")
+        m = book.take(taker, ids[:n], n, MAX_MATCHES)
         take_cu[n] = m.cu
         if n == 1:
             tx_bytes["take"] = m.tx_bytes
         elif m.tx_bytes != tx_bytes["take"]:
             raise AssertionError(f"a take of {n} fills is {m.tx_bytes} bytes, of one {tx_bytes['take']}")
+        ids[:n] = book.rest_asks(maker, range(n), record=False)[1]
 
-    # The match limit: one more ask than it crosses fills exactly MAX_MATCHES (the rest is cancelled,
-    # lest the book stay crossed), and an order may not ask for more.
-    asks, ids = book.rest_asks(maker, MAX_MATCHES + 1)
-    placements += [m.cu for m in asks]
-    over = book.take(taker, ids, MAX_MATCHES + 1, MAX_MATCHES)
+    # 5. One more ask at the deepest price on the BOOK_DEPTH-deep book, then its cancel.
+    if book.resting_asks() != BOOK_DEPTH:
+        raise AssertionError(f"{book.resting_asks()} asks rest before the placement, not {BOOK_DEPTH}")
+    grown_before = len(book.grown)
+    capacity = book.env.market_state(book.market).header.order_capacity
+    [deep], [deep_id] = book.rest_asks(maker, range(BOOK_DEPTH, BOOK_DEPTH + 1))
+    deep_grew = len(book.grown) > grown_before
+    cancel = book.cancel(maker, deep_id)
+    tx_bytes["cancel"] = cancel.tx_bytes
+    slots = book.env.market_state(book.market).header.order_capacity
+    if deep_grew:
+        # The same placement again, now that the cancel left a free slot (a note, beside the number).
+        [again], [again_id] = book.rest_asks(maker, range(BOOK_DEPTH, BOOK_DEPTH + 1), record=False)
+        cancel_again = book.cancel(maker, again_id)
+        book.notes.append(
+            f"The ask placed on the {BOOK_DEPTH}-ask book found no free order slot (the market held "
+            f"{capacity} slots): it grew the market by 8 ({deep.cu:,} CU). Placed again once its cancel "
+            f"had freed the slot: {again.cu:,} CU, and its cancel {cancel_again.cu:,} CU."
+        )
+
+    # 6. The match limit, on the same book: a bid crossing one more ask than it fills exactly MAX_MATCHES
+    # (the rest is cancelled, lest the book stay crossed), and an order may not ask for more.
+    over = book.take(taker, ids[: MAX_MATCHES + 1], MAX_MATCHES + 1, MAX_MATCHES)
     error = book.refused(
         book.place_ix(taker, Side.BID, FIRST_ASK + MAX_MATCHES, 1, MAX_MATCHES + 1), [taker.wallet]
     )
@@ -310,34 +364,14 @@ def measure(elf: bytes, registry_elf: bytes | None = None) -> BookMeasurements:
         raise AssertionError(f"the match limit should bind first: {by_cu:,} fills fit 1.4M CU")
     limit = (
         f"{MATCH_LIMIT} (1.4M CU would fit about {by_cu:,}; the take transaction is "
-        f"{tx_bytes['take']:,} bytes whatever its fills)"
+        f"{tx_bytes['take']:,} bytes whatever its fills; the book held {BOOK_DEPTH:,} asks)"
     )
 
-    # The last ask still rests: the maker cancels it.
-    [rest] = [o for o in book.env.market_state(book.market).asks if o.order_id == ids[-1]]
-    cancel = book.transact(
-        [
-            book.client.cancel_order(
-                trader=maker.pubkey,
-                market=book.market,
-                seat=maker.seat,
-                side=rest.side,
-                price=rest.price,
-                order_id=rest.order_id,
-            )
-        ],
-        [maker.wallet],
-    )
-    [event] = book.env.events(cancel.sent)
-    if not isinstance(event, OrderCancelled) or event.order_id != rest.order_id:
-        raise AssertionError(f"expected the cancel of {rest.order_id}: {event}")
-    tx_bytes["cancel"] = cancel.tx_bytes
-
-    slots = book.env.market_state(book.market).header.order_capacity
+    measured = len(placements) + 1
     book.notes += [
         f"Each trader's seat grows the market by {book.seat_bytes} bytes ({book.seat_rent:,} lamports, paid "
         "by the trader); an order that finds no free order slot grows it by 8 slots (its trader pays): "
-        f"{len(book.grown)} of the {len(placements)} placements did ({min(book.grown):,} to "
+        f"{len(book.grown)} of the {measured} measured placements did ({min(book.grown):,} to "
         f"{max(book.grown):,} CU), the first among them; the market ended with {slots} slots.",
         "Every instruction emits its event by a self-CPI (1,000 CU of invocation, in every number).",
         "Base mint of 9 decimals (GRID's: the program refuses others); lots of 1 Wh (10^6 atoms); "
@@ -347,10 +381,12 @@ def measure(elf: bytes, registry_elf: bytes | None = None) -> BookMeasurements:
         book=BOOK,
         rent_lamports=rent,
         place_resting_cu=placements,
+        place_at_depth_cu=deep.cu,
         take_cu=take_cu,
         max_fills=MAX_MATCHES,
         max_fills_limit=limit,
         cancel_cu=cancel.cu,
+        depth=BOOK_DEPTH,
         tx_bytes=tx_bytes,
         notes=book.notes,
     )

@@ -25,8 +25,8 @@ from ir_support import bpf_llc, lli_cases, requires_llvm, verify
 from solgrid.build import ir
 from solgrid.build.errors import UnsupportedCode
 from solgrid.build.ir_check import check_supported
-from solgrid.build.ir_float import PREDICATES, SOFT_FLOAT_SYMBOLS, lower_float
-from solgrid.build.ir_model import parse_module
+from solgrid.build.ir_float import PREDICATES, SOFT_FLOAT_SYMBOLS, data_problem, lower_float
+from solgrid.build.ir_model import Instruction, parse_module
 
 pytestmark = requires_llvm
 
@@ -469,3 +469,24 @@ def test_check_rejects_what_llc_cannot_keep_in_integer_registers(text: str, what
     with pytest.raises(UnsupportedCode) as info:
         check_supported(parse_module(text))
     assert what in info.value.reason and "floating point" in info.value.reason, info.value.reason
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("%r = load double, ptr %p", None),
+        ("call void @g(double %x, float %y)", None),
+        ("%r = select i1 %c, float %y, float %y", None),
+        ("%r = load i64, ptr %p", None),
+        # A later float type is checked as well as the first.
+        ("call void @g(double %x, fp128 0xL0)", "the type fp128"),
+        ("call void @g(float %y, double %x, <2 x float> %v)", "a vector of float"),
+        ("%r = insertvalue { double, half } %agg, double %x, 0", "the type half"),
+        ("store { float, x86_fp80 } %agg, ptr %p", "the type x86_fp80"),
+        ("%r = phi double [ %x, %a ], [ %x, %b ]", None),
+        ("%r = extractelement <2 x double> %v, i64 0", "a vector of double"),
+        ("%r = atomicrmw fadd ptr %p, double %x seq_cst", "`atomicrmw` on double"),
+    ],
+)
+def test_data_problem_checks_every_float_type_an_instruction_names(line: str, problem: str | None) -> None:
+    assert data_problem(Instruction(f"  {line}")) == problem

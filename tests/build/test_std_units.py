@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import threading
+from collections.abc import Sequence
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
@@ -179,17 +180,28 @@ def test_legacy_cpi_calls_are_pointed_at_the_shim() -> None:
         std_build.redirect_legacy_cpi(redirected)
 
 
-def _fake_metadata(monkeypatch: pytest.MonkeyPatch, versions: list[str]) -> None:
-    """``cargo metadata`` for a program depending on each of ``versions`` of solana-program."""
+NORMAL, DEV, BUILD = [{"kind": None, "target": None}], [{"kind": "dev", "target": None}], [{"kind": "build"}]
+
+
+def _fake_metadata(
+    monkeypatch: pytest.MonkeyPatch,
+    versions: list[str],
+    *,
+    kinds: list[dict[str, str | None]] | None = None,
+    extra: Sequence[dict[str, object]] = (),
+) -> None:
+    """``cargo metadata`` for a program depending on each of ``versions`` of solana-program (edges of
+    ``kinds``: normal by default), beside ``extra`` packages (no edges to or from them)."""
     program = {"id": "program", "name": "program", "version": "0.1.0"}
     sdks = [{"id": f"sp{v}", "name": "solana-program", "version": v} for v in versions]
     other = {"id": "unrelated", "name": "solana-program", "version": "1.10.0"}
     meta = {
-        "packages": [program, *sdks, other],
+        "packages": [program, *sdks, other, *extra],
+        "workspace_members": ["program", *(p["id"] for p in extra if p.get("member"))],
         "resolve": {
             "nodes": [
-                {"id": "program", "deps": [{"pkg": p["id"]} for p in sdks]},
-                *({"id": p["id"], "deps": []} for p in [*sdks, other]),
+                {"id": "program", "deps": [{"pkg": p["id"], "dep_kinds": kinds or NORMAL} for p in sdks]},
+                *({"id": p["id"], "deps": []} for p in [*sdks, other, *extra]),
             ]
         },
     }
@@ -212,6 +224,67 @@ def test_a_graph_mixing_cpi_layouts_is_refused(monkeypatch: pytest.MonkeyPatch) 
     _fake_metadata(monkeypatch, ["1.14.9", "1.18.26"])
     with pytest.raises(BuildError, match=r"solana-program 1\.14\.9, 1\.18\.26.*cannot mix them"):
         std_build.legacy_cpi_versions(Toolchain.locate(), Path("/nowhere"), "program")
+
+
+@pytest.mark.parametrize("kinds", [DEV, BUILD, DEV + BUILD])
+def test_dev_and_build_dependencies_are_not_part_of_the_program(
+    monkeypatch: pytest.MonkeyPatch, kinds: list[dict[str, str | None]]
+) -> None:
+    _fake_metadata(monkeypatch, ["1.14.9"], kinds=kinds)
+    assert std_build.legacy_cpi_versions(Toolchain.locate(), Path("/nowhere"), "program") == []
+    # A normal edge beside a dev one (`[dependencies]` and `[dev-dependencies]` on the same crate).
+    _fake_metadata(monkeypatch, ["1.14.9"], kinds=kinds + NORMAL)
+    assert std_build.legacy_cpi_versions(Toolchain.locate(), Path("/nowhere"), "program") == ["1.14.9"]
+
+
+def test_a_dev_dependency_on_an_old_release_does_not_mix_layouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    meta = {
+        "packages": [
+            {"id": "program", "name": "program", "version": "0.1.0"},
+            {"id": "new", "name": "solana-program", "version": "1.18.26"},
+            {"id": "old", "name": "solana-program", "version": "1.14.9"},
+            {"id": "macro", "name": "a-macro", "version": "1.0.0", "targets": [{"kind": ["proc-macro"]}]},
+        ],
+        "workspace_members": ["program"],
+        "resolve": {
+            "nodes": [
+                {
+                    "id": "program",
+                    "deps": [
+                        {"pkg": "new", "dep_kinds": NORMAL},
+                        {"pkg": "old", "dep_kinds": DEV},
+                        {"pkg": "macro", "dep_kinds": NORMAL},
+                    ],
+                },
+                {"id": "new", "deps": []},
+                {"id": "old", "deps": []},
+                # What a proc-macro depends on runs in the compiler, not in the program.
+                {"id": "macro", "deps": [{"pkg": "old", "dep_kinds": NORMAL}]},
+            ]
+        },
+    }
+    monkeypatch.setattr(std_build, "run_tool", lambda *a, **k: json.dumps(meta).encode())
+    assert std_build.legacy_cpi_versions(Toolchain.locate(), Path("/nowhere"), "program") == []
+    meta["resolve"]["nodes"][0]["deps"][1]["dep_kinds"] = NORMAL  # type: ignore[index]
+    with pytest.raises(BuildError, match="cannot mix them"):
+        std_build.legacy_cpi_versions(Toolchain.locate(), Path("/nowhere"), "program")
+
+
+def test_the_program_is_the_workspace_member_of_that_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A dependency named like the program (a wrapper around a published crate) is not the program.
+    namesake = {"id": "namesake", "name": "program", "version": "9.0.0"}
+    _fake_metadata(monkeypatch, ["1.18.26"], extra=[namesake])
+    assert std_build.legacy_cpi_versions(Toolchain.locate(), Path("/nowhere"), "program") == []
+    # Two members of that name (cargo refuses such workspaces) or none: one line, a BuildError.
+    _fake_metadata(monkeypatch, ["1.18.26"], extra=[{**namesake, "member": True}])
+    with pytest.raises(
+        BuildError,
+        match=r"^/nowhere: expected one workspace member named 'program' in "
+        r"cargo's resolve, found program 0\.1\.0, program 9\.0\.0$",
+    ):
+        std_build.legacy_cpi_versions(Toolchain.locate(), Path("/nowhere"), "program")
+    with pytest.raises(BuildError, match=r"named 'other' in cargo's resolve, found none$"):
+        std_build.legacy_cpi_versions(Toolchain.locate(), Path("/nowhere"), "other")
 
 
 def test_rustflags_do_not_depend_on_the_workspace(tmp_path: Path) -> None:

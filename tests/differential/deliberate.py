@@ -106,12 +106,33 @@ async def _unparsed_programs(ours: Session, theirs: Session) -> None:
         assert ("parsed" in instruction) is parsed, f"{session.name}: {instruction}"
 
 
+async def _no_votes(ours: Session, theirs: Session) -> None:
+    """No vote account, stake, fee rewards or snapshot here; the validator has its own vote account, votes
+    every slot, its leader earns half of every fee, and it snapshots every 100 slots."""
+    for session, accounts in ((ours, 0), (theirs, 1)):
+        votes = await session.result("getVoteAccounts", [])
+        assert len(votes["current"]) + len(votes["delinquent"]) == accounts, f"{session.name}: {votes}"
+    for session, staked in ((ours, False), (theirs, True)):
+        root = await session.slot("finalized")
+        commitment = await session.result("getBlockCommitment", [root])
+        assert (commitment["totalStake"] > 0) is staked, f"{session.name}: {commitment}"
+        recent = [
+            await session.result("getBlock", [slot, {"transactionDetails": "none"}])
+            for slot in range(max(root - 4, 0), root + 1)
+        ]
+        assert any(block["rewards"] for block in recent) is staked, f"{session.name}: {recent}"
+    assert (await ours.call("getHighestSnapshotSlot", []))["error"]["code"] == -32008
+    if await theirs.slot("finalized") >= 200:  # its first full snapshot is of slot 100
+        assert (await theirs.result("getHighestSnapshotSlot", []))["full"] >= 100
+
+
 DELIBERATE = (
     Deliberate("Engine version", _engine_version, _api_version),
     Deliberate("Immediate execution", _immediate_execution),
     Deliberate("Test controls", _test_controls),
     Deliberate("History kept", _history),
     Deliberate("Unparsed programs", _unparsed_programs),
+    Deliberate("No votes", _no_votes),
 )
 
 

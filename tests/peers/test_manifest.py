@@ -194,12 +194,18 @@ def test_measure_runs_the_workload(elf: bytes) -> None:
     m = driver.measure(elf)
     assert m.book == "Manifest 2.0.1"
     assert m.rent_lamports > 0
+    assert m.depth == driver.BOOK_DEPTH
     assert len(m.place_resting_cu) == driver.BOOK_DEPTH and min(m.place_resting_cu) > 0
+    assert m.place_at_depth_cu > 0
     counts = sorted(m.take_cu)
-    assert counts[:4] == [1, 2, 4, 8]
+    assert counts[:4] == [1, 2, 4, 8] and counts[-1] <= driver.BOOK_DEPTH
     assert all(b == 2 * a and m.take_cu[a] < m.take_cu[b] for a, b in pairwise(counts))
     assert m.marginal_fill_cu() > 0
-    assert counts[-1] <= m.max_fills < 2 * counts[-1]
+    # The probe's book is deeper than the most fills: the compute limit binds, not the book.
+    assert counts[-1] <= m.max_fills < driver.PROBE_DEPTH
+    # The taker rows are the crossing BatchUpdate's (deposited funds); the Swap is in the notes.
+    assert any(note.startswith("taker order = a crossing BatchUpdate") for note in m.notes)
+    assert any(note.startswith("Swap, what Manifest's takers usually send") for note in m.notes)
     assert m.max_fills > 1 and m.max_fills_limit == "1.4M compute units"
     assert m.cancel_cu > 0
     assert set(m.tx_bytes) == {"place", "take", "cancel"}

@@ -1,7 +1,7 @@
 """The ``peers`` section of ``bench/run.py`` (``bench/peers_section.py``): with SolGrid alone it says which
 peers were not measured and why, and beside a peer it renders one column per book and a paragraph per
-row where SolGrid is behind, with the explanation from ``WHY_BEHIND`` or a marked place for it. Building
-and driving the peers themselves is left to their own tests and to ``make bench``."""
+row where SolGrid is behind, with the explanation from ``WHY_BEHIND`` (a row without one fails the
+section). Building and driving the peers themselves is left to their own tests and to ``make bench``."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_solgrid_alone_names_the_peers_not_measured(
     assert all(len(row) == 3 for row in table)
     goals = {row[0]: row[2] for row in table[1:] if row[2]}
     # Every goal of issue 12 sits beside SolGrid's number with its verdict.
-    assert len(goals) == 6 and all("(met" in g or "(missed" in g for g in goals.values()), goals
+    assert len(goals) == 7 and all("(met" in g or "(missed" in g for g in goals.values()), goals
     for note in solgrid.book.notes:
         assert f"- {note}" in text
 
@@ -70,7 +70,7 @@ def test_a_peer_ahead_on_a_row_gets_its_numbers_and_why(section: Any, solgrid: A
         ours,
         book="Peer 9.9",
         rent_lamports=ours.rent_lamports - 1_000,  # ahead: explained in WHY_BEHIND
-        take_cu={**{n: cu - 1 for n, cu in ours.take_cu.items()}, 2 * max(ours.take_cu): 10**6},
+        take_cu={**ours.take_cu, 2 * max(ours.take_cu): 10**6},
         cancel_cu=ours.cancel_cu + 1,  # behind: no paragraph
         max_fills=2 * max(ours.take_cu),
         notes=["driven by a swap"],
@@ -83,7 +83,7 @@ def test_a_peer_ahead_on_a_row_gets_its_numbers_and_why(section: Any, solgrid: A
     assert ["licence", "Apache-2.0", "", "MIT"] in table
     # A fill count only the peer measured is a row, blank for SolGrid.
     extra = 2 * max(ours.take_cu)
-    assert [f"CU, taker crossing {extra}", "", "", f"{10**6:,}"] in table
+    assert [f"CU, taker crossing the {extra} best of {ours.depth:,} asks", "", "", f"{10**6:,}"] in table
     assert "- driven by a swap" in text
 
     behind = text.split("Where SolGrid is behind a peer:")[1]
@@ -94,10 +94,15 @@ def test_a_peer_ahead_on_a_row_gets_its_numbers_and_why(section: Any, solgrid: A
     assert "Why: " + section.WHY_BEHIND["rent"] in behind
     assert f"SolGrid short by {peer.max_fills - ours.max_fills:,} fills" in behind
     assert "Why: " + section.WHY_BEHIND["max_fills"] in behind
-    # A row nobody explained yet is marked for the lead, keyed by the row.
-    assert "take_1" not in section.WHY_BEHIND
-    assert "Why: **to be written** (`WHY_BEHIND['take_1']` in `bench/peers_section.py`)." in behind
     assert "(`cancel`)" not in behind and "(`bytes_place`)" not in behind  # SolGrid is not behind there
+
+
+def test_a_row_where_solgrid_is_behind_without_a_why_fails_the_section(section: Any, solgrid: Any) -> None:
+    ours = solgrid.book
+    assert "take_1" not in section.WHY_BEHIND
+    peer = dataclasses.replace(ours, book="Peer 9.9", take_cu={n: cu - 1 for n, cu in ours.take_cu.items()})
+    with pytest.raises(ValueError, match=r"WHY_BEHIND\['take_1'\]"):
+        section.rows([solgrid, section.Measured(peer, "MIT", "built in 1 s")], [])
 
 
 def test_a_peer_without_its_workspace_or_driver_is_not_measured(
@@ -117,3 +122,14 @@ def test_licences_come_from_the_peers_readme(section: Any) -> None:
     found = section.licences()
     assert found["Manifest"] == "GPL-2.0-or-later"
     assert found["Phoenix"].startswith("Business Source License 1.1")
+
+
+def test_every_book_is_measured_at_the_workloads_depth(section: Any, solgrid: Any) -> None:
+    depth = solgrid.book.depth
+    labels = [row[0] for row in _table(section.rows([solgrid], []))]
+    assert f"CU, resting order on {depth:,} resting asks (the deepest price)" in labels
+    assert f"CU, cancel of that order ({depth:,} others resting)" in labels
+    assert f"CU, taker crossing the 1 best of {depth:,} asks" in labels
+    shallow = dataclasses.replace(solgrid.book, book="Peer 9.9", depth=depth // 2)
+    with pytest.raises(ValueError, match="every book must be measured at the workload's depth"):
+        section.rows([solgrid, section.Measured(shallow, "MIT", "built in 1 s")], [])

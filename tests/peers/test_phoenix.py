@@ -51,6 +51,7 @@ from peers.drivers.phoenix_instructions import (  # noqa: E402
     trader_state,
     withdraw_all_funds,
 )
+from peers.drivers.workload import BOOK_DEPTH  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -245,7 +246,15 @@ def test_measure_returns_the_workload(elf: bytes) -> None:
     assert result.marginal_fill_cu() > 0
     assert result.max_fills >= max(counts) > 1
     assert result.max_fills_limit
-    assert len(result.place_resting_cu) >= sum(counts) and min(result.place_resting_cu) > 0
+    assert result.depth == BOOK_DEPTH and max(counts) <= BOOK_DEPTH
+    assert len(result.place_resting_cu) == BOOK_DEPTH and min(result.place_resting_cu) > 0
+    assert result.place_at_depth_cu > 0
+    # The most fills are probed on every market size: on the largest, the compute limit binds, not the
+    # market's capacity.
+    [probes] = [note for note in result.notes if note.startswith("Max fills, bisected")]
+    assert all(f"{asks:,}-ask market: " in probes for asks in (512, 1024, 2048, 4096))
+    assert probes.endswith("(the 1.4M compute-unit limit).")
+    assert result.max_fills_limit.startswith(("the market's capacity", "the 1.4M compute-unit limit"))
     assert 0 < result.cancel_cu < 1_400_000
     assert set(result.tx_bytes) == {"place", "take", "cancel"}
     assert all(0 < size <= 1_232 for size in result.tx_bytes.values())

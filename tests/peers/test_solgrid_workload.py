@@ -16,7 +16,12 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # peers/ is a package at the repository's root
 
 from peers.drivers import solgrid  # noqa: E402
-from peers.drivers.workload import MAX_TRANSACTION_BYTES, MAX_TRANSACTION_CU, BookMeasurements  # noqa: E402
+from peers.drivers.workload import (  # noqa: E402
+    BOOK_DEPTH,
+    MAX_TRANSACTION_BYTES,
+    MAX_TRANSACTION_CU,
+    BookMeasurements,
+)
 
 from solgrid.sdk.trading.units import MAX_MATCHES  # noqa: E402
 
@@ -58,8 +63,9 @@ def test_max_fills_is_the_match_limit_and_fits_the_transaction(measured: BookMea
 def test_placements_cancel_rent_and_bytes(measured: BookMeasurements) -> None:
     r = measured
     placed = r.place_resting_cu
-    # Every ask placed before each take (and one more than the match limit at the end).
-    assert len(placed) == sum(solgrid.fill_counts(MAX_MATCHES)) + MAX_MATCHES + 1
+    # The book's asks, the i-th placed on i resting ones; then one more on the full book, and its cancel.
+    assert r.depth == BOOK_DEPTH and len(placed) == BOOK_DEPTH
+    assert r.place_at_depth_cu > 0
     # The market's first resting order grows it by 8 order slots (a System transfer CPI): it costs more
     # than the placements that find a free slot.
     assert placed[0] > placed[1] > 0

@@ -22,7 +22,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from solgrid.sdk.idl import load_idl_json
-from solgrid.sdk.readings import Reading
+from solgrid.sdk.readings import DeviceSigner, Reading
 from solgrid.sdk.registry import AuthorityProposed, EnergySource, Limits, ZoneStatus
 from solgrid.sdk.registry_governance import (
     GovernanceSet,
@@ -136,7 +136,7 @@ def test_once_governance_is_set_cosigning_regulators_no_longer_suffice(registry:
             payer=registry.payer.pubkey(), zone_id=9, name="x", max_capacity_kw=1, cosigners=cosigners
         ),
         c.set_zone_status(zone_id=ZONE_ID, status=ZoneStatus.HALTED, cosigners=cosigners),
-        c.rotate_device_key(meter=p.meter, new_key=bytes(range(1, 33)), cosigners=cosigners),
+        c.rotate_device_key(meter=p.meter, new_key=DeviceSigner.generate().public_key, cosigners=cosigners),
         c.resume_market(flags=PauseFlag.ALL, cosigners=cosigners),
         c.resume_zone(zone_id=ZONE_ID, flags=PauseFlag.ALL, cosigners=cosigners),
         c.set_emission_factor(zone_id=ZONE_ID, g_per_kwh=300, cosigners=cosigners),

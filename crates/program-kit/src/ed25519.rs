@@ -92,6 +92,34 @@ pub fn signature(
     Ok((pubkey, message))
 }
 
+/// Whether `key` decompresses to a point of the Ed25519 curve (its y coordinate, reduced mod p,
+/// has a matching x). Says nothing about canonicity or the point's order.
+///
+/// On chain this is the `sol_curve_validate_point` syscall (curve id 0, Edwards; 159 CU), which
+/// runs curve25519-dalek's decompression; on the host the same decompression in software.
+#[inline(always)]
+pub fn is_curve_point(key: &[u8; PUBKEY_LEN]) -> bool {
+    #[cfg(any(target_os = "solana", target_arch = "bpf"))]
+    {
+        /// `CURVE25519_EDWARDS` of the curve syscalls.
+        const EDWARDS: u64 = 0;
+        // SAFETY: the syscall reads 32 bytes at `key` and writes nothing for validation; it
+        // returns 0 when the bytes decompress.
+        let result = unsafe {
+            pinocchio::syscalls::sol_curve_validate_point(
+                EDWARDS,
+                key.as_ptr(),
+                core::ptr::null_mut(),
+            )
+        };
+        result == 0
+    }
+    #[cfg(not(any(target_os = "solana", target_arch = "bpf")))]
+    {
+        solana_address::bytes_are_curve_point(key)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +187,17 @@ mod tests {
         let mut far = data.clone();
         far[HEADER_LEN + 4..HEADER_LEN + 6].copy_from_slice(&u16::MAX.to_le_bytes()); // pubkey offset
         assert_eq!(signature(&far, 1, 0, 32), Err(Ed25519Error::OutOfBounds));
+    }
+
+    #[test]
+    fn curve_points() {
+        // The Ed25519 base point decompresses; y = 2 has no x (2^2 - 1 over 4d + 1 is no square).
+        let mut base = [0x66u8; PUBKEY_LEN];
+        base[0] = 0x58;
+        assert!(is_curve_point(&base));
+        let mut two = [0u8; PUBKEY_LEN];
+        two[0] = 2;
+        assert!(!is_curve_point(&two));
     }
 
     #[test]

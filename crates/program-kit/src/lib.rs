@@ -10,10 +10,15 @@
 //!   [`KitError`];
 //! * [`rent`], [`clock`] and [`create`]: PDA account creation through the System program with the
 //!   rent-exempt minimum computed from the Rent sysvar in integer arithmetic;
+//! * [`anchor_error`]: Anchor's `AnchorError occurred. ...` log line on the failure path, through
+//!   the [`entrypoint!`] wrapper every program uses;
 //! * [`event`]: Anchor events (`sol_log_data` of the event discriminator followed by the borsh bytes);
 //! * [`instruction`]: splitting instruction data into discriminator and fixed-size arguments;
+//! * [`idl_account`]: the IDL on-chain in Anchor's IDL account (`anchor idl init` / `upgrade`),
+//!   which `Program.at` of Anchor's TypeScript client and anchorpy read;
 //! * [`deployer`]: the deployer gate for one-time initialisation (loader v3 and v4);
-//! * [`ed25519`]: strict parsing of the Ed25519 precompile instruction (offset-redirection safe);
+//! * [`ed25519`]: strict parsing of the Ed25519 precompile instruction (offset-redirection safe),
+//!   and whether 32 bytes decompress to a curve point (`sol_curve_validate_point`);
 //! * [`signers`]: M-of-N co-signer counting; [`sha256`]: `sol_sha256` with a host fallback.
 //!
 //! Everything here avoids the heap and floating point. Pure logic is tested on the host with
@@ -24,6 +29,7 @@
 extern crate std;
 
 pub mod account;
+pub mod anchor_error;
 pub mod checks;
 pub mod clock;
 pub mod create;
@@ -32,6 +38,7 @@ pub mod discriminator;
 pub mod ed25519;
 pub mod error;
 pub mod event;
+pub mod idl_account;
 pub mod instruction;
 pub mod pod;
 pub mod rent;
@@ -47,3 +54,11 @@ pub use error::KitError;
 /// The error type `byte_enum!` names (the macro expands in other crates).
 #[doc(hidden)]
 pub use pinocchio::error::ProgramError as __ProgramError;
+
+#[doc(hidden)]
+pub use pinocchio as __pinocchio;
+/// What [`entrypoint!`] names in the program crate it expands in.
+#[doc(hidden)]
+pub use pinocchio::{
+    AccountView as __AccountView, Address as __Address, ProgramResult as __ProgramResult,
+};

@@ -58,11 +58,13 @@ pub enum RegistryError {
     NotRenewable = 6148,
     NothingToCertify = 6149,
     RegulatorsVersionExhausted = 6150,
+    WeakDeviceKey = 6151,
+    MalformedDeviceKey = 6152,
 }
 
 impl RegistryError {
     /// Every variant, in code order (the IDL lists them after the kit errors in this order).
-    pub const ALL: [RegistryError; 51] = [
+    pub const ALL: [RegistryError; 53] = [
         RegistryError::InvalidRole,
         RegistryError::InvalidLimits,
         RegistryError::InvalidStatus,
@@ -114,6 +116,8 @@ impl RegistryError {
         RegistryError::NotRenewable,
         RegistryError::NothingToCertify,
         RegistryError::RegulatorsVersionExhausted,
+        RegistryError::WeakDeviceKey,
+        RegistryError::MalformedDeviceKey,
     ];
 
     pub const fn code(self) -> u32 {
@@ -173,6 +177,8 @@ impl RegistryError {
             RegistryError::NotRenewable => "NotRenewable",
             RegistryError::NothingToCertify => "NothingToCertify",
             RegistryError::RegulatorsVersionExhausted => "RegulatorsVersionExhausted",
+            RegistryError::WeakDeviceKey => "WeakDeviceKey",
+            RegistryError::MalformedDeviceKey => "MalformedDeviceKey",
         }
     }
 
@@ -229,6 +235,8 @@ impl RegistryError {
             RegistryError::NotRenewable => "The meter's energy source is not renewable (Solar, Wind, Hydro)",
             RegistryError::NothingToCertify => "The meter has no renewable production that a certificate does not cover yet",
             RegistryError::RegulatorsVersionExhausted => "regulators_version reached 65535: no new regulator can be appointed",
+            RegistryError::WeakDeviceKey => "The device key is a small-order Ed25519 point (the identity, or a point of order 2, 4 or 8)",
+            RegistryError::MalformedDeviceKey => "The device key is not the canonical encoding of an Ed25519 point (y >= p, x = 0 with the sign bit set, or no point)",
         }
     }
 }

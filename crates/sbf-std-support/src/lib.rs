@@ -32,10 +32,17 @@
 
 extern crate sbf_support;
 
-#[cfg(all(target_arch = "bpf", target_os = "solana", target_vendor = "solana"))]
+#[cfg(any(
+    test,
+    all(target_arch = "bpf", target_os = "solana", target_vendor = "solana")
+))]
 extern crate alloc;
 
-#[cfg(all(target_arch = "bpf", target_os = "solana", target_vendor = "solana"))]
+// On the host for its tests: the layouts the shim assumes, checked with the pipeline's rustc.
+#[cfg(any(
+    test,
+    all(target_arch = "bpf", target_os = "solana", target_vendor = "solana")
+))]
 mod legacy_cpi;
 #[cfg(all(target_arch = "bpf", target_os = "solana", target_vendor = "solana"))]
 mod solana;

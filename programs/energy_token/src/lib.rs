@@ -41,10 +41,35 @@ pub const MAX_ACCOUNTS: usize = instructions::settle_and_mint::ACCOUNTS_LEN;
 #[cfg(not(feature = "no-entrypoint"))]
 #[allow(dead_code)]
 mod entrypoint {
-    pinocchio::program_entrypoint!(crate::process_instruction, { crate::MAX_ACCOUNTS });
+    // Logs Anchor's error line when the instruction fails with a kit or program error.
+    solgrid_program_kit::entrypoint!(
+        crate::process_instruction,
+        crate::MAX_ACCOUNTS,
+        crate::describe_error
+    );
     // No heap: every buffer lives on the stack or in account data.
     pinocchio::no_allocator!();
     pinocchio::nostd_panic_handler!();
+}
+
+/// `(name, message)` of each of this program's own errors, in code order from 6100 (contiguous), built
+/// at compile time: a table in the binary's read-only data, not the code of two `match`es.
+const ERROR_TABLE: [(&str, &str); errors::EnergyTokenError::ALL.len()] = {
+    let mut table = [("", ""); errors::EnergyTokenError::ALL.len()];
+    let mut i = 0;
+    while i < table.len() {
+        let error = errors::EnergyTokenError::ALL[i];
+        table[i] = (error.name(), error.message());
+        i += 1;
+    }
+    table
+};
+
+/// `(name, message)` of one of this program's own error codes (from 6100), for Anchor's error line
+/// (`solgrid_program_kit::anchor_error`); the kit names its own codes.
+pub fn describe_error(code: u32) -> Option<(&'static str, &'static str)> {
+    let index = code.checked_sub(solgrid_program_kit::error::PROGRAM_ERROR_BASE)?;
+    ERROR_TABLE.get(index as usize).copied()
 }
 
 /// Dispatches on the 8-byte Anchor instruction discriminator.
@@ -64,6 +89,32 @@ pub fn process_instruction(
         instructions::initialize::DISCRIMINATOR => {
             instructions::initialize::process(program_id, accounts, args)
         }
+        // Anchor's IDL-account instructions (`anchor idl init` / `upgrade`), in program-kit; a guard
+        // after every constant, so the other instructions' dispatch is unchanged.
+        tag if tag == solgrid_program_kit::idl_account::IDL_IX_TAG => {
+            solgrid_program_kit::idl_account::process(program_id, accounts, args)
+        }
         _ => Err(KitError::UnknownInstruction.into()),
+    }
+}
+
+#[cfg(test)]
+mod describe_error_tests {
+    use super::*;
+    use solgrid_program_kit::anchor_error::Line;
+
+    #[test]
+    fn names_every_own_error_and_its_anchor_line_fits() {
+        for error in errors::EnergyTokenError::ALL.iter().copied() {
+            assert_eq!(
+                describe_error(error.code()),
+                Some((error.name(), error.message()))
+            );
+            assert!(Line::new(error.name(), error.code(), error.message()).is_complete());
+        }
+        // Kit codes are the kit's to name; past the last own code there is nothing.
+        assert_eq!(describe_error(6000), None);
+        let next = 6100 + errors::EnergyTokenError::ALL.len() as u32;
+        assert_eq!(describe_error(next), None);
     }
 }

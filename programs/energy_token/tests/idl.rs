@@ -10,16 +10,20 @@ use energy_token::{
     events::{GridBurned, GridMinted, TokenInitialized},
     instructions::{burn, initialize, settle_and_mint},
     state::{
-        Config, CONFIG_SEED, MINT_AUTHORITY_SEED, MINT_SEED, SETTLEMENT_SEED, TOKEN_PROGRAM_ID,
+        Config, RegistryMeter, CONFIG_SEED, MINT_AUTHORITY_SEED, MINT_SEED, SETTLEMENT_SEED,
+        TOKEN_PROGRAM_ID,
     },
 };
 use solgrid_idl_check::{
     account_flags, assert_account, assert_event, assert_unit_enums, bytes, constant, error_rows,
-    errors, fields_layout, flags, load, named, rust_layout, seeds, Value,
+    errors, fields_layout, flags, json, load, named, path, rust_layout, seeds, Value,
 };
 use solgrid_program_kit::{
     account::AccountLayout, checks::SYSTEM_PROGRAM_ID, deployer::LOADER_V3_ID, discriminator,
     event::Event, KitError,
+};
+use solgrid_registry_layouts::state::{
+    CONFIG_SEED as REGISTRY_CONFIG_SEED, METER_SEED, USER_SEED, ZONE_SEED,
 };
 
 fn idl() -> Value {
@@ -170,10 +174,64 @@ fn fixed_addresses_and_pda_seeds_match_the_program() {
     );
 }
 
+/// settle_and_mint's registry accounts carry the registry's seeds, under `registry_program` (the
+/// registry this deployment trusts, `Config.registry_program`), reading the meter's fields.
+#[test]
+fn registry_accounts_of_settle_and_mint_carry_the_registry_seeds() {
+    let idl = idl();
+    let ix = named(&idl["instructions"], "settle_and_mint");
+    let expected = [
+        ("registry_config", vec![constant(REGISTRY_CONFIG_SEED)]),
+        (
+            "meter",
+            vec![constant(METER_SEED), path("account", "meter.serial")],
+        ),
+        (
+            "user",
+            vec![constant(USER_SEED), path("account", "meter.owner")],
+        ),
+        (
+            "zone",
+            vec![constant(ZONE_SEED), path("account", "meter.zone_id")],
+        ),
+    ];
+    for (name, expected_seeds) in expected {
+        let account = named(&ix["accounts"], name);
+        assert_eq!(seeds(account), expected_seeds, "{name}");
+        assert_eq!(
+            account["pda"]["program"],
+            json!({"kind": "account", "path": "registry_program"}),
+            "{name}"
+        );
+        for seed in account["pda"]["seeds"].as_array().unwrap() {
+            if seed["kind"] == "account" {
+                assert_eq!(seed["account"], "Meter", "{name}");
+            }
+        }
+    }
+}
+
 #[test]
 fn accounts() {
     let idl = idl();
-    assert_eq!(idl["accounts"].as_array().unwrap().len(), 1);
+    assert_eq!(idl["accounts"].as_array().unwrap().len(), 2);
+    // The registry's Meter, for the seeds above: the registry IDL's account and types, unchanged.
+    let registry = load("registry");
+    assert_eq!(
+        named(&idl["accounts"], "Meter"),
+        named(&registry["accounts"], "Meter")
+    );
+    for ty in ["Meter", "EnergySource", "MeterStatus"] {
+        assert_eq!(
+            named(&idl["types"], ty)["type"],
+            named(&registry["types"], ty)["type"],
+            "{ty}"
+        );
+    }
+    assert_eq!(
+        bytes(&named(&idl["accounts"], "Meter")["discriminator"]),
+        RegistryMeter::DISCRIMINATOR
+    );
     assert_account(
         &idl,
         "Config",

@@ -12,10 +12,11 @@ use governance::{
 };
 use solgrid_idl_check::{
     assert_account, assert_account_flags, assert_event, assert_unit_enums, bytes, constant,
-    defined, error_rows, errors, field_type, fields_layout, load, named, names, path, rust_layout,
-    seeds, type_layout, unit_variants, FixedAccounts, Layout, Value,
+    defined, error_rows, errors, field_type, fields_layout, json, load, named, names, path,
+    rust_layout, seeds, type_layout, unit_variants, FixedAccounts, Layout, Value,
 };
 use solgrid_program_kit::{account::AccountLayout, discriminator, event::Event, KitError};
+use solgrid_registry_layouts::state::{CONFIG_SEED as REGISTRY_CONFIG_SEED, USER_SEED, ZONE_SEED};
 
 fn idl() -> Value {
     load("governance")
@@ -439,6 +440,57 @@ fn pda_seeds_match_the_program() {
         ("request_certificate", "config"),
     ] {
         assert_eq!(seeds(&account(ix, acc)), [constant(CONFIG_SEED)], "{ix}");
+    }
+    // The registry's PDAs, under the registry this deployment trusts (Config.registry_program).
+    let registry =
+        json!({"kind": "account", "path": "config.registry_program", "account": "Config"});
+    for ix in [
+        "propose",
+        "approve",
+        "reject",
+        "execute",
+        "cancel",
+        "record_quorum",
+        "request_certificate",
+        "validate_certificate",
+        "revoke_certificate",
+    ] {
+        let registry_config = account(ix, "registry_config");
+        assert_eq!(
+            seeds(&registry_config),
+            [constant(REGISTRY_CONFIG_SEED)],
+            "{ix}"
+        );
+        assert_eq!(registry_config["pda"]["program"], registry, "{ix}");
+    }
+    let user = account("request_certificate", "user");
+    assert_eq!(
+        seeds(&user),
+        [constant(USER_SEED), path("account", "owner")]
+    );
+    assert_eq!(user["pda"]["program"], registry);
+    let zone = account("validate_certificate", "zone");
+    assert_eq!(
+        seeds(&zone),
+        [constant(ZONE_SEED), path("account", "certificate.zone_id")]
+    );
+    assert_eq!(zone["pda"]["program"], registry);
+    // An existing proposal, from its own id (u64 LE, as `propose` derives it from proposal_count).
+    for ix in [
+        "approve",
+        "reject",
+        "execute",
+        "cancel",
+        "close_proposal",
+        "record_quorum",
+    ] {
+        let proposal = account(ix, "proposal");
+        assert_eq!(
+            seeds(&proposal),
+            [constant(PROPOSAL_SEED), path("account", "proposal.id")],
+            "{ix}"
+        );
+        assert!(proposal["pda"].get("program").is_none(), "{ix}");
     }
     assert_eq!(
         seeds(&account("request_certificate", "certificates_authority")),

@@ -436,6 +436,71 @@ fn pda_seeds_match_the_program() {
     let meter = seeds("register_meter", "meter");
     assert_eq!(bytes(&meter[0]["value"]), METER_SEED);
     assert_eq!(meter[1]["path"], "serial");
+    // Existing accounts, from the fields that derived them: (instruction, account, seed, field path,
+    // the account type that holds the field).
+    let existing = [
+        ("set_zone_status", "zone", ZONE_SEED, "zone.zone_id", "Zone"),
+        ("pause_zone", "zone", ZONE_SEED, "zone.zone_id", "Zone"),
+        ("resume_zone", "zone", ZONE_SEED, "zone.zone_id", "Zone"),
+        (
+            "set_emission_factor",
+            "zone",
+            ZONE_SEED,
+            "zone.zone_id",
+            "Zone",
+        ),
+        ("register_meter", "zone", ZONE_SEED, "user.zone_id", "User"),
+        ("verify_user", "user", USER_SEED, "user.authority", "User"),
+        ("suspend_user", "user", USER_SEED, "user.authority", "User"),
+        (
+            "reinstate_user",
+            "user",
+            USER_SEED,
+            "user.authority",
+            "User",
+        ),
+        (
+            "activate_meter",
+            "meter",
+            METER_SEED,
+            "meter.serial",
+            "Meter",
+        ),
+        (
+            "set_meter_status",
+            "meter",
+            METER_SEED,
+            "meter.serial",
+            "Meter",
+        ),
+        (
+            "rotate_device_key",
+            "meter",
+            METER_SEED,
+            "meter.serial",
+            "Meter",
+        ),
+        ("settle_meter", "meter", METER_SEED, "meter.serial", "Meter"),
+        ("settle_meter", "user", USER_SEED, "meter.owner", "Meter"),
+        ("settle_meter", "zone", ZONE_SEED, "meter.zone_id", "Meter"),
+        (
+            "certify_meter",
+            "meter",
+            METER_SEED,
+            "meter.serial",
+            "Meter",
+        ),
+        ("certify_meter", "user", USER_SEED, "meter.owner", "Meter"),
+        ("certify_meter", "zone", ZONE_SEED, "meter.zone_id", "Meter"),
+    ];
+    for (ix, acc, seed, path, account) in existing {
+        let found = seeds(ix, acc);
+        assert_eq!(bytes(&found[0]["value"]), seed, "{ix}.{acc}");
+        assert_eq!(found[1]["kind"], "account", "{ix}.{acc}");
+        assert_eq!(found[1]["path"], path, "{ix}.{acc}");
+        assert_eq!(found[1]["account"], account, "{ix}.{acc}");
+        assert_eq!(found.as_array().unwrap().len(), 2, "{ix}.{acc}");
+    }
     let init = named(&idl["instructions"], "initialize");
     assert_eq!(
         named(&init["accounts"], "program")["address"],

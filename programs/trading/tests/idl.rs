@@ -13,7 +13,7 @@
 use core::mem::size_of;
 use solgrid_idl_check::{
     assert_account, assert_account_flags, assert_event, bytes, constant, defined, enum_variants,
-    error_rows, errors, field_type, fields_layout, load, named, names, path, rust_fields,
+    error_rows, errors, field_type, fields_layout, json, load, named, names, path, rust_fields,
     rust_layout, rust_layout_then_vec, seeds, type_layout, type_size, unit_variants, vec_of,
     FixedAccounts, Layout, Value,
 };
@@ -30,6 +30,7 @@ use solgrid_program_kit::{
     account::AccountLayout, checks::SYSTEM_PROGRAM_ID, deployer::LOADER_V3_ID, discriminator,
     event::Event, sha256, KitError,
 };
+use solgrid_registry_layouts::state::{CONFIG_SEED as REGISTRY_CONFIG_SEED, USER_SEED, ZONE_SEED};
 use trading::{
     errors::TradingError,
     events::*,
@@ -516,8 +517,22 @@ fn fixed_addresses_and_pda_seeds_match_the_program() {
                     ])
                 }
                 ("initialize", "program_data") => Some(vec![constant(trading::ID.as_ref())]),
+                // The registry's PDAs, under the registry this deployment trusts.
+                (_, "registry_config") => Some(vec![constant(REGISTRY_CONFIG_SEED)]),
+                (_, "user") => Some(vec![constant(USER_SEED), path("account", "trader")]),
+                ("create_market", "zone") => {
+                    Some(vec![constant(ZONE_SEED), path("arg", "zone_id")])
+                }
+                (_, "zone") => Some(vec![constant(ZONE_SEED), path("account", "market.zone_id")]),
+                // An existing market, from its own header.
+                (_, "market") => Some(vec![
+                    constant(MARKET_SEED),
+                    path("account", "market.zone_id"),
+                    path("account", "market.quote_mint"),
+                ]),
                 _ => None,
             };
+            let registry_pda = matches!(name, "registry_config" | "user" | "zone");
             match expected_seeds {
                 Some(expected) => {
                     assert_eq!(seeds(account), expected, "{ix_name}.{name}");
@@ -526,6 +541,12 @@ fn fixed_addresses_and_pda_seeds_match_the_program() {
                         assert_eq!(
                             bytes(&program.unwrap()["value"]),
                             LOADER_V3_ID.to_bytes(),
+                            "{ix_name}.{name}"
+                        );
+                    } else if registry_pda {
+                        assert_eq!(
+                            program.unwrap(),
+                            &json!({"kind": "account", "path": "config.registry_program", "account": "Config"}),
                             "{ix_name}.{name}"
                         );
                     } else {

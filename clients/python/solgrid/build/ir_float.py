@@ -99,35 +99,42 @@ def _literal(value: int, width: int) -> str:
     return str(value - (1 << width) if value >> (width - 1) else value)
 
 
-def float_type_of(items: list[Item] | tuple[Item, ...], in_vector: bool = False) -> tuple[str, bool] | None:
-    """The first float type named in ``items`` and whether it is the element type of a vector."""
+def float_types_of(items: list[Item] | tuple[Item, ...], in_vector: bool = False) -> list[tuple[str, bool]]:
+    """Every float type named in ``items``, in order, each with whether it is the element type of a
+    vector."""
+    found: list[tuple[str, bool]] = []
     for item in items:
         if isinstance(item, Group):
             vector = in_vector or (item.bracket == "<" and any(is_word(i, "x") for i in item.items))
-            found = float_type_of(item.items, vector)
-            if found is not None:
-                return found
+            found += float_types_of(item.items, vector)
         elif item.kind is Kind.WORD and item.text in FLOAT_TYPES:
-            return item.text, in_vector
-    return None
+            found.append((item.text, in_vector))
+    return found
+
+
+def float_type_of(items: list[Item] | tuple[Item, ...], in_vector: bool = False) -> tuple[str, bool] | None:
+    """The first float type named in ``items`` and whether it is the element type of a vector."""
+    return next(iter(float_types_of(items, in_vector)), None)
 
 
 def data_problem(inst: Instruction) -> str | None:
-    """Why an instruction other than the lowered ones cannot have the float it names (``None``: fine).
+    """Why an instruction other than the lowered ones cannot have the floats it names (``None``: fine).
 
     Scalar ``double`` and ``float`` values may be loaded, stored, selected, passed and returned; any
-    other float type, a vector of floats, or another instruction on a float cannot be compiled.
+    other float type, a vector of floats, or another instruction on a float cannot be compiled. Every
+    float type the instruction names is checked (``call void @f(double %x, fp128 %y)``: the ``fp128``).
     """
     if not any(name in inst.line for name in FLOAT_TYPES):
         return None
-    found = float_type_of(inst.items)
-    if found is None:
+    found = float_types_of(inst.items)
+    for float_type, vector in found:
+        if vector:
+            return f"a vector of {float_type}"
+        if float_type not in SCALAR_FLOATS:
+            return f"the type {float_type}"
+    if not found:
         return None
-    float_type, vector = found
-    if vector:
-        return f"a vector of {float_type}"
-    if float_type not in SCALAR_FLOATS:
-        return f"the type {float_type}"
+    float_type = found[0][0]
     if inst.opcode not in DATA_OPCODES:
         return f"`{inst.opcode}` on {float_type}"
     if inst.opcode == "call":

@@ -9,8 +9,9 @@ offline alternative to ``cargo build-sbf``. Stage 1 of the pipeline (``pipeline.
     (``std_sources``), both generated once under ``<target>/solgrid-std/``;
 1b. ``cargo rustc --crate-type staticlib -Zbuild-std=std,panic_abort`` for that target, with
     ``-Cpanic=immediate-abort`` (std's panic machinery keeps writable statics an SBPF program cannot
-    have), fat LTO and one codegen unit whatever the crate's profile says; std itself is cached by
-    cargo in the same target directory;
+    have), fat LTO and one codegen unit whatever the crate's profile says, ``--locked`` where the
+    workspace has a ``Cargo.lock`` (``lock_flags``); std itself is cached by cargo in the same target
+    directory;
 1c. ``crates/sbf-std-support`` (the ``sys_*`` functions std's zkvm layer calls, and the ``sbf_*`` helpers
     of the IR rewrites) built the same way, reduced to those public symbols, and ``llvm-link``ed in;
 1d. ``opt -passes=lower-atomic``: std's atomics become plain loads and stores (a program is one thread);
@@ -36,6 +37,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from solgrid.build.errors import BuildError
 from solgrid.build.pipeline import Builder, Program, single_bitcode_member
@@ -76,9 +78,28 @@ LEGACY_CPI_SHIM = "sbf_invoke_signed_rust_legacy"
 _LEGACY_CPI_REF = re.compile(rf"@{LEGACY_CPI_SYSCALL}\b")
 
 
+def lock_flags(root: Path) -> list[str]:
+    """``--locked`` for a workspace with a ``Cargo.lock``: cargo builds exactly the versions it records
+    and fails (one line, naming the lock file) rather than update it. A workspace without one is built
+    as cargo would build it, resolving the newest compatible versions and writing a ``Cargo.lock``
+    (``cargo build-sbf`` does the same); its builds are reproducible from then on."""
+    return ["--locked"] if (root / "Cargo.lock").is_file() else []
+
+
 def _release(version: str) -> tuple[int, int]:
     major, minor = version.split(".")[:2]
     return int(major), int(minor)
+
+
+def _is_normal(dep: dict[str, Any]) -> bool:
+    """Whether a ``resolve.nodes[].deps[]`` edge of ``cargo metadata`` is a normal (lib) dependency for
+    some target: dev- and build-dependencies do not end up in the program."""
+    return any(kind["kind"] is None for kind in dep["dep_kinds"])
+
+
+def _is_proc_macro(package: dict[str, Any]) -> bool:
+    """A proc-macro runs in the compiler: nothing it depends on ends up in the program."""
+    return any("proc-macro" in target["kind"] for target in package.get("targets", []))
 
 
 def legacy_cpi_versions(toolchain: Toolchain, root: Path, package: str) -> list[str]:
@@ -87,20 +108,43 @@ def legacy_cpi_versions(toolchain: Toolchain, root: Path, package: str) -> list[
     Those pass their own Rust structs (``Instruction`` with its ``Vec`` fields, ``AccountInfo``) to
     ``sol_invoke_signed_rust``, laid out as Solana's rustc of the time did, which today's rustc does not;
     1.16 and later pass ``#[repr(C)]`` copies. A graph holding both kinds cannot be built: which
-    calls need the shim would depend on which copy of ``invoke`` each comes from.
+    calls need the shim would depend on which copy of ``invoke`` each comes from. Only normal
+    dependency edges count (not dev- or build-dependencies, nor what a proc-macro depends on): the
+    rest is not part of the program.
     """
     meta = json.loads(
         run_tool(
-            [toolchain.cargo, "metadata", "--format-version", "1", "--manifest-path", root / "Cargo.toml"],
+            [
+                toolchain.cargo,
+                "metadata",
+                "--format-version",
+                "1",
+                *lock_flags(root),
+                "--manifest-path",
+                root / "Cargo.toml",
+            ],
             env={**os.environ, "RUSTC": str(toolchain.rustc)},
         )
     )
     packages = {p["id"]: p for p in meta["packages"]}
-    deps = {node["id"]: [d["pkg"] for d in node["deps"]] for node in meta["resolve"]["nodes"]}
-    [start] = [i for i, p in packages.items() if p["name"] == package and i in deps]
+    deps = {
+        node["id"]: [d["pkg"] for d in node["deps"] if _is_normal(d)] for node in meta["resolve"]["nodes"]
+    }
+    # A dependency may share the program's name (a wrapper crate around a published program): the
+    # program is the workspace member.
+    starts = [i for i in meta["workspace_members"] if packages[i]["name"] == package and i in deps]
+    if len(starts) != 1:
+        found = ", ".join(f"{packages[i]['name']} {packages[i]['version']}" for i in starts) or "none"
+        raise BuildError(
+            f"{root}: expected one workspace member named {package!r} in cargo's resolve, found {found}"
+        )
+    [start] = starts
     seen, stack = {start}, [start]
     while stack:
-        for dep in deps[stack.pop()]:
+        node = stack.pop()
+        if _is_proc_macro(packages[node]):
+            continue
+        for dep in deps[node]:
             if dep not in seen:
                 seen.add(dep)
                 stack.append(dep)
@@ -190,6 +234,10 @@ class StdBuilder(Builder):
         spec = write_target_spec(self.toolchain, self.support_dir)
         library = solana_std_sources(RUST_SRC, self.support_dir / "library")
         self.log(f"{program.name}: cargo (std for {TARGET_NAME})")
+        if not lock_flags(self.root):
+            self.log(
+                f"{program.name}: no Cargo.lock in {self.root}: cargo resolves the versions and writes one"
+            )
         env = self._std_env(library, self.target_dir, trim_paths=True)
         crate = self._cargo_staticlib(
             self.root,
@@ -302,6 +350,7 @@ class StdBuilder(Builder):
                 "-Zjson-target-spec",
                 f"-Zbuild-std={build_std}",
                 "-Ztrim-paths",
+                *lock_flags(cwd),
                 "-p",
                 package,
                 "--crate-type",

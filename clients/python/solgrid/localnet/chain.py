@@ -18,6 +18,9 @@ The engine (``engine``) executes transactions; this class adds the rest of a sin
   token queries (it also knows which accounts the node wrote since the last commit, for persistence);
 * a faucet keypair whose airdrops are ordinary transfers (so they have signatures, history and logs);
 * persistence: the post-state of every written account goes to the store at each slot boundary;
+* blocks: every slot's block (slot, parent, blockhash, previous blockhash, time) goes to the store as
+  the slot starts, for getBlock and its kin (``blocks``), and a performance sample is recorded when the
+  server asks (every 60 s);
 * an optional history limit (``ChainConfig.history_slots``): at each new slot the transactions of the
   slots that fell out of the newest ``history_slots`` are pruned, as a validator's ledger cleanup
   purges old slots, and ``first_available_slot`` (getFirstAvailableBlock) moves up with them.
@@ -49,12 +52,12 @@ from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import SimulatedTransactionInfo, TransactionMetadata
 
 from solgrid.localnet import admission, loaded_size, native_accounts, parsed_instructions, tx_cost, txmeta
-from solgrid.localnet.engine import Engine
+from solgrid.localnet.engine import Engine, known_features
 from solgrid.localnet.finality import Commitment, Finality
 from solgrid.localnet.genesis import GenesisProgram, upgradeable_program_accounts
-from solgrid.localnet.program_binaries import RENT_EXEMPT_RENT_EPOCH
+from solgrid.localnet.program_binaries import LOADER_V3, PROGRAMS, RENT_EXEMPT_RENT_EPOCH, programdata_address
 from solgrid.localnet.slot_hashes import SlotHashes, empty_slot_hash
-from solgrid.localnet.store import LedgerStore
+from solgrid.localnet.store import LedgerStore, StoredBlock
 from solgrid.localnet.svm import new_svm
 from solgrid.localnet.timeline import MAX_RECENT_BLOCKHASHES, Timeline
 from solgrid.localnet.tx_errors import (
@@ -69,6 +72,8 @@ log = logging.getLogger("solgrid.localnet")
 
 SYSVAR_OWNER = Pubkey.from_string("Sysvar1111111111111111111111111111111111111")
 FAUCET_LAMPORTS = 10**18
+MAX_PERFORMANCE_SAMPLES = 720
+"""Samples getRecentPerformanceSamples keeps (a validator's, at one a minute: 12 hours)."""
 STATUS_CACHE_SLOTS = 300
 """Rooted slots a validator's status cache remembers signatures for (agave's MAX_CACHE_ENTRIES), besides
 the unrooted ones (measured on solana-test-validator 4.2.2: getSignatureStatuses without
@@ -282,12 +287,20 @@ class Chain:
         self._airdrop_count = 0
         self.first_available_slot = 0
         """The oldest slot whose transactions the node still has (getFirstAvailableBlock)."""
+        self.performance_samples: list[dict[str, int]] = []
+        """getRecentPerformanceSamples, newest first (``record_performance_sample``)."""
+        self.genesis_time: int | None = None
+        """When the genesis block was made (getBlockTime 0 answers it even once pruned); None for a ledger
+        written before it was recorded."""
+        self._sample_base = (0, 0)
         self.timeline = Timeline()
         self.svm.set_epoch_schedule(self.timeline.epoch_schedule)
         if self.restored:
             self._restore()
         else:
             self._genesis()
+        self._sample_base = (self.timeline.slot, self.store.transaction_count)
+        self._note_seen(_engine_genesis_keys())
         self.commit()
 
     def _notify(self, event: str, *args: Any) -> None:
@@ -342,6 +355,9 @@ class Chain:
         self._epoch = self.timeline.epoch
         self._airdrop_count = int(state("airdrop_count"))
         self.first_available_slot = int(state("first_available_slot") or 0)
+        self.performance_samples = list(state("performance_samples") or [])
+        saved_genesis_time = state("genesis_time")
+        self.genesis_time = None if saved_genesis_time is None else int(saved_genesis_time)
         # What the node restored is final; it continues with a new block, as a validator restarting from
         # its ledger does.
         self.finality.root_everything(self.timeline.slot)
@@ -363,6 +379,8 @@ class Chain:
                 "airdrop_count": self._airdrop_count,
                 "first_available_slot": self.first_available_slot,
                 "deactivated_features": [str(k) for k in self.deactivated_features],
+                "performance_samples": self.performance_samples,
+                "genesis_time": self.genesis_time,
             }
         )
 
@@ -401,6 +419,9 @@ class Chain:
         self.svm.set_slot_hashes(self._slot_hashes.entries())  # the bank of slot 0 has no ancestors
         self._update_clock()
         self._update_bank_sysvars()
+        genesis_block = str(self.timeline.latest_blockhash())
+        self.genesis_time = int(self.svm.get_clock().unix_timestamp)
+        self.store.put_block(StoredBlock(0, 0, genesis_block, genesis_block, self.genesis_time))
 
     def _register_block(self, slot: int) -> None:
         """Start the bank of ``slot`` after the tip's block (empty blocks in between when warping)."""
@@ -415,6 +436,17 @@ class Chain:
         self._record_write(SLOT_HASHES)
         self.svm.set_slot_hashes(self._slot_hashes.entries())
         self._update_clock()
+        # The block's parent is the block it was built on; a warp's empty blocks stand in between.
+        previous = parent_hash if parent == slot - 1 else empty_slot_hash(slot - 1)
+        self.store.put_block(
+            StoredBlock(
+                slot,
+                parent,
+                str(self.timeline.latest_blockhash()),
+                str(previous),
+                int(self.svm.get_clock().unix_timestamp),
+            )
+        )
         self._store_pending_rent_epochs()
         self._update_bank_sysvars()
         self._advance_root()
@@ -454,6 +486,7 @@ class Chain:
             self._epoch = epoch
             self._epoch_start_timestamp = now
         self._record_write(CLOCK)
+        self.store.set_block_time(self.timeline.slot, now)
         self.svm.set_clock(
             Clock(
                 self.timeline.slot,
@@ -485,6 +518,35 @@ class Chain:
         self._register_block(slot)
         self._notify("on_slot", slot, parent)
         return slot
+
+    def record_performance_sample(self, period_secs: int) -> dict[str, int]:
+        """A getRecentPerformanceSamples entry for the ``period_secs`` just ended (the validator samples
+        every 60 s and keeps 720); the node has no vote transactions."""
+        slot, count = self.timeline.slot, self.store.transaction_count
+        base_slot, base_count = self._sample_base
+        self._sample_base = (slot, count)
+        sample = {
+            "slot": slot,
+            "numTransactions": count - base_count,
+            "numSlots": slot - base_slot,
+            "samplePeriodSecs": period_secs,
+            "numNonVoteTransactions": count - base_count,
+        }
+        self.performance_samples = [sample, *self.performance_samples][:MAX_PERFORMANCE_SAMPLES]
+        return sample
+
+    def all_accounts(self, *, at_root: bool) -> list[tuple[Pubkey, Account]]:
+        """Every existing account of the tip's bank, or of the root's (getSupply, getLargestAccounts)."""
+        keys = set(self._owners)
+        read = self.account_at_root if at_root else self.get_account
+        if at_root:
+            keys |= self.finality.written_since(self.root)
+        result = []
+        for pubkey in sorted(keys, key=bytes):
+            account = read(pubkey)
+            if account is not None:
+                result.append((pubkey, account))
+        return result
 
     def advance_time(self, seconds: float) -> int:
         timestamp = self.timeline.advance_time(seconds)
@@ -1071,6 +1133,17 @@ class Bank:
     def includes(self, slot: int) -> bool:
         """Whether a transaction of ``slot`` is visible at this commitment."""
         return slot <= self.slot
+
+
+def _engine_genesis_keys() -> list[Pubkey]:
+    """The accounts the engine creates itself (builtins, sysvars, feature accounts, the validator's
+    genesis programs), so that the node's account index knows them too."""
+    keys = [*native_accounts.BUILTIN_DATA, *native_accounts.SYSVARS, *native_accounts.BANK_SYSVARS]
+    for program in PROGRAMS:
+        keys.append(program.program_id)
+        if program.loader == LOADER_V3:
+            keys.append(programdata_address(program.program_id))
+    return [*keys, *known_features()]
 
 
 def _existing(account: Account | None) -> Account | None:

@@ -8,7 +8,8 @@ confirmations until the transaction's slot is rooted, then ``finalized``; past t
 rooted slots) only with ``searchTransactionHistory``. getTransaction and
 getSignaturesForAddress refuse ``processed`` as a validator does.
 
-The non-standard ``solgrid_*`` methods for tests are in ``controls``.
+The block, supply and economics methods are in ``ledger_methods``; the non-standard ``solgrid_*``
+methods for tests are in ``controls``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from solders.account import Account
 from solders.message import from_bytes_versioned
 from solders.pubkey import Pubkey
 
+from solgrid.localnet import blocks, render, tokens, txmeta
 from solgrid.localnet import encoding as enc
-from solgrid.localnet import render, tokens, txmeta
 from solgrid.localnet.chain import (
     STATUS_CACHE_SLOTS,
     Bank,
@@ -37,6 +38,7 @@ from solgrid.localnet.controls import NodeControls
 from solgrid.localnet.engine import AGAVE_VERSION, known_features
 from solgrid.localnet.filters import parse_filters
 from solgrid.localnet.finality import Commitment, commitment_of
+from solgrid.localnet.ledger_methods import LedgerMethods
 from solgrid.localnet.params import (
     COMMITMENTS,
     Params,
@@ -50,7 +52,6 @@ from solgrid.localnet.params import (
 from solgrid.localnet.rpc_errors import (
     INVALID_PARAMS,
     SEND_TRANSACTION_PREFLIGHT_FAILURE,
-    UNSUPPORTED_TRANSACTION_VERSION,
     RpcError,
     invalid_param,
     invalid_params,
@@ -128,6 +129,7 @@ class RpcMethods:
             "getSignatureStatuses": self.get_signature_statuses,
             "getTransaction": self.get_transaction,
             "getSignaturesForAddress": self.get_signatures_for_address,
+            **LedgerMethods(chain, self._bank, self._context).handlers,
             **NodeControls(chain).handlers,
         }
 
@@ -269,7 +271,12 @@ class RpcMethods:
         ]
 
     def get_vote_accounts(self, raw: Any) -> Any:
-        Params(raw, maximum=1).config(0)
+        """The node has no vote account (so none matches a ``votePubkey`` either)."""
+        config = Params(raw, maximum=1).config(0)
+        if config.get("votePubkey") is not None:
+            parse_pubkey(config["votePubkey"])
+        parse_bool(config, "keepUnstakedDelinquents", False)
+        parse_optional_u64(config, "delinquentSlotDistance")
         return {"current": [], "delinquent": []}
 
     # -- accounts ----------------------------------------------------------------------------------------
@@ -531,14 +538,12 @@ class RpcMethods:
         if stored is None or not bank.includes(stored.slot):
             return None
         if max_version is None and render.is_v0(stored):
-            raise RpcError(
-                UNSUPPORTED_TRANSACTION_VERSION,
-                "Transaction version (0) is not supported by the requesting client. Please try the request "
-                'again with the following configuration parameter: "maxSupportedTransactionVersion": 0',
-            )
-        return render.confirmed_transaction(
+            raise blocks.unsupported_version(0)
+        result = render.confirmed_transaction(
             stored, str(config.get("encoding") or "json"), max_version is not None
         )
+        result["transactionIndex"] = self.chain.store.index_in_block(stored)
+        return result
 
     def _history_bank(self, config: dict[str, Any]) -> Bank:
         """The bank of a history request: confirmed or finalized (a validator refuses processed)."""

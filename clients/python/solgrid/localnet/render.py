@@ -14,6 +14,8 @@ from solgrid.localnet import parsed_instructions, txmeta
 from solgrid.localnet.rpc_errors import invalid_param
 from solgrid.localnet.store import StoredTransaction
 
+TOP_LEVEL_STACK_HEIGHT = 1
+"""The ``stackHeight`` agave 4.2.2 gives a transaction's own instructions in the "json" encoding."""
 TRANSACTION_ENCODINGS = frozenset({"json", "jsonParsed", "base64", "base58", "binary"})
 
 
@@ -50,7 +52,9 @@ def transaction_json(tx: VersionedTransaction) -> dict[str, Any]:
         "accountKeys": [str(k) for k in message.account_keys],
         "recentBlockhash": str(message.recent_blockhash),
         "instructions": [
-            txmeta.compiled_instruction_json(ix.program_id_index, bytes(ix.accounts), bytes(ix.data), None)
+            txmeta.compiled_instruction_json(
+                ix.program_id_index, bytes(ix.accounts), bytes(ix.data), TOP_LEVEL_STACK_HEIGHT
+            )
             for ix in message.instructions
         ],
     }

@@ -46,6 +46,7 @@ log = logging.getLogger("solgrid.localnet")
 
 DEFAULT_RPC_PORT = 8899
 DEFAULT_SLOT_MS = 400
+PERFORMANCE_SAMPLE_SECS = 60
 MAX_BODY_BYTES = 50 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 _CORS = {
@@ -117,6 +118,7 @@ class LocalNode:
         self.config = config or NodeConfig()
         self._runners: list[web.AppRunner] = []
         self._ticker: asyncio.Task[None] | None = None
+        self._sampler: asyncio.Task[None] | None = None
         self._chain: Chain | None = None
         self._pubsub: PubSub | None = None
         self._methods: RpcMethods | None = None
@@ -184,6 +186,7 @@ class LocalNode:
             f"{self._public_host()}:{self.rpc_port}", f"{self._public_host()}:{self.ws_port}"
         )
         self._ticker = asyncio.create_task(self._tick())
+        self._sampler = asyncio.create_task(self._sample_performance())
 
     async def _serve(self) -> None:
         config = self.config
@@ -208,11 +211,12 @@ class LocalNode:
         return site.port
 
     async def stop(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
+        for task in (self._ticker, self._sampler):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._ticker = self._sampler = None
         if self._pubsub is not None:
             await self._pubsub.close_all()
         for runner in reversed(self._runners):
@@ -234,6 +238,15 @@ class LocalNode:
             except Exception:
                 log.exception("advancing the slot failed")
             deadline = max(deadline + interval, loop.time())
+
+    async def _sample_performance(self) -> None:
+        """A getRecentPerformanceSamples entry every ``PERFORMANCE_SAMPLE_SECS``, as a validator takes."""
+        while True:
+            await asyncio.sleep(PERFORMANCE_SAMPLE_SECS)
+            try:
+                self.chain.record_performance_sample(PERFORMANCE_SAMPLE_SECS)
+            except Exception:
+                log.exception("recording a performance sample failed")
 
     # -- handlers ----------------------------------------------------------------------------------------
 

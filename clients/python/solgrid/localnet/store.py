@@ -11,7 +11,10 @@ getSignatureStatuses and getSignaturesForAddress). With one, ``ledger.sqlite3`` 
   so the node records every key it touches and stores their post-state);
 * ``node_state``: slot, blockhash queue, time offset, keypairs of the faucet and identity, counters;
 * ``pruned_statuses``: (signature, slot, error) of pruned transactions still inside the status-cache
-  window, see :meth:`LedgerStore.prune_history`.
+  window, see :meth:`LedgerStore.prune_history`;
+* ``blocks``: every block the node produced (slot, parent slot, blockhash, previous blockhash, block
+  time), for getBlock, getBlocks and getBlockTime; the slots a warp passed over have no row (``blocks``
+  answers them as the empty blocks they stand for).
 
 History is kept forever unless the node runs with a history limit (``--limit-ledger-slots``): then
 :meth:`LedgerStore.prune_history` deletes the transactions of the slots that fell out of it, as a
@@ -65,6 +68,13 @@ CREATE TABLE IF NOT EXISTS address_signatures (
     seq INTEGER NOT NULL,
     PRIMARY KEY (address, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blocks (
+    slot INTEGER PRIMARY KEY,
+    parent_slot INTEGER NOT NULL,
+    blockhash TEXT NOT NULL,
+    previous_blockhash TEXT NOT NULL,
+    block_time INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS accounts (
     pubkey BLOB PRIMARY KEY,
     lamports INTEGER NOT NULL,
@@ -100,6 +110,18 @@ class StoredTransaction:
     raw: bytes
     meta: dict[str, Any]
     err: Any
+
+
+@dataclass(frozen=True)
+class StoredBlock:
+    """A block the node produced; ``parent_slot`` is the block it was built on (older than ``slot - 1``
+    after a warp)."""
+
+    slot: int
+    parent_slot: int
+    blockhash: str
+    previous_blockhash: str
+    block_time: int
 
 
 @dataclass(frozen=True)
@@ -232,6 +254,7 @@ class LedgerStore:
         else:
             deleted = 0
         self._db.execute("DELETE FROM pruned_statuses WHERE slot < ?", (first_status_slot,))
+        self._db.execute("DELETE FROM blocks WHERE slot < ?", (first_kept_slot,))
         return int(deleted)
 
     def get_transaction(self, signature: bytes) -> StoredTransaction | None:
@@ -261,6 +284,49 @@ class LedgerStore:
             ),
         ).fetchall()
         return [_stored(row) for row in rows]
+
+    def index_in_block(self, stored: StoredTransaction) -> int:
+        """Where ``stored`` is among the transactions of its block (getTransaction's transactionIndex)."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM transactions WHERE slot = ? AND seq < ?", (stored.slot, stored.seq)
+        ).fetchone()
+        return int(row[0])
+
+    def transactions_in_slot(self, slot: int) -> list[StoredTransaction]:
+        """The transactions of one block, in the order they were committed."""
+        rows = self._db.execute(
+            "SELECT seq, signature, slot, block_time, raw, meta, err FROM transactions "
+            "WHERE slot = ? ORDER BY seq",
+            (slot,),
+        ).fetchall()
+        return [_stored(row) for row in rows]
+
+    # -- blocks ------------------------------------------------------------------------------------------
+
+    def put_block(self, block: StoredBlock) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO blocks (slot, parent_slot, blockhash, previous_blockhash, block_time) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (block.slot, block.parent_slot, block.blockhash, block.previous_blockhash, block.block_time),
+        )
+
+    def set_block_time(self, slot: int, block_time: int) -> None:
+        """The block of ``slot`` (being produced) now has this time (the clock moved within the slot)."""
+        self._db.execute("UPDATE blocks SET block_time = ? WHERE slot = ?", (block_time, slot))
+
+    def block_at_or_after(self, slot: int) -> StoredBlock | None:
+        """The block of ``slot``, or else the first one produced after it (None: none was)."""
+        row = self._db.execute(
+            "SELECT slot, parent_slot, blockhash, previous_blockhash, block_time FROM blocks "
+            "WHERE slot >= ? ORDER BY slot LIMIT 1",
+            (slot,),
+        ).fetchone()
+        return None if row is None else StoredBlock(*row)
+
+    def lowest_block_slot(self) -> int | None:
+        """The oldest block kept (None for a ledger written before blocks were recorded)."""
+        row = self._db.execute("SELECT MIN(slot) FROM blocks").fetchone()
+        return None if row[0] is None else int(row[0])
 
     # -- accounts ----------------------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from solders.sysvar import INSTRUCTIONS as INSTRUCTIONS_SYSVAR_ID
 
 from solgrid.sdk import loader
 from solgrid.sdk.anchor import AccountDecodeError, ProgramCoder
+from solgrid.sdk.device_keys import check_device_key
 from solgrid.sdk.idl import load_idl
 from solgrid.sdk.pda import Pda, find_pda
 from solgrid.sdk.readings import Reading, SignedReading, ed25519_instruction
@@ -569,9 +570,11 @@ class RegistryClient(RegistryGovernanceInstructions):
         source: EnergySource,
         capacity_w: int,
     ) -> Instruction:
-        """Registers a meter of ``owner`` (which must sign; its User must be Verified, in ``zone_id``)."""
-        if len(device_key) != 32:
-            raise ValueError("a device key is a 32-byte Ed25519 public key")
+        """Registers a meter of ``owner`` (which must sign; its User must be Verified, in ``zone_id``).
+
+        Raises :class:`~solgrid.sdk.device_keys.DeviceKeyError` for a key the registry refuses.
+        """
+        check_device_key(device_key)
         return self.coder.instruction(
             "register_meter",
             {
@@ -606,6 +609,8 @@ class RegistryClient(RegistryGovernanceInstructions):
         )
 
     def rotate_device_key(self, *, meter: Pubkey, new_key: bytes, cosigners: Sequence[Pubkey]) -> Instruction:
+        """Replaces ``meter``'s device key (raises ``DeviceKeyError`` for a key the registry refuses)."""
+        check_device_key(new_key)
         ix = self.coder.instruction(
             "rotate_device_key",
             {"new_key": list(new_key)},

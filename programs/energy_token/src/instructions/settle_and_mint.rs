@@ -214,13 +214,13 @@ unsafe fn read_settled_wh(meter: &AccountView) -> u64 {
 /// The Wh the registry just settled: how much its `settle_meter` added to the meter's
 /// `settled_wh`.
 ///
-/// Why this and not the return data: the meter is owned by the registry (checked in `load`, and
-/// only the owner can change an account's data), it is passed to no other program, and
-/// `settle_meter` does `settled_wh += amount` and returns `amount` (registry
-/// `instructions/settle_meter.rs`). So the increase is exactly the amount the registry settled,
-/// read from state only the registry can write, and it cannot be set by any other program (which
-/// return data could be, hence the setter check `sol_get_return_data` needed). Reading two u64
-/// instead of calling `sol_get_return_data` saves ~120 CU on the minting path.
+/// `settle_meter` returns nothing (no return data): it does `settled_wh += amount` (registry
+/// `instructions/settle_meter.rs`), and this increase is how the amount reaches the caller. The
+/// meter is owned by the registry (checked in `load`, and only the owner can change an account's
+/// data) and is passed to no other program, so the increase is exactly the amount the registry
+/// settled, read from state only the registry can write; return data, by contrast, any program
+/// could set (its setter would need checking through `sol_get_return_data`). Reading two u64
+/// costs ~120 CU less than that syscall on the minting path.
 ///
 /// Fails with `InvalidSettlementReturn` unless the counter increased (the registry fails rather
 /// than settling nothing, so zero or a decrease means something is wrong).

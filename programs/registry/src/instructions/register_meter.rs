@@ -4,7 +4,8 @@
 //! The owner's User must be Verified: meters only exist for checked participants, and each user
 //! registers at most `limits.max_meters_per_user`. The declared capacity (which bounds every
 //! reading's production) may not exceed the zone's. The meter's window clock starts at
-//! registration, so no reading can claim energy from before it.
+//! registration, so no reading can claim energy from before it. The device key must be a canonical
+//! Ed25519 point of large order ([`crate::device_key`]).
 //!
 //! Accounts:
 //! 0. `[signer, writable]` payer: funds the Meter account.
@@ -31,7 +32,7 @@ use solgrid_program_kit::{
 
 use super::register_user::check_zone;
 use crate::{
-    auth,
+    auth, device_key,
     errors::RegistryError,
     events::MeterRegistered,
     state::{EnergySource, Meter, MeterStatus, User, UserStatus, METER_SEED},
@@ -63,9 +64,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) 
     if args.capacity_w.get() == 0 {
         return Err(RegistryError::InvalidCapacity.into());
     }
-    if args.device_key == [0u8; 32] {
-        return Err(RegistryError::InvalidDeviceKey.into());
-    }
+    device_key::check_device_key(&args.device_key)?;
     let [payer, owner, config, user, zone, meter, system_program, ..] = accounts else {
         return Err(KitError::NotEnoughAccounts.into());
     };

@@ -1,5 +1,6 @@
 //! `rotate_device_key(new_key: [u8; 32])`: replaces a meter's device key, e.g. after a device swap
-//! or a key compromise (privileged: readings signed by the old key stop being accepted).
+//! or a key compromise (privileged: readings signed by the old key stop being accepted). The new key
+//! must be a canonical Ed25519 point of large order ([`crate::device_key`]).
 //!
 //! Accounts:
 //! 0. `[]` config.
@@ -11,7 +12,7 @@
 use pinocchio::{AccountView, Address, ProgramResult};
 use solgrid_program_kit::{account, checks, discriminator, event::emit, instruction};
 
-use crate::{auth, errors::RegistryError, events::DeviceKeyRotated, state::Meter};
+use crate::{auth, device_key, events::DeviceKeyRotated, state::Meter};
 
 pub const DISCRIMINATOR: u64 =
     discriminator::as_u64(discriminator::instruction("rotate_device_key"));
@@ -20,9 +21,7 @@ pub const ACCOUNTS_LEN: usize = 2;
 
 pub fn process(program_id: &Address, accounts: &mut [AccountView], args: &[u8]) -> ProgramResult {
     let new_key: &[u8; 32] = instruction::args(args)?;
-    if *new_key == [0u8; 32] {
-        return Err(RegistryError::InvalidDeviceKey.into());
-    }
+    device_key::check_device_key(new_key)?;
     let ([config, meter], cosigners) = auth::split::<ACCOUNTS_LEN>(accounts)?;
     {
         let config = auth::config(program_id, config)?;
