@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import platform
 import shutil
 import sys
@@ -72,8 +73,14 @@ def _timed(fn: Callable[[], object]) -> float:
     return time.monotonic() - started
 
 
+def _load() -> str:
+    """The 1-minute load average against the cores: build times on a shared machine mean little without it."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def build_times() -> list[str]:
     toolchain = Toolchain.locate()
+    load_before = _load()
     with tempfile.TemporaryDirectory(prefix="solgrid-bench-") as tmp:
         copy = Path(tmp) / "ws"
         copy.mkdir()
@@ -91,6 +98,7 @@ def build_times() -> list[str]:
         incremental = _timed(build_all)
         noop = _timed(build_all)
         sizes = {p.name: (copy / "target" / "deploy" / f"{p.name}.so").stat().st_size for p in programs}
+    load_after = _load()
     rows = [
         "## Build (all programs)",
         "",
@@ -99,6 +107,9 @@ def build_times() -> list[str]:
         f"| clean, including -Zbuild-std core+alloc | {clean:.1f} | <= 120 |",
         f"| after editing `{EDITED_FILE}` | {incremental:.1f} | <= 10 |",
         f"| nothing changed | {noop:.1f} | |",
+        "",
+        f"Load average (1 min) {load_before} before and {load_after} after, on {os.cpu_count()} cores: "
+        "with other work running, these times stretch accordingly.",
         "",
         "| program | .so bytes |",
         "|---|---|",

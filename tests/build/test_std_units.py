@@ -4,9 +4,13 @@ target spec and the choice of crates from a manifest."""
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Sequence
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import pytest
@@ -308,3 +312,140 @@ def test_random_state_gets_fixed_keys_on_solana_only(tmp_path: Path) -> None:
     )
     other = random.index('#[cfg(not(target_os = "solana"))]\n        fn keys()')
     assert solana < other < random.index("thread_local!(static KEYS") < random.index("RandomState { k0, k1 }")
+
+
+def _fake_library(root: Path) -> Path:
+    """A ``library/``: the edited files (from the installed sources), std's manifest, one other file."""
+    library = _edited_files(root)
+    (library / "std" / "Cargo.toml").write_text("[package]\n")
+    (library / "core" / "src" / "other.rs").write_text("pub fn f() {}\n")
+    return library
+
+
+def test_the_key_stats_the_tree_and_reads_only_the_edited_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library = _fake_library(tmp_path)
+    read: list[Path] = []
+    read_bytes = Path.read_bytes
+
+    def recording(path: Path) -> bytes:
+        read.append(path)
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", recording)
+    std_sources.source_key(library)
+    assert sorted(read) == sorted({library / edit.path for edit in EDITS})
+
+
+def test_an_edited_source_changes_the_key(tmp_path: Path) -> None:
+    library = _fake_library(tmp_path)
+    key = std_sources.source_key(library)
+    assert std_sources.source_key(library) == key
+    other = library / "core" / "src" / "other.rs"
+    stat = other.stat()
+    other.write_text("pub fn g() {}\n")  # same size
+    assert std_sources.source_key(library) != key  # its mtime changed
+    other.write_text("pub fn f() {}\n")
+    os.utime(other, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert std_sources.source_key(library) == key  # back as it was
+    other.write_text("pub fn f() {} \n")
+    os.utime(other, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert std_sources.source_key(library) != key  # another size, same mtime
+    other.write_text("pub fn f() {}\n")
+    os.utime(other, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    # A file the edits touch: its content counts even with its size and mtime kept.
+    edited = library / EDITS[0].path
+    stat = edited.stat()
+    text = edited.read_text()
+    edited.write_text(text.replace("zkvm", "zkVM", 1))
+    os.utime(edited, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert std_sources.source_key(library) != key
+    edited.write_text(text)
+    os.utime(edited, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert std_sources.source_key(library) == key
+    assert std_sources.source_key(library, EDITS[1:]) != key  # another edit list
+    os.utime(library / "core" / "src", ns=(0, 0))
+    assert std_sources.source_key(library) == key  # a directory's mtime is the install's, not the package's
+    (library / "core" / "src" / "new.rs").write_text("")
+    assert std_sources.source_key(library) != key  # a new file
+    (library / "core" / "src" / "new.rs").unlink()
+    assert std_sources.source_key(library) == key
+    (library / "core" / "src" / "new").mkdir()
+    assert std_sources.source_key(library) != key  # a new directory
+
+
+def _in_step(monkeypatch: pytest.MonkeyPatch, barrier: threading.Barrier | Barrier) -> None:
+    """Make ``solana_std_sources`` wait for ``barrier`` once its copy is patched: all parties reach the
+    rename with a complete copy of their own, so all but one find the place taken."""
+    apply = std_sources.apply_edits
+
+    def patch_then_wait(library: Path, edits: tuple[SourceEdit, ...] = EDITS) -> None:
+        apply(library, edits)
+        barrier.wait(timeout=60)
+
+    monkeypatch.setattr(std_sources, "apply_edits", patch_then_wait)
+
+
+def _only_the_copy_is_left(cache: Path, made: list[Path]) -> None:
+    [slot] = cache.iterdir()  # no temporary directory is left behind
+    assert made == [slot / "library"] * len(made)
+    assert 'target_os = "solana"' in (slot / "library/std/src/sys/pal/mod.rs").read_text()
+    assert (slot / "library/core/src/other.rs").is_file() and oct(slot.stat().st_mode & 0o777) == "0o755"
+
+
+def test_two_threads_making_the_copy_at_once_both_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = _fake_library(tmp_path / "src")
+    cache = tmp_path / "cache"
+    _in_step(monkeypatch, threading.Barrier(2))
+    made: list[Path] = []
+    threads = [
+        threading.Thread(target=lambda: made.append(solana_std_sources(original, cache))) for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    _only_the_copy_is_left(cache, made)
+
+
+def _make_copy_in_process(original: Path, cache: Path, barrier: Barrier, out: Path) -> None:
+    """Make the copy in step with the other process, then note its inode before and after the other one
+    returned too: a copy once handed out (cargo reads it) must stay in place."""
+    made = solana_std_sources(original, cache)
+    before = (made / "std").stat().st_ino
+    barrier.wait(timeout=60)
+    out.write_text(json.dumps([str(made), before, (made / "std").stat().st_ino]))
+
+
+def test_two_processes_making_the_copy_at_once_both_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = _fake_library(tmp_path / "src")
+    cache = tmp_path / "cache"
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(2)
+    _in_step(monkeypatch, barrier)  # the forked processes inherit it
+    outs = [tmp_path / f"out{i}" for i in range(2)]
+    processes = [
+        context.Process(target=_make_copy_in_process, args=(original, cache, barrier, out)) for out in outs
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    assert [p.exitcode for p in processes] == [0, 0]
+    made, before, after = zip(*(json.loads(out.read_text()) for out in outs), strict=True)
+    _only_the_copy_is_left(cache, [Path(m) for m in made])
+    assert len({*before, *after}) == 1  # the one copy both got, never replaced under either
+
+
+def test_an_incomplete_copy_in_place_is_replaced(tmp_path: Path) -> None:
+    original = _fake_library(tmp_path / "src")
+    cache = tmp_path / "cache"
+    slot = cache / std_sources.source_key(original)[:16]
+    (slot / "library" / "std").mkdir(parents=True)  # no Cargo.toml: not a copy this module made
+    made = solana_std_sources(original, cache)
+    _only_the_copy_is_left(cache, [made])

@@ -290,6 +290,13 @@ class StdBuilder(Builder):
         scripts whatever the workspace, so workspaces sharing a target directory (the tests' shared
         ``target/std-fixture``) would rebuild std each time they take turns. Paths are made
         independent of the checkout by cargo's ``trim-paths`` instead, per crate.
+
+        Such workspaces share std's build but for one thing cargo derives from each dependency graph, not
+        from the profile: how std is compiled for LTO. A graph holding a crate that declares
+        ``crate-type = ["cdylib", ...]`` (``solana-program`` does, so Manifest and Phoenix) gets std with
+        object code and bitcode; one without (``anchor-lang`` 1.x's graph, a crate with no dependencies)
+        gets bitcode only (``-Clinker-plugin-lto``). The target's objects are bitcode either way, but cargo
+        keeps two builds of std side by side, one per kind, each made once.
         """
         env = dict(os.environ)
         for overriding in ("CARGO_BUILD_RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS"):

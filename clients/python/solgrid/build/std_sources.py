@@ -10,15 +10,21 @@ no files, no threads, no clock, and everything it needs from the platform goes t
 
 Every edit names the exact text it replaces and how often that text must occur; a source that differs
 (another Rust release) fails the build naming the file and the edit instead of leaving std half
-patched. The copy is made once per source tree (keyed on a digest of every file of it and of the edit
-list) under ``target/``, and cargo's ``-Zbuild-std`` is pointed at it with ``__CARGO_TESTS_ONLY_SRC_ROOT``.
+patched. The copy is made once per source tree under ``target/`` and cargo's ``-Zbuild-std`` is pointed
+at it with ``__CARGO_TESTS_ONLY_SRC_ROOT``. Its key (``source_key``) is cheap enough for every build: the
+name, size and modification time of every file of the tree (a reinstalled or upgraded rust-src changes
+them), the contents of the files the edits touch, and the edit list; reading the whole tree (69 MB) took a
+second of every build. Builds sharing a target directory may make the copy at the same time: each writes
+its own temporary directory and renames it into place, and the first one there wins.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,30 +196,75 @@ def _rust_hint() -> str:
     return "1.96's library/ from Debian's rust-web-src"
 
 
-def source_digest(library: Path) -> str:
-    """A digest of every file under ``library`` (names and contents) and of the edit list."""
-    h = hashlib.sha256(repr(EDITS).encode())
-    for path in sorted(p for p in library.rglob("*") if p.is_file()):
-        h.update(str(path.relative_to(library)).encode() + b"\0")
-        h.update(path.read_bytes())
+def source_key(library: Path, edits: tuple[SourceEdit, ...] = EDITS) -> str:
+    """The key of the patched copy of ``library``: its files' names, sizes and modification times, the
+    contents of the files ``edits`` touch, and ``edits`` themselves (a stat of each file, not a read).
+
+    Directories count by name only: dpkg gives the files the package's modification times, the same on
+    every machine, but the directories it creates the time of the install.
+    """
+    h = hashlib.sha256(repr(edits).encode())
+    for relative, size, mtime_ns in _tree_stats(library):
+        h.update(f"{relative}\0{size}\0{mtime_ns}\n".encode())
+    for relative in sorted({edit.path for edit in edits}):
+        path = library / relative
+        h.update(relative.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"(missing)") + b"\n")
     return h.hexdigest()
+
+
+def _tree_stats(root: Path) -> list[tuple[str, int, int]]:
+    """``(path relative to root, size, mtime in ns)`` of every file and symlink under ``root`` (not
+    followed), and ``(path, -1, 0)`` of every directory, sorted."""
+    found: list[tuple[str, int, int]] = []
+    pending = [root]
+    while pending:
+        directory = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                relative = os.path.relpath(entry.path, root)
+                if entry.is_dir(follow_symlinks=False):
+                    found.append((relative, -1, 0))
+                    pending.append(Path(entry.path))
+                else:
+                    stat = entry.stat(follow_symlinks=False)
+                    found.append((relative, stat.st_size, stat.st_mtime_ns))
+    return sorted(found)
+
+
+def _complete(library: Path) -> bool:
+    return (library / "std" / "Cargo.toml").is_file()
 
 
 def solana_std_sources(original: Path, cache_root: Path) -> Path:
     """The patched copy of ``original`` (a ``library/`` directory) under ``cache_root``, made if missing.
 
-    The copy lives in ``cache_root/<digest>/library`` so that a changed source tree or edit list gets a
-    fresh one; it is written to a temporary directory and renamed into place only once fully patched.
+    The copy lives in ``cache_root/<key>/library`` so that a changed source tree or edit list gets a fresh
+    one. It is written to a temporary directory of its own and renamed into place only once fully patched:
+    several processes may make it at once (parallel tests, workspaces sharing a target directory); the
+    first rename wins, and the others drop their copy and use that one.
     """
-    digest = source_digest(original)[:16]
-    final = cache_root / digest / "library"
-    if (final / "std" / "Cargo.toml").is_file():
+    key = source_key(original)[:16]
+    slot = cache_root / key
+    final = slot / "library"
+    if _complete(final):
         return final
-    staging = cache_root / f"{digest}.tmp{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(original, staging / "library", symlinks=True)
-    apply_edits(staging / "library")
-    final.parent.parent.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(final.parent, ignore_errors=True)
-    os.replace(staging, final.parent)
+    cache_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{key}.tmp", dir=cache_root))
+    staging.chmod(0o755)  # mkdtemp's 0o700 would stay on the copy
+    try:
+        shutil.copytree(original, staging / "library", symlinks=True)
+        apply_edits(staging / "library")
+        try:
+            os.rename(staging, slot)
+        except OSError as error:
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+            if not _complete(final):
+                # Not made by this function (it renames whole copies): set it aside, take its place.
+                stale = Path(tempfile.mkdtemp(prefix=f"{key}.stale", dir=cache_root))
+                os.rename(slot, stale / "slot")
+                os.rename(staging, slot)
+                shutil.rmtree(stale, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return final
