@@ -29,6 +29,7 @@ REPO = HERE.parents[1]
 LOCK = HERE / "package-lock.json"
 STAMP = HERE / "node_modules" / ".solgrid-lock-sha256"
 NODE_TIMEOUT_SECS = 300
+NODE_TEST_FILES = ("errors", "events", "resolution")
 
 
 class NodeTestsFailed(AssertionError):
@@ -66,7 +67,7 @@ def run_node_tests(
     ws_url: str,
     scenario: dict[str, Any],
     scenario_path: Path,
-    files: Sequence[str] = ("errors", "events"),
+    files: Sequence[str] = NODE_TEST_FILES,
 ) -> str:
     """``node --test`` of ``test/<file>.test.mjs`` for each of ``files``, in order, against ``rpc_url``;
     returns their output."""
