@@ -6,8 +6,9 @@ events from logs and from self-CPI instruction data, and Anchor's account resolv
 The scenario is prepared here with the Python SDK. On the local node (a node of the test's own):
 energy_token initialised by the node's upgrade authority (the GRID mint), the registry accounts a
 settlement reads written into the node (Config naming energy_token's settlement PDA, a Verified User,
-Zone 0, one Solar Meter with SETTLE_WH to settle and one with nothing), the meter owner funded with a GRID
-account; trading and governance are not initialised. On the real validator (compat) the same by
+Zone 0, one Solar Meter with SETTLE_WH to settle and one with nothing; the upgrade authority its only
+regulator), the meter owner funded with a GRID account, a fresh quote mint for the market the resolution
+test opens; trading and governance are not initialised. On the real validator (compat) the same by
 transactions only (:func:`prepare_on_cluster`: meters registered with device keys, a device-signed
 reading submitted with the Ed25519 precompile as the oracle does). The Node tests get the wallets and
 each instruction's accounts (from the SDK's builders, by the IDL's account names) and build, send and
@@ -16,7 +17,9 @@ parse everything with Anchor's client.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +41,11 @@ from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.governance.accounts import ConfigParams
 from solgrid.sdk.governance.client import GovernanceClient
 from solgrid.sdk.idl import load_idl_json
+from solgrid.sdk.mints import MINT_LEN, create_mint_instructions
 from solgrid.sdk.readings import DeviceSigner, Reading
-from solgrid.sdk.registry import EnergySource, Meter, MeterAccounts, RegistryClient, UserRole
-from solgrid.sdk.trading.client import TradingClient
+from solgrid.sdk.registry import MAX_REGULATORS, EnergySource, Meter, MeterAccounts, RegistryClient, UserRole
+from solgrid.sdk.trading.client import MarketParams, TradingClient
+from solgrid.sdk.trading.units import Side
 from solgrid.sdk.transactions import send_and_confirm
 
 pytestmark = pytest.mark.slow
@@ -78,15 +83,25 @@ def accounts_of(program: str, ix: Instruction) -> dict[str, Any]:
     }
 
 
-def put_registry_accounts(chain: Chain, client: EnergyTokenClient, owner: Pubkey) -> dict[str, Pubkey]:
-    """The registry Config (naming the settlement PDA), a Verified User, Zone 0 and two Active meters
-    (2,500 Wh to settle, nothing to settle), written into the node."""
+def put_registry_accounts(
+    chain: Chain, client: EnergyTokenClient, owner: Pubkey, regulator: Pubkey
+) -> dict[str, Pubkey]:
+    """The registry Config (naming the settlement PDA, ``regulator`` its only regulator, threshold 1), a
+    Verified User, Zone 0 and two Active meters (SETTLE_WH to settle, nothing to settle), written into the
+    node."""
     config_pda, user_pda = client.registry_config_pda(), client.registry_user_pda(owner)
     zone_pda = client.registry_zone_pda(0)
     registry_id = client.registry_program_id
     accounts = {
         config_pda.address: idl_account_layout("registry", "Config").encode(
-            {"settlement_authority": client.settlement_pda().address, "bump": config_pda.bump}
+            {
+                "authority": regulator,
+                "settlement_authority": client.settlement_pda().address,
+                "regulators": bytes(regulator) + bytes(32 * (MAX_REGULATORS - 1)),
+                "regulator_count": 1,
+                "regulator_threshold": 1,
+                "bump": config_pda.bump,
+            }
         ),
         user_pda.address: idl_account_layout("registry", "User").encode(
             {"authority": owner, "status": VERIFIED, "bump": user_pda.bump}
@@ -120,6 +135,53 @@ def put_registry_accounts(chain: Chain, client: EnergyTokenClient, owner: Pubkey
     return meters
 
 
+def raw_instruction(ix: Instruction) -> dict[str, Any]:
+    """``ix`` for web3.js's ``TransactionInstruction`` (a setup step the Node test sends as it is)."""
+    return {
+        "programId": str(ix.program_id),
+        "keys": [
+            {"pubkey": str(m.pubkey), "isSigner": m.is_signer, "isWritable": m.is_writable}
+            for m in ix.accounts
+        ],
+        "data": base64.b64encode(ix.data).decode(),
+    }
+
+
+@dataclass(frozen=True)
+class MarketSetup:
+    """A market of ``zone_id`` against a fresh quote mint: its ``create_market`` (the regulator co-signs)
+    and a bid of one lot in it."""
+
+    zone_id: int
+    create: Instruction
+    market: Pubkey
+
+    @classmethod
+    async def new(cls, rpc: AsyncClient, authority: Keypair, zone_id: int, base_mint: Pubkey) -> MarketSetup:
+        """Creates the quote mint (by transaction) and builds the market's ``create_market``."""
+        trading = TradingClient()
+        a = authority.pubkey()
+        quote = Keypair()
+        rent = (await rpc.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
+        await send_and_confirm(rpc, create_mint_instructions(a, quote, 6, a, rent), authority, [quote])
+        params = MarketParams(tick_size=1, lot_size_wh=1_000, fee_recipient=a)
+        create = trading.create_market(
+            payer=a,
+            zone_id=zone_id,
+            base_mint=base_mint,
+            quote_mint=quote.pubkey(),
+            params=params,
+            cosigners=[a],
+        )
+        return cls(zone_id, create, trading.market_pda(zone_id, quote.pubkey()).address)
+
+    def order(self, trader: Pubkey) -> Instruction:
+        trading = TradingClient()
+        return trading.place_order(
+            trader=trader, market=self.market, zone_id=self.zone_id, seat=0, side=Side.BID, price=1, lots=1
+        )
+
+
 def scenario(
     authority: Keypair,
     owner: Keypair,
@@ -128,11 +190,13 @@ def scenario(
     cpi_error: str,
     full_meter: Meter,
     trading_initialized: bool,
+    market: MarketSetup,
 ) -> dict[str, Any]:
     """What the Node tests read: wallets, program ids and each instruction's accounts. ``settle`` maps
     ``settle_full`` (the events test's settlement of SETTLE_WH) and ``settle_empty`` (the CPI failure,
     which ends in the registry's ``cpi_error``) to a meter account; ``full_meter`` is the former's state,
-    for the certificate request the resolution test derives (never sent)."""
+    for the certificate request the resolution test derives (never sent); ``market`` the market the
+    resolution test opens (if it is not open yet) for the order whose accounts it derives (never sent)."""
     token = EnergyTokenClient()
     trading = TradingClient()
     governance = GovernanceClient()
@@ -161,6 +225,7 @@ def scenario(
         "settleWh": SETTLE_WH,
         "tradingInitialized": trading_initialized,
         "certificateBump": certificate_bump,
+        "createMarket": raw_instruction(market.create),
         "instructions": {
             **instructions,
             "burn": accounts_of("energy_token", token.burn(holder=o, amount=0)),
@@ -175,6 +240,7 @@ def scenario(
                 "governance", governance.initialize(payer=a, authority=a, params=good_params)
             ),
             "request_certificate": accounts_of("governance", request.instruction),
+            "place_order": accounts_of("trading", market.order(o)),
         },
         "governanceParams": {
             "minTimelockSecs": good_params.min_timelock_secs,
@@ -203,10 +269,13 @@ async def prepare_local(node: BackgroundNode, authority: Keypair) -> dict[str, A
             authority,
             coders=[token.coder],
         )
-    meters = node.call(lambda chain: put_registry_accounts(chain, token, owner.pubkey()))
+    a = authority.pubkey()
+    meters = node.call(lambda chain: put_registry_accounts(chain, token, owner.pubkey(), a))
     settle = {"settle_full": meters["full"], "settle_empty": meters["empty"]}
     full = await fetch_meter(node.rpc_url, meters["full"])
-    return scenario(authority, owner, settle, 0, "NothingToSettle", full, trading_initialized=False)
+    async with AsyncClient(node.rpc_url, Confirmed) as rpc:
+        market = await MarketSetup.new(rpc, authority, 0, token.mint)
+    return scenario(authority, owner, settle, 0, "NothingToSettle", full, False, market)
 
 
 async def fetch_meter(rpc_url: str, address: Pubkey) -> Meter:
@@ -297,9 +366,12 @@ async def prepare_on_cluster(rpc_url: str, authority: Keypair) -> dict[str, Any]
         if await token.fetch_config(rpc) is None:
             setup.insert(0, token.initialize(payer=a, authority=a))
         await send_and_confirm(rpc, setup, authority, coders=coders)
-        trading_initialized = await TradingClient().fetch_config(rpc) is not None
+        trading_config = await TradingClient().fetch_config(rpc)
+        base_mint = token.mint if trading_config is None else trading_config.base_mint
+        market = await MarketSetup.new(rpc, authority, zone, base_mint)
     settle = {"settle_full": full.meter, "settle_empty": empty.meter}
-    return scenario(authority, owner, settle, zone, "NothingToSettle", full_meter, trading_initialized)
+    initialized = trading_config is not None
+    return scenario(authority, owner, settle, zone, "NothingToSettle", full_meter, initialized, market)
 
 
 async def test_anchor_ts_client_on_the_local_node(
