@@ -12,7 +12,9 @@ test opens; trading and governance are not initialised. On the real validator (c
 transactions only (:func:`prepare_on_cluster`: meters registered with device keys, a device-signed
 reading submitted with the Ed25519 precompile as the oracle does). The Node tests get the wallets and
 each instruction's accounts (from the SDK's builders, by the IDL's account names) and build, send and
-parse everything with Anchor's client.
+parse everything with Anchor's client. ``Program.at`` is tested once the SDK has
+published the four IDLs on-chain (``test/program_at.test.mjs``; on the real validator ``solgrid deploy``
+published them).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.governance.accounts import ConfigParams
 from solgrid.sdk.governance.client import GovernanceClient
 from solgrid.sdk.idl import load_idl_json
+from solgrid.sdk.idl_account import publish_idl
 from solgrid.sdk.mints import MINT_LEN, create_mint_instructions
 from solgrid.sdk.readings import DeviceSigner, Reading
 from solgrid.sdk.registry import MAX_REGULATORS, EnergySource, Meter, MeterAccounts, RegistryClient, UserRole
@@ -387,8 +390,37 @@ async def test_anchor_ts_client_on_the_local_node(
 async def test_anchor_ts_client_on_the_real_validator(
     real_validator: RealValidator, upgrade_authority: Keypair, tmp_path: Path
 ) -> None:
-    """Every Node test file on the real validator, on a scenario built by transactions only."""
+    """Every Node test file on the real validator, on a scenario built by transactions only, and
+    ``Program.at`` (the fixture's ``solgrid deploy`` published the IDLs)."""
     prepared = await prepare_on_cluster(real_validator.rpc_url, upgrade_authority)
     url, ws = real_validator.rpc_url, real_validator.ws_url
-    output = run_node_tests(url, ws, prepared, tmp_path / "scenario.json")
-    assert output.count("# fail 0") == FILES and "# pass 0" not in output, output
+    files = [*NODE_TEST_FILES, "program_at"]
+    output = run_node_tests(url, ws, prepared, tmp_path / "scenario.json", files=files)
+    assert output.count("# fail 0") == len(files) and "# pass 0" not in output, output
+
+
+async def test_anchor_ts_program_at(
+    fresh_node: BackgroundNode, upgrade_authority: Keypair, tmp_path: Path
+) -> None:
+    """``Program.at`` of Anchor's client on the four programs once :func:`publish_idl` (what ``solgrid
+    deploy`` runs) has published their IDLs."""
+    programs = {
+        "registry": RegistryClient().program_id,
+        "energy_token": EnergyTokenClient().program_id,
+        "trading": TradingClient().program_id,
+        "governance": GovernanceClient().program_id,
+    }
+    async with AsyncClient(fresh_node.rpc_url, Confirmed) as rpc:
+        for name, program_id in programs.items():
+            idl_json = (Path(__file__).resolve().parents[2] / "idl" / f"{name}.json").read_bytes()
+            await publish_idl(rpc, upgrade_authority, program_id, idl_json)
+    prepared = {
+        "programs": {name: str(program_id) for name, program_id in programs.items()},
+        "authority": list(bytes(upgrade_authority)),
+        "owner": list(bytes(Keypair())),
+        "instructions": {},
+    }
+    output = run_node_tests(
+        fresh_node.rpc_url, fresh_node.ws_url, prepared, tmp_path / "scenario.json", files=["program_at"]
+    )
+    assert output.count("# fail 0") == 1 and "# pass 4" in output, output

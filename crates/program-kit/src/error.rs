@@ -29,11 +29,13 @@ pub enum KitError {
     NotUpgradeAuthority = 6012,
     InvalidProgramData = 6013,
     UnsupportedLoader = 6014,
+    NotIdlAuthority = 6015,
+    IdlAccountFull = 6016,
 }
 
 impl KitError {
     /// Every variant, in code order (the IDL lists them in this order).
-    pub const ALL: [KitError; 15] = [
+    pub const ALL: [KitError; 17] = [
         KitError::UnknownInstruction,
         KitError::InvalidInstructionData,
         KitError::NotEnoughAccounts,
@@ -49,6 +51,8 @@ impl KitError {
         KitError::NotUpgradeAuthority,
         KitError::InvalidProgramData,
         KitError::UnsupportedLoader,
+        KitError::NotIdlAuthority,
+        KitError::IdlAccountFull,
     ];
 
     pub const fn code(self) -> u32 {
@@ -73,6 +77,8 @@ impl KitError {
             KitError::NotUpgradeAuthority => "NotUpgradeAuthority",
             KitError::InvalidProgramData => "InvalidProgramData",
             KitError::UnsupportedLoader => "UnsupportedLoader",
+            KitError::NotIdlAuthority => "NotIdlAuthority",
+            KitError::IdlAccountFull => "IdlAccountFull",
         }
     }
 
@@ -112,6 +118,10 @@ impl KitError {
             KitError::UnsupportedLoader => {
                 "The program is owned by a loader whose deployment record SolGrid cannot read"
             }
+            KitError::NotIdlAuthority => {
+                "The signer is not the authority of this IDL account or buffer"
+            }
+            KitError::IdlAccountFull => "The IDL data does not fit in the IDL account or buffer",
         }
     }
 }

@@ -14,6 +14,8 @@
 //!   the [`entrypoint!`] wrapper every program uses;
 //! * [`event`]: Anchor events (`sol_log_data` of the event discriminator followed by the borsh bytes);
 //! * [`instruction`]: splitting instruction data into discriminator and fixed-size arguments;
+//! * [`idl_account`]: the IDL on-chain in Anchor's IDL account (`anchor idl init` / `upgrade`),
+//!   which `Program.at` of Anchor's TypeScript client and anchorpy read;
 //! * [`deployer`]: the deployer gate for one-time initialisation (loader v3 and v4);
 //! * [`ed25519`]: strict parsing of the Ed25519 precompile instruction (offset-redirection safe),
 //!   and whether 32 bytes decompress to a curve point (`sol_curve_validate_point`);
@@ -36,6 +38,7 @@ pub mod discriminator;
 pub mod ed25519;
 pub mod error;
 pub mod event;
+pub mod idl_account;
 pub mod instruction;
 pub mod pod;
 pub mod rent;

@@ -89,6 +89,11 @@ pub fn process_instruction(
         instructions::initialize::DISCRIMINATOR => {
             instructions::initialize::process(program_id, accounts, args)
         }
+        // Anchor's IDL-account instructions (`anchor idl init` / `upgrade`), in program-kit; a guard
+        // after every constant, so the other instructions' dispatch is unchanged.
+        tag if tag == solgrid_program_kit::idl_account::IDL_IX_TAG => {
+            solgrid_program_kit::idl_account::process(program_id, accounts, args)
+        }
         _ => Err(KitError::UnknownInstruction.into()),
     }
 }

@@ -4,6 +4,10 @@ Program ids come from ``Anchor.toml`` ``[programs.<cluster>]``, their keypairs f
 ``keys/<name>-keypair.json`` (which must match the ids) and the ELFs from ``target/deploy/<name>.so``.
 A program that already exists is upgraded; the payer (``--keypair``, default the provider wallet) must
 be its upgrade authority.
+
+Then each program's ``idl/<name>.json`` is published in its Anchor IDL account (where ``Program.at`` of
+Anchor's TypeScript client and anchorpy reads it): created if absent, upgraded through a buffer if it
+differs, left alone if it is the same (:mod:`solgrid.sdk.idl_account`).
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import click
 import httpx
 from solana.rpc.async_api import AsyncClient
 
-from solgrid.sdk.deploy import DeployError, deploy_program
+from solgrid.sdk.deploy import DeployError, deploy_program, wait_until_invocable
+from solgrid.sdk.idl_account import publish_idl
 from solgrid.sdk.keys import read_keypair
 from solgrid.sdk.workspace import CLUSTER_URLS, Workspace, WorkspaceProgram
 
@@ -76,14 +81,16 @@ def deploy(
                 f"{program.keypair_path} holds {program_keypair.pubkey()}, but Anchor.toml "
                 f"[programs.{cluster}] says {program.name} = {program.program_id}"
             )
-    asyncio.run(_deploy_all(endpoint, payer_path=payer_path, programs=selected))
+    asyncio.run(_deploy_all(endpoint, payer_path=payer_path, programs=selected, idl_dir=found.root / "idl"))
 
 
 def _progress(name: str) -> Callable[[str], None]:
     return lambda message: click.echo(f"  {name}: {message}")
 
 
-async def _deploy_all(endpoint: str, *, payer_path: Path, programs: list[WorkspaceProgram]) -> None:
+async def _deploy_all(
+    endpoint: str, *, payer_path: Path, programs: list[WorkspaceProgram], idl_dir: Path
+) -> None:
     payer = read_keypair(payer_path)
     async with AsyncClient(endpoint) as client:
         for program in programs:
@@ -101,4 +108,23 @@ async def _deploy_all(endpoint: str, *, payer_path: Path, programs: list[Workspa
             click.echo(
                 f"{program.name}: {action} {result.program_id} ({result.elf_len} bytes, "
                 f"{result.write_transactions} writes) tx {result.signature}"
+            )
+            idl_path = idl_dir / f"{program.name}.json"
+            if not idl_path.is_file():
+                click.echo(f"{program.name}: no {idl_path}, no IDL published")
+                continue
+            try:
+                await wait_until_invocable(client, result.program_id)
+                published = await publish_idl(
+                    client,
+                    payer,
+                    result.program_id,
+                    idl_path.read_bytes(),
+                    progress=_progress(program.name),
+                )
+            except httpx.HTTPError as e:
+                raise DeployError(f"cannot reach {endpoint}: {e}") from None
+            click.echo(
+                f"{program.name}: IDL {published.action.value} at {published.address} "
+                f"({published.compressed_len} bytes compressed)"
             )

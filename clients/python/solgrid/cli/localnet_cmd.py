@@ -2,7 +2,8 @@
 
 Genesis (first start of a ledger, or every start without --ledger): the programs of ``Anchor.toml``
 ``[programs.localnet]`` are loaded from ``target/deploy/<name>.so`` as upgradeable programs whose
-upgrade authority is the provider wallet, so ``solgrid deploy`` can upgrade them. A missing ``.so`` is an
+upgrade authority is the provider wallet, so ``solgrid deploy`` can upgrade them, each with its Anchor IDL
+account holding ``idl/<name>.json`` (so ``Program.at`` of Anchor clients works). A missing ``.so`` is an
 error (build first, or pass --no-programs); a wallet that does not exist leaves the programs immutable.
 The provider wallet is also funded with 500,000,000 SOL, as solana-test-validator funds its mint.
 Every feature of the node's runtime (agave 4.1.2) is active, as on a default solana-test-validator, except
@@ -71,6 +72,12 @@ def _features(values: tuple[str, ...]) -> list[Pubkey]:
     return features
 
 
+def _idl_json(workspace: Workspace, name: str) -> bytes | None:
+    """``idl/<name>.json`` of the workspace (published in the program's IDL account), if there is one."""
+    path = workspace.root / "idl" / f"{name}.json"
+    return path.read_bytes() if path.is_file() else None
+
+
 def genesis_programs(workspace: Workspace, authority: Pubkey | None) -> list[GenesisProgram]:
     """The workspace's localnet programs; LocalnetError if one has not been built."""
     programs = []
@@ -81,7 +88,13 @@ def genesis_programs(workspace: Workspace, authority: Pubkey | None) -> list[Gen
                 "or start with --no-programs"
             )
         programs.append(
-            GenesisProgram(program.name, program.program_id, program.so_path.read_bytes(), authority)
+            GenesisProgram(
+                program.name,
+                program.program_id,
+                program.so_path.read_bytes(),
+                authority,
+                idl_json=_idl_json(workspace, program.name),
+            )
         )
     return programs
 

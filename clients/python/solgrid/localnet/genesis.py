@@ -1,4 +1,5 @@
-"""Accounts a fresh node starts with: upgradeable programs from the workspace, funded wallets.
+"""Accounts a fresh node starts with: upgradeable programs from the workspace (with their IDL accounts,
+as ``solgrid deploy`` publishes them, so ``Program.at`` works from genesis), funded wallets.
 
 Programs are installed the way BPFLoaderUpgradeable leaves a deployed program: a ProgramData account
 (``[3u32][slot u64][Some(authority)][ELF]``) and an executable Program account (``[2u32][programdata]``),
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from solders.account import Account
 from solders.pubkey import Pubkey
 
-from solgrid.sdk import loader
+from solgrid.sdk import idl_account, loader
 
 _PROGRAMDATA_TAG = 3
 _PROGRAM_TAG = 2
@@ -28,12 +29,15 @@ class GenesisProgram:
     elf: bytes
     upgrade_authority: Pubkey | None
     """None makes the program immutable (no upgrade authority)."""
+    idl_json: bytes | None = None
+    """The program's IDL JSON, stored in its Anchor IDL account (authority: the upgrade authority, or
+    the zero address, which nobody can sign for, for an immutable program); None: no IDL account."""
 
 
 def upgradeable_program_accounts(
     program: GenesisProgram, slot: int, rent: Callable[[int], int]
 ) -> list[tuple[Pubkey, Account]]:
-    """(ProgramData, Program) accounts of ``program``, in the order they must be stored."""
+    """(ProgramData, Program[, IDL]) accounts of ``program``, in the order they must be stored."""
     authority = program.upgrade_authority
     header = struct.pack("<IQ", _PROGRAMDATA_TAG, slot) + (
         b"\x01" + bytes(authority) if authority is not None else b"\x00" + bytes(32)
@@ -41,7 +45,7 @@ def upgradeable_program_accounts(
     programdata_bytes = header + program.elf
     programdata = loader.programdata_address(program.program_id)
     program_bytes = struct.pack("<I", _PROGRAM_TAG) + bytes(programdata)
-    return [
+    accounts = [
         (
             programdata,
             Account(rent(len(programdata_bytes)), programdata_bytes, loader.LOADER_V3, False),
@@ -51,3 +55,12 @@ def upgradeable_program_accounts(
             Account(rent(len(program_bytes)), program_bytes, loader.LOADER_V3, True),
         ),
     ]
+    if program.idl_json is not None:
+        idl_bytes = idl_account.encode_idl_account(authority or Pubkey.default(), program.idl_json)
+        accounts.append(
+            (
+                idl_account.idl_address(program.program_id),
+                Account(rent(len(idl_bytes)), idl_bytes, program.program_id, False),
+            )
+        )
+    return accounts

@@ -138,6 +138,19 @@ async def deploy_program(
     )
 
 
+async def wait_until_invocable(
+    client: AsyncClient, program_id: Pubkey, commitment: Commitment = Confirmed
+) -> None:
+    """Wait until a program just deployed or upgraded through loader v3 can be invoked: a validator
+    refuses it ("Unsupported program id") in the slot of its ProgramData's deployment."""
+    account = (await client.get_account_info(loader.programdata_address(program_id), commitment)).value
+    if account is None or len(account.data) < loader.PROGRAMDATA_HEADER_LEN:
+        return
+    (deployed,) = struct.unpack_from("<Q", bytes(account.data), 4)
+    while (await client.get_slot(commitment)).value <= deployed:
+        await asyncio.sleep(POLL_SECONDS)
+
+
 async def write_buffer(
     client: AsyncClient,
     payer: Keypair,

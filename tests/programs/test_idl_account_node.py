@@ -1,0 +1,96 @@
+"""The IDL on-chain on the local node: :func:`publish_idl` creates each workspace program's Anchor IDL
+account (the node's genesis programs are upgradeable by ``upgrade_authority``), and anchorpy's
+``Program.at`` then builds a client from it equal to ``idl/<name>.json``. Publishing again sends nothing;
+a changed IDL is upgraded through a buffer and ``SetBuffer`` (growing the account), and the buffer is
+closed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from anchorpy.program.core import Program
+from anchorpy.provider import Provider, Wallet
+from registry_harness import REPO
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
+from solders.keypair import Keypair
+
+from real_validator import RealValidator
+from solgrid.sdk.idl import load_idl_json
+from solgrid.sdk.idl_account import IdlAction, IdlPublishError, fetch_idl_json, idl_address, publish_idl
+from solgrid.sdk.workspace import Workspace
+
+PROGRAMS = ("registry", "energy_token", "trading", "governance")
+
+
+async def test_program_at_reads_the_published_idl(fresh_rpc_url: str, upgrade_authority: Keypair) -> None:
+    workspace = Workspace.find(REPO)
+    assert workspace is not None
+    ids = {p.name: p.program_id for p in workspace.programs("localnet")}
+    async with AsyncClient(fresh_rpc_url, Confirmed) as client:
+        provider = Provider(client, Wallet(upgrade_authority))
+        for name in PROGRAMS:
+            program_id = ids[name]
+            local = (REPO / "idl" / f"{name}.json").read_bytes()
+            assert await fetch_idl_json(client, program_id) is None
+            created = await publish_idl(client, upgrade_authority, program_id, local)
+            assert created.action is IdlAction.CREATED and created.address == idl_address(program_id)
+
+            raw = await Program.fetch_raw_idl(program_id, provider)
+            assert json.loads(raw) == load_idl_json(name)
+            program = await Program.at(program_id, provider)
+            assert program.program_id == program_id
+            assert [ix.name for ix in program.idl.instructions] == [
+                ix["name"] for ix in load_idl_json(name)["instructions"]
+            ]
+            assert [(e.code, e.name) for e in program.idl.errors or []] == [
+                (e["code"], e["name"]) for e in load_idl_json(name)["errors"]
+            ]
+
+            again = await publish_idl(client, upgrade_authority, program_id, local)
+            assert again.action is IdlAction.UNCHANGED and again.transactions == 0
+
+        # An upgrade to a larger IDL grows the account; then back to the original.
+        program_id = ids["energy_token"]
+        original = (REPO / "idl" / "energy_token.json").read_bytes()
+        bigger = json.loads(original)
+        bigger["docs"] = [Keypair().pubkey().__str__() * 40 for _ in range(60)]
+        bigger_json = json.dumps(bigger).encode()
+        before = (await client.get_account_info(idl_address(program_id))).value
+        assert before is not None
+        upgraded = await publish_idl(client, upgrade_authority, program_id, bigger_json)
+        assert upgraded.action is IdlAction.UPGRADED
+        assert await fetch_idl_json(client, program_id) == bigger_json
+        after = (await client.get_account_info(idl_address(program_id))).value
+        assert after is not None and len(after.data) > len(before.data)
+        restored = await publish_idl(client, upgrade_authority, program_id, original)
+        assert restored.action is IdlAction.UPGRADED
+        assert json.loads(await Program.fetch_raw_idl(program_id, provider)) == load_idl_json("energy_token")
+
+        # Another wallet cannot create or upgrade it.
+        stranger = Keypair()
+        await client.confirm_transaction(
+            (await client.request_airdrop(stranger.pubkey(), 10**9)).value, Confirmed
+        )
+        with pytest.raises(IdlPublishError, match="authority"):
+            await publish_idl(client, stranger, program_id, bigger_json)
+
+
+@pytest.mark.compat
+async def test_program_at_on_the_real_validator(
+    real_validator: RealValidator, upgrade_authority: Keypair
+) -> None:
+    """On a real solana-test-validator, ``solgrid deploy`` (the fixture's deployment) published each IDL."""
+    workspace = Workspace.find(REPO)
+    assert workspace is not None
+    async with AsyncClient(real_validator.rpc_url, Confirmed) as client:
+        provider = Provider(client, Wallet(upgrade_authority))
+        for program in workspace.programs("localnet"):
+            raw = await Program.fetch_raw_idl(program.program_id, provider)
+            assert json.loads(raw) == load_idl_json(program.name)
+            fetched = await Program.at(program.program_id, provider)
+            assert fetched.program_id == program.program_id
+            local = (REPO / "idl" / f"{program.name}.json").read_bytes()
+            again = await publish_idl(client, upgrade_authority, program.program_id, local)
+            assert again.action is IdlAction.UNCHANGED
