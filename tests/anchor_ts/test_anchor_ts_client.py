@@ -1,20 +1,19 @@
 """The official Anchor TypeScript client (``@coral-xyz/anchor`` 0.32.1, ``@solana/web3.js`` 1.99) against
-the local node and the real validator: named errors of every program, an error raised inside a CPI,
-events from logs and from self-CPI instruction data, and Anchor's account resolver on the IDLs' seeds
-(the Node tests in ``test/``, run by ``node_harness``).
+the local node and the real validator, with the programs' IDLs on-chain: named errors of every program,
+an error raised inside a CPI, events from logs and from self-CPI instruction data, and Anchor's account
+resolver on the IDLs' seeds (the Node tests in ``test/``, run by ``node_harness``).
 
-The scenario is prepared here with the Python SDK. On the local node (a node of the test's own):
-energy_token initialised by the node's upgrade authority (the GRID mint), the registry accounts a
-settlement reads written into the node (Config naming energy_token's settlement PDA, a Verified User,
-Zone 0, one Solar Meter with SETTLE_WH to settle and one with nothing; the upgrade authority its only
-regulator), the meter owner funded with a GRID account, a fresh quote mint for the market the resolution
-test opens; trading and governance are not initialised. On the real validator (compat) the same by
-transactions only (:func:`prepare_on_cluster`: meters registered with device keys, a device-signed
-reading submitted with the Ed25519 precompile as the oracle does). The Node tests get the wallets and
-each instruction's accounts (from the SDK's builders, by the IDL's account names) and build, send and
-parse everything with Anchor's client. ``Program.at`` is tested once the SDK has
-published the four IDLs on-chain (``test/program_at.test.mjs``; on the real validator ``solgrid deploy``
-published them).
+The scenario is prepared here with the Python SDK. On the local node (a node of the test's own): the four
+IDLs published, energy_token initialised by the node's upgrade authority (the GRID mint), the registry
+accounts a settlement reads written into the node (Config naming energy_token's settlement PDA, a
+Verified User, Zone 0, one Solar Meter with SETTLE_WH to settle and one with nothing; the upgrade
+authority its only regulator), the meter owner funded with a GRID account, a fresh quote mint for the
+market the resolution test opens; trading and governance are not initialised. On the real validator
+(compat) the same by transactions only (:func:`prepare_on_cluster`: meters registered with device keys,
+a device-signed reading submitted with the Ed25519 precompile as the oracle does; ``solgrid deploy``
+published the IDLs). The Node tests get the wallets and each instruction's accounts (from the SDK's
+builders, by the IDL's account names) and build, send and parse everything with Anchor's client.
+``Program.at`` is tested on the published IDLs (``test/program_at.test.mjs``).
 """
 
 from __future__ import annotations
@@ -258,10 +257,28 @@ def scenario(
     }
 
 
+def workspace_programs() -> dict[str, Pubkey]:
+    return {
+        "registry": RegistryClient().program_id,
+        "energy_token": EnergyTokenClient().program_id,
+        "trading": TradingClient().program_id,
+        "governance": GovernanceClient().program_id,
+    }
+
+
+async def publish_idls(rpc: AsyncClient, authority: Keypair) -> None:
+    """The four IDLs on-chain, as ``solgrid deploy`` publishes them (Anchor's client reads another
+    program's account through its on-chain IDL when it resolves a seed)."""
+    for name, program_id in workspace_programs().items():
+        idl_json = (Path(__file__).resolve().parents[2] / "idl" / f"{name}.json").read_bytes()
+        await publish_idl(rpc, authority, program_id, idl_json)
+
+
 async def prepare_local(node: BackgroundNode, authority: Keypair) -> dict[str, Any]:
     """The local node's scenario: registry accounts written into it (see the module docs)."""
     token = EnergyTokenClient()
     async with AsyncClient(node.rpc_url, Confirmed) as rpc:
+        await publish_idls(rpc, authority)
         owner = await funded(rpc)
         await send_and_confirm(
             rpc,
@@ -404,16 +421,9 @@ async def test_anchor_ts_program_at(
 ) -> None:
     """``Program.at`` of Anchor's client on the four programs once :func:`publish_idl` (what ``solgrid
     deploy`` runs) has published their IDLs."""
-    programs = {
-        "registry": RegistryClient().program_id,
-        "energy_token": EnergyTokenClient().program_id,
-        "trading": TradingClient().program_id,
-        "governance": GovernanceClient().program_id,
-    }
+    programs = workspace_programs()
     async with AsyncClient(fresh_node.rpc_url, Confirmed) as rpc:
-        for name, program_id in programs.items():
-            idl_json = (Path(__file__).resolve().parents[2] / "idl" / f"{name}.json").read_bytes()
-            await publish_idl(rpc, upgrade_authority, program_id, idl_json)
+        await publish_idls(rpc, upgrade_authority)
     prepared = {
         "programs": {name: str(program_id) for name, program_id in programs.items()},
         "authority": list(bytes(upgrade_authority)),

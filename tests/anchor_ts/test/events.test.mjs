@@ -14,7 +14,6 @@ import {
   owner,
   partial,
   program,
-  registryIdlOnChain,
   scenario,
   transaction,
   TIMEOUT_MS,
@@ -48,11 +47,11 @@ function programDataUnder(logs, programId) {
 test("a settlement's events: GridMinted from energy_token's logs (EventParser), MeterSettled from the registry's", { timeout: TIMEOUT_MS }, async () => {
   const energyToken = program("energy_token");
   const registry = program("registry");
-  // Only the meter, the registry program and the destination are given (and the User and Zone while the
-  // registry's IDL is not on-chain, see registryIdlOnChain): Anchor derives the other PDAs from the
-  // IDL's seeds, the registry's Config among them (resolution.test.mjs compares them).
+  // Only the meter, the registry program and the destination are given: Anchor derives every PDA from
+  // the IDL's seeds, the registry's Config, User and Zone among them (the User's and Zone's from the
+  // Meter's owner and zone_id, reading the meter with the registry's on-chain IDL; resolution.test.mjs
+  // compares them with the SDK's).
   const given = ["meter", "registry_program", "destination"];
-  if (!(await registryIdlOnChain())) given.push("user", "zone");
   const signature = await partial(energyToken, "settle_full", given).rpc();
   const { meta } = await transaction(signature);
   assert.equal(meta.err, null);

@@ -83,16 +83,6 @@ export function partial(prog, key, given, args = []) {
   return prog.methods[camel(scenario.instructions[key].instruction)](...args).accountsPartial(accounts);
 }
 
-/**
- * Whether the registry's IDL is on-chain. Anchor 0.32.1 decodes the account a seed reads a field of
- * (`meter.owner`) with the IDL of the program that owns it, fetched on-chain (`Program.fetchIdl`), not
- * with the type the instruction's IDL repeats: until the registry's IDL is published, an account whose
- * seeds read a registry Meter's field must be given.
- */
-export async function registryIdlOnChain() {
-  return (await Program.fetchIdl(new PublicKey(scenario.programs.registry), provider())) !== null;
-}
-
 /** The transaction `signature` as a confirmed `getTransaction` returns it. */
 export async function transaction(signature) {
   const tx = await connection.getTransaction(signature, {
