@@ -6,8 +6,8 @@ node), ``SOLGRID_IDL_DIR`` (the IDLs they load) and ``SOLGRID_ANCHOR_TS_SCENARIO
 wallets' secret keys and the accounts of each instruction they send, prepared by the caller on that
 node). So any node will do: the local node or a real ``solana-test-validator``
 (``test_anchor_ts_client.py`` prepares a scenario on each). Each ``test/<name>.test.mjs`` is one of
-:func:`run_node_tests`' ``files`` (a later one, say ``Program.at`` once the IDLs are on-chain, is a new
-file using ``support.mjs``'s ``provider()``).
+:func:`run_node_tests`' ``files``: by default :data:`NODE_TEST_FILES` (errors, events, the account
+resolver), which need a scenario; ``program_at`` needs only the IDLs on-chain.
 
 ``npm ci`` installs the pinned ``package-lock.json`` into ``node_modules`` (gitignored) once per lock:
 the lock's SHA-256 is stamped into ``node_modules`` and a later run with the same lock skips it.
@@ -29,6 +29,7 @@ REPO = HERE.parents[1]
 LOCK = HERE / "package-lock.json"
 STAMP = HERE / "node_modules" / ".solgrid-lock-sha256"
 NODE_TIMEOUT_SECS = 300
+NODE_TEST_FILES = ("errors", "events", "resolution")
 
 
 class NodeTestsFailed(AssertionError):
@@ -66,7 +67,7 @@ def run_node_tests(
     ws_url: str,
     scenario: dict[str, Any],
     scenario_path: Path,
-    files: Sequence[str] = ("errors", "events"),
+    files: Sequence[str] = NODE_TEST_FILES,
 ) -> str:
     """``node --test`` of ``test/<file>.test.mjs`` for each of ``files``, in order, against ``rpc_url``;
     returns their output."""

@@ -13,9 +13,10 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
+from solgrid.sdk.certificates import CertificatesClient
 from solgrid.sdk.energy_token import EnergyTokenClient
 from solgrid.sdk.idl import load_idl_json
-from solgrid.sdk.registry import RegistryClient
+from solgrid.sdk.registry import EnergySource, Meter, MeterStatus, RegistryClient
 from solgrid.sdk.trading import Side, TradingClient
 
 SIZES = {"u8": "<B", "u16": "<H", "u32": "<I", "u64": "<Q", "i64": "<q"}
@@ -123,3 +124,39 @@ def test_place_order_resolves_user_zone_and_market() -> None:
     }
     resolved = resolve("trading", "place_order", built, {}, state)
     assert_resolved(resolved, {"registry_config", "user", "zone", "market", "config", "event_authority"})
+
+
+def test_request_certificate_resolves_the_registry_accounts_under_the_governance_config() -> None:
+    certificates = CertificatesClient()
+    registry = certificates.registry
+    owner, serial, zone_id = Keypair().pubkey(), b"HYDRO-3".ljust(32, b"\0"), 9
+    meter_pda = registry.meter_pda(serial)
+    meter = Meter(
+        serial=serial,
+        owner=owner,
+        user=registry.user_pda(owner).address,
+        zone_id=zone_id,
+        device_key=bytes(Keypair().pubkey()),
+        source=EnergySource.HYDRO,
+        status=MeterStatus.ACTIVE,
+        bump=meter_pda.bump,
+        capacity_w=10_000,
+        last_window_end=1_700_000_060,
+        produced_wh=100,
+        consumed_wh=0,
+        settled_wh=0,
+        certified_wh=100,
+        reading_count=1,
+        registered_at=1_699_999_000,
+        certificate_wh=0,
+        certificate_until=0,
+        first_window_start=1_700_000_000,
+    )
+    built = certificates.request(meter_address=meter_pda.address, meter=meter).instruction
+    state: dict[str, dict[str, Any]] = {
+        "meter": {"serial": serial, "zone_id": zone_id},
+        "config": {"registry_program": registry.program_id},
+    }
+    resolved = resolve("governance", "request_certificate", built, {}, state)
+    expected = {"registry_config", "meter", "user", "zone", "config", "certificates_authority"}
+    assert_resolved(resolved, expected)

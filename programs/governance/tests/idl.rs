@@ -16,7 +16,9 @@ use solgrid_idl_check::{
     rust_layout, seeds, type_layout, unit_variants, FixedAccounts, Layout, Value,
 };
 use solgrid_program_kit::{account::AccountLayout, discriminator, event::Event, KitError};
-use solgrid_registry_layouts::state::{CONFIG_SEED as REGISTRY_CONFIG_SEED, USER_SEED, ZONE_SEED};
+use solgrid_registry_layouts::state::{
+    CONFIG_SEED as REGISTRY_CONFIG_SEED, METER_SEED, USER_SEED, ZONE_SEED,
+};
 
 fn idl() -> Value {
     load("governance")
@@ -469,6 +471,21 @@ fn pda_seeds_match_the_program() {
         [constant(USER_SEED), path("account", "owner")]
     );
     assert_eq!(user["pda"]["program"], registry);
+    // The meter and its zone, from the registry Meter's own fields (the registry's Meter, which this
+    // IDL repeats for these seeds).
+    for (acc, seed, field) in [
+        ("meter", METER_SEED, "meter.serial"),
+        ("zone", ZONE_SEED, "meter.zone_id"),
+    ] {
+        let pda = account("request_certificate", acc);
+        assert_eq!(
+            seeds(&pda),
+            [constant(seed), path("account", field)],
+            "{acc}"
+        );
+        assert_eq!(pda["pda"]["seeds"][1]["account"], "Meter", "{acc}");
+        assert_eq!(pda["pda"]["program"], registry, "{acc}");
+    }
     let zone = account("validate_certificate", "zone");
     assert_eq!(
         seeds(&zone),
@@ -529,8 +546,22 @@ fn accounts() {
     let idl = idl();
     assert_eq!(
         names(&idl["accounts"]),
-        ["Certificate", "Config", "Proposal"]
+        ["Certificate", "Config", "Meter", "Proposal"]
     );
+    // The registry's Meter, for request_certificate's seeds: the registry IDL's account and types,
+    // unchanged.
+    let registry = load("registry");
+    assert_eq!(
+        named(&idl["accounts"], "Meter"),
+        named(&registry["accounts"], "Meter")
+    );
+    for ty in ["Meter", "EnergySource", "MeterStatus"] {
+        assert_eq!(
+            named(&idl["types"], ty)["type"],
+            named(&registry["types"], ty)["type"],
+            "{ty}"
+        );
+    }
     account_type::<Config>(
         &idl,
         "Config",

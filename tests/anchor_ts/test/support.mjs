@@ -66,6 +66,23 @@ export function call(prog, key, args = []) {
     .remainingAccounts(remaining);
 }
 
+/** The scenario's accounts of instruction `key`, by Anchor's (camelCased) names, as PublicKeys. */
+export function accountsOf(key) {
+  return Object.fromEntries(
+    Object.entries(scenario.instructions[key].accounts).map(([name, address]) => [camel(name), new PublicKey(address)]),
+  );
+}
+
+/**
+ * `program.methods.<instruction>(...args)` given only the scenario's accounts named in `given` (IDL
+ * names): Anchor's resolver derives the others (PDAs from the IDL's seeds, fixed addresses).
+ */
+export function partial(prog, key, given, args = []) {
+  const all = accountsOf(key);
+  const accounts = Object.fromEntries(given.map((name) => [camel(name), all[camel(name)]]));
+  return prog.methods[camel(scenario.instructions[key].instruction)](...args).accountsPartial(accounts);
+}
+
 /** The transaction `signature` as a confirmed `getTransaction` returns it. */
 export async function transaction(signature) {
   const tx = await connection.getTransaction(signature, {
