@@ -7,6 +7,7 @@ closed."""
 from __future__ import annotations
 
 import json
+import zlib
 
 import pytest
 from anchorpy.program.core import Program
@@ -18,7 +19,17 @@ from solders.keypair import Keypair
 
 from real_validator import RealValidator
 from solgrid.sdk.idl import load_idl_json
-from solgrid.sdk.idl_account import IdlAction, IdlPublishError, fetch_idl_json, idl_address, publish_idl
+from solgrid.sdk.idl_account import (
+    IdlAction,
+    IdlPublishError,
+    create,
+    fetch_idl_json,
+    idl_address,
+    inflate_idl,
+    publish_idl,
+    write,
+)
+from solgrid.sdk.transactions import send_and_confirm
 from solgrid.sdk.workspace import Workspace
 
 PROGRAMS = ("registry", "energy_token", "trading", "governance")
@@ -68,13 +79,41 @@ async def test_program_at_reads_the_published_idl(fresh_rpc_url: str, upgrade_au
         assert restored.action is IdlAction.UPGRADED
         assert json.loads(await Program.fetch_raw_idl(program_id, provider)) == load_idl_json("energy_token")
 
-        # Another wallet cannot create or upgrade it.
+        # Another wallet is refused before anything is sent (the program refuses it too: LiteSVM tests).
         stranger = Keypair()
         await client.confirm_transaction(
             (await client.request_airdrop(stranger.pubkey(), 10**9)).value, Confirmed
         )
         with pytest.raises(IdlPublishError, match="authority"):
             await publish_idl(client, stranger, program_id, bigger_json)
+
+
+async def test_a_publish_stopped_halfway_is_finished_by_the_next(
+    fresh_rpc_url: str, upgrade_authority: Keypair
+) -> None:
+    """Created, then only part of the compressed IDL written: reading it says so in one line, and
+    publishing again replaces it through a buffer."""
+    workspace = Workspace.find(REPO)
+    assert workspace is not None
+    program_id = {p.name: p.program_id for p in workspace.programs("localnet")}["energy_token"]
+    local = (REPO / "idl" / "energy_token.json").read_bytes()
+    compressed = zlib.compress(local, 9)
+    assert inflate_idl(compressed) == local and inflate_idl(compressed[:100]) is None
+    assert inflate_idl(b"") is None and inflate_idl(compressed + b"x") is None
+    async with AsyncClient(fresh_rpc_url, Confirmed) as client:
+        authority = upgrade_authority.pubkey()
+        await send_and_confirm(client, [create(program_id, authority, len(compressed))], upgrade_authority)
+        with pytest.raises(IdlPublishError, match="no whole IDL"):
+            await fetch_idl_json(client, program_id)
+        partial = write(program_id, idl_address(program_id), authority, compressed[:100])
+        await send_and_confirm(client, [partial], upgrade_authority)
+        with pytest.raises(IdlPublishError, match="no whole IDL"):
+            await fetch_idl_json(client, program_id)
+        finished = await publish_idl(client, upgrade_authority, program_id, local)
+        assert finished.action is IdlAction.UPGRADED
+        assert await fetch_idl_json(client, program_id) == local
+        provider = Provider(client, Wallet(upgrade_authority))
+        assert json.loads(await Program.fetch_raw_idl(program_id, provider)) == load_idl_json("energy_token")
 
 
 @pytest.mark.compat

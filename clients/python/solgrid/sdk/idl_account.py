@@ -162,6 +162,17 @@ def decode_idl_account(raw: bytes) -> IdlAccount:
     )
 
 
+def inflate_idl(compressed: bytes) -> bytes | None:
+    """An IDL account's JSON, or None when its data is not a whole zlib stream (a publish that stopped
+    between ``Create`` and its last ``Write``)."""
+    inflater = zlib.decompressobj()
+    try:
+        idl_json = inflater.decompress(compressed)
+    except zlib.error:
+        return None
+    return idl_json if inflater.eof and not inflater.unused_data else None
+
+
 async def fetch_idl_json(
     client: AsyncClient, program_id: Pubkey, commitment: Commitment = Confirmed
 ) -> bytes | None:
@@ -169,7 +180,13 @@ async def fetch_idl_json(
     account = (await client.get_account_info(idl_address(program_id), commitment)).value
     if account is None:
         return None
-    return zlib.decompress(decode_idl_account(bytes(account.data)).data)
+    idl_json = inflate_idl(decode_idl_account(bytes(account.data)).data)
+    if idl_json is None:
+        raise IdlPublishError(
+            f"the IDL account of {program_id} holds no whole IDL (a publish that stopped halfway?): "
+            "publish it again"
+        )
+    return idl_json
 
 
 def write_chunk_size(program_id: Pubkey, payer: Keypair) -> int:
@@ -204,7 +221,8 @@ async def publish_idl(
 
     Creates the IDL account if absent (``authority`` must be the program's upgrade authority), else
     writes a buffer and copies it over (``authority`` must be the IDL's authority), growing the IDL
-    account first if needed; nothing is sent when the account already holds ``idl_json``.
+    account first if needed; nothing is sent when the account already holds ``idl_json``. An account
+    left without a whole IDL by a publish that stopped halfway is upgraded the same way.
     """
     address = idl_address(program_id)
     compressed = zlib.compress(idl_json, 9)
@@ -236,7 +254,8 @@ async def publish_idl(
         return IdlPublished(address, IdlAction.CREATED, len(compressed), sent)
 
     current = decode_idl_account(bytes(account.data))
-    if zlib.decompress(current.data) == idl_json:
+    # An account a stopped publish left unreadable is replaced like any other IDL.
+    if inflate_idl(current.data) == idl_json:
         return IdlPublished(address, IdlAction.UNCHANGED, len(current.data), 0)
     if current.authority != authority.pubkey():
         raise IdlPublishError(
