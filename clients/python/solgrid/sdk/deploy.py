@@ -41,6 +41,8 @@ PACKET_DATA_SIZE = 1232
 STATUS_BATCH = 256
 """getSignatureStatuses accepts at most this many signatures per call."""
 POLL_SECONDS = 0.2
+STALLED_SECONDS = 60.0
+"""How long a node's slot may stand still before a deploy waiting for the next slot gives up."""
 MAX_ROUNDS = 5
 """How many times unconfirmed writes are re-sent with a fresh blockhash before giving up."""
 
@@ -147,8 +149,24 @@ async def wait_until_invocable(
     if account is None or len(account.data) < loader.PROGRAMDATA_HEADER_LEN:
         return
     (deployed,) = struct.unpack_from("<Q", bytes(account.data), 4)
-    while (await client.get_slot(commitment)).value <= deployed:
+    await wait_past_slot(client, deployed, commitment)
+
+
+async def wait_past_slot(client: AsyncClient, slot: int, commitment: Commitment = Confirmed) -> None:
+    """Wait until the node's slot (at ``commitment``) is past ``slot``; a node whose slot does not move
+    for ``STALLED_SECONDS`` is reported instead of waited for forever."""
+    deadline = asyncio.get_running_loop().time() + STALLED_SECONDS
+    last = (await client.get_slot(commitment)).value
+    while last <= slot:
         await asyncio.sleep(POLL_SECONDS)
+        now = (await client.get_slot(commitment)).value
+        if now != last:
+            last, deadline = now, asyncio.get_running_loop().time() + STALLED_SECONDS
+        elif asyncio.get_running_loop().time() > deadline:
+            raise DeployError(
+                f"the node's {commitment} slot stayed at {last} for {STALLED_SECONDS:g} s "
+                f"(waiting for a slot after {slot}): is it producing blocks?"
+            )
 
 
 async def write_buffer(
@@ -328,8 +346,7 @@ class _Deployer:
         return (await self.client.get_slot(self.commitment)).value
 
     async def wait_for_slot_after(self, slot: int) -> None:
-        while await self.current_slot() <= slot:
-            await asyncio.sleep(POLL_SECONDS)
+        await wait_past_slot(self.client, slot, self.commitment)
 
 
 def _rpc_error_text(error: RPCException) -> str:
