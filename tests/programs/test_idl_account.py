@@ -306,6 +306,84 @@ def test_close_returns_the_lamports_to_the_destination(env: IdlEnv) -> None:
     env.create(100)
 
 
+def _with_account(ix: Instruction, index: int, meta: AccountMeta) -> Instruction:
+    accounts = list(ix.accounts)
+    accounts[index] = meta
+    return Instruction(ix.program_id, ix.data, accounts)
+
+
+def _readonly(ix: Instruction, index: int) -> Instruction:
+    meta = ix.accounts[index]
+    return _with_account(ix, index, AccountMeta(meta.pubkey, meta.is_signer, False))
+
+
+def test_a_state_account_of_the_program_is_no_idl(env: IdlEnv) -> None:
+    """An account the program owns with another discriminator (the registry's Config, say) is neither
+    written, handed over, closed nor claimed as a buffer."""
+    state = Keypair().pubkey()
+    data = b"\x01" * 8 + bytes(env.payer.pubkey()) + bytes(200)  # the authority's key where an IDL has it
+    rent = env.svm.minimum_balance_for_rent_exemption(len(data))
+    env.svm.set_account(state, Account(rent, data, env.program_id, False, 0))
+    me = env.payer.pubkey()
+    assert env.fail([ia.write(env.program_id, state, me, b"x")]) == code("InvalidAccountData")
+    assert env.fail([ia.set_authority(env.program_id, state, me, Keypair().pubkey())]) == code(
+        "InvalidAccountData"
+    )
+    assert env.fail([ia.close(env.program_id, state, me, me)]) == code("InvalidAccountData")
+    assert env.fail([ia.resize(env.program_id, state, me, 5_000)]) == code("InvalidAccountData")
+    assert env.fail([ia.create_buffer(env.program_id, state, me)]) == code("AlreadyInitialized")
+    assert env.raw(state) == data
+
+
+def test_create_buffer_refuses_what_is_no_fresh_buffer_of_this_program(env: IdlEnv) -> None:
+    me = env.payer.pubkey()
+
+    def account(space: int, owner: Pubkey, lamports: int | None = None) -> Pubkey:
+        address = Keypair().pubkey()
+        rent = env.svm.minimum_balance_for_rent_exemption(space) if lamports is None else lamports
+        env.svm.set_account(address, Account(rent, bytes(space), owner, False, 0))
+        return address
+
+    foreign = account(200, Keypair().pubkey())
+    assert env.fail([ia.create_buffer(env.program_id, foreign, me)]) == code("InvalidOwner")
+    poor = account(200, env.program_id, lamports=1)
+    assert env.fail([ia.create_buffer(env.program_id, poor, me)]) == code("InvalidAccountData")
+    short = account(43, env.program_id)
+    assert env.fail([ia.create_buffer(env.program_id, short, me)]) == code("AlreadyInitialized")
+    fresh = account(200, env.program_id)
+    assert env.fail([_readonly(ia.create_buffer(env.program_id, fresh, me), 0)]) == code("AccountNotWritable")
+    stranger = env.wallet()
+    unsigned = _with_account(ia.create_buffer(env.program_id, fresh, me), 1, AccountMeta(me, False, False))
+    assert env.fail([unsigned], payer=stranger) == code("MissingSigner")
+    assert env.raw(fresh) == bytes(200)
+    env.send([ia.create_buffer(env.program_id, fresh, me)])
+    assert ia.decode_idl_account(env.raw(fresh)).authority == me
+
+
+def test_resize_close_and_set_buffer_check_their_other_accounts(env: IdlEnv) -> None:
+    env.create(100)
+    me = env.payer.pubkey()
+    grow = ia.resize(env.program_id, env.idl, me, 5_000)
+    # The authority signs but is not the fee payer (a fee payer is always writable).
+    fee_payer = env.wallet()
+    assert env.fail([_readonly(grow, 1)], [env.payer], payer=fee_payer) == code("AccountNotWritable")
+    assert env.fail([_with_account(grow, 2, AccountMeta(Keypair().pubkey(), False, False))]) == code(
+        "InvalidSystemProgram"
+    )
+    destination = env.wallet().pubkey()
+    assert env.fail([_readonly(ia.close(env.program_id, env.idl, me, destination), 2)]) == code(
+        "AccountNotWritable"
+    )
+    # A buffer owned by another program, however its bytes look.
+    buffer = env.buffer(env.payer, 200)
+    account = env.svm.get_account(buffer)
+    assert account is not None
+    other = Keypair().pubkey()
+    env.svm.set_account(buffer, Account(account.lamports, bytes(account.data), other, False, 0))
+    assert env.fail([ia.set_buffer(env.program_id, buffer, me)]) == code("InvalidOwner")
+    assert env.raw(env.idl)[40:44] == bytes(4)
+
+
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_no_instruction_discriminator_is_the_idl_tag(name: str) -> None:
     discriminators = [bytes(ix["discriminator"]) for ix in load_idl_json(name)["instructions"]]
