@@ -16,6 +16,7 @@ import {
   authority,
   call,
   connection,
+  openScenarioMarket,
   partial,
   program,
   scenario,
@@ -23,7 +24,7 @@ import {
 } from "./support.mjs";
 
 const { BN } = anchor;
-const { PublicKey, sendAndConfirmTransaction, Transaction, TransactionInstruction } = web3;
+const { PublicKey } = web3;
 
 function base58(accounts) {
   return Object.fromEntries(Object.entries(accounts).map(([name, key]) => [name, key.toBase58()]));
@@ -59,18 +60,8 @@ test("governance request_certificate: the registry's Config, User and Zone under
 });
 
 test("trading place_order: the registry's User and Zone under Config.registry_program, from the market's zone", { timeout: TIMEOUT_MS }, async () => {
-  // The seeds read trading's Config and the market (trading's own accounts): open the scenario's market
-  // (the regulator co-signs; the events test initialised trading, or another test did on a shared
-  // cluster) unless it is open.
-  const market = new PublicKey(scenario.instructions.place_order.accounts.market);
-  if ((await connection.getAccountInfo(market)) === null) {
-    const { programId, keys, data } = scenario.createMarket;
-    const ix = new TransactionInstruction({
-      programId: new PublicKey(programId),
-      keys: keys.map((k) => ({ ...k, pubkey: new PublicKey(k.pubkey) })),
-      data: Buffer.from(data, "base64"),
-    });
-    await sendAndConfirmTransaction(connection, new Transaction().add(ix), [authority], { commitment: "confirmed" });
-  }
+  // The seeds read trading's Config and the market (trading's own accounts): the scenario's market is
+  // opened unless the events test (or another test, on a shared cluster) opened it.
+  await openScenarioMarket();
   await assertResolves(program("trading"), "place_order", ["trader", "market"]);
 });

@@ -92,3 +92,19 @@ export async function transaction(signature) {
   if (tx === null) throw new Error(`transaction ${signature} not found`);
   return tx;
 }
+
+/** Opens the scenario's market (a fresh quote mint; the regulator co-signs) with the instruction the
+ * Python SDK built; returns the signature, or null when the market is already open. */
+export async function openScenarioMarket() {
+  const market = new web3.PublicKey(scenario.instructions.place_order.accounts.market);
+  if ((await connection.getAccountInfo(market)) !== null) return null;
+  const { programId, keys, data } = scenario.createMarket;
+  const ix = new web3.TransactionInstruction({
+    programId: new web3.PublicKey(programId),
+    keys: keys.map((k) => ({ ...k, pubkey: new web3.PublicKey(k.pubkey) })),
+    data: Buffer.from(data, "base64"),
+  });
+  return web3.sendAndConfirmTransaction(connection, new web3.Transaction().add(ix), [authority], {
+    commitment: "confirmed",
+  });
+}
