@@ -15,9 +15,12 @@ from anchorpy.provider import Provider, Wallet
 from registry_harness import REPO
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
+from solders.instruction import Instruction
 from solders.keypair import Keypair
+from solders.pubkey import Pubkey
 
 from real_validator import RealValidator
+from solgrid.sdk import idl_account as ia
 from solgrid.sdk.idl import load_idl_json
 from solgrid.sdk.idl_account import (
     IdlAction,
@@ -29,7 +32,7 @@ from solgrid.sdk.idl_account import (
     publish_idl,
     write,
 )
-from solgrid.sdk.transactions import send_and_confirm
+from solgrid.sdk.transactions import TransactionFailed, send_and_confirm
 from solgrid.sdk.workspace import Workspace
 
 PROGRAMS = ("registry", "energy_token", "trading", "governance")
@@ -114,6 +117,34 @@ async def test_a_publish_stopped_halfway_is_finished_by_the_next(
         assert await fetch_idl_json(client, program_id) == local
         provider = Provider(client, Wallet(upgrade_authority))
         assert json.loads(await Program.fetch_raw_idl(program_id, provider)) == load_idl_json("energy_token")
+
+
+async def test_an_upgrade_that_fails_closes_its_buffer(
+    fresh_rpc_url: str, upgrade_authority: Keypair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SetBuffer the program refuses (here: an unknown IDL instruction in its place) leaves the IDL as it
+    was, and the buffer's rent goes back to the authority."""
+    workspace = Workspace.find(REPO)
+    assert workspace is not None
+    program_id = {p.name: p.program_id for p in workspace.programs("localnet")}["trading"]
+    local = (REPO / "idl" / "trading.json").read_bytes()
+    messages: list[str] = []
+    async with AsyncClient(fresh_rpc_url, Confirmed) as client:
+        await publish_idl(client, upgrade_authority, program_id, local)
+
+        set_buffer = ia.set_buffer
+
+        def refused(program: Pubkey, buffer: Pubkey, authority: Pubkey) -> Instruction:
+            good = set_buffer(program, buffer, authority)
+            return Instruction(program, ia.IDL_IX_TAG + bytes([9]), list(good.accounts))
+
+        monkeypatch.setattr(ia, "set_buffer", refused)
+        changed = json.dumps({**json.loads(local), "docs": ["changed"]}).encode()
+        with pytest.raises(TransactionFailed):
+            await publish_idl(client, upgrade_authority, program_id, changed, progress=messages.append)
+        [buffer] = [m.split("through buffer ")[1].split()[0] for m in messages if "through buffer" in m]
+        assert (await client.get_account_info(Pubkey.from_string(buffer))).value is None
+        assert await fetch_idl_json(client, program_id) == local
 
 
 @pytest.mark.compat

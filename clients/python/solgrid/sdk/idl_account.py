@@ -280,12 +280,23 @@ async def publish_idl(
         ],
         (buffer,),
     )
-    await write_all(buffer.pubkey())
-    await grow(address, current.capacity)
-    await send(
-        [
-            set_buffer(program_id, buffer.pubkey(), authority.pubkey()),
-            close(program_id, buffer.pubkey(), authority.pubkey(), authority.pubkey()),
-        ]
-    )
+    try:
+        await write_all(buffer.pubkey())
+        await grow(address, current.capacity)
+        await send(
+            [
+                set_buffer(program_id, buffer.pubkey(), authority.pubkey()),
+                close(program_id, buffer.pubkey(), authority.pubkey(), authority.pubkey()),
+            ]
+        )
+    except Exception:
+        # The buffer's rent goes back to the authority if the node still answers; else say where it is.
+        try:
+            await send([close(program_id, buffer.pubkey(), authority.pubkey(), authority.pubkey())])
+        except Exception:
+            progress(
+                f"the IDL upgrade stopped; buffer {buffer.pubkey()} (authority {authority.pubkey()}) still "
+                f"holds {rent} lamports: the IDL instruction Close returns them"
+            )
+        raise
     return IdlPublished(address, IdlAction.UPGRADED, len(compressed), sent)
