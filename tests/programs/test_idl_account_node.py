@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from typing import Any
 
 import pytest
 from anchorpy.program.core import Program
@@ -145,6 +146,35 @@ async def test_an_upgrade_that_fails_closes_its_buffer(
         [buffer] = [m.split("through buffer ")[1].split()[0] for m in messages if "through buffer" in m]
         assert (await client.get_account_info(Pubkey.from_string(buffer))).value is None
         assert await fetch_idl_json(client, program_id) == local
+
+
+async def test_an_upgrade_whose_confirmation_failed_but_landed_is_reported_done(
+    fresh_rpc_url: str, upgrade_authority: Keypair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SetBuffer and Close landed but their confirmation failed (a timeout): the IDL holds the new JSON and
+    the buffer is gone, so the publish is an upgrade, not an error about a buffer left behind."""
+    workspace = Workspace.find(REPO)
+    assert workspace is not None
+    program_id = {p.name: p.program_id for p in workspace.programs("localnet")}["governance"]
+    local = (REPO / "idl" / "governance.json").read_bytes()
+    async with AsyncClient(fresh_rpc_url, Confirmed) as client:
+        await publish_idl(client, upgrade_authority, program_id, local)
+        real_send = ia.send_and_confirm
+        lost: list[int] = []
+
+        async def send_then_lose_it(*args: Any, **kwargs: Any) -> Any:
+            signature = await real_send(*args, **kwargs)
+            instructions = args[1]
+            if instructions[0].data[8] == ia.SET_BUFFER:
+                lost.append(len(instructions))
+                raise TransactionFailed("the confirmation timed out")
+            return signature
+
+        monkeypatch.setattr(ia, "send_and_confirm", send_then_lose_it)
+        changed = json.dumps({**json.loads(local), "docs": ["changed"]}).encode()
+        done = await publish_idl(client, upgrade_authority, program_id, changed)
+        assert lost == [2] and done.action is IdlAction.UPGRADED
+        assert await fetch_idl_json(client, program_id) == changed
 
 
 @pytest.mark.compat

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -41,8 +42,9 @@ PACKET_DATA_SIZE = 1232
 STATUS_BATCH = 256
 """getSignatureStatuses accepts at most this many signatures per call."""
 POLL_SECONDS = 0.2
-STALLED_SECONDS = 60.0
-"""How long a node's slot may stand still before a deploy waiting for the next slot gives up."""
+STALLED_SECONDS = 180.0
+"""How long a node's slot may stand still before a deploy waiting for the next slot gives up (three
+times the longest slot ``solgrid localnet --slot-ms`` allows)."""
 MAX_ROUNDS = 5
 """How many times unconfirmed writes are re-sent with a fresh blockhash before giving up."""
 
@@ -152,17 +154,23 @@ async def wait_until_invocable(
     await wait_past_slot(client, deployed, commitment)
 
 
-async def wait_past_slot(client: AsyncClient, slot: int, commitment: Commitment = Confirmed) -> None:
+async def wait_past_slot(
+    client: AsyncClient,
+    slot: int,
+    commitment: Commitment = Confirmed,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
     """Wait until the node's slot (at ``commitment``) is past ``slot``; a node whose slot does not move
-    for ``STALLED_SECONDS`` is reported instead of waited for forever."""
-    deadline = asyncio.get_running_loop().time() + STALLED_SECONDS
+    for ``STALLED_SECONDS`` (by ``clock``) is reported instead of waited for forever."""
+    deadline = clock() + STALLED_SECONDS
     last = (await client.get_slot(commitment)).value
     while last <= slot:
         await asyncio.sleep(POLL_SECONDS)
         now = (await client.get_slot(commitment)).value
         if now != last:
-            last, deadline = now, asyncio.get_running_loop().time() + STALLED_SECONDS
-        elif asyncio.get_running_loop().time() > deadline:
+            last, deadline = now, clock() + STALLED_SECONDS
+        elif clock() > deadline:
             raise DeployError(
                 f"the node's {commitment} slot stayed at {last} for {STALLED_SECONDS:g} s "
                 f"(waiting for a slot after {slot}): is it producing blocks?"

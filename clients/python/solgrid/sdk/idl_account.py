@@ -289,14 +289,33 @@ async def publish_idl(
                 close(program_id, buffer.pubkey(), authority.pubkey(), authority.pubkey()),
             ]
         )
-    except Exception:
-        # The buffer's rent goes back to the authority if the node still answers; else say where it is.
+    except Exception as failure:
+        if await _upgraded_despite(client, address, buffer.pubkey(), idl_json, commitment):
+            # SetBuffer and Close landed though their confirmation failed.
+            return IdlPublished(address, IdlAction.UPGRADED, len(compressed), sent)
+        where = f"buffer {buffer.pubkey()} (authority {authority.pubkey()}, {rent} lamports)"
         try:
             await send([close(program_id, buffer.pubkey(), authority.pubkey(), authority.pubkey())])
-        except Exception:
-            progress(
-                f"the IDL upgrade stopped; buffer {buffer.pubkey()} (authority {authority.pubkey()}) still "
-                f"holds {rent} lamports: the IDL instruction Close returns them"
-            )
+        except Exception as cleanup:
+            failure.add_note(f"the IDL upgrade stopped; {where} could not be closed: {cleanup}")
+            progress(f"the IDL upgrade stopped; {where} is left: the IDL's Close returns its lamports")
+        raise
+    except BaseException:
+        # Interrupted (Ctrl-C, cancellation): nothing more is sent, but the buffer is named.
+        progress(f"the IDL upgrade was interrupted; buffer {buffer.pubkey()} may be left (the IDL's Close)")
         raise
     return IdlPublished(address, IdlAction.UPGRADED, len(compressed), sent)
+
+
+async def _upgraded_despite(
+    client: AsyncClient, address: Pubkey, buffer: Pubkey, idl_json: bytes, commitment: Commitment
+) -> bool:
+    """Whether an upgrade whose last transaction reported a failure went through all the same: the buffer
+    is gone and the IDL account holds ``idl_json``. False when the node cannot tell."""
+    try:
+        if (await client.get_account_info(buffer, commitment)).value is not None:
+            return False
+        account = (await client.get_account_info(address, commitment)).value
+    except Exception:
+        return False
+    return account is not None and inflate_idl(decode_idl_account(bytes(account.data)).data) == idl_json
