@@ -9,15 +9,13 @@ crate's host tests (``cargo test -p sbf-std-support``), and the whole on the SBF
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from solgrid.build.std_build import STABLE_CPI_RELEASE
-from solgrid.build.toolchain import Toolchain, run_tool
+from solgrid.build.std_build import STABLE_CPI_RELEASE, cargo_metadata
+from solgrid.build.toolchain import Toolchain
 
 REPO = Path(__file__).resolve().parents[2]
 SHIM = REPO / "crates" / "sbf-std-support" / "src" / "legacy_cpi.rs"
@@ -62,20 +60,7 @@ def _type(text: str) -> str:
 def legacy_sources() -> Path:
     """The ``src/`` of the ``solana-program`` < 1.16 in the legacy workspace's graph (cargo fetches it)."""
     toolchain = Toolchain.locate()
-    meta = json.loads(
-        run_tool(
-            [
-                toolchain.cargo,
-                "metadata",
-                "--format-version",
-                "1",
-                "--locked",
-                "--manifest-path",
-                LEGACY_WORKSPACE,
-            ],
-            env={**os.environ, "RUSTC": str(toolchain.rustc)},
-        )
-    )
+    meta = cargo_metadata(toolchain, LEGACY_WORKSPACE, "--locked")
     [manifest] = [
         p["manifest_path"]
         for p in meta["packages"]

@@ -102,6 +102,17 @@ def _is_proc_macro(package: dict[str, Any]) -> bool:
     return any("proc-macro" in target["kind"] for target in package.get("targets", []))
 
 
+def cargo_metadata(toolchain: Toolchain, manifest: Path, *flags: str) -> dict[str, Any]:
+    """``cargo metadata --format-version 1`` of ``manifest``'s workspace with ``flags``, as JSON."""
+    meta: dict[str, Any] = json.loads(
+        run_tool(
+            [toolchain.cargo, "metadata", "--format-version", "1", *flags, "--manifest-path", manifest],
+            env={**os.environ, "RUSTC": str(toolchain.rustc)},
+        )
+    )
+    return meta
+
+
 def legacy_cpi_versions(toolchain: Toolchain, root: Path, package: str) -> list[str]:
     """The ``solana-program`` versions before 1.16 in ``package``'s dependency graph (cargo's resolve).
 
@@ -112,20 +123,7 @@ def legacy_cpi_versions(toolchain: Toolchain, root: Path, package: str) -> list[
     dependency edges count (not dev- or build-dependencies, nor what a proc-macro depends on): the
     rest is not part of the program.
     """
-    meta = json.loads(
-        run_tool(
-            [
-                toolchain.cargo,
-                "metadata",
-                "--format-version",
-                "1",
-                *lock_flags(root),
-                "--manifest-path",
-                root / "Cargo.toml",
-            ],
-            env={**os.environ, "RUSTC": str(toolchain.rustc)},
-        )
-    )
+    meta = cargo_metadata(toolchain, root / "Cargo.toml", *lock_flags(root))
     packages = {p["id"]: p for p in meta["packages"]}
     deps = {
         node["id"]: [d["pkg"] for d in node["deps"] if _is_normal(d)] for node in meta["resolve"]["nodes"]
@@ -182,20 +180,7 @@ def manifest_programs(toolchain: Toolchain, manifest: Path, names: tuple[str, ..
     """
     if not manifest.is_file():
         raise BuildError(f"{manifest}: no such manifest")
-    meta = json.loads(
-        run_tool(
-            [
-                toolchain.cargo,
-                "metadata",
-                "--no-deps",
-                "--format-version",
-                "1",
-                "--manifest-path",
-                manifest.resolve(),
-            ],
-            env={**os.environ, "RUSTC": str(toolchain.rustc)},
-        )
-    )
+    meta = cargo_metadata(toolchain, manifest.resolve(), "--no-deps")
     programs = []
     for package in meta["packages"]:
         for target in package["targets"]:
