@@ -102,6 +102,15 @@ class MarketKeeper:
             self.report.failed(f"{type(e).__name__}: {e}", time.time())
             return Outcome.FAILED
 
+    async def refresh(self) -> None:
+        """Read the market once more and report what the chain shows (the keeper's last status on stopping
+        then includes a settlement that landed after the last pass read the chain)."""
+        keeper = self.keeper
+        snapshot = await read_market(keeper.rpc, keeper.trading, keeper.registry, self.address)
+        now = await keeper.sender.cluster_time()
+        keeper.cluster_now = max(keeper.cluster_now, now)
+        self.observe(snapshot, now)
+
     async def crank(self) -> Outcome:
         """Send the market's due steps one at a time, each planned from a fresh read of the chain."""
         keeper = self.keeper
@@ -297,6 +306,9 @@ class Keeper:
                 await asyncio.gather(*self.tasks.values(), return_exceptions=True)
                 with contextlib.suppress(Exception):
                     await self._read_balance()
+                for market in self.markets.values():
+                    with contextlib.suppress(Exception):
+                        await market.refresh()
                 self.report_status()
 
     # -- markets -----------------------------------------------------------------------------------
