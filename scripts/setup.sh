@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(rustc-web cargo-web rust-web-src llvm-22 postgresql python3-venv)
+# chromium and chromium-driver: the dashboard's browser tests (tests/dashboard) drive a headless Chromium.
+APT_PACKAGES=(rustc-web cargo-web rust-web-src llvm-22 postgresql python3-venv chromium chromium-driver)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
