@@ -37,6 +37,7 @@ export function candleChart(container) {
   return {
     set(rows, decimals) {
       candles.applyOptions({ priceFormat: priceFormat(decimals) });
+      rows = ascending(rows);
       candles.setData(rows.map((c) => ({
         time: c.time,
         open: quoteValue(c.open, decimals),
@@ -77,7 +78,7 @@ export function depthChart(container) {
 
 /** `levels` ordered by ascending price; direction 1 sums from the first, -1 from the last. */
 function cumulative(levels, decimals, direction) {
-  const points = levels.map((l) => ({ time: quoteValue(l.price, decimals), value: l.energy_wh / 1000 }));
+  const points = ascending(levels.map((l) => ({ time: quoteValue(l.price, decimals), value: l.energy_wh / 1000 })));
   const order = direction === 1 ? points : [...points].reverse();
   let total = 0;
   for (const point of order) {
@@ -100,6 +101,7 @@ export function curveChart(container) {
       const kwh = (lots) => (lots * lotWh) / 1000;
       const x = (level) => quoteValue(level.price_per_kwh, decimals);
       chart.applyOptions({ localization: { precision: precision(decimals) } });
+      levels = ascending(levels.map((l) => ({ ...l, time: x(l) })));
       demand.setData(levels.map((l) => ({ time: x(l), value: kwh(l.demand_lots) })));
       supply.setData(levels.map((l) => ({ time: x(l), value: kwh(l.supply_lots) })));
       if (clearingLine) demand.removePriceLine(clearingLine);
@@ -127,12 +129,19 @@ export function timeSeriesChart(container, lines) {
   return {
     set(points) {
       for (const [key, line] of series) {
-        line.setData(points.map((p) => ({ time: p.time, value: (p[key] || 0) / 1000 })));
+        line.setData(ascending(points).map((p) => ({ time: p.time, value: (p[key] || 0) / 1000 })));
       }
       chart.timeScale().fitContent();
     },
     dispose: () => chart.remove(),
   };
+}
+
+/** Points sorted by `time` with one point per time (the last): what lightweight-charts requires. */
+function ascending(points) {
+  const byTime = new Map();
+  for (const point of points) byTime.set(point.time, point);
+  return [...byTime.values()].sort((a, b) => a.time - b.time);
 }
 
 /** Decimals shown for a price in quote tokens: at most 4 (atoms when the decimals are unknown). */

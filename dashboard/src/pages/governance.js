@@ -38,7 +38,8 @@ export function mount(root, args, ctx) {
   });
 
   const refreshPauses = () => ctx.load("pauses", async () => {
-    const [zones, pauses] = await Promise.all([get("/zones"), get("/pauses", { limit: 100 })]);
+    const [zoneList, pauses] = await Promise.all([get("/zones"), get("/pauses", { limit: 100 })]);
+    const zones = items(zoneList);
     if (!ctx.alive) return;
     zonesCard.fill(table({
       testid: "zone-pauses-table",

@@ -15,7 +15,7 @@ export function mount(root, args, ctx) {
   page.append(body);
   root.append(page);
   ctx.load("zones", async () => {
-    const zones = await get("/zones");
+    const zones = items(await get("/zones"));
     if (!ctx.alive) return;
     if (zones.length === 0) {
       body.replaceChildren(el("p", { class: "empty", testid: "market-empty" },

@@ -44,7 +44,7 @@ export function mount(root, args, ctx) {
   ].filter(Boolean));
   let zones = [];
   const refreshZones = () => ctx.load("zones", async () => {
-    zones = await get("/zones");
+    zones = items(await get("/zones"));
     if (ctx.alive) renderToolbar(zones);
   });
 
