@@ -28,6 +28,8 @@ from solgrid.localnet.genesis import GenesisProgram
 from solgrid.localnet.server import NodeConfig
 from solgrid.sdk.workspace import Workspace
 
+pytest_plugins = ["database_fixtures"]
+
 REPO = Path(__file__).resolve().parents[1]
 WORKSPACE = Workspace.load(REPO)
 """Anchor.toml: the programs ``solgrid localnet`` and ``solgrid deploy`` load."""

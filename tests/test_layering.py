@@ -21,7 +21,7 @@ from pathlib import Path
 import solgrid
 
 PACKAGE = Path(solgrid.__file__).resolve().parent
-APPLICATIONS = ("solgrid.cli", "solgrid.oracle", "solgrid.keeper", "solgrid.indexer")
+APPLICATIONS = ("solgrid.cli", "solgrid.oracle", "solgrid.keeper", "solgrid.indexer", "solgrid.api")
 FORBIDDEN_TO_SDK = ("solgrid.localnet", "solgrid.build", "solgrid.automation", *APPLICATIONS)
 FORBIDDEN_TO_AUTOMATION = ("solgrid.localnet", "solgrid.build", *APPLICATIONS)
 RUNS_THE_NODE = frozenset({"solgrid.cli.localnet_cmd"})
@@ -191,3 +191,24 @@ def test_importing_the_sdk_loads_none_of_them() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_api_reads_the_indexers_database_and_talks_to_no_program() -> None:
+    """solgrid.api reads the indexer's tables (models, db) only: it reaches no module that sends
+    transactions or reads accounts (the indexer's chain reader, the SDK's clients), and no other
+    application."""
+    api = package_modules("solgrid.api")
+    assert "solgrid.api.app" in api
+    allowed_indexer = {"solgrid.indexer", "solgrid.indexer.models", "solgrid.indexer.db"}
+    direct = [
+        f"{m} imports {n}"
+        for m in api
+        for n in sorted(direct_imports(m))
+        if in_package(
+            n, ("solgrid.cli", "solgrid.oracle", "solgrid.keeper", "solgrid.localnet", "solgrid.build")
+        )
+        or (in_package(n, "solgrid.indexer") and n not in allowed_indexer)
+    ]
+    assert direct == []
+    chain = paths_into(api, "solgrid.indexer.chain") + paths_into(api, "solgrid.sdk.transactions")
+    assert chain == []

@@ -49,6 +49,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("solgrid.cli.oracle_cmd", "oracle"),
     ("solgrid.cli.keeper_cmd", "keeper"),
     ("solgrid.cli.indexer_cmd", "indexer"),
+    ("solgrid.cli.api_cmd", "api"),
 ]
 
 EXIT_USER_ERROR = 1
