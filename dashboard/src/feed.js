@@ -59,13 +59,21 @@ export class Feed {
       this.onError(`live feed: ${frame.message}`);
       return;
     }
+    if (frame.type === "subscribed") {
+      // the subscription is in place (again, after a reconnect): what the page reads from now on
+      // misses no frame, so its handler re-reads
+      const entry = this.handlers.get(String(frame.id));
+      if (entry) entry.handler(frame);
+      return;
+    }
     for (const id of frame.subscriptions || []) {
       const entry = this.handlers.get(String(id));
       if (entry) entry.handler(frame);
     }
   }
 
-  /** Subscribes `filter` (feed protocol topics); `handler(frame)` gets its frames. Returns the id. */
+  /** Subscribes `filter` (feed protocol topics); `handler(frame)` gets its frames, and the server's
+   * {"type": "subscribed"} acknowledgement on every (re)subscription. Returns the id. */
   subscribe(filter, handler) {
     const id = `s${this.nextId++}`;
     this.handlers.set(id, { filter, handler });

@@ -67,8 +67,8 @@ export function mount(root, args, ctx) {
   const onProposal = ctx.keep(debounce(refreshProposals));
   const onPause = ctx.keep(debounce(refreshPauses));
   ctx.subscribe({ proposals: true, pauses: true }, (frame) => {
-    if (frame.type === "proposal") onProposal();
-    if (frame.type === "pause") onPause();
+    if (frame.type === "proposal" || frame.type === "subscribed") onProposal();
+    if (frame.type === "pause" || frame.type === "subscribed") onPause();
   });
   refreshProposals();
   refreshPauses();

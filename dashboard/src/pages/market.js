@@ -87,6 +87,7 @@ function showZone(body, zones, zone, marketArg, ctx) {
     if (frame.type === "book") onBook();
     if (frame.type === "auction") { onBook(); onAuction(); onCandles(); }
     if (frame.type === "pause") onPause();
+    if (frame.type === "subscribed") { onBook(); onCandles(); onAuction(); onPause(); }
   });
   refreshBook();
 }
