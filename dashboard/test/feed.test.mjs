@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { beforeEach, mock, test } from "node:test";
+import { Feed } from "../src/feed.js";
+
+class FakeSocket {
+  static OPEN = 1;
+  static all = [];
+  constructor(url) {
+    this.url = url;
+    this.sent = [];
+    this.listeners = {};
+    this.readyState = 0;
+    FakeSocket.all.push(this);
+  }
+  addEventListener(type, fn) { this.listeners[type] = fn; }
+  send(text) { this.sent.push(JSON.parse(text)); }
+  open() { this.readyState = FakeSocket.OPEN; this.listeners.open(); }
+  close() { this.readyState = 3; this.listeners.close(); }
+  frame(obj) { this.listeners.message({ data: JSON.stringify(obj) }); }
+}
+
+beforeEach(() => {
+  FakeSocket.all = [];
+  globalThis.WebSocket = FakeSocket;
+  globalThis.location = { protocol: "http:", host: "127.0.0.1:8080", pathname: "/" };
+});
+
+test("connects to /feed of the page's origin and subscribes on open", () => {
+  const states = [];
+  const feed = new Feed({ onState: (s) => states.push(s) });
+  const frames = [];
+  const id = feed.subscribe({ trades: [1] }, (f) => frames.push(f));
+  feed.connect();
+  const socket = FakeSocket.all[0];
+  assert.equal(socket.url, "ws://127.0.0.1:8080/feed");
+  socket.open();
+  assert.deepEqual(states, ["open"]);
+  assert.deepEqual(socket.sent, [{ op: "subscribe", id, filter: { trades: [1] } }]);
+  socket.frame({ type: "subscribed", id });
+  socket.frame({ type: "trade", subscriptions: [id], trade: { price: 1 } });
+  socket.frame({ type: "trade", subscriptions: ["other"], trade: { price: 2 } });
+  assert.deepEqual(frames.map((f) => f.type), ["subscribed", "trade"]);
+  feed.unsubscribe(id);
+  assert.deepEqual(socket.sent.at(-1), { op: "unsubscribe", id });
+});
+
+test("feed errors and bad frames go to onError", () => {
+  const errors = [];
+  const feed = new Feed({ onError: (m) => errors.push(m) });
+  feed.connect();
+  FakeSocket.all[0].open();
+  FakeSocket.all[0].frame({ type: "error", message: "unknown event 'X'" });
+  FakeSocket.all[0].listeners.message({ data: "not json" });
+  assert.deepEqual(errors, ["live feed: unknown event 'X'", "live feed: a frame that is not JSON"]);
+});
+
+test("reconnects with doubling backoff, resubscribes, and resets the backoff once open", () => {
+  mock.timers.enable({ apis: ["setTimeout"] });
+  try {
+    const states = [];
+    const feed = new Feed({ onState: (s) => states.push(s) });
+    const id = feed.subscribe({ certificates: true }, () => {});
+    feed.connect();
+    FakeSocket.all[0].close();
+    assert.deepEqual(states, ["closed"]);
+    mock.timers.tick(499);
+    assert.equal(FakeSocket.all.length, 1);
+    mock.timers.tick(1);
+    assert.equal(FakeSocket.all.length, 2);
+    FakeSocket.all[1].close();
+    mock.timers.tick(999);
+    assert.equal(FakeSocket.all.length, 2);
+    mock.timers.tick(1);
+    assert.equal(FakeSocket.all.length, 3);
+    FakeSocket.all[2].open();
+    assert.deepEqual(FakeSocket.all[2].sent, [{ op: "subscribe", id, filter: { certificates: true } }]);
+    FakeSocket.all[2].close();
+    mock.timers.tick(500);
+    assert.equal(FakeSocket.all.length, 4);
+    assert.deepEqual(states, ["closed", "closed", "open", "closed"]);
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test("the backoff stops growing at 15 s", () => {
+  mock.timers.enable({ apis: ["setTimeout"] });
+  try {
+    const feed = new Feed();
+    feed.connect();
+    for (let i = 0; i < 8; i += 1) {
+      FakeSocket.all.at(-1).close();
+      mock.timers.tick(15000);
+    }
+    assert.equal(feed.backoff, 15000);
+    assert.equal(FakeSocket.all.length, 9);
+  } finally {
+    mock.timers.reset();
+  }
+});
