@@ -2,6 +2,7 @@
 // certificates with their status and owner, and the retirements with their beneficiaries.
 import { get, items } from "../api.js";
 import { addressCell, card, debounce, el, picker, table } from "../dom.js";
+import { pagedList } from "../paged.js";
 import { co2, energy, num, short, time } from "../format.js";
 
 const STATUSES = ["", "Pending", "Valid", "Retired", "Revoked", "Expired"];
@@ -48,10 +49,10 @@ export function mount(root, args, ctx) {
     }));
   });
 
-  const refreshCertificates = () => ctx.load("certificates", async () => {
-    const list = items(await get("/certificates", { status: state.status, limit: 100 }));
-    if (!ctx.alive) return;
-    certCard.fill(table({
+  const certificates = pagedList(ctx, {
+    key: "certificates", path: "/certificates", params: () => ({ status: state.status }),
+    testid: "certificates-table",
+    render: (list, more) => certCard.fill(table({
       testid: "certificates-table",
       columns: [["Certificate"], ["Zone", "num"], ["Meter"], ["Owner"], ["Status"], ["Energy", "num"],
         ["CO2 avoided", "num"], ["Generated"], ["Issued"], ["Expires"]],
@@ -64,13 +65,13 @@ export function mount(root, args, ctx) {
           time(c.issued_at), time(c.expires_at)],
       })),
       empty: "No certificate yet.",
-    }));
+    }), more),
   });
+  const refreshCertificates = certificates.refresh;
 
-  const refreshRetirements = () => ctx.load("retirements", async () => {
-    const list = items(await get("/retirements", { limit: 100 }));
-    if (!ctx.alive) return;
-    retireCard.fill(table({
+  const retirements = pagedList(ctx, {
+    key: "retirements", path: "/retirements", params: () => ({}), testid: "retirements-table",
+    render: (list, more) => retireCard.fill(table({
       testid: "retirements-table",
       columns: [["Retired"], ["Certificate"], ["By"], ["Beneficiary"], ["Purpose"], ["Energy", "num"],
         ["CO2 avoided", "num"], ["Consumption"]],
@@ -81,8 +82,9 @@ export function mount(root, args, ctx) {
           energy(r.volume_wh), co2(r.co2_avoided_g), `${time(r.consumption_start)} – ${time(r.consumption_end)}`],
       })),
       empty: "No certificate retired yet.",
-    }));
+    }), more),
   });
+  const refreshRetirements = retirements.refresh;
 
   const refreshAll = () => { refreshCredits(); refreshCertificates(); refreshRetirements(); };
   ctx.subscribe({ certificates: true }, ctx.keep(debounce(refreshAll)));

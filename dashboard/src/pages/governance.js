@@ -2,6 +2,7 @@
 // what each zone has paused now, and the pauses and resumes.
 import { get, items } from "../api.js";
 import { addressCell, card, debounce, el, table } from "../dom.js";
+import { pagedList } from "../paged.js";
 import { num, short, time } from "../format.js";
 
 const FLAG_NAMES = [[1, "readings"], [2, "minting"], [4, "trading"]];
@@ -19,10 +20,9 @@ export function mount(root, args, ctx) {
   page.append(proposalsCard, zonesCard, pausesCard);
   root.append(page);
 
-  const refreshProposals = () => ctx.load("proposals", async () => {
-    const list = items(await get("/proposals", { limit: 100 }));
-    if (!ctx.alive) return;
-    proposalsCard.fill(table({
+  const proposals = pagedList(ctx, {
+    key: "proposals", path: "/proposals", params: () => ({}), testid: "proposals-table",
+    render: (list, more) => proposalsCard.fill(table({
       testid: "proposals-table",
       columns: [["Id", "num"], ["Title"], ["Proposer"], ["State"], ["Approvals", "num"], ["Rejections", "num"],
         ["Created"], ["Deadline"], ["Executed"]],
@@ -34,12 +34,12 @@ export function mount(root, args, ctx) {
           num(p.rejections), time(p.created_at), time(p.expires_at), time(p.executed_at)],
       })),
       empty: "No proposal yet.",
-    }));
+    }), more),
   });
+  const refreshProposals = proposals.refresh;
 
-  const refreshPauses = () => ctx.load("pauses", async () => {
-    const [zoneList, pauses] = await Promise.all([get("/zones"), get("/pauses", { limit: 100 })]);
-    const zones = items(zoneList);
+  const refreshZones = () => ctx.load("zones", async () => {
+    const zones = items(await get("/zones"));
     if (!ctx.alive) return;
     zonesCard.fill(table({
       testid: "zone-pauses-table",
@@ -50,10 +50,13 @@ export function mount(root, args, ctx) {
       })),
       empty: "No zone yet.",
     }));
-    pausesCard.fill(table({
+  });
+  const pauses = pagedList(ctx, {
+    key: "pauses", path: "/pauses", params: () => ({}), testid: "pauses-table",
+    render: (list, more) => pausesCard.fill(table({
       testid: "pauses-table",
       columns: [["Time"], ["Scope"], ["Action"], ["Flags"], ["Paused after"], ["By"]],
-      rows: items(pauses).map((p) => ({
+      rows: list.map((p) => ({
         testid: "pause-row", dataset: { action: p.action, zone: p.zone_id ?? "all" },
         cells: [time(p.timestamp), p.zone_id === null ? "whole market" : `zone ${p.zone_id}`, p.action,
           flagNames(p.flags), flagNames(p.paused),
@@ -61,8 +64,9 @@ export function mount(root, args, ctx) {
             : `co-signed (${(p.cosigners || []).length})`],
       })),
       empty: "Nothing was ever paused.",
-    }));
+    }), more),
   });
+  const refreshPauses = () => { refreshZones(); pauses.refresh(); };
 
   const onProposal = ctx.keep(debounce(refreshProposals));
   const onPause = ctx.keep(debounce(refreshPauses));

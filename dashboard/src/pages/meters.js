@@ -3,6 +3,7 @@
 import { get, items } from "../api.js";
 import { timeSeriesChart } from "../charts.js";
 import { addressCell, card, debounce, el, fields, picker, table } from "../dom.js";
+import { pagedList } from "../paged.js";
 import { energy, grid, num, short } from "../format.js";
 
 const INTERVALS = ["15m", "1h", "1d"];
@@ -58,30 +59,32 @@ export function mount(root, args, ctx) {
       : `Production and consumption${state.zone === "" ? "" : ` in zone ${state.zone}`}`;
   });
 
-  const refreshMeters = () => ctx.load("meters", async () => {
-    const list = items(await get("/meters", { zone: state.zone, limit: 1000 }));
-    if (!ctx.alive) return;
-    const sum = (key) => list.reduce((total, m) => total + (m[key] || 0), 0);
-    totals.replaceChildren(fields([
-      ["Meters", num(list.length), "meters-count"],
-      ["Produced", energy(sum("produced_wh")), "meters-produced"],
-      ["Consumed", energy(sum("consumed_wh")), "meters-consumed"],
-      ["Settled", grid(sum("settled_wh")), "meters-settled-grid"],
-    ]));
-    metersCard.fill(table({
-      testid: "meters-table",
-      columns: [["Serial"], ["Meter"], ["Owner"], ["Zone", "num"], ["Source"], ["Status"],
-        ["Produced", "num"], ["Consumed", "num"], ["Settled", "num"], ["GRID", "num"]],
-      rows: list.map((m) => ({
-        testid: "meter-row", class: m.address === state.meter ? "selected" : "clickable",
-        dataset: { meter: m.address },
-        onclick: () => { state.meter = m.address; renderToolbar(zones); refreshSeries(); refreshSettlements(); },
-        cells: [m.serial, addressCell(m.address, short), addressCell(m.owner, short), m.zone_id, m.source,
-          m.status, energy(m.produced_wh), energy(m.consumed_wh), energy(m.settled_wh), grid(m.settled_wh)],
-      })),
-      empty: "No meter registered yet.",
-    }));
+  const meters = pagedList(ctx, {
+    key: "meters", path: "/meters", params: () => ({ zone: state.zone }), pageSize: 1000, testid: "meters-table",
+    render: (list, more) => {
+      const sum = (key) => list.reduce((total, m) => total + (m[key] || 0), 0);
+      totals.replaceChildren(fields([
+        [more ? "Meters (shown)" : "Meters", num(list.length), "meters-count"],
+        ["Produced", energy(sum("produced_wh")), "meters-produced"],
+        ["Consumed", energy(sum("consumed_wh")), "meters-consumed"],
+        ["Settled", grid(sum("settled_wh")), "meters-settled-grid"],
+      ]));
+      metersCard.fill(table({
+        testid: "meters-table",
+        columns: [["Serial"], ["Meter"], ["Owner"], ["Zone", "num"], ["Source"], ["Status"],
+          ["Produced", "num"], ["Consumed", "num"], ["Settled", "num"], ["GRID", "num"]],
+        rows: list.map((m) => ({
+          testid: "meter-row", class: m.address === state.meter ? "selected" : "clickable",
+          dataset: { meter: m.address },
+          onclick: () => { state.meter = m.address; refreshAll(); },
+          cells: [m.serial, addressCell(m.address, short), addressCell(m.owner, short), m.zone_id, m.source,
+            m.status, energy(m.produced_wh), energy(m.consumed_wh), energy(m.settled_wh), grid(m.settled_wh)],
+        })),
+        empty: "No meter registered yet.",
+      }), more);
+    },
   });
+  const refreshMeters = meters.refresh;
 
   const refreshSettlements = () => ctx.load("settlements", async () => {
     const list = items(await get("/settlements", { zone: state.zone, meter: state.meter, limit: 20 }));
