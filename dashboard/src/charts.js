@@ -89,31 +89,35 @@ function cumulative(levels, decimals, direction) {
 }
 
 /** An epoch's demand (lots bid at or above a price) and supply (asked at or below) as step lines over the
- * price (quote tokens per kWh), in kWh, with the clearing point marked. */
+ * price (quote tokens per kWh), in kWh, with the clearing point (price, cleared volume) marked. */
 export function curveChart(container) {
   const chart = createOptionsChart(container, BASE);
   const demand = chart.addSeries(LineSeries, { color: UP, lineType: LineType.WithSteps, title: "demand" });
   const supply = chart.addSeries(LineSeries, { color: DOWN, lineType: LineType.WithSteps, title: "supply" });
-  const markers = createSeriesMarkers(demand, []);
+  const point = chart.addSeries(LineSeries, {
+    color: BLUE, lineVisible: false, pointMarkersVisible: true, pointMarkersRadius: 5,
+    lastValueVisible: false, priceLineVisible: false, crosshairMarkerVisible: false,
+  });
+  const label = createSeriesMarkers(point, []);
   let clearingLine = null;
   return {
     set(levels, clearing, lotWh, decimals) {
       const kwh = (lots) => (lots * lotWh) / 1000;
-      const x = (level) => quoteValue(level.price_per_kwh, decimals);
       chart.applyOptions({ localization: { precision: precision(decimals) } });
-      levels = ascending(levels.map((l) => ({ ...l, time: x(l) })));
-      demand.setData(levels.map((l) => ({ time: x(l), value: kwh(l.demand_lots) })));
-      supply.setData(levels.map((l) => ({ time: x(l), value: kwh(l.supply_lots) })));
-      if (clearingLine) demand.removePriceLine(clearingLine);
+      const curve = ascending(levels.map((l) => ({ ...l, time: quoteValue(l.price_per_kwh, decimals) })));
+      demand.setData(curve.map((l) => ({ time: l.time, value: kwh(l.demand_lots) })));
+      supply.setData(curve.map((l) => ({ time: l.time, value: kwh(l.supply_lots) })));
+      if (clearingLine) point.removePriceLine(clearingLine);
       clearingLine = null;
-      const at = clearing && levels.find((l) => l.price === clearing.price_ticks);
-      markers.setMarkers(at ? [{
-        time: x(at), position: "inBar", shape: "circle", color: BLUE, text: "clearing",
-      }] : []);
-      if (clearing) {
-        clearingLine = demand.createPriceLine({
-          price: kwh(clearing.volume_lots), color: BLUE, lineStyle: 2, title: "cleared kWh",
-        });
+      if (clearing && clearing.price !== null && clearing.price !== undefined) {
+        const at = { time: quoteValue(clearing.price, decimals), value: kwh(clearing.volume_lots) };
+        point.setData([at]);
+        label.setMarkers([{ time: at.time, position: "aboveBar", shape: "circle", size: 0, color: BLUE,
+          text: "clearing" }]);
+        clearingLine = point.createPriceLine({ price: at.value, color: BLUE, lineStyle: 2, title: "cleared kWh" });
+      } else {
+        point.setData([]);
+        label.setMarkers([]);
       }
       chart.timeScale().fitContent();
     },
