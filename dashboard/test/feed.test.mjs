@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { beforeEach, mock, test } from "node:test";
+import { beforeEach, test } from "node:test";
 import { Feed } from "../src/feed.js";
 
 class FakeSocket {
@@ -19,7 +19,31 @@ class FakeSocket {
   frame(obj) { this.listeners.message({ data: JSON.stringify(obj) }); }
 }
 
+// A manual clock for the reconnect timers (node:test's mock.timers needs Node 20.4; Debian 12 has 18).
+const clock = {
+  now: 0,
+  timers: [],
+  tick(ms) {
+    this.now += ms;
+    for (const timer of this.timers.filter((t) => t.at <= this.now)) {
+      this.timers.splice(this.timers.indexOf(timer), 1);
+      timer.fn();
+    }
+  },
+};
+globalThis.setTimeout = (fn, ms) => {
+  const timer = { fn, at: clock.now + ms };
+  clock.timers.push(timer);
+  return timer;
+};
+globalThis.clearTimeout = (timer) => {
+  const i = clock.timers.indexOf(timer);
+  if (i >= 0) clock.timers.splice(i, 1);
+};
+
 beforeEach(() => {
+  clock.now = 0;
+  clock.timers = [];
   FakeSocket.all = [];
   globalThis.WebSocket = FakeSocket;
   globalThis.location = { protocol: "http:", host: "127.0.0.1:8080", pathname: "/" };
@@ -55,46 +79,36 @@ test("feed errors and bad frames go to onError", () => {
 });
 
 test("reconnects with doubling backoff, resubscribes, and resets the backoff once open", () => {
-  mock.timers.enable({ apis: ["setTimeout"] });
-  try {
-    const states = [];
-    const feed = new Feed({ onState: (s) => states.push(s) });
-    const id = feed.subscribe({ certificates: true }, () => {});
-    feed.connect();
-    FakeSocket.all[0].close();
-    assert.deepEqual(states, ["closed"]);
-    mock.timers.tick(499);
-    assert.equal(FakeSocket.all.length, 1);
-    mock.timers.tick(1);
-    assert.equal(FakeSocket.all.length, 2);
-    FakeSocket.all[1].close();
-    mock.timers.tick(999);
-    assert.equal(FakeSocket.all.length, 2);
-    mock.timers.tick(1);
-    assert.equal(FakeSocket.all.length, 3);
-    FakeSocket.all[2].open();
-    assert.deepEqual(FakeSocket.all[2].sent, [{ op: "subscribe", id, filter: { certificates: true } }]);
-    FakeSocket.all[2].close();
-    mock.timers.tick(500);
-    assert.equal(FakeSocket.all.length, 4);
-    assert.deepEqual(states, ["closed", "closed", "open", "closed"]);
-  } finally {
-    mock.timers.reset();
-  }
+  const states = [];
+  const feed = new Feed({ onState: (s) => states.push(s) });
+  const id = feed.subscribe({ certificates: true }, () => {});
+  feed.connect();
+  FakeSocket.all[0].close();
+  assert.deepEqual(states, ["closed"]);
+  clock.tick(499);
+  assert.equal(FakeSocket.all.length, 1);
+  clock.tick(1);
+  assert.equal(FakeSocket.all.length, 2);
+  FakeSocket.all[1].close();
+  clock.tick(999);
+  assert.equal(FakeSocket.all.length, 2);
+  clock.tick(1);
+  assert.equal(FakeSocket.all.length, 3);
+  FakeSocket.all[2].open();
+  assert.deepEqual(FakeSocket.all[2].sent, [{ op: "subscribe", id, filter: { certificates: true } }]);
+  FakeSocket.all[2].close();
+  clock.tick(500);
+  assert.equal(FakeSocket.all.length, 4);
+  assert.deepEqual(states, ["closed", "closed", "open", "closed"]);
 });
 
 test("the backoff stops growing at 15 s", () => {
-  mock.timers.enable({ apis: ["setTimeout"] });
-  try {
-    const feed = new Feed();
-    feed.connect();
-    for (let i = 0; i < 8; i += 1) {
-      FakeSocket.all.at(-1).close();
-      mock.timers.tick(15000);
-    }
-    assert.equal(feed.backoff, 15000);
-    assert.equal(FakeSocket.all.length, 9);
-  } finally {
-    mock.timers.reset();
+  const feed = new Feed();
+  feed.connect();
+  for (let i = 0; i < 8; i += 1) {
+    FakeSocket.all.at(-1).close();
+    clock.tick(15000);
   }
+  assert.equal(feed.backoff, 15000);
+  assert.equal(FakeSocket.all.length, 9);
 });
