@@ -81,8 +81,8 @@ function showZone(body, zones, zone, marketArg, ctx) {
   const onCandles = ctx.keep(debounce(() => market && market.refreshCandles()));
   const onAuction = ctx.keep(debounce(() => market && market.refreshEpochs()));
   const onPause = ctx.keep(debounce(refreshZone));
-  const zones_ = [zone.zone_id];
-  ctx.subscribe({ trades: zones_, book: zones_, auctions: zones_, pauses: zones_ }, (frame) => {
+  const scope = [zone.zone_id];
+  ctx.subscribe({ trades: scope, book: scope, auctions: scope, pauses: scope }, (frame) => {
     if (frame.type === "trade") { onBook(); onCandles(); }
     if (frame.type === "book") onBook();
     if (frame.type === "auction") { onBook(); onAuction(); onCandles(); }
