@@ -1,9 +1,11 @@
 // The live feed: one websocket to /feed on the page's origin (the API relays the indexer's feed; protocol
 // in docs/indexer.md). Subscriptions survive reconnects (re-sent on every open); the connection is
-// retried with exponential backoff (0.5 s doubling to 15 s) whenever it closes.
+// retried with exponential backoff (0.5 s doubling to 15 s) whenever it closes (every 15 s when the API
+// has no feed configured).
 
 const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 15000;
+const NO_FEED = 1011; // the API's close code when it has no feed to relay: retry at the slowest pace
 
 export class Feed {
   /** `onState(state)` is called with "open" or "closed"; `onError(message)` with a feed error line. */
@@ -34,10 +36,11 @@ export class Feed {
       for (const [id, { filter }] of this.handlers) this.send({ op: "subscribe", id, filter });
     });
     socket.addEventListener("message", (message) => this.receive(message.data));
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
       this.onState("closed");
+      if (event && event.code === NO_FEED) this.backoff = MAX_BACKOFF_MS;
       this.timer = setTimeout(() => this.connect(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
     });

@@ -15,7 +15,7 @@ class FakeSocket {
   addEventListener(type, fn) { this.listeners[type] = fn; }
   send(text) { this.sent.push(JSON.parse(text)); }
   open() { this.readyState = FakeSocket.OPEN; this.listeners.open(); }
-  close() { this.readyState = 3; this.listeners.close(); }
+  close(code = 1006) { this.readyState = 3; this.listeners.close({ code }); }
   frame(obj) { this.listeners.message({ data: JSON.stringify(obj) }); }
 }
 
@@ -111,4 +111,14 @@ test("the backoff stops growing at 15 s", () => {
   }
   assert.equal(feed.backoff, 15000);
   assert.equal(FakeSocket.all.length, 9);
+});
+
+test("an API without a feed (close code 1011) is retried every 15 s", () => {
+  const feed = new Feed();
+  feed.connect();
+  FakeSocket.all[0].close(1011);
+  clock.tick(14999);
+  assert.equal(FakeSocket.all.length, 1);
+  clock.tick(1);
+  assert.equal(FakeSocket.all.length, 2);
 });
