@@ -17,8 +17,11 @@ export class Banner {
     if (this.messages.delete(source)) this.render();
   }
 
-  clearAll() {
-    this.messages.clear();
+  /** Clears every source but `keep` (e.g. the feed's, which outlives a page). */
+  clearAllBut(keep) {
+    for (const source of [...this.messages.keys()]) {
+      if (source !== keep) this.messages.delete(source);
+    }
     this.render();
   }
 

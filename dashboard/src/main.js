@@ -16,6 +16,7 @@ const banner = new Banner(document.querySelector('[data-testid="error-banner"]')
 const indicator = document.querySelector('[data-testid="live-indicator"]');
 const feed = new Feed({
   onState: (state) => {
+    if (state === "open") banner.clear("feed");
     indicator.dataset.state = state;
     indicator.title = state === "open" ? "Live feed connected" : "Live feed disconnected (retrying)";
   },
@@ -36,7 +37,7 @@ let current = null;
 function route() {
   const { page, args } = parse(location.hash);
   if (current) current.dispose();
-  banner.clearAll();
+  banner.clearAllBut("feed");
   nav.classList.remove("open");
   toggle.setAttribute("aria-expanded", "false");
   for (const link of nav.querySelectorAll("a")) {
