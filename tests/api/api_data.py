@@ -122,10 +122,10 @@ async def every_page(api: httpx.AsyncClient, path: str, limit: int, **params: An
     return items
 
 
-async def one_line_error(api: httpx.AsyncClient, path: str, status: int = 400, **params: Any) -> str:
-    """The error of a refused request: ``status``, ``{"error": "<one line>"}``."""
+async def one_line_error(api: httpx.AsyncClient, path: str, expected: int = 400, /, **params: Any) -> str:
+    """The error of a refused request: status ``expected``, ``{"error": "<one line>"}``."""
     answer = await api.get(path, params=params)
-    assert answer.status_code == status, answer.text
+    assert answer.status_code == expected, answer.text
     body = answer.json()
     assert list(body) == ["error"] and "\n" not in body["error"]
     message: str = body["error"]

@@ -29,7 +29,9 @@ async def test_users_newest_first_with_zone_and_role_filters(
     }
     assert [u["authority"] for u in await every_page(api, "/api/v1/users", 1, zone=7)] == [w.b, w.a]
     assert [u["authority"] for u in await every_page(api, "/api/v1/users", 5, role="Prosumer")] == [w.c, w.a]
-    assert [u["authority"] for u in await every_page(api, "/api/v1/users", 5, zone=7, role="Consumer")] == [w.b]
+    assert [u["authority"] for u in await every_page(api, "/api/v1/users", 5, zone=7, role="Consumer")] == [
+        w.b
+    ]
     assert await every_page(api, "/api/v1/users", 5, zone=9) == []
     # by the User account or by its wallet
     by_pda = (await api.get(f"/api/v1/users/{w.users[w.a]}")).json()
@@ -38,7 +40,9 @@ async def test_users_newest_first_with_zone_and_role_filters(
     assert await one_line_error(api, f"/api/v1/users/{w.m1}", 404) == f"user {w.m1} not found"
 
 
-async def test_meters_and_their_readings(api: httpx.AsyncClient, db: async_sessionmaker[AsyncSession]) -> None:
+async def test_meters_and_their_readings(
+    api: httpx.AsyncClient, db: async_sessionmaker[AsyncSession]
+) -> None:
     w = await grid_world(db)
     meters = await every_page(api, "/api/v1/meters", 2)
     assert [(m["address"], m["registered_at"]) for m in meters] == [(w.m3, 22), (w.m2, 21), (w.m1, 20)]
@@ -83,7 +87,8 @@ async def test_production_series_per_zone_meter_and_owner(
         assert answer.status_code == 200, answer.text
         points = answer.json()["series"]
         return [
-            (p["time"], p["production_wh"], p["consumption_wh"], p["settled_wh"], p["readings"]) for p in points
+            (p["time"], p["production_wh"], p["consumption_wh"], p["settled_wh"], p["readings"])
+            for p in points
         ]
 
     assert await series(zone=7) == [(0, 600, 60, 60, 3), (3600, 400, 40, 40, 1)]
@@ -117,7 +122,12 @@ async def test_production_series_per_zone_meter_and_owner(
 @pytest.mark.parametrize(
     ("path", "params", "status", "message"),
     [
-        ("/api/v1/users", {"role": "Admin"}, 400, "role: 'Admin' is not one of Prosumer, Consumer, GridOperator"),
+        (
+            "/api/v1/users",
+            {"role": "Admin"},
+            400,
+            "role: 'Admin' is not one of Prosumer, Consumer, GridOperator",
+        ),
         ("/api/v1/users", {"zone": -1}, 400, "zone: Input should be greater than or equal to 0"),
         ("/api/v1/users", {"zone": 2**64}, 400, "zone: Input should be less than or equal to"),
         ("/api/v1/users", {"zone": "north"}, 400, "zone: Input should be a valid integer"),
