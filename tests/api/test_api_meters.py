@@ -174,7 +174,15 @@ async def test_a_cursor_pages_past_huge_keys_without_a_server_error(
     def cursor(key: list[object]) -> str:
         return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
-    for key in ([2**64, "x"], ["ten", "x"], [True, "x"], [1, 2]):
+    for key in (
+        [2**64, "x"],
+        ["ten", "x"],
+        [True, "x"],
+        [1, 2],
+        [1, "\0"],
+        [1, "\ud800"],
+        [-(2**63) - 1, "x"],
+    ):
         assert (await one_line_error(api, "/api/v1/meters", cursor=cursor(key))).startswith("cursor: ")
     page = await api.get("/api/v1/meters", params={"cursor": cursor([2**63 - 1, "z"])})
     assert len(page.json()["items"]) == 3

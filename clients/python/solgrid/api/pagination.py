@@ -4,8 +4,9 @@ A cursor is the key of the last row served, as URL-safe base64 of its JSON; the 
 strictly after it in the order (a keyset, so a page costs the same at any depth and rows indexed
 meanwhile neither repeat nor shift a page). A cursor that does not decode to a key of the right length
 and types (a string for a text column, an integer in the signed 64-bit range for a numeric one) is a
-400: the database would refuse the comparison (Postgres) or overflow on binding it. The key's columns
-must be non-null.
+400: the database would refuse the comparison (Postgres) or overflow on binding it; so is a string that
+is not printable UTF-8 (a NUL, a lone surrogate), which Postgres cannot take. The key's columns must be
+non-null.
 """
 
 from __future__ import annotations
@@ -66,7 +67,11 @@ def fits(value: Any, kind: type | None) -> bool:
         return False
     if kind is not None and not isinstance(value, kind):
         return False
-    return not isinstance(value, int) or value in INT64
+    if isinstance(value, int):
+        return value in INT64
+    return (
+        isinstance(value, str) and value.isprintable()
+    )  # no NUL, no lone surrogate (from a JSON escape): both refused by Postgres
 
 
 def decode_cursor(cursor: str, length: int, kinds: Sequence[type] | None = None) -> list[Any]:
