@@ -3,6 +3,8 @@ audit log) with its response's schema, made from the indexer's tables."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import httpx
 
 DOMAIN = {
@@ -39,3 +41,27 @@ async def test_every_domain_endpoint_documents_its_response(api: httpx.AsyncClie
     assert set(schemas["UserPage"]["properties"]) == {"items", "next_cursor"}
     params = {p["name"] for p in spec["paths"]["/api/v1/events"]["get"]["parameters"]}
     assert params == {"program", "name", "signature", "from_slot", "to_slot", "limit", "cursor"}
+
+
+STRANGE = ["", "\x00", "-1", "1e400", "9" * 40, "🙂", "0OIl", "x" * 3000, "[1]", "null", "%ff"]
+"""Values no parameter of these endpoints accepts as such (or accepts as a plain value)."""
+
+
+async def test_no_parameter_value_makes_a_server_error(api: httpx.AsyncClient) -> None:
+    """Every query and path parameter of every domain endpoint, given each strange value, is answered
+    with a 200 or a one-line 4xx: never a 500, on either database."""
+    spec = (await api.get("/openapi.json")).json()
+    address = "11111111111111111111111111111111"
+    for path in DOMAIN:
+        parameters = spec["paths"][path]["get"]["parameters"]
+        for parameter in parameters:
+            for value in STRANGE:
+                if parameter["in"] == "path":
+                    url, params = path.replace("{address}", quote(value, safe="") or "%20"), {}
+                else:
+                    url, params = path.replace("{address}", address), {parameter["name"]: value}
+                answer = await api.get(url, params=params)
+                assert answer.status_code < 500, (path, parameter["name"], value, answer.text)
+                if answer.status_code >= 400:
+                    body = answer.json()
+                    assert list(body) == ["error"] and "\n" not in body["error"], (path, value)
