@@ -89,7 +89,11 @@ function showZone(body, zones, zone, marketArg, ctx) {
     if (frame.type === "pause") onPause();
     if (frame.type === "subscribed") { onBook(); onCandles(); onAuction(); onPause(); }
   });
-  refreshBook();
+  refreshBook().then((ok) => {
+    if (!ok && ctx.alive && market === null) {
+      view.replaceChildren(el("p", { class: "note" }, "The zone's markets could not be loaded."));
+    }
+  });
 }
 
 function marketView(m, all, zone, ctx) {
