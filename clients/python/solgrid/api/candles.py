@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from solgrid.api.errors import bad_parameter
 from solgrid.api.params import MAX_TIME, TimeRange
 from solgrid.indexer.models import PriceBucket
-from solgrid.indexer.trading import BUCKET_SECS
 
+BUCKET_SECS = 900
+"""The indexer's ``price_history`` buckets (15 minutes; solgrid.indexer.trading.BUCKET_SECS)."""
 INTERVALS = {"15m": BUCKET_SECS, "1h": 3_600, "4h": 14_400, "1d": 86_400}
 MAX_CANDLES = 5_000
 

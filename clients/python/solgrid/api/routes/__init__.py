@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from solgrid.api.routes import markets, zones
+from solgrid.api.routes import markets, status, zones
 
-ROUTERS: list[APIRouter] = [zones.router, markets.router]
+ROUTERS: list[APIRouter] = [zones.router, markets.router, status.router]

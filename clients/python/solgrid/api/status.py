@@ -1,0 +1,103 @@
+"""What the status endpoint asks outside the database: the chain's slot (JSON-RPC ``getSlot`` on the
+node) and the indexer feed's own status (its ``{"op": "status"}`` over a short-lived websocket), each
+cached about a second so that a page polling the status does not poll the node or the feed harder. An
+unreachable node or feed is a null, never an error."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from functools import cache
+from typing import Any, Generic, TypeVar
+
+import httpx
+from fastapi import FastAPI
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidURI, WebSocketException
+
+from solgrid.api.settings import ApiSettings
+from solgrid.sdk.idl import load_idl_json
+
+T = TypeVar("T")
+CACHE_SECS = 1.0
+TIMEOUT_SECS = 1.0
+PROGRAMS = ("registry", "energy_token", "trading", "governance")
+
+
+@cache
+def program_names() -> dict[str, str]:
+    """Program id -> name, from the IDLs (the addresses the indexer indexes)."""
+    return {str(load_idl_json(name)["address"]): name for name in PROGRAMS}
+
+
+class Cached(Generic[T]):
+    """The value of ``fetch``, fetched again when older than ``ttl`` seconds (one fetch at a time: the
+    requests arriving meanwhile wait for it)."""
+
+    def __init__(self, fetch: Callable[[], Awaitable[T]], ttl: float = CACHE_SECS) -> None:
+        self._fetch = fetch
+        self._ttl = ttl
+        self._at = -float("inf")
+        self._value: T | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> T | None:
+        if time.monotonic() - self._at < self._ttl:
+            return self._value
+        async with self._lock:
+            if time.monotonic() - self._at >= self._ttl:
+                self._value = await self._fetch()
+                self._at = time.monotonic()
+            return self._value
+
+
+async def chain_slot(rpc_url: str | None) -> int | None:
+    """The node's current slot (``getSlot``), None without a node or when it does not answer one."""
+    if rpc_url is None:
+        return None
+    request = {"jsonrpc": "2.0", "id": 1, "method": "getSlot"}
+    try:
+        async with httpx.AsyncClient(timeout=TIMEOUT_SECS) as client:
+            answer = (await client.post(rpc_url, json=request)).json()
+    except (httpx.HTTPError, ValueError):
+        return None
+    slot = answer.get("result") if isinstance(answer, dict) else None
+    return slot if isinstance(slot, int) and not isinstance(slot, bool) else None
+
+
+async def feed_status(feed_url: str | None) -> dict[str, Any] | None:
+    """The indexer feed's answer to ``{"op": "status"}``, None without a feed or when it does not give
+    one in time."""
+    if feed_url is None:
+        return None
+    try:
+        async with asyncio.timeout(TIMEOUT_SECS):
+            async with connect(feed_url, open_timeout=TIMEOUT_SECS) as socket:
+                await socket.send(json.dumps({"op": "status"}))
+                async for frame in socket:  # event frames cannot come first (no subscription), but be lenient
+                    answer = json.loads(frame)
+                    if isinstance(answer, dict) and answer.get("type") == "status":
+                        return answer
+    except (OSError, TimeoutError, ValueError, InvalidURI, WebSocketException):
+        return None
+    return None
+
+
+class StatusProbes:
+    """An app's cached probes of the node and the feed, and the count of its relay's clients."""
+
+    def __init__(self, settings: ApiSettings) -> None:
+        self.settings = settings
+        self.slot = Cached(lambda: chain_slot(settings.rpc_url))
+        self.feed = Cached(lambda: feed_status(settings.feed_url))
+        self.relay_clients = 0
+
+
+def probes_of(app: FastAPI) -> StatusProbes:
+    """The app's :class:`StatusProbes` (made on first use)."""
+    probes: StatusProbes | None = getattr(app.state, "status_probes", None)
+    if probes is None:
+        probes = app.state.status_probes = StatusProbes(app.state.settings)
+    return probes
