@@ -12,13 +12,24 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from solgrid.api.rows import mapping_dict
-from solgrid.indexer.models import Epoch, EpochLevel, Order, OrderStateChange, Trade, table_of
+from solgrid.indexer.models import Epoch, EpochLevel, OrderStateChange, Trade, table_of
 
-RESTING_STATES = ("Active", "PartiallyFilled")
+RESTING_LEVELS = """
+SELECT side, price, sum(remaining_lots), count(*) FROM orders {hint}
+WHERE market = :market AND state IN ('Active', 'PartiallyFilled') AND remaining_lots > 0
+  AND (expires_at = 0 OR expires_at > :now)
+GROUP BY side, price
+"""
+"""A continuous market's resting orders per side and price."""
+SQLITE_RESTING_HINT = "INDEXED BY ix_orders_state"
+"""SQLite, without statistics, would read every order the market ever had through the primary key
+(market, order_id); the resting ones are found through the state index instead (a few rows per market
+rather than its whole history: 0.5 ms instead of 136 ms for 150,000 orders of a market). An index on
+orders (market, state) would serve both backends best (see docs/api.md)."""
 TRADES = table_of(Trade)
 
 
@@ -49,18 +60,10 @@ async def latest_change_slot(session: AsyncSession, market: str) -> int | None:
 async def continuous_levels(
     session: AsyncSession, market: Mapping[str, Any], depth: int, now: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    query = (
-        select(Order.side, Order.price, func.sum(Order.remaining_lots), func.count())
-        .where(
-            Order.market == market["address"],
-            Order.state.in_(RESTING_STATES),
-            Order.remaining_lots > 0,
-            or_(Order.expires_at == 0, Order.expires_at > now),
-        )
-        .group_by(Order.side, Order.price)
-    )
+    hint = SQLITE_RESTING_HINT if session.get_bind().dialect.name == "sqlite" else ""
+    query = text(RESTING_LEVELS.format(hint=hint)).bindparams(market=market["address"], now=now)
     sides: dict[str, list[tuple[int, int, int]]] = {"Bid": [], "Ask": []}
-    for side, price, lots, orders in await session.execute(query):
+    for side, price, lots, orders in (await session.execute(query)).tuples():
         sides[side].append((int(price), int(lots), int(orders)))
     tick, lot = int(market["tick_size"]), int(market["lot_size_wh"])
     bids = sorted(sides["Bid"], reverse=True)[:depth]
