@@ -9,6 +9,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpx
 import uvicorn
 
 from pg_server import free_port
@@ -99,3 +100,20 @@ async def slot_node(slot: int) -> AsyncIterator[SlotNode]:
     finally:
         server.close()
         await server.wait_closed()
+
+
+class client_of:
+    """The app for ``settings`` with its lifespan running, and an httpx client of it."""
+
+    def __init__(self, settings: ApiSettings) -> None:
+        self.app = create_app(settings)
+        self._lifespan = self.app.router.lifespan_context(self.app)
+        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://api")
+
+    async def __aenter__(self) -> httpx.AsyncClient:
+        await self._lifespan.__aenter__()
+        return self._client
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._client.aclose()
+        await self._lifespan.__aexit__(None, None, None)

@@ -5,13 +5,12 @@ unreachable)."""
 from __future__ import annotations
 
 import httpx
-from api_server import indexer_feed, slot_node
+from api_server import client_of, indexer_feed, slot_node
 from indexer_support import store
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from synthetic import REGISTRY, registration_logs, tx
 from trading_events import PROGRAM as TRADING
 
-from conftest import client_of
 from pg_server import free_port
 from solgrid.api.settings import ApiSettings
 from solgrid.indexer.decode import EventDecoder
