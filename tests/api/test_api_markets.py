@@ -393,3 +393,50 @@ async def test_candles_at_the_end_of_time_are_empty_not_an_error(
     answer = await api.get(f"/api/v1/markets/{markets[0]}/candles", params=params)
     assert answer.status_code == 200, answer.text
     assert answer.json()["candles"] == []
+
+
+async def test_openapi_describes_the_market_endpoints(api: httpx.AsyncClient) -> None:
+    spec = (await api.get("/openapi.json")).json()
+    assert {
+        "/api/v1/markets",
+        "/api/v1/markets/{address}",
+        "/api/v1/markets/{address}/book",
+        "/api/v1/markets/{address}/trades",
+        "/api/v1/markets/{address}/candles",
+        "/api/v1/markets/{address}/epochs",
+        "/api/v1/markets/{address}/epochs/{epoch}",
+        "/api/v1/zones/{zone_id}/book",
+    } <= set(spec["paths"])
+    schemas = spec["components"]["schemas"]
+    assert set(schemas["Candles"]["properties"]) == {"interval_secs", "from", "to", "candles"}
+    assert {"levels", "clearing", "price_per_kwh", "state"} <= set(schemas["EpochDetail"]["properties"])
+    assert set(schemas["Level"]["properties"]) == {"price_ticks", "price", "lots", "energy_wh", "orders"}
+    trades = spec["paths"]["/api/v1/markets/{address}/trades"]["get"]
+    assert {p["name"] for p in trades["parameters"]} == {"address", "limit", "cursor", "from", "to", "trader"}
+
+
+async def test_a_new_market_has_an_empty_book_no_candles_and_no_epochs(
+    api: httpx.AsyncClient, db: DB
+) -> None:
+    b = Book(zone_id=3, epoch_secs=900)
+    await store(db, Store(EventDecoder(default_coders())), trading_tx([b.created(100)], slot=10))
+    assert await get(api, f"/api/v1/markets/{b.market}/book") == {
+        "market": b.market,
+        "mode": "periodic",
+        "epoch": None,
+        "bids": [],
+        "asks": [],
+        "slot": None,
+    }
+    assert await get(api, f"/api/v1/markets/{b.market}/candles") == {
+        "interval_secs": 3600,
+        "from": None,
+        "to": None,
+        "candles": [],
+    }
+    assert await get(api, f"/api/v1/markets/{b.market}/epochs") == {"items": [], "next_cursor": None}
+    assert await get(api, f"/api/v1/markets/{b.market}/trades") == {"items": [], "next_cursor": None}
+    zone = await get(api, "/api/v1/zones/3/book")
+    assert [(m["market"]["address"], m["book"]["bids"], m["last_trades"]) for m in zone["markets"]] == [
+        (b.market, [], [])
+    ]

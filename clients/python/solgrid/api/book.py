@@ -63,8 +63,8 @@ async def continuous_levels(
     hint = SQLITE_RESTING_HINT if session.get_bind().dialect.name == "sqlite" else ""
     query = text(RESTING_LEVELS.format(hint=hint)).bindparams(market=market["address"], now=now)
     sides: dict[str, list[tuple[int, int, int]]] = {"Bid": [], "Ask": []}
-    for side, price, lots, orders in (await session.execute(query)).tuples():
-        sides[side].append((int(price), int(lots), int(orders)))
+    for row in await session.execute(query):
+        sides[str(row[0])].append((int(row[1]), int(row[2]), int(row[3])))
     tick, lot = int(market["tick_size"]), int(market["lot_size_wh"])
     bids = sorted(sides["Bid"], reverse=True)[:depth]
     asks = sorted(sides["Ask"])[:depth]
