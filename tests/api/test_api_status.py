@@ -5,6 +5,7 @@ unreachable)."""
 from __future__ import annotations
 
 import httpx
+import pytest
 from api_server import client_of, indexer_feed, slot_node
 from indexer_support import store
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,6 +13,7 @@ from synthetic import REGISTRY, registration_logs, tx
 from trading_events import PROGRAM as TRADING
 
 from pg_server import free_port
+from solgrid.api import status
 from solgrid.api.settings import ApiSettings
 from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.models import Checkpoint
@@ -43,7 +45,10 @@ async def test_status_without_node_or_feed(api: httpx.AsyncClient, db_url: str) 
     }
 
 
-async def test_status_with_the_chain_the_checkpoints_the_events_and_the_feed(db: DB, db_url: str) -> None:
+async def test_status_with_the_chain_the_checkpoints_the_events_and_the_feed(
+    db: DB, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(status, "CACHE_SECS", 60.0)  # the second request is within the cache's life
     indexer = Store(EventDecoder(default_coders()))
     await store(db, indexer, tx(registration_logs(), slot=5), tx(registration_logs(), slot=9))
     async with db() as s, s.begin():
@@ -95,3 +100,14 @@ async def test_an_unreachable_node_and_feed_are_null(db: DB, db_url: str) -> Non
         "events_pushed": None,
         "relay_clients": 0,
     }
+
+
+async def test_the_node_is_asked_again_once_the_cache_expired(
+    db: DB, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(status, "CACHE_SECS", 0.0)
+    async with slot_node(7) as node, client_of(ApiSettings(db_url=db_url, rpc_url=node.url)) as api:
+        first = (await api.get("/api/v1/status")).json()["chain_slot"]
+        node.slot = 8
+        second = (await api.get("/api/v1/status")).json()["chain_slot"]
+    assert (first, second, node.requests) == (7, 8, 2)

@@ -90,8 +90,8 @@ class StatusProbes:
 
     def __init__(self, settings: ApiSettings) -> None:
         self.settings = settings
-        self.slot = Cached(lambda: chain_slot(settings.rpc_url))
-        self.feed = Cached(lambda: feed_status(settings.feed_url))
+        self.slot = Cached(lambda: chain_slot(settings.rpc_url), CACHE_SECS)
+        self.feed = Cached(lambda: feed_status(settings.feed_url), CACHE_SECS)
         self.relay_clients = 0
 
 
