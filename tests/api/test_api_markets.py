@@ -360,6 +360,21 @@ BAD_REQUESTS: list[tuple[str, dict[str, Any], int, str]] = [
     ("/markets/{m}/candles", {"interval": "15m", "from": 0, "to": 900 * 5001}, 400, "to: 5001 candles"),
     ("/markets/{m}/candles", {"from": 9, "to": 3}, 400, "to: must be after from"),
     ("/markets/{p}/epochs", {"cursor": "WyJhIiwiYiJd"}, 400, "cursor: not a cursor of this list"),
+    # keys out of a BIGINT's range ([10**30, 1], [-10**30, 1]), or of the wrong kind (["x", 1], [1.5, 2])
+    (
+        "/markets/{m}/trades",
+        {"cursor": "WzEwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAsIDFd"},
+        400,
+        "cursor: not a cursor",
+    ),
+    (
+        "/markets/{m}/trades",
+        {"cursor": "Wy0xMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwLCAxXQ"},
+        400,
+        "cursor: not a cursor",
+    ),
+    ("/markets/{m}/trades", {"cursor": "WyJ4IiwgMV0"}, 400, "cursor: not a cursor of this list"),
+    ("/markets/{m}/trades", {"cursor": "WzEuNSwgMl0"}, 400, "cursor: not a cursor of this list"),
     ("/zones/7/book", {"trades": -1}, 400, "trades: Input should be greater than or equal to 0"),
     ("/zones/7/book", {"depth": "many"}, 400, "depth: Input should be a valid integer"),
     ("/zones/99999999999999999999/book", {}, 400, "zone_id: Input should be less than or equal to"),
