@@ -455,3 +455,47 @@ async def test_a_new_market_has_an_empty_book_no_candles_and_no_epochs(
     assert [(m["market"]["address"], m["book"]["bids"], m["last_trades"]) for m in zone["markets"]] == [
         (b.market, [], [])
     ]
+
+
+ODD = [
+    "",
+    "-1",
+    "0",
+    "1e3",
+    "1.5",
+    str(2**63),
+    str(10**40),
+    "abc",
+    "\u00fc",
+    "\x00",
+    "null",
+    "[]",
+    "%",
+    "1" * 300,
+]
+"""Values a client may send for any parameter."""
+ENDPOINTS = {
+    "/markets": ("zone", "mode"),
+    "/markets/{m}/book": ("depth",),
+    "/markets/{m}/trades": ("limit", "cursor", "from", "to", "trader"),
+    "/markets/{m}/candles": ("interval", "from", "to"),
+    "/markets/{p}/epochs": ("limit", "cursor", "from", "to"),
+    "/zones/7/book": ("depth", "trades"),
+}
+
+
+async def test_no_input_makes_a_500(api: httpx.AsyncClient, markets: tuple[str, str]) -> None:
+    cont, periodic = markets
+    for path, names in ENDPOINTS.items():
+        for name in names:
+            for value in ODD:
+                answer = await api.get("/api/v1" + path.format(m=cont, p=periodic), params={name: value})
+                assert answer.status_code in (200, 400), (path, name, value, answer.text)
+    for template in ("/markets/{}", "/markets/{}/book", "/markets/{}/epochs/{}", "/zones/{}/book"):
+        for value in ODD:
+            if value in ("", "%", "\x00"):
+                continue  # not a path segment a client can send
+            path = template.format(value, value) if template.count("{}") == 2 else template.format(value)
+            answer = await api.get("/api/v1" + path)
+            assert answer.status_code in (400, 404), (path, answer.text)
+            assert list(answer.json()) == ["error"]
