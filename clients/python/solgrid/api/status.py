@@ -1,7 +1,7 @@
-"""What the status endpoint asks outside the database: the chain's slot (JSON-RPC ``getSlot`` on the
-node) and the indexer feed's own status (its ``{"op": "status"}`` over a short-lived websocket), each
-cached about a second so that a page polling the status does not poll the node or the feed harder. An
-unreachable node or feed is a null, never an error."""
+"""What the status endpoint asks: the chain's slot (JSON-RPC ``getSlot`` on the node), the indexer
+feed's own status (its ``{"op": "status"}`` over a short-lived websocket) and the indexed events (a
+count of the table), each cached about a second so that pages polling the status do not poll the node,
+the feed or the database harder. An unreachable node or feed is a null, never an error."""
 
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidURI, WebSocketException
 
 from solgrid.api.settings import ApiSettings
+from solgrid.indexer.models import Event, Transaction
 from solgrid.sdk.idl import load_idl_json
 
 T = TypeVar("T")
@@ -85,13 +88,31 @@ async def feed_status(feed_url: str | None) -> dict[str, Any] | None:
     return None
 
 
-class StatusProbes:
-    """An app's cached probes of the node and the feed, and the count of its relay's clients."""
+async def indexed_events(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, dict[str, Any] | None]:
+    """The number of indexed events (a count of the whole table: 16 ms for a million on SQLite, hence
+    the cache) and the newest one's slot and block time."""
+    async with sessions() as session:
+        count = int(await session.scalar(select(func.count()).select_from(Event)) or 0)
+        newest = (
+            await session.execute(
+                select(Event.slot, Transaction.block_time)
+                .join(Transaction, Transaction.signature == Event.signature)
+                .order_by(Event.slot.desc(), Event.id.desc())
+                .limit(1)
+            )
+        ).first()
+    return count, None if newest is None else {"slot": newest.slot, "block_time": newest.block_time}
 
-    def __init__(self, settings: ApiSettings) -> None:
+
+class StatusProbes:
+    """An app's cached probes of the node, the feed and the events table, and the count of its relay's
+    clients."""
+
+    def __init__(self, settings: ApiSettings, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.settings = settings
         self.slot = Cached(lambda: chain_slot(settings.rpc_url), CACHE_SECS)
         self.feed = Cached(lambda: feed_status(settings.feed_url), CACHE_SECS)
+        self.events = Cached(lambda: indexed_events(sessions), CACHE_SECS)
         self.relay_clients = 0
 
 
@@ -99,5 +120,5 @@ def probes_of(app: FastAPI) -> StatusProbes:
     """The app's :class:`StatusProbes` (made on first use)."""
     probes: StatusProbes | None = getattr(app.state, "status_probes", None)
     if probes is None:
-        probes = app.state.status_probes = StatusProbes(app.state.settings)
+        probes = app.state.status_probes = StatusProbes(app.state.settings, app.state.sessions)
     return probes

@@ -8,11 +8,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from solgrid.api.deps import Session
 from solgrid.api.status import probes_of, program_names
-from solgrid.indexer.models import Checkpoint, Event, Transaction
+from solgrid.indexer.models import Checkpoint
 
 router = APIRouter(tags=["status"])
 
@@ -57,9 +57,9 @@ class Status(Strict):
     """The node's slot (getSlot on --rpc-url, cached a second; null without one or when it fails)."""
     checkpoints: list[CheckpointOut]
     events: int
-    """Events indexed."""
+    """Events indexed (cached a second)."""
     last_event: LastEvent | None
-    """The newest indexed event's slot and its block time."""
+    """The newest indexed event's slot and its block time (cached a second)."""
     feed: FeedOut
     database: str
     """sqlite or postgresql."""
@@ -84,21 +84,14 @@ async def status(request: Request, session: Session) -> dict[str, Any]:
         }
         for c in await session.scalars(select(Checkpoint).order_by(Checkpoint.program))
     ]
-    events = int(await session.scalar(select(func.count()).select_from(Event)) or 0)
-    newest = (
-        await session.execute(
-            select(Event.slot, Transaction.block_time)
-            .join(Transaction, Transaction.signature == Event.signature)
-            .order_by(Event.slot.desc(), Event.id.desc())
-            .limit(1)
-        )
-    ).first()
+    events = await probes.events.get()
+    count, newest = (0, None) if events is None else events
     feed = await probes.feed.get()
     return {
         "chain_slot": slot,
         "checkpoints": checkpoints,
-        "events": events,
-        "last_event": None if newest is None else {"slot": newest.slot, "block_time": newest.block_time},
+        "events": count,
+        "last_event": newest,
         "feed": {
             "url": probes.settings.feed_url,
             "connected": feed is not None,
