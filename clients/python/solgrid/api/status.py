@@ -9,7 +9,6 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
-from functools import cache
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -19,20 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidURI, WebSocketException
 
+from solgrid.api.idl_names import program_ids
 from solgrid.api.settings import ApiSettings
 from solgrid.indexer.models import Event, Transaction
-from solgrid.sdk.idl import load_idl_json
 
 T = TypeVar("T")
 CACHE_SECS = 1.0
 TIMEOUT_SECS = 1.0
-PROGRAMS = ("registry", "energy_token", "trading", "governance")
 
 
-@cache
 def program_names() -> dict[str, str]:
     """Program id -> name, from the IDLs (the addresses the indexer indexes)."""
-    return {str(load_idl_json(name)["address"]): name for name in PROGRAMS}
+    return {program: name for name, program in program_ids().items()}
 
 
 class Cached(Generic[T]):

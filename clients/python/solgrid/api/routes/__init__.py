@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from solgrid.api.routes import markets, status, zones
+from solgrid.api.routes import certificates, events, governance, markets, meters, status, tokens, users, zones
 
-ROUTERS: list[APIRouter] = [zones.router, markets.router, status.router]
+ROUTERS: list[APIRouter] = [
+    zones.router,
+    markets.router,
+    status.router,
+    users.router,
+    meters.router,
+    tokens.router,
+    certificates.router,
+    governance.router,
+    events.router,
+]
