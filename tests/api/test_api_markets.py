@@ -499,3 +499,23 @@ async def test_no_input_makes_a_500(api: httpx.AsyncClient, markets: tuple[str, 
             answer = await api.get("/api/v1" + path)
             assert answer.status_code in (400, 404), (path, answer.text)
             assert list(answer.json()) == ["error"]
+
+
+async def test_pages_keep_their_filters(api: httpx.AsyncClient, markets: tuple[str, str]) -> None:
+    cont, _ = markets
+    path = f"/api/v1/markets/{cont}/trades"
+    for params in ({"trader": ALICE}, {"from": 120, "to": 5000}, {"trader": ALICE, "from": 150}):
+        whole = (await get(api, path, **params))["items"]
+        paged, cursor = [], None
+        while True:
+            page = await get(api, path, limit=2, **params, **({"cursor": cursor} if cursor else {}))
+            paged += page["items"]
+            if (cursor := page["next_cursor"]) is None:
+                break
+        assert paged == whole and len({t["id"] for t in paged}) == len(paged), params
+    assert [t["timestamp"] for t in (await get(api, path, trader=ALICE, **{"from": 150}))["items"]] == [
+        5000,
+        4100,
+        4000,
+        180,
+    ]
