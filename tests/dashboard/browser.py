@@ -92,7 +92,8 @@ class Browser:
         return entries
 
     def assert_no_console_errors(self) -> None:
-        """Fails listing every SEVERE console entry so far (uncaught errors, failed requests, console.error)."""
+        """Fails listing every SEVERE console entry so far (uncaught errors, failed requests,
+        console.error)."""
         self.read_console()
         severe = [e for e in self.console if e.get("level") == "SEVERE"]
         assert not severe, "console errors:\n" + "\n".join(e.get("message", "") for e in severe)
@@ -104,7 +105,9 @@ class Browser:
         except TimeoutException:
             self.read_console()
             errors = [e.get("message", "") for e in self.console if e.get("level") == "SEVERE"]
-            raise AssertionError(f"the page did not show {what} in {timeout:.0f} s; console errors: {errors}") from None
+            raise AssertionError(
+                f"the page did not show {what} in {timeout:.0f} s; console errors: {errors}"
+            ) from None
 
     def testid(self, testid: str) -> WebElement:
         """The visible element with ``data-testid``, waited for."""

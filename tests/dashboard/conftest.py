@@ -13,17 +13,15 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "indexer"))  # the indexer's synthetic events
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser import DESKTOP, PHONE, Browser, browser, require_browser  # noqa: E402
-from served import ApiProcess, LiveIndex, served  # noqa: E402
-from world import DemoWorld, build_world  # noqa: E402
+from browser import DESKTOP, PHONE, Browser, browser, require_browser
+from served import ApiProcess, LiveIndex, served
+from world import DemoWorld, build_world
 
 Site = tuple[DemoWorld, LiveIndex, ApiProcess]
 
 
 @pytest.fixture(scope="module")
-def site(
-    governance_elves: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
+def site(governance_elves: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A world of the module's own (the live tests add to it), indexed into SQLite and served."""
     require_browser()
     world = build_world(governance_elves, int(time.time()))

@@ -121,7 +121,8 @@ class ApiProcess:
         self.port = free_port()
         self.origin = f"http://127.0.0.1:{self.port}"
         self.log = log
-        command = [str(SOLGRID), "api", "run", "--db", db_url, "--feed-url", feed_url, "--port", str(self.port)]
+        command = [str(SOLGRID), "api", "run", "--db", db_url, "--feed-url", feed_url]
+        command += ["--port", str(self.port)]
         with log.open("wb") as out:
             self.process = subprocess.Popen(
                 command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"}
@@ -139,12 +140,14 @@ class ApiProcess:
         while True:
             if self.process.poll() is not None:
                 raise AssertionError(f"solgrid api run exited ({self.process.returncode}): {self.output()}")
-            with contextlib.suppress(urllib.error.URLError, ConnectionError):
-                with urllib.request.urlopen(f"{self.origin}/openapi.json", timeout=5) as response:
-                    if response.status == 200:
-                        return
+            with (
+                contextlib.suppress(urllib.error.URLError, ConnectionError),
+                urllib.request.urlopen(f"{self.origin}/openapi.json", timeout=5) as response,
+            ):
+                if response.status == 200:
+                    return
             if time.monotonic() > deadline:
-                raise AssertionError(f"solgrid api run did not answer in {START_TIMEOUT:.0f} s: {self.output()}")
+                raise AssertionError(f"solgrid api run did not answer in a minute: {self.output()}")
             time.sleep(0.1)
 
     def output(self) -> str:
@@ -166,7 +169,9 @@ class ApiProcess:
 
 
 @contextlib.contextmanager
-def served(db_url: str, txs: Sequence[FetchedTransaction], log: Path) -> Iterator[tuple[LiveIndex, ApiProcess]]:
+def served(
+    db_url: str, txs: Sequence[FetchedTransaction], log: Path
+) -> Iterator[tuple[LiveIndex, ApiProcess]]:
     """``txs`` indexed into ``db_url``, the feed up, the API process serving both."""
     index = LiveIndex(db_url)
     try:

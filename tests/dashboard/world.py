@@ -26,8 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from auction_events import Auction
-from solders.pubkey import Pubkey
 from governance_world import DAY, SOUTH, ZONE, CertEnv, Lifecycle, Params, governance_world, lifecycle
+from solders.pubkey import Pubkey
 from synthetic import REGISTRY, TOKEN, data_line, invoke
 from trading_events import Book, pubkey, trading_tx
 
@@ -44,7 +44,14 @@ TRADE_LOTS = 4
 RESTING_BIDS = [(11, 5), (10, 3), (10, 2), (9, 8)]
 RESTING_ASKS = [(14, 4), (15, 6), (15, 1), (17, 10)]
 """(ticks, lots) of the orders left resting in the continuous market's book."""
-AUCTION_ORDERS = [("Bid", 16, 6), ("Bid", 14, 5), ("Bid", 12, 4), ("Ask", 10, 5), ("Ask", 13, 6), ("Ask", 15, 7)]
+AUCTION_ORDERS = [
+    ("Bid", 16, 6),
+    ("Bid", 14, 5),
+    ("Bid", 12, 4),
+    ("Ask", 10, 5),
+    ("Ask", 13, 6),
+    ("Ask", 15, 7),
+]
 """(side, ticks, lots) of the periodic market's cleared epoch."""
 COLLECTING_ORDERS = [("Bid", 13, 3), ("Ask", 15, 2)]
 """(side, ticks, lots) waiting in its next epoch."""
@@ -157,7 +164,9 @@ def wind(window: int) -> int:
     return 300 + (window * 137) % 400
 
 
-def settlement(meter: str, owner: str, amount_wh: int, settled_wh: int) -> Callable[[int], FetchedTransaction]:
+def settlement(
+    meter: str, owner: str, amount_wh: int, settled_wh: int
+) -> Callable[[int], FetchedTransaction]:
     """settle_and_mint as the programs log it: the registry's MeterSettled in a CPI, then GridMinted."""
 
     def build(_now: int) -> FetchedTransaction:
@@ -221,8 +230,7 @@ def build_world(elves: dict[str, bytes], wall_clock: int) -> DemoWorld:
         if w == windows - 4:
             world.synthetic(lambda now: auction_orders(world.auction, AUCTION_ORDERS, now))
         if w == windows - 3:
-            epoch = (world.now() - 1) // QUARTER
-            world.synthetic(lambda now: auction_clear(world.auction, epoch, now))
+            world.synthetic(lambda now: auction_clear(world.auction, (now - 1) // QUARTER, now))
         if w == windows - 2:
             world.synthetic(lambda now: auction_orders(world.auction, COLLECTING_ORDERS, now))
     world.synthetic(lambda now: resting_orders(world, now))
