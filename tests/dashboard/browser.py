@@ -8,6 +8,7 @@ pictures show times and addresses of the run, so a normal test run leaves the co
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -139,16 +140,23 @@ class Browser:
     def marked(self) -> bool:
         return bool(self.script("return window.__solgridNoReload === true"))
 
-    def screenshot(self, name: str, tmp_dir: Path) -> Path:
-        """``name``.png in ``tmp_dir``; copied to docs/screenshots/ when missing there or asked for."""
-        shot = tmp_dir / f"{name}.png"
-        png = self.driver.get_screenshot_as_png()
-        shot.write_bytes(png)
-        committed = SCREENSHOTS / f"{name}.png"
-        if os.environ.get(UPDATE) == "1" or not committed.exists():
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            committed.write_bytes(png)
-        return shot
+    def screenshot(self, name: str, tmp_dir: Path) -> bytes:
+        """The whole page (not only what the window shows) as ``name``.png in ``tmp_dir``; its PNG."""
+        capture = self.driver.execute_cdp_cmd(
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}
+        )
+        png = base64.b64decode(capture["data"])
+        (tmp_dir / f"{name}.png").write_bytes(png)
+        return png
+
+
+def commit_screenshot(name: str, png: bytes) -> None:
+    """``png`` as docs/screenshots/``name``.png when that file is missing or SOLGRID_UPDATE_SCREENSHOTS=1
+    (for a page that passed its checks)."""
+    committed = SCREENSHOTS / f"{name}.png"
+    if os.environ.get(UPDATE) == "1" or not committed.exists():
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        committed.write_bytes(png)
 
 
 @contextmanager

@@ -14,10 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "indexer"))  # the 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from browser import DESKTOP, PHONE, Browser, browser, require_browser
-from served import ApiProcess, LiveIndex, served
-from world import DemoWorld, build_world
-
-Site = tuple[DemoWorld, LiveIndex, ApiProcess]
+from served import Site, served
+from world import build_world
 
 
 @pytest.fixture(scope="module")

@@ -21,13 +21,16 @@ import urllib.error
 import urllib.request
 from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from solgrid.indexer.db import create_engine, migrate, sessions
 from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.feed import EventFeed
 from solgrid.indexer.service import default_coders
 from solgrid.indexer.store import FetchedTransaction, Store, StoredEvent
+
+if TYPE_CHECKING:
+    from world import DemoWorld
 
 REPO = Path(__file__).resolve().parents[2]
 SOLGRID = REPO / ".venv" / "bin" / "solgrid"
@@ -53,6 +56,8 @@ class LiveIndex:
         self.thread.start()
         self.engine = create_engine(db_url)
         self.sessions = sessions(self.engine)
+        self.events = 0
+        """Events stored so far."""
         self.run(self._start())
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
@@ -66,20 +71,23 @@ class LiveIndex:
     def feed_url(self) -> str:
         return f"ws://127.0.0.1:{self.feed.port}"
 
-    def load(self, txs: Sequence[FetchedTransaction]) -> None:
+    def load(self, txs: Sequence[FetchedTransaction]) -> int:
         """The world's history, stored as catch-up stores it (pages in chain order), each program's
-        checkpoint at its last transaction; nothing published (no client listens yet)."""
-        self.run(self._load(txs))
+        checkpoint at its last transaction; nothing published (no client listens yet). Returns the
+        number of events stored."""
+        return self.run(self._load(txs))
 
-    async def _load(self, txs: Sequence[FetchedTransaction]) -> None:
+    async def _load(self, txs: Sequence[FetchedTransaction]) -> int:
+        events = 0
         for start in range(0, len(txs), PAGE):
             async with self.sessions() as s, s.begin():
-                await self.store.store(s, list(txs[start : start + PAGE]))
+                events += len(await self.store.store(s, list(txs[start : start + PAGE])))
         last = txs[-1]
         async with self.sessions() as s, s.begin():
             for program in self.programs.values():
                 await self.store.store(s, [], checkpoint=(program, last.signature, last.slot))
                 await self.store.cover(s, program, last.slot)
+        return events
 
     def index(self, *txs: FetchedTransaction) -> list[StoredEvent]:
         """``txs`` stored and committed, then their events published on the feed (what
@@ -90,11 +98,20 @@ class LiveIndex:
         last = txs[-1]
         async with self.sessions() as s, s.begin():
             events = await self.store.store(s, list(txs))
+            self.events += len(events)
             for program in self.programs.values():
                 await self.store.store(s, [], checkpoint=(program, last.signature, last.slot))
                 await self.store.cover(s, program, last.slot)
         await self.feed.publish(events)
         return events
+
+    def subscriptions(self) -> int:
+        """Subscriptions the feed's clients hold now (read on the feed's loop)."""
+
+        async def count() -> int:
+            return sum(len(client.subscriptions) for client in self.feed._clients.values())
+
+        return self.run(count())
 
     def close(self) -> None:
         async def stop() -> None:
@@ -168,6 +185,10 @@ class ApiProcess:
                 self.process.wait()
 
 
+Site = tuple["DemoWorld", LiveIndex, ApiProcess]
+"""A test module's world, its index and feed, and the API process serving them."""
+
+
 @contextlib.contextmanager
 def served(
     db_url: str, txs: Sequence[FetchedTransaction], log: Path
@@ -175,7 +196,7 @@ def served(
     """``txs`` indexed into ``db_url``, the feed up, the API process serving both."""
     index = LiveIndex(db_url)
     try:
-        index.load(txs)
+        index.events = index.load(txs)
         api = ApiProcess(db_url, index.feed_url, log)
         try:
             yield index, api

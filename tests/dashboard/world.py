@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from auction_events import Auction
 from governance_world import DAY, SOUTH, ZONE, CertEnv, Lifecycle, Params, governance_world, lifecycle
 from solders.pubkey import Pubkey
-from synthetic import REGISTRY, TOKEN, data_line, invoke
+from synthetic import REGISTRY, TOKEN, data_line, invoke, signature
 from trading_events import Book, pubkey, trading_tx
 
 from solgrid.indexer.service import default_coders
@@ -53,8 +53,6 @@ AUCTION_ORDERS = [
     ("Ask", 15, 7),
 ]
 """(side, ticks, lots) of the periodic market's cleared epoch."""
-COLLECTING_ORDERS = [("Bid", 13, 3), ("Ask", 15, 2)]
-"""(side, ticks, lots) waiting in its next epoch."""
 SETTLE_EVERY = 24
 """Windows between two settlements (six hours)."""
 PROGRAMS = {c.idl.name: str(c.program_id) for c in default_coders()}
@@ -77,6 +75,7 @@ class Expected:
     produced_wh: dict[str, int] = field(default_factory=dict)
     """Meter address -> its cumulative production."""
     settled_wh: dict[str, int] = field(default_factory=dict)
+    settlements: int = 0
     last_slot: int = 0
 
 
@@ -126,6 +125,7 @@ class DemoWorld:
     def new_trade(self) -> tuple[FetchedTransaction, int, int]:
         """The buyer lifts the best ask: one trade at its price for its lots (the tx, ticks, lots)."""
         since = len(self.life.env.svm.sent)
+        self.life.env.warp(QUARTER // 3)  # after the day's last trades
         ticks, lots = self.expected.best_ask
         maker_id = self.resting_asks[ticks][0]
         book = self.market
@@ -181,7 +181,7 @@ def settlement(
         }
         cpi = invoke(REGISTRY.program_id, 2, [data_line(REGISTRY, "MeterSettled", settled)])
         logs = invoke(TOKEN.program_id, 1, [*cpi, data_line(TOKEN, "GridMinted", minted)])
-        return FetchedTransaction("", 0, 0, True, logs, (str(TOKEN.program_id),))
+        return FetchedTransaction(signature(), 0, 0, True, logs, (str(TOKEN.program_id),))
 
     return build
 
@@ -223,6 +223,7 @@ def build_world(elves: dict[str, bytes], wall_clock: int) -> DemoWorld:
                 if surplus > last_settled[key]:
                     owner = str(prosumer.wallet.pubkey())
                     world.synthetic(settlement(key, owner, surplus - last_settled[key], surplus))
+                    world.expected.settlements += 1
                     last_settled[key] = surplus
         bucket = w - (windows - len(TRADE_PRICES))
         if bucket >= 0:
@@ -231,8 +232,6 @@ def build_world(elves: dict[str, bytes], wall_clock: int) -> DemoWorld:
             world.synthetic(lambda now: auction_orders(world.auction, AUCTION_ORDERS, now))
         if w == windows - 3:
             world.synthetic(lambda now: auction_clear(world.auction, (now - 1) // QUARTER, now))
-        if w == windows - 2:
-            world.synthetic(lambda now: auction_orders(world.auction, COLLECTING_ORDERS, now))
     world.synthetic(lambda now: resting_orders(world, now))
     world.txs = list(recorder.sent)
     expected = world.expected
