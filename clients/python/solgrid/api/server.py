@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 
 import uvicorn
 
 from solgrid.api.app import create_app
 from solgrid.api.database import open_database
 from solgrid.api.settings import ApiSettings
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def check_database(url: str) -> None:
@@ -21,8 +24,12 @@ def check_database(url: str) -> None:
     asyncio.run(probe())
 
 
-def serve(settings: ApiSettings, host: str, port: int, *, log_level: str = "info") -> None:
+def serve(settings: ApiSettings, host: str, port: int, *, log_level: str = "warning") -> None:
+    """Serve until SIGINT / SIGTERM; one line when listening (uvicorn's own log from ``log_level`` on)."""
     check_database(settings.db_url)
+    shown = "[::1]" if host == "::1" else host
+    feed = settings.feed_url or "none: no live updates"
+    print(f"solgrid api: http://{shown}:{port}/ (API /api/v1, docs /docs; feed {feed})", flush=True)
     config = uvicorn.Config(
         create_app(settings),
         host=host,
@@ -34,4 +41,11 @@ def serve(settings: ApiSettings, host: str, port: int, *, log_level: str = "info
         access_log=False,
         lifespan="on",
     )
-    uvicorn.Server(config).run()
+    # uvicorn shuts down gracefully on SIGINT / SIGTERM, then raises the signal again against the handler
+    # it found installed; with these no-op handlers that is a clean exit (status 0), as for the indexer.
+    previous = {sig: signal.signal(sig, lambda *_: None) for sig in STOP_SIGNALS}
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
