@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -31,6 +31,16 @@ SCREENSHOTS = REPO / "docs" / "screenshots"
 UPDATE = "SOLGRID_UPDATE_SCREENSHOTS"
 WAIT = 30.0
 """Seconds a page gets to show what a test waits for (a bound, not a timing assertion)."""
+
+
+VISIBLE = """
+const [testid, attribute] = arguments;
+const shown = Array.from(document.querySelectorAll(`[data-testid="${testid}"]`))
+  .find((e) => e.getClientRects().length > 0);
+if (!shown) return null;
+return attribute === null ? shown.innerText : shown.getAttribute(attribute);
+"""
+"""The text (or an attribute) of the first visible element with a data-testid, or null."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +112,9 @@ class Browser:
     def wait(self, condition: Callable[[webdriver.Chrome], Any], what: str, timeout: float = WAIT) -> Any:
         """``condition``'s first truthy value, or a failure naming ``what`` and the console's errors."""
         try:
-            return WebDriverWait(self.driver, timeout).until(condition)
+            # The pages re-render what they refresh: an element found a moment ago may be gone.
+            wait = WebDriverWait(self.driver, timeout, ignored_exceptions=[StaleElementReferenceException])
+            return wait.until(condition)
         except TimeoutException:
             self.read_console()
             errors = [e.get("message", "") for e in self.console if e.get("level") == "SEVERE"]
@@ -128,7 +140,12 @@ class Browser:
         return list(root.find_elements(By.CSS_SELECTOR, f'[data-testid="{testid}"]'))
 
     def text(self, testid: str) -> str:
-        return self.testid(testid).text
+        """The text of the visible ``testid`` element, read in one script call (once it is there)."""
+        return str(self.wait(lambda _: self.script(VISIBLE, testid, None), f"[data-testid={testid}]"))
+
+    def attribute(self, testid: str, name: str) -> str:
+        """Attribute ``name`` of the visible ``testid`` element (once it is there)."""
+        return str(self.wait(lambda _: self.script(VISIBLE, testid, name), f"[data-testid={testid}][{name}]"))
 
     def has_horizontal_overflow(self) -> bool:
         return bool(self.script("return document.documentElement.scrollWidth > window.innerWidth"))

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from browser import Browser, commit_screenshot
-from selenium.webdriver.common.by import By
+from browser import VISIBLE, Browser, commit_screenshot
 from selenium.webdriver.remote.webelement import WebElement
 from served import ApiProcess
 
@@ -27,10 +26,7 @@ def open_page(b: Browser, api: ApiProcess, route: str, page: str) -> WebElement:
     b.open(f"{api.origin}/#/{route}")
     root = b.testid(f"page-{page}")
     b.wait(
-        lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="live-indicator"]').get_attribute(
-            "data-state"
-        )
-        == "open",
+        lambda _: b.script(VISIBLE, "live-indicator", "data-state") == "open",
         "the live indicator open (the feed relay connected)",
     )
     return root
@@ -42,9 +38,8 @@ def check_page(b: Browser, name: str, tmp_path: Path) -> None:
     the checks; at desktop size a :data:`DOCUMENTED` page that passed them is docs/screenshots' picture
     (see browser.commit_screenshot)."""
     png = b.screenshot(name if not b.screen.mobile else f"{name}-phone", tmp_path)
-    banner = b.driver.find_elements(By.CSS_SELECTOR, '[data-testid="error-banner"]')
-    shown = [e.text for e in banner if e.is_displayed()]
-    assert not shown, f"error banner: {shown}"
+    banner = b.script(VISIBLE, "error-banner", None)
+    assert not banner, f"error banner: {banner}"
     b.assert_no_console_errors()
     if b.screen.mobile:
         width = b.script("return window.innerWidth")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from browser import Browser
+from browser import VISIBLE, Browser
 from dashboard_support import check_page, energy, number, open_page, quote, resources, rows
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
@@ -35,9 +35,8 @@ def test_market_page_shows_the_book_the_trades_and_the_candles(
     expected = world.expected
     b = screens(screen)
     open_page(b, api, "market/7", "market")
-    view = b.testid("market-view")
-    assert view.get_attribute("data-mode") == "continuous"
-    assert view.get_attribute("data-market") == world.market.market
+    assert b.attribute("market-view", "data-mode") == "continuous"
+    assert b.attribute("market-view", "data-market") == world.market.market
     levels = rows(b, "book-row", expected.bid_levels + expected.ask_levels)
     bids = [r for r in levels if r.data["side"] == "bid"]
     asks = [r for r in levels if r.data["side"] == "ask"]
@@ -54,9 +53,11 @@ def test_market_page_shows_the_book_the_trades_and_the_candles(
         quote(TRADE_LOTS * expected.last_trade_ticks * TICK * LOT_WH // 1000, QUOTE_DECIMALS),
     ]
     b.wait(lambda _: b.testid("candle-chart").find_elements(By.CSS_SELECTOR, "canvas"), "the candle chart")
-    Select(b.testid("candle-interval")).select_by_value("15m")
+    b.wait(
+        lambda _: Select(b.testid("candle-interval")).select_by_value("15m") or True, "the interval picker"
+    )
     fetched = b.wait(lambda _: resources(b, "interval=15m"), "the 15-minute candles requested")
-    assert not b.driver.find_element(By.CSS_SELECTOR, '[data-testid="candle-empty"]').is_displayed()
+    assert b.script(VISIBLE, "candle-empty", None) is None  # hidden: there are candles
     candles = api.get(fetched[-1].removeprefix(api.origin))["candles"]
     assert len(candles) == expected.candles
     assert candles[-1]["close"] == expected.last_trade_ticks * TICK
@@ -71,7 +72,7 @@ def test_market_page_of_a_periodic_market_shows_its_cleared_epoch(
     expected = world.expected
     b = screens(screen)
     open_page(b, api, "market/8", "market")
-    assert b.testid("market-view").get_attribute("data-mode") == "periodic"
+    assert b.attribute("market-view", "data-mode") == "periodic"
     epochs = rows(b, "epoch-row", 2)
     assert {e.data["state"] for e in epochs} == {"Settled", "Collecting"}
     volume = energy(expected.clearing_lots * LOT_WH)
@@ -105,7 +106,7 @@ def test_meters_page_shows_production_and_settlements(
     b.wait(lambda _: b.text("meters-count") == str(len(meters)), "the number of meters")
     assert b.text("meters-produced") == energy(sum(expected.produced_wh.values()))
     rows(b, "settlement-row", expected.settlements)
-    assert not b.driver.find_element(By.CSS_SELECTOR, '[data-testid="production-empty"]').is_displayed()
+    assert b.script(VISIBLE, "production-empty", None) is None  # hidden: there are readings
     check_page(b, "meters", tmp_path)
 
 
