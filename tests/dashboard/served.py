@@ -168,6 +168,7 @@ class ApiProcess:
             time.sleep(0.1)
 
     def output(self) -> str:
+        """The end of the process's output."""
         return self.log.read_text(errors="replace")[-4000:]
 
     def get(self, path: str) -> Any:
@@ -193,7 +194,8 @@ Site = tuple["DemoWorld", LiveIndex, ApiProcess]
 def served(
     db_url: str, txs: Sequence[FetchedTransaction], log: Path
 ) -> Iterator[tuple[LiveIndex, ApiProcess]]:
-    """``txs`` indexed into ``db_url``, the feed up, the API process serving both."""
+    """``txs`` indexed into ``db_url``, the feed up, the API process serving both; afterwards, the API
+    process must have logged no exception (a request the pages made that failed inside the server)."""
     index = LiveIndex(db_url)
     try:
         index.events = index.load(txs)
@@ -202,5 +204,6 @@ def served(
             yield index, api
         finally:
             api.stop()
+        assert "Traceback" not in api.output(), f"solgrid api run logged an exception: {api.output()}"
     finally:
         index.close()

@@ -95,10 +95,6 @@ class DemoWorld:
     resting_asks: dict[int, list[int]] = field(default_factory=dict)
     """Ticks -> order ids of the continuous market's resting asks at that price."""
 
-    @property
-    def env(self) -> object:
-        return self.life.env
-
     def now(self) -> int:
         return self.life.env.now()
 
