@@ -204,6 +204,7 @@ def served(
             yield index, api
         finally:
             api.stop()
-        assert "Traceback" not in api.output(), f"solgrid api run logged an exception: {api.output()}"
+        logged = api.log.read_text(errors="replace")
+        assert "Traceback" not in logged, f"solgrid api run logged an exception: {logged[-4000:]}"
     finally:
         index.close()
