@@ -91,6 +91,11 @@ class Browser:
         self.driver.quit()
 
     def open(self, url: str) -> None:
+        """``url`` loaded afresh (never a hash change of the page before), the console log emptied of
+        what earlier pages logged."""
+        self.driver.get("about:blank")
+        self.read_console()
+        self.console.clear()
         self.driver.get(url)
 
     def script(self, source: str, *args: Any) -> Any:

@@ -18,11 +18,7 @@ DOCUMENTED = {"market", "meters", "certificates", "governance", "status"}
 
 
 def open_page(b: Browser, api: ApiProcess, route: str, page: str) -> WebElement:
-    """``#/<route>`` loaded afresh (not a hash change of the page before): its ``page-<page>`` root shown
-    and the feed's websocket open."""
-    b.open("about:blank")
-    b.read_console()
-    b.console.clear()  # what the pages before logged is theirs
+    """``#/<route>`` loaded afresh: its ``page-<page>`` root shown and the feed's websocket open."""
     b.open(f"{api.origin}/#/{route}")
     root = b.testid(f"page-{page}")
     b.wait(
@@ -32,15 +28,24 @@ def open_page(b: Browser, api: ApiProcess, route: str, page: str) -> WebElement:
     return root
 
 
+FOREIGN = """
+return performance.getEntriesByType("resource").map((e) => e.name)
+  .filter((name) => !name.startsWith(location.origin + "/"));
+"""
+"""What the page requested from another origin than the one that served it."""
+
+
 def check_page(b: Browser, name: str, tmp_path: Path) -> None:
-    """No console error, no error banner; on a phone the page lays out at the phone's width without
-    sideways scrolling. A screenshot first (``name``, in the test's tmp dir: it shows what failed), then
-    the checks; at desktop size a :data:`DOCUMENTED` page that passed them is docs/screenshots' picture
-    (see browser.commit_screenshot)."""
+    """No console error, no error banner, nothing requested from another origin (no CDN); on a phone
+    the page lays out at the phone's width without sideways scrolling. A screenshot first (``name``, in
+    the test's tmp dir: it shows what failed), then the checks; at desktop size a :data:`DOCUMENTED`
+    page that passed them is docs/screenshots' picture (see browser.commit_screenshot)."""
     png = b.screenshot(name if not b.screen.mobile else f"{name}-phone", tmp_path)
     banner = b.script(VISIBLE, "error-banner", None)
     assert not banner, f"error banner: {banner}"
     b.assert_no_console_errors()
+    foreign = b.script(FOREIGN)
+    assert not foreign, f"requests to another origin (no CDN at run time): {foreign}"
     if b.screen.mobile:
         width = b.script("return window.innerWidth")
         assert width == b.screen.width, f"the page lays out {width} px wide (no viewport meta?)"
