@@ -5,7 +5,13 @@ from __future__ import annotations
 import httpx
 import pytest
 from api_data import every_page, grid_world, one_line_error
+from indexer_support import store
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from synthetic import METER, REGISTRY, data_line, invoke, reading, registration_logs, tx
+
+from solgrid.indexer.decode import EventDecoder
+from solgrid.indexer.service import default_coders
+from solgrid.indexer.store import FetchedTransaction, Store
 
 NOT_BASE58 = "0OIl0OIl"
 SHORT = "3yZe7d"
@@ -186,3 +192,34 @@ async def test_a_cursor_pages_past_huge_keys_without_a_server_error(
         assert (await one_line_error(api, "/api/v1/meters", cursor=cursor(key))).startswith("cursor: ")
     page = await api.get("/api/v1/meters", params={"cursor": cursor([2**63 - 1, "z"])})
     assert len(page.json()["items"]) == 3
+
+
+async def test_an_open_range_serves_the_newest_intervals_not_a_400(
+    api: httpx.AsyncClient, db: async_sessionmaker[AsyncSession]
+) -> None:
+    """A history longer than 5,000 intervals: without ``from`` the newest 5,000 up to the last reading
+    (or ``to``), with ``from`` only 5,000 from it; both given and too far apart: a 400."""
+    indexer = Store(EventDecoder(default_coders()))
+    await store(db, indexer, tx(registration_logs(), slot=1))
+    hour = 3600
+    await store(db, indexer, reading_at(0, 100, slot=2), reading_at(6000 * hour, 200, slot=3))
+    newest = (await api.get("/api/v1/production", params={"interval": "1h"})).json()["series"]
+    assert len(newest) == 5000
+    assert (newest[0]["time"], newest[-1]["time"]) == (1001 * hour, 6000 * hour)
+    assert newest[-1]["readings"] == 1 and sum(p["readings"] for p in newest) == 1
+    before = (await api.get("/api/v1/production", params={"interval": "1h", "to": 5000 * hour})).json()
+    assert [p["time"] for p in before["series"][:1]] == [0] and len(before["series"]) == 5000
+    after = (await api.get("/api/v1/production", params={"interval": "1h", "from": 0})).json()["series"]
+    assert (len(after), after[0]["time"], after[0]["readings"]) == (5000, 0, 1)
+    week = (await api.get("/api/v1/production", params={"interval": "1h", "points": 168})).json()["series"]
+    assert (len(week), week[0]["time"], week[-1]["readings"]) == (168, 5833 * hour, 1)
+    bad = await api.get("/api/v1/production", params={"points": 5001})
+    assert bad.status_code == 400 and bad.json()["error"].startswith("points: Input should be less than")
+    both = await api.get("/api/v1/production", params={"interval": "1h", "from": 0, "to": 5001 * hour})
+    assert both.status_code == 400 and "5001 intervals of 1h" in both.json()["error"]
+
+
+def reading_at(start: int, produced_wh: int, slot: int) -> FetchedTransaction:
+    """METER's reading of the window starting at ``start`` (cumulative production ``produced_wh``)."""
+    coder, name, fields = reading(METER, start, produced_wh)
+    return tx(invoke(REGISTRY.program_id, 1, [data_line(coder, name, fields)]), slot=slot)

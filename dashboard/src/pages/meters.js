@@ -7,6 +7,8 @@ import { pagedList } from "../paged.js";
 import { energy, grid, num, short } from "../format.js";
 
 const INTERVALS = ["15m", "1h", "1d"];
+/** How many intervals the chart shows, up to the newest reading: a day, a week, a quarter. */
+const POINTS = { "15m": 96, "1h": 168, "1d": 90 };
 const LIVE_EVENTS = ["ReadingAccepted", "MeterSettled", "GridMinted"];
 
 export function mount(root, args, ctx) {
@@ -50,7 +52,9 @@ export function mount(root, args, ctx) {
   });
 
   const refreshSeries = () => ctx.load("production", async () => {
-    const answer = await get("/production", { zone: state.zone, meter: state.meter, interval: state.interval });
+    const answer = await get("/production", {
+      zone: state.zone, meter: state.meter, interval: state.interval, points: POINTS[state.interval],
+    });
     if (!ctx.alive) return;
     chartNote.hidden = answer.series.length > 0;
     chart.set(answer.series);

@@ -84,18 +84,22 @@ async def data_span(session: AsyncSession, meters: MeterSelection, span: TimeRan
 
 
 async def production_series(
-    session: AsyncSession, meters: MeterSelection, interval: str, span: TimeRange
+    session: AsyncSession, meters: MeterSelection, interval: str, span: TimeRange, points: int = MAX_INTERVALS
 ) -> dict[str, Any]:
     """``{"interval_secs", "series": [{"time", "production_wh", "consumption_wh", "settled_wh",
-    "readings"}]}``, oldest first."""
+    "readings"}]}``, oldest first; at most ``points`` intervals where the range is open."""
     secs = INTERVALS[interval]
     start, end = span.start, span.end
     if start is None or end is None:
         found = await data_span(session, meters, span)
         if found is None:
             return {"interval_secs": secs, "series": []}
-        start = found[0] if start is None else start
-        end = found[1] + 1 if end is None else end
+        longest = min(points, MAX_INTERVALS) * secs
+        if start is None:  # the newest ``points`` up to ``to`` (or the last data)
+            end = found[1] + 1 if end is None else end
+            start = max(found[0], -(-end // secs) * secs - longest)
+        else:  # at most ``points`` from ``from``
+            end = min(found[1] + 1, start - start % secs + longest)
     first = start - start % secs
     count = -(-(end - first) // secs)
     if count > MAX_INTERVALS:

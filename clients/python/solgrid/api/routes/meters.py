@@ -93,8 +93,9 @@ async def readings(
 
 PRODUCTION = f"""Production and consumption (readings, by window start), settled Wh (settlements, by their
 transaction's block time) and the number of readings per interval, oldest first, of the meters matching
-every filter given (none: all). Without ``from`` / ``to`` the range is the data's; at most {MAX_INTERVALS}
-intervals, else a 400."""
+every filter given (none: all). An open end of the range is the data's; without ``from``, the newest
+``points`` intervals (default {MAX_INTERVALS}) up to ``to`` or the data's end, with ``from`` only, at most
+``points`` from it; both given and more than {MAX_INTERVALS} intervals apart: a 400."""
 
 
 @router.get("/production", response_model=Production, summary="Production series", description=PRODUCTION)
@@ -105,7 +106,10 @@ async def production(
     meter: Annotated[str | None, Query(description="Meter address.")] = None,
     owner: Annotated[str | None, Query(description="Owner's wallet (all their meters).")] = None,
     interval: Annotated[str, Query(description=f"One of {', '.join(INTERVALS)}.")] = "1h",
+    points: Annotated[
+        int, Query(ge=1, le=MAX_INTERVALS, description="Most intervals served when from or to is open.")
+    ] = MAX_INTERVALS,
 ) -> dict[str, Any]:
     one_of("interval", interval, INTERVALS)
     selection = MeterSelection(zone, pubkey("meter", meter), pubkey("owner", owner))
-    return await production_series(session, selection, interval, span)
+    return await production_series(session, selection, interval, span, points)
