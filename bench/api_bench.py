@@ -31,11 +31,13 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from solgrid.indexer.backfill import STORE_PAGE
 
@@ -121,6 +123,8 @@ class ApiBench:
     path: str
     answer: Answer
     runs: tuple[WorkersRun, ...]
+    load: tuple[float, float]
+    """The 1-minute load average before and after the measurements (the server shares the 2 cores)."""
 
 
 def verdict(value: float, goal: float, unit: str, *, at_most: bool) -> str:
@@ -152,30 +156,36 @@ def api_process(db_url: str, workers: int) -> Iterator[int]:
     port = free_port()
     command = [str(SOLGRID), "api", "run", "--db", db_url, "--port", str(port), "--workers", str(workers)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                err = process.stderr.read().decode() if process.stderr else ""
-                raise RuntimeError(f"solgrid api run exited with {process.returncode}: {err.strip()[-500:]}")
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                _get(connection, "/api/v1/zones")
-                connection.close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("solgrid api run did not answer within 90 s") from None
-                time.sleep(0.2)
-        yield port
-    finally:
-        process.send_signal(signal.SIGINT)
+    with tempfile.TemporaryFile() as log:  # a file, not a pipe nobody reads while the server runs
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            _wait_until_answering(process, port, log)
+            yield port
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_answering(process: subprocess.Popen[bytes], port: int, log: IO[bytes]) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        if process.poll() is not None:
+            log.seek(0)
+            said = log.read().decode(errors="replace").strip()[-500:]
+            raise RuntimeError(f"solgrid api run exited with {process.returncode}: {said}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            _get(connection, "/api/v1/zones")
+            connection.close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError("solgrid api run did not answer within 90 s") from None
+            time.sleep(0.2)
 
 
 def sequential(port: int, path: str, count: int, warm_up: int) -> tuple[Latency, bytes]:
@@ -260,6 +270,7 @@ def run(
 ) -> ApiBench:
     w = api_world.world(params)
     request = path.format(zone=busiest_zone(w.path))
+    load_before = os.getloadavg()[0]
     runs = []
     answer = None
     for n in workers:
@@ -270,7 +281,7 @@ def run(
         runs.append(WorkersRun(n, latency, loads))
         print(f"bench:   api with {n} worker(s): p99 {latency.p99:.1f} ms", file=sys.stderr, flush=True)
     assert answer is not None
-    return ApiBench(w, request, answer, tuple(runs))
+    return ApiBench(w, request, answer, tuple(runs), (load_before, os.getloadavg()[0]))
 
 
 def rows(r: ApiBench) -> list[str]:
@@ -317,6 +328,9 @@ def rows(r: ApiBench) -> list[str]:
         latency = f"{lat.p50:.1f} | {lat.p90:.1f} | {lat.p99:.1f} | {lat.max:.1f}"
         lines.append(f"| {run.workers} | {latency} | {loads} | {errors} |")
     lines += [
+        "",
+        f"Load average (1 min) {r.load[0]:.1f} before and {r.load[1]:.1f} after, on {os.cpu_count()} cores: "
+        "other work on the machine takes CPU from the server and stretches these times.",
         "",
         f"Against the goals: p99 {one.latency.p99:.1f} ms with one worker, one request at a time "
         f"({verdict(one.latency.p99, P99_GOAL_MS, 'ms', at_most=True)}); "
