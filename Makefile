@@ -15,7 +15,7 @@ test: build validator
 	@scripts/test.sh
 
 demo: build
-	@.venv/bin/python scripts/demo.py
+	@.venv/bin/python scripts/demo.py $(ARGS)
 
 bench: build validator
 	@.venv/bin/python bench/run.py

@@ -26,7 +26,10 @@
    checked against the SDK's reference of the clearing rule;
 9. prints the wallets, the indexed rows (the market's trades and orders, the auction's epoch and its
    settlements too, with ``solgrid indexer verify-epochs``), and what the feed pushed; checks the indexer
-   against the chain (any mismatch fails the demo) and stops everything cleanly.
+   against the chain (any mismatch fails the demo);
+10. the market data API and dashboard (``solgrid api run``, started beside the indexer on its database and
+   feed) serve what the demo did; the demo checks them through the API, prints the dashboard's URL and
+   stops everything cleanly, or with ``--serve`` keeps the node, indexer and dashboard up until Ctrl-C.
 
 ``--url URL --keypair FILE`` runs steps 2-9 against another cluster (``solana-test-validator``, devnet)
 where the programs are deployed (and initializes them if nobody has). The oracle then waits for two real
@@ -79,6 +82,7 @@ from solgrid.sdk.trading.replay import fetch_market_events
 from solgrid.sdk.transactions import send_and_confirm
 
 sys.path.insert(0, str(Path(__file__).parent))
+from demo_dashboard import DashboardOptions, check_dashboard, dashboard, serve_until_interrupted
 from demo_governance import governance_scenes, report_governance  # sibling modules of this script
 from demo_support import (
     DAY,
@@ -896,7 +900,7 @@ async def report_epoch(scene: Scene, db: Path, auction: AuctionRun) -> list[str]
 # ---------------------------------------------------------------------------------------------------
 
 
-async def run(scene: Scene) -> None:
+async def run(scene: Scene, options: DashboardOptions) -> None:
     db = scene.workdir / "indexer.db"
     async with AsyncClient(scene.rpc_url, commitment=Confirmed) as rpc:
         scene.start_slot = (await rpc.get_slot(Confirmed)).value
@@ -908,27 +912,35 @@ async def run(scene: Scene) -> None:
             )
         async with indexer(scene, db) as feed:
             await asyncio.wait_for(feed.subscribed.wait(), SYNC_TIMEOUT_SECS)
-            if scene.local:
-                await set_morning(scene)
-            await setup_market(scene, rpc)
-            await onboard_everyone(scene)
-            await run_oracle(scene)
-            trade = await p2p(scene, rpc)
-            traded = await market(scene, rpc)
-            auction = await periodic_market(scene, rpc, traded.quote_mint)
-            governed = await governance_scenes(scene, rpc, traded.market, traded.quote_mint, traded.seller)
-            await wait_for_indexer(scene, rpc, db)
-            await asyncio.sleep(0.5)  # the feed's last frames
-            problems = await report(scene, rpc, db, feed, trade, [traded.market, auction.market])
-            problems += await report_market(scene, rpc, db, traded)
-            problems += auction.problems + await report_epoch(scene, db, auction)
-            problems += await report_governance(rpc, db, scene.start_slot, governed)
-    if problems:
-        raise CommandFailed("; ".join(problems))
-    print("\nindexer matches the chain")
+            async with dashboard(scene, db, feed.url, options.port) as board:
+                if scene.local:
+                    await set_morning(scene)
+                await setup_market(scene, rpc)
+                await onboard_everyone(scene)
+                await run_oracle(scene)
+                trade = await p2p(scene, rpc)
+                traded = await market(scene, rpc)
+                auction = await periodic_market(scene, rpc, traded.quote_mint)
+                seller = traded.seller
+                governed = await governance_scenes(scene, rpc, traded.market, traded.quote_mint, seller)
+                await wait_for_indexer(scene, rpc, db)
+                await asyncio.sleep(0.5)  # the feed's last frames
+                problems = await report(scene, rpc, db, feed, trade, [traded.market, auction.market])
+                problems += await report_market(scene, rpc, db, traded)
+                problems += auction.problems + await report_epoch(scene, db, auction)
+                problems += await report_governance(rpc, db, scene.start_slot, governed)
+                markets = [str(traded.market), str(auction.market)]
+                problems += await check_dashboard(board, [ZONE_ID, SOUTH_ZONE_ID], markets)
+                if problems:
+                    raise CommandFailed("; ".join(problems))
+                print("\nindexer matches the chain")
+                if options.serve:
+                    await serve_until_interrupted(board)
+                else:
+                    print(f"\ndashboard: {board.url} (run the demo with --serve to keep it up until Ctrl-C)")
 
 
-async def demo_on_local_node(workdir: Path) -> None:
+async def demo_on_local_node(workdir: Path, options: DashboardOptions) -> None:
     operator = Keypair()
     operator_file = workdir / "operator.json"
     operator_file.write_text(json.dumps(list(bytes(operator))))
@@ -939,7 +951,7 @@ async def demo_on_local_node(workdir: Path) -> None:
         print(f"local node: {node.ready_line}")
         scene = Scene(node.rpc_url, workdir, operator, operator_file, local=True, tag="0001")
         await deploy(scene)
-        await run(scene)
+        await run(scene, options)
     print("local node stopped")
 
 
@@ -947,9 +959,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--url", help="use this RPC endpoint instead of starting the local node")
     parser.add_argument("--keypair", type=Path, help="with --url: the registry's authority and regulator")
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="after the checks, keep the node, indexer and dashboard up until Ctrl-C",
+    )
+    parser.add_argument("--port", type=int, help="the dashboard's port (default: a free one)")
     args = parser.parse_args(argv)
     if args.url and not args.keypair:
         parser.error("--url needs --keypair")
+    options = DashboardOptions(serve=args.serve, port=args.port)
     try:
         with tempfile.TemporaryDirectory(prefix="solgrid-demo-") as tmp:
             workdir = Path(tmp)
@@ -957,9 +976,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 operator = read_keypair(args.keypair)
                 tag = secrets.token_hex(2).upper()
                 scene = Scene(args.url, workdir, operator, args.keypair.resolve(), local=False, tag=tag)
-                asyncio.run(run(scene))
+                asyncio.run(run(scene, options))
             else:
-                asyncio.run(demo_on_local_node(workdir))
+                asyncio.run(demo_on_local_node(workdir, options))
     except CommandFailed as e:
         print(f"demo failed: {e}", file=sys.stderr)
         sys.exit(1)

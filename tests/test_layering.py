@@ -196,10 +196,18 @@ def test_importing_the_sdk_loads_none_of_them() -> None:
 def test_the_api_reads_the_indexers_database_and_talks_to_no_program() -> None:
     """solgrid.api reads the indexer's tables (models, db) only: it reaches no module that sends
     transactions or reads accounts (the indexer's chain reader, the SDK's clients), and no other
-    application."""
+    application. ``solgrid.indexer.credits`` is allowed too: the carbon-credit queries (pure SQL over the
+    ``certificates`` table, importing the models only), shared with ``solgrid indexer credits`` so that
+    the API's carbon credits are the same numbers as the CLI's."""
     api = package_modules("solgrid.api")
     assert "solgrid.api.app" in api
-    allowed_indexer = {"solgrid.indexer", "solgrid.indexer.models", "solgrid.indexer.db"}
+    allowed_indexer = {
+        "solgrid.indexer",
+        "solgrid.indexer.models",
+        "solgrid.indexer.db",
+        "solgrid.indexer.credits",
+    }
+    assert direct_imports("solgrid.indexer.credits") == {"solgrid.indexer.models"}
     direct = [
         f"{m} imports {n}"
         for m in api

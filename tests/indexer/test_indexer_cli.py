@@ -81,7 +81,6 @@ def test_gaps_lists_recorded_gaps_and_backfill_gaps_fails_in_one_line_when_the_a
     tmp_path: Path,
 ) -> None:
     from pg_server import free_port
-
     from solgrid.indexer.db import create_engine as create_async_engine
     from solgrid.indexer.db import migrate, sessions
     from solgrid.indexer.decode import EventDecoder

@@ -28,7 +28,8 @@ from test_indexer_feed import ask, pending
 from websockets.asyncio.client import connect
 
 from solgrid.cli.indexer_cmd import indexer
-from solgrid.indexer.certificates import credit_rows, fold
+from solgrid.indexer.certificates import fold
+from solgrid.indexer.credits import credit_rows
 from solgrid.indexer.db import create_engine, migrate, sessions
 from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.feed import EventFeed

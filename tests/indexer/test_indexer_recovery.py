@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from indexer_support import DbView, chain_events, eventually, indexed_events, running
 from market import Market, MarketNode, node_config
-from pg_server import free_port
 from sqlalchemy import select
 
+from pg_server import free_port
 from solgrid.indexer import live
 from solgrid.indexer.models import Checkpoint, Event, MeterReading
 from solgrid.indexer.service import IndexerConfig

@@ -15,7 +15,7 @@ from indexer_support import certificate_frames, certificate_rows, store_out_of_o
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from solgrid.indexer.certificates import credit_rows
+from solgrid.indexer.credits import credit_rows
 from solgrid.indexer.models import Certificate, CertificateChange, Retirement, carbon_credits
 from solgrid.sdk.idl import load_idl_json
 

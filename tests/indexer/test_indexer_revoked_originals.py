@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from solgrid.cli.indexer_cmd import indexer
-from solgrid.indexer.certificates import credit_rows
+from solgrid.indexer.credits import credit_rows
 from solgrid.indexer.db import create_engine, migrate, sessions
 from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.models import Certificate, CertificateChange, carbon_credits

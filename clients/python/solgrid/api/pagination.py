@@ -3,7 +3,10 @@
 A cursor is the key of the last row served, as URL-safe base64 of its JSON; the next page is the rows
 strictly after it in the order (a keyset, so a page costs the same at any depth and rows indexed
 meanwhile neither repeat nor shift a page). A cursor that does not decode to a key of the right length
-is a 400. The key's columns must be non-null.
+and types (a string for a text column, an integer in the signed 64-bit range for a numeric one) is a
+400: the database would refuse the comparison (Postgres) or overflow on binding it; so is a string that
+is not printable UTF-8 (a NUL, a lone surrogate), which Postgres cannot take. The key's columns must be
+non-null.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from solgrid.api.errors import bad_parameter
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+INT64 = range(-(2**63), 2**63)
+MAX_CURSOR = 2000
+"""Characters: the cursors this API gives are far shorter."""
 
 
 @dataclass(frozen=True)
@@ -44,16 +50,42 @@ def encode_cursor(key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, length: int) -> list[Any]:
+def key_kinds(keys: Sequence[InstrumentedAttribute[Any]]) -> list[type]:
+    """``str`` or ``int``: what each key column's values are in a cursor."""
+    kinds: list[type] = []
+    for key in keys:
+        try:
+            python = key.type.python_type
+        except NotImplementedError:
+            python = str
+        kinds.append(str if issubclass(python, str) else int)
+    return kinds
+
+
+def fits(value: Any, kind: type | None) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return False
+    if kind is not None and not isinstance(value, kind):
+        return False
+    if isinstance(value, int):
+        return value in INT64
+    return (
+        isinstance(value, str) and value.isprintable()
+    )  # no NUL, no lone surrogate (from a JSON escape): both refused by Postgres
+
+
+def decode_cursor(cursor: str, length: int, kinds: Sequence[type] | None = None) -> list[Any]:
     try:
+        if len(cursor) > MAX_CURSOR:
+            raise ValueError("too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key = json.loads(raw)
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         raise bad_parameter("cursor", "not a cursor this API gave (use next_cursor as it is)") from None
     if (
         not isinstance(key, list)
         or len(key) != length
-        or not all(isinstance(v, (int, str)) and not isinstance(v, bool) for v in key)
+        or not all(fits(v, None if kinds is None else kinds[i]) for i, v in enumerate(key))
     ):
         raise bad_parameter("cursor", "not a cursor of this list") from None
     return key
@@ -72,7 +104,7 @@ async def paginate(
     """One page of ``query`` ordered by ``keys`` (descending by default): ``{"items", "next_cursor"}``.
     ``item`` turns a result (an ORM object when ``scalars``, else a row) into its JSON object."""
     if page.cursor is not None:
-        after = decode_cursor(page.cursor, len(keys))
+        after = decode_cursor(page.cursor, len(keys), key_kinds(keys))
         key = tuple_(*keys)
         query = query.where(key < tuple_(*after) if descending else key > tuple_(*after))
     order = [k.desc() if descending else k.asc() for k in keys]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from solgrid.api.app import create_app
 from solgrid.api.database import open_database
 from solgrid.api.settings import ApiSettings
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 SETTINGS_ENV = "SOLGRID_API_SETTINGS"
 """The environment variable a worker process reads its :class:`ApiSettings` from (JSON)."""
 
@@ -65,8 +67,17 @@ def app_from_env() -> FastAPI:
     return create_app(settings_from_json(text))
 
 
-def serve(settings: ApiSettings, host: str, port: int, *, workers: int = 1, log_level: str = "info") -> None:
+def serve(
+    settings: ApiSettings, host: str, port: int, *, workers: int = 1, log_level: str = "warning"
+) -> None:
+    """Serve until SIGINT / SIGTERM; one line when listening (uvicorn's own log from ``log_level`` on)."""
     check_database(settings.db_url)
+    shown = "[::1]" if host == "::1" else host
+    feed = settings.feed_url or "none: no live updates"
+    processes = f", {workers} worker processes" if workers > 1 else ""
+    print(
+        f"solgrid api: http://{shown}:{port}/ (API /api/v1, docs /docs; feed {feed}{processes})", flush=True
+    )
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -77,8 +88,16 @@ def serve(settings: ApiSettings, host: str, port: int, *, workers: int = 1, log_
         "access_log": False,
         "lifespan": "on",
     }
-    if workers > 1:
+    if workers > 1:  # uvicorn's supervisor stops its workers on SIGINT / SIGTERM and exits
         os.environ[SETTINGS_ENV] = settings_json(settings)
         uvicorn.run("solgrid.api.server:app_from_env", factory=True, workers=workers, **options)
         return
-    uvicorn.Server(uvicorn.Config(create_app(settings), **options)).run()
+    config = uvicorn.Config(create_app(settings), **options)
+    # uvicorn shuts down gracefully on SIGINT / SIGTERM, then raises the signal again against the handler
+    # it found installed; with these no-op handlers that is a clean exit (status 0), as for the indexer.
+    previous = {sig: signal.signal(sig, lambda *_: None) for sig in STOP_SIGNALS}
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

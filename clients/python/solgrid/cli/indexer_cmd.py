@@ -28,8 +28,8 @@ from solgrid.cli.common import resolve_url
 from solgrid.cli.governance import TIME
 from solgrid.errors import UserFacingError
 from solgrid.indexer.archive import backfill_open_gaps
-from solgrid.indexer.certificates import CREDIT_KEYS, carbon_totals
 from solgrid.indexer.chain import COMMITMENTS, Commitment, RpcChainReader
+from solgrid.indexer.credits import CREDIT_KEYS, carbon_totals
 from solgrid.indexer.db import DEFAULT_DB, create_engine, migrate, sessions
 from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.gaps import describe

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from solgrid.api.routes import zones
+from solgrid.api.routes import certificates, events, governance, meters, tokens, users, zones
 
-ROUTERS: list[APIRouter] = [zones.router]
+ROUTERS: list[APIRouter] = [
+    zones.router,
+    users.router,
+    meters.router,
+    tokens.router,
+    certificates.router,
+    governance.router,
+    events.router,
+]
