@@ -58,3 +58,22 @@ fi
 # The SPL and core BPF programs of a solana-test-validator 4.2.2 genesis (the crate solana-program-binaries
 # 4.2.2 from crates.io, cached; see scripts/install_program_binaries.py). Instant when already installed.
 .venv/bin/python scripts/install_program_binaries.py
+
+# The dashboard (dashboard/, served by `solgrid api run` at /): `npm ci` when package-lock.json changed (its
+# SHA-256 stamped in dashboard/node_modules), `npm run build` into clients/python/solgrid/api/static/
+# (git-ignored) when the lock or a source changed (a hash of them stamped there). Instant when in place.
+dashboard_lock=$(sha256sum dashboard/package-lock.json | cut -d' ' -f1)
+if [ "$(cat dashboard/node_modules/.solgrid-lock-sha256 2>/dev/null)" != "$dashboard_lock" ]; then
+    echo "setup: installing the dashboard's npm packages"
+    (cd dashboard && npm ci --silent --no-audit --no-fund)
+    echo "$dashboard_lock" > dashboard/node_modules/.solgrid-lock-sha256
+fi
+dashboard_static=clients/python/solgrid/api/static
+dashboard_sources=$(find dashboard -path dashboard/node_modules -prune -o -type f -print | LC_ALL=C sort |
+    xargs sha256sum | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$dashboard_static/.solgrid-sources-sha256" 2>/dev/null)" != "$dashboard_sources" ] ||
+    [ ! -f "$dashboard_static/index.html" ]; then
+    echo "setup: building the dashboard"
+    (cd dashboard && npm run build --silent)
+    echo "$dashboard_sources" > "$dashboard_static/.solgrid-sources-sha256"
+fi

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from api_server import client_of
 from indexer_support import store
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from synthetic import REGISTRY, data_line, invoke, registration_logs, tx
 
-from conftest import client_of
 from solgrid.api.settings import ApiSettings
 from solgrid.indexer.db import DatabaseError, create_engine
 from solgrid.indexer.decode import EventDecoder

@@ -246,3 +246,38 @@ async def test_bad_requests_get_an_error_and_the_connection_stays_usable(
         valid_id = isinstance(request_, dict) and "id" in request_
         assert reply.get("id") == (request_["id"] if valid_id else None)
         assert (await ask(socket, {"op": "subscribe", "id": "ok"}))["type"] == "subscribed"
+
+
+async def test_status_counts_clients_subscriptions_and_what_was_pushed(feed: EventFeed) -> None:
+    async with (
+        connect(f"ws://127.0.0.1:{feed.port}") as watcher,
+        connect(f"ws://127.0.0.1:{feed.port}") as socket,
+    ):
+        assert await ask(watcher, {"op": "status"}) == {
+            "type": "status",
+            "clients": 2,
+            "subscriptions": 0,
+            "events_pushed": 0,
+            "frames_sent": 0,
+        }
+        assert (await ask(socket, {"op": "subscribe", "id": "r", "filter": {"event": "ReadingAccepted"}}))[
+            "type"
+        ] == "subscribed"
+        assert (await ask(socket, {"op": "subscribe", "id": "all"}))["type"] == "subscribed"
+        await feed.publish(
+            [event(REG, "ReadingAccepted", n=0), event(TOK, "GridMinted", n=1), event(TOK, "GridBurned", n=2)]
+        )
+        assert len(await pending(socket)) == 3  # one frame per event, naming both subscriptions for the first
+        assert await ask(watcher, {"op": "status", "id": 4}) == {
+            "type": "status",
+            "id": 4,
+            "clients": 2,
+            "subscriptions": 2,
+            "events_pushed": 3,
+            "frames_sent": 3,
+        }
+    async with connect(f"ws://127.0.0.1:{feed.port}") as socket:
+        assert (await ask(socket, {"op": "status", "id": True}))[
+            "message"
+        ] == "id must be a string or an integer"
+        assert (await ask(socket, {"op": "status", "id": "s"}))["id"] == "s"

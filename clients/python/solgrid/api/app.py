@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from solgrid import __version__
+from solgrid.api import feed_relay
 from solgrid.api.database import open_database
 from solgrid.api.docs_page import add_docs_page
 from solgrid.api.errors import install_error_handlers
@@ -55,6 +56,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=PREFIX)
+    app.include_router(feed_relay.router)
     add_docs_page(app, settings.static_dir)
     static = settings.static_dir
     if static is not None and (static / "index.html").is_file():

@@ -5,6 +5,8 @@ Protocol (JSON text frames; one object per frame):
 client -> server
     {"op": "subscribe", "id": "<your id>", "filter": {<topics>}}
     {"op": "unsubscribe", "id": "<your id>"}
+    {"op": "status"}   ("id" optional, echoed): how the feed is doing, for monitoring (the API's
+                       /api/v1/status asks it)
   ``filter`` is optional; each topic is optional and is a value or a list of values, and an event
   matches when every topic given matches (values of one topic are alternatives):
     "program": program id or name ("registry", "energy_token", "trading", "governance"); anything
@@ -38,6 +40,9 @@ client -> server
 
 server -> client
     {"type": "subscribed", "id": ...} / {"type": "unsubscribed", "id": ...}
+    {"type": "status", "clients": <connections now>, "subscriptions": <their subscriptions>,
+     "events_pushed": <indexed events published since the feed started>,
+     "frames_sent": <frames sent to subscribers since then>}
     {"type": "error", "id": ..., "message": "..."}   (bad request; "id" when it had a valid one;
                                                       the connection stays open)
     {"type": "event", "subscriptions": [ids as strings], "event": {
@@ -267,6 +272,10 @@ class EventFeed:
         self.event_names = frozenset(event_names)
         self._clients: dict[ServerConnection, _Client] = {}
         self._server: Server | None = None
+        self.events_pushed = 0
+        """Indexed events published since the feed started (matched by a subscription or not)."""
+        self.frames_sent = 0
+        """Event and row frames sent to subscribers since the feed started."""
 
     @property
     def port(self) -> int:
@@ -288,12 +297,14 @@ class EventFeed:
             self._server = None
 
     async def publish(self, events: Sequence[StoredEvent]) -> None:
+        self.events_pushed += len(events)
         for connection, client in list(self._clients.items()):
             for event in events:
                 ids = [sid for sid, f in client.subscriptions.items() if f.matches(event)]
                 if ids:
                     message = {"type": "event", "subscriptions": ids, "event": event.message()}
                     broadcast([connection], json.dumps(message))
+                    self.frames_sent += 1
                 for kind, rows in (
                     ("trade", event.trades),
                     ("book", event.book),
@@ -307,6 +318,7 @@ class EventFeed:
                         if ids:
                             message = {"type": kind, "subscriptions": ids, kind: row}
                             broadcast([connection], json.dumps(message))
+                            self.frames_sent += 1
 
     async def _handle(self, connection: ServerConnection) -> None:
         client = self._clients[connection] = _Client()
@@ -326,6 +338,8 @@ class EventFeed:
         if not isinstance(message, dict):
             return {"type": "error", "message": "a request is a JSON object"}
         op, sid = message.get("op"), message.get("id")
+        if op == "status" and (sid is None or (isinstance(sid, str | int) and not isinstance(sid, bool))):
+            return self.status() | ({} if sid is None else {"id": sid})
         if not isinstance(sid, str | int) or isinstance(sid, bool):
             return {"type": "error", "message": "id must be a string or an integer"}
         key = str(sid)
@@ -341,4 +355,14 @@ class EventFeed:
             if client.subscriptions.pop(key, None) is None:
                 return {"type": "error", "id": sid, "message": f"no subscription {sid!r}"}
             return {"type": "unsubscribed", "id": sid}
-        return {"type": "error", "id": sid, "message": f"unknown op {op!r} (subscribe, unsubscribe)"}
+        return {"type": "error", "id": sid, "message": f"unknown op {op!r} (subscribe, unsubscribe, status)"}
+
+    def status(self) -> dict[str, Any]:
+        """The answer to ``{"op": "status"}``."""
+        return {
+            "type": "status",
+            "clients": len(self._clients),
+            "subscriptions": sum(len(c.subscriptions) for c in self._clients.values()),
+            "events_pushed": self.events_pushed,
+            "frames_sent": self.frames_sent,
+        }

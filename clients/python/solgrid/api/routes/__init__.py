@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from solgrid.api.routes import certificates, events, governance, meters, tokens, users, zones
+from solgrid.api.routes import certificates, events, governance, markets, meters, status, tokens, users, zones
 
 ROUTERS: list[APIRouter] = [
     zones.router,
+    markets.router,
+    status.router,
     users.router,
     meters.router,
     tokens.router,

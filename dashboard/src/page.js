@@ -1,0 +1,46 @@
+// What a mounted page gets: its loads report errors to the banner, its feed subscriptions, timers and
+// charts are released when the route changes.
+import { ApiError } from "./api.js";
+
+export class PageContext {
+  constructor({ feed, banner }) {
+    this.feed = feed;
+    this.banner = banner;
+    this.alive = true;
+    this.cleanups = [];
+  }
+
+  /** Runs `fn` (async); an error shows in the banner under `key`, a success clears that key. Returns
+   * whether it succeeded. */
+  async load(key, fn) {
+    try {
+      await fn();
+      if (this.alive) this.banner.clear(key);
+      return true;
+    } catch (error) {
+      if (this.alive) this.banner.set(key, error instanceof ApiError ? error.message : `${key}: ${error}`);
+      return false;
+    }
+  }
+
+  subscribe(filter, handler) {
+    const id = this.feed.subscribe(filter, (frame) => this.alive && handler(frame));
+    this.cleanups.push(() => this.feed.unsubscribe(id));
+  }
+
+  every(ms, fn) {
+    const timer = setInterval(fn, ms);
+    this.cleanups.push(() => clearInterval(timer));
+  }
+
+  /** Keeps `thing` (a chart, a debounced function) until the page goes: its dispose() or cancel() then. */
+  keep(thing) {
+    this.cleanups.push(() => (thing.dispose ? thing.dispose() : thing.cancel()));
+    return thing;
+  }
+
+  dispose() {
+    this.alive = false;
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+  }
+}
