@@ -288,10 +288,15 @@ def rows(r: ApiBench) -> list[str]:
     """The ``api`` section of ``bench/results.md``."""
     w = r.world
     events = w.rows.get("events", 0)
-    if w.built_secs is None:
-        built = "reused from the cache of an earlier run (`bench/api_world.py` prints the build time)"
-    else:
+    if w.built_secs is not None:
         built = f"built in {w.built_secs:,.0f} s ({events / w.built_secs:,.0f} events/s) this run"
+    elif w.recorded_secs is not None:
+        built = (
+            f"reused from the cache; its build took {w.recorded_secs:,.0f} s "
+            f"({events / w.recorded_secs:,.0f} events/s)"
+        )
+    else:
+        built = "reused from the cache"
     one = next((run for run in r.runs if run.workers == 1), r.runs[0])
     best = max(r.runs, key=lambda run: run.best_rps)
     best_load = max(best.loads, key=lambda load: load.rps)
