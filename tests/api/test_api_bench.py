@@ -115,10 +115,12 @@ def test_the_section_says_which_goal_is_met_and_which_is_missed(bench: ModuleTyp
     assert "| events | 1,000,000 |" in text
     assert "| 1 | 6.2 | 8.2 | 12.3 | 37.0 | 630 (30.0 ms) | 700 (80.0 ms) | 0 |" in rows
     assert "Load average (1 min) 0.5 before and 2.2 after" in text
-    assert rows[-1] == (
+    assert rows[-3] == (
         "Against the goals: p99 12.3 ms with one worker, one request at a time (met); "
         "940 requests/s at best, 2 worker(s) with 64 connections (missed by 60 requests/s)."
     )
+    assert rows[-1].startswith("Why: one request takes the server 6.2 ms at the median, one at a time, so ")
+    assert "one core answers about 162 a second" in rows[-1] and "about 3 times cheaper" in rows[-1]
 
 
 def test_the_section_of_a_slow_run_and_a_cached_world(bench: ModuleType) -> None:
@@ -127,4 +129,4 @@ def test_the_section_of_a_slow_run_and_a_cached_world(bench: ModuleType) -> None
     assert rows[-1] == (
         "Against the goals: p99 31.0 ms with one worker, one request at a time (missed by 11.0 ms); "
         "1,500 requests/s at best, 1 worker(s) with 64 connections (met)."
-    )
+    )  # and no "Why:" after it
