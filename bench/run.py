@@ -881,7 +881,10 @@ def merge_results(text: str, fresh: dict[str, list[str]], note: str) -> str:
         kept.pop()
     lines = [*kept, note, ""]
     for name in SECTIONS:
-        lines += blocks.get(name, [])
+        block = blocks.get(name, [])
+        if block and lines[-1]:  # the file's last section has no blank line after it
+            lines.append("")
+        lines += block
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -130,3 +130,19 @@ def test_the_section_of_a_slow_run_and_a_cached_world(bench: ModuleType) -> None
         "Against the goals: p99 31.0 ms with one worker, one request at a time (missed by 11.0 ms); "
         "1,500 requests/s at best, 1 worker(s) with 64 connections (met)."
     )  # and no "Why:" after it
+
+
+def test_the_api_section_is_added_after_the_last_one_with_a_blank_line() -> None:
+    spec = importlib.util.spec_from_file_location("bench_run_api", REPO / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    run_bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = run_bench
+    spec.loader.exec_module(run_bench)
+    results = (
+        "# Benchmark results\n\nWritten.\n\n## Oracle worker\noracle rows\n## Indexer: x\nindexer rows\n"
+    )
+    note = f"{run_bench.RERUN_NOTE} api on 2026-12-07."
+    heading = f"{run_bench.api_bench.HEADING} (goals)"
+    merged = run_bench.merge_results(results, {"api": [heading, "", "api rows"]}, note)
+    assert merged.splitlines()[-5:] == ["indexer rows", "", heading, "", "api rows"]
+    assert run_bench.merge_results(merged, {"api": [heading, "", "api rows"]}, note) == merged
