@@ -1,0 +1,87 @@
+"""The dashboard changes, without a reload, when a new trade, reading or certificate is indexed: the test
+stores one more transaction through the indexer's Store and publishes its events on the indexer's feed
+(as ``solgrid.indexer.service`` does after a commit), and the page, subscribed through the API's /feed
+relay, re-reads what changed.
+
+Before indexing, each test waits until the page holds its subscription and has made the re-read the
+subscription's acknowledgement asks for, so that what changes the page afterwards is the feed's frame
+(a re-read after the indexing) and not the page's first load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from browser import Browser
+from dashboard_support import check_page, energy, open_page, resources, rows
+from served import LiveIndex, Site
+from world import TRADE_LOTS
+
+pytestmark = pytest.mark.slow
+TICK = 10_000
+
+
+def subscribed(b: Browser, index: LiveIndex, endpoint: str) -> int:
+    """Waits for the page's subscription and its acknowledgement's re-read of ``endpoint`` (two reads:
+    the first load and that one); returns how many reads of it the page made."""
+    b.wait(lambda _: index.subscriptions() > 0, "the page's feed subscription")
+    b.wait(lambda _: len(resources(b, endpoint)) >= 2, f"the re-read of {endpoint} after subscribing")
+    return len(resources(b, endpoint))
+
+
+def test_a_new_trade_shows_in_the_trades_and_the_book(site: Site, desktop: Browser, tmp_path: Path) -> None:
+    world, index, api = site
+    b = desktop
+    open_page(b, api, "market/7", "market")
+    before = rows(b, "trade-row", world.expected.trades)
+    reads = subscribed(b, index, "/zones/7/book")
+    b.mark()
+    tx, ticks, lots = world.new_trade()
+    assert [e.name for e in index.index(tx)] == ["OrderPlaced"]
+    trades = rows(b, "trade-row", len(before) + 1)
+    assert trades[0].data["signature"] == tx.signature
+    assert trades[0].cells[3] == energy(lots * 100)
+    assert lots == TRADE_LOTS
+    prices = {r.data["price"] for r in rows(b, "book-row", 5)}  # the lifted ask's level gone
+    assert str(ticks * TICK) not in prices
+    assert len(resources(b, "/zones/7/book")) > reads
+    assert b.marked(), "the page reloaded"
+    check_page(b, "live-trade", tmp_path)
+
+
+def test_a_new_reading_changes_the_meter_and_the_totals(site: Site, desktop: Browser, tmp_path: Path) -> None:
+    world, index, api = site
+    b = desktop
+    alice = str(world.life.alice.meter)
+    produced = world.expected.produced_wh[alice]
+    open_page(b, api, "meters", "meters")
+    (row,) = rows(b, "meter-row", 1, meter=alice)
+    assert energy(produced) in row.cells
+    reads = subscribed(b, index, "/meters")
+    b.mark()
+    tx = world.new_reading(777)
+    assert [e.name for e in index.index(tx)] == ["ReadingAccepted"]
+    now = energy(produced + 777)
+    b.wait(lambda _: now in rows(b, "meter-row", 1, meter=alice)[0].cells, f"alice's meter at {now}")
+    total = energy(sum(world.expected.produced_wh.values()))
+    b.wait(lambda _: b.text("meters-produced") == total, f"the zone's production at {total}")
+    assert len(resources(b, "/meters")) > reads
+    assert b.marked(), "the page reloaded"
+    check_page(b, "live-reading", tmp_path)
+
+
+def test_a_new_certificate_shows_in_the_certificates(site: Site, desktop: Browser, tmp_path: Path) -> None:
+    world, index, api = site
+    b = desktop
+    open_page(b, api, "certificates", "certificates")
+    rows(b, "certificate-row", len(world.life.certificates))
+    reads = subscribed(b, index, "/certificates")
+    b.mark()
+    tx, address = world.new_certificate()
+    assert "CertificateRequested" in [e.name for e in index.index(tx)]
+    (row,) = rows(b, "certificate-row", 1, certificate=address)
+    assert row.data["status"] == "Pending"
+    rows(b, "certificate-row", len(world.life.certificates) + 1)
+    assert len(resources(b, "/certificates")) > reads
+    assert b.marked(), "the page reloaded"
+    check_page(b, "live-certificate", tmp_path)
