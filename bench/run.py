@@ -14,7 +14,10 @@
   ``bench/governance_section.py``), and the hot paths the pause check touches against main's programs
   before issue 14 (built beside this tree by ``bench/baseline.py``);
 - oracle worker readings/s through a node;
-- indexer ingest into SQLite (decode + store, and the whole catch-up path without RPC and from a node).
+- indexer ingest into SQLite (decode + store, and the whole catch-up path without RPC and from a node);
+- the market data API against issue 17's goals: a zone's book and last trades over 1,000,000 indexed events
+  in SQLite, latency and requests/s of ``solgrid api run`` with 1 and 2 workers (``bench/api_bench.py``,
+  its database built by ``bench/api_world.py`` and cached).
 
 Every figure through a node is measured side by side on our node (``solgrid localnet``) and on a real
 ``solana-test-validator`` 4.2.2 in the same run: the same clients and transactions, each node started fresh
@@ -22,8 +25,8 @@ the same way (``bench/nodes.py``). Goals (from the issues) are printed next to t
 to watch, not assertions.
 
 ``bench/run.py SECTION ...`` runs only the named sections (``build_times``, ``node_throughput``,
-``compute_units``, ``trading``, ``peers``, ``auction``, ``governance``, ``oracle_and_indexer``) and rewrites
-only theirs in ``results.md``.
+``compute_units``, ``trading``, ``peers``, ``auction``, ``governance``, ``oracle_and_indexer``, ``api``) and
+rewrites only theirs in ``results.md``.
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ from solgrid.sdk.trading.crank import CLEAR_BASE_COMPUTE_UNITS, CLEAR_COMPUTE_UN
 from solgrid.sdk.trading.units import MAX_MATCHES, MAX_SETTLE_CHUNK
 
 sys.path.insert(0, str(Path(__file__).parent))
-import auction_cu  # sibling scripts of this directory
+import api_bench  # sibling scripts of this directory
+import auction_cu
 import auction_node
 import energy_token_cu
 import governance_section
@@ -836,6 +840,10 @@ def _catch_up_verdict(offline_eps: float, ours_eps: float, theirs_eps: float) ->
 INDEXER_GOAL = 5_000
 
 
+def api() -> list[str]:
+    return api_bench.rows(api_bench.run())
+
+
 SECTIONS: dict[str, tuple[Callable[[], list[str]], str]] = {
     # name: (the section, how its first heading starts in results.md)
     "build_times": (build_times, "## Build"),
@@ -846,6 +854,7 @@ SECTIONS: dict[str, tuple[Callable[[], list[str]], str]] = {
     "auction": (auction, "## Call auction"),
     "governance": (governance_section.run, governance_section.HEADING),
     "oracle_and_indexer": (oracle_and_indexer, "## Oracle worker"),
+    "api": (api, api_bench.HEADING),
 }
 
 
@@ -872,7 +881,10 @@ def merge_results(text: str, fresh: dict[str, list[str]], note: str) -> str:
         kept.pop()
     lines = [*kept, note, ""]
     for name in SECTIONS:
-        lines += blocks.get(name, [])
+        block = blocks.get(name, [])
+        if block and lines[-1]:  # the file's last section has no blank line after it
+            lines.append("")
+        lines += block
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # chromium and chromium-driver: the dashboard's browser tests (tests/dashboard) drive a headless Chromium.
-APT_PACKAGES=(rustc-web cargo-web rust-web-src llvm-22 postgresql python3-venv chromium chromium-driver)
+# wrk: the API benchmark's load generator (bench/api_bench.py).
+APT_PACKAGES=(rustc-web cargo-web rust-web-src llvm-22 postgresql python3-venv chromium chromium-driver wrk)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

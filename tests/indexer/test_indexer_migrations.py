@@ -716,6 +716,6 @@ async def test_0009_refusing_its_downgrade_leaves_0008_in_place(db_url: str) -> 
         assert "effective_status" in await certificate_columns(engine)
         async with engine.connect() as connection:
             version = await connection.execute(text("SELECT version_num FROM alembic_version"))
-            assert version.scalar_one() == "0009"
+            assert version.scalar_one() == ScriptDirectory.from_config(alembic_config()).get_current_head()
     finally:
         await engine.dispose()

@@ -25,11 +25,12 @@ WHERE market = :market AND state IN ('Active', 'PartiallyFilled') AND remaining_
 GROUP BY side, price
 """
 """A continuous market's resting orders per side and price."""
-SQLITE_RESTING_HINT = "INDEXED BY ix_orders_state"
-"""SQLite, without statistics, would read every order the market ever had through the primary key
-(market, order_id); the resting ones are found through the state index instead (a few rows per market
-rather than its whole history: 0.5 ms instead of 136 ms for 150,000 orders of a market). An index on
-orders (market, state) would serve both backends best (see docs/api.md)."""
+SQLITE_RESTING_HINT = "INDEXED BY ix_orders_market_remaining_lots"
+"""SQLite, without statistics, may read every order the market ever had through the primary key
+(market, order_id); the resting ones are found through ``orders (market, remaining_lots)`` (migration
+0010) instead: the market's few hundred resting orders, 0.2 ms for a market of 55,000 orders in
+``bench/api_world.py``'s database, where the primary key takes 48 ms and ``ix_orders_state`` (every
+resting order of every market) 1.4 ms."""
 TRADES = table_of(Trade)
 
 

@@ -57,6 +57,15 @@ def api() -> None:
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port.")
-def run_cmd(db_url: str, feed_url: str | None, rpc_url: str | None, host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes sharing the port (one process uses one core).",
+)
+def run_cmd(
+    db_url: str, feed_url: str | None, rpc_url: str | None, host: str, port: int, workers: int
+) -> None:
     """Serve the API (/api/v1, /openapi.json, /docs), the feed relay (/feed) and the dashboard (/)."""
-    serve(ApiSettings(db_url=db_url, feed_url=feed_url, rpc_url=rpc_url), host, port)
+    serve(ApiSettings(db_url=db_url, feed_url=feed_url, rpc_url=rpc_url), host, port, workers=workers)

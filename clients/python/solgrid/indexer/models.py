@@ -331,6 +331,12 @@ class Order(Base):
     did not trade rolls into the next epoch's auction."""
 
     __tablename__ = "orders"
+    __table_args__ = (
+        # migration 0010: a market's resting book (remaining_lots > 0), and with it the orders the price
+        # buckets' recomputation reads (resting, or changed since a time)
+        Index("ix_orders_market_remaining_lots", "market", "remaining_lots"),
+        Index("ix_orders_market_updated_at", "market", "updated_at"),
+    )
     market: Mapped[str] = mapped_column(PUBKEY, primary_key=True)
     order_id: Mapped[int] = mapped_column(U64, primary_key=True)
     trader: Mapped[str] = mapped_column(PUBKEY, index=True)
