@@ -14,6 +14,7 @@ from solgrid.api import feed_relay
 from solgrid.api.database import open_database
 from solgrid.api.docs_page import add_docs_page
 from solgrid.api.errors import install_error_handlers
+from solgrid.api.response_cache import ResponseCache
 from solgrid.api.routes import ROUTERS
 from solgrid.api.settings import ApiSettings
 from solgrid.indexer.db import sessions
@@ -53,6 +54,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.response_cache = ResponseCache()
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=PREFIX)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,7 @@ from solgrid.api.deps import Session
 from solgrid.api.errors import not_found
 from solgrid.api.pagination import PageParams, page_params, paginate
 from solgrid.api.params import TimeRange, pubkey, time_range
+from solgrid.api.response_cache import ResponseCache, response_cache
 from solgrid.api.rows import mapping_dict
 from solgrid.indexer.models import Epoch, EpochLevel, GridZone, Market, Trade, table_of
 
@@ -28,6 +29,7 @@ Address = Annotated[str, Path(max_length=64, description="The market's address (
 ZoneId = Annotated[int, Path(ge=0, le=MAX_ID, description="The zone's id.")]
 Times = Annotated[TimeRange, Depends(time_range)]
 Page = Annotated[PageParams, Depends(page_params)]
+Cache = Annotated[ResponseCache, Depends(response_cache)]
 
 
 async def market_row(session: AsyncSession, address: str) -> dict[str, Any]:
@@ -62,12 +64,18 @@ async def market(address: Address, session: Session) -> dict[str, Any]:
 
 @router.get("/markets/{address}/book", response_model=schemas.Book, responses=NOT_FOUND)
 async def book(
+    request: Request,
     address: Address,
     session: Session,
+    cache: Cache,
     depth: Annotated[int, Query(ge=1, le=1000, description="Price levels per side.")] = 50,
-) -> dict[str, Any]:
+) -> Response:
     """The L2 book: resting orders summed per price (a periodic market: its collecting auction)."""
-    return await l2_book(session, await market_row(session, address), depth)
+
+    async def build() -> dict[str, Any]:
+        return await l2_book(session, await market_row(session, address), depth)
+
+    return await cache.answer(request, session, schemas.Book, build)
 
 
 @router.get("/markets/{address}/trades", response_model=schemas.TradePage, responses=NOT_FOUND)
@@ -160,30 +168,36 @@ async def epoch(
     "/zones/{zone_id}/book", response_model=schemas.ZoneBook, responses={404: {"description": "No such zone"}}
 )
 async def zone_book(
+    request: Request,
     zone_id: ZoneId,
     session: Session,
+    cache: Cache,
     depth: Annotated[int, Query(ge=1, le=1000, description="Price levels per side.")] = 20,
     trades: Annotated[int, Query(ge=0, le=1000, description="Latest trades per market.")] = 50,
-) -> dict[str, Any]:
+) -> Response:
     """Each market of the zone (by creation) with its L2 book and its latest trades, newest first."""
-    rows = [
-        mapping_dict(r)
-        for r in await session.execute(
-            select(MARKETS)
-            .where(MARKETS.c.zone_id == zone_id)
-            .order_by(MARKETS.c.created_slot, MARKETS.c.address)
-        )
-    ]
-    if not rows and await session.get(GridZone, zone_id) is None:
-        raise not_found(f"zone {zone_id}")
-    return {
-        "zone_id": zone_id,
-        "markets": [
-            {
-                "market": m,
-                "book": await l2_book(session, m, depth),
-                "last_trades": await last_trades(session, m["address"], trades) if trades else [],
-            }
-            for m in rows
-        ],
-    }
+
+    async def build() -> dict[str, Any]:
+        rows = [
+            mapping_dict(r)
+            for r in await session.execute(
+                select(MARKETS)
+                .where(MARKETS.c.zone_id == zone_id)
+                .order_by(MARKETS.c.created_slot, MARKETS.c.address)
+            )
+        ]
+        if not rows and await session.get(GridZone, zone_id) is None:
+            raise not_found(f"zone {zone_id}")
+        return {
+            "zone_id": zone_id,
+            "markets": [
+                {
+                    "market": m,
+                    "book": await l2_book(session, m, depth),
+                    "last_trades": await last_trades(session, m["address"], trades) if trades else [],
+                }
+                for m in rows
+            ],
+        }
+
+    return await cache.answer(request, session, schemas.ZoneBook, build)
