@@ -153,10 +153,11 @@ def _get(connection: http.client.HTTPConnection, path: str) -> bytes:
 
 
 @contextmanager
-def api_process(db_url: str, workers: int) -> Iterator[int]:
+def api_process(db_url: str, workers: int, cache_secs: float = 1.0) -> Iterator[int]:
     """``solgrid api run`` on a free port with ``workers`` workers, until it answers; yields the port."""
     port = free_port()
     command = [str(SOLGRID), "api", "run", "--db", db_url, "--port", str(port), "--workers", str(workers)]
+    command += ["--cache-secs", str(cache_secs)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with tempfile.TemporaryFile() as log:  # a file, not a pipe nobody reads while the server runs
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -190,26 +191,16 @@ def _wait_until_answering(process: subprocess.Popen[bytes], port: int, log: IO[b
             time.sleep(0.2)
 
 
-def built_path(path: str, i: int) -> str:
-    """``path`` made distinct by a parameter the endpoint ignores, so that the API's response cache (keyed
-    on the query) holds no answer for it: the server builds every answer."""
-    return f"{path}{'&' if '?' in path else '?'}built={i}"
-
-
-def sequential(
-    port: int, path: str, count: int, warm_up: int, *, built: bool = False
-) -> tuple[Latency, bytes]:
-    """``count`` timed requests one after the other on one connection, after ``warm_up`` untimed ones;
-    ``built``: each with a distinct query (see :func:`built_path`)."""
+def sequential(port: int, path: str, count: int, warm_up: int) -> tuple[Latency, bytes]:
+    """``count`` timed requests one after the other on one connection, after ``warm_up`` untimed ones."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     body = b""
-    for i in range(warm_up):
-        body = _get(connection, built_path(path, -1 - i) if built else path)
+    for _ in range(warm_up):
+        body = _get(connection, path)
     millis = []
-    for i in range(count):
-        request = built_path(path, i) if built else path
+    for _ in range(count):
         started = time.perf_counter()
-        body = _get(connection, request)
+        body = _get(connection, path)
         millis.append((time.perf_counter() - started) * 1000)
     connection.close()
     return Latency.of(millis), body
@@ -292,8 +283,8 @@ def run(
             loads = tuple(wrk(port, request, c, duration) for c in CONNECTIONS)
         runs.append(WorkersRun(n, latency, loads))
         print(f"bench:   api with {n} worker(s): p99 {latency.p99:.1f} ms", file=sys.stderr, flush=True)
-    with api_process(w.url, 1) as port:
-        built, _ = sequential(port, request, SEQUENTIAL, WARM_UP, built=True)
+    with api_process(w.url, 1, cache_secs=0) as port:
+        built, _ = sequential(port, request, SEQUENTIAL, WARM_UP)
     print(f"bench:   api, every answer built: p99 {built.p99:.1f} ms", file=sys.stderr, flush=True)
     assert answer is not None
     return ApiBench(w, request, answer, tuple(runs), built, (load_before, os.getloadavg()[0]))
@@ -355,9 +346,8 @@ def rows(r: ApiBench) -> list[str]:
         "",
         "The API keeps this answer serialized until something new is indexed (`api/response_cache.py`: one "
         "indexed query of `max(events.id)` per request, one second at most), so while the indexer has "
-        "nothing new the rows above are what a request costs; the last row gives each request a distinct "
-        "query (an ignored parameter), so that every answer is built from the database, as after each "
-        "indexed event.",
+        "nothing new the rows above are what a request costs; the last row is a server started with "
+        "`--cache-secs 0`, which builds every answer from the database, as after each indexed event.",
         "",
         f"Load average (1 min) {r.load[0]:.1f} before and {r.load[1]:.1f} after, on {os.cpu_count()} cores: "
         "other work on the machine takes CPU from the server and stretches these times.",

@@ -78,3 +78,35 @@ async def test_bad_requests_are_one_line_4xx(
     assert answer.status_code == status
     body = answer.json()
     assert list(body) == ["error"] and body["error"].startswith(message) and "\n" not in body["error"]
+
+
+LONG = "z" * 20_000
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        (f"/api/v1/markets/{LONG}", {}),
+        (f"/api/v1/meters/{LONG}", {}),
+        (f"/api/v1/users/{LONG}", {}),
+        (f"/api/v1/certificates/{LONG}", {}),
+        (f"/api/v1/proposals/{LONG}", {}),
+        ("/api/v1/meters", {"owner": LONG}),
+        ("/api/v1/settlements", {"meter": LONG}),
+        ("/api/v1/burns", {"holder": LONG}),
+        ("/api/v1/retirements", {"beneficiary": LONG}),
+        ("/api/v1/proposals", {"proposer": LONG}),
+        ("/api/v1/events", {"signature": LONG}),
+        ("/api/v1/production", {"owner": LONG}),
+    ],
+)
+async def test_a_long_address_is_refused_before_it_is_decoded(
+    api: httpx.AsyncClient, path: str, params: dict[str, str]
+) -> None:
+    """base58 decoding is quadratic in the text's length: 20,000 characters would hold the event loop for a
+    tenth of a second each; they are a 400 at once, by their length."""
+    answer = await api.get(path, params=params)
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    by_length = "20000 characters is not a " in error or "should have at most 64 characters" in error
+    assert by_length and "\n" not in error and len(error) < 300

@@ -8,7 +8,7 @@ from indexer_support import store
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from trading_events import Book, pubkey, trading_tx
 
-from solgrid.api.response_cache import ResponseCache
+from solgrid.api.response_cache import Entry, ResponseCache
 from solgrid.indexer.decode import EventDecoder
 from solgrid.indexer.service import default_coders
 from solgrid.indexer.store import Store
@@ -73,3 +73,29 @@ async def test_an_answer_older_than_max_age_is_built_again(
     cache.max_age = 0.0
     await api.get("/api/v1/zones/7/book")
     assert (cache.hits, cache.misses) == (1, 2)
+
+
+async def test_unknown_parameters_make_no_new_entries(
+    api: httpx.AsyncClient, db: async_sessionmaker[AsyncSession]
+) -> None:
+    b = Book()
+    await store(db, Store(EventDecoder(default_coders())), trading_tx([b.created(0)], slot=10))
+    cache = cache_of(api)
+    for i in range(5):
+        assert (await api.get("/api/v1/zones/7/book", params={"junk": i})).status_code == 200
+    assert (cache.hits, cache.misses, len(cache.entries)) == (4, 1, 1)
+
+
+def test_the_kept_answers_are_bounded_by_bytes() -> None:
+    cache = ResponseCache(max_bytes=1600)
+    for i in range(4):
+        cache.keep(f"k{i}", Entry(1, 0.0, b"x" * 90))
+    assert list(cache.entries) == ["k0", "k1", "k2", "k3"] and cache.bytes == 360
+    cache.keep("big", Entry(1, 0.0, b"x" * 101))  # more than a sixteenth: not kept
+    assert "big" not in cache.entries and cache.bytes == 360
+    for i in range(4, 20):
+        cache.keep(f"k{i}", Entry(1, 0.0, b"x" * 100))
+    assert cache.bytes <= 1600 and list(cache.entries)[-1] == "k19" and "k0" not in cache.entries
+    assert cache.bytes == sum(len(e.body) for e in cache.entries.values())
+    cache.keep("k19", Entry(2, 0.0, b"y"))  # replaced, not counted twice
+    assert cache.bytes == sum(len(e.body) for e in cache.entries.values())

@@ -54,7 +54,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.response_cache = ResponseCache()
+    app.state.response_cache = ResponseCache(max_age=settings.cache_secs)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=PREFIX)

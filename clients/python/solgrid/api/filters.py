@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-import base58
 from fastapi import Path, Query
 from sqlalchemy import ColumnElement, SQLColumnExpression
 
 from solgrid.api.errors import bad_parameter
-from solgrid.api.params import MAX_TIME, TimeRange, pubkey
+from solgrid.api.params import MAX_TIME, TimeRange, base58_of, pubkey
 
 ZoneFilter = Annotated[int | None, Query(ge=0, le=MAX_TIME, description="Zone id.")]
 Address = Annotated[str, Path(description="A base58 address.")]
@@ -34,15 +33,7 @@ def path_address(name: str, value: str) -> str:
 
 def signature(name: str, value: str | None) -> str | None:
     """``value`` if it is a base58 transaction signature (64 bytes), else a 400 naming ``name``."""
-    if value is None:
-        return None
-    try:
-        raw = base58.b58decode(value)
-    except ValueError:
-        raise bad_parameter(name, f"{value!r} is not base58") from None
-    if len(raw) != 64:
-        raise bad_parameter(name, f"{value!r} is not a 64-byte signature")
-    return value
+    return base58_of(name, value, 64, "signature")
 
 
 def in_range(column: SQLColumnExpression[Any], span: TimeRange) -> list[ColumnElement[bool]]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import base58
@@ -30,14 +31,28 @@ def time_range(
     return TimeRange(start, end)
 
 
-def pubkey(name: str, value: str | None) -> str | None:
-    """``value`` if it is a base58 pubkey (32 bytes), else a 400 naming ``name``."""
+def base58_chars(size: int) -> int:
+    """The longest base58 text of ``size`` bytes (44 for 32, 88 for 64)."""
+    return math.ceil(size * math.log(256) / math.log(58))
+
+
+def base58_of(name: str, value: str | None, size: int, what: str) -> str | None:
+    """``value`` if it is base58 of ``size`` bytes, else a 400 naming ``name`` (``what`` it must be).
+    Too long a text is refused before decoding it (base58 decoding takes time quadratic in the length:
+    a long one would hold the server's event loop)."""
     if value is None:
         return None
+    if len(value) > base58_chars(size):
+        raise bad_parameter(name, f"{len(value)} characters is not a {size}-byte {what}")
     try:
         raw = base58.b58decode(value)
     except ValueError:
         raise bad_parameter(name, f"{value!r} is not base58") from None
-    if len(raw) != 32:
-        raise bad_parameter(name, f"{value!r} is not a 32-byte address")
+    if len(raw) != size:
+        raise bad_parameter(name, f"{value!r} is not a {size}-byte {what}")
     return value
+
+
+def pubkey(name: str, value: str | None) -> str | None:
+    """``value`` if it is a base58 pubkey (32 bytes), else a 400 naming ``name``."""
+    return base58_of(name, value, 32, "address")

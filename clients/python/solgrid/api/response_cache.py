@@ -26,8 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from solgrid.indexer.models import Event
 
 MAX_AGE = 1.0
-"""Seconds an answer is reused at most, whatever the database's newest id."""
-MAX_ENTRIES = 512
+"""Seconds an answer is reused at most, whatever the database's newest id (``--cache-secs``)."""
+MAX_BYTES = 64 * 1024 * 1024
+"""What the kept answers may take together; the least recently used go first. An answer larger than a
+sixteenth of it is not kept."""
 JSON = "application/json"
 
 
@@ -39,23 +41,28 @@ class Entry:
 
 
 class ResponseCache:
-    def __init__(self, max_entries: int = MAX_ENTRIES, max_age: float = MAX_AGE) -> None:
-        self.max_entries = max_entries
+    def __init__(self, max_age: float = MAX_AGE, max_bytes: int = MAX_BYTES) -> None:
         self.max_age = max_age
+        self.max_bytes = max_bytes
         self.entries: OrderedDict[str, Entry] = OrderedDict()
+        self.bytes = 0
         self.hits = 0
         self.misses = 0
 
     async def answer(
         self,
-        request: Request,
+        key: str,
         session: AsyncSession,
         model: type[BaseModel],
         build: Callable[[], Awaitable[dict[str, Any]]],
     ) -> Response:
-        """The answer to ``request``: the kept one if still current, else ``build()``'s (validated by
-        ``model``) kept for the next request. Errors (a 404) are raised by ``build`` and never kept."""
-        key = f"{request.url.path}?{sorted(request.query_params.multi_items())}"
+        """The answer for ``key`` (the endpoint and its checked parameters, never the raw query: unknown
+        parameters must not make new entries): the kept one if still current, else ``build()``'s
+        (validated by ``model``), kept for the next request. Errors (a 404) are raised by ``build`` and
+        never kept."""
+        if self.max_age <= 0:
+            self.misses += 1
+            return Response(model.model_validate(await build()).model_dump_json().encode(), media_type=JSON)
         version = int(await session.scalar(select(func.max(Event.id))) or 0)
         now = time.monotonic()
         entry = self.entries.get(key)
@@ -65,11 +72,20 @@ class ResponseCache:
             return Response(entry.body, media_type=JSON)
         self.misses += 1
         body = model.model_validate(await build()).model_dump_json().encode()
-        self.entries[key] = Entry(version, now, body)
-        self.entries.move_to_end(key)
-        while len(self.entries) > self.max_entries:
-            self.entries.popitem(last=False)
+        self.keep(key, Entry(version, now, body))
         return Response(body, media_type=JSON)
+
+    def keep(self, key: str, entry: Entry) -> None:
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.bytes -= len(old.body)
+        if len(entry.body) > self.max_bytes // 16:
+            return
+        self.entries[key] = entry
+        self.bytes += len(entry.body)
+        while self.bytes > self.max_bytes:
+            _, dropped = self.entries.popitem(last=False)
+            self.bytes -= len(dropped.body)
 
 
 def response_cache(request: Request) -> ResponseCache:

@@ -44,6 +44,7 @@ def settings_json(settings: ApiSettings) -> str:
             "feed_url": settings.feed_url,
             "rpc_url": settings.rpc_url,
             "static_dir": static,
+            "cache_secs": settings.cache_secs,
         }
     )
 
@@ -56,6 +57,7 @@ def settings_from_json(text: str) -> ApiSettings:
         feed_url=d["feed_url"],
         rpc_url=d["rpc_url"],
         static_dir=None if static is None else Path(static),
+        cache_secs=float(d["cache_secs"]),
     )
 
 

@@ -19,3 +19,6 @@ class ApiSettings:
     """A node's JSON-RPC, for the chain slot on the status endpoint; None: the slot is null."""
     static_dir: Path | None = STATIC_DIR
     """The dashboard to serve at ``/``; None (or a directory without index.html): the API only."""
+    cache_secs: float = 1.0
+    """How long the book endpoints may reuse an answer while nothing new is indexed (0: never; see
+    :mod:`solgrid.api.response_cache`)."""

@@ -64,8 +64,22 @@ def api() -> None:
     type=click.IntRange(1, 64),
     help="Worker processes sharing the port (one process uses one core).",
 )
+@click.option(
+    "--cache-secs",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0, 60),
+    help="How long the book endpoints reuse an answer while nothing new is indexed (0: never).",
+)
 def run_cmd(
-    db_url: str, feed_url: str | None, rpc_url: str | None, host: str, port: int, workers: int
+    db_url: str,
+    feed_url: str | None,
+    rpc_url: str | None,
+    host: str,
+    port: int,
+    workers: int,
+    cache_secs: float,
 ) -> None:
     """Serve the API (/api/v1, /openapi.json, /docs), the feed relay (/feed) and the dashboard (/)."""
-    serve(ApiSettings(db_url=db_url, feed_url=feed_url, rpc_url=rpc_url), host, port, workers=workers)
+    settings = ApiSettings(db_url=db_url, feed_url=feed_url, rpc_url=rpc_url, cache_secs=cache_secs)
+    serve(settings, host, port, workers=workers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,7 +64,6 @@ async def market(address: Address, session: Session) -> dict[str, Any]:
 
 @router.get("/markets/{address}/book", response_model=schemas.Book, responses=NOT_FOUND)
 async def book(
-    request: Request,
     address: Address,
     session: Session,
     cache: Cache,
@@ -75,7 +74,7 @@ async def book(
     async def build() -> dict[str, Any]:
         return await l2_book(session, await market_row(session, address), depth)
 
-    return await cache.answer(request, session, schemas.Book, build)
+    return await cache.answer(f"book {address} {depth}", session, schemas.Book, build)
 
 
 @router.get("/markets/{address}/trades", response_model=schemas.TradePage, responses=NOT_FOUND)
@@ -168,7 +167,6 @@ async def epoch(
     "/zones/{zone_id}/book", response_model=schemas.ZoneBook, responses={404: {"description": "No such zone"}}
 )
 async def zone_book(
-    request: Request,
     zone_id: ZoneId,
     session: Session,
     cache: Cache,
@@ -200,4 +198,4 @@ async def zone_book(
             ],
         }
 
-    return await cache.answer(request, session, schemas.ZoneBook, build)
+    return await cache.answer(f"zone {zone_id} {depth} {trades}", session, schemas.ZoneBook, build)

@@ -47,6 +47,22 @@ def of_zone(meter: Any, zone: int | None) -> list[Any]:
     return [] if zone is None else [meter.in_(select(Meter.address).where(Meter.zone_id == zone))]
 
 
+def of_meters(
+    model: type[Settlement] | type[TokenMint],
+    span: TimeRange,
+    zone: int | None,
+    meter: str | None,
+    owner: str | None,
+) -> Select[Any]:
+    """``model``'s rows in ``span`` of the zone's meters, the meter and the owner given (all checked)."""
+    query = timed(model, span).where(*of_zone(model.meter, zone))
+    if pubkey("meter", meter) is not None:
+        query = query.where(model.meter == meter)
+    if pubkey("owner", owner) is not None:
+        query = query.where(model.owner == owner)
+    return query
+
+
 @router.get("/settlements", response_model=page_of(SettlementOut), summary="Meter settlements")
 async def settlements(
     session: Session,
@@ -58,12 +74,7 @@ async def settlements(
 ) -> dict[str, Any]:
     """Settlements of meters' net surplus (MeterSettled: ``amount_wh`` settled, ``settled_wh`` the
     meter's total after it), newest first; of a zone's meters, a meter, an owner."""
-    query = timed(Settlement, span).where(*of_zone(Settlement.meter, zone))
-    if pubkey("meter", meter) is not None:
-        query = query.where(Settlement.meter == meter)
-    if pubkey("owner", owner) is not None:
-        query = query.where(Settlement.owner == owner)
-    return await page(session, Settlement, query, params)
+    return await page(session, Settlement, of_meters(Settlement, span, zone, meter, owner), params)
 
 
 @router.get("/mints", response_model=page_of(MintOut), summary="GRID mints")
@@ -77,12 +88,7 @@ async def mints(
 ) -> dict[str, Any]:
     """GRID minted for settled surplus (GridMinted: ``amount`` in atoms for ``amount_wh``), newest
     first; of a zone's meters, a meter, an owner."""
-    query = timed(TokenMint, span).where(*of_zone(TokenMint.meter, zone))
-    if pubkey("meter", meter) is not None:
-        query = query.where(TokenMint.meter == meter)
-    if pubkey("owner", owner) is not None:
-        query = query.where(TokenMint.owner == owner)
-    return await page(session, TokenMint, query, params)
+    return await page(session, TokenMint, of_meters(TokenMint, span, zone, meter, owner), params)
 
 
 @router.get("/burns", response_model=page_of(BurnOut), summary="GRID burns")
