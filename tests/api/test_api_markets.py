@@ -519,3 +519,20 @@ async def test_pages_keep_their_filters(api: httpx.AsyncClient, markets: tuple[s
         4000,
         180,
     ]
+
+
+async def test_orders_expire_by_the_chains_clock_not_the_servers(api: httpx.AsyncClient, db: DB) -> None:
+    """The indexed transactions' block time is 1,700,000,000 (2023): an ask expiring in 2025 is live on the
+    chain (the program would match it) though the server's clock is past its expiry; one expiring before
+    the newest block time is not."""
+    b = Book()
+    indexer = Store(EventDecoder(default_coders()))
+    txs = [
+        trading_tx([b.created(0)], slot=10, decimals=[(b.quote_mint, 6)]),
+        trading_tx([b.place(ALICE, "Ask", 100, 2, 60, expires_at=1_750_000_000)], slot=11),
+        trading_tx([b.place(BOB, "Ask", 101, 3, 70, expires_at=1_699_999_999)], slot=12),
+    ]
+    for t in txs:
+        await store(db, indexer, t)
+    book = await get(api, f"/api/v1/markets/{b.market}/book")
+    assert [(level["price_ticks"], level["lots"]) for level in book["asks"]] == [(100, 2)]

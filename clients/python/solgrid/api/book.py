@@ -1,9 +1,10 @@
 """A market's L2 book (price levels, best first on each side) and its last trades, in few indexed queries.
 
 A continuous market's book is its resting orders (``orders`` with lots remaining, Active or
-PartiallyFilled, not expired at the server's clock: an expired order stays in the table until a prune
-removes it, but nobody can trade against it). A periodic market's book is what waits in its latest
-Collecting epoch's auction (``epoch_levels``, which count lots per limit, not orders: ``orders`` is null).
+PartiallyFilled, not expired at the chain's clock, i.e. the newest indexed block time: an expired order
+stays in the table until a prune removes it, but nobody can trade against it). A periodic market's book
+is what waits in its latest Collecting epoch's auction (``epoch_levels``, which count lots per limit,
+not orders: ``orders`` is null).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from solgrid.api.rows import mapping_dict
-from solgrid.indexer.models import Epoch, EpochLevel, OrderStateChange, Trade, table_of
+from solgrid.indexer.models import Epoch, EpochLevel, OrderStateChange, Trade, Transaction, table_of
 
 RESTING_LEVELS = """
 SELECT side, price, sum(remaining_lots), count(*) FROM orders {hint}
@@ -107,6 +108,19 @@ async def auction_levels(
     )
 
 
+async def chain_time(session: AsyncSession) -> int:
+    """The chain's clock as far as the indexer has seen it: the newest indexed transaction's block time
+    (the server's clock when none has one). Orders expire by the chain's clock, which on a local node
+    with a moved clock, or a cluster whose clock drifts, is not the server's."""
+    newest = await session.scalar(
+        select(Transaction.block_time)
+        .where(Transaction.block_time.is_not(None))
+        .order_by(Transaction.slot.desc())
+        .limit(1)
+    )
+    return int(time.time()) if newest is None else int(newest)
+
+
 async def l2_book(
     session: AsyncSession, market: Mapping[str, Any], depth: int, now: int | None = None
 ) -> dict[str, Any]:
@@ -115,7 +129,8 @@ async def l2_book(
     if market["mode"] == "periodic":
         epoch, bids, asks = await auction_levels(session, market, depth)
     else:
-        bids, asks = await continuous_levels(session, market, depth, int(time.time()) if now is None else now)
+        at = await chain_time(session) if now is None else now
+        bids, asks = await continuous_levels(session, market, depth, at)
     return {
         "market": market["address"],
         "mode": market["mode"],
