@@ -16,6 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from pg_server import free_port
+from solgrid.api import feed_relay
 from solgrid.api.settings import ApiSettings
 from solgrid.indexer.feed import EventFeed
 from solgrid.indexer.store import StoredEvent
@@ -87,6 +88,11 @@ async def test_the_relay_passes_frames_both_ways_and_closes_with_its_client(
     [
         (None, 1011, "this API has no feed to relay (start it with --feed-url)"),
         ("ws://127.0.0.1:{closed}", 1013, "the indexer's feed at ws://127.0.0.1:{closed} cannot be reached"),
+        (
+            "ws://ops:s3cret@127.0.0.1:{closed}",
+            1013,
+            "the indexer's feed at ws://127.0.0.1:{closed} cannot be reached",  # no user or password shown
+        ),
     ],
 )
 async def test_without_a_feed_one_error_frame_then_close(
@@ -103,3 +109,23 @@ async def test_without_a_feed_one_error_frame_then_close(
             assert socket.close_code == code
         async with httpx.AsyncClient(base_url=base) as http:
             assert (await http.get("/api/v1/status")).json()["feed"]["relay_clients"] == 0
+
+
+async def test_a_full_relay_refuses_the_next_client(
+    feed: EventFeed, db_url: str, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feed_relay, "MAX_RELAY_CLIENTS", 1)
+    settings = ApiSettings(db_url=db_url, feed_url=f"ws://ops:s3cret@127.0.0.1:{feed.port}", static_dir=None)
+    async with served(settings) as base:
+        relay = base.replace("http://", "ws://") + "/feed"
+        async with connect(relay) as first:
+            assert (await ask(first, {"op": "status", "id": "s"}))["type"] == "status"
+            async with connect(relay) as second:
+                frame = json.loads(await asyncio.wait_for(second.recv(), WAIT))
+                assert frame == {"type": "error", "message": "the feed relay is full (1 connections)"}
+                with pytest.raises(ConnectionClosed):
+                    await asyncio.wait_for(second.recv(), WAIT)
+                assert second.close_code == 1013
+            async with httpx.AsyncClient(base_url=base) as http:
+                status = (await http.get("/api/v1/status")).json()["feed"]
+            assert status["relay_clients"] == 1 and status["url"] == f"ws://127.0.0.1:{feed.port}"

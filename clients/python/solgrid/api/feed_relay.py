@@ -4,7 +4,9 @@ Each client connection gets one upstream connection to the indexer's feed (``--f
 pass both ways unchanged (the protocol is the feed's: docs/indexer.md) until either side closes, and
 then the other is closed too. Without a feed, or when it cannot be reached, the relay accepts the
 connection, sends one ``{"type": "error", "message": "..."}`` frame and closes with 1011 (no feed
-configured) or 1013 (try again later: the feed is unreachable).
+configured) or 1013 (try again later: the feed is unreachable, or the process already relays
+``MAX_RELAY_CLIENTS`` connections: each holds a socket here and one at the indexer). Messages name the
+feed without the user and password its URL may hold.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from starlette.websockets import WebSocketDisconnect
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidURI, WebSocketException
 
+from solgrid.api.settings import shown
 from solgrid.api.status import TIMEOUT_SECS, probes_of
 
 router = APIRouter()
@@ -26,6 +29,8 @@ NO_FEED = 1011
 FEED_DOWN = 1013
 """Close code when the feed cannot be reached (try again later)."""
 OPEN_TIMEOUT = 2 * TIMEOUT_SECS
+MAX_RELAY_CLIENTS = 256
+"""Connections one process relays at once; more are refused with 1013."""
 
 
 async def refuse(websocket: WebSocket, code: int, message: str) -> None:
@@ -61,12 +66,16 @@ async def feed(websocket: WebSocket) -> None:
     if url is None:
         await refuse(websocket, NO_FEED, "this API has no feed to relay (start it with --feed-url)")
         return
+    if probes.relay_clients >= MAX_RELAY_CLIENTS:
+        await refuse(websocket, FEED_DOWN, f"the feed relay is full ({MAX_RELAY_CLIENTS} connections)")
+        return
+    probes.relay_clients += 1  # counted before the upstream opens: concurrent opens count too
     try:
         upstream = await connect(url, open_timeout=OPEN_TIMEOUT, max_size=None)
     except (OSError, TimeoutError, InvalidURI, WebSocketException) as e:
-        await refuse(websocket, FEED_DOWN, f"the indexer's feed at {url} cannot be reached: {e}")
+        probes.relay_clients -= 1
+        await refuse(websocket, FEED_DOWN, f"the indexer's feed at {shown(url)} cannot be reached: {e}")
         return
-    probes.relay_clients += 1
     tasks = [
         asyncio.create_task(downstream(websocket, upstream)),
         asyncio.create_task(upstream_of(websocket, upstream)),

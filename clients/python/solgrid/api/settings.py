@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 """The dashboard's built front end (``dashboard/``, built by ``scripts/setup.sh``; not in git)."""
@@ -22,3 +23,13 @@ class ApiSettings:
     cache_secs: float = 1.0
     """How long the book endpoints may reuse an answer while nothing new is indexed (0: never; see
     :mod:`solgrid.api.response_cache`)."""
+
+
+def shown(url: str) -> str:
+    """``url`` without the user and password it may hold (what the API shows anyone: status, errors)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port is not None else host
+    return urlunsplit(parts._replace(netloc=netloc))

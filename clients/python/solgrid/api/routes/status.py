@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from solgrid.api.deps import Session
+from solgrid.api.settings import shown
 from solgrid.api.status import probes_of, program_names
 from solgrid.indexer.models import Checkpoint
 
@@ -93,7 +94,7 @@ async def status(request: Request, session: Session) -> dict[str, Any]:
         "events": count,
         "last_event": newest,
         "feed": {
-            "url": probes.settings.feed_url,
+            "url": None if probes.settings.feed_url is None else shown(probes.settings.feed_url),
             "connected": feed is not None,
             "clients": None if feed is None else feed.get("clients"),
             "subscriptions": None if feed is None else feed.get("subscriptions"),
