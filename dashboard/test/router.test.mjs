@@ -9,6 +9,11 @@ test("hash routes name a page and its arguments", () => {
   assert.deepEqual(parse("#/meters/"), { page: "meters", args: [] });
 });
 
+test("a malformed escape in the hash is kept as it is, not thrown", () => {
+  assert.deepEqual(parse("#/market/%E0"), { page: "market", args: ["%E0"] });
+  assert.deepEqual(parse("#/%E0/1"), { page: "market", args: [] });
+});
+
 test("an empty or unknown hash is the market page", () => {
   assert.deepEqual(parse(""), { page: "market", args: [] });
   assert.deepEqual(parse("#/nowhere/1"), { page: "market", args: [] });

@@ -307,8 +307,10 @@ class Keeper:
                 with contextlib.suppress(Exception):
                     await self._read_balance()
                 for market in self.markets.values():
-                    with contextlib.suppress(Exception):
+                    try:
                         await market.refresh()
+                    except Exception as e:  # the status keeps what the last pass read
+                        log.warning("market %s: cannot read it for the last status (%s)", market.address, e)
                 self.report_status()
 
     # -- markets -----------------------------------------------------------------------------------
