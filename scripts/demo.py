@@ -900,7 +900,8 @@ async def report_epoch(scene: Scene, db: Path, auction: AuctionRun) -> list[str]
 # ---------------------------------------------------------------------------------------------------
 
 
-async def run(scene: Scene, options: DashboardOptions) -> None:
+async def run(scene: Scene, options: DashboardOptions) -> str:
+    """The demo on ``scene``; the dashboard's URL (it stops with the demo)."""
     db = scene.workdir / "indexer.db"
     async with AsyncClient(scene.rpc_url, commitment=Confirmed) as rpc:
         scene.start_slot = (await rpc.get_slot(Confirmed)).value
@@ -936,11 +937,10 @@ async def run(scene: Scene, options: DashboardOptions) -> None:
                 print("\nindexer matches the chain")
                 if options.serve:
                     await serve_until_interrupted(board)
-                else:
-                    print(f"\ndashboard: {board.url} (run the demo with --serve to keep it up until Ctrl-C)")
+    return board.url
 
 
-async def demo_on_local_node(workdir: Path, options: DashboardOptions) -> None:
+async def demo_on_local_node(workdir: Path, options: DashboardOptions) -> str:
     operator = Keypair()
     operator_file = workdir / "operator.json"
     operator_file.write_text(json.dumps(list(bytes(operator))))
@@ -951,8 +951,9 @@ async def demo_on_local_node(workdir: Path, options: DashboardOptions) -> None:
         print(f"local node: {node.ready_line}")
         scene = Scene(node.rpc_url, workdir, operator, operator_file, local=True, tag="0001")
         await deploy(scene)
-        await run(scene, options)
+        url = await run(scene, options)
     print("local node stopped")
+    return url
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -976,13 +977,19 @@ def main(argv: Sequence[str] | None = None) -> None:
                 operator = read_keypair(args.keypair)
                 tag = secrets.token_hex(2).upper()
                 scene = Scene(args.url, workdir, operator, args.keypair.resolve(), local=False, tag=tag)
-                asyncio.run(run(scene, options))
+                url = asyncio.run(run(scene, options))
             else:
-                asyncio.run(demo_on_local_node(workdir, options))
+                url = asyncio.run(demo_on_local_node(workdir, options))
     except CommandFailed as e:
         print(f"demo failed: {e}", file=sys.stderr)
         sys.exit(1)
     print("everything stopped")
+    how = (
+        "stopped by Ctrl-C"
+        if options.serve
+        else "stopped with the demo: `make demo ARGS=--serve` keeps it up"
+    )
+    print(f"\ndashboard: {url} ({how})")
 
 
 if __name__ == "__main__":

@@ -90,10 +90,14 @@ def test_demo_runs_the_whole_slice() -> None:
     assert "indexer matches the chain" in out
     # the API over the indexer lists both zones with their markets, and the dashboard's URL is printed
     assert re.search(r"zone 1 demo-north: markets \w{32,44}\n  zone 2 demo-south: markets \w{32,44}\n", out)
-    assert re.search(r"\ndashboard: http://127\.0\.0\.1:\d+/ \(run the demo with --serve", out)
     assert "API stopped\nindexer stopped" in out
     assert "indexer stopped" in out and "local node stopped" in out
-    assert out.rstrip().endswith("everything stopped")
+    # it ends with the dashboard's URL
+    last = out.rstrip().splitlines()[-3:]
+    assert last[0] == "everything stopped" and last[1] == ""
+    assert re.fullmatch(
+        r"dashboard: http://127\.0\.0\.1:\d+/ \(stopped with the demo: .*ARGS=--serve.*\)", last[2]
+    )
 
 
 def governance_scenes(out: str) -> None:
