@@ -75,7 +75,10 @@ def test_a_new_certificate_shows_in_the_certificates(site: Site, desktop: Browse
     b = desktop
     open_page(b, api, "certificates", "certificates")
     rows(b, "certificate-row", len(world.life.certificates))
+    (transfer,) = rows(b, "transfer-row", 1)
     reads = subscribed(b, index, "/certificates")
+    b.wait(lambda _: len(resources(b, "/certificate-events")) >= 2, "the transfers re-read on subscribing")
+    transfer_reads = len(resources(b, "/certificate-events"))
     b.mark()
     tx, address = world.new_certificate()
     assert "CertificateRequested" in [e.name for e in index.index(tx)]
@@ -83,5 +86,7 @@ def test_a_new_certificate_shows_in_the_certificates(site: Site, desktop: Browse
     assert row.data["status"] == "Pending"
     rows(b, "certificate-row", len(world.life.certificates) + 1)
     assert len(resources(b, "/certificates")) > reads
+    b.wait(lambda _: len(resources(b, "/certificate-events")) > transfer_reads, "the transfers re-read")
+    assert rows(b, "transfer-row", 1) == [transfer]  # a request is no transfer: the card is unchanged
     assert b.marked(), "the page reloaded"
     check_page(b, "live-certificate", tmp_path)

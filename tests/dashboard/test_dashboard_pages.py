@@ -111,7 +111,7 @@ def test_meters_page_shows_production_and_settlements(
 
 
 @pytest.mark.parametrize("screen", SCREENS)
-def test_certificates_page_shows_certificates_retirements_and_co2(
+def test_certificates_page_shows_certificates_transfers_retirements_and_co2(
     site: Site, screens: Callable[[str], Browser], screen: str, tmp_path: Path
 ) -> None:
     world, _, api = site
@@ -125,6 +125,15 @@ def test_certificates_page_shows_certificates_retirements_and_co2(
     beneficiary = retired.cells[retired.titles.index(str(life.household.pubkey()))]
     assert beneficiary.startswith("Carol's household (")
     assert "home electricity" in retired.cells
+    (transfer,) = rows(b, "transfer-row", 1)  # alice's c1 (1,300 Wh, 520 g left after the split) to bob
+    alice, bob = str(life.alice.wallet.pubkey()), str(life.bob.pubkey())
+    assert (transfer.data["certificate"], transfer.data["from"], transfer.data["to"]) == (
+        str(life.certificates["c1"]),
+        alice,
+        bob,
+    )
+    assert transfer.titles[1:4] == [str(life.certificates["c1"]), alice, bob]
+    assert transfer.cells[4:6] == [energy(1_300), "520 g"]
     rows(b, "co2-zone-row", 2)
     check_page(b, "certificates", tmp_path)
 

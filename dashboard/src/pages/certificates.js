@@ -1,5 +1,6 @@
 // Certificates page (#/certificates): CO2 avoided per zone and per owner (the carbon_credits view), the
-// certificates with their status and owner, and the retirements with their beneficiaries.
+// certificates with their status and owner, the transfers (from whom to whom) and the retirements with
+// their beneficiaries.
 import { get, items } from "../api.js";
 import { addressCell, card, debounce, el, picker, table } from "../dom.js";
 import { pagedList } from "../paged.js";
@@ -13,13 +14,14 @@ export function mount(root, args, ctx) {
   const zoneCard = card("CO2 avoided per zone", "co2-by-zone");
   const ownerCard = card("CO2 avoided per owner", "co2-by-owner");
   const certCard = card("Certificates", "certificates");
+  const transferCard = card("Transfers", "transfers");
   const retireCard = card("Retirements", "retirements");
   const toolbar = el("div", { class: "toolbar" }, picker({
     testid: "certificates-status", label: "Status",
     options: STATUSES.map((s) => [s, s || "all"]), value: state.status,
     onchange: (value) => { state.status = value; refreshCertificates(); },
   }));
-  page.append(el("div", { class: "pair" }, zoneCard, ownerCard), toolbar, certCard, retireCard);
+  page.append(el("div", { class: "pair" }, zoneCard, ownerCard), toolbar, certCard, transferCard, retireCard);
   root.append(page);
 
   const creditColumns = (first) => [[first], ["Held", "num"], ["Retired", "num"], ["Held energy", "num"],
@@ -69,6 +71,24 @@ export function mount(root, args, ctx) {
   });
   const refreshCertificates = certificates.refresh;
 
+  // A transfer's row (certificate-events?change=transferred): previous_owner sent it, owner received it;
+  // the volume and CO2 are the certificate's after it (a transfer moves the whole certificate).
+  const transfers = pagedList(ctx, {
+    key: "transfers", path: "/certificate-events", params: () => ({ change: "transferred" }),
+    testid: "transfers-table",
+    render: (list, more) => transferCard.fill(table({
+      testid: "transfers-table",
+      columns: [["Time"], ["Certificate"], ["From"], ["To"], ["Energy", "num"], ["CO2 avoided", "num"]],
+      rows: list.map((t) => ({
+        testid: "transfer-row", dataset: { certificate: t.certificate, from: t.previous_owner, to: t.owner },
+        cells: [time(t.timestamp), addressCell(t.certificate, short), addressCell(t.previous_owner, short),
+          addressCell(t.owner, short), energy(t.volume_wh), co2(t.co2_avoided_g)],
+      })),
+      empty: "No certificate transferred yet.",
+    }), more),
+  });
+  const refreshTransfers = transfers.refresh;
+
   const retirements = pagedList(ctx, {
     key: "retirements", path: "/retirements", params: () => ({}), testid: "retirements-table",
     render: (list, more) => retireCard.fill(table({
@@ -86,7 +106,9 @@ export function mount(root, args, ctx) {
   });
   const refreshRetirements = retirements.refresh;
 
-  const refreshAll = () => { refreshCredits(); refreshCertificates(); refreshRetirements(); };
+  const refreshAll = () => {
+    refreshCredits(); refreshCertificates(); refreshTransfers(); refreshRetirements();
+  };
   ctx.subscribe({ certificates: true }, ctx.keep(debounce(refreshAll)));
   refreshAll();
 }

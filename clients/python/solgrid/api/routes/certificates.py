@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from solgrid.api.certificate_events import CHANGES, change_events, change_row
 from solgrid.api.deps import Session
 from solgrid.api.errors import not_found
 from solgrid.api.filters import Address, ZoneFilter, in_range, one_of, path_address
@@ -25,6 +26,7 @@ STATUSES = variants("governance", "CertificateStatus")
 GROUPS = ("owner", "zone", "meter")
 CertificateOut = row_schema(Certificate, "Certificate")
 ChangeOut = row_schema(CertificateChange, "CertificateChange")
+ChangeEventOut = row_schema(CertificateChange, "CertificateEvent", previous_owner=(str | None, None))
 CertificateDetail = row_schema(Certificate, "CertificateDetail", history=(list[ChangeOut], ...))  # type: ignore[valid-type]
 RetirementOut = row_schema(Retirement, "Retirement")
 Wallet = Annotated[str | None, Query(description="A wallet.")]
@@ -100,6 +102,30 @@ async def certificate(address: Address, session: Session) -> dict[str, Any]:
         .order_by(c.slot, c.instruction_index, c.event_index, c.step)
     )
     return {**row_dict(found), "history": [row_dict(h) for h in history]}
+
+
+@router.get("/certificate-events", response_model=page_of(ChangeEventOut), summary="Certificate events")
+async def certificate_events(
+    session: Session,
+    page: Annotated[PageParams, Depends(page_params)],
+    span: Annotated[TimeRange, Depends(time_range)],
+    change: Annotated[str | None, Query(description=f"One of {', '.join(CHANGES)}.")] = None,
+    certificate: Annotated[str | None, Query(description="A certificate.")] = None,
+    zone: ZoneFilter = None,
+    owner: Annotated[str | None, Query(description="The owner after the change, or who made it.")] = None,
+) -> dict[str, Any]:
+    """Every certificate's changes (``certificate_events``), newest first (by slot, then id): of a kind
+    (``change``), a certificate, its zone, a wallet; ``from`` / ``to`` on ``timestamp``. ``owner`` is
+    the owner after the change; ``previous_owner`` is, for a transfer, who sent it (its ``actor``)."""
+    query = change_events(
+        change=one_of("change", change, CHANGES),
+        certificate=pubkey("certificate", certificate),
+        zone=zone,
+        owner=pubkey("owner", owner),
+        span=span,
+    )
+    c = CertificateChange
+    return await paginate(session, query, [c.slot, c.id], page, change_row)
 
 
 @router.get("/retirements", response_model=page_of(RetirementOut), summary="Retirements")
