@@ -120,7 +120,8 @@ def test_the_section_says_which_goal_is_met_and_which_is_missed(bench: ModuleTyp
     assert "| 1, every answer built | 12.3 | 14.8 | 18.5 | 49.4 | - | - | - |" in rows
     assert rows[-3] == (
         "Against the goals: p99 18.5 ms with every answer built, one worker, one request at a time (met; "
-        "12.3 ms reused); 940 requests/s at best, 2 worker(s) with 64 connections (missed by 60 requests/s)."
+        "12.3 ms reused); 940 requests/s at best, 2 worker(s) with 64 connections (missed by 60 requests/s; "
+        "wrk's p99 at that load 80.0 ms, queued)."
     )
     assert rows[-1].startswith("Why: one request takes the server 6.2 ms at the median, one at a time, so ")
     assert "one core answers about 162 a second" in rows[-1] and "about 3 times cheaper" in rows[-1]
@@ -131,7 +132,8 @@ def test_the_section_of_a_slow_run_and_a_cached_world(bench: ModuleType) -> None
     assert "reused from the cache; its build took 1,842 s (543 events/s)" in "\n".join(rows)
     assert rows[-1] == (
         "Against the goals: p99 46.5 ms with every answer built, one worker, one request at a time (missed "
-        "by 26.5 ms; 31.0 ms reused); 1,500 requests/s at best, 1 worker(s) with 64 connections (met)."
+        "by 26.5 ms; 31.0 ms reused); 1,500 requests/s at best, 1 worker(s) with 64 connections (met; wrk's "
+        "p99 at that load 80.0 ms, queued)."
     )  # and no "Why:" after it
 
 
