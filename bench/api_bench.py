@@ -359,7 +359,7 @@ def rows(r: ApiBench) -> list[str]:
         + (
             ""
             if best_load.p99_ms is None
-            else f"; wrk's p99 at that load {best_load.p99_ms:.1f} ms, queueing"
+            else f"; wrk's p99 at that load {best_load.p99_ms:.1f} ms, queued"
         )
         + ").",
     ]
