@@ -11,12 +11,7 @@ from sqlalchemy import Select, or_, select
 from solgrid.api.filters import in_range
 from solgrid.api.params import TimeRange
 from solgrid.api.rows import row_dict
-from solgrid.indexer.certificates import RANK
 from solgrid.indexer.models import Certificate, CertificateChange
-
-CHANGES = ("requested", "validated", "transferred", "split", "split_from", "retired", "revoked", "expired")
-"""The kinds of change the indexer stores (``change``)."""
-assert set(CHANGES) == set(RANK)
 
 
 def change_events(

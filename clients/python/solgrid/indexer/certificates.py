@@ -48,7 +48,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from solgrid.indexer.authority import Authority
 from solgrid.indexer.credits import original_revoked
 from solgrid.indexer.db import dialect_insert
-from solgrid.indexer.models import Certificate, CertificateChange, Meter, Retirement, table_of
+from solgrid.indexer.models import (
+    CERTIFICATE_CHANGES,
+    Certificate,
+    CertificateChange,
+    Meter,
+    Retirement,
+    table_of,
+)
 from solgrid.indexer.trading import Position, uniform
 
 CERTIFICATE_EVENTS = frozenset(
@@ -82,6 +89,7 @@ RANK = {
     "expired": 3,
 }
 """Order of the changes of one certificate within a slot: its state machine's."""
+assert set(RANK) == set(CERTIFICATE_CHANGES)
 HEADER = (
     "original",
     "meter",

@@ -719,6 +719,19 @@ class CertificateChange(EventRow, Base):
     timestamp: Mapped[int | None] = mapped_column(BigInteger)
 
 
+CERTIFICATE_CHANGES = (
+    "requested",
+    "validated",
+    "transferred",
+    "split",
+    "split_from",
+    "retired",
+    "revoked",
+    "expired",
+)
+"""The values of ``certificate_events.change``."""
+
+
 class Retirement(EventRow, Base):
     """A certificate's retirement (CertificateRetired): the proof of who used the energy, for what."""
 

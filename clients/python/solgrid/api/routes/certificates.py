@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from solgrid.api.certificate_events import CHANGES, change_events, change_row
+from solgrid.api.certificate_events import change_events, change_row
 from solgrid.api.deps import Session
 from solgrid.api.errors import not_found
 from solgrid.api.filters import Address, ZoneFilter, in_range, one_of, path_address
@@ -19,7 +19,7 @@ from solgrid.api.params import MAX_TIME, TimeRange, pubkey, time_range
 from solgrid.api.rows import row_dict
 from solgrid.api.schemas import page_of, row_schema
 from solgrid.indexer.credits import CREDIT_SUMS, carbon_totals
-from solgrid.indexer.models import Certificate, CertificateChange, Retirement
+from solgrid.indexer.models import CERTIFICATE_CHANGES, Certificate, CertificateChange, Retirement
 
 router = APIRouter(tags=["certificates"])
 STATUSES = variants("governance", "CertificateStatus")
@@ -109,7 +109,7 @@ async def certificate_events(
     session: Session,
     page: Annotated[PageParams, Depends(page_params)],
     span: Annotated[TimeRange, Depends(time_range)],
-    change: Annotated[str | None, Query(description=f"One of {', '.join(CHANGES)}.")] = None,
+    change: Annotated[str | None, Query(description=f"One of {', '.join(CERTIFICATE_CHANGES)}.")] = None,
     certificate: Annotated[str | None, Query(description="A certificate.")] = None,
     zone: ZoneFilter = None,
     owner: Annotated[str | None, Query(description="The owner after the change, or who made it.")] = None,
@@ -118,7 +118,7 @@ async def certificate_events(
     (``change``), a certificate, its zone, a wallet; ``from`` / ``to`` on ``timestamp``. ``owner`` is
     the owner after the change; ``previous_owner`` is, for a transfer, who sent it (its ``actor``)."""
     query = change_events(
-        change=one_of("change", change, CHANGES),
+        change=one_of("change", change, CERTIFICATE_CHANGES),
         certificate=pubkey("certificate", certificate),
         zone=zone,
         owner=pubkey("owner", owner),
