@@ -13,7 +13,7 @@ from solders.pubkey import Pubkey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from synthetic import REG, TOK, tx
 
-from solgrid.indexer.models import Event, Transaction
+from solgrid.indexer.models import Event, Market, Transaction
 
 
 async def test_the_audit_log_newest_first_with_its_filters(
@@ -79,8 +79,8 @@ async def test_the_audit_log_by_block_time_meter_owner_and_zone(
 ) -> None:
     """``from`` / ``to`` on the transaction's block time (one without a block time is in no range);
     ``meter`` the event's meter field; ``owner`` a wallet or User account in a user field or owning the
-    event's meter; ``zone`` the event's zone_id, else its meter's zone. Every list is read 2 and 3 rows
-    a page: the same rows, none repeated or skipped."""
+    event's meter; ``zone`` the event's zone_id, else its meter's or its user's zone. Every list is read
+    2 and 3 rows a page: the same rows, none repeated or skipped."""
     w = await grid_world(db)
     undated = dataclasses.replace(tx(burned(Pubkey.from_string(w.b), 3), slot=50), block_time=None)
     await stored(db, undated)
@@ -149,6 +149,8 @@ async def test_the_audit_log_by_block_time_meter_owner_and_zone(
     assert await names(owner=w.c) == c_events
     assert await names(owner=w.m1) == []
     zone_7 = [
+        (50, "GridBurned"),  # by b's wallet, whose User is in zone 7
+        (40, "GridBurned"),
         *m1_events[:-1],
         *[(5, "MeterRegistered")] * 2,
         *[(5, "UserRegistered")] * 2,
@@ -156,18 +158,83 @@ async def test_the_audit_log_by_block_time_meter_owner_and_zone(
     ]
     assert await names(zone=7) == zone_7
     assert await names(zone=8) == [
-        *c_events[1:4],
+        *c_events[:4],
         (5, "MeterRegistered"),
         (5, "UserRegistered"),
         (5, "ZoneCreated"),
     ]
     assert await names(zone=9) == []
-    assert await names(zone=7, owner=w.b) == [(5, "UserRegistered")]
+    assert await names(zone=7, owner=w.b) == [(50, "GridBurned"), (5, "UserRegistered")]
     assert await names(zone=7, meter=w.m1, **{"from": 1000, "to": 5000}) == m1_events[:4]
     assert await names(owner=w.c, program="energy_token", from_slot=41) == [(41, "GridBurned")]
 
 
 GOVERNANCE = str(Pubkey.new_unique())
+
+
+async def logged(
+    db: async_sessionmaker[AsyncSession], program: str, events: list[tuple[str, dict[str, object]]]
+) -> None:
+    """``events`` in the audit log at slots 1, 2, ... (one transaction each, block time = slot)."""
+    async with db() as session, session.begin():
+        for slot, (name, data) in enumerate(events, start=1):
+            signature = str(Keypair().sign_message(bytes([slot])))
+            session.add(
+                Transaction(signature=signature, slot=slot, block_time=slot, succeeded=True, event_count=1)
+            )
+            await session.flush()
+            session.add(
+                Event(
+                    signature=signature,
+                    instruction_index=0,
+                    event_index=0,
+                    slot=slot,
+                    program=program,
+                    name=name,
+                    data=data,
+                )
+            )
+
+
+async def test_a_trading_event_without_a_zone_is_in_its_markets(
+    api: httpx.AsyncClient, db: async_sessionmaker[AsyncSession]
+) -> None:
+    market, unknown, trader = (str(Pubkey.new_unique()) for _ in range(3))
+    async with db() as session, session.begin():
+        keys = {k: str(Pubkey.new_unique()) for k in ("base_mint", "quote_mint", "base_vault", "quote_vault")}
+        session.add(
+            Market(
+                address=market,
+                zone_id=3,
+                **keys,
+                fee_recipient=trader,
+                tick_size=1,
+                lot_size_wh=1,
+                min_order_lots=1,
+                taker_fee_bps=0,
+                maker_fee_bps=0,
+                max_orders_per_epoch=0,
+                status="Active",
+                signature=str(Keypair().sign_message(b"m")),
+                created_slot=0,
+                created_at=0,
+                updated_slot=0,
+                updated_at=0,
+            )
+        )
+    events = [
+        ("OrderPlaced", {"market": market, "trader": trader}),
+        ("OrderPlaced", {"market": unknown, "trader": trader}),
+        ("EpochCleared", {"market": market, "zone_id": 4}),  # its own zone first
+    ]
+    await logged(db, str(Pubkey.new_unique()), events)
+
+    async def slots(zone: int) -> list[int]:
+        return [e["slot"] for e in await every_page(api, "/api/v1/events", 1, zone=zone)]
+
+    assert await slots(3) == [1]
+    assert await slots(4) == [3]
+    assert await slots(5) == []
 
 
 async def test_the_owner_filter_reads_every_user_field_of_the_feed(
@@ -189,24 +256,7 @@ async def test_the_owner_filter_reads_every_user_field_of_the_feed(
             {"owner": keys["recipient"], "retirement": {"beneficiary": keys["beneficiary"]}},
         ),
     ]
-    async with db() as session, session.begin():
-        for slot, (name, data) in enumerate(datas, start=1):
-            signature = str(Keypair().sign_message(bytes([slot])))
-            session.add(
-                Transaction(signature=signature, slot=slot, block_time=slot, succeeded=True, event_count=1)
-            )
-            await session.flush()
-            session.add(
-                Event(
-                    signature=signature,
-                    instruction_index=0,
-                    event_index=0,
-                    slot=slot,
-                    program=GOVERNANCE,
-                    name=name,
-                    data=data,
-                )
-            )
+    await logged(db, GOVERNANCE, datas)
 
     async def slots(owner: str) -> list[int]:
         return [e["slot"] for e in await every_page(api, "/api/v1/events", 1, owner=owner)]

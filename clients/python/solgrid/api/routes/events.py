@@ -16,8 +16,8 @@ from solgrid.api.pagination import PageParams, page_params, paginate
 from solgrid.api.params import MAX_TIME, TimeRange, pubkey, time_range
 from solgrid.api.rows import row_dict
 from solgrid.api.schemas import page_of, row_schema
-from solgrid.indexer.event_users import EVENT_USER_FIELDS, NESTED_USER_FIELDS
-from solgrid.indexer.models import Event, Meter, Transaction
+from solgrid.indexer.event_users import EVENT_USER_FIELDS, NESTED_USER_FIELDS, ZONE_USER_FIELDS
+from solgrid.indexer.models import Event, Market, Meter, Transaction, User
 
 router = APIRouter(tags=["audit log"])
 EventOut = row_schema(Event, "Event")
@@ -27,7 +27,8 @@ retirement's beneficiary), or owning the meter it names."""
 
 
 def meter_of_event() -> ColumnElement[str]:
-    return Event.data["meter"].as_string()
+    meter: ColumnElement[str] = Event.data["meter"].as_string()
+    return meter
 
 
 def names_user(user: str) -> ColumnElement[bool]:
@@ -39,10 +40,18 @@ def names_user(user: str) -> ColumnElement[bool]:
 
 
 def in_zone(zone: int) -> ColumnElement[bool]:
-    """The event's own ``zone_id`` is ``zone``; without one, the zone of the meter it names is."""
+    """The event's own ``zone_id`` is ``zone``; without one, the zone of the meter, the market or the
+    user (``user``: a User account, ``holder``: a wallet) it names is, as the feed's zone topic."""
     own = Event.data["zone_id"].as_integer()
-    metered = exists().where(Meter.address == meter_of_event(), Meter.zone_id == zone)
-    return or_(own == zone, and_(own.is_(None), metered))
+    named = [
+        exists().where(Meter.address == meter_of_event(), Meter.zone_id == zone),
+        exists().where(Market.address == Event.data["market"].as_string(), Market.zone_id == zone),
+    ]
+    named += [
+        exists().where(getattr(User, column) == Event.data[key].as_string(), User.zone_id == zone)
+        for key, column in ZONE_USER_FIELDS
+    ]
+    return or_(own == zone, and_(own.is_(None), or_(*named)))
 
 
 @router.get("/events", response_model=page_of(EventOut), summary="The audit log")
@@ -65,7 +74,8 @@ async def events(
     event name, a transaction, a slot range (``from_slot`` inclusive, ``to_slot`` exclusive), a block
     time range (``from`` / ``to`` on its transaction's ``block_time``; an event whose transaction has
     none is outside any range), a meter, a user (``owner``: a wallet or User account the event names,
-    or the owner of the meter it names), a zone (the event's ``zone_id``, else its meter's zone)."""
+    or the owner of the meter it names), a zone (the event's ``zone_id``, else its meter's, market's or
+    user's zone)."""
     if from_slot is not None and to_slot is not None and to_slot <= from_slot:
         raise bad_parameter("to_slot", f"must be after from_slot ({to_slot} <= {from_slot})")
     query = select(Event)
@@ -85,8 +95,8 @@ async def events(
         )
     if pubkey("meter", meter) is not None:
         query = query.where(meter_of_event() == meter)
-    if pubkey("owner", owner) is not None:
-        query = query.where(names_user(owner))
+    if (user := pubkey("owner", owner)) is not None:
+        query = query.where(names_user(user))
     if zone is not None:
         query = query.where(in_zone(zone))
     return await paginate(session, query, [Event.slot, Event.id], page, row_dict)
