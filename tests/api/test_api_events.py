@@ -226,6 +226,7 @@ async def test_a_trading_event_without_a_zone_is_in_its_markets(
         ("OrderPlaced", {"market": market, "trader": trader}),
         ("OrderPlaced", {"market": unknown, "trader": trader}),
         ("EpochCleared", {"market": market, "zone_id": 4}),  # its own zone first
+        ("ZoneCreated", {"zone_id": 2**32 - 1}),  # a u32 beyond a 32-bit signed integer
     ]
     await logged(db, str(Pubkey.new_unique()), events)
 
@@ -235,6 +236,7 @@ async def test_a_trading_event_without_a_zone_is_in_its_markets(
     assert await slots(3) == [1]
     assert await slots(4) == [3]
     assert await slots(5) == []
+    assert await slots(2**32 - 1) == [4]
 
 
 async def test_the_owner_filter_reads_every_user_field_of_the_feed(

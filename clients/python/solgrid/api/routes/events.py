@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import BigInteger, ColumnElement, and_, cast, exists, or_, select
 
 from solgrid.api.deps import Session
 from solgrid.api.errors import bad_parameter
@@ -42,7 +42,7 @@ def names_user(user: str) -> ColumnElement[bool]:
 def in_zone(zone: int) -> ColumnElement[bool]:
     """The event's own ``zone_id`` is ``zone``; without one, the zone of the meter, the market or the
     user (``user``: a User account, ``holder``: a wallet) it names is, as the feed's zone topic."""
-    own = Event.data["zone_id"].as_integer()
+    own = cast(Event.data["zone_id"].as_string(), BigInteger)  # a u32: Postgres' INTEGER would overflow
     named = [
         exists().where(Meter.address == meter_of_event(), Meter.zone_id == zone),
         exists().where(Market.address == Event.data["market"].as_string(), Market.zone_id == zone),
