@@ -198,7 +198,9 @@ def test_the_api_reads_the_indexers_database_and_talks_to_no_program() -> None:
     transactions or reads accounts (the indexer's chain reader, the SDK's clients), and no other
     application. ``solgrid.indexer.credits`` is allowed too: the carbon-credit queries (pure SQL over the
     ``certificates`` table, importing the models only), shared with ``solgrid indexer credits`` so that
-    the API's carbon credits are the same numbers as the CLI's."""
+    the API's carbon credits are the same numbers as the CLI's; and ``solgrid.indexer.event_users``: the
+    event fields that name a user (constants, importing nothing), shared with the feed so that the audit
+    log's ``owner`` filter selects the events the feed's ``user`` topic does."""
     api = package_modules("solgrid.api")
     assert "solgrid.api.app" in api
     allowed_indexer = {
@@ -206,8 +208,10 @@ def test_the_api_reads_the_indexers_database_and_talks_to_no_program() -> None:
         "solgrid.indexer.models",
         "solgrid.indexer.db",
         "solgrid.indexer.credits",
+        "solgrid.indexer.event_users",
     }
     assert direct_imports("solgrid.indexer.credits") == {"solgrid.indexer.models"}
+    assert direct_imports("solgrid.indexer.event_users") == frozenset()
     direct = [
         f"{m} imports {n}"
         for m in api

@@ -12,6 +12,9 @@ from api_data import every_page, one_line_error, stored
 from governance_world import DAY, SOUTH, ZONE, Lifecycle, Params, governance_world, lifecycle
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from solgrid.indexer.certificates import RANK
+from solgrid.indexer.models import CERTIFICATE_CHANGES
+
 PATH = "/api/v1/certificate-events"
 CHANGES = "requested, validated, transferred, split, split_from, retired, revoked, expired"
 
@@ -20,6 +23,11 @@ CHANGES = "requested, validated, transferred, split, split_from, retired, revoke
 def life(governance_elves: dict[str, bytes]) -> Lifecycle:
     env, recorder = governance_world(governance_elves, Params(certificate_validity_secs=30 * DAY))
     return lifecycle(env, recorder)
+
+
+def test_the_api_lists_the_changes_the_indexer_stores() -> None:
+    assert set(CERTIFICATE_CHANGES) == set(RANK)
+    assert ", ".join(CERTIFICATE_CHANGES) == CHANGES
 
 
 def key(row: dict[str, Any]) -> tuple[int, int]:

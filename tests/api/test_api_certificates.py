@@ -74,6 +74,16 @@ async def test_certificates_in_their_current_state_with_filters(
     assert await names(meter=n.erin_meter) == ["e1"]
     assert await names(owner=n.bob, status="Valid") == ["c1"]
     assert await names(owner=n.bob, zone=SOUTH) == []
+    updated = {n.by_address[c["address"]]: c["updated_at"] for c in everything}
+    # from / to on updated_at (its latest change; inclusive, exclusive), across pages of two
+    assert updated["c3"] == updated["c4"] > updated["c2"] > updated["k2"] == updated["c1"] == updated["k1"]
+    assert await names(**{"from": updated["c3"]}) == ["e1", "c5", "c4", "c3"]
+    assert await names(**{"to": updated["c3"]}) == ["c2", "k2", "c1", "k1"]
+    assert await names(**{"from": updated["k1"], "to": updated["c2"]}) == ["k2", "c1", "k1"]
+    assert await names(**{"from": updated["c3"], "to": updated["c5"]}) == ["c4", "c3"]
+    assert await names(**{"from": updated["e1"] + 1}) == []
+    assert await names(status="Valid", **{"to": updated["c2"]}) == ["k2", "c1"]
+    assert await names(owner=n.alice, **{"from": updated["c2"], "to": updated["c5"]}) == ["c4", "c3", "c2"]
 
 
 async def test_a_certificate_with_its_history_oldest_first(
@@ -218,6 +228,9 @@ async def test_carbon_credits_per_owner_zone_and_meter_at_a_time(
         ("/api/v1/certificates", {"owner": "0OIl"}, 400, "owner: '0OIl' is not base58"),
         ("/api/v1/certificates", {"meter": "abc"}, 400, "meter: 'abc' is not a 32-byte address"),
         ("/api/v1/certificates", {"zone": -1}, 400, "zone: Input should be greater than or equal to 0"),
+        ("/api/v1/certificates", {"from": 9, "to": 9}, 400, "to: must be after from (9 <= 9)"),
+        ("/api/v1/certificates", {"to": -3}, 400, "to: Input should be greater than or equal to 0"),
+        ("/api/v1/certificates", {"from": 2**63}, 400, "from: Input should be less than or equal to"),
         ("/api/v1/certificates", {"cursor": "WzEsMV0"}, 400, "cursor: not a cursor of this list"),  # [1,1]
         ("/api/v1/certificates/abc", {}, 400, "address: 'abc' is not a 32-byte address"),
         ("/api/v1/retirements", {"beneficiary": "0"}, 400, "beneficiary: '0' is not base58"),

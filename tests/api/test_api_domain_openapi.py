@@ -40,7 +40,20 @@ async def test_every_domain_endpoint_documents_its_response(api: httpx.AsyncClie
     assert {"flag_names", "paused_names", "cosigners"} <= set(schemas["Pause"]["properties"])
     assert set(schemas["UserPage"]["properties"]) == {"items", "next_cursor"}
     params = {p["name"] for p in spec["paths"]["/api/v1/events"]["get"]["parameters"]}
-    assert params == {"program", "name", "signature", "from_slot", "to_slot", "limit", "cursor"}
+    assert params == {
+        "program",
+        "name",
+        "signature",
+        "from_slot",
+        "to_slot",
+        "from",
+        "to",
+        "meter",
+        "owner",
+        "zone",
+        "limit",
+        "cursor",
+    }
 
 
 STRANGE = ["", "\x00", "-1", "1e400", "9" * 40, "🙂", "0OIl", "x" * 3000, "[1]", "null", "%ff"]

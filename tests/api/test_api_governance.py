@@ -63,6 +63,20 @@ async def test_proposals_newest_first_with_their_votes(
     assert await names(proposer=r2) == [name_of[x["address"]] for x in listed if x["proposer"] == r2]
     assert "cancelled" in await names(proposer=r2) and "factor" in await names(proposer=r0)
     assert await names(proposer=r1, status="Cancelled") == []
+    # from / to on created_at (inclusive, exclusive), across pages of two
+    created = [
+        by_name[n]["created_at"]
+        for n in ("factor", "resume", "rejected", "cancelled", "revoke_seal", "revoke")
+    ]
+    assert created == sorted(created) and created[3] < created[4] < created[5], created
+    assert await names(**{"from": created[4]}) == ["revoke", "revoke_seal"]
+    assert await names(**{"to": created[4]}) == ["cancelled", "rejected", "resume", "factor"]
+    assert await names(**{"from": created[4], "to": created[5]}) == ["revoke_seal"]
+    assert await names(**{"from": created[0], "to": created[5] + 1}) == [
+        name_of[x["address"]] for x in listed
+    ]
+    assert await names(**{"from": created[5] + 1}) == []
+    assert await names(status="Executed", **{"to": created[4]}) == ["resume", "factor"]
 
     detail = (await api.get(f"/api/v1/proposals/{p['factor']}")).json()
     assert {k: v for k, v in detail.items() if k != "votes"} == factor
@@ -126,6 +140,9 @@ async def test_pauses_newest_first_with_flag_names(
         ),
         ("/api/v1/proposals", {"proposer": "0OIl"}, "proposer: '0OIl' is not base58"),
         ("/api/v1/proposals", {"cursor": "WyJhIiwiYiJd"}, "cursor: not a cursor of this list"),  # ["a","b"]
+        ("/api/v1/proposals", {"from": 9, "to": 1}, "to: must be after from (1 <= 9)"),
+        ("/api/v1/proposals", {"from": -9}, "from: Input should be greater than or equal to 0"),
+        ("/api/v1/proposals", {"to": "later"}, "to: Input should be a valid integer"),
         ("/api/v1/proposals", {"limit": "many"}, "limit: Input should be a valid integer"),
         ("/api/v1/proposals/0OIl", {}, "address: '0OIl' is not base58"),
         ("/api/v1/pauses", {"zone": -2}, "zone: Input should be greater than or equal to 0"),

@@ -39,6 +39,17 @@ async def test_users_newest_first_with_zone_and_role_filters(
         w.b
     ]
     assert await every_page(api, "/api/v1/users", 5, zone=9) == []
+
+    # from / to on registered_at (inclusive, exclusive), across pages of one
+    async def registered(**params: object) -> list[str]:
+        return [u["authority"] for u in await every_page(api, "/api/v1/users", 1, **params)]
+
+    assert await registered(**{"from": 11}) == [w.c, w.b]
+    assert await registered(**{"to": 12}) == [w.b, w.a]
+    assert await registered(**{"from": 11, "to": 12}) == [w.b]
+    assert await registered(**{"from": 10, "to": 13}) == [w.c, w.b, w.a]
+    assert await registered(**{"from": 13}) == []
+    assert await registered(zone=7, **{"from": 11}) == [w.b]
     # by the User account or by its wallet
     by_pda = (await api.get(f"/api/v1/users/{w.users[w.a]}")).json()
     assert by_pda == (await api.get(f"/api/v1/users/{w.a}")).json()
@@ -65,6 +76,17 @@ async def test_meters_and_their_readings(
     assert [m["address"] for m in await every_page(api, "/api/v1/meters", 1, zone=7)] == [w.m2, w.m1]
     assert [m["address"] for m in await every_page(api, "/api/v1/meters", 1, owner=w.c)] == [w.m3]
     assert await every_page(api, "/api/v1/meters", 1, owner=w.b) == []
+
+    # from / to on registered_at (inclusive, exclusive), across pages of one
+    async def registered(**params: object) -> list[str]:
+        return [m["address"] for m in await every_page(api, "/api/v1/meters", 1, **params)]
+
+    assert await registered(**{"from": 21}) == [w.m3, w.m2]
+    assert await registered(**{"to": 21}) == [w.m1]
+    assert await registered(**{"from": 20, "to": 23}) == [w.m3, w.m2, w.m1]
+    assert await registered(**{"to": 20}) == []
+    assert await registered(zone=7, **{"from": 21}) == [w.m2]
+    assert await registered(owner=w.a, **{"to": 22}) == [w.m2, w.m1]
 
     readings = await every_page(api, f"/api/v1/meters/{w.m1}/readings", 3)
     assert [(r["window_start"], r["production_wh"], r["consumption_wh"]) for r in readings] == [
@@ -137,6 +159,11 @@ async def test_production_series_per_zone_meter_and_owner(
         ("/api/v1/users", {"zone": -1}, 400, "zone: Input should be greater than or equal to 0"),
         ("/api/v1/users", {"zone": 2**64}, 400, "zone: Input should be less than or equal to"),
         ("/api/v1/users", {"zone": "north"}, 400, "zone: Input should be a valid integer"),
+        ("/api/v1/users", {"from": 12, "to": 11}, 400, "to: must be after from (11 <= 12)"),
+        ("/api/v1/users", {"from": "today"}, 400, "from: Input should be a valid integer"),
+        ("/api/v1/users", {"to": 2**63}, 400, "to: Input should be less than or equal to"),
+        ("/api/v1/meters", {"to": -1}, 400, "to: Input should be greater than or equal to 0"),
+        ("/api/v1/meters", {"from": 5, "to": 5}, 400, "to: must be after from (5 <= 5)"),
         ("/api/v1/users", {"limit": 0}, 400, "limit: Input should be greater than or equal to 1"),
         ("/api/v1/users", {"limit": 1001}, 400, "limit: Input should be less than or equal to 1000"),
         ("/api/v1/users", {"cursor": "%%%"}, 400, "cursor: not a cursor this API gave"),

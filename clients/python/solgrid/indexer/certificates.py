@@ -48,6 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from solgrid.indexer.authority import Authority
 from solgrid.indexer.credits import original_revoked
 from solgrid.indexer.db import dialect_insert
+from solgrid.indexer.event_users import CERTIFICATE_USER_FIELDS
 from solgrid.indexer.models import (
     CERTIFICATE_CHANGES,
     Certificate,
@@ -392,11 +393,7 @@ class CertificateProjection:
         if recovered:
             derive(name, d, await self.state(session, batch, changed[0][0]), block_time)
         frames: list[dict[str, Any]] = []
-        users = {
-            value
-            for key in ("owner", "new_owner", "from", "to", "issuer")
-            if isinstance(value := d.get(key), str)
-        }
+        users = {value for key in CERTIFICATE_USER_FIELDS if isinstance(value := d.get(key), str)}
         if name == "CertificateRetired":
             users.add(d["retirement"]["beneficiary"])
             batch.retirements.append(_retirement(d, position))

@@ -37,6 +37,7 @@ from solgrid.indexer.authority import AuthorityReader
 from solgrid.indexer.certificates import CERTIFICATE_EVENTS, CertificateBatch, CertificateProjection
 from solgrid.indexer.db import dialect_insert as _insert
 from solgrid.indexer.decode import DecodedEvent, EventDecoder
+from solgrid.indexer.event_users import USER_FIELDS, ZONE_USER_FIELDS
 from solgrid.indexer.models import (
     Alert,
     Burn,
@@ -67,10 +68,6 @@ GOVERNANCE_PROGRAM = "governance"
 
 MONOTONIC = frozenset({"produced_wh", "consumed_wh", "settled_wh"})
 """Cumulative on-chain counters: an UPDATE never lowers them."""
-USER_FIELDS = ("user", "authority", "owner", "holder", "regulator", "new_authority", "by")
-ZONE_USER_FIELDS = (("user", "address"), ("holder", "authority"))
-"""Fields naming a user whose zone an event without a zone of its own (and without a meter) gets: the
-User PDA, or the wallet that holds GRID (a wallet has one User)."""
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ assert set(CarbonCredit.model_fields) == {"owner", "zone_id", "meter", *CREDIT_S
 async def certificates(
     session: Session,
     page: Annotated[PageParams, Depends(page_params)],
+    span: Annotated[TimeRange, Depends(time_range)],
     zone: ZoneFilter = None,
     owner: Wallet = None,
     meter: Annotated[str | None, Query(description="The meter whose production it certifies.")] = None,
@@ -72,8 +73,9 @@ async def certificates(
 ) -> dict[str, Any]:
     """Certificates in their current state, most recently changed first (by ``updated_slot``, then
     address); of a zone, an owner, a meter, a status (the stored one; ``effective_status`` says when a
-    Valid one is void because its original was revoked)."""
-    query = select(Certificate)
+    Valid one is void because its original was revoked); ``from`` / ``to`` on ``updated_at`` (the time
+    of its latest change, as the order; one without it, not yet dated, is outside any range)."""
+    query = select(Certificate).where(*in_range(Certificate.updated_at, span))
     if zone is not None:
         query = query.where(Certificate.zone_id == zone)
     if pubkey("owner", owner) is not None:

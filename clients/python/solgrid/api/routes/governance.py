@@ -31,11 +31,13 @@ PauseOut = row_schema(Pause, "Pause", flag_names=(list[str], ...), paused_names=
 async def proposals(
     session: Session,
     page: Annotated[PageParams, Depends(page_params)],
+    span: Annotated[TimeRange, Depends(time_range)],
     status: Annotated[str | None, Query(description=f"One of {', '.join(PROPOSAL_STATUSES)}.")] = None,
     proposer: Annotated[str | None, Query(description="The proposing regulator.")] = None,
 ) -> dict[str, Any]:
-    """Governance proposals, newest first (by proposal id); of a status, of a proposer."""
-    query = select(Proposal)
+    """Governance proposals, newest first (by proposal id); of a status, of a proposer; ``from`` / ``to``
+    on ``created_at`` (one whose creation is not indexed is outside any range)."""
+    query = select(Proposal).where(*in_range(Proposal.created_at, span))
     if one_of("status", status, PROPOSAL_STATUSES) is not None:
         query = query.where(Proposal.status == status)
     if pubkey("proposer", proposer) is not None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from solgrid.api.deps import Session
 from solgrid.api.errors import not_found
-from solgrid.api.filters import Address, ZoneFilter, one_of, path_address
+from solgrid.api.filters import Address, ZoneFilter, in_range, one_of, path_address
 from solgrid.api.pagination import PageParams, page_params, paginate
 from solgrid.api.params import TimeRange, pubkey, time_range
 from solgrid.api.production import INTERVALS, MAX_INTERVALS, MeterSelection, production_series
@@ -44,11 +44,13 @@ class Production(BaseModel):
 async def meters(
     session: Session,
     page: Annotated[PageParams, Depends(page_params)],
+    span: Annotated[TimeRange, Depends(time_range)],
     zone: ZoneFilter = None,
     owner: Annotated[str | None, Query(description="Owner's wallet.")] = None,
 ) -> dict[str, Any]:
-    """Registered meters, newest first (by registration time, then address); of a zone, of an owner."""
-    query = select(Meter)
+    """Registered meters, newest first (by registration time, then address); of a zone, of an owner;
+    ``from`` / ``to`` on ``registered_at``."""
+    query = select(Meter).where(*in_range(Meter.registered_at, span))
     if zone is not None:
         query = query.where(Meter.zone_id == zone)
     if pubkey("owner", owner) is not None:

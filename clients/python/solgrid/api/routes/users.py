@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from solgrid.api.deps import Session
 from solgrid.api.errors import not_found
-from solgrid.api.filters import Address, ZoneFilter, one_of, path_address
+from solgrid.api.filters import Address, ZoneFilter, in_range, one_of, path_address
 from solgrid.api.idl_names import variants
 from solgrid.api.pagination import PageParams, page_params, paginate
+from solgrid.api.params import TimeRange, time_range
 from solgrid.api.rows import row_dict
 from solgrid.api.schemas import page_of, row_schema
 from solgrid.indexer.models import User
@@ -25,11 +26,13 @@ ROLES = variants("registry", "UserRole")
 async def users(
     session: Session,
     page: Annotated[PageParams, Depends(page_params)],
+    span: Annotated[TimeRange, Depends(time_range)],
     zone: ZoneFilter = None,
     role: Annotated[str | None, Query(description=f"One of {', '.join(ROLES)}.")] = None,
 ) -> dict[str, Any]:
-    """Registered users, newest first (by registration time, then address); of a zone, of a role."""
-    query = select(User)
+    """Registered users, newest first (by registration time, then address); of a zone, of a role;
+    ``from`` / ``to`` on ``registered_at``."""
+    query = select(User).where(*in_range(User.registered_at, span))
     if zone is not None:
         query = query.where(User.zone_id == zone)
     if one_of("role", role, ROLES) is not None:
