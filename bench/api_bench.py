@@ -356,11 +356,7 @@ def rows(r: ApiBench) -> list[str]:
         f"({verdict(b.p99, P99_GOAL_MS, 'ms', at_most=True)}; {one.latency.p99:.1f} ms reused); "
         f"{best_load.rps:,.0f} requests/s at best, {best.workers} worker(s) with {best_load.connections} "
         f"connections ({verdict(best_load.rps, RPS_GOAL, 'requests/s', at_most=False)}"
-        + (
-            ""
-            if best_load.p99_ms is None
-            else f"; wrk's p99 at that load {best_load.p99_ms:.1f} ms, queued"
-        )
+        + ("" if best_load.p99_ms is None else f"; wrk's p99 at that load {best_load.p99_ms:.1f} ms, queued")
         + ").",
     ]
     if best_load.rps < RPS_GOAL:
