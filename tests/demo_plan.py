@@ -5,6 +5,7 @@ rule rather than copy its result."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -31,3 +32,12 @@ def demo_module() -> ModuleType:
     sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+def ends_with_the_dashboard(out: str) -> bool:
+    """The demo's output ends with everything stopped, then the dashboard's URL (stopped with it)."""
+    last = out.rstrip().splitlines()[-3:]
+    url = r"dashboard: http://127\.0\.0\.1:\d+/ \(stopped with the demo: make demo ARGS=--serve keeps it up\)"
+    return (
+        len(last) == 3 and last[:2] == ["everything stopped", ""] and re.fullmatch(url, last[2]) is not None
+    )

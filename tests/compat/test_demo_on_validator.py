@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from solana.rpc.async_api import AsyncClient
 
-from demo_plan import auction_clearing
+from demo_plan import auction_clearing, ends_with_the_dashboard
 from real_validator import RealValidator
 from solgrid.sdk.registry import Config, RegistryClient
 
@@ -65,7 +65,7 @@ def test_demo_runs_on_the_real_validator(real_validator: RealValidator) -> None:
     assert "sent to the program anyway (SDK): trading: TradingPaused (6156)" in out
     assert "the registry names no governance program; the operator is its only regulator again" in out
     assert "indexer matches the chain's certificates and proposals" in out
-    assert out.rstrip().endswith("everything stopped")
+    assert ends_with_the_dashboard(out)
     registry = asyncio.run(registry_config(real_validator.rpc_url))
     assert registry.governance_program is None
     assert registry.regulators == [real_validator.mint.pubkey()] and registry.regulator_threshold == 1
