@@ -987,7 +987,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     how = (
         "stopped by Ctrl-C"
         if options.serve
-        else "stopped with the demo: `make demo ARGS=--serve` keeps it up"
+        else "stopped with the demo: make demo ARGS=--serve keeps it up"
     )
     print(f"\ndashboard: {url} ({how})")
 
