@@ -985,9 +985,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(1)
     print("everything stopped")
     how = (
-        "stopped by Ctrl-C"
-        if options.serve
-        else "stopped with the demo: make demo ARGS=--serve keeps it up"
+        "stopped by Ctrl-C" if options.serve else "stopped with the demo: make demo ARGS=--serve keeps it up"
     )
     print(f"\ndashboard: {url} ({how})")
 
