@@ -8,6 +8,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -15,6 +16,7 @@ import uvicorn
 from pg_server import free_port
 from solgrid.api.app import create_app
 from solgrid.api.settings import ApiSettings
+from solgrid.indexer.db import create_engine, migrate
 from solgrid.indexer.feed import EventFeed
 
 WAIT = 30.0
@@ -117,3 +119,23 @@ class client_of:
     async def __aexit__(self, *exc: object) -> None:
         await self._client.aclose()
         await self._lifespan.__aexit__(None, None, None)
+
+
+async def migrated_sqlite(folder: Path) -> str:
+    """The URL of a new SQLite database in ``folder`` at the indexer's schema."""
+    url = f"sqlite+aiosqlite:///{folder / 'indexer.db'}"
+    engine = create_engine(url)
+    await migrate(engine)
+    await engine.dispose()
+    return url
+
+
+async def first_answer(port: int, path: str, tries: int) -> httpx.Response:
+    """GET ``path`` on 127.0.0.1:``port`` once the server accepts connections (``tries`` x 0.1 s)."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        for _ in range(tries - 1):
+            try:
+                return await client.get(path)
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+        return await client.get(path)

@@ -10,40 +10,25 @@ import sys
 from pathlib import Path
 from subprocess import PIPE
 
-import httpx
 import pytest
+from api_server import first_answer, migrated_sqlite
 
-from solgrid.indexer.db import create_engine, migrate
 from solgrid.localnet.process import free_port_pair
 
 SOLGRID = [sys.executable, "-c", "from solgrid.cli.main import main; main()"]
 
 
-async def migrated(tmp_path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'indexer.db'}"
-    engine = create_engine(url)
-    await migrate(engine)
-    await engine.dispose()
-    return url
-
-
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 async def test_it_serves_until_stopped_and_exits_cleanly(tmp_path: Path, stop: signal.Signals) -> None:
-    url, port = await migrated(tmp_path), free_port_pair()
+    url, port = await migrated_sqlite(tmp_path), free_port_pair()
     process = await asyncio.create_subprocess_exec(
         *SOLGRID, "api", "run", "--db", url, "--port", str(port), stdout=PIPE, stderr=PIPE
     )
     assert process.stdout is not None and process.stderr is not None
     line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
     assert line.startswith(f"solgrid api: http://127.0.0.1:{port}/ ") and "feed none: no live updates" in line
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-        for _ in range(100):
-            try:
-                answer = await client.get("/api/v1/zones")
-                break
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
-        assert answer.status_code == 200 and answer.json() == []
+    answer = await first_answer(port, "/api/v1/zones", 100)
+    assert answer.status_code == 200 and answer.json() == []
     process.send_signal(stop)
     assert await asyncio.wait_for(process.wait(), 30) == 0
     assert b"Traceback" not in await process.stderr.read()

@@ -9,12 +9,11 @@ import sys
 from asyncio.subprocess import PIPE
 from pathlib import Path
 
-import httpx
 import pytest
+from api_server import first_answer, migrated_sqlite
 
 from solgrid.api import server
 from solgrid.api.settings import ApiSettings
-from solgrid.indexer.db import create_engine, migrate
 from solgrid.localnet.process import free_port_pair
 
 SOLGRID = [sys.executable, "-c", "from solgrid.cli.main import main; main()"]
@@ -43,24 +42,15 @@ def test_a_worker_without_settings_is_refused_in_one_line(monkeypatch: pytest.Mo
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 async def test_two_workers_serve_until_stopped(tmp_path: Path, stop: signal.Signals) -> None:
-    url, port = f"sqlite+aiosqlite:///{tmp_path / 'indexer.db'}", free_port_pair()
-    engine = create_engine(url)
-    await migrate(engine)
-    await engine.dispose()
+    url, port = await migrated_sqlite(tmp_path), free_port_pair()
     process = await asyncio.create_subprocess_exec(
         *SOLGRID, "api", "run", "--db", url, "--port", str(port), "--workers", "2", stdout=PIPE, stderr=PIPE
     )
     assert process.stdout is not None and process.stderr is not None
     line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
     assert line.startswith(f"solgrid api: http://127.0.0.1:{port}/ ") and "2 worker processes" in line
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-        for _ in range(300):
-            try:
-                answer = await client.get("/api/v1/zones")
-                break
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
-        assert answer.status_code == 200 and answer.json() == []
+    answer = await first_answer(port, "/api/v1/zones", 300)
+    assert answer.status_code == 200 and answer.json() == []
     process.send_signal(stop)
     assert await asyncio.wait_for(process.wait(), 30) == 0
     assert b"Traceback" not in await process.stderr.read()
