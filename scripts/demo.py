@@ -547,6 +547,7 @@ async def periodic_market(scene: Scene, rpc: AsyncClient, usdc: Pubkey) -> Aucti
                 "--price", order.price, *extra, "-k", str(scene.keyfile(order.trader)), transcript=transcript,
             )  # fmt: skip
             print("\n".join(transcript), flush=True)
+        placed = await placed_orders(rpc, market, epoch)
         left = closes - await cluster_time(rpc)
         if left <= 0:
             raise CommandFailed(f"placing the orders outlasted epoch {epoch}")
@@ -563,20 +564,36 @@ async def periodic_market(scene: Scene, rpc: AsyncClient, usdc: Pubkey) -> Aucti
         transcript=transcript,
     )  # fmt: skip
     print("\n".join(transcript))
-    return await report_auction(scene, rpc, market, epoch)
+    return await report_auction(scene, rpc, market, epoch, placed)
 
 
-async def report_auction(scene: Scene, rpc: AsyncClient, market: Pubkey, epoch: int) -> AuctionRun:
+async def placed_orders(rpc: AsyncClient, market: Pubkey, epoch: int) -> list[AuctionOrderPlaced]:
+    """The ``AuctionOrderPlaced`` events of ``epoch`` in index order, read from the node's history right
+    after the orders land: a default solana-test-validator keeps only a few hundred slots of history
+    (``--limit-ledger-size``), fewer than an epoch's wait for its clearing on a busy machine."""
+    events = await fetch_market_events(rpc, TradingClient(), market)
+    placed = sorted(
+        (e for e in events if isinstance(e, AuctionOrderPlaced) and e.epoch == epoch), key=lambda e: e.index
+    )
+    if len(placed) != len(AUCTION_ORDERS):
+        raise CommandFailed(
+            f"the node's history of the market holds {len(placed)} of the {len(AUCTION_ORDERS)} orders placed"
+            f" in epoch {epoch}"
+        )
+    return placed
+
+
+async def report_auction(
+    scene: Scene, rpc: AsyncClient, market: Pubkey, epoch: int, placed: list[AuctionOrderPlaced]
+) -> AuctionRun:
     """Each order's settlement (from the chain's events) at the one clearing price, checked against the
-    SDK's reference of the clearing rule and its allotment (the mismatches in the result)."""
+    SDK's reference of the clearing rule and its allotment (the mismatches in the result); ``placed``: the
+    epoch's orders as their events told."""
     client = TradingClient()
     state = await client.fetch_market(rpc, market)
     assert state is not None
     h = state.header
     events = await fetch_market_events(rpc, client, market)
-    placed = sorted(
-        (e for e in events if isinstance(e, AuctionOrderPlaced) and e.epoch == epoch), key=lambda e: e.index
-    )
     [cleared] = [e for e in events if isinstance(e, EpochCleared) and e.epoch == epoch]
     settlements = sorted(
         (s for e in events if isinstance(e, EpochSettled) and e.epoch == epoch for s in e.settlements),
@@ -608,7 +625,10 @@ async def report_auction(scene: Scene, rpc: AsyncClient, market: Pubkey, epoch: 
     book = [BookOrder(e.side, e.price, e.lots) for e in placed]
     expected = clear(aggregate(book), cleared.reference_price)
     if (expected.price, expected.volume) != (cleared.price, cleared.volume_lots):
-        problems.append(f"epoch {epoch} cleared at {cleared.price} ticks, the rule gives {expected.price}")
+        problems.append(
+            f"epoch {epoch} cleared at {cleared.price} ticks, the rule gives {expected.price} from its"
+            f" {len(placed)} orders"
+        )
     allotted = fills(book, expected)
     got = {s.index: s.filled_lots for s in settlements}
     if [got.get(e.index) for e in placed] != allotted:
