@@ -16,9 +16,9 @@ echo "== mypy"
 
 echo "== pytest (local node, LiteSVM, host)"
 # Exit status 5 (no test selected) is fine when arguments pick only one kind of test.
-.venv/bin/pytest -q -m "not compat" "$@" || [ $? -eq 5 ]
+.venv/bin/pytest -q --durations=15 -m "not compat" "$@" || [ $? -eq 5 ]
 
 # The real validator takes a core of its own while it runs: the compat suite runs on its own, last, so
 # that it is up only for as long as those tests need it.
 echo "== pytest compat (the real solana-test-validator)"
-.venv/bin/pytest -q -m compat "$@" || [ $? -eq 5 ]
+.venv/bin/pytest -q --durations=15 -m compat "$@" || [ $? -eq 5 ]

@@ -102,17 +102,52 @@ def fresh_rpc_url(fresh_node: BackgroundNode) -> str:
 
 @pytest.fixture(scope="session")
 def real_validator(
-    tmp_path_factory: pytest.TempPathFactory, upgrade_authority: Keypair
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, upgrade_authority: Keypair
 ) -> Iterator[RealValidator]:
-    """A real solana-test-validator with the workspace programs deployed by ``solgrid deploy``."""
+    """A real solana-test-validator with the workspace programs deployed by ``solgrid deploy``; stopped
+    after the last test that uses it (:func:`pytest_runtest_teardown`), or at the end of the session."""
     for program in WORKSPACE.programs("localnet"):
         program_elf(program.name)  # built into target/deploy, where solgrid deploy reads them
     validator = RealValidator.start(tmp_path_factory.mktemp("validator"), upgrade_authority)
+    request.config.stash[SESSION_VALIDATOR] = validator
     try:
         validator.deploy_workspace()
         yield validator
     finally:
         validator.stop()
+
+
+SESSION_VALIDATOR = pytest.StashKey[RealValidator]()
+LAST_ON_SESSION_VALIDATOR = pytest.StashKey[str]()
+
+
+def on_session_validator(item: pytest.Item) -> bool:
+    """The test uses the session's real validator (directly, or as the ``validator`` run of
+    ``any_rpc_url``)."""
+    callspec = getattr(item, "callspec", None)
+    by_param = callspec is not None and callspec.params.get("any_rpc_url") == "validator"
+    return by_param or "real_validator" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's grouping by parametrized session fixtures
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests on the session's real validator run first, in their order (later ones may rely on
+    what earlier ones left on it), then the compat tests that start validators of their own: an idle
+    validator keeps a core busy, so the session's stops before those start (2 cores)."""
+    items.sort(
+        key=lambda item: item.get_closest_marker("compat") is not None and not on_session_validator(item)
+    )
+    users = [item.nodeid for item in items if on_session_validator(item)]
+    if users:
+        config.stash[LAST_ON_SESSION_VALIDATOR] = users[-1]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    if item.nodeid == item.config.stash.get(LAST_ON_SESSION_VALIDATOR, None):
+        validator = item.config.stash.get(SESSION_VALIDATOR, None)
+        if validator is not None:
+            validator.stop()
 
 
 @pytest.fixture(scope="session", params=["localnet", pytest.param("validator", marks=pytest.mark.compat)])
