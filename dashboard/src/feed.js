@@ -46,6 +46,25 @@ export class Feed {
     });
   }
 
+  /** Closes the connection and retries nothing until `resume()` (a page going into the back/forward
+   * cache keeps no connection open). */
+  suspend() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    const socket = this.socket;
+    this.socket = null; // its close event then schedules no reconnect
+    if (socket) socket.close();
+  }
+
+  /** Connects again after `suspend()` (the page is shown again): the subscriptions are re-sent on open,
+   * and their handlers re-read on the server's acknowledgement. */
+  resume() {
+    if (!this.socket && !this.timer) {
+      this.backoff = MIN_BACKOFF_MS;
+      this.connect();
+    }
+  }
+
   send(message) {
     if (this.socket && this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
   }

@@ -49,5 +49,9 @@ function route() {
 }
 
 window.addEventListener("hashchange", route);
+// A page the browser keeps in its back/forward cache holds no feed connection: closed when the page is
+// hidden, opened again (and each subscription re-read) when it is shown from the cache.
+window.addEventListener("pagehide", () => feed.suspend());
+window.addEventListener("pageshow", (event) => { if (event.persisted) feed.resume(); });
 route();
 feed.connect();

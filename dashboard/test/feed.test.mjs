@@ -122,3 +122,33 @@ test("an API without a feed (close code 1011) is retried every 15 s", () => {
   clock.tick(1);
   assert.equal(FakeSocket.all.length, 2);
 });
+
+test("suspend closes without reconnecting; resume connects again and resubscribes", () => {
+  const states = [];
+  const feed = new Feed({ onState: (s) => states.push(s) });
+  const id = feed.subscribe({ proposals: true }, () => {});
+  feed.connect();
+  FakeSocket.all[0].open();
+  feed.suspend();
+  assert.equal(FakeSocket.all[0].readyState, 3);
+  clock.tick(60000);
+  assert.equal(FakeSocket.all.length, 1);
+  feed.resume();
+  assert.equal(FakeSocket.all.length, 2);
+  FakeSocket.all[1].open();
+  assert.deepEqual(FakeSocket.all[1].sent, [{ op: "subscribe", id, filter: { proposals: true } }]);
+  feed.resume(); // already connected: no second socket
+  assert.equal(FakeSocket.all.length, 2);
+  assert.deepEqual(states, ["open", "open"]);
+});
+
+test("suspend during a reconnect wait cancels the retry", () => {
+  const feed = new Feed();
+  feed.connect();
+  FakeSocket.all[0].close();
+  feed.suspend();
+  clock.tick(60000);
+  assert.equal(FakeSocket.all.length, 1);
+  feed.resume();
+  assert.equal(FakeSocket.all.length, 2);
+});

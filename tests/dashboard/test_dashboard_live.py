@@ -9,6 +9,7 @@ subscription's acknowledgement asks for, so that what changes the page afterward
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,27 @@ def test_a_new_certificate_shows_in_the_certificates(site: Site, desktop: Browse
     assert rows(b, "transfer-row", 1) == [transfer]  # a request is no transfer: the card is unchanged
     assert b.marked(), "the page reloaded"
     check_page(b, "live-certificate", tmp_path)
+
+
+HIDE = "window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }))"
+SHOW = "window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }))"
+
+
+def test_a_page_hidden_in_the_back_forward_cache_lets_go_of_the_feed(site: Site, desktop: Browser) -> None:
+    """``pagehide`` closes the page's relay connection (its subscription leaves the indexer's feed) and
+    nothing reconnects while it is hidden; ``pageshow`` from the cache connects, subscribes and re-reads."""
+    _, index, api = site
+    b = desktop
+    open_page(b, api, "governance", "governance")
+    reads = subscribed(b, index, "/proposals")
+    held = index.subscriptions()
+    b.mark()
+    b.script(HIDE)
+    b.wait(lambda _: index.subscriptions() < held, "the hidden page's subscription gone from the feed")
+    time.sleep(2)  # past the first reconnect delays (0.5 s, 1 s) a closed connection would take
+    assert index.subscriptions() < held, "the hidden page reconnected"
+    b.script(SHOW)
+    b.wait(lambda _: index.subscriptions() == held, "the shown page subscribed again")
+    b.wait(lambda _: len(resources(b, "/proposals")) > reads, "the proposals re-read on the acknowledgement")
+    assert b.marked(), "the page reloaded"
+    b.assert_no_console_errors()
