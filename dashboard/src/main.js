@@ -43,7 +43,7 @@ function route() {
   for (const link of nav.querySelectorAll("a")) {
     link.classList.toggle("active", link.dataset.route === page);
   }
-  current = new PageContext({ feed, banner });
+  current = new PageContext({ feed, banner, remount: route });
   root.replaceChildren();
   PAGES[page].mount(root, args, current);
 }

@@ -1,11 +1,14 @@
 // What a mounted page gets: its loads report errors to the banner, its feed subscriptions, timers and
 // charts are released when the route changes.
 import { ApiError } from "./api.js";
+import { debounce } from "./dom.js";
 
 export class PageContext {
-  constructor({ feed, banner }) {
+  /** `remount()` mounts the current route's page afresh (the router's). */
+  constructor({ feed, banner, remount = () => {} }) {
     this.feed = feed;
     this.banner = banner;
+    this.remount = remount;
     this.alive = true;
     this.cleanups = [];
   }
@@ -26,6 +29,12 @@ export class PageContext {
   subscribe(filter, handler) {
     const id = this.feed.subscribe(filter, (frame) => this.alive && handler(frame));
     this.cleanups.push(() => this.feed.unsubscribe(id));
+  }
+
+  /** Calls `fn` (debounced) when one of `events` (IDL event names) is indexed. */
+  onEvents(events, fn) {
+    const debounced = this.keep(debounce(fn));
+    this.subscribe({ event: events }, (frame) => { if (frame.type === "event") debounced(); });
   }
 
   every(ms, fn) {

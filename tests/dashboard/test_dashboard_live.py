@@ -115,3 +115,46 @@ def test_a_page_hidden_in_the_back_forward_cache_lets_go_of_the_feed(site: Site,
     b.wait(lambda _: len(resources(b, "/proposals")) > reads, "the proposals re-read on the acknowledgement")
     assert b.marked(), "the page reloaded"
     b.assert_no_console_errors()
+
+
+OPTIONS = """
+return Array.from(document.querySelectorAll(`[data-testid="${arguments[0]}"] option`))
+  .map((o) => [o.value, o.textContent]);
+"""
+
+
+def options(b: Browser, testid: str) -> list[tuple[str, str]]:
+    """(value, text) of each option of the ``testid`` picker (none while it is not there)."""
+    return [(value, text) for value, text in b.script(OPTIONS, testid)]
+
+
+def test_a_new_market_and_zone_show_in_the_pickers(site: Site, desktop: Browser) -> None:
+    """A market created while the market page is open appears in its market picker, a new zone in its
+    zone picker and in the meters page's, without a reload (the market page mounts again, on its
+    route)."""
+    world, index, api = site
+    b = desktop
+    open_page(b, api, "market/7", "market")
+    subscribed(b, index, "/zones/7/book")
+    b.wait(lambda _: index.subscriptions() >= 2, "the page's zone and market event subscription")
+    assert not b.all("market-picker")
+    b.mark()
+    tx, market = world.new_market()
+    assert [e.name for e in index.index(tx)] == ["MarketCreated"]
+    b.wait(lambda _: len(options(b, "market-picker")) == 2, "the market picker with both markets")
+    assert market in [value for value, _ in options(b, "market-picker")]
+    tx = world.new_zone(77, "late-zone")
+    assert [e.name for e in index.index(tx)] == ["ZoneCreated"]
+    late = ("77", "77 · late-zone")
+    b.wait(lambda _: late in options(b, "zone-picker"), "zone 77 in the market page's zone picker")
+    assert b.marked(), "the page reloaded"
+
+    open_page(b, api, "meters", "meters")
+    b.wait(lambda _: index.subscriptions() >= 2, "the meters page's subscriptions")
+    b.mark()
+    tx = world.new_zone(78, "later-zone")
+    assert [e.name for e in index.index(tx)] == ["ZoneCreated"]
+    later = ("78", "78 · later-zone")
+    b.wait(lambda _: later in options(b, "meters-zone"), "zone 78 in the meters page's zone picker")
+    assert b.marked(), "the page reloaded"
+    b.assert_no_console_errors()

@@ -149,6 +149,35 @@ class DemoWorld:
         (tx,) = self._recorded(since)
         return tx, str(address)
 
+    def new_zone(self, zone_id: int, name: str) -> FetchedTransaction:
+        """The registry creates zone ``zone_id`` (its ``ZoneCreated`` as the program logs it)."""
+
+        def build(now: int) -> FetchedTransaction:
+            created = {
+                "zone": Pubkey.from_string(pubkey()),
+                "zone_id": zone_id,
+                "name": list(name.encode().ljust(32, b"\0")),
+                "max_capacity_kw": 1_000,
+                "timestamp": now,
+            }
+            logs = invoke(REGISTRY.program_id, 1, [data_line(REGISTRY, "ZoneCreated", created)])
+            return FetchedTransaction(signature(), 0, 0, True, logs, (str(REGISTRY.program_id),))
+
+        since = len(self.life.env.svm.sent)
+        self.synthetic(build)
+        (tx,) = self._recorded(since)
+        return tx
+
+    def new_market(self) -> tuple[FetchedTransaction, str]:
+        """A second continuous market in zone 7 (another quote mint): the tx and the market's address."""
+        book = Book(zone_id=ZONE)
+        since = len(self.life.env.svm.sent)
+        self.synthetic(
+            lambda now: trading_tx([book.created(now)], decimals=[(book.quote_mint, QUOTE_DECIMALS)])
+        )
+        (tx,) = self._recorded(since)
+        return tx, book.market
+
 
 def solar(window: int) -> int:
     """Wh of a 5 kW solar meter in quarter hour ``window`` of the day (none at night)."""

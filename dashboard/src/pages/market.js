@@ -14,6 +14,9 @@ export function mount(root, args, ctx) {
   const body = el("div", {}, el("p", { class: "note" }, "Loading…"));
   page.append(body);
   root.append(page);
+  // a zone or market created while the page is open: mounted again, its pickers list it (the route
+  // keeps the selection)
+  ctx.onEvents(["ZoneCreated", "MarketCreated"], ctx.remount);
   ctx.load("zones", async () => {
     const zones = items(await get("/zones"));
     if (!ctx.alive) return;
