@@ -137,9 +137,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(
         key=lambda item: item.get_closest_marker("compat") is not None and not on_session_validator(item)
     )
-    users = [item.nodeid for item in items if on_session_validator(item)]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The last test on the session's validator, in the order the tests will run (after every
+    reordering, ``--ff`` and ``--nf`` included)."""
+    users = [item.nodeid for item in session.items if on_session_validator(item)]
     if users:
-        config.stash[LAST_ON_SESSION_VALIDATOR] = users[-1]
+        session.config.stash[LAST_ON_SESSION_VALIDATOR] = users[-1]
 
 
 @pytest.hookimpl(trylast=True)
