@@ -53,7 +53,10 @@ export class Feed {
     this.timer = null;
     const socket = this.socket;
     this.socket = null; // its close event then schedules no reconnect
-    if (socket) socket.close();
+    if (socket) {
+      socket.close();
+      this.onState("closed");
+    }
   }
 
   /** Connects again after `suspend()` (the page is shown again): the subscriptions are re-sent on open,

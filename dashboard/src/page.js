@@ -31,10 +31,14 @@ export class PageContext {
     this.cleanups.push(() => this.feed.unsubscribe(id));
   }
 
-  /** Calls `fn` (debounced) when one of `events` (IDL event names) is indexed. */
+  /** Calls `fn` (debounced) when one of `events` (IDL event names) is indexed, and on the feed's
+   * acknowledgement of the subscription (an event indexed before it took, or while the connection was
+   * down, is then read too). */
   onEvents(events, fn) {
     const debounced = this.keep(debounce(fn));
-    this.subscribe({ event: events }, (frame) => { if (frame.type === "event") debounced(); });
+    this.subscribe({ event: events }, (frame) => {
+      if (frame.type === "event" || frame.type === "subscribed") debounced();
+    });
   }
 
   every(ms, fn) {

@@ -139,7 +139,7 @@ test("suspend closes without reconnecting; resume connects again and resubscribe
   assert.deepEqual(FakeSocket.all[1].sent, [{ op: "subscribe", id, filter: { proposals: true } }]);
   feed.resume(); // already connected: no second socket
   assert.equal(FakeSocket.all.length, 2);
-  assert.deepEqual(states, ["open", "open"]);
+  assert.deepEqual(states, ["open", "closed", "open"]);
 });
 
 test("suspend during a reconnect wait cancels the retry", () => {

@@ -123,26 +123,36 @@ return Array.from(document.querySelectorAll(`[data-testid="${arguments[0]}"] opt
 """
 
 
+SELECTED = 'return document.querySelector(`[data-testid="${arguments[0]}"]`).value;'
+
+
 def options(b: Browser, testid: str) -> list[tuple[str, str]]:
     """(value, text) of each option of the ``testid`` picker (none while it is not there)."""
     return [(value, text) for value, text in b.script(OPTIONS, testid)]
 
 
+def zone_lists(b: Browser) -> int:
+    """How many times the page read ``/zones`` (the list, not one zone's endpoints)."""
+    return sum(1 for name in resources(b, "/zones") if name.split("?")[0].endswith("/zones"))
+
+
 def test_a_new_market_and_zone_show_in_the_pickers(site: Site, desktop: Browser) -> None:
     """A market created while the market page is open appears in its market picker, a new zone in its
     zone picker and in the meters page's, without a reload (the market page mounts again, on its
-    route)."""
+    route). Each page has read the zones again on its subscriptions' acknowledgement first, so what
+    changes it is the event's frame."""
     world, index, api = site
     b = desktop
     open_page(b, api, "market/7", "market")
     subscribed(b, index, "/zones/7/book")
-    b.wait(lambda _: index.subscriptions() >= 2, "the page's zone and market event subscription")
+    b.wait(lambda _: zone_lists(b) >= 2, "the zones re-read on the event subscription's acknowledgement")
     assert not b.all("market-picker")
     b.mark()
     tx, market = world.new_market()
     assert [e.name for e in index.index(tx)] == ["MarketCreated"]
     b.wait(lambda _: len(options(b, "market-picker")) == 2, "the market picker with both markets")
     assert market in [value for value, _ in options(b, "market-picker")]
+    assert b.script(SELECTED, "zone-picker") == "7"  # mounted again on the same route
     tx = world.new_zone(77, "late-zone")
     assert [e.name for e in index.index(tx)] == ["ZoneCreated"]
     late = ("77", "77 · late-zone")
@@ -150,7 +160,7 @@ def test_a_new_market_and_zone_show_in_the_pickers(site: Site, desktop: Browser)
     assert b.marked(), "the page reloaded"
 
     open_page(b, api, "meters", "meters")
-    b.wait(lambda _: index.subscriptions() >= 2, "the meters page's subscriptions")
+    b.wait(lambda _: zone_lists(b) >= 2, "the meters page's zones re-read on the acknowledgement")
     b.mark()
     tx = world.new_zone(78, "later-zone")
     assert [e.name for e in index.index(tx)] == ["ZoneCreated"]

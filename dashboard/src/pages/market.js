@@ -14,12 +14,11 @@ export function mount(root, args, ctx) {
   const body = el("div", {}, el("p", { class: "note" }, "Loading…"));
   page.append(body);
   root.append(page);
-  // a zone or market created while the page is open: mounted again, its pickers list it (the route
-  // keeps the selection)
-  ctx.onEvents(["ZoneCreated", "MarketCreated"], ctx.remount);
-  ctx.load("zones", async () => {
+  let shown = null; // the zones and their markets the page was built from
+  const loaded = ctx.load("zones", async () => {
     const zones = items(await get("/zones"));
     if (!ctx.alive) return;
+    shown = listing(zones);
     if (zones.length === 0) {
       body.replaceChildren(el("p", { class: "empty", testid: "market-empty" },
         "No grid zone indexed yet: the market appears here once a zone and its market are on chain."));
@@ -28,11 +27,24 @@ export function mount(root, args, ctx) {
     const zone = zones.find((z) => String(z.zone_id) === args[0]) || zones[0];
     body.replaceChildren();
     showZone(body, zones, zone, args[1], ctx);
-  }).then((ok) => {
+  });
+  loaded.then((ok) => {
     if (!ok && ctx.alive) {
       body.replaceChildren(el("p", { class: "note" }, "The market could not be loaded."));
     }
   });
+  // a zone or market created while the page is open (or before its subscription took): the page is
+  // mounted again on its route, so that the pickers list it
+  ctx.onEvents(["ZoneCreated", "MarketCreated"], () => ctx.load("zones", async () => {
+    await loaded;
+    const zones = items(await get("/zones"));
+    if (ctx.alive && shown !== null && listing(zones) !== shown) ctx.remount();
+  }));
+}
+
+/** The zones and their markets, comparable (`/zones` lists each zone's markets). */
+function listing(zones) {
+  return JSON.stringify(zones.map((z) => [z.zone_id, [...z.markets].sort()]));
 }
 
 function showZone(body, zones, zone, marketArg, ctx) {

@@ -114,7 +114,7 @@ export function mount(root, args, ctx) {
   };
   const onEvent = ctx.keep(debounce(() => { refreshSeries(); refreshMeters(); refreshSettlements(); }));
   ctx.subscribe({ event: LIVE_EVENTS }, onEvent);
-  ctx.onEvents(["ZoneCreated"], refreshZones); // the zone picker lists a zone created while open
+  ctx.onEvents(["ZoneCreated"], refreshZones); // the zone picker lists a zone created while it is open
   refreshZones();
   refreshAll();
 }
