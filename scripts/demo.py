@@ -75,8 +75,8 @@ from solgrid.sdk.governance import GovernanceClient
 from solgrid.sdk.keys import read_keypair
 from solgrid.sdk.mints import MINT_LEN, create_mint_instructions, mint_to_owner_instructions
 from solgrid.sdk.registry import Limits
-from solgrid.sdk.trading import AuctionOrderPlaced, EpochCleared, EpochSettled, Side, TradingClient
-from solgrid.sdk.trading.clearing import BookOrder, aggregate, clear, fills
+from solgrid.sdk.trading import AuctionOrder, EpochCleared, EpochSettled, Side, TradingClient
+from solgrid.sdk.trading.clearing import aggregate, clear, fills
 from solgrid.sdk.trading.epochs import current_window
 from solgrid.sdk.trading.replay import fetch_market_events
 from solgrid.sdk.transactions import send_and_confirm
@@ -547,10 +547,10 @@ async def periodic_market(scene: Scene, rpc: AsyncClient, usdc: Pubkey) -> Aucti
                 "--price", order.price, *extra, "-k", str(scene.keyfile(order.trader)), transcript=transcript,
             )  # fmt: skip
             print("\n".join(transcript), flush=True)
-        placed = await placed_orders(rpc, market, epoch)
         left = closes - await cluster_time(rpc)
         if left <= 0:
             raise CommandFailed(f"placing the orders outlasted epoch {epoch}")
+        placed = await placed_orders(rpc, market, epoch)
         print(f"the auction closes in {left} s; the keeper clears and settles it then", flush=True)
         deadline = time.monotonic() + left + SYNC_TIMEOUT_SECS
         while not await settled(rpc, market, epoch):
@@ -567,28 +567,28 @@ async def periodic_market(scene: Scene, rpc: AsyncClient, usdc: Pubkey) -> Aucti
     return await report_auction(scene, rpc, market, epoch, placed)
 
 
-async def placed_orders(rpc: AsyncClient, market: Pubkey, epoch: int) -> list[AuctionOrderPlaced]:
-    """The ``AuctionOrderPlaced`` events of ``epoch`` in index order, read from the node's history right
-    after the orders land: a default solana-test-validator keeps only a few hundred slots of history
+async def placed_orders(rpc: AsyncClient, market: Pubkey, epoch: int) -> list[AuctionOrder]:
+    """``epoch``'s orders as its epoch account holds them while it collects (index order): the chain's
+    state rather than its history, which a default solana-test-validator prunes to a few hundred slots
     (``--limit-ledger-size``), fewer than an epoch's wait for its clearing on a busy machine."""
-    events = await fetch_market_events(rpc, TradingClient(), market)
-    placed = sorted(
-        (e for e in events if isinstance(e, AuctionOrderPlaced) and e.epoch == epoch), key=lambda e: e.index
-    )
-    if len(placed) != len(AUCTION_ORDERS):
+    client = TradingClient()
+    state = await client.fetch_market(rpc, market)
+    account = None if state is None else await client.fetch_epoch(rpc, state, epoch)
+    if account is None:
+        raise CommandFailed(f"no epoch account holds epoch {epoch} of market {market}")
+    if len(account.live) != len(AUCTION_ORDERS):
         raise CommandFailed(
-            f"the node's history of the market holds {len(placed)} of the {len(AUCTION_ORDERS)} orders placed"
-            f" in epoch {epoch}"
+            f"epoch {epoch} holds {len(account.live)} of the {len(AUCTION_ORDERS)} orders placed"
         )
-    return placed
+    return account.live
 
 
 async def report_auction(
-    scene: Scene, rpc: AsyncClient, market: Pubkey, epoch: int, placed: list[AuctionOrderPlaced]
+    scene: Scene, rpc: AsyncClient, market: Pubkey, epoch: int, placed: list[AuctionOrder]
 ) -> AuctionRun:
     """Each order's settlement (from the chain's events) at the one clearing price, checked against the
     SDK's reference of the clearing rule and its allotment (the mismatches in the result); ``placed``: the
-    epoch's orders as their events told."""
+    epoch's orders as its account held them before the clearing."""
     client = TradingClient()
     state = await client.fetch_market(rpc, market)
     assert state is not None
@@ -622,7 +622,7 @@ async def report_auction(
         " is its limit minus the price on what it bought, and what it locked for the rest unless that rolls)"
     )
     problems: list[str] = []
-    book = [BookOrder(e.side, e.price, e.lots) for e in placed]
+    book = [o.book_order() for o in placed]
     expected = clear(aggregate(book), cleared.reference_price)
     if (expected.price, expected.volume) != (cleared.price, cleared.volume_lots):
         problems.append(
